@@ -1,2 +1,115 @@
-"""learnet: a deep-learning library written from scratch on NumPy."""
+"""learnet: a deep-learning library written from scratch on NumPy.
+
+Its public names follow TensorFlow and Keras, so course code runs after changing
+only its imports::
+
+    import learnet as tf            # instead of: import tensorflow as tf
+    import learnet as keras         # instead of: from tensorflow import keras
+
+Examples
+--------
+>>> import learnet as tf
+>>> w = tf.Variable(2.0)
+>>> with tf.GradientTape() as tape:
+...     loss = (w * 3.0 - 1.0) ** 2
+>>> tape.gradient(loss, w).numpy()
+30.0
+"""
+import sys as _sys
+
+import numpy as _numpy
+
 __version__ = "0.1.0"
+
+from learnet import backend  # noqa: E402
+from learnet.tensor import (  # noqa: E402
+    Tensor, TensorShape, Variable, constant, convert_to_tensor, is_tensor,
+)
+from learnet.tape import GradientTape, stop_gradient  # noqa: E402
+from learnet.ops import *  # noqa: E402,F401,F403
+from learnet.ops import (  # noqa: E402,F401
+    abs, add, argmax, argmin, broadcast_to, cast, ceil, clip_by_value, concat, cos, divide,
+    equal, exp, expand_dims, eye, fill, floor, gather, greater, greater_equal, identity, less,
+    less_equal, linspace, log, logical_and, logical_not, logical_or, matmul, maximum, minimum,
+    multiply, negative, not_equal, one_hot, ones, ones_like, pad, pow, range, reduce_all,
+    reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
+    reduce_sum, reduce_variance, reshape, round, rsqrt, sign, sin, split, sqrt, square, squeeze,
+    stack, subtract, tan, tanh, tensordot, tile, transpose, unstack, where, zeros, zeros_like,
+)
+from learnet import linalg, math, nn, random, testing  # noqa: E402
+
+float16 = _numpy.float16
+float32 = _numpy.float32
+float64 = _numpy.float64
+int8 = _numpy.int8
+int16 = _numpy.int16
+int32 = _numpy.int32
+int64 = _numpy.int64
+uint8 = _numpy.uint8
+bool = _numpy.bool_  # noqa: A001 - TensorFlow's name
+string = _numpy.str_
+newaxis = None
+
+
+def shape(input):  # noqa: A002 - TensorFlow's name
+    """The shape of ``input`` as an int32 tensor (``tf.shape``)."""
+    return constant(list(convert_to_tensor(input).shape), dtype="int32")
+
+
+def rank(input):  # noqa: A002 - TensorFlow's name
+    """The number of dimensions of ``input`` as a scalar int32 tensor."""
+    return constant(convert_to_tensor(input).ndim, dtype="int32")
+
+
+def size(input):  # noqa: A002 - TensorFlow's name
+    """The number of elements of ``input`` as a scalar int32 tensor."""
+    return constant(convert_to_tensor(input).size, dtype="int32")
+
+
+def executing_eagerly():
+    """Always True: learnet runs every op at once, as TensorFlow 2 does by default."""
+    return True
+
+
+def function(func=None, **options):
+    """Accept ``@tf.function``: learnet runs eagerly, so the function is returned as is."""
+    if func is None:
+        return lambda f: f
+    return func
+
+
+# `learnet.keras` is learnet itself, so `tf.keras.layers.Dense` resolves.
+keras = _sys.modules[__name__]
+_sys.modules[__name__ + ".keras"] = keras
+
+# The blocks, models and apps above the core are imported when first used, so
+# `import learnet` stays quick and a command-line tool starts fast.
+_LAZY_MODULES = (
+    "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
+    "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
+    "preprocessing", "data", "schedules",
+)
+_LAZY_NAMES = {
+    "Sequential": "learnet.models",
+    "Model": "learnet.models",
+    "Input": "learnet.layers",
+    "Layer": "learnet.layers",
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'learnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))

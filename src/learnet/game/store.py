@@ -1,0 +1,204 @@
+"""The game's state in one SQLite file: levels, teams, sessions, guesses.
+
+Everything a classroom would hate to lose lives here, written at the moment it
+happens, so a server that is killed and started again finds the game exactly as
+it was. The store knows SQL and nothing about the rules; :mod:`learnet.game.rules`
+decides what may be written.
+
+One connection is shared by the server's threads and guarded by a lock, and every
+change is one transaction: a rule checked inside :meth:`Store.transaction` cannot be
+raced by another request.
+"""
+import contextlib
+import hashlib
+import json
+import sqlite3
+import threading
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS levels (
+    id INTEGER PRIMARY KEY,               -- 1, 2, 3, ...: the level's position
+    definition TEXT NOT NULL,             -- JSON of Level.definition()
+    password TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'waiting',
+    opened_at REAL,
+    closed_at REAL,
+    revealed_at REAL
+);
+CREATE TABLE IF NOT EXISTS teams (
+    id INTEGER PRIMARY KEY,
+    level_id INTEGER NOT NULL REFERENCES levels(id),
+    number INTEGER NOT NULL,
+    joined_at REAL NOT NULL,
+    UNIQUE (level_id, number)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,          -- only a hash: the database never holds a usable token
+    team_id INTEGER NOT NULL REFERENCES teams(id),
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS guesses (
+    id INTEGER PRIMARY KEY,
+    team_id INTEGER NOT NULL REFERENCES teams(id),
+    seq INTEGER NOT NULL,                 -- 1, 2, 3, ... within the team
+    x REAL NOT NULL,
+    fx REAL NOT NULL,
+    slope REAL NOT NULL,
+    submitted_at REAL NOT NULL,
+    ready_at REAL NOT NULL,               -- the result is shown from this time on
+    UNIQUE (team_id, seq)
+);
+CREATE INDEX IF NOT EXISTS guesses_by_team ON guesses (team_id, seq);
+"""
+
+
+def hash_token(token):
+    """The SHA-256 hex digest under which a session token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Store:
+    """SQLite storage of one game.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The database file; created if missing. ``":memory:"`` keeps it in memory.
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._connection.row_factory = sqlite3.Row
+        self._connection.execute("PRAGMA foreign_keys = ON")
+        if self.path != ":memory:":
+            # WAL: a committed change is in the file even if the process is killed
+            # right after; NORMAL skips the fsync that only power loss would need.
+            self._connection.execute("PRAGMA journal_mode = WAL")
+            self._connection.execute("PRAGMA synchronous = NORMAL")
+        self._connection.executescript(_SCHEMA)
+        with self.transaction():
+            version = self.get_meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+            elif version != SCHEMA_VERSION:
+                raise RuntimeError(f"game database {self.path} has schema version {version}, "
+                                   f"this learnet reads version {SCHEMA_VERSION}")
+
+    def close(self):
+        """Close the database connection."""
+        with self._lock:
+            self._connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """Run a block as one transaction, alone (nested calls join the outer one)."""
+        with self._lock:
+            if self._connection.in_transaction:
+                yield self._connection
+                return
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    def _query(self, sql, parameters=()):
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchall()
+
+    # -- meta ---------------------------------------------------------------------
+
+    def get_meta(self, key):
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key, value):
+        with self.transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # -- levels -------------------------------------------------------------------
+
+    def add_level(self, level_id, definition, password):
+        with self.transaction() as db:
+            db.execute("INSERT INTO levels (id, definition, password) VALUES (?, ?, ?)",
+                       (level_id, json.dumps(definition, sort_keys=True), password))
+
+    def levels(self):
+        """All levels in order, each a dict with ``definition`` decoded."""
+        return [self._level_row(row) for row in self._query("SELECT * FROM levels ORDER BY id")]
+
+    def level(self, level_id):
+        rows = self._query("SELECT * FROM levels WHERE id = ?", (level_id,))
+        return self._level_row(rows[0]) if rows else None
+
+    @staticmethod
+    def _level_row(row):
+        level = dict(row)
+        level["definition"] = json.loads(level["definition"])
+        return level
+
+    def set_level_status(self, level_id, status, at):
+        column = {"open": "opened_at", "closed": "closed_at", "revealed": "revealed_at"}[status]
+        with self.transaction() as db:
+            db.execute(f"UPDATE levels SET status = ?, {column} = ? WHERE id = ?", (status, at, level_id))
+
+    # -- teams and sessions -------------------------------------------------------
+
+    def team(self, level_id, number, create_at=None):
+        """The team row; created (joined at ``create_at``) if missing and asked to."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM teams WHERE level_id = ? AND number = ?",
+                             (level_id, number)).fetchone()
+            if row is None and create_at is not None:
+                db.execute("INSERT INTO teams (level_id, number, joined_at) VALUES (?, ?, ?)",
+                           (level_id, number, create_at))
+                row = db.execute("SELECT * FROM teams WHERE level_id = ? AND number = ?",
+                                 (level_id, number)).fetchone()
+        return dict(row) if row else None
+
+    def teams(self, level_id):
+        return [dict(row) for row in
+                self._query("SELECT * FROM teams WHERE level_id = ? ORDER BY number", (level_id,))]
+
+    def add_session(self, token, team_id, at):
+        with self.transaction() as db:
+            db.execute("INSERT INTO sessions (token_hash, team_id, created_at) VALUES (?, ?, ?)",
+                       (hash_token(token), team_id, at))
+
+    def team_for_token(self, token):
+        rows = self._query(
+            "SELECT teams.* FROM sessions JOIN teams ON teams.id = sessions.team_id "
+            "WHERE sessions.token_hash = ?", (hash_token(token),))
+        return dict(rows[0]) if rows else None
+
+    # -- guesses ------------------------------------------------------------------
+
+    def add_guess(self, team_id, x, fx, slope, submitted_at, ready_at):
+        """Record a guess as the team's next one; returns its number (1, 2, ...)."""
+        with self.transaction() as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM guesses WHERE team_id = ?", (team_id,)).fetchone()
+            db.execute("INSERT INTO guesses (team_id, seq, x, fx, slope, submitted_at, ready_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (team_id, count + 1, x, fx, slope, submitted_at, ready_at))
+        return count + 1
+
+    def guesses(self, team_id):
+        return [dict(row) for row in
+                self._query("SELECT * FROM guesses WHERE team_id = ? ORDER BY seq", (team_id,))]
+
+    def level_guesses(self, level_id):
+        """Every guess of a level, with the team number, by team then order."""
+        return [dict(row) for row in self._query(
+            "SELECT guesses.*, teams.number AS team FROM guesses JOIN teams ON teams.id = guesses.team_id "
+            "WHERE teams.level_id = ? ORDER BY teams.number, guesses.seq", (level_id,))]

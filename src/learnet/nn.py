@@ -1,0 +1,13 @@
+"""``learnet.nn``: activation functions and cross-entropies with TensorFlow's names.
+
+Examples
+--------
+>>> import learnet as tf
+>>> tf.nn.relu(tf.constant([-1.0, 2.0])).numpy()
+array([0., 2.], dtype=float32)
+"""
+from learnet.ops.nn import (  # noqa: F401
+    dropout, elu, l2_loss, leaky_relu, log_sigmoid, log_softmax, moments, relu, sigmoid,
+    sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits, softplus,
+    softsign, sparse_softmax_cross_entropy_with_logits, tanh,
+)

@@ -1,0 +1,328 @@
+"""Elementwise ops: arithmetic, powers, exponentials, comparisons.
+
+Each op is one function: the forward on arrays, and beside it the backward that
+carries a gradient ``g`` back to each input. The backward is written with learnet
+ops on Tensors, so nested tapes can differentiate it again.
+
+Broadcasting follows NumPy. A gradient flowing back to an input that was broadcast
+is summed over the broadcast axes by ``unbroadcast``, the one helper every binary
+op shares.
+"""
+import numpy
+
+from learnet.backend import xp
+from learnet.tape import primitive
+from learnet.tensor import Tensor
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    from learnet.ops.reduce import reduce_sum
+    from learnet.ops.shape import reshape
+
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, size in enumerate(shape) if size == 1 and g.shape[extra + i] != 1
+    )
+    summed = reduce_sum(g, axis=axes) if axes else g
+    return reshape(summed, shape)
+
+
+def _check_broadcast(name, a, b):
+    if a.shape != b.shape:
+        try:
+            numpy.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(
+                f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
+            ) from None
+
+
+# --- arithmetic ---------------------------------------------------------------------
+@primitive
+def add(x, y):
+    """Elementwise ``x + y`` (broadcasting)."""
+    _check_broadcast("add", x, y)
+    return x + y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(g, y.shape))
+
+
+@primitive
+def subtract(x, y):
+    """Elementwise ``x - y`` (broadcasting)."""
+    _check_broadcast("subtract", x, y)
+    return x - y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(-g, y.shape))
+
+
+@primitive
+def multiply(x, y):
+    """Elementwise ``x * y`` (broadcasting)."""
+    _check_broadcast("multiply", x, y)
+    return x * y, lambda g, x, y, out: (unbroadcast(g * y, x.shape), unbroadcast(g * x, y.shape))
+
+
+@primitive
+def divide(x, y):
+    """Elementwise ``x / y`` (broadcasting). Integers are divided as floats."""
+    _check_broadcast("divide", x, y)
+    return (
+        xp.true_divide(x, y),
+        lambda g, x, y, out: (unbroadcast(g / y, x.shape), unbroadcast(-g * out / y, y.shape)),
+    )
+
+
+@primitive
+def negative(x):
+    """Elementwise ``-x``."""
+    return -x, lambda g, x, out: -g
+
+
+@primitive
+def pow(x, y):  # noqa: A001 - TensorFlow's name
+    """Elementwise ``x ** y`` (broadcasting).
+
+    The gradient with respect to ``y`` is ``x**y * log(x)``, taken as 0 where ``x`` is 0.
+    """
+    _check_broadcast("pow", x, y)
+
+    def backward(g, x, y, out):
+        grad_x = unbroadcast(g * y * x ** (y - 1), x.shape)
+
+        def grad_y():
+            safe_log = log(where(x > 0, x, ones_like_value(x)))
+            return unbroadcast(g * out * safe_log, y.shape)
+
+        return grad_x, grad_y
+
+    return xp.power(x, y), backward
+
+
+def ones_like_value(x):
+    return Tensor._wrap(xp.ones_like(x._value))
+
+
+@primitive
+def square(x):
+    """Elementwise ``x * x``."""
+    return x * x, lambda g, x, out: g * 2 * x
+
+
+@primitive
+def sqrt(x):
+    """Elementwise square root."""
+    y = xp.sqrt(x)
+    return y, lambda g, x, out: g / (2 * out)
+
+
+@primitive
+def rsqrt(x):
+    """Elementwise ``1 / sqrt(x)``."""
+    y = 1 / xp.sqrt(x)
+    return y, lambda g, x, out: g * (-0.5) * out / x
+
+
+@primitive
+def reciprocal(x):
+    """Elementwise ``1 / x``."""
+    return 1 / x, lambda g, x, out: -g * out * out
+
+
+@primitive
+def exp(x):
+    """Elementwise ``e ** x``."""
+    y = xp.exp(x)
+    return y, lambda g, x, out: g * out
+
+
+@primitive
+def log(x):
+    """Elementwise natural logarithm."""
+    return xp.log(x), lambda g, x, out: g / x
+
+
+@primitive
+def log1p(x):
+    """Elementwise ``log(1 + x)``, accurate for small ``x``."""
+    return xp.log1p(x), lambda g, x, out: g / (1 + x)
+
+
+@primitive
+def abs(x):  # noqa: A001 - TensorFlow's name
+    """Elementwise absolute value (its gradient at 0 is taken as 0)."""
+    return xp.abs(x), lambda g, x, out: g * sign(x)
+
+
+@primitive
+def sign(x):
+    """Elementwise sign: -1, 0 or 1. Its gradient is zero."""
+    return xp.sign(x), lambda g, x, out: g * 0
+
+
+@primitive
+def sin(x):
+    """Elementwise sine."""
+    return xp.sin(x), lambda g, x, out: g * cos(x)
+
+
+@primitive
+def cos(x):
+    """Elementwise cosine."""
+    return xp.cos(x), lambda g, x, out: -g * sin(x)
+
+
+@primitive
+def tan(x):
+    """Elementwise tangent."""
+    return xp.tan(x), lambda g, x, out: g * (1 + out * out)
+
+
+@primitive
+def tanh(x):
+    """Elementwise hyperbolic tangent."""
+    y = xp.tanh(x)
+    return y, lambda g, x, out: g * (1 - out * out)
+
+
+@primitive
+def maximum(x, y):
+    """Elementwise larger of ``x`` and ``y`` (ties send the gradient to ``x``)."""
+    _check_broadcast("maximum", x, y)
+
+    def backward(g, x, y, out):
+        pick_x = cast_like(x >= y, g)
+        return unbroadcast(g * pick_x, x.shape), unbroadcast(g * (1 - pick_x), y.shape)
+
+    return xp.maximum(x, y), backward
+
+
+@primitive
+def minimum(x, y):
+    """Elementwise smaller of ``x`` and ``y`` (ties send the gradient to ``x``)."""
+    _check_broadcast("minimum", x, y)
+
+    def backward(g, x, y, out):
+        pick_x = cast_like(x <= y, g)
+        return unbroadcast(g * pick_x, x.shape), unbroadcast(g * (1 - pick_x), y.shape)
+
+    return xp.minimum(x, y), backward
+
+
+def cast_like(mask, like):
+    """A boolean tensor as 0/1 of ``like``'s dtype (a constant for the tape)."""
+    return Tensor._wrap(mask._value.astype(like._value.dtype))
+
+
+@primitive(inputs=3)
+def _where(condition, x, y):
+    _check_broadcast("where", x, y)
+
+    def backward(g, condition, x, y, out):
+        keep = cast_like(condition, g)
+        return None, unbroadcast(g * keep, x.shape), unbroadcast(g * (1 - keep), y.shape)
+
+    return xp.where(condition, x, y), backward
+
+
+def where(condition, x=None, y=None):
+    """Pick from ``x`` where ``condition`` is true, else from ``y`` (broadcasting).
+
+    With only ``condition``, return the indices of its true elements, as ``tf.where``.
+    """
+    if x is None and y is None:
+        from learnet.tensor import to_array
+
+        return Tensor._wrap(xp.argwhere(to_array(condition)).astype(numpy.int64))
+    if x is None or y is None:
+        raise ValueError("where needs both x and y, or neither")
+    if not isinstance(x, Tensor) and isinstance(y, Tensor):
+        from learnet.tensor import to_array
+
+        x = Tensor._wrap(to_array(x, y.dtype))
+    return _where(condition, x, y)
+
+
+@primitive
+def clip_by_value(x, clip_value_min, clip_value_max):
+    """Clip ``x`` into ``[clip_value_min, clip_value_max]``; no gradient where clipped."""
+    low, high = clip_value_min, clip_value_max
+
+    def backward(g, x, low, high, out):
+        inside = cast_like((x >= low) & (x <= high), g)
+        return g * inside, None, None
+
+    return xp.clip(x, low, high), backward
+
+
+@primitive
+def identity(x):
+    """Return ``x`` unchanged (a new tensor; the gradient passes straight through)."""
+    return x.copy(), lambda g, x, out: g
+
+
+@primitive(inputs=1)
+def cast(x, dtype):
+    """Convert ``x`` to ``dtype``; gradients flow between float types only."""
+    from learnet.tensor import _as_dtype
+
+    target = _as_dtype(dtype)
+    source = x.dtype
+
+    def backward(g, x, out):
+        if source.kind != "f" or target.kind != "f":
+            return None
+        return cast(g, source)
+
+    return x.astype(target), backward
+
+
+# --- comparisons and logic: not differentiable, they return bool tensors -----------------
+def _comparison(ufunc, name):
+    def compare(x, y):
+        from learnet.tape import _convert_all
+
+        x, y = _convert_all([x, y], name)
+        _check_broadcast(name, x._value, y._value)
+        return Tensor._wrap(ufunc(x._value, y._value))
+
+    compare.__name__ = name
+    compare.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor (no gradient)."
+    return compare
+
+
+equal = _comparison(xp.equal, "equal")
+not_equal = _comparison(xp.not_equal, "not_equal")
+less = _comparison(xp.less, "less")
+less_equal = _comparison(xp.less_equal, "less_equal")
+greater = _comparison(xp.greater, "greater")
+greater_equal = _comparison(xp.greater_equal, "greater_equal")
+logical_and = _comparison(xp.logical_and, "logical_and")
+logical_or = _comparison(xp.logical_or, "logical_or")
+logical_xor = _comparison(xp.logical_xor, "logical_xor")
+
+
+def logical_not(x):
+    """Elementwise logical not; returns a bool tensor."""
+    from learnet.tensor import to_array
+
+    return Tensor._wrap(xp.logical_not(to_array(x)))
+
+
+def _no_gradient(ufunc, name):
+    def op(x):
+        from learnet.tensor import to_array
+
+        return Tensor._wrap(ufunc(to_array(x)))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}`` (piecewise constant: no gradient)."
+    return op
+
+
+floor = _no_gradient(xp.floor, "floor")
+ceil = _no_gradient(xp.ceil, "ceil")
+round = _no_gradient(xp.round, "round")  # noqa: A001 - TensorFlow's name
+is_nan = _no_gradient(xp.isnan, "is_nan")
+is_inf = _no_gradient(xp.isinf, "is_inf")
+is_finite = _no_gradient(xp.isfinite, "is_finite")

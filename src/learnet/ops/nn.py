@@ -1,0 +1,257 @@
+"""Neural-network ops: activation functions and the cross-entropies.
+
+``softmax`` and ``sigmoid`` remember the logits they were computed from
+(``_from_logits``), so a cross-entropy that receives their output can compute the loss
+from the logits in one stable step: a user writes ``Dense(10, activation="softmax")``
+with ``"categorical_crossentropy"`` and still never takes the log of a zero.
+"""
+from learnet.backend import xp
+from learnet.ops.math import cast_like, exp, unbroadcast
+from learnet.ops.reduce import reduce_logsumexp, reduce_sum
+from learnet.ops.shape import expand_dims, one_hot
+from learnet.tape import primitive
+from learnet.tensor import Tensor, to_array
+
+
+@primitive
+def relu(features):
+    """Rectified linear unit: ``max(x, 0)``. Its gradient at 0 is taken as 0."""
+    return xp.maximum(features, 0), lambda g, x, out: g * cast_like(x > 0, g)
+
+
+@primitive(inputs=1)
+def leaky_relu(features, alpha=0.2):
+    """``x`` where positive, ``alpha * x`` elsewhere (TensorFlow's default alpha is 0.2)."""
+    def backward(g, x, out):
+        positive = cast_like(x > 0, g)
+        return g * (positive + alpha * (1 - positive))
+
+    return xp.where(features > 0, features, features * features.dtype.type(alpha)), backward
+
+
+@primitive(inputs=1)
+def elu(features, alpha=1.0):
+    """Exponential linear unit: ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    def backward(g, x, out):
+        positive = cast_like(x > 0, g)
+        return g * (positive + (1 - positive) * (out + alpha))
+
+    negative = features.dtype.type(alpha) * xp.expm1(xp.minimum(features, 0))
+    return xp.where(features > 0, features, negative), backward
+
+
+def _stable_sigmoid(x):
+    # exp of a non-positive number never overflows.
+    z = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+@primitive
+def _sigmoid(x):
+    return _stable_sigmoid(x), lambda g, x, out: g * out * (1 - out)
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, computed without overflow."""
+    y = _sigmoid(x)
+    y._from_logits = ("sigmoid", x if isinstance(x, Tensor) else None)
+    return y
+
+
+@primitive
+def softplus(features):
+    """``log(1 + exp(x))``, computed without overflow; its derivative is the sigmoid."""
+    x = features
+    result = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+    return result.astype(x.dtype, copy=False), lambda g, x, out: g * sigmoid(x)
+
+
+@primitive
+def softsign(features):
+    """``x / (1 + |x|)``."""
+    from learnet.ops.math import abs as absolute
+
+    return features / (1 + xp.abs(features)), lambda g, x, out: g / ((1 + absolute(x)) ** 2)
+
+
+def tanh(x):
+    """Hyperbolic tangent (the same op as ``learnet.tanh``)."""
+    from learnet.ops.math import tanh as tanh_op
+
+    return tanh_op(x)
+
+
+@primitive(inputs=1)
+def _softmax(logits, axis=-1):
+    shifted = logits - xp.max(logits, axis=axis, keepdims=True)
+    e = xp.exp(shifted)
+    y = e / xp.sum(e, axis=axis, keepdims=True)
+    return y, lambda g, x, out: out * (g - reduce_sum(g * out, axis=axis, keepdims=True))
+
+
+def softmax(logits, axis=-1):
+    """Softmax: ``exp(x) / sum(exp(x))`` along ``axis``, computed stably.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.nn.softmax(tf.constant([0.0, 0.0])).numpy()
+    array([0.5, 0.5], dtype=float32)
+    """
+    y = _softmax(logits, axis=axis)
+    if isinstance(logits, Tensor) and axis in (-1, logits.ndim - 1):
+        y._from_logits = ("softmax", logits)
+    return y
+
+
+@primitive(inputs=1)
+def log_softmax(logits, axis=-1):
+    """``log(softmax(x))`` along ``axis``, computed stably."""
+    shifted = logits - xp.max(logits, axis=axis, keepdims=True)
+    y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    return y, lambda g, x, out: g - exp(out) * reduce_sum(g, axis=axis, keepdims=True)
+
+
+def _labels_like(labels, logits, name):
+    labels = labels if isinstance(labels, Tensor) else Tensor._wrap(to_array(labels, logits.dtype))
+    if labels.dtype != logits.dtype:
+        labels = Tensor._wrap(labels._value.astype(logits.dtype))
+    if tuple(labels.shape) != tuple(logits.shape):
+        raise ValueError(f"{name}: labels of shape {tuple(labels.shape)} do not match logits of shape {tuple(logits.shape)}")
+    return labels
+
+
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
+    """Cross-entropy between ``labels`` (probabilities, e.g. one-hot) and ``softmax(logits)``.
+
+    Returns one loss per example (the class axis is summed away). Computed as
+    ``logsumexp(logits) - sum(labels * logits)``: stable for any logits.
+    """
+    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    labels = _labels_like(labels, logits, "softmax_cross_entropy_with_logits")
+    return reduce_logsumexp(logits, axis=axis) - reduce_sum(labels * logits, axis=axis)
+
+
+@primitive(inputs=2)
+def _sparse_softmax_cross_entropy(labels, logits):
+    n_classes = logits.shape[-1]
+    shifted = logits - xp.max(logits, axis=-1, keepdims=True)
+    log_norm = xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+    flat = shifted.reshape(-1, n_classes)
+    picked = xp.take_along_axis(flat, labels.reshape(-1, 1).astype(xp.intp), axis=1).reshape(labels.shape)
+    loss = log_norm[..., 0] - picked
+
+    def backward(g, labels, logits, out):
+        from learnet.ops.nn import softmax as softmax_op
+
+        target = one_hot(labels, n_classes, dtype=logits.dtype)
+        return None, expand_dims(g, -1) * (softmax_op(logits) - target)
+
+    return loss, backward
+
+
+def sparse_softmax_cross_entropy_with_logits(labels, logits):
+    """Cross-entropy with integer class ``labels`` (not one-hot), from ``logits``.
+
+    Parameters
+    ----------
+    labels : int tensor of shape ``logits.shape[:-1]``
+        Class indices in ``[0, n_classes)``.
+    logits : float tensor of shape ``(..., n_classes)``
+
+    Returns one loss per example, computed stably (no softmax is ever logged).
+    """
+    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    labels = to_array(labels)
+    if labels.dtype.kind == "f":
+        if not xp.all(labels == xp.round(labels)):
+            raise ValueError("sparse cross-entropy: labels must be whole class numbers, got fractions")
+        labels = labels.astype(xp.int64)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"sparse cross-entropy: labels must be integers, got {labels.dtype}")
+    if tuple(labels.shape) != tuple(logits.shape[:-1]):
+        raise ValueError(
+            f"sparse cross-entropy: labels of shape {tuple(labels.shape)} do not match logits of shape "
+            f"{tuple(logits.shape)} (expected labels of shape {tuple(logits.shape[:-1])})"
+        )
+    n_classes = logits.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"sparse cross-entropy: labels must be in [0, {n_classes}), got values from "
+            f"{int(labels.min())} to {int(labels.max())}"
+        )
+    return _sparse_softmax_cross_entropy(Tensor._wrap(labels), logits)
+
+
+@primitive(inputs=2)
+def _sigmoid_cross_entropy(labels, logits):
+    # max(x, 0) - x*z + log(1 + exp(-|x|)): the stable form of -z log(s) - (1-z) log(1-s).
+    x, z = logits, labels
+    loss = xp.maximum(x, 0) - x * z + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(g, labels, logits, out):
+        return (
+            unbroadcast(-g * logits, labels.shape),
+            unbroadcast(g * (sigmoid(logits) - labels), logits.shape),
+        )
+
+    return loss.astype(x.dtype, copy=False), backward
+
+
+def sigmoid_cross_entropy_with_logits(labels, logits):
+    """Elementwise binary cross-entropy between ``labels`` in [0, 1] and ``sigmoid(logits)``."""
+    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    labels = _labels_like(labels, logits, "sigmoid_cross_entropy_with_logits")
+    return _sigmoid_cross_entropy(labels, logits)
+
+
+def dropout(x, rate, noise_shape=None, seed=None, training=True):
+    """Zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
+
+    The scaling keeps the expected value, so nothing changes at inference (inverted dropout).
+    """
+    from learnet import backend
+
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if rate == 0 or not training:
+        return x
+    generator = backend.rng() if seed is None else xp.random.default_rng(seed)
+    shape = x.shape if noise_shape is None else tuple(noise_shape)
+    keep = generator.random(shape, dtype=xp.float32) >= rate
+    mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - rate))
+    return x * Tensor._wrap(mask)
+
+
+def l2_loss(t):
+    """``sum(t ** 2) / 2``."""
+    return reduce_sum(t * t) / 2
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x))``, stable."""
+    from learnet.ops.math import negative
+
+    return negative(softplus(negative(x)))
+
+
+def moments(x, axes, keepdims=False):
+    """Mean and variance of ``x`` over ``axes`` (``tf.nn.moments``)."""
+    from learnet.ops.reduce import reduce_mean
+    from learnet.ops.math import square
+
+    mean = reduce_mean(x, axis=axes, keepdims=True)
+    variance = reduce_mean(square(x - mean), axis=axes, keepdims=keepdims)
+    if not keepdims:
+        from learnet.ops.shape import squeeze
+
+        mean = squeeze(mean, axis=axes)
+    return mean, variance
+
+
+__all__ = [
+    "relu", "leaky_relu", "elu", "sigmoid", "softplus", "softsign", "tanh", "softmax",
+    "log_softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
+    "sigmoid_cross_entropy_with_logits", "dropout", "l2_loss", "log_sigmoid", "moments",
+]

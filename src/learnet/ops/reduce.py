@@ -1,0 +1,184 @@
+"""Reductions: sums, means, extremes over axes, and the index of the extreme.
+
+Semantics follow TensorFlow and NumPy: ``axis=None`` reduces everything, an int or a
+tuple reduces those axes (negative axes count from the end), ``keepdims`` keeps them
+with size 1. The backward spreads ``g`` back over the reduced axes.
+"""
+from learnet.backend import xp
+from learnet.tape import primitive
+from learnet.tensor import Tensor, to_array
+
+
+def _normalize_axis(axis, ndim, name):
+    """Return the reduced axes as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    axes = (axis,) if isinstance(axis, int) or hasattr(axis, "__index__") and not isinstance(axis, (list, tuple)) else tuple(axis)
+    result = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{name}: axis {a} is out of range for a tensor of rank {ndim}")
+        result.append(a % ndim if ndim else 0)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{name}: repeated axis in {axis}")
+    return tuple(sorted(result))
+
+
+def _kept_shape(shape, axes):
+    """The shape after reducing ``axes`` with keepdims=True."""
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+
+
+def _spread(g, x_shape, axes, keepdims):
+    """Reshape a reduced gradient so it broadcasts against the input again."""
+    from learnet.ops.shape import broadcast_to, reshape
+
+    if not keepdims:
+        g = reshape(g, _kept_shape(x_shape, axes))
+    return broadcast_to(g, x_shape)
+
+
+@primitive(inputs=1)
+def reduce_sum(x, axis=None, keepdims=False):
+    """Sum of elements over ``axis``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.reduce_sum(tf.constant([[1.0, 2.0], [3.0, 4.0]]), axis=0).numpy()
+    array([4., 6.], dtype=float32)
+    """
+    axes = _normalize_axis(axis, x.ndim, "reduce_sum")
+    shape = x.shape
+    return (
+        xp.sum(x, axis=axes, keepdims=keepdims),
+        lambda g, x, out: _spread(g, shape, axes, keepdims),
+    )
+
+
+@primitive(inputs=1)
+def reduce_mean(x, axis=None, keepdims=False):
+    """Mean of elements over ``axis`` (integers are averaged as integers, like TF)."""
+    axes = _normalize_axis(axis, x.ndim, "reduce_mean")
+    shape = x.shape
+    count = 1
+    for a in axes:
+        count *= shape[a]
+    result = xp.mean(x, axis=axes, keepdims=keepdims)
+    if x.dtype.kind in "iu":
+        result = result.astype(x.dtype)
+    else:
+        result = result.astype(x.dtype, copy=False)
+    return result, lambda g, x, out: _spread(g / count, shape, axes, keepdims)
+
+
+def _extreme(function, name):
+    @primitive(inputs=1)
+    def reduce(x, axis=None, keepdims=False):
+        axes = _normalize_axis(axis, x.ndim, name)
+        if x.size == 0:
+            raise ValueError(f"{name} of an empty tensor of shape {x.shape} is not defined")
+        shape = x.shape
+
+        def backward(g, x, out):
+            # The gradient goes to the extreme element(s), shared equally between ties.
+            extreme = _spread(out, shape, axes, keepdims)
+            mask = Tensor._wrap((x._value == extreme._value).astype(g.dtype))
+            count = reduce_sum(mask, axis=axes, keepdims=True)
+            return _spread(g, shape, axes, keepdims) * mask / count
+
+        return function(x, axis=axes, keepdims=keepdims), backward
+
+    reduce.__name__ = name
+    return reduce
+
+
+reduce_max = _extreme(xp.max, "reduce_max")
+reduce_max.__doc__ = "Largest element over ``axis`` (ties share the gradient)."
+reduce_min = _extreme(xp.min, "reduce_min")
+reduce_min.__doc__ = "Smallest element over ``axis`` (ties share the gradient)."
+
+
+@primitive(inputs=1)
+def reduce_logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, computed stably (no overflow for large ``x``)."""
+    axes = _normalize_axis(axis, x.ndim, "reduce_logsumexp")
+    shape = x.shape
+    peak = xp.max(x, axis=axes, keepdims=True)
+    peak = xp.where(xp.isfinite(peak), peak, 0)
+    result = xp.log(xp.sum(xp.exp(x - peak), axis=axes, keepdims=True)) + peak
+    if not keepdims:
+        result = xp.squeeze(result, axis=axes)
+
+    def backward(g, x, out):
+        from learnet.ops.math import exp
+
+        return _spread(g, shape, axes, keepdims) * exp(x - _spread(out, shape, axes, keepdims))
+
+    return result.astype(x.dtype, copy=False), backward
+
+
+@primitive(inputs=1)
+def reduce_prod(x, axis=None, keepdims=False):
+    """Product of elements over ``axis``."""
+    axes = _normalize_axis(axis, x.ndim, "reduce_prod")
+    shape = x.shape
+
+    def backward(g, x, out):
+        return _spread(g * out, shape, axes, keepdims) / x
+
+    return xp.prod(x, axis=axes, keepdims=keepdims), backward
+
+
+def reduce_variance(x, axis=None, keepdims=False):
+    """Variance over ``axis`` (a composite of mean and square: differentiable)."""
+    from learnet.ops.math import square
+
+    mean = reduce_mean(x, axis=axis, keepdims=True)
+    return reduce_mean(square(x - mean), axis=axis, keepdims=keepdims)
+
+
+def reduce_std(x, axis=None, keepdims=False):
+    """Standard deviation over ``axis``."""
+    from learnet.ops.math import sqrt
+
+    return sqrt(reduce_variance(x, axis=axis, keepdims=keepdims))
+
+
+def reduce_any(x, axis=None, keepdims=False):
+    """Logical or over ``axis``."""
+    array = to_array(x)
+    return Tensor._wrap(xp.any(array, axis=_normalize_axis(axis, array.ndim, "reduce_any"), keepdims=keepdims))
+
+
+def reduce_all(x, axis=None, keepdims=False):
+    """Logical and over ``axis``."""
+    array = to_array(x)
+    return Tensor._wrap(xp.all(array, axis=_normalize_axis(axis, array.ndim, "reduce_all"), keepdims=keepdims))
+
+
+def _arg(function, name):
+    def arg(input, axis=None, output_type="int64"):  # noqa: A002 - TensorFlow's name
+        array = to_array(input)
+        if array.ndim == 0:
+            raise ValueError(f"{name} needs a tensor of rank >= 1, got a scalar")
+        if array.size == 0:
+            raise ValueError(f"{name} of an empty tensor of shape {array.shape} is not defined")
+        axis = 0 if axis is None else int(axis)
+        if not -array.ndim <= axis < array.ndim:
+            raise ValueError(f"{name}: axis {axis} is out of range for a tensor of rank {array.ndim}")
+        return Tensor._wrap(function(array, axis=axis).astype(output_type))
+
+    arg.__name__ = name
+    arg.__doc__ = (
+        f"Index of the {'largest' if 'max' in name else 'smallest'} element along ``axis`` "
+        "(default 0, as TensorFlow); not differentiable."
+    )
+    return arg
+
+
+argmax = _arg(xp.argmax, "argmax")
+argmin = _arg(xp.argmin, "argmin")

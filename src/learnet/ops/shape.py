@@ -1,0 +1,300 @@
+"""Ops that move elements around without changing them: reshape, transpose, slicing...
+
+Their backward passes move the gradient back the way the elements came.
+"""
+import builtins
+
+import numpy
+
+from learnet.backend import xp
+from learnet.tape import primitive
+from learnet.tensor import Tensor, Variable, _VariableSlice, to_array
+
+
+def _shape_tuple(shape, name):
+    if isinstance(shape, Tensor):
+        shape = shape.numpy().tolist()
+    if isinstance(shape, (int, numpy.integer)):
+        shape = (shape,)
+    try:
+        return tuple(int(s) if s is not None else -1 for s in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: a shape must be a sequence of ints, got {shape!r}") from None
+
+
+@primitive(inputs=1)
+def reshape(tensor, shape):
+    """Give ``tensor`` a new shape with the same number of elements (``-1`` is inferred).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.reshape(tf.range(6), (2, 3)).numpy()
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=int32)
+    """
+    new_shape = _shape_tuple(shape, "reshape")
+    old_shape = tensor.shape
+    try:
+        result = tensor.reshape(new_shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {old_shape} ({tensor.size} elements) "
+            f"into shape {new_shape}"
+        ) from None
+    return result, lambda g, x, out: reshape(g, old_shape)
+
+
+@primitive(inputs=1)
+def transpose(a, perm=None):
+    """Permute the axes (reverse them by default), as ``tf.transpose``."""
+    if perm is None:
+        perm = tuple(reversed(range(a.ndim)))
+    perm = tuple(int(p) for p in perm)
+    if sorted(p % a.ndim for p in perm) != list(range(a.ndim)) or len(perm) != a.ndim:
+        raise ValueError(f"transpose: perm {perm} is not a permutation of the {a.ndim} axes")
+    inverse = tuple(numpy.argsort([p % a.ndim for p in perm]))
+    return xp.transpose(a, perm), lambda g, x, out: transpose(g, inverse)
+
+
+@primitive(inputs=1)
+def expand_dims(input, axis):  # noqa: A002 - TensorFlow's name
+    """Insert an axis of size 1 at ``axis``."""
+    if not -input.ndim - 1 <= axis <= input.ndim:
+        raise ValueError(f"expand_dims: axis {axis} is out of range for a tensor of rank {input.ndim}")
+    shape = input.shape
+    return xp.expand_dims(input, axis), lambda g, x, out: reshape(g, shape)
+
+
+@primitive(inputs=1)
+def squeeze(input, axis=None):  # noqa: A002 - TensorFlow's name
+    """Remove axes of size 1 (all of them, or those in ``axis``)."""
+    shape = input.shape
+    if axis is not None:
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        for a in axes:
+            if not -input.ndim <= a < input.ndim or shape[a] != 1:
+                raise ValueError(f"squeeze: cannot squeeze axis {a} of a tensor of shape {shape}")
+        axis = axes
+    return xp.squeeze(input, axis=axis), lambda g, x, out: reshape(g, shape)
+
+
+@primitive(variadic=True)
+def concat(values, axis):
+    """Join tensors along an existing ``axis``."""
+    if not values:
+        raise ValueError("concat needs at least one tensor")
+    try:
+        result = xp.concatenate(values, axis=axis)
+    except (ValueError, numpy.exceptions.AxisError) as error:
+        shapes = [tuple(v.shape) for v in values]
+        raise ValueError(f"concat along axis {axis}: shapes {shapes} do not fit ({error})") from None
+    sizes = [v.shape[axis] for v in values]
+    ndim = values[0].ndim
+
+    def backward(g, *args):
+        index = [builtins.slice(None)] * ndim
+        grads, start = [], 0
+        for size in sizes:
+            index[axis] = builtins.slice(start, start + size)
+            grads.append(g[tuple(index)])
+            start += size
+        return tuple(grads)
+
+    return result, backward
+
+
+@primitive(variadic=True)
+def stack(values, axis=0):
+    """Join tensors of the same shape along a new ``axis``."""
+    if not values:
+        raise ValueError("stack needs at least one tensor")
+    shapes = {tuple(v.shape) for v in values}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    return xp.stack(values, axis=axis), lambda g, *args: tuple(unstack(g, axis=axis))
+
+
+def unstack(value, num=None, axis=0):
+    """Split a tensor into a list of tensors along ``axis`` (the inverse of ``stack``)."""
+    if not isinstance(value, Tensor):
+        value = Tensor(value)
+    axis = axis % value.ndim
+    index = [builtins.slice(None)] * value.ndim
+    parts = []
+    for i in range(value.shape[axis]):
+        index[axis] = i
+        parts.append(value[tuple(index)])
+    return parts
+
+
+def split(value, num_or_size_splits, axis=0):
+    """Split a tensor into pieces along ``axis``: ``n`` equal pieces, or pieces of given sizes."""
+    if not isinstance(value, Tensor):
+        value = Tensor(value)
+    length = value.shape[axis]
+    if isinstance(num_or_size_splits, int):
+        if length % num_or_size_splits:
+            raise ValueError(f"split: axis of size {length} cannot be split into {num_or_size_splits} equal pieces")
+        sizes = [length // num_or_size_splits] * num_or_size_splits
+    else:
+        sizes = [int(s) for s in num_or_size_splits]
+        if builtins.sum(sizes) != length:
+            raise ValueError(f"split: sizes {sizes} do not add up to the axis size {length}")
+    index = [builtins.slice(None)] * value.ndim
+    pieces, start = [], 0
+    for size in sizes:
+        index[axis] = builtins.slice(start, start + size)
+        pieces.append(value[tuple(index)])
+        start += size
+    return pieces
+
+
+@primitive(inputs=1)
+def broadcast_to(input, shape):  # noqa: A002 - TensorFlow's name
+    """Broadcast ``input`` to ``shape``; the gradient is summed back."""
+    from learnet.ops.math import unbroadcast
+
+    shape = _shape_tuple(shape, "broadcast_to")
+    try:
+        result = xp.broadcast_to(input, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {input.shape} to {shape}") from None
+    return result, lambda g, x, out: unbroadcast(g, x.shape)
+
+
+@primitive(inputs=1)
+def tile(input, multiples):  # noqa: A002 - TensorFlow's name
+    """Repeat ``input`` ``multiples[i]`` times along axis ``i``."""
+    from learnet.ops.reduce import reduce_sum
+
+    multiples = _shape_tuple(multiples, "tile")
+    if len(multiples) != input.ndim:
+        raise ValueError(f"tile: multiples {multiples} need one entry per axis of shape {input.shape}")
+    shape = input.shape
+
+    def backward(g, x, out):
+        # Split each axis into (repeat, size) and sum the repeats away.
+        split_shape = []
+        for m, s in zip(multiples, shape):
+            split_shape += [m, s]
+        return reduce_sum(reshape(g, split_shape), axis=tuple(range(0, 2 * len(shape), 2)))
+
+    return xp.tile(input, multiples), backward
+
+
+@primitive(inputs=1)
+def pad(tensor, paddings, mode="CONSTANT", constant_values=0):
+    """Pad with ``paddings[i] = (before, after)`` along each axis (mode CONSTANT, REFLECT or SYMMETRIC)."""
+    paddings = [tuple(int(v) for v in p) for p in (paddings.numpy().tolist() if isinstance(paddings, Tensor) else paddings)]
+    if len(paddings) != tensor.ndim:
+        raise ValueError(f"pad: paddings need one (before, after) pair per axis of shape {tensor.shape}")
+    mode = mode.upper()
+    if mode == "CONSTANT":
+        result = xp.pad(tensor, paddings, mode="constant", constant_values=constant_values)
+    elif mode in ("REFLECT", "SYMMETRIC"):
+        result = xp.pad(tensor, paddings, mode=mode.lower())
+    else:
+        raise ValueError(f"pad: mode must be CONSTANT, REFLECT or SYMMETRIC, got {mode!r}")
+    shape = tensor.shape
+
+    def backward(g, x, out):
+        if mode != "CONSTANT":
+            raise NotImplementedError("the gradient of pad is implemented for mode CONSTANT only")
+        index = tuple(builtins.slice(b, b + size) for (b, _), size in zip(paddings, shape))
+        return g[index]
+
+    return result, backward
+
+
+# --- indexing -------------------------------------------------------------------------
+def _index_key(key):
+    """Turn tensors inside an index into arrays."""
+    if isinstance(key, tuple):
+        return tuple(_index_key(k) for k in key)
+    if isinstance(key, Tensor):
+        return key._value
+    if isinstance(key, list):
+        return xp.asarray(key)
+    return key
+
+
+def _is_basic(key):
+    items = key if isinstance(key, tuple) else (key,)
+    return all(isinstance(k, (int, numpy.integer, builtins.slice)) or k is None or k is Ellipsis for k in items)
+
+
+@primitive(inputs=1)
+def _getitem(x, key):
+    shape, dtype = x.shape, x.dtype
+    try:
+        result = x[key]
+    except IndexError as error:
+        raise IndexError(f"index {key!r} is out of range for a tensor of shape {shape}: {error}") from None
+    return xp.asarray(result), lambda g, x, out: _scatter(g, key, shape)
+
+
+@primitive(inputs=1)
+def _scatter(g, key, shape):
+    """Place ``g`` at ``key`` in zeros of ``shape`` (the backward of indexing)."""
+    result = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic(key):
+        result[key] = g
+    else:
+        xp.add.at(result, key, g)  # integer arrays may repeat an index: add, not overwrite
+    return result, lambda g2, g_, out: _getitem(g2, key)
+
+
+def getitem(tensor, key):
+    """``tensor[key]`` with NumPy's basic and integer-array indexing, differentiable."""
+    key = _index_key(key)
+    result = _getitem(tensor, key)
+    if isinstance(tensor, Variable):
+        result.__class__ = _VariableSlice
+        result._slice_of = (tensor, key)
+    return result
+
+
+@primitive(inputs=2)
+def _gather(params, indices, axis):
+    shape = params.shape
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"gather: indices must be integers, got {indices.dtype}")
+    if indices.size and (indices.max() >= shape[axis] or indices.min() < -shape[axis]):
+        raise IndexError(f"gather: an index is out of range for axis {axis} of size {shape[axis]}")
+
+    def backward(g, params, indices, out):
+        key = (builtins.slice(None),) * axis + (indices._value,)
+        return _scatter(g, key, shape), None
+
+    return xp.take(params, indices, axis=axis), backward
+
+
+def gather(params, indices, axis=0):
+    """Take slices of ``params`` along ``axis`` at ``indices`` (``tf.gather``)."""
+    if not isinstance(params, Tensor):
+        params = Tensor(params)
+    indices = Tensor._wrap(to_array(indices)) if not isinstance(indices, Tensor) else indices
+    return _gather(params, indices, axis % params.ndim)
+
+
+def one_hot(indices, depth, on_value=1.0, off_value=0.0, axis=-1, dtype="float32"):
+    """One-hot vectors: ``depth`` entries, ``on_value`` at each index (no gradient).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.one_hot([0, 2], depth=3).numpy()
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
+    indices = to_array(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be integers, got {indices.dtype}")
+    depth = int(depth)
+    eye = xp.arange(depth)
+    hot = indices[..., None] == eye
+    result = xp.where(hot, on_value, off_value).astype(dtype)
+    if axis != -1:
+        result = xp.moveaxis(result, -1, axis)
+    return Tensor._wrap(result)

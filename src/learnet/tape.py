@@ -1,0 +1,452 @@
+"""Floor 2: ``GradientTape`` and ``primitive``, the two halves of backpropagation.
+
+The forward pass: every op is a ``primitive``. When a tape is recording and one of
+the op's inputs is watched, the op leaves a note on the tape: its inputs, its output
+and a function that carries a gradient back from the output to the inputs.
+
+The backward pass: ``tape.gradient`` walks those notes in reverse order (the chain
+rule, one op at a time), summing the gradients of a tensor that was used several times.
+
+With no tape recording, an op is one NumPy call plus a few attribute reads: no note
+is made and nothing is kept alive.
+"""
+import contextlib
+import functools
+import inspect
+
+from learnet.backend import xp
+from learnet.tensor import Tensor, Variable, is_float, to_array
+
+# The tapes recording right now, innermost last. A plain list: checking it is the
+# whole cost of autodiff for an op run outside any tape.
+_recording = []
+
+
+class _Note:
+    """One recorded op: what came in, what came out, and how to go back."""
+
+    __slots__ = ("name", "inputs", "output", "backward", "higher_order")
+
+    def __init__(self, name, inputs, output, backward, higher_order):
+        self.name = name
+        self.inputs = inputs
+        self.output = output
+        self.backward = backward
+        self.higher_order = higher_order
+
+
+def _record(name, inputs, output, backward, higher_order):
+    note = None
+    for tape in _recording:
+        watched = tape._watched
+        hit = False
+        for tensor in inputs:
+            if id(tensor) in watched:
+                hit = True
+            elif tape._watch_accessed_variables and type(tensor) is Variable and tensor.trainable:
+                tape._watch(tensor)
+                hit = True
+        if hit:
+            if note is None:
+                note = _Note(name, inputs, output, backward, higher_order)
+            tape._notes.append(note)
+            watched[id(output)] = output
+
+
+def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
+    """Turn a function ``forward(*arrays, **options) -> (result, backward)`` into an op.
+
+    The forward receives plain arrays and returns its result next to ``backward``,
+    a function ``backward(g, *inputs, output)`` that returns the gradient for each
+    input (one value, or a tuple with one entry per input; ``None`` where an input gets
+    no gradient). ``g`` is the gradient of the output.
+
+    * ``higher_order=True`` (default): the backward receives ``g``, the inputs and the
+      output as Tensors and is written with learnet ops, so a second, outer tape can
+      differentiate it again (second derivatives for free).
+    * ``higher_order=False`` (fused kernels): the backward receives plain arrays and
+      returns plain arrays; asking for a second derivative through it raises.
+
+    An entry of the returned gradients may be a function of no arguments: the tape
+    calls it only when that input needs a gradient, which skips expensive work (the
+    gradient of a network's input images, say).
+
+    Parameters
+    ----------
+    inputs : int, optional
+        How many leading positional arguments are tensors; the rest (axes, shapes) are
+        options. By default, the parameters without a default value.
+    variadic : bool
+        The first argument is a list of tensors (``concat``, ``stack``).
+
+    Examples
+    --------
+    >>> @primitive
+    ... def cube(x):
+    ...     return x ** 3, lambda g, x, y: g * 3 * x * x
+    """
+    if function is None:
+        return functools.partial(primitive, inputs=inputs, variadic=variadic, higher_order=higher_order)
+
+    if inputs is None:
+        parameters = inspect.signature(function).parameters.values()
+        inputs = sum(
+            1 for p in parameters
+            if p.default is inspect.Parameter.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+    n_inputs = inputs
+    name = function.__name__
+
+    if variadic:
+        @functools.wraps(function)
+        def op(values, *args, **kwargs):
+            if isinstance(values, Tensor) or not hasattr(values, "__len__"):
+                raise TypeError(f"{name} expects a list of tensors, got {type(values).__name__}")
+            tensors = _convert_all(list(values), name)
+            result, backward = function([t._value for t in tensors], *args, **kwargs)
+            output = Tensor._wrap(result)
+            if _recording:
+                _record(name, tuple(tensors), output, backward, higher_order)
+            return output
+    elif n_inputs == 1:
+        @functools.wraps(function)
+        def op(x, *args, **kwargs):
+            if type(x) is not Tensor and not isinstance(x, Tensor):
+                x = Tensor(x)
+            result, backward = function(x._value, *args, **kwargs)
+            output = Tensor._wrap(result)
+            if _recording:
+                _record(name, (x,), output, backward, higher_order)
+            return output
+    else:
+        @functools.wraps(function)
+        def op(*args, **kwargs):
+            if len(args) < n_inputs:
+                raise TypeError(f"{name} expects {n_inputs} tensor arguments, got {len(args)}")
+            tensors = _convert_all(args[:n_inputs], name)
+            result, backward = function(*[t._value for t in tensors], *args[n_inputs:], **kwargs)
+            output = Tensor._wrap(result)
+            if _recording:
+                _record(name, tuple(tensors), output, backward, higher_order)
+            return output
+
+    op.is_primitive = True
+    op.higher_order = higher_order
+    return op
+
+
+def _convert_all(values, name):
+    """Convert op arguments to Tensors; plain numbers take the dtype of a tensor beside them."""
+    reference = None
+    for value in values:
+        if isinstance(value, Tensor):
+            reference = value._value.dtype
+            break
+    converted = []
+    for value in values:
+        if isinstance(value, Tensor):
+            converted.append(value)
+            continue
+        try:
+            if reference is not None and (
+                isinstance(value, (int, float, bool))
+                or (isinstance(value, xp.ndarray) and value.dtype.kind == reference.kind == "f")
+                or (isinstance(value, (list, tuple)) and reference.kind == "f")
+            ):
+                converted.append(Tensor._wrap(to_array(value, reference)))
+            else:
+                converted.append(Tensor(value))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{name}: {error}") from None
+    return converted
+
+
+def _flatten(structure):
+    """Flatten a tensor, list, tuple or dict of tensors into a list, with a rebuild function."""
+    if isinstance(structure, Tensor):
+        return [structure], lambda values: values[0]
+    if isinstance(structure, dict):
+        keys = list(structure)
+        return [structure[k] for k in keys], lambda values: dict(zip(keys, values))
+    if isinstance(structure, (list, tuple)):
+        kind = type(structure)
+        flat, rebuilds, sizes = [], [], []
+        for item in structure:
+            items, rebuild = _flatten(item)
+            flat.extend(items)
+            rebuilds.append(rebuild)
+            sizes.append(len(items))
+
+        def rebuild_all(values):
+            out, start = [], 0
+            for rebuild, size in zip(rebuilds, sizes):
+                out.append(rebuild(values[start:start + size]))
+                start += size
+            return out if kind is list else tuple(out)
+
+        return flat, rebuild_all
+    raise TypeError(
+        f"gradient sources and targets must be tensors, or lists, tuples or dicts of them; "
+        f"got {type(structure).__name__}"
+    )
+
+
+class GradientTape:
+    """Record operations, then compute gradients by backpropagation.
+
+    Parameters
+    ----------
+    persistent : bool, default False
+        Allow several calls to ``gradient``. Otherwise the tape releases what it
+        recorded after the first call, and a second call raises ``RuntimeError``.
+    watch_accessed_variables : bool, default True
+        Watch every trainable ``Variable`` an op reads, automatically.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.Variable(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     y = x * x
+    >>> tape.gradient(y, x).numpy()
+    6.0
+
+    Second derivatives with nested tapes:
+
+    >>> x = tf.constant(3.0)
+    >>> with tf.GradientTape() as outer:
+    ...     outer.watch(x)
+    ...     with tf.GradientTape() as inner:
+    ...         inner.watch(x)
+    ...         y = x ** 3
+    ...     dy_dx = inner.gradient(y, x)      # 3 x^2 = 27
+    >>> outer.gradient(dy_dx, x).numpy()       # 6 x = 18
+    18.0
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = bool(persistent)
+        self._watch_accessed_variables = bool(watch_accessed_variables)
+        self._notes = []
+        self._watched = {}  # id(tensor) -> tensor (keeps ids valid while the tape lives)
+        self._watched_variables = {}
+        self._used = False
+        self._released = False
+
+    # --- recording ------------------------------------------------------------------
+    def __enter__(self):
+        if self in _recording:
+            raise RuntimeError("this GradientTape is already recording")
+        _recording.append(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self in _recording:
+            _recording.remove(self)
+        return False
+
+    def _watch(self, tensor):
+        self._watched[id(tensor)] = tensor
+        if isinstance(tensor, Variable):
+            self._watched_variables[id(tensor)] = tensor
+
+    def watch(self, tensor):
+        """Follow ``tensor`` (or every tensor in a list, tuple or dict) from now on."""
+        for item in _flatten(tensor)[0]:
+            if not isinstance(item, Tensor):
+                raise TypeError(f"watch expects tensors, got {type(item).__name__}")
+            if not is_float(item):
+                raise TypeError(
+                    f"cannot watch a tensor of dtype {item.dtype}: only float tensors have gradients"
+                )
+            self._watch(item)
+
+    def watched_variables(self):
+        """The variables this tape watches, in the order they were first watched."""
+        return tuple(self._watched_variables.values())
+
+    @contextlib.contextmanager
+    def stop_recording(self):
+        """Run a block of code without recording it on this tape.
+
+        Examples
+        --------
+        >>> with tape.stop_recording():       # doctest: +SKIP
+        ...     log_value = float(loss)        # not part of the gradient
+        """
+        if self not in _recording:
+            raise RuntimeError("stop_recording is only possible while the tape is recording")
+        index = _recording.index(self)
+        _recording.remove(self)
+        try:
+            yield
+        finally:
+            _recording.insert(index, self)
+
+    def reset(self):
+        """Forget everything recorded so far (the tape keeps recording if active)."""
+        self._notes = []
+        self._watched = {}
+        self._watched_variables = {}
+        self._used = False
+        self._released = False
+
+    # --- backpropagation ----------------------------------------------------------------
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+        """Compute the gradient of ``target`` with respect to each of ``sources``.
+
+        Parameters
+        ----------
+        target : Tensor or list of Tensors
+            What to differentiate. A non-scalar target is differentiated as its sum
+            (several targets: as the sum of all).
+        sources : Tensor, or list, tuple or dict of Tensors
+            What to differentiate with respect to. The result has the same structure.
+        output_gradients : Tensor or list, optional
+            Gradients to start the backward pass with, one per target (default ones).
+        unconnected_gradients : {"none", "zero"}
+            What to return for a source the target does not depend on.
+
+        Returns
+        -------
+        Tensor, or list, tuple or dict of Tensors (``None`` for unconnected sources).
+        """
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(
+                f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}"
+            )
+        if self._released:
+            raise RuntimeError(
+                "GradientTape.gradient can only be called once on a non-persistent tape; "
+                "create the tape with GradientTape(persistent=True) to call it several times"
+            )
+        targets, _ = _flatten(target)
+        source_list, rebuild = _flatten(sources)
+        for source in source_list:
+            if not isinstance(source, Tensor):
+                raise TypeError(f"gradient sources must be tensors, got {type(source).__name__}")
+            if not is_float(source):
+                raise TypeError(
+                    f"cannot compute a gradient with respect to a tensor of dtype {source.dtype}: "
+                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))"
+                )
+        seeds = self._seeds(targets, output_gradients)
+
+        # Ops run during the backward pass are recorded by the other (outer) tapes
+        # still recording, never by this one: that is what gives second derivatives.
+        saved = list(_recording)
+        _recording[:] = [tape for tape in saved if tape is not self]
+        try:
+            grads = self._backpropagate(targets, seeds, {id(s) for s in source_list})
+        finally:
+            _recording[:] = saved
+
+        results = []
+        for source in source_list:
+            grad = grads.get(id(source))
+            if grad is None and unconnected_gradients == "zero":
+                grad = Tensor._wrap(xp.zeros_like(source._value))
+            results.append(grad)
+        if not self._persistent:
+            self._notes = []
+            self._watched = {}
+            self._watched_variables = {}
+            self._released = True
+        return rebuild(results)
+
+    def _seeds(self, targets, output_gradients):
+        if output_gradients is None:
+            seeds = [None] * len(targets)
+        else:
+            seeds, _ = _flatten(output_gradients) if not isinstance(output_gradients, Tensor) else ([output_gradients], None)
+            seeds = [None if s is None else Tensor(s) if not isinstance(s, Tensor) else s for s in seeds]
+            if len(seeds) != len(targets):
+                raise ValueError(
+                    f"output_gradients has {len(seeds)} entries for {len(targets)} targets"
+                )
+        result = []
+        for target, seed in zip(targets, seeds):
+            if not isinstance(target, Tensor):
+                raise TypeError(f"the gradient target must be a tensor, got {type(target).__name__}")
+            if not is_float(target):
+                raise TypeError(f"cannot differentiate a target of dtype {target.dtype}: it is not a float tensor")
+            if seed is None:
+                seed = Tensor._wrap(xp.ones_like(target._value))
+            elif tuple(seed.shape) != tuple(target.shape):
+                raise ValueError(
+                    f"output_gradients of shape {tuple(seed.shape)} do not match the target's shape {tuple(target.shape)}"
+                )
+            result.append(seed)
+        return result
+
+    def _backpropagate(self, targets, seeds, source_ids):
+        grads = {}
+        for target, seed in zip(targets, seeds):
+            _accumulate(grads, target, seed)
+        watched = self._watched
+        outer = _recording  # the other tapes, still recording
+        for note in reversed(self._notes):
+            output_id = id(note.output)
+            g = grads.get(output_id) if output_id in source_ids else grads.pop(output_id, None)
+            if g is None:
+                continue
+            inputs = note.inputs
+            if note.higher_order:
+                in_grads = note.backward(g, *inputs, note.output)
+            else:
+                if outer and _outer_needs(outer, inputs, g):
+                    raise NotImplementedError(
+                        f"second-order gradients through '{note.name}' are not supported: "
+                        "its backward pass is a fused kernel"
+                    )
+                in_grads = note.backward(g._value, *[t._value for t in inputs], note.output._value)
+            if len(inputs) == 1 and not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for tensor, grad in zip(inputs, in_grads):
+                if grad is None or id(tensor) not in watched:
+                    continue
+                if callable(grad) and not isinstance(grad, Tensor):
+                    grad = grad()
+                if not isinstance(grad, Tensor):
+                    grad = Tensor._wrap(grad)
+                _accumulate(grads, tensor, grad)
+        return grads
+
+
+def _accumulate(grads, tensor, grad):
+    if grad._value.shape != tensor._value.shape:
+        raise RuntimeError(
+            f"internal error: a gradient of shape {tuple(grad.shape)} reached a tensor of shape {tuple(tensor.shape)}"
+        )
+    if grad._value.dtype != tensor._value.dtype and tensor._value.dtype.kind == "f":
+        grad = Tensor._wrap(grad._value.astype(tensor._value.dtype))
+    key = id(tensor)
+    previous = grads.get(key)
+    grads[key] = grad if previous is None else previous + grad
+
+
+def _outer_needs(tapes, inputs, g):
+    for tape in tapes:
+        if id(g) in tape._watched:
+            return True
+        for tensor in inputs:
+            if id(tensor) in tape._watched:
+                return True
+    return False
+
+
+def stop_gradient(x):
+    """Return ``x`` as a tensor that tapes treat as a constant (no gradient flows through).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.Variable(2.0)
+    >>> with tf.GradientTape() as tape:
+    ...     y = x * tf.stop_gradient(x)
+    >>> tape.gradient(y, x).numpy()
+    2.0
+    """
+    value = x._value if isinstance(x, Tensor) else to_array(x)
+    return Tensor._wrap(value)

@@ -1,0 +1,430 @@
+"""Floor 2: ``Tensor`` and ``Variable``, the values that flow through a network.
+
+A ``Tensor`` wraps one array of the backend (``learnet.backend.xp``) and never changes.
+A ``Variable`` is a tensor that can change in place (``assign``), which is what a
+weight is. Arithmetic operators (``+ - * / ** @``, comparisons, slicing) are attached
+to ``Tensor`` by the ops floor (``learnet.ops``), so every operator is an op that a
+``GradientTape`` can record.
+"""
+import numbers
+
+import numpy
+
+from learnet import backend
+from learnet.backend import xp
+
+_FLOAT_KINDS = ("f",)
+
+
+class TensorShape(tuple):
+    """The shape of a tensor: a tuple with TensorFlow's ``as_list`` and ``rank``."""
+
+    __slots__ = ()
+
+    def as_list(self):
+        """Return the shape as a list of ints."""
+        return list(self)
+
+    @property
+    def rank(self):
+        """Number of dimensions."""
+        return len(self)
+
+    def __repr__(self):
+        return f"TensorShape({list(self)})"
+
+
+def _as_dtype(dtype):
+    if dtype is None:
+        return None
+    if isinstance(dtype, str) and dtype == "float":
+        return numpy.dtype(backend.floatx())
+    try:
+        return numpy.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"{dtype!r} is not a data type learnet knows") from error
+
+
+def to_array(value, dtype=None):
+    """Turn ``value`` (a Tensor, array, number or nested list) into a backend array.
+
+    Python floats and float64 NumPy arrays become ``float32`` (the default float type)
+    unless ``dtype`` asks otherwise; Python ints become ``int32``, as in TensorFlow.
+    """
+    dtype = _as_dtype(dtype)
+    if isinstance(value, Tensor):
+        array = value._value
+        return array if dtype is None or array.dtype == dtype else array.astype(dtype)
+    if isinstance(value, xp.ndarray):
+        array = value
+    else:
+        if xp is not numpy and isinstance(value, numpy.ndarray):  # pragma: no cover
+            array = xp.asarray(value)
+        else:
+            try:
+                array = xp.asarray(value)
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"cannot convert {_describe(value)} to a tensor: {error}") from error
+            if array.dtype == object:
+                raise ValueError(
+                    f"cannot convert {_describe(value)} to a tensor: ragged or non-numeric values"
+                )
+    if dtype is not None:
+        if array.dtype != dtype:
+            array = array.astype(dtype)
+        return array
+    kind = array.dtype.kind
+    if kind == "f" and array.dtype == numpy.float64:
+        return array.astype(backend.floatx())
+    if kind in ("U", "S", "O", "V"):
+        raise ValueError(f"cannot convert {_describe(value)} to a tensor of numbers")
+    if kind == "i" and array.dtype == numpy.int64 and not isinstance(value, xp.ndarray):
+        return array.astype(numpy.int32)
+    return array
+
+
+def _describe(value):
+    text = repr(value)
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+class Tensor:
+    """An immutable multi-dimensional array that a ``GradientTape`` can follow.
+
+    Parameters
+    ----------
+    value : array_like
+        Numbers, nested lists, a NumPy array or another tensor.
+    dtype : str or numpy.dtype, optional
+        ``float32`` by default for floats; ``float64`` only where asked.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    >>> x.shape, x.dtype
+    (TensorShape([2, 2]), dtype('float32'))
+    >>> (x * 2 + 1).numpy()
+    array([[3., 5.],
+           [7., 9.]], dtype=float32)
+    """
+
+    # _from_logits: for a probability tensor made by softmax or sigmoid, the logits it
+    # came from, so a cross-entropy can be computed stably from them in one step.
+    __slots__ = ("_value", "_from_logits", "_slice_of", "__weakref__")
+    # NumPy defers to us in `array + tensor`, so the result stays a tracked Tensor.
+    __array_priority__ = 100
+
+    def __init__(self, value, dtype=None):
+        self._value = to_array(value, dtype)
+        self._from_logits = None
+        self._slice_of = None
+
+    @classmethod
+    def _wrap(cls, array):
+        """Wrap a backend array without copying or converting it (the ops' fast path)."""
+        tensor = object.__new__(Tensor)
+        tensor._value = array
+        tensor._from_logits = None
+        tensor._slice_of = None
+        return tensor
+
+    # --- what a tensor is ---------------------------------------------------------
+    @property
+    def shape(self):
+        """The shape, as a ``TensorShape`` (a tuple of ints)."""
+        return TensorShape(self._value.shape)
+
+    @property
+    def ndim(self):
+        """The number of dimensions (axes)."""
+        return self._value.ndim
+
+    @property
+    def dtype(self):
+        """The NumPy dtype of the elements, e.g. ``float32``."""
+        return self._value.dtype
+
+    @property
+    def size(self):
+        """The number of elements."""
+        return self._value.size
+
+    def numpy(self):
+        """Return the value as a NumPy array."""
+        return backend.to_numpy(self._value)
+
+    def __array__(self, dtype=None, copy=None):
+        array = backend.to_numpy(self._value)
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        if copy:
+            return array.copy()
+        return array
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # `ndarray + tensor` becomes a learnet op (tracked); any other NumPy function
+        # applied to a tensor works on its values and returns a NumPy array, as in TF.
+        if method == "__call__" and not kwargs and ufunc.__name__ in _UFUNC_OPS:
+            return _UFUNC_OPS[ufunc.__name__](*inputs)
+        inputs = tuple(numpy.asarray(i) if isinstance(i, Tensor) else i for i in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __len__(self):
+        if self._value.ndim == 0:
+            raise TypeError("len() of a scalar tensor (shape ()) is not defined")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("iteration over a scalar tensor (shape ()) is not possible")
+        for i in range(self._value.shape[0]):
+            yield self[i]
+
+    def __bool__(self):
+        if self._value.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self._value.size} elements is ambiguous; "
+                "use learnet.reduce_any or reduce_all"
+            )
+        return bool(self._value)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __index__(self):
+        if self._value.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self._value)
+
+    def __format__(self, spec):
+        if self._value.ndim == 0:
+            return format(self._value.item(), spec)
+        return format(str(self), spec)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        values = numpy.array2string(
+            backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3
+        ).replace("\n", "\n" + " " * 7)
+        return f"<learnet.{type(self).__name__}: shape={self.shape.as_list()}, dtype={self.dtype.name}, numpy={values}>"
+
+    def __str__(self):
+        return f"learnet.Tensor({backend.to_numpy(self._value)}, shape={tuple(self.shape)}, dtype={self.dtype.name})"
+
+
+# Filled in by learnet.ops: NumPy ufunc name -> learnet op, for `ndarray <op> tensor`.
+_UFUNC_OPS = {}
+
+
+def is_float(tensor):
+    """True when the tensor holds floats (only those can carry gradients)."""
+    return tensor._value.dtype.kind in _FLOAT_KINDS
+
+
+_variable_counts = {}
+
+
+def _unique_variable_name(base):
+    count = _variable_counts.get(base, 0)
+    _variable_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+class Variable(Tensor):
+    """A tensor whose value can change in place: a weight of a model.
+
+    Trainable variables are watched automatically by a ``GradientTape``, and
+    optimizers update them in place with ``assign_sub``.
+
+    Parameters
+    ----------
+    initial_value : array_like or callable
+        The starting value, or a function returning it (Keras initializers are such
+        functions of no argument once their shape is fixed).
+    trainable : bool, default True
+        Whether tapes watch it and optimizers update it.
+    name : str, optional
+        A name for messages and summaries; ``Variable``, ``Variable_1``, ... if absent.
+    dtype : str or numpy.dtype, optional
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> w = tf.Variable([1.0, 2.0], name="w")
+    >>> w.assign_sub([0.5, 0.5]).numpy()
+    array([0.5, 1.5], dtype=float32)
+    >>> w[0].assign(3.0).numpy()
+    array([3. , 1.5], dtype=float32)
+    """
+
+    __slots__ = ("trainable", "name")
+
+    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None):
+        if initial_value is None:
+            raise ValueError("a Variable needs an initial_value")
+        if callable(initial_value) and not isinstance(initial_value, Tensor):
+            initial_value = initial_value()
+        array = to_array(initial_value, dtype)
+        # A variable owns its buffer: updating it must never change the caller's array.
+        self._value = array.copy() if isinstance(initial_value, (Tensor, xp.ndarray)) else array
+        if not self._value.flags.writeable:
+            self._value = self._value.copy()
+        self._from_logits = None
+        self._slice_of = None
+        self.trainable = bool(trainable)
+        self.name = name if name is not None else _unique_variable_name("Variable")
+
+    def _check_same_shape(self, array, what):
+        if array.shape != self._value.shape:
+            try:
+                numpy.broadcast_shapes(array.shape, self._value.shape)
+                if self._value.shape == numpy.broadcast_shapes(array.shape, self._value.shape):
+                    return
+            except ValueError:
+                pass
+            raise ValueError(
+                f"Variable '{self.name}' has shape {tuple(self._value.shape)}; "
+                f"{what} got a value of shape {tuple(array.shape)}"
+            )
+
+    def _incoming(self, value, what):
+        array = to_array(value, self._value.dtype)
+        if array.dtype.kind == "f" and self._value.dtype.kind != "f":
+            raise TypeError(f"Variable '{self.name}' holds {self.dtype}; {what} got floats")
+        self._check_same_shape(array, what)
+        return array
+
+    def assign(self, value):
+        """Set the value (same shape), in place. Returns the variable."""
+        self._value[...] = self._incoming(value, "assign")
+        return self
+
+    def assign_add(self, delta):
+        """Add ``delta`` to the value, in place. Returns the variable."""
+        self._value += self._incoming(delta, "assign_add")
+        return self
+
+    def assign_sub(self, delta):
+        """Subtract ``delta`` from the value, in place. Returns the variable."""
+        self._value -= self._incoming(delta, "assign_sub")
+        return self
+
+    def numpy(self):
+        """Return a copy of the current value (later updates do not change it)."""
+        return backend.to_numpy(self._value).copy()
+
+    def read_value(self):
+        """Return the current value as a (constant) ``Tensor``."""
+        return Tensor._wrap(self._value.copy())
+
+    @property
+    def value(self):
+        """The current value as a ``Tensor``."""
+        return self.read_value()
+
+    def __repr__(self):
+        values = numpy.array2string(
+            backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3
+        ).replace("\n", "\n" + " " * 7)
+        return (
+            f"<learnet.Variable '{self.name}' shape={self.shape.as_list()} "
+            f"dtype={self.dtype.name}, numpy={values}>"
+        )
+
+    __str__ = __repr__
+    # Variables are hashable and compared by identity when used as dict keys.
+    __hash__ = object.__hash__
+
+
+class _VariableSlice(Tensor):
+    """What ``variable[index]`` returns: a tensor that can also write back into the slice."""
+
+    __slots__ = ()
+
+    def assign(self, value):
+        """Write ``value`` into this slice of the variable. Returns the variable."""
+        variable, key = self._slice_of
+        variable._value[key] = to_array(value, variable.dtype)
+        return variable
+
+    def assign_add(self, delta):
+        """Add ``delta`` to this slice of the variable. Returns the variable."""
+        variable, key = self._slice_of
+        variable._value[key] += to_array(delta, variable.dtype)
+        return variable
+
+    def assign_sub(self, delta):
+        """Subtract ``delta`` from this slice of the variable. Returns the variable."""
+        variable, key = self._slice_of
+        variable._value[key] -= to_array(delta, variable.dtype)
+        return variable
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+    """Return ``value`` as a ``Tensor`` (a tensor of the right dtype is returned as is).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.convert_to_tensor([1, 2, 3]).dtype
+    dtype('int32')
+    """
+    if isinstance(value, Tensor) and (dtype is None or value.dtype == _as_dtype(dtype)):
+        return value
+    if dtype is None and dtype_hint is not None and not isinstance(value, (Tensor, xp.ndarray)):
+        try:
+            return Tensor(value, dtype_hint)
+        except (ValueError, TypeError):
+            pass
+    return Tensor(value, dtype)
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """Create a constant tensor, as ``tf.constant``.
+
+    Parameters
+    ----------
+    value : array_like
+    dtype : optional
+        ``float32`` for floats by default.
+    shape : tuple of int, optional
+        Broadcast or reshape the value to this shape.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.constant(3.0)
+    <learnet.Tensor: shape=[], dtype=float32, numpy=3.0>
+    >>> tf.constant(0.0, shape=(2, 2)).numpy()
+    array([[0., 0.],
+           [0., 0.]], dtype=float32)
+    """
+    array = to_array(value, dtype)
+    if shape is not None:
+        shape = tuple(int(s) for s in shape)
+        if array.size == int(numpy.prod(shape)) and array.ndim > 0:
+            array = array.reshape(shape)
+        else:
+            try:
+                array = xp.broadcast_to(array, shape).copy()
+            except ValueError:
+                raise ValueError(
+                    f"constant: cannot give a value of shape {array.shape} the shape {shape}"
+                ) from None
+    elif isinstance(value, xp.ndarray) and array is value:
+        array = array.copy()
+    return Tensor._wrap(array)
+
+
+def is_tensor(value):
+    """True for learnet tensors and variables."""
+    return isinstance(value, Tensor)
+
+
+def is_number(value):
+    return isinstance(value, numbers.Number)
