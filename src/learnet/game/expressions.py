@@ -50,7 +50,7 @@ _NUMPY_FUNCTIONS = {
 # learnet's tapes are shared by all threads of the process, so two evaluations
 # running at the same time in different server threads would write notes on each
 # other's tape. Evaluations are short; they take turns.
-_EVALUATION_LOCK = threading.Lock()
+EVALUATION_LOCK = threading.Lock()
 
 _ALLOWED_TEXT = (
     "only numbers, x, pi, e, the operators + - * / ** and the functions "
@@ -118,12 +118,23 @@ class Expression:
         text = ast.get_source_segment(self.source, node) or type(node).__name__
         return f"{text!r} is not allowed in a formula: {_ALLOWED_TEXT}"
 
+    def _finite(self, value, node):
+        # A part without x is computed once, now; if it is not a number (1/0,
+        # log(-1), 9**9**9) the whole formula would be useless.
+        if not np.isfinite(value):
+            text = ast.get_source_segment(self.source, node)
+            raise ExpressionError(f"{text!r} is not a finite number (it gives {value})")
+        return value
+
     def _compile(self, node):
         """Return a NumPy float (a constant part) or a function ``x -> Tensor``."""
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExpressionError(self._describe(node))
-            return np.float64(node.value)
+            try:
+                return self._finite(np.float64(node.value), node)
+            except OverflowError:
+                raise ExpressionError(f"the number in {self.source!r} is too large") from None
         if isinstance(node, ast.Name):
             if node.id == "x":
                 self._uses_x = True
@@ -143,7 +154,7 @@ class Expression:
             left, right = self._compile(node.left), self._compile(node.right)
             if not callable(left) and not callable(right):
                 with np.errstate(all="ignore"):
-                    return np.float64(function(left, right))
+                    return self._finite(np.float64(function(left, right)), node)
             return _binary(function, left, right)
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
@@ -154,7 +165,7 @@ class Expression:
             argument = self._compile(node.args[0])
             if not callable(argument):
                 with np.errstate(all="ignore"):
-                    return np.float64(_NUMPY_FUNCTIONS[name](argument))
+                    return self._finite(np.float64(_NUMPY_FUNCTIONS[name](argument)), node)
             return _call(name, argument)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
             raise ExpressionError("'^' is not a power in a formula: write x**2 for x squared")
@@ -186,7 +197,7 @@ class Expression:
         """
         import learnet
 
-        with _EVALUATION_LOCK, np.errstate(all="ignore"):
+        with EVALUATION_LOCK, np.errstate(all="ignore"):
             point = learnet.constant(float(x), dtype="float64")
             with learnet.GradientTape() as tape:
                 tape.watch(point)
@@ -211,7 +222,7 @@ class Expression:
         import learnet
 
         xs = np.asarray(xs, dtype=np.float64)
-        with _EVALUATION_LOCK, np.errstate(all="ignore"):
+        with EVALUATION_LOCK, np.errstate(all="ignore"):
             result = self._compiled(learnet.constant(xs, dtype="float64"))
         return np.broadcast_to(np.asarray(result.numpy(), dtype=np.float64), xs.shape).copy()
 

@@ -230,7 +230,8 @@ class Game:
             view["slope"] = guess["slope"]
         return view
 
-    def _team_for(self, token):
+    def require_team(self, token):
+        """The team a session token belongs to; a 401 :class:`GameError` if none."""
         team = self.store.team_for_token(token) if isinstance(token, str) and token else None
         if team is None:
             raise GameError(401, "not_logged_in", "Not logged in, or the login has expired. Log in again.")
@@ -283,7 +284,7 @@ class Game:
 
     def team_state(self, token):
         """Everything a team's page shows: its level, its guesses, and after a reveal, all."""
-        team = self._team_for(token)
+        team = self.require_team(token)
         row = self._level_row(team["level_id"])
         level = self.levels[row["id"]]
         now = self.clock()
@@ -324,7 +325,7 @@ class Game:
             range or where the function is undefined; 409 when the level is not open,
             a guess is still pending, or the budget is used up.
         """
-        team = self._team_for(token)
+        team = self.require_team(token)
         level = self.levels[team["level_id"]]
         x = parse_number(x, "x")
         if not level.x_min <= x <= level.x_max:

@@ -1,0 +1,91 @@
+"""``learnet game``: start the classroom gradient-descent game.
+
+Examples
+--------
+::
+
+    learnet game                          # port 12721, 10 s delay, built-in levels
+    learnet game --delay 5 --db class-7b.db
+    learnet game --levels my-levels.json --db new-game.db
+"""
+import socket
+
+DEFAULT_PORT = 12721
+DEFAULT_DB = "learnet-game.db"
+
+
+def add_parser(subparsers):
+    """Add the ``game`` subcommand to an ``argparse`` subparsers object."""
+    parser = subparsers.add_parser(
+        "game",
+        help="start the classroom gradient-descent game (web server)",
+        description="Start the classroom gradient-descent game. Teams open the printed URL; "
+                    "the teacher opens the admin URL. The game is saved in the database file "
+                    "and resumes when started again with the same --db.",
+    )
+    parser.add_argument("--host", default="0.0.0.0",
+                        help="address to listen on (default: 0.0.0.0, every network of this computer)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    parser.add_argument("--delay", type=float, default=10.0,
+                        help="seconds before a guess's result is shown (default: 10)")
+    parser.add_argument("--levels", metavar="FILE", help="JSON file of custom levels (default: the built-in three)")
+    parser.add_argument("--db", metavar="FILE", default=DEFAULT_DB,
+                        help=f"SQLite file holding the game (default: {DEFAULT_DB})")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def _addresses(host):
+    """The addresses teams can type: the host itself, or this computer's addresses."""
+    if host not in ("0.0.0.0", "::", ""):
+        return [host]
+    found = []
+    try:
+        for address in socket.gethostbyname_ex(socket.gethostname())[2]:
+            if not address.startswith("127.") and address not in found:
+                found.append(address)
+    except OSError:
+        pass
+    return found or ["127.0.0.1"]
+
+
+def run(args):
+    """Start the game server; returns the exit status."""
+    import math
+    import sys
+
+    try:
+        import uvicorn
+
+        from learnet.game.server import create_app
+    except ImportError as error:
+        print(f"learnet game needs the web server extra ({error.name} is missing): "
+              'pip install "learnet[game]"', file=sys.stderr)
+        return 2
+    from learnet.game.levels import LevelError, load_levels
+
+    if not (math.isfinite(args.delay) and args.delay >= 0):
+        print(f"error: --delay must be a number of seconds >= 0, got {args.delay}", file=sys.stderr)
+        return 2
+    if not 0 < args.port < 65536:
+        print(f"error: --port must be from 1 to 65535, got {args.port}", file=sys.stderr)
+        return 2
+    try:
+        levels = load_levels(args.levels) if args.levels else None
+        app = create_app(args.db, delay=args.delay, levels=levels)
+    except (LevelError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    game = app.state.game
+    host = _addresses(args.host)[0]
+    if ":" in host:
+        host = f"[{host}]"
+    base = f"http://{host}:{args.port}"
+    print(f"learnet gradient-descent game: {len(game.levels)} levels, {args.delay:g} s delay, "
+          f"saved in {args.db}")
+    print(f"  Teams:   {base}/")
+    print(f"  Teacher: {base}/admin?token={app.state.admin_token}   (keep this link secret)")
+    print("Press Ctrl+C to stop; start again with the same --db to resume.", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
