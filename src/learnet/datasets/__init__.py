@@ -1,0 +1,32 @@
+"""Datasets, loaded exactly as ``keras.datasets`` loads them.
+
+>>> from learnet.datasets import mnist
+>>> (x_train, y_train), (x_test, y_test) = mnist.load_data()  # doctest: +SKIP
+
+Files are looked for in the ``path`` argument, in ``$LEARNET_DATASETS/<name>/``,
+in system folders (Debian's ``dataset-fashion-mnist``), and in the cache
+``~/.learnet/datasets`` (``$LEARNET_HOME/datasets``); missing ones are downloaded
+from public mirrors. ``describe()`` says where each dataset stands.
+"""
+from learnet.batching import Batcher, batches
+
+from . import fashion_mnist, mnist
+from .catalog import DATASETS, describe, locate
+from .errors import DatasetCorruptError, DatasetError, DatasetNotFoundError
+from .idx import read_idx
+from .sources import cache_dir
+
+__all__ = [
+    "mnist",
+    "fashion_mnist",
+    "DATASETS",
+    "locate",
+    "describe",
+    "cache_dir",
+    "read_idx",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "DatasetCorruptError",
+    "Batcher",
+    "batches",
+]
