@@ -148,9 +148,15 @@ def _convert_all(values, name):
         if isinstance(value, Tensor):
             converted.append(value)
             continue
+        if reference is not None and type(value) in (int, float) and (
+            reference.kind == "f" or type(value) is int
+        ):
+            # The common case `tensor * 2.0`: one conversion, straight to the tensor's dtype.
+            converted.append(Tensor._wrap(xp.asarray(value, dtype=reference)))
+            continue
         try:
             if reference is not None and (
-                isinstance(value, (int, float, bool))
+                (isinstance(value, (int, bool)) or (isinstance(value, float) and reference.kind == "f"))
                 or (isinstance(value, xp.ndarray) and value.dtype.kind == reference.kind == "f")
                 or (isinstance(value, (list, tuple)) and reference.kind == "f")
             ):
@@ -349,9 +355,9 @@ class GradientTape:
                 grad = Tensor._wrap(xp.zeros_like(source._value))
             results.append(grad)
         if not self._persistent:
+            # Release the recorded graph (and every intermediate tensor with it).
             self._notes = []
             self._watched = {}
-            self._watched_variables = {}
             self._released = True
         return rebuild(results)
 

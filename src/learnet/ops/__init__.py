@@ -4,7 +4,6 @@ The ops live in rooms by kind (``math``, ``reduce``, ``shape``, ``linalg``, ``nn
 ``creation``); this package gathers them and teaches ``Tensor`` its Python operators,
 so that ``a + b`` is exactly ``learnet.add(a, b)`` and is recorded the same way.
 """
-from learnet.ops import creation, linalg, math, nn, reduce, shape
 from learnet.ops.creation import eye, fill, linspace, ones, ones_like, range, zeros, zeros_like
 from learnet.ops.linalg import matmul, tensordot
 from learnet.ops.math import (
@@ -57,3 +56,9 @@ def _attach_operators():
 
 
 _attach_operators()
+
+# What `from learnet.ops import *` gives the top level: the ops, not the room modules.
+__all__ = sorted(
+    name for name, value in dict(globals()).items()
+    if callable(value) and not name.startswith("_") and name not in ("Tensor", "unbroadcast")
+)

@@ -1,0 +1,35 @@
+"""Shared test set-up: the real datasets folder, a fixed seed, the Agg backend."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_datasets():
+    """The folder of real datasets: $LEARNET_DATASETS, else shared/datasets beside the repository."""
+    configured = os.environ.get("LEARNET_DATASETS")
+    if configured:
+        return Path(configured)
+    return REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def datasets_dir():
+    folder = shared_datasets()
+    if not folder.is_dir():
+        pytest.skip("the shared datasets folder is not available")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    import learnet
+
+    learnet.random.set_seed(1234)
+    np.random.seed(1234)
+    yield
