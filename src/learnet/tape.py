@@ -119,6 +119,16 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
             if _recording:
                 _record(name, (x,), output, backward, higher_order)
             return output
+    elif n_inputs == 2:
+        @functools.wraps(function)
+        def op(x, y, *args, **kwargs):
+            if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+                x, y = _convert_all((x, y), name)
+            result, backward = function(x._value, y._value, *args, **kwargs)
+            output = Tensor._wrap(result)
+            if _recording:
+                _record(name, (x, y), output, backward, higher_order)
+            return output
     else:
         @functools.wraps(function)
         def op(*args, **kwargs):
