@@ -1,0 +1,293 @@
+"""``learnet.data``: the small part of ``tf.data`` that course code uses.
+
+A ``Dataset`` is a re-iterable sequence of elements (a tensor, or a tuple or dict
+of tensors). Course code builds one from arrays, shuffles and batches it, and loops
+over it in a custom training loop or passes it to ``model.fit``::
+
+    ds = learnet.data.Dataset.from_tensor_slices((x_train, y_train))
+    ds = ds.shuffle(10000).batch(32)
+    for x_batch, y_batch in ds:
+        ...
+
+Elements are computed lazily, one pass at a time; ``shuffle`` draws a new order on
+every pass (``reshuffle_each_iteration=True``, as TensorFlow). Slices of arrays are
+batched by NumPy indexing, not element by element, so batching is fast.
+"""
+import numpy
+
+from learnet import backend
+from learnet.tensor import Tensor
+
+AUTOTUNE = -1
+
+
+def _structure_map(function, structure):
+    if isinstance(structure, tuple):
+        return tuple(_structure_map(function, s) for s in structure)
+    if isinstance(structure, list):
+        return [_structure_map(function, s) for s in structure]
+    if isinstance(structure, dict):
+        return {k: _structure_map(function, v) for k, v in structure.items()}
+    return function(structure)
+
+
+def _leaves(structure):
+    if isinstance(structure, (tuple, list)):
+        return [leaf for s in structure for leaf in _leaves(s)]
+    if isinstance(structure, dict):
+        return [leaf for v in structure.values() for leaf in _leaves(v)]
+    return [structure]
+
+
+def _as_array(value):
+    if isinstance(value, Tensor):
+        return value.numpy()
+    array = numpy.asarray(value)
+    if array.dtype == numpy.float64:
+        array = array.astype(backend.floatx())
+    return array
+
+
+def _to_tensors(structure):
+    return _structure_map(lambda a: Tensor._wrap(a) if isinstance(a, numpy.ndarray) else Tensor(a), structure)
+
+
+class Dataset:
+    """A re-iterable pipeline of elements; build one with ``from_tensor_slices``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.data import Dataset
+    >>> ds = Dataset.from_tensor_slices((np.arange(5.0), np.arange(5))).batch(2)
+    >>> [y.numpy().tolist() for _, y in ds]
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, make_iterator, length=None):
+        # make_iterator() starts a new pass and yields elements as NumPy structures.
+        self._make_iterator = make_iterator
+        self._length = length
+
+    # --- sources ----------------------------------------------------------------------
+    @staticmethod
+    def from_tensor_slices(tensors):
+        """One element per index of the first axis of ``tensors`` (an array or a tuple/dict of them)."""
+        arrays = _structure_map(_as_array, tensors)
+        leaves = _leaves(arrays)
+        if not leaves:
+            raise ValueError("from_tensor_slices needs at least one array")
+        lengths = {leaf.shape[0] if leaf.ndim else None for leaf in leaves}
+        if None in lengths:
+            raise ValueError("from_tensor_slices: every array needs a first axis to slice along")
+        if len(lengths) > 1:
+            raise ValueError(f"from_tensor_slices: arrays have different first dimensions {sorted(lengths)}")
+        length = lengths.pop()
+        dataset = Dataset(
+            lambda: (_structure_map(lambda a: a[i], arrays) for i in range(length)), length
+        )
+        dataset._arrays = arrays  # lets shuffle/batch index the arrays directly (fast path)
+        return dataset
+
+    @staticmethod
+    def from_tensors(tensors):
+        """A dataset of exactly one element: ``tensors``."""
+        arrays = _structure_map(_as_array, tensors)
+        return Dataset(lambda: iter([arrays]), 1)
+
+    @staticmethod
+    def range(*args):
+        """Like Python's ``range``, as a dataset of int64 scalars."""
+        values = numpy.arange(*args, dtype=numpy.int64)
+        return Dataset.from_tensor_slices(values)
+
+    # --- transformations -------------------------------------------------------------------
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
+        """Shuffle elements: a new order each pass (a full shuffle when the buffer covers the data)."""
+        if int(buffer_size) < 1:
+            raise ValueError(f"shuffle: buffer_size must be at least 1, got {buffer_size}")
+        buffer_size = int(buffer_size)
+        fixed = numpy.random.default_rng(seed) if seed is not None else None
+        first_order = []
+
+        def generator():
+            return fixed if fixed is not None else backend.rng()
+
+        arrays = getattr(self, "_arrays", None)
+        if arrays is not None and self._length is not None and buffer_size >= self._length:
+            length = self._length
+
+            def order():
+                if reshuffle_each_iteration or not first_order:
+                    first_order[:] = [generator().permutation(length)]
+                return first_order[0]
+
+            dataset = Dataset(lambda: (_structure_map(lambda a: a[i], arrays) for i in order()), length)
+            dataset._arrays = arrays
+            dataset._order = order
+            return dataset
+
+        source = self
+
+        def make_buffered():
+            rng = generator()
+            buffer = []
+            for element in source._make_iterator():
+                if len(buffer) < buffer_size:
+                    buffer.append(element)
+                    continue
+                index = rng.integers(len(buffer))
+                yield buffer[index]
+                buffer[index] = element
+            order = rng.permutation(len(buffer))
+            for index in order:
+                yield buffer[index]
+
+        return Dataset(make_buffered, self._length)
+
+    def batch(self, batch_size, drop_remainder=False):
+        """Group consecutive elements into batches (stacked along a new first axis)."""
+        if isinstance(batch_size, bool) or int(batch_size) < 1:
+            raise ValueError(f"batch: batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = int(batch_size)
+        length = None
+        if self._length is not None:
+            length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
+        arrays = getattr(self, "_arrays", None)
+        if arrays is not None and self._length is not None:
+            # Fast path: index the arrays with whole batches of positions.
+            total = self._length
+            order_of = getattr(self, "_order", None)
+
+            def make_fast():
+                order = order_of() if order_of is not None else numpy.arange(total)
+                stop = total - total % batch_size if drop_remainder else total
+                for start in range(0, stop, batch_size):
+                    index = order[start:start + batch_size]
+                    yield _structure_map(lambda a: a[index], arrays)
+
+            return Dataset(make_fast, length)
+
+        source = self
+
+        def make():
+            batch = []
+            for element in source._make_iterator():
+                batch.append(element)
+                if len(batch) == batch_size:
+                    yield _stack(batch)
+                    batch = []
+            if batch and not drop_remainder:
+                yield _stack(batch)
+
+        return Dataset(make, length)
+
+    def map(self, map_func, num_parallel_calls=None):
+        """Apply ``map_func`` to every element (a tuple element is passed as separate arguments)."""
+        source = self
+
+        def make():
+            for element in source._make_iterator():
+                tensors = _to_tensors(element)
+                result = map_func(*tensors) if isinstance(tensors, tuple) else map_func(tensors)
+                yield _structure_map(_as_array, result)
+
+        return Dataset(make, self._length)
+
+    def filter(self, predicate):
+        """Keep the elements for which ``predicate`` is true."""
+        source = self
+
+        def make():
+            for element in source._make_iterator():
+                tensors = _to_tensors(element)
+                keep = predicate(*tensors) if isinstance(tensors, tuple) else predicate(tensors)
+                if bool(keep):
+                    yield element
+
+        return Dataset(make, None)
+
+    def take(self, count):
+        """The first ``count`` elements (all of them if ``count`` is -1)."""
+        count = int(count)
+        source = self
+
+        def make():
+            for i, element in enumerate(source._make_iterator()):
+                if 0 <= count <= i:
+                    return
+                yield element
+
+        length = self._length if count < 0 or self._length is None else min(count, self._length)
+        return Dataset(make, length)
+
+    def skip(self, count):
+        """All but the first ``count`` elements."""
+        count = int(count)
+        source = self
+
+        def make():
+            for i, element in enumerate(source._make_iterator()):
+                if i >= count:
+                    yield element
+
+        length = None if self._length is None else max(self._length - count, 0)
+        return Dataset(make, length)
+
+    def repeat(self, count=None):
+        """Repeat the dataset ``count`` times (forever if ``None``)."""
+        source = self
+
+        def make():
+            passes = 0
+            while count is None or count < 0 or passes < count:
+                empty = True
+                for element in source._make_iterator():
+                    empty = False
+                    yield element
+                passes += 1
+                if empty:
+                    return
+
+        length = None if count is None or count < 0 or self._length is None else self._length * count
+        return Dataset(make, length)
+
+    def prefetch(self, buffer_size=None):
+        """Accepted for compatibility: learnet reads data in the training process."""
+        return self
+
+    def cache(self, filename=""):
+        """Accepted for compatibility: the elements already live in memory."""
+        return self
+
+    # --- reading ---------------------------------------------------------------------------
+    def __iter__(self):
+        for element in self._make_iterator():
+            yield _to_tensors(element)
+
+    def as_numpy_iterator(self):
+        """Iterate over the elements as NumPy arrays."""
+        return iter(self._make_iterator())
+
+    def __len__(self):
+        if self._length is None:
+            raise TypeError("the length of this dataset is unknown (it is filtered or infinite)")
+        return self._length
+
+    def cardinality(self):
+        """The number of elements, or -2 when unknown (TensorFlow's UNKNOWN)."""
+        return self._length if self._length is not None else -2
+
+    def __repr__(self):
+        return f"<learnet.data.Dataset length={self._length if self._length is not None else 'unknown'}>"
+
+
+def _stack(elements):
+    first = elements[0]
+    if isinstance(first, tuple):
+        return tuple(_stack([e[i] for e in elements]) for i in range(len(first)))
+    if isinstance(first, list):
+        return [_stack([e[i] for e in elements]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {k: _stack([e[k] for e in elements]) for k in first}
+    return numpy.stack(elements)
