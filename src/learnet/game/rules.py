@@ -56,8 +56,8 @@ class GameError(Exception):
 
     Parameters
     ----------
-    status : int
-        The HTTP status to answer with (4xx).
+    http_status : int
+        The HTTP status to answer with (4xx), kept as ``status``.
     code : str
         A stable identifier of the problem, translated by the web page.
     message : str
@@ -66,9 +66,9 @@ class GameError(Exception):
         Values the message mentions (range ends, seconds to wait, ...).
     """
 
-    def __init__(self, status, code, message, **params):
+    def __init__(self, http_status, code, message, **params):
         super().__init__(message)
-        self.status = status
+        self.status = http_status
         self.code = code
         self.message = message
         self.params = params

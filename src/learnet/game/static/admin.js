@@ -1,0 +1,239 @@
+// The teacher's page: open, close and reveal levels, watch every team, export the
+// results, and let learnet's optimizers play the same function.
+//
+// The secret token arrives in the link (/admin?token=...). It is moved into this
+// tab's session storage and taken out of the address bar, so a projected screen
+// does not show it.
+"use strict";
+
+const ADMIN_TOKEN_KEY = "learnet-game-admin-token";
+const SELECTED_KEY = "learnet-game-admin-level";
+const POLL_MS = 2000;
+const COMPUTER_COLORS = { gradient_descent: "#2a9d8f", momentum: "#e76f51", adam: "#6a4c93" };
+
+const admin = {
+  token: null,
+  overview: null,
+  detail: null,
+  selected: Number(sessionStorage.getItem(SELECTED_KEY)) || null,
+  showPassword: false,
+  computer: {}, // level id -> the last "Let the computer play" answer
+  formFor: null, // the level whose defaults fill the computer form
+};
+
+(function takeToken() {
+  const params = new URLSearchParams(location.search);
+  if (params.has("token")) {
+    sessionStorage.setItem(ADMIN_TOKEN_KEY, params.get("token"));
+    history.replaceState(null, "", location.pathname);
+  }
+  admin.token = sessionStorage.getItem(ADMIN_TOKEN_KEY);
+})();
+
+function adminApi(method, path, body) {
+  return api(method, path, { body, headers: { "X-Admin-Token": admin.token || "" } });
+}
+
+function showError(error) {
+  const box = $("#admin-error");
+  box.hidden = !error;
+  box.textContent = error ? errorText(error) : "";
+}
+
+function levelTitle(level) {
+  return level.name || t("function_n", { n: level.id });
+}
+
+// ---- loading --------------------------------------------------------------------
+
+async function refresh() {
+  try {
+    admin.overview = await adminApi("GET", "/api/admin/levels");
+    const ids = admin.overview.levels.map((level) => level.id);
+    if (!ids.includes(admin.selected)) admin.selected = ids[0];
+    admin.detail = await adminApi("GET", `/api/admin/levels/${admin.selected}`);
+    showError(null);
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  render();
+}
+
+function select(levelId) {
+  admin.selected = levelId;
+  sessionStorage.setItem(SELECTED_KEY, String(levelId));
+  admin.detail = null;
+  refresh();
+}
+
+// ---- teacher actions ------------------------------------------------------------
+
+async function changeLevel(action) {
+  if (action === "reveal" && !confirm(t("confirm_reveal"))) return;
+  try {
+    await adminApi("POST", `/api/admin/levels/${admin.selected}/${action}`);
+  } catch (error) {
+    showError(error);
+  }
+  refresh();
+}
+
+async function download(kind) {
+  try {
+    const response = await fetch(`/api/admin/levels/${admin.selected}/${kind}.csv`, {
+      headers: { "X-Admin-Token": admin.token || "" }, cache: "no-store" });
+    if (!response.ok) throw new ApiError(response.status, (await response.json()).error.code, "");
+    const url = URL.createObjectURL(await response.blob());
+    const link = element("a", { href: url, download: `level-${admin.selected}-${kind}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function computerPlay(event) {
+  event.preventDefault();
+  const errorBox = $("#computer-error");
+  errorBox.textContent = "";
+  const number = (id) => normalizeNumberText($(id).value);
+  const body = {
+    start: number("#cp-start"),
+    steps: Number.parseInt(number("#cp-steps"), 10),
+    learning_rates: {},
+  };
+  for (const name of Object.keys(COMPUTER_COLORS)) body.learning_rates[name] = number(`#cp-lr-${name}`);
+  $("#computer-run").disabled = true;
+  try {
+    admin.computer[admin.selected] = await adminApi("POST", `/api/admin/levels/${admin.selected}/computer-play`, body);
+  } catch (error) {
+    errorBox.textContent = errorText(error);
+  } finally {
+    $("#computer-run").disabled = false;
+  }
+  render();
+}
+
+// ---- drawing --------------------------------------------------------------------
+
+function render() {
+  const overview = admin.overview;
+  if (!overview) return;
+  $("#delay").textContent = t("delay_info", { s: fmt(overview.delay) });
+  $("#level-tabs").replaceChildren(...overview.levels.map((level) => {
+    const tab = element("button", { type: "button", class: `tab${level.id === admin.selected ? " active" : ""}` }, [
+      levelTitle(level), element("span", { class: `pill pill-${level.status}`, text: t("status_word_" + level.status) }),
+    ]);
+    tab.addEventListener("click", () => select(level.id));
+    return tab;
+  }));
+  if (!admin.detail) return;
+  $("#level-view").hidden = false;
+  const level = admin.detail.level;
+  const summary = overview.levels.find((l) => l.id === level.id);
+  $("#level-name").textContent = levelTitle(level);
+  $("#level-status").textContent = t("status_word_" + level.status);
+  $("#level-status").className = `pill pill-${level.status}`;
+  $("#level-range").textContent = t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  $("#level-budget").textContent = t("budget", { n: level.budget });
+  $("#level-password").textContent = level.password;
+  $("#level-password").hidden = !admin.showPassword;
+  $("#toggle-password").textContent = t(admin.showPassword ? "hide_password" : "show_password");
+  $("#level-formula").textContent = `f(x) = ${level.expression}`;
+  $("#action-open").disabled = !["waiting", "closed"].includes(level.status);
+  $("#action-close").disabled = level.status !== "open";
+  $("#action-reveal").disabled = !["open", "closed"].includes(level.status);
+  $("#level-counts").textContent = t("teams_guesses", { teams: summary.teams, guesses: summary.guesses });
+
+  if (admin.formFor !== level.id) {
+    // Fill the form with the level's defaults once, not on every refresh, so the
+    // teacher's own values stay while the page updates.
+    admin.formFor = level.id;
+    $("#cp-start").value = fmt(level.start);
+    $("#cp-steps").value = String(level.budget);
+    for (const [name, rate] of Object.entries(level.learning_rates)) $(`#cp-lr-${name}`).value = fmt(rate);
+  }
+
+  renderProgress();
+  renderScoreboard();
+  renderPlot();
+  renderComputer();
+}
+
+function renderProgress() {
+  const { level, teams } = admin.detail;
+  $("#progress tbody").replaceChildren(...teams.map((team) => {
+    const swatch = element("span", { class: "swatch" });
+    swatch.style.background = teamColor(team.team);
+    return element("tr", {}, [
+      element("td", {}, [swatch, t("team_n", { n: team.team })]),
+      element("td", { text: `${team.guesses_used} / ${level.budget}` }),
+      element("td", { text: team.best ? fmt(team.best.fx) : "—" }),
+      element("td", { text: team.best ? fmt(team.best.x) : "—" }),
+      element("td", { text: team.pending ? t("state_pending") : "", class: "muted" }),
+    ]);
+  }));
+  $("#no-teams").hidden = teams.length > 0;
+}
+
+function renderScoreboard() {
+  $("#scoreboard tbody").replaceChildren(...admin.detail.scoreboard.map((entry) => element("tr", {}, [
+    element("td", { text: entry.rank }),
+    element("td", { text: t("team_n", { n: entry.team }) }),
+    element("td", { text: fmt(entry.best_fx) }),
+    element("td", { text: fmt(entry.best_x) }),
+    element("td", { text: entry.guesses }),
+  ])));
+}
+
+function renderPlot() {
+  const { level, teams, curve } = admin.detail;
+  const showCurve = level.status === "revealed" || $("#preview-curve").checked;
+  const series = teams.map((team) => ({
+    points: team.guesses.filter((g) => !g.pending), color: teamColor(team.team), kind: "team", line: true,
+    label: String(team.team),
+  }));
+  const legend = [];
+  if (showCurve) legend.push(legendItem("#1f4e79", t("legend_curve"), "line"));
+  if (teams.length) legend.push(legendItem("#9aa5b1", t("legend_teams")));
+  const played = admin.computer[level.id];
+  if (played) {
+    for (const run of played.runs) {
+      series.push({ points: run.path, color: COMPUTER_COLORS[run.optimizer], kind: "computer", line: true });
+      legend.push(legendItem(COMPUTER_COLORS[run.optimizer], t("opt_" + run.optimizer)));
+    }
+  }
+  drawPlot($("#plot"), { xMin: level.x_min, xMax: level.x_max, curve: showCurve ? curve : null, series });
+  $("#legend").replaceChildren(...legend);
+}
+
+function renderComputer() {
+  const played = admin.computer[admin.selected];
+  const runs = played ? played.runs.filter((run) => run.path.length) : [];
+  $("#computer-results").replaceChildren(...runs.map((run) => {
+    const last = run.path[run.path.length - 1];
+    const item = element("li", {}, [legendItem(COMPUTER_COLORS[run.optimizer], t("computer_result", {
+      opt: t("opt_" + run.optimizer), steps: run.path.length - 1, x: fmt(last.x), fx: fmt(last.fx) }))]);
+    return item;
+  }));
+}
+
+// ---- start ----------------------------------------------------------------------
+
+setupLanguageToggle($("#lang"), render);
+$("#toggle-password").addEventListener("click", () => {
+  admin.showPassword = !admin.showPassword;
+  render();
+});
+for (const action of ["open", "close", "reveal"]) {
+  $(`#action-${action}`).addEventListener("click", () => changeLevel(action));
+}
+$("#export-scoreboard").addEventListener("click", () => download("scoreboard"));
+$("#export-guesses").addEventListener("click", () => download("guesses"));
+$("#preview-curve").addEventListener("change", render);
+$("#computer-form").addEventListener("submit", computerPlay);
+setInterval(refresh, POLL_MS);
+refresh();

@@ -1,0 +1,236 @@
+// Shared by the team page and the teacher's page: talking to the server, showing
+// numbers and errors, and drawing the coordinate plot as inline SVG.
+"use strict";
+
+// ---- the server ---------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, code, message, params) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.params = params || {};
+  }
+}
+
+// fetch() a JSON API; a refused request throws ApiError with the server's code.
+async function api(method, path, { body, headers = {} } = {}) {
+  const options = { method, headers: { ...headers }, cache: "no-store" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (error) {
+    throw new ApiError(0, "network", String(error));
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("application/json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const error = (data && data.error) || {};
+    throw new ApiError(response.status, error.code || "http_" + response.status,
+      error.message || response.statusText, error.params);
+  }
+  return data;
+}
+
+// A refusal in the current language (the server's English message as a fallback).
+function errorText(error) {
+  const key = "err_" + error.code;
+  const params = { ...error.params };
+  for (const name of ["x_min", "x_max", "x"]) {
+    if (typeof params[name] === "number") params[name] = fmt(params[name]);
+  }
+  const text = t(key, params);
+  return text === key ? error.message : text;
+}
+
+// ---- numbers --------------------------------------------------------------------
+
+// Five significant digits, without trailing zeros: 1.5, 0.00012346, 2.3457e+21.
+function fmt(value) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  if (value === 0) return "0";
+  return String(Number(value.toPrecision(5)));
+}
+
+// Digits and signs typed with a Chinese input method are full-width: make them plain.
+function normalizeNumberText(text) {
+  return text
+    .replace(/[\uFF10-\uFF19]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFF10 + 48))
+    .replace(/[\uFF0E\u3002]/g, ".")
+    .replace(/[\uFF0D\u2212\u2013]/g, "-")
+    .replace(/\uFF0B/g, "+")
+    .replace(/[\uFF45\uFF25]/g, "e")
+    .trim();
+}
+
+// ---- small DOM helpers ----------------------------------------------------------
+
+function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+function element(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else if (name === "class") node.className = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+// A distinct, steady colour for a team number: twelve well-separated colours,
+// then golden-angle hues for larger classes.
+const TEAM_COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#0f9ba8",
+  "#c71585", "#808000", "#9a6324", "#000075", "#b8860b", "#2f4f4f"];
+function teamColor(team) {
+  if (team >= 1 && team <= TEAM_COLORS.length) return TEAM_COLORS[team - 1];
+  return `hsl(${(team * 137.508) % 360}, 65%, 40%)`;
+}
+
+// ---- the plot -------------------------------------------------------------------
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const PLOT = { width: 800, height: 480, left: 64, right: 20, top: 20, bottom: 48, tangent: 46 };
+
+function svgNode(tag, attributes = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Round numbers for the ticks of an axis from `low` to `high`.
+function niceTicks(low, high, count) {
+  const raw = (high - low) / count;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) || 10 * power;
+  const ticks = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) {
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
+  return ticks;
+}
+
+// Draw the coordinate plot into `svg`.
+//
+// options.xMin, options.xMax : the level's range (the x axis)
+// options.curve              : {x: [...], y: [...]} the true function, or null
+// options.series             : [{points: [{x, fx, slope}], color, kind, tangents, numbered, line, label}]
+//   (numbered: each point shows its guess number; label: the last point shows this text)
+//   kind "own" points get class guess-point, "other" other-point, "computer" computer-point;
+//   each tangent is a <line class="tangent">, the same length on screen whatever its slope.
+function drawPlot(svg, options) {
+  const { xMin, xMax } = options;
+  const curve = options.curve;
+  const series = options.series || [];
+  svg.replaceChildren();
+  svg.setAttribute("viewBox", `0 0 ${PLOT.width} ${PLOT.height}`);
+
+  // The y range holds every point (and the curve, when shown), with a margin.
+  const ys = [];
+  for (const s of series) for (const p of s.points) if (Number.isFinite(p.fx)) ys.push(p.fx);
+  if (curve) for (const y of curve.y) if (Number.isFinite(y)) ys.push(y);
+  let yMin = ys.length ? Math.min(...ys) : 0;
+  let yMax = ys.length ? Math.max(...ys) : 1;
+  if (yMax - yMin < 1e-9) {
+    const pad = Math.max(1, Math.abs(yMin) * 0.5);
+    yMin -= pad;
+    yMax += pad;
+  }
+  const margin = (yMax - yMin) * 0.1;
+  yMin -= margin;
+  yMax += margin;
+
+  const plotW = PLOT.width - PLOT.left - PLOT.right;
+  const plotH = PLOT.height - PLOT.top - PLOT.bottom;
+  const sx = (x) => PLOT.left + ((x - xMin) / (xMax - xMin)) * plotW;
+  const sy = (y) => PLOT.top + ((yMax - y) / (yMax - yMin)) * plotH;
+
+  const defs = svgNode("defs");
+  const clip = svgNode("clipPath", { id: "plot-area" });
+  clip.append(svgNode("rect", { x: PLOT.left, y: PLOT.top, width: plotW, height: plotH }));
+  defs.append(clip);
+  svg.append(defs);
+  svg.append(svgNode("rect", { class: "plot-bg", x: PLOT.left, y: PLOT.top, width: plotW, height: plotH }));
+
+  // Grid, ticks and axes.
+  const grid = svgNode("g", { class: "grid" });
+  for (const x of niceTicks(xMin, xMax, 10)) {
+    grid.append(svgNode("line", { x1: sx(x), x2: sx(x), y1: PLOT.top, y2: PLOT.top + plotH,
+      class: x === 0 ? "axis-line" : "grid-line" }));
+    grid.append(svgNode("text", { x: sx(x), y: PLOT.top + plotH + 18, class: "tick", "text-anchor": "middle" }, fmt(x)));
+  }
+  for (const y of niceTicks(yMin, yMax, 7)) {
+    grid.append(svgNode("line", { x1: PLOT.left, x2: PLOT.left + plotW, y1: sy(y), y2: sy(y),
+      class: y === 0 ? "axis-line" : "grid-line" }));
+    grid.append(svgNode("text", { x: PLOT.left - 8, y: sy(y) + 4, class: "tick", "text-anchor": "end" }, fmt(y)));
+  }
+  grid.append(svgNode("text", { x: PLOT.left + plotW, y: PLOT.height - 6, class: "axis-name", "text-anchor": "end" }, "x"));
+  grid.append(svgNode("text", { x: 8, y: PLOT.top + 10, class: "axis-name" }, "f(x)"));
+  svg.append(grid);
+
+  const area = svgNode("g", { "clip-path": "url(#plot-area)" });
+  svg.append(area);
+
+  if (curve) {
+    let d = "";
+    let pen = false;
+    curve.x.forEach((x, i) => {
+      const y = curve.y[i];
+      if (!Number.isFinite(y)) {
+        pen = false;
+        return;
+      }
+      d += `${pen ? "L" : "M"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`;
+      pen = true;
+    });
+    area.append(svgNode("path", { d, class: "true-curve" }));
+  }
+
+  for (const s of series) {
+    const points = s.points.filter((p) => Number.isFinite(p.fx));
+    const group = svgNode("g", { class: `series series-${s.kind}` });
+    if (s.line && points.length > 1) {
+      const d = points.map((p, i) => `${i ? "L" : "M"}${sx(p.x).toFixed(1)},${sy(p.fx).toFixed(1)}`).join("");
+      group.append(svgNode("path", { d, class: "path-line", stroke: s.color }));
+    }
+    points.forEach((p, i) => {
+      const cx = sx(p.x);
+      const cy = sy(p.fx);
+      if (s.tangents && Number.isFinite(p.slope)) {
+        // Direction (1, slope) in data units, turned into screen units and scaled
+        // to the same length for every point.
+        const dx = plotW / (xMax - xMin);
+        const dy = (-p.slope * plotH) / (yMax - yMin);
+        const norm = Math.hypot(dx, dy);
+        const ux = (dx / norm) * PLOT.tangent;
+        const uy = (dy / norm) * PLOT.tangent;
+        group.append(svgNode("line", { class: "tangent", x1: cx - ux, y1: cy - uy, x2: cx + ux, y2: cy + uy,
+          stroke: s.color }));
+      }
+      const last = s.highlightLast && i === points.length - 1;
+      group.append(svgNode("circle", { class: `${s.kind === "own" ? "guess" : s.kind}-point${last ? " latest" : ""}`,
+        cx, cy, r: s.kind === "other" ? 4 : 6, fill: s.color }));
+      if (s.numbered) {
+        group.append(svgNode("text", { class: "point-label", x: cx + 8, y: cy - 9 }, String(p.number ?? i + 1)));
+      } else if (s.label && i === points.length - 1) {
+        group.append(svgNode("text", { class: "point-label", x: cx + 8, y: cy - 9, fill: s.color }, s.label));
+      }
+    });
+    area.append(group);
+  }
+}
+
+// A legend row: a coloured swatch and a label.
+function legendItem(color, label, kind = "dot") {
+  const swatch = element("span", { class: `swatch swatch-${kind}` });
+  swatch.style.background = kind === "line" ? "transparent" : color;
+  swatch.style.borderColor = color;
+  return element("span", { class: "legend-item" }, [swatch, label]);
+}

@@ -1,0 +1,214 @@
+// The team page: log in, guess, wait, see f(x) and the tangent on the plot.
+//
+// The server is the referee: this page only shows what /api/state says and sends
+// guesses. The countdown uses the server's "seconds_left", so a wrong clock on the
+// team's computer does not matter.
+"use strict";
+
+const TOKEN_KEY = "learnet-game-token";
+const POLL_MS = 3000;
+
+const page = {
+  token: localStorage.getItem(TOKEN_KEY),
+  state: null,
+  pollTimer: null,
+  countdown: null, // {end, total, timer} while a guess is being computed
+};
+
+function authHeaders() {
+  return { Authorization: `Bearer ${page.token}` };
+}
+
+function levelTitle(level) {
+  return level.name || t("function_n", { n: level.id });
+}
+
+// ---- logging in and out ---------------------------------------------------------
+
+function showLogin() {
+  $("#login-view").hidden = false;
+  $("#game-view").hidden = true;
+  $("#logout").hidden = true;
+  $("#team-badge").hidden = true;
+  $("#team").focus();
+}
+
+function logout() {
+  localStorage.removeItem(TOKEN_KEY);
+  page.token = null;
+  page.state = null;
+  stopCountdown();
+  showLogin();
+}
+
+async function login(event) {
+  event.preventDefault();
+  const errorBox = $("#login-error");
+  errorBox.textContent = "";
+  $("#login-button").disabled = true;
+  try {
+    const result = await api("POST", "/api/login", {
+      body: { team: normalizeNumberText($("#team").value), password: $("#password").value },
+    });
+    page.token = result.token;
+    localStorage.setItem(TOKEN_KEY, result.token);
+    $("#password").value = "";
+    await refresh();
+  } catch (error) {
+    errorBox.textContent = errorText(error);
+  } finally {
+    $("#login-button").disabled = false;
+  }
+}
+
+// ---- guessing -------------------------------------------------------------------
+
+async function guess(event) {
+  event.preventDefault();
+  const errorBox = $("#guess-error");
+  errorBox.textContent = "";
+  const text = normalizeNumberText($("#x").value);
+  if (text === "" || !Number.isFinite(Number(text))) {
+    errorBox.textContent = t("err_not_a_number");
+    return;
+  }
+  $("#guess-button").disabled = true;
+  try {
+    await api("POST", "/api/guesses", { body: { x: text }, headers: authHeaders() });
+    $("#x").value = "";
+  } catch (error) {
+    errorBox.textContent = errorText(error);
+    if (error.code === "not_logged_in") return logout();
+  }
+  await refresh();
+}
+
+function stopCountdown() {
+  if (page.countdown) clearInterval(page.countdown.timer);
+  page.countdown = null;
+  $("#countdown").hidden = true;
+}
+
+function startCountdown(secondsLeft) {
+  stopCountdown();
+  const total = Math.max(page.state.delay, secondsLeft, 0.001);
+  const end = performance.now() + secondsLeft * 1000;
+  const tick = () => {
+    const left = Math.max(0, (end - performance.now()) / 1000);
+    $("#countdown-text").textContent = t("computing", { s: Math.ceil(left) });
+    $("#countdown-bar").style.width = `${100 * (1 - left / total)}%`;
+    if (left <= 0) {
+      stopCountdown();
+      refresh();
+    }
+  };
+  page.countdown = { timer: setInterval(tick, 200) };
+  $("#countdown").hidden = false;
+  tick();
+}
+
+// ---- showing the state ----------------------------------------------------------
+
+async function refresh() {
+  if (!page.token) return showLogin();
+  try {
+    page.state = await api("GET", "/api/state", { headers: authHeaders() });
+    if ($("#guess-error").textContent === t("err_network")) $("#guess-error").textContent = "";
+  } catch (error) {
+    if (error.status === 401) return logout();
+    if (error.code === "network") $("#guess-error").textContent = t("err_network");
+    return;
+  }
+  render();
+}
+
+function render() {
+  const state = page.state;
+  if (!state) return;
+  const level = state.level;
+  $("#login-view").hidden = true;
+  $("#game-view").hidden = false;
+  $("#logout").hidden = false;
+  $("#team-badge").hidden = false;
+  $("#team-badge").textContent = t("team_n", { n: state.team });
+  $("#level-name").textContent = levelTitle(level);
+  $("#level-range").textContent = t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  $("#level-budget").textContent = t("budget", { n: level.budget });
+  const status = $("#status");
+  status.textContent = t("status_" + level.status);
+  status.className = `status status-${level.status}`;
+
+  const done = state.guesses.filter((g) => !g.pending);
+  const latest = done[done.length - 1];
+  $("#latest").textContent = latest ? `f(${fmt(latest.x)}) = ${fmt(latest.fx)}, ${t("slope")} ${fmt(latest.slope)}` : "—";
+  $("#best").textContent = state.best ? `f(${fmt(state.best.x)}) = ${fmt(state.best.fx)}` : "—";
+  $("#left").textContent = `${state.guesses_left} / ${level.budget}`;
+
+  const body = $("#guesses tbody");
+  body.replaceChildren(...state.guesses.map((g) => {
+    const best = state.best && g.number === state.best.number;
+    return element("tr", { class: best ? "best-row" : "" }, g.pending
+      ? [element("td", { text: g.number }), element("td", { text: fmt(g.x) }),
+         element("td", { text: t("pending_row"), colspan: "2", class: "muted" })]
+      : [element("td", { text: g.number }), element("td", { text: fmt(g.x) }),
+         element("td", { text: fmt(g.fx) }), element("td", { text: fmt(g.slope) })]);
+  }));
+  $("#no-guesses").hidden = state.guesses.length > 0;
+
+  const canGuess = level.status === "open" && !state.pending && state.guesses_left > 0;
+  $("#x").disabled = !canGuess;
+  $("#guess-button").disabled = !canGuess;
+  if (state.pending && !page.countdown) startCountdown(state.pending.seconds_left);
+  if (!state.pending && page.countdown) stopCountdown();
+
+  drawTeamPlot();
+  renderReveal();
+}
+
+function drawTeamPlot() {
+  const state = page.state;
+  const reveal = state.reveal;
+  const series = [];
+  const legend = [];
+  if (reveal) {
+    for (const path of reveal.paths) {
+      if (path.team === state.team) continue;
+      series.push({ points: path.guesses, color: "#9aa5b1", kind: "other", line: false });
+    }
+    legend.push(legendItem("#1f4e79", t("legend_curve"), "line"));
+    legend.push(legendItem("#9aa5b1", t("legend_others")));
+  }
+  const own = state.guesses.filter((g) => !g.pending);
+  series.push({ points: own, color: "#d1495b", kind: "own", tangents: true, numbered: true, line: true,
+    highlightLast: true });
+  legend.unshift(legendItem("#d1495b", t("legend_yours")));
+  drawPlot($("#plot"), { xMin: state.level.x_min, xMax: state.level.x_max,
+    curve: reveal ? reveal.curve : null, series });
+  $("#legend").replaceChildren(...legend);
+}
+
+function renderReveal() {
+  const reveal = page.state.reveal;
+  $("#reveal").hidden = !reveal;
+  if (!reveal) return;
+  $("#formula").textContent = `f(x) = ${reveal.expression}`;
+  $("#scoreboard tbody").replaceChildren(...reveal.scoreboard.map((entry) =>
+    element("tr", { class: entry.team === page.state.team ? "own-row" : "" }, [
+      element("td", { text: entry.rank }),
+      element("td", { text: t("team_n", { n: entry.team }) }),
+      element("td", { text: fmt(entry.best_fx) }),
+      element("td", { text: fmt(entry.best_x) }),
+      element("td", { text: entry.guesses }),
+    ])));
+}
+
+// ---- start ----------------------------------------------------------------------
+
+setupLanguageToggle($("#lang"), render);
+$("#login-form").addEventListener("submit", login);
+$("#guess-form").addEventListener("submit", guess);
+$("#logout").addEventListener("click", logout);
+page.pollTimer = setInterval(() => {
+  if (page.token && !page.countdown) refresh();
+}, POLL_MS);
+refresh();
