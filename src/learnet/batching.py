@@ -24,6 +24,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from learnet import backend
+
 __all__ = ["Batcher", "batches"]
 
 
@@ -51,7 +53,8 @@ class Batcher:
         Leave out the last, smaller batch of each epoch.
     seed : int, numpy.random.Generator or None, default None
         Source of the shuffling order: an integer for a reproducible sequence,
-        a ``Generator`` to share one, ``None`` for fresh entropy.
+        a ``Generator`` to share one, ``None`` for learnet's global generator
+        (``learnet.backend.rng()``, which ``learnet.backend.set_seed`` seeds).
     names : sequence of str, optional
         A name for each positional argument, used in error messages
         (default ``arrays[0]``, ``arrays[1]``, ...).
@@ -117,7 +120,11 @@ class Batcher:
         return math.ceil(self.num_samples / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        order = self._rng.permutation(self.num_samples) if self.shuffle else None
+        order = None
+        if self.shuffle:
+            # Without a seed, read the global generator now: set_seed may have replaced it.
+            rng = self._rng if self._rng is not None else backend.rng()
+            order = rng.permutation(self.num_samples)
         for step in range(len(self)):
             start = step * self.batch_size
             stop = min(start + self.batch_size, self.num_samples)
@@ -186,11 +193,9 @@ def _check_batch_size(batch_size: Any) -> int:
     return int(batch_size)
 
 
-def _as_generator(seed: Any) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
+def _as_generator(seed: Any) -> np.random.Generator | None:
+    if seed is None or isinstance(seed, np.random.Generator):
         return seed
-    if seed is None:
-        return np.random.default_rng()
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(
             f"seed must be an int, a numpy.random.Generator or None, got {seed!r}."
