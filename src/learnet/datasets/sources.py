@@ -215,11 +215,8 @@ def cache_dir() -> Path:
 
     Examples
     --------
-    >>> import os
-    >>> os.environ["LEARNET_HOME"] = "/tmp/learnet-home"
-    >>> cache_dir().as_posix()
-    '/tmp/learnet-home/datasets'
-    >>> del os.environ["LEARNET_HOME"]
+    >>> cache_dir().name
+    'datasets'
     """
     home = os.environ.get("LEARNET_HOME")
     root = Path(home).expanduser() if home else Path.home() / ".learnet"
