@@ -1,0 +1,52 @@
+"""locate() and describe(): where each dataset stands, without side effects."""
+import dataclasses
+
+import pytest
+
+from learnet.datasets import DATASETS, cache_dir, describe, locate
+
+
+def test_reports_the_shared_folder(shared, monkeypatch):
+    monkeypatch.setenv("LEARNET_DATASETS", str(shared))
+    fashion = locate("fashion_mnist")
+    assert fashion.complete and fashion.missing == []
+    assert {f.source for f in fashion.found.values()} == {"LEARNET_DATASETS"}
+    assert all(f.path.parent == shared / "fashion-mnist" for f in fashion.found.values())
+
+    digits = locate("mnist")
+    assert not digits.complete
+    assert digits.missing == ["train-images-idx3-ubyte.gz"]
+
+
+def test_describe_says_what_is_ready_and_what_to_do(shared, monkeypatch, isolated):
+    monkeypatch.setenv("LEARNET_DATASETS", str(shared))
+    text = describe()
+    assert "Fashion-MNIST: ready" in text
+    assert "MNIST: incomplete, 3 of 4 files found" in text
+    assert "train-images-idx3-ubyte.gz  missing" in text
+    assert str(shared / "mnist") in text and str(isolated / "mnist") in text
+
+
+def test_has_no_side_effects(tmp_path, monkeypatch, http_mirror, isolated):
+    (tmp_path / "served").mkdir()
+    mirror = http_mirror(tmp_path / "served")
+    for name, module in DATASETS.items():
+        monkeypatch.setattr(module, "SPEC", dataclasses.replace(module.SPEC, mirrors=(mirror.url,)))
+        assert locate(name).missing  # nothing anywhere
+    describe()
+    assert mirror.requests == []       # never downloads
+    assert not isolated.exists()       # never creates the cache
+
+
+def test_accepts_the_folder_name_and_rejects_unknown_names():
+    assert locate("Fashion-MNIST").spec.name == "fashion_mnist"
+    with pytest.raises(ValueError, match="Unknown dataset 'cifar10'.*mnist, fashion_mnist"):
+        locate("cifar10")
+
+
+def test_cache_dir_follows_learnet_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "elsewhere"))
+    assert cache_dir() == tmp_path / "elsewhere" / "datasets"
+    monkeypatch.delenv("LEARNET_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert cache_dir() == tmp_path / "user" / ".learnet" / "datasets"
