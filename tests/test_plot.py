@@ -1,0 +1,277 @@
+"""learnet.plot: each test renders with the Agg backend and checks what was drawn."""
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+
+import learnet as tf  # noqa: E402
+from learnet import plot  # noqa: E402
+
+RED = to_rgba("tab:red")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def visible_axes(fig):
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def lines_by_label(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def lines_by_gid(ax, gid):
+    return [line for line in ax.get_lines() if line.get_gid() == gid]
+
+
+def is_png(path):
+    with open(path, "rb") as file:
+        return file.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# --- plot_history ------------------------------------------------------------------------
+HISTORY = {
+    "loss": [0.9, 0.5, 0.35, 0.3],
+    "accuracy": [0.7, 0.82, 0.88, 0.9],
+    "val_loss": [1.0, 0.62, 0.5, 0.52],
+    "val_accuracy": [0.65, 0.78, 0.83, 0.84],
+}
+
+
+def test_plot_history_draws_training_and_validation_per_metric():
+    fig = plot.plot_history(HISTORY)
+    axes = visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["loss", "accuracy"]
+    for ax, name in zip(axes, ["loss", "accuracy"]):
+        lines = lines_by_label(ax)
+        assert set(lines) == {"training", "validation"}
+        assert list(lines["training"].get_xdata()) == [1, 2, 3, 4]
+        np.testing.assert_allclose(lines["training"].get_ydata(), HISTORY[name])
+        np.testing.assert_allclose(lines["validation"].get_ydata(), HISTORY["val_" + name])
+        assert ax.get_xlabel() == "epoch"
+        assert ax.get_ylabel() == name
+
+
+class FakeHistory:
+    """What model.fit returns: a .history dict and the 0-based .epoch list."""
+
+    def __init__(self, history, epoch):
+        self.history = history
+        self.epoch = epoch
+
+
+def test_plot_history_takes_a_history_object_and_its_epoch_numbers():
+    history = FakeHistory({"loss": [tf.constant(0.8), np.float32(0.4)]}, epoch=[5, 6])
+    fig = plot.plot_history(history, title="continued training")
+    (ax,) = visible_axes(fig)
+    line = lines_by_label(ax)["training"]
+    assert list(line.get_xdata()) == [6, 7]  # shown counting from 1
+    np.testing.assert_allclose(line.get_ydata(), [0.8, 0.4], rtol=1e-6)
+    assert "validation" not in lines_by_label(ax)
+    assert fig._suptitle.get_text() == "continued training"
+
+
+def test_plot_history_places_sparse_validation_at_its_epochs():
+    # fit(validation_freq=2): validated after epochs 2 and 4 only.
+    fig = plot.plot_history({"loss": [4.0, 3.0, 2.0, 1.0], "val_loss": [3.5, 1.5]})
+    line = lines_by_label(visible_axes(fig)[0])["validation"]
+    assert list(line.get_xdata()) == [2, 4]
+
+
+def test_plot_history_metrics_selects_panels_and_rejects_unknown_names():
+    fig = plot.plot_history(HISTORY, metrics="accuracy")
+    assert [ax.get_title() for ax in visible_axes(fig)] == ["accuracy"]
+    with pytest.raises(ValueError, match="precision"):
+        plot.plot_history(HISTORY, metrics=["precision"])
+
+
+def test_plot_history_rejects_empty_and_wrong_inputs():
+    with pytest.raises(ValueError, match="empty"):
+        plot.plot_history({})
+    with pytest.raises(TypeError, match="History"):
+        plot.plot_history([0.5, 0.4])
+    with pytest.raises(ValueError, match="'loss'"):
+        plot.plot_history({"loss": ["a lot"]})
+
+
+def test_plot_history_saves_a_png(tmp_path):
+    path = tmp_path / "out" / "history.png"
+    fig = plot.plot_history(HISTORY, save_path=path)
+    assert is_png(path)
+    assert fig is not None
+
+
+# --- show_images -------------------------------------------------------------------------
+def digits(n=6, side=8):
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, size=(n, side, side), dtype=np.uint8)
+
+
+def test_show_images_draws_each_image_with_its_label():
+    x = digits()
+    fig = plot.show_images(x, y_true=[0, 1, 2, 3, 4, 5], class_names=list("abcdef"))
+    axes = visible_axes(fig)
+    assert len(axes) == 6
+    for i, ax in enumerate(axes):
+        np.testing.assert_array_equal(ax.images[0].get_array(), x[i])
+        assert ax.get_title() == "abcdef"[i]
+
+
+def test_show_images_marks_wrong_predictions_in_red():
+    x = digits(4)
+    probabilities = np.eye(10)[[3, 1, 7, 2]] * 0.9 + 0.01  # guesses 3, 1, 7, 2
+    fig = plot.show_images(x, y_true=np.array([3, 1, 2, 2]), y_pred=probabilities)
+    axes = visible_axes(fig)
+    titles = [ax.get_title() for ax in axes]
+    assert titles == ["3", "1", "7 (2)", "2"]
+    wrong = axes[2]
+    assert wrong.title.get_color() == "tab:red"
+    assert all(s.get_visible() and s.get_edgecolor() == RED for s in wrong.spines.values())
+    assert not any(s.get_visible() for s in axes[0].spines.values())
+    assert "1 of 4 wrong" in fig._suptitle.get_text()
+
+
+def test_show_images_accepts_flat_rows_one_hot_labels_and_channels():
+    x = digits(3, side=28)
+    fig = plot.show_images(x.reshape(3, 784), y_true=np.eye(10)[[4, 5, 6]])
+    axes = visible_axes(fig)
+    assert axes[0].images[0].get_array().shape == (28, 28)
+    assert [ax.get_title() for ax in axes] == ["4", "5", "6"]
+    fig = plot.show_images(x[..., None].astype("float32") / 255)
+    np.testing.assert_allclose(visible_axes(fig)[1].images[0].get_array(), x[1] / 255, rtol=1e-6)
+
+
+def test_show_images_errors_only_and_max_images():
+    x = digits(6)
+    y_true = np.array([0, 1, 2, 3, 4, 5])
+    y_pred = np.array([0, 9, 2, 9, 4, 9])
+    fig = plot.show_images(x, y_true, y_pred, errors_only=True)
+    axes = visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["9 (1)", "9 (3)", "9 (5)"]
+    np.testing.assert_array_equal(axes[1].images[0].get_array(), x[3])
+    assert len(visible_axes(plot.show_images(x, max_images=4))) == 4
+
+
+def test_show_images_rejects_bad_input():
+    with pytest.raises(ValueError, match="3 labels"):
+        plot.show_images(digits(4), y_true=[1, 2, 3])
+    with pytest.raises(ValueError, match="shape"):
+        plot.show_images(np.zeros((2, 3, 4, 5, 6)))
+    with pytest.raises(ValueError, match="square"):
+        plot.show_images(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="every prediction is right"):
+        plot.show_images(digits(2), [1, 2], [1, 2], errors_only=True)
+
+
+def test_show_images_saves_to_path(tmp_path):
+    path = tmp_path / "predictions.png"
+    plot.show_images(digits(2), [1, 2], [1, 3], save_path=path)
+    assert is_png(path)
+
+
+# --- confusion matrix ---------------------------------------------------------------------
+def test_confusion_matrix_counts_true_rows_against_predicted_columns():
+    counts = plot.confusion_matrix([0, 1, 1, 2, 2, 2], [0, 1, 2, 2, 2, 0])
+    np.testing.assert_array_equal(counts, [[1, 0, 0], [0, 1, 1], [1, 0, 2]])
+
+
+def test_plot_confusion_matrix_shows_counts_and_accuracy():
+    y_true = np.array([0, 1, 1, 2, 2, 2])
+    probabilities = np.eye(3)[[0, 1, 2, 2, 2, 0]]
+    fig = plot.plot_confusion_matrix(y_true, probabilities, class_names=["cat", "dog", "bird"])
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[1, 0, 0], [0, 1, 1], [1, 0, 2]])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog", "bird"]
+    assert ax.get_xlabel() == "predicted label" and ax.get_ylabel() == "true label"
+    assert sorted(t.get_text() for t in ax.texts) == sorted("100011102")
+    assert "66.7%" in ax.get_title()
+
+
+def test_plot_confusion_matrix_normalize_makes_rows_fractions():
+    fig = plot.plot_confusion_matrix([0, 0, 0, 1], [0, 0, 1, 1], normalize=True)
+    shown = np.asarray(fig.axes[0].images[0].get_array())
+    np.testing.assert_allclose(shown, [[2 / 3, 1 / 3], [0, 1]])
+    assert "0.67" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_confusion_matrix_rejects_mismatched_and_out_of_range_labels():
+    with pytest.raises(ValueError, match="3 labels in y_true but 2"):
+        plot.confusion_matrix([0, 1, 2], [0, 1])
+    with pytest.raises(ValueError, match="num_classes=2"):
+        plot.plot_confusion_matrix([0, 1, 2], [0, 1, 1], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="whole class ids"):
+        plot.confusion_matrix([0.5, 1.0], [0, 1])
+
+
+# --- activations -------------------------------------------------------------------------
+def test_plot_activations_draws_each_function_and_its_derivative():
+    fig = plot.plot_activations(x_range=(-4, 4), num=81)
+    axes = visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["relu", "sigmoid", "tanh", "softplus"]
+    x = np.linspace(-4, 4, 81)
+    sigmoid = 1 / (1 + np.exp(-x))
+    expected = {
+        "relu": (np.maximum(x, 0), (x > 0).astype(float)),
+        "sigmoid": (sigmoid, sigmoid * (1 - sigmoid)),
+        "tanh": (np.tanh(x), 1 - np.tanh(x) ** 2),
+        "softplus": (np.log1p(np.exp(x)), sigmoid),
+    }
+    for ax in axes:
+        name = ax.get_title()
+        lines = lines_by_label(ax)
+        np.testing.assert_allclose(lines[f"{name}(x)"].get_xdata(), x)
+        np.testing.assert_allclose(lines[f"{name}(x)"].get_ydata(), expected[name][0], atol=1e-7)
+        np.testing.assert_allclose(lines["derivative"].get_ydata(), expected[name][1], atol=1e-7)
+
+
+def test_plot_activations_takes_other_names_and_functions():
+    fig = plot.plot_activations(["elu", lambda x: x * x], x_range=(-1, 1), num=5)
+    axes = visible_axes(fig)
+    assert axes[0].get_title() == "elu"
+    np.testing.assert_allclose(lines_by_label(axes[1])["derivative"].get_ydata(), [-2, -1, 0, 1, 2])
+    with pytest.raises(ValueError, match="swish"):
+        plot.plot_activations(["swish"])
+
+
+def test_missing_matplotlib_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r'pip install "learnet\[plot\]"'):
+        plot.plot_history(HISTORY)
+
+
+# --- live curves ---------------------------------------------------------------------------
+def test_plot_losses_redraws_after_every_epoch(tmp_path):
+    path = tmp_path / "live.png"
+    callback = plot.PlotLosses(save_path=path)
+    assert isinstance(callback, tf.callbacks.Callback)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # given save_path, nothing to warn about
+        callback.on_epoch_end(0, {"loss": 0.9, "val_loss": 1.0})
+    assert is_png(path)
+    callback.on_epoch_end(1, {"loss": 0.5, "val_loss": 0.7})
+    ax = visible_axes(callback.figure)[0]
+    lines = lines_by_label(ax)
+    np.testing.assert_allclose(lines["training"].get_ydata(), [0.9, 0.5])
+    np.testing.assert_allclose(lines["validation"].get_ydata(), [1.0, 0.7])
+    assert list(lines["training"].get_xdata()) == [1, 2]
+    assert callback.history == {"loss": [0.9, 0.5], "val_loss": [1.0, 0.7]}
+    assert not plt.get_fignums()  # shown or saved, then closed: pyplot keeps nothing
+
+
+def test_plot_losses_outside_a_notebook_without_a_file_warns_once():
+    callback = plot.PlotLosses()
+    with pytest.warns(UserWarning, match="save_path"):
+        callback.on_epoch_end(0, {"loss": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        callback.on_epoch_end(1, {"loss": 0.5})
