@@ -67,7 +67,7 @@ def describe() -> str:
     >>> from learnet.datasets import describe
     >>> print(describe())  # doctest: +SKIP
     MNIST: ready
-      train-images-idx3-ubyte.gz  cache: /home/me/.learnet/datasets/mnist/train-images-idx3-ubyte.gz
+      train-images-idx3-ubyte.gz  cache: ~/.learnet/datasets/mnist/train-images-idx3-ubyte.gz
       ...
     """
     return "\n\n".join(locate(name).summary() for name in DATASETS)
