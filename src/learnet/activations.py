@@ -1,0 +1,251 @@
+"""Activation functions, by name or as functions (``keras.activations``).
+
+Layers accept either: ``Dense(64, activation="relu")`` or ``activation=activations.relu``
+(or ``learnet.nn.relu``). ``softmax`` and ``sigmoid`` are ``learnet.nn``'s, so their
+outputs remember their logits and a cross-entropy after them is computed stably.
+
+Examples
+--------
+>>> import learnet as tf
+>>> from learnet import activations
+>>> activations.get("relu")(tf.constant([-1.0, 2.0])).numpy()
+array([0., 2.], dtype=float32)
+>>> activations.serialize(activations.get("softmax"))
+'softmax'
+"""
+import math
+
+from learnet.backend import xp
+from learnet.ops import nn as _nn
+from learnet.ops.math import exp as _exp
+from learnet.ops.math import maximum, minimum, where
+from learnet.ops.math import tanh as _tanh
+from learnet.tape import primitive
+from learnet.tensor import Tensor
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0, alpha=None):
+    """Rectified linear unit ``max(x, 0)``, with Keras' options.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0
+        Slope below the threshold (``alpha`` is the older Keras name).
+    max_value : float, optional
+        Clip the output at this value (``relu6`` is ``max_value=6``).
+    threshold : float, default 0
+        Values below it are zeroed (or scaled by ``negative_slope``).
+    """
+    x = _tensor(x)
+    if alpha is not None:
+        negative_slope = alpha
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return _nn.relu(x)
+    if threshold == 0:
+        y = _nn.relu(x) if negative_slope == 0 else _nn.leaky_relu(x, alpha=negative_slope)
+    else:
+        below = negative_slope * (x - threshold)
+        y = where(x >= threshold, x, below if negative_slope else x * 0.0)
+    if max_value is not None:
+        y = minimum(y, float(max_value))
+    return y
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``."""
+    return relu(x, max_value=6.0)
+
+
+def leaky_relu(x, negative_slope=0.2, alpha=None):
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    return _nn.leaky_relu(_tensor(x), alpha=negative_slope if alpha is None else alpha)
+
+
+def elu(x, alpha=1.0):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    return _nn.elu(_tensor(x), alpha=alpha)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    """Scaled ELU: ``scale * elu(x, alpha)`` with the self-normalizing constants."""
+    return _SELU_SCALE * _nn.elu(_tensor(x), alpha=_SELU_ALPHA)
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))`` (remembers its logits for a stable cross-entropy)."""
+    return _nn.sigmoid(_tensor(x))
+
+
+def hard_sigmoid(x):
+    """Piecewise linear sigmoid: ``clip(x / 6 + 0.5, 0, 1)`` (Keras 3's definition)."""
+    return relu(_tensor(x) / 6.0 + 0.5, max_value=1.0)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return _tanh(_tensor(x))
+
+
+def softmax(x, axis=-1):
+    """``exp(x) / sum(exp(x))`` along ``axis`` (remembers its logits for a stable cross-entropy)."""
+    return _nn.softmax(_tensor(x), axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """``log(softmax(x))``, computed stably."""
+    return _nn.log_softmax(_tensor(x), axis=axis)
+
+
+def softplus(x):
+    """``log(1 + exp(x))``."""
+    return _nn.softplus(_tensor(x))
+
+
+def softsign(x):
+    """``x / (1 + |x|)``."""
+    return _nn.softsign(_tensor(x))
+
+
+def swish(x):
+    """``x * sigmoid(x)`` (also called SiLU)."""
+    x = _tensor(x)
+    return x * _nn.sigmoid(x)
+
+
+silu = swish
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)``."""
+    x = _tensor(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    x = _tensor(x)
+    return x * _tanh(_nn.softplus(x))
+
+
+def exponential(x):
+    """``exp(x)``."""
+    return _exp(_tensor(x))
+
+
+def linear(x):
+    """The identity: what ``activation=None`` means."""
+    return x
+
+
+# erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7, under float32's step).
+def _erf(x):
+    sign = xp.sign(x)
+    z = xp.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * xp.exp(-z * z))
+
+
+@primitive
+def _gelu_exact(x):
+    cdf = (0.5 * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
+
+    def backward(g, x, out):
+        pdf = _exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+        return g * (Tensor._wrap(cdf) + x * pdf)
+
+    return x * cdf, backward
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit ``x * P(X <= x)``, X standard normal.
+
+    ``approximate=True`` uses the tanh formula ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+    """
+    x = _tensor(x)
+    if approximate:
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1.0 + _tanh(inner))
+    return _gelu_exact(x)
+
+
+_BY_NAME = {
+    "relu": relu, "relu6": relu6, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,
+    "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh, "softmax": softmax,
+    "log_softmax": log_softmax, "softplus": softplus, "softsign": softsign, "swish": swish,
+    "silu": silu, "hard_silu": hard_silu, "hard_swish": hard_swish, "mish": mish,
+    "exponential": exponential, "linear": linear, "gelu": gelu,
+}
+
+# learnet.nn / learnet functions that are the same activations, so they serialize by name.
+_EQUIVALENT = {
+    id(_nn.relu): "relu", id(_nn.sigmoid): "sigmoid", id(_nn.softmax): "softmax",
+    id(_nn.softplus): "softplus", id(_nn.softsign): "softsign", id(_nn.elu): "elu",
+    id(_nn.leaky_relu): "leaky_relu", id(_nn.log_softmax): "log_softmax", id(_tanh): "tanh",
+    id(_nn.tanh): "tanh", id(_exp): "exponential",
+}
+
+
+def serialize(activation):
+    """The name of an activation function (``"relu"``), for ``get_config``.
+
+    Raises ``ValueError`` for a function learnet does not know by name.
+    """
+    if activation is None:
+        return "linear"
+    name = getattr(activation, "__name__", None)
+    if name in _BY_NAME and _BY_NAME[name] is activation:
+        return name
+    if id(activation) in _EQUIVALENT:
+        return _EQUIVALENT[id(activation)]
+    if hasattr(activation, "get_config"):
+        return {"class_name": type(activation).__name__, "config": activation.get_config()}
+    raise ValueError(
+        f"cannot serialize the activation {activation!r}: only activations known by name "
+        f"({', '.join(sorted(_BY_NAME))}) can be saved in a config"
+    )
+
+
+def deserialize(name):
+    """The inverse of ``serialize``."""
+    return get(name)
+
+
+def get(identifier):
+    """Turn ``None``, a name (``"relu"``) or a callable into an activation function.
+
+    ``None`` is ``linear``. Unknown names raise a ``ValueError`` listing the known ones.
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        function = _BY_NAME.get(identifier.lower())
+        if function is None:
+            raise ValueError(
+                f"unknown activation {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}"
+            )
+        return function
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name") or identifier.get("config", {}).get("name")
+        if isinstance(name, str) and name.lower() in _BY_NAME:
+            return _BY_NAME[name.lower()]
+        from learnet import layers
+
+        cls = getattr(layers, str(name), None)
+        if cls is None:
+            raise ValueError(f"unknown activation {identifier!r}")
+        return cls.from_config(identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"an activation must be a name or a function, got {identifier!r}")

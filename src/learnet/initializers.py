@@ -1,0 +1,373 @@
+"""Initializers: how a layer's weights get their first values (``keras.initializers``).
+
+Each is a class whose instances are called with a shape: ``GlorotUniform()((784, 10))``.
+Layers accept them by name too: ``Dense(10, kernel_initializer="he_normal")``.
+Random initializers draw from learnet's global generator, so
+``learnet.utils.set_random_seed(0)`` makes a whole model repeat exactly; an
+initializer given its own ``seed`` returns the same values at every call.
+
+Examples
+--------
+>>> from learnet import initializers
+>>> initializers.Constant(3.0)((2,)).numpy()
+array([3., 3.], dtype=float32)
+>>> initializers.get("he_normal")
+<learnet.initializers.HeNormal object ...>
+"""
+import math
+
+import numpy
+
+from learnet import backend
+from learnet.backend import xp
+from learnet.tensor import Tensor, to_array
+
+
+def _dtype(dtype):
+    return numpy.dtype(dtype or backend.floatx())
+
+
+def _shape(shape):
+    if isinstance(shape, (int, numpy.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
+def compute_fans(shape):
+    """``(fan_in, fan_out)`` of a weight of ``shape``, as Keras computes them.
+
+    A Dense kernel ``(in, out)`` has fans ``in`` and ``out``; a Conv2D kernel
+    ``(kh, kw, in, out)`` has ``kh*kw*in`` and ``kh*kw*out``.
+    """
+    shape = _shape(shape)
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive_field = int(numpy.prod(shape[:-2]))
+    return shape[-2] * receptive_field, shape[-1] * receptive_field
+
+
+class Initializer:
+    """Base class: ``__call__(shape, dtype=None)`` returns a tensor of that shape."""
+
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(shape, dtype=None)")
+
+    def get_config(self):
+        """The constructor arguments, as a dict."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Create the initializer from ``get_config()``'s dict."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<learnet.initializers.{type(self).__name__} object {self.get_config()}>"
+
+
+class _Random(Initializer):
+    def __init__(self, seed=None):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer))):
+            raise ValueError(f"{type(self).__name__}: seed must be an int or None, got {seed!r}")
+        self.seed = seed
+
+    def _generator(self):
+        return backend.rng() if self.seed is None else numpy.random.default_rng(self.seed)
+
+
+def _wrap(array, dtype):
+    return Tensor._wrap(xp.asarray(array.astype(dtype, copy=False)))
+
+
+class Zeros(Initializer):
+    """All zeros."""
+
+    def __call__(self, shape, dtype=None):
+        return Tensor._wrap(xp.zeros(_shape(shape), dtype=_dtype(dtype)))
+
+
+class Ones(Initializer):
+    """All ones."""
+
+    def __call__(self, shape, dtype=None):
+        return Tensor._wrap(xp.ones(_shape(shape), dtype=_dtype(dtype)))
+
+
+class Constant(Initializer):
+    """Every element ``value`` (a number, or an array broadcast to the shape)."""
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        value = to_array(self.value, _dtype(dtype))
+        return Tensor._wrap(xp.broadcast_to(value, _shape(shape)).copy())
+
+    def get_config(self):
+        value = self.value
+        if isinstance(value, (Tensor, numpy.ndarray)):
+            value = numpy.asarray(value).tolist()
+        return {"value": value}
+
+
+class RandomNormal(_Random):
+    """Normal samples with ``mean`` and ``stddev`` (Keras' default stddev is 0.05)."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape, dtype=None):
+        values = self._generator().normal(self.mean, self.stddev, size=_shape(shape))
+        return _wrap(values, _dtype(dtype))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(_Random):
+    """Uniform samples in ``[minval, maxval)`` (Keras' default is ``[-0.05, 0.05)``)."""
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        self.minval, self.maxval = float(minval), float(maxval)
+
+    def __call__(self, shape, dtype=None):
+        values = self._generator().uniform(self.minval, self.maxval, size=_shape(shape))
+        return _wrap(values, _dtype(dtype))
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+def _truncated_normal(generator, shape, stddev):
+    """Normal samples with ``stddev``, redrawn until within two standard deviations."""
+    values = generator.standard_normal(size=shape)
+    bad = numpy.abs(values) > 2
+    while bad.any():
+        values[bad] = generator.standard_normal(size=int(bad.sum()))
+        bad = numpy.abs(values) > 2
+    return values * stddev
+
+
+class TruncatedNormal(_Random):
+    """Normal samples with ``mean`` and ``stddev``, none further than two stddevs from the mean."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape, dtype=None):
+        values = self.mean + _truncated_normal(self._generator(), _shape(shape), self.stddev)
+        return _wrap(values, _dtype(dtype))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(_Random):
+    """Samples whose variance is ``scale / n``, ``n`` being the fan-in, fan-out or their mean.
+
+    Parameters
+    ----------
+    scale : float, default 1.0
+    mode : {"fan_in", "fan_out", "fan_avg"}
+    distribution : {"truncated_normal", "untruncated_normal", "uniform"}
+        (``"normal"`` means ``"truncated_normal"``, as in Keras.)
+    seed : int, optional
+    """
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        if scale <= 0:
+            raise ValueError(f"VarianceScaling: scale must be positive, got {scale}")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+        distribution = distribution.lower()
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(
+                "VarianceScaling: distribution must be 'truncated_normal', 'untruncated_normal' "
+                f"or 'uniform', got {distribution!r}"
+            )
+        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+
+    def __call__(self, shape, dtype=None):
+        shape = _shape(shape)
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, n)
+        generator = self._generator()
+        if self.distribution == "truncated_normal":
+            # 0.8796... is the stddev of a unit normal truncated to [-2, 2].
+            values = _truncated_normal(generator, shape, math.sqrt(variance) / 0.87962566103423978)
+        elif self.distribution == "untruncated_normal":
+            values = generator.normal(0.0, math.sqrt(variance), size=shape)
+        else:
+            limit = math.sqrt(3.0 * variance)
+            values = generator.uniform(-limit, limit, size=shape)
+        return _wrap(values, _dtype(dtype))
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+class _Preset(VarianceScaling):
+    _preset = {}
+
+    def __init__(self, seed=None):
+        super().__init__(seed=seed, **self._preset)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_Preset):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))`` (Keras' default kernel)."""
+
+    _preset = {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform"}
+
+
+class GlorotNormal(_Preset):
+    """Truncated normal with ``stddev = sqrt(2 / (fan_in + fan_out))``."""
+
+    _preset = {"scale": 1.0, "mode": "fan_avg", "distribution": "truncated_normal"}
+
+
+class HeNormal(_Preset):
+    """Truncated normal with ``stddev = sqrt(2 / fan_in)``: for ReLU networks."""
+
+    _preset = {"scale": 2.0, "mode": "fan_in", "distribution": "truncated_normal"}
+
+
+class HeUniform(_Preset):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(6 / fan_in)``."""
+
+    _preset = {"scale": 2.0, "mode": "fan_in", "distribution": "uniform"}
+
+
+class LecunNormal(_Preset):
+    """Truncated normal with ``stddev = sqrt(1 / fan_in)``: for SELU networks."""
+
+    _preset = {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"}
+
+
+class LecunUniform(_Preset):
+    """Uniform in ``[-limit, limit]``, ``limit = sqrt(3 / fan_in)``."""
+
+    _preset = {"scale": 1.0, "mode": "fan_in", "distribution": "uniform"}
+
+
+class Identity(Initializer):
+    """The identity matrix times ``gain`` (2-D shapes only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=None):
+        shape = _shape(shape)
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializer needs a 2-D shape, got {shape}")
+        return Tensor._wrap(xp.eye(*shape, dtype=_dtype(dtype)) * _dtype(dtype).type(self.gain))
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+class Orthogonal(_Random):
+    """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal one."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=None):
+        shape = _shape(shape)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal initializer needs a shape of rank 2 or more, got {shape}")
+        rows, cols = int(numpy.prod(shape[:-1])), shape[-1]
+        flat = self._generator().normal(0.0, 1.0, size=(max(rows, cols), min(rows, cols)))
+        q, r = numpy.linalg.qr(flat)
+        q *= numpy.sign(numpy.diag(r))
+        if rows < cols:
+            q = q.T
+        return _wrap(self.gain * q.reshape(shape), _dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+# Keras' lower-case aliases: `initializers.glorot_uniform()` is `GlorotUniform()`.
+zeros = Zeros
+ones = Ones
+constant = Constant
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+he_normal = HeNormal
+he_uniform = HeUniform
+lecun_normal = LecunNormal
+lecun_uniform = LecunUniform
+identity = Identity
+orthogonal = Orthogonal
+
+_BY_NAME = {
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
+    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
+    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform, "identity": Identity,
+    "orthogonal": Orthogonal,
+}
+_BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
+_BY_CLASS_NAME.update(Zero=Zeros, One=Ones, Orthogonal=Orthogonal)
+
+
+def serialize(initializer):
+    """``{"class_name": ..., "config": ...}`` for an initializer (or its name for a string)."""
+    if isinstance(initializer, str):
+        return initializer
+    if isinstance(initializer, Initializer):
+        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    raise ValueError(f"cannot serialize the initializer {initializer!r}: it is not an Initializer")
+
+
+def deserialize(config):
+    """The inverse of ``serialize``."""
+    return get(config)
+
+
+def get(identifier):
+    """Turn a name, a config dict, an ``Initializer`` or a callable into an initializer.
+
+    ``None`` gives ``None``. Unknown names raise a ``ValueError`` listing the known ones.
+    """
+    if identifier is None or isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        key = identifier
+        cls = _BY_NAME.get(key.lower()) or _BY_CLASS_NAME.get(key)
+        if cls is None:
+            raise ValueError(
+                f"unknown initializer {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}"
+            )
+        return cls()
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(str(name).lower())
+        if cls is None:
+            raise ValueError(f"unknown initializer class {name!r} in {identifier!r}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"cannot interpret {identifier!r} as an initializer")

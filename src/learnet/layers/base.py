@@ -1,0 +1,959 @@
+"""``Layer``, the block every network is built from, and ``KerasTensor``, its symbolic input.
+
+A layer holds weights (``learnet.Variable``) and a ``call`` that computes outputs from
+inputs. It is written as Keras teaches::
+
+    class Linear(Layer):
+        def __init__(self, units=32, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):            # runs once, on the first call
+            self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                     initializer="random_normal", trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+        def call(self, inputs):
+            return inputs @ self.w + self.b
+
+Calling a layer (``layer(x)``) converts ``x`` to a tensor (floats in the layer's
+dtype, ``float32`` by default), builds the layer if needed, checks the input against
+what the layer expects, and runs ``call``. Called on a ``KerasTensor`` (what
+``Input(shape=...)`` returns), it runs nothing: it returns a new ``KerasTensor`` of
+the output shape and remembers, in ``_keras_history``, which layer made it from
+which inputs. A functional ``Model(inputs, outputs)`` walks that history back.
+
+Contract used by ``learnet.models`` (stable):
+
+* ``isinstance(x, KerasTensor)`` detects a symbolic tensor.
+* ``x._keras_history`` is ``KerasHistory(layer, inputs)``: the layer that made ``x``
+  and the structure it was called with (a ``KerasTensor``, or a list/tuple/dict of
+  them); ``(InputLayer, ())`` for an ``Input``. ``x._keras_output_index`` is the
+  position of ``x`` among the flattened outputs of that call (``None`` when the call
+  had a single output); ``x._keras_call_args``/``x._keras_call_kwargs`` are the
+  extra positional and keyword arguments of that call (``training`` excluded).
+* ``layer._flatten_layers(include_self=True, recursive=True)`` yields sublayers in
+  Keras order, deduplicated; ``layer.weights`` lists the layer's own variables (in
+  creation order) and then those of its sublayers (Keras 3 order).
+* ``layer._batch_input_shape`` is the ``(None, ...)`` shape given by ``input_shape=``
+  / ``input_dim=`` / ``batch_input_shape=`` to the constructor (``None`` if absent).
+* ``reset_names()`` restarts the automatic names (``dense``, ``dense_1``, ...).
+"""
+import inspect
+import re
+from collections import namedtuple
+
+import numpy
+
+from learnet import backend
+from learnet.backend import xp
+from learnet.tensor import Tensor, TensorShape, Variable, to_array
+
+# --- names -----------------------------------------------------------------------------
+_name_counts = {}
+
+
+def reset_names():
+    """Restart the automatic layer names, so the next ``Dense`` is ``dense`` again.
+
+    ``learnet.utils.clear_session`` calls this, as ``keras.backend.clear_session`` does.
+    """
+    _name_counts.clear()
+
+
+def unique_name(base):
+    """Return ``base`` the first time, then ``base_1``, ``base_2``, ... (Keras' numbering)."""
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def to_snake_case(name):
+    """``"BatchNormalization"`` -> ``"batch_normalization"``, ``"Conv2D"`` -> ``"conv2d"``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _shape_tuple(shape):
+    """A user's shape (int, list, TensorShape, with ``None``) as a tuple of ints and ``None``."""
+    if shape is None:
+        return None
+    if isinstance(shape, (int, numpy.integer)):
+        return (int(shape),)
+    return tuple(None if s is None else int(s) for s in shape)
+
+
+# --- symbolic tensors ----------------------------------------------------------------------
+KerasHistory = namedtuple("KerasHistory", ["layer", "inputs"])
+
+
+class KerasTensor:
+    """A placeholder for a tensor in a functional model: a shape and a dtype, no values.
+
+    ``Input(shape=(784,))`` returns one; calling a layer on it returns another, whose
+    ``_keras_history`` says which layer made it from which inputs.
+
+    Parameters
+    ----------
+    shape : tuple
+        The full shape, ``None`` for the batch axis (and any unknown axis).
+    dtype : str or numpy.dtype, default ``"float32"``
+    name : str, optional
+
+    Examples
+    --------
+    >>> from learnet import layers
+    >>> x = layers.Input(shape=(784,))
+    >>> x.shape
+    (None, 784)
+    >>> y = layers.Dense(10)(x)
+    >>> y.shape, type(y._keras_history.layer).__name__
+    ((None, 10), 'Dense')
+    """
+
+    def __init__(self, shape, dtype="float32", name=None):
+        self.shape = TensorShape(_shape_tuple(shape))
+        self.dtype = numpy.dtype(dtype)
+        self.name = name
+        self._keras_history = None
+        self._keras_output_index = None
+        self._keras_call_args = ()
+        self._keras_call_kwargs = {}
+
+    @property
+    def ndim(self):
+        """The number of dimensions, batch included."""
+        return len(self.shape)
+
+    def __repr__(self):
+        name = f", name={self.name}" if self.name else ""
+        return f"<KerasTensor shape={tuple(self.shape)}, dtype={self.dtype.name}{name}>"
+
+    def __bool__(self):
+        raise TypeError(
+            "a KerasTensor is a symbolic placeholder of a functional model: it has no value "
+            "to test; use it only as the input of layers"
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "a KerasTensor is a symbolic placeholder of a functional model and has no values; "
+            "build a Model(inputs, outputs) and call it on real data"
+        )
+
+    # Operators on symbolic tensors become small anonymous layers, so `x * 2` or `a + b`
+    # works inside a functional model as it does in Keras.
+    def _op(self, name, function, *others):
+        from learnet.layers.core import _OperatorLayer
+
+        layer_name = unique_name(name)
+        if others and isinstance(others[0], KerasTensor):
+            return _OperatorLayer(function, name=layer_name)([self, others[0]])
+        if others:
+            constant = others[0]
+            return _OperatorLayer(lambda a: function(a, constant), name=layer_name)(self)
+        return _OperatorLayer(function, name=layer_name)(self)
+
+    def __add__(self, other):
+        return self._op("add", lambda a, b: a + b, other)
+
+    def __radd__(self, other):
+        return self._op("add", lambda a, b: b + a, other)
+
+    def __sub__(self, other):
+        return self._op("subtract", lambda a, b: a - b, other)
+
+    def __rsub__(self, other):
+        return self._op("subtract", lambda a, b: b - a, other)
+
+    def __mul__(self, other):
+        return self._op("multiply", lambda a, b: a * b, other)
+
+    def __rmul__(self, other):
+        return self._op("multiply", lambda a, b: b * a, other)
+
+    def __truediv__(self, other):
+        return self._op("truediv", lambda a, b: a / b, other)
+
+    def __rtruediv__(self, other):
+        return self._op("truediv", lambda a, b: b / a, other)
+
+    def __pow__(self, other):
+        return self._op("pow", lambda a, b: a ** b, other)
+
+    def __matmul__(self, other):
+        return self._op("matmul", lambda a, b: a @ b, other)
+
+    def __neg__(self):
+        return self._op("negative", lambda a: -a)
+
+    def __getitem__(self, key):
+        return self._op("getitem", lambda a: a[key])
+
+
+def _flatten(structure):
+    """The leaves of a tensor, list, tuple or dict structure, in order."""
+    if isinstance(structure, (list, tuple)):
+        out = []
+        for item in structure:
+            out.extend(_flatten(item))
+        return out
+    if isinstance(structure, dict):
+        out = []
+        for key in structure:
+            out.extend(_flatten(structure[key]))
+        return out
+    return [structure]
+
+
+def _map_structure(function, structure):
+    if isinstance(structure, list):
+        return [_map_structure(function, item) for item in structure]
+    if isinstance(structure, tuple):
+        return tuple(_map_structure(function, item) for item in structure)
+    if isinstance(structure, dict):
+        return {key: _map_structure(function, value) for key, value in structure.items()}
+    return function(structure)
+
+
+def _is_symbolic(structure):
+    if isinstance(structure, KerasTensor):
+        return True
+    if isinstance(structure, (list, tuple)):
+        return any(_is_symbolic(item) for item in structure)
+    if isinstance(structure, dict):
+        return any(_is_symbolic(item) for item in structure.values())
+    return False
+
+
+def _is_shape(value):
+    """True for one shape (a tuple of ints/None), False for a list of shapes."""
+    return isinstance(value, tuple) and all(s is None or isinstance(s, (int, numpy.integer)) for s in value)
+
+
+# --- input specs ------------------------------------------------------------------------------
+class InputSpec:
+    """What a layer accepts: rank and fixed sizes of some axes (``keras.layers.InputSpec``).
+
+    A layer sets ``self.input_spec`` (usually in ``build``); every call is checked against
+    it, and a mismatch raises a ``ValueError`` naming the layer, what it expected and
+    what it got.
+
+    Parameters
+    ----------
+    ndim, min_ndim, max_ndim : int, optional
+        Exact, least and largest rank (batch axis included).
+    axes : dict, optional
+        ``{axis: size}``, e.g. ``{-1: 784}`` for a Dense layer built on 784 features.
+    dtype, shape, name : optional
+        ``shape`` fixes the whole shape (``None`` for any size).
+    """
+
+    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
+                 axes=None, allow_last_axis_squeeze=False, name=None, optional=False):
+        self.dtype = dtype
+        self.shape = _shape_tuple(shape)
+        self.ndim = len(self.shape) if self.shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = {int(k): int(v) for k, v in (axes or {}).items()}
+        self.name = name
+        self.optional = optional
+
+    def __repr__(self):
+        parts = [f"{k}={v}" for k, v in (
+            ("ndim", self.ndim), ("min_ndim", self.min_ndim), ("max_ndim", self.max_ndim),
+            ("axes", self.axes or None), ("shape", self.shape),
+        ) if v is not None]
+        return f"InputSpec({', '.join(parts)})"
+
+    def check(self, layer, shape):
+        """Raise ``ValueError`` if an input of ``shape`` does not fit; ``layer`` names the culprit."""
+        who = f"{type(layer).__name__} '{layer.name}'"
+        rank = len(shape)
+        if self.ndim is not None and rank != self.ndim:
+            raise ValueError(f"{who} expects inputs of rank {self.ndim}{_rank_hint(layer, self.ndim)}, got shape {tuple(shape)}")
+        if self.min_ndim is not None and rank < self.min_ndim:
+            raise ValueError(f"{who} expects inputs of rank at least {self.min_ndim}, got shape {tuple(shape)}")
+        if self.max_ndim is not None and rank > self.max_ndim:
+            raise ValueError(f"{who} expects inputs of rank at most {self.max_ndim}, got shape {tuple(shape)}")
+        for axis, size in self.axes.items():
+            if -rank <= axis < rank:
+                actual = shape[axis]
+                if actual is not None and actual != size:
+                    where = "last dimension" if axis == -1 or axis == rank - 1 else f"dimension {axis} of size"
+                    raise ValueError(f"{who} expects inputs with {where} {size}, got {tuple(shape)}")
+        if self.shape is not None:
+            for expected, actual in zip(self.shape[1:], shape[1:]):
+                if expected is not None and actual is not None and expected != actual:
+                    want = ("batch",) + self.shape[1:]
+                    raise ValueError(f"{who} expects inputs of shape {want}, got {tuple(shape)}")
+
+
+def _rank_hint(layer, ndim):
+    hint = getattr(layer, "_rank_hint", None)
+    return f" {hint}" if hint else ""
+
+
+# --- the training flag, passed down to layers called inside another layer's call ----------------
+_training_stack = []
+
+
+def _accepts(function, argument):
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return argument in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def _init_signature_names(cls):
+    try:
+        return list(inspect.signature(cls.__init__).parameters)[1:]
+    except (TypeError, ValueError):
+        return []
+
+
+_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
+                "activity_regularizer", "autocast", "dynamic", "input_length", "build_config")
+
+
+class Layer:
+    """The base class of all layers: weights, a ``build`` and a ``call``.
+
+    Parameters
+    ----------
+    trainable : bool, default True
+        Whether the layer's weights are updated in training.
+    name : str, optional
+        Unique by default: the class name in snake case, numbered (``dense``, ``dense_1``, ...).
+    dtype : str, optional
+        Dtype of the weights and of the computation, ``float32`` by default.
+    input_shape : tuple, optional
+        Shape of one example (no batch axis): lets a ``Sequential`` build this layer
+        before seeing data. ``input_dim=n`` means ``input_shape=(n,)``.
+    activity_regularizer : optional
+        A regularizer applied to the layer's output; its value is added to ``losses``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> class Double(tf.keras.layers.Layer):
+    ...     def call(self, inputs):
+    ...         return inputs * 2.0
+    >>> Double()(tf.constant([1.0, 2.0])).numpy()
+    array([2., 4.], dtype=float32)
+    """
+
+    def __new__(cls, *args, **kwargs):
+        layer = super().__new__(cls)
+        # Kept for the automatic get_config of custom layers (as Keras 3 does).
+        object.__setattr__(layer, "_init_arguments", (args, dict(kwargs)))
+        return layer
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        unknown = sorted(set(kwargs) - set(_BASE_KWARGS))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s) "
+                f"{', '.join(repr(k) for k in unknown)}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
+        if name is not None and "/" in name:
+            raise ValueError(f"{type(self).__name__}: a layer name cannot contain '/', got {name!r}")
+        object.__setattr__(self, "_trainable", bool(trainable))
+        self.name = name if name else unique_name(to_snake_case(type(self).__name__))
+        self._dtype = _dtype_name(dtype)
+        self.built = False
+        self.supports_masking = False
+        self.input_spec = None
+        self._trainable_variables = []
+        self._non_trainable_variables = []
+        self._regularized = []      # (variable, regularizer): their losses, recomputed on access
+        self._constraints = []      # (variable, constraint), applied by optimizers after updates
+        self._losses = []
+        self._weight_names = {}
+        self._build_input_shape = None
+        self._symbolic_shapes = None  # (input shape, output shape) of the last symbolic call
+        self._call_has_training = _accepts(self.call, "training")
+        self._call_has_mask = "mask" in inspect.signature(self.call).parameters
+        from learnet import regularizers
+
+        self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if batch_input_shape is None and kwargs.get("input_shape") is not None:
+            batch_input_shape = (kwargs.get("batch_size"),) + tuple(_shape_tuple(kwargs["input_shape"]))
+        elif batch_input_shape is None and kwargs.get("input_dim") is not None:
+            batch_input_shape = (kwargs.get("batch_size"), int(kwargs["input_dim"]))
+        self._batch_input_shape = _shape_tuple(batch_input_shape)
+        self._initial_weights = kwargs.get("weights")
+
+    # --- tracking: sublayers and variables held as attributes are found by scanning them,
+    # so `self.blocks = []` followed by `self.blocks.append(Dense(8))` is tracked too.
+    @property
+    def _layers(self):
+        """The layers held directly as attributes (or in lists/dicts), in assignment order."""
+        found, seen = [], {id(self)}
+        for key, value in self.__dict__.items():
+            if key not in _UNTRACKED:
+                _collect(value, Layer, found, seen)
+        return found
+
+    @_layers.setter
+    def _layers(self, layers):
+        # A model may keep its layers in `self._layers = [...]`; they are tracked like any list.
+        self.__dict__["_layers_list"] = layers
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """Yield this layer (optionally) and its sublayers, depth first, each once."""
+        if include_self:
+            yield self
+        seen = {id(self)}
+        stack = list(reversed(self._layers))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            yield layer
+            if recursive:
+                stack.extend(reversed(layer._layers))
+
+    def _attribute_variables(self):
+        """Variables set directly as attributes (``self.w = tf.Variable(...)``), as TF tracks them."""
+        found, seen = [], set()
+        for key, value in self.__dict__.items():
+            if key not in _UNTRACKED:
+                _collect(value, Variable, found, seen)
+        return found
+
+    def _own_variables(self):
+        own = self._trainable_variables + self._non_trainable_variables
+        known = {id(v) for v in own}
+        for variable in self._attribute_variables():
+            if id(variable) not in known:
+                own.append(variable)
+                known.add(id(variable))
+        return own
+
+    # --- weights ------------------------------------------------------------------------------
+    @property
+    def weights(self):
+        """All weights: the layer's own, in creation order, then its sublayers' (Keras 3 order)."""
+        result, seen = [], set()
+        for layer in self._flatten_layers():
+            for variable in layer._own_variables():
+                if id(variable) not in seen:
+                    seen.add(id(variable))
+                    result.append(variable)
+        return result
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        """The weights that training updates (empty when ``trainable`` is False)."""
+        if not self.trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        """The weights training leaves alone (BatchNormalization's moving statistics, frozen layers)."""
+        if not self.trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self):
+        """Whether training updates this layer's weights. Setting it applies to sublayers too."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        for layer in self._flatten_layers():
+            object.__setattr__(layer, "_trainable", value)
+            for variable in layer._trainable_variables:
+                variable.trainable = value
+
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
+                   trainable=True, constraint=None, **kwargs):
+        """Create a weight of this layer: a ``learnet.Variable`` named ``layer_name/name``.
+
+        Parameters
+        ----------
+        name : str, optional
+            ``kernel``, ``bias``, ... (``variable``, ``variable_1``, ... when absent).
+            A shape may be given first instead, as in Keras 3 (``add_weight((3, 4))``).
+        shape : tuple of int, default ()
+        dtype : optional
+            The layer's dtype by default.
+        initializer : str, Initializer or callable, default ``"glorot_uniform"``
+            ``"zeros"`` for non-float dtypes.
+        regularizer : str or Regularizer, optional
+            Its value on this weight is part of ``layer.losses``.
+        trainable : bool, default True
+        constraint : callable, optional
+            Applied to the weight after each optimizer update.
+
+        Returns
+        -------
+        learnet.Variable
+        """
+        from learnet import initializers, regularizers
+
+        if name is not None and not isinstance(name, str):
+            if shape is None:
+                name, shape = None, name
+            else:
+                raise TypeError(f"{type(self).__name__}.add_weight: name must be a string, got {name!r}")
+        unknown = set(kwargs) - {"autocast", "aggregation", "synchronization", "use_resource",
+                                 "partitioner", "experimental_autocast", "caching_device", "getter"}
+        if unknown:
+            raise TypeError(f"add_weight got unexpected keyword argument(s) {sorted(unknown)}")
+        shape = () if shape is None else _shape_tuple(shape)
+        if any(s is None or s < 0 for s in shape):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': add_weight needs a fully known shape, got {shape}"
+            )
+        dtype = numpy.dtype(dtype or self._dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        initializer = initializers.get(initializer)
+        base = name or "variable"
+        count = self._weight_names.get(base, 0)
+        self._weight_names[base] = count + 1
+        short = base if count == 0 else f"{base}_{count}"
+        value = initializer(shape, dtype=dtype)
+        value = to_array(value, dtype)
+        if tuple(value.shape) != shape:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': the initializer of weight '{short}' returned "
+                f"shape {tuple(value.shape)}, expected {shape}"
+            )
+        variable = Variable(value, trainable=bool(trainable), name=f"{self.name}/{short}", dtype=dtype)
+        if trainable:
+            self._trainable_variables.append(variable)
+            if not self._trainable:
+                variable.trainable = False
+        else:
+            self._non_trainable_variables.append(variable)
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self._regularized.append((variable, regularizer))
+        if constraint is not None:
+            self._constraints.append((variable, constraint))
+        return variable
+
+    add_variable = add_weight
+
+    def get_weights(self):
+        """The weights' values as a list of NumPy arrays, in the order of ``weights``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> layer = tf.keras.layers.Dense(3)
+        >>> _ = layer(tf.ones((1, 4)))
+        >>> [w.shape for w in layer.get_weights()]
+        [(4, 3), (3,)]
+        """
+        return [variable.numpy() for variable in self.weights]
+
+    def set_weights(self, weights):
+        """Set the weights from a list of arrays, in the order and shapes of ``get_weights()``.
+
+        Everything is checked first: on a mismatch a ``ValueError`` names the layer and the
+        weight, and no weight changes.
+        """
+        variables = self.weights
+        who = f"{type(self).__name__} '{self.name}'"
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"{who} has {len(variables)} weight(s) ({', '.join(v.name for v in variables) or 'none'}"
+                f"{'' if self.built else '; the layer is not built yet'}), "
+                f"but set_weights got {len(weights)} array(s)"
+            )
+        arrays = []
+        for variable, value in zip(variables, weights):
+            array = to_array(value, variable.dtype)
+            if tuple(array.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"{who}: weight '{variable.name}' has shape {tuple(variable.shape)}, "
+                    f"but set_weights got an array of shape {tuple(array.shape)}"
+                )
+            arrays.append(array)
+        for variable, array in zip(variables, arrays):
+            variable._value[...] = array
+
+    def count_params(self):
+        """The number of scalars in all weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' is not built yet, so it has no weights to count: "
+                "call it on data first, or give the first layer an input_shape"
+            )
+        return int(sum(int(numpy.prod(v.shape)) for v in self.weights))
+
+    # --- losses ------------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a loss tensor (or a function of no argument returning one) to ``losses``.
+
+        Losses added inside ``call`` are forgotten at the start of the next call.
+        """
+        if not callable(loss) and not isinstance(loss, Tensor):
+            loss = Tensor(loss, dtype=self._dtype)
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """Scalar losses of this layer and its sublayers: ``add_loss`` from the last call and
+        the weight regularizers, recomputed now (so, read inside a ``GradientTape``, they
+        are differentiable)."""
+        result = []
+        for layer in self._flatten_layers():
+            for loss in layer._losses:
+                result.append(loss() if callable(loss) and not isinstance(loss, Tensor) else loss)
+            for variable, regularizer in layer._regularized:
+                result.append(regularizer(variable))
+        return result
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            if layer._losses:
+                layer._losses = [loss for loss in layer._losses if callable(loss) and not isinstance(loss, Tensor)]
+
+    # --- building and calling -----------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights, knowing the input shape (batch axis included). Runs once."""
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        """The computation of the layer; the base class returns its input unchanged."""
+        return inputs
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        if _is_shape(input_shape):
+            input_shape = TensorShape(input_shape)
+        self.build(input_shape)
+        self.built = True
+        if self._build_input_shape is None:
+            self._build_input_shape = input_shape
+        if self._initial_weights is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            self.set_weights(weights)
+
+    def _convert_input(self, value):
+        if isinstance(value, Tensor):
+            if value._value.dtype.kind == "f" and value._value.dtype != self._dtype:
+                from learnet.ops.math import cast
+
+                return cast(value, self._dtype)
+            return value
+        if isinstance(value, xp.ndarray):
+            if value.dtype.kind == "f" and value.dtype != self._dtype:
+                return Tensor._wrap(value.astype(self._dtype))
+            return Tensor._wrap(value)
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return {key: self._convert_input(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)) and any(isinstance(v, (Tensor, xp.ndarray)) for v in _flatten(value)):
+            # A list of tensors is several inputs (Concatenate, Add); a list of numbers is one tensor.
+            return _map_structure(self._convert_input, value)
+        array = to_array(value)
+        if array.dtype.kind == "f" and array.dtype != self._dtype:
+            array = array.astype(self._dtype)
+        return Tensor._wrap(array)
+
+    def _check_input_spec(self, shapes):
+        spec = self.input_spec
+        if spec is None:
+            return
+        if isinstance(spec, (list, tuple)):
+            if _is_shape(shapes) or not isinstance(shapes, (list, tuple)):
+                shapes = [shapes]
+            if len(spec) != len(shapes):
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}' expects {len(spec)} input(s), got {len(shapes)}"
+                )
+            for one_spec, shape in zip(spec, shapes):
+                if one_spec is not None:
+                    one_spec.check(self, shape)
+        elif _is_shape(shapes):
+            spec.check(self, shapes)
+
+    def __call__(self, inputs=None, *args, **kwargs):
+        if "training" in kwargs:
+            training = kwargs.pop("training")
+        else:
+            training = None
+        if training is None and _training_stack:
+            training = _training_stack[-1]
+        if _is_symbolic(inputs) or _is_symbolic(args) or _is_symbolic(kwargs):
+            return self._symbolic_call(inputs, args, kwargs, training)
+
+        inputs = self._convert_input(inputs)
+        shapes = _map_structure(lambda t: tuple(t.shape) if isinstance(t, Tensor) else None, inputs)
+        if not self.built:
+            self._maybe_build(shapes)
+        if self.input_spec is not None:
+            self._check_input_spec(shapes)
+        if not _training_stack:
+            self._clear_losses()
+        if self._call_has_training and training is not None:
+            kwargs["training"] = training
+        _training_stack.append(training)
+        try:
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            _training_stack.pop()
+        if self.activity_regularizer is not None:
+            for output in _flatten(outputs):
+                if isinstance(output, Tensor):
+                    self._losses.append(self.activity_regularizer(output))
+        return outputs
+
+    def _symbolic_call(self, inputs, args, kwargs, training):
+        """Called on KerasTensors: build, work out the output shape, record the node."""
+        input_shapes = _map_structure(
+            lambda t: tuple(t.shape) if isinstance(t, KerasTensor) else
+            (tuple(t.shape) if isinstance(t, Tensor) else None), inputs)
+        if not self.built:
+            self._maybe_build(input_shapes)
+        if self.input_spec is not None:
+            self._check_input_spec(input_shapes)
+        output_shapes = self.compute_output_shape(
+            TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes)
+        output_dtype = self._output_dtype(inputs)
+        call_kwargs = dict(kwargs)
+        self._symbolic_shapes = (input_shapes, output_shapes)
+        history = KerasHistory(self, inputs)
+
+        def make(shape, index):
+            tensor = KerasTensor(shape, dtype=output_dtype)
+            tensor._keras_history = history
+            tensor._keras_output_index = index
+            tensor._keras_call_args = tuple(args)
+            tensor._keras_call_kwargs = call_kwargs
+            return tensor
+
+        if _is_shape(output_shapes):
+            return make(output_shapes, None)
+        counter = iter(range(1 << 30))
+        return _map_structure_shapes(lambda shape: make(shape, next(counter)), output_shapes)
+
+    def _output_dtype(self, inputs):
+        """The dtype of the outputs in a functional model: the layer's float type."""
+        return self._dtype
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for an input of ``input_shape`` (``None`` for unknown sizes).
+
+        The base class finds it by running ``call`` on zeros (batch 2 and 3, to see which
+        sizes follow the batch); layers override it with the formula.
+        """
+        from learnet import tape
+
+        single = _is_shape(tuple(input_shape)) if isinstance(input_shape, (tuple, list)) else False
+        results = []
+        saved = list(tape._recording)
+        tape._recording[:] = []
+        saved_losses = [list(layer._losses) for layer in self._flatten_layers()]
+        try:
+            for fill in (2, 3):
+                def zeros(shape):
+                    return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
+
+                dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
+                kwargs = {"training": False} if self._call_has_training else {}
+                _training_stack.append(False)
+                try:
+                    outputs = self.call(dummy, **kwargs)
+                finally:
+                    _training_stack.pop()
+                results.append(_map_structure(lambda t: tuple(t.shape), outputs))
+        finally:
+            tape._recording[:] = saved
+            for layer, losses in zip(self._flatten_layers(), saved_losses):
+                layer._losses = losses
+
+        def merge(a, b):
+            if _is_shape(a):
+                return tuple(x if x == y else None for x, y in zip(a, b))
+            if isinstance(a, dict):
+                return {k: merge(a[k], b[k]) for k in a}
+            return type(a)(merge(x, y) for x, y in zip(a, b))
+
+        return merge(results[0], results[1])
+
+    def compute_output_spec(self, inputs):
+        """``KerasTensor``(s) describing the output for symbolic ``inputs``."""
+        return self._symbolic_call(inputs, (), {}, None)
+
+    # --- what is known about the layer ------------------------------------------------------------------
+    @property
+    def dtype(self):
+        """The dtype of the weights and computations, as a string (``"float32"``)."""
+        return self._dtype
+
+    compute_dtype = dtype
+    variable_dtype = dtype
+
+    @property
+    def input_shape(self):
+        """The shape of the input this layer was built for or last called on symbolically."""
+        if self._symbolic_shapes is not None:
+            return self._symbolic_shapes[0]
+        if self._build_input_shape is not None:
+            return _map_structure_shapes(lambda s: (None,) + tuple(s)[1:], self._build_input_shape)
+        if self._batch_input_shape is not None:
+            return self._batch_input_shape
+        raise AttributeError(
+            f"{type(self).__name__} '{self.name}' has no defined input shape yet: call it on data first"
+        )
+
+    @property
+    def output_shape(self):
+        """The shape of the output, where the input shape is known."""
+        if self._symbolic_shapes is not None:
+            return self._symbolic_shapes[1]
+        try:
+            shape = self.input_shape
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} '{self.name}' has no defined output shape yet: call it on data first"
+            ) from None
+        return self.compute_output_shape(TensorShape(shape) if _is_shape(shape) else shape)
+
+    def get_config(self):
+        """The constructor arguments as plain data, so ``from_config`` can rebuild the layer.
+
+        A custom layer whose ``__init__`` takes only plain values (numbers, strings, lists)
+        gets them here automatically; otherwise override ``get_config``.
+        """
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
+            args, kwargs = self._init_arguments
+            names = [n for n in _init_signature_names(type(self)) if n not in ("args", "kwargs")]
+            extra = dict(zip(names, args))
+            extra.update(kwargs)
+            for key, value in extra.items():
+                if key in ("name", "trainable", "dtype"):
+                    continue
+                if not _is_plain(value):
+                    raise NotImplementedError(
+                        f"{type(self).__name__}.get_config: the argument {key}={value!r} is not plain "
+                        "data; override get_config() in your layer to describe it"
+                    )
+                config[key] = value
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Create a layer from the dictionary ``get_config`` returned."""
+        return cls(**config)
+
+    def get_build_config(self):
+        """The input shape the layer was built with (for saving), or None."""
+        if self._build_input_shape is None:
+            return None
+        return {"input_shape": _as_lists(self._build_input_shape)}
+
+    def build_from_config(self, config):
+        """Build from what ``get_build_config`` returned (for loading)."""
+        if config and config.get("input_shape") is not None and not self.built:
+            self._maybe_build(_as_tuples(config["input_shape"]))
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# Bookkeeping attributes that hold no sublayer or extra variable: skipped when scanning.
+_UNTRACKED = frozenset({
+    "_init_arguments", "_initial_weights", "_symbolic_shapes", "input_spec", "_regularized",
+    "_constraints", "_losses", "activity_regularizer", "_trainable_variables",
+    "_non_trainable_variables", "_build_input_shape", "_batch_input_shape", "_weight_names",
+})
+
+
+def _collect(value, kind, found, seen):
+    if isinstance(value, kind):
+        if id(value) not in seen:
+            seen.add(id(value))
+            found.append(value)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect(item, kind, found, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect(item, kind, found, seen)
+
+
+def _map_structure_shapes(function, shapes):
+    """Map ``function`` over the shapes (tuples of ints) inside a structure of shapes."""
+    if shapes is None:
+        return None
+    if _is_shape(shapes):
+        return function(shapes)
+    if isinstance(shapes, dict):
+        return {k: _map_structure_shapes(function, v) for k, v in shapes.items()}
+    if isinstance(shapes, tuple):
+        return tuple(_map_structure_shapes(function, s) for s in shapes)
+    if isinstance(shapes, list):
+        return [_map_structure_shapes(function, s) for s in shapes]
+    return function(shapes)
+
+
+def _as_tuples(shapes):
+    if shapes is None:
+        return None
+    if isinstance(shapes, dict):
+        return {k: _as_tuples(v) for k, v in shapes.items()}
+    if isinstance(shapes, (list, tuple)) and shapes and all(
+            isinstance(s, (list, tuple, dict)) or s is None for s in shapes) and not all(s is None for s in shapes):
+        return [_as_tuples(s) for s in shapes]
+    return tuple(shapes)
+
+
+def _as_lists(shapes):
+    if _is_shape(tuple(shapes)) if isinstance(shapes, (list, tuple)) else False:
+        return list(shapes)
+    if isinstance(shapes, dict):
+        return {k: _as_lists(v) for k, v in shapes.items()}
+    return [_as_lists(s) for s in shapes]
+
+
+def _is_plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _dtype_name(dtype):
+    if dtype is None:
+        return backend.floatx()
+    if isinstance(dtype, dict):  # a serialized Keras 3 DTypePolicy
+        dtype = dtype.get("config", {}).get("name", backend.floatx())
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        return backend.floatx()
+    try:
+        return numpy.dtype(dtype).name
+    except TypeError:
+        raise TypeError(f"a layer dtype must be a type like 'float32', got {dtype!r}") from None

@@ -1,0 +1,450 @@
+"""The core layers: ``Input``, ``Dense``, ``Activation``, ``Flatten``, ``Reshape``, ``Dropout``, ``Lambda``.
+
+Examples
+--------
+>>> import learnet as tf
+>>> from learnet import layers
+>>> layer = layers.Dense(3, activation="relu")
+>>> layer(tf.ones((2, 4))).shape
+TensorShape([2, 3])
+>>> [w.name for w in layer.weights]
+['dense/kernel', 'dense/bias']
+"""
+import numpy
+
+from learnet import activations, backend, initializers, regularizers
+from learnet.backend import xp
+from learnet.layers.base import KerasHistory, KerasTensor, Layer, InputSpec, _shape_tuple
+from learnet.ops.linalg import matmul
+from learnet.ops.shape import reshape
+from learnet.tensor import Tensor
+
+
+def _serialize(module, value):
+    return None if value is None else module.serialize(value)
+
+
+# --- inputs ----------------------------------------------------------------------------------
+class InputLayer(Layer):
+    """The entry of a functional model: holds the ``KerasTensor`` that ``Input`` returns.
+
+    Parameters
+    ----------
+    shape : tuple, optional
+        Shape of one example, no batch axis (``input_shape`` is the older Keras name).
+    batch_size : int, optional
+    dtype : str, optional
+        ``float32`` by default; ``int32`` for token ids fed to an ``Embedding``.
+    batch_shape : tuple, optional
+        The full shape, batch axis included (instead of ``shape`` and ``batch_size``).
+    name : str, optional
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
+                 input_tensor=None, name=None, input_shape=None, batch_input_shape=None,
+                 ragged=None, optional=False, **kwargs):
+        if shape is None:
+            shape = input_shape
+        if batch_shape is None:
+            batch_shape = batch_input_shape
+        if batch_shape is None:
+            if shape is None:
+                if input_tensor is not None:
+                    batch_shape = tuple(input_tensor.shape)
+                else:
+                    raise ValueError("InputLayer needs a shape (the shape of one example, e.g. shape=(784,))")
+            else:
+                shape = _shape_tuple(shape)
+                batch_shape = (batch_size,) + shape
+        batch_shape = _shape_tuple(batch_shape)
+        super().__init__(name=name or None, dtype=dtype, **kwargs)
+        self._batch_input_shape = batch_shape
+        self.batch_shape = batch_shape
+        self.sparse = bool(sparse)
+        self.built = True
+        self._build_input_shape = batch_shape
+        output = KerasTensor(batch_shape, dtype=self._dtype, name=self.name)
+        output._keras_history = KerasHistory(self, ())
+        self.output = output
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _output_dtype(self, inputs):
+        return self._dtype
+
+    def get_config(self):
+        return {"batch_shape": list(self.batch_shape), "dtype": self._dtype, "sparse": self.sparse,
+                "name": self.name}
+
+    @property
+    def input_shape(self):
+        return self.batch_shape
+
+    @property
+    def output_shape(self):
+        return self.batch_shape
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tensor=None,
+          ragged=None, batch_shape=None, optional=False, **kwargs):
+    """A symbolic input of a functional model: ``KerasTensor`` of shape ``(None,) + shape``.
+
+    Examples
+    --------
+    >>> from learnet import layers
+    >>> inputs = layers.Input(shape=(28, 28, 1))
+    >>> inputs.shape
+    (None, 28, 28, 1)
+    """
+    if shape is None and batch_shape is None and "batch_input_shape" not in kwargs and tensor is None:
+        raise ValueError("Input needs a shape: the shape of one example, e.g. Input(shape=(784,))")
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       batch_shape=batch_shape, input_tensor=tensor, name=name, **kwargs)
+    return layer.output
+
+
+# --- dense ------------------------------------------------------------------------------------------
+class Dense(Layer):
+    """A fully connected layer: ``activation(inputs @ kernel + bias)``.
+
+    On inputs of rank above 2 it acts on the last axis (every position gets the same
+    ``Dense``), as in Keras.
+
+    Parameters
+    ----------
+    units : int
+        Number of outputs.
+    activation : str or callable, optional
+        ``None`` means linear.
+    use_bias : bool, default True
+    kernel_initializer : default ``"glorot_uniform"``
+    bias_initializer : default ``"zeros"``
+    kernel_regularizer, bias_regularizer, activity_regularizer : optional
+    kernel_constraint, bias_constraint : optional
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> layer = tf.keras.layers.Dense(10, activation="softmax")
+    >>> layer(tf.ones((32, 784))).shape
+    TensorShape([32, 10])
+    >>> layer.kernel.shape
+    TensorShape([784, 10])
+    """
+
+    _rank_hint = "(batch, ..., features)"
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        if isinstance(units, bool) or not isinstance(units, (int, numpy.integer)) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        in_features = input_shape[-1]
+        if in_features is None:
+            raise ValueError(f"Dense '{self.name}': the last dimension of the input must be known, got {tuple(input_shape)}")
+        self.kernel = self.add_weight(
+            name="kernel", shape=(in_features, self.units), initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: in_features})
+        self.built = True
+
+    def call(self, inputs):
+        if inputs.ndim == 2:
+            outputs = matmul(inputs, self.kernel)
+        else:
+            leading = tuple(inputs.shape[:-1])
+            flat = reshape(inputs, (-1, inputs.shape[-1]))
+            outputs = reshape(matmul(flat, self.kernel), leading + (self.units,))
+        if self.use_bias:
+            outputs = outputs + self.bias
+        if self.activation is not activations.linear:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=_serialize(regularizers, self.kernel_regularizer),
+            bias_regularizer=_serialize(regularizers, self.bias_regularizer),
+            activity_regularizer=_serialize(regularizers, self.activity_regularizer),
+            kernel_constraint=None,
+            bias_constraint=None,
+        )
+        return config
+
+
+# --- shape-only layers ----------------------------------------------------------------------------
+class Activation(Layer):
+    """Apply an activation function: ``Activation("relu")`` or ``Activation(learnet.nn.relu)``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class Flatten(Layer):
+    """Flatten each example to one axis: ``(batch, 28, 28)`` -> ``(batch, 784)``.
+
+    Parameters
+    ----------
+    data_format : {"channels_last", "channels_first"}, optional
+        With ``channels_first`` a 4-D input is moved to channels-last before flattening,
+        so the order matches a model trained channels-last.
+    """
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format or "channels_last"
+        if self.data_format not in ("channels_last", "channels_first"):
+            raise ValueError(f"Flatten: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+
+    def call(self, inputs):
+        if inputs.ndim == 1:
+            return reshape(inputs, (-1, 1))
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            from learnet.ops.shape import transpose
+
+            inputs = transpose(inputs, (0,) + tuple(range(2, inputs.ndim)) + (1,))
+        return reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) == 1:
+            return (input_shape[0], 1)
+        rest = input_shape[1:]
+        size = None if any(s is None for s in rest) else int(numpy.prod(rest, dtype=numpy.int64))
+        return (input_shape[0], size)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class Reshape(Layer):
+    """Reshape each example to ``target_shape`` (the batch axis is kept; one ``-1`` is inferred).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.keras.layers.Reshape((28, 28, 1))(tf.zeros((5, 784))).shape
+    TensorShape([5, 28, 28, 1])
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        target_shape = _shape_tuple(target_shape)
+        if sum(1 for s in target_shape if s == -1 or s is None) > 1:
+            raise ValueError(f"Reshape: at most one dimension of target_shape may be -1, got {target_shape}")
+        self.target_shape = tuple(-1 if s is None else s for s in target_shape)
+
+    def _resolve(self, input_shape):
+        rest = tuple(input_shape[1:])
+        if any(s is None for s in rest):
+            return tuple(None if s == -1 else s for s in self.target_shape)
+        size = int(numpy.prod(rest, dtype=numpy.int64))
+        known = int(numpy.prod([s for s in self.target_shape if s != -1], dtype=numpy.int64))
+        if -1 in self.target_shape:
+            if known == 0 or size % known:
+                raise ValueError(
+                    f"Reshape '{self.name}': cannot reshape examples of shape {rest} ({size} values) "
+                    f"into {self.target_shape}"
+                )
+            return tuple(size // known if s == -1 else s for s in self.target_shape)
+        if known != size:
+            raise ValueError(
+                f"Reshape '{self.name}': cannot reshape examples of shape {rest} ({size} values) "
+                f"into {self.target_shape} ({known} values)"
+            )
+        return self.target_shape
+
+    def call(self, inputs):
+        target = self._resolve(tuple(inputs.shape))
+        return reshape(inputs, (inputs.shape[0],) + target)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self._resolve(tuple(input_shape))
+
+    def get_config(self):
+        config = super().get_config()
+        config["target_shape"] = list(self.target_shape)
+        return config
+
+
+class Dropout(Layer):
+    """Zero a random fraction ``rate`` of the inputs in training, scaling the rest by ``1/(1-rate)``.
+
+    At inference (``training`` not True) it returns its input unchanged: the scaling in
+    training ("inverted dropout") keeps the expected values the same.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+    noise_shape : tuple, optional
+        Shape of the random keep-mask, broadcast over the input (``None`` entries take
+        the input's size), e.g. ``(None, 1, 1, C)`` drops whole channels.
+    seed : int, optional
+        Seeds this layer's own generator (otherwise learnet's global one is used).
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        rate = float(rate)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+        self.rate = rate
+        self.noise_shape = None if noise_shape is None else _shape_tuple(noise_shape)
+        self.seed = seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = tuple(inputs.shape)
+        if self.noise_shape is not None:
+            if len(self.noise_shape) != len(shape):
+                raise ValueError(
+                    f"Dropout '{self.name}': noise_shape {self.noise_shape} does not have the rank of the input {shape}"
+                )
+            shape = tuple(size if want is None else want for want, size in zip(self.noise_shape, shape))
+        generator = self._generator or backend.rng()
+        keep = generator.random(shape, dtype=numpy.float32) >= self.rate
+        mask = xp.asarray(keep).astype(inputs.dtype)
+        mask *= inputs.dtype.type(1.0 / (1.0 - self.rate))
+        return inputs * Tensor._wrap(mask)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def _output_dtype(self, inputs):
+        return inputs.dtype.name if isinstance(inputs, KerasTensor) else self._dtype
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rate=self.rate, noise_shape=None if self.noise_shape is None else list(self.noise_shape),
+                      seed=self.seed)
+        return config
+
+
+class Identity(Layer):
+    """Return the input unchanged."""
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class Lambda(Layer):
+    """Wrap a function of tensors as a layer: ``Lambda(lambda x: x / 255.0)``.
+
+    Parameters
+    ----------
+    function : callable
+        Takes the input (and ``arguments`` as keywords), returns the output, using learnet ops.
+    output_shape : tuple or callable, optional
+        Output shape without the batch axis (found by running the function if absent).
+    arguments : dict, optional
+        Extra keyword arguments for ``function``.
+
+    A ``Lambda`` holds Python code, so it cannot be rebuilt from a saved config (learnet
+    never executes code from a file); define a ``Layer`` subclass for that.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda needs a function, got {function!r}")
+        self.function = function
+        self._output_shape = output_shape
+        self.arguments = dict(arguments or {})
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self._output_shape):
+            return tuple(self._output_shape(input_shape))
+        return (tuple(input_shape)[0],) + tuple(_shape_tuple(self._output_shape))
+
+    def get_config(self):
+        config = super().get_config()
+        config["function"] = getattr(self.function, "__name__", repr(self.function))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        raise ValueError(
+            f"a Lambda layer ({config.get('name')!r}, function {config.get('function')!r}) cannot be "
+            "rebuilt from a config: it holds Python code. Define a Layer subclass instead"
+        )
+
+
+class _OperatorLayer(Layer):
+    """What ``a + b`` (or ``x * 2``, ``x[:, 0]``...) on KerasTensors becomes in a functional model."""
+
+    def __init__(self, function, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+
+    def call(self, inputs):
+        if isinstance(inputs, (list, tuple)):
+            return self.function(*inputs)
+        return self.function(inputs)
+
+    def _output_dtype(self, inputs):
+        return self._dtype
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"'{self.name}' is an operator applied to symbolic tensors; it holds Python code and "
+            "has no config"
+        )
