@@ -53,6 +53,8 @@ class GameClient:
         self.app = app
         self.http = TestClient(app)
         self.admin_headers = {"X-Admin-Token": app.state.admin_token}
+        passwords = [level.password for _, level in sorted(app.state.game.levels.items())]
+        self.pw1, self.pw2 = (passwords + [None])[:2]
 
     def admin(self, method, path, **kwargs):
         return self.http.request(method, "/api/admin" + path, headers=self.admin_headers, **kwargs)
