@@ -1,0 +1,448 @@
+"""Convolution and pooling ops on channels-last images ``(batch, height, width, channels)``.
+
+These are fused kernels (``higher_order=False``): the forward and backward work on raw
+arrays, fast, and a second derivative through them raises a clear error.
+
+How a convolution becomes one matrix product ("im2col"): every output pixel sees a
+``kh x kw x C`` patch of the (padded) input. Copying the patches side by side gives a
+matrix ``cols`` of shape ``(N*OH*OW, kh*kw*C)``; with the kernel as a
+``(kh*kw*C, F)`` matrix, the whole convolution is ``cols @ kernel``, one GEMM that
+BLAS runs at full speed. The patches are gathered by a loop over the ``kh*kw`` kernel
+offsets, each copying one strided slice of the whole batch (9 copies for a 3x3
+kernel, never a loop over pixels or images). The backward pass is the same in
+reverse: ``d_kernel = cols^T @ g`` and ``d_cols = g @ kernel^T``, whose patches are
+added back into the input gradient offset by offset ("col2im").
+
+Pooling works the same way: one strided slice of the whole batch per window offset
+(4 for a 2x2 pool), combined elementwise (``maximum`` or ``+``). This measured about
+3x faster than reshaping into ``(N, OH, ph, OW, pw, C)`` blocks and reducing two
+axes, and it handles any stride and padding.
+
+Max pooling sends the gradient of a window to its maximum; where several elements
+tie, the first in row-major order takes it all (as TensorFlow does).
+"""
+
+import numpy
+
+from learnet.backend import xp
+from learnet.tape import primitive
+from learnet.tensor import Tensor
+
+
+# --- arguments ------------------------------------------------------------------------------
+def _pair(value, name, op):
+    """An int or a pair of ints -> ``(rows, cols)``; also TF's 4-entry ``[1, s, s, 1]``."""
+    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    else:
+        try:
+            items = [int(v) for v in value]
+        except TypeError:
+            raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+        if len(items) == 1:
+            pair = (items[0], items[0])
+        elif len(items) == 2:
+            pair = tuple(items)
+        elif len(items) == 4:
+            if items[0] != 1 or items[3] != 1:
+                raise ValueError(f"{op}: {name} over the batch or channel axis must be 1, got {value!r}")
+            pair = (items[1], items[2])
+        else:
+            raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if pair[0] < 1 or pair[1] < 1:
+        raise ValueError(f"{op}: {name} must be positive, got {value!r}")
+    return pair
+
+
+def _window_padding(size, window, stride, padding, op):
+    """Output size and ``(before, after)`` padding of one spatial axis, as TensorFlow does.
+
+    ``"same"``: output ``ceil(size / stride)``, any odd padding goes after (bottom/right).
+    ``"valid"``: no padding, output ``floor((size - window) / stride) + 1``.
+    """
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + window - size, 0)
+        return out, (total // 2, total - total // 2)
+    if padding == "valid":
+        if size < window:
+            raise ValueError(
+                f"{op}: the window ({window}) is larger than the input ({size}) with padding='valid'"
+            )
+        return (size - window) // stride + 1, (0, 0)
+    before, after = padding
+    padded = size + before + after
+    if padded < window:
+        raise ValueError(f"{op}: the window ({window}) is larger than the padded input ({padded})")
+    return (padded - window) // stride + 1, (before, after)
+
+
+def _padding_mode(padding, op):
+    """``"same"``/``"valid"`` (any case), or explicit ``[[0,0],[t,b],[l,r],[0,0]]`` pairs."""
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode not in ("same", "valid"):
+            raise ValueError(f"{op}: padding must be 'same' or 'valid', got {padding!r}")
+        return mode, mode
+    try:
+        pairs = [tuple(int(p) for p in pair) for pair in padding]
+    except TypeError:
+        raise ValueError(f"{op}: padding must be 'same', 'valid' or a list of pairs, got {padding!r}") from None
+    if len(pairs) == 4:
+        if pairs[0] != (0, 0) or pairs[3] != (0, 0):
+            raise ValueError(f"{op}: explicit padding of the batch and channel axes must be 0, got {padding!r}")
+        pairs = pairs[1:3]
+    if len(pairs) != 2 or any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise ValueError(f"{op}: explicit padding must be [[top, bottom], [left, right]], got {padding!r}")
+    return pairs[0], pairs[1]
+
+
+def _geometry(shape, window, strides, padding, dilations, op):
+    """Output size and padding for both spatial axes."""
+    rows_mode, cols_mode = _padding_mode(padding, op)
+    (kh, kw), (dh, dw) = window, dilations
+    eff_h, eff_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    oh, pad_h = _window_padding(shape[1], eff_h, strides[0], rows_mode, op)
+    ow, pad_w = _window_padding(shape[2], eff_w, strides[1], cols_mode, op)
+    return oh, ow, pad_h, pad_w
+
+
+def _pad(x, pad_h, pad_w, value=0):
+    if pad_h == (0, 0) and pad_w == (0, 0):
+        return x
+    n, h, w, c = x.shape
+    out = xp.full((n, h + pad_h[0] + pad_h[1], w + pad_w[0] + pad_w[1], c), value, dtype=x.dtype)
+    out[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :] = x
+    return out
+
+
+def _offset_slice(i, j, oh, ow, strides, dilations):
+    """The slice of the padded input that kernel offset ``(i, j)`` sees, for all outputs at once."""
+    (sh, sw), (dh, dw) = strides, dilations
+    top, left = i * dh, j * dw
+    return (slice(None), slice(top, top + sh * (oh - 1) + 1, sh), slice(left, left + sw * (ow - 1) + 1, sw))
+
+
+def _check_image(x, op, what="input"):
+    if x.ndim != 4:
+        raise ValueError(
+            f"{op}: the {what} must be a batch of channels-last images (batch, height, width, channels), "
+            f"got shape {tuple(x.shape)}"
+        )
+
+
+# --- convolution -------------------------------------------------------------------------------
+def _conv_forward(x, kernel, strides, padding, dilations, op):
+    _check_image(x, op)
+    if kernel.ndim != 4:
+        raise ValueError(
+            f"{op}: filters must have shape (height, width, in_channels, out_channels), got {tuple(kernel.shape)}"
+        )
+    kh, kw, c, f = kernel.shape
+    if x.shape[3] != c:
+        raise ValueError(
+            f"{op}: the input has {x.shape[3]} channels but the filters expect {c} "
+            f"(input {tuple(x.shape)}, filters {tuple(kernel.shape)})"
+        )
+    n = x.shape[0]
+    oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, op)
+    padded = _pad(x, pad_h, pad_w)
+    cols = xp.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, :, i, j, :] = padded[_offset_slice(i, j, oh, ow, strides, dilations)]
+    cols = cols.reshape(n * oh * ow, kh * kw * c)
+    out = cols @ kernel.reshape(kh * kw * c, f)
+    geometry = (x.shape, padded.shape, oh, ow, pad_h, pad_w)
+    return out, cols, geometry
+
+
+def _conv_input_gradient(g2d, kernel, geometry, strides, dilations):
+    """col2im: the patches' gradients added back into the input, one kernel offset at a time."""
+    x_shape, padded_shape, oh, ow, pad_h, pad_w = geometry
+    kh, kw, c, f = kernel.shape
+    n = x_shape[0]
+    dcols = (g2d @ kernel.reshape(kh * kw * c, f).T).reshape(n, oh, ow, kh, kw, c)
+    dpadded = xp.zeros(padded_shape, dtype=g2d.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dpadded[_offset_slice(i, j, oh, ow, strides, dilations)] += dcols[:, :, :, i, j, :]
+    h, w = x_shape[1], x_shape[2]
+    return dpadded[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :]
+
+
+def _conv2d_kernel(x, kernel, strides, padding, dilations):
+    out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
+    n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
+
+    def backward(g, x, kernel, out):
+        g2d = g.reshape(n * oh * ow, f)
+        return (
+            lambda: _conv_input_gradient(g2d, kernel, geometry, strides, dilations),
+            lambda: (cols.T @ g2d).reshape(kernel.shape),
+        )
+
+    return out2d.reshape(n, oh, ow, f), backward
+
+
+_conv2d_kernel.__name__ = "conv2d"  # the name errors show
+_conv2d = primitive(inputs=2, higher_order=False)(_conv2d_kernel)
+
+
+def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations):
+    if bias.shape != (kernel.shape[3],):
+        raise ValueError(f"conv2d: the bias must have shape ({kernel.shape[3]},), got {tuple(bias.shape)}")
+    out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
+    out2d += bias
+    n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
+
+    def backward(g, x, kernel, bias, out):
+        g2d = g.reshape(n * oh * ow, f)
+        return (
+            lambda: _conv_input_gradient(g2d, kernel, geometry, strides, dilations),
+            lambda: (cols.T @ g2d).reshape(kernel.shape),
+            lambda: g2d.sum(axis=0),
+        )
+
+    return out2d.reshape(n, oh, ow, f), backward
+
+
+_conv2d_bias_kernel.__name__ = "conv2d"  # the name errors show
+_conv2d_bias = primitive(inputs=3, higher_order=False)(_conv2d_bias_kernel)
+
+
+def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=None,  # noqa: A002
+           name=None, bias=None):
+    """2-D convolution of channels-last images, as ``tf.nn.conv2d``.
+
+    Parameters
+    ----------
+    input : Tensor of shape ``(batch, height, width, in_channels)``
+    filters : Tensor of shape ``(kernel_height, kernel_width, in_channels, out_channels)``
+    strides : int, pair, or TF's ``[1, sh, sw, 1]``
+    padding : ``"VALID"``, ``"SAME"`` (any case) or ``[[0, 0], [top, bottom], [left, right], [0, 0]]``
+        ``"SAME"`` keeps ``ceil(size / stride)`` outputs and, as TensorFlow, puts any
+        odd padding at the bottom and right.
+    data_format : ``"NHWC"`` (channels-last) only.
+    dilations : int or pair, optional
+        Spacing between the kernel's taps ("atrous" convolution).
+    bias : Tensor of shape ``(out_channels,)``, optional
+        Added to every output pixel inside the same fused kernel.
+
+    Returns
+    -------
+    Tensor of shape ``(batch, out_height, out_width, out_channels)``
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.ones((1, 4, 4, 1))
+    >>> k = tf.ones((3, 3, 1, 2))
+    >>> tf.nn.conv2d(x, k, strides=1, padding="VALID").shape
+    TensorShape([1, 2, 2, 2])
+    >>> float(tf.nn.conv2d(x, k, 1, "SAME")[0, 0, 0, 0])
+    4.0
+    """
+    if data_format not in ("NHWC", "channels_last", None):
+        raise ValueError(f"conv2d: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
+    strides = _pair(strides, "strides", "conv2d")
+    dilations = _pair(1 if dilations is None else dilations, "dilations", "conv2d")
+    if strides != (1, 1) and dilations != (1, 1):
+        raise ValueError("conv2d: strides and dilations cannot both be above 1 (as in TensorFlow)")
+    padding = padding if isinstance(padding, str) else _padding_mode(padding, "conv2d")
+    if bias is None:
+        return _conv2d(input, filters, strides, padding, dilations)
+    return _conv2d_bias(input, filters, bias, strides, padding, dilations)
+
+
+def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilations=None, name=None,  # noqa: A002
+           bias=None):
+    """1-D convolution of ``(batch, width, channels)`` sequences, as ``tf.nn.conv1d``.
+
+    ``filters`` has shape ``(kernel_width, in_channels, out_channels)``. Runs as a
+    ``conv2d`` on images of height 1.
+    """
+    from learnet.ops.shape import expand_dims, squeeze
+
+    if data_format not in ("NWC", "channels_last", None):
+        raise ValueError(f"conv1d: only channels-last data (data_format='NWC') is supported, got {data_format!r}")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim != 3:
+        raise ValueError(f"conv1d: the input must have shape (batch, width, channels), got {tuple(x.shape)}")
+    k = filters if isinstance(filters, Tensor) else Tensor(filters, dtype=x.dtype)
+    if k.ndim != 3:
+        raise ValueError(f"conv1d: filters must have shape (width, in_channels, out_channels), got {tuple(k.shape)}")
+    stride = stride if isinstance(stride, (int, numpy.integer)) else _pair(stride, "stride", "conv1d")[-1]
+    dilation = 1 if dilations is None else (dilations if isinstance(dilations, (int, numpy.integer))
+                                            else _pair(dilations, "dilations", "conv1d")[-1])
+    if not isinstance(padding, str):
+        padding = [[0, 0], [0, 0], list(padding[1] if len(padding) == 3 else padding[0]), [0, 0]]
+    y = conv2d(expand_dims(x, 1), expand_dims(k, 0), (1, int(stride)), padding,
+               dilations=(1, int(dilation)), bias=bias)
+    return squeeze(y, 1)
+
+
+# --- pooling --------------------------------------------------------------------------------------
+def _pool_setup(x, ksize, strides, padding, op):
+    _check_image(x, op)
+    window = _pair(ksize, "ksize", op)
+    strides = window if strides is None else _pair(strides, "strides", op)
+    oh, ow, pad_h, pad_w = _geometry(x.shape, window, strides, padding, (1, 1), op)
+    return window, strides, oh, ow, pad_h, pad_w
+
+
+def _unpad(dpadded, x_shape, pad_h, pad_w):
+    h, w = x_shape[1], x_shape[2]
+    return dpadded[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :]
+
+
+def _window_slices(window, strides, oh, ow):
+    """One strided slice of the padded image per window offset: ``ph * pw`` of them."""
+    return [_offset_slice(i, j, oh, ow, strides, (1, 1)) for i in range(window[0]) for j in range(window[1])]
+
+
+def _max_pool2d_kernel(x, window, strides, padding):
+    window, strides, oh, ow, pad_h, pad_w = _pool_setup(x, window, strides, padding, "max_pool2d")
+    lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    padded = _pad(x, pad_h, pad_w, lowest)
+    slices = _window_slices(window, strides, oh, ow)
+    out = padded[slices[0]].copy()
+    for where in slices[1:]:
+        xp.maximum(out, padded[where], out=out)
+    overlapping = strides[0] < window[0] or strides[1] < window[1]
+
+    def backward(g, x, out):
+        # The first maximum of each window (in row-major order) takes the gradient, as in TF.
+        dpadded = xp.zeros(padded.shape, dtype=g.dtype)
+        taken = None
+        for where in slices:
+            hit = padded[where] == out
+            if taken is None:
+                taken = hit.copy()
+            else:
+                xp.greater(hit, taken, out=hit)  # hit and not yet taken
+                taken |= hit
+            if overlapping:
+                dpadded[where] += hit * g
+            else:
+                xp.multiply(hit, g, out=dpadded[where])
+        return _unpad(dpadded, x.shape, pad_h, pad_w)
+
+    return out, backward
+
+
+_max_pool2d_kernel.__name__ = "max_pool2d"  # the name errors show
+_max_pool2d = primitive(inputs=1, higher_order=False)(_max_pool2d_kernel)
+
+
+def _avg_pool2d_kernel(x, window, strides, padding):
+    window, strides, oh, ow, pad_h, pad_w = _pool_setup(x, window, strides, padding, "avg_pool2d")
+    padded = _pad(x, pad_h, pad_w, 0)
+    slices = _window_slices(window, strides, oh, ow)
+    # TensorFlow averages over the real (unpadded) elements of each window only.
+    if pad_h == (0, 0) and pad_w == (0, 0):
+        counts = x.dtype.type(window[0] * window[1])
+    else:
+        ones = _pad(xp.ones((1, x.shape[1], x.shape[2], 1), dtype=x.dtype), pad_h, pad_w, 0)
+        counts = xp.zeros((1, oh, ow, 1), dtype=x.dtype)
+        for where in slices:
+            counts += ones[where]
+    total = padded[slices[0]].copy()
+    for where in slices[1:]:
+        total += padded[where]
+    total /= counts
+
+    def backward(g, x, out):
+        share = g / counts
+        dpadded = xp.zeros(padded.shape, dtype=g.dtype)
+        for where in slices:
+            dpadded[where] += share
+        return _unpad(dpadded, x.shape, pad_h, pad_w)
+
+    return total, backward
+
+
+_avg_pool2d_kernel.__name__ = "avg_pool2d"  # the name errors show
+_avg_pool2d = primitive(inputs=1, higher_order=False)(_avg_pool2d_kernel)
+
+
+def _pool_arguments(ksize, strides, padding, data_format, op):
+    if data_format not in ("NHWC", "channels_last", None):
+        raise ValueError(f"{op}: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
+    window = _pair(ksize, "ksize", op)
+    strides = window if strides is None else _pair(strides, "strides", op)
+    padding = padding if isinstance(padding, str) else _padding_mode(padding, op)
+    return window, strides, padding
+
+
+def max_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC", name=None):  # noqa: A002
+    """Max pooling of channels-last images, as ``tf.nn.max_pool2d``.
+
+    Parameters
+    ----------
+    input : Tensor of shape ``(batch, height, width, channels)``
+    ksize : int, pair, or ``[1, ph, pw, 1]``
+        Size of the pooling window.
+    strides : int, pair or ``[1, sh, sw, 1]``, optional
+        The window size by default.
+    padding : ``"VALID"`` or ``"SAME"``
+        Padded elements never win the max.
+
+    The gradient goes to each window's maximum (the first one, where several tie).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.reshape(tf.range(16.0), (1, 4, 4, 1))
+    >>> tf.nn.max_pool2d(x, 2, 2, "VALID")[0, :, :, 0].numpy()
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
+    window, strides, padding = _pool_arguments(ksize, strides, padding, data_format, "max_pool2d")
+    return _max_pool2d(input, window, strides, padding)
+
+
+def avg_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC", name=None):  # noqa: A002
+    """Average pooling of channels-last images, as ``tf.nn.avg_pool2d``.
+
+    With ``"SAME"`` padding each window is averaged over its real elements only, as
+    TensorFlow does.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.reshape(tf.range(16.0), (1, 4, 4, 1))
+    >>> tf.nn.avg_pool2d(x, 2, 2, "VALID")[0, :, :, 0].numpy()
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    """
+    window, strides, padding = _pool_arguments(ksize, strides, padding, data_format, "avg_pool2d")
+    return _avg_pool2d(input, window, strides, padding)
+
+
+def _pool1d(pool, input, ksize, strides, padding, op):
+    from learnet.ops.shape import expand_dims, squeeze
+
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim != 3:
+        raise ValueError(f"{op}: the input must have shape (batch, steps, channels), got {tuple(x.shape)}")
+    k = _pair(ksize, "ksize", op)[-1] if not isinstance(ksize, (int, numpy.integer)) else int(ksize)
+    s = k if strides is None else (_pair(strides, "strides", op)[-1] if not isinstance(strides, (int, numpy.integer))
+                                   else int(strides))
+    return squeeze(pool(expand_dims(x, 1), (1, k), (1, s), padding), 1)
+
+
+def max_pool1d(input, ksize, strides=None, padding="VALID", data_format="NWC", name=None):  # noqa: A002
+    """Max pooling of ``(batch, steps, channels)`` sequences, as ``tf.nn.max_pool1d``."""
+    return _pool1d(max_pool2d, input, ksize, strides, padding, "max_pool1d")
+
+
+def avg_pool1d(input, ksize, strides=None, padding="VALID", data_format="NWC", name=None):  # noqa: A002
+    """Average pooling of ``(batch, steps, channels)`` sequences, as ``tf.nn.avg_pool1d``."""
+    return _pool1d(avg_pool2d, input, ksize, strides, padding, "avg_pool1d")
+
+
+max_pool = max_pool2d
+avg_pool = avg_pool2d
+
+__all__ = ["conv1d", "conv2d", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool", "avg_pool"]
