@@ -275,3 +275,126 @@ def test_plot_losses_outside_a_notebook_without_a_file_warns_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         callback.on_epoch_end(1, {"loss": 0.5})
+
+
+# --- gradient descent ---------------------------------------------------------------------
+def path_of(ax):
+    (line,) = lines_by_gid(ax, "path")
+    return np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+
+
+def test_plot_descent_1d_follows_gradient_descent_and_draws_tangents():
+    fig = plot.plot_descent_1d(lambda x: x ** 2, start=4.0, learning_rate=0.1, steps=5)
+    ax = fig.axes[0]
+    xs, ys = path_of(ax)
+    expected = 4.0 * 0.8 ** np.arange(6)  # x <- x - 0.1 * 2x
+    np.testing.assert_allclose(xs, expected, rtol=1e-5)
+    np.testing.assert_allclose(ys, expected ** 2, rtol=1e-5)
+    tangents = lines_by_gid(ax, "tangent")
+    assert len(tangents) == 6
+    for x0, tangent in zip(expected, tangents):
+        (a, b), (fa, fb) = tangent.get_xdata(), tangent.get_ydata()
+        assert a < x0 < b
+        np.testing.assert_allclose((fb - fa) / (b - a), 2 * x0, rtol=1e-4)  # slope f'(x0)
+        np.testing.assert_allclose((fa + fb) / 2, x0 ** 2, rtol=1e-4)       # through (x0, f(x0))
+    (curve,) = lines_by_gid(ax, "function")
+    np.testing.assert_allclose(curve.get_ydata(), np.asarray(curve.get_xdata()) ** 2, rtol=1e-5)
+    (loss,) = lines_by_gid(fig.axes[1], "loss")
+    np.testing.assert_allclose(loss.get_ydata(), expected ** 2, rtol=1e-5)
+    assert ax.get_title() == "gradient descent, learning rate 0.1"
+
+
+def test_plot_descent_1d_with_momentum_matches_the_keras_rule():
+    fig = plot.plot_descent_1d(lambda x: x ** 2, start=4.0, learning_rate=0.1, steps=6, momentum=0.9)
+    x, v, expected = 4.0, 0.0, [4.0]
+    for _ in range(6):
+        v = 0.9 * v - 0.1 * 2 * x
+        x += v
+        expected.append(x)
+    np.testing.assert_allclose(path_of(fig.axes[0])[0], expected, rtol=1e-5, atol=1e-6)
+    assert "momentum 0.9" in fig.axes[0].get_title()
+
+
+def test_plot_descent_1d_says_when_descent_diverges():
+    fig = plot.plot_descent_1d(lambda x: x ** 2, start=1.0, learning_rate=5.0, steps=50)
+    xs, _ = path_of(fig.axes[0])
+    assert len(xs) < 51 and np.all(np.isfinite(xs))
+    assert "diverged" in fig.axes[0].get_title()
+
+
+def test_plot_descent_1d_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="one number"):
+        plot.plot_descent_1d(lambda x: x ** 2, start=[1.0, 2.0])
+    with pytest.raises(ValueError, match="steps"):
+        plot.plot_descent_1d(lambda x: x ** 2, start=1.0, steps=-1)
+    with pytest.raises(TypeError, match="learnet ops"):
+        plot.plot_descent_1d(lambda x: 3.0, start=1.0)
+
+
+def valley(x, y):
+    return x ** 2 + 10 * y ** 2
+
+
+def test_plot_descent_2d_draws_one_path_per_optimizer_on_the_contours():
+    fig = plot.plot_descent_2d(valley, start=(-4.0, 1.5), steps=20, learning_rate=0.05)
+    ax = fig.axes[0]
+    paths = lines_by_gid(ax, "path")
+    assert [p.get_label() for p in paths] == [
+        "SGD (learning rate 0.05)", "SGD (learning rate 0.05, momentum 0.9)",
+        "RMSprop (learning rate 0.05)", "Adam (learning rate 0.05)",
+    ]
+    assert ax.collections, "no contour lines"
+    # Plain SGD on x^2 + 10 y^2: x shrinks by 1 - 2*lr, y by 1 - 20*lr each step.
+    steps = np.arange(21)
+    np.testing.assert_allclose(paths[0].get_xdata(), -4.0 * 0.9 ** steps, rtol=1e-5)
+    np.testing.assert_allclose(paths[0].get_ydata(), 1.5 * 0.0 ** steps, atol=1e-6)
+    # Adam's first step moves each coordinate by the learning rate, against the gradient.
+    np.testing.assert_allclose([paths[3].get_xdata()[1], paths[3].get_ydata()[1]], [-3.95, 1.45], rtol=1e-4)
+    for path in paths:
+        assert path.get_xdata()[0] == -4.0 and path.get_ydata()[0] == 1.5
+        assert valley(path.get_xdata()[-1], path.get_ydata()[-1]) < valley(-4.0, 1.5)
+    (start,) = lines_by_gid(ax, "start")
+    assert list(start.get_xdata()) == [-4.0]
+
+
+def test_plot_descent_2d_takes_optimizer_instances():
+    optimizer = tf.optimizers.SGD(learning_rate=0.01, momentum=0.5)
+    fig = plot.plot_descent_2d(valley, start=(1.0, 1.0), optimizers=[optimizer], steps=3)
+    (path,) = lines_by_gid(fig.axes[0], "path")
+    assert path.get_label() == "SGD (learning rate 0.01, momentum 0.5)"
+    assert len(path.get_xdata()) == 4
+    with pytest.raises(ValueError, match="unknown optimizer 'newton'"):
+        plot.plot_descent_2d(valley, start=(1.0, 1.0), optimizers=["newton"])
+    with pytest.raises(ValueError, match="two numbers"):
+        plot.plot_descent_2d(valley, start=(1.0, 1.0, 1.0))
+
+
+def test_plot_learning_rates_minimizing_a_function():
+    fig = plot.plot_learning_rates(lambda x: x ** 2, [0.1, 0.5, 1.2], start=2.0, steps=10)
+    losses = {line.get_label(): np.asarray(line.get_ydata()) for line in lines_by_gid(fig.axes[0], "loss")}
+    assert list(losses) == ["learning rate 0.1", "learning rate 0.5", "learning rate 1.2"]
+    np.testing.assert_allclose(losses["learning rate 0.1"], 4.0 * 0.64 ** np.arange(11), rtol=1e-4)
+    np.testing.assert_allclose(losses["learning rate 0.5"][1:], 0.0, atol=1e-12)
+    assert np.all(np.diff(losses["learning rate 1.2"]) > 0)  # too big: every step overshoots more
+    assert fig.axes[0].get_yscale() == "linear"  # a loss reached 0: no log scale
+    paths = lines_by_gid(fig.axes[1], "path")
+    assert len(paths) == 3
+
+
+def test_plot_learning_rates_with_a_training_function():
+    def train(learning_rate):
+        if learning_rate > 1:
+            return [1.0, 5.0, float("inf"), float("nan")]
+        return FakeHistory({"loss": [1.0, 1.0 - learning_rate, 1.0 - 2 * learning_rate]}, [0, 1, 2])
+
+    fig = plot.plot_learning_rates(train, [0.1, 0.2, 2.0])
+    (ax,) = visible_axes(fig)
+    lines = {line.get_label(): line for line in lines_by_gid(ax, "loss")}
+    np.testing.assert_allclose(lines["learning rate 0.2"].get_ydata(), [1.0, 0.8, 0.6])
+    assert list(lines["learning rate 0.2"].get_xdata()) == [1, 2, 3]
+    np.testing.assert_allclose(lines["learning rate 2 (diverged)"].get_ydata(), [1.0, 5.0])
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "epoch"
+    with pytest.raises(TypeError, match="History or a list of losses"):
+        plot.plot_learning_rates(lambda rate: "fast", [0.1])
+    with pytest.raises(ValueError, match="positive"):
+        plot.plot_learning_rates(train, [0.0])
