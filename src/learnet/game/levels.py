@@ -134,17 +134,19 @@ BUILTIN_LEVELS = (
     Level(
         expression="0.4*(x - 2.7)**2 + 1.5",
         x_min=-10, x_max=10, budget=8, start=-8,
-        learning_rates={"gradient_descent": 0.5, "momentum": 0.1, "adam": 1.5},
+        learning_rates={"gradient_descent": 0.5, "momentum": 0.05, "adam": 1.5},
     ),
     # 2. A shallow local minimum (x near 3.1) beside the deeper global one (x = -2.5):
-    #    a team that follows the slope from the right gets stuck in the shallow one.
+    #    a team that follows the slope from the right gets stuck in the shallow one
+    #    (and so does plain gradient descent; momentum rolls on through).
     Level(
         expression="0.05*(x - 0.5)**4 - 0.8*(x - 0.5)**2 + 0.6*(x - 0.5) + 4",
         x_min=-6, x_max=6, budget=10, start=5,
-        learning_rates={"gradient_descent": 0.05, "momentum": 0.02, "adam": 0.5},
+        learning_rates={"gradient_descent": 0.05, "momentum": 0.05, "adam": 0.5},
     ),
     # 3. A narrow valley (x near 4.3) next to a wide, almost flat plateau on its left,
-    #    where the slope is nearly zero and says little.
+    #    where the slope is nearly zero and says little (gradient descent crawls;
+    #    Adam, which scales its steps by the slope's size, walks into the valley).
     Level(
         expression=(
             "3 - 0.8*sigmoid(0.6*(x - 4.3)) - 2.2*exp(-((x - 4.3)/0.35)**2)"

@@ -47,6 +47,7 @@ ACTIONS = {
 MAX_TEAM_NUMBER = 999
 CURVE_POINTS = 401
 MAX_COMPUTER_STEPS = 200
+DEFAULT_COMPUTER_STEPS = 25
 
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -419,7 +420,8 @@ class Game:
             })
         return {
             "level": {**self._public_level(row), "password": level.password, "expression": level.expression,
-                      "start": level.start, "learning_rates": level.learning_rates},
+                      "start": level.start, "learning_rates": level.learning_rates,
+                      "computer_steps": DEFAULT_COMPUTER_STEPS},
             "teams": teams,
             "scoreboard": self.scoreboard(level_id),
             "curve": self.curve(level_id),
@@ -478,7 +480,7 @@ class Game:
         if not level.x_min <= start <= level.x_max:
             raise GameError(422, "out_of_range", f"start must be between {level.x_min:g} and {level.x_max:g}.",
                             x_min=level.x_min, x_max=level.x_max)
-        steps = level.budget if steps is None else steps
+        steps = DEFAULT_COMPUTER_STEPS if steps is None else steps
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_COMPUTER_STEPS:
             raise GameError(422, "bad_steps", f"steps must be a whole number from 1 to {MAX_COMPUTER_STEPS}.",
                             max=MAX_COMPUTER_STEPS)

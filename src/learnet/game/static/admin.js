@@ -153,7 +153,7 @@ function render() {
     // teacher's own values stay while the page updates.
     admin.formFor = level.id;
     $("#cp-start").value = fmt(level.start);
-    $("#cp-steps").value = String(level.budget);
+    $("#cp-steps").value = String(level.computer_steps);
     for (const [name, rate] of Object.entries(level.learning_rates)) $(`#cp-lr-${name}`).value = fmt(rate);
   }
 
@@ -191,7 +191,9 @@ function renderScoreboard() {
 
 function renderPlot() {
   const { level, teams, curve } = admin.detail;
-  const showCurve = level.status === "revealed" || $("#preview-curve").checked;
+  const revealed = level.status === "revealed";
+  $("#preview-curve").closest("label").hidden = revealed; // everyone sees it now
+  const showCurve = revealed || $("#preview-curve").checked;
   const series = teams.map((team) => ({
     points: team.guesses.filter((g) => !g.pending), color: teamColor(team.team), kind: "team", line: true,
     label: String(team.team),

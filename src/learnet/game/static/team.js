@@ -12,7 +12,8 @@ const page = {
   token: localStorage.getItem(TOKEN_KEY),
   state: null,
   pollTimer: null,
-  countdown: null, // {end, total, timer} while a guess is being computed
+  countdown: null, // {timer} while a guess is being computed
+  shownStatus: null, // the level status the page shows now
 };
 
 function authHeaders() {
@@ -135,6 +136,12 @@ function render() {
   $("#level-range").textContent = t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
   $("#level-budget").textContent = t("budget", { n: level.budget });
   const status = $("#status");
+  if (page.shownStatus !== level.status) {
+    // A message about the last guess means nothing once the level has moved on.
+    $("#guess-error").textContent = "";
+    if (level.status !== "open") $("#x").value = "";
+    page.shownStatus = level.status;
+  }
   status.textContent = t("status_" + level.status);
   status.className = `status status-${level.status}`;
 
