@@ -52,6 +52,17 @@ _PAGE_HEADERS = {
 }
 
 
+class _FreshJSONResponse(JSONResponse):
+    """A JSON answer that no browser or proxy keeps: the game changes every second.
+
+    The busiest endpoints return one directly: their answers are plain dicts of
+    numbers and text, which need none of FastAPI's conversion work.
+    """
+
+    def __init__(self, content, status_code=200, headers=None, **kwargs):
+        super().__init__(content, status_code, {"Cache-Control": "no-store", **(headers or {})}, **kwargs)
+
+
 def _client(request):
     return request.client.host if request.client else "unknown"
 
@@ -110,28 +121,22 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time):
     """
     game = Game(Store(db_path), levels=levels, delay=delay, clock=clock)
     # The interactive API docs load their scripts from a CDN; a classroom may be offline.
-    app = FastAPI(title="learnet gradient-descent game", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="learnet gradient-descent game", docs_url=None, redoc_url=None, openapi_url=None,
+                  default_response_class=_FreshJSONResponse)
     app.state.game = game
     app.state.admin_token = game.admin_token
 
     @app.exception_handler(GameError)
     async def refused(request, error):
-        headers = {"Cache-Control": "no-store"}
+        headers = {}
         if error.status == 429:
             headers["Retry-After"] = str(error.params["retry_after"])
-        return JSONResponse({"error": error.as_dict()}, status_code=error.status, headers=headers)
+        return _FreshJSONResponse({"error": error.as_dict()}, status_code=error.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, error):
-        return JSONResponse({"error": {"code": "bad_request", "message": "The request is not valid.",
-                                       "params": {}}}, status_code=422)
-
-    @app.middleware("http")
-    async def no_cache(request, call_next):
-        response = await call_next(request)
-        if request.url.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        return _FreshJSONResponse({"error": {"code": "bad_request", "message": "The request is not valid.",
+                                             "params": {}}}, status_code=422)
 
     def admin(request):
         game.check_admin(request.headers.get("x-admin-token"), _client(request))
@@ -155,18 +160,18 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time):
     @app.post("/api/login")
     async def login(request: Request):
         data = await _json_object(request)
-        return game.login(_required(data, "team"), data.get("password"), _client(request))
+        return _FreshJSONResponse(game.login(_required(data, "team"), data.get("password"), _client(request)))
 
     @app.get("/api/state")
     async def state(request: Request):
-        return game.team_state(_bearer(request))
+        return _FreshJSONResponse(game.team_state(_bearer(request)))
 
     @app.post("/api/guesses", status_code=201)
     async def guess(request: Request):
         token = _bearer(request)
         game.require_team(token)  # a stranger learns nothing about what a body should hold
         data = await _json_object(request)
-        return game.submit_guess(token, _required(data, "x"))
+        return _FreshJSONResponse(game.submit_guess(token, _required(data, "x")), status_code=201)
 
     # -- the teacher ------------------------------------------------------------------
 
@@ -185,14 +190,14 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time):
         admin(request)
         level = _level_id(level_id)
         return Response(game.scoreboard_csv(level), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="level-{level}-scoreboard.csv"'})
+            "Content-Disposition": f'attachment; filename="level-{level}-scoreboard.csv"', "Cache-Control": "no-store"})
 
     @app.get("/api/admin/levels/{level_id}/guesses.csv")
     async def guesses_csv(level_id: str, request: Request):
         admin(request)
         level = _level_id(level_id)
         return Response(game.guesses_csv(level), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="level-{level}-guesses.csv"'})
+            "Content-Disposition": f'attachment; filename="level-{level}-guesses.csv"', "Cache-Control": "no-store"})
 
     @app.post("/api/admin/levels/{level_id}/computer-play")
     async def computer_play(level_id: str, request: Request):
