@@ -328,6 +328,8 @@ _BY_NAME = {
     "orthogonal": Orthogonal,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
+# Keras' short names for the plain random initializers.
+_BY_NAME.update(uniform=RandomUniform, normal=RandomNormal)
 _BY_CLASS_NAME.update(Zero=Zeros, One=Ones, Orthogonal=Orthogonal)
 
 

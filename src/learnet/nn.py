@@ -12,5 +12,6 @@ from learnet.ops.nn import (  # noqa: F401
     softsign, sparse_softmax_cross_entropy_with_logits, tanh,
 )
 from learnet.ops.conv import (  # noqa: E402,F401
-    avg_pool, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool, max_pool1d, max_pool2d,
+    avg_pool, avg_pool1d, avg_pool2d, conv1d, conv2d, conv2d_transpose, max_pool, max_pool1d,
+    max_pool2d,
 )

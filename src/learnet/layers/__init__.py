@@ -6,12 +6,60 @@ Examples
 >>> layers.Dense(10, activation="relu")
 <Dense name=dense, built=False>
 """
+from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
+from learnet.layers.conv import (
+    Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose,
+)
 from learnet.layers.core import (
     Activation, Dense, Dropout, Flatten, Identity, Input, InputLayer, Lambda, Reshape,
 )
+from learnet.layers.merging import (
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
+    concatenate, dot, multiply, subtract,
+)
+from learnet.layers.merging import maximum_ as maximum
+from learnet.layers.merging import minimum_ as minimum
+from learnet.layers.normalization import BatchNormalization, LayerNormalization
+from learnet.layers.pooling import (
+    AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
+)
+from learnet.layers.preprocessing import Embedding, Normalization, RandomFlip, Rescaling
+from learnet.layers.reshaping import (
+    Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
+    ZeroPadding2D,
+)
+
+
+def serialize(layer):
+    """``{"class_name": ..., "config": ...}`` for a layer (its ``get_config``)."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """Create a layer from ``serialize``'s dict; ``custom_objects`` maps names to your classes."""
+    name = config.get("class_name")
+    cls = (custom_objects or {}).get(name) or globals().get(name)
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ValueError(
+            f"unknown layer class {name!r}; pass your own classes as custom_objects={{'{name}': {name}}}"
+        )
+    return cls.from_config(config.get("config", {}))
+
 
 __all__ = [
-    "Activation", "Dense", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "InputSpec",
-    "KerasTensor", "Lambda", "Layer", "Reshape", "reset_names",
+    "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
+    "BatchNormalization", "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D",
+    "Convolution2D", "Convolution2DTranspose", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout",
+    "ELU", "Embedding", "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor", "Lambda",
+    "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
+    "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute",
+    "RandomFlip", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Softmax", "Subtract",
+    "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average",
+    "concatenate", "deserialize", "dot", "maximum", "minimum", "multiply", "reset_names",
+    "serialize", "subtract",
 ]

@@ -653,15 +653,23 @@ class Layer:
             weights, self._initial_weights = self._initial_weights, None
             self.set_weights(weights)
 
+    # Layers that compute in floats (Dense, Conv2D...) set this: integer inputs (uint8
+    # pixels, 0/1 features) become floats of the layer's dtype instead of failing later.
+    _autocast_integers = False
+
     def _convert_input(self, value):
         if isinstance(value, Tensor):
-            if value._value.dtype.kind == "f" and value._value.dtype != self._dtype:
+            kind = value._value.dtype.kind
+            if kind == "f" and value._value.dtype != self._dtype:
                 from learnet.ops.math import cast
 
                 return cast(value, self._dtype)
+            if kind in "iub" and self._autocast_integers:
+                return Tensor._wrap(value._value.astype(self._dtype))
             return value
         if isinstance(value, xp.ndarray):
-            if value.dtype.kind == "f" and value.dtype != self._dtype:
+            kind = value.dtype.kind
+            if (kind == "f" or kind in "iub" and self._autocast_integers) and value.dtype != self._dtype:
                 return Tensor._wrap(value.astype(self._dtype))
             return Tensor._wrap(value)
         if value is None:
@@ -672,7 +680,8 @@ class Layer:
             # A list of tensors is several inputs (Concatenate, Add); a list of numbers is one tensor.
             return _map_structure(self._convert_input, value)
         array = to_array(value)
-        if array.dtype.kind == "f" and array.dtype != self._dtype:
+        kind = array.dtype.kind
+        if (kind == "f" or kind in "iub" and self._autocast_integers) and array.dtype != self._dtype:
             array = array.astype(self._dtype)
         return Tensor._wrap(array)
 

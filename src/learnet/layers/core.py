@@ -136,6 +136,8 @@ class Dense(Layer):
     TensorShape([784, 10])
     """
 
+    _autocast_integers = True
+
     _rank_hint = "(batch, ..., features)"
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -209,6 +211,8 @@ class Dense(Layer):
 # --- shape-only layers ----------------------------------------------------------------------------
 class Activation(Layer):
     """Apply an activation function: ``Activation("relu")`` or ``Activation(learnet.nn.relu)``."""
+
+    _autocast_integers = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -330,6 +334,8 @@ class Dropout(Layer):
     seed : int, optional
         Seeds this layer's own generator (otherwise learnet's global one is used).
     """
+
+    _autocast_integers = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

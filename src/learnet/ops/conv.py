@@ -146,14 +146,10 @@ def _conv_forward(x, kernel, strides, padding, dilations, op):
         )
     n = x.shape[0]
     oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, op)
-    padded = _pad(x, pad_h, pad_w)
-    cols = xp.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, :, i, j, :] = padded[_offset_slice(i, j, oh, ow, strides, dilations)]
-    cols = cols.reshape(n * oh * ow, kh * kw * c)
+    cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
     out = cols @ kernel.reshape(kh * kw * c, f)
-    geometry = (x.shape, padded.shape, oh, ow, pad_h, pad_w)
+    padded_shape = (n, x.shape[1] + sum(pad_h), x.shape[2] + sum(pad_w), c)
+    geometry = (x.shape, padded_shape, oh, ow, pad_h, pad_w)
     return out, cols, geometry
 
 
@@ -253,6 +249,91 @@ def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilat
     if bias is None:
         return _conv2d(input, filters, strides, padding, dilations)
     return _conv2d_bias(input, filters, bias, strides, padding, dilations)
+
+
+def _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w):
+    padded = _pad(x, pad_h, pad_w)
+    n, c = x.shape[0], x.shape[3]
+    cols = xp.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, :, i, j, :] = padded[_offset_slice(i, j, oh, ow, strides, dilations)]
+    return cols.reshape(n * oh * ow, kh * kw * c)
+
+
+def _conv2d_transpose_kernel(y, kernel, output_shape, strides, padding, dilations):
+    op = "conv2d_transpose"
+    _check_image(y, op)
+    if kernel.ndim != 4:
+        raise ValueError(
+            f"{op}: filters must have shape (height, width, out_channels, in_channels), got {tuple(kernel.shape)}"
+        )
+    kh, kw, c, f = kernel.shape
+    n = y.shape[0]
+    output_shape = tuple(int(s) for s in output_shape)
+    if len(output_shape) != 4 or output_shape[0] != n or output_shape[3] != c:
+        raise ValueError(
+            f"{op}: output_shape must be (batch={n}, height, width, channels={c}), got {output_shape}"
+        )
+    if y.shape[3] != f:
+        raise ValueError(f"{op}: the input has {y.shape[3]} channels but the filters expect {f}")
+    oh, ow, pad_h, pad_w = _geometry(output_shape, (kh, kw), strides, padding, dilations, op)
+    if (oh, ow) != tuple(y.shape[1:3]):
+        raise ValueError(
+            f"{op}: a convolution of an output of shape {output_shape} would have spatial size {(oh, ow)}, "
+            f"not the input's {tuple(y.shape[1:3])}"
+        )
+    padded_shape = (n, output_shape[1] + sum(pad_h), output_shape[2] + sum(pad_w), c)
+    geometry = (output_shape, padded_shape, oh, ow, pad_h, pad_w)
+    y2d = y.reshape(n * oh * ow, f)
+    out = _conv_input_gradient(y2d, kernel, geometry, strides, dilations)
+    out = xp.ascontiguousarray(out)
+
+    def backward(g, y, kernel, out):
+        cols = _im2col(g, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
+        return (
+            lambda: (cols @ kernel.reshape(kh * kw * c, f)).reshape(y.shape),
+            lambda: (cols.T @ y2d).reshape(kernel.shape),
+        )
+
+    return out, backward
+
+
+_conv2d_transpose_kernel.__name__ = "conv2d_transpose"  # the name errors show
+_conv2d_transpose = primitive(inputs=2, higher_order=False)(_conv2d_transpose_kernel)
+
+
+def conv2d_transpose(input, filters, output_shape, strides=1, padding="SAME", data_format="NHWC",  # noqa: A002
+                     dilations=None, name=None, bias=None):
+    """Transposed convolution (the gradient of ``conv2d`` with respect to its input), as TF.
+
+    Parameters
+    ----------
+    input : Tensor of shape ``(batch, height, width, in_channels)``
+    filters : Tensor of shape ``(kernel_height, kernel_width, out_channels, in_channels)``
+    output_shape : the full shape of the result, ``(batch, out_height, out_width, out_channels)``;
+        a ``conv2d`` with the same strides and padding maps that shape back to the input's.
+    strides, padding, dilations : as ``conv2d``
+    bias : Tensor of shape ``(out_channels,)``, optional
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> y = tf.nn.conv2d_transpose(tf.ones((1, 4, 4, 8)), tf.ones((3, 3, 2, 8)), (1, 8, 8, 2), 2, "SAME")
+    >>> y.shape
+    TensorShape([1, 8, 8, 2])
+    """
+    from learnet.ops.math import add
+
+    if data_format not in ("NHWC", "channels_last", None):
+        raise ValueError(f"conv2d_transpose: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
+    strides = _pair(strides, "strides", "conv2d_transpose")
+    dilations = _pair(1 if dilations is None else dilations, "dilations", "conv2d_transpose")
+    if isinstance(output_shape, Tensor):
+        output_shape = output_shape.numpy().tolist()
+    padding = padding if isinstance(padding, str) else _padding_mode(padding, "conv2d_transpose")
+    out = _conv2d_transpose(input, filters, tuple(int(s) for s in output_shape), strides, padding, dilations)
+    return out if bias is None else add(out, bias)
 
 
 def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilations=None, name=None,  # noqa: A002
@@ -445,4 +526,4 @@ def avg_pool1d(input, ksize, strides=None, padding="VALID", data_format="NWC", n
 max_pool = max_pool2d
 avg_pool = avg_pool2d
 
-__all__ = ["conv1d", "conv2d", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool", "avg_pool"]
+__all__ = ["conv1d", "conv2d", "conv2d_transpose", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool", "avg_pool"]

@@ -1,0 +1,270 @@
+"""Convolution layers on channels-last data: ``Conv2D``, ``Conv1D``, ``Conv2DTranspose``.
+
+A ``Conv2D`` slides ``filters`` small kernels over the image; each kernel sees a
+``kernel_size`` window across all input channels and gives one output channel. The
+kernel has Keras' shape ``(kernel_height, kernel_width, in_channels, filters)``.
+
+Examples
+--------
+>>> import learnet as tf
+>>> conv = tf.keras.layers.Conv2D(32, 3, activation="relu")
+>>> conv(tf.zeros((8, 28, 28, 1))).shape
+TensorShape([8, 26, 26, 32])
+>>> conv.kernel.shape
+TensorShape([3, 3, 1, 32])
+"""
+import numpy
+
+from learnet import activations, initializers, regularizers
+from learnet.layers.base import InputSpec, Layer
+from learnet.layers.core import _serialize
+from learnet.ops import conv as conv_ops
+
+
+def _tuple(value, rank, name, layer):
+    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
+        result = (int(value),) * rank
+    else:
+        try:
+            result = tuple(int(v) for v in value)
+        except TypeError:
+            raise TypeError(f"{layer}: {name} must be an int or a tuple of {rank} ints, got {value!r}") from None
+    if len(result) != rank or min(result) < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int or a tuple of {rank} positive ints, got {value!r}")
+    return result
+
+
+def _padding(value, allowed, layer):
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ValueError(f"{layer}: padding must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return value.lower()
+
+
+def _data_format(value, layer):
+    value = value or "channels_last"
+    if value != "channels_last":
+        raise ValueError(f"{layer}: only data_format='channels_last' (batch, ..., channels) is supported, got {value!r}")
+    return value
+
+
+def conv_output_length(length, kernel, stride, padding, dilation=1):
+    """Output length of one axis of a convolution or pooling (``None`` stays ``None``)."""
+    if length is None:
+        return None
+    effective = (kernel - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        return -(-length // stride)
+    return max(length - effective, -1) // stride + 1
+
+
+class _Conv(Layer):
+    """What Conv1D and Conv2D share: weights, arguments, output shape and config."""
+
+    _autocast_integers = True
+
+    rank = 2
+    _paddings = ("valid", "same")
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        who = type(self).__name__
+        if isinstance(filters, bool) or not isinstance(filters, (int, numpy.integer)) or filters <= 0:
+            raise ValueError(f"{who}: filters must be a positive integer, got {filters!r}")
+        if groups != 1:
+            raise ValueError(f"{who}: grouped convolutions (groups={groups}) are not supported")
+        self.filters = int(filters)
+        self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size", who)
+        self.strides = _tuple(strides, self.rank, "strides", who)
+        self.padding = _padding(padding, self._paddings, who)
+        self.data_format = _data_format(data_format, who)
+        self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate", who)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined")
+        self.groups = 1
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    @property
+    def _rank_hint(self):
+        return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (in_channels, self.filters)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': the number of input channels must be known, got {tuple(input_shape)}"
+            )
+        self.kernel = self.add_weight(
+            name="kernel", shape=self._kernel_shape(channels), initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+        )
+        self.bias = self.add_weight(
+            name="bias", shape=(self.filters,), initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+        ) if self.use_bias else None
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
+        self.built = True
+
+    def _finish(self, outputs):
+        if self.activation is not activations.linear:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        spatial = tuple(
+            conv_output_length(size, k, s, self.padding, d)
+            for size, k, s, d in zip(input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate)
+        )
+        return (input_shape[0],) + spatial + (self.filters,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            kernel_size=list(self.kernel_size),
+            strides=list(self.strides),
+            padding=self.padding,
+            data_format=self.data_format,
+            dilation_rate=list(self.dilation_rate),
+            groups=self.groups,
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=_serialize(regularizers, self.kernel_regularizer),
+            bias_regularizer=_serialize(regularizers, self.bias_regularizer),
+            activity_regularizer=_serialize(regularizers, self.activity_regularizer),
+            kernel_constraint=None,
+            bias_constraint=None,
+        )
+        return config
+
+
+class Conv2D(_Conv):
+    """2-D convolution over images ``(batch, height, width, channels)``.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int or (int, int)
+    strides : int or (int, int), default 1
+    padding : {"valid", "same"}
+        ``"same"`` keeps ``ceil(size / stride)`` outputs, padding like TensorFlow (any
+        odd extra row or column at the bottom/right).
+    dilation_rate : int or (int, int), default 1
+    activation, use_bias, kernel_initializer, bias_initializer,
+    kernel_regularizer, bias_regularizer, activity_regularizer : as ``Dense``.
+
+    The output has shape ``(batch, out_height, out_width, filters)``.
+    """
+
+    rank = 2
+
+    def call(self, inputs):
+        outputs = conv_ops.conv2d(inputs, self.kernel, self.strides, self.padding,
+                                  dilations=self.dilation_rate, bias=self.bias)
+        return self._finish(outputs)
+
+
+class Conv1D(_Conv):
+    """1-D convolution over sequences ``(batch, steps, channels)``.
+
+    ``padding="causal"`` pads only on the left, so output ``t`` sees inputs up to ``t``.
+    The kernel has shape ``(kernel_size, in_channels, filters)``.
+    """
+
+    rank = 1
+    _paddings = ("valid", "same", "causal")
+
+    def call(self, inputs):
+        padding = self.padding
+        if padding == "causal":
+            left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
+            padding = [(0, 0), (left, 0)]
+        outputs = conv_ops.conv1d(inputs, self.kernel, self.strides[0], padding,
+                                  dilations=self.dilation_rate[0], bias=self.bias)
+        return self._finish(outputs)
+
+
+class Conv2DTranspose(_Conv):
+    """Transposed 2-D convolution (sometimes called "deconvolution"): upsamples images.
+
+    It is the backward pass of a ``Conv2D`` with the same arguments, run forward: with
+    ``strides=2`` and ``padding="same"`` the height and width double. The kernel has
+    Keras' shape ``(kernel_height, kernel_width, filters, in_channels)``.
+
+    Parameters
+    ----------
+    filters, kernel_size, strides, padding, activation, use_bias, ... : as ``Conv2D``.
+    output_padding : int or (int, int), optional
+        Extra rows/columns at the bottom/right of the output (less than the stride).
+    """
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, **kwargs)
+        if output_padding is not None:
+            output_padding = _tuple(output_padding, 2, "output_padding", "Conv2DTranspose") \
+                if not (isinstance(output_padding, int) and output_padding == 0) else (0, 0)
+            if any(p >= s for p, s in zip(output_padding, self.strides)):
+                raise ValueError(
+                    f"Conv2DTranspose: output_padding {output_padding} must be smaller than the strides {self.strides}"
+                )
+        self.output_padding = output_padding
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (self.filters, in_channels)
+
+    def _output_size(self, size, axis):
+        if size is None:
+            return None
+        k = (self.kernel_size[axis] - 1) * self.dilation_rate[axis] + 1
+        s = self.strides[axis]
+        extra = 0 if self.output_padding is None else self.output_padding[axis]
+        if self.output_padding is None:
+            return size * s if self.padding == "same" else size * s + max(k - s, 0)
+        pad = k // 2 if self.padding == "same" else 0
+        return (size - 1) * s + k - 2 * pad + extra
+
+    def call(self, inputs):
+        height = self._output_size(inputs.shape[1], 0)
+        width = self._output_size(inputs.shape[2], 1)
+        outputs = conv_ops.conv2d_transpose(
+            inputs, self.kernel, (inputs.shape[0], height, width, self.filters), self.strides,
+            self.padding, dilations=self.dilation_rate, bias=self.bias,
+        )
+        return self._finish(outputs)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        return (input_shape[0], self._output_size(input_shape[1], 0), self._output_size(input_shape[2], 1),
+                self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+        return config
+
+
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose

@@ -1,0 +1,247 @@
+"""Layers that merge several inputs: ``Add``, ``Concatenate``, ``Multiply``, ``Average``...
+
+Each is called on a list of tensors of matching shapes (``Concatenate``: matching
+except along ``axis``), and has a lower-case function form, as in Keras:
+``layers.add([a, b])`` is ``layers.Add()([a, b])``.
+
+Examples
+--------
+>>> import learnet as tf
+>>> from learnet import layers
+>>> layers.Concatenate()([tf.ones((2, 3)), tf.zeros((2, 4))]).shape
+TensorShape([2, 7])
+>>> layers.Add()([tf.ones((2, 3)), tf.ones((2, 3))]).numpy()[0]
+array([2., 2., 2.], dtype=float32)
+"""
+from learnet.layers.base import Layer
+from learnet.ops.linalg import matmul
+from learnet.ops.math import maximum, minimum, sqrt
+from learnet.ops.reduce import reduce_sum
+from learnet.ops.shape import concat
+
+
+class _Merge(Layer):
+    _min_inputs = 2
+
+    def _check(self, shapes):
+        who = f"{type(self).__name__} '{self.name}'"
+        if not isinstance(shapes, (list, tuple)) or (shapes and not isinstance(shapes[0], (list, tuple))):
+            raise ValueError(f"{who} must be called on a list of at least {self._min_inputs} tensors")
+        if len(shapes) < self._min_inputs:
+            raise ValueError(f"{who} must be called on a list of at least {self._min_inputs} tensors, got {len(shapes)}")
+        return who
+
+    def build(self, input_shape):
+        who = self._check(input_shape)
+        self._check_shapes(who, [tuple(s) for s in input_shape])
+        self.built = True
+
+    def _check_shapes(self, who, shapes):
+        first = shapes[0]
+        for shape in shapes[1:]:
+            if len(shape) != len(first) or any(
+                    a is not None and b is not None and a != b for a, b in zip(shape[1:], first[1:])):
+                raise ValueError(f"{who} needs inputs of the same shape, got {', '.join(str(s) for s in shapes)}")
+
+    def call(self, inputs):
+        self._check([tuple(t.shape) for t in inputs])
+        self._check_shapes(f"{type(self).__name__} '{self.name}'", [tuple(t.shape) for t in inputs])
+        return self._merge(list(inputs))
+
+    def compute_output_shape(self, input_shape):
+        first = tuple(input_shape[0])
+        return tuple(next((s[i] for s in input_shape if s[i] is not None), None) for i in range(len(first)))
+
+
+class Add(_Merge):
+    """Sum of the inputs (the "skip connection" of a residual network)."""
+
+    def _merge(self, inputs):
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = total + x
+        return total
+
+
+class Subtract(_Merge):
+    """The first input minus the second (exactly two inputs)."""
+
+    def _check(self, shapes):
+        who = super()._check(shapes)
+        if len(shapes) != 2:
+            raise ValueError(f"{who} needs exactly 2 inputs, got {len(shapes)}")
+        return who
+
+    def _merge(self, inputs):
+        return inputs[0] - inputs[1]
+
+
+class Multiply(_Merge):
+    """Elementwise product of the inputs."""
+
+    def _merge(self, inputs):
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = total * x
+        return total
+
+
+class Average(_Merge):
+    """Elementwise mean of the inputs."""
+
+    def _merge(self, inputs):
+        return Add._merge(self, inputs) / float(len(inputs))
+
+
+class Maximum(_Merge):
+    """Elementwise maximum of the inputs."""
+
+    def _merge(self, inputs):
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = maximum(total, x)
+        return total
+
+
+class Minimum(_Merge):
+    """Elementwise minimum of the inputs."""
+
+    def _merge(self, inputs):
+        total = inputs[0]
+        for x in inputs[1:]:
+            total = minimum(total, x)
+        return total
+
+
+class Concatenate(_Merge):
+    """Join the inputs along ``axis`` (the last by default); other sizes must match.
+
+    Parameters
+    ----------
+    axis : int, default -1
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def _check_shapes(self, who, shapes):
+        rank = len(shapes[0])
+        axis = self.axis % rank if rank else 0
+        for shape in shapes[1:]:
+            if len(shape) != rank or any(
+                    i != axis and a is not None and b is not None and a != b
+                    for i, (a, b) in enumerate(zip(shape, shapes[0])) if i > 0):
+                raise ValueError(
+                    f"{who} needs inputs with matching shapes except along axis {self.axis}, "
+                    f"got {', '.join(str(s) for s in shapes)}"
+                )
+
+    def _merge(self, inputs):
+        return concat(inputs, axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        shapes = [tuple(s) for s in input_shape]
+        out = list(super().compute_output_shape(shapes))
+        axis = self.axis % len(out)
+        sizes = [s[axis] for s in shapes]
+        out[axis] = None if any(s is None for s in sizes) else sum(sizes)
+        return tuple(out)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config
+
+
+class Dot(_Merge):
+    """Dot product of two inputs along ``axes`` (per example), optionally of unit vectors.
+
+    Parameters
+    ----------
+    axes : int or (int, int)
+        The axis of each input summed over (axis 0 is the batch axis, so 1 or 2).
+    normalize : bool, default False
+        Divide each input by its L2 norm first: the result is the cosine similarity.
+    """
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axes = [int(axes), int(axes)] if isinstance(axes, int) else [int(a) for a in axes]
+        self.normalize = bool(normalize)
+
+    def _check(self, shapes):
+        who = super()._check(shapes)
+        if len(shapes) != 2:
+            raise ValueError(f"{who} needs exactly 2 inputs, got {len(shapes)}")
+        return who
+
+    def _check_shapes(self, who, shapes):
+        a, b = shapes
+        if len(a) != len(b) or len(a) not in (2, 3):
+            raise ValueError(f"{who} supports two inputs of rank 2, or two of rank 3, got {a} and {b}")
+        ia, ib = self.axes[0] % len(a), self.axes[1] % len(b)
+        if a[ia] is not None and b[ib] is not None and a[ia] != b[ib]:
+            raise ValueError(f"{who}: axis {self.axes[0]} of {a} and axis {self.axes[1]} of {b} differ in size")
+
+    def _merge(self, inputs):
+        a, b = inputs
+        ia, ib = self.axes[0] % a.ndim, self.axes[1] % b.ndim
+        if self.normalize:
+            a = a / sqrt(reduce_sum(a * a, axis=ia, keepdims=True) + 1e-12)
+            b = b / sqrt(reduce_sum(b * b, axis=ib, keepdims=True) + 1e-12)
+        if a.ndim == 2:
+            return reduce_sum(a * b, axis=1, keepdims=True)
+        # Two batches of matrices: one batched matrix product over the chosen axes.
+        return matmul(a, b, transpose_a=(ia == 1), transpose_b=(ib == 2))
+
+    def compute_output_shape(self, input_shape):
+        a, b = (tuple(s) for s in input_shape)
+        ia, ib = self.axes[0] % len(a), self.axes[1] % len(b)
+        rest = [s for i, s in enumerate(a) if i not in (0, ia)] + [s for i, s in enumerate(b) if i not in (0, ib)]
+        return (a[0],) + tuple(rest) if rest else (a[0], 1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(axes=self.axes, normalize=self.normalize)
+        return config
+
+
+def add(inputs, **kwargs):
+    """Functional form of ``Add``: ``add([a, b])``."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Functional form of ``Subtract``."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Functional form of ``Multiply``."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Functional form of ``Average``."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum_(inputs, **kwargs):
+    """Functional form of ``Maximum``."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum_(inputs, **kwargs):
+    """Functional form of ``Minimum``."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Functional form of ``Concatenate``: ``concatenate([a, b], axis=-1)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    """Functional form of ``Dot``."""
+    return Dot(axes, normalize=normalize, **kwargs)(inputs)

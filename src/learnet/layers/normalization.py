@@ -1,0 +1,224 @@
+"""Normalization layers: ``BatchNormalization`` and ``LayerNormalization``.
+
+Both are written with learnet ops, so their gradients come from the tape (and are
+checked numerically in the tests).
+
+Examples
+--------
+>>> import learnet as tf
+>>> bn = tf.keras.layers.BatchNormalization()
+>>> y = bn(tf.random.normal((64, 10)) * 3 + 5, training=True)
+>>> round(float(tf.reduce_mean(y)), 4), round(float(tf.math.reduce_std(y)), 2)
+(0.0, 1.0)
+"""
+import numpy
+
+from learnet import initializers, regularizers
+from learnet.layers.base import InputSpec, Layer
+from learnet.layers.core import _serialize
+from learnet.ops.math import rsqrt, square
+from learnet.ops.reduce import reduce_mean
+from learnet.ops.shape import reshape
+from learnet.tensor import Tensor
+
+
+def _axes(axis, rank, who):
+    axes = [axis] if isinstance(axis, (int, numpy.integer)) else list(axis)
+    normalized = []
+    for a in axes:
+        if not -rank <= int(a) < rank:
+            raise ValueError(f"{who}: axis {a} is out of range for inputs of rank {rank}")
+        normalized.append(int(a) % rank)
+    if 0 in normalized:
+        raise ValueError(f"{who}: the batch axis (0) cannot be a feature axis")
+    return sorted(set(normalized))
+
+
+class _Normalization(Layer):
+    """What both normalizations share: gamma and beta over the ``axis`` features."""
+
+    _autocast_integers = True
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if epsilon <= 0:
+            raise ValueError(f"{type(self).__name__}: epsilon must be positive, got {epsilon}")
+        self.axis = axis if isinstance(axis, (int, numpy.integer)) else list(axis)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = beta_constraint
+        self.gamma_constraint = gamma_constraint
+
+    def _build_features(self, input_shape):
+        who = f"{type(self).__name__} '{self.name}'"
+        rank = len(input_shape)
+        self._feature_axes = _axes(self.axis, rank, who)
+        shape = tuple(input_shape[a] for a in self._feature_axes)
+        if any(s is None for s in shape):
+            raise ValueError(f"{who}: the size of the normalized axis must be known, got input shape {tuple(input_shape)}")
+        self._param_shape = shape
+        # How a (features,) vector broadcasts against the input.
+        self._broadcast_shape = tuple(input_shape[a] if a in self._feature_axes else 1 for a in range(rank))
+        self._broadcast_shape = (1,) + self._broadcast_shape[1:]
+        self._needs_reshape = self._feature_axes != [rank - 1]
+        self.gamma = self.add_weight(
+            name="gamma", shape=shape, initializer=self.gamma_initializer,
+            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
+        ) if self.scale else None
+        self.beta = self.add_weight(
+            name="beta", shape=shape, initializer=self.beta_initializer,
+            regularizer=self.beta_regularizer, constraint=self.beta_constraint,
+        ) if self.center else None
+        self.input_spec = InputSpec(ndim=rank, axes={a: input_shape[a] for a in self._feature_axes})
+
+    def _broadcast(self, vector):
+        return reshape(vector, self._broadcast_shape) if self._needs_reshape else vector
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
+            beta_initializer=initializers.serialize(self.beta_initializer),
+            gamma_initializer=initializers.serialize(self.gamma_initializer),
+            beta_regularizer=_serialize(regularizers, self.beta_regularizer),
+            gamma_regularizer=_serialize(regularizers, self.gamma_regularizer),
+            beta_constraint=None, gamma_constraint=None,
+        )
+        return config
+
+
+class BatchNormalization(_Normalization):
+    """Normalize each feature over the batch, then scale by ``gamma`` and shift by ``beta``.
+
+    In training (``training=True``) it uses the batch's mean and variance and updates
+    the moving averages ``moving_mean``/``moving_variance`` (non-trainable weights):
+    ``moving = moving * momentum + batch * (1 - momentum)``. At inference it uses the
+    moving averages, so one example gives the same answer alone or in a batch. A layer
+    set ``trainable = False`` always runs in inference mode (as in Keras, for fine-tuning).
+
+    Parameters
+    ----------
+    axis : int or list of int, default -1
+        The feature axis (channels for images); statistics are taken over all the others.
+    momentum : float, default 0.99
+    epsilon : float, default 1e-3
+        Added to the variance before the square root.
+    center, scale : bool, default True
+        Learn ``beta`` and ``gamma``.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, renorm=False, **kwargs):
+        if renorm:
+            raise ValueError("BatchNormalization: renorm=True is not supported")
+        super().__init__(axis=axis, epsilon=epsilon, center=center, scale=scale,
+                         beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                         beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                         beta_constraint=beta_constraint, gamma_constraint=gamma_constraint, **kwargs)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
+        self.momentum = float(momentum)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+
+    def build(self, input_shape):
+        self._build_features(input_shape)
+        self.moving_mean = self.add_weight(
+            name="moving_mean", shape=self._param_shape, initializer=self.moving_mean_initializer,
+            trainable=False,
+        )
+        self.moving_variance = self.add_weight(
+            name="moving_variance", shape=self._param_shape, initializer=self.moving_variance_initializer,
+            trainable=False,
+        )
+        rank = len(input_shape)
+        self._reduce_axes = tuple(a for a in range(rank) if a not in self._feature_axes)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if training and self.trainable:
+            return self._train(inputs)
+        return self._infer(inputs)
+
+    def _train(self, x):
+        mean = reduce_mean(x, axis=self._reduce_axes, keepdims=True)
+        centered = x - mean
+        variance = reduce_mean(square(centered), axis=self._reduce_axes, keepdims=True)
+        factor = rsqrt(variance + self.epsilon)
+        if self.scale:
+            factor = factor * self._broadcast(self.gamma)
+        outputs = centered * factor
+        if self.center:
+            outputs = outputs + self._broadcast(self.beta)
+        # The moving statistics are updated in place, outside any gradient.
+        momentum = self.moving_mean.dtype.type(self.momentum)
+        rest = self.moving_mean.dtype.type(1.0 - self.momentum)
+        batch_mean = mean._value.reshape(self._param_shape)
+        batch_variance = variance._value.reshape(self._param_shape)
+        self.moving_mean._value *= momentum
+        self.moving_mean._value += rest * batch_mean
+        self.moving_variance._value *= momentum
+        self.moving_variance._value += rest * batch_variance
+        return outputs
+
+    def _infer(self, x):
+        moving_mean = Tensor._wrap(self.moving_mean._value)
+        factor = rsqrt(Tensor._wrap(self.moving_variance._value) + self.epsilon)
+        if self.scale:
+            factor = factor * self.gamma
+        shift = -moving_mean * factor
+        if self.center:
+            shift = shift + self.beta
+        return x * self._broadcast(factor) + self._broadcast(shift)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            momentum=self.momentum,
+            moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
+            moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
+        )
+        return config
+
+
+class LayerNormalization(_Normalization):
+    """Normalize each example over its features (``axis``), then scale and shift.
+
+    Unlike ``BatchNormalization`` it behaves the same in training and inference and
+    keeps no moving statistics.
+
+    Parameters
+    ----------
+    axis : int or list of int, default -1
+    epsilon : float, default 1e-3
+    center, scale : bool, default True
+    """
+
+    def build(self, input_shape):
+        self._build_features(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        axes = tuple(self._feature_axes)
+        mean = reduce_mean(inputs, axis=axes, keepdims=True)
+        centered = inputs - mean
+        variance = reduce_mean(square(centered), axis=axes, keepdims=True)
+        outputs = centered * rsqrt(variance + self.epsilon)
+        if self.scale:
+            outputs = outputs * self._broadcast(self.gamma)
+        if self.center:
+            outputs = outputs + self._broadcast(self.beta)
+        return outputs

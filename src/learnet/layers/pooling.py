@@ -1,0 +1,162 @@
+"""Pooling layers: ``MaxPooling2D``, ``AveragePooling2D``, their 1-D forms, and global pooling.
+
+Examples
+--------
+>>> import learnet as tf
+>>> tf.keras.layers.MaxPooling2D()(tf.zeros((8, 26, 26, 32))).shape
+TensorShape([8, 13, 13, 32])
+>>> tf.keras.layers.GlobalAveragePooling2D()(tf.zeros((8, 7, 7, 64))).shape
+TensorShape([8, 64])
+"""
+from learnet.layers.base import InputSpec, Layer
+from learnet.layers.conv import _data_format, _padding, _tuple, conv_output_length
+from learnet.ops import conv as conv_ops
+from learnet.ops.reduce import reduce_max, reduce_mean
+
+
+class _Pooling(Layer):
+    _autocast_integers = True
+    rank = 2
+    _op = None
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        who = type(self).__name__
+        self.pool_size = _tuple(pool_size, self.rank, "pool_size", who)
+        self.strides = self.pool_size if strides is None else _tuple(strides, self.rank, "strides", who)
+        self.padding = _padding(padding, ("valid", "same"), who)
+        self.data_format = _data_format(data_format, who)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    @property
+    def _rank_hint(self):
+        return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
+
+    def call(self, inputs):
+        if self.rank == 2:
+            return self._op(inputs, self.pool_size, self.strides, self.padding)
+        return self._op(inputs, self.pool_size[0], self.strides[0], self.padding)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        spatial = tuple(
+            conv_output_length(size, p, s, self.padding)
+            for size, p, s in zip(input_shape[1:-1], self.pool_size, self.strides)
+        )
+        return (input_shape[0],) + spatial + (input_shape[-1],)
+
+    def _output_dtype(self, inputs):
+        return inputs.dtype.name
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(pool_size=list(self.pool_size), strides=list(self.strides), padding=self.padding,
+                      data_format=self.data_format)
+        return config
+
+
+class MaxPooling2D(_Pooling):
+    """Keep the largest value of each ``pool_size`` window (2x2 by default, stride = pool size).
+
+    Parameters
+    ----------
+    pool_size : int or (int, int), default 2
+    strides : int or (int, int), optional
+        ``pool_size`` by default.
+    padding : {"valid", "same"}
+    """
+
+    _op = staticmethod(conv_ops.max_pool2d)
+
+
+class AveragePooling2D(_Pooling):
+    """Average each ``pool_size`` window (2x2 by default, stride = pool size).
+
+    With ``padding="same"`` windows at the border average their real elements only.
+    """
+
+    _op = staticmethod(conv_ops.avg_pool2d)
+
+
+class MaxPooling1D(_Pooling):
+    """Max pooling over the steps of ``(batch, steps, channels)`` sequences."""
+
+    rank = 1
+    _op = staticmethod(conv_ops.max_pool1d)
+
+
+class AveragePooling1D(_Pooling):
+    """Average pooling over the steps of ``(batch, steps, channels)`` sequences."""
+
+    rank = 1
+    _op = staticmethod(conv_ops.avg_pool1d)
+
+
+class _GlobalPooling(Layer):
+    _autocast_integers = True
+    rank = 2
+    _reduce = None
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, type(self).__name__)
+        self.keepdims = bool(keepdims)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    @property
+    def _rank_hint(self):
+        return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
+
+    def call(self, inputs):
+        axes = tuple(range(1, self.rank + 1))
+        return type(self)._reduce(inputs, axis=axes, keepdims=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if self.keepdims:
+            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
+        return (input_shape[0], input_shape[-1])
+
+    def _output_dtype(self, inputs):
+        return inputs.dtype.name
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(data_format=self.data_format, keepdims=self.keepdims)
+        return config
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    """Average over height and width: ``(batch, h, w, c)`` -> ``(batch, c)``."""
+
+    _reduce = staticmethod(reduce_mean)
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    """Maximum over height and width: ``(batch, h, w, c)`` -> ``(batch, c)``."""
+
+    _reduce = staticmethod(reduce_max)
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """Average over the steps: ``(batch, steps, c)`` -> ``(batch, c)``."""
+
+    rank = 1
+    _reduce = staticmethod(reduce_mean)
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    """Maximum over the steps: ``(batch, steps, c)`` -> ``(batch, c)``."""
+
+    rank = 1
+    _reduce = staticmethod(reduce_max)
+
+
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+MaxPool1D = MaxPooling1D
+AvgPool1D = AveragePooling1D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalMaxPool1D = GlobalMaxPooling1D

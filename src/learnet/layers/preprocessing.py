@@ -1,0 +1,289 @@
+"""Layers that prepare raw data inside a model: ``Embedding``, ``Rescaling``, ``Normalization``,
+``RandomFlip``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from learnet import layers
+>>> layers.Rescaling(1 / 255)(np.array([[0, 255]], dtype="uint8")).numpy()
+array([[0., 1.]], dtype=float32)
+>>> norm = layers.Normalization()
+>>> norm.adapt(np.array([[1.0], [3.0]]))
+>>> norm(np.array([[1.0], [3.0]])).numpy().ravel()
+array([-1.,  1.], dtype=float32)
+"""
+import numpy
+
+from learnet import backend, initializers, regularizers
+from learnet.backend import xp
+from learnet.layers.base import Layer
+from learnet.layers.core import _serialize
+from learnet.ops.math import maximum, sqrt
+from learnet.ops.shape import gather
+from learnet.tensor import Tensor, to_array
+
+
+class Embedding(Layer):
+    """Turn integer ids into dense vectors: row ``i`` of a learned ``(input_dim, output_dim)`` table.
+
+    Parameters
+    ----------
+    input_dim : int
+        Size of the vocabulary (ids are in ``[0, input_dim)``).
+    output_dim : int
+        Length of each vector.
+    embeddings_initializer : default ``"uniform"`` (uniform in [-0.05, 0.05])
+    embeddings_regularizer : optional
+    mask_zero : bool, default False
+        Kept for compatibility; learnet does not propagate masks.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> emb = tf.keras.layers.Embedding(1000, 8)
+    >>> emb(tf.constant([[4, 20, 7]])).shape
+    TensorShape([1, 3, 8])
+    """
+
+    _autocast_integers = False
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 activity_regularizer=None, embeddings_constraint=None, mask_zero=False, input_length=None,
+                 **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if int(input_dim) <= 0 or int(output_dim) <= 0:
+            raise ValueError(f"Embedding: input_dim and output_dim must be positive, got {input_dim}, {output_dim}")
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = embeddings_constraint
+        self.mask_zero = bool(mask_zero)
+        self.input_length = input_length
+
+    def build(self, input_shape=None):
+        self.embeddings = self.add_weight(
+            name="embeddings", shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer, regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+        )
+        self.built = True
+
+    def call(self, inputs):
+        ids = inputs._value
+        if ids.dtype.kind == "f":
+            if not xp.all(ids == xp.floor(ids)):
+                raise ValueError(f"Embedding '{self.name}' expects integer ids, got fractional values")
+            ids = ids.astype(xp.int32)
+        elif ids.dtype.kind not in "iu":
+            raise TypeError(f"Embedding '{self.name}' expects integer ids, got {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
+            raise ValueError(
+                f"Embedding '{self.name}' expects ids in [0, {self.input_dim}), got values from "
+                f"{int(ids.min())} to {int(ids.max())}"
+            )
+        return gather(self.embeddings, Tensor._wrap(ids))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            input_dim=self.input_dim, output_dim=self.output_dim,
+            embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+            embeddings_regularizer=_serialize(regularizers, self.embeddings_regularizer),
+            activity_regularizer=_serialize(regularizers, self.activity_regularizer),
+            embeddings_constraint=None, mask_zero=self.mask_zero,
+        )
+        return config
+
+
+class Rescaling(Layer):
+    """``inputs * scale + offset``, in float: ``Rescaling(1 / 255)`` maps pixels to [0, 1].
+
+    Integer inputs (``uint8`` images) are converted to the layer's float type first.
+    """
+
+    _autocast_integers = True
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+        self.offset = offset
+
+    def call(self, inputs):
+        dtype = numpy.dtype(self._dtype)
+        scale = Tensor._wrap(to_array(self.scale, dtype))
+        offset = Tensor._wrap(to_array(self.offset, dtype))
+        return inputs * scale + offset
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(scale=_plain(self.scale), offset=_plain(self.offset))
+        return config
+
+
+def _plain(value):
+    if isinstance(value, (Tensor, numpy.ndarray)):
+        return numpy.asarray(value).tolist()
+    return value
+
+
+class Normalization(Layer):
+    """Standardize features: ``(x - mean) / sqrt(variance)``, with statistics from ``adapt``.
+
+    Parameters
+    ----------
+    axis : int or tuple of int, default -1
+        The feature axis (one mean and variance per feature); ``None`` for one overall.
+    mean, variance : array_like, optional
+        Known statistics, instead of calling ``adapt``.
+    invert : bool, default False
+        Undo the normalization instead: ``x * sqrt(variance) + mean``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import layers
+    >>> norm = layers.Normalization(axis=-1)
+    >>> norm.adapt(np.array([[0.0, 10.0], [2.0, 30.0]]))
+    >>> norm.mean.numpy()
+    array([[ 1., 20.]], dtype=float32)
+    """
+
+    _autocast_integers = True
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
+        super().__init__(**kwargs)
+        if axis is None:
+            self.axis = ()
+        elif isinstance(axis, int):
+            self.axis = (axis,)
+        else:
+            self.axis = tuple(int(a) for a in axis)
+        if (mean is None) != (variance is None):
+            raise ValueError("Normalization: give both mean and variance, or neither (and call adapt)")
+        self.input_mean = None if mean is None else numpy.asarray(mean, dtype=numpy.float64)
+        self.input_variance = None if variance is None else numpy.asarray(variance, dtype=numpy.float64)
+        self.invert = bool(invert)
+        self._adapted = mean is not None
+
+    def _stat_shape(self, input_shape):
+        rank = len(input_shape)
+        axes = [a % rank for a in self.axis]
+        if 0 in axes:
+            raise ValueError(f"Normalization '{self.name}': the batch axis cannot be a feature axis")
+        shape = tuple(input_shape[a] if a in axes else 1 for a in range(rank))
+        if any(s is None for s in shape):
+            raise ValueError(f"Normalization '{self.name}': the feature axes must have known sizes, got {tuple(input_shape)}")
+        return shape, tuple(a for a in range(rank) if a not in axes)
+
+    def build(self, input_shape):
+        shape, self._reduce_axes = self._stat_shape(tuple(input_shape))
+        self.mean = self.add_weight(name="mean", shape=shape, initializer="zeros", trainable=False)
+        self.variance = self.add_weight(name="variance", shape=shape, initializer="ones", trainable=False)
+        if self.input_mean is not None:
+            self.mean.assign(numpy.broadcast_to(self.input_mean, shape))
+            self.variance.assign(numpy.broadcast_to(self.input_variance, shape))
+        self.built = True
+
+    def adapt(self, data, batch_size=None, steps=None):
+        """Compute the mean and variance of each feature from ``data`` (array or iterable of batches)."""
+        if hasattr(data, "shape") or isinstance(data, (list, tuple)) and data and not hasattr(data[0], "shape"):
+            batches = [numpy.asarray(data, dtype=numpy.float64)]
+        else:
+            batches = []
+            for item in data:
+                if isinstance(item, (tuple, list)):
+                    item = item[0]
+                batches.append(numpy.asarray(item, dtype=numpy.float64))
+                if steps is not None and len(batches) >= steps:
+                    break
+        if not batches:
+            raise ValueError(f"Normalization '{self.name}': adapt got no data")
+        first = batches[0]
+        if first.ndim == 1:
+            batches = [b.reshape(-1, 1) for b in batches]
+        if not self.built:
+            self._maybe_build((None,) + batches[0].shape[1:])
+        count, total, total_sq = 0, 0.0, 0.0
+        for batch in batches:
+            count += int(numpy.prod([batch.shape[a] for a in self._reduce_axes]))
+            total = total + batch.sum(axis=self._reduce_axes, keepdims=True)
+            total_sq = total_sq + (batch * batch).sum(axis=self._reduce_axes, keepdims=True)
+        mean = total / count
+        variance = numpy.maximum(total_sq / count - mean * mean, 0.0)
+        self.mean.assign(mean.reshape(self.mean.shape))
+        self.variance.assign(variance.reshape(self.variance.shape))
+        self._adapted = True
+
+    def call(self, inputs):
+        std = maximum(sqrt(Tensor._wrap(self.variance._value)), 1e-7)
+        mean = Tensor._wrap(self.mean._value)
+        if self.invert:
+            return inputs * std + mean
+        return (inputs - mean) / std
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            axis=list(self.axis) if len(self.axis) != 1 else self.axis[0],
+            mean=None if self.input_mean is None else self.input_mean.tolist(),
+            variance=None if self.input_variance is None else self.input_variance.tolist(),
+            invert=self.invert,
+        )
+        return config
+
+
+class RandomFlip(Layer):
+    """Randomly flip images left-right and/or up-down, in training only (data augmentation).
+
+    Parameters
+    ----------
+    mode : {"horizontal_and_vertical", "horizontal", "vertical"}
+    seed : int, optional
+    """
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("horizontal_and_vertical", "horizontal", "vertical"):
+            raise ValueError(
+                f"RandomFlip: mode must be 'horizontal', 'vertical' or 'horizontal_and_vertical', got {mode!r}"
+            )
+        self.mode = mode
+        self.seed = seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        if inputs.ndim not in (3, 4):
+            raise ValueError(f"RandomFlip '{self.name}' expects images, got shape {tuple(inputs.shape)}")
+        generator = self._generator or backend.rng()
+        x = inputs._value
+        batched = x.ndim == 4
+        images = x if batched else x[None]
+        out = images.copy()
+        n = images.shape[0]
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            flip = generator.random(n) < 0.5
+            out[flip] = out[flip][:, :, ::-1]
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            flip = generator.random(n) < 0.5
+            out[flip] = out[flip][:, ::-1]
+        return Tensor._wrap(out if batched else out[0])
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(mode=self.mode, seed=self.seed)
+        return config

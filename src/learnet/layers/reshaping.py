@@ -1,0 +1,269 @@
+"""Layers that move values around: ``UpSampling2D``, ``ZeroPadding2D``, ``Cropping2D``,
+``Permute``, ``RepeatVector`` and their 1-D forms.
+
+Examples
+--------
+>>> import learnet as tf
+>>> tf.keras.layers.UpSampling2D()(tf.zeros((1, 7, 7, 8))).shape
+TensorShape([1, 14, 14, 8])
+>>> tf.keras.layers.ZeroPadding2D(2)(tf.zeros((1, 28, 28, 1))).shape
+TensorShape([1, 32, 32, 1])
+"""
+from learnet.layers.base import InputSpec, Layer
+from learnet.layers.conv import _data_format
+from learnet.ops.shape import broadcast_to, expand_dims, pad, reshape, tile, transpose
+
+
+def _pairs(value, rank, name, who):
+    """``1`` -> ((1, 1), (1, 1)); ``(1, 2)`` -> ((1, 1), (2, 2)); ``((1, 0), (2, 3))`` kept."""
+    if isinstance(value, int):
+        result = ((value, value),) * rank
+    else:
+        value = tuple(value)
+        if rank == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+            result = (tuple(value),)
+        elif len(value) == rank and all(isinstance(v, int) for v in value):
+            result = tuple((v, v) for v in value)
+        elif len(value) == rank:
+            result = tuple(tuple(int(x) for x in v) for v in value)
+        else:
+            raise ValueError(f"{who}: {name} must be an int, {rank} ints or {rank} pairs, got {value!r}")
+    if any(len(p) != 2 or min(p) < 0 for p in result):
+        raise ValueError(f"{who}: {name} must be non-negative, got {value!r}")
+    return result
+
+
+class _Spatial(Layer):
+    rank = 2
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, type(self).__name__)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def _output_dtype(self, inputs):
+        return inputs.dtype.name
+
+
+class UpSampling2D(_Spatial):
+    """Repeat each row ``size[0]`` times and each column ``size[1]`` times (nearest neighbour).
+
+    Parameters
+    ----------
+    size : int or (int, int), default 2
+    interpolation : "nearest" (the only one supported)
+    """
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        if interpolation != "nearest":
+            raise ValueError(f"UpSampling2D: only interpolation='nearest' is supported, got {interpolation!r}")
+        self.size = (int(size), int(size)) if isinstance(size, int) else tuple(int(s) for s in size)
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"UpSampling2D: size must be a positive int or two, got {size!r}")
+        self.interpolation = interpolation
+
+    def call(self, inputs):
+        n, h, w, c = inputs.shape
+        sh, sw = self.size
+        # (n, h, 1, w, 1, c) broadcast to (n, h, sh, w, sw, c): a differentiable repeat.
+        x = reshape(inputs, (n, h, 1, w, 1, c))
+        x = broadcast_to(x, (n, h, sh, w, sw, c))
+        return reshape(x, (n, h * sh, w * sw, c))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = tuple(input_shape)
+        return (n, None if h is None else h * self.size[0], None if w is None else w * self.size[1], c)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(size=list(self.size), interpolation=self.interpolation, data_format=self.data_format)
+        return config
+
+
+class UpSampling1D(_Spatial):
+    """Repeat each step ``size`` times: ``(batch, steps, c)`` -> ``(batch, steps * size, c)``."""
+
+    rank = 1
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def call(self, inputs):
+        n, t, c = inputs.shape
+        x = broadcast_to(reshape(inputs, (n, t, 1, c)), (n, t, self.size, c))
+        return reshape(x, (n, t * self.size, c))
+
+    def compute_output_shape(self, input_shape):
+        n, t, c = tuple(input_shape)
+        return (n, None if t is None else t * self.size, c)
+
+    def get_config(self):
+        config = super().get_config()
+        config["size"] = self.size
+        return config
+
+
+class ZeroPadding2D(_Spatial):
+    """Add rows and columns of zeros around each image.
+
+    Parameters
+    ----------
+    padding : int, (rows, cols) or ((top, bottom), (left, right)), default 1
+    """
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.padding = _pairs(padding, 2, "padding", "ZeroPadding2D")
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        return pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]])
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = tuple(input_shape)
+        (top, bottom), (left, right) = self.padding
+        return (n, None if h is None else h + top + bottom, None if w is None else w + left + right, c)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(padding=[list(p) for p in self.padding], data_format=self.data_format)
+        return config
+
+
+class ZeroPadding1D(_Spatial):
+    """Add zeros before and after the steps: ``padding`` is an int or ``(before, after)``."""
+
+    rank = 1
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pairs(padding, 1, "padding", "ZeroPadding1D")[0]
+
+    def call(self, inputs):
+        return pad(inputs, [[0, 0], list(self.padding), [0, 0]])
+
+    def compute_output_shape(self, input_shape):
+        n, t, c = tuple(input_shape)
+        return (n, None if t is None else t + sum(self.padding), c)
+
+    def get_config(self):
+        config = super().get_config()
+        config["padding"] = list(self.padding)
+        return config
+
+
+class Cropping2D(_Spatial):
+    """Remove rows and columns at the borders of each image.
+
+    Parameters
+    ----------
+    cropping : int, (rows, cols) or ((top, bottom), (left, right)), default 0
+    """
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.cropping = _pairs(cropping, 2, "cropping", "Cropping2D")
+
+    def _check(self, h, w):
+        (top, bottom), (left, right) = self.cropping
+        if h is not None and top + bottom >= h or w is not None and left + right >= w:
+            raise ValueError(
+                f"Cropping2D '{self.name}': cropping {self.cropping} removes every pixel of an image of size {(h, w)}"
+            )
+
+    def call(self, inputs):
+        h, w = inputs.shape[1], inputs.shape[2]
+        self._check(h, w)
+        (top, bottom), (left, right) = self.cropping
+        return inputs[:, top:h - bottom, left:w - right, :]
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = tuple(input_shape)
+        self._check(h, w)
+        (top, bottom), (left, right) = self.cropping
+        return (n, None if h is None else h - top - bottom, None if w is None else w - left - right, c)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(cropping=[list(p) for p in self.cropping], data_format=self.data_format)
+        return config
+
+
+class Cropping1D(_Spatial):
+    """Remove steps at the start and end: ``cropping`` is an int or ``(start, end)``."""
+
+    rank = 1
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _pairs(cropping, 1, "cropping", "Cropping1D")[0]
+
+    def call(self, inputs):
+        t = inputs.shape[1]
+        if sum(self.cropping) >= t:
+            raise ValueError(f"Cropping1D '{self.name}': cropping {self.cropping} removes every step of {t}")
+        return inputs[:, self.cropping[0]:t - self.cropping[1], :]
+
+    def compute_output_shape(self, input_shape):
+        n, t, c = tuple(input_shape)
+        return (n, None if t is None else t - sum(self.cropping), c)
+
+    def get_config(self):
+        config = super().get_config()
+        config["cropping"] = list(self.cropping)
+        return config
+
+
+class Permute(Layer):
+    """Reorder the axes of each example: ``Permute((2, 1))`` swaps the two axes after the batch.
+
+    Parameters
+    ----------
+    dims : tuple of int
+        A permutation of ``1..rank-1`` (the batch axis 0 stays first).
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        dims = tuple(int(d) for d in dims)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(f"Permute: dims must be a permutation of 1..{len(dims)}, got {dims}")
+        self.dims = dims
+        self.input_spec = InputSpec(ndim=len(dims) + 1)
+
+    def call(self, inputs):
+        return transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def _output_dtype(self, inputs):
+        return inputs.dtype.name
+
+    def get_config(self):
+        config = super().get_config()
+        config["dims"] = list(self.dims)
+        return config
+
+
+class RepeatVector(Layer):
+    """Repeat each vector ``n`` times: ``(batch, features)`` -> ``(batch, n, features)``."""
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = int(n)
+        self.input_spec = InputSpec(ndim=2)
+
+    def call(self, inputs):
+        return tile(expand_dims(inputs, 1), (1, self.n, 1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config["n"] = self.n
+        return config
