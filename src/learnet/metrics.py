@@ -1,0 +1,988 @@
+"""Metrics: numbers that say how well a model does, accumulated over batches.
+
+A metric is stateful: ``update_state(y_true, y_pred)`` adds a batch,
+``result()`` gives the value so far, ``reset_state()`` starts again (``fit`` does that
+each epoch). Metrics are computed on plain NumPy arrays, outside any tape: they cost
+a few array operations per batch and never a gradient.
+
+Names and behaviour follow ``keras.metrics``; ``get("accuracy", loss=...)`` picks
+binary, categorical or sparse-categorical accuracy the way ``compile`` does.
+
+Examples
+--------
+>>> import learnet as keras
+>>> m = keras.metrics.SparseCategoricalAccuracy()
+>>> m.update_state([1, 0], [[0.1, 0.9], [0.8, 0.2]])
+>>> m.update_state([1], [[0.7, 0.3]])
+>>> float(m.result())               # 2 right out of 3
+0.6666666865348816
+>>> m.reset_state()
+>>> float(m.result())
+0.0
+"""
+import difflib
+
+import numpy
+
+from learnet import backend
+from learnet.backend import xp
+from learnet.tensor import Tensor, to_array
+
+_EPSILON = 1e-7
+
+
+def _array(value):
+    """A raw backend array for a tensor, array, list or number (no copy when possible)."""
+    if isinstance(value, Tensor):
+        return value._value
+    if isinstance(value, xp.ndarray):
+        return value
+    return to_array(value)
+
+
+def _float(array):
+    return array.astype(backend.floatx(), copy=False) if array.dtype.kind != "f" else array
+
+
+def _same_rank(y_true, y_pred):
+    """Keras' squeeze-or-expand, on arrays: ``(N,)`` against ``(N, 1)`` lines up."""
+    t, p = y_true.ndim, y_pred.ndim
+    if t == p + 1 and y_true.shape[-1] == 1:
+        if p == 1:
+            y_pred = y_pred[:, None]
+        else:
+            y_true = y_true[..., 0]
+    elif p == t + 1 and y_pred.shape[-1] == 1:
+        if t == 1:
+            y_true = y_true[:, None]
+        else:
+            y_pred = y_pred[..., 0]
+    return y_true, y_pred
+
+
+def _check_shapes(name, y_true, y_pred):
+    if y_true.shape != y_pred.shape:
+        try:
+            numpy.broadcast_shapes(y_true.shape, y_pred.shape)
+        except ValueError:
+            raise ValueError(
+                f"{name}: y_true of shape {tuple(y_true.shape)} does not match y_pred of shape "
+                f"{tuple(y_pred.shape)}"
+            ) from None
+
+
+# --- metric functions on arrays: one value per example (or per element) --------------------
+def _accuracy(y_true, y_pred):
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    _check_shapes("accuracy", y_true, y_pred)
+    return _float(y_true == y_pred)
+
+
+def _binary_accuracy(y_true, y_pred, threshold=0.5):
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    _check_shapes("binary_accuracy", y_true, y_pred)
+    predicted = (y_pred > threshold).astype(y_true.dtype)
+    return xp.mean(_float(y_true == predicted), axis=-1)
+
+
+def _categorical_accuracy(y_true, y_pred):
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"categorical_accuracy: y_true of shape {tuple(y_true.shape)} does not match y_pred of "
+            f"shape {tuple(y_pred.shape)}; for integer labels use sparse_categorical_accuracy"
+        )
+    return _float(xp.argmax(y_true, axis=-1) == xp.argmax(y_pred, axis=-1))
+
+
+def _sparse_labels(name, y_true, y_pred):
+    """Labels of shape ``y_pred.shape[:-1]`` (``(N, 1)`` squeezed)."""
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    if y_true.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            f"{name}: labels of shape {tuple(y_true.shape)} do not fit y_pred of shape "
+            f"{tuple(y_pred.shape)}; expected class numbers of shape {tuple(y_pred.shape[:-1])}"
+        )
+    return y_true
+
+
+def _sparse_categorical_accuracy(y_true, y_pred):
+    y_true = _sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
+    return _float(y_true == xp.argmax(y_pred, axis=-1))
+
+
+def _in_top_k(labels, y_pred, k):
+    # A label is in the top k when fewer than k classes score strictly higher (ties count in).
+    labels = labels.astype(xp.intp, copy=False).reshape(-1)
+    scores = y_pred.reshape(-1, y_pred.shape[-1])
+    target = xp.take_along_axis(scores, labels[:, None], axis=1)
+    higher = xp.sum(scores > target, axis=1)
+    return _float(higher < k).reshape(y_pred.shape[:-1])
+
+
+def _top_k_categorical_accuracy(y_true, y_pred, k=5):
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"top_k_categorical_accuracy: y_true of shape {tuple(y_true.shape)} does not match "
+            f"y_pred of shape {tuple(y_pred.shape)}"
+        )
+    return _in_top_k(xp.argmax(y_true, axis=-1), y_pred, k)
+
+
+def _sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    y_true = _sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
+    return _in_top_k(y_true, y_pred, k)
+
+
+def _mean_squared_error(y_true, y_pred):
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    _check_shapes("mean_squared_error", y_true, y_pred)
+    return xp.mean(xp.square(_float(y_pred) - y_true), axis=-1)
+
+
+def _mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    _check_shapes("mean_absolute_error", y_true, y_pred)
+    return xp.mean(xp.abs(_float(y_pred) - y_true), axis=-1)
+
+
+def _log_sigmoid_pair(logits):
+    # log(sigmoid(x)) and log(1 - sigmoid(x)) without overflow.
+    softplus = xp.maximum(logits, 0) + xp.log1p(xp.exp(-xp.abs(logits)))
+    return logits - softplus, -softplus
+
+
+def _binary_crossentropy(y_true, y_pred, from_logits=False):
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    _check_shapes("binary_crossentropy", y_true, y_pred)
+    y_pred = _float(y_pred)
+    if from_logits:
+        log_p, log_q = _log_sigmoid_pair(y_pred)
+    else:
+        p = xp.clip(y_pred, _EPSILON, 1.0 - _EPSILON)
+        log_p, log_q = xp.log(p), xp.log(1.0 - p)
+    return xp.mean(-(y_true * log_p + (1.0 - y_true) * log_q), axis=-1)
+
+
+def _log_probabilities(y_pred, from_logits):
+    y_pred = _float(y_pred)
+    if from_logits:
+        shifted = y_pred - xp.max(y_pred, axis=-1, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+    p = y_pred / xp.sum(y_pred, axis=-1, keepdims=True)
+    return xp.log(xp.clip(p, _EPSILON, 1.0 - _EPSILON))
+
+
+def _categorical_crossentropy(y_true, y_pred, from_logits=False):
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"categorical_crossentropy: y_true of shape {tuple(y_true.shape)} does not match y_pred "
+            f"of shape {tuple(y_pred.shape)}"
+        )
+    return -xp.sum(y_true * _log_probabilities(y_pred, from_logits), axis=-1)
+
+
+def _sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    labels = _sparse_labels("sparse_categorical_crossentropy", y_true, y_pred).astype(xp.intp)
+    log_p = _log_probabilities(y_pred, from_logits)
+    return -xp.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
+
+
+def _public(function, name):
+    """A Keras-style metric function on tensors, from one on arrays."""
+    def metric(y_true, y_pred, **kwargs):
+        return Tensor._wrap(function(_array(y_true), _array(y_pred), **kwargs))
+
+    metric.__name__ = metric.__qualname__ = name
+    metric.__doc__ = f"``{name}(y_true, y_pred)``: one value per example, as a tensor."
+    return metric
+
+
+accuracy = _public(_accuracy, "accuracy")
+binary_accuracy = _public(_binary_accuracy, "binary_accuracy")
+categorical_accuracy = _public(_categorical_accuracy, "categorical_accuracy")
+sparse_categorical_accuracy = _public(_sparse_categorical_accuracy, "sparse_categorical_accuracy")
+top_k_categorical_accuracy = _public(_top_k_categorical_accuracy, "top_k_categorical_accuracy")
+sparse_top_k_categorical_accuracy = _public(_sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy")
+
+
+# --- the classes -----------------------------------------------------------------------------
+def _snake_case(name):
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _scalar(value, dtype):
+    return Tensor._wrap(xp.asarray(value, dtype=dtype))
+
+
+class Metric:
+    """Base class of metrics: accumulate with ``update_state``, read with ``result``.
+
+    A subclass defines ``update_state(y_true, y_pred, sample_weight=None)``,
+    ``result()`` and ``reset_state()``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The key of the metric in ``history.history`` and the progress bar.
+    dtype : optional
+        The dtype of ``result()``, ``float32`` by default.
+    """
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name if name is not None else _snake_case(type(self).__name__)
+        self.dtype = numpy.dtype(dtype if dtype is not None else backend.floatx())
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        raise NotImplementedError(f"{type(self).__name__} must define update_state")
+
+    def result(self):
+        raise NotImplementedError(f"{type(self).__name__} must define result")
+
+    def reset_state(self):
+        raise NotImplementedError(f"{type(self).__name__} must define reset_state")
+
+    def reset_states(self):
+        """Old name of ``reset_state``."""
+        self.reset_state()
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """Update with one batch and return the result so far."""
+        self.update_state(y_true, y_pred, sample_weight=sample_weight)
+        return self.result()
+
+    def get_config(self):
+        """The constructor arguments as a dictionary."""
+        return {"name": self.name, "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config):
+        """Create the metric from the dictionary ``get_config`` returned."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<learnet.metrics.{type(self).__name__} name={self.name!r}>"
+
+
+def _samplewise(values, sample_weight, name):
+    """Keras' reduction of metric values to one per example, with the weights applied.
+
+    Returns ``(sum of weighted values, sum of weights or example count)`` as floats.
+    """
+    values = _float(values)
+    if sample_weight is None:
+        if values.ndim > 1:
+            values = xp.mean(values, axis=tuple(range(1, values.ndim)))
+        count = values.shape[0] if values.ndim >= 1 else 1
+        return float(xp.sum(values, dtype=numpy.float64)), float(count)
+    weight = _array(sample_weight)
+    weight = weight.astype(values.dtype, copy=False)
+    values, weight = _same_rank(values, weight)
+    if values.ndim > weight.ndim:
+        values = xp.mean(values, axis=tuple(range(weight.ndim, values.ndim)))
+    try:
+        weight = xp.broadcast_to(weight, values.shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: sample_weight of shape {tuple(_array(sample_weight).shape)} does not fit values "
+            f"of shape {tuple(values.shape)}"
+        ) from None
+    return float(xp.sum(values * weight, dtype=numpy.float64)), float(xp.sum(weight, dtype=numpy.float64))
+
+
+class Mean(Metric):
+    """The (weighted) mean of the values given.
+
+    Examples
+    --------
+    >>> m = Mean()
+    >>> m.update_state([1.0, 3.0])
+    >>> m.update_state(5.0)
+    >>> float(m.result())
+    3.0
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
+
+    def update_state(self, values, sample_weight=None):
+        total, count = _samplewise(_array(values), sample_weight, self.name)
+        self.total += total
+        self.count += count
+
+    def result(self):
+        return _scalar(self.total / self.count if self.count else 0.0, self.dtype)
+
+    def reset_state(self):
+        self.total = 0.0
+        self.count = 0.0
+
+
+class Sum(Metric):
+    """The (weighted) sum of the values given."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
+
+    def update_state(self, values, sample_weight=None):
+        values = _float(_array(values))
+        if sample_weight is not None:
+            values = values * _array(sample_weight).astype(values.dtype, copy=False)
+        self.total += float(xp.sum(values, dtype=numpy.float64))
+
+    def result(self):
+        return _scalar(self.total, self.dtype)
+
+    def reset_state(self):
+        self.total = 0.0
+
+
+class MeanMetricWrapper(Mean):
+    """The mean of ``fn(y_true, y_pred)`` over all examples seen.
+
+    ``fn`` returns one value per example (or per element). It receives tensors, so
+    a function written with learnet ops works; the built-in metrics use NumPy directly.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> m = MeanMetricWrapper(lambda y, p: tf.abs(y - p), name="abs_error")
+    >>> m.update_state([1.0, 2.0], [1.5, 2.0])
+    >>> float(m.result())
+    0.25
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name if name is not None else getattr(fn, "__name__", "mean_metric"), dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+        self._on_arrays = False
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _array(y_true), _array(y_pred)
+        if self._on_arrays:
+            values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        else:
+            values = _array(self._fn(Tensor._wrap(y_true), Tensor._wrap(y_pred), **self._fn_kwargs))
+        super().update_state(values, sample_weight)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._fn_kwargs)
+        return config
+
+
+def _builtin(fn, self, name, dtype, **kwargs):
+    """Set up a MeanMetricWrapper around one of this module's array functions."""
+    MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **kwargs)
+    self._on_arrays = True
+
+
+class Accuracy(MeanMetricWrapper):
+    """How often predictions equal labels exactly (elementwise)."""
+
+    def __init__(self, name="accuracy", dtype=None):
+        _builtin(_accuracy, self, name, dtype)
+
+    def get_config(self):
+        return Metric.get_config(self)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """How often ``y_pred > threshold`` matches binary labels.
+
+    Examples
+    --------
+    >>> m = BinaryAccuracy()
+    >>> m.update_state([[1], [0], [1]], [[0.9], [0.6], [0.4]])
+    >>> round(float(m.result()), 4)
+    0.3333
+    """
+
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        _builtin(_binary_accuracy, self, name, dtype, threshold=float(threshold))
+        self.threshold = float(threshold)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    """How often the arg-max of the predictions equals the arg-max of one-hot labels."""
+
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        _builtin(_categorical_accuracy, self, name, dtype)
+
+    def get_config(self):
+        return Metric.get_config(self)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """How often the arg-max of the predictions equals integer labels."""
+
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        _builtin(_sparse_categorical_accuracy, self, name, dtype)
+
+    def get_config(self):
+        return Metric.get_config(self)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label's class is among the ``k`` highest predictions."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        _builtin(_top_k_categorical_accuracy, self, name, dtype, k=int(k))
+        self.k = int(k)
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the ``k`` highest predictions.
+
+    Examples
+    --------
+    >>> m = SparseTopKCategoricalAccuracy(k=2)
+    >>> m.update_state([2, 0], [[0.1, 0.5, 0.4], [0.1, 0.5, 0.4]])
+    >>> float(m.result())
+    0.5
+    """
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        _builtin(_sparse_top_k_categorical_accuracy, self, name, dtype, k=int(k))
+        self.k = int(k)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """The mean of the squared errors over all examples seen."""
+
+    def __init__(self, name="mean_squared_error", dtype=None):
+        _builtin(_mean_squared_error, self, name, dtype)
+
+    def get_config(self):
+        return Metric.get_config(self)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean of the absolute errors over all examples seen."""
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        _builtin(_mean_absolute_error, self, name, dtype)
+
+    def get_config(self):
+        return Metric.get_config(self)
+
+
+class RootMeanSquaredError(Mean):
+    """``sqrt`` of the mean squared error over all elements seen.
+
+    Examples
+    --------
+    >>> m = RootMeanSquaredError()
+    >>> m.update_state([[0.0, 0.0]], [[3.0, 4.0]])
+    >>> round(float(m.result()), 4)       # sqrt((9 + 16) / 2)
+    3.5355
+    """
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _same_rank(_array(y_true), _array(y_pred))
+        _check_shapes(self.name, y_true, y_pred)
+        super().update_state(xp.square(_float(y_pred) - y_true), sample_weight)
+
+    def result(self):
+        return _scalar((self.total / self.count) ** 0.5 if self.count else 0.0, self.dtype)
+
+
+class BinaryCrossentropy(MeanMetricWrapper):
+    """The mean binary cross-entropy over all examples seen."""
+
+    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False):
+        _builtin(_binary_crossentropy, self, name, dtype, from_logits=bool(from_logits))
+
+
+class CategoricalCrossentropy(MeanMetricWrapper):
+    """The mean categorical cross-entropy (one-hot labels) over all examples seen."""
+
+    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False):
+        _builtin(_categorical_crossentropy, self, name, dtype, from_logits=bool(from_logits))
+
+
+class SparseCategoricalCrossentropy(MeanMetricWrapper):
+    """The mean sparse categorical cross-entropy (integer labels) over all examples seen."""
+
+    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False):
+        _builtin(_sparse_categorical_crossentropy, self, name, dtype, from_logits=bool(from_logits))
+
+
+# --- confusion-matrix metrics -------------------------------------------------------------------
+def _thresholds_list(thresholds, default):
+    if thresholds is None:
+        return [default], True
+    if isinstance(thresholds, (int, float)):
+        return [float(thresholds)], True
+    values = [float(t) for t in thresholds]
+    if not values:
+        raise ValueError("thresholds must not be empty")
+    return values, False
+
+
+def _confusion_inputs(name, y_true, y_pred, sample_weight, class_id, top_k):
+    """Flattened labels (bool), predictions and weights, after class_id / top_k filtering."""
+    y_true, y_pred = _same_rank(_array(y_true), _float(_array(y_pred)))
+    _check_shapes(name, y_true, y_pred)
+    y_true = xp.broadcast_to(y_true, y_pred.shape)
+    weight = None
+    if sample_weight is not None:
+        weight = _array(sample_weight).astype(y_pred.dtype, copy=False)
+        if weight.ndim == y_pred.ndim + 1 and weight.shape[-1] == 1:
+            weight = weight[..., 0]
+        while weight.ndim < y_pred.ndim:
+            weight = weight[..., None]
+        try:
+            weight = xp.broadcast_to(weight, y_pred.shape)
+        except ValueError:
+            raise ValueError(
+                f"{name}: sample_weight of shape {tuple(_array(sample_weight).shape)} does not fit "
+                f"y_pred of shape {tuple(y_pred.shape)}"
+            ) from None
+    if top_k is not None:
+        # Everything outside each example's top k predictions counts as predicted negative.
+        kth = xp.sort(y_pred, axis=-1)[..., -top_k][..., None]
+        y_pred = xp.where(y_pred >= kth, y_pred, -xp.inf)
+    if class_id is not None:
+        y_true, y_pred = y_true[..., class_id], y_pred[..., class_id]
+        weight = None if weight is None else weight[..., class_id]
+    labels = y_true.reshape(-1) > 0.5
+    y_pred = y_pred.reshape(-1)
+    weight = xp.ones_like(y_pred) if weight is None else weight.reshape(-1)
+    return labels, y_pred, weight
+
+
+class _ConfusionCounts(Metric):
+    """Weighted counts of true/false positives/negatives at given thresholds."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        self.thresholds, self._single = _thresholds_list(thresholds, 0.5)
+        self.top_k = top_k
+        self.class_id = class_id
+        self.reset_state()
+
+    def reset_state(self):
+        size = len(self.thresholds)
+        self.true_positives = numpy.zeros(size)
+        self.false_positives = numpy.zeros(size)
+        self.false_negatives = numpy.zeros(size)
+        self.true_negatives = numpy.zeros(size)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels, y_pred, weight = _confusion_inputs(
+            self.name, y_true, y_pred, sample_weight, self.class_id, self.top_k
+        )
+        thresholds = xp.asarray(self.thresholds, dtype=y_pred.dtype)[:, None]
+        predicted = y_pred[None, :] > thresholds
+        positive = weight * labels
+        negative = weight * ~labels
+        self.true_positives += backend.to_numpy(xp.sum(predicted * positive, axis=1, dtype=numpy.float64))
+        self.false_positives += backend.to_numpy(xp.sum(predicted * negative, axis=1, dtype=numpy.float64))
+        self.false_negatives += backend.to_numpy(xp.sum(~predicted * positive, axis=1, dtype=numpy.float64))
+        self.true_negatives += backend.to_numpy(xp.sum(~predicted * negative, axis=1, dtype=numpy.float64))
+
+    def _ratio(self, numerator, denominator):
+        values = numpy.divide(numerator, denominator, out=numpy.zeros_like(numerator), where=denominator > 0)
+        return _scalar(values[0] if self._single else values, self.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"thresholds": self.init_thresholds, "top_k": self.top_k, "class_id": self.class_id})
+        return config
+
+
+class Precision(_ConfusionCounts):
+    """Of the examples predicted positive (``y_pred > threshold``), the fraction truly positive.
+
+    Parameters
+    ----------
+    thresholds : float or list of float, optional
+        0.5 by default; with a list, ``result()`` has one value per threshold.
+    top_k : int, optional
+        Count only each example's ``k`` highest predictions as positive.
+    class_id : int, optional
+        Look at one class (one column) only.
+
+    Examples
+    --------
+    >>> m = Precision()
+    >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    >>> round(float(m.result()), 4)
+    0.6667
+    """
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
+
+    def result(self):
+        return self._ratio(self.true_positives, self.true_positives + self.false_positives)
+
+
+class Recall(_ConfusionCounts):
+    """Of the truly positive examples, the fraction predicted positive (``y_pred > threshold``).
+
+    Examples
+    --------
+    >>> m = Recall()
+    >>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    >>> round(float(m.result()), 4)
+    0.6667
+    """
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
+
+    def result(self):
+        return self._ratio(self.true_positives, self.true_positives + self.false_negatives)
+
+
+class AUC(Metric):
+    """Area under the ROC curve (or the precision-recall curve), as Keras computes it.
+
+    The curve is sampled at ``num_thresholds`` thresholds spread evenly over [0, 1]
+    and its area summed over the intervals (``summation_method``: "interpolation",
+    "minoring" or "majoring"; for PR, "interpolation" is Davis & Goadrich's).
+
+    Parameters
+    ----------
+    num_thresholds : int, default 200
+    curve : {"ROC", "PR"}
+    summation_method : str, default "interpolation"
+    thresholds : list of float, optional
+        Your own thresholds in place of the evenly spread ones.
+    from_logits : bool, default False
+        Apply a sigmoid to the predictions first.
+
+    Examples
+    --------
+    >>> m = AUC()
+    >>> m.update_state([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> round(float(m.result()), 2)
+    0.75
+    """
+
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc",
+                 dtype=None, thresholds=None, multi_label=False, num_labels=None, label_weights=None,
+                 from_logits=False):
+        super().__init__(name=name, dtype=dtype)
+        curve = str(curve).upper()
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f"AUC: curve must be 'ROC' or 'PR', got {curve!r}")
+        if summation_method not in ("interpolation", "minoring", "majoring"):
+            raise ValueError(
+                f"AUC: summation_method must be 'interpolation', 'minoring' or 'majoring', got {summation_method!r}"
+            )
+        if multi_label or label_weights is not None:
+            raise ValueError("AUC: multi_label and label_weights are not supported by learnet")
+        if thresholds is not None:
+            inner = sorted(float(t) for t in thresholds)
+            self.num_thresholds = len(inner) + 2
+        else:
+            if num_thresholds <= 1:
+                raise ValueError(f"AUC: num_thresholds must be > 1, got {num_thresholds}")
+            self.num_thresholds = int(num_thresholds)
+            inner = [(i + 1) / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
+        self._init_thresholds = thresholds
+        self.thresholds = numpy.asarray([0.0 - _EPSILON] + inner + [1.0 + _EPSILON])
+        self.curve = curve
+        self.summation_method = summation_method
+        self.from_logits = bool(from_logits)
+        self.reset_state()
+
+    def reset_state(self):
+        size = self.num_thresholds
+        self.true_positives = numpy.zeros(size)
+        self.false_positives = numpy.zeros(size)
+        self.false_negatives = numpy.zeros(size)
+        self.true_negatives = numpy.zeros(size)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels, scores, weight = _confusion_inputs(self.name, y_true, y_pred, sample_weight, None, None)
+        labels, scores, weight = backend.to_numpy(labels), backend.to_numpy(scores), backend.to_numpy(weight)
+        if self.from_logits:
+            scores = 1.0 / (1.0 + numpy.exp(-scores.astype(numpy.float64)))
+        # For each prediction, how many thresholds lie strictly below it: it is predicted
+        # positive at exactly those. Cumulative sums then give the counts per threshold.
+        below = numpy.searchsorted(self.thresholds, scores, side="left")
+        size = self.num_thresholds + 1
+        positive = numpy.bincount(below, weights=weight * labels, minlength=size)
+        negative = numpy.bincount(below, weights=weight * ~labels, minlength=size)
+        # predicted positive at threshold i  <=>  below > i
+        tp = numpy.cumsum(positive[::-1])[::-1][1:]
+        fp = numpy.cumsum(negative[::-1])[::-1][1:]
+        self.true_positives += tp
+        self.false_positives += fp
+        self.false_negatives += positive.sum() - tp
+        self.true_negatives += negative.sum() - fp
+
+    def _interpolate_pr_auc(self):
+        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        n = self.num_thresholds
+        dtp = tp[: n - 1] - tp[1:]
+        p = tp + fp
+        dp = p[: n - 1] - p[1:]
+        slope = _divide_no_nan(dtp, numpy.maximum(dp, 0))
+        intercept = tp[1:] - slope * p[1:]
+        ratio = numpy.where(
+            (p[: n - 1] > 0) & (p[1:] > 0), _divide_no_nan(p[: n - 1], numpy.maximum(p[1:], 0)), 1.0
+        )
+        increments = _divide_no_nan(
+            slope * (dtp + intercept * numpy.log(numpy.maximum(ratio, 1e-300))),
+            numpy.maximum(tp[1:] + fn[1:], 0),
+        )
+        return float(numpy.sum(increments))
+
+    def result(self):
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return _scalar(self._interpolate_pr_auc(), self.dtype)
+        tp, fp, fn, tn = self.true_positives, self.false_positives, self.false_negatives, self.true_negatives
+        recall = _divide_no_nan(tp, tp + fn)
+        if self.curve == "ROC":
+            x, y = _divide_no_nan(fp, fp + tn), recall
+        else:
+            x, y = recall, _divide_no_nan(tp, tp + fp)
+        if self.summation_method == "interpolation":
+            heights = (y[:-1] + y[1:]) / 2.0
+        elif self.summation_method == "minoring":
+            heights = numpy.minimum(y[:-1], y[1:])
+        else:
+            heights = numpy.maximum(y[:-1], y[1:])
+        return _scalar(float(numpy.sum((x[:-1] - x[1:]) * heights)), self.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "num_thresholds": self.num_thresholds if self._init_thresholds is None else None,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "thresholds": self._init_thresholds,
+            "from_logits": self.from_logits,
+        })
+        if config["num_thresholds"] is None:
+            config.pop("num_thresholds")
+        return config
+
+
+def _divide_no_nan(a, b):
+    a, b = numpy.asarray(a, dtype=numpy.float64), numpy.asarray(b, dtype=numpy.float64)
+    return numpy.divide(a, b, out=numpy.zeros(numpy.broadcast_shapes(a.shape, b.shape)), where=b != 0)
+
+
+# --- look-up by name, and "accuracy" resolved like Keras -----------------------------------------
+_BY_NAME = {
+    "accuracy": Accuracy,
+    "binary_accuracy": BinaryAccuracy,
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "mean_squared_error": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "root_mean_squared_error": RootMeanSquaredError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "precision": Precision,
+    "recall": Recall,
+    "auc": AUC,
+    "mean": Mean,
+    "sum": Sum,
+}
+_ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "rmse": "root_mean_squared_error",
+    "top_k_accuracy": "top_k_categorical_accuracy",
+    "sparse_top_k_accuracy": "sparse_top_k_categorical_accuracy",
+}
+_CLASSES = (
+    Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
+    RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    Precision, Recall, AUC, MeanMetricWrapper,
+)
+
+
+def _loss_kind(loss):
+    """'binary', 'categorical', 'sparse' or None: which cross-entropy ``loss`` is, if any."""
+    if loss is None:
+        return None
+    names = []
+    if isinstance(loss, str):
+        names.append(loss)
+    else:
+        for candidate in (loss, getattr(loss, "fn", None)):
+            if candidate is None:
+                continue
+            names.append(getattr(candidate, "__name__", ""))
+            names.append(type(candidate).__name__)
+            names.append(str(getattr(candidate, "name", "")))
+    for name in names:
+        key = name.lower().replace("_", "")
+        if key in ("sparsecategoricalcrossentropy", "sparsesoftmaxcrossentropywithlogits"):
+            return "sparse"
+        if key in ("categoricalcrossentropy", "softmaxcrossentropywithlogits"):
+            return "categorical"
+        if key in ("binarycrossentropy", "bce", "binaryfocalcrossentropy", "sigmoidcrossentropywithlogits"):
+            return "binary"
+    return None
+
+
+def _accuracy_for(kind, name):
+    if kind == "binary":
+        return BinaryAccuracy(name=name)
+    if kind == "sparse":
+        return SparseCategoricalAccuracy(name=name)
+    if kind == "categorical":
+        return CategoricalAccuracy(name=name)
+    return _ShapeResolvedAccuracy(name=name)
+
+
+class _ShapeResolvedAccuracy(MeanMetricWrapper):
+    """``"accuracy"`` when the loss does not tell: chosen from the shapes of the first batch.
+
+    Binary if ``y_pred`` has one column; sparse if the labels have one dimension
+    fewer (or a last dimension of 1 against several columns); categorical otherwise.
+    """
+
+    def __init__(self, name="accuracy", dtype=None):
+        _builtin(self._first_batch, self, name, dtype)
+
+    def _first_batch(self, y_true, y_pred):
+        if y_pred.ndim >= 1 and y_pred.shape[-1] == 1 or y_pred.ndim == 0:
+            function = _binary_accuracy
+        elif y_true.ndim < y_pred.ndim or (y_true.ndim and y_true.shape[-1] == 1):
+            function = _sparse_categorical_accuracy
+        elif y_true.shape == y_pred.shape and y_pred.ndim >= 2:
+            function = _categorical_accuracy
+        else:
+            function = _accuracy
+        self._fn = function
+        return function(y_true, y_pred)
+
+    def get_config(self):
+        return Metric.get_config(self)
+
+
+def get(identifier, loss=None, output_shape=None, y_true_shape=None):
+    """Return a ``Metric`` for ``identifier``, resolving ``"accuracy"`` like Keras' ``compile``.
+
+    Parameters
+    ----------
+    identifier : str, Metric, Metric subclass or callable
+        A name (``"accuracy"``/``"acc"``, ``"binary_accuracy"``, ``"categorical_accuracy"``,
+        ``"sparse_categorical_accuracy"``, ``"top_k_categorical_accuracy"``, ``"mse"``,
+        ``"mae"``, ``"rmse"``, ``"precision"``, ``"recall"``, ``"auc"``, the
+        cross-entropies, or a class name such as ``"AUC"``); a metric (returned as is);
+        a class (instantiated); or a function ``fn(y_true, y_pred)`` (its mean is tracked).
+    loss : optional
+        The model's loss (a name, ``Loss`` object, class or function). For
+        ``"accuracy"``: binary accuracy with binary cross-entropy, sparse-categorical
+        with sparse categorical cross-entropy, categorical with categorical
+        cross-entropy.
+    output_shape : tuple, optional
+        The model's output shape: a last dimension of 1 means binary accuracy.
+    y_true_shape : tuple, optional
+        The labels' shape, used when neither the loss nor the output shape decides.
+
+    Returns
+    -------
+    Metric
+        Named by the identifier as given (``"accuracy"`` stays ``"accuracy"``, ``"mse"``
+        stays ``"mse"``), so ``history.history["accuracy"]`` works as in Keras. When
+        nothing decides the kind of accuracy, the first batch's shapes do.
+
+    Examples
+    --------
+    >>> type(get("accuracy", loss="sparse_categorical_crossentropy")).__name__
+    'SparseCategoricalAccuracy'
+    >>> get("accuracy", loss="binary_crossentropy").name
+    'accuracy'
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        key = identifier.strip()
+        lowered = key.lower()
+        if lowered in ("accuracy", "acc"):
+            kind = _loss_kind(loss)
+            if kind is None and output_shape is not None and len(output_shape) and output_shape[-1] == 1:
+                kind = "binary"
+            if kind is None and output_shape is not None and y_true_shape is not None and len(output_shape):
+                if len(y_true_shape) < len(output_shape) or (
+                    len(y_true_shape) and y_true_shape[-1] == 1 and output_shape[-1] != 1
+                ):
+                    kind = "sparse"
+                else:
+                    kind = "categorical"
+            return _accuracy_for(kind, key)
+        if lowered in ("crossentropy", "ce"):
+            kind = _loss_kind(loss)
+            if kind is None:
+                raise ValueError(
+                    f"metric {identifier!r} needs a cross-entropy loss to know which cross-entropy to track"
+                )
+            cls = {"binary": BinaryCrossentropy, "categorical": CategoricalCrossentropy,
+                   "sparse": SparseCategoricalCrossentropy}[kind]
+            return cls(name=key)
+        by_class = {cls.__name__: cls for cls in _CLASSES}
+        if key in by_class and key != "MeanMetricWrapper":
+            return by_class[key]()
+        canonical = _ALIASES.get(lowered, lowered)
+        if canonical in _BY_NAME:
+            return _BY_NAME[canonical](name=key)
+        names = sorted(set(_BY_NAME) | set(_ALIASES) | {"acc"})
+        close = difflib.get_close_matches(lowered, names, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown metric {identifier!r}; known names: {names}.{hint}")
+    if callable(identifier):
+        return MeanMetricWrapper(identifier)
+    raise ValueError(f"cannot interpret {identifier!r} as a metric")
+
+
+def serialize(metric):
+    """Return ``{"class_name": ..., "config": ...}`` describing ``metric``."""
+    if not isinstance(metric, Metric):
+        raise TypeError(f"serialize expects a Metric, got {type(metric).__name__}")
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """Create a metric from what ``serialize`` returned."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"deserialize expects a dict with 'class_name' and 'config', got {config!r}")
+    classes = {cls.__name__: cls for cls in _CLASSES if cls is not MeanMetricWrapper}
+    classes["_ShapeResolvedAccuracy"] = _ShapeResolvedAccuracy
+    classes.update(custom_objects or {})
+    name = config["class_name"]
+    if name not in classes:
+        raise ValueError(f"unknown metric class {name!r}; known: {sorted(classes)}")
+    return classes[name].from_config(dict(config.get("config", {})))
+
+
+__all__ = [
+    "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
+    "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
+    "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "BinaryCrossentropy",
+    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Precision", "Recall", "AUC",
+    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get", "serialize",
+    "deserialize",
+]
