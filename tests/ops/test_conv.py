@@ -236,3 +236,38 @@ def test_pool_explains_bad_inputs():
         tf.nn.max_pool2d(tf.ones((4, 4)), 2)
     with pytest.raises(ValueError, match="ksize must be positive"):
         tf.nn.avg_pool2d(tf.ones((1, 4, 4, 1)), 0)
+
+
+def test_conv1d_explicit_padding_forms():
+    x = tf.constant(np.arange(5.0).reshape(1, 5, 1))
+    k = tf.ones((2, 1, 1))
+    tf_style = tf.nn.conv1d(x, k, 1, [[0, 0], [1, 0], [0, 0]]).numpy()[0, :, 0]
+    np.testing.assert_array_equal(tf_style, [0, 1, 3, 5, 7])
+    np.testing.assert_array_equal(tf.nn.conv1d(x, k, 1, [1, 0]).numpy()[0, :, 0], tf_style)
+
+
+# --- conv2d_transpose ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("strides, padding, out_hw", [
+    ((2, 2), "SAME", (8, 8)),
+    ((2, 2), "VALID", (9, 9)),
+    ((1, 1), "VALID", (6, 6)),
+    ((3, 2), "SAME", (10, 8)),
+])
+def test_conv2d_transpose_is_the_adjoint_of_conv2d(strides, padding, out_hw):
+    rng = np.random.default_rng(7)
+    y, k = rng.standard_normal((2, 4, 4, 5)), rng.standard_normal((3, 3, 3, 5))
+    out_shape = (2,) + out_hw + (3,)
+    x = rng.standard_normal(out_shape)
+    up = tf.nn.conv2d_transpose(tf.constant(y, dtype="float64"), tf.constant(k, dtype="float64"),
+                                out_shape, strides, padding).numpy()
+    down = naive_conv2d(x, k, strides, padding.lower())
+    assert np.sum(down * y) == pytest.approx(np.sum(x * up), rel=1e-10)
+    weights = rng.standard_normal(out_shape)
+    check_gradients(lambda a, b: tf.nn.conv2d_transpose(a, b, out_shape, strides, padding) * weights, [y, k])
+
+
+def test_conv2d_transpose_checks_the_output_shape():
+    with pytest.raises(ValueError, match="would have spatial size"):
+        tf.nn.conv2d_transpose(tf.ones((1, 4, 4, 2)), tf.ones((3, 3, 1, 2)), (1, 20, 20, 1), 2, "SAME")
+    with pytest.raises(ValueError, match="output_shape must be"):
+        tf.nn.conv2d_transpose(tf.ones((1, 4, 4, 2)), tf.ones((3, 3, 1, 2)), (1, 8, 8, 3), 2, "SAME")

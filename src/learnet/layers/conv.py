@@ -196,7 +196,7 @@ class Conv1D(_Conv):
         padding = self.padding
         if padding == "causal":
             left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
-            padding = [(0, 0), (left, 0)]
+            padding = [(0, 0), (left, 0), (0, 0)]
         outputs = conv_ops.conv1d(inputs, self.kernel, self.strides[0], padding,
                                   dilations=self.dilation_rate[0], bias=self.bias)
         return self._finish(outputs)

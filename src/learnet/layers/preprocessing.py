@@ -193,9 +193,15 @@ class Normalization(Layer):
 
     def adapt(self, data, batch_size=None, steps=None):
         """Compute the mean and variance of each feature from ``data`` (array or iterable of batches)."""
-        if hasattr(data, "shape") or isinstance(data, (list, tuple)) and data and not hasattr(data[0], "shape"):
+        batches = None
+        if isinstance(data, Tensor) or hasattr(data, "shape"):
             batches = [numpy.asarray(data, dtype=numpy.float64)]
-        else:
+        elif isinstance(data, (list, tuple)):
+            try:
+                batches = [numpy.asarray(data, dtype=numpy.float64)]   # nested lists of numbers
+            except (ValueError, TypeError):
+                batches = None                                        # a list of batches
+        if batches is None:
             batches = []
             for item in data:
                 if isinstance(item, (tuple, list)):

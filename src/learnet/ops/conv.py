@@ -357,7 +357,10 @@ def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilatio
     dilation = 1 if dilations is None else (dilations if isinstance(dilations, (int, numpy.integer))
                                             else _pair(dilations, "dilations", "conv1d")[-1])
     if not isinstance(padding, str):
-        padding = [[0, 0], [0, 0], list(padding[1] if len(padding) == 3 else padding[0]), [0, 0]]
+        # Explicit padding: TF's [[0, 0], [left, right], [0, 0]], or just [left, right].
+        pairs = [list(p) for p in padding] if not isinstance(padding[0], (int, numpy.integer)) else [list(padding)]
+        steps = pairs[1] if len(pairs) == 3 else pairs[0]
+        padding = [[0, 0], [0, 0], steps, [0, 0]]
     y = conv2d(expand_dims(x, 1), expand_dims(k, 0), (1, int(stride)), padding,
                dilations=(1, int(dilation)), bias=bias)
     return squeeze(y, 1)
