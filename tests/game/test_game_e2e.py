@@ -125,6 +125,8 @@ def test_team_plays_and_teacher_reveals(tmp_path, browser, serve_app):
         team.click("#lang")
         assert team.text_content("#team-badge") == f"Team {TEAM}"
         team.screenshot(path=ARTIFACTS / "team-reveal-en.png", full_page=True)
+        team.set_viewport_size({"width": 390, "height": 844})  # a phone
+        team.screenshot(path=ARTIFACTS / "team-reveal-phone.png", full_page=True)
 
         # The login page, for the record.
         fresh = browser.new_page(viewport={"width": 800, "height": 700})

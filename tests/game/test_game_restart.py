@@ -139,3 +139,10 @@ def test_every_acknowledged_guess_survives_a_kill_during_traffic(tmp_path, cli_s
             assert stored[:len(acknowledged[team])] == acknowledged[team]
             assert len(stored) - len(acknowledged[team]) in (0, 1)
             assert [number for number, _ in stored] == list(range(1, len(stored) + 1))
+
+
+def test_a_new_game_needs_distinct_passwords(make_game):
+    twins = [Level(expression="x**2", x_min=-1, x_max=1, budget=4, password="twin42"),
+             Level(expression="x**4", x_min=-1, x_max=1, budget=4, password="twin42")]
+    with pytest.raises(LevelError, match="same password"):
+        make_game(levels=twins)

@@ -78,14 +78,14 @@ def run(args):
         return 2
 
     game = app.state.game
-    host = _addresses(args.host)[0]
-    if ":" in host:
-        host = f"[{host}]"
-    base = f"http://{host}:{args.port}"
+    bases = [f"http://{f'[{host}]' if ':' in host else host}:{args.port}" for host in _addresses(args.host)]
     print(f"learnet gradient-descent game: {len(game.levels)} levels, {args.delay:g} s delay, "
           f"saved in {args.db}")
-    print(f"  Teams:   {base}/")
-    print(f"  Teacher: {base}/admin?token={app.state.admin_token}   (keep this link secret)")
+    for base in bases:
+        print(f"  Teams:   {base}/")
+    print(f"  Teacher: {bases[0]}/admin?token={app.state.admin_token}   (keep this link secret)")
+    if args.host in ("0.0.0.0", "::", "") and bases[0].startswith("http://127."):
+        print("  (teams on other computers replace 127.0.0.1 with this computer's network address)")
     print("Press Ctrl+C to stop; start again with the same --db to resume.", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -32,7 +32,6 @@ from collections import deque
 import numpy as np
 
 from learnet.game.levels import BUILTIN_LEVELS, Level, LevelError, generate_password
-from learnet.game.store import Store
 
 #: A level's life: waiting -> open <-> closed -> revealed.
 STATUSES = ("waiting", "open", "closed", "revealed")
@@ -183,7 +182,10 @@ class Game:
             levels = list(BUILTIN_LEVELS if levels is None else levels)
             if not levels:
                 raise LevelError("a game needs at least one level")
-            taken = {level.password for level in levels if level.password}
+            given = [level.password for level in levels if level.password]
+            if len(set(given)) != len(given):
+                raise LevelError("two levels have the same password; each level needs its own")
+            taken = set(given)
             with self.store.transaction():
                 for position, level in enumerate(levels, start=1):
                     password = level.password
@@ -382,13 +384,13 @@ class Game:
         levels = []
         for row in self.store.levels():
             level = self.levels[row["id"]]
-            guesses = self.store.level_guesses(row["id"])
+            teams, guesses = self.store.counts(row["id"])
             levels.append({
                 **self._public_level(row),
                 "password": level.password,
                 "expression": level.expression,
-                "teams": len(self.store.teams(row["id"])),
-                "guesses": len(guesses),
+                "teams": teams,
+                "guesses": guesses,
                 "start": level.start,
                 "learning_rates": level.learning_rates,
             })

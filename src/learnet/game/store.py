@@ -197,6 +197,14 @@ class Store:
         return [dict(row) for row in
                 self._query("SELECT * FROM guesses WHERE team_id = ? ORDER BY seq", (team_id,))]
 
+    def counts(self, level_id):
+        """``(teams, guesses)`` of a level."""
+        rows = self._query(
+            "SELECT (SELECT COUNT(*) FROM teams WHERE level_id = ?) AS teams, "
+            "(SELECT COUNT(*) FROM guesses JOIN teams ON teams.id = guesses.team_id WHERE teams.level_id = ?) "
+            "AS guesses", (level_id, level_id))
+        return rows[0]["teams"], rows[0]["guesses"]
+
     def level_guesses(self, level_id):
         """Every guess of a level, with the team number, by team then order."""
         return [dict(row) for row in self._query(

@@ -226,6 +226,7 @@ function renderComputer() {
 // ---- start ----------------------------------------------------------------------
 
 setupLanguageToggle($("#lang"), render);
+window.addEventListener("resize", render); // the plot follows the screen's width
 $("#toggle-password").addEventListener("click", () => {
   admin.showPassword = !admin.showPassword;
   render();

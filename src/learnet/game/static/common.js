@@ -96,7 +96,14 @@ function teamColor(team) {
 // ---- the plot -------------------------------------------------------------------
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const PLOT = { width: 800, height: 480, left: 64, right: 20, top: 20, bottom: 48, tangent: 46 };
+const PLOT = { left: 64, right: 20, top: 20, bottom: 48, tangent: 46 };
+
+// The drawing is as wide as the plot on screen (400 to 800 units), so its text
+// keeps a readable size on a phone as on a projector.
+function plotSize(svg) {
+  const width = Math.round(Math.min(800, Math.max(400, svg.clientWidth || 800)));
+  return { width, height: Math.round(width * 0.6) };
+}
 
 function svgNode(tag, attributes = {}, text) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -129,8 +136,9 @@ function drawPlot(svg, options) {
   const { xMin, xMax } = options;
   const curve = options.curve;
   const series = options.series || [];
+  const { width, height } = plotSize(svg);
   svg.replaceChildren();
-  svg.setAttribute("viewBox", `0 0 ${PLOT.width} ${PLOT.height}`);
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
 
   // The y range holds every point (and the curve, when shown), with a margin.
   const ys = [];
@@ -147,8 +155,8 @@ function drawPlot(svg, options) {
   yMin -= margin;
   yMax += margin;
 
-  const plotW = PLOT.width - PLOT.left - PLOT.right;
-  const plotH = PLOT.height - PLOT.top - PLOT.bottom;
+  const plotW = width - PLOT.left - PLOT.right;
+  const plotH = height - PLOT.top - PLOT.bottom;
   const sx = (x) => PLOT.left + ((x - xMin) / (xMax - xMin)) * plotW;
   const sy = (y) => PLOT.top + ((yMax - y) / (yMax - yMin)) * plotH;
 
@@ -161,7 +169,7 @@ function drawPlot(svg, options) {
 
   // Grid, ticks and axes.
   const grid = svgNode("g", { class: "grid" });
-  for (const x of niceTicks(xMin, xMax, 10)) {
+  for (const x of niceTicks(xMin, xMax, width < 600 ? 5 : 10)) {
     grid.append(svgNode("line", { x1: sx(x), x2: sx(x), y1: PLOT.top, y2: PLOT.top + plotH,
       class: x === 0 ? "axis-line" : "grid-line" }));
     grid.append(svgNode("text", { x: sx(x), y: PLOT.top + plotH + 18, class: "tick", "text-anchor": "middle" }, fmt(x)));
@@ -171,7 +179,7 @@ function drawPlot(svg, options) {
       class: y === 0 ? "axis-line" : "grid-line" }));
     grid.append(svgNode("text", { x: PLOT.left - 8, y: sy(y) + 4, class: "tick", "text-anchor": "end" }, fmt(y)));
   }
-  grid.append(svgNode("text", { x: PLOT.left + plotW, y: PLOT.height - 6, class: "axis-name", "text-anchor": "end" }, "x"));
+  grid.append(svgNode("text", { x: PLOT.left + plotW, y: height - 6, class: "axis-name", "text-anchor": "end" }, "x"));
   grid.append(svgNode("text", { x: 8, y: PLOT.top + 10, class: "axis-name" }, "f(x)"));
   svg.append(grid);
 

@@ -212,6 +212,7 @@ function renderReveal() {
 // ---- start ----------------------------------------------------------------------
 
 setupLanguageToggle($("#lang"), render);
+window.addEventListener("resize", render); // the plot follows the screen's width
 $("#login-form").addEventListener("submit", login);
 $("#guess-form").addEventListener("submit", guess);
 $("#logout").addEventListener("click", logout);
