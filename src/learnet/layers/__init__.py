@@ -3,8 +3,8 @@
 Examples
 --------
 >>> from learnet import layers
->>> layers.Dense(10, activation="relu")
-<Dense name=dense, built=False>
+>>> layers.Dense(10, activation="relu", name="hidden")
+<Dense name=hidden, built=False>
 """
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names

@@ -105,9 +105,9 @@ class KerasTensor:
     >>> from learnet import layers
     >>> x = layers.Input(shape=(784,))
     >>> x.shape
-    (None, 784)
+    TensorShape([None, 784])
     >>> y = layers.Dense(10)(x)
-    >>> y.shape, type(y._keras_history.layer).__name__
+    >>> tuple(y.shape), type(y._keras_history.layer).__name__
     ((None, 10), 'Dense')
     """
 

@@ -4,11 +4,11 @@ Examples
 --------
 >>> import learnet as tf
 >>> from learnet import layers
->>> layer = layers.Dense(3, activation="relu")
+>>> layer = layers.Dense(3, activation="relu", name="hidden")
 >>> layer(tf.ones((2, 4))).shape
 TensorShape([2, 3])
 >>> [w.name for w in layer.weights]
-['dense/kernel', 'dense/bias']
+['hidden/kernel', 'hidden/bias']
 """
 import numpy
 
@@ -97,7 +97,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
     --------
     >>> from learnet import layers
     >>> inputs = layers.Input(shape=(28, 28, 1))
-    >>> inputs.shape
+    >>> tuple(inputs.shape)
     (None, 28, 28, 1)
     """
     if shape is None and batch_shape is None and "batch_input_shape" not in kwargs and tensor is None:
