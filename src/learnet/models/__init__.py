@@ -1,0 +1,51 @@
+"""``learnet.models``: ``Model``, ``Sequential``, and saving and loading whole models.
+
+Examples
+--------
+>>> import learnet as keras
+>>> from learnet import layers
+>>> model = keras.models.Sequential([layers.Dense(1, input_shape=(3,))])
+>>> model.compile(optimizer="sgd", loss="mse")
+>>> model.save("model.learnet")                              # doctest: +SKIP
+>>> same = keras.models.load_model("model.learnet")          # doctest: +SKIP
+"""
+from learnet.models.functional import Functional
+from learnet.models.model import Model
+from learnet.models.sequential import Sequential
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras' name
+    """Load a model saved with ``model.save`` (architecture, weights, optimizer state).
+
+    See :func:`learnet.saving.load_model`.
+    """
+    from learnet import saving
+
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+
+
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """Save ``model`` to ``filepath``, as ``model.save(filepath)``."""
+    from learnet import saving
+
+    return saving.save_model(model, filepath, overwrite=overwrite, **kwargs)
+
+
+def clone_model(model, input_tensors=None, clone_function=None):
+    """A new model with the same architecture and fresh (newly initialized) weights.
+
+    See :func:`learnet.saving.clone_model`.
+    """
+    from learnet import saving
+
+    return saving.clone_model(model, input_tensors=input_tensors, clone_function=clone_function)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Rebuild a model (without weights) from ``model.to_json()``."""
+    from learnet import saving
+
+    return saving.model_from_json(json_string, custom_objects=custom_objects)
+
+
+__all__ = ["Model", "Sequential", "Functional", "load_model", "save_model", "clone_model", "model_from_json"]

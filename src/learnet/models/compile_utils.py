@@ -1,0 +1,248 @@
+"""What ``compile`` makes of its arguments: a loss per output and the metrics to track.
+
+``LossesContainer`` turns ``loss=`` (a name, a loss object or function, or a list or
+dict of them for several outputs) into one scalar: the (weighted) sum of the losses
+of all outputs. ``MetricsContainer`` resolves ``metrics=["accuracy"]`` once the shapes
+of targets and outputs are known (so "accuracy" becomes the right kind, as in Keras)
+and updates the metrics on NumPy arrays after every step.
+"""
+import numpy as np
+
+from learnet import losses as losses_module
+from learnet import metrics as metrics_module
+from learnet.models.data_adapter import flatten
+from learnet.tensor import Tensor
+
+
+def _as_array(value):
+    if isinstance(value, Tensor):
+        return value._value
+    return value
+
+
+def _resolve_loss(identifier):
+    if identifier is None:
+        return None
+    loss = losses_module.get(identifier)
+    if loss is None or not callable(loss):
+        raise ValueError(f"compile: cannot interpret {identifier!r} as a loss")
+    return loss
+
+
+def _call_loss(loss, y_true, y_pred, sample_weight):
+    """The mean loss over the batch (weighted by ``sample_weight``), as a scalar tensor.
+
+    ``losses.get`` wraps every loss (a name, a function) in a ``Loss`` object, which
+    reduces itself as Keras does (``sum_over_batch_size``).
+    """
+    if sample_weight is None:
+        return loss(y_true, y_pred)
+    return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def _structure_for_outputs(value, output_names, what):
+    """Match ``value`` (one, a list, or a dict by output name) to the outputs, as a list."""
+    count = len(output_names)
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(output_names))
+        if unknown:
+            raise ValueError(
+                f"compile: {what} names unknown output(s) {unknown}; the model's outputs are {output_names}"
+            )
+        return [value.get(name) for name in output_names]
+    if isinstance(value, (list, tuple)) and count > 1:
+        if len(value) != count:
+            raise ValueError(
+                f"compile: {what} has {len(value)} entries, but the model has {count} outputs {output_names}"
+            )
+        return list(value)
+    return [value] * count
+
+
+class LossesContainer:
+    """The compiled loss: ``container(y_true, y_pred)`` is the total loss of a batch.
+
+    Calling it also records the total in ``loss_tracker`` (a ``Mean`` metric named
+    "loss"), as Keras 2's ``compiled_loss`` does, so a ``train_step`` written for
+    TensorFlow 2 logs its loss.
+    """
+
+    def __init__(self, loss, loss_weights=None, loss_tracker=None):
+        self._identifier = loss
+        self._loss_weights_identifier = loss_weights
+        self.loss_tracker = loss_tracker
+        self._losses = None
+        self._weights = None
+        self._single = None
+        if not isinstance(loss, (list, tuple, dict)):
+            self._single = _resolve_loss(loss)
+
+    @property
+    def built(self):
+        return self._losses is not None
+
+    def build(self, output_names):
+        """Give each output its loss and weight (once the outputs are known)."""
+        losses = _structure_for_outputs(self._identifier, output_names, "loss")
+        self._losses = [self._single if self._single is not None else _resolve_loss(loss) for loss in losses]
+        if all(loss is None for loss in self._losses):
+            raise ValueError("compile: loss is None for every output; give at least one loss")
+        weights = self._loss_weights_identifier
+        if weights is None:
+            self._weights = [1.0] * len(output_names)
+        else:
+            weights = _structure_for_outputs(weights, output_names, "loss_weights")
+            self._weights = [1.0 if w is None else float(w) for w in weights]
+        self._output_names = list(output_names)
+
+    def loss_for_output(self, index):
+        """The loss object of output ``index`` (used to check the targets)."""
+        if self._losses is None:
+            return self._single
+        return self._losses[index]
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        total = self.compute(y_true, y_pred, sample_weight)
+        if regularization_losses:
+            total = total + sum(regularization_losses)
+        if self.loss_tracker is not None:
+            batch = len(flatten(y_pred)[0])
+            self.loss_tracker.update_state(_as_array(total), sample_weight=batch)
+        return total
+
+    def compute(self, y_true, y_pred, sample_weight=None):
+        """The weighted sum of every output's loss, as a scalar tensor (nothing recorded)."""
+        if self._single is not None and not isinstance(y_pred, (list, tuple, dict)):
+            return _call_loss(self._single, y_true, y_pred, sample_weight)
+        predictions = flatten(y_pred)
+        if self._losses is None:
+            self.build([f"output_{i + 1}" for i in range(len(predictions))])
+        if isinstance(y_true, dict) and isinstance(y_pred, dict):
+            targets = [y_true.get(name) for name in y_pred]
+        else:
+            targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        if len(targets) != len(predictions):
+            raise ValueError(
+                f"the model has {len(predictions)} outputs, but {len(targets)} target arrays were given"
+            )
+        total = None
+        for loss, weight, target, prediction in zip(self._losses, self._weights, targets, predictions):
+            if loss is None or target is None:
+                continue
+            value = _call_loss(loss, target, prediction, sample_weight)
+            if weight != 1.0:
+                value = value * weight
+            total = value if total is None else total + value
+        if total is None:
+            raise ValueError("no target was given for any output that has a loss")
+        return total
+
+    def get_config(self):
+        return {"loss": self._identifier, "loss_weights": self._loss_weights_identifier}
+
+
+class MetricsContainer:
+    """The compiled metrics of every output; built on the first batch, when shapes are known."""
+
+    def __init__(self, metrics=None, weighted_metrics=None, losses=None):
+        self._identifiers = metrics
+        self._weighted_identifiers = weighted_metrics
+        self._losses = losses
+        self._metrics = None           # flat list of metric objects
+        self._per_output = None        # per output: [(metric, weighted), ...]
+
+    @property
+    def built(self):
+        return self._metrics is not None
+
+    @property
+    def metrics(self):
+        return list(self._metrics or [])
+
+    def build(self, y_true, y_pred, output_names=None):
+        predictions = flatten(y_pred)
+        names = list(output_names or [f"output_{i + 1}" for i in range(len(predictions))])
+        if isinstance(y_true, dict) and isinstance(y_pred, dict):
+            targets = [y_true.get(name) for name in y_pred]
+        else:
+            targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        several = len(predictions) > 1
+        self._per_output = [[] for _ in predictions]
+        self._metrics = []
+        for weighted, identifiers in ((False, self._identifiers), (True, self._weighted_identifiers)):
+            if identifiers is None:
+                continue
+            if several:
+                per_output = _metrics_per_output(identifiers, names)
+            else:
+                per_output = [identifiers if isinstance(identifiers, (list, tuple)) else [identifiers]]
+            for index, (items, prediction) in enumerate(zip(per_output, predictions)):
+                target = targets[index] if index < len(targets) else None
+                loss = self._losses.loss_for_output(index) if self._losses is not None else None
+                for identifier in items:
+                    metric = _resolve_metric(identifier, loss, prediction, target)
+                    if several:
+                        metric.name = f"{names[index]}_{metric.name}"
+                    if weighted and not several:
+                        metric.name = f"weighted_{metric.name}" if self._identifiers else metric.name
+                    self._per_output[index].append((metric, weighted))
+                    self._metrics.append(metric)
+        seen = set()
+        for metric in self._metrics:
+            if metric.name in seen:
+                raise ValueError(f"compile: two metrics are named {metric.name!r}; give one a different name")
+            seen.add(metric.name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._metrics is None:
+            self.build(y_true, y_pred)
+        if not self._metrics:
+            return
+        predictions = flatten(y_pred)
+        if isinstance(y_true, dict) and isinstance(y_pred, dict):
+            targets = [y_true.get(name) for name in y_pred]
+        else:
+            targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        weights = None if sample_weight is None else _as_array(sample_weight)
+        for items, target, prediction in zip(self._per_output, targets, predictions):
+            if not items or target is None:
+                continue
+            target, prediction = _as_array(target), _as_array(prediction)
+            for metric, weighted in items:
+                if weighted:
+                    metric.update_state(target, prediction, sample_weight=weights)
+                else:
+                    metric.update_state(target, prediction)
+
+    def reset_state(self):
+        for metric in self._metrics or []:
+            metric.reset_state()
+
+
+def _metrics_per_output(identifiers, names):
+    if isinstance(identifiers, dict):
+        unknown = sorted(set(identifiers) - set(names))
+        if unknown:
+            raise ValueError(f"compile: metrics name unknown output(s) {unknown}; the outputs are {names}")
+        result = []
+        for name in names:
+            value = identifiers.get(name)
+            result.append([] if value is None else list(value) if isinstance(value, (list, tuple)) else [value])
+        return result
+    if isinstance(identifiers, (list, tuple)) and identifiers and all(isinstance(i, (list, tuple)) for i in identifiers):
+        if len(identifiers) != len(names):
+            raise ValueError(
+                f"compile: metrics has {len(identifiers)} lists, but the model has {len(names)} outputs"
+            )
+        return [list(i) for i in identifiers]
+    items = list(identifiers) if isinstance(identifiers, (list, tuple)) else [identifiers]
+    return [list(items) for _ in names]
+
+
+def _resolve_metric(identifier, loss, prediction, target):
+    """A metric object for ``identifier``; "accuracy" and "crossentropy" follow the loss and shapes."""
+    output_shape = (None,) + tuple(_as_array(prediction).shape[1:])
+    if isinstance(identifier, str):
+        target_shape = None if target is None else tuple(np.shape(_as_array(target)))
+        return metrics_module.get(identifier, loss=loss, output_shape=output_shape, y_true_shape=target_shape)
+    return metrics_module.get(identifier)

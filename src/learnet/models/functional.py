@@ -1,0 +1,301 @@
+"""The functional API: ``Model(inputs, outputs)`` from ``Input`` and layer calls.
+
+Calling a layer on a ``KerasTensor`` (what ``Input`` returns) records which layer made
+the result from which inputs (``_keras_history``). ``Model(inputs, outputs)`` walks
+that record back from the outputs, keeps the layer calls in an order where every
+call comes after the calls it depends on, and runs them in that order on real data.
+
+Examples
+--------
+>>> from learnet import Input, Model, layers
+>>> inputs = Input(shape=(784,))
+>>> hidden = layers.Dense(64, activation="relu")(inputs)
+>>> outputs = layers.Dense(10, activation="softmax")(hidden)
+>>> model = Model(inputs=inputs, outputs=outputs)
+>>> [layer.name for layer in model.layers]          # doctest: +SKIP
+['input_layer', 'dense', 'dense_1']
+"""
+from learnet.layers.base import KerasTensor
+from learnet.layers.core import InputLayer
+from learnet.models.data_adapter import flatten, map_structure
+from learnet.models.model import Model
+
+
+class _Node:
+    """One layer call of the graph: the layer, what it was called with, and its outputs."""
+
+    __slots__ = ("layer", "inputs", "args", "kwargs", "dependencies", "is_input")
+
+    def __init__(self, layer, inputs, args, kwargs):
+        self.layer = layer
+        self.inputs = inputs
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+        self.is_input = isinstance(layer, InputLayer) and inputs == ()
+        self.dependencies = [
+            t for t in flatten([inputs, list(self.args), self.kwargs]) if isinstance(t, KerasTensor)
+        ]
+
+
+def _node_of(tensor, nodes):
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        raise ValueError(
+            f"{tensor!r} was not made by a layer: the outputs of a functional model must come "
+            "from layer calls on Input(...) tensors"
+        )
+    node = nodes.get(id(history))
+    if node is None:
+        node = _Node(history.layer, history.inputs, tensor._keras_call_args, tensor._keras_call_kwargs)
+        nodes[id(history)] = node
+    return node
+
+
+def build_graph(inputs, outputs):
+    """The layer calls between ``inputs`` and ``outputs``, each after those it depends on.
+
+    Returns ``(nodes, tensor_sources)``: the nodes in run order, and for every symbolic
+    tensor involved, ``id(tensor) -> (node, output index)``.
+    """
+    flat_inputs = flatten(inputs)
+    flat_outputs = flatten(outputs)
+    for tensor in flat_inputs + flat_outputs:
+        if not isinstance(tensor, KerasTensor):
+            raise TypeError(
+                "Model(inputs, outputs) expects the symbolic tensors of the functional API "
+                f"(from Input(...) and layer calls), got {type(tensor).__name__}"
+            )
+    for tensor in flat_inputs:
+        history = tensor._keras_history
+        if history is None or not isinstance(history.layer, InputLayer) or history.inputs != ():
+            raise ValueError(
+                f"the inputs of a functional model must be made by Input(...); {tensor!r} comes "
+                f"from layer '{history.layer.name if history else '?'}'"
+            )
+    if len({id(t) for t in flat_inputs}) != len(flat_inputs):
+        raise ValueError("the same Input appears twice among the model's inputs")
+
+    nodes, sources, order, done = {}, {}, [], set()
+    for output in flat_outputs:
+        sources[id(output)] = (_node_of(output, nodes), output._keras_output_index, output)
+        stack = [(_node_of(output, nodes), 0)]
+        while stack:
+            node, position = stack.pop()
+            if id(node) in done:
+                continue
+            if position < len(node.dependencies):
+                stack.append((node, position + 1))
+                dependency = node.dependencies[position]
+                child = _node_of(dependency, nodes)
+                sources[id(dependency)] = (child, dependency._keras_output_index, dependency)
+                if id(child) not in done:
+                    stack.append((child, 0))
+            else:
+                done.add(id(node))
+                order.append(node)
+
+    input_ids = {id(t._keras_history.layer) for t in flat_inputs}
+    for node in order:
+        if node.is_input and id(node.layer) not in input_ids:
+            raise ValueError(
+                f"Graph disconnected: the outputs depend on Input '{node.layer.name}', which is "
+                "not among the model's inputs; add it to Model(inputs=[...])"
+            )
+    return order, sources
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def functional_subclass(cls):
+    """A class that is both ``cls`` (a user's Model subclass) and ``Functional``."""
+    combined = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if combined is None:
+        combined = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__,
+                                                          "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = combined
+    return combined
+
+
+class Functional(Model):
+    """A model defined by its inputs and outputs: ``Model(inputs, outputs)``.
+
+    Parameters
+    ----------
+    inputs : KerasTensor, or list or dict of them
+        What ``Input(...)`` returned.
+    outputs : KerasTensor, or list or dict of them
+        Results of layer calls that lead back to ``inputs``.
+    name : str, optional
+    trainable : bool, default True
+    """
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        if name is None:
+            from learnet.layers.base import unique_name
+
+            name = unique_name("model")
+        self._init_model(name=name, trainable=trainable, **kwargs)
+        nodes, sources = build_graph(inputs, outputs)
+        self._input_structure = inputs
+        self._output_structure = outputs
+        self._nodes = nodes
+        self._sources = sources
+        # The layers, inputs first, then in run order: what `layers` and `weights` follow.
+        layers, seen = [], set()
+        for tensor in flatten(inputs):
+            layer = tensor._keras_history.layer
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                layers.append(layer)
+        for node in nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        self._graph_layers = layers
+        names = [layer.name for layer in layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"the layer names of a model must be unique, but {duplicates} appear more than once"
+            )
+        self.built = True
+        self._build_input_shape = map_structure(lambda t: tuple(t.shape), inputs)
+
+    # --- what it is ---------------------------------------------------------------------------
+    @property
+    def layers(self):
+        """All layers of the graph, the ``InputLayer`` s first, then in the order they run."""
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self):
+        """The input ``KerasTensor`` s, as a list."""
+        return flatten(self._input_structure)
+
+    @property
+    def outputs(self):
+        """The output ``KerasTensor`` s, as a list."""
+        return flatten(self._output_structure)
+
+    @property
+    def input(self):
+        """The input(s), in the structure given to ``Model``."""
+        return self._input_structure
+
+    @property
+    def output(self):
+        """The output(s), in the structure given to ``Model``."""
+        return self._output_structure
+
+    @property
+    def input_names(self):
+        return [t._keras_history.layer.name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        if isinstance(self._output_structure, dict):
+            return list(self._output_structure)
+        return [self._sources[id(t)][0].layer.name for t in self.outputs]
+
+    @property
+    def input_shape(self):
+        shapes = map_structure(lambda t: tuple(t.shape), self._input_structure)
+        return shapes[0] if isinstance(shapes, list) and len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = map_structure(lambda t: tuple(t.shape), self._output_structure)
+        return shapes[0] if isinstance(shapes, list) and len(shapes) == 1 else shapes
+
+    def _graph_inputs_for_dtypes(self):
+        return [t.dtype for t in self.inputs]
+
+    def compute_output_shape(self, input_shape):
+        return map_structure(lambda t: tuple(t.shape), self._output_structure)
+
+    def build(self, input_shape=None):
+        """A functional model is built when it is made: nothing to do."""
+
+    def _maybe_build(self, input_shape):
+        self.built = True
+
+    # --- running -------------------------------------------------------------------------------
+    def _feed(self, inputs):
+        """Match the data given to ``call`` to the model's inputs, checking their shapes."""
+        expected = self.inputs
+        if isinstance(inputs, dict):
+            if isinstance(self._input_structure, dict):
+                missing = [k for k in self._input_structure if k not in inputs]
+                if missing:
+                    raise ValueError(f"Model '{self.name}' is missing input(s) {missing}; it got {sorted(inputs)}")
+                values = [inputs[k] for k in self._input_structure]
+            else:
+                names = self.input_names
+                missing = [n for n in names if n not in inputs]
+                if missing:
+                    raise ValueError(f"Model '{self.name}' is missing input(s) {missing}; it got {sorted(inputs)}")
+                values = [inputs[n] for n in names]
+        elif isinstance(inputs, (list, tuple)):
+            values = list(inputs)
+        else:
+            values = [inputs]
+        if len(values) != len(expected):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(expected)} input(s) {self.input_names}, got {len(values)}"
+            )
+        for tensor, value in zip(expected, values):
+            shape = tuple(getattr(value, "shape", ()))
+            want = tuple(tensor.shape)
+            if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
+                raise ValueError(
+                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}' expects "
+                    f"shape {want}, got {shape}"
+                )
+        return values
+
+    def call(self, inputs, training=None, mask=None):
+        values = {}
+        for tensor, value in zip(self.inputs, self._feed(inputs)):
+            values[id(tensor)] = value
+        sources = self._sources
+        results = {}
+
+        def value_of(item):
+            if not isinstance(item, KerasTensor):
+                return item
+            key = id(item)
+            if key in values:
+                return values[key]
+            node, index, _ = sources[key]
+            output = results[id(node)]
+            value = output if index is None else flatten(output)[index]
+            values[key] = value
+            return value
+
+        for node in self._nodes:
+            if node.is_input:
+                continue
+            args = map_structure(value_of, node.inputs)
+            extra = [map_structure(value_of, a) for a in node.args]
+            kwargs = {k: map_structure(value_of, v) for k, v in node.kwargs.items()}
+            results[id(node)] = node.layer(args, *extra, training=training, **kwargs)
+        return map_structure(value_of, self._output_structure)
+
+    # --- configuration ------------------------------------------------------------------------------
+    def get_config(self):
+        """The graph as plain data: the layers' configs and every call between them."""
+        from learnet import saving
+
+        return saving.serialize_functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a functional model from ``get_config()`` (layer classes by registered name)."""
+        from learnet import saving
+
+        return saving.functional_from_config(config, custom_objects, cls=cls)

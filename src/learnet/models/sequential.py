@@ -1,0 +1,217 @@
+"""``Sequential``: a plain stack of layers, each feeding the next.
+
+Examples
+--------
+>>> from learnet import layers
+>>> from learnet.models import Sequential
+>>> model = Sequential([
+...     layers.Flatten(input_shape=(28, 28)),
+...     layers.Dense(512, activation="relu"),
+...     layers.Dense(10, activation="softmax"),
+... ])
+>>> model.count_params()
+407050
+"""
+from learnet.layers.base import KerasTensor, Layer
+from learnet.layers.core import InputLayer
+from learnet.models.model import Model
+
+
+class Sequential(Model):
+    """A model made of layers applied one after the other.
+
+    The model knows its input shape (and can show a ``summary``) when the first layer
+    has ``input_shape=``, when the first element is ``Input(shape=...)`` or an
+    ``InputLayer``, after ``build(input_shape)``, or after it first sees data.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+        The layers, first to last; more can be added with ``add``.
+    name : str, optional
+    trainable : bool, default True
+
+    Examples
+    --------
+    >>> from learnet import layers, Input
+    >>> model = Sequential([Input(shape=(4,)), layers.Dense(2)])
+    >>> model.output_shape
+    (None, 2)
+    >>> model.add(layers.Dense(1))
+    >>> [layer.name for layer in model.layers]           # doctest: +SKIP
+    ['dense', 'dense_1']
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        self._init_model(name=name, trainable=trainable, **kwargs)
+        self._input_layer = None
+        self._stack = []
+        self._symbolic_output = None
+        if layers is not None:
+            if isinstance(layers, (Layer, KerasTensor)):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer)
+
+    # --- adding and removing layers ------------------------------------------------------------
+    def add(self, layer):
+        """Add a layer on top of the stack.
+
+        Raises
+        ------
+        TypeError
+            If ``layer`` is not a layer (or an ``Input``).
+        ValueError
+            If its name is already taken in the model, or it does not fit the output of
+            the layer before it.
+        """
+        if isinstance(layer, KerasTensor):
+            history = layer._keras_history
+            if history is None or not isinstance(history.layer, InputLayer):
+                raise TypeError(
+                    "Sequential.add accepts layers and Input(...) tensors; this tensor comes from a "
+                    "layer call. Use the functional API (Model(inputs, outputs)) for graphs"
+                )
+            layer = history.layer
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"The added layer must be an instance of class Layer. Received: layer={layer!r} "
+                f"of type {type(layer).__name__}"
+            )
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or self._stack:
+                raise ValueError(
+                    f"Sequential model '{self.name}': an Input / InputLayer can only be the first element"
+                )
+            self._input_layer = layer
+            self._rebuild()
+            return
+        names = {existing.name for existing in self._stack}
+        if layer.name in names:
+            raise ValueError(
+                f"All layers added to a Sequential model should have unique names. Name '{layer.name}' "
+                f"is already the name of a layer in this model ('{self.name}')"
+            )
+        if not self._stack and self._input_layer is None and getattr(layer, "_batch_input_shape", None) is not None:
+            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
+        self._stack.append(layer)
+        if self._input_layer is not None:
+            current = self._symbolic_output if self._symbolic_output is not None else self._input_layer.output
+            try:
+                self._symbolic_output = layer(current)
+            except Exception:
+                self._stack.pop()
+                raise
+            self.built = True
+
+    def pop(self):
+        """Remove the last layer and return it."""
+        if not self._stack:
+            raise IndexError(f"Sequential model '{self.name}' has no layers to remove")
+        layer = self._stack.pop()
+        self._rebuild()
+        return layer
+
+    def _rebuild(self):
+        """Run the input through every layer symbolically: builds them and fixes the shapes."""
+        if self._input_layer is None:
+            self._symbolic_output = None
+            self.built = False
+            return
+        output = self._input_layer.output
+        for layer in self._stack:
+            output = layer(output)
+        self._symbolic_output = output
+        self.built = True
+
+    # --- building -------------------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        """Build every layer for inputs of ``input_shape`` (batch axis first, e.g. ``(None, 784)``)."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError(
+                    f"Sequential model '{self.name}' cannot build without an input shape: pass "
+                    "build((None, features)), or start the model with Input(shape=...)"
+                )
+        elif self._input_layer is None:
+            shape = tuple(input_shape)
+            if not shape or isinstance(shape[0], (list, tuple)):
+                raise ValueError(
+                    f"Sequential model '{self.name}' takes one input; build got the shape {input_shape!r}"
+                )
+            self._input_layer = InputLayer(batch_shape=(None,) + tuple(shape[1:]), dtype=self.dtype)
+        self._rebuild()
+        if self._build_input_shape is None:
+            self._build_input_shape = tuple(self._input_layer.batch_shape)
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+
+    # --- running ----------------------------------------------------------------------------------
+    def call(self, inputs, training=None, mask=None):
+        outputs = inputs
+        for layer in self._stack:
+            outputs = layer(outputs, training=training)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        shape = input_shape
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    # --- what it is -----------------------------------------------------------------------------------
+    @property
+    def layers(self):
+        """The layers, first to last (an ``InputLayer`` is not listed, as in Keras)."""
+        return list(self._stack)
+
+    @property
+    def inputs(self):
+        return [self._input_layer.output] if self._input_layer is not None else None
+
+    @property
+    def outputs(self):
+        return [self._symbolic_output] if self._symbolic_output is not None else None
+
+    @property
+    def input(self):
+        return self._input_layer.output if self._input_layer is not None else None
+
+    @property
+    def output(self):
+        return self._symbolic_output
+
+    @property
+    def input_shape(self):
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no input shape yet: it is not built")
+        return tuple(self._input_layer.batch_shape)
+
+    @property
+    def output_shape(self):
+        if self._symbolic_output is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no output shape yet: it is not built")
+        return tuple(self._symbolic_output.shape)
+
+    @property
+    def output_names(self):
+        return [self._stack[-1].name] if self._stack else []
+
+    def _graph_inputs_for_dtypes(self):
+        return [self._input_layer.dtype] if self._input_layer is not None else None
+
+    # --- configuration -----------------------------------------------------------------------------
+    def get_config(self):
+        """The layers' configs, first to last (the input layer first when known)."""
+        from learnet import saving
+
+        return saving.serialize_sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a Sequential model from ``get_config()``."""
+        from learnet import saving
+
+        return saving.sequential_from_config(config, custom_objects, cls=cls)
