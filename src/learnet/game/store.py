@@ -119,10 +119,12 @@ class Store:
     # -- meta ---------------------------------------------------------------------
 
     def get_meta(self, key):
+        """The text stored under ``key`` (the admin token, the schema version), or None."""
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
 
     def set_meta(self, key, value):
+        """Store ``value`` (text) under ``key``."""
         with self.transaction() as db:
             db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
@@ -130,6 +132,7 @@ class Store:
     # -- levels -------------------------------------------------------------------
 
     def add_level(self, level_id, definition, password):
+        """Store a new level: its definition (a dict) and its password; it starts 'waiting'."""
         with self.transaction() as db:
             db.execute("INSERT INTO levels (id, definition, password) VALUES (?, ?, ?)",
                        (level_id, json.dumps(definition, sort_keys=True), password))
@@ -139,6 +142,7 @@ class Store:
         return [self._level_row(row) for row in self._query("SELECT * FROM levels ORDER BY id")]
 
     def level(self, level_id):
+        """One level as a dict, or None if there is no such level."""
         rows = self._query("SELECT * FROM levels WHERE id = ?", (level_id,))
         return self._level_row(rows[0]) if rows else None
 
@@ -149,6 +153,7 @@ class Store:
         return level
 
     def set_level_status(self, level_id, status, at):
+        """Set a level's status (``open``, ``closed``, ``revealed``) and when it happened."""
         column = {"open": "opened_at", "closed": "closed_at", "revealed": "revealed_at"}[status]
         with self.transaction() as db:
             db.execute(f"UPDATE levels SET status = ?, {column} = ? WHERE id = ?", (status, at, level_id))
@@ -168,15 +173,18 @@ class Store:
         return dict(row) if row else None
 
     def teams(self, level_id):
+        """The teams that joined a level, by number."""
         return [dict(row) for row in
                 self._query("SELECT * FROM teams WHERE level_id = ? ORDER BY number", (level_id,))]
 
     def add_session(self, token, team_id, at):
+        """Remember a login: the token's hash, for the team."""
         with self.transaction() as db:
             db.execute("INSERT INTO sessions (token_hash, team_id, created_at) VALUES (?, ?, ?)",
                        (hash_token(token), team_id, at))
 
     def team_for_token(self, token):
+        """The team a session token belongs to, or None."""
         rows = self._query(
             "SELECT teams.* FROM sessions JOIN teams ON teams.id = sessions.team_id "
             "WHERE sessions.token_hash = ?", (hash_token(token),))
@@ -194,6 +202,7 @@ class Store:
         return count + 1
 
     def guesses(self, team_id):
+        """A team's guesses, in the order they were made."""
         return [dict(row) for row in
                 self._query("SELECT * FROM guesses WHERE team_id = ? ORDER BY seq", (team_id,))]
 
