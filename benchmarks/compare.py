@@ -66,7 +66,11 @@ SCALING_WIDTHS = (128, 256, 512, 1024, 2048)
 SCALING_BATCHES = (32, 64, 128, 256, 512, 1024)
 SCALING_BASE = (512, 128)  # (width, batch) both sweeps pass through
 
-# Targets from the issue, checked on the medians (None: no target).
+# A run during which other processes kept more than this many CPUs busy, on
+# average, is "disturbed": it is run again (--retry-disturbed) and flagged.
+DISTURBED = 0.2
+
+# Targets from the issue, checked on the medians.
 ACCURACY_TOLERANCE = 0.01  # "same accuracy": within one percentage point of PyTorch
 
 DEFAULTS = {  # normal run, --quick run
@@ -107,6 +111,9 @@ def parse_args(argv=None):
     parser.add_argument("--quiet-wait", type=float, default=20,
                         help="before each run, wait up to this many seconds for other "
                              "processes on the machine to go quiet (20; 0 disables)")
+    parser.add_argument("--retry-disturbed", type=int, default=2,
+                        help="run a measurement again, up to this many times, when other "
+                             "processes kept the machine busy during it (2)")
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds before a single run is abandoned (3600)")
     parser.add_argument("--quick", action="store_true",
@@ -210,6 +217,30 @@ def run_child(script: Path, options: list, args) -> dict:
     return {**json.loads(lines[-1]), **load}
 
 
+def measured_run(script: Path, options: list, args) -> dict:
+    """``run_child``, repeated while the machine was busy with other work.
+
+    Up to ``--retry-disturbed`` more attempts are made when a run is disturbed
+    (see ``DISTURBED``); the least disturbed attempt is kept, and the record
+    says how many attempts there were and what the others' loads were.
+    """
+    attempts = []
+    for _ in range(1 + max(0, args.retry_disturbed)):
+        result = run_child(script, options, args)
+        attempts.append(result)
+        if "error" in result or (result.get("other_load") or 0.0) <= DISTURBED:
+            break
+    if any("error" in r for r in attempts):
+        keep = len(attempts) - 1
+    else:
+        keep = min(range(len(attempts)), key=lambda i: attempts[i].get("other_load") or 0.0)
+    best = dict(attempts[keep], attempts=len(attempts))
+    if len(attempts) > 1:
+        best["discarded_other_loads"] = [r.get("other_load")
+                                         for i, r in enumerate(attempts) if i != keep]
+    return best
+
+
 def progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -272,7 +303,7 @@ def main_runs(args, probes) -> list:
     for repeat in range(args.repeats):
         for task, fw, epochs in plan:
             options = worker_options(task, args, epochs=epochs, seed=repeat)
-            result = run_child(WORKER_SCRIPTS[fw], options, args)
+            result = measured_run(WORKER_SCRIPTS[fw], options, args)
             result.update(task=task, framework=fw, repeat=repeat, epochs=epochs)
             runs.append(result)
             progress(f"[{len(runs):3d}/{total}] {describe_run(result)}")
@@ -292,7 +323,7 @@ def scaling_runs(args, probes) -> list:
                 options = worker_options("mlp", args, epochs=1, hidden=width, batch=batch,
                                          train_limit=args.scaling_limit, test_limit=1024,
                                          predict_repeats=1, seed=repeat)
-                result = run_child(WORKER_SCRIPTS[fw], options, args)
+                result = measured_run(WORKER_SCRIPTS[fw], options, args)
                 result.update(task="mlp", framework=fw, repeat=repeat, hidden=width,
                               batch_size=batch)
                 runs.append(result)
@@ -314,7 +345,9 @@ def describe_run(r) -> str:
     parts.append(f"train peak {r['train_peak_rss_mib']:.0f} MiB")
     parts.append(f"test acc {r['test_accuracy']:.4f}")
     parts.append(f"({r['wall_seconds']:.1f} s"
-                 + (f", other load {r['other_load']:.2f} CPUs)" if "other_load" in r else ")"))
+                 + (f", other load {r['other_load']:.2f} CPUs" if "other_load" in r else "")
+                 + (f", best of {r['attempts']} attempts" if r.get("attempts", 1) > 1 else "")
+                 + ")")
     return "  ".join(parts)
 
 
@@ -542,9 +575,6 @@ def text_table(header, rows) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-DISTURBED = 0.2  # CPUs used by other processes during a run, on average
-
-
 def availability_lines(probes, agg, runs=()) -> list:
     """Notes above the table: what could not run, and runs that were disturbed."""
     lines = []
@@ -608,7 +638,8 @@ def scaling_markdown(scaling) -> str:
                          fmt(e.get("gflops"), "GFLOP/s"),
                          fmt(e.get("train_peak_rss_mib"), "MiB"),
                          fmt(e.get("train_increment_mib"), "MiB"),
-                         e.get("error", "")])
+                         e.get("error") or (f"disturbed: {e['other_load']:.2f} CPUs busy elsewhere"
+                                            if (e.get("other_load") or 0) > DISTURBED else "")])
         rows.sort(key=lambda r: (FRAMEWORKS.index(next(k for k, v in LABELS.items()
                                                         if v == r[1])), r[0]))
         out.append(f"### MLP epoch vs {title}\n\n" + markdown_table(
