@@ -315,6 +315,16 @@ def test_plot_descent_1d_with_momentum_matches_the_keras_rule():
     assert "momentum 0.9" in fig.axes[0].get_title()
 
 
+def test_plot_descent_1d_draws_tangents_at_the_first_points_only_when_asked():
+    def count(**options):
+        fig = plot.plot_descent_1d(lambda x: x ** 2, start=4.0, learning_rate=0.05, steps=20, **options)
+        return len(lines_by_gid(fig.axes[0], "tangent"))
+
+    assert count() == 12
+    assert count(tangents=None) == 21
+    assert count(tangents=3) == 3
+
+
 def test_plot_descent_1d_says_when_descent_diverges():
     fig = plot.plot_descent_1d(lambda x: x ** 2, start=1.0, learning_rate=5.0, steps=50)
     xs, _ = path_of(fig.axes[0])
@@ -398,3 +408,135 @@ def test_plot_learning_rates_with_a_training_function():
         plot.plot_learning_rates(lambda rate: "fast", [0.1])
     with pytest.raises(ValueError, match="positive"):
         plot.plot_learning_rates(train, [0.0])
+
+
+# --- inside the network -------------------------------------------------------------------
+from learnet import layers  # noqa: E402
+
+
+def test_show_weights_draws_each_dense_unit_as_an_image():
+    dense = layers.Dense(5)
+    dense(np.zeros((1, 16), dtype="float32"))  # builds a (16, 5) kernel
+    kernel = dense.kernel.numpy()
+    fig = plot.show_weights(dense, class_names=list("abcde"))
+    tiles = [ax for ax in fig.axes if ax.images]
+    assert len(tiles) == 5
+    for i, ax in enumerate(tiles):
+        np.testing.assert_array_equal(ax.images[0].get_array(), kernel[:, i].reshape(4, 4))
+        assert ax.get_title() == "abcde"[i]
+    scale = np.abs(kernel).max()
+    assert tiles[0].images[0].get_clim() == pytest.approx((-scale, scale))  # 0 is the middle colour
+    assert f"layer '{dense.name}'" in fig._suptitle.get_text()
+    assert any(ax.get_ylabel() == "weight" for ax in fig.axes)  # the colour bar
+
+
+def test_show_weights_takes_an_image_shape_and_rejects_what_it_cannot_draw():
+    dense = layers.Dense(2)
+    dense(np.zeros((1, 12), dtype="float32"))
+    fig = plot.show_weights(dense, shape=(3, 4), max_images=1)
+    assert [ax.images[0].get_array().shape for ax in fig.axes if ax.images] == [(3, 4)]
+    with pytest.raises(ValueError, match="12 inputs .* square"):
+        plot.show_weights(dense)
+    with pytest.raises(ValueError, match="not built"):
+        plot.show_weights(layers.Dense(3))
+    flatten = layers.Flatten()
+    flatten(np.zeros((1, 2, 2), dtype="float32"))
+    with pytest.raises(TypeError, match="no kernel"):
+        plot.show_weights(flatten)
+
+
+def test_show_weights_draws_conv_filters():
+    conv = layers.Conv2D(6, 3)
+    conv(np.zeros((1, 8, 8, 1), dtype="float32"))
+    kernel = conv.kernel.numpy()
+    fig = plot.show_weights(conv)
+    tiles = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in tiles] == [f"filter {i}" for i in range(6)]
+    np.testing.assert_array_equal(tiles[4].images[0].get_array(), kernel[:, :, 0, 4])
+
+    colour = layers.Conv2D(4, 3)
+    colour(np.zeros((1, 8, 8, 3), dtype="float32"))
+    tiles = [ax for ax in plot.show_weights(colour).axes if ax.images]
+    assert tiles[0].images[0].get_array().shape == (3, 3, 3)  # an RGB picture per filter
+
+    deep = layers.Conv2D(5, 3)
+    deep(np.zeros((1, 8, 8, 2), dtype="float32"))
+    kernel = deep.kernel.numpy()
+    fig = plot.show_weights(deep, max_images=6)  # 3 filters x 2 input channels
+    tiles = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in tiles][:3] == ["filter 0, in 0", "filter 0, in 1", "filter 1, in 0"]
+    np.testing.assert_array_equal(tiles[3].images[0].get_array(), kernel[:, :, 1, 1])
+    assert "3 of 5 filters" in fig._suptitle.get_text()
+
+
+def small_cnn():
+    model = tf.Sequential([
+        layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+    ])
+    return model
+
+
+def test_show_feature_maps_shows_what_a_conv_layer_outputs():
+    model = small_cnn()
+    image = np.random.default_rng(1).random((8, 8)).astype("float32")
+    expected = model.layers[0](image[None, :, :, None]).numpy()[0]
+    for given in (image, image[:, :, None], image[None, :, :, None]):
+        fig = plot.show_feature_maps(model, given, layer=0)
+        tiles = [ax for ax in fig.axes if ax.images]
+        assert [ax.get_title() for ax in tiles] == ["input", "channel 0", "channel 1", "channel 2", "channel 3"]
+        np.testing.assert_allclose(tiles[0].images[0].get_array(), image)
+        for c in range(4):
+            np.testing.assert_allclose(tiles[c + 1].images[0].get_array(), expected[:, :, c], rtol=1e-6)
+    assert "6x6" in fig._suptitle.get_text()
+
+
+def test_show_feature_maps_of_a_dense_layer_are_bars():
+    model = small_cnn()
+    image = np.random.default_rng(2).random((8, 8, 1)).astype("float32")
+    fig = plot.show_feature_maps(model, image, layer=model.layers[-1].name)
+    bars = fig.axes[1].patches
+    np.testing.assert_allclose([bar.get_height() for bar in bars], model.predict(image[None], verbose=0)[0],
+                               rtol=1e-6)
+
+
+def test_show_feature_maps_works_on_a_functional_model():
+    inputs = tf.Input(shape=(8, 8, 1))
+    features = layers.Conv2D(2, 3, name="edges")(inputs)
+    outputs = layers.Dense(1)(layers.Flatten()(features))
+    model = tf.Model(inputs=inputs, outputs=outputs)
+    image = np.ones((8, 8, 1), dtype="float32")
+    fig = plot.show_feature_maps(model, image, layer="edges")
+    tiles = [ax for ax in fig.axes if ax.images]
+    expected = model.get_layer("edges")(image[None]).numpy()[0]
+    np.testing.assert_allclose(tiles[2].images[0].get_array(), expected[:, :, 1], rtol=1e-6)
+    assert "call" not in vars(model.get_layer("edges"))  # the layer is left as it was
+
+
+def test_show_feature_maps_rejects_unknown_layers_and_batches():
+    model = small_cnn()
+    with pytest.raises(ValueError, match="no layer named 'pool'"):
+        plot.show_feature_maps(model, np.zeros((8, 8)), layer="pool")
+    with pytest.raises(ValueError, match="layer index 7"):
+        plot.show_feature_maps(model, np.zeros((8, 8)), layer=7)
+    with pytest.raises(ValueError, match="one input, got a batch of 2"):
+        plot.show_feature_maps(model, np.zeros((2, 8, 8, 1)), layer=0)
+
+
+def test_plot_losses_during_fit_and_plot_history_of_its_result(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("int32")
+    model = tf.Sequential([layers.Dense(8, activation="relu", input_shape=(4,)), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    live = plot.PlotLosses(save_path=tmp_path / "live.png")
+    history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0, callbacks=[live])
+    assert is_png(tmp_path / "live.png")
+    for fig in (live.figure, plot.plot_history(history)):
+        loss_panel = next(ax for ax in visible_axes(fig) if ax.get_title() == "loss")
+        lines = lines_by_label(loss_panel)
+        np.testing.assert_allclose(lines["training"].get_ydata(), history.history["loss"], rtol=1e-6)
+        np.testing.assert_allclose(lines["validation"].get_ydata(), history.history["val_loss"], rtol=1e-6)
+        assert list(lines["training"].get_xdata()) == [1, 2, 3]
+        assert {ax.get_title() for ax in visible_axes(fig)} == {"loss", "accuracy"}

@@ -312,7 +312,8 @@ def show_images(x, y_true=None, y_pred=None, class_names=None, max_images=25, nc
         raise ValueError(f"show_images: max_images must be a positive integer, got {max_images!r}")
     index = index[:max_images]
     ncols = ncols or math.ceil(math.sqrt(len(index)))
-    fig, axes = _grid(len(index), ncols, 1.5, plt)
+    long_names = class_names is not None and max(len(str(c)) for c in class_names) > 6
+    fig, axes = _grid(len(index), ncols, 1.9 if long_names else 1.5, plt)
     for ax, i in zip(axes, index):
         image = images[i]
         if image.ndim == 2:
@@ -337,8 +338,10 @@ def show_images(x, y_true=None, y_pred=None, class_names=None, max_images=25, nc
                 spine.set_linewidth(3)
     if title is None and guess is not None and truth is not None:
         wrong = int(np.sum(guess != truth))
-        title = f"guess (right answer): {wrong} of {n} wrong" if not errors_only else \
-            f"the {wrong} wrong guesses of {n}, with the right answer in brackets"
+        if errors_only:
+            title = f"{wrong} of {n} guesses wrong ({len(index)} shown), the right answer in brackets"
+        else:
+            title = f"guess (right answer): {wrong} of {n} wrong"
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -569,19 +572,27 @@ def _find_layer(model, layer):
 
 
 def _activations_at(model, x, layer):
-    """The output of ``layer`` when ``model`` reads the batch ``x``."""
-    layers = list(model.layers)
-    if type(model).__name__ == "Sequential":
-        out = x
-        for candidate in layers:
-            out = candidate(out)
-            if candidate is layer:
-                return out
-    # A functional model: a second model that ends at the layer (the Keras way).
-    from learnet.models import Model
+    """The output of ``layer`` while ``model`` reads the batch ``x``.
 
-    probe = Model(inputs=model.inputs, outputs=layer.output)
-    return probe(x)
+    The model runs as usual while the layer's ``call`` is listened in on, so this works
+    for ``Sequential``, functional and subclassed models alike.
+    """
+    heard = []
+    original = layer.call
+
+    def listen(*args, **kwargs):
+        output = original(*args, **kwargs)
+        heard.append(output)
+        return output
+
+    layer.call = listen  # an instance attribute: it hides the class's method for now
+    try:
+        model(x)
+    finally:
+        del layer.call
+    if not heard:
+        raise ValueError(f"show_feature_maps: layer '{_layer_name(layer)}' did not run when the model ran")
+    return heard[0]
 
 
 def show_feature_maps(model, x, layer, max_maps=32, ncols=None, cmap="viridis", title=None,
@@ -617,11 +628,16 @@ def show_feature_maps(model, x, layer, max_maps=32, ncols=None, cmap="viridis", 
     x = _array(x)
     if x.dtype.kind != "f":
         x = x.astype("float32")
-    first = model.layers[0] if getattr(model, "layers", None) else None
-    expected = getattr(first, "_batch_input_shape", None) or getattr(model, "_batch_input_shape", None)
-    if expected is not None and x.ndim == len(expected) - 1:
-        x = x[None]
-    elif expected is None and (x.ndim < 2 or x.shape[0] != 1):
+    try:
+        expected = tuple(model.input_shape)  # (None, 28, 28, 1) for a CNN on MNIST
+    except (AttributeError, TypeError, ValueError):
+        expected = None  # not known before the model has seen data
+    if expected is not None and expected and (expected[0] is None or isinstance(expected[0], int)):
+        if x.ndim == len(expected) - 2 and expected[-1] == 1:
+            x = x[..., None]  # (28, 28) -> (28, 28, 1): the one channel of a grey image
+        if x.ndim == len(expected) - 1:
+            x = x[None]
+    elif x.ndim < 2 or x.shape[0] != 1:
         x = x[None]
     if x.shape[0] != 1:
         raise ValueError(f"show_feature_maps: give one input, got a batch of {x.shape[0]}")
@@ -827,7 +843,7 @@ def _check_steps(steps, function):
 
 
 def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range=None,
-                    save_path=None):
+                    tangents=12, save_path=None):
     """Draw a function, the steps of gradient descent on it, and the tangent at each step.
 
     Each step asks a ``GradientTape`` for the slope ``f'(x)`` and lets learnet's
@@ -849,6 +865,9 @@ def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range
         SGD's momentum (0: plain gradient descent).
     x_range : (float, float), optional
         The part of the x axis drawn (by default: the path with some margin).
+    tangents : int or None
+        Draw the tangent at the first ``tangents`` points of the path (``None``: at
+        every point); later ones pile up near the minimum.
     save_path : optional
         A file to save the figure to.
 
@@ -887,16 +906,21 @@ def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range
     y_high = min(values.max() + 0.25 * (values.max() - y_low), max(np.nanmax(ys), values.max())) + 1e-6
     x_span, y_span = x_range[1] - x_range[0], (y_high - y_low) or 1.0
     # A tangent of the same drawn length at every point, whatever its slope.
-    for i, (x0, y0, slope) in enumerate(zip(xs_path, values, slopes)):
+    count = len(xs_path) if tangents is None else min(int(tangents), len(xs_path))
+    for i, (x0, y0, slope) in enumerate(zip(xs_path[:count], values, slopes)):
         half = 0.09 / math.hypot(1 / x_span, slope / y_span)
         ax.plot([x0 - half, x0 + half], [y0 - slope * half, y0 + slope * half], color="tab:orange",
                 linewidth=2, gid="tangent", zorder=2.5,
                 label="tangent (slope f'(x))" if i == 0 else "_nolegend_")
     ax.plot(xs_path, values, "o-", color=_WRONG, markersize=5, linewidth=1, label="gradient descent",
             gid="path", zorder=3)
+    # Number the points, skipping those that would print over a number already there.
+    numbered = []
     for i, (x0, y0) in enumerate(zip(xs_path, values)):
-        if i < 12 or i == len(xs_path) - 1:
+        here = np.array([x0 / x_span, y0 / y_span])
+        if all(np.hypot(*(here - there)) > 0.045 for there in numbered):
             ax.annotate(str(i), (x0, y0), textcoords="offset points", xytext=(4, 6), fontsize=8)
+            numbered.append(here)
     ax.set_xlim(*x_range)
     ax.set_ylim(y_low - 0.06 * y_span, y_high)
     ax.set_xlabel("x")
