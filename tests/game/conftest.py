@@ -127,7 +127,7 @@ def server_in_thread(app):
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the game server did not start")
@@ -148,7 +148,7 @@ class CliServer:
         self.extra = extra
         self.process = None
 
-    def start(self, timeout=30):
+    def start(self, timeout=90):
         self.port = free_port()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(

@@ -1,6 +1,6 @@
 """Load test: 50 teams guessing at once (delay 0) on a real server on 127.0.0.1.
 
-Bounded in count (50 teams x 20 guesses, each followed by a state read, as the page
+Bounded in count (50 teams x 12 guesses, each followed by a state read, as the page
 does) and in time (an overall deadline); it stops by itself. It asserts only
 correctness: every guess is recorded exactly once and returned in order. The
 latency and throughput it measures are printed (run with ``-s``) and written to
@@ -15,8 +15,8 @@ import time
 import httpx
 
 TEAMS = 50
-GUESSES = 20
-DEADLINE_S = 60
+GUESSES = 12
+DEADLINE_S = 180  # a bound against a hang, far above a normal run; never a timing check
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts" / "game"
 
 
@@ -52,7 +52,7 @@ async def play_team(http, team, password, latencies):
 async def load(base, password):
     latencies = []
     limits = httpx.Limits(max_connections=TEAMS + 5, max_keepalive_connections=TEAMS + 5)
-    async with httpx.AsyncClient(base_url=base, timeout=20, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         started = time.perf_counter()
         headers = await asyncio.wait_for(
             asyncio.gather(*(play_team(http, team, password, latencies) for team in range(1, TEAMS + 1))),
