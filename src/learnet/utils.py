@@ -139,12 +139,6 @@ def clear_session():
     After it, the next ``Dense`` layer is called ``dense`` again. Models and layers
     that already exist keep working.
     """
-    import learnet.layers as layers  # noqa: PLC0415 - imported when used: utils sits above layers
+    from learnet.layers import reset_names  # utils sits above layers; imported when used
 
-    reset = getattr(layers, "reset_uids", None) or getattr(layers, "clear_session", None)
-    if reset is None:
-        from learnet.layers import base  # noqa: PLC0415
-
-        reset = getattr(base, "reset_uids", None) or getattr(base, "clear_session", None)
-    if reset is not None:
-        reset()
+    reset_names()

@@ -99,6 +99,9 @@ class _CompileState:
         self.loss_tracker = loss_tracker
         self.config = config
         self.validated_shapes = {}   # input shapes -> output shapes, from a one-sample probe
+        # While fit runs, the list of trainable weights is fixed (as in Keras, where it is
+        # captured when training starts): looked up once, not rescanned at every step.
+        self.trainable_during_fit = None
 
 
 class Model(Layer):
@@ -198,6 +201,16 @@ class Model(Layer):
         if config and config.get("input_shape") is not None and not (self.built and self.weights):
             self.built = False
             self.build(_as_tuples(config["input_shape"]))
+
+    @property
+    def trainable_weights(self):
+        """The weights that training updates (fixed for the duration of a ``fit``)."""
+        state = self.__dict__.get("_compile_state")
+        if state is not None and state.trainable_during_fit is not None:
+            return state.trainable_during_fit
+        return Layer.trainable_weights.fget(self)
+
+    trainable_variables = trainable_weights
 
     # --- compile ---------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -583,6 +596,7 @@ class Model(Layer):
         self.stop_training = False
         callback_list.on_train_begin()
         epoch_logs = {}
+        self._compile_state.trainable_during_fit = list(self.trainable_weights)
         try:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -604,6 +618,7 @@ class Model(Layer):
                 if self.stop_training:
                     break
         finally:
+            self._compile_state.trainable_during_fit = None
             train.close()
         callback_list.on_train_end(epoch_logs)
         return self.history

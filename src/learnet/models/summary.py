@@ -77,15 +77,33 @@ def _output_shape(layer):
         return str(shape)
 
 
-def _row(fields, positions):
-    line = ""
-    for index, field in enumerate(fields):
-        if index > 0:
-            line = line[:-1] + " "
-        line += str(field)
-        line = line[:positions[index]]
-        line += " " * (positions[index] - len(line))
-    return line.rstrip()
+def _rows(fields, positions):
+    """The text lines of one table row; a field too long for its column continues below.
+
+    As Keras does, a column keeps two spaces free before the next one, and a long field
+    breaks after a closing bracket when it can.
+    """
+    left = [str(field) for field in fields]
+    lines = []
+    while any(left):
+        line = ""
+        for column, text in enumerate(left):
+            start = positions[column - 1] if column > 0 else 0
+            end = positions[column]
+            space = 2 if column != len(positions) - 1 else 0
+            cutoff = end - start - space - (1 if column == 0 else 0)
+            piece = text[:cutoff]
+            breaks = [piece.find(mark) + len(mark) for mark in ("),", "},", "],", "',") if piece.find(mark) >= 0]
+            if breaks and len(text) > cutoff:
+                cutoff = min(breaks)
+                piece = piece[:cutoff]
+            if column == 0:
+                line += " "
+            line += piece + " " * space
+            left[column] = text[cutoff:]
+            line += " " * (end - len(line))
+        lines.append(line.rstrip())
+    return lines
 
 
 def _is_sequential_like(model):
@@ -137,10 +155,11 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
 
     print_fn(f'Model: "{model.name}"')
     print_fn("_" * line_length)
-    print_fn(_row([" " + header[0]] + header[1:], positions))
+    for line in _rows(header, positions):
+        print_fn(line)
     print_fn("=" * line_length)
     for index, layer in enumerate(layers):
-        name = f" {layer.name} ({type(layer).__name__})"
+        name = f"{layer.name} ({type(layer).__name__})"
         params = layer.count_params() if layer.built else 0
         fields = [name, _output_shape(layer), params]
         connections = []
@@ -149,9 +168,11 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
             fields.append(connections[0] if connections else "")
         if show_trainable:
             fields.append("Y" if layer.trainable else "N")
-        print_fn(_row(fields, positions))
+        for line in _rows(fields, positions):
+            print_fn(line)
         for extra in connections[1:]:
-            print_fn(_row(["", "", "", extra] + ([""] if show_trainable else []), positions))
+            for line in _rows(["", "", "", extra] + ([""] if show_trainable else []), positions):
+                print_fn(line)
         print_fn("=" * line_length if index == len(layers) - 1 else "")
     if not layers:
         print_fn("=" * line_length)
