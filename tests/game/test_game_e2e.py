@@ -137,6 +137,16 @@ def test_team_plays_and_teacher_reveals(tmp_path, browser, serve_app):
         fresh.wait_for_selector("#login-view:not([hidden])")
         fresh.screenshot(path=ARTIFACTS / "team-login.png")
 
+        # A teacher's link with a wrong token is refused once, and the page stops asking.
+        stranger = browser.new_page(viewport={"width": 1000, "height": 400})
+        refusals = []
+        stranger.on("response", lambda response: "/api/admin/" in response.url and refusals.append(response.status))
+        stranger.goto(f"{base}/admin?token=not-the-token")
+        expect(stranger.locator("#admin-error")).to_contain_text("老師的專屬連結")
+        stranger.wait_for_timeout(2500)  # longer than one refresh period
+        assert refusals == [403]
+        stranger.screenshot(path=ARTIFACTS / "admin-refused.png")
+
     # No script error and no resource blocked by the page's security policy; the one
     # refusal the browser reports is the bad guess above (422).
     assert [p for p in problems if "status of 422" not in p] == [], problems

@@ -19,6 +19,7 @@ const admin = {
   showPassword: false,
   computer: {}, // level id -> the last "Let the computer play" answer
   formFor: null, // the level whose defaults fill the computer form
+  poll: null, // the refresh timer
 };
 
 (function takeToken() {
@@ -55,6 +56,11 @@ async function refresh() {
     showError(null);
   } catch (error) {
     showError(error);
+    if (error.code === "admin_refused" || error.code === "too_many_attempts") {
+      // A tab left open from an old game would keep failing and get this computer
+      // throttled, the teacher's good tab included: stop asking.
+      clearInterval(admin.poll);
+    }
     return;
   }
   render();
@@ -123,6 +129,7 @@ function render() {
   const overview = admin.overview;
   if (!overview) return;
   $("#delay").textContent = t("delay_info", { s: fmt(overview.delay) });
+  $("#delay").hidden = false;
   $("#level-tabs").replaceChildren(...overview.levels.map((level) => {
     const tab = element("button", { type: "button", class: `tab${level.id === admin.selected ? " active" : ""}` }, [
       levelTitle(level), element("span", { class: `pill pill-${level.status}`, text: t("status_word_" + level.status) }),
@@ -238,5 +245,5 @@ $("#export-scoreboard").addEventListener("click", () => download("scoreboard"));
 $("#export-guesses").addEventListener("click", () => download("guesses"));
 $("#preview-curve").addEventListener("change", render);
 $("#computer-form").addEventListener("submit", computerPlay);
-setInterval(refresh, POLL_MS);
+admin.poll = setInterval(refresh, POLL_MS);
 refresh();
