@@ -83,3 +83,48 @@ def set_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0:
         raise ValueError(f"a seed must be a non-negative integer, got {seed!r}")
     _rng = numpy.random.default_rng(int(seed))
+
+
+# --- Keras' `keras.backend` helpers that course code calls as `K.xxx` -------------------
+_EPSILON = 1e-7
+_session_reset_hooks = []
+
+
+def epsilon():
+    """The small constant that keeps logs and divisions finite (Keras' ``1e-7``)."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    """Change the value of ``epsilon()``."""
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def get_value(x):
+    """The value of a tensor or variable as a NumPy array (``K.get_value``)."""
+    return numpy.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def set_value(x, value):
+    """Set a variable's value in place (``K.set_value(model.optimizer.lr, 0.01)``)."""
+    if not hasattr(x, "assign"):
+        raise TypeError(f"set_value expects a Variable, got {type(x).__name__}")
+    x.assign(value)
+
+
+def clear_session():
+    """Forget global state: automatic layer names start again at ``dense``, ``dense_1``...
+
+    Higher floors register what they need reset with ``on_clear_session``; this module
+    knows nothing of them.
+    """
+    for hook in list(_session_reset_hooks):
+        hook()
+
+
+def on_clear_session(hook):
+    """Register a function that ``clear_session`` calls."""
+    if hook not in _session_reset_hooks:
+        _session_reset_hooks.append(hook)
+    return hook

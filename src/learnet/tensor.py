@@ -251,6 +251,8 @@ class Variable(Tensor):
     name : str, optional
         A name for messages and summaries; ``Variable``, ``Variable_1``, ... if absent.
     dtype : str or numpy.dtype, optional
+    constraint : callable, optional
+        Applied to the new value after every optimizer update.
 
     Examples
     --------
@@ -262,9 +264,9 @@ class Variable(Tensor):
     array([3. , 1.5], dtype=float32)
     """
 
-    __slots__ = ("trainable", "name")
+    __slots__ = ("trainable", "name", "constraint")
 
-    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None):
+    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, constraint=None):
         if initial_value is None:
             raise ValueError("a Variable needs an initial_value")
         if callable(initial_value) and not isinstance(initial_value, Tensor):
@@ -278,6 +280,8 @@ class Variable(Tensor):
         self._slice_of = None
         self.trainable = bool(trainable)
         self.name = name if name is not None else _unique_variable_name("Variable")
+        # A function applied to the value after each optimizer update (e.g. non-negativity).
+        self.constraint = constraint
 
     def _check_same_shape(self, array, what):
         if array.shape != self._value.shape:

@@ -132,20 +132,25 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
     return reduce_logsumexp(logits, axis=axis) - reduce_sum(labels * logits, axis=axis)
 
 
-@primitive(inputs=2)
+@primitive(inputs=2, higher_order=False)
 def _sparse_softmax_cross_entropy(labels, logits):
+    # A fused kernel: it runs at every training step of a classifier, so the forward
+    # keeps the probabilities and the backward is one subtraction, (softmax - one_hot) * g.
     n_classes = logits.shape[-1]
     shifted = logits - xp.max(logits, axis=-1, keepdims=True)
-    log_norm = xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-    flat = shifted.reshape(-1, n_classes)
-    picked = xp.take_along_axis(flat, labels.reshape(-1, 1).astype(xp.intp), axis=1).reshape(labels.shape)
-    loss = log_norm[..., 0] - picked
+    exps = xp.exp(shifted)
+    sums = xp.sum(exps, axis=-1, keepdims=True)
+    flat_labels = labels.reshape(-1).astype(xp.intp)
+    rows = xp.arange(flat_labels.size)
+    picked = shifted.reshape(-1, n_classes)[rows, flat_labels].reshape(labels.shape)
+    loss = xp.log(sums[..., 0]) - picked
 
     def backward(g, labels, logits, out):
-        from learnet.ops.nn import softmax as softmax_op
-
-        target = one_hot(labels, n_classes, dtype=logits.dtype)
-        return None, expand_dims(g, -1) * (softmax_op(logits) - target)
+        grad = exps / sums
+        flat = grad.reshape(-1, n_classes)
+        flat[rows, flat_labels] -= 1
+        grad *= g[..., None]
+        return None, grad
 
     return loss, backward
 
