@@ -254,7 +254,7 @@ class Functional(Model):
             if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
                 raise ValueError(
                     f"Input '{tensor._keras_history.layer.name}' of model '{self.name}' expects "
-                    f"shape {want}, got {shape}"
+                    f"shape {want}, got {(None,) + shape[1:] if shape else shape}"
                 )
         return values
 

@@ -444,6 +444,19 @@ class Model(Layer):
         loss = self._compile_state.loss if self._compile_state is not None else None
         if loss is not None and not loss.built:
             loss.build(self._output_names(len(flat_shapes)))
+        prepared = self._check_all_targets(y, flat_shapes, loss, who, name)
+        metrics = self._compile_state.metrics if self._compile_state is not None else None
+        if metrics is not None and not metrics.built:
+            # The compiled metrics exist from the start (so a custom train_step that loops
+            # over self.metrics sees them), resolved from the shapes of targets and outputs.
+            predictions = [np.zeros((1,) + tuple(1 if s is None else s for s in shape[1:]), backend.floatx())
+                           for shape in flat_shapes]
+            targets = data_adapter.take(prepared, slice(0, 1))
+            metrics.build(targets, predictions[0] if len(predictions) == 1 else predictions,
+                          self._output_names(len(flat_shapes)))
+        return prepared
+
+    def _check_all_targets(self, y, flat_shapes, loss, who, name):
         if len(flat_shapes) == 1:
             if isinstance(y, (list, tuple)) and len(y) == 1:
                 y = y[0]
@@ -458,9 +471,14 @@ class Model(Layer):
             unknown = sorted(set(y) - set(names))
             if unknown:
                 raise ValueError(f"{who}: {name} names unknown output(s) {unknown}; the outputs are {names}")
-            return {key: data_adapter.check_targets(
-                y[key], flat_shapes[names.index(key)], loss.loss_for_output(names.index(key)) if loss else None,
-                f"{name}[{key!r}]", who) for key in y}
+            # Targets by output name are put in the order of the outputs (None where absent:
+            # that output then has no loss), so losses and metrics pair them correctly.
+            checked = [None if key not in y else data_adapter.check_targets(
+                y[key], flat_shapes[index], loss.loss_for_output(index) if loss else None,
+                f"{name}[{key!r}]", who) for index, key in enumerate(names)]
+            if isinstance(getattr(self, "_output_structure", None), dict):
+                return dict(zip(names, checked))
+            return checked
         if not isinstance(y, (list, tuple)) or len(y) != len(flat_shapes):
             count = len(y) if isinstance(y, (list, tuple)) else 1
             raise ValueError(

@@ -150,6 +150,14 @@ class Sequential(Model):
 
     # --- running ----------------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
+        if self._input_layer is not None:
+            want = self._input_layer.batch_shape
+            shape = tuple(getattr(inputs, "shape", ()))
+            if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
+                raise ValueError(
+                    f"Sequential model '{self.name}' expects inputs of shape {tuple(want)}, "
+                    f"got {(None,) + shape[1:] if shape else shape}"
+                )
         outputs = inputs
         for layer in self._stack:
             outputs = layer(outputs, training=training)
