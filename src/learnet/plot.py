@@ -1106,7 +1106,7 @@ def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=Non
     curve = start is not None and np.ndim(start) == 0
     fig, axes = plt.subplots(1, 2 if curve else 1, figsize=(11 if curve else 6.5, 4.2), squeeze=False)
     ax = axes[0, 0]
-    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(runs)))
+    colours = [plt.get_cmap("tab10")(i % 10) for i in range(len(runs))]
     first = 0 if start is not None else 1  # steps count from 0, epochs from 1
     for colour, (rate, losses, _, diverged) in zip(colours, runs):
         ax.plot(np.arange(first, first + len(losses)), losses, "o-", markersize=3, color=colour,
@@ -1115,7 +1115,23 @@ def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=Non
     if log_scale is None:
         log_scale = kept.size > 0 and kept.min() > 0
     if log_scale:
+        from matplotlib.ticker import FuncFormatter
+
+        def label(value, _):
+            # Plain numbers (0.3, 2, 10) rather than 3x10^-1; 2, 3 and 5 only on short axes.
+            if value <= 0:
+                return ""
+            mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
+            low, high = ax.get_ylim()
+            short = math.log10(high / low) < 2 if low > 0 else False
+            if round(mantissa) in ((1, 2, 3, 5) if short else (1,)) and abs(mantissa - round(mantissa)) < 1e-6:
+                return f"{value:g}"
+            return ""
+
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(label))
+        ax.yaxis.set_minor_formatter(FuncFormatter(label))
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("step" if start is not None else "epoch")
     ax.set_ylabel("loss")
     ax.set_title("the same problem, several learning rates")
