@@ -139,12 +139,12 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
         line_length = line_length or 98
         positions = positions or [0.33, 0.55, 0.67, 1.0]
         header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
     if show_trainable:
         line_length += 11
         positions = list(positions) + [line_length]
         header = header + ["Trainable"]
-    if positions[-1] <= 1:
-        positions = [int(line_length * p) for p in positions]
 
     from learnet.models.functional import Functional
 
