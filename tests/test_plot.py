@@ -235,12 +235,16 @@ def test_plot_activations_draws_each_function_and_its_derivative():
 
 
 def test_plot_activations_takes_other_names_and_functions():
-    fig = plot.plot_activations(["elu", lambda x: x * x], x_range=(-1, 1), num=5)
+    fig = plot.plot_activations(["swish", lambda x: x * x], x_range=(-1, 1), num=5)
     axes = visible_axes(fig)
-    assert axes[0].get_title() == "elu"
+    assert axes[0].get_title() == "swish"
+    x = np.linspace(-1, 1, 5)
+    sigmoid = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(lines_by_label(axes[0])["derivative"].get_ydata(),
+                               sigmoid + x * sigmoid * (1 - sigmoid), rtol=1e-6)
     np.testing.assert_allclose(lines_by_label(axes[1])["derivative"].get_ydata(), [-2, -1, 0, 1, 2])
-    with pytest.raises(ValueError, match="swish"):
-        plot.plot_activations(["swish"])
+    with pytest.raises(ValueError, match="plot_activations: unknown activation 'bogus'"):
+        plot.plot_activations(["bogus"])
 
 
 def test_missing_matplotlib_says_how_to_install_it(monkeypatch):

@@ -26,6 +26,7 @@ __all__ = [
     "plot_history",
     "show_images",
     "plot_confusion_matrix",
+    "confusion_matrix",
     "show_weights",
     "show_feature_maps",
     "plot_activations",
@@ -35,7 +36,8 @@ __all__ = [
     "PlotLosses",
 ]
 
-# Colours that stay apart for readers with common colour-vision deficiencies.
+# Right and wrong guesses. A wrong one is also framed and bold, so the mark does not
+# rest on colour alone (red and green look alike to many readers).
 _RIGHT = "tab:green"
 _WRONG = "tab:red"
 
@@ -102,14 +104,11 @@ def _label_text(label, class_names):
     return str(label)
 
 
-def _grid(n, ncols, tile_inches, plt, squeeze_title=False):
+def _grid(n, ncols, tile_inches, plt):
     """A figure with ``n`` image tiles in rows of ``ncols``; unused tiles are hidden."""
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(tile_inches * ncols, tile_inches * nrows + (0.4 if squeeze_title else 0)),
-        squeeze=False,
-    )
+    fig, axes = plt.subplots(nrows, ncols, figsize=(tile_inches * ncols, tile_inches * nrows), squeeze=False)
     axes = list(axes.ravel())
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -126,7 +125,7 @@ def _bare(ax):
 
 # --- training curves -----------------------------------------------------------------------
 def _history_series(history, function):
-    """``{name: (epochs, values)}`` from a History, a dict of lists, or a PlotLosses."""
+    """``{name: (epochs, values)}`` from a History or a dict of lists."""
     if hasattr(history, "history") and isinstance(history.history, dict):
         epochs = getattr(history, "epoch", None)
         history = history.history
@@ -147,17 +146,17 @@ def _history_series(history, function):
             raise ValueError(f"{function}: history[{name!r}] must be a list of numbers") from error
     count = max(len(v) for v in values.values())
     if epochs is not None and len(epochs) == count:
-        numbers_ = [int(e) + 1 for e in epochs]  # Keras counts epochs from 0; people from 1
+        epoch_numbers = [int(e) + 1 for e in epochs]  # Keras counts epochs from 0; people from 1
     else:
-        numbers_ = list(range(1, count + 1))
+        epoch_numbers = list(range(1, count + 1))
     series = {}
     for name, vals in values.items():
         if len(vals) == count:
-            series[name] = (numbers_, vals)
+            series[name] = (epoch_numbers, vals)
         elif vals and count % len(vals) == 0:
             # validation_freq=k: validated every k-th epoch.
             step = count // len(vals)
-            series[name] = ([numbers_[(i + 1) * step - 1] for i in range(len(vals))], vals)
+            series[name] = ([epoch_numbers[(i + 1) * step - 1] for i in range(len(vals))], vals)
         else:
             series[name] = (list(range(1, len(vals) + 1)), vals)
     return series
@@ -341,7 +340,8 @@ def show_images(x, y_true=None, y_pred=None, class_names=None, max_images=25, nc
         if errors_only:
             title = f"{wrong} of {n} guesses wrong ({len(index)} shown), the right answer in brackets"
         else:
-            title = f"guess (right answer): {wrong} of {n} wrong"
+            title = f"guess (right answer): {wrong} of {n} wrong" + (
+                f" ({len(index)} shown)" if len(index) < n else "")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -350,6 +350,18 @@ def show_images(x, y_true=None, y_pred=None, class_names=None, max_images=25, nc
 
 def confusion_matrix(y_true, y_pred, num_classes=None):
     """Count how often each true class (row) was predicted as each class (column).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        Class ids ``(N,)``, one-hot rows or probabilities ``(N, classes)``.
+    num_classes : int, optional
+        The matrix size (by default: the largest class id seen, plus one).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(num_classes, num_classes)`` int counts; the diagonal holds the right guesses.
 
     Examples
     --------
@@ -409,8 +421,8 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize=False, cma
     image = ax.imshow(shown, cmap=cmap, vmin=0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     names = [_label_text(i, class_names) for i in range(k)]
-    ax.set_xticks(range(k), names, rotation=45 if class_names is not None else 0, ha="right"
-                  if class_names is not None else "center")
+    slanted = class_names is not None  # names are long: slant them so they do not overlap
+    ax.set_xticks(range(k), names, rotation=45 if slanted else 0, ha="right" if slanted else "center")
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
@@ -624,6 +636,8 @@ def show_feature_maps(model, x, layer, max_maps=32, ncols=None, cmap="viridis", 
     >>> show_feature_maps(cnn, x_test[0], layer=0)   # what the first Conv2D sees  # doctest: +SKIP
     """
     plt = _pyplot()
+    if not isinstance(max_maps, numbers.Integral) or max_maps < 1:
+        raise ValueError(f"show_feature_maps: max_maps must be a positive integer, got {max_maps!r}")
     layer = _find_layer(model, layer)
     x = _array(x)
     if x.dtype.kind != "f":
@@ -643,9 +657,12 @@ def show_feature_maps(model, x, layer, max_maps=32, ncols=None, cmap="viridis", 
         raise ValueError(f"show_feature_maps: give one input, got a batch of {x.shape[0]}")
     maps = _array(_activations_at(model, x, layer))[0]
     name = _layer_name(layer)
-    picture = _array(x)[0]
+    picture = x[0]
     if picture.ndim == 3 and picture.shape[-1] == 1:
         picture = picture[..., 0]
+    elif picture.ndim == 1 and math.isqrt(picture.size) ** 2 == picture.size:
+        side = math.isqrt(picture.size)  # a flattened image, as a Dense network reads it
+        picture = picture.reshape(side, side)
     if maps.ndim == 3:  # (height, width, channels)
         channels = maps.shape[-1]
         shown = np.moveaxis(maps[..., :max_maps], -1, 0)
@@ -685,13 +702,12 @@ def _activation(name):
     """The activation function called ``name`` (or ``name`` itself if callable)."""
     if callable(name):
         return getattr(name, "__name__", "activation"), name
-    from learnet.ops import nn
+    from learnet import activations
 
-    known = {"relu": nn.relu, "sigmoid": nn.sigmoid, "tanh": nn.tanh, "softplus": nn.softplus,
-             "leaky_relu": nn.leaky_relu, "elu": nn.elu, "softsign": nn.softsign}
-    if name not in known:
-        raise ValueError(f"plot_activations: unknown activation {name!r}; known: {sorted(known)}")
-    return name, known[name]
+    try:
+        return name, activations.get(name)
+    except ValueError as error:
+        raise ValueError(f"plot_activations: {error}") from error
 
 
 def plot_activations(activations=("relu", "sigmoid", "tanh", "softplus"), x_range=(-5.0, 5.0),
@@ -704,8 +720,9 @@ def plot_activations(activations=("relu", "sigmoid", "tanh", "softplus"), x_rang
     Parameters
     ----------
     activations : sequence of str or callables
-        ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softplus"`` (the default four),
-        ``"leaky_relu"``, ``"elu"``, ``"softsign"``, or any function of a tensor.
+        ``"relu"``, ``"sigmoid"``, ``"tanh"``, ``"softplus"`` (the default four), any
+        other name ``learnet.activations`` knows (``"elu"``, ``"swish"``, ``"gelu"``...),
+        or any function of a tensor written with learnet ops.
     x_range : (float, float)
         The inputs drawn.
     num : int
@@ -809,9 +826,7 @@ def _descend(f, start, optimizer, steps, function):
             )
         if y.shape not in ((), (1,)):
             raise ValueError(f"{function}: f must return one number, got shape {tuple(y.shape)}")
-        grads = tape.gradient(y, variables)
-        if any(g is None for g in grads):
-            raise ValueError(f"{function}: f does not depend on all of its inputs")
+        grads = tape.gradient(y, variables, unconnected_gradients="zero")  # flat along an unused input
         point = [_number(v) for v in variables]
         value, slope = _number(y), [_number(g) for g in grads]
         if not np.all(np.isfinite(point + [value] + slope)) or max(abs(p) for p in point) > 1e6:
@@ -835,6 +850,13 @@ def _evaluate(f, *grids):
     flat = [g.ravel() for g in grids]
     values = [_number(f(*[constant(float(g[i])) for g in flat])) for i in range(flat[0].size)]
     return np.array(values).reshape(grids[0].shape)
+
+
+def _around(values, share=0.15, least=0.5):
+    """An axis range around ``values`` with a margin (``share`` of their span, at least ``least``)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    margin = max(share * (high - low), least)
+    return low - margin, high + margin
 
 
 def _check_steps(steps, function):
@@ -893,9 +915,7 @@ def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range
     diverged = len(xs_path) < steps + 1
 
     if x_range is None:
-        low, high = min(xs_path.min(), float(start)), max(xs_path.max(), float(start))
-        margin = max(0.15 * (high - low), 0.5)
-        x_range = (low - margin, high + margin)
+        x_range = _around(np.append(xs_path, float(start)))
     xs = np.linspace(x_range[0], x_range[1], 400)
     ys = _evaluate(f, xs)
 
@@ -992,13 +1012,8 @@ def plot_descent_2d(f, start, optimizers=("sgd", "momentum", "rmsprop", "adam"),
         paths.append((_optimizer_label(optimizer), points, len(points) < steps + 1))
 
     everything = np.concatenate([p for _, p, _ in paths] + [start[None]])
-    def window(column, given):
-        if given is not None:
-            return tuple(given)
-        low, high = everything[:, column].min(), everything[:, column].max()
-        margin = max(0.15 * (high - low), 0.5)
-        return low - margin, high + margin
-    x_range, y_range = window(0, x_range), window(1, y_range)
+    x_range = tuple(x_range) if x_range is not None else _around(everything[:, 0])
+    y_range = tuple(y_range) if y_range is not None else _around(everything[:, 1])
     gx, gy = np.meshgrid(np.linspace(*x_range, 160), np.linspace(*y_range, 160))
     gz = _evaluate(f, gx, gy)
 
@@ -1038,6 +1053,26 @@ def _losses_of(result, function):
             f"{function}: train(learning_rate) must return a History or a list of losses, "
             f"got {type(result).__name__}"
         ) from error
+
+
+def _plain_log_axis(ax):
+    """A logarithmic y axis labelled with plain numbers (0.3, 2, 10) rather than 3x10^-1."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value, _):
+        if value <= 0:
+            return ""
+        mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
+        low, high = ax.get_ylim()
+        short = low > 0 and math.log10(high / low) < 2  # room for 2, 3 and 5 between the powers of 10
+        wanted = (1, 2, 3, 5) if short else (1,)
+        if round(mantissa) in wanted and abs(mantissa - round(mantissa)) < 1e-6:
+            return f"{value:g}"
+        return ""
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(label))
+    ax.yaxis.set_minor_formatter(FuncFormatter(label))
 
 
 def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=None, steps=30,
@@ -1089,13 +1124,14 @@ def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=Non
     learning_rates = [float(r) for r in np.atleast_1d(learning_rates)]
     if not learning_rates or min(learning_rates) <= 0:
         raise ValueError(f"plot_learning_rates: learning rates must be positive, got {learning_rates}")
+    if start is not None:
+        _check_steps(steps, "plot_learning_rates")
     runs = []
     for rate in learning_rates:
         if start is None:
             losses = _losses_of(problem(rate), "plot_learning_rates")
             points = None
         else:
-            _check_steps(steps, "plot_learning_rates")
             chosen = _optimizer(optimizer, rate, "plot_learning_rates")
             points, losses, _ = _descend(problem, start, chosen, steps, "plot_learning_rates")
         finite = np.isfinite(losses)
@@ -1115,22 +1151,7 @@ def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=Non
     if log_scale is None:
         log_scale = kept.size > 0 and kept.min() > 0
     if log_scale:
-        from matplotlib.ticker import FuncFormatter
-
-        def label(value, _):
-            # Plain numbers (0.3, 2, 10) rather than 3x10^-1; 2, 3 and 5 only on short axes.
-            if value <= 0:
-                return ""
-            mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
-            low, high = ax.get_ylim()
-            short = math.log10(high / low) < 2 if low > 0 else False
-            if round(mantissa) in ((1, 2, 3, 5) if short else (1,)) and abs(mantissa - round(mantissa)) < 1e-6:
-                return f"{value:g}"
-            return ""
-
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(label))
-        ax.yaxis.set_minor_formatter(FuncFormatter(label))
+        _plain_log_axis(ax)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("step" if start is not None else "epoch")
     ax.set_ylabel("loss")
@@ -1142,9 +1163,7 @@ def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=Non
         # Frame the runs that went downhill; one that blew up leaves the picture.
         tame = [r for r in runs if len(r[1]) and not r[3] and r[1][-1] <= r[1][0]] or runs
         path_x = np.concatenate([r[2][:, 0] for r in tame if len(r[2])] + [[float(start)]])
-        low, high = path_x.min(), path_x.max()
-        margin = max(0.15 * (high - low), 0.5)
-        xs = np.linspace(low - margin, high + margin, 300)
+        xs = np.linspace(*_around(path_x), 300)
         ys = _evaluate(problem, xs)
         ax_curve.set_xlim(xs[0], xs[-1])
         ax_curve.set_ylim(ys.min() - 0.05 * np.ptp(ys), ys.max() + 0.05 * np.ptp(ys))
