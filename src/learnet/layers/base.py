@@ -35,6 +35,9 @@ Contract used by ``learnet.models`` (stable):
 * ``layer._flatten_layers(include_self=True, recursive=True)`` yields sublayers in
   Keras order, deduplicated; ``layer.weights`` lists the layer's own variables (in
   creation order) and then those of its sublayers (Keras 3 order).
+* Sublayers and variables are found by scanning the attributes (and lists, tuples and
+  dicts in them) in assignment order, so later ``append``s are seen; a subclass lists
+  attribute names to skip in the class attribute ``_untracked_attributes``.
 * ``layer._batch_input_shape`` is the ``(None, ...)`` shape given by ``input_shape=``
   / ``input_dim=`` / ``batch_input_shape=`` to the constructor (``None`` if absent).
 * ``reset_names()`` restarts the automatic names (``dense``, ``dense_1``, ...).
@@ -297,6 +300,8 @@ def _rank_hint(layer, ndim):
 
 # --- the training flag, passed down to layers called inside another layer's call ----------------
 _training_stack = []
+# How many layers hold losses added during a call: while none do, a call skips clearing them.
+_loss_holders = [0]
 
 
 def _accepts(function, argument):
@@ -389,14 +394,19 @@ class Layer:
         self._batch_input_shape = _shape_tuple(batch_input_shape)
         self._initial_weights = kwargs.get("weights")
 
+    # Attribute names a subclass keeps out of tracking (e.g. a model's input layer or a
+    # reference to layers it does not own).
+    _untracked_attributes = frozenset()
+
     # --- tracking: sublayers and variables held as attributes are found by scanning them,
     # so `self.blocks = []` followed by `self.blocks.append(Dense(8))` is tracked too.
     @property
     def _layers(self):
         """The layers held directly as attributes (or in lists/dicts), in assignment order."""
         found, seen = [], {id(self)}
+        skip = self._untracked_attributes
         for key, value in self.__dict__.items():
-            if key not in _UNTRACKED:
+            if key not in _UNTRACKED and key not in skip:
                 _collect(value, Layer, found, seen)
         return found
 
@@ -423,8 +433,9 @@ class Layer:
     def _attribute_variables(self):
         """Variables set directly as attributes (``self.w = tf.Variable(...)``), as TF tracks them."""
         found, seen = [], set()
+        skip = self._untracked_attributes
         for key, value in self.__dict__.items():
-            if key not in _UNTRACKED:
+            if key not in _UNTRACKED and key not in skip:
                 _collect(value, Variable, found, seen)
         return found
 
@@ -610,6 +621,11 @@ class Layer:
         """
         if not callable(loss) and not isinstance(loss, Tensor):
             loss = Tensor(loss, dtype=self._dtype)
+        self._append_loss(loss)
+
+    def _append_loss(self, loss):
+        if not self._losses:
+            _loss_holders[0] += 1
         self._losses.append(loss)
 
     @property
@@ -629,6 +645,8 @@ class Layer:
         for layer in self._flatten_layers():
             if layer._losses:
                 layer._losses = [loss for loss in layer._losses if callable(loss) and not isinstance(loss, Tensor)]
+                if not layer._losses:
+                    _loss_holders[0] -= 1
 
     # --- building and calling -----------------------------------------------------------------------
     def build(self, input_shape):
@@ -718,7 +736,8 @@ class Layer:
             self._maybe_build(shapes)
         if self.input_spec is not None:
             self._check_input_spec(shapes)
-        if not _training_stack:
+        if not _training_stack and _loss_holders[0]:
+            # Losses added in the previous call are forgotten (scanning only when some exist).
             self._clear_losses()
         if self._call_has_training and training is not None:
             kwargs["training"] = training
@@ -730,7 +749,7 @@ class Layer:
         if self.activity_regularizer is not None:
             for output in _flatten(outputs):
                 if isinstance(output, Tensor):
-                    self._losses.append(self.activity_regularizer(output))
+                    self._append_loss(self.activity_regularizer(output))
         return outputs
 
     def _symbolic_call(self, inputs, args, kwargs, training):
@@ -795,6 +814,8 @@ class Layer:
         finally:
             tape._recording[:] = saved
             for layer, losses in zip(self._flatten_layers(), saved_losses):
+                if bool(layer._losses) != bool(losses):
+                    _loss_holders[0] += 1 if losses else -1
                 layer._losses = losses
 
         def merge(a, b):
