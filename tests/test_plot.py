@@ -544,3 +544,9 @@ def test_plot_losses_during_fit_and_plot_history_of_its_result(tmp_path):
         np.testing.assert_allclose(lines["validation"].get_ydata(), history.history["val_loss"], rtol=1e-6)
         assert list(lines["training"].get_xdata()) == [1, 2, 3]
         assert {ax.get_title() for ax in visible_axes(fig)} == {"loss", "accuracy"}
+
+
+def test_plot_history_of_one_epoch_has_one_epoch_tick():
+    fig = plot.plot_history({"loss": [0.4], "val_loss": [0.3]})
+    ax = visible_axes(fig)[0]
+    assert list(ax.get_xticks()) == [1]

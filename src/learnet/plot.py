@@ -188,6 +188,9 @@ def _draw_history(series, metrics, title, plt):
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.xaxis.get_major_locator().set_params(integer=True)
+        drawn = {e for key in (name, "val_" + name) if key in series for e in series[key][0]}
+        if len(drawn) == 1:  # a single epoch: one tick, not 0.96 ... 1.04
+            ax.set_xticks(sorted(drawn))
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
