@@ -384,3 +384,31 @@ def test_keras_tensors_have_no_values():
         np.asarray(x)
     with pytest.raises(TypeError, match="symbolic placeholder"):
         bool(x)
+
+
+def test_a_layer_built_by_hand_counts_as_built():
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, inputs):
+            return inputs * self.w
+
+    layer = Scale()
+    layer.build((None, 3))
+    assert layer.built and layer.count_params() == 3
+    np.testing.assert_array_equal(layer(tf.ones((1, 3))).numpy(), [[1.0, 1.0, 1.0]])
+
+
+def test_untracked_attributes_are_left_out():
+    class Holder(layers.Layer):
+        _untracked_attributes = frozenset({"borrowed"})
+
+        def __init__(self, borrowed):
+            super().__init__()
+            self.borrowed = borrowed
+            self.own = layers.Dense(1)
+
+    borrowed = layers.Dense(2)
+    holder = Holder(borrowed)
+    assert holder._layers == [holder.own]

@@ -172,3 +172,47 @@ def test_random_flip_only_in_training():
     flipped = np.all(y == x[:, :, ::-1], axis=(1, 2, 3))
     same = np.all(y == x, axis=(1, 2, 3))
     assert np.all(flipped | same) and flipped.any() and same.any()
+
+
+# --- noise, regularization and wrappers -------------------------------------------------------------------------
+def test_spatial_dropout_drops_whole_channels():
+    x = np.ones((8, 5, 5, 16), dtype="float32")
+    y = layers.SpatialDropout2D(0.5)(x, training=True).numpy()
+    assert np.all(y == y[:, :1, :1, :]) and 0 < (y == 0).mean() < 1
+    np.testing.assert_array_equal(layers.SpatialDropout2D(0.5)(x).numpy(), x)
+    s = layers.SpatialDropout1D(0.5)(np.ones((4, 7, 6), dtype="float32"), training=True).numpy()
+    assert np.all(s == s[:, :1, :])
+
+
+def test_gaussian_noise_and_dropout_only_in_training():
+    x = np.zeros((200, 50), dtype="float32")
+    np.testing.assert_array_equal(layers.GaussianNoise(0.5)(x).numpy(), x)
+    noisy = layers.GaussianNoise(0.5)(x, training=True).numpy()
+    assert noisy.std() == pytest.approx(0.5, rel=0.05) and noisy.dtype == np.float32
+    ones = np.ones((200, 50), dtype="float32")
+    dropped = layers.GaussianDropout(0.2)(ones, training=True).numpy()
+    assert dropped.mean() == pytest.approx(1.0, abs=0.02)
+    assert dropped.std() == pytest.approx(np.sqrt(0.2 / 0.8), rel=0.05)
+
+
+def test_activity_regularization_adds_its_loss():
+    layer = layers.ActivityRegularization(l1=0.1, l2=0.5)
+    np.testing.assert_array_equal(layer(tf.ones((2, 3))).numpy(), np.ones((2, 3)))
+    assert float(layer.losses[0]) == pytest.approx(0.1 * 6 + 0.5 * 6)
+
+
+def test_time_distributed_applies_one_layer_to_every_step():
+    dense = layers.Dense(4)
+    wrapped = layers.TimeDistributed(dense)
+    x = np.random.default_rng(3).standard_normal((2, 5, 3)).astype("float32")
+    y = wrapped(x).numpy()
+    kernel, bias = dense.get_weights()
+    np.testing.assert_allclose(y, x @ kernel + bias, rtol=1e-5, atol=1e-6)
+    assert wrapped.weights[0] is dense.kernel
+    assert layers.TimeDistributed(layers.Conv2D(2, 3))(layers.Input(shape=(5, 8, 8, 1))).shape == (None, 5, 6, 6, 2)
+    config = wrapped.get_config()
+    assert layers.TimeDistributed.from_config(config).layer.units == 4
+
+
+def test_old_experimental_preprocessing_names():
+    assert layers.experimental.preprocessing.Rescaling is layers.Rescaling

@@ -6,13 +6,16 @@ Examples
 >>> layers.Dense(10, activation="relu", name="hidden")
 <Dense name=hidden, built=False>
 """
+import types as _types
+
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
 from learnet.layers.conv import (
     Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose,
 )
 from learnet.layers.core import (
-    Activation, Dense, Dropout, Flatten, Identity, Input, InputLayer, Lambda, Reshape,
+    Activation, ActivityRegularization, Dense, Dropout, Flatten, GaussianDropout, GaussianNoise,
+    Identity, Input, InputLayer, Lambda, Reshape, SpatialDropout1D, SpatialDropout2D,
 )
 from learnet.layers.merging import (
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
@@ -31,6 +34,7 @@ from learnet.layers.reshaping import (
     Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
     ZeroPadding2D,
 )
+from learnet.layers.wrappers import TimeDistributed
 
 
 def serialize(layer):
@@ -49,7 +53,16 @@ def deserialize(config, custom_objects=None):
     return cls.from_config(config.get("config", {}))
 
 
+# Older TensorFlow code reaches the preprocessing layers through `experimental.preprocessing`.
+experimental = _types.SimpleNamespace(
+    preprocessing=_types.SimpleNamespace(
+        Normalization=Normalization, Rescaling=Rescaling, RandomFlip=RandomFlip,
+    )
+)
+
 __all__ = [
+    "ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
+    "SpatialDropout2D", "TimeDistributed", "experimental",
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
     "BatchNormalization", "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D",
     "Convolution2D", "Convolution2DTranspose", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout",

@@ -350,6 +350,13 @@ class Layer:
     array([2., 4.], dtype=float32)
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A layer built by hand (`layer.build((None, 4))`) counts as built, as in Keras,
+        # even when its `build` does not call `super().build`.
+        if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_marks_built", False):
+            cls.build = _marking_built(cls.__dict__["build"])
+
     def __new__(cls, *args, **kwargs):
         layer = super().__new__(cls)
         # Kept for the automatic get_config of custom layers (as Keras 3 does).
@@ -909,6 +916,21 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marking_built(build):
+    import functools
+
+    @functools.wraps(build)
+    def wrapper(self, input_shape=None, *args, **kwargs):
+        result = build(self, input_shape, *args, **kwargs)
+        self.built = True
+        if getattr(self, "_build_input_shape", None) is None and input_shape is not None:
+            self._build_input_shape = input_shape
+        return result
+
+    wrapper._marks_built = True
+    return wrapper
 
 
 # Bookkeeping attributes that hold no sublayer or extra variable: skipped when scanning.

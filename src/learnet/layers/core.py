@@ -454,3 +454,119 @@ class _OperatorLayer(Layer):
             f"'{self.name}' is an operator applied to symbolic tensors; it holds Python code and "
             "has no config"
         )
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole channels of ``(batch, steps, channels)`` sequences (one mask per example)."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        kwargs.pop("noise_shape", None)
+        super().__init__(rate, seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    def call(self, inputs, training=None):
+        self.noise_shape = (None, 1, None)
+        return super().call(inputs, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("noise_shape", None)
+        return config
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole feature maps of ``(batch, height, width, channels)`` images."""
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        kwargs.pop("noise_shape", None)
+        super().__init__(rate, seed=seed, **kwargs)
+        if (data_format or "channels_last") != "channels_last":
+            raise ValueError("SpatialDropout2D: only data_format='channels_last' is supported")
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs, training=None):
+        self.noise_shape = (None, 1, 1, None)
+        return super().call(inputs, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("noise_shape", None)
+        return config
+
+
+class GaussianNoise(Layer):
+    """Add normal noise of standard deviation ``stddev`` in training (identity at inference)."""
+
+    _autocast_integers = True
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if stddev < 0:
+            raise ValueError(f"GaussianNoise: stddev must be non-negative, got {stddev}")
+        self.stddev = float(stddev)
+        self.seed = seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def call(self, inputs, training=None):
+        if not training or self.stddev == 0:
+            return inputs
+        generator = self._generator or backend.rng()
+        noise = generator.standard_normal(tuple(inputs.shape), dtype=numpy.float32) * numpy.float32(self.stddev)
+        return inputs + Tensor._wrap(xp.asarray(noise).astype(inputs.dtype, copy=False))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(stddev=self.stddev, seed=self.seed)
+        return config
+
+
+class GaussianDropout(Layer):
+    """Multiply by normal noise of mean 1 and variance ``rate / (1 - rate)`` in training."""
+
+    _autocast_integers = True
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"GaussianDropout: rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.seed = seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        generator = self._generator or backend.rng()
+        stddev = numpy.sqrt(self.rate / (1.0 - self.rate))
+        noise = 1.0 + generator.standard_normal(tuple(inputs.shape), dtype=numpy.float32) * numpy.float32(stddev)
+        return inputs * Tensor._wrap(xp.asarray(noise).astype(inputs.dtype, copy=False))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rate=self.rate, seed=self.seed)
+        return config
+
+
+class ActivityRegularization(Layer):
+    """Pass the input through, adding ``l1 * sum|x| + l2 * sum x^2`` to ``losses``."""
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(l1=self.l1, l2=self.l2)
+        return config
