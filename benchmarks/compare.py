@@ -44,6 +44,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -171,21 +172,24 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def wait_for_quiet(max_wait: float, threshold: float = 0.25) -> float:
+def wait_for_quiet(max_wait: float, threshold: float = 0.25, window: float = 1.0,
+                   quiet_windows: int = 2) -> float:
     """Wait (at most ``max_wait`` s) until other processes use < ``threshold`` CPUs.
 
     The machine may be shared; starting a run while something else computes
-    would charge that work to whichever framework happened to run. Returns the
-    seconds waited.
+    would charge that work to whichever framework happened to run. Quiet means
+    ``quiet_windows`` consecutive windows of ``window`` seconds under the
+    threshold (one short gap between someone's jobs is not enough). Returns
+    the seconds waited.
     """
     start = time.perf_counter()
-    while time.perf_counter() - start < max_wait:
+    calm = 0
+    while calm < quiet_windows and time.perf_counter() - start < max_wait:
         before = busy_cpu_seconds()
         if before is None:
             break
-        time.sleep(0.5)
-        if (busy_cpu_seconds() - before) / 0.5 < threshold:
-            break
+        time.sleep(window)
+        calm = calm + 1 if (busy_cpu_seconds() - before) / window < threshold else 0
     return time.perf_counter() - start
 
 
@@ -213,6 +217,8 @@ def run_child(script: Path, options: list, args) -> dict:
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        # results are shared: keep machine paths out of them
+        tail = tail.replace(str(REPO_ROOT.parent), "...")
         return {"error": tail[:300], **load}
     return {**json.loads(lines[-1]), **load}
 
@@ -270,8 +276,8 @@ def measure_peaks(args, probes) -> dict:
     peaks = {}
     for fw in ("numpy", "torch"):
         if fw == "numpy" or probes.get("torch", {}).get("available"):
-            result = run_child(WORKERS / "peak_worker.py",
-                               ["--framework", fw, "--sizes", args.peak_sizes], args)
+            result = measured_run(WORKERS / "peak_worker.py",
+                                  ["--framework", fw, "--sizes", args.peak_sizes], args)
             peaks[fw] = result
             progress(f"matmul peak {fw}: "
                      + (f"{result['peak_gflops']:.1f} GFLOP/s" if "peak_gflops" in result
@@ -725,6 +731,9 @@ def write_atomic(path: Path, text: str) -> None:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    # Stopping the driver stops the run in progress too (subprocess.run kills
+    # its child when an exception, here SystemExit, interrupts the wait).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     progress(f"threads {args.threads}, repeats {args.repeats}, parts {','.join(args.parts)}")
     probes = probe_frameworks(args)
     needs_peak = "mlp" in args.parts or "scaling" in args.parts
