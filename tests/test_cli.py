@@ -82,6 +82,7 @@ def test_train_help_names_the_options_of_the_issue(capsys):
     ["train", "--seed", "x"],
     ["train", "--validation-split", "1.5"],
     ["train", "--no-such-option"],
+    ["train", "--output", "model.h5"],
     ["evaluate"],
     ["predict", "model.learnet"],
     ["summary", "a.learnet", "b.learnet"],

@@ -102,6 +102,13 @@ def _seed(text):
     return value
 
 
+def _model_file(text):
+    if text.lower().endswith((".h5", ".hdf5")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: learnet does not write HDF5; use a name ending in .learnet (or .keras)")
+    return text
+
+
 def _dataset_name(text):
     key = text.strip().lower().replace("-", "_")
     if key not in DATASETS:
@@ -161,8 +168,8 @@ def _add_train(subparsers):
                         help="mlp: Dense 512 relu -> Dense 10 softmax (the book's network); "
                              "cnn: the keras.io convnet, two Conv2D+MaxPooling2D, Dropout, "
                              "Dense 10 (default: mlp)")
-    parser.add_argument("--epochs", type=_positive_int, default=5, help="passes over the training set (default: 5)")
-    parser.add_argument("--batch-size", type=_positive_int, default=128,
+    parser.add_argument("--epochs", type=_positive_int, default=5, metavar="N", help="passes over the training set (default: 5)")
+    parser.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
                         help="images per gradient step (default: 128)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS,
                         help="default: rmsprop for mlp, adam for cnn")
@@ -175,7 +182,7 @@ def _add_train(subparsers):
     parser.add_argument("--seed", type=_seed, default=0,
                         help="random seed of the initial weights and the shuffling, so a run can be "
                              "repeated exactly; 'none' for a different run each time (default: 0)")
-    parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE",
+    parser.add_argument("--output", "-o", type=_model_file, default=DEFAULT_OUTPUT, metavar="FILE",
                         help=f"where to save the trained model (default: {DEFAULT_OUTPUT})")
     parser.add_argument("--plot", metavar="PNG",
                         help="also draw the loss and accuracy of every epoch into this image "
@@ -199,7 +206,8 @@ def _add_evaluate(subparsers):
     )
     parser.add_argument("model", metavar="MODEL", help="a model file saved by 'learnet train' or model.save()")
     _add_data_options(parser, "test set to use (default: the one the model was trained on, else mnist)")
-    parser.add_argument("--batch-size", type=_positive_int, default=128, help="images per step (default: 128)")
+    parser.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
+                        help="images per step (default: 128)")
     parser.set_defaults(handler=evaluate)
 
 
@@ -207,7 +215,7 @@ def _add_predict(subparsers):
     parser = subparsers.add_parser(
         "predict",
         help="the digit (or garment) in each PNG/JPEG image",
-        description="Print what a saved model sees in each image: 'digit.png: 7 (98.1%%)'. "
+        description="Print what a saved model sees in each image: 'digit.png: 7 (98.1%)'. "
                     "Images of any size are prepared like MNIST: made grey, inverted when the "
                     "background is light, cropped to the ink, scaled into a 20x20 box and "
                     "centred by their centre of mass in 28x28 (Fashion-MNIST models: scaled to "
@@ -262,7 +270,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_usage(sys.stderr)
         print("learnet: error: a command is required, e.g. 'learnet train' (see 'learnet --help')",
               file=sys.stderr)
         return EXIT_USAGE
@@ -387,8 +394,8 @@ def _save_model(model, path, dataset):
         with open(_metadata_path(path), "w", encoding="utf-8") as file:
             json.dump({"dataset": dataset, "pixel_scale": PIXEL_SCALE,
                        "class_names": _class_names(dataset)}, file, indent=2)
-    except OSError as error:
-        raise CommandError(f"cannot save the model to {path!r}: {error.strerror or error}") from None
+    except (OSError, ValueError) as error:
+        raise CommandError(f"cannot save the model to {path!r}: {getattr(error, 'strerror', None) or error}") from None
 
 
 def _load_model(path):
