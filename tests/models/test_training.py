@@ -308,3 +308,21 @@ def test_functional_targets_by_output_name_in_any_order():
     a = model.evaluate(x, {"second": y_second, "first": y_first}, verbose=0)
     b = model.evaluate(x, [y_first, y_second], verbose=0)
     assert a == pytest.approx(b)
+
+
+def test_fit_with_nothing_to_do_returns_an_empty_history():
+    x, y = classification_data()
+    history = classifier().fit(x, y, epochs=2, initial_epoch=2, verbose=0)
+    assert history.history == {} and history.epoch == []
+
+
+def test_steps_per_epoch_runs_on_and_validation_steps_restart():
+    x = np.arange(20, dtype="float32").reshape(20, 1)
+    model = spy_model()
+    model.fit(x, x, batch_size=5, epochs=2, steps_per_epoch=3, shuffle=False, verbose=0)
+    firsts = [batch[0] for batch in model.seen]
+    assert firsts == [0, 5, 10, 15, 0, 5]           # the second epoch goes on where the first stopped
+    model.seen = []
+    history = model.fit(x, x, batch_size=5, epochs=2, validation_data=(x, x), validation_steps=1, verbose=0)
+    first_batch_loss = model.evaluate(x[:5], x[:5], verbose=0)
+    assert history.history["val_loss"][-1] == pytest.approx(first_batch_loss, rel=1e-6)

@@ -588,7 +588,7 @@ class Model(Layer):
             if validation is not None:
                 validation = (validation[0], self._prepare_targets(validation[0], validation[1], who, "y (validation part)"),
                               validation[2])
-            train = _ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+            train = _ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, continuous=True)
         else:
             if y is not None:
                 raise ValueError(f"{who}: when x is a dataset of (x, y) batches, y must not be given separately")
@@ -596,9 +596,10 @@ class Model(Layer):
                 raise ValueError(f"{who}: validation_split needs arrays; with a dataset, give validation_data")
             if batch_size is not None:
                 raise ValueError(f"{who}: batch_size cannot be given with a dataset: the dataset makes the batches")
-            train = _DatasetBatches(x, steps_per_epoch, who)
+            train = _DatasetBatches(x, steps_per_epoch, who, continuous=True)
         if validation_data is not None:
-            validation = self._prepare_validation(validation_data, validation_batch_size or batch_size, who)
+            validation = self._prepare_validation(validation_data, validation_batch_size or batch_size,
+                                                  validation_steps, who)
         elif validation is not None:
             vx, vy, vw = validation
             validation = _ArrayBatches(vx, vy, vw, validation_batch_size or batch_size, False, validation_steps)
@@ -639,9 +640,11 @@ class Model(Layer):
             self._compile_state.trainable_during_fit = None
             train.close()
         callback_list.on_train_end(epoch_logs)
-        return self.history
+        history = next(c for c in callback_list if isinstance(c, callbacks_module.History))
+        self.history = history
+        return history
 
-    def _prepare_validation(self, validation_data, batch_size, who):
+    def _prepare_validation(self, validation_data, batch_size, steps, who):
         if data_adapter.is_array_data(validation_data) and isinstance(validation_data, (tuple, list)):
             if len(validation_data) not in (2, 3):
                 raise ValueError(
@@ -653,10 +656,10 @@ class Model(Layer):
             vwho = f"{who} (validation_data)"
             vx, vy, vw, _ = self._standardize(vx, vy, vw, vwho, need_targets=True)
             vy = self._prepare_targets(vx, vy, vwho)
-            return _ArrayBatches(vx, vy, vw, batch_size, False, None)
+            return _ArrayBatches(vx, vy, vw, batch_size, False, steps)
         if data_adapter.is_array_data(validation_data):
             raise ValueError(f"{who}: validation_data must be a tuple (x_val, y_val), got {type(validation_data).__name__}")
-        return _DatasetBatches(validation_data, None, who)
+        return _DatasetBatches(validation_data, steps, who)
 
     # --- evaluate ---------------------------------------------------------------------------------
     def _test_loop(self, batches, callback_list):
@@ -937,8 +940,9 @@ def _concatenate(batches):
 class _ArrayBatches:
     """Batches of arrays, through the shared ``Batcher`` (a new order each epoch)."""
 
-    def __init__(self, x, y, sample_weight, batch_size, shuffle, steps, inputs_only=False):
+    def __init__(self, x, y, sample_weight, batch_size, shuffle, steps, inputs_only=False, continuous=False):
         self.inputs_only = inputs_only
+        self.continuous = continuous
         self.has_weights = sample_weight is not None
         if inputs_only:
             self.batcher = Batcher(x, batch_size=batch_size, shuffle=bool(shuffle), seed=backend.rng())
@@ -953,8 +957,9 @@ class _ArrayBatches:
         if self.limit is None:
             yield from self.batcher
             return
-        # With steps_per_epoch the batches run on across epochs, reshuffling at each pass.
-        if self._stream is None:
+        # With steps_per_epoch the batches run on across epochs, reshuffling at each pass;
+        # evaluation with steps starts from the first batch every time.
+        if self._stream is None or not self.continuous:
             self._stream = self._endless()
         for _ in range(self.limit):
             yield next(self._stream)
@@ -983,7 +988,7 @@ class _DatasetBatches:
     over a re-iterable dataset when one ends).
     """
 
-    def __init__(self, dataset, steps, who, inputs_only=False):
+    def __init__(self, dataset, steps, who, inputs_only=False, continuous=False):
         if not (hasattr(dataset, "__iter__") or hasattr(dataset, "__next__")):
             raise ValueError(f"{who}: cannot read batches from {type(dataset).__name__}")
         self.dataset = dataset
@@ -995,6 +1000,7 @@ class _DatasetBatches:
         except TypeError:
             length = None
         self.steps = steps if steps is not None else length
+        self.continuous = continuous
         # A generator is its own iterator and runs out once; a dataset can be read again.
         self._reiterable = hasattr(dataset, "__iter__") and not hasattr(dataset, "__next__")
         self._iterator = None
@@ -1004,6 +1010,8 @@ class _DatasetBatches:
             for batch in self.dataset:
                 yield self._convert(batch)
             return
+        if not self.continuous and self._reiterable:
+            self._iterator = None
         for count in range(self.limit):
             if self._iterator is None:
                 self._iterator = iter(self.dataset)
