@@ -419,3 +419,15 @@ def test_the_last_complete_save_survives_a_kill(tmp_path):
         assert np.all(kernel == kernel[0, 0])       # one whole save, not a mix of two
     leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("m.learnet", "saver.py")]
     assert all(name.endswith(".tmp") for name in leftovers)   # only a killed save's temporary file
+
+
+def test_layers_holding_python_code_are_refused_at_save_or_load(tmp_path):
+    inputs = Input(shape=(2,))
+    doubled = Model(inputs, inputs * 2.0)
+    with pytest.raises(ValueError, match="cannot save layer.*Python code"):
+        doubled.save(tmp_path / "op.learnet")
+    assert not (tmp_path / "op.learnet").exists()
+    with_lambda = Sequential([Input(shape=(2,)), layers.Lambda(lambda x: x * 2.0)])
+    with_lambda.save(tmp_path / "lambda.learnet")
+    with pytest.raises(InvalidModelFileError, match="Lambda.*cannot be rebuilt"):
+        load_model(tmp_path / "lambda.learnet")

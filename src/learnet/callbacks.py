@@ -198,6 +198,12 @@ class CallbackList:
         for callback in self.callbacks:
             callback.set_model(model)
 
+    def close_progress_bars(self):
+        """Remove any progress bar being drawn (when a run stops with an error)."""
+        for callback in self.callbacks:
+            if isinstance(callback, ProgbarLogger):
+                callback._close()
+
     def wants(self, name):
         """Whether any callback does something in hook ``name``."""
         return bool(self._active[name])

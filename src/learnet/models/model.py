@@ -35,6 +35,8 @@ import numpy as np
 
 from learnet import backend
 from learnet import callbacks as callbacks_module
+from learnet import metrics as metrics_module
+from learnet import optimizers as optimizers_module
 from learnet import tape as tape_module
 from learnet.batching import Batcher
 from learnet.layers.base import Layer, _as_tuples
@@ -181,6 +183,7 @@ class Model(Layer):
         """
         if self.built and self.weights:
             return
+
         def zeros(shape):
             shape = tuple(1 if s is None else int(s) for s in shape)
             return Tensor._wrap(np.zeros(shape, dtype=self.dtype))
@@ -237,9 +240,6 @@ class Model(Layer):
         >>> model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
         ...               metrics=["accuracy"])                            # doctest: +SKIP
         """
-        from learnet import metrics as metrics_module
-        from learnet import optimizers as optimizers_module
-
         for old in ("sample_weight_mode", "target_tensors", "distribute", "experimental_run_tf_function"):
             kwargs.pop(old, None)
         if kwargs:
@@ -281,8 +281,6 @@ class Model(Layer):
 
     @optimizer.setter
     def optimizer(self, value):
-        from learnet import optimizers as optimizers_module
-
         self._assert_compiled("setting its optimizer")
         self._compile_state.optimizer = optimizers_module.get(value)
 
@@ -636,6 +634,9 @@ class Model(Layer):
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
+        except BaseException:
+            callback_list.close_progress_bars()   # an interrupted run leaves no half-drawn bar
+            raise
         finally:
             self._compile_state.trainable_during_fit = None
             train.close()
