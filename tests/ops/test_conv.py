@@ -271,3 +271,11 @@ def test_conv2d_transpose_checks_the_output_shape():
         tf.nn.conv2d_transpose(tf.ones((1, 4, 4, 2)), tf.ones((3, 3, 1, 2)), (1, 20, 20, 1), 2, "SAME")
     with pytest.raises(ValueError, match="output_shape must be"):
         tf.nn.conv2d_transpose(tf.ones((1, 4, 4, 2)), tf.ones((3, 3, 1, 2)), (1, 8, 8, 3), 2, "SAME")
+
+
+@pytest.mark.parametrize("channels", [1, 4])   # 9 and 36 patch values: both kernel-gradient paths
+def test_conv2d_kernel_gradient_for_thin_and_wide_patches(channels):
+    rng = np.random.default_rng(8)
+    x, k = rng.standard_normal((2, 5, 5, channels)), rng.standard_normal((3, 3, channels, 2))
+    weights = rng.standard_normal((2, 3, 3, 2))
+    check_gradients(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID") * weights, [x, k])
