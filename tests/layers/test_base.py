@@ -412,3 +412,13 @@ def test_untracked_attributes_are_left_out():
     borrowed = layers.Dense(2)
     holder = Holder(borrowed)
     assert holder._layers == [holder.own]
+
+
+def test_layer_input_and_output_of_its_symbolic_call():
+    x = layers.Input(shape=(4,))
+    hidden = layers.Dense(3)
+    h = hidden(x)
+    assert hidden.input is x and hidden.output is h
+    assert x._keras_history.layer.output is x
+    with pytest.raises(AttributeError, match="never been called on a symbolic input"):
+        layers.Dense(2).output

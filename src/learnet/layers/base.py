@@ -388,6 +388,7 @@ class Layer:
         self._weight_names = {}
         self._build_input_shape = None
         self._symbolic_shapes = None  # (input shape, output shape) of the last symbolic call
+        self._inbound = None          # (input KerasTensors, output KerasTensors) of that call
         self._call_has_training = _accepts(self.call, "training")
         self._call_has_mask = "mask" in inspect.signature(self.call).parameters
         from learnet import regularizers
@@ -784,9 +785,12 @@ class Layer:
             return tensor
 
         if _is_shape(output_shapes):
-            return make(output_shapes, None)
-        counter = iter(range(1 << 30))
-        return _map_structure_shapes(lambda shape: make(shape, next(counter)), output_shapes)
+            outputs = make(output_shapes, None)
+        else:
+            counter = iter(range(1 << 30))
+            outputs = _map_structure_shapes(lambda shape: make(shape, next(counter)), output_shapes)
+        self._inbound = (inputs, outputs)
+        return outputs
 
     def _output_dtype(self, inputs):
         """The dtype of the outputs in a functional model: the layer's float type."""
@@ -859,6 +863,38 @@ class Layer:
         raise AttributeError(
             f"{type(self).__name__} '{self.name}' has no defined input shape yet: call it on data first"
         )
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's last call in a functional model (``keras.Input`` graph)."""
+        if self._inbound is None:
+            raise AttributeError(
+                f"{type(self).__name__} '{self.name}' has never been called on a symbolic input "
+                "(keras.Input), so it has no input tensor"
+            )
+        return self._inbound[0]
+
+    @input.setter
+    def input(self, value):
+        self._inbound = (value, None if self._inbound is None else self._inbound[1])
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's last call in a functional model.
+
+        ``Model(model.input, model.layers[1].output)`` builds a model that stops there,
+        to look at what a hidden layer computes.
+        """
+        if self._inbound is None:
+            raise AttributeError(
+                f"{type(self).__name__} '{self.name}' has never been called on a symbolic input "
+                "(keras.Input), so it has no output tensor"
+            )
+        return self._inbound[1]
+
+    @output.setter
+    def output(self, value):
+        self._inbound = (None if self._inbound is None else self._inbound[0], value)
 
     @property
     def output_shape(self):
@@ -935,7 +971,7 @@ def _marking_built(build):
 
 # Bookkeeping attributes that hold no sublayer or extra variable: skipped when scanning.
 _UNTRACKED = frozenset({
-    "_init_arguments", "_initial_weights", "_symbolic_shapes", "input_spec", "_regularized",
+    "_init_arguments", "_initial_weights", "_symbolic_shapes", "_inbound", "input_spec", "_regularized",
     "_constraints", "_losses", "activity_regularizer", "_trainable_variables",
     "_non_trainable_variables", "_build_input_shape", "_batch_input_shape", "_weight_names",
 })

@@ -65,7 +65,7 @@ class InputLayer(Layer):
         self._build_input_shape = batch_shape
         output = KerasTensor(batch_shape, dtype=self._dtype, name=self.name)
         output._keras_history = KerasHistory(self, ())
-        self.output = output
+        self._inbound = (output, output)
 
     def call(self, inputs):
         return inputs
