@@ -568,6 +568,10 @@ class Layer:
             self._regularized.append((variable, regularizer))
         if constraint is not None:
             self._constraints.append((variable, constraint))
+            try:  # optimizers apply `variable.constraint` after each update, where Variable has the slot
+                variable.constraint = constraint
+            except AttributeError:
+                pass
         return variable
 
     add_variable = add_weight
