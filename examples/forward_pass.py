@@ -61,7 +61,8 @@ def main(inputs=INPUTS):
     for number, layer in enumerate(model.layers, start=1):
         kernel, bias = layer.get_weights()
         activations = layer(values).numpy()  # what learnet computes
-        print(f"\nlayer {number} ({layer.name}, {layer.units} sigmoid neurons)")
+        neurons = "neuron" if layer.units == 1 else "neurons"
+        print(f"\nlayer {number} ({layer.name}, {layer.units} sigmoid {neurons})")
         for j in range(layer.units):
             terms = [f"{kernel[i, j]:.2f}*{names[-1]}{i + 1}" for i in range(kernel.shape[0])]
             formula = _signed_sum(terms + [f"{bias[j]:.2f}"])

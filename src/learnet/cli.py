@@ -17,9 +17,10 @@ and the classroom game::
 ``python -m learnet ...`` is the same command.
 
 Images are fed to the networks as ``float32`` pixels divided by 255 (values 0..1),
-in training, evaluation and prediction alike. The model file remembers which
-dataset it was trained on, so ``evaluate`` and ``predict`` pick the matching test
-set and class names.
+in training, evaluation and prediction alike. Beside the model file, ``train``
+writes ``<model file>.json`` naming the dataset it learned and that scaling, so
+``evaluate`` and ``predict`` pick the matching test set and class names (without it
+they assume MNIST, unless ``--dataset`` says otherwise).
 
 Exit status: 0 on success, 1 when something the command needs is missing or broken
 (a dataset, a model file, an image, an optional extra), 2 for wrong arguments.
