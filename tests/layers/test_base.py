@@ -422,3 +422,17 @@ def test_layer_input_and_output_of_its_symbolic_call():
     assert x._keras_history.layer.output is x
     with pytest.raises(AttributeError, match="never been called on a symbolic input"):
         layers.Dense(2).output
+
+
+def test_forgetting_super_init_is_explained():
+    class Broken(layers.Layer):
+        def __init__(self, units):
+            self.units = units
+
+        def call(self, inputs):
+            return inputs
+
+    with pytest.raises(RuntimeError, match=r"must call super\(\).__init__\(\)"):
+        Broken(3)(tf.ones(2))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        layers.Dense(2).nothing

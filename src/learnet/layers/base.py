@@ -390,7 +390,6 @@ class Layer:
         self._symbolic_shapes = None  # (input shape, output shape) of the last symbolic call
         self._inbound = None          # (input KerasTensors, output KerasTensors) of that call
         self._call_has_training = _accepts(self.call, "training")
-        self._call_has_mask = "mask" in inspect.signature(self.call).parameters
         from learnet import regularizers
 
         self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
@@ -401,6 +400,16 @@ class Layer:
             batch_input_shape = (kwargs.get("batch_size"), int(kwargs["input_dim"]))
         self._batch_input_shape = _shape_tuple(batch_input_shape)
         self._initial_weights = kwargs.get("weights")
+
+    def __getattr__(self, name):
+        # Only reached when an attribute is missing: the usual cause in a custom layer is
+        # an __init__ that never called the base class's.
+        if name.startswith("__") or "_trainable" in self.__dict__:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        raise RuntimeError(
+            f"{type(self).__name__} was not set up as a layer: its __init__ must call "
+            "super().__init__() (passing on **kwargs such as name) before the layer is used"
+        )
 
     # Attribute names a subclass keeps out of tracking (e.g. a model's input layer or a
     # reference to layers it does not own).
