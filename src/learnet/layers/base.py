@@ -404,6 +404,9 @@ class Layer:
     def __getattr__(self, name):
         # Only reached when an attribute is missing: the usual cause in a custom layer is
         # an __init__ that never called the base class's.
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property) and "_trainable" in self.__dict__:
+            return prop.fget(self)  # raises the property's own, more helpful, AttributeError
         if name.startswith("__") or "_trainable" in self.__dict__:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
         raise RuntimeError(
