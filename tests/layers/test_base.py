@@ -436,3 +436,13 @@ def test_forgetting_super_init_is_explained():
         Broken(3)(tf.ones(2))
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         layers.Dense(2).nothing
+
+
+def test_several_positional_inputs():
+    class Weighted(layers.Layer):
+        def call(self, a, b, scale=1.0):
+            return (a + b) * scale
+
+    out = Weighted()(np.ones((1, 2)), np.ones((1, 2)), scale=3.0)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.numpy(), [[6.0, 6.0]])

@@ -755,6 +755,8 @@ class Layer:
             return self._symbolic_call(inputs, args, kwargs, training)
 
         inputs = self._convert_input(inputs)
+        if args:  # further positional tensors (`layer(a, b)`) are converted the same way
+            args = tuple(self._convert_input(a) if isinstance(a, (Tensor, xp.ndarray)) else a for a in args)
         shapes = _map_structure(lambda t: tuple(t.shape) if isinstance(t, Tensor) else None, inputs)
         if not self.built:
             self._maybe_build(shapes)
