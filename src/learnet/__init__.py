@@ -87,7 +87,7 @@ _sys.modules[__name__ + ".keras"] = keras
 _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
-    "preprocessing", "data", "schedules",
+    "preprocessing", "data", "schedules", "constraints",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

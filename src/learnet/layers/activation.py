@@ -8,6 +8,7 @@ Examples
 >>> tf.keras.layers.ReLU(max_value=6.0)(tf.constant([-1.0, 3.0, 9.0])).numpy()
 array([0., 3., 6.], dtype=float32)
 """
+from learnet import constraints
 from learnet import activations, initializers, regularizers
 from learnet.layers.base import Layer
 from learnet.layers.core import _serialize
@@ -98,7 +99,7 @@ class PReLU(_Elementwise):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = alpha_constraint
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         else:
@@ -126,7 +127,7 @@ class PReLU(_Elementwise):
         config.update(
             alpha_initializer=initializers.serialize(self.alpha_initializer),
             alpha_regularizer=_serialize(regularizers, self.alpha_regularizer),
-            alpha_constraint=None, shared_axes=self.shared_axes,
+            alpha_constraint=constraints.serialize(self.alpha_constraint), shared_axes=self.shared_axes,
         )
         return config
 

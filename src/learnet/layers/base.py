@@ -59,9 +59,13 @@ _name_counts = {}
 def reset_names():
     """Restart the automatic layer names, so the next ``Dense`` is ``dense`` again.
 
-    ``learnet.utils.clear_session`` calls this, as ``keras.backend.clear_session`` does.
+    ``learnet.utils.clear_session`` and ``learnet.backend.clear_session`` call this,
+    as ``keras.backend.clear_session`` does.
     """
     _name_counts.clear()
+
+
+backend.on_clear_session(reset_names)
 
 
 def unique_name(base):

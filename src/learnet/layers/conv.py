@@ -15,6 +15,7 @@ TensorShape([3, 3, 1, 32])
 """
 import numpy
 
+from learnet import constraints
 from learnet import activations, initializers, regularizers
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.core import _serialize
@@ -91,8 +92,8 @@ class _Conv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     @property
@@ -149,8 +150,8 @@ class _Conv(Layer):
             kernel_regularizer=_serialize(regularizers, self.kernel_regularizer),
             bias_regularizer=_serialize(regularizers, self.bias_regularizer),
             activity_regularizer=_serialize(regularizers, self.activity_regularizer),
-            kernel_constraint=None,
-            bias_constraint=None,
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 

@@ -12,6 +12,7 @@ TensorShape([2, 3])
 """
 import numpy
 
+from learnet import constraints
 from learnet import activations, backend, initializers, regularizers
 from learnet.backend import xp
 from learnet.layers.base import KerasHistory, KerasTensor, Layer, InputSpec, _shape_tuple
@@ -153,8 +154,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -202,8 +203,8 @@ class Dense(Layer):
             kernel_regularizer=_serialize(regularizers, self.kernel_regularizer),
             bias_regularizer=_serialize(regularizers, self.bias_regularizer),
             activity_regularizer=_serialize(regularizers, self.activity_regularizer),
-            kernel_constraint=None,
-            bias_constraint=None,
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 

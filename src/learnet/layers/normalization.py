@@ -13,6 +13,7 @@ Examples
 """
 import numpy
 
+from learnet import constraints
 from learnet import initializers, regularizers
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.core import _serialize
@@ -53,8 +54,8 @@ class _Normalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _build_features(self, input_shape):
         who = f"{type(self).__name__} '{self.name}'"
@@ -92,7 +93,8 @@ class _Normalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             beta_regularizer=_serialize(regularizers, self.beta_regularizer),
             gamma_regularizer=_serialize(regularizers, self.gamma_regularizer),
-            beta_constraint=None, gamma_constraint=None,
+            beta_constraint=constraints.serialize(self.beta_constraint),
+            gamma_constraint=constraints.serialize(self.gamma_constraint),
         )
         return config
 

@@ -14,6 +14,7 @@ array([-1.,  1.], dtype=float32)
 """
 import numpy
 
+from learnet import constraints
 from learnet import backend, initializers, regularizers
 from learnet.backend import xp
 from learnet.layers.base import Layer
@@ -57,7 +58,7 @@ class Embedding(Layer):
         self.output_dim = int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = embeddings_constraint
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.input_length = input_length
 
@@ -94,7 +95,7 @@ class Embedding(Layer):
             embeddings_initializer=initializers.serialize(self.embeddings_initializer),
             embeddings_regularizer=_serialize(regularizers, self.embeddings_regularizer),
             activity_regularizer=_serialize(regularizers, self.activity_regularizer),
-            embeddings_constraint=None, mask_zero=self.mask_zero,
+            embeddings_constraint=constraints.serialize(self.embeddings_constraint), mask_zero=self.mask_zero,
         )
         return config
 
