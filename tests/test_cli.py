@@ -438,3 +438,19 @@ def test_the_convnet_is_the_keras_io_one_and_predict_feeds_it_images(capsys, tmp
     status, out, err = run(capsys, "predict", path, *plain)  # 28x28 images reshaped to (28, 28, 1)
     assert status == 0, err
     assert len(_predictions(out)) == 3
+
+
+def test_plots_without_matplotlib_say_what_to_install_before_training(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the plot extra were not installed
+    status, out, err = run(capsys, "train", "--plot", tmp_path / "history.png")
+    assert status == 1
+    assert err.strip() == 'error: --plot and --show-predictions need Matplotlib: pip install "learnet[plot]"'
+    assert out == ""  # stopped before loading data or training
+
+
+def test_predict_without_pillow_says_what_to_install(capsys, monkeypatch, tmp_path, digit_model):
+    model, _, _ = digit_model
+    monkeypatch.setitem(sys.modules, "PIL", None)  # as if the image extra were not installed
+    status, _, err = run(capsys, "predict", model, tmp_path / "digit.png")
+    assert status == 1
+    assert err.strip() == 'error: predict needs Pillow to read images: pip install "learnet[image]"'
