@@ -38,6 +38,14 @@ def test_verbose_1_prints_epoch_headers_and_one_final_line_per_epoch(capsys):
     assert len(out) == 4  # nothing but the headers and the final lines: no flood
 
 
+def test_a_script_that_imported_ipykernel_is_still_not_a_notebook(capsys):
+    import ipykernel  # noqa: F401 - imported, as notebook tooling does, but no kernel runs
+
+    x, y = regression_data()
+    small_model().fit(x, y, epochs=2, batch_size=16, verbose=1)
+    assert len(capsys.readouterr().out.splitlines()) == 4   # no bar redraws in a captured stream
+
+
 def test_verbose_auto_is_the_bar_and_single_epoch_has_no_header(capsys):
     x, y = regression_data()
     small_model().fit(x, y, epochs=1, batch_size=32)

@@ -328,9 +328,21 @@ def _format_elapsed(seconds):
     return f"{hours}h{minutes:02d}m{seconds:02d}s"
 
 
+def _in_notebook():
+    """Whether this code runs in a Jupyter (or Colab) kernel."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:  # noqa: BLE001 - any failure means: not in a notebook
+        return False
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def _interactive(stream):
     """Whether ``stream`` shows a progress bar redrawn in place (a terminal or a notebook)."""
-    if "ipykernel" in sys.modules or "google.colab" in sys.modules:
+    if _in_notebook():
         return True
     try:
         return stream.isatty()
@@ -406,9 +418,11 @@ class Progbar:
             # The size comes from shutil, which falls back to 80x24 where a terminal
             # reports none (tqdm would then draw nothing).
             size = shutil.get_terminal_size()
+            # A notebook wraps long lines itself, so the bar there is not cut at 80 columns.
+            columns = max(size.columns, 160) if _in_notebook() else size.columns
             self._bar = _bar_class()(
                 total=self.target, file=self.stream, mininterval=interval, ascii=".>=",
-                ncols=size.columns, nrows=size.lines, leave=False, bar_format=bar_format,
+                ncols=columns, nrows=size.lines, leave=False, bar_format=bar_format,
             )
 
     def update(self, current, logs=None):

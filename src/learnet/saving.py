@@ -27,6 +27,7 @@ Examples
 >>> model = keras.models.load_model("mnist.learnet")             # doctest: +SKIP
 >>> model.save_weights("mnist.weights.npz")                       # doctest: +SKIP
 """
+import inspect
 import io
 import json
 import os
@@ -297,8 +298,6 @@ def deserialize_layer(entry, custom_objects=None, layer_fn=None):
 
 
 def _accepts_custom_objects(function):
-    import inspect
-
     try:
         return "custom_objects" in inspect.signature(function).parameters
     except (TypeError, ValueError):

@@ -6,6 +6,7 @@ clear message before any weight or optimizer state changes, and the training loo
 itself runs without per-step checks.
 """
 import numbers
+import re
 
 import numpy as np
 
@@ -276,8 +277,6 @@ def loss_name(loss):
             name = getattr(loss, "__name__", "")
         else:
             name = type(loss).__name__
-    import re
-
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
     name = name.replace("cross_entropy", "crossentropy")

@@ -28,6 +28,7 @@ The training step is the loop a user would write by hand (``train_step``)::
 ``predict`` run without any tape recording, so inference builds no graph.
 """
 import contextlib
+import json
 import math
 import numbers
 
@@ -890,8 +891,6 @@ class Model(Layer):
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (no weights)."""
-        import json
-
         from learnet import saving
 
         return json.dumps(saving.serialize_model(self), **kwargs)
