@@ -80,6 +80,12 @@ def test_fit_on_an_unbuilt_model_with_bad_data_creates_no_optimizer_state():
     assert list(model.optimizer.get_state()) == ["iterations", "learning_rate"]
 
 
+def test_a_single_sample_without_batch_axis_gets_a_hint():
+    x, _ = good_data()
+    with pytest.raises(ValueError, match=r"got \(4, 4\); a single sample needs a batch axis"):
+        make_model().predict(x[0], verbose=0)
+
+
 def test_class_indices_for_a_one_hot_loss_get_a_hint():
     x, y = good_data()
     model = make_model(loss="categorical_crossentropy")

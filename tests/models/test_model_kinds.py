@@ -157,7 +157,7 @@ def test_functional_graph_errors_are_clear():
 def test_functional_checks_the_input_shape_before_running():
     inputs = Input(shape=(4,))
     model = Model(inputs, layers.Dense(2)(inputs))
-    with pytest.raises(ValueError, match=r"expects shape \(None, 4\), got \(None, 5\)"):
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(None, 4\), got \(None, 5\)"):
         model(np.ones((3, 5), dtype="float32"))
 
 

@@ -18,7 +18,7 @@ Examples
 from learnet.layers.base import KerasTensor
 from learnet.layers.core import InputLayer
 from learnet.models.data_adapter import flatten, map_structure
-from learnet.models.model import Model
+from learnet.models.model import Model, input_shape_error
 
 
 class _Node:
@@ -252,10 +252,8 @@ class Functional(Model):
             shape = tuple(getattr(value, "shape", ()))
             want = tuple(tensor.shape)
             if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
-                raise ValueError(
-                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}' expects "
-                    f"shape {want}, got {(None,) + shape[1:] if shape else shape}"
-                )
+                raise input_shape_error(
+                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}'", want, shape)
         return values
 
     def call(self, inputs, training=None, mask=None):

@@ -896,6 +896,18 @@ class Model(Layer):
         return json.dumps(saving.serialize_model(self), **kwargs)
 
 
+def input_shape_error(who, want, shape):
+    """A ``ValueError`` saying that inputs of ``shape`` do not fit ``want`` (batch axis first)."""
+    want, shape = tuple(want), tuple(shape)
+    if len(shape) == len(want) - 1 and all(w is None or w == s for w, s in zip(want[1:], shape)):
+        return ValueError(
+            f"{who} expects inputs of shape {want}, got {shape}; a single sample needs a batch "
+            "axis too: pass x[None] (or np.expand_dims(x, 0))"
+        )
+    shown = (None,) + shape[1:] if shape else shape   # the batch size is not the problem
+    return ValueError(f"{who} expects inputs of shape {want}, got {shown}")
+
+
 def _is_shape(value):
     return isinstance(value, tuple) and all(s is None or isinstance(s, numbers.Integral) for s in value)
 

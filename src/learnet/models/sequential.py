@@ -14,7 +14,7 @@ Examples
 """
 from learnet.layers.base import KerasTensor, Layer
 from learnet.layers.core import InputLayer
-from learnet.models.model import Model
+from learnet.models.model import Model, input_shape_error
 
 
 class Sequential(Model):
@@ -154,10 +154,7 @@ class Sequential(Model):
             want = self._input_layer.batch_shape
             shape = tuple(getattr(inputs, "shape", ()))
             if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
-                raise ValueError(
-                    f"Sequential model '{self.name}' expects inputs of shape {tuple(want)}, "
-                    f"got {(None,) + shape[1:] if shape else shape}"
-                )
+                raise input_shape_error(f"Sequential model '{self.name}'", want, shape)
         outputs = inputs
         for layer in self._stack:
             outputs = layer(outputs, training=training)
