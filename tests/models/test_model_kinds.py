@@ -299,6 +299,7 @@ def test_subclass_calling_super_with_inputs_and_outputs():
     model = Wrapped()
     assert isinstance(model, Wrapped) and isinstance(model, Functional)
     assert model.output_shape == (None, 2) and model.extra_attribute == "kept"
+    assert model.name == "wrapped"
     assert model.predict(np.ones((1, 3)), verbose=0).shape == (1, 2)
 
 

@@ -15,7 +15,7 @@ Examples
 >>> [layer.name for layer in model.layers]          # doctest: +SKIP
 ['input_layer', 'dense', 'dense_1']
 """
-from learnet.layers.base import KerasTensor
+from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet.layers.core import InputLayer
 from learnet.models.data_adapter import flatten, map_structure
 from learnet.models.model import Model, input_shape_error
@@ -136,9 +136,9 @@ class Functional(Model):
         if isinstance(outputs, tuple):
             outputs = list(outputs)
         if name is None:
-            from learnet.layers.base import unique_name
-
-            name = unique_name("model")
+            # "model", "model_1"... as Keras names functional models; a subclass its own way.
+            base = "model" if type(self) is Functional else to_snake_case(type(self).__name__)
+            name = unique_name(base)
         self._init_model(name=name, trainable=trainable, **kwargs)
         nodes, sources = build_graph(inputs, outputs)
         self._input_structure = inputs
