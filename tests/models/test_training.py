@@ -326,3 +326,13 @@ def test_steps_per_epoch_runs_on_and_validation_steps_restart():
     history = model.fit(x, x, batch_size=5, epochs=2, validation_data=(x, x), validation_steps=1, verbose=0)
     first_batch_loss = model.evaluate(x[:5], x[:5], verbose=0)
     assert history.history["val_loss"][-1] == pytest.approx(first_batch_loss, rel=1e-6)
+
+
+def test_targets_with_an_extra_unit_axis_for_a_flat_output():
+    model = Sequential([layers.Dense(1, input_shape=(2,)), layers.Lambda(lambda t: learnet.squeeze(t, -1))])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 2), dtype="float32")
+    y = np.arange(4, dtype="float32").reshape(4, 1)
+    prediction = model.predict(x, verbose=0)
+    assert prediction.shape == (4,)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(np.mean((prediction - y[:, 0]) ** 2), rel=1e-5)

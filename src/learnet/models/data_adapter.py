@@ -289,7 +289,8 @@ def check_targets(y, output_shape, loss, name, who):
     Raises a ``ValueError`` that says what is wrong and how to fix it for: labels outside
     the classes of a sparse cross-entropy, one-hot labels given to a sparse loss and
     class indices given to a one-hot loss, and shapes no loss can compare. Where Keras
-    converts silently and safely (targets ``(n,)`` for an output ``(n, 1)``), so does this.
+    converts silently and safely (targets ``(n,)`` for an output ``(n, 1)``, or the
+    reverse), so does this.
     """
     if y is None:
         return None
@@ -337,6 +338,8 @@ def check_targets(y, output_shape, loss, name, who):
     # Targets of shape (n,) for outputs (n, 1): add the axis, as Keras does.
     if y.ndim == len(out) - 1 and out[-1] == 1 and _matches(y.shape[1:], out[1:-1]):
         y = y.reshape(y.shape + (1,))
+    elif y.ndim == len(out) + 1 and y.shape[-1] == 1 and _matches(y.shape[1:-1], out[1:]):
+        y = y.reshape(y.shape[:-1])
     if kind in _SAME_SHAPE_LOSSES and not _matches(y.shape[1:], out[1:]):
         raise ValueError(
             f"{who}: {name} has shape {y.shape}, but the model's output has shape "
