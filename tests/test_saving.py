@@ -431,3 +431,26 @@ def test_layers_holding_python_code_are_refused_at_save_or_load(tmp_path):
     with_lambda.save(tmp_path / "lambda.learnet")
     with pytest.raises(InvalidModelFileError, match="Lambda.*cannot be rebuilt"):
         load_model(tmp_path / "lambda.learnet")
+
+
+def my_loss(y_true, y_pred):
+    return learnet.reduce_mean(learnet.square(y_pred - y_true), axis=-1)
+
+
+def test_a_custom_loss_function_is_found_through_custom_objects(tmp_path):
+    model = Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss=my_loss)
+    model.save(tmp_path / "m.learnet")
+    with pytest.raises(InvalidModelFileError, match="custom_objects"):
+        load_model(tmp_path / "m.learnet")
+    restored = load_model(tmp_path / "m.learnet", custom_objects={"my_loss": my_loss})
+    x, y = np.ones((3, 2), dtype="float32"), np.zeros((3, 1), dtype="float32")
+    assert restored.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
+
+
+def test_clone_model_with_custom_layers_and_a_clone_function():
+    model = Sequential([Input(shape=(3,)), layers.Dense(4), Scale(3.0)])
+    renamed = clone_model(model, clone_function=lambda layer: type(layer).from_config(
+        {**layer.get_config(), "name": layer.name + "_copy"}))
+    assert [layer.name for layer in renamed.layers] == [layer.name + "_copy" for layer in model.layers]
+    assert renamed.layers[1].factor == 3.0

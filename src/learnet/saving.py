@@ -420,16 +420,14 @@ def clone_model(model, input_tensors=None, clone_function=None):
     if input_tensors is not None:
         raise NotImplementedError("clone_model: input_tensors is not supported by learnet")
     config = serialize_model(model)
+    # The classes are those of the model's own layers: already in memory, nothing looked up.
+    classes = {type(layer).__name__: type(layer) for layer in model._flatten_layers()}
     if clone_function is not None:
         if isinstance(model, Sequential):
-            return sequential_from_config(config["config"], layer_fn=_clone_with(clone_function))
+            return sequential_from_config(config["config"], classes, layer_fn=clone_function)
         if isinstance(model, Functional):
-            return functional_from_config(config["config"], layer_fn=_clone_with(clone_function))
-    return deserialize_layer(config, {type(model).__name__: type(model)})
-
-
-def _clone_with(clone_function):
-    return lambda layer: clone_function(layer)
+            return functional_from_config(config["config"], classes, layer_fn=clone_function)
+    return deserialize_layer(config, classes)
 
 
 # --- compile config ---------------------------------------------------------------------------------
@@ -538,8 +536,9 @@ def compile_from_config(model, config, custom_objects=None):
         raise
     except (TypeError, ValueError, KeyError) as error:
         raise InvalidModelFileError(
-            f"cannot compile the loaded model from its saved compile config: {error}. "
-            "Load it with compile=False and compile it yourself"
+            f"cannot compile the loaded model from its saved compile config: {error}. For your own "
+            "loss or metric, pass custom_objects={'name': function}; or load with compile=False "
+            "and compile the model yourself"
         ) from None
 
 
