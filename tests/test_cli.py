@@ -165,10 +165,12 @@ def no_mnist_mirrors(monkeypatch):
 def test_datasets_says_where_each_dataset_was_found(capsys, shared_env):
     status, out, _ = run(capsys, "datasets")
     assert status == 0
-    assert "Fashion-MNIST" in out and "MNIST" in out
-    assert str(shared_env / "fashion-mnist") in out
-    # The shared mnist/ lacks the training images: the output names the missing file.
-    assert "train-images-idx3-ubyte.gz" in out
+    assert "Fashion-MNIST: ready" in out
+    assert str(shared_env / "fashion-mnist" / "t10k-images-idx3-ubyte.gz") in out
+    # The shared mnist/ lacks the training images (on purpose): the output says what to do.
+    assert "MNIST: incomplete, 3 of 4 files found" in out
+    assert re.search(r"train-images-idx3-ubyte\.gz\s+missing", out)
+    assert "To fix this, put train-images-idx3-ubyte.gz" in out
 
 
 def test_datasets_with_a_data_dir_looks_only_there(capsys, shared_env):
