@@ -32,6 +32,7 @@ import io
 import json
 import os
 import re
+import struct
 import tempfile
 import time
 import zipfile
@@ -55,6 +56,16 @@ MAX_EXPANSION = 100                # contents at most 100 times the file's size 
 EXPANSION_ALLOWANCE = 16 << 20     # ... plus 16 MiB (JSON compresses well)
 MAX_MEMBERS = 100000
 MAX_JSON_BYTES = 64 << 20
+
+# What the zipfile module raises for a damaged archive: an unsupported "version" or
+# compression method (NotImplementedError), a cut header (struct.error, EOFError), ...
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError,
+               ValueError, NotImplementedError)
+
+# What a layer's constructor, build or call may raise when a file gives it nonsense
+# (units=-1, a kernel of 2**31 rows, a zero stride): all reported as a bad file.
+# MemoryError is one of them: a config may describe weights far too large to create.
+_CONFIG_ERRORS = (TypeError, ValueError, LookupError, AttributeError, ArithmeticError, MemoryError)
 
 _MODEL_MEMBERS = ("metadata.json", "config.json", "model.weights.npz", "optimizer.npz")
 _ARRAY_KINDS = "biuf"
@@ -280,21 +291,28 @@ def deserialize_layer(entry, custom_objects=None, layer_fn=None):
             layer = cls.from_config(dict(config))
     except InvalidModelFileError:
         raise
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
+    except _CONFIG_ERRORS as error:
         raise InvalidModelFileError(
-            f"cannot create layer {config.get('name', '?')!r} ({class_name}) from its config: {error}"
+            f"cannot create layer {config.get('name', '?')!r} ({class_name}) from its config: {_describe(error)}"
         ) from None
     build = entry.get("build_config")
     if build is not None and not getattr(layer, "built", False):
         try:
             layer.build_from_config(build)
-        except (TypeError, ValueError) as error:
+        except _CONFIG_ERRORS as error:
             raise InvalidModelFileError(
-                f"cannot build layer {layer.name!r} ({class_name}) from its build config: {error}"
+                f"cannot build layer {layer.name!r} ({class_name}) from its build config: {_describe(error)}"
             ) from None
     if layer_fn is not None:
         layer = layer_fn(layer)
     return layer
+
+
+def _describe(error):
+    """The message of an error raised while rebuilding from a file (MemoryError's is not enough)."""
+    if isinstance(error, MemoryError):
+        return f"its weights would not fit in memory ({error}); the file asks for implausibly large layers"
+    return str(error) or type(error).__name__
 
 
 def _accepts_custom_objects(function):
@@ -375,8 +393,10 @@ def functional_from_config(config, custom_objects=None, cls=None, layer_fn=None)
         kwargs = {k: decode(v) for k, v in (call.get("kwargs") or {}).items()}
         try:
             result = layer(inputs, *args, **kwargs)
-        except (TypeError, ValueError) as error:
-            raise InvalidModelFileError(f"{where}: calling layer {name!r} failed: {error}") from None
+        except InvalidModelFileError:
+            raise
+        except _CONFIG_ERRORS as error:
+            raise InvalidModelFileError(f"{where}: calling layer {name!r} failed: {_describe(error)}") from None
         index = counts.get(name, 0)
         counts[name] = index + 1
         outputs[(name, index)] = result
@@ -384,8 +404,8 @@ def functional_from_config(config, custom_objects=None, cls=None, layer_fn=None)
     result = decode(config.get("output_layers"))
     try:
         return cls(inputs, result, name=config.get("name"), trainable=config.get("trainable", True))
-    except (TypeError, ValueError) as error:
-        raise InvalidModelFileError(f"{where}: the graph cannot be rebuilt: {error}") from None
+    except _CONFIG_ERRORS as error:
+        raise InvalidModelFileError(f"{where}: the graph cannot be rebuilt: {_describe(error)}") from None
 
 
 def model_from_config(config, custom_objects=None):
@@ -534,9 +554,9 @@ def compile_from_config(model, config, custom_objects=None):
         )
     except InvalidModelFileError:
         raise
-    except (TypeError, ValueError, KeyError) as error:
+    except _CONFIG_ERRORS as error:
         raise InvalidModelFileError(
-            f"cannot compile the loaded model from its saved compile config: {error}. For your own "
+            f"cannot compile the loaded model from its saved compile config: {_describe(error)}. For your own "
             "loss or metric, pass custom_objects={'name': function}; or load with compile=False "
             "and compile the model yourself"
         ) from None
@@ -689,7 +709,7 @@ class _Archive:
         self.what = what
         try:
             self.zip = zipfile.ZipFile(source)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        except _ZIP_ERRORS as error:
             raise InvalidModelFileError(
                 f"{what} is not a valid learnet file: it is not a zip archive, or it is truncated "
                 f"or damaged ({error})"
@@ -726,7 +746,7 @@ class _Archive:
         try:
             with self.zip.open(info) as member:
                 data = member.read(info.file_size + 1)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as error:
+        except _ZIP_ERRORS as error:
             raise InvalidModelFileError(f"{self.what}: {name!r} is damaged or truncated ({error})") from None
         if len(data) != info.file_size:
             raise InvalidModelFileError(
@@ -956,5 +976,5 @@ def _restore_optimizer(model, state, what):
         optimizer.build(model.trainable_weights)
     try:
         optimizer.set_state(state)
-    except (ValueError, TypeError) as error:
+    except _CONFIG_ERRORS as error:
         raise InvalidModelFileError(f"{what}: the saved optimizer state does not fit: {error}") from None
