@@ -144,6 +144,28 @@ def check_finite(array, name, who):
             )
 
 
+def to_floatx(array, name, who):
+    """``array`` in the default float type; a ``ValueError`` if a value does not fit in it.
+
+    A float64 value such as ``1e300`` is finite, but becomes infinity in float32: the
+    next step would then turn every weight into NaN.
+    """
+    floatx = np.dtype(backend.floatx())
+    if array.dtype == floatx:
+        return array
+    with np.errstate(over="ignore"):
+        converted = array.astype(floatx)
+    if array.dtype.kind == "f" and array.dtype.itemsize > floatx.itemsize and converted.size:
+        # min and max need no temporary array; NaN was refused before, so only overflow is left.
+        if not (np.isfinite(converted.min()) and np.isfinite(converted.max())):
+            where = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
+            raise ValueError(
+                f"{who}: {name} holds values too large for {floatx} (e.g. {float(array[where]):g} at "
+                f"index {where}; the largest {floatx} is about {float(np.finfo(floatx).max):.1e}); rescale it"
+            )
+    return converted
+
+
 def standardize_inputs(x, who, input_dtypes=None):
     """Check ``x`` and convert its floats and integers to the default float type, once.
 
@@ -164,10 +186,7 @@ def standardize_inputs(x, who, input_dtypes=None):
         if wanted is not None and np.dtype(wanted).kind in "iu" and array.dtype.kind in "iub":
             return array
         check_finite(array, name, who)
-        floatx = backend.floatx()
-        if array.dtype != floatx:
-            array = array.astype(floatx)
-        return array
+        return to_floatx(array, name, who)
 
     return map_with_names(convert, x, "x")
 
@@ -198,7 +217,7 @@ def standardize_sample_weight(sample_weight, who):
     check_finite(array, "sample_weight", who)
     if array.size and array.min() < 0:
         raise ValueError(f"{who}: sample_weight must not be negative, got {array.min()}")
-    return array.astype(backend.floatx(), copy=False)
+    return to_floatx(array, "sample_weight", who)
 
 
 def count_samples(named_structures, who):
@@ -311,22 +330,20 @@ def check_targets(y, output_shape, loss, name, who):
                     f"sparse_categorical_crossentropy, got values such as "
                     f"{y[y != np.round(y)].ravel()[0]!r}"
                 )
-            y = y.astype(np.int32)
-        elif y.dtype.kind == "b":
-            y = y.astype(np.int32)
         if classes is not None and y.size:
-            low, high = int(y.min()), int(y.max())
+            # Checked before the cast to int32, which would wrap a label like 1e12 around.
+            low, high = y.min(), y.max()
             if low < 0 or high >= classes:
                 bad = low if low < 0 else high
+                bad = int(bad) if abs(bad) < 2 ** 53 else f"{bad:g}"
                 raise ValueError(
                     f"{who}: {name} holds the label {bad}, but the model has {classes} output(s), "
                     f"so sparse_categorical_crossentropy accepts labels 0..{classes - 1} only"
                 )
+        if y.dtype.kind in "fb":
+            y = y.astype(np.int32)
         return y
-    if y.dtype.kind != "f":
-        y = y.astype(backend.floatx())
-    elif y.dtype != backend.floatx():
-        y = y.astype(backend.floatx())
+    y = to_floatx(y, name, who)
     if kind == "categorical_crossentropy" and classes is not None and classes > 1:
         indices = (y.ndim == len(out) - 1) or (y.ndim == len(out) and y.shape[-1] == 1)
         if indices and y.shape[1:len(out) - 1] == tuple(s for s in out[1:-1]):
