@@ -118,10 +118,15 @@ def to_numpy(value, name, who):
 
 
 def _first_item(array):
+    """The first value, as plain Python (``'a'``, not NumPy's ``np.str_('a')``)."""
     try:
-        return array.flat[0] if array.size else None
+        return _plain(array.flat[0]) if array.size else None
     except (AttributeError, IndexError):  # pragma: no cover - defensive
         return None
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_finite(array, name, who):
@@ -328,7 +333,7 @@ def check_targets(y, output_shape, loss, name, who):
                 raise ValueError(
                     f"{who}: {name} must hold whole-number class indices for "
                     f"sparse_categorical_crossentropy, got values such as "
-                    f"{y[y != np.round(y)].ravel()[0]!r}"
+                    f"{_plain(y[y != np.round(y)].ravel()[0])!r}"
                 )
         if classes is not None and y.size:
             # Checked before the cast to int32, which would wrap a label like 1e12 around.
