@@ -59,6 +59,38 @@ def no_recording():
         tape_module._recording[:] = saved
 
 
+# Once per process: see _keep_freed_memory.
+_memory_kept = [False]
+
+
+def _keep_freed_memory():
+    """Ask the C allocator (glibc) to keep freed memory for the next step, once per process.
+
+    Every training step allocates and frees the same large arrays (activations, patch
+    matrices, gradients). By default glibc gives the freed top of its heap back to the
+    system after each step and then faults every page of the next step's arrays in
+    again: on the Fashion-MNIST convnet that was a third of the step's time (9,400 page
+    faults, 26 ms of 76 ms per step). Keeping up to 256 MiB of freed memory removes it;
+    the resident memory then stays at its peak instead of dropping between steps.
+    Nothing happens where the C library is not glibc.
+    """
+    if _memory_kept[0]:
+        return
+    _memory_kept[0] = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    # Arrays up to 32 MiB (glibc's largest setting) come from the heap, which keeps
+    # up to 256 MiB of freed memory instead of trimming it after every step.
+    mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+    mallopt(m_trim_threshold, 256 * 1024 * 1024)
+
+
 def _is_functional_call(args, kwargs):
     return (len(args) == 2 or ("inputs" in kwargs and "outputs" in kwargs)
             or (len(args) == 1 and "outputs" in kwargs))
@@ -605,6 +637,7 @@ class Model(Layer):
 
         # Everything is checked: now create the optimizer's slots, then train.
         self.optimizer.build(self.trainable_weights)
+        _keep_freed_memory()
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.steps, do_validation=validation is not None,
@@ -666,6 +699,7 @@ class Model(Layer):
     # --- evaluate ---------------------------------------------------------------------------------
     def _test_loop(self, batches, callback_list):
         """Run ``test_step`` over ``batches`` with no tape; return the logs."""
+        _keep_freed_memory()
         self.reset_metrics()
         callback_list.on_test_begin()
         batch_begin = callback_list.wants("on_test_batch_begin")
@@ -755,6 +789,7 @@ class Model(Layer):
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps)
         callback_list.on_predict_begin()
         batch_end = callback_list.wants("on_predict_batch_end")
+        _keep_freed_memory()
         outputs = []
         with no_recording():
             try:
