@@ -115,3 +115,50 @@ def test_conv2d_transpose_with_many_channels_is_the_adjoint_of_conv2d():
     back = tf.nn.conv2d_transpose(y64, k64, x.shape, 2, "SAME").numpy()
     # <conv(x), y> == <x, conv_transpose(y)>
     np.testing.assert_allclose(np.vdot(forward, y), np.vdot(x, back), rtol=1e-10)
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_fused_relu_equals_relu_after_conv2d(use_bias):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 8, 8, 2))
+    x[0, :3, :3, :] = 0.0                       # outputs of exactly 0: the gradient there is 0
+    k = rng.standard_normal((3, 3, 2, 5))
+    b = rng.standard_normal(5) if use_bias else np.zeros(5)
+    weights = rng.standard_normal((3, 6, 6, 5))
+    results = []
+    for fused in (True, False):
+        xt, kt, bt = (tf.constant(a, dtype="float64") for a in (x, k, b))
+        with tf.GradientTape() as tape:
+            tape.watch([xt, kt, bt])
+            bias = bt if use_bias else None
+            if fused:
+                y = conv_ops.conv2d_relu(xt, kt, bias, 1, "VALID")
+            else:
+                y = tf.nn.relu(tf.nn.conv2d(xt, kt, 1, "VALID", bias=bias))
+            loss = tf.reduce_sum(y * weights)
+        grads = tape.gradient(loss, [xt, kt, bt], unconnected_gradients="zero")
+        results.append([y.numpy()] + [g.numpy() for g in grads])
+    for fused, plain in zip(*results):
+        np.testing.assert_allclose(fused, plain, atol=1e-12)
+    assert (results[0][0] == 0).any()
+
+
+def test_conv2d_layer_with_relu_uses_the_fused_kernel_and_matches_keras_semantics():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 7, 7, 3)).astype("float32")
+    fused = tf.keras.layers.Conv2D(4, 3, activation="relu")
+    plain = tf.keras.layers.Conv2D(4, 3)
+    fused.build(x.shape)
+    plain.build(x.shape)
+    plain.set_weights(fused.get_weights())
+    with tf.GradientTape(persistent=True) as tape:
+        a = fused(x)
+        b = tf.nn.relu(plain(x))
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    for ga, gb in zip(tape.gradient(a, fused.trainable_weights), tape.gradient(b, plain.trainable_weights)):
+        np.testing.assert_allclose(ga.numpy(), gb.numpy(), rtol=1e-5, atol=1e-5)
+    assert a.dtype == "float32"
+    # The fused kernel is the one recorded (one op instead of conv2d followed by relu).
+    with tf.GradientTape() as tape:
+        fused(x)
+    assert [note.name for note in tape._notes] == ["conv2d"]

@@ -178,6 +178,10 @@ class Conv2D(_Conv):
     rank = 2
 
     def call(self, inputs):
+        if self.activation is activations.relu:
+            # The common Conv2D(..., activation="relu"): one fused kernel, see conv2d_relu.
+            return conv_ops.conv2d_relu(inputs, self.kernel, self.bias, self.strides, self.padding,
+                                        dilations=self.dilation_rate)
         outputs = conv_ops.conv2d(inputs, self.kernel, self.strides, self.padding,
                                   dilations=self.dilation_rate, bias=self.bias)
         return self._finish(outputs)

@@ -224,12 +224,23 @@ def _conv_input_gradient(g2d, kernel, geometry, strides, dilations):
     return dpadded[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :]
 
 
-def _conv2d_kernel(x, kernel, strides, padding, dilations):
+def _relu_gradient(g, out, relu):
+    """``g`` as a ``(pixels, filters)`` matrix; with a fused ReLU, zero where the output is not positive."""
+    g2d = g.reshape(-1, g.shape[-1])
+    if relu:
+        # A float times a boolean stays float: one pass, no 0/1 float mask.
+        g2d = xp.multiply(g2d, out.reshape(g2d.shape) > 0)
+    return g2d
+
+
+def _conv2d_kernel(x, kernel, strides, padding, dilations, relu=False):
     out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
+    if relu:
+        xp.maximum(out2d, 0, out=out2d)
 
     def backward(g, x, kernel, out):
-        g2d = g.reshape(n * oh * ow, f)
+        g2d = _relu_gradient(g, out, relu)
         return (
             lambda: _conv_input_gradient(g2d, kernel, geometry, strides, dilations),
             lambda: _weight_gradient(cols, g2d, n).reshape(kernel.shape),
@@ -242,15 +253,17 @@ _conv2d_kernel.__name__ = "conv2d"  # the name errors show
 _conv2d = primitive(inputs=2, higher_order=False)(_conv2d_kernel)
 
 
-def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations):
+def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False):
     if bias.shape != (kernel.shape[3],):
         raise ValueError(f"conv2d: the bias must have shape ({kernel.shape[3]},), got {tuple(bias.shape)}")
     out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
     out2d += bias
+    if relu:
+        xp.maximum(out2d, 0, out=out2d)
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
 
     def backward(g, x, kernel, bias, out):
-        g2d = g.reshape(n * oh * ow, f)
+        g2d = _relu_gradient(g, out, relu)
         return (
             lambda: _conv_input_gradient(g2d, kernel, geometry, strides, dilations),
             lambda: _weight_gradient(cols, g2d, n).reshape(kernel.shape),
@@ -262,6 +275,31 @@ def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations):
 
 _conv2d_bias_kernel.__name__ = "conv2d"  # the name errors show
 _conv2d_bias = primitive(inputs=3, higher_order=False)(_conv2d_bias_kernel)
+
+
+def conv2d_relu(input, filters, bias=None, strides=1, padding="VALID", dilations=None):  # noqa: A002
+    """``relu(conv2d(input, filters) + bias)`` as one fused kernel (``Conv2D(activation="relu")``).
+
+    The ReLU runs in place on the convolution's result and its gradient is applied inside
+    the convolution's backward pass: two passes over the output and an output-sized
+    temporary fewer than ``relu`` after ``conv2d``. Arguments as ``conv2d``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.ops.conv import conv2d_relu
+    >>> x = tf.constant([[[[-1.0], [2.0]]]])             # one 1x2 image, one channel
+    >>> conv2d_relu(x, tf.ones((1, 1, 1, 1)), bias=tf.constant([0.5])).numpy().ravel()
+    array([0. , 2.5], dtype=float32)
+    """
+    strides = _pair(strides, "strides", "conv2d")
+    dilations = _pair(1 if dilations is None else dilations, "dilations", "conv2d")
+    if strides != (1, 1) and dilations != (1, 1):
+        raise ValueError("conv2d: strides and dilations cannot both be above 1 (as in TensorFlow)")
+    padding = padding if isinstance(padding, str) else _padding_mode(padding, "conv2d")
+    if bias is None:
+        return _conv2d(input, filters, strides, padding, dilations, relu=True)
+    return _conv2d_bias(input, filters, bias, strides, padding, dilations, relu=True)
 
 
 def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=None,  # noqa: A002
