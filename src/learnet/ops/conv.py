@@ -18,8 +18,10 @@ steady (see ``_THIN_PATCHES``).
 
 Pooling works the same way: one strided slice of the whole batch per window offset
 (4 for a 2x2 pool), combined elementwise (``maximum`` or ``+``). This measured about
-3x faster than reshaping into ``(N, OH, ph, OW, pw, C)`` blocks and reducing two
-axes, and it handles any stride and padding.
+2x faster than reshaping into ``(N, OH, ph, OW, pw, C)`` blocks and reducing two
+axes, and it handles any stride and padding. Max pooling's gradient, though, uses the
+blocks when the windows tile the image (stride = window size, the usual case): one
+comparison and one product over the whole batch.
 
 Max pooling sends the gradient of a window to its maximum; where several elements
 tie, the first in row-major order takes it all (as TensorFlow does).
@@ -501,6 +503,11 @@ def _max_pool2d_kernel(x, window, strides, padding):
     out = padded[slices[0]].copy()
     for where in slices[1:]:
         xp.maximum(out, padded[where], out=out)
+    if strides == window:
+        def backward(g, x, out):
+            return _unpad(_max_pool_tiles_gradient(padded, out, g, window), x.shape, pad_h, pad_w)
+        return out, backward
+
     overlapping = strides[0] < window[0] or strides[1] < window[1]
 
     def backward(g, x, out):
@@ -521,6 +528,35 @@ def _max_pool2d_kernel(x, window, strides, padding):
         return _unpad(dpadded, x.shape, pad_h, pad_w)
 
     return out, backward
+
+
+def _max_pool_tiles_gradient(padded, out, g, window):
+    """Max pooling's input gradient when the windows tile the image (stride = window size).
+
+    The image is viewed as blocks ``(n, oh, ph, ow, pw, c)`` (no copy), compared with the
+    output in one broadcast pass, and the gradient written in one broadcast product;
+    ties keep only the first maximum of each window (row-major order, as TensorFlow).
+    About 1.6x faster than one comparison and one product per window offset. Rows and
+    columns beyond the last whole window get no gradient.
+    """
+    n, oh, ow, c = out.shape
+    ph, pw = window
+    blocks = padded[:, :oh * ph, :ow * pw, :].reshape(n, oh, ph, ow, pw, c)
+    dpadded = xp.empty(padded.shape, dtype=g.dtype)
+    dpadded[:, oh * ph:] = 0
+    dpadded[:, :, ow * pw:] = 0
+    dblocks = dpadded[:, :oh * ph, :ow * pw, :].reshape(n, oh, ph, ow, pw, c)   # a view: splits axes
+    hit = blocks == out[:, :, None, :, None, :]
+    if ph * pw > 1:
+        taken = hit[:, :, 0, :, 0, :].copy()
+        offsets = [(i, j) for i in range(ph) for j in range(pw)][1:]
+        for number, (i, j) in enumerate(offsets, start=1):
+            later = hit[:, :, i, :, j, :]
+            xp.greater(later, taken, out=later)   # a maximum, and none taken before it
+            if number < len(offsets):
+                taken |= later
+    xp.multiply(hit, g[:, :, None, :, None, :], out=dblocks)
+    return dpadded
 
 
 _max_pool2d_kernel.__name__ = "max_pool2d"  # the name errors show
