@@ -15,7 +15,11 @@ Examples
 >>> tape.gradient(loss, w).numpy()
 30.0
 """
+import collections as _collections
+import contextlib as _contextlib
+import enum as _enum
 import sys as _sys
+import types as _types
 
 import numpy as _numpy
 
@@ -78,6 +82,55 @@ def function(func=None, **options):
     return func
 
 
+class UnconnectedGradients(str, _enum.Enum):
+    """What ``tape.gradient`` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+@_contextlib.contextmanager
+def device(device_name):
+    """Accept ``with tf.device("CPU:0"):``: learnet runs every op on its one array backend.
+
+    The backend is chosen once, before import (``LEARNET_BACKEND=cupy`` for a GPU), so
+    the block runs exactly as it would outside the ``with``.
+    """
+    if not isinstance(device_name, str):
+        raise TypeError(f"device expects a device name such as 'CPU:0', got {device_name!r}")
+    yield
+
+
+class _PhysicalDevice(_collections.namedtuple("PhysicalDevice", ["name", "device_type"])):
+    """A device as ``tf.config.list_physical_devices`` describes it."""
+
+
+def _list_physical_devices(device_type=None):
+    devices = [_PhysicalDevice("/physical_device:CPU:0", "CPU")]
+    if backend.name() == "cupy":  # pragma: no cover - needs a GPU
+        devices.append(_PhysicalDevice("/physical_device:GPU:0", "GPU"))
+    if device_type is None:
+        return devices
+    return [d for d in devices if d.device_type == str(device_type).upper()]
+
+
+def _accept_setting(*args, **kwargs):
+    """A TensorFlow runtime setting with nothing to change in learnet (it is always eager)."""
+
+
+# `tf.config`: what course notebooks ask of it (is there a GPU? grow its memory; run eagerly).
+config = _types.SimpleNamespace(
+    list_physical_devices=_list_physical_devices,
+    list_logical_devices=_list_physical_devices,
+    run_functions_eagerly=_accept_setting,
+    functions_run_eagerly=lambda: True,
+    experimental=_types.SimpleNamespace(
+        list_physical_devices=_list_physical_devices,
+        set_memory_growth=_accept_setting,
+    ),
+)
+
+
 # `learnet.keras` is learnet itself, so `tf.keras.layers.Dense` resolves.
 keras = _sys.modules[__name__]
 _sys.modules[__name__ + ".keras"] = keras
@@ -94,6 +147,10 @@ _LAZY_NAMES = {
     "Model": "learnet.models",
     "Input": "learnet.layers",
     "Layer": "learnet.layers",
+    # TensorFlow's top-level aliases of tf.math / tf.nn / tf.linalg functions.
+    "add_n": "learnet.math",
+    "sigmoid": "learnet.nn",
+    "norm": "learnet.linalg",
 }
 
 
@@ -101,7 +158,14 @@ def __getattr__(name):
     import importlib
 
     if name in _LAZY_MODULES:
-        module = importlib.import_module(f"{__name__}.{name}")
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            # Listed for later but not written yet: behave like any missing attribute,
+            # so `hasattr(learnet, name)` is False instead of an import error.
+            raise AttributeError(f"module 'learnet' has no attribute {name!r} (not available yet)") from None
         globals()[name] = module
         return module
     if name in _LAZY_NAMES:

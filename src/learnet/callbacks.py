@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 __all__ = [
-    "Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
+    "Callback", "CallbackList", "History", "HistoryDict", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
     "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
 ]
 
@@ -264,6 +264,51 @@ class CallbackList:
         self._call("on_predict_batch_end", batch, logs)
 
 
+# Keys of `history.history` under their other Keras names: tf.keras 2 logs the learning
+# rate as "lr" (Keras 3: "learning_rate"); Keras 2.2 wrote "acc" for metrics=["accuracy"]
+# and "mean_absolute_error" for metrics=["mae"]. Older course code reads those names.
+_HISTORY_ALIASES = {
+    "lr": "learning_rate", "learning_rate": "lr",
+    "acc": "accuracy", "accuracy": "acc",
+    "mae": "mean_absolute_error", "mean_absolute_error": "mae",
+    "mse": "mean_squared_error", "mean_squared_error": "mse",
+}
+
+
+class HistoryDict(dict):
+    """``history.history``: a plain dict that also answers to a key's other Keras name.
+
+    ``history.history["lr"]`` finds the values logged as ``"learning_rate"`` (and back),
+    ``"val_acc"`` those of ``"val_accuracy"``, ``"mean_absolute_error"`` those of
+    ``"mae"``. Iterating, ``keys()`` and ``in`` show only the names actually logged.
+
+    Examples
+    --------
+    >>> h = HistoryDict(learning_rate=[0.01], val_accuracy=[0.9])
+    >>> h["lr"], h["val_acc"], "lr" in h
+    ([0.01], [0.9], False)
+    """
+
+    def _alias(self, key):
+        if not isinstance(key, str):
+            return None
+        prefix, name = ("val_", key[4:]) if key.startswith("val_") else ("", key)
+        other = _HISTORY_ALIASES.get(name)
+        return prefix + other if other is not None else None
+
+    def __missing__(self, key):
+        other = self._alias(key)
+        if other is not None and dict.__contains__(self, other):
+            return dict.__getitem__(self, other)
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 class History(Callback):
     """Record the logs of every epoch; ``fit`` returns this object.
 
@@ -271,6 +316,8 @@ class History(Callback):
     ----------
     history : dict
         ``{"loss": [...], "accuracy": [...], "val_loss": [...], ...}``, one value per epoch.
+        Older Keras names of a key find it too (``"lr"``, ``"acc"``, ``"val_acc"``; see
+        ``HistoryDict``).
     epoch : list of int
         The epochs seen (counting from 0).
 
@@ -283,7 +330,7 @@ class History(Callback):
 
     def __init__(self):
         super().__init__()
-        self.history = {}
+        self.history = HistoryDict()
         self.epoch = []
 
     def on_train_begin(self, logs=None):
@@ -742,6 +789,13 @@ class ModelCheckpoint(Callback):
                  initial_value_threshold=None):
         super().__init__()
         self.filepath = os.fspath(filepath)
+        if self.filepath.lower().endswith((".h5", ".hdf5")):
+            # Refused here, before training, rather than after the first epoch's work.
+            raise ValueError(
+                f"ModelCheckpoint: HDF5 files ({os.path.basename(self.filepath)}) are not supported by "
+                "learnet. Use the learnet format: a name ending in '.keras' or '.learnet' for whole "
+                "models, '.weights.npz' with save_weights_only=True"
+            )
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only

@@ -250,6 +250,8 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     ----------
     y_true : array_like
         Labels in [0, 1], same shape as ``y_pred`` (``(N,)`` against ``(N, 1)`` is fine).
+        Whole numbers outside [0, 1] (class ids, -1/+1) are refused as a mistake;
+        soft labels a little outside it (noisy GAN labels) are accepted, as in Keras.
     y_pred : Tensor
         Probabilities, or logits with ``from_logits=True``. The output of
         ``learnet.nn.sigmoid`` is computed from its logits (stable).
@@ -279,7 +281,10 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     labels = y_true._value
     if labels.size:
         low, high = float(labels.min()), float(labels.max())
-        if low < 0.0 or high > 1.0:
+        # Whole-number labels outside [0, 1] are class ids (0..9), -1/+1 or 0..255 pixels: a
+        # mistake. Soft labels a little outside it are a training trick (a GAN's noisy labels)
+        # that Keras accepts, and so does the formula.
+        if (low < 0.0 or high > 1.0) and bool(xp.all(labels == xp.round(labels))):
             raise ValueError(
                 f"{name}: labels must be in [0, 1], found values from {low:g} to {high:g}"
                 + ("; for more than two classes use sparse_categorical_crossentropy" if high > 1 else "")

@@ -26,7 +26,7 @@ import numpy
 
 from learnet import backend
 from learnet.backend import xp
-from learnet.tensor import Tensor, to_array
+from learnet.tensor import Tensor, Variable, to_array
 
 _EPSILON = 1e-7
 
@@ -232,6 +232,9 @@ class Metric:
         The key of the metric in ``history.history`` and the progress bar.
     dtype : optional
         The dtype of ``result()``, ``float32`` by default.
+
+    A class attribute ``_direction`` ("up" or "down") says whether a larger result is
+    better; ``EarlyStopping(mode="auto")`` reads it, as in Keras.
     """
 
     def __init__(self, name=None, dtype=None):
@@ -245,15 +248,62 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must define result")
 
     def reset_state(self):
-        raise NotImplementedError(f"{type(self).__name__} must define reset_state")
+        """Start again: set every state variable made by ``add_weight`` back to zero."""
+        if not self.variables:
+            raise NotImplementedError(
+                f"{type(self).__name__} must define reset_state (or keep its state in add_weight variables)"
+            )
+        for variable in self.variables:
+            variable.assign(xp.zeros(variable.shape, dtype=variable.dtype))
 
     def reset_states(self):
         """Old name of ``reset_state``."""
         self.reset_state()
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        """Update with one batch and return the result so far."""
-        self.update_state(y_true, y_pred, sample_weight=sample_weight)
+    def add_weight(self, name=None, shape=(), aggregation="sum", initializer="zeros", dtype=None, **kwargs):
+        """Create a state variable of this metric (not trainable), as in a custom Keras metric.
+
+        Examples
+        --------
+        >>> class Total(Metric):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.total = self.add_weight(name="total", initializer="zeros")
+        ...     def update_state(self, values, sample_weight=None):
+        ...         self.total.assign_add(float(numpy.sum(values)))
+        ...     def result(self):
+        ...         return self.total
+        >>> t = Total(); t.update_state([1.0, 2.0]); float(t.result())
+        3.0
+        """
+        from learnet import initializers  # a sibling block, imported when a custom metric needs it
+
+        if name is not None and not isinstance(name, str) and shape == ():
+            name, shape = None, name  # Keras 3 order: add_weight(shape, ...)
+        dtype = numpy.dtype(dtype if dtype is not None else self.dtype)
+        shape = () if shape is None else tuple(int(s) for s in (shape if hasattr(shape, "__len__") else (shape,)))
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        value = xp.asarray(value.numpy() if isinstance(value, Tensor) else value, dtype=dtype)
+        variable = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}", dtype=dtype)
+        if "_state_variables" not in self.__dict__:
+            self._state_variables = []
+        self._state_variables.append(variable)
+        return variable
+
+    add_variable = add_weight
+
+    @property
+    def variables(self):
+        """The state variables made by ``add_weight`` (empty for the built-in metrics)."""
+        return list(self.__dict__.get("_state_variables", ()))
+
+    @property
+    def weights(self):
+        return self.variables
+
+    def __call__(self, *args, **kwargs):
+        """Update with one batch (``update_state``'s arguments) and return the result so far."""
+        self.update_state(*args, **kwargs)
         return self.result()
 
     def get_config(self):
@@ -388,6 +438,8 @@ def _builtin(fn, self, name, dtype, **kwargs):
 class Accuracy(MeanMetricWrapper):
     """How often predictions equal labels exactly (elementwise)."""
 
+    _direction = "up"
+
     def __init__(self, name="accuracy", dtype=None):
         _builtin(_accuracy, self, name, dtype)
 
@@ -406,6 +458,8 @@ class BinaryAccuracy(MeanMetricWrapper):
     0.3333
     """
 
+    _direction = "up"
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         _builtin(_binary_accuracy, self, name, dtype, threshold=float(threshold))
         self.threshold = float(threshold)
@@ -413,6 +467,8 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the arg-max of the predictions equals the arg-max of one-hot labels."""
+
+    _direction = "up"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         _builtin(_categorical_accuracy, self, name, dtype)
@@ -424,6 +480,8 @@ class CategoricalAccuracy(MeanMetricWrapper):
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often the arg-max of the predictions equals integer labels."""
 
+    _direction = "up"
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         _builtin(_sparse_categorical_accuracy, self, name, dtype)
 
@@ -433,6 +491,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the one-hot label's class is among the ``k`` highest predictions."""
+
+    _direction = "up"
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         _builtin(_top_k_categorical_accuracy, self, name, dtype, k=int(k))
@@ -450,6 +510,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     0.5
     """
 
+    _direction = "up"
+
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
         _builtin(_sparse_top_k_categorical_accuracy, self, name, dtype, k=int(k))
         self.k = int(k)
@@ -457,6 +519,8 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
 
 class MeanSquaredError(MeanMetricWrapper):
     """The mean of the squared errors over all examples seen."""
+
+    _direction = "down"
 
     def __init__(self, name="mean_squared_error", dtype=None):
         _builtin(_mean_squared_error, self, name, dtype)
@@ -467,6 +531,8 @@ class MeanSquaredError(MeanMetricWrapper):
 
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean of the absolute errors over all examples seen."""
+
+    _direction = "down"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
         _builtin(_mean_absolute_error, self, name, dtype)
@@ -486,6 +552,8 @@ class RootMeanSquaredError(Mean):
     3.5355
     """
 
+    _direction = "down"
+
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
 
@@ -501,6 +569,8 @@ class RootMeanSquaredError(Mean):
 class BinaryCrossentropy(MeanMetricWrapper):
     """The mean binary cross-entropy over all examples seen."""
 
+    _direction = "down"
+
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False):
         _builtin(_binary_crossentropy, self, name, dtype, from_logits=bool(from_logits))
 
@@ -508,12 +578,16 @@ class BinaryCrossentropy(MeanMetricWrapper):
 class CategoricalCrossentropy(MeanMetricWrapper):
     """The mean categorical cross-entropy (one-hot labels) over all examples seen."""
 
+    _direction = "down"
+
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False):
         _builtin(_categorical_crossentropy, self, name, dtype, from_logits=bool(from_logits))
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """The mean sparse categorical cross-entropy (integer labels) over all examples seen."""
+
+    _direction = "down"
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False):
         _builtin(_sparse_categorical_crossentropy, self, name, dtype, from_logits=bool(from_logits))
@@ -565,6 +639,8 @@ def _confusion_inputs(name, y_true, y_pred, sample_weight, class_id, top_k):
 
 class _ConfusionCounts(Metric):
     """Weighted counts of true/false positives/negatives at given thresholds."""
+
+    _direction = "up"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -673,6 +749,8 @@ class AUC(Metric):
     >>> round(float(m.result()), 2)
     0.75
     """
+
+    _direction = "up"
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc",
                  dtype=None, thresholds=None, multi_label=False, num_labels=None, label_weights=None,
@@ -857,6 +935,8 @@ class _ShapeResolvedAccuracy(MeanMetricWrapper):
     Binary if ``y_pred`` has one column; sparse if the labels have one dimension
     fewer (or a last dimension of 1 against several columns); categorical otherwise.
     """
+
+    _direction = "up"
 
     def __init__(self, name="accuracy", dtype=None):
         _builtin(self._first_batch, self, name, dtype)

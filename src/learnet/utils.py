@@ -16,7 +16,10 @@ import numpy as np
 
 from learnet import backend
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session"]
+__all__ = [
+    "to_categorical", "normalize", "set_random_seed", "clear_session", "pad_sequences",
+    "array_to_img", "img_to_array", "load_img", "save_img",
+]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -142,3 +145,181 @@ def clear_session():
     from learnet.layers import reset_names  # utils sits above layers; imported when used
 
     reset_names()
+
+
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
+    """Make sequences of different lengths one array of equal rows (``keras.utils.pad_sequences``).
+
+    Parameters
+    ----------
+    sequences : list of lists of int (or of arrays)
+    maxlen : int, optional
+        The length of every row; the longest sequence's length when not given.
+    dtype : str, default "int32"
+    padding : {"pre", "post"}, default "pre"
+        Fill with ``value`` before the sequence or after it.
+    truncating : {"pre", "post"}, default "pre"
+        Drop values from the start or the end of sequences longer than ``maxlen``.
+    value : float, default 0
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(sequences), maxlen)`` (plus any trailing shape of the elements).
+
+    Examples
+    --------
+    >>> pad_sequences([[1, 2, 3], [4]], maxlen=2)
+    array([[2, 3],
+           [0, 4]], dtype=int32)
+    >>> pad_sequences([[1], [2, 3]], padding="post")
+    array([[1, 0],
+           [2, 3]], dtype=int32)
+    """
+    if padding not in ("pre", "post"):
+        raise ValueError(f'pad_sequences: padding must be "pre" or "post", got {padding!r}')
+    if truncating not in ("pre", "post"):
+        raise ValueError(f'pad_sequences: truncating must be "pre" or "post", got {truncating!r}')
+    if not hasattr(sequences, "__len__"):
+        raise ValueError(f"pad_sequences expects a list of sequences, got {type(sequences).__name__}")
+    rows = []
+    for index, sequence in enumerate(sequences):
+        if not hasattr(sequence, "__len__"):
+            raise ValueError(
+                f"pad_sequences expects a list of sequences, but element {index} is "
+                f"{type(sequence).__name__} {sequence!r}"
+            )
+        rows.append(np.asarray(sequence))
+    if maxlen is None:
+        maxlen = max((len(row) for row in rows), default=0)
+    elif isinstance(maxlen, bool) or not isinstance(maxlen, (int, np.integer)) or maxlen < 0:
+        raise ValueError(f"pad_sequences: maxlen must be a non-negative integer, got {maxlen!r}")
+    maxlen = int(maxlen)
+    trailing = next((row.shape[1:] for row in rows if len(row)), ())
+    result = np.full((len(rows), maxlen) + tuple(trailing), value, dtype=dtype)
+    for index, row in enumerate(rows):
+        if not len(row) or not maxlen:
+            continue
+        kept = row[-maxlen:] if truncating == "pre" else row[:maxlen]
+        if kept.shape[1:] != tuple(trailing):
+            raise ValueError(
+                f"pad_sequences: element {index} has items of shape {kept.shape[1:]}, "
+                f"others {tuple(trailing)}"
+            )
+        if padding == "post":
+            result[index, :len(kept)] = kept
+        else:
+            result[index, maxlen - len(kept):] = kept
+    return result
+
+
+# --- images: Keras' keras.utils image helpers, on Pillow ------------------------------------------
+def _pil():
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(
+            'learnet\'s image helpers need Pillow: pip install "learnet[image]"'
+        ) from None
+    return Image
+
+
+def _as_numpy(x):
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+
+
+def array_to_img(x, data_format=None, scale=True, dtype=None):
+    """A PIL image from an array of shape ``(height, width, channels)`` (1, 3 or 4 channels).
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+    data_format : {"channels_last", "channels_first"}, optional
+        ``channels_last`` (learnet's layout) by default.
+    scale : bool, default True
+        Stretch the values to 0..255 first (from their minimum and maximum); with
+        ``scale=False`` they must already be in 0..255.
+
+    Examples
+    --------
+    >>> img = array_to_img(np.zeros((4, 6, 1)))
+    >>> img.size, img.mode                      # PIL gives (width, height)
+    ((6, 4), 'L')
+    """
+    Image = _pil()
+    array = _as_numpy(x).astype("float32")
+    if array.ndim != 3:
+        raise ValueError(f"array_to_img expects an array of shape (height, width, channels), got {array.shape}")
+    if data_format == "channels_first":
+        array = np.transpose(array, (1, 2, 0))
+    elif data_format not in (None, "channels_last"):
+        raise ValueError(f"array_to_img: unknown data_format {data_format!r}")
+    if scale:
+        array = array - np.min(array)
+        top = np.max(array)
+        if top != 0:
+            array = array / top
+        array = array * 255
+    channels = array.shape[2]
+    pixels = np.clip(np.round(array), 0, 255).astype("uint8")
+    if channels == 1:
+        return Image.fromarray(pixels[:, :, 0], "L")
+    if channels == 3:
+        return Image.fromarray(pixels, "RGB")
+    if channels == 4:
+        return Image.fromarray(pixels, "RGBA")
+    raise ValueError(f"array_to_img expects 1, 3 or 4 channels, got {channels}")
+
+
+def img_to_array(img, data_format=None, dtype=None):
+    """A float array of shape ``(height, width, channels)`` from a PIL image (values 0..255)."""
+    array = np.asarray(img, dtype=dtype or backend.floatx())
+    if array.ndim == 2:
+        array = array[:, :, None]
+    elif array.ndim != 3:
+        raise ValueError(f"img_to_array expects a 2-D or 3-D image, got an array of shape {array.shape}")
+    if data_format == "channels_first":
+        array = np.transpose(array, (2, 0, 1))
+    elif data_format not in (None, "channels_last"):
+        raise ValueError(f"img_to_array: unknown data_format {data_format!r}")
+    return array
+
+
+def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", keep_aspect_ratio=False):
+    """Read an image file as a PIL image (``keras.utils.load_img``).
+
+    Parameters
+    ----------
+    path : str or path-like
+    color_mode : {"rgb", "grayscale", "rgba"}, default "rgb"
+    target_size : (height, width), optional
+        Resize to this size.
+    interpolation : {"nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"}
+    keep_aspect_ratio : bool, default False
+        Crop the middle of the image to the target's aspect ratio before resizing.
+    """
+    Image = _pil()
+    modes = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
+    if color_mode not in modes:
+        raise ValueError(f'load_img: color_mode must be "rgb", "grayscale" or "rgba", got {color_mode!r}')
+    filters = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
+               "lanczos": Image.LANCZOS, "box": Image.BOX, "hamming": Image.HAMMING}
+    if interpolation not in filters:
+        raise ValueError(f"load_img: interpolation must be one of {sorted(filters)}, got {interpolation!r}")
+    with Image.open(path) as opened:
+        img = opened.convert(modes[color_mode])
+    if target_size is not None:
+        height, width = (int(v) for v in target_size)
+        if keep_aspect_ratio:
+            crop_width = min(img.width, img.height * width // height)
+            crop_height = min(img.height, img.width * height // width)
+            left, top = (img.width - crop_width) // 2, (img.height - crop_height) // 2
+            img = img.crop((left, top, left + crop_width, top + crop_height))
+        if img.size != (width, height):
+            img = img.resize((width, height), filters[interpolation])
+    return img
+
+
+def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
+    """Save an array of shape ``(height, width, channels)`` as an image file."""
+    array_to_img(x, data_format=data_format, scale=scale).save(path, format=file_format, **kwargs)

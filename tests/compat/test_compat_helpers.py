@@ -1,0 +1,309 @@
+"""The small pieces of TensorFlow/Keras that course scripts need, added for issue 3.
+
+Metrics called with one value and custom metrics with ``add_weight``; EarlyStopping that
+knows which way a metric should go; ``history.history["lr"]``; ModelCheckpoint refusing
+HDF5 before training; noisy GAN labels in binary cross-entropy; ``tf.add_n``,
+``tf.math.confusion_matrix``, ``tf.math.top_k`` and friends (with gradient checks);
+``tf.nn`` extras; ``tf.norm``; ``tf.device``, ``tf.config``, ``tf.UnconnectedGradients``;
+``keras.utils.pad_sequences`` and the image helpers; an adapted ``Normalization`` that
+lets a Sequential model build.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import learnet as tf
+from learnet import callbacks, layers, losses, metrics
+from learnet.testing import check_gradients
+
+
+# --- metrics -------------------------------------------------------------------------------------
+def test_a_mean_metric_is_called_with_one_value_as_in_a_custom_loop():
+    train_loss = metrics.Mean(name="train_loss")
+    train_loss(tf.constant(2.0))
+    assert float(train_loss(4.0)) == 3.0
+    accuracy = metrics.SparseCategoricalAccuracy()
+    assert float(accuracy([1, 0], [[0.2, 0.8], [0.9, 0.1]])) == 1.0
+
+
+class HuberMetric(metrics.Metric):
+    """The streaming metric of Hands-On ML, chapter 12."""
+
+    def __init__(self, threshold=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.threshold = threshold
+        self.total = self.add_weight("total", initializer="zeros")
+        self.count = self.add_weight("count", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        error = tf.convert_to_tensor(y_true) - y_pred
+        small = tf.abs(error) < self.threshold
+        values = tf.where(small, tf.square(error) / 2,
+                          self.threshold * tf.abs(error) - self.threshold ** 2 / 2)
+        self.total.assign_add(tf.reduce_sum(values))
+        self.count.assign_add(tf.cast(tf.size(y_true), tf.float32))
+
+    def result(self):
+        return self.total / self.count
+
+
+def test_a_custom_metric_keeps_its_state_in_add_weight_variables():
+    m = HuberMetric(2.0)
+    assert float(m(tf.constant([[2.0]]), tf.constant([[10.0]]))) == 14.0
+    assert float(m(tf.constant([[0.0], [5.0]]), tf.constant([[1.0], [9.25]]))) == 7.0
+    assert [v.name for v in m.variables] == ["huber_metric/total", "huber_metric/count"]
+    assert not any(v.trainable for v in m.variables)
+    m.reset_state()                               # the default: every variable back to zero
+    assert [float(v.numpy()) for v in m.variables] == [0.0, 0.0]
+
+
+def test_a_custom_metric_variable_takes_a_dtype_and_is_used_by_fit():
+    class Count(metrics.Metric):
+        def __init__(self, **kwargs):
+            super().__init__(name="count", **kwargs)
+            self.seen = self.add_weight(name="seen", initializer="zeros", dtype="int32")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.seen.assign_add(tf.shape(y_pred)[0])
+
+        def result(self):
+            return tf.cast(self.seen, tf.float32)
+
+    count = Count()
+    assert count.seen.dtype == np.int32
+    model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse", metrics=[count])
+    history = model.fit(np.zeros((10, 2)), np.zeros(10), batch_size=4, epochs=2, verbose=0)
+    assert history.history["count"] == [10.0, 10.0]       # reset at each epoch, counts every row
+
+
+def test_a_metric_without_state_variables_must_define_reset_state():
+    class Broken(metrics.Metric):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            pass
+
+        def result(self):
+            return 0.0
+
+    with pytest.raises(NotImplementedError, match="Broken must define reset_state"):
+        Broken().reset_state()
+
+
+def test_early_stopping_knows_the_direction_of_a_crossentropy_metric():
+    model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss=losses.BinaryCrossentropy(from_logits=True),
+                  metrics=[metrics.BinaryCrossentropy(from_logits=True, name="binary_crossentropy"),
+                           "accuracy"])
+    stop = callbacks.EarlyStopping(monitor="val_binary_crossentropy", patience=1)
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    model.fit(x, (x[:, 0] > 0).astype("float32"), validation_split=0.25, epochs=2, verbose=0,
+              callbacks=[stop])
+    assert stop._maximize is False
+    assert metrics.BinaryAccuracy._direction == "up" and metrics.MeanAbsoluteError._direction == "down"
+
+
+# --- callbacks -----------------------------------------------------------------------------------
+def test_history_answers_to_the_older_keras_names_of_its_keys():
+    history = callbacks.HistoryDict(learning_rate=[0.1], val_accuracy=[0.5], mae=[2.0])
+    assert history["lr"] == [0.1]
+    assert history["val_acc"] == [0.5]
+    assert history["mean_absolute_error"] == [2.0]
+    assert history.get("val_lr") is None and history.get("acc", "none") == "none"
+    assert "lr" not in history and list(history) == ["learning_rate", "val_accuracy", "mae"]
+    with pytest.raises(KeyError):
+        history["val_loss"]
+
+
+def test_fit_history_has_lr_for_a_learning_rate_scheduler():
+    model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    scheduler = callbacks.LearningRateScheduler(lambda epoch: 0.01 * 0.5 ** epoch)
+    history = model.fit(np.zeros((8, 2)), np.zeros(8), epochs=2, verbose=0, callbacks=[scheduler])
+    assert history.history["lr"] == pytest.approx([0.01, 0.005])
+    assert "learning_rate" in history.history
+
+
+def test_model_checkpoint_refuses_an_hdf5_name_before_training(tmp_path):
+    with pytest.raises(ValueError, match=r"HDF5 files \(my_keras_model.h5\).*'\.keras'"):
+        callbacks.ModelCheckpoint(str(tmp_path / "my_keras_model.h5"), save_best_only=True)
+    with pytest.raises(ValueError, match="HDF5"):
+        callbacks.ModelCheckpoint(tmp_path / "w.weights.HDF5", save_weights_only=True)
+    assert not list(tmp_path.iterdir())
+
+
+# --- losses --------------------------------------------------------------------------------------
+def test_binary_crossentropy_accepts_noisy_soft_labels_but_not_class_ids():
+    logits = tf.constant([[0.3], [-1.2], [2.0]])
+    labels = np.array([[1.04], [0.02], [0.97]], dtype="float32")      # a GAN's noisy labels
+    z, y = logits.numpy(), labels
+    expected = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+    assert float(losses.BinaryCrossentropy(from_logits=True)(labels, logits)) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 1\], found values from -1 to 1"):
+        losses.binary_crossentropy(np.array([[-1.0], [1.0]]), np.array([[0.2], [0.9]]))
+
+
+# --- tf.math, tf.nn, tf.linalg -------------------------------------------------------------------
+def test_add_n_sums_a_list_of_tensors_and_is_differentiable():
+    a, b = tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])
+    assert tf.add_n([a, b, [5.0, 6.0]]).numpy().tolist() == [9.0, 12.0]
+    assert tf.add_n([a]) is a
+    check_gradients(lambda x, y: tf.add_n([x, y, x * y]), [[1.0, -2.0], [0.5, 3.0]])
+    with pytest.raises(ValueError, match=r"add_n expects tensors of one shape, got shapes \[\(2,\), \(3,\)\]"):
+        tf.add_n([a, tf.zeros(3)])
+    with pytest.raises(ValueError, match="non-empty"):
+        tf.add_n([])
+    with pytest.raises(TypeError, match="list of tensors"):
+        tf.add_n(a)
+
+
+def test_math_helpers_values_and_gradients():
+    x, y = [[1.0, -2.0, 3.0]], [[2.0, 0.0, -1.5]]
+    np.testing.assert_allclose(tf.math.divide_no_nan(tf.constant(x), tf.constant(y)).numpy(), [[0.5, 0.0, -2.0]])
+    check_gradients(lambda a, b: tf.math.divide_no_nan(a, b), [x, [[2.0, 0.5, -1.5]]])
+    with tf.GradientTape() as tape:                       # no NaN where the divisor is 0
+        b = tf.constant([0.0, 2.0])
+        tape.watch(b)
+        result = tf.math.divide_no_nan(tf.constant([1.0, 1.0]), b)
+    assert np.all(np.isfinite(tape.gradient(result, b).numpy()))
+    np.testing.assert_allclose(tf.math.squared_difference(tf.constant(x), tf.constant(y)).numpy(), [[1, 4, 20.25]])
+    check_gradients(tf.math.squared_difference, [x, y])
+    assert int(tf.math.count_nonzero([[0, 3], [0, 1]])) == 2
+    assert tf.math.count_nonzero([[0, 3], [0, 1]], axis=0).numpy().tolist() == [0, 2]
+    np.testing.assert_allclose(tf.math.softmax(tf.constant([0.0, 0.0])).numpy(), [0.5, 0.5])
+
+
+def test_top_k_values_indices_and_gradient():
+    x = tf.constant([[1.0, 9.0, 3.0, 7.0], [5.0, 4.0, 6.0, 0.0]])
+    values, indices = tf.math.top_k(x, k=2)
+    assert values.numpy().tolist() == [[9.0, 7.0], [6.0, 5.0]]
+    assert indices.numpy().tolist() == [[1, 3], [2, 0]]
+    assert tf.nn.top_k(tf.constant([2.0, 2.0, 1.0]), k=2).indices.numpy().tolist() == [0, 1]   # ties: first
+    check_gradients(lambda t: tf.math.top_k(t, k=2).values * [[1.0, 2.0]], [[[1.0, 9.0, 3.0, 7.0]]])
+    with pytest.raises(ValueError, match="k must be between 0 and the last dimension 4, got 5"):
+        tf.math.top_k(x, k=5)
+    assert tf.math.in_top_k([1, 3], x, 2).numpy().tolist() == [True, False]
+    assert tf.math.in_top_k([2, 0], x, 2).numpy().tolist() == [False, True]
+
+
+def test_confusion_matrix_counts_true_rows_and_predicted_columns():
+    matrix = tf.math.confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
+    assert matrix.dtype == np.int32
+    assert matrix.numpy().tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert tf.math.confusion_matrix([0], [1], num_classes=3).shape == (3, 3)
+    weighted = tf.math.confusion_matrix([0, 0], [0, 0], weights=[0.5, 2.0], dtype="float32")
+    assert float(weighted.numpy()[0, 0]) == 2.5
+    with pytest.raises(ValueError, match="not below num_classes=2"):
+        tf.math.confusion_matrix([0, 2], [0, 1], num_classes=2)
+    with pytest.raises(ValueError, match="same number of entries"):
+        tf.math.confusion_matrix([0, 1], [0])
+
+
+def test_nn_extras_values_and_gradients():
+    x = [[-1.0, 0.5, 7.0]]
+    assert tf.nn.relu6(tf.constant(x)).numpy().tolist() == [[0.0, 0.5, 6.0]]
+    np.testing.assert_allclose(tf.nn.selu(tf.constant([1.0])).numpy(), [1.0507009873554805], rtol=1e-6)
+    np.testing.assert_allclose(tf.nn.silu(tf.constant([1.0])).numpy(), [1 / (1 + math.exp(-1))], rtol=1e-6)
+    np.testing.assert_allclose(tf.nn.l2_normalize(tf.constant([[3.0, 4.0]]), axis=1).numpy(), [[0.6, 0.8]])
+    check_gradients(lambda t: tf.nn.l2_normalize(t, axis=-1), [[[3.0, 4.0, -1.0]]])
+    check_gradients(tf.nn.selu, [x])
+    check_gradients(tf.nn.swish, [x])
+    check_gradients(lambda t: tf.nn.relu6(t), [[[-1.0, 0.5, 5.0]]])
+    table = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    assert tf.nn.embedding_lookup(tf.constant(table), [2, 0]).numpy().tolist() == [[5.0, 6.0], [1.0, 2.0]]
+    check_gradients(lambda t: tf.nn.embedding_lookup(t, [2, 0, 2]), [table])
+    assert tf.nn.bias_add(tf.zeros((2, 3)), tf.constant([1.0, 2.0, 3.0])).numpy().tolist()[1] == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="bias_add expects a 1-D bias as long as the last axis"):
+        tf.nn.bias_add(tf.zeros((2, 3)), tf.zeros(2))
+
+
+def test_norm_takes_lists_and_the_common_orders():
+    assert float(tf.norm([3.0, 4.0])) == 5.0
+    assert float(tf.linalg.norm([3.0, -4.0], ord=1)) == 7.0
+    assert float(tf.norm(np.array([1.0, -5.0]), ord=np.inf)) == 5.0
+    assert tf.norm(tf.constant([[3.0, 4.0], [6.0, 8.0]]), axis=1).numpy().tolist() == [5.0, 10.0]
+    check_gradients(lambda t: tf.norm(t, axis=[0, 1]), [[[1.0, 2.0], [3.0, -4.0]]])
+    with pytest.raises(ValueError, match="ord must be"):
+        tf.norm([1.0], ord=3)
+
+
+# --- top-level names ---------------------------------------------------------------------------------
+def test_device_and_config_accept_what_notebooks_ask():
+    with tf.device("/GPU:0"):
+        assert float(tf.reduce_sum(tf.ones(3))) == 3.0
+    with pytest.raises(TypeError, match="device name"):
+        with tf.device(0):
+            pass
+    cpus = tf.config.list_physical_devices("CPU")
+    assert [d.device_type for d in cpus] == ["CPU"] and cpus[0].name == "/physical_device:CPU:0"
+    if tf.backend.name() == "numpy":
+        assert tf.config.list_physical_devices("GPU") == []
+    for gpu in tf.config.experimental.list_physical_devices("GPU"):
+        tf.config.experimental.set_memory_growth(gpu, True)
+    tf.config.run_functions_eagerly(True)
+
+
+def test_unconnected_gradients_zero():
+    x, y = tf.Variable(2.0), tf.Variable(3.0)
+    with tf.GradientTape() as tape:
+        z = y * y
+    assert float(tape.gradient(z, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)) == 0.0
+
+
+def test_top_level_aliases_and_missing_modules():
+    assert float(tf.sigmoid(0.0)) == 0.5
+    assert tf.keras.backend.epsilon() == 1e-7
+    # A module listed for later but not written yet is a plain missing attribute.
+    for name in tf._LAZY_MODULES:
+        try:
+            getattr(tf, name)
+        except AttributeError as error:
+            assert "not available yet" in str(error)
+
+
+# --- utils -----------------------------------------------------------------------------------------
+def test_pad_sequences_pads_and_truncates_like_keras():
+    sequences = [[1, 2, 3], [4], []]
+    assert tf.utils.pad_sequences(sequences).tolist() == [[1, 2, 3], [0, 0, 4], [0, 0, 0]]
+    assert tf.utils.pad_sequences(sequences, maxlen=2).tolist() == [[2, 3], [0, 4], [0, 0]]
+    assert tf.utils.pad_sequences(sequences, maxlen=2, padding="post", truncating="post").tolist() == [
+        [1, 2], [4, 0], [0, 0]]
+    assert tf.utils.pad_sequences([[1.5]], maxlen=2, dtype="float32", value=-1.0).tolist() == [[-1.0, 1.5]]
+    assert tf.utils.pad_sequences(sequences).dtype == np.int32
+    with pytest.raises(ValueError, match='padding must be "pre" or "post"'):
+        tf.utils.pad_sequences(sequences, padding="middle")
+    with pytest.raises(ValueError, match="element 1 is int"):
+        tf.utils.pad_sequences([[1], 2])
+
+
+def test_image_helpers_round_trip_through_a_file(tmp_path):
+    pytest.importorskip("PIL")
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(5, 7, 3)).astype("float32")
+    img = tf.utils.array_to_img(rgb, scale=False)
+    assert img.size == (7, 5) and img.mode == "RGB"
+    tf.utils.save_img(tmp_path / "x.png", rgb, scale=False)
+    back = tf.utils.img_to_array(tf.utils.load_img(tmp_path / "x.png"))
+    assert back.dtype == np.float32 and back.shape == (5, 7, 3)
+    np.testing.assert_array_equal(back, rgb)
+    gray = tf.utils.img_to_array(tf.utils.load_img(tmp_path / "x.png", color_mode="grayscale",
+                                                   target_size=(10, 14)))
+    assert gray.shape == (10, 14, 1)
+    stretched = tf.utils.img_to_array(tf.utils.array_to_img(np.array([[[0.0], [0.5]]])))
+    assert stretched.ravel().tolist() == [0.0, 255.0]           # scale=True stretches to 0..255
+    with pytest.raises(ValueError, match=r"expects an array of shape \(height, width, channels\)"):
+        tf.utils.array_to_img(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="1, 3 or 4 channels, got 2"):
+        tf.utils.array_to_img(np.zeros((4, 4, 2)))
+
+
+# --- an adapted Normalization layer --------------------------------------------------------------------
+def test_an_adapted_normalization_layer_lets_a_sequential_model_build():
+    features = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 4)).astype("float32")
+    normalizer = layers.Normalization(axis=-1)
+    normalizer.adapt(features)
+    model = tf.Sequential([normalizer, layers.Dense(1)])
+    assert model.built and model.output_shape == (None, 1)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any("normalization" in line for line in lines)
