@@ -9,6 +9,9 @@ Examples
 import types as _types
 
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from learnet.layers.augmentation import (
+    RandomContrast, RandomRotation, RandomTranslation, RandomZoom, Resizing,
+)
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
 from learnet.layers.conv import (
     Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose,
@@ -57,12 +60,15 @@ def deserialize(config, custom_objects=None):
 experimental = _types.SimpleNamespace(
     preprocessing=_types.SimpleNamespace(
         Normalization=Normalization, Rescaling=Rescaling, RandomFlip=RandomFlip,
+        RandomRotation=RandomRotation, RandomZoom=RandomZoom, RandomTranslation=RandomTranslation,
+        RandomContrast=RandomContrast, Resizing=Resizing,
     )
 )
 
 __all__ = [
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
-    "SpatialDropout2D", "TimeDistributed", "experimental",
+    "SpatialDropout2D", "TimeDistributed", "experimental", "RandomContrast", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "Resizing",
     "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
     "BatchNormalization", "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D",
     "Convolution2D", "Convolution2DTranspose", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout",

@@ -217,6 +217,10 @@ class Normalization(Layer):
             batches = [b.reshape(-1, 1) for b in batches]
         if not self.built:
             self._maybe_build((None,) + batches[0].shape[1:])
+        if self._batch_input_shape is None:
+            # The input shape is known now, as if given by input_shape=: a Sequential model
+            # that starts with this layer is built at once (and has a summary), as in Keras.
+            self._batch_input_shape = (None,) + tuple(batches[0].shape[1:])
         count, total, total_sq = 0, 0.0, 0.0
         for batch in batches:
             count += int(numpy.prod([batch.shape[a] for a in self._reduce_axes]))
