@@ -82,6 +82,32 @@ def function(func=None, **options):
     return func
 
 
+def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):  # noqa: A001 - TF's name
+    """Print tensors as their values and other objects as ``str`` does (``tf.print``).
+
+    A tensor prints like a NumPy array, ``[1 2 3]``; long axes are cut to their first
+    and last ``summarize`` entries (``summarize=-1`` prints everything). The text goes to
+    ``output_stream``, standard error by default as in TensorFlow.
+
+    Examples
+    --------
+    >>> import sys, learnet as tf
+    >>> tf.print("x =", tf.constant([1, 2, 3]), output_stream=sys.stdout)
+    x = [1 2 3]
+    """
+    def text(value):
+        if isinstance(value, Tensor):
+            array = value.numpy()
+            if array.ndim == 0:
+                return str(array)
+            edge = array.size if summarize is None or summarize < 0 else int(summarize)
+            return _numpy.array2string(array, threshold=2 * edge, edgeitems=edge, separator=" ")
+        return str(value)
+
+    stream = _sys.stderr if output_stream is None else output_stream
+    stream.write(sep.join(text(value) for value in inputs) + end)
+
+
 class UnconnectedGradients(str, _enum.Enum):
     """What ``tape.gradient`` returns for a source the target does not depend on."""
 

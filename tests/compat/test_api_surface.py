@@ -23,7 +23,7 @@ add subtract multiply divide pow exp log sqrt square abs maximum minimum clip_by
 sin cos tanh sigmoid add_n norm equal not_equal greater greater_equal less less_equal
 logical_and logical_or logical_not tensordot shape rank size
 float16 float32 float64 int8 int16 int32 int64 uint8 bool string newaxis
-device config.list_physical_devices config.experimental.set_memory_growth UnconnectedGradients.ZERO
+device print config.list_physical_devices config.experimental.set_memory_growth UnconnectedGradients.ZERO
 random.normal random.uniform random.truncated_normal random.shuffle random.set_seed
 math.reduce_mean math.reduce_sum math.reduce_max math.reduce_std math.argmax math.exp math.log
 math.sqrt math.square math.abs math.sigmoid math.softplus math.tanh math.add math.multiply

@@ -307,3 +307,13 @@ def test_an_adapted_normalization_layer_lets_a_sequential_model_build():
     lines = []
     model.summary(print_fn=lines.append)
     assert any("normalization" in line for line in lines)
+
+
+def test_tf_print_writes_tensor_values_to_standard_error(capsys):
+    tf.print("loss:", tf.constant(0.25), tf.constant([1, 2, 3]))
+    captured = capsys.readouterr()
+    assert captured.err == "loss: 0.25 [1 2 3]\n" and captured.out == ""
+    tf.print(tf.range(10))
+    assert capsys.readouterr().err == "[0 1 2 ... 7 8 9]\n"
+    tf.print(tf.range(10), summarize=-1, sep=",", end="!")
+    assert capsys.readouterr().err == "[0 1 2 3 4 5 6 7 8 9]!"
