@@ -317,3 +317,38 @@ def test_tf_print_writes_tensor_values_to_standard_error(capsys):
     assert capsys.readouterr().err == "[0 1 2 ... 7 8 9]\n"
     tf.print(tf.range(10), summarize=-1, sep=",", end="!")
     assert capsys.readouterr().err == "[0 1 2 3 4 5 6 7 8 9]!"
+
+
+# --- plot_model ----------------------------------------------------------------------------------------
+def test_plot_model_draws_sequential_functional_and_nested_models(tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    sequential = tf.Sequential([layers.Flatten(input_shape=[28, 28]), layers.Dense(30, activation="relu"),
+                                layers.Dense(10, activation="softmax")])
+    tf.utils.plot_model(sequential, tmp_path / "seq.png", show_shapes=True, show_dtype=True,
+                        show_layer_activations=True, show_trainable=True)
+    tall = Image.open(tmp_path / "seq.png").size
+    tf.utils.plot_model(sequential, tmp_path / "seq_lr.png", rankdir="LR")
+    wide = Image.open(tmp_path / "seq_lr.png").size
+    assert tall[1] > tall[0] and wide[0] > wide[1]            # four boxes down, or across
+
+    wide_input, deep_input = tf.Input(shape=[5]), tf.Input(shape=[6])
+    hidden = layers.Dense(8)(deep_input)
+    merged = layers.concatenate([wide_input, layers.Dense(8)(hidden)])
+    functional = tf.Model([wide_input, deep_input], [layers.Dense(1)(merged), layers.Dense(1)(hidden)])
+    tf.utils.plot_model(functional, tmp_path / "pictures" / "wide_deep.svg", show_shapes=True)
+    assert "concatenate" in (tmp_path / "pictures" / "wide_deep.svg").read_text()
+
+    inner = tf.Model(wide_input, layers.Dense(3)(wide_input), name="encoder")
+    outer_input = tf.Input(shape=[5])
+    nested = tf.Model(outer_input, layers.Dense(1)(inner(outer_input)))
+    tf.utils.plot_model(nested, tmp_path / "nested.svg")
+    assert "encoder" in (tmp_path / "nested.svg").read_text()
+
+
+def test_plot_model_needs_a_built_model():
+    with pytest.raises(ValueError, match="is not built, so its layers and shapes are unknown"):
+        tf.utils.plot_model(tf.Sequential([layers.Dense(2)]), "never.png")
+    with pytest.raises(ValueError, match='rankdir must be "TB" or "LR"'):
+        tf.utils.plot_model(tf.Sequential([layers.Dense(2, input_shape=(3,))]), "never.png", rankdir="BT")

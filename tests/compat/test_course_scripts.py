@@ -147,6 +147,7 @@ def check_dlwp_ch4_overfitting_regularization(out, cwd):
 def check_geron_ch10_fashion_mnist_sequential(out, cwd):
     assert number(out, "test accuracy:") > 0.6
     assert (cwd / "keras_learning_curves_plot.png").is_file()
+    assert (cwd / "my_fashion_mnist_model.png").is_file()
 
 
 def check_geron_ch10_saving_callbacks(out, cwd):
@@ -192,6 +193,8 @@ def check_keras_io_mnist_convnet(out, cwd):
 def check_keras_io_functional_api(out, cwd):
     assert number(out, "Test accuracy:") > 0.6
     assert number(out, "reloaded accuracy:") == pytest.approx(number(out, "Test accuracy:"))
+    for picture in ("my_first_model.png", "my_first_model_with_shape_info.png", "mini_resnet.png"):
+        assert (cwd / picture).is_file()
 
 
 def check_keras_io_sequential_model(out, cwd):

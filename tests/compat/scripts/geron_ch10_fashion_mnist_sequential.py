@@ -62,6 +62,8 @@ model = keras.models.Sequential([
 print(model.layers)
 model.summary()
 
+keras.utils.plot_model(model, "my_fashion_mnist_model.png", show_shapes=True)
+
 hidden1 = model.layers[1]
 print(hidden1.name)
 print(model.get_layer(hidden1.name) is hidden1)

@@ -18,6 +18,9 @@ outputs = layers.Dense(10)(x)
 model = keras.Model(inputs=inputs, outputs=outputs, name="mnist_model")
 model.summary()
 
+keras.utils.plot_model(model, "my_first_model.png")
+keras.utils.plot_model(model, "my_first_model_with_shape_info.png", show_shapes=True)
+
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
 x_train, y_train = x_train[:4000], y_train[:4000]
 x_test, y_test = x_test[:1000], y_test[:1000]
@@ -114,6 +117,7 @@ outputs = layers.Dense(10)(x)
 
 model = keras.Model(inputs, outputs, name="toy_resnet")
 model.summary()
+keras.utils.plot_model(model, "mini_resnet.png", show_shapes=True)
 
 x_train = np.random.rand(64, 32, 32, 3).astype("float32")
 y_train = keras.utils.to_categorical(np.random.randint(0, 10, size=(64,)), 10)
