@@ -15,6 +15,8 @@ import csv
 import math
 import os
 import shutil
+import socket
+import struct
 import sys
 import time
 import warnings
@@ -24,6 +26,7 @@ import numpy as np
 __all__ = [
     "Callback", "CallbackList", "History", "HistoryDict", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
     "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
+    "TensorBoard",
 ]
 
 
@@ -1160,3 +1163,191 @@ class LambdaCallback(Callback):
             setattr(self, name, function)
 
 
+
+
+# --- TensorBoard: event files of scalars (and weight histograms) -------------------------------------
+def _crc32c_table():
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    """The CRC-32C (Castagnoli) checksum of ``data``, as TFRecord files use it."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def _masked_crc(data):
+    crc = crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _varint(value):
+    out = bytearray()
+    while True:
+        low = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(low | 0x80)
+        else:
+            out.append(low)
+            return bytes(out)
+
+
+def _field(number, kind, payload):
+    """One protocol-buffer field: kind 0 varint (int payload), 1 double, 2 bytes, 5 float."""
+    key = _varint((number << 3) | kind)
+    if kind == 0:
+        return key + _varint(payload)
+    if kind == 1:
+        return key + struct.pack("<d", payload)
+    if kind == 5:
+        return key + struct.pack("<f", payload)
+    return key + _varint(len(payload)) + payload
+
+
+def _histogram_proto(values, bins=30):
+    """A ``HistogramProto``: min, max, count, sum, sum of squares, bucket limits and counts."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    counts, edges = np.histogram(values, bins=bins)
+    limits = edges[1:]
+    return (_field(1, 1, float(values.min())) + _field(2, 1, float(values.max()))
+            + _field(3, 1, float(values.size)) + _field(4, 1, float(values.sum()))
+            + _field(5, 1, float(np.dot(values, values)))
+            + _field(6, 2, struct.pack(f"<{len(limits)}d", *limits))
+            + _field(7, 2, struct.pack(f"<{len(counts)}d", *counts.astype(np.float64))))
+
+
+class _EventFileWriter:
+    """Append TensorFlow ``Event`` records to an ``events.out.tfevents.*`` file (TFRecord framing)."""
+
+    def __init__(self, folder):
+        os.makedirs(folder, exist_ok=True)
+        name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.learnet"
+        self.path = os.path.join(folder, name)
+        self._file = open(self.path, "wb")  # noqa: SIM115 - kept open for the whole run
+        self._write_event(_field(3, 2, b"brain.Event:2"), step=0)
+
+    def _write_event(self, body, step):
+        event = _field(1, 1, time.time()) + _field(2, 0, int(step)) + body
+        header = struct.pack("<Q", len(event))
+        self._file.write(header + struct.pack("<I", _masked_crc(header)) + event
+                         + struct.pack("<I", _masked_crc(event)))
+
+    def scalars(self, values, step):
+        summary = b"".join(
+            _field(1, 2, _field(1, 2, tag.encode()) + _field(2, 5, float(value)))
+            for tag, value in values.items()
+        )
+        self._write_event(_field(5, 2, summary), step)
+
+    def histograms(self, arrays, step):
+        summary = b"".join(
+            _field(1, 2, _field(1, 2, tag.encode()) + _field(5, 2, _histogram_proto(array)))
+            for tag, array in arrays.items() if np.size(array)
+        )
+        self._write_event(_field(5, 2, summary), step)
+
+    def flush(self):
+        self._file.flush()
+
+    def close(self):
+        self._file.close()
+
+
+class TensorBoard(Callback):
+    """Write the training curves to event files that TensorBoard shows (``tensorboard --logdir``).
+
+    As in Keras, ``log_dir/train`` receives the training values (``epoch_loss``,
+    ``epoch_accuracy``, ...) and ``log_dir/validation`` the validation values, one point
+    per epoch; ``update_freq="batch"`` (or a number of batches) adds ``batch_*`` points,
+    ``histogram_freq=n`` the distribution of every weight each ``n`` epochs.
+
+    learnet writes scalars and histograms; it has no TensorFlow graph to draw, so
+    ``write_graph``, ``write_images`` and ``profile_batch`` change nothing.
+
+    Parameters
+    ----------
+    log_dir : str or path-like, default "logs"
+    histogram_freq : int, default 0
+    write_graph, write_images, write_steps_per_second, profile_batch, embeddings_freq,
+    embeddings_metadata : accepted for compatibility
+    update_freq : "epoch", "batch" or int, default "epoch"
+
+    Examples
+    --------
+    >>> tensorboard_cb = TensorBoard("my_logs/run_1")
+    >>> model.fit(x, y, epochs=10, validation_split=0.1, callbacks=[tensorboard_cb])  # doctest: +SKIP
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
+                 embeddings_metadata=None, **kwargs):
+        super().__init__()
+        self.log_dir = os.fspath(log_dir)
+        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, (int, np.integer)) or histogram_freq < 0:
+            raise ValueError(f"TensorBoard: histogram_freq must be a non-negative integer, got {histogram_freq!r}")
+        self.histogram_freq = int(histogram_freq)
+        if update_freq == "batch":
+            update_freq = 1
+        if update_freq != "epoch" and (
+            isinstance(update_freq, bool) or not isinstance(update_freq, (int, np.integer)) or update_freq < 1
+        ):
+            raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer, got {update_freq!r}")
+        self.update_freq = update_freq
+        self.write_graph = write_graph
+        self.write_images = write_images
+        self._writers = {}
+        self._batches_seen = 0
+
+    def _writer(self, name):
+        if name not in self._writers:
+            self._writers[name] = _EventFileWriter(os.path.join(self.log_dir, name))
+        return self._writers[name]
+
+    def on_train_begin(self, logs=None):
+        self._batches_seen = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches_seen += 1
+        if self.update_freq != "epoch" and self._batches_seen % self.update_freq == 0:
+            values = {f"batch_{k}": v for k, v in (logs or {}).items() if _is_number(v)}
+            if values:
+                self._writer("train").scalars(values, self._batches_seen)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        train = {f"epoch_{k}": v for k, v in logs.items() if not k.startswith("val_") and _is_number(v)}
+        validation = {f"epoch_{k[4:]}": v for k, v in logs.items() if k.startswith("val_") and _is_number(v)}
+        if train:
+            self._writer("train").scalars(train, epoch)
+        if validation:
+            self._writer("validation").scalars(validation, epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0 and self.model is not None:
+            weights = {variable.name: variable.numpy() for variable in self.model.weights}
+            self._writer("train").histograms(weights, epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return np.size(value) == 1

@@ -78,6 +78,7 @@ keras.metrics.MeanMetricWrapper keras.metrics.binary_accuracy keras.metrics.spar
 keras.callbacks.Callback keras.callbacks.History keras.callbacks.EarlyStopping
 keras.callbacks.ModelCheckpoint keras.callbacks.LearningRateScheduler keras.callbacks.ReduceLROnPlateau
 keras.callbacks.CSVLogger keras.callbacks.LambdaCallback keras.callbacks.TerminateOnNaN
+keras.callbacks.TensorBoard
 keras.utils.to_categorical keras.utils.normalize keras.utils.set_random_seed keras.utils.pad_sequences
 keras.utils.array_to_img keras.utils.img_to_array keras.utils.load_img keras.utils.save_img keras.utils.plot_model
 keras.backend.clear_session keras.backend.epsilon keras.backend.floatx keras.backend.set_floatx

@@ -352,3 +352,106 @@ def test_plot_model_needs_a_built_model():
         tf.utils.plot_model(tf.Sequential([layers.Dense(2)]), "never.png")
     with pytest.raises(ValueError, match='rankdir must be "TB" or "LR"'):
         tf.utils.plot_model(tf.Sequential([layers.Dense(2, input_shape=(3,))]), "never.png", rankdir="BT")
+
+
+# --- TensorBoard event files ---------------------------------------------------------------------------
+def _crc32c_bitwise(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 * (crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+
+def _fields(data):
+    """Decode one protocol-buffer message into [(field number, value)]."""
+    import struct
+
+    fields, i = [], 0
+    while i < len(data):
+        key, i = _read_varint(data, i)
+        number, kind = key >> 3, key & 7
+        if kind == 0:
+            value, i = _read_varint(data, i)
+        elif kind == 1:
+            value, i = struct.unpack("<d", data[i:i + 8])[0], i + 8
+        elif kind == 5:
+            value, i = struct.unpack("<f", data[i:i + 4])[0], i + 4
+        else:
+            length, i = _read_varint(data, i)
+            value, i = data[i:i + length], i + length
+        fields.append((number, value))
+    return fields
+
+
+def _read_varint(data, i):
+    value = shift = 0
+    while True:
+        byte = data[i]
+        value |= (byte & 0x7F) << shift
+        i += 1
+        shift += 7
+        if not byte & 0x80:
+            return value, i
+
+
+def _events(path):
+    import struct
+
+    def masked(data):
+        crc = _crc32c_bitwise(data)
+        return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+    data, i, events = path.read_bytes(), 0, []
+    while i < len(data):
+        header = data[i:i + 8]
+        (length,), (header_crc,) = struct.unpack("<Q", header), struct.unpack("<I", data[i + 8:i + 12])
+        assert header_crc == masked(header)
+        event = data[i + 12:i + 12 + length]
+        assert struct.unpack("<I", data[i + 12 + length:i + 16 + length])[0] == masked(event)
+        events.append(dict(_fields(event)))
+        i += 16 + length
+    return events
+
+
+def _scalars(path):
+    points = {}
+    for event in _events(path):
+        for number, value in _fields(event.get(5, b"")):
+            entry = dict(_fields(value))
+            if 2 in entry:
+                points.setdefault(entry[1].decode(), []).append((event[2] if 2 in event else 0, entry[2]))
+    return points
+
+
+def test_crc32c_matches_the_standard_check_value():
+    assert callbacks.crc32c(b"123456789") == 0xE3069283 == _crc32c_bitwise(b"123456789")
+
+
+def test_tensorboard_writes_event_files_of_the_training_curves(tmp_path):
+    model = tf.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    board = callbacks.TensorBoard(tmp_path / "logs" / "run_1", histogram_freq=1, update_freq="batch")
+    history = model.fit(x, x.sum(axis=1), validation_split=0.25, batch_size=10, epochs=2, verbose=0,
+                        callbacks=[board])
+    (train_file,) = (tmp_path / "logs" / "run_1" / "train").glob("events.out.tfevents.*")
+    (validation_file,) = (tmp_path / "logs" / "run_1" / "validation").glob("events.out.tfevents.*")
+    assert _events(train_file)[0][3] == b"brain.Event:2"
+    train, validation = _scalars(train_file), _scalars(validation_file)
+    assert [step for step, _ in train["epoch_loss"]] == [0, 1]
+    np.testing.assert_allclose([v for _, v in train["epoch_mae"]], history.history["mae"], rtol=1e-6)
+    np.testing.assert_allclose([v for _, v in validation["epoch_loss"]], history.history["val_loss"], rtol=1e-6)
+    assert [step for step, _ in train["batch_loss"]] == [1, 2, 3, 4, 5, 6]    # 3 batches an epoch
+    histograms = [dict(_fields(value)) for event in _events(train_file)
+                  for _, value in _fields(event.get(5, b"")) if 5 in dict(_fields(value))]
+    kernel = next(h for h in histograms if h[1].decode().endswith("kernel"))
+    assert dict(_fields(kernel[5]))[3] == 12.0                  # a 3 x 4 kernel: 12 values
+
+
+def test_tensorboard_checks_its_arguments():
+    with pytest.raises(ValueError, match="update_freq must be 'epoch', 'batch' or a positive integer"):
+        callbacks.TensorBoard(update_freq="step")
+    with pytest.raises(ValueError, match="histogram_freq must be a non-negative integer"):
+        callbacks.TensorBoard(histogram_freq=-1)

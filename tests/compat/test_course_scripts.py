@@ -154,6 +154,7 @@ def check_geron_ch10_saving_callbacks(out, cwd):
     assert "files: ['my_checkpoints', 'my_keras_model', 'my_weights']" in out
     assert number(out, "final test mse:") < 1.0
     assert "val/train:" in out
+    assert "tensorboard logs: ['train', 'validation']" in out
 
 
 def check_geron_ch11_training_deep_nets(out, cwd):

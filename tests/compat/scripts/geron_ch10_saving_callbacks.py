@@ -83,5 +83,22 @@ def get_run_logdir():
 
 
 run_logdir = get_run_logdir()
+
+keras.backend.clear_session()
+np.random.seed(42)
+tf.random.set_seed(42)
+
+model = keras.models.Sequential([
+    keras.layers.Dense(30, activation="relu", input_shape=[8]),
+    keras.layers.Dense(30, activation="relu"),
+    keras.layers.Dense(1)
+])
+model.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=1e-3))
+
+tensorboard_cb = keras.callbacks.TensorBoard(run_logdir)
+history = model.fit(X_train, y_train, epochs=3,
+                    validation_data=(X_valid, y_valid),
+                    callbacks=[checkpoint_cb, tensorboard_cb])
+print("tensorboard logs:", sorted(os.listdir(run_logdir)))
 print("files:", sorted(f for f in os.listdir(".") if f.startswith("my_")))
 print("final test mse: %.4f" % mse_test)
