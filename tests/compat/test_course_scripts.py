@@ -151,7 +151,7 @@ def check_geron_ch10_fashion_mnist_sequential(out, cwd):
 
 
 def check_geron_ch10_saving_callbacks(out, cwd):
-    assert "files: ['my_checkpoints', 'my_keras_model', 'my_weights']" in out
+    assert "files: ['my_checkpoints', 'my_keras_model', 'my_logs', 'my_weights']" in out
     assert number(out, "final test mse:") < 1.0
     assert "val/train:" in out
     assert "tensorboard logs: ['train', 'validation']" in out
