@@ -193,15 +193,17 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.25, window: float = 1.0
     return time.perf_counter() - start
 
 
-def run_child(script: Path, options: list, args) -> dict:
+def run_child(script: Path, options: list, args, *, measuring: bool = True) -> dict:
     """Run one worker in a fresh process; return its JSON line (or an error record).
+
+    A measuring run first waits for the machine to be quiet (``--quiet-wait``).
 
     Also records ``other_load``: the CPUs that processes other than this run
     kept busy, on average, while it ran (0 on a quiet machine). A run with a
     high value was disturbed.
     """
     command = [sys.executable, str(script), *map(str, options), "--threads", str(args.threads)]
-    waited = wait_for_quiet(args.quiet_wait) if args.quiet_wait > 0 else 0.0
+    waited = wait_for_quiet(args.quiet_wait) if measuring and args.quiet_wait > 0 else 0.0
     busy0, own0 = busy_cpu_seconds(), children_cpu_seconds()
     started = time.perf_counter()
     try:
@@ -257,7 +259,7 @@ def progress(text: str) -> None:
 def probe_frameworks(args) -> dict:
     probes = {}
     for fw in args.frameworks:
-        probes[fw] = run_child(WORKER_SCRIPTS[fw], ["--probe"], args)
+        probes[fw] = run_child(WORKER_SCRIPTS[fw], ["--probe"], args, measuring=False)
         state = "available" if probes[fw].get("available") else \
             f"unavailable ({probes[fw].get('reason') or probes[fw].get('error')})"
         progress(f"probe {LABELS[fw]}: {state}")
@@ -690,6 +692,9 @@ def render_markdown(report, argv) -> str:
     ]
     notes = availability_lines(report["probes"], report["aggregate"],
                                report["runs"] + report["scaling_runs"])
+    skipped = [LABELS[fw] for fw in FRAMEWORKS if fw not in meta["frameworks"]]
+    if skipped:
+        notes.insert(0, f"not run (--frameworks): {', '.join(skipped)}")
     if notes:
         parts.append("\n".join(f"- {n}" for n in notes))
     if report["summary"]:
