@@ -16,7 +16,7 @@ from learnet import constraints
 from learnet import activations, backend, initializers, regularizers
 from learnet.backend import xp
 from learnet.layers.base import KerasHistory, KerasTensor, Layer, InputSpec, _shape_tuple
-from learnet.ops.linalg import matmul
+from learnet.ops.nn import dense
 from learnet.ops.shape import reshape
 from learnet.tensor import Tensor
 
@@ -177,15 +177,16 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        # One fused op: product, bias and (the common case) ReLU; see learnet.ops.nn.dense.
+        relu = self.activation is activations.relu
+        bias = self.bias if self.use_bias else None
         if inputs.ndim == 2:
-            outputs = matmul(inputs, self.kernel)
+            outputs = dense(inputs, self.kernel, bias, relu=relu)
         else:
             leading = tuple(inputs.shape[:-1])
             flat = reshape(inputs, (-1, inputs.shape[-1]))
-            outputs = reshape(matmul(flat, self.kernel), leading + (self.units,))
-        if self.use_bias:
-            outputs = outputs + self.bias
-        if self.activation is not activations.linear:
+            outputs = reshape(dense(flat, self.kernel, bias, relu=relu), leading + (self.units,))
+        if not relu and self.activation is not activations.linear:
             outputs = self.activation(outputs)
         return outputs
 

@@ -9,7 +9,7 @@ from learnet.backend import xp
 from learnet.ops.math import cast_like, exp, unbroadcast
 from learnet.ops.reduce import reduce_logsumexp, reduce_sum
 from learnet.ops.shape import expand_dims, one_hot
-from learnet.tape import primitive
+from learnet.tape import _recording, primitive
 from learnet.tensor import Tensor, to_array
 
 
@@ -227,6 +227,71 @@ def dropout(x, rate, noise_shape=None, seed=None, training=True):
     keep = generator.random(shape, dtype=xp.float32) >= rate
     mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - rate))
     return x * Tensor._wrap(mask)
+
+
+# --- the fused dense kernel (Dense layers) -------------------------------------------------------
+def _dense_backward(relu, with_bias):
+    def backward(g, x, kernel, *rest):
+        out = rest[-1]
+        if not _recording:
+            # No other tape records this backward pass, so no second derivative can be
+            # asked of it: plain array products, without the per-op cost of learnet ops.
+            g_array = g._value
+            if relu:
+                g_array = xp.multiply(g_array, out._value > 0)   # float times bool: stays float
+            grads = (lambda: g_array @ kernel._value.T, lambda: x._value.T @ g_array)
+            return grads + ((lambda: g_array.sum(axis=0)),) if with_bias else grads
+        from learnet.ops.linalg import matmul
+
+        if relu:
+            g = g * cast_like(out > 0, g)
+        grads = (lambda: matmul(g, kernel, transpose_b=True), lambda: matmul(x, g, transpose_a=True))
+        return grads + ((lambda: reduce_sum(g, axis=0)),) if with_bias else grads
+
+    return backward
+
+
+def _dense_forward(x, kernel, bias, relu):
+    out = x @ kernel
+    if bias is not None:
+        out += bias
+    if relu:
+        xp.maximum(out, 0, out=out)
+    return out
+
+
+def _dense_bias_kernel(x, kernel, bias, relu=False):
+    return _dense_forward(x, kernel, bias, relu), _dense_backward(relu, True)
+
+
+def _dense_no_bias_kernel(x, kernel, relu=False):
+    return _dense_forward(x, kernel, None, relu), _dense_backward(relu, False)
+
+
+_dense_bias_kernel.__name__ = _dense_no_bias_kernel.__name__ = "dense"   # the name errors show
+_dense_bias = primitive(inputs=3)(_dense_bias_kernel)
+_dense_no_bias = primitive(inputs=2)(_dense_no_bias_kernel)
+
+
+def dense(x, kernel, bias=None, relu=False):
+    """``x @ kernel + bias`` (then ``relu`` if asked) as one op: what a ``Dense`` layer computes.
+
+    ``x`` is a matrix ``(batch, features)``. One op instead of three (product, bias,
+    activation): the bias and the ReLU run in place on the product, and when no outer
+    tape records the backward pass (no second derivative is wanted) the gradients are
+    three plain array products. Under an outer tape the backward is written with learnet
+    ops, so second derivatives work as for ``relu(matmul(x, kernel) + bias)``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.ops.nn import dense
+    >>> dense(tf.constant([[1.0, -2.0]]), tf.ones((2, 3)), tf.constant([0.5, 1.0, 1.5]), relu=True).numpy()
+    array([[0. , 0. , 0.5]], dtype=float32)
+    """
+    if bias is None:
+        return _dense_no_bias(x, kernel, relu=relu)
+    return _dense_bias(x, kernel, bias, relu=relu)
 
 
 def l2_loss(t):
