@@ -13,6 +13,8 @@ Elements are computed lazily, one pass at a time; ``shuffle`` draws a new order 
 every pass (``reshuffle_each_iteration=True``, as TensorFlow). Slices of arrays are
 batched by NumPy indexing, not element by element, so batching is fast.
 """
+import types
+
 import numpy
 
 from learnet import backend
@@ -94,6 +96,31 @@ class Dataset:
         """A dataset of exactly one element: ``tensors``."""
         arrays = _structure_map(_as_array, tensors)
         return Dataset(lambda: iter([arrays]), 1)
+
+    @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None):
+        """The elements a generator yields; ``generator`` is called again for every pass.
+
+        ``output_signature`` / ``output_types`` / ``output_shapes`` are accepted for
+        compatibility: learnet takes the elements as they come.
+        """
+        if not callable(generator):
+            raise TypeError(
+                f"from_generator expects a function that returns a generator, got {type(generator).__name__}"
+            )
+        arguments = tuple(args) if args is not None else ()
+        return Dataset(lambda: (_structure_map(_as_array, e) for e in generator(*arguments)), None)
+
+    @staticmethod
+    def zip(*datasets):
+        """Pair up the elements of several datasets (a tuple of datasets, or them as arguments)."""
+        if len(datasets) == 1 and isinstance(datasets[0], (tuple, list)):
+            datasets = tuple(datasets[0])
+        if not datasets or not all(isinstance(d, Dataset) for d in datasets):
+            raise TypeError("Dataset.zip expects datasets, e.g. Dataset.zip((images, labels))")
+        lengths = [d._length for d in datasets]
+        length = None if None in lengths else min(lengths)
+        return Dataset(lambda: zip(*(d._make_iterator() for d in datasets)), length)
 
     @staticmethod
     def range(*args):
@@ -252,6 +279,41 @@ class Dataset:
         length = None if count is None or count < 0 or self._length is None else self._length * count
         return Dataset(make, length)
 
+    def unbatch(self):
+        """Split each element (a batch) back into its rows: the opposite of ``batch``."""
+        source = self
+
+        def make():
+            for element in source._make_iterator():
+                leaves = _leaves(element)
+                if not leaves or any(leaf.ndim == 0 for leaf in leaves):
+                    raise ValueError("unbatch: every element must be batched (have a first axis)")
+                for i in range(leaves[0].shape[0]):
+                    yield _structure_map(lambda a: a[i], element)
+
+        return Dataset(make, None)
+
+    def concatenate(self, dataset):
+        """This dataset's elements, then those of ``dataset``."""
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"concatenate expects a Dataset, got {type(dataset).__name__}")
+        first, second = self, dataset
+        length = None if None in (first._length, second._length) else first._length + second._length
+
+        def make():
+            yield from first._make_iterator()
+            yield from second._make_iterator()
+
+        return Dataset(make, length)
+
+    def enumerate(self, start=0):
+        """Pairs ``(index, element)``, counting from ``start``."""
+        source = self
+        return Dataset(
+            lambda: ((numpy.int64(i), e) for i, e in enumerate(source._make_iterator(), start)),
+            self._length,
+        )
+
     def prefetch(self, buffer_size=None):
         """Accepted for compatibility: learnet reads data in the training process."""
         return self
@@ -291,3 +353,12 @@ def _stack(elements):
     if isinstance(first, dict):
         return {k: _stack([e[k] for e in elements]) for k in first}
     return numpy.stack(elements)
+
+
+# Older TensorFlow code reaches these through `tf.data.experimental`.
+experimental = types.SimpleNamespace(
+    AUTOTUNE=AUTOTUNE,
+    cardinality=lambda dataset: dataset.cardinality(),
+    UNKNOWN_CARDINALITY=-2,
+    INFINITE_CARDINALITY=-1,
+)

@@ -18,7 +18,7 @@ from learnet import backend
 
 __all__ = [
     "to_categorical", "normalize", "set_random_seed", "clear_session", "pad_sequences",
-    "array_to_img", "img_to_array", "load_img", "save_img", "plot_model",
+    "array_to_img", "img_to_array", "load_img", "save_img", "plot_model", "image_dataset_from_directory",
 ]
 
 
@@ -502,3 +502,172 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
         return None
     extension = os.path.splitext(os.fspath(to_file))[1].lower()
     return Image(filename=os.fspath(to_file)) if extension in (".png", ".jpg", ".jpeg") else None
+
+
+# --- image folders as a dataset: keras.utils.image_dataset_from_directory ------------------------------
+_IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+
+def _index_directory(directory, labels, class_names, follow_links):
+    """The image files under ``directory`` and their class ids (one subfolder per class)."""
+    import os
+
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise ValueError(f"image_dataset_from_directory: {directory!r} is not a folder")
+    found = sorted(name for name in os.listdir(directory) if os.path.isdir(os.path.join(directory, name)))
+    if labels == "inferred":
+        if class_names is not None:
+            missing = sorted(set(class_names) - set(found))
+            if missing:
+                raise ValueError(
+                    f"image_dataset_from_directory: class_names {missing} have no subfolder in {directory!r} "
+                    f"(found {found})"
+                )
+            found = list(class_names)
+        folders = [(index, os.path.join(directory, name)) for index, name in enumerate(found)]
+    else:
+        folders = [(None, directory)]
+        found = []
+    paths, ids = [], []
+    for class_id, folder in folders:
+        walk = os.walk(folder, followlinks=follow_links) if labels == "inferred" else [(folder, [], os.listdir(folder))]
+        for root, _, files in walk:
+            for name in sorted(files):
+                if name.lower().endswith(_IMAGE_EXTENSIONS):
+                    paths.append(os.path.join(root, name))
+                    ids.append(class_id)
+    return paths, ids, found
+
+
+def image_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None,
+                                 color_mode="rgb", batch_size=32, image_size=(256, 256), shuffle=True,
+                                 seed=None, validation_split=None, subset=None, interpolation="bilinear",
+                                 follow_links=False, crop_to_aspect_ratio=False, **kwargs):
+    """A dataset of ``(images, labels)`` batches from a folder with one subfolder per class.
+
+    ``main_directory/class_a/*.jpg`` and ``main_directory/class_b/*.jpg`` give labels 0
+    and 1 (classes in alphabetical order, in ``dataset.class_names``). Images are read
+    batch by batch, resized to ``image_size`` and returned as float32 arrays of shape
+    ``(batch, height, width, channels)`` with values 0..255, as in Keras.
+
+    Parameters
+    ----------
+    directory : str or path-like
+    labels : "inferred", None, or a list of integer labels (one per file, in sorted order)
+    label_mode : {"int", "categorical", "binary", None}, default "int"
+        Integer ids, one-hot rows, float 0/1 of shape ``(batch, 1)`` (two classes), or no labels.
+    class_names : list of str, optional
+        The subfolders to use, in this order.
+    color_mode : {"rgb", "grayscale", "rgba"}, default "rgb"
+    batch_size : int or None, default 32
+        ``None`` gives one image per element.
+    image_size : (height, width), default (256, 256)
+    shuffle : bool, default True
+        Shuffle the files (again at every pass).
+    seed : int, optional
+        Seed of the shuffles and of the validation split (needed with ``validation_split``).
+    validation_split : float, optional
+        The share of the files kept for validation.
+    subset : {"training", "validation", "both"}, optional
+        Which part to return (``"both"`` returns the two datasets).
+    interpolation : str, default "bilinear"
+    crop_to_aspect_ratio : bool, default False
+
+    Returns
+    -------
+    learnet.data.Dataset
+        With attributes ``class_names`` and ``file_paths``.
+    """
+    from learnet import backend
+    from learnet.data import Dataset
+
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError(
+            f'image_dataset_from_directory: label_mode must be "int", "categorical", "binary" or None, '
+            f"got {label_mode!r}"
+        )
+    channels = {"rgb": 3, "grayscale": 1, "rgba": 4}.get(color_mode)
+    if channels is None:
+        raise ValueError(f'image_dataset_from_directory: color_mode must be "rgb", "grayscale" or "rgba", got {color_mode!r}')
+    if validation_split is not None:
+        if not 0 < float(validation_split) < 1:
+            raise ValueError(f"image_dataset_from_directory: validation_split must be between 0 and 1, got {validation_split!r}")
+        if subset not in ("training", "validation", "both"):
+            raise ValueError('image_dataset_from_directory: with validation_split, give subset="training", '
+                             '"validation" or "both"')
+        if shuffle and seed is None:
+            raise ValueError("image_dataset_from_directory: with validation_split and shuffle, give a seed so "
+                             "that the training and validation files do not overlap")
+    elif subset is not None:
+        raise ValueError("image_dataset_from_directory: subset needs a validation_split")
+    height, width = (int(v) for v in image_size)
+
+    inferred = labels == "inferred"
+    paths, ids, names = _index_directory(directory, "inferred" if inferred else None, class_names, follow_links)
+    if not inferred and labels is not None:
+        ids = [int(label) for label in labels]
+        if len(ids) != len(paths):
+            raise ValueError(f"image_dataset_from_directory: {len(ids)} labels given for {len(paths)} images")
+        names = [str(i) for i in range(max(ids) + 1)] if ids else []
+    if labels is None:
+        label_mode = None
+    if label_mode == "binary" and len(names) != 2:
+        raise ValueError(f'image_dataset_from_directory: label_mode="binary" needs exactly 2 classes, found {len(names)}')
+    print(f"Found {len(paths)} files" + (f" belonging to {len(names)} classes." if label_mode is not None else "."))
+    if not paths:
+        raise ValueError(f"image_dataset_from_directory: no images ({', '.join(_IMAGE_EXTENSIONS)}) in {directory!r}")
+
+    ids = np.asarray(ids if label_mode is not None else [0] * len(paths), dtype=np.int64)
+    paths = np.asarray(paths)
+    if shuffle:
+        order = np.random.default_rng(seed).permutation(len(paths))
+        paths, ids = paths[order], ids[order]
+
+    def part(which):
+        if validation_split is None:
+            return paths, ids
+        held_out = int(float(validation_split) * len(paths))
+        if which == "training":
+            print(f"Using {len(paths) - held_out} files for training.")
+            return paths[:len(paths) - held_out], ids[:len(ids) - held_out]
+        print(f"Using {held_out} files for validation.")
+        return paths[len(paths) - held_out:], ids[len(ids) - held_out:]
+
+    def read(path):
+        img = load_img(path, color_mode=color_mode, target_size=(height, width),
+                       interpolation=interpolation, keep_aspect_ratio=crop_to_aspect_ratio)
+        return img_to_array(img, dtype="float32")
+
+    def labels_of(class_ids):
+        if label_mode == "int":
+            return class_ids.astype(np.int32)
+        if label_mode == "binary":
+            return class_ids.astype("float32")[..., None]
+        return to_categorical(class_ids, num_classes=len(names))
+
+    def make_dataset(which):
+        files, class_ids = part(which)
+        generator = np.random.default_rng(seed) if seed is not None else None
+        size = 1 if batch_size is None else int(batch_size)
+
+        def make():
+            order = np.arange(len(files))
+            if shuffle:
+                order = (generator or backend.rng()).permutation(len(files))
+            for start in range(0, len(files), size):
+                chosen = order[start:start + size]
+                images = np.stack([read(path) for path in files[chosen]])
+                targets = labels_of(class_ids[chosen])
+                if batch_size is None:
+                    images, targets = images[0], targets[0]
+                yield images if label_mode is None else (images, targets)
+
+        dataset = Dataset(make, -(-len(files) // size))
+        dataset.class_names = list(names)
+        dataset.file_paths = [str(p) for p in files]
+        return dataset
+
+    if subset == "both":
+        return make_dataset("training"), make_dataset("validation")
+    return make_dataset(subset)

@@ -81,6 +81,7 @@ keras.callbacks.CSVLogger keras.callbacks.LambdaCallback keras.callbacks.Termina
 keras.callbacks.TensorBoard
 keras.utils.to_categorical keras.utils.normalize keras.utils.set_random_seed keras.utils.pad_sequences
 keras.utils.array_to_img keras.utils.img_to_array keras.utils.load_img keras.utils.save_img keras.utils.plot_model
+keras.utils.image_dataset_from_directory data.experimental.AUTOTUNE data.Dataset.zip data.Dataset.from_generator
 keras.backend.clear_session keras.backend.epsilon keras.backend.floatx keras.backend.set_floatx
 keras.backend.get_value keras.backend.set_value
 keras.datasets.mnist.load_data keras.datasets.fashion_mnist.load_data

@@ -455,3 +455,84 @@ def test_tensorboard_checks_its_arguments():
         callbacks.TensorBoard(update_freq="step")
     with pytest.raises(ValueError, match="histogram_freq must be a non-negative integer"):
         callbacks.TensorBoard(histogram_freq=-1)
+
+
+# --- tf.data extras and image folders ------------------------------------------------------------------
+def test_dataset_unbatch_zip_concatenate_enumerate_from_generator():
+    batched = tf.data.Dataset.from_tensor_slices((np.arange(10.0).reshape(5, 2), np.arange(5))).batch(2)
+    rows = [(x.numpy().tolist(), int(y)) for x, y in batched.unbatch()]
+    assert rows[0] == ([0.0, 1.0], 0) and len(rows) == 5
+    pairs = tf.data.Dataset.zip((tf.data.Dataset.range(3), tf.data.Dataset.range(10, 20)))
+    assert len(pairs) == 3 and [(int(a), int(b)) for a, b in pairs] == [(0, 10), (1, 11), (2, 12)]
+    joined = tf.data.Dataset.range(2).concatenate(tf.data.Dataset.range(5, 7))
+    assert len(joined) == 4 and [int(v) for v in joined] == [0, 1, 5, 6]
+    assert [(int(i), int(v)) for i, v in tf.data.Dataset.range(5, 7).enumerate(1)] == [(1, 5), (2, 6)]
+
+    def squares(n):
+        for i in range(n):
+            yield np.float32(i), np.float32(i * i)
+
+    generated = tf.data.Dataset.from_generator(squares, args=(4,))
+    assert [float(b) for _, b in generated] == [0.0, 1.0, 4.0, 9.0]
+    assert [float(b) for _, b in generated] == [0.0, 1.0, 4.0, 9.0]    # a new pass calls it again
+    assert tf.data.experimental.AUTOTUNE == tf.data.AUTOTUNE
+    assert tf.data.experimental.cardinality(generated) == tf.data.experimental.UNKNOWN_CARDINALITY
+    with pytest.raises(TypeError, match="Dataset.zip expects datasets"):
+        tf.data.Dataset.zip(([1, 2], [3, 4]))
+    with pytest.raises(ValueError, match="unbatch: every element must be batched"):
+        list(tf.data.Dataset.range(3).unbatch())
+
+
+def _image_folder(root, counts, size=(6, 8)):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name, count in counts.items():
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            pixels = rng.integers(0, 256, size=size + (3,)).astype("uint8")
+            Image.fromarray(pixels).save(root / name / f"{i}.png")
+    (root / sorted(counts)[0] / "notes.txt").write_text("not an image")
+
+
+def test_image_dataset_from_directory_reads_one_subfolder_per_class(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    _image_folder(tmp_path, {"cats": 5, "dogs": 3})
+    dataset = tf.utils.image_dataset_from_directory(tmp_path, image_size=(4, 4), batch_size=3, shuffle=False)
+    assert "Found 8 files belonging to 2 classes." in capsys.readouterr().out
+    assert dataset.class_names == ["cats", "dogs"] and len(dataset) == 3
+    batches = list(dataset)
+    assert [tuple(x.shape) for x, _ in batches] == [(3, 4, 4, 3), (3, 4, 4, 3), (2, 4, 4, 3)]
+    assert np.concatenate([y.numpy() for _, y in batches]).tolist() == [0, 0, 0, 0, 0, 1, 1, 1]
+    assert batches[0][0].dtype == np.float32 and float(tf.reduce_max(batches[0][0])) <= 255
+
+    train, val = tf.utils.image_dataset_from_directory(
+        tmp_path, validation_split=0.25, subset="both", seed=1, image_size=(6, 8), batch_size=None,
+        label_mode="categorical", color_mode="grayscale")
+    assert len(train) == 6 and len(val) == 2
+    assert not set(train.file_paths) & set(val.file_paths)
+    image, label = next(iter(train))
+    assert tuple(image.shape) == (6, 8, 1) and tuple(label.shape) == (2,)
+    binary = tf.utils.image_dataset_from_directory(tmp_path, label_mode="binary", image_size=(4, 4), seed=0)
+    assert tuple(next(iter(binary))[1].shape) == (8, 1)
+    images_only = tf.utils.image_dataset_from_directory(tmp_path, label_mode=None, image_size=(4, 4))
+    assert tuple(next(iter(images_only)).shape) == (8, 4, 4, 3)
+
+    model = tf.Sequential([layers.Rescaling(1 / 255, input_shape=(4, 4, 3)), layers.Flatten(), layers.Dense(2)])
+    model.compile(optimizer="adam", loss=losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(dataset, epochs=1, verbose=0)
+
+
+def test_image_dataset_from_directory_checks_its_arguments(tmp_path):
+    pytest.importorskip("PIL")
+    _image_folder(tmp_path, {"a": 2, "b": 2, "c": 2})
+    with pytest.raises(ValueError, match="is not a folder"):
+        tf.utils.image_dataset_from_directory(tmp_path / "missing")
+    with pytest.raises(ValueError, match="give a seed"):
+        tf.utils.image_dataset_from_directory(tmp_path, validation_split=0.2, subset="training")
+    with pytest.raises(ValueError, match='label_mode="binary" needs exactly 2 classes, found 3'):
+        tf.utils.image_dataset_from_directory(tmp_path, label_mode="binary")
+    with pytest.raises(ValueError, match="class_names \\['z'\\] have no subfolder"):
+        tf.utils.image_dataset_from_directory(tmp_path, class_names=["a", "z"])
+    with pytest.raises(ValueError, match="subset needs a validation_split"):
+        tf.utils.image_dataset_from_directory(tmp_path, subset="training")
