@@ -573,7 +573,7 @@ def mutate(data, mutations):
     return bytes(data)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           derandomize=True)
 @given(kind=st.sampled_from(sorted(BUILDERS)), mutations=st.lists(mutation, min_size=1, max_size=6))
 def test_fuzz_byte_mutations_only_give_learnets_error(tmp_path, marker, kind, mutations):
@@ -609,7 +609,7 @@ def config_paths(value, path=()):
     return places
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           derandomize=True)
 @given(kind=st.sampled_from(sorted(BUILDERS)), member=st.sampled_from(["config.json", "metadata.json"]),
        edits=st.lists(st.tuples(st.integers(0, 1 << 16), st.booleans(), JSON_VALUES), min_size=1, max_size=3))
