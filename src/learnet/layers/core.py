@@ -16,7 +16,7 @@ from learnet import constraints
 from learnet import activations, backend, initializers, regularizers
 from learnet.backend import xp
 from learnet.layers.base import KerasHistory, KerasTensor, Layer, InputSpec, _shape_tuple
-from learnet.ops.nn import dense
+from learnet.ops.nn import apply_dropout_mask, dense
 from learnet.ops.shape import reshape
 from learnet.tensor import Tensor
 
@@ -362,9 +362,7 @@ class Dropout(Layer):
             shape = tuple(size if want is None else want for want, size in zip(self.noise_shape, shape))
         generator = self._generator or backend.rng()
         keep = generator.random(shape, dtype=numpy.float32) >= self.rate
-        mask = xp.asarray(keep).astype(inputs.dtype)
-        mask *= inputs.dtype.type(1.0 / (1.0 - self.rate))
-        return inputs * Tensor._wrap(mask)
+        return apply_dropout_mask(inputs, xp.asarray(keep), self.rate)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -225,8 +225,39 @@ def dropout(x, rate, noise_shape=None, seed=None, training=True):
     generator = backend.rng() if seed is None else xp.random.default_rng(seed)
     shape = x.shape if noise_shape is None else tuple(noise_shape)
     keep = generator.random(shape, dtype=xp.float32) >= rate
-    mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - rate))
-    return x * Tensor._wrap(mask)
+    return apply_dropout_mask(x, keep, rate)
+
+
+def _masked_kernel(x, mask):
+    try:
+        fits = xp.broadcast_shapes(mask.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"dropout: a mask of shape {tuple(mask.shape)} does not fit inputs of shape {tuple(x.shape)}")
+
+    def backward(g, x, out):
+        if not _recording:   # no second derivative wanted: a plain product
+            return g._value * mask
+        return g * Tensor._wrap(mask)
+
+    return x * mask, backward
+
+
+_masked_kernel.__name__ = "dropout"   # the name errors show
+_masked = primitive(inputs=1)(_masked_kernel)
+
+
+def apply_dropout_mask(x, keep, rate):
+    """``x`` where ``keep`` is True, scaled by ``1 / (1 - rate)``; 0 elsewhere (inverted dropout).
+
+    ``keep`` is a boolean array broadcasting to ``x``'s shape (the layer's ``noise_shape``).
+    One op whose gradient is ``g`` times the same scaled mask (the mask, a constant, gets
+    none), with the mask made in one pass from the booleans.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    mask = xp.multiply(keep, x.dtype.type(1.0 / (1.0 - rate)))   # bool * float: the float dtype
+    return _masked(x, mask)
 
 
 # --- the fused dense kernel (Dense layers) -------------------------------------------------------
