@@ -71,6 +71,11 @@ SCALING_BASE = (512, 128)  # (width, batch) both sweeps pass through
 # average, is "disturbed": it is run again (--retry-disturbed) and flagged.
 DISTURBED = 0.2
 
+# A run whose speed gauge (a fixed matrix product timed before and after the
+# epochs) is below this fraction of the best gauge of the same framework in
+# the session was timed while the machine ran slow with no visible load.
+SLOW_GAUGE = 0.75
+
 # Targets from the issue, checked on the medians.
 ACCURACY_TOLERANCE = 0.01  # "same accuracy": within one percentage point of PyTorch
 
@@ -583,6 +588,20 @@ def text_table(header, rows) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def gauge_of(run):
+    """The lower of the before/after speed gauges of a run (None if not measured)."""
+    gauge = run.get("gauge_gflops") or []
+    return min(gauge) if gauge else None
+
+
+def slow_runs(runs) -> list:
+    best = {}
+    for r in runs:
+        if gauge_of(r):
+            best[r["framework"]] = max(best.get(r["framework"], 0.0), gauge_of(r))
+    return [r for r in runs if gauge_of(r) and gauge_of(r) < SLOW_GAUGE * best[r["framework"]]]
+
+
 def availability_lines(probes, agg, runs=()) -> list:
     """Notes above the table: what could not run, and runs that were disturbed."""
     lines = []
@@ -597,6 +616,11 @@ def availability_lines(probes, agg, runs=()) -> list:
             elif entry["succeeded"] < entry["runs"]:
                 lines.append(f"{LABELS[fw]} {task}: {entry['runs'] - entry['succeeded']} of "
                              f"{entry['runs']} runs failed")
+    slow = slow_runs(runs)
+    if slow:
+        lines.append(f"{len(slow)} of {len(runs)} runs were timed while the machine was slow "
+                     f"(speed gauge below {SLOW_GAUGE:.0%} of the best gauge of the same "
+                     "framework; see the 'gauge' column)")
     disturbed = [r for r in runs if (r.get("other_load") or 0) > DISTURBED]
     if disturbed:
         lines.append(f"{len(disturbed)} of {len(runs)} runs shared the machine with other work "
@@ -661,17 +685,19 @@ def runs_markdown(runs) -> str:
     rows = []
     for r in runs:
         load = "-" if r.get("other_load") is None else f"{r['other_load']:.2f}"
+        gauge = " / ".join(f"{g:.0f}" for g in r.get("gauge_gflops") or []) or "-"
         if not ok(r):
             rows.append([r["task"], LABELS[r["framework"]], r["repeat"] + 1,
-                         "-", "-", "-", "-", load, r.get("error") or r.get("reason")])
+                         "-", "-", "-", "-", load, gauge, r.get("error") or r.get("reason")])
             continue
         rows.append([r["task"], LABELS[r["framework"]], r["repeat"] + 1,
                      " / ".join(f"{s:.3f}" for s in r.get("epoch_seconds") or []) or "-",
                      fmt(r.get("predict_images_per_s"), "images/s"),
                      fmt(r.get("train_peak_rss_mib"), "MiB"),
-                     fmt(r.get("test_accuracy"), "accuracy"), load, ""])
+                     fmt(r.get("test_accuracy"), "accuracy"), load, gauge, ""])
     return markdown_table(["task", "framework", "repeat", "epoch times (s)", "predict images/s",
-                           "train peak RSS (MiB)", "test accuracy", "other load (CPUs)", "note"],
+                           "train peak RSS (MiB)", "test accuracy", "other load (CPUs)",
+                           "gauge before / after (GFLOP/s)", "note"],
                           rows, left=2)
 
 

@@ -207,6 +207,37 @@ def memory_snapshot() -> dict:
     return {"rss_mib": round(rss / 1024, 1), "peak_rss_mib": round(peak / 1024, 1)}
 
 
+def speed_gauge(framework: str = "numpy", n: int = 512, repeats: int = 8) -> float:
+    """GFLOP/s of a fixed ``n x n`` float32 product right now (best of ``repeats``).
+
+    A gauge of the machine's current speed, taken just before and just after
+    the timed epochs: on a shared or virtual machine the CPUs can be slower
+    for a while without any visible load, and a low gauge says a run was
+    timed in such a spell. PyTorch measures with its own BLAS (``torch.mm``),
+    the others with NumPy's, so a gauge is compared with the same framework's
+    other runs only. About 0.1 s.
+    """
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    if framework == "torch":
+        import torch
+
+        a = torch.from_numpy(a)
+        out = torch.empty_like(a)
+        product = lambda: torch.mm(a, a, out=out)  # noqa: E731
+    else:
+        out = np.empty_like(a)
+        product = lambda: np.matmul(a, a, out=out)  # noqa: E731
+    product()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product()
+        best = min(best, time.perf_counter() - start)
+    return round(2.0 * n ** 3 / best / 1e9, 1)
+
+
 def reset_peak() -> bool:
     """Forget the peak RSS so far (Linux: ``VmHWM`` is reset through clear_refs).
 
@@ -263,14 +294,15 @@ def crossentropy(probabilities, labels) -> float:
 
 
 def train_epochs(train_step, n: int, batch_size: int, epochs: int,
-                 warmup_steps: int, seed: int) -> dict:
+                 warmup_steps: int, seed: int, framework: str = "numpy") -> dict:
     """Drive a hand-written training loop the way ``fit`` does, and time it.
 
     ``train_step(index)`` trains on the rows ``index`` (an int64 NumPy array)
     and returns ``(loss sum, correct count)`` over them. First ``warmup_steps``
     untimed steps on the leading rows, then ``epochs`` timed epochs, each over
     a fresh permutation from ``numpy.random.default_rng(seed)`` (so the NumPy
-    and PyTorch workers see the same batches in the same order).
+    and PyTorch workers see the same batches in the same order). The speed
+    gauge of ``framework`` is read just before and just after the epochs.
     """
     import numpy as np
 
@@ -279,6 +311,7 @@ def train_epochs(train_step, n: int, batch_size: int, epochs: int,
         train_step(np.arange(start, min(start + batch_size, n)))
 
     rng = np.random.default_rng(seed)
+    gauge = [speed_gauge(framework)] if epochs else []
     epoch_seconds, loss, acc = [], None, None
     for _ in range(epochs):
         order = rng.permutation(n)
@@ -290,8 +323,10 @@ def train_epochs(train_step, n: int, batch_size: int, epochs: int,
             correct += hits
         epoch_seconds.append(time.perf_counter() - start_time)
         loss, acc = loss_total / n, correct / n
+    if epochs:
+        gauge.append(speed_gauge(framework))
     return {"epoch_seconds": epoch_seconds, "epoch_seconds_median": median(epoch_seconds),
-            "train_loss": loss, "train_accuracy": acc}
+            "train_loss": loss, "train_accuracy": acc, "gauge_gflops": gauge}
 
 
 def emit(result: dict) -> None:

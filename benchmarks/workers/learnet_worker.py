@@ -184,11 +184,15 @@ def run(args, keras) -> dict:
         if warm:
             model.fit(x_train[:warm], y_train[:warm], batch_size=args.batch_size,
                       epochs=1, verbose=0)
+        gauge = [common.speed_gauge()]
         start = time.perf_counter()
         seconds, history = timed_fit(keras, model, x_train, y_train,
                                      args.batch_size, args.epochs)
+        fit_seconds = time.perf_counter() - start
+        gauge.append(common.speed_gauge())
         result.update(
-            fit_seconds=time.perf_counter() - start,
+            gauge_gflops=gauge,
+            fit_seconds=fit_seconds,
             epoch_seconds=seconds, epoch_seconds_median=common.median(seconds),
             train_loss=last_logged(history, "loss"),
             train_accuracy=last_logged(history, "accuracy", "sparse_categorical_accuracy"))

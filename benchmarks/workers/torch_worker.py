@@ -103,7 +103,8 @@ def run(args, torch) -> dict:
 
     model.train()
     training = common.train_epochs(train_step, len(x_train), args.batch_size, args.epochs,
-                                   args.warmup_steps if args.epochs else 0, args.seed)
+                                   args.warmup_steps if args.epochs else 0, args.seed,
+                                   framework="torch")
     train_peak = common.memory_snapshot()["peak_rss_mib"]
 
     model.eval()
