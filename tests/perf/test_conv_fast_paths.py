@@ -73,8 +73,9 @@ def test_many_channels_match_the_reference_forward_and_gradients(options):
 
 def test_thin_patches_are_multiplied_image_by_image_with_the_same_result():
     rng = np.random.default_rng(1)
-    for batch in (1, 2, 5):   # a batch of one takes the single product
-        x = rng.standard_normal((batch, 9, 9, 1))
+    # A batch of one, and images of 2x2 outputs (too few pixels), take the single product.
+    for batch, size in ((1, 9), (2, 9), (5, 9), (6, 4)):
+        x = rng.standard_normal((batch, size, size, 1))
         k = rng.standard_normal((3, 3, 1, 6))
         b = rng.standard_normal(6)
         expected = reference_conv2d(x, k) + b
@@ -82,7 +83,8 @@ def test_thin_patches_are_multiplied_image_by_image_with_the_same_result():
         got, grads = tape_gradients(x, k, b, weights, strides=1, padding="VALID")
         np.testing.assert_allclose(got, expected, atol=1e-10)
         # d/dk[i, j, 0, f] = sum over pixels of x shifted by (i, j) times the weights
-        want_k = np.stack([np.stack([np.einsum("nhwc,nhwf->cf", x[:, i:i + 7, j:j + 7, :], weights)
+        out = size - 2
+        want_k = np.stack([np.stack([np.einsum("nhwc,nhwf->cf", x[:, i:i + out, j:j + out, :], weights)
                                      for j in range(3)]) for i in range(3)])
         np.testing.assert_allclose(grads[1], want_k, atol=1e-9)
         np.testing.assert_allclose(grads[2], weights.sum(axis=(0, 1, 2)), atol=1e-10)
