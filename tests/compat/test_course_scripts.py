@@ -310,14 +310,6 @@ CHECKS = {name[len("check_"):]: check for name, check in dict(globals()).items()
 # Gaps in code owned elsewhere (models, layers/base, tape, backend, ops): each script runs
 # unchanged in TensorFlow; the reason says which line fails here and why.
 XFAIL = {
-    "keras_io_subclassed_model_fit_dataset.py":
-        "fit(dataset) on a model not built yet: Model.fit stores trainable_during_fit = "
-        "list(self.trainable_weights) before the first batch builds the model, so it is [] and "
-        "apply_gradients raises 'No gradients provided for any variable: []'",
-    "tf_tutorial_image_classification_augmentation.py":
-        "fit(train_ds) on a Sequential that starts with a nested Sequential (data_augmentation): the "
-        "model is not built before fit (the nested model's input_shape is not used), and fit on a "
-        "dataset then trains no weights ('No gradients provided for any variable: []')",
     "geron_ch10_functional_wide_deep.py":
         "Model(inputs=[input_], outputs=[output]): predict returns a list of one array; tf.keras 2 "
         "unwraps one-element input/output lists (y_pred.shape fails)",
@@ -350,10 +342,6 @@ XFAIL = {
     "tf_tutorial_text_classification.py":
         "compile(metrics=tf.metrics.BinaryAccuracy(threshold=0.0)) (one metric, not a list) is refused; "
         "tf.keras 2 accepts it",
-    "dlwp2_ch7_working_with_keras.py":
-        "categorical_crossentropy from softmax logits assumes labels that sum to 1: with multi-hot labels "
-        "the loss goes negative (ops.nn.softmax_cross_entropy_with_logits computes "
-        "logsumexp - sum(labels * logits), not sum(labels) * logsumexp - sum(labels * logits))",
 }
 
 ALL_SCRIPTS = sorted(path.name for path in SCRIPTS.glob("*.py"))

@@ -283,3 +283,13 @@ def test_cast_between_float_types_passes_the_gradient_and_ints_stop_it():
     with tf.GradientTape() as tape:
         y = tf.reduce_sum(tf.cast(tf.cast(x, "int32"), "float64"))
     assert tape.gradient(y, x) is None
+
+
+def test_softmax_cross_entropy_with_multi_hot_labels_matches_the_definition():
+    logits = np.array([[0.5, -1.0, 2.0], [1.0, 1.0, 0.0]])
+    labels = np.array([[1.0, 0.0, 1.0], [0.3, 0.3, 0.0]])
+    log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = -(labels * log_softmax).sum(-1)
+    got = tf.nn.softmax_cross_entropy_with_logits(tf.constant(labels, dtype="float64"), tf.constant(logits, dtype="float64"))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    check_gradients(lambda z: tf.nn.softmax_cross_entropy_with_logits(labels, z), [logits])

@@ -647,7 +647,9 @@ class Model(Layer):
         self.stop_training = False
         callback_list.on_train_begin()
         epoch_logs = {}
-        self._compile_state.trainable_during_fit = list(self.trainable_weights)
+        # Fixed for the run, as Keras captures it; a model not built yet (fed by a dataset)
+        # gets its weights at the first step, so its list is read live instead.
+        self._compile_state.trainable_during_fit = list(self.trainable_weights) or None
         try:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()

@@ -125,11 +125,14 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
     """Cross-entropy between ``labels`` (probabilities, e.g. one-hot) and ``softmax(logits)``.
 
     Returns one loss per example (the class axis is summed away). Computed as
-    ``logsumexp(logits) - sum(labels * logits)``: stable for any logits.
+    ``sum(labels) * logsumexp(logits) - sum(labels * logits)``: stable for any logits.
     """
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     labels = _labels_like(labels, logits, "softmax_cross_entropy_with_logits")
-    return reduce_logsumexp(logits, axis=axis) - reduce_sum(labels * logits, axis=axis)
+    # -sum(y * log_softmax(z)) = sum(y) * logsumexp(z) - sum(y * z); sum(y) is 1 for
+    # one-hot labels, but not for soft or multi-hot ones.
+    total = reduce_sum(labels, axis=axis)
+    return total * reduce_logsumexp(logits, axis=axis) - reduce_sum(labels * logits, axis=axis)
 
 
 @primitive(inputs=2, higher_order=False)
