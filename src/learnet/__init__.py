@@ -12,7 +12,7 @@ Examples
 >>> w = tf.Variable(2.0)
 >>> with tf.GradientTape() as tape:
 ...     loss = (w * 3.0 - 1.0) ** 2
->>> tape.gradient(loss, w).numpy()
+>>> float(tape.gradient(loss, w))
 30.0
 """
 import collections as _collections

@@ -13,6 +13,7 @@ is made and nothing is kept alive.
 import contextlib
 import functools
 import inspect
+import warnings
 
 from learnet.backend import xp
 from learnet.tensor import Tensor, Variable, is_float, to_array
@@ -225,7 +226,7 @@ class GradientTape:
     >>> x = tf.Variable(3.0)
     >>> with tf.GradientTape() as tape:
     ...     y = x * x
-    >>> tape.gradient(y, x).numpy()
+    >>> float(tape.gradient(y, x))
     6.0
 
     Second derivatives with nested tapes:
@@ -237,7 +238,7 @@ class GradientTape:
     ...         inner.watch(x)
     ...         y = x ** 3
     ...     dy_dx = inner.gradient(y, x)      # 3 x^2 = 27
-    >>> outer.gradient(dy_dx, x).numpy()       # 6 x = 18
+    >>> float(outer.gradient(dy_dx, x))        # 6 x = 18
     18.0
     """
 
@@ -273,9 +274,13 @@ class GradientTape:
             if not isinstance(item, Tensor):
                 raise TypeError(f"watch expects tensors, got {type(item).__name__}")
             if not is_float(item):
-                raise TypeError(
-                    f"cannot watch a tensor of dtype {item.dtype}: only float tensors have gradients"
+                # TensorFlow's behaviour: say why, and carry on without it.
+                warnings.warn(
+                    f"GradientTape.watch: a tensor of dtype {item.dtype} is not watched, because "
+                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))",
+                    stacklevel=2,
                 )
+                continue
             self._watch(item)
 
     def watched_variables(self):
@@ -343,10 +348,20 @@ class GradientTape:
             if not isinstance(source, Tensor):
                 raise TypeError(f"gradient sources must be tensors, got {type(source).__name__}")
             if not is_float(source):
-                raise TypeError(
-                    f"cannot compute a gradient with respect to a tensor of dtype {source.dtype}: "
-                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))"
+                # TensorFlow's behaviour: say why, and give None for that source.
+                warnings.warn(
+                    f"GradientTape.gradient: no gradient for a source of dtype {source.dtype}, because "
+                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))",
+                    stacklevel=2,
                 )
+        if any(isinstance(t, Tensor) and not is_float(t) for t in targets):
+            # TensorFlow's behaviour: an integer target has no gradient; say why, give None.
+            warnings.warn(
+                "GradientTape.gradient: the target is not a float tensor, so nothing has a "
+                "gradient with respect to it; every gradient is None",
+                stacklevel=2,
+            )
+            return rebuild([None] * len(source_list))
         seeds = self._seeds(targets, output_gradients)
 
         # Ops run during the backward pass are recorded by the other (outer) tapes
@@ -461,7 +476,7 @@ def stop_gradient(x):
     >>> x = tf.Variable(2.0)
     >>> with tf.GradientTape() as tape:
     ...     y = x * tf.stop_gradient(x)
-    >>> tape.gradient(y, x).numpy()
+    >>> float(tape.gradient(y, x))
     2.0
     """
     value = x._value if isinstance(x, Tensor) else to_array(x)
