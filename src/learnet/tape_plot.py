@@ -473,8 +473,9 @@ def _draw(graph, nodes, edges, title, figsize, show_edge_text=True):
     n_columns, n_rows = _layout(nodes, edges)
     dx, dy = 3.0, 1.5
     if figsize is None:
-        figsize = (max(6.0, 2.7 * n_columns), max(3.0, 1.3 * n_rows + 1.0))
+        figsize = (max(6.0, 2.3 * n_columns), max(3.0, 1.3 * n_rows + 1.0))
     fig, ax = plt.subplots(figsize=figsize)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.07, top=0.9 if title else 0.97)
     ax.set_axis_off()
     artists = {"nodes": {}, "edges": {}}
     position = {k: (n.column * dx, -n.row * dy) for k, n in nodes.items()}
@@ -499,7 +500,8 @@ def _draw(graph, nodes, edges, title, figsize, show_edge_text=True):
         arrow.set_gid(f"edge:{edge.source}->{edge.target}")
         label = ax.text(x0 + 0.5 * (x1 - x0), y0 + 0.5 * (y1 - y0) + 0.1,
                         edge.text if show_edge_text else "",
-                        ha="center", va="bottom", fontsize=6.5, color="tab:purple", zorder=5)
+                        ha="center", va="bottom", fontsize=6.5, color="tab:purple", zorder=11,
+                        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85})
         label.set_gid(f"edge-text:{edge.source}->{edge.target}:{edge.position}")
         artists["edges"][id(edge)] = (arrow, label)
     ax.set_xlim(-1.3, (n_columns - 1) * dx + 1.3)
@@ -657,7 +659,7 @@ class BackpropAnimation:
 
 
 def animate_backprop(tape, target, sources, names=None, interval=1200, title=None, figsize=None,
-                     save_path=None):
+                     dpi=72, save_path=None):
     """Animate backpropagation on the graph a tape recorded.
 
     First the forward pass: each op's value appears, in recording order. Then the
@@ -672,6 +674,8 @@ def animate_backprop(tape, target, sources, names=None, interval=1200, title=Non
         As in ``plot_tape`` (every op is drawn: keep the graph small, at most 60 ops).
     interval : int
         Milliseconds per frame when played.
+    dpi : int
+        Resolution of the frames (each frame is rendered when played or saved).
     save_path : str, optional
         Also write the animation to this ``.gif`` or ``.mp4`` file.
 
@@ -701,6 +705,7 @@ def animate_backprop(tape, target, sources, names=None, interval=1200, title=Non
     frames = _frames(graph)
     nodes = graph.nodes
     fig, ax, artists = _draw(graph, nodes, graph.edges, title, figsize, show_edge_text=False)
+    fig.set_dpi(dpi)
     caption = ax.text(0.5, -0.02, "", transform=ax.transAxes, ha="center", va="top", fontsize=9)
 
     def show(number):
