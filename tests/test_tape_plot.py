@@ -240,8 +240,10 @@ def test_check_gradients_per_node_finds_the_wrong_op_and_plot_tape_colours_it():
     assert not report.ok and report.input_errors
     assert [node.name for node in report.wrong_nodes] == ["wrong_cube"]
     assert [node.ok for node in report.nodes] == [True, False, True, True]
-    fig = plot.plot_tape(report.tape, report.target, report.sources, check=report)
+    fig = plot.plot_tape(report.tape, report.target, report.sources, check=report,
+                         save_path=ARTIFACTS / "check_wrong_cube.png")
     graph = fig.tape_graph
+    assert graph.node_of(report.sources[0]).text.startswith("input\n")
     colours = {t.get_gid(): t.get_bbox_patch().get_edgecolor() for t in fig.axes[0].texts
                if (t.get_gid() or "").startswith("node:")}
     for node in graph.ops:

@@ -115,7 +115,7 @@ class TapeGraph:
 
     def __init__(self):
         self.nodes, self.edges, self.ops, self.order = {}, [], [], []
-        self.target, self.gradients, self.scopes = None, [], []
+        self.target, self.gradients, self.scopes, self.marked = None, [], [], False
 
     def node_of(self, tensor):
         """The node that holds ``tensor`` (an input, a Variable or an op's output)."""
@@ -258,6 +258,7 @@ def trace_tape(tape, target, sources, names=None, check=None):
         if id(source) not in by_id:
             raise ValueError("plot_tape: a source is not an input of any recorded op")
     graph.scopes = list(dict.fromkeys(n.scope for n in graph.ops if n.scope))
+    graph.marked = any(op.scope for op in ops)  # recorded under recording_scope (a model's layers)
 
     # The backward pass, one op at a time, keeping every gradient on the way.
     tracked = {key for key in by_id.values() if graph.nodes[key].kind == "op"}
@@ -312,7 +313,8 @@ def _node_text(node):
     elif node.kind == "variable":
         head = node.title if node.name in (None, node.title) else f"{node.name} ({node.title})"
     else:
-        head = node.kind if node.name is None else f"{node.name} ({node.kind})"
+        kind = "input" if node.kind == "source" else node.kind
+        head = kind if node.name is None else f"{node.name} ({kind})"
     lines = [head]
     if node.value is not None:
         shown = format_value(node.value)
@@ -349,7 +351,7 @@ def _collapse(graph, expand, collapse):
         known = ", ".join(graph.scopes) or "none (the tape has no layer scopes)"
         raise ValueError(f"plot_tape: cannot expand {unknown}: the layers in this graph are {known}")
     if collapse == "auto":
-        collapse = bool(graph.scopes) and len(graph.ops) > _COLLAPSE_ABOVE
+        collapse = bool(graph.scopes) and (graph.marked or len(graph.ops) > _COLLAPSE_ABOVE)
     elif not isinstance(collapse, bool):
         raise ValueError(f"collapse must be True, False or 'auto', got {collapse!r}")
     folded = {s for s in graph.scopes if s not in expand} if collapse else set()
@@ -513,6 +515,12 @@ def _draw(graph, nodes, edges, title, figsize, show_edge_text=True):
     return fig, ax, artists
 
 
+def _pyplot_module():
+    from learnet.plot import _pyplot
+
+    return _pyplot()
+
+
 def _finish(fig, save_path):
     from learnet.plot import _finish as finish
 
@@ -544,6 +552,7 @@ def plot_tape(tape, target, sources, names=None, expand=None, collapse="auto", c
         Layers to draw op by op while the others are collapsed into one box each.
     collapse : {"auto", True, False}
         Collapse each layer's ops (and its Variables) into one box; "auto" does it for
+        a tape of ``trace_train_step`` (or recorded under ``recording_scope``) and for
         graphs of more than 6 ops that know their layers. Ops know their layer from ``trace_train_step`` or
         from the Variables they read (``dense_1/kernel``).
     check : GradientCheck, optional
@@ -736,6 +745,9 @@ def animate_backprop(tape, target, sources, names=None, interval=1200, title=Non
     # The first frame is drawn already; reading only `.frames` is a use, not a mistake
     # for Matplotlib to warn about ("Animation was deleted without rendering").
     animation._draw_was_started = True
+    # Closed for pyplot only (it still renders): a notebook then shows the animation,
+    # not also a still of its first frame.
+    _pyplot_module().close(fig)
     movie = BackpropAnimation(graph, fig, animation, frames)
     if save_path is not None:
         movie.save(save_path, fps=max(1, round(1000 / interval)))
