@@ -342,3 +342,48 @@ def test_bad_input_gets_a_clear_error():
         plot.trace_train_step(object(), None, None)
     # Nothing was consumed: the persistent tape still answers.
     assert tape.gradient(loss, sources)[0] is not None
+
+
+def test_the_course_network_matches_pytorch_autograd():
+    # Made by tests/fixtures/make_course_network_reference.py with PyTorch's autograd.
+    import json
+
+    reference = json.loads((pathlib.Path(__file__).parent / "fixtures" / "course_network_torch.json").read_text())
+    net = course_network()
+    graph = plot.trace_tape(net.tape, net.loss, net.sources, names=net.tensors)
+    assert float(graph.node_of(net.loss).value) == pytest.approx(reference["loss"], abs=1e-12)
+    for name in reference["values"]:
+        node = graph.node_of(net.tensors[name])
+        np.testing.assert_allclose(node.value, reference["values"][name], atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(node.grad, reference["grads"][name], atol=1e-12, err_msg=name)
+    for name, grad in reference["weight_grads"].items():
+        assert float(graph.node_of(net.weights[name]).grad) == pytest.approx(grad, abs=1e-12), name
+
+
+def test_an_mp4_needs_ffmpeg_and_says_so(tmp_path):
+    from matplotlib import animation
+
+    w = tf.Variable(0.5, name="w")
+    with tf.GradientTape(persistent=True) as tape:
+        y = w * w
+    movie = plot.animate_backprop(tape, y, [w])
+    if animation.writers.is_available("ffmpeg"):
+        movie.save(tmp_path / "steps.mp4")
+        assert (tmp_path / "steps.mp4").stat().st_size > 0
+    else:
+        with pytest.raises(RuntimeError, match="ffmpeg"):
+            movie.save(tmp_path / "steps.mp4")
+        assert not (tmp_path / "steps.mp4").exists()
+
+
+def test_check_gradients_per_node_replays_fused_ops():
+    from learnet.ops.nn import dense
+
+    rng = np.random.default_rng(0)
+    report = check_gradients(lambda x, w, b: tf.reduce_sum(dense(x, w, b, relu=True) ** 2),
+                             [rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=2)],
+                             per_node=True)
+    assert report.ok and [n.name for n in report.nodes] == ["dense", "pow", "reduce_sum"]
+    dense_check = report.nodes[0]
+    assert len(dense_check.analytic) == 3 and all(a is not None for a in dense_check.analytic)
+    np.testing.assert_allclose(dense_check.analytic[1], dense_check.numerical[1], atol=1e-6)
