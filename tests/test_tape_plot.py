@@ -265,8 +265,7 @@ def test_check_gradients_per_node_passes_a_correct_function():
 # --- a model's training step ----------------------------------------------------------------
 def small_model():
     model = tf.keras.Sequential([layers.Input((6,)), layers.Dense(4, activation="relu", name="hidden"),
-                                 layers.Dense(3, activation="softmax", name="out")]) \
-        if hasattr(tf, "keras") else None
+                                 layers.Dense(3, activation="softmax", name="out")])
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     return model
 
@@ -387,3 +386,28 @@ def test_check_gradients_per_node_replays_fused_ops():
     dense_check = report.nodes[0]
     assert len(dense_check.analytic) == 3 and all(a is not None for a in dense_check.analytic)
     np.testing.assert_allclose(dense_check.analytic[1], dense_check.numerical[1], atol=1e-6)
+
+
+def test_a_custom_training_loop_groups_ops_by_their_variables_names():
+    model = small_model()
+    x = np.random.rand(8, 6).astype("float32")
+    y = np.eye(3, dtype="float32")[np.arange(8) % 3]
+    loss_fn = tf.keras.losses.CategoricalCrossentropy()
+    with tf.GradientTape(persistent=True) as tape:
+        loss = loss_fn(y, model(x, training=True))
+    graph = plot.trace_tape(tape, loss)  # sources default to the watched Variables
+    assert [s.name for s in tape.watched_variables()] == [w.name for w in model.trainable_weights]
+    for weight, grad in zip(model.trainable_weights, graph.gradients):
+        np.testing.assert_array_equal(grad, tape.gradient(loss, weight).numpy())
+    dense_ops = [n for n in graph.ops if n.title == "dense"]
+    assert [n.scope for n in dense_ops] == ["hidden", "out"]
+    fig = plot.plot_tape(tape, loss, collapse=True)
+    assert {"layer:hidden", "layer:out"} <= set(fig.tape_nodes)
+
+
+def test_backward_captions_write_the_chain_rule_products():
+    w = tf.Variable(3.0, name="w")
+    with tf.GradientTape(persistent=True) as tape:
+        y = tf.square(w)
+    movie = plot.animate_backprop(tape, y)
+    assert movie.frames[-1].caption.endswith("(1 × 6 = 6)")

@@ -178,7 +178,7 @@ def _local_derivative(op, position):
     return np.asarray(rows).reshape(out.shape + inp.shape)
 
 
-def trace_tape(tape, target, sources, names=None, check=None):
+def trace_tape(tape, target, sources=None, names=None, check=None):
     """Read what ``tape`` recorded and run the backward pass node by node.
 
     The gradients are computed exactly as ``tape.gradient`` computes them (the same
@@ -192,8 +192,9 @@ def trace_tape(tape, target, sources, names=None, check=None):
         ``persistent=True`` to call ``tape.gradient`` too, or trace before calling it).
     target : Tensor
         What to differentiate (a non-scalar target counts as its sum, as in ``gradient``).
-    sources : Tensor or list of Tensors
-        What to differentiate with respect to (drawn as inputs with their gradients).
+    sources : Tensor or list of Tensors, optional
+        What to differentiate with respect to (drawn as inputs with their gradients);
+        by default the Variables the tape watched.
     names : dict, optional
         ``{"z": z_tensor, ...}``: names to write on nodes (Variables show their own).
     check : GradientCheck or dict, optional
@@ -212,6 +213,8 @@ def trace_tape(tape, target, sources, names=None, check=None):
                          "and read a Variable (or tape.watch an input) so that it is recorded")
     if not isinstance(target, Tensor):
         raise TypeError(f"plot_tape: the target must be a tensor, got {type(target).__name__}")
+    if sources is None:
+        sources = list(tape.watched_variables())
     source_list = _tensor_list(sources, "sources")
     name_of = {}
     for label, tensor in (names or {}).items():
@@ -527,7 +530,7 @@ def _finish(fig, save_path):
     return finish(fig, save_path)
 
 
-def plot_tape(tape, target, sources, names=None, expand=None, collapse="auto", check=None,
+def plot_tape(tape, target, sources=None, names=None, expand=None, collapse="auto", check=None,
               title=None, figsize=None, save_path=None):
     """Draw the graph a ``GradientTape`` recorded, with its values and gradients.
 
@@ -544,8 +547,9 @@ def plot_tape(tape, target, sources, names=None, expand=None, collapse="auto", c
         call ``tape.gradient``, or draw before calling it).
     target : Tensor
         What is differentiated, usually the loss.
-    sources : Tensor or list of Tensors
-        What to differentiate with respect to (``model.trainable_weights``, say).
+    sources : Tensor or list of Tensors, optional
+        What to differentiate with respect to (``model.trainable_weights``, say); by
+        default the Variables the tape watched.
     names : dict, optional
         ``{"z": z, "a": a}``: names written on the nodes holding these tensors.
     expand : str or list of str, optional
@@ -622,8 +626,11 @@ def _frames(graph):
             previous = grads.get(edge.source)
             grads[edge.source] = edge.product if previous is None else previous + edge.product
         grads[key] = node.grad
-        frames.append(Frame("backward", key, frozenset(values), dict(grads), products,
-                            f"backward through {node.title}: upstream gradient × local derivative"))
+        worked = [e.text.replace("\n", " ") for e in products if e.text][:3]
+        caption = f"backward through {node.title}: upstream gradient × local derivative"
+        if worked:
+            caption += "  (" + ";  ".join(worked) + ")"
+        frames.append(Frame("backward", key, frozenset(values), dict(grads), products, caption))
     return frames
 
 
@@ -667,7 +674,7 @@ class BackpropAnimation:
         return self.animation.to_jshtml()
 
 
-def animate_backprop(tape, target, sources, names=None, interval=1200, title=None, figsize=None,
+def animate_backprop(tape, target, sources=None, names=None, interval=1200, title=None, figsize=None,
                      dpi=72, save_path=None):
     """Animate backpropagation on the graph a tape recorded.
 
