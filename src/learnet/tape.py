@@ -10,6 +10,7 @@ rule, one op at a time), summing the gradients of a tensor that was used several
 With no tape recording, an op is one NumPy call plus a few attribute reads: no note
 is made and nothing is kept alive.
 """
+import collections
 import contextlib
 import functools
 import inspect
@@ -489,25 +490,9 @@ class GradientTape:
         return grads
 
 
-class RecordedOp(tuple):
-    """One op as a tape recorded it (see ``GradientTape.recorded_ops``); read-only."""
-
-    __slots__ = ()
-    _fields = ("name", "inputs", "output", "backward", "higher_order", "forward", "scope")
-
-    def __new__(cls, *values):
-        return tuple.__new__(cls, values)
-
-    name = property(lambda self: self[0])
-    inputs = property(lambda self: self[1])
-    output = property(lambda self: self[2])
-    backward = property(lambda self: self[3])
-    higher_order = property(lambda self: self[4])
-    forward = property(lambda self: self[5])
-    scope = property(lambda self: self[6])
-
-    def __repr__(self):
-        return f"RecordedOp({self.name!r}, scope={self.scope!r}, output shape {tuple(self.output.shape)})"
+RecordedOp = collections.namedtuple(
+    "RecordedOp", ["name", "inputs", "output", "backward", "higher_order", "forward", "scope"])
+RecordedOp.__doc__ = "One op as a tape recorded it (see ``GradientTape.recorded_ops``); read-only."
 
 
 @contextlib.contextmanager
