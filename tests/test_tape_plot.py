@@ -328,6 +328,13 @@ def test_bad_input_gets_a_clear_error():
         plot.plot_tape(tape, loss, [tf.Variable(1.0)])
     with pytest.raises(ValueError, match="collapse"):
         plot.plot_tape(tape, loss, sources, collapse="sometimes")
+    with tf.GradientTape(persistent=True) as long_tape:
+        total = sources[1]
+        for _ in range(320):
+            total = total * 1.001
+    with pytest.raises(ValueError, match="320|nodes"):
+        plot.plot_tape(long_tape, total, sources[1])
+    assert plt.get_fignums() == []
     with tf.GradientTape() as empty:
         pass
     with pytest.raises(ValueError, match="recorded no ops"):

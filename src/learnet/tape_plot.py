@@ -36,6 +36,8 @@ _RIGHT, _WRONG, _ACTIVE = "tab:green", "tab:red", "tab:orange"
 
 # Above this many ops, a drawing collapses each layer's ops into one box by default.
 _COLLAPSE_ABOVE = 6
+# More nodes than this make a figure too large to read (or to allocate).
+_MOST_NODES = 300
 # An edge's local derivative (a Jacobian) is worked out when it has at most this many entries.
 _JACOBIAN_LIMIT = 64
 
@@ -106,7 +108,8 @@ class TapeEdge:
 class TapeGraph:
     """The graph ``plot_tape`` and ``animate_backprop`` draw.
 
-    ``nodes`` (dict key -> TapeNode, inputs first, then ops in recording order),
+    ``nodes`` (dict key -> TapeNode: the ops in recording order, each input just before
+    the first op that reads it),
     ``edges`` (list of TapeEdge), ``ops`` (the op nodes in recording order),
     ``order`` (the keys of the op nodes whose gradient was worked out, in the order the
     backward pass visited them: reverse recording order), ``target`` (key of the
@@ -116,6 +119,7 @@ class TapeGraph:
     def __init__(self):
         self.nodes, self.edges, self.ops, self.order = {}, [], [], []
         self.target, self.gradients, self.scopes, self.marked = None, [], [], False
+        self._by_id = {}
 
     def node_of(self, tensor):
         """The node that holds ``tensor`` (an input, a Variable or an op's output)."""
@@ -381,11 +385,14 @@ def _collapse(graph, expand, collapse):
             box = TapeNode(box_key, "layer", box_key.split(":", 1)[1], None, scope=box_key.split(":", 1)[1])
             boxes[box_key] = nodes[box_key] = box
         boxes[box_key].members.append(node)
+    readers = {}
+    for edge in graph.edges:
+        readers.setdefault(edge.source, []).append(owner.get(edge.target, edge.target))
     for box in boxes.values():
         ops = [m for m in box.members if m.kind == "op"]
-        outputs = [m for m in ops if any(owner.get(e.target, e.target) != box.key
-                                          for e in graph.edges if e.source == m.key)] or ops[-1:]
-        box.value, box.grad = ops[-1].value if not outputs else outputs[-1].value, None
+        # The layer's output: its last op read outside it (or its last op).
+        outputs = [m for m in ops if any(r != box.key for r in readers.get(m.key, ()))] or ops[-1:]
+        box.value, box.grad = outputs[-1].value, outputs[-1].grad
         oks = [m.ok for m in ops if m.ok is not None]
         box.ok = all(oks) if oks else None
         names = list(dict.fromkeys(m.title for m in ops))
@@ -583,6 +590,11 @@ def plot_tape(tape, target, sources=None, names=None, expand=None, collapse="aut
     """
     graph = trace_tape(tape, target, sources, names=names, check=check)
     nodes, edges = _collapse(graph, expand, collapse)
+    if len(nodes) > _MOST_NODES:
+        raise ValueError(
+            f"plot_tape would draw {len(nodes)} nodes (at most {_MOST_NODES} fit a figure): draw a "
+            "smaller computation, or record a model with trace_train_step so its layers collapse"
+        )
     fig, _, _ = _draw(graph, nodes, edges, title, figsize)
     fig.tape_nodes, fig.tape_edges = nodes, edges
     return _finish(fig, save_path)
