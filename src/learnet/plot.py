@@ -1262,3 +1262,6 @@ class PlotLosses(Callback):
         # The figure is shown (or saved); closing it keeps pyplot from showing it again.
         plt.close(fig)
         self.figure = fig
+
+
+from learnet.tape_plot import animate_backprop, plot_tape, trace_tape, trace_train_step  # noqa: F401

@@ -10,6 +10,7 @@ rule, one op at a time), summing the gradients of a tensor that was used several
 With no tape recording, an op is one NumPy call plus a few attribute reads: no note
 is made and nothing is kept alive.
 """
+import collections
 import contextlib
 import functools
 import inspect
@@ -23,20 +24,27 @@ from learnet.tensor import Tensor, Variable, is_float, to_array
 _recording = []
 
 
+# Names of the blocks (layers) running right now, outermost first; a recorded op
+# carries the innermost one, so a drawing of the tape can group a layer's ops.
+_scopes = []
+
+
 class _Note:
     """One recorded op: what came in, what came out, and how to go back."""
 
-    __slots__ = ("name", "inputs", "output", "backward", "higher_order")
+    __slots__ = ("name", "inputs", "output", "backward", "higher_order", "forward", "scope")
 
-    def __init__(self, name, inputs, output, backward, higher_order):
+    def __init__(self, name, inputs, output, backward, higher_order, forward=None):
         self.name = name
         self.inputs = inputs
         self.output = output
         self.backward = backward
         self.higher_order = higher_order
+        self.forward = forward
+        self.scope = _scopes[-1] if _scopes else None
 
 
-def _record(name, inputs, output, backward, higher_order):
+def _record(name, inputs, output, backward, higher_order, forward=None):
     note = None
     for tape in _recording:
         watched = tape._watched
@@ -49,7 +57,7 @@ def _record(name, inputs, output, backward, higher_order):
                 hit = True
         if hit:
             if note is None:
-                note = _Note(name, inputs, output, backward, higher_order)
+                note = _Note(name, inputs, output, backward, higher_order, forward)
             tape._notes.append(note)
             watched[id(output)] = output
 
@@ -108,7 +116,8 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
             result, backward = function([t._value for t in tensors], *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, tuple(tensors), output, backward, higher_order)
+                _record(name, tuple(tensors), output, backward, higher_order,
+                        lambda *arrays: function(list(arrays), *args, **kwargs)[0])
             return output
     elif n_inputs == 1:
         @functools.wraps(function)
@@ -118,7 +127,8 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
             result, backward = function(x._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, (x,), output, backward, higher_order)
+                _record(name, (x,), output, backward, higher_order,
+                        lambda a: function(a, *args, **kwargs)[0])
             return output
     elif n_inputs == 2:
         @functools.wraps(function)
@@ -128,7 +138,8 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
             result, backward = function(x._value, y._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, (x, y), output, backward, higher_order)
+                _record(name, (x, y), output, backward, higher_order,
+                        lambda a, b: function(a, b, *args, **kwargs)[0])
             return output
     else:
         @functools.wraps(function)
@@ -139,7 +150,8 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
             result, backward = function(*[t._value for t in tensors], *args[n_inputs:], **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, tuple(tensors), output, backward, higher_order)
+                _record(name, tuple(tensors), output, backward, higher_order,
+                        lambda *arrays: function(*arrays, *args[n_inputs:], **kwargs)[0])
             return output
 
     op.is_primitive = True
@@ -305,6 +317,39 @@ class GradientTape:
         finally:
             _recording.insert(index, self)
 
+    def recorded_ops(self):
+        """What the tape recorded so far, one ``RecordedOp`` per op, in recording order.
+
+        A read-only view for tools that show or check the graph (``learnet.plot.plot_tape``,
+        ``learnet.testing.check_gradients(per_node=True)``): each entry has the op's
+        ``name``, its ``inputs`` and ``output`` (Tensors), its ``backward`` (as described
+        in ``primitive``), ``higher_order``, ``forward`` (recomputes the output from input
+        arrays, or None) and ``scope`` (the layer it ran in, see ``recording_scope``).
+
+        Raises
+        ------
+        RuntimeError
+            When a non-persistent tape has released its graph after ``gradient``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> x = tf.Variable(3.0)
+        >>> with tf.GradientTape() as tape:
+        ...     y = tf.sin(x * x)
+        >>> [op.name for op in tape.recorded_ops()]
+        ['multiply', 'sin']
+        """
+        if self._released:
+            raise RuntimeError(
+                "this GradientTape released its recorded ops when gradient() was called; "
+                "record with GradientTape(persistent=True) to look at them afterwards"
+            )
+        return tuple(
+            RecordedOp(n.name, n.inputs, n.output, n.backward, n.higher_order, n.forward, n.scope)
+            for n in self._notes
+        )
+
     def reset(self):
         """Forget everything recorded so far (the tape keeps recording if active)."""
         self._notes = []
@@ -443,6 +488,38 @@ class GradientTape:
                     grad = Tensor._wrap(grad)
                 _accumulate(grads, tensor, grad)
         return grads
+
+
+RecordedOp = collections.namedtuple(
+    "RecordedOp", ["name", "inputs", "output", "backward", "higher_order", "forward", "scope"])
+RecordedOp.__doc__ = "One op as a tape recorded it (see ``GradientTape.recorded_ops``); read-only."
+
+
+@contextlib.contextmanager
+def recording_scope(name):
+    """Mark the ops recorded inside the block as belonging to ``name`` (a layer, say).
+
+    Drawings of the tape (``learnet.plot.plot_tape``) group the ops of one scope into
+    one box. Scopes nest; an op belongs to the innermost.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.tape import recording_scope
+    >>> x = tf.Variable(2.0)
+    >>> with tf.GradientTape() as tape:
+    ...     with recording_scope("square"):
+    ...         y = x * x
+    >>> tape.recorded_ops()[0].scope
+    'square'
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"recording_scope expects a non-empty name, got {name!r}")
+    _scopes.append(name)
+    try:
+        yield
+    finally:
+        _scopes.pop()
 
 
 def _accumulate(grads, tensor, grad):
