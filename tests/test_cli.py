@@ -32,10 +32,22 @@ def run(capsys, *argv):
     return status, out, err
 
 
+IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
 def shared_datasets():
     """The folder of real datasets: $LEARNET_DATASETS, else shared/datasets beside the repository."""
     configured = os.environ.get("LEARNET_DATASETS")
     return Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def dataset_folder(folder, title):
+    """The shared ``folder`` holding its four original files, else skip saying so in plain words."""
+    path = shared_datasets() / folder
+    if not all((path / name).is_file() for name in IDX_FILES):
+        pytest.skip(f"the {title} files were not found; set LEARNET_DATASETS to a folder holding {folder}/")
+    return path
 
 
 def accuracy_in(text):
@@ -153,6 +165,21 @@ def shared_env(datasets_dir, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def incomplete_env(datasets_dir, tmp_path, monkeypatch):
+    """LEARNET_DATASETS at a copy of the shared folder whose mnist/ lacks the training images."""
+    import shutil
+
+    env = tmp_path / "env"
+    for folder, names in (("mnist", IDX_FILES[1:]), ("fashion-mnist", IDX_FILES)):
+        (env / folder).mkdir(parents=True)
+        for name in names:
+            shutil.copyfile(datasets_dir / folder / name, env / folder / name)
+    monkeypatch.setenv("LEARNET_DATASETS", str(env))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    return env
+
+
+@pytest.fixture
 def no_mnist_mirrors(monkeypatch):
     """Point MNIST's download mirrors at a closed local port, so no test waits on the network."""
     from learnet.datasets import mnist
@@ -165,23 +192,30 @@ def no_mnist_mirrors(monkeypatch):
 def test_datasets_says_where_each_dataset_was_found(capsys, shared_env):
     status, out, _ = run(capsys, "datasets")
     assert status == 0
-    assert "Fashion-MNIST: ready" in out
+    assert out.startswith("MNIST: ready") and "Fashion-MNIST: ready" in out
     assert str(shared_env / "fashion-mnist" / "t10k-images-idx3-ubyte.gz") in out
-    # The shared mnist/ lacks the training images (on purpose): the output says what to do.
+    assert str(shared_env / "mnist" / "train-images-idx3-ubyte.gz") in out
+
+
+def test_datasets_says_what_is_missing_and_what_to_do(capsys, incomplete_env):
+    status, out, _ = run(capsys, "datasets")
+    assert status == 0
+    assert "Fashion-MNIST: ready" in out
     assert "MNIST: incomplete, 3 of 4 files found" in out
     assert re.search(r"train-images-idx3-ubyte\.gz\s+missing", out)
     assert "To fix this, put train-images-idx3-ubyte.gz" in out
 
 
 def test_datasets_with_a_data_dir_looks_only_there(capsys, shared_env):
-    status, out, _ = run(capsys, "datasets", "--data-dir", shared_env / "mnist-24k")
+    status, out, _ = run(capsys, "datasets", "--data-dir", shared_env / "mnist")
     assert status == 0
-    assert str(shared_env / "mnist-24k") in out
+    assert str(shared_env / "mnist") in out
     status, _, err = run(capsys, "datasets", "--data-dir", shared_env / "no-such-folder")
     assert status == 1 and "is not a folder" in err
 
 
-def test_train_on_mnist_offline_stops_with_the_datasets_message(capsys, shared_env, no_mnist_mirrors, tmp_path):
+def test_train_on_mnist_offline_stops_with_the_datasets_message(capsys, incomplete_env, no_mnist_mirrors,
+                                                                 tmp_path):
     output = tmp_path / "model.learnet"
     status, out, err = run(capsys, "train", "--epochs", "1", "--output", output)
     assert status == 1
@@ -205,9 +239,7 @@ def digits(request):
     """The first 12 test images of MNIST, with their labels."""
     from learnet.datasets import mnist
 
-    folder = shared_datasets() / "mnist-24k"
-    if not folder.is_dir():
-        pytest.skip("the shared datasets folder is not available")
+    folder = dataset_folder("mnist", "MNIST")
     _, (x_test, y_test) = mnist.load_data(path=folder)
     return x_test[:12], y_test[:12]
 
@@ -290,9 +322,7 @@ def fashion_model(tmp_path_factory):
 
     Adam, because RMSprop's first hundred steps jump about too much for a steady threshold.
     """
-    folder = shared_datasets() / "fashion-mnist"
-    if not folder.is_dir():
-        pytest.skip("the shared datasets folder is not available")
+    folder = dataset_folder("fashion-mnist", "Fashion-MNIST")
     plots = tmp_path_factory.mktemp("plots")
     model, out = _train(tmp_path_factory, "--dataset", "fashion_mnist", "--data-dir", folder,
                         "--epochs", 1, "--limit", 5000, "--optimizer", "adam", "--learning-rate", 0.001,
@@ -303,10 +333,8 @@ def fashion_model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def digit_model(tmp_path_factory):
-    """An MNIST MLP trained 1 epoch on 6,000 images of mnist-24k."""
-    folder = shared_datasets() / "mnist-24k"
-    if not folder.is_dir():
-        pytest.skip("the shared datasets folder is not available")
+    """An MNIST MLP trained 1 epoch on the first 6,000 images of MNIST."""
+    folder = dataset_folder("mnist", "MNIST")
     model, out = _train(tmp_path_factory, "--data-dir", folder, "--epochs", 1, "--limit", 6000, "--verbose", 0)
     return model, out, folder
 
