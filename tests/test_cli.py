@@ -95,6 +95,8 @@ def test_train_help_names_the_options_of_the_issue(capsys):
     ["train", "--validation-split", "1.5"],
     ["train", "--no-such-option"],
     ["train", "--output", "model.h5"],
+    ["train", "--output", "model.pt"],
+    ["train", "--output", "weights.weights.npz"],
     ["evaluate"],
     ["predict", "model.learnet"],
     ["summary", "a.learnet", "b.learnet"],
@@ -401,7 +403,8 @@ def _write_digits(tmp_path, images, size=84):
 
 def _predictions(out):
     return {path: (label, float(percent))
-            for path, label, percent in re.findall(r"^(.+): (.+) \((\d+\.\d)%\)$", out, flags=re.MULTILINE)}
+            for path, label, percent in re.findall(r"^(.+): (.+) \((\d+\.\d)%(?:, unsure)?\)$", out,
+                                                   flags=re.MULTILINE)}
 
 
 def test_predict_reads_the_digits_in_png_files(capsys, tmp_path, digit_model, digits):
@@ -484,3 +487,121 @@ def test_predict_without_pillow_says_what_to_install(capsys, monkeypatch, tmp_pa
     status, _, err = run(capsys, "predict", model, tmp_path / "digit.png")
     assert status == 1
     assert err.strip() == 'error: predict needs Pillow to read images: pip install "learnet[image]"'
+
+
+# --- what a model file carries, and messages in the command's words ---------------------------------
+
+def _garment_images(tmp_path, folder, count=10):
+    from learnet.datasets import fashion_mnist
+
+    _, (x_test, y_test) = fashion_mnist.load_data(path=folder)
+    paths = []
+    for index in range(count):
+        paths.append(tmp_path / f"item{index}.png")
+        Image.fromarray(255 - x_test[index]).save(paths[-1])
+    return paths, [fashion_mnist.CLASS_NAMES[label] for label in y_test[:count]]
+
+
+def test_a_model_file_copied_alone_knows_its_dataset_and_class_names(capsys, tmp_path, fashion_model,
+                                                                    monkeypatch):
+    import shutil
+
+    from learnet.datasets import fashion_mnist
+
+    model, train_out, _, folder = fashion_model
+    assert not Path(f"{model}.json").exists()  # nothing is written beside the model file
+    alone = tmp_path / "elsewhere" / "garments.learnet"
+    alone.parent.mkdir()
+    shutil.copyfile(model, alone)
+    # Both datasets are in LEARNET_DATASETS: the file alone must say which one it learned.
+    monkeypatch.setenv("LEARNET_DATASETS", str(folder.parent))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, err = run(capsys, "evaluate", alone)
+    assert status == 0 and err == ""
+    assert out.startswith("Fashion-MNIST test set: 10000 images")
+    assert accuracy_in(out) == accuracy_in(train_out)
+
+    paths, truth = _garment_images(tmp_path, folder)
+    status, out, _ = run(capsys, "predict", alone, *paths)
+    assert status == 0
+    names = [_predictions(out)[str(path)][0] for path in paths]
+    assert set(names) <= set(fashion_mnist.CLASS_NAMES)
+    assert sum(name == right for name, right in zip(names, truth)) >= 6
+
+
+def test_evaluate_warns_when_the_model_learned_another_dataset(capsys, tmp_path, fashion_model, monkeypatch):
+    model, _, _, folder = fashion_model
+    monkeypatch.setenv("LEARNET_DATASETS", str(folder.parent))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, err = run(capsys, "evaluate", model, "--dataset", "mnist")
+    assert status == 0
+    assert err.strip() == ("warning: this model was trained on Fashion-MNIST, not on MNIST: "
+                           "its accuracy here says little about it")
+    assert out.startswith("MNIST test set: 10000 images")
+
+
+def test_an_old_side_file_is_still_read(capsys, tmp_path, fashion_model, monkeypatch):
+    import json
+
+    from learnet import saving
+
+    model, _, _, folder = fashion_model
+    old = tmp_path / "old.learnet"
+    saving.save_model(saving.load_model(model), old)  # nothing inside, as older versions wrote
+    monkeypatch.setenv("LEARNET_DATASETS", str(folder.parent))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, err = run(capsys, "evaluate", old)
+    assert status == 0 and out.startswith("MNIST test set")
+    assert err.strip() == ("note: the model file does not say which dataset it learned; evaluating on MNIST "
+                           "(choose another with --dataset)")
+    Path(f"{old}.json").write_text(json.dumps({"dataset": "fashion_mnist", "pixel_scale": 255.0}))
+    status, out, err = run(capsys, "evaluate", old)
+    assert status == 0 and err == "" and out.startswith("Fashion-MNIST test set")
+    status, out, _ = run(capsys, "summary", old)
+    assert "Trained on: Fashion-MNIST" in out
+
+
+def test_dataset_messages_speak_of_data_dir(capsys, tmp_path, incomplete_env, no_mnist_mirrors):
+    status, _, err = run(capsys, "train", "--epochs", "1", "--output", tmp_path / "m.learnet")
+    assert status == 1
+    assert "or pass --data-dir a folder holding these files." in err
+    assert "load_data" not in err
+    status, _, err = run(capsys, "train", "--data-dir", incomplete_env / "mnist", "--output", tmp_path / "m.learnet")
+    assert status == 1
+    assert (f"Put train-images-idx3-ubyte.gz into {incomplete_env / 'mnist'} (or Keras' mnist.npz), or leave out "
+            "--data-dir to use LEARNET_DATASETS, the cache or a download.") in err
+    assert "load_data" not in err
+
+
+def test_datasets_says_when_the_learnet_datasets_folder_does_not_exist(capsys, tmp_path, monkeypatch):
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv("LEARNET_DATASETS", str(missing))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, _ = run(capsys, "datasets")
+    assert status == 0
+    assert out.splitlines()[0] == (f"LEARNET_DATASETS is set to '{missing}', which does not exist: "
+                                   "point it at a folder holding mnist/ and fashion-mnist/")
+
+
+def test_predict_on_a_folder_or_a_non_image_gives_one_line_each(capsys, tmp_path, digit_model):
+    model, _, _ = digit_model
+    (tmp_path / "notes.png").write_text("not an image")
+    status, out, err = run(capsys, "predict", model, tmp_path, tmp_path / "notes.png")
+    assert status == 1 and out == ""
+    assert err.splitlines() == [
+        f"{tmp_path}: error: a folder, not an image (give the image files, e.g. {tmp_path / '*.png'})",
+        f"{tmp_path / 'notes.png'}: error: not an image Pillow can read (expected PNG or JPEG)",
+    ]
+
+
+def test_a_low_confidence_guess_says_it_is_unsure(capsys, tmp_path, digits):
+    from learnet import cli
+
+    model = cli.build_model("mlp")
+    model.set_weights([np.zeros_like(w) for w in model.get_weights()])  # every class 10 %
+    path = tmp_path / "undecided.learnet"
+    cli._save_model(model, path, "mnist")
+    plain, _ = _write_digits(tmp_path, digits[0][:1])
+    status, out, _ = run(capsys, "predict", path, plain[0])
+    assert status == 0
+    assert out.strip() == f"{plain[0]}: 0 (10.0%, unsure)"

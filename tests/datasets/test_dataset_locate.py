@@ -5,7 +5,6 @@ import pytest
 
 from learnet.datasets import DATASETS, cache_dir, describe, locate
 
-
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
