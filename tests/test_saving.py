@@ -208,7 +208,7 @@ def test_hdf5_names_get_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="HDF5"):
         model.save(tmp_path / "model.h5")
     with pytest.raises(ValueError, match="HDF5"):
-        model.save_weights(tmp_path / "model.weights.h5")
+        model.save_weights(tmp_path / "model.h5")
     (tmp_path / "old.h5").write_bytes(b"\x89HDF\r\n\x1a\n")
     with pytest.raises(ValueError, match="HDF5"):
         load_model(tmp_path / "old.h5")
@@ -459,7 +459,7 @@ def test_clone_model_with_custom_layers_and_a_clone_function():
 # --- file names and what a file holds -------------------------------------------------------------------
 
 ACCEPTED = ("use a name ending in .learnet or .keras for a whole model (model.save), "
-            "or in .weights.npz for the weights alone (model.save_weights)")
+            "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)")
 
 
 def test_save_picks_the_format_from_the_name_as_keras_3(tmp_path):
@@ -483,7 +483,7 @@ def test_save_picks_the_format_from_the_name_as_keras_3(tmp_path):
     ("save", "model.json", f"save: cannot tell the file format from the name 'model.json': {ACCEPTED}"),
     ("save_weights", "model.learnet",
      ("save_weights: 'model.learnet' names a whole-model file; save_weights writes the weights alone: use a "
-      "name ending in .weights.npz, or model.save('model.learnet') for the whole model")),
+      "name ending in .weights.npz or .weights.h5, or model.save('model.learnet') for the whole model")),
     ("save_weights", "weights.npz",
      f"save_weights: cannot tell the file format from the name 'weights.npz': {ACCEPTED}"),
 ])

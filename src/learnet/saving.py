@@ -584,17 +584,17 @@ def compile_from_config(model, config, custom_objects=None):
 # --- writing files safely ------------------------------------------------------------------------------
 #: The endings that name a file's format, as Keras 3 reads them: a whole model, or its weights alone.
 MODEL_SUFFIXES = (".learnet", ".keras")
-WEIGHTS_SUFFIXES = (".weights.npz",)
+WEIGHTS_SUFFIXES = (".weights.npz", ".weights.h5")
 _ACCEPTED_NAMES = ("a name ending in .learnet or .keras for a whole model (model.save), "
-                   "or in .weights.npz for the weights alone (model.save_weights)")
+                   "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)")
 
 
 def _check_extension(filepath, what):
     lowered = filepath.lower()
-    if lowered.endswith((".h5", ".hdf5")):
+    if lowered.endswith((".h5", ".hdf5")) and not lowered.endswith(".weights.h5"):
         raise ValueError(
-            f"{what}: HDF5 files ({os.path.basename(filepath)}) are not supported by learnet. Use "
-            f"{_ACCEPTED_NAMES}"
+            f"{what}: HDF5 files ({os.path.basename(filepath)}) are not supported by learnet, except "
+            f"weights in Keras 3's .weights.h5 layout. Use {_ACCEPTED_NAMES}"
         )
 
 
@@ -613,7 +613,7 @@ def _check_save_name(filepath, what, weights):
     if base.endswith(MODEL_SUFFIXES):
         raise ValueError(
             f"{what}: {shown!r} names a whole-model file; save_weights writes the weights alone: use a "
-            f"name ending in .weights.npz, or model.save({shown!r}) for the whole model")
+            f"name ending in .weights.npz or .weights.h5, or model.save({shown!r}) for the whole model")
     if base.endswith(WEIGHTS_SUFFIXES):
         raise ValueError(
             f"{what}: {shown!r} names a weights file; model.save writes the whole model: use a name "
@@ -760,7 +760,12 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
     _check_save_name(filepath, "save_weights", weights=True)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
-    data = _npz_bytes(_weight_arrays(model))
+    if filepath.lower().endswith(".weights.h5"):
+        from learnet.weights_h5 import save_weights_h5
+
+        data = save_weights_h5(model, "save_weights")
+    else:
+        data = _npz_bytes(_weight_arrays(model))
     atomic_write(filepath, lambda stream: stream.write(data))
 
 
@@ -938,6 +943,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         kwargs.pop(ignored, None)
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword argument(s) {sorted(kwargs)}")
+    if os.fspath(filepath).lower().endswith(".weights.h5"):
+        _load_weights_h5(model, filepath)
+        return
     archive, stream = _open_file(filepath, "load_weights")
     try:
         names = archive.names()
@@ -959,6 +967,21 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         )
     _assign_weights(model, _ordered_weights(arrays, f"load_weights: {filepath}"), f"load_weights: {filepath}",
                     skip_mismatch=skip_mismatch)
+
+
+def _load_weights_h5(model, filepath):
+    from learnet.weights_h5 import read_weights_h5
+
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"load_weights: no such file: {os.fspath(filepath)}")
+    if not model.built and not model.weights:
+        raise ValueError(
+            f"load_weights: model '{model.name}' is not built yet, so it has no weights to load into; "
+            "call it on data or build(input_shape) first"
+        )
+    pairs = read_weights_h5(model, filepath)  # every array checked before any weight changes
+    for variable, array in pairs:
+        variable._value[...] = array
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras' name
@@ -983,6 +1006,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: custom_objects must be a dict, got {type(custom_objects).__name__}")
+    if os.fspath(filepath).lower().endswith(".weights.h5") and os.path.isfile(filepath):
+        raise InvalidModelFileError(
+            f"load_model: {os.fspath(filepath)}: this is a weights file: use "
+            f"model.load_weights({os.fspath(filepath)!r}) on a model built with the same layers"
+        )
     archive, stream = _open_file(filepath, "load_model")
     try:
         names = archive.names()
