@@ -206,6 +206,7 @@ def test_datasets_says_what_is_missing_and_what_to_do(capsys, incomplete_env):
     assert "MNIST: incomplete, 3 of 4 files found" in out
     assert re.search(r"train-images-idx3-ubyte\.gz\s+missing", out)
     assert "To fix this, put train-images-idx3-ubyte.gz" in out
+    assert "or pass --data-dir a folder holding these files." in out and "load_data" not in out
 
 
 def test_datasets_with_a_data_dir_looks_only_there(capsys, shared_env):

@@ -319,7 +319,7 @@ def _in_command_words(message, name):
     return (message
             .replace(f"call {name}.load_data() without path", "leave out --data-dir")
             .replace("pass load_data(path=...)", "pass --data-dir")
-            .replace("load_data() downloads", "the command downloads"))
+            .replace("load_data() downloads", "learnet train downloads"))
 
 
 def _class_names(dataset):
@@ -636,13 +636,14 @@ def datasets(args):
     if args.data_dir is not None:
         if not os.path.isdir(args.data_dir):
             raise CommandError(f"--data-dir {args.data_dir!r} is not a folder")
-        print("\n\n".join(data.locate(name, args.data_dir).summary() for name in data.DATASETS))
+        print("\n\n".join(_in_command_words(data.locate(name, args.data_dir).summary(), name)
+                          for name in data.DATASETS))
     else:
         shared = os.environ.get("LEARNET_DATASETS")
         if shared and not os.path.isdir(os.path.expanduser(shared)):
             print(f"LEARNET_DATASETS is set to {shared!r}, which does not exist: "
                   "point it at a folder holding mnist/ and fashion-mnist/\n")
-        print(data.describe())
+        print("\n\n".join(_in_command_words(data.locate(name).summary(), name) for name in data.DATASETS))
     return EXIT_OK
 
 
