@@ -125,7 +125,7 @@ def test_fit_history_has_lr_for_a_learning_rate_scheduler():
 
 
 def test_model_checkpoint_refuses_an_hdf5_name_before_training(tmp_path):
-    with pytest.raises(ValueError, match=r"HDF5 files \(my_keras_model.h5\).*'\.keras'"):
+    with pytest.raises(ValueError, match=r"HDF5 files \(my_keras_model.h5\).*\.keras"):
         callbacks.ModelCheckpoint(str(tmp_path / "my_keras_model.h5"), save_best_only=True)
     with pytest.raises(ValueError, match="HDF5"):
         callbacks.ModelCheckpoint(tmp_path / "w.weights.HDF5", save_weights_only=True)
