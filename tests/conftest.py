@@ -18,12 +18,44 @@ def shared_datasets():
     return REPO.parent / "shared" / "datasets"
 
 
+#: The four original files every dataset folder holds, and the title each folder is known by.
+IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+def missing_dataset_message(folder):
+    """The plain-words reason a test skips when a dataset folder is missing or incomplete."""
+    return (f"the {DATASET_TITLES.get(folder, folder)} files were not found; "
+            f"set LEARNET_DATASETS to a folder holding {folder}/")
+
+
+def dataset_folder(folder):
+    """``shared_datasets() / folder`` when it holds the four original files, else skip saying why."""
+    path = shared_datasets() / folder
+    if not all((path / name).is_file() for name in IDX_FILES):
+        pytest.skip(missing_dataset_message(folder))
+    return path
+
+
 @pytest.fixture
 def datasets_dir():
-    folder = shared_datasets()
-    if not folder.is_dir():
-        pytest.skip("the shared datasets folder is not available")
-    return folder
+    """The datasets folder, holding complete mnist/ and fashion-mnist/ (else the test skips)."""
+    for folder in DATASET_TITLES:
+        dataset_folder(folder)
+    return shared_datasets()
+
+
+@pytest.fixture
+def mnist_dir():
+    """The folder of the complete original MNIST (else the test skips, saying why)."""
+    return dataset_folder("mnist")
+
+
+@pytest.fixture
+def fashion_mnist_dir():
+    """The folder of the complete Fashion-MNIST (else the test skips, saying why)."""
+    return dataset_folder("fashion-mnist")
 
 
 @pytest.fixture(autouse=True)

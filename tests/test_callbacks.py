@@ -304,6 +304,29 @@ def test_model_checkpoint_names_a_missing_log_key(tmp_path):
         small_model().fit(x, y, callbacks=[checkpoint], verbose=0)
 
 
+@pytest.mark.parametrize("name, weights_only, message", [
+    ("ckpt-{epoch:02d}.weights.npz", False, "'ckpt-.weights.npz' names a weights file"),
+    ("ckpt-{epoch:02d}.learnet", True, "'ckpt-.learnet' names a whole-model file"),
+    ("ckpt.pt", False, "cannot tell the file format from the name 'ckpt.pt'"),
+    ("ckpt.h5", False, "HDF5 files"),
+])
+def test_model_checkpoint_refuses_a_name_before_training(tmp_path, name, weights_only, message):
+    with pytest.raises(ValueError, match=f"^ModelCheckpoint: .*{message}"):
+        callbacks.ModelCheckpoint(str(tmp_path / name), save_weights_only=weights_only)
+
+
+def test_model_checkpoint_writes_keras_weights_h5(tmp_path):
+    pytest.importorskip("h5py")
+    x, y = regression_data()
+    model = small_model()
+    model.fit(x, y, epochs=2, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "w-{epoch}.weights.h5"), save_weights_only=True)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-1.weights.h5", "w-2.weights.h5"]
+    other = small_model()
+    other.load_weights(tmp_path / "w-2.weights.h5")
+    np.testing.assert_array_equal(other.get_weights()[0], model.get_weights()[0])
+
+
 # --- learning rates -------------------------------------------------------------------------------
 
 def test_learning_rate_scheduler_sets_the_rate_each_epoch():

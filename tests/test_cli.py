@@ -32,10 +32,22 @@ def run(capsys, *argv):
     return status, out, err
 
 
+IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
 def shared_datasets():
     """The folder of real datasets: $LEARNET_DATASETS, else shared/datasets beside the repository."""
     configured = os.environ.get("LEARNET_DATASETS")
     return Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def dataset_folder(folder, title):
+    """The shared ``folder`` holding its four original files, else skip saying so in plain words."""
+    path = shared_datasets() / folder
+    if not all((path / name).is_file() for name in IDX_FILES):
+        pytest.skip(f"the {title} files were not found; set LEARNET_DATASETS to a folder holding {folder}/")
+    return path
 
 
 def accuracy_in(text):
@@ -83,6 +95,8 @@ def test_train_help_names_the_options_of_the_issue(capsys):
     ["train", "--validation-split", "1.5"],
     ["train", "--no-such-option"],
     ["train", "--output", "model.h5"],
+    ["train", "--output", "model.pt"],
+    ["train", "--output", "weights.weights.npz"],
     ["evaluate"],
     ["predict", "model.learnet"],
     ["summary", "a.learnet", "b.learnet"],
@@ -153,6 +167,21 @@ def shared_env(datasets_dir, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def incomplete_env(datasets_dir, tmp_path, monkeypatch):
+    """LEARNET_DATASETS at a copy of the shared folder whose mnist/ lacks the training images."""
+    import shutil
+
+    env = tmp_path / "env"
+    for folder, names in (("mnist", IDX_FILES[1:]), ("fashion-mnist", IDX_FILES)):
+        (env / folder).mkdir(parents=True)
+        for name in names:
+            shutil.copyfile(datasets_dir / folder / name, env / folder / name)
+    monkeypatch.setenv("LEARNET_DATASETS", str(env))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    return env
+
+
+@pytest.fixture
 def no_mnist_mirrors(monkeypatch):
     """Point MNIST's download mirrors at a closed local port, so no test waits on the network."""
     from learnet.datasets import mnist
@@ -165,23 +194,31 @@ def no_mnist_mirrors(monkeypatch):
 def test_datasets_says_where_each_dataset_was_found(capsys, shared_env):
     status, out, _ = run(capsys, "datasets")
     assert status == 0
-    assert "Fashion-MNIST: ready" in out
+    assert out.startswith("MNIST: ready") and "Fashion-MNIST: ready" in out
     assert str(shared_env / "fashion-mnist" / "t10k-images-idx3-ubyte.gz") in out
-    # The shared mnist/ lacks the training images (on purpose): the output says what to do.
+    assert str(shared_env / "mnist" / "train-images-idx3-ubyte.gz") in out
+
+
+def test_datasets_says_what_is_missing_and_what_to_do(capsys, incomplete_env):
+    status, out, _ = run(capsys, "datasets")
+    assert status == 0
+    assert "Fashion-MNIST: ready" in out
     assert "MNIST: incomplete, 3 of 4 files found" in out
     assert re.search(r"train-images-idx3-ubyte\.gz\s+missing", out)
     assert "To fix this, put train-images-idx3-ubyte.gz" in out
+    assert "or pass --data-dir a folder holding these files." in out and "load_data" not in out
 
 
 def test_datasets_with_a_data_dir_looks_only_there(capsys, shared_env):
-    status, out, _ = run(capsys, "datasets", "--data-dir", shared_env / "mnist-24k")
+    status, out, _ = run(capsys, "datasets", "--data-dir", shared_env / "mnist")
     assert status == 0
-    assert str(shared_env / "mnist-24k") in out
+    assert str(shared_env / "mnist") in out
     status, _, err = run(capsys, "datasets", "--data-dir", shared_env / "no-such-folder")
     assert status == 1 and "is not a folder" in err
 
 
-def test_train_on_mnist_offline_stops_with_the_datasets_message(capsys, shared_env, no_mnist_mirrors, tmp_path):
+def test_train_on_mnist_offline_stops_with_the_datasets_message(capsys, incomplete_env, no_mnist_mirrors,
+                                                                 tmp_path):
     output = tmp_path / "model.learnet"
     status, out, err = run(capsys, "train", "--epochs", "1", "--output", output)
     assert status == 1
@@ -205,9 +242,7 @@ def digits(request):
     """The first 12 test images of MNIST, with their labels."""
     from learnet.datasets import mnist
 
-    folder = shared_datasets() / "mnist-24k"
-    if not folder.is_dir():
-        pytest.skip("the shared datasets folder is not available")
+    folder = dataset_folder("mnist", "MNIST")
     _, (x_test, y_test) = mnist.load_data(path=folder)
     return x_test[:12], y_test[:12]
 
@@ -290,9 +325,7 @@ def fashion_model(tmp_path_factory):
 
     Adam, because RMSprop's first hundred steps jump about too much for a steady threshold.
     """
-    folder = shared_datasets() / "fashion-mnist"
-    if not folder.is_dir():
-        pytest.skip("the shared datasets folder is not available")
+    folder = dataset_folder("fashion-mnist", "Fashion-MNIST")
     plots = tmp_path_factory.mktemp("plots")
     model, out = _train(tmp_path_factory, "--dataset", "fashion_mnist", "--data-dir", folder,
                         "--epochs", 1, "--limit", 5000, "--optimizer", "adam", "--learning-rate", 0.001,
@@ -303,10 +336,8 @@ def fashion_model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def digit_model(tmp_path_factory):
-    """An MNIST MLP trained 1 epoch on 6,000 images of mnist-24k."""
-    folder = shared_datasets() / "mnist-24k"
-    if not folder.is_dir():
-        pytest.skip("the shared datasets folder is not available")
+    """An MNIST MLP trained 1 epoch on the first 6,000 images of MNIST."""
+    folder = dataset_folder("mnist", "MNIST")
     model, out = _train(tmp_path_factory, "--data-dir", folder, "--epochs", 1, "--limit", 6000, "--verbose", 0)
     return model, out, folder
 
@@ -373,7 +404,8 @@ def _write_digits(tmp_path, images, size=84):
 
 def _predictions(out):
     return {path: (label, float(percent))
-            for path, label, percent in re.findall(r"^(.+): (.+) \((\d+\.\d)%\)$", out, flags=re.MULTILINE)}
+            for path, label, percent in re.findall(r"^(.+): (.+) \((\d+\.\d)%(?:, unsure)?\)$", out,
+                                                   flags=re.MULTILINE)}
 
 
 def test_predict_reads_the_digits_in_png_files(capsys, tmp_path, digit_model, digits):
@@ -456,3 +488,121 @@ def test_predict_without_pillow_says_what_to_install(capsys, monkeypatch, tmp_pa
     status, _, err = run(capsys, "predict", model, tmp_path / "digit.png")
     assert status == 1
     assert err.strip() == 'error: predict needs Pillow to read images: pip install "learnet[image]"'
+
+
+# --- what a model file carries, and messages in the command's words ---------------------------------
+
+def _garment_images(tmp_path, folder, count=10):
+    from learnet.datasets import fashion_mnist
+
+    _, (x_test, y_test) = fashion_mnist.load_data(path=folder)
+    paths = []
+    for index in range(count):
+        paths.append(tmp_path / f"item{index}.png")
+        Image.fromarray(255 - x_test[index]).save(paths[-1])
+    return paths, [fashion_mnist.CLASS_NAMES[label] for label in y_test[:count]]
+
+
+def test_a_model_file_copied_alone_knows_its_dataset_and_class_names(capsys, tmp_path, fashion_model,
+                                                                    monkeypatch):
+    import shutil
+
+    from learnet.datasets import fashion_mnist
+
+    model, train_out, _, folder = fashion_model
+    assert not Path(f"{model}.json").exists()  # nothing is written beside the model file
+    alone = tmp_path / "elsewhere" / "garments.learnet"
+    alone.parent.mkdir()
+    shutil.copyfile(model, alone)
+    # Both datasets are in LEARNET_DATASETS: the file alone must say which one it learned.
+    monkeypatch.setenv("LEARNET_DATASETS", str(folder.parent))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, err = run(capsys, "evaluate", alone)
+    assert status == 0 and err == ""
+    assert out.startswith("Fashion-MNIST test set: 10000 images")
+    assert accuracy_in(out) == accuracy_in(train_out)
+
+    paths, truth = _garment_images(tmp_path, folder)
+    status, out, _ = run(capsys, "predict", alone, *paths)
+    assert status == 0
+    names = [_predictions(out)[str(path)][0] for path in paths]
+    assert set(names) <= set(fashion_mnist.CLASS_NAMES)
+    assert sum(name == right for name, right in zip(names, truth)) >= 6
+
+
+def test_evaluate_warns_when_the_model_learned_another_dataset(capsys, tmp_path, fashion_model, monkeypatch):
+    model, _, _, folder = fashion_model
+    monkeypatch.setenv("LEARNET_DATASETS", str(folder.parent))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, err = run(capsys, "evaluate", model, "--dataset", "mnist")
+    assert status == 0
+    assert err.strip() == ("warning: this model was trained on Fashion-MNIST, not on MNIST: "
+                           "its accuracy here says little about it")
+    assert out.startswith("MNIST test set: 10000 images")
+
+
+def test_an_old_side_file_is_still_read(capsys, tmp_path, fashion_model, monkeypatch):
+    import json
+
+    from learnet import saving
+
+    model, _, _, folder = fashion_model
+    old = tmp_path / "old.learnet"
+    saving.save_model(saving.load_model(model), old)  # nothing inside, as older versions wrote
+    monkeypatch.setenv("LEARNET_DATASETS", str(folder.parent))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, err = run(capsys, "evaluate", old)
+    assert status == 0 and out.startswith("MNIST test set")
+    assert err.strip() == ("note: the model file does not say which dataset it learned; evaluating on MNIST "
+                           "(choose another with --dataset)")
+    Path(f"{old}.json").write_text(json.dumps({"dataset": "fashion_mnist", "pixel_scale": 255.0}))
+    status, out, err = run(capsys, "evaluate", old)
+    assert status == 0 and err == "" and out.startswith("Fashion-MNIST test set")
+    status, out, _ = run(capsys, "summary", old)
+    assert "Trained on: Fashion-MNIST" in out
+
+
+def test_dataset_messages_speak_of_data_dir(capsys, tmp_path, incomplete_env, no_mnist_mirrors):
+    status, _, err = run(capsys, "train", "--epochs", "1", "--output", tmp_path / "m.learnet")
+    assert status == 1
+    assert "or pass --data-dir a folder holding these files." in err
+    assert "load_data" not in err
+    status, _, err = run(capsys, "train", "--data-dir", incomplete_env / "mnist", "--output", tmp_path / "m.learnet")
+    assert status == 1
+    assert (f"Put train-images-idx3-ubyte.gz into {incomplete_env / 'mnist'} (or Keras' mnist.npz), or leave out "
+            "--data-dir to use LEARNET_DATASETS, the cache or a download.") in err
+    assert "load_data" not in err
+
+
+def test_datasets_says_when_the_learnet_datasets_folder_does_not_exist(capsys, tmp_path, monkeypatch):
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv("LEARNET_DATASETS", str(missing))
+    monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
+    status, out, _ = run(capsys, "datasets")
+    assert status == 0
+    assert out.splitlines()[0] == (f"LEARNET_DATASETS is set to '{missing}', which does not exist: "
+                                   "point it at a folder holding mnist/ and fashion-mnist/")
+
+
+def test_predict_on_a_folder_or_a_non_image_gives_one_line_each(capsys, tmp_path, digit_model):
+    model, _, _ = digit_model
+    (tmp_path / "notes.png").write_text("not an image")
+    status, out, err = run(capsys, "predict", model, tmp_path, tmp_path / "notes.png")
+    assert status == 1 and out == ""
+    assert err.splitlines() == [
+        f"{tmp_path}: error: a folder, not an image (give the image files, e.g. {tmp_path / '*.png'})",
+        f"{tmp_path / 'notes.png'}: error: not an image Pillow can read (expected PNG or JPEG)",
+    ]
+
+
+def test_a_low_confidence_guess_says_it_is_unsure(capsys, tmp_path, digits):
+    from learnet import cli
+
+    model = cli.build_model("mlp")
+    model.set_weights([np.zeros_like(w) for w in model.get_weights()])  # every class 10 %
+    path = tmp_path / "undecided.learnet"
+    cli._save_model(model, path, "mnist")
+    plain, _ = _write_digits(tmp_path, digits[0][:1])
+    status, out, _ = run(capsys, "predict", path, plain[0])
+    assert status == 0
+    assert out.strip() == f"{plain[0]}: 0 (10.0%, unsure)"

@@ -81,9 +81,9 @@ def test_tape_basics_partial_derivatives_equal_the_paper_values(capsys):
     assert "dloss/dw = -18" in out and "df/dy = 21" in out
 
 
-def test_tape_basics_custom_training_loop_learns_mnist(datasets_dir, capsys):
+def test_tape_basics_custom_training_loop_learns_mnist(mnist_dir, capsys):
     example = load_example("tape_basics")
-    accuracy = example.train_mnist(epochs=1, limit=12000, path=datasets_dir / "mnist-24k")
+    accuracy = example.train_mnist(epochs=1, limit=12000, path=mnist_dir)
     assert accuracy > 0.87
     assert f"test accuracy: {accuracy:.4f}" in capsys.readouterr().out
 
@@ -123,28 +123,27 @@ def test_forward_pass_prints_what_a_hand_computation_gives(capsys):
 
 # --- the MNIST networks ----------------------------------------------------------------
 
-def test_mnist_mlp_learns_digits_in_one_epoch(datasets_dir, capsys):
+def test_mnist_mlp_learns_digits_in_one_epoch(mnist_dir, capsys):
     example = load_example("mnist_mlp")
-    accuracy = example.main(epochs=1, limit=12000, path=datasets_dir / "mnist-24k", verbose=0)
+    accuracy = example.main(epochs=1, limit=12000, path=mnist_dir, verbose=0)
     assert accuracy > 0.87
     out = capsys.readouterr().out
     assert f"test_acc: {accuracy:.4f}" in out
     assert "the first ten test digits:    7 2 1 0 4 1 4 9 5 9" in out
 
 
-def test_mnist_cnn_learns_digits_in_one_epoch(datasets_dir, capsys):
+def test_mnist_cnn_learns_digits_in_one_epoch(mnist_dir, capsys):
     example = load_example("mnist_cnn")
-    accuracy = example.main(epochs=1, limit=6000, test_limit=1000,
-                            path=datasets_dir / "mnist-24k", verbose=0)
+    accuracy = example.main(epochs=1, limit=6000, test_limit=1000, path=mnist_dir, verbose=0)
     assert accuracy > 0.72
     out = capsys.readouterr().out
     assert "conv2d" in out  # the summary
     assert f"Test accuracy: {accuracy}" in out
 
 
-def test_fashion_mnist_tutorial_learns_clothes_in_one_epoch(datasets_dir, capsys):
+def test_fashion_mnist_tutorial_learns_clothes_in_one_epoch(fashion_mnist_dir, capsys):
     example = load_example("fashion_mnist")
-    accuracy = example.main(epochs=1, limit=6000, path=datasets_dir / "fashion-mnist", verbose=0)
+    accuracy = example.main(epochs=1, limit=6000, path=fashion_mnist_dir, verbose=0)
     assert accuracy > 0.7
     out = capsys.readouterr().out
     assert "Test accuracy:" in out

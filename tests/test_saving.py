@@ -208,7 +208,7 @@ def test_hdf5_names_get_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="HDF5"):
         model.save(tmp_path / "model.h5")
     with pytest.raises(ValueError, match="HDF5"):
-        model.save_weights(tmp_path / "model.weights.h5")
+        model.save_weights(tmp_path / "model.h5")
     (tmp_path / "old.h5").write_bytes(b"\x89HDF\r\n\x1a\n")
     with pytest.raises(ValueError, match="HDF5"):
         load_model(tmp_path / "old.h5")
@@ -454,3 +454,96 @@ def test_clone_model_with_custom_layers_and_a_clone_function():
         {**layer.get_config(), "name": layer.name + "_copy"}))
     assert [layer.name for layer in renamed.layers] == [layer.name + "_copy" for layer in model.layers]
     assert renamed.layers[1].factor == 3.0
+
+
+# --- file names and what a file holds -------------------------------------------------------------------
+
+ACCEPTED = ("use a name ending in .learnet or .keras for a whole model (model.save), "
+            "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)")
+
+
+def test_save_picks_the_format_from_the_name_as_keras_3(tmp_path):
+    model = trained_model()
+    x, _ = data()
+    for name in ("m.learnet", "m.keras", "my_keras_model"):  # no ending: tf.keras 2's own-format names
+        model.save(tmp_path / name)
+        np.testing.assert_array_equal(load_model(tmp_path / name).predict(x, verbose=0), model.predict(x, verbose=0))
+    for name in ("w.weights.npz", "my_weights"):
+        model.save_weights(tmp_path / name)
+        copy = clone_model(model)
+        copy.load_weights(tmp_path / name)
+        np.testing.assert_array_equal(copy.get_weights()[0], model.get_weights()[0])
+
+
+@pytest.mark.parametrize("call, name, message", [
+    ("save", "model.weights.npz",
+     ("save: 'model.weights.npz' names a weights file; model.save writes the whole model: use a name ending in "
+      ".learnet or .keras, or model.save_weights('model.weights.npz') for the weights alone")),
+    ("save", "model.pt", f"save: cannot tell the file format from the name 'model.pt': {ACCEPTED}"),
+    ("save", "model.json", f"save: cannot tell the file format from the name 'model.json': {ACCEPTED}"),
+    ("save_weights", "model.learnet",
+     ("save_weights: 'model.learnet' names a whole-model file; save_weights writes the weights alone: use a "
+      "name ending in .weights.npz or .weights.h5, or model.save('model.learnet') for the whole model")),
+    ("save_weights", "weights.npz",
+     f"save_weights: cannot tell the file format from the name 'weights.npz': {ACCEPTED}"),
+])
+def test_other_names_are_refused_before_anything_is_written(tmp_path, call, name, message):
+    model = trained_model()
+    with pytest.raises(ValueError) as info:
+        getattr(model, call)(tmp_path / name)
+    assert str(info.value) == message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_model_on_a_weights_file_says_to_use_load_weights(tmp_path):
+    model = trained_model()
+    path = tmp_path / "m.weights.npz"
+    model.save_weights(path)
+    with pytest.raises(InvalidModelFileError) as info:
+        load_model(path)
+    assert str(info.value) == (f"load_model: {path}: this is a weights file: use model.load_weights('{path}') "
+                               "on a model built with the same layers")
+
+
+class NoKwargs(Model):
+    def __init__(self, units=3):
+        super().__init__()
+        self.units = units
+        self.dense = layers.Dense(units)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+
+def test_a_subclassed_model_without_kwargs_fails_to_load_naming_the_fix(tmp_path):
+    model = NoKwargs(units=2)
+    model(np.ones((1, 3), dtype="float32"))
+    model.save(tmp_path / "m.learnet")
+    with pytest.raises(InvalidModelFileError) as info:
+        load_model(tmp_path / "m.learnet", custom_objects={"NoKwargs": NoKwargs})
+    message = str(info.value)
+    assert "unexpected keyword argument" in message
+    assert ("let NoKwargs.__init__ accept **kwargs and pass them on (super().__init__(**kwargs)), "
+            "or define NoKwargs.get_config and NoKwargs.from_config") in message
+
+
+def test_metadata_travels_inside_the_model_file(tmp_path):
+    model = trained_model()
+    info = {"dataset": "fashion_mnist", "class_names": ["T-shirt/top", "Trouser"], "pixel_scale": 255.0,
+            "source": "data.csv"}  # free text, even text that looks like a module path
+    saving.save_model(model, tmp_path / "m.learnet", metadata=info)
+    assert saving.read_metadata(tmp_path / "m.learnet") == info
+    x, _ = data()
+    np.testing.assert_array_equal(load_model(tmp_path / "m.learnet").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+    model.save(tmp_path / "plain.learnet")
+    assert saving.read_metadata(tmp_path / "plain.learnet") == {}
+
+
+def test_metadata_that_is_not_plain_data_is_refused_before_writing(tmp_path):
+    model = trained_model()
+    with pytest.raises(ValueError, match="cannot save metadata\\['when'\\]: it holds a object"):
+        saving.save_model(model, tmp_path / "m.learnet", metadata={"when": object()})
+    with pytest.raises(TypeError, match="metadata must be a dict"):
+        saving.save_model(model, tmp_path / "m.learnet", metadata=["mnist"])
+    assert list(tmp_path.iterdir()) == []

@@ -34,17 +34,17 @@ def test_the_python3_kernel_is_this_interpreter():
 
 
 def mnist_folder(tmp_path):
-    """A LEARNET_DATASETS folder whose mnist/ holds the smaller, complete MNIST (24k)."""
+    """A LEARNET_DATASETS folder whose mnist/ holds the complete original MNIST (linked)."""
     shared = Path(os.environ.get("LEARNET_DATASETS") or REPO.parent / "shared" / "datasets")
-    source = shared / "mnist-24k"
-    if not source.is_dir():
-        pytest.skip("the shared datasets folder (mnist-24k) is not available")
+    source = shared / "mnist"
+    if not (source / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the MNIST files were not found; set LEARNET_DATASETS to a folder holding mnist/")
     target = tmp_path / "datasets" / "mnist"
     target.mkdir(parents=True)
     for file in source.iterdir():
         try:
             os.symlink(file, target / file.name)
-        except OSError:  # no symlinks on this file system: copy (4 MB)
+        except OSError:  # no symlinks on this file system: copy (12 MB)
             shutil.copyfile(file, target / file.name)
     return target.parent
 

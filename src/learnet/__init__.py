@@ -189,8 +189,9 @@ def __getattr__(name):
         except ModuleNotFoundError as error:
             if error.name != f"{__name__}.{name}":
                 raise
-            # Listed for later but not written yet: behave like any missing attribute,
-            # so `hasattr(learnet, name)` is False instead of an import error.
+            # Listed for later but not written yet: a name courses use says so (learnet.not_yet);
+            # others behave like any missing attribute, so `hasattr(learnet, name)` is False.
+            _raise_if_not_yet(name)
             raise AttributeError(f"module 'learnet' has no attribute {name!r} (not available yet)") from None
         globals()[name] = module
         return module
@@ -198,7 +199,16 @@ def __getattr__(name):
         value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
         globals()[name] = value
         return value
+    _raise_if_not_yet(name)
     raise AttributeError(f"module 'learnet' has no attribute {name!r}")
+
+
+def _raise_if_not_yet(name):
+    from learnet.not_yet import missing
+
+    error = missing(__name__, name)
+    if error is not None:
+        raise error from None
 
 
 def __dir__():

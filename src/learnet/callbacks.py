@@ -14,6 +14,7 @@ Examples
 import csv
 import math
 import os
+import re
 import shutil
 import socket
 import struct
@@ -792,13 +793,12 @@ class ModelCheckpoint(Callback):
                  initial_value_threshold=None):
         super().__init__()
         self.filepath = os.fspath(filepath)
-        if self.filepath.lower().endswith((".h5", ".hdf5")):
-            # Refused here, before training, rather than after the first epoch's work.
-            raise ValueError(
-                f"ModelCheckpoint: HDF5 files ({os.path.basename(self.filepath)}) are not supported by "
-                "learnet. Use the learnet format: a name ending in '.keras' or '.learnet' for whole "
-                "models, '.weights.npz' with save_weights_only=True"
-            )
+        # A name that does not say what is saved is refused here, before training, rather
+        # than after the first epoch's work (the {epoch}-style fields are left out of the check).
+        from learnet import saving
+
+        saving._check_save_name(re.sub(r"\{[^}]*\}", "", self.filepath), "ModelCheckpoint",
+                                weights=save_weights_only)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only

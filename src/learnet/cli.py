@@ -17,10 +17,13 @@ and the classroom game::
 ``python -m learnet ...`` is the same command.
 
 Images are fed to the networks as ``float32`` pixels divided by 255 (values 0..1),
-in training, evaluation and prediction alike. Beside the model file, ``train``
-writes ``<model file>.json`` naming the dataset it learned and that scaling, so
-``evaluate`` and ``predict`` pick the matching test set and class names (without it
-they assume MNIST, unless ``--dataset`` says otherwise).
+in training, evaluation and prediction alike. Inside the model file, ``train`` stores
+the dataset it learned, its class names and that scaling (``save_model(...,
+metadata=...)``), so ``evaluate`` and ``predict`` pick the matching test set and class
+names even for a model file copied alone. Files written by older versions kept this
+in a side file ``<model file>.json``, which is still read. Without either, MNIST is
+assumed unless ``--dataset`` says otherwise; ``evaluate`` warns when it runs a model on
+a dataset it was not trained on.
 
 Exit status: 0 on success, 1 when something the command needs is missing or broken
 (a dataset, a model file, an image, an optional extra), 2 for wrong arguments.
@@ -46,6 +49,8 @@ DEFAULT_OPTIMIZER = {"mlp": "rmsprop", "cnn": "adam"}
 DEFAULT_OUTPUT = "model.learnet"
 #: What the training data is divided by before it reaches the network.
 PIXEL_SCALE = 255.0
+#: ``predict`` calls a guess unsure when the network gives it less than this probability.
+UNSURE_BELOW = 0.5
 
 
 class CommandError(Exception):
@@ -107,6 +112,9 @@ def _model_file(text):
     if text.lower().endswith((".h5", ".hdf5")):
         raise argparse.ArgumentTypeError(
             f"{text!r}: learnet does not write HDF5; use a name ending in .learnet (or .keras)")
+    if not text.lower().endswith((".learnet", ".keras")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a model file's name ends in .learnet (or .keras), e.g. model.learnet")
     return text
 
 
@@ -216,7 +224,8 @@ def _add_predict(subparsers):
     parser = subparsers.add_parser(
         "predict",
         help="the digit (or garment) in each PNG/JPEG image",
-        description="Print what a saved model sees in each image: 'digit.png: 7 (98.1%)'. "
+        description="Print what a saved model sees in each image: 'digit.png: 7 (98.1%)', or "
+                    "'digit.png: 5 (20.3%, unsure)' when the network gives its best guess less than 50%. "
                     "Images of any size are prepared like MNIST: made grey, inverted when the "
                     "background is light, cropped to the ink, scaled into a 20x20 box and "
                     "centred by their centre of mass in 28x28 (Fashion-MNIST models: scaled to "
@@ -297,12 +306,20 @@ def _load_dataset(name, data_dir=None):
     try:
         (x_train, y_train), (x_test, y_test) = datasets.DATASETS[name].load_data(path=data_dir)
     except datasets.DatasetError as error:
-        raise CommandError(str(error)) from None
+        raise CommandError(_in_command_words(str(error), name)) from None
 
     def scale(images):
         return images.astype(np.float32) / np.float32(PIXEL_SCALE)
 
     return (scale(x_train), y_train), (scale(x_test), y_test)
+
+
+def _in_command_words(message, name):
+    """A dataset message, with the Python advice (``load_data(path=...)``) said as this command's options."""
+    return (message
+            .replace(f"call {name}.load_data() without path", "leave out --data-dir")
+            .replace("pass load_data(path=...)", "pass --data-dir")
+            .replace("load_data() downloads", "learnet train downloads"))
 
 
 def _class_names(dataset):
@@ -383,26 +400,42 @@ def _optimizer(name, learning_rate):
 
 
 def _metadata_path(model_path):
+    """The side file where older versions kept what a model learned."""
     return os.fspath(model_path) + ".json"
 
 
 def _save_model(model, path, dataset):
-    """Save ``model`` to ``path``, with the dataset it learned next to it."""
-    import json
+    """Save ``model`` to ``path``, with the dataset it learned, its class names and scaling inside."""
+    from learnet import saving
 
+    metadata = {"dataset": dataset, "pixel_scale": PIXEL_SCALE, "class_names": _class_names(dataset)}
     try:
-        model.save(path)
-        with open(_metadata_path(path), "w", encoding="utf-8") as file:
-            json.dump({"dataset": dataset, "pixel_scale": PIXEL_SCALE,
-                       "class_names": _class_names(dataset)}, file, indent=2)
+        saving.save_model(model, path, metadata=metadata)
     except (OSError, ValueError) as error:
         raise CommandError(f"cannot save the model to {path!r}: {getattr(error, 'strerror', None) or error}") from None
 
 
-def _load_model(path):
-    """``(model, dataset)`` from a saved model file; dataset is None when unknown."""
+def _trained_on(path):
+    """What a model file says it learned: its stored metadata, else an old side file, else {}."""
     import json
 
+    from learnet import saving
+
+    try:
+        info = saving.read_metadata(path)
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        try:
+            with open(_metadata_path(path), encoding="utf-8") as file:
+                info = json.load(file)
+        except (OSError, ValueError):
+            info = {}
+    return info if isinstance(info, dict) else {}
+
+
+def _load_model(path):
+    """``(model, dataset, class names)`` from a saved model file; dataset and names are None when unknown."""
     if not os.path.exists(path):
         raise CommandError(f"model file {path!r} not found (train one with 'learnet train --output {path}')")
     if os.path.isdir(path):
@@ -414,13 +447,12 @@ def _load_model(path):
     except Exception as error:  # any failure to read a file is the same news for a user
         reason = str(error) or type(error).__name__
         raise CommandError(f"cannot read the model file {path!r}: {reason}") from None
-    dataset = None
-    try:
-        with open(_metadata_path(path), encoding="utf-8") as file:
-            dataset = json.load(file).get("dataset")
-    except (OSError, ValueError, AttributeError):
-        pass
-    return model, dataset if dataset in DATASETS else None
+    info = _trained_on(path)
+    dataset = info.get("dataset")
+    names = info.get("class_names")
+    if not (isinstance(names, list) and names and all(isinstance(name, str) for name in names)):
+        names = None
+    return model, (dataset if dataset in DATASETS else None), names
 
 
 # --- the subcommands -------------------------------------------------------------------
@@ -502,8 +534,15 @@ def train(args):
 
 def evaluate(args):
     """``learnet evaluate MODEL``: loss and accuracy on a test set."""
-    model, trained_on = _load_model(args.model)
+    model, trained_on, _ = _load_model(args.model)
     dataset = args.dataset or trained_on or "mnist"
+    if trained_on is not None and dataset != trained_on:
+        print(f"warning: this model was trained on {DATASETS[trained_on]['title']}, not on "
+              f"{DATASETS[dataset]['title']}: its accuracy here says little about it",
+              file=sys.stderr)
+    elif trained_on is None and args.dataset is None:
+        print("note: the model file does not say which dataset it learned; evaluating on MNIST "
+              "(choose another with --dataset)", file=sys.stderr)
     _, (x_test, y_test) = _load_dataset(dataset, args.data_dir)
     probabilities = _predict_probabilities(model, _as_model_input(model, x_test), args.batch_size)
     loss, accuracy = _loss_and_accuracy(probabilities, y_test)
@@ -548,9 +587,9 @@ def predict(args):
     """``learnet predict MODEL IMAGE...``: one line per image, the class and its probability."""
     import numpy as np
 
-    model, trained_on = _load_model(args.model)
+    model, trained_on, stored_names = _load_model(args.model)
     dataset = args.dataset or trained_on or "mnist"
-    names = _class_names(dataset)
+    names = stored_names if stored_names and dataset == trained_on else _class_names(dataset)
     fit = "digit" if dataset == "mnist" else "fill"
     try:
         from PIL import Image  # noqa: F401
@@ -559,6 +598,11 @@ def predict(args):
 
     images, paths, status = [], [], EXIT_OK
     for path in args.images:
+        if os.path.isdir(path):
+            print(f"{path}: error: a folder, not an image (give the image files, e.g. {os.path.join(path, '*.png')})",
+                  file=sys.stderr)
+            status = EXIT_FAILURE
+            continue
         try:
             images.append(prepare_image(path, fit=fit))
             paths.append(path)
@@ -571,13 +615,14 @@ def predict(args):
             names = [str(i) for i in range(probabilities.shape[1])]
         for path, row in zip(paths, probabilities):
             best = int(row.argmax())
-            print(f"{path}: {names[best]} ({100 * row[best]:.1f}%)")
+            unsure = ", unsure" if row[best] < UNSURE_BELOW else ""
+            print(f"{path}: {names[best]} ({100 * row[best]:.1f}%{unsure})")
     return status
 
 
 def summary(args):
     """``learnet summary MODEL``: the model's layers, shapes and parameter counts."""
-    model, trained_on = _load_model(args.model)
+    model, trained_on, _ = _load_model(args.model)
     model.summary()
     if trained_on:
         print(f"Trained on: {DATASETS[trained_on]['title']}")
@@ -591,9 +636,14 @@ def datasets(args):
     if args.data_dir is not None:
         if not os.path.isdir(args.data_dir):
             raise CommandError(f"--data-dir {args.data_dir!r} is not a folder")
-        print("\n\n".join(data.locate(name, args.data_dir).summary() for name in data.DATASETS))
+        print("\n\n".join(_in_command_words(data.locate(name, args.data_dir).summary(), name)
+                          for name in data.DATASETS))
     else:
-        print(data.describe())
+        shared = os.environ.get("LEARNET_DATASETS")
+        if shared and not os.path.isdir(os.path.expanduser(shared)):
+            print(f"LEARNET_DATASETS is set to {shared!r}, which does not exist: "
+                  "point it at a folder holding mnist/ and fashion-mnist/\n")
+        print("\n\n".join(_in_command_words(data.locate(name).summary(), name) for name in data.DATASETS))
     return EXIT_OK
 
 
@@ -651,6 +701,10 @@ def prepare_image(path, fit="digit"):
         raise OSError("not an image Pillow can read (expected PNG or JPEG)") from None
     except FileNotFoundError:
         raise OSError("file not found") from None
+    except IsADirectoryError:
+        raise OSError("a folder, not an image") from None
+    except Image.DecompressionBombError:
+        raise ValueError("the image is too large to read safely") from None
 
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if border.mean() > 127:

@@ -2,8 +2,11 @@
 
 ``model.save("model.learnet")`` writes a zip archive holding
 
-* ``metadata.json``: the learnet version and the arguments of ``compile`` (optimizer,
-  loss and metrics by name and config);
+* ``metadata.json``: the learnet version, the arguments of ``compile`` (optimizer,
+  loss and metrics by name and config) and, under ``"user_metadata"``, what the caller
+  passed as ``metadata=`` (``learnet train`` stores the dataset, its class names and
+  the input scaling there, so a model file copied alone still knows what it learned;
+  ``read_metadata`` reads it back);
 * ``config.json``: the architecture, as class names and layer configs;
 * ``model.weights.npz``: the weights' values, in the order of ``model.weights``,
   keyed ``"0003/dense_1/kernel"`` (index, then the weight's path);
@@ -42,6 +45,7 @@ import numpy as np
 
 __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "clone_model", "model_from_json",
+    "read_metadata",
     "InvalidModelFileError", "register_keras_serializable", "get_registered_object",
 ]
 
@@ -293,7 +297,8 @@ def deserialize_layer(entry, custom_objects=None, layer_fn=None):
         raise
     except _CONFIG_ERRORS as error:
         raise InvalidModelFileError(
-            f"cannot create layer {config.get('name', '?')!r} ({class_name}) from its config: {_describe(error)}"
+            f"cannot create layer {config.get('name', '?')!r} ({class_name}) from its config: "
+            f"{_describe(error, cls)}"
         ) from None
     build = entry.get("build_config")
     if build is not None and not getattr(layer, "built", False):
@@ -308,11 +313,25 @@ def deserialize_layer(entry, custom_objects=None, layer_fn=None):
     return layer
 
 
-def _describe(error):
+def _describe(error, cls=None):
     """The message of an error raised while rebuilding from a file (MemoryError's is not enough)."""
     if isinstance(error, MemoryError):
         return f"its weights would not fit in memory ({error}); the file asks for implausibly large layers"
+    if (cls is not None and isinstance(error, TypeError) and "unexpected keyword argument" in str(error)
+            and not _takes_var_keywords(cls.__init__) and "from_config" not in vars(cls)):
+        name = cls.__name__
+        return (f"{error}. Every layer and model is rebuilt with its name, trainable and dtype as "
+                f"keyword arguments: let {name}.__init__ accept **kwargs and pass them on "
+                f"(super().__init__(**kwargs)), or define {name}.get_config and {name}.from_config")
     return str(error) or type(error).__name__
+
+
+def _takes_var_keywords(function):
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters)
 
 
 def _accepts_custom_objects(function):
@@ -563,14 +582,45 @@ def compile_from_config(model, config, custom_objects=None):
 
 
 # --- writing files safely ------------------------------------------------------------------------------
+#: The endings that name a file's format, as Keras 3 reads them: a whole model, or its weights alone.
+MODEL_SUFFIXES = (".learnet", ".keras")
+WEIGHTS_SUFFIXES = (".weights.npz", ".weights.h5")
+_ACCEPTED_NAMES = ("a name ending in .learnet or .keras for a whole model (model.save), "
+                   "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)")
+
+
 def _check_extension(filepath, what):
     lowered = filepath.lower()
-    if lowered.endswith((".h5", ".hdf5")):
+    if lowered.endswith((".h5", ".hdf5")) and not lowered.endswith(".weights.h5"):
         raise ValueError(
-            f"{what}: HDF5 files ({os.path.basename(filepath)}) are not supported by learnet. Use the "
-            "learnet format: a name ending in '.learnet' or '.keras' for a whole model, "
-            "'.weights.npz' for weights"
+            f"{what}: HDF5 files ({os.path.basename(filepath)}) are not supported by learnet, except "
+            f"weights in Keras 3's .weights.h5 layout. Use {_ACCEPTED_NAMES}"
         )
+
+
+def _check_save_name(filepath, what, weights):
+    """Refuse, before anything is written, a name whose ending does not say what ``what`` writes.
+
+    As Keras 3: ``.learnet``/``.keras`` hold a whole model, ``.weights.npz`` weights alone.
+    A name with no ending at all (``"my_model"``, as tf.keras 2 wrote its own format there)
+    is accepted and written in the learnet format.
+    """
+    _check_extension(filepath, what)
+    base = os.path.basename(filepath).lower()
+    if base.endswith(WEIGHTS_SUFFIXES if weights else MODEL_SUFFIXES):
+        return
+    shown = os.path.basename(filepath)
+    if base.endswith(MODEL_SUFFIXES):
+        raise ValueError(
+            f"{what}: {shown!r} names a whole-model file; save_weights writes the weights alone: use a "
+            f"name ending in .weights.npz or .weights.h5, or model.save({shown!r}) for the whole model")
+    if base.endswith(WEIGHTS_SUFFIXES):
+        raise ValueError(
+            f"{what}: {shown!r} names a weights file; model.save writes the whole model: use a name "
+            f"ending in .learnet or .keras, or model.save_weights({shown!r}) for the weights alone")
+    if "." not in base.lstrip("."):
+        return
+    raise ValueError(f"{what}: cannot tell the file format from the name {shown!r}: use {_ACCEPTED_NAMES}")
 
 
 def atomic_write(filepath, write):
@@ -636,7 +686,7 @@ def _json_bytes(value):
     return json.dumps(value, indent=1, allow_nan=True).encode("utf-8")
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs):
+def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata=None, **kwargs):
     """Save ``model`` (architecture, weights, compile arguments, optimizer state) to one file.
 
     Parameters
@@ -648,6 +698,15 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
         With False, an existing file raises ``FileExistsError``.
     include_optimizer : bool, default True
         Save the optimizer's state, so training resumes exactly where it stopped.
+    metadata : dict, optional
+        Plain data (numbers, strings, lists, dicts) stored inside the file, e.g. the
+        dataset the model learned; ``read_metadata(filepath)`` returns it.
+
+    Examples
+    --------
+    >>> save_model(model, "digits.learnet", metadata={"dataset": "mnist"})  # doctest: +SKIP
+    >>> read_metadata("digits.learnet")                                      # doctest: +SKIP
+    {'dataset': 'mnist'}
     """
     from learnet import __version__
 
@@ -656,17 +715,21 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     if kwargs:
         raise TypeError(f"save got unexpected keyword argument(s) {sorted(kwargs)}")
     filepath = os.fspath(filepath)
-    _check_extension(filepath, "save")
+    _check_save_name(filepath, "save", weights=False)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
     config = serialize_model(model)
-    metadata = {
+    metadata_entry = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "learnet_version": __version__,
         "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
         "compile_config": model.get_compile_config() if getattr(model, "compiled", False) else None,
     }
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise TypeError(f"save: metadata must be a dict of plain data, got {type(metadata).__name__}")
+        metadata_entry["user_metadata"] = _plain_json(metadata, "metadata")
     weights = _npz_bytes(_weight_arrays(model))
     optimizer = getattr(model, "optimizer", None)
     optimizer_state = None
@@ -675,7 +738,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
 
     def write(stream):
         with zipfile.ZipFile(stream, "w") as archive:
-            archive.writestr("metadata.json", _json_bytes(metadata), compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr("metadata.json", _json_bytes(metadata_entry), compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr("config.json", _json_bytes(config), compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr("model.weights.npz", weights, compress_type=zipfile.ZIP_STORED)
             if optimizer_state is not None:
@@ -694,10 +757,15 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
     if kwargs:
         raise TypeError(f"save_weights got unexpected keyword argument(s) {sorted(kwargs)}")
     filepath = os.fspath(filepath)
-    _check_extension(filepath, "save_weights")
+    _check_save_name(filepath, "save_weights", weights=True)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
-    data = _npz_bytes(_weight_arrays(model))
+    if filepath.lower().endswith(".weights.h5"):
+        from learnet.weights_h5 import save_weights_h5
+
+        data = save_weights_h5(model, "save_weights")
+    else:
+        data = _npz_bytes(_weight_arrays(model))
     atomic_write(filepath, lambda stream: stream.write(data))
 
 
@@ -875,6 +943,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         kwargs.pop(ignored, None)
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword argument(s) {sorted(kwargs)}")
+    if os.fspath(filepath).lower().endswith(".weights.h5"):
+        _load_weights_h5(model, filepath)
+        return
     archive, stream = _open_file(filepath, "load_weights")
     try:
         names = archive.names()
@@ -896,6 +967,21 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         )
     _assign_weights(model, _ordered_weights(arrays, f"load_weights: {filepath}"), f"load_weights: {filepath}",
                     skip_mismatch=skip_mismatch)
+
+
+def _load_weights_h5(model, filepath):
+    from learnet.weights_h5 import read_weights_h5
+
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"load_weights: no such file: {os.fspath(filepath)}")
+    if not model.built and not model.weights:
+        raise ValueError(
+            f"load_weights: model '{model.name}' is not built yet, so it has no weights to load into; "
+            "call it on data or build(input_shape) first"
+        )
+    pairs = read_weights_h5(model, filepath)  # every array checked before any weight changes
+    for variable, array in pairs:
+        variable._value[...] = array
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras' name
@@ -920,9 +1006,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: custom_objects must be a dict, got {type(custom_objects).__name__}")
+    if os.fspath(filepath).lower().endswith(".weights.h5") and os.path.isfile(filepath):
+        raise InvalidModelFileError(
+            f"load_model: {os.fspath(filepath)}: this is a weights file: use "
+            f"model.load_weights({os.fspath(filepath)!r}) on a model built with the same layers"
+        )
     archive, stream = _open_file(filepath, "load_model")
     try:
         names = archive.names()
+        if names and "config.json" not in names and all(name.endswith(".npy") for name in names):
+            raise InvalidModelFileError(
+                f"{archive.what}: this is a weights file: use model.load_weights({os.fspath(filepath)!r}) "
+                "on a model built with the same layers"
+            )
         unknown = sorted(set(names) - set(_MODEL_MEMBERS))
         if "model.weights.h5" in names:
             raise InvalidModelFileError(
@@ -955,7 +1051,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             f"{what} was written in format version {version!r} by a newer learnet; upgrade learnet to load it"
         )
     _check_plain(config, "config.json")
-    _check_plain(metadata, "metadata.json")
+    # What the caller stored is data only (never a class name to look up), so free text is fine there.
+    _check_plain({key: value for key, value in metadata.items() if key != "user_metadata"}, "metadata.json")
     model = deserialize_layer(config, custom_objects)
     from learnet.models.model import Model
 
@@ -978,3 +1075,33 @@ def _restore_optimizer(model, state, what):
         optimizer.set_state(state)
     except _CONFIG_ERRORS as error:
         raise InvalidModelFileError(f"{what}: the saved optimizer state does not fit: {error}") from None
+
+
+def read_metadata(filepath):
+    """What ``save_model(..., metadata=...)`` stored in a model file (``{}`` when nothing was).
+
+    Only ``metadata.json`` is read: no model is built and no weights are loaded.
+
+    Raises
+    ------
+    InvalidModelFileError
+        If the file is not a readable learnet model file.
+
+    Examples
+    --------
+    >>> read_metadata("model.learnet")  # doctest: +SKIP
+    {'dataset': 'fashion_mnist', 'pixel_scale': 255.0, 'class_names': ['T-shirt/top', ...]}
+    """
+    archive, stream = _open_file(filepath, "read_metadata")
+    try:
+        names = archive.names()
+        metadata = _read_json(archive, "metadata.json") if "metadata.json" in names else {}
+    finally:
+        archive.close()
+        stream.close()
+    if not isinstance(metadata, dict):
+        raise InvalidModelFileError(f"read_metadata: {os.fspath(filepath)}: metadata.json must hold a dict")
+    stored = metadata.get("user_metadata") or {}
+    if not isinstance(stored, dict):
+        raise InvalidModelFileError(f"read_metadata: {os.fspath(filepath)}: the stored metadata is not a dict")
+    return stored

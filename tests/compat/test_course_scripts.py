@@ -6,9 +6,8 @@ runs it in a fresh Python process in an empty folder, and checks that it exits c
 and that what it prints makes sense (accuracy above chance, a loss that went down, ...).
 
 The scripts slice the datasets themselves (``x_train[:3000]``, one or two epochs), so
-each runs in a few seconds. MNIST comes from the shared ``mnist-24k`` folder (the full
-training file is not available offline), Fashion-MNIST from the shared folder; other
-datasets are replaced by synthetic NumPy data inside the scripts.
+each runs in a few seconds. MNIST and Fashion-MNIST come from the shared folder (the complete
+original files); other datasets are replaced by synthetic NumPy data inside the scripts.
 
 A script marked ``xfail(strict=True)`` shows a gap in code owned elsewhere; the reason
 names the failing line. When the gap is closed the test passes unexpectedly and fails:
@@ -63,12 +62,13 @@ def _shared_datasets():
 
 @pytest.fixture(scope="module")
 def datasets_folder(tmp_path_factory):
-    """A LEARNET_DATASETS folder with a complete MNIST (mnist-24k) and Fashion-MNIST, or None."""
+    """A LEARNET_DATASETS folder with the complete MNIST and Fashion-MNIST, or None."""
     shared = _shared_datasets()
-    mnist = next((folder for folder in (shared / "mnist-24k", shared / "mnist")
-                  if (folder / "train-images-idx3-ubyte.gz").is_file()), None)
+    mnist = shared / "mnist"
+    if not (mnist / "train-images-idx3-ubyte.gz").is_file():
+        return None
     fashion = shared / "fashion-mnist"
-    if mnist is None or not (fashion / "train-images-idx3-ubyte.gz").is_file():
+    if not (fashion / "train-images-idx3-ubyte.gz").is_file():
         return None
     folder = tmp_path_factory.mktemp("datasets")
     (folder / "mnist").symlink_to(mnist, target_is_directory=True)
@@ -362,7 +362,8 @@ def test_every_script_has_a_check_or_a_known_gap():
 ])
 def test_course_script_runs_after_rewriting_its_imports(name, tmp_path, datasets_folder):
     if datasets_folder is None and "load_data" in (SCRIPTS / name).read_text():
-        pytest.skip("the shared MNIST / Fashion-MNIST files are not available")
+        pytest.skip("the MNIST or Fashion-MNIST files were not found; set LEARNET_DATASETS to a folder "
+                    "holding mnist/ and fashion-mnist/")
     output = run_script(name, tmp_path, datasets_folder)
     check = CHECKS.get(name[:-3])
     if check is not None:

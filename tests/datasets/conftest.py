@@ -13,13 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from learnet.datasets import fashion_mnist, mnist
+from learnet.datasets import fashion_mnist, mnist, read_idx
 
 # The real data lives beside the repository (read its README); CI points
 # LEARNET_DATASETS at it. Read once, before any test changes the environment.
 SHARED = Path(os.environ.get("LEARNET_DATASETS")
               or Path(__file__).resolve().parents[3] / "shared" / "datasets")
 
+
+ALL_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 # The specs as shipped, before the autouse fixture below points them elsewhere.
 PRISTINE_SPECS = {"mnist": mnist.SPEC, "fashion_mnist": fashion_mnist.SPEC}
@@ -30,12 +33,44 @@ def pristine_specs():
     return PRISTINE_SPECS
 
 
+def _require_shared(*folders) -> Path:
+    """SHARED, when each of ``folders`` holds its four original files; else skip, saying why."""
+    titles = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+    for folder in folders:
+        if not all((SHARED / folder / name).is_file() for name in ALL_FILES):
+            pytest.skip(f"the {titles[folder]} files were not found; "
+                        f"set LEARNET_DATASETS to a folder holding {folder}/")
+    return SHARED
+
+
 @pytest.fixture
 def shared() -> Path:
-    """The folder holding fashion-mnist/, mnist/ and mnist-24k/ (read only)."""
-    if not (SHARED / "fashion-mnist").is_dir():
-        pytest.skip(f"the shared datasets folder is not available at {SHARED}")
-    return SHARED
+    """The folder holding the complete mnist/ and fashion-mnist/ (read only)."""
+    return _require_shared("mnist", "fashion-mnist")
+
+
+#: How many training images the small MNIST copy keeps.
+SMALL_COUNT = 2000
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory) -> Path:
+    """A complete but smaller MNIST built from the real files.
+
+    The first ``SMALL_COUNT`` training images and labels (their IDX counts say so),
+    and the original test files, copied.
+    """
+    source = _require_shared("mnist") / "mnist"
+    folder = tmp_path_factory.mktemp("mnist-small")
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        write_idx(folder / name, read_idx(source / name)[:SMALL_COUNT])
+    copy_files(source, folder, names=("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))
+    return folder
+
+
+@pytest.fixture
+def small_count() -> int:
+    return SMALL_COUNT
 
 
 def _refused_url() -> str:

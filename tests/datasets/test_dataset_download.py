@@ -105,10 +105,10 @@ def test_mirror_failing_at_first_then_recovering(fashion_files, http_mirror,
     assert cached_files(isolated) == sorted(FILES)
 
 
-def test_only_missing_files_are_downloaded(shared, tmp_path, http_mirror, monkeypatch,
-                                           copy_to, isolated):
-    # The digests are injectable: serve the 24k MNIST and declare its digests known.
-    served = copy_to(shared / "mnist-24k", tmp_path / "served" / "mnist-24k")
+def test_only_missing_files_are_downloaded(shared, small, small_count, tmp_path, http_mirror,
+                                           monkeypatch, copy_to, isolated):
+    # The digests are injectable: serve a smaller MNIST and declare its digests known.
+    served = copy_to(small, tmp_path / "served" / "mnist-small")
     files = tuple(DatasetFile(name, hashlib.sha256((served / name).read_bytes()).hexdigest())
                   for name in FILES)
     mirror = http_mirror(served)
@@ -120,14 +120,14 @@ def test_only_missing_files_are_downloaded(shared, tmp_path, http_mirror, monkey
 
     assert sorted(mirror.requests) == ["/train-images-idx3-ubyte.gz",
                                        "/train-labels-idx1-ubyte.gz"]
-    assert x_train.shape == (24345, 28, 28) and y_train[:3].tolist() == [5, 0, 4]
+    assert x_train.shape == (small_count, 28, 28) and y_train[:3].tolist() == [5, 0, 4]
     assert x_test.shape == (10000, 28, 28)
     assert cached_files(isolated) == sorted(FILES[:2])
 
 
-def test_keras_npz_is_downloaded_when_the_idx_mirrors_fail(shared, tmp_path, http_mirror,
+def test_keras_npz_is_downloaded_when_the_idx_mirrors_fail(small, tmp_path, http_mirror,
                                                            refused_url, monkeypatch, isolated):
-    (x_train, y_train), (x_test, y_test) = mnist.load_data(path=shared / "mnist-24k")
+    (x_train, y_train), (x_test, y_test) = mnist.load_data(path=small)
     served = tmp_path / "served"
     served.mkdir()
     np.savez_compressed(served / "mnist.npz", x_train=x_train, y_train=y_train,

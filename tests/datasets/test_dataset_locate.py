@@ -5,26 +5,48 @@ import pytest
 
 from learnet.datasets import DATASETS, cache_dir, describe, locate
 
+FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
 
 def test_reports_the_shared_folder(shared, monkeypatch):
     monkeypatch.setenv("LEARNET_DATASETS", str(shared))
-    fashion = locate("fashion_mnist")
-    assert fashion.complete and fashion.missing == []
-    assert {f.source for f in fashion.found.values()} == {"LEARNET_DATASETS"}
-    assert all(f.path.parent == shared / "fashion-mnist" for f in fashion.found.values())
+    for name, folder in (("fashion_mnist", "fashion-mnist"), ("mnist", "mnist")):
+        location = locate(name)
+        assert location.complete and location.missing == []
+        assert {f.source for f in location.found.values()} == {"LEARNET_DATASETS"}
+        assert all(f.path.parent == shared / folder for f in location.found.values())
 
+
+@pytest.fixture
+def incomplete(shared, tmp_path, copy_to, monkeypatch):
+    """LEARNET_DATASETS at a copy of the shared folder whose mnist/ lacks the training images."""
+    env = tmp_path / "env"
+    copy_to(shared / "mnist", env / "mnist", names=FILES[1:])
+    copy_to(shared / "fashion-mnist", env / "fashion-mnist")
+    monkeypatch.setenv("LEARNET_DATASETS", str(env))
+    return env
+
+
+def test_reports_a_missing_file(incomplete):
     digits = locate("mnist")
     assert not digits.complete
     assert digits.missing == ["train-images-idx3-ubyte.gz"]
 
 
-def test_describe_says_what_is_ready_and_what_to_do(shared, monkeypatch, isolated):
+def test_describe_says_what_is_ready(shared, monkeypatch):
     monkeypatch.setenv("LEARNET_DATASETS", str(shared))
+    text = describe()
+    assert "Fashion-MNIST: ready" in text and "MNIST: ready" in text
+    assert "missing" not in text
+
+
+def test_describe_says_what_is_missing_and_what_to_do(incomplete, isolated):
     text = describe()
     assert "Fashion-MNIST: ready" in text
     assert "MNIST: incomplete, 3 of 4 files found" in text
     assert "train-images-idx3-ubyte.gz  missing" in text
-    assert str(shared / "mnist") in text and str(isolated / "mnist") in text
+    assert str(incomplete / "mnist") in text and str(isolated / "mnist") in text
 
 
 def test_has_no_side_effects(tmp_path, monkeypatch, http_mirror, isolated):

@@ -26,10 +26,10 @@ def test_xor_is_learned_to_100_percent():
 
 
 @pytest.mark.slow
-def test_tiny_convnet_learns_real_digits(datasets_dir, tmp_path):
+def test_tiny_convnet_learns_real_digits(mnist_dir, tmp_path):
     from learnet.datasets import mnist
 
-    (x_train, y_train), (x_test, y_test) = mnist.load_data(path=datasets_dir / "mnist-24k")
+    (x_train, y_train), (x_test, y_test) = mnist.load_data(path=mnist_dir)
     x_train = (x_train[:2000, :, :, None] / 255.0).astype("float32")
     y_train = y_train[:2000]
     x_test = (x_test[:500, :, :, None] / 255.0).astype("float32")

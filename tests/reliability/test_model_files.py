@@ -394,7 +394,7 @@ def test_an_hdf5_file_gets_its_own_message(tmp_path):
 
 
 def test_a_bare_weights_archive_is_not_a_model(tmp_path):
-    refused(tmp_path, members(valid_bytes())["model.weights.npz"], "has no config.json|unexpected entries")
+    refused(tmp_path, members(valid_bytes())["model.weights.npz"], "this is a weights file: use model.load_weights")
 
 
 def truncation_offsets(size):

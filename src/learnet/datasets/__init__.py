@@ -30,3 +30,8 @@ __all__ = [
     "Batcher",
     "batches",
 ]
+
+# Datasets courses reach for that learnet does not have yet: a clear error (see learnet.not_yet).
+from learnet.not_yet import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr(__name__)

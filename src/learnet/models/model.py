@@ -905,14 +905,27 @@ class Model(Layer):
         The file is a zip archive (``.learnet``, or ``.keras``) of JSON and ``.npz``
         files; ``learnet.models.load_model`` reads it back, never running code from it.
         It is written to a temporary file and renamed, so an interrupted save leaves the
-        previous file whole.
+        previous file whole. As in Keras 3 the name says the format: a name ending in
+        ``.weights.npz`` or ``.weights.h5`` (use ``save_weights``) or in anything else is
+        refused before anything is written. ``metadata={...}`` stores plain data in the
+        file (``learnet.saving.read_metadata`` reads it).
+
+        Examples
+        --------
+        >>> model.save("digits.learnet")  # doctest: +SKIP
         """
         from learnet import saving
 
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
-        """Save only the weights' values (an ``.npz`` archive, in the order of ``weights``)."""
+        """Save only the weights' values: ``name.weights.npz`` (an ``.npz`` archive, in the order
+        of ``weights``) or ``name.weights.h5`` (Keras 3's HDF5 layout, readable by Keras).
+
+        Examples
+        --------
+        >>> model.save_weights("digits.weights.npz")  # doctest: +SKIP
+        """
         from learnet import saving
 
         saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)

@@ -1,0 +1,109 @@
+"""Names that courses reach for and learnet does not have yet, and what it has instead.
+
+``learnet``, ``learnet.datasets`` and ``learnet.layers`` look a name they lack up in
+:data:`NOT_YET` (from their module ``__getattr__``). A listed name raises
+:class:`NotInLearnetError`, which says that learnet does not have it yet and what to use
+instead; any other missing name stays a plain ``AttributeError``.
+
+The table is the only place to edit: when a name lands in learnet, delete its line (a
+real attribute is always found before the table is asked, and
+``tests/test_not_yet.py`` fails while a listed name exists, as a reminder).
+
+Examples
+--------
+>>> import learnet as keras
+>>> keras.datasets.cifar10                                    # doctest: +SKIP
+Traceback (most recent call last):
+...
+learnet.not_yet.NotInLearnetError: learnet.datasets.cifar10 is not in learnet yet. Instead, learnet has: ...
+"""
+
+_RECURRENT = ("recurrent layers are not written yet. For sequences, learnet has Embedding, Conv1D, "
+              "GlobalAveragePooling1D, GlobalMaxPooling1D and TimeDistributed")
+_ATTENTION = ("attention layers are not written yet. For sequences, learnet has Embedding, Conv1D, "
+              "GlobalAveragePooling1D and TimeDistributed")
+_TEXT = ("text preprocessing layers are not written yet. Turn text into integer sequences yourself, then use "
+         "learnet.utils.pad_sequences and layers.Embedding")
+_DATASETS = ("learnet has mnist and fashion_mnist (learnet.datasets.mnist.load_data() and "
+             "learnet.datasets.fashion_mnist.load_data(), as in Keras)")
+
+#: Module name -> {missing name: what learnet has instead}. Delete a line when the name lands.
+NOT_YET = {
+    "learnet": {
+        "applications": "pretrained networks (VGG16, ResNet50, MobileNet, ...) are not part of learnet. "
+                        "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
+        "preprocessing": "for images, learnet has learnet.utils.image_dataset_from_directory, load_img and "
+                         "img_to_array, and the layers Rescaling, RandomFlip, RandomRotation and RandomZoom; "
+                         "for sequences, learnet.utils.pad_sequences",
+        "estimator": "learnet trains with Sequential or Model, compile and fit",
+        "lite": "there is no TensorFlow Lite converter. learnet saves a model with model.save('name.learnet')",
+        "saved_model": "learnet saves with model.save('name.learnet') and loads with "
+                       "learnet.models.load_model('name.learnet')",
+    },
+    "learnet.datasets": {
+        "cifar10": _DATASETS,
+        "cifar100": _DATASETS,
+        "imdb": _DATASETS,
+        "reuters": _DATASETS,
+        "boston_housing": _DATASETS,
+        "california_housing": _DATASETS,
+    },
+    "learnet.layers": {
+        "LSTM": _RECURRENT,
+        "GRU": _RECURRENT,
+        "SimpleRNN": _RECURRENT,
+        "RNN": _RECURRENT,
+        "Bidirectional": _RECURRENT,
+        "LSTMCell": _RECURRENT,
+        "GRUCell": _RECURRENT,
+        "SimpleRNNCell": _RECURRENT,
+        "StackedRNNCells": _RECURRENT,
+        "ConvLSTM2D": _RECURRENT,
+        "MultiHeadAttention": _ATTENTION,
+        "Attention": _ATTENTION,
+        "AdditiveAttention": _ATTENTION,
+        "TextVectorization": _TEXT,
+        "StringLookup": _TEXT,
+        "IntegerLookup": _TEXT,
+    },
+}
+
+
+class NotInLearnetError(ImportError, NotImplementedError):
+    """A name that TensorFlow or Keras has and learnet does not have yet.
+
+    An ``ImportError`` (so ``from learnet.layers import LSTM`` shows this message, and
+    ``except ImportError`` fallbacks work) and a ``NotImplementedError``.
+    """
+
+
+def missing(module_name, name):
+    """The :class:`NotInLearnetError` for ``module_name.name`` when the table lists it, else None.
+
+    Examples
+    --------
+    >>> missing("learnet.layers", "LSTM").name
+    'LSTM'
+    >>> missing("learnet.layers", "Dense") is None
+    True
+    """
+    instead = NOT_YET.get(module_name, {}).get(name)
+    if instead is None:
+        return None
+    return NotInLearnetError(f"{module_name}.{name} is not in learnet yet: {instead}.", name=name)
+
+
+def module_getattr(module_name):
+    """A module ``__getattr__`` that raises :class:`NotInLearnetError` for the names listed for it.
+
+    Examples
+    --------
+    >>> __getattr__ = module_getattr("learnet.layers")  # doctest: +SKIP
+    """
+    def __getattr__(name):
+        error = missing(module_name, name)
+        if error is not None:
+            raise error
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+
+    return __getattr__

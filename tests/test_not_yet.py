@@ -1,0 +1,77 @@
+"""Names courses reach for that learnet lacks: a clear error, never a bare AttributeError."""
+import importlib
+
+import pytest
+
+import learnet
+from learnet import not_yet
+from learnet.not_yet import NOT_YET, NotInLearnetError
+
+LISTED = [(module, name) for module, names in NOT_YET.items() for name in names]
+
+
+@pytest.mark.parametrize("module_name, name", LISTED)
+def test_every_listed_name_says_it_is_not_in_learnet_yet(module_name, name):
+    module = importlib.import_module(module_name)
+    with pytest.raises(NotInLearnetError) as info:
+        getattr(module, name)
+    message = str(info.value)
+    assert message.startswith(f"{module_name}.{name} is not in learnet yet: ")
+    assert NOT_YET[module_name][name] in message
+    assert isinstance(info.value, ImportError) and isinstance(info.value, NotImplementedError)
+    assert not isinstance(info.value, AttributeError)
+
+
+@pytest.mark.parametrize("module_name, name", LISTED)
+def test_every_listed_name_is_really_missing(module_name, name):
+    # When a name lands in learnet, delete its line from learnet.not_yet.NOT_YET.
+    assert name not in vars(importlib.import_module(module_name)), f"{module_name}.{name} exists now"
+
+
+def test_the_lines_a_user_sees():
+    import learnet as keras
+
+    with pytest.raises(NotInLearnetError) as info:
+        keras.layers.LSTM(64)
+    assert str(info.value) == (
+        "learnet.layers.LSTM is not in learnet yet: recurrent layers are not written yet. For sequences, "
+        "learnet has Embedding, Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D and TimeDistributed.")
+    with pytest.raises(NotInLearnetError) as info:
+        keras.datasets.cifar10.load_data()
+    assert str(info.value) == (
+        "learnet.datasets.cifar10 is not in learnet yet: learnet has mnist and fashion_mnist "
+        "(learnet.datasets.mnist.load_data() and learnet.datasets.fashion_mnist.load_data(), as in Keras).")
+    with pytest.raises(NotInLearnetError, match=r"^learnet\.applications is not in learnet yet: pretrained"):
+        keras.applications.VGG16()
+
+
+def test_from_imports_show_the_same_message():
+    with pytest.raises(ImportError, match=r"^learnet\.layers\.GRU is not in learnet yet"):
+        from learnet.layers import GRU, Dense  # noqa: F401
+    with pytest.raises(ImportError, match=r"^learnet\.datasets\.imdb is not in learnet yet"):
+        from learnet.datasets import imdb  # noqa: F401
+    with pytest.raises(ImportError, match=r"^learnet\.preprocessing is not in learnet yet"):
+        from learnet import preprocessing  # noqa: F401
+
+
+def test_an_except_import_error_fallback_works():
+    try:
+        from learnet.layers import SimpleRNN  # noqa: F401
+        found = True
+    except ImportError:
+        found = False
+    assert found is False
+
+
+def test_other_missing_names_stay_plain_attribute_errors():
+    for module in (learnet, learnet.layers, learnet.datasets):
+        with pytest.raises(AttributeError, match="has no attribute 'NoSuchThing'"):
+            _ = module.NoSuchThing
+        assert not hasattr(module, "NoSuchThing")
+    assert hasattr(learnet.layers, "Dense") and hasattr(learnet.datasets, "mnist")
+
+
+def test_missing_looks_up_the_table_only():
+    assert not_yet.missing("learnet.layers", "Dense") is None
+    assert not_yet.missing("learnet.nowhere", "LSTM") is None
+    assert not_yet.missing("learnet.layers", "LSTM").name == "LSTM"
