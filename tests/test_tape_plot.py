@@ -297,10 +297,11 @@ def test_a_train_step_draws_layers_as_boxes_with_their_weight_gradients():
         plot.plot_tape(tape, loss, weights, expand=["dense_9"])
 
 
-def test_an_mnist_mlp_step_is_drawn(datasets_dir):
+def test_an_mnist_mlp_step_is_drawn(mnist_dir):
     from learnet.datasets import mnist
 
-    (x_train, y_train), _ = mnist.load_data(path=datasets_dir / "mnist-24k")
+    tf.keras.backend.clear_session()   # layer names count from dense, dense_1 again
+    (x_train, y_train), _ = mnist.load_data(path=mnist_dir)
     x = x_train[:64].reshape(64, 784).astype("float32") / 255
     y = np.eye(10, dtype="float32")[y_train[:64]]
     model = tf.keras.Sequential([layers.Input((784,)), layers.Dense(64, activation="relu"),
