@@ -23,6 +23,10 @@ Comparisons:
   does) against Winograd F(2,3) (B: input and output transforms as strided
   element-wise passes, 16 batched GEMMs of a 2.25x smaller total), at the
   convnet's second layer for training (batch 128) and predict (batch 1024).
+- ``col2im``: the input gradient of that layer (batch 128) as 9 thin products
+  added into strided slices (A, what learnet does) against one full convolution
+  of the zero-padded output gradient with the rotated kernel (B: im2col + one GEMM,
+  no adds).
 - ``taps``: the first layer (1 input channel) as im2col + GEMM (A) against a
   direct 9-tap multiply-add over shifted views of the image (B).
 """
@@ -179,6 +183,27 @@ def winograd_comparisons(rounds):
            lambda x=x, kernel=kernel: winograd_conv(x, kernel), rounds)
 
 
+def col2im_comparisons(rounds):
+    rng = np.random.default_rng(0)
+    n, h, c, f = 128, 13, 32, 64
+    oh = h - 2
+    kernel = rng.standard_normal((3, 3, c, f), dtype=np.float32)
+    g2d = rng.standard_normal((n * oh * oh, f), dtype=np.float32)
+    geometry = ((n, h, h, c), (n, h, h, c), oh, oh, (0, 0), (0, 0))
+    rotated = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(9 * f, c)
+
+    def strided_adds():
+        return conv_ops._conv_input_gradient(g2d, kernel, geometry, (1, 1), (1, 1))
+
+    def full_convolution():
+        cols = conv_ops._im2col(g2d.reshape(n, oh, oh, f), 3, 3, h, h, (1, 1), (1, 1), (2, 2), (2, 2))
+        return (cols @ rotated).reshape(n, h, h, c)
+
+    error = np.abs(full_convolution() - strided_adds()).max()
+    ab(f"col2im -> full convolution, input gradient 11x11x64->13x13x32 (max error {error:.0e})",
+       strided_adds, full_convolution, rounds)
+
+
 def taps_comparisons(rounds):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 28, 28, 1), dtype=np.float32)
@@ -198,12 +223,13 @@ def taps_comparisons(rounds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="threads,winograd,taps")
+    parser.add_argument("--only", default="threads,winograd,col2im,taps")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     print(f"learnet {keras.__version__}, NumPy {np.__version__}, element-wise threads "
           f"{parallel.num_threads()} by default", flush=True)
-    parts = {"threads": threads_comparisons, "winograd": winograd_comparisons, "taps": taps_comparisons}
+    parts = {"threads": threads_comparisons, "winograd": winograd_comparisons,
+             "col2im": col2im_comparisons, "taps": taps_comparisons}
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)
     return 0
