@@ -410,7 +410,9 @@ def scaling_runs(args, probes) -> list:
     width0, batch0 = SCALING_BASE
     configs = [(w, batch0) for w in args.scaling_widths]
     configs += [(width0, b) for b in args.scaling_batches if (width0, b) not in configs]
-    fws = [fw for fw in args.frameworks if usable(probes, fw, "mlp")]
+    # learnet's own scaling against the two closest references; TF/Keras' start-up
+    # would double the section's time for little.
+    fws = [fw for fw in args.frameworks if usable(probes, fw, "mlp") and fw != "tf"]
     runs, total = [], len(configs) * len(fws) * args.scaling_repeats
     for repeat in range(args.scaling_repeats):
         for width, batch in configs:
@@ -629,21 +631,42 @@ def scaling_table(runs) -> list:
 # ---------------------------------------------------------------- environment
 
 
-def environment(args, probes, peaks) -> dict:
-    cpu = platform.processor() or platform.machine()
+def cpu_details() -> tuple:
+    """The CPU's model name and, on Linux, family/model/stepping, cache and vector ISA.
+
+    A virtual machine may show only a short model name ("AMD EPYC"); the family and
+    model numbers and the AVX flags say which generation it is, and so which kernel
+    OpenBLAS' auto-detection picks.
+    """
+    name, fields = platform.processor() or platform.machine(), {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                key, _, value = (part.strip() for part in line.partition(":"))
+                if not line.strip():
+                    break  # the first processor is enough
+                if key == "model name":
+                    name = value
+                elif key in ("cpu family", "model", "stepping", "cache size"):
+                    fields[key.replace(" ", "_")] = value
+                elif key == "flags":
+                    flags = set(value.split())
+                    fields["vector_isa"] = sorted(flag for flag in flags
+                                                  if flag in ("sse4_2", "avx", "avx2", "fma")
+                                                  or flag.startswith("avx512"))
     except OSError:
         pass
+    return name, fields
+
+
+def environment(args, probes, peaks) -> dict:
+    cpu, cpu_fields = cpu_details()
     info = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
         "cpu": cpu,
+        "cpu_details": cpu_fields,
         "logical_cpus": os.cpu_count(),
         "threads": args.threads,
         "blas_environment": {k: v for k, v in sorted(os.environ.items())
@@ -910,6 +933,9 @@ def render_markdown(report, argv) -> str:
     parts.append("## Machine and libraries\n\n" + "\n".join(
         f"- {line}" for line in [f"{env['cpu']}, {env['logical_cpus']} logical CPUs, "
                                  f"{env['platform']}, Python {env['python']}",
+                                 "CPU " + ", ".join(
+                                     f"{k.replace('_', ' ')} {' '.join(v) if isinstance(v, list) else v}"
+                                     for k, v in env.get("cpu_details", {}).items()),
                                  *blas_lines(env, report["runs"])]))
     peaks = report["environment"]["matmul_peak"]
     rows = [[coretype, {"numpy": "NumPy", "torch": "PyTorch"}[fw],

@@ -128,3 +128,10 @@ def test_peer_interpreter_is_used_and_kept_out_of_the_results(compare):
     assert compare.python_for("learnet", args) == sys.executable
     shown = compare.command_line(["--peer-python", "/somewhere/bin/python", "--repeats", "3"])
     assert "/somewhere" not in shown and shown.endswith("--peer-python PEER_PYTHON --repeats 3")
+
+
+def test_cpu_model_is_recorded(compare):
+    name, details = compare.cpu_details()
+    assert isinstance(name, str) and name
+    if Path("/proc/cpuinfo").exists():
+        assert "cpu_family" in details or "model" in details or "vector_isa" in details

@@ -156,3 +156,14 @@ def test_threads_come_from_learnet_num_threads(monkeypatch):
         monkeypatch.setenv("LEARNET_NUM_THREADS", bad)
         with pytest.raises(ValueError, match="LEARNET_NUM_THREADS"):
             parallel._default_threads()
+
+
+def test_split_run_inside_a_slice_runs_serially_instead_of_deadlocking(threads):
+    threads(2)
+    x = np.zeros((8, 40))
+
+    def outer(chunk):
+        parallel.split_run(lambda inner: np.add(inner, 1, out=inner), [chunk], min_elements=0)
+
+    parallel.split_run(outer, [x], min_elements=0)
+    assert np.all(x == 1)

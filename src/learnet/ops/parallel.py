@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 # Below this many elements, one pass costs less than waking another thread.
 MIN_ELEMENTS = 1 << 16
 
+_PREFIX = "learnet-elementwise"
 _state = {"threads": None, "pool": None, "pool_threads": 0}
 _lock = threading.Lock()
 
@@ -72,7 +73,7 @@ def _pool(workers):
     with _lock:
         if _state["pool_threads"] < workers:
             old = _state["pool"]
-            _state["pool"] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="learnet")
+            _state["pool"] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_PREFIX)
             _state["pool_threads"] = workers
             if old is not None:
                 old.shutdown(wait=False)
@@ -89,7 +90,9 @@ def split_run(function, arrays, min_elements=None):
     """
     rows = arrays[0].shape[0] if arrays[0].ndim else 0
     threads = min(num_threads(), rows)
-    if threads < 2 or arrays[0].size < (MIN_ELEMENTS if min_elements is None else min_elements):
+    if threads < 2 or arrays[0].size < (MIN_ELEMENTS if min_elements is None else min_elements) \
+            or threading.current_thread().name.startswith(_PREFIX):
+        # (A slice already running on a pool thread never waits on the pool: no deadlock.)
         function(*arrays)
         return
     bounds = [rows * k // threads for k in range(threads + 1)]
