@@ -558,7 +558,8 @@ def summary_rows(agg, runs, peaks, args, coretype) -> list:
     """The table of one OpenBLAS setting: one dict per row."""
     rows = []
     table = agg.get(coretype, {})
-    peak = peaks.get(coretype, {}).get("numpy", {}).get("peak_gflops")
+    peak_run = peaks.get(coretype, {}).get("numpy", {})
+    peak = peak_run.get("peak_gflops") if ok(peak_run) else None   # a disturbed peak is no yardstick
     train_parts = [t for t in TASKS if t in args.parts and t in table]
 
     for task in train_parts:
@@ -941,7 +942,8 @@ def render_markdown(report, argv) -> str:
     rows = [[coretype, {"numpy": "NumPy", "torch": "PyTorch"}[fw],
              *(f"{p['gflops_by_size'][s]:.1f}" if s in p.get("gflops_by_size", {}) else "-"
                for s in meta["peak_sizes"]),
-             f"{p['peak_gflops']:.1f}" if "peak_gflops" in p else "-"]
+             (f"{p['peak_gflops']:.1f}" if "peak_gflops" in p else "-")
+             + (" (disturbed)" if p.get("disturbed") else "")]
             for coretype, per in peaks.items() for fw, p in per.items()]
     if rows:
         parts.append("## float32 matrix-product peak (GFLOP/s)\n\n" + markdown_table(
