@@ -135,3 +135,35 @@ def test_cpu_model_is_recorded(compare):
     assert isinstance(name, str) and name
     if Path("/proc/cpuinfo").exists():
         assert "cpu_family" in details or "model" in details or "vector_isa" in details
+
+
+MMAPPED = """
+import ctypes
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                               "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.mallinfo2.restype = Info
+block = libc.malloc(8 << 20)
+print(libc.mallinfo2().hblkhd >= (8 << 20))
+libc.free(block)
+"""
+
+
+def test_every_child_gets_the_same_pinned_allocator(compare):
+    """An 8 MiB block is mmapped by glibc's default, taken from the heap in every benchmark child."""
+    import ctypes
+    import subprocess
+
+    try:
+        ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        pytest.skip("not glibc 2.33+")
+    plain = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    default = subprocess.run([sys.executable, "-c", MMAPPED], env=plain, capture_output=True, text=True)
+    pinned = subprocess.run([sys.executable, "-c", MMAPPED], env=compare.child_env(2, "auto"),
+                            capture_output=True, text=True)
+    assert default.stdout.strip() == "True"
+    assert pinned.stdout.strip() == "False"
