@@ -27,6 +27,8 @@ Comparisons:
   added into strided slices (A, what learnet does) against one full convolution
   of the zero-padded output gradient with the rotated kernel (B: im2col + one GEMM,
   no adds).
+- ``chunks``: that layer at predict (batch 1024, no tape) as one whole-batch
+  im2col + GEMM (A) against 128 images at a time (B, what learnet does now).
 - ``taps``: the first layer (1 input channel) as im2col + GEMM (A) against a
   direct 9-tap multiply-add over shifted views of the image (B).
 """
@@ -204,6 +206,19 @@ def col2im_comparisons(rounds):
        strided_adds, full_convolution, rounds)
 
 
+def chunks_comparisons(rounds):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1024, 13, 13, 32), dtype=np.float32)
+    kernel = rng.standard_normal((3, 3, 32, 64), dtype=np.float32)
+
+    def chunked():
+        return conv_ops._conv_inference(x, kernel, (1, 1), "valid", (1, 1), "conv2d")[0]
+
+    error = np.abs(chunked() - im2col_conv(x, kernel)).max()
+    ab(f"whole batch -> {conv_ops._INFERENCE_CHUNK}-image chunks, predict 13x13x32->64, batch 1024 "
+       f"(max error {error:.0e})", lambda: im2col_conv(x, kernel), chunked, rounds)
+
+
 def taps_comparisons(rounds):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 28, 28, 1), dtype=np.float32)
@@ -223,13 +238,13 @@ def taps_comparisons(rounds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="threads,winograd,col2im,taps")
+    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     print(f"learnet {keras.__version__}, NumPy {np.__version__}, element-wise threads "
           f"{parallel.num_threads()} by default", flush=True)
     parts = {"threads": threads_comparisons, "winograd": winograd_comparisons,
-             "col2im": col2im_comparisons, "taps": taps_comparisons}
+             "col2im": col2im_comparisons, "chunks": chunks_comparisons, "taps": taps_comparisons}
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)
     return 0
