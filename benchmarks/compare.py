@@ -582,6 +582,9 @@ def summary_rows(agg, runs, peaks, args, coretype) -> list:
     for task in train_parts:
         rows.append(_ratio_row(runs, coretype, task, "train_peak_rss_mib",
                                f"{task.upper()} training peak RSS (MiB)", "MiB", table[task]))
+        rows.append({"measure": f"{task.upper()} training RSS above loaded data (MiB)",
+                     "unit": "MiB", "ratios": {}, "target": "", "met": "",
+                     **{fw: table[task].get(fw, {}).get("train_increment_mib") for fw in FRAMEWORKS}})
     for task in train_parts:
         values = {fw: table[task].get(fw, {}).get("test_accuracy") for fw in FRAMEWORKS}
         diff = values["learnet"] - values["torch"] \
