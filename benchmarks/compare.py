@@ -56,12 +56,31 @@ REPO_ROOT = HERE.parent
 sys.path.insert(0, str(WORKERS))
 import common  # noqa: E402  (stdlib-only at import time: no NumPy in the driver)
 
-FRAMEWORKS = ("learnet", "torch", "numpy")
-LABELS = {"learnet": "learnet", "torch": "PyTorch", "numpy": "NumPy floor"}
+FRAMEWORKS = ("learnet", "torch", "tf", "numpy")
+PEERS = ("torch", "tf", "numpy")  # learnet's time is divided by each of these
+LABELS = {"learnet": "learnet", "torch": "PyTorch", "tf": "TF/Keras", "numpy": "NumPy floor"}
 WORKER_SCRIPTS = {fw: WORKERS / f"{fw}_worker.py" for fw in FRAMEWORKS}
 TASKS = ("mlp", "cnn")
-TASK_FRAMEWORKS = {"mlp": FRAMEWORKS, "cnn": ("learnet", "torch")}
+TASK_FRAMEWORKS = {"mlp": FRAMEWORKS, "cnn": ("learnet", "torch", "tf")}
 PARTS = ("mlp", "cnn", "predict", "scaling")
+# Frameworks that may live in their own virtual environment (--peer-python).
+PEER_PYTHON_FRAMEWORKS = ("torch", "tf")
+
+# OpenBLAS kernel choices run side by side: "auto" lets OpenBLAS detect the CPU (what a
+# user gets: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from that child's
+# environment only); any other name is passed as OPENBLAS_CORETYPE.
+CORETYPES = ("auto", "Haswell")
+OPENBLAS_DETECTION_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+# glibc's allocator, pinned the same for every framework: without this, whoever frees
+# a large buffer per step pays for page faults on the next one (PyTorch's MLP epoch
+# runs 1.5-2x slower with glibc's default, adaptive mmap threshold). The values are
+# the ones learnet's fit sets through mallopt, so every run sees the same allocator.
+MALLOC_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
+                      "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024)}
+
+# Fewer clean rounds than this never make the headline file (latest.md).
+MIN_ROUNDS = 3
 
 SCALING_WIDTHS = (128, 256, 512, 1024, 2048)
 SCALING_BATCHES = (32, 64, 128, 256, 512, 1024)
@@ -101,8 +120,23 @@ def parse_args(argv=None):
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"comma-separated subset of {','.join(PARTS)} (default: all)")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
-                        help="comma-separated subset of learnet,torch,numpy (default: all)")
-    parser.add_argument("--repeats", type=int, help="interleaved runs per framework (3)")
+                        help="comma-separated subset of learnet,torch,tf,numpy (default: all)")
+    parser.add_argument("--peer-python",
+                        default=os.environ.get("LEARNET_BENCH_PEER_PYTHON", sys.executable),
+                        help="Python interpreter for the PyTorch and TF/Keras runs, e.g. a "
+                             "separate virtual environment's bin/python (default: "
+                             "$LEARNET_BENCH_PEER_PYTHON, else this interpreter)")
+    parser.add_argument("--coretypes", default=",".join(CORETYPES),
+                        help="OpenBLAS kernels to run side by side: 'auto' (detected; "
+                             "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that child) "
+                             "and/or OPENBLAS_CORETYPE names (default: auto,Haswell; the "
+                             "first is the headline)")
+    parser.add_argument("--repeats", type=int,
+                        help=f"clean interleaved rounds wanted per framework (3; fewer than "
+                             f"{MIN_ROUNDS} never write latest.md)")
+    parser.add_argument("--extra-rounds", type=int, default=3,
+                        help="rounds run beyond --repeats, at most, to replace rounds that "
+                             "stayed disturbed (3)")
     parser.add_argument("--threads", type=int, default=2, help="threads for every run (2)")
     parser.add_argument("--epochs", type=int,
                         help="timed epochs per run for both models (default: MLP 3, CNN 1)")
@@ -119,7 +153,8 @@ def parse_args(argv=None):
                              "processes on the machine to go quiet (20; 0 disables)")
     parser.add_argument("--retry-disturbed", type=int, default=2,
                         help="run a measurement again, up to this many times, when other "
-                             "processes kept the machine busy during it (2)")
+                             "processes kept the machine busy during it (2); a run still "
+                             "disturbed is left out of every figure")
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds before a single run is abandoned (3600)")
     parser.add_argument("--quick", action="store_true",
@@ -135,6 +170,9 @@ def parse_args(argv=None):
             setattr(args, name, values[pick])
     if args.epochs is not None:
         args.mlp_epochs = args.cnn_epochs = args.epochs
+    args.coretypes = [c.strip() for c in args.coretypes.split(",") if c.strip()]
+    if not args.coretypes:
+        sys.exit("--coretypes: name at least one (auto, or an OPENBLAS_CORETYPE value)")
     args.parts = _split(args.only, PARTS, "--only")
     args.frameworks = _split(args.frameworks, FRAMEWORKS, "--frameworks")
     args.scaling_widths = (128, 512) if args.quick else SCALING_WIDTHS
@@ -154,11 +192,22 @@ def _split(text, allowed, option):
 # ---------------------------------------------------------------- children
 
 
-def child_env(threads: int) -> dict:
+def child_env(threads: int, coretype: str = "auto") -> dict:
+    """The environment of one run: threads, the OpenBLAS kernel and glibc malloc pinned."""
     env = dict(os.environ)
     for name in common.THREAD_VARIABLES:
         env[name] = str(threads)
+    if coretype == "auto":
+        for name in OPENBLAS_DETECTION_VARIABLES:
+            env.pop(name, None)
+    else:
+        env["OPENBLAS_CORETYPE"] = coretype
+    env.update(MALLOC_ENVIRONMENT)
     return env
+
+
+def python_for(framework: str, args) -> str:
+    return args.peer_python if framework in PEER_PYTHON_FRAMEWORKS else sys.executable
 
 
 def busy_cpu_seconds():
@@ -198,7 +247,8 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.25, window: float = 1.0
     return time.perf_counter() - start
 
 
-def run_child(script: Path, options: list, args, *, measuring: bool = True) -> dict:
+def run_child(script: Path, options: list, args, *, framework: str = "learnet",
+              coretype: str = "auto", measuring: bool = True) -> dict:
     """Run one worker in a fresh process; return its JSON line (or an error record).
 
     A measuring run first waits for the machine to be quiet (``--quiet-wait``).
@@ -207,12 +257,13 @@ def run_child(script: Path, options: list, args, *, measuring: bool = True) -> d
     kept busy, on average, while it ran (0 on a quiet machine). A run with a
     high value was disturbed.
     """
-    command = [sys.executable, str(script), *map(str, options), "--threads", str(args.threads)]
+    command = [python_for(framework, args), str(script), *map(str, options),
+               "--threads", str(args.threads)]
     waited = wait_for_quiet(args.quiet_wait) if measuring and args.quiet_wait > 0 else 0.0
     busy0, own0 = busy_cpu_seconds(), children_cpu_seconds()
     started = time.perf_counter()
     try:
-        proc = subprocess.run(command, env=child_env(args.threads), cwd=REPO_ROOT,
+        proc = subprocess.run(command, env=child_env(args.threads, coretype), cwd=REPO_ROOT,
                               capture_output=True, text=True, timeout=args.timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {args.timeout:.0f} s"}
@@ -230,28 +281,30 @@ def run_child(script: Path, options: list, args, *, measuring: bool = True) -> d
     return {**json.loads(lines[-1]), **load}
 
 
-def measured_run(script: Path, options: list, args) -> dict:
-    """``run_child``, repeated while the machine was busy with other work.
+def disturbed(result) -> bool:
+    return (result.get("other_load") or 0.0) > DISTURBED
+
+
+def measured_run(script: Path, options: list, args, *, framework: str, coretype: str) -> dict:
+    """``run_child``, run again while the machine was busy with other work.
 
     Up to ``--retry-disturbed`` more attempts are made when a run is disturbed
-    (see ``DISTURBED``); the least disturbed attempt is kept, and the record
-    says how many attempts there were and what the others' loads were.
+    (see ``DISTURBED``). A disturbed attempt is never kept: the first clean one is
+    returned, or, when every attempt was disturbed, the last one marked
+    ``"disturbed": true``, which every figure leaves out (its round is replaced by an
+    extra round, see ``main_runs``). The record keeps the discarded attempts' loads.
     """
     attempts = []
     for _ in range(1 + max(0, args.retry_disturbed)):
-        result = run_child(script, options, args)
+        result = run_child(script, options, args, framework=framework, coretype=coretype)
         attempts.append(result)
-        if "error" in result or (result.get("other_load") or 0.0) <= DISTURBED:
+        if "error" in result or not disturbed(result):
             break
-    if any("error" in r for r in attempts):
-        keep = len(attempts) - 1
-    else:
-        keep = min(range(len(attempts)), key=lambda i: attempts[i].get("other_load") or 0.0)
-    best = dict(attempts[keep], attempts=len(attempts))
+    kept = dict(attempts[-1], attempts=len(attempts), coretype=coretype)
+    kept["disturbed"] = "error" not in kept and disturbed(kept)
     if len(attempts) > 1:
-        best["discarded_other_loads"] = [r.get("other_load")
-                                         for i, r in enumerate(attempts) if i != keep]
-    return best
+        kept["discarded_other_loads"] = [r.get("other_load") for r in attempts[:-1]]
+    return kept
 
 
 def progress(text: str) -> None:
@@ -264,7 +317,8 @@ def progress(text: str) -> None:
 def probe_frameworks(args) -> dict:
     probes = {}
     for fw in args.frameworks:
-        probes[fw] = run_child(WORKER_SCRIPTS[fw], ["--probe"], args, measuring=False)
+        probes[fw] = run_child(WORKER_SCRIPTS[fw], ["--probe"], args, framework=fw,
+                               coretype=args.coretypes[0], measuring=False)
         state = "available" if probes[fw].get("available") else \
             f"unavailable ({probes[fw].get('reason') or probes[fw].get('error')})"
         progress(f"probe {LABELS[fw]}: {state}")
@@ -280,15 +334,18 @@ def usable(probes, fw, task) -> bool:
 
 
 def measure_peaks(args, probes) -> dict:
+    """float32 matmul peak per OpenBLAS setting: ``{coretype: {framework: result}}``."""
     peaks = {}
-    for fw in ("numpy", "torch"):
-        if fw == "numpy" or probes.get("torch", {}).get("available"):
-            result = measured_run(WORKERS / "peak_worker.py",
-                                  ["--framework", fw, "--sizes", args.peak_sizes], args)
-            peaks[fw] = result
-            progress(f"matmul peak {fw}: "
-                     + (f"{result['peak_gflops']:.1f} GFLOP/s" if "peak_gflops" in result
-                        else str(result.get("error") or result.get("reason"))))
+    for coretype in args.coretypes:
+        for fw in ("numpy", "torch"):
+            if fw == "numpy" or probes.get("torch", {}).get("available"):
+                result = measured_run(WORKERS / "peak_worker.py",
+                                      ["--framework", fw, "--sizes", args.peak_sizes], args,
+                                      framework=fw, coretype=coretype)
+                peaks.setdefault(coretype, {})[fw] = result
+                progress(f"matmul peak {fw} ({coretype}): "
+                         + (f"{result['peak_gflops']:.1f} GFLOP/s" if "peak_gflops" in result
+                            else str(result.get("error") or result.get("reason"))))
     return peaks
 
 
@@ -301,25 +358,50 @@ def worker_options(task, args, *, epochs, hidden=512, batch=128, train_limit=Non
             "--predict-repeats", predict_repeats or args.predict_repeats, "--seed", seed]
 
 
+def clean_rounds(runs, coretype, task, frameworks) -> set:
+    """Rounds in which every framework of ``task`` ran undisturbed and without error."""
+    rounds = {}
+    for r in runs:
+        if r["coretype"] == coretype and r["task"] == task and r["framework"] in frameworks:
+            rounds.setdefault(r["repeat"], {})[r["framework"]] = ok(r)
+    return {rnd for rnd, by_fw in rounds.items()
+            if len(by_fw) == len(frameworks) and all(by_fw.values())}
+
+
 def main_runs(args, probes) -> list:
-    """The interleaved MLP/CNN runs (training unless only predict was asked for)."""
+    """The interleaved rounds: in each, every OpenBLAS setting, task and framework once.
+
+    A round is clean for a (setting, task) when all its frameworks ran undisturbed;
+    ratios are taken within clean rounds only. Rounds go on until ``--repeats`` clean
+    ones exist for every (setting, task), or ``--extra-rounds`` more have been run (an
+    extra round runs only the (setting, task) pairs still short of clean rounds).
+    """
     plan = []
     for task in TASKS:
         train = task in args.parts
         if not train and "predict" not in args.parts:
             continue
         epochs = (args.mlp_epochs if task == "mlp" else args.cnn_epochs) if train else 0
-        for fw in args.frameworks:
-            if usable(probes, fw, task):
-                plan.append((task, fw, epochs))
-    runs, total = [], len(plan) * args.repeats
-    for repeat in range(args.repeats):
-        for task, fw, epochs in plan:
-            options = worker_options(task, args, epochs=epochs, seed=repeat)
-            result = measured_run(WORKER_SCRIPTS[fw], options, args)
-            result.update(task=task, framework=fw, repeat=repeat, epochs=epochs)
-            runs.append(result)
-            progress(f"[{len(runs):3d}/{total}] {describe_run(result)}")
+        fws = [fw for fw in args.frameworks if usable(probes, fw, task)]
+        if fws:
+            plan.append((task, fws, epochs))
+    runs = []
+    for rnd in range(args.repeats + max(0, args.extra_rounds)):
+        todo = [(coretype, task, fws, epochs) for coretype in args.coretypes
+                for task, fws, epochs in plan
+                if rnd < args.repeats
+                or len(clean_rounds(runs, coretype, task, fws)) < args.repeats]
+        if not todo:
+            break
+        for coretype, task, fws, epochs in todo:
+            for fw in fws:
+                options = worker_options(task, args, epochs=epochs, seed=rnd)
+                result = measured_run(WORKER_SCRIPTS[fw], options, args, framework=fw,
+                                      coretype=coretype)
+                result.update(task=task, framework=fw, repeat=rnd, epochs=epochs,
+                              coretype=coretype)
+                runs.append(result)
+                progress(f"[round {rnd + 1}, {coretype}] {describe_run(result)}")
     return runs
 
 
@@ -328,7 +410,9 @@ def scaling_runs(args, probes) -> list:
     width0, batch0 = SCALING_BASE
     configs = [(w, batch0) for w in args.scaling_widths]
     configs += [(width0, b) for b in args.scaling_batches if (width0, b) not in configs]
-    fws = [fw for fw in args.frameworks if usable(probes, fw, "mlp")]
+    # learnet's own scaling against the two closest references; TF/Keras' start-up
+    # would double the section's time for little.
+    fws = [fw for fw in args.frameworks if usable(probes, fw, "mlp") and fw != "tf"]
     runs, total = [], len(configs) * len(fws) * args.scaling_repeats
     for repeat in range(args.scaling_repeats):
         for width, batch in configs:
@@ -336,7 +420,8 @@ def scaling_runs(args, probes) -> list:
                 options = worker_options("mlp", args, epochs=1, hidden=width, batch=batch,
                                          train_limit=args.scaling_limit, test_limit=1024,
                                          predict_repeats=1, seed=repeat)
-                result = measured_run(WORKER_SCRIPTS[fw], options, args)
+                result = measured_run(WORKER_SCRIPTS[fw], options, args, framework=fw,
+                                      coretype=args.coretypes[0])
                 result.update(task="mlp", framework=fw, repeat=repeat, hidden=width,
                               batch_size=batch)
                 runs.append(result)
@@ -359,7 +444,8 @@ def describe_run(r) -> str:
     parts.append(f"test acc {r['test_accuracy']:.4f}")
     parts.append(f"({r['wall_seconds']:.1f} s"
                  + (f", other load {r['other_load']:.2f} CPUs" if "other_load" in r else "")
-                 + (f", best of {r['attempts']} attempts" if r.get("attempts", 1) > 1 else "")
+                 + (f", attempt {r['attempts']}" if r.get("attempts", 1) > 1 else "")
+                 + (", DISTURBED: left out" if r.get("disturbed") else "")
                  + ")")
     return "  ".join(parts)
 
@@ -368,7 +454,8 @@ def describe_run(r) -> str:
 
 
 def ok(r) -> bool:
-    return "error" not in r and r.get("available", True)
+    """A run that counts: it finished, and no other work disturbed it."""
+    return "error" not in r and r.get("available", True) and not r.get("disturbed")
 
 
 def med(runs, key):
@@ -382,34 +469,56 @@ def spread(runs, key):
 
 
 def aggregate(runs) -> dict:
-    """Medians per (task, framework) over the repeats."""
+    """Medians over the counted runs: ``{coretype: {task: {framework: entry}}}``."""
     table = {}
-    for task in TASKS:
-        for fw in FRAMEWORKS:
-            mine = [r for r in runs if r["task"] == task and r["framework"] == fw]
-            if not mine:
-                continue
-            good = [r for r in mine if ok(r)]
-            entry = {"runs": len(mine), "succeeded": len(good)}
-            if not good:
-                entry["error"] = mine[-1].get("error") or mine[-1].get("reason")
-            for key in ("epoch_seconds_median", "predict_images_per_s", "train_peak_rss_mib",
-                        "peak_rss_mib", "base_rss_mib", "test_accuracy", "test_loss",
-                        "train_accuracy", "train_loss", "flops_per_epoch", "other_load"):
-                entry[key] = med(good, key)
-            entry["epoch_seconds_range"] = spread(good, "epoch_seconds_median")
-            entry["test_accuracy_range"] = spread(good, "test_accuracy")
-            if entry["train_peak_rss_mib"] is not None and entry["base_rss_mib"] is not None:
-                entry["train_increment_mib"] = med(
-                    [{"d": r["train_peak_rss_mib"] - r["base_rss_mib"]} for r in good], "d")
-            if entry.get("flops_per_epoch") and entry.get("epoch_seconds_median"):
-                entry["gflops"] = entry["flops_per_epoch"] / entry["epoch_seconds_median"] / 1e9
-            table.setdefault(task, {})[fw] = entry
+    for coretype in dict.fromkeys(r["coretype"] for r in runs):
+        for task in TASKS:
+            for fw in FRAMEWORKS:
+                mine = [r for r in runs if r["coretype"] == coretype and r["task"] == task
+                        and r["framework"] == fw]
+                if not mine:
+                    continue
+                good = [r for r in mine if ok(r)]
+                entry = {"runs": len(mine), "succeeded": len(good),
+                         "disturbed": sum(1 for r in mine if r.get("disturbed")),
+                         "failed": sum(1 for r in mine if "error" in r)}
+                if not good:
+                    last = mine[-1]
+                    entry["error"] = last.get("error") or last.get("reason") or \
+                        ("every run disturbed" if last.get("disturbed") else "no run counted")
+                for key in ("epoch_seconds_median", "predict_images_per_s", "train_peak_rss_mib",
+                            "peak_rss_mib", "base_rss_mib", "test_accuracy", "test_loss",
+                            "train_accuracy", "train_loss", "flops_per_epoch", "other_load"):
+                    entry[key] = med(good, key)
+                entry["epoch_seconds_range"] = spread(good, "epoch_seconds_median")
+                entry["test_accuracy_range"] = spread(good, "test_accuracy")
+                if entry["train_peak_rss_mib"] is not None and entry["base_rss_mib"] is not None:
+                    entry["train_increment_mib"] = med(
+                        [{"d": r["train_peak_rss_mib"] - r["base_rss_mib"]} for r in good], "d")
+                if entry.get("flops_per_epoch") and entry.get("epoch_seconds_median"):
+                    entry["gflops"] = entry["flops_per_epoch"] / entry["epoch_seconds_median"] / 1e9
+                table.setdefault(coretype, {}).setdefault(task, {})[fw] = entry
     return table
 
 
 def ratio(a, b):
     return a / b if a is not None and b else None
+
+
+def round_ratios(runs, coretype, task, key, peer) -> list:
+    """learnet's ``key`` over ``peer``'s, within each round where both runs counted.
+
+    Interleaving makes the two runs of one round neighbours in time, so their ratio
+    is the least disturbed comparison there is; the table shows the median of these
+    per-round ratios, not a ratio of medians.
+    """
+    by_round = {}
+    for r in runs:
+        if r["coretype"] == coretype and r["task"] == task and ok(r) \
+                and r["framework"] in ("learnet", peer) and r.get(key) is not None:
+            by_round.setdefault(r["repeat"], {})[r["framework"]] = r[key]
+    return [round(pair["learnet"] / pair[peer], 4) for _, pair in sorted(by_round.items())
+            if "learnet" in pair and pair.get(peer)]
 
 
 def check(value, limit, *, at_most=True):
@@ -418,70 +527,85 @@ def check(value, limit, *, at_most=True):
     return "yes" if (value <= limit if at_most else value >= limit) else "NO"
 
 
-def summary_rows(agg, peaks, args) -> list:
-    """The headline table: one dict per row."""
+# Targets from the issue, checked on the medians of the per-round ratios:
+# (task, measure key) -> [(peer, limit, at_most)].
+TARGETS = {
+    ("mlp", "epoch_seconds_median"): [("torch", 0.75, True), ("numpy", 1.03, True)],
+    ("cnn", "epoch_seconds_median"): [("tf", 0.9, True), ("torch", 0.75, True)],
+    ("mlp", "predict_images_per_s"): [("torch", 1.0, False)],
+    ("cnn", "predict_images_per_s"): [("tf", 1.0, False)],
+    ("mlp", "train_peak_rss_mib"): [("torch", 0.6, True)],
+    ("cnn", "train_peak_rss_mib"): [("torch", 0.6, True)],
+}
+
+
+def _ratio_row(runs, coretype, task, key, measure, unit, agg_task) -> dict:
+    row = {"measure": measure, "unit": unit,
+           **{fw: agg_task.get(fw, {}).get(key) for fw in FRAMEWORKS}, "ratios": {}}
+    for peer in PEERS:
+        rounds = round_ratios(runs, coretype, task, key, peer)
+        if rounds:
+            row["ratios"][peer] = {"median": common.median(rounds), "rounds": rounds}
+    targets, met = [], []
+    for peer, limit, at_most in TARGETS.get((task, key), []):
+        targets.append(f"{'<=' if at_most else '>='} {limit}x {LABELS[peer]}")
+        met.append(check(row["ratios"].get(peer, {}).get("median"), limit, at_most=at_most))
+    row["target"], row["met"] = ", ".join(targets), " / ".join(met)
+    return row
+
+
+def summary_rows(agg, runs, peaks, args, coretype) -> list:
+    """The table of one OpenBLAS setting: one dict per row."""
     rows = []
-
-    def get(task, fw, key):
-        return agg.get(task, {}).get(fw, {}).get(key)
-
-    peak = peaks.get("numpy", {}).get("peak_gflops")
-    train_parts = [t for t in TASKS if t in args.parts]
+    table = agg.get(coretype, {})
+    peak_run = peaks.get(coretype, {}).get("numpy", {})
+    peak = peak_run.get("peak_gflops") if ok(peak_run) else None   # a disturbed peak is no yardstick
+    train_parts = [t for t in TASKS if t in args.parts and t in table]
 
     for task in train_parts:
-        name = task.upper()
-        lt, tt = get(task, "learnet", "epoch_seconds_median"), get(task, "torch", "epoch_seconds_median")
-        limit = 0.9 if task == "mlp" else 1.5
-        r = ratio(lt, tt)
-        rows.append({"measure": f"{name} epoch (s)", "unit": "s", "learnet": lt, "torch": tt,
-                     "numpy": get(task, "numpy", "epoch_seconds_median"),
-                     "ratio": r, "target": f"<= {limit}x PyTorch", "met": check(r, limit)})
+        rows.append(_ratio_row(runs, coretype, task, "epoch_seconds_median",
+                               f"{task.upper()} epoch (s)", "s", table[task]))
         if task == "mlp":
-            floor = get("mlp", "numpy", "epoch_seconds_median")
-            overhead = (lt / floor - 1) * 100 if lt is not None and floor else None
-            rows.append({"measure": "MLP time over the NumPy floor", "unit": "overhead",
-                         "learnet": overhead, "torch": (tt / floor - 1) * 100
-                         if tt is not None and floor else None, "numpy": None,
-                         "ratio": None, "target": "<= 10 %", "met": check(overhead, 10)})
-            gf = {fw: get("mlp", fw, "gflops") for fw in FRAMEWORKS}
+            gf = {fw: table[task].get(fw, {}).get("gflops") for fw in FRAMEWORKS}
             rows.append({"measure": "MLP epoch GFLOP/s", "unit": "GFLOP/s", **gf,
-                         "ratio": ratio(gf["learnet"], gf["torch"]), "target": "", "met": ""})
+                         "ratios": {}, "target": "", "met": ""})
             if peak:
                 rows.append({"measure": "MLP epoch, % of NumPy matmul peak", "unit": "%",
                              **{fw: gf[fw] / peak * 100 if gf[fw] else None for fw in FRAMEWORKS},
-                             "ratio": None, "target": f"peak {peak:.0f} GFLOP/s", "met": ""})
-
+                             "ratios": {}, "target": f"peak {peak:.0f} GFLOP/s", "met": ""})
     if "predict" in args.parts:
         for task in TASKS:
-            if task not in agg:
-                continue
-            values = {fw: get(task, fw, "predict_images_per_s") for fw in FRAMEWORKS}
-            r = ratio(values["learnet"], values["torch"])
-            target = task == "mlp"
-            rows.append({"measure": f"{task.upper()} predict, batch 1024 (images/s)",
-                         "unit": "images/s", **values, "ratio": r,
-                         "target": ">= 1x PyTorch" if target else "",
-                         "met": check(r, 1.0, at_most=False) if target else ""})
-
+            if task in table:
+                rows.append(_ratio_row(runs, coretype, task, "predict_images_per_s",
+                                       f"{task.upper()} predict, batch 1024 (images/s)",
+                                       "images/s", table[task]))
     for task in train_parts:
-        values = {fw: get(task, fw, "train_peak_rss_mib") for fw in FRAMEWORKS}
-        r = ratio(values["learnet"], values["torch"])
-        rows.append({"measure": f"{task.upper()} training peak RSS (MiB)", "unit": "MiB",
-                     **values, "ratio": r, "target": "<= 1.5x PyTorch", "met": check(r, 1.5)})
-        values = {fw: get(task, fw, "train_increment_mib") for fw in FRAMEWORKS}
+        rows.append(_ratio_row(runs, coretype, task, "train_peak_rss_mib",
+                               f"{task.upper()} training peak RSS (MiB)", "MiB", table[task]))
         rows.append({"measure": f"{task.upper()} training RSS above loaded data (MiB)",
-                     "unit": "MiB", **values, "ratio": ratio(values["learnet"], values["torch"]),
-                     "target": "", "met": ""})
-
+                     "unit": "MiB", "ratios": {}, "target": "", "met": "",
+                     **{fw: table[task].get(fw, {}).get("train_increment_mib") for fw in FRAMEWORKS}})
     for task in train_parts:
-        values = {fw: get(task, fw, "test_accuracy") for fw in FRAMEWORKS}
+        values = {fw: table[task].get(fw, {}).get("test_accuracy") for fw in FRAMEWORKS}
         diff = values["learnet"] - values["torch"] \
             if values["learnet"] is not None and values["torch"] is not None else None
         rows.append({"measure": f"{task.upper()} test accuracy", "unit": "accuracy", **values,
-                     "ratio": None, "difference": diff,
+                     "ratios": {}, "difference": diff,
                      "target": f"within {ACCURACY_TOLERANCE * 100:.0f} pt of PyTorch",
                      "met": check(abs(diff) if diff is not None else None, ACCURACY_TOLERANCE)})
     return rows
+
+
+def counted_rounds(runs, coretypes, repeats) -> dict:
+    """Clean rounds per (coretype, task) whose frameworks all ran: ``{"auto/cnn": 3}``."""
+    counts = {}
+    for coretype in coretypes:
+        for task in TASKS:
+            fws = sorted({r["framework"] for r in runs
+                          if r["coretype"] == coretype and r["task"] == task})
+            if fws:
+                counts[f"{coretype}/{task}"] = len(clean_rounds(runs, coretype, task, fws))
+    return counts
 
 
 def scaling_table(runs) -> list:
@@ -511,25 +635,51 @@ def scaling_table(runs) -> list:
 # ---------------------------------------------------------------- environment
 
 
-def environment(args, probes, peaks) -> dict:
-    cpu = platform.processor() or platform.machine()
+def cpu_details() -> tuple:
+    """The CPU's model name and, on Linux, family/model/stepping, cache and vector ISA.
+
+    A virtual machine may show only a short model name ("AMD EPYC"); the family and
+    model numbers and the AVX flags say which generation it is, and so which kernel
+    OpenBLAS' auto-detection picks.
+    """
+    name, fields = platform.processor() or platform.machine(), {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                key, _, value = (part.strip() for part in line.partition(":"))
+                if not line.strip():
+                    break  # the first processor is enough
+                if key == "model name":
+                    name = value
+                elif key in ("cpu family", "model", "stepping", "cache size"):
+                    fields[key.replace(" ", "_")] = value
+                elif key == "flags":
+                    flags = set(value.split())
+                    fields["vector_isa"] = sorted(flag for flag in flags
+                                                  if flag in ("sse4_2", "avx", "avx2", "fma")
+                                                  or flag.startswith("avx512"))
     except OSError:
         pass
+    return name, fields
+
+
+def environment(args, probes, peaks) -> dict:
+    cpu, cpu_fields = cpu_details()
     info = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
         "cpu": cpu,
+        "cpu_details": cpu_fields,
         "logical_cpus": os.cpu_count(),
         "threads": args.threads,
         "blas_environment": {k: v for k, v in sorted(os.environ.items())
                              if k.startswith(("OPENBLAS_", "MKL_", "OMP_", "GOTO"))},
+        "run_environments": {
+            coretype: {k: v for k, v in sorted(child_env(args.threads, coretype).items())
+                       if k.startswith(("OPENBLAS_", "MKL_", "OMP_", "GOTO", "MALLOC_"))}
+            for coretype in args.coretypes},
+        "coretypes": args.coretypes,
         "datasets": "LEARNET_DATASETS" if os.environ.get("LEARNET_DATASETS")
         else "shared/datasets beside the repository",
     }
@@ -560,17 +710,26 @@ def fmt(value, unit) -> str:
     return f"{value:.3g}"
 
 
+def ratio_cell(entry) -> str:
+    """``0.82x (0.80, 0.82, 0.85)``: the median of the per-round ratios, then each round's."""
+    if not entry:
+        return "-"
+    rounds = ", ".join(f"{r:.2f}" for r in entry["rounds"])
+    return f"{entry['median']:.2f}x ({rounds})"
+
+
 def row_cells(row) -> list:
-    if row.get("difference") is not None:
-        rel = f"{row['difference'] * 100:+.2f} pt"
-    else:
-        rel = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-    return [row["measure"], *(fmt(row.get(fw), row["unit"]) for fw in FRAMEWORKS), rel,
-            row["target"] or "", row["met"] or ""]
+    cells = [row["measure"], *(fmt(row.get(fw), row["unit"]) for fw in FRAMEWORKS)]
+    for peer in PEERS:
+        if row.get("difference") is not None and peer == "torch":
+            cells.append(f"{row['difference'] * 100:+.2f} pt")
+        else:
+            cells.append(ratio_cell(row["ratios"].get(peer)))
+    return cells + [row["target"] or "", row["met"] or ""]
 
 
-SUMMARY_HEADER = ["measure", "learnet", "PyTorch", "NumPy floor", "learnet / PyTorch",
-                  "target", "met"]
+SUMMARY_HEADER = ["measure", *(LABELS[fw] for fw in FRAMEWORKS),
+                  *(f"learnet / {LABELS[peer]}" for peer in PEERS), "target", "met"]
 
 
 def markdown_table(header, rows, left: int = 1) -> str:
@@ -603,33 +762,48 @@ def slow_runs(runs) -> list:
 
 
 def availability_lines(probes, agg, runs=()) -> list:
-    """Notes above the table: what could not run, and runs that were disturbed."""
+    """Notes above the tables: what could not run, and runs left out as disturbed."""
     lines = []
     for fw, probe in probes.items():
         if not probe.get("available"):
             lines.append(f"{LABELS[fw]}: unavailable ({probe.get('reason') or probe.get('error')})")
-    for task, per in agg.items():
-        for fw, entry in per.items():
-            if entry.get("error"):
-                lines.append(f"{LABELS[fw]} {task}: all {entry['runs']} runs failed: "
-                             f"{entry['error']}")
-            elif entry["succeeded"] < entry["runs"]:
-                lines.append(f"{LABELS[fw]} {task}: {entry['runs'] - entry['succeeded']} of "
-                             f"{entry['runs']} runs failed")
-    slow = slow_runs(runs)
+    for coretype, tasks in agg.items():
+        for task, per in tasks.items():
+            for fw, entry in per.items():
+                where = f"{LABELS[fw]} {task} ({coretype})"
+                if entry.get("error"):
+                    lines.append(f"{where}: no run counted ({entry['error']})")
+                elif entry["failed"]:
+                    lines.append(f"{where}: {entry['failed']} of {entry['runs']} runs failed")
+    slow = slow_runs([r for r in runs if ok(r)])
     if slow:
-        lines.append(f"{len(slow)} of {len(runs)} runs were timed while the machine was slow "
+        lines.append(f"{len(slow)} counted runs were timed while the machine was slow "
                      f"(speed gauge below {SLOW_GAUGE:.0%} of the best gauge of the same "
                      "framework; see the 'gauge' column)")
-    disturbed = [r for r in runs if (r.get("other_load") or 0) > DISTURBED]
-    if disturbed:
-        lines.append(f"{len(disturbed)} of {len(runs)} runs shared the machine with other work "
-                     f"(more than {DISTURBED} CPUs busy elsewhere on average; see the "
-                     "'other load' column): their times are less trustworthy")
+    left_out = [r for r in runs if r.get("disturbed")]
+    if left_out:
+        lines.append(f"{len(left_out)} of {len(runs)} runs stayed disturbed after their retries "
+                     f"(more than {DISTURBED} CPUs busy elsewhere on average) and are left out "
+                     "of every figure; extra rounds replaced them where --extra-rounds allowed")
     return lines
 
 
-def blas_lines(env) -> list:
+def runtime_blas(runs) -> dict:
+    """The BLAS kernels the runs actually used: ``{coretype: {framework: [descriptions]}}``."""
+    seen = {}
+    for r in runs:
+        for pool in r.get("blas_runtime") or []:
+            text = " ".join(str(pool[k]) for k in ("internal_api", "version", "architecture",
+                                                   "threading_layer")
+                            if pool.get(k) not in (None, ""))
+            text += f" ({pool.get('num_threads')} threads)"
+            found = seen.setdefault(r["coretype"], {}).setdefault(r["framework"], [])
+            if text not in found:
+                found.append(text)
+    return seen
+
+
+def blas_lines(env, runs=()) -> list:
     lines = []
     np_info = env.get("numpy", {})
     blas = np_info.get("blas") or np_info.get("threadpools")
@@ -640,9 +814,16 @@ def blas_lines(env) -> list:
         lines.append(f"PyTorch {t.get('torch')}: BLAS {t.get('blas_info')}, CPU capability "
                      f"{t.get('cpu_capability')}, oneDNN {t.get('use_mkldnn')}, "
                      f"threads {t.get('num_threads')}")
-    lines.append("BLAS/OpenMP environment given to every run: "
-                 + (", ".join(f"{k}={v}" for k, v in env["blas_environment"].items())
-                    or "(none set)") + f"; thread variables set to {env['threads']}")
+    k = env.get("tf", {})
+    if k.get("available"):
+        lines.append(f"TensorFlow {k.get('tensorflow')}, Keras {k.get('keras')} "
+                     f"(backend {k.get('keras_backend')}), oneDNN {k.get('onednn')}")
+    for coretype, per in runtime_blas(runs).items():
+        for fw, pools in per.items():
+            lines.append(f"BLAS at run time ({coretype}), {LABELS[fw]}: " + "; ".join(pools))
+    for coretype, variables in env.get("run_environments", {}).items():
+        lines.append(f"environment of the '{coretype}' runs: "
+                     + (", ".join(f"{k}={v}" for k, v in variables.items()) or "(none set)"))
     return lines
 
 
@@ -686,35 +867,60 @@ def runs_markdown(runs) -> str:
     for r in runs:
         load = "-" if r.get("other_load") is None else f"{r['other_load']:.2f}"
         gauge = " / ".join(f"{g:.0f}" for g in r.get("gauge_gflops") or []) or "-"
+        head = [r["coretype"], r["task"], LABELS[r["framework"]], r["repeat"] + 1]
         if not ok(r):
-            rows.append([r["task"], LABELS[r["framework"]], r["repeat"] + 1,
-                         "-", "-", "-", "-", load, gauge, r.get("error") or r.get("reason")])
+            note = r.get("error") or r.get("reason") or \
+                ("disturbed after every retry: left out" if r.get("disturbed") else "")
+            rows.append([*head, "-", "-", "-", "-", load, gauge, note])
             continue
-        rows.append([r["task"], LABELS[r["framework"]], r["repeat"] + 1,
+        rows.append([*head,
                      " / ".join(f"{s:.3f}" for s in r.get("epoch_seconds") or []) or "-",
                      fmt(r.get("predict_images_per_s"), "images/s"),
                      fmt(r.get("train_peak_rss_mib"), "MiB"),
-                     fmt(r.get("test_accuracy"), "accuracy"), load, gauge, ""])
-    return markdown_table(["task", "framework", "repeat", "epoch times (s)", "predict images/s",
-                           "train peak RSS (MiB)", "test accuracy", "other load (CPUs)",
-                           "gauge before / after (GFLOP/s)", "note"],
-                          rows, left=2)
+                     fmt(r.get("test_accuracy"), "accuracy"), load, gauge,
+                     f"attempt {r['attempts']}" if r.get("attempts", 1) > 1 else ""])
+    return markdown_table(["OpenBLAS", "task", "framework", "round", "epoch times (s)",
+                           "predict images/s", "train peak RSS (MiB)", "test accuracy",
+                           "other load (CPUs)", "gauge before / after (GFLOP/s)", "note"],
+                          rows, left=3)
 
 
 def command_line(argv) -> str:
-    return "python benchmarks/compare.py" + "".join(f" {a}" for a in argv)
+    """The command as typed, with the peer interpreter's path (a machine path) left out."""
+    shown, skip = [], False
+    for arg in argv:
+        if skip:
+            shown.append("PEER_PYTHON")
+            skip = False
+        elif arg == "--peer-python":
+            shown.append(arg)
+            skip = True
+        elif arg.startswith("--peer-python="):
+            shown.append("--peer-python=PEER_PYTHON")
+        else:
+            shown.append(arg)
+    return "python benchmarks/compare.py" + "".join(f" {a}" for a in shown)
+
+
+def coretype_title(coretype) -> str:
+    if coretype == "auto":
+        return "OpenBLAS kernel auto-detected (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)"
+    return f"OPENBLAS_CORETYPE={coretype}"
 
 
 def render_markdown(report, argv) -> str:
     meta, env = report["meta"], report["environment"]
     parts = [
-        "# learnet vs PyTorch: benchmark results",
-        f"Generated {env['date']} by `{command_line(argv)}`: {meta['repeats']} interleaved "
-        f"repeat(s), {env['threads']} threads, {meta['train_images']:,} training and "
-        f"{meta['test_images']:,} test images of Fashion-MNIST, {meta['mlp_epochs']} timed "
-        f"MLP epoch(s) and {meta['cnn_epochs']} CNN epoch(s) per run. "
-        "Figures are medians over the repeats; ratios are learnet / PyTorch. "
-        "See `benchmarks/README.md` for what each number means.",
+        "# learnet vs PyTorch, TF/Keras and a NumPy floor: benchmark results",
+        (f"Generated {env['date']} by `{command_line(argv)}` on {env['cpu']} "
+        f"({env['logical_cpus']} logical CPUs): {env['threads']} threads, "
+        f"{meta['train_images']:,} training and {meta['test_images']:,} test images of "
+        f"Fashion-MNIST, {meta['mlp_epochs']} timed MLP epoch(s) and {meta['cnn_epochs']} CNN "
+        f"epoch(s) per run, {meta['repeats']} clean interleaved rounds wanted "
+        f"(counted: {', '.join(f'{k} {v}' for k, v in meta['counted_rounds'].items())}). "
+        "Figures are medians over the counted runs; each ratio is the median of the "
+        "per-round ratios (each round's in brackets). Runs disturbed by other work are "
+        "rerun and, if still disturbed, left out. See `benchmarks/README.md`."),
     ]
     notes = availability_lines(report["probes"], report["aggregate"],
                                report["runs"] + report["scaling_runs"])
@@ -723,24 +929,32 @@ def render_markdown(report, argv) -> str:
         notes.insert(0, f"not run (--frameworks): {', '.join(skipped)}")
     if notes:
         parts.append("\n".join(f"- {n}" for n in notes))
-    if report["summary"]:
-        parts.append("## Summary\n\n" + markdown_table(
-            SUMMARY_HEADER, [row_cells(r) for r in report["summary"]]))
+    for coretype, rows in report["summary"].items():
+        if rows:
+            headline = " (headline)" if coretype == meta["coretypes"][0] else ""
+            parts.append(f"## {coretype_title(coretype)}{headline}\n\n"
+                         + markdown_table(SUMMARY_HEADER, [row_cells(r) for r in rows]))
     parts.append("## Machine and libraries\n\n" + "\n".join(
         f"- {line}" for line in [f"{env['cpu']}, {env['logical_cpus']} logical CPUs, "
                                  f"{env['platform']}, Python {env['python']}",
-                                 *blas_lines(env)]))
+                                 "CPU " + ", ".join(
+                                     f"{k.replace('_', ' ')} {' '.join(v) if isinstance(v, list) else v}"
+                                     for k, v in env.get("cpu_details", {}).items()),
+                                 *blas_lines(env, report["runs"])]))
     peaks = report["environment"]["matmul_peak"]
-    if peaks:
-        rows = [[{"numpy": "NumPy", "torch": "PyTorch"}[fw], *(f"{p['gflops_by_size'][s]:.1f}" if s in p.get("gflops_by_size", {})
-                               else "-" for s in meta["peak_sizes"]),
-                 f"{p['peak_gflops']:.1f}" if "peak_gflops" in p else "-"]
-                for fw, p in peaks.items()]
+    rows = [[coretype, {"numpy": "NumPy", "torch": "PyTorch"}[fw],
+             *(f"{p['gflops_by_size'][s]:.1f}" if s in p.get("gflops_by_size", {}) else "-"
+               for s in meta["peak_sizes"]),
+             (f"{p['peak_gflops']:.1f}" if "peak_gflops" in p else "-")
+             + (" (disturbed)" if p.get("disturbed") else "")]
+            for coretype, per in peaks.items() for fw, p in per.items()]
+    if rows:
         parts.append("## float32 matrix-product peak (GFLOP/s)\n\n" + markdown_table(
-            ["library", *(f"{s}x{s}" for s in meta["peak_sizes"]), "best"], rows))
+            ["OpenBLAS", "library", *(f"{s}x{s}" for s in meta["peak_sizes"]), "best"], rows,
+            left=2))
     if report["scaling"]:
         parts.append(f"## Scaling (MLP, {meta['scaling_limit']:,} training images, "
-                     f"{meta['scaling_repeats']} repeat(s))\n\n"
+                     f"{meta['scaling_repeats']} repeat(s), {coretype_title(meta['coretypes'][0])})\n\n"
                      "Epoch time should follow the FLOPs as the width grows and stay flat as "
                      "the batch grows (fewer, larger steps); the training memory above the "
                      "loaded data should grow linearly with the batch.\n\n"
@@ -756,6 +970,21 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def output_name(args, counts) -> str:
+    """``latest`` only for a full, clean run; otherwise a name that says what it is.
+
+    A run with fewer than ``MIN_ROUNDS`` clean rounds for any (OpenBLAS setting, task),
+    or on a subset of the images, never overwrites the headline ``latest.md``.
+    """
+    if args.name != "latest":
+        return args.name
+    if args.train_limit < 60000 or args.test_limit < 10000:
+        return "partial"
+    if not counts or min(counts.values()) < max(MIN_ROUNDS, args.repeats):
+        return "disturbed"
+    return "latest"
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -765,7 +994,8 @@ def main(argv=None) -> int:
     # Stopping the driver stops the run in progress too (subprocess.run kills
     # its child when an exception, here SystemExit, interrupts the wait).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    progress(f"threads {args.threads}, repeats {args.repeats}, parts {','.join(args.parts)}")
+    progress(f"threads {args.threads}, rounds {args.repeats}, parts {','.join(args.parts)}, "
+             f"OpenBLAS {','.join(args.coretypes)}")
     probes = probe_frameworks(args)
     needs_peak = "mlp" in args.parts or "scaling" in args.parts
     peaks = measure_peaks(args, probes) if needs_peak else {}
@@ -773,8 +1003,10 @@ def main(argv=None) -> int:
     scaling = scaling_runs(args, probes) if "scaling" in args.parts else []
 
     agg = aggregate(runs)
+    counts = counted_rounds(runs, args.coretypes, args.repeats)
     report = {
         "meta": {"command": command_line(argv), "repeats": args.repeats,
+                 "counted_rounds": counts, "coretypes": args.coretypes,
                  "threads": args.threads, "parts": args.parts,
                  "frameworks": args.frameworks, "train_images": args.train_limit,
                  "test_images": args.test_limit, "mlp_epochs": args.mlp_epochs,
@@ -782,10 +1014,12 @@ def main(argv=None) -> int:
                  "batch_size": 128, "predict_repeats": args.predict_repeats,
                  "scaling_limit": args.scaling_limit, "scaling_repeats": args.scaling_repeats,
                  "peak_sizes": args.peak_sizes.split(","),
-                 "accuracy_tolerance": ACCURACY_TOLERANCE},
+                 "accuracy_tolerance": ACCURACY_TOLERANCE,
+                 "disturbed_threshold_cpus": DISTURBED},
         "environment": environment(args, probes, peaks),
         "probes": probes,
-        "summary": summary_rows(agg, peaks, args),
+        "summary": {coretype: summary_rows(agg, runs, peaks, args, coretype)
+                    for coretype in args.coretypes},
         "aggregate": agg,
         "scaling": scaling_table(scaling),
         "runs": runs,
@@ -795,26 +1029,29 @@ def main(argv=None) -> int:
     print()
     for line in availability_lines(probes, agg, runs + scaling):
         print(line)
-    if report["summary"]:
-        print(text_table(SUMMARY_HEADER, [row_cells(r) for r in report["summary"]]))
-    for line in blas_lines(report["environment"]):
+    for coretype, rows in report["summary"].items():
+        if rows:
+            print(f"\n{coretype_title(coretype)}")
+            print(text_table(SUMMARY_HEADER, [row_cells(r) for r in rows]))
+    print()
+    for line in blas_lines(report["environment"], runs):
         print(line)
-    if peaks:
-        print("float32 matmul peak: " + ", ".join(
-            f"{'NumPy' if fw == 'numpy' else 'PyTorch'} {p['peak_gflops']:.1f} GFLOP/s"
-            for fw, p in peaks.items() if "peak_gflops" in p))
     if report["scaling"]:
         print()
         print(scaling_markdown(report["scaling"]))
 
+    name = output_name(args, counts)
+    if name != args.name:
+        print(f"\nnot a full, clean run (counted rounds: {counts}): "
+              f"written as {name}.md, latest.md left as it was")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / f"{args.name}.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
-    write_atomic(out / f"{args.name}.md", render_markdown(report, argv))
+    write_atomic(out / f"{name}.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+    write_atomic(out / f"{name}.md", render_markdown(report, argv))
     try:
-        shown = (out / args.name).resolve().relative_to(Path.cwd())
+        shown = (out / name).resolve().relative_to(Path.cwd())
     except ValueError:
-        shown = out / args.name
+        shown = out / name
     print(f"\nwrote {shown}.md and {shown}.json")
     return 0
 

@@ -335,6 +335,22 @@ def emit(result: dict) -> None:
     sys.stdout.flush()
 
 
+def blas_runtime():
+    """The BLAS and OpenMP libraries this process has loaded, as it runs (threadpoolctl).
+
+    Called after training, so it names the kernel OpenBLAS actually picked
+    (``architecture``: e.g. ``Haswell`` or ``SkylakeX``, which ``OPENBLAS_CORETYPE``
+    overrides), not what the build was configured with. None without threadpoolctl.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return [{k: pool.get(k) for k in ("internal_api", "version", "num_threads",
+                                      "threading_layer", "architecture")}
+            for pool in threadpool_info()]
+
+
 def numpy_blas_info() -> dict:
     """Which BLAS NumPy uses: threadpoolctl if installed, else NumPy's build config."""
     import numpy as np

@@ -240,7 +240,8 @@ def main(argv=None) -> int:
         return 0
     result = run(args, keras)
     common.emit({"available": True, **info, "task": args.task, "threads": args.threads,
-                 "hidden": args.hidden, "batch_size": args.batch_size, **result})
+                 "hidden": args.hidden, "batch_size": args.batch_size, **result,
+                 "blas_runtime": common.blas_runtime()})
     return 0
 
 

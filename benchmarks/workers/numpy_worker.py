@@ -168,7 +168,8 @@ def main(argv=None) -> int:
     result = run(args)
     common.emit({"available": True, "framework": "numpy", "task": args.task,
                  "threads": args.threads, "hidden": args.hidden,
-                 "batch_size": args.batch_size, **result})
+                 "batch_size": args.batch_size, **result,
+                 "blas_runtime": common.blas_runtime()})
     return 0
 
 

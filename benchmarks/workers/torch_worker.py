@@ -167,7 +167,8 @@ def main(argv=None) -> int:
     result = run(args, torch)
     common.emit({"available": True, "framework": "torch", "task": args.task,
                  "threads": args.threads, "hidden": args.hidden,
-                 "batch_size": args.batch_size, **result})
+                 "batch_size": args.batch_size, **result,
+                 "blas_runtime": common.blas_runtime()})
     return 0
 
 

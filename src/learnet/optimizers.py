@@ -39,6 +39,7 @@ import numpy
 
 from learnet import backend, schedules
 from learnet.backend import xp
+from learnet.ops import parallel
 from learnet.schedules import LearningRateSchedule
 from learnet.tape import GradientTape
 from learnet.tensor import Tensor, Variable, to_array
@@ -509,9 +510,14 @@ class Optimizer:
             self._apply_weight_decay(variables, rate)
         coefficients = self._coefficients(rate)
         update = self._update
+        # The built-in updates are element-wise: large weights are split over the cores.
+        threaded = type(self)._update.__module__ == __name__ and xp is numpy and parallel.num_threads() > 1
         for array, variable in zip(arrays, variables):
             slots, tmp, tmp2 = records[id(variable)]
-            update(variable._value, array, slots, tmp, tmp2, coefficients)
+            if threaded and array.size >= parallel.MIN_ELEMENTS:
+                _split_update(update, variable._value, array, slots, tmp, tmp2, coefficients)
+            else:
+                update(variable._value, array, slots, tmp, tmp2, coefficients)
             constraint = getattr(variable, "constraint", None)
             if constraint is not None:
                 variable.assign(constraint(variable))
@@ -626,6 +632,20 @@ class Optimizer:
 
     def __repr__(self):
         return f"<learnet.optimizers.{type(self).__name__} name={self.name!r} learning_rate={self._current_learning_rate(with_decay=False):g}>"
+
+
+def _split_update(update, w, g, slots, tmp, tmp2, c):
+    """``update`` run on slices of the flattened weight, state and scratch, one per thread.
+
+    Every built-in ``_update`` is element-wise, so each slice's result is exactly what
+    the whole-array update computes there. Arrays that are not contiguous (a flat
+    view would be a copy, and writes to it lost) are updated in one call.
+    """
+    flat = parallel.flat_views([w, g, tmp, tmp2, *slots])
+    if flat is None:
+        update(w, g, slots, tmp, tmp2, c)
+        return
+    parallel.split_run(lambda w, g, tmp, tmp2, *slots: update(w, g, slots, tmp, tmp2, c), flat)
 
 
 def _takes_argument(function):

@@ -30,7 +30,8 @@ tie, the first in row-major order takes it all (as TensorFlow does).
 import numpy
 
 from learnet.backend import xp
-from learnet.tape import primitive
+from learnet.ops.parallel import split_run
+from learnet.tape import _recording, primitive
 from learnet.tensor import Tensor
 
 
@@ -174,6 +175,48 @@ def _conv_forward(x, kernel, strides, padding, dilations, op):
     return out, cols, geometry
 
 
+# With no tape recording a convolution (predict, evaluate), nothing keeps its patch matrix
+# for a backward pass, so a large batch is convolved this many images at a time: the
+# patch matrix of the keras.io convnet's second layer at predict's batch of 1024 is 18 MB
+# instead of 143 MB. Time: no clear difference on a busy 2-core machine (median ratio
+# 0.98-1.06 over interleaved rounds, benchmarks/kernel_ab.py --only chunks; smaller chunks
+# stalled with two BLAS threads), so the gain kept is the memory.
+_INFERENCE_CHUNK = 128
+
+
+def _conv_inference(x, kernel, strides, padding, dilations, op):
+    """The convolution of a large batch, chunk by chunk, when no tape records it; else None.
+
+    Returns ``(out2d, geometry)`` like ``_conv_forward`` without the patch matrix (no
+    backward pass will need it).
+    """
+    n = x.shape[0]
+    if _recording or n <= _INFERENCE_CHUNK:
+        return None
+    first, cols, geometry = _conv_forward(x[:_INFERENCE_CHUNK], kernel, strides, padding, dilations, op)
+    per_chunk = first.shape[0]
+    out2d = xp.empty((n * (per_chunk // _INFERENCE_CHUNK), first.shape[1]), dtype=first.dtype)
+    out2d[:per_chunk] = first
+    del first, cols
+    kh, kw, c, f = kernel.shape
+    kernel2d = kernel.reshape(kh * kw * c, f)
+    oh, ow, pad_h, pad_w = geometry[2:]
+    rows = oh * ow
+    for start in range(_INFERENCE_CHUNK, n, _INFERENCE_CHUNK):
+        chunk = x[start:start + _INFERENCE_CHUNK]
+        cols = _im2col(chunk, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
+        target = out2d[start * rows:(start + len(chunk)) * rows]
+        if kh * kw * c <= _THIN_PATCHES:
+            target[...] = _patch_product(cols, kernel2d, len(chunk))
+        else:
+            xp.matmul(cols, kernel2d, out=target)
+    return out2d, (x.shape,) + geometry[1:]
+
+
+def _no_backward(*args):
+    raise RuntimeError("conv2d: this result was computed with no tape recording; it has no gradient")
+
+
 def _patch_product(cols, kernel2d, n):
     """``cols @ kernel2d``: every output pixel of the batch at once (thin patches: per image)."""
     k, f = kernel2d.shape
@@ -240,16 +283,35 @@ def _relu_gradient(g, out, relu):
     """``g`` as a ``(pixels, filters)`` matrix; with a fused ReLU, zero where the output is not positive."""
     g2d = g.reshape(-1, g.shape[-1])
     if relu:
-        # A float times a boolean stays float: one pass, no 0/1 float mask.
-        g2d = xp.multiply(g2d, out.reshape(g2d.shape) > 0)
+        masked = xp.empty(g2d.shape, dtype=g2d.dtype)
+        # A float times a boolean stays float: one pass, no 0/1 float mask; rows split over the cores.
+        split_run(lambda g, out, masked: xp.multiply(g, out > 0, out=masked),
+                  [g2d, out.reshape(g2d.shape), masked])
+        g2d = masked
     return g2d
 
 
+def _add_bias_relu(out2d, bias, relu):
+    """``out2d += bias`` then, with a fused ReLU, ``max(out2d, 0)``: in place, rows split over the cores."""
+    def rows(chunk):
+        if bias is not None:
+            chunk += bias
+        if relu:
+            xp.maximum(chunk, 0, out=chunk)
+
+    if bias is not None or relu:
+        split_run(rows, [out2d])
+
+
 def _conv2d_kernel(x, kernel, strides, padding, dilations, relu=False):
+    inference = _conv_inference(x, kernel, strides, padding, dilations, "conv2d")
+    if inference is not None:
+        out2d, geometry = inference
+        _add_bias_relu(out2d, None, relu)
+        return out2d.reshape(x.shape[0], geometry[2], geometry[3], kernel.shape[3]), _no_backward
     out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
-    if relu:
-        xp.maximum(out2d, 0, out=out2d)
+    _add_bias_relu(out2d, None, relu)
 
     def backward(g, x, kernel, out):
         g2d = _relu_gradient(g, out, relu)
@@ -268,10 +330,13 @@ _conv2d = primitive(inputs=2, higher_order=False)(_conv2d_kernel)
 def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False):
     if bias.shape != (kernel.shape[3],):
         raise ValueError(f"conv2d: the bias must have shape ({kernel.shape[3]},), got {tuple(bias.shape)}")
+    inference = _conv_inference(x, kernel, strides, padding, dilations, "conv2d")
+    if inference is not None:
+        out2d, geometry = inference
+        _add_bias_relu(out2d, bias, relu)
+        return out2d.reshape(x.shape[0], geometry[2], geometry[3], kernel.shape[3]), _no_backward
     out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
-    out2d += bias
-    if relu:
-        xp.maximum(out2d, 0, out=out2d)
+    _add_bias_relu(out2d, bias, relu)
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
 
     def backward(g, x, kernel, bias, out):
@@ -510,12 +575,19 @@ def _max_pool2d_kernel(x, window, strides, padding):
     lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     padded = _pad(x, pad_h, pad_w, lowest)
     slices = _window_slices(window, strides, oh, ow)
-    out = padded[slices[0]].copy()
-    for where in slices[1:]:
-        xp.maximum(out, padded[where], out=out)
+    out = xp.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
+
+    def images(padded, out):
+        xp.copyto(out, padded[slices[0]])
+        for where in slices[1:]:
+            xp.maximum(out, padded[where], out=out)
+
+    split_run(images, [padded, out])
     if strides == window:
         def backward(g, x, out):
-            return _unpad(_max_pool_tiles_gradient(padded, out, g, window), x.shape, pad_h, pad_w)
+            dpadded = xp.empty(padded.shape, dtype=g.dtype)
+            split_run(lambda *arrays: _max_pool_tiles_gradient(*arrays, window), [padded, out, g, dpadded])
+            return _unpad(dpadded, x.shape, pad_h, pad_w)
         return out, backward
 
     overlapping = strides[0] < window[0] or strides[1] < window[1]
@@ -540,19 +612,19 @@ def _max_pool2d_kernel(x, window, strides, padding):
     return out, backward
 
 
-def _max_pool_tiles_gradient(padded, out, g, window):
+def _max_pool_tiles_gradient(padded, out, g, dpadded, window):
     """Max pooling's input gradient when the windows tile the image (stride = window size).
 
     The image is viewed as blocks ``(n, oh, ph, ow, pw, c)`` (no copy), compared with the
     output in one broadcast pass, and the gradient written in one broadcast product;
     ties keep only the first maximum of each window (row-major order, as TensorFlow).
     About 1.6x faster than one comparison and one product per window offset. Rows and
-    columns beyond the last whole window get no gradient.
+    columns beyond the last whole window get no gradient. Writes into ``dpadded`` (the
+    images of the batch are independent: slices of it are done on separate threads).
     """
     n, oh, ow, c = out.shape
     ph, pw = window
     blocks = padded[:, :oh * ph, :ow * pw, :].reshape(n, oh, ph, ow, pw, c)
-    dpadded = xp.empty(padded.shape, dtype=g.dtype)
     dpadded[:, oh * ph:] = 0
     dpadded[:, :, ow * pw:] = 0
     dblocks = dpadded[:, :oh * ph, :ow * pw, :].reshape(n, oh, ph, ow, pw, c)   # a view: splits axes
@@ -566,7 +638,6 @@ def _max_pool_tiles_gradient(padded, out, g, window):
             if number < len(offsets):
                 taken |= later
     xp.multiply(hit, g[:, :, None, :, None, :], out=dblocks)
-    return dpadded
 
 
 _max_pool2d_kernel.__name__ = "max_pool2d"  # the name errors show

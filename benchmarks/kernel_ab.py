@@ -1,0 +1,254 @@
+"""In-process, interleaved A/B timings of candidate kernels against the ones in use.
+
+Run from the repository root::
+
+    python benchmarks/kernel_ab.py                 # every comparison, 15 rounds each
+    python benchmarks/kernel_ab.py --only threads --rounds 31
+
+Whole-epoch runs (``compare.py``) need a quiet machine; a kernel decision does not.
+Here A and B run alternately in one process on the same arrays, many short rounds,
+and the figure is the median of the per-round ratios B / A (below 1: B is faster):
+a neighbour's burst slows one round of both, not one side. Still, two threads only
+pay when a second core is free; on a busy machine the ``threads`` comparison shows
+the contention, not the kernel.
+
+Comparisons:
+
+- ``threads``: the element-wise passes of a convnet step (bias+ReLU forward, ReLU
+  gradient, max pooling and its gradient) and the optimizer updates (Adam on the
+  convnet's weights, RMSprop on the MLP's), serial (A, ``set_num_threads(1)``)
+  against split over 2 threads (B); and one whole training step of the keras.io
+  convnet (batch 128) both ways.
+- ``winograd``: a 3x3 stride-1 convolution as im2col + one GEMM (A, what learnet
+  does) against Winograd F(2,3) (B: input and output transforms as strided
+  element-wise passes, 16 batched GEMMs of a 2.25x smaller total), at the
+  convnet's second layer for training (batch 128) and predict (batch 1024).
+- ``col2im``: the input gradient of that layer (batch 128) as 9 thin products
+  added into strided slices (A, what learnet does) against one full convolution
+  of the zero-padded output gradient with the rotated kernel (B: im2col + one GEMM,
+  no adds).
+- ``chunks``: that layer at predict (batch 1024, no tape) as one whole-batch
+  im2col + GEMM (A) against 128 images at a time (B, what learnet does now).
+- ``taps``: the first layer (1 input channel) as im2col + GEMM (A) against a
+  direct 9-tap multiply-add over shifted views of the image (B).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import numpy as np
+
+import learnet as keras
+from learnet.ops import conv as conv_ops
+from learnet.ops import parallel
+
+
+def ab(name, a, b, rounds):
+    """Median over rounds of time(b) / time(a), A and B alternating (B first on odd rounds)."""
+    a(), b()
+    ratios, ta, tb = [], [], []
+    for r in range(rounds):
+        order = (a, b) if r % 2 == 0 else (b, a)
+        times = {}
+        for fn in order:
+            start = time.perf_counter()
+            fn()
+            times[fn] = time.perf_counter() - start
+        ta.append(times[a])
+        tb.append(times[b])
+        ratios.append(times[b] / times[a])
+    print(f"{name:48s} A {statistics.median(ta) * 1e3:8.2f} ms   B {statistics.median(tb) * 1e3:8.2f} ms"
+          f"   B/A median {statistics.median(ratios):.2f} (quartiles "
+          f"{np.percentile(ratios, 25):.2f}-{np.percentile(ratios, 75):.2f})", flush=True)
+
+
+def with_threads(n, fn):
+    def run():
+        before = parallel.num_threads()
+        parallel.set_num_threads(n)
+        try:
+            fn()
+        finally:
+            parallel.set_num_threads(before)
+    return run
+
+
+def threads_comparisons(rounds):
+    rng = np.random.default_rng(0)
+    conv_out = rng.standard_normal((128 * 26 * 26, 32), dtype=np.float32)
+    bias = rng.standard_normal(32, dtype=np.float32)
+    g = rng.standard_normal(conv_out.shape, dtype=np.float32)
+    image = np.maximum(rng.standard_normal((128, 26, 26, 32), dtype=np.float32), 0)
+    pooled = keras.constant(image)
+
+    def bias_relu():
+        out = conv_out.copy()
+        conv_ops._add_bias_relu(out, bias, True)
+
+    def relu_grad():
+        conv_ops._relu_gradient(g, conv_out, True)
+
+    def pool_step():
+        with keras.GradientTape() as tape:
+            tape.watch(pooled)
+            y = keras.nn.max_pool2d(pooled, 2, 2, "VALID")
+        tape.gradient(y, pooled, output_gradients=keras.ones_like(y))
+
+    for name, fn in (("bias + ReLU forward (128x26x26x32)", bias_relu),
+                     ("ReLU gradient (128x26x26x32)", relu_grad),
+                     ("max pool 2x2 forward + gradient", pool_step)):
+        ab(f"threads 1 -> 2: {name}", with_threads(1, fn), with_threads(2, fn), rounds)
+
+    for label, opt, shapes in (
+            ("Adam, convnet weights", keras.keras.optimizers.Adam(),
+             [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (1600, 10), (10,)]),
+            ("RMSprop, MLP weights", keras.keras.optimizers.RMSprop(),
+             [(784, 512), (512,), (512, 10), (10,)])):
+        weights = [keras.Variable(rng.standard_normal(s, dtype=np.float32) * 0.01) for s in shapes]
+        grads = [rng.standard_normal(s, dtype=np.float32) * 1e-3 for s in shapes]
+
+        def step(opt=opt, weights=weights, grads=grads):
+            opt.apply_gradients(zip(grads, weights))
+
+        ab(f"threads 1 -> 2: {label}", with_threads(1, step), with_threads(2, step), rounds)
+
+    layers = keras.keras.layers
+    model = keras.keras.Sequential([
+        keras.keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+        layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = rng.random((128, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 128)
+
+    def train_step():
+        model.train_on_batch(x, y)
+
+    ab("threads 1 -> 2: one convnet training step (batch 128)",
+       with_threads(1, train_step), with_threads(2, train_step), rounds)
+
+
+def im2col_conv(x, kernel):
+    out, _, _ = conv_ops._conv_forward(x, kernel, (1, 1), "valid", (1, 1), "conv2d")
+    return out
+
+
+def winograd_conv(x, kernel):
+    """Winograd F(2,3): a 'valid' 3x3 stride-1 convolution from 4x4 tiles, 2x2 outputs each."""
+    n, h, w, c = x.shape
+    f = kernel.shape[3]
+    oh, ow = h - 2, w - 2
+    th, tw = -(-oh // 2), -(-ow // 2)
+    if (2 * th + 2, 2 * tw + 2) != (h, w):
+        big = np.zeros((n, 2 * th + 2, 2 * tw + 2, c), x.dtype)
+        big[:, :h, :w] = x
+        x = big
+    k = kernel   # U = G k G^T with G = [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]]
+    rows = np.stack([k[0], (k[0] + k[1] + k[2]) / 2, (k[0] - k[1] + k[2]) / 2, k[2]])
+    u = np.stack([rows[:, 0], (rows[:, 0] + rows[:, 1] + rows[:, 2]) / 2,
+                  (rows[:, 0] - rows[:, 1] + rows[:, 2]) / 2, rows[:, 2]], axis=1)
+    u = u.reshape(16, c, f).astype(x.dtype)
+    r = [x[:, i:i + 2 * th:2] for i in range(4)]               # V = B^T d B: rows, then columns
+    t = [r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3]]
+    v = np.empty((4, 4, n, th, tw, c), x.dtype)
+    for i in range(4):
+        s = [t[i][:, :, j:j + 2 * tw:2] for j in range(4)]
+        np.subtract(s[0], s[2], out=v[i, 0])
+        np.add(s[1], s[2], out=v[i, 1])
+        np.subtract(s[2], s[1], out=v[i, 2])
+        np.subtract(s[1], s[3], out=v[i, 3])
+    m = np.matmul(v.reshape(16, n * th * tw, c), u).reshape(4, 4, n, th, tw, f)
+    rows = [m[0] + m[1] + m[2], m[1] - m[2] - m[3]]            # Y = A^T m A
+    out = np.empty((n, th, 2, tw, 2, f), x.dtype)
+    for i in range(2):
+        np.add(rows[i][0] + rows[i][1], rows[i][2], out=out[:, :, i, :, 0])
+        np.subtract(rows[i][1] - rows[i][2], rows[i][3], out=out[:, :, i, :, 1])
+    return out.reshape(n, 2 * th, 2 * tw, f)[:, :oh, :ow].reshape(-1, f)
+
+
+def winograd_comparisons(rounds):
+    rng = np.random.default_rng(0)
+    for label, n in (("training, batch 128", 128), ("predict, batch 1024", 1024)):
+        x = rng.standard_normal((n, 13, 13, 32), dtype=np.float32)
+        kernel = rng.standard_normal((3, 3, 32, 64), dtype=np.float32)
+        reference = im2col_conv(x, kernel)
+        error = np.abs(winograd_conv(x, kernel) - reference).max() / np.abs(reference).max()
+        ab(f"im2col -> Winograd F(2,3), 13x13x32->64, {label} (rel. error {error:.0e})",
+           lambda x=x, kernel=kernel: im2col_conv(x, kernel),
+           lambda x=x, kernel=kernel: winograd_conv(x, kernel), rounds)
+
+
+def col2im_comparisons(rounds):
+    rng = np.random.default_rng(0)
+    n, h, c, f = 128, 13, 32, 64
+    oh = h - 2
+    kernel = rng.standard_normal((3, 3, c, f), dtype=np.float32)
+    g2d = rng.standard_normal((n * oh * oh, f), dtype=np.float32)
+    geometry = ((n, h, h, c), (n, h, h, c), oh, oh, (0, 0), (0, 0))
+    rotated = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(9 * f, c)
+
+    def strided_adds():
+        return conv_ops._conv_input_gradient(g2d, kernel, geometry, (1, 1), (1, 1))
+
+    def full_convolution():
+        cols = conv_ops._im2col(g2d.reshape(n, oh, oh, f), 3, 3, h, h, (1, 1), (1, 1), (2, 2), (2, 2))
+        return (cols @ rotated).reshape(n, h, h, c)
+
+    error = np.abs(full_convolution() - strided_adds()).max()
+    ab(f"col2im -> full convolution, input gradient 11x11x64->13x13x32 (max error {error:.0e})",
+       strided_adds, full_convolution, rounds)
+
+
+def chunks_comparisons(rounds):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1024, 13, 13, 32), dtype=np.float32)
+    kernel = rng.standard_normal((3, 3, 32, 64), dtype=np.float32)
+
+    def chunked():
+        return conv_ops._conv_inference(x, kernel, (1, 1), "valid", (1, 1), "conv2d")[0]
+
+    error = np.abs(chunked() - im2col_conv(x, kernel)).max()
+    ab(f"whole batch -> {conv_ops._INFERENCE_CHUNK}-image chunks, predict 13x13x32->64, batch 1024 "
+       f"(max error {error:.0e})", lambda: im2col_conv(x, kernel), chunked, rounds)
+
+
+def taps_comparisons(rounds):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 28, 28, 1), dtype=np.float32)
+    kernel = rng.standard_normal((3, 3, 1, 32), dtype=np.float32)
+
+    def taps():
+        out = np.zeros((128, 26, 26, 32), np.float32)
+        for i in range(3):
+            for j in range(3):
+                out += x[:, i:i + 26, j:j + 26, :] * kernel[i, j, 0]
+        return out
+
+    error = np.abs(taps().reshape(-1, 32) - im2col_conv(x, kernel)).max()
+    ab(f"im2col -> direct 9-tap sum, first layer 28x28x1->32 (max error {error:.0e})",
+       lambda: im2col_conv(x, kernel), taps, rounds)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps")
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args(argv)
+    print(f"learnet {keras.__version__}, NumPy {np.__version__}, element-wise threads "
+          f"{parallel.num_threads()} by default", flush=True)
+    parts = {"threads": threads_comparisons, "winograd": winograd_comparisons,
+             "col2im": col2im_comparisons, "chunks": chunks_comparisons, "taps": taps_comparisons}
+    for name in args.only.split(","):
+        parts[name.strip()](args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
