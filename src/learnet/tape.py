@@ -19,8 +19,53 @@ from learnet.backend import xp
 from learnet.tensor import Tensor, Variable, is_float, to_array
 
 # The tapes recording right now, innermost last. A plain list: checking it is the
-# whole cost of autodiff for an op run outside any tape.
+# whole cost of autodiff for an op run outside any tape. Other modules read and change
+# it only through ``is_recording`` and ``no_recording``.
 _recording = []
+
+
+def is_recording():
+    """True while at least one ``GradientTape`` is recording.
+
+    A backward written for both first and higher orders asks it to choose its path:
+    with no tape recording the backward pass itself, no second derivative can be
+    asked of it, so plain array arithmetic is enough (see ``primitive``).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.tape import is_recording
+    >>> is_recording()
+    False
+    >>> with tf.GradientTape():
+    ...     is_recording()
+    True
+    """
+    return bool(_recording)
+
+
+@contextlib.contextmanager
+def no_recording():
+    """Run a block with no ``GradientTape`` recording (every tape pauses; all resume after).
+
+    Inference and shape probes run inside it, so they build no graph even when called
+    from within a user's ``with GradientTape():`` block.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.tape import is_recording, no_recording
+    >>> with tf.GradientTape():
+    ...     with no_recording():
+    ...         print(is_recording())
+    False
+    """
+    saved = list(_recording)
+    _recording[:] = []
+    try:
+        yield
+    finally:
+        _recording[:] = saved
 
 
 class _Note:
@@ -67,6 +112,12 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
       differentiate it again (second derivatives for free).
     * ``higher_order=False`` (fused kernels): the backward receives plain arrays and
       returns plain arrays; asking for a second derivative through it raises.
+    * ``higher_order=True`` with a fast path: the backward receives Tensors as in the
+      first mode, but first asks ``is_recording()``. When no tape records the backward
+      pass (the usual training step), no second derivative can be wanted, so it
+      computes on the raw arrays (``g._value``) and returns plain arrays, skipping the
+      per-op cost of learnet ops; when a tape records, it uses learnet ops as in the
+      first mode. The fused dense kernel and dropout are written this way.
 
     An entry of the returned gradients may be a function of no arguments: the tape
     calls it only when that input needs a gradient, which skips expensive work (the
@@ -400,8 +451,6 @@ class GradientTape:
         for target, seed in zip(targets, seeds):
             if not isinstance(target, Tensor):
                 raise TypeError(f"the gradient target must be a tensor, got {type(target).__name__}")
-            if not is_float(target):
-                raise TypeError(f"cannot differentiate a target of dtype {target.dtype}: it is not a float tensor")
             if seed is None:
                 seed = Tensor._wrap(xp.ones_like(target._value))
             elif tuple(seed.shape) != tuple(target.shape):

@@ -428,7 +428,3 @@ def constant(value, dtype=None, shape=None, name=None):
 def is_tensor(value):
     """True for learnet tensors and variables."""
     return isinstance(value, Tensor)
-
-
-def is_number(value):
-    return isinstance(value, numbers.Number)

@@ -836,24 +836,22 @@ class Layer:
 
         single = _is_shape(tuple(input_shape)) if isinstance(input_shape, (tuple, list)) else False
         results = []
-        saved = list(tape._recording)
-        tape._recording[:] = []
         saved_losses = [list(layer._losses) for layer in self._flatten_layers()]
         try:
-            for fill in (2, 3):
-                def zeros(shape):
-                    return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
+            with tape.no_recording():
+                for fill in (2, 3):
+                    def zeros(shape):
+                        return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
 
-                dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
-                kwargs = {"training": False} if self._call_has_training else {}
-                _training_stack.append(False)
-                try:
-                    outputs = self.call(dummy, **kwargs)
-                finally:
-                    _training_stack.pop()
-                results.append(_map_structure(lambda t: tuple(t.shape), outputs))
+                    dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
+                    kwargs = {"training": False} if self._call_has_training else {}
+                    _training_stack.append(False)
+                    try:
+                        outputs = self.call(dummy, **kwargs)
+                    finally:
+                        _training_stack.pop()
+                    results.append(_map_structure(lambda t: tuple(t.shape), outputs))
         finally:
-            tape._recording[:] = saved
             for layer, losses in zip(self._flatten_layers(), saved_losses):
                 if bool(layer._losses) != bool(losses):
                     _loss_holders[0] += 1 if losses else -1

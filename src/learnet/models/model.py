@@ -27,7 +27,6 @@ The training step is the loop a user would write by hand (``train_step``)::
 ``fit`` only adds batching, metrics and callbacks around it. ``evaluate`` and
 ``predict`` run without any tape recording, so inference builds no graph.
 """
-import contextlib
 import json
 import math
 import numbers
@@ -38,25 +37,13 @@ from learnet import backend
 from learnet import callbacks as callbacks_module
 from learnet import metrics as metrics_module
 from learnet import optimizers as optimizers_module
-from learnet import tape as tape_module
 from learnet.batching import Batcher
 from learnet.layers.base import Layer, _as_tuples
 from learnet.models import data_adapter
 from learnet.models.compile_utils import LossesContainer, MetricsContainer
 from learnet.models.data_adapter import flatten, map_structure, unpack_x_y_sample_weight
-from learnet.tape import GradientTape
+from learnet.tape import GradientTape, no_recording
 from learnet.tensor import Tensor
-
-
-@contextlib.contextmanager
-def no_recording():
-    """Run a block with no ``GradientTape`` recording, so inference builds no graph."""
-    saved = list(tape_module._recording)
-    tape_module._recording[:] = []
-    try:
-        yield
-    finally:
-        tape_module._recording[:] = saved
 
 
 # Once per process: see _keep_freed_memory.
