@@ -25,6 +25,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from learnet import backend
+from learnet.tree import named_leaves
 
 __all__ = ["Batcher", "batches"]
 
@@ -110,7 +111,8 @@ class Batcher:
         self._single = len(arrays) == 1
         self._data = tuple(_as_structure(a, n) for a, n in zip(arrays, names))
         self.num_samples = _common_length(
-            [leaf for data, name in zip(self._data, names) for leaf in _leaves(data, name)]
+            [(leaf_name, leaf) for data, name in zip(self._data, names)
+             for leaf_name, leaf in named_leaves(data, name) if leaf is not None]
         )
 
     def __len__(self) -> int:
@@ -236,16 +238,6 @@ def _rebuild(container: Any, items: list) -> Any:
     if hasattr(container, "_fields"):  # namedtuple
         return type(container)(*items)
     return type(container)(items)
-
-
-def _leaves(data: Any, name: str) -> list[tuple[str, Any]]:
-    if data is None:
-        return []
-    if isinstance(data, dict):
-        return [leaf for k, v in data.items() for leaf in _leaves(v, f"{name}[{k!r}]")]
-    if isinstance(data, (tuple, list)):
-        return [leaf for i, v in enumerate(data) for leaf in _leaves(v, f"{name}[{i}]")]
-    return [(name, data)]
 
 
 def _common_length(leaves: list[tuple[str, Any]]) -> int:

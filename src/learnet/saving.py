@@ -339,7 +339,7 @@ def _is_not_input(entry):
 
 def functional_from_config(config, custom_objects=None, cls=None, layer_fn=None):
     from learnet.layers.core import InputLayer
-    from learnet.models.data_adapter import flatten
+    from learnet.tree import flatten
     from learnet.models.functional import Functional
 
     cls = cls or Functional

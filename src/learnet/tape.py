@@ -15,6 +15,7 @@ import functools
 import inspect
 import warnings
 
+from learnet import tree
 from learnet.backend import xp
 from learnet.tensor import Tensor, Variable, is_float, to_array
 
@@ -231,33 +232,15 @@ def _convert_all(values, name):
 
 
 def _flatten(structure):
-    """Flatten a tensor, list, tuple or dict of tensors into a list, with a rebuild function."""
+    """The tensors of a tensor, list, tuple or dict of tensors, with a function that rebuilds it."""
     if isinstance(structure, Tensor):
         return [structure], lambda values: values[0]
-    if isinstance(structure, dict):
-        keys = list(structure)
-        return [structure[k] for k in keys], lambda values: dict(zip(keys, values))
-    if isinstance(structure, (list, tuple)):
-        kind = type(structure)
-        flat, rebuilds, sizes = [], [], []
-        for item in structure:
-            items, rebuild = _flatten(item)
-            flat.extend(items)
-            rebuilds.append(rebuild)
-            sizes.append(len(items))
-
-        def rebuild_all(values):
-            out, start = [], 0
-            for rebuild, size in zip(rebuilds, sizes):
-                out.append(rebuild(values[start:start + size]))
-                start += size
-            return out if kind is list else tuple(out)
-
-        return flat, rebuild_all
-    raise TypeError(
-        f"gradient sources and targets must be tensors, or lists, tuples or dicts of them; "
-        f"got {type(structure).__name__}"
-    )
+    if not isinstance(structure, (list, tuple, dict)):
+        raise TypeError(
+            f"gradient sources and targets must be tensors, or lists, tuples or dicts of them; "
+            f"got {type(structure).__name__}"
+        )
+    return tree.flatten(structure), lambda values: tree.pack_sequence_as(structure, values)
 
 
 class GradientTape:

@@ -6,7 +6,6 @@ weight is. Arithmetic operators (``+ - * / ** @``, comparisons, slicing) are att
 to ``Tensor`` by the ops floor (``learnet.ops``), so every operator is an op that a
 ``GradientTape`` can record.
 """
-import numbers
 
 import numpy
 

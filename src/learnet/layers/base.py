@@ -51,6 +51,10 @@ import numpy
 from learnet import backend
 from learnet.backend import xp
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
+from learnet.tree import flatten as _flatten
+from learnet.tree import is_shape as _is_shape
+from learnet.tree import map_shapes as _map_structure_shapes
+from learnet.tree import map_structure as _map_structure
 
 # --- names -----------------------------------------------------------------------------
 _name_counts = {}
@@ -198,31 +202,6 @@ class KerasTensor:
         return self._op("getitem", lambda a: a[key])
 
 
-def _flatten(structure):
-    """The leaves of a tensor, list, tuple or dict structure, in order."""
-    if isinstance(structure, (list, tuple)):
-        out = []
-        for item in structure:
-            out.extend(_flatten(item))
-        return out
-    if isinstance(structure, dict):
-        out = []
-        for key in structure:
-            out.extend(_flatten(structure[key]))
-        return out
-    return [structure]
-
-
-def _map_structure(function, structure):
-    if isinstance(structure, list):
-        return [_map_structure(function, item) for item in structure]
-    if isinstance(structure, tuple):
-        return tuple(_map_structure(function, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: _map_structure(function, value) for key, value in structure.items()}
-    return function(structure)
-
-
 def _is_symbolic(structure):
     if isinstance(structure, KerasTensor):
         return True
@@ -231,11 +210,6 @@ def _is_symbolic(structure):
     if isinstance(structure, dict):
         return any(_is_symbolic(item) for item in structure.values())
     return False
-
-
-def _is_shape(value):
-    """True for one shape (a tuple of ints/None), False for a list of shapes."""
-    return isinstance(value, tuple) and all(s is None or isinstance(s, (int, numpy.integer)) for s in value)
 
 
 # --- input specs ------------------------------------------------------------------------------
@@ -1016,21 +990,6 @@ def _collect(value, kind, found, seen):
     elif isinstance(value, dict):
         for item in value.values():
             _collect(item, kind, found, seen)
-
-
-def _map_structure_shapes(function, shapes):
-    """Map ``function`` over the shapes (tuples of ints) inside a structure of shapes."""
-    if shapes is None:
-        return None
-    if _is_shape(shapes):
-        return function(shapes)
-    if isinstance(shapes, dict):
-        return {k: _map_structure_shapes(function, v) for k, v in shapes.items()}
-    if isinstance(shapes, tuple):
-        return tuple(_map_structure_shapes(function, s) for s in shapes)
-    if isinstance(shapes, list):
-        return [_map_structure_shapes(function, s) for s in shapes]
-    return function(shapes)
 
 
 def _as_tuples(shapes):

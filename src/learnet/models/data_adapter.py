@@ -12,32 +12,13 @@ import numpy as np
 
 from learnet import backend
 from learnet.tensor import Tensor
+from learnet.tree import map_structure, named_leaves
 
 # Rows checked at a time for NaN/inf, so a big dataset needs no big temporary array.
 _CHUNK_ELEMENTS = 1 << 22
 
 
 # --- nested structures (a model may take a list or dict of inputs) --------------------------
-
-def flatten(structure):
-    """The leaves of a nested list/tuple/dict structure, in order (``None`` leaves kept)."""
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in flatten(structure[key])]
-    return [structure]
-
-
-def map_structure(function, structure):
-    """Apply ``function`` to every leaf, keeping the structure."""
-    if isinstance(structure, list):
-        return [map_structure(function, item) for item in structure]
-    if isinstance(structure, tuple):
-        return tuple(map_structure(function, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: map_structure(function, value) for key, value in structure.items()}
-    return function(structure)
-
 
 def map_with_names(function, structure, name):
     """Like ``map_structure``, also passing each leaf's name (``x[0]``, ``y['out']``)."""
@@ -231,7 +212,7 @@ def count_samples(named_structures, who):
     for structure, name in named_structures:
         if structure is None:
             continue
-        for leaf_name, array in _named_leaves(structure, name):
+        for leaf_name, array in named_leaves(structure, name):
             if array is None:
                 continue
             count = int(array.shape[0])
@@ -248,14 +229,6 @@ def count_samples(named_structures, who):
     if first[1] == 0:
         raise ValueError(f"{who}: {first[0]} is empty (0 samples, shape {first[2]}); there is nothing to do")
     return first[1]
-
-
-def _named_leaves(structure, name):
-    if isinstance(structure, (list, tuple)):
-        return [leaf for i, item in enumerate(structure) for leaf in _named_leaves(item, f"{name}[{i}]")]
-    if isinstance(structure, dict):
-        return [leaf for key, item in structure.items() for leaf in _named_leaves(item, f"{name}[{key!r}]")]
-    return [(name, structure)]
 
 
 def take(structure, index):

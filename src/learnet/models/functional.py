@@ -17,8 +17,8 @@ Examples
 """
 from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet.layers.core import InputLayer
-from learnet.models.data_adapter import flatten, map_structure
 from learnet.models.model import Model, input_shape_error
+from learnet.tree import flatten, map_structure
 
 
 class _Node:

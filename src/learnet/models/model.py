@@ -41,9 +41,10 @@ from learnet.batching import Batcher
 from learnet.layers.base import Layer, _as_tuples
 from learnet.models import data_adapter
 from learnet.models.compile_utils import LossesContainer, MetricsContainer
-from learnet.models.data_adapter import flatten, map_structure, unpack_x_y_sample_weight
+from learnet.models.data_adapter import unpack_x_y_sample_weight
 from learnet.tape import GradientTape, no_recording
 from learnet.tensor import Tensor
+from learnet.tree import flatten, flatten_shapes, map_shapes, map_structure
 
 
 # Once per process: see _keep_freed_memory.
@@ -209,7 +210,7 @@ class Model(Layer):
             return Tensor._wrap(np.zeros(shape, dtype=self.dtype))
         shapes = input_shape
         single = isinstance(shapes, (tuple, list)) and all(s is None or isinstance(s, numbers.Integral) for s in shapes)
-        dummy = zeros(shapes) if single else map_structure_shapes(zeros, shapes)
+        dummy = zeros(shapes) if single else map_shapes(zeros, shapes)
         with no_recording():
             self._build_input_shape = input_shape
             self.built = True
@@ -458,7 +459,7 @@ class Model(Layer):
         if y is None:
             return None
         output_shapes = self._probe_output_shapes(x)
-        flat_shapes = _flatten_shapes(output_shapes)
+        flat_shapes = flatten_shapes(output_shapes)
         loss = self._compile_state.loss if self._compile_state is not None else None
         if loss is not None and not loss.built:
             loss.build(self._output_names(len(flat_shapes)))
@@ -930,28 +931,6 @@ def input_shape_error(who, want, shape):
         )
     shown = (None,) + shape[1:] if shape else shape   # the batch size is not the problem
     return ValueError(f"{who} expects inputs of shape {want}, got {shown}")
-
-
-def _is_shape(value):
-    return isinstance(value, tuple) and all(s is None or isinstance(s, numbers.Integral) for s in value)
-
-
-def _flatten_shapes(shapes):
-    if _is_shape(shapes):
-        return [shapes]
-    if isinstance(shapes, dict):
-        return [s for value in shapes.values() for s in _flatten_shapes(value)]
-    return [s for value in shapes for s in _flatten_shapes(value)]
-
-
-def map_structure_shapes(function, shapes):
-    if _is_shape(shapes):
-        return function(shapes)
-    if isinstance(shapes, dict):
-        return {k: map_structure_shapes(function, v) for k, v in shapes.items()}
-    if isinstance(shapes, (list, tuple)):
-        return type(shapes)(map_structure_shapes(function, s) for s in shapes)
-    return function(shapes)
 
 
 def _to_numpy(value):
