@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -59,6 +59,10 @@ class Batcher:
     names : sequence of str, optional
         A name for each positional argument, used in error messages
         (default ``arrays[0]``, ``arrays[1]``, ...).
+    order : callable, optional
+        A function of no arguments giving each epoch's order of the samples (an
+        array of indices); it replaces ``shuffle``. ``learnet.data.Dataset`` batches
+        through it in the order its ``shuffle`` draws.
 
     Yields
     ------
@@ -95,6 +99,7 @@ class Batcher:
         drop_last: bool = False,
         seed: int | np.random.Generator | None = None,
         names: Sequence[str] | None = None,
+        order: Callable[[], np.ndarray] | None = None,
     ) -> None:
         if not arrays:
             raise ValueError("Batcher needs at least one array to batch.")
@@ -108,6 +113,7 @@ class Batcher:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self._rng = _as_generator(seed)
+        self._order = order
         self._single = len(arrays) == 1
         self._data = tuple(_as_structure(a, n) for a, n in zip(arrays, names))
         self.num_samples = _common_length(
@@ -122,8 +128,8 @@ class Batcher:
         return math.ceil(self.num_samples / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        order = None
-        if self.shuffle:
+        order = None if self._order is None else self._order()
+        if self.shuffle and order is None:
             # Without a seed, read the global generator now: set_seed may have replaced it.
             rng = self._rng if self._rng is not None else backend.rng()
             order = rng.permutation(self.num_samples)

@@ -18,6 +18,7 @@ import types
 import numpy
 
 from learnet import backend
+from learnet.batching import Batcher
 from learnet.tensor import Tensor
 from learnet.tree import flatten, map_structure
 
@@ -165,18 +166,12 @@ class Dataset:
             length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
         arrays = getattr(self, "_arrays", None)
         if arrays is not None and self._length is not None:
-            # Fast path: index the arrays with whole batches of positions.
+            # Fast path: the shared Batcher indexes the arrays with whole batches of positions
+            # (copies, so changing a batch never changes the dataset).
             total = self._length
-            order_of = getattr(self, "_order", None)
-
-            def make_fast():
-                order = order_of() if order_of is not None else numpy.arange(total)
-                stop = total - total % batch_size if drop_remainder else total
-                for start in range(0, stop, batch_size):
-                    index = order[start:start + batch_size]
-                    yield map_structure(lambda a: a[index], arrays)
-
-            return Dataset(make_fast, length)
+            batcher = Batcher(arrays, batch_size=batch_size, shuffle=False, drop_last=drop_remainder,
+                              order=getattr(self, "_order", None) or (lambda: numpy.arange(total)))
+            return Dataset(lambda: iter(batcher), length)
 
         source = self
 

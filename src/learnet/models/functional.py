@@ -215,6 +215,9 @@ class Functional(Model):
     def _graph_inputs_for_dtypes(self):
         return [t.dtype for t in self.inputs]
 
+    def _graph_input_shapes(self):
+        return [tuple(t.shape) for t in self.inputs]
+
     def compute_output_shape(self, input_shape):
         return map_structure(lambda t: tuple(t.shape), self._output_structure)
 

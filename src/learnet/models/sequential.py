@@ -127,6 +127,7 @@ class Sequential(Model):
     # --- building -------------------------------------------------------------------------------------
     def build(self, input_shape=None):
         """Build every layer for inputs of ``input_shape`` (batch axis first, e.g. ``(None, 784)``)."""
+        new_input = False
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError(
@@ -140,7 +141,13 @@ class Sequential(Model):
                     f"Sequential model '{self.name}' takes one input; build got the shape {input_shape!r}"
                 )
             self._input_layer = InputLayer(batch_shape=(None,) + tuple(shape[1:]), dtype=self.dtype)
-        self._rebuild()
+            new_input = True
+        try:
+            self._rebuild()
+        except Exception:
+            if new_input:   # inputs that do not fit leave the model as it was
+                self._input_layer, self._symbolic_output, self.built = None, None, False
+            raise
         if self._build_input_shape is None:
             self._build_input_shape = tuple(self._input_layer.batch_shape)
 
@@ -206,6 +213,9 @@ class Sequential(Model):
 
     def _graph_inputs_for_dtypes(self):
         return [self._input_layer.dtype] if self._input_layer is not None else None
+
+    def _graph_input_shapes(self):
+        return [tuple(self._input_layer.batch_shape)] if self._input_layer is not None else None
 
     # --- configuration -----------------------------------------------------------------------------
     def get_config(self):
