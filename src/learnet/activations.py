@@ -15,6 +15,7 @@ array([0., 2.], dtype=float32)
 """
 import math
 
+from learnet import registry
 from learnet.backend import xp
 from learnet.ops import nn as _nn
 from learnet.ops.math import exp as _exp
@@ -240,9 +241,7 @@ def get(identifier):
         name = identifier.get("class_name") or identifier.get("config", {}).get("name")
         if isinstance(name, str) and name.lower() in _BY_NAME:
             return _BY_NAME[name.lower()]
-        from learnet import layers
-
-        cls = getattr(layers, str(name), None)
+        cls = registry.builtin_class(str(name))   # a layer by class name ("ReLU"): no import of layers
         if cls is None:
             raise ValueError(f"unknown activation {identifier!r}")
         return cls.from_config(identifier.get("config", {}))

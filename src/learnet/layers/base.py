@@ -48,7 +48,7 @@ from collections import namedtuple
 
 import numpy
 
-from learnet import backend
+from learnet import backend, registry
 from learnet.backend import xp
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
 from learnet.tree import flatten as _flatten
@@ -334,6 +334,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("learnet.") and not cls.__name__.startswith("_"):
+            registry.register_builtin(cls)   # a file may name learnet's own classes
         # A layer built by hand (`layer.build((None, 4))`) counts as built, as in Keras,
         # even when its `build` does not call `super().build`.
         if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_marks_built", False):
@@ -954,6 +956,9 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+registry.register_builtin(Layer)
 
 
 def _marking_built(build):

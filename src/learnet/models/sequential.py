@@ -13,6 +13,7 @@ Examples
 407050
 """
 from learnet.layers.base import KerasTensor, Layer
+from learnet.layers import serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, input_shape_error
 
@@ -220,13 +221,17 @@ class Sequential(Model):
     # --- configuration -----------------------------------------------------------------------------
     def get_config(self):
         """The layers' configs, first to last (the input layer first when known)."""
-        from learnet import saving
-
-        return saving.serialize_sequential_config(self)
+        layers = []
+        if self._input_layer is not None:
+            layers.append(serialization.serialize(self._input_layer))
+        layers.extend(serialization.serialize(layer) for layer in self._stack)
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers}
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
-        """Rebuild a Sequential model from ``get_config()``."""
-        from learnet import saving
-
-        return saving.sequential_from_config(config, custom_objects, cls=cls)
+    def from_config(cls, config, custom_objects=None, layer_fn=None):
+        """Rebuild a Sequential model from ``get_config()`` (``layer_fn`` maps each new layer)."""
+        entries = serialization.require(config, "layers", list, "the Sequential config")
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in entries:
+            model.add(serialization.deserialize(entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None))
+        return model

@@ -1,0 +1,49 @@
+"""The class registry: where configs and files find classes by name."""
+import subprocess
+import sys
+
+import learnet
+from learnet import activations, registry
+
+
+def test_builtin_classes_are_found_whatever_was_imported_before():
+    code = ("from learnet import registry; "
+            "print(registry.builtin_class('Dense').__name__, registry.builtin_class('Sequential').__name__, "
+            "registry.builtin_class('Model').__name__, registry.builtin_class('Nope'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["Dense", "Sequential", "Functional", "None"]
+
+
+def test_only_learnet_classes_are_builtin():
+    class Mine(learnet.layers.Layer):
+        pass
+
+    assert registry.builtin_class("Mine") is None
+    assert registry.builtin_class("Layer") is learnet.layers.Layer
+
+
+def test_registered_classes_and_custom_objects():
+    @registry.register_keras_serializable(package="Tests")
+    class Doubler(learnet.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    assert registry.get_registered_object("Doubler") is Doubler
+    assert registry.get_registered_object("Tests>Doubler") is Doubler
+    assert registry.get_registered_name(Doubler) == "Tests>Doubler"
+    other = object()
+    assert registry.get_registered_object("Doubler", {"Doubler": other}) is other
+    assert learnet.saving.register_keras_serializable is registry.register_keras_serializable
+
+
+def test_an_activation_layer_by_class_name_comes_from_the_registry():
+    layer = activations.get({"class_name": "LeakyReLU", "config": {"negative_slope": 0.1}})
+    assert type(layer).__name__ == "LeakyReLU" and layer.negative_slope == 0.1
+
+
+def test_layers_serialize_and_deserialize_through_the_registry():
+    from learnet.layers import serialization
+
+    entry = serialization.serialize(learnet.layers.Dense(4, activation="relu", name="d"))
+    layer = serialization.deserialize(entry)
+    assert type(layer).__name__ == "Dense" and layer.units == 4 and layer.name == "d"
