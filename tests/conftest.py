@@ -9,6 +9,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Course scripts are run by test_course_scripts.py and the fuzzer by hand: --doctest-modules
+# must not import them.
+collect_ignore = ["compat/scripts", "reliability/fuzz_model_file.py"]
+
 
 def shared_datasets():
     """The folder of real datasets: $LEARNET_DATASETS, else shared/datasets beside the repository."""

@@ -19,7 +19,7 @@ from learnet import registry
 from learnet.backend import xp
 from learnet.ops import nn as _nn
 from learnet.ops.math import exp as _exp
-from learnet.ops.math import maximum, minimum, where
+from learnet.ops.math import minimum, where
 from learnet.ops.math import tanh as _tanh
 from learnet.tape import primitive
 from learnet.tensor import Tensor

@@ -26,19 +26,21 @@ True
 'Course>Scale'
 """
 import importlib
+from collections.abc import Callable
+from typing import Any
 
 __all__ = [
     "register_keras_serializable", "get_registered_object", "get_registered_name",
     "register_builtin", "builtin_class", "builtin_classes",
 ]
 
-_REGISTERED = {}          # the user's classes: "Name" and "Package>Name" -> class
-_NAMES = {}               # class -> "Package>Name"
-_BUILTIN = {}             # learnet's own layers and models: class name -> class
+_REGISTERED: dict[str, type] = {}   # the user's classes: "Name" and "Package>Name" -> class
+_NAMES: dict[type, str] = {}        # class -> "Package>Name"
+_BUILTIN: dict[str, type] = {}      # learnet's own layers and models: class name -> class
 _BUILTIN_MODULES = ("learnet.layers", "learnet.models")
 
 
-def register_keras_serializable(package="Custom", name=None):
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Callable[[type], type]:
     """Decorator that lets ``load_model`` and ``from_config`` find a custom class by name.
 
     Registering is an explicit promise by the code that defines the class; a file
@@ -63,30 +65,30 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
-def get_registered_object(name, custom_objects=None):
+def get_registered_object(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
     """The class given in ``custom_objects`` or registered under ``name``, or ``None``."""
     if custom_objects and name in custom_objects:
         return custom_objects[name]
     return _REGISTERED.get(name)
 
 
-def get_registered_name(obj):
+def get_registered_name(obj: Any) -> str:
     """The name ``obj`` was registered under (``"Package>Name"``), else its own name."""
     return _NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
-def register_builtin(cls, name=None):
+def register_builtin(cls: type, name: str | None = None) -> type:
     """Record one of learnet's own layer or model classes (done by ``Layer.__init_subclass__``)."""
     _BUILTIN[name or cls.__name__] = cls
     return cls
 
 
-def builtin_class(name):
+def builtin_class(name: str) -> type | None:
     """learnet's own layer or model class called ``name``, or ``None``."""
     return builtin_classes().get(name)
 
 
-def builtin_classes():
+def builtin_classes() -> dict[str, type]:
     """All of learnet's own layer and model classes, by name."""
     for module in _BUILTIN_MODULES:
         importlib.import_module(module)   # its classes register themselves when it is imported

@@ -14,6 +14,8 @@ import contextlib
 import functools
 import inspect
 import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from learnet import tree
 from learnet.backend import xp
@@ -22,10 +24,10 @@ from learnet.tensor import Tensor, Variable, is_float, to_array
 # The tapes recording right now, innermost last. A plain list: checking it is the
 # whole cost of autodiff for an op run outside any tape. Other modules read and change
 # it only through ``is_recording`` and ``no_recording``.
-_recording = []
+_recording: list["GradientTape"] = []
 
 
-def is_recording():
+def is_recording() -> bool:
     """True while at least one ``GradientTape`` is recording.
 
     A backward written for both first and higher orders asks it to choose its path:
@@ -46,7 +48,7 @@ def is_recording():
 
 
 @contextlib.contextmanager
-def no_recording():
+def no_recording() -> Iterator[None]:
     """Run a block with no ``GradientTape`` recording (every tape pauses; all resume after).
 
     Inference and shape probes run inside it, so they build no graph even when called
@@ -100,7 +102,8 @@ def _record(name, inputs, output, backward, higher_order):
             watched[id(output)] = output
 
 
-def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
+def primitive(function: Callable | None = None, *, inputs: int | None = None, variadic: bool = False,
+              higher_order: bool = True) -> Any:
     """Turn a function ``forward(*arrays, **options) -> (result, backward)`` into an op.
 
     The forward receives plain arrays and returns its result next to ``backward``,
@@ -194,8 +197,8 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
                 _record(name, tuple(tensors), output, backward, higher_order)
             return output
 
-    op.is_primitive = True
-    op.higher_order = higher_order
+    setattr(op, "is_primitive", True)        # how tests find every op (setattr: a function attribute)
+    setattr(op, "higher_order", higher_order)
     return op
 
 
@@ -276,12 +279,12 @@ class GradientTape:
     18.0
     """
 
-    def __init__(self, persistent=False, watch_accessed_variables=True):
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
         self._persistent = bool(persistent)
         self._watch_accessed_variables = bool(watch_accessed_variables)
-        self._notes = []
-        self._watched = {}  # id(tensor) -> tensor (keeps ids valid while the tape lives)
-        self._watched_variables = {}
+        self._notes: list[_Note] = []
+        self._watched: dict[int, Tensor] = {}  # id(tensor) -> tensor (keeps ids valid while the tape lives)
+        self._watched_variables: dict[int, Variable] = {}
         self._used = False
         self._released = False
 
@@ -302,7 +305,7 @@ class GradientTape:
         if isinstance(tensor, Variable):
             self._watched_variables[id(tensor)] = tensor
 
-    def watch(self, tensor):
+    def watch(self, tensor: Any) -> None:
         """Follow ``tensor`` (or every tensor in a list, tuple or dict) from now on."""
         for item in _flatten(tensor)[0]:
             if not isinstance(item, Tensor):
@@ -317,12 +320,12 @@ class GradientTape:
                 continue
             self._watch(item)
 
-    def watched_variables(self):
+    def watched_variables(self) -> tuple[Variable, ...]:
         """The variables this tape watches, in the order they were first watched."""
         return tuple(self._watched_variables.values())
 
     @contextlib.contextmanager
-    def stop_recording(self):
+    def stop_recording(self) -> Iterator[None]:
         """Run a block of code without recording it on this tape.
 
         Examples
@@ -339,7 +342,7 @@ class GradientTape:
         finally:
             _recording.insert(index, self)
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget everything recorded so far (the tape keeps recording if active)."""
         self._notes = []
         self._watched = {}
@@ -348,7 +351,8 @@ class GradientTape:
         self._released = False
 
     # --- backpropagation ----------------------------------------------------------------
-    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
+                 unconnected_gradients: str = "none") -> Any:
         """Compute the gradient of ``target`` with respect to each of ``sources``.
 
         Parameters
@@ -499,7 +503,7 @@ def _outer_needs(tapes, inputs, g):
     return False
 
 
-def stop_gradient(x):
+def stop_gradient(x: Any) -> Tensor:
     """Return ``x`` as a tensor that tapes treat as a constant (no gradient flows through).
 
     Examples

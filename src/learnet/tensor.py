@@ -7,6 +7,8 @@ to ``Tensor`` by the ops floor (``learnet.ops``), so every operator is an op tha
 ``GradientTape`` can record.
 """
 
+from typing import Any
+
 import numpy
 
 from learnet import backend
@@ -217,7 +219,7 @@ class Tensor:
 
 
 # Filled in by learnet.ops: NumPy ufunc name -> learnet op, for `ndarray <op> tensor`.
-_UFUNC_OPS = {}
+_UFUNC_OPS: dict = {}
 
 
 def is_float(tensor):
@@ -225,7 +227,7 @@ def is_float(tensor):
     return tensor._value.dtype.kind in _FLOAT_KINDS
 
 
-_variable_counts = {}
+_variable_counts: dict[str, int] = {}
 
 
 def _unique_variable_name(base):
@@ -368,7 +370,7 @@ class _VariableSlice(Tensor):
         return variable
 
 
-def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: str | None = None) -> "Tensor":
     """Return ``value`` as a ``Tensor`` (a tensor of the right dtype is returned as is).
 
     Examples
@@ -387,7 +389,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     return Tensor(value, dtype)
 
 
-def constant(value, dtype=None, shape=None, name=None):
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> "Tensor":
     """Create a constant tensor, as ``tf.constant``.
 
     Parameters
@@ -402,7 +404,7 @@ def constant(value, dtype=None, shape=None, name=None):
     --------
     >>> import learnet as tf
     >>> tf.constant(3.0)
-    <learnet.Tensor: shape=[], dtype=float32, numpy=3.0>
+    <learnet.Tensor: shape=[], dtype=float32, numpy=3.>
     >>> tf.constant(0.0, shape=(2, 2)).numpy()
     array([[0., 0.],
            [0., 0.]], dtype=float32)
@@ -424,6 +426,6 @@ def constant(value, dtype=None, shape=None, name=None):
     return Tensor._wrap(array)
 
 
-def is_tensor(value):
+def is_tensor(value: Any) -> bool:
     """True for learnet tensors and variables."""
     return isinstance(value, Tensor)

@@ -17,6 +17,8 @@ Examples
 [(None, 2), (None, 3, 4)]
 """
 import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
 
 __all__ = [
     "flatten", "map_structure", "named_leaves", "pack_sequence_as",
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-def flatten(structure):
+def flatten(structure: Any) -> list[Any]:
     """The leaves of a nested list/tuple/dict structure, in order (``None`` leaves kept)."""
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
@@ -33,7 +35,7 @@ def flatten(structure):
     return [structure]
 
 
-def map_structure(function, structure):
+def map_structure(function: Callable[[Any], Any], structure: Any) -> Any:
     """``function`` applied to every leaf, in a structure like the original.
 
     Lists stay lists, dicts stay dicts, and every other tuple becomes a plain tuple.
@@ -47,7 +49,7 @@ def map_structure(function, structure):
     return function(structure)
 
 
-def named_leaves(structure, name):
+def named_leaves(structure: Any, name: str) -> list[tuple[str, Any]]:
     """``[(name, leaf), ...]``, each leaf named by its path: ``x[0]``, ``y['out']``.
 
     >>> named_leaves({"a": [1, 2]}, "x")
@@ -60,7 +62,7 @@ def named_leaves(structure, name):
     return [(name, structure)]
 
 
-def pack_sequence_as(structure, flat):
+def pack_sequence_as(structure: Any, flat: Iterable[Any]) -> Any:
     """The leaves ``flat`` (in the order of ``flatten``) put back into ``structure``'s shape.
 
     >>> pack_sequence_as({"a": [0, 0], "b": 0}, [1, 2, 3])
@@ -76,12 +78,12 @@ def pack_sequence_as(structure, flat):
 
 # --- structures of shapes ------------------------------------------------------------------------
 
-def is_shape(value):
+def is_shape(value: object) -> bool:
     """True for one shape (a tuple of ints and ``None``), False for anything else."""
     return isinstance(value, tuple) and all(s is None or isinstance(s, numbers.Integral) for s in value)
 
 
-def flatten_shapes(shapes):
+def flatten_shapes(shapes: Any) -> list[tuple]:
     """The shapes inside a structure of shapes, in order."""
     if is_shape(shapes):
         return [shapes]
@@ -90,7 +92,7 @@ def flatten_shapes(shapes):
     return [s for value in shapes for s in flatten_shapes(value)]
 
 
-def map_shapes(function, shapes):
+def map_shapes(function: Callable[[tuple], Any], shapes: Any) -> Any:
     """``function`` applied to every shape inside a structure of shapes (``None`` stays ``None``)."""
     if shapes is None:
         return None

@@ -1,9 +1,6 @@
 """The map is kept true: no module imports from a higher floor, every module has a floor,
 and the known import circles stay gone."""
-import ast
-import importlib
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -44,6 +44,7 @@ Contract used by ``learnet.models`` (stable):
 """
 import inspect
 import re
+from typing import Any
 from collections import namedtuple
 
 import numpy
@@ -57,7 +58,7 @@ from learnet.tree import map_shapes as _map_structure_shapes
 from learnet.tree import map_structure as _map_structure
 
 # --- names -----------------------------------------------------------------------------
-_name_counts = {}
+_name_counts: dict[str, int] = {}
 
 
 def reset_names():
@@ -277,7 +278,7 @@ def _rank_hint(layer, ndim):
 
 
 # --- the training flag, passed down to layers called inside another layer's call ----------------
-_training_stack = []
+_training_stack: list = []
 # How many layers hold losses added during a call: while none do, a call skips clearing them.
 _loss_holders = [0]
 # Whether any layer ever had a loss added or a weight with a regularizer (never reset, so
@@ -400,7 +401,7 @@ class Layer:
 
     # Attribute names a subclass keeps out of tracking (e.g. a model's input layer or a
     # reference to layers it does not own).
-    _untracked_attributes = frozenset()
+    _untracked_attributes: frozenset[str] = frozenset()
 
     # --- tracking: sublayers and variables held as attributes are found by scanning them,
     # so `self.blocks = []` followed by `self.blocks.append(Dense(8))` is tracked too.
@@ -497,8 +498,9 @@ class Layer:
             for variable in layer._trainable_variables:
                 variable.trainable = value
 
-    def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
-                   trainable=True, constraint=None, **kwargs):
+    def add_weight(self, name: str | None = None, shape: Any = None, dtype: Any = None, initializer: Any = None,
+                   regularizer: Any = None, trainable: bool = True, constraint: Any = None,
+                   **kwargs: Any) -> Variable:
         """Create a weight of this layer: a ``learnet.Variable`` named ``layer_name/name``.
 
         Parameters
@@ -573,7 +575,7 @@ class Layer:
 
     add_variable = add_weight
 
-    def get_weights(self):
+    def get_weights(self) -> list[numpy.ndarray]:
         """The weights' values as a list of NumPy arrays, in the order of ``weights``.
 
         Examples
@@ -586,7 +588,7 @@ class Layer:
         """
         return [variable.numpy() for variable in self.weights]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Any) -> None:
         """Set the weights from a list of arrays, in the order and shapes of ``get_weights()``.
 
         Everything is checked first: on a mismatch a ``ValueError`` names the layer and the
@@ -613,7 +615,7 @@ class Layer:
         for variable, array in zip(variables, arrays):
             variable._value[...] = array
 
-    def count_params(self):
+    def count_params(self) -> int:
         """The number of scalars in all weights; the layer must be built."""
         if not self.built:
             raise ValueError(
@@ -732,7 +734,7 @@ class Layer:
         elif _is_shape(shapes):
             spec.check(self, shapes)
 
-    def __call__(self, inputs=None, *args, **kwargs):
+    def __call__(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
         if "training" in kwargs:
             training = kwargs.pop("training")
         else:

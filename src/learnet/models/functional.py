@@ -106,7 +106,7 @@ def build_graph(inputs, outputs):
     return order, sources
 
 
-_FUNCTIONAL_SUBCLASSES = {}
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
 
 
 def functional_subclass(cls):
@@ -184,12 +184,12 @@ class Functional(Model):
         """The output ``KerasTensor`` s, as a list."""
         return flatten(self._output_structure)
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def input(self):
         """The input(s), in the structure given to ``Model``."""
         return self._input_structure
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def output(self):
         """The output(s), in the structure given to ``Model``."""
         return self._output_structure

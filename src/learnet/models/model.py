@@ -30,6 +30,7 @@ The training step is the loop a user would write by hand (``train_step``)::
 import contextlib
 import json
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -244,9 +245,9 @@ class Model(Layer):
     trainable_variables = trainable_weights
 
     # --- compile ---------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None, run_eagerly=None, steps_per_execution=1, jit_compile=None,
-                auto_scale_loss=True, **kwargs):
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, loss_weights: Any = None,
+                weighted_metrics: Any = None, run_eagerly: bool | None = None, steps_per_execution: int = 1,
+                jit_compile: bool | None = None, auto_scale_loss: bool = True, **kwargs: Any) -> None:
         """Choose the optimizer, the loss and the metrics for training.
 
         Parameters
@@ -396,7 +397,7 @@ class Model(Layer):
         """``{name: value}`` of every metric in ``metrics``."""
         return {metric.name: metric.result() for metric in self.metrics}
 
-    def train_step(self, data):
+    def train_step(self, data: Any) -> dict[str, Any]:
         """One step of training on a batch ``data`` = ``(x, y)`` or ``(x, y, sample_weight)``.
 
         Override it to customize training (a GAN, a VAE); ``fit`` calls it for every
@@ -417,7 +418,7 @@ class Model(Layer):
         self._compile_state.loss_tracker.update_state(loss._value, sample_weight=len(flatten(x)[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def test_step(self, data):
+    def test_step(self, data: Any) -> dict[str, Any]:
         """One step of evaluation: the loss and metrics on a batch, no weight changes."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
@@ -426,7 +427,7 @@ class Model(Layer):
             self._compile_state.loss_tracker.update_state(loss._value, sample_weight=len(flatten(x)[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def predict_step(self, data):
+    def predict_step(self, data: Any) -> Any:
         """One step of prediction: the outputs for a batch of inputs."""
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
@@ -448,10 +449,12 @@ class Model(Layer):
         return shapes() if callable(shapes) else None
 
     # --- fit ---------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1, **kwargs):
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: str | int = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1, **kwargs: Any) -> callbacks_module.History:
         """Train the model for ``epochs`` passes over the data.
 
         Parameters
@@ -574,8 +577,9 @@ class Model(Layer):
         callback_list.on_test_end(logs)
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: str | int = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
+                 return_dict: bool = False, **kwargs: Any) -> Any:
         """The loss and metrics on data, without training.
 
         Returns
@@ -605,7 +609,8 @@ class Model(Layer):
         return results[0] if len(results) == 1 else results
 
     # --- predict ---------------------------------------------------------------------------------
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+    def predict(self, x: Any, batch_size: int | None = None, verbose: str | int = "auto", steps: int | None = None,
+                callbacks: list | None = None, **kwargs: Any) -> Any:
         """The model's outputs for ``x``, as NumPy arrays, computed batch by batch.
 
         No tape records anything: prediction builds no graph.
@@ -638,8 +643,8 @@ class Model(Layer):
         return _concatenate(outputs)
 
     # --- single batches ------------------------------------------------------------------------------
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
-                       return_dict=False):
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       reset_metrics: bool = True, return_dict: bool = False) -> Any:
         """One training step on exactly this batch; returns the loss (and metrics).
 
         Returns
@@ -656,7 +661,8 @@ class Model(Layer):
         logs = _python_logs(self.train_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, reset_metrics: bool = True,
+                      return_dict: bool = False) -> Any:
         """Loss (and metrics) on exactly this batch, without training."""
         who = "test_on_batch"
         self._assert_compiled("evaluating it (test_on_batch)")
@@ -667,7 +673,7 @@ class Model(Layer):
             logs = _python_logs(self.test_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Any) -> Any:
         """The outputs for exactly this batch, as NumPy arrays."""
         x = data_adapter.standardize_predict_inputs(self, x, "predict_on_batch")
         with no_recording():
@@ -679,7 +685,7 @@ class Model(Layer):
         """The model's layers (the direct sublayers, in the order they were set)."""
         return list(self._flatten_layers(include_self=False, recursive=False))
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by its name or by its index in ``layers``."""
         if index is not None and name is not None:
             raise ValueError("get_layer: give either name or index, not both")
@@ -695,8 +701,8 @@ class Model(Layer):
                 return layer
         raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(self, line_length: int | None = None, positions: list | None = None, print_fn: Any = None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
         """Print a table of the layers: name (type), output shape and number of weights.
 
         Parameters
@@ -720,7 +726,7 @@ class Model(Layer):
                       expand_nested=expand_nested, show_trainable=show_trainable)
 
     # --- saving ----------------------------------------------------------------------------------
-    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True, **kwargs: Any) -> None:
         """Save the architecture, the weights and the optimizer state in one file.
 
         The file is a zip archive (``.learnet``, or ``.keras``) of JSON and ``.npz``
@@ -732,13 +738,13 @@ class Model(Layer):
 
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True, **kwargs):
+    def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Save only the weights' values (an ``.npz`` archive, in the order of ``weights``)."""
         from learnet import saving
 
         saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
-    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Load weights saved by ``save_weights`` (or from a whole-model file).
 
         Every array is checked (count, shapes, dtypes) before any weight changes.
@@ -747,7 +753,7 @@ class Model(Layer):
 
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The architecture as a JSON string (no weights)."""
         from learnet import saving
 

@@ -188,11 +188,11 @@ class Sequential(Model):
     def outputs(self):
         return [self._symbolic_output] if self._symbolic_output is not None else None
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def input(self):
         return self._input_layer.output if self._input_layer is not None else None
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def output(self):
         return self._symbolic_output
 

@@ -8,7 +8,6 @@ with ``"categorical_crossentropy"`` and still never takes the log of a zero.
 from learnet.backend import xp
 from learnet.ops.math import cast_like, exp, unbroadcast
 from learnet.ops.reduce import reduce_logsumexp, reduce_sum
-from learnet.ops.shape import expand_dims, one_hot
 from learnet.tape import is_recording, primitive
 from learnet.tensor import Tensor, to_array
 
