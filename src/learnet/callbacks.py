@@ -21,6 +21,8 @@ import warnings
 
 import numpy as np
 
+from learnet.warn import warn
+
 __all__ = [
     "Callback", "CallbackList", "History", "HistoryDict", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
     "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
@@ -635,7 +637,7 @@ def _is_maximized(monitor, model, mode, who):
 
 def _check_mode(mode, who):
     if mode not in ("auto", "min", "max"):
-        warnings.warn(f"{who} mode {mode!r} is unknown, falling back to 'auto'", stacklevel=3)
+        warn(f"{who} mode {mode!r} is unknown, falling back to 'auto'")
         return "auto"
     return mode
 
@@ -718,11 +720,9 @@ class EarlyStopping(Callback):
     def get_monitor_value(self, logs):
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(
+            warn(
                 f"Early stopping conditioned on metric {self.monitor!r}, which is not available. "
-                f"Available metrics are: {', '.join(logs or {})}",
-                stacklevel=2,
-            )
+                f"Available metrics are: {', '.join(logs or {})}")
         return value
 
     def on_epoch_end(self, epoch, logs=None):
@@ -857,9 +857,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warnings.warn(
-                    f"Can save best model only with {self.monitor} available, skipping.", stacklevel=2
-                )
+                warn(
+                    f"Can save best model only with {self.monitor} available, skipping.")
                 return
             current = float(current)
             if not self._improved(current):
@@ -1001,11 +1000,9 @@ class ReduceLROnPlateau(Callback):
         logs["learning_rate"] = old_lr
         current = logs.get(self.monitor)
         if current is None:
-            warnings.warn(
+            warn(
                 f"Learning rate reduction is conditioned on metric {self.monitor!r}, which is not "
-                f"available. Available metrics are: {', '.join(logs)}.",
-                stacklevel=2,
-            )
+                f"available. Available metrics are: {', '.join(logs)}.")
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

@@ -24,8 +24,6 @@ array([0.25, 0.  ], dtype=float32)
 """
 import difflib
 import math
-import sys
-import warnings
 
 from learnet import backend
 from learnet.backend import xp
@@ -39,6 +37,7 @@ from learnet.ops.nn import (
 from learnet.ops.reduce import reduce_max, reduce_mean, reduce_sum
 from learnet.ops.shape import expand_dims, one_hot, squeeze
 from learnet.tensor import Tensor, to_array
+from learnet.warn import warn
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): how far probabilities are kept from 0 and 1.
 
@@ -108,23 +107,13 @@ def _logits_of(y_pred, activation, from_logits, name):
     remembered = y_pred._from_logits
     if from_logits:
         if remembered is not None and remembered[0] == activation:
-            warnings.warn(
+            warn(
                 f"{name} received from_logits=True, but y_pred was produced by a {activation} "
-                "and so holds probabilities, not logits. Was this intended?",
-                UserWarning, stacklevel=_caller_stacklevel(),
-            )
+                "and so holds probabilities, not logits. Was this intended?")
         return y_pred, True
     if remembered is not None and remembered[0] == activation and remembered[1] is not None:
         return remembered[1], True
     return y_pred, False
-
-
-def _caller_stacklevel():
-    """The stack level of the first frame outside this module, for warnings."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _raw(value):

@@ -13,13 +13,13 @@ is made and nothing is kept alive.
 import contextlib
 import functools
 import inspect
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from learnet import tree
 from learnet.backend import xp
 from learnet.tensor import Tensor, Variable, is_float, to_array
+from learnet.warn import warn
 
 # The tapes recording right now, innermost last. A plain list: checking it is the
 # whole cost of autodiff for an op run outside any tape. Other modules read and change
@@ -312,11 +312,9 @@ class GradientTape:
                 raise TypeError(f"watch expects tensors, got {type(item).__name__}")
             if not is_float(item):
                 # TensorFlow's behaviour: say why, and carry on without it.
-                warnings.warn(
+                warn(
                     f"GradientTape.watch: a tensor of dtype {item.dtype} is not watched, because "
-                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))",
-                    stacklevel=2,
-                )
+                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))")
                 continue
             self._watch(item)
 
@@ -387,18 +385,14 @@ class GradientTape:
                 raise TypeError(f"gradient sources must be tensors, got {type(source).__name__}")
             if not is_float(source):
                 # TensorFlow's behaviour: say why, and give None for that source.
-                warnings.warn(
+                warn(
                     f"GradientTape.gradient: no gradient for a source of dtype {source.dtype}, because "
-                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))",
-                    stacklevel=2,
-                )
+                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))")
         if any(isinstance(t, Tensor) and not is_float(t) for t in targets):
             # TensorFlow's behaviour: an integer target has no gradient; say why, give None.
-            warnings.warn(
+            warn(
                 "GradientTape.gradient: the target is not a float tensor, so nothing has a "
-                "gradient with respect to it; every gradient is None",
-                stacklevel=2,
-            )
+                "gradient with respect to it; every gradient is None")
             return rebuild([None] * len(source_list))
         seeds = self._seeds(targets, output_gradients)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "learnet"
 
 FLOORS = {
-    1: ["backend", "tree", "registry", "version"],
+    1: ["backend", "tree", "registry", "warn", "version"],
     2: ["tensor", "tape"],
     3: ["ops", "math", "nn", "linalg", "random", "testing"],
     4: ["layers", "activations", "initializers", "losses", "metrics", "optimizers", "regularizers",
