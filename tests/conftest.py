@@ -14,6 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 collect_ignore = ["compat/scripts", "reliability/fuzz_model_file.py"]
 
 
+def pytest_ignore_collect(collection_path, config):
+    """--doctest-modules would import every conftest.py again as a module named "conftest"
+    (two of them clash); pytest loads them as plugins anyway, and they hold no examples."""
+    if collection_path.name == "conftest.py":
+        return True
+    return None
+
+
 def shared_datasets():
     """The folder of real datasets: $LEARNET_DATASETS, else shared/datasets beside the repository."""
     configured = os.environ.get("LEARNET_DATASETS")
