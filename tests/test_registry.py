@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import learnet
 from learnet import activations, registry
 
@@ -47,3 +49,47 @@ def test_layers_serialize_and_deserialize_through_the_registry():
     entry = serialization.serialize(learnet.layers.Dense(4, activation="relu", name="d"))
     layer = serialization.deserialize(entry)
     assert type(layer).__name__ == "Dense" and layer.units == 4 and layer.name == "d"
+
+
+def test_every_family_finds_a_registered_class_by_name():
+    from learnet import constraints, initializers, losses, metrics, optimizers, regularizers, schedules
+
+    @registry.register_keras_serializable(package="Tests")
+    class HalfLoss(losses.Loss):
+        def call(self, y_true, y_pred):
+            return 0.5 * losses.mean_squared_error(y_true, y_pred)
+
+    @registry.register_keras_serializable(package="Tests")
+    class CountMetric(metrics.Sum):
+        pass
+
+    @registry.register_keras_serializable(package="Tests")
+    class SlowSGD(optimizers.SGD):
+        pass
+
+    @registry.register_keras_serializable(package="Tests")
+    class Halving(schedules.ExponentialDecay):
+        pass
+
+    @registry.register_keras_serializable(package="Tests")
+    class Fives(initializers.Constant):
+        pass
+
+    @registry.register_keras_serializable(package="Tests")
+    class Tiny(regularizers.L2):
+        pass
+
+    @registry.register_keras_serializable(package="Tests")
+    class Positive(constraints.NonNeg):
+        pass
+
+    assert type(losses.deserialize(losses.serialize(HalfLoss()))) is HalfLoss
+    assert type(metrics.deserialize(metrics.serialize(CountMetric()))) is CountMetric
+    assert type(optimizers.deserialize(optimizers.serialize(SlowSGD()))) is SlowSGD
+    schedule = Halving(0.1, decay_steps=10, decay_rate=0.5)
+    assert type(schedules.deserialize(schedules.serialize(schedule))) is Halving
+    assert type(initializers.get(initializers.serialize(Fives(5.0)))) is Fives
+    assert type(regularizers.get(regularizers.serialize(Tiny(0.01)))) is Tiny
+    assert type(constraints.deserialize(constraints.serialize(Positive()))) is Positive
+    with pytest.raises(ValueError, match="unknown loss class 'Nowhere'"):
+        losses.deserialize({"class_name": "Nowhere", "config": {}})

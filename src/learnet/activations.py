@@ -241,7 +241,8 @@ def get(identifier):
         name = identifier.get("class_name") or identifier.get("config", {}).get("name")
         if isinstance(name, str) and name.lower() in _BY_NAME:
             return _BY_NAME[name.lower()]
-        cls = registry.builtin_class(str(name))   # a layer by class name ("ReLU"): no import of layers
+        # A layer by class name ("ReLU"), learnet's or one the user registered: no import of layers.
+        cls = registry.get_registered_object(str(name)) or registry.builtin_class(str(name))
         if cls is None:
             raise ValueError(f"unknown activation {identifier!r}")
         return cls.from_config(identifier.get("config", {}))

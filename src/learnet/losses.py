@@ -25,7 +25,7 @@ array([0.25, 0.  ], dtype=float32)
 import difflib
 import math
 
-from learnet import backend
+from learnet import backend, registry
 from learnet.backend import xp
 from learnet.ops.math import (
     abs as absolute, cast, clip_by_value, log, maximum, negative, sqrt, square, where,
@@ -880,9 +880,10 @@ def deserialize(config, custom_objects=None):
     name = config["class_name"]
     classes = {cls.__name__: cls for cls in _CLASSES.values()}
     classes.update(custom_objects or {})
-    if name not in classes:
+    cls = classes.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    if cls is None:
         raise ValueError(f"unknown loss class {name!r}; known: {sorted(classes)}")
-    return classes[name].from_config(dict(config.get("config", {})))
+    return cls.from_config(dict(config.get("config", {})))
 
 
 def get(identifier):

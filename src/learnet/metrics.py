@@ -24,7 +24,7 @@ import difflib
 
 import numpy
 
-from learnet import backend, losses
+from learnet import backend, losses, registry
 from learnet.backend import xp
 from learnet.tape import no_recording
 from learnet.tensor import Tensor, Variable, to_array
@@ -1017,9 +1017,10 @@ def deserialize(config, custom_objects=None):
     classes["_ShapeResolvedAccuracy"] = _ShapeResolvedAccuracy
     classes.update(custom_objects or {})
     name = config["class_name"]
-    if name not in classes:
+    cls = classes.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    if cls is None:
         raise ValueError(f"unknown metric class {name!r}; known: {sorted(classes)}")
-    return classes[name].from_config(dict(config.get("config", {})))
+    return cls.from_config(dict(config.get("config", {})))
 
 
 __all__ = [

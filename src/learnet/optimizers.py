@@ -35,7 +35,7 @@ import re
 
 import numpy
 
-from learnet import backend, schedules
+from learnet import backend, registry, schedules
 from learnet.backend import xp
 from learnet.schedules import LearningRateSchedule
 from learnet.tape import GradientTape
@@ -1099,7 +1099,7 @@ def deserialize(config, custom_objects=None):
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"deserialize expects a dict with 'class_name' and 'config', got {config!r}")
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _OPTIMIZERS.get(str(name).lower())
+    cls = (custom_objects or {}).get(name) or _OPTIMIZERS.get(str(name).lower()) or registry.get_registered_object(name)
     if cls is None:
         raise ValueError(f"unknown optimizer {name!r}; known: {sorted(c.__name__ for c in _OPTIMIZERS.values())}")
     return cls.from_config(dict(config.get("config", {})), custom_objects=custom_objects)
