@@ -132,26 +132,26 @@ class Tensor:
 
     # --- what a tensor is ---------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> "TensorShape":
         """The shape, as a ``TensorShape`` (a tuple of ints)."""
         return TensorShape(self._value.shape)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """The number of dimensions (axes)."""
         return self._value.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> numpy.dtype:
         """The NumPy dtype of the elements, e.g. ``float32``."""
         return self._value.dtype
 
     @property
-    def size(self):
+    def size(self) -> int:
         """The number of elements."""
         return self._value.size
 
-    def numpy(self):
+    def numpy(self) -> numpy.ndarray:
         """Return the value as a NumPy array."""
         return backend.to_numpy(self._value)
 
@@ -304,17 +304,17 @@ class Variable(Tensor):
         self._check_same_shape(array, what)
         return array
 
-    def assign(self, value):
+    def assign(self, value: Any) -> "Variable":
         """Set the value (same shape), in place. Returns the variable."""
         self._value[...] = self._incoming(value, "assign")
         return self
 
-    def assign_add(self, delta):
+    def assign_add(self, delta: Any) -> "Variable":
         """Add ``delta`` to the value, in place. Returns the variable."""
         self._value += self._incoming(delta, "assign_add")
         return self
 
-    def assign_sub(self, delta):
+    def assign_sub(self, delta: Any) -> "Variable":
         """Subtract ``delta`` from the value, in place. Returns the variable."""
         self._value -= self._incoming(delta, "assign_sub")
         return self
@@ -323,7 +323,7 @@ class Variable(Tensor):
         """Return a copy of the current value (later updates do not change it)."""
         return backend.to_numpy(self._value).copy()
 
-    def read_value(self):
+    def read_value(self) -> Tensor:
         """Return the current value as a (constant) ``Tensor``."""
         return Tensor._wrap(self._value.copy())
 

@@ -455,7 +455,7 @@ class Layer:
 
     # --- weights ------------------------------------------------------------------------------
     @property
-    def weights(self):
+    def weights(self) -> list[Variable]:
         """All weights: the layer's own, in creation order, then its sublayers' (Keras 3 order)."""
         result, seen = [], set()
         for layer in self._flatten_layers():
@@ -468,7 +468,7 @@ class Layer:
     variables = weights
 
     @property
-    def trainable_weights(self):
+    def trainable_weights(self) -> list[Variable]:
         """The weights that training updates (empty when ``trainable`` is False)."""
         if not self.trainable:
             return []
@@ -477,7 +477,7 @@ class Layer:
     trainable_variables = trainable_weights
 
     @property
-    def non_trainable_weights(self):
+    def non_trainable_weights(self) -> list[Variable]:
         """The weights training leaves alone (BatchNormalization's moving statistics, frozen layers)."""
         if not self.trainable:
             return self.weights
@@ -625,7 +625,7 @@ class Layer:
         return int(sum(int(numpy.prod(v.shape)) for v in self.weights))
 
     # --- losses ------------------------------------------------------------------------------------
-    def add_loss(self, loss):
+    def add_loss(self, loss: Any) -> None:
         """Add a loss tensor (or a function of no argument returning one) to ``losses``.
 
         Losses added inside ``call`` are forgotten at the start of the next call.
@@ -641,11 +641,11 @@ class Layer:
         self._losses.append(loss)
 
     @property
-    def losses(self):
+    def losses(self) -> list[Tensor]:
         """Scalar losses of this layer and its sublayers: ``add_loss`` from the last call and
         the weight regularizers, recomputed now (so, read inside a ``GradientTape``, they
         are differentiable)."""
-        result = []
+        result: list[Tensor] = []
         if not _any_losses[0]:
             return result
         for layer in self._flatten_layers():
@@ -663,12 +663,12 @@ class Layer:
                     _loss_holders[0] -= 1
 
     # --- building and calling -----------------------------------------------------------------------
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         """Create the weights, knowing the input shape (batch axis included). Runs once."""
         self._build_input_shape = input_shape
         self.built = True
 
-    def call(self, inputs, *args, **kwargs):
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """The computation of the layer; the base class returns its input unchanged."""
         return inputs
 
@@ -804,7 +804,7 @@ class Layer:
         """The dtype of the outputs in a functional model: the layer's float type."""
         return self._dtype
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for an input of ``input_shape`` (``None`` for unknown sizes).
 
         The base class finds it by running ``call`` on zeros (batch 2 and 3, to see which
@@ -915,7 +915,7 @@ class Layer:
             ) from None
         return self.compute_output_shape(TensorShape(shape) if _is_shape(shape) else shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """The constructor arguments as plain data, so ``from_config`` can rebuild the layer.
 
         A custom layer whose ``__init__`` takes only plain values (numbers, strings, lists)
@@ -941,7 +941,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Any:
         """Create a layer from the dictionary ``get_config`` returned."""
         return cls(**config)
 
