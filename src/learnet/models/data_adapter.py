@@ -1,9 +1,10 @@
-"""Checking and converting the data given to ``fit``, ``evaluate`` and ``predict``.
+"""The one way data reaches ``fit``, ``evaluate`` and ``predict``: ``EpochIterator``.
 
-Everything here runs once per call, on the whole arrays, before the first step: so a
-mistake in the data (a wrong shape, a NaN, a label out of range) is reported with a
-clear message before any weight or optimizer state changes, and the training loop
-itself runs without per-step checks.
+Arrays are checked and converted here once per call, on the whole arrays, before the
+first step: so a mistake in the data (a wrong shape, a NaN, a label out of range) is
+reported with a clear message before any weight or optimizer state changes, and the
+training loop itself runs without per-step checks. Datasets and generators of batches
+are read as they come. ``fit_epoch_iterators`` adds ``fit``'s validation data.
 """
 import math
 import numbers
