@@ -93,3 +93,13 @@ def test_every_family_finds_a_registered_class_by_name():
     assert type(constraints.deserialize(constraints.serialize(Positive()))) is Positive
     with pytest.raises(ValueError, match="unknown loss class 'Nowhere'"):
         losses.deserialize({"class_name": "Nowhere", "config": {}})
+
+
+def test_layers_deserialize_finds_a_registered_layer():
+    @registry.register_keras_serializable(package="Tests")
+    class Shift(learnet.layers.Layer):
+        def call(self, x):
+            return x + 1.0
+
+    layer = learnet.layers.deserialize(learnet.layers.serialize(Shift(name="s")))
+    assert type(layer) is Shift and layer.name == "s"
