@@ -150,3 +150,22 @@ def test_datasets_re_exports_it():
     from learnet import datasets
 
     assert datasets.Batcher is Batcher and datasets.batches is batches
+
+
+def test_order_gives_each_epochs_order_and_replaces_shuffle():
+    orders = iter([np.array([3, 1, 0, 2]), np.array([0, 1, 2, 3])])
+    batcher = Batcher(np.arange(4) * 10, batch_size=3, shuffle=True, order=lambda: next(orders))
+    assert [b.tolist() for b in batcher] == [[30, 10, 0], [20]]
+    assert [b.tolist() for b in batcher] == [[0, 10, 20], [30]]
+
+
+def test_dataset_batches_come_from_the_batcher_as_copies():
+    from learnet.data import Dataset
+
+    x = np.arange(6.0)
+    first = next(Dataset.from_tensor_slices(x).batch(4).as_numpy_iterator())
+    first[:] = -1                                     # changing a batch leaves the data alone
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    shuffled = Dataset.from_tensor_slices(x).shuffle(6, seed=1).batch(4, drop_remainder=True)
+    batches = list(shuffled.as_numpy_iterator())
+    assert len(batches) == 1 and len(set(batches[0].tolist())) == 4

@@ -305,3 +305,24 @@ def test_auc_from_logits():
     m = metrics.AUC(from_logits=True)
     m.update_state([0, 0, 1, 1], logits)
     assert float(m.result()) == pytest.approx(1.0, abs=1e-3)
+
+
+# --- one kernel for a loss and the metric of the same name -------------------------------------------
+@pytest.mark.parametrize("metric, loss, y_true, y_pred", [
+    (metrics.MeanSquaredError, losses.mean_squared_error, [[1.0, 2.0], [0.0, 1.0]], [[1.5, 2.0], [1.0, 0.0]]),
+    (metrics.MeanAbsoluteError, losses.mean_absolute_error, [[1.0, 2.0], [0.0, 1.0]], [[1.5, 2.0], [1.0, 0.0]]),
+    (metrics.BinaryCrossentropy, losses.binary_crossentropy, [[1.0], [0.0]], [[0.9], [0.3]]),
+    (metrics.CategoricalCrossentropy, losses.categorical_crossentropy, [[0.0, 1.0], [1.0, 0.0]], [[0.2, 0.8], [0.6, 0.4]]),
+    (metrics.SparseCategoricalCrossentropy, losses.sparse_categorical_crossentropy, [1, 0], [[0.2, 0.8], [0.6, 0.4]]),
+])
+def test_error_and_crossentropy_metrics_use_the_loss_kernels(metric, loss, y_true, y_pred):
+    m = metric()
+    m.update_state(np.array(y_true), np.array(y_pred, dtype="float32"))
+    expected = float(np.mean(loss(np.array(y_true), tf.constant(y_pred)).numpy()))
+    assert float(m.result()) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_metric_refuses_the_labels_its_loss_refuses():
+    m = metrics.BinaryCrossentropy()
+    with pytest.raises(ValueError, match=r"binary_crossentropy: labels must be in \[0, 1\]"):
+        m.update_state(np.array([[2.0]]), np.array([[0.5]]))

@@ -233,3 +233,42 @@ def test_jacobian_free_custom_loop_one_step():
         w.assign_sub(0.1 * dw)
         b.assign_sub(0.1 * db)
     assert float(w) == pytest.approx(3.0, abs=1e-3) and float(b) == pytest.approx(2.0, abs=1e-3)
+
+
+# --- the public switch of recording -----------------------------------------------------------
+def test_is_recording_follows_the_tapes():
+    from learnet.tape import is_recording
+
+    assert not is_recording()
+    with tf.GradientTape() as tape:
+        assert is_recording()
+        with tape.stop_recording():
+            assert not is_recording()
+        assert is_recording()
+    assert not is_recording()
+
+
+def test_no_recording_pauses_every_tape_and_resumes_them():
+    from learnet.tape import is_recording, no_recording
+
+    x = tf.Variable(3.0)
+    with tf.GradientTape(persistent=True) as outer:
+        with tf.GradientTape(persistent=True) as inner:
+            with no_recording():
+                assert not is_recording()
+                hidden = x * x            # recorded by neither tape
+            seen = x * x
+    assert inner.gradient(hidden, x) is None
+    assert outer.gradient(hidden, x) is None
+    assert float(inner.gradient(seen, x)) == 6.0
+    assert float(outer.gradient(seen, x)) == 6.0
+
+
+def test_no_recording_resumes_after_an_error():
+    from learnet.tape import is_recording, no_recording
+
+    with tf.GradientTape():
+        with pytest.raises(ZeroDivisionError):
+            with no_recording():
+                1 / 0
+        assert is_recording()

@@ -165,8 +165,8 @@ _sys.modules[__name__ + ".keras"] = keras
 # `import learnet` stays quick and a command-line tool starts fast.
 _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
-    "preprocessing", "data", "schedules", "constraints",
+    "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils",
+    "data", "schedules", "constraints",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
@@ -184,15 +184,7 @@ def __getattr__(name):
     import importlib
 
     if name in _LAZY_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{name}":
-                raise
-            # Listed for later but not written yet: a name courses use says so (learnet.not_yet);
-            # others behave like any missing attribute, so `hasattr(learnet, name)` is False.
-            _raise_if_not_yet(name)
-            raise AttributeError(f"module 'learnet' has no attribute {name!r} (not available yet)") from None
+        module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
         return module
     if name in _LAZY_NAMES:

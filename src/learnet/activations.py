@@ -15,10 +15,11 @@ array([0., 2.], dtype=float32)
 """
 import math
 
+from learnet import registry
 from learnet.backend import xp
 from learnet.ops import nn as _nn
 from learnet.ops.math import exp as _exp
-from learnet.ops.math import maximum, minimum, where
+from learnet.ops.math import minimum, where
 from learnet.ops.math import tanh as _tanh
 from learnet.tape import primitive
 from learnet.tensor import Tensor
@@ -240,9 +241,8 @@ def get(identifier):
         name = identifier.get("class_name") or identifier.get("config", {}).get("name")
         if isinstance(name, str) and name.lower() in _BY_NAME:
             return _BY_NAME[name.lower()]
-        from learnet import layers
-
-        cls = getattr(layers, str(name), None)
+        # A layer by class name ("ReLU"), learnet's or one the user registered: no import of layers.
+        cls = registry.get_registered_object(str(name)) or registry.builtin_class(str(name))
         if cls is None:
             raise ValueError(f"unknown activation {identifier!r}")
         return cls.from_config(identifier.get("config", {}))

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from learnet import backend
+from learnet.tree import named_leaves
 
 __all__ = ["Batcher", "batches"]
 
@@ -58,6 +59,10 @@ class Batcher:
     names : sequence of str, optional
         A name for each positional argument, used in error messages
         (default ``arrays[0]``, ``arrays[1]``, ...).
+    order : callable, optional
+        A function of no arguments giving each epoch's order of the samples (an
+        array of indices); it replaces ``shuffle``. ``learnet.data.Dataset`` batches
+        through it in the order its ``shuffle`` draws.
 
     Yields
     ------
@@ -94,6 +99,7 @@ class Batcher:
         drop_last: bool = False,
         seed: int | np.random.Generator | None = None,
         names: Sequence[str] | None = None,
+        order: Callable[[], np.ndarray] | None = None,
     ) -> None:
         if not arrays:
             raise ValueError("Batcher needs at least one array to batch.")
@@ -107,10 +113,12 @@ class Batcher:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self._rng = _as_generator(seed)
+        self._order = order
         self._single = len(arrays) == 1
         self._data = tuple(_as_structure(a, n) for a, n in zip(arrays, names))
         self.num_samples = _common_length(
-            [leaf for data, name in zip(self._data, names) for leaf in _leaves(data, name)]
+            [(leaf_name, leaf) for data, name in zip(self._data, names)
+             for leaf_name, leaf in named_leaves(data, name) if leaf is not None]
         )
 
     def __len__(self) -> int:
@@ -120,8 +128,8 @@ class Batcher:
         return math.ceil(self.num_samples / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        order = None
-        if self.shuffle:
+        order = None if self._order is None else self._order()
+        if self.shuffle and order is None:
             # Without a seed, read the global generator now: set_seed may have replaced it.
             rng = self._rng if self._rng is not None else backend.rng()
             order = rng.permutation(self.num_samples)
@@ -236,16 +244,6 @@ def _rebuild(container: Any, items: list) -> Any:
     if hasattr(container, "_fields"):  # namedtuple
         return type(container)(*items)
     return type(container)(items)
-
-
-def _leaves(data: Any, name: str) -> list[tuple[str, Any]]:
-    if data is None:
-        return []
-    if isinstance(data, dict):
-        return [leaf for k, v in data.items() for leaf in _leaves(v, f"{name}[{k!r}]")]
-    if isinstance(data, (tuple, list)):
-        return [leaf for i, v in enumerate(data) for leaf in _leaves(v, f"{name}[{i}]")]
-    return [(name, data)]
 
 
 def _common_length(leaves: list[tuple[str, Any]]) -> int:

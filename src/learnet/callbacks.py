@@ -16,13 +16,13 @@ import math
 import os
 import re
 import shutil
-import socket
-import struct
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from learnet.warn import warn
 
 __all__ = [
     "Callback", "CallbackList", "History", "HistoryDict", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
@@ -638,7 +638,7 @@ def _is_maximized(monitor, model, mode, who):
 
 def _check_mode(mode, who):
     if mode not in ("auto", "min", "max"):
-        warnings.warn(f"{who} mode {mode!r} is unknown, falling back to 'auto'", stacklevel=3)
+        warn(f"{who} mode {mode!r} is unknown, falling back to 'auto'")
         return "auto"
     return mode
 
@@ -721,11 +721,9 @@ class EarlyStopping(Callback):
     def get_monitor_value(self, logs):
         value = (logs or {}).get(self.monitor)
         if value is None:
-            warnings.warn(
+            warn(
                 f"Early stopping conditioned on metric {self.monitor!r}, which is not available. "
-                f"Available metrics are: {', '.join(logs or {})}",
-                stacklevel=2,
-            )
+                f"Available metrics are: {', '.join(logs or {})}")
         return value
 
     def on_epoch_end(self, epoch, logs=None):
@@ -859,9 +857,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warnings.warn(
-                    f"Can save best model only with {self.monitor} available, skipping.", stacklevel=2
-                )
+                warn(
+                    f"Can save best model only with {self.monitor} available, skipping.")
                 return
             current = float(current)
             if not self._improved(current):
@@ -1003,11 +1000,9 @@ class ReduceLROnPlateau(Callback):
         logs["learning_rate"] = old_lr
         current = logs.get(self.monitor)
         if current is None:
-            warnings.warn(
+            warn(
                 f"Learning rate reduction is conditioned on metric {self.monitor!r}, which is not "
-                f"available. Available metrics are: {', '.join(logs)}.",
-                stacklevel=2,
-            )
+                f"available. Available metrics are: {', '.join(logs)}.")
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1
@@ -1166,103 +1161,34 @@ class LambdaCallback(Callback):
 
 
 # --- TensorBoard: event files of scalars (and weight histograms) -------------------------------------
-def _crc32c_table():
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC32C_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    """The CRC-32C (Castagnoli) checksum of ``data``, as TFRecord files use it."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def _masked_crc(data):
-    crc = crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def _varint(value):
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def _field(number, kind, payload):
-    """One protocol-buffer field: kind 0 varint (int payload), 1 double, 2 bytes, 5 float."""
-    key = _varint((number << 3) | kind)
-    if kind == 0:
-        return key + _varint(payload)
-    if kind == 1:
-        return key + struct.pack("<d", payload)
-    if kind == 5:
-        return key + struct.pack("<f", payload)
-    return key + _varint(len(payload)) + payload
-
-
-def _histogram_proto(values, bins=30):
-    """A ``HistogramProto``: min, max, count, sum, sum of squares, bucket limits and counts."""
-    values = np.asarray(values, dtype=np.float64).ravel()
-    counts, edges = np.histogram(values, bins=bins)
-    limits = edges[1:]
-    return (_field(1, 1, float(values.min())) + _field(2, 1, float(values.max()))
-            + _field(3, 1, float(values.size)) + _field(4, 1, float(values.sum()))
-            + _field(5, 1, float(np.dot(values, values)))
-            + _field(6, 2, struct.pack(f"<{len(limits)}d", *limits))
-            + _field(7, 2, struct.pack(f"<{len(counts)}d", *counts.astype(np.float64))))
-
-
 class _EventFileWriter:
-    """Append TensorFlow ``Event`` records to an ``events.out.tfevents.*`` file (TFRecord framing)."""
+    """Scalars and histograms in an ``events.out.tfevents.*`` file, written by tensorboardX."""
 
     def __init__(self, folder):
-        os.makedirs(folder, exist_ok=True)
-        name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.learnet"
-        self.path = os.path.join(folder, name)
-        self._file = open(self.path, "wb")  # noqa: SIM115 - kept open for the whole run
-        self._write_event(_field(3, 2, b"brain.Event:2"), step=0)
-
-    def _write_event(self, body, step):
-        event = _field(1, 1, time.time()) + _field(2, 0, int(step)) + body
-        header = struct.pack("<Q", len(event))
-        self._file.write(header + struct.pack("<I", _masked_crc(header)) + event
-                         + struct.pack("<I", _masked_crc(event)))
+        try:
+            from tensorboardX import SummaryWriter
+        except ImportError:
+            raise ImportError(
+                "the TensorBoard callback writes its event files with tensorboardX; install it with "
+                "pip install 'learnet[tensorboard]' (or pip install tensorboardX)"
+            ) from None
+        self._writer = SummaryWriter(log_dir=os.fspath(folder), filename_suffix=".learnet")
 
     def scalars(self, values, step):
-        summary = b"".join(
-            _field(1, 2, _field(1, 2, tag.encode()) + _field(2, 5, float(value)))
-            for tag, value in values.items()
-        )
-        self._write_event(_field(5, 2, summary), step)
+        for tag, value in values.items():
+            self._writer.add_scalar(tag, float(value), global_step=int(step))
 
     def histograms(self, arrays, step):
-        summary = b"".join(
-            _field(1, 2, _field(1, 2, tag.encode()) + _field(5, 2, _histogram_proto(array)))
-            for tag, array in arrays.items() if np.size(array)
-        )
-        self._write_event(_field(5, 2, summary), step)
+        for tag, array in arrays.items():
+            if np.size(array):
+                self._writer.add_histogram(tag, np.asarray(array, dtype=np.float64), global_step=int(step),
+                                           bins=30)
 
     def flush(self):
-        self._file.flush()
+        self._writer.flush()
 
     def close(self):
-        self._file.close()
+        self._writer.close()
 
 
 class TensorBoard(Callback):

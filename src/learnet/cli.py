@@ -681,7 +681,7 @@ def prepare_image(path, fit="digit"):
     Examples
     --------
     >>> x = prepare_image("seven.png")  # doctest: +SKIP
-    >>> x.shape, x.dtype
+    >>> x.shape, x.dtype                # doctest: +SKIP
     ((28, 28), dtype('float32'))
     """
     import numpy as np

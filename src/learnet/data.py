@@ -18,27 +18,11 @@ import types
 import numpy
 
 from learnet import backend
+from learnet.batching import Batcher
 from learnet.tensor import Tensor
+from learnet.tree import flatten, map_structure
 
 AUTOTUNE = -1
-
-
-def _structure_map(function, structure):
-    if isinstance(structure, tuple):
-        return tuple(_structure_map(function, s) for s in structure)
-    if isinstance(structure, list):
-        return [_structure_map(function, s) for s in structure]
-    if isinstance(structure, dict):
-        return {k: _structure_map(function, v) for k, v in structure.items()}
-    return function(structure)
-
-
-def _leaves(structure):
-    if isinstance(structure, (tuple, list)):
-        return [leaf for s in structure for leaf in _leaves(s)]
-    if isinstance(structure, dict):
-        return [leaf for v in structure.values() for leaf in _leaves(v)]
-    return [structure]
 
 
 def _as_array(value):
@@ -51,7 +35,7 @@ def _as_array(value):
 
 
 def _to_tensors(structure):
-    return _structure_map(lambda a: Tensor._wrap(a) if isinstance(a, numpy.ndarray) else Tensor(a), structure)
+    return map_structure(lambda a: Tensor._wrap(a) if isinstance(a, numpy.ndarray) else Tensor(a), structure)
 
 
 class Dataset:
@@ -75,8 +59,8 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(tensors):
         """One element per index of the first axis of ``tensors`` (an array or a tuple/dict of them)."""
-        arrays = _structure_map(_as_array, tensors)
-        leaves = _leaves(arrays)
+        arrays = map_structure(_as_array, tensors)
+        leaves = flatten(arrays)
         if not leaves:
             raise ValueError("from_tensor_slices needs at least one array")
         lengths = {leaf.shape[0] if leaf.ndim else None for leaf in leaves}
@@ -86,7 +70,7 @@ class Dataset:
             raise ValueError(f"from_tensor_slices: arrays have different first dimensions {sorted(lengths)}")
         length = lengths.pop()
         dataset = Dataset(
-            lambda: (_structure_map(lambda a: a[i], arrays) for i in range(length)), length
+            lambda: (map_structure(lambda a: a[i], arrays) for i in range(length)), length
         )
         dataset._arrays = arrays  # lets shuffle/batch index the arrays directly (fast path)
         return dataset
@@ -94,7 +78,7 @@ class Dataset:
     @staticmethod
     def from_tensors(tensors):
         """A dataset of exactly one element: ``tensors``."""
-        arrays = _structure_map(_as_array, tensors)
+        arrays = map_structure(_as_array, tensors)
         return Dataset(lambda: iter([arrays]), 1)
 
     @staticmethod
@@ -109,7 +93,7 @@ class Dataset:
                 f"from_generator expects a function that returns a generator, got {type(generator).__name__}"
             )
         arguments = tuple(args) if args is not None else ()
-        return Dataset(lambda: (_structure_map(_as_array, e) for e in generator(*arguments)), None)
+        return Dataset(lambda: (map_structure(_as_array, e) for e in generator(*arguments)), None)
 
     @staticmethod
     def zip(*datasets):
@@ -149,7 +133,7 @@ class Dataset:
                     first_order[:] = [generator().permutation(length)]
                 return first_order[0]
 
-            dataset = Dataset(lambda: (_structure_map(lambda a: a[i], arrays) for i in order()), length)
+            dataset = Dataset(lambda: (map_structure(lambda a: a[i], arrays) for i in order()), length)
             dataset._arrays = arrays
             dataset._order = order
             return dataset
@@ -182,18 +166,12 @@ class Dataset:
             length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
         arrays = getattr(self, "_arrays", None)
         if arrays is not None and self._length is not None:
-            # Fast path: index the arrays with whole batches of positions.
+            # Fast path: the shared Batcher indexes the arrays with whole batches of positions
+            # (copies, so changing a batch never changes the dataset).
             total = self._length
-            order_of = getattr(self, "_order", None)
-
-            def make_fast():
-                order = order_of() if order_of is not None else numpy.arange(total)
-                stop = total - total % batch_size if drop_remainder else total
-                for start in range(0, stop, batch_size):
-                    index = order[start:start + batch_size]
-                    yield _structure_map(lambda a: a[index], arrays)
-
-            return Dataset(make_fast, length)
+            batcher = Batcher(arrays, batch_size=batch_size, shuffle=False, drop_last=drop_remainder,
+                              order=getattr(self, "_order", None) or (lambda: numpy.arange(total)))
+            return Dataset(lambda: iter(batcher), length)
 
         source = self
 
@@ -217,7 +195,7 @@ class Dataset:
             for element in source._make_iterator():
                 tensors = _to_tensors(element)
                 result = map_func(*tensors) if isinstance(tensors, tuple) else map_func(tensors)
-                yield _structure_map(_as_array, result)
+                yield map_structure(_as_array, result)
 
         return Dataset(make, self._length)
 
@@ -285,11 +263,11 @@ class Dataset:
 
         def make():
             for element in source._make_iterator():
-                leaves = _leaves(element)
+                leaves = flatten(element)
                 if not leaves or any(leaf.ndim == 0 for leaf in leaves):
                     raise ValueError("unbatch: every element must be batched (have a first axis)")
                 for i in range(leaves[0].shape[0]):
-                    yield _structure_map(lambda a: a[i], element)
+                    yield map_structure(lambda a: a[i], element)
 
         return Dataset(make, None)
 

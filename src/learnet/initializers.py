@@ -18,7 +18,7 @@ import math
 
 import numpy
 
-from learnet import backend
+from learnet import backend, registry
 from learnet.backend import xp
 from learnet.tensor import Tensor, to_array
 
@@ -364,7 +364,7 @@ def get(identifier):
         return cls()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
-        cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(str(name).lower())
+        cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(str(name).lower()) or registry.get_registered_object(str(name))
         if cls is None:
             raise ValueError(f"unknown initializer class {name!r} in {identifier!r}")
         return cls.from_config(identifier.get("config", {}))

@@ -24,10 +24,8 @@ array([0.25, 0.  ], dtype=float32)
 """
 import difflib
 import math
-import sys
-import warnings
 
-from learnet import backend
+from learnet import backend, registry
 from learnet.backend import xp
 from learnet.ops.math import (
     abs as absolute, cast, clip_by_value, log, maximum, negative, sqrt, square, where,
@@ -39,6 +37,7 @@ from learnet.ops.nn import (
 from learnet.ops.reduce import reduce_max, reduce_mean, reduce_sum
 from learnet.ops.shape import expand_dims, one_hot, squeeze
 from learnet.tensor import Tensor, to_array
+from learnet.warn import warn
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): how far probabilities are kept from 0 and 1.
 
@@ -108,23 +107,13 @@ def _logits_of(y_pred, activation, from_logits, name):
     remembered = y_pred._from_logits
     if from_logits:
         if remembered is not None and remembered[0] == activation:
-            warnings.warn(
+            warn(
                 f"{name} received from_logits=True, but y_pred was produced by a {activation} "
-                "and so holds probabilities, not logits. Was this intended?",
-                UserWarning, stacklevel=_caller_stacklevel(),
-            )
+                "and so holds probabilities, not logits. Was this intended?")
         return y_pred, True
     if remembered is not None and remembered[0] == activation and remembered[1] is not None:
         return remembered[1], True
     return y_pred, False
-
-
-def _caller_stacklevel():
-    """The stack level of the first frame outside this module, for warnings."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _raw(value):
@@ -891,9 +880,10 @@ def deserialize(config, custom_objects=None):
     name = config["class_name"]
     classes = {cls.__name__: cls for cls in _CLASSES.values()}
     classes.update(custom_objects or {})
-    if name not in classes:
+    cls = classes.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    if cls is None:
         raise ValueError(f"unknown loss class {name!r}; known: {sorted(classes)}")
-    return classes[name].from_config(dict(config.get("config", {})))
+    return cls.from_config(dict(config.get("config", {})))
 
 
 def get(identifier):

@@ -24,8 +24,9 @@ import difflib
 
 import numpy
 
-from learnet import backend
+from learnet import backend, losses, registry
 from learnet.backend import xp
+from learnet.tape import no_recording
 from learnet.tensor import Tensor, Variable, to_array
 
 _EPSILON = 1e-7
@@ -134,58 +135,22 @@ def _sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     return _in_top_k(y_true, y_pred, k)
 
 
-def _mean_squared_error(y_true, y_pred):
-    y_true, y_pred = _same_rank(y_true, y_pred)
-    _check_shapes("mean_squared_error", y_true, y_pred)
-    return xp.mean(xp.square(_float(y_pred) - y_true), axis=-1)
+# The error and cross-entropy kernels are the losses' own (learnet.losses), run with no
+# tape recording: one formula for a loss and for the metric of the same name.
+def _loss_kernel(loss_function):
+    def kernel(y_true, y_pred, **options):
+        with no_recording():
+            return loss_function(y_true, Tensor._wrap(_float(y_pred)), **options)._value
+
+    kernel.__name__ = loss_function.__name__
+    return kernel
 
 
-def _mean_absolute_error(y_true, y_pred):
-    y_true, y_pred = _same_rank(y_true, y_pred)
-    _check_shapes("mean_absolute_error", y_true, y_pred)
-    return xp.mean(xp.abs(_float(y_pred) - y_true), axis=-1)
-
-
-def _log_sigmoid_pair(logits):
-    # log(sigmoid(x)) and log(1 - sigmoid(x)) without overflow.
-    softplus = xp.maximum(logits, 0) + xp.log1p(xp.exp(-xp.abs(logits)))
-    return logits - softplus, -softplus
-
-
-def _binary_crossentropy(y_true, y_pred, from_logits=False):
-    y_true, y_pred = _same_rank(y_true, y_pred)
-    _check_shapes("binary_crossentropy", y_true, y_pred)
-    y_pred = _float(y_pred)
-    if from_logits:
-        log_p, log_q = _log_sigmoid_pair(y_pred)
-    else:
-        p = xp.clip(y_pred, _EPSILON, 1.0 - _EPSILON)
-        log_p, log_q = xp.log(p), xp.log(1.0 - p)
-    return xp.mean(-(y_true * log_p + (1.0 - y_true) * log_q), axis=-1)
-
-
-def _log_probabilities(y_pred, from_logits):
-    y_pred = _float(y_pred)
-    if from_logits:
-        shifted = y_pred - xp.max(y_pred, axis=-1, keepdims=True)
-        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-    p = y_pred / xp.sum(y_pred, axis=-1, keepdims=True)
-    return xp.log(xp.clip(p, _EPSILON, 1.0 - _EPSILON))
-
-
-def _categorical_crossentropy(y_true, y_pred, from_logits=False):
-    if y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"categorical_crossentropy: y_true of shape {tuple(y_true.shape)} does not match y_pred "
-            f"of shape {tuple(y_pred.shape)}"
-        )
-    return -xp.sum(y_true * _log_probabilities(y_pred, from_logits), axis=-1)
-
-
-def _sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
-    labels = _sparse_labels("sparse_categorical_crossentropy", y_true, y_pred).astype(xp.intp)
-    log_p = _log_probabilities(y_pred, from_logits)
-    return -xp.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
+_mean_squared_error = _loss_kernel(losses.mean_squared_error)
+_mean_absolute_error = _loss_kernel(losses.mean_absolute_error)
+_binary_crossentropy = _loss_kernel(losses.binary_crossentropy)
+_categorical_crossentropy = _loss_kernel(losses.categorical_crossentropy)
+_sparse_categorical_crossentropy = _loss_kernel(losses.sparse_categorical_crossentropy)
 
 
 def _public(function, name):
@@ -1052,9 +1017,10 @@ def deserialize(config, custom_objects=None):
     classes["_ShapeResolvedAccuracy"] = _ShapeResolvedAccuracy
     classes.update(custom_objects or {})
     name = config["class_name"]
-    if name not in classes:
+    cls = classes.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    if cls is None:
         raise ValueError(f"unknown metric class {name!r}; known: {sorted(classes)}")
-    return classes[name].from_config(dict(config.get("config", {})))
+    return cls.from_config(dict(config.get("config", {})))
 
 
 __all__ = [

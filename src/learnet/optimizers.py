@@ -32,33 +32,18 @@ import difflib
 import inspect
 import math
 import re
-import sys
-import warnings
 
 import numpy
 
-from learnet import backend, schedules
+from learnet import backend, registry, schedules
 from learnet.backend import xp
 from learnet.ops import parallel
 from learnet.schedules import LearningRateSchedule
 from learnet.tape import GradientTape
 from learnet.tensor import Tensor, Variable, to_array
-
-
-class LearnetDeprecationWarning(DeprecationWarning, UserWarning):
-    """Warns about a deprecated argument (a ``DeprecationWarning`` and a ``UserWarning``)."""
-
-
-def _caller_stacklevel():
-    """The stack level of the first frame outside this module, for warnings."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-def _deprecated(message):
-    warnings.warn(message, LearnetDeprecationWarning, stacklevel=_caller_stacklevel())
+from learnet.warn import LearnetDeprecationWarning  # noqa: F401 - learnet.optimizers' name for it
+from learnet.warn import deprecated as _deprecated
+from learnet.warn import warn
 
 
 class _VariableList(list):
@@ -200,11 +185,9 @@ class Optimizer:
         if not number >= 0 or math.isinf(number):
             raise ValueError(f"{type(self).__name__}: learning_rate must be a finite number >= 0, got {number}")
         if self._schedule is not None:
-            warnings.warn(
+            warn(
                 f"{self.name}: a constant learning rate {number:g} replaces the learning-rate "
-                f"schedule {type(self._schedule).__name__} from now on",
-                UserWarning, stacklevel=_caller_stacklevel(),
-            )
+                f"schedule {type(self._schedule).__name__} from now on")
             self._schedule = None
         self._learning_rate._value[...] = number
 
@@ -447,11 +430,9 @@ class Optimizer:
                 "loss was computed inside the GradientTape from these variables."
             )
         if missing:
-            warnings.warn(
+            warn(
                 f"{self.name}: gradients do not exist for variables {missing} when minimizing the "
-                "loss; they are not updated",
-                UserWarning, stacklevel=_caller_stacklevel(),
-            )
+                "loss; they are not updated")
         self._apply(grads, variables)
         return self._iterations
 
@@ -1138,7 +1119,7 @@ def deserialize(config, custom_objects=None):
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"deserialize expects a dict with 'class_name' and 'config', got {config!r}")
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _OPTIMIZERS.get(str(name).lower())
+    cls = (custom_objects or {}).get(name) or _OPTIMIZERS.get(str(name).lower()) or registry.get_registered_object(name)
     if cls is None:
         raise ValueError(f"unknown optimizer {name!r}; known: {sorted(c.__name__ for c in _OPTIMIZERS.values())}")
     return cls.from_config(dict(config.get("config", {})), custom_objects=custom_objects)

@@ -21,6 +21,7 @@ import numpy as np
 from learnet.callbacks import Callback
 from learnet.tape import GradientTape
 from learnet.tensor import Tensor, Variable, constant
+from learnet.warn import warn
 
 __all__ = [
     "plot_history",
@@ -1254,10 +1255,7 @@ class PlotLosses(Callback):
             clear_output(wait=True)
             display(fig)
         elif self.save_path is None and not self._warned:
-            import warnings
-
-            warnings.warn("PlotLosses draws in a Jupyter notebook; elsewhere give it save_path='curves.png'",
-                          stacklevel=2)
+            warn("PlotLosses draws in a Jupyter notebook; elsewhere give it save_path='curves.png'")
             self._warned = True
         # The figure is shown (or saved); closing it keeps pyplot from showing it again.
         plt.close(fig)

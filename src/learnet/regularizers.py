@@ -10,6 +10,7 @@ Examples
 >>> float(regularizers.L2(0.5)(tf.constant([1.0, 2.0])))
 2.5
 """
+from learnet import registry
 from learnet.ops.math import abs as absolute
 from learnet.ops.math import square
 from learnet.ops.reduce import reduce_sum
@@ -153,7 +154,7 @@ def get(identifier):
         return cls()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
-        cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(str(name).lower())
+        cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(str(name).lower()) or registry.get_registered_object(str(name))
         if cls is None:
             raise ValueError(f"unknown regularizer class {name!r} in {identifier!r}")
         return cls.from_config(identifier.get("config", {}))

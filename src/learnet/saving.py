@@ -30,11 +30,9 @@ Examples
 >>> model = keras.models.load_model("mnist.learnet")             # doctest: +SKIP
 >>> model.save_weights("mnist.weights.npz")                       # doctest: +SKIP
 """
-import inspect
 import io
 import json
 import os
-import re
 import struct
 import tempfile
 import time
@@ -43,9 +41,17 @@ import zlib
 
 import numpy as np
 
+from learnet.layers.serialization import CONFIG_ERRORS as _CONFIG_ERRORS
+from learnet.layers.serialization import InvalidModelFileError
+from learnet.layers.serialization import check_plain as _check_plain
+from learnet.layers.serialization import describe as _describe
+from learnet.layers.serialization import deserialize as deserialize_layer
+from learnet.layers.serialization import plain_json as _plain_json
+from learnet.layers.serialization import serialize as serialize_layer
+from learnet.registry import get_registered_object, register_keras_serializable
+
 __all__ = [
-    "save_model", "load_model", "save_weights", "load_weights", "clone_model", "model_from_json",
-    "read_metadata",
+    "save_model", "load_model", "save_weights", "load_weights", "model_from_json", "read_metadata",
     "InvalidModelFileError", "register_keras_serializable", "get_registered_object",
 ]
 
@@ -66,365 +72,14 @@ MAX_JSON_BYTES = 64 << 20
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError,
                ValueError, NotImplementedError)
 
-# What a layer's constructor, build or call may raise when a file gives it nonsense
-# (units=-1, a kernel of 2**31 rows, a zero stride): all reported as a bad file.
-# MemoryError is one of them: a config may describe weights far too large to create.
-_CONFIG_ERRORS = (TypeError, ValueError, LookupError, AttributeError, ArithmeticError, MemoryError)
-
 _MODEL_MEMBERS = ("metadata.json", "config.json", "model.weights.npz", "optimizer.npz")
 _ARRAY_KINDS = "biuf"
 
 
-class InvalidModelFileError(ValueError):
-    """A model or weights file that learnet cannot (or will not) load."""
-
-
-# --- custom objects -----------------------------------------------------------------------------
-_REGISTERED = {}
-
-
-def register_keras_serializable(package="Custom", name=None):
-    """Decorator that lets ``load_model`` find a custom layer or model class by name.
-
-    Registering is an explicit promise by the code that defines the class; a file
-    can only name classes registered this way (or given in ``custom_objects``).
-
-    Examples
-    --------
-    >>> @register_keras_serializable()
-    ... class Scale(learnet.layers.Layer):                 # doctest: +SKIP
-    ...     ...
-    """
-    def decorator(cls):
-        key = name or cls.__name__
-        _REGISTERED[key] = cls
-        _REGISTERED[f"{package}>{key}"] = cls
-        return cls
-
-    return decorator
-
-
-def get_registered_object(name, custom_objects=None):
-    """The class registered (or given in ``custom_objects``) under ``name``, or None."""
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    return _REGISTERED.get(name)
-
-
-def _layer_registry():
-    """learnet's own layer and model classes, by class name: the only ones a file may name."""
-    from learnet import layers as layers_module
-    from learnet.layers.base import Layer
-    from learnet.models.functional import Functional
-    from learnet.models.sequential import Sequential
-
-    registry = {}
-    for attribute in dir(layers_module):
-        value = getattr(layers_module, attribute)
-        if isinstance(value, type) and issubclass(value, Layer) and value.__module__.startswith("learnet."):
-            registry[value.__name__] = value
-    registry["Sequential"] = Sequential
-    registry["Functional"] = Functional
-    registry["Model"] = Functional
-    return registry
-
-
-# --- checking configs ------------------------------------------------------------------------------
-_DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
-_FORBIDDEN_KEYS = {"module", "fn_module", "function_type", "__class__", "__reduce__", "py/object",
-                   "py/function", "py/reduce"}
-
-
-def _check_plain(value, where, depth=0):
-    """Raise unless ``value`` is plain data (no hint of a Python module or callable to import)."""
-    if depth > 64:
-        raise InvalidModelFileError(f"the model config is nested too deeply at {where}")
-    if value is None or isinstance(value, (bool, int, float)):
-        return
-    if isinstance(value, str):
-        if _DOTTED_PATH.match(value) and not where.endswith(("['name']", "['layer']")) and "__keras_tensor__" not in where:
-            raise InvalidModelFileError(
-                f"the model config names a Python module or function ({value!r} at {where}); "
-                "learnet never imports code named in a file"
-            )
-        return
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_plain(item, f"{where}[{index}]", depth + 1)
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidModelFileError(f"the model config has a non-text key at {where}")
-            if key in _FORBIDDEN_KEYS or (key.startswith("__") and key != "__keras_tensor__"):
-                raise InvalidModelFileError(
-                    f"the model config holds the key {key!r} at {where}, which names Python code "
-                    "(a module or a callable); learnet never imports code named in a file"
-                )
-            _check_plain(item, f"{where}[{key!r}]", depth + 1)
-        return
-    raise InvalidModelFileError(f"the model config holds a {type(value).__name__} at {where}")
-
-
-def _plain_json(value, where):
-    """Convert a config value to JSON-ready data (tuples to lists), refusing anything else."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain_json(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {str(k): _plain_json(v, f"{where}[{k!r}]") for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise ValueError(
-        f"cannot save {where}: it holds a {type(value).__name__} ({value!r:.60}), which is not plain "
-        "data; give the layer a get_config() that returns numbers, strings, lists and dicts"
-    )
-
-
 # --- architecture --------------------------------------------------------------------------------
-def _layer_config(layer):
-    try:
-        config = layer.get_config()
-    except NotImplementedError as error:
-        raise ValueError(f"cannot save layer '{layer.name}' ({type(layer).__name__}): {error}") from None
-    return _plain_json(config, f"the config of layer '{layer.name}'")
-
-
-def serialize_layer(layer):
-    """``{"class_name": ..., "config": ..., "build_config": ...}`` for one layer or model."""
-    entry = {"class_name": type(layer).__name__, "config": _layer_config(layer)}
-    build = layer.get_build_config() if hasattr(layer, "get_build_config") else None
-    if build is not None:
-        entry["build_config"] = _plain_json(build, f"the build config of '{layer.name}'")
-    return entry
-
-
 def serialize_model(model):
     """The architecture of ``model`` as plain data (what ``config.json`` holds)."""
     return serialize_layer(model)
-
-
-def serialize_sequential_config(model):
-    layers = []
-    if model._input_layer is not None:
-        layers.append(serialize_layer(model._input_layer))
-    layers.extend(serialize_layer(layer) for layer in model._stack)
-    return {"name": model.name, "trainable": model.trainable, "dtype": model.dtype, "layers": layers}
-
-
-def serialize_functional_config(model):
-    calls = {}
-    positions = {}
-    for node in model._nodes:
-        index = calls.get(id(node.layer), 0)
-        calls[id(node.layer)] = index + 1
-        positions[id(node)] = (node.layer.name, index)
-
-    def reference(tensor, where):
-        if tensor.__class__.__name__ != "KerasTensor":
-            return _plain_json(tensor, where)
-        node, output_index, _ = model._sources.get(id(tensor), (None, None, None))
-        if node is None:  # a model input
-            return {"__keras_tensor__": [tensor._keras_history.layer.name, 0, None]}
-        name, call = positions[id(node)]
-        return {"__keras_tensor__": [name, call, output_index]}
-
-    def encode(structure, where):
-        if isinstance(structure, (list, tuple)):
-            return [encode(item, f"{where}[{i}]") for i, item in enumerate(structure)]
-        if isinstance(structure, dict):
-            return {str(k): encode(v, f"{where}[{k!r}]") for k, v in structure.items()}
-        return reference(structure, where)
-
-    nodes = []
-    for node in model._nodes:
-        if node.is_input:
-            continue
-        where = f"the call of layer '{node.layer.name}'"
-        nodes.append({
-            "layer": node.layer.name,
-            "inputs": encode(node.inputs, where),
-            "args": [encode(a, where) for a in node.args],
-            "kwargs": {k: encode(v, where) for k, v in node.kwargs.items()},
-        })
-    return {
-        "name": model.name,
-        "trainable": model.trainable,
-        "layers": [serialize_layer(layer) for layer in model.layers],
-        "nodes": nodes,
-        "input_layers": encode(model._input_structure, "the inputs"),
-        "output_layers": encode(model._output_structure, "the outputs"),
-    }
-
-
-def _require(config, key, kind, where):
-    if not isinstance(config, dict) or key not in config:
-        raise InvalidModelFileError(f"{where} has no {key!r}")
-    value = config[key]
-    if not isinstance(value, kind):
-        raise InvalidModelFileError(f"{where}: {key!r} must be a {kind.__name__ if isinstance(kind, type) else kind}, got {type(value).__name__}")
-    return value
-
-
-def deserialize_layer(entry, custom_objects=None, layer_fn=None):
-    """Create a layer (or model) from ``serialize_layer``'s dict, by registered class name only."""
-    from learnet.layers.base import Layer
-
-    where = "a layer entry of the model config"
-    class_name = _require(entry, "class_name", str, where)
-    config = _require(entry, "config", dict, f"the entry of {class_name!r}")
-    cls = get_registered_object(class_name, custom_objects)
-    if cls is None:
-        cls = _layer_registry().get(class_name)
-    if cls is None:
-        raise InvalidModelFileError(
-            f"unknown layer class {class_name!r} in the model file. If it is your own class, pass "
-            f"custom_objects={{{class_name!r}: {class_name}}} to load_model"
-        )
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise InvalidModelFileError(f"custom_objects[{class_name!r}] must be a Layer or Model class, got {cls!r}")
-    try:
-        if _accepts_custom_objects(cls.from_config):
-            layer = cls.from_config(dict(config), custom_objects=custom_objects)
-        else:
-            layer = cls.from_config(dict(config))
-    except InvalidModelFileError:
-        raise
-    except _CONFIG_ERRORS as error:
-        raise InvalidModelFileError(
-            f"cannot create layer {config.get('name', '?')!r} ({class_name}) from its config: "
-            f"{_describe(error, cls)}"
-        ) from None
-    build = entry.get("build_config")
-    if build is not None and not getattr(layer, "built", False):
-        try:
-            layer.build_from_config(build)
-        except _CONFIG_ERRORS as error:
-            raise InvalidModelFileError(
-                f"cannot build layer {layer.name!r} ({class_name}) from its build config: {_describe(error)}"
-            ) from None
-    if layer_fn is not None:
-        layer = layer_fn(layer)
-    return layer
-
-
-def _describe(error, cls=None):
-    """The message of an error raised while rebuilding from a file (MemoryError's is not enough)."""
-    if isinstance(error, MemoryError):
-        return f"its weights would not fit in memory ({error}); the file asks for implausibly large layers"
-    if (cls is not None and isinstance(error, TypeError) and "unexpected keyword argument" in str(error)
-            and not _takes_var_keywords(cls.__init__) and "from_config" not in vars(cls)):
-        name = cls.__name__
-        return (f"{error}. Every layer and model is rebuilt with its name, trainable and dtype as "
-                f"keyword arguments: let {name}.__init__ accept **kwargs and pass them on "
-                f"(super().__init__(**kwargs)), or define {name}.get_config and {name}.from_config")
-    return str(error) or type(error).__name__
-
-
-def _takes_var_keywords(function):
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    return any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters)
-
-
-def _accepts_custom_objects(function):
-    try:
-        return "custom_objects" in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def sequential_from_config(config, custom_objects=None, cls=None, layer_fn=None):
-    from learnet.models.sequential import Sequential
-
-    cls = cls or Sequential
-    entries = _require(config, "layers", list, "the Sequential config")
-    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-    for entry in entries:
-        model.add(deserialize_layer(entry, custom_objects, layer_fn if _is_not_input(entry) else None))
-    return model
-
-
-def _is_not_input(entry):
-    return not (isinstance(entry, dict) and entry.get("class_name") == "InputLayer")
-
-
-def functional_from_config(config, custom_objects=None, cls=None, layer_fn=None):
-    from learnet.layers.core import InputLayer
-    from learnet.models.data_adapter import flatten
-    from learnet.models.functional import Functional
-
-    cls = cls or Functional
-    where = "the functional model config"
-    entries = _require(config, "layers", list, where)
-    calls = _require(config, "nodes", list, where)
-    layers = {}
-    for entry in entries:
-        layer = deserialize_layer(entry, custom_objects, layer_fn if _is_not_input(entry) else None)
-        if layer.name in layers:
-            raise InvalidModelFileError(f"{where} has two layers named {layer.name!r}")
-        layers[layer.name] = layer
-    outputs = {}
-    counts = {}
-    for name, layer in layers.items():
-        if isinstance(layer, InputLayer):
-            outputs[(name, 0)] = layer.output
-            counts[name] = 1
-
-    def decode(structure):
-        if isinstance(structure, list):
-            return [decode(item) for item in structure]
-        if isinstance(structure, dict):
-            if set(structure) == {"__keras_tensor__"}:
-                ref = structure["__keras_tensor__"]
-                if (not isinstance(ref, list) or len(ref) != 3 or not isinstance(ref[0], str)
-                        or not isinstance(ref[1], int) or not (ref[2] is None or isinstance(ref[2], int))):
-                    raise InvalidModelFileError(f"{where}: a tensor reference is malformed: {ref!r}")
-                key = (ref[0], ref[1])
-                if key not in outputs:
-                    raise InvalidModelFileError(
-                        f"{where}: a call uses output {ref[1]} of layer {ref[0]!r}, which does not exist (yet)"
-                    )
-                value = outputs[key]
-                if ref[2] is None:
-                    return value
-                flat = flatten(value)
-                if not 0 <= ref[2] < len(flat):
-                    raise InvalidModelFileError(f"{where}: output index {ref[2]} of layer {ref[0]!r} is out of range")
-                return flat[ref[2]]
-            return {k: decode(v) for k, v in structure.items()}
-        return structure
-
-    for call in calls:
-        name = _require(call, "layer", str, f"{where}: a call")
-        if name not in layers:
-            raise InvalidModelFileError(f"{where}: a call names the unknown layer {name!r}")
-        layer = layers[name]
-        inputs = decode(call.get("inputs"))
-        args = [decode(a) for a in call.get("args", [])]
-        kwargs = {k: decode(v) for k, v in (call.get("kwargs") or {}).items()}
-        try:
-            result = layer(inputs, *args, **kwargs)
-        except InvalidModelFileError:
-            raise
-        except _CONFIG_ERRORS as error:
-            raise InvalidModelFileError(f"{where}: calling layer {name!r} failed: {_describe(error)}") from None
-        index = counts.get(name, 0)
-        counts[name] = index + 1
-        outputs[(name, index)] = result
-    inputs = decode(config.get("input_layers"))
-    result = decode(config.get("output_layers"))
-    try:
-        return cls(inputs, result, name=config.get("name"), trainable=config.get("trainable", True))
-    except _CONFIG_ERRORS as error:
-        raise InvalidModelFileError(f"{where}: the graph cannot be rebuilt: {_describe(error)}") from None
 
 
 def model_from_config(config, custom_objects=None):
@@ -440,33 +95,6 @@ def model_from_json(json_string, custom_objects=None):
     except (ValueError, RecursionError) as error:
         raise InvalidModelFileError(f"the model JSON cannot be read: {error}") from None
     return model_from_config(config, custom_objects)
-
-
-def clone_model(model, input_tensors=None, clone_function=None):
-    """A new model with the same architecture and newly initialized weights.
-
-    Parameters
-    ----------
-    model : Model
-    input_tensors : not supported
-    clone_function : callable, optional
-        ``clone_function(layer)`` returns the layer to use in the clone (default: a new
-        layer from the original's config).
-    """
-    from learnet.models.functional import Functional
-    from learnet.models.sequential import Sequential
-
-    if input_tensors is not None:
-        raise NotImplementedError("clone_model: input_tensors is not supported by learnet")
-    config = serialize_model(model)
-    # The classes are those of the model's own layers: already in memory, nothing looked up.
-    classes = {type(layer).__name__: type(layer) for layer in model._flatten_layers()}
-    if clone_function is not None:
-        if isinstance(model, Sequential):
-            return sequential_from_config(config["config"], classes, layer_fn=clone_function)
-        if isinstance(model, Functional):
-            return functional_from_config(config["config"], classes, layer_fn=clone_function)
-    return deserialize_layer(config, classes)
 
 
 # --- compile config ---------------------------------------------------------------------------------
@@ -1054,9 +682,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     # What the caller stored is data only (never a class name to look up), so free text is fine there.
     _check_plain({key: value for key, value in metadata.items() if key != "user_metadata"}, "metadata.json")
     model = deserialize_layer(config, custom_objects)
-    from learnet.models.model import Model
-
-    if not isinstance(model, Model):
+    if not callable(getattr(model, "fit", None)):   # a layer, not a model
         raise InvalidModelFileError(f"{what}: the file describes a {type(model).__name__}, not a model")
     _assign_weights(model, _ordered_weights(weights, what), what)
     compile_config = metadata.get("compile_config")

@@ -23,7 +23,7 @@ import math
 
 import numpy
 
-from learnet import backend
+from learnet import backend, registry
 from learnet.tensor import Tensor
 
 
@@ -371,12 +371,13 @@ def deserialize(config, custom_objects=None):
     known = dict(_SCHEDULES)
     known.update(custom_objects or {})
     name = config["class_name"]
-    if name not in known:
+    cls = known.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    if cls is None:
         raise ValueError(
             f"unknown learning-rate schedule {name!r}; known: {sorted(_SCHEDULES)} "
             "(pass your own classes with custom_objects)"
         )
-    return known[name].from_config(dict(config.get("config", {})))
+    return cls.from_config(dict(config.get("config", {})))
 
 
 __all__ = [

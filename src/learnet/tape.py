@@ -14,14 +14,62 @@ import collections
 import contextlib
 import functools
 import inspect
-import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from learnet import tree
 from learnet.backend import xp
 from learnet.tensor import Tensor, Variable, is_float, to_array
+from learnet.warn import warn
 
 # The tapes recording right now, innermost last. A plain list: checking it is the
-# whole cost of autodiff for an op run outside any tape.
-_recording = []
+# whole cost of autodiff for an op run outside any tape. Other modules read and change
+# it only through ``is_recording`` and ``no_recording``.
+_recording: list["GradientTape"] = []
+
+
+def is_recording() -> bool:
+    """True while at least one ``GradientTape`` is recording.
+
+    A backward written for both first and higher orders asks it to choose its path:
+    with no tape recording the backward pass itself, no second derivative can be
+    asked of it, so plain array arithmetic is enough (see ``primitive``).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.tape import is_recording
+    >>> is_recording()
+    False
+    >>> with tf.GradientTape():
+    ...     is_recording()
+    True
+    """
+    return bool(_recording)
+
+
+@contextlib.contextmanager
+def no_recording() -> Iterator[None]:
+    """Run a block with no ``GradientTape`` recording (every tape pauses; all resume after).
+
+    Inference and shape probes run inside it, so they build no graph even when called
+    from within a user's ``with GradientTape():`` block.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.tape import is_recording, no_recording
+    >>> with tf.GradientTape():
+    ...     with no_recording():
+    ...         print(is_recording())
+    False
+    """
+    saved = list(_recording)
+    _recording[:] = []
+    try:
+        yield
+    finally:
+        _recording[:] = saved
 
 
 # Names of the blocks (layers) running right now, outermost first; a recorded op
@@ -62,7 +110,8 @@ def _record(name, inputs, output, backward, higher_order, forward=None):
             watched[id(output)] = output
 
 
-def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
+def primitive(function: Callable | None = None, *, inputs: int | None = None, variadic: bool = False,
+              higher_order: bool = True) -> Any:
     """Turn a function ``forward(*arrays, **options) -> (result, backward)`` into an op.
 
     The forward receives plain arrays and returns its result next to ``backward``,
@@ -75,6 +124,12 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
       differentiate it again (second derivatives for free).
     * ``higher_order=False`` (fused kernels): the backward receives plain arrays and
       returns plain arrays; asking for a second derivative through it raises.
+    * ``higher_order=True`` with a fast path: the backward receives Tensors as in the
+      first mode, but first asks ``is_recording()``. When no tape records the backward
+      pass (the usual training step), no second derivative can be wanted, so it
+      computes on the raw arrays (``g._value``) and returns plain arrays, skipping the
+      per-op cost of learnet ops; when a tape records, it uses learnet ops as in the
+      first mode. The fused dense kernel and dropout are written this way.
 
     An entry of the returned gradients may be a function of no arguments: the tape
     calls it only when that input needs a gradient, which skips expensive work (the
@@ -154,8 +209,8 @@ def primitive(function=None, *, inputs=None, variadic=False, higher_order=True):
                         lambda *arrays: function(*arrays, *args[n_inputs:], **kwargs)[0])
             return output
 
-    op.is_primitive = True
-    op.higher_order = higher_order
+    setattr(op, "is_primitive", True)        # how tests find every op (setattr: a function attribute)
+    setattr(op, "higher_order", higher_order)
     return op
 
 
@@ -192,33 +247,15 @@ def _convert_all(values, name):
 
 
 def _flatten(structure):
-    """Flatten a tensor, list, tuple or dict of tensors into a list, with a rebuild function."""
+    """The tensors of a tensor, list, tuple or dict of tensors, with a function that rebuilds it."""
     if isinstance(structure, Tensor):
         return [structure], lambda values: values[0]
-    if isinstance(structure, dict):
-        keys = list(structure)
-        return [structure[k] for k in keys], lambda values: dict(zip(keys, values))
-    if isinstance(structure, (list, tuple)):
-        kind = type(structure)
-        flat, rebuilds, sizes = [], [], []
-        for item in structure:
-            items, rebuild = _flatten(item)
-            flat.extend(items)
-            rebuilds.append(rebuild)
-            sizes.append(len(items))
-
-        def rebuild_all(values):
-            out, start = [], 0
-            for rebuild, size in zip(rebuilds, sizes):
-                out.append(rebuild(values[start:start + size]))
-                start += size
-            return out if kind is list else tuple(out)
-
-        return flat, rebuild_all
-    raise TypeError(
-        f"gradient sources and targets must be tensors, or lists, tuples or dicts of them; "
-        f"got {type(structure).__name__}"
-    )
+    if not isinstance(structure, (list, tuple, dict)):
+        raise TypeError(
+            f"gradient sources and targets must be tensors, or lists, tuples or dicts of them; "
+            f"got {type(structure).__name__}"
+        )
+    return tree.flatten(structure), lambda values: tree.pack_sequence_as(structure, values)
 
 
 class GradientTape:
@@ -254,12 +291,12 @@ class GradientTape:
     18.0
     """
 
-    def __init__(self, persistent=False, watch_accessed_variables=True):
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
         self._persistent = bool(persistent)
         self._watch_accessed_variables = bool(watch_accessed_variables)
-        self._notes = []
-        self._watched = {}  # id(tensor) -> tensor (keeps ids valid while the tape lives)
-        self._watched_variables = {}
+        self._notes: list[_Note] = []
+        self._watched: dict[int, Tensor] = {}  # id(tensor) -> tensor (keeps ids valid while the tape lives)
+        self._watched_variables: dict[int, Variable] = {}
         self._used = False
         self._released = False
 
@@ -280,27 +317,25 @@ class GradientTape:
         if isinstance(tensor, Variable):
             self._watched_variables[id(tensor)] = tensor
 
-    def watch(self, tensor):
+    def watch(self, tensor: Any) -> None:
         """Follow ``tensor`` (or every tensor in a list, tuple or dict) from now on."""
         for item in _flatten(tensor)[0]:
             if not isinstance(item, Tensor):
                 raise TypeError(f"watch expects tensors, got {type(item).__name__}")
             if not is_float(item):
                 # TensorFlow's behaviour: say why, and carry on without it.
-                warnings.warn(
+                warn(
                     f"GradientTape.watch: a tensor of dtype {item.dtype} is not watched, because "
-                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))",
-                    stacklevel=2,
-                )
+                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))")
                 continue
             self._watch(item)
 
-    def watched_variables(self):
+    def watched_variables(self) -> tuple[Variable, ...]:
         """The variables this tape watches, in the order they were first watched."""
         return tuple(self._watched_variables.values())
 
     @contextlib.contextmanager
-    def stop_recording(self):
+    def stop_recording(self) -> Iterator[None]:
         """Run a block of code without recording it on this tape.
 
         Examples
@@ -350,7 +385,7 @@ class GradientTape:
             for n in self._notes
         )
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget everything recorded so far (the tape keeps recording if active)."""
         self._notes = []
         self._watched = {}
@@ -359,7 +394,8 @@ class GradientTape:
         self._released = False
 
     # --- backpropagation ----------------------------------------------------------------
-    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
+                 unconnected_gradients: str = "none") -> Any:
         """Compute the gradient of ``target`` with respect to each of ``sources``.
 
         Parameters
@@ -394,18 +430,14 @@ class GradientTape:
                 raise TypeError(f"gradient sources must be tensors, got {type(source).__name__}")
             if not is_float(source):
                 # TensorFlow's behaviour: say why, and give None for that source.
-                warnings.warn(
+                warn(
                     f"GradientTape.gradient: no gradient for a source of dtype {source.dtype}, because "
-                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))",
-                    stacklevel=2,
-                )
+                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))")
         if any(isinstance(t, Tensor) and not is_float(t) for t in targets):
             # TensorFlow's behaviour: an integer target has no gradient; say why, give None.
-            warnings.warn(
+            warn(
                 "GradientTape.gradient: the target is not a float tensor, so nothing has a "
-                "gradient with respect to it; every gradient is None",
-                stacklevel=2,
-            )
+                "gradient with respect to it; every gradient is None")
             return rebuild([None] * len(source_list))
         seeds = self._seeds(targets, output_gradients)
 
@@ -445,8 +477,6 @@ class GradientTape:
         for target, seed in zip(targets, seeds):
             if not isinstance(target, Tensor):
                 raise TypeError(f"the gradient target must be a tensor, got {type(target).__name__}")
-            if not is_float(target):
-                raise TypeError(f"cannot differentiate a target of dtype {target.dtype}: it is not a float tensor")
             if seed is None:
                 seed = Tensor._wrap(xp.ones_like(target._value))
             elif tuple(seed.shape) != tuple(target.shape):
@@ -544,7 +574,7 @@ def _outer_needs(tapes, inputs, g):
     return False
 
 
-def stop_gradient(x):
+def stop_gradient(x: Any) -> Tensor:
     """Return ``x`` as a tensor that tapes treat as a constant (no gradient flows through).
 
     Examples

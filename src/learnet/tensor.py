@@ -6,7 +6,8 @@ weight is. Arithmetic operators (``+ - * / ** @``, comparisons, slicing) are att
 to ``Tensor`` by the ops floor (``learnet.ops``), so every operator is an op that a
 ``GradientTape`` can record.
 """
-import numbers
+
+from typing import Any
 
 import numpy
 
@@ -131,26 +132,26 @@ class Tensor:
 
     # --- what a tensor is ---------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> "TensorShape":
         """The shape, as a ``TensorShape`` (a tuple of ints)."""
         return TensorShape(self._value.shape)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """The number of dimensions (axes)."""
         return self._value.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> numpy.dtype:
         """The NumPy dtype of the elements, e.g. ``float32``."""
         return self._value.dtype
 
     @property
-    def size(self):
+    def size(self) -> int:
         """The number of elements."""
         return self._value.size
 
-    def numpy(self):
+    def numpy(self) -> numpy.ndarray:
         """Return the value as a NumPy array."""
         return backend.to_numpy(self._value)
 
@@ -218,7 +219,7 @@ class Tensor:
 
 
 # Filled in by learnet.ops: NumPy ufunc name -> learnet op, for `ndarray <op> tensor`.
-_UFUNC_OPS = {}
+_UFUNC_OPS: dict = {}
 
 
 def is_float(tensor):
@@ -226,7 +227,7 @@ def is_float(tensor):
     return tensor._value.dtype.kind in _FLOAT_KINDS
 
 
-_variable_counts = {}
+_variable_counts: dict[str, int] = {}
 
 
 def _unique_variable_name(base):
@@ -303,17 +304,17 @@ class Variable(Tensor):
         self._check_same_shape(array, what)
         return array
 
-    def assign(self, value):
+    def assign(self, value: Any) -> "Variable":
         """Set the value (same shape), in place. Returns the variable."""
         self._value[...] = self._incoming(value, "assign")
         return self
 
-    def assign_add(self, delta):
+    def assign_add(self, delta: Any) -> "Variable":
         """Add ``delta`` to the value, in place. Returns the variable."""
         self._value += self._incoming(delta, "assign_add")
         return self
 
-    def assign_sub(self, delta):
+    def assign_sub(self, delta: Any) -> "Variable":
         """Subtract ``delta`` from the value, in place. Returns the variable."""
         self._value -= self._incoming(delta, "assign_sub")
         return self
@@ -322,7 +323,7 @@ class Variable(Tensor):
         """Return a copy of the current value (later updates do not change it)."""
         return backend.to_numpy(self._value).copy()
 
-    def read_value(self):
+    def read_value(self) -> Tensor:
         """Return the current value as a (constant) ``Tensor``."""
         return Tensor._wrap(self._value.copy())
 
@@ -369,7 +370,7 @@ class _VariableSlice(Tensor):
         return variable
 
 
-def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: str | None = None) -> "Tensor":
     """Return ``value`` as a ``Tensor`` (a tensor of the right dtype is returned as is).
 
     Examples
@@ -388,7 +389,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     return Tensor(value, dtype)
 
 
-def constant(value, dtype=None, shape=None, name=None):
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> "Tensor":
     """Create a constant tensor, as ``tf.constant``.
 
     Parameters
@@ -403,7 +404,7 @@ def constant(value, dtype=None, shape=None, name=None):
     --------
     >>> import learnet as tf
     >>> tf.constant(3.0)
-    <learnet.Tensor: shape=[], dtype=float32, numpy=3.0>
+    <learnet.Tensor: shape=[], dtype=float32, numpy=3.>
     >>> tf.constant(0.0, shape=(2, 2)).numpy()
     array([[0., 0.],
            [0., 0.]], dtype=float32)
@@ -425,10 +426,6 @@ def constant(value, dtype=None, shape=None, name=None):
     return Tensor._wrap(array)
 
 
-def is_tensor(value):
+def is_tensor(value: Any) -> bool:
     """True for learnet tensors and variables."""
     return isinstance(value, Tensor)
-
-
-def is_number(value):
-    return isinstance(value, numbers.Number)

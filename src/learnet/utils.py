@@ -15,6 +15,7 @@ import random as _python_random
 import numpy as np
 
 from learnet import backend
+from learnet.tree import flatten
 
 __all__ = [
     "to_categorical", "normalize", "set_random_seed", "clear_session", "pad_sequences",
@@ -326,14 +327,6 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
 
 
 # --- a picture of a model: keras.utils.plot_model, drawn with Matplotlib ---------------------------
-def _flat(structure):
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flat(item)]
-    if isinstance(structure, dict):
-        return [leaf for item in structure.values() for leaf in _flat(item)]
-    return [structure]
-
-
 def _shape_text(tensors):
     shapes = [tuple(t.shape) for t in tensors]
     return ", ".join(str(s) for s in shapes) if len(shapes) != 1 else str(shapes[0])
@@ -360,14 +353,14 @@ def _model_graph(model):
         key = id(history)
         if key in index_of:
             return index_of[key]
-        inputs = [t for t in _flat(history.inputs) if hasattr(t, "_keras_history")]
+        inputs = [t for t in flatten(history.inputs) if hasattr(t, "_keras_history")]
         sources = [visit(t) for t in inputs]
         index_of[key] = len(boxes)
         boxes.append((history.layer, inputs, tensor))
         edges.extend((source, index_of[key]) for source in sources if source is not None)
         return index_of[key]
 
-    for tensor in _flat(outputs):
+    for tensor in flatten(outputs):
         visit(tensor)
     return boxes, edges
 

@@ -428,10 +428,6 @@ def _scalars(path):
     return points
 
 
-def test_crc32c_matches_the_standard_check_value():
-    assert callbacks.crc32c(b"123456789") == 0xE3069283 == _crc32c_bitwise(b"123456789")
-
-
 def test_tensorboard_writes_event_files_of_the_training_curves(tmp_path):
     model = tf.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
@@ -451,6 +447,39 @@ def test_tensorboard_writes_event_files_of_the_training_curves(tmp_path):
                   for _, value in _fields(event.get(5, b"")) if 5 in dict(_fields(value))]
     kernel = next(h for h in histograms if h[1].decode().endswith("kernel"))
     assert dict(_fields(kernel[5]))[3] == 12.0                  # a 3 x 4 kernel: 12 values
+
+
+def test_tensorboard_event_files_read_back_with_tensorboards_own_reader(tmp_path):
+    pytest.importorskip("tensorboardX")
+    accumulator_module = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    model = tf.Sequential([layers.Dense(2, input_shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x = np.random.default_rng(1).normal(size=(20, 3)).astype("float32")
+    history = model.fit(x, x[:, :1], validation_split=0.25, batch_size=5, epochs=3, verbose=0,
+                        callbacks=[callbacks.TensorBoard(tmp_path / "run", histogram_freq=2)])
+    keep_all = {"scalars": 0, "histograms": 0}      # the reader keeps one histogram by default
+    train = accumulator_module.EventAccumulator(str(tmp_path / "run" / "train"), size_guidance=keep_all)
+    validation = accumulator_module.EventAccumulator(str(tmp_path / "run" / "validation"))
+    train.Reload()
+    validation.Reload()
+    assert sorted(train.Tags()["scalars"]) == ["epoch_loss", "epoch_mae"]
+    assert [e.step for e in train.Scalars("epoch_loss")] == [0, 1, 2]
+    np.testing.assert_allclose([e.value for e in train.Scalars("epoch_mae")], history.history["mae"], rtol=1e-6)
+    np.testing.assert_allclose([e.value for e in validation.Scalars("epoch_loss")], history.history["val_loss"],
+                               rtol=1e-6)
+    kernel_tag = next(tag for tag in train.Tags()["histograms"] if tag.endswith("kernel"))
+    assert [e.step for e in train.Histograms(kernel_tag)] == [0, 2]          # histogram_freq=2
+    assert train.Histograms(kernel_tag)[0].histogram_value.num == 6          # a 3 x 2 kernel
+
+
+def test_tensorboard_without_tensorboardx_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)      # as if it were not installed
+    model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ImportError, match=r"pip install 'learnet\[tensorboard\]'"):
+        model.fit(np.zeros((4, 2)), np.zeros(4), verbose=0, callbacks=[callbacks.TensorBoard(tmp_path)])
 
 
 def test_tensorboard_checks_its_arguments():

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import learnet as tf
 from learnet import layers
 from learnet.testing import check_gradients
 

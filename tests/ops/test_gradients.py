@@ -293,3 +293,17 @@ def test_softmax_cross_entropy_with_multi_hot_labels_matches_the_definition():
     got = tf.nn.softmax_cross_entropy_with_logits(tf.constant(labels, dtype="float64"), tf.constant(logits, dtype="float64"))
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
     check_gradients(lambda z: tf.nn.softmax_cross_entropy_with_logits(labels, z), [logits])
+
+
+@pytest.mark.parametrize("key, shape", [
+    ((slice(0, 2),), (3, 2)),                      # basic indexing: placed
+    ((np.array([0, 2, 0]),), (3, 2)),              # a repeated index: added
+], ids=["slice", "repeated-index"])
+def test_scatter_gradient(key, shape):
+    # _scatter is the backward of getitem and gather, and an op itself (second derivatives).
+    from learnet.ops.shape import _scatter
+
+    rng = np.random.default_rng(5)
+    g = rng.normal(size=np.zeros(shape)[key].shape)
+    weights = rng.normal(size=shape)
+    check_gradients(lambda t: _scatter(t, key, shape) * weights, [g])

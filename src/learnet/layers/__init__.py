@@ -8,6 +8,7 @@ Examples
 """
 import types as _types
 
+from learnet import registry
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from learnet.layers.augmentation import (
     RandomContrast, RandomRotation, RandomTranslation, RandomZoom, Resizing,
@@ -48,7 +49,7 @@ def serialize(layer):
 def deserialize(config, custom_objects=None):
     """Create a layer from ``serialize``'s dict; ``custom_objects`` maps names to your classes."""
     name = config.get("class_name")
-    cls = (custom_objects or {}).get(name) or globals().get(name)
+    cls = (custom_objects or {}).get(name) or registry.get_registered_object(name) or globals().get(name)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise ValueError(
             f"unknown layer class {name!r}; pass your own classes as custom_objects={{'{name}': {name}}}"

@@ -44,16 +44,21 @@ Contract used by ``learnet.models`` (stable):
 """
 import inspect
 import re
+from typing import Any
 from collections import namedtuple
 
 import numpy
 
-from learnet import backend
+from learnet import backend, registry
 from learnet.backend import xp
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
+from learnet.tree import flatten as _flatten
+from learnet.tree import is_shape as _is_shape
+from learnet.tree import map_shapes as _map_structure_shapes
+from learnet.tree import map_structure as _map_structure
 
 # --- names -----------------------------------------------------------------------------
-_name_counts = {}
+_name_counts: dict[str, int] = {}
 
 
 def reset_names():
@@ -198,31 +203,6 @@ class KerasTensor:
         return self._op("getitem", lambda a: a[key])
 
 
-def _flatten(structure):
-    """The leaves of a tensor, list, tuple or dict structure, in order."""
-    if isinstance(structure, (list, tuple)):
-        out = []
-        for item in structure:
-            out.extend(_flatten(item))
-        return out
-    if isinstance(structure, dict):
-        out = []
-        for key in structure:
-            out.extend(_flatten(structure[key]))
-        return out
-    return [structure]
-
-
-def _map_structure(function, structure):
-    if isinstance(structure, list):
-        return [_map_structure(function, item) for item in structure]
-    if isinstance(structure, tuple):
-        return tuple(_map_structure(function, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: _map_structure(function, value) for key, value in structure.items()}
-    return function(structure)
-
-
 def _is_symbolic(structure):
     if isinstance(structure, KerasTensor):
         return True
@@ -231,11 +211,6 @@ def _is_symbolic(structure):
     if isinstance(structure, dict):
         return any(_is_symbolic(item) for item in structure.values())
     return False
-
-
-def _is_shape(value):
-    """True for one shape (a tuple of ints/None), False for a list of shapes."""
-    return isinstance(value, tuple) and all(s is None or isinstance(s, (int, numpy.integer)) for s in value)
 
 
 # --- input specs ------------------------------------------------------------------------------
@@ -303,7 +278,7 @@ def _rank_hint(layer, ndim):
 
 
 # --- the training flag, passed down to layers called inside another layer's call ----------------
-_training_stack = []
+_training_stack: list = []
 # How many layers hold losses added during a call: while none do, a call skips clearing them.
 _loss_holders = [0]
 # Whether any layer ever had a loss added or a weight with a regularizer (never reset, so
@@ -360,6 +335,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("learnet.") and not cls.__name__.startswith("_"):
+            registry.register_builtin(cls)   # a file may name learnet's own classes
         # A layer built by hand (`layer.build((None, 4))`) counts as built, as in Keras,
         # even when its `build` does not call `super().build`.
         if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_marks_built", False):
@@ -424,7 +401,7 @@ class Layer:
 
     # Attribute names a subclass keeps out of tracking (e.g. a model's input layer or a
     # reference to layers it does not own).
-    _untracked_attributes = frozenset()
+    _untracked_attributes: frozenset[str] = frozenset()
 
     # --- tracking: sublayers and variables held as attributes are found by scanning them,
     # so `self.blocks = []` followed by `self.blocks.append(Dense(8))` is tracked too.
@@ -478,7 +455,7 @@ class Layer:
 
     # --- weights ------------------------------------------------------------------------------
     @property
-    def weights(self):
+    def weights(self) -> list[Variable]:
         """All weights: the layer's own, in creation order, then its sublayers' (Keras 3 order)."""
         result, seen = [], set()
         for layer in self._flatten_layers():
@@ -491,7 +468,7 @@ class Layer:
     variables = weights
 
     @property
-    def trainable_weights(self):
+    def trainable_weights(self) -> list[Variable]:
         """The weights that training updates (empty when ``trainable`` is False)."""
         if not self.trainable:
             return []
@@ -500,7 +477,7 @@ class Layer:
     trainable_variables = trainable_weights
 
     @property
-    def non_trainable_weights(self):
+    def non_trainable_weights(self) -> list[Variable]:
         """The weights training leaves alone (BatchNormalization's moving statistics, frozen layers)."""
         if not self.trainable:
             return self.weights
@@ -521,8 +498,9 @@ class Layer:
             for variable in layer._trainable_variables:
                 variable.trainable = value
 
-    def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
-                   trainable=True, constraint=None, **kwargs):
+    def add_weight(self, name: str | None = None, shape: Any = None, dtype: Any = None, initializer: Any = None,
+                   regularizer: Any = None, trainable: bool = True, constraint: Any = None,
+                   **kwargs: Any) -> Variable:
         """Create a weight of this layer: a ``learnet.Variable`` named ``layer_name/name``.
 
         Parameters
@@ -597,7 +575,7 @@ class Layer:
 
     add_variable = add_weight
 
-    def get_weights(self):
+    def get_weights(self) -> list[numpy.ndarray]:
         """The weights' values as a list of NumPy arrays, in the order of ``weights``.
 
         Examples
@@ -610,7 +588,7 @@ class Layer:
         """
         return [variable.numpy() for variable in self.weights]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Any) -> None:
         """Set the weights from a list of arrays, in the order and shapes of ``get_weights()``.
 
         Everything is checked first: on a mismatch a ``ValueError`` names the layer and the
@@ -637,7 +615,7 @@ class Layer:
         for variable, array in zip(variables, arrays):
             variable._value[...] = array
 
-    def count_params(self):
+    def count_params(self) -> int:
         """The number of scalars in all weights; the layer must be built."""
         if not self.built:
             raise ValueError(
@@ -647,7 +625,7 @@ class Layer:
         return int(sum(int(numpy.prod(v.shape)) for v in self.weights))
 
     # --- losses ------------------------------------------------------------------------------------
-    def add_loss(self, loss):
+    def add_loss(self, loss: Any) -> None:
         """Add a loss tensor (or a function of no argument returning one) to ``losses``.
 
         Losses added inside ``call`` are forgotten at the start of the next call.
@@ -663,11 +641,11 @@ class Layer:
         self._losses.append(loss)
 
     @property
-    def losses(self):
+    def losses(self) -> list[Tensor]:
         """Scalar losses of this layer and its sublayers: ``add_loss`` from the last call and
         the weight regularizers, recomputed now (so, read inside a ``GradientTape``, they
         are differentiable)."""
-        result = []
+        result: list[Tensor] = []
         if not _any_losses[0]:
             return result
         for layer in self._flatten_layers():
@@ -685,12 +663,12 @@ class Layer:
                     _loss_holders[0] -= 1
 
     # --- building and calling -----------------------------------------------------------------------
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         """Create the weights, knowing the input shape (batch axis included). Runs once."""
         self._build_input_shape = input_shape
         self.built = True
 
-    def call(self, inputs, *args, **kwargs):
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """The computation of the layer; the base class returns its input unchanged."""
         return inputs
 
@@ -756,7 +734,7 @@ class Layer:
         elif _is_shape(shapes):
             spec.check(self, shapes)
 
-    def __call__(self, inputs=None, *args, **kwargs):
+    def __call__(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
         if "training" in kwargs:
             training = kwargs.pop("training")
         else:
@@ -826,7 +804,7 @@ class Layer:
         """The dtype of the outputs in a functional model: the layer's float type."""
         return self._dtype
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for an input of ``input_shape`` (``None`` for unknown sizes).
 
         The base class finds it by running ``call`` on zeros (batch 2 and 3, to see which
@@ -836,24 +814,22 @@ class Layer:
 
         single = _is_shape(tuple(input_shape)) if isinstance(input_shape, (tuple, list)) else False
         results = []
-        saved = list(tape._recording)
-        tape._recording[:] = []
         saved_losses = [list(layer._losses) for layer in self._flatten_layers()]
         try:
-            for fill in (2, 3):
-                def zeros(shape):
-                    return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
+            with tape.no_recording():
+                for fill in (2, 3):
+                    def zeros(shape):
+                        return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
 
-                dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
-                kwargs = {"training": False} if self._call_has_training else {}
-                _training_stack.append(False)
-                try:
-                    outputs = self.call(dummy, **kwargs)
-                finally:
-                    _training_stack.pop()
-                results.append(_map_structure(lambda t: tuple(t.shape), outputs))
+                    dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
+                    kwargs = {"training": False} if self._call_has_training else {}
+                    _training_stack.append(False)
+                    try:
+                        outputs = self.call(dummy, **kwargs)
+                    finally:
+                        _training_stack.pop()
+                    results.append(_map_structure(lambda t: tuple(t.shape), outputs))
         finally:
-            tape._recording[:] = saved
             for layer, losses in zip(self._flatten_layers(), saved_losses):
                 if bool(layer._losses) != bool(losses):
                     _loss_holders[0] += 1 if losses else -1
@@ -939,7 +915,7 @@ class Layer:
             ) from None
         return self.compute_output_shape(TensorShape(shape) if _is_shape(shape) else shape)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """The constructor arguments as plain data, so ``from_config`` can rebuild the layer.
 
         A custom layer whose ``__init__`` takes only plain values (numbers, strings, lists)
@@ -965,7 +941,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Any:
         """Create a layer from the dictionary ``get_config`` returned."""
         return cls(**config)
 
@@ -982,6 +958,9 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+registry.register_builtin(Layer)
 
 
 def _marking_built(build):
@@ -1018,21 +997,6 @@ def _collect(value, kind, found, seen):
     elif isinstance(value, dict):
         for item in value.values():
             _collect(item, kind, found, seen)
-
-
-def _map_structure_shapes(function, shapes):
-    """Map ``function`` over the shapes (tuples of ints) inside a structure of shapes."""
-    if shapes is None:
-        return None
-    if _is_shape(shapes):
-        return function(shapes)
-    if isinstance(shapes, dict):
-        return {k: _map_structure_shapes(function, v) for k, v in shapes.items()}
-    if isinstance(shapes, tuple):
-        return tuple(_map_structure_shapes(function, s) for s in shapes)
-    if isinstance(shapes, list):
-        return [_map_structure_shapes(function, s) for s in shapes]
-    return function(shapes)
 
 
 def _as_tuples(shapes):

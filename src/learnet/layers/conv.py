@@ -64,7 +64,7 @@ class _Conv(Layer):
     _autocast_integers = True
 
     rank = 2
-    _paddings = ("valid", "same")
+    _paddings: tuple[str, ...] = ("valid", "same")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,

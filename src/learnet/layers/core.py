@@ -161,7 +161,9 @@ class Dense(Layer):
     def build(self, input_shape):
         in_features = input_shape[-1]
         if in_features is None:
-            raise ValueError(f"Dense '{self.name}': the last dimension of the input must be known, got {tuple(input_shape)}")
+            hint = "; a 1-D x (one number per sample) needs a feature axis: x.reshape(-1, 1)" if len(input_shape) == 1 else ""
+            raise ValueError(
+                f"Dense '{self.name}': the last dimension of the input must be known, got {tuple(input_shape)}{hint}")
         self.kernel = self.add_weight(
             name="kernel", shape=(in_features, self.units), initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,

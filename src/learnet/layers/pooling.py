@@ -8,6 +8,8 @@ TensorShape([8, 13, 13, 32])
 >>> tf.keras.layers.GlobalAveragePooling2D()(tf.zeros((8, 7, 7, 64))).shape
 TensorShape([8, 64])
 """
+from typing import Any
+
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.conv import _data_format, _padding, _tuple, conv_output_length
 from learnet.ops import conv as conv_ops
@@ -17,7 +19,7 @@ from learnet.ops.reduce import reduce_max, reduce_mean
 class _Pooling(Layer):
     _autocast_integers = True
     rank = 2
-    _op = None
+    _op: Any = None
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -95,7 +97,7 @@ class AveragePooling1D(_Pooling):
 class _GlobalPooling(Layer):
     _autocast_integers = True
     rank = 2
-    _reduce = None
+    _reduce: Any = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)

@@ -9,6 +9,7 @@ Examples
 >>> model.save("model.learnet")                              # doctest: +SKIP
 >>> same = keras.models.load_model("model.learnet")          # doctest: +SKIP
 """
+from learnet.layers import serialization
 from learnet.models.functional import Functional
 from learnet.models.model import Model
 from learnet.models.sequential import Sequential
@@ -32,13 +33,27 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 
 def clone_model(model, input_tensors=None, clone_function=None):
-    """A new model with the same architecture and fresh (newly initialized) weights.
+    """A new model with the same architecture and newly initialized weights.
 
-    See :func:`learnet.saving.clone_model`.
+    Parameters
+    ----------
+    model : Model
+    input_tensors : not supported
+    clone_function : callable, optional
+        ``clone_function(layer)`` returns the layer to use in the clone (default: a new
+        layer from the original's config).
     """
-    from learnet import saving
-
-    return saving.clone_model(model, input_tensors=input_tensors, clone_function=clone_function)
+    if input_tensors is not None:
+        raise NotImplementedError("clone_model: input_tensors is not supported by learnet")
+    config = serialization.serialize(model)
+    # The classes are those of the model's own layers: already in memory, nothing looked up.
+    classes = {type(layer).__name__: type(layer) for layer in model._flatten_layers()}
+    if clone_function is not None:
+        if isinstance(model, Sequential):
+            return Sequential.from_config(config["config"], classes, layer_fn=clone_function)
+        if isinstance(model, Functional):
+            return Functional.from_config(config["config"], classes, layer_fn=clone_function)
+    return serialization.deserialize(config, classes)
 
 
 def model_from_json(json_string, custom_objects=None):

@@ -10,8 +10,8 @@ import numpy as np
 
 from learnet import losses as losses_module
 from learnet import metrics as metrics_module
-from learnet.models.data_adapter import flatten
 from learnet.tensor import Tensor
+from learnet.tree import flatten
 
 
 def _as_array(value):

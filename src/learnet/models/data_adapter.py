@@ -1,43 +1,28 @@
-"""Checking and converting the data given to ``fit``, ``evaluate`` and ``predict``.
+"""The one way data reaches ``fit``, ``evaluate`` and ``predict``: ``EpochIterator``.
 
-Everything here runs once per call, on the whole arrays, before the first step: so a
-mistake in the data (a wrong shape, a NaN, a label out of range) is reported with a
-clear message before any weight or optimizer state changes, and the training loop
-itself runs without per-step checks.
+Arrays are checked and converted here once per call, on the whole arrays, before the
+first step: so a mistake in the data (a wrong shape, a NaN, a label out of range) is
+reported with a clear message before any weight or optimizer state changes, and the
+training loop itself runs without per-step checks. Datasets and generators of batches
+are read as they come. ``fit_epoch_iterators`` adds ``fit``'s validation data.
 """
+import math
 import numbers
 import re
 
 import numpy as np
 
 from learnet import backend
+from learnet.batching import Batcher
+from learnet.tape import no_recording
 from learnet.tensor import Tensor
+from learnet.tree import flatten, flatten_shapes, map_structure, named_leaves
 
 # Rows checked at a time for NaN/inf, so a big dataset needs no big temporary array.
 _CHUNK_ELEMENTS = 1 << 22
 
 
 # --- nested structures (a model may take a list or dict of inputs) --------------------------
-
-def flatten(structure):
-    """The leaves of a nested list/tuple/dict structure, in order (``None`` leaves kept)."""
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    if isinstance(structure, dict):
-        return [leaf for key in structure for leaf in flatten(structure[key])]
-    return [structure]
-
-
-def map_structure(function, structure):
-    """Apply ``function`` to every leaf, keeping the structure."""
-    if isinstance(structure, list):
-        return [map_structure(function, item) for item in structure]
-    if isinstance(structure, tuple):
-        return tuple(map_structure(function, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: map_structure(function, value) for key, value in structure.items()}
-    return function(structure)
-
 
 def map_with_names(function, structure, name):
     """Like ``map_structure``, also passing each leaf's name (``x[0]``, ``y['out']``)."""
@@ -231,7 +216,7 @@ def count_samples(named_structures, who):
     for structure, name in named_structures:
         if structure is None:
             continue
-        for leaf_name, array in _named_leaves(structure, name):
+        for leaf_name, array in named_leaves(structure, name):
             if array is None:
                 continue
             count = int(array.shape[0])
@@ -248,14 +233,6 @@ def count_samples(named_structures, who):
     if first[1] == 0:
         raise ValueError(f"{who}: {first[0]} is empty (0 samples, shape {first[2]}); there is nothing to do")
     return first[1]
-
-
-def _named_leaves(structure, name):
-    if isinstance(structure, (list, tuple)):
-        return [leaf for i, item in enumerate(structure) for leaf in _named_leaves(item, f"{name}[{i}]")]
-    if isinstance(structure, dict):
-        return [leaf for key, item in structure.items() for leaf in _named_leaves(item, f"{name}[{key!r}]")]
-    return [(name, structure)]
 
 
 def take(structure, index):
@@ -388,3 +365,380 @@ def class_weight_to_sample_weight(class_weight, y, who):
     for key, value in class_weight.items():
         weights[labels == int(key)] = float(value)
     return weights
+
+
+# --- inputs against the model's declared input shapes ---------------------------------------------
+
+def fit_to_input_shapes(x, input_shapes, who):
+    """``x`` with a 1-D array turned into a column where the model expects one feature.
+
+    ``Dense(1, input_shape=[1])`` trained on ``xs`` of shape ``(6,)`` is how many courses
+    begin (tf.keras 2 accepted it): such an array becomes ``(6, 1)``. A 1-D array given
+    to an input that expects several features is refused with the shape it needs.
+    """
+    if not input_shapes:
+        return x
+    if len(input_shapes) == 1 and not isinstance(x, (list, tuple, dict)):
+        return _fit_one(x, input_shapes[0], "x", who)
+    if isinstance(x, (list, tuple)) and len(x) == len(input_shapes):
+        fitted = [_fit_one(v, s, f"x[{i}]", who) for i, (v, s) in enumerate(zip(x, input_shapes))]
+        return fitted if isinstance(x, list) else tuple(fitted)
+    return x
+
+
+def _fit_one(array, want, name, who):
+    if want is None or getattr(array, "ndim", None) != 1 or len(want) != 2:
+        return array
+    features = want[1]
+    if features == 1:
+        return array.reshape(-1, 1)
+    if features is not None and len(array) != features:   # not one sample without its batch axis
+        raise ValueError(
+            f"{who}: {name} has shape {tuple(array.shape)}, one number per sample, but the model "
+            f"expects {features} features per sample (inputs of shape {tuple(want)}); give x of "
+            f"shape (samples, {features})"
+        )
+    return array
+
+
+# --- checking a whole call's data, once ------------------------------------------------------------
+
+def standardize(model, x, y, sample_weight, who):
+    """Check and convert ``x``, ``y`` and ``sample_weight`` (arrays); return them and the sample count."""
+    x = standardize_inputs(x, who, model._input_dtypes())
+    x = fit_to_input_shapes(x, model._input_shapes(), who)
+    y = standardize_targets(y, who)
+    sample_weight = standardize_sample_weight(sample_weight, who)
+    count = count_samples([(x, "x"), (y, "y"), (sample_weight, "sample_weight")], who)
+    if sample_weight is not None and sample_weight.ndim > 1 and sample_weight.size != count:
+        raise ValueError(f"{who}: sample_weight must have one weight per sample, got shape {sample_weight.shape}")
+    state = model._compile_state
+    if y is None and state is not None and state.loss is not None:
+        raise ValueError(
+            f"{who}: y is missing; the model was compiled with a loss, which compares the "
+            "outputs to targets y"
+        )
+    return x, y, sample_weight, count
+
+
+def standardize_predict_inputs(model, x, who):
+    """Check and convert the inputs of ``predict``."""
+    x = standardize_inputs(x, who, model._input_dtypes())
+    x = fit_to_input_shapes(x, model._input_shapes(), who)
+    count_samples([(x, "x")], who)
+    return x
+
+
+def probe_output_shapes(model, x):
+    """The output shapes for inputs like ``x``, from one sample (no tape, no training).
+
+    Building the model here (if needed) creates its weights; nothing else changes.
+    A wrong feature shape fails here with the layer's own message.
+    """
+    key = tuple((tuple(a.shape[1:]), str(a.dtype)) for a in flatten(x))
+    state = model._compile_state
+    cache = state.validated_shapes if state is not None else {}
+    if key in cache and model.built:
+        return cache[key]
+    sample = take(x, slice(0, 1))
+    with no_recording():
+        outputs = model(sample, training=False)
+        model._clear_losses()
+    shapes = map_structure(lambda t: (None,) + tuple(t.shape[1:]), outputs)
+    cache[key] = shapes
+    return shapes
+
+
+def prepare_targets(model, x, y, who, name="y"):
+    """Check every target against its output's shape and loss; return them converted."""
+    if y is None:
+        return None
+    flat_shapes = flatten_shapes(probe_output_shapes(model, x))
+    state = model._compile_state
+    loss = state.loss if state is not None else None
+    if loss is not None and not loss.built:
+        loss.build(model._output_names(len(flat_shapes)))
+    prepared = _check_all_targets(model, y, flat_shapes, loss, who, name)
+    metrics = state.metrics if state is not None else None
+    if metrics is not None and not metrics.built:
+        # The compiled metrics exist from the start (so a custom train_step that loops
+        # over self.metrics sees them), resolved from the shapes of targets and outputs.
+        predictions = [np.zeros((1,) + tuple(1 if s is None else s for s in shape[1:]), backend.floatx())
+                       for shape in flat_shapes]
+        metrics.build(take(prepared, slice(0, 1)), predictions[0] if len(predictions) == 1 else predictions,
+                      model._output_names(len(flat_shapes)))
+    return prepared
+
+
+def _check_all_targets(model, y, flat_shapes, loss, who, name):
+    if len(flat_shapes) == 1:
+        if isinstance(y, (list, tuple)) and len(y) == 1:
+            y = y[0]
+        if isinstance(y, dict) and len(y) == 1:
+            y = next(iter(y.values()))
+        if isinstance(y, (list, tuple, dict)):
+            raise ValueError(f"{who}: the model has one output, but {name} holds {len(y)} arrays")
+        return check_targets(y, flat_shapes[0], loss.loss_for_output(0) if loss else None, name, who)
+    names = model._output_names(len(flat_shapes))
+    if isinstance(y, dict):
+        unknown = sorted(set(y) - set(names))
+        if unknown:
+            raise ValueError(f"{who}: {name} names unknown output(s) {unknown}; the outputs are {names}")
+        # Targets by output name are put in the order of the outputs (None where absent:
+        # that output then has no loss), so losses and metrics pair them correctly.
+        checked = [None if key not in y else check_targets(
+            y[key], flat_shapes[index], loss.loss_for_output(index) if loss else None,
+            f"{name}[{key!r}]", who) for index, key in enumerate(names)]
+        if isinstance(getattr(model, "_output_structure", None), dict):
+            return dict(zip(names, checked))
+        return checked
+    if not isinstance(y, (list, tuple)) or len(y) != len(flat_shapes):
+        count = len(y) if isinstance(y, (list, tuple)) else 1
+        raise ValueError(
+            f"{who}: the model has {len(flat_shapes)} outputs {names}, but {name} holds {count} "
+            "array(s); give a list with one array per output (or a dict by output name)"
+        )
+    return [check_targets(target, shape, loss.loss_for_output(i) if loss else None, f"{name}[{i}]", who)
+            for i, (target, shape) in enumerate(zip(y, flat_shapes))]
+
+
+def check_batch(model, x, y=None, sample_weight=None, class_weight=None, *, who):
+    """One batch for ``train_on_batch`` / ``test_on_batch``: checked, as ``(x, y[, sample_weight])``."""
+    x, y, sample_weight, _ = standardize(model, x, y, sample_weight, who)
+    y = prepare_targets(model, x, y, who)
+    if class_weight is not None:
+        weights = class_weight_to_sample_weight(class_weight, y, who)
+        sample_weight = weights if sample_weight is None else sample_weight * weights
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
+# --- the one entry point: EpochIterator ---------------------------------------------------------
+
+class EpochIterator:
+    """The batches of ``fit``, ``evaluate`` and ``predict``: checked once, then served epoch by epoch.
+
+    ``x`` may be arrays (a NumPy array, a list or dict of them), which are checked and
+    converted here, before any step (shapes, NaN, labels against the loss), and cut
+    into batches by the shared ``learnet.batching.Batcher``; or an iterable of batches
+    (a ``learnet.data.Dataset``, a ``Batcher``, a generator), whose batches are
+    converted as they come. Either way ``epoch()`` yields ``(x, y)`` or
+    ``(x, y, sample_weight)`` tuples (``(x,)`` for prediction), as ``train_step``,
+    ``test_step`` and ``predict_step`` take them.
+
+    Parameters
+    ----------
+    model : Model
+        The model the data is for: its inputs, outputs, loss and metrics check the data.
+    x, y, sample_weight
+        As ``Model.fit`` takes them.
+    who : str
+        The method name errors begin with (``"fit"``, ``"evaluate"``...).
+    batch_size : int, optional
+        Samples per batch for arrays (default 32).
+    steps : int, optional
+        Batches per epoch. Without it an epoch is one pass over the data.
+    shuffle : bool
+        A new order of the samples at each epoch (arrays only).
+    class_weight : dict, optional
+        ``{class: weight}``, folded into the sample weights.
+    inputs_only : bool
+        Prediction: ``x`` alone, no targets.
+    continuous : bool
+        With ``steps``, each epoch continues where the last one stopped (training).
+    checked : bool
+        The arrays were checked already (the validation part cut from ``fit``'s data).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import layers, Sequential
+    >>> model = Sequential([layers.Dense(1, input_shape=[2])])
+    >>> model.compile("sgd", "mse")
+    >>> data = EpochIterator(model, np.zeros((5, 2)), np.zeros(5), who="fit", batch_size=2)
+    >>> data.steps, [tuple(y.shape) for _, y in data.epoch()]
+    (3, [(2, 1), (2, 1), (1, 1)])
+    """
+
+    def __init__(self, model, x=None, y=None, sample_weight=None, *, who, batch_size=None, steps=None,
+                 shuffle=False, class_weight=None, inputs_only=False, continuous=False, checked=False):
+        self.who = who
+        self.inputs_only = inputs_only
+        self.continuous = continuous
+        self.limit = steps
+        self.model = model
+        self._stream = None
+        self._iterator = None
+        if is_array_data(x):
+            if not checked:
+                batch_size = check_batch_size(batch_size, who)
+                if inputs_only:
+                    x = standardize_predict_inputs(model, x, who)
+                else:
+                    x, y, sample_weight, _ = standardize(model, x, y, sample_weight, who)
+                    y = prepare_targets(model, x, y, who)
+                    if class_weight is not None:
+                        weights = class_weight_to_sample_weight(class_weight, y, who)
+                        sample_weight = weights if sample_weight is None else sample_weight * weights
+            self._init_arrays(x, y, sample_weight, batch_size, shuffle)
+        else:
+            if y is not None and not inputs_only:
+                raise ValueError(f"{who}: when x is a dataset of (x, y) batches, y must not be given separately")
+            self._init_dataset(x)
+
+    # --- arrays, through the shared Batcher (a new order each epoch) ---
+    def _init_arrays(self, x, y, sample_weight, batch_size, shuffle):
+        self.dataset = None
+        if self.inputs_only:
+            self.batcher = Batcher(x, batch_size=batch_size, shuffle=bool(shuffle), seed=backend.rng())
+        else:
+            self.batcher = Batcher(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
+                                   seed=backend.rng(), names=["x", "y", "sample_weight"])
+        self.steps = len(self.batcher) if self.limit is None else self.limit
+
+    # --- an iterable of batches: a Dataset, a Batcher, a generator ---
+    def _init_dataset(self, dataset):
+        if not (hasattr(dataset, "__iter__") or hasattr(dataset, "__next__")):
+            raise ValueError(f"{self.who}: cannot read batches from {type(dataset).__name__}")
+        self.batcher = None
+        self.dataset = dataset
+        try:
+            length = len(dataset)
+        except TypeError:
+            length = None
+        self.steps = self.limit if self.limit is not None else length
+        # A generator is its own iterator and runs out once; a dataset can be read again.
+        self._reiterable = hasattr(dataset, "__iter__") and not hasattr(dataset, "__next__")
+
+    def epoch(self):
+        """The batches of one epoch, as tuples ``train_step`` / ``test_step`` / ``predict_step`` take."""
+        if self.batcher is not None:
+            for batch in self._array_batches():
+                if self.inputs_only:
+                    yield (batch,)
+                else:
+                    xb, yb, wb = batch
+                    yield (xb, yb) if wb is None else (xb, yb, wb)
+        else:
+            for batch in self._dataset_batches():
+                yield self._convert(batch)
+
+    def _array_batches(self):
+        if self.limit is None:
+            yield from self.batcher
+            return
+        # With steps_per_epoch the batches run on across epochs, reshuffling at each pass;
+        # evaluation with steps starts from the first batch every time.
+        if self._stream is None or not self.continuous:
+            self._stream = self._endless()
+        for _ in range(self.limit):
+            yield next(self._stream)
+
+    def _endless(self):
+        while True:
+            yield from self.batcher
+
+    def _dataset_batches(self):
+        """Without ``steps`` one pass; with ``steps`` that many batches, continuing where
+        the last epoch stopped (and starting a new pass over a re-iterable dataset when one ends)."""
+        if self.limit is None:
+            yield from self.dataset
+            return
+        if not self.continuous and self._reiterable:
+            self._iterator = None
+        for _ in range(self.limit):
+            if self._iterator is None:
+                self._iterator = iter(self.dataset)
+            try:
+                batch = next(self._iterator)
+            except StopIteration:
+                self._iterator = None
+                if not self._reiterable:
+                    return
+                self._iterator = iter(self.dataset)
+                try:
+                    batch = next(self._iterator)
+                except StopIteration:
+                    raise ValueError(f"{self.who}: the dataset gave no batches") from None
+            yield batch
+
+    def _convert(self, batch):
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        x = fit_to_input_shapes(map_structure(_as_float_input, x), self.model._input_shapes(), self.who)
+        if self.inputs_only:
+            return (x,)
+        y = map_structure(lambda v: None if v is None else to_plain_numpy(v), y)
+        if sample_weight is not None:
+            return (x, y, to_plain_numpy(sample_weight))
+        return (x, y)
+
+
+def fit_epoch_iterators(model, x, y, sample_weight, *, who, batch_size, validation_split, validation_data,
+                        shuffle, class_weight, steps_per_epoch, validation_steps, validation_batch_size):
+    """``fit``'s training batches and validation batches (``None`` without validation), all checked."""
+    if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
+        raise ValueError(f"{who}: validation_split must be a number in [0, 1), got {validation_split!r}")
+    validation = None
+    if is_array_data(x):
+        batch_size = check_batch_size(batch_size, who)
+        x, y, sample_weight, count = standardize(model, x, y, sample_weight, who)
+        if validation_split and validation_data is None:
+            split_at = int(math.floor(count * (1.0 - validation_split)))
+            if split_at == 0 or split_at == count:
+                raise ValueError(
+                    f"{who}: validation_split={validation_split} of {count} samples leaves "
+                    f"{split_at} for training and {count - split_at} for validation; both need at least one"
+                )
+            validation = [take(part, slice(split_at, None)) for part in (x, y, sample_weight)]
+            x, y, sample_weight = (take(part, slice(0, split_at)) for part in (x, y, sample_weight))
+        y = prepare_targets(model, x, y, who)
+        if class_weight is not None:
+            weights = class_weight_to_sample_weight(class_weight, y, who)
+            sample_weight = weights if sample_weight is None else sample_weight * weights
+        if validation is not None:
+            validation[1] = prepare_targets(model, validation[0], validation[1], who, "y (validation part)")
+        train = EpochIterator(model, x, y, sample_weight, who=who, batch_size=batch_size, steps=steps_per_epoch,
+                              shuffle=shuffle, continuous=True, checked=True)
+    else:
+        if y is not None:
+            raise ValueError(f"{who}: when x is a dataset of (x, y) batches, y must not be given separately")
+        if validation_split:
+            raise ValueError(f"{who}: validation_split needs arrays; with a dataset, give validation_data")
+        if batch_size is not None:
+            raise ValueError(f"{who}: batch_size cannot be given with a dataset: the dataset makes the batches")
+        train = EpochIterator(model, x, who=who, steps=steps_per_epoch, continuous=True)
+    if validation_data is not None:
+        validation = _validation_iterator(model, validation_data, validation_batch_size or batch_size,
+                                          validation_steps, who)
+    elif validation is not None:
+        validation = EpochIterator(model, *validation, who=who, batch_size=validation_batch_size or batch_size,
+                                   steps=validation_steps, checked=True)
+    return train, validation
+
+
+def _validation_iterator(model, validation_data, batch_size, steps, who):
+    if is_array_data(validation_data) and isinstance(validation_data, (tuple, list)):
+        if len(validation_data) not in (2, 3):
+            raise ValueError(
+                f"{who}: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val), "
+                f"got a sequence of {len(validation_data)} items"
+            )
+        vx, vy, vw = unpack_x_y_sample_weight(tuple(validation_data))
+        return EpochIterator(model, vx, vy, vw, who=f"{who} (validation_data)",
+                             batch_size=check_batch_size(batch_size, who), steps=steps)
+    if is_array_data(validation_data):
+        raise ValueError(f"{who}: validation_data must be a tuple (x_val, y_val), got {type(validation_data).__name__}")
+    return EpochIterator(model, validation_data, who=who, steps=steps)
+
+
+def to_plain_numpy(value):
+    """A tensor or array-like as a NumPy array (a tensor's values copied off the device)."""
+    if isinstance(value, Tensor):
+        return backend.to_numpy(value._value)
+    return np.asarray(value)
+
+
+def _as_float_input(value):
+    array = to_plain_numpy(value)
+    if array.dtype.kind in "biu" or (array.dtype.kind == "f" and array.dtype != backend.floatx()):
+        array = array.astype(backend.floatx())
+    return array

@@ -16,9 +16,11 @@ Examples
 ['input_layer', 'dense', 'dense_1']
 """
 from learnet.layers.base import KerasTensor, to_snake_case, unique_name
+from learnet import registry
+from learnet.layers import serialization
 from learnet.layers.core import InputLayer
-from learnet.models.data_adapter import flatten, map_structure
 from learnet.models.model import Model, input_shape_error
+from learnet.tree import flatten, map_structure
 
 
 class _Node:
@@ -104,7 +106,7 @@ def build_graph(inputs, outputs):
     return order, sources
 
 
-_FUNCTIONAL_SUBCLASSES = {}
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
 
 
 def functional_subclass(cls):
@@ -182,12 +184,12 @@ class Functional(Model):
         """The output ``KerasTensor`` s, as a list."""
         return flatten(self._output_structure)
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def input(self):
         """The input(s), in the structure given to ``Model``."""
         return self._input_structure
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def output(self):
         """The output(s), in the structure given to ``Model``."""
         return self._output_structure
@@ -214,6 +216,9 @@ class Functional(Model):
 
     def _graph_inputs_for_dtypes(self):
         return [t.dtype for t in self.inputs]
+
+    def _graph_input_shapes(self):
+        return [tuple(t.shape) for t in self.inputs]
 
     def compute_output_shape(self, input_shape):
         return map_structure(lambda t: tuple(t.shape), self._output_structure)
@@ -287,13 +292,116 @@ class Functional(Model):
     # --- configuration ------------------------------------------------------------------------------
     def get_config(self):
         """The graph as plain data: the layers' configs and every call between them."""
-        from learnet import saving
+        calls = {}
+        positions = {}
+        for node in self._nodes:
+            index = calls.get(id(node.layer), 0)
+            calls[id(node.layer)] = index + 1
+            positions[id(node)] = (node.layer.name, index)
 
-        return saving.serialize_functional_config(self)
+        def reference(tensor, where):
+            if tensor.__class__.__name__ != "KerasTensor":
+                return serialization.plain_json(tensor, where)
+            node, output_index, _ = self._sources.get(id(tensor), (None, None, None))
+            if node is None:  # a model input
+                return {"__keras_tensor__": [tensor._keras_history.layer.name, 0, None]}
+            name, call = positions[id(node)]
+            return {"__keras_tensor__": [name, call, output_index]}
+
+        def encode(structure, where):
+            if isinstance(structure, (list, tuple)):
+                return [encode(item, f"{where}[{i}]") for i, item in enumerate(structure)]
+            if isinstance(structure, dict):
+                return {str(k): encode(v, f"{where}[{k!r}]") for k, v in structure.items()}
+            return reference(structure, where)
+
+        nodes = []
+        for node in self._nodes:
+            if node.is_input:
+                continue
+            where = f"the call of layer '{node.layer.name}'"
+            nodes.append({
+                "layer": node.layer.name,
+                "inputs": encode(node.inputs, where),
+                "args": [encode(a, where) for a in node.args],
+                "kwargs": {k: encode(v, where) for k, v in node.kwargs.items()},
+            })
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [serialization.serialize(layer) for layer in self.layers],
+            "nodes": nodes,
+            "input_layers": encode(self._input_structure, "the inputs"),
+            "output_layers": encode(self._output_structure, "the outputs"),
+        }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, layer_fn=None):
         """Rebuild a functional model from ``get_config()`` (layer classes by registered name)."""
-        from learnet import saving
+        where = "the functional model config"
+        entries = serialization.require(config, "layers", list, where)
+        calls = serialization.require(config, "nodes", list, where)
+        layers = {}
+        for entry in entries:
+            layer = serialization.deserialize(entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None)
+            if layer.name in layers:
+                raise serialization.InvalidModelFileError(f"{where} has two layers named {layer.name!r}")
+            layers[layer.name] = layer
+        outputs = {}
+        counts = {}
+        for name, layer in layers.items():
+            if isinstance(layer, InputLayer):
+                outputs[(name, 0)] = layer.output
+                counts[name] = 1
 
-        return saving.functional_from_config(config, custom_objects, cls=cls)
+        def decode(structure):
+            if isinstance(structure, list):
+                return [decode(item) for item in structure]
+            if isinstance(structure, dict):
+                if set(structure) == {"__keras_tensor__"}:
+                    ref = structure["__keras_tensor__"]
+                    if (not isinstance(ref, list) or len(ref) != 3 or not isinstance(ref[0], str)
+                            or not isinstance(ref[1], int) or not (ref[2] is None or isinstance(ref[2], int))):
+                        raise serialization.InvalidModelFileError(f"{where}: a tensor reference is malformed: {ref!r}")
+                    key = (ref[0], ref[1])
+                    if key not in outputs:
+                        raise serialization.InvalidModelFileError(
+                            f"{where}: a call uses output {ref[1]} of layer {ref[0]!r}, which does not exist (yet)"
+                        )
+                    value = outputs[key]
+                    if ref[2] is None:
+                        return value
+                    flat = flatten(value)
+                    if not 0 <= ref[2] < len(flat):
+                        raise serialization.InvalidModelFileError(f"{where}: output index {ref[2]} of layer {ref[0]!r} is out of range")
+                    return flat[ref[2]]
+                return {k: decode(v) for k, v in structure.items()}
+            return structure
+
+        for call in calls:
+            name = serialization.require(call, "layer", str, f"{where}: a call")
+            if name not in layers:
+                raise serialization.InvalidModelFileError(f"{where}: a call names the unknown layer {name!r}")
+            layer = layers[name]
+            inputs = decode(call.get("inputs"))
+            args = [decode(a) for a in call.get("args", [])]
+            kwargs = {k: decode(v) for k, v in (call.get("kwargs") or {}).items()}
+            try:
+                result = layer(inputs, *args, **kwargs)
+            except serialization.InvalidModelFileError:
+                raise
+            except serialization.CONFIG_ERRORS as error:
+                raise serialization.InvalidModelFileError(f"{where}: calling layer {name!r} failed: {serialization.describe(error)}") from None
+            index = counts.get(name, 0)
+            counts[name] = index + 1
+            outputs[(name, index)] = result
+        inputs = decode(config.get("input_layers"))
+        result = decode(config.get("output_layers"))
+        try:
+            return cls(inputs, result, name=config.get("name"), trainable=config.get("trainable", True))
+        except serialization.CONFIG_ERRORS as error:
+            raise serialization.InvalidModelFileError(f"{where}: the graph cannot be rebuilt: {serialization.describe(error)}") from None
+
+
+# A config or file naming "Model" means a functional model, as in Keras.
+registry.register_builtin(Functional, "Model")

@@ -29,8 +29,8 @@ The training step is the loop a user would write by hand (``train_step``)::
 """
 import contextlib
 import json
-import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -38,25 +38,13 @@ from learnet import backend
 from learnet import callbacks as callbacks_module
 from learnet import metrics as metrics_module
 from learnet import optimizers as optimizers_module
-from learnet import tape as tape_module
-from learnet.batching import Batcher
 from learnet.layers.base import Layer, _as_tuples
 from learnet.models import data_adapter
 from learnet.models.compile_utils import LossesContainer, MetricsContainer
-from learnet.models.data_adapter import flatten, map_structure, unpack_x_y_sample_weight
-from learnet.tape import GradientTape
+from learnet.models.data_adapter import unpack_x_y_sample_weight
+from learnet.tape import GradientTape, no_recording
 from learnet.tensor import Tensor
-
-
-@contextlib.contextmanager
-def no_recording():
-    """Run a block with no ``GradientTape`` recording, so inference builds no graph."""
-    saved = list(tape_module._recording)
-    tape_module._recording[:] = []
-    try:
-        yield
-    finally:
-        tape_module._recording[:] = saved
+from learnet.tree import flatten, map_shapes, map_structure
 
 
 # Once per process: see _keep_freed_memory.
@@ -115,6 +103,14 @@ def _python_logs(logs):
         else:
             result[key] = _scalar(value)
     return result
+
+
+def _refuse_unknown(kwargs, who):
+    """Keras' arguments for its input pipelines are accepted and ignored; any other is a mistake."""
+    for old in ("max_queue_size", "workers", "use_multiprocessing"):
+        kwargs.pop(old, None)
+    if kwargs:
+        raise TypeError(f"{who} got unexpected keyword argument(s) {sorted(kwargs)}")
 
 
 def _check_int(value, name, who, minimum=0):
@@ -222,7 +218,7 @@ class Model(Layer):
             return Tensor._wrap(np.zeros(shape, dtype=self.dtype))
         shapes = input_shape
         single = isinstance(shapes, (tuple, list)) and all(s is None or isinstance(s, numbers.Integral) for s in shapes)
-        dummy = zeros(shapes) if single else map_structure_shapes(zeros, shapes)
+        dummy = zeros(shapes) if single else map_shapes(zeros, shapes)
         with no_recording():
             self._build_input_shape = input_shape
             self.built = True
@@ -249,9 +245,9 @@ class Model(Layer):
     trainable_variables = trainable_weights
 
     # --- compile ---------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                weighted_metrics=None, run_eagerly=None, steps_per_execution=1, jit_compile=None,
-                auto_scale_loss=True, **kwargs):
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, loss_weights: Any = None,
+                weighted_metrics: Any = None, run_eagerly: bool | None = None, steps_per_execution: int = 1,
+                jit_compile: bool | None = None, auto_scale_loss: bool = True, **kwargs: Any) -> None:
         """Choose the optimizer, the loss and the metrics for training.
 
         Parameters
@@ -401,7 +397,7 @@ class Model(Layer):
         """``{name: value}`` of every metric in ``metrics``."""
         return {metric.name: metric.result() for metric in self.metrics}
 
-    def train_step(self, data):
+    def train_step(self, data: Any) -> dict[str, Any]:
         """One step of training on a batch ``data`` = ``(x, y)`` or ``(x, y, sample_weight)``.
 
         Override it to customize training (a GAN, a VAE); ``fit`` calls it for every
@@ -422,7 +418,7 @@ class Model(Layer):
         self._compile_state.loss_tracker.update_state(loss._value, sample_weight=len(flatten(x)[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def test_step(self, data):
+    def test_step(self, data: Any) -> dict[str, Any]:
         """One step of evaluation: the loss and metrics on a batch, no weight changes."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
@@ -431,7 +427,7 @@ class Model(Layer):
             self._compile_state.loss_tracker.update_state(loss._value, sample_weight=len(flatten(x)[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def predict_step(self, data):
+    def predict_step(self, data: Any) -> Any:
         """One step of prediction: the outputs for a batch of inputs."""
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
@@ -447,98 +443,18 @@ class Model(Layer):
             return list(names)
         return [f"output_{i + 1}" for i in range(count)]
 
-    def _probe_output_shapes(self, x):
-        """The output shapes for inputs like ``x``, from one sample (no tape, no training).
-
-        Building the model here (if needed) creates its weights; nothing else changes.
-        A wrong feature shape fails here with the layer's own message.
-        """
-        key = tuple((tuple(a.shape[1:]), str(a.dtype)) for a in flatten(x))
-        state = self._compile_state
-        cache = state.validated_shapes if state is not None else {}
-        if key in cache and self.built:
-            return cache[key]
-        sample = data_adapter.take(x, slice(0, 1))
-        with no_recording():
-            outputs = self(sample, training=False)
-            self._clear_losses()
-        shapes = map_structure(lambda t: (None,) + tuple(t.shape[1:]), outputs)
-        cache[key] = shapes
-        return shapes
-
-    def _prepare_targets(self, x, y, who, name="y"):
-        """Check every target against its output's shape and loss; return them converted."""
-        if y is None:
-            return None
-        output_shapes = self._probe_output_shapes(x)
-        flat_shapes = _flatten_shapes(output_shapes)
-        loss = self._compile_state.loss if self._compile_state is not None else None
-        if loss is not None and not loss.built:
-            loss.build(self._output_names(len(flat_shapes)))
-        prepared = self._check_all_targets(y, flat_shapes, loss, who, name)
-        metrics = self._compile_state.metrics if self._compile_state is not None else None
-        if metrics is not None and not metrics.built:
-            # The compiled metrics exist from the start (so a custom train_step that loops
-            # over self.metrics sees them), resolved from the shapes of targets and outputs.
-            predictions = [np.zeros((1,) + tuple(1 if s is None else s for s in shape[1:]), backend.floatx())
-                           for shape in flat_shapes]
-            targets = data_adapter.take(prepared, slice(0, 1))
-            metrics.build(targets, predictions[0] if len(predictions) == 1 else predictions,
-                          self._output_names(len(flat_shapes)))
-        return prepared
-
-    def _check_all_targets(self, y, flat_shapes, loss, who, name):
-        if len(flat_shapes) == 1:
-            if isinstance(y, (list, tuple)) and len(y) == 1:
-                y = y[0]
-            if isinstance(y, dict) and len(y) == 1:
-                y = next(iter(y.values()))
-            if isinstance(y, (list, tuple, dict)):
-                raise ValueError(f"{who}: the model has one output, but {name} holds {len(y)} arrays")
-            return data_adapter.check_targets(
-                y, flat_shapes[0], loss.loss_for_output(0) if loss else None, name, who)
-        names = self._output_names(len(flat_shapes))
-        if isinstance(y, dict):
-            unknown = sorted(set(y) - set(names))
-            if unknown:
-                raise ValueError(f"{who}: {name} names unknown output(s) {unknown}; the outputs are {names}")
-            # Targets by output name are put in the order of the outputs (None where absent:
-            # that output then has no loss), so losses and metrics pair them correctly.
-            checked = [None if key not in y else data_adapter.check_targets(
-                y[key], flat_shapes[index], loss.loss_for_output(index) if loss else None,
-                f"{name}[{key!r}]", who) for index, key in enumerate(names)]
-            if isinstance(getattr(self, "_output_structure", None), dict):
-                return dict(zip(names, checked))
-            return checked
-        if not isinstance(y, (list, tuple)) or len(y) != len(flat_shapes):
-            count = len(y) if isinstance(y, (list, tuple)) else 1
-            raise ValueError(
-                f"{who}: the model has {len(flat_shapes)} outputs {names}, but {name} holds {count} "
-                "array(s); give a list with one array per output (or a dict by output name)"
-            )
-        return [data_adapter.check_targets(
-            target, shape, loss.loss_for_output(i) if loss else None, f"{name}[{i}]", who)
-            for i, (target, shape) in enumerate(zip(y, flat_shapes))]
-
-    def _standardize(self, x, y, sample_weight, who, need_targets):
-        x = data_adapter.standardize_inputs(x, who, self._input_dtypes())
-        y = data_adapter.standardize_targets(y, who)
-        sample_weight = data_adapter.standardize_sample_weight(sample_weight, who)
-        count = data_adapter.count_samples([(x, "x"), (y, "y"), (sample_weight, "sample_weight")], who)
-        if sample_weight is not None and sample_weight.ndim > 1 and sample_weight.size != count:
-            raise ValueError(f"{who}: sample_weight must have one weight per sample, got shape {sample_weight.shape}")
-        if need_targets and y is None and self._compile_state.loss is not None:
-            raise ValueError(
-                f"{who}: y is missing; the model was compiled with a loss, which compares the "
-                "outputs to targets y"
-            )
-        return x, y, sample_weight, count
+    def _input_shapes(self):
+        """The shapes the inputs must have (batch axis first), where the model declares them."""
+        shapes = getattr(self, "_graph_input_shapes", None)
+        return shapes() if callable(shapes) else None
 
     # --- fit ---------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1, **kwargs):
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: str | int = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1, **kwargs: Any) -> callbacks_module.History:
         """Train the model for ``epochs`` passes over the data.
 
         Parameters
@@ -581,76 +497,28 @@ class Model(Layer):
             shape, NaN or infinity, labels outside the classes...), before anything changes.
         """
         who = "fit"
-        for old in ("max_queue_size", "workers", "use_multiprocessing"):
-            kwargs.pop(old, None)
-        if kwargs:
-            raise TypeError(f"fit got unexpected keyword argument(s) {sorted(kwargs)}")
+        _refuse_unknown(kwargs, who)
         self._assert_compiled("training it (fit)")
         verbose = callbacks_module._resolve_verbose(verbose)
-        epochs = _check_int(epochs, "epochs", who)
-        initial_epoch = _check_int(initial_epoch, "initial_epoch", who)
+        epochs, initial_epoch = _check_int(epochs, "epochs", who), _check_int(initial_epoch, "initial_epoch", who)
         if steps_per_epoch is not None:
             steps_per_epoch = _check_int(steps_per_epoch, "steps_per_epoch", who, minimum=1)
         validation_freq = _check_int(validation_freq, "validation_freq", who, minimum=1)
-        if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
-            raise ValueError(f"{who}: validation_split must be a number in [0, 1), got {validation_split!r}")
-
-        validation = None
-        if data_adapter.is_array_data(x):
-            batch_size = data_adapter.check_batch_size(batch_size, who)
-            x, y, sample_weight, count = self._standardize(x, y, sample_weight, who, need_targets=True)
-            if validation_split and validation_data is None:
-                split_at = int(math.floor(count * (1.0 - validation_split)))
-                if split_at == 0 or split_at == count:
-                    raise ValueError(
-                        f"{who}: validation_split={validation_split} of {count} samples leaves "
-                        f"{split_at} for training and {count - split_at} for validation; both need at least one"
-                    )
-                validation = (data_adapter.take(x, slice(split_at, None)),
-                              data_adapter.take(y, slice(split_at, None)),
-                              data_adapter.take(sample_weight, slice(split_at, None)))
-                x, y, sample_weight = (data_adapter.take(x, slice(0, split_at)),
-                                       data_adapter.take(y, slice(0, split_at)),
-                                       data_adapter.take(sample_weight, slice(0, split_at)))
-            y = self._prepare_targets(x, y, who)
-            if class_weight is not None:
-                weights = data_adapter.class_weight_to_sample_weight(class_weight, y, who)
-                sample_weight = weights if sample_weight is None else sample_weight * weights
-            if validation is not None:
-                validation = (validation[0], self._prepare_targets(validation[0], validation[1], who, "y (validation part)"),
-                              validation[2])
-            train = _ArrayBatches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, continuous=True)
-        else:
-            if y is not None:
-                raise ValueError(f"{who}: when x is a dataset of (x, y) batches, y must not be given separately")
-            if validation_split:
-                raise ValueError(f"{who}: validation_split needs arrays; with a dataset, give validation_data")
-            if batch_size is not None:
-                raise ValueError(f"{who}: batch_size cannot be given with a dataset: the dataset makes the batches")
-            train = _DatasetBatches(x, steps_per_epoch, who, continuous=True)
-        if validation_data is not None:
-            validation = self._prepare_validation(validation_data, validation_batch_size or batch_size,
-                                                  validation_steps, who)
-        elif validation is not None:
-            vx, vy, vw = validation
-            validation = _ArrayBatches(vx, vy, vw, validation_batch_size or batch_size, False, validation_steps)
-
+        train, validation = data_adapter.fit_epoch_iterators(
+            self, x, y, sample_weight, who=who, batch_size=batch_size, validation_split=validation_split,
+            validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
+            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size)
         # Everything is checked: now create the optimizer's slots, then train.
         self.optimizer.build(self.trainable_weights)
-        _keep_freed_memory()
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-            verbose=verbose, epochs=epochs, steps=train.steps, do_validation=validation is not None,
-        )
-        batch_begin = callback_list.wants("on_train_batch_begin")
-        batch_end = callback_list.wants("on_train_batch_end")
+            verbose=verbose, epochs=epochs, steps=train.steps, do_validation=validation is not None)
+        batch_begin, batch_end = (callback_list.wants(f"on_train_batch_{when}") for when in ("begin", "end"))
         self.stop_training = False
         callback_list.on_train_begin()
         epoch_logs = {}
-        # Fixed for the run, as Keras captures it; a model not built yet (fed by a dataset)
-        # gets its weights at the first step, so its list is read live instead.
-        self._compile_state.trainable_during_fit = list(self.trainable_weights) or None
-        try:
+        with self._training_run(callback_list):
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
@@ -658,7 +526,7 @@ class Model(Layer):
                 for step, batch in enumerate(train.epoch()):
                     if batch_begin:
                         callback_list.on_train_batch_begin(step)
-                    logs = self.train_step(batch)
+                    logs = self.train_step(batch)      # the tape, the gradients, the update
                     if batch_end:
                         callback_list.on_train_batch_end(step, _python_logs(logs))
                     if self.stop_training:
@@ -670,33 +538,24 @@ class Model(Layer):
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
+        callback_list.on_train_end(epoch_logs)
+        self.history = next(c for c in callback_list if isinstance(c, callbacks_module.History))
+        return self.history
+
+    @contextlib.contextmanager
+    def _training_run(self, callback_list):
+        """Around fit's epochs: memory kept between steps, the weights to train fixed for the run."""
+        _keep_freed_memory()
+        # Fixed for the run, as Keras captures it; a model not built yet (fed by a dataset)
+        # gets its weights at the first step, so its list is read live instead.
+        self._compile_state.trainable_during_fit = list(self.trainable_weights) or None
+        try:
+            yield
         except BaseException:
             callback_list.close_progress_bars()   # an interrupted run leaves no half-drawn bar
             raise
         finally:
             self._compile_state.trainable_during_fit = None
-            train.close()
-        callback_list.on_train_end(epoch_logs)
-        history = next(c for c in callback_list if isinstance(c, callbacks_module.History))
-        self.history = history
-        return history
-
-    def _prepare_validation(self, validation_data, batch_size, steps, who):
-        if data_adapter.is_array_data(validation_data) and isinstance(validation_data, (tuple, list)):
-            if len(validation_data) not in (2, 3):
-                raise ValueError(
-                    f"{who}: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val), "
-                    f"got a sequence of {len(validation_data)} items"
-                )
-            vx, vy, vw = unpack_x_y_sample_weight(tuple(validation_data))
-            batch_size = data_adapter.check_batch_size(batch_size, who)
-            vwho = f"{who} (validation_data)"
-            vx, vy, vw, _ = self._standardize(vx, vy, vw, vwho, need_targets=True)
-            vy = self._prepare_targets(vx, vy, vwho)
-            return _ArrayBatches(vx, vy, vw, batch_size, False, steps)
-        if data_adapter.is_array_data(validation_data):
-            raise ValueError(f"{who}: validation_data must be a tuple (x_val, y_val), got {type(validation_data).__name__}")
-        return _DatasetBatches(validation_data, steps, who)
 
     # --- evaluate ---------------------------------------------------------------------------------
     def _test_loop(self, batches, callback_list):
@@ -708,21 +567,19 @@ class Model(Layer):
         batch_end = callback_list.wants("on_test_batch_end")
         logs = {}
         with no_recording():
-            try:
-                for step, batch in enumerate(batches.epoch()):
-                    if batch_begin:
-                        callback_list.on_test_batch_begin(step)
-                    logs = self.test_step(batch)
-                    if batch_end:
-                        callback_list.on_test_batch_end(step, _python_logs(logs))
-            finally:
-                batches.close()
+            for step, batch in enumerate(batches.epoch()):
+                if batch_begin:
+                    callback_list.on_test_batch_begin(step)
+                logs = self.test_step(batch)
+                if batch_end:
+                    callback_list.on_test_batch_end(step, _python_logs(logs))
         logs = _python_logs(logs if logs else self.get_metrics_result())
         callback_list.on_test_end(logs)
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: str | int = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
+                 return_dict: bool = False, **kwargs: Any) -> Any:
         """The loss and metrics on data, without training.
 
         Returns
@@ -732,23 +589,12 @@ class Model(Layer):
             order of ``metrics_names``; a dict ``{name: value}`` with ``return_dict=True``.
         """
         who = "evaluate"
-        for old in ("max_queue_size", "workers", "use_multiprocessing"):
-            kwargs.pop(old, None)
-        if kwargs:
-            raise TypeError(f"evaluate got unexpected keyword argument(s) {sorted(kwargs)}")
+        _refuse_unknown(kwargs, who)
         self._assert_compiled("evaluating it")
         verbose = callbacks_module._resolve_verbose(verbose)
         if steps is not None:
             steps = _check_int(steps, "steps", who, minimum=1)
-        if data_adapter.is_array_data(x):
-            batch_size = data_adapter.check_batch_size(batch_size, who)
-            x, y, sample_weight, _ = self._standardize(x, y, sample_weight, who, need_targets=True)
-            y = self._prepare_targets(x, y, who)
-            batches = _ArrayBatches(x, y, sample_weight, batch_size, False, steps)
-        else:
-            if y is not None:
-                raise ValueError(f"{who}: when x is a dataset of (x, y) batches, y must not be given separately")
-            batches = _DatasetBatches(x, steps, who)
+        batches = data_adapter.EpochIterator(self, x, y, sample_weight, who=who, batch_size=batch_size, steps=steps)
         callback_list = callbacks_module.CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps)
         logs = self._test_loop(batches, callback_list)
@@ -763,7 +609,8 @@ class Model(Layer):
         return results[0] if len(results) == 1 else results
 
     # --- predict ---------------------------------------------------------------------------------
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+    def predict(self, x: Any, batch_size: int | None = None, verbose: str | int = "auto", steps: int | None = None,
+                callbacks: list | None = None, **kwargs: Any) -> Any:
         """The model's outputs for ``x``, as NumPy arrays, computed batch by batch.
 
         No tape records anything: prediction builds no graph.
@@ -773,20 +620,11 @@ class Model(Layer):
         numpy.ndarray, or a list/dict of arrays for a model with several outputs.
         """
         who = "predict"
-        for old in ("max_queue_size", "workers", "use_multiprocessing"):
-            kwargs.pop(old, None)
-        if kwargs:
-            raise TypeError(f"predict got unexpected keyword argument(s) {sorted(kwargs)}")
+        _refuse_unknown(kwargs, who)
         verbose = callbacks_module._resolve_verbose(verbose)
         if steps is not None:
             steps = _check_int(steps, "steps", who, minimum=1)
-        if data_adapter.is_array_data(x):
-            batch_size = data_adapter.check_batch_size(batch_size, who)
-            x = data_adapter.standardize_inputs(x, who, self._input_dtypes())
-            data_adapter.count_samples([(x, "x")], who)
-            batches = _ArrayBatches(x, None, None, batch_size, False, steps, inputs_only=True)
-        else:
-            batches = _DatasetBatches(x, steps, who, inputs_only=True)
+        batches = data_adapter.EpochIterator(self, x, who=who, batch_size=batch_size, steps=steps, inputs_only=True)
         callback_list = callbacks_module.CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps)
         callback_list.on_predict_begin()
@@ -794,23 +632,19 @@ class Model(Layer):
         _keep_freed_memory()
         outputs = []
         with no_recording():
-            try:
-                for step, batch in enumerate(batches.epoch()):
-                    result = self.predict_step(batch)
-                    result = map_structure(_to_numpy, result)
-                    outputs.append(result)
-                    if batch_end:
-                        callback_list.on_predict_batch_end(step, {"outputs": result})
-            finally:
-                batches.close()
+            for step, batch in enumerate(batches.epoch()):
+                result = map_structure(data_adapter.to_plain_numpy, self.predict_step(batch))
+                outputs.append(result)
+                if batch_end:
+                    callback_list.on_predict_batch_end(step, {"outputs": result})
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError(f"{who}: the data gave no batches to predict on")
         return _concatenate(outputs)
 
     # --- single batches ------------------------------------------------------------------------------
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
-                       return_dict=False):
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       reset_metrics: bool = True, return_dict: bool = False) -> Any:
         """One training step on exactly this batch; returns the loss (and metrics).
 
         Returns
@@ -820,37 +654,30 @@ class Model(Layer):
         """
         who = "train_on_batch"
         self._assert_compiled("training it (train_on_batch)")
-        x, y, sample_weight, _ = self._standardize(x, y, sample_weight, who, need_targets=True)
-        y = self._prepare_targets(x, y, who)
-        if class_weight is not None:
-            weights = data_adapter.class_weight_to_sample_weight(class_weight, y, who)
-            sample_weight = weights if sample_weight is None else sample_weight * weights
+        data = data_adapter.check_batch(self, x, y, sample_weight, class_weight, who=who)
         self.optimizer.build(self.trainable_weights)
         if reset_metrics:
             self.reset_metrics()
-        data = (x, y) if sample_weight is None else (x, y, sample_weight)
         logs = _python_logs(self.train_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, reset_metrics: bool = True,
+                      return_dict: bool = False) -> Any:
         """Loss (and metrics) on exactly this batch, without training."""
         who = "test_on_batch"
         self._assert_compiled("evaluating it (test_on_batch)")
-        x, y, sample_weight, _ = self._standardize(x, y, sample_weight, who, need_targets=True)
-        y = self._prepare_targets(x, y, who)
+        data = data_adapter.check_batch(self, x, y, sample_weight, who=who)
         if reset_metrics:
             self.reset_metrics()
-        data = (x, y) if sample_weight is None else (x, y, sample_weight)
         with no_recording():
             logs = _python_logs(self.test_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
 
-    def predict_on_batch(self, x):
+    def predict_on_batch(self, x: Any) -> Any:
         """The outputs for exactly this batch, as NumPy arrays."""
-        x = data_adapter.standardize_inputs(x, "predict_on_batch", self._input_dtypes())
-        data_adapter.count_samples([(x, "x")], "predict_on_batch")
+        x = data_adapter.standardize_predict_inputs(self, x, "predict_on_batch")
         with no_recording():
-            return map_structure(_to_numpy, self.predict_step((x,)))
+            return map_structure(data_adapter.to_plain_numpy, self.predict_step((x,)))
 
     # --- looking at the model --------------------------------------------------------------------------
     @property
@@ -858,7 +685,7 @@ class Model(Layer):
         """The model's layers (the direct sublayers, in the order they were set)."""
         return list(self._flatten_layers(include_self=False, recursive=False))
 
-    def get_layer(self, name=None, index=None):
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by its name or by its index in ``layers``."""
         if index is not None and name is not None:
             raise ValueError("get_layer: give either name or index, not both")
@@ -874,8 +701,8 @@ class Model(Layer):
                 return layer
         raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(self, line_length: int | None = None, positions: list | None = None, print_fn: Any = None,
+                expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
         """Print a table of the layers: name (type), output shape and number of weights.
 
         Parameters
@@ -899,7 +726,7 @@ class Model(Layer):
                       expand_nested=expand_nested, show_trainable=show_trainable)
 
     # --- saving ----------------------------------------------------------------------------------
-    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+    def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True, **kwargs: Any) -> None:
         """Save the architecture, the weights and the optimizer state in one file.
 
         The file is a zip archive (``.learnet``, or ``.keras``) of JSON and ``.npz``
@@ -918,7 +745,7 @@ class Model(Layer):
 
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
 
-    def save_weights(self, filepath, overwrite=True, **kwargs):
+    def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Save only the weights' values: ``name.weights.npz`` (an ``.npz`` archive, in the order
         of ``weights``) or ``name.weights.h5`` (Keras 3's HDF5 layout, readable by Keras).
 
@@ -930,7 +757,7 @@ class Model(Layer):
 
         saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
-    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Load weights saved by ``save_weights`` (or from a whole-model file).
 
         Every array is checked (count, shapes, dtypes) before any weight changes.
@@ -939,7 +766,7 @@ class Model(Layer):
 
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
-    def to_json(self, **kwargs):
+    def to_json(self, **kwargs: Any) -> str:
         """The architecture as a JSON string (no weights)."""
         from learnet import saving
 
@@ -958,34 +785,6 @@ def input_shape_error(who, want, shape):
     return ValueError(f"{who} expects inputs of shape {want}, got {shown}")
 
 
-def _is_shape(value):
-    return isinstance(value, tuple) and all(s is None or isinstance(s, numbers.Integral) for s in value)
-
-
-def _flatten_shapes(shapes):
-    if _is_shape(shapes):
-        return [shapes]
-    if isinstance(shapes, dict):
-        return [s for value in shapes.values() for s in _flatten_shapes(value)]
-    return [s for value in shapes for s in _flatten_shapes(value)]
-
-
-def map_structure_shapes(function, shapes):
-    if _is_shape(shapes):
-        return function(shapes)
-    if isinstance(shapes, dict):
-        return {k: map_structure_shapes(function, v) for k, v in shapes.items()}
-    if isinstance(shapes, (list, tuple)):
-        return type(shapes)(map_structure_shapes(function, s) for s in shapes)
-    return function(shapes)
-
-
-def _to_numpy(value):
-    if isinstance(value, Tensor):
-        return backend.to_numpy(value._value)
-    return np.asarray(value)
-
-
 def _concatenate(batches):
     first = batches[0]
     if isinstance(first, dict):
@@ -995,117 +794,3 @@ def _concatenate(batches):
     if len(batches) == 1:
         return first
     return np.concatenate(batches, axis=0)
-
-
-# --- where batches come from ------------------------------------------------------------------
-
-class _ArrayBatches:
-    """Batches of arrays, through the shared ``Batcher`` (a new order each epoch)."""
-
-    def __init__(self, x, y, sample_weight, batch_size, shuffle, steps, inputs_only=False, continuous=False):
-        self.inputs_only = inputs_only
-        self.continuous = continuous
-        self.has_weights = sample_weight is not None
-        if inputs_only:
-            self.batcher = Batcher(x, batch_size=batch_size, shuffle=bool(shuffle), seed=backend.rng())
-        else:
-            self.batcher = Batcher(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
-                                   seed=backend.rng(), names=["x", "y", "sample_weight"])
-        self.limit = steps
-        self.steps = len(self.batcher) if steps is None else steps
-        self._stream = None
-
-    def _batches(self):
-        if self.limit is None:
-            yield from self.batcher
-            return
-        # With steps_per_epoch the batches run on across epochs, reshuffling at each pass;
-        # evaluation with steps starts from the first batch every time.
-        if self._stream is None or not self.continuous:
-            self._stream = self._endless()
-        for _ in range(self.limit):
-            yield next(self._stream)
-
-    def _endless(self):
-        while True:
-            yield from self.batcher
-
-    def epoch(self):
-        for batch in self._batches():
-            if self.inputs_only:
-                yield (batch,)
-            else:
-                xb, yb, wb = batch
-                yield (xb, yb) if wb is None else (xb, yb, wb)
-
-    def close(self):
-        pass
-
-
-class _DatasetBatches:
-    """Batches from an iterable of ``(x, y)`` tuples: a ``learnet.data.Dataset``, a ``Batcher``, a generator.
-
-    Without ``steps`` each epoch is one pass over the data; with ``steps`` each epoch takes
-    that many batches, continuing where the last epoch stopped (and starting a new pass
-    over a re-iterable dataset when one ends).
-    """
-
-    def __init__(self, dataset, steps, who, inputs_only=False, continuous=False):
-        if not (hasattr(dataset, "__iter__") or hasattr(dataset, "__next__")):
-            raise ValueError(f"{who}: cannot read batches from {type(dataset).__name__}")
-        self.dataset = dataset
-        self.who = who
-        self.inputs_only = inputs_only
-        self.limit = steps
-        try:
-            length = len(dataset)
-        except TypeError:
-            length = None
-        self.steps = steps if steps is not None else length
-        self.continuous = continuous
-        # A generator is its own iterator and runs out once; a dataset can be read again.
-        self._reiterable = hasattr(dataset, "__iter__") and not hasattr(dataset, "__next__")
-        self._iterator = None
-
-    def epoch(self):
-        if self.limit is None:
-            for batch in self.dataset:
-                yield self._convert(batch)
-            return
-        if not self.continuous and self._reiterable:
-            self._iterator = None
-        for count in range(self.limit):
-            if self._iterator is None:
-                self._iterator = iter(self.dataset)
-            try:
-                batch = next(self._iterator)
-            except StopIteration:
-                self._iterator = None
-                if not self._reiterable:
-                    return
-                self._iterator = iter(self.dataset)
-                try:
-                    batch = next(self._iterator)
-                except StopIteration:
-                    raise ValueError(f"{self.who}: the dataset gave no batches") from None
-            yield self._convert(batch)
-
-    def _convert(self, batch):
-        x, y, sample_weight = unpack_x_y_sample_weight(batch)
-        x = map_structure(_as_float_input, x)
-        if self.inputs_only:
-            return (x,)
-        y = map_structure(lambda v: None if v is None else _to_numpy(v), y)
-        if sample_weight is not None:
-            return (x, y, _to_numpy(sample_weight))
-        return (x, y)
-
-    def close(self):
-        pass
-
-
-def _as_float_input(value):
-    array = _to_numpy(value)
-    if array.dtype.kind in "biu" or (array.dtype.kind == "f" and array.dtype != backend.floatx()):
-        array = array.astype(backend.floatx())
-    return array

@@ -13,6 +13,7 @@ Examples
 407050
 """
 from learnet.layers.base import KerasTensor, Layer
+from learnet.layers import serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, input_shape_error
 
@@ -127,6 +128,7 @@ class Sequential(Model):
     # --- building -------------------------------------------------------------------------------------
     def build(self, input_shape=None):
         """Build every layer for inputs of ``input_shape`` (batch axis first, e.g. ``(None, 784)``)."""
+        new_input = False
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError(
@@ -140,7 +142,13 @@ class Sequential(Model):
                     f"Sequential model '{self.name}' takes one input; build got the shape {input_shape!r}"
                 )
             self._input_layer = InputLayer(batch_shape=(None,) + tuple(shape[1:]), dtype=self.dtype)
-        self._rebuild()
+            new_input = True
+        try:
+            self._rebuild()
+        except Exception:
+            if new_input:   # inputs that do not fit leave the model as it was
+                self._input_layer, self._symbolic_output, self.built = None, None, False
+            raise
         if self._build_input_shape is None:
             self._build_input_shape = tuple(self._input_layer.batch_shape)
 
@@ -180,11 +188,11 @@ class Sequential(Model):
     def outputs(self):
         return [self._symbolic_output] if self._symbolic_output is not None else None
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def input(self):
         return self._input_layer.output if self._input_layer is not None else None
 
-    @property
+    @property  # type: ignore[misc]  # a model's graph gives it; not settable
     def output(self):
         return self._symbolic_output
 
@@ -207,16 +215,23 @@ class Sequential(Model):
     def _graph_inputs_for_dtypes(self):
         return [self._input_layer.dtype] if self._input_layer is not None else None
 
+    def _graph_input_shapes(self):
+        return [tuple(self._input_layer.batch_shape)] if self._input_layer is not None else None
+
     # --- configuration -----------------------------------------------------------------------------
     def get_config(self):
         """The layers' configs, first to last (the input layer first when known)."""
-        from learnet import saving
-
-        return saving.serialize_sequential_config(self)
+        layers = []
+        if self._input_layer is not None:
+            layers.append(serialization.serialize(self._input_layer))
+        layers.extend(serialization.serialize(layer) for layer in self._stack)
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers}
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
-        """Rebuild a Sequential model from ``get_config()``."""
-        from learnet import saving
-
-        return saving.sequential_from_config(config, custom_objects, cls=cls)
+    def from_config(cls, config, custom_objects=None, layer_fn=None):
+        """Rebuild a Sequential model from ``get_config()`` (``layer_fn`` maps each new layer)."""
+        entries = serialization.require(config, "layers", list, "the Sequential config")
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in entries:
+            model.add(serialization.deserialize(entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None))
+        return model

@@ -31,7 +31,7 @@ import numpy
 
 from learnet.backend import xp
 from learnet.ops.parallel import split_run
-from learnet.tape import _recording, primitive
+from learnet.tape import is_recording, primitive
 from learnet.tensor import Tensor
 
 
@@ -191,7 +191,7 @@ def _conv_inference(x, kernel, strides, padding, dilations, op):
     backward pass will need it).
     """
     n = x.shape[0]
-    if _recording or n <= _INFERENCE_CHUNK:
+    if is_recording() or n <= _INFERENCE_CHUNK:
         return None
     first, cols, geometry = _conv_forward(x[:_INFERENCE_CHUNK], kernel, strides, padding, dilations, op)
     per_chunk = first.shape[0]

@@ -8,8 +8,7 @@ with ``"categorical_crossentropy"`` and still never takes the log of a zero.
 from learnet.backend import xp
 from learnet.ops.math import cast_like, exp, unbroadcast
 from learnet.ops.reduce import reduce_logsumexp, reduce_sum
-from learnet.ops.shape import expand_dims, one_hot
-from learnet.tape import _recording, primitive
+from learnet.tape import is_recording, primitive
 from learnet.tensor import Tensor, to_array
 
 
@@ -240,7 +239,7 @@ def _masked_kernel(x, mask):
         raise ValueError(f"dropout: a mask of shape {tuple(mask.shape)} does not fit inputs of shape {tuple(x.shape)}")
 
     def backward(g, x, out):
-        if not _recording:   # no second derivative wanted: a plain product
+        if not is_recording():   # no second derivative wanted: a plain product
             return g._value * mask
         return g * Tensor._wrap(mask)
 
@@ -267,7 +266,7 @@ def apply_dropout_mask(x, keep, rate):
 def _dense_backward(relu, with_bias):
     def backward(g, x, kernel, *rest):
         out = rest[-1]
-        if not _recording:
+        if not is_recording():
             # No other tape records this backward pass, so no second derivative can be
             # asked of it: plain array products, without the per-op cost of learnet ops.
             g_array = g._value
