@@ -11,15 +11,15 @@ import pytest
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.colors import to_rgba
+import matplotlib.pyplot as plt  # noqa: E402  (after the Agg backend is chosen)
+from matplotlib.colors import to_rgba  # noqa: E402
 
-import learnet as tf
-from learnet import layers, plot
-from learnet.examples import course_network
-from learnet.tape import primitive, recording_scope
-from learnet.tape_plot import format_value
-from learnet.testing import check_gradients
+import learnet as tf  # noqa: E402
+from learnet import layers, plot  # noqa: E402
+from learnet.examples import course_network  # noqa: E402
+from learnet.tape import primitive, recording_scope  # noqa: E402
+from learnet.tape_plot import format_value  # noqa: E402
+from learnet.testing import check_gradients  # noqa: E402
 
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "test-artifacts" / "tape_plot"
 

@@ -1262,4 +1262,4 @@ class PlotLosses(Callback):
         self.figure = fig
 
 
-from learnet.tape_plot import animate_backprop, plot_tape, trace_tape, trace_train_step  # noqa: F401
+from learnet.tape_plot import animate_backprop, plot_tape, trace_tape, trace_train_step  # noqa: E402,F401  (tape_plot uses this module's helpers)

@@ -74,7 +74,7 @@ def no_recording() -> Iterator[None]:
 
 # Names of the blocks (layers) running right now, outermost first; a recorded op
 # carries the innermost one, so a drawing of the tape can group a layer's ops.
-_scopes = []
+_scopes: list[str] = []
 
 
 class _Note:
