@@ -201,6 +201,7 @@ function drawPlot(svg, options) {
     area.append(svgNode("path", { d, class: "true-curve" }));
   }
 
+  const labels = [];
   for (const s of series) {
     const points = s.points.filter((p) => Number.isFinite(p.fx));
     const group = svgNode("g", { class: `series series-${s.kind}` });
@@ -226,13 +227,49 @@ function drawPlot(svg, options) {
       group.append(svgNode("circle", { class: `${s.kind === "own" ? "guess" : s.kind}-point${last ? " latest" : ""}`,
         cx, cy, r: s.kind === "other" ? 4 : 6, fill: s.color }));
       if (s.numbered) {
-        group.append(svgNode("text", { class: "point-label", x: cx + 8, y: cy - 9 }, String(p.number ?? i + 1)));
+        labels.push({ cx, cy, text: String(p.number ?? i + 1) });
       } else if (s.label && i === points.length - 1) {
-        group.append(svgNode("text", { class: "point-label", x: cx + 8, y: cy - 9, fill: s.color }, s.label));
+        labels.push({ cx, cy, text: s.label, color: s.color });
       }
     });
     area.append(group);
   }
+  placeLabels(svg, labels, { left: PLOT.left, top: PLOT.top, right: PLOT.left + plotW, bottom: PLOT.top + plotH });
+}
+
+// Put each point's label next to it where it is neither cut off by the plot's edge
+// nor on top of a label already placed: above right, below right, above left, below
+// left, then further out. Labels are drawn outside the clipped area, so a point near
+// the top keeps its number.
+function placeLabels(svg, labels, box) {
+  const placed = [];
+  const layer = svgNode("g", { class: "labels" });
+  const overlaps = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+  for (const label of labels) {
+    const w = 8 * label.text.length + 2;
+    const h = 14;
+    let best = null;
+    for (const reach of [1, 2, 3]) {
+      for (const [dx, dy] of [[8, -9], [8, 19], [-8 - w, -9], [-8 - w, 19]]) {
+        const x = label.cx + dx * (dx > 0 ? reach : 1) - (dx < 0 ? 8 * (reach - 1) : 0);
+        const y = label.cy + (dy < 0 ? dy - h * (reach - 1) : dy + h * (reach - 1));
+        const rect = { x1: x, x2: x + w, y1: y - h + 3, y2: y + 3 };
+        const inside = rect.x1 >= box.left && rect.x2 <= box.right + 16 && rect.y1 >= box.top - 16
+          && rect.y2 <= box.bottom;
+        if (inside && !placed.some((other) => overlaps(rect, other))) {
+          best = { x, y, rect };
+          break;
+        }
+      }
+      if (best) break;
+    }
+    if (!best) continue; // no free place near the point: better no number than an unreadable pile
+    placed.push(best.rect);
+    const attributes = { class: "point-label", x: best.x, y: best.y };
+    if (label.color) attributes.fill = label.color;
+    layer.append(svgNode("text", attributes, label.text));
+  }
+  svg.append(layer);
 }
 
 // A legend row: a coloured swatch and a label.

@@ -6,7 +6,10 @@
 "use strict";
 
 const TOKEN_KEY = "learnet-game-token";
-const POLL_MS = 3000;
+// The page asks for its state after its own guesses and when a result is due; the
+// level's changes (opened, closed, revealed) are pushed by the server's event
+// stream. Polling is only a slow fallback, and stops after the reveal.
+const POLL_MS = 15000;
 
 const page = {
   token: localStorage.getItem(TOKEN_KEY),
@@ -14,7 +17,34 @@ const page = {
   pollTimer: null,
   countdown: null, // {timer} while a guess is being computed
   shownStatus: null, // the level status the page shows now
+  events: null, // the EventSource of the level's changes
 };
+
+(function takeCode() {
+  // A scanned QR code opens /?code=...: fill it in and take it out of the address bar.
+  const params = new URLSearchParams(location.search);
+  if (params.has("code")) {
+    $("#code").value = params.get("code").slice(0, 20);
+    history.replaceState(null, "", location.pathname);
+  }
+})();
+
+function listen() {
+  if (page.events || !page.token || !window.EventSource) return;
+  const events = new EventSource(`/api/events?token=${encodeURIComponent(page.token)}`);
+  page.events = events;
+  events.addEventListener("level", (message) => {
+    const change = JSON.parse(message.data);
+    if (!change.logged_in) return logout();
+    if (change.status === "revealed") stopListening(); // nothing changes after the reveal
+    if (!page.state || change.status !== page.state.level.status) refresh();
+  });
+}
+
+function stopListening() {
+  if (page.events) page.events.close();
+  page.events = null;
+}
 
 function authHeaders() {
   return { Authorization: `Bearer ${page.token}` };
@@ -31,10 +61,12 @@ function showLogin() {
   $("#game-view").hidden = true;
   $("#logout").hidden = true;
   $("#team-badge").hidden = true;
-  $("#team").focus();
+  (($("#code").value ? $("#password") : $("#code"))).focus();
 }
 
 function logout() {
+  if (page.token) api("POST", "/api/logout", { headers: authHeaders() }).catch(() => {});
+  stopListening();
   localStorage.removeItem(TOKEN_KEY);
   page.token = null;
   page.state = null;
@@ -49,11 +81,12 @@ async function login(event) {
   $("#login-button").disabled = true;
   try {
     const result = await api("POST", "/api/login", {
-      body: { team: normalizeNumberText($("#team").value), password: $("#password").value },
+      body: { code: $("#code").value, password: $("#password").value },
     });
     page.token = result.token;
     localStorage.setItem(TOKEN_KEY, result.token);
     $("#password").value = "";
+    $("#code").value = "";
     await refresh();
   } catch (error) {
     errorBox.textContent = errorText(error);
@@ -116,7 +149,10 @@ async function refresh() {
     page.state = await api("GET", "/api/state", { headers: authHeaders() });
     if ($("#guess-error").textContent === t("err_network")) $("#guess-error").textContent = "";
   } catch (error) {
-    if (error.status === 401) return logout();
+    if (error.status === 401) {
+      page.token = null; // an expired or ended login: nothing to log out of
+      return logout();
+    }
     if (error.code === "network") $("#guess-error").textContent = t("err_network");
     return;
   }
@@ -170,6 +206,15 @@ function render() {
 
   drawTeamPlot();
   renderReveal();
+  if (level.status === "revealed") stopListening();
+  else listen();
+}
+
+function flipSign() {
+  const box = $("#x");
+  const text = box.value.trim();
+  box.value = text.startsWith("-") || text.startsWith("−") ? text.slice(1) : "-" + text;
+  box.focus();
 }
 
 function drawTeamPlot() {
@@ -216,7 +261,9 @@ window.addEventListener("resize", render); // the plot follows the screen's widt
 $("#login-form").addEventListener("submit", login);
 $("#guess-form").addEventListener("submit", guess);
 $("#logout").addEventListener("click", logout);
+$("#sign").addEventListener("click", flipSign);
 page.pollTimer = setInterval(() => {
-  if (page.token && !page.countdown) refresh();
+  const revealed = page.state && page.state.level.status === "revealed";
+  if (page.token && !page.countdown && !revealed) refresh();
 }, POLL_MS);
 refresh();
