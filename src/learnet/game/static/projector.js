@@ -84,6 +84,12 @@ function renderPodium() {
 
 // The race: every team's released guesses in order; during a replay only the first
 // `replayStep` guesses of each team and steps of each computer run.
+// As many steps as the longest team's path, or as the computer's best run needed to
+// reach the bottom ("par"), whichever is more; the computer's later steps add nothing.
+function raceLength() {
+  return Math.max(1, ...show.reveal.paths.map((p) => p.guesses.length), show.reveal.computer.par || 0);
+}
+
 function drawRace() {
   const reveal = show.reveal;
   const upTo = show.replayStep;
@@ -93,7 +99,9 @@ function drawRace() {
   }));
   const legend = [legendItem("#1f4e79", t("legend_curve"), "line"), legendItem("#9aa5b1", t("legend_teams"))];
   for (const run of reveal.computer.runs) {
-    series.push({ points: cut(run.path), color: RUN_COLORS[run.optimizer], kind: "computer", line: true });
+    const path = run.path.slice(0, raceLength());
+    series.push({ points: upTo === null ? path : path.slice(0, upTo), color: RUN_COLORS[run.optimizer],
+      kind: "computer", line: true });
     legend.push(legendItem(RUN_COLORS[run.optimizer], t("opt_" + run.optimizer)));
   }
   const level = show.detail.level;
@@ -104,8 +112,7 @@ function drawRace() {
 
 function replay() {
   clearInterval(show.replayTimer);
-  const longest = Math.max(1, ...show.reveal.paths.map((p) => p.guesses.length),
-    ...show.reveal.computer.runs.map((r) => r.path.length));
+  const longest = raceLength();
   show.replayStep = 1;
   drawRace();
   show.replayTimer = setInterval(() => {
