@@ -80,6 +80,9 @@ class GameClient:
     def guess(self, token, x):
         return self.http.post("/api/guesses", json={"x": x}, headers={"Authorization": f"Bearer {token}"})
 
+    def guess_xy(self, token, x, y):
+        return self.http.post("/api/guesses", json={"x": x, "y": y}, headers={"Authorization": f"Bearer {token}"})
+
     def state(self, token):
         response = self.http.get("/api/state", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text

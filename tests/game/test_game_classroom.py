@@ -230,6 +230,11 @@ def test_a_version_1_game_is_upgraded_in_place(tmp_path):
             status TEXT NOT NULL DEFAULT 'waiting', opened_at REAL, closed_at REAL, revealed_at REAL);
         CREATE TABLE teams (id INTEGER PRIMARY KEY, level_id INTEGER NOT NULL, number INTEGER NOT NULL,
             joined_at REAL NOT NULL, UNIQUE (level_id, number));
+        CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, team_id INTEGER NOT NULL, created_at REAL NOT NULL);
+        CREATE TABLE guesses (id INTEGER PRIMARY KEY, team_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+            x REAL NOT NULL, fx REAL NOT NULL, slope REAL NOT NULL, submitted_at REAL NOT NULL,
+            ready_at REAL NOT NULL, UNIQUE (team_id, seq));
+        INSERT INTO guesses (team_id, seq, x, fx, slope, submitted_at, ready_at) VALUES (1, 1, 0.5, 2, -1, 0, 0);
         INSERT INTO meta VALUES ('schema_version', '1');
         INSERT INTO levels (id, definition, password) VALUES (1, '{}', 'alpha1');
         INSERT INTO teams (level_id, number, joined_at) VALUES (1, 3, 0);
@@ -239,6 +244,7 @@ def test_a_version_1_game_is_upgraded_in_place(tmp_path):
     store = Store(path)
     assert store.get_meta("schema_version") == "2"
     assert [team["number"] for team in store.teams(1)] == [3]
+    assert [(guess["x"], guess["y"]) for guess in store.guesses(1)] == [(0.5, None)]
     store.close()
 
 

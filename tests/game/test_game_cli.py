@@ -56,13 +56,13 @@ def test_it_prints_both_links_and_serves_them(tmp_path, cli_server):
     for name in ("game.db", "game.db-wal", "game.db-shm"):  # the game is readable by its owner only
         if (tmp_path / name).exists():
             assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600, name
-    assert "3 levels, 3 s delay" in out
+    assert "4 levels, 3 s delay" in out
     with httpx.Client(base_url=server.base) as http:
         assert "梯度下降遊戲" in http.get("/").text
         assert http.get("/admin").status_code == 200
         overview = http.get("/api/admin/levels", headers={"X-Admin-Token": server.admin_token}).json()
         assert overview["delay"] == 3
-        assert len(overview["levels"]) == 3
+        assert len(overview["levels"]) == 4
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])

@@ -196,3 +196,57 @@ def test_a_class_with_codes_phones_and_the_projector(tmp_path, playwright_and_br
         phone_context.close()
 
     assert problems == [], problems
+
+
+def test_the_2d_level_a_contour_map_with_gradient_arrows(tmp_path, playwright_and_browser, serve_app):
+    """The momentum lesson's level: a guess is a point, its answer f and an arrow downhill."""
+    _, browser = playwright_and_browser
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    app = create_app(tmp_path / "plane.db", delay=0)  # the built-in levels; the fourth is 2-D
+    game = app.state.game
+    level_id = 4
+    assert game.levels[level_id].dimensions == 2
+    game.change_level(level_id, "open")
+    code = game.make_codes(2)["codes"][0]["code"]
+    problems = []
+
+    with serve_app(app) as base:
+        team = browser.new_page(viewport={"width": 1280, "height": 900})
+        watch_console(team, problems)
+        team.goto(f"{base}/?code={code}")
+        team.fill("#password", game.levels[level_id].password)
+        team.click("#login-button")
+        team.wait_for_selector("#y-part:not([hidden])")
+        for count, (x, y) in enumerate([("-6", "2"), ("0", "-3"), ("3", "0.5")], start=1):
+            team.fill("#x", x)
+            team.fill("#y", y)
+            team.click("#guess-button")
+            expect(team.locator("#plot .guess-point")).to_have_count(count)
+            team.wait_for_selector("#guess-button:enabled")
+        assert team.locator("#plot .gradient-arrow").count() == 3
+        assert team.locator("#plot .contour-map").count() == 0  # the landscape stays hidden
+        guesses = game.store.level_guesses(level_id)
+        assert [(g["x"], g["y"]) for g in guesses] == [(-6.0, 2.0), (0.0, -3.0), (3.0, 0.5)]
+        # Each arrow points downhill: against the gradient the server computed.
+        for i, guess in enumerate(guesses):
+            arrow = team.locator("#plot .gradient-arrow").nth(i)
+            dx = float(arrow.get_attribute("x2")) - float(arrow.get_attribute("x1"))
+            dy = float(arrow.get_attribute("y2")) - float(arrow.get_attribute("y1"))
+            assert dx * guess["slope"] <= 0 and -dy * guess["slope_y"] <= 0  # screen y grows downwards
+        team.screenshot(path=ARTIFACTS / "team-2d-play.png", full_page=True)
+
+        game.change_level(level_id, "reveal")
+        team.reload()
+        team.wait_for_selector("#reveal:not([hidden])")
+        assert team.locator("#plot .contour-map rect").count() > 1000
+        team.screenshot(path=ARTIFACTS / "team-2d-reveal.png", full_page=True)
+
+        projector = browser.new_page(viewport={"width": 1280, "height": 800})
+        watch_console(projector, problems)
+        projector.goto(f"{base}/projector?level={level_id}&token={app.state.admin_token}")
+        projector.wait_for_selector("#show:not([hidden])")
+        assert projector.locator("#race .contour-map").count() == 1
+        assert projector.locator("#race .computer-point").count() > 3
+        projector.screenshot(path=ARTIFACTS / "projector-2d.png")
+
+    assert problems == [], problems

@@ -52,7 +52,7 @@ def test_killed_server_restarts_with_everything(tmp_path, cli_server, join_codes
     with httpx.Client(base_url=again.base, timeout=20) as http:
         after = snapshot(http, again.admin_token, names)
         assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
-        assert [level["status"] for level in after["overview"]["levels"]] == ["open", "revealed", "closed"]
+        assert [level["status"] for level in after["overview"]["levels"]] == ["open", "revealed", "closed", "waiting"]
         assert after["teams"]["2@2"]["reveal"]["scoreboard"]  # the reveal survived
         # The game goes on: the next guess is number 3 for a team that had made 2.
         response = http.post("/api/guesses", json={"x": 0.5}, headers={"Authorization": f"Bearer {tokens[(1, 1)]}"})

@@ -54,6 +54,7 @@ MAX_TEAM_NUMBER = 999
 #: The computer "reaches the bottom" within this fraction of the curve's height above its lowest point.
 PAR_TOLERANCE = 0.01
 CURVE_POINTS = 401
+GRID_POINTS = 61  # per side of a 2-D level's contour map
 MAX_COMPUTER_STEPS = 200
 DEFAULT_COMPUTER_STEPS = 25
 
@@ -267,15 +268,21 @@ class Game:
             "x_max": level.x_max,
             "budget": level.budget,
             "status": row["status"],
+            "dimensions": level.dimensions,
+            **({"y_min": level.y_min, "y_max": level.y_max} if level.dimensions == 2 else {}),
         }
 
     def _guess_view(self, guess, now):
         view = {"number": guess["seq"], "x": guess["x"], "pending": now < guess["ready_at"]}
+        if guess.get("y") is not None:
+            view["y"] = guess["y"]
         if view["pending"]:
             view["seconds_left"] = guess["ready_at"] - now
         else:
             view["fx"] = guess["fx"]
             view["slope"] = guess["slope"]
+            if guess.get("slope_y") is not None:
+                view["slope_y"] = guess["slope_y"]
         return view
 
     def require_team(self, token):
@@ -297,7 +304,18 @@ class Game:
         return team
 
     def curve(self, level_id, points=CURVE_POINTS):
-        """The hidden function sampled across its range: ``{"x": [...], "y": [...]}``."""
+        """The hidden function sampled across its range: ``{"x": [...], "y": [...]}``.
+
+        On a 2-D level, a grid for the contour map: ``{"x": [...], "y": [...],
+        "z": [[...], ...]}`` with a row of ``z`` per ``y``.
+        """
+        if level_id not in self._curves and self.levels[level_id].dimensions == 2:
+            level = self.levels[level_id]
+            xs = np.linspace(level.x_min, level.x_max, GRID_POINTS)
+            ys = np.linspace(level.y_min, level.y_max, GRID_POINTS)
+            zs = level.function.grid_values(xs, ys)
+            self._curves[level_id] = {"x": [float(v) for v in xs], "y": [float(v) for v in ys],
+                                      "z": [[_finite_or_none(v) for v in row] for row in zs]}
         if level_id not in self._curves:
             level = self.levels[level_id]
             xs = np.linspace(level.x_min, level.x_max, points)
@@ -397,7 +415,7 @@ class Game:
             }
         return self._reveals[level_id]
 
-    def submit_guess(self, token, x):
+    def submit_guess(self, token, x, y=None):
         """Record a team's guess ``x``; its result is released after the delay.
 
         Returns
@@ -419,8 +437,22 @@ class Game:
         if not level.x_min <= x <= level.x_max:
             raise GameError(422, "out_of_range", f"x must be between {level.x_min:g} and {level.x_max:g}.",
                             x_min=level.x_min, x_max=level.x_max)
-        fx, slope = level.function.value_and_slope(x)
-        if not (math.isfinite(fx) and math.isfinite(slope)):
+        slope_y = None
+        if level.dimensions == 2:
+            if y is None or y == "":
+                raise GameError(422, "missing_field", "'y' is missing: this level takes a point (x, y).", field="y")
+            y = parse_number(y, "y")
+            if not level.y_min <= y <= level.y_max:
+                raise GameError(422, "out_of_range_y", f"y must be between {level.y_min:g} and {level.y_max:g}.",
+                                y_min=level.y_min, y_max=level.y_max)
+            fx, slope, slope_y = level.function.value_and_gradient(x, y)
+            finite = math.isfinite(fx) and math.isfinite(slope) and math.isfinite(slope_y)
+        else:
+            if y is not None:
+                raise GameError(422, "not_2d", "This level takes x only.", field="y")
+            fx, slope = level.function.value_and_slope(x)
+            finite = math.isfinite(fx) and math.isfinite(slope)
+        if not finite:
             raise GameError(422, "undefined_here", f"The function is not defined at x = {x:g}; try another x.",
                             x=x)
         with self.store.transaction():
@@ -436,8 +468,9 @@ class Game:
                                 "wait for its result before guessing again.", seconds_left=wait)
             if len(guesses) >= level.budget:
                 raise GameError(409, "budget_used", f"All {level.budget} guesses are used.", budget=level.budget)
-            number = self.store.add_guess(team["id"], x, fx, slope, now, now + self.delay)
-        guess = {"seq": number, "x": x, "fx": fx, "slope": slope, "ready_at": now + self.delay}
+            number = self.store.add_guess(team["id"], x, fx, slope, now, now + self.delay, y=y, slope_y=slope_y)
+        guess = {"seq": number, "x": x, "fx": fx, "slope": slope, "ready_at": now + self.delay, "y": y,
+                 "slope_y": slope_y}
         return {"guess": self._guess_view(guess, now), "guesses_left": level.budget - number}
 
     # -- the teacher ----------------------------------------------------------------
@@ -559,7 +592,8 @@ class Game:
         return {
             "level": {**self._public_level(row), "password": level.password, "expression": level.expression,
                       "start": level.start, "learning_rates": level.learning_rates,
-                      "computer_steps": DEFAULT_COMPUTER_STEPS, "max_teams": row["max_teams"]},
+                      "computer_steps": DEFAULT_COMPUTER_STEPS, "max_teams": row["max_teams"],
+                      **({"start_y": level.start_y} if level.dimensions == 2 else {})},
             "teams": teams,
             "scoreboard": self.scoreboard(level_id),
             "curve": self.curve(level_id),
@@ -575,7 +609,8 @@ class Game:
             if path["guesses"]:
                 best = min(path["guesses"], key=lambda guess: (guess["fx"], guess["number"]))
                 entries.append({"team": path["team"], "best_fx": best["fx"], "best_x": best["x"],
-                                "guesses": len(path["guesses"])})
+                                "guesses": len(path["guesses"]),
+                                **({"best_y": best["y"]} if "y" in best else {})})
         entries.sort(key=lambda entry: (entry["best_fx"], entry["guesses"], entry["team"]))
         for index, entry in enumerate(entries):
             previous = entries[index - 1] if index else None
@@ -600,19 +635,25 @@ class Game:
         now = self.clock()
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["level", "team", "guess", "x", "fx", "slope", "submitted_at_utc"])
+        two_d = self.levels[level_id].dimensions == 2
+        # A 2-D level adds y and the gradient's y component at the end of each row.
+        writer.writerow(["level", "team", "guess", "x", "fx", "slope", "submitted_at_utc"]
+                        + (["y", "slope_y"] if two_d else []))
         for guess in self.store.level_guesses(level_id):
             if guess["ready_at"] <= now:
                 when = datetime.datetime.fromtimestamp(guess["submitted_at"], datetime.timezone.utc)
                 writer.writerow([level_id, guess["team"], guess["seq"], repr(guess["x"]), repr(guess["fx"]),
-                                 repr(guess["slope"]), when.isoformat(timespec="seconds")])
+                                 repr(guess["slope"]), when.isoformat(timespec="seconds")]
+                                + ([repr(guess["y"]), repr(guess["slope_y"])] if two_d else []))
         return out.getvalue()
 
     def _computer_with_par(self, level_id):
         """The computer's three runs, each with the step at which it came within
         :data:`PAR_TOLERANCE` of the curve's lowest point; the best of them is "par"."""
         played = self.computer_play(level_id, steps=MAX_COMPUTER_STEPS // 2)
-        ys = [y for y in self.curve(level_id)["y"] if y is not None]
+        curve = self.curve(level_id)
+        ys = [z for row in curve["z"] for z in row if z is not None] if "z" in curve else \
+            [y for y in curve["y"] if y is not None]
         target = min(ys) + PAR_TOLERANCE * (max(ys) - min(ys))
         for run in played["runs"]:
             run["par_steps"] = next((step for step, point in enumerate(run["path"]) if point["fx"] <= target), None)
@@ -627,10 +668,21 @@ class Game:
 
         self._level_row(level_id)
         level = self.levels[level_id]
-        start = level.start if start is None else parse_number(start, "start")
-        if not level.x_min <= start <= level.x_max:
-            raise GameError(422, "out_of_range", f"start must be between {level.x_min:g} and {level.x_max:g}.",
-                            x_min=level.x_min, x_max=level.x_max)
+        if level.dimensions == 2:
+            # A 2-D level starts where the level says, or at [x, y].
+            if start is None:
+                start = [level.start, level.start_y]
+            if not isinstance(start, list) or len(start) != 2:
+                raise GameError(422, "bad_start", "start must be a point [x, y] on this level.", field="start")
+            start = [parse_number(start[0], "start"), parse_number(start[1], "start")]
+            if not (level.x_min <= start[0] <= level.x_max and level.y_min <= start[1] <= level.y_max):
+                raise GameError(422, "out_of_range", "start must be inside the level's range.",
+                                x_min=level.x_min, x_max=level.x_max)
+        else:
+            start = level.start if start is None else parse_number(start, "start")
+            if not level.x_min <= start <= level.x_max:
+                raise GameError(422, "out_of_range", f"start must be between {level.x_min:g} and {level.x_max:g}.",
+                                x_min=level.x_min, x_max=level.x_max)
         steps = DEFAULT_COMPUTER_STEPS if steps is None else steps
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_COMPUTER_STEPS:
             raise GameError(422, "bad_steps", f"steps must be a whole number from 1 to {MAX_COMPUTER_STEPS}.",

@@ -10,7 +10,8 @@ Team API (``Authorization: Bearer <token from /api/login>``)
 ``POST /api/login``     ``{"code": "K7MQ-2PXD", "password": "..."}`` -> ``{"token", "team", "level"}``
 ``POST /api/logout``    ends the login
 ``GET  /api/state``     the team's level, guesses, best, guesses left (and all, once revealed)
-``POST /api/guesses``   ``{"x": 1.5}`` -> the pending guess; its result comes after the delay
+``POST /api/guesses``   ``{"x": 1.5}`` (``{"x": 1.5, "y": -2}`` on a 2-D level) -> the pending guess;
+                        its result comes after the delay
 ``GET  /api/events?token=...``  server-sent events: the level's status whenever it changes;
                         the stream ends with the reveal (the page then stops asking)
 
@@ -312,7 +313,7 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
         token = _bearer(request)
         game.require_team(token)  # a stranger learns nothing about what a body should hold
         data = await _json_object(request)
-        return _FreshJSONResponse(game.submit_guess(token, _required(data, "x")), status_code=201)
+        return _FreshJSONResponse(game.submit_guess(token, _required(data, "x"), data.get("y")), status_code=201)
 
     # -- the teacher ------------------------------------------------------------------
 

@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS guesses (
     slope REAL NOT NULL,
     submitted_at REAL NOT NULL,
     ready_at REAL NOT NULL,               -- the result is shown from this time on
+    y REAL,                               -- a 2-D level's second coordinate (NULL in 1-D)
+    slope_y REAL,                         -- and the gradient's second component
     UNIQUE (team_id, seq)
 );
 CREATE INDEX IF NOT EXISTS guesses_by_team ON guesses (team_id, seq);
@@ -70,6 +72,8 @@ CREATE INDEX IF NOT EXISTS sessions_by_team ON sessions (team_id);
 _MIGRATE_1_TO_2 = """
 ALTER TABLE levels ADD COLUMN max_teams INTEGER;
 ALTER TABLE teams ADD COLUMN kicked_at REAL;
+ALTER TABLE guesses ADD COLUMN y REAL;
+ALTER TABLE guesses ADD COLUMN slope_y REAL;
 """
 
 
@@ -265,13 +269,17 @@ class Store:
 
     # -- guesses ------------------------------------------------------------------
 
-    def add_guess(self, team_id, x, fx, slope, submitted_at, ready_at):
-        """Record a guess as the team's next one; returns its number (1, 2, ...)."""
+    def add_guess(self, team_id, x, fx, slope, submitted_at, ready_at, y=None, slope_y=None):
+        """Record a guess as the team's next one; returns its number (1, 2, ...).
+
+        ``y`` and ``slope_y`` are the second coordinate and gradient component of a
+        guess on a 2-D level.
+        """
         with self.transaction() as db:
             (count,) = db.execute("SELECT COUNT(*) FROM guesses WHERE team_id = ?", (team_id,)).fetchone()
-            db.execute("INSERT INTO guesses (team_id, seq, x, fx, slope, submitted_at, ready_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (team_id, count + 1, x, fx, slope, submitted_at, ready_at))
+            db.execute("INSERT INTO guesses (team_id, seq, x, fx, slope, submitted_at, ready_at, y, slope_y) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (team_id, count + 1, x, fx, slope, submitted_at, ready_at, y, slope_y))
         return count + 1
 
     def guesses(self, team_id):

@@ -155,8 +155,12 @@ async function computerPlay(event) {
   const errorBox = $("#computer-error");
   errorBox.textContent = "";
   const number = (id) => normalizeNumberText($(id).value);
+  const level = admin.detail.level;
+  const start = level.dimensions === 2
+    ? number("#cp-start").split(/[,，\s]+/).filter((part) => part !== "").map(Number)  // "x, y"
+    : number("#cp-start");
   const body = {
-    start: number("#cp-start"),
+    start,
     steps: Number.parseInt(number("#cp-steps"), 10),
     learning_rates: {},
   };
@@ -193,7 +197,9 @@ function render() {
   $("#level-name").textContent = levelTitle(level);
   $("#level-status").textContent = t("status_word_" + level.status);
   $("#level-status").className = `pill pill-${level.status}`;
-  $("#level-range").textContent = t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  $("#level-range").textContent = level.dimensions === 2
+    ? t("range_2d", { min: fmt(level.x_min), max: fmt(level.x_max), ymin: fmt(level.y_min), ymax: fmt(level.y_max) })
+    : t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
   $("#level-budget").textContent = t("budget", { n: level.budget });
   $("#level-password").textContent = level.password;
   $("#level-password").hidden = !admin.showPassword;
@@ -212,7 +218,7 @@ function render() {
     // Fill the form with the level's defaults once, not on every refresh, so the
     // teacher's own values stay while the page updates.
     admin.formFor = level.id;
-    $("#cp-start").value = fmt(level.start);
+    $("#cp-start").value = level.dimensions === 2 ? `${fmt(level.start)}, ${fmt(level.start_y)}` : fmt(level.start);
     $("#cp-steps").value = String(level.computer_steps);
     for (const [name, rate] of Object.entries(level.learning_rates)) $(`#cp-lr-${name}`).value = fmt(rate);
   }
@@ -243,7 +249,7 @@ function renderProgress() {
       element("td", {}, [swatch, t("team_n", { n: team.team })]),
       element("td", { text: `${team.guesses_used} / ${level.budget}` }),
       element("td", { text: team.best ? fmt(team.best.fx) : "—" }),
-      element("td", { class: "best-x", text: team.best ? (showX ? fmt(team.best.x) : t("hidden")) : "—" }),
+      element("td", { class: "best-x", text: team.best ? (showX ? fmtPoint(team.best) : t("hidden")) : "—" }),
       element("td", { text: team.pending ? t("state_pending") : "", class: "muted" }),
       element("td", {}, [kickButton]),
     ]);
@@ -257,7 +263,7 @@ function renderScoreboard() {
     element("td", { text: entry.rank }),
     element("td", { text: t("team_n", { n: entry.team }) }),
     element("td", { text: fmt(entry.best_fx) }),
-    element("td", { class: "best-x", text: showX ? fmt(entry.best_x) : t("hidden") }),
+    element("td", { class: "best-x", text: showX ? fmtPoint({ x: entry.best_x, y: entry.best_y }) : t("hidden") }),
     element("td", { text: entry.guesses }),
   ])));
 }
@@ -278,11 +284,12 @@ function renderPlot() {
   const played = admin.computer[level.id];
   if (played) {
     for (const run of played.runs) {
-      series.push({ points: run.path, color: COMPUTER_COLORS[run.optimizer], kind: "computer", line: true });
+      series.push({ points: run.path, color: COMPUTER_COLORS[run.optimizer], kind: "computer", line: true,
+        arrows: level.dimensions === 2 && run.path.length <= 30 });
       legend.push(legendItem(COMPUTER_COLORS[run.optimizer], t("opt_" + run.optimizer)));
     }
   }
-  drawPlot($("#plot"), { xMin: level.x_min, xMax: level.x_max, curve: showCurve ? curve : null, series });
+  drawLevel($("#plot"), level, showCurve ? curve : null, series);
   $("#legend").replaceChildren(...legend);
 }
 
@@ -292,7 +299,7 @@ function renderComputer() {
   $("#computer-results").replaceChildren(...runs.map((run) => {
     const last = run.path[run.path.length - 1];
     const item = element("li", {}, [legendItem(COMPUTER_COLORS[run.optimizer], t("computer_result", {
-      opt: t("opt_" + run.optimizer), steps: run.path.length - 1, x: fmt(last.x), fx: fmt(last.fx) }))]);
+      opt: t("opt_" + run.optimizer), steps: run.path.length - 1, x: fmtPoint(last), fx: fmt(last.fx) }))]);
     return item;
   }));
 }

@@ -97,15 +97,16 @@ function drawRace() {
   const series = reveal.paths.map((path) => ({
     points: cut(path.guesses), color: teamColor(path.team), kind: "team", line: true, label: String(path.team),
   }));
-  const legend = [legendItem("#1f4e79", t("legend_curve"), "line"), legendItem("#9aa5b1", t("legend_teams"))];
+  const map = show.detail.level.dimensions === 2;
+  const legend = [map ? legendItem("#2a9d8f", t("legend_contour")) : legendItem("#1f4e79", t("legend_curve"), "line"),
+    legendItem("#9aa5b1", t("legend_teams"))];
   for (const run of reveal.computer.runs) {
     const path = run.path.slice(0, raceLength());
     series.push({ points: upTo === null ? path : path.slice(0, upTo), color: RUN_COLORS[run.optimizer],
       kind: "computer", line: true });
     legend.push(legendItem(RUN_COLORS[run.optimizer], t("opt_" + run.optimizer)));
   }
-  const level = show.detail.level;
-  drawPlot($("#race"), { xMin: level.x_min, xMax: level.x_max, curve: reveal.curve, series });
+  drawLevel($("#race"), show.detail.level, reveal.curve, series);
   $("#race-legend").replaceChildren(...legend);
   $("#replay-step").textContent = upTo === null ? "" : `${upTo}`;
 }

@@ -101,15 +101,18 @@ async function guess(event) {
   event.preventDefault();
   const errorBox = $("#guess-error");
   errorBox.textContent = "";
+  const twoD = page.state && page.state.level.dimensions === 2;
   const text = normalizeNumberText($("#x").value);
-  if (text === "" || !Number.isFinite(Number(text))) {
+  const textY = normalizeNumberText($("#y").value);
+  if (text === "" || !Number.isFinite(Number(text)) || (twoD && (textY === "" || !Number.isFinite(Number(textY))))) {
     errorBox.textContent = t("err_not_a_number");
     return;
   }
   $("#guess-button").disabled = true;
   try {
-    await api("POST", "/api/guesses", { body: { x: text }, headers: authHeaders() });
+    await api("POST", "/api/guesses", { body: twoD ? { x: text, y: textY } : { x: text }, headers: authHeaders() });
     $("#x").value = "";
+    $("#y").value = "";
   } catch (error) {
     errorBox.textContent = errorText(error);
     if (error.code === "not_logged_in") return logout();
@@ -169,7 +172,15 @@ function render() {
   $("#team-badge").hidden = false;
   $("#team-badge").textContent = t("team_n", { n: state.team });
   $("#level-name").textContent = levelTitle(level);
-  $("#level-range").textContent = t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  const twoD = level.dimensions === 2;
+  $("#level-range").textContent = twoD
+    ? t("range_2d", { min: fmt(level.x_min), max: fmt(level.x_max), ymin: fmt(level.y_min), ymax: fmt(level.y_max) })
+    : t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  $("#y-part").hidden = !twoD;
+  $("#plot-hint").dataset.i18n = twoD ? "arrow_hint" : "tangent_hint";
+  $("#plot-hint").textContent = t($("#plot-hint").dataset.i18n);
+  $("#guesses thead th:nth-child(2)").textContent = twoD ? "(x, y)" : t("col_x");
+  $("#guesses thead th:nth-child(4)").textContent = t(twoD ? "col_gradient" : "col_slope");
   $("#level-budget").textContent = t("budget", { n: level.budget });
   const status = $("#status");
   if (page.shownStatus !== level.status) {
@@ -183,23 +194,27 @@ function render() {
 
   const done = state.guesses.filter((g) => !g.pending);
   const latest = done[done.length - 1];
-  $("#latest").textContent = latest ? `f(${fmt(latest.x)}) = ${fmt(latest.fx)}, ${t("slope")} ${fmt(latest.slope)}` : "—";
-  $("#best").textContent = state.best ? `f(${fmt(state.best.x)}) = ${fmt(state.best.fx)}` : "—";
+  const at = (p) => (p.y === undefined ? fmt(p.x) : `${fmt(p.x)}, ${fmt(p.y)}`);
+  $("#latest").textContent = latest
+    ? `f(${at(latest)}) = ${fmt(latest.fx)}, ${t(latest.slope_y === undefined ? "slope" : "col_gradient")} ${fmtSlope(latest)}`
+    : "—";
+  $("#best").textContent = state.best ? `f(${at(state.best)}) = ${fmt(state.best.fx)}` : "—";
   $("#left").textContent = `${state.guesses_left} / ${level.budget}`;
 
   const body = $("#guesses tbody");
   body.replaceChildren(...state.guesses.map((g) => {
     const best = state.best && g.number === state.best.number;
     return element("tr", { class: best ? "best-row" : "" }, g.pending
-      ? [element("td", { text: g.number }), element("td", { text: fmt(g.x) }),
+      ? [element("td", { text: g.number }), element("td", { text: fmtPoint(g) }),
          element("td", { text: t("pending_row"), colspan: "2", class: "muted" })]
-      : [element("td", { text: g.number }), element("td", { text: fmt(g.x) }),
-         element("td", { text: fmt(g.fx) }), element("td", { text: fmt(g.slope) })]);
+      : [element("td", { text: g.number }), element("td", { text: fmtPoint(g) }),
+         element("td", { text: fmt(g.fx) }), element("td", { text: fmtSlope(g) })]);
   }));
   $("#no-guesses").hidden = state.guesses.length > 0;
 
   const canGuess = level.status === "open" && !state.pending && state.guesses_left > 0;
   $("#x").disabled = !canGuess;
+  $("#y").disabled = !canGuess;
   $("#guess-button").disabled = !canGuess;
   if (state.pending && !page.countdown) startCountdown(state.pending.seconds_left);
   if (!state.pending && page.countdown) stopCountdown();
@@ -210,8 +225,7 @@ function render() {
   else listen();
 }
 
-function flipSign() {
-  const box = $("#x");
+function flipSign(box) {
   const text = box.value.trim();
   box.value = text.startsWith("-") || text.startsWith("−") ? text.slice(1) : "-" + text;
   box.focus();
@@ -231,11 +245,15 @@ function drawTeamPlot() {
     legend.push(legendItem("#9aa5b1", t("legend_others")));
   }
   const own = state.guesses.filter((g) => !g.pending);
-  series.push({ points: own, color: "#d1495b", kind: "own", tangents: true, numbered: true, line: true,
-    highlightLast: true });
+  const twoD = state.level.dimensions === 2;
+  series.push({ points: own, color: "#d1495b", kind: "own", tangents: true, arrows: true, numbered: true,
+    line: true, highlightLast: true });
   legend.unshift(legendItem("#d1495b", t("legend_yours")));
-  drawPlot($("#plot"), { xMin: state.level.x_min, xMax: state.level.x_max,
-    curve: reveal ? reveal.curve : null, series });
+  if (twoD) {
+    legend.push(legendItem("#d1495b", t("legend_arrow"), "line"));
+    if (reveal) legend[1] = legendItem("#2a9d8f", t("legend_contour"));
+  }
+  drawLevel($("#plot"), state.level, reveal ? reveal.curve : null, series);
   $("#legend").replaceChildren(...legend);
 }
 
@@ -249,7 +267,7 @@ function renderReveal() {
       element("td", { text: entry.rank }),
       element("td", { text: t("team_n", { n: entry.team }) }),
       element("td", { text: fmt(entry.best_fx) }),
-      element("td", { text: fmt(entry.best_x) }),
+      element("td", { text: fmtPoint({ x: entry.best_x, y: entry.best_y }) }),
       element("td", { text: entry.guesses }),
     ])));
 }
@@ -261,7 +279,8 @@ window.addEventListener("resize", render); // the plot follows the screen's widt
 $("#login-form").addEventListener("submit", login);
 $("#guess-form").addEventListener("submit", guess);
 $("#logout").addEventListener("click", logout);
-$("#sign").addEventListener("click", flipSign);
+$("#sign").addEventListener("click", () => flipSign($("#x")));
+$("#sign-y").addEventListener("click", () => flipSign($("#y")));
 page.pollTimer = setInterval(() => {
   const revealed = page.state && page.state.level.status === "revealed";
   if (page.token && !page.countdown && !revealed) refresh();
