@@ -120,5 +120,6 @@ def run(args):
     if args.host in ("0.0.0.0", "::", "") and bases[0].startswith("http://127."):
         print("  (teams on other computers replace 127.0.0.1 with this computer's network address)")
     print("Press Ctrl+C to stop; start again with the same --db to resume.", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # Open event streams end by themselves within a minute; Ctrl+C need not wait for them.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=3)
     return 0
