@@ -51,6 +51,7 @@ def boxes_overlap(a, b):
         a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
 
 
+@pytest.mark.slow
 def test_a_class_with_codes_phones_and_the_projector(tmp_path, playwright_and_browser, serve_app):
     playwright, browser = playwright_and_browser
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def add_parser(subparsers):
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
     parser.add_argument("--delay", type=float, default=10.0,
                         help="seconds before a guess's result is shown (default: 10)")
-    parser.add_argument("--levels", metavar="FILE", help="JSON file of custom levels (default: the built-in three)")
+    parser.add_argument("--levels", metavar="FILE", help="JSON file of custom levels (default: the four built-in levels)")
     parser.add_argument("--db", metavar="FILE", default=DEFAULT_DB,
                         help=f"SQLite file holding the game (default: {DEFAULT_DB})")
     parser.add_argument("--admin-token", metavar="TOKEN", default=None,

@@ -161,7 +161,7 @@ class Level:
         }
 
 
-#: The three built-in levels, of rising difficulty.
+#: The built-in levels: three curves of rising difficulty, then a surface.
 BUILTIN_LEVELS = (
     # 1. A smooth bowl: the slope always points to the one minimum.
     Level(

@@ -193,7 +193,7 @@ class Game:
     store : Store
         Where the game lives.
     levels : list of Level, optional
-        The levels of a new game (default: the three built-in ones). If the database
+        The levels of a new game (default: the four built-in ones). If the database
         already holds a game, that game is resumed, and ``levels``, when given, must
         be the same levels.
     delay : float

@@ -210,7 +210,7 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
     delay : float
         Seconds before a guess's result is shown (10 in class, 0 in tests).
     levels : list of learnet.game.levels.Level, optional
-        The levels of a new game (default: the three built-in ones).
+        The levels of a new game (default: the four built-in ones).
     clock : callable
         Returns the time in seconds; tests pass a fake clock.
     admin_token : str, optional
