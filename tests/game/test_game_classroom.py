@@ -39,7 +39,10 @@ def test_a_bad_number_of_codes_is_refused(game, teams):
 def test_codes_need_the_teacher(game):
     assert game.http.get("/api/admin/codes").status_code == 403
     assert game.http.post("/api/admin/codes", json={"teams": 3}).status_code == 403
-    assert game.http.get("/api/admin/codes/sheet?token=wrong-token").status_code == 403
+    assert game.http.post("/api/admin/codes/sheet-key").status_code == 403
+    assert game.http.get("/api/admin/codes/sheet?key=wrong-key").status_code == 403
+    # The teacher's token is not a sheet key: a printed sheet never shows it.
+    assert game.http.get(f"/api/admin/codes/sheet?key={game.app.state.admin_token}").status_code == 403
 
 
 def test_knowing_the_password_is_not_enough_to_play_as_a_team(game):
@@ -55,7 +58,8 @@ def test_knowing_the_password_is_not_enough_to_play_as_a_team(game):
 def test_the_code_sheet_has_a_qr_code_per_team_that_reads_back(game):
     segno = pytest.importorskip("segno")
     codes = game.admin("POST", "/codes", json={"teams": 4}).json()["codes"]
-    response = game.http.get(f"/api/admin/codes/sheet?token={game.app.state.admin_token}")
+    key = game.admin("POST", "/codes/sheet-key").json()["key"]
+    response = game.http.get(f"/api/admin/codes/sheet?key={key}")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = response.text
     assert page.count('src="data:image/svg+xml') == 4
@@ -64,6 +68,13 @@ def test_the_code_sheet_has_a_qr_code_per_team_that_reads_back(game):
     # The QR code holds the join link: the same bytes segno makes for it.
     link = f"http://testserver/?code={codes[0]['code']}"
     assert segno.make(link, error="m").svg_data_uri(scale=4, border=2) in page
+
+
+def test_a_sheet_key_expires(game, clock):
+    key = game.admin("POST", "/codes/sheet-key").json()["key"]
+    assert game.http.get(f"/api/admin/codes/sheet?key={key}").status_code == 200
+    clock.advance(rules.SHEET_KEY_SECONDS + 1)
+    assert game.http.get(f"/api/admin/codes/sheet?key={key}").status_code == 403
 
 
 # ---- caps and kicks -------------------------------------------------------------------

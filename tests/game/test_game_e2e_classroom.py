@@ -77,9 +77,12 @@ def test_a_class_with_codes_phones_and_the_projector(tmp_path, playwright_and_br
         teacher.wait_for_selector("#level-status.pill-open")
         teacher.screenshot(path=ARTIFACTS / "admin-codes.png", full_page=True)
 
-        sheet = browser.new_page(viewport={"width": 900, "height": 1100})
-        sheet.goto(teacher.get_attribute("#codes-sheet", "href").replace("/api", f"{base}/api", 1))
+        with teacher.expect_popup() as opened:
+            teacher.click("#codes-sheet")
+        sheet = opened.value
+        sheet.set_viewport_size({"width": 900, "height": 1100})
         expect(sheet.locator(".card img")).to_have_count(6)
+        assert app.state.admin_token not in sheet.url  # printed at the page's foot: a short-lived key only
         for code in codes.values():
             expect(sheet.locator("body")).to_contain_text(code)
         sheet.screenshot(path=ARTIFACTS / "codes-sheet.png", full_page=True)

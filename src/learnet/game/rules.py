@@ -51,6 +51,7 @@ ACTIONS = {
 }
 
 MAX_TEAM_NUMBER = 999
+SHEET_KEY_SECONDS = 600
 #: The computer "reaches the bottom" within this fraction of the curve's height above its lowest point.
 PAR_TOLERANCE = 0.01
 CURVE_POINTS = 401
@@ -221,6 +222,7 @@ class Game:
         self._curves = {}
         self._reveals = {}  # level id -> what everyone sees after its reveal, computed once
         self._statuses = {}  # level id -> status, for the event streams
+        self._sheet_keys = {}  # key -> until when it opens the code sheet
 
     def _load_levels(self, levels):
         stored = self.store.levels()
@@ -502,6 +504,28 @@ class Game:
             while number not in have and not self.store.add_join_code(number, generate_code(), self.clock()):
                 pass  # a clash of two random codes: draw again
         return self.codes()
+
+    def sheet_key(self):
+        """A key that opens the printable code sheet for :data:`SHEET_KEY_SECONDS`.
+
+        The sheet is opened as a page of its own, so its link carries a key; a
+        browser prints a page's link at its foot, and the key printed there is soon
+        worth nothing, unlike the teacher's token.
+        """
+        now = self.clock()
+        self._sheet_keys = {key: until for key, until in self._sheet_keys.items() if until > now}
+        key = secrets.token_urlsafe(16)
+        self._sheet_keys[key] = now + SHEET_KEY_SECONDS
+        return {"key": key, "expires_in": SHEET_KEY_SECONDS}
+
+    def check_sheet_key(self, key, client="unknown"):
+        """Refuse (403) a sheet key that is wrong or expired; throttle repeated failures."""
+        until = self._sheet_keys.get(key) if isinstance(key, str) else None
+        if until is None or until <= self.clock():
+            keys = [("admin", client)]
+            self.throttle.check(keys)
+            self.throttle.failure(keys)
+            raise GameError(403, "admin_refused", "This page needs the teacher's link with its secret token.")
 
     def codes(self):
         """Every team's join code: ``{"codes": [{"team", "code"}, ...]}``."""

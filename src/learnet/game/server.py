@@ -15,10 +15,11 @@ Team API (``Authorization: Bearer <token from /api/login>``)
 ``GET  /api/events?token=...``  server-sent events: the level's status whenever it changes;
                         the stream ends with the reveal (the page then stops asking)
 
-Teacher API (``X-Admin-Token: <token>``; the sheet takes ``?token=`` as it is opened as a page)
+Teacher API (``X-Admin-Token: <token>``)
 ----------------------------------------
 ``GET  /api/admin/codes``, ``POST`` ``{"teams": 30}``  the teams' join codes (made once, kept)
-``GET  /api/admin/codes/sheet``                   the codes as a printable page of QR codes
+``POST /api/admin/codes/sheet-key``               a key that opens the sheet for 10 minutes
+``GET  /api/admin/codes/sheet?key=...``           the codes as a printable page of QR codes
 ``GET  /api/admin/levels``                        every level, with password and status
 ``GET  /api/admin/levels/{id}``                   progress of every team, scoreboard, curve
 ``POST /api/admin/levels/{id}/open|close|reveal``
@@ -363,9 +364,14 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
         data = await _json_object(request)
         return game.make_codes(_required(data, "teams"))
 
+    @app.post("/api/admin/codes/sheet-key")
+    async def codes_sheet_key(request: Request):
+        admin(request)
+        return game.sheet_key()
+
     @app.get("/api/admin/codes/sheet", include_in_schema=False)
-    async def codes_sheet(request: Request, token: str = ""):
-        game.check_admin(token, _client(request))
+    async def codes_sheet(request: Request, key: str = ""):
+        game.check_sheet_key(key, _client(request))
         base = str(request.base_url).rstrip("/")
         return Response(codes_sheet_html(game.codes()["codes"], base), media_type="text/html; charset=utf-8",
                         headers={**_PAGE_HEADERS, "Content-Security-Policy": _SHEET_CSP})

@@ -95,10 +95,20 @@ async function loadCodes(teams) {
 function renderCodes() {
   $("#codes-list").replaceChildren(...admin.codes.map((entry) => element("span", { class: "code-chip" }, [
     element("b", { text: t("team_n", { n: entry.team }) }), " ", element("code", { text: entry.code })])));
-  const sheet = $("#codes-sheet");
-  sheet.hidden = admin.codes.length === 0;
-  // The sheet is its own page: it takes the token in its link, as the admin page does.
-  sheet.href = `/api/admin/codes/sheet?token=${encodeURIComponent(admin.token || "")}`;
+  $("#codes-sheet").hidden = admin.codes.length === 0;
+}
+
+// The sheet is a page of its own, to print. Its link carries a key that expires
+// soon, not the teacher's token: a printed page shows its link at the foot.
+async function openSheet() {
+  const tab = window.open("", "_blank");
+  try {
+    const { key } = await adminApi("POST", "/api/admin/codes/sheet-key");
+    tab.location = `/api/admin/codes/sheet?key=${encodeURIComponent(key)}`;
+  } catch (error) {
+    tab.close();
+    $("#codes-error").textContent = errorText(error);
+  }
 }
 
 async function saveCap(event) {
@@ -321,6 +331,7 @@ $("#preview-curve").addEventListener("change", render);
 $("#computer-form").addEventListener("submit", computerPlay);
 $("#show-best-x").addEventListener("change", render);
 $("#cap-form").addEventListener("submit", saveCap);
+$("#codes-sheet").addEventListener("click", openSheet);
 $("#codes-form").addEventListener("submit", (event) => {
   event.preventDefault();
   loadCodes(Number(normalizeNumberText($("#codes-count").value)));
