@@ -151,9 +151,11 @@ def test_a_class_with_codes_phones_and_the_projector(tmp_path, playwright_and_br
                     teacher.wait_for_timeout(350)  # the 0.3 s delay
 
         # The projector during play: counts and a countdown, no point and no x.
-        projector = browser.new_page(viewport={"width": 1280, "height": 800})
+        with teacher.expect_popup() as opened:
+            teacher.click("#projector-link")
+        projector = opened.value
         watch_console(projector, problems)
-        projector.goto(base + teacher.get_attribute("#projector-link", "href"))
+        projector.set_viewport_size({"width": 1280, "height": 800})
         projector.wait_for_selector("#live:not([hidden])")
         assert "token=" not in projector.url
         expect(projector.locator("#count-teams")).to_contain_text("4")

@@ -233,7 +233,6 @@ function render() {
     for (const [name, rate] of Object.entries(level.learning_rates)) $(`#cp-lr-${name}`).value = fmt(rate);
   }
 
-  $("#projector-link").href = `/projector?level=${level.id}&token=${encodeURIComponent(admin.token || "")}`;
   renderProgress();
   renderScoreboard();
   renderPlot();
@@ -332,6 +331,9 @@ $("#computer-form").addEventListener("submit", computerPlay);
 $("#show-best-x").addEventListener("change", render);
 $("#cap-form").addEventListener("submit", saveCap);
 $("#codes-sheet").addEventListener("click", openSheet);
+// A tab opened by this one starts with a copy of its session storage, token included:
+// the projector's link needs no token in it.
+$("#projector-link").addEventListener("click", () => window.open(`/projector?level=${admin.selected}`, "_blank"));
 $("#codes-form").addEventListener("submit", (event) => {
   event.preventDefault();
   loadCodes(Number(normalizeNumberText($("#codes-count").value)));

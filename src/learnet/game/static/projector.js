@@ -6,8 +6,9 @@
 // team's guesses in order next to the computer's gradient descent, momentum and Adam
 // runs, the computer's step count as "par", and the lesson in one caption.
 //
-// It opens from the teacher's page as /projector?token=...&level=N; the token moves
-// into this tab's session storage, out of the address bar.
+// It opens from the teacher's page as /projector?level=N, with a copy of that page's
+// session storage, which holds the teacher's token (a link with ?token=... works
+// too: the token then moves into session storage, out of the address bar).
 "use strict";
 
 const PROJECTOR_TOKEN_KEY = "learnet-game-admin-token";
