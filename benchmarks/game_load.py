@@ -124,9 +124,9 @@ async def play_team(http, base, team, code, guesses, latencies, progress):
         response = await request("POST", "/api/guesses", json={"x": xs[made]}, headers=headers)
         if response is not None and response.status_code != 201:
             raise AssertionError(f"team {team}: {response.status_code} {response.text}")
-        state = await request("GET", "/api/state", headers=headers)
-        if state is None:
-            continue
+        state = None
+        while state is None:  # never guess again before knowing whether the last guess landed
+            state = await request("GET", "/api/state", headers=headers)
         assert state.status_code == 200, state.text
         recorded = len(state.json()["guesses"])
         # After a failed request the server's record says whether the guess landed.
