@@ -4,6 +4,7 @@ Run by hand (never part of the tests)::
 
     python benchmarks/game_load.py                       # 200 teams x 30 guesses
     python benchmarks/game_load.py --kill-after 3000     # kill -9 the server after 3000 guesses, restart it
+    python benchmarks/game_load.py --events              # each team also holds its event stream open
 
 Each team logs in with its join code, then makes its guesses one after another, each
 followed by the state read the team's page makes. The server runs as its own process
@@ -100,7 +101,21 @@ class Reply:
         return json.loads(self.text)
 
 
-async def play_team(http, base, team, code, guesses, latencies, progress):
+async def listen(http, base, token, done, progress):
+    """Hold the level's event stream open, as each team's page does, until the load ends."""
+    while not done.is_set():
+        try:
+            async with http.get(f"{base}/api/events", params={"token": token}) as response:
+                async for line in response.content:
+                    progress["events"] += line.startswith(b"data:")
+                    if done.is_set():
+                        return
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+        await asyncio.sleep(1.0)  # the browser waits a moment before it reconnects
+
+
+async def play_team(http, base, team, code, guesses, latencies, progress, streams=None):
     async def request(method, path, **kwargs):
         start = time.perf_counter()
         try:
@@ -118,6 +133,8 @@ async def play_team(http, base, team, code, guesses, latencies, progress):
         response = await request("POST", "/api/login", json={"code": code, "password": LEVEL["password"]})
     assert response.status_code == 200, response.text
     headers = {"Authorization": f"Bearer {response.json()['token']}"}
+    if streams is not None:
+        streams.append(asyncio.create_task(listen(http, base, response.json()["token"], streams.done, progress)))
     xs = xs_for(team, guesses)
     made = 0
     while made < guesses:
@@ -137,11 +154,21 @@ async def play_team(http, base, team, code, guesses, latencies, progress):
     return headers
 
 
-async def run_load(base, codes, guesses, server, kill_after):
+class Streams(list):
+    """The teams' event-stream tasks, and the signal that ends them."""
+
+    def __init__(self):
+        super().__init__()
+        self.done = asyncio.Event()
+
+
+async def run_load(base, codes, guesses, server, kill_after, events=False):
     latencies = []
-    progress = {"guesses": 0, "errors": 0}
-    connector = aiohttp.TCPConnector(limit=len(codes) + 10)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
+    progress = {"guesses": 0, "errors": 0, "events": 0}
+    streams = Streams() if events else None
+    connector = aiohttp.TCPConnector(limit=2 * len(codes) + 10)
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=None, sock_read=120)) as http:
         async def killer():
             while progress["guesses"] < kill_after:
                 await asyncio.sleep(0.05)
@@ -150,11 +177,17 @@ async def run_load(base, codes, guesses, server, kill_after):
             await asyncio.to_thread(server.start)
 
         started = time.perf_counter()
-        tasks = [play_team(http, base, team, code, guesses, latencies, progress) for team, code in codes.items()]
+        tasks = [play_team(http, base, team, code, guesses, latencies, progress, streams)
+                 for team, code in codes.items()]
         if kill_after:
             tasks.append(killer())
         results = await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
+        if streams is not None:
+            streams.done.set()
+            for task in streams:
+                task.cancel()
+            await asyncio.gather(*streams, return_exceptions=True)
     return latencies, elapsed, results[:len(codes)], progress
 
 
@@ -162,6 +195,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--guesses", type=int, default=30)
+    parser.add_argument("--events", action="store_true",
+                        help="each team also holds the level's event stream open, as its page does")
     parser.add_argument("--kill-after", type=int, default=0, metavar="N",
                         help="kill -9 the server after N guesses in all, then start it again (default: never)")
     args = parser.parse_args(argv)
@@ -183,7 +218,7 @@ def main(argv=None):
             codes = {entry["team"]: entry["code"] for entry in made}
             server_cpu, client_cpu = server.cpu_seconds(), sum(os.times()[:2])
             latencies, elapsed, headers, progress = asyncio.run(
-                run_load(base, codes, args.guesses, server, args.kill_after))
+                run_load(base, codes, args.guesses, server, args.kill_after, args.events))
             if server_cpu is not None and not args.kill_after:
                 server_cpu = server.cpu_seconds() - server_cpu
             else:
@@ -202,7 +237,9 @@ def main(argv=None):
 
     print(f"game load: {args.teams} teams x {args.guesses} guesses, each followed by a state read; delay 0; "
           f"127.0.0.1; {os.cpu_count()} CPUs"
-          + (f"; server killed (SIGKILL) and restarted after {args.kill_after} guesses" if args.kill_after else ""))
+          + (f"; server killed (SIGKILL) and restarted after {args.kill_after} guesses" if args.kill_after else "")
+          + (f"; every team holding its event stream open ({progress['events']} events received)"
+             if args.events else ""))
     print(f"  every guess recorded once and in order: {args.teams * args.guesses} guesses checked")
     print(f"  {len(latencies)} requests in {elapsed:.1f} s = {len(latencies) / elapsed:.0f} requests/s"
           f" ({progress['errors']} failed while the server was down, retried)")
