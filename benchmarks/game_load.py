@@ -42,7 +42,7 @@ LEVEL = {"expression": "(x - 1)**2 + sin(3*x)", "x_min": -10, "x_max": 10, "pass
 
 def percentile(values, fraction):
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def xs_for(team, guesses):
