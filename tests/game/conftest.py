@@ -64,8 +64,13 @@ class GameClient:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def code(self, team):
+        """Team ``team``'s join code (made, with those of the teams before it, if missing)."""
+        codes = self.app.state.game.make_codes(max(team, len(self.app.state.game.codes()["codes"])))["codes"]
+        return codes[team - 1]["code"]
+
     def login(self, team, password, **kwargs):
-        return self.http.post("/api/login", json={"team": team, "password": password}, **kwargs)
+        return self.http.post("/api/login", json={"code": self.code(team), "password": password}, **kwargs)
 
     def token(self, team, password):
         response = self.login(team, password)
@@ -74,6 +79,9 @@ class GameClient:
 
     def guess(self, token, x):
         return self.http.post("/api/guesses", json={"x": x}, headers={"Authorization": f"Bearer {token}"})
+
+    def guess_xy(self, token, x, y):
+        return self.http.post("/api/guesses", json={"x": x, "y": y}, headers={"Authorization": f"Bearer {token}"})
 
     def state(self, token):
         response = self.http.get("/api/state", headers={"Authorization": f"Bearer {token}"})
@@ -107,6 +115,13 @@ def make_game(tmp_path, clock):
 def game(make_game):
     """A game of the two small levels with a 10 s delay on a fake clock."""
     return make_game()
+
+
+def make_join_codes(http, admin_token, teams):
+    """Make the join codes of teams 1..teams over the API; ``{team: code}``."""
+    response = http.post("/api/admin/codes", json={"teams": teams}, headers={"X-Admin-Token": admin_token})
+    assert response.status_code == 200, response.text
+    return {entry["team"]: entry["code"] for entry in response.json()["codes"]}
 
 
 def free_port():
@@ -157,7 +172,7 @@ class CliServer:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines = []
         deadline = time.monotonic() + timeout
-        while not any("Teacher:" in line for line in self.lines):
+        while not any("Press Ctrl+C" in line for line in self.lines):
             line = self.process.stdout.readline()
             if not line or time.monotonic() > deadline:
                 self.kill()
@@ -166,7 +181,9 @@ class CliServer:
         # Drain the rest of the output in the background so the pipe never fills.
         threading.Thread(target=self.process.stdout.read, daemon=True).start()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.admin_token = re.search(r"token=(\S+)", "".join(self.lines)).group(1)
+        # The log shows the token masked; the full teacher's link is in a private file.
+        with open(f"{self.db}.teacher-link", encoding="utf-8") as link:
+            self.admin_token = re.search(r"token=(\S+)", link.read()).group(1)
         while True:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
@@ -190,6 +207,12 @@ class CliServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@pytest.fixture
+def join_codes():
+    """``join_codes(http, admin_token, teams)`` -> ``{team: code}``, made over the API."""
+    return make_join_codes
 
 
 @pytest.fixture

@@ -64,8 +64,9 @@ def test_team_plays_and_teacher_reveals(tmp_path, browser, serve_app):
 
         # Two other teams play through the API, so the scoreboard has company.
         with httpx.Client(base_url=base) as http:
+            codes = {entry["team"]: entry["code"] for entry in game.make_codes(TEAM)["codes"]}
             for team, xs in ((2, [5.0, 3.0]), (5, [-2.0])):
-                token = http.post("/api/login", json={"team": team, "password": password}).json()["token"]
+                token = http.post("/api/login", json={"code": codes[team], "password": password}).json()["token"]
                 for x in xs:
                     assert http.post("/api/guesses", json={"x": x},
                                      headers={"Authorization": f"Bearer {token}"}).status_code == 201
@@ -75,7 +76,7 @@ def test_team_plays_and_teacher_reveals(tmp_path, browser, serve_app):
         team = browser.new_page(viewport={"width": 1366, "height": 1000})
         watch_console(team, problems)
         team.goto(base)
-        team.fill("#team", str(TEAM))
+        team.fill("#code", codes[TEAM].lower())  # codes are not case-sensitive
         team.fill("#password", password.upper())  # passwords are not case-sensitive
         team.click("#login-button")
         team.wait_for_selector("#game-view:not([hidden])")
@@ -105,6 +106,9 @@ def test_team_plays_and_teacher_reveals(tmp_path, browser, serve_app):
         # The teacher sees the progress, reveals, and lets the computer play.
         expect(teacher.locator("#progress tbody tr")).to_have_count(3)
         expect(teacher.locator("#progress tbody")).to_contain_text(f"第 {TEAM} 隊")
+        # The projected page does not give the answer away: no team's x before the reveal.
+        assert set(teacher.locator("#progress td.best-x").all_text_contents()) <= {"（隱藏）", "—"}
+        assert teacher.locator("#plot .team-point").count() == 0
         teacher.screenshot(path=ARTIFACTS / "admin-progress.png", full_page=True)
         teacher.on("dialog", lambda dialog: dialog.accept())
         teacher.click("#action-reveal")

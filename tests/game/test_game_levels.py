@@ -19,11 +19,12 @@ def local_minima(ys):
     return np.flatnonzero(inside) + 1
 
 
-def test_three_levels_of_rising_budget():
-    assert len(BUILTIN_LEVELS) == 3
-    budgets = [level.budget for level in BUILTIN_LEVELS]
+def test_three_curves_of_rising_budget_then_a_surface():
+    assert len(BUILTIN_LEVELS) == 4
+    assert [level.dimensions for level in BUILTIN_LEVELS] == [1, 1, 1, 2]
+    budgets = [level.budget for level in BUILTIN_LEVELS[:3]]
     assert budgets == sorted(budgets)
-    for level in BUILTIN_LEVELS:
+    for level in BUILTIN_LEVELS[:3]:
         xs, ys = sample(level)
         assert np.all(np.isfinite(ys))
         assert level.x_min <= level.start <= level.x_max

@@ -22,7 +22,7 @@ def snapshot(http, admin_token, team_tokens):
     return seen
 
 
-def test_killed_server_restarts_with_everything(tmp_path, cli_server):
+def test_killed_server_restarts_with_everything(tmp_path, cli_server, join_codes):
     db = tmp_path / "class.db"
     server = cli_server(db, "--delay", "0")
     admin = {"X-Admin-Token": server.admin_token}
@@ -31,10 +31,11 @@ def test_killed_server_restarts_with_everything(tmp_path, cli_server):
         passwords = {level["id"]: level["password"] for level in levels}
         for level_id in (1, 2, 3):
             assert http.post(f"/api/admin/levels/{level_id}/open", headers=admin).status_code == 200
+        codes = join_codes(http, server.admin_token, 9)
         tokens = {}
         for team in (1, 2, 3):
             for level_id in (1, 2):
-                token = http.post("/api/login", json={"team": team, "password": passwords[level_id]}).json()["token"]
+                token = http.post("/api/login", json={"code": codes[team], "password": passwords[level_id]}).json()["token"]
                 tokens[(team, level_id)] = token
                 for x in (-2.0 + team, 1.0 + team / 4):
                     assert http.post("/api/guesses", json={"x": x},
@@ -51,14 +52,14 @@ def test_killed_server_restarts_with_everything(tmp_path, cli_server):
     with httpx.Client(base_url=again.base, timeout=20) as http:
         after = snapshot(http, again.admin_token, names)
         assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
-        assert [level["status"] for level in after["overview"]["levels"]] == ["open", "revealed", "closed"]
+        assert [level["status"] for level in after["overview"]["levels"]] == ["open", "revealed", "closed", "waiting"]
         assert after["teams"]["2@2"]["reveal"]["scoreboard"]  # the reveal survived
         # The game goes on: the next guess is number 3 for a team that had made 2.
         response = http.post("/api/guesses", json={"x": 0.5}, headers={"Authorization": f"Bearer {tokens[(1, 1)]}"})
         assert response.status_code == 201
         assert response.json()["guess"]["number"] == 3
-        # Logging in again with the same password still works.
-        assert http.post("/api/login", json={"team": 9, "password": passwords[1]}).status_code == 200
+        # Logging in again with a code made before the kill still works.
+        assert http.post("/api/login", json={"code": codes[9], "password": passwords[1]}).status_code == 200
 
 
 def test_a_pending_guess_keeps_its_result_and_its_time_across_a_restart(tmp_path, make_game, clock):
@@ -87,7 +88,7 @@ def test_resuming_with_other_levels_is_refused(make_game):
     assert resumed.admin("GET", "/levels").json()["levels"][0]["name"] == "Bowl"
 
 
-def test_every_acknowledged_guess_survives_a_kill_during_traffic(tmp_path, cli_server):
+def test_every_acknowledged_guess_survives_a_kill_during_traffic(tmp_path, cli_server, join_codes):
     import threading
     import time
 
@@ -98,7 +99,8 @@ def test_every_acknowledged_guess_survives_a_kill_during_traffic(tmp_path, cli_s
     server = cli_server(db, "--delay", "0", "--levels", str(levels))
     with httpx.Client(base_url=server.base, timeout=20) as http:
         http.post("/api/admin/levels/1/open", headers={"X-Admin-Token": server.admin_token})
-        tokens = {team: http.post("/api/login", json={"team": team, "password": "durable1"}).json()["token"]
+        codes = join_codes(http, server.admin_token, 4)
+        tokens = {team: http.post("/api/login", json={"code": codes[team], "password": "durable1"}).json()["token"]
                   for team in range(1, 5)}
     acknowledged = {team: [] for team in tokens}
     stop = threading.Event()

@@ -30,14 +30,14 @@ def xs_for(team):
     return [round(-9.5 + 0.9 * n + team / 1000, 6) for n in range(GUESSES)]
 
 
-async def play_team(http, team, password, latencies):
+async def play_team(http, team, code, password, latencies):
     async def timed(method, url, **kwargs):
         start = time.perf_counter()
         response = await http.request(method, url, **kwargs)
         latencies.append(time.perf_counter() - start)
         return response
 
-    response = await timed("POST", "/api/login", json={"team": team, "password": password})
+    response = await timed("POST", "/api/login", json={"code": code, "password": password})
     assert response.status_code == 200, response.text
     headers = {"Authorization": f"Bearer {response.json()['token']}"}
     for number, x in enumerate(xs_for(team), start=1):
@@ -49,28 +49,30 @@ async def play_team(http, team, password, latencies):
     return headers
 
 
-async def load(base, password):
+async def load(base, codes, password):
     latencies = []
     limits = httpx.Limits(max_connections=TEAMS + 5, max_keepalive_connections=TEAMS + 5)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         started = time.perf_counter()
         headers = await asyncio.wait_for(
-            asyncio.gather(*(play_team(http, team, password, latencies) for team in range(1, TEAMS + 1))),
+            asyncio.gather(*(play_team(http, team, codes[team], password, latencies)
+                             for team in range(1, TEAMS + 1))),
             timeout=DEADLINE_S)
         elapsed = time.perf_counter() - started
         states = await asyncio.gather(*(http.get("/api/state", headers=h) for h in headers))
     return latencies, elapsed, [state.json() for state in states]
 
 
-def test_fifty_teams_guessing_at_once(tmp_path, cli_server):
+def test_fifty_teams_guessing_at_once(tmp_path, cli_server, join_codes):
     levels = tmp_path / "levels.json"
     levels.write_text(json.dumps([{"expression": "(x - 1)**2 + sin(3*x)", "x_min": -10, "x_max": 10,
                                    "budget": GUESSES, "password": "loadtest"}]), encoding="utf-8")
     server = cli_server(tmp_path / "load.db", "--delay", "0", "--levels", str(levels))
     with httpx.Client(base_url=server.base) as http:
         assert http.post("/api/admin/levels/1/open", headers={"X-Admin-Token": server.admin_token}).status_code == 200
+        codes = join_codes(http, server.admin_token, TEAMS)
 
-    latencies, elapsed, states = asyncio.run(load(server.base, "loadtest"))
+    latencies, elapsed, states = asyncio.run(load(server.base, codes, "loadtest"))
 
     # Every guess recorded exactly once, and returned in the order it was made.
     for team, state in enumerate(states, start=1):

@@ -21,7 +21,7 @@ from learnet.game.levels import BUILTIN_LEVELS, Level, LevelError, load_levels
 __all__ = ["BUILTIN_LEVELS", "Expression", "ExpressionError", "Level", "LevelError", "create_app", "load_levels"]
 
 
-def create_app(db_path, delay=10.0, levels=None, clock=None):
+def create_app(db_path, delay=10.0, levels=None, clock=None, admin_token=None):
     """Build the game's web app; see :func:`learnet.game.server.create_app`.
 
     Imported on first use, so ``import learnet.game`` works without the web extra.
@@ -30,4 +30,4 @@ def create_app(db_path, delay=10.0, levels=None, clock=None):
 
     from learnet.game.server import create_app as _create_app
 
-    return _create_app(db_path, delay=delay, levels=levels, clock=clock or time.time)
+    return _create_app(db_path, delay=delay, levels=levels, clock=clock or time.time, admin_token=admin_token)

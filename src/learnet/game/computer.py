@@ -55,6 +55,8 @@ def play(level, start, steps, learning_rates):
     """
     import learnet
 
+    if level.dimensions == 2:
+        return _play_2d(level, start, steps, learning_rates)
     runs = []
     for name, optimizer in _optimizers(learning_rates):
         x = learnet.Variable(float(start), dtype="float64", name=f"x_{name}")
@@ -77,5 +79,40 @@ def play(level, start, steps, learning_rates):
                 optimizer.apply_gradients([(slope, x)])
                 inside = min(max(float(x.numpy()), level.x_min), level.x_max)
                 x.assign(inside)
+        runs.append({"optimizer": name, "learning_rate": learning_rates[name], "path": path})
+    return runs
+
+
+def _play_2d(level, start, steps, learning_rates):
+    """:func:`play` on a 2-D level: ``start`` is ``[x, y]``, each path point holds
+    ``x``, ``y``, ``fx`` and the gradient (``slope``, ``slope_y``)."""
+    import learnet
+
+    runs = []
+    for name, optimizer in _optimizers(learning_rates):
+        x = learnet.Variable(float(start[0]), dtype="float64", name=f"x_{name}")
+        y = learnet.Variable(float(start[1]), dtype="float64", name=f"y_{name}")
+        path = []
+        with EVALUATION_LOCK, np.errstate(all="ignore"):
+            for step in range(steps + 1):
+                with learnet.GradientTape() as tape:
+                    value = level.function((x, y))
+                grads = tape.gradient(value, [x, y])
+                grads = [learnet.constant(0.0, dtype="float64") if g is None else g for g in grads]
+                point = {
+                    "x": float(x.numpy()),
+                    "y": float(y.numpy()),
+                    "fx": float(np.asarray(value.numpy()).reshape(())),
+                    "slope": float(np.asarray(grads[0].numpy()).reshape(())),
+                    "slope_y": float(np.asarray(grads[1].numpy()).reshape(())),
+                }
+                if not all(math.isfinite(point[key]) for key in ("fx", "slope", "slope_y")):
+                    break
+                path.append(point)
+                if step == steps:
+                    break
+                optimizer.apply_gradients(list(zip(grads, [x, y])))
+                x.assign(min(max(float(x.numpy()), level.x_min), level.x_max))
+                y.assign(min(max(float(y.numpy()), level.y_min), level.y_max))
         runs.append({"optimizer": name, "learning_rate": learning_rates[name], "path": path})
     return runs

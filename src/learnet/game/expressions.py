@@ -85,7 +85,10 @@ class Expression:
         anything outside the whitelist (names, attributes, other calls, ...).
     """
 
-    def __init__(self, source):
+    def __init__(self, source, variables=("x",)):
+        if tuple(variables) not in (("x",), ("x", "y")):
+            raise ValueError(f"variables must be ('x',) or ('x', 'y'), got {variables!r}")
+        self.variables = tuple(variables)
         if not isinstance(source, str):
             raise ExpressionError(f"a formula must be text, got {type(source).__name__}")
         source = source.strip()
@@ -101,13 +104,14 @@ class Expression:
             raise ExpressionError(f"the formula {source!r} is not valid: {error.msg}{hint}") from None
         except (RecursionError, MemoryError, ValueError):
             raise ExpressionError(f"the formula {source!r} is too deeply nested") from None
-        self._uses_x = False
+        self._used = set()
         try:
             self._compiled = self._compile(tree.body)
         except RecursionError:
             raise ExpressionError(f"the formula {source!r} is too deeply nested") from None
-        if not self._uses_x:
-            raise ExpressionError(f"the formula {source!r} never uses x")
+        for name in self.variables:
+            if name not in self._used:
+                raise ExpressionError(f"the formula {source!r} never uses {name}")
 
     def __repr__(self):
         return f"Expression({self.source!r})"
@@ -136,12 +140,17 @@ class Expression:
             except OverflowError:
                 raise ExpressionError(f"the number in {self.source!r} is too large") from None
         if isinstance(node, ast.Name):
-            if node.id == "x":
-                self._uses_x = True
-                return lambda x: x
+            if node.id in self.variables:
+                self._used.add(node.id)
+                if len(self.variables) == 1:
+                    return lambda x: x
+                # Two variables: a formula is a function of the pair (x, y).
+                index = self.variables.index(node.id)
+                return lambda point: point[index]
             if node.id in CONSTANTS:
                 return np.float64(CONSTANTS[node.id])
-            raise ExpressionError(f"unknown name {node.id!r}: a formula may use x, pi and e")
+            names = ", ".join(self.variables)
+            raise ExpressionError(f"unknown name {node.id!r}: a formula may use {names}, pi and e")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self._compile(node.operand)
             if isinstance(node.op, ast.UAdd):
@@ -205,6 +214,33 @@ class Expression:
             slope = tape.gradient(value, point)
         slope = 0.0 if slope is None else float(np.asarray(slope.numpy()).reshape(()))
         return float(np.asarray(value.numpy()).reshape(())), slope
+
+    def value_and_gradient(self, x, y):
+        """Return ``(f, df/dx, df/dy)`` at ``(x, y)`` as Python floats (a 2-D formula).
+
+        The gradient comes from one GradientTape watching both coordinates.
+        """
+        import learnet
+
+        with EVALUATION_LOCK, np.errstate(all="ignore"):
+            point = (learnet.constant(float(x), dtype="float64"), learnet.constant(float(y), dtype="float64"))
+            with learnet.GradientTape() as tape:
+                tape.watch(point[0])
+                tape.watch(point[1])
+                value = self._compiled(point)
+            grads = tape.gradient(value, list(point))
+        slopes = [0.0 if g is None else float(np.asarray(g.numpy()).reshape(())) for g in grads]
+        return float(np.asarray(value.numpy()).reshape(())), slopes[0], slopes[1]
+
+    def grid_values(self, xs, ys):
+        """``f`` on the grid of ``xs`` by ``ys`` (a 2-D formula): rows follow ``ys``."""
+        import learnet
+
+        grid_x, grid_y = np.meshgrid(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+        with EVALUATION_LOCK, np.errstate(all="ignore"):
+            result = self._compiled((learnet.constant(grid_x, dtype="float64"),
+                                     learnet.constant(grid_y, dtype="float64")))
+        return np.broadcast_to(np.asarray(result.numpy(), dtype=np.float64), grid_x.shape).copy()
 
     def values(self, xs):
         """Evaluate the formula at many points at once (for drawing the curve).

@@ -1,4 +1,4 @@
-"""The game's levels: three built-in hidden functions, and custom ones from a file.
+"""The game's levels: four built-in hidden functions, and custom ones from a file.
 
 A level is a hidden function of ``x`` (a safe formula, see
 :mod:`learnet.game.expressions`), the range a guess must fall in, how many guesses a
@@ -18,6 +18,11 @@ A custom levels file is JSON, either a list of levels or ``{"levels": [...]}``::
 ``name``, ``password``, ``start`` (where "Let the computer play" begins) and
 ``learning_rates`` are optional. A password that is left out is generated when the
 game is created and shown on the teacher's page.
+
+A level with ``y_min`` and ``y_max`` is two-dimensional: its formula is a function of
+``x`` and ``y`` (``"x**2 + 10*y**2"``), a guess is a point, and the page draws a
+contour map with the gradient as an arrow (``start_y`` is where the computer starts
+in ``y``). The fourth built-in level is one, for the momentum lesson.
 """
 import json
 import math
@@ -65,6 +70,12 @@ class Level:
         Where "Let the computer play" starts by default (the range's first tenth).
     learning_rates : dict, optional
         Default learning rates of ``gradient_descent``, ``momentum`` and ``adam``.
+    y_min, y_max : float, optional
+        Given both, the level is two-dimensional: the formula is ``f(x, y)``, a guess
+        is a point ``(x, y)``, and its answer is ``f`` and the gradient (an arrow on
+        a contour map).
+    start_y : float, optional
+        Where the computer starts in ``y`` (a 2-D level; the range's first tenth).
     """
 
     expression: str
@@ -75,21 +86,41 @@ class Level:
     password: str = None
     start: float = None
     learning_rates: dict = field(default_factory=lambda: dict(DEFAULT_LEARNING_RATES))
+    y_min: float = None
+    y_max: float = None
+    start_y: float = None
+
+    @property
+    def dimensions(self):
+        """1 for a curve ``f(x)``, 2 for a surface ``f(x, y)``."""
+        return 1 if self.y_min is None else 2
 
     def __post_init__(self):
         label = f"level {self.name!r}" if self.name else "a level"
+        if (self.y_min is None) != (self.y_max is None):
+            raise LevelError(f"{label}: a 2-D level needs both y_min and y_max")
+        if self.y_min is None and self.start_y is not None:
+            raise LevelError(f"{label}: start_y is for 2-D levels (with y_min and y_max)")
         try:
-            function = Expression(self.expression)
+            function = Expression(self.expression, variables=("x", "y")[:self.dimensions])
         except ExpressionError as error:
             raise LevelError(f"{label}: {error}") from None
         object.__setattr__(self, "function", function)
-        for key in ("x_min", "x_max"):
+        for key in ("x_min", "x_max") + (("y_min", "y_max") if self.dimensions == 2 else ()):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise LevelError(f"{label}: {key} must be a finite number, got {value!r}")
             object.__setattr__(self, key, float(value))
         if not self.x_min < self.x_max:
             raise LevelError(f"{label}: x_min ({self.x_min}) must be smaller than x_max ({self.x_max})")
+        if self.dimensions == 2:
+            if not self.y_min < self.y_max:
+                raise LevelError(f"{label}: y_min ({self.y_min}) must be smaller than y_max ({self.y_max})")
+            start_y = self.y_min + 0.1 * (self.y_max - self.y_min) if self.start_y is None else self.start_y
+            if isinstance(start_y, bool) or not isinstance(start_y, (int, float)) or \
+                    not self.y_min <= start_y <= self.y_max:
+                raise LevelError(f"{label}: start_y must be a number from y_min to y_max, got {start_y!r}")
+            object.__setattr__(self, "start_y", float(start_y))
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or not 1 <= self.budget <= _MAX_BUDGET:
             raise LevelError(f"{label}: budget must be a whole number from 1 to {_MAX_BUDGET}, got {self.budget!r}")
         if self.name is not None and (not isinstance(self.name, str) or not 0 < len(self.name.strip()) <= 60):
@@ -125,10 +156,12 @@ class Level:
             "budget": self.budget,
             "start": self.start,
             "learning_rates": dict(self.learning_rates),
+            # A 1-D level's definition stays as it was, so a saved game resumes.
+            **({"y_min": self.y_min, "y_max": self.y_max, "start_y": self.start_y} if self.dimensions == 2 else {}),
         }
 
 
-#: The three built-in levels, of rising difficulty.
+#: The built-in levels: three curves of rising difficulty, then a surface.
 BUILTIN_LEVELS = (
     # 1. A smooth bowl: the slope always points to the one minimum.
     Level(
@@ -155,9 +188,20 @@ BUILTIN_LEVELS = (
         x_min=-10, x_max=10, budget=12, start=-6,
         learning_rates={"gradient_descent": 2.0, "momentum": 0.5, "adam": 0.8},
     ),
+    # 4. Two dimensions, for the momentum lesson: a long, narrow valley along x.
+    #    Across it (y) the walls are steep, along it the floor is almost flat: plain
+    #    gradient descent zigzags between the walls and crawls along the floor;
+    #    momentum's steps across cancel out while those along add up.
+    Level(
+        expression="0.03*(x - 4)**2 + 2*(y - 0.3*x + 1)**2 + 1",
+        x_min=-10, x_max=10, y_min=-6, y_max=6, budget=12, start=-8, start_y=3,
+        name=None,
+        learning_rates={"gradient_descent": 0.4, "momentum": 0.1, "adam": 0.5},
+    ),
 )
 
-_LEVEL_KEYS = {"name", "expression", "x_min", "x_max", "budget", "password", "start", "learning_rates"}
+_LEVEL_KEYS = {"name", "expression", "x_min", "x_max", "budget", "password", "start", "learning_rates",
+               "y_min", "y_max", "start_y"}
 
 
 def levels_from_data(data):

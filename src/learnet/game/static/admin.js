@@ -20,6 +20,7 @@ const admin = {
   computer: {}, // level id -> the last "Let the computer play" answer
   formFor: null, // the level whose defaults fill the computer form
   poll: null, // the refresh timer
+  codes: [], // [{team, code}]
 };
 
 (function takeToken() {
@@ -54,6 +55,10 @@ async function refresh() {
     if (!ids.includes(admin.selected)) admin.selected = ids[0];
     admin.detail = await adminApi("GET", `/api/admin/levels/${admin.selected}`);
     showError(null);
+    if (!admin.codesLoaded) {
+      admin.codesLoaded = true; // once the token is known to be right
+      loadCodes();
+    }
   } catch (error) {
     showError(error);
     if (error.code === "admin_refused" || error.code === "too_many_attempts") {
@@ -74,6 +79,60 @@ function select(levelId) {
 }
 
 // ---- teacher actions ------------------------------------------------------------
+
+async function loadCodes(teams) {
+  const errorBox = $("#codes-error");
+  errorBox.textContent = "";
+  try {
+    admin.codes = (teams === undefined ? await adminApi("GET", "/api/admin/codes")
+      : await adminApi("POST", "/api/admin/codes", { teams })).codes;
+  } catch (error) {
+    errorBox.textContent = errorText(error);
+  }
+  renderCodes();
+}
+
+function renderCodes() {
+  $("#codes-list").replaceChildren(...admin.codes.map((entry) => element("span", { class: "code-chip" }, [
+    element("b", { text: t("team_n", { n: entry.team }) }), " ", element("code", { text: entry.code })])));
+  $("#codes-sheet").hidden = admin.codes.length === 0;
+}
+
+// The sheet is a page of its own, to print. Its link carries a key that expires
+// soon, not the teacher's token: a printed page shows its link at the foot.
+async function openSheet() {
+  const tab = window.open("", "_blank");
+  try {
+    const { key } = await adminApi("POST", "/api/admin/codes/sheet-key");
+    tab.location = `/api/admin/codes/sheet?key=${encodeURIComponent(key)}`;
+  } catch (error) {
+    tab.close();
+    $("#codes-error").textContent = errorText(error);
+  }
+}
+
+async function saveCap(event) {
+  event.preventDefault();
+  const text = normalizeNumberText($("#max-teams").value);
+  try {
+    await adminApi("POST", `/api/admin/levels/${admin.selected}/settings`,
+      { max_teams: text === "" ? null : Number(text) });
+    admin.capFor = null;
+  } catch (error) {
+    showError(error);
+  }
+  refresh();
+}
+
+async function kick(team) {
+  if (!confirm(t("confirm_kick", { n: team }))) return;
+  try {
+    await adminApi("POST", `/api/admin/levels/${admin.selected}/teams/${team}/kick`);
+  } catch (error) {
+    showError(error);
+  }
+  refresh();
+}
 
 async function changeLevel(action) {
   if (action === "reveal" && !confirm(t("confirm_reveal"))) return;
@@ -106,8 +165,12 @@ async function computerPlay(event) {
   const errorBox = $("#computer-error");
   errorBox.textContent = "";
   const number = (id) => normalizeNumberText($(id).value);
+  const level = admin.detail.level;
+  const start = level.dimensions === 2
+    ? number("#cp-start").split(/[,，\s]+/).filter((part) => part !== "").map(Number)  // "x, y"
+    : number("#cp-start");
   const body = {
-    start: number("#cp-start"),
+    start,
     steps: Number.parseInt(number("#cp-steps"), 10),
     learning_rates: {},
   };
@@ -144,7 +207,9 @@ function render() {
   $("#level-name").textContent = levelTitle(level);
   $("#level-status").textContent = t("status_word_" + level.status);
   $("#level-status").className = `pill pill-${level.status}`;
-  $("#level-range").textContent = t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  $("#level-range").textContent = level.dimensions === 2
+    ? t("range_2d", { min: fmt(level.x_min), max: fmt(level.x_max), ymin: fmt(level.y_min), ymax: fmt(level.y_max) })
+    : t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
   $("#level-budget").textContent = t("budget", { n: level.budget });
   $("#level-password").textContent = level.password;
   $("#level-password").hidden = !admin.showPassword;
@@ -155,11 +220,15 @@ function render() {
   $("#action-reveal").disabled = !["open", "closed"].includes(level.status);
   $("#level-counts").textContent = t("teams_guesses", { teams: summary.teams, guesses: summary.guesses });
 
+  if (admin.capFor !== level.id) {
+    admin.capFor = level.id;
+    $("#max-teams").value = level.max_teams == null ? "" : String(level.max_teams);
+  }
   if (admin.formFor !== level.id) {
     // Fill the form with the level's defaults once, not on every refresh, so the
     // teacher's own values stay while the page updates.
     admin.formFor = level.id;
-    $("#cp-start").value = fmt(level.start);
+    $("#cp-start").value = level.dimensions === 2 ? `${fmt(level.start)}, ${fmt(level.start_y)}` : fmt(level.start);
     $("#cp-steps").value = String(level.computer_steps);
     for (const [name, rate] of Object.entries(level.learning_rates)) $(`#cp-lr-${name}`).value = fmt(rate);
   }
@@ -170,28 +239,40 @@ function render() {
   renderComputer();
 }
 
+// During play the projected page must not give the answer away: the teams' best x
+// is shown only after the reveal, or when the teacher ticks the box.
+function showBestX() {
+  return admin.detail.level.status === "revealed" || $("#show-best-x").checked;
+}
+
 function renderProgress() {
   const { level, teams } = admin.detail;
+  const showX = showBestX();
+  $("#show-best-x").closest("label").hidden = level.status === "revealed";
   $("#progress tbody").replaceChildren(...teams.map((team) => {
     const swatch = element("span", { class: "swatch" });
     swatch.style.background = teamColor(team.team);
+    const kickButton = element("button", { type: "button", class: "secondary small kick", text: t("kick") });
+    kickButton.addEventListener("click", () => kick(team.team));
     return element("tr", {}, [
       element("td", {}, [swatch, t("team_n", { n: team.team })]),
       element("td", { text: `${team.guesses_used} / ${level.budget}` }),
       element("td", { text: team.best ? fmt(team.best.fx) : "—" }),
-      element("td", { text: team.best ? fmt(team.best.x) : "—" }),
+      element("td", { class: "best-x", text: team.best ? (showX ? fmtPoint(team.best) : t("hidden")) : "—" }),
       element("td", { text: team.pending ? t("state_pending") : "", class: "muted" }),
+      element("td", {}, [kickButton]),
     ]);
   }));
   $("#no-teams").hidden = teams.length > 0;
 }
 
 function renderScoreboard() {
+  const showX = showBestX();
   $("#scoreboard tbody").replaceChildren(...admin.detail.scoreboard.map((entry) => element("tr", {}, [
     element("td", { text: entry.rank }),
     element("td", { text: t("team_n", { n: entry.team }) }),
     element("td", { text: fmt(entry.best_fx) }),
-    element("td", { text: fmt(entry.best_x) }),
+    element("td", { class: "best-x", text: showX ? fmtPoint({ x: entry.best_x, y: entry.best_y }) : t("hidden") }),
     element("td", { text: entry.guesses }),
   ])));
 }
@@ -201,21 +282,23 @@ function renderPlot() {
   const revealed = level.status === "revealed";
   $("#preview-curve").closest("label").hidden = revealed; // everyone sees it now
   const showCurve = revealed || $("#preview-curve").checked;
-  const series = teams.map((team) => ({
+  // The teams' points give their x away too: drawn only when x may be shown.
+  const series = showBestX() ? teams.map((team) => ({
     points: team.guesses.filter((g) => !g.pending), color: teamColor(team.team), kind: "team", line: true,
     label: String(team.team),
-  }));
+  })) : [];
   const legend = [];
   if (showCurve) legend.push(legendItem("#1f4e79", t("legend_curve"), "line"));
   if (teams.length) legend.push(legendItem("#9aa5b1", t("legend_teams")));
   const played = admin.computer[level.id];
   if (played) {
     for (const run of played.runs) {
-      series.push({ points: run.path, color: COMPUTER_COLORS[run.optimizer], kind: "computer", line: true });
+      series.push({ points: run.path, color: COMPUTER_COLORS[run.optimizer], kind: "computer", line: true,
+        arrows: level.dimensions === 2 && run.path.length <= 30 });
       legend.push(legendItem(COMPUTER_COLORS[run.optimizer], t("opt_" + run.optimizer)));
     }
   }
-  drawPlot($("#plot"), { xMin: level.x_min, xMax: level.x_max, curve: showCurve ? curve : null, series });
+  drawLevel($("#plot"), level, showCurve ? curve : null, series);
   $("#legend").replaceChildren(...legend);
 }
 
@@ -225,7 +308,7 @@ function renderComputer() {
   $("#computer-results").replaceChildren(...runs.map((run) => {
     const last = run.path[run.path.length - 1];
     const item = element("li", {}, [legendItem(COMPUTER_COLORS[run.optimizer], t("computer_result", {
-      opt: t("opt_" + run.optimizer), steps: run.path.length - 1, x: fmt(last.x), fx: fmt(last.fx) }))]);
+      opt: t("opt_" + run.optimizer), steps: run.path.length - 1, x: fmtPoint(last), fx: fmt(last.fx) }))]);
     return item;
   }));
 }
@@ -245,5 +328,15 @@ $("#export-scoreboard").addEventListener("click", () => download("scoreboard"));
 $("#export-guesses").addEventListener("click", () => download("guesses"));
 $("#preview-curve").addEventListener("change", render);
 $("#computer-form").addEventListener("submit", computerPlay);
+$("#show-best-x").addEventListener("change", render);
+$("#cap-form").addEventListener("submit", saveCap);
+$("#codes-sheet").addEventListener("click", openSheet);
+// A tab opened by this one starts with a copy of its session storage, token included:
+// the projector's link needs no token in it.
+$("#projector-link").addEventListener("click", () => window.open(`/projector?level=${admin.selected}`, "_blank"));
+$("#codes-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadCodes(Number(normalizeNumberText($("#codes-count").value)));
+});
 admin.poll = setInterval(refresh, POLL_MS);
 refresh();

@@ -6,7 +6,10 @@
 "use strict";
 
 const TOKEN_KEY = "learnet-game-token";
-const POLL_MS = 3000;
+// The page asks for its state after its own guesses and when a result is due; the
+// level's changes (opened, closed, revealed) are pushed by the server's event
+// stream. Polling is only a slow fallback, and stops after the reveal.
+const POLL_MS = 15000;
 
 const page = {
   token: localStorage.getItem(TOKEN_KEY),
@@ -14,7 +17,34 @@ const page = {
   pollTimer: null,
   countdown: null, // {timer} while a guess is being computed
   shownStatus: null, // the level status the page shows now
+  events: null, // the EventSource of the level's changes
 };
+
+(function takeCode() {
+  // A scanned QR code opens /?code=...: fill it in and take it out of the address bar.
+  const params = new URLSearchParams(location.search);
+  if (params.has("code")) {
+    $("#code").value = params.get("code").slice(0, 20);
+    history.replaceState(null, "", location.pathname);
+  }
+})();
+
+function listen() {
+  if (page.events || !page.token || !window.EventSource) return;
+  const events = new EventSource(`/api/events?token=${encodeURIComponent(page.token)}`);
+  page.events = events;
+  events.addEventListener("level", (message) => {
+    const change = JSON.parse(message.data);
+    if (!change.logged_in) return logout();
+    if (change.status === "revealed") stopListening(); // nothing changes after the reveal
+    if (!page.state || change.status !== page.state.level.status) refresh();
+  });
+}
+
+function stopListening() {
+  if (page.events) page.events.close();
+  page.events = null;
+}
 
 function authHeaders() {
   return { Authorization: `Bearer ${page.token}` };
@@ -31,10 +61,12 @@ function showLogin() {
   $("#game-view").hidden = true;
   $("#logout").hidden = true;
   $("#team-badge").hidden = true;
-  $("#team").focus();
+  (($("#code").value ? $("#password") : $("#code"))).focus();
 }
 
 function logout() {
+  if (page.token) api("POST", "/api/logout", { headers: authHeaders() }).catch(() => {});
+  stopListening();
   localStorage.removeItem(TOKEN_KEY);
   page.token = null;
   page.state = null;
@@ -49,11 +81,12 @@ async function login(event) {
   $("#login-button").disabled = true;
   try {
     const result = await api("POST", "/api/login", {
-      body: { team: normalizeNumberText($("#team").value), password: $("#password").value },
+      body: { code: $("#code").value, password: $("#password").value },
     });
     page.token = result.token;
     localStorage.setItem(TOKEN_KEY, result.token);
     $("#password").value = "";
+    $("#code").value = "";
     await refresh();
   } catch (error) {
     errorBox.textContent = errorText(error);
@@ -68,15 +101,18 @@ async function guess(event) {
   event.preventDefault();
   const errorBox = $("#guess-error");
   errorBox.textContent = "";
+  const twoD = page.state && page.state.level.dimensions === 2;
   const text = normalizeNumberText($("#x").value);
-  if (text === "" || !Number.isFinite(Number(text))) {
+  const textY = normalizeNumberText($("#y").value);
+  if (text === "" || !Number.isFinite(Number(text)) || (twoD && (textY === "" || !Number.isFinite(Number(textY))))) {
     errorBox.textContent = t("err_not_a_number");
     return;
   }
   $("#guess-button").disabled = true;
   try {
-    await api("POST", "/api/guesses", { body: { x: text }, headers: authHeaders() });
+    await api("POST", "/api/guesses", { body: twoD ? { x: text, y: textY } : { x: text }, headers: authHeaders() });
     $("#x").value = "";
+    $("#y").value = "";
   } catch (error) {
     errorBox.textContent = errorText(error);
     if (error.code === "not_logged_in") return logout();
@@ -116,7 +152,10 @@ async function refresh() {
     page.state = await api("GET", "/api/state", { headers: authHeaders() });
     if ($("#guess-error").textContent === t("err_network")) $("#guess-error").textContent = "";
   } catch (error) {
-    if (error.status === 401) return logout();
+    if (error.status === 401) {
+      page.token = null; // an expired or ended login: nothing to log out of
+      return logout();
+    }
     if (error.code === "network") $("#guess-error").textContent = t("err_network");
     return;
   }
@@ -133,7 +172,15 @@ function render() {
   $("#team-badge").hidden = false;
   $("#team-badge").textContent = t("team_n", { n: state.team });
   $("#level-name").textContent = levelTitle(level);
-  $("#level-range").textContent = t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  const twoD = level.dimensions === 2;
+  $("#level-range").textContent = twoD
+    ? t("range_2d", { min: fmt(level.x_min), max: fmt(level.x_max), ymin: fmt(level.y_min), ymax: fmt(level.y_max) })
+    : t("range", { min: fmt(level.x_min), max: fmt(level.x_max) });
+  $("#y-part").hidden = !twoD;
+  $("#plot-hint").dataset.i18n = twoD ? "arrow_hint" : "tangent_hint";
+  $("#plot-hint").textContent = t($("#plot-hint").dataset.i18n);
+  $("#guesses thead th:nth-child(2)").textContent = twoD ? "(x, y)" : t("col_x");
+  $("#guesses thead th:nth-child(4)").textContent = t(twoD ? "col_gradient" : "col_slope");
   $("#level-budget").textContent = t("budget", { n: level.budget });
   const status = $("#status");
   if (page.shownStatus !== level.status) {
@@ -147,29 +194,41 @@ function render() {
 
   const done = state.guesses.filter((g) => !g.pending);
   const latest = done[done.length - 1];
-  $("#latest").textContent = latest ? `f(${fmt(latest.x)}) = ${fmt(latest.fx)}, ${t("slope")} ${fmt(latest.slope)}` : "—";
-  $("#best").textContent = state.best ? `f(${fmt(state.best.x)}) = ${fmt(state.best.fx)}` : "—";
+  const at = (p) => (p.y === undefined ? fmt(p.x) : `${fmt(p.x)}, ${fmt(p.y)}`);
+  $("#latest").textContent = latest
+    ? `f(${at(latest)}) = ${fmt(latest.fx)}, ${t(latest.slope_y === undefined ? "slope" : "col_gradient")} ${fmtSlope(latest)}`
+    : "—";
+  $("#best").textContent = state.best ? `f(${at(state.best)}) = ${fmt(state.best.fx)}` : "—";
   $("#left").textContent = `${state.guesses_left} / ${level.budget}`;
 
   const body = $("#guesses tbody");
   body.replaceChildren(...state.guesses.map((g) => {
     const best = state.best && g.number === state.best.number;
     return element("tr", { class: best ? "best-row" : "" }, g.pending
-      ? [element("td", { text: g.number }), element("td", { text: fmt(g.x) }),
+      ? [element("td", { text: g.number }), element("td", { text: fmtPoint(g) }),
          element("td", { text: t("pending_row"), colspan: "2", class: "muted" })]
-      : [element("td", { text: g.number }), element("td", { text: fmt(g.x) }),
-         element("td", { text: fmt(g.fx) }), element("td", { text: fmt(g.slope) })]);
+      : [element("td", { text: g.number }), element("td", { text: fmtPoint(g) }),
+         element("td", { text: fmt(g.fx) }), element("td", { text: fmtSlope(g) })]);
   }));
   $("#no-guesses").hidden = state.guesses.length > 0;
 
   const canGuess = level.status === "open" && !state.pending && state.guesses_left > 0;
   $("#x").disabled = !canGuess;
+  $("#y").disabled = !canGuess;
   $("#guess-button").disabled = !canGuess;
   if (state.pending && !page.countdown) startCountdown(state.pending.seconds_left);
   if (!state.pending && page.countdown) stopCountdown();
 
   drawTeamPlot();
   renderReveal();
+  if (level.status === "revealed") stopListening();
+  else listen();
+}
+
+function flipSign(box) {
+  const text = box.value.trim();
+  box.value = text.startsWith("-") || text.startsWith("−") ? text.slice(1) : "-" + text;
+  box.focus();
 }
 
 function drawTeamPlot() {
@@ -186,11 +245,15 @@ function drawTeamPlot() {
     legend.push(legendItem("#9aa5b1", t("legend_others")));
   }
   const own = state.guesses.filter((g) => !g.pending);
-  series.push({ points: own, color: "#d1495b", kind: "own", tangents: true, numbered: true, line: true,
-    highlightLast: true });
+  const twoD = state.level.dimensions === 2;
+  series.push({ points: own, color: "#d1495b", kind: "own", tangents: true, arrows: true, numbered: true,
+    line: true, highlightLast: true });
   legend.unshift(legendItem("#d1495b", t("legend_yours")));
-  drawPlot($("#plot"), { xMin: state.level.x_min, xMax: state.level.x_max,
-    curve: reveal ? reveal.curve : null, series });
+  if (twoD) {
+    legend.push(legendItem("#d1495b", t("legend_arrow"), "line"));
+    if (reveal) legend[1] = legendItem("#2a9d8f", t("legend_contour"));
+  }
+  drawLevel($("#plot"), state.level, reveal ? reveal.curve : null, series);
   $("#legend").replaceChildren(...legend);
 }
 
@@ -204,7 +267,7 @@ function renderReveal() {
       element("td", { text: entry.rank }),
       element("td", { text: t("team_n", { n: entry.team }) }),
       element("td", { text: fmt(entry.best_fx) }),
-      element("td", { text: fmt(entry.best_x) }),
+      element("td", { text: fmtPoint({ x: entry.best_x, y: entry.best_y }) }),
       element("td", { text: entry.guesses }),
     ])));
 }
@@ -216,7 +279,10 @@ window.addEventListener("resize", render); // the plot follows the screen's widt
 $("#login-form").addEventListener("submit", login);
 $("#guess-form").addEventListener("submit", guess);
 $("#logout").addEventListener("click", logout);
+$("#sign").addEventListener("click", () => flipSign($("#x")));
+$("#sign-y").addEventListener("click", () => flipSign($("#y")));
 page.pollTimer = setInterval(() => {
-  if (page.token && !page.countdown) refresh();
+  const revealed = page.state && page.state.level.status === "revealed";
+  if (page.token && !page.countdown && !revealed) refresh();
 }, POLL_MS);
 refresh();
