@@ -40,6 +40,8 @@ import zlib
 
 import numpy as np
 
+from learnet import weight_budget
+
 __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "clone_model", "model_from_json",
     "InvalidModelFileError", "register_keras_serializable", "get_registered_object",
@@ -565,12 +567,19 @@ def compile_from_config(model, config, custom_objects=None):
 # --- writing files safely ------------------------------------------------------------------------------
 def _check_extension(filepath, what):
     lowered = filepath.lower()
-    if lowered.endswith((".h5", ".hdf5")):
+    if lowered.endswith((".h5", ".hdf5")) and what == "save":
         raise ValueError(
-            f"{what}: HDF5 files ({os.path.basename(filepath)}) are not supported by learnet. Use the "
-            "learnet format: a name ending in '.learnet' or '.keras' for a whole model, "
-            "'.weights.npz' for weights"
+            f"{what}: learnet does not write whole models as legacy HDF5 ({os.path.basename(filepath)}). "
+            "Use a name ending in '.keras' (Keras 3 reads it) or '.learnet'; weights alone go to "
+            "'.weights.h5' or '.weights.npz'"
         )
+
+
+def _keras_files():
+    """Keras' own formats (``.keras``, ``.h5``, ``.weights.h5``) live in their own module."""
+    from learnet import keras_files
+
+    return keras_files
 
 
 def atomic_write(filepath, write):
@@ -659,6 +668,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     _check_extension(filepath, "save")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+    if filepath.lower().endswith(".keras"):
+        return _keras_files().save_keras(model, filepath, include_optimizer=include_optimizer)
     config = serialize_model(model)
     metadata = {
         "format": FORMAT_NAME,
@@ -697,6 +708,8 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
     _check_extension(filepath, "save_weights")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+    if filepath.lower().endswith((".h5", ".hdf5")):
+        return _keras_files().save_weights_h5(model, filepath)
     data = _npz_bytes(_weight_arrays(model))
     atomic_write(filepath, lambda stream: stream.write(data))
 
@@ -871,13 +884,17 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     Every array is checked against the model's weights (count, shape, dtype) before any
     weight changes.
     """
-    for ignored in ("by_name", "options"):
-        kwargs.pop(ignored, None)
+    by_name = bool(kwargs.pop("by_name", False))
+    kwargs.pop("options", None)
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword argument(s) {sorted(kwargs)}")
+    if os.path.isfile(filepath) and _keras_files().is_hdf5(filepath):
+        return _keras_files().load_weights_h5(model, filepath, by_name=by_name)
     archive, stream = _open_file(filepath, "load_weights")
     try:
         names = archive.names()
+        if "model.weights.h5" in names:
+            return _keras_files().load_weights_keras(model, archive, filepath)
         if "model.weights.npz" in names:
             arrays = _read_npz(archive.read("model.weights.npz"), f"{archive.what}: model.weights.npz")
         else:
@@ -920,15 +937,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: custom_objects must be a dict, got {type(custom_objects).__name__}")
+    if os.path.isfile(filepath) and _keras_files().is_hdf5(filepath):
+        return _keras_files().load_h5_model(filepath, custom_objects, compile=compile)
     archive, stream = _open_file(filepath, "load_model")
     try:
         names = archive.names()
         unknown = sorted(set(names) - set(_MODEL_MEMBERS))
         if "model.weights.h5" in names:
-            raise InvalidModelFileError(
-                f"{archive.what} was saved by Keras (its weights are in HDF5), which learnet cannot read; "
-                "load it in Keras and save the weights with numpy, or retrain in learnet"
-            )
+            return _keras_files().load_keras(archive, filepath, custom_objects, compile=compile)
         if unknown:
             raise InvalidModelFileError(
                 f"{archive.what} holds unexpected entries {unknown[:5]}; a learnet model file holds only "
@@ -956,7 +972,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         )
     _check_plain(config, "config.json")
     _check_plain(metadata, "metadata.json")
-    model = deserialize_layer(config, custom_objects)
+    # The layers may create no more bytes of weights than the file holds (Dense(10**8) in a small file).
+    with weight_budget.limit(sum(array.nbytes for array in weights.values()) + (1 << 16), what):
+        model = deserialize_layer(config, custom_objects)
     from learnet.models.model import Model
 
     if not isinstance(model, Model):
