@@ -167,6 +167,7 @@ _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
     "preprocessing", "data", "schedules", "constraints",
+    "onnx", "keras_files",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
