@@ -142,7 +142,8 @@ def _from_keras_object(value, where, custom_objects):
         )
     registered = value.get("registered_name")
     if (registered is not None and registered != class_name and class_name not in _MODEL_CLASSES
-            and (not isinstance(registered, str) or _saving.get_registered_object(registered, custom_objects) is None)):
+            and (not isinstance(registered, str) or (_saving.get_registered_object(registered, custom_objects) is None
+                                                     and _saving.get_registered_object(class_name, custom_objects) is None))):
         _refuse(
             f"{where} names the custom object {registered!r}; pass it in custom_objects="
             f"{{{registered!r}: ...}} to load_model if you trust it"
@@ -360,11 +361,11 @@ def _to_keras_value(key, value):
     return value
 
 
-def _layer_to_keras(entry):
+def _layer_to_keras(entry, owner=None):
     class_name = entry["class_name"]
     config = dict(entry["config"])
     if class_name in ("Sequential", "Functional"):
-        raise ValueError(f"saving a model nested in a model ({config.get('name')!r}) as .keras is not supported")
+        return model_config_to_keras(owner.get_layer(config["name"]))
     if class_name != "InputLayer" and "dtype" in config:
         config["dtype"] = _policy(config["dtype"])
     for key, default in _LEARNET_ONLY.get(class_name, {}).items():
@@ -439,7 +440,7 @@ def model_config_to_keras(model):
     entry = _saving.serialize_model(model)
     config = entry["config"]
     if entry["class_name"] == "Sequential":
-        layers = [_layer_to_keras(layer) for layer in config["layers"]]
+        layers = [_layer_to_keras(layer, model) for layer in config["layers"]]
         result = {"module": "keras", "class_name": "Sequential",
                   "config": {"name": config["name"], "trainable": config["trainable"],
                              "dtype": _policy(config.get("dtype")), "layers": layers},
@@ -454,7 +455,7 @@ def model_config_to_keras(model):
         # In Keras' own order, which a reader of the weights file follows (as Keras writes it).
         rank = {name: index for index, name in enumerate(keras_layer_order(config))}
         for layer in sorted(config["layers"], key=lambda entry: rank.get(entry["config"]["name"], len(rank))):
-            keras_layer = _layer_to_keras(layer)
+            keras_layer = _layer_to_keras(layer, model)
             keras_layer["name"] = layer["config"]["name"]
             keras_layer["inbound_nodes"] = calls.get(layer["config"]["name"], [])
             layers.append(keras_layer)
@@ -861,9 +862,22 @@ def _keras_order(keras_config):
 
 
 def save_keras(model, filepath, include_optimizer=True):
-    """Write ``model`` as a Keras 3 ``.keras`` file (architecture, compile arguments, weights)."""
+    """Write ``model`` as a Keras 3 ``.keras`` file (architecture, compile arguments, weights).
+
+    Returns False, after a warning, for a model that Keras' format cannot describe (a
+    subclassed model, a wrapper layer): the caller then writes learnet's own format,
+    which learnet (not Keras) loads.
+    """
+    import warnings
+
     h5py = _h5py()
-    config = model_config_to_keras(model)
+    try:
+        config = model_config_to_keras(model)
+        _check_covered(model, [layer for _, layer in _keras3_paths(model)], "cannot save", ValueError)
+    except ValueError as error:
+        warnings.warn(f"{os.fspath(filepath)}: {error}. Writing learnet's own format instead: learnet loads it, "
+                      "Keras cannot", stacklevel=3)
+        return False
     if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         config["compile_config"] = compile_config_to_keras(model)
     config = _saving._plain_json(config, "the model config")
@@ -887,6 +901,7 @@ def save_keras(model, filepath, include_optimizer=True):
             archive.writestr("model.weights.h5", weights, compress_type=zipfile.ZIP_STORED)
 
     _saving.atomic_write(filepath, write)
+    return True
 
 
 def _write_keras3_weights(handle, model):

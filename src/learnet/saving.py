@@ -668,8 +668,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     _check_extension(filepath, "save")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
-    if filepath.lower().endswith(".keras"):
-        return _keras_files().save_keras(model, filepath, include_optimizer=include_optimizer)
+    if filepath.lower().endswith(".keras") and _keras_files().save_keras(model, filepath, include_optimizer):
+        return
     config = serialize_model(model)
     metadata = {
         "format": FORMAT_NAME,
