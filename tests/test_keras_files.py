@@ -310,3 +310,39 @@ def test_a_model_keras_cannot_describe_is_saved_in_learnets_format_with_a_warnin
     restored = learnet.models.load_model(tmp_path / "wrapped.keras")
     x = np.ones((1, 4, 3), "float32")
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "AdamW"])
+def test_every_optimizer_and_its_state_travel_both_ways(keras, name, tmp_path):
+    from learnet import keras_files
+
+    x = np.random.default_rng(7).random((8, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[np.arange(8) % 3]
+
+    def compiled(M):
+        model = M.Sequential([M.Input((4,)), M.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=getattr(M.optimizers, name)(learning_rate=0.02),
+                      loss=M.losses.CategoricalCrossentropy(label_smoothing=0.1),
+                      metrics=[M.metrics.CategoricalAccuracy(), "mae"])
+        model.fit(x, y, verbose=0)
+        return model
+
+    def same_state(learnet_optimizer, keras_optimizer):
+        state = learnet_optimizer.get_state()
+        theirs = [np.asarray(v) for v in keras_optimizer.variables]
+        assert len(state) == len(theirs)
+        for key, value in zip(keras_files._keras_state_order(state), theirs):
+            np.testing.assert_allclose(np.asarray(state[key], dtype=float), value.astype(float), atol=1e-6, err_msg=key)
+
+    theirs = compiled(keras)
+    theirs.save(tmp_path / "k.keras")
+    mine = learnet.models.load_model(tmp_path / "k.keras")
+    assert type(mine.optimizer).__name__ == name
+    same_state(mine.optimizer, theirs.optimizer)
+
+    mine = compiled(learnet)
+    mine.save(tmp_path / "l.keras")
+    theirs = keras.models.load_model(tmp_path / "l.keras")
+    assert type(theirs.optimizer).__name__ == name
+    same_state(mine.optimizer, theirs.optimizer)

@@ -825,6 +825,14 @@ def load_keras(archive, filepath, custom_objects=None, compile=True):
     return model
 
 
+def _keras_state_order(state):
+    """learnet's optimizer-state keys in Keras 3's order: step and rate, the slots, then extras (Nadam's u_product)."""
+    keys = list(state)
+    head = [k for k in keys if k in ("iterations", "learning_rate")]
+    slots = [k for k in keys if "/" in k]
+    return head + slots + [k for k in keys if k not in head and k not in slots]
+
+
 def _read_optimizer(h5py, group, model, where):
     """The optimizer's state from ``optimizer/vars/<i>``, where it has learnet's layout; else a warning."""
     import warnings
@@ -839,7 +847,8 @@ def _read_optimizer(h5py, group, model, where):
                       f"{type(optimizer).__name__} ({len(layout)}); the optimizer starts afresh", stacklevel=3)
         return
     state = {}
-    for index, (key, current) in enumerate(layout.items()):
+    for index, key in enumerate(_keras_state_order(layout)):
+        current = layout[key]
         dataset = _dataset(h5py, stored, str(index), f"{where}: optimizer/vars/{index}")
         if tuple(dataset.shape) != tuple(np.shape(current)):
             warnings.warn(f"{where}: the saved optimizer state does not fit the model's weights; the optimizer "
@@ -890,8 +899,9 @@ def save_keras(model, filepath, include_optimizer=True):
         if optimizer is not None and hasattr(optimizer, "get_state"):
             group = handle.create_group("optimizer/vars")
             group.attrs["name"] = optimizer.name
-            for index, value in enumerate(optimizer.get_state().values()):
-                group.create_dataset(str(index), data=value)
+            state = optimizer.get_state()
+            for index, key in enumerate(_keras_state_order(state)):
+                group.create_dataset(str(index), data=state[key])
     weights = buffer.getvalue()
 
     def write(stream):
