@@ -14,7 +14,8 @@ classes come from an explicit registry of learnet's own layers (custom classes o
 through ``custom_objects``), every config value must be plain JSON data, arrays are
 read with ``allow_pickle=False`` after their headers are checked (numbers only), and
 the archive's sizes are checked before anything is decompressed (no zip bombs).
-Every problem with a file raises ``InvalidModelFileError``, a ``ValueError``.
+Every problem with a file raises ``InvalidModelFileError``, a ``ValueError``. Keras' own
+files (``.keras``, ``.h5``, ``.weights.h5``) are read and written by ``learnet.keras_files``.
 
 Files are written to a temporary file in the same folder, flushed to disk and renamed
 over the target, so a crash or a kill in the middle of a save leaves the previous
@@ -652,7 +653,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     ----------
     model : Model
     filepath : str or path-like
-        Usually ending in ``.learnet`` (``.keras`` is accepted and means the same format).
+        ``.learnet`` for learnet's format; ``.keras`` for Keras 3's (see ``learnet.keras_files``).
     overwrite : bool, default True
         With False, an existing file raises ``FileExistsError``.
     include_optimizer : bool, default True

@@ -902,9 +902,10 @@ class Model(Layer):
     def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
         """Save the architecture, the weights and the optimizer state in one file.
 
-        The file is a zip archive (``.learnet``, or ``.keras``) of JSON and ``.npz``
-        files; ``learnet.models.load_model`` reads it back, never running code from it.
-        It is written to a temporary file and renamed, so an interrupted save leaves the
+        ``.learnet``: learnet's zip archive of JSON and ``.npz`` files. ``.keras``: Keras
+        3's format, which real Keras loads (``learnet.keras_files``). Either way
+        ``learnet.models.load_model`` reads it back, never running code from it. It is
+        written to a temporary file and renamed, so an interrupted save leaves the
         previous file whole.
         """
         from learnet import saving
@@ -912,13 +913,13 @@ class Model(Layer):
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
-        """Save only the weights' values (an ``.npz`` archive, in the order of ``weights``)."""
+        """Save only the weights' values: ``.weights.npz``, or ``.weights.h5`` in Keras 3's layout."""
         from learnet import saving
 
         saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Load weights saved by ``save_weights`` (or from a whole-model file).
+        """Load weights saved by ``save_weights``, from a whole-model file, or from Keras' ``.h5``.
 
         Every array is checked (count, shapes, dtypes) before any weight changes.
         """
