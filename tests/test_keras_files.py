@@ -226,7 +226,7 @@ def test_save_whole_model_as_h5_is_refused_with_the_way_out(tmp_path):
 
 
 # --- tf.keras 2 .h5 files -------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["mlp", "convnet", "functional_skip"])
+@pytest.mark.parametrize("name", ["mlp", "classic", "convnet", "functional_skip"])
 def test_tf_keras2_h5_model_loads_with_the_same_predictions(name):
     data = np.load(FIXTURES / f"{name}.npz")
     model = learnet.models.load_model(FIXTURES / f"{name}.h5")
@@ -234,7 +234,7 @@ def test_tf_keras2_h5_model_loads_with_the_same_predictions(name):
     assert model.optimizer is not None and type(model.optimizer).__name__ == "Adam"
 
 
-@pytest.mark.parametrize("name", ["mlp", "convnet", "functional_skip"])
+@pytest.mark.parametrize("name", ["mlp", "classic", "convnet", "functional_skip"])
 @pytest.mark.parametrize("weights", ["{}.h5", "{}.weights.h5"])
 def test_tf_keras2_weights_load_into_a_learnet_model(name, weights):
     data = np.load(FIXTURES / f"{name}.npz")
@@ -346,3 +346,13 @@ def test_every_optimizer_and_its_state_travel_both_ways(keras, name, tmp_path):
     theirs = keras.models.load_model(tmp_path / "l.keras")
     assert type(theirs.optimizer).__name__ == name
     same_state(mine.optimizer, theirs.optimizer)
+
+
+def test_a_keras_sequential_built_by_fit_without_an_input_loads(keras, tmp_path):
+    model = keras.Sequential([keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(8).random((6, 3)).astype("float32")
+    model.fit(x, np.zeros((6, 2), "float32"), verbose=0)
+    model.save(tmp_path / "no_input.keras")
+    restored = learnet.models.load_model(tmp_path / "no_input.keras")
+    _close(restored.predict(x, verbose=0), _keras_predict(model, x))

@@ -261,6 +261,9 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
         layers = [_layer_from_keras(layer, f"{where}: layer {i}", custom_objects) for i, layer in enumerate(entries)]
         result = {"class_name": "Sequential",
                   "config": {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": layers}}
+        shape = (entry.get("build_config") or {}).get("input_shape") or config.get("build_input_shape")
+        if isinstance(shape, list) and not any(layer["class_name"] == "InputLayer" for layer in layers):
+            result["build_config"] = {"input_shape": shape}  # built by fit, without an Input
         return result
     if class_name not in ("Functional", "Model"):
         _refuse(f"{where} describes a {class_name!r}; learnet loads Sequential and functional models")
