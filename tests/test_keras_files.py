@@ -356,3 +356,27 @@ def test_a_keras_sequential_built_by_fit_without_an_input_loads(keras, tmp_path)
     model.save(tmp_path / "no_input.keras")
     restored = learnet.models.load_model(tmp_path / "no_input.keras")
     _close(restored.predict(x, verbose=0), _keras_predict(model, x))
+
+
+class Scale(L.Layer):
+    """A custom layer, for the custom_objects round trip."""
+
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def test_a_custom_layer_loads_only_when_passed_in_custom_objects(tmp_path):
+    model = learnet.Sequential([L.Input((3,)), L.Dense(2), Scale(3.0)])
+    model.save(tmp_path / "custom.keras")
+    with pytest.raises(InvalidModelFileError, match="Scale"):
+        learnet.models.load_model(tmp_path / "custom.keras")
+    restored = learnet.models.load_model(tmp_path / "custom.keras", custom_objects={"Scale": Scale})
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
