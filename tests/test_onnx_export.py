@@ -127,3 +127,17 @@ def test_cli_export(tmp_path, capsys):
     x = np.random.default_rng(6).normal(size=(2, 4)).astype(np.float32)
     np.testing.assert_allclose(_run(tmp_path / "m.onnx", [x])[0], model.predict(x, verbose=0), atol=1e-5)
     assert "m.onnx" in capsys.readouterr().out
+
+
+def test_padding_cropping_upsampling_and_repeat(tmp_path):
+    images = L.Input((5, 6, 2))
+    x = L.ZeroPadding2D(((1, 2), (0, 1)))(images)
+    x = L.Cropping2D(((0, 1), (2, 1)))(L.UpSampling2D((2, 3))(x))
+    a = L.Flatten()(L.Conv2D(2, 3, strides=2)(x))
+    series = L.Input((7, 3))
+    y = L.Cropping1D((1, 2))(L.UpSampling1D(2)(L.ZeroPadding1D((2, 1))(series)))
+    b = L.Flatten()(L.RepeatVector(3)(L.GlobalMaxPooling1D()(y)))
+    model = learnet.Model([images, series], L.Dense(3)(L.Concatenate()([a, b])))
+    rng = np.random.default_rng(8)
+    _check(model, [rng.normal(size=(2, 5, 6, 2)).astype(np.float32), rng.normal(size=(2, 7, 3)).astype(np.float32)],
+           tmp_path)

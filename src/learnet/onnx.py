@@ -6,8 +6,9 @@ same computation as ``model.predict``) with the ``onnx`` package
 the course: Dense, Conv1D/Conv2D, the pooling layers, Flatten, Reshape, Permute,
 Dropout and the other noise layers (identity at inference), BatchNormalization (its
 moving statistics folded into a scale and a shift), LayerNormalization, Rescaling,
-Embedding, the activation layers and functions, Softmax, and the merging layers (Add,
-Subtract, Multiply, Average, Maximum, Minimum, Concatenate). Any other layer is named
+Embedding, the activation layers and functions, Softmax, the padding, cropping and
+upsampling layers, RepeatVector, and the merging layers (Add, Subtract, Multiply,
+Average, Maximum, Minimum, Concatenate). Any other layer is named
 in a clear error before anything is written.
 
 Images stay channels-last (``(batch, height, width, channels)``) at the model's door,
@@ -265,6 +266,48 @@ def _merge(op_type):
     return convert
 
 
+def _spatial_pairs(value, rank):
+    """``((before, after), ...)`` per spatial axis from a layer's padding or cropping."""
+    if rank == 3 and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
+        return [tuple(int(v) for v in value)]
+    return [tuple(int(v) for v in pair) for pair in value]
+
+
+def _zero_padding(graph, layer, inputs, where):
+    _check_channels_last(layer, where)
+    pairs = _spatial_pairs(layer.padding, graph.input_rank)
+    pads = [0] + [p[0] for p in pairs] + [0] + [0] + [p[1] for p in pairs] + [0]
+    return graph.op("Pad", [inputs[0], graph.const(pads, "pads", np.int64)], mode="constant")
+
+
+def _cropping(graph, layer, inputs, where):
+    _check_channels_last(layer, where)
+    pairs = _spatial_pairs(layer.cropping, graph.input_rank)
+    shape = graph.input_shape
+    if any(shape[1 + i] is None for i in range(len(pairs))):
+        raise ValueError(f"learnet.onnx.export: {where} crops axes of unknown size")
+    starts = [p[0] for p in pairs]
+    ends = [int(shape[1 + i]) - p[1] for i, p in enumerate(pairs)]
+    axes = list(range(1, len(pairs) + 1))
+    return graph.op("Slice", [inputs[0], graph.const(starts, "starts", np.int64), graph.const(ends, "ends", np.int64),
+                              graph.const(axes, "axes", np.int64)])
+
+
+def _upsampling(graph, layer, inputs, where):
+    _check_channels_last(layer, where)
+    if getattr(layer, "interpolation", "nearest") != "nearest":
+        raise ValueError(f"learnet.onnx.export: {where} interpolates {layer.interpolation!r}; only 'nearest' exports")
+    size = layer.size if isinstance(layer.size, (list, tuple)) else (layer.size,)
+    scales = [1.0, *[float(s) for s in size], 1.0]
+    return graph.op("Resize", [inputs[0], "", graph.const(scales, "scales")], mode="nearest",
+                    coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+
+def _repeat_vector(graph, layer, inputs, where):
+    expanded = graph.op("Unsqueeze", [inputs[0], graph.const([1], "axes", np.int64)])
+    return graph.op("Tile", [expanded, graph.const([1, int(layer.n), 1], "repeats", np.int64)])
+
+
 def _concatenate(graph, layer, inputs, where):
     return graph.op("Concat", inputs, axis=int(layer.axis))
 
@@ -287,6 +330,9 @@ _CONVERTERS = {
     "Softmax": lambda g, layer, i, w: g.op("Softmax", [i[0]], axis=int(layer.axis)),
     "Add": _merge("Add"), "Subtract": _merge("Sub"), "Multiply": _merge("Mul"), "Average": _merge("Add"),
     "Maximum": _merge("Max"), "Minimum": _merge("Min"), "Concatenate": _concatenate,
+    "ZeroPadding1D": _zero_padding, "ZeroPadding2D": _zero_padding, "Cropping1D": _cropping,
+    "Cropping2D": _cropping, "UpSampling1D": _upsampling, "UpSampling2D": _upsampling,
+    "RepeatVector": _repeat_vector,
 }
 
 
