@@ -358,7 +358,7 @@ def test_a_keras_sequential_built_by_fit_without_an_input_loads(keras, tmp_path)
     _close(restored.predict(x, verbose=0), _keras_predict(model, x))
 
 
-class Scale(L.Layer):
+class TimesFactor(L.Layer):
     """A custom layer, for the custom_objects round trip."""
 
     def __init__(self, factor=2.0, **kwargs):
@@ -373,10 +373,22 @@ class Scale(L.Layer):
 
 
 def test_a_custom_layer_loads_only_when_passed_in_custom_objects(tmp_path):
-    model = learnet.Sequential([L.Input((3,)), L.Dense(2), Scale(3.0)])
+    model = learnet.Sequential([L.Input((3,)), L.Dense(2), TimesFactor(3.0)])
     model.save(tmp_path / "custom.keras")
-    with pytest.raises(InvalidModelFileError, match="Scale"):
+    with pytest.raises(InvalidModelFileError, match="TimesFactor"):
         learnet.models.load_model(tmp_path / "custom.keras")
-    restored = learnet.models.load_model(tmp_path / "custom.keras", custom_objects={"Scale": Scale})
+    restored = learnet.models.load_model(tmp_path / "custom.keras", custom_objects={"TimesFactor": TimesFactor})
     x = np.ones((2, 3), "float32")
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_an_adapted_normalization_travels_both_ways(keras, tmp_path):
+    data = np.random.default_rng(9).normal(3.0, 2.0, size=(50, 3)).astype("float32")
+    for M, other in ((learnet, keras), (keras, learnet)):
+        norm = M.layers.Normalization()
+        norm.adapt(data)
+        model = M.Sequential([M.Input((3,)), norm, M.layers.Dense(2)])
+        model.save(tmp_path / "norm.keras")
+        restored = other.models.load_model(tmp_path / "norm.keras")
+        _close(_keras_predict(restored, data[:4]) if other is keras else restored.predict(data[:4], verbose=0),
+               _keras_predict(model, data[:4]) if M is keras else model.predict(data[:4], verbose=0))

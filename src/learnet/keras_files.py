@@ -369,6 +369,7 @@ def _layer_to_keras(entry, owner=None):
     config = dict(entry["config"])
     if class_name in ("Sequential", "Functional"):
         return model_config_to_keras(owner.get_layer(config["name"]))
+    config.pop("batch_input_shape", None)  # Keras 3 layers do not take it; the model's InputLayer says it
     if class_name != "InputLayer" and "dtype" in config:
         config["dtype"] = _policy(config["dtype"])
     for key, default in _LEARNET_ONLY.get(class_name, {}).items():
@@ -444,6 +445,11 @@ def model_config_to_keras(model):
     config = entry["config"]
     if entry["class_name"] == "Sequential":
         layers = [_layer_to_keras(layer, model) for layer in config["layers"]]
+        first = config["layers"][0]["config"] if config["layers"] else {}
+        if config["layers"] and config["layers"][0]["class_name"] != "InputLayer" and first.get("batch_input_shape"):
+            layers.insert(0, {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                              "config": {"batch_shape": first["batch_input_shape"], "dtype": first.get("dtype", "float32"),
+                                         "sparse": False, "name": f"{config['name']}_input"}})
         result = {"module": "keras", "class_name": "Sequential",
                   "config": {"name": config["name"], "trainable": config["trainable"],
                              "dtype": _policy(config.get("dtype")), "layers": layers},
@@ -612,6 +618,13 @@ def _own_weights(layer):
     return list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
 
 
+def _keras_extra(layer):
+    """Arrays Keras keeps after a layer's own variables: an adapted Normalization's sample count."""
+    if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is None:
+        return [np.zeros((), np.int32)]
+    return []
+
+
 def _keras_variables(layer):
     """The variables Keras keeps in the file for ``layer`` (a Normalization given its statistics keeps them in its config)."""
     if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is not None:
@@ -637,11 +650,16 @@ def _dataset(h5py, group, name, where):
     return dataset
 
 
+def _same_but_ones(a, b):
+    """Shapes that differ only by axes of size 1 (Keras keeps a Normalization's mean as (3,), learnet as (1, 3))."""
+    return [s for s in a if s != 1] == [s for s in b if s != 1]
+
+
 def _read_into(pairs, where_all):
     """Read each checked dataset (shape already compared) into a new array; assign only when all read."""
     values = []
     for variable, dataset, where in pairs:
-        if tuple(dataset.shape) != tuple(variable.shape):
+        if tuple(dataset.shape) != tuple(variable.shape) and not _same_but_ones(dataset.shape, variable.shape):
             _refuse(f"{where} has shape {tuple(dataset.shape)}, but the model's weight {variable.name!r} has "
                     f"shape {tuple(variable.shape)}")
         try:
@@ -650,7 +668,7 @@ def _read_into(pairs, where_all):
                 dataset.read_direct(array)
         except (OSError, ValueError, TypeError) as error:
             _refuse(f"{where} cannot be read: {error}")
-        values.append((variable, array))
+        values.append((variable, array.reshape(tuple(variable.shape))))
     for variable, array in values:
         variable._value[...] = array
 
@@ -663,6 +681,8 @@ def _keras3_weight_pairs(h5py, root, model, where, order=None):
         variables = _keras_variables(layer)
         group = root.get(f"{path}/vars") if path in root else None
         stored = len(group) if group is not None else 0
+        if stored == len(variables) + len(_keras_extra(layer)):
+            stored = len(variables)  # Keras' extras (a count) are not weights in learnet
         if stored != len(variables):
             _refuse(f"{where}: layer {layer.name!r} has {len(variables)} weights, but the file holds {stored} "
                     f"at {path}/vars")
@@ -925,8 +945,12 @@ def _write_keras3_weights(handle, model):
     for path, layer in _keras3_paths(model):
         group = handle.require_group(f"{path}/vars")
         group.attrs["name"] = layer.name
-        for index, variable in enumerate(_keras_variables(layer)):
-            group.create_dataset(str(index), data=backend.to_numpy(variable._value))
+        values = [backend.to_numpy(v._value) for v in _keras_variables(layer)]
+        if type(layer).__name__ == "Normalization":
+            values = [value.reshape(-1) for value in values]  # Keras' layout: one value per feature
+        values += _keras_extra(layer)
+        for index, value in enumerate(values):
+            group.create_dataset(str(index), data=value)
 
 
 # --- .h5 (tf.keras 2) and .weights.h5 ---------------------------------------------------------------------
