@@ -370,6 +370,11 @@ def _layer_to_keras(entry, owner=None):
     if class_name in ("Sequential", "Functional"):
         return model_config_to_keras(owner.get_layer(config["name"]))
     config.pop("batch_input_shape", None)  # Keras 3 layers do not take it; the model's InputLayer says it
+    if class_name == "Normalization" and config.get("mean") is not None and owner is not None:
+        # Keras keeps given statistics in the config: write the layer's current ones.
+        layer = owner.get_layer(config["name"])
+        config["mean"], config["variance"] = [_saving._plain_json(np.asarray(v._value).reshape(-1), "mean")
+                                              for v in _own_weights(layer)[:2]]
     if class_name != "InputLayer" and "dtype" in config:
         config["dtype"] = _policy(config["dtype"])
     for key, default in _LEARNET_ONLY.get(class_name, {}).items():
