@@ -133,6 +133,8 @@ def test_padding_cropping_upsampling_and_repeat(tmp_path):
     images = L.Input((5, 6, 2))
     x = L.ZeroPadding2D(((1, 2), (0, 1)))(images)
     x = L.Cropping2D(((0, 1), (2, 1)))(L.UpSampling2D((2, 3))(x))
+    x = L.Conv2DTranspose(3, 4, strides=3, padding="same", activation="relu")(x)
+    x = L.Conv2DTranspose(2, 3, strides=2)(x)
     a = L.Flatten()(L.Conv2D(2, 3, strides=2)(x))
     series = L.Input((7, 3))
     y = L.Cropping1D((1, 2))(L.UpSampling1D(2)(L.ZeroPadding1D((2, 1))(series)))

@@ -3,7 +3,7 @@
 ``learnet.onnx.export(model, "model.onnx")`` writes the model's inference graph (the
 same computation as ``model.predict``) with the ``onnx`` package
 (``pip install "learnet[onnx]"``). It handles the Sequential and functional models of
-the course: Dense, Conv1D/Conv2D, the pooling layers, Flatten, Reshape, Permute,
+the course: Dense, Conv1D/Conv2D, Conv2DTranspose, the pooling layers, Flatten, Reshape, Permute,
 Dropout and the other noise layers (identity at inference), BatchNormalization (its
 moving statistics folded into a scale and a shift), LayerNormalization, Rescaling,
 Embedding, the activation layers and functions, Softmax, the padding, cropping and
@@ -148,6 +148,22 @@ def _conv(graph, layer, inputs, where):
                  group=int(getattr(layer, "groups", 1)), kernel_shape=list(weights[0].shape[:rank - 2]),
                  **_padding(layer))
     y = _channels_last(graph, y, rank)
+    return _activation(graph, _activation_name(layer.activation, where), y, where)
+
+
+def _conv_transpose(graph, layer, inputs, where):
+    _check_channels_last(layer, where)
+    if getattr(layer, "output_padding", None) is not None or tuple(layer.dilation_rate) != (1, 1):
+        raise ValueError(f"learnet.onnx.export: {where} uses output_padding or dilation, which do not export")
+    weights = _weights(layer)
+    kernel = np.transpose(weights[0], (3, 2, 0, 1))  # (kh, kw, out, in) -> (in, out, kh, kw)
+    operands = [_channels_first(graph, inputs[0], 4), graph.const(kernel, "kernel")]
+    if layer.use_bias:
+        operands.append(graph.const(weights[1], "bias"))
+    attributes = {"strides": list(layer.strides), "kernel_shape": list(weights[0].shape[:2])}
+    if layer.padding == "same":
+        attributes["auto_pad"] = "SAME_UPPER"
+    y = _channels_last(graph, graph.op("ConvTranspose", operands, **attributes), 4)
     return _activation(graph, _activation_name(layer.activation, where), y, where)
 
 
@@ -332,7 +348,7 @@ _CONVERTERS = {
     "Maximum": _merge("Max"), "Minimum": _merge("Min"), "Concatenate": _concatenate,
     "ZeroPadding1D": _zero_padding, "ZeroPadding2D": _zero_padding, "Cropping1D": _cropping,
     "Cropping2D": _cropping, "UpSampling1D": _upsampling, "UpSampling2D": _upsampling,
-    "RepeatVector": _repeat_vector,
+    "RepeatVector": _repeat_vector, "Conv2DTranspose": _conv_transpose,
 }
 
 
