@@ -146,6 +146,7 @@ def build_parser():
     _add_predict(subparsers)
     _add_summary(subparsers)
     _add_datasets(subparsers)
+    _add_export(subparsers)
     game_cli.add_parser(subparsers)
     return parser
 
@@ -259,6 +260,33 @@ def _add_datasets(subparsers):
     )
     parser.add_argument("--data-dir", metavar="DIR", help="look only in this folder, as --data-dir of 'train' does")
     parser.set_defaults(handler=datasets)
+
+
+def _add_export(subparsers):
+    parser = subparsers.add_parser(
+        "export",
+        help="convert a saved model for use elsewhere (ONNX)",
+        description="Write a saved model (.learnet, .keras or .h5) as ONNX, to run it with onnxruntime, "
+                    "on a phone or in a web page.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by 'learnet train', model.save() or Keras")
+    parser.add_argument("--format", choices=["onnx"], default="onnx", help="the format to write (default: onnx)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="where to write it (default: MODEL with .onnx)")
+    parser.set_defaults(handler=export)
+
+
+def export(args):
+    """``learnet export MODEL --format onnx``: the model's inference graph as an ONNX file."""
+    from learnet import onnx as onnx_export
+
+    model, _ = _load_model(args.model)
+    output = args.output or os.path.splitext(args.model)[0] + ".onnx"
+    try:
+        onnx_export.export(model, output)
+    except (ImportError, ValueError, OSError) as error:
+        raise CommandError(f"cannot export {args.model!r} to ONNX: {error}") from None
+    print(f"wrote {output}")
+    return 0
 
 
 def main(argv=None):

@@ -17,7 +17,8 @@ classes come from an explicit registry of learnet's own layers (custom classes o
 through ``custom_objects``), every config value must be plain JSON data, arrays are
 read with ``allow_pickle=False`` after their headers are checked (numbers only), and
 the archive's sizes are checked before anything is decompressed (no zip bombs).
-Every problem with a file raises ``InvalidModelFileError``, a ``ValueError``.
+Every problem with a file raises ``InvalidModelFileError``, a ``ValueError``. Keras' own
+files (``.keras``, ``.h5``, ``.weights.h5``) are read and written by ``learnet.keras_files``.
 
 Files are written to a temporary file in the same folder, flushed to disk and renamed
 over the target, so a crash or a kill in the middle of a save leaves the previous
@@ -49,6 +50,7 @@ from learnet.layers.serialization import deserialize as deserialize_layer
 from learnet.layers.serialization import plain_json as _plain_json
 from learnet.layers.serialization import serialize as serialize_layer
 from learnet.registry import get_registered_object, register_keras_serializable
+from learnet import weight_budget
 
 __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "model_from_json", "read_metadata",
@@ -221,17 +223,16 @@ def _check_extension(filepath, what):
     lowered = filepath.lower()
     if lowered.endswith((".h5", ".hdf5")) and not lowered.endswith(".weights.h5"):
         raise ValueError(
-            f"{what}: HDF5 files ({os.path.basename(filepath)}) are not supported by learnet, except "
-            f"weights in Keras 3's .weights.h5 layout. Use {_ACCEPTED_NAMES}"
+            f"{what}: learnet does not write legacy HDF5 files ({os.path.basename(filepath)}): use "
+            f"{_ACCEPTED_NAMES} (Keras 3 reads .keras and .weights.h5 files)"
         )
 
 
 def _check_save_name(filepath, what, weights):
     """Refuse, before anything is written, a name whose ending does not say what ``what`` writes.
 
-    As Keras 3: ``.learnet``/``.keras`` hold a whole model, ``.weights.npz`` weights alone.
-    A name with no ending at all (``"my_model"``, as tf.keras 2 wrote its own format there)
-    is accepted and written in the learnet format.
+    As Keras 3: ``.learnet``/``.keras`` hold a whole model, ``.weights.npz``/``.weights.h5``
+    weights alone; any other name, one with no ending included, is refused.
     """
     _check_extension(filepath, what)
     base = os.path.basename(filepath).lower()
@@ -246,9 +247,14 @@ def _check_save_name(filepath, what, weights):
         raise ValueError(
             f"{what}: {shown!r} names a weights file; model.save writes the whole model: use a name "
             f"ending in .learnet or .keras, or model.save_weights({shown!r}) for the weights alone")
-    if "." not in base.lstrip("."):
-        return
     raise ValueError(f"{what}: cannot tell the file format from the name {shown!r}: use {_ACCEPTED_NAMES}")
+
+
+def _keras_files():
+    """Keras' own formats (``.keras``, ``.h5``, ``.weights.h5``) live in their own module."""
+    from learnet import keras_files
+
+    return keras_files
 
 
 def atomic_write(filepath, write):
@@ -321,7 +327,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
     ----------
     model : Model
     filepath : str or path-like
-        Usually ending in ``.learnet`` (``.keras`` is accepted and means the same format).
+        ``.learnet`` for learnet's format; ``.keras`` for Keras 3's (see ``learnet.keras_files``).
     overwrite : bool, default True
         With False, an existing file raises ``FileExistsError``.
     include_optimizer : bool, default True
@@ -346,6 +352,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
     _check_save_name(filepath, "save", weights=False)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+    if filepath.lower().endswith(".keras") and _keras_files().save_keras(model, filepath, include_optimizer):
+        return
     config = serialize_model(model)
     metadata_entry = {
         "format": FORMAT_NAME,
@@ -388,12 +396,9 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
     _check_save_name(filepath, "save_weights", weights=True)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
-    if filepath.lower().endswith(".weights.h5"):
-        from learnet.weights_h5 import save_weights_h5
-
-        data = save_weights_h5(model, "save_weights")
-    else:
-        data = _npz_bytes(_weight_arrays(model))
+    if filepath.lower().endswith((".h5", ".hdf5")):
+        return _keras_files().save_weights_h5(model, filepath)
+    data = _npz_bytes(_weight_arrays(model))
     atomic_write(filepath, lambda stream: stream.write(data))
 
 
@@ -463,7 +468,6 @@ def _open_file(filepath, what):
             f"{what}: {filepath} is a folder (a TensorFlow SavedModel?); learnet loads the single "
             "file written by model.save('name.learnet')"
         )
-    _check_extension(filepath, what)
     size = os.path.getsize(filepath)
     stream = open(filepath, "rb")  # noqa: SIM115 - closed by the caller
     try:
@@ -567,16 +571,17 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     Every array is checked against the model's weights (count, shape, dtype) before any
     weight changes.
     """
-    for ignored in ("by_name", "options"):
-        kwargs.pop(ignored, None)
+    by_name = bool(kwargs.pop("by_name", False))
+    kwargs.pop("options", None)
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword argument(s) {sorted(kwargs)}")
-    if os.fspath(filepath).lower().endswith(".weights.h5"):
-        _load_weights_h5(model, filepath)
-        return
+    if os.path.isfile(filepath) and _keras_files().is_hdf5(filepath):
+        return _keras_files().load_weights_h5(model, filepath, by_name=by_name)
     archive, stream = _open_file(filepath, "load_weights")
     try:
         names = archive.names()
+        if "model.weights.h5" in names:
+            return _keras_files().load_weights_keras(model, archive, filepath)
         if "model.weights.npz" in names:
             arrays = _read_npz(archive.read("model.weights.npz"), f"{archive.what}: model.weights.npz")
         else:
@@ -595,21 +600,6 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         )
     _assign_weights(model, _ordered_weights(arrays, f"load_weights: {filepath}"), f"load_weights: {filepath}",
                     skip_mismatch=skip_mismatch)
-
-
-def _load_weights_h5(model, filepath):
-    from learnet.weights_h5 import read_weights_h5
-
-    if not os.path.isfile(filepath):
-        raise FileNotFoundError(f"load_weights: no such file: {os.fspath(filepath)}")
-    if not model.built and not model.weights:
-        raise ValueError(
-            f"load_weights: model '{model.name}' is not built yet, so it has no weights to load into; "
-            "call it on data or build(input_shape) first"
-        )
-    pairs = read_weights_h5(model, filepath)  # every array checked before any weight changes
-    for variable, array in pairs:
-        variable._value[...] = array
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras' name
@@ -634,11 +624,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: custom_objects must be a dict, got {type(custom_objects).__name__}")
-    if os.fspath(filepath).lower().endswith(".weights.h5") and os.path.isfile(filepath):
-        raise InvalidModelFileError(
-            f"load_model: {os.fspath(filepath)}: this is a weights file: use "
-            f"model.load_weights({os.fspath(filepath)!r}) on a model built with the same layers"
-        )
+    if os.path.isfile(filepath) and _keras_files().is_hdf5(filepath):
+        if os.fspath(filepath).lower().endswith(".weights.h5"):
+            raise InvalidModelFileError(
+                f"load_model: {os.fspath(filepath)}: this is a weights file: use "
+                f"model.load_weights({os.fspath(filepath)!r}) on a model built with the same layers"
+            )
+        return _keras_files().load_h5_model(filepath, custom_objects, compile=compile)
     archive, stream = _open_file(filepath, "load_model")
     try:
         names = archive.names()
@@ -649,10 +641,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             )
         unknown = sorted(set(names) - set(_MODEL_MEMBERS))
         if "model.weights.h5" in names:
-            raise InvalidModelFileError(
-                f"{archive.what} was saved by Keras (its weights are in HDF5), which learnet cannot read; "
-                "load it in Keras and save the weights with numpy, or retrain in learnet"
-            )
+            return _keras_files().load_keras(archive, filepath, custom_objects, compile=compile)
         if unknown:
             raise InvalidModelFileError(
                 f"{archive.what} holds unexpected entries {unknown[:5]}; a learnet model file holds only "
@@ -681,7 +670,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     _check_plain(config, "config.json")
     # What the caller stored is data only (never a class name to look up), so free text is fine there.
     _check_plain({key: value for key, value in metadata.items() if key != "user_metadata"}, "metadata.json")
-    model = deserialize_layer(config, custom_objects)
+    # The layers may create no more bytes of weights than the file holds (Dense(10**8) in a small file).
+    with weight_budget.limit(sum(array.nbytes for array in weights.values()) + (1 << 16), what):
+        model = deserialize_layer(config, custom_objects)
     if not callable(getattr(model, "fit", None)):   # a layer, not a model
         raise InvalidModelFileError(f"{what}: the file describes a {type(model).__name__}, not a model")
     _assign_weights(model, _ordered_weights(weights, what), what)

@@ -49,7 +49,7 @@ from collections import namedtuple
 
 import numpy
 
-from learnet import backend, registry
+from learnet import backend, registry, weight_budget
 from learnet.backend import xp
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
 from learnet.tree import flatten as _flatten
@@ -540,6 +540,7 @@ class Layer:
                 f"{type(self).__name__} '{self.name}': add_weight needs a fully known shape, got {shape}"
             )
         dtype = numpy.dtype(dtype or self._dtype)
+        weight_budget.charge(f"{type(self).__name__} '{self.name}'", shape, dtype)
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         initializer = initializers.get(initializer)

@@ -729,9 +729,10 @@ class Model(Layer):
     def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True, **kwargs: Any) -> None:
         """Save the architecture, the weights and the optimizer state in one file.
 
-        The file is a zip archive (``.learnet``, or ``.keras``) of JSON and ``.npz``
-        files; ``learnet.models.load_model`` reads it back, never running code from it.
-        It is written to a temporary file and renamed, so an interrupted save leaves the
+        ``.learnet``: learnet's zip archive of JSON and ``.npz`` files. ``.keras``: Keras
+        3's format, which real Keras loads (``learnet.keras_files``). Either way
+        ``learnet.models.load_model`` reads it back, never running code from it. It is
+        written to a temporary file and renamed, so an interrupted save leaves the
         previous file whole. As in Keras 3 the name says the format: a name ending in
         ``.weights.npz`` or ``.weights.h5`` (use ``save_weights``) or in anything else is
         refused before anything is written. ``metadata={...}`` stores plain data in the
@@ -758,7 +759,7 @@ class Model(Layer):
         saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
-        """Load weights saved by ``save_weights`` (or from a whole-model file).
+        """Load weights saved by ``save_weights`` from a whole-model file, or from Keras' ``.h5``.
 
         Every array is checked (count, shapes, dtypes) before any weight changes.
         """

@@ -1,0 +1,1029 @@
+"""Keras' own files: Keras 3 ``.keras``, legacy tf.keras 2 ``.h5`` and ``.weights.h5``.
+
+learnet reads and writes them so that models travel between learnet and Keras:
+
+* ``.keras`` (Keras 3): a zip of ``metadata.json``, ``config.json`` (the architecture and
+  the compile arguments) and ``model.weights.h5`` (HDF5: ``layers/<layer>/vars/<i>``).
+  ``load_model`` reads it, ``model.save("x.keras")`` writes one that Keras 3 loads.
+* ``.h5`` (tf.keras 2): one HDF5 file whose ``model_config`` attribute is the
+  architecture and whose ``model_weights`` group holds the weights. ``load_model`` and
+  ``load_weights`` read it.
+* ``.weights.h5``: the weights alone, in the Keras 3 layout (``save_weights`` writes it;
+  ``load_weights`` reads it and the tf.keras 2 layout).
+
+Reading never runs code from the file. A config is translated into learnet's own
+config before anything is created: every ``module`` it names must be part of Keras
+(it is never imported; classes come only from learnet's registry and
+``custom_objects``), ``Lambda`` layers and serialized functions are refused, and the
+result passes the same plain-data check as learnet's own files. HDF5 datasets are
+read only when they are plain numbers whose shape matches the layer's weight; links
+to other files, virtual and compound datasets are refused; and the layers may create
+no more bytes of weights than the file holds (a small file asking for
+``Dense(10**8)`` is refused before anything is allocated). Every problem raises
+``InvalidModelFileError``.
+
+HDF5 goes through ``h5py`` (``pip install "learnet[keras]"``).
+
+Examples
+--------
+>>> import learnet as keras
+>>> model = keras.models.load_model("from_keras.keras")        # doctest: +SKIP
+>>> model.save("for_keras.keras")                               # doctest: +SKIP
+>>> model.load_weights("tf2_model.h5")                          # doctest: +SKIP
+"""
+import io
+import json
+import os
+import re
+import time
+import zipfile
+
+import numpy as np
+
+# The class registry and the checks shared with learnet's own format: imported in this
+# one place only.
+from learnet import registry
+from learnet import saving as _saving
+from learnet.layers.serialization import _DOTTED_PATH
+from learnet import weight_budget
+
+InvalidModelFileError = _saving.InvalidModelFileError
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+KERAS_VERSION = "3.5.0"   # the oldest Keras 3 whose files ours resemble; written in metadata.json
+
+# A module named in a config must be Keras itself; it is only checked, never imported.
+_KERAS_MODULE = re.compile(r"^(tf_)?keras(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda", "TFLambda"}
+_POLICIES = {"DTypePolicy", "FloatDTypePolicy", "Policy", "QuantizedDTypePolicy"}
+# Keras-only arguments learnet does not have, dropped when they hold their default
+# (any other value is passed on, and the layer refuses it with a clear error).
+_KERAS_DEFAULTS = {
+    "ragged": False, "optional": False, "quantization_config": None, "synchronized": False,
+    "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99, "input_axes": None,
+    "output_axes": None, "lora_rank": None, "lora_alpha": None, "use_ema": False,
+    "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+    "gradient_accumulation_steps": None, "jit_compile": True, "is_legacy_optimizer": False,
+    "decay": 0.0, "rms_scaling": False, "antialias": False, "pad_to_aspect_ratio": False,
+}
+_AUGMENTATION = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "Resizing")
+# The same for arguments of some classes only.
+_KERAS_CLASS_DEFAULTS = {
+    **{name: {"data_format": "channels_last"} for name in _AUGMENTATION},
+    "Resizing": {"data_format": "channels_last", "fill_mode": "constant", "fill_value": 0.0},
+    "RandomContrast": {"data_format": "channels_last", "value_range": [0, 255]},
+}
+# learnet arguments that Keras' class does not take, dropped (when default) on writing.
+_LEARNET_ONLY = {
+    "Conv1DTranspose": {"groups": 1}, "Conv2DTranspose": {"groups": 1},
+    "SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True},
+}
+_SERIAL_KEYS = {"class_name", "config", "module", "registered_name", "shared_object_id", "build_config",
+                "compile_config"}
+_MODEL_CLASSES = {"Sequential", "Functional", "Model"}
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(
+            "Keras .h5 and .keras files are HDF5 inside, and reading or writing them needs h5py; "
+            'install it with: pip install "learnet[keras]"'
+        ) from None
+    return h5py
+
+
+def is_hdf5(filepath):
+    """Whether the file starts with the HDF5 signature."""
+    try:
+        with open(filepath, "rb") as stream:
+            return stream.read(8) == HDF5_SIGNATURE
+    except OSError:
+        return False
+
+
+# --- Keras configs -> learnet configs ----------------------------------------------------------------
+def _refuse(message):
+    raise InvalidModelFileError(message)
+
+
+def _check_module(value, where):
+    module = value.get("module")
+    if module is not None and not (isinstance(module, str) and _KERAS_MODULE.match(module)):
+        _refuse(
+            f"{where} names the Python module {module!r}, which is not part of Keras; learnet never "
+            "imports code named in a file"
+        )
+
+
+def _from_keras_object(value, where, custom_objects):
+    """A serialized Keras object (``{"module", "class_name", "config", ...}``) as learnet data."""
+    _check_module(value, where)
+    class_name = value.get("class_name")
+    if not isinstance(class_name, str):
+        _refuse(f"{where} has a class_name that is not text")
+    config = value.get("config")
+    if class_name in ("function", "__lambda__") or "function_type" in value:
+        # A function given by name (activations, losses): only a bare name, resolved later
+        # in learnet's own tables; anything else would be code.
+        if class_name == "function" and isinstance(config, str) and _DOTTED_PATH.match(config) is None:
+            return config
+        _refuse(f"{where} holds a serialized Python function ({class_name}); learnet never runs code from a file")
+    if class_name in _POLICIES:
+        if not isinstance(config, dict) or not isinstance(config.get("name"), str):
+            _refuse(f"{where}: a dtype policy without a name")
+        name = config["name"]
+        if name.startswith("mixed_"):
+            name = name.split("_", 1)[1]
+        return name
+    if class_name in _CODE_LAYERS:
+        _refuse(
+            f"{where} is a {class_name} layer, which holds Python code; learnet never runs code from a "
+            "file. Rebuild the model in learnet with ordinary layers and load the weights only"
+        )
+    registered = value.get("registered_name")
+    if (registered is not None and registered != class_name and class_name not in _MODEL_CLASSES
+            and (not isinstance(registered, str) or (_saving.get_registered_object(registered, custom_objects) is None
+                                                     and _saving.get_registered_object(class_name, custom_objects) is None))):
+        _refuse(
+            f"{where} names the custom object {registered!r}; pass it in custom_objects="
+            f"{{{registered!r}: ...}} to load_model if you trust it"
+        )
+    result = {"class_name": class_name, "config": _from_keras_value(config, f"{where}['config']", custom_objects)}
+    if isinstance(value.get("build_config"), dict):
+        result["build_config"] = value["build_config"]
+    return result
+
+
+def _from_keras_value(value, where, custom_objects):
+    if isinstance(value, list):
+        return [_from_keras_value(item, f"{where}[{i}]", custom_objects) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        if isinstance(value.get("class_name"), str) and set(value) <= _SERIAL_KEYS:
+            return _from_keras_object(value, where, custom_objects)
+        return {key: _from_keras_value(item, f"{where}[{key!r}]", custom_objects) for key, item in value.items()}
+    return value
+
+
+def _drop_keras_defaults(config):
+    for key, default in _KERAS_DEFAULTS.items():
+        if key in config and config[key] == default:
+            del config[key]
+    if config.get("use_ema") is None:
+        config.pop("ema_momentum", None)
+    for key, item in list(config.items()):
+        if isinstance(item, dict) and isinstance(item.get("config"), dict):
+            _drop_keras_defaults(item["config"])
+
+
+def _layer_from_keras(entry, where, custom_objects):
+    """One layer entry of a Keras model config, as a learnet layer entry."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        _refuse(f"{where} is not a layer entry")
+    class_name = entry["class_name"]
+    if class_name in ("function", "__lambda__", "__keras_tensor__") or not isinstance(entry.get("config"), dict):
+        _refuse(f"{where} is a {class_name!r}, not a layer; learnet never runs code named in a file")
+    name = entry.get("name") or entry["config"].get("name")
+    where = f"{where} ({class_name} {name!r})" if name else where
+    if class_name in _MODEL_CLASSES:
+        _check_module(entry, where)
+        return model_config_from_keras(entry, custom_objects, where)
+    layer = _from_keras_object({k: v for k, v in entry.items() if k in _SERIAL_KEYS}, where, custom_objects)
+    config = layer["config"]
+    if not isinstance(config, dict):
+        _refuse(f"{where} has no config")
+    _drop_keras_defaults(config)
+    for key, default in _KERAS_CLASS_DEFAULTS.get(class_name, {}).items():
+        if key in config and config[key] == default:
+            del config[key]
+    if class_name == "InputLayer":
+        if "batch_input_shape" in config:
+            config["batch_shape"] = config.pop("batch_input_shape")
+        config.pop("input_shape", None)
+    if class_name == "BatchNormalization" and isinstance(config.get("axis"), list) and len(config["axis"]) == 1:
+        config["axis"] = config["axis"][0]
+    return layer
+
+
+def _ref_from_keras(value, where):
+    """``{"class_name": "__keras_tensor__", ...}`` (Keras 3) or ``[name, node, index(, kwargs)]`` (Keras 2)."""
+    if isinstance(value, dict):
+        history = (value.get("config") or {}).get("keras_history")
+    else:
+        history = value[:3]
+    if (not isinstance(history, list) or len(history) != 3 or not isinstance(history[0], str)
+            or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 0 for h in history[1:])):
+        _refuse(f"{where}: a malformed tensor reference {history!r}")
+    return {"__keras_tensor__": [history[0], history[1], history[2]]}
+
+
+def _tensors_from_keras(value, where):
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return _ref_from_keras(value, where)
+        return {k: _tensors_from_keras(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tensors_from_keras(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _set_kwargs(kwargs):
+    """A call's keyword arguments without those left at None (Keras 3 records ``mask=None``)."""
+    if not isinstance(kwargs, dict):
+        return kwargs
+    return {key: value for key, value in kwargs.items() if value is not None}
+
+
+def _endpoints_from_keras(value, where):
+    """``input_layers`` / ``output_layers``: one ``[name, node, index]`` or a list/dict of them."""
+    def is_triple(item):
+        return isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
+
+    if is_triple(value):
+        return _ref_from_keras(value, where)
+    if isinstance(value, list):
+        refs = [_endpoints_from_keras(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return refs[0] if len(refs) == 1 and is_triple(value[0]) else refs
+    if isinstance(value, dict):
+        return {k: _endpoints_from_keras(v, f"{where}[{k!r}]") for k, v in value.items()}
+    _refuse(f"{where} is malformed")
+
+
+def model_config_from_keras(entry, custom_objects=None, where="the Keras model config"):
+    """A Keras 2 or 3 model config (``config.json``, ``model_config``) as learnet's config."""
+    class_name = entry.get("class_name")
+    config = entry.get("config")
+    if not isinstance(config, dict):
+        _refuse(f"{where} has no config")
+    entries = config.get("layers")
+    if not isinstance(entries, list):
+        _refuse(f"{where} has no list of layers")
+    if class_name == "Sequential":
+        layers = [_layer_from_keras(layer, f"{where}: layer {i}", custom_objects) for i, layer in enumerate(entries)]
+        result = {"class_name": "Sequential",
+                  "config": {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": layers}}
+        shape = (entry.get("build_config") or {}).get("input_shape") or config.get("build_input_shape")
+        if isinstance(shape, list) and not any(layer["class_name"] == "InputLayer" for layer in layers):
+            result["build_config"] = {"input_shape": shape}  # built by fit, without an Input
+        return result
+    if class_name not in ("Functional", "Model"):
+        _refuse(f"{where} describes a {class_name!r}; learnet loads Sequential and functional models")
+    layers, pending = [], []
+    for i, layer_entry in enumerate(entries):
+        layer = _layer_from_keras(layer_entry, f"{where}: layer {i}", custom_objects)
+        name = layer_entry.get("name") or layer["config"].get("name")
+        if not isinstance(name, str):
+            _refuse(f"{where}: layer {i} has no name")
+        layer["config"]["name"] = name
+        layers.append(layer)
+        nodes = layer_entry.get("inbound_nodes") or []
+        if not isinstance(nodes, list):
+            _refuse(f"{where}: the inbound nodes of {name!r} are malformed")
+        calls = []
+        for node in nodes:
+            node_where = f"{where}: a call of {name!r}"
+            if isinstance(node, dict):  # Keras 3
+                args = node.get("args") or []
+                if not isinstance(args, list) or not args:
+                    _refuse(f"{node_where} has no inputs")
+                calls.append({"layer": name, "inputs": _tensors_from_keras(args[0], node_where),
+                              "args": [_tensors_from_keras(a, node_where) for a in args[1:]],
+                              "kwargs": _tensors_from_keras(_from_keras_value(_set_kwargs(node.get("kwargs")),
+                                                                              node_where, custom_objects), node_where)})
+            elif isinstance(node, list) and node and all(isinstance(n, list) and len(n) in (3, 4) for n in node):
+                refs = [_ref_from_keras(n, node_where) for n in node]
+                kwargs = node[0][3] if len(node[0]) == 4 and isinstance(node[0][3], dict) else {}
+                calls.append({"layer": name, "inputs": refs[0] if len(refs) == 1 else refs, "args": [],
+                              "kwargs": _from_keras_value(kwargs, node_where, custom_objects)})
+            else:
+                _refuse(f"{node_where} is malformed")
+        pending.append(calls)
+    # Keras lists each layer's calls with the layer; learnet wants them in the order they run.
+    done, ordered = {(layer["config"]["name"], 0) for layer in layers if layer["class_name"] == "InputLayer"}, []
+    counts = {}
+
+    def ready(structure):
+        if isinstance(structure, dict):
+            if "__keras_tensor__" in structure:
+                return tuple(structure["__keras_tensor__"][:2]) in done
+            return all(ready(v) for v in structure.values())
+        if isinstance(structure, list):
+            return all(ready(v) for v in structure)
+        return True
+
+    progress = True
+    while progress and any(pending):
+        progress = False
+        for calls in pending:
+            while calls and ready([calls[0]["inputs"], calls[0]["args"], calls[0]["kwargs"]]):
+                call = calls.pop(0)
+                index = counts.get(call["layer"], 0)
+                counts[call["layer"]] = index + 1
+                done.add((call["layer"], index))
+                ordered.append(call)
+                progress = True
+    if any(pending):
+        _refuse(f"{where}: the layers' calls refer to outputs that never exist (a cycle, or a damaged file)")
+    return {"class_name": "Functional",
+            "config": {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": layers,
+                       "nodes": ordered,
+                       "input_layers": _endpoints_from_keras(config.get("input_layers"), f"{where}: input_layers"),
+                       "output_layers": _endpoints_from_keras(config.get("output_layers"), f"{where}: output_layers")}}
+
+
+def compile_config_from_keras(config, custom_objects=None, where="the compile config"):
+    """Keras' ``compile_config`` as learnet's (optimizer, loss, metrics)."""
+    if not isinstance(config, dict):
+        _refuse(f"{where} must be a dict")
+    result = {}
+    for key in ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics"):
+        value = _from_keras_value(config.get(key), f"{where}[{key!r}]", custom_objects)
+        if isinstance(value, dict) and isinstance(value.get("config"), dict):
+            _drop_keras_defaults(value["config"])
+            # tf.keras 2 names its own optimizers "Custom>Adam"; learnet looks up "Adam" in its own table.
+            if key == "optimizer" and str(value.get("class_name")).startswith("Custom>"):
+                value["class_name"] = value["class_name"].split(">", 1)[1]
+        result[key] = value
+    return result
+
+
+# --- learnet configs -> Keras 3 configs ----------------------------------------------------------------
+_MODULE_BY_SUFFIX = (("_initializer", "keras.initializers"), ("_regularizer", "keras.regularizers"),
+                     ("_constraint", "keras.constraints"))
+
+
+def _policy(name):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name or "float32"},
+            "registered_name": None}
+
+
+def _to_keras_value(key, value):
+    if isinstance(value, dict) and set(value) == {"class_name", "config"}:
+        module = next((m for suffix, m in _MODULE_BY_SUFFIX if key.endswith(suffix)), "keras")
+        return {"module": module, "class_name": value["class_name"], "config": value["config"],
+                "registered_name": None}
+    return value
+
+
+def _layer_to_keras(entry, owner=None):
+    class_name = entry["class_name"]
+    config = dict(entry["config"])
+    if class_name in ("Sequential", "Functional"):
+        return model_config_to_keras(owner.get_layer(config["name"]))
+    config.pop("batch_input_shape", None)  # Keras 3 layers do not take it; the model's InputLayer says it
+    if class_name == "Normalization" and config.get("mean") is not None and owner is not None:
+        # Keras keeps given statistics in the config: write the layer's current ones.
+        layer = owner.get_layer(config["name"])
+        config["mean"], config["variance"] = [_saving._plain_json(np.asarray(v._value).reshape(-1), "mean")
+                                              for v in _own_weights(layer)[:2]]
+    if class_name != "InputLayer" and "dtype" in config:
+        config["dtype"] = _policy(config["dtype"])
+    for key, default in _LEARNET_ONLY.get(class_name, {}).items():
+        if config.get(key, default) != default:
+            raise ValueError(f"cannot save layer {config.get('name')!r} as .keras: Keras' {class_name} has no "
+                             f"argument {key!r} (it is {config[key]!r}); save it as .learnet")
+        config.pop(key, None)
+    config = {key: _to_keras_value(key, value) for key, value in config.items()}
+    if registry.builtin_class(class_name) is None:
+        module, registered = None, f"Custom>{class_name}"
+    else:
+        module, registered = "keras.layers", None
+    result = {"module": module, "class_name": class_name, "config": config, "registered_name": registered}
+    if "build_config" in entry:
+        result["build_config"] = entry["build_config"]
+    return result
+
+
+def _tensor_specs(model):
+    """``{(layer name, call, output index): (shape, dtype)}`` for the symbolic tensors of a functional model."""
+    calls, specs = {}, {}
+    positions = {}
+    for node in model._nodes:
+        index = calls.get(id(node.layer), 0)
+        calls[id(node.layer)] = index + 1
+        positions[id(node)] = (node.layer.name, index)
+    tensors = [t for node in model._nodes for t in node.dependencies] + [
+        t for t in _flatten(model._output_structure) if hasattr(t, "_keras_history")]
+    for tensor in tensors:
+        node, output_index, _ = model._sources.get(id(tensor), (None, None, None))
+        if node is None:
+            key = (tensor._keras_history.layer.name, 0, None)
+        else:
+            key = positions[id(node)] + (output_index,)
+        shape = [None if s is None else int(s) for s in tuple(tensor.shape)]
+        specs[key] = (shape, str(np.dtype(tensor.dtype)))
+    return specs
+
+
+def _flatten(structure):
+    from learnet.models.data_adapter import flatten
+
+    return flatten(structure)
+
+
+def _tensors_to_keras(value, specs):
+    if isinstance(value, dict):
+        if set(value) == {"__keras_tensor__"}:
+            name, call, index = value["__keras_tensor__"]
+            shape, dtype = specs.get((name, call, index), (None, "float32"))
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": shape, "dtype": dtype, "keras_history": [name, call, 0 if index is None else index]}}
+        return {k: _tensors_to_keras(v, specs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tensors_to_keras(v, specs) for v in value]
+    return value
+
+
+def _endpoints_to_keras(value):
+    if isinstance(value, dict) and set(value) == {"__keras_tensor__"}:
+        name, call, index = value["__keras_tensor__"]
+        return [name, call, 0 if index is None else index]
+    if isinstance(value, list):
+        return [_endpoints_to_keras(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _endpoints_to_keras(v) for k, v in value.items()}
+    raise ValueError(f"cannot save the model's inputs or outputs {value!r} as .keras")
+
+
+def model_config_to_keras(model):
+    """The Keras 3 ``config.json`` for a learnet Sequential or functional model."""
+    entry = _saving.serialize_model(model)
+    config = entry["config"]
+    if entry["class_name"] == "Sequential":
+        layers = [_layer_to_keras(layer, model) for layer in config["layers"]]
+        first = config["layers"][0]["config"] if config["layers"] else {}
+        if config["layers"] and config["layers"][0]["class_name"] != "InputLayer" and first.get("batch_input_shape"):
+            layers.insert(0, {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+                              "config": {"batch_shape": first["batch_input_shape"], "dtype": first.get("dtype", "float32"),
+                                         "sparse": False, "name": f"{config['name']}_input"}})
+        result = {"module": "keras", "class_name": "Sequential",
+                  "config": {"name": config["name"], "trainable": config["trainable"],
+                             "dtype": _policy(config.get("dtype")), "layers": layers},
+                  "registered_name": None}
+    elif entry["class_name"] == "Functional":
+        calls, specs = {}, _tensor_specs(model)
+        for node in config["nodes"]:
+            calls.setdefault(node["layer"], []).append(
+                {"args": [_tensors_to_keras(node["inputs"], specs)] + [_tensors_to_keras(a, specs) for a in node["args"]],
+                 "kwargs": _tensors_to_keras(node["kwargs"], specs)})
+        layers = []
+        # In Keras' own order, which a reader of the weights file follows (as Keras writes it).
+        rank = {name: index for index, name in enumerate(keras_layer_order(config))}
+        for layer in sorted(config["layers"], key=lambda entry: rank.get(entry["config"]["name"], len(rank))):
+            keras_layer = _layer_to_keras(layer, model)
+            keras_layer["name"] = layer["config"]["name"]
+            keras_layer["inbound_nodes"] = calls.get(layer["config"]["name"], [])
+            layers.append(keras_layer)
+        result = {"module": "keras.src.models.functional", "class_name": "Functional",
+                  "config": {"name": config["name"], "trainable": config["trainable"], "layers": layers,
+                             "input_layers": _endpoints_to_keras(config["input_layers"]),
+                             "output_layers": _endpoints_to_keras(config["output_layers"])},
+                  "registered_name": "Functional"}
+    else:
+        raise ValueError(
+            f"cannot save a {type(model).__name__} as .keras: learnet writes Sequential and functional "
+            "models in Keras' format (save a subclassed model as .learnet)"
+        )
+    if "build_config" in entry:
+        result["build_config"] = entry["build_config"]
+    return result
+
+
+def compile_config_to_keras(model):
+    config = _saving.serialize_compile_config(model)
+    optimizer = config["optimizer"]
+    if isinstance(optimizer, dict):
+        optimizer = {"module": "keras.optimizers", "class_name": optimizer["class_name"],
+                     "config": optimizer["config"], "registered_name": None}
+
+    def wrap(value, module):
+        if isinstance(value, dict) and set(value) == {"class_name", "config"}:
+            return {"module": module, "class_name": value["class_name"], "config": value["config"],
+                    "registered_name": None}
+        if isinstance(value, list):
+            return [wrap(v, module) for v in value]
+        if isinstance(value, dict):
+            return {k: wrap(v, module) for k, v in value.items()}
+        return value
+
+    return {"optimizer": optimizer, "loss": wrap(config["loss"], "keras.losses"),
+            "loss_weights": config["loss_weights"], "metrics": wrap(config["metrics"], "keras.metrics"),
+            "weighted_metrics": wrap(config["weighted_metrics"], "keras.metrics"),
+            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+# --- weights in HDF5 ----------------------------------------------------------------------------------
+def _snake_case(name):
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _check_covered(model, layers, where, error=InvalidModelFileError):
+    """Every weight of ``model`` must belong to one of ``layers`` (wrappers keep theirs nested)."""
+    covered = {id(v) for layer in layers for v in _own_weights(layer)}
+    missing = sorted({v.name.split("/")[0] for v in model.weights if id(v) not in covered})
+    if missing:
+        raise error(f"{where}: the weights of {missing} sit in layers nested inside a layer (a wrapper such as "
+                    "TimeDistributed), which learnet does not map to Keras' files; use the .learnet format")
+
+
+def _refs(structure):
+    if isinstance(structure, dict):
+        if set(structure) == {"__keras_tensor__"}:
+            return [tuple(structure["__keras_tensor__"][:2])]
+        return [ref for key in sorted(structure) for ref in _refs(structure[key])]
+    if isinstance(structure, list):
+        return [ref for item in structure for ref in _refs(item)]
+    return []
+
+
+def keras_layer_order(config):
+    """The order of ``model.layers`` that Keras 3 gives a functional model built from ``config``.
+
+    Keras names each layer's place in a weights file after that order (``dense``,
+    ``dense_1``, ...), so it must be followed exactly: a depth-first walk from the
+    outputs, then layers sorted by depth (inputs first), ties in the walk's order.
+    """
+    parents = {}
+    for layer in config["layers"]:
+        if layer["class_name"] == "InputLayer":
+            parents[(layer["config"]["name"], 0)] = []
+    calls = {}
+    for node in config["nodes"]:
+        index = calls.get(node["layer"], 0)
+        calls[node["layer"]] = index + 1
+        parents[(node["layer"], index)] = _refs([node["inputs"], node["args"], node["kwargs"]])
+    finished, in_progress, ordered, first_seen = set(), set(), [], {}
+
+    def walk(key):
+        if key in finished:
+            return
+        if key in in_progress or key not in parents:
+            raise ValueError(f"the model's graph is malformed at {key}")
+        first_seen.setdefault(key[0], len(first_seen))
+        in_progress.add(key)
+        for parent in parents[key]:
+            walk(parent)
+        finished.add(key)
+        in_progress.discard(key)
+        ordered.append(key)
+
+    for ref in _refs(config["output_layers"]):
+        walk(ref)
+    node_depth, layer_depth = {}, {}
+    for key in reversed(ordered):
+        depth = max(node_depth.setdefault(key, 0), layer_depth.get(key[0], 0))
+        layer_depth[key[0]] = node_depth[key] = depth
+        for parent in parents[key]:
+            if parent in finished:
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    return sorted(layer_depth, key=lambda name: (-layer_depth[name], first_seen[name]))
+
+
+def _keras_layers(model):
+    """``model.layers`` in Keras 3's order."""
+    from learnet.models.functional import Functional
+
+    if isinstance(model, Functional):
+        by_name = {layer.name: layer for layer in model.layers}
+        order = keras_layer_order(_saving.serialize_model(model)["config"])
+        return [by_name[name] for name in order if name in by_name]
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
+def _keras3_paths(model, prefix="layers", order=None):
+    """``[(path, layer)]``: where Keras 3 keeps each layer's variables (``layers/dense_1``...).
+
+    ``order``: the layers' names in Keras' order, when known from a Keras file.
+    """
+    from learnet.models.model import Model
+
+    if order is not None:
+        by_name = {layer.name: layer for layer in model.layers}
+        layers = [by_name[name] for name in order if name in by_name]
+        if {id(layer) for layer in model.layers} - {id(layer) for layer in layers} - {
+                id(layer) for layer in model.layers if type(layer).__name__ == "InputLayer"}:
+            _refuse("the layers of the model config and of the model built from it differ")
+    else:
+        layers = _keras_layers(model)
+    used, result = {}, []
+    for layer in layers:
+        base = _snake_case(type(layer).__name__)
+        count = used.get(base, 0)
+        used[base] = count + 1
+        path = f"{prefix}/{base}" if count == 0 else f"{prefix}/{base}_{count}"
+        if isinstance(layer, Model):
+            result.extend(_keras3_paths(layer, f"{path}/layers"))
+        else:
+            result.append((path, layer))
+    return result
+
+
+def _own_weights(layer):
+    return list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
+
+
+def _keras_extra(layer):
+    """Arrays Keras keeps after a layer's own variables: an adapted Normalization's sample count."""
+    if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is None:
+        return [np.zeros((), np.int32)]
+    return []
+
+
+def _keras_variables(layer):
+    """The variables Keras keeps in the file for ``layer`` (a Normalization given its statistics keeps them in its config)."""
+    if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is not None:
+        return []
+    return _own_weights(layer)
+
+
+def _dataset(h5py, group, name, where):
+    """``group[name]`` if it is a plain dataset of numbers stored in this file; refuses anything else."""
+    link = group.get(name, getlink=True)
+    if link is None:
+        _refuse(f"{where} is missing")
+    if not isinstance(link, h5py.HardLink):
+        _refuse(f"{where} is a link ({type(link).__name__}) to elsewhere; learnet reads data stored in the file only")
+    dataset = group[name]
+    if not isinstance(dataset, h5py.Dataset):
+        _refuse(f"{where} is not an array")
+    dtype = dataset.dtype
+    if dtype.kind not in "biuf" or dtype.fields is not None or h5py.check_vlen_dtype(dtype) is not None:
+        _refuse(f"{where} holds data of type {dtype}; learnet loads numbers only")
+    if dataset.is_virtual or dataset.external:
+        _refuse(f"{where} keeps its data in other files; learnet reads data stored in the file only")
+    return dataset
+
+
+def _same_but_ones(a, b):
+    """Shapes that differ only by axes of size 1 (Keras keeps a Normalization's mean as (3,), learnet as (1, 3))."""
+    return [s for s in a if s != 1] == [s for s in b if s != 1]
+
+
+def _read_into(pairs, where_all):
+    """Read each checked dataset (shape already compared) into a new array; assign only when all read."""
+    values = []
+    for variable, dataset, where in pairs:
+        if tuple(dataset.shape) != tuple(variable.shape) and not _same_but_ones(dataset.shape, variable.shape):
+            _refuse(f"{where} has shape {tuple(dataset.shape)}, but the model's weight {variable.name!r} has "
+                    f"shape {tuple(variable.shape)}")
+        try:
+            array = np.empty(dataset.shape, dtype=variable.dtype)
+            if array.size:
+                dataset.read_direct(array)
+        except (OSError, ValueError, TypeError) as error:
+            _refuse(f"{where} cannot be read: {error}")
+        values.append((variable, array.reshape(tuple(variable.shape))))
+    for variable, array in values:
+        variable._value[...] = array
+
+
+def _keras3_weight_pairs(h5py, root, model, where, order=None):
+    paths = _keras3_paths(model, order=order)
+    _check_covered(model, [layer for _, layer in paths], where)
+    pairs = []
+    for path, layer in paths:
+        variables = _keras_variables(layer)
+        group = root.get(f"{path}/vars") if path in root else None
+        stored = len(group) if group is not None else 0
+        if stored == len(variables) + len(_keras_extra(layer)):
+            stored = len(variables)  # Keras' extras (a count) are not weights in learnet
+        if stored != len(variables):
+            _refuse(f"{where}: layer {layer.name!r} has {len(variables)} weights, but the file holds {stored} "
+                    f"at {path}/vars")
+        for index, variable in enumerate(variables):
+            pairs.append((variable, _dataset(h5py, group, str(index), f"{where}: {path}/vars/{index}"),
+                          f"{where}: {path}/vars/{index}"))
+    return pairs
+
+
+def _legacy_weight_pairs(h5py, root, model, where, by_name):
+    """tf.keras 2 layout: ``<layer>/<weight names>`` in the order of ``weight_names``."""
+    names = _text_list(root.attrs.get("layer_names"), f"{where}: layer_names")
+    stored = []
+    for name in names:
+        if name not in root:
+            _refuse(f"{where}: layer {name!r} is listed but missing")
+        weights = _text_list(root[name].attrs.get("weight_names"), f"{where}: weight_names of {name!r}")
+        if weights:
+            stored.append((name, weights))
+    layers = [layer for layer in _flat_layers(model) if _own_weights(layer)]
+    _check_covered(model, layers, where)
+    if by_name:
+        table = dict(stored)
+        missing = [layer.name for layer in layers if layer.name not in table]
+        if missing:
+            _refuse(f"{where} has no weights for the layers {missing}")
+        stored = [(layer.name, table[layer.name]) for layer in layers]
+    if len(stored) != len(layers):
+        _refuse(f"{where} holds weights for {len(stored)} layers, but the model has {len(layers)} layers with weights")
+    pairs = []
+    for layer, (name, weights) in zip(layers, stored):
+        variables = _own_weights(layer)
+        if len(weights) != len(variables):
+            _refuse(f"{where}: layer {name!r} holds {len(weights)} weights, but learnet's layer {layer.name!r} "
+                    f"has {len(variables)}")
+        for variable, weight in zip(variables, weights):
+            pairs.append((variable, _dataset(h5py, root[name], weight, f"{where}: {name}/{weight}"),
+                          f"{where}: {name}/{weight}"))
+    return pairs
+
+
+def _flat_layers(model):
+    from learnet.models.model import Model
+
+    result = []
+    for layer in model.layers:
+        result.extend(_flat_layers(layer) if isinstance(layer, Model) else [layer])
+    return result
+
+
+def _text_list(value, where):
+    if value is None:
+        return []
+    array = np.asarray(value)
+    if array.dtype.kind == "f" and array.size == 0:
+        return []
+    if array.dtype.kind not in "SUO" or array.ndim > 1 or array.size > 100000:
+        _refuse(f"{where} is not a list of names")
+    result = []
+    for item in array.reshape(-1):
+        if isinstance(item, bytes):
+            item = item.decode("utf-8", "replace")
+        if not isinstance(item, str):
+            _refuse(f"{where} is not a list of names")
+        result.append(item)
+    return result
+
+
+def _text_attribute(attrs, name, where):
+    value = attrs.get(name)
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        _refuse(f"{where}: the attribute {name!r} is not text")
+    if len(value) > _saving.MAX_JSON_BYTES:
+        _refuse(f"{where}: the attribute {name!r} is too large")
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError) as error:
+        _refuse(f"{where}: the attribute {name!r} is not valid JSON ({error})")
+
+
+def _stored_bytes(h5py, root):
+    """Bytes that the datasets under ``root`` declare (from their headers; nothing is read)."""
+    total = [0]
+
+    def visit(name, item):
+        if isinstance(item, h5py.Dataset):
+            total[0] += int(np.prod(item.shape, dtype=np.int64)) * item.dtype.itemsize if item.shape else item.dtype.itemsize
+
+    root.visititems(visit)
+    return total[0]
+
+
+def _open_h5(h5py, source, where, size):
+    try:
+        handle = h5py.File(source, "r")
+    except (OSError, ValueError) as error:
+        _refuse(f"{where} is not a readable HDF5 file (truncated or damaged?): {error}")
+    try:
+        declared = _stored_bytes(h5py, handle)
+    except (OSError, ValueError, RuntimeError) as error:
+        handle.close()
+        _refuse(f"{where} is damaged: {error}")
+    allowed = min(_saving.MAX_TOTAL_BYTES, _saving.EXPANSION_ALLOWANCE + _saving.MAX_EXPANSION * size)
+    if declared > allowed:
+        handle.close()
+        _refuse(f"{where} declares {declared:,} bytes of arrays in a {size:,}-byte file; refusing to read it "
+                "(an HDF5 bomb, or a damaged file)")
+    return handle, declared
+
+
+def _build(config, custom_objects, budget, where):
+    """Create the model from a learnet config, with no more bytes of weights than ``budget``."""
+    from learnet.models.model import Model
+
+    _saving._check_plain(config, "the model config")
+    with weight_budget.limit(budget + (1 << 16), where):
+        model = _saving.deserialize_layer(config, custom_objects)
+    if not isinstance(model, Model):
+        _refuse(f"{where} describes a {type(model).__name__}, not a model")
+    return model
+
+
+def _compile(model, keras_compile, custom_objects, where):
+    if keras_compile:
+        config = compile_config_from_keras(keras_compile, custom_objects, f"{where}: the compile config")
+        _saving._check_plain(config, "the compile config")
+        if config.get("optimizer") is not None and config.get("loss") is not None:
+            _saving.compile_from_config(model, config, custom_objects)
+
+
+# --- .keras (Keras 3) ------------------------------------------------------------------------------------
+def load_keras(archive, filepath, custom_objects=None, compile=True):
+    """Load a Keras 3 ``.keras`` archive (already opened and size-checked by ``saving``)."""
+    h5py = _h5py()
+    where = f"load_model: {os.fspath(filepath)}"
+    names = archive.names()
+    unknown = sorted(set(names) - {"metadata.json", "config.json", "model.weights.h5"})
+    if unknown and not all(name.startswith("assets/") for name in unknown):
+        _refuse(f"{where} holds unexpected entries {unknown[:5]}")
+    if "config.json" not in names:
+        _refuse(f"{where} has no config.json: it is not a Keras model file")
+    keras_config = _saving._read_json(archive, "config.json")
+    if not isinstance(keras_config, dict):
+        _refuse(f"{where}: config.json must hold a dict")
+    weights = archive.read("model.weights.h5")
+    config = model_config_from_keras(keras_config, custom_objects, where)
+    handle, declared = _open_h5(h5py, io.BytesIO(weights), f"{where}: model.weights.h5", len(weights))
+    try:
+        model = _build(config, custom_objects, declared, where)
+        _read_into(_keras3_weight_pairs(h5py, handle, model, where, _keras_order(keras_config)), where)
+        if compile:
+            _compile(model, keras_config.get("compile_config"), custom_objects, where)
+            if getattr(model, "optimizer", None) is not None and "optimizer" in handle:
+                _read_optimizer(h5py, handle["optimizer"], model, where)
+    finally:
+        handle.close()
+    return model
+
+
+def _keras_state_order(state):
+    """learnet's optimizer-state keys in Keras 3's order: step and rate, the slots, then extras (Nadam's u_product)."""
+    keys = list(state)
+    head = [k for k in keys if k in ("iterations", "learning_rate")]
+    slots = [k for k in keys if "/" in k]
+    return head + slots + [k for k in keys if k not in head and k not in slots]
+
+
+def _read_optimizer(h5py, group, model, where):
+    """The optimizer's state from ``optimizer/vars/<i>``, where it has learnet's layout; else a warning."""
+    import warnings
+
+    optimizer = model.optimizer
+    optimizer.build(model.trainable_weights)
+    layout = optimizer.get_state()
+    stored = group.get("vars")
+    count = len(stored) if stored is not None else 0
+    if count != len(layout):
+        warnings.warn(f"{where}: the saved optimizer state ({count} arrays) does not fit learnet's "
+                      f"{type(optimizer).__name__} ({len(layout)}); the optimizer starts afresh", stacklevel=3)
+        return
+    state = {}
+    for index, key in enumerate(_keras_state_order(layout)):
+        current = layout[key]
+        dataset = _dataset(h5py, stored, str(index), f"{where}: optimizer/vars/{index}")
+        if tuple(dataset.shape) != tuple(np.shape(current)):
+            warnings.warn(f"{where}: the saved optimizer state does not fit the model's weights; the optimizer "
+                          "starts afresh", stacklevel=3)
+            return
+        state[key] = np.asarray(dataset[()]).astype(np.asarray(current).dtype)
+    try:
+        optimizer.set_state(state)
+    except (ValueError, TypeError) as error:
+        _refuse(f"{where}: the saved optimizer state does not fit: {error}")
+
+
+def _keras_order(keras_config):
+    """The layer names of a Keras config in the order Keras wrote them (its ``model.layers``)."""
+    entries = (keras_config.get("config") or {}).get("layers") or []
+    names = [entry.get("name") or (entry.get("config") or {}).get("name") for entry in entries if isinstance(entry, dict)]
+    if keras_config.get("class_name") == "Sequential":
+        names = [n for n, e in zip(names, entries) if e.get("class_name") != "InputLayer"]
+    return names
+
+
+def save_keras(model, filepath, include_optimizer=True):
+    """Write ``model`` as a Keras 3 ``.keras`` file (architecture, compile arguments, weights).
+
+    Returns False, after a warning, for a model that Keras' format cannot describe (a
+    subclassed model, a wrapper layer): the caller then writes learnet's own format,
+    which learnet (not Keras) loads.
+    """
+    import warnings
+
+    h5py = _h5py()
+    try:
+        config = model_config_to_keras(model)
+        _check_covered(model, [layer for _, layer in _keras3_paths(model)], "cannot save", ValueError)
+    except ValueError as error:
+        warnings.warn(f"{os.fspath(filepath)}: {error}. Writing learnet's own format instead: learnet loads it, "
+                      "Keras cannot", stacklevel=3)
+        return False
+    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        config["compile_config"] = compile_config_to_keras(model)
+    config = _saving._plain_json(config, "the model config")
+    metadata = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
+                "saved_by": "learnet"}
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        _write_keras3_weights(handle, model)
+        optimizer = getattr(model, "optimizer", None) if include_optimizer else None
+        if optimizer is not None and hasattr(optimizer, "get_state"):
+            group = handle.create_group("optimizer/vars")
+            group.attrs["name"] = optimizer.name
+            state = optimizer.get_state()
+            for index, key in enumerate(_keras_state_order(state)):
+                group.create_dataset(str(index), data=state[key])
+    weights = buffer.getvalue()
+
+    def write(stream):
+        with zipfile.ZipFile(stream, "w") as archive:
+            archive.writestr("metadata.json", json.dumps(metadata), compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr("config.json", json.dumps(config), compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr("model.weights.h5", weights, compress_type=zipfile.ZIP_STORED)
+
+    _saving.atomic_write(filepath, write)
+    return True
+
+
+def _write_keras3_weights(handle, model):
+    from learnet import backend
+
+    _check_covered(model, [layer for _, layer in _keras3_paths(model)], "cannot save", ValueError)
+    handle.create_group("vars")
+    for path, layer in _keras3_paths(model):
+        group = handle.require_group(f"{path}/vars")
+        group.attrs["name"] = layer.name
+        values = [backend.to_numpy(v._value) for v in _keras_variables(layer)]
+        if type(layer).__name__ == "Normalization":
+            values = [value.reshape(-1) for value in values]  # Keras' layout: one value per feature
+        values += _keras_extra(layer)
+        for index, value in enumerate(values):
+            group.create_dataset(str(index), data=value)
+
+
+# --- .h5 (tf.keras 2) and .weights.h5 ---------------------------------------------------------------------
+def load_h5_model(filepath, custom_objects=None, compile=True):
+    """Load a whole model saved by tf.keras 2 (``model.save("x.h5")``)."""
+    h5py = _h5py()
+    filepath = os.fspath(filepath)
+    where = f"load_model: {filepath}"
+    handle, declared = _open_h5(h5py, filepath, where, os.path.getsize(filepath))
+    try:
+        keras_config = _text_attribute(handle.attrs, "model_config", where)
+        if not isinstance(keras_config, dict):
+            _refuse(f"{where} has no model_config attribute: it holds weights only; build the model and "
+                    "call model.load_weights on it")
+        training = _text_attribute(handle.attrs, "training_config", where)
+        config = model_config_from_keras(keras_config, custom_objects, where)
+        root = handle.get("model_weights", handle)
+        model = _build(config, custom_objects, declared, where)
+        _read_into(_legacy_weight_pairs(h5py, root, model, where, by_name=True), where)
+    finally:
+        handle.close()
+    if compile and isinstance(training, dict):
+        keras_compile = {"optimizer": training.get("optimizer_config"), "loss": training.get("loss"),
+                         "metrics": training.get("metrics"), "loss_weights": training.get("loss_weights"),
+                         "weighted_metrics": training.get("weighted_metrics")}
+        _compile(model, keras_compile, custom_objects, where)
+    return model
+
+
+def load_weights_h5(model, filepath, by_name=False):
+    """Load weights from an HDF5 file: Keras 3 ``.weights.h5``, tf.keras 2 weights or whole-model ``.h5``."""
+    h5py = _h5py()
+    filepath = os.fspath(filepath)
+    where = f"load_weights: {filepath}"
+    if not model.weights:
+        raise ValueError(f"load_weights: model '{model.name}' is not built yet, so it has no weights to load "
+                         "into; call it on data or build(input_shape) first")
+    handle, _ = _open_h5(h5py, filepath, where, os.path.getsize(filepath))
+    try:
+        if "layer_names" in handle.attrs or "model_weights" in handle:
+            root = handle.get("model_weights", handle)
+            pairs = _legacy_weight_pairs(h5py, root, model, where, by_name)
+        else:
+            pairs = _keras3_weight_pairs(h5py, handle, model, where)
+        _read_into(pairs, where)
+    finally:
+        handle.close()
+
+
+def load_weights_keras(model, archive, filepath):
+    """Load the weights of a Keras 3 ``.keras`` archive into ``model``."""
+    h5py = _h5py()
+    where = f"load_weights: {os.fspath(filepath)}"
+    weights = archive.read("model.weights.h5")
+    handle, _ = _open_h5(h5py, io.BytesIO(weights), f"{where}: model.weights.h5", len(weights))
+    try:
+        _read_into(_keras3_weight_pairs(h5py, handle, model, where), where)
+    finally:
+        handle.close()
+
+
+def save_weights_h5(model, filepath):
+    """Write the weights in the Keras 3 ``.weights.h5`` layout (``layers/<layer>/vars/<i>``)."""
+    h5py = _h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        _write_keras3_weights(handle, model)
+    data = buffer.getvalue()
+    _saving.atomic_write(filepath, lambda stream: stream.write(data))
