@@ -77,7 +77,7 @@ def test_load_model_on_a_weights_h5_file_says_to_use_load_weights(tmp_path):
         load_model(path)
 
 
-def test_a_subclassed_model_is_sent_to_npz_before_writing(tmp_path):
+def test_a_subclassed_model_keeps_its_layers_by_attribute_as_in_keras(tmp_path):
     class Twice(learnet.Model):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
@@ -88,9 +88,14 @@ def test_a_subclassed_model_is_sent_to_npz_before_writing(tmp_path):
 
     model = Twice()
     model(np.ones((1, 3), dtype="float32"))
-    with pytest.raises(ValueError, match="use a name ending in .weights.npz"):
-        model.save_weights(tmp_path / "m.weights.h5")
-    assert list(tmp_path.iterdir()) == []
+    model.save_weights(tmp_path / "m.weights.h5")
+    with h5py.File(tmp_path / "m.weights.h5", "r") as file:
+        assert file["layers/dense/vars/0"].shape == (3, 2)
+    other = Twice()
+    other(np.ones((1, 3), dtype="float32"))
+    other.load_weights(tmp_path / "m.weights.h5")
+    for a, b in zip(other.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.slow

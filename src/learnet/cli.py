@@ -279,7 +279,7 @@ def export(args):
     """``learnet export MODEL --format onnx``: the model's inference graph as an ONNX file."""
     from learnet import onnx as onnx_export
 
-    model, _ = _load_model(args.model)
+    model, _, _ = _load_model(args.model)
     output = args.output or os.path.splitext(args.model)[0] + ".onnx"
     try:
         onnx_export.export(model, output)

@@ -42,12 +42,17 @@ import numpy as np
 
 # The class registry and the checks shared with learnet's own format: imported in this
 # one place only.
-from learnet import registry
+from learnet import registry, tree
 from learnet import saving as _saving
 from learnet.layers.serialization import _DOTTED_PATH
 from learnet import weight_budget
 
 InvalidModelFileError = _saving.InvalidModelFileError
+
+
+def _is_model(value):
+    """Whether ``value`` is a learnet model (saving and its formats sit below ``models``: no import)."""
+    return callable(getattr(value, "fit", None)) and hasattr(value, "layers")
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 KERAS_VERSION = "3.5.0"   # the oldest Keras 3 whose files ours resemble; written in metadata.json
@@ -417,9 +422,7 @@ def _tensor_specs(model):
 
 
 def _flatten(structure):
-    from learnet.models.data_adapter import flatten
-
-    return flatten(structure)
+    return tree.flatten(structure)
 
 
 def _tensors_to_keras(value, specs):
@@ -584,9 +587,7 @@ def keras_layer_order(config):
 
 def _keras_layers(model):
     """``model.layers`` in Keras 3's order."""
-    from learnet.models.functional import Functional
-
-    if isinstance(model, Functional):
+    if isinstance(model, registry.builtin_class("Functional")):
         by_name = {layer.name: layer for layer in model.layers}
         order = keras_layer_order(_saving.serialize_model(model)["config"])
         return [by_name[name] for name in order if name in by_name]
@@ -598,8 +599,6 @@ def _keras3_paths(model, prefix="layers", order=None):
 
     ``order``: the layers' names in Keras' order, when known from a Keras file.
     """
-    from learnet.models.model import Model
-
     if order is not None:
         by_name = {layer.name: layer for layer in model.layers}
         layers = [by_name[name] for name in order if name in by_name]
@@ -614,7 +613,7 @@ def _keras3_paths(model, prefix="layers", order=None):
         count = used.get(base, 0)
         used[base] = count + 1
         path = f"{prefix}/{base}" if count == 0 else f"{prefix}/{base}_{count}"
-        if isinstance(layer, Model):
+        if _is_model(layer):
             result.extend(_keras3_paths(layer, f"{path}/layers"))
         else:
             result.append((path, layer))
@@ -732,11 +731,9 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
 
 
 def _flat_layers(model):
-    from learnet.models.model import Model
-
     result = []
     for layer in model.layers:
-        result.extend(_flat_layers(layer) if isinstance(layer, Model) else [layer])
+        result.extend(_flat_layers(layer) if _is_model(layer) else [layer])
     return result
 
 
@@ -808,12 +805,10 @@ def _open_h5(h5py, source, where, size):
 
 def _build(config, custom_objects, budget, where):
     """Create the model from a learnet config, with no more bytes of weights than ``budget``."""
-    from learnet.models.model import Model
-
     _saving._check_plain(config, "the model config")
     with weight_budget.limit(budget + (1 << 16), where):
         model = _saving.deserialize_layer(config, custom_objects)
-    if not isinstance(model, Model):
+    if not _is_model(model):
         _refuse(f"{where} describes a {type(model).__name__}, not a model")
     return model
 

@@ -575,7 +575,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     kwargs.pop("options", None)
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword argument(s) {sorted(kwargs)}")
-    if os.path.isfile(filepath) and _keras_files().is_hdf5(filepath):
+    if os.path.isfile(filepath) and (_keras_files().is_hdf5(filepath)
+                                     or os.fspath(filepath).lower().endswith((".h5", ".hdf5"))):
         return _keras_files().load_weights_h5(model, filepath, by_name=by_name)
     archive, stream = _open_file(filepath, "load_weights")
     try:
