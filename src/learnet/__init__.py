@@ -166,7 +166,7 @@ _sys.modules[__name__ + ".keras"] = keras
 _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils",
-    "data", "schedules", "constraints", "onnx", "keras_files",
+    "data", "schedules", "constraints", "onnx", "keras_files", "distribute",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

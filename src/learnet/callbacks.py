@@ -536,6 +536,8 @@ class ProgbarLogger(Callback):
     per epoch; with ``verbose=0`` nothing.
     """
 
+    _chief_only = True   # under learnet.distribute, only rank 0 draws or writes
+
     def __init__(self):
         super().__init__()
         self.verbose = 1
@@ -1056,6 +1058,8 @@ class CSVLogger(Callback):
     0,0.52...
     """
 
+    _chief_only = True   # under learnet.distribute, only rank 0 draws or writes
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.filename = os.fspath(filename)
@@ -1215,6 +1219,8 @@ class TensorBoard(Callback):
     >>> tensorboard_cb = TensorBoard("my_logs/run_1")
     >>> model.fit(x, y, epochs=10, validation_split=0.1, callbacks=[tensorboard_cb])  # doctest: +SKIP
     """
+
+    _chief_only = True   # under learnet.distribute, only rank 0 draws or writes
 
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,

@@ -202,6 +202,10 @@ def _add_train(subparsers):
                              "ones marked in red (needs the plot extra)")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="0: quiet, 1: a progress bar per epoch, 2: one line per epoch (default: 1)")
+    parser.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                        help="train data-parallel on N processes of this machine with MPI "
+                             "(needs the mpi extra: pip install \"learnet[mpi]\"); --batch-size is "
+                             "then the global batch, split over the processes (default: 1)")
     # For quick runs and tests: train on the first N training images only.
     parser.add_argument("--limit", type=_positive_int, metavar="N", help=argparse.SUPPRESS)
     parser.set_defaults(handler=train)
@@ -305,7 +309,9 @@ def main(argv=None):
     0
     """
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     handler = getattr(args, "handler", None)
     if handler is None:
         print("learnet: error: a command is required, e.g. 'learnet train' (see 'learnet --help')",
@@ -502,8 +508,39 @@ def _check_writable(path, option):
         raise CommandError(f"{option} {path!r} is a folder; give a file name")
 
 
+def _launch_workers(args, argv):
+    """Start this same command on ``--workers`` MPI processes and wait for them."""
+    import subprocess
+
+    from learnet.distribute import mpi
+
+    try:
+        import mpi4py  # noqa: F401
+        command, env = mpi.mpiexec_command(args.workers, [sys.executable, "-m", "learnet", *argv])
+    except (ImportError, FileNotFoundError):
+        raise CommandError(f"--workers needs MPI: {mpi.MPI_EXTRA_MESSAGE}") from None
+    return subprocess.call(command, env=env)
+
+
+def _strip_workers(argv):
+    """The command line without its --workers option, for the processes MPI starts."""
+    kept, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--workers":
+            skip = True
+        elif not item.startswith("--workers="):
+            kept.append(item)
+    return kept
+
+
 def train(args):
     """``learnet train``: fit a network, print its test accuracy, save it."""
+    from learnet import distribute
+
+    if args.workers > 1 and not distribute.launched_by_mpi():
+        return _launch_workers(args, _strip_workers(args.argv))
     _check_plot_extra(args)
     _check_writable(args.output, "--output")
     for option, path in (("--plot", args.plot), ("--show-predictions", args.show_predictions)):
@@ -521,10 +558,16 @@ def train(args):
     if args.seed is not None:
         utils.set_random_seed(args.seed)
 
-    model = build_model(args.model)
-    optimizer_name = args.optimizer or DEFAULT_OPTIMIZER[args.model]
-    model.compile(optimizer=_optimizer(optimizer_name, args.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    strategy = distribute.get_strategy()
+    if distribute.launched_by_mpi():
+        strategy = distribute.MultiWorkerMirroredStrategy()
+        if not strategy.is_chief:
+            sys.stdout = open(os.devnull, "w")   # one process speaks for the job: rank 0
+    with strategy.scope():
+        model = build_model(args.model)
+        optimizer_name = args.optimizer or DEFAULT_OPTIMIZER[args.model]
+        model.compile(optimizer=_optimizer(optimizer_name, args.learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x_train, x_test = _as_model_input(model, x_train), _as_model_input(model, x_test)
 
     title = DATASETS[args.dataset]["title"]
@@ -545,6 +588,8 @@ def train(args):
         print("warning: the loss is not a number: training diverged; try a smaller --learning-rate",
               file=sys.stderr)
 
+    if not strategy.is_chief:
+        return EXIT_OK   # rank 0 saves, plots and reports for the whole job
     _save_model(model, args.output, args.dataset)
     print(f"Saved model to {args.output}")
 

@@ -202,9 +202,31 @@ class Metric:
     better; ``EarlyStopping(mode="auto")`` reads it, as in Keras.
     """
 
+    # The attributes that hold the running state (sums and counts): summing each of them
+    # over processes gives the state of the whole data (``learnet.distribute``).
+    _state_attributes = ()
+
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else _snake_case(type(self).__name__)
         self.dtype = numpy.dtype(dtype if dtype is not None else backend.floatx())
+
+    def _get_state_arrays(self):
+        """The running state as NumPy arrays: ``_state_attributes``, then the ``add_weight`` variables."""
+        if not self._state_attributes and not self.variables:
+            raise TypeError(
+                f"{type(self).__name__} keeps its state outside add_weight, so it cannot be summed over "
+                "processes; create its state with self.add_weight(...)"
+            )
+        arrays = [numpy.asarray(getattr(self, name), dtype=numpy.float64) for name in self._state_attributes]
+        return arrays + [numpy.array(backend.to_numpy(v._value)) for v in self.variables]
+
+    def _set_state_arrays(self, arrays):
+        """Set the state from arrays in the order of ``_get_state_arrays``."""
+        count = len(self._state_attributes)
+        for name, array in zip(self._state_attributes, arrays[:count]):
+            setattr(self, name, float(array) if numpy.ndim(array) == 0 else numpy.array(array))
+        for variable, array in zip(self.variables, arrays[count:]):
+            variable.assign(xp.asarray(array, dtype=variable.dtype))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError(f"{type(self).__name__} must define update_state")
@@ -322,6 +344,8 @@ class Mean(Metric):
     3.0
     """
 
+    _state_attributes = ("total", "count")
+
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.reset_state()
@@ -341,6 +365,8 @@ class Mean(Metric):
 
 class Sum(Metric):
     """The (weighted) sum of the values given."""
+
+    _state_attributes = ("total",)
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -607,6 +633,8 @@ class _ConfusionCounts(Metric):
 
     _direction = "up"
 
+    _state_attributes = ("true_positives", "false_positives", "false_negatives", "true_negatives")
+
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.init_thresholds = thresholds
@@ -716,6 +744,8 @@ class AUC(Metric):
     """
 
     _direction = "up"
+
+    _state_attributes = ("true_positives", "false_positives", "false_negatives", "true_negatives")
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc",
                  dtype=None, thresholds=None, multi_label=False, num_labels=None, label_weights=None,

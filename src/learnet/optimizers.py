@@ -35,7 +35,7 @@ import re
 
 import numpy
 
-from learnet import backend, registry, schedules
+from learnet import backend, distribute, registry, schedules
 from learnet.backend import xp
 from learnet.ops import parallel
 from learnet.schedules import LearningRateSchedule
@@ -113,6 +113,8 @@ class Optimizer:
             if decay < 0:
                 raise ValueError(f"{type(self).__name__}: decay must be non-negative, got {decay!r}")
         kwargs.pop("jit_compile", None)  # nothing to compile: learnet runs eagerly
+        # Made inside `strategy.scope()`: gradients are summed over its processes before each step.
+        self._distribute_strategy = distribute.get_strategy() if distribute.has_strategy() else None
         if kwargs.pop("use_ema", False):
             raise ValueError(f"{type(self).__name__}: use_ema=True is not supported by learnet")
         for ignored in ("ema_momentum", "ema_overwrite_frequency"):
@@ -433,6 +435,9 @@ class Optimizer:
             warn(
                 f"{self.name}: gradients do not exist for variables {missing} when minimizing the "
                 "loss; they are not updated")
+        strategy = getattr(self, "_distribute_strategy", None)
+        if strategy is not None and strategy.distributed and not skip_gradients_aggregation:
+            grads = strategy._reduce_gradients(grads)
         self._apply(grads, variables)
         return self._iterations
 

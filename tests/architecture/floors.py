@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "learnet"
 FLOORS = {
     1: ["backend", "tree", "registry", "warn", "version", "not_yet", "weight_budget"],
     2: ["tensor", "tape"],
-    3: ["ops", "math", "nn", "linalg", "random", "testing"],
+    3: ["ops", "math", "nn", "linalg", "random", "testing", "distribute"],
     4: ["layers", "activations", "initializers", "losses", "metrics", "optimizers", "regularizers",
         "constraints", "schedules", "batching", "data"],
     5: ["models", "callbacks", "saving", "keras_files"],

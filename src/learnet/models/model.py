@@ -36,6 +36,7 @@ import numpy as np
 
 from learnet import backend
 from learnet import callbacks as callbacks_module
+from learnet import distribute
 from learnet import metrics as metrics_module
 from learnet import optimizers as optimizers_module
 from learnet.layers.base import Layer, _as_tuples
@@ -185,6 +186,13 @@ class Model(Layer):
         self._compile_state = None
         self.stop_training = False
         self.history = None
+        self._distribute_strategy = distribute.get_strategy() if distribute.has_strategy() else None
+
+    @property
+    def distribute_strategy(self):
+        """The ``learnet.distribute`` strategy the model was made or compiled in (else the default)."""
+        strategy = self.__dict__.get("_distribute_strategy")
+        return strategy if strategy is not None else distribute.get_strategy()
 
     def call(self, inputs, training=None):
         """The forward pass of a subclassed model: override it."""
@@ -279,6 +287,11 @@ class Model(Layer):
                 f"write metrics=[{metrics!r}]"
             )
         resolved_optimizer = optimizers_module.get(optimizer)
+        if distribute.has_strategy():
+            self._distribute_strategy = distribute.get_strategy()
+        strategy = self.__dict__.get("_distribute_strategy")
+        if strategy is not None and getattr(resolved_optimizer, "_distribute_strategy", None) is None:
+            resolved_optimizer._distribute_strategy = strategy   # its updates sum the processes' gradients
         loss_tracker = metrics_module.Mean(name="loss")
         loss_container = LossesContainer(loss, loss_weights, loss_tracker) if loss is not None else None
         metrics_container = MetricsContainer(metrics, weighted_metrics, loss_container)
@@ -394,8 +407,8 @@ class Model(Layer):
         return self.get_metrics_result()
 
     def get_metrics_result(self):
-        """``{name: value}`` of every metric in ``metrics``."""
-        return {metric.name: metric.result() for metric in self.metrics}
+        """``{name: value}`` of every metric in ``metrics`` (summed over processes when distributed)."""
+        return self.distribute_strategy._reduced_results(self.metrics)
 
     def train_step(self, data: Any) -> dict[str, Any]:
         """One step of training on a batch ``data`` = ``(x, y)`` or ``(x, y, sample_weight)``.
@@ -511,6 +524,10 @@ class Model(Layer):
             validation_batch_size=validation_batch_size)
         # Everything is checked: now create the optimizer's slots, then train.
         self.optimizer.build(self.trainable_weights)
+        strategy = self.distribute_strategy
+        if strategy.distributed:
+            callbacks, verbose = self._start_distributed(strategy, callbacks, verbose, batch_size, epochs,
+                                                         steps_per_epoch, train.steps)
         callback_list = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.steps, do_validation=validation is not None)
@@ -523,7 +540,7 @@ class Model(Layer):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 logs = {}
-                for step, batch in enumerate(train.epoch()):
+                for step, batch in enumerate(strategy._local_batches(train.epoch)):   # each process its share
                     if batch_begin:
                         callback_list.on_train_batch_begin(step)
                     logs = self.train_step(batch)      # the tape, the gradients, the update
@@ -557,6 +574,18 @@ class Model(Layer):
         finally:
             self._compile_state.trainable_during_fit = None
 
+    def _start_distributed(self, strategy, callbacks, verbose, batch_size, epochs, steps_per_epoch, steps):
+        """Check that every process launched the same run, then give all of them rank 0's weights."""
+        strategy._check_same_launch(
+            model=[(w.name, tuple(w.shape), str(w.dtype)) for w in self.weights],
+            optimizer=type(self.optimizer).__name__, batch_size=batch_size, epochs=epochs,
+            steps_per_epoch=steps_per_epoch, steps=steps,
+        )
+        strategy.broadcast_variables(list(self.weights) + list(self.optimizer.variables))
+        if not strategy.is_chief:
+            callbacks, verbose = _this_process_callbacks(callbacks), 0
+        return callbacks, verbose
+
     # --- evaluate ---------------------------------------------------------------------------------
     def _test_loop(self, batches, callback_list):
         """Run ``test_step`` over ``batches`` with no tape; return the logs."""
@@ -566,8 +595,9 @@ class Model(Layer):
         batch_begin = callback_list.wants("on_test_batch_begin")
         batch_end = callback_list.wants("on_test_batch_end")
         logs = {}
+        strategy = self.distribute_strategy
         with no_recording():
-            for step, batch in enumerate(batches.epoch()):
+            for step, batch in enumerate(strategy._local_batches(batches.epoch)):   # each process its share
                 if batch_begin:
                     callback_list.on_test_batch_begin(step)
                 logs = self.test_step(batch)
@@ -595,6 +625,8 @@ class Model(Layer):
         if steps is not None:
             steps = _check_int(steps, "steps", who, minimum=1)
         batches = data_adapter.EpochIterator(self, x, y, sample_weight, who=who, batch_size=batch_size, steps=steps)
+        if self.distribute_strategy.distributed and not self.distribute_strategy.is_chief:
+            callbacks, verbose = _this_process_callbacks(callbacks), 0
         callback_list = callbacks_module.CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps)
         logs = self._test_loop(batches, callback_list)
@@ -744,7 +776,8 @@ class Model(Layer):
         """
         from learnet import saving
 
-        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
+        _write_once(self.distribute_strategy, lambda: saving.save_model(
+            self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs))
 
     def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Save only the weights' values: ``name.weights.npz`` (an ``.npz`` archive, in the order
@@ -756,7 +789,8 @@ class Model(Layer):
         """
         from learnet import saving
 
-        saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+        _write_once(self.distribute_strategy,
+                    lambda: saving.save_weights(self, filepath, overwrite=overwrite, **kwargs))
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Load weights saved by ``save_weights`` from a whole-model file, or from Keras' ``.h5``.
@@ -772,6 +806,21 @@ class Model(Layer):
         from learnet import saving
 
         return json.dumps(saving.serialize_model(self), **kwargs)
+
+
+def _write_once(strategy, write):
+    """Call ``write()`` (a file write) on rank 0 only, so a distributed job writes one file.
+
+    No process waits here: a script that saves only on rank 0 must not hang. A process
+    that reads the file back calls ``strategy.barrier()`` first.
+    """
+    if strategy.is_chief:
+        write()
+
+
+def _this_process_callbacks(callbacks):
+    """The callbacks a process other than rank 0 runs: all but those that only write or draw."""
+    return [c for c in (callbacks or []) if not getattr(c, "_chief_only", False)]
 
 
 def input_shape_error(who, want, shape):

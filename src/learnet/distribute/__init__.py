@@ -1,0 +1,24 @@
+"""``learnet.distribute``: training on several processes, with ``tf.distribute``'s names.
+
+* ``MultiWorkerMirroredStrategy()``: synchronous data-parallel training over MPI;
+  ``with strategy.scope():`` build and compile, then ``fit`` as usual.
+* ``get_strategy()``: the strategy in force (one process outside any scope).
+* ``Strategy.reduce``, ``experimental_distribute_dataset``, ``all_reduce_gradients``
+  and ``broadcast_variables`` for a hand-written ``GradientTape`` loop.
+
+Examples
+--------
+>>> import learnet as tf
+>>> strategy = tf.distribute.get_strategy()
+>>> strategy.num_replicas_in_sync
+1
+"""
+from learnet.distribute.mpi import MultiWorkerMirroredStrategy, launched_by_mpi
+from learnet.distribute.strategy import (
+    ReduceOp, Strategy, compute_average_loss, get_strategy, has_strategy, in_cross_replica_context,
+)
+
+__all__ = [
+    "MultiWorkerMirroredStrategy", "ReduceOp", "Strategy", "compute_average_loss", "get_strategy",
+    "has_strategy", "in_cross_replica_context", "launched_by_mpi",
+]

@@ -1,0 +1,395 @@
+"""The strategy protocol: how training is spread over replicas, and the one-process default.
+
+A ``Strategy`` answers four questions for ``fit`` and for a hand-written loop:
+
+* which part of a global batch this process trains on (``_local_part``);
+* how the gradients of all processes become one update (``all_reduce_gradients``);
+* how metric states are summed over processes (``_reduced_results``);
+* who writes files and draws progress bars (``is_chief``).
+
+``Strategy`` itself is the default: one process, one replica, every answer trivial.
+``MultiWorkerMirroredStrategy`` (in ``mpi.py``) gives the same answers over MPI. Both
+are written with the same four collectives (``_allreduce_sum``, ``_broadcast``,
+``_allgather``, ``barrier``), so reading this file tells what the MPI one does.
+"""
+import contextlib
+import enum
+import hashlib
+import warnings
+
+import numpy
+
+from learnet import backend
+from learnet.tensor import Tensor, Variable, convert_to_tensor, to_array
+
+
+class ReduceOp(enum.Enum):
+    """How ``Strategy.reduce`` combines the replicas' values (``tf.distribute.ReduceOp``)."""
+
+    SUM = "SUM"
+    MEAN = "MEAN"
+
+
+_scopes = []   # the strategies entered with ``with strategy.scope():``, innermost last
+
+
+def get_strategy():
+    """The strategy of the innermost ``strategy.scope()``, else the one-process default.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.distribute.get_strategy().num_replicas_in_sync
+    1
+    """
+    return _scopes[-1] if _scopes else _DEFAULT
+
+
+def has_strategy():
+    """Whether code runs inside a ``strategy.scope()``."""
+    return bool(_scopes)
+
+
+def in_cross_replica_context():
+    """Always True: learnet runs one replica per process, so code is never inside a replica."""
+    return True
+
+
+class Strategy:
+    """One process, one replica: the strategy in force outside any ``scope()``.
+
+    It is also the base of the real strategies, which override the four collectives.
+    """
+
+    num_replicas_in_sync = 1
+    rank = 0
+
+    def __init__(self):
+        self._gradient_scale = 1.0    # fit sets n_local / n_global for the step it runs
+        self._buffers = {}
+
+    # --- who is who ----------------------------------------------------------------------------
+    @property
+    def is_chief(self):
+        """Whether this process writes files and shows progress (rank 0)."""
+        return self.rank == 0
+
+    @property
+    def cluster_resolver(self):
+        """``task_type`` ("worker") and ``task_id`` (the rank), as TensorFlow's resolver has them."""
+        return _ClusterResolver(self.rank, self.num_replicas_in_sync)
+
+    @property
+    def distributed(self):
+        """Whether more than one process trains together."""
+        return self.num_replicas_in_sync > 1
+
+    @contextlib.contextmanager
+    def scope(self):
+        """Models, optimizers and metrics made inside belong to this strategy.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> strategy = tf.distribute.get_strategy()
+        >>> with strategy.scope():
+        ...     tf.distribute.get_strategy() is strategy
+        True
+        """
+        _scopes.append(self)
+        try:
+            yield self
+        finally:
+            _scopes.remove(self)
+
+    # --- the four collectives (one process: nothing to talk to) ------------------------------
+    def _allreduce_sum(self, buffer):
+        """Sum ``buffer`` (a contiguous NumPy array) over all processes, in place."""
+        return buffer
+
+    def _broadcast(self, buffer, root=0):
+        """Overwrite ``buffer`` with the root's, in place."""
+        return buffer
+
+    def _allgather(self, value):
+        """A list of every process's ``value`` (a small Python object), in rank order."""
+        return [value]
+
+    def barrier(self):
+        """Wait until every process gets here."""
+
+    # --- a hand-written loop ------------------------------------------------------------------
+    def run(self, fn, args=(), kwargs=None):
+        """Run ``fn(*args, **kwargs)`` on this process's replica and return what it returns."""
+        return fn(*args, **(kwargs or {}))
+
+    def reduce(self, reduce_op, value, axis=None):
+        """Combine a value that each replica computed into one, the same on every process.
+
+        Parameters
+        ----------
+        reduce_op : ReduceOp or {"SUM", "MEAN"}
+        value : tensor-like
+            This replica's value.
+        axis : int, optional
+            Also reduce along this axis of ``value``; ``MEAN`` then averages over the
+            elements of all replicas (the global batch), not over replicas.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> s = tf.distribute.get_strategy()
+        >>> float(s.reduce("MEAN", tf.constant([1.0, 2.0, 6.0]), axis=0))
+        3.0
+        """
+        op = ReduceOp(reduce_op.value if isinstance(reduce_op, ReduceOp) else str(reduce_op).upper())
+        array = numpy.asarray(backend.to_numpy(to_array(value)), dtype=numpy.float64)
+        if axis is None:
+            total, count = array, numpy.float64(self.num_replicas_in_sync)
+            buffer = numpy.ascontiguousarray(total, dtype=numpy.float64).copy()
+        else:
+            count = numpy.float64(array.shape[axis])
+            buffer = numpy.concatenate([numpy.sum(array, axis=axis).ravel(), [count]])
+        self._allreduce_sum(buffer)
+        if axis is not None:
+            count = buffer[-1]
+            result = buffer[:-1].reshape(numpy.sum(array, axis=axis).shape)
+        else:
+            result = buffer.reshape(array.shape)
+        if op is ReduceOp.MEAN:
+            result = result / count
+        dtype = numpy.asarray(to_array(value)).dtype
+        dtype = dtype if numpy.issubdtype(dtype, numpy.floating) else backend.floatx()
+        return convert_to_tensor(numpy.asarray(result, dtype=dtype))
+
+    def experimental_distribute_dataset(self, dataset, options=None):
+        """Each global batch of ``dataset``, cut so that this process gets its share.
+
+        Every process iterates the same dataset (same order: the random generator is kept
+        the same on every process) and keeps rows ``[start, stop)`` of each batch.
+        """
+        return _DistributedDataset(self, dataset)
+
+    def all_reduce_gradients(self, grads):
+        """The sum over processes of each gradient, as a new list (``None`` stays ``None``).
+
+        Optimizers made inside ``scope()`` call this themselves in ``apply_gradients``;
+        a loop that updates weights by hand calls it between ``tape.gradient`` and the update.
+        """
+        return self._reduce_gradients(grads, copy=True)
+
+    def broadcast_variables(self, variables, root=0):
+        """Give every process the root's values of ``variables`` (one flat message)."""
+        variables = [v for v in variables if v is not None]
+        if not self.distributed or not variables:
+            return
+        buffer = numpy.concatenate([numpy.asarray(backend.to_numpy(v._value), dtype=numpy.float64).ravel()
+                                    for v in variables])
+        self._broadcast(buffer, root)
+        offset = 0
+        for variable in variables:
+            size = int(numpy.prod(variable.shape))
+            value = buffer[offset:offset + size].reshape(variable.shape).astype(variable.dtype)
+            variable.assign(backend.xp.asarray(value))
+            offset += size
+
+    # --- what fit and the optimizers call -----------------------------------------------------
+    def _reduce_gradients(self, grads, copy=False):
+        """One in-place Allreduce over one flat buffer holding ``scale * g`` for every gradient."""
+        if not self.distributed:
+            return list(grads)
+        grads = list(grads)
+        present = [(i, to_array(g)) for i, g in enumerate(grads) if g is not None]
+        dtype = numpy.result_type(*[a.dtype for _, a in present]) if present else numpy.float32
+        total = sum(int(a.size) for _, a in present)
+        key = (total, numpy.dtype(dtype).str)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = numpy.empty(total, dtype=dtype)
+        offset = 0
+        for _, array in present:
+            view = buffer[offset:offset + array.size]
+            numpy.multiply(backend.to_numpy(array).ravel(), self._gradient_scale, out=view, casting="unsafe")
+            offset += array.size
+        self._allreduce_sum(buffer)
+        reduced, offset = list(grads), 0
+        for index, array in present:
+            view = buffer[offset:offset + array.size].reshape(array.shape)
+            value = backend.xp.asarray(view.astype(array.dtype, copy=copy or view.dtype != array.dtype))
+            reduced[index] = Tensor(value) if isinstance(grads[index], Tensor) else value
+            offset += array.size
+        return reduced
+
+    def _reduced_results(self, metrics):
+        """``{name: result}`` of ``metrics`` computed on the state summed over all processes."""
+        if not self.distributed:
+            return {metric.name: metric.result() for metric in metrics}
+        states = [metric._get_state_arrays() for metric in metrics]
+        flat = [numpy.asarray(a, dtype=numpy.float64).ravel() for state in states for a in state]
+        buffer = numpy.concatenate(flat) if flat else numpy.zeros(0)
+        self._allreduce_sum(buffer)
+        results, offset = {}, 0
+        for metric, state in zip(metrics, states):
+            summed = []
+            for array in state:
+                size = int(numpy.asarray(array).size)
+                summed.append(buffer[offset:offset + size].reshape(numpy.shape(array)))
+                offset += size
+            metric._set_state_arrays(summed)
+            try:
+                results[metric.name] = metric.result()
+            finally:
+                metric._set_state_arrays(state)   # each process keeps only its own counts
+        return results
+
+    def _local_bounds(self, batch_size):
+        """Rows ``[start, stop)`` of a global batch of ``batch_size`` that this process trains on."""
+        size, rank = self.num_replicas_in_sync, self.rank
+        base, extra = divmod(batch_size, size)
+        start = rank * base + min(rank, extra)
+        return start, start + base + (1 if rank < extra else 0)
+
+    def _local_part(self, batch):
+        """This process's rows of a global batch (a nested structure of arrays), or None.
+
+        None means the batch has fewer rows than processes: every process skips it.
+        Sets the gradient scale to ``local rows / global rows``, so summing the scaled
+        gradients gives the gradient of the global batch's mean loss.
+        """
+        if not self.distributed:
+            return batch
+        global_rows = _rows(batch)
+        if global_rows < self.num_replicas_in_sync:
+            if not getattr(self, "_warned_small_batch", False):
+                self._warned_small_batch = True
+                warnings.warn(
+                    f"a batch of {global_rows} samples is smaller than the {self.num_replicas_in_sync} "
+                    "processes training together; such batches are skipped on every process",
+                    UserWarning, stacklevel=3,
+                )
+            return None
+        start, stop = self._local_bounds(global_rows)
+        self._gradient_scale = (stop - start) / global_rows
+        return _take_rows(batch, start, stop)
+
+    def _local_batches(self, epoch):
+        """This process's part of each global batch that ``epoch()`` yields (all of it with one process).
+
+        Every process first takes rank 0's random generator state, so ``epoch()`` shuffles
+        the same way everywhere and the parts tile each global batch.
+        """
+        if not self.distributed:
+            yield from epoch()
+            return
+        self._sync_random_state()
+        for batch in epoch():
+            part = self._local_part(batch)
+            if part is not None:
+                yield part
+
+    def _sync_random_state(self):
+        """Give every process rank 0's random generator state (same shuffles everywhere)."""
+        if not self.distributed:
+            return
+        generator = backend.rng().bit_generator
+        generator.state = self._allgather(generator.state)[0]
+
+    def _check_same_launch(self, **facts):
+        """Raise a clear error on every process when the processes disagree on ``facts``."""
+        if not self.distributed:
+            return
+        gathered = self._allgather({key: _short(value) for key, value in facts.items()})
+        for key in facts:
+            values = [g[key] for g in gathered]
+            differing = [rank for rank, value in enumerate(values) if value != values[0]]
+            if differing:
+                shown = "; ".join(f"rank {rank}: {values[rank]}" for rank in [0] + differing[:3])
+                raise ValueError(
+                    f"{type(self).__name__}: the processes disagree on {key} ({shown}); every process "
+                    "must run the same script with the same model, data and arguments"
+                )
+
+
+class _ClusterResolver:
+    task_type = "worker"
+
+    def __init__(self, rank, size):
+        self.task_id = rank
+        self.num_workers = size
+
+
+class _DistributedDataset:
+    """Iterates a dataset of global batches, yielding this process's part of each."""
+
+    def __init__(self, strategy, dataset):
+        self._strategy = strategy
+        self._dataset = dataset
+
+    def __iter__(self):
+        for part in self._strategy._local_batches(lambda: iter(self._dataset)):
+            self._strategy._gradient_scale = 1.0   # a hand-written loop scales its own loss
+            yield part
+
+
+def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
+    """The per-example losses summed and divided by the global batch size (``tf.nn``'s).
+
+    Inside a ``MultiWorkerMirroredStrategy`` each process sees only its part of the
+    global batch; dividing by the global size makes the summed gradients those of the
+    mean over the whole batch.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> float(tf.nn.compute_average_loss(tf.constant([1.0, 2.0, 3.0, 6.0])))
+    3.0
+    """
+    losses = convert_to_tensor(per_example_loss)
+    if sample_weight is not None:
+        losses = losses * convert_to_tensor(sample_weight, dtype=losses.dtype)
+    if global_batch_size is None:
+        rows = losses.shape[0] if losses.ndim else 1
+        global_batch_size = rows * get_strategy().num_replicas_in_sync
+    from learnet.ops.reduce import reduce_sum
+
+    return reduce_sum(losses) / float(global_batch_size)
+
+
+def _rows(batch):
+    for array in _leaves(batch):
+        return int(numpy.shape(array)[0])
+    return 0
+
+
+def _leaves(structure):
+    if isinstance(structure, dict):
+        for value in structure.values():
+            yield from _leaves(value)
+    elif isinstance(structure, (list, tuple)):
+        for value in structure:
+            yield from _leaves(value)
+    elif structure is not None:
+        yield structure
+
+
+def _take_rows(structure, start, stop):
+    if isinstance(structure, dict):
+        return {key: _take_rows(value, start, stop) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_take_rows(value, start, stop) for value in structure)
+    if structure is None:
+        return None
+    if isinstance(structure, (Tensor, Variable)):
+        return Tensor(structure._value[start:stop])
+    return structure[start:stop]
+
+
+def _short(value):
+    """A printable form of ``value``; long ones end in a digest, so they still compare exactly."""
+    text = repr(value)
+    if len(text) <= 80:
+        return text
+    return f"{text[:60]}... (sha256 {hashlib.sha256(text.encode()).hexdigest()[:12]})"
+
+
+_DEFAULT = Strategy()
