@@ -8,6 +8,17 @@ import learnet
 from learnet import activations, registry
 
 
+@pytest.fixture(autouse=True)
+def _registry_restored():
+    """Classes these tests register are forgotten afterwards, so other tests see a clean registry."""
+    registered, names = dict(registry._REGISTERED), dict(registry._NAMES)
+    yield
+    registry._REGISTERED.clear()
+    registry._REGISTERED.update(registered)
+    registry._NAMES.clear()
+    registry._NAMES.update(names)
+
+
 def test_builtin_classes_are_found_whatever_was_imported_before():
     code = ("from learnet import registry; "
             "print(registry.builtin_class('Dense').__name__, registry.builtin_class('Sequential').__name__, "

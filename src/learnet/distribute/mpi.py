@@ -56,12 +56,15 @@ class MultiWorkerMirroredStrategy(Strategy):
 
     Examples
     --------
-    >>> import learnet as tf                                             # doctest: +SKIP
-    >>> strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    >>> with strategy.scope():
-    ...     model = tf.keras.Sequential([tf.keras.layers.Dense(10)])
-    ...     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    >>> model.fit(x_train, y_train, batch_size=256, epochs=2)  # 256 across all processes
+    Run with ``mpirun -n 2 python train.py``::
+
+        import learnet as tf
+
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        with strategy.scope():
+            model = tf.keras.Sequential([tf.keras.layers.Dense(10)])
+            model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x_train, y_train, batch_size=256, epochs=2)  # 256 across all processes
     """
 
     def __init__(self, communicator=None, communication_options=None, cluster_resolver=None):
