@@ -33,6 +33,9 @@ from learnet.layers.pooling import (
     GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
 )
 from learnet.layers.preprocessing import Embedding, Normalization, RandomFlip, Rescaling
+from learnet.layers.recurrent import (
+    GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell,
+)
 from learnet.layers.reshaping import (
     Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
     ZeroPadding2D,
@@ -66,6 +69,8 @@ experimental = _types.SimpleNamespace(
 )
 
 __all__ = [
+    "GRU", "LSTM", "RNN", "Bidirectional", "GRUCell", "LSTMCell", "Masking", "SimpleRNN",
+    "SimpleRNNCell",
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
     "SpatialDropout2D", "TimeDistributed", "experimental", "RandomContrast", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Resizing",
