@@ -36,6 +36,7 @@ from learnet.layers.preprocessing import Embedding, Normalization, RandomFlip, R
 from learnet.layers.recurrent import (
     GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell,
 )
+from learnet.layers.text import TextVectorization
 from learnet.layers.reshaping import (
     Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
     ZeroPadding2D,
@@ -70,7 +71,7 @@ experimental = _types.SimpleNamespace(
 
 __all__ = [
     "GRU", "LSTM", "RNN", "Bidirectional", "GRUCell", "LSTMCell", "Masking", "SimpleRNN",
-    "SimpleRNNCell",
+    "SimpleRNNCell", "TextVectorization",
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
     "SpatialDropout2D", "TimeDistributed", "experimental", "RandomContrast", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Resizing",
