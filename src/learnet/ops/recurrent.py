@@ -23,6 +23,7 @@ Activations are given by name; the fused kernels know ``tanh``, ``sigmoid``,
 fall back to a step-by-step loop of tape ops for any other.
 """
 import contextlib
+import functools
 
 from learnet.backend import xp
 from learnet.tape import primitive
@@ -77,13 +78,14 @@ _ACTIVATIONS = {
 
 
 def _one_blas_thread():
-    """Run the time loop's small matrix products on one BLAS thread.
+    """Run a recurrent op's matrix products on one BLAS thread.
 
-    A step multiplies a ``(batch, units)`` state by a ``(units, gates * units)`` matrix:
-    too small for threads to pay, and on a machine whose cores are shared, a second
-    BLAS thread that waits for a core stalls every step (measured: 30 us per step on
-    one thread, 5 ms on two on a loaded machine). The large products outside the loop
-    keep all threads. Uses threadpoolctl when it is installed; otherwise changes nothing.
+    A time step multiplies a ``(batch, units)`` state by a ``(units, gates * units)``
+    matrix: too small for threads to pay, and on a machine whose cores are shared, a
+    second BLAS thread that waits for a core stalls every step (measured: 30 us per step
+    on one thread, 5 ms on two, on a loaded machine); the few large products of an op
+    (all steps at once) stalled the same way. Uses threadpoolctl when it is installed;
+    otherwise changes nothing.
     """
     global _controller
     if _threadpoolctl is None or xp.__name__ != "numpy":
@@ -91,6 +93,31 @@ def _one_blas_thread():
     if _controller is None:
         _controller = _threadpoolctl.ThreadpoolController()
     return _controller.limit(limits=1, user_api="blas")
+
+
+def _single_threaded(forward):
+    """Run an op's forward and its backward with ``_one_blas_thread``."""
+    @functools.wraps(forward)
+    def wrapped(*args, **kwargs):
+        with _one_blas_thread():
+            result, backward = forward(*args, **kwargs)
+
+        def single_threaded_backward(*args):
+            with _one_blas_thread():
+                grads = backward(*args)
+            # The lazy input gradient runs later, outside the block: it gets its own.
+            return tuple(_lazy_single_threaded(g) if callable(g) else g for g in grads)
+
+        return result, single_threaded_backward
+
+    return wrapped
+
+
+def _lazy_single_threaded(function):
+    def run():
+        with _one_blas_thread():
+            return function()
+    return run
 
 
 def supports_activation(name):
@@ -172,6 +199,7 @@ def _unpack_gradient(g, steps, n_states, m, zero_output):
 
 
 @primitive(inputs=5, higher_order=False)
+@_single_threaded
 def simple_rnn_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                         zero_output_for_mask=False, recurrent_mask=None, activation="tanh"):
     """A SimpleRNN over a whole sequence: ``h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
@@ -216,15 +244,14 @@ def simple_rnn_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_bac
     H = xp.empty((steps + 1, batch, units), dtype=x.dtype)     # carried states, H[0] = h0
     fresh = xp.empty((steps, batch, units), dtype=x.dtype)     # the activated new states
     H[0] = h0
-    with _one_blas_thread():
-        for t in range(steps):
-            previous = H[t] if rdm is None else H[t] * rdm
-            z = projected[t] + previous @ recurrent_kernel
-            act(z, fresh[t])
-            if m is None:
-                H[t + 1] = fresh[t]
-            else:
-                xp.add(H[t], m[t] * (fresh[t] - H[t]), out=H[t + 1])
+    for t in range(steps):
+        previous = H[t] if rdm is None else H[t] * rdm
+        z = projected[t] + previous @ recurrent_kernel
+        act(z, fresh[t])
+        if m is None:
+            H[t + 1] = fresh[t]
+        else:
+            xp.add(H[t], m[t] * (fresh[t] - H[t]), out=H[t + 1])
     outputs = H[1:] if m is None or not zero_output_for_mask else H[1:] * m
 
     def backward(g, x, h0, kernel, recurrent_kernel, bias, out):
@@ -232,22 +259,21 @@ def simple_rnn_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_bac
         dz = xp.empty_like(fresh)
         derivative = act_grad(fresh)
         recurrent_t = recurrent_kernel.T
-        with _one_blas_thread():
-            for t in range(steps - 1, -1, -1):
-                dh = dh + grad_outputs[t]
-                if m is None:
-                    xp.multiply(dh, derivative[t], out=dz[t])
-                    dh = dz[t] @ recurrent_t
-                else:
-                    xp.multiply(dh * m[t], derivative[t], out=dz[t])
-                    carried = dh * (1 - m[t])
-                    dh = dz[t] @ recurrent_t
-                    if rdm is not None:
-                        dh *= rdm
-                    dh += carried
-                    continue
+        for t in range(steps - 1, -1, -1):
+            dh = dh + grad_outputs[t]
+            if m is None:
+                xp.multiply(dh, derivative[t], out=dz[t])
+                dh = dz[t] @ recurrent_t
+            else:
+                xp.multiply(dh * m[t], derivative[t], out=dz[t])
+                carried = dh * (1 - m[t])
+                dh = dz[t] @ recurrent_t
                 if rdm is not None:
                     dh *= rdm
+                dh += carried
+                continue
+            if rdm is not None:
+                dh *= rdm
         flat_dz = dz.reshape(-1, units)
         previous = H[:-1] if rdm is None else H[:-1] * rdm
         return (
@@ -262,6 +288,7 @@ def simple_rnn_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_bac
 
 
 @primitive(inputs=6, higher_order=False)
+@_single_threaded
 def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                   zero_output_for_mask=False, recurrent_mask=None, activation="tanh",
                   recurrent_activation="sigmoid"):
@@ -302,29 +329,28 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     TC = xp.empty((steps, batch, U), dtype=x.dtype)           # act(c_t) of the fresh cell state
     H[0], C[0] = h0, c0
     same_gate = recurrent_activation == "sigmoid"
-    with _one_blas_thread():
-        for t in range(steps):
-            a = A[t]
-            a += (H[t] if rdm is None else H[t] * rdm) @ recurrent_kernel
-            if same_gate:
-                gate(a[:, :2 * U], a[:, :2 * U])
-            else:
-                gate(a[:, :U], a[:, :U])
-                gate(a[:, U:2 * U], a[:, U:2 * U])
-            gate(a[:, 3 * U:], a[:, 3 * U:])
-            act(a[:, 2 * U:3 * U], a[:, 2 * U:3 * U])
-            i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
-            c = f * C[t]
-            c += i * cc
-            act(c, TC[t])
-            h = o * TC[t]
-            if m is None:
-                C[t + 1] = c
-                H[t + 1] = h
-            else:
-                mt = m[t]
-                xp.add(C[t], mt * (c - C[t]), out=C[t + 1])
-                xp.add(H[t], mt * (h - H[t]), out=H[t + 1])
+    for t in range(steps):
+        a = A[t]
+        a += (H[t] if rdm is None else H[t] * rdm) @ recurrent_kernel
+        if same_gate:
+            gate(a[:, :2 * U], a[:, :2 * U])
+        else:
+            gate(a[:, :U], a[:, :U])
+            gate(a[:, U:2 * U], a[:, U:2 * U])
+        gate(a[:, 3 * U:], a[:, 3 * U:])
+        act(a[:, 2 * U:3 * U], a[:, 2 * U:3 * U])
+        i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+        c = f * C[t]
+        c += i * cc
+        act(c, TC[t])
+        h = o * TC[t]
+        if m is None:
+            C[t + 1] = c
+            H[t + 1] = h
+        else:
+            mt = m[t]
+            xp.add(C[t], mt * (c - C[t]), out=C[t + 1])
+            xp.add(H[t], mt * (h - H[t]), out=H[t + 1])
     outputs = H[1:] if m is None or not zero_output_for_mask else H[1:] * m
 
     def backward(g, x, h0, c0, kernel, recurrent_kernel, bias, out):
@@ -334,30 +360,29 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
         gate_derivative[..., 2 * U:3 * U] = act_grad(A[..., 2 * U:3 * U])
         tc_derivative = act_grad(TC)
         recurrent_t = xp.ascontiguousarray(recurrent_kernel.T)
-        with _one_blas_thread():
-            for t in range(steps - 1, -1, -1):
-                a = A[t]
-                i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
-                dh = dh + grad_outputs[t]
-                if m is not None:
-                    mt = m[t]
-                    carried_h, carried_c = dh * (1 - mt), dc * (1 - mt)
-                    dh = dh * mt
-                    dc = dc * mt
-                dz = dZ[t]
-                xp.multiply(dh, TC[t], out=dz[:, 3 * U:])                  # d o
-                dc = dc + dh * o * tc_derivative[t]
-                xp.multiply(dc, cc, out=dz[:, :U])                         # d i
-                xp.multiply(dc, C[t], out=dz[:, U:2 * U])                  # d f
-                xp.multiply(dc, i, out=dz[:, 2 * U:3 * U])                 # d act(z_c)
-                dz *= gate_derivative[t]
-                dc = dc * f
-                dh = dz @ recurrent_t
-                if rdm is not None:
-                    dh *= rdm
-                if m is not None:
-                    dh += carried_h
-                    dc += carried_c
+        for t in range(steps - 1, -1, -1):
+            a = A[t]
+            i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+            dh = dh + grad_outputs[t]
+            if m is not None:
+                mt = m[t]
+                carried_h, carried_c = dh * (1 - mt), dc * (1 - mt)
+                dh = dh * mt
+                dc = dc * mt
+            dz = dZ[t]
+            xp.multiply(dh, TC[t], out=dz[:, 3 * U:])                  # d o
+            dc = dc + dh * o * tc_derivative[t]
+            xp.multiply(dc, cc, out=dz[:, :U])                         # d i
+            xp.multiply(dc, C[t], out=dz[:, U:2 * U])                  # d f
+            xp.multiply(dc, i, out=dz[:, 2 * U:3 * U])                 # d act(z_c)
+            dz *= gate_derivative[t]
+            dc = dc * f
+            dh = dz @ recurrent_t
+            if rdm is not None:
+                dh *= rdm
+            if m is not None:
+                dh += carried_h
+                dc += carried_c
         flat_dz = dZ.reshape(-1, 4 * U)
         previous = H[:-1] if rdm is None else H[:-1] * rdm
         return (
@@ -373,6 +398,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
 
 
 @primitive(inputs=5, higher_order=False)
+@_single_threaded
 def gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
                  zero_output_for_mask=False, recurrent_mask=None, activation="tanh",
                  recurrent_activation="sigmoid", reset_after=True):
@@ -413,29 +439,28 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=
     # reset_after: the recurrent candidate part h_{t-1} @ U_h + b_rh; else r * h_{t-1}.
     K = xp.empty((steps, batch, U), dtype=x.dtype)
     H[0] = h0
-    with _one_blas_thread():
-        for t in range(steps):
-            a = A[t]
-            previous = H[t] if rdm is None else H[t] * rdm
-            if reset_after:
-                inner = previous @ recurrent_kernel
-                inner += bias[1]
-                a[:, :2 * U] += inner[:, :2 * U]
-                gate(a[:, :2 * U], a[:, :2 * U])
-                K[t] = inner[:, 2 * U:]
-                a[:, 2 * U:] += a[:, U:2 * U] * K[t]
-            else:
-                a[:, :2 * U] += previous @ recurrent_kernel[:, :2 * U]
-                gate(a[:, :2 * U], a[:, :2 * U])
-                xp.multiply(a[:, U:2 * U], previous, out=K[t])
-                a[:, 2 * U:] += K[t] @ recurrent_kernel[:, 2 * U:]
-            act(a[:, 2 * U:], a[:, 2 * U:])
-            z, hh = a[:, :U], a[:, 2 * U:]
-            h = hh + z * (H[t] - hh)
-            if m is None:
-                H[t + 1] = h
-            else:
-                xp.add(H[t], m[t] * (h - H[t]), out=H[t + 1])
+    for t in range(steps):
+        a = A[t]
+        previous = H[t] if rdm is None else H[t] * rdm
+        if reset_after:
+            inner = previous @ recurrent_kernel
+            inner += bias[1]
+            a[:, :2 * U] += inner[:, :2 * U]
+            gate(a[:, :2 * U], a[:, :2 * U])
+            K[t] = inner[:, 2 * U:]
+            a[:, 2 * U:] += a[:, U:2 * U] * K[t]
+        else:
+            a[:, :2 * U] += previous @ recurrent_kernel[:, :2 * U]
+            gate(a[:, :2 * U], a[:, :2 * U])
+            xp.multiply(a[:, U:2 * U], previous, out=K[t])
+            a[:, 2 * U:] += K[t] @ recurrent_kernel[:, 2 * U:]
+        act(a[:, 2 * U:], a[:, 2 * U:])
+        z, hh = a[:, :U], a[:, 2 * U:]
+        h = hh + z * (H[t] - hh)
+        if m is None:
+            H[t + 1] = h
+        else:
+            xp.add(H[t], m[t] * (h - H[t]), out=H[t + 1])
     outputs = H[1:] if m is None or not zero_output_for_mask else H[1:] * m
 
     def backward(g, x, h0, kernel, recurrent_kernel, bias, out):
@@ -447,37 +472,36 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=
         recurrent_t = xp.ascontiguousarray(recurrent_kernel.T)
         zr_t = xp.ascontiguousarray(recurrent_kernel[:, :2 * U].T)
         h_t = xp.ascontiguousarray(recurrent_kernel[:, 2 * U:].T)
-        with _one_blas_thread():
-            for t in range(steps - 1, -1, -1):
-                a = A[t]
-                z, r, hh = a[:, :U], a[:, U:2 * U], a[:, 2 * U:]
-                dh = dh + grad_outputs[t]
-                if m is not None:
-                    carried = dh * (1 - m[t])
-                    dh = dh * m[t]
-                da = dA[t]
-                xp.multiply(dh, H[t] - hh, out=da[:, :U])                  # d z
-                xp.multiply(dh, 1 - z, out=da[:, 2 * U:])                  # d hh
-                da[:, 2 * U:] *= derivative[t, :, 2 * U:]
-                direct = dh * z
-                if reset_after:
-                    xp.multiply(da[:, 2 * U:], K[t], out=da[:, U:2 * U])   # d r
-                    da[:, :2 * U] *= derivative[t, :, :2 * U]
-                    dr = dR[t]
-                    dr[:, :2 * U] = da[:, :2 * U]
-                    xp.multiply(da[:, 2 * U:], r, out=dr[:, 2 * U:])
-                    dh = dr @ recurrent_t
-                else:
-                    dk = da[:, 2 * U:] @ h_t                               # d (r * h')
-                    previous = H[t] if rdm is None else H[t] * rdm
-                    xp.multiply(dk, previous, out=da[:, U:2 * U])          # d r
-                    da[:, :2 * U] *= derivative[t, :, :2 * U]
-                    dh = da[:, :2 * U] @ zr_t + dk * r
-                if rdm is not None:
-                    dh *= rdm
-                dh += direct
-                if m is not None:
-                    dh += carried
+        for t in range(steps - 1, -1, -1):
+            a = A[t]
+            z, r, hh = a[:, :U], a[:, U:2 * U], a[:, 2 * U:]
+            dh = dh + grad_outputs[t]
+            if m is not None:
+                carried = dh * (1 - m[t])
+                dh = dh * m[t]
+            da = dA[t]
+            xp.multiply(dh, H[t] - hh, out=da[:, :U])                  # d z
+            xp.multiply(dh, 1 - z, out=da[:, 2 * U:])                  # d hh
+            da[:, 2 * U:] *= derivative[t, :, 2 * U:]
+            direct = dh * z
+            if reset_after:
+                xp.multiply(da[:, 2 * U:], K[t], out=da[:, U:2 * U])   # d r
+                da[:, :2 * U] *= derivative[t, :, :2 * U]
+                dr = dR[t]
+                dr[:, :2 * U] = da[:, :2 * U]
+                xp.multiply(da[:, 2 * U:], r, out=dr[:, 2 * U:])
+                dh = dr @ recurrent_t
+            else:
+                dk = da[:, 2 * U:] @ h_t                               # d (r * h')
+                previous = H[t] if rdm is None else H[t] * rdm
+                xp.multiply(dk, previous, out=da[:, U:2 * U])          # d r
+                da[:, :2 * U] *= derivative[t, :, :2 * U]
+                dh = da[:, :2 * U] @ zr_t + dk * r
+            if rdm is not None:
+                dh *= rdm
+            dh += direct
+            if m is not None:
+                dh += carried
         flat_da = dA.reshape(-1, 3 * U)
         previous = (H[:-1] if rdm is None else H[:-1] * rdm).reshape(-1, U)
         if reset_after:
