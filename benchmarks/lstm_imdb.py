@@ -128,7 +128,7 @@ def main():
                        "--warmup", str(args.warmup)]
             if name == "torch":
                 command[0] = args.python
-            done = subprocess.run(command, env=env, capture_output=True, text=True)
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{name}: failed\n{done.stderr[-2000:]}")
                 continue

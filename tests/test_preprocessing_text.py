@@ -4,7 +4,12 @@ import pytest
 
 import learnet as tf
 from learnet.preprocessing.sequence import pad_sequences
-from learnet.preprocessing.text import Tokenizer, hashing_trick, one_hot, text_to_word_sequence
+from learnet.preprocessing.text import (
+    Tokenizer,
+    hashing_trick,
+    one_hot,
+    text_to_word_sequence,
+)
 
 TEXTS = ["The cat sat on the mat.", "The dog ate my homework!", "the cat, the dog"]
 

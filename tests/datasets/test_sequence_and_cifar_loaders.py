@@ -16,13 +16,19 @@ import numpy as np
 import pytest
 
 from learnet.datasets import (
-    DatasetCorruptError, DatasetNotFoundError, boston_housing, cifar10, cifar100, imdb, reuters,
+    DatasetCorruptError,
+    DatasetNotFoundError,
+    boston_housing,
+    cifar10,
+    cifar100,
+    imdb,
+    reuters,
 )
 from learnet.datasets.npz import read_npz
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import fake_keras_files  # noqa: E402
+import fake_keras_files
 
 EXPECTED = np.load(HERE / "fixtures" / "keras_sequences.npz")
 CASES = {

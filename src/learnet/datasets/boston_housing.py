@@ -12,7 +12,7 @@ from .sequences import KERAS_MIRROR, shuffled
 from .single import read_single
 from .sources import DatasetFile, DatasetSpec
 
-__all__ = ["load_data", "SPEC"]
+__all__ = ["SPEC", "load_data"]
 
 SPEC = DatasetSpec(
     name="boston_housing", title="Boston housing", folder="boston-housing",

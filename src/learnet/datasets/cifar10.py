@@ -12,7 +12,7 @@ from .errors import DatasetCorruptError
 from .single import read_single
 from .sources import DatasetFile, DatasetSpec
 
-__all__ = ["load_data", "SPEC", "CLASS_NAMES"]
+__all__ = ["CLASS_NAMES", "SPEC", "load_data"]
 
 SPEC = DatasetSpec(
     name="cifar10", title="CIFAR-10", folder="cifar10",

@@ -11,7 +11,7 @@ from .cifar import read_records
 from .single import read_single
 from .sources import DatasetFile, DatasetSpec
 
-__all__ = ["load_data", "SPEC"]
+__all__ = ["SPEC", "load_data"]
 
 SPEC = DatasetSpec(
     name="cifar100", title="CIFAR-100", folder="cifar100",

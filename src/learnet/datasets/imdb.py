@@ -14,7 +14,7 @@ from .sequences import KERAS_MIRROR, object_array, prepare, read_word_index, shu
 from .single import read_single
 from .sources import DatasetFile, DatasetSpec
 
-__all__ = ["load_data", "get_word_index", "SPEC", "WORD_INDEX_SPEC"]
+__all__ = ["SPEC", "WORD_INDEX_SPEC", "get_word_index", "load_data"]
 
 SPEC = DatasetSpec(
     name="imdb", title="IMDB reviews", folder="imdb",

@@ -49,9 +49,9 @@ def _read_member(data: bytes, where: str) -> np.ndarray:
     stream = io.BytesIO(data)
     version = npy_format.read_magic(stream)
     if version == (1, 0):
-        shape, fortran, dtype = npy_format.read_array_header_1_0(stream)
+        _, _, dtype = npy_format.read_array_header_1_0(stream)
     elif version == (2, 0):
-        shape, fortran, dtype = npy_format.read_array_header_2_0(stream)
+        _, _, dtype = npy_format.read_array_header_2_0(stream)
     else:
         raise DatasetCorruptError(f"{where}: unsupported .npy format version {version}")
     if not dtype.hasobject:
@@ -99,7 +99,7 @@ def read_npz(path, keys) -> dict[str, np.ndarray]:
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            names = {name[:-4] if name.endswith(".npy") else name: name for name in archive.namelist()}
+            names = {name.removesuffix(".npy"): name for name in archive.namelist()}
             missing = [key for key in keys if key not in names]
             if missing:
                 raise DatasetCorruptError(

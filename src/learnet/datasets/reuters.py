@@ -11,7 +11,7 @@ from .sequences import KERAS_MIRROR, object_array, prepare, read_word_index, shu
 from .single import read_single
 from .sources import DatasetFile, DatasetSpec
 
-__all__ = ["load_data", "get_word_index", "get_label_names", "SPEC", "WORD_INDEX_SPEC"]
+__all__ = ["SPEC", "WORD_INDEX_SPEC", "get_label_names", "get_word_index", "load_data"]
 
 SPEC = DatasetSpec(
     name="reuters", title="Reuters newswires", folder="reuters",

@@ -8,8 +8,9 @@ cache is removed, so the next call downloads a fresh copy.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .errors import DatasetCorruptError
 from .sources import CACHE, DOWNLOAD, DatasetSpec, Found, fetch

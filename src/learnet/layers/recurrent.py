@@ -855,5 +855,13 @@ class Masking(Layer):
 
 
 __all__ = [
-    "RNN", "SimpleRNN", "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional", "Masking",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Bidirectional",
+    "GRUCell",
+    "LSTMCell",
+    "Masking",
+    "SimpleRNN",
+    "SimpleRNNCell",
 ]

@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy
 
-__all__ = ["Tokenizer", "text_to_word_sequence", "hashing_trick", "one_hot"]
+__all__ = ["Tokenizer", "hashing_trick", "one_hot", "text_to_word_sequence"]
 
 _FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 
