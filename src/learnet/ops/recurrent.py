@@ -321,9 +321,20 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     xt = _time_major(x, go_backwards)
     m = _step_mask(mask, go_backwards, x.dtype)
     rdm = None if recurrent_mask is None else xp.asarray(recurrent_mask, dtype=x.dtype)
+    # The default activations (sigmoid gates, tanh cell) take one tanh per step: with
+    # sigmoid(z) = (1 + tanh(z / 2)) / 2, the gate columns of the weights are halved
+    # once (exact in floating point), one tanh covers all four parts, and the gates
+    # are then shifted. The values are those of the plain formulas.
+    fast = activation == "tanh" and recurrent_activation == "sigmoid"
+    if fast:
+        scale = xp.full(4 * U, 0.5, dtype=x.dtype)
+        scale[2 * U:3 * U] = 1
+        kernel_used, recurrent_used, bias_used = kernel * scale, recurrent_kernel * scale, bias * scale
+    else:
+        kernel_used, recurrent_used, bias_used = kernel, recurrent_kernel, bias
     # Pre-activations of all steps; the loop overwrites each step with its activated gates.
-    A = (xt.reshape(-1, features) @ kernel).reshape(steps, batch, 4 * U)
-    A += bias
+    A = (xt.reshape(-1, features) @ kernel_used).reshape(steps, batch, 4 * U)
+    A += bias_used
     H = xp.empty((steps + 1, batch, U), dtype=x.dtype)
     C = xp.empty((steps + 1, batch, U), dtype=x.dtype)
     TC = xp.empty((steps, batch, U), dtype=x.dtype)           # act(c_t) of the fresh cell state
@@ -331,26 +342,35 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     same_gate = recurrent_activation == "sigmoid"
     for t in range(steps):
         a = A[t]
-        a += (H[t] if rdm is None else H[t] * rdm) @ recurrent_kernel
-        if same_gate:
-            gate(a[:, :2 * U], a[:, :2 * U])
+        a += (H[t] if rdm is None else H[t] * rdm) @ recurrent_used
+        if fast:
+            xp.tanh(a, out=a)
+            for gates in (a[:, :2 * U], a[:, 3 * U:]):
+                gates *= 0.5
+                gates += 0.5
         else:
-            gate(a[:, :U], a[:, :U])
-            gate(a[:, U:2 * U], a[:, U:2 * U])
-        gate(a[:, 3 * U:], a[:, 3 * U:])
-        act(a[:, 2 * U:3 * U], a[:, 2 * U:3 * U])
+            if same_gate:
+                gate(a[:, :2 * U], a[:, :2 * U])
+            else:
+                gate(a[:, :U], a[:, :U])
+                gate(a[:, U:2 * U], a[:, U:2 * U])
+            gate(a[:, 3 * U:], a[:, 3 * U:])
+            act(a[:, 2 * U:3 * U], a[:, 2 * U:3 * U])
         i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+        if m is None:
+            # Straight into the state arrays: no copies.
+            c = xp.multiply(f, C[t], out=C[t + 1])
+            c += i * cc
+            act(c, TC[t])
+            xp.multiply(o, TC[t], out=H[t + 1])
+            continue
         c = f * C[t]
         c += i * cc
         act(c, TC[t])
         h = o * TC[t]
-        if m is None:
-            C[t + 1] = c
-            H[t + 1] = h
-        else:
-            mt = m[t]
-            xp.add(C[t], mt * (c - C[t]), out=C[t + 1])
-            xp.add(H[t], mt * (h - H[t]), out=H[t + 1])
+        mt = m[t]
+        xp.add(C[t], mt * (c - C[t]), out=C[t + 1])
+        xp.add(H[t], mt * (h - H[t]), out=H[t + 1])
     outputs = H[1:] if m is None or not zero_output_for_mask else H[1:] * m
 
     def backward(g, x, h0, c0, kernel, recurrent_kernel, bias, out):
