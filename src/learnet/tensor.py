@@ -112,7 +112,9 @@ class Tensor:
 
     # _from_logits: for a probability tensor made by softmax or sigmoid, the logits it
     # came from, so a cross-entropy can be computed stably from them in one step.
-    __slots__ = ("_value", "_from_logits", "_slice_of", "__weakref__")
+    # _keras_mask: set (only) on the output of a layer that makes or passes on a mask
+    # (Embedding(mask_zero=True), Masking); read with getattr(t, "_keras_mask", None).
+    __slots__ = ("_value", "_from_logits", "_slice_of", "_keras_mask", "__weakref__")
     # NumPy defers to us in `array + tensor`, so the result stays a tracked Tensor.
     __array_priority__ = 100
 

@@ -10,7 +10,7 @@ from public mirrors. ``describe()`` says where each dataset stands.
 """
 from learnet.batching import Batcher, batches
 
-from . import fashion_mnist, mnist
+from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 from .catalog import DATASETS, describe, locate
 from .errors import DatasetCorruptError, DatasetError, DatasetNotFoundError
 from .idx import read_idx
@@ -19,6 +19,11 @@ from .sources import cache_dir
 __all__ = [
     "mnist",
     "fashion_mnist",
+    "imdb",
+    "reuters",
+    "cifar10",
+    "cifar100",
+    "boston_housing",
     "DATASETS",
     "locate",
     "describe",

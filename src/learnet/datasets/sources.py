@@ -59,7 +59,8 @@ class DatasetFile:
     name : str
         File name, e.g. ``"train-images-idx3-ubyte.gz"``.
     sha256 : str
-        Hex SHA-256 digest of the file as downloaded.
+        Hex SHA-256 digest of the file as downloaded (32 hex digits: an MD5
+        digest, for the few files whose publishers list only that).
     size : int, optional
         Size in bytes, when known (a download that grows past it is stopped).
     """
@@ -414,7 +415,8 @@ def _download_once(url: str, destination: Path, sha256: str, size: int | None,
         handle, temporary = tempfile.mkstemp(dir=destination.parent,
                                              prefix=f".{destination.name}.", suffix=".part")
         try:
-            digest = hashlib.sha256()
+            algorithm = "md5" if len(sha256) == 32 else "sha256"
+            digest = hashlib.new(algorithm)
             received = 0
             with os.fdopen(handle, "wb") as out, tqdm(
                 total=total, unit="B", unit_scale=True, unit_divisor=1024,
@@ -430,7 +432,7 @@ def _download_once(url: str, destination: Path, sha256: str, size: int | None,
             if digest.hexdigest() != sha256:
                 expected_size = f", expected {size}" if size is not None else ""
                 raise ValueError(
-                    f"corrupt download: SHA-256 {digest.hexdigest()} does not match the "
+                    f"corrupt download: {'MD5' if algorithm == 'md5' else 'SHA-256'} {digest.hexdigest()} does not match the "
                     f"known {sha256} ({received} bytes received{expected_size})"
                 )
             os.replace(temporary, destination)

@@ -34,6 +34,10 @@ from learnet.layers.pooling import (
     GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
 )
 from learnet.layers.preprocessing import Embedding, Normalization, RandomFlip, Rescaling
+from learnet.layers.recurrent import (
+    GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell,
+)
+from learnet.layers.text import TextVectorization
 from learnet.layers.reshaping import (
     Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
     ZeroPadding2D,
@@ -67,6 +71,8 @@ experimental = _types.SimpleNamespace(
 )
 
 __all__ = [
+    "GRU", "LSTM", "RNN", "Bidirectional", "GRUCell", "LSTMCell", "Masking", "SimpleRNN",
+    "SimpleRNNCell", "TextVectorization",
     "ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
     "SpatialDropout2D", "TimeDistributed", "experimental", "RandomContrast", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Resizing",

@@ -295,6 +295,39 @@ def _accepts(function, argument):
     return argument in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
+def _names_parameter(function, argument):
+    """Whether ``function`` has a parameter called ``argument`` (``**kwargs`` does not count)."""
+    try:
+        return argument in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _input_mask(inputs):
+    """The mask an earlier layer left on ``inputs`` (a list of them for a list of inputs), or None."""
+    if isinstance(inputs, Tensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) if isinstance(t, Tensor) else None for t in inputs]
+        if any(m is not None for m in masks):
+            return masks
+    return None
+
+
+def _attach_masks(outputs, masks):
+    """Leave each output's mask on it, for the next layer to find."""
+    if isinstance(outputs, Tensor):
+        if isinstance(masks, (list, tuple)):
+            masks = masks[0] if masks else None
+        outputs._keras_mask = masks
+    elif isinstance(outputs, (list, tuple)):
+        if not isinstance(masks, (list, tuple)):
+            masks = [masks] * len(outputs)
+        for output, mask in zip(outputs, masks):
+            if isinstance(output, Tensor):
+                output._keras_mask = mask
+
+
 def _init_signature_names(cls):
     try:
         return list(inspect.signature(cls.__init__).parameters)[1:]
@@ -375,6 +408,7 @@ class Layer:
         self._symbolic_shapes = None  # (input shape, output shape) of the last symbolic call
         self._inbound = None          # (input KerasTensors, output KerasTensors) of that call
         self._call_has_training = _accepts(self.call, "training")
+        self._call_has_mask = _names_parameter(self.call, "mask")
         from learnet import regularizers
 
         self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
@@ -758,11 +792,19 @@ class Layer:
             self._clear_losses()
         if self._call_has_training and training is not None:
             kwargs["training"] = training
+        # Masks (Embedding(mask_zero=True), Masking) travel on the tensors, as in Keras.
+        mask = kwargs.get("mask") if self._call_has_mask else kwargs.pop("mask", None)
+        if mask is None:
+            mask = _input_mask(inputs)
+        if mask is not None and self._call_has_mask:
+            kwargs["mask"] = mask
         _training_stack.append(training)
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
             _training_stack.pop()
+        if mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            _attach_masks(outputs, self.compute_mask(inputs, mask))
         if self.activity_regularizer is not None:
             for output in _flatten(outputs):
                 if isinstance(output, Tensor):
@@ -844,6 +886,14 @@ class Layer:
             return type(a)(merge(x, y) for x, y in zip(a, b))
 
         return merge(results[0], results[1])
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input's for a layer that ``supports_masking``, else None.
+
+        Layers that make a mask (``Embedding(mask_zero=True)``, ``Masking``) or change it
+        (a recurrent layer that returns only its last output) override this.
+        """
+        return mask if self.supports_masking else None
 
     def compute_output_spec(self, inputs):
         """``KerasTensor``(s) describing the output for symbolic ``inputs``."""

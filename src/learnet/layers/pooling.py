@@ -141,10 +141,36 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Average over the steps: ``(batch, steps, c)`` -> ``(batch, c)``."""
+    """Average over the steps: ``(batch, steps, c)`` -> ``(batch, c)``.
+
+    With a mask (from ``Embedding(mask_zero=True)`` or ``Masking``) the average is over
+    the unmasked steps only, as in Keras; a sequence with no unmasked step gives zeros.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet import layers
+    >>> x = tf.constant([[[1.0], [3.0], [100.0]]])
+    >>> layers.GlobalAveragePooling1D()(x, mask=tf.constant([[True, True, False]])).numpy()
+    array([[2.]], dtype=float32)
+    """
 
     rank = 1
     _reduce = staticmethod(reduce_mean)
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        from learnet.ops.math import cast, maximum
+        from learnet.ops.reduce import reduce_sum
+        from learnet.ops.shape import expand_dims
+
+        channels_first = self.data_format == "channels_first"
+        weights = expand_dims(cast(mask, inputs.dtype), 1 if channels_first else -1)
+        steps_axis = 2 if channels_first else 1
+        total = reduce_sum(inputs * weights, axis=steps_axis, keepdims=self.keepdims)
+        count = reduce_sum(weights, axis=steps_axis, keepdims=self.keepdims)
+        return total / maximum(count, 1.0)
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

@@ -36,7 +36,9 @@ class Embedding(Layer):
     embeddings_initializer : default ``"uniform"`` (uniform in [-0.05, 0.05])
     embeddings_regularizer : optional
     mask_zero : bool, default False
-        Kept for compatibility; learnet does not propagate masks.
+        Id 0 is padding: the output carries a mask (``ids != 0``) that the next layers
+        honour (recurrent layers skip those steps, ``GlobalAveragePooling1D`` leaves them
+        out of the average). ``input_dim`` then counts the padding id too.
 
     Examples
     --------
@@ -87,6 +89,12 @@ class Embedding(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
+
+    def compute_mask(self, inputs, mask=None):
+        """``ids != 0`` with ``mask_zero=True``, else None."""
+        if not self.mask_zero:
+            return None
+        return Tensor._wrap(xp.asarray(inputs._value != 0))
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,269 @@
+"""``TextVectorization``: raw strings in, token ids or bag-of-words vectors out (Keras' layer).
+
+The steps, as in Keras: standardize (lower case, strip punctuation), split into
+words, optionally form n-grams, then look each token up in a vocabulary learned
+by ``adapt`` (most frequent first) and output ids (``"int"``) or one vector per text
+(``"multi_hot"``, ``"count"``, ``"tf_idf"``).
+
+Examples
+--------
+>>> from learnet import layers
+>>> vectorize = layers.TextVectorization(output_sequence_length=4)
+>>> vectorize.adapt(["The cat sat.", "The dog sat on the cat!"])
+>>> vectorize.get_vocabulary()[:4]
+['', '[UNK]', 'the', 'sat']
+>>> vectorize(["the cat ran"]).numpy()
+array([[2, 4, 1, 0]])
+"""
+import re
+import string
+from collections import Counter
+
+import numpy
+
+from learnet.layers.base import Layer
+from learnet.tensor import Tensor
+
+# Keras' default punctuation: every ASCII punctuation character.
+_PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
+_MODES = ("int", "multi_hot", "count", "tf_idf")
+PAD, OOV = "", "[UNK]"
+
+
+def _as_texts(inputs, who):
+    if isinstance(inputs, Tensor):
+        inputs = inputs._value
+    if isinstance(inputs, str):
+        raise ValueError(f"{who} expects a batch of strings (a list or array), got a single string; wrap it in a list")
+    array = numpy.asarray(inputs, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{who} expects a batch of strings of shape (batch,) or (batch, 1), got shape {array.shape}")
+    texts = []
+    for item in array:
+        if isinstance(item, bytes):
+            item = item.decode("utf-8")
+        if not isinstance(item, str):
+            raise TypeError(f"{who} expects strings, got {type(item).__name__} {item!r}")
+        texts.append(item)
+    return texts
+
+
+class TextVectorization(Layer):
+    """Map text to sequences of token ids or to bag-of-words vectors (``keras.layers.TextVectorization``).
+
+    Parameters
+    ----------
+    max_tokens : int, optional
+        Largest vocabulary size, the padding and ``[UNK]`` tokens included.
+    standardize : ``"lower_and_strip_punctuation"`` (default), ``"lower"``,
+        ``"strip_punctuation"``, None or a function ``str -> str``
+    split : ``"whitespace"`` (default), ``"character"``, None or a function ``str -> list``
+    ngrams : int or tuple of ints, optional
+        Also make n-grams of these sizes (``2``: words and pairs of words).
+    output_mode : ``"int"`` (default), ``"multi_hot"``, ``"count"`` or ``"tf_idf"``
+        ``"int"``: one id per token (0 padding, 1 out of vocabulary). The others: one
+        vector per text of the vocabulary's size (index 0 counts unknown tokens).
+    output_sequence_length : int, optional
+        ``"int"`` only: pad with 0 or cut every sequence to this length (else to the
+        longest in the batch).
+    pad_to_max_tokens : bool, default False
+        Vector modes: make vectors ``max_tokens`` long even when the vocabulary is smaller.
+    vocabulary : list of str, optional
+        A vocabulary to use instead of ``adapt`` (without the padding/``[UNK]`` tokens,
+        or starting with them).
+    idf_weights : list of float, optional
+        With ``output_mode="tf_idf"`` and ``vocabulary``: the inverse document frequencies.
+
+    Examples
+    --------
+    >>> from learnet import layers
+    >>> bag = layers.TextVectorization(output_mode="multi_hot")
+    >>> bag.adapt(["good movie", "bad movie"])
+    >>> bag(["good good film"]).numpy()
+    array([[1, 0, 1, 0]])
+    """
+
+    def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace",
+                 ngrams=None, output_mode="int", output_sequence_length=None, pad_to_max_tokens=False,
+                 vocabulary=None, idf_weights=None, sparse=False, ragged=False, encoding="utf-8", **kwargs):
+        super().__init__(**kwargs)
+        who = f"TextVectorization '{self.name}'"
+        if output_mode == "tf-idf":
+            output_mode = "tf_idf"
+        if output_mode not in _MODES:
+            raise ValueError(f"{who}: output_mode must be one of {_MODES}, got {output_mode!r}")
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < (3 if output_mode == "int" else 2)):
+            raise ValueError(f"{who}: max_tokens must be an integer of at least {3 if output_mode == 'int' else 2}, got {max_tokens!r}")
+        if output_sequence_length is not None and output_mode != "int":
+            raise ValueError(f"{who}: output_sequence_length only applies to output_mode='int'")
+        if standardize not in ("lower_and_strip_punctuation", "lower", "strip_punctuation", None) and not callable(standardize):
+            raise ValueError(f"{who}: unknown standardize {standardize!r}")
+        if split not in ("whitespace", "character", None) and not callable(split):
+            raise ValueError(f"{who}: unknown split {split!r}")
+        if sparse or ragged:
+            raise ValueError(f"{who}: sparse and ragged outputs are not supported; outputs are dense arrays")
+        self.max_tokens = max_tokens
+        self.standardize = standardize
+        self.split = split
+        self.ngrams = (tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else
+                       (tuple(ngrams) if ngrams is not None else None))
+        self.output_mode = output_mode
+        self.output_sequence_length = output_sequence_length
+        self.pad_to_max_tokens = bool(pad_to_max_tokens)
+        self.encoding = encoding
+        self._vocabulary = None
+        self._idf = None
+        self.built = True
+        if vocabulary is not None:
+            self.set_vocabulary(vocabulary, idf_weights)
+
+    # --- the text pipeline -------------------------------------------------------------------
+    def _standardize(self, text):
+        mode = self.standardize
+        if callable(mode):
+            return mode(text)
+        if mode in ("lower", "lower_and_strip_punctuation"):
+            text = text.lower()
+        if mode in ("strip_punctuation", "lower_and_strip_punctuation"):
+            text = _PUNCTUATION.sub("", text)
+        return text
+
+    def _tokens(self, text):
+        text = self._standardize(text)
+        if callable(self.split):
+            tokens = list(self.split(text))
+        elif self.split == "whitespace":
+            tokens = text.split()
+        elif self.split == "character":
+            tokens = list(text)
+        else:
+            tokens = [text]
+        if self.ngrams:
+            grams = []
+            for n in self.ngrams:
+                grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+            tokens = grams
+        return tokens
+
+    @property
+    def _specials(self):
+        return [PAD, OOV] if self.output_mode == "int" else [OOV]
+
+    # --- the vocabulary -------------------------------------------------------------------------
+    def adapt(self, data, batch_size=None, steps=None):
+        """Learn the vocabulary (and, for ``"tf_idf"``, the document frequencies) from texts.
+
+        Tokens are ranked by count, ties broken as Keras does (reverse string order).
+        """
+        texts = _as_texts(data, f"TextVectorization '{self.name}'.adapt")
+        counts, documents = Counter(), Counter()
+        for text in texts:
+            tokens = self._tokens(text)
+            counts.update(tokens)
+            documents.update(set(tokens))
+        for special in (PAD, OOV):
+            counts.pop(special, None)
+        ranked = sorted(counts, key=lambda token: (counts[token], token.encode(self.encoding)), reverse=True)
+        if self.max_tokens is not None:
+            ranked = ranked[:self.max_tokens - len(self._specials)]
+        self._vocabulary = self._specials + ranked
+        if self.output_mode == "tf_idf":
+            idf = numpy.log(1 + len(texts) / (1 + numpy.array([documents[t] for t in ranked], dtype=numpy.float64)))
+            mean = idf.mean() if idf.size else 0.0
+            self._idf = numpy.concatenate([[mean], idf]).astype("float32")
+        self._index = {token: i for i, token in enumerate(self._vocabulary)}
+
+    def set_vocabulary(self, vocabulary, idf_weights=None):
+        """Use ``vocabulary`` (a list of tokens) instead of adapting."""
+        who = f"TextVectorization '{self.name}'"
+        vocabulary = [str(v) for v in vocabulary]
+        specials = self._specials
+        has_specials = vocabulary[:len(specials)] == specials
+        tokens = vocabulary[len(specials):] if has_specials else vocabulary
+        if len(set(tokens)) != len(tokens) or any(t in (PAD, OOV) for t in tokens):
+            raise ValueError(f"{who}: the vocabulary has repeated tokens or misplaced '' / '[UNK]' tokens")
+        if self.output_mode == "tf_idf":
+            if idf_weights is None:
+                raise ValueError(f"{who}: output_mode='tf_idf' with a given vocabulary needs idf_weights")
+            idf = numpy.asarray(idf_weights, dtype="float32")
+            if len(idf) != len(vocabulary):
+                raise ValueError(f"{who}: {len(idf)} idf_weights for a vocabulary of {len(vocabulary)} tokens")
+            self._idf = idf if has_specials else numpy.concatenate([[idf.mean()], idf]).astype("float32")
+        elif idf_weights is not None:
+            raise ValueError(f"{who}: idf_weights only apply to output_mode='tf_idf'")
+        self._vocabulary = specials + tokens
+        self._index = {token: i for i, token in enumerate(self._vocabulary)}
+
+    def get_vocabulary(self, include_special_tokens=True):
+        """The tokens, by id: ``['', '[UNK]', most frequent, ...]`` in ``"int"`` mode."""
+        if self._vocabulary is None:
+            return list(self._specials) if include_special_tokens else []
+        return list(self._vocabulary) if include_special_tokens else self._vocabulary[len(self._specials):]
+
+    def vocabulary_size(self):
+        """The number of tokens, special tokens included."""
+        return len(self.get_vocabulary())
+
+    # --- calling -----------------------------------------------------------------------------------
+    def __call__(self, inputs, *args, **kwargs):
+        # Strings never become float tensors: the work is done here, on Python strings.
+        from learnet.layers.base import KerasTensor
+
+        if isinstance(inputs, KerasTensor):
+            return super().__call__(inputs, *args, **kwargs)
+        return self.call(inputs)
+
+    def call(self, inputs):
+        if self._vocabulary is None:
+            raise RuntimeError(
+                f"TextVectorization '{self.name}' has no vocabulary: call adapt(texts) or pass vocabulary= first"
+            )
+        texts = _as_texts(inputs, f"TextVectorization '{self.name}'")
+        index = self._index
+        ids = [[index.get(token, 1 if self.output_mode == "int" else 0) for token in self._tokens(text)]
+               for text in texts]
+        if self.output_mode == "int":
+            length = self.output_sequence_length
+            if length is None:
+                length = max((len(row) for row in ids), default=0)
+            out = numpy.zeros((len(ids), length), dtype=numpy.int64)
+            for row, sequence in enumerate(ids):
+                sequence = sequence[:length]
+                out[row, :len(sequence)] = sequence
+            return Tensor._wrap(out)
+        size = self.max_tokens if self.pad_to_max_tokens and self.max_tokens else len(self._vocabulary)
+        # Keras returns int64 counts and multi-hot vectors, float32 tf-idf weights.
+        out = numpy.zeros((len(ids), size), dtype="float32" if self.output_mode == "tf_idf" else "int64")
+        for row, sequence in enumerate(ids):
+            numpy.add.at(out[row], sequence, 1)
+        if self.output_mode == "multi_hot":
+            numpy.minimum(out, 1, out=out)
+        elif self.output_mode == "tf_idf":
+            out[:, :len(self._idf)] *= self._idf
+        return Tensor._wrap(out)
+
+    def compute_output_shape(self, input_shape):
+        if self.output_mode == "int":
+            return (input_shape[0], self.output_sequence_length)
+        size = self.max_tokens if self.pad_to_max_tokens and self.max_tokens else (
+            len(self._vocabulary) if self._vocabulary is not None else None)
+        return (input_shape[0], size)
+
+    def _output_dtype(self, inputs):
+        return "float32" if self.output_mode == "tf_idf" else "int64"
+
+    def get_config(self):
+        config = super().get_config()
+        if callable(self.standardize) or callable(self.split):
+            raise NotImplementedError(
+                f"TextVectorization '{self.name}': a custom standardize or split function cannot be saved")
+        config.update(
+            max_tokens=self.max_tokens, standardize=self.standardize, split=self.split,
+            ngrams=list(self.ngrams) if self.ngrams else None, output_mode=self.output_mode,
+            output_sequence_length=self.output_sequence_length, pad_to_max_tokens=self.pad_to_max_tokens,
+            vocabulary=self.get_vocabulary() if self._vocabulary is not None else None,
+            idf_weights=self._idf.tolist() if self._idf is not None else None,
+        )
+        return config

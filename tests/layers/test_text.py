@@ -1,0 +1,61 @@
+"""TextVectorization against Keras 3 (fixtures/text_keras.json, made by make_text_fixtures.py)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import learnet as tf
+from learnet import layers
+
+SPEC = json.loads((Path(__file__).resolve().parent / "fixtures" / "text_keras.json").read_text())
+
+
+@pytest.mark.parametrize("case", SPEC["cases"], ids=[json.dumps(c["kwargs"]) for c in SPEC["cases"]])
+def test_vocabulary_and_outputs_equal_keras(case):
+    layer = layers.TextVectorization(**case["kwargs"])
+    layer.adapt(SPEC["corpus"])
+    assert layer.get_vocabulary() == case["vocabulary"]
+    out = layer(SPEC["queries"]).numpy()
+    expected = np.array(case["output"])
+    assert out.shape == expected.shape
+    assert out.dtype == np.dtype(case["dtype"])
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+def test_given_vocabulary_and_round_trip_through_config():
+    layer = layers.TextVectorization(vocabulary=["cat", "dog"], output_sequence_length=3)
+    np.testing.assert_array_equal(layer(["Dog, cat & bird"]).numpy(), [[3, 2, 1]])
+    clone = layers.TextVectorization.from_config(layer.get_config())
+    assert clone.get_vocabulary() == ["", "[UNK]", "cat", "dog"]
+    np.testing.assert_array_equal(clone(np.array([["dog"]])).numpy(), [[3, 0, 0]])
+
+
+def test_text_model_trains_on_vectorized_reviews():
+    reviews = ["good fun", "great film", "bad plot", "dull and bad", "good and great", "dull film"] * 20
+    labels = np.array([1, 1, 0, 0, 1, 0] * 20, dtype="float32")
+    vectorize = layers.TextVectorization(output_mode="multi_hot")
+    vectorize.adapt(reviews)
+    x = vectorize(reviews).numpy()
+    model = tf.keras.Sequential([layers.Input((x.shape[1],)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.1), loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, labels, epochs=20, verbose=0)
+    assert model.evaluate(x, labels, verbose=0)[1] == 1.0
+
+
+def test_bad_use_gets_a_clear_error():
+    with pytest.raises(ValueError, match="output_mode must be one of"):
+        layers.TextVectorization(output_mode="one_hot_please")
+    with pytest.raises(ValueError, match="output_sequence_length only applies"):
+        layers.TextVectorization(output_mode="count", output_sequence_length=3)
+    with pytest.raises(RuntimeError, match="has no vocabulary"):
+        layers.TextVectorization()(["text"])
+    layer = layers.TextVectorization()
+    layer.adapt(["a b"])
+    with pytest.raises(ValueError, match="single string"):
+        layer("a b")
+    with pytest.raises(TypeError, match="expects strings"):
+        layer([1, 2])
+    assert layer.get_vocabulary() == ["", "[UNK]", "b", "a"]
+    with pytest.raises(ValueError, match="needs idf_weights"):
+        layers.TextVectorization(output_mode="tf_idf", vocabulary=["a"])
