@@ -12,57 +12,40 @@ real attribute is always found before the table is asked, and
 Examples
 --------
 >>> import learnet as keras
->>> keras.datasets.cifar10                                    # doctest: +SKIP
+>>> keras.datasets.california_housing                         # doctest: +SKIP
 Traceback (most recent call last):
 ...
-learnet.not_yet.NotInLearnetError: learnet.datasets.cifar10 is not in learnet yet. Instead, learnet has: ...
+learnet.not_yet.NotInLearnetError: learnet.datasets.california_housing is not in learnet yet: ...
 """
 
-_RECURRENT = ("recurrent layers are not written yet. For sequences, learnet has Embedding, Conv1D, "
-              "GlobalAveragePooling1D, GlobalMaxPooling1D and TimeDistributed")
+_RECURRENT = ("this recurrent layer is not written yet. learnet has SimpleRNN, LSTM and GRU (and their cells), "
+              "RNN(cell) and Bidirectional; stack them as layers")
 _ATTENTION = ("attention layers are not written yet. For sequences, learnet has Embedding, Conv1D, "
               "GlobalAveragePooling1D and TimeDistributed")
-_TEXT = ("text preprocessing layers are not written yet. Turn text into integer sequences yourself, then use "
-         "learnet.utils.pad_sequences and layers.Embedding")
-_DATASETS = ("learnet has mnist and fashion_mnist (learnet.datasets.mnist.load_data() and "
-             "learnet.datasets.fashion_mnist.load_data(), as in Keras)")
+_TEXT = ("this lookup layer is not written yet. learnet has layers.TextVectorization (standardize, split, "
+         "vocabulary, int/multi_hot/count/tf_idf outputs) and layers.Embedding")
+_DATASETS = ("learnet has mnist, fashion_mnist, cifar10, cifar100, imdb, reuters and boston_housing "
+             "(learnet.datasets.<name>.load_data(), as in Keras)")
 
 #: Module name -> {missing name: what learnet has instead}. Delete a line when the name lands.
 NOT_YET = {
     "learnet": {
         "applications": "pretrained networks (VGG16, ResNet50, MobileNet, ...) are not part of learnet. "
                         "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
-        "preprocessing": "for images, learnet has learnet.utils.image_dataset_from_directory, load_img and "
-                         "img_to_array, and the layers Rescaling, RandomFlip, RandomRotation and RandomZoom; "
-                         "for sequences, learnet.utils.pad_sequences",
         "estimator": "learnet trains with Sequential or Model, compile and fit",
         "lite": "there is no TensorFlow Lite converter. learnet saves a model with model.save('name.learnet')",
         "saved_model": "learnet saves with model.save('name.learnet') and loads with "
                        "learnet.models.load_model('name.learnet')",
     },
     "learnet.datasets": {
-        "cifar10": _DATASETS,
-        "cifar100": _DATASETS,
-        "imdb": _DATASETS,
-        "reuters": _DATASETS,
-        "boston_housing": _DATASETS,
         "california_housing": _DATASETS,
     },
     "learnet.layers": {
-        "LSTM": _RECURRENT,
-        "GRU": _RECURRENT,
-        "SimpleRNN": _RECURRENT,
-        "RNN": _RECURRENT,
-        "Bidirectional": _RECURRENT,
-        "LSTMCell": _RECURRENT,
-        "GRUCell": _RECURRENT,
-        "SimpleRNNCell": _RECURRENT,
         "StackedRNNCells": _RECURRENT,
         "ConvLSTM2D": _RECURRENT,
         "MultiHeadAttention": _ATTENTION,
         "Attention": _ATTENTION,
         "AdditiveAttention": _ATTENTION,
-        "TextVectorization": _TEXT,
         "StringLookup": _TEXT,
         "IntegerLookup": _TEXT,
     },

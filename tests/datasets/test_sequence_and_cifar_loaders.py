@@ -28,7 +28,7 @@ from learnet.datasets.npz import read_npz
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import fake_keras_files
+import fake_keras_files  # noqa: E402  (found through the path set just above)
 
 EXPECTED = np.load(HERE / "fixtures" / "keras_sequences.npz")
 CASES = {

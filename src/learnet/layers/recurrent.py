@@ -566,7 +566,7 @@ _LAYER_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "statefu
 
 
 class _CellLayer(RNN):
-    _cell_class = None
+    _cell_class: type = type(None)   # each layer names its cell class
 
     def __init__(self, units, **kwargs):
         cell_kwargs = {key: kwargs.pop(key) for key in _CELL_ARGUMENTS if key in kwargs}
