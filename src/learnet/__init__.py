@@ -23,7 +23,12 @@ import types as _types
 
 import numpy as _numpy
 
-__version__ = "0.1.0"
+from learnet import version  # noqa: E402 - the versions, said in one place
+from learnet.version import LEARNET_VERSION as __learnet_version__  # noqa: E402
+
+# The TensorFlow API level learnet implements (see learnet.version); learnet's own
+# release is `__learnet_version__`.
+__version__ = version.VERSION
 
 from learnet import backend  # noqa: E402
 from learnet.tensor import (  # noqa: E402

@@ -649,7 +649,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
     include_optimizer : bool, default True
         Save the optimizer's state, so training resumes exactly where it stopped.
     """
-    from learnet import __version__
+    from learnet.version import LEARNET_VERSION as __version__
 
     for ignored in ("save_format", "signatures", "options", "save_traces", "zipped"):
         kwargs.pop(ignored, None)
