@@ -46,6 +46,9 @@ from learnet.ops import (  # noqa: E402,F401
     stack, subtract, tan, tanh, tensordot, tile, transpose, unstack, where, zeros, zeros_like,
 )
 from learnet import linalg, math, nn, random, testing  # noqa: E402
+# `keras.ops` is Keras 3's NumPy-style namespace; the primitives stay in the package
+# learnet.ops (imported by module path, never as this attribute).
+from learnet import keras_ops as ops  # noqa: E402
 
 float16 = _numpy.float16
 float32 = _numpy.float32
