@@ -49,6 +49,11 @@ from learnet import linalg, math, nn, random, testing  # noqa: E402
 # `keras.ops` is Keras 3's NumPy-style namespace; the primitives stay in the package
 # learnet.ops (imported by module path, never as this attribute).
 from learnet import keras_ops as ops  # noqa: E402
+from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eagerly
+    TensorSpec, autograph, case, cond, custom_gradient, function, name_scope, numpy_function,
+    py_function, switch_case, while_loop,
+)
+from learnet.module import Module  # noqa: E402,F401
 
 float16 = _numpy.float16
 float32 = _numpy.float32
@@ -81,13 +86,6 @@ def size(input):  # noqa: A002 - TensorFlow's name
 def executing_eagerly():
     """Always True: learnet runs every op at once, as TensorFlow 2 does by default."""
     return True
-
-
-def function(func=None, **options):
-    """Accept ``@tf.function``: learnet runs eagerly, so the function is returned as is."""
-    if func is None:
-        return lambda f: f
-    return func
 
 
 def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):  # noqa: A001 - TF's name
@@ -175,6 +173,7 @@ _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
     "preprocessing", "data", "schedules", "constraints",
+    "image", "saved_model",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
