@@ -193,7 +193,7 @@ def _layer_config(layer):
 
 def serialize_layer(layer):
     """``{"class_name": ..., "config": ..., "build_config": ...}`` for one layer or model."""
-    entry = {"class_name": type(layer).__name__, "config": _layer_config(layer)}
+    entry = {"class_name": type(layer).__name__, "config": _layer_config(layer), "name": layer.name}
     build = layer.get_build_config() if hasattr(layer, "get_build_config") else None
     if build is not None:
         entry["build_config"] = _plain_json(build, f"the build config of '{layer.name}'")
@@ -349,9 +349,11 @@ def functional_from_config(config, custom_objects=None, cls=None, layer_fn=None)
     layers = {}
     for entry in entries:
         layer = deserialize_layer(entry, custom_objects, layer_fn if _is_not_input(entry) else None)
-        if layer.name in layers:
-            raise InvalidModelFileError(f"{where} has two layers named {layer.name!r}")
-        layers[layer.name] = layer
+        # Calls name a layer as it was saved: a custom get_config may leave the name out.
+        key = entry["name"] if isinstance(entry, dict) and isinstance(entry.get("name"), str) else layer.name
+        if key in layers:
+            raise InvalidModelFileError(f"{where} has two layers named {key!r}")
+        layers[key] = layer
     outputs = {}
     counts = {}
     for name, layer in layers.items():

@@ -656,6 +656,30 @@ class Layer:
             loss = Tensor(loss, dtype=self._dtype)
         self._append_loss(loss)
 
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """Report ``value`` as a metric of the model during ``fit`` and ``evaluate`` (tf.keras 2).
+
+        With a ``name``, the model logs the mean of the values over each epoch under that
+        name. Without one, ``value`` must come from a ``Metric`` the layer holds as an
+        attribute (``self.my_mean = keras.metrics.Mean(name="...")``): such metrics are
+        logged by the model already, under their own names.
+        """
+        if aggregation not in ("mean", None):
+            raise ValueError(f"add_metric: aggregation must be 'mean', got {aggregation!r}")
+        if type(value).__name__ == "KerasTensor":
+            return                                  # building a functional model: nothing to measure
+        if name is None:
+            if any(type(v).__name__ != "type" and hasattr(v, "update_state") and hasattr(v, "result")
+                   for v in vars(self).values()):
+                return
+            raise ValueError(f"add_metric in layer '{self.name}' needs a name=, e.g. add_metric(value, name='my_metric')")
+        from learnet.metrics import Mean
+
+        added = self.__dict__.setdefault("_added_metrics", {})
+        if name not in added:
+            added[name] = Mean(name=name)
+        added[name].update_state(value)
+
     def _append_loss(self, loss):
         _any_losses[0] = True
         if not self._losses:

@@ -135,6 +135,11 @@ class Functional(Model):
             inputs = list(inputs)
         if isinstance(outputs, tuple):
             outputs = list(outputs)
+        # One-element lists unwrap, as in Keras: `Model([x], [y])` predicts an array, not a list.
+        if isinstance(inputs, list) and len(inputs) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, list) and len(outputs) == 1:
+            outputs = outputs[0]
         if name is None:
             # "model", "model_1"... as Keras names functional models; a subclass its own way.
             base = "model" if type(self) is Functional else to_snake_case(type(self).__name__)
