@@ -54,6 +54,9 @@ from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eager
     py_function, switch_case, while_loop,
 )
 from learnet.module import Module  # noqa: E402,F401
+from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatter_* methods
+    gather_nd, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_sub, tensor_scatter_nd_update,
+)
 
 float16 = _numpy.float16
 float32 = _numpy.float32
@@ -173,7 +176,7 @@ _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
     "preprocessing", "data", "schedules", "constraints",
-    "image", "saved_model",
+    "image", "saved_model", "sparse", "ragged",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
@@ -184,6 +187,13 @@ _LAZY_NAMES = {
     "add_n": "learnet.math",
     "sigmoid": "learnet.nn",
     "norm": "learnet.linalg",
+    # Tensors of other kinds and their namespaces.
+    "SparseTensor": "learnet.sparse",
+    "IndexedSlices": "learnet.sparse",
+    "RaggedTensor": "learnet.ragged",
+    "TensorArray": "learnet.containers",
+    "sets": "learnet.containers",
+    "queue": "learnet.containers",
 }
 
 
