@@ -218,3 +218,17 @@ def test_saved_model_errors(tmp_path):
     assert not (tmp_path / "module").exists()
     with pytest.raises(OSError, match="not a directory written by learnet"):
         tf.saved_model.load(tmp_path)
+
+
+def test_function_returns_tensors_as_a_traced_function_does():
+    @tf.function
+    def simple_relu(x):
+        return x if tf.greater(x, 0) else 0
+
+    assert simple_relu(tf.constant(-3)).numpy() == 0 and simple_relu(tf.constant(2)).numpy() == 2
+    pair = tf.function(lambda: (1.5, [2]))()
+    assert isinstance(pair, tuple) and float(pair[0]) == 1.5 and pair[1][0].numpy() == 2
+
+
+def test_tensors_report_their_device():
+    assert tf.constant(1.0).device.endswith("device:CPU:0") and tf.Variable(1.0).device.startswith("/job:localhost")

@@ -147,3 +147,12 @@ def test_variable_scatter_methods():
     with pytest.raises(IndexError, match="out of range"):
         v.scatter_nd_update([[9]], [1.0])
     assert v.numpy().tolist() == [6.0, 20.0, 2.0, 40.0]
+
+
+def test_sparse_concat():
+    left = tf.SparseTensor([[0, 0]], [1.0], [2, 2])
+    right = tf.SparseTensor([[1, 1]], [2.0], [2, 3])
+    joined = tf.sparse.concat(1, [left, right])
+    assert joined.shape == (2, 5) and tf.sparse.to_dense(joined).numpy()[1].tolist() == [0, 0, 0, 2, 0]
+    with pytest.raises(ValueError, match="at least one"):
+        tf.sparse.concat(0, [])

@@ -270,7 +270,7 @@ class ConcreteFunction:
 
     def __call__(self, *args, **kwargs):
         _check_signature(self.name, self.inputs, args)
-        return self._python_function(*args, **kwargs)
+        return _as_tensors(self._python_function(*args, **kwargs))
 
     @property
     def structured_outputs(self):
@@ -278,6 +278,17 @@ class ConcreteFunction:
 
     def __repr__(self):
         return f"<ConcreteFunction {self.name}({', '.join(map(repr, self.inputs))})>"
+
+
+def _as_tensors(result):
+    """What a traced function returns: numbers and arrays become tensors, structure kept (as in TF)."""
+    if isinstance(result, (bool, int, float, numpy.number, numpy.bool_, numpy.ndarray)):
+        return convert_to_tensor(result)
+    if isinstance(result, (list, tuple)) and not hasattr(result, "_fields"):
+        return type(result)(_as_tensors(item) for item in result)
+    if isinstance(result, dict):
+        return {key: _as_tensors(value) for key, value in result.items()}
+    return result
 
 
 def _check_signature(name, signature, args):
@@ -317,7 +328,7 @@ class Function:
     def __call__(self, *args, **kwargs):
         if self.input_signature is not None:
             _check_signature(self.__name__, self.input_signature, args)
-        return self.python_function(*args, **kwargs)
+        return _as_tensors(self.python_function(*args, **kwargs))
 
     def get_concrete_function(self, *args, **kwargs):
         """A ``ConcreteFunction`` for these example inputs (or specs), or for the input_signature."""

@@ -3,8 +3,8 @@
 Every function takes one image ``(height, width, channels)`` or a batch
 ``(batch, height, width, channels)`` and keeps that rank. Float images hold values in
 ``[0, 1]``; ``convert_image_dtype`` moves between ``uint8`` ``[0, 255]`` and floats.
-Flips, rotations, crops, brightness, contrast and standardisation are written with
-learnet ops, so gradients flow through them; ``resize`` has no gradient.
+Flips, rotations, crops, brightness and standardisation are written with learnet ops,
+so gradients flow through them; ``resize`` and ``adjust_contrast`` have none (as in TF).
 
 Examples
 --------
@@ -20,6 +20,7 @@ import numpy
 
 from learnet import random as _random
 from learnet.backend import floatx, xp
+from learnet.tape import primitive
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
@@ -105,10 +106,25 @@ def adjust_brightness(image, delta):
 
 
 def adjust_contrast(images, contrast_factor):
-    """Move each channel's pixels away from (or toward) its mean: ``(x - mean) * factor + mean``."""
+    """Move each channel's pixels away from (or toward) its mean: ``(x - mean) * factor + mean``.
+
+    As in TensorFlow (whose ``AdjustContrastv2`` has no registered gradient), asking a
+    tape for a gradient through it raises ``LookupError``.
+    """
     images = _float(_image(images, "adjust_contrast"))
-    mean = _ops.reduce_mean(images, axis=(-3, -2), keepdims=True)
-    return (images - mean) * contrast_factor + mean
+    factor = contrast_factor if isinstance(contrast_factor, Tensor) else convert_to_tensor(
+        contrast_factor, dtype=images.dtype)
+    return _adjust_contrast(images, _ops.cast(factor, images.dtype))
+
+
+@primitive(inputs=2)
+def _adjust_contrast(images, factor):
+    def backward(g, images, factor, out):
+        raise LookupError("gradient registry has no entry for: AdjustContrastv2 (tf.image.adjust_contrast "
+                          "has no gradient in TensorFlow)")
+
+    mean = images.mean(axis=(-3, -2), keepdims=True)
+    return ((images - mean) * factor + mean).astype(images.dtype), backward
 
 
 def adjust_gamma(image, gamma=1, gain=1):

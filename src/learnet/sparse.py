@@ -22,7 +22,7 @@ from learnet.tensor import Tensor, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
 
-__all__ = ["IndexedSlices", "SparseTensor", "add", "from_dense", "reduce_sum", "reorder", "retain",
+__all__ = ["IndexedSlices", "SparseTensor", "add", "concat", "from_dense", "reduce_sum", "reorder", "retain",
            "sparse_dense_matmul", "to_dense", "transpose"]
 
 
@@ -176,3 +176,10 @@ class IndexedSlices:
 
 
 retain = sparse_retain
+
+
+def concat(axis, sp_inputs, expand_nonconcat_dims=False):
+    """Join SparseTensors along ``axis`` (``tf.sparse.concat(axis, sp_inputs)``)."""
+    if not sp_inputs:
+        raise ValueError("sparse.concat needs at least one SparseTensor")
+    return from_dense(_ops.concat([to_dense(s) for s in sp_inputs], axis=axis))

@@ -154,6 +154,12 @@ class Tensor:
         """Return the value as a NumPy array."""
         return backend.to_numpy(self._value)
 
+    @property
+    def device(self):
+        """The device holding the value, in TensorFlow's spelling (the GPU under CuPy)."""
+        kind = "GPU" if backend.name() == "cupy" else "CPU"
+        return f"/job:localhost/replica:0/task:0/device:{kind}:0"
+
     def __array__(self, dtype=None, copy=None):
         array = backend.to_numpy(self._value)
         if dtype is not None and array.dtype != dtype:
