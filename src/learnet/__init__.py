@@ -67,7 +67,7 @@ int32 = _numpy.int32
 int64 = _numpy.int64
 uint8 = _numpy.uint8
 bool = _numpy.bool_  # noqa: A001 - TensorFlow's name
-string = _numpy.str_
+string = _numpy.object_  # string tensors hold bytes in object arrays
 newaxis = None
 
 
@@ -176,7 +176,7 @@ _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
     "preprocessing", "data", "schedules", "constraints",
-    "image", "saved_model", "sparse", "ragged",
+    "image", "saved_model", "sparse", "ragged", "strings",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
