@@ -156,3 +156,17 @@ def test_sparse_concat():
     assert joined.shape == (2, 5) and tf.sparse.to_dense(joined).numpy()[1].tolist() == [0, 0, 0, 2, 0]
     with pytest.raises(ValueError, match="at least one"):
         tf.sparse.concat(0, [])
+
+
+def test_sparse_slice():
+    st = tf.SparseTensor([[0, 1], [2, 3], [3, 0]], [1.0, 2.0, 3.0], [4, 4])
+    part = tf.sparse.slice(st, start=[1, 1], size=[3, 5])
+    assert part.shape == (3, 3) and part.indices.numpy().tolist() == [[1, 2]] and part.values.numpy().tolist() == [2.0]
+
+
+def test_from_tensor_slices_reads_a_list_as_one_tensor():
+    assert [int(v) for v in tf.data.Dataset.from_tensor_slices([4, 5, 6])] == [4, 5, 6]
+    rows = list(tf.data.Dataset.from_tensor_slices([[1, 2], [3, 4]]))
+    assert [r.numpy().tolist() for r in rows] == [[1, 2], [3, 4]]
+    pairs = list(tf.data.Dataset.from_tensor_slices(([1, 2], [3, 4])))
+    assert [(int(a), int(b)) for a, b in pairs] == [(1, 3), (2, 4)]

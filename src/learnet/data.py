@@ -33,6 +33,20 @@ def _structure_map(function, structure):
     return function(structure)
 
 
+def _lists_as_tensors(structure):
+    """TensorFlow reads a list as one tensor (its rows stacked); tuples and dicts stay structures."""
+    if isinstance(structure, tuple):
+        return tuple(_lists_as_tensors(s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: _lists_as_tensors(v) for k, v in structure.items()}
+    if isinstance(structure, list):
+        try:
+            return numpy.asarray([numpy.asarray(item) for item in structure])
+        except ValueError:
+            return structure
+    return structure
+
+
 def _leaves(structure):
     if isinstance(structure, (tuple, list)):
         return [leaf for s in structure for leaf in _leaves(s)]
@@ -74,8 +88,12 @@ class Dataset:
     # --- sources ----------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors):
-        """One element per index of the first axis of ``tensors`` (an array or a tuple/dict of them)."""
-        arrays = _structure_map(_as_array, tensors)
+        """One element per index of the first axis of ``tensors`` (an array or a tuple/dict of them).
+
+        A Python list is one tensor, as in TensorFlow (``from_tensor_slices([1, 2, 3])``
+        gives three numbers); tuples and dicts are structures of several tensors.
+        """
+        arrays = _structure_map(_as_array, _lists_as_tensors(tensors))
         leaves = _leaves(arrays)
         if not leaves:
             raise ValueError("from_tensor_slices needs at least one array")

@@ -22,7 +22,7 @@ from learnet.tensor import Tensor, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
 
-__all__ = ["IndexedSlices", "SparseTensor", "add", "concat", "from_dense", "reduce_sum", "reorder", "retain",
+__all__ = ["IndexedSlices", "SparseTensor", "add", "concat", "from_dense", "reduce_sum", "reorder", "retain", "slice",
            "sparse_dense_matmul", "to_dense", "transpose"]
 
 
@@ -176,6 +176,17 @@ class IndexedSlices:
 
 
 retain = sparse_retain
+
+
+def slice(sp_input, start, size):  # noqa: A001 - TensorFlow's name
+    """The entries inside the box ``[start, start + size)``, re-indexed from ``start``."""
+    index_array = sp_input.indices.numpy()
+    start = numpy.asarray(start, dtype="int64")
+    shape = sp_input.dense_shape.numpy()
+    stop = numpy.minimum(start + numpy.asarray(size, dtype="int64"), shape)
+    keep = ((index_array >= start) & (index_array < stop)).all(axis=1) if index_array.size else numpy.zeros(0, bool)
+    values = _ops.gather(sp_input.values, convert_to_tensor(numpy.nonzero(keep)[0].astype("int64")))
+    return SparseTensor(index_array[keep] - start, values, numpy.maximum(stop - start, 0))
 
 
 def concat(axis, sp_inputs, expand_nonconcat_dims=False):
