@@ -99,7 +99,11 @@ def test_sets():
 
 
 def test_fifo_queue():
-    q = tf.queue.FIFOQueue(capacity=4, dtypes=tf.float32)
+    unshaped = tf.queue.FIFOQueue(capacity=2, dtypes=tf.float32)
+    unshaped.enqueue(1.0)
+    with pytest.raises(ValueError, match="specified shapes"):
+        unshaped.dequeue_many(1)
+    q = tf.queue.FIFOQueue(capacity=4, dtypes=tf.float32, shapes=[[]])
     q.enqueue(1.0)
     q.enqueue_many([[2.0, 3.0]])
     assert int(q.size()) == 3 and float(q.dequeue()) == 1.0

@@ -149,6 +149,7 @@ class FIFOQueue:
         self.capacity = int(capacity)
         self.dtypes = [_as_dtype(d) for d in (dtypes if isinstance(dtypes, (list, tuple)) else [dtypes])]
         self._single = not isinstance(dtypes, (list, tuple))
+        self.shapes = shapes
         self._items = collections.deque()
         self._closed = False
 
@@ -179,6 +180,9 @@ class FIFOQueue:
         return item[0] if self._single else item
 
     def dequeue_many(self, n):
+        if self.shapes is None:
+            raise ValueError("FIFOQueue's dequeue_many requires the components to have specified shapes "
+                             "(give shapes= when making the queue), as in TensorFlow")
         if len(self._items) < n:
             raise RuntimeError(f"FIFOQueue: {n} elements asked for, {len(self._items)} queued")
         taken = [self._items.popleft() for _ in range(int(n))]
