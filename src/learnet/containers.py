@@ -26,8 +26,8 @@ class TensorArray:
     """A list of tensors written by index and read back or stacked (``tf.TensorArray``).
 
     As in TensorFlow 2, ``write`` returns the array to use next (here the same object).
-    Writing past ``size`` needs ``dynamic_size=True``; writing an index twice needs
-    ``clear_after_read=False``-free semantics: it raises, as TensorFlow does.
+    Writing past ``size`` needs ``dynamic_size=True``; writing an index twice raises; an
+    element read once is cleared unless ``clear_after_read=False``, as in TensorFlow.
     """
 
     def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None, element_shape=None,
@@ -35,6 +35,9 @@ class TensorArray:
         self.dtype = _as_dtype(dtype)
         self._size = int(size or 0)
         self._dynamic = bool(dynamic_size)
+        # As in TensorFlow, an element is cleared when read unless clear_after_read=False.
+        self._clear_after_read = True if clear_after_read is None else bool(clear_after_read)
+        self._cleared = set()
         self._items = {}
         self.element_shape = element_shape
 
@@ -56,9 +59,16 @@ class TensorArray:
 
     def read(self, index):
         index = int(index)
+        if index in self._cleared:
+            raise ValueError(f"TensorArray.read: could not read index {index} twice because it was cleared after "
+                             "a previous read (make the array with clear_after_read=False)")
         if index not in self._items:
             raise IndexError(f"TensorArray.read: index {index} was never written")
-        return self._items[index]
+        value = self._items[index]
+        if self._clear_after_read:
+            del self._items[index]
+            self._cleared.add(index)
+        return value
 
     def size(self):
         return convert_to_tensor(self._size, dtype="int32")
@@ -67,7 +77,7 @@ class TensorArray:
         """All elements stacked along a new first axis (differentiable)."""
         missing = [i for i in range(self._size) if i not in self._items]
         if missing:
-            raise ValueError(f"TensorArray.stack: indices {missing} were never written")
+            raise ValueError(f"TensorArray.stack: indices {missing} were never written (or were cleared by a read)")
         if not self._items:
             return _ops.zeros((0,), dtype=self.dtype)
         return _ops.stack([self._items[i] for i in range(self._size)])

@@ -1,7 +1,7 @@
 """Theme: TensorArray in a loop, gather_nd / scatter_nd and in-place scatter updates of variables."""
 import tensorflow as tf
 
-fib = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
+fib = tf.TensorArray(tf.int32, size=0, dynamic_size=True, clear_after_read=False)
 fib = fib.write(0, 0)
 fib = fib.write(1, 1)
 for i in range(2, 8):
