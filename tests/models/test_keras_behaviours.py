@@ -160,3 +160,20 @@ def test_py_dataset_errors_are_clear():
 
     with pytest.raises(TypeError, match="must return a batch"):
         list(Wrong())
+
+
+class Endpoint(keras.layers.Layer):
+    def call(self, targets, logits):
+        self.add_loss(keras.ops.mean(keras.ops.square(targets - logits)))
+        return keras.ops.sigmoid(logits)
+
+
+def test_a_layer_called_on_several_tensors_gets_them_all():
+    features, targets = keras.Input((4,), name="features"), keras.Input((1,), name="targets")
+    logits = keras.layers.Dense(1)(features)
+    model = keras.Model([features, targets], Endpoint()(targets, logits))
+    assert model.output_shape == (None, 1)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    history = model.fit({"features": X, "targets": Y}, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict({"features": X[:3], "targets": Y[:3]}, verbose=0).shape == (3, 1)

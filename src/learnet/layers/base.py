@@ -823,8 +823,13 @@ class Layer:
             self._maybe_build(input_shapes)
         if self.input_spec is not None:
             self._check_input_spec(input_shapes)
-        output_shapes = self.compute_output_shape(
-            TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes)
+        # Further positional tensors (`layer(targets, logits)`) reach the shape-finding call too.
+        self._symbolic_extra_args = tuple(args)
+        try:
+            output_shapes = self.compute_output_shape(
+                TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes)
+        finally:
+            self._symbolic_extra_args = ()
         output_dtype = self._output_dtype(inputs)
         call_kwargs = dict(kwargs)
         self._symbolic_shapes = (input_shapes, output_shapes)
@@ -869,10 +874,12 @@ class Layer:
                     return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
 
                 dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
+                extra = tuple(zeros(tuple(a.shape)) if isinstance(a, KerasTensor) else a
+                              for a in getattr(self, "_symbolic_extra_args", ()))
                 kwargs = {"training": False} if self._call_has_training else {}
                 _training_stack.append(False)
                 try:
-                    outputs = self.call(dummy, **kwargs)
+                    outputs = self.call(dummy, *extra, **kwargs)
                 finally:
                     _training_stack.pop()
                 results.append(_map_structure(lambda t: tuple(t.shape), outputs))
