@@ -82,7 +82,9 @@ def test_while_loop_returns_the_structure_it_was_given_and_is_differentiable():
         _, y = tf.while_loop(lambda n, y: n < 3, lambda n, y: (n + 1, y * x), (0, tf.constant(1.0)))
     assert float(tape.gradient(y, x)) == pytest.approx(3 * 1.5 ** 2)
     with pytest.raises(ValueError, match="loop variables"):
-        tf.while_loop(lambda a, b: a < 1, lambda a, b: a + 1, (0, 0))
+        tf.while_loop(lambda a, b: a < 1, lambda a, b: [a + 1], (0, 0))
+    with pytest.raises(TypeError, match="list or tuple"):
+        tf.while_loop(lambda n: n < 3, lambda n: n + 1, [0])          # TF: the body returns a list too
 
 
 def test_cond_case_switch_case():

@@ -162,7 +162,12 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         if not bool(cond(*state)):
             break
         result = body(*state)
-        result = [result] if single or not isinstance(result, (list, tuple)) else list(result)
+        if single:
+            result = [result]
+        elif not isinstance(result, (list, tuple)):
+            raise TypeError(f"while_loop: body must return a list or tuple like loop_vars ({len(state)} "
+                            f"values), got {type(result).__name__}")
+        result = list(result)
         if len(result) != len(state):
             raise ValueError(f"while_loop: body returned {len(result)} values for {len(state)} loop variables")
         state = result
