@@ -176,7 +176,7 @@ _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
     "preprocessing", "data", "schedules", "constraints",
-    "image", "saved_model", "sparse", "ragged", "strings",
+    "image", "saved_model", "sparse", "ragged", "strings", "train",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
