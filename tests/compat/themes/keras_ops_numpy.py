@@ -1,6 +1,5 @@
 """Theme: Keras 3's keras.ops, NumPy style, as the keras.io guides write it."""
 import numpy as np
-import keras
 from keras import ops
 
 scores = ops.convert_to_tensor(np.array([[1.0, 5.0, 2.0], [4.0, 0.5, 3.0]], dtype="float32"))
