@@ -21,7 +21,7 @@ def test_a_single_metric_object_is_accepted():
         model.compile(optimizer="adam", loss="mse", metrics="accuracy")
 
 
-class Scale(keras.layers.Layer):
+class TimesFactorForConfigTest(keras.layers.Layer):
     def __init__(self, factor=2.0):                  # no **kwargs, no name: as course code writes it
         super().__init__()
         self.factor = factor
@@ -35,12 +35,12 @@ class Scale(keras.layers.Layer):
 
 def test_model_from_config_with_custom_objects():
     inputs = keras.Input((4,))
-    model = keras.Model(inputs, keras.layers.Dense(2)(Scale(3.0)(inputs)))
-    rebuilt = keras.Model.from_config(model.get_config(), custom_objects={"Scale": Scale})
+    model = keras.Model(inputs, keras.layers.Dense(2)(TimesFactorForConfigTest(3.0)(inputs)))
+    rebuilt = keras.Model.from_config(model.get_config(), custom_objects={"TimesFactorForConfigTest": TimesFactorForConfigTest})
     assert rebuilt.output_shape == (None, 2)
-    assert [type(layer).__name__ for layer in rebuilt.layers] == ["InputLayer", "Scale", "Dense"]
+    assert [type(layer).__name__ for layer in rebuilt.layers] == ["InputLayer", "TimesFactorForConfigTest", "Dense"]
     assert rebuilt.layers[1].factor == 3.0
-    with pytest.raises(Exception, match="Scale"):
+    with pytest.raises(Exception, match="TimesFactorForConfigTest"):
         keras.Model.from_config(model.get_config())
 
 
