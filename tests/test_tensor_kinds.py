@@ -178,3 +178,22 @@ def test_from_tensor_slices_reads_a_list_as_one_tensor():
     assert [r.numpy().tolist() for r in rows] == [[1, 2], [3, 4]]
     pairs = list(tf.data.Dataset.from_tensor_slices(([1, 2], [3, 4])))
     assert [(int(a), int(b)) for a, b in pairs] == [(1, 3), (2, 4)]
+
+
+def test_sparse_map_values():
+    st = tf.SparseTensor([[0, 1], [1, 0]], [2.0, 3.0], [2, 2])
+    squared = tf.sparse.map_values(tf.square, st)
+    assert squared.values.numpy().tolist() == [4.0, 9.0] and squared.indices.numpy().tolist() == [[0, 1], [1, 0]]
+    assert tf.sparse.map_values(tf.add, st, st).values.numpy().tolist() == [4.0, 6.0]
+    with pytest.raises(ValueError, match="same indices"):
+        tf.sparse.map_values(tf.add, st, tf.SparseTensor([[0, 0], [1, 1]], [1.0, 1.0], [2, 2]))
+
+
+def test_text_line_dataset(tmp_path):
+    (tmp_path / "a.txt").write_text("alpha\nbeta\r\n")
+    (tmp_path / "b.txt").write_text("gamma")
+    lines = tf.data.TextLineDataset([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])
+    assert [line.numpy() for line in lines] == [b"alpha", b"beta", b"gamma"]
+    assert [len(b.numpy()) for b in lines.batch(2)] == [2, 1]
+    with pytest.raises(FileNotFoundError, match="no file"):
+        tf.data.TextLineDataset(str(tmp_path / "missing.txt"))

@@ -22,7 +22,7 @@ from learnet.tensor import Tensor, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
 
-__all__ = ["IndexedSlices", "SparseTensor", "add", "concat", "from_dense", "reduce_sum", "reorder", "retain", "slice",
+__all__ = ["IndexedSlices", "SparseTensor", "add", "concat", "map_values", "from_dense", "reduce_sum", "reorder", "retain", "slice",
            "sparse_dense_matmul", "to_dense", "transpose"]
 
 
@@ -187,6 +187,19 @@ def slice(sp_input, start, size):  # noqa: A001 - TensorFlow's name
     keep = ((index_array >= start) & (index_array < stop)).all(axis=1) if index_array.size else numpy.zeros(0, bool)
     values = _ops.gather(sp_input.values, convert_to_tensor(numpy.nonzero(keep)[0].astype("int64")))
     return SparseTensor(index_array[keep] - start, values, numpy.maximum(stop - start, 0))
+
+
+def map_values(op, *args, **kwargs):
+    """Apply ``op`` to the values of the SparseTensor arguments, keeping their indices."""
+    sparse_args = [a for a in args if isinstance(a, SparseTensor)]
+    if not sparse_args:
+        raise ValueError("sparse.map_values needs at least one SparseTensor argument")
+    first = sparse_args[0]
+    for other in sparse_args[1:]:
+        if not numpy.array_equal(other.indices.numpy(), first.indices.numpy()):
+            raise ValueError("sparse.map_values: the SparseTensors must have the same indices")
+    values = op(*[a.values if isinstance(a, SparseTensor) else a for a in args], **kwargs)
+    return SparseTensor(first.indices, values, first.dense_shape.numpy())
 
 
 def concat(axis, sp_inputs, expand_nonconcat_dims=False):

@@ -18,6 +18,7 @@ import re
 
 import numpy
 
+from learnet.backend import to_numpy
 from learnet.tensor import Tensor, _as_bytes, convert_to_tensor
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 
 def _strings(value, what):
     tensor = value if isinstance(value, Tensor) else convert_to_tensor(value)
-    array = tensor.numpy()
+    array = to_numpy(tensor._value)
     if array.dtype != object:
         raise TypeError(f"tf.strings.{what} expects string tensors, got dtype {array.dtype.name}")
     return array

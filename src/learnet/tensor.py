@@ -175,8 +175,11 @@ class Tensor:
         return self._value.size
 
     def numpy(self):
-        """Return the value as a NumPy array."""
-        return backend.to_numpy(self._value)
+        """Return the value as a NumPy array (a scalar string tensor gives ``bytes``, as in TF)."""
+        value = backend.to_numpy(self._value)
+        if value.dtype == object and value.ndim == 0:
+            return value.item()
+        return value
 
     @property
     def device(self):
