@@ -197,3 +197,23 @@ def test_text_line_dataset(tmp_path):
     assert [len(b.numpy()) for b in lines.batch(2)] == [2, 1]
     with pytest.raises(FileNotFoundError, match="no file"):
         tf.data.TextLineDataset(str(tmp_path / "missing.txt"))
+
+
+def test_top_level_functions_take_ragged_tensors():
+    digits = tf.ragged.constant([[3, 1, 4, 1], [], [5, 9, 2], [6], []])
+    assert tf.add(digits, 3).to_list() == [[6, 4, 7, 4], [], [8, 12, 5], [9], []]
+    means = tf.reduce_mean(digits, axis=1).numpy()
+    assert means.dtype == np.float64 and np.allclose(means[[0, 2, 3]], [2.25, 16 / 3, 6.0]) and np.isnan(means[1])
+    assert tf.reduce_sum(digits, axis=1).numpy().tolist() == [9, 0, 16, 6, 0]
+    assert tf.reduce_sum(digits, axis=1).dtype == np.int32
+    assert tf.reduce_max(digits, axis=1).numpy().tolist()[:1] == [4]
+    assert tf.concat([digits, [[5, 3]]], axis=0).to_list()[-1] == [5, 3]
+    assert tf.multiply(digits, digits).to_list()[2] == [25, 81, 4]
+    assert tf.concat([tf.constant([1]), tf.constant([2])], 0).numpy().tolist() == [1, 2]     # plain path unchanged
+    with pytest.raises(ValueError, match="different row lengths"):
+        tf.add(digits, tf.ragged.constant([[1], [], [], [], []]))
+    x = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        rows = tf.RaggedTensor.from_row_lengths(x * 2.0, [2, 1])
+        total = tf.reduce_sum(tf.reduce_mean(rows, axis=1))
+    assert tape.gradient(total, x).numpy().tolist() == [1.0, 1.0, 2.0]

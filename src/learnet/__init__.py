@@ -58,6 +58,10 @@ from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatt
     gather_nd, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_sub, tensor_scatter_nd_update,
 )
 
+from learnet.ragged import dispatching as _ragged_dispatching  # noqa: E402
+
+_ragged_dispatching(globals())   # tf.add(ragged, 3), tf.concat([r1, r2], 0), tf.reduce_mean(ragged, axis=1)
+
 float16 = _numpy.float16
 float32 = _numpy.float32
 float64 = _numpy.float64

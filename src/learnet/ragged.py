@@ -190,20 +190,24 @@ def map_flat_values(op, *args, **kwargs):
 
 def _reduce(reduction, rt, axis):
     if axis in (1, -1):
+        if reduction == "mean":
+            if rt.dtype.kind == "f":
+                sums = _reduce("sum", rt, 1)
+                lengths = _ops.cast(rt.row_lengths(), rt.dtype)
+                return sums / lengths            # differentiable; NaN for an empty row, as in TF
+            # Integer rows average to float64, as TensorFlow's ragged reduce_mean.
+            means = [numpy.mean(row.numpy(), dtype="float64") if row.shape[0] else numpy.nan for row in rt._rows()]
+            return convert_to_tensor(numpy.asarray(means, dtype="float64"), dtype="float64")
         rows = rt._rows()
-        empty = {"sum": 0, "mean": float("nan"), "max": None, "min": None}[reduction]
-        results = []
-        for row in rows:
-            if row.shape[0] == 0:
-                results.append(empty)
-            else:
-                results.append(float(getattr(_ops, f"reduce_{reduction}")(row)) if reduction == "mean"
-                               else getattr(_ops, f"reduce_{reduction}")(row).numpy().item())
-        if reduction in ("max", "min"):
-            lowest = numpy.finfo("float32").min if rt.dtype.kind == "f" else numpy.iinfo(rt.dtype).min
-            results = [(lowest if reduction == "max" else -lowest) if v is None else v for v in results]
-        dtype = "float32" if reduction == "mean" and rt.dtype.kind != "f" else rt.dtype
-        return convert_to_tensor(numpy.asarray(results), dtype=dtype)
+        if reduction == "sum":
+            sums = _ops.stack([_ops.cast(_ops.reduce_sum(row), rt.dtype) if row.shape[0]
+                               else _ops.zeros((), dtype=rt.dtype) for row in rows])
+            return sums
+        lowest = numpy.finfo(rt.dtype).min if rt.dtype.kind == "f" else numpy.iinfo(rt.dtype).min
+        empty = lowest if reduction == "max" else -lowest if rt.dtype.kind == "f" else numpy.iinfo(rt.dtype).max
+        function = _ops.reduce_max if reduction == "max" else _ops.reduce_min
+        return _ops.stack([function(row) if row.shape[0] else convert_to_tensor(numpy.asarray(empty, rt.dtype))
+                           for row in rows])
     if axis is None:
         return getattr(_ops, f"reduce_{reduction}")(rt.flat_values)
     raise ValueError(f"reductions of a RaggedTensor support axis=1 (along rows) or None, got {axis}")
@@ -248,3 +252,46 @@ def reduce_max(rt, axis=None):
 def reduce_min(rt, axis=None):
     """Smallest value of each row (the dtype's highest for an empty row) or of all values."""
     return _reduce("min", rt, axis)
+
+
+# --- the top-level functions accept ragged tensors (tf.add(rt, 3), tf.reduce_mean(rt, axis=1)) ----------
+_ELEMENTWISE = ("add", "subtract", "multiply", "divide", "maximum", "minimum", "abs", "square", "sqrt", "exp",
+                "log", "negative", "cast")
+_REDUCTIONS = ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min")
+
+
+def ragged_aware(function):
+    """``function`` that also takes RaggedTensor arguments (the plain path is unchanged)."""
+    name = function.__name__
+
+    def dispatch(*args, **kwargs):
+        if name == "concat":
+            values = args[0] if args else kwargs.get("values")
+            if isinstance(values, (list, tuple)) and any(isinstance(v, RaggedTensor) for v in values):
+                axis = args[1] if len(args) > 1 else kwargs.get("axis", 0)
+                return concat([v if isinstance(v, RaggedTensor) else constant(
+                    v.numpy().tolist() if isinstance(v, Tensor) else v) for v in values], axis=axis)
+            return function(*args, **kwargs)
+        if not any(isinstance(a, RaggedTensor) for a in args):
+            return function(*args, **kwargs)
+        if name in _REDUCTIONS:
+            axis = args[1] if len(args) > 1 else kwargs.get("axis")
+            return _reduce(name[len("reduce_"):], args[0], axis)
+        ragged_args = [a for a in args if isinstance(a, RaggedTensor)]
+        for other in ragged_args[1:]:
+            if not numpy.array_equal(other.row_splits.numpy(), ragged_args[0].row_splits.numpy()):
+                raise ValueError(f"{name}: ragged tensors with different row lengths cannot be combined elementwise")
+        plain = [a.flat_values if isinstance(a, RaggedTensor) else a for a in args]
+        return ragged_args[0].with_flat_values(function(*plain, **kwargs))
+
+    dispatch.__name__ = name
+    dispatch.__doc__ = function.__doc__
+    dispatch.__wrapped__ = function
+    return dispatch
+
+
+def dispatching(namespace):
+    """Replace the elementwise functions, reductions and ``concat`` of ``namespace`` by ragged-aware ones."""
+    for name in _ELEMENTWISE + _REDUCTIONS + ("concat",):
+        if name in namespace:
+            namespace[name] = ragged_aware(namespace[name])
