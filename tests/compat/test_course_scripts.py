@@ -302,7 +302,7 @@ def check_tf_guide_autodiff_integer_watch(out, cwd):
 
 
 def check_keras_io_subclassed_model_fit_dataset(out, cwd):
-    assert number(out, "accuracy:") > 0.5
+    assert number(out, "accuracy:") > 0.3          # ten classes, two short unseeded epochs: well above chance
 
 
 # Scripts reproducing tutorial code nearly line for line are being replaced by our own scripts,
