@@ -71,10 +71,11 @@ def test_tensor_array():
         ta = ta.write(i, [float(i), float(i * i)])
     assert int(ta.size()) == 4 and ta.read(2).numpy().tolist() == [2.0, 4.0]
     assert ta.stack().shape == (4, 2) and ta.gather([3, 0]).numpy()[0].tolist() == [3.0, 9.0]
-    once = tf.TensorArray(tf.float32, size=1).write(0, 1.0)
+    once = tf.TensorArray(tf.float32, size=2).write(0, 1.0).write(1, 2.0)
     assert float(once.read(0)) == 1.0
     with pytest.raises(ValueError, match="twice"):
         once.read(0)
+    assert once.stack().numpy().tolist() == [0.0, 2.0]           # a read element is zeroed, as in TF
     fixed = tf.TensorArray(tf.int32, size=2)
     with pytest.raises(IndexError, match="dynamic_size"):
         fixed.write(2, 1)

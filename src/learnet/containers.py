@@ -27,7 +27,8 @@ class TensorArray:
 
     As in TensorFlow 2, ``write`` returns the array to use next (here the same object).
     Writing past ``size`` needs ``dynamic_size=True``; writing an index twice raises; an
-    element read once is cleared unless ``clear_after_read=False``, as in TensorFlow.
+    element read once is zeroed (reading it again raises) unless ``clear_after_read=False``,
+    as in TensorFlow.
     """
 
     def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None, element_shape=None,
@@ -66,7 +67,8 @@ class TensorArray:
             raise IndexError(f"TensorArray.read: index {index} was never written")
         value = self._items[index]
         if self._clear_after_read:
-            del self._items[index]
+            # TensorFlow zeroes a read element: stack() then shows zeros there.
+            self._items[index] = _ops.zeros_like(value)
             self._cleared.add(index)
         return value
 
@@ -77,7 +79,7 @@ class TensorArray:
         """All elements stacked along a new first axis (differentiable)."""
         missing = [i for i in range(self._size) if i not in self._items]
         if missing:
-            raise ValueError(f"TensorArray.stack: indices {missing} were never written (or were cleared by a read)")
+            raise ValueError(f"TensorArray.stack: indices {missing} were never written")
         if not self._items:
             return _ops.zeros((0,), dtype=self.dtype)
         return _ops.stack([self._items[i] for i in range(self._size)])
