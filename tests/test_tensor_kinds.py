@@ -218,3 +218,25 @@ def test_top_level_functions_take_ragged_tensors():
         rows = tf.RaggedTensor.from_row_lengths(x * 2.0, [2, 1])
         total = tf.reduce_sum(tf.reduce_mean(rows, axis=1))
     assert tape.gradient(total, x).numpy().tolist() == [1.0, 1.0, 2.0]
+
+
+def test_tile_map_fn_and_strings_on_ragged_tensors():
+    digits = tf.ragged.constant([[3, 1], [], [5]])
+    assert tf.tile(digits, [1, 2]).to_list() == [[3, 1, 3, 1], [], [5, 5]]
+    assert tf.tile(tf.constant([[1, 2]]), [2, 1]).numpy().tolist() == [[1, 2], [1, 2]]       # plain path
+    assert tf.map_fn(tf.math.square, digits).to_list() == [[9, 1], [], [25]]
+    words = tf.ragged.constant([["So", "long"], ["thanks"]])
+    assert tf.strings.substr(words, 0, 2).to_list() == [[b"So", b"lo"], [b"th"]]
+    assert tf.strings.length(words).to_list() == [[2, 4], [6]]
+
+
+def test_map_fn_on_tensors_and_tuples_is_differentiable():
+    x = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape() as tape:
+        rows = tf.map_fn(lambda row: tf.reduce_sum(row * row), x)
+    assert rows.numpy().tolist() == [5.0, 25.0]
+    assert tape.gradient(tf.reduce_sum(rows), x).numpy().tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    pairs = tf.map_fn(lambda ab: ab[0] * ab[1], (tf.constant([1, 2]), tf.constant([3, 4])))
+    assert pairs.numpy().tolist() == [3, 8]
+    with pytest.raises(ValueError, match="no slices"):
+        tf.map_fn(tf.square, tf.zeros((0, 2)))

@@ -50,7 +50,7 @@ from learnet import linalg, math, nn, random, testing  # noqa: E402
 # learnet.ops (imported by module path, never as this attribute).
 from learnet import keras_ops as ops  # noqa: E402
 from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eagerly
-    TensorSpec, autograph, case, cond, custom_gradient, function, name_scope, numpy_function,
+    TensorSpec, autograph, case, cond, custom_gradient, function, map_fn, name_scope, numpy_function,
     py_function, switch_case, while_loop,
 )
 from learnet.module import Module  # noqa: E402,F401

@@ -22,6 +22,7 @@ Examples
 """
 import contextlib
 import functools
+import importlib
 import inspect
 import types
 
@@ -32,7 +33,7 @@ from learnet.tensor import Tensor, TensorShape, Variable, _as_dtype, convert_to_
 
 __all__ = [
     "ConcreteFunction", "Function", "TensorSpec", "autograph", "case", "cond", "custom_gradient",
-    "function", "name_scope", "numpy_function", "py_function", "switch_case", "while_loop",
+    "function", "map_fn", "name_scope", "numpy_function", "py_function", "switch_case", "while_loop",
 ]
 
 
@@ -204,6 +205,34 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     if index in fns:
         return fns[index]()
     return default() if default is not None else fns[max(fns)]()
+
+
+def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False,
+           infer_shape=True, name=None, fn_output_signature=None):
+    """``fn`` applied to each slice of ``elems`` along its first axis, results stacked (``tf.map_fn``).
+
+    ``elems`` may be a tensor, a tuple of tensors (``fn`` then gets a tuple) or a
+    RaggedTensor (``fn`` gets each row; rows of different result lengths give a
+    RaggedTensor). Recorded on the tape, so it is differentiable.
+    """
+    from learnet.ragged import RaggedTensor, map_rows
+
+    if isinstance(elems, RaggedTensor):
+        return map_rows(fn, elems)
+    ops = importlib.import_module("learnet.ops")
+    def slices(value):
+        # identity first: slices of a Variable itself are assignable views, not recorded reads.
+        return ops.unstack(ops.identity(value if isinstance(value, Tensor) else convert_to_tensor(value)))
+
+    if isinstance(elems, (tuple, list)):
+        results = [fn(type(elems)(items)) for items in zip(*[slices(e) for e in elems])]
+    else:
+        results = [fn(item) for item in slices(elems)]
+    if not results:
+        raise ValueError("map_fn: elems has no slices along its first axis")
+    if isinstance(results[0], (tuple, list)):
+        return type(results[0])(ops.stack([r[i] for r in results]) for i in range(len(results[0])))
+    return ops.stack([r if isinstance(r, Tensor) else convert_to_tensor(r) for r in results])
 
 
 # --- TensorSpec and tf.function ------------------------------------------------------------------------

@@ -178,6 +178,15 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, row_splits_
     return RaggedTensor.from_row_lengths(values, lengths)
 
 
+def map_rows(fn, rt):
+    """``fn`` applied to each row: a RaggedTensor if the results differ in length, else stacked."""
+    results = [fn(row) for row in rt._rows()]
+    shapes = {tuple(r.shape) for r in results}
+    if len(shapes) == 1:
+        return _ops.stack(results)
+    return RaggedTensor.from_row_lengths(_ops.concat(results, axis=0), [r.shape[0] for r in results])
+
+
 def map_flat_values(op, *args, **kwargs):
     """Apply ``op`` to the flat values of the ragged arguments, keeping the row structure."""
     ragged_args = [a for a in args if isinstance(a, RaggedTensor)]
@@ -277,6 +286,10 @@ def ragged_aware(function):
         if name in _REDUCTIONS:
             axis = args[1] if len(args) > 1 else kwargs.get("axis")
             return _reduce(name[len("reduce_"):], args[0], axis)
+        if name == "tile":
+            multiples = [int(m) for m in (args[1] if len(args) > 1 else kwargs["multiples"])]
+            rows = [_ops.concat([row] * multiples[1], axis=0) for row in args[0]._rows()] * multiples[0]
+            return RaggedTensor.from_row_lengths(_ops.concat(rows, axis=0), [r.shape[0] for r in rows])
         ragged_args = [a for a in args if isinstance(a, RaggedTensor)]
         for other in ragged_args[1:]:
             if not numpy.array_equal(other.row_splits.numpy(), ragged_args[0].row_splits.numpy()):
@@ -292,6 +305,6 @@ def ragged_aware(function):
 
 def dispatching(namespace):
     """Replace the elementwise functions, reductions and ``concat`` of ``namespace`` by ragged-aware ones."""
-    for name in _ELEMENTWISE + _REDUCTIONS + ("concat",):
+    for name in _ELEMENTWISE + _REDUCTIONS + ("concat", "tile"):
         if name in namespace:
             namespace[name] = ragged_aware(namespace[name])

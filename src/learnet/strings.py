@@ -27,6 +27,19 @@ __all__ = [
 ]
 
 
+def _ragged_rows(function):
+    """Let an elementwise string function take a RaggedTensor of strings (applied to its values)."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(input, *args, **kwargs):  # noqa: A002 - TensorFlow's name
+        if type(input).__name__ == "RaggedTensor":
+            return input.with_flat_values(function(input.flat_values, *args, **kwargs))
+        return function(input, *args, **kwargs)
+
+    return wrapper
+
+
 def _strings(value, what):
     tensor = value if isinstance(value, Tensor) else convert_to_tensor(value)
     array = to_numpy(tensor._value)
@@ -47,6 +60,7 @@ def _text(out):
     return convert_to_tensor(_as_bytes(out)) if out.dtype == object else convert_to_tensor(out)
 
 
+@_ragged_rows
 def length(input, unit="BYTE", name=None):  # noqa: A002 - TensorFlow's name
     """The length of each string in bytes (``unit="UTF8_CHAR"``: in characters)."""
     array = _strings(input, "length")
@@ -54,21 +68,25 @@ def length(input, unit="BYTE", name=None):  # noqa: A002 - TensorFlow's name
     return convert_to_tensor(_map(array, count, dtype="int32"), dtype="int32")
 
 
+@_ragged_rows
 def upper(input, encoding="", name=None):  # noqa: A002
     """Each string in upper case."""
     return _text(_map(_strings(input, "upper"), lambda b: b.decode("utf-8").upper().encode("utf-8")))
 
 
+@_ragged_rows
 def lower(input, encoding="", name=None):  # noqa: A002
     """Each string in lower case."""
     return _text(_map(_strings(input, "lower"), lambda b: b.decode("utf-8").lower().encode("utf-8")))
 
 
+@_ragged_rows
 def strip(input, name=None):  # noqa: A002
     """Each string without leading and trailing whitespace."""
     return _text(_map(_strings(input, "strip"), bytes.strip))
 
 
+@_ragged_rows
 def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TensorFlow's names
     """``len`` bytes (or characters) of each string from ``pos``."""
     if unit == "UTF8_CHAR":
@@ -77,6 +95,7 @@ def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TensorFlow'
     return _text(_map(_strings(input, "substr"), lambda b: b[pos:pos + len]))
 
 
+@_ragged_rows
 def regex_full_match(input, pattern, name=None):  # noqa: A002
     """Whether each whole string matches ``pattern``."""
     compiled = re.compile(pattern)
@@ -84,6 +103,7 @@ def regex_full_match(input, pattern, name=None):  # noqa: A002
                                   lambda b: compiled.fullmatch(b.decode("utf-8")) is not None, dtype=bool))
 
 
+@_ragged_rows
 def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # noqa: A002
     """Each string with ``pattern`` replaced by ``rewrite`` (``\\1`` for groups)."""
     compiled = re.compile(pattern)
@@ -118,6 +138,7 @@ def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
     return _text(out)
 
 
+@_ragged_rows
 def to_number(string_tensor, out_type="float32", name=None):
     """Each string parsed as a number of ``out_type``."""
     array = _strings(string_tensor, "to_number")
@@ -129,6 +150,7 @@ def to_number(string_tensor, out_type="float32", name=None):
     return convert_to_tensor(values, dtype=out_type)
 
 
+@_ragged_rows
 def as_string(input, precision=-1, name=None):  # noqa: A002
     """Each number written as a string (``precision`` digits after the point for floats)."""
     tensor = input if isinstance(input, Tensor) else convert_to_tensor(input)
