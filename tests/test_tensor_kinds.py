@@ -234,8 +234,9 @@ def test_map_fn_on_tensors_and_tuples_is_differentiable():
     x = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
     with tf.GradientTape() as tape:
         rows = tf.map_fn(lambda row: tf.reduce_sum(row * row), x)
+        total = tf.reduce_sum(rows)
     assert rows.numpy().tolist() == [5.0, 25.0]
-    assert tape.gradient(tf.reduce_sum(rows), x).numpy().tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    assert tape.gradient(total, x).numpy().tolist() == [[2.0, 4.0], [6.0, 8.0]]
     pairs = tf.map_fn(lambda ab: ab[0] * ab[1], (tf.constant([1, 2]), tf.constant([3, 4])))
     assert pairs.numpy().tolist() == [3, 8]
     with pytest.raises(ValueError, match="no slices"):
