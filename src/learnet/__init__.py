@@ -180,7 +180,7 @@ _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "applications",
     "preprocessing", "data", "schedules", "constraints",
-    "image", "saved_model", "sparse", "ragged", "strings", "train",
+    "image", "saved_model", "sparse", "ragged", "strings", "train", "io",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

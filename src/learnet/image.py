@@ -30,7 +30,7 @@ __all__ = [
     "convert_image_dtype", "crop_to_bounding_box", "flip_left_right", "flip_up_down", "grayscale_to_rgb",
     "pad_to_bounding_box", "per_image_standardization", "random_brightness", "random_contrast",
     "random_flip_left_right", "random_flip_up_down", "resize", "resize_with_crop_or_pad", "rgb_to_grayscale",
-    "rot90", "ResizeMethod",
+    "rot90", "ResizeMethod", "decode_image", "decode_jpeg", "decode_png",
 ]
 
 
@@ -247,6 +247,23 @@ def resize_with_crop_or_pad(image, target_height, target_width):
     height, width = image.shape[-3], image.shape[-2]
     return pad_to_bounding_box(image, (target_height - height) // 2, (target_width - width) // 2,
                                target_height, target_width)
+
+
+def decode_image(contents, channels=None, dtype="uint8", name=None, expand_animations=True):
+    """``tf.image.decode_image``: the same as ``tf.io.decode_image``."""
+    from learnet.io import decode_image as _decode
+
+    return _decode(contents, channels=channels, dtype=dtype)
+
+
+def decode_png(contents, channels=0, dtype="uint8", name=None):
+    """``tf.image.decode_png``: the same as ``tf.io.decode_png``."""
+    return decode_image(contents, channels=channels, dtype=dtype)
+
+
+def decode_jpeg(contents, channels=0, **kwargs):
+    """``tf.image.decode_jpeg``: the same as ``tf.io.decode_jpeg``."""
+    return decode_image(contents, channels=channels)
 
 
 def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False, name=None):

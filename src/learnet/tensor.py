@@ -65,6 +65,8 @@ def to_array(value, dtype=None):
                 array = xp.asarray(value)
             except (ValueError, TypeError) as error:
                 raise ValueError(f"cannot convert {_describe(value)} to a tensor: {error}") from error
+            if array.dtype.kind == "S":
+                array = numpy.array(value, dtype=object)    # NumPy's "S" drops trailing NUL bytes
             if array.dtype == object and not _all_text(array):
                 raise ValueError(
                     f"cannot convert {_describe(value)} to a tensor: ragged or non-numeric values"
