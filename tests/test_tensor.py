@@ -111,7 +111,8 @@ def test_bad_values_get_clear_errors():
     with pytest.raises(ValueError, match="cannot convert"):
         tf.constant([[1.0, 2.0], [3.0]])
     with pytest.raises(ValueError, match="cannot convert"):
-        tf.constant(["a", "b"])
+        tf.constant(["a", "b"], dtype=tf.float32)      # strings are string tensors, not numbers
+    assert tf.constant(["a", "b"]).numpy().tolist() == [b"a", b"b"]
 
 
 def test_creation_functions():

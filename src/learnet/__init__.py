@@ -23,7 +23,12 @@ import types as _types
 
 import numpy as _numpy
 
-__version__ = "0.1.0"
+from learnet import version  # noqa: E402 - the versions, said in one place
+from learnet.version import LEARNET_VERSION as __learnet_version__  # noqa: E402
+
+# The TensorFlow API level learnet implements (see learnet.version); learnet's own
+# release is `__learnet_version__`.
+__version__ = version.VERSION
 
 from learnet import backend  # noqa: E402
 from learnet.tensor import (  # noqa: E402
@@ -41,6 +46,21 @@ from learnet.ops import (  # noqa: E402,F401
     stack, subtract, tan, tanh, tensordot, tile, transpose, unstack, where, zeros, zeros_like,
 )
 from learnet import linalg, math, nn, random, testing  # noqa: E402
+# `keras.ops` is Keras 3's NumPy-style namespace; the primitives stay in the package
+# learnet.ops (imported by module path, never as this attribute).
+from learnet import keras_ops as ops  # noqa: E402
+from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eagerly
+    TensorSpec, autograph, case, cond, custom_gradient, function, map_fn, name_scope, numpy_function,
+    py_function, switch_case, while_loop,
+)
+from learnet.module import Module  # noqa: E402,F401
+from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatter_* methods
+    gather_nd, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_sub, tensor_scatter_nd_update,
+)
+
+from learnet.ragged import dispatching as _ragged_dispatching  # noqa: E402
+
+_ragged_dispatching(globals())   # tf.add(ragged, 3), tf.concat([r1, r2], 0), tf.reduce_mean(ragged, axis=1)
 
 float16 = _numpy.float16
 float32 = _numpy.float32
@@ -51,7 +71,7 @@ int32 = _numpy.int32
 int64 = _numpy.int64
 uint8 = _numpy.uint8
 bool = _numpy.bool_  # noqa: A001 - TensorFlow's name
-string = _numpy.str_
+string = _numpy.object_  # string tensors hold bytes in object arrays
 newaxis = None
 
 
@@ -73,13 +93,6 @@ def size(input):  # noqa: A002 - TensorFlow's name
 def executing_eagerly():
     """Always True: learnet runs every op at once, as TensorFlow 2 does by default."""
     return True
-
-
-def function(func=None, **options):
-    """Accept ``@tf.function``: learnet runs eagerly, so the function is returned as is."""
-    if func is None:
-        return lambda f: f
-    return func
 
 
 def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):  # noqa: A001 - TF's name
@@ -165,8 +178,9 @@ _sys.modules[__name__ + ".keras"] = keras
 # `import learnet` stays quick and a command-line tool starts fast.
 _LAZY_MODULES = (
     "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils",
+    "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "preprocessing",
     "data", "schedules", "constraints", "onnx", "keras_files", "distribute",
+    "image", "saved_model", "sparse", "ragged", "strings", "train", "io",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
@@ -177,6 +191,13 @@ _LAZY_NAMES = {
     "add_n": "learnet.math",
     "sigmoid": "learnet.nn",
     "norm": "learnet.linalg",
+    # Tensors of other kinds and their namespaces.
+    "SparseTensor": "learnet.sparse",
+    "IndexedSlices": "learnet.sparse",
+    "RaggedTensor": "learnet.ragged",
+    "TensorArray": "learnet.containers",
+    "sets": "learnet.containers",
+    "queue": "learnet.containers",
 }
 
 

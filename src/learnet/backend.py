@@ -128,3 +128,16 @@ def on_clear_session(hook):
     if hook not in _session_reset_hooks:
         _session_reset_hooks.append(hook)
     return hook
+
+
+def __getattr__(name):
+    # Keras 2's tensor helpers (`K.sum`, `K.square`...) live above this floor, in
+    # learnet.keras_backend; they are found there when asked for by name.
+    if name.startswith("__"):
+        raise AttributeError(name)
+    import importlib
+
+    helpers = importlib.import_module("learnet.keras_backend")
+    if name in helpers.EXPORTS:
+        return getattr(helpers, name)
+    raise AttributeError(f"module 'learnet.backend' has no attribute {name!r}")

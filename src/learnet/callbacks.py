@@ -219,6 +219,8 @@ class CallbackList:
         return len(self.callbacks)
 
     def _call(self, name, *args):
+        if args[-1] is None:              # every hook receives a logs dict, never None (as Keras)
+            args = args[:-1] + ({},)
         for method in self._active[name]:
             method(*args)
 

@@ -130,7 +130,7 @@ def _dataset_name(text):
 
 def build_parser():
     """The argument parser of the ``learnet`` command, with every subcommand."""
-    from learnet import __version__
+    from learnet.version import LEARNET_VERSION as __version__
     from learnet.game import cli as game_cli
 
     parser = _ArgumentParser(

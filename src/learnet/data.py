@@ -13,6 +13,7 @@ Elements are computed lazily, one pass at a time; ``shuffle`` draws a new order 
 every pass (``reshuffle_each_iteration=True``, as TensorFlow). Slices of arrays are
 batched by NumPy indexing, not element by element, so batching is fast.
 """
+import os
 import types
 
 import numpy
@@ -23,6 +24,20 @@ from learnet.tensor import Tensor
 from learnet.tree import flatten, map_structure
 
 AUTOTUNE = -1
+
+
+def _lists_as_tensors(structure):
+    """TensorFlow reads a list as one tensor (its rows stacked); tuples and dicts stay structures."""
+    if isinstance(structure, tuple):
+        return tuple(_lists_as_tensors(s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: _lists_as_tensors(v) for k, v in structure.items()}
+    if isinstance(structure, list):
+        try:
+            return numpy.asarray([numpy.asarray(item) for item in structure])
+        except ValueError:
+            return structure
+    return structure
 
 
 def _as_array(value):
@@ -58,8 +73,12 @@ class Dataset:
     # --- sources ----------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors):
-        """One element per index of the first axis of ``tensors`` (an array or a tuple/dict of them)."""
-        arrays = map_structure(_as_array, tensors)
+        """One element per index of the first axis of ``tensors`` (an array or a tuple/dict of them).
+
+        A Python list is one tensor, as in TensorFlow (``from_tensor_slices([1, 2, 3])``
+        gives three numbers); tuples and dicts are structures of several tensors.
+        """
+        arrays = map_structure(_as_array, _lists_as_tensors(tensors))
         leaves = flatten(arrays)
         if not leaves:
             raise ValueError("from_tensor_slices needs at least one array")
@@ -340,3 +359,33 @@ experimental = types.SimpleNamespace(
     UNKNOWN_CARDINALITY=-2,
     INFINITE_CARDINALITY=-1,
 )
+
+
+def TextLineDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):  # noqa: N802 - TF's name
+    """The lines of text files, one string tensor per line, without their line endings.
+
+    Examples
+    --------
+    >>> import learnet as tf, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "lines.txt")
+    >>> _ = open(path, "w").write("first\\nsecond\\n")
+    >>> [line.numpy() for line in tf.data.TextLineDataset(path)]
+    [b'first', b'second']
+    """
+    if compression_type not in (None, ""):
+        raise ValueError(f"TextLineDataset: compressed files ({compression_type}) are not supported")
+    if isinstance(filenames, Tensor):
+        filenames = filenames.numpy().tolist()
+    names = [filenames] if isinstance(filenames, (str, bytes, os.PathLike)) else list(filenames)
+    names = [os.fsdecode(n) for n in names]
+    for path in names:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"TextLineDataset: no file {path!r}")
+
+    def lines():
+        for path in names:
+            with open(path, "rb") as stream:
+                for line in stream:
+                    yield numpy.array(line.rstrip(b"\r\n"), dtype=object)
+
+    return Dataset(lines)

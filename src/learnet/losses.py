@@ -950,3 +950,107 @@ __all__ = [
     "kld", "MSE", "MAE", "MAPE", "MSLE", "KLD", "logcosh", "kullback_leibler_divergence", "get",
     "serialize", "deserialize", "EPSILON",
 ]
+
+
+# --- more of Keras' loss list: focal cross-entropies, Dice and Tversky --------------------------------
+# Appended as a block; written with learnet ops, so every one is differentiable.
+def _ops_package():
+    import importlib
+
+    return importlib.import_module("learnet.ops")
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
+                              from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary cross-entropy scaled by ``(1 - p_t) ** gamma``: easy examples count less (Keras' formula)."""
+    ops = _ops_package()
+    y_true, y_pred = _pair("binary_focal_crossentropy", y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    probabilities = ops.nn.sigmoid(y_pred) if from_logits else y_pred
+    clipped = ops.clip_by_value(probabilities, EPSILON, 1.0 - EPSILON)
+    if from_logits:
+        bce = ops.nn.sigmoid_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+    else:
+        bce = -(y_true * ops.log(clipped) + (1.0 - y_true) * ops.log(1.0 - clipped))
+    p_t = y_true * probabilities + (1.0 - y_true) * (1.0 - probabilities)
+    focal = ops.pow(1.0 - p_t, gamma) * bce
+    if apply_class_balancing:
+        focal = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal
+    return reduce_mean(focal, axis=axis)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                                   axis=-1):
+    """Categorical cross-entropy scaled by ``alpha * (1 - p) ** gamma`` per class (Keras' formula)."""
+    ops = _ops_package()
+    y_true, y_pred = _pair("categorical_focal_crossentropy", y_true, y_pred)
+    if label_smoothing:
+        classes = y_pred.shape[axis]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
+    probabilities = ops.nn.softmax(y_pred, axis=axis) if from_logits else y_pred
+    probabilities = probabilities / reduce_sum(probabilities, axis=axis, keepdims=True)
+    probabilities = ops.clip_by_value(probabilities, EPSILON, 1.0 - EPSILON)
+    cross_entropy = -y_true * ops.log(probabilities)
+    return reduce_sum(alpha * ops.pow(1.0 - probabilities, gamma) * cross_entropy, axis=axis)
+
+
+def dice(y_true, y_pred, axis=None):
+    """``1 - 2 |y_true . y_pred| / (|y_true| + |y_pred|)``, over all entries (or per ``axis``)."""
+    y_true, y_pred = _pair("dice", y_true, y_pred)
+    intersection = reduce_sum(y_true * y_pred, axis=axis)
+    union = reduce_sum(y_true, axis=axis) + reduce_sum(y_pred, axis=axis)
+    return 1.0 - 2.0 * intersection / (union + EPSILON)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """``1 - TP / (TP + alpha FN + beta FP)`` with soft counts (Dice when alpha = beta = 0.5)."""
+    y_true, y_pred = _pair("tversky", y_true, y_pred)
+    true_positives = reduce_sum(y_true * y_pred, axis=axis)
+    false_negatives = reduce_sum(y_true * (1.0 - y_pred), axis=axis)
+    false_positives = reduce_sum((1.0 - y_true) * y_pred, axis=axis)
+    return 1.0 - (true_positives + EPSILON) / (
+        true_positives + alpha * false_negatives + beta * false_positives + EPSILON)
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Binary focal cross-entropy (``"binary_focal_crossentropy"``) for imbalanced 0/1 labels."""
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                 axis=-1, reduction="sum_over_batch_size", name="binary_focal_crossentropy", dtype=None):
+        super().__init__(binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         apply_class_balancing=bool(apply_class_balancing), alpha=float(alpha), gamma=float(gamma),
+                         from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Categorical focal cross-entropy (``"categorical_focal_crossentropy"``), one-hot labels."""
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
+        super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         alpha=float(alpha), gamma=float(gamma), from_logits=bool(from_logits),
+                         label_smoothing=float(label_smoothing), axis=axis)
+
+
+class Dice(LossFunctionWrapper):
+    """The Dice loss (``"dice"``), for segmentation masks."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Tversky(LossFunctionWrapper):
+    """The Tversky loss (``"tversky"``): Dice with separate weights for misses and false alarms."""
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
+        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=float(alpha), beta=float(beta),
+                         axis=axis)
+
+
+_FUNCTIONS.update(binary_focal_crossentropy=binary_focal_crossentropy,
+                  categorical_focal_crossentropy=categorical_focal_crossentropy, dice=dice, tversky=tversky)
+_CLASSES.update(binary_focal_crossentropy=BinaryFocalCrossentropy,
+                categorical_focal_crossentropy=CategoricalFocalCrossentropy, dice=Dice, tversky=Tversky)
+__all__ += ["BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "Dice", "Tversky",
+            "binary_focal_crossentropy", "categorical_focal_crossentropy", "dice", "tversky"]

@@ -1062,3 +1062,209 @@ __all__ = [
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get", "serialize",
     "deserialize",
 ]
+
+
+# --- more of Keras' metric list: regression, probabilistic, hinge and R^2 -------------------------
+# Appended as a block: each tracks the mean of one of learnet.losses' per-example functions.
+def _loss_function(name):
+    from learnet import losses
+
+    return getattr(losses, name)
+
+
+class _LossMean(MeanMetricWrapper):
+    """The mean over all examples seen of one per-example function of ``learnet.losses``."""
+
+    _function = None
+    _default_name = None
+
+    def __init__(self, name=None, dtype=None):
+        MeanMetricWrapper.__init__(self, _loss_function(self._function), name=name or self._default_name,
+                                   dtype=dtype)
+
+    def get_config(self):
+        return Metric.get_config(self)
+
+
+class MeanAbsolutePercentageError(_LossMean):
+    """``100 * mean(|y_true - y_pred| / |y_true|)`` over all examples seen.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> m = tf.keras.metrics.MeanAbsolutePercentageError()
+    >>> m.update_state([[2.0], [4.0]], [[1.0], [5.0]])
+    >>> round(float(m.result()), 4)
+    37.5
+    """
+
+    _direction = "down"
+    _function = "mean_absolute_percentage_error"
+    _default_name = "mean_absolute_percentage_error"
+
+
+class MeanSquaredLogarithmicError(_LossMean):
+    """``mean((log(1 + y_true) - log(1 + y_pred)) ** 2)`` over all examples seen."""
+
+    _direction = "down"
+    _function = "mean_squared_logarithmic_error"
+    _default_name = "mean_squared_logarithmic_error"
+
+
+class LogCoshError(_LossMean):
+    """``mean(log(cosh(y_pred - y_true)))`` over all examples seen."""
+
+    _direction = "down"
+    _function = "log_cosh"
+    _default_name = "logcosh"
+
+
+class Poisson(_LossMean):
+    """``mean(y_pred - y_true * log(y_pred))`` over all examples seen."""
+
+    _direction = "down"
+    _function = "poisson"
+    _default_name = "poisson"
+
+
+class KLDivergence(_LossMean):
+    """The Kullback-Leibler divergence of ``y_pred`` from ``y_true``, averaged."""
+
+    _direction = "down"
+    _function = "kl_divergence"
+    _default_name = "kl_divergence"
+
+
+class Hinge(_LossMean):
+    """``mean(max(1 - y_true * y_pred, 0))`` (labels -1/1, or 0/1 turned into -1/1)."""
+
+    _direction = "down"
+    _function = "hinge"
+    _default_name = "hinge"
+
+
+class SquaredHinge(_LossMean):
+    """``mean(max(1 - y_true * y_pred, 0) ** 2)``."""
+
+    _direction = "down"
+    _function = "squared_hinge"
+    _default_name = "squared_hinge"
+
+
+class CategoricalHinge(_LossMean):
+    """``max(0, 1 + max(wrong scores) - right score)``, averaged."""
+
+    _direction = "down"
+    _function = "categorical_hinge"
+    _default_name = "categorical_hinge"
+
+
+class CosineSimilarity(MeanMetricWrapper):
+    """The mean cosine of the angle between ``y_true`` and ``y_pred`` (1: same direction).
+
+    Unlike the loss of the same name, the metric is not negated, as in Keras.
+    """
+
+    _direction = "up"
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        def cosine(y_true, y_pred, axis=axis):
+            return -_loss_function("cosine_similarity")(y_true, y_pred, axis=axis)
+
+        MeanMetricWrapper.__init__(self, cosine, name=name, dtype=dtype)
+        self.axis = axis
+
+    def get_config(self):
+        config = Metric.get_config(self)
+        config["axis"] = self.axis
+        return config
+
+
+class R2Score(Metric):
+    """The coefficient of determination ``1 - SS_res / SS_tot`` over all examples seen.
+
+    Computed per output column and averaged (``class_aggregation="uniform_average"``), or
+    per column (``None``), as Keras' ``R2Score``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> m = tf.keras.metrics.R2Score()
+    >>> m.update_state([[1.0], [2.0], [3.0]], [[1.0], [2.0], [4.0]])
+    >>> float(m.result())
+    0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if class_aggregation not in ("uniform_average", "variance_weighted_average", None):
+            raise ValueError(f"R2Score: class_aggregation must be 'uniform_average', "
+                             f"'variance_weighted_average' or None, got {class_aggregation!r}")
+        if num_regressors < 0:
+            raise ValueError(f"R2Score: num_regressors must be non-negative, got {num_regressors}")
+        self.class_aggregation = class_aggregation
+        self.num_regressors = int(num_regressors)
+        self.reset_state()
+
+    def reset_state(self):
+        self._count = 0
+        self._sum = self._sum_squares = self._residual = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _array(y_true).astype("float64"), _array(y_pred).astype("float64")
+        if y_true.ndim == 1:
+            y_true, y_pred = y_true[:, None], y_pred[:, None]
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"R2Score: y_true {y_true.shape} and y_pred {y_pred.shape} must have the same shape")
+        weights = numpy.ones((len(y_true), 1)) if sample_weight is None else _array(sample_weight).reshape(-1, 1)
+        if self._sum is None:
+            self._sum = numpy.zeros(y_true.shape[1:])
+            self._sum_squares = numpy.zeros(y_true.shape[1:])
+            self._residual = numpy.zeros(y_true.shape[1:])
+            self._weight = numpy.zeros(y_true.shape[1:])
+        self._sum += (y_true * weights).sum(axis=0)
+        self._sum_squares += (y_true * y_true * weights).sum(axis=0)
+        self._residual += (((y_true - y_pred) ** 2) * weights).sum(axis=0)
+        self._weight += weights.sum()
+        self._count += len(y_true)
+
+    def result(self):
+        if self._sum is None:
+            return Tensor._wrap(numpy.asarray(0.0, dtype=self.dtype))
+        mean = self._sum / self._weight
+        total = self._sum_squares - self._weight * mean * mean
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            raw = numpy.where(total > 0, 1 - self._residual / total, 0.0)
+        if self.class_aggregation == "uniform_average":
+            score = raw.mean()
+        elif self.class_aggregation == "variance_weighted_average":
+            score = (raw * total).sum() / total.sum() if total.sum() else 0.0
+        else:
+            score = raw
+        if self.num_regressors:
+            n = self._count
+            if n - self.num_regressors - 1 > 0:
+                score = 1 - (1 - score) * (n - 1) / (n - self.num_regressors - 1)
+        return Tensor._wrap(numpy.asarray(score, dtype=self.dtype))
+
+    def get_config(self):
+        config = Metric.get_config(self)
+        config.update(class_aggregation=self.class_aggregation, num_regressors=self.num_regressors)
+        return config
+
+
+_MORE = (MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, Poisson, KLDivergence,
+         Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, R2Score)
+_CLASSES = _CLASSES + _MORE
+_BY_NAME.update({
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "logcosh": LogCoshError, "log_cosh": LogCoshError, "poisson": Poisson, "kl_divergence": KLDivergence,
+    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "cosine_similarity": CosineSimilarity, "r2_score": R2Score,
+})
+_ALIASES.update({"mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error",
+                 "kld": "kl_divergence", "kullback_leibler_divergence": "kl_divergence"})
+__all__ += [cls.__name__ for cls in _MORE]

@@ -342,7 +342,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
     >>> read_metadata("digits.learnet")                                      # doctest: +SKIP
     {'dataset': 'mnist'}
     """
-    from learnet import __version__
+    from learnet.version import LEARNET_VERSION as __version__
 
     for ignored in ("save_format", "signatures", "options", "save_traces", "zipped"):
         kwargs.pop(ignored, None)

@@ -66,10 +66,18 @@ def to_array(value, dtype=None):
                 array = xp.asarray(value)
             except (ValueError, TypeError) as error:
                 raise ValueError(f"cannot convert {_describe(value)} to a tensor: {error}") from error
-            if array.dtype == object:
+            if array.dtype.kind == "S":
+                array = numpy.array(value, dtype=object)    # NumPy's "S" drops trailing NUL bytes
+            if array.dtype == object and not _all_text(array):
                 raise ValueError(
                     f"cannot convert {_describe(value)} to a tensor: ragged or non-numeric values"
                 )
+    if array.dtype.kind in ("U", "S") or (array.dtype == object and _all_text(array)):
+        # String tensors (tf.string) hold bytes in an object array, as TensorFlow's numpy() shows them.
+        if dtype is not None and dtype != numpy.dtype(object):
+            raise ValueError(f"cannot convert the strings {_describe(value)} to {dtype.name}; "
+                             "use tf.strings.to_number")
+        return _as_bytes(array)
     if dtype is not None:
         if array.dtype != dtype:
             array = array.astype(dtype)
@@ -82,6 +90,24 @@ def to_array(value, dtype=None):
     if kind == "i" and array.dtype == numpy.int64 and not isinstance(value, xp.ndarray):
         return array.astype(numpy.int32)
     return array
+
+
+def _dtype_name(dtype):
+    """TensorFlow's name of a dtype: string tensors (object arrays of bytes) are ``string``."""
+    return "string" if dtype == numpy.dtype(object) else dtype.name
+
+
+def _all_text(array):
+    return all(isinstance(item, (str, bytes)) for item in array.reshape(-1).tolist()) if array.size else False
+
+
+def _as_bytes(array):
+    """A NumPy object array of ``bytes`` (UTF-8) from strings or bytes."""
+    out = numpy.empty(array.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, item in enumerate(numpy.asarray(array).reshape(-1).tolist()):
+        flat[i] = item.encode("utf-8") if isinstance(item, str) else bytes(item)
+    return out
 
 
 def _describe(value):
@@ -154,8 +180,17 @@ class Tensor:
         return self._value.size
 
     def numpy(self) -> numpy.ndarray:
-        """Return the value as a NumPy array."""
-        return backend.to_numpy(self._value)
+        """Return the value as a NumPy array (a scalar string tensor gives ``bytes``, as in TF)."""
+        value = backend.to_numpy(self._value)
+        if value.dtype == object and value.ndim == 0:
+            return value.item()
+        return value
+
+    @property
+    def device(self) -> str:
+        """The device holding the value, in TensorFlow's spelling (the GPU under CuPy)."""
+        kind = "GPU" if backend.name() == "cupy" else "CPU"
+        return f"/job:localhost/replica:0/task:0/device:{kind}:0"
 
     def __array__(self, dtype=None, copy=None):
         array = backend.to_numpy(self._value)
@@ -214,10 +249,10 @@ class Tensor:
         values = numpy.array2string(
             backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3
         ).replace("\n", "\n" + " " * 7)
-        return f"<learnet.{type(self).__name__}: shape={self.shape.as_list()}, dtype={self.dtype.name}, numpy={values}>"
+        return f"<learnet.{type(self).__name__}: shape={self.shape.as_list()}, dtype={_dtype_name(self.dtype)}, numpy={values}>"
 
     def __str__(self):
-        return f"learnet.Tensor({backend.to_numpy(self._value)}, shape={tuple(self.shape)}, dtype={self.dtype.name})"
+        return f"learnet.Tensor({backend.to_numpy(self._value)}, shape={tuple(self.shape)}, dtype={_dtype_name(self.dtype)})"
 
 
 # Filled in by learnet.ops: NumPy ufunc name -> learnet op, for `ndarray <op> tensor`.

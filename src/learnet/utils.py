@@ -664,3 +664,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if subset == "both":
         return make_dataset("training"), make_dataset("validation")
     return make_dataset(subset)
+
+
+# keras.utils.PyDataset / keras.utils.Sequence: datasets written as Python classes.
+from learnet.py_dataset import PyDataset, Sequence  # noqa: E402,F401

@@ -13,7 +13,7 @@ import learnet
 
 NAMES = """
 Variable constant convert_to_tensor is_tensor GradientTape stop_gradient function executing_eagerly
-Tensor TensorShape Module:missing
+Tensor TensorShape Module
 matmul reduce_mean reduce_sum reduce_max reduce_min reduce_prod reduce_std reduce_variance
 reduce_logsumexp reduce_all reduce_any argmax argmin
 reshape transpose cast concat stack unstack split tile gather where expand_dims squeeze pad

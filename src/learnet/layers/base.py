@@ -669,6 +669,30 @@ class Layer:
             loss = Tensor(loss, dtype=self._dtype)
         self._append_loss(loss)
 
+    def add_metric(self, value, name=None, aggregation="mean"):
+        """Report ``value`` as a metric of the model during ``fit`` and ``evaluate`` (tf.keras 2).
+
+        With a ``name``, the model logs the mean of the values over each epoch under that
+        name. Without one, ``value`` must come from a ``Metric`` the layer holds as an
+        attribute (``self.my_mean = keras.metrics.Mean(name="...")``): such metrics are
+        logged by the model already, under their own names.
+        """
+        if aggregation not in ("mean", None):
+            raise ValueError(f"add_metric: aggregation must be 'mean', got {aggregation!r}")
+        if type(value).__name__ == "KerasTensor":
+            return                                  # building a functional model: nothing to measure
+        if name is None:
+            if any(type(v).__name__ != "type" and hasattr(v, "update_state") and hasattr(v, "result")
+                   for v in vars(self).values()):
+                return
+            raise ValueError(f"add_metric in layer '{self.name}' needs a name=, e.g. add_metric(value, name='my_metric')")
+        from learnet.metrics import Mean
+
+        added = self.__dict__.setdefault("_added_metrics", {})
+        if name not in added:
+            added[name] = Mean(name=name)
+        added[name].update_state(value)
+
     def _append_loss(self, loss):
         _any_losses[0] = True
         if not self._losses:
@@ -820,8 +844,13 @@ class Layer:
             self._maybe_build(input_shapes)
         if self.input_spec is not None:
             self._check_input_spec(input_shapes)
-        output_shapes = self.compute_output_shape(
-            TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes)
+        # Further positional tensors (`layer(targets, logits)`) reach the shape-finding call too.
+        self._symbolic_extra_args = tuple(args)
+        try:
+            output_shapes = self.compute_output_shape(
+                TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes)
+        finally:
+            self._symbolic_extra_args = ()
         output_dtype = self._output_dtype(inputs)
         call_kwargs = dict(kwargs)
         self._symbolic_shapes = (input_shapes, output_shapes)
@@ -865,10 +894,12 @@ class Layer:
                         return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
 
                     dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
+                    extra = tuple(zeros(tuple(a.shape)) if isinstance(a, KerasTensor) else a
+                                  for a in getattr(self, "_symbolic_extra_args", ()))
                     kwargs = {"training": False} if self._call_has_training else {}
                     _training_stack.append(False)
                     try:
-                        outputs = self.call(dummy, **kwargs)
+                        outputs = self.call(dummy, *extra, **kwargs)
                     finally:
                         _training_stack.pop()
                     results.append(_map_structure(lambda t: tuple(t.shape), outputs))

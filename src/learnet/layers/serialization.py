@@ -107,7 +107,7 @@ def _layer_config(layer):
 
 def serialize(layer):
     """``{"class_name": ..., "config": ..., "build_config": ...}`` for one layer or model."""
-    entry = {"class_name": type(layer).__name__, "config": _layer_config(layer)}
+    entry = {"class_name": type(layer).__name__, "config": _layer_config(layer), "name": layer.name}
     build = layer.get_build_config() if hasattr(layer, "get_build_config") else None
     if build is not None:
         entry["build_config"] = plain_json(build, f"the build config of '{layer.name}'")

@@ -137,6 +137,11 @@ class Functional(Model):
             inputs = list(inputs)
         if isinstance(outputs, tuple):
             outputs = list(outputs)
+        # One-element lists unwrap, as in Keras: `Model([x], [y])` predicts an array, not a list.
+        if isinstance(inputs, list) and len(inputs) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, list) and len(outputs) == 1:
+            outputs = outputs[0]
         if name is None:
             # "model", "model_1"... as Keras names functional models; a subclass its own way.
             base = "model" if type(self) is Functional else to_snake_case(type(self).__name__)
@@ -344,9 +349,11 @@ class Functional(Model):
         layers = {}
         for entry in entries:
             layer = serialization.deserialize(entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None)
-            if layer.name in layers:
-                raise serialization.InvalidModelFileError(f"{where} has two layers named {layer.name!r}")
-            layers[layer.name] = layer
+            # Calls name a layer as it was saved: a custom get_config may leave the name out.
+            key = entry["name"] if isinstance(entry, dict) and isinstance(entry.get("name"), str) else layer.name
+            if key in layers:
+                raise serialization.InvalidModelFileError(f"{where} has two layers named {key!r}")
+            layers[key] = layer
         outputs = {}
         counts = {}
         for name, layer in layers.items():

@@ -158,6 +158,15 @@ class Model(Layer):
     >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     """
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a model from ``get_config()``; ``custom_objects`` names your own layer classes."""
+        if isinstance(config, dict) and "layers" in config and "input_layers" in config:
+            from learnet.models.functional import Functional
+
+            return Functional.from_config.__func__(cls, config, custom_objects)
+        return cls(**config)
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and _is_functional_call(args, kwargs):
             from learnet.models.functional import Functional
@@ -281,6 +290,8 @@ class Model(Layer):
             kwargs.pop(old, None)
         if kwargs:
             raise TypeError(f"compile got unexpected keyword argument(s) {sorted(kwargs)}")
+        if isinstance(metrics, metrics_module.Metric):
+            metrics = [metrics]                  # one Metric object, as tf.keras 2 accepted
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise TypeError(
                 f"compile: metrics must be a list (or a dict per output), got {type(metrics).__name__}; "
@@ -353,7 +364,17 @@ class Model(Layer):
         state = getattr(self, "_compile_state", None)
         if state is None:
             return []
-        return [state.loss_tracker] + state.metrics.metrics
+        return [state.loss_tracker] + state.metrics.metrics + self._layer_metrics()
+
+    def _layer_metrics(self):
+        """Metrics the layers hold as attributes or made with ``add_metric``, each once."""
+        found = []
+        for layer in self._flatten_layers():
+            values = list(vars(layer).values()) + list(getattr(layer, "_added_metrics", {}).values())
+            for value in values:
+                if isinstance(value, metrics_module.Metric) and all(value is not m for m in found):
+                    found.append(value)
+        return found
 
     @property
     def metrics_names(self):

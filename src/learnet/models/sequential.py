@@ -87,7 +87,8 @@ class Sequential(Model):
             self._input_layer = layer
             self._rebuild()
             return
-        names = {existing.name for existing in self._stack}
+        # The same instance twice shares its weights (allowed); another layer may not reuse a name.
+        names = {existing.name for existing in self._stack if existing is not layer}
         if layer.name in names:
             raise ValueError(
                 f"All layers added to a Sequential model should have unique names. Name '{layer.name}' "

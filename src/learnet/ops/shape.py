@@ -231,7 +231,7 @@ def _getitem(x, key):
         result = x[key]
     except IndexError as error:
         raise IndexError(f"index {key!r} is out of range for a tensor of shape {shape}: {error}") from None
-    return xp.asarray(result), lambda g, x, out: _scatter(g, key, shape)
+    return xp.asarray(result, dtype=dtype), lambda g, x, out: _scatter(g, key, shape)
 
 
 @primitive(inputs=1)

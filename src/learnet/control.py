@@ -1,0 +1,454 @@
+"""TensorFlow's lower-level program tools, run eagerly: ``tf.custom_gradient``,
+``tf.while_loop``, ``tf.cond``, ``tf.case``, ``tf.switch_case``, ``tf.function`` with
+``input_signature`` and ``get_concrete_function``, ``tf.TensorSpec``, ``tf.autograph``
+and ``tf.name_scope``.
+
+learnet has no graphs: every op runs at once, as TensorFlow 2 does by default. These
+tools therefore run the Python code as written, but keep what a user relies on: a custom
+gradient replaces the computed one on the tape, a loop returns the structure it was given,
+and a ``tf.function`` with an ``input_signature`` refuses inputs that do not match it.
+
+Examples
+--------
+>>> import learnet as tf
+>>> @tf.custom_gradient
+... def clip_gradient(x):
+...     return tf.identity(x), lambda upstream: tf.clip_by_value(upstream, -1.0, 1.0)
+>>> x = tf.Variable(3.0)
+>>> with tf.GradientTape() as tape:
+...     y = clip_gradient(x * 10.0)
+>>> float(tape.gradient(y, x))
+10.0
+"""
+import contextlib
+import functools
+import importlib
+import inspect
+import types
+
+import numpy
+
+from learnet import tape as _tape
+from learnet.tensor import Tensor, TensorShape, Variable, _as_dtype, convert_to_tensor
+
+__all__ = [
+    "ConcreteFunction", "Function", "TensorSpec", "autograph", "case", "cond", "custom_gradient",
+    "function", "map_fn", "name_scope", "numpy_function", "py_function", "switch_case", "while_loop",
+]
+
+
+# --- custom_gradient -------------------------------------------------------------------------
+def custom_gradient(f=None):
+    """Decorate ``f(*x) -> (y, grad_fn)`` so the tape uses ``grad_fn(upstream)`` as y's gradient.
+
+    ``grad_fn`` receives the gradient of ``y`` and returns one gradient per tensor input
+    (a tuple when there are several). When ``grad_fn`` also takes ``variables``, it gets
+    the trainable variables ``f`` read and returns ``(input_grads, variable_grads)``.
+    The forward runs unrecorded: only ``grad_fn`` says how gradients flow.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> @tf.custom_gradient
+    ... def log1pexp(x):
+    ...     e = tf.exp(x)
+    ...     return tf.math.log(1 + e), lambda upstream: upstream * (1 - 1 / (1 + e))
+    >>> x = tf.constant(100.0)
+    >>> with tf.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = log1pexp(x)
+    >>> float(tape.gradient(y, x))
+    1.0
+    """
+    if f is None:
+        return custom_gradient
+
+    @functools.wraps(f)
+    def decorated(*args, **kwargs):
+        inputs = tuple(a if isinstance(a, Tensor) else convert_to_tensor(a) for a in args)
+        read = []
+        with _unrecorded(read):
+            result = f(*inputs, **kwargs)
+        if not (isinstance(result, tuple) and len(result) == 2 and callable(result[1])):
+            raise TypeError(f"custom_gradient: {f.__name__} must return (output, grad_fn), got {type(result).__name__}")
+        value, grad_fn = result
+        if not isinstance(value, Tensor):
+            value = convert_to_tensor(value)
+        output = Tensor._wrap(value._value)
+        accepts_variables = "variables" in inspect.signature(grad_fn).parameters
+        variables = tuple(v for v in read if v.trainable) if accepts_variables else ()
+        sources = inputs + variables
+
+        def backward(g, *inputs_and_output):
+            if accepts_variables:
+                input_grads, variable_grads = grad_fn(g, variables=list(variables))
+                input_grads = _as_tuple(input_grads)
+                variable_grads = list(variable_grads)
+            else:
+                input_grads, variable_grads = _as_tuple(grad_fn(g)), []
+            if len(input_grads) != len(inputs) or len(variable_grads) != len(variables):
+                raise ValueError(
+                    f"custom_gradient: the gradient function of {f.__name__} returned "
+                    f"{len(input_grads)} input gradient(s) for {len(inputs)} input(s)"
+                    + (f" and {len(variable_grads)} for {len(variables)} variable(s)" if variables else "")
+                )
+            grads = list(input_grads) + variable_grads
+            return tuple(None if grad is None else _like(grad, source) for grad, source in zip(grads, sources))
+
+        if _tape._recording:
+            _tape._record(f.__name__, sources, output, backward, True)
+        return output
+
+    return decorated
+
+
+def _as_tuple(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _like(grad, source):
+    grad = grad if isinstance(grad, Tensor) else convert_to_tensor(grad)
+    if grad.dtype != source.dtype and source.dtype.kind == "f":
+        grad = Tensor._wrap(grad._value.astype(source.dtype))
+    return grad
+
+
+@contextlib.contextmanager
+def _unrecorded(read_variables):
+    """Run a block with no tape recording; note the variables it reads through ops."""
+    saved = list(_tape._recording)
+    original_record = _tape._record
+
+    def note(name, inputs, output, backward, higher_order):
+        read_variables.extend(t for t in inputs if type(t) is Variable and all(t is not v for v in read_variables))
+
+    _tape._recording[:] = [_Listener()]
+    _tape._record = note
+    try:
+        yield
+    finally:
+        _tape._record = original_record
+        _tape._recording[:] = saved
+
+
+class _Listener:
+    """Stands in for a tape while a custom-gradient forward runs: ops then report what they read."""
+
+    _watched = {}
+    _watch_accessed_variables = False
+
+
+# --- control flow --------------------------------------------------------------------------------
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
+               swap_memory=False, maximum_iterations=None, name=None):
+    """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` is true (``tf.while_loop``).
+
+    ``loop_vars`` is a list or tuple whose items are passed to ``cond`` and ``body`` as
+    arguments (a single tensor is passed as one argument); the result has the structure
+    of ``loop_vars``. Every step is recorded on an active tape, so the loop is differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> i, total = tf.while_loop(lambda i, t: i < 5, lambda i, t: (i + 1, t + i), [0, 0])
+    >>> int(i), int(total)
+    (5, 10)
+    """
+    if not callable(cond) or not callable(body):
+        raise TypeError("while_loop expects callables cond and body")
+    single = not isinstance(loop_vars, (list, tuple))
+    state = [loop_vars] if single else list(loop_vars)
+    steps = 0
+    while maximum_iterations is None or steps < int(maximum_iterations):
+        if not bool(cond(*state)):
+            break
+        result = body(*state)
+        if single:
+            result = [result]
+        elif not isinstance(result, (list, tuple)):
+            raise TypeError(f"while_loop: body must return a list or tuple like loop_vars ({len(state)} "
+                            f"values), got {type(result).__name__}")
+        result = list(result)
+        if len(result) != len(state):
+            raise ValueError(f"while_loop: body returned {len(result)} values for {len(state)} loop variables")
+        state = result
+        steps += 1
+    if single:
+        return state[0]
+    return tuple(state) if isinstance(loop_vars, tuple) else state
+
+
+def cond(pred, true_fn=None, false_fn=None, name=None):
+    """``true_fn()`` if ``pred`` is true, else ``false_fn()`` (``tf.cond``)."""
+    if not callable(true_fn) or not callable(false_fn):
+        raise TypeError("cond expects callables true_fn and false_fn")
+    return true_fn() if bool(pred) else false_fn()
+
+
+def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
+    """Call the function of the first pair whose predicate is true, else ``default()``."""
+    pairs = list(pred_fn_pairs.items()) if isinstance(pred_fn_pairs, dict) else list(pred_fn_pairs)
+    chosen = [fn for pred, fn in pairs if bool(pred)]
+    if exclusive and len(chosen) > 1:
+        raise ValueError(f"case: {len(chosen)} predicates are true, exclusive=True allows one")
+    if chosen:
+        return chosen[0]()
+    if default is None:
+        raise ValueError("case: no predicate is true and there is no default")
+    return default()
+
+
+def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
+    """Call ``branch_fns[branch_index]()``; an index out of range calls ``default`` (or the last branch)."""
+    fns = dict(branch_fns) if isinstance(branch_fns, dict) else dict(enumerate(branch_fns))
+    index = int(branch_index)
+    if index in fns:
+        return fns[index]()
+    return default() if default is not None else fns[max(fns)]()
+
+
+def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False,
+           infer_shape=True, name=None, fn_output_signature=None):
+    """``fn`` applied to each slice of ``elems`` along its first axis, results stacked (``tf.map_fn``).
+
+    ``elems`` may be a tensor, a tuple of tensors (``fn`` then gets a tuple) or a
+    RaggedTensor (``fn`` gets each row; rows of different result lengths give a
+    RaggedTensor). Recorded on the tape, so it is differentiable.
+    """
+    from learnet.ragged import RaggedTensor, map_rows
+
+    if isinstance(elems, RaggedTensor):
+        return map_rows(fn, elems)
+    ops = importlib.import_module("learnet.ops")
+    def slices(value):
+        # identity first: slices of a Variable itself are assignable views, not recorded reads.
+        return ops.unstack(ops.identity(value if isinstance(value, Tensor) else convert_to_tensor(value)))
+
+    if isinstance(elems, (tuple, list)):
+        results = [fn(type(elems)(items)) for items in zip(*[slices(e) for e in elems])]
+    else:
+        results = [fn(item) for item in slices(elems)]
+    if not results:
+        raise ValueError("map_fn: elems has no slices along its first axis")
+    if isinstance(results[0], (tuple, list)):
+        return type(results[0])(ops.stack([r[i] for r in results]) for i in range(len(results[0])))
+    return ops.stack([r if isinstance(r, Tensor) else convert_to_tensor(r) for r in results])
+
+
+# --- TensorSpec and tf.function ------------------------------------------------------------------------
+class TensorSpec:
+    """What a tensor must look like: a shape (``None`` for any size) and a dtype (``tf.TensorSpec``).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> spec = tf.TensorSpec(shape=[None, 3], dtype=tf.float32)
+    >>> spec.is_compatible_with(tf.zeros((5, 3)))
+    True
+    >>> spec.is_compatible_with(tf.zeros((5, 4)))
+    False
+    """
+
+    def __init__(self, shape, dtype="float32", name=None):
+        self.shape = None if shape is None else TensorShape(None if s is None else int(s) for s in shape)
+        self.dtype = _as_dtype(dtype)
+        self.name = name
+
+    @classmethod
+    def from_tensor(cls, tensor, name=None):
+        tensor = convert_to_tensor(tensor)
+        return cls(tensor.shape, tensor.dtype, name)
+
+    def is_compatible_with(self, spec_or_tensor):
+        """Whether a tensor (or spec) has a shape and dtype this spec allows."""
+        if isinstance(spec_or_tensor, TensorSpec):
+            shape, dtype = spec_or_tensor.shape, spec_or_tensor.dtype
+        else:
+            value = spec_or_tensor if isinstance(spec_or_tensor, Tensor) else None
+            if value is None:
+                try:
+                    value = convert_to_tensor(spec_or_tensor, dtype=self.dtype)
+                except (TypeError, ValueError):
+                    return False
+            shape, dtype = value.shape, value.dtype
+        if dtype != self.dtype:
+            return False
+        if self.shape is None or shape is None:
+            return True
+        return len(shape) == len(self.shape) and all(
+            a is None or b is None or a == b for a, b in zip(self.shape, shape)
+        )
+
+    def __eq__(self, other):
+        return (isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype == other.dtype
+                and self.name == other.name)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        shape = "None" if self.shape is None else repr(self.shape)
+        return f"TensorSpec(shape={shape}, dtype=tf.{self.dtype.name}, name={self.name!r})"
+
+
+class ConcreteFunction:
+    """A ``tf.function`` fixed to one input signature (``get_concrete_function``).
+
+    Calling it checks its inputs against that signature and runs the Python function.
+    """
+
+    def __init__(self, python_function, signature):
+        self._python_function = python_function
+        self.structured_input_signature = (tuple(signature), {})
+        self.inputs = list(signature)
+        self.name = getattr(python_function, "__name__", "function")
+
+    def __call__(self, *args, **kwargs):
+        _check_signature(self.name, self.inputs, args)
+        return _as_tensors(self._python_function(*args, **kwargs))
+
+    @property
+    def structured_outputs(self):
+        return None
+
+    def __repr__(self):
+        return f"<ConcreteFunction {self.name}({', '.join(map(repr, self.inputs))})>"
+
+
+def _as_tensors(result):
+    """What a traced function returns: numbers and arrays become tensors, structure kept (as in TF)."""
+    if isinstance(result, (bool, int, float, numpy.number, numpy.bool_, numpy.ndarray)):
+        return convert_to_tensor(result)
+    if isinstance(result, (list, tuple)) and not hasattr(result, "_fields"):
+        return type(result)(_as_tensors(item) for item in result)
+    if isinstance(result, dict):
+        return {key: _as_tensors(value) for key, value in result.items()}
+    return result
+
+
+def _check_signature(name, signature, args):
+    if len(args) != len(signature):
+        raise TypeError(f"{name} takes {len(signature)} input(s) by its input_signature, got {len(args)}")
+    for position, (spec, value) in enumerate(zip(signature, args)):
+        if isinstance(spec, TensorSpec) and not spec.is_compatible_with(value):
+            got = convert_to_tensor(value) if not isinstance(value, Tensor) else value
+            raise ValueError(
+                f"{name}: input {position} does not match its input_signature {spec!r}: "
+                f"got shape {tuple(got.shape)} and dtype {got.dtype.name}"
+            )
+
+
+class Function:
+    """What ``@tf.function`` makes: the Python function, run eagerly, with TF's methods.
+
+    Tracing is not needed (learnet runs every op at once), so a call runs the Python
+    body as written. With an ``input_signature``, inputs are checked against it and a
+    mismatch raises ``ValueError``, as in TensorFlow. ``get_concrete_function`` returns a
+    callable fixed to a signature.
+    """
+
+    def __init__(self, python_function, input_signature=None, **options):
+        functools.update_wrapper(self, python_function)
+        self.python_function = python_function
+        self.input_signature = None if input_signature is None else list(input_signature)
+        self.options = options
+        self._instance = None
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        bound = Function(self.python_function.__get__(instance, owner), self.input_signature, **self.options)
+        return bound
+
+    def __call__(self, *args, **kwargs):
+        if self.input_signature is not None:
+            _check_signature(self.__name__, self.input_signature, args)
+        return _as_tensors(self.python_function(*args, **kwargs))
+
+    def get_concrete_function(self, *args, **kwargs):
+        """A ``ConcreteFunction`` for these example inputs (or specs), or for the input_signature."""
+        if args:
+            signature = [a if isinstance(a, TensorSpec) else TensorSpec.from_tensor(a) for a in args]
+            if self.input_signature is not None:
+                for given, declared in zip(signature, self.input_signature):
+                    if not declared.is_compatible_with(given):
+                        raise ValueError(f"{self.__name__}: {given!r} does not match the input_signature {declared!r}")
+        elif self.input_signature is not None:
+            signature = self.input_signature
+        else:
+            signature = []
+        return ConcreteFunction(self.python_function, signature)
+
+    def experimental_get_tracing_count(self):
+        """0: learnet never traces."""
+        return 0
+
+
+def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
+             experimental_relax_shapes=None, experimental_compile=None, name=None, **options):
+    """Accept ``@tf.function``: the function runs eagerly and keeps TF's methods.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    ... def double(x):
+    ...     return 2 * x
+    >>> double(tf.constant([1.0, 2.0])).numpy()
+    array([2., 4.], dtype=float32)
+    """
+    if func is None:
+        return lambda f: Function(f, input_signature)
+    return Function(func, input_signature)
+
+
+def _do_not_convert(func=None):
+    return (lambda f: f) if func is None else func
+
+
+# `tf.autograph`: learnet runs Python control flow as written, so nothing is converted.
+autograph = types.SimpleNamespace(
+    to_code=lambda entity, **kwargs: inspect.getsource(entity),
+    to_graph=lambda entity, **kwargs: entity,
+    set_verbosity=lambda level, alsologtostdout=False: None,
+    experimental=types.SimpleNamespace(do_not_convert=_do_not_convert),
+)
+
+
+class name_scope:  # noqa: N801 - TensorFlow's name
+    """``with tf.name_scope("layer1"):``: names created inside start with ``layer1/``.
+
+    learnet keeps the current scope as text (``name_scope.current()``); ``tf.Module`` uses it.
+    """
+
+    _stack = []
+
+    def __init__(self, name):
+        if not isinstance(name, str):
+            raise TypeError(f"name_scope expects a string, got {type(name).__name__}")
+        self.name = name
+
+    def __enter__(self):
+        name_scope._stack.append(self.name)
+        return "/".join(name_scope._stack) + "/"
+
+    def __exit__(self, *exc):
+        name_scope._stack.pop()
+        return False
+
+    @staticmethod
+    def current():
+        """The scope in force now, ``'outer/inner/'`` (``''`` outside any)."""
+        return "".join(part + "/" for part in name_scope._stack)
+
+
+def _numpy_function(func, inp, Tout, stateful=True, name=None):  # noqa: N803 - TensorFlow's names
+    """Run ``func`` on NumPy arrays and wrap what it returns as tensors (no gradient)."""
+    arrays = [numpy.asarray(x) for x in inp]
+    result = func(*arrays)
+    if isinstance(result, (list, tuple)):
+        types_ = Tout if isinstance(Tout, (list, tuple)) else [Tout] * len(result)
+        return [convert_to_tensor(numpy.asarray(r), dtype=t) for r, t in zip(result, types_)]
+    return convert_to_tensor(numpy.asarray(result), dtype=Tout)
+
+
+numpy_function = py_function = _numpy_function

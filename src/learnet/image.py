@@ -1,0 +1,284 @@
+"""``tf.image``: the image functions the TensorFlow tutorials teach, on channels-last images.
+
+Every function takes one image ``(height, width, channels)`` or a batch
+``(batch, height, width, channels)`` and keeps that rank. Float images hold values in
+``[0, 1]``; ``convert_image_dtype`` moves between ``uint8`` ``[0, 255]`` and floats.
+Flips, rotations, crops, brightness and standardisation are written with learnet ops,
+so gradients flow through them; ``resize`` and ``adjust_contrast`` have none (as in TF).
+
+Examples
+--------
+>>> import learnet as tf
+>>> image = tf.reshape(tf.range(4, dtype=tf.float32), (2, 2, 1))
+>>> tf.image.flip_left_right(image)[:, :, 0].numpy()
+array([[1., 0.],
+       [3., 2.]], dtype=float32)
+"""
+import importlib
+
+import numpy
+
+from learnet import random as _random
+from learnet.backend import floatx, xp
+from learnet.tape import primitive
+from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
+
+_ops = importlib.import_module("learnet.ops")
+
+__all__ = [
+    "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_saturation", "central_crop",
+    "convert_image_dtype", "crop_to_bounding_box", "flip_left_right", "flip_up_down", "grayscale_to_rgb",
+    "pad_to_bounding_box", "per_image_standardization", "random_brightness", "random_contrast",
+    "random_flip_left_right", "random_flip_up_down", "resize", "resize_with_crop_or_pad", "rgb_to_grayscale",
+    "rot90", "ResizeMethod", "decode_image", "decode_jpeg", "decode_png",
+]
+
+
+class ResizeMethod:
+    """The names ``resize`` accepts as ``method``."""
+
+    BILINEAR = "bilinear"
+    NEAREST_NEIGHBOR = "nearest"
+
+
+def _image(image, function):
+    image = image if isinstance(image, Tensor) else convert_to_tensor(image)
+    if image.ndim not in (3, 4):
+        raise ValueError(
+            f"{function} expects an image (height, width, channels) or a batch (batch, height, width, "
+            f"channels), got shape {tuple(image.shape)}"
+        )
+    return image
+
+
+def _float(image):
+    return image if image.dtype.kind == "f" else _ops.cast(image, floatx())
+
+
+def flip_left_right(image):
+    """Mirror the image(s) horizontally (the width axis)."""
+    image = _image(image, "flip_left_right")
+    return image[..., ::-1, :]
+
+
+def flip_up_down(image):
+    """Mirror the image(s) vertically (the height axis)."""
+    image = _image(image, "flip_up_down")
+    return image[..., ::-1, :, :]
+
+
+def rot90(image, k=1):
+    """Rotate the image(s) by ``k`` quarter turns counter-clockwise."""
+    image = _image(image, "rot90")
+    k = int(k) % 4
+    h, w = image.ndim - 3, image.ndim - 2
+    order = list(range(image.ndim))
+    order[h], order[w] = order[w], order[h]
+    for _ in range(k):
+        image = _ops.transpose(image[..., :, ::-1, :], order)
+    return image
+
+
+def random_flip_left_right(image, seed=None):
+    """Flip each image horizontally with probability 1/2."""
+    image = _image(image, "random_flip_left_right")
+    return _random_apply(image, flip_left_right, seed)
+
+
+def random_flip_up_down(image, seed=None):
+    """Flip each image vertically with probability 1/2."""
+    image = _image(image, "random_flip_up_down")
+    return _random_apply(image, flip_up_down, seed)
+
+
+def _random_apply(image, transform, seed):
+    batch = image if image.ndim == 4 else _ops.expand_dims(image, 0)
+    flips = _random.uniform((batch.shape[0],), seed=seed).numpy() < 0.5
+    mask = Tensor._wrap(xp.asarray(flips.reshape(-1, 1, 1, 1)))
+    out = _ops.where(mask, transform(batch), batch)
+    return out if image.ndim == 4 else out[0]
+
+
+def adjust_brightness(image, delta):
+    """Add ``delta`` to every pixel (float images)."""
+    image = _float(_image(image, "adjust_brightness"))
+    return image + delta
+
+
+def adjust_contrast(images, contrast_factor):
+    """Move each channel's pixels away from (or toward) its mean: ``(x - mean) * factor + mean``.
+
+    As in TensorFlow (whose ``AdjustContrastv2`` has no registered gradient), asking a
+    tape for a gradient through it raises ``LookupError``.
+    """
+    images = _float(_image(images, "adjust_contrast"))
+    factor = contrast_factor if isinstance(contrast_factor, Tensor) else convert_to_tensor(
+        contrast_factor, dtype=images.dtype)
+    return _adjust_contrast(images, _ops.cast(factor, images.dtype))
+
+
+@primitive(inputs=2)
+def _adjust_contrast(images, factor):
+    def backward(g, images, factor, out):
+        raise LookupError("gradient registry has no entry for: AdjustContrastv2 (tf.image.adjust_contrast "
+                          "has no gradient in TensorFlow)")
+
+    mean = images.mean(axis=(-3, -2), keepdims=True)
+    return ((images - mean) * factor + mean).astype(images.dtype), backward
+
+
+def adjust_gamma(image, gamma=1, gain=1):
+    """``gain * image ** gamma``."""
+    return gain * _float(_image(image, "adjust_gamma")) ** gamma
+
+
+def adjust_saturation(image, saturation_factor):
+    """Scale the distance of each pixel from its gray value by ``saturation_factor`` (RGB)."""
+    image = _float(_image(image, "adjust_saturation"))
+    gray = rgb_to_grayscale(image)
+    return _ops.clip_by_value(gray + (image - gray) * saturation_factor, 0.0, 1.0)
+
+
+def random_brightness(image, max_delta, seed=None):
+    """Add one delta drawn from ``[-max_delta, max_delta)``."""
+    if max_delta < 0:
+        raise ValueError(f"random_brightness: max_delta must be non-negative, got {max_delta}")
+    return adjust_brightness(image, float(_random.uniform((), -max_delta, max_delta, seed=seed)))
+
+
+def random_contrast(image, lower, upper, seed=None):
+    """Adjust the contrast by one factor drawn from ``[lower, upper)``."""
+    if not 0 <= lower < upper:
+        raise ValueError(f"random_contrast: need 0 <= lower < upper, got {lower} and {upper}")
+    return adjust_contrast(image, float(_random.uniform((), lower, upper, seed=seed)))
+
+
+def rgb_to_grayscale(images):
+    """Luminance ``0.2989 R + 0.587 G + 0.114 B``, one channel."""
+    images = _image(images, "rgb_to_grayscale")
+    if images.shape[-1] != 3:
+        raise ValueError(f"rgb_to_grayscale expects 3 channels, got {images.shape[-1]}")
+    weights = Tensor._wrap(xp.asarray([0.2989, 0.587, 0.114], dtype=_float(images).dtype))
+    gray = _ops.reduce_sum(_float(images) * weights, axis=-1, keepdims=True)
+    return gray if images.dtype.kind == "f" else _ops.cast(_ops.round(gray), images.dtype)
+
+
+def grayscale_to_rgb(images):
+    """One channel repeated into three."""
+    images = _image(images, "grayscale_to_rgb")
+    if images.shape[-1] != 1:
+        raise ValueError(f"grayscale_to_rgb expects 1 channel, got {images.shape[-1]}")
+    return _ops.concat([images] * 3, axis=-1)
+
+
+def convert_image_dtype(image, dtype, saturate=False):
+    """Convert between integer images (``[0, MAX]``) and float images (``[0, 1]``), rescaling."""
+    image = image if isinstance(image, Tensor) else convert_to_tensor(image)
+    target = _as_dtype(dtype)
+    source = image.dtype
+    if source == target:
+        return image
+    if source.kind == "f" and target.kind == "f":
+        return _ops.cast(image, target)
+    if source.kind in "iu" and target.kind == "f":
+        return _ops.cast(image, target) / float(numpy.iinfo(source).max)
+    if source.kind == "f" and target.kind in "iu":
+        scaled = image * (float(numpy.iinfo(target).max) + 0.5)
+        if saturate:
+            scaled = _ops.clip_by_value(scaled, 0.0, float(numpy.iinfo(target).max))
+        return _ops.cast(_ops.floor(scaled), target)
+    ratio = float(numpy.iinfo(target).max + 1) / float(numpy.iinfo(source).max + 1)
+    return _ops.cast(_ops.cast(image, "float64") * ratio, target)
+
+
+def per_image_standardization(image):
+    """Each image scaled to mean 0 and standard deviation 1 (at least ``1/sqrt(pixels)``)."""
+    image = _float(_image(image, "per_image_standardization"))
+    axes = (-3, -2, -1)
+    count = numpy.prod(image.shape[-3:])
+    mean = _ops.reduce_mean(image, axis=axes, keepdims=True)
+    std = _ops.reduce_std(image, axis=axes, keepdims=True)
+    return (image - mean) / _ops.maximum(std, 1.0 / numpy.sqrt(count))
+
+
+def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    """The box of ``target_height`` x ``target_width`` pixels starting at the offsets."""
+    image = _image(image, "crop_to_bounding_box")
+    height, width = image.shape[-3], image.shape[-2]
+    if offset_height + target_height > height or offset_width + target_width > width or min(
+            offset_height, offset_width) < 0:
+        raise ValueError(
+            f"crop_to_bounding_box: the box ({offset_height}, {offset_width}, {target_height}, {target_width}) "
+            f"does not fit an image of {height}x{width}"
+        )
+    return image[..., offset_height:offset_height + target_height, offset_width:offset_width + target_width, :]
+
+
+def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    """The image placed at the offsets on a zero canvas of the target size."""
+    image = _image(image, "pad_to_bounding_box")
+    height, width = image.shape[-3], image.shape[-2]
+    after_h, after_w = target_height - offset_height - height, target_width - offset_width - width
+    if min(offset_height, offset_width, after_h, after_w) < 0:
+        raise ValueError(f"pad_to_bounding_box: a {height}x{width} image does not fit {target_height}x{target_width}")
+    paddings = [[0, 0]] * (image.ndim - 3) + [[offset_height, after_h], [offset_width, after_w], [0, 0]]
+    return _ops.pad(image, paddings)
+
+
+def central_crop(image, central_fraction):
+    """The central ``central_fraction`` of the image in each direction."""
+    if not 0 < central_fraction <= 1:
+        raise ValueError(f"central_crop: central_fraction must be in (0, 1], got {central_fraction}")
+    image = _image(image, "central_crop")
+    height, width = image.shape[-3], image.shape[-2]
+    top = int((height - height * central_fraction) / 2)
+    left = int((width - width * central_fraction) / 2)
+    return crop_to_bounding_box(image, top, left, height - 2 * top, width - 2 * left)
+
+
+def resize_with_crop_or_pad(image, target_height, target_width):
+    """Crop or zero-pad (centred) to the target size."""
+    image = _image(image, "resize_with_crop_or_pad")
+    height, width = image.shape[-3], image.shape[-2]
+    if height > target_height:
+        image = crop_to_bounding_box(image, (height - target_height) // 2, 0, target_height, width)
+    if width > target_width:
+        image = crop_to_bounding_box(image, 0, (width - target_width) // 2, image.shape[-3], target_width)
+    height, width = image.shape[-3], image.shape[-2]
+    return pad_to_bounding_box(image, (target_height - height) // 2, (target_width - width) // 2,
+                               target_height, target_width)
+
+
+def decode_image(contents, channels=None, dtype="uint8", name=None, expand_animations=True):
+    """``tf.image.decode_image``: the same as ``tf.io.decode_image``."""
+    from learnet.io import decode_image as _decode
+
+    return _decode(contents, channels=channels, dtype=dtype)
+
+
+def decode_png(contents, channels=0, dtype="uint8", name=None):
+    """``tf.image.decode_png``: the same as ``tf.io.decode_png``."""
+    return decode_image(contents, channels=channels, dtype=dtype)
+
+
+def decode_jpeg(contents, channels=0, **kwargs):
+    """``tf.image.decode_jpeg``: the same as ``tf.io.decode_jpeg``."""
+    return decode_image(contents, channels=channels)
+
+
+def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False, name=None):
+    """Resize to ``size = (height, width)`` by ``'bilinear'`` (float result) or ``'nearest'`` sampling.
+
+    Pixel centres are aligned as in TensorFlow 2 (``half_pixel_centers``). No gradient.
+    """
+    from learnet.layers.augmentation import Resizing
+
+    images = _image(images, "resize")
+    if method not in ("bilinear", "nearest"):
+        raise ValueError(f"resize: method must be 'bilinear' or 'nearest', got {method!r}")
+    height, width = (int(s) for s in size)
+    if preserve_aspect_ratio:
+        scale = min(height / images.shape[-3], width / images.shape[-2])
+        height, width = int(round(images.shape[-3] * scale)), int(round(images.shape[-2] * scale))
+    source = images if method == "nearest" else _float(images)
+    return Resizing(height, width, interpolation=method)(source)

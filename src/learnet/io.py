@@ -1,0 +1,117 @@
+"""``tf.io``: files as string tensors, raw bytes, and images decoded from PNG/JPEG/GIF/BMP bytes.
+
+``read_file`` gives the whole file as a scalar string tensor (``bytes``); the
+``decode_*`` functions turn such bytes into a ``uint8`` image tensor
+``(height, width, channels)`` (Pillow, the ``image`` extra), as the TensorFlow image
+tutorials load pictures: ``tf.io.decode_jpeg(tf.io.read_file(path), channels=3)``.
+
+Examples
+--------
+>>> import learnet as tf
+>>> tf.io.decode_raw(tf.constant("Duck"), tf.uint8).numpy().tolist()
+[68, 117, 99, 107]
+"""
+import io as _stdlib_io
+import os
+
+import numpy
+
+from learnet.backend import to_numpy
+from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
+
+__all__ = ["decode_bmp", "decode_gif", "decode_image", "decode_jpeg", "decode_png", "decode_raw", "encode_png",
+           "read_file", "write_file"]
+
+
+def _bytes(contents, what):
+    if isinstance(contents, Tensor):
+        value = to_numpy(contents._value)
+        if value.dtype != object or value.ndim != 0:
+            raise TypeError(f"tf.io.{what} expects a scalar string tensor, got shape {value.shape} "
+                            f"and dtype {value.dtype.name}")
+        return value.item()
+    if isinstance(contents, str):
+        return contents.encode("utf-8")
+    if isinstance(contents, (bytes, bytearray)):
+        return bytes(contents)
+    raise TypeError(f"tf.io.{what} expects bytes or a string tensor, got {type(contents).__name__}")
+
+
+def read_file(filename, name=None):
+    """The whole file as a scalar string tensor."""
+    path = _bytes(filename, "read_file").decode("utf-8") if not isinstance(filename, os.PathLike) else filename
+    with open(path, "rb") as stream:
+        return convert_to_tensor(numpy.array(stream.read(), dtype=object))
+
+
+def write_file(filename, contents, name=None):
+    """Write a scalar string tensor (or bytes) to a file."""
+    path = _bytes(filename, "write_file").decode("utf-8") if not isinstance(filename, os.PathLike) else filename
+    with open(path, "wb") as stream:
+        stream.write(_bytes(contents, "write_file"))
+
+
+def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, name=None):  # noqa: A002
+    """The bytes of a string tensor read as numbers of ``out_type``."""
+    dtype = _as_dtype(out_type)
+    if not little_endian:
+        dtype = dtype.newbyteorder(">")
+    return convert_to_tensor(numpy.frombuffer(_bytes(input_bytes, "decode_raw"), dtype=dtype).astype(
+        _as_dtype(out_type)), dtype=_as_dtype(out_type))
+
+
+def decode_image(contents, channels=None, dtype="uint8", name=None, expand_animations=True):
+    """A ``(height, width, channels)`` image from PNG, JPEG, GIF or BMP bytes."""
+    try:
+        from PIL import Image
+    except ImportError as error:  # pragma: no cover - Pillow is in the test extra
+        raise ImportError("tf.io.decode_image needs Pillow: pip install learnet[image]") from error
+    with Image.open(_stdlib_io.BytesIO(_bytes(contents, "decode_image"))) as picture:
+        mode = {None: None, 0: None, 1: "L", 3: "RGB", 4: "RGBA"}.get(channels, "invalid")
+        if mode == "invalid":
+            raise ValueError(f"decode_image: channels must be 0, 1, 3 or 4, got {channels}")
+        if mode is None:
+            mode = picture.mode if picture.mode in ("L", "RGB", "RGBA") else "RGB"
+        array = numpy.asarray(picture.convert(mode))
+    if array.ndim == 2:
+        array = array[:, :, None]
+    image = convert_to_tensor(array, dtype="uint8")
+    if _as_dtype(dtype) != numpy.dtype("uint8"):
+        from learnet.image import convert_image_dtype
+
+        image = convert_image_dtype(image, dtype)
+    return image
+
+
+def decode_png(contents, channels=0, dtype="uint8", name=None):
+    """A ``uint8`` image from PNG bytes."""
+    return decode_image(contents, channels=channels, dtype=dtype)
+
+
+def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover_truncated=False,
+                acceptable_fraction=1, dct_method="", name=None):
+    """A ``uint8`` image from JPEG bytes."""
+    return decode_image(contents, channels=channels)
+
+
+def decode_gif(contents, name=None):
+    """The first frame of a GIF as a batch of one RGB image ``(1, height, width, 3)``."""
+    image = decode_image(contents, channels=3)
+    return convert_to_tensor(image.numpy()[None], dtype="uint8")
+
+
+def decode_bmp(contents, channels=0, name=None):
+    """A ``uint8`` image from BMP bytes."""
+    return decode_image(contents, channels=channels)
+
+
+def encode_png(image, compression=-1, name=None):
+    """PNG bytes (a scalar string tensor) of a ``uint8`` image ``(height, width, channels)``."""
+    from PIL import Image
+
+    array = to_numpy(convert_to_tensor(image)._value)
+    if array.dtype != numpy.uint8 or array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"encode_png expects a uint8 image (height, width, 1/3/4), got {array.dtype} {array.shape}")
+    buffer = _stdlib_io.BytesIO()
+    Image.fromarray(array[:, :, 0] if array.shape[-1] == 1 else array).save(buffer, format="PNG")
+    return convert_to_tensor(numpy.array(buffer.getvalue(), dtype=object))

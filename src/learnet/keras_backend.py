@@ -1,0 +1,235 @@
+"""The tensor helpers of Keras 2's ``keras.backend`` (``K.sum``, ``K.square``, ``K.epsilon``...).
+
+Older course code writes custom metrics and losses with them::
+
+    from keras import backend as K
+    def rmse(y_true, y_pred):
+        return K.sqrt(K.mean(K.square(y_pred - y_true), axis=-1))
+
+``learnet.backend`` (floor 1) holds the array module and the settings; it hands every
+name it does not have to this module, so ``K.sum`` resolves. The functions follow Keras
+2's signatures and defaults, which differ from ``keras.ops`` in places (``K.argmax`` and
+``K.concatenate`` work on the last axis by default, ``K.shape`` returns a tensor).
+
+Examples
+--------
+>>> from learnet import backend as K
+>>> float(K.sum(K.square(K.constant([1.0, 2.0]))))
+5.0
+"""
+import importlib
+
+from learnet import keras_ops as _ops
+from learnet.backend import floatx
+from learnet.tensor import Tensor, Variable
+from learnet.tensor import constant as _constant
+
+_prim = importlib.import_module("learnet.ops")   # the primitives (`learnet.ops` the attribute is keras.ops)
+_image_data_format = "channels_last"
+
+
+def image_data_format():
+    """``'channels_last'``: learnet's images are ``(batch, height, width, channels)``."""
+    return _image_data_format
+
+
+def set_image_data_format(data_format):
+    """Accept ``'channels_last'``; learnet's layers work on channels-last images only."""
+    if data_format != "channels_last":
+        raise ValueError(f"learnet supports the 'channels_last' image data format only, got {data_format!r}")
+
+
+def learning_phase():
+    """0: learnet passes ``training=`` to layers explicitly instead of a global phase."""
+    return 0
+
+
+def backend():
+    """The name of the computing backend: ``'learnet'``."""
+    return "learnet"
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    """A ``Variable`` holding ``value`` (``floatx`` by default)."""
+    return Variable(_constant(value, dtype=dtype or floatx()), name=name, constraint=constraint)
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """A constant tensor (``floatx`` by default)."""
+    return _constant(value, dtype=dtype or floatx(), shape=shape)
+
+
+def cast_to_floatx(x):
+    """``x`` as a NumPy array of the default float type."""
+    import numpy
+
+    return numpy.asarray(x, dtype=floatx())
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic model input (a ``keras.Input``)."""
+    return type(x).__name__ in ("KerasTensor", "SymbolicTensor")
+
+
+def int_shape(x):
+    """The shape of ``x`` as a tuple of ints."""
+    return tuple(x.shape)
+
+
+def shape(x):
+    """The shape of ``x`` as an int32 tensor."""
+    return _constant(list(_t(x).shape), dtype="int32")
+
+
+def ndim(x):
+    return _t(x).ndim
+
+
+def dtype(x):
+    return _t(x).dtype.name
+
+
+def count_params(x):
+    """The number of entries of ``x``."""
+    return int(_t(x).size)
+
+
+def sum(x, axis=None, keepdims=False):
+    return _ops.sum(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return _ops.mean(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return _ops.max(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return _ops.min(x, axis=axis, keepdims=keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    return _ops.prod(x, axis=axis, keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return _ops.std(x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    return _ops.var(x, axis=axis, keepdims=keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    return _ops.any(x, axis=axis, keepdims=keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    return _ops.all(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis=-1):
+    """Index of the largest value along ``axis`` (the last by default, as Keras 2)."""
+    return _ops.argmax(x, axis=axis)
+
+
+def argmin(x, axis=-1):
+    """Index of the smallest value along ``axis`` (the last by default, as Keras 2)."""
+    return _ops.argmin(x, axis=axis)
+
+
+def clip(x, min_value, max_value):
+    """Values limited to ``[min_value, max_value]``."""
+    return _ops.clip(x, min_value, max_value)
+
+
+def pow(x, a):
+    return _ops.power(x, a)
+
+
+def dot(x, y):
+    """The matrix product (``x @ y``) of Keras 2's ``K.dot``."""
+    return _ops.dot(x, y)
+
+
+def batch_dot(x, y, axes=None):
+    """Per-sample products: ``(b, n, m) x (b, m, k) -> (b, n, k)``; of vectors, ``(b, 1)``."""
+    x, y = _t(x), _t(y)
+    if x.ndim == 2 and y.ndim == 2:
+        return _ops.sum(x * y, axis=1, keepdims=True)
+    return _prim.matmul(x, y)
+
+
+def concatenate(tensors, axis=-1):
+    """Join along ``axis`` (the last by default, as Keras 2)."""
+    return _ops.concatenate(tensors, axis=axis)
+
+
+def flatten(x):
+    return _ops.ravel(x)
+
+
+def batch_flatten(x):
+    """``x`` reshaped to ``(batch, -1)``."""
+    x = _t(x)
+    return _prim.reshape(x, [x.shape[0], -1])
+
+
+def switch(condition, then_expression, else_expression):
+    """``then_expression`` where ``condition`` holds, else ``else_expression``."""
+    then_value = then_expression() if callable(then_expression) else then_expression
+    else_value = else_expression() if callable(else_expression) else else_expression
+    return _ops.where(condition, then_value, else_value)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    from learnet import random
+
+    return random.normal(shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    from learnet import random
+
+    return random.uniform(shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    return _ops.binary_crossentropy(target, output, from_logits=from_logits)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    return _ops.categorical_crossentropy(target, output, from_logits=from_logits, axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    return _ops.sparse_categorical_crossentropy(target, output, from_logits=from_logits, axis=axis)
+
+
+def l2_normalize(x, axis=None):
+    return _ops.normalize(x, axis=-1 if axis is None else axis)
+
+
+# Same meaning, same signature in Keras 2 and keras.ops: share them.
+_SHARED = (
+    "abs", "sqrt", "square", "exp", "log", "round", "sign", "cos", "sin", "tanh", "sigmoid", "relu",
+    "softmax", "softplus", "softsign", "elu", "hard_sigmoid", "equal", "not_equal", "greater",
+    "greater_equal", "less", "less_equal", "maximum", "minimum", "cast", "reshape", "transpose",
+    "expand_dims", "squeeze", "stack", "ones", "zeros", "ones_like", "zeros_like", "eye", "tile",
+    "repeat", "stop_gradient", "gather", "one_hot", "logsumexp", "cumsum", "cumprod", "arange",
+)
+for _name in _SHARED:
+    if _name == "gather":
+        globals()[_name] = _prim.gather
+    else:
+        globals()[_name] = getattr(_ops, _name)
+del _name
+
+# What `learnet.backend` hands on to this module.
+EXPORTS = frozenset(name for name in globals() if not name.startswith("_") and name not in ("Tensor", "Variable"))

@@ -1,0 +1,1312 @@
+"""``keras.ops``: Keras 3's backend-neutral operations, NumPy-style, on learnet tensors.
+
+``import learnet as keras`` makes ``keras.ops`` this module. Its functions follow
+NumPy's names and defaults, as Keras 3 documents them (``sum``, ``mean``, ``shape`` as
+a function returning a tuple, ``argmax`` over the flattened array by default,
+``split`` at indices, ``one_hot(x, num_classes)``), while ``tf.*`` keeps TensorFlow's
+own spellings (``tf.reduce_sum``, ``tf.split`` by sizes). Every function takes
+tensors, NumPy arrays or nested lists, returns a learnet ``Tensor``, and is recorded
+on the tape where it has a gradient, so it can sit inside a custom layer or loss.
+
+The sub-namespaces ``keras.ops.numpy``, ``keras.ops.nn``, ``keras.ops.math``,
+``keras.ops.linalg``, ``keras.ops.image`` and ``keras.ops.core`` are this same module.
+
+Examples
+--------
+>>> import learnet as keras
+>>> x = keras.ops.convert_to_tensor([[1.0, 2.0], [3.0, 4.0]])
+>>> keras.ops.shape(x)
+(2, 2)
+>>> keras.ops.sum(x, axis=0).numpy()
+array([4., 6.], dtype=float32)
+>>> keras.ops.one_hot([0, 2], 3).numpy()
+array([[1., 0., 0.],
+       [0., 0., 1.]], dtype=float32)
+"""
+import builtins
+import importlib
+import itertools
+import math as _pymath
+import sys
+
+import numpy as _np
+
+from learnet.backend import floatx, to_numpy, xp
+from learnet.ops import nn as _nn
+from learnet.ops.math import unbroadcast
+from learnet.tape import primitive
+from learnet.tape import stop_gradient as _stop_gradient
+from learnet.tensor import Tensor, _as_dtype, is_tensor, to_array  # noqa: F401 - is_tensor is keras.ops'
+from learnet.tensor import convert_to_tensor as _convert_to_tensor
+
+# The primitives' package by module path: the attribute `learnet.ops` is this module.
+_ops = importlib.import_module("learnet.ops")
+
+# Sub-namespaces as Keras 3 spells them: keras.ops.numpy.sum, keras.ops.nn.relu, ...
+numpy = nn = core = linalg = image = math = sys.modules[__name__]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor._wrap(to_array(x))
+
+
+def _pair(x, y):
+    """Two arguments as tensors: a plain number takes the dtype of the tensor beside it."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        return x, y
+    if isinstance(x, Tensor):
+        return x, Tensor._wrap(to_array(y, x.dtype)) if type(y) in (int, float) else _t(y)
+    if isinstance(y, Tensor):
+        return (Tensor._wrap(to_array(x, y.dtype)) if type(x) in (int, float) else _t(x)), y
+    return _t(x), _t(y)
+
+
+def _axis(axis):
+    if axis is None or isinstance(axis, int):
+        return axis
+    return tuple(int(a) for a in axis)
+
+
+def _float(x):
+    x = _t(x)
+    return x if x.dtype.kind == "f" else _ops.cast(x, floatx())
+
+
+# --- core ----------------------------------------------------------------------------------
+def convert_to_tensor(x, dtype=None, sparse=None):
+    """A learnet ``Tensor`` holding ``x`` (in ``dtype`` when given)."""
+    return _convert_to_tensor(x, dtype=dtype)
+
+
+def convert_to_numpy(x):
+    """``x`` as a NumPy array."""
+    return to_numpy(to_array(x))
+
+
+def shape(x):
+    """The static shape of ``x`` as a tuple of ints (Keras 3: a function, not a tensor).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.shape(keras.ops.zeros((2, 3)))
+    (2, 3)
+    """
+    if hasattr(x, "shape") and not isinstance(x, (list, tuple)):
+        return tuple(int(s) if s is not None else None for s in x.shape)
+    return tuple(_np.shape(x))
+
+
+def ndim(x):
+    """The number of dimensions of ``x``."""
+    return len(shape(x))
+
+
+def size(x):
+    """The number of elements of ``x``."""
+    return int(_np.prod(shape(x), dtype=_np.int64))
+
+
+def dtype(x):
+    """The dtype of ``x`` as a string (``'float32'``)."""
+    return _t(x).dtype.name
+
+
+def cast(x, dtype):
+    """``x`` converted to ``dtype`` (differentiable between float types)."""
+    return _ops.cast(_t(x), dtype)
+
+
+def stop_gradient(variable):
+    """``variable`` unchanged, but no gradient flows back through it."""
+    return _stop_gradient(_t(variable))
+
+
+def is_float_dtype(dtype):
+    """Whether ``dtype`` is a floating-point type."""
+    return _as_dtype(dtype).kind == "f"
+
+
+def is_int_dtype(dtype):
+    """Whether ``dtype`` is an integer type."""
+    return _as_dtype(dtype).kind in "iu"
+
+
+def cond(pred, true_fn, false_fn):
+    """Call ``true_fn()`` if ``pred`` holds, else ``false_fn()`` (eager)."""
+    return true_fn() if bool(pred) else false_fn()
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Run ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` holds (eager).
+
+    ``loop_vars`` is a tuple or list (unpacked into ``cond`` and ``body``) or a single
+    value; the result has the same structure.
+    """
+    single = not isinstance(loop_vars, (tuple, list))
+    state = (loop_vars,) if single else tuple(loop_vars)
+    steps = 0
+    while bool(cond(*state)):
+        if maximum_iterations is not None and steps >= maximum_iterations:
+            break
+        state = body(*state)
+        state = (state,) if single or not isinstance(state, (tuple, list)) else tuple(state)
+        steps += 1
+    return state[0] if single else type(loop_vars)(state) if isinstance(loop_vars, list) else state
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; returns the last ``val``."""
+    value = init_val
+    for i in builtins.range(int(lower), int(upper)):
+        value = body_fun(i, value)
+    return value
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``; return ``(carry, stack(ys))``."""
+    if xs is None:
+        if length is None:
+            raise ValueError("scan needs xs or a length")
+        items = [None] * int(length)
+    else:
+        items = list(unstack(xs, axis=0))
+    if reverse:
+        items = items[::-1]
+    carry, ys = init, []
+    for x in items:
+        carry, y = f(carry, x)
+        ys.append(y)
+    if reverse:
+        ys = ys[::-1]
+    return carry, (stack(ys) if ys and ys[0] is not None else None)
+
+
+def map(f, xs):
+    """``stack([f(x) for x in xs])`` over the leading axis of ``xs``."""
+    return stack([f(x) for x in unstack(xs, axis=0)])
+
+
+def vectorized_map(function, elements):
+    """``function`` applied to each slice of ``elements`` along axis 0, results stacked."""
+    return map(function, elements)
+
+
+def switch(index, branches, *operands):
+    """Call ``branches[index](*operands)``; ``index`` is clamped into range as in Keras."""
+    index = builtins.min(builtins.max(int(index), 0), len(branches) - 1)
+    return branches[index](*operands)
+
+
+def slice(inputs, start_indices, shape):
+    """The block of ``inputs`` that starts at ``start_indices`` and has ``shape``."""
+    key = tuple(builtins.slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, shape))
+    return _t(inputs)[key]
+
+
+def slice_update(inputs, start_indices, updates):
+    """``inputs`` with the block at ``start_indices`` replaced by ``updates`` (differentiable)."""
+    inputs, updates = _t(inputs), _t(updates)
+    key = tuple(builtins.slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, updates.shape))
+    mask = _np.zeros(inputs.shape, dtype=bool)
+    mask[key] = True
+    padded = _ops.pad(updates, [[int(s), n - int(s) - u] for s, n, u in zip(start_indices, inputs.shape, updates.shape)])
+    return _ops.where(Tensor._wrap(xp.asarray(mask)), _ops.cast(padded, inputs.dtype), inputs)
+
+
+def scatter(indices, values, shape):
+    """A tensor of ``shape`` with ``values`` added at ``indices`` (zeros elsewhere)."""
+    indices = to_numpy(to_array(indices)).astype(_np.int64)
+    values = _t(values)
+    out = _np.zeros(tuple(int(s) for s in shape), dtype=values.dtype)
+    _np.add.at(out, tuple(indices.T), to_numpy(values._value))
+    return Tensor._wrap(xp.asarray(out))
+
+
+def scatter_update(inputs, indices, updates):
+    """``inputs`` with the entries at ``indices`` (one row of coordinates each) set to ``updates``."""
+    inputs = _t(inputs)
+    indices = to_numpy(to_array(indices)).astype(_np.int64)
+    out = to_numpy(inputs._value).copy()
+    out[tuple(indices.T)] = to_numpy(to_array(updates, inputs.dtype))
+    return Tensor._wrap(xp.asarray(out))
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of ``x`` along ``axis``, as a list."""
+    return _ops.unstack(_t(x), num=num, axis=axis)
+
+
+def custom_gradient(f):
+    """Keras 3's ``ops.custom_gradient``: the same decorator as ``tf.custom_gradient``."""
+    from learnet.control import custom_gradient as decorator
+
+    return decorator(f)
+
+
+# --- elementwise math ------------------------------------------------------------------------
+def _unary(name, forward, derivative, doc):
+    """A differentiable elementwise op: ``forward`` on arrays, ``derivative(x, out)`` in ops."""
+    def kernel(x):
+        array = x if x.dtype.kind == "f" else x.astype(floatx())
+        return forward(array), lambda g, x, out: g * derivative(_float(x), out)
+
+    kernel.__name__ = name
+    op = primitive(inputs=1)(kernel)
+
+    def function(x):
+        return op(_t(x))
+
+    function.__name__ = name
+    function.__doc__ = doc
+    return function
+
+
+sinh = _unary("sinh", xp.sinh, lambda x, y: cosh(x), "Hyperbolic sine.")
+cosh = _unary("cosh", xp.cosh, lambda x, y: sinh(x), "Hyperbolic cosine.")
+arcsin = _unary("arcsin", xp.arcsin, lambda x, y: _ops.rsqrt(1 - x * x), "Inverse sine.")
+arccos = _unary("arccos", xp.arccos, lambda x, y: -_ops.rsqrt(1 - x * x), "Inverse cosine.")
+arctan = _unary("arctan", xp.arctan, lambda x, y: 1 / (1 + x * x), "Inverse tangent.")
+arcsinh = _unary("arcsinh", xp.arcsinh, lambda x, y: _ops.rsqrt(x * x + 1), "Inverse hyperbolic sine.")
+arccosh = _unary("arccosh", xp.arccosh, lambda x, y: _ops.rsqrt(x * x - 1), "Inverse hyperbolic cosine.")
+arctanh = _unary("arctanh", xp.arctanh, lambda x, y: 1 / (1 - x * x), "Inverse hyperbolic tangent.")
+expm1 = _unary("expm1", xp.expm1, lambda x, y: y + 1, "``exp(x) - 1``, accurate near 0.")
+log2 = _unary("log2", xp.log2, lambda x, y: 1 / (x * _pymath.log(2)), "Base-2 logarithm.")
+log10 = _unary("log10", xp.log10, lambda x, y: 1 / (x * _pymath.log(10)), "Base-10 logarithm.")
+erf = _unary(
+    "erf", lambda a: _np.vectorize(_pymath.erf, otypes=[a.dtype])(a),
+    lambda x, y: (2 / _pymath.sqrt(_pymath.pi)) * _ops.exp(-x * x), "The error function.",
+)
+abs = absolute = lambda x: _ops.abs(_t(x))
+abs.__doc__ = "Elementwise absolute value."
+negative = lambda x: _ops.negative(_t(x))
+exp = lambda x: _ops.exp(_float(x))
+log = lambda x: _ops.log(_float(x))
+log1p = lambda x: _ops.log1p(_float(x))
+sqrt = lambda x: _ops.sqrt(_float(x))
+rsqrt = lambda x: _ops.rsqrt(_float(x))
+square = lambda x: _ops.square(_t(x))
+sign = lambda x: _ops.sign(_t(x))
+sin = lambda x: _ops.sin(_float(x))
+cos = lambda x: _ops.cos(_float(x))
+tan = lambda x: _ops.tan(_float(x))
+tanh = lambda x: _ops.tanh(_float(x))
+reciprocal = lambda x: _ops.reciprocal(_float(x))
+floor = lambda x: _ops.floor(_t(x))
+ceil = lambda x: _ops.ceil(_t(x))
+isnan = lambda x: _ops.is_nan(_t(x))
+isinf = lambda x: _ops.is_inf(_t(x))
+isfinite = lambda x: _ops.is_finite(_t(x))
+logical_not = lambda x: _ops.logical_not(_t(x))
+conj = conjugate = real = copy = lambda x: _ops.identity(_t(x))
+imag = lambda x: _ops.zeros_like(_t(x))
+
+
+def round(x, decimals=0):
+    """Round to ``decimals`` places, halves to even (no gradient)."""
+    x = _t(x)
+    return Tensor._wrap(xp.round(x._value, int(decimals)))
+
+
+def _binary(op):
+    def function(x1, x2):
+        return op(*_pair(x1, x2))
+
+    function.__name__ = op.__name__
+    function.__doc__ = op.__doc__
+    return function
+
+
+add = _binary(_ops.add)
+subtract = _binary(_ops.subtract)
+multiply = _binary(_ops.multiply)
+maximum = _binary(_ops.maximum)
+minimum = _binary(_ops.minimum)
+equal = _binary(_ops.equal)
+not_equal = _binary(_ops.not_equal)
+less = _binary(_ops.less)
+less_equal = _binary(_ops.less_equal)
+greater = _binary(_ops.greater)
+greater_equal = _binary(_ops.greater_equal)
+logical_and = _binary(_ops.logical_and)
+logical_or = _binary(_ops.logical_or)
+logical_xor = _binary(_ops.logical_xor)
+
+
+def divide(x1, x2):
+    """``x1 / x2`` in floats (integers divide to floats, as NumPy's true division)."""
+    x1, x2 = _pair(x1, x2)
+    return _ops.divide(_float(x1), _ops.cast(x2, _float(x1).dtype))
+
+
+true_divide = divide
+
+
+def divide_no_nan(x1, x2):
+    """``x1 / x2``, but 0 where ``x2`` is 0."""
+    x1, x2 = _pair(_float(x1), x2)
+    x2 = _ops.cast(x2, x1.dtype)
+    zero = _ops.equal(x2, 0.0)
+    safe = _ops.where(zero, _ops.ones_like(x2), x2)
+    return _ops.where(zero, _ops.zeros_like(x1 * safe), x1 / safe)
+
+
+def power(x1, x2):
+    """``x1 ** x2`` elementwise."""
+    return _ops.pow(*_pair(x1, x2))
+
+
+def floor_divide(x1, x2):
+    """``x1 // x2`` elementwise (no gradient)."""
+    x1, x2 = _pair(x1, x2)
+    return Tensor._wrap(xp.floor_divide(x1._value, x2._value))
+
+
+def mod(x1, x2):
+    """``x1 % x2`` elementwise, with the sign of ``x2`` as NumPy (no gradient)."""
+    x1, x2 = _pair(x1, x2)
+    return Tensor._wrap(xp.mod(x1._value, x2._value))
+
+
+def arctan2(x1, x2):
+    """The angle of the point ``(x2, x1)``; differentiable in both."""
+    y, x = _pair(_float(x1), _float(x2))
+    return _arctan2(y, x)
+
+
+@primitive
+def _arctan2(y, x):
+    def backward(g, y, x, out):
+        r2 = x * x + y * y
+        return unbroadcast(g * x / r2, y.shape), unbroadcast(-g * y / r2, x.shape)
+
+    return xp.arctan2(y, x), backward
+
+
+def logaddexp(x1, x2):
+    """``log(exp(x1) + exp(x2))`` computed stably."""
+    x1, x2 = _pair(_float(x1), _float(x2))
+    high = _ops.maximum(x1, x2)
+    return high + _ops.log1p(_ops.exp(-_ops.abs(x1 - x2)))
+
+
+def clip(x, x_min, x_max):
+    """Values of ``x`` limited to ``[x_min, x_max]``."""
+    return _ops.clip_by_value(_t(x), x_min, x_max)
+
+
+def where(condition, x1=None, x2=None):
+    """``x1`` where ``condition`` holds, else ``x2``; with one argument, the indices where it holds."""
+    if x1 is None and x2 is None:
+        return tuple(Tensor._wrap(i) for i in xp.nonzero(to_array(condition)))
+    x1, x2 = _pair(x1, x2)
+    return _ops.where(_t(condition), x1, x2)
+
+
+def nonzero(x):
+    """The indices of the non-zero entries, one tensor per axis."""
+    return tuple(Tensor._wrap(i.astype("int32")) for i in xp.nonzero(to_array(x)))
+
+
+def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Whether ``x1`` and ``x2`` are close elementwise (NumPy's rule)."""
+    return Tensor._wrap(xp.isclose(to_array(x1), to_array(x2), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """``x`` with NaN and infinities replaced by finite numbers."""
+    return Tensor._wrap(xp.nan_to_num(to_array(x), nan=nan, posinf=posinf, neginf=neginf))
+
+
+# --- reductions ----------------------------------------------------------------------------------
+def sum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` (all axes when None); integers stay in their own dtype."""
+    x = _t(x)
+    result = _ops.reduce_sum(x, axis=_axis(axis), keepdims=keepdims)
+    return result if result.dtype == x.dtype or x.dtype == bool else _ops.cast(result, x.dtype)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (integers average to floats, as NumPy)."""
+    return _ops.reduce_mean(_float(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False, initial=None):
+    """Largest value over ``axis``."""
+    result = _ops.reduce_max(_t(x), axis=_axis(axis), keepdims=keepdims)
+    return result if initial is None else maximum(result, initial)
+
+
+def min(x, axis=None, keepdims=False, initial=None):
+    """Smallest value over ``axis``."""
+    result = _ops.reduce_min(_t(x), axis=_axis(axis), keepdims=keepdims)
+    return result if initial is None else minimum(result, initial)
+
+
+amax, amin = max, min
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    """Product over ``axis``."""
+    x = _t(x) if dtype is None else cast(x, dtype)
+    return _ops.reduce_prod(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    """Variance (population, ``ddof=0``) over ``axis``."""
+    return _ops.reduce_variance(_float(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    """Standard deviation (population) over ``axis``."""
+    return _ops.reduce_std(_float(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    """Whether every entry along ``axis`` is true."""
+    return _ops.reduce_all(_ops.cast(_t(x), "bool"), axis=_axis(axis), keepdims=keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    """Whether some entry along ``axis`` is true."""
+    return _ops.reduce_any(_ops.cast(_t(x), "bool"), axis=_axis(axis), keepdims=keepdims)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, computed stably."""
+    return _ops.reduce_logsumexp(_float(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def average(x, axis=None, weights=None):
+    """Weighted mean over ``axis``."""
+    x = _float(x)
+    if weights is None:
+        return mean(x, axis=axis)
+    weights = _ops.cast(_t(weights), x.dtype)
+    if weights.ndim == 1 and x.ndim > 1 and axis is not None:
+        shape_ = [1] * x.ndim
+        shape_[axis] = -1
+        weights = _ops.reshape(weights, shape_)
+    return _ops.reduce_sum(x * weights, axis=axis) / _ops.reduce_sum(weights * _ops.ones_like(x), axis=axis)
+
+
+def count_nonzero(x, axis=None):
+    """How many entries along ``axis`` are not zero."""
+    return Tensor._wrap(xp.asarray(xp.count_nonzero(to_array(x), axis=_axis(axis))).astype("int32"))
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the largest value; over the flattened array when ``axis`` is None (NumPy)."""
+    return Tensor._wrap(xp.asarray(xp.argmax(to_array(x), axis=axis, keepdims=keepdims)).astype("int32"))
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Index of the smallest value; over the flattened array when ``axis`` is None (NumPy)."""
+    return Tensor._wrap(xp.asarray(xp.argmin(to_array(x), axis=axis, keepdims=keepdims)).astype("int32"))
+
+
+def argsort(x, axis=-1):
+    """The indices that sort ``x`` along ``axis``."""
+    return Tensor._wrap(xp.argsort(to_array(x), axis=axis, kind="stable").astype("int32"))
+
+
+def sort(x, axis=-1):
+    """``x`` sorted along ``axis`` (differentiable: the gradient follows each value)."""
+    x = _t(x)
+    order = xp.argsort(x._value, axis=axis, kind="stable")
+    return take_along_axis(x, Tensor._wrap(order), axis=axis)
+
+
+def median(x, axis=None, keepdims=False):
+    """The median over ``axis``."""
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantile over ``axis`` (NumPy's ``method``)."""
+    array = to_array(_float(x))
+    return Tensor._wrap(xp.asarray(xp.quantile(array, to_array(q), axis=_axis(axis), method=method,
+                                               keepdims=keepdims)).astype(array.dtype))
+
+
+def cumsum(x, axis=None, dtype=None):
+    """Running sum along ``axis`` (of the flattened array when None); differentiable."""
+    x = _t(x) if dtype is None else cast(x, dtype)
+    if axis is None:
+        x, axis = _ops.reshape(x, [-1]), 0
+    return _cumsum(x, axis=int(axis))
+
+
+@primitive(inputs=1)
+def _cumsum(x, axis):
+    def backward(g, x, out):
+        return flip(_cumsum(flip(g, axis), axis=axis), axis)
+
+    return xp.cumsum(x, axis=axis), backward
+
+
+def cumprod(x, axis=None, dtype=None):
+    """Running product along ``axis`` (of the flattened array when None); differentiable, zeros included."""
+    x = _t(x) if dtype is None else cast(x, dtype)
+    if axis is None:
+        x, axis = _ops.reshape(x, [-1]), 0
+    parts = unstack(x, axis=axis)
+    running, out = None, []
+    for part in parts:
+        running = part if running is None else running * part
+        out.append(running)
+    return stack(out, axis=axis)
+
+
+def bincount(x, weights=None, minlength=0):
+    """How often each non-negative integer occurs in ``x``."""
+    counts = _np.bincount(to_numpy(to_array(x)).astype(_np.int64),
+                            weights=None if weights is None else to_numpy(to_array(weights)),
+                            minlength=minlength)
+    return Tensor._wrap(xp.asarray(counts if weights is not None else counts.astype("int32")))
+
+
+def digitize(x, bins):
+    """The index of the bin each value of ``x`` falls into."""
+    return Tensor._wrap(xp.digitize(to_array(x), to_array(bins)).astype("int32"))
+
+
+# --- creation --------------------------------------------------------------------------------------
+def _dtype_or_default(dtype, fallback=None):
+    return _as_dtype(dtype) if dtype is not None else _as_dtype(fallback or floatx())
+
+
+def array(x, dtype=None):
+    """A tensor from ``x`` (Keras' ``ops.array``)."""
+    return _convert_to_tensor(x, dtype=dtype)
+
+
+def zeros(shape, dtype=None):
+    """A tensor of zeros (``floatx`` by default)."""
+    return _ops.zeros(_shape_arg(shape), dtype=_dtype_or_default(dtype))
+
+
+def ones(shape, dtype=None):
+    """A tensor of ones (``floatx`` by default)."""
+    return _ops.ones(_shape_arg(shape), dtype=_dtype_or_default(dtype))
+
+
+def empty(shape, dtype=None):
+    """A tensor of ``shape`` (filled with zeros here)."""
+    return zeros(shape, dtype)
+
+
+def full(shape, fill_value, dtype=None):
+    """A tensor of ``shape`` filled with ``fill_value``."""
+    value = _np.asarray(fill_value)
+    dtype = _as_dtype(dtype) if dtype is not None else (_as_dtype(floatx()) if value.dtype.kind == "f" else value.dtype)
+    return Tensor._wrap(xp.full(_shape_arg(shape), fill_value, dtype=dtype))
+
+
+def zeros_like(x, dtype=None):
+    """Zeros of the shape (and dtype) of ``x``."""
+    return _ops.zeros_like(_t(x), dtype=dtype)
+
+
+def ones_like(x, dtype=None):
+    """Ones of the shape (and dtype) of ``x``."""
+    return _ops.ones_like(_t(x), dtype=dtype)
+
+
+def full_like(x, fill_value, dtype=None):
+    """``fill_value`` in the shape (and dtype) of ``x``."""
+    x = _t(x)
+    return Tensor._wrap(xp.full(x.shape, fill_value, dtype=_as_dtype(dtype) or x.dtype))
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values in ``[start, stop)``, as NumPy."""
+    values = xp.arange(start, stop, step) if stop is not None else xp.arange(start)
+    if dtype is None:
+        dtype = floatx() if values.dtype.kind == "f" else "int32"
+    return Tensor._wrap(values.astype(dtype))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced values from ``start`` to ``stop``."""
+    values, step = xp.linspace(start, stop, int(num), endpoint=endpoint, retstep=True, axis=axis)
+    values = Tensor._wrap(values.astype(dtype or floatx()))
+    return (values, step) if retstep else values
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
+    """``num`` values spaced evenly on a log scale."""
+    values = xp.logspace(start, stop, int(num), endpoint=endpoint, base=base, axis=axis)
+    return Tensor._wrap(values.astype(dtype or floatx()))
+
+
+def eye(N, M=None, k=0, dtype=None):
+    """A 2-D tensor with ones on the ``k``-th diagonal."""
+    return Tensor._wrap(xp.eye(int(N), None if M is None else int(M), k=int(k), dtype=_dtype_or_default(dtype)))
+
+
+def identity(n, dtype=None):
+    """The ``n`` x ``n`` identity matrix."""
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    """Ones at and below the ``k``-th diagonal."""
+    return Tensor._wrap(xp.tri(int(N), None if M is None else int(M), k=int(k), dtype=_dtype_or_default(dtype)))
+
+
+def tril(x, k=0):
+    """``x`` with the entries above the ``k``-th diagonal set to zero."""
+    x = _t(x)
+    mask = Tensor._wrap(xp.tri(x.shape[-2], x.shape[-1], k=k, dtype=bool))
+    return _ops.where(mask, x, _ops.zeros_like(x))
+
+
+def triu(x, k=0):
+    """``x`` with the entries below the ``k``-th diagonal set to zero."""
+    x = _t(x)
+    mask = Tensor._wrap(~xp.tri(x.shape[-2], x.shape[-1], k=k - 1, dtype=bool))
+    return _ops.where(mask, x, _ops.zeros_like(x))
+
+
+def _shape_arg(shape):
+    if isinstance(shape, (int, _np.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
+# --- shapes ------------------------------------------------------------------------------------
+def reshape(x, newshape):
+    """``x`` with a new shape (one entry may be -1)."""
+    return _ops.reshape(_t(x), newshape)
+
+
+def transpose(x, axes=None):
+    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
+    return _ops.transpose(_t(x), None if axes is None else list(axes))
+
+
+def expand_dims(x, axis):
+    """``x`` with a new axis of size 1 at ``axis``."""
+    return _ops.expand_dims(_t(x), axis)
+
+
+def squeeze(x, axis=None):
+    """``x`` without its axes of size 1 (or only ``axis``)."""
+    return _ops.squeeze(_t(x), axis)
+
+
+def ravel(x):
+    """``x`` flattened to one axis."""
+    return _ops.reshape(_t(x), [-1])
+
+
+def concatenate(xs, axis=0):
+    """Join tensors along an existing ``axis`` (NumPy's name, default ``axis=0``)."""
+    return _ops.concat(list(xs), axis=axis)
+
+
+def append(x1, x2, axis=None):
+    """``x2`` joined to the end of ``x1`` (both flattened when ``axis`` is None)."""
+    x1, x2 = _pair(x1, x2)
+    if axis is None:
+        return _ops.concat([ravel(x1), ravel(x2)], axis=0)
+    return _ops.concat([x1, x2], axis=axis)
+
+
+def stack(x, axis=0):
+    """Join tensors of one shape along a new ``axis``."""
+    return _ops.stack(list(x), axis=axis)
+
+
+def hstack(xs):
+    """Join along the second axis (the first for 1-D tensors), as NumPy."""
+    xs = [_t(x) for x in xs]
+    return _ops.concat(xs, axis=0 if xs[0].ndim == 1 else 1)
+
+
+def vstack(xs):
+    """Join along the first axis, 1-D tensors as rows."""
+    return _ops.concat([_ops.reshape(x, [1, -1]) if x.ndim == 1 else x for x in (_t(x) for x in xs)], axis=0)
+
+
+def split(x, indices_or_sections, axis=0):
+    """Split ``x`` into equal sections, or at the given indices (NumPy's meaning).
+
+    Note that ``tf.split`` takes the sizes of the parts instead.
+    """
+    x = _t(x)
+    length = x.shape[axis]
+    if isinstance(indices_or_sections, (int, _np.integer)):
+        if length % int(indices_or_sections):
+            raise ValueError(f"split: axis {axis} of size {length} does not divide into {indices_or_sections} equal parts")
+        bounds = list(builtins.range(0, length + 1, length // int(indices_or_sections)))
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [length]
+    index = [builtins.slice(None)] * x.ndim
+    parts = []
+    for start, stop in itertools.pairwise(bounds):
+        index[axis] = builtins.slice(start, stop)
+        parts.append(x[tuple(index)])
+    return parts
+
+
+def moveaxis(x, source, destination):
+    """``x`` with axis ``source`` moved to ``destination``."""
+    x = _t(x)
+    source, destination = int(source) % x.ndim, int(destination) % x.ndim
+    order = [axis for axis in builtins.range(x.ndim) if axis != source]
+    order.insert(destination, source)
+    return _ops.transpose(x, order)
+
+
+def swapaxes(x, axis1, axis2):
+    """``x`` with two axes exchanged."""
+    x = _t(x)
+    order = list(builtins.range(x.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return _ops.transpose(x, order)
+
+
+def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape``."""
+    return _ops.broadcast_to(_t(x), _shape_arg(shape))
+
+
+def tile(x, repeats):
+    """``x`` repeated ``repeats`` times along each axis."""
+    x = _t(x)
+    repeats = [int(repeats)] if isinstance(repeats, (int, _np.integer)) else [int(r) for r in repeats]
+    while len(repeats) < x.ndim:
+        repeats.insert(0, 1)
+    if len(repeats) > x.ndim:
+        x = _ops.reshape(x, [1] * (len(repeats) - x.ndim) + list(x.shape))
+    return _ops.tile(x, repeats)
+
+
+def repeat(x, repeats, axis=None):
+    """Each entry of ``x`` repeated ``repeats`` times (differentiable)."""
+    x = _t(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    index = _np.repeat(_np.arange(x.shape[axis]), to_numpy(to_array(repeats)))
+    return _ops.gather(x, Tensor._wrap(xp.asarray(index)), axis=axis % x.ndim)
+
+
+def flip(x, axis=None):
+    """``x`` with the order of entries reversed along ``axis`` (all axes when None)."""
+    x = _t(x)
+    axes = builtins.range(x.ndim) if axis is None else ([axis] if isinstance(axis, int) else axis)
+    key = [builtins.slice(None)] * x.ndim
+    for a in axes:
+        key[a] = builtins.slice(None, None, -1)
+    return x[tuple(key)]
+
+
+def roll(x, shift, axis=None):
+    """``x`` with entries shifted cyclically by ``shift`` along ``axis``."""
+    x = _t(x)
+    flat = axis is None
+    if flat:
+        original, x, axis = x.shape, ravel(x), 0
+    n = x.shape[axis]
+    index = (_np.arange(n) - int(shift)) % n
+    out = _ops.gather(x, Tensor._wrap(xp.asarray(index)), axis=axis % x.ndim)
+    return _ops.reshape(out, original) if flat else out
+
+
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """``x`` padded by ``pad_width`` (pairs of before/after sizes) as NumPy's ``pad``."""
+    x = _t(x)
+    widths = _np.broadcast_to(_np.asarray(pad_width, dtype=_np.int64), (x.ndim, 2)).tolist()
+    return _ops.pad(x, widths, mode=mode.upper(), constant_values=0 if constant_values is None else constant_values)
+
+
+def take(x, indices, axis=None):
+    """Entries of ``x`` at ``indices`` along ``axis`` (of the flattened ``x`` when None)."""
+    x = _t(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    indices = to_array(indices)
+    if indices.dtype.kind not in "iu":
+        indices = indices.astype("int32")
+    indices = xp.where(indices < 0, indices + x.shape[axis], indices)
+    return _ops.gather(x, Tensor._wrap(indices), axis=axis % x.ndim)
+
+
+def take_along_axis(x, indices, axis=None):
+    """``x`` picked at ``indices`` along ``axis``, as NumPy's ``take_along_axis`` (differentiable)."""
+    x = _t(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    return _take_along_axis(x, Tensor._wrap(to_array(indices).astype("int64")), axis=axis % x.ndim)
+
+
+@primitive(inputs=2, higher_order=False)
+def _take_along_axis(x, indices, axis):
+    def backward(g, x, indices, out):
+        grad = xp.zeros(x.shape, dtype=g.dtype)
+        full = _np.broadcast_to(indices, g.shape) if indices.shape != g.shape else indices
+        dims = list(_np.ix_(*[_np.arange(s) for s in g.shape]))
+        dims[axis] = full
+        xp.add.at(grad, tuple(dims), g)
+        return grad, None
+
+    return xp.take_along_axis(x, indices, axis=axis), backward
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal of ``x`` in the plane ``(axis1, axis2)``."""
+    x = _t(x)
+    n = xp.diagonal(_np.empty(x.shape, dtype=bool), offset, axis1, axis2).shape[-1]
+    rows = _np.arange(n) + builtins.max(-offset, 0)
+    cols = _np.arange(n) + builtins.max(offset, 0)
+    moved = moveaxis(moveaxis(x, axis1, -1), axis2 if axis2 < axis1 else axis2 - 1, -1)
+    return moved[..., rows, cols]
+
+
+def diag(x, k=0):
+    """The ``k``-th diagonal of a matrix, or a matrix with vector ``x`` on it."""
+    x = _t(x)
+    if x.ndim == 1:
+        n = x.shape[0] + builtins.abs(k)
+        rows = _np.arange(x.shape[0]) + builtins.max(-k, 0)
+        cols = _np.arange(x.shape[0]) + builtins.max(k, 0)
+        flat = rows * n + cols
+        return _scatter_flat(x, flat, (n, n))
+    return diagonal(x, offset=k)
+
+
+def _scatter_flat(values, flat_indices, shape):
+    one_hot_rows = Tensor._wrap(xp.asarray(_np.eye(int(_np.prod(shape)), dtype=values.dtype)[flat_indices]))
+    return _ops.reshape(_ops.matmul(_ops.reshape(values, [1, -1]), one_hot_rows), shape)
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """The sum of the diagonal."""
+    return _ops.reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def diff(a, n=1, axis=-1):
+    """The ``n``-th discrete difference along ``axis``."""
+    a = _t(a)
+    for _ in builtins.range(n):
+        length = a.shape[axis]
+        a = take(a, _np.arange(1, length), axis=axis) - take(a, _np.arange(0, length - 1), axis=axis)
+    return a
+
+
+def meshgrid(*x, indexing="xy"):
+    """Coordinate grids from 1-D tensors, as NumPy."""
+    return [Tensor._wrap(g) for g in xp.meshgrid(*[to_array(v) for v in x], indexing=indexing)]
+
+
+# --- products --------------------------------------------------------------------------------------
+def matmul(x1, x2):
+    """Matrix product (batched over leading axes)."""
+    x1, x2 = _pair(x1, x2)
+    return _ops.matmul(x1, x2)
+
+
+def dot(x1, x2):
+    """NumPy's ``dot``: a matrix product for 2-D, a sum of products for 1-D."""
+    x1, x2 = _pair(x1, x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        return x1 * x2
+    if x1.ndim == 1 and x2.ndim == 1:
+        return _ops.reduce_sum(x1 * x2)
+    if x2.ndim == 1:
+        return _ops.reshape(_ops.matmul(x1, _ops.reshape(x2, [-1, 1])), x1.shape[:-1])
+    if x1.ndim == 1:
+        return _ops.reshape(_ops.matmul(_ops.reshape(x1, [1, -1]), x2), x2.shape[:-2] + x2.shape[-1:])
+    return _ops.tensordot(x1, x2, [[x1.ndim - 1], [x2.ndim - 2]])
+
+
+def vdot(x1, x2):
+    """The sum of products of the flattened tensors."""
+    x1, x2 = _pair(x1, x2)
+    return _ops.reduce_sum(ravel(x1) * ravel(x2))
+
+
+inner = vdot
+
+
+def outer(x1, x2):
+    """Every product of an entry of ``x1`` with one of ``x2``."""
+    x1, x2 = _pair(x1, x2)
+    return _ops.reshape(ravel(x1), [-1, 1]) * _ops.reshape(ravel(x2), [1, -1])
+
+
+def tensordot(x1, x2, axes=2):
+    """Sum of products over the given axes."""
+    x1, x2 = _pair(x1, x2)
+    return _ops.tensordot(x1, x2, axes)
+
+
+def cross(x1, x2, axis=-1):
+    """The cross product of 3-vectors along ``axis``."""
+    x1, x2 = _pair(x1, x2)
+    a = [take(x1, [i], axis=axis) for i in builtins.range(3)]
+    b = [take(x2, [i], axis=axis) for i in builtins.range(3)]
+    return _ops.concat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], axis=axis)
+
+
+def einsum(subscripts, *operands):
+    """Einstein summation, differentiable in every operand."""
+    tensors = [_t(o) for o in operands]
+    return _einsum_op(tensors, subscripts)
+
+
+@primitive(variadic=True, higher_order=False)
+def _einsum_op(arrays, subscripts):
+    inputs_spec, _, output_spec = subscripts.replace(" ", "").partition("->")
+    specs = inputs_spec.split(",")
+    if not _:
+        letters = sorted(c for c in set(inputs_spec.replace(",", "")) if inputs_spec.count(c) == 1)
+        output_spec = "".join(letters)
+    if "." in subscripts:
+        raise NotImplementedError("einsum with '...' is not supported; spell out every axis")
+
+    def backward(g, *arrays_and_out):
+        inputs_ = arrays_and_out[:-1]
+        grads = []
+        for i, spec in enumerate(specs):
+            others = [a for j, a in enumerate(inputs_) if j != i]
+            other_specs = [s for j, s in enumerate(specs) if j != i]
+            expression = ",".join([output_spec] + other_specs) + "->" + spec
+            # Axes of this input that appear nowhere else were summed out: broadcast back.
+            missing = [c for c in spec if c not in output_spec and not builtins.any(c in s for s in other_specs)]
+            if missing:
+                reduced = "".join(c for c in spec if c not in missing)
+                partial = xp.einsum(",".join([output_spec] + other_specs) + "->" + reduced, g, *others)
+                kept = [inputs_[i].shape[k] if c not in missing else 1 for k, c in enumerate(spec)]
+                grads.append(xp.broadcast_to(partial.reshape(kept), inputs_[i].shape).copy())
+            else:
+                grads.append(xp.einsum(expression, g, *others))
+        return tuple(grads)
+
+    return xp.einsum(inputs_spec + "->" + output_spec, *arrays), backward
+
+
+# --- nn ----------------------------------------------------------------------------------------------
+def relu(x):
+    """``max(x, 0)``."""
+    return _nn.relu(_t(x))
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``."""
+    return _ops.minimum(_nn.relu(_t(x)), 6.0)
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))``."""
+    return _nn.sigmoid(_float(x))
+
+
+def softplus(x):
+    """``log(1 + exp(x))``."""
+    return _nn.softplus(_float(x))
+
+
+def softsign(x):
+    """``x / (1 + |x|)``."""
+    return _nn.softsign(_float(x))
+
+
+def silu(x):
+    """``x * sigmoid(x)`` (also called swish)."""
+    x = _float(x)
+    return x * _nn.sigmoid(x)
+
+
+swish = silu
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x))``, computed stably."""
+    return -_nn.softplus(-_float(x))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    return _nn.leaky_relu(_float(x), alpha=negative_slope)
+
+
+def hard_sigmoid(x):
+    """``clip(x / 6 + 0.5, 0, 1)`` (Keras 3's definition)."""
+    return _ops.clip_by_value(_float(x) / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)``."""
+    x = _float(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def elu(x, alpha=1.0):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    return _nn.elu(_float(x), alpha=alpha)
+
+
+def selu(x):
+    """Scaled ELU with the self-normalising constants."""
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return scale * _nn.elu(_float(x), alpha=alpha)
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit (the tanh approximation by default, as Keras 3's ops)."""
+    x = _float(x)
+    if approximate:
+        return 0.5 * x * (1.0 + _ops.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * (1.0 + erf(x / _pymath.sqrt(2.0)))
+
+
+def softmax(x, axis=-1):
+    """``exp(x)`` normalised to sum to one along ``axis``."""
+    return _nn.softmax(_float(x), axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """``log(softmax(x))``, computed stably."""
+    return _nn.log_softmax(_float(x), axis=axis)
+
+
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot vectors of ``num_classes`` entries (Keras 3: ``one_hot(x, num_classes)``)."""
+    return _ops.one_hot(_ops.cast(_t(x), "int64"), num_classes, axis=axis, dtype=dtype or floatx())
+
+
+def multi_hot(inputs, num_classes, axis=-1, dtype=None, sparse=False):
+    """For each row of class indices, one vector with a 1 at each index."""
+    hot = one_hot(inputs, num_classes, dtype=dtype)
+    return _ops.reduce_max(hot, axis=-2 if _t(inputs).ndim > 1 else 0)
+
+
+def normalize(x, axis=-1, order=2):
+    """``x`` divided by its norm along ``axis``."""
+    x = _float(x)
+    if order == 2:
+        return x * _ops.rsqrt(_ops.maximum(_ops.reduce_sum(x * x, axis=axis, keepdims=True), 1e-12))
+    norm = _ops.reduce_sum(_ops.abs(x) ** order, axis=axis, keepdims=True) ** (1.0 / order)
+    return x / _ops.maximum(norm, 1e-12)
+
+
+def moments(x, axes, keepdims=False, synchronized=False):
+    """The mean and variance of ``x`` over ``axes``."""
+    x = _float(x)
+    axes = _axis(axes)
+    average_ = _ops.reduce_mean(x, axis=axes, keepdims=True)
+    variance = _ops.reduce_mean(_ops.square(x - average_), axis=axes, keepdims=keepdims)
+    if not keepdims:
+        average_ = _ops.squeeze(average_, axes if isinstance(axes, (tuple, list)) else [axes])
+    return average_, variance
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """``(x - mean) / sqrt(variance + epsilon) * scale + offset`` along ``axis``."""
+    x = _float(x)
+    shape_ = [1] * x.ndim
+    shape_[axis] = x.shape[axis]
+
+    def along(v):
+        return _ops.reshape(_ops.cast(_t(v), x.dtype), shape_)
+
+    result = (x - along(mean)) * _ops.rsqrt(along(variance) + epsilon)
+    if scale is not None:
+        result = result * along(scale)
+    if offset is not None:
+        result = result + along(offset)
+    return result
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy (no mean)."""
+    target, output = _pair(_float(target), _float(output))
+    if from_logits:
+        return _nn.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
+    output = _ops.clip_by_value(output, 1e-7, 1 - 1e-7)
+    return -(target * _ops.log(output) + (1 - target) * _ops.log(1 - output))
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy of one-hot ``target`` and ``output`` along ``axis``."""
+    target, output = _pair(_float(target), _float(output))
+    if from_logits:
+        return -_ops.reduce_sum(target * _nn.log_softmax(output, axis=axis), axis=axis)
+    output = output / _ops.reduce_sum(output, axis=axis, keepdims=True)
+    return -_ops.reduce_sum(target * _ops.log(_ops.clip_by_value(output, 1e-7, 1 - 1e-7)), axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Cross-entropy of integer ``target`` classes and ``output`` probabilities (or logits)."""
+    output = _float(output)
+    return categorical_crossentropy(one_hot(target, output.shape[axis], dtype=output.dtype), output,
+                                    from_logits=from_logits, axis=axis)
+
+
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """A 1-D or 2-D convolution, channels last (``padding`` 'valid' or 'same')."""
+    from learnet.ops import conv as _conv
+
+    inputs, kernel = _pair(_float(inputs), _float(kernel))
+    if inputs.ndim == 3:
+        return _conv.conv1d(inputs, kernel, stride=strides, padding=padding.upper(),
+                            dilations=dilation_rate if dilation_rate != 1 else None)
+    if inputs.ndim == 4:
+        return _conv.conv2d(inputs, kernel, strides=strides, padding=padding.upper(),
+                            dilations=dilation_rate if dilation_rate != 1 else None)
+    raise ValueError(f"conv supports 1-D and 2-D convolutions (inputs of rank 3 or 4), got rank {inputs.ndim}")
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling over windows of ``pool_size`` (1-D or 2-D, channels last)."""
+    from learnet.ops import conv as _conv
+
+    inputs = _t(inputs)
+    pool = _conv.max_pool1d if inputs.ndim == 3 else _conv.max_pool2d
+    return pool(inputs, pool_size, strides=strides or pool_size, padding=padding.upper())
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling over windows of ``pool_size`` (1-D or 2-D, channels last)."""
+    from learnet.ops import conv as _conv
+
+    inputs = _t(inputs)
+    pool = _conv.avg_pool1d if inputs.ndim == 3 else _conv.avg_pool2d
+    return pool(inputs, pool_size, strides=strides or pool_size, padding=padding.upper())
+
+
+# --- math (keras.ops.math) ----------------------------------------------------------------------------
+def _segments(segment_ids, num_segments):
+    ids = to_numpy(to_array(segment_ids)).astype(_np.int64)
+    count = int(ids.max()) + 1 if num_segments is None else int(num_segments)
+    return ids, count
+
+
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):
+    """Sum of the rows of ``data`` that share a segment id (differentiable)."""
+    data = _t(data)
+    ids, count = _segments(segment_ids, num_segments)
+    selector = _np.zeros((count, ids.size), dtype=data.dtype)
+    keep = (ids >= 0) & (ids < count)
+    selector[ids[keep], _np.arange(ids.size)[keep]] = 1
+    flat = _ops.reshape(data, [data.shape[0], -1])
+    out = _ops.matmul(Tensor._wrap(xp.asarray(selector)), flat)
+    return _ops.reshape(out, (count,) + tuple(data.shape[1:]))
+
+
+def segment_max(data, segment_ids, num_segments=None, sorted=False):
+    """Largest row of ``data`` in each segment (differentiable; empty segments hold the dtype's lowest value)."""
+    data = _t(data)
+    ids, count = _segments(segment_ids, num_segments)
+    rows = []
+    lowest = _np.finfo(data.dtype).min if data.dtype.kind == "f" else _np.iinfo(data.dtype).min
+    for segment in builtins.range(count):
+        members = _np.nonzero(ids == segment)[0]
+        if members.size:
+            rows.append(_ops.reduce_max(_ops.gather(data, Tensor._wrap(xp.asarray(members))), axis=0))
+        else:
+            rows.append(Tensor._wrap(xp.full(data.shape[1:], lowest, dtype=data.dtype)))
+    return _ops.stack(rows)
+
+
+def top_k(x, k, sorted=True):
+    """The ``k`` largest values along the last axis and their indices."""
+    from learnet.math import top_k as _top_k
+
+    result = _top_k(_t(x), k=k, sorted=sorted)
+    return result.values, result.indices
+
+
+def in_top_k(targets, predictions, k):
+    """Whether each target class is among the ``k`` highest predictions."""
+    from learnet.math import in_top_k as _in_top_k
+
+    return _in_top_k(targets, predictions, k)
+
+
+def extract_sequences(x, sequence_length, sequence_stride):
+    """Frames of ``sequence_length`` samples every ``sequence_stride`` along the last axis."""
+    x = _t(x)
+    starts = builtins.range(0, x.shape[-1] - sequence_length + 1, sequence_stride)
+    return _ops.stack([x[..., s:s + sequence_length] for s in starts], axis=-2)
+
+
+# --- linalg (keras.ops.linalg) ---------------------------------------------------------------------------
+def inv(x):
+    """The inverse of a square matrix."""
+    from learnet.ops.linalg import inv as _inv
+
+    return _inv(_float(x))
+
+
+def det(x):
+    """The determinant of a square matrix (no gradient)."""
+    return Tensor._wrap(xp.asarray(xp.linalg.det(to_array(_float(x)))))
+
+
+def solve(a, b):
+    """``x`` with ``a @ x = b``."""
+    return Tensor._wrap(xp.linalg.solve(to_array(_float(a)), to_array(_float(b))))
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """The vector or matrix norm (the 2-norm of the flattened ``x`` by default); differentiable for the 2-norm."""
+    x = _float(x)
+    if ord in (None, 2, "fro", "euclidean") and (ord != 2 or axis is None or isinstance(axis, int)):
+        return _ops.sqrt(_ops.reduce_sum(x * x, axis=_axis(axis), keepdims=keepdims))
+    if ord == 1 and (axis is None or isinstance(axis, int)):
+        return _ops.reduce_sum(_ops.abs(x), axis=_axis(axis), keepdims=keepdims)
+    return Tensor._wrap(xp.asarray(xp.linalg.norm(to_array(x), ord=ord, axis=_axis(axis), keepdims=keepdims)))
+
+
+def cholesky(x):
+    """The lower Cholesky factor of a symmetric positive-definite matrix."""
+    return Tensor._wrap(xp.linalg.cholesky(to_array(_float(x))))
+
+
+def qr(x, mode="reduced"):
+    """The QR decomposition."""
+    q, r = xp.linalg.qr(to_array(_float(x)), mode=mode)
+    return Tensor._wrap(q), Tensor._wrap(r)
+
+
+def svd(x, full_matrices=True, compute_uv=True):
+    """The singular value decomposition."""
+    result = xp.linalg.svd(to_array(_float(x)), full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(Tensor._wrap(r) for r in result) if compute_uv else Tensor._wrap(result)
+
+
+def eig(x):
+    """Eigenvalues and eigenvectors of a square matrix."""
+    w, v = xp.linalg.eig(to_array(_float(x)))
+    return Tensor._wrap(w), Tensor._wrap(v)
+
+
+def eigh(x):
+    """Eigenvalues and eigenvectors of a symmetric matrix."""
+    w, v = xp.linalg.eigh(to_array(_float(x)))
+    return Tensor._wrap(w), Tensor._wrap(v)
+
+
+# --- image (keras.ops.image) ------------------------------------------------------------------------------
+def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
+           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+    """Images resized to ``size = (height, width)``, channels last."""
+    from learnet.image import resize as _resize
+
+    return _resize(images, size, method=interpolation, antialias=antialias)
+
+
+def rgb_to_grayscale(images, data_format=None):
+    """RGB images to one channel of luminance."""
+    from learnet.image import rgb_to_grayscale as _gray
+
+    return _gray(images)
+
+

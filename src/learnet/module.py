@@ -1,0 +1,151 @@
+"""``tf.Module``: a container of variables and other modules, as the TF guides build models.
+
+A subclass stores ``tf.Variable``s and other modules (or Keras layers) as attributes,
+directly or inside lists, tuples and dicts; ``variables``, ``trainable_variables`` and
+``submodules`` find them all, in a fixed order (attributes sorted by name), without
+being told. ``name_scope`` prefixes the names of variables made inside it.
+
+Examples
+--------
+>>> import learnet as tf
+>>> class Linear(tf.Module):
+...     def __init__(self, name=None):
+...         super().__init__(name=name)
+...         self.w = tf.Variable(2.0, name="w")
+...         self.b = tf.Variable(0.5, name="b", trainable=False)
+...     def __call__(self, x):
+...         return self.w * x + self.b
+>>> model = Linear(name="linear")
+>>> [v.name for v in model.trainable_variables]
+['w']
+>>> float(model(3.0))
+6.5
+"""
+import re
+
+from learnet.control import name_scope
+from learnet.tensor import Variable
+
+__all__ = ["Module"]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+def _camel_to_snake(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Module:
+    """Base class of objects that hold variables (``tf.Module``).
+
+    Parameters
+    ----------
+    name : str, optional
+        The module's name (by default its class name in snake_case). It must be a valid
+        Python identifier-like name, as in TensorFlow.
+    """
+
+    def __init__(self, name=None):
+        if name is None:
+            name = _camel_to_snake(type(self).__name__)
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid module name: use letters, digits and underscores")
+        self._name = name
+        self._scope_name = name_scope.current() + name
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def name_scope(self):
+        """A context manager in which names get this module's prefix (``with self.name_scope:``)."""
+        return name_scope(self._scope_name)
+
+    @property
+    def variables(self):
+        """Every variable of this module and its submodules, each once."""
+        return tuple(self._flatten(lambda v: True))
+
+    @property
+    def trainable_variables(self):
+        """The trainable variables of this module and its submodules."""
+        return tuple(self._flatten(lambda v: v.trainable))
+
+    @property
+    def non_trainable_variables(self):
+        return tuple(self._flatten(lambda v: not v.trainable))
+
+    @property
+    def submodules(self):
+        """Every module (and Keras layer) inside this one, nearest first."""
+        found, seen = [], {id(self)}
+        queue = [self]
+        while queue:
+            current = queue.pop(0)
+            for child in _children(current):
+                if _is_module(child) and id(child) not in seen:
+                    seen.add(id(child))
+                    found.append(child)
+                    queue.append(child)
+        return tuple(found)
+
+    def _flatten(self, keep):
+        out, seen = [], set()
+        for variable in _variables_of(self, set()):
+            if id(variable) not in seen and keep(variable):
+                seen.add(id(variable))
+                out.append(variable)
+        return out
+
+    @classmethod
+    def with_name_scope(cls, method):
+        """Decorate a method so it runs inside the module's ``name_scope``."""
+        def wrapped(self, *args, **kwargs):
+            with self.name_scope:
+                return method(self, *args, **kwargs)
+
+        wrapped.__name__ = method.__name__
+        wrapped.__doc__ = method.__doc__
+        return wrapped
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self._name!r}>"
+
+
+def _is_module(value):
+    return isinstance(value, Module) or (hasattr(value, "trainable_weights") and hasattr(value, "weights"))
+
+
+def _children(obj):
+    """The values held by ``obj``'s attributes (lists, tuples and dicts opened), sorted by name."""
+    attributes = vars(obj) if hasattr(obj, "__dict__") else {}
+    for key in sorted(attributes):
+        if key.startswith("_") and isinstance(obj, Module) and key in ("_name", "_scope_name"):
+            continue
+        yield from _unpack(attributes[key])
+
+
+def _unpack(value):
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            yield from _unpack(value[key])
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _unpack(item)
+    else:
+        yield value
+
+
+def _variables_of(obj, visited):
+    if id(obj) in visited:
+        return
+    visited.add(id(obj))
+    if not isinstance(obj, Module) and _is_module(obj):   # a Keras layer: its own weights
+        yield from obj.weights
+        return
+    for value in _children(obj):
+        if isinstance(value, Variable):
+            yield value
+        elif _is_module(value):
+            yield from _variables_of(value, visited)

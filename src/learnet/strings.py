@@ -1,0 +1,228 @@
+"""``tf.strings``: string tensors (``tf.constant("text")``) and their basic operations.
+
+A string tensor holds ``bytes`` (UTF-8), as TensorFlow's do: ``tf.constant("wolf").numpy()``
+is ``b'wolf'``. The functions here work elementwise on such tensors (or on Python strings
+and lists of them); ``split``, ``bytes_split`` and ``unicode_decode`` return a
+``RaggedTensor`` (rows of different lengths).
+
+Examples
+--------
+>>> import learnet as tf
+>>> words = tf.constant(["Gray wolf", "Quick brown fox"])
+>>> tf.strings.length(words).numpy().tolist()
+[9, 15]
+>>> tf.strings.split(words).to_list()
+[[b'Gray', b'wolf'], [b'Quick', b'brown', b'fox']]
+"""
+import re
+
+import numpy
+
+from learnet.backend import to_numpy
+from learnet.tensor import Tensor, _as_bytes, convert_to_tensor
+
+__all__ = [
+    "as_string", "bytes_split", "join", "length", "lower", "reduce_join", "regex_full_match", "regex_replace",
+    "split", "strip", "substr", "to_number", "unicode_decode", "unicode_encode", "unicode_split", "upper",
+]
+
+
+def _ragged_rows(function):
+    """Let an elementwise string function take a RaggedTensor of strings (applied to its values)."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(input, *args, **kwargs):  # noqa: A002 - TensorFlow's name
+        if type(input).__name__ == "RaggedTensor":
+            return input.with_flat_values(function(input.flat_values, *args, **kwargs))
+        return function(input, *args, **kwargs)
+
+    return wrapper
+
+
+def _strings(value, what):
+    tensor = value if isinstance(value, Tensor) else convert_to_tensor(value)
+    array = to_numpy(tensor._value)
+    if array.dtype != object:
+        raise TypeError(f"tf.strings.{what} expects string tensors, got dtype {array.dtype.name}")
+    return array
+
+
+def _map(array, function, dtype=object):
+    out = numpy.empty(array.shape, dtype=dtype)
+    flat, source = out.reshape(-1), array.reshape(-1)
+    for i, item in enumerate(source.tolist()):
+        flat[i] = function(item)
+    return out
+
+
+def _text(out):
+    return convert_to_tensor(_as_bytes(out)) if out.dtype == object else convert_to_tensor(out)
+
+
+@_ragged_rows
+def length(input, unit="BYTE", name=None):  # noqa: A002 - TensorFlow's name
+    """The length of each string in bytes (``unit="UTF8_CHAR"``: in characters)."""
+    array = _strings(input, "length")
+    count = (lambda b: len(b.decode("utf-8"))) if unit == "UTF8_CHAR" else len
+    return convert_to_tensor(_map(array, count, dtype="int32"), dtype="int32")
+
+
+@_ragged_rows
+def upper(input, encoding="", name=None):  # noqa: A002
+    """Each string in upper case."""
+    return _text(_map(_strings(input, "upper"), lambda b: b.decode("utf-8").upper().encode("utf-8")))
+
+
+@_ragged_rows
+def lower(input, encoding="", name=None):  # noqa: A002
+    """Each string in lower case."""
+    return _text(_map(_strings(input, "lower"), lambda b: b.decode("utf-8").lower().encode("utf-8")))
+
+
+@_ragged_rows
+def strip(input, name=None):  # noqa: A002
+    """Each string without leading and trailing whitespace."""
+    return _text(_map(_strings(input, "strip"), bytes.strip))
+
+
+@_ragged_rows
+def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TensorFlow's names
+    """``len`` bytes (or characters) of each string from ``pos``."""
+    if unit == "UTF8_CHAR":
+        return _text(_map(_strings(input, "substr"),
+                          lambda b: b.decode("utf-8")[pos:pos + len].encode("utf-8")))
+    return _text(_map(_strings(input, "substr"), lambda b: b[pos:pos + len]))
+
+
+@_ragged_rows
+def regex_full_match(input, pattern, name=None):  # noqa: A002
+    """Whether each whole string matches ``pattern``."""
+    compiled = re.compile(pattern)
+    return convert_to_tensor(_map(_strings(input, "regex_full_match"),
+                                  lambda b: compiled.fullmatch(b.decode("utf-8")) is not None, dtype=bool))
+
+
+@_ragged_rows
+def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # noqa: A002
+    """Each string with ``pattern`` replaced by ``rewrite`` (``\\1`` for groups)."""
+    compiled = re.compile(pattern)
+    count = 0 if replace_global else 1
+    return _text(_map(_strings(input, "regex_replace"),
+                      lambda b: compiled.sub(rewrite, b.decode("utf-8"), count=count).encode("utf-8")))
+
+
+def join(inputs, separator="", name=None):
+    """Elementwise concatenation of several string tensors."""
+    arrays = [_strings(value, "join") for value in inputs]
+    joined = numpy.broadcast_arrays(*arrays)
+    out = numpy.empty(joined[0].shape, dtype=object)
+    sep = separator.encode("utf-8")
+    for index in numpy.ndindex(out.shape):
+        out[index] = sep.join(part[index] for part in joined)
+    return _text(out)
+
+
+def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
+    """Join the strings along ``axis`` (all of them when None)."""
+    array = _strings(inputs, "reduce_join")
+    sep = separator.encode("utf-8")
+    if axis is None:
+        return _text(numpy.array(sep.join(array.reshape(-1).tolist()), dtype=object))
+    moved = numpy.moveaxis(array, axis, -1)
+    out = numpy.empty(moved.shape[:-1], dtype=object)
+    for index in numpy.ndindex(out.shape):
+        out[index] = sep.join(moved[index].tolist())
+    if keepdims:
+        out = numpy.expand_dims(out, axis)
+    return _text(out)
+
+
+@_ragged_rows
+def to_number(string_tensor, out_type="float32", name=None):
+    """Each string parsed as a number of ``out_type``."""
+    array = _strings(string_tensor, "to_number")
+    kind = numpy.dtype(out_type).kind
+    try:
+        values = _map(array, (lambda b: float(b)) if kind == "f" else (lambda b: int(b)), dtype=out_type)
+    except ValueError as error:
+        raise ValueError(f"tf.strings.to_number: {error}") from None
+    return convert_to_tensor(values, dtype=out_type)
+
+
+@_ragged_rows
+def as_string(input, precision=-1, name=None):  # noqa: A002
+    """Each number written as a string (``precision`` digits after the point for floats)."""
+    tensor = input if isinstance(input, Tensor) else convert_to_tensor(input)
+    array = tensor.numpy()
+    if array.dtype.kind == "f":
+        fmt = (lambda v: f"{v:.{precision}f}") if precision >= 0 else (lambda v: f"{v:f}")
+    else:
+        fmt = str
+    return _text(_map(array, lambda v: fmt(v).encode("utf-8")))
+
+
+def _ragged(rows, dtype=None):
+    from learnet.ragged import RaggedTensor
+
+    flat = [item for row in rows for item in row]
+    if dtype is None:
+        values = convert_to_tensor(_as_bytes(numpy.array(flat, dtype=object))) if flat else convert_to_tensor(
+            numpy.empty(0, dtype=object))
+    else:
+        values = convert_to_tensor(numpy.asarray(flat, dtype=dtype), dtype=dtype)
+    return RaggedTensor.from_row_lengths(values, [len(row) for row in rows])
+
+
+def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
+    """Split each string at ``sep`` (whitespace by default): a ragged tensor for a vector of strings."""
+    array = _strings(input, "split")
+    separator = None if sep is None else sep.encode("utf-8")
+    cut = (lambda b: b.split(separator, maxsplit) if maxsplit >= 0 else b.split(separator))
+    if array.ndim == 0:
+        return _text(numpy.array(cut(array.item()), dtype=object))
+    if array.ndim != 1:
+        raise ValueError(f"tf.strings.split expects a scalar or a vector of strings, got rank {array.ndim}")
+    return _ragged([cut(b) for b in array.tolist()])
+
+
+def bytes_split(input, name=None):  # noqa: A002
+    """Each string cut into single bytes."""
+    array = _strings(input, "bytes_split")
+    pieces = lambda b: [bytes([c]) for c in b]  # noqa: E731
+    if array.ndim == 0:
+        return _text(numpy.array(pieces(array.item()), dtype=object))
+    return _ragged([pieces(b) for b in array.tolist()])
+
+
+def unicode_split(input, input_encoding="UTF-8", errors="replace", name=None):  # noqa: A002
+    """Each string cut into its characters (as UTF-8 bytes)."""
+    array = _strings(input, "unicode_split")
+    chars = lambda b: [c.encode("utf-8") for c in b.decode("utf-8")]  # noqa: E731
+    if array.ndim == 0:
+        return _text(numpy.array(chars(array.item()), dtype=object))
+    return _ragged([chars(b) for b in array.tolist()])
+
+
+def unicode_decode(input, input_encoding="UTF-8", errors="replace", name=None):  # noqa: A002
+    """The Unicode code points of each string (int32; ragged for a vector of strings)."""
+    array = _strings(input, "unicode_decode")
+    points = lambda b: [ord(c) for c in b.decode(input_encoding.lower(), errors=errors)]  # noqa: E731
+    if array.ndim == 0:
+        return convert_to_tensor(numpy.asarray(points(array.item()), dtype="int32"), dtype="int32")
+    return _ragged([points(b) for b in array.tolist()], dtype="int32")
+
+
+def unicode_encode(input, output_encoding="UTF-8", errors="replace", name=None):  # noqa: A002
+    """Code points (a vector, or a RaggedTensor of rows) back into strings."""
+    from learnet.ragged import RaggedTensor
+
+    def encode(points):
+        return "".join(chr(int(p)) for p in points).encode(output_encoding.lower())
+
+    if isinstance(input, RaggedTensor):
+        return _text(numpy.array([encode(row) for row in input.to_list()], dtype=object))
+    array = numpy.asarray(input.numpy() if isinstance(input, Tensor) else input)
+    if array.ndim == 1:
+        return _text(numpy.array(encode(array.tolist()), dtype=object))
+    return _text(numpy.array([encode(row) for row in array.tolist()], dtype=object))

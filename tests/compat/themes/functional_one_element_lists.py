@@ -1,0 +1,14 @@
+"""Theme: one-element input/output lists unwrap, as Keras does."""
+import numpy as np
+from tensorflow import keras
+
+entry = keras.Input(shape=(3,))
+exit_ = keras.layers.Dense(2)(keras.layers.Dense(4, activation="tanh")(entry))
+model = keras.Model(inputs=[entry], outputs=[exit_])
+assert model.output_shape == (None, 2)
+prediction = model.predict(np.ones((5, 3), dtype="float32"), verbose=0)
+assert isinstance(prediction, np.ndarray) and prediction.shape == (5, 2)
+model.compile(optimizer="sgd", loss="mse")
+result = model.evaluate(np.ones((8, 3)), np.zeros((8, 2)), verbose=0)
+assert isinstance(result, float)
+print("THEME OK")

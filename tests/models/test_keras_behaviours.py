@@ -1,0 +1,179 @@
+"""Keras behaviours course code relies on: one Metric for metrics=, Model.from_config with
+custom_objects, one-element input/output lists unwrap, one layer used several times,
+metrics held by layers and Layer.add_metric."""
+import numpy as np
+import pytest
+
+import learnet as keras
+
+RNG = np.random.default_rng(0)
+X = RNG.random((64, 4)).astype("float32")
+Y = (X.sum(axis=1, keepdims=True) > 2).astype("float32")
+
+
+def test_a_single_metric_object_is_accepted():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=keras.metrics.BinaryAccuracy(threshold=0.0))
+    history = model.fit(X, Y, epochs=1, verbose=0)
+    assert sorted(history.history) == ["binary_accuracy", "loss"]
+    with pytest.raises(TypeError, match="metrics must be a list"):
+        model.compile(optimizer="adam", loss="mse", metrics="accuracy")
+
+
+class TimesFactorForConfigTest(keras.layers.Layer):
+    def __init__(self, factor=2.0):                  # no **kwargs, no name: as course code writes it
+        super().__init__()
+        self.factor = factor
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+    def get_config(self):
+        return {"factor": self.factor}
+
+
+def test_model_from_config_with_custom_objects():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(TimesFactorForConfigTest(3.0)(inputs)))
+    rebuilt = keras.Model.from_config(model.get_config(), custom_objects={"TimesFactorForConfigTest": TimesFactorForConfigTest})
+    assert rebuilt.output_shape == (None, 2)
+    assert [type(layer).__name__ for layer in rebuilt.layers] == ["InputLayer", "TimesFactorForConfigTest", "Dense"]
+    assert rebuilt.layers[1].factor == 3.0
+    with pytest.raises(Exception, match="TimesFactorForConfigTest"):
+        keras.Model.from_config(model.get_config())
+
+
+def test_one_element_lists_unwrap():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs=[inputs], outputs=[keras.layers.Dense(1)(inputs)])
+    assert model.output_shape == (None, 1)
+    prediction = model.predict(X[:3], verbose=0)
+    assert isinstance(prediction, np.ndarray) and prediction.shape == (3, 1)
+    model.compile(optimizer="sgd", loss="mse")
+    assert isinstance(model.evaluate(X, Y, verbose=0), float)
+
+
+def test_the_same_layer_twice_in_a_sequential_shares_its_weights():
+    block = keras.layers.Dense(4, activation="relu")
+    model = keras.Sequential([keras.Input((4,)), block, block, keras.layers.Dense(1)])
+    assert len(model.trainable_weights) == 4                       # block's kernel and bias, once
+    before = block.kernel.numpy().copy()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(X, Y, epochs=1, verbose=0)
+    assert not np.array_equal(before, block.kernel.numpy())
+    x = X[:2]
+    expected = model.layers[-1](block(block(x)))
+    np.testing.assert_allclose(model(x).numpy(), expected.numpy(), rtol=1e-6)
+    other = keras.layers.Dense(4, name=block.name)
+    with pytest.raises(ValueError, match="unique names"):
+        model.add(other)
+
+
+class Reconstructing(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(8, activation="relu")
+        self.out = keras.layers.Dense(1)
+        self.error_mean = keras.metrics.Mean(name="recon_error")
+
+    def call(self, inputs, training=None):
+        z = self.hidden(inputs)
+        error = keras.ops.mean(keras.ops.square(z[:, :4] - inputs))
+        if training:
+            self.add_metric(self.error_mean(error))
+            self.add_metric(error * 2, name="double_error")
+        return self.out(z)
+
+
+def test_metrics_held_by_layers_and_add_metric_are_logged():
+    model = Reconstructing()
+    model.compile(optimizer="adam", loss="mse")
+    history = model.fit(X, Y, epochs=2, verbose=0)
+    assert sorted(history.history) == ["double_error", "loss", "recon_error"]
+    errors, doubled = history.history["recon_error"], history.history["double_error"]
+    np.testing.assert_allclose(doubled, [2 * e for e in errors], rtol=1e-5)   # reset every epoch
+    with pytest.raises(ValueError, match="needs a name"):
+        keras.layers.Dense(1).add_metric(keras.ops.ones(()))
+    with pytest.raises(ValueError, match="aggregation"):
+        model.add_metric(keras.ops.ones(()), name="x", aggregation="sum")
+
+
+def test_every_callback_hook_receives_a_logs_dict():
+    seen = {}
+
+    class Recorder(keras.callbacks.Callback):
+        pass
+
+    for name in ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end", "on_predict_begin",
+                 "on_predict_end"):
+        setattr(Recorder, name, lambda self, logs=None, name=name: seen.setdefault(name, logs))
+    for name in ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin", "on_train_batch_end",
+                 "on_test_batch_begin", "on_test_batch_end", "on_predict_batch_end"):
+        setattr(Recorder, name, lambda self, index, logs=None, name=name: seen.setdefault(name, logs))
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(X, Y, epochs=1, verbose=0, validation_data=(X[:8], Y[:8]), callbacks=[Recorder()])
+    model.predict(X[:4], verbose=0, callbacks=[Recorder()])
+    assert len(seen) == 13
+    assert all(isinstance(logs, dict) for logs in seen.values()), seen
+
+
+class Batches(keras.utils.PyDataset):
+    def __init__(self, batch_size=16, **kwargs):
+        super().__init__(**kwargs)
+        self.batch_size = batch_size
+        self.epochs_seen = 0
+
+    def __len__(self):
+        return int(np.ceil(len(X) / self.batch_size))
+
+    def __getitem__(self, index):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return X[part], Y[part]
+
+    def on_epoch_end(self):
+        self.epochs_seen += 1
+
+
+def test_py_dataset_trains_evaluates_and_predicts():
+    data = Batches(workers=2, use_multiprocessing=False)
+    assert data.workers == 2 and data.num_batches == 4 and keras.utils.Sequence is keras.utils.PyDataset
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(data, epochs=3, verbose=0)
+    assert len(history.history["loss"]) == 3 and data.epochs_seen == 3
+    assert model.evaluate(data, verbose=0) == pytest.approx(model.evaluate(X, Y, verbose=0, batch_size=16), rel=1e-5)
+    assert model.predict(data, verbose=0).shape == (64, 1)
+
+
+def test_py_dataset_errors_are_clear():
+    class Empty(keras.utils.PyDataset):
+        pass
+
+    with pytest.raises(NotImplementedError, match="__len__"):
+        list(Empty())
+
+    class Wrong(Batches):
+        def __getitem__(self, index):
+            return 3
+
+    with pytest.raises(TypeError, match="must return a batch"):
+        list(Wrong())
+
+
+class Endpoint(keras.layers.Layer):
+    def call(self, targets, logits):
+        self.add_loss(keras.ops.mean(keras.ops.square(targets - logits)))
+        return keras.ops.sigmoid(logits)
+
+
+def test_a_layer_called_on_several_tensors_gets_them_all():
+    features, targets = keras.Input((4,), name="features"), keras.Input((1,), name="targets")
+    logits = keras.layers.Dense(1)(features)
+    model = keras.Model([features, targets], Endpoint()(targets, logits))
+    assert model.output_shape == (None, 1)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    history = model.fit({"features": X, "targets": Y}, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict({"features": X[:3], "targets": Y[:3]}, verbose=0).shape == (3, 1)

@@ -1,0 +1,103 @@
+"""The calls on which learnet's ``keras.ops`` is compared with real Keras 3.
+
+``make_keras_ops_fixture.py`` runs each call with Keras 3 (JAX backend) and stores the
+results in ``fixtures/keras_ops_reference.npz``; ``test_keras_ops.py`` runs the same
+calls with learnet and compares. The inputs are fixed numbers, so both sides see the same.
+"""
+import numpy as np
+
+A = np.array([[0.5, -1.25, 2.0], [3.0, 0.25, -0.75]], dtype="float32")
+B = np.array([[1.5, 0.5, -2.0], [0.25, -1.0, 4.0]], dtype="float32")
+P = np.array([[0.2, 0.5, 0.3], [0.7, 0.1, 0.2]], dtype="float32")
+V = np.array([0.1, -0.4, 0.8, 0.3], dtype="float32")
+M = np.array([[2.0, 1.0], [1.0, 3.0]], dtype="float32")
+I = np.array([[3, 1, 2], [0, 2, 1]], dtype="int32")
+U = np.array([0.2, 0.4, 0.6], dtype="float32")
+
+# (case id, function name in keras.ops, positional args, keyword args)
+CASES = [
+    ("sum", "sum", (A,), {}), ("sum_axis", "sum", (A,), {"axis": 0}),
+    ("sum_keepdims", "sum", (A,), {"axis": 1, "keepdims": True}),
+    ("mean", "mean", (A,), {"axis": -1}), ("max", "max", (A,), {"axis": 0}), ("min", "min", (A,), {}),
+    ("prod", "prod", (A,), {"axis": 1}), ("var", "var", (A,), {"axis": 0}), ("std", "std", (A,), {}),
+    ("argmax_flat", "argmax", (A,), {}), ("argmax_axis", "argmax", (A,), {"axis": 1}),
+    ("argmin", "argmin", (A,), {"axis": 0}), ("argsort", "argsort", (A,), {}),
+    ("sort", "sort", (A,), {"axis": 0}), ("cumsum", "cumsum", (A,), {"axis": 1}),
+    ("cumsum_flat", "cumsum", (A,), {}), ("cumprod", "cumprod", (A,), {"axis": 0}),
+    ("logsumexp", "logsumexp", (A,), {"axis": 1}), ("all", "all", (A > 0,), {"axis": 1}),
+    ("any", "any", (A > 2,), {}), ("count_nonzero", "count_nonzero", (I,), {"axis": 0}),
+    ("median", "median", (A,), {"axis": 1}), ("quantile", "quantile", (A, 0.25), {}),
+    ("average", "average", (A,), {"axis": 1, "weights": U}),
+    ("add", "add", (A, B), {}), ("subtract", "subtract", (A, 1.0), {}), ("multiply", "multiply", (A, B), {}),
+    ("divide", "divide", (A, B), {}), ("divide_int", "divide", (I, 2), {}),
+    ("divide_no_nan", "divide_no_nan", (A, np.array([1.0, 0.0, 2.0], "float32")), {}),
+    ("power", "power", (np.abs(A), 1.5), {}), ("maximum", "maximum", (A, B), {}), ("minimum", "minimum", (A, 0.0), {}),
+    ("floor_divide", "floor_divide", (A, 0.5), {}), ("mod", "mod", (A, 0.75), {}),
+    ("arctan2", "arctan2", (A, B), {}), ("logaddexp", "logaddexp", (A, B), {}),
+    ("clip", "clip", (A, -1.0, 1.0), {}), ("where", "where", (A > 0, A, B), {}),
+    ("abs", "abs", (A,), {}), ("absolute", "absolute", (A,), {}), ("negative", "negative", (A,), {}),
+    ("exp", "exp", (A,), {}), ("expm1", "expm1", (A,), {}), ("log", "log", (np.abs(A),), {}),
+    ("log1p", "log1p", (np.abs(A),), {}), ("log2", "log2", (np.abs(A),), {}), ("log10", "log10", (np.abs(A),), {}),
+    ("sqrt", "sqrt", (np.abs(A),), {}), ("square", "square", (A,), {}), ("sign", "sign", (A,), {}),
+    ("sin", "sin", (A,), {}), ("cos", "cos", (A,), {}), ("tan", "tan", (V,), {}), ("tanh", "tanh", (A,), {}),
+    ("sinh", "sinh", (A,), {}), ("cosh", "cosh", (A,), {}), ("arcsin", "arcsin", (V,), {}),
+    ("arccos", "arccos", (V,), {}), ("arctan", "arctan", (A,), {}), ("arcsinh", "arcsinh", (A,), {}),
+    ("arctanh", "arctanh", (V,), {}), ("arccosh", "arccosh", (np.abs(A) + 1,), {}),
+    ("reciprocal", "reciprocal", (B,), {}), ("floor", "floor", (A,), {}), ("ceil", "ceil", (A,), {}),
+    ("round", "round", (A,), {}), ("round_decimals", "round", (A * 3.3,), {"decimals": 1}),
+    ("isclose", "isclose", (A, A + 1e-7), {}), ("equal", "equal", (A, B), {}), ("greater", "greater", (A, B), {}),
+    ("less_equal", "less_equal", (A, 0.5), {}), ("logical_and", "logical_and", (A > 0, B > 0), {}),
+    ("logical_xor", "logical_xor", (A > 0, B > 0), {}), ("logical_not", "logical_not", (A > 0,), {}),
+    ("reshape", "reshape", (A, (3, 2)), {}), ("transpose", "transpose", (A,), {}),
+    ("expand_dims", "expand_dims", (A, 1), {}), ("squeeze", "squeeze", (A[None],), {}), ("ravel", "ravel", (A,), {}),
+    ("concatenate", "concatenate", ([A, B],), {}), ("concatenate_axis", "concatenate", ([A, B],), {"axis": 1}),
+    ("stack", "stack", ([A, B],), {"axis": 1}), ("hstack", "hstack", ([A, B],), {}), ("vstack", "vstack", ([V, V],), {}),
+    ("append", "append", (A, B), {}), ("moveaxis", "moveaxis", (A[None], 0, 2), {}),
+    ("swapaxes", "swapaxes", (A, 0, 1), {}), ("broadcast_to", "broadcast_to", (U, (2, 3)), {}),
+    ("tile", "tile", (U, 2), {}), ("tile_2d", "tile", (A, (2, 1)), {}), ("repeat", "repeat", (A, 2), {"axis": 1}),
+    ("repeat_flat", "repeat", (U, 2), {}), ("flip", "flip", (A,), {"axis": 1}), ("flip_all", "flip", (A,), {}),
+    ("roll", "roll", (A, 1), {"axis": 1}), ("roll_flat", "roll", (A, 2), {}),
+    ("pad", "pad", (A, ((1, 0), (0, 2))), {}), ("take", "take", (A, np.array([2, 0])), {"axis": 1}),
+    ("take_flat", "take", (A, np.array([5, 1])), {}), ("take_along_axis", "take_along_axis", (A, I[:, :2] % 3), {"axis": 1}),
+    ("diag", "diag", (U,), {}), ("diagonal", "diagonal", (M,), {}), ("trace", "trace", (M,), {}),
+    ("tril", "tril", (A,), {}), ("triu", "triu", (A,), {"k": 1}), ("diff", "diff", (A,), {}),
+    ("matmul", "matmul", (A, B.T), {}), ("dot", "dot", (A, B.T), {}), ("dot_vec", "dot", (U, U), {}),
+    ("vdot", "vdot", (A, B), {}), ("outer", "outer", (U, V), {}), ("tensordot", "tensordot", (A, B), {"axes": ([1], [1])}),
+    ("cross", "cross", (A, B), {}), ("einsum", "einsum", ("ij,kj->ik", A, B), {}),
+    ("arange", "arange", (1, 7, 2), {}), ("arange_float", "arange", (0.0, 1.0, 0.25), {}),
+    ("linspace", "linspace", (0.0, 1.0, 5), {}), ("logspace", "logspace", (0.0, 2.0, 3), {}),
+    ("eye", "eye", (3,), {"k": 1}), ("identity", "identity", (2,), {}), ("tri", "tri", (3,), {}),
+    ("zeros", "zeros", ((2, 3),), {}), ("ones", "ones", ((3,),), {}), ("full", "full", ((2, 2), 7.0), {}),
+    ("full_like", "full_like", (A, 3.0), {}), ("zeros_like", "zeros_like", (A,), {}), ("ones_like", "ones_like", (I,), {}),
+    ("bincount", "bincount", (np.array([0, 1, 1, 3]),), {}), ("digitize", "digitize", (A, np.array([0.0, 1.0])), {}),
+    ("nan_to_num", "nan_to_num", (np.array([np.nan, 1.0], "float32"),), {}),
+    ("relu", "relu", (A,), {}), ("relu6", "relu6", (A * 4,), {}), ("sigmoid", "sigmoid", (A,), {}),
+    ("softplus", "softplus", (A,), {}), ("softsign", "softsign", (A,), {}), ("silu", "silu", (A,), {}),
+    ("swish", "swish", (A,), {}), ("log_sigmoid", "log_sigmoid", (A,), {}), ("leaky_relu", "leaky_relu", (A,), {}),
+    ("hard_sigmoid", "hard_sigmoid", (A * 3,), {}), ("hard_silu", "hard_silu", (A * 3,), {}),
+    ("elu", "elu", (A,), {}), ("selu", "selu", (A,), {}), ("gelu", "gelu", (A,), {}),
+    ("gelu_exact", "gelu", (A,), {"approximate": False}), ("softmax", "softmax", (A,), {}),
+    ("softmax_axis0", "softmax", (A,), {"axis": 0}), ("log_softmax", "log_softmax", (A,), {}),
+    ("one_hot", "one_hot", (np.array([0, 2, 1]), 3), {}), ("multi_hot", "multi_hot", (np.array([[0, 2], [1, 1]]), 3), {}),
+    ("normalize", "normalize", (A,), {}), ("moments", "moments", (A, [0]), {}),
+    ("batch_normalization", "batch_normalization", (A, U, U + 1.0, 1), {"offset": U, "scale": U * 2}),
+    ("binary_crossentropy", "binary_crossentropy", (np.array([1.0, 0.0, 1.0], "float32"), U), {}),
+    ("binary_crossentropy_logits", "binary_crossentropy", (np.array([1.0, 0.0, 1.0], "float32"), A[0]), {"from_logits": True}),
+    ("categorical_crossentropy", "categorical_crossentropy", (np.eye(3, dtype="float32")[:2], P), {}),
+    ("categorical_crossentropy_logits", "categorical_crossentropy", (np.eye(3, dtype="float32")[:2], A), {"from_logits": True}),
+    ("sparse_categorical_crossentropy", "sparse_categorical_crossentropy", (np.array([1, 0]), P), {}),
+    ("segment_sum", "segment_sum", (A, np.array([0, 0])), {"num_segments": 2}),
+    ("segment_max", "segment_max", (np.concatenate([A, B]), np.array([0, 1, 0, 1])), {"num_segments": 2}),
+    ("top_k", "top_k", (A, 2), {}), ("in_top_k", "in_top_k", (np.array([1, 0]), A, 2), {}),
+    ("erf", "erf", (A,), {}), ("rsqrt", "rsqrt", (np.abs(A) + 0.5,), {}),
+    ("slice", "slice", (A, (0, 1), (2, 2)), {}), ("slice_update", "slice_update", (A, (1, 1), B[:1, :2]), {}),
+    ("scatter", "scatter", (np.array([[0, 1], [1, 2]]), np.array([5.0, 6.0], "float32"), (2, 3)), {}),
+    ("scatter_update", "scatter_update", (A, np.array([[0, 0], [1, 2]]), np.array([9.0, 8.0], "float32")), {}),
+    ("extract_sequences", "extract_sequences", (np.arange(8, dtype="float32"), 3, 2), {}),
+    ("norm", "norm", (A,), {}), ("norm_axis", "norm", (A,), {"axis": 1}), ("inv", "inv", (M,), {}),
+    ("det", "det", (M,), {}), ("solve", "solve", (M, np.array([[1.0], [2.0]], "float32")), {}),
+    ("cholesky", "cholesky", (M,), {}),
+    ("shape", "shape", (A,), {}), ("ndim", "ndim", (A,), {}), ("size", "size", (A,), {}),
+    ("cast", "cast", (A, "int32"), {}), ("convert_to_tensor", "convert_to_tensor", ([[1, 2]],), {}),
+    ("stop_gradient", "stop_gradient", (A,), {}),
+]
