@@ -279,27 +279,47 @@ erf = _unary(
 )
 abs = absolute = lambda x: _ops.abs(_t(x))
 abs.__doc__ = "Elementwise absolute value."
-negative = lambda x: _ops.negative(_t(x))
-exp = lambda x: _ops.exp(_float(x))
-log = lambda x: _ops.log(_float(x))
-log1p = lambda x: _ops.log1p(_float(x))
-sqrt = lambda x: _ops.sqrt(_float(x))
-rsqrt = lambda x: _ops.rsqrt(_float(x))
-square = lambda x: _ops.square(_t(x))
-sign = lambda x: _ops.sign(_t(x))
-sin = lambda x: _ops.sin(_float(x))
-cos = lambda x: _ops.cos(_float(x))
-tan = lambda x: _ops.tan(_float(x))
-tanh = lambda x: _ops.tanh(_float(x))
-reciprocal = lambda x: _ops.reciprocal(_float(x))
-floor = lambda x: _ops.floor(_t(x))
-ceil = lambda x: _ops.ceil(_t(x))
-isnan = lambda x: _ops.is_nan(_t(x))
-isinf = lambda x: _ops.is_inf(_t(x))
-isfinite = lambda x: _ops.is_finite(_t(x))
-logical_not = lambda x: _ops.logical_not(_t(x))
+def negative(x):
+    return _ops.negative(_t(x))
+def exp(x):
+    return _ops.exp(_float(x))
+def log(x):
+    return _ops.log(_float(x))
+def log1p(x):
+    return _ops.log1p(_float(x))
+def sqrt(x):
+    return _ops.sqrt(_float(x))
+def rsqrt(x):
+    return _ops.rsqrt(_float(x))
+def square(x):
+    return _ops.square(_t(x))
+def sign(x):
+    return _ops.sign(_t(x))
+def sin(x):
+    return _ops.sin(_float(x))
+def cos(x):
+    return _ops.cos(_float(x))
+def tan(x):
+    return _ops.tan(_float(x))
+def tanh(x):
+    return _ops.tanh(_float(x))
+def reciprocal(x):
+    return _ops.reciprocal(_float(x))
+def floor(x):
+    return _ops.floor(_t(x))
+def ceil(x):
+    return _ops.ceil(_t(x))
+def isnan(x):
+    return _ops.is_nan(_t(x))
+def isinf(x):
+    return _ops.is_inf(_t(x))
+def isfinite(x):
+    return _ops.is_finite(_t(x))
+def logical_not(x):
+    return _ops.logical_not(_t(x))
 conj = conjugate = real = copy = lambda x: _ops.identity(_t(x))
-imag = lambda x: _ops.zeros_like(_t(x))
+def imag(x):
+    return _ops.zeros_like(_t(x))
 
 
 def round(x, decimals=0):

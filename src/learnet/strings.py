@@ -178,7 +178,8 @@ def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
     """Split each string at ``sep`` (whitespace by default): a ragged tensor for a vector of strings."""
     array = _strings(input, "split")
     separator = None if sep is None else sep.encode("utf-8")
-    cut = (lambda b: b.split(separator, maxsplit) if maxsplit >= 0 else b.split(separator))
+    def cut(b):
+        return (b.split(separator, maxsplit) if maxsplit >= 0 else b.split(separator))
     if array.ndim == 0:
         return _text(numpy.array(cut(array.item()), dtype=object))
     if array.ndim != 1:

@@ -226,7 +226,7 @@ def _is_basic(key):
 
 @primitive(inputs=1)
 def _getitem(x, key):
-    shape = x.shape
+    shape, dtype = x.shape, x.dtype
     try:
         result = x[key]
     except IndexError as error:
