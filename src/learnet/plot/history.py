@@ -1,7 +1,6 @@
 """Training curves: the loss and each metric per epoch, from what ``model.fit`` returns."""
 import math
 
-
 from learnet.plot._helpers import _finish, _number, _pyplot
 
 
