@@ -15,7 +15,7 @@ FLOORS = {
     4: ["layers", "activations", "initializers", "losses", "metrics", "optimizers", "regularizers",
         "constraints", "schedules", "batching", "data"],
     5: ["models", "callbacks", "saving", "keras_files"],
-    6: ["datasets", "utils", "plot", "tape_plot", "examples", "onnx", "preprocessing"],
+    6: ["datasets", "utils", "plot", "examples", "onnx", "preprocessing"],
     7: ["cli", "game", "__main__"],
 }
 FLOOR_NAMES = {1: "backend", 2: "autodiff", 3: "ops", 4: "blocks", 5: "models", 6: "around", 7: "apps"}
