@@ -11,10 +11,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "learnet"
 FLOORS = {
     1: ["backend", "tree", "registry", "warn", "version", "not_yet", "weight_budget"],
     2: ["tensor", "tape"],
-    3: ["ops", "math", "nn", "linalg", "random", "testing", "distribute"],
+    3: ["ops", "math", "nn", "linalg", "random", "testing", "distribute", "ragged", "sparse", "scatter", "strings",
+        "containers", "control", "module"],
     4: ["layers", "activations", "initializers", "losses", "metrics", "optimizers", "regularizers",
-        "constraints", "schedules", "batching", "data"],
-    5: ["models", "callbacks", "saving", "keras_files"],
+        "constraints", "schedules", "batching", "data", "keras_ops", "keras_backend", "image", "io", "py_dataset"],
+    5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model"],
     6: ["datasets", "utils", "plot", "examples", "onnx", "preprocessing"],
     7: ["cli", "game", "__main__"],
 }
