@@ -206,7 +206,8 @@ def test_datasets_says_what_is_missing_and_what_to_do(capsys, incomplete_env):
     assert "MNIST: incomplete, 3 of 4 files found" in out
     assert re.search(r"train-images-idx3-ubyte\.gz\s+missing", out)
     assert "To fix this, put train-images-idx3-ubyte.gz" in out
-    assert "or pass --data-dir a folder holding these files." in out and "load_data" not in out
+    mnist_block = out.split("\n\n")[0]
+    assert "or pass --data-dir a folder holding these files." in mnist_block and "load_data" not in mnist_block
 
 
 def test_datasets_with_a_data_dir_looks_only_there(capsys, shared_env):
@@ -581,7 +582,7 @@ def test_datasets_says_when_the_learnet_datasets_folder_does_not_exist(capsys, t
     status, out, _ = run(capsys, "datasets")
     assert status == 0
     assert out.splitlines()[0] == (f"LEARNET_DATASETS is set to '{missing}', which does not exist: "
-                                   "point it at a folder holding mnist/ and fashion-mnist/")
+                                   "point it at a folder holding mnist/, fashion-mnist/, imdb/ and so on")
 
 
 def test_predict_on_a_folder_or_a_non_image_gives_one_line_each(capsys, tmp_path, digit_model):

@@ -30,6 +30,7 @@ Exit status: 0 on success, 1 when something the command needs is missing or brok
 """
 import argparse
 import os
+import re
 import sys
 import time
 
@@ -258,7 +259,8 @@ def _add_datasets(subparsers):
     parser = subparsers.add_parser(
         "datasets",
         help="where each dataset was found, or what to do to get it",
-        description="Say, for MNIST and Fashion-MNIST, where each file was found (the "
+        description="Say, for every dataset learnet loads (MNIST, Fashion-MNIST, CIFAR-10, "
+                    "CIFAR-100, IMDB, Reuters, Boston housing), where each file was found (the "
                     "LEARNET_DATASETS folder, a system folder, the cache) or which files to put "
                     "where. Nothing is downloaded.",
     )
@@ -350,10 +352,11 @@ def _load_dataset(name, data_dir=None):
 
 def _in_command_words(message, name):
     """A dataset message, with the Python advice (``load_data(path=...)``) said as this command's options."""
-    return (message
-            .replace(f"call {name}.load_data() without path", "leave out --data-dir")
-            .replace("pass load_data(path=...)", "pass --data-dir")
-            .replace("load_data() downloads", "learnet train downloads"))
+    message = re.sub(r"call [\w.]+\(\) without path", "leave out --data-dir", message)
+    message = re.sub(r"pass \w+\(path=\.\.\.\)", "pass --data-dir", message)
+    if name in DATASETS:  # the datasets `learnet train` can download
+        message = message.replace(f"{name}.load_data() downloads", "learnet train downloads")
+    return message
 
 
 def _class_names(dataset):
@@ -709,14 +712,13 @@ def datasets(args):
     if args.data_dir is not None:
         if not os.path.isdir(args.data_dir):
             raise CommandError(f"--data-dir {args.data_dir!r} is not a folder")
-        print("\n\n".join(_in_command_words(data.locate(name, args.data_dir).summary(), name)
-                          for name in data.DATASETS))
     else:
         shared = os.environ.get("LEARNET_DATASETS")
         if shared and not os.path.isdir(os.path.expanduser(shared)):
             print(f"LEARNET_DATASETS is set to {shared!r}, which does not exist: "
-                  "point it at a folder holding mnist/ and fashion-mnist/\n")
-        print("\n\n".join(_in_command_words(data.locate(name).summary(), name) for name in data.DATASETS))
+                  "point it at a folder holding mnist/, fashion-mnist/, imdb/ and so on\n")
+    print("\n\n".join(_in_command_words(location.summary(), name)
+                      for name in data.DATASETS for location in data.locate_all(name, args.data_dir)))
     return EXIT_OK
 
 

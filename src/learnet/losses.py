@@ -472,6 +472,41 @@ def _weighted(losses, sample_weight, name):
     return losses * weight, weight
 
 
+def _mask_weight(mask, losses, sample_weight, reduction, name):
+    """Keras' masked loss: masked steps weigh 0, the others ``total / valid``.
+
+    A sequence mask left on ``y_pred`` (``Embedding(mask_zero=True)`` ... ``LSTM(
+    return_sequences=True)`` ... ``Dense``) becomes a weight, merged with
+    ``sample_weight``: with ``"sum_over_batch_size"`` the loss is then the mean over
+    the steps that count, as Keras 3 computes it.
+    """
+    mask = _raw(mask).astype(bool)
+    if mask.shape != tuple(losses.shape)[: mask.ndim]:
+        raise ValueError(
+            f"{name}: the mask on y_pred has shape {mask.shape}, which does not fit the "
+            f"per-example losses of shape {tuple(losses.shape)}"
+        )
+    dtype = losses.dtype
+    if reduction in ("sum_over_batch_size", "mean"):
+        valid = int(mask.sum())
+        weight = xp.where(mask, mask.size / valid if valid else 0.0, 0.0).astype(dtype)
+    else:
+        weight = mask.astype(dtype)
+    if sample_weight is None:
+        return weight
+    sample = _raw(sample_weight).astype(dtype, copy=False)
+    if sample.ndim == weight.ndim + 1 and sample.shape[-1] == 1:
+        sample = sample[..., 0]
+    sample = sample.reshape(sample.shape + (1,) * (weight.ndim - sample.ndim))
+    try:
+        return weight * sample
+    except ValueError:
+        raise ValueError(
+            f"{name}: sample_weight of shape {tuple(_raw(sample_weight).shape)} does not fit the "
+            f"mask on y_pred of shape {mask.shape}"
+        ) from None
+
+
 def _reduce(losses, reduction, weight=None):
     if reduction in (None, "none"):
         return losses
@@ -523,12 +558,15 @@ class Loss:
         self.dtype = dtype
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)
         y_pred = _prediction(y_pred)
         if self._cast_y_true:
             y_true = _target(y_true, y_pred)
         losses = self.call(y_true, y_pred)
         if not isinstance(losses, Tensor):
             losses = Tensor._wrap(to_array(losses))
+        if mask is not None:
+            sample_weight = _mask_weight(mask, losses, sample_weight, self.reduction, self.name)
         weight = None
         if sample_weight is not None:
             losses, weight = _weighted(losses, sample_weight, self.name)

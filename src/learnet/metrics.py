@@ -407,7 +407,16 @@ class MeanMetricWrapper(Mean):
         self._on_arrays = False
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)
         y_true, y_pred = _array(y_true), _array(y_pred)
+        if mask is not None:  # a sequence mask on y_pred: masked steps do not count (Keras)
+            mask = _array(mask).astype(y_pred.dtype if y_pred.dtype.kind == "f" else "float32")
+            if sample_weight is not None:
+                weight = _array(sample_weight).astype(mask.dtype, copy=False)
+                if weight.ndim == mask.ndim + 1 and weight.shape[-1] == 1:
+                    weight = weight[..., 0]
+                mask = mask * weight.reshape(weight.shape + (1,) * (mask.ndim - weight.ndim))
+            sample_weight = mask
         if self._on_arrays:
             values = self._fn(y_true, y_pred, **self._fn_kwargs)
         else:

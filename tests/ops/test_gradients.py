@@ -298,7 +298,9 @@ def test_softmax_cross_entropy_with_multi_hot_labels_matches_the_definition():
 @pytest.mark.parametrize("key, shape", [
     ((slice(0, 2),), (3, 2)),                      # basic indexing: placed
     ((np.array([0, 2, 0]),), (3, 2)),              # a repeated index: added
-], ids=["slice", "repeated-index"])
+    ((np.array([[0, 2, 0, 1] * 5, [-1, 2, 2, 0] * 5]),), (3, 2)),  # many rows: the bincount path
+    ((np.array([3, 400, 3, -1] * 20),), (500, 2)),  # a large table: only the distinct rows
+], ids=["slice", "repeated-index", "many-rows", "large-table"])
 def test_scatter_gradient(key, shape):
     # _scatter is the backward of getitem and gather, and an op itself (second derivatives).
     from learnet.ops.shape import _scatter
@@ -307,3 +309,18 @@ def test_scatter_gradient(key, shape):
     g = rng.normal(size=np.zeros(shape)[key].shape)
     weights = rng.normal(size=shape)
     check_gradients(lambda t: _scatter(t, key, shape) * weights, [g])
+
+
+@pytest.mark.parametrize("table, rows, width", [(10, (64, 30), (4,)), (5000, (40, 8), (2, 3)), (7, (5,), (2,))])
+def test_scatter_of_repeated_rows_adds_like_add_at(table, rows, width):
+    # The embedding's gradient: float32 sums of many repeated (and negative) row ids.
+    from learnet.ops.shape import _scatter
+
+    rng = np.random.default_rng(6)
+    ids = rng.integers(-table, table, size=rows)
+    g = rng.normal(size=rows + width).astype("float32")
+    expected = np.zeros((table,) + width, "float64")
+    np.add.at(expected, (ids,), g.astype("float64"))
+    got = _scatter(tf.constant(g), (ids,), (table,) + width).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)

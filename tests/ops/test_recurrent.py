@@ -164,6 +164,26 @@ def test_fused_op_matches_the_tape_op_oracle_and_central_differences(case):
     check_gradients(fused, inputs, atol=1e-7, rtol=1e-5)
 
 
+@pytest.mark.parametrize("kind", list(FUSED))
+@pytest.mark.parametrize("options", [{}, {"recurrent_mask": np.array([[2.0, 0.0], [0.0, 2.0]])}, {"mask": MASK}],
+                         ids=["plain", "recurrent_mask", "mask"])
+def test_gradient_through_the_final_states_only(kind, options):
+    # return_sequences=False: no gradient reaches the per-step outputs (a path of its own).
+    inputs = make_inputs(kind)
+
+    def final(function):
+        def run(*args):
+            out = function(*args, **options)
+            weights = np.random.default_rng(3).normal(size=(BATCH, out.shape[1] - STEPS, UNITS))
+            return out[:, STEPS:] * tf.constant(weights, dtype=out.dtype)
+        return run
+
+    for fused_grad, oracle_grad in zip(tape_gradients(final(FUSED[kind]), inputs),
+                                       tape_gradients(final(ORACLE[kind]), inputs)):
+        np.testing.assert_allclose(fused_grad, oracle_grad, rtol=1e-9, atol=1e-11)
+    check_gradients(final(FUSED[kind]), inputs, atol=1e-7, rtol=1e-5)
+
+
 def test_masked_steps_carry_the_state_and_repeat_the_output():
     x, h0, kernel, recurrent, bias = make_inputs("simple_rnn")
     out = simple_rnn_sequence(x, h0, kernel, recurrent, bias, mask=MASK).numpy()

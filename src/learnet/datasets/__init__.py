@@ -11,7 +11,7 @@ from public mirrors. ``describe()`` says where each dataset stands.
 from learnet.batching import Batcher, batches
 
 from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
-from .catalog import DATASETS, describe, locate
+from .catalog import DATASETS, describe, locate, locate_all
 from .errors import DatasetCorruptError, DatasetError, DatasetNotFoundError
 from .idx import read_idx
 from .sources import cache_dir
@@ -26,6 +26,7 @@ __all__ = [
     "boston_housing",
     "DATASETS",
     "locate",
+    "locate_all",
     "describe",
     "cache_dir",
     "read_idx",

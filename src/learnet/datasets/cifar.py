@@ -21,7 +21,7 @@ def read_records(path, members, label_bytes):
     record = label_bytes + PIXELS
     chunks = []
     try:
-        with tarfile.open(path, "r:gz") as archive:
+        with tarfile.open(path, "r:*") as archive:  # gzipped, as served, or unpacked to .tar
             for member in members:
                 try:
                     info = archive.getmember(member)

@@ -22,7 +22,7 @@ SPEC = DatasetSpec(
     mirrors=(KERAS_MIRROR,),
 )
 WORD_INDEX_SPEC = DatasetSpec(
-    name="imdb_word_index", title="IMDB word index", folder="imdb",
+    name="imdb_word_index", title="IMDB word index", folder="imdb", loader="imdb.get_word_index",
     files=(DatasetFile("imdb_word_index.json", "bfafd718b763782e994055a2d397834f"),),
     mirrors=(KERAS_MIRROR,),
 )

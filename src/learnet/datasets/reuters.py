@@ -19,7 +19,7 @@ SPEC = DatasetSpec(
     mirrors=(KERAS_MIRROR,),
 )
 WORD_INDEX_SPEC = DatasetSpec(
-    name="reuters_word_index", title="Reuters word index", folder="reuters",
+    name="reuters_word_index", title="Reuters word index", folder="reuters", loader="reuters.get_word_index",
     files=(DatasetFile("reuters_word_index.json", "4d44cc38712099c9e383dc6e5f11a921"),),
     mirrors=(KERAS_MIRROR,),
 )

@@ -104,6 +104,9 @@ class DatasetSpec:
         Shape of one image.
     num_classes : int
         Labels are ``0 .. num_classes - 1``.
+    loader : str
+        The call that reads the files, as messages name it; by default
+        ``"<name>.load_data"`` (``"imdb.get_word_index"`` for IMDB's word index).
     """
 
     name: str
@@ -116,10 +119,16 @@ class DatasetSpec:
     system_dirs: tuple[str, ...] = ()
     image_shape: tuple[int, ...] = (28, 28)
     num_classes: int = 10
+    loader: str = ""
 
     @property
     def file_names(self) -> list[str]:
         return [f.name for f in self.files]
+
+    @property
+    def loader_call(self) -> str:
+        """The function that reads the files, e.g. ``"mnist.load_data"``."""
+        return self.loader or f"{self.name}.load_data"
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,8 @@ class Location:
             head = f"{spec.title}: ready"
         elif self.archive is not None:
             head = f"{spec.title}: ready ({self.archive.source}: {self.archive.path})"
+        elif len(spec.files) == 1:
+            head = f"{spec.title}: missing"
         else:
             head = (f"{spec.title}: incomplete, {len(self.found)} of "
                     f"{len(spec.files)} files found")
@@ -447,24 +458,30 @@ def _how_to_fix(location: Location) -> str:
     missing = ", ".join(location.missing)
     all_files = ", ".join(spec.file_names)
     archive = f" (or Keras' {spec.archive.name})" if spec.archive is not None else ""
+    call = spec.loader_call
+    function = call.rsplit(".", 1)[-1]
     if location.explicit:
         folder = location.searched[0][1]
         return (
             f"Put {missing} into {folder}{archive}, or call "
-            f"{spec.name}.load_data() without path to use LEARNET_DATASETS, the cache "
+            f"{call}() without path to use LEARNET_DATASETS, the cache "
             "or a download."
         )
     folders = [folder for source, folder in location.searched if source == ENVIRONMENT]
     cache = cache_dir() / spec.folder
     folders.append(cache)
     into = " or ".join(str(f) for f in folders)
+    several = len(spec.files) > 1
+    kind = "the original files" if several else "the file as the mirrors serve it"
+    gzipped = ", gzipped or not" if any(f.name.endswith(".gz") for f in spec.files) else ""
+    them = "them" if several else "it"
     text = (
-        f"To fix this, put {missing} (the original files, gzipped or not) into {into}.\n"
+        f"To fix this, put {missing} ({kind}{gzipped}) into {into}.\n"
         f"Or set the environment variable LEARNET_DATASETS to a folder whose "
         f"{spec.folder}/ subfolder holds {all_files}{archive};\n"
-        f"or pass load_data(path=...) a folder holding these files."
+        f"or pass {function}(path=...) a folder holding {'these files' if several else 'it'}."
     )
-    return text + f"\nWith a network connection, load_data() downloads them into {cache}."
+    return text + f"\nWith a network connection, {call}() downloads {them} into {cache}."
 
 
 def _not_found_message(location: Location, failures: dict[str, list[tuple[str, str]]]) -> str:

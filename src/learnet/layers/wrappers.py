@@ -26,6 +26,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise TypeError(f"TimeDistributed wraps a layer, got {layer!r}")
         super().__init__(**kwargs)
+        self.supports_masking = True  # the time steps keep their mask, as in Keras
         self.layer = layer
 
     def build(self, input_shape):

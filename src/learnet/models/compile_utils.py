@@ -207,7 +207,11 @@ class MetricsContainer:
         for items, target, prediction in zip(self._per_output, targets, predictions):
             if not items or target is None:
                 continue
+            mask = getattr(prediction, "_keras_mask", None)
             target, prediction = _as_array(target), _as_array(prediction)
+            if mask is not None:  # kept for the metrics that skip masked steps, as in Keras
+                prediction = Tensor._wrap(prediction)
+                prediction._keras_mask = mask
             for metric, weighted in items:
                 if weighted:
                     metric.update_state(target, prediction, sample_weight=weights)

@@ -330,6 +330,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
         scale = xp.full(4 * U, 0.5, dtype=x.dtype)
         scale[2 * U:3 * U] = 1
         kernel_used, recurrent_used, bias_used = kernel * scale, recurrent_kernel * scale, bias * scale
+        shift = 1 - scale  # the gates' (1 + tanh) / 2 as one full-width a * scale + shift
     else:
         kernel_used, recurrent_used, bias_used = kernel, recurrent_kernel, bias
     # Pre-activations of all steps; the loop overwrites each step with its activated gates.
@@ -340,14 +341,18 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     TC = xp.empty((steps, batch, U), dtype=x.dtype)           # act(c_t) of the fresh cell state
     H[0], C[0] = h0, c0
     same_gate = recurrent_activation == "sigmoid"
+    # Buffers reused by every step (column slices of a step are strided: full-width
+    # operations and fewer temporaries are what pays in this loop).
+    product = xp.empty((batch, 4 * U), dtype=x.dtype)
+    cell_input = xp.empty((batch, U), dtype=x.dtype)
     for t in range(steps):
         a = A[t]
-        a += (H[t] if rdm is None else H[t] * rdm) @ recurrent_used
+        xp.matmul(H[t] if rdm is None else H[t] * rdm, recurrent_used, out=product)
+        a += product
         if fast:
             xp.tanh(a, out=a)
-            for gates in (a[:, :2 * U], a[:, 3 * U:]):
-                gates *= 0.5
-                gates += 0.5
+            a *= scale
+            a += shift
         else:
             if same_gate:
                 gate(a[:, :2 * U], a[:, :2 * U])
@@ -360,7 +365,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
         if m is None:
             # Straight into the state arrays: no copies.
             c = xp.multiply(f, C[t], out=C[t + 1])
-            c += i * cc
+            c += xp.multiply(i, cc, out=cell_input)
             act(c, TC[t])
             xp.multiply(o, TC[t], out=H[t + 1])
             continue
@@ -380,15 +385,17 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
         gate_derivative[..., 2 * U:3 * U] = act_grad(A[..., 2 * U:3 * U])
         tc_derivative = act_grad(TC)
         recurrent_t = xp.ascontiguousarray(recurrent_kernel.T)
-        for t in range(steps - 1, -1, -1):
+        if m is None:
+            _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_outputs, dh, dc,
+                                    recurrent_t, rdm)
+        for t in range(steps - 1, -1, -1) if m is not None else ():  # masked: states carried over
             a = A[t]
             i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
             dh = dh + grad_outputs[t]
-            if m is not None:
-                mt = m[t]
-                carried_h, carried_c = dh * (1 - mt), dc * (1 - mt)
-                dh = dh * mt
-                dc = dc * mt
+            mt = m[t]
+            carried_h, carried_c = dh * (1 - mt), dc * (1 - mt)
+            dh = dh * mt
+            dc = dc * mt
             dz = dZ[t]
             xp.multiply(dh, TC[t], out=dz[:, 3 * U:])                  # d o
             dc = dc + dh * o * tc_derivative[t]
@@ -400,9 +407,8 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
             dh = dz @ recurrent_t
             if rdm is not None:
                 dh *= rdm
-            if m is not None:
-                dh += carried_h
-                dc += carried_c
+            dh += carried_h
+            dc += carried_c
         flat_dz = dZ.reshape(-1, 4 * U)
         previous = H[:-1] if rdm is None else H[:-1] * rdm
         return (
@@ -415,6 +421,38 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
         )
 
     return _pack(outputs, [H[-1], C[-1]]), backward
+
+
+def _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_outputs, dh, dc,
+                            recurrent_t, rdm):
+    """The LSTM's loop back through time without a mask: fills ``dZ``, updates ``dh`` and ``dc`` in place.
+
+    The same formulas as the masked loop, with fewer operations per step (the loop is
+    the op's cost): ``o * act'(c_t)`` is one factor computed for all steps at once, the
+    products go into reused buffers, and a sequence whose outputs get no gradient (only
+    the final state is used) skips adding them.
+    """
+    U = C.shape[-1]
+    output_factor = tc_derivative
+    output_factor *= A[..., 3 * U:]                  # o * act'(c_t), every step
+    outputs_flow = bool(grad_outputs.any())
+    scaled = xp.empty_like(dc)
+    for t in range(A.shape[0] - 1, -1, -1):
+        a = A[t]
+        i, f, cc = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U]
+        if outputs_flow:
+            dh += grad_outputs[t]
+        dz = dZ[t]
+        xp.multiply(dh, TC[t], out=dz[:, 3 * U:])                # d o
+        dc += xp.multiply(dh, output_factor[t], out=scaled)
+        xp.multiply(dc, cc, out=dz[:, :U])                        # d i
+        xp.multiply(dc, C[t], out=dz[:, U:2 * U])                 # d f
+        xp.multiply(dc, i, out=dz[:, 2 * U:3 * U])                # d act(z_c)
+        dz *= gate_derivative[t]
+        dc *= f
+        xp.matmul(dz, recurrent_t, out=dh)
+        if rdm is not None:
+            dh *= rdm
 
 
 @primitive(inputs=5, higher_order=False)
