@@ -453,12 +453,14 @@ def prepare_targets(model, x, y, who, name="y"):
     """Check every target against its output's shape and loss; return them converted."""
     if y is None:
         return None
-    flat_shapes = flatten_shapes(probe_output_shapes(model, x))
+    shapes = probe_output_shapes(model, x)
+    flat_shapes = flatten_shapes(shapes)
+    names = model._output_names(len(flat_shapes), shapes)
     state = model._compile_state
     loss = state.loss if state is not None else None
     if loss is not None and not loss.built:
-        loss.build(model._output_names(len(flat_shapes)))
-    prepared = _check_all_targets(model, y, flat_shapes, loss, who, name)
+        loss.build(names)
+    prepared = _check_all_targets(model, y, flat_shapes, loss, who, name, names)
     metrics = state.metrics if state is not None else None
     if metrics is not None and not metrics.built:
         # The compiled metrics exist from the start (so a custom train_step that loops
@@ -466,11 +468,11 @@ def prepare_targets(model, x, y, who, name="y"):
         predictions = [np.zeros((1,) + tuple(1 if s is None else s for s in shape[1:]), backend.floatx())
                        for shape in flat_shapes]
         metrics.build(take(prepared, slice(0, 1)), predictions[0] if len(predictions) == 1 else predictions,
-                      model._output_names(len(flat_shapes)))
+                      names)
     return prepared
 
 
-def _check_all_targets(model, y, flat_shapes, loss, who, name):
+def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
     if len(flat_shapes) == 1:
         if isinstance(y, (list, tuple)) and len(y) == 1:
             y = y[0]
@@ -479,7 +481,6 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name):
         if isinstance(y, (list, tuple, dict)):
             raise ValueError(f"{who}: the model has one output, but {name} holds {len(y)} arrays")
         return check_targets(y, flat_shapes[0], loss.loss_for_output(0) if loss else None, name, who)
-    names = model._output_names(len(flat_shapes))
     if isinstance(y, dict):
         unknown = sorted(set(y) - set(names))
         if unknown:
