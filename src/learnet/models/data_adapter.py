@@ -47,6 +47,18 @@ def _holds_arrays(value):
     return False
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """One batch as ``train_step`` receives it, as ``keras.utils.pack_x_y_sample_weight``.
+
+    Without targets the batch is ``x`` itself (``(x,)`` when ``x`` is a list or tuple of
+    inputs), so a ``train_step`` of a model trained on inputs alone (a GAN's real images)
+    gets them directly, as in Keras 3.
+    """
+    if y is None and sample_weight is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
 def unpack_x_y_sample_weight(data):
     """Split one batch into ``(x, y, sample_weight)``, as ``keras.utils.unpack_x_y_sample_weight``.
 
@@ -617,8 +629,7 @@ class EpochIterator:
                 if self.inputs_only:
                     yield (batch,)
                 else:
-                    xb, yb, wb = batch
-                    yield (xb, yb) if wb is None else (xb, yb, wb)
+                    yield pack_x_y_sample_weight(*batch)
         else:
             for batch in self._dataset_batches():
                 yield self._convert(batch)
@@ -668,9 +679,7 @@ class EpochIterator:
         if self.inputs_only:
             return (x,)
         y = map_structure(lambda v: None if v is None else to_plain_numpy(v), y)
-        if sample_weight is not None:
-            return (x, y, to_plain_numpy(sample_weight))
-        return (x, y)
+        return pack_x_y_sample_weight(x, y, None if sample_weight is None else to_plain_numpy(sample_weight))
 
 
 def fit_epoch_iterators(model, x, y, sample_weight, *, who, batch_size, validation_split, validation_data,
