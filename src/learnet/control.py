@@ -119,7 +119,7 @@ def _unrecorded(read_variables):
     saved = list(_tape._recording)
     original_record = _tape._record
 
-    def note(name, inputs, output, backward, higher_order):
+    def note(name, inputs, output, backward, higher_order, forward=None):
         read_variables.extend(t for t in inputs if type(t) is Variable and all(t is not v for v in read_variables))
 
     _tape._recording[:] = [_Listener()]

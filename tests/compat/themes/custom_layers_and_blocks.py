@@ -1,7 +1,7 @@
 """Theme: layers written by hand: weights made in build() with add_weight, an activation by
 name through activations.get/serialize, compute_output_shape with TensorShape, a layer taking
 and giving two tensors, a layer that acts only in training, a residual block reused several
-times inside a subclassed model, and a model with a custom layer saved and reloaded."""
+times inside a subclassed model (fit on arrays and on a tf.data.Dataset), and a model with a custom layer saved and reloaded."""
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
@@ -114,4 +114,6 @@ history = skip.fit(x, y, epochs=4, verbose=0)
 assert history.history["loss"][-1] < history.history["loss"][0]
 assert len(skip.repeated.trainable_weights) == 4 and len(skip.trainable_weights) == 2 + 4 + 4 + 2
 assert skip.predict(x[:3], verbose=0).shape == (3, 1)
+batches = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(300).batch(32)
+assert len(skip.fit(batches, epochs=2, verbose=0).history["loss"]) == 2
 print("THEME OK")

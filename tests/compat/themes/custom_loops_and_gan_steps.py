@@ -1,7 +1,7 @@
 """Theme: training by hand, further: random batches, the model's own losses added to the
 loss, constraints applied after each step, Mean / MeanAbsoluteError trackers reset per
 epoch, a loop step inside tf.function, a train_step that calls compute_loss and updates the
-compiled metrics, and a two-player (GAN-style) train_step with two optimizers."""
+compiled metrics (and its tf.keras 2 spelling with compiled_loss), and a two-player (GAN-style) train_step with two optimizers."""
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
@@ -94,6 +94,26 @@ custom = StepWithCompiledParts(entry, keras.layers.Dense(1)(entry))
 custom.compile(optimizer="adam", loss="mse", metrics=["mae"])
 history = custom.fit(x, y, epochs=3, verbose=0)
 assert "loss" in history.history and history.history["loss"][-1] < history.history["loss"][0]
+
+
+class StepWithKeras2Names(keras.Model):
+    """The tf.keras 2 spelling of the same step, which TensorFlow 2.21 still accepts."""
+
+    def train_step(self, data):
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            predictions = self(inputs, training=True)
+            loss = self.compiled_loss(targets, predictions, regularization_losses=self.losses)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.compiled_metrics.update_state(targets, predictions)
+        return {m.name: m.result() for m in self.metrics}
+
+
+older = StepWithKeras2Names(entry, keras.layers.Dense(1, kernel_regularizer="l2")(entry))
+older.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+history = older.fit(x, y, epochs=3, verbose=0)
+assert history.history["mae"][-1] < history.history["mae"][0]
 
 
 class TinyGAN(keras.Model):
