@@ -405,3 +405,32 @@ def test_csv_logger_appends_without_a_second_header(tmp_path):
               verbose=0)
     lines = path.read_text().splitlines()
     assert lines[0] == "epoch;loss;mae" and len(lines) == 3 and lines[2].startswith("1;")
+
+
+# --- the package: one file per kind of callback, every name at learnet.callbacks ---------------------
+
+def test_every_public_name_of_the_callback_files_is_at_learnet_callbacks():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import learnet as keras
+
+    defined = {}
+    for info in pkgutil.iter_modules(callbacks.__path__):
+        module = importlib.import_module(f"learnet.callbacks.{info.name}")
+        for name, value in vars(module).items():
+            if not name.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value)) \
+                    and value.__module__ == module.__name__:
+                defined[name] = value
+    assert {"Callback", "CallbackList", "Progbar", "ProgbarLogger", "TensorBoard", "History"} <= set(defined)
+    for name, value in defined.items():
+        assert getattr(callbacks, name) is value and getattr(keras.callbacks, name) is value
+        if inspect.isclass(value) and issubclass(value, callbacks.Callback):
+            assert name in callbacks.__all__
+    assert all(getattr(callbacks, name) for name in callbacks.__all__)
+
+
+def test_only_the_callbacks_that_draw_or_write_run_on_the_chief_alone():
+    chief_only = {name for name in callbacks.__all__ if getattr(getattr(callbacks, name), "_chief_only", False)}
+    assert chief_only == {"ProgbarLogger", "CSVLogger", "TensorBoard"}

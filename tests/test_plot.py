@@ -550,3 +550,22 @@ def test_plot_history_of_one_epoch_has_one_epoch_tick():
     fig = plot.plot_history({"loss": [0.4], "val_loss": [0.3]})
     ax = visible_axes(fig)[0]
     assert list(ax.get_xticks()) == [1]
+
+
+# --- the package: every name where course code and notebooks look for it ------------------------------
+def test_every_picture_is_reachable_from_learnet_plot_and_plot_model_from_utils():
+    import learnet.plot.history
+    import learnet.plot.model
+    import learnet.plot.tape
+    import learnet.utils
+
+    names = ["plot_history", "show_images", "plot_confusion_matrix", "confusion_matrix", "show_weights",
+             "show_feature_maps", "plot_activations", "plot_descent_1d", "plot_descent_2d",
+             "plot_learning_rates", "PlotLosses", "plot_tape", "animate_backprop", "trace_tape",
+             "trace_train_step", "plot_model"]
+    assert sorted(plot.__all__) == sorted(names)
+    assert all(callable(getattr(plot, name)) for name in names)
+    # One function each, whichever door it is reached through (keras.utils.plot_model in course code).
+    assert learnet.utils.plot_model is plot.plot_model is tf.utils.plot_model is learnet.plot.model.plot_model
+    assert plot.plot_history is learnet.plot.history.plot_history
+    assert plot.plot_tape is learnet.plot.tape.plot_tape

@@ -18,7 +18,7 @@ import learnet as tf  # noqa: E402
 from learnet import layers, plot  # noqa: E402
 from learnet.examples import course_network  # noqa: E402
 from learnet.tape import primitive, recording_scope  # noqa: E402
-from learnet.tape_plot import format_value  # noqa: E402
+from learnet.plot.tape import format_value  # noqa: E402
 from learnet.testing import check_gradients  # noqa: E402
 
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "test-artifacts" / "tape_plot"

@@ -20,7 +20,6 @@ Examples
 >>> float(tape.gradient(y, x))
 10.0
 """
-import contextlib
 import functools
 import importlib
 import inspect
@@ -29,7 +28,7 @@ import types
 import numpy
 
 from learnet import tape as _tape
-from learnet.tensor import Tensor, TensorShape, Variable, _as_dtype, convert_to_tensor
+from learnet.tensor import Tensor, TensorShape, _as_dtype, convert_to_tensor
 
 __all__ = [
     "ConcreteFunction", "Function", "TensorSpec", "autograph", "case", "cond", "custom_gradient",
@@ -66,8 +65,7 @@ def custom_gradient(f=None):
     @functools.wraps(f)
     def decorated(*args, **kwargs):
         inputs = tuple(a if isinstance(a, Tensor) else convert_to_tensor(a) for a in args)
-        read = []
-        with _unrecorded(read):
+        with _tape.variables_read() as read:
             result = f(*inputs, **kwargs)
         if not (isinstance(result, tuple) and len(result) == 2 and callable(result[1])):
             raise TypeError(f"custom_gradient: {f.__name__} must return (output, grad_fn), got {type(result).__name__}")
@@ -95,8 +93,7 @@ def custom_gradient(f=None):
             grads = list(input_grads) + variable_grads
             return tuple(None if grad is None else _like(grad, source) for grad, source in zip(grads, sources))
 
-        if _tape._recording:
-            _tape._record(f.__name__, sources, output, backward, True)
+        _tape.record_op(f.__name__, sources, output, backward, True)
         return output
 
     return decorated
@@ -111,31 +108,6 @@ def _like(grad, source):
     if grad.dtype != source.dtype and source.dtype.kind == "f":
         grad = Tensor._wrap(grad._value.astype(source.dtype))
     return grad
-
-
-@contextlib.contextmanager
-def _unrecorded(read_variables):
-    """Run a block with no tape recording; note the variables it reads through ops."""
-    saved = list(_tape._recording)
-    original_record = _tape._record
-
-    def note(name, inputs, output, backward, higher_order, forward=None):
-        read_variables.extend(t for t in inputs if type(t) is Variable and all(t is not v for v in read_variables))
-
-    _tape._recording[:] = [_Listener()]
-    _tape._record = note
-    try:
-        yield
-    finally:
-        _tape._record = original_record
-        _tape._recording[:] = saved
-
-
-class _Listener:
-    """Stands in for a tape while a custom-gradient forward runs: ops then report what they read."""
-
-    _watched = {}
-    _watch_accessed_variables = False
 
 
 # --- control flow --------------------------------------------------------------------------------

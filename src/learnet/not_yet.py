@@ -34,8 +34,6 @@ NOT_YET = {
                         "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
         "estimator": "learnet trains with Sequential or Model, compile and fit",
         "lite": "there is no TensorFlow Lite converter. learnet saves a model with model.save('name.learnet')",
-        "saved_model": "learnet saves with model.save('name.learnet') and loads with "
-                       "learnet.models.load_model('name.learnet')",
     },
     "learnet.datasets": {
         "california_housing": _DATASETS,
@@ -55,7 +53,7 @@ NOT_YET = {
 class NotInLearnetError(ImportError, NotImplementedError):
     """A name that TensorFlow or Keras has and learnet does not have yet.
 
-    An ``ImportError`` (so ``from learnet.layers import LSTM`` shows this message, and
+    An ``ImportError`` (so ``from learnet.layers import ConvLSTM2D`` shows this message, and
     ``except ImportError`` fallbacks work) and a ``NotImplementedError``.
     """
 
@@ -65,8 +63,8 @@ def missing(module_name, name):
 
     Examples
     --------
-    >>> missing("learnet.layers", "LSTM").name
-    'LSTM'
+    >>> missing("learnet.layers", "ConvLSTM2D").name
+    'ConvLSTM2D'
     >>> missing("learnet.layers", "Dense") is None
     True
     """

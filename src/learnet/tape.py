@@ -93,6 +93,10 @@ class _Note:
 
 
 def _record(name, inputs, output, backward, higher_order, forward=None):
+    read = _note_reads.get("active")
+    if read is not None:
+        read.extend(t for t in inputs if type(t) is Variable and all(t is not v for v in read))
+        return
     note = None
     for tape in _recording:
         watched = tape._watched
@@ -108,6 +112,66 @@ def _record(name, inputs, output, backward, higher_order, forward=None):
                 note = _Note(name, inputs, output, backward, higher_order, forward)
             tape._notes.append(note)
             watched[id(output)] = output
+
+
+def record_op(name: str, inputs: tuple, output: Tensor, backward: Callable, higher_order: bool = True) -> None:
+    """Record one op on every recording tape that watches one of its ``inputs``.
+
+    ``primitive`` does this for every op; code that builds an op by hand (such as
+    ``tf.custom_gradient``) calls it with the same ``backward`` contract.
+    """
+    if _recording:
+        _record(name, tuple(inputs), output, backward, higher_order)
+
+
+class _VariableListener:
+    """Stands in for the tapes while a block runs: ops report what they read, nothing is kept."""
+
+    def __init__(self) -> None:
+        self._watched: dict = {}
+        self._watch_accessed_variables = False
+        self._notes: list = []
+        self.read: list = []
+
+    def _watch(self, tensor: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def variables_read() -> Iterator[list]:
+    """Run a block with no tape recording and collect the Variables its ops read.
+
+    ``tf.custom_gradient`` uses it to hand a gradient function the variables its
+    forward pass used.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.tape import variables_read
+    >>> w = tf.Variable(2.0)
+    >>> with variables_read() as read:
+    ...     y = w * 3.0
+    >>> [v is w for v in read]
+    [True]
+    """
+    read: list = []
+    saved = list(_recording)
+    listener = _VariableListener()
+    original = _note_reads.get("active")
+    _note_reads["active"] = read
+    _recording[:] = [listener]   # type: ignore[list-item]
+    try:
+        yield read
+    finally:
+        _recording[:] = saved
+        if original is None:
+            _note_reads.pop("active", None)
+        else:
+            _note_reads["active"] = original
+
+
+# While ``variables_read`` runs, the list that collects the Variables ops read.
+_note_reads: dict[str, list] = {}
 
 
 def primitive(function: Callable | None = None, *, inputs: int | None = None, variadic: bool = False,

@@ -11,11 +11,12 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "learnet"
 FLOORS = {
     1: ["backend", "tree", "registry", "warn", "version", "not_yet", "weight_budget"],
     2: ["tensor", "tape"],
-    3: ["ops", "math", "nn", "linalg", "random", "testing", "distribute"],
+    3: ["ops", "math", "nn", "linalg", "random", "testing", "distribute", "ragged", "sparse", "scatter", "strings",
+        "containers", "control", "module"],
     4: ["layers", "activations", "initializers", "losses", "metrics", "optimizers", "regularizers",
-        "constraints", "schedules", "batching", "data"],
-    5: ["models", "callbacks", "saving", "keras_files"],
-    6: ["datasets", "utils", "plot", "tape_plot", "examples", "onnx", "preprocessing"],
+        "constraints", "schedules", "batching", "data", "keras_ops", "keras_backend", "image", "io", "py_dataset"],
+    5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model"],
+    6: ["datasets", "utils", "plot", "examples", "onnx", "preprocessing"],
     7: ["cli", "game", "__main__"],
 }
 FLOOR_NAMES = {1: "backend", 2: "autodiff", 3: "ops", 4: "blocks", 5: "models", 6: "around", 7: "apps"}

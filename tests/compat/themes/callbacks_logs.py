@@ -2,6 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
+tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+
 seen = {}
 
 

@@ -3,6 +3,8 @@ import numpy as np
 from tensorflow import keras
 from tensorflow.keras import layers
 
+keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+
 numbers = keras.Input(shape=(4,), name="numbers")
 flags = keras.Input(shape=(2,), name="flags")
 merged = layers.concatenate([layers.Dense(8, activation="relu")(numbers), flags])

@@ -3,6 +3,8 @@ import numpy as np
 from tensorflow import keras
 from tensorflow.keras import backend as K
 
+keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+
 
 def true_positive_rate(y_true, y_pred):
     caught = K.sum(K.round(K.clip(y_true * y_pred, 0, 1)))

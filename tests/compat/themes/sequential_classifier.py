@@ -2,6 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
+tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+
 rng = np.random.default_rng(0)
 centres = np.array([[0, 0], [3, 3], [0, 3]], dtype="float32")
 labels = rng.integers(0, 3, size=600)

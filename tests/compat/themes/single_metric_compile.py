@@ -2,6 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
+tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+
 rng = np.random.default_rng(10)
 x = rng.normal(size=(300, 4)).astype("float32")
 y = (x[:, 0] + x[:, 1] > 0).astype("float32")

@@ -25,6 +25,7 @@ import os
 
 import numpy as np
 
+from learnet.plot._helpers import _finish, _pyplot
 from learnet.tape import recording_scope
 from learnet.tensor import Tensor, Variable
 
@@ -479,8 +480,6 @@ def _node_colour(node):
 
 
 def _draw(graph, nodes, edges, title, figsize, show_edge_text=True):
-    from learnet.plot import _pyplot
-
     plt = _pyplot()
     n_columns, n_rows = _layout(nodes, edges)
     dx, dy = 3.0, 1.5
@@ -523,18 +522,6 @@ def _draw(graph, nodes, edges, title, figsize, show_edge_text=True):
     fig.tape_graph = graph
     fig.tape_artists = artists
     return fig, ax, artists
-
-
-def _pyplot_module():
-    from learnet.plot import _pyplot
-
-    return _pyplot()
-
-
-def _finish(fig, save_path):
-    from learnet.plot import _finish as finish
-
-    return finish(fig, save_path)
 
 
 def plot_tape(tape, target, sources=None, names=None, expand=None, collapse="auto", check=None,
@@ -766,7 +753,7 @@ def animate_backprop(tape, target, sources=None, names=None, interval=1200, titl
     animation._draw_was_started = True
     # Closed for pyplot only (it still renders): a notebook then shows the animation,
     # not also a still of its first frame.
-    _pyplot_module().close(fig)
+    _pyplot().close(fig)
     movie = BackpropAnimation(graph, fig, animation, frames)
     if save_path is not None:
         movie.save(save_path, fps=max(1, round(1000 / interval)))
