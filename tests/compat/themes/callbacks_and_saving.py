@@ -8,7 +8,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 keras.backend.clear_session()
-tf.random.set_seed(40)
+tf.keras.utils.set_random_seed(40)   # the same weights and shuffles every run
 rng = np.random.default_rng(40)
 readings = rng.normal(size=(400, 5)).astype("float32")
 target = (readings @ np.array([1.0, -2.0, 0.5, 0.0, 1.5], "float32"))[:, None] + 0.1 * rng.normal(size=(400, 1))

@@ -6,7 +6,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 keras.backend.clear_session()
-tf.random.set_seed(50)
+tf.keras.utils.set_random_seed(50)   # the same weights and shuffles every run
 rng = np.random.default_rng(50)
 features = rng.normal(size=(400, 6)).astype("float32")
 values = (np.abs(features[:, :1] * 1.5 + features[:, 1:2]) + 0.2 * rng.normal(size=(400, 1))).astype("float32")

@@ -75,7 +75,7 @@ class SkipRegressor(keras.Model):
         return self.head(self.final_block(z))
 
 
-tf.random.set_seed(60)
+tf.keras.utils.set_random_seed(60)   # the same weights and shuffles every run
 rng = np.random.default_rng(60)
 x = rng.normal(size=(300, 5)).astype("float32")
 y = (x[:, :1] - 2 * x[:, 1:2] + 0.5 * x[:, 2:3] ** 2).astype("float32")
