@@ -14,17 +14,17 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REFERENCE = np.load(FIXTURES / "keras_multi_output_reference.npz")
 
 
-def _maker():
-    spec = importlib.util.spec_from_file_location("make_multi_output", FIXTURES / "make_keras_multi_output_fixture.py")
-    source = spec.loader.get_source("make_multi_output")
-    # Only build() and data() are needed; they use nothing of Keras but the module passed in.
-    namespace = {"np": np}
-    exec(compile(source.split("def main():")[0].split("import keras  # noqa: E402")[1], str(spec.origin), "exec"),
-         namespace)
-    return namespace["build"], namespace["data"]
+def _fixture_maker():
+    """The fixture's generator as a module: its build() and data() make the same model and data here."""
+    spec = importlib.util.spec_from_file_location("make_keras_multi_output_fixture",
+                                                  FIXTURES / "make_keras_multi_output_fixture.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-BUILD, DATA = _maker()
+MAKER = _fixture_maker()
+BUILD, DATA = MAKER.build, MAKER.data
 X_WIDE, X_DEEP, Y_MAIN, Y_AUX = DATA()
 
 
