@@ -9,9 +9,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Course scripts are run by test_course_scripts.py and the fuzzer by hand: --doctest-modules
-# must not import them.
-collect_ignore = ["compat/scripts", "compat/themes", "reliability/fuzz_model_file.py", "distribute/mpi_job.py"]
+# Theme scripts are run by test_theme_scripts.py (in TensorFlow spelling, imports rewritten) and
+# the fuzzer by hand: --doctest-modules must not import them.
+collect_ignore = ["compat/themes", "reliability/fuzz_model_file.py", "distribute/mpi_job.py"]
 # Fixture generators are scripts run by hand with Keras, TensorFlow or PyTorch installed.
 collect_ignore_glob = ["fixtures/*", "*/fixtures/*"]
 

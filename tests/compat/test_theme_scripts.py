@@ -16,10 +16,35 @@ from pathlib import Path
 
 import pytest
 
-from rewrite_imports import rewrite_source
+from rewrite_imports import rewrite_line, rewrite_source
 
 THEMES = Path(__file__).resolve().parent / "themes"
 ALL_THEMES = sorted(path.name for path in THEMES.glob("*.py"))
+
+
+# --- the import rewriter -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("line, expected", [
+    ("import tensorflow as tf", "import learnet as tf"),
+    ("from tensorflow import keras", "import learnet as keras"),
+    ("import keras", "import learnet as keras"),
+    ("from tensorflow.keras import layers, models", "from learnet import layers, models"),
+    ("from tensorflow.keras.layers import Dense, Flatten", "from learnet.layers import Dense, Flatten"),
+    ("from keras.models import Sequential", "from learnet.models import Sequential"),
+    ("from keras import backend as K", "from learnet import backend as K"),
+    ("import tensorflow.keras.backend as K", "import learnet.backend as K"),
+    ("from tensorflow.keras.datasets import mnist", "from learnet.datasets import mnist"),
+    ("    import tensorflow as tf  # inside a function", "    import learnet as tf"),
+    ("import numpy as np", "import numpy as np"),
+    ("from kerastuner import HyperModel", "from kerastuner import HyperModel"),
+    ("x = keras.layers.Dense(3)", "x = keras.layers.Dense(3)"),
+])
+def test_rewrite_line_changes_only_tensorflow_and_keras_imports(line, expected):
+    assert rewrite_line(line) == expected
+
+
+def test_rewrite_source_keeps_every_other_line():
+    source = 'import tensorflow as tf\n"""import keras"""\nprint("from keras import x")\n'
+    assert rewrite_source(source) == 'import learnet as tf\n"""import keras"""\nprint("from keras import x")\n'
 
 
 def test_there_are_at_least_thirty_themes():

@@ -177,3 +177,31 @@ def test_a_layer_called_on_several_tensors_gets_them_all():
     history = model.fit({"features": X, "targets": Y}, epochs=5, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert model.predict({"features": X[:3], "targets": Y[:3]}, verbose=0).shape == (3, 1)
+
+
+class RecordsItsBatches(keras.Model):
+    def train_step(self, data):
+        self.seen.append(data)
+        return {}
+
+
+def test_train_step_gets_the_inputs_alone_when_there_are_no_targets():
+    # As Keras 3 (keras.utils.pack_x_y_sample_weight): x itself, or (x,) when x is a tuple of inputs.
+    inputs = keras.Input((4,))
+    model = RecordsItsBatches(inputs, keras.layers.Dense(1)(inputs))
+    model.seen = []
+    model.compile()
+    model.fit(X, epochs=1, batch_size=32, verbose=0)
+    model.fit(keras.data.Dataset.from_tensor_slices(X).batch(32), epochs=1, verbose=0)
+    assert len(model.seen) == 4 and all(getattr(batch, "shape", None) == (32, 4) for batch in model.seen)
+    model.seen = []
+    model.fit(X, Y, epochs=1, batch_size=64, verbose=0)
+    (x_batch, y_batch), = model.seen
+    assert x_batch.shape == (64, 4) and y_batch.shape == (64, 1)
+    left, right = keras.Input((4,)), keras.Input((2,))
+    two = RecordsItsBatches([left, right], keras.layers.Dense(1)(keras.layers.concatenate([left, right])))
+    two.seen = []
+    two.compile()
+    two.fit([X, X[:, :2]], epochs=1, batch_size=64, verbose=0)
+    (batch,), = two.seen
+    assert isinstance(batch, (list, tuple)) and [b.shape for b in batch] == [(64, 4), (64, 2)]

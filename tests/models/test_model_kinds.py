@@ -111,7 +111,7 @@ def test_functional_two_inputs_two_outputs_with_names():
     xl, xr = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
     ys, yk = rng.normal(size=(20,)), rng.integers(0, 3, 20)
     history = model.fit([xl, xr], [ys, yk], epochs=2, verbose=0)
-    assert set(history.history) == {"loss", "kind_accuracy"}
+    assert set(history.history) == {"loss", "score_loss", "kind_loss", "kind_accuracy"}
     by_name = model.predict({"left": xl, "right": xr}, verbose=0)
     by_order = model.predict([xl, xr], verbose=0)
     assert [p.shape for p in by_order] == [(20, 1), (20, 3)]
@@ -128,7 +128,9 @@ def test_functional_total_loss_is_the_weighted_sum_of_output_losses():
     ya, yb = np.zeros((4, 1)), np.ones((4, 1))
     pa, pb = model.predict(x, verbose=0)
     expected = 2.0 * np.mean((pa - ya) ** 2) + 3.0 * np.mean(np.abs(pb - yb))
-    assert model.evaluate(x, [ya, yb], verbose=0) == pytest.approx(expected, rel=1e-5)
+    total, loss_a, loss_b = model.evaluate(x, [ya, yb], verbose=0)
+    assert total == pytest.approx(expected, rel=1e-5)
+    assert [loss_a, loss_b] == pytest.approx([np.mean((pa - ya) ** 2), np.mean(np.abs(pb - yb))], rel=1e-5)
 
 
 def test_functional_shared_layer_and_operators():

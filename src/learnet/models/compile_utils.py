@@ -2,10 +2,14 @@
 
 ``LossesContainer`` turns ``loss=`` (a name, a loss object or function, or a list or
 dict of them for several outputs) into one scalar: the (weighted) sum of the losses
-of all outputs. ``MetricsContainer`` resolves ``metrics=["accuracy"]`` once the shapes
+of all outputs; with several outputs that have a loss, it also tracks each output's own
+(unweighted) loss in a ``Mean`` named ``<output>_loss``, the ``main_output_loss`` of
+Keras' logs. ``MetricsContainer`` resolves ``metrics=["accuracy"]`` once the shapes
 of targets and outputs are known (so "accuracy" becomes the right kind, as in Keras)
 and updates the metrics on NumPy arrays after every step.
 """
+import copy
+
 import numpy as np
 
 from learnet import losses as losses_module
@@ -74,6 +78,7 @@ class LossesContainer:
         self._losses = None
         self._weights = None
         self._single = None
+        self._output_trackers = []     # per output: a Mean "<name>_loss", or None
         if not isinstance(loss, (list, tuple, dict)):
             self._single = _resolve_loss(loss)
 
@@ -94,6 +99,17 @@ class LossesContainer:
             weights = _structure_for_outputs(weights, output_names, "loss_weights")
             self._weights = [1.0 if w is None else float(w) for w in weights]
         self._output_names = list(output_names)
+        # Keras logs each output's own loss when more than one output has a loss.
+        several = sum(loss is not None for loss in self._losses) > 1
+        self._output_trackers = [
+            metrics_module.Mean(name=f"{name}_loss") if several and loss is not None else None
+            for name, loss in zip(output_names, self._losses)
+        ]
+
+    @property
+    def output_loss_trackers(self):
+        """The ``Mean`` of each output's own loss (``main_output_loss``...), in output order."""
+        return [tracker for tracker in self._output_trackers if tracker is not None]
 
     def loss_for_output(self, index):
         """The loss object of output ``index`` (used to check the targets)."""
@@ -126,10 +142,14 @@ class LossesContainer:
                 f"the model has {len(predictions)} outputs, but {len(targets)} target arrays were given"
             )
         total = None
-        for loss, weight, target, prediction in zip(self._losses, self._weights, targets, predictions):
+        trackers = self._output_trackers or [None] * len(predictions)
+        for loss, weight, target, prediction, tracker in zip(
+                self._losses, self._weights, targets, predictions, trackers):
             if loss is None or target is None:
                 continue
             value = _call_loss(loss, target, prediction, sample_weight)
+            if tracker is not None:
+                tracker.update_state(_as_array(value), sample_weight=len(_as_array(prediction)))
             if weight != 1.0:
                 value = value * weight
             total = value if total is None else total + value
@@ -181,8 +201,12 @@ class MetricsContainer:
                 loss = self._losses.loss_for_output(index) if self._losses is not None else None
                 for identifier in items:
                     metric = _resolve_metric(identifier, loss, prediction, target)
+                    # The name the user gave, kept so a metric renamed per output is never renamed twice.
+                    base_name = metric.__dict__.setdefault("_compiled_base_name", metric.name)
+                    if any(metric is other for other in self._metrics):
+                        metric = _fresh_copy(metric)    # one Metric object listed for every output
                     if several:
-                        metric.name = f"{names[index]}_{metric.name}"
+                        metric.name = f"{names[index]}_{base_name}"
                     if weighted and not several:
                         metric.name = f"weighted_{metric.name}" if self._identifiers else metric.name
                     self._per_output[index].append((metric, weighted))
@@ -241,6 +265,14 @@ def _metrics_per_output(identifiers, names):
         return [list(i) for i in identifiers]
     items = list(identifiers) if isinstance(identifiers, (list, tuple)) else [identifiers]
     return [list(items) for _ in names]
+
+
+def _fresh_copy(metric):
+    """A new metric like ``metric`` (same class and config), with its own state."""
+    try:
+        return type(metric).from_config(metric.get_config())
+    except (TypeError, NotImplementedError):
+        return copy.deepcopy(metric)
 
 
 def _resolve_metric(identifier, loss, prediction, target):

@@ -47,6 +47,18 @@ def _holds_arrays(value):
     return False
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """One batch as ``train_step`` receives it, as ``keras.utils.pack_x_y_sample_weight``.
+
+    Without targets the batch is ``x`` itself (``(x,)`` when ``x`` is a list or tuple of
+    inputs), so a ``train_step`` of a model trained on inputs alone (a GAN's real images)
+    gets them directly, as in Keras 3.
+    """
+    if y is None and sample_weight is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
 def unpack_x_y_sample_weight(data):
     """Split one batch into ``(x, y, sample_weight)``, as ``keras.utils.unpack_x_y_sample_weight``.
 
@@ -453,12 +465,14 @@ def prepare_targets(model, x, y, who, name="y"):
     """Check every target against its output's shape and loss; return them converted."""
     if y is None:
         return None
-    flat_shapes = flatten_shapes(probe_output_shapes(model, x))
+    shapes = probe_output_shapes(model, x)
+    flat_shapes = flatten_shapes(shapes)
+    names = model._output_names(len(flat_shapes), shapes)
     state = model._compile_state
     loss = state.loss if state is not None else None
     if loss is not None and not loss.built:
-        loss.build(model._output_names(len(flat_shapes)))
-    prepared = _check_all_targets(model, y, flat_shapes, loss, who, name)
+        loss.build(names)
+    prepared = _check_all_targets(model, y, flat_shapes, loss, who, name, names)
     metrics = state.metrics if state is not None else None
     if metrics is not None and not metrics.built:
         # The compiled metrics exist from the start (so a custom train_step that loops
@@ -466,11 +480,11 @@ def prepare_targets(model, x, y, who, name="y"):
         predictions = [np.zeros((1,) + tuple(1 if s is None else s for s in shape[1:]), backend.floatx())
                        for shape in flat_shapes]
         metrics.build(take(prepared, slice(0, 1)), predictions[0] if len(predictions) == 1 else predictions,
-                      model._output_names(len(flat_shapes)))
+                      names)
     return prepared
 
 
-def _check_all_targets(model, y, flat_shapes, loss, who, name):
+def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
     if len(flat_shapes) == 1:
         if isinstance(y, (list, tuple)) and len(y) == 1:
             y = y[0]
@@ -479,7 +493,6 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name):
         if isinstance(y, (list, tuple, dict)):
             raise ValueError(f"{who}: the model has one output, but {name} holds {len(y)} arrays")
         return check_targets(y, flat_shapes[0], loss.loss_for_output(0) if loss else None, name, who)
-    names = model._output_names(len(flat_shapes))
     if isinstance(y, dict):
         unknown = sorted(set(y) - set(names))
         if unknown:
@@ -616,8 +629,7 @@ class EpochIterator:
                 if self.inputs_only:
                     yield (batch,)
                 else:
-                    xb, yb, wb = batch
-                    yield (xb, yb) if wb is None else (xb, yb, wb)
+                    yield pack_x_y_sample_weight(*batch)
         else:
             for batch in self._dataset_batches():
                 yield self._convert(batch)
@@ -667,9 +679,7 @@ class EpochIterator:
         if self.inputs_only:
             return (x,)
         y = map_structure(lambda v: None if v is None else to_plain_numpy(v), y)
-        if sample_weight is not None:
-            return (x, y, to_plain_numpy(sample_weight))
-        return (x, y)
+        return pack_x_y_sample_weight(x, y, None if sample_weight is None else to_plain_numpy(sample_weight))
 
 
 def fit_epoch_iterators(model, x, y, sample_weight, *, who, batch_size, validation_split, validation_data,

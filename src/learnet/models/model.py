@@ -359,12 +359,16 @@ class Model(Layer):
     def metrics(self):
         """The metrics tracked during training: the loss (a ``Mean``), then the compiled ones.
 
+        With several outputs that have a loss, each output's own loss (``<output>_loss``)
+        follows the total, as in Keras.
+
         The compiled metrics appear once the model has trained or evaluated on data.
         """
         state = getattr(self, "_compile_state", None)
         if state is None:
             return []
-        return [state.loss_tracker] + state.metrics.metrics + self._layer_metrics()
+        per_output = state.loss.output_loss_trackers if state.loss is not None else []
+        return [state.loss_tracker] + per_output + state.metrics.metrics + self._layer_metrics()
 
     def _layer_metrics(self):
         """Metrics the layers hold as attributes or made with ``add_metric``, each once."""
@@ -405,7 +409,7 @@ class Model(Layer):
         total = None
         if state is not None and state.loss is not None and y is not None:
             if not state.loss.built:
-                state.loss.build(self._output_names(len(flatten(y_pred))))
+                state.loss.build(self._output_names(len(flatten(y_pred)), y_pred))
             total = state.loss.compute(y, y_pred, sample_weight)
         regularization = self.losses
         if regularization:
@@ -423,7 +427,7 @@ class Model(Layer):
         state = self._compile_state
         if y is not None:
             if not state.metrics.built:
-                state.metrics.build(y, y_pred, self._output_names(len(flatten(y_pred))))
+                state.metrics.build(y, y_pred, self._output_names(len(flatten(y_pred)), y_pred))
             state.metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
@@ -471,10 +475,12 @@ class Model(Layer):
         inputs = getattr(self, "_graph_inputs_for_dtypes", None)
         return inputs() if callable(inputs) else None
 
-    def _output_names(self, count):
+    def _output_names(self, count, y_pred=None):
         names = getattr(self, "output_names", None)
         if names and len(names) == count:
             return list(names)
+        if isinstance(y_pred, dict) and len(y_pred) == count:
+            return list(y_pred)         # a subclassed model's dict outputs are named by their keys
         return [f"output_{i + 1}" for i in range(count)]
 
     def _input_shapes(self):
