@@ -76,8 +76,7 @@ OPENBLAS_DETECTION_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # a large buffer per step pays for page faults on the next one (PyTorch's MLP epoch
 # runs 1.5-2x slower with glibc's default, adaptive mmap threshold). The values are
 # the ones learnet's fit sets through mallopt, so every run sees the same allocator.
-MALLOC_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
-                      "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024)}
+MALLOC_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024), "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024)}
 
 # Fewer clean rounds than this never make the headline file (latest.md).
 MIN_ROUNDS = 3
@@ -116,52 +115,73 @@ DEFAULTS = {  # normal run, --quick run
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="learnet vs PyTorch vs a NumPy floor, interleaved, one process per run.")
-    parser.add_argument("--only", default=",".join(PARTS),
-                        help=f"comma-separated subset of {','.join(PARTS)} (default: all)")
-    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
-                        help="comma-separated subset of learnet,torch,tf,numpy (default: all)")
-    parser.add_argument("--peer-python",
-                        default=os.environ.get("LEARNET_BENCH_PEER_PYTHON", sys.executable),
-                        help="Python interpreter for the PyTorch and TF/Keras runs, e.g. a "
-                             "separate virtual environment's bin/python (default: "
-                             "$LEARNET_BENCH_PEER_PYTHON, else this interpreter)")
-    parser.add_argument("--coretypes", default=",".join(CORETYPES),
-                        help="OpenBLAS kernels to run side by side: 'auto' (detected; "
-                             "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that child) "
-                             "and/or OPENBLAS_CORETYPE names (default: auto,Haswell; the "
-                             "first is the headline)")
-    parser.add_argument("--repeats", type=int,
-                        help=f"clean interleaved rounds wanted per framework (3; fewer than "
-                             f"{MIN_ROUNDS} never write latest.md)")
-    parser.add_argument("--extra-rounds", type=int, default=3,
-                        help="rounds run beyond --repeats, at most, to replace rounds that "
-                             "stayed disturbed (3)")
+        description="learnet vs PyTorch vs a NumPy floor, interleaved, one process per run."
+    )
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)} (default: all)"
+    )
+    parser.add_argument(
+        "--frameworks",
+        default=",".join(FRAMEWORKS),
+        help="comma-separated subset of learnet,torch,tf,numpy (default: all)",
+    )
+    parser.add_argument(
+        "--peer-python",
+        default=os.environ.get("LEARNET_BENCH_PEER_PYTHON", sys.executable),
+        help="Python interpreter for the PyTorch and TF/Keras runs, e.g. a "
+        "separate virtual environment's bin/python (default: "
+        "$LEARNET_BENCH_PEER_PYTHON, else this interpreter)",
+    )
+    parser.add_argument(
+        "--coretypes",
+        default=",".join(CORETYPES),
+        help="OpenBLAS kernels to run side by side: 'auto' (detected; "
+        "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that child) "
+        "and/or OPENBLAS_CORETYPE names (default: auto,Haswell; the "
+        "first is the headline)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help=f"clean interleaved rounds wanted per framework (3; fewer than {MIN_ROUNDS} never write latest.md)",
+    )
+    parser.add_argument(
+        "--extra-rounds",
+        type=int,
+        default=3,
+        help="rounds run beyond --repeats, at most, to replace rounds that stayed disturbed (3)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="threads for every run (2)")
-    parser.add_argument("--epochs", type=int,
-                        help="timed epochs per run for both models (default: MLP 3, CNN 1)")
-    parser.add_argument("--train-limit", type=int,
-                        help="use the first N training images (default: all 60,000)")
+    parser.add_argument("--epochs", type=int, help="timed epochs per run for both models (default: MLP 3, CNN 1)")
+    parser.add_argument("--train-limit", type=int, help="use the first N training images (default: all 60,000)")
     parser.add_argument("--test-limit", type=int, help="use the first N test images (10,000)")
-    parser.add_argument("--predict-repeats", type=int,
-                        help="timed predict passes per run, median taken (5)")
-    parser.add_argument("--scaling-limit", type=int,
-                        help="training images per scaling run (10,000)")
+    parser.add_argument("--predict-repeats", type=int, help="timed predict passes per run, median taken (5)")
+    parser.add_argument("--scaling-limit", type=int, help="training images per scaling run (10,000)")
     parser.add_argument("--scaling-repeats", type=int, help="repeats of the scaling grid (1)")
-    parser.add_argument("--quiet-wait", type=float, default=20,
-                        help="before each run, wait up to this many seconds for other "
-                             "processes on the machine to go quiet (20; 0 disables)")
-    parser.add_argument("--retry-disturbed", type=int, default=2,
-                        help="run a measurement again, up to this many times, when other "
-                             "processes kept the machine busy during it (2); a run still "
-                             "disturbed is left out of every figure")
-    parser.add_argument("--timeout", type=float, default=3600,
-                        help="seconds before a single run is abandoned (3600)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: few images, one repeat, a small scaling grid; "
-                             "writes quick.md/quick.json instead of latest.*")
-    parser.add_argument("--out", default=str(HERE / "results"),
-                        help="folder for latest.md and latest.json (benchmarks/results)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=20,
+        help="before each run, wait up to this many seconds for other "
+        "processes on the machine to go quiet (20; 0 disables)",
+    )
+    parser.add_argument(
+        "--retry-disturbed",
+        type=int,
+        default=2,
+        help="run a measurement again, up to this many times, when other "
+        "processes kept the machine busy during it (2); a run still "
+        "disturbed is left out of every figure",
+    )
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds before a single run is abandoned (3600)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: few images, one repeat, a small scaling grid; writes quick.md/quick.json instead of latest.*",
+    )
+    parser.add_argument(
+        "--out", default=str(HERE / "results"), help="folder for latest.md and latest.json (benchmarks/results)"
+    )
     args = parser.parse_args(argv)
 
     pick = 1 if args.quick else 0
@@ -226,8 +246,7 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def wait_for_quiet(max_wait: float, threshold: float = 0.25, window: float = 1.0,
-                   quiet_windows: int = 2) -> float:
+def wait_for_quiet(max_wait: float, threshold: float = 0.25, window: float = 1.0, quiet_windows: int = 2) -> float:
     """Wait (at most ``max_wait`` s) until other processes use < ``threshold`` CPUs.
 
     The machine may be shared; starting a run while something else computes
@@ -247,8 +266,9 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.25, window: float = 1.0
     return time.perf_counter() - start
 
 
-def run_child(script: Path, options: list, args, *, framework: str = "learnet",
-              coretype: str = "auto", measuring: bool = True) -> dict:
+def run_child(
+    script: Path, options: list, args, *, framework: str = "learnet", coretype: str = "auto", measuring: bool = True
+) -> dict:
     """Run one worker in a fresh process; return its JSON line (or an error record).
 
     A measuring run first waits for the machine to be quiet (``--quiet-wait``).
@@ -257,14 +277,19 @@ def run_child(script: Path, options: list, args, *, framework: str = "learnet",
     kept busy, on average, while it ran (0 on a quiet machine). A run with a
     high value was disturbed.
     """
-    command = [python_for(framework, args), str(script), *map(str, options),
-               "--threads", str(args.threads)]
+    command = [python_for(framework, args), str(script), *map(str, options), "--threads", str(args.threads)]
     waited = wait_for_quiet(args.quiet_wait) if measuring and args.quiet_wait > 0 else 0.0
     busy0, own0 = busy_cpu_seconds(), children_cpu_seconds()
     started = time.perf_counter()
     try:
-        proc = subprocess.run(command, env=child_env(args.threads, coretype), cwd=REPO_ROOT,
-                              capture_output=True, text=True, timeout=args.timeout)
+        proc = subprocess.run(
+            command,
+            env=child_env(args.threads, coretype),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=args.timeout,
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {args.timeout:.0f} s"}
     wall = time.perf_counter() - started
@@ -317,10 +342,14 @@ def progress(text: str) -> None:
 def probe_frameworks(args) -> dict:
     probes = {}
     for fw in args.frameworks:
-        probes[fw] = run_child(WORKER_SCRIPTS[fw], ["--probe"], args, framework=fw,
-                               coretype=args.coretypes[0], measuring=False)
-        state = "available" if probes[fw].get("available") else \
-            f"unavailable ({probes[fw].get('reason') or probes[fw].get('error')})"
+        probes[fw] = run_child(
+            WORKER_SCRIPTS[fw], ["--probe"], args, framework=fw, coretype=args.coretypes[0], measuring=False
+        )
+        state = (
+            "available"
+            if probes[fw].get("available")
+            else f"unavailable ({probes[fw].get('reason') or probes[fw].get('error')})"
+        )
         progress(f"probe {LABELS[fw]}: {state}")
     return probes
 
@@ -329,8 +358,7 @@ def usable(probes, fw, task) -> bool:
     probe = probes.get(fw, {})
     if not probe.get("available"):
         return False
-    return task in probe.get("tasks", TASKS) and task in TASK_FRAMEWORKS and \
-        fw in TASK_FRAMEWORKS[task]
+    return task in probe.get("tasks", TASKS) and task in TASK_FRAMEWORKS and fw in TASK_FRAMEWORKS[task]
 
 
 def measure_peaks(args, probes) -> dict:
@@ -339,23 +367,48 @@ def measure_peaks(args, probes) -> dict:
     for coretype in args.coretypes:
         for fw in ("numpy", "torch"):
             if fw == "numpy" or probes.get("torch", {}).get("available"):
-                result = measured_run(WORKERS / "peak_worker.py",
-                                      ["--framework", fw, "--sizes", args.peak_sizes], args,
-                                      framework=fw, coretype=coretype)
+                result = measured_run(
+                    WORKERS / "peak_worker.py",
+                    ["--framework", fw, "--sizes", args.peak_sizes],
+                    args,
+                    framework=fw,
+                    coretype=coretype,
+                )
                 peaks.setdefault(coretype, {})[fw] = result
-                progress(f"matmul peak {fw} ({coretype}): "
-                         + (f"{result['peak_gflops']:.1f} GFLOP/s" if "peak_gflops" in result
-                            else str(result.get("error") or result.get("reason"))))
+                progress(
+                    f"matmul peak {fw} ({coretype}): "
+                    + (
+                        f"{result['peak_gflops']:.1f} GFLOP/s"
+                        if "peak_gflops" in result
+                        else str(result.get("error") or result.get("reason"))
+                    )
+                )
     return peaks
 
 
-def worker_options(task, args, *, epochs, hidden=512, batch=128, train_limit=None,
-                   test_limit=None, predict_repeats=None, seed=0):
-    return ["--task", task, "--epochs", epochs, "--hidden", hidden, "--batch-size", batch,
-            "--train-limit", train_limit or args.train_limit,
-            "--test-limit", test_limit or args.test_limit,
-            "--predict-batch", 1024,
-            "--predict-repeats", predict_repeats or args.predict_repeats, "--seed", seed]
+def worker_options(
+    task, args, *, epochs, hidden=512, batch=128, train_limit=None, test_limit=None, predict_repeats=None, seed=0
+):
+    return [
+        "--task",
+        task,
+        "--epochs",
+        epochs,
+        "--hidden",
+        hidden,
+        "--batch-size",
+        batch,
+        "--train-limit",
+        train_limit or args.train_limit,
+        "--test-limit",
+        test_limit or args.test_limit,
+        "--predict-batch",
+        1024,
+        "--predict-repeats",
+        predict_repeats or args.predict_repeats,
+        "--seed",
+        seed,
+    ]
 
 
 def clean_rounds(runs, coretype, task, frameworks) -> set:
@@ -364,8 +417,7 @@ def clean_rounds(runs, coretype, task, frameworks) -> set:
     for r in runs:
         if r["coretype"] == coretype and r["task"] == task and r["framework"] in frameworks:
             rounds.setdefault(r["repeat"], {})[r["framework"]] = ok(r)
-    return {rnd for rnd, by_fw in rounds.items()
-            if len(by_fw) == len(frameworks) and all(by_fw.values())}
+    return {rnd for rnd, by_fw in rounds.items() if len(by_fw) == len(frameworks) and all(by_fw.values())}
 
 
 def main_runs(args, probes) -> list:
@@ -387,19 +439,19 @@ def main_runs(args, probes) -> list:
             plan.append((task, fws, epochs))
     runs = []
     for rnd in range(args.repeats + max(0, args.extra_rounds)):
-        todo = [(coretype, task, fws, epochs) for coretype in args.coretypes
-                for task, fws, epochs in plan
-                if rnd < args.repeats
-                or len(clean_rounds(runs, coretype, task, fws)) < args.repeats]
+        todo = [
+            (coretype, task, fws, epochs)
+            for coretype in args.coretypes
+            for task, fws, epochs in plan
+            if rnd < args.repeats or len(clean_rounds(runs, coretype, task, fws)) < args.repeats
+        ]
         if not todo:
             break
         for coretype, task, fws, epochs in todo:
             for fw in fws:
                 options = worker_options(task, args, epochs=epochs, seed=rnd)
-                result = measured_run(WORKER_SCRIPTS[fw], options, args, framework=fw,
-                                      coretype=coretype)
-                result.update(task=task, framework=fw, repeat=rnd, epochs=epochs,
-                              coretype=coretype)
+                result = measured_run(WORKER_SCRIPTS[fw], options, args, framework=fw, coretype=coretype)
+                result.update(task=task, framework=fw, repeat=rnd, epochs=epochs, coretype=coretype)
                 runs.append(result)
                 progress(f"[round {rnd + 1}, {coretype}] {describe_run(result)}")
     return runs
@@ -417,16 +469,21 @@ def scaling_runs(args, probes) -> list:
     for repeat in range(args.scaling_repeats):
         for width, batch in configs:
             for fw in fws:
-                options = worker_options("mlp", args, epochs=1, hidden=width, batch=batch,
-                                         train_limit=args.scaling_limit, test_limit=1024,
-                                         predict_repeats=1, seed=repeat)
-                result = measured_run(WORKER_SCRIPTS[fw], options, args, framework=fw,
-                                      coretype=args.coretypes[0])
-                result.update(task="mlp", framework=fw, repeat=repeat, hidden=width,
-                              batch_size=batch)
+                options = worker_options(
+                    "mlp",
+                    args,
+                    epochs=1,
+                    hidden=width,
+                    batch=batch,
+                    train_limit=args.scaling_limit,
+                    test_limit=1024,
+                    predict_repeats=1,
+                    seed=repeat,
+                )
+                result = measured_run(WORKER_SCRIPTS[fw], options, args, framework=fw, coretype=args.coretypes[0])
+                result.update(task="mlp", framework=fw, repeat=repeat, hidden=width, batch_size=batch)
                 runs.append(result)
-                progress(f"[scaling {len(runs):3d}/{total}] width {width:4d} batch {batch:4d} "
-                         f"{describe_run(result)}")
+                progress(f"[scaling {len(runs):3d}/{total}] width {width:4d} batch {batch:4d} {describe_run(result)}")
     return runs
 
 
@@ -442,11 +499,13 @@ def describe_run(r) -> str:
     parts.append(f"predict {r['predict_images_per_s']:,.0f} img/s")
     parts.append(f"train peak {r['train_peak_rss_mib']:.0f} MiB")
     parts.append(f"test acc {r['test_accuracy']:.4f}")
-    parts.append(f"({r['wall_seconds']:.1f} s"
-                 + (f", other load {r['other_load']:.2f} CPUs" if "other_load" in r else "")
-                 + (f", attempt {r['attempts']}" if r.get("attempts", 1) > 1 else "")
-                 + (", DISTURBED: left out" if r.get("disturbed") else "")
-                 + ")")
+    parts.append(
+        f"({r['wall_seconds']:.1f} s"
+        + (f", other load {r['other_load']:.2f} CPUs" if "other_load" in r else "")
+        + (f", attempt {r['attempts']}" if r.get("attempts", 1) > 1 else "")
+        + (", DISTURBED: left out" if r.get("disturbed") else "")
+        + ")"
+    )
     return "  ".join(parts)
 
 
@@ -474,27 +533,43 @@ def aggregate(runs) -> dict:
     for coretype in dict.fromkeys(r["coretype"] for r in runs):
         for task in TASKS:
             for fw in FRAMEWORKS:
-                mine = [r for r in runs if r["coretype"] == coretype and r["task"] == task
-                        and r["framework"] == fw]
+                mine = [r for r in runs if r["coretype"] == coretype and r["task"] == task and r["framework"] == fw]
                 if not mine:
                     continue
                 good = [r for r in mine if ok(r)]
-                entry = {"runs": len(mine), "succeeded": len(good),
-                         "disturbed": sum(1 for r in mine if r.get("disturbed")),
-                         "failed": sum(1 for r in mine if "error" in r)}
+                entry = {
+                    "runs": len(mine),
+                    "succeeded": len(good),
+                    "disturbed": sum(1 for r in mine if r.get("disturbed")),
+                    "failed": sum(1 for r in mine if "error" in r),
+                }
                 if not good:
                     last = mine[-1]
-                    entry["error"] = last.get("error") or last.get("reason") or \
-                        ("every run disturbed" if last.get("disturbed") else "no run counted")
-                for key in ("epoch_seconds_median", "predict_images_per_s", "train_peak_rss_mib",
-                            "peak_rss_mib", "base_rss_mib", "test_accuracy", "test_loss",
-                            "train_accuracy", "train_loss", "flops_per_epoch", "other_load"):
+                    entry["error"] = (
+                        last.get("error")
+                        or last.get("reason")
+                        or ("every run disturbed" if last.get("disturbed") else "no run counted")
+                    )
+                for key in (
+                    "epoch_seconds_median",
+                    "predict_images_per_s",
+                    "train_peak_rss_mib",
+                    "peak_rss_mib",
+                    "base_rss_mib",
+                    "test_accuracy",
+                    "test_loss",
+                    "train_accuracy",
+                    "train_loss",
+                    "flops_per_epoch",
+                    "other_load",
+                ):
                     entry[key] = med(good, key)
                 entry["epoch_seconds_range"] = spread(good, "epoch_seconds_median")
                 entry["test_accuracy_range"] = spread(good, "test_accuracy")
                 if entry["train_peak_rss_mib"] is not None and entry["base_rss_mib"] is not None:
                     entry["train_increment_mib"] = med(
-                        [{"d": r["train_peak_rss_mib"] - r["base_rss_mib"]} for r in good], "d")
+                        [{"d": r["train_peak_rss_mib"] - r["base_rss_mib"]} for r in good], "d"
+                    )
                 if entry.get("flops_per_epoch") and entry.get("epoch_seconds_median"):
                     entry["gflops"] = entry["flops_per_epoch"] / entry["epoch_seconds_median"] / 1e9
                 table.setdefault(coretype, {}).setdefault(task, {})[fw] = entry
@@ -514,11 +589,19 @@ def round_ratios(runs, coretype, task, key, peer) -> list:
     """
     by_round = {}
     for r in runs:
-        if r["coretype"] == coretype and r["task"] == task and ok(r) \
-                and r["framework"] in ("learnet", peer) and r.get(key) is not None:
+        if (
+            r["coretype"] == coretype
+            and r["task"] == task
+            and ok(r)
+            and r["framework"] in ("learnet", peer)
+            and r.get(key) is not None
+        ):
             by_round.setdefault(r["repeat"], {})[r["framework"]] = r[key]
-    return [round(pair["learnet"] / pair[peer], 4) for _, pair in sorted(by_round.items())
-            if "learnet" in pair and pair.get(peer)]
+    return [
+        round(pair["learnet"] / pair[peer], 4)
+        for _, pair in sorted(by_round.items())
+        if "learnet" in pair and pair.get(peer)
+    ]
 
 
 def check(value, limit, *, at_most=True):
@@ -540,8 +623,7 @@ TARGETS = {
 
 
 def _ratio_row(runs, coretype, task, key, measure, unit, agg_task) -> dict:
-    row = {"measure": measure, "unit": unit,
-           **{fw: agg_task.get(fw, {}).get(key) for fw in FRAMEWORKS}, "ratios": {}}
+    row = {"measure": measure, "unit": unit, **{fw: agg_task.get(fw, {}).get(key) for fw in FRAMEWORKS}, "ratios": {}}
     for peer in PEERS:
         rounds = round_ratios(runs, coretype, task, key, peer)
         if rounds:
@@ -559,40 +641,83 @@ def summary_rows(agg, runs, peaks, args, coretype) -> list:
     rows = []
     table = agg.get(coretype, {})
     peak_run = peaks.get(coretype, {}).get("numpy", {})
-    peak = peak_run.get("peak_gflops") if ok(peak_run) else None   # a disturbed peak is no yardstick
+    peak = peak_run.get("peak_gflops") if ok(peak_run) else None  # a disturbed peak is no yardstick
     train_parts = [t for t in TASKS if t in args.parts and t in table]
 
     for task in train_parts:
-        rows.append(_ratio_row(runs, coretype, task, "epoch_seconds_median",
-                               f"{task.upper()} epoch (s)", "s", table[task]))
+        rows.append(
+            _ratio_row(runs, coretype, task, "epoch_seconds_median", f"{task.upper()} epoch (s)", "s", table[task])
+        )
         if task == "mlp":
             gf = {fw: table[task].get(fw, {}).get("gflops") for fw in FRAMEWORKS}
-            rows.append({"measure": "MLP epoch GFLOP/s", "unit": "GFLOP/s", **gf,
-                         "ratios": {}, "target": "", "met": ""})
+            rows.append(
+                {"measure": "MLP epoch GFLOP/s", "unit": "GFLOP/s", **gf, "ratios": {}, "target": "", "met": ""}
+            )
             if peak:
-                rows.append({"measure": "MLP epoch, % of NumPy matmul peak", "unit": "%",
-                             **{fw: gf[fw] / peak * 100 if gf[fw] else None for fw in FRAMEWORKS},
-                             "ratios": {}, "target": f"peak {peak:.0f} GFLOP/s", "met": ""})
+                rows.append(
+                    {
+                        "measure": "MLP epoch, % of NumPy matmul peak",
+                        "unit": "%",
+                        **{fw: gf[fw] / peak * 100 if gf[fw] else None for fw in FRAMEWORKS},
+                        "ratios": {},
+                        "target": f"peak {peak:.0f} GFLOP/s",
+                        "met": "",
+                    }
+                )
     if "predict" in args.parts:
         for task in TASKS:
             if task in table:
-                rows.append(_ratio_row(runs, coretype, task, "predict_images_per_s",
-                                       f"{task.upper()} predict, batch 1024 (images/s)",
-                                       "images/s", table[task]))
+                rows.append(
+                    _ratio_row(
+                        runs,
+                        coretype,
+                        task,
+                        "predict_images_per_s",
+                        f"{task.upper()} predict, batch 1024 (images/s)",
+                        "images/s",
+                        table[task],
+                    )
+                )
     for task in train_parts:
-        rows.append(_ratio_row(runs, coretype, task, "train_peak_rss_mib",
-                               f"{task.upper()} training peak RSS (MiB)", "MiB", table[task]))
-        rows.append({"measure": f"{task.upper()} training RSS above loaded data (MiB)",
-                     "unit": "MiB", "ratios": {}, "target": "", "met": "",
-                     **{fw: table[task].get(fw, {}).get("train_increment_mib") for fw in FRAMEWORKS}})
+        rows.append(
+            _ratio_row(
+                runs,
+                coretype,
+                task,
+                "train_peak_rss_mib",
+                f"{task.upper()} training peak RSS (MiB)",
+                "MiB",
+                table[task],
+            )
+        )
+        rows.append(
+            {
+                "measure": f"{task.upper()} training RSS above loaded data (MiB)",
+                "unit": "MiB",
+                "ratios": {},
+                "target": "",
+                "met": "",
+                **{fw: table[task].get(fw, {}).get("train_increment_mib") for fw in FRAMEWORKS},
+            }
+        )
     for task in train_parts:
         values = {fw: table[task].get(fw, {}).get("test_accuracy") for fw in FRAMEWORKS}
-        diff = values["learnet"] - values["torch"] \
-            if values["learnet"] is not None and values["torch"] is not None else None
-        rows.append({"measure": f"{task.upper()} test accuracy", "unit": "accuracy", **values,
-                     "ratios": {}, "difference": diff,
-                     "target": f"within {ACCURACY_TOLERANCE * 100:.0f} pt of PyTorch",
-                     "met": check(abs(diff) if diff is not None else None, ACCURACY_TOLERANCE)})
+        diff = (
+            values["learnet"] - values["torch"]
+            if values["learnet"] is not None and values["torch"] is not None
+            else None
+        )
+        rows.append(
+            {
+                "measure": f"{task.upper()} test accuracy",
+                "unit": "accuracy",
+                **values,
+                "ratios": {},
+                "difference": diff,
+                "target": f"within {ACCURACY_TOLERANCE * 100:.0f} pt of PyTorch",
+                "met": check(abs(diff) if diff is not None else None, ACCURACY_TOLERANCE),
+            }
+        )
     return rows
 
 
@@ -601,8 +726,7 @@ def counted_rounds(runs, coretypes, repeats) -> dict:
     counts = {}
     for coretype in coretypes:
         for task in TASKS:
-            fws = sorted({r["framework"] for r in runs
-                          if r["coretype"] == coretype and r["task"] == task})
+            fws = sorted({r["framework"] for r in runs if r["coretype"] == coretype and r["task"] == task})
             if fws:
                 counts[f"{coretype}/{task}"] = len(clean_rounds(runs, coretype, task, fws))
     return counts
@@ -616,14 +740,17 @@ def scaling_table(runs) -> list:
     out = []
     for (width, batch, fw), group in sorted(rows.items()):
         good = [r for r in group if ok(r)]
-        entry = {"hidden": width, "batch_size": batch, "framework": fw,
-                 "epoch_seconds": med(good, "epoch_seconds_median"),
-                 "train_peak_rss_mib": med(good, "train_peak_rss_mib"),
-                 "train_increment_mib": med([{"d": r["train_peak_rss_mib"] - r["base_rss_mib"]}
-                                             for r in good], "d"),
-                 "flops_per_epoch": med(good, "flops_per_epoch"),
-                 "test_accuracy": med(good, "test_accuracy"),
-                 "other_load": med(good, "other_load")}
+        entry = {
+            "hidden": width,
+            "batch_size": batch,
+            "framework": fw,
+            "epoch_seconds": med(good, "epoch_seconds_median"),
+            "train_peak_rss_mib": med(good, "train_peak_rss_mib"),
+            "train_increment_mib": med([{"d": r["train_peak_rss_mib"] - r["base_rss_mib"]} for r in good], "d"),
+            "flops_per_epoch": med(good, "flops_per_epoch"),
+            "test_accuracy": med(good, "test_accuracy"),
+            "other_load": med(good, "other_load"),
+        }
         if not good:
             entry["error"] = group[-1].get("error") or group[-1].get("reason")
         if entry["epoch_seconds"] and entry["flops_per_epoch"]:
@@ -655,9 +782,9 @@ def cpu_details() -> tuple:
                     fields[key.replace(" ", "_")] = value
                 elif key == "flags":
                     flags = set(value.split())
-                    fields["vector_isa"] = sorted(flag for flag in flags
-                                                  if flag in ("sse4_2", "avx", "avx2", "fma")
-                                                  or flag.startswith("avx512"))
+                    fields["vector_isa"] = sorted(
+                        flag for flag in flags if flag in ("sse4_2", "avx", "avx2", "fma") or flag.startswith("avx512")
+                    )
     except OSError:
         pass
     return name, fields
@@ -673,14 +800,20 @@ def environment(args, probes, peaks) -> dict:
         "cpu_details": cpu_fields,
         "logical_cpus": os.cpu_count(),
         "threads": args.threads,
-        "blas_environment": {k: v for k, v in sorted(os.environ.items())
-                             if k.startswith(("OPENBLAS_", "MKL_", "OMP_", "GOTO"))},
+        "blas_environment": {
+            k: v for k, v in sorted(os.environ.items()) if k.startswith(("OPENBLAS_", "MKL_", "OMP_", "GOTO"))
+        },
         "run_environments": {
-            coretype: {k: v for k, v in sorted(child_env(args.threads, coretype).items())
-                       if k.startswith(("OPENBLAS_", "MKL_", "OMP_", "GOTO", "MALLOC_"))}
-            for coretype in args.coretypes},
+            coretype: {
+                k: v
+                for k, v in sorted(child_env(args.threads, coretype).items())
+                if k.startswith(("OPENBLAS_", "MKL_", "OMP_", "GOTO", "MALLOC_"))
+            }
+            for coretype in args.coretypes
+        },
         "coretypes": args.coretypes,
-        "datasets": "LEARNET_DATASETS" if os.environ.get("LEARNET_DATASETS")
+        "datasets": "LEARNET_DATASETS"
+        if os.environ.get("LEARNET_DATASETS")
         else "shared/datasets beside the repository",
     }
     for fw, probe in probes.items():
@@ -728,14 +861,21 @@ def row_cells(row) -> list:
     return cells + [row["target"] or "", row["met"] or ""]
 
 
-SUMMARY_HEADER = ["measure", *(LABELS[fw] for fw in FRAMEWORKS),
-                  *(f"learnet / {LABELS[peer]}" for peer in PEERS), "target", "met"]
+SUMMARY_HEADER = [
+    "measure",
+    *(LABELS[fw] for fw in FRAMEWORKS),
+    *(f"learnet / {LABELS[peer]}" for peer in PEERS),
+    "target",
+    "met",
+]
 
 
 def markdown_table(header, rows, left: int = 1) -> str:
     """A Markdown table; the first ``left`` columns are text, the rest right-aligned."""
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i < left else "---:" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i < left else "---:" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -743,7 +883,8 @@ def markdown_table(header, rows, left: int = 1) -> str:
 def text_table(header, rows) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+    )
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
@@ -777,14 +918,18 @@ def availability_lines(probes, agg, runs=()) -> list:
                     lines.append(f"{where}: {entry['failed']} of {entry['runs']} runs failed")
     slow = slow_runs([r for r in runs if ok(r)])
     if slow:
-        lines.append(f"{len(slow)} counted runs were timed while the machine was slow "
-                     f"(speed gauge below {SLOW_GAUGE:.0%} of the best gauge of the same "
-                     "framework; see the 'gauge' column)")
+        lines.append(
+            f"{len(slow)} counted runs were timed while the machine was slow "
+            f"(speed gauge below {SLOW_GAUGE:.0%} of the best gauge of the same "
+            "framework; see the 'gauge' column)"
+        )
     left_out = [r for r in runs if r.get("disturbed")]
     if left_out:
-        lines.append(f"{len(left_out)} of {len(runs)} runs stayed disturbed after their retries "
-                     f"(more than {DISTURBED} CPUs busy elsewhere on average) and are left out "
-                     "of every figure; extra rounds replaced them where --extra-rounds allowed")
+        lines.append(
+            f"{len(left_out)} of {len(runs)} runs stayed disturbed after their retries "
+            f"(more than {DISTURBED} CPUs busy elsewhere on average) and are left out "
+            "of every figure; extra rounds replaced them where --extra-rounds allowed"
+        )
     return lines
 
 
@@ -793,9 +938,11 @@ def runtime_blas(runs) -> dict:
     seen = {}
     for r in runs:
         for pool in r.get("blas_runtime") or []:
-            text = " ".join(str(pool[k]) for k in ("internal_api", "version", "architecture",
-                                                   "threading_layer")
-                            if pool.get(k) not in (None, ""))
+            text = " ".join(
+                str(pool[k])
+                for k in ("internal_api", "version", "architecture", "threading_layer")
+                if pool.get(k) not in (None, "")
+            )
             text += f" ({pool.get('num_threads')} threads)"
             found = seen.setdefault(r["coretype"], {}).setdefault(r["framework"], [])
             if text not in found:
@@ -811,19 +958,25 @@ def blas_lines(env, runs=()) -> list:
         lines.append(f"NumPy {np_info.get('numpy')}: BLAS {json.dumps(blas)}")
     t = env.get("torch", {})
     if t.get("available"):
-        lines.append(f"PyTorch {t.get('torch')}: BLAS {t.get('blas_info')}, CPU capability "
-                     f"{t.get('cpu_capability')}, oneDNN {t.get('use_mkldnn')}, "
-                     f"threads {t.get('num_threads')}")
+        lines.append(
+            f"PyTorch {t.get('torch')}: BLAS {t.get('blas_info')}, CPU capability "
+            f"{t.get('cpu_capability')}, oneDNN {t.get('use_mkldnn')}, "
+            f"threads {t.get('num_threads')}"
+        )
     k = env.get("tf", {})
     if k.get("available"):
-        lines.append(f"TensorFlow {k.get('tensorflow')}, Keras {k.get('keras')} "
-                     f"(backend {k.get('keras_backend')}), oneDNN {k.get('onednn')}")
+        lines.append(
+            f"TensorFlow {k.get('tensorflow')}, Keras {k.get('keras')} "
+            f"(backend {k.get('keras_backend')}), oneDNN {k.get('onednn')}"
+        )
     for coretype, per in runtime_blas(runs).items():
         for fw, pools in per.items():
             lines.append(f"BLAS at run time ({coretype}), {LABELS[fw]}: " + "; ".join(pools))
     for coretype, variables in env.get("run_environments", {}).items():
-        lines.append(f"environment of the '{coretype}' runs: "
-                     + (", ".join(f"{k}={v}" for k, v in variables.items()) or "(none set)"))
+        lines.append(
+            f"environment of the '{coretype}' runs: "
+            + (", ".join(f"{k}={v}" for k, v in variables.items()) or "(none set)")
+        )
     return lines
 
 
@@ -835,8 +988,10 @@ def scaling_markdown(scaling) -> str:
         if (e["hidden"], e["batch_size"]) == SCALING_BASE and e.get("epoch_seconds"):
             base[e["framework"]] = e
     out = []
-    for title, axis, fixed in (("hidden width (batch 128)", "hidden", ("batch_size", 128)),
-                               ("batch size (width 512)", "batch_size", ("hidden", 512))):
+    for title, axis, fixed in (
+        ("hidden width (batch 128)", "hidden", ("batch_size", 128)),
+        ("batch size (width 512)", "batch_size", ("hidden", 512)),
+    ):
         rows = []
         for e in scaling:
             if e[fixed[0]] != fixed[1]:
@@ -844,21 +999,43 @@ def scaling_markdown(scaling) -> str:
             b = base.get(e["framework"])
             rel_time = ratio(e.get("epoch_seconds"), b["epoch_seconds"]) if b else None
             rel_flops = ratio(e.get("flops_per_epoch"), b["flops_per_epoch"]) if b else None
-            rows.append([e[axis], LABELS[e["framework"]],
-                         fmt(e.get("epoch_seconds"), "s"),
-                         "-" if rel_time is None else f"{rel_time:.2f}x",
-                         "-" if rel_flops is None else f"{rel_flops:.2f}x",
-                         fmt(e.get("gflops"), "GFLOP/s"),
-                         fmt(e.get("train_peak_rss_mib"), "MiB"),
-                         fmt(e.get("train_increment_mib"), "MiB"),
-                         e.get("error") or (f"disturbed: {e['other_load']:.2f} CPUs busy elsewhere"
-                                            if (e.get("other_load") or 0) > DISTURBED else "")])
-        rows.sort(key=lambda r: (FRAMEWORKS.index(next(k for k, v in LABELS.items()
-                                                        if v == r[1])), r[0]))
-        out.append(f"### MLP epoch vs {title}\n\n" + markdown_table(
-            [axis.replace("_", " "), "framework", "epoch (s)", "time vs 512x128",
-             "FLOPs vs 512x128", "GFLOP/s", "train peak RSS (MiB)",
-             "RSS above loaded data (MiB)", "note"], rows, left=2))
+            rows.append(
+                [
+                    e[axis],
+                    LABELS[e["framework"]],
+                    fmt(e.get("epoch_seconds"), "s"),
+                    "-" if rel_time is None else f"{rel_time:.2f}x",
+                    "-" if rel_flops is None else f"{rel_flops:.2f}x",
+                    fmt(e.get("gflops"), "GFLOP/s"),
+                    fmt(e.get("train_peak_rss_mib"), "MiB"),
+                    fmt(e.get("train_increment_mib"), "MiB"),
+                    e.get("error")
+                    or (
+                        f"disturbed: {e['other_load']:.2f} CPUs busy elsewhere"
+                        if (e.get("other_load") or 0) > DISTURBED
+                        else ""
+                    ),
+                ]
+            )
+        rows.sort(key=lambda r: (FRAMEWORKS.index(next(k for k, v in LABELS.items() if v == r[1])), r[0]))
+        out.append(
+            f"### MLP epoch vs {title}\n\n"
+            + markdown_table(
+                [
+                    axis.replace("_", " "),
+                    "framework",
+                    "epoch (s)",
+                    "time vs 512x128",
+                    "FLOPs vs 512x128",
+                    "GFLOP/s",
+                    "train peak RSS (MiB)",
+                    "RSS above loaded data (MiB)",
+                    "note",
+                ],
+                rows,
+                left=2,
+            )
+        )
     return "\n\n".join(out)
 
 
@@ -869,20 +1046,42 @@ def runs_markdown(runs) -> str:
         gauge = " / ".join(f"{g:.0f}" for g in r.get("gauge_gflops") or []) or "-"
         head = [r["coretype"], r["task"], LABELS[r["framework"]], r["repeat"] + 1]
         if not ok(r):
-            note = r.get("error") or r.get("reason") or \
-                ("disturbed after every retry: left out" if r.get("disturbed") else "")
+            note = (
+                r.get("error")
+                or r.get("reason")
+                or ("disturbed after every retry: left out" if r.get("disturbed") else "")
+            )
             rows.append([*head, "-", "-", "-", "-", load, gauge, note])
             continue
-        rows.append([*head,
-                     " / ".join(f"{s:.3f}" for s in r.get("epoch_seconds") or []) or "-",
-                     fmt(r.get("predict_images_per_s"), "images/s"),
-                     fmt(r.get("train_peak_rss_mib"), "MiB"),
-                     fmt(r.get("test_accuracy"), "accuracy"), load, gauge,
-                     f"attempt {r['attempts']}" if r.get("attempts", 1) > 1 else ""])
-    return markdown_table(["OpenBLAS", "task", "framework", "round", "epoch times (s)",
-                           "predict images/s", "train peak RSS (MiB)", "test accuracy",
-                           "other load (CPUs)", "gauge before / after (GFLOP/s)", "note"],
-                          rows, left=3)
+        rows.append(
+            [
+                *head,
+                " / ".join(f"{s:.3f}" for s in r.get("epoch_seconds") or []) or "-",
+                fmt(r.get("predict_images_per_s"), "images/s"),
+                fmt(r.get("train_peak_rss_mib"), "MiB"),
+                fmt(r.get("test_accuracy"), "accuracy"),
+                load,
+                gauge,
+                f"attempt {r['attempts']}" if r.get("attempts", 1) > 1 else "",
+            ]
+        )
+    return markdown_table(
+        [
+            "OpenBLAS",
+            "task",
+            "framework",
+            "round",
+            "epoch times (s)",
+            "predict images/s",
+            "train peak RSS (MiB)",
+            "test accuracy",
+            "other load (CPUs)",
+            "gauge before / after (GFLOP/s)",
+            "note",
+        ],
+        rows,
+        left=3,
+    )
 
 
 def command_line(argv) -> str:
@@ -912,18 +1111,19 @@ def render_markdown(report, argv) -> str:
     meta, env = report["meta"], report["environment"]
     parts = [
         "# learnet vs PyTorch, TF/Keras and a NumPy floor: benchmark results",
-        (f"Generated {env['date']} by `{command_line(argv)}` on {env['cpu']} "
-        f"({env['logical_cpus']} logical CPUs): {env['threads']} threads, "
-        f"{meta['train_images']:,} training and {meta['test_images']:,} test images of "
-        f"Fashion-MNIST, {meta['mlp_epochs']} timed MLP epoch(s) and {meta['cnn_epochs']} CNN "
-        f"epoch(s) per run, {meta['repeats']} clean interleaved rounds wanted "
-        f"(counted: {', '.join(f'{k} {v}' for k, v in meta['counted_rounds'].items())}). "
-        "Figures are medians over the counted runs; each ratio is the median of the "
-        "per-round ratios (each round's in brackets). Runs disturbed by other work are "
-        "rerun and, if still disturbed, left out. See `benchmarks/README.md`."),
+        (
+            f"Generated {env['date']} by `{command_line(argv)}` on {env['cpu']} "
+            f"({env['logical_cpus']} logical CPUs): {env['threads']} threads, "
+            f"{meta['train_images']:,} training and {meta['test_images']:,} test images of "
+            f"Fashion-MNIST, {meta['mlp_epochs']} timed MLP epoch(s) and {meta['cnn_epochs']} CNN "
+            f"epoch(s) per run, {meta['repeats']} clean interleaved rounds wanted "
+            f"(counted: {', '.join(f'{k} {v}' for k, v in meta['counted_rounds'].items())}). "
+            "Figures are medians over the counted runs; each ratio is the median of the "
+            "per-round ratios (each round's in brackets). Runs disturbed by other work are "
+            "rerun and, if still disturbed, left out. See `benchmarks/README.md`."
+        ),
     ]
-    notes = availability_lines(report["probes"], report["aggregate"],
-                               report["runs"] + report["scaling_runs"])
+    notes = availability_lines(report["probes"], report["aggregate"], report["runs"] + report["scaling_runs"])
     skipped = [LABELS[fw] for fw in FRAMEWORKS if fw not in meta["frameworks"]]
     if skipped:
         notes.insert(0, f"not run (--frameworks): {', '.join(skipped)}")
@@ -932,33 +1132,49 @@ def render_markdown(report, argv) -> str:
     for coretype, rows in report["summary"].items():
         if rows:
             headline = " (headline)" if coretype == meta["coretypes"][0] else ""
-            parts.append(f"## {coretype_title(coretype)}{headline}\n\n"
-                         + markdown_table(SUMMARY_HEADER, [row_cells(r) for r in rows]))
-    parts.append("## Machine and libraries\n\n" + "\n".join(
-        f"- {line}" for line in [f"{env['cpu']}, {env['logical_cpus']} logical CPUs, "
-                                 f"{env['platform']}, Python {env['python']}",
-                                 "CPU " + ", ".join(
-                                     f"{k.replace('_', ' ')} {' '.join(v) if isinstance(v, list) else v}"
-                                     for k, v in env.get("cpu_details", {}).items()),
-                                 *blas_lines(env, report["runs"])]))
+            parts.append(
+                f"## {coretype_title(coretype)}{headline}\n\n"
+                + markdown_table(SUMMARY_HEADER, [row_cells(r) for r in rows])
+            )
+    parts.append(
+        "## Machine and libraries\n\n"
+        + "\n".join(
+            f"- {line}"
+            for line in [
+                f"{env['cpu']}, {env['logical_cpus']} logical CPUs, {env['platform']}, Python {env['python']}",
+                "CPU "
+                + ", ".join(
+                    f"{k.replace('_', ' ')} {' '.join(v) if isinstance(v, list) else v}"
+                    for k, v in env.get("cpu_details", {}).items()
+                ),
+                *blas_lines(env, report["runs"]),
+            ]
+        )
+    )
     peaks = report["environment"]["matmul_peak"]
-    rows = [[coretype, {"numpy": "NumPy", "torch": "PyTorch"}[fw],
-             *(f"{p['gflops_by_size'][s]:.1f}" if s in p.get("gflops_by_size", {}) else "-"
-               for s in meta["peak_sizes"]),
-             (f"{p['peak_gflops']:.1f}" if "peak_gflops" in p else "-")
-             + (" (disturbed)" if p.get("disturbed") else "")]
-            for coretype, per in peaks.items() for fw, p in per.items()]
+    rows = [
+        [
+            coretype,
+            {"numpy": "NumPy", "torch": "PyTorch"}[fw],
+            *(f"{p['gflops_by_size'][s]:.1f}" if s in p.get("gflops_by_size", {}) else "-" for s in meta["peak_sizes"]),
+            (f"{p['peak_gflops']:.1f}" if "peak_gflops" in p else "-") + (" (disturbed)" if p.get("disturbed") else ""),
+        ]
+        for coretype, per in peaks.items()
+        for fw, p in per.items()
+    ]
     if rows:
-        parts.append("## float32 matrix-product peak (GFLOP/s)\n\n" + markdown_table(
-            ["OpenBLAS", "library", *(f"{s}x{s}" for s in meta["peak_sizes"]), "best"], rows,
-            left=2))
+        parts.append(
+            "## float32 matrix-product peak (GFLOP/s)\n\n"
+            + markdown_table(["OpenBLAS", "library", *(f"{s}x{s}" for s in meta["peak_sizes"]), "best"], rows, left=2)
+        )
     if report["scaling"]:
-        parts.append(f"## Scaling (MLP, {meta['scaling_limit']:,} training images, "
-                     f"{meta['scaling_repeats']} repeat(s), {coretype_title(meta['coretypes'][0])})\n\n"
-                     "Epoch time should follow the FLOPs as the width grows and stay flat as "
-                     "the batch grows (fewer, larger steps); the training memory above the "
-                     "loaded data should grow linearly with the batch.\n\n"
-                     + scaling_markdown(report["scaling"]))
+        parts.append(
+            f"## Scaling (MLP, {meta['scaling_limit']:,} training images, "
+            f"{meta['scaling_repeats']} repeat(s), {coretype_title(meta['coretypes'][0])})\n\n"
+            "Epoch time should follow the FLOPs as the width grows and stay flat as "
+            "the batch grows (fewer, larger steps); the training memory above the "
+            "loaded data should grow linearly with the batch.\n\n" + scaling_markdown(report["scaling"])
+        )
     if report["runs"]:
         parts.append("## All runs\n\n" + runs_markdown(report["runs"]))
     return "\n\n".join(parts) + "\n"
@@ -994,8 +1210,10 @@ def main(argv=None) -> int:
     # Stopping the driver stops the run in progress too (subprocess.run kills
     # its child when an exception, here SystemExit, interrupts the wait).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    progress(f"threads {args.threads}, rounds {args.repeats}, parts {','.join(args.parts)}, "
-             f"OpenBLAS {','.join(args.coretypes)}")
+    progress(
+        f"threads {args.threads}, rounds {args.repeats}, parts {','.join(args.parts)}, "
+        f"OpenBLAS {','.join(args.coretypes)}"
+    )
     probes = probe_frameworks(args)
     needs_peak = "mlp" in args.parts or "scaling" in args.parts
     peaks = measure_peaks(args, probes) if needs_peak else {}
@@ -1005,21 +1223,30 @@ def main(argv=None) -> int:
     agg = aggregate(runs)
     counts = counted_rounds(runs, args.coretypes, args.repeats)
     report = {
-        "meta": {"command": command_line(argv), "repeats": args.repeats,
-                 "counted_rounds": counts, "coretypes": args.coretypes,
-                 "threads": args.threads, "parts": args.parts,
-                 "frameworks": args.frameworks, "train_images": args.train_limit,
-                 "test_images": args.test_limit, "mlp_epochs": args.mlp_epochs,
-                 "cnn_epochs": args.cnn_epochs, "predict_batch": 1024,
-                 "batch_size": 128, "predict_repeats": args.predict_repeats,
-                 "scaling_limit": args.scaling_limit, "scaling_repeats": args.scaling_repeats,
-                 "peak_sizes": args.peak_sizes.split(","),
-                 "accuracy_tolerance": ACCURACY_TOLERANCE,
-                 "disturbed_threshold_cpus": DISTURBED},
+        "meta": {
+            "command": command_line(argv),
+            "repeats": args.repeats,
+            "counted_rounds": counts,
+            "coretypes": args.coretypes,
+            "threads": args.threads,
+            "parts": args.parts,
+            "frameworks": args.frameworks,
+            "train_images": args.train_limit,
+            "test_images": args.test_limit,
+            "mlp_epochs": args.mlp_epochs,
+            "cnn_epochs": args.cnn_epochs,
+            "predict_batch": 1024,
+            "batch_size": 128,
+            "predict_repeats": args.predict_repeats,
+            "scaling_limit": args.scaling_limit,
+            "scaling_repeats": args.scaling_repeats,
+            "peak_sizes": args.peak_sizes.split(","),
+            "accuracy_tolerance": ACCURACY_TOLERANCE,
+            "disturbed_threshold_cpus": DISTURBED,
+        },
         "environment": environment(args, probes, peaks),
         "probes": probes,
-        "summary": {coretype: summary_rows(agg, runs, peaks, args, coretype)
-                    for coretype in args.coretypes},
+        "summary": {coretype: summary_rows(agg, runs, peaks, args, coretype) for coretype in args.coretypes},
         "aggregate": agg,
         "scaling": scaling_table(scaling),
         "runs": runs,
@@ -1042,8 +1269,7 @@ def main(argv=None) -> int:
 
     name = output_name(args, counts)
     if name != args.name:
-        print(f"\nnot a full, clean run (counted rounds: {counts}): "
-              f"written as {name}.md, latest.md left as it was")
+        print(f"\nnot a full, clean run (counted rounds: {counts}): written as {name}.md, latest.md left as it was")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / f"{name}.json", json.dumps(report, indent=1, sort_keys=True) + "\n")

@@ -20,6 +20,7 @@ server and of this load generator (which shares the machine) is printed too.
 Needs ``aiohttp`` (a light client, so the generator takes less of the CPU from the
 server it measures): ``pip install aiohttp``.
 """
+
 import argparse
 import asyncio
 import json
@@ -57,9 +58,27 @@ class Server:
 
     def start(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "learnet", "game", "--host", "127.0.0.1", "--port", str(self.port),
-             "--db", str(self.db), "--delay", "0", "--levels", str(self.levels)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+            [
+                sys.executable,
+                "-m",
+                "learnet",
+                "game",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db),
+                "--delay",
+                "0",
+                "--levels",
+                str(self.levels),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )
         deadline = time.monotonic() + 90
         while "Press Ctrl+C" not in (line := self.process.stdout.readline()):
             if not line or time.monotonic() > deadline:
@@ -167,8 +186,10 @@ async def run_load(base, codes, guesses, server, kill_after, events=False):
     progress = {"guesses": 0, "errors": 0, "events": 0}
     streams = Streams() if events else None
     connector = aiohttp.TCPConnector(limit=2 * len(codes) + 10)
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=None, sock_read=120)) as http:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=None, sock_read=120)
+    ) as http:
+
         async def killer():
             while progress["guesses"] < kill_after:
                 await asyncio.sleep(0.05)
@@ -177,8 +198,9 @@ async def run_load(base, codes, guesses, server, kill_after, events=False):
             await asyncio.to_thread(server.start)
 
         started = time.perf_counter()
-        tasks = [play_team(http, base, team, code, guesses, latencies, progress, streams)
-                 for team, code in codes.items()]
+        tasks = [
+            play_team(http, base, team, code, guesses, latencies, progress, streams) for team, code in codes.items()
+        ]
         if kill_after:
             tasks.append(killer())
         results = await asyncio.gather(*tasks)
@@ -188,17 +210,23 @@ async def run_load(base, codes, guesses, server, kill_after, events=False):
             for task in streams:
                 task.cancel()
             await asyncio.gather(*streams, return_exceptions=True)
-    return latencies, elapsed, results[:len(codes)], progress
+    return latencies, elapsed, results[: len(codes)], progress
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--guesses", type=int, default=30)
-    parser.add_argument("--events", action="store_true",
-                        help="each team also holds the level's event stream open, as its page does")
-    parser.add_argument("--kill-after", type=int, default=0, metavar="N",
-                        help="kill -9 the server after N guesses in all, then start it again (default: never)")
+    parser.add_argument(
+        "--events", action="store_true", help="each team also holds the level's event stream open, as its page does"
+    )
+    parser.add_argument(
+        "--kill-after",
+        type=int,
+        default=0,
+        metavar="N",
+        help="kill -9 the server after N guesses in all, then start it again (default: never)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -218,7 +246,8 @@ def main(argv=None):
             codes = {entry["team"]: entry["code"] for entry in made}
             server_cpu, client_cpu = server.cpu_seconds(), sum(os.times()[:2])
             latencies, elapsed, headers, progress = asyncio.run(
-                run_load(base, codes, args.guesses, server, args.kill_after, args.events))
+                run_load(base, codes, args.guesses, server, args.kill_after, args.events)
+            )
             if server_cpu is not None and not args.kill_after:
                 server_cpu = server.cpu_seconds() - server_cpu
             else:
@@ -235,19 +264,27 @@ def main(argv=None):
         finally:
             server.stop()
 
-    print(f"game load: {args.teams} teams x {args.guesses} guesses, each followed by a state read; delay 0; "
-          f"127.0.0.1; {os.cpu_count()} CPUs"
-          + (f"; server killed (SIGKILL) and restarted after {args.kill_after} guesses" if args.kill_after else "")
-          + (f"; every team holding its event stream open ({progress['events']} events received)"
-             if args.events else ""))
+    print(
+        f"game load: {args.teams} teams x {args.guesses} guesses, each followed by a state read; delay 0; "
+        f"127.0.0.1; {os.cpu_count()} CPUs"
+        + (f"; server killed (SIGKILL) and restarted after {args.kill_after} guesses" if args.kill_after else "")
+        + (f"; every team holding its event stream open ({progress['events']} events received)" if args.events else "")
+    )
     print(f"  every guess recorded once and in order: {args.teams * args.guesses} guesses checked")
-    print(f"  {len(latencies)} requests in {elapsed:.1f} s = {len(latencies) / elapsed:.0f} requests/s"
-          f" ({progress['errors']} failed while the server was down, retried)")
-    print(f"  latency p50 {1000 * statistics.median(latencies):.0f} ms, p99 {1000 * percentile(latencies, 0.99):.0f} ms,"
-          f" max {1000 * max(latencies):.0f} ms")
+    print(
+        f"  {len(latencies)} requests in {elapsed:.1f} s = {len(latencies) / elapsed:.0f} requests/s"
+        f" ({progress['errors']} failed while the server was down, retried)"
+    )
+    print(
+        f"  latency p50 {1000 * statistics.median(latencies):.0f} ms, p99 {1000 * percentile(latencies, 0.99):.0f} ms,"
+        f" max {1000 * max(latencies):.0f} ms"
+    )
     if server_cpu is not None:
-        print(f"  CPU time: server {server_cpu:.1f} s ({1000 * server_cpu / len(latencies):.2f} ms a request"
-              + (", since its restart" if args.kill_after else "") + f"), this load generator {client_cpu:.1f} s")
+        print(
+            f"  CPU time: server {server_cpu:.1f} s ({1000 * server_cpu / len(latencies):.2f} ms a request"
+            + (", since its restart" if args.kill_after else "")
+            + f"), this load generator {client_cpu:.1f} s"
+        )
 
 
 if __name__ == "__main__":

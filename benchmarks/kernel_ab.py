@@ -64,9 +64,12 @@ def ab(name, a, b, rounds):
         ta.append(times[a])
         tb.append(times[b])
         ratios.append(times[b] / times[a])
-    print(f"{name:48s} A {statistics.median(ta) * 1e3:8.2f} ms   B {statistics.median(tb) * 1e3:8.2f} ms"
-          f"   B/A median {statistics.median(ratios):.2f} (quartiles "
-          f"{np.percentile(ratios, 25):.2f}-{np.percentile(ratios, 75):.2f})", flush=True)
+    print(
+        f"{name:48s} A {statistics.median(ta) * 1e3:8.2f} ms   B {statistics.median(tb) * 1e3:8.2f} ms"
+        f"   B/A median {statistics.median(ratios):.2f} (quartiles "
+        f"{np.percentile(ratios, 25):.2f}-{np.percentile(ratios, 75):.2f})",
+        flush=True,
+    )
 
 
 def with_threads(n, fn):
@@ -77,6 +80,7 @@ def with_threads(n, fn):
             fn()
         finally:
             parallel.set_num_threads(before)
+
     return run
 
 
@@ -101,16 +105,21 @@ def threads_comparisons(rounds):
             y = keras.nn.max_pool2d(pooled, 2, 2, "VALID")
         tape.gradient(y, pooled, output_gradients=keras.ones_like(y))
 
-    for name, fn in (("bias + ReLU forward (128x26x26x32)", bias_relu),
-                     ("ReLU gradient (128x26x26x32)", relu_grad),
-                     ("max pool 2x2 forward + gradient", pool_step)):
+    for name, fn in (
+        ("bias + ReLU forward (128x26x26x32)", bias_relu),
+        ("ReLU gradient (128x26x26x32)", relu_grad),
+        ("max pool 2x2 forward + gradient", pool_step),
+    ):
         ab(f"threads 1 -> 2: {name}", with_threads(1, fn), with_threads(2, fn), rounds)
 
     for label, opt, shapes in (
-            ("Adam, convnet weights", keras.keras.optimizers.Adam(),
-             [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (1600, 10), (10,)]),
-            ("RMSprop, MLP weights", keras.keras.optimizers.RMSprop(),
-             [(784, 512), (512,), (512, 10), (10,)])):
+        (
+            "Adam, convnet weights",
+            keras.keras.optimizers.Adam(),
+            [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (1600, 10), (10,)],
+        ),
+        ("RMSprop, MLP weights", keras.keras.optimizers.RMSprop(), [(784, 512), (512,), (512, 10), (10,)]),
+    ):
         weights = [keras.Variable(rng.standard_normal(s, dtype=np.float32) * 0.01) for s in shapes]
         grads = [rng.standard_normal(s, dtype=np.float32) * 1e-3 for s in shapes]
 
@@ -120,10 +129,18 @@ def threads_comparisons(rounds):
         ab(f"threads 1 -> 2: {label}", with_threads(1, step), with_threads(2, step), rounds)
 
     layers = keras.keras.layers
-    model = keras.keras.Sequential([
-        keras.keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
-        layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+    model = keras.keras.Sequential(
+        [
+            keras.keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     x = rng.random((128, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 128)
@@ -131,8 +148,12 @@ def threads_comparisons(rounds):
     def train_step():
         model.train_on_batch(x, y)
 
-    ab("threads 1 -> 2: one convnet training step (batch 128)",
-       with_threads(1, train_step), with_threads(2, train_step), rounds)
+    ab(
+        "threads 1 -> 2: one convnet training step (batch 128)",
+        with_threads(1, train_step),
+        with_threads(2, train_step),
+        rounds,
+    )
 
 
 def im2col_conv(x, kernel):
@@ -150,22 +171,29 @@ def winograd_conv(x, kernel):
         big = np.zeros((n, 2 * th + 2, 2 * tw + 2, c), x.dtype)
         big[:, :h, :w] = x
         x = big
-    k = kernel   # U = G k G^T with G = [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]]
+    k = kernel  # U = G k G^T with G = [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]]
     rows = np.stack([k[0], (k[0] + k[1] + k[2]) / 2, (k[0] - k[1] + k[2]) / 2, k[2]])
-    u = np.stack([rows[:, 0], (rows[:, 0] + rows[:, 1] + rows[:, 2]) / 2,
-                  (rows[:, 0] - rows[:, 1] + rows[:, 2]) / 2, rows[:, 2]], axis=1)
+    u = np.stack(
+        [
+            rows[:, 0],
+            (rows[:, 0] + rows[:, 1] + rows[:, 2]) / 2,
+            (rows[:, 0] - rows[:, 1] + rows[:, 2]) / 2,
+            rows[:, 2],
+        ],
+        axis=1,
+    )
     u = u.reshape(16, c, f).astype(x.dtype)
-    r = [x[:, i:i + 2 * th:2] for i in range(4)]               # V = B^T d B: rows, then columns
+    r = [x[:, i : i + 2 * th : 2] for i in range(4)]  # V = B^T d B: rows, then columns
     t = [r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3]]
     v = np.empty((4, 4, n, th, tw, c), x.dtype)
     for i in range(4):
-        s = [t[i][:, :, j:j + 2 * tw:2] for j in range(4)]
+        s = [t[i][:, :, j : j + 2 * tw : 2] for j in range(4)]
         np.subtract(s[0], s[2], out=v[i, 0])
         np.add(s[1], s[2], out=v[i, 1])
         np.subtract(s[2], s[1], out=v[i, 2])
         np.subtract(s[1], s[3], out=v[i, 3])
     m = np.matmul(v.reshape(16, n * th * tw, c), u).reshape(4, 4, n, th, tw, f)
-    rows = [m[0] + m[1] + m[2], m[1] - m[2] - m[3]]            # Y = A^T m A
+    rows = [m[0] + m[1] + m[2], m[1] - m[2] - m[3]]  # Y = A^T m A
     out = np.empty((n, th, 2, tw, 2, f), x.dtype)
     for i in range(2):
         np.add(rows[i][0] + rows[i][1], rows[i][2], out=out[:, :, i, :, 0])
@@ -180,9 +208,12 @@ def winograd_comparisons(rounds):
         kernel = rng.standard_normal((3, 3, 32, 64), dtype=np.float32)
         reference = im2col_conv(x, kernel)
         error = np.abs(winograd_conv(x, kernel) - reference).max() / np.abs(reference).max()
-        ab(f"im2col -> Winograd F(2,3), 13x13x32->64, {label} (rel. error {error:.0e})",
-           lambda x=x, kernel=kernel: im2col_conv(x, kernel),
-           lambda x=x, kernel=kernel: winograd_conv(x, kernel), rounds)
+        ab(
+            f"im2col -> Winograd F(2,3), 13x13x32->64, {label} (rel. error {error:.0e})",
+            lambda x=x, kernel=kernel: im2col_conv(x, kernel),
+            lambda x=x, kernel=kernel: winograd_conv(x, kernel),
+            rounds,
+        )
 
 
 def col2im_comparisons(rounds):
@@ -202,8 +233,12 @@ def col2im_comparisons(rounds):
         return (cols @ rotated).reshape(n, h, h, c)
 
     error = np.abs(full_convolution() - strided_adds()).max()
-    ab(f"col2im -> full convolution, input gradient 11x11x64->13x13x32 (max error {error:.0e})",
-       strided_adds, full_convolution, rounds)
+    ab(
+        f"col2im -> full convolution, input gradient 11x11x64->13x13x32 (max error {error:.0e})",
+        strided_adds,
+        full_convolution,
+        rounds,
+    )
 
 
 def chunks_comparisons(rounds):
@@ -215,8 +250,13 @@ def chunks_comparisons(rounds):
         return conv_ops._conv_inference(x, kernel, (1, 1), "valid", (1, 1), "conv2d")[0]
 
     error = np.abs(chunked() - im2col_conv(x, kernel)).max()
-    ab(f"whole batch -> {conv_ops._INFERENCE_CHUNK}-image chunks, predict 13x13x32->64, batch 1024 "
-       f"(max error {error:.0e})", lambda: im2col_conv(x, kernel), chunked, rounds)
+    ab(
+        f"whole batch -> {conv_ops._INFERENCE_CHUNK}-image chunks, predict 13x13x32->64, batch 1024 "
+        f"(max error {error:.0e})",
+        lambda: im2col_conv(x, kernel),
+        chunked,
+        rounds,
+    )
 
 
 def taps_comparisons(rounds):
@@ -228,12 +268,16 @@ def taps_comparisons(rounds):
         out = np.zeros((128, 26, 26, 32), np.float32)
         for i in range(3):
             for j in range(3):
-                out += x[:, i:i + 26, j:j + 26, :] * kernel[i, j, 0]
+                out += x[:, i : i + 26, j : j + 26, :] * kernel[i, j, 0]
         return out
 
     error = np.abs(taps().reshape(-1, 32) - im2col_conv(x, kernel)).max()
-    ab(f"im2col -> direct 9-tap sum, first layer 28x28x1->32 (max error {error:.0e})",
-       lambda: im2col_conv(x, kernel), taps, rounds)
+    ab(
+        f"im2col -> direct 9-tap sum, first layer 28x28x1->32 (max error {error:.0e})",
+        lambda: im2col_conv(x, kernel),
+        taps,
+        rounds,
+    )
 
 
 def main(argv=None):
@@ -241,10 +285,18 @@ def main(argv=None):
     parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
-    print(f"learnet {keras.__version__}, NumPy {np.__version__}, element-wise threads "
-          f"{parallel.num_threads()} by default", flush=True)
-    parts = {"threads": threads_comparisons, "winograd": winograd_comparisons,
-             "col2im": col2im_comparisons, "chunks": chunks_comparisons, "taps": taps_comparisons}
+    print(
+        f"learnet {keras.__version__}, NumPy {np.__version__}, element-wise threads "
+        f"{parallel.num_threads()} by default",
+        flush=True,
+    )
+    parts = {
+        "threads": threads_comparisons,
+        "winograd": winograd_comparisons,
+        "col2im": col2im_comparisons,
+        "chunks": chunks_comparisons,
+        "taps": taps_comparisons,
+    }
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)
     return 0

@@ -16,6 +16,7 @@ torch, learnet, torch, ...) with the same thread count for BLAS/OpenMP and
 and prints one JSON line; the driver prints the medians and the ratio. It measures
 and never asserts; it is not part of the test suite.
 """
+
 import argparse
 import json
 import os
@@ -45,14 +46,16 @@ def run_learnet(limit, warmup):
 
     x, y = _data(limit)
     x = x.astype("int32")
-    model = tf.keras.Sequential([
-        layers.Input((STEPS,), dtype="int32"),
-        layers.Embedding(VOCAB, EMBED),
-        layers.LSTM(UNITS),
-        layers.Dense(1, activation="sigmoid"),
-    ])
+    model = tf.keras.Sequential(
+        [
+            layers.Input((STEPS,), dtype="int32"),
+            layers.Embedding(VOCAB, EMBED),
+            layers.LSTM(UNITS),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
-    model.fit(x[:warmup * BATCH], y[:warmup * BATCH], batch_size=BATCH, epochs=1, verbose=0)
+    model.fit(x[: warmup * BATCH], y[: warmup * BATCH], batch_size=BATCH, epochs=1, verbose=0)
     start = time.perf_counter()
     history = model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=True)
     seconds = time.perf_counter() - start
@@ -85,7 +88,7 @@ def run_torch(limit, warmup):
         order = torch.randperm(len(xs)) if shuffle else torch.arange(len(xs))
         total = 0.0
         for start in range(0, len(xs), BATCH):
-            index = order[start:start + BATCH]
+            index = order[start : start + BATCH]
             optimizer.zero_grad()
             loss = loss_function(model(xs[index]), ys[index])
             loss.backward()
@@ -93,7 +96,7 @@ def run_torch(limit, warmup):
             total += float(loss) * len(index)
         return total / len(xs)
 
-    epoch(x[:warmup * BATCH], y[:warmup * BATCH], False)
+    epoch(x[: warmup * BATCH], y[: warmup * BATCH], False)
     start = time.perf_counter()
     loss = epoch(x, y, True)
     return time.perf_counter() - start, loss
@@ -124,8 +127,16 @@ def main():
     times = {name: [] for name in frameworks}
     for repeat in range(args.repeats):
         for name in frameworks:
-            command = [args.python, __file__, "--worker", name, "--limit", str(args.limit),
-                       "--warmup", str(args.warmup)]
+            command = [
+                args.python,
+                __file__,
+                "--worker",
+                name,
+                "--limit",
+                str(args.limit),
+                "--warmup",
+                str(args.warmup),
+            ]
             if name == "torch":
                 command[0] = args.python
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -135,7 +146,9 @@ def main():
             result = json.loads(done.stdout.strip().splitlines()[-1])
             times[name].append(result["seconds"])
             print(f"repeat {repeat + 1}: {name:8s} {result['seconds']:8.2f} s  (loss {result['loss']:.4f})", flush=True)
-    print(f"\nLSTM(64) epoch of {args.limit} sequences x {STEPS} steps, batch {BATCH}, {args.threads} threads (medians):")
+    print(
+        f"\nLSTM(64) epoch of {args.limit} sequences x {STEPS} steps, batch {BATCH}, {args.threads} threads (medians):"
+    )
     for name, values in times.items():
         if values:
             print(f"  {name:8s} {statistics.median(values):8.2f} s")

@@ -20,6 +20,7 @@ Scaling efficiency = time(1x2) / time(2x1): 1.0 means two processes on two cores
 are as fast as one process using both cores for its matrix products.
 Benchmarks measure; they assert nothing and are not part of the tests.
 """
+
 import argparse
 import json
 import os
@@ -31,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-PARAMETERS = {"mlp": 407_050, "cnn": 34_826}   # Dense 512 MLP; keras.io convnet
+PARAMETERS = {"mlp": 407_050, "cnn": 34_826}  # Dense 512 MLP; keras.io convnet
 LINKS = {"10 Gb/s Ethernet (TCP)": (10e9 / 8, 30e-6), "100 Gb/s InfiniBand (RDMA)": (100e9 / 8, 2e-6)}
 
 
@@ -51,30 +52,49 @@ def child(args):
 
     tf.keras.utils.set_random_seed(0)
     (x, y), _ = tf.keras.datasets.mnist.load_data()
-    x, y = (x[:args.train_limit] / 255.0).astype("float32"), y[:args.train_limit]
+    x, y = (x[: args.train_limit] / 255.0).astype("float32"), y[: args.train_limit]
     distributed = args.mode == "2x1"
     strategy = tf.distribute.MultiWorkerMirroredStrategy() if distributed else tf.distribute.get_strategy()
     with strategy.scope():
         if args.task == "mlp":
-            model = tf.keras.Sequential([layers.Input((28, 28)), layers.Flatten(),
-                                         layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
+            model = tf.keras.Sequential(
+                [
+                    layers.Input((28, 28)),
+                    layers.Flatten(),
+                    layers.Dense(512, activation="relu"),
+                    layers.Dense(10, activation="softmax"),
+                ]
+            )
             optimizer = "rmsprop"
         else:
             x = x[..., None]
-            model = tf.keras.Sequential([
-                layers.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
-                layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
-                layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+            model = tf.keras.Sequential(
+                [
+                    layers.Input((28, 28, 1)),
+                    layers.Conv2D(32, 3, activation="relu"),
+                    layers.MaxPooling2D(),
+                    layers.Conv2D(64, 3, activation="relu"),
+                    layers.MaxPooling2D(),
+                    layers.Flatten(),
+                    layers.Dropout(0.5),
+                    layers.Dense(10, activation="softmax"),
+                ]
+            )
             optimizer = "adam"
         model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x[:1280], y[:1280], batch_size=128, epochs=1, verbose=0)   # warm-up: allocations, first steps
+    model.fit(x[:1280], y[:1280], batch_size=128, epochs=1, verbose=0)  # warm-up: allocations, first steps
     strategy.barrier()
     started = time.perf_counter()
     history = model.fit(x, y, batch_size=128, epochs=1, verbose=0)
     strategy.barrier()
     seconds = time.perf_counter() - started
-    result = {"task": args.task, "mode": args.mode, "epoch_s": seconds,
-              "accuracy": history.history["accuracy"][-1], "samples": len(x)}
+    result = {
+        "task": args.task,
+        "mode": args.mode,
+        "epoch_s": seconds,
+        "accuracy": history.history["accuracy"][-1],
+        "samples": len(x),
+    }
     if distributed:
         from mpi4py import MPI
 
@@ -94,8 +114,17 @@ def child(args):
 
 def run(task, mode, args):
     env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    command = [sys.executable, __file__, "--child", "--task", task, "--mode", mode,
-               "--train-limit", str(args.train_limit)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--task",
+        task,
+        "--mode",
+        mode,
+        "--train-limit",
+        str(args.train_limit),
+    ]
     threads = 2 if mode == "1x2" else 1
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
@@ -121,15 +150,20 @@ def model_table(per_sample_seconds):
     A step is compute then allreduce (no overlap), so its efficiency is
     compute / (compute + allreduce): equal at 50 %, and 90 % needs nine times more compute.
     """
-    lines = ["| model | link | ranks | allreduce per step | local batch: compute = communication "
-             "| local batch for 90 % efficiency |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| model | link | ranks | allreduce per step | local batch: compute = communication "
+        "| local batch for 90 % efficiency |",
+        "|---|---|---|---|---|---|",
+    ]
     for task, count in PARAMETERS.items():
         per_sample = per_sample_seconds.get(task) or PER_SAMPLE_DEFAULT[task]
         for link, (bandwidth, latency) in LINKS.items():
             for ranks in (8, 64, 512):
                 seconds = ring_allreduce_seconds(ranks, 4 * count, bandwidth, latency)
-                lines.append(f"| {task} ({count:,} params, {4 * count / 1e6:.2f} MB) | {link} | {ranks} | "
-                             f"{1000 * seconds:.2f} ms | {seconds / per_sample:,.0f} | {9 * seconds / per_sample:,.0f} |")
+                lines.append(
+                    f"| {task} ({count:,} params, {4 * count / 1e6:.2f} MB) | {link} | {ranks} | "
+                    f"{1000 * seconds:.2f} ms | {seconds / per_sample:,.0f} | {9 * seconds / per_sample:,.0f} |"
+                )
     return "\n".join(lines)
 
 
@@ -147,16 +181,20 @@ def main(argv=None):
         return child(args)
     per_sample = {}
     if not args.model_only:
-        rows = ["| task | round | 1 process x 2 threads | 2 processes x 1 thread | efficiency | allreduce/step |",
-                "|---|---|---|---|---|---|"]
+        rows = [
+            "| task | round | 1 process x 2 threads | 2 processes x 1 thread | efficiency | allreduce/step |",
+            "|---|---|---|---|---|---|",
+        ]
         for task in args.tasks.split(","):
             ratios, singles = [], []
             for index in range(args.rounds):
                 one, two = run(task, "1x2", args), run(task, "2x1", args)
                 ratios.append(one["epoch_s"] / two["epoch_s"])
                 singles.append(one["epoch_s"] / one["samples"])
-                rows.append(f"| {task} | {index + 1} | {one['epoch_s']:.2f} s | {two['epoch_s']:.2f} s | "
-                            f"{ratios[-1]:.2f} | {two['allreduce_ms']:.3f} ms |")
+                rows.append(
+                    f"| {task} | {index + 1} | {one['epoch_s']:.2f} s | {two['epoch_s']:.2f} s | "
+                    f"{ratios[-1]:.2f} | {two['allreduce_ms']:.3f} ms |"
+                )
                 print(rows[-1], flush=True)
             rows.append(f"| {task} | median | | | **{statistics.median(ratios):.2f}** | |")
             # one core's time per sample: the 2-thread time per sample, times two

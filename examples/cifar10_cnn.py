@@ -8,6 +8,7 @@ numbers (``sparse_categorical_crossentropy``). About 70% test accuracy after 10 
     python examples/cifar10_cnn.py                       # downloads CIFAR-10 (170 MB) if needed
     python examples/cifar10_cnn.py --epochs 1 --limit 5000
 """
+
 import argparse
 
 import learnet as keras  # instead of: import keras
@@ -29,20 +30,22 @@ def main(epochs=10, limit=None, test_limit=None, path=None, verbose=1):
     print(x_train.shape[0], "train samples")
     print(x_test.shape[0], "test samples")
 
-    model = keras.Sequential([
-        keras.Input(shape=(32, 32, 3)),
-        layers.Rescaling(1.0 / 255),
-        layers.Conv2D(32, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Flatten(),
-        layers.Dropout(0.3),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Rescaling(1.0 / 255),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dropout(0.3),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.summary()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=64, epochs=epochs, validation_split=0.1, verbose=verbose)

@@ -8,14 +8,14 @@ probabilities for predictions. About 88% test accuracy after 10 epochs.
     python examples/fashion_mnist.py
     python examples/fashion_mnist.py --epochs 2 --data-dir DIR
 """
+
 import argparse
 
 import numpy as np
 
 import learnet as tf  # instead of: import tensorflow as tf
 
-CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
 def main(epochs=10, limit=None, path=None, verbose=1):
@@ -31,14 +31,16 @@ def main(epochs=10, limit=None, path=None, verbose=1):
     train_images = train_images / 255.0
     test_images = test_images / 255.0
 
-    model = tf.keras.Sequential([
-        tf.keras.layers.Flatten(input_shape=(28, 28)),
-        tf.keras.layers.Dense(128, activation="relu"),
-        tf.keras.layers.Dense(10),
-    ])
-    model.compile(optimizer="adam",
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.layers.Flatten(input_shape=(28, 28)),
+            tf.keras.layers.Dense(128, activation="relu"),
+            tf.keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer="adam", loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     model.fit(train_images, train_labels, epochs=epochs, verbose=verbose)
 
     test_loss, test_acc = model.evaluate(test_images, test_labels, verbose=2)

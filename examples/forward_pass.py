@@ -7,6 +7,7 @@ and squashes the sum with the sigmoid, ``a = 1 / (1 + e^-z)``.
 
     python examples/forward_pass.py
 """
+
 import numpy as np
 
 import learnet as keras  # instead of: from tensorflow import keras
@@ -14,13 +15,9 @@ from learnet import layers
 
 # One row per input, one column per neuron: WEIGHTS[l][i][j] connects input i to neuron j.
 WEIGHTS = [
-    np.array([[0.5, -0.3, 0.8],
-              [0.2, 0.7, -0.6]]),
-    np.array([[0.4, -0.5],
-              [0.9, 0.3],
-              [-0.7, 0.6]]),
-    np.array([[1.2],
-              [-0.8]]),
+    np.array([[0.5, -0.3, 0.8], [0.2, 0.7, -0.6]]),
+    np.array([[0.4, -0.5], [0.9, 0.3], [-0.7, 0.6]]),
+    np.array([[1.2], [-0.8]]),
 ]
 BIASES = [
     np.array([0.1, 0.0, -0.2]),
@@ -32,12 +29,14 @@ INPUTS = (1.0, 0.5)
 
 def build_network():
     """The 2-3-2-1 sigmoid network with the hand-set weights above."""
-    model = keras.Sequential([
-        keras.Input(shape=(2,)),
-        layers.Dense(3, activation="sigmoid", name="hidden_1"),
-        layers.Dense(2, activation="sigmoid", name="hidden_2"),
-        layers.Dense(1, activation="sigmoid", name="output"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(2,)),
+            layers.Dense(3, activation="sigmoid", name="hidden_1"),
+            layers.Dense(2, activation="sigmoid", name="hidden_2"),
+            layers.Dense(1, activation="sigmoid", name="output"),
+        ]
+    )
     for layer, kernel, bias in zip(model.layers, WEIGHTS, BIASES):
         layer.set_weights([kernel, bias])
     return model
@@ -67,8 +66,7 @@ def main(inputs=INPUTS):
             terms = [f"{kernel[i, j]:.2f}*{names[-1]}{i + 1}" for i in range(kernel.shape[0])]
             formula = _signed_sum(terms + [f"{bias[j]:.2f}"])
             z = float(values[0] @ kernel[:, j] + bias[j])
-            print(f"  neuron {number}.{j + 1}: z = {formula} = {z:.4f}"
-                  f"   a = sigmoid(z) = {activations[0, j]:.4f}")
+            print(f"  neuron {number}.{j + 1}: z = {formula} = {z:.4f}   a = sigmoid(z) = {activations[0, j]:.4f}")
         names.append(f"a{number}.")
         values = activations
         outputs.append(activations[0])

@@ -12,6 +12,7 @@ over the hill into the deep one.
 
     python examples/gradient_descent.py
 """
+
 import learnet as tf
 
 
@@ -20,7 +21,7 @@ def f(x):
 
 
 def g(x):
-    return x ** 4 - 4.0 * x ** 2 + 2.5 * x
+    return x**4 - 4.0 * x**2 + 2.5 * x
 
 
 def descend(function, start, learning_rate, steps):

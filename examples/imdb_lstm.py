@@ -9,6 +9,7 @@ that the review is positive. Two epochs reach about 85% test accuracy.
     python examples/imdb_lstm.py                         # downloads IMDB if needed
     python examples/imdb_lstm.py --epochs 1 --limit 5000
 """
+
 import argparse
 
 import learnet as keras  # instead of: import keras
@@ -32,12 +33,14 @@ def main(epochs=2, max_features=10000, maxlen=200, limit=None, test_limit=None, 
     x_test = keras.utils.pad_sequences(x_test, maxlen=maxlen)
     print("x_train shape:", x_train.shape)
 
-    model = keras.Sequential([
-        keras.Input(shape=(None,), dtype="int32"),
-        layers.Embedding(max_features, 32, mask_zero=True),
-        layers.LSTM(32),
-        layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            layers.Embedding(max_features, 32, mask_zero=True),
+            layers.LSTM(32),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.summary()
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=64, epochs=epochs, validation_split=0.1, verbose=verbose)

@@ -12,6 +12,7 @@ Both give the same line.
 
     python examples/linear_regression.py
 """
+
 import numpy as np
 
 import learnet as keras  # instead of: from tensorflow import keras
@@ -35,8 +36,10 @@ def gradient_descent(x, y, epochs=1000, learning_rate=0.03):
     model = keras.Sequential([keras.Input(shape=(1,)), layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss="mse")
     history = model.fit(x.reshape(-1, 1), y, epochs=epochs, batch_size=len(x), verbose=0)
-    print(f"gradient descent: loss {history.history['loss'][0]:.3f} after the first epoch, "
-          f"{history.history['loss'][-1]:.4f} after {epochs}")
+    print(
+        f"gradient descent: loss {history.history['loss'][0]:.3f} after the first epoch, "
+        f"{history.history['loss'][-1]:.4f} after {epochs}"
+    )
     kernel, bias = model.layers[-1].get_weights()
     return float(kernel[0, 0]), float(bias[0])
 

@@ -8,6 +8,7 @@ loss is categorical cross-entropy, as on keras.io; 15 epochs of Adam reach about
     python examples/mnist_cnn.py                         # downloads MNIST if needed
     python examples/mnist_cnn.py --data-dir DIR --epochs 2
 """
+
 import argparse
 
 import numpy as np
@@ -61,8 +62,7 @@ def main(epochs=15, limit=None, test_limit=None, path=None, verbose=1):
 
     batch_size = 128
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1,
-              verbose=verbose)
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, validation_split=0.1, verbose=verbose)
 
     score = model.evaluate(x_test, y_test, verbose=0)
     print("Test loss:", score[0])

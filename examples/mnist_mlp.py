@@ -8,6 +8,7 @@ hidden layer of 512 ReLU neurons, a softmax over the 10 digits, RMSprop, batches
     python examples/mnist_mlp.py                         # downloads MNIST if needed
     python examples/mnist_mlp.py --data-dir DIR --epochs 1
 """
+
 import argparse
 
 import learnet as keras  # instead of: from tensorflow import keras
@@ -25,13 +26,13 @@ def main(epochs=5, limit=None, path=None, verbose=1):
     if limit is not None:
         train_images, train_labels = train_images[:limit], train_labels[:limit]
 
-    model = keras.Sequential([
-        layers.Dense(512, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="rmsprop",
-                  loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [
+            layers.Dense(512, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     train_images = train_images.reshape((len(train_images), 28 * 28)).astype("float32") / 255
     test_images = test_images.reshape((len(test_images), 28 * 28)).astype("float32") / 255

@@ -14,6 +14,7 @@ moves the weights. This is all that ``model.fit`` does.
     python examples/tape_basics.py                       # downloads MNIST if needed
     python examples/tape_basics.py --data-dir DIR --epochs 1
 """
+
 import argparse
 import time
 
@@ -41,7 +42,7 @@ def partial_derivatives():
     y = tf.constant(2.0)
     with tf.GradientTape() as tape:
         tape.watch([x, y])  # constants are not watched unless asked
-        f = x ** 2 * y + y ** 3
+        f = x**2 * y + y**3
     df_dx, df_dy = tape.gradient(f, [x, y])
     print(f"\nf(x, y) = x^2*y + y^3 = {f.numpy():g} at x=3, y=2")
     print(f"  df/dx = {df_dx.numpy():g}   (paper: 2xy = 12)")
@@ -52,7 +53,7 @@ def partial_derivatives():
     x = tf.Variable(2.0)
     with tf.GradientTape() as outer:
         with tf.GradientTape() as inner:
-            cube = x ** 3
+            cube = x**3
         first = inner.gradient(cube, x)
     second = outer.gradient(first, x)
     print(f"\nd/dx x^3 = {first.numpy():g} (paper: 3x^2 = 12), d2/dx2 x^3 = {second.numpy():g} (paper: 6x = 12)")
@@ -68,11 +69,13 @@ def train_mnist(epochs=3, batch_size=128, limit=None, path=None):
     x_train = x_train.reshape(-1, 784).astype("float32") / 255
     x_test = x_test.reshape(-1, 784).astype("float32") / 255
 
-    model = tf.keras.Sequential([
-        tf.keras.Input(shape=(784,)),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(10),  # logits: the loss applies the softmax itself
-    ])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(784,)),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(10),  # logits: the loss applies the softmax itself
+        ]
+    )
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     optimizer = tf.keras.optimizers.Adam(learning_rate=1e-3)
     train_accuracy = tf.keras.metrics.SparseCategoricalAccuracy()
@@ -89,9 +92,11 @@ def train_mnist(epochs=3, batch_size=128, limit=None, path=None):
             grads = tape.gradient(loss, model.trainable_weights)
             optimizer.apply_gradients(zip(grads, model.trainable_weights))
             train_accuracy.update_state(y_batch, logits)
-        print(f"epoch {epoch + 1}/{epochs}: last batch loss {float(loss.numpy()):.4f}, "
-              f"accuracy {float(train_accuracy.result().numpy()):.4f}, "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"epoch {epoch + 1}/{epochs}: last batch loss {float(loss.numpy()):.4f}, "
+            f"accuracy {float(train_accuracy.result().numpy()):.4f}, "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
     logits = model(x_test)  # no tape: inference builds no graph
     predicted = tf.argmax(logits, axis=1).numpy()

@@ -1,4 +1,5 @@
 """Shared test set-up: the real datasets folder, a fixed seed, the Agg backend."""
+
 import os
 from pathlib import Path
 
@@ -33,15 +34,21 @@ def shared_datasets():
 
 
 #: The four original files every dataset folder holds, and the title each folder is known by.
-IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+IDX_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 def missing_dataset_message(folder):
     """The plain-words reason a test skips when a dataset folder is missing or incomplete."""
-    return (f"the {DATASET_TITLES.get(folder, folder)} files were not found; "
-            f"set LEARNET_DATASETS to a folder holding {folder}/")
+    return (
+        f"the {DATASET_TITLES.get(folder, folder)} files were not found; "
+        f"set LEARNET_DATASETS to a folder holding {folder}/"
+    )
 
 
 def dataset_folder(folder):

@@ -1,4 +1,5 @@
 """Activation functions by name or function: values against NumPy, gradients, serialization."""
+
 import math
 
 import numpy as np
@@ -63,8 +64,7 @@ def test_relu_options_and_old_names():
     x = tf.constant(X)
     np.testing.assert_allclose(activations.relu(x, max_value=1.0).numpy(), np.clip(X, 0, 1))
     np.testing.assert_allclose(activations.relu(x, alpha=0.1).numpy(), np.where(X > 0, X, 0.1 * X), rtol=1e-6)
-    np.testing.assert_allclose(activations.gelu(x, approximate=True).numpy(),
-                               REFERENCE["gelu"](X), atol=2e-3)
+    np.testing.assert_allclose(activations.gelu(x, approximate=True).numpy(), REFERENCE["gelu"](X), atol=2e-3)
 
 
 def test_get_and_serialize():

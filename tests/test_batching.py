@@ -1,4 +1,5 @@
 """The batching helper used by fit and by custom training loops."""
+
 from collections import namedtuple
 
 import numpy as np
@@ -17,12 +18,16 @@ def labelled(n, features=3):
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(0, 70), batch_size=st.integers(1, 80), drop_last=st.booleans(),
-       shuffle=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@given(
+    n=st.integers(0, 70),
+    batch_size=st.integers(1, 80),
+    drop_last=st.booleans(),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_every_sample_once_in_batches_of_the_right_size(n, batch_size, drop_last, shuffle, seed):
     x, y = labelled(n)
-    batcher = Batcher(x, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                      seed=seed)
+    batcher = Batcher(x, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed)
     sizes, seen = [], []
     for xb, yb in batcher:
         assert xb.shape == (len(yb), 3)
@@ -164,7 +169,7 @@ def test_dataset_batches_come_from_the_batcher_as_copies():
 
     x = np.arange(6.0)
     first = next(Dataset.from_tensor_slices(x).batch(4).as_numpy_iterator())
-    first[:] = -1                                     # changing a batch leaves the data alone
+    first[:] = -1  # changing a batch leaves the data alone
     assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     shuffled = Dataset.from_tensor_slices(x).shuffle(6, seed=1).batch(4, drop_remainder=True)
     batches = list(shuffled.as_numpy_iterator())

@@ -1,5 +1,6 @@
 """Callbacks: the progress bar, History, EarlyStopping, ModelCheckpoint, the learning-rate
 callbacks, TerminateOnNaN, CSVLogger and LambdaCallback, as fit drives them."""
+
 import csv
 import io
 
@@ -28,6 +29,7 @@ def small_model(learning_rate=0.05, optimizer="sgd"):
 
 # --- the progress bar ------------------------------------------------------------------------
 
+
 def test_verbose_1_prints_epoch_headers_and_one_final_line_per_epoch(capsys):
     x, y = regression_data()
     small_model().fit(x, y, epochs=2, batch_size=16, verbose=1)
@@ -43,7 +45,7 @@ def test_a_script_that_imported_ipykernel_is_still_not_a_notebook(capsys):
 
     x, y = regression_data()
     small_model().fit(x, y, epochs=2, batch_size=16, verbose=1)
-    assert len(capsys.readouterr().out.splitlines()) == 4   # no bar redraws in a captured stream
+    assert len(capsys.readouterr().out.splitlines()) == 4  # no bar redraws in a captured stream
 
 
 def test_verbose_auto_is_the_bar_and_single_epoch_has_no_header(capsys):
@@ -113,6 +115,7 @@ def test_bad_verbose_is_rejected_before_training():
 
 # --- History and the hooks ---------------------------------------------------------------------------
 
+
 def test_history_records_every_epoch_and_is_model_history():
     x, y = regression_data()
     model = small_model()
@@ -175,8 +178,9 @@ def test_setting_stop_training_in_a_batch_stops_at_once():
             model.stop_training = True
 
     model = small_model()
-    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0,
-                        callbacks=[callbacks.LambdaCallback(on_train_batch_end=stop)])
+    history = model.fit(
+        x, y, epochs=5, batch_size=8, verbose=0, callbacks=[callbacks.LambdaCallback(on_train_batch_end=stop)]
+    )
     assert steps == [0, 1] and len(history.history["loss"]) == 1
 
 
@@ -206,9 +210,10 @@ def test_callbacks_must_be_callback_objects():
 
 # --- EarlyStopping -----------------------------------------------------------------------------------
 
+
 def test_early_stopping_stops_when_the_loss_stops_improving():
     x, y = regression_data()
-    model = small_model(learning_rate=0.0)   # the loss never changes
+    model = small_model(learning_rate=0.0)  # the loss never changes
     stop = callbacks.EarlyStopping(monitor="loss", patience=2)
     history = model.fit(x, y, epochs=20, callbacks=[stop], verbose=0)
     assert len(history.history["loss"]) == 3
@@ -251,6 +256,7 @@ def test_early_stopping_mode_auto_maximizes_accuracy_and_warns_on_missing_monito
 
 # --- ModelCheckpoint ----------------------------------------------------------------------------------
 
+
 def test_model_checkpoint_formats_names_and_saves_every_epoch(tmp_path):
     x, y = regression_data()
     pattern = str(tmp_path / "ckpt-{epoch:02d}-{loss:.3f}.learnet")
@@ -277,8 +283,7 @@ def test_model_checkpoint_save_best_only_keeps_the_best_model(tmp_path):
                 self.model.optimizer.learning_rate = 10.0
 
     checkpoint = callbacks.ModelCheckpoint(path, monitor="val_loss", save_best_only=True)
-    history = model.fit(x, y, epochs=5, validation_data=(x, y), verbose=0,
-                        callbacks=[Diverge(), checkpoint, Watch()])
+    history = model.fit(x, y, epochs=5, validation_data=(x, y), verbose=0, callbacks=[Diverge(), checkpoint, Watch()])
     best = min(history.history["val_loss"])
     assert checkpoint.best == pytest.approx(best)
     restored = load_model(path)
@@ -304,12 +309,15 @@ def test_model_checkpoint_names_a_missing_log_key(tmp_path):
         small_model().fit(x, y, callbacks=[checkpoint], verbose=0)
 
 
-@pytest.mark.parametrize("name, weights_only, message", [
-    ("ckpt-{epoch:02d}.weights.npz", False, "'ckpt-.weights.npz' names a weights file"),
-    ("ckpt-{epoch:02d}.learnet", True, "'ckpt-.learnet' names a whole-model file"),
-    ("ckpt.pt", False, "cannot tell the file format from the name 'ckpt.pt'"),
-    ("ckpt.h5", False, "HDF5 files"),
-])
+@pytest.mark.parametrize(
+    "name, weights_only, message",
+    [
+        ("ckpt-{epoch:02d}.weights.npz", False, "'ckpt-.weights.npz' names a weights file"),
+        ("ckpt-{epoch:02d}.learnet", True, "'ckpt-.learnet' names a whole-model file"),
+        ("ckpt.pt", False, "cannot tell the file format from the name 'ckpt.pt'"),
+        ("ckpt.h5", False, "HDF5 files"),
+    ],
+)
 def test_model_checkpoint_refuses_a_name_before_training(tmp_path, name, weights_only, message):
     with pytest.raises(ValueError, match=f"^ModelCheckpoint: .*{message}"):
         callbacks.ModelCheckpoint(str(tmp_path / name), save_weights_only=weights_only)
@@ -319,8 +327,13 @@ def test_model_checkpoint_writes_keras_weights_h5(tmp_path):
     pytest.importorskip("h5py")
     x, y = regression_data()
     model = small_model()
-    model.fit(x, y, epochs=2, verbose=0,
-              callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "w-{epoch}.weights.h5"), save_weights_only=True)])
+    model.fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "w-{epoch}.weights.h5"), save_weights_only=True)],
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w-1.weights.h5", "w-2.weights.h5"]
     other = small_model()
     other.load_weights(tmp_path / "w-2.weights.h5")
@@ -329,12 +342,14 @@ def test_model_checkpoint_writes_keras_weights_h5(tmp_path):
 
 # --- learning rates -------------------------------------------------------------------------------
 
+
 def test_learning_rate_scheduler_sets_the_rate_each_epoch():
     x, y = regression_data()
     model = small_model(learning_rate=0.1)
     seen = []
     recorder = callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: seen.append(float(model.optimizer.learning_rate)))
+        on_epoch_begin=lambda epoch, logs: seen.append(float(model.optimizer.learning_rate))
+    )
     scheduler = callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
     history = model.fit(x, y, epochs=3, callbacks=[scheduler, recorder], verbose=0)
     assert seen == pytest.approx([0.05, 0.025, 0.0125])
@@ -344,14 +359,13 @@ def test_learning_rate_scheduler_sets_the_rate_each_epoch():
 def test_learning_rate_scheduler_accepts_a_function_of_the_epoch_alone():
     x, y = regression_data()
     model = small_model()
-    model.fit(x, y, epochs=2, callbacks=[callbacks.LearningRateScheduler(lambda epoch: 0.01 * (epoch + 1))],
-              verbose=0)
+    model.fit(x, y, epochs=2, callbacks=[callbacks.LearningRateScheduler(lambda epoch: 0.01 * (epoch + 1))], verbose=0)
     assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
 
 
 def test_reduce_lr_on_plateau_lowers_the_rate_when_stuck():
     x, y = regression_data()
-    model = small_model(learning_rate=1e-9)   # so small that the loss is stuck
+    model = small_model(learning_rate=1e-9)  # so small that the loss is stuck
     reduce = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_lr=2.5e-10)
     history = model.fit(x, y, epochs=5, callbacks=[reduce], verbose=0)
     # Each epoch logs the rate it trained with; the reduction applies from the next one.
@@ -374,6 +388,7 @@ def test_reduce_lr_on_plateau_rejects_a_factor_of_one():
 
 # --- TerminateOnNaN and CSVLogger ----------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_terminate_on_nan_stops_a_diverging_run(capsys):
     x, y = regression_data(256)
@@ -388,8 +403,7 @@ def test_terminate_on_nan_stops_a_diverging_run(capsys):
 def test_csv_logger_writes_one_row_per_epoch(tmp_path):
     x, y = regression_data()
     path = tmp_path / "log.csv"
-    history = small_model().fit(x, y, epochs=3, validation_split=0.25,
-                                callbacks=[callbacks.CSVLogger(path)], verbose=0)
+    history = small_model().fit(x, y, epochs=3, validation_split=0.25, callbacks=[callbacks.CSVLogger(path)], verbose=0)
     rows = list(csv.DictReader(path.open()))
     assert [row["epoch"] for row in rows] == ["0", "1", "2"]
     assert list(rows[0]) == ["epoch", "loss", "mae", "val_loss", "val_mae"]
@@ -401,13 +415,15 @@ def test_csv_logger_appends_without_a_second_header(tmp_path):
     path = tmp_path / "log.csv"
     model = small_model()
     model.fit(x, y, epochs=1, callbacks=[callbacks.CSVLogger(path, separator=";")], verbose=0)
-    model.fit(x, y, epochs=2, initial_epoch=1, callbacks=[callbacks.CSVLogger(path, separator=";", append=True)],
-              verbose=0)
+    model.fit(
+        x, y, epochs=2, initial_epoch=1, callbacks=[callbacks.CSVLogger(path, separator=";", append=True)], verbose=0
+    )
     lines = path.read_text().splitlines()
     assert lines[0] == "epoch;loss;mae" and len(lines) == 3 and lines[2].startswith("1;")
 
 
 # --- the package: one file per kind of callback, every name at learnet.callbacks ---------------------
+
 
 def test_every_public_name_of_the_callback_files_is_at_learnet_callbacks():
     import importlib
@@ -420,8 +436,11 @@ def test_every_public_name_of_the_callback_files_is_at_learnet_callbacks():
     for info in pkgutil.iter_modules(callbacks.__path__):
         module = importlib.import_module(f"learnet.callbacks.{info.name}")
         for name, value in vars(module).items():
-            if not name.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value)) \
-                    and value.__module__ == module.__name__:
+            if (
+                not name.startswith("_")
+                and (inspect.isclass(value) or inspect.isfunction(value))
+                and value.__module__ == module.__name__
+            ):
                 defined[name] = value
     assert {"Callback", "CallbackList", "Progbar", "ProgbarLogger", "TensorBoard", "History"} <= set(defined)
     for name, value in defined.items():

@@ -1,4 +1,5 @@
 """The ``learnet`` command: arguments, errors, and real quick runs of every subcommand."""
+
 import contextlib
 import dataclasses
 import io
@@ -32,8 +33,12 @@ def run(capsys, *argv):
     return status, out, err
 
 
-IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+IDX_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 
 def shared_datasets():
@@ -56,9 +61,9 @@ def accuracy_in(text):
 
 # --- help and usage --------------------------------------------------------------------
 
+
 def test_python_dash_m_learnet_help_lists_every_command():
-    result = subprocess.run([sys.executable, "-m", "learnet", "--help"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "learnet", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: learnet")
     for command in COMMANDS + ["game"]:
@@ -74,33 +79,48 @@ def test_every_command_has_help(capsys, command):
 
 def test_train_help_names_the_options_of_the_issue(capsys):
     _, out, _ = run(capsys, "train", "--help")
-    for option in ("--dataset", "--model", "--epochs", "--batch-size", "--optimizer", "--learning-rate",
-                   "--seed", "--output", "--plot", "--show-predictions", "--data-dir", "--verbose"):
+    for option in (
+        "--dataset",
+        "--model",
+        "--epochs",
+        "--batch-size",
+        "--optimizer",
+        "--learning-rate",
+        "--seed",
+        "--output",
+        "--plot",
+        "--show-predictions",
+        "--data-dir",
+        "--verbose",
+    ):
         assert option in out
     assert "--limit" not in out  # a hidden option, for tests and quick runs
 
 
-@pytest.mark.parametrize("argv", [
-    ["frobnicate"],
-    ["train", "--epochs", "many"],
-    ["train", "--epochs", "0"],
-    ["train", "--batch-size", "-5"],
-    ["train", "--learning-rate", "-0.1"],
-    ["train", "--learning-rate", "nan"],
-    ["train", "--dataset", "cifar10"],
-    ["train", "--model", "rnn"],
-    ["train", "--optimizer", "newton"],
-    ["train", "--verbose", "3"],
-    ["train", "--seed", "x"],
-    ["train", "--validation-split", "1.5"],
-    ["train", "--no-such-option"],
-    ["train", "--output", "model.h5"],
-    ["train", "--output", "model.pt"],
-    ["train", "--output", "weights.weights.npz"],
-    ["evaluate"],
-    ["predict", "model.learnet"],
-    ["summary", "a.learnet", "b.learnet"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["frobnicate"],
+        ["train", "--epochs", "many"],
+        ["train", "--epochs", "0"],
+        ["train", "--batch-size", "-5"],
+        ["train", "--learning-rate", "-0.1"],
+        ["train", "--learning-rate", "nan"],
+        ["train", "--dataset", "cifar10"],
+        ["train", "--model", "rnn"],
+        ["train", "--optimizer", "newton"],
+        ["train", "--verbose", "3"],
+        ["train", "--seed", "x"],
+        ["train", "--validation-split", "1.5"],
+        ["train", "--no-such-option"],
+        ["train", "--output", "model.h5"],
+        ["train", "--output", "model.pt"],
+        ["train", "--output", "weights.weights.npz"],
+        ["evaluate"],
+        ["predict", "model.learnet"],
+        ["summary", "a.learnet", "b.learnet"],
+    ],
+)
 def test_wrong_arguments_give_a_one_line_error_and_status_2(capsys, argv):
     status, out, err = run(capsys, *argv)
     assert status == 2
@@ -126,14 +146,16 @@ def test_no_command_says_what_to_do_with_status_2(capsys):
 
 # --- missing and broken model files ----------------------------------------------------
 
+
 @pytest.mark.parametrize("command", ["evaluate", "summary", "predict"])
 def test_a_missing_model_file_is_a_clear_message_with_status_1(capsys, tmp_path, command):
     missing = tmp_path / "nowhere.learnet"
     extra = [tmp_path / "digit.png"] if command == "predict" else []
     status, out, err = run(capsys, command, missing, *extra)
     assert status == 1
-    assert err.strip() == (f"error: model file '{missing}' not found "
-                           f"(train one with 'learnet train --output {missing}')")
+    assert err.strip() == (
+        f"error: model file '{missing}' not found (train one with 'learnet train --output {missing}')"
+    )
     assert "Traceback" not in err + out
 
 
@@ -157,6 +179,7 @@ def test_a_folder_is_not_a_model_file(capsys, tmp_path):
 
 
 # --- datasets --------------------------------------------------------------------------
+
 
 @pytest.fixture
 def shared_env(datasets_dir, tmp_path, monkeypatch):
@@ -218,8 +241,7 @@ def test_datasets_with_a_data_dir_looks_only_there(capsys, shared_env):
     assert status == 1 and "is not a folder" in err
 
 
-def test_train_on_mnist_offline_stops_with_the_datasets_message(capsys, incomplete_env, no_mnist_mirrors,
-                                                                 tmp_path):
+def test_train_on_mnist_offline_stops_with_the_datasets_message(capsys, incomplete_env, no_mnist_mirrors, tmp_path):
     output = tmp_path / "model.learnet"
     status, out, err = run(capsys, "train", "--epochs", "1", "--output", output)
     assert status == 1
@@ -237,6 +259,7 @@ def test_train_with_a_missing_data_dir_or_output_folder_stops_before_training(ca
 
 
 # --- images for predict ----------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def digits(request):
@@ -292,8 +315,7 @@ def test_prepare_image_treats_transparency_as_paper(tmp_path, digits):
     rgba[..., 3] = images[0]  # black ink whose opacity is the digit, on a transparent sheet
     Image.fromarray(rgba, mode="RGBA").save(tmp_path / "drawn.png")
     Image.fromarray(images[0]).save(tmp_path / "plain.png")
-    np.testing.assert_allclose(prepare_image(tmp_path / "drawn.png"), prepare_image(tmp_path / "plain.png"),
-                               atol=0.02)
+    np.testing.assert_allclose(prepare_image(tmp_path / "drawn.png"), prepare_image(tmp_path / "plain.png"), atol=0.02)
 
 
 def test_prepare_image_refuses_blank_and_non_images(tmp_path):
@@ -308,6 +330,7 @@ def test_prepare_image_refuses_blank_and_non_images(tmp_path):
 
 
 # --- real runs: train, evaluate, summary, predict --------------------------------------
+
 
 def _train(tmp_path_factory, *options):
     """``learnet train`` in this process; returns ``(model path, stdout)``."""
@@ -328,10 +351,27 @@ def fashion_model(tmp_path_factory):
     """
     folder = dataset_folder("fashion-mnist", "Fashion-MNIST")
     plots = tmp_path_factory.mktemp("plots")
-    model, out = _train(tmp_path_factory, "--dataset", "fashion_mnist", "--data-dir", folder,
-                        "--epochs", 1, "--limit", 5000, "--optimizer", "adam", "--learning-rate", 0.001,
-                        "--verbose", 2,
-                        "--plot", plots / "history.png", "--show-predictions", plots / "predictions.png")
+    model, out = _train(
+        tmp_path_factory,
+        "--dataset",
+        "fashion_mnist",
+        "--data-dir",
+        folder,
+        "--epochs",
+        1,
+        "--limit",
+        5000,
+        "--optimizer",
+        "adam",
+        "--learning-rate",
+        0.001,
+        "--verbose",
+        2,
+        "--plot",
+        plots / "history.png",
+        "--show-predictions",
+        plots / "predictions.png",
+    )
     return model, out, plots, folder
 
 
@@ -346,8 +386,7 @@ def digit_model(tmp_path_factory):
 def test_train_prints_progress_accuracy_and_saves_the_model(fashion_model):
     model, out, _, _ = fashion_model
     lines = out.strip().splitlines()
-    assert lines[0] == ("Training the MLP on Fashion-MNIST: 5000 images, 1 epoch, batch 128, adam, "
-                        "learning rate 0.001")
+    assert lines[0] == ("Training the MLP on Fashion-MNIST: 5000 images, 1 epoch, batch 128, adam, learning rate 0.001")
     assert any(re.search(r"loss: \d\.\d+ - accuracy: \d\.\d+", line) for line in lines)  # Keras' verbose=2
     assert 0.7 < accuracy_in(out) < 1
     assert f"Saved model to {model}" in lines
@@ -404,9 +443,10 @@ def _write_digits(tmp_path, images, size=84):
 
 
 def _predictions(out):
-    return {path: (label, float(percent))
-            for path, label, percent in re.findall(r"^(.+): (.+) \((\d+\.\d)%(?:, unsure)?\)$", out,
-                                                   flags=re.MULTILINE)}
+    return {
+        path: (label, float(percent))
+        for path, label, percent in re.findall(r"^(.+): (.+) \((\d+\.\d)%(?:, unsure)?\)$", out, flags=re.MULTILINE)
+    }
 
 
 def test_predict_reads_the_digits_in_png_files(capsys, tmp_path, digit_model, digits):
@@ -461,7 +501,14 @@ def test_the_convnet_is_the_keras_io_one_and_predict_feeds_it_images(capsys, tmp
 
     model = cli.build_model("cnn")
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"]
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dropout",
+        "Dense",
+    ]
     assert model.count_params() == 34826  # as keras.io prints
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     path = tmp_path / "cnn.learnet"
@@ -493,6 +540,7 @@ def test_predict_without_pillow_says_what_to_install(capsys, monkeypatch, tmp_pa
 
 # --- what a model file carries, and messages in the command's words ---------------------------------
 
+
 def _garment_images(tmp_path, folder, count=10):
     from learnet.datasets import fashion_mnist
 
@@ -504,8 +552,7 @@ def _garment_images(tmp_path, folder, count=10):
     return paths, [fashion_mnist.CLASS_NAMES[label] for label in y_test[:count]]
 
 
-def test_a_model_file_copied_alone_knows_its_dataset_and_class_names(capsys, tmp_path, fashion_model,
-                                                                    monkeypatch):
+def test_a_model_file_copied_alone_knows_its_dataset_and_class_names(capsys, tmp_path, fashion_model, monkeypatch):
     import shutil
 
     from learnet.datasets import fashion_mnist
@@ -537,8 +584,9 @@ def test_evaluate_warns_when_the_model_learned_another_dataset(capsys, tmp_path,
     monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
     status, out, err = run(capsys, "evaluate", model, "--dataset", "mnist")
     assert status == 0
-    assert err.strip() == ("warning: this model was trained on Fashion-MNIST, not on MNIST: "
-                           "its accuracy here says little about it")
+    assert err.strip() == (
+        "warning: this model was trained on Fashion-MNIST, not on MNIST: its accuracy here says little about it"
+    )
     assert out.startswith("MNIST test set: 10000 images")
 
 
@@ -554,8 +602,10 @@ def test_an_old_side_file_is_still_read(capsys, tmp_path, fashion_model, monkeyp
     monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
     status, out, err = run(capsys, "evaluate", old)
     assert status == 0 and out.startswith("MNIST test set")
-    assert err.strip() == ("note: the model file does not say which dataset it learned; evaluating on MNIST "
-                           "(choose another with --dataset)")
+    assert err.strip() == (
+        "note: the model file does not say which dataset it learned; evaluating on MNIST "
+        "(choose another with --dataset)"
+    )
     Path(f"{old}.json").write_text(json.dumps({"dataset": "fashion_mnist", "pixel_scale": 255.0}))
     status, out, err = run(capsys, "evaluate", old)
     assert status == 0 and err == "" and out.startswith("Fashion-MNIST test set")
@@ -570,8 +620,10 @@ def test_dataset_messages_speak_of_data_dir(capsys, tmp_path, incomplete_env, no
     assert "load_data" not in err
     status, _, err = run(capsys, "train", "--data-dir", incomplete_env / "mnist", "--output", tmp_path / "m.learnet")
     assert status == 1
-    assert (f"Put train-images-idx3-ubyte.gz into {incomplete_env / 'mnist'} (or Keras' mnist.npz), or leave out "
-            "--data-dir to use LEARNET_DATASETS, the cache or a download.") in err
+    assert (
+        f"Put train-images-idx3-ubyte.gz into {incomplete_env / 'mnist'} (or Keras' mnist.npz), or leave out "
+        "--data-dir to use LEARNET_DATASETS, the cache or a download."
+    ) in err
     assert "load_data" not in err
 
 
@@ -581,8 +633,10 @@ def test_datasets_says_when_the_learnet_datasets_folder_does_not_exist(capsys, t
     monkeypatch.setenv("LEARNET_HOME", str(tmp_path / "home"))
     status, out, _ = run(capsys, "datasets")
     assert status == 0
-    assert out.splitlines()[0] == (f"LEARNET_DATASETS is set to '{missing}', which does not exist: "
-                                   "point it at a folder holding mnist/, fashion-mnist/, imdb/ and so on")
+    assert out.splitlines()[0] == (
+        f"LEARNET_DATASETS is set to '{missing}', which does not exist: "
+        "point it at a folder holding mnist/, fashion-mnist/, imdb/ and so on"
+    )
 
 
 def test_predict_on_a_folder_or_a_non_image_gives_one_line_each(capsys, tmp_path, digit_model):

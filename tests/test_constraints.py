@@ -1,4 +1,5 @@
 """Weight constraints: applied after every optimizer step, saved by name."""
+
 import numpy as np
 import pytest
 

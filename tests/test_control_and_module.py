@@ -1,5 +1,6 @@
 """tf.custom_gradient, tf.while_loop / cond / case, tf.function with input_signature, tf.Module,
 tf.name_scope and tf.saved_model, as the TensorFlow guides use them."""
+
 import json
 
 import numpy as np
@@ -19,7 +20,7 @@ def test_custom_gradient_replaces_the_computed_one():
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = tf.reduce_sum(log1pexp(x))
-    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [0.5, 1.0])   # stable where the plain one is NaN
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [0.5, 1.0])  # stable where the plain one is NaN
 
 
 def test_custom_gradient_with_several_inputs_and_clipping():
@@ -41,6 +42,7 @@ def test_custom_gradient_gets_the_variables_it_reads():
     def times_w(x):
         def grad(upstream, variables):
             return upstream * w, [upstream * x * 10]
+
         return x * w, grad
 
     x = tf.constant(2.0)
@@ -80,18 +82,25 @@ def test_while_loop_returns_the_structure_it_was_given_and_is_differentiable():
     x = tf.Variable(1.5)
     with tf.GradientTape() as tape:
         _, y = tf.while_loop(lambda n, y: n < 3, lambda n, y: (n + 1, y * x), (0, tf.constant(1.0)))
-    assert float(tape.gradient(y, x)) == pytest.approx(3 * 1.5 ** 2)
+    assert float(tape.gradient(y, x)) == pytest.approx(3 * 1.5**2)
     with pytest.raises(ValueError, match="loop variables"):
         tf.while_loop(lambda a, b: a < 1, lambda a, b: [a + 1], (0, 0))
     with pytest.raises(TypeError, match="list or tuple"):
-        tf.while_loop(lambda n: n < 3, lambda n: n + 1, [0])          # TF: the body returns a list too
+        tf.while_loop(lambda n: n < 3, lambda n: n + 1, [0])  # TF: the body returns a list too
 
 
 def test_cond_case_switch_case():
     x = tf.constant(3.0)
     assert float(tf.cond(x > 2, lambda: x * 2, lambda: x)) == 6.0
-    assert float(tf.case([(x < 0, lambda: tf.constant(-1.0)), (x > 0, lambda: tf.constant(1.0))],
-                         default=lambda: tf.constant(0.0))) == 1.0
+    assert (
+        float(
+            tf.case(
+                [(x < 0, lambda: tf.constant(-1.0)), (x > 0, lambda: tf.constant(1.0))],
+                default=lambda: tf.constant(0.0),
+            )
+        )
+        == 1.0
+    )
     assert tf.switch_case(1, [lambda: "a", lambda: "b"]) == "b"
     assert tf.switch_case(7, [lambda: "a", lambda: "b"], default=lambda: "d") == "d"
     with pytest.raises(TypeError, match="callables"):
@@ -203,8 +212,9 @@ def test_module_name_scope_and_bad_names():
 
 # --- saved_model ----------------------------------------------------------------------------------
 def test_saved_model_round_trip(tmp_path):
-    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(4, activation="relu"),
-                                 tf.keras.layers.Dense(1)])
+    model = tf.keras.Sequential(
+        [tf.keras.Input((3,)), tf.keras.layers.Dense(4, activation="relu"), tf.keras.layers.Dense(1)]
+    )
     x = np.random.default_rng(0).random((5, 3)).astype("float32")
     tf.saved_model.save(model, tmp_path / "export")
     assert tf.saved_model.contains_saved_model(tmp_path / "export")

@@ -1,4 +1,5 @@
 """learnet.data.Dataset: the tf.data subset course code uses."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """The examples in examples/: each is run with small settings and its outcome checked."""
+
 import importlib.util
 import math
 import re
@@ -25,6 +26,7 @@ def sigmoid(z):
 
 # --- linear regression -----------------------------------------------------------------
 
+
 def test_linear_regression_gradient_descent_finds_the_least_squares_line(capsys):
     example = load_example("linear_regression")
     lines = example.main()
@@ -49,13 +51,14 @@ def test_linear_regression_with_too_few_steps_has_not_arrived_yet():
 
 # --- gradient descent ------------------------------------------------------------------
 
+
 def test_gradient_descent_learning_rates_crawl_arrive_and_diverge(capsys):
     example = load_example("gradient_descent")
     paths, ends = example.main()
     too_small, good, too_large = (paths[rate] for rate in (0.01, 0.1, 1.1))
     # x <- x - lr * 2 (x - 3): the distance to 3 shrinks by (1 - 2 lr) each step.
     assert too_small[1] == pytest.approx(-2 + 0.01 * 10, abs=1e-5)
-    assert abs(too_small[-1] - 3) == pytest.approx(5 * 0.98 ** 30, rel=1e-3)
+    assert abs(too_small[-1] - 3) == pytest.approx(5 * 0.98**30, rel=1e-3)
     assert abs(too_small[-1] - 3) > 2  # still far away
     assert good[-1] == pytest.approx(3, abs=0.01)
     distances = [abs(x - 3) for x in too_large]
@@ -69,14 +72,22 @@ def test_gradient_descent_learning_rates_crawl_arrive_and_diverge(capsys):
 
 # --- GradientTape ----------------------------------------------------------------------
 
+
 def test_tape_basics_partial_derivatives_equal_the_paper_values(capsys):
     example = load_example("tape_basics")
     results = example.partial_derivatives()
-    assert results == pytest.approx({
-        "loss": 9.0, "dloss/dw": -18.0, "dloss/db": -6.0,
-        "f": 26.0, "df/dx": 12.0, "df/dy": 21.0,
-        "d/dx x^3": 12.0, "d2/dx2 x^3": 12.0,
-    })
+    assert results == pytest.approx(
+        {
+            "loss": 9.0,
+            "dloss/dw": -18.0,
+            "dloss/db": -6.0,
+            "f": 26.0,
+            "df/dx": 12.0,
+            "df/dy": 21.0,
+            "d/dx x^3": 12.0,
+            "d2/dx2 x^3": 12.0,
+        }
+    )
     out = capsys.readouterr().out
     assert "dloss/dw = -18" in out and "df/dy = 21" in out
 
@@ -90,15 +101,14 @@ def test_tape_basics_custom_training_loop_learns_mnist(mnist_dir, capsys):
 
 # --- forward pass ----------------------------------------------------------------------
 
+
 def test_forward_pass_prints_what_a_hand_computation_gives(capsys):
     example = load_example("forward_pass")
     outputs = example.main()
     out = capsys.readouterr().out
 
     # The same network, by hand: weights[l][i][j] joins input i to neuron j.
-    weights = [[[0.5, -0.3, 0.8], [0.2, 0.7, -0.6]],
-               [[0.4, -0.5], [0.9, 0.3], [-0.7, 0.6]],
-               [[1.2], [-0.8]]]
+    weights = [[[0.5, -0.3, 0.8], [0.2, 0.7, -0.6]], [[0.4, -0.5], [0.9, 0.3], [-0.7, 0.6]], [[1.2], [-0.8]]]
     biases = [[0.1, 0.0, -0.2], [0.0, 0.1], [0.3]]
     values = [1.0, 0.5]
     expected = []  # (layer, neuron, z, a)
@@ -122,6 +132,7 @@ def test_forward_pass_prints_what_a_hand_computation_gives(capsys):
 
 
 # --- the MNIST networks ----------------------------------------------------------------
+
 
 def test_mnist_mlp_learns_digits_in_one_epoch(mnist_dir, capsys):
     example = load_example("mnist_mlp")

@@ -3,6 +3,7 @@
 The files are in the real formats (Keras' imdb.npz, CIFAR's binary archive); their
 contents are synthetic, with a pattern to learn, so the tests need no download.
 """
+
 import importlib.util
 import io
 import sys
@@ -62,7 +63,7 @@ def test_cifar10_cnn_example_runs_on_the_binary_archive(tmp_path, capsys):
     records = np.concatenate([labels[:, None], images], axis=1)
     with tarfile.open(tmp_path / "cifar-10-binary.tar.gz", "w:gz") as archive:
         for i in range(5):
-            _add(archive, f"cifar-10-batches-bin/data_batch_{i + 1}.bin", records[i * 20:(i + 1) * 20].tobytes())
+            _add(archive, f"cifar-10-batches-bin/data_batch_{i + 1}.bin", records[i * 20 : (i + 1) * 20].tobytes())
         _add(archive, "cifar-10-batches-bin/test_batch.bin", records[100:].tobytes())
     example = load_example("cifar10_cnn")
     accuracy = example.main(epochs=1, path=tmp_path, verbose=0)

@@ -1,4 +1,5 @@
 """``tf.image`` against real TensorFlow 2.21 (fixture made by fixtures/make_tf_image_fixture.py)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +56,13 @@ def test_random_flips_and_adjustments_keep_shape_and_content():
 
 def test_gradients_flow_through_differentiable_functions():
     image = np.random.default_rng(0).random((3, 3, 3))
-    for function in (tf.image.flip_left_right, tf.image.rot90, lambda x: tf.image.adjust_brightness(x, 0.2),
-                     tf.image.per_image_standardization, tf.image.rgb_to_grayscale):
+    for function in (
+        tf.image.flip_left_right,
+        tf.image.rot90,
+        lambda x: tf.image.adjust_brightness(x, 0.2),
+        tf.image.per_image_standardization,
+        tf.image.rgb_to_grayscale,
+    ):
         assert check_gradients(function, [image]) < 1e-5
 
 
@@ -68,13 +74,16 @@ def test_adjust_contrast_has_no_gradient_as_in_tensorflow():
         tape.gradient(out, [image, factor])
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: tf.image.flip_left_right(np.zeros((4, 4))), "height, width, channels"),
-    (lambda: tf.image.resize(IMAGE, (2, 2), method="bicubic"), "method"),
-    (lambda: tf.image.crop_to_bounding_box(IMAGE, 3, 0, 3, 3), "does not fit"),
-    (lambda: tf.image.central_crop(IMAGE, 0.0), "central_fraction"),
-    (lambda: tf.image.rgb_to_grayscale(IMAGE[..., :2]), "3 channels"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: tf.image.flip_left_right(np.zeros((4, 4))), "height, width, channels"),
+        (lambda: tf.image.resize(IMAGE, (2, 2), method="bicubic"), "method"),
+        (lambda: tf.image.crop_to_bounding_box(IMAGE, 3, 0, 3, 3), "does not fit"),
+        (lambda: tf.image.central_crop(IMAGE, 0.0), "central_fraction"),
+        (lambda: tf.image.rgb_to_grayscale(IMAGE[..., :2]), "3 channels"),
+    ],
+)
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()

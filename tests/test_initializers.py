@@ -1,4 +1,5 @@
 """Initializers: shapes, dtypes, the statistics Keras promises, seeding and names."""
+
 import numpy as np
 import pytest
 
@@ -14,16 +15,19 @@ def test_constant_zeros_ones():
     assert initializers.get("ones")((2,)).dtype == np.float32
 
 
-@pytest.mark.parametrize("name, shape, limit_or_std, kind", [
-    ("glorot_uniform", (300, 200), np.sqrt(6 / 500), "uniform"),
-    ("he_uniform", (300, 200), np.sqrt(6 / 300), "uniform"),
-    ("lecun_uniform", (300, 200), np.sqrt(3 / 300), "uniform"),
-    ("glorot_normal", (300, 200), np.sqrt(2 / 500), "normal"),
-    ("he_normal", (300, 200), np.sqrt(2 / 300), "normal"),
-    ("lecun_normal", (300, 200), np.sqrt(1 / 300), "normal"),
-    ("he_normal", (3, 3, 16, 32), np.sqrt(2 / (9 * 16)), "normal"),
-    ("glorot_uniform", (3, 3, 16, 32), np.sqrt(6 / (9 * 16 + 9 * 32)), "uniform"),
-])
+@pytest.mark.parametrize(
+    "name, shape, limit_or_std, kind",
+    [
+        ("glorot_uniform", (300, 200), np.sqrt(6 / 500), "uniform"),
+        ("he_uniform", (300, 200), np.sqrt(6 / 300), "uniform"),
+        ("lecun_uniform", (300, 200), np.sqrt(3 / 300), "uniform"),
+        ("glorot_normal", (300, 200), np.sqrt(2 / 500), "normal"),
+        ("he_normal", (300, 200), np.sqrt(2 / 300), "normal"),
+        ("lecun_normal", (300, 200), np.sqrt(1 / 300), "normal"),
+        ("he_normal", (3, 3, 16, 32), np.sqrt(2 / (9 * 16)), "normal"),
+        ("glorot_uniform", (3, 3, 16, 32), np.sqrt(6 / (9 * 16 + 9 * 32)), "uniform"),
+    ],
+)
 def test_variance_scaling_statistics(name, shape, limit_or_std, kind):
     values = initializers.get(name)(shape).numpy()
     assert values.shape == shape and values.dtype == np.float32

@@ -1,4 +1,5 @@
 """tf.io: read_file / write_file, decode_raw, and images decoded from PNG/JPEG bytes."""
+
 import numpy as np
 import pytest
 

@@ -4,6 +4,7 @@ Round trips are checked against the real Keras 3 (on JAX, CPU) where it is insta
 the tf.keras 2 files under tests/fixtures/keras2 were made by a real tf.keras 2 with
 tests/fixtures/keras2/make_fixtures.py.
 """
+
 import os
 import pathlib
 
@@ -44,51 +45,62 @@ def _randomize(model, rng):
 
 # --- the models: every layer both libraries share, in four models -------------------------------------
 def dense_stack(M):
-    return M.Sequential([
-        M.Input((6,)),
-        M.layers.Dense(8, activation="relu", kernel_regularizer=M.regularizers.L2(0.01),
-                       kernel_constraint=M.constraints.MaxNorm(3.0), kernel_initializer="he_normal"),
-        M.layers.BatchNormalization(),
-        M.layers.Dropout(0.3),
-        M.layers.LayerNormalization(),
-        M.layers.Activation("tanh"),
-        M.layers.Dense(8),
-        M.layers.ReLU(),
-        M.layers.LeakyReLU(negative_slope=0.2),
-        M.layers.ELU(),
-        M.layers.PReLU(),
-        M.layers.GaussianNoise(0.1),
-        M.layers.GaussianDropout(0.1),
-        M.layers.ActivityRegularization(l1=0.01),
-        M.layers.Identity(),
-        M.layers.Rescaling(0.5, offset=0.1),
-        M.layers.Reshape((2, 4)),
-        M.layers.Permute((2, 1)),
-        M.layers.Flatten(),
-        M.layers.RepeatVector(2),
-        M.layers.Flatten(),
-        M.layers.Dense(3, activation="softmax"),
-    ], name="dense_stack"), (6,)
+    return M.Sequential(
+        [
+            M.Input((6,)),
+            M.layers.Dense(
+                8,
+                activation="relu",
+                kernel_regularizer=M.regularizers.L2(0.01),
+                kernel_constraint=M.constraints.MaxNorm(3.0),
+                kernel_initializer="he_normal",
+            ),
+            M.layers.BatchNormalization(),
+            M.layers.Dropout(0.3),
+            M.layers.LayerNormalization(),
+            M.layers.Activation("tanh"),
+            M.layers.Dense(8),
+            M.layers.ReLU(),
+            M.layers.LeakyReLU(negative_slope=0.2),
+            M.layers.ELU(),
+            M.layers.PReLU(),
+            M.layers.GaussianNoise(0.1),
+            M.layers.GaussianDropout(0.1),
+            M.layers.ActivityRegularization(l1=0.01),
+            M.layers.Identity(),
+            M.layers.Rescaling(0.5, offset=0.1),
+            M.layers.Reshape((2, 4)),
+            M.layers.Permute((2, 1)),
+            M.layers.Flatten(),
+            M.layers.RepeatVector(2),
+            M.layers.Flatten(),
+            M.layers.Dense(3, activation="softmax"),
+        ],
+        name="dense_stack",
+    ), (6,)
 
 
 def convnet(M):
-    return M.Sequential([
-        M.Input((8, 8, 1)),
-        M.layers.RandomFlip(),  # (the other augmentation layers pass too; each costs Keras seconds to build)
-        M.layers.Conv2D(4, 3, activation="relu"),
-        M.layers.BatchNormalization(),
-        M.layers.ZeroPadding2D(1),
-        M.layers.MaxPooling2D(),
-        M.layers.Conv2D(4, 3, strides=2, padding="same", activation="sigmoid"),
-        M.layers.SpatialDropout2D(0.2),
-        M.layers.UpSampling2D(2),
-        M.layers.Cropping2D(1),
-        M.layers.Conv2DTranspose(3, 3, strides=2, padding="same"),
-        M.layers.AveragePooling2D(pool_size=3, strides=2, padding="same"),
-        M.layers.Resizing(6, 6),
-        M.layers.Flatten(),
-        M.layers.Dense(5, activation="softmax"),
-    ], name="convnet"), (8, 8, 1)
+    return M.Sequential(
+        [
+            M.Input((8, 8, 1)),
+            M.layers.RandomFlip(),  # (the other augmentation layers pass too; each costs Keras seconds to build)
+            M.layers.Conv2D(4, 3, activation="relu"),
+            M.layers.BatchNormalization(),
+            M.layers.ZeroPadding2D(1),
+            M.layers.MaxPooling2D(),
+            M.layers.Conv2D(4, 3, strides=2, padding="same", activation="sigmoid"),
+            M.layers.SpatialDropout2D(0.2),
+            M.layers.UpSampling2D(2),
+            M.layers.Cropping2D(1),
+            M.layers.Conv2DTranspose(3, 3, strides=2, padding="same"),
+            M.layers.AveragePooling2D(pool_size=3, strides=2, padding="same"),
+            M.layers.Resizing(6, 6),
+            M.layers.Flatten(),
+            M.layers.Dense(5, activation="softmax"),
+        ],
+        name="convnet",
+    ), (8, 8, 1)
 
 
 def sequence_model(M):
@@ -108,12 +120,19 @@ def merging_model(M):
     inputs = M.Input((5,), name="features")
     shared = M.layers.Dense(5, activation="tanh", name="shared")
     h1, h2 = shared(inputs), shared(M.layers.Dense(5, name="pre")(inputs))
-    merged = [M.layers.Add()([inputs, h1]), M.layers.Subtract()([h1, h2]), M.layers.Multiply()([h1, h2]),
-              M.layers.Average()([h1, h2]), M.layers.Maximum()([h1, h2]), M.layers.Minimum()([h1, h2])]
+    merged = [
+        M.layers.Add()([inputs, h1]),
+        M.layers.Subtract()([h1, h2]),
+        M.layers.Multiply()([h1, h2]),
+        M.layers.Average()([h1, h2]),
+        M.layers.Maximum()([h1, h2]),
+        M.layers.Minimum()([h1, h2]),
+    ]
     joined = M.layers.Concatenate(name="joined")(merged)
     out_a = M.layers.Dense(3, activation="softmax", name="a")(joined)
-    out_b = M.layers.Dense(1, activation="sigmoid", name="b")(M.layers.GlobalAveragePooling2D()(
-        M.layers.Reshape((2, 3, 5))(joined)))
+    out_b = M.layers.Dense(1, activation="sigmoid", name="b")(
+        M.layers.GlobalAveragePooling2D()(M.layers.Reshape((2, 3, 5))(joined))
+    )
     return M.Model(inputs, [out_a, out_b], name="merging_model"), (5,)
 
 
@@ -167,8 +186,9 @@ def test_learnet_keras_file_loads_in_keras3_with_the_same_predictions(keras, mak
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
 def test_compile_config_travels_both_ways(keras, optimizer, tmp_path):
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3, activation="softmax")]
+    )
     model.compile(optimizer=keras.optimizers.get(optimizer), loss="categorical_crossentropy", metrics=["accuracy"])
     model.optimizer.learning_rate = 0.0125
     model.save(tmp_path / "k.keras")
@@ -186,7 +206,8 @@ def test_compile_config_travels_both_ways(keras, optimizer, tmp_path):
     assert float(back.optimizer.learning_rate) == pytest.approx(0.0125)
     back.compile(optimizer=back.optimizer, loss=back.loss)  # evaluate without Keras' metrics
     assert float(back.evaluate(x, y, verbose=0, return_dict=True)["loss"]) == pytest.approx(
-        float(restored.evaluate(x, y, verbose=0, return_dict=True)["loss"]), rel=1e-4)
+        float(restored.evaluate(x, y, verbose=0, return_dict=True)["loss"]), rel=1e-4
+    )
 
 
 def test_weights_h5_both_ways(keras, tmp_path):
@@ -247,8 +268,15 @@ def test_tf_keras2_weights_load_into_a_learnet_model(name, weights):
 
 def test_tf_keras2_weights_match_by_order_not_name():
     data = np.load(FIXTURES / "mlp.npz")
-    model = learnet.Sequential([L.Input((20,)), L.Dense(16, activation="relu", name="a"), L.Dropout(0.2),
-                                L.Dense(8, activation="tanh", name="b"), L.Dense(5, activation="softmax", name="c")])
+    model = learnet.Sequential(
+        [
+            L.Input((20,)),
+            L.Dense(16, activation="relu", name="a"),
+            L.Dropout(0.2),
+            L.Dense(8, activation="tanh", name="b"),
+            L.Dense(5, activation="softmax", name="c"),
+        ]
+    )
     model.load_weights(FIXTURES / "mlp.h5")
     _close(model.predict(data["x"], verbose=0), data["y"])
 
@@ -299,8 +327,10 @@ def test_a_model_nested_in_a_model_travels_both_ways(keras, tmp_path):
         model.save(tmp_path / "nested.keras")
         restored = other.models.load_model(tmp_path / "nested.keras")
         x = rng.normal(size=(2, 6, 6, 1)).astype("float32")
-        _close(_keras_predict(restored, x) if other is keras else restored.predict(x, verbose=0),
-               _keras_predict(model, x) if M is keras else model.predict(x, verbose=0))
+        _close(
+            _keras_predict(restored, x) if other is keras else restored.predict(x, verbose=0),
+            _keras_predict(model, x) if M is keras else model.predict(x, verbose=0),
+        )
 
 
 def test_a_model_keras_cannot_describe_is_saved_in_learnets_format_with_a_warning(tmp_path):
@@ -322,9 +352,11 @@ def test_every_optimizer_and_its_state_travel_both_ways(keras, name, tmp_path):
 
     def compiled(M):
         model = M.Sequential([M.Input((4,)), M.layers.Dense(3, activation="softmax")])
-        model.compile(optimizer=getattr(M.optimizers, name)(learning_rate=0.02),
-                      loss=M.losses.CategoricalCrossentropy(label_smoothing=0.1),
-                      metrics=[M.metrics.CategoricalAccuracy(), "mae"])
+        model.compile(
+            optimizer=getattr(M.optimizers, name)(learning_rate=0.02),
+            loss=M.losses.CategoricalCrossentropy(label_smoothing=0.1),
+            metrics=[M.metrics.CategoricalAccuracy(), "mae"],
+        )
         model.fit(x, y, verbose=0)
         return model
 
@@ -390,5 +422,7 @@ def test_an_adapted_normalization_travels_both_ways(keras, tmp_path):
         model = M.Sequential([M.Input((3,)), norm, M.layers.Dense(2)])
         model.save(tmp_path / "norm.keras")
         restored = other.models.load_model(tmp_path / "norm.keras")
-        _close(_keras_predict(restored, data[:4]) if other is keras else restored.predict(data[:4], verbose=0),
-               _keras_predict(model, data[:4]) if M is keras else model.predict(data[:4], verbose=0))
+        _close(
+            _keras_predict(restored, data[:4]) if other is keras else restored.predict(data[:4], verbose=0),
+            _keras_predict(model, data[:4]) if M is keras else model.predict(data[:4], verbose=0),
+        )

@@ -7,6 +7,7 @@ hand; so are oversized layers and zip/HDF5 bombs. Each test checks that the file
 refused with ``InvalidModelFileError`` and, where the trick would run code, that the
 marker file that code would write does not appear.
 """
+
 import base64
 import io
 import json
@@ -24,26 +25,60 @@ h5py = pytest.importorskip("h5py", reason="h5py is not installed (pip install 'l
 
 
 def _dense(name="dense", units=2, activation="linear", **extra):
-    config = {"name": name, "trainable": True,
-              "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
-                        "registered_name": None},
-              "units": units, "activation": activation, "use_bias": True,
-              "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
-                                     "config": {"seed": None}, "registered_name": None},
-              "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {},
-                                   "registered_name": None}}
+    config = {
+        "name": name,
+        "trainable": True,
+        "dtype": {
+            "module": "keras",
+            "class_name": "DTypePolicy",
+            "config": {"name": "float32"},
+            "registered_name": None,
+        },
+        "units": units,
+        "activation": activation,
+        "use_bias": True,
+        "kernel_initializer": {
+            "module": "keras.initializers",
+            "class_name": "GlorotUniform",
+            "config": {"seed": None},
+            "registered_name": None,
+        },
+        "bias_initializer": {
+            "module": "keras.initializers",
+            "class_name": "Zeros",
+            "config": {},
+            "registered_name": None,
+        },
+    }
     config.update(extra)
-    return {"module": "keras.layers", "class_name": "Dense", "config": config, "registered_name": None,
-            "build_config": {"input_shape": [None, 3]}}
+    return {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": config,
+        "registered_name": None,
+        "build_config": {"input_shape": [None, 3]},
+    }
 
 
 def _sequential(*layers):
-    return {"module": "keras", "class_name": "Sequential",
-            "config": {"name": "sequential", "trainable": True, "layers": [
-                {"module": "keras.layers", "class_name": "InputLayer",
-                 "config": {"batch_shape": [None, 3], "dtype": "float32", "name": "input_layer"},
-                 "registered_name": None}, *layers]},
-            "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": "sequential",
+            "trainable": True,
+            "layers": [
+                {
+                    "module": "keras.layers",
+                    "class_name": "InputLayer",
+                    "config": {"batch_shape": [None, 3], "dtype": "float32", "name": "input_layer"},
+                    "registered_name": None,
+                },
+                *layers,
+            ],
+        },
+        "registered_name": None,
+    }
 
 
 def _weights_h5(arrays=()):
@@ -65,6 +100,7 @@ def _keras_file(path, config, weights=None):
 
 def _marshalled_code(marker):
     """What Keras writes for a Lambda: the function's bytecode, marshalled and base64-encoded."""
+
     def touch(x):
         open(marker, "w").close()
         return x
@@ -79,52 +115,75 @@ def _load_refused(path, match=None):
 
 def test_a_good_hand_made_file_loads(tmp_path):
     """The helpers make a valid file (so the refusals below are about the trick, not the helpers)."""
-    weights = _weights_h5([("layers/dense/vars/0", np.ones((3, 2), "float32")),
-                           ("layers/dense/vars/1", np.zeros(2, "float32"))])
+    weights = _weights_h5(
+        [("layers/dense/vars/0", np.ones((3, 2), "float32")), ("layers/dense/vars/1", np.zeros(2, "float32"))]
+    )
     model = learnet.models.load_model(_keras_file(tmp_path / "ok.keras", _sequential(_dense()), weights))
     np.testing.assert_allclose(model.predict(np.ones((1, 3), "float32"), verbose=0), [[3.0, 3.0]])
 
 
 def test_lambda_with_marshalled_bytecode_is_refused_and_never_runs(tmp_path):  # CVE-2024-3660
     marker = tmp_path / "ran"
-    lam = {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
-           "config": {"name": "lambda", "function": {"class_name": "__lambda__",
-                                                     "config": {"code": _marshalled_code(marker),
-                                                                "defaults": None, "closure": None}}}}
+    lam = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "registered_name": None,
+        "config": {
+            "name": "lambda",
+            "function": {
+                "class_name": "__lambda__",
+                "config": {"code": _marshalled_code(marker), "defaults": None, "closure": None},
+            },
+        },
+    }
     _load_refused(_keras_file(tmp_path / "lambda.keras", _sequential(lam)), "Lambda")
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("trick", [
-    {"module": "os", "class_name": "Dense"},                                   # a module outside Keras
-    {"module": "builtins", "class_name": "function", "config": "exec"},         # a function to call
-])
+@pytest.mark.parametrize(
+    "trick",
+    [
+        {"module": "os", "class_name": "Dense"},  # a module outside Keras
+        {"module": "builtins", "class_name": "function", "config": "exec"},  # a function to call
+    ],
+)
 def test_a_config_naming_a_python_module_is_refused(tmp_path, trick):  # CVE-2025-1550
     layer = _dense()
     layer.update(trick)
     _load_refused(_keras_file(tmp_path / "module.keras", _sequential(layer)), "module|code|function")
 
 
-@pytest.mark.parametrize("activation", [
-    {"module": "subprocess", "class_name": "function", "config": "call", "registered_name": "call"},
-    {"module": "keras.src.utils", "class_name": "function", "config": "os.system", "registered_name": None},
-    {"module": "keras", "class_name": "__lambda__", "config": {"code": "AAAA"}, "registered_name": None},
-    "os.system",
-    "enable_unsafe_deserialization",
-])
+@pytest.mark.parametrize(
+    "activation",
+    [
+        {"module": "subprocess", "class_name": "function", "config": "call", "registered_name": "call"},
+        {"module": "keras.src.utils", "class_name": "function", "config": "os.system", "registered_name": None},
+        {"module": "keras", "class_name": "__lambda__", "config": {"code": "AAAA"}, "registered_name": None},
+        "os.system",
+        "enable_unsafe_deserialization",
+    ],
+)
 def test_a_custom_function_path_is_refused(tmp_path, activation):
     _load_refused(_keras_file(tmp_path / "function.keras", _sequential(_dense(activation=activation))))
 
 
 def test_a_config_that_would_enable_unsafe_loading_is_refused(tmp_path):  # CVE-2025-9906
-    switch = {"module": "keras.config", "class_name": "function", "config": "enable_unsafe_deserialization",
-              "registered_name": "enable_unsafe_deserialization"}
+    switch = {
+        "module": "keras.config",
+        "class_name": "function",
+        "config": "enable_unsafe_deserialization",
+        "registered_name": "enable_unsafe_deserialization",
+    }
     _load_refused(_keras_file(tmp_path / "switch.keras", _sequential(switch, _dense())), "not a layer")
 
 
 def test_a_keras_function_named_as_a_layer_is_refused(tmp_path):
-    fetch = {"module": "keras.utils", "class_name": "get_file", "registered_name": None,
-             "config": {"fname": "x", "origin": "http://127.0.0.1:9/evil"}}
+    fetch = {
+        "module": "keras.utils",
+        "class_name": "get_file",
+        "registered_name": None,
+        "config": {"fname": "x", "origin": "http://127.0.0.1:9/evil"},
+    }
     _load_refused(_keras_file(tmp_path / "get_file.keras", _sequential(fetch)), "unknown layer class")
 
 
@@ -136,10 +195,27 @@ def test_a_custom_object_not_passed_in_is_refused(tmp_path):
 
 def test_legacy_h5_with_a_marshalled_lambda_is_refused_and_never_runs(tmp_path):  # CVE-2025-9905
     marker = tmp_path / "ran"
-    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "dtype": "float32", "name": "in"}},
-        {"class_name": "Lambda", "config": {"name": "lambda", "function": [_marshalled_code(marker), None, None],
-                                            "function_type": "lambda", "module": "__main__"}}]}}
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_input_shape": [None, 3], "dtype": "float32", "name": "in"},
+                },
+                {
+                    "class_name": "Lambda",
+                    "config": {
+                        "name": "lambda",
+                        "function": [_marshalled_code(marker), None, None],
+                        "function_type": "lambda",
+                        "module": "__main__",
+                    },
+                },
+            ],
+        },
+    }
     path = tmp_path / "lambda.h5"
     with h5py.File(path, "w") as handle:
         handle.attrs["model_config"] = json.dumps(config)
@@ -167,8 +243,11 @@ def _refused_within(path, limit=64 << 20):
 
 
 def test_a_small_keras_file_asking_for_a_huge_layer_is_refused_without_allocating(tmp_path):
-    path = _keras_file(tmp_path / "huge.keras", _sequential(_dense(units=10**8)),
-                       _weights_h5([("layers/dense/vars/0", np.ones((3, 2), "float32"))]))
+    path = _keras_file(
+        tmp_path / "huge.keras",
+        _sequential(_dense(units=10**8)),
+        _weights_h5([("layers/dense/vars/0", np.ones((3, 2), "float32"))]),
+    )
     _refused_within(path)
 
 
@@ -187,9 +266,19 @@ def test_a_small_learnet_file_asking_for_a_huge_layer_is_refused_without_allocat
 
 
 def test_a_legacy_h5_asking_for_a_huge_layer_is_refused_without_allocating(tmp_path):
-    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "dtype": "float32", "name": "in"}},
-        {"class_name": "Dense", "config": {"name": "dense", "units": 10**8}}]}}
+    config = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "s",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "config": {"batch_input_shape": [None, 3], "dtype": "float32", "name": "in"},
+                },
+                {"class_name": "Dense", "config": {"name": "dense", "units": 10**8}},
+            ],
+        },
+    }
     path = tmp_path / "huge.h5"
     with h5py.File(path, "w") as handle:
         handle.attrs["model_config"] = json.dumps(config)
@@ -204,8 +293,9 @@ def test_an_hdf5_bomb_is_refused_before_reading(tmp_path):
     """A compressed dataset that declares 400 MB in a file of a few kilobytes."""
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
-        handle.create_dataset("layers/dense/vars/0", shape=(10000, 10000), dtype="float32",
-                              compression="gzip", chunks=(1000, 1000))
+        handle.create_dataset(
+            "layers/dense/vars/0", shape=(10000, 10000), dtype="float32", compression="gzip", chunks=(1000, 1000)
+        )
         handle.create_dataset("layers/dense/vars/1", data=np.zeros(10000, "float32"))
     layer = _dense(units=10000)
     layer["build_config"] = {"input_shape": [None, 10000]}

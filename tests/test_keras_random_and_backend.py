@@ -1,4 +1,5 @@
 """``keras.random`` (Keras 3, with SeedGenerator) and the ``keras.backend`` tensor helpers (Keras 2's K)."""
+
 import numpy as np
 import pytest
 
@@ -51,10 +52,12 @@ def test_shuffle_keras_and_tensorflow_spellings():
     x = keras.ops.arange(10)
     shuffled = keras.random.shuffle(x, seed=1).numpy()
     assert sorted(shuffled.tolist()) == list(range(10))
-    assert np.array_equal(shuffled, keras.random.shuffle(x, 1).numpy())     # tf.random.shuffle(value, seed)
+    assert np.array_equal(shuffled, keras.random.shuffle(x, 1).numpy())  # tf.random.shuffle(value, seed)
     grid = keras.ops.reshape(keras.ops.arange(12), (3, 4))
     columns = keras.random.shuffle(grid, axis=1, seed=2).numpy()
-    assert sorted(columns[0].tolist()) == [0, 1, 2, 3] and (columns - columns[:, :1] == columns[0] - columns[0, 0]).all()
+    assert (
+        sorted(columns[0].tolist()) == [0, 1, 2, 3] and (columns - columns[:, :1] == columns[0] - columns[0, 0]).all()
+    )
     with pytest.raises(TypeError, match="seed"):
         keras.random.normal((2,), seed="abc")
     with pytest.raises(ValueError, match="non-negative"):
@@ -68,9 +71,11 @@ def test_backend_helpers_as_keras_2_course_code_uses_them():
     np.testing.assert_allclose(rmse.numpy(), np.sqrt([(0.04 + 0.09) / 2, (0.16 + 0.01) / 2]), rtol=1e-6)
     true_positives = K.sum(K.round(K.clip(y_true * y_pred, 0, 1)))
     assert float(true_positives) == 2.0
-    assert float(true_positives / (K.sum(K.round(K.clip(y_pred, 0, 1))) + K.epsilon())) == pytest.approx(2 / 2, rel=1e-6)
-    assert K.argmax(y_pred).numpy().tolist() == [0, 1]              # Keras 2: the last axis
-    assert K.concatenate([y_true, y_pred]).shape == (2, 4)          # Keras 2: the last axis
+    assert float(true_positives / (K.sum(K.round(K.clip(y_pred, 0, 1))) + K.epsilon())) == pytest.approx(
+        2 / 2, rel=1e-6
+    )
+    assert K.argmax(y_pred).numpy().tolist() == [0, 1]  # Keras 2: the last axis
+    assert K.concatenate([y_true, y_pred]).shape == (2, 4)  # Keras 2: the last axis
     assert K.int_shape(y_true) == (2, 2) and K.shape(y_true).numpy().tolist() == [2, 2]
     assert K.image_data_format() == "channels_last" and K.backend() == "learnet"
     assert K.batch_dot(y_true, y_pred).shape == (2, 1)

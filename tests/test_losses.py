@@ -1,5 +1,6 @@
 """Losses: values against NumPy written by hand, the fused softmax/sigmoid path,
 saturated inputs, label checks, reductions, gradients, and look-up by name."""
+
 import warnings
 
 import numpy as np
@@ -29,10 +30,12 @@ def np_sigmoid(z):
 def test_mean_squared_and_absolute_error_values():
     y_true = RNG.standard_normal((5, 3))
     y_pred = RNG.standard_normal((5, 3))
-    np.testing.assert_allclose(losses.mean_squared_error(y_true, y_pred).numpy(),
-                               ((y_true - y_pred) ** 2).mean(axis=-1), rtol=1e-5)
-    np.testing.assert_allclose(losses.mean_absolute_error(y_true, y_pred).numpy(),
-                               np.abs(y_true - y_pred).mean(axis=-1), rtol=1e-5)
+    np.testing.assert_allclose(
+        losses.mean_squared_error(y_true, y_pred).numpy(), ((y_true - y_pred) ** 2).mean(axis=-1), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        losses.mean_absolute_error(y_true, y_pred).numpy(), np.abs(y_true - y_pred).mean(axis=-1), rtol=1e-5
+    )
     assert float(losses.MeanSquaredError()(y_true, y_pred)) == pytest.approx(((y_true - y_pred) ** 2).mean(), rel=1e-5)
     assert float(losses.get("mae")(y_true, y_pred)) == pytest.approx(np.abs(y_true - y_pred).mean(), rel=1e-5)
 
@@ -55,12 +58,13 @@ def test_other_regression_losses_against_numpy():
     y_pred = np.abs(RNG.standard_normal((4, 3))) + 0.1
     error = y_pred - y_true
     cases = {
-        "huber": np.where(np.abs(error) <= 1.0, 0.5 * error ** 2, np.abs(error) - 0.5).mean(-1),
+        "huber": np.where(np.abs(error) <= 1.0, 0.5 * error**2, np.abs(error) - 0.5).mean(-1),
         "log_cosh": np.log(np.cosh(error)).mean(-1),
         "poisson": (y_pred - y_true * np.log(y_pred + EPS)).mean(-1),
         "mape": 100 * np.abs(error / y_true).mean(-1),
         "msle": ((np.log1p(y_pred) - np.log1p(y_true)) ** 2).mean(-1),
-        "cosine_similarity": -(y_true * y_pred).sum(-1) / (np.linalg.norm(y_true, axis=-1) * np.linalg.norm(y_pred, axis=-1)),
+        "cosine_similarity": -(y_true * y_pred).sum(-1)
+        / (np.linalg.norm(y_true, axis=-1) * np.linalg.norm(y_pred, axis=-1)),
     }
     for name, expected in cases.items():
         loss = losses.get(name)
@@ -80,11 +84,14 @@ def test_hinge_losses_against_numpy():
     signs = 2 * y01 - 1
     assert float(losses.Hinge()(y01, y_pred)) == pytest.approx(np.maximum(1 - signs * y_pred, 0).mean(), rel=1e-6)
     assert float(losses.SquaredHinge()(signs, y_pred)) == pytest.approx(
-        (np.maximum(1 - signs * y_pred, 0) ** 2).mean(), rel=1e-6)
+        (np.maximum(1 - signs * y_pred, 0) ** 2).mean(), rel=1e-6
+    )
     one_hot = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     pos = (one_hot * y_pred).sum(-1)
     neg = ((1 - one_hot) * y_pred).max(-1)
-    assert float(losses.CategoricalHinge()(one_hot, y_pred)) == pytest.approx(np.maximum(neg - pos + 1, 0).mean(), rel=1e-6)
+    assert float(losses.CategoricalHinge()(one_hot, y_pred)) == pytest.approx(
+        np.maximum(neg - pos + 1, 0).mean(), rel=1e-6
+    )
 
 
 # --- binary cross-entropy ----------------------------------------------------------------------
@@ -107,15 +114,15 @@ def test_binary_crossentropy_fused_sigmoid_equals_unfused():
     z = tf.constant(RNG.standard_normal((8, 3)).astype(np.float32))
     y = (RNG.random((8, 3)) > 0.5).astype(np.float32)
     fused = losses.BinaryCrossentropy()(y, tf.nn.sigmoid(z))
-    unfused = losses.BinaryCrossentropy()(y, tf.nn.sigmoid(z).numpy())       # a plain array: no logits
+    unfused = losses.BinaryCrossentropy()(y, tf.nn.sigmoid(z).numpy())  # a plain array: no logits
     assert float(fused) == pytest.approx(float(unfused), rel=1e-5)
 
 
 def test_binary_crossentropy_saturated_stays_finite():
     z = tf.constant([[60.0], [-60.0]])
-    y = np.array([[0.0], [1.0]])          # confidently wrong
+    y = np.array([[0.0], [1.0]])  # confidently wrong
     fused = float(losses.BinaryCrossentropy()(y, tf.nn.sigmoid(z)))
-    assert fused == pytest.approx(60.0, rel=1e-5)      # exact, from the logits
+    assert fused == pytest.approx(60.0, rel=1e-5)  # exact, from the logits
     clipped = float(losses.BinaryCrossentropy()(y, np.array([[1.0], [0.0]])))
     # Clipped to [1e-7, 1 - 1e-7]; in float32, 1 - (1 - 1e-7) is 1.19e-7.
     top = np.float32(1.0) - np.float32(1.0 - EPS)
@@ -145,8 +152,9 @@ def test_categorical_crossentropy_values():
     p = np_softmax(LOGITS)
     expected = -(ONE_HOT * np.log(p)).sum(-1)
     np.testing.assert_allclose(losses.categorical_crossentropy(ONE_HOT, p).numpy(), expected, rtol=1e-5)
-    np.testing.assert_allclose(losses.categorical_crossentropy(ONE_HOT, LOGITS, from_logits=True).numpy(),
-                               expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        losses.categorical_crossentropy(ONE_HOT, LOGITS, from_logits=True).numpy(), expected, rtol=1e-5
+    )
     # Probabilities that do not sum to 1 are normalized first, as Keras does.
     np.testing.assert_allclose(losses.categorical_crossentropy(ONE_HOT, 3 * p).numpy(), expected, rtol=1e-5)
 
@@ -186,11 +194,18 @@ def test_categorical_crossentropy_label_smoothing():
 def test_sparse_categorical_crossentropy_values_for_any_label_dtype_and_shape():
     p = np_softmax(LOGITS)
     expected = -np.log(p[np.arange(6), LABELS])
-    for labels in (LABELS, LABELS[:, None], LABELS.astype(np.uint8), LABELS.astype(np.float32),
-                   tf.constant(LABELS), LABELS.astype(np.int64)[:, None].astype(np.float64)):
+    for labels in (
+        LABELS,
+        LABELS[:, None],
+        LABELS.astype(np.uint8),
+        LABELS.astype(np.float32),
+        tf.constant(LABELS),
+        LABELS.astype(np.int64)[:, None].astype(np.float64),
+    ):
         np.testing.assert_allclose(losses.sparse_categorical_crossentropy(labels, p).numpy(), expected, rtol=1e-5)
         np.testing.assert_allclose(
-            losses.sparse_categorical_crossentropy(labels, LOGITS, from_logits=True).numpy(), expected, rtol=1e-5)
+            losses.sparse_categorical_crossentropy(labels, LOGITS, from_logits=True).numpy(), expected, rtol=1e-5
+        )
 
 
 def test_sparse_equals_categorical_on_one_hot():
@@ -267,8 +282,9 @@ def test_reductions_and_sample_weights():
     # sum_over_batch_size divides by the number of examples, not by the sum of the weights.
     assert float(losses.MeanSquaredError()(y_true, y_pred, sample_weight=weights)) == pytest.approx(19 / 4)
     assert float(losses.MeanSquaredError()(y_true, y_pred, sample_weight=weights[:, None])) == pytest.approx(19 / 4)
-    assert float(losses.MeanSquaredError(reduction="mean_with_sample_weight")(
-        y_true, y_pred, sample_weight=weights)) == pytest.approx(19 / 3)
+    assert float(
+        losses.MeanSquaredError(reduction="mean_with_sample_weight")(y_true, y_pred, sample_weight=weights)
+    ) == pytest.approx(19 / 3)
     assert float(losses.MeanSquaredError()(y_true, y_pred, sample_weight=2.0)) == pytest.approx(15.0)
     with pytest.raises(ValueError, match="sample_weight"):
         losses.MeanSquaredError()(y_true, y_pred, sample_weight=np.ones(3))
@@ -287,67 +303,77 @@ def test_loss_is_a_scalar_tensor_differentiable_in_y_pred():
 
 
 # --- gradients ----------------------------------------------------------------------------------------
-PROBS = np_softmax(RNG.standard_normal((3, 4)))      # well inside (0, 1): no clipping
+PROBS = np_softmax(RNG.standard_normal((3, 4)))  # well inside (0, 1): no clipping
 BINARY = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 POSITIVE = RNG.uniform(0.2, 0.8, (3, 4))
 
 
-@pytest.mark.parametrize("loss, y_true, y_pred", [
-    (losses.MeanSquaredError(), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))),
-    (losses.MeanAbsoluteError(), np.zeros((3, 4)), RNG.uniform(0.2, 1.0, (3, 4))),
-    (losses.BinaryCrossentropy(), BINARY, RNG.uniform(0.2, 0.8, (3, 2))),
-    (losses.BinaryCrossentropy(from_logits=True), BINARY, RNG.standard_normal((3, 2))),
-    (losses.CategoricalCrossentropy(), np.eye(4)[[0, 2, 3]], PROBS),
-    (losses.CategoricalCrossentropy(from_logits=True), np.eye(4)[[0, 2, 3]], RNG.standard_normal((3, 4))),
-    (losses.SparseCategoricalCrossentropy(), np.array([0, 2, 3]), PROBS),
-    (losses.SparseCategoricalCrossentropy(from_logits=True), np.array([0, 2, 3]), RNG.standard_normal((3, 4))),
-    (losses.Huber(delta=0.5), np.zeros((3, 4)), RNG.uniform(0.1, 0.4, (3, 4)) * RNG.choice([-1, 1, 3], (3, 4))),
-    (losses.LogCosh(), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))),
-    (losses.Poisson(), POSITIVE, RNG.uniform(0.5, 2.0, (3, 4))),
-    (losses.KLDivergence(), PROBS, np_softmax(RNG.standard_normal((3, 4)))),
-    (losses.CosineSimilarity(), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))),
-    (losses.MeanSquaredLogarithmicError(), POSITIVE, RNG.uniform(0.5, 2.0, (3, 4))),
-    (losses.MeanAbsolutePercentageError(), POSITIVE + 1.0, RNG.uniform(0.1, 0.5, (3, 4))),
-    (losses.SquaredHinge(), np.sign(RNG.standard_normal((3, 4))), RNG.uniform(-0.5, 0.5, (3, 4))),
-])
+@pytest.mark.parametrize(
+    "loss, y_true, y_pred",
+    [
+        (losses.MeanSquaredError(), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))),
+        (losses.MeanAbsoluteError(), np.zeros((3, 4)), RNG.uniform(0.2, 1.0, (3, 4))),
+        (losses.BinaryCrossentropy(), BINARY, RNG.uniform(0.2, 0.8, (3, 2))),
+        (losses.BinaryCrossentropy(from_logits=True), BINARY, RNG.standard_normal((3, 2))),
+        (losses.CategoricalCrossentropy(), np.eye(4)[[0, 2, 3]], PROBS),
+        (losses.CategoricalCrossentropy(from_logits=True), np.eye(4)[[0, 2, 3]], RNG.standard_normal((3, 4))),
+        (losses.SparseCategoricalCrossentropy(), np.array([0, 2, 3]), PROBS),
+        (losses.SparseCategoricalCrossentropy(from_logits=True), np.array([0, 2, 3]), RNG.standard_normal((3, 4))),
+        (losses.Huber(delta=0.5), np.zeros((3, 4)), RNG.uniform(0.1, 0.4, (3, 4)) * RNG.choice([-1, 1, 3], (3, 4))),
+        (losses.LogCosh(), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))),
+        (losses.Poisson(), POSITIVE, RNG.uniform(0.5, 2.0, (3, 4))),
+        (losses.KLDivergence(), PROBS, np_softmax(RNG.standard_normal((3, 4)))),
+        (losses.CosineSimilarity(), RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))),
+        (losses.MeanSquaredLogarithmicError(), POSITIVE, RNG.uniform(0.5, 2.0, (3, 4))),
+        (losses.MeanAbsolutePercentageError(), POSITIVE + 1.0, RNG.uniform(0.1, 0.5, (3, 4))),
+        (losses.SquaredHinge(), np.sign(RNG.standard_normal((3, 4))), RNG.uniform(-0.5, 0.5, (3, 4))),
+    ],
+)
 def test_loss_gradients_match_central_differences(loss, y_true, y_pred):
     check_gradients(lambda p: loss(y_true, p), [y_pred])
 
 
-@pytest.mark.parametrize("loss, y_true, activation", [
-    (losses.SparseCategoricalCrossentropy(), np.array([0, 2, 3]), tf.nn.softmax),
-    (losses.CategoricalCrossentropy(), np.eye(4)[[0, 2, 3]], tf.nn.softmax),
-    (losses.BinaryCrossentropy(), (RNG.random((3, 4)) > 0.5).astype(float), tf.nn.sigmoid),
-])
+@pytest.mark.parametrize(
+    "loss, y_true, activation",
+    [
+        (losses.SparseCategoricalCrossentropy(), np.array([0, 2, 3]), tf.nn.softmax),
+        (losses.CategoricalCrossentropy(), np.eye(4)[[0, 2, 3]], tf.nn.softmax),
+        (losses.BinaryCrossentropy(), (RNG.random((3, 4)) > 0.5).astype(float), tf.nn.sigmoid),
+    ],
+)
 def test_fused_path_gradients_match_central_differences(loss, y_true, activation):
     check_gradients(lambda z: loss(y_true, activation(z)), [RNG.standard_normal((3, 4)) * 3])
 
 
 def test_sample_weight_gradient():
     weights = np.array([0.5, 2.0, 0.0])
-    check_gradients(lambda p: losses.MeanSquaredError()(np.zeros((3, 2)), p, sample_weight=weights),
-                    [RNG.standard_normal((3, 2))])
+    check_gradients(
+        lambda p: losses.MeanSquaredError()(np.zeros((3, 2)), p, sample_weight=weights), [RNG.standard_normal((3, 2))]
+    )
 
 
 # --- names, classes, configs ---------------------------------------------------------------------------
-@pytest.mark.parametrize("name, cls, canonical", [
-    ("mse", losses.MeanSquaredError, "mean_squared_error"),
-    ("mean_squared_error", losses.MeanSquaredError, "mean_squared_error"),
-    ("MSE", losses.MeanSquaredError, "mean_squared_error"),
-    ("mae", losses.MeanAbsoluteError, "mean_absolute_error"),
-    ("binary_crossentropy", losses.BinaryCrossentropy, "binary_crossentropy"),
-    ("categorical_crossentropy", losses.CategoricalCrossentropy, "categorical_crossentropy"),
-    ("sparse_categorical_crossentropy", losses.SparseCategoricalCrossentropy, "sparse_categorical_crossentropy"),
-    ("SparseCategoricalCrossentropy", losses.SparseCategoricalCrossentropy, "sparse_categorical_crossentropy"),
-    ("huber", losses.Huber, "huber_loss"),
-    ("kld", losses.KLDivergence, "kl_divergence"),
-    ("kl_divergence", losses.KLDivergence, "kl_divergence"),
-    ("hinge", losses.Hinge, "hinge"),
-    ("categorical_hinge", losses.CategoricalHinge, "categorical_hinge"),
-    ("log_cosh", losses.LogCosh, "log_cosh"),
-    ("poisson", losses.Poisson, "poisson"),
-    ("cosine_similarity", losses.CosineSimilarity, "cosine_similarity"),
-])
+@pytest.mark.parametrize(
+    "name, cls, canonical",
+    [
+        ("mse", losses.MeanSquaredError, "mean_squared_error"),
+        ("mean_squared_error", losses.MeanSquaredError, "mean_squared_error"),
+        ("MSE", losses.MeanSquaredError, "mean_squared_error"),
+        ("mae", losses.MeanAbsoluteError, "mean_absolute_error"),
+        ("binary_crossentropy", losses.BinaryCrossentropy, "binary_crossentropy"),
+        ("categorical_crossentropy", losses.CategoricalCrossentropy, "categorical_crossentropy"),
+        ("sparse_categorical_crossentropy", losses.SparseCategoricalCrossentropy, "sparse_categorical_crossentropy"),
+        ("SparseCategoricalCrossentropy", losses.SparseCategoricalCrossentropy, "sparse_categorical_crossentropy"),
+        ("huber", losses.Huber, "huber_loss"),
+        ("kld", losses.KLDivergence, "kl_divergence"),
+        ("kl_divergence", losses.KLDivergence, "kl_divergence"),
+        ("hinge", losses.Hinge, "hinge"),
+        ("categorical_hinge", losses.CategoricalHinge, "categorical_hinge"),
+        ("log_cosh", losses.LogCosh, "log_cosh"),
+        ("poisson", losses.Poisson, "poisson"),
+        ("cosine_similarity", losses.CosineSimilarity, "cosine_similarity"),
+    ],
+)
 def test_get_by_name(name, cls, canonical):
     loss = losses.get(name)
     assert type(loss) is cls and loss.name == canonical

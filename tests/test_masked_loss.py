@@ -5,6 +5,7 @@
 gradients are compared with real Keras 3 (``fixtures/masked_loss_keras.npz``, made by
 ``fixtures/make_masked_loss_fixtures.py``).
 """
+
 import sys
 from pathlib import Path
 
@@ -27,8 +28,9 @@ def build(name):
     recurrent = getattr(keras.layers, case["recurrent"])(4, return_sequences=True)
     dense = keras.layers.Dense(case["units"], activation=case["activation"])
     head = keras.layers.TimeDistributed(dense) if case["head"] == "time_distributed" else dense
-    model = keras.Sequential([keras.Input((X.shape[1],), dtype="int32"),
-                              keras.layers.Embedding(10, 3, mask_zero=True), recurrent, head])
+    model = keras.Sequential(
+        [keras.Input((X.shape[1],), dtype="int32"), keras.layers.Embedding(10, 3, mask_zero=True), recurrent, head]
+    )
     loss = case["loss"]
     if "reduction" in case:
         loss = getattr(keras.losses, loss)(reduction=case["reduction"])
@@ -55,8 +57,7 @@ def test_gradient_equals_keras(name):
     model.train_on_batch(X, y, sample_weight=weight)
     for i, variable in enumerate(model.get_weights()):
         before, after = DATA[f"{name}/before/{i}"], DATA[f"{name}/after/{i}"]
-        np.testing.assert_allclose(before - variable, before - after, rtol=1e-4, atol=1e-6,
-                                   err_msg=f"weight {i}")
+        np.testing.assert_allclose(before - variable, before - after, rtol=1e-4, atol=1e-6, err_msg=f"weight {i}")
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

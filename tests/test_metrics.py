@@ -1,5 +1,6 @@
 """Metrics: accumulation over batches, sample weights, reset, Keras' resolution of
 "accuracy", and the confusion-matrix metrics against values worked out by hand."""
+
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ RNG = np.random.default_rng(3)
 def batches(*arrays, size=4):
     n = len(arrays[0])
     for start in range(0, n, size):
-        yield tuple(a[start:start + size] for a in arrays)
+        yield tuple(a[start : start + size] for a in arrays)
 
 
 # --- accumulate, read, reset -------------------------------------------------------------------
@@ -20,14 +21,14 @@ def test_mean_accumulates_and_resets():
     m = metrics.Mean()
     m.update_state([1.0, 2.0, 3.0])
     m.update_state(tf.constant([4.0]))
-    m.update_state(np.array([[5.0, 7.0]]))         # one example: its mean, 6
+    m.update_state(np.array([[5.0, 7.0]]))  # one example: its mean, 6
     assert float(m.result()) == pytest.approx((1 + 2 + 3 + 4 + 6) / 5)
     result = m.result()
     assert isinstance(result, tf.Tensor) and result.dtype == np.float32 and result.shape == ()
     m.reset_state()
     assert float(m.result()) == 0.0
     m.update_state(2.0)
-    m.reset_states()                                 # the old name
+    m.reset_states()  # the old name
     assert float(m.result()) == 0.0
 
 
@@ -50,14 +51,14 @@ def test_sum():
 def test_sparse_categorical_accuracy_over_batches():
     y_pred = RNG.random((10, 5)).astype(np.float32)
     y_true = RNG.integers(0, 5, 10).astype(np.uint8)
-    y_true[:6] = y_pred[:6].argmax(1)                 # at least 6 right
+    y_true[:6] = y_pred[:6].argmax(1)  # at least 6 right
     expected = np.mean(y_true == y_pred.argmax(1))
     m = metrics.SparseCategoricalAccuracy()
     for t, p in batches(y_true, y_pred):
         m.update_state(t, p)
     assert float(m.result()) == pytest.approx(expected)
     m.reset_state()
-    for t, p in batches(y_true[:, None].astype(np.float32), y_pred, size=3):   # (N, 1) float labels
+    for t, p in batches(y_true[:, None].astype(np.float32), y_pred, size=3):  # (N, 1) float labels
         m.update_state(t, tf.constant(p))
     assert float(m.result()) == pytest.approx(expected)
 
@@ -71,7 +72,7 @@ def test_categorical_and_binary_accuracy():
     assert float(m.result()) == pytest.approx(np.mean(labels == y_pred.argmax(1)))
 
     probabilities = np.array([[0.9], [0.6], [0.4], [0.2]])
-    binary_labels = np.array([1, 0, 1, 0])                     # (N,) against (N, 1)
+    binary_labels = np.array([1, 0, 1, 0])  # (N,) against (N, 1)
     b = metrics.BinaryAccuracy()
     b.update_state(binary_labels, probabilities)
     assert float(b.result()) == pytest.approx(0.5)
@@ -132,12 +133,14 @@ def test_crossentropy_metrics_match_the_losses():
     dense = metrics.CategoricalCrossentropy(from_logits=True)
     dense.update_state(np.eye(4)[labels], z)
     assert float(dense.result()) == pytest.approx(
-        float(losses.CategoricalCrossentropy(from_logits=True)(np.eye(4)[labels], z)), rel=1e-5)
+        float(losses.CategoricalCrossentropy(from_logits=True)(np.eye(4)[labels], z)), rel=1e-5
+    )
     binary = metrics.BinaryCrossentropy(from_logits=True)
     y = (RNG.random((6, 1)) > 0.5).astype(np.float32)
     binary.update_state(y, z[:, :1] * 50)
     assert float(binary.result()) == pytest.approx(
-        float(losses.BinaryCrossentropy(from_logits=True)(y, z[:, :1] * 50)), rel=1e-5)
+        float(losses.BinaryCrossentropy(from_logits=True)(y, z[:, :1] * 50)), rel=1e-5
+    )
 
 
 def test_mean_metric_wrapper_with_a_learnet_function():
@@ -167,18 +170,21 @@ def test_shape_errors_are_named():
 
 
 # --- "accuracy" resolved like Keras ------------------------------------------------------------------
-@pytest.mark.parametrize("loss, expected", [
-    ("binary_crossentropy", metrics.BinaryAccuracy),
-    ("sparse_categorical_crossentropy", metrics.SparseCategoricalAccuracy),
-    ("categorical_crossentropy", metrics.CategoricalAccuracy),
-    (losses.BinaryCrossentropy(from_logits=True), metrics.BinaryAccuracy),
-    (losses.SparseCategoricalCrossentropy(from_logits=True), metrics.SparseCategoricalAccuracy),
-    (losses.CategoricalCrossentropy(), metrics.CategoricalAccuracy),
-    (losses.SparseCategoricalCrossentropy, metrics.SparseCategoricalAccuracy),
-    (losses.sparse_categorical_crossentropy, metrics.SparseCategoricalAccuracy),
-    (losses.binary_crossentropy, metrics.BinaryAccuracy),
-    (losses.get("categorical_crossentropy"), metrics.CategoricalAccuracy),
-])
+@pytest.mark.parametrize(
+    "loss, expected",
+    [
+        ("binary_crossentropy", metrics.BinaryAccuracy),
+        ("sparse_categorical_crossentropy", metrics.SparseCategoricalAccuracy),
+        ("categorical_crossentropy", metrics.CategoricalAccuracy),
+        (losses.BinaryCrossentropy(from_logits=True), metrics.BinaryAccuracy),
+        (losses.SparseCategoricalCrossentropy(from_logits=True), metrics.SparseCategoricalAccuracy),
+        (losses.CategoricalCrossentropy(), metrics.CategoricalAccuracy),
+        (losses.SparseCategoricalCrossentropy, metrics.SparseCategoricalAccuracy),
+        (losses.sparse_categorical_crossentropy, metrics.SparseCategoricalAccuracy),
+        (losses.binary_crossentropy, metrics.BinaryAccuracy),
+        (losses.get("categorical_crossentropy"), metrics.CategoricalAccuracy),
+    ],
+)
 def test_accuracy_resolved_from_the_loss(loss, expected):
     for name in ("accuracy", "acc"):
         metric = metrics.get(name, loss=loss)
@@ -188,12 +194,17 @@ def test_accuracy_resolved_from_the_loss(loss, expected):
 
 def test_accuracy_resolved_from_the_output_shape():
     assert type(metrics.get("accuracy", loss="mse", output_shape=(None, 1))) is metrics.BinaryAccuracy
-    assert type(metrics.get("accuracy", output_shape=(None, 10), y_true_shape=(None,))) is \
-        metrics.SparseCategoricalAccuracy
-    assert type(metrics.get("accuracy", output_shape=(None, 10), y_true_shape=(None, 1))) is \
-        metrics.SparseCategoricalAccuracy
-    assert type(metrics.get("accuracy", output_shape=(None, 10), y_true_shape=(None, 10))) is \
-        metrics.CategoricalAccuracy
+    assert (
+        type(metrics.get("accuracy", output_shape=(None, 10), y_true_shape=(None,)))
+        is metrics.SparseCategoricalAccuracy
+    )
+    assert (
+        type(metrics.get("accuracy", output_shape=(None, 10), y_true_shape=(None, 1)))
+        is metrics.SparseCategoricalAccuracy
+    )
+    assert (
+        type(metrics.get("accuracy", output_shape=(None, 10), y_true_shape=(None, 10))) is metrics.CategoricalAccuracy
+    )
 
 
 def test_accuracy_resolved_from_the_first_batch_when_nothing_else_tells():
@@ -210,19 +221,26 @@ def test_accuracy_resolved_from_the_first_batch_when_nothing_else_tells():
 
 
 def test_get_other_names_keep_their_spelling():
-    for name, cls in [("mse", metrics.MeanSquaredError), ("mae", metrics.MeanAbsoluteError),
-                      ("mean_squared_error", metrics.MeanSquaredError),
-                      ("sparse_categorical_accuracy", metrics.SparseCategoricalAccuracy),
-                      ("categorical_accuracy", metrics.CategoricalAccuracy),
-                      ("binary_accuracy", metrics.BinaryAccuracy),
-                      ("top_k_categorical_accuracy", metrics.TopKCategoricalAccuracy),
-                      ("rmse", metrics.RootMeanSquaredError), ("auc", metrics.AUC),
-                      ("precision", metrics.Precision), ("recall", metrics.Recall)]:
+    for name, cls in [
+        ("mse", metrics.MeanSquaredError),
+        ("mae", metrics.MeanAbsoluteError),
+        ("mean_squared_error", metrics.MeanSquaredError),
+        ("sparse_categorical_accuracy", metrics.SparseCategoricalAccuracy),
+        ("categorical_accuracy", metrics.CategoricalAccuracy),
+        ("binary_accuracy", metrics.BinaryAccuracy),
+        ("top_k_categorical_accuracy", metrics.TopKCategoricalAccuracy),
+        ("rmse", metrics.RootMeanSquaredError),
+        ("auc", metrics.AUC),
+        ("precision", metrics.Precision),
+        ("recall", metrics.Recall),
+    ]:
         metric = metrics.get(name)
         assert type(metric) is cls and metric.name == name
     assert metrics.get("AUC").name == "auc"
-    assert type(metrics.get("crossentropy", loss="sparse_categorical_crossentropy")) is \
-        metrics.SparseCategoricalCrossentropy
+    assert (
+        type(metrics.get("crossentropy", loss="sparse_categorical_crossentropy"))
+        is metrics.SparseCategoricalCrossentropy
+    )
     instance = metrics.Mean(name="loss")
     assert metrics.get(instance) is instance
     assert type(metrics.get(metrics.Precision)) is metrics.Precision
@@ -264,7 +282,7 @@ def test_precision_with_class_id_and_top_k():
     of_class_1.update_state(y_true, y_pred)
     assert float(of_class_1.result()) == pytest.approx(2 / 3)
     top_1 = metrics.Precision(top_k=1)
-    top_1.update_state(y_true, y_pred)                   # top picks: class 2, 1, 1 -> right once
+    top_1.update_state(y_true, y_pred)  # top picks: class 2, 1, 1 -> right once
     assert float(top_1.result()) == pytest.approx(1 / 3)
 
 
@@ -308,13 +326,26 @@ def test_auc_from_logits():
 
 
 # --- one kernel for a loss and the metric of the same name -------------------------------------------
-@pytest.mark.parametrize("metric, loss, y_true, y_pred", [
-    (metrics.MeanSquaredError, losses.mean_squared_error, [[1.0, 2.0], [0.0, 1.0]], [[1.5, 2.0], [1.0, 0.0]]),
-    (metrics.MeanAbsoluteError, losses.mean_absolute_error, [[1.0, 2.0], [0.0, 1.0]], [[1.5, 2.0], [1.0, 0.0]]),
-    (metrics.BinaryCrossentropy, losses.binary_crossentropy, [[1.0], [0.0]], [[0.9], [0.3]]),
-    (metrics.CategoricalCrossentropy, losses.categorical_crossentropy, [[0.0, 1.0], [1.0, 0.0]], [[0.2, 0.8], [0.6, 0.4]]),
-    (metrics.SparseCategoricalCrossentropy, losses.sparse_categorical_crossentropy, [1, 0], [[0.2, 0.8], [0.6, 0.4]]),
-])
+@pytest.mark.parametrize(
+    "metric, loss, y_true, y_pred",
+    [
+        (metrics.MeanSquaredError, losses.mean_squared_error, [[1.0, 2.0], [0.0, 1.0]], [[1.5, 2.0], [1.0, 0.0]]),
+        (metrics.MeanAbsoluteError, losses.mean_absolute_error, [[1.0, 2.0], [0.0, 1.0]], [[1.5, 2.0], [1.0, 0.0]]),
+        (metrics.BinaryCrossentropy, losses.binary_crossentropy, [[1.0], [0.0]], [[0.9], [0.3]]),
+        (
+            metrics.CategoricalCrossentropy,
+            losses.categorical_crossentropy,
+            [[0.0, 1.0], [1.0, 0.0]],
+            [[0.2, 0.8], [0.6, 0.4]],
+        ),
+        (
+            metrics.SparseCategoricalCrossentropy,
+            losses.sparse_categorical_crossentropy,
+            [1, 0],
+            [[0.2, 0.8], [0.6, 0.4]],
+        ),
+    ],
+)
 def test_error_and_crossentropy_metrics_use_the_loss_kernels(metric, loss, y_true, y_pred):
     m = metric()
     m.update_state(np.array(y_true), np.array(y_pred, dtype="float32"))

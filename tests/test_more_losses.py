@@ -1,4 +1,5 @@
 """The losses of Keras' list added at the end of losses.py, against real Keras 3 (fixture)."""
+
 from pathlib import Path
 
 import numpy as np

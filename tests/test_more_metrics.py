@@ -1,4 +1,5 @@
 """The metrics of Keras' list added at the end of metrics.py, against real Keras 3 (fixture)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +8,18 @@ import pytest
 import learnet as keras
 
 REFERENCE = np.load(Path(__file__).resolve().parent / "fixtures" / "keras_metrics_reference.npz")
-NAMES = ["MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "LogCoshError", "Poisson", "KLDivergence",
-         "Hinge", "SquaredHinge", "CategoricalHinge", "CosineSimilarity", "R2Score"]
+NAMES = [
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "LogCoshError",
+    "Poisson",
+    "KLDivergence",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "R2Score",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -23,8 +34,15 @@ def test_matches_keras_3_over_two_batches(name):
     assert clone.name == metric.name
 
 
-@pytest.mark.parametrize("alias, cls", [("mape", "MeanAbsolutePercentageError"), ("msle", "MeanSquaredLogarithmicError"),
-                                        ("kld", "KLDivergence"), ("r2_score", "R2Score")])
+@pytest.mark.parametrize(
+    "alias, cls",
+    [
+        ("mape", "MeanAbsolutePercentageError"),
+        ("msle", "MeanSquaredLogarithmicError"),
+        ("kld", "KLDivergence"),
+        ("r2_score", "R2Score"),
+    ],
+)
 def test_string_names_in_compile(alias, cls):
     assert type(keras.metrics.get(alias)).__name__ == cls
     x = np.random.default_rng(0).uniform(1, 2, size=(32, 2)).astype("float32")

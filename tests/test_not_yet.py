@@ -1,4 +1,5 @@
 """Names courses reach for that learnet lacks: a clear error, never a bare AttributeError."""
+
 import importlib
 
 import pytest
@@ -35,12 +36,14 @@ def test_the_lines_a_user_sees():
         keras.layers.ConvLSTM2D(64, 3)
     assert str(info.value) == (
         "learnet.layers.ConvLSTM2D is not in learnet yet: this recurrent layer is not written yet. learnet has "
-        "SimpleRNN, LSTM and GRU (and their cells), RNN(cell) and Bidirectional; stack them as layers.")
+        "SimpleRNN, LSTM and GRU (and their cells), RNN(cell) and Bidirectional; stack them as layers."
+    )
     with pytest.raises(NotInLearnetError) as info:
         keras.datasets.california_housing.load_data()
     assert str(info.value) == (
         "learnet.datasets.california_housing is not in learnet yet: learnet has mnist, fashion_mnist, cifar10, "
-        "cifar100, imdb, reuters and boston_housing (learnet.datasets.<name>.load_data(), as in Keras).")
+        "cifar100, imdb, reuters and boston_housing (learnet.datasets.<name>.load_data(), as in Keras)."
+    )
     with pytest.raises(NotInLearnetError, match=r"^learnet\.applications is not in learnet yet: pretrained"):
         keras.applications.VGG16()
 
@@ -57,6 +60,7 @@ def test_from_imports_show_the_same_message():
 def test_an_except_import_error_fallback_works():
     try:
         from learnet.layers import MultiHeadAttention  # noqa: F401
+
         found = True
     except ImportError:
         found = False

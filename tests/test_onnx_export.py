@@ -1,4 +1,5 @@
 """ONNX export: onnxruntime runs the exported graph and gives learnet's predictions (<= 1e-5)."""
+
 import numpy as np
 import pytest
 
@@ -40,21 +41,34 @@ def _check(model, inputs, tmp_path):
 
 
 def test_mlp(tmp_path):
-    model = learnet.Sequential([
-        L.Input((28, 28)), L.Flatten(), L.Dense(64, activation="relu"), L.Dropout(0.2),
-        L.Dense(32, activation="tanh"), L.Dense(16, activation="sigmoid"), L.Dense(10, activation="softmax"),
-    ])
+    model = learnet.Sequential(
+        [
+            L.Input((28, 28)),
+            L.Flatten(),
+            L.Dense(64, activation="relu"),
+            L.Dropout(0.2),
+            L.Dense(32, activation="tanh"),
+            L.Dense(16, activation="sigmoid"),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     _check(model, [np.random.default_rng(1).random((5, 28, 28), dtype=np.float32)], tmp_path)
 
 
 def test_keras_io_convnet(tmp_path):
     """The MNIST convnet of keras.io's "Simple MNIST convnet" example."""
-    model = learnet.Sequential([
-        L.Input((28, 28, 1)),
-        L.Conv2D(32, kernel_size=(3, 3), activation="relu"), L.MaxPooling2D(pool_size=(2, 2)),
-        L.Conv2D(64, kernel_size=(3, 3), activation="relu"), L.MaxPooling2D(pool_size=(2, 2)),
-        L.Flatten(), L.Dropout(0.5), L.Dense(10, activation="softmax"),
-    ])
+    model = learnet.Sequential(
+        [
+            L.Input((28, 28, 1)),
+            L.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            L.MaxPooling2D(pool_size=(2, 2)),
+            L.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            L.MaxPooling2D(pool_size=(2, 2)),
+            L.Flatten(),
+            L.Dropout(0.5),
+            L.Dense(10, activation="softmax"),
+        ]
+    )
     _check(model, [np.random.default_rng(2).random((3, 28, 28, 1), dtype=np.float32)], tmp_path)
 
 
@@ -74,12 +88,26 @@ def test_functional_model_with_a_skip(tmp_path):
 
 
 def test_more_layers_and_activations(tmp_path):
-    model = learnet.Sequential([
-        L.Input((12,)), L.Rescaling(0.5, offset=-0.1), L.Dense(12), L.ReLU(max_value=1.5), L.LeakyReLU(0.1),
-        L.ELU(0.5), L.PReLU(), L.Activation("selu"), L.Reshape((3, 4)), L.Permute((2, 1)),
-        L.Conv1D(5, 2, padding="same", activation="softplus"), L.MaxPooling1D(2), L.AveragePooling1D(1),
-        L.GlobalAveragePooling1D(), L.Dense(4, activation="hard_sigmoid"), L.Softmax(),
-    ])
+    model = learnet.Sequential(
+        [
+            L.Input((12,)),
+            L.Rescaling(0.5, offset=-0.1),
+            L.Dense(12),
+            L.ReLU(max_value=1.5),
+            L.LeakyReLU(0.1),
+            L.ELU(0.5),
+            L.PReLU(),
+            L.Activation("selu"),
+            L.Reshape((3, 4)),
+            L.Permute((2, 1)),
+            L.Conv1D(5, 2, padding="same", activation="softplus"),
+            L.MaxPooling1D(2),
+            L.AveragePooling1D(1),
+            L.GlobalAveragePooling1D(),
+            L.Dense(4, activation="hard_sigmoid"),
+            L.Softmax(),
+        ]
+    )
     _check(model, [np.random.default_rng(4).normal(size=(5, 12)).astype(np.float32)], tmp_path)
 
 
@@ -87,17 +115,22 @@ def test_two_inputs_and_embedding(tmp_path):
     tokens = L.Input((5,), dtype="int32", name="tokens")
     extra = L.Input((3,), name="extra")
     pooled = L.GlobalAveragePooling1D()(L.Embedding(20, 3)(tokens))
-    merged = [L.Subtract()([pooled, extra]), L.Multiply()([pooled, extra]), L.Average()([pooled, extra]),
-              L.Maximum()([pooled, extra]), L.Minimum()([pooled, extra])]
+    merged = [
+        L.Subtract()([pooled, extra]),
+        L.Multiply()([pooled, extra]),
+        L.Average()([pooled, extra]),
+        L.Maximum()([pooled, extra]),
+        L.Minimum()([pooled, extra]),
+    ]
     model = learnet.Model([tokens, extra], L.Dense(2)(L.Concatenate()(merged)))
     rng = np.random.default_rng(5)
-    _check(model, [rng.integers(0, 20, (4, 5)).astype(np.int32), rng.normal(size=(4, 3)).astype(np.float32)],
-           tmp_path)
+    _check(model, [rng.integers(0, 20, (4, 5)).astype(np.int32), rng.normal(size=(4, 3)).astype(np.float32)], tmp_path)
 
 
 def test_an_unsupported_layer_is_named_and_nothing_is_written(tmp_path):
-    model = learnet.Sequential([L.Input((4, 3)), L.TimeDistributed(L.Dense(2), name="per_step"),
-                                L.Lambda(lambda x: x * 2, name="double")])
+    model = learnet.Sequential(
+        [L.Input((4, 3)), L.TimeDistributed(L.Dense(2), name="per_step"), L.Lambda(lambda x: x * 2, name="double")]
+    )
     with pytest.raises(ValueError, match=r"per_step \(TimeDistributed\).*|double \(Lambda\)"):
         learnet.onnx.export(model, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
@@ -141,5 +174,8 @@ def test_padding_cropping_upsampling_and_repeat(tmp_path):
     b = L.Flatten()(L.RepeatVector(3)(L.GlobalMaxPooling1D()(y)))
     model = learnet.Model([images, series], L.Dense(3)(L.Concatenate()([a, b])))
     rng = np.random.default_rng(8)
-    _check(model, [rng.normal(size=(2, 5, 6, 2)).astype(np.float32), rng.normal(size=(2, 7, 3)).astype(np.float32)],
-           tmp_path)
+    _check(
+        model,
+        [rng.normal(size=(2, 5, 6, 2)).astype(np.float32), rng.normal(size=(2, 7, 3)).astype(np.float32)],
+        tmp_path,
+    )

@@ -1,5 +1,6 @@
 """Optimizers: Keras' update rules step by step, the learning-rate attribute, state
 saving, clipping, weight decay, and the errors a user meets."""
+
 import math
 import warnings
 
@@ -32,8 +33,12 @@ def reference(kind, grads=GRADS, w0=W0, lr=0.01, **options):
         g = np.asarray(g, dtype=np.float64)
         zeros = np.zeros_like(w)
         if kind == "rmsprop":
-            rho, momentum, eps, centered = (options.get("rho", 0.9), options.get("momentum", 0.0),
-                                            options.get("epsilon", 1e-7), options.get("centered", False))
+            rho, momentum, eps, centered = (
+                options.get("rho", 0.9),
+                options.get("momentum", 0.0),
+                options.get("epsilon", 1e-7),
+                options.get("centered", False),
+            )
             v = state.setdefault("v", zeros.copy())
             v[:] = rho * v + (1 - rho) * g * g
             if centered:
@@ -54,7 +59,7 @@ def reference(kind, grads=GRADS, w0=W0, lr=0.01, **options):
                 w -= w * options.get("weight_decay", 0.004) * lr
             m = state.setdefault("m", zeros.copy())
             v = state.setdefault("v", zeros.copy())
-            alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+            alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
             m += (g - m) * (1 - b1)
             v += (g * g - v) * (1 - b2)
             if options.get("amsgrad"):
@@ -81,19 +86,19 @@ def reference(kind, grads=GRADS, w0=W0, lr=0.01, **options):
             u = state.setdefault("u", zeros.copy())
             m += (g - m) * (1 - b1)
             u[:] = np.maximum(b2 * u, np.abs(g))
-            w -= lr * m / ((1 - b1 ** t) * (u + eps))
+            w -= lr * m / ((1 - b1**t) * (u + eps))
         elif kind == "nadam":
             b1, b2, eps = 0.9, 0.999, 1e-7
             m = state.setdefault("m", zeros.copy())
             v = state.setdefault("v", zeros.copy())
-            u_t = b1 * (1 - 0.5 * 0.96 ** t)
+            u_t = b1 * (1 - 0.5 * 0.96**t)
             u_next = b1 * (1 - 0.5 * 0.96 ** (t + 1))
             state["product"] = state.get("product", 1.0) * u_t
             product = state["product"]
             m += (g - m) * (1 - b1)
             v += (g * g - v) * (1 - b2)
             m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * g / (1 - product)
-            v_hat = v / (1 - b2 ** t)
+            v_hat = v / (1 - b2**t)
             w -= lr * m_hat / (np.sqrt(v_hat) + eps)
         else:
             raise AssertionError(kind)
@@ -136,8 +141,9 @@ def test_adam_first_step_moves_by_the_learning_rate():
 def test_adagrad_first_step_by_hand():
     (w1,) = run_steps(optimizers.Adagrad(learning_rate=0.01), grads=[GRADS[0]])
     # accumulator = 0.1 + g^2
-    np.testing.assert_allclose(w1, [1.0 - 0.01 * 0.5 / math.sqrt(0.35 + 1e-7), -2.0 - 0.01 / math.sqrt(1.1 + 1e-7)],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        w1, [1.0 - 0.01 * 0.5 / math.sqrt(0.35 + 1e-7), -2.0 - 0.01 / math.sqrt(1.1 + 1e-7)], rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,17 +152,26 @@ def test_adagrad_first_step_by_hand():
         (lambda: optimizers.RMSprop(learning_rate=0.01), "rmsprop", {}),
         (lambda: optimizers.RMSprop(learning_rate=0.01, momentum=0.5), "rmsprop", {"momentum": 0.5}),
         (lambda: optimizers.RMSprop(learning_rate=0.01, centered=True), "rmsprop", {"centered": True}),
-        (lambda: optimizers.RMSprop(learning_rate=0.01, rho=0.8, momentum=0.3, centered=True), "rmsprop",
-         {"rho": 0.8, "momentum": 0.3, "centered": True}),
+        (
+            lambda: optimizers.RMSprop(learning_rate=0.01, rho=0.8, momentum=0.3, centered=True),
+            "rmsprop",
+            {"rho": 0.8, "momentum": 0.3, "centered": True},
+        ),
         (lambda: optimizers.Adam(learning_rate=0.01), "adam", {}),
         (lambda: optimizers.Adam(learning_rate=0.01, amsgrad=True), "adam", {"amsgrad": True}),
-        (lambda: optimizers.Adam(learning_rate=0.01, beta_1=0.5, beta_2=0.9, epsilon=1e-3), "adam",
-         {"beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3}),
+        (
+            lambda: optimizers.Adam(learning_rate=0.01, beta_1=0.5, beta_2=0.9, epsilon=1e-3),
+            "adam",
+            {"beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3},
+        ),
         (lambda: optimizers.AdamW(learning_rate=0.01), "adamw", {}),
         (lambda: optimizers.AdamW(learning_rate=0.01, weight_decay=0.5), "adamw", {"weight_decay": 0.5}),
         (lambda: optimizers.Adagrad(learning_rate=0.01), "adagrad", {}),
-        (lambda: optimizers.Adagrad(learning_rate=0.01, initial_accumulator_value=1.0), "adagrad",
-         {"initial_accumulator_value": 1.0}),
+        (
+            lambda: optimizers.Adagrad(learning_rate=0.01, initial_accumulator_value=1.0),
+            "adagrad",
+            {"initial_accumulator_value": 1.0},
+        ),
         (lambda: optimizers.Adadelta(learning_rate=0.01), "adadelta", {}),
         (lambda: optimizers.Adamax(learning_rate=0.01), "adamax", {}),
         (lambda: optimizers.Nadam(learning_rate=0.01), "nadam", {}),
@@ -181,10 +196,20 @@ def test_keras_defaults():
     assert optimizers.SGD().get_config()["learning_rate"] == 0.01
     rms = optimizers.RMSprop().get_config()
     assert (rms["learning_rate"], rms["rho"], rms["momentum"], rms["epsilon"], rms["centered"]) == (
-        0.001, 0.9, 0.0, 1e-7, False)
+        0.001,
+        0.9,
+        0.0,
+        1e-7,
+        False,
+    )
     adam = optimizers.Adam().get_config()
     assert (adam["learning_rate"], adam["beta_1"], adam["beta_2"], adam["epsilon"], adam["amsgrad"]) == (
-        0.001, 0.9, 0.999, 1e-7, False)
+        0.001,
+        0.9,
+        0.999,
+        1e-7,
+        False,
+    )
     ada = optimizers.Adagrad().get_config()
     assert (ada["learning_rate"], ada["initial_accumulator_value"], ada["epsilon"]) == (0.001, 0.1, 1e-7)
     assert optimizers.AdamW().get_config()["weight_decay"] == 0.004
@@ -194,8 +219,15 @@ def test_keras_defaults():
 # --- they all minimize a quadratic -------------------------------------------------------------
 @pytest.mark.parametrize(
     "name, learning_rate, steps",
-    [("sgd", 0.1, 100), ("rmsprop", 0.01, 500), ("adam", 0.05, 400), ("adamw", 0.05, 400),
-     ("adagrad", 0.5, 400), ("adamax", 0.05, 400), ("nadam", 0.05, 400)],
+    [
+        ("sgd", 0.1, 100),
+        ("rmsprop", 0.01, 500),
+        ("adam", 0.05, 400),
+        ("adamw", 0.05, 400),
+        ("adagrad", 0.5, 400),
+        ("adamax", 0.05, 400),
+        ("nadam", 0.05, 400),
+    ],
 )
 def test_optimizers_minimize_a_quadratic(name, learning_rate, steps):
     target = np.array([3.0, -1.0, 0.5], dtype=np.float32)
@@ -333,7 +365,7 @@ def test_learning_rate_with_a_schedule():
     assert float(w) == pytest.approx(-1.7625)
     # ...and a schedule can be set back.
     optimizer.learning_rate = schedule
-    assert float(optimizer.learning_rate) == pytest.approx(0.5 ** 4)
+    assert float(optimizer.learning_rate) == pytest.approx(0.5**4)
 
 
 def test_learning_rate_as_a_function():
@@ -342,7 +374,7 @@ def test_learning_rate_as_a_function():
     optimizer.apply_gradients([(tf.constant(1.0), w)])
     assert float(w) == -0.5
     optimizer.learning_rate = lambda step: 1.0 / (int(step) + 1)
-    optimizer.apply_gradients([(tf.constant(1.0), w)])        # step 1: rate 1/2
+    optimizer.apply_gradients([(tf.constant(1.0), w)])  # step 1: rate 1/2
     assert float(w) == pytest.approx(-1.0)
     assert float(optimizer.learning_rate) == pytest.approx(1 / 3)
 
@@ -394,7 +426,8 @@ def test_swapped_pairs_are_explained():
 def test_clipnorm_clips_each_gradient():
     w1, w2 = tf.Variable([0.0, 0.0]), tf.Variable([0.0])
     optimizers.SGD(learning_rate=1.0, clipnorm=1.0).apply_gradients(
-        [(tf.constant([3.0, 4.0]), w1), (tf.constant([0.5]), w2)])
+        [(tf.constant([3.0, 4.0]), w1), (tf.constant([0.5]), w2)]
+    )
     np.testing.assert_allclose(w1.numpy(), [-0.6, -0.8], rtol=1e-6)
     np.testing.assert_allclose(w2.numpy(), [-0.5])
 
@@ -402,7 +435,8 @@ def test_clipnorm_clips_each_gradient():
 def test_global_clipnorm_scales_all_gradients_together():
     w1, w2 = tf.Variable([0.0, 0.0]), tf.Variable([0.0])
     optimizers.SGD(learning_rate=1.0, global_clipnorm=2.5).apply_gradients(
-        [(tf.constant([3.0, 0.0]), w1), (tf.constant([4.0]), w2)])          # global norm 5
+        [(tf.constant([3.0, 0.0]), w1), (tf.constant([4.0]), w2)]
+    )  # global norm 5
     np.testing.assert_allclose(w1.numpy(), [-1.5, 0.0], rtol=1e-6)
     np.testing.assert_allclose(w2.numpy(), [-2.0], rtol=1e-6)
 
@@ -424,7 +458,7 @@ def test_weight_decay_and_exclusion():
     optimizer = optimizers.SGD(learning_rate=0.1, weight_decay=0.5)
     optimizer.exclude_from_weight_decay(var_names=["bias"])
     optimizer.apply_gradients([(tf.zeros(2), kernel), (tf.zeros(2), bias)])
-    np.testing.assert_allclose(kernel.numpy(), [0.95, 1.9], rtol=1e-6)   # w - w * 0.5 * 0.1
+    np.testing.assert_allclose(kernel.numpy(), [0.95, 1.9], rtol=1e-6)  # w - w * 0.5 * 0.1
     np.testing.assert_allclose(bias.numpy(), [1.0, 2.0])
 
 
@@ -467,7 +501,13 @@ def test_state_keys_are_stable_and_documented():
     w, b = tf.Variable(np.ones((2, 2), dtype=np.float32)), tf.Variable(np.ones(2, dtype=np.float32))
     optimizer.build([w, b])
     assert list(optimizer.get_state()) == [
-        "iterations", "learning_rate", "0/momentum", "0/velocity", "1/momentum", "1/velocity"]
+        "iterations",
+        "learning_rate",
+        "0/momentum",
+        "0/velocity",
+        "1/momentum",
+        "1/velocity",
+    ]
     assert list(optimizers.RMSprop(momentum=0.5, centered=True).get_state()) == ["iterations", "learning_rate"]
     state = optimizers.Nadam()
     state.build([w])
@@ -507,8 +547,8 @@ def test_variables_list_and_weights():
     optimizer = optimizers.SGD(momentum=0.9)
     w = tf.Variable([1.0, 2.0])
     optimizer.build([w])
-    assert len(optimizer.variables) == 3             # iterations, learning rate, momentum
-    assert len(optimizer.variables()) == 3           # TF 2 spelled it as a method
+    assert len(optimizer.variables) == 3  # iterations, learning rate, momentum
+    assert len(optimizer.variables()) == 3  # TF 2 spelled it as a method
     weights = optimizer.get_weights()
     weights[2] = np.array([5.0, 6.0], dtype=np.float32)
     optimizer.set_weights(weights)
@@ -516,11 +556,21 @@ def test_variables_list_and_weights():
 
 
 # --- configuration and names ---------------------------------------------------------------------
-@pytest.mark.parametrize("name, cls", [("sgd", optimizers.SGD), ("rmsprop", optimizers.RMSprop),
-                                       ("adam", optimizers.Adam), ("adamw", optimizers.AdamW),
-                                       ("adagrad", optimizers.Adagrad), ("adadelta", optimizers.Adadelta),
-                                       ("adamax", optimizers.Adamax), ("nadam", optimizers.Nadam),
-                                       ("Adam", optimizers.Adam), ("SGD", optimizers.SGD)])
+@pytest.mark.parametrize(
+    "name, cls",
+    [
+        ("sgd", optimizers.SGD),
+        ("rmsprop", optimizers.RMSprop),
+        ("adam", optimizers.Adam),
+        ("adamw", optimizers.AdamW),
+        ("adagrad", optimizers.Adagrad),
+        ("adadelta", optimizers.Adadelta),
+        ("adamax", optimizers.Adamax),
+        ("nadam", optimizers.Nadam),
+        ("Adam", optimizers.Adam),
+        ("SGD", optimizers.SGD),
+    ],
+)
 def test_get_by_name(name, cls):
     optimizer = optimizers.get(name)
     assert type(optimizer) is cls

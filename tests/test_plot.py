@@ -1,4 +1,5 @@
 """learnet.plot: each test renders with the Agg backend and checks what was drawn."""
+
 import sys
 import warnings
 
@@ -240,8 +241,9 @@ def test_plot_activations_takes_other_names_and_functions():
     assert axes[0].get_title() == "swish"
     x = np.linspace(-1, 1, 5)
     sigmoid = 1 / (1 + np.exp(-x))
-    np.testing.assert_allclose(lines_by_label(axes[0])["derivative"].get_ydata(),
-                               sigmoid + x * sigmoid * (1 - sigmoid), rtol=1e-6)
+    np.testing.assert_allclose(
+        lines_by_label(axes[0])["derivative"].get_ydata(), sigmoid + x * sigmoid * (1 - sigmoid), rtol=1e-6
+    )
     np.testing.assert_allclose(lines_by_label(axes[1])["derivative"].get_ydata(), [-2, -1, 0, 1, 2])
     with pytest.raises(ValueError, match="plot_activations: unknown activation 'bogus'"):
         plot.plot_activations(["bogus"])
@@ -288,28 +290,28 @@ def path_of(ax):
 
 
 def test_plot_descent_1d_follows_gradient_descent_and_draws_tangents():
-    fig = plot.plot_descent_1d(lambda x: x ** 2, start=4.0, learning_rate=0.1, steps=5)
+    fig = plot.plot_descent_1d(lambda x: x**2, start=4.0, learning_rate=0.1, steps=5)
     ax = fig.axes[0]
     xs, ys = path_of(ax)
     expected = 4.0 * 0.8 ** np.arange(6)  # x <- x - 0.1 * 2x
     np.testing.assert_allclose(xs, expected, rtol=1e-5)
-    np.testing.assert_allclose(ys, expected ** 2, rtol=1e-5)
+    np.testing.assert_allclose(ys, expected**2, rtol=1e-5)
     tangents = lines_by_gid(ax, "tangent")
     assert len(tangents) == 6
     for x0, tangent in zip(expected, tangents):
         (a, b), (fa, fb) = tangent.get_xdata(), tangent.get_ydata()
         assert a < x0 < b
         np.testing.assert_allclose((fb - fa) / (b - a), 2 * x0, rtol=1e-4)  # slope f'(x0)
-        np.testing.assert_allclose((fa + fb) / 2, x0 ** 2, rtol=1e-4)       # through (x0, f(x0))
+        np.testing.assert_allclose((fa + fb) / 2, x0**2, rtol=1e-4)  # through (x0, f(x0))
     (curve,) = lines_by_gid(ax, "function")
     np.testing.assert_allclose(curve.get_ydata(), np.asarray(curve.get_xdata()) ** 2, rtol=1e-5)
     (loss,) = lines_by_gid(fig.axes[1], "loss")
-    np.testing.assert_allclose(loss.get_ydata(), expected ** 2, rtol=1e-5)
+    np.testing.assert_allclose(loss.get_ydata(), expected**2, rtol=1e-5)
     assert ax.get_title() == "gradient descent, learning rate 0.1"
 
 
 def test_plot_descent_1d_with_momentum_matches_the_keras_rule():
-    fig = plot.plot_descent_1d(lambda x: x ** 2, start=4.0, learning_rate=0.1, steps=6, momentum=0.9)
+    fig = plot.plot_descent_1d(lambda x: x**2, start=4.0, learning_rate=0.1, steps=6, momentum=0.9)
     x, v, expected = 4.0, 0.0, [4.0]
     for _ in range(6):
         v = 0.9 * v - 0.1 * 2 * x
@@ -321,7 +323,7 @@ def test_plot_descent_1d_with_momentum_matches_the_keras_rule():
 
 def test_plot_descent_1d_draws_tangents_at_the_first_points_only_when_asked():
     def count(**options):
-        fig = plot.plot_descent_1d(lambda x: x ** 2, start=4.0, learning_rate=0.05, steps=20, **options)
+        fig = plot.plot_descent_1d(lambda x: x**2, start=4.0, learning_rate=0.05, steps=20, **options)
         return len(lines_by_gid(fig.axes[0], "tangent"))
 
     assert count() == 12
@@ -330,7 +332,7 @@ def test_plot_descent_1d_draws_tangents_at_the_first_points_only_when_asked():
 
 
 def test_plot_descent_1d_says_when_descent_diverges():
-    fig = plot.plot_descent_1d(lambda x: x ** 2, start=1.0, learning_rate=5.0, steps=50)
+    fig = plot.plot_descent_1d(lambda x: x**2, start=1.0, learning_rate=5.0, steps=50)
     xs, _ = path_of(fig.axes[0])
     assert len(xs) < 51 and np.all(np.isfinite(xs))
     assert "diverged" in fig.axes[0].get_title()
@@ -338,15 +340,15 @@ def test_plot_descent_1d_says_when_descent_diverges():
 
 def test_plot_descent_1d_rejects_bad_arguments():
     with pytest.raises(ValueError, match="one number"):
-        plot.plot_descent_1d(lambda x: x ** 2, start=[1.0, 2.0])
+        plot.plot_descent_1d(lambda x: x**2, start=[1.0, 2.0])
     with pytest.raises(ValueError, match="steps"):
-        plot.plot_descent_1d(lambda x: x ** 2, start=1.0, steps=-1)
+        plot.plot_descent_1d(lambda x: x**2, start=1.0, steps=-1)
     with pytest.raises(TypeError, match="learnet ops"):
         plot.plot_descent_1d(lambda x: 3.0, start=1.0)
 
 
 def valley(x, y):
-    return x ** 2 + 10 * y ** 2
+    return x**2 + 10 * y**2
 
 
 def test_plot_descent_2d_draws_one_path_per_optimizer_on_the_contours():
@@ -354,14 +356,16 @@ def test_plot_descent_2d_draws_one_path_per_optimizer_on_the_contours():
     ax = fig.axes[0]
     paths = lines_by_gid(ax, "path")
     assert [p.get_label() for p in paths] == [
-        "SGD (learning rate 0.05)", "SGD (learning rate 0.05, momentum 0.9)",
-        "RMSprop (learning rate 0.05)", "Adam (learning rate 0.05)",
+        "SGD (learning rate 0.05)",
+        "SGD (learning rate 0.05, momentum 0.9)",
+        "RMSprop (learning rate 0.05)",
+        "Adam (learning rate 0.05)",
     ]
     assert ax.collections, "no contour lines"
     # Plain SGD on x^2 + 10 y^2: x shrinks by 1 - 2*lr, y by 1 - 20*lr each step.
     steps = np.arange(21)
-    np.testing.assert_allclose(paths[0].get_xdata(), -4.0 * 0.9 ** steps, rtol=1e-5)
-    np.testing.assert_allclose(paths[0].get_ydata(), 1.5 * 0.0 ** steps, atol=1e-6)
+    np.testing.assert_allclose(paths[0].get_xdata(), -4.0 * 0.9**steps, rtol=1e-5)
+    np.testing.assert_allclose(paths[0].get_ydata(), 1.5 * 0.0**steps, atol=1e-6)
     # Adam's first step moves each coordinate by the learning rate, against the gradient.
     np.testing.assert_allclose([paths[3].get_xdata()[1], paths[3].get_ydata()[1]], [-3.95, 1.45], rtol=1e-4)
     for path in paths:
@@ -384,7 +388,7 @@ def test_plot_descent_2d_takes_optimizer_instances():
 
 
 def test_plot_learning_rates_minimizing_a_function():
-    fig = plot.plot_learning_rates(lambda x: x ** 2, [0.1, 0.5, 1.2], start=2.0, steps=10)
+    fig = plot.plot_learning_rates(lambda x: x**2, [0.1, 0.5, 1.2], start=2.0, steps=10)
     losses = {line.get_label(): np.asarray(line.get_ydata()) for line in lines_by_gid(fig.axes[0], "loss")}
     assert list(losses) == ["learning rate 0.1", "learning rate 0.5", "learning rate 1.2"]
     np.testing.assert_allclose(losses["learning rate 0.1"], 4.0 * 0.64 ** np.arange(11), rtol=1e-4)
@@ -474,11 +478,13 @@ def test_show_weights_draws_conv_filters():
 
 
 def small_cnn():
-    model = tf.Sequential([
-        layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
-        layers.Flatten(),
-        layers.Dense(3, activation="softmax"),
-    ])
+    model = tf.Sequential(
+        [
+            layers.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     return model
 
 
@@ -501,8 +507,7 @@ def test_show_feature_maps_of_a_dense_layer_are_bars():
     image = np.random.default_rng(2).random((8, 8, 1)).astype("float32")
     fig = plot.show_feature_maps(model, image, layer=model.layers[-1].name)
     bars = fig.axes[1].patches
-    np.testing.assert_allclose([bar.get_height() for bar in bars], model.predict(image[None], verbose=0)[0],
-                               rtol=1e-6)
+    np.testing.assert_allclose([bar.get_height() for bar in bars], model.predict(image[None], verbose=0)[0], rtol=1e-6)
 
 
 def test_show_feature_maps_works_on_a_functional_model():
@@ -559,10 +564,24 @@ def test_every_picture_is_reachable_from_learnet_plot_and_plot_model_from_utils(
     import learnet.plot.tape
     import learnet.utils
 
-    names = ["plot_history", "show_images", "plot_confusion_matrix", "confusion_matrix", "show_weights",
-             "show_feature_maps", "plot_activations", "plot_descent_1d", "plot_descent_2d",
-             "plot_learning_rates", "PlotLosses", "plot_tape", "animate_backprop", "trace_tape",
-             "trace_train_step", "plot_model"]
+    names = [
+        "plot_history",
+        "show_images",
+        "plot_confusion_matrix",
+        "confusion_matrix",
+        "show_weights",
+        "show_feature_maps",
+        "plot_activations",
+        "plot_descent_1d",
+        "plot_descent_2d",
+        "plot_learning_rates",
+        "PlotLosses",
+        "plot_tape",
+        "animate_backprop",
+        "trace_tape",
+        "trace_train_step",
+        "plot_model",
+    ]
     assert sorted(plot.__all__) == sorted(names)
     assert all(callable(getattr(plot, name)) for name in names)
     # One function each, whichever door it is reached through (keras.utils.plot_model in course code).

@@ -1,4 +1,5 @@
 """The Keras 2 text helpers (``learnet.preprocessing.text``), on texts whose answers are worked out by hand."""
+
 import numpy as np
 import pytest
 
@@ -25,7 +26,7 @@ def test_tokenizer_index_sequences_and_matrices():
     # "the" 5 times; "cat" and "dog" twice (cat seen first); then the rest in first-seen order.
     assert list(tokenizer.word_index)[:5] == ["the", "cat", "dog", "sat", "on"]
     assert tokenizer.document_count == 3 and tokenizer.word_counts["the"] == 5
-    assert tokenizer.texts_to_sequences(["the dog sat on a mat"]) == [[1, 3, 4]]   # ids >= 5 dropped
+    assert tokenizer.texts_to_sequences(["the dog sat on a mat"]) == [[1, 3, 4]]  # ids >= 5 dropped
     assert tokenizer.sequences_to_texts([[1, 3, 4, 9]]) == ["the dog sat"]
     binary = tokenizer.texts_to_matrix(["the the cat"], mode="binary")
     np.testing.assert_array_equal(binary, [[0, 1, 1, 0, 0]])

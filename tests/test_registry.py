@@ -1,4 +1,5 @@
 """The class registry: where configs and files find classes by name."""
+
 import subprocess
 import sys
 
@@ -20,9 +21,11 @@ def _registry_restored():
 
 
 def test_builtin_classes_are_found_whatever_was_imported_before():
-    code = ("from learnet import registry; "
-            "print(registry.builtin_class('Dense').__name__, registry.builtin_class('Sequential').__name__, "
-            "registry.builtin_class('Model').__name__, registry.builtin_class('Nope'))")
+    code = (
+        "from learnet import registry; "
+        "print(registry.builtin_class('Dense').__name__, registry.builtin_class('Sequential').__name__, "
+        "registry.builtin_class('Model').__name__, registry.builtin_class('Nope'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["Dense", "Sequential", "Functional", "None"]
 

@@ -1,4 +1,5 @@
 """Regularizers: the penalties, their gradients, names and configs."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """Saving and loading: whole models round-trip (architecture, weights, optimizer state);
 bad or hostile files are refused with clear errors; saves are atomic."""
+
 import io
 import json
 import os
@@ -31,11 +32,13 @@ def data(n=48, seed=0):
 
 
 def trained_model(optimizer="adam"):
-    model = Sequential([
-        layers.Dense(8, activation="relu", input_shape=(6,)),
-        layers.Dropout(0.1),
-        layers.Dense(2, activation="softmax"),
-    ])
+    model = Sequential(
+        [
+            layers.Dense(8, activation="relu", input_shape=(6,)),
+            layers.Dropout(0.1),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = data()
     model.fit(x, y, epochs=2, batch_size=16, verbose=0)
@@ -69,6 +72,7 @@ def npz(arrays):
 
 
 # --- round trips ------------------------------------------------------------------------------------
+
 
 def test_save_and_load_give_identical_predictions_and_optimizer_state(tmp_path):
     model = trained_model()
@@ -167,14 +171,19 @@ def test_save_weights_and_load_weights(tmp_path):
     model.save_weights(tmp_path / "m.weights.npz")
     with zipfile.ZipFile(tmp_path / "m.weights.npz") as archive:
         assert archive.namelist()[:2] == ["0000/dense/kernel.npy", "0001/dense/bias.npy"]
-    other = Sequential([layers.Dense(8, activation="relu", input_shape=(6,)), layers.Dropout(0.1),
-                        layers.Dense(2, activation="softmax")])
+    other = Sequential(
+        [
+            layers.Dense(8, activation="relu", input_shape=(6,)),
+            layers.Dropout(0.1),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     other.load_weights(tmp_path / "m.weights.npz")
     for a, b in zip(other.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     model.save(tmp_path / "whole.learnet")
     third = clone_model(model)
-    third.load_weights(tmp_path / "whole.learnet")      # the weights of a whole-model file
+    third.load_weights(tmp_path / "whole.learnet")  # the weights of a whole-model file
     np.testing.assert_array_equal(third.get_weights()[0], model.get_weights()[0])
 
 
@@ -202,6 +211,7 @@ def test_clone_model_and_json(tmp_path):
 
 
 # --- refusing bad files -------------------------------------------------------------------------------
+
 
 def test_hdf5_names_get_a_clear_error(tmp_path):
     pytest.importorskip("h5py")
@@ -236,7 +246,7 @@ def test_a_truncated_file_is_refused(tmp_path):
 def test_a_damaged_entry_is_refused(tmp_path):
     trained_model().save(tmp_path / "m.learnet")
     whole = bytearray((tmp_path / "m.learnet").read_bytes())
-    position = whole.find(b"dense/kernel.npy") + 200   # inside the stored weights
+    position = whole.find(b"dense/kernel.npy") + 200  # inside the stored weights
     whole[position] ^= 0xFF
     (tmp_path / "bad.learnet").write_bytes(bytes(whole))
     with pytest.raises(InvalidModelFileError, match="damaged|CRC"):
@@ -277,12 +287,19 @@ def test_an_unknown_layer_class_is_refused(tmp_path):
         load_model(tmp_path / "evil.learnet")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c["config"]["layers"][1]["config"].update(activation="os.system"), "names a Python module"),
-    (lambda c: c["config"]["layers"][1]["config"].update(
-        kernel_initializer={"module": "builtins", "class_name": "eval", "config": {}}), "'module'"),
-    (lambda c: c.update(__reduce__=["os.system", ["ls"]]), "__reduce__"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["config"]["layers"][1]["config"].update(activation="os.system"), "names a Python module"),
+        (
+            lambda c: c["config"]["layers"][1]["config"].update(
+                kernel_initializer={"module": "builtins", "class_name": "eval", "config": {}}
+            ),
+            "'module'",
+        ),
+        (lambda c: c.update(__reduce__=["os.system", ["ls"]]), "__reduce__"),
+    ],
+)
 def test_a_config_naming_python_code_is_refused(tmp_path, edit, message):
     trained_model().save(tmp_path / "m.learnet")
     edit_config(tmp_path / "m.learnet", tmp_path / "evil.learnet", edit)
@@ -292,16 +309,22 @@ def test_a_config_naming_python_code_is_refused(tmp_path, edit, message):
 
 def test_a_config_with_a_bad_value_is_refused_clearly(tmp_path):
     trained_model().save(tmp_path / "m.learnet")
-    edit_config(tmp_path / "m.learnet", tmp_path / "bad.learnet",
-                lambda c: c["config"]["layers"][1]["config"].update(units="many"))
+    edit_config(
+        tmp_path / "m.learnet",
+        tmp_path / "bad.learnet",
+        lambda c: c["config"]["layers"][1]["config"].update(units="many"),
+    )
     with pytest.raises(InvalidModelFileError, match="cannot create layer 'dense'.*units"):
         load_model(tmp_path / "bad.learnet")
 
 
-@pytest.mark.parametrize("replacement, message", [
-    (np.zeros((6, 9), dtype="float32"), r"shape \(6, 9\)"),
-    (np.zeros((6, 8), dtype="float64"), "dtype float64"),
-])
+@pytest.mark.parametrize(
+    "replacement, message",
+    [
+        (np.zeros((6, 9), dtype="float32"), r"shape \(6, 9\)"),
+        (np.zeros((6, 8), dtype="float64"), "dtype float64"),
+    ],
+)
 def test_weights_of_the_wrong_shape_or_dtype_are_refused(tmp_path, replacement, message):
     model = trained_model()
     model.save(tmp_path / "m.learnet")
@@ -324,7 +347,7 @@ def test_a_zip_bomb_is_refused_before_decompressing(tmp_path):
         archive.writestr("config.json", "{}")
         with archive.open("model.weights.npz", "w", force_zip64=True) as member:
             chunk = bytes(1 << 20)
-            for _ in range(64):                    # 64 MiB of zeros in a few dozen KiB
+            for _ in range(64):  # 64 MiB of zeros in a few dozen KiB
                 member.write(chunk)
     assert path.stat().st_size < 1 << 20
     with pytest.raises(InvalidModelFileError, match="zip bomb"):
@@ -365,6 +388,7 @@ def test_a_folder_and_a_missing_file(tmp_path):
 
 # --- saving never leaves a broken file ---------------------------------------------------------------------
 
+
 def test_a_failed_save_leaves_the_previous_file_whole(tmp_path, monkeypatch):
     model = trained_model()
     path = tmp_path / "m.learnet"
@@ -378,7 +402,7 @@ def test_a_failed_save_leaves_the_previous_file_whole(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         model.save(path)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.learnet"]   # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.learnet"]  # no temporary file left
 
 
 def test_overwrite_false_keeps_an_existing_file(tmp_path):
@@ -411,16 +435,16 @@ def test_the_last_complete_save_survives_a_kill(tmp_path):
     for delay in (0.05, 0.13, 0.31):
         process = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE)
         try:
-            assert process.stdout.readline()        # at least one save completed
+            assert process.stdout.readline()  # at least one save completed
             time.sleep(delay)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
         restored = load_model(path)
         kernel = restored.layers[0].kernel.numpy()
-        assert np.all(kernel == kernel[0, 0])       # one whole save, not a mix of two
+        assert np.all(kernel == kernel[0, 0])  # one whole save, not a mix of two
     leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("m.learnet", "saver.py")]
-    assert all(name.endswith(".tmp") for name in leftovers)   # only a killed save's temporary file
+    assert all(name.endswith(".tmp") for name in leftovers)  # only a killed save's temporary file
 
 
 def test_layers_holding_python_code_are_refused_at_save_or_load(tmp_path):
@@ -452,16 +476,20 @@ def test_a_custom_loss_function_is_found_through_custom_objects(tmp_path):
 
 def test_clone_model_with_custom_layers_and_a_clone_function():
     model = Sequential([Input(shape=(3,)), layers.Dense(4), Scale(3.0)])
-    renamed = clone_model(model, clone_function=lambda layer: type(layer).from_config(
-        {**layer.get_config(), "name": layer.name + "_copy"}))
+    renamed = clone_model(
+        model,
+        clone_function=lambda layer: type(layer).from_config({**layer.get_config(), "name": layer.name + "_copy"}),
+    )
     assert [layer.name for layer in renamed.layers] == [layer.name + "_copy" for layer in model.layers]
     assert renamed.layers[1].factor == 3.0
 
 
 # --- file names and what a file holds -------------------------------------------------------------------
 
-ACCEPTED = ("use a name ending in .learnet or .keras for a whole model (model.save), "
-            "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)")
+ACCEPTED = (
+    "use a name ending in .learnet or .keras for a whole model (model.save), "
+    "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)"
+)
 
 
 def test_save_picks_the_format_from_the_name_as_keras_3(tmp_path):
@@ -477,20 +505,40 @@ def test_save_picks_the_format_from_the_name_as_keras_3(tmp_path):
         np.testing.assert_array_equal(copy.get_weights()[0], model.get_weights()[0])
 
 
-@pytest.mark.parametrize("call, name, message", [
-    ("save", "model.weights.npz",
-     ("save: 'model.weights.npz' names a weights file; model.save writes the whole model: use a name ending in "
-      ".learnet or .keras, or model.save_weights('model.weights.npz') for the weights alone")),
-    ("save", "model.pt", f"save: cannot tell the file format from the name 'model.pt': {ACCEPTED}"),
-    ("save", "model.json", f"save: cannot tell the file format from the name 'model.json': {ACCEPTED}"),
-    ("save", "my_keras_model", f"save: cannot tell the file format from the name 'my_keras_model': {ACCEPTED}"),
-    ("save_weights", "my_weights", f"save_weights: cannot tell the file format from the name 'my_weights': {ACCEPTED}"),
-    ("save_weights", "model.learnet",
-     ("save_weights: 'model.learnet' names a whole-model file; save_weights writes the weights alone: use a "
-      "name ending in .weights.npz or .weights.h5, or model.save('model.learnet') for the whole model")),
-    ("save_weights", "weights.npz",
-     f"save_weights: cannot tell the file format from the name 'weights.npz': {ACCEPTED}"),
-])
+@pytest.mark.parametrize(
+    "call, name, message",
+    [
+        (
+            "save",
+            "model.weights.npz",
+            (
+                "save: 'model.weights.npz' names a weights file; model.save writes the whole model: use a name ending in "
+                ".learnet or .keras, or model.save_weights('model.weights.npz') for the weights alone"
+            ),
+        ),
+        ("save", "model.pt", f"save: cannot tell the file format from the name 'model.pt': {ACCEPTED}"),
+        ("save", "model.json", f"save: cannot tell the file format from the name 'model.json': {ACCEPTED}"),
+        ("save", "my_keras_model", f"save: cannot tell the file format from the name 'my_keras_model': {ACCEPTED}"),
+        (
+            "save_weights",
+            "my_weights",
+            f"save_weights: cannot tell the file format from the name 'my_weights': {ACCEPTED}",
+        ),
+        (
+            "save_weights",
+            "model.learnet",
+            (
+                "save_weights: 'model.learnet' names a whole-model file; save_weights writes the weights alone: use a "
+                "name ending in .weights.npz or .weights.h5, or model.save('model.learnet') for the whole model"
+            ),
+        ),
+        (
+            "save_weights",
+            "weights.npz",
+            f"save_weights: cannot tell the file format from the name 'weights.npz': {ACCEPTED}",
+        ),
+    ],
+)
 def test_other_names_are_refused_before_anything_is_written(tmp_path, call, name, message):
     model = trained_model()
     with pytest.raises(ValueError) as info:
@@ -505,8 +553,10 @@ def test_load_model_on_a_weights_file_says_to_use_load_weights(tmp_path):
     model.save_weights(path)
     with pytest.raises(InvalidModelFileError) as info:
         load_model(path)
-    assert str(info.value) == (f"load_model: {path}: this is a weights file: use model.load_weights('{path}') "
-                               "on a model built with the same layers")
+    assert str(info.value) == (
+        f"load_model: {path}: this is a weights file: use model.load_weights('{path}') "
+        "on a model built with the same layers"
+    )
 
 
 class NoKwargs(Model):
@@ -527,19 +577,24 @@ def test_a_subclassed_model_without_kwargs_fails_to_load_naming_the_fix(tmp_path
         load_model(tmp_path / "m.learnet", custom_objects={"NoKwargs": NoKwargs})
     message = str(info.value)
     assert "unexpected keyword argument" in message
-    assert ("let NoKwargs.__init__ accept **kwargs and pass them on (super().__init__(**kwargs)), "
-            "or define NoKwargs.get_config and NoKwargs.from_config") in message
+    assert (
+        "let NoKwargs.__init__ accept **kwargs and pass them on (super().__init__(**kwargs)), "
+        "or define NoKwargs.get_config and NoKwargs.from_config"
+    ) in message
 
 
 def test_metadata_travels_inside_the_model_file(tmp_path):
     model = trained_model()
-    info = {"dataset": "fashion_mnist", "class_names": ["T-shirt/top", "Trouser"], "pixel_scale": 255.0,
-            "source": "data.csv"}  # free text, even text that looks like a module path
+    info = {
+        "dataset": "fashion_mnist",
+        "class_names": ["T-shirt/top", "Trouser"],
+        "pixel_scale": 255.0,
+        "source": "data.csv",
+    }  # free text, even text that looks like a module path
     saving.save_model(model, tmp_path / "m.learnet", metadata=info)
     assert saving.read_metadata(tmp_path / "m.learnet") == info
     x, _ = data()
-    np.testing.assert_array_equal(load_model(tmp_path / "m.learnet").predict(x, verbose=0),
-                                  model.predict(x, verbose=0))
+    np.testing.assert_array_equal(load_model(tmp_path / "m.learnet").predict(x, verbose=0), model.predict(x, verbose=0))
     model.save(tmp_path / "plain.learnet")
     assert saving.read_metadata(tmp_path / "plain.learnet") == {}
 

@@ -1,4 +1,5 @@
 """Learning-rate schedules: their values at given steps, as Keras computes them."""
+
 import math
 
 import numpy as np
@@ -14,7 +15,7 @@ def values(schedule, steps):
 
 def test_exponential_decay():
     schedule = schedules.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.5)
-    expected = [0.1, 0.1 * 0.5 ** 0.5, 0.05, 0.025]
+    expected = [0.1, 0.1 * 0.5**0.5, 0.05, 0.025]
     np.testing.assert_allclose(values(schedule, [0, 50, 100, 200]), expected, rtol=1e-6)
 
 
@@ -58,8 +59,7 @@ def test_cosine_decay():
 
 def test_cosine_decay_with_warmup():
     schedule = schedules.CosineDecay(0.0, decay_steps=100, warmup_target=1.0, warmup_steps=10)
-    np.testing.assert_allclose(values(schedule, [0, 5, 10, 60, 110, 200]), [0.0, 0.5, 1.0, 0.5, 0.0, 0.0],
-                               atol=1e-6)
+    np.testing.assert_allclose(values(schedule, [0, 5, 10, 60, 110, 200]), [0.0, 0.5, 1.0, 0.5, 0.0, 0.0], atol=1e-6)
 
 
 def test_cosine_decay_restarts():
@@ -76,14 +76,17 @@ def test_schedules_take_arrays_of_steps_for_plotting():
     assert schedule(np.int64(1)).shape == ()
 
 
-@pytest.mark.parametrize("schedule", [
-    schedules.ExponentialDecay(0.1, 10, 0.9, staircase=True),
-    schedules.PiecewiseConstantDecay([5], [0.1, 0.01]),
-    schedules.InverseTimeDecay(0.1, 10, 0.5),
-    schedules.PolynomialDecay(0.1, 10, cycle=True),
-    schedules.CosineDecay(0.1, 10, warmup_target=0.2, warmup_steps=3),
-    schedules.CosineDecayRestarts(0.1, 10),
-])
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        schedules.ExponentialDecay(0.1, 10, 0.9, staircase=True),
+        schedules.PiecewiseConstantDecay([5], [0.1, 0.01]),
+        schedules.InverseTimeDecay(0.1, 10, 0.5),
+        schedules.PolynomialDecay(0.1, 10, cycle=True),
+        schedules.CosineDecay(0.1, 10, warmup_target=0.2, warmup_steps=3),
+        schedules.CosineDecayRestarts(0.1, 10),
+    ],
+)
 def test_config_round_trip(schedule):
     clone = schedules.deserialize(schedules.serialize(schedule))
     assert type(clone) is type(schedule)

@@ -1,4 +1,5 @@
 """String tensors and tf.strings (values as TensorFlow documents them)."""
+
 import numpy as np
 import pytest
 

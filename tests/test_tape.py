@@ -1,4 +1,5 @@
 """GradientTape: recording, gradients, persistence, nesting, and the textbook examples."""
+
 import gc
 import weakref
 
@@ -67,9 +68,7 @@ def test_non_scalar_target_is_summed_and_unconnected_sources():
         y = x * x
     np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [2.0, 4.0, 6.0])
     assert tape.gradient(y, unused) is None
-    np.testing.assert_array_equal(
-        tape.gradient(y, unused, unconnected_gradients="zero").numpy(), [0.0]
-    )
+    np.testing.assert_array_equal(tape.gradient(y, unused, unconnected_gradients="zero").numpy(), [0.0])
 
 
 def test_output_gradients_seed_the_backward_pass():
@@ -133,7 +132,7 @@ def test_second_derivative_of_cube():
         outer.watch(x)
         with tf.GradientTape() as inner:
             inner.watch(x)
-            y = x ** 3
+            y = x**3
         dy_dx = inner.gradient(y, x)
     assert float(dy_dx) == 27.0
     assert float(outer.gradient(dy_dx, x)) == 18.0
@@ -147,7 +146,7 @@ def test_second_derivative_of_cube():
         (lambda x: tf.tanh(x), lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
         (lambda x: tf.nn.sigmoid(x), lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s) * (1 - 2 * s)),
         (lambda x: tf.log(x) * x, lambda x: 1 / x),
-        (lambda x: tf.sqrt(x), lambda x: -0.25 * x ** -1.5),
+        (lambda x: tf.sqrt(x), lambda x: -0.25 * x**-1.5),
         (lambda x: tf.reduce_sum(tf.square(tf.stack([x, 2.0 * x]))), lambda x: 10.0 + 0 * x),
         (lambda x: tf.nn.softplus(x), lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s)),
     ],
@@ -256,7 +255,7 @@ def test_no_recording_pauses_every_tape_and_resumes_them():
         with tf.GradientTape(persistent=True) as inner:
             with no_recording():
                 assert not is_recording()
-                hidden = x * x            # recorded by neither tape
+                hidden = x * x  # recorded by neither tape
             seen = x * x
     assert inner.gradient(hidden, x) is None
     assert outer.gradient(hidden, x) is None

@@ -3,6 +3,7 @@
 The figures of the course network and of one MNIST MLP step are written to
 test-artifacts/tape_plot/ to be looked at.
 """
+
 import math
 import pathlib
 
@@ -32,8 +33,7 @@ def _close_figures():
 
 def drawn_labels(fig):
     """gid -> text of every node label drawn on the figure."""
-    return {t.get_gid(): t.get_text() for ax in fig.axes for t in ax.texts
-            if (t.get_gid() or "").startswith("node:")}
+    return {t.get_gid(): t.get_text() for ax in fig.axes for t in ax.texts if (t.get_gid() or "").startswith("node:")}
 
 
 def small_graph():
@@ -149,7 +149,11 @@ def test_the_course_network_matches_the_hand_computation():
     d_a = 2.0 * d_z1 + -2.0 * d_z2
     d_z = a * (1 - a) * d_a
     by_hand = {
-        "z": (z, d_z), "a": (a, d_a), "z'": (z1, d_z1), "z''": (z2, d_z2), "C": (cost, 1.0),
+        "z": (z, d_z),
+        "a": (a, d_a),
+        "z'": (z1, d_z1),
+        "z''": (z2, d_z2),
+        "C": (cost, 1.0),
     }
     for name, (value, grad) in by_hand.items():
         node = graph.node_of(net.tensors[name])
@@ -157,8 +161,7 @@ def test_the_course_network_matches_the_hand_computation():
         assert float(node.grad) == pytest.approx(grad, abs=1e-12), name
         assert node.text.splitlines()[0].startswith(f"{name} = ")
     np.testing.assert_allclose(graph.node_of(net.tensors["p"]).value, [p1, p2], atol=1e-12)
-    weights = {"w1": 1.0 * d_z, "w2": 0.5 * d_z, "b": d_z, "w3": a * d_z1, "b3": d_z1,
-               "w4": a * d_z2, "b4": d_z2}
+    weights = {"w1": 1.0 * d_z, "w2": 0.5 * d_z, "b": d_z, "w3": a * d_z1, "b3": d_z1, "w4": a * d_z2, "b4": d_z2}
     for name, grad in weights.items():
         assert float(graph.node_of(net.weights[name]).grad) == pytest.approx(grad, abs=1e-12), name
     # The deck's rounded numbers, as the picture writes them.
@@ -177,8 +180,14 @@ def test_course_network_rejects_unknown_numbers():
 def test_the_course_network_figure_is_saved(tmp_path):
     net = course_network()
     path = ARTIFACTS / "course_network.png"
-    fig = plot.plot_tape(net.tape, net.loss, net.sources, names=net.tensors,
-                         title="the course network: forward values and gradients", save_path=path)
+    fig = plot.plot_tape(
+        net.tape,
+        net.loss,
+        net.sources,
+        names=net.tensors,
+        title="the course network: forward values and gradients",
+        save_path=path,
+    )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(fig.tape_graph.ops) == len(net.tape.recorded_ops())
 
@@ -201,16 +210,21 @@ def test_animation_frames_run_forward_in_recording_order_then_backward_in_revers
         for edge in frame.products:
             assert edge.target == frame.node
             np.testing.assert_allclose(
-                edge.product, (np.reshape(edge.upstream, -1) @ edge.local.reshape(np.size(edge.upstream), -1)
-                               ).reshape(np.shape(edge.product)), atol=1e-15)
+                edge.product,
+                (np.reshape(edge.upstream, -1) @ edge.local.reshape(np.size(edge.upstream), -1)).reshape(
+                    np.shape(edge.product)
+                ),
+                atol=1e-15,
+            )
     last = backward[-1]
     for weight in net.sources:
         key = graph.node_of(weight).key
         np.testing.assert_array_equal(last.grads[key], graph.nodes[key].grad)
     # Each backward frame writes its chain-rule products on the drawn edges.
     movie.animation._func(len(movie.frames) - 1)
-    edge_texts = {t.get_gid(): t.get_text() for t in movie.figure.axes[0].texts
-                  if (t.get_gid() or "").startswith("edge-text:")}
+    edge_texts = {
+        t.get_gid(): t.get_text() for t in movie.figure.axes[0].texts if (t.get_gid() or "").startswith("edge-text:")
+    }
     written = [text for text in edge_texts.values() if text]
     assert written and all("=" in text for text in written)
 
@@ -231,21 +245,24 @@ def test_animation_saves_a_gif_and_rejects_other_formats(tmp_path):
 # --- per-node gradient checks, coloured ---------------------------------------------------
 @primitive
 def wrong_cube(x):
-    return x ** 3, lambda g, x, y: g * 2 * x * x  # should be 3 x^2
+    return x**3, lambda g, x, y: g * 2 * x * x  # should be 3 x^2
 
 
 def test_check_gradients_per_node_finds_the_wrong_op_and_plot_tape_colours_it():
-    report = check_gradients(lambda x: tf.reduce_sum(tf.sin(wrong_cube(x * 2.0))), [[0.3, -0.7]],
-                             per_node=True)
+    report = check_gradients(lambda x: tf.reduce_sum(tf.sin(wrong_cube(x * 2.0))), [[0.3, -0.7]], per_node=True)
     assert not report.ok and report.input_errors
     assert [node.name for node in report.wrong_nodes] == ["wrong_cube"]
     assert [node.ok for node in report.nodes] == [True, False, True, True]
-    fig = plot.plot_tape(report.tape, report.target, report.sources, check=report,
-                         save_path=ARTIFACTS / "check_wrong_cube.png")
+    fig = plot.plot_tape(
+        report.tape, report.target, report.sources, check=report, save_path=ARTIFACTS / "check_wrong_cube.png"
+    )
     graph = fig.tape_graph
     assert graph.node_of(report.sources[0]).text.startswith("input\n")
-    colours = {t.get_gid(): t.get_bbox_patch().get_edgecolor() for t in fig.axes[0].texts
-               if (t.get_gid() or "").startswith("node:")}
+    colours = {
+        t.get_gid(): t.get_bbox_patch().get_edgecolor()
+        for t in fig.axes[0].texts
+        if (t.get_gid() or "").startswith("node:")
+    }
     for node in graph.ops:
         expected = "tab:green" if node.ok else "tab:red"
         assert colours[f"node:{node.key}"] == to_rgba(expected)
@@ -256,16 +273,22 @@ def test_check_gradients_per_node_finds_the_wrong_op_and_plot_tape_colours_it():
 
 
 def test_check_gradients_per_node_passes_a_correct_function():
-    report = check_gradients(lambda a, b: tf.reduce_sum(tf.matmul(a, b) * a), [np.ones((2, 2)), [[0.5, 1.0], [2.0, -1.0]]],
-                             per_node=True)
+    report = check_gradients(
+        lambda a, b: tf.reduce_sum(tf.matmul(a, b) * a), [np.ones((2, 2)), [[0.5, 1.0], [2.0, -1.0]]], per_node=True
+    )
     assert report.ok and report.error < 1e-6
     assert [n.ok for n in report.nodes] == [True, True, True]
 
 
 # --- a model's training step ----------------------------------------------------------------
 def small_model():
-    model = tf.keras.Sequential([layers.Input((6,)), layers.Dense(4, activation="relu", name="hidden"),
-                                 layers.Dense(3, activation="softmax", name="out")])
+    model = tf.keras.Sequential(
+        [
+            layers.Input((6,)),
+            layers.Dense(4, activation="relu", name="hidden"),
+            layers.Dense(3, activation="softmax", name="out"),
+        ]
+    )
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     return model
 
@@ -300,12 +323,13 @@ def test_a_train_step_draws_layers_as_boxes_with_their_weight_gradients():
 def test_an_mnist_mlp_step_is_drawn(mnist_dir):
     from learnet.datasets import mnist
 
-    tf.keras.backend.clear_session()   # layer names count from dense, dense_1 again
+    tf.keras.backend.clear_session()  # layer names count from dense, dense_1 again
     (x_train, y_train), _ = mnist.load_data(path=mnist_dir)
     x = x_train[:64].reshape(64, 784).astype("float32") / 255
     y = np.eye(10, dtype="float32")[y_train[:64]]
-    model = tf.keras.Sequential([layers.Input((784,)), layers.Dense(64, activation="relu"),
-                                 layers.Dense(10, activation="softmax")])
+    model = tf.keras.Sequential(
+        [layers.Input((784,)), layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")]
+    )
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     tape, loss, weights = plot.trace_train_step(model, x, y)
     path = ARTIFACTS / "mnist_mlp_step.png"
@@ -387,9 +411,11 @@ def test_check_gradients_per_node_replays_fused_ops():
     from learnet.ops.nn import dense
 
     rng = np.random.default_rng(0)
-    report = check_gradients(lambda x, w, b: tf.reduce_sum(dense(x, w, b, relu=True) ** 2),
-                             [rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=2)],
-                             per_node=True)
+    report = check_gradients(
+        lambda x, w, b: tf.reduce_sum(dense(x, w, b, relu=True) ** 2),
+        [rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=2)],
+        per_node=True,
+    )
     assert report.ok and [n.name for n in report.nodes] == ["dense", "pow", "reduce_sum"]
     dense_check = report.nodes[0]
     assert len(dense_check.analytic) == 3 and all(a is not None for a in dense_check.analytic)

@@ -1,4 +1,5 @@
 """Tensors and Variables: what they hold, how they convert, how they print."""
+
 import numpy as np
 import pytest
 
@@ -45,9 +46,17 @@ def test_operators_match_numpy():
     b = np.array([0.5, -1.0], np.float32)
     ta, tb = tf.constant(a), tf.constant(b)
     for got, want in [
-        (ta + tb, a + b), (ta - tb, a - b), (ta * tb, a * b), (ta / tb, a / b),
-        (ta ** 2, a ** 2), (-ta, -a), (ta @ ta, a @ a), (2 - ta, 2 - a), (1 / ta, 1 / a),
-        (b + ta, b + a), (abs(-ta), a),
+        (ta + tb, a + b),
+        (ta - tb, a - b),
+        (ta * tb, a * b),
+        (ta / tb, a / b),
+        (ta**2, a**2),
+        (-ta, -a),
+        (ta @ ta, a @ a),
+        (2 - ta, 2 - a),
+        (1 / ta, 1 / a),
+        (b + ta, b + a),
+        (abs(-ta), a),
     ]:
         assert isinstance(got, tf.Tensor)
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
@@ -111,7 +120,7 @@ def test_bad_values_get_clear_errors():
     with pytest.raises(ValueError, match="cannot convert"):
         tf.constant([[1.0, 2.0], [3.0]])
     with pytest.raises(ValueError, match="cannot convert"):
-        tf.constant(["a", "b"], dtype=tf.float32)      # strings are string tensors, not numbers
+        tf.constant(["a", "b"], dtype=tf.float32)  # strings are string tensors, not numbers
     assert tf.constant(["a", "b"]).numpy().tolist() == [b"a", b"b"]
 
 

@@ -1,5 +1,6 @@
 """Tensors of other kinds: tf.SparseTensor / tf.sparse, tf.IndexedSlices, tf.ragged, tf.TensorArray,
 tf.sets, tf.queue.FIFOQueue, tf.gather_nd / scatter_nd and Variable.scatter_* (values as TF documents)."""
+
 import numpy as np
 import pytest
 
@@ -27,7 +28,9 @@ def test_sparse_tensor_round_trip_and_matmul():
 
 def test_sparse_values_get_gradients_and_bad_input_is_refused():
     def dense_of(values):
-        return tf.sparse.to_dense(tf.SparseTensor([[0, 1], [1, 0]], values, [2, 2])) * tf.constant([[1.0, 2.0], [3.0, 4.0]])
+        return tf.sparse.to_dense(tf.SparseTensor([[0, 1], [1, 0]], values, [2, 2])) * tf.constant(
+            [[1.0, 2.0], [3.0, 4.0]]
+        )
 
     assert check_gradients(dense_of, [np.array([0.5, -1.0])]) < 1e-8
     with pytest.raises(ValueError, match="outside the dense shape"):
@@ -75,7 +78,7 @@ def test_tensor_array():
     assert float(once.read(0)) == 1.0
     with pytest.raises(ValueError, match="twice"):
         once.read(0)
-    assert once.stack().numpy().tolist() == [0.0, 2.0]           # a read element is zeroed, as in TF
+    assert once.stack().numpy().tolist() == [0.0, 2.0]  # a read element is zeroed, as in TF
     fixed = tf.TensorArray(tf.int32, size=2)
     with pytest.raises(IndexError, match="dynamic_size"):
         fixed.write(2, 1)
@@ -131,12 +134,17 @@ def test_gather_and_scatter_nd():
     assert tf.gather_nd(grid, [[1, 2], [0, 0]]).numpy().tolist() == [6, 1]
     assert tf.gather_nd(grid, [[1]]).numpy().tolist() == [[4, 5, 6]]
     assert tf.scatter_nd([[4], [3], [1], [7]], [9, 10, 11, 12], [8]).numpy().tolist() == [0, 11, 0, 10, 9, 0, 0, 12]
-    assert tf.scatter_nd([[1], [1]], [2.0, 3.0], [3]).numpy().tolist() == [0.0, 5.0, 0.0]    # repeats add up
+    assert tf.scatter_nd([[1], [1]], [2.0, 3.0], [3]).numpy().tolist() == [0.0, 5.0, 0.0]  # repeats add up
     updated = tf.tensor_scatter_nd_update(grid, [[0, 1], [1, 0]], [20, 40])
     assert updated.numpy().tolist() == [[1, 20, 3], [40, 5, 6]] and grid.numpy()[0, 1] == 2
     assert tf.tensor_scatter_nd_add(grid, [[1]], [[1, 1, 1]]).numpy().tolist() == [[1, 2, 3], [5, 6, 7]]
-    assert check_gradients(lambda t, u: tf.tensor_scatter_nd_update(t, [[0, 2]], u) * tf.constant([[1.0, 2, 3]]),
-                           [np.random.default_rng(0).random((1, 3)), np.array([0.5])]) < 1e-8
+    assert (
+        check_gradients(
+            lambda t, u: tf.tensor_scatter_nd_update(t, [[0, 2]], u) * tf.constant([[1.0, 2, 3]]),
+            [np.random.default_rng(0).random((1, 3)), np.array([0.5])],
+        )
+        < 1e-8
+    )
     with pytest.raises(IndexError, match="out of range"):
         tf.gather_nd(grid, [[2, 0]])
     with pytest.raises(ValueError, match="do not fit"):
@@ -210,7 +218,7 @@ def test_top_level_functions_take_ragged_tensors():
     assert tf.reduce_max(digits, axis=1).numpy().tolist()[:1] == [4]
     assert tf.concat([digits, [[5, 3]]], axis=0).to_list()[-1] == [5, 3]
     assert tf.multiply(digits, digits).to_list()[2] == [25, 81, 4]
-    assert tf.concat([tf.constant([1]), tf.constant([2])], 0).numpy().tolist() == [1, 2]     # plain path unchanged
+    assert tf.concat([tf.constant([1]), tf.constant([2])], 0).numpy().tolist() == [1, 2]  # plain path unchanged
     with pytest.raises(ValueError, match="different row lengths"):
         tf.add(digits, tf.ragged.constant([[1], [], [], [], []]))
     x = tf.Variable([1.0, 2.0, 3.0])
@@ -223,7 +231,7 @@ def test_top_level_functions_take_ragged_tensors():
 def test_tile_map_fn_and_strings_on_ragged_tensors():
     digits = tf.ragged.constant([[3, 1], [], [5]])
     assert tf.tile(digits, [1, 2]).to_list() == [[3, 1, 3, 1], [], [5, 5]]
-    assert tf.tile(tf.constant([[1, 2]]), [2, 1]).numpy().tolist() == [[1, 2], [1, 2]]       # plain path
+    assert tf.tile(tf.constant([[1, 2]]), [2, 1]).numpy().tolist() == [[1, 2], [1, 2]]  # plain path
     assert tf.map_fn(tf.math.square, digits).to_list() == [[9, 1], [], [25]]
     words = tf.ragged.constant([["So", "long"], ["thanks"]])
     assert tf.strings.substr(words, 0, 2).to_list() == [[b"So", b"lo"], [b"th"]]

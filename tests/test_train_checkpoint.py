@@ -1,4 +1,5 @@
 """tf.train.Checkpoint, CheckpointManager, latest_checkpoint, list_variables."""
+
 import numpy as np
 import pytest
 

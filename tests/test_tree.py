@@ -1,4 +1,5 @@
 """The one walker of nested structures (``learnet.tree``)."""
+
 import numpy as np
 import pytest
 
@@ -7,10 +8,10 @@ from learnet import tree
 
 def test_flatten_keeps_order_and_none_leaves():
     structure = {"b": [1, (2, None)], "a": 3}
-    assert tree.flatten(structure) == [1, 2, None, 3]    # dict order: insertion order
+    assert tree.flatten(structure) == [1, 2, None, 3]  # dict order: insertion order
     assert tree.flatten(5) == [5]
     array = np.zeros((2, 3))
-    assert tree.flatten([array])[0] is array              # arrays are leaves, not sequences
+    assert tree.flatten([array])[0] is array  # arrays are leaves, not sequences
 
 
 def test_map_structure_keeps_the_containers():

@@ -1,4 +1,5 @@
 """Run examples/tutorial.ipynb from top to bottom: its assert cells are the checks."""
+
 import os
 import shutil
 import sys
@@ -59,9 +60,17 @@ def test_the_tutorial_runs_and_its_checks_pass(tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     client = nbclient.NotebookClient(
-        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(work)}},
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(work)}},
     )
     client.execute()  # raises CellExecutionError, with the failing cell, if an assert fails
-    errors = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
+    errors = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
     assert not errors

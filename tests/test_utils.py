@@ -1,4 +1,5 @@
 """learnet.utils: to_categorical, normalize, set_random_seed, clear_session."""
+
 import random
 
 import numpy as np
@@ -30,12 +31,15 @@ def test_to_categorical_accepts_whole_float_labels():
     np.testing.assert_array_equal(to_categorical(np.array([1.0, 0.0])), [[0, 1], [1, 0]])
 
 
-@pytest.mark.parametrize("labels, num_classes, message", [
-    ([0, 3], 3, "num_classes=3"),
-    ([-1, 0], None, ">= 0"),
-    ([0.5], None, "whole-number"),
-    (["a"], None, "integer class labels"),
-])
+@pytest.mark.parametrize(
+    "labels, num_classes, message",
+    [
+        ([0, 3], 3, "num_classes=3"),
+        ([-1, 0], None, ">= 0"),
+        ([0.5], None, "whole-number"),
+        (["a"], None, "integer class labels"),
+    ],
+)
 def test_to_categorical_rejects_bad_labels(labels, num_classes, message):
     with pytest.raises(ValueError, match=message):
         to_categorical(labels, num_classes=num_classes)

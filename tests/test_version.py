@@ -1,4 +1,5 @@
 """learnet's versions: its own release, and the TensorFlow / Keras API level it implements."""
+
 import re
 import subprocess
 import sys
@@ -26,10 +27,18 @@ def test_the_api_level_is_tensorflow_2_with_keras_3():
     assert "TensorFlow 2.16.0 / Keras 3" in version.API_LEVEL
 
 
-@pytest.mark.parametrize("floor, passes", [
-    ("2.8.0", True), ("2.0", True), ("2.16.0", True), ("2.16", True), ("1.15.5", True),
-    ("2.17.0", False), ("3.0.0", False),
-])
+@pytest.mark.parametrize(
+    "floor, passes",
+    [
+        ("2.8.0", True),
+        ("2.0", True),
+        ("2.16.0", True),
+        ("2.16", True),
+        ("1.15.5", True),
+        ("2.17.0", False),
+        ("3.0.0", False),
+    ],
+)
 def test_course_version_checks_compare_as_numbers(floor, passes):
     # As text "2.16.0" < "2.8.0"; course code writes tf.__version__ >= "2.8.0" and means numbers.
     assert (tf.__version__ >= floor) is passes
@@ -48,7 +57,9 @@ def test_learnet_release_is_discoverable_and_matches_pyproject():
 
 
 def test_command_line_prints_learnets_own_release():
-    result = subprocess.run([sys.executable, "-c", "from learnet.cli import main; main(['--version'])"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "from learnet.cli import main; main(['--version'])"], capture_output=True, text=True
+    )
     assert result.stdout.strip() == f"learnet {version.LEARNET_VERSION}"
 
 

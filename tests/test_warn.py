@@ -1,4 +1,5 @@
 """The one warnings helper: a warning points at the user's line, however deep in learnet it starts."""
+
 import warnings
 
 import numpy as np

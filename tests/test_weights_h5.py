@@ -1,4 +1,5 @@
 """Weights in Keras 3's .weights.h5 layout: round trips, files written by real Keras, bad files."""
+
 import importlib.util
 import os
 import subprocess
@@ -122,8 +123,9 @@ def test_weights_written_by_learnet_load_into_real_keras(tmp_path):
         np.save({str(tmp_path / "keras.npy")!r}, np.asarray(model.predict(np.load({str(tmp_path / "x.npy")!r}), verbose=0)))
     """)
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     expected = model.predict(x, verbose=0)
     assert np.isfinite(expected).all()

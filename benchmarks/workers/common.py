@@ -68,20 +68,22 @@ def apply_threads(threads: int) -> None:
 def base_parser(description: str) -> argparse.ArgumentParser:
     """The command-line options every worker understands."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--probe", action="store_true",
-                        help="only report whether the framework is usable, and its versions")
+    parser.add_argument(
+        "--probe", action="store_true", help="only report whether the framework is usable, and its versions"
+    )
     parser.add_argument("--task", choices=("mlp", "cnn"), default="mlp")
-    parser.add_argument("--epochs", type=int, default=1,
-                        help="timed epochs; 0 skips training (predict throughput only)")
-    parser.add_argument("--warmup-steps", type=int, default=5,
-                        help="untimed training steps before the timed epochs")
+    parser.add_argument(
+        "--epochs", type=int, default=1, help="timed epochs; 0 skips training (predict throughput only)"
+    )
+    parser.add_argument("--warmup-steps", type=int, default=5, help="untimed training steps before the timed epochs")
     parser.add_argument("--train-limit", type=int, default=60000)
     parser.add_argument("--test-limit", type=int, default=10000)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=512, help="MLP hidden width")
     parser.add_argument("--predict-batch", type=int, default=1024)
-    parser.add_argument("--predict-repeats", type=int, default=5,
-                        help="timed passes over the test set; the median is reported")
+    parser.add_argument(
+        "--predict-repeats", type=int, default=5, help="timed passes over the test set; the median is reported"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     return parser
@@ -95,13 +97,13 @@ def datasets_dir() -> Path:
     env = os.environ.get("LEARNET_DATASETS")
     if env:
         return Path(env)
-    for candidate in (REPO_ROOT / "shared" / "datasets",
-                      REPO_ROOT.parent / "shared" / "datasets"):
+    for candidate in (REPO_ROOT / "shared" / "datasets", REPO_ROOT.parent / "shared" / "datasets"):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
         "Fashion-MNIST not found: set LEARNET_DATASETS to the folder that holds "
-        "fashion-mnist/, or place it in shared/datasets beside the repository")
+        "fashion-mnist/, or place it in shared/datasets beside the repository"
+    )
 
 
 def _read_idx(path: Path):
@@ -109,11 +111,11 @@ def _read_idx(path: Path):
 
     with gzip.open(path, "rb") as f:
         data = f.read()
-    magic, = struct.unpack(">I", data[:4])
+    (magic,) = struct.unpack(">I", data[:4])
     ndim = magic & 0xFF
     if magic >> 8 != 0x08 or ndim < 1:  # 0x08: unsigned byte payload
         raise ValueError(f"{path.name}: not an unsigned-byte IDX file (magic {magic:#x})")
-    shape = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    shape = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
@@ -157,16 +159,15 @@ def mlp_initial_weights(seed: int, hidden: int):
     return w1, np.zeros(hidden, np.float32), w2, np.zeros(NUM_CLASSES, np.float32)
 
 
-def mlp_flops_per_sample(hidden: int, inputs: int = IMAGE_PIXELS,
-                         classes: int = NUM_CLASSES) -> int:
+def mlp_flops_per_sample(hidden: int, inputs: int = IMAGE_PIXELS, classes: int = NUM_CLASSES) -> int:
     """FLOPs of one training sample of the MLP, counting matrix products only.
 
     Forward: x @ W1 and h @ W2. Backward: dW2 = h.T @ dz, dh = dz @ W2.T and
     dW1 = x.T @ dh (the gradient with respect to the input is not needed).
     Each product of (M, K) by (K, N) counts 2*M*K*N; per sample M = 1.
     """
-    first = 2 * inputs * hidden      # x @ W1, and again for dW1
-    second = 2 * hidden * classes    # h @ W2, dW2 and dh
+    first = 2 * inputs * hidden  # x @ W1, and again for dW1
+    second = 2 * hidden * classes  # h @ W2, dW2 and dh
     return 2 * first + 3 * second
 
 
@@ -235,7 +236,7 @@ def speed_gauge(framework: str = "numpy", n: int = 512, repeats: int = 8) -> flo
         start = time.perf_counter()
         product()
         best = min(best, time.perf_counter() - start)
-    return round(2.0 * n ** 3 / best / 1e9, 1)
+    return round(2.0 * n**3 / best / 1e9, 1)
 
 
 def reset_peak() -> bool:
@@ -256,8 +257,11 @@ def reset_peak() -> bool:
 def after_load() -> dict:
     """Memory bookkeeping once the data are in: the load peak, the RSS now, reset."""
     snapshot = memory_snapshot()
-    return {"load_peak_rss_mib": snapshot["peak_rss_mib"], "base_rss_mib": snapshot["rss_mib"],
-            "peak_reset": reset_peak()}
+    return {
+        "load_peak_rss_mib": snapshot["peak_rss_mib"],
+        "base_rss_mib": snapshot["rss_mib"],
+        "peak_reset": reset_peak(),
+    }
 
 
 def median(values):
@@ -277,8 +281,7 @@ def time_predict(predict, x, repeats: int) -> dict:
         probabilities = predict(x)
         times.append(time.perf_counter() - start)
     seconds = median(times)
-    return {"predict_seconds": seconds, "predict_images_per_s": len(x) / seconds,
-            "probabilities": probabilities}
+    return {"predict_seconds": seconds, "predict_images_per_s": len(x) / seconds, "probabilities": probabilities}
 
 
 def accuracy(probabilities, labels) -> float:
@@ -293,8 +296,9 @@ def crossentropy(probabilities, labels) -> float:
     return float(-np.log(np.maximum(picked, 1e-7)).mean())
 
 
-def train_epochs(train_step, n: int, batch_size: int, epochs: int,
-                 warmup_steps: int, seed: int, framework: str = "numpy") -> dict:
+def train_epochs(
+    train_step, n: int, batch_size: int, epochs: int, warmup_steps: int, seed: int, framework: str = "numpy"
+) -> dict:
     """Drive a hand-written training loop the way ``fit`` does, and time it.
 
     ``train_step(index)`` trains on the rows ``index`` (an int64 NumPy array)
@@ -318,15 +322,20 @@ def train_epochs(train_step, n: int, batch_size: int, epochs: int,
         loss_total, correct = 0.0, 0
         start_time = time.perf_counter()
         for start in range(0, n, batch_size):
-            batch_loss, hits = train_step(order[start:start + batch_size])
+            batch_loss, hits = train_step(order[start : start + batch_size])
             loss_total += batch_loss
             correct += hits
         epoch_seconds.append(time.perf_counter() - start_time)
         loss, acc = loss_total / n, correct / n
     if epochs:
         gauge.append(speed_gauge(framework))
-    return {"epoch_seconds": epoch_seconds, "epoch_seconds_median": median(epoch_seconds),
-            "train_loss": loss, "train_accuracy": acc, "gauge_gflops": gauge}
+    return {
+        "epoch_seconds": epoch_seconds,
+        "epoch_seconds_median": median(epoch_seconds),
+        "train_loss": loss,
+        "train_accuracy": acc,
+        "gauge_gflops": gauge,
+    }
 
 
 def emit(result: dict) -> None:
@@ -346,9 +355,10 @@ def blas_runtime():
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    return [{k: pool.get(k) for k in ("internal_api", "version", "num_threads",
-                                      "threading_layer", "architecture")}
-            for pool in threadpool_info()]
+    return [
+        {k: pool.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer", "architecture")}
+        for pool in threadpool_info()
+    ]
 
 
 def numpy_blas_info() -> dict:
@@ -360,17 +370,16 @@ def numpy_blas_info() -> dict:
         from threadpoolctl import threadpool_info
 
         info["threadpools"] = [
-            {k: pool.get(k) for k in ("internal_api", "version", "num_threads",
-                                      "threading_layer", "architecture")}
-            for pool in threadpool_info()]
+            {k: pool.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer", "architecture")}
+            for pool in threadpool_info()
+        ]
     except ImportError:
         try:
             config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-            info["blas"] = {k: config.get(k) for k in
-                            ("name", "version", "openblas configuration")}
+            info["blas"] = {k: config.get(k) for k in ("name", "version", "openblas configuration")}
         except Exception as error:  # older NumPy: no dict mode
             info["blas"] = f"unknown ({error.__class__.__name__})"
-    info["environment"] = {k: os.environ[k] for k in
-                           sorted(os.environ) if k.startswith("OPENBLAS_")
-                           or k in THREAD_VARIABLES}
+    info["environment"] = {
+        k: os.environ[k] for k in sorted(os.environ) if k.startswith("OPENBLAS_") or k in THREAD_VARIABLES
+    }
     return info

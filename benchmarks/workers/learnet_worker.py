@@ -45,8 +45,7 @@ import common
 
 NEEDED = {
     "mlp": ("Sequential", "layers.Dense"),
-    "cnn": ("Sequential", "layers.Dense", "layers.Conv2D", "layers.MaxPooling2D",
-            "layers.Flatten", "layers.Dropout"),
+    "cnn": ("Sequential", "layers.Dense", "layers.Conv2D", "layers.MaxPooling2D", "layers.Flatten", "layers.Dropout"),
 }
 
 
@@ -94,24 +93,35 @@ def with_input(keras, shape, layers):
 def build(keras, task: str, hidden: int):
     L = keras.layers
     if task == "mlp":
-        model = keras.Sequential(with_input(keras, (common.IMAGE_PIXELS,), [
-            lambda **kw: L.Dense(hidden, activation="relu", **kw),
-            lambda: L.Dense(common.NUM_CLASSES, activation="softmax"),
-        ]))
+        model = keras.Sequential(
+            with_input(
+                keras,
+                (common.IMAGE_PIXELS,),
+                [
+                    lambda **kw: L.Dense(hidden, activation="relu", **kw),
+                    lambda: L.Dense(common.NUM_CLASSES, activation="softmax"),
+                ],
+            )
+        )
         optimizer = "rmsprop"
     else:
-        model = keras.Sequential(with_input(keras, (28, 28, 1), [
-            lambda **kw: L.Conv2D(32, kernel_size=(3, 3), activation="relu", **kw),
-            lambda: L.MaxPooling2D(pool_size=(2, 2)),
-            lambda: L.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            lambda: L.MaxPooling2D(pool_size=(2, 2)),
-            lambda: L.Flatten(),
-            lambda: L.Dropout(0.5),
-            lambda: L.Dense(common.NUM_CLASSES, activation="softmax"),
-        ]))
+        model = keras.Sequential(
+            with_input(
+                keras,
+                (28, 28, 1),
+                [
+                    lambda **kw: L.Conv2D(32, kernel_size=(3, 3), activation="relu", **kw),
+                    lambda: L.MaxPooling2D(pool_size=(2, 2)),
+                    lambda: L.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+                    lambda: L.MaxPooling2D(pool_size=(2, 2)),
+                    lambda: L.Flatten(),
+                    lambda: L.Dropout(0.5),
+                    lambda: L.Dense(common.NUM_CLASSES, activation="softmax"),
+                ],
+            )
+        )
         optimizer = "adam"
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -139,8 +149,7 @@ def timed_fit(keras, model, x, y, batch_size: int, epochs: int):
             self.seconds.append(time.perf_counter() - self._start)
 
     timer = EpochTimer()
-    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
-                        callbacks=[timer])
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[timer])
     return timer.seconds, history
 
 
@@ -166,8 +175,7 @@ def evaluate_metrics(result) -> dict:
 def run(args, keras) -> dict:
     import numpy as np
 
-    (x_train, y_train), (x_test, y_test) = common.load_fashion_mnist(
-        args.train_limit, args.test_limit)
+    (x_train, y_train), (x_test, y_test) = common.load_fashion_mnist(args.train_limit, args.test_limit)
     memory = common.after_load()
     seeding = getattr(getattr(keras, "utils", None), "set_random_seed", None)
     if seeding is not None:
@@ -177,25 +185,24 @@ def run(args, keras) -> dict:
     x_train, x_test = x_train.reshape(shape), x_test.reshape(shape)  # views
     model = build(keras, args.task, args.hidden)
 
-    result = {"epoch_seconds": [], "epoch_seconds_median": None,
-              "train_loss": None, "train_accuracy": None}
+    result = {"epoch_seconds": [], "epoch_seconds_median": None, "train_loss": None, "train_accuracy": None}
     if args.epochs:
         warm = min(len(x_train), args.warmup_steps * args.batch_size)
         if warm:
-            model.fit(x_train[:warm], y_train[:warm], batch_size=args.batch_size,
-                      epochs=1, verbose=0)
+            model.fit(x_train[:warm], y_train[:warm], batch_size=args.batch_size, epochs=1, verbose=0)
         gauge = [common.speed_gauge()]
         start = time.perf_counter()
-        seconds, history = timed_fit(keras, model, x_train, y_train,
-                                     args.batch_size, args.epochs)
+        seconds, history = timed_fit(keras, model, x_train, y_train, args.batch_size, args.epochs)
         fit_seconds = time.perf_counter() - start
         gauge.append(common.speed_gauge())
         result.update(
             gauge_gflops=gauge,
             fit_seconds=fit_seconds,
-            epoch_seconds=seconds, epoch_seconds_median=common.median(seconds),
+            epoch_seconds=seconds,
+            epoch_seconds_median=common.median(seconds),
             train_loss=last_logged(history, "loss"),
-            train_accuracy=last_logged(history, "accuracy", "sparse_categorical_accuracy"))
+            train_accuracy=last_logged(history, "accuracy", "sparse_categorical_accuracy"),
+        )
     train_peak = common.memory_snapshot()["peak_rss_mib"]
 
     def predict(x):
@@ -203,8 +210,7 @@ def run(args, keras) -> dict:
 
     timing = common.time_predict(predict, x_test, args.predict_repeats)
     probabilities = timing.pop("probabilities")
-    result.update(evaluate_metrics(
-        model.evaluate(x_test, y_test, batch_size=args.predict_batch, verbose=0)))
+    result.update(evaluate_metrics(model.evaluate(x_test, y_test, batch_size=args.predict_batch, verbose=0)))
     result.update(
         test_loss=common.crossentropy(probabilities, y_test),
         test_accuracy=common.accuracy(probabilities, y_test),
@@ -212,7 +218,8 @@ def run(args, keras) -> dict:
         **memory,
         train_peak_rss_mib=train_peak,
         peak_rss_mib=common.memory_snapshot()["peak_rss_mib"],
-        train_images=len(x_train))
+        train_images=len(x_train),
+    )
     if args.task == "mlp":
         result["flops_per_epoch"] = common.mlp_flops_per_sample(args.hidden) * len(x_train)
     return result
@@ -224,24 +231,38 @@ def main(argv=None) -> int:
     try:
         keras = import_learnet()
     except Exception as error:  # broken mid-development trees too
-        common.emit({"available": False, "framework": "learnet",
-                     "reason": f"import learnet failed: {error.__class__.__name__}: {error}"})
+        common.emit(
+            {
+                "available": False,
+                "framework": "learnet",
+                "reason": f"import learnet failed: {error.__class__.__name__}: {error}",
+            }
+        )
         return 0
     missing = missing_api(keras, args.task if not args.probe else "cnn")
     info = {"framework": "learnet", "learnet": getattr(keras, "__version__", "?")}
     if args.probe:
         usable = [t for t in NEEDED if not missing_api(keras, t)]
-        common.emit({"available": bool(usable), "tasks": usable, **info,
-                     "reason": describe_missing(missing) if missing else ""})
+        common.emit(
+            {"available": bool(usable), "tasks": usable, **info, "reason": describe_missing(missing) if missing else ""}
+        )
         return 0
     if missing:
-        common.emit({"available": False, **info,
-                     "reason": describe_missing(missing)})
+        common.emit({"available": False, **info, "reason": describe_missing(missing)})
         return 0
     result = run(args, keras)
-    common.emit({"available": True, **info, "task": args.task, "threads": args.threads,
-                 "hidden": args.hidden, "batch_size": args.batch_size, **result,
-                 "blas_runtime": common.blas_runtime()})
+    common.emit(
+        {
+            "available": True,
+            **info,
+            "task": args.task,
+            "threads": args.threads,
+            "hidden": args.hidden,
+            "batch_size": args.batch_size,
+            **result,
+            "blas_runtime": common.blas_runtime(),
+        }
+    )
     return 0
 
 

@@ -131,17 +131,19 @@ class NumpyMLP:
 
 
 def run(args) -> dict:
-    (x_train, y_train), (x_test, y_test) = common.load_fashion_mnist(
-        args.train_limit, args.test_limit)
+    (x_train, y_train), (x_test, y_test) = common.load_fashion_mnist(args.train_limit, args.test_limit)
     memory = common.after_load()
-    model = NumpyMLP(common.mlp_initial_weights(args.seed, args.hidden),
-                     args.batch_size, common.RMSPROP)
-    training = common.train_epochs(lambda index: model.train_step(x_train, y_train, index),
-                                   len(x_train), args.batch_size, args.epochs,
-                                   args.warmup_steps if args.epochs else 0, args.seed)
+    model = NumpyMLP(common.mlp_initial_weights(args.seed, args.hidden), args.batch_size, common.RMSPROP)
+    training = common.train_epochs(
+        lambda index: model.train_step(x_train, y_train, index),
+        len(x_train),
+        args.batch_size,
+        args.epochs,
+        args.warmup_steps if args.epochs else 0,
+        args.seed,
+    )
     train_peak = common.memory_snapshot()["peak_rss_mib"]
-    timing = common.time_predict(lambda x: model.predict(x, args.predict_batch),
-                                 x_test, args.predict_repeats)
+    timing = common.time_predict(lambda x: model.predict(x, args.predict_batch), x_test, args.predict_repeats)
     probabilities = timing.pop("probabilities")
     return {
         **training,
@@ -166,10 +168,18 @@ def main(argv=None) -> int:
         common.emit({"available": False, "reason": "the NumPy floor implements the MLP only"})
         return 0
     result = run(args)
-    common.emit({"available": True, "framework": "numpy", "task": args.task,
-                 "threads": args.threads, "hidden": args.hidden,
-                 "batch_size": args.batch_size, **result,
-                 "blas_runtime": common.blas_runtime()})
+    common.emit(
+        {
+            "available": True,
+            "framework": "numpy",
+            "task": args.task,
+            "threads": args.threads,
+            "hidden": args.hidden,
+            "batch_size": args.batch_size,
+            **result,
+            "blas_runtime": common.blas_runtime(),
+        }
+    )
     return 0
 
 

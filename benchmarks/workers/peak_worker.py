@@ -31,7 +31,7 @@ def measure(matmul, make, sizes, repeats: int) -> dict:
             start = time.perf_counter()
             matmul(a, b, out)
             best = min(best, time.perf_counter() - start)
-        rates[str(n)] = 2.0 * n ** 3 / best / 1e9
+        rates[str(n)] = 2.0 * n**3 / best / 1e9
     return {"gflops_by_size": rates, "peak_gflops": max(rates.values())}
 
 
@@ -53,8 +53,7 @@ def main(argv=None) -> int:
         return rng.standard_normal((n, n), dtype=np.float32)
 
     if args.framework == "numpy":
-        result = measure(lambda a, b, out: np.matmul(a, b, out=out), make_numpy,
-                         sizes, args.repeats)
+        result = measure(lambda a, b, out: np.matmul(a, b, out=out), make_numpy, sizes, args.repeats)
     else:
         try:
             import torch
@@ -62,10 +61,10 @@ def main(argv=None) -> int:
             common.emit({"available": False, "reason": f"torch not importable: {error}"})
             return 0
         torch.set_num_threads(args.threads)
-        result = measure(lambda a, b, out: torch.mm(a, b, out=out),
-                         lambda n: torch.from_numpy(make_numpy(n)), sizes, args.repeats)
-    common.emit({"available": True, "framework": args.framework,
-                 "threads": args.threads, **result})
+        result = measure(
+            lambda a, b, out: torch.mm(a, b, out=out), lambda n: torch.from_numpy(make_numpy(n)), sizes, args.repeats
+        )
+    common.emit({"available": True, "framework": args.framework, "threads": args.threads, **result})
     return 0
 
 

@@ -22,9 +22,12 @@ import common
 
 
 def tf_info(tf, keras) -> dict:
-    return {"tensorflow": tf.__version__, "keras": keras.__version__,
-            "keras_backend": keras.backend.backend(),
-            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")}
+    return {
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+    }
 
 
 def main(argv=None) -> int:
@@ -36,9 +39,14 @@ def main(argv=None) -> int:
         import keras
         import tensorflow as tf
     except ImportError as error:
-        common.emit({"available": False, "framework": "tf",
-                     "reason": f"TensorFlow/Keras is not installed ({error}); "
-                               "pip install tensorflow-cpu, or pass --peer-python"})
+        common.emit(
+            {
+                "available": False,
+                "framework": "tf",
+                "reason": f"TensorFlow/Keras is not installed ({error}); "
+                "pip install tensorflow-cpu, or pass --peer-python",
+            }
+        )
         return 0
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
@@ -49,9 +57,18 @@ def main(argv=None) -> int:
     import learnet_worker
 
     result = learnet_worker.run(args, keras)
-    common.emit({"available": True, **info, "task": args.task, "threads": args.threads,
-                 "hidden": args.hidden, "batch_size": args.batch_size, **result,
-                 "blas_runtime": common.blas_runtime()})
+    common.emit(
+        {
+            "available": True,
+            **info,
+            "task": args.task,
+            "threads": args.threads,
+            "hidden": args.hidden,
+            "batch_size": args.batch_size,
+            **result,
+            "blas_runtime": common.blas_runtime(),
+        }
+    )
     return 0
 
 

@@ -38,8 +38,8 @@ import common
 def build_mlp(torch, seed: int, hidden: int):
     w1, b1, w2, b2 = common.mlp_initial_weights(seed, hidden)
     model = torch.nn.Sequential(
-        torch.nn.Linear(common.IMAGE_PIXELS, hidden), torch.nn.ReLU(),
-        torch.nn.Linear(hidden, common.NUM_CLASSES))
+        torch.nn.Linear(common.IMAGE_PIXELS, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, common.NUM_CLASSES)
+    )
     with torch.no_grad():
         for layer, kernel, bias in ((model[0], w1, b1), (model[2], w2, b2)):
             layer.weight.copy_(torch.from_numpy(kernel.T.copy()))  # (out, in)
@@ -52,17 +52,23 @@ def build_cnn(torch, seed: int):
 
     nn = torch.nn
     model = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.5), nn.Linear(64 * 5 * 5, common.NUM_CLASSES))
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(64 * 5 * 5, common.NUM_CLASSES),
+    )
     rng = np.random.default_rng(seed)
     with torch.no_grad():
         for layer in model:
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
                 receptive = layer.weight[0, 0].numel() if layer.weight.dim() == 4 else 1
                 fan_out, fan_in = layer.weight.shape[0], layer.weight.shape[1]
-                kernel = common.glorot_uniform(rng, fan_in * receptive, fan_out * receptive,
-                                               tuple(layer.weight.shape))
+                kernel = common.glorot_uniform(rng, fan_in * receptive, fan_out * receptive, tuple(layer.weight.shape))
                 layer.weight.copy_(torch.from_numpy(kernel))
                 layer.bias.zero_()
     return model
@@ -71,8 +77,7 @@ def build_cnn(torch, seed: int):
 def run(args, torch) -> dict:
     import numpy as np
 
-    (x_train, y_train), (x_test, y_test) = common.load_fashion_mnist(
-        args.train_limit, args.test_limit)
+    (x_train, y_train), (x_test, y_test) = common.load_fashion_mnist(args.train_limit, args.test_limit)
     memory = common.after_load()
     torch.manual_seed(args.seed)  # dropout masks
 
@@ -82,13 +87,19 @@ def run(args, torch) -> dict:
     if args.task == "mlp":
         model = build_mlp(torch, args.seed, args.hidden)
         optimizer = torch.optim.RMSprop(
-            model.parameters(), lr=common.RMSPROP["learning_rate"],
-            alpha=common.RMSPROP["rho"], eps=common.RMSPROP["epsilon"])
+            model.parameters(),
+            lr=common.RMSPROP["learning_rate"],
+            alpha=common.RMSPROP["rho"],
+            eps=common.RMSPROP["epsilon"],
+        )
     else:
         model = build_cnn(torch, args.seed)
         optimizer = torch.optim.Adam(
-            model.parameters(), lr=common.ADAM["learning_rate"],
-            betas=(common.ADAM["beta_1"], common.ADAM["beta_2"]), eps=common.ADAM["epsilon"])
+            model.parameters(),
+            lr=common.ADAM["learning_rate"],
+            betas=(common.ADAM["beta_1"], common.ADAM["beta_2"]),
+            eps=common.ADAM["epsilon"],
+        )
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def train_step(index):
@@ -102,9 +113,15 @@ def run(args, torch) -> dict:
         return loss.item() * len(index), int((logits.argmax(dim=1) == y).sum())
 
     model.train()
-    training = common.train_epochs(train_step, len(x_train), args.batch_size, args.epochs,
-                                   args.warmup_steps if args.epochs else 0, args.seed,
-                                   framework="torch")
+    training = common.train_epochs(
+        train_step,
+        len(x_train),
+        args.batch_size,
+        args.epochs,
+        args.warmup_steps if args.epochs else 0,
+        args.seed,
+        framework="torch",
+    )
     train_peak = common.memory_snapshot()["peak_rss_mib"]
 
     model.eval()
@@ -113,8 +130,8 @@ def run(args, torch) -> dict:
         out = np.empty((len(x), common.NUM_CLASSES), np.float32)
         with torch.inference_mode():
             for start in range(0, len(x), args.predict_batch):
-                batch = torch.from_numpy(x[start:start + args.predict_batch]).view(image_shape)
-                out[start:start + len(batch)] = torch.softmax(model(batch), dim=1).numpy()
+                batch = torch.from_numpy(x[start : start + args.predict_batch]).view(image_shape)
+                out[start : start + len(batch)] = torch.softmax(model(batch), dim=1).numpy()
         return out
 
     timing = common.time_predict(predict, x_test, args.predict_repeats)
@@ -138,8 +155,10 @@ def torch_info(torch) -> dict:
     import re
 
     config = torch.__config__.show()
-    fields = {key.lower(): value.strip() for key, value in
-              re.findall(r"\b(BLAS_INFO|LAPACK_INFO|USE_MKLDNN|USE_OPENMP)=([^,\n]*)", config)}
+    fields = {
+        key.lower(): value.strip()
+        for key, value in re.findall(r"\b(BLAS_INFO|LAPACK_INFO|USE_MKLDNN|USE_OPENMP)=([^,\n]*)", config)
+    }
     capability = re.search(r"CPU capability usage: (\S+)", config)
     if capability:
         fields["cpu_capability"] = capability.group(1)
@@ -152,9 +171,13 @@ def main(argv=None) -> int:
     try:
         import torch
     except ImportError as error:
-        common.emit({"available": False, "framework": "torch",
-                     "reason": f"PyTorch is not installed ({error}); "
-                               "pip install torch (CPU build)"})
+        common.emit(
+            {
+                "available": False,
+                "framework": "torch",
+                "reason": f"PyTorch is not installed ({error}); pip install torch (CPU build)",
+            }
+        )
         return 0
     torch.set_num_threads(args.threads)
     try:
@@ -165,10 +188,18 @@ def main(argv=None) -> int:
         common.emit({"available": True, "framework": "torch", **torch_info(torch)})
         return 0
     result = run(args, torch)
-    common.emit({"available": True, "framework": "torch", "task": args.task,
-                 "threads": args.threads, "hidden": args.hidden,
-                 "batch_size": args.batch_size, **result,
-                 "blas_runtime": common.blas_runtime()})
+    common.emit(
+        {
+            "available": True,
+            "framework": "torch",
+            "task": args.task,
+            "threads": args.threads,
+            "hidden": args.hidden,
+            "batch_size": args.batch_size,
+            **result,
+            "blas_runtime": common.blas_runtime(),
+        }
+    )
     return 0
 
 

@@ -15,6 +15,7 @@ Examples
 >>> float(tape.gradient(loss, w))
 30.0
 """
+
 import collections as _collections
 import contextlib as _contextlib
 import enum as _enum
@@ -32,35 +33,118 @@ __version__ = version.VERSION
 
 from learnet import backend  # noqa: E402
 from learnet.tensor import (  # noqa: E402
-    Tensor, TensorShape, Variable, constant, convert_to_tensor, is_tensor,
+    Tensor,
+    TensorShape,
+    Variable,
+    constant,
+    convert_to_tensor,
+    is_tensor,
 )
 from learnet.tape import GradientTape, stop_gradient  # noqa: E402
 from learnet.ops import *  # noqa: E402,F401,F403
 from learnet.ops import (  # noqa: E402,F401
-    abs, add, argmax, argmin, broadcast_to, cast, ceil, clip_by_value, concat, cos, divide,
-    equal, exp, expand_dims, eye, fill, floor, gather, greater, greater_equal, identity, less,
-    less_equal, linspace, log, logical_and, logical_not, logical_or, matmul, maximum, minimum,
-    multiply, negative, not_equal, one_hot, ones, ones_like, pad, pow, range, reduce_all,
-    reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std,
-    reduce_sum, reduce_variance, reshape, round, rsqrt, sign, sin, split, sqrt, square, squeeze,
-    stack, subtract, tan, tanh, tensordot, tile, transpose, unstack, where, zeros, zeros_like,
+    abs,
+    add,
+    argmax,
+    argmin,
+    broadcast_to,
+    cast,
+    ceil,
+    clip_by_value,
+    concat,
+    cos,
+    divide,
+    equal,
+    exp,
+    expand_dims,
+    eye,
+    fill,
+    floor,
+    gather,
+    greater,
+    greater_equal,
+    identity,
+    less,
+    less_equal,
+    linspace,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    matmul,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    one_hot,
+    ones,
+    ones_like,
+    pad,
+    pow,
+    range,
+    reduce_all,
+    reduce_any,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_std,
+    reduce_sum,
+    reduce_variance,
+    reshape,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    subtract,
+    tan,
+    tanh,
+    tensordot,
+    tile,
+    transpose,
+    unstack,
+    where,
+    zeros,
+    zeros_like,
 )
 from learnet import linalg, math, nn, random, testing  # noqa: E402
+
 # `keras.ops` is Keras 3's NumPy-style namespace; the primitives stay in the package
 # learnet.ops (imported by module path, never as this attribute).
 from learnet import keras_ops as ops  # noqa: E402
 from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eagerly
-    TensorSpec, autograph, case, cond, custom_gradient, function, map_fn, name_scope, numpy_function,
-    py_function, switch_case, while_loop,
+    TensorSpec,
+    autograph,
+    case,
+    cond,
+    custom_gradient,
+    function,
+    map_fn,
+    name_scope,
+    numpy_function,
+    py_function,
+    switch_case,
+    while_loop,
 )
 from learnet.module import Module  # noqa: E402,F401
 from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatter_* methods
-    gather_nd, scatter_nd, tensor_scatter_nd_add, tensor_scatter_nd_sub, tensor_scatter_nd_update,
+    gather_nd,
+    scatter_nd,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_sub,
+    tensor_scatter_nd_update,
 )
 
 from learnet.ragged import dispatching as _ragged_dispatching  # noqa: E402
 
-_ragged_dispatching(globals())   # tf.add(ragged, 3), tf.concat([r1, r2], 0), tf.reduce_mean(ragged, axis=1)
+_ragged_dispatching(globals())  # tf.add(ragged, 3), tf.concat([r1, r2], 0), tf.reduce_mean(ragged, axis=1)
 
 float16 = _numpy.float16
 float32 = _numpy.float32
@@ -108,6 +192,7 @@ def print(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None
     >>> tf.print("x =", tf.constant([1, 2, 3]), output_stream=sys.stdout)
     x = [1 2 3]
     """
+
     def text(value):
         if isinstance(value, Tensor):
             array = value.numpy()
@@ -177,10 +262,34 @@ _sys.modules[__name__ + ".keras"] = keras
 # The blocks, models and apps above the core are imported when first used, so
 # `import learnet` stays quick and a command-line tool starts fast.
 _LAZY_MODULES = (
-    "activations", "batching", "callbacks", "datasets", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "plot", "regularizers", "saving", "utils", "preprocessing",
-    "data", "schedules", "constraints", "onnx", "keras_files", "distribute",
-    "image", "saved_model", "sparse", "ragged", "strings", "train", "io",
+    "activations",
+    "batching",
+    "callbacks",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "plot",
+    "regularizers",
+    "saving",
+    "utils",
+    "preprocessing",
+    "data",
+    "schedules",
+    "constraints",
+    "onnx",
+    "keras_files",
+    "distribute",
+    "image",
+    "saved_model",
+    "sparse",
+    "ragged",
+    "strings",
+    "train",
+    "io",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

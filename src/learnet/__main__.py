@@ -1,4 +1,5 @@
 """``python -m learnet``: the same as the ``learnet`` command."""
+
 import sys
 
 from learnet.cli import main

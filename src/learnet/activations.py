@@ -13,6 +13,7 @@ array([0., 2.], dtype=float32)
 >>> activations.serialize(activations.get("softmax"))
 'softmax'
 """
+
 import math
 
 from learnet import registry
@@ -182,19 +183,41 @@ def gelu(x, approximate=False):
 
 
 _BY_NAME = {
-    "relu": relu, "relu6": relu6, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,
-    "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh, "softmax": softmax,
-    "log_softmax": log_softmax, "softplus": softplus, "softsign": softsign, "swish": swish,
-    "silu": silu, "hard_silu": hard_silu, "hard_swish": hard_swish, "mish": mish,
-    "exponential": exponential, "linear": linear, "gelu": gelu,
+    "relu": relu,
+    "relu6": relu6,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "selu": selu,
+    "sigmoid": sigmoid,
+    "hard_sigmoid": hard_sigmoid,
+    "tanh": tanh,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "softplus": softplus,
+    "softsign": softsign,
+    "swish": swish,
+    "silu": silu,
+    "hard_silu": hard_silu,
+    "hard_swish": hard_swish,
+    "mish": mish,
+    "exponential": exponential,
+    "linear": linear,
+    "gelu": gelu,
 }
 
 # learnet.nn / learnet functions that are the same activations, so they serialize by name.
 _EQUIVALENT = {
-    id(_nn.relu): "relu", id(_nn.sigmoid): "sigmoid", id(_nn.softmax): "softmax",
-    id(_nn.softplus): "softplus", id(_nn.softsign): "softsign", id(_nn.elu): "elu",
-    id(_nn.leaky_relu): "leaky_relu", id(_nn.log_softmax): "log_softmax", id(_tanh): "tanh",
-    id(_nn.tanh): "tanh", id(_exp): "exponential",
+    id(_nn.relu): "relu",
+    id(_nn.sigmoid): "sigmoid",
+    id(_nn.softmax): "softmax",
+    id(_nn.softplus): "softplus",
+    id(_nn.softsign): "softsign",
+    id(_nn.elu): "elu",
+    id(_nn.leaky_relu): "leaky_relu",
+    id(_nn.log_softmax): "log_softmax",
+    id(_tanh): "tanh",
+    id(_nn.tanh): "tanh",
+    id(_exp): "exponential",
 }
 
 
@@ -233,9 +256,7 @@ def get(identifier):
     if isinstance(identifier, str):
         function = _BY_NAME.get(identifier.lower())
         if function is None:
-            raise ValueError(
-                f"unknown activation {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}"
-            )
+            raise ValueError(f"unknown activation {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}")
         return function
     if isinstance(identifier, dict):
         name = identifier.get("class_name") or identifier.get("config", {}).get("name")

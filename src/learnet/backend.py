@@ -8,6 +8,7 @@ math itself, so the whole library can run on another NumPy-compatible array modu
 
 The default is NumPy, which hands matrix products to its BLAS.
 """
+
 import os
 
 import numpy

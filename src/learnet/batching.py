@@ -16,6 +16,7 @@ Examples
 [2 3]
 [4]
 """
+
 from __future__ import annotations
 
 import math
@@ -106,9 +107,7 @@ class Batcher:
         if names is None:
             names = [f"arrays[{i}]" for i in range(len(arrays))]
         elif len(names) != len(arrays):
-            raise ValueError(
-                f"Batcher got {len(arrays)} arrays but {len(names)} names."
-            )
+            raise ValueError(f"Batcher got {len(arrays)} arrays but {len(names)} names.")
         self.batch_size = _check_batch_size(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -117,8 +116,12 @@ class Batcher:
         self._single = len(arrays) == 1
         self._data = tuple(_as_structure(a, n) for a, n in zip(arrays, names))
         self.num_samples = _common_length(
-            [(leaf_name, leaf) for data, name in zip(self._data, names)
-             for leaf_name, leaf in named_leaves(data, name) if leaf is not None]
+            [
+                (leaf_name, leaf)
+                for data, name in zip(self._data, names)
+                for leaf_name, leaf in named_leaves(data, name)
+                if leaf is not None
+            ]
         )
 
     def __len__(self) -> int:
@@ -181,21 +184,18 @@ def batches(
     [[0, 1, 2]]
     """
     if y is None:
-        batcher = Batcher(x, batch_size=batch_size, shuffle=shuffle,
-                          drop_last=drop_last, seed=seed, names=["x"])
+        batcher = Batcher(x, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed, names=["x"])
     else:
-        batcher = Batcher(x, y, batch_size=batch_size, shuffle=shuffle,
-                          drop_last=drop_last, seed=seed, names=["x", "y"])
+        batcher = Batcher(
+            x, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, seed=seed, names=["x", "y"]
+        )
     yield from batcher
 
 
 def _check_batch_size(batch_size: Any) -> int:
     # bool is an int subclass, but batch_size=True is a mistake, not "1".
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise ValueError(
-            f"batch_size must be a positive integer, got {batch_size!r} "
-            f"({type(batch_size).__name__})."
-        )
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r} ({type(batch_size).__name__}).")
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
     return int(batch_size)
@@ -205,9 +205,7 @@ def _as_generator(seed: Any) -> np.random.Generator | None:
     if seed is None or isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(
-            f"seed must be an int, a numpy.random.Generator or None, got {seed!r}."
-        )
+        raise TypeError(f"seed must be an int, a numpy.random.Generator or None, got {seed!r}.")
     return np.random.default_rng(int(seed))
 
 
@@ -251,9 +249,7 @@ def _common_length(leaves: list[tuple[str, Any]]) -> int:
         raise ValueError("Batcher needs at least one array to batch, got only None.")
     for name, array in leaves:
         if len(array.shape) == 0:
-            raise ValueError(
-                f"{name} is a scalar; every array needs a first (sample) dimension."
-            )
+            raise ValueError(f"{name} is a scalar; every array needs a first (sample) dimension.")
     first_name, first = leaves[0]
     length = first.shape[0]
     for name, array in leaves[1:]:

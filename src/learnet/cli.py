@@ -28,6 +28,7 @@ a dataset it was not trained on.
 Exit status: 0 on success, 1 when something the command needs is missing or broken
 (a dataset, a model file, an image, an optional extra), 2 for wrong arguments.
 """
+
 import argparse
 import os
 import re
@@ -66,6 +67,7 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 # --- argument types --------------------------------------------------------------------
+
 
 def _positive_int(text):
     try:
@@ -112,22 +114,24 @@ def _seed(text):
 def _model_file(text):
     if text.lower().endswith((".h5", ".hdf5")):
         raise argparse.ArgumentTypeError(
-            f"{text!r}: learnet does not write HDF5; use a name ending in .learnet (or .keras)")
+            f"{text!r}: learnet does not write HDF5; use a name ending in .learnet (or .keras)"
+        )
     if not text.lower().endswith((".learnet", ".keras")):
         raise argparse.ArgumentTypeError(
-            f"{text!r}: a model file's name ends in .learnet (or .keras), e.g. model.learnet")
+            f"{text!r}: a model file's name ends in .learnet (or .keras), e.g. model.learnet"
+        )
     return text
 
 
 def _dataset_name(text):
     key = text.strip().lower().replace("-", "_")
     if key not in DATASETS:
-        raise argparse.ArgumentTypeError(
-            f"invalid choice: {text!r} (choose from {', '.join(DATASETS)})")
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(DATASETS)})")
     return key
 
 
 # --- the parser ------------------------------------------------------------------------
+
 
 def build_parser():
     """The argument parser of the ``learnet`` command, with every subcommand."""
@@ -137,7 +141,7 @@ def build_parser():
     parser = _ArgumentParser(
         prog="learnet",
         description="learnet: deep learning from scratch on NumPy. "
-                    "Run 'learnet train' to train the course's MNIST network.",
+        "Run 'learnet train' to train the course's MNIST network.",
         epilog="Every command has --help, e.g. 'learnet train --help'.",
     )
     parser.add_argument("--version", action="version", version=f"learnet {__version__}")
@@ -153,11 +157,13 @@ def build_parser():
 
 
 def _add_data_options(parser, dataset_help):
-    parser.add_argument("--dataset", type=_dataset_name, metavar="{mnist,fashion_mnist}",
-                        help=dataset_help)
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="read the dataset's files from this folder only (passed to "
-                             "load_data(path=...)), e.g. a folder holding the four MNIST .gz files")
+    parser.add_argument("--dataset", type=_dataset_name, metavar="{mnist,fashion_mnist}", help=dataset_help)
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="read the dataset's files from this folder only (passed to "
+        "load_data(path=...)), e.g. a folder holding the four MNIST .gz files",
+    )
 
 
 def _add_train(subparsers):
@@ -165,48 +171,95 @@ def _add_train(subparsers):
         "train",
         help="train a network, print its test accuracy and save it",
         description="Train a network on MNIST or Fashion-MNIST with Keras' fit, print its "
-                    "accuracy on the test set and save it. With no options: the book's MNIST "
-                    "network (Dense 512 relu -> Dense 10 softmax), RMSprop, batch 128, 5 epochs. "
-                    "Pixels are divided by 255.",
+        "accuracy on the test set and save it. With no options: the book's MNIST "
+        "network (Dense 512 relu -> Dense 10 softmax), RMSprop, batch 128, 5 epochs. "
+        "Pixels are divided by 255.",
         epilog="Example: learnet train --dataset fashion_mnist --plot history.png",
     )
-    parser.add_argument("--dataset", type=_dataset_name, default="mnist",
-                        metavar="{mnist,fashion_mnist}", help="what to learn (default: mnist)")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="read the dataset's files from this folder only (passed to "
-                             "load_data(path=...)), e.g. a folder holding the four MNIST .gz files")
-    parser.add_argument("--model", choices=MODELS, default="mlp",
-                        help="mlp: Dense 512 relu -> Dense 10 softmax (the book's network); "
-                             "cnn: the keras.io convnet, two Conv2D+MaxPooling2D, Dropout, "
-                             "Dense 10 (default: mlp)")
-    parser.add_argument("--epochs", type=_positive_int, default=5, metavar="N", help="passes over the training set (default: 5)")
-    parser.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
-                        help="images per gradient step (default: 128)")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS,
-                        help="default: rmsprop for mlp, adam for cnn")
-    parser.add_argument("--learning-rate", type=_positive_float, metavar="RATE",
-                        help="the optimizer's learning rate (default: the optimizer's own, 0.001 "
-                             "for rmsprop and adam, 0.01 for sgd)")
-    parser.add_argument("--validation-split", type=_fraction, default=0.0, metavar="FRACTION",
-                        help="hold out this fraction of the training images to watch val_loss and "
-                             "val_accuracy (default: 0)")
-    parser.add_argument("--seed", type=_seed, default=0,
-                        help="random seed of the initial weights and the shuffling, so a run can be "
-                             "repeated exactly; 'none' for a different run each time (default: 0)")
-    parser.add_argument("--output", "-o", type=_model_file, default=DEFAULT_OUTPUT, metavar="FILE",
-                        help=f"where to save the trained model (default: {DEFAULT_OUTPUT})")
-    parser.add_argument("--plot", metavar="PNG",
-                        help="also draw the loss and accuracy of every epoch into this image "
-                             "(needs the plot extra: pip install \"learnet[plot]\")")
-    parser.add_argument("--show-predictions", metavar="PNG",
-                        help="also draw a grid of test images with the network's guesses, wrong "
-                             "ones marked in red (needs the plot extra)")
-    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
-                        help="0: quiet, 1: a progress bar per epoch, 2: one line per epoch (default: 1)")
-    parser.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                        help="train data-parallel on N processes of this machine with MPI "
-                             "(needs the mpi extra: pip install \"learnet[mpi]\"); --batch-size is "
-                             "then the global batch, split over the processes (default: 1)")
+    parser.add_argument(
+        "--dataset",
+        type=_dataset_name,
+        default="mnist",
+        metavar="{mnist,fashion_mnist}",
+        help="what to learn (default: mnist)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="read the dataset's files from this folder only (passed to "
+        "load_data(path=...)), e.g. a folder holding the four MNIST .gz files",
+    )
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default="mlp",
+        help="mlp: Dense 512 relu -> Dense 10 softmax (the book's network); "
+        "cnn: the keras.io convnet, two Conv2D+MaxPooling2D, Dropout, "
+        "Dense 10 (default: mlp)",
+    )
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=5, metavar="N", help="passes over the training set (default: 5)"
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=128, metavar="N", help="images per gradient step (default: 128)"
+    )
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="default: rmsprop for mlp, adam for cnn")
+    parser.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        metavar="RATE",
+        help="the optimizer's learning rate (default: the optimizer's own, 0.001 for rmsprop and adam, 0.01 for sgd)",
+    )
+    parser.add_argument(
+        "--validation-split",
+        type=_fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="hold out this fraction of the training images to watch val_loss and val_accuracy (default: 0)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        help="random seed of the initial weights and the shuffling, so a run can be "
+        "repeated exactly; 'none' for a different run each time (default: 0)",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=_model_file,
+        default=DEFAULT_OUTPUT,
+        metavar="FILE",
+        help=f"where to save the trained model (default: {DEFAULT_OUTPUT})",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="also draw the loss and accuracy of every epoch into this image "
+        '(needs the plot extra: pip install "learnet[plot]")',
+    )
+    parser.add_argument(
+        "--show-predictions",
+        metavar="PNG",
+        help="also draw a grid of test images with the network's guesses, wrong "
+        "ones marked in red (needs the plot extra)",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="0: quiet, 1: a progress bar per epoch, 2: one line per epoch (default: 1)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="train data-parallel on N processes of this machine with MPI "
+        '(needs the mpi extra: pip install "learnet[mpi]"); --batch-size is '
+        "then the global batch, split over the processes (default: 1)",
+    )
     # For quick runs and tests: train on the first N training images only.
     parser.add_argument("--limit", type=_positive_int, metavar="N", help=argparse.SUPPRESS)
     parser.set_defaults(handler=train)
@@ -217,12 +270,13 @@ def _add_evaluate(subparsers):
         "evaluate",
         help="loss and accuracy of a saved model on a test set",
         description="Load a saved model and print its loss and accuracy on the test set of the "
-                    "dataset it was trained on (or --dataset).",
+        "dataset it was trained on (or --dataset).",
     )
     parser.add_argument("model", metavar="MODEL", help="a model file saved by 'learnet train' or model.save()")
     _add_data_options(parser, "test set to use (default: the one the model was trained on, else mnist)")
-    parser.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
-                        help="images per step (default: 128)")
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=128, metavar="N", help="images per step (default: 128)"
+    )
     parser.set_defaults(handler=evaluate)
 
 
@@ -231,17 +285,21 @@ def _add_predict(subparsers):
         "predict",
         help="the digit (or garment) in each PNG/JPEG image",
         description="Print what a saved model sees in each image: 'digit.png: 7 (98.1%)', or "
-                    "'digit.png: 5 (20.3%, unsure)' when the network gives its best guess less than 50%. "
-                    "Images of any size are prepared like MNIST: made grey, inverted when the "
-                    "background is light, cropped to the ink, scaled into a 20x20 box and "
-                    "centred by their centre of mass in 28x28 (Fashion-MNIST models: scaled to "
-                    "fill 28x28). Needs Pillow: pip install \"learnet[image]\".",
+        "'digit.png: 5 (20.3%, unsure)' when the network gives its best guess less than 50%. "
+        "Images of any size are prepared like MNIST: made grey, inverted when the "
+        "background is light, cropped to the ink, scaled into a 20x20 box and "
+        "centred by their centre of mass in 28x28 (Fashion-MNIST models: scaled to "
+        'fill 28x28). Needs Pillow: pip install "learnet[image]".',
     )
     parser.add_argument("model", metavar="MODEL", help="a model file saved by 'learnet train' or model.save()")
     parser.add_argument("images", metavar="IMAGE", nargs="+", help="PNG or JPEG files")
-    parser.add_argument("--dataset", type=_dataset_name, metavar="{mnist,fashion_mnist}",
-                        help="how to prepare the images and name the classes (default: the dataset "
-                             "the model was trained on, else mnist)")
+    parser.add_argument(
+        "--dataset",
+        type=_dataset_name,
+        metavar="{mnist,fashion_mnist}",
+        help="how to prepare the images and name the classes (default: the dataset "
+        "the model was trained on, else mnist)",
+    )
     parser.set_defaults(handler=predict)
 
 
@@ -260,9 +318,9 @@ def _add_datasets(subparsers):
         "datasets",
         help="where each dataset was found, or what to do to get it",
         description="Say, for every dataset learnet loads (MNIST, Fashion-MNIST, CIFAR-10, "
-                    "CIFAR-100, IMDB, Reuters, Boston housing), where each file was found (the "
-                    "LEARNET_DATASETS folder, a system folder, the cache) or which files to put "
-                    "where. Nothing is downloaded.",
+        "CIFAR-100, IMDB, Reuters, Boston housing), where each file was found (the "
+        "LEARNET_DATASETS folder, a system folder, the cache) or which files to put "
+        "where. Nothing is downloaded.",
     )
     parser.add_argument("--data-dir", metavar="DIR", help="look only in this folder, as --data-dir of 'train' does")
     parser.set_defaults(handler=datasets)
@@ -273,7 +331,7 @@ def _add_export(subparsers):
         "export",
         help="convert a saved model for use elsewhere (ONNX)",
         description="Write a saved model (.learnet, .keras or .h5) as ONNX, to run it with onnxruntime, "
-                    "on a phone or in a web page.",
+        "on a phone or in a web page.",
     )
     parser.add_argument("model", metavar="MODEL", help="a model file saved by 'learnet train', model.save() or Keras")
     parser.add_argument("--format", choices=["onnx"], default="onnx", help="the format to write (default: onnx)")
@@ -316,8 +374,7 @@ def main(argv=None):
     args.argv = argv
     handler = getattr(args, "handler", None)
     if handler is None:
-        print("learnet: error: a command is required, e.g. 'learnet train' (see 'learnet --help')",
-              file=sys.stderr)
+        print("learnet: error: a command is required, e.g. 'learnet train' (see 'learnet --help')", file=sys.stderr)
         return EXIT_USAGE
     try:
         return handler(args)
@@ -330,6 +387,7 @@ def main(argv=None):
 
 
 # --- data ------------------------------------------------------------------------------
+
 
 def _load_dataset(name, data_dir=None):
     """``(x_train, y_train), (x_test, y_test)`` of a dataset, pixels as float32 in 0..1."""
@@ -385,12 +443,12 @@ def _as_model_input(model, images):
     if shape is None or None in shape or shape == images.shape[1:]:
         return images
     if int(np.prod(shape)) != int(np.prod(images.shape[1:])):
-        raise CommandError(
-            f"the model expects inputs of shape {shape}, which 28x28 images cannot fill")
+        raise CommandError(f"the model expects inputs of shape {shape}, which 28x28 images cannot fill")
     return images.reshape((len(images),) + shape)
 
 
 # --- models ----------------------------------------------------------------------------
+
 
 def build_model(kind="mlp"):
     """The network ``learnet train --model kind`` trains (not yet compiled).
@@ -408,23 +466,29 @@ def build_model(kind="mlp"):
     from learnet import layers
 
     if kind == "mlp":
-        return keras.Sequential([
-            keras.Input(shape=(28, 28)),
-            layers.Flatten(),
-            layers.Dense(512, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ], name="mlp")
+        return keras.Sequential(
+            [
+                keras.Input(shape=(28, 28)),
+                layers.Flatten(),
+                layers.Dense(512, activation="relu"),
+                layers.Dense(10, activation="softmax"),
+            ],
+            name="mlp",
+        )
     if kind == "cnn":
-        return keras.Sequential([
-            keras.Input(shape=(28, 28, 1)),
-            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ], name="cnn")
+        return keras.Sequential(
+            [
+                keras.Input(shape=(28, 28, 1)),
+                layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+                layers.MaxPooling2D(pool_size=(2, 2)),
+                layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+                layers.MaxPooling2D(pool_size=(2, 2)),
+                layers.Flatten(),
+                layers.Dropout(0.5),
+                layers.Dense(10, activation="softmax"),
+            ],
+            name="cnn",
+        )
     raise ValueError(f"build_model: unknown model {kind!r}; expected one of {', '.join(MODELS)}")
 
 
@@ -494,6 +558,7 @@ def _load_model(path):
 
 # --- the subcommands -------------------------------------------------------------------
 
+
 def _check_plot_extra(args):
     if not (args.plot or args.show_predictions):
         return
@@ -519,6 +584,7 @@ def _launch_workers(args, argv):
 
     try:
         import mpi4py  # noqa: F401
+
         command, env = mpi.mpiexec_command(args.workers, [sys.executable, "-m", "learnet", *argv])
     except (ImportError, FileNotFoundError):
         raise CommandError(f"--workers needs MPI: {mpi.MPI_EXTRA_MESSAGE}") from None
@@ -557,7 +623,7 @@ def train(args):
 
     (x_train, y_train), (x_test, y_test) = _load_dataset(args.dataset, args.data_dir)
     if args.limit is not None:
-        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     if args.seed is not None:
         utils.set_random_seed(args.seed)
 
@@ -565,34 +631,43 @@ def train(args):
     if distribute.launched_by_mpi():
         strategy = distribute.MultiWorkerMirroredStrategy()
         if not strategy.is_chief:
-            sys.stdout = open(os.devnull, "w")   # one process speaks for the job: rank 0
+            sys.stdout = open(os.devnull, "w")  # one process speaks for the job: rank 0
     with strategy.scope():
         model = build_model(args.model)
         optimizer_name = args.optimizer or DEFAULT_OPTIMIZER[args.model]
-        model.compile(optimizer=_optimizer(optimizer_name, args.learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=_optimizer(optimizer_name, args.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     x_train, x_test = _as_model_input(model, x_train), _as_model_input(model, x_test)
 
     title = DATASETS[args.dataset]["title"]
-    print(f"Training the {args.model.upper()} on {title}: {len(x_train)} images, "
-          f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}, batch {args.batch_size}, "
-          f"{optimizer_name}" + (f", learning rate {args.learning_rate:g}" if args.learning_rate else ""))
+    print(
+        f"Training the {args.model.upper()} on {title}: {len(x_train)} images, "
+        f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}, batch {args.batch_size}, "
+        f"{optimizer_name}" + (f", learning rate {args.learning_rate:g}" if args.learning_rate else "")
+    )
     started = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_split=args.validation_split, verbose=args.verbose)
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        validation_split=args.validation_split,
+        verbose=args.verbose,
+    )
     seconds = time.perf_counter() - started
 
-    results = model.evaluate(x_test, y_test, batch_size=max(args.batch_size, 256),
-                             verbose=0, return_dict=True)
+    results = model.evaluate(x_test, y_test, batch_size=max(args.batch_size, 256), verbose=0, return_dict=True)
     print(f"Trained in {seconds:.1f} s")
     print(f"Test loss: {results['loss']:.4f}")
     print(f"Test accuracy: {results['accuracy']:.4f}")
     if not np.isfinite(results["loss"]):
-        print("warning: the loss is not a number: training diverged; try a smaller --learning-rate",
-              file=sys.stderr)
+        print("warning: the loss is not a number: training diverged; try a smaller --learning-rate", file=sys.stderr)
 
     if not strategy.is_chief:
-        return EXIT_OK   # rank 0 saves, plots and reports for the whole job
+        return EXIT_OK  # rank 0 saves, plots and reports for the whole job
     _save_model(model, args.output, args.dataset)
     print(f"Saved model to {args.output}")
 
@@ -602,8 +677,13 @@ def train(args):
     if args.show_predictions:
         count = 25
         probabilities = model.predict(x_test[:count], verbose=0)
-        learnet.plot.show_images(x_test[:count], y_test[:count], probabilities,
-                                 class_names=_class_names(args.dataset), save_path=args.show_predictions)
+        learnet.plot.show_images(
+            x_test[:count],
+            y_test[:count],
+            probabilities,
+            class_names=_class_names(args.dataset),
+            save_path=args.show_predictions,
+        )
         print(f"Saved {count} test images with their predictions to {args.show_predictions}")
     return EXIT_OK
 
@@ -613,12 +693,17 @@ def evaluate(args):
     model, trained_on, _ = _load_model(args.model)
     dataset = args.dataset or trained_on or "mnist"
     if trained_on is not None and dataset != trained_on:
-        print(f"warning: this model was trained on {DATASETS[trained_on]['title']}, not on "
-              f"{DATASETS[dataset]['title']}: its accuracy here says little about it",
-              file=sys.stderr)
+        print(
+            f"warning: this model was trained on {DATASETS[trained_on]['title']}, not on "
+            f"{DATASETS[dataset]['title']}: its accuracy here says little about it",
+            file=sys.stderr,
+        )
     elif trained_on is None and args.dataset is None:
-        print("note: the model file does not say which dataset it learned; evaluating on MNIST "
-              "(choose another with --dataset)", file=sys.stderr)
+        print(
+            "note: the model file does not say which dataset it learned; evaluating on MNIST "
+            "(choose another with --dataset)",
+            file=sys.stderr,
+        )
     _, (x_test, y_test) = _load_dataset(dataset, args.data_dir)
     probabilities = _predict_probabilities(model, _as_model_input(model, x_test), args.batch_size)
     loss, accuracy = _loss_and_accuracy(probabilities, y_test)
@@ -638,7 +723,7 @@ def _predict_probabilities(model, x, batch_size=128):
         raise CommandError(f"the model cannot take 28x28 images: {error}") from None
     if output.ndim != 2 or output.shape[1] < 2:
         raise CommandError(f"the model does not classify: its output has shape {output.shape}")
-    looks_like_probabilities = (output.min() >= 0 and np.allclose(output.sum(axis=1), 1, atol=1e-3))
+    looks_like_probabilities = output.min() >= 0 and np.allclose(output.sum(axis=1), 1, atol=1e-3)
     if not looks_like_probabilities:
         output = np.exp(output - output.max(axis=1, keepdims=True))
         output /= output.sum(axis=1, keepdims=True)
@@ -651,8 +736,9 @@ def _loss_and_accuracy(probabilities, labels):
 
     labels = np.asarray(labels, dtype=np.int64)
     if probabilities.shape[1] <= labels.max():
-        raise CommandError(f"the model knows {probabilities.shape[1]} classes, "
-                           f"but the test set has labels up to {labels.max()}")
+        raise CommandError(
+            f"the model knows {probabilities.shape[1]} classes, but the test set has labels up to {labels.max()}"
+        )
     picked = probabilities[np.arange(len(labels)), labels]
     loss = float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
     accuracy = float(np.mean(probabilities.argmax(axis=1) == labels))
@@ -675,8 +761,10 @@ def predict(args):
     images, paths, status = [], [], EXIT_OK
     for path in args.images:
         if os.path.isdir(path):
-            print(f"{path}: error: a folder, not an image (give the image files, e.g. {os.path.join(path, '*.png')})",
-                  file=sys.stderr)
+            print(
+                f"{path}: error: a folder, not an image (give the image files, e.g. {os.path.join(path, '*.png')})",
+                file=sys.stderr,
+            )
             status = EXIT_FAILURE
             continue
         try:
@@ -715,14 +803,22 @@ def datasets(args):
     else:
         shared = os.environ.get("LEARNET_DATASETS")
         if shared and not os.path.isdir(os.path.expanduser(shared)):
-            print(f"LEARNET_DATASETS is set to {shared!r}, which does not exist: "
-                  "point it at a folder holding mnist/, fashion-mnist/, imdb/ and so on\n")
-    print("\n\n".join(_in_command_words(location.summary(), name)
-                      for name in data.DATASETS for location in data.locate_all(name, args.data_dir)))
+            print(
+                f"LEARNET_DATASETS is set to {shared!r}, which does not exist: "
+                "point it at a folder holding mnist/, fashion-mnist/, imdb/ and so on\n"
+            )
+    print(
+        "\n\n".join(
+            _in_command_words(location.summary(), name)
+            for name in data.DATASETS
+            for location in data.locate_all(name, args.data_dir)
+        )
+    )
     return EXIT_OK
 
 
 # --- images ----------------------------------------------------------------------------
+
 
 def prepare_image(path, fit="digit"):
     """Read a picture and make it look like an MNIST image the network was trained on.
@@ -791,7 +887,7 @@ def prepare_image(path, fit="digit"):
 
     rows = np.flatnonzero(ink.max(axis=1) > 25)
     cols = np.flatnonzero(ink.max(axis=0) > 25)
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     box = 20 if fit == "digit" else 28
     height, width = ink.shape
     scale = box / max(height, width)
@@ -810,5 +906,5 @@ def prepare_image(path, fit="digit"):
         top, left = (28 - height) // 2, (28 - width) // 2
     top, left = min(max(top, 0), 28 - height), min(max(left, 0), 28 - width)
     canvas = np.zeros((28, 28), dtype=np.float32)
-    canvas[top:top + height, left:left + width] = small
+    canvas[top : top + height, left : left + width] = small
     return canvas / np.float32(PIXEL_SCALE)

@@ -10,6 +10,7 @@ Examples
 >>> NonNeg()(np.array([-1.0, 2.0])).numpy().tolist() == [0.0, 2.0]
 True
 """
+
 from learnet import registry
 from learnet.backend import xp
 from learnet.tensor import Tensor, to_array
@@ -97,10 +98,17 @@ unit_norm = UnitNorm
 min_max_norm = MinMaxNorm
 
 _BY_NAME = {
-    "max_norm": MaxNorm, "maxnorm": MaxNorm, "MaxNorm": MaxNorm,
-    "non_neg": NonNeg, "nonneg": NonNeg, "NonNeg": NonNeg,
-    "unit_norm": UnitNorm, "unitnorm": UnitNorm, "UnitNorm": UnitNorm,
-    "min_max_norm": MinMaxNorm, "MinMaxNorm": MinMaxNorm,
+    "max_norm": MaxNorm,
+    "maxnorm": MaxNorm,
+    "MaxNorm": MaxNorm,
+    "non_neg": NonNeg,
+    "nonneg": NonNeg,
+    "NonNeg": NonNeg,
+    "unit_norm": UnitNorm,
+    "unitnorm": UnitNorm,
+    "UnitNorm": UnitNorm,
+    "min_max_norm": MinMaxNorm,
+    "MinMaxNorm": MinMaxNorm,
 }
 
 

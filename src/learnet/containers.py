@@ -9,6 +9,7 @@ Examples
 >>> squares.stack().numpy().tolist()
 [0.0, 1.0, 4.0]
 """
+
 import collections
 import importlib
 import types
@@ -31,8 +32,16 @@ class TensorArray:
     as in TensorFlow.
     """
 
-    def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None, element_shape=None,
-                 infer_shape=True, name=None):
+    def __init__(
+        self,
+        dtype,
+        size=None,
+        dynamic_size=None,
+        clear_after_read=None,
+        element_shape=None,
+        infer_shape=True,
+        name=None,
+    ):
         self.dtype = _as_dtype(dtype)
         self._size = int(size or 0)
         self._dynamic = bool(dynamic_size)
@@ -45,8 +54,10 @@ class TensorArray:
     def write(self, index, value):
         index = int(index)
         if index < 0 or (not self._dynamic and index >= self._size):
-            raise IndexError(f"TensorArray.write: index {index} is out of range for size {self._size} "
-                             "(use dynamic_size=True to grow)")
+            raise IndexError(
+                f"TensorArray.write: index {index} is out of range for size {self._size} "
+                "(use dynamic_size=True to grow)"
+            )
         if index in self._items:
             raise ValueError(f"TensorArray.write: index {index} was already written")
         value = convert_to_tensor(value, dtype=self.dtype)
@@ -61,8 +72,10 @@ class TensorArray:
     def read(self, index):
         index = int(index)
         if index in self._cleared:
-            raise ValueError(f"TensorArray.read: could not read index {index} twice because it was cleared after "
-                             "a previous read (make the array with clear_after_read=False)")
+            raise ValueError(
+                f"TensorArray.read: could not read index {index} twice because it was cleared after "
+                "a previous read (make the array with clear_after_read=False)"
+            )
         if index not in self._items:
             raise IndexError(f"TensorArray.read: index {index} was never written")
         value = self._items[index]
@@ -111,7 +124,7 @@ def _set_op(a, b, combine):
     if len(rows_a) != len(rows_b):
         raise ValueError(f"sets: the inputs hold {len(rows_a)} and {len(rows_b)} sets")
     results = [sorted(combine(set(ra.tolist()), set(rb.tolist()))) for ra, rb in zip(rows_a, rows_b)]
-    dtype = (a.dtype if isinstance(a, Tensor) else numpy.asarray(a).dtype)
+    dtype = a.dtype if isinstance(a, Tensor) else numpy.asarray(a).dtype
     from learnet.sparse import SparseTensor
 
     indices = [[r, c] for r, row in enumerate(results) for c in range(len(row))]
@@ -180,7 +193,7 @@ class FIFOQueue:
 
     def enqueue_many(self, vals):
         if self._single and isinstance(vals, (list, tuple)) and len(vals) == 1 and not numpy.isscalar(vals[0]):
-            vals = vals[0]                        # [tensor] names the one component, as in TensorFlow
+            vals = vals[0]  # [tensor] names the one component, as in TensorFlow
         parts = self._convert(vals)
         for row in zip(*[_ops.unstack(p) for p in parts]):
             self.enqueue(list(row) if not self._single else row[0])
@@ -193,8 +206,10 @@ class FIFOQueue:
 
     def dequeue_many(self, n):
         if self.shapes is None:
-            raise ValueError("FIFOQueue's dequeue_many requires the components to have specified shapes "
-                             "(give shapes= when making the queue), as in TensorFlow")
+            raise ValueError(
+                "FIFOQueue's dequeue_many requires the components to have specified shapes "
+                "(give shapes= when making the queue), as in TensorFlow"
+            )
         if len(self._items) < n:
             raise RuntimeError(f"FIFOQueue: {n} elements asked for, {len(self._items)} queued")
         taken = [self._items.popleft() for _ in range(int(n))]

@@ -20,6 +20,7 @@ Examples
 >>> float(tape.gradient(y, x))
 10.0
 """
+
 import functools
 import importlib
 import inspect
@@ -31,8 +32,20 @@ from learnet import tape as _tape
 from learnet.tensor import Tensor, TensorShape, _as_dtype, convert_to_tensor
 
 __all__ = [
-    "ConcreteFunction", "Function", "TensorSpec", "autograph", "case", "cond", "custom_gradient",
-    "function", "map_fn", "name_scope", "numpy_function", "py_function", "switch_case", "while_loop",
+    "ConcreteFunction",
+    "Function",
+    "TensorSpec",
+    "autograph",
+    "case",
+    "cond",
+    "custom_gradient",
+    "function",
+    "map_fn",
+    "name_scope",
+    "numpy_function",
+    "py_function",
+    "switch_case",
+    "while_loop",
 ]
 
 
@@ -111,8 +124,17 @@ def _like(grad, source):
 
 
 # --- control flow --------------------------------------------------------------------------------
-def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
-               swap_memory=False, maximum_iterations=None, name=None):
+def while_loop(
+    cond,
+    body,
+    loop_vars,
+    shape_invariants=None,
+    parallel_iterations=10,
+    back_prop=True,
+    swap_memory=False,
+    maximum_iterations=None,
+    name=None,
+):
     """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` is true (``tf.while_loop``).
 
     ``loop_vars`` is a list or tuple whose items are passed to ``cond`` and ``body`` as
@@ -138,8 +160,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         if single:
             result = [result]
         elif not isinstance(result, (list, tuple)):
-            raise TypeError(f"while_loop: body must return a list or tuple like loop_vars ({len(state)} "
-                            f"values), got {type(result).__name__}")
+            raise TypeError(
+                f"while_loop: body must return a list or tuple like loop_vars ({len(state)} "
+                f"values), got {type(result).__name__}"
+            )
         result = list(result)
         if len(result) != len(state):
             raise ValueError(f"while_loop: body returned {len(result)} values for {len(state)} loop variables")
@@ -179,8 +203,17 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     return default() if default is not None else fns[max(fns)]()
 
 
-def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False,
-           infer_shape=True, name=None, fn_output_signature=None):
+def map_fn(
+    fn,
+    elems,
+    dtype=None,
+    parallel_iterations=None,
+    back_prop=True,
+    swap_memory=False,
+    infer_shape=True,
+    name=None,
+    fn_output_signature=None,
+):
     """``fn`` applied to each slice of ``elems`` along its first axis, results stacked (``tf.map_fn``).
 
     ``elems`` may be a tensor, a tuple of tensors (``fn`` then gets a tuple) or a
@@ -192,6 +225,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
     if isinstance(elems, RaggedTensor):
         return map_rows(fn, elems)
     ops = importlib.import_module("learnet.ops")
+
     def slices(value):
         # identity first: slices of a Variable itself are assignable views, not recorded reads.
         return ops.unstack(ops.identity(value if isinstance(value, Tensor) else convert_to_tensor(value)))
@@ -252,8 +286,12 @@ class TensorSpec:
         )
 
     def __eq__(self, other):
-        return (isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype == other.dtype
-                and self.name == other.name)
+        return (
+            isinstance(other, TensorSpec)
+            and self.shape == other.shape
+            and self.dtype == other.dtype
+            and self.name == other.name
+        )
 
     __hash__ = object.__hash__
 
@@ -355,8 +393,17 @@ class Function:
         return 0
 
 
-def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
-             experimental_relax_shapes=None, experimental_compile=None, name=None, **options):
+def function(
+    func=None,
+    input_signature=None,
+    autograph=True,
+    jit_compile=None,
+    reduce_retracing=False,
+    experimental_relax_shapes=None,
+    experimental_compile=None,
+    name=None,
+    **options,
+):
     """Accept ``@tf.function``: the function runs eagerly and keeps TF's methods.
 
     Examples

@@ -13,6 +13,7 @@ Elements are computed lazily, one pass at a time; ``shuffle`` draws a new order 
 every pass (``reshuffle_each_iteration=True``, as TensorFlow). Slices of arrays are
 batched by NumPy indexing, not element by element, so batching is fast.
 """
+
 import os
 import types
 
@@ -88,9 +89,7 @@ class Dataset:
         if len(lengths) > 1:
             raise ValueError(f"from_tensor_slices: arrays have different first dimensions {sorted(lengths)}")
         length = lengths.pop()
-        dataset = Dataset(
-            lambda: (map_structure(lambda a: a[i], arrays) for i in range(length)), length
-        )
+        dataset = Dataset(lambda: (map_structure(lambda a: a[i], arrays) for i in range(length)), length)
         dataset._arrays = arrays  # lets shuffle/batch index the arrays directly (fast path)
         return dataset
 
@@ -188,8 +187,13 @@ class Dataset:
             # Fast path: the shared Batcher indexes the arrays with whole batches of positions
             # (copies, so changing a batch never changes the dataset).
             total = self._length
-            batcher = Batcher(arrays, batch_size=batch_size, shuffle=False, drop_last=drop_remainder,
-                              order=getattr(self, "_order", None) or (lambda: numpy.arange(total)))
+            batcher = Batcher(
+                arrays,
+                batch_size=batch_size,
+                shuffle=False,
+                drop_last=drop_remainder,
+                order=getattr(self, "_order", None) or (lambda: numpy.arange(total)),
+            )
             return Dataset(lambda: iter(batcher), length)
 
         source = self

@@ -32,17 +32,23 @@ Examples
 >>> {name: round(float(g), 4) for name, g in grads.items()}["w1"]
 -0.2689
 """
+
 from learnet.ops import log, multiply, negative, reduce_sum, stack
 from learnet.ops.nn import sigmoid, softmax
 from learnet.tape import GradientTape
 from learnet.tensor import Variable, constant
 
 COURSE_NUMBERS = {
-    "x1": 1.0, "x2": 0.5,              # the inputs
-    "w1": 0.4, "w2": 0.2, "b": -0.5,   # the hidden sigmoid neuron
-    "w3": 2.0, "b3": 0.0,              # the first output neuron
-    "w4": -2.0, "b4": 1.0,             # the second output neuron
-    "y": (1.0, 0.0),                   # the one-hot label
+    "x1": 1.0,
+    "x2": 0.5,  # the inputs
+    "w1": 0.4,
+    "w2": 0.2,
+    "b": -0.5,  # the hidden sigmoid neuron
+    "w3": 2.0,
+    "b3": 0.0,  # the first output neuron
+    "w4": -2.0,
+    "b4": 1.0,  # the second output neuron
+    "y": (1.0, 0.0),  # the one-hot label
 }
 
 
@@ -101,8 +107,10 @@ def course_network(**numbers):
         raise ValueError(f"course_network: y must be a pair (one value per output), got {values['y']!r}")
     x1, x2 = constant(float(values["x1"]), dtype="float64"), constant(float(values["x2"]), dtype="float64")
     y = constant([float(v) for v in values["y"]], dtype="float64")
-    weights = {name: Variable(float(values[name]), name=name, dtype="float64")
-               for name in ("w1", "w2", "b", "w3", "b3", "w4", "b4")}
+    weights = {
+        name: Variable(float(values[name]), name=name, dtype="float64")
+        for name in ("w1", "w2", "b", "w3", "b3", "w4", "b4")
+    }
     w = weights
     with GradientTape(persistent=True) as tape:
         z = x1 * w["w1"] + x2 * w["w2"] + w["b"]
@@ -112,6 +120,5 @@ def course_network(**numbers):
         logits = stack([z1, z2])
         p = softmax(logits)
         loss = negative(reduce_sum(multiply(y, log(p))))
-    tensors = {"x1": x1, "x2": x2, "y": y, "z": z, "a": a, "z'": z1, "z''": z2, "(z', z'')": logits,
-               "p": p, "C": loss}
+    tensors = {"x1": x1, "x2": x2, "y": y, "z": z, "a": a, "z'": z1, "z''": z2, "(z', z'')": logits, "p": p, "C": loss}
     return CourseNetwork(tape, loss, weights, {"x1": x1, "x2": x2, "y": y}, tensors)

@@ -14,6 +14,7 @@ Examples
 array([[1., 0.],
        [3., 2.]], dtype=float32)
 """
+
 import importlib
 
 import numpy
@@ -26,11 +27,30 @@ from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 _ops = importlib.import_module("learnet.ops")
 
 __all__ = [
-    "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_saturation", "central_crop",
-    "convert_image_dtype", "crop_to_bounding_box", "flip_left_right", "flip_up_down", "grayscale_to_rgb",
-    "pad_to_bounding_box", "per_image_standardization", "random_brightness", "random_contrast",
-    "random_flip_left_right", "random_flip_up_down", "resize", "resize_with_crop_or_pad", "rgb_to_grayscale",
-    "rot90", "ResizeMethod", "decode_image", "decode_jpeg", "decode_png",
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_gamma",
+    "adjust_saturation",
+    "central_crop",
+    "convert_image_dtype",
+    "crop_to_bounding_box",
+    "flip_left_right",
+    "flip_up_down",
+    "grayscale_to_rgb",
+    "pad_to_bounding_box",
+    "per_image_standardization",
+    "random_brightness",
+    "random_contrast",
+    "random_flip_left_right",
+    "random_flip_up_down",
+    "resize",
+    "resize_with_crop_or_pad",
+    "rgb_to_grayscale",
+    "rot90",
+    "ResizeMethod",
+    "decode_image",
+    "decode_jpeg",
+    "decode_png",
 ]
 
 
@@ -112,16 +132,21 @@ def adjust_contrast(images, contrast_factor):
     tape for a gradient through it raises ``LookupError``.
     """
     images = _float(_image(images, "adjust_contrast"))
-    factor = contrast_factor if isinstance(contrast_factor, Tensor) else convert_to_tensor(
-        contrast_factor, dtype=images.dtype)
+    factor = (
+        contrast_factor
+        if isinstance(contrast_factor, Tensor)
+        else convert_to_tensor(contrast_factor, dtype=images.dtype)
+    )
     return _adjust_contrast(images, _ops.cast(factor, images.dtype))
 
 
 @primitive(inputs=2)
 def _adjust_contrast(images, factor):
     def backward(g, images, factor, out):
-        raise LookupError("gradient registry has no entry for: AdjustContrastv2 (tf.image.adjust_contrast "
-                          "has no gradient in TensorFlow)")
+        raise LookupError(
+            "gradient registry has no entry for: AdjustContrastv2 (tf.image.adjust_contrast "
+            "has no gradient in TensorFlow)"
+        )
 
     mean = images.mean(axis=(-3, -2), keepdims=True)
     return ((images - mean) * factor + mean).astype(images.dtype), backward
@@ -205,13 +230,16 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
     """The box of ``target_height`` x ``target_width`` pixels starting at the offsets."""
     image = _image(image, "crop_to_bounding_box")
     height, width = image.shape[-3], image.shape[-2]
-    if offset_height + target_height > height or offset_width + target_width > width or min(
-            offset_height, offset_width) < 0:
+    if (
+        offset_height + target_height > height
+        or offset_width + target_width > width
+        or min(offset_height, offset_width) < 0
+    ):
         raise ValueError(
             f"crop_to_bounding_box: the box ({offset_height}, {offset_width}, {target_height}, {target_width}) "
             f"does not fit an image of {height}x{width}"
         )
-    return image[..., offset_height:offset_height + target_height, offset_width:offset_width + target_width, :]
+    return image[..., offset_height : offset_height + target_height, offset_width : offset_width + target_width, :]
 
 
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
@@ -245,8 +273,9 @@ def resize_with_crop_or_pad(image, target_height, target_width):
     if width > target_width:
         image = crop_to_bounding_box(image, 0, (width - target_width) // 2, image.shape[-3], target_width)
     height, width = image.shape[-3], image.shape[-2]
-    return pad_to_bounding_box(image, (target_height - height) // 2, (target_width - width) // 2,
-                               target_height, target_width)
+    return pad_to_bounding_box(
+        image, (target_height - height) // 2, (target_width - width) // 2, target_height, target_width
+    )
 
 
 def decode_image(contents, channels=None, dtype="uint8", name=None, expand_animations=True):

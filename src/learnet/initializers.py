@@ -14,6 +14,7 @@ array([3., 3.], dtype=float32)
 >>> initializers.get("he_normal")
 <learnet.initializers.HeNormal object ...>
 """
+
 import math
 
 import numpy
@@ -320,11 +321,20 @@ identity = Identity
 orthogonal = Orthogonal
 
 _BY_NAME = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
-    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
-    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
-    "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
-    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform, "identity": Identity,
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_normal": HeNormal,
+    "he_uniform": HeUniform,
+    "lecun_normal": LecunNormal,
+    "lecun_uniform": LecunUniform,
+    "identity": Identity,
     "orthogonal": Orthogonal,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
@@ -358,9 +368,7 @@ def get(identifier):
         key = identifier
         cls = _BY_NAME.get(key.lower()) or _BY_CLASS_NAME.get(key)
         if cls is None:
-            raise ValueError(
-                f"unknown initializer {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}"
-            )
+            raise ValueError(f"unknown initializer {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}")
         return cls()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")

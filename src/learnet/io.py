@@ -11,6 +11,7 @@ Examples
 >>> tf.io.decode_raw(tf.constant("Duck"), tf.uint8).numpy().tolist()
 [68, 117, 99, 107]
 """
+
 import io as _stdlib_io
 import os
 
@@ -19,16 +20,26 @@ import numpy
 from learnet.backend import to_numpy
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 
-__all__ = ["decode_bmp", "decode_gif", "decode_image", "decode_jpeg", "decode_png", "decode_raw", "encode_png",
-           "read_file", "write_file"]
+__all__ = [
+    "decode_bmp",
+    "decode_gif",
+    "decode_image",
+    "decode_jpeg",
+    "decode_png",
+    "decode_raw",
+    "encode_png",
+    "read_file",
+    "write_file",
+]
 
 
 def _bytes(contents, what):
     if isinstance(contents, Tensor):
         value = to_numpy(contents._value)
         if value.dtype != object or value.ndim != 0:
-            raise TypeError(f"tf.io.{what} expects a scalar string tensor, got shape {value.shape} "
-                            f"and dtype {value.dtype.name}")
+            raise TypeError(
+                f"tf.io.{what} expects a scalar string tensor, got shape {value.shape} and dtype {value.dtype.name}"
+            )
         return value.item()
     if isinstance(contents, str):
         return contents.encode("utf-8")
@@ -56,8 +67,10 @@ def decode_raw(input_bytes, out_type, little_endian=True, fixed_length=None, nam
     dtype = _as_dtype(out_type)
     if not little_endian:
         dtype = dtype.newbyteorder(">")
-    return convert_to_tensor(numpy.frombuffer(_bytes(input_bytes, "decode_raw"), dtype=dtype).astype(
-        _as_dtype(out_type)), dtype=_as_dtype(out_type))
+    return convert_to_tensor(
+        numpy.frombuffer(_bytes(input_bytes, "decode_raw"), dtype=dtype).astype(_as_dtype(out_type)),
+        dtype=_as_dtype(out_type),
+    )
 
 
 def decode_image(contents, channels=None, dtype="uint8", name=None, expand_animations=True):
@@ -88,8 +101,16 @@ def decode_png(contents, channels=0, dtype="uint8", name=None):
     return decode_image(contents, channels=channels, dtype=dtype)
 
 
-def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True, try_recover_truncated=False,
-                acceptable_fraction=1, dct_method="", name=None):
+def decode_jpeg(
+    contents,
+    channels=0,
+    ratio=1,
+    fancy_upscaling=True,
+    try_recover_truncated=False,
+    acceptable_fraction=1,
+    dct_method="",
+    name=None,
+):
     """A ``uint8`` image from JPEG bytes."""
     return decode_image(contents, channels=channels)
 

@@ -17,6 +17,7 @@ Examples
 >>> float(K.sum(K.square(K.constant([1.0, 2.0]))))
 5.0
 """
+
 import importlib
 
 from learnet import keras_ops as _ops
@@ -24,7 +25,7 @@ from learnet.backend import floatx
 from learnet.tensor import Tensor, Variable
 from learnet.tensor import constant as _constant
 
-_prim = importlib.import_module("learnet.ops")   # the primitives (`learnet.ops` the attribute is keras.ops)
+_prim = importlib.import_module("learnet.ops")  # the primitives (`learnet.ops` the attribute is keras.ops)
 _image_data_format = "channels_last"
 
 
@@ -218,11 +219,51 @@ def l2_normalize(x, axis=None):
 
 # Same meaning, same signature in Keras 2 and keras.ops: share them.
 _SHARED = (
-    "abs", "sqrt", "square", "exp", "log", "round", "sign", "cos", "sin", "tanh", "sigmoid", "relu",
-    "softmax", "softplus", "softsign", "elu", "hard_sigmoid", "equal", "not_equal", "greater",
-    "greater_equal", "less", "less_equal", "maximum", "minimum", "cast", "reshape", "transpose",
-    "expand_dims", "squeeze", "stack", "ones", "zeros", "ones_like", "zeros_like", "eye", "tile",
-    "repeat", "stop_gradient", "gather", "one_hot", "logsumexp", "cumsum", "cumprod", "arange",
+    "abs",
+    "sqrt",
+    "square",
+    "exp",
+    "log",
+    "round",
+    "sign",
+    "cos",
+    "sin",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "softmax",
+    "softplus",
+    "softsign",
+    "elu",
+    "hard_sigmoid",
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "maximum",
+    "minimum",
+    "cast",
+    "reshape",
+    "transpose",
+    "expand_dims",
+    "squeeze",
+    "stack",
+    "ones",
+    "zeros",
+    "ones_like",
+    "zeros_like",
+    "eye",
+    "tile",
+    "repeat",
+    "stop_gradient",
+    "gather",
+    "one_hot",
+    "logsumexp",
+    "cumsum",
+    "cumprod",
+    "arange",
 )
 for _name in _SHARED:
     if _name == "gather":

@@ -31,6 +31,7 @@ Examples
 >>> model.save("for_keras.keras")                               # doctest: +SKIP
 >>> model.load_weights("tf2_model.h5")                          # doctest: +SKIP
 """
+
 import io
 import json
 import os
@@ -54,8 +55,9 @@ def _is_model(value):
     """Whether ``value`` is a learnet model (saving and its formats sit below ``models``: no import)."""
     return callable(getattr(value, "fit", None)) and hasattr(value, "layers")
 
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-KERAS_VERSION = "3.5.0"   # the oldest Keras 3 whose files ours resemble; written in metadata.json
+KERAS_VERSION = "3.5.0"  # the oldest Keras 3 whose files ours resemble; written in metadata.json
 
 # A module named in a config must be Keras itself; it is only checked, never imported.
 _KERAS_MODULE = re.compile(r"^(tf_)?keras(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -64,12 +66,28 @@ _POLICIES = {"DTypePolicy", "FloatDTypePolicy", "Policy", "QuantizedDTypePolicy"
 # Keras-only arguments learnet does not have, dropped when they hold their default
 # (any other value is passed on, and the layer refuses it with a clear error).
 _KERAS_DEFAULTS = {
-    "ragged": False, "optional": False, "quantization_config": None, "synchronized": False,
-    "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99, "input_axes": None,
-    "output_axes": None, "lora_rank": None, "lora_alpha": None, "use_ema": False,
-    "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
-    "gradient_accumulation_steps": None, "jit_compile": True, "is_legacy_optimizer": False,
-    "decay": 0.0, "rms_scaling": False, "antialias": False, "pad_to_aspect_ratio": False,
+    "ragged": False,
+    "optional": False,
+    "quantization_config": None,
+    "synchronized": False,
+    "renorm": False,
+    "renorm_clipping": None,
+    "renorm_momentum": 0.99,
+    "input_axes": None,
+    "output_axes": None,
+    "lora_rank": None,
+    "lora_alpha": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+    "jit_compile": True,
+    "is_legacy_optimizer": False,
+    "decay": 0.0,
+    "rms_scaling": False,
+    "antialias": False,
+    "pad_to_aspect_ratio": False,
 }
 _AUGMENTATION = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "Resizing")
 # The same for arguments of some classes only.
@@ -80,11 +98,20 @@ _KERAS_CLASS_DEFAULTS = {
 }
 # learnet arguments that Keras' class does not take, dropped (when default) on writing.
 _LEARNET_ONLY = {
-    "Conv1DTranspose": {"groups": 1}, "Conv2DTranspose": {"groups": 1},
-    "SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True},
+    "Conv1DTranspose": {"groups": 1},
+    "Conv2DTranspose": {"groups": 1},
+    "SpatialDropout1D": {"trainable": True},
+    "SpatialDropout2D": {"trainable": True},
 }
-_SERIAL_KEYS = {"class_name", "config", "module", "registered_name", "shared_object_id", "build_config",
-                "compile_config"}
+_SERIAL_KEYS = {
+    "class_name",
+    "config",
+    "module",
+    "registered_name",
+    "shared_object_id",
+    "build_config",
+    "compile_config",
+}
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 
 
@@ -148,9 +175,18 @@ def _from_keras_object(value, where, custom_objects):
             "file. Rebuild the model in learnet with ordinary layers and load the weights only"
         )
     registered = value.get("registered_name")
-    if (registered is not None and registered != class_name and class_name not in _MODEL_CLASSES
-            and (not isinstance(registered, str) or (_saving.get_registered_object(registered, custom_objects) is None
-                                                     and _saving.get_registered_object(class_name, custom_objects) is None))):
+    if (
+        registered is not None
+        and registered != class_name
+        and class_name not in _MODEL_CLASSES
+        and (
+            not isinstance(registered, str)
+            or (
+                _saving.get_registered_object(registered, custom_objects) is None
+                and _saving.get_registered_object(class_name, custom_objects) is None
+            )
+        )
+    ):
         _refuse(
             f"{where} names the custom object {registered!r}; pass it in custom_objects="
             f"{{{registered!r}: ...}} to load_model if you trust it"
@@ -217,8 +253,12 @@ def _ref_from_keras(value, where):
         history = (value.get("config") or {}).get("keras_history")
     else:
         history = value[:3]
-    if (not isinstance(history, list) or len(history) != 3 or not isinstance(history[0], str)
-            or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 0 for h in history[1:])):
+    if (
+        not isinstance(history, list)
+        or len(history) != 3
+        or not isinstance(history[0], str)
+        or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 0 for h in history[1:])
+    ):
         _refuse(f"{where}: a malformed tensor reference {history!r}")
     return {"__keras_tensor__": [history[0], history[1], history[2]]}
 
@@ -242,6 +282,7 @@ def _set_kwargs(kwargs):
 
 def _endpoints_from_keras(value, where):
     """``input_layers`` / ``output_layers``: one ``[name, node, index]`` or a list/dict of them."""
+
     def is_triple(item):
         return isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
 
@@ -266,8 +307,10 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
         _refuse(f"{where} has no list of layers")
     if class_name == "Sequential":
         layers = [_layer_from_keras(layer, f"{where}: layer {i}", custom_objects) for i, layer in enumerate(entries)]
-        result = {"class_name": "Sequential",
-                  "config": {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": layers}}
+        result = {
+            "class_name": "Sequential",
+            "config": {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": layers},
+        }
         shape = (entry.get("build_config") or {}).get("input_shape") or config.get("build_input_shape")
         if isinstance(shape, list) and not any(layer["class_name"] == "InputLayer" for layer in layers):
             result["build_config"] = {"input_shape": shape}  # built by fit, without an Input
@@ -292,15 +335,27 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
                 args = node.get("args") or []
                 if not isinstance(args, list) or not args:
                     _refuse(f"{node_where} has no inputs")
-                calls.append({"layer": name, "inputs": _tensors_from_keras(args[0], node_where),
-                              "args": [_tensors_from_keras(a, node_where) for a in args[1:]],
-                              "kwargs": _tensors_from_keras(_from_keras_value(_set_kwargs(node.get("kwargs")),
-                                                                              node_where, custom_objects), node_where)})
+                calls.append(
+                    {
+                        "layer": name,
+                        "inputs": _tensors_from_keras(args[0], node_where),
+                        "args": [_tensors_from_keras(a, node_where) for a in args[1:]],
+                        "kwargs": _tensors_from_keras(
+                            _from_keras_value(_set_kwargs(node.get("kwargs")), node_where, custom_objects), node_where
+                        ),
+                    }
+                )
             elif isinstance(node, list) and node and all(isinstance(n, list) and len(n) in (3, 4) for n in node):
                 refs = [_ref_from_keras(n, node_where) for n in node]
                 kwargs = node[0][3] if len(node[0]) == 4 and isinstance(node[0][3], dict) else {}
-                calls.append({"layer": name, "inputs": refs[0] if len(refs) == 1 else refs, "args": [],
-                              "kwargs": _from_keras_value(kwargs, node_where, custom_objects)})
+                calls.append(
+                    {
+                        "layer": name,
+                        "inputs": refs[0] if len(refs) == 1 else refs,
+                        "args": [],
+                        "kwargs": _from_keras_value(kwargs, node_where, custom_objects),
+                    }
+                )
             else:
                 _refuse(f"{node_where} is malformed")
         pending.append(calls)
@@ -330,11 +385,17 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
                 progress = True
     if any(pending):
         _refuse(f"{where}: the layers' calls refer to outputs that never exist (a cycle, or a damaged file)")
-    return {"class_name": "Functional",
-            "config": {"name": config.get("name"), "trainable": config.get("trainable", True), "layers": layers,
-                       "nodes": ordered,
-                       "input_layers": _endpoints_from_keras(config.get("input_layers"), f"{where}: input_layers"),
-                       "output_layers": _endpoints_from_keras(config.get("output_layers"), f"{where}: output_layers")}}
+    return {
+        "class_name": "Functional",
+        "config": {
+            "name": config.get("name"),
+            "trainable": config.get("trainable", True),
+            "layers": layers,
+            "nodes": ordered,
+            "input_layers": _endpoints_from_keras(config.get("input_layers"), f"{where}: input_layers"),
+            "output_layers": _endpoints_from_keras(config.get("output_layers"), f"{where}: output_layers"),
+        },
+    }
 
 
 def compile_config_from_keras(config, custom_objects=None, where="the compile config"):
@@ -354,20 +415,26 @@ def compile_config_from_keras(config, custom_objects=None, where="the compile co
 
 
 # --- learnet configs -> Keras 3 configs ----------------------------------------------------------------
-_MODULE_BY_SUFFIX = (("_initializer", "keras.initializers"), ("_regularizer", "keras.regularizers"),
-                     ("_constraint", "keras.constraints"))
+_MODULE_BY_SUFFIX = (
+    ("_initializer", "keras.initializers"),
+    ("_regularizer", "keras.regularizers"),
+    ("_constraint", "keras.constraints"),
+)
 
 
 def _policy(name):
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name or "float32"},
-            "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": name or "float32"},
+        "registered_name": None,
+    }
 
 
 def _to_keras_value(key, value):
     if isinstance(value, dict) and set(value) == {"class_name", "config"}:
         module = next((m for suffix, m in _MODULE_BY_SUFFIX if key.endswith(suffix)), "keras")
-        return {"module": module, "class_name": value["class_name"], "config": value["config"],
-                "registered_name": None}
+        return {"module": module, "class_name": value["class_name"], "config": value["config"], "registered_name": None}
     return value
 
 
@@ -380,14 +447,17 @@ def _layer_to_keras(entry, owner=None):
     if class_name == "Normalization" and config.get("mean") is not None and owner is not None:
         # Keras keeps given statistics in the config: write the layer's current ones.
         layer = owner.get_layer(config["name"])
-        config["mean"], config["variance"] = [_saving._plain_json(np.asarray(v._value).reshape(-1), "mean")
-                                              for v in _own_weights(layer)[:2]]
+        config["mean"], config["variance"] = [
+            _saving._plain_json(np.asarray(v._value).reshape(-1), "mean") for v in _own_weights(layer)[:2]
+        ]
     if class_name != "InputLayer" and "dtype" in config:
         config["dtype"] = _policy(config["dtype"])
     for key, default in _LEARNET_ONLY.get(class_name, {}).items():
         if config.get(key, default) != default:
-            raise ValueError(f"cannot save layer {config.get('name')!r} as .keras: Keras' {class_name} has no "
-                             f"argument {key!r} (it is {config[key]!r}); save it as .learnet")
+            raise ValueError(
+                f"cannot save layer {config.get('name')!r} as .keras: Keras' {class_name} has no "
+                f"argument {key!r} (it is {config[key]!r}); save it as .learnet"
+            )
         config.pop(key, None)
     config = {key: _to_keras_value(key, value) for key, value in config.items()}
     if registry.builtin_class(class_name) is None:
@@ -409,7 +479,8 @@ def _tensor_specs(model):
         calls[id(node.layer)] = index + 1
         positions[id(node)] = (node.layer.name, index)
     tensors = [t for node in model._nodes for t in node.dependencies] + [
-        t for t in _flatten(model._output_structure) if hasattr(t, "_keras_history")]
+        t for t in _flatten(model._output_structure) if hasattr(t, "_keras_history")
+    ]
     for tensor in tensors:
         node, output_index, _ = model._sources.get(id(tensor), (None, None, None))
         if node is None:
@@ -430,8 +501,14 @@ def _tensors_to_keras(value, specs):
         if set(value) == {"__keras_tensor__"}:
             name, call, index = value["__keras_tensor__"]
             shape, dtype = specs.get((name, call, index), (None, "float32"))
-            return {"class_name": "__keras_tensor__",
-                    "config": {"shape": shape, "dtype": dtype, "keras_history": [name, call, 0 if index is None else index]}}
+            return {
+                "class_name": "__keras_tensor__",
+                "config": {
+                    "shape": shape,
+                    "dtype": dtype,
+                    "keras_history": [name, call, 0 if index is None else index],
+                },
+            }
         return {k: _tensors_to_keras(v, specs) for k, v in value.items()}
     if isinstance(value, list):
         return [_tensors_to_keras(v, specs) for v in value]
@@ -457,19 +534,41 @@ def model_config_to_keras(model):
         layers = [_layer_to_keras(layer, model) for layer in config["layers"]]
         first = config["layers"][0]["config"] if config["layers"] else {}
         if config["layers"] and config["layers"][0]["class_name"] != "InputLayer" and first.get("batch_input_shape"):
-            layers.insert(0, {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
-                              "config": {"batch_shape": first["batch_input_shape"], "dtype": first.get("dtype", "float32"),
-                                         "sparse": False, "name": f"{config['name']}_input"}})
-        result = {"module": "keras", "class_name": "Sequential",
-                  "config": {"name": config["name"], "trainable": config["trainable"],
-                             "dtype": _policy(config.get("dtype")), "layers": layers},
-                  "registered_name": None}
+            layers.insert(
+                0,
+                {
+                    "module": "keras.layers",
+                    "class_name": "InputLayer",
+                    "registered_name": None,
+                    "config": {
+                        "batch_shape": first["batch_input_shape"],
+                        "dtype": first.get("dtype", "float32"),
+                        "sparse": False,
+                        "name": f"{config['name']}_input",
+                    },
+                },
+            )
+        result = {
+            "module": "keras",
+            "class_name": "Sequential",
+            "config": {
+                "name": config["name"],
+                "trainable": config["trainable"],
+                "dtype": _policy(config.get("dtype")),
+                "layers": layers,
+            },
+            "registered_name": None,
+        }
     elif entry["class_name"] == "Functional":
         calls, specs = {}, _tensor_specs(model)
         for node in config["nodes"]:
             calls.setdefault(node["layer"], []).append(
-                {"args": [_tensors_to_keras(node["inputs"], specs)] + [_tensors_to_keras(a, specs) for a in node["args"]],
-                 "kwargs": _tensors_to_keras(node["kwargs"], specs)})
+                {
+                    "args": [_tensors_to_keras(node["inputs"], specs)]
+                    + [_tensors_to_keras(a, specs) for a in node["args"]],
+                    "kwargs": _tensors_to_keras(node["kwargs"], specs),
+                }
+            )
         layers = []
         # In Keras' own order, which a reader of the weights file follows (as Keras writes it).
         rank = {name: index for index, name in enumerate(keras_layer_order(config))}
@@ -478,11 +577,18 @@ def model_config_to_keras(model):
             keras_layer["name"] = layer["config"]["name"]
             keras_layer["inbound_nodes"] = calls.get(layer["config"]["name"], [])
             layers.append(keras_layer)
-        result = {"module": "keras.src.models.functional", "class_name": "Functional",
-                  "config": {"name": config["name"], "trainable": config["trainable"], "layers": layers,
-                             "input_layers": _endpoints_to_keras(config["input_layers"]),
-                             "output_layers": _endpoints_to_keras(config["output_layers"])},
-                  "registered_name": "Functional"}
+        result = {
+            "module": "keras.src.models.functional",
+            "class_name": "Functional",
+            "config": {
+                "name": config["name"],
+                "trainable": config["trainable"],
+                "layers": layers,
+                "input_layers": _endpoints_to_keras(config["input_layers"]),
+                "output_layers": _endpoints_to_keras(config["output_layers"]),
+            },
+            "registered_name": "Functional",
+        }
     else:
         raise ValueError(
             f"cannot save a {type(model).__name__} as .keras: learnet writes Sequential and functional "
@@ -497,23 +603,37 @@ def compile_config_to_keras(model):
     config = _saving.serialize_compile_config(model)
     optimizer = config["optimizer"]
     if isinstance(optimizer, dict):
-        optimizer = {"module": "keras.optimizers", "class_name": optimizer["class_name"],
-                     "config": optimizer["config"], "registered_name": None}
+        optimizer = {
+            "module": "keras.optimizers",
+            "class_name": optimizer["class_name"],
+            "config": optimizer["config"],
+            "registered_name": None,
+        }
 
     def wrap(value, module):
         if isinstance(value, dict) and set(value) == {"class_name", "config"}:
-            return {"module": module, "class_name": value["class_name"], "config": value["config"],
-                    "registered_name": None}
+            return {
+                "module": module,
+                "class_name": value["class_name"],
+                "config": value["config"],
+                "registered_name": None,
+            }
         if isinstance(value, list):
             return [wrap(v, module) for v in value]
         if isinstance(value, dict):
             return {k: wrap(v, module) for k, v in value.items()}
         return value
 
-    return {"optimizer": optimizer, "loss": wrap(config["loss"], "keras.losses"),
-            "loss_weights": config["loss_weights"], "metrics": wrap(config["metrics"], "keras.metrics"),
-            "weighted_metrics": wrap(config["weighted_metrics"], "keras.metrics"),
-            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+    return {
+        "optimizer": optimizer,
+        "loss": wrap(config["loss"], "keras.losses"),
+        "loss_weights": config["loss_weights"],
+        "metrics": wrap(config["metrics"], "keras.metrics"),
+        "weighted_metrics": wrap(config["weighted_metrics"], "keras.metrics"),
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": False,
+    }
 
 
 # --- weights in HDF5 ----------------------------------------------------------------------------------
@@ -528,8 +648,10 @@ def _check_covered(model, layers, where, error=InvalidModelFileError):
     covered = {id(v) for layer in layers for v in _own_weights(layer)}
     missing = sorted({v.name.split("/")[0] for v in model.weights if id(v) not in covered})
     if missing:
-        raise error(f"{where}: the weights of {missing} sit in layers nested inside a layer (a wrapper such as "
-                    "TimeDistributed), which learnet does not map to Keras' files; use the .learnet format")
+        raise error(
+            f"{where}: the weights of {missing} sit in layers nested inside a layer (a wrapper such as "
+            "TimeDistributed), which learnet does not map to Keras' files; use the .learnet format"
+        )
 
 
 def _refs(structure):
@@ -602,8 +724,11 @@ def _keras3_paths(model, prefix="layers", order=None):
     if order is not None:
         by_name = {layer.name: layer for layer in model.layers}
         layers = [by_name[name] for name in order if name in by_name]
-        if {id(layer) for layer in model.layers} - {id(layer) for layer in layers} - {
-                id(layer) for layer in model.layers if type(layer).__name__ == "InputLayer"}:
+        if (
+            {id(layer) for layer in model.layers}
+            - {id(layer) for layer in layers}
+            - {id(layer) for layer in model.layers if type(layer).__name__ == "InputLayer"}
+        ):
             _refuse("the layers of the model config and of the model built from it differ")
     else:
         layers = _keras_layers(model)
@@ -666,8 +791,10 @@ def _read_into(pairs, where_all):
     values = []
     for variable, dataset, where in pairs:
         if tuple(dataset.shape) != tuple(variable.shape) and not _same_but_ones(dataset.shape, variable.shape):
-            _refuse(f"{where} has shape {tuple(dataset.shape)}, but the model's weight {variable.name!r} has "
-                    f"shape {tuple(variable.shape)}")
+            _refuse(
+                f"{where} has shape {tuple(dataset.shape)}, but the model's weight {variable.name!r} has "
+                f"shape {tuple(variable.shape)}"
+            )
         try:
             array = np.empty(dataset.shape, dtype=variable.dtype)
             if array.size:
@@ -690,11 +817,18 @@ def _keras3_weight_pairs(h5py, root, model, where, order=None):
         if stored == len(variables) + len(_keras_extra(layer)):
             stored = len(variables)  # Keras' extras (a count) are not weights in learnet
         if stored != len(variables):
-            _refuse(f"{where}: layer {layer.name!r} has {len(variables)} weights, but the file holds {stored} "
-                    f"at {path}/vars")
+            _refuse(
+                f"{where}: layer {layer.name!r} has {len(variables)} weights, but the file holds {stored} "
+                f"at {path}/vars"
+            )
         for index, variable in enumerate(variables):
-            pairs.append((variable, _dataset(h5py, group, str(index), f"{where}: {path}/vars/{index}"),
-                          f"{where}: {path}/vars/{index}"))
+            pairs.append(
+                (
+                    variable,
+                    _dataset(h5py, group, str(index), f"{where}: {path}/vars/{index}"),
+                    f"{where}: {path}/vars/{index}",
+                )
+            )
     return pairs
 
 
@@ -722,11 +856,14 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
     for layer, (name, weights) in zip(layers, stored):
         variables = _own_weights(layer)
         if len(weights) != len(variables):
-            _refuse(f"{where}: layer {name!r} holds {len(weights)} weights, but learnet's layer {layer.name!r} "
-                    f"has {len(variables)}")
+            _refuse(
+                f"{where}: layer {name!r} holds {len(weights)} weights, but learnet's layer {layer.name!r} "
+                f"has {len(variables)}"
+            )
         for variable, weight in zip(variables, weights):
-            pairs.append((variable, _dataset(h5py, root[name], weight, f"{where}: {name}/{weight}"),
-                          f"{where}: {name}/{weight}"))
+            pairs.append(
+                (variable, _dataset(h5py, root[name], weight, f"{where}: {name}/{weight}"), f"{where}: {name}/{weight}")
+            )
     return pairs
 
 
@@ -779,7 +916,9 @@ def _stored_bytes(h5py, root):
 
     def visit(name, item):
         if isinstance(item, h5py.Dataset):
-            total[0] += int(np.prod(item.shape, dtype=np.int64)) * item.dtype.itemsize if item.shape else item.dtype.itemsize
+            total[0] += (
+                int(np.prod(item.shape, dtype=np.int64)) * item.dtype.itemsize if item.shape else item.dtype.itemsize
+            )
 
     root.visititems(visit)
     return total[0]
@@ -798,8 +937,10 @@ def _open_h5(h5py, source, where, size):
     allowed = min(_saving.MAX_TOTAL_BYTES, _saving.EXPANSION_ALLOWANCE + _saving.MAX_EXPANSION * size)
     if declared > allowed:
         handle.close()
-        _refuse(f"{where} declares {declared:,} bytes of arrays in a {size:,}-byte file; refusing to read it "
-                "(an HDF5 bomb, or a damaged file)")
+        _refuse(
+            f"{where} declares {declared:,} bytes of arrays in a {size:,}-byte file; refusing to read it "
+            "(an HDF5 bomb, or a damaged file)"
+        )
     return handle, declared
 
 
@@ -868,16 +1009,21 @@ def _read_optimizer(h5py, group, model, where):
     stored = group.get("vars")
     count = len(stored) if stored is not None else 0
     if count != len(layout):
-        warnings.warn(f"{where}: the saved optimizer state ({count} arrays) does not fit learnet's "
-                      f"{type(optimizer).__name__} ({len(layout)}); the optimizer starts afresh", stacklevel=3)
+        warnings.warn(
+            f"{where}: the saved optimizer state ({count} arrays) does not fit learnet's "
+            f"{type(optimizer).__name__} ({len(layout)}); the optimizer starts afresh",
+            stacklevel=3,
+        )
         return
     state = {}
     for index, key in enumerate(_keras_state_order(layout)):
         current = layout[key]
         dataset = _dataset(h5py, stored, str(index), f"{where}: optimizer/vars/{index}")
         if tuple(dataset.shape) != tuple(np.shape(current)):
-            warnings.warn(f"{where}: the saved optimizer state does not fit the model's weights; the optimizer "
-                          "starts afresh", stacklevel=3)
+            warnings.warn(
+                f"{where}: the saved optimizer state does not fit the model's weights; the optimizer starts afresh",
+                stacklevel=3,
+            )
             return
         state[key] = np.asarray(dataset[()]).astype(np.asarray(current).dtype)
     try:
@@ -889,7 +1035,9 @@ def _read_optimizer(h5py, group, model, where):
 def _keras_order(keras_config):
     """The layer names of a Keras config in the order Keras wrote them (its ``model.layers``)."""
     entries = (keras_config.get("config") or {}).get("layers") or []
-    names = [entry.get("name") or (entry.get("config") or {}).get("name") for entry in entries if isinstance(entry, dict)]
+    names = [
+        entry.get("name") or (entry.get("config") or {}).get("name") for entry in entries if isinstance(entry, dict)
+    ]
     if keras_config.get("class_name") == "Sequential":
         names = [n for n, e in zip(names, entries) if e.get("class_name") != "InputLayer"]
     return names
@@ -909,14 +1057,15 @@ def save_keras(model, filepath, include_optimizer=True):
         config = model_config_to_keras(model)
         _check_covered(model, [layer for _, layer in _keras3_paths(model)], "cannot save", ValueError)
     except ValueError as error:
-        warnings.warn(f"{os.fspath(filepath)}: {error}. Writing learnet's own format instead: learnet loads it, "
-                      "Keras cannot", stacklevel=3)
+        warnings.warn(
+            f"{os.fspath(filepath)}: {error}. Writing learnet's own format instead: learnet loads it, Keras cannot",
+            stacklevel=3,
+        )
         return False
     if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         config["compile_config"] = compile_config_to_keras(model)
     config = _saving._plain_json(config, "the model config")
-    metadata = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
-                "saved_by": "learnet"}
+    metadata = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"), "saved_by": "learnet"}
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
         _write_keras3_weights(handle, model)
@@ -965,8 +1114,10 @@ def load_h5_model(filepath, custom_objects=None, compile=True):
     try:
         keras_config = _text_attribute(handle.attrs, "model_config", where)
         if not isinstance(keras_config, dict):
-            _refuse(f"{where} has no model_config attribute: it holds weights only; build the model and "
-                    "call model.load_weights on it")
+            _refuse(
+                f"{where} has no model_config attribute: it holds weights only; build the model and "
+                "call model.load_weights on it"
+            )
         training = _text_attribute(handle.attrs, "training_config", where)
         config = model_config_from_keras(keras_config, custom_objects, where)
         root = handle.get("model_weights", handle)
@@ -975,9 +1126,13 @@ def load_h5_model(filepath, custom_objects=None, compile=True):
     finally:
         handle.close()
     if compile and isinstance(training, dict):
-        keras_compile = {"optimizer": training.get("optimizer_config"), "loss": training.get("loss"),
-                         "metrics": training.get("metrics"), "loss_weights": training.get("loss_weights"),
-                         "weighted_metrics": training.get("weighted_metrics")}
+        keras_compile = {
+            "optimizer": training.get("optimizer_config"),
+            "loss": training.get("loss"),
+            "metrics": training.get("metrics"),
+            "loss_weights": training.get("loss_weights"),
+            "weighted_metrics": training.get("weighted_metrics"),
+        }
         _compile(model, keras_compile, custom_objects, where)
     return model
 
@@ -988,8 +1143,10 @@ def load_weights_h5(model, filepath, by_name=False):
     filepath = os.fspath(filepath)
     where = f"load_weights: {filepath}"
     if not model.weights:
-        raise ValueError(f"load_weights: model '{model.name}' is not built yet, so it has no weights to load "
-                         "into; call it on data or build(input_shape) first")
+        raise ValueError(
+            f"load_weights: model '{model.name}' is not built yet, so it has no weights to load "
+            "into; call it on data or build(input_shape) first"
+        )
     handle, _ = _open_h5(h5py, filepath, where, os.path.getsize(filepath))
     try:
         if "layer_names" in handle.attrs or "model_weights" in handle:

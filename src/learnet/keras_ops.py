@@ -23,6 +23,7 @@ array([4., 6.], dtype=float32)
 array([[1., 0., 0.],
        [0., 0., 1.]], dtype=float32)
 """
+
 import builtins
 import importlib
 import itertools
@@ -210,7 +211,9 @@ def slice_update(inputs, start_indices, updates):
     key = tuple(builtins.slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, updates.shape))
     mask = _np.zeros(inputs.shape, dtype=bool)
     mask[key] = True
-    padded = _ops.pad(updates, [[int(s), n - int(s) - u] for s, n, u in zip(start_indices, inputs.shape, updates.shape)])
+    padded = _ops.pad(
+        updates, [[int(s), n - int(s) - u] for s, n, u in zip(start_indices, inputs.shape, updates.shape)]
+    )
     return _ops.where(Tensor._wrap(xp.asarray(mask)), _ops.cast(padded, inputs.dtype), inputs)
 
 
@@ -247,6 +250,7 @@ def custom_gradient(f):
 # --- elementwise math ------------------------------------------------------------------------
 def _unary(name, forward, derivative, doc):
     """A differentiable elementwise op: ``forward`` on arrays, ``derivative(x, out)`` in ops."""
+
     def kernel(x):
         array = x if x.dtype.kind == "f" else x.astype(floatx())
         return forward(array), lambda g, x, out: g * derivative(_float(x), out)
@@ -274,50 +278,94 @@ expm1 = _unary("expm1", xp.expm1, lambda x, y: y + 1, "``exp(x) - 1``, accurate 
 log2 = _unary("log2", xp.log2, lambda x, y: 1 / (x * _pymath.log(2)), "Base-2 logarithm.")
 log10 = _unary("log10", xp.log10, lambda x, y: 1 / (x * _pymath.log(10)), "Base-10 logarithm.")
 erf = _unary(
-    "erf", lambda a: _np.vectorize(_pymath.erf, otypes=[a.dtype])(a),
-    lambda x, y: (2 / _pymath.sqrt(_pymath.pi)) * _ops.exp(-x * x), "The error function.",
+    "erf",
+    lambda a: _np.vectorize(_pymath.erf, otypes=[a.dtype])(a),
+    lambda x, y: (2 / _pymath.sqrt(_pymath.pi)) * _ops.exp(-x * x),
+    "The error function.",
 )
 abs = absolute = lambda x: _ops.abs(_t(x))
 abs.__doc__ = "Elementwise absolute value."
+
+
 def negative(x):
     return _ops.negative(_t(x))
+
+
 def exp(x):
     return _ops.exp(_float(x))
+
+
 def log(x):
     return _ops.log(_float(x))
+
+
 def log1p(x):
     return _ops.log1p(_float(x))
+
+
 def sqrt(x):
     return _ops.sqrt(_float(x))
+
+
 def rsqrt(x):
     return _ops.rsqrt(_float(x))
+
+
 def square(x):
     return _ops.square(_t(x))
+
+
 def sign(x):
     return _ops.sign(_t(x))
+
+
 def sin(x):
     return _ops.sin(_float(x))
+
+
 def cos(x):
     return _ops.cos(_float(x))
+
+
 def tan(x):
     return _ops.tan(_float(x))
+
+
 def tanh(x):
     return _ops.tanh(_float(x))
+
+
 def reciprocal(x):
     return _ops.reciprocal(_float(x))
+
+
 def floor(x):
     return _ops.floor(_t(x))
+
+
 def ceil(x):
     return _ops.ceil(_t(x))
+
+
 def isnan(x):
     return _ops.is_nan(_t(x))
+
+
 def isinf(x):
     return _ops.is_inf(_t(x))
+
+
 def isfinite(x):
     return _ops.is_finite(_t(x))
+
+
 def logical_not(x):
     return _ops.logical_not(_t(x))
+
+
 conj = conjugate = real = copy = lambda x: _ops.identity(_t(x))
+
+
 def imag(x):
     return _ops.zeros_like(_t(x))
 
@@ -545,8 +593,11 @@ def median(x, axis=None, keepdims=False):
 def quantile(x, q, axis=None, method="linear", keepdims=False):
     """The ``q``-th quantile over ``axis`` (NumPy's ``method``)."""
     array = to_array(_float(x))
-    return Tensor._wrap(xp.asarray(xp.quantile(array, to_array(q), axis=_axis(axis), method=method,
-                                               keepdims=keepdims)).astype(array.dtype))
+    return Tensor._wrap(
+        xp.asarray(xp.quantile(array, to_array(q), axis=_axis(axis), method=method, keepdims=keepdims)).astype(
+            array.dtype
+        )
+    )
 
 
 def cumsum(x, axis=None, dtype=None):
@@ -580,9 +631,11 @@ def cumprod(x, axis=None, dtype=None):
 
 def bincount(x, weights=None, minlength=0):
     """How often each non-negative integer occurs in ``x``."""
-    counts = _np.bincount(to_numpy(to_array(x)).astype(_np.int64),
-                            weights=None if weights is None else to_numpy(to_array(weights)),
-                            minlength=minlength)
+    counts = _np.bincount(
+        to_numpy(to_array(x)).astype(_np.int64),
+        weights=None if weights is None else to_numpy(to_array(weights)),
+        minlength=minlength,
+    )
     return Tensor._wrap(xp.asarray(counts if weights is not None else counts.astype("int32")))
 
 
@@ -759,7 +812,9 @@ def split(x, indices_or_sections, axis=0):
     length = x.shape[axis]
     if isinstance(indices_or_sections, (int, _np.integer)):
         if length % int(indices_or_sections):
-            raise ValueError(f"split: axis {axis} of size {length} does not divide into {indices_or_sections} equal parts")
+            raise ValueError(
+                f"split: axis {axis} of size {length} does not divide into {indices_or_sections} equal parts"
+            )
         bounds = list(builtins.range(0, length + 1, length // int(indices_or_sections)))
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [length]
@@ -1165,8 +1220,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Cross-entropy of integer ``target`` classes and ``output`` probabilities (or logits)."""
     output = _float(output)
-    return categorical_crossentropy(one_hot(target, output.shape[axis], dtype=output.dtype), output,
-                                    from_logits=from_logits, axis=axis)
+    return categorical_crossentropy(
+        one_hot(target, output.shape[axis], dtype=output.dtype), output, from_logits=from_logits, axis=axis
+    )
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -1175,11 +1231,21 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 
     inputs, kernel = _pair(_float(inputs), _float(kernel))
     if inputs.ndim == 3:
-        return _conv.conv1d(inputs, kernel, stride=strides, padding=padding.upper(),
-                            dilations=dilation_rate if dilation_rate != 1 else None)
+        return _conv.conv1d(
+            inputs,
+            kernel,
+            stride=strides,
+            padding=padding.upper(),
+            dilations=dilation_rate if dilation_rate != 1 else None,
+        )
     if inputs.ndim == 4:
-        return _conv.conv2d(inputs, kernel, strides=strides, padding=padding.upper(),
-                            dilations=dilation_rate if dilation_rate != 1 else None)
+        return _conv.conv2d(
+            inputs,
+            kernel,
+            strides=strides,
+            padding=padding.upper(),
+            dilations=dilation_rate if dilation_rate != 1 else None,
+        )
     raise ValueError(f"conv supports 1-D and 2-D convolutions (inputs of rank 3 or 4), got rank {inputs.ndim}")
 
 
@@ -1254,7 +1320,7 @@ def extract_sequences(x, sequence_length, sequence_stride):
     """Frames of ``sequence_length`` samples every ``sequence_stride`` along the last axis."""
     x = _t(x)
     starts = builtins.range(0, x.shape[-1] - sequence_length + 1, sequence_stride)
-    return _ops.stack([x[..., s:s + sequence_length] for s in starts], axis=-2)
+    return _ops.stack([x[..., s : s + sequence_length] for s in starts], axis=-2)
 
 
 # --- linalg (keras.ops.linalg) ---------------------------------------------------------------------------
@@ -1315,8 +1381,17 @@ def eigh(x):
 
 
 # --- image (keras.ops.image) ------------------------------------------------------------------------------
-def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
-           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+def resize(
+    images,
+    size,
+    interpolation="bilinear",
+    antialias=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    fill_mode="constant",
+    fill_value=0.0,
+    data_format=None,
+):
     """Images resized to ``size = (height, width)``, channels last."""
     from learnet.image import resize as _resize
 
@@ -1328,5 +1403,3 @@ def rgb_to_grayscale(images, data_format=None):
     from learnet.image import rgb_to_grayscale as _gray
 
     return _gray(images)
-
-

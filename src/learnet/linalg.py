@@ -1,4 +1,5 @@
 """``learnet.linalg``: matrix functions with TensorFlow's names (``tf.linalg``)."""
+
 import math
 
 from learnet.ops.linalg import inv, matmul, tensordot  # noqa: F401

@@ -22,16 +22,27 @@ Examples
 >>> tf.keras.losses.mean_squared_error(y_true, y_pred).numpy()
 array([0.25, 0.  ], dtype=float32)
 """
+
 import difflib
 import math
 
 from learnet import backend, registry
 from learnet.backend import xp
 from learnet.ops.math import (
-    abs as absolute, cast, clip_by_value, log, maximum, negative, sqrt, square, where,
+    abs as absolute,
+    cast,
+    clip_by_value,
+    log,
+    maximum,
+    negative,
+    sqrt,
+    square,
+    where,
 )
 from learnet.ops.nn import (
-    sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits, softplus,
+    sigmoid_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits,
+    softplus,
     sparse_softmax_cross_entropy_with_logits,
 )
 from learnet.ops.reduce import reduce_max, reduce_mean, reduce_sum
@@ -84,8 +95,7 @@ def _same_rank(y_true, y_pred):
 def _check_shapes(name, y_true, y_pred, hint=""):
     if tuple(y_true.shape) != tuple(y_pred.shape):
         raise ValueError(
-            f"{name}: y_true of shape {tuple(y_true.shape)} does not match y_pred of shape "
-            f"{tuple(y_pred.shape)}{hint}"
+            f"{name}: y_true of shape {tuple(y_true.shape)} does not match y_pred of shape {tuple(y_pred.shape)}{hint}"
         )
 
 
@@ -109,7 +119,8 @@ def _logits_of(y_pred, activation, from_logits, name):
         if remembered is not None and remembered[0] == activation:
             warn(
                 f"{name} received from_logits=True, but y_pred was produced by a {activation} "
-                "and so holds probabilities, not logits. Was this intended?")
+                "and so holds probabilities, not logits. Was this intended?"
+            )
         return y_pred, True
     if remembered is not None and remembered[0] == activation and remembered[1] is not None:
         return remembered[1], True
@@ -262,10 +273,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     y_true, source = _same_rank(y_true, source)
     hint = ""
     if y_true.ndim == source.ndim - 1 and source.shape[-1] > 1:
-        hint = (
-            f"; y_pred has {source.shape[-1]} columns: for integer class labels use "
-            "sparse_categorical_crossentropy"
-        )
+        hint = f"; y_pred has {source.shape[-1]} columns: for integer class labels use sparse_categorical_crossentropy"
     _check_shapes(name, y_true, source, hint)
     labels = y_true._value
     if labels.size:
@@ -462,9 +470,7 @@ def _weighted(losses, sample_weight, name):
         weight = squeeze(weight, -1)
     while weight.ndim < losses.ndim:
         weight = expand_dims(weight, -1)
-    if weight.ndim > losses.ndim or any(
-        w not in (1, s) for w, s in zip(weight.shape, losses.shape)
-    ):
+    if weight.ndim > losses.ndim or any(w not in (1, s) for w, s in zip(weight.shape, losses.shape)):
         raise ValueError(
             f"{name}: sample_weight of shape {tuple(_raw(sample_weight).shape)} does not fit the "
             f"per-example losses of shape {tuple(losses.shape)}"
@@ -550,9 +556,7 @@ class Loss:
 
     def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
         if reduction not in _REDUCTIONS and reduction is not None:
-            raise ValueError(
-                f"{type(self).__name__}: reduction must be one of {list(_REDUCTIONS)}, got {reduction!r}"
-            )
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {list(_REDUCTIONS)}, got {reduction!r}")
         self.reduction = "sum_over_batch_size" if reduction in ("auto", "mean") else reduction
         self.name = name if name is not None else _snake_case(type(self).__name__)
         self.dtype = dtype
@@ -609,8 +613,9 @@ class LossFunctionWrapper(Loss):
     """
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
-        super().__init__(reduction=reduction, name=name if name is not None else getattr(fn, "__name__", None),
-                         dtype=dtype)
+        super().__init__(
+            reduction=reduction, name=name if name is not None else getattr(fn, "__name__", None), dtype=dtype
+        )
         self.fn = fn
         self._fn_kwargs = kwargs
 
@@ -766,10 +771,24 @@ class BinaryCrossentropy(LossFunctionWrapper):
     0.6931
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="binary_crossentropy", dtype=None):
-        super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+            axis=axis,
+        )
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
         self.axis = axis
@@ -789,10 +808,24 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         See ``Loss``.
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="categorical_crossentropy", dtype=None):
-        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+            axis=axis,
+        )
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
         self.axis = axis
@@ -821,10 +854,24 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
     _cast_y_true = False  # integer labels stay integers: no float round trip per step
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 name="sparse_categorical_crossentropy", dtype=None, axis=-1):
-        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=bool(from_logits), ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        reduction="sum_over_batch_size",
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+        axis=-1,
+    ):
+        super().__init__(
+            sparse_categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=bool(from_logits),
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits = bool(from_logits)
         self.ignore_class = ignore_class
 
@@ -918,7 +965,7 @@ def deserialize(config, custom_objects=None):
     name = config["class_name"]
     classes = {cls.__name__: cls for cls in _CLASSES.values()}
     classes.update(custom_objects or {})
-    cls = classes.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    cls = classes.get(name) or registry.get_registered_object(name)  # @register_keras_serializable
     if cls is None:
         raise ValueError(f"unknown loss class {name!r}; known: {sorted(classes)}")
     return cls.from_config(dict(config.get("config", {})))
@@ -977,16 +1024,55 @@ def get(identifier):
 
 
 __all__ = [
-    "Loss", "LossFunctionWrapper", "Reduction", "MeanSquaredError", "MeanAbsoluteError",
-    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Huber", "LogCosh", "Poisson",
-    "KLDivergence", "CosineSimilarity", "Hinge", "SquaredHinge", "CategoricalHinge",
-    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "huber", "log_cosh", "poisson", "kl_divergence",
-    "cosine_similarity", "hinge", "squared_hinge", "categorical_hinge", "binary_crossentropy",
-    "categorical_crossentropy", "sparse_categorical_crossentropy", "mse", "mae", "mape", "msle",
-    "kld", "MSE", "MAE", "MAPE", "MSLE", "KLD", "logcosh", "kullback_leibler_divergence", "get",
-    "serialize", "deserialize", "EPSILON",
+    "Loss",
+    "LossFunctionWrapper",
+    "Reduction",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "Huber",
+    "LogCosh",
+    "Poisson",
+    "KLDivergence",
+    "CosineSimilarity",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "huber",
+    "log_cosh",
+    "poisson",
+    "kl_divergence",
+    "cosine_similarity",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "mse",
+    "mae",
+    "mape",
+    "msle",
+    "kld",
+    "MSE",
+    "MAE",
+    "MAPE",
+    "MSLE",
+    "KLD",
+    "logcosh",
+    "kullback_leibler_divergence",
+    "get",
+    "serialize",
+    "deserialize",
+    "EPSILON",
 ]
 
 
@@ -998,8 +1084,9 @@ def _ops_package():
     return importlib.import_module("learnet.ops")
 
 
-def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
-                              from_logits=False, label_smoothing=0.0, axis=-1):
+def binary_focal_crossentropy(
+    y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """Binary cross-entropy scaled by ``(1 - p_t) ** gamma``: easy examples count less (Keras' formula)."""
     ops = _ops_package()
     y_true, y_pred = _pair("binary_focal_crossentropy", y_true, y_pred)
@@ -1018,8 +1105,9 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     return reduce_mean(focal, axis=axis)
 
 
-def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
-                                   axis=-1):
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
     """Categorical cross-entropy scaled by ``alpha * (1 - p) ** gamma`` per class (Keras' formula)."""
     ops = _ops_package()
     y_true, y_pred = _pair("categorical_focal_crossentropy", y_true, y_pred)
@@ -1048,27 +1136,64 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     false_negatives = reduce_sum(y_true * (1.0 - y_pred), axis=axis)
     false_positives = reduce_sum((1.0 - y_true) * y_pred, axis=axis)
     return 1.0 - (true_positives + EPSILON) / (
-        true_positives + alpha * false_negatives + beta * false_positives + EPSILON)
+        true_positives + alpha * false_negatives + beta * false_positives + EPSILON
+    )
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
     """Binary focal cross-entropy (``"binary_focal_crossentropy"``) for imbalanced 0/1 labels."""
 
-    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
-                 axis=-1, reduction="sum_over_batch_size", name="binary_focal_crossentropy", dtype=None):
-        super().__init__(binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         apply_class_balancing=bool(apply_class_balancing), alpha=float(alpha), gamma=float(gamma),
-                         from_logits=bool(from_logits), label_smoothing=float(label_smoothing), axis=axis)
+    def __init__(
+        self,
+        apply_class_balancing=False,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            apply_class_balancing=bool(apply_class_balancing),
+            alpha=float(alpha),
+            gamma=float(gamma),
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+            axis=axis,
+        )
 
 
 class CategoricalFocalCrossentropy(LossFunctionWrapper):
     """Categorical focal cross-entropy (``"categorical_focal_crossentropy"``), one-hot labels."""
 
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
-        super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         alpha=float(alpha), gamma=float(gamma), from_logits=bool(from_logits),
-                         label_smoothing=float(label_smoothing), axis=axis)
+    def __init__(
+        self,
+        alpha=0.25,
+        gamma=2.0,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_focal_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            alpha=float(alpha),
+            gamma=float(gamma),
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+            axis=axis,
+        )
 
 
 class Dice(LossFunctionWrapper):
@@ -1082,13 +1207,30 @@ class Tversky(LossFunctionWrapper):
     """The Tversky loss (``"tversky"``): Dice with separate weights for misses and false alarms."""
 
     def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
-        super().__init__(tversky, reduction=reduction, name=name, dtype=dtype, alpha=float(alpha), beta=float(beta),
-                         axis=axis)
+        super().__init__(
+            tversky, reduction=reduction, name=name, dtype=dtype, alpha=float(alpha), beta=float(beta), axis=axis
+        )
 
 
-_FUNCTIONS.update(binary_focal_crossentropy=binary_focal_crossentropy,
-                  categorical_focal_crossentropy=categorical_focal_crossentropy, dice=dice, tversky=tversky)
-_CLASSES.update(binary_focal_crossentropy=BinaryFocalCrossentropy,
-                categorical_focal_crossentropy=CategoricalFocalCrossentropy, dice=Dice, tversky=Tversky)
-__all__ += ["BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "Dice", "Tversky",
-            "binary_focal_crossentropy", "categorical_focal_crossentropy", "dice", "tversky"]
+_FUNCTIONS.update(
+    binary_focal_crossentropy=binary_focal_crossentropy,
+    categorical_focal_crossentropy=categorical_focal_crossentropy,
+    dice=dice,
+    tversky=tversky,
+)
+_CLASSES.update(
+    binary_focal_crossentropy=BinaryFocalCrossentropy,
+    categorical_focal_crossentropy=CategoricalFocalCrossentropy,
+    dice=Dice,
+    tversky=Tversky,
+)
+__all__ += [
+    "BinaryFocalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "Dice",
+    "Tversky",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
+    "dice",
+    "tversky",
+]

@@ -3,6 +3,7 @@
 Besides the ops themselves, a few helpers course code reaches for: ``add_n`` (sum a list
 of losses), ``confusion_matrix``, ``top_k``, ``count_nonzero``, ``divide_no_nan``.
 """
+
 import collections
 
 import numpy
@@ -10,15 +11,58 @@ import numpy
 from learnet.backend import xp
 from learnet.ops.math import *  # noqa: F401,F403
 from learnet.ops.math import (  # noqa: F401
-    abs, add, ceil, cos, divide, equal, exp, floor, greater, greater_equal, is_finite, is_inf,
-    is_nan, less, less_equal, log, log1p, logical_and, logical_not, logical_or, maximum, minimum,
-    multiply, negative, not_equal, pow, reciprocal, round, rsqrt, sign, sin, sqrt, square,
-    subtract, tan, tanh, where,
+    abs,
+    add,
+    ceil,
+    cos,
+    divide,
+    equal,
+    exp,
+    floor,
+    greater,
+    greater_equal,
+    is_finite,
+    is_inf,
+    is_nan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    reciprocal,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    where,
 )
 from learnet.ops.nn import log_softmax, sigmoid, softmax, softplus  # noqa: F401
 from learnet.ops.reduce import (  # noqa: F401
-    argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
-    reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance,
+    argmax,
+    argmin,
+    reduce_all,
+    reduce_any,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_std,
+    reduce_sum,
+    reduce_variance,
 )
 from learnet.ops.shape import gather, reshape
 from learnet.tensor import Tensor, convert_to_tensor, to_array
@@ -148,8 +192,7 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
            [0, 0, 1]], dtype=int32)
     """
     labels = numpy.asarray(labels.numpy() if isinstance(labels, Tensor) else labels).reshape(-1)
-    predictions = numpy.asarray(
-        predictions.numpy() if isinstance(predictions, Tensor) else predictions).reshape(-1)
+    predictions = numpy.asarray(predictions.numpy() if isinstance(predictions, Tensor) else predictions).reshape(-1)
     if labels.shape != predictions.shape:
         raise ValueError(
             f"confusion_matrix: labels ({labels.size}) and predictions ({predictions.size}) "
@@ -168,7 +211,8 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
         raise ValueError(f"confusion_matrix: class id {largest} is not below num_classes={num_classes}")
     num_classes = int(num_classes)
     counts = numpy.zeros((num_classes, num_classes), dtype=numpy.float64 if weights is not None else numpy.int64)
-    added = 1 if weights is None else numpy.asarray(
-        weights.numpy() if isinstance(weights, Tensor) else weights).reshape(-1)
+    added = (
+        1 if weights is None else numpy.asarray(weights.numpy() if isinstance(weights, Tensor) else weights).reshape(-1)
+    )
     numpy.add.at(counts, (labels, predictions), added)
     return Tensor._wrap(xp.asarray(counts.astype(dtype)))

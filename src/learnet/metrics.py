@@ -20,6 +20,7 @@ Examples
 >>> float(m.result())
 0.0
 """
+
 import difflib
 
 import numpy
@@ -67,8 +68,7 @@ def _check_shapes(name, y_true, y_pred):
             numpy.broadcast_shapes(y_true.shape, y_pred.shape)
         except ValueError:
             raise ValueError(
-                f"{name}: y_true of shape {tuple(y_true.shape)} does not match y_pred of shape "
-                f"{tuple(y_pred.shape)}"
+                f"{name}: y_true of shape {tuple(y_true.shape)} does not match y_pred of shape {tuple(y_pred.shape)}"
             ) from None
 
 
@@ -155,6 +155,7 @@ _sparse_categorical_crossentropy = _loss_kernel(losses.sparse_categorical_crosse
 
 def _public(function, name):
     """A Keras-style metric function on tensors, from one on arrays."""
+
     def metric(y_true, y_pred, **kwargs):
         return Tensor._wrap(function(_array(y_true), _array(y_pred), **kwargs))
 
@@ -660,9 +661,7 @@ class _ConfusionCounts(Metric):
         self.true_negatives = numpy.zeros(size)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        labels, y_pred, weight = _confusion_inputs(
-            self.name, y_true, y_pred, sample_weight, self.class_id, self.top_k
-        )
+        labels, y_pred, weight = _confusion_inputs(self.name, y_true, y_pred, sample_weight, self.class_id, self.top_k)
         thresholds = xp.asarray(self.thresholds, dtype=y_pred.dtype)[:, None]
         predicted = y_pred[None, :] > thresholds
         positive = weight * labels
@@ -756,9 +755,19 @@ class AUC(Metric):
 
     _state_attributes = ("true_positives", "false_positives", "false_negatives", "true_negatives")
 
-    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc",
-                 dtype=None, thresholds=None, multi_label=False, num_labels=None, label_weights=None,
-                 from_logits=False):
+    def __init__(
+        self,
+        num_thresholds=200,
+        curve="ROC",
+        summation_method="interpolation",
+        name="auc",
+        dtype=None,
+        thresholds=None,
+        multi_label=False,
+        num_labels=None,
+        label_weights=None,
+        from_logits=False,
+    ):
         super().__init__(name=name, dtype=dtype)
         curve = str(curve).upper()
         if curve not in ("ROC", "PR"):
@@ -818,9 +827,7 @@ class AUC(Metric):
         dp = p[: n - 1] - p[1:]
         slope = _divide_no_nan(dtp, numpy.maximum(dp, 0))
         intercept = tp[1:] - slope * p[1:]
-        ratio = numpy.where(
-            (p[: n - 1] > 0) & (p[1:] > 0), _divide_no_nan(p[: n - 1], numpy.maximum(p[1:], 0)), 1.0
-        )
+        ratio = numpy.where((p[: n - 1] > 0) & (p[1:] > 0), _divide_no_nan(p[: n - 1], numpy.maximum(p[1:], 0)), 1.0)
         increments = _divide_no_nan(
             slope * (dtp + intercept * numpy.log(numpy.maximum(ratio, 1e-300))),
             numpy.maximum(tp[1:] + fn[1:], 0),
@@ -846,13 +853,15 @@ class AUC(Metric):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "num_thresholds": self.num_thresholds if self._init_thresholds is None else None,
-            "curve": self.curve,
-            "summation_method": self.summation_method,
-            "thresholds": self._init_thresholds,
-            "from_logits": self.from_logits,
-        })
+        config.update(
+            {
+                "num_thresholds": self.num_thresholds if self._init_thresholds is None else None,
+                "curve": self.curve,
+                "summation_method": self.summation_method,
+                "thresholds": self._init_thresholds,
+                "from_logits": self.from_logits,
+            }
+        )
         if config["num_thresholds"] is None:
             config.pop("num_thresholds")
         return config
@@ -891,10 +900,24 @@ _ALIASES = {
     "sparse_top_k_accuracy": "sparse_top_k_categorical_accuracy",
 }
 _CLASSES = (
-    Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
-    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
-    RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-    Precision, Recall, AUC, MeanMetricWrapper,
+    Mean,
+    Sum,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    RootMeanSquaredError,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    Precision,
+    Recall,
+    AUC,
+    MeanMetricWrapper,
 )
 
 
@@ -1023,8 +1046,11 @@ def get(identifier, loss=None, output_shape=None, y_true_shape=None):
                 raise ValueError(
                     f"metric {identifier!r} needs a cross-entropy loss to know which cross-entropy to track"
                 )
-            cls = {"binary": BinaryCrossentropy, "categorical": CategoricalCrossentropy,
-                   "sparse": SparseCategoricalCrossentropy}[kind]
+            cls = {
+                "binary": BinaryCrossentropy,
+                "categorical": CategoricalCrossentropy,
+                "sparse": SparseCategoricalCrossentropy,
+            }[kind]
             return cls(name=key)
         by_class = {cls.__name__: cls for cls in _CLASSES}
         if key in by_class and key != "MeanMetricWrapper":
@@ -1056,19 +1082,40 @@ def deserialize(config, custom_objects=None):
     classes["_ShapeResolvedAccuracy"] = _ShapeResolvedAccuracy
     classes.update(custom_objects or {})
     name = config["class_name"]
-    cls = classes.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    cls = classes.get(name) or registry.get_registered_object(name)  # @register_keras_serializable
     if cls is None:
         raise ValueError(f"unknown metric class {name!r}; known: {sorted(classes)}")
     return cls.from_config(dict(config.get("config", {})))
 
 
 __all__ = [
-    "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
-    "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy",
-    "MeanSquaredError", "MeanAbsoluteError", "RootMeanSquaredError", "BinaryCrossentropy",
-    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Precision", "Recall", "AUC",
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get", "serialize",
+    "Metric",
+    "Mean",
+    "Sum",
+    "MeanMetricWrapper",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "RootMeanSquaredError",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "Precision",
+    "Recall",
+    "AUC",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "get",
+    "serialize",
     "deserialize",
 ]
 
@@ -1088,8 +1135,7 @@ class _LossMean(MeanMetricWrapper):
     _default_name = None
 
     def __init__(self, name=None, dtype=None):
-        MeanMetricWrapper.__init__(self, _loss_function(self._function), name=name or self._default_name,
-                                   dtype=dtype)
+        MeanMetricWrapper.__init__(self, _loss_function(self._function), name=name or self._default_name, dtype=dtype)
 
     def get_config(self):
         return Metric.get_config(self)
@@ -1209,8 +1255,10 @@ class R2Score(Metric):
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         if class_aggregation not in ("uniform_average", "variance_weighted_average", None):
-            raise ValueError(f"R2Score: class_aggregation must be 'uniform_average', "
-                             f"'variance_weighted_average' or None, got {class_aggregation!r}")
+            raise ValueError(
+                f"R2Score: class_aggregation must be 'uniform_average', "
+                f"'variance_weighted_average' or None, got {class_aggregation!r}"
+            )
         if num_regressors < 0:
             raise ValueError(f"R2Score: num_regressors must be non-negative, got {num_regressors}")
         self.class_aggregation = class_aggregation
@@ -1264,16 +1312,40 @@ class R2Score(Metric):
         return config
 
 
-_MORE = (MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, Poisson, KLDivergence,
-         Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, R2Score)
+_MORE = (
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    LogCoshError,
+    Poisson,
+    KLDivergence,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    CosineSimilarity,
+    R2Score,
+)
 _CLASSES = _CLASSES + _MORE
-_BY_NAME.update({
-    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
-    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
-    "logcosh": LogCoshError, "log_cosh": LogCoshError, "poisson": Poisson, "kl_divergence": KLDivergence,
-    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
-    "cosine_similarity": CosineSimilarity, "r2_score": R2Score,
-})
-_ALIASES.update({"mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error",
-                 "kld": "kl_divergence", "kullback_leibler_divergence": "kl_divergence"})
+_BY_NAME.update(
+    {
+        "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+        "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+        "logcosh": LogCoshError,
+        "log_cosh": LogCoshError,
+        "poisson": Poisson,
+        "kl_divergence": KLDivergence,
+        "hinge": Hinge,
+        "squared_hinge": SquaredHinge,
+        "categorical_hinge": CategoricalHinge,
+        "cosine_similarity": CosineSimilarity,
+        "r2_score": R2Score,
+    }
+)
+_ALIASES.update(
+    {
+        "mape": "mean_absolute_percentage_error",
+        "msle": "mean_squared_logarithmic_error",
+        "kld": "kl_divergence",
+        "kullback_leibler_divergence": "kl_divergence",
+    }
+)
 __all__ += [cls.__name__ for cls in _MORE]

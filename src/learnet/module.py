@@ -21,6 +21,7 @@ Examples
 >>> float(model(3.0))
 6.5
 """
+
 import re
 
 from learnet.control import name_scope
@@ -101,6 +102,7 @@ class Module:
     @classmethod
     def with_name_scope(cls, method):
         """Decorate a method so it runs inside the module's ``name_scope``."""
+
         def wrapped(self, *args, **kwargs):
             with self.name_scope:
                 return method(self, *args, **kwargs)
@@ -141,7 +143,7 @@ def _variables_of(obj, visited):
     if id(obj) in visited:
         return
     visited.add(id(obj))
-    if not isinstance(obj, Module) and _is_module(obj):   # a Keras layer: its own weights
+    if not isinstance(obj, Module) and _is_module(obj):  # a Keras layer: its own weights
         yield from obj.weights
         return
     for value in _children(obj):

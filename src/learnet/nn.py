@@ -6,18 +6,39 @@ Examples
 >>> tf.nn.relu(tf.constant([-1.0, 2.0])).numpy()
 array([0., 2.], dtype=float32)
 """
+
 from learnet.math import in_top_k, top_k  # noqa: F401
 from learnet.ops.conv import (  # noqa: F401
-    avg_pool, avg_pool1d, avg_pool2d, conv1d, conv2d, conv2d_transpose, max_pool, max_pool1d,
+    avg_pool,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv2d_transpose,
+    max_pool,
+    max_pool1d,
     max_pool2d,
 )
 from learnet.ops.math import maximum as _maximum
 from learnet.ops.math import minimum as _minimum
 from learnet.ops.math import rsqrt as _rsqrt
 from learnet.ops.nn import (  # noqa: F401
-    dropout, elu, l2_loss, leaky_relu, log_sigmoid, log_softmax, moments, relu, sigmoid,
-    sigmoid_cross_entropy_with_logits, softmax, softmax_cross_entropy_with_logits, softplus,
-    softsign, sparse_softmax_cross_entropy_with_logits, tanh,
+    dropout,
+    elu,
+    l2_loss,
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    moments,
+    relu,
+    sigmoid,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softplus,
+    softsign,
+    sparse_softmax_cross_entropy_with_logits,
+    tanh,
 )
 from learnet.ops.reduce import reduce_sum as _reduce_sum
 from learnet.ops.shape import gather as _gather

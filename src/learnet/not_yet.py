@@ -18,20 +18,28 @@ Traceback (most recent call last):
 learnet.not_yet.NotInLearnetError: learnet.datasets.california_housing is not in learnet yet: ...
 """
 
-_RECURRENT = ("this recurrent layer is not written yet. learnet has SimpleRNN, LSTM and GRU (and their cells), "
-              "RNN(cell) and Bidirectional; stack them as layers")
-_ATTENTION = ("attention layers are not written yet. For sequences, learnet has Embedding, Conv1D, "
-              "GlobalAveragePooling1D and TimeDistributed")
-_TEXT = ("this lookup layer is not written yet. learnet has layers.TextVectorization (standardize, split, "
-         "vocabulary, int/multi_hot/count/tf_idf outputs) and layers.Embedding")
-_DATASETS = ("learnet has mnist, fashion_mnist, cifar10, cifar100, imdb, reuters and boston_housing "
-             "(learnet.datasets.<name>.load_data(), as in Keras)")
+_RECURRENT = (
+    "this recurrent layer is not written yet. learnet has SimpleRNN, LSTM and GRU (and their cells), "
+    "RNN(cell) and Bidirectional; stack them as layers"
+)
+_ATTENTION = (
+    "attention layers are not written yet. For sequences, learnet has Embedding, Conv1D, "
+    "GlobalAveragePooling1D and TimeDistributed"
+)
+_TEXT = (
+    "this lookup layer is not written yet. learnet has layers.TextVectorization (standardize, split, "
+    "vocabulary, int/multi_hot/count/tf_idf outputs) and layers.Embedding"
+)
+_DATASETS = (
+    "learnet has mnist, fashion_mnist, cifar10, cifar100, imdb, reuters and boston_housing "
+    "(learnet.datasets.<name>.load_data(), as in Keras)"
+)
 
 #: Module name -> {missing name: what learnet has instead}. Delete a line when the name lands.
 NOT_YET = {
     "learnet": {
         "applications": "pretrained networks (VGG16, ResNet50, MobileNet, ...) are not part of learnet. "
-                        "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
+        "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
         "estimator": "learnet trains with Sequential or Model, compile and fit",
         "lite": "there is no TensorFlow Lite converter. learnet saves a model with model.save('name.learnet')",
     },
@@ -81,6 +89,7 @@ def module_getattr(module_name):
     --------
     >>> __getattr__ = module_getattr("learnet.layers")  # doctest: +SKIP
     """
+
     def __getattr__(name):
         error = missing(module_name, name)
         if error is not None:

@@ -23,6 +23,7 @@ Examples
 >>> session = onnxruntime.InferenceSession("mnist.onnx")        # doctest: +SKIP
 >>> session.run(None, {session.get_inputs()[0].name: x})[0]    # doctest: +SKIP
 """
+
 import os
 
 import numpy as np
@@ -66,8 +67,16 @@ class _Graph:
 def _activation(graph, name, x, where):
     if name in ("linear", None):
         return x
-    simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus",
-              "softsign": "Softsign", "exponential": "Exp", "selu": "Selu", "elu": "Elu"}
+    simple = {
+        "relu": "Relu",
+        "sigmoid": "Sigmoid",
+        "tanh": "Tanh",
+        "softplus": "Softplus",
+        "softsign": "Softsign",
+        "exponential": "Exp",
+        "selu": "Selu",
+        "elu": "Elu",
+    }
     if name in simple:
         return graph.op(simple[name], [x])
     if name == "softmax":
@@ -144,9 +153,15 @@ def _conv(graph, layer, inputs, where):
     operands = [_channels_first(graph, inputs[0], rank), graph.const(kernel, "kernel")]
     if layer.use_bias:
         operands.append(graph.const(weights[1], "bias"))
-    y = graph.op("Conv", operands, strides=list(layer.strides), dilations=list(layer.dilation_rate),
-                 group=int(getattr(layer, "groups", 1)), kernel_shape=list(weights[0].shape[:rank - 2]),
-                 **_padding(layer))
+    y = graph.op(
+        "Conv",
+        operands,
+        strides=list(layer.strides),
+        dilations=list(layer.dilation_rate),
+        group=int(getattr(layer, "groups", 1)),
+        kernel_shape=list(weights[0].shape[: rank - 2]),
+        **_padding(layer),
+    )
     y = _channels_last(graph, y, rank)
     return _activation(graph, _activation_name(layer.activation, where), y, where)
 
@@ -184,8 +199,9 @@ def _global_pool(op_type):
     def convert(graph, layer, inputs, where):
         _check_channels_last(layer, where)
         rank = graph.input_rank
-        return graph.op(op_type, [inputs[0]], axes=list(range(1, rank - 1)),
-                        keepdims=int(bool(getattr(layer, "keepdims", False))))
+        return graph.op(
+            op_type, [inputs[0]], axes=list(range(1, rank - 1)), keepdims=int(bool(getattr(layer, "keepdims", False)))
+        )
 
     return convert
 
@@ -232,8 +248,12 @@ def _layer_norm(graph, layer, inputs, where):
     size = int(graph.input_shape[-1])
     gamma = variables.get("gamma", np.ones(size, np.float32))
     beta = variables.get("beta", np.zeros(size, np.float32))
-    return graph.op("LayerNormalization", [inputs[0], graph.const(gamma, "gamma"), graph.const(beta, "beta")],
-                    axis=-1, epsilon=float(layer.epsilon))
+    return graph.op(
+        "LayerNormalization",
+        [inputs[0], graph.const(gamma, "gamma"), graph.const(beta, "beta")],
+        axis=-1,
+        epsilon=float(layer.epsilon),
+    )
 
 
 def _as_numpy(variable):
@@ -305,8 +325,15 @@ def _cropping(graph, layer, inputs, where):
     starts = [p[0] for p in pairs]
     ends = [int(shape[1 + i]) - p[1] for i, p in enumerate(pairs)]
     axes = list(range(1, len(pairs) + 1))
-    return graph.op("Slice", [inputs[0], graph.const(starts, "starts", np.int64), graph.const(ends, "ends", np.int64),
-                              graph.const(axes, "axes", np.int64)])
+    return graph.op(
+        "Slice",
+        [
+            inputs[0],
+            graph.const(starts, "starts", np.int64),
+            graph.const(ends, "ends", np.int64),
+            graph.const(axes, "axes", np.int64),
+        ],
+    )
 
 
 def _upsampling(graph, layer, inputs, where):
@@ -315,8 +342,13 @@ def _upsampling(graph, layer, inputs, where):
         raise ValueError(f"learnet.onnx.export: {where} interpolates {layer.interpolation!r}; only 'nearest' exports")
     size = layer.size if isinstance(layer.size, (list, tuple)) else (layer.size,)
     scales = [1.0, *[float(s) for s in size], 1.0]
-    return graph.op("Resize", [inputs[0], "", graph.const(scales, "scales")], mode="nearest",
-                    coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    return graph.op(
+        "Resize",
+        [inputs[0], "", graph.const(scales, "scales")],
+        mode="nearest",
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
 
 
 def _repeat_vector(graph, layer, inputs, where):
@@ -329,26 +361,58 @@ def _concatenate(graph, layer, inputs, where):
 
 
 _CONVERTERS = {
-    "InputLayer": _identity, "Dense": _dense, "Conv1D": _conv, "Conv2D": _conv,
-    "MaxPooling1D": _pool("MaxPool"), "MaxPooling2D": _pool("MaxPool"),
-    "AveragePooling1D": _pool("AveragePool"), "AveragePooling2D": _pool("AveragePool"),
-    "GlobalAveragePooling1D": _global_pool("ReduceMean"), "GlobalAveragePooling2D": _global_pool("ReduceMean"),
-    "GlobalMaxPooling1D": _global_pool("ReduceMax"), "GlobalMaxPooling2D": _global_pool("ReduceMax"),
-    "Flatten": _flatten, "Reshape": _reshape, "Permute": _permute,
-    "Dropout": _identity, "SpatialDropout1D": _identity, "SpatialDropout2D": _identity,
-    "GaussianNoise": _identity, "GaussianDropout": _identity, "ActivityRegularization": _identity,
-    "Identity": _identity, "RandomFlip": _identity, "RandomRotation": _identity, "RandomZoom": _identity,
-    "RandomTranslation": _identity, "RandomContrast": _identity,
-    "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm, "Rescaling": _rescaling,
-    "Embedding": _embedding, "Activation": _activation_layer, "ReLU": _relu_layer, "PReLU": _prelu,
+    "InputLayer": _identity,
+    "Dense": _dense,
+    "Conv1D": _conv,
+    "Conv2D": _conv,
+    "MaxPooling1D": _pool("MaxPool"),
+    "MaxPooling2D": _pool("MaxPool"),
+    "AveragePooling1D": _pool("AveragePool"),
+    "AveragePooling2D": _pool("AveragePool"),
+    "GlobalAveragePooling1D": _global_pool("ReduceMean"),
+    "GlobalAveragePooling2D": _global_pool("ReduceMean"),
+    "GlobalMaxPooling1D": _global_pool("ReduceMax"),
+    "GlobalMaxPooling2D": _global_pool("ReduceMax"),
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Permute": _permute,
+    "Dropout": _identity,
+    "SpatialDropout1D": _identity,
+    "SpatialDropout2D": _identity,
+    "GaussianNoise": _identity,
+    "GaussianDropout": _identity,
+    "ActivityRegularization": _identity,
+    "Identity": _identity,
+    "RandomFlip": _identity,
+    "RandomRotation": _identity,
+    "RandomZoom": _identity,
+    "RandomTranslation": _identity,
+    "RandomContrast": _identity,
+    "BatchNormalization": _batch_norm,
+    "LayerNormalization": _layer_norm,
+    "Rescaling": _rescaling,
+    "Embedding": _embedding,
+    "Activation": _activation_layer,
+    "ReLU": _relu_layer,
+    "PReLU": _prelu,
     "LeakyReLU": lambda g, layer, i, w: g.op("LeakyRelu", [i[0]], alpha=float(layer.negative_slope)),
     "ELU": lambda g, layer, i, w: g.op("Elu", [i[0]], alpha=float(layer.alpha)),
     "Softmax": lambda g, layer, i, w: g.op("Softmax", [i[0]], axis=int(layer.axis)),
-    "Add": _merge("Add"), "Subtract": _merge("Sub"), "Multiply": _merge("Mul"), "Average": _merge("Add"),
-    "Maximum": _merge("Max"), "Minimum": _merge("Min"), "Concatenate": _concatenate,
-    "ZeroPadding1D": _zero_padding, "ZeroPadding2D": _zero_padding, "Cropping1D": _cropping,
-    "Cropping2D": _cropping, "UpSampling1D": _upsampling, "UpSampling2D": _upsampling,
-    "RepeatVector": _repeat_vector, "Conv2DTranspose": _conv_transpose,
+    "Add": _merge("Add"),
+    "Subtract": _merge("Sub"),
+    "Multiply": _merge("Mul"),
+    "Average": _merge("Add"),
+    "Maximum": _merge("Max"),
+    "Minimum": _merge("Min"),
+    "Concatenate": _concatenate,
+    "ZeroPadding1D": _zero_padding,
+    "ZeroPadding2D": _zero_padding,
+    "Cropping1D": _cropping,
+    "Cropping2D": _cropping,
+    "UpSampling1D": _upsampling,
+    "UpSampling2D": _upsampling,
+    "RepeatVector": _repeat_vector,
+    "Conv2DTranspose": _conv_transpose,
 }
 
 
@@ -366,8 +430,10 @@ def _calls(model):
 
     if isinstance(model, Sequential):
         if model.inputs is None:
-            raise ValueError("learnet.onnx.export: the Sequential model has no input shape; start it with "
-                             "keras.Input(shape=...) so the exported graph knows its input")
+            raise ValueError(
+                "learnet.onnx.export: the Sequential model has no input shape; start it with "
+                "keras.Input(shape=...) so the exported graph knows its input"
+            )
         return _sequential_calls(model)
     if not isinstance(model, Functional):
         raise ValueError(
@@ -386,8 +452,9 @@ def _calls(model):
             raise ValueError(f"learnet.onnx.export: layer '{node.layer.name}' is called with extra arguments")
         outputs = produced.get(id(node), {})
         sources = flatten(node.inputs)
-        calls.append((node.layer, [id(t) for t in sources], [outputs[i] for i in sorted(outputs)],
-                      tuple(sources[0].shape)))
+        calls.append(
+            (node.layer, [id(t) for t in sources], [outputs[i] for i in sorted(outputs)], tuple(sources[0].shape))
+        )
     inputs = [(id(t), t) for t in flatten(model._input_structure)]
     outputs = [(id(t), tuple(t.shape)) for t in flatten(model._output_structure)]
     return calls, inputs, outputs
@@ -431,9 +498,15 @@ def export(model, filepath, opset=OPSET, input_names=None, output_names=None):
     onnx = _onnx()
     from learnet import saving
 
-    unsupported = sorted({f"{layer.name} ({type(layer).__name__})" for layer in model._flatten_layers()
-                          if type(layer).__name__ not in _CONVERTERS and layer is not model
-                          and type(layer).__name__ not in ("Sequential", "Functional")})
+    unsupported = sorted(
+        {
+            f"{layer.name} ({type(layer).__name__})"
+            for layer in model._flatten_layers()
+            if type(layer).__name__ not in _CONVERTERS
+            and layer is not model
+            and type(layer).__name__ not in ("Sequential", "Functional")
+        }
+    )
     if unsupported:
         raise ValueError(
             f"learnet.onnx.export: these layers have no ONNX export: {', '.join(unsupported)}. "
@@ -443,11 +516,17 @@ def export(model, filepath, opset=OPSET, input_names=None, output_names=None):
     graph = _Graph(onnx)
     names, graph_inputs = {}, []
     for index, (tensor_id, tensor) in enumerate(inputs):
-        name = input_names[index] if input_names else (tensor._keras_history.layer.name if hasattr(tensor, "_keras_history") else f"input_{index}")
+        name = (
+            input_names[index]
+            if input_names
+            else (tensor._keras_history.layer.name if hasattr(tensor, "_keras_history") else f"input_{index}")
+        )
         names[tensor_id] = name
         dtype = np.dtype(tensor.dtype)
         shape = ["batch"] + [None if s is None else int(s) for s in tuple(tensor.shape)[1:]]
-        graph_inputs.append(onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(dtype), shape))
+        graph_inputs.append(
+            onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(dtype), shape)
+        )
     for layer, sources, results, shape in calls:
         graph.input_rank, graph.input_shape = len(shape), shape
         if type(layer).__name__ in ("Sequential", "Functional"):
@@ -463,10 +542,12 @@ def export(model, filepath, opset=OPSET, input_names=None, output_names=None):
         graph.nodes.append(onnx.helper.make_node("Identity", [names[tensor_id]], [name]))
         dims = ["batch"] + [None if s is None else int(s) for s in shape[1:]]
         graph_outputs.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, dims))
-    onnx_graph = onnx.helper.make_graph(graph.nodes, model.name or "learnet_model", graph_inputs, graph_outputs,
-                                       graph.initializers)
-    onnx_model = onnx.helper.make_model(onnx_graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
-                                        producer_name="learnet")
+    onnx_graph = onnx.helper.make_graph(
+        graph.nodes, model.name or "learnet_model", graph_inputs, graph_outputs, graph.initializers
+    )
+    onnx_model = onnx.helper.make_model(
+        onnx_graph, opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="learnet"
+    )
     onnx.checker.check_model(onnx_model)
     data = onnx_model.SerializeToString()
     filepath = os.fspath(filepath)

@@ -28,6 +28,7 @@ Saving and restoring an optimizer's state (its slots and step counter):
 >>> sorted(state)
 ['iterations', 'learning_rate']
 """
+
 import difflib
 import inspect
 import math
@@ -98,8 +99,16 @@ class Optimizer:
 
     _slot_names = ()
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name=None,
+        **kwargs,
+    ):
         if "lr" in kwargs:
             _deprecated("the `lr` argument is deprecated; use `learning_rate` instead")
             learning_rate = kwargs.pop("lr")
@@ -124,8 +133,11 @@ class Optimizer:
                 f"{type(self).__name__} got unexpected argument(s) {sorted(kwargs)}; "
                 "see help(learnet.optimizers." + type(self).__name__ + ")"
             )
-        clipping = [(k, v) for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                                         ("global_clipnorm", global_clipnorm)) if v is not None]
+        clipping = [
+            (k, v)
+            for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm))
+            if v is not None
+        ]
         if len(clipping) > 1:
             raise ValueError(
                 f"{type(self).__name__}: only one of clipnorm, clipvalue and global_clipnorm can be "
@@ -149,11 +161,11 @@ class Optimizer:
         self._schedule_takes_step = False
         self.learning_rate = learning_rate
 
-        self._tracked = []          # the model variables with slots, in the order first seen
-        self._records = {}          # id(variable) -> (slot arrays, scratch view, scratch view)
-        self._slot_variables = []   # the slots as Variables, for `variables` and saving
+        self._tracked = []  # the model variables with slots, in the order first seen
+        self._records = {}  # id(variable) -> (slot arrays, scratch view, scratch view)
+        self._slot_variables = []  # the slots as Variables, for `variables` and saving
         self._extra_variables = {}  # per-optimizer state beyond slots, e.g. Nadam's u_product
-        self._scratch = {}          # dtype -> two flat scratch buffers shared by all weights
+        self._scratch = {}  # dtype -> two flat scratch buffers shared by all weights
         self._exclude_ids = set()
         self._exclude_pattern = None
         self.built = False
@@ -189,7 +201,8 @@ class Optimizer:
         if self._schedule is not None:
             warn(
                 f"{self.name}: a constant learning rate {number:g} replaces the learning-rate "
-                f"schedule {type(self._schedule).__name__} from now on")
+                f"schedule {type(self._schedule).__name__} from now on"
+            )
             self._schedule = None
         self._learning_rate._value[...] = number
 
@@ -233,9 +246,7 @@ class Optimizer:
 
     def _check_variable(self, variable, where):
         if not isinstance(variable, Variable):
-            raise TypeError(
-                f"{self.name}.{where}: expects Variables, got {type(variable).__name__}"
-            )
+            raise TypeError(f"{self.name}.{where}: expects Variables, got {type(variable).__name__}")
         if variable._value.dtype.kind != "f":
             raise TypeError(
                 f"{self.name}.{where}: variable '{variable.name}' holds {variable.dtype}; "
@@ -250,8 +261,9 @@ class Optimizer:
         arrays = []
         for slot in self._slot_names:
             initial = xp.full(value.shape, self._slot_initial_value(slot), dtype=value.dtype)
-            slot_variable = Variable(initial, trainable=False, name=f"{self.name}/{variable.name}_{slot}",
-                                     dtype=value.dtype)
+            slot_variable = Variable(
+                initial, trainable=False, name=f"{self.name}/{variable.name}_{slot}", dtype=value.dtype
+            )
             self._slot_variables.append(slot_variable)
             arrays.append(slot_variable._value)
         self._tracked.append(variable)
@@ -364,8 +376,7 @@ class Optimizer:
             value = to_array(state[name], target.dtype)
             if value.shape != target.shape:
                 raise ValueError(
-                    f"{self.name}.set_state: '{name}' has shape {tuple(target.shape)} here, "
-                    f"got {tuple(value.shape)}"
+                    f"{self.name}.set_state: '{name}' has shape {tuple(target.shape)} here, got {tuple(value.shape)}"
                 )
             converted[name] = value
         for name, target in layout.items():
@@ -434,7 +445,8 @@ class Optimizer:
         if missing:
             warn(
                 f"{self.name}: gradients do not exist for variables {missing} when minimizing the "
-                "loss; they are not updated")
+                "loss; they are not updated"
+            )
         strategy = getattr(self, "_distribute_strategy", None)
         if strategy is not None and strategy.distributed and not skip_gradients_aggregation:
             grads = strategy._reduce_gradients(grads)
@@ -455,9 +467,7 @@ class Optimizer:
             trainable_variables = self._tracked
         grads, trainable_variables = list(grads), list(trainable_variables)
         if len(grads) != len(trainable_variables):
-            raise ValueError(
-                f"{self.name}.apply: {len(grads)} gradients for {len(trainable_variables)} variables"
-            )
+            raise ValueError(f"{self.name}.apply: {len(grads)} gradients for {len(trainable_variables)} variables")
         return self.apply_gradients(zip(grads, trainable_variables))
 
     def _apply(self, grads, variables):
@@ -677,10 +687,27 @@ class SGD(Optimizer):
     0.71
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None, name="SGD", **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.01,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="SGD",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
         momentum = float(momentum)
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"SGD: momentum must be a float in [0, 1], got {momentum}")
@@ -734,11 +761,29 @@ class RMSprop(Optimizer):
         See ``Optimizer``.
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="rmsprop",
-                 **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        momentum=0.0,
+        epsilon=1e-7,
+        centered=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="rmsprop",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"RMSprop: rho must be in [0, 1], got {rho}")
         if momentum < 0:
@@ -747,8 +792,10 @@ class RMSprop(Optimizer):
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.centered = bool(centered)
-        self._slot_names = ("velocity",) + (("momentum",) if self.momentum > 0 else ()) + (
-            ("average_gradient",) if self.centered else ()
+        self._slot_names = (
+            ("velocity",)
+            + (("momentum",) if self.momentum > 0 else ())
+            + (("average_gradient",) if self.centered else ())
         )
 
     def _update(self, w, g, slots, tmp, tmp2, lr):
@@ -781,8 +828,7 @@ class RMSprop(Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
-                       "centered": self.centered})
+        config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered})
         return config
 
 
@@ -817,10 +863,29 @@ class Adam(Optimizer):
     0.9
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adam", **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="adam",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
         for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{type(self).__name__}: {key} must be in [0, 1), got {value}")
@@ -832,7 +897,7 @@ class Adam(Optimizer):
 
     def _coefficients(self, lr):
         t = int(self._iterations._value) + 1
-        return lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
+        return lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
 
     def _update(self, w, g, slots, tmp, tmp2, alpha):
         m, v = slots[0], slots[1]
@@ -855,8 +920,7 @@ class Adam(Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                       "amsgrad": self.amsgrad})
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad})
         return config
 
 
@@ -874,13 +938,35 @@ class AdamW(Adam):
         As ``Adam``.
     """
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamw", **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="adamw",
+        **kwargs,
+    ):
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a number (use Adam for no weight decay), got None")
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                         amsgrad=amsgrad, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-                         global_clipnorm=global_clipnorm, name=name, **kwargs)
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
 
 
 class Adagrad(Optimizer):
@@ -900,10 +986,27 @@ class Adagrad(Optimizer):
         See ``Optimizer``.
     """
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="adagrad", **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        initial_accumulator_value=0.1,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="adagrad",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
         if initial_accumulator_value < 0:
             raise ValueError(
                 f"Adagrad: initial_accumulator_value must be non-negative, got {initial_accumulator_value}"
@@ -948,10 +1051,27 @@ class Adadelta(Optimizer):
     epsilon : float, default 1e-7
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None, name="adadelta", **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.95,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="adadelta",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
         self.rho = float(rho)
         self.epsilon = float(epsilon)
         self._slot_names = ("accumulated_grad", "accumulated_delta_var")
@@ -969,7 +1089,7 @@ class Adadelta(Optimizer):
         xp.add(accumulated_grad, epsilon, out=tmp2)
         xp.sqrt(tmp2, out=tmp2)
         xp.divide(tmp, tmp2, out=tmp)
-        xp.negative(tmp, out=tmp)                    # tmp is delta now
+        xp.negative(tmp, out=tmp)  # tmp is delta now
         xp.multiply(accumulated_delta, rho, out=accumulated_delta)
         xp.square(tmp, out=tmp2)
         xp.multiply(tmp2, 1.0 - rho, out=tmp2)
@@ -1000,10 +1120,28 @@ class Adamax(Optimizer):
     epsilon : float, default 1e-7
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="adamax", **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="adamax",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -1011,7 +1149,7 @@ class Adamax(Optimizer):
 
     def _coefficients(self, lr):
         t = int(self._iterations._value) + 1
-        return lr, 1.0 - self.beta_1 ** t
+        return lr, 1.0 - self.beta_1**t
 
     def _update(self, w, g, slots, tmp, tmp2, c):
         lr, correction = c
@@ -1053,10 +1191,28 @@ class Nadam(Optimizer):
     epsilon : float, default 1e-7
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, name="nadam", **kwargs):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, name=name, **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name="nadam",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            name=name,
+            **kwargs,
+        )
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -1065,12 +1221,11 @@ class Nadam(Optimizer):
 
     def _coefficients(self, lr):
         t = int(self._iterations._value) + 1
-        u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+        u_t = self.beta_1 * (1.0 - 0.5 * 0.96**t)
         u_next = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         product = float(self._u_product._value) * u_t
         self._u_product._value[...] = product
-        return (lr, u_next / (1.0 - product * u_next), (1.0 - u_t) / (1.0 - product),
-                1.0 / (1.0 - self.beta_2 ** t))
+        return (lr, u_next / (1.0 - product * u_next), (1.0 - u_t) / (1.0 - product), 1.0 / (1.0 - self.beta_2**t))
 
     def _update(self, w, g, slots, tmp, tmp2, c):
         lr, m_scale, g_scale, v_scale = c
@@ -1082,9 +1237,9 @@ class Nadam(Optimizer):
         xp.subtract(tmp, v, out=tmp)
         xp.multiply(tmp, 1.0 - self.beta_2, out=tmp)
         xp.add(v, tmp, out=v)
-        xp.multiply(v, v_scale, out=tmp)             # v_hat
+        xp.multiply(v, v_scale, out=tmp)  # v_hat
         xp.sqrt(tmp, out=tmp)
-        xp.add(tmp, self.epsilon, out=tmp)           # the denominator
+        xp.add(tmp, self.epsilon, out=tmp)  # the denominator
         # w -= lr * m_hat / d, with m_hat = m_scale * m + g_scale * g, one term at a time.
         xp.multiply(m, lr * m_scale, out=tmp2)
         xp.divide(tmp2, tmp, out=tmp2)
@@ -1165,11 +1320,30 @@ class legacy:
     """``tf.keras.optimizers.legacy``: the same optimizers, for code written for TF 2.11+."""
 
     SGD, RMSprop, Adam, Adagrad, Adadelta, Adamax, Nadam, Optimizer = (
-        SGD, RMSprop, Adam, Adagrad, Adadelta, Adamax, Nadam, Optimizer
+        SGD,
+        RMSprop,
+        Adam,
+        Adagrad,
+        Adadelta,
+        Adamax,
+        Nadam,
+        Optimizer,
     )
 
 
 __all__ = [
-    "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "schedules", "get", "serialize", "deserialize", "LearnetDeprecationWarning",
+    "Optimizer",
+    "SGD",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "Nadam",
+    "schedules",
+    "get",
+    "serialize",
+    "deserialize",
+    "LearnetDeprecationWarning",
 ]

@@ -17,6 +17,7 @@ Examples
 >>> tf.ragged.reduce_sum(rt, axis=1).numpy().tolist()
 [8, 0, 6]
 """
+
 import importlib
 
 import numpy
@@ -25,8 +26,17 @@ from learnet.tensor import Tensor, TensorShape, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
 
-__all__ = ["RaggedTensor", "concat", "constant", "map_flat_values", "reduce_max", "reduce_mean", "reduce_min",
-           "reduce_sum", "stack_dynamic_partitions"]
+__all__ = [
+    "RaggedTensor",
+    "concat",
+    "constant",
+    "map_flat_values",
+    "reduce_max",
+    "reduce_mean",
+    "reduce_min",
+    "reduce_sum",
+    "stack_dynamic_partitions",
+]
 
 
 class RaggedTensor:
@@ -35,10 +45,17 @@ class RaggedTensor:
     def __init__(self, flat_values, row_splits):
         self.flat_values = flat_values if isinstance(flat_values, Tensor) else convert_to_tensor(flat_values)
         splits = numpy.asarray(row_splits.numpy() if isinstance(row_splits, Tensor) else row_splits, dtype="int64")
-        if splits.ndim != 1 or splits.size == 0 or splits[0] != 0 or (numpy.diff(splits) < 0).any() \
-                or splits[-1] != self.flat_values.shape[0]:
-            raise ValueError(f"RaggedTensor: row_splits must start at 0, never decrease and end at the number "
-                             f"of values ({self.flat_values.shape[0]}), got {splits.tolist()}")
+        if (
+            splits.ndim != 1
+            or splits.size == 0
+            or splits[0] != 0
+            or (numpy.diff(splits) < 0).any()
+            or splits[-1] != self.flat_values.shape[0]
+        ):
+            raise ValueError(
+                f"RaggedTensor: row_splits must start at 0, never decrease and end at the number "
+                f"of values ({self.flat_values.shape[0]}), got {splits.tolist()}"
+            )
         self.row_splits = convert_to_tensor(splits, dtype="int64")
 
     # --- making one ---------------------------------------------------------------------------
@@ -98,12 +115,13 @@ class RaggedTensor:
         return convert_to_tensor(numpy.diff(self.row_splits.numpy()), dtype="int64")
 
     def value_rowids(self):
-        return convert_to_tensor(numpy.repeat(numpy.arange(self.nrows_int()), self.row_lengths().numpy()),
-                                 dtype="int64")
+        return convert_to_tensor(
+            numpy.repeat(numpy.arange(self.nrows_int()), self.row_lengths().numpy()), dtype="int64"
+        )
 
     def _rows(self):
         splits = self.row_splits.numpy()
-        return [self.flat_values[int(a):int(b)] for a, b in zip(splits[:-1], splits[1:])]
+        return [self.flat_values[int(a) : int(b)] for a, b in zip(splits[:-1], splits[1:])]
 
     # --- converting ---------------------------------------------------------------------------
     def to_tensor(self, default_value=0, shape=None):
@@ -132,12 +150,14 @@ class RaggedTensor:
             return self._rows()[key]
         if isinstance(key, slice):
             rows = self._rows()[key]
-            return RaggedTensor.from_row_lengths(_ops.concat(rows, axis=0) if rows else self.flat_values[:0],
-                                                 [r.shape[0] for r in rows])
+            return RaggedTensor.from_row_lengths(
+                _ops.concat(rows, axis=0) if rows else self.flat_values[:0], [r.shape[0] for r in rows]
+            )
         if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], slice):
             rows = [row[key[1]] for row in self._rows()[key[0]]]
-            return RaggedTensor.from_row_lengths(_ops.concat(rows, axis=0) if rows else self.flat_values[:0],
-                                                 [r.shape[0] for r in rows])
+            return RaggedTensor.from_row_lengths(
+                _ops.concat(rows, axis=0) if rows else self.flat_values[:0], [r.shape[0] for r in rows]
+            )
         raise TypeError(f"RaggedTensor indices must be an int, a slice or (slice, slice), got {key!r}")
 
     def with_flat_values(self, new_values):
@@ -203,20 +223,25 @@ def _reduce(reduction, rt, axis):
             if rt.dtype.kind == "f":
                 sums = _reduce("sum", rt, 1)
                 lengths = _ops.cast(rt.row_lengths(), rt.dtype)
-                return sums / lengths            # differentiable; NaN for an empty row, as in TF
+                return sums / lengths  # differentiable; NaN for an empty row, as in TF
             # Integer rows average to float64, as TensorFlow's ragged reduce_mean.
             means = [numpy.mean(row.numpy(), dtype="float64") if row.shape[0] else numpy.nan for row in rt._rows()]
             return convert_to_tensor(numpy.asarray(means, dtype="float64"), dtype="float64")
         rows = rt._rows()
         if reduction == "sum":
-            sums = _ops.stack([_ops.cast(_ops.reduce_sum(row), rt.dtype) if row.shape[0]
-                               else _ops.zeros((), dtype=rt.dtype) for row in rows])
+            sums = _ops.stack(
+                [
+                    _ops.cast(_ops.reduce_sum(row), rt.dtype) if row.shape[0] else _ops.zeros((), dtype=rt.dtype)
+                    for row in rows
+                ]
+            )
             return sums
         lowest = numpy.finfo(rt.dtype).min if rt.dtype.kind == "f" else numpy.iinfo(rt.dtype).min
         empty = lowest if reduction == "max" else -lowest if rt.dtype.kind == "f" else numpy.iinfo(rt.dtype).max
         function = _ops.reduce_max if reduction == "max" else _ops.reduce_min
-        return _ops.stack([function(row) if row.shape[0] else convert_to_tensor(numpy.asarray(empty, rt.dtype))
-                           for row in rows])
+        return _ops.stack(
+            [function(row) if row.shape[0] else convert_to_tensor(numpy.asarray(empty, rt.dtype)) for row in rows]
+        )
     if axis is None:
         return getattr(_ops, f"reduce_{reduction}")(rt.flat_values)
     raise ValueError(f"reductions of a RaggedTensor support axis=1 (along rows) or None, got {axis}")
@@ -239,8 +264,9 @@ def stack_dynamic_partitions(data, partitions, num_partitions):
     data = data if isinstance(data, Tensor) else convert_to_tensor(data)
     ids = numpy.asarray(partitions.numpy() if isinstance(partitions, Tensor) else partitions, "int64")
     order = numpy.argsort(ids, kind="stable")
-    return RaggedTensor.from_row_lengths(_ops.gather(data, convert_to_tensor(order, dtype="int64")),
-                                         numpy.bincount(ids, minlength=num_partitions))
+    return RaggedTensor.from_row_lengths(
+        _ops.gather(data, convert_to_tensor(order, dtype="int64")), numpy.bincount(ids, minlength=num_partitions)
+    )
 
 
 def reduce_sum(rt, axis=None):
@@ -264,8 +290,21 @@ def reduce_min(rt, axis=None):
 
 
 # --- the top-level functions accept ragged tensors (tf.add(rt, 3), tf.reduce_mean(rt, axis=1)) ----------
-_ELEMENTWISE = ("add", "subtract", "multiply", "divide", "maximum", "minimum", "abs", "square", "sqrt", "exp",
-                "log", "negative", "cast")
+_ELEMENTWISE = (
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "maximum",
+    "minimum",
+    "abs",
+    "square",
+    "sqrt",
+    "exp",
+    "log",
+    "negative",
+    "cast",
+)
 _REDUCTIONS = ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min")
 
 
@@ -278,14 +317,21 @@ def ragged_aware(function):
             values = args[0] if args else kwargs.get("values")
             if isinstance(values, (list, tuple)) and any(isinstance(v, RaggedTensor) for v in values):
                 axis = args[1] if len(args) > 1 else kwargs.get("axis", 0)
-                return concat([v if isinstance(v, RaggedTensor) else constant(
-                    v.numpy().tolist() if isinstance(v, Tensor) else v) for v in values], axis=axis)
+                return concat(
+                    [
+                        v
+                        if isinstance(v, RaggedTensor)
+                        else constant(v.numpy().tolist() if isinstance(v, Tensor) else v)
+                        for v in values
+                    ],
+                    axis=axis,
+                )
             return function(*args, **kwargs)
         if not any(isinstance(a, RaggedTensor) for a in args):
             return function(*args, **kwargs)
         if name in _REDUCTIONS:
             axis = args[1] if len(args) > 1 else kwargs.get("axis")
-            return _reduce(name[len("reduce_"):], args[0], axis)
+            return _reduce(name[len("reduce_") :], args[0], axis)
         if name == "tile":
             multiples = [int(m) for m in (args[1] if len(args) > 1 else kwargs["multiples"])]
             rows = [_ops.concat([row] * multiples[1], axis=0) for row in args[0]._rows()] * multiples[0]

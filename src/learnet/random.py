@@ -9,6 +9,7 @@ Examples
 >>> bool((tf.random.normal((2,)) == a).numpy().all())
 True
 """
+
 import numpy
 
 from learnet import backend
@@ -124,7 +125,7 @@ def shuffle(value, axis=0, seed=None):
     """
     array = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
     if seed is None and (isinstance(axis, SeedGenerator) or not -array.ndim <= int(axis) < max(array.ndim, 1)):
-        axis, seed = 0, axis                       # tf.random.shuffle(value, 42): the seed
+        axis, seed = 0, axis  # tf.random.shuffle(value, 42): the seed
     return Tensor._wrap(xp.asarray(_generator(seed).permutation(array, axis=int(axis))))
 
 
@@ -176,7 +177,10 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     inputs = inputs if isinstance(inputs, Tensor) else Tensor(inputs)
     if rate == 0:
         return inputs
-    shape = inputs.shape if noise_shape is None else tuple(inputs.shape[i] if s is None else int(s)
-                                                            for i, s in enumerate(noise_shape))
+    shape = (
+        inputs.shape
+        if noise_shape is None
+        else tuple(inputs.shape[i] if s is None else int(s) for i, s in enumerate(noise_shape))
+    )
     keep = xp.asarray(_generator(seed).random(shape) >= rate)
     return apply_dropout_mask(inputs, keep, rate)

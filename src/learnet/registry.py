@@ -25,18 +25,23 @@ True
 >>> registry.get_registered_name(Scale)
 'Course>Scale'
 """
+
 import importlib
 from collections.abc import Callable
 from typing import Any
 
 __all__ = [
-    "register_keras_serializable", "get_registered_object", "get_registered_name",
-    "register_builtin", "builtin_class", "builtin_classes",
+    "register_keras_serializable",
+    "get_registered_object",
+    "get_registered_name",
+    "register_builtin",
+    "builtin_class",
+    "builtin_classes",
 ]
 
-_REGISTERED: dict[str, type] = {}   # the user's classes: "Name" and "Package>Name" -> class
-_NAMES: dict[type, str] = {}        # class -> "Package>Name"
-_BUILTIN: dict[str, type] = {}      # learnet's own layers and models: class name -> class
+_REGISTERED: dict[str, type] = {}  # the user's classes: "Name" and "Package>Name" -> class
+_NAMES: dict[type, str] = {}  # class -> "Package>Name"
+_BUILTIN: dict[str, type] = {}  # learnet's own layers and models: class name -> class
 _BUILTIN_MODULES = ("learnet.layers", "learnet.models")
 
 
@@ -55,6 +60,7 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     >>> get_registered_object("Custom>Scale") is Scale
     True
     """
+
     def decorator(cls):
         key = name or cls.__name__
         _REGISTERED[key] = cls
@@ -91,5 +97,5 @@ def builtin_class(name: str) -> type | None:
 def builtin_classes() -> dict[str, type]:
     """All of learnet's own layer and model classes, by name."""
     for module in _BUILTIN_MODULES:
-        importlib.import_module(module)   # its classes register themselves when it is imported
+        importlib.import_module(module)  # its classes register themselves when it is imported
     return dict(_BUILTIN)

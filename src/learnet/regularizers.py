@@ -10,6 +10,7 @@ Examples
 >>> float(regularizers.L2(0.5)(tf.constant([1.0, 2.0])))
 2.5
 """
+
 from learnet import registry
 from learnet.ops.math import abs as absolute
 from learnet.ops.math import square

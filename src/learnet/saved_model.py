@@ -13,6 +13,7 @@ Examples
 >>> restored = tf.saved_model.load("exported")               # doctest: +SKIP
 >>> restored(x)  # or restored.predict(x), restored.signatures["serving_default"](x)  # doctest: +SKIP
 """
+
 import json
 import os
 
@@ -52,15 +53,23 @@ def save(obj, export_dir, signatures=None, options=None):
     os.makedirs(export_dir, exist_ok=True)
     save_model(obj, os.path.join(export_dir, MODEL_FILE))
     with open(os.path.join(export_dir, MARKER_FILE), "w", encoding="utf-8") as stream:
-        json.dump({"format": "learnet saved_model", "model": MODEL_FILE,
-                   "note": "a learnet model directory; not a TensorFlow SavedModel"}, stream, indent=1)
+        json.dump(
+            {
+                "format": "learnet saved_model",
+                "model": MODEL_FILE,
+                "note": "a learnet model directory; not a TensorFlow SavedModel",
+            },
+            stream,
+            indent=1,
+        )
 
 
 def contains_saved_model(export_dir):
     """Whether ``export_dir`` holds a model saved by ``save``."""
     export_dir = os.fspath(export_dir)
     return os.path.isfile(os.path.join(export_dir, MARKER_FILE)) and os.path.isfile(
-        os.path.join(export_dir, MODEL_FILE))
+        os.path.join(export_dir, MODEL_FILE)
+    )
 
 
 def load(export_dir, tags=None, options=None, custom_objects=None):

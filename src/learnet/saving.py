@@ -31,6 +31,7 @@ Examples
 >>> model = keras.models.load_model("mnist.learnet")             # doctest: +SKIP
 >>> model.save_weights("mnist.weights.npz")                       # doctest: +SKIP
 """
+
 import io
 import json
 import os
@@ -53,8 +54,15 @@ from learnet.registry import get_registered_object, register_keras_serializable
 from learnet import weight_budget
 
 __all__ = [
-    "save_model", "load_model", "save_weights", "load_weights", "model_from_json", "read_metadata",
-    "InvalidModelFileError", "register_keras_serializable", "get_registered_object",
+    "save_model",
+    "load_model",
+    "save_weights",
+    "load_weights",
+    "model_from_json",
+    "read_metadata",
+    "InvalidModelFileError",
+    "register_keras_serializable",
+    "get_registered_object",
 ]
 
 FORMAT_NAME = "learnet"
@@ -63,16 +71,24 @@ FORMAT_VERSION = 1
 # Archive limits: a real model file is mostly raw float32 arrays (stored uncompressed),
 # so its contents are about as large as the file. An archive claiming far more than
 # that is refused before anything is decompressed.
-MAX_TOTAL_BYTES = 8 << 30          # 8 GiB of contents at most, whatever the file size
-MAX_EXPANSION = 100                # contents at most 100 times the file's size ...
-EXPANSION_ALLOWANCE = 16 << 20     # ... plus 16 MiB (JSON compresses well)
+MAX_TOTAL_BYTES = 8 << 30  # 8 GiB of contents at most, whatever the file size
+MAX_EXPANSION = 100  # contents at most 100 times the file's size ...
+EXPANSION_ALLOWANCE = 16 << 20  # ... plus 16 MiB (JSON compresses well)
 MAX_MEMBERS = 100000
 MAX_JSON_BYTES = 64 << 20
 
 # What the zipfile module raises for a damaged archive: an unsupported "version" or
 # compression method (NotImplementedError), a cut header (struct.error, EOFError), ...
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError,
-               ValueError, NotImplementedError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+)
 
 _MODEL_MEMBERS = ("metadata.json", "config.json", "model.weights.npz", "optimizer.npz")
 _ARRAY_KINDS = "biuf"
@@ -215,8 +231,10 @@ def compile_from_config(model, config, custom_objects=None):
 #: The endings that name a file's format, as Keras 3 reads them: a whole model, or its weights alone.
 MODEL_SUFFIXES = (".learnet", ".keras")
 WEIGHTS_SUFFIXES = (".weights.npz", ".weights.h5")
-_ACCEPTED_NAMES = ("a name ending in .learnet or .keras for a whole model (model.save), "
-                   "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)")
+_ACCEPTED_NAMES = (
+    "a name ending in .learnet or .keras for a whole model (model.save), "
+    "or in .weights.npz or .weights.h5 for the weights alone (model.save_weights)"
+)
 
 
 def _check_extension(filepath, what):
@@ -242,11 +260,13 @@ def _check_save_name(filepath, what, weights):
     if base.endswith(MODEL_SUFFIXES):
         raise ValueError(
             f"{what}: {shown!r} names a whole-model file; save_weights writes the weights alone: use a "
-            f"name ending in .weights.npz or .weights.h5, or model.save({shown!r}) for the whole model")
+            f"name ending in .weights.npz or .weights.h5, or model.save({shown!r}) for the whole model"
+        )
     if base.endswith(WEIGHTS_SUFFIXES):
         raise ValueError(
             f"{what}: {shown!r} names a weights file; model.save writes the whole model: use a name "
-            f"ending in .learnet or .keras, or model.save_weights({shown!r}) for the weights alone")
+            f"ending in .learnet or .keras, or model.save_weights({shown!r}) for the weights alone"
+        )
     raise ValueError(f"{what}: cannot tell the file format from the name {shown!r}: use {_ACCEPTED_NAMES}")
 
 
@@ -412,8 +432,7 @@ class _Archive:
             self.zip = zipfile.ZipFile(source)
         except _ZIP_ERRORS as error:
             raise InvalidModelFileError(
-                f"{what} is not a valid learnet file: it is not a zip archive, or it is truncated "
-                f"or damaged ({error})"
+                f"{what} is not a valid learnet file: it is not a zip archive, or it is truncated or damaged ({error})"
             ) from None
         infos = self.zip.infolist()
         if len(infos) > MAX_MEMBERS:
@@ -575,8 +594,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     kwargs.pop("options", None)
     if kwargs:
         raise TypeError(f"load_weights got unexpected keyword argument(s) {sorted(kwargs)}")
-    if os.path.isfile(filepath) and (_keras_files().is_hdf5(filepath)
-                                     or os.fspath(filepath).lower().endswith((".h5", ".hdf5"))):
+    if os.path.isfile(filepath) and (
+        _keras_files().is_hdf5(filepath) or os.fspath(filepath).lower().endswith((".h5", ".hdf5"))
+    ):
         return _keras_files().load_weights_h5(model, filepath, by_name=by_name)
     archive, stream = _open_file(filepath, "load_weights")
     try:
@@ -599,8 +619,12 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             f"load_weights: model '{model.name}' is not built yet, so it has no weights to load into; "
             "call it on data or build(input_shape) first"
         )
-    _assign_weights(model, _ordered_weights(arrays, f"load_weights: {filepath}"), f"load_weights: {filepath}",
-                    skip_mismatch=skip_mismatch)
+    _assign_weights(
+        model,
+        _ordered_weights(arrays, f"load_weights: {filepath}"),
+        f"load_weights: {filepath}",
+        skip_mismatch=skip_mismatch,
+    )
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras' name
@@ -674,7 +698,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     # The layers may create no more bytes of weights than the file holds (Dense(10**8) in a small file).
     with weight_budget.limit(sum(array.nbytes for array in weights.values()) + (1 << 16), what):
         model = deserialize_layer(config, custom_objects)
-    if not callable(getattr(model, "fit", None)):   # a layer, not a model
+    if not callable(getattr(model, "fit", None)):  # a layer, not a model
         raise InvalidModelFileError(f"{what}: the file describes a {type(model).__name__}, not a model")
     _assign_weights(model, _ordered_weights(weights, what), what)
     compile_config = metadata.get("compile_config")

@@ -13,6 +13,7 @@ Examples
 >>> v.numpy().tolist()
 [10.0, 2.0, 3.0, 40.0]
 """
+
 import importlib
 
 import numpy
@@ -63,8 +64,9 @@ def _scattered(rows, updates, shape, depth, what):
     updates = updates if isinstance(updates, Tensor) else convert_to_tensor(updates)
     expected = (len(rows),) + slice_shape
     if int(numpy.prod(updates.shape)) != int(numpy.prod(expected)):
-        raise ValueError(f"{what}: updates of shape {tuple(updates.shape)} do not fit {len(rows)} slices "
-                         f"of shape {slice_shape}")
+        raise ValueError(
+            f"{what}: updates of shape {tuple(updates.shape)} do not fit {len(rows)} slices of shape {slice_shape}"
+        )
     positions = _flat_positions(rows, shape, depth)
     dtype = updates.dtype if updates.dtype.kind == "f" else numpy.dtype("float64")
     selector = numpy.zeros((count, len(rows)), dtype=dtype)
@@ -90,8 +92,9 @@ def tensor_scatter_nd_update(tensor, indices, updates, name=None):
     """``tensor`` with the slices at ``indices`` replaced by ``updates``."""
     tensor = tensor if isinstance(tensor, Tensor) else convert_to_tensor(tensor)
     _, rows, depth = _indices(indices, tensor.shape, "tensor_scatter_nd_update")
-    summed, mask = _scattered(rows, _ops.cast(convert_to_tensor(updates), tensor.dtype), tensor.shape, depth,
-                              "tensor_scatter_nd_update")
+    summed, mask = _scattered(
+        rows, _ops.cast(convert_to_tensor(updates), tensor.dtype), tensor.shape, depth, "tensor_scatter_nd_update"
+    )
     return _ops.where(mask, summed, tensor)
 
 
@@ -99,8 +102,12 @@ def tensor_scatter_nd_add(tensor, indices, updates, name=None):
     """``tensor`` with ``updates`` added at ``indices``."""
     tensor = tensor if isinstance(tensor, Tensor) else convert_to_tensor(tensor)
     _, rows, depth = _indices(indices, tensor.shape, "tensor_scatter_nd_add")
-    return tensor + _scattered(rows, _ops.cast(convert_to_tensor(updates), tensor.dtype), tensor.shape, depth,
-                               "tensor_scatter_nd_add")[0]
+    return (
+        tensor
+        + _scattered(
+            rows, _ops.cast(convert_to_tensor(updates), tensor.dtype), tensor.shape, depth, "tensor_scatter_nd_add"
+        )[0]
+    )
 
 
 def tensor_scatter_nd_sub(tensor, indices, updates, name=None):

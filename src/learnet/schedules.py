@@ -19,6 +19,7 @@ A schedule can be called on many steps at once, to plot it:
 >>> schedule([0, 1000, 2000]).numpy()
 array([1.  , 0.5 , 0.25], dtype=float32)
 """
+
 import math
 
 import numpy
@@ -64,9 +65,7 @@ class LearningRateSchedule:
     """
 
     def __call__(self, step):
-        raise NotImplementedError(
-            f"{type(self).__name__} must define __call__(step) returning the learning rate"
-        )
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(step) returning the learning rate")
 
     def get_config(self):
         raise NotImplementedError(f"{type(self).__name__} must define get_config()")
@@ -113,7 +112,7 @@ class ExponentialDecay(LearningRateSchedule):
         progress = _steps(step) / self.decay_steps
         if self.staircase:
             progress = numpy.floor(progress)
-        return _result(self.initial_learning_rate * self.decay_rate ** progress)
+        return _result(self.initial_learning_rate * self.decay_rate**progress)
 
     def get_config(self):
         return {
@@ -207,8 +206,15 @@ class PolynomialDecay(LearningRateSchedule):
     (0.5, 0.0)
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0,
-                 cycle=False, name="PolynomialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        end_learning_rate=0.0001,
+        power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
+    ):
         _positive("PolynomialDecay", decay_steps, "decay_steps")
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_steps = decay_steps
@@ -255,8 +261,9 @@ class CosineDecay(LearningRateSchedule):
     (1.0, 0.5, 0.0)
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
-                 warmup_target=None, warmup_steps=0):
+    def __init__(
+        self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None, warmup_steps=0
+    ):
         _positive("CosineDecay", decay_steps, "decay_steps")
         if warmup_steps < 0:
             raise ValueError(f"CosineDecay: warmup_steps must be non-negative, got {warmup_steps!r}")
@@ -305,8 +312,7 @@ class CosineDecayRestarts(LearningRateSchedule):
     (1.0, 1.0)
     """
 
-    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
-                 name="SGDRDecay"):
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
         _positive("CosineDecayRestarts", first_decay_steps, "first_decay_steps")
         self.initial_learning_rate = float(initial_learning_rate)
         self.first_decay_steps = first_decay_steps
@@ -322,9 +328,9 @@ class CosineDecayRestarts(LearningRateSchedule):
             fraction = fraction - restart
         else:
             restart = numpy.floor(numpy.log(1.0 - fraction * (1.0 - self._t_mul)) / math.log(self._t_mul))
-            done = (1.0 - self._t_mul ** restart) / (1.0 - self._t_mul)
-            fraction = (fraction - done) / self._t_mul ** restart
-        cosine = 0.5 * self._m_mul ** restart * (1.0 + numpy.cos(math.pi * fraction))
+            done = (1.0 - self._t_mul**restart) / (1.0 - self._t_mul)
+            fraction = (fraction - done) / self._t_mul**restart
+        cosine = 0.5 * self._m_mul**restart * (1.0 + numpy.cos(math.pi * fraction))
         return _result(self.initial_learning_rate * ((1.0 - self.alpha) * cosine + self.alpha))
 
     def get_config(self):
@@ -341,7 +347,11 @@ class CosineDecayRestarts(LearningRateSchedule):
 _SCHEDULES = {
     cls.__name__: cls
     for cls in (
-        ExponentialDecay, PiecewiseConstantDecay, InverseTimeDecay, PolynomialDecay, CosineDecay,
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        InverseTimeDecay,
+        PolynomialDecay,
+        CosineDecay,
         CosineDecayRestarts,
     )
 }
@@ -365,13 +375,11 @@ def deserialize(config, custom_objects=None):
         Your own schedule classes by name.
     """
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"deserialize expects a dict with 'class_name' and 'config', got {config!r}"
-        )
+        raise ValueError(f"deserialize expects a dict with 'class_name' and 'config', got {config!r}")
     known = dict(_SCHEDULES)
     known.update(custom_objects or {})
     name = config["class_name"]
-    cls = known.get(name) or registry.get_registered_object(name)   # @register_keras_serializable
+    cls = known.get(name) or registry.get_registered_object(name)  # @register_keras_serializable
     if cls is None:
         raise ValueError(
             f"unknown learning-rate schedule {name!r}; known: {sorted(_SCHEDULES)} "
@@ -381,6 +389,13 @@ def deserialize(config, custom_objects=None):
 
 
 __all__ = [
-    "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "InverseTimeDecay",
-    "PolynomialDecay", "CosineDecay", "CosineDecayRestarts", "serialize", "deserialize",
+    "LearningRateSchedule",
+    "ExponentialDecay",
+    "PiecewiseConstantDecay",
+    "InverseTimeDecay",
+    "PolynomialDecay",
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "serialize",
+    "deserialize",
 ]

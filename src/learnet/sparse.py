@@ -14,6 +14,7 @@ Examples
 >>> tf.sparse.to_dense(st).numpy()[2]
 array([ 0.,  0.,  0., 20.], dtype=float32)
 """
+
 import importlib
 
 import numpy
@@ -22,16 +23,30 @@ from learnet.tensor import Tensor, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
 
-__all__ = ["IndexedSlices", "SparseTensor", "add", "concat", "map_values", "from_dense", "reduce_sum", "reorder", "retain", "slice",
-           "sparse_dense_matmul", "to_dense", "transpose"]
+__all__ = [
+    "IndexedSlices",
+    "SparseTensor",
+    "add",
+    "concat",
+    "map_values",
+    "from_dense",
+    "reduce_sum",
+    "reorder",
+    "retain",
+    "slice",
+    "sparse_dense_matmul",
+    "to_dense",
+    "transpose",
+]
 
 
 class SparseTensor:
     """A tensor of ``dense_shape`` with ``values`` at ``indices`` and zeros elsewhere."""
 
     def __init__(self, indices, values, dense_shape):
-        self.indices = convert_to_tensor(numpy.asarray(indices, dtype="int64").reshape(-1, len(dense_shape)),
-                                         dtype="int64")
+        self.indices = convert_to_tensor(
+            numpy.asarray(indices, dtype="int64").reshape(-1, len(dense_shape)), dtype="int64"
+        )
         self.values = values if isinstance(values, Tensor) else convert_to_tensor(values)
         self.dense_shape = convert_to_tensor(numpy.asarray(dense_shape, dtype="int64"), dtype="int64")
         if self.values.ndim != 1 or self.values.shape[0] != self.indices.shape[0]:
@@ -58,8 +73,10 @@ class SparseTensor:
         return value if isinstance(value, SparseTensor) else from_dense(value)
 
     def __repr__(self):
-        return (f"SparseTensor(indices={self.indices.numpy().tolist()}, values={self.values.numpy().tolist()}, "
-                f"dense_shape={self.dense_shape.numpy().tolist()})")
+        return (
+            f"SparseTensor(indices={self.indices.numpy().tolist()}, values={self.values.numpy().tolist()}, "
+            f"dense_shape={self.dense_shape.numpy().tolist()})"
+        )
 
     def __mul__(self, other):
         """Elementwise product with a dense tensor broadcast to the dense shape (values only)."""
@@ -87,8 +104,9 @@ def to_dense(sp_input, default_value=None, validate_indices=True):
     selector = numpy.zeros((size, len(flat)), dtype=sp_input.dtype if sp_input.dtype.kind == "f" else "float64")
     selector[flat, numpy.arange(len(flat))] = 1
     values = sp_input.values if sp_input.dtype.kind == "f" else _ops.cast(sp_input.values, selector.dtype)
-    dense = _ops.reshape(_ops.matmul(convert_to_tensor(selector, dtype=selector.dtype), _ops.reshape(values, [-1, 1])),
-                         shape)
+    dense = _ops.reshape(
+        _ops.matmul(convert_to_tensor(selector, dtype=selector.dtype), _ops.reshape(values, [-1, 1])), shape
+    )
     if default_value is not None and default_value != 0:
         mask = numpy.ones(size, dtype=bool)
         mask[flat] = False
@@ -124,8 +142,11 @@ def reorder(sp_input):
     """The same SparseTensor with its entries in row-major order."""
     index_array = sp_input.indices.numpy()
     order = numpy.lexsort(index_array.T[::-1]) if index_array.size else numpy.arange(0)
-    return SparseTensor(index_array[order], _ops.gather(sp_input.values, convert_to_tensor(order.astype("int64"))),
-                        sp_input.dense_shape.numpy())
+    return SparseTensor(
+        index_array[order],
+        _ops.gather(sp_input.values, convert_to_tensor(order.astype("int64"))),
+        sp_input.dense_shape.numpy(),
+    )
 
 
 def reduce_sum(sp_input, axis=None, keepdims=False, output_is_sparse=False):
@@ -157,8 +178,9 @@ class IndexedSlices:
     def __init__(self, values, indices, dense_shape=None):
         self.values = values if isinstance(values, Tensor) else convert_to_tensor(values)
         self.indices = convert_to_tensor(numpy.asarray(indices, dtype="int64"), dtype="int64")
-        self.dense_shape = None if dense_shape is None else convert_to_tensor(
-            numpy.asarray(dense_shape, dtype="int64"), dtype="int64")
+        self.dense_shape = (
+            None if dense_shape is None else convert_to_tensor(numpy.asarray(dense_shape, dtype="int64"), dtype="int64")
+        )
 
     def _dense(self):
         if self.dense_shape is None:

@@ -14,6 +14,7 @@ Examples
 >>> tf.strings.split(words).to_list()
 [[b'Gray', b'wolf'], [b'Quick', b'brown', b'fox']]
 """
+
 import re
 
 import numpy
@@ -22,8 +23,22 @@ from learnet.backend import to_numpy
 from learnet.tensor import Tensor, _as_bytes, convert_to_tensor
 
 __all__ = [
-    "as_string", "bytes_split", "join", "length", "lower", "reduce_join", "regex_full_match", "regex_replace",
-    "split", "strip", "substr", "to_number", "unicode_decode", "unicode_encode", "unicode_split", "upper",
+    "as_string",
+    "bytes_split",
+    "join",
+    "length",
+    "lower",
+    "reduce_join",
+    "regex_full_match",
+    "regex_replace",
+    "split",
+    "strip",
+    "substr",
+    "to_number",
+    "unicode_decode",
+    "unicode_encode",
+    "unicode_split",
+    "upper",
 ]
 
 
@@ -90,17 +105,19 @@ def strip(input, name=None):  # noqa: A002
 def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TensorFlow's names
     """``len`` bytes (or characters) of each string from ``pos``."""
     if unit == "UTF8_CHAR":
-        return _text(_map(_strings(input, "substr"),
-                          lambda b: b.decode("utf-8")[pos:pos + len].encode("utf-8")))
-    return _text(_map(_strings(input, "substr"), lambda b: b[pos:pos + len]))
+        return _text(_map(_strings(input, "substr"), lambda b: b.decode("utf-8")[pos : pos + len].encode("utf-8")))
+    return _text(_map(_strings(input, "substr"), lambda b: b[pos : pos + len]))
 
 
 @_ragged_rows
 def regex_full_match(input, pattern, name=None):  # noqa: A002
     """Whether each whole string matches ``pattern``."""
     compiled = re.compile(pattern)
-    return convert_to_tensor(_map(_strings(input, "regex_full_match"),
-                                  lambda b: compiled.fullmatch(b.decode("utf-8")) is not None, dtype=bool))
+    return convert_to_tensor(
+        _map(
+            _strings(input, "regex_full_match"), lambda b: compiled.fullmatch(b.decode("utf-8")) is not None, dtype=bool
+        )
+    )
 
 
 @_ragged_rows
@@ -108,8 +125,12 @@ def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # n
     """Each string with ``pattern`` replaced by ``rewrite`` (``\\1`` for groups)."""
     compiled = re.compile(pattern)
     count = 0 if replace_global else 1
-    return _text(_map(_strings(input, "regex_replace"),
-                      lambda b: compiled.sub(rewrite, b.decode("utf-8"), count=count).encode("utf-8")))
+    return _text(
+        _map(
+            _strings(input, "regex_replace"),
+            lambda b: compiled.sub(rewrite, b.decode("utf-8"), count=count).encode("utf-8"),
+        )
+    )
 
 
 def join(inputs, separator="", name=None):
@@ -167,8 +188,11 @@ def _ragged(rows, dtype=None):
 
     flat = [item for row in rows for item in row]
     if dtype is None:
-        values = convert_to_tensor(_as_bytes(numpy.array(flat, dtype=object))) if flat else convert_to_tensor(
-            numpy.empty(0, dtype=object))
+        values = (
+            convert_to_tensor(_as_bytes(numpy.array(flat, dtype=object)))
+            if flat
+            else convert_to_tensor(numpy.empty(0, dtype=object))
+        )
     else:
         values = convert_to_tensor(numpy.asarray(flat, dtype=dtype), dtype=dtype)
     return RaggedTensor.from_row_lengths(values, [len(row) for row in rows])
@@ -178,8 +202,10 @@ def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
     """Split each string at ``sep`` (whitespace by default): a ragged tensor for a vector of strings."""
     array = _strings(input, "split")
     separator = None if sep is None else sep.encode("utf-8")
+
     def cut(b):
-        return (b.split(separator, maxsplit) if maxsplit >= 0 else b.split(separator))
+        return b.split(separator, maxsplit) if maxsplit >= 0 else b.split(separator)
+
     if array.ndim == 0:
         return _text(numpy.array(cut(array.item()), dtype=object))
     if array.ndim != 1:

@@ -10,6 +10,7 @@ rule, one op at a time), summing the gradients of a tensor that was used several
 With no tape recording, an op is one NumPy call plus a few attribute reads: no note
 is made and nothing is kept alive.
 """
+
 import collections
 import contextlib
 import functools
@@ -159,7 +160,7 @@ def variables_read() -> Iterator[list]:
     listener = _VariableListener()
     original = _note_reads.get("active")
     _note_reads["active"] = read
-    _recording[:] = [listener]   # type: ignore[list-item]
+    _recording[:] = [listener]  # type: ignore[list-item]
     try:
         yield read
     finally:
@@ -174,8 +175,9 @@ def variables_read() -> Iterator[list]:
 _note_reads: dict[str, list] = {}
 
 
-def primitive(function: Callable | None = None, *, inputs: int | None = None, variadic: bool = False,
-              higher_order: bool = True) -> Any:
+def primitive(
+    function: Callable | None = None, *, inputs: int | None = None, variadic: bool = False, higher_order: bool = True
+) -> Any:
     """Turn a function ``forward(*arrays, **options) -> (result, backward)`` into an op.
 
     The forward receives plain arrays and returns its result next to ``backward``,
@@ -219,14 +221,15 @@ def primitive(function: Callable | None = None, *, inputs: int | None = None, va
     if inputs is None:
         parameters = inspect.signature(function).parameters.values()
         inputs = sum(
-            1 for p in parameters
-            if p.default is inspect.Parameter.empty
-            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            1
+            for p in parameters
+            if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         )
     n_inputs = inputs
     name = function.__name__
 
     if variadic:
+
         @functools.wraps(function)
         def op(values, *args, **kwargs):
             if isinstance(values, Tensor) or not hasattr(values, "__len__"):
@@ -235,10 +238,17 @@ def primitive(function: Callable | None = None, *, inputs: int | None = None, va
             result, backward = function([t._value for t in tensors], *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, tuple(tensors), output, backward, higher_order,
-                        lambda *arrays: function(list(arrays), *args, **kwargs)[0])
+                _record(
+                    name,
+                    tuple(tensors),
+                    output,
+                    backward,
+                    higher_order,
+                    lambda *arrays: function(list(arrays), *args, **kwargs)[0],
+                )
             return output
     elif n_inputs == 1:
+
         @functools.wraps(function)
         def op(x, *args, **kwargs):
             if type(x) is not Tensor and not isinstance(x, Tensor):
@@ -246,10 +256,10 @@ def primitive(function: Callable | None = None, *, inputs: int | None = None, va
             result, backward = function(x._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, (x,), output, backward, higher_order,
-                        lambda a: function(a, *args, **kwargs)[0])
+                _record(name, (x,), output, backward, higher_order, lambda a: function(a, *args, **kwargs)[0])
             return output
     elif n_inputs == 2:
+
         @functools.wraps(function)
         def op(x, y, *args, **kwargs):
             if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
@@ -257,10 +267,10 @@ def primitive(function: Callable | None = None, *, inputs: int | None = None, va
             result, backward = function(x._value, y._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, (x, y), output, backward, higher_order,
-                        lambda a, b: function(a, b, *args, **kwargs)[0])
+                _record(name, (x, y), output, backward, higher_order, lambda a, b: function(a, b, *args, **kwargs)[0])
             return output
     else:
+
         @functools.wraps(function)
         def op(*args, **kwargs):
             if len(args) < n_inputs:
@@ -269,11 +279,17 @@ def primitive(function: Callable | None = None, *, inputs: int | None = None, va
             result, backward = function(*[t._value for t in tensors], *args[n_inputs:], **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, tuple(tensors), output, backward, higher_order,
-                        lambda *arrays: function(*arrays, *args[n_inputs:], **kwargs)[0])
+                _record(
+                    name,
+                    tuple(tensors),
+                    output,
+                    backward,
+                    higher_order,
+                    lambda *arrays: function(*arrays, *args[n_inputs:], **kwargs)[0],
+                )
             return output
 
-    setattr(op, "is_primitive", True)        # how tests find every op (setattr: a function attribute)
+    setattr(op, "is_primitive", True)  # how tests find every op (setattr: a function attribute)
     setattr(op, "higher_order", higher_order)
     return op
 
@@ -290,9 +306,7 @@ def _convert_all(values, name):
         if isinstance(value, Tensor):
             converted.append(value)
             continue
-        if reference is not None and type(value) in (int, float) and (
-            reference.kind == "f" or type(value) is int
-        ):
+        if reference is not None and type(value) in (int, float) and (reference.kind == "f" or type(value) is int):
             # The common case `tensor * 2.0`: one conversion, straight to the tensor's dtype.
             converted.append(Tensor._wrap(xp.asarray(value, dtype=reference)))
             continue
@@ -390,7 +404,8 @@ class GradientTape:
                 # TensorFlow's behaviour: say why, and carry on without it.
                 warn(
                     f"GradientTape.watch: a tensor of dtype {item.dtype} is not watched, because "
-                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))")
+                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))"
+                )
                 continue
             self._watch(item)
 
@@ -445,8 +460,7 @@ class GradientTape:
                 "record with GradientTape(persistent=True) to look at them afterwards"
             )
         return tuple(
-            RecordedOp(n.name, n.inputs, n.output, n.backward, n.higher_order, n.forward, n.scope)
-            for n in self._notes
+            RecordedOp(n.name, n.inputs, n.output, n.backward, n.higher_order, n.forward, n.scope) for n in self._notes
         )
 
     def reset(self) -> None:
@@ -458,8 +472,9 @@ class GradientTape:
         self._released = False
 
     # --- backpropagation ----------------------------------------------------------------
-    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
-                 unconnected_gradients: str = "none") -> Any:
+    def gradient(
+        self, target: Any, sources: Any, output_gradients: Any = None, unconnected_gradients: str = "none"
+    ) -> Any:
         """Compute the gradient of ``target`` with respect to each of ``sources``.
 
         Parameters
@@ -479,9 +494,7 @@ class GradientTape:
         Tensor, or list, tuple or dict of Tensors (``None`` for unconnected sources).
         """
         if unconnected_gradients not in ("none", "zero"):
-            raise ValueError(
-                f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}"
-            )
+            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
         if self._released:
             raise RuntimeError(
                 "GradientTape.gradient can only be called once on a non-persistent tape; "
@@ -496,12 +509,14 @@ class GradientTape:
                 # TensorFlow's behaviour: say why, and give None for that source.
                 warn(
                     f"GradientTape.gradient: no gradient for a source of dtype {source.dtype}, because "
-                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))")
+                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))"
+                )
         if any(isinstance(t, Tensor) and not is_float(t) for t in targets):
             # TensorFlow's behaviour: an integer target has no gradient; say why, give None.
             warn(
                 "GradientTape.gradient: the target is not a float tensor, so nothing has a "
-                "gradient with respect to it; every gradient is None")
+                "gradient with respect to it; every gradient is None"
+            )
             return rebuild([None] * len(source_list))
         seeds = self._seeds(targets, output_gradients)
 
@@ -531,12 +546,12 @@ class GradientTape:
         if output_gradients is None:
             seeds = [None] * len(targets)
         else:
-            seeds, _ = _flatten(output_gradients) if not isinstance(output_gradients, Tensor) else ([output_gradients], None)
+            seeds, _ = (
+                _flatten(output_gradients) if not isinstance(output_gradients, Tensor) else ([output_gradients], None)
+            )
             seeds = [None if s is None else Tensor(s) if not isinstance(s, Tensor) else s for s in seeds]
             if len(seeds) != len(targets):
-                raise ValueError(
-                    f"output_gradients has {len(seeds)} entries for {len(targets)} targets"
-                )
+                raise ValueError(f"output_gradients has {len(seeds)} entries for {len(targets)} targets")
         result = []
         for target, seed in zip(targets, seeds):
             if not isinstance(target, Tensor):
@@ -585,7 +600,8 @@ class GradientTape:
 
 
 RecordedOp = collections.namedtuple(
-    "RecordedOp", ["name", "inputs", "output", "backward", "higher_order", "forward", "scope"])
+    "RecordedOp", ["name", "inputs", "output", "backward", "higher_order", "forward", "scope"]
+)
 RecordedOp.__doc__ = "One op as a tape recorded it (see ``GradientTape.recorded_ops``); read-only."
 
 

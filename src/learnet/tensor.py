@@ -67,16 +67,13 @@ def to_array(value, dtype=None):
             except (ValueError, TypeError) as error:
                 raise ValueError(f"cannot convert {_describe(value)} to a tensor: {error}") from error
             if array.dtype.kind == "S":
-                array = numpy.array(value, dtype=object)    # NumPy's "S" drops trailing NUL bytes
+                array = numpy.array(value, dtype=object)  # NumPy's "S" drops trailing NUL bytes
             if array.dtype == object and not _all_text(array):
-                raise ValueError(
-                    f"cannot convert {_describe(value)} to a tensor: ragged or non-numeric values"
-                )
+                raise ValueError(f"cannot convert {_describe(value)} to a tensor: ragged or non-numeric values")
     if array.dtype.kind in ("U", "S") or (array.dtype == object and _all_text(array)):
         # String tensors (tf.string) hold bytes in an object array, as TensorFlow's numpy() shows them.
         if dtype is not None and dtype != numpy.dtype(object):
-            raise ValueError(f"cannot convert the strings {_describe(value)} to {dtype.name}; "
-                             "use tf.strings.to_number")
+            raise ValueError(f"cannot convert the strings {_describe(value)} to {dtype.name}; use tf.strings.to_number")
         return _as_bytes(array)
     if dtype is not None:
         if array.dtype != dtype:
@@ -246,9 +243,9 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        values = numpy.array2string(
-            backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3
-        ).replace("\n", "\n" + " " * 7)
+        values = numpy.array2string(backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3).replace(
+            "\n", "\n" + " " * 7
+        )
         return f"<learnet.{type(self).__name__}: shape={self.shape.as_list()}, dtype={_dtype_name(self.dtype)}, numpy={values}>"
 
     def __str__(self):
@@ -370,13 +367,10 @@ class Variable(Tensor):
         return self.read_value()
 
     def __repr__(self):
-        values = numpy.array2string(
-            backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3
-        ).replace("\n", "\n" + " " * 7)
-        return (
-            f"<learnet.Variable '{self.name}' shape={self.shape.as_list()} "
-            f"dtype={self.dtype.name}, numpy={values}>"
+        values = numpy.array2string(backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3).replace(
+            "\n", "\n" + " " * 7
         )
+        return f"<learnet.Variable '{self.name}' shape={self.shape.as_list()} dtype={self.dtype.name}, numpy={values}>"
 
     __str__ = __repr__
     # Variables are hashable and compared by identity when used as dict keys.
@@ -455,9 +449,7 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
             try:
                 array = xp.broadcast_to(array, shape).copy()
             except ValueError:
-                raise ValueError(
-                    f"constant: cannot give a value of shape {array.shape} the shape {shape}"
-                ) from None
+                raise ValueError(f"constant: cannot give a value of shape {array.shape} the shape {shape}") from None
     elif isinstance(value, xp.ndarray) and array is value:
         array = array.copy()
     return Tensor._wrap(array)

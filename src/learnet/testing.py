@@ -11,6 +11,7 @@ Examples
 >>> err < 1e-6
 True
 """
+
 import numpy
 
 from learnet.tape import GradientTape
@@ -167,9 +168,7 @@ class GradientCheck:
             if not good:
                 self.input_errors.append(f"input {index}: tape and central differences differ by {worst:.3g}")
         rng = numpy.random.default_rng(0)
-        self.nodes = tuple(
-            _check_node(index, op, rng, eps, atol, rtol) for index, op in enumerate(tape.recorded_ops())
-        )
+        self.nodes = tuple(_check_node(index, op, rng, eps, atol, rtol) for index, op in enumerate(tape.recorded_ops()))
         self.node_ok = {node.index: node.ok for node in self.nodes}
         self.ok = not self.input_errors and all(node.ok is not False for node in self.nodes)
 

@@ -18,6 +18,7 @@ Examples
 >>> float(v)
 3.0
 """
+
 import glob
 import json
 import os
@@ -54,8 +55,12 @@ def _variables(root):
             seen.add(id(obj))
             found[path] = obj
             return
-        if isinstance(obj, (str, bytes, int, float, bool, numpy.ndarray, type)) or obj is None or callable(obj) \
-                and not hasattr(obj, "__dict__"):
+        if (
+            isinstance(obj, (str, bytes, int, float, bool, numpy.ndarray, type))
+            or obj is None
+            or callable(obj)
+            and not hasattr(obj, "__dict__")
+        ):
             return
         seen.add(id(obj))
         if hasattr(obj, "weights") and hasattr(obj, "_flatten_layers"):
@@ -84,7 +89,8 @@ class _Status:
         if self._unmatched_in_file or self._unmatched_in_objects:
             raise AssertionError(
                 f"checkpoint not fully consumed: in the file but not the objects {self._unmatched_in_file}, "
-                f"in the objects but not the file {self._unmatched_in_objects}")
+                f"in the objects but not the file {self._unmatched_in_objects}"
+            )
         return self
 
     def assert_existing_objects_matched(self):
@@ -120,9 +126,13 @@ class Checkpoint:
             os.makedirs(directory, exist_ok=True)
         variables = self._tracked()
         arrays = {f"v{i}": v.numpy() for i, v in enumerate(variables.values())}
-        index = {"format": "learnet checkpoint", "variables": [
-            {"name": name, "key": f"v{i}", "shape": list(v.shape), "dtype": v.dtype.name}
-            for i, (name, v) in enumerate(variables.items())]}
+        index = {
+            "format": "learnet checkpoint",
+            "variables": [
+                {"name": name, "key": f"v{i}", "shape": list(v.shape), "dtype": v.dtype.name}
+                for i, (name, v) in enumerate(variables.items())
+            ],
+        }
         with open(file_prefix + DATA_SUFFIX, "wb") as stream:
             numpy.savez(stream, **arrays)
         with open(file_prefix + INDEX_SUFFIX, "w", encoding="utf-8") as stream:
@@ -158,8 +168,9 @@ class Checkpoint:
             if name in stored:
                 value = stored[name]
                 if tuple(value.shape) != tuple(variable.shape):
-                    raise ValueError(f"checkpoint value {name!r} has shape {value.shape}, the variable "
-                                     f"{tuple(variable.shape)}")
+                    raise ValueError(
+                        f"checkpoint value {name!r} has shape {value.shape}, the variable {tuple(variable.shape)}"
+                    )
                 variable.assign(value.astype(variable.dtype))
         return _Status(sorted(set(stored) - set(variables)), sorted(set(variables) - set(stored)))
 

@@ -16,13 +16,19 @@ Examples
 >>> tree.flatten_shapes([(None, 2), (None, 3, 4)])
 [(None, 2), (None, 3, 4)]
 """
+
 import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = [
-    "flatten", "map_structure", "named_leaves", "pack_sequence_as",
-    "is_shape", "flatten_shapes", "map_shapes",
+    "flatten",
+    "map_structure",
+    "named_leaves",
+    "pack_sequence_as",
+    "is_shape",
+    "flatten_shapes",
+    "map_shapes",
 ]
 
 
@@ -77,6 +83,7 @@ def pack_sequence_as(structure: Any, flat: Iterable[Any]) -> Any:
 
 
 # --- structures of shapes ------------------------------------------------------------------------
+
 
 def is_shape(value: object) -> bool:
     """True for one shape (a tuple of ints and ``None``), False for anything else."""

@@ -10,6 +10,7 @@ array([[1., 0., 0.],
        [0., 0., 1.],
        [0., 1., 0.]], dtype=float32)
 """
+
 import random as _python_random
 
 import numpy as np
@@ -18,8 +19,17 @@ from learnet import backend
 from learnet.plot.model import plot_model  # keras.utils.plot_model; drawn with the other plots
 
 __all__ = [
-    "to_categorical", "normalize", "set_random_seed", "clear_session", "pad_sequences",
-    "array_to_img", "img_to_array", "load_img", "save_img", "plot_model", "image_dataset_from_directory",
+    "to_categorical",
+    "normalize",
+    "set_random_seed",
+    "clear_session",
+    "pad_sequences",
+    "array_to_img",
+    "img_to_array",
+    "load_img",
+    "save_img",
+    "plot_model",
+    "image_dataset_from_directory",
 ]
 
 
@@ -54,9 +64,7 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     labels = np.asarray(y)
     if labels.dtype.kind not in "iub":
         if labels.dtype.kind != "f":
-            raise ValueError(
-                f"to_categorical expects integer class labels, got an array of dtype {labels.dtype}"
-            )
+            raise ValueError(f"to_categorical expects integer class labels, got an array of dtype {labels.dtype}")
         if labels.size and (not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels))):
             raise ValueError(
                 "to_categorical expects whole-number class labels, got values such as "
@@ -74,8 +82,7 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     num_classes = int(num_classes)
     if labels.size and labels.max() >= num_classes:
         raise ValueError(
-            f"to_categorical got label {labels.max()}, but num_classes={num_classes} "
-            f"allows labels 0..{num_classes - 1}"
+            f"to_categorical got label {labels.max()}, but num_classes={num_classes} allows labels 0..{num_classes - 1}"
         )
     categorical = np.zeros(labels.shape + (num_classes,), dtype=dtype)
     np.put_along_axis(categorical, labels[..., None], 1, axis=-1)
@@ -204,13 +211,12 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         kept = row[-maxlen:] if truncating == "pre" else row[:maxlen]
         if kept.shape[1:] != tuple(trailing):
             raise ValueError(
-                f"pad_sequences: element {index} has items of shape {kept.shape[1:]}, "
-                f"others {tuple(trailing)}"
+                f"pad_sequences: element {index} has items of shape {kept.shape[1:]}, others {tuple(trailing)}"
             )
         if padding == "post":
-            result[index, :len(kept)] = kept
+            result[index, : len(kept)] = kept
         else:
-            result[index, maxlen - len(kept):] = kept
+            result[index, maxlen - len(kept) :] = kept
     return result
 
 
@@ -219,9 +225,7 @@ def _pil():
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError(
-            'learnet\'s image helpers need Pillow: pip install "learnet[image]"'
-        ) from None
+        raise ImportError('learnet\'s image helpers need Pillow: pip install "learnet[image]"') from None
     return Image
 
 
@@ -303,8 +307,14 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
     modes = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
     if color_mode not in modes:
         raise ValueError(f'load_img: color_mode must be "rgb", "grayscale" or "rgba", got {color_mode!r}')
-    filters = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
-               "lanczos": Image.LANCZOS, "box": Image.BOX, "hamming": Image.HAMMING}
+    filters = {
+        "nearest": Image.NEAREST,
+        "bilinear": Image.BILINEAR,
+        "bicubic": Image.BICUBIC,
+        "lanczos": Image.LANCZOS,
+        "box": Image.BOX,
+        "hamming": Image.HAMMING,
+    }
     if interpolation not in filters:
         raise ValueError(f"load_img: interpolation must be one of {sorted(filters)}, got {interpolation!r}")
     with Image.open(path) as opened:
@@ -362,10 +372,23 @@ def _index_directory(directory, labels, class_names, follow_links):
     return paths, ids, found
 
 
-def image_dataset_from_directory(directory, labels="inferred", label_mode="int", class_names=None,
-                                 color_mode="rgb", batch_size=32, image_size=(256, 256), shuffle=True,
-                                 seed=None, validation_split=None, subset=None, interpolation="bilinear",
-                                 follow_links=False, crop_to_aspect_ratio=False, **kwargs):
+def image_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    color_mode="rgb",
+    batch_size=32,
+    image_size=(256, 256),
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    interpolation="bilinear",
+    follow_links=False,
+    crop_to_aspect_ratio=False,
+    **kwargs,
+):
     """A dataset of ``(images, labels)`` batches from a folder with one subfolder per class.
 
     ``main_directory/class_a/*.jpg`` and ``main_directory/class_b/*.jpg`` give labels 0
@@ -411,16 +434,23 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         )
     channels = {"rgb": 3, "grayscale": 1, "rgba": 4}.get(color_mode)
     if channels is None:
-        raise ValueError(f'image_dataset_from_directory: color_mode must be "rgb", "grayscale" or "rgba", got {color_mode!r}')
+        raise ValueError(
+            f'image_dataset_from_directory: color_mode must be "rgb", "grayscale" or "rgba", got {color_mode!r}'
+        )
     if validation_split is not None:
         if not 0 < float(validation_split) < 1:
-            raise ValueError(f"image_dataset_from_directory: validation_split must be between 0 and 1, got {validation_split!r}")
+            raise ValueError(
+                f"image_dataset_from_directory: validation_split must be between 0 and 1, got {validation_split!r}"
+            )
         if subset not in ("training", "validation", "both"):
-            raise ValueError('image_dataset_from_directory: with validation_split, give subset="training", '
-                             '"validation" or "both"')
+            raise ValueError(
+                'image_dataset_from_directory: with validation_split, give subset="training", "validation" or "both"'
+            )
         if shuffle and seed is None:
-            raise ValueError("image_dataset_from_directory: with validation_split and shuffle, give a seed so "
-                             "that the training and validation files do not overlap")
+            raise ValueError(
+                "image_dataset_from_directory: with validation_split and shuffle, give a seed so "
+                "that the training and validation files do not overlap"
+            )
     elif subset is not None:
         raise ValueError("image_dataset_from_directory: subset needs a validation_split")
     height, width = (int(v) for v in image_size)
@@ -435,7 +465,9 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if labels is None:
         label_mode = None
     if label_mode == "binary" and len(names) != 2:
-        raise ValueError(f'image_dataset_from_directory: label_mode="binary" needs exactly 2 classes, found {len(names)}')
+        raise ValueError(
+            f'image_dataset_from_directory: label_mode="binary" needs exactly 2 classes, found {len(names)}'
+        )
     print(f"Found {len(paths)} files" + (f" belonging to {len(names)} classes." if label_mode is not None else "."))
     if not paths:
         raise ValueError(f"image_dataset_from_directory: no images ({', '.join(_IMAGE_EXTENSIONS)}) in {directory!r}")
@@ -452,13 +484,18 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         held_out = int(float(validation_split) * len(paths))
         if which == "training":
             print(f"Using {len(paths) - held_out} files for training.")
-            return paths[:len(paths) - held_out], ids[:len(ids) - held_out]
+            return paths[: len(paths) - held_out], ids[: len(ids) - held_out]
         print(f"Using {held_out} files for validation.")
-        return paths[len(paths) - held_out:], ids[len(ids) - held_out:]
+        return paths[len(paths) - held_out :], ids[len(ids) - held_out :]
 
     def read(path):
-        img = load_img(path, color_mode=color_mode, target_size=(height, width),
-                       interpolation=interpolation, keep_aspect_ratio=crop_to_aspect_ratio)
+        img = load_img(
+            path,
+            color_mode=color_mode,
+            target_size=(height, width),
+            interpolation=interpolation,
+            keep_aspect_ratio=crop_to_aspect_ratio,
+        )
         return img_to_array(img, dtype="float32")
 
     def labels_of(class_ids):
@@ -478,7 +515,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
             if shuffle:
                 order = (generator or backend.rng()).permutation(len(files))
             for start in range(0, len(files), size):
-                chosen = order[start:start + size]
+                chosen = order[start : start + size]
                 images = np.stack([read(path) for path in files[chosen]])
                 targets = labels_of(class_ids[chosen])
                 if batch_size is None:

@@ -26,6 +26,7 @@ __all__ = ["ApiVersion", "LEARNET_VERSION", "VERSION", "KERAS_VERSION", "GIT_VER
 #: learnet's own release (kept equal to ``version`` in pyproject.toml; a test checks it).
 LEARNET_VERSION = "0.1.0"
 
+
 class ApiVersion(str):
     """A version string that compares as numbers: ``ApiVersion("2.16.0") >= "2.8.0"`` is True.
 

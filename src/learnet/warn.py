@@ -14,6 +14,7 @@ Examples
 >>> caught[0].message.args[0], caught[0].category.__name__
 ('the learning rate is very large', 'UserWarning')
 """
+
 import sys
 import warnings
 

@@ -12,6 +12,7 @@ Examples
 >>> with weight_budget.limit(4000, "a small file"):      # doctest: +SKIP
 ...     learnet.layers.Dense(10**8).build((None, 10))    # raises WeightBudgetError
 """
+
 import contextlib
 import threading
 

@@ -3,6 +3,7 @@
 A module imports only modules on its own floor or below: that is what keeps every
 floor readable and testable without the ones above it.
 """
+
 import ast
 from pathlib import Path
 
@@ -11,10 +12,40 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "learnet"
 FLOORS = {
     1: ["backend", "tree", "registry", "warn", "version", "not_yet", "weight_budget"],
     2: ["tensor", "tape"],
-    3: ["ops", "math", "nn", "linalg", "random", "testing", "distribute", "ragged", "sparse", "scatter", "strings",
-        "containers", "control", "module"],
-    4: ["layers", "activations", "initializers", "losses", "metrics", "optimizers", "regularizers",
-        "constraints", "schedules", "batching", "data", "keras_ops", "keras_backend", "image", "io", "py_dataset"],
+    3: [
+        "ops",
+        "math",
+        "nn",
+        "linalg",
+        "random",
+        "testing",
+        "distribute",
+        "ragged",
+        "sparse",
+        "scatter",
+        "strings",
+        "containers",
+        "control",
+        "module",
+    ],
+    4: [
+        "layers",
+        "activations",
+        "initializers",
+        "losses",
+        "metrics",
+        "optimizers",
+        "regularizers",
+        "constraints",
+        "schedules",
+        "batching",
+        "data",
+        "keras_ops",
+        "keras_backend",
+        "image",
+        "io",
+        "py_dataset",
+    ],
     5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model"],
     6: ["datasets", "utils", "plot", "examples", "onnx", "preprocessing"],
     7: ["cli", "game", "__main__"],
@@ -56,8 +87,11 @@ def imported_modules(source, module, is_package=False):
                 target = node.module or ""
             found.append((node.lineno, target))
             # `from learnet import layers` imports the module learnet.layers.
-            found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names
-                      if target == "learnet" and floor_of(f"learnet.{alias.name}") is not None]
+            found += [
+                (node.lineno, f"{target}.{alias.name}")
+                for alias in node.names
+                if target == "learnet" and floor_of(f"learnet.{alias.name}") is not None
+            ]
     return [(line, name) for line, name in found if name.startswith("learnet.") or name == "learnet"]
 
 

@@ -1,4 +1,5 @@
 """Every ``primitive`` has a numerical gradient check in a test file (and this test fails otherwise)."""
+
 import importlib
 import pkgutil
 import re
@@ -9,6 +10,7 @@ import pytest
 import learnet
 
 TESTS = Path(__file__).resolve().parents[1]
+
 
 def primitives():
     """``{name: module}`` of every op made by ``primitive`` in learnet's floors 2 to 4."""
@@ -42,8 +44,7 @@ def unchecked(names, sources):
     missing = []
     for name in names:
         words = name.lstrip("_").split("_")
-        candidates = [name] if not name.startswith("_") else [
-            "_".join(words[:end]) for end in range(len(words), 0, -1)]
+        candidates = [name] if not name.startswith("_") else ["_".join(words[:end]) for end in range(len(words), 0, -1)]
         if not any(re.search(rf"\b_?{re.escape(candidate)}\b", sources) for candidate in candidates):
             missing.append(name)
     return sorted(missing)
@@ -51,7 +52,7 @@ def unchecked(names, sources):
 
 def test_every_primitive_has_a_numerical_gradient_check():
     ops = primitives()
-    assert len(ops) > 50                      # the walk finds the ops (62 when this was written)
+    assert len(ops) > 50  # the walk finds the ops (62 when this was written)
     missing = unchecked(ops, gradient_check_sources())
     assert not missing, (
         f"primitives without a numerical gradient check: {missing} "

@@ -12,6 +12,7 @@ This is the whole of what the compatibility contract allows a user to change:
 
 Every other line is left exactly as it is.
 """
+
 import re
 
 # Module paths, longest first: `tensorflow.keras` and `tensorflow` and `keras` all become `learnet`.
@@ -21,7 +22,7 @@ _PREFIXES = ("tensorflow.keras", "tensorflow", "keras")
 def _module(path):
     for prefix in _PREFIXES:
         if path == prefix or path.startswith(prefix + "."):
-            return "learnet" + path[len(prefix):]
+            return "learnet" + path[len(prefix) :]
     return None
 
 

@@ -4,6 +4,7 @@
 (``tf.keras`` is learnet itself), and the constructors must default to what Keras
 defaults to, so a script that leaves an argument out trains the same way.
 """
+
 import inspect
 
 import numpy as np
@@ -119,7 +120,7 @@ def _names():
 
 @pytest.mark.parametrize("name", list(_names()))
 def test_name_resolves(name):
-    _resolve(name)                       # raises AttributeError when a name is missing
+    _resolve(name)  # raises AttributeError when a name is missing
 
 
 def test_keras_is_learnet_itself():
@@ -135,62 +136,128 @@ def test_the_surface_is_broad():
 
 # --- defaults that Keras has ---------------------------------------------------------------------------
 def defaults(function):
-    return {name: p.default for name, p in inspect.signature(function).parameters.items()
-            if p.default is not inspect.Parameter.empty}
+    return {
+        name: p.default
+        for name, p in inspect.signature(function).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
 
 
-@pytest.mark.parametrize("function, expected", [
-    ("layers.Dense", dict(activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                          bias_initializer="zeros", kernel_regularizer=None)),
-    ("layers.Conv2D", dict(padding="valid", activation=None, use_bias=True,
-                           kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None)),
-    ("layers.Conv2DTranspose", dict(padding="valid")),
-    ("layers.MaxPooling2D", dict(strides=None, padding="valid")),
-    ("layers.AveragePooling2D", dict(strides=None, padding="valid")),
-    ("layers.Dropout", dict(noise_shape=None, seed=None)),
-    ("layers.BatchNormalization", dict(axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                                       beta_initializer="zeros", gamma_initializer="ones",
-                                       moving_mean_initializer="zeros", moving_variance_initializer="ones")),
-    ("layers.LayerNormalization", dict(axis=-1, epsilon=1e-3)),
-    ("layers.Embedding", dict(embeddings_initializer="uniform", mask_zero=False)),
-    ("layers.ELU", dict(alpha=1.0)),
-    ("layers.PReLU", dict(alpha_initializer="zeros")),
-    ("layers.Rescaling", dict(offset=0.0)),
-    ("optimizers.SGD", dict(learning_rate=0.01, momentum=0.0, nesterov=False)),
-    ("optimizers.RMSprop", dict(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False)),
-    ("optimizers.Adam", dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)),
-    ("optimizers.Adagrad", dict(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)),
-    ("optimizers.Adadelta", dict(learning_rate=0.001, rho=0.95, epsilon=1e-7)),
-    ("optimizers.Adamax", dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)),
-    ("optimizers.Nadam", dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)),
-    ("optimizers.AdamW", dict(learning_rate=0.001, weight_decay=0.004)),
-    ("optimizers.schedules.ExponentialDecay", dict(staircase=False)),
-    ("callbacks.EarlyStopping", dict(monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                                     baseline=None, restore_best_weights=False)),
-    ("callbacks.ModelCheckpoint", dict(monitor="val_loss", verbose=0, save_best_only=False,
-                                       save_weights_only=False, mode="auto", save_freq="epoch")),
-    ("callbacks.ReduceLROnPlateau", dict(monitor="val_loss", factor=0.1, patience=10, mode="auto",
-                                         min_delta=1e-4, cooldown=0, min_lr=0)),
-    ("losses.SparseCategoricalCrossentropy", dict(from_logits=False)),
-    ("losses.CategoricalCrossentropy", dict(from_logits=False, label_smoothing=0.0)),
-    ("losses.BinaryCrossentropy", dict(from_logits=False, label_smoothing=0.0)),
-    ("losses.Huber", dict(delta=1.0)),
-    ("metrics.BinaryAccuracy", dict(threshold=0.5)),
-    ("metrics.TopKCategoricalAccuracy", dict(k=5)),
-    ("metrics.AUC", dict(num_thresholds=200, curve="ROC")),
-    ("initializers.RandomNormal", dict(mean=0.0, stddev=0.05)),
-    ("initializers.RandomUniform", dict(minval=-0.05, maxval=0.05)),
-    ("initializers.TruncatedNormal", dict(mean=0.0, stddev=0.05)),
-    ("initializers.VarianceScaling", dict(scale=1.0, mode="fan_in", distribution="truncated_normal")),
-    ("regularizers.l1", dict(l1=0.01)),
-    ("regularizers.l2", dict(l2=0.01)),
-    ("utils.to_categorical", dict(num_classes=None)),
-    ("Model.compile", dict(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None)),
-    ("Model.fit", dict(batch_size=None, epochs=1, callbacks=None, validation_split=0.0,
-                       validation_data=None, shuffle=True, initial_epoch=0, steps_per_epoch=None)),
-    ("Model.evaluate", dict(batch_size=None, return_dict=False)),
-    ("Model.predict", dict(batch_size=None)),
-])
+@pytest.mark.parametrize(
+    "function, expected",
+    [
+        (
+            "layers.Dense",
+            dict(
+                activation=None,
+                use_bias=True,
+                kernel_initializer="glorot_uniform",
+                bias_initializer="zeros",
+                kernel_regularizer=None,
+            ),
+        ),
+        (
+            "layers.Conv2D",
+            dict(
+                padding="valid",
+                activation=None,
+                use_bias=True,
+                kernel_initializer="glorot_uniform",
+                bias_initializer="zeros",
+                data_format=None,
+            ),
+        ),
+        ("layers.Conv2DTranspose", dict(padding="valid")),
+        ("layers.MaxPooling2D", dict(strides=None, padding="valid")),
+        ("layers.AveragePooling2D", dict(strides=None, padding="valid")),
+        ("layers.Dropout", dict(noise_shape=None, seed=None)),
+        (
+            "layers.BatchNormalization",
+            dict(
+                axis=-1,
+                momentum=0.99,
+                epsilon=1e-3,
+                center=True,
+                scale=True,
+                beta_initializer="zeros",
+                gamma_initializer="ones",
+                moving_mean_initializer="zeros",
+                moving_variance_initializer="ones",
+            ),
+        ),
+        ("layers.LayerNormalization", dict(axis=-1, epsilon=1e-3)),
+        ("layers.Embedding", dict(embeddings_initializer="uniform", mask_zero=False)),
+        ("layers.ELU", dict(alpha=1.0)),
+        ("layers.PReLU", dict(alpha_initializer="zeros")),
+        ("layers.Rescaling", dict(offset=0.0)),
+        ("optimizers.SGD", dict(learning_rate=0.01, momentum=0.0, nesterov=False)),
+        ("optimizers.RMSprop", dict(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False)),
+        ("optimizers.Adam", dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)),
+        ("optimizers.Adagrad", dict(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)),
+        ("optimizers.Adadelta", dict(learning_rate=0.001, rho=0.95, epsilon=1e-7)),
+        ("optimizers.Adamax", dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)),
+        ("optimizers.Nadam", dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)),
+        ("optimizers.AdamW", dict(learning_rate=0.001, weight_decay=0.004)),
+        ("optimizers.schedules.ExponentialDecay", dict(staircase=False)),
+        (
+            "callbacks.EarlyStopping",
+            dict(
+                monitor="val_loss",
+                min_delta=0,
+                patience=0,
+                verbose=0,
+                mode="auto",
+                baseline=None,
+                restore_best_weights=False,
+            ),
+        ),
+        (
+            "callbacks.ModelCheckpoint",
+            dict(
+                monitor="val_loss",
+                verbose=0,
+                save_best_only=False,
+                save_weights_only=False,
+                mode="auto",
+                save_freq="epoch",
+            ),
+        ),
+        (
+            "callbacks.ReduceLROnPlateau",
+            dict(monitor="val_loss", factor=0.1, patience=10, mode="auto", min_delta=1e-4, cooldown=0, min_lr=0),
+        ),
+        ("losses.SparseCategoricalCrossentropy", dict(from_logits=False)),
+        ("losses.CategoricalCrossentropy", dict(from_logits=False, label_smoothing=0.0)),
+        ("losses.BinaryCrossentropy", dict(from_logits=False, label_smoothing=0.0)),
+        ("losses.Huber", dict(delta=1.0)),
+        ("metrics.BinaryAccuracy", dict(threshold=0.5)),
+        ("metrics.TopKCategoricalAccuracy", dict(k=5)),
+        ("metrics.AUC", dict(num_thresholds=200, curve="ROC")),
+        ("initializers.RandomNormal", dict(mean=0.0, stddev=0.05)),
+        ("initializers.RandomUniform", dict(minval=-0.05, maxval=0.05)),
+        ("initializers.TruncatedNormal", dict(mean=0.0, stddev=0.05)),
+        ("initializers.VarianceScaling", dict(scale=1.0, mode="fan_in", distribution="truncated_normal")),
+        ("regularizers.l1", dict(l1=0.01)),
+        ("regularizers.l2", dict(l2=0.01)),
+        ("utils.to_categorical", dict(num_classes=None)),
+        ("Model.compile", dict(optimizer="rmsprop", loss=None, metrics=None, loss_weights=None)),
+        (
+            "Model.fit",
+            dict(
+                batch_size=None,
+                epochs=1,
+                callbacks=None,
+                validation_split=0.0,
+                validation_data=None,
+                shuffle=True,
+                initial_epoch=0,
+                steps_per_epoch=None,
+            ),
+        ),
+        ("Model.evaluate", dict(batch_size=None, return_dict=False)),
+        ("Model.predict", dict(batch_size=None)),
+    ],
+)
 def test_keras_defaults(function, expected):
     actual = defaults(_resolve(function))
     assert {name: actual.get(name, "<missing>") for name in expected} == expected
@@ -208,7 +275,7 @@ def test_defaults_as_the_built_objects_hold_them():
     assert conv.dilation_rate == (1, 1)
     pool = layers.MaxPooling2D()
     assert pool.pool_size == (2, 2) and pool.strides == (2, 2)
-    assert layers.LeakyReLU().negative_slope == pytest.approx(0.3)     # Keras 2's alpha=0.3
+    assert layers.LeakyReLU().negative_slope == pytest.approx(0.3)  # Keras 2's alpha=0.3
     assert layers.LeakyReLU(alpha=0.2).negative_slope == pytest.approx(0.2)
     assert float(learnet.optimizers.SGD().learning_rate) == pytest.approx(0.01)
     assert float(learnet.optimizers.get("adam").learning_rate) == pytest.approx(0.001)

@@ -8,6 +8,7 @@ HDF5 before training; noisy GAN labels in binary cross-entropy; ``tf.add_n``,
 ``keras.utils.pad_sequences`` and the image helpers; an adapted ``Normalization`` that
 lets a Sequential model build.
 """
+
 import math
 
 import numpy as np
@@ -39,8 +40,7 @@ class HuberMetric(metrics.Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         error = tf.convert_to_tensor(y_true) - y_pred
         small = tf.abs(error) < self.threshold
-        values = tf.where(small, tf.square(error) / 2,
-                          self.threshold * tf.abs(error) - self.threshold ** 2 / 2)
+        values = tf.where(small, tf.square(error) / 2, self.threshold * tf.abs(error) - self.threshold**2 / 2)
         self.total.assign_add(tf.reduce_sum(values))
         self.count.assign_add(tf.cast(tf.size(y_true), tf.float32))
 
@@ -54,7 +54,7 @@ def test_a_custom_metric_keeps_its_state_in_add_weight_variables():
     assert float(m(tf.constant([[0.0], [5.0]]), tf.constant([[1.0], [9.25]]))) == 7.0
     assert [v.name for v in m.variables] == ["huber_metric/total", "huber_metric/count"]
     assert not any(v.trainable for v in m.variables)
-    m.reset_state()                               # the default: every variable back to zero
+    m.reset_state()  # the default: every variable back to zero
     assert [float(v.numpy()) for v in m.variables] == [0.0, 0.0]
 
 
@@ -75,7 +75,7 @@ def test_a_custom_metric_variable_takes_a_dtype_and_is_used_by_fit():
     model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
     model.compile(optimizer="sgd", loss="mse", metrics=[count])
     history = model.fit(np.zeros((10, 2)), np.zeros(10), batch_size=4, epochs=2, verbose=0)
-    assert history.history["count"] == [10.0, 10.0]       # reset at each epoch, counts every row
+    assert history.history["count"] == [10.0, 10.0]  # reset at each epoch, counts every row
 
 
 def test_a_metric_without_state_variables_must_define_reset_state():
@@ -92,13 +92,14 @@ def test_a_metric_without_state_variables_must_define_reset_state():
 
 def test_early_stopping_knows_the_direction_of_a_crossentropy_metric():
     model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
-    model.compile(optimizer="sgd", loss=losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[metrics.BinaryCrossentropy(from_logits=True, name="binary_crossentropy"),
-                           "accuracy"])
+    model.compile(
+        optimizer="sgd",
+        loss=losses.BinaryCrossentropy(from_logits=True),
+        metrics=[metrics.BinaryCrossentropy(from_logits=True, name="binary_crossentropy"), "accuracy"],
+    )
     stop = callbacks.EarlyStopping(monitor="val_binary_crossentropy", patience=1)
     x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
-    model.fit(x, (x[:, 0] > 0).astype("float32"), validation_split=0.25, epochs=2, verbose=0,
-              callbacks=[stop])
+    model.fit(x, (x[:, 0] > 0).astype("float32"), validation_split=0.25, epochs=2, verbose=0, callbacks=[stop])
     assert stop._maximize is False
     assert metrics.BinaryAccuracy._direction == "up" and metrics.MeanAbsoluteError._direction == "down"
 
@@ -118,7 +119,7 @@ def test_history_answers_to_the_older_keras_names_of_its_keys():
 def test_fit_history_has_lr_for_a_learning_rate_scheduler():
     model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
     model.compile(optimizer="sgd", loss="mse")
-    scheduler = callbacks.LearningRateScheduler(lambda epoch: 0.01 * 0.5 ** epoch)
+    scheduler = callbacks.LearningRateScheduler(lambda epoch: 0.01 * 0.5**epoch)
     history = model.fit(np.zeros((8, 2)), np.zeros(8), epochs=2, verbose=0, callbacks=[scheduler])
     assert history.history["lr"] == pytest.approx([0.01, 0.005])
     assert "learning_rate" in history.history
@@ -135,7 +136,7 @@ def test_model_checkpoint_refuses_an_hdf5_name_before_training(tmp_path):
 # --- losses --------------------------------------------------------------------------------------
 def test_binary_crossentropy_accepts_noisy_soft_labels_but_not_class_ids():
     logits = tf.constant([[0.3], [-1.2], [2.0]])
-    labels = np.array([[1.04], [0.02], [0.97]], dtype="float32")      # a GAN's noisy labels
+    labels = np.array([[1.04], [0.02], [0.97]], dtype="float32")  # a GAN's noisy labels
     z, y = logits.numpy(), labels
     expected = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
     assert float(losses.BinaryCrossentropy(from_logits=True)(labels, logits)) == pytest.approx(expected, rel=1e-5)
@@ -161,7 +162,7 @@ def test_math_helpers_values_and_gradients():
     x, y = [[1.0, -2.0, 3.0]], [[2.0, 0.0, -1.5]]
     np.testing.assert_allclose(tf.math.divide_no_nan(tf.constant(x), tf.constant(y)).numpy(), [[0.5, 0.0, -2.0]])
     check_gradients(lambda a, b: tf.math.divide_no_nan(a, b), [x, [[2.0, 0.5, -1.5]]])
-    with tf.GradientTape() as tape:                       # no NaN where the divisor is 0
+    with tf.GradientTape() as tape:  # no NaN where the divisor is 0
         b = tf.constant([0.0, 2.0])
         tape.watch(b)
         result = tf.math.divide_no_nan(tf.constant([1.0, 1.0]), b)
@@ -178,7 +179,7 @@ def test_top_k_values_indices_and_gradient():
     values, indices = tf.math.top_k(x, k=2)
     assert values.numpy().tolist() == [[9.0, 7.0], [6.0, 5.0]]
     assert indices.numpy().tolist() == [[1, 3], [2, 0]]
-    assert tf.nn.top_k(tf.constant([2.0, 2.0, 1.0]), k=2).indices.numpy().tolist() == [0, 1]   # ties: first
+    assert tf.nn.top_k(tf.constant([2.0, 2.0, 1.0]), k=2).indices.numpy().tolist() == [0, 1]  # ties: first
     check_gradients(lambda t: tf.math.top_k(t, k=2).values * [[1.0, 2.0]], [[[1.0, 9.0, 3.0, 7.0]]])
     with pytest.raises(ValueError, match="k must be between 0 and the last dimension 4, got 5"):
         tf.math.top_k(x, k=5)
@@ -270,7 +271,10 @@ def test_pad_sequences_pads_and_truncates_like_keras():
     assert tf.utils.pad_sequences(sequences).tolist() == [[1, 2, 3], [0, 0, 4], [0, 0, 0]]
     assert tf.utils.pad_sequences(sequences, maxlen=2).tolist() == [[2, 3], [0, 4], [0, 0]]
     assert tf.utils.pad_sequences(sequences, maxlen=2, padding="post", truncating="post").tolist() == [
-        [1, 2], [4, 0], [0, 0]]
+        [1, 2],
+        [4, 0],
+        [0, 0],
+    ]
     assert tf.utils.pad_sequences([[1.5]], maxlen=2, dtype="float32", value=-1.0).tolist() == [[-1.0, 1.5]]
     assert tf.utils.pad_sequences(sequences).dtype == np.int32
     with pytest.raises(ValueError, match='padding must be "pre" or "post"'):
@@ -289,11 +293,10 @@ def test_image_helpers_round_trip_through_a_file(tmp_path):
     back = tf.utils.img_to_array(tf.utils.load_img(tmp_path / "x.png"))
     assert back.dtype == np.float32 and back.shape == (5, 7, 3)
     np.testing.assert_array_equal(back, rgb)
-    gray = tf.utils.img_to_array(tf.utils.load_img(tmp_path / "x.png", color_mode="grayscale",
-                                                   target_size=(10, 14)))
+    gray = tf.utils.img_to_array(tf.utils.load_img(tmp_path / "x.png", color_mode="grayscale", target_size=(10, 14)))
     assert gray.shape == (10, 14, 1)
     stretched = tf.utils.img_to_array(tf.utils.array_to_img(np.array([[[0.0], [0.5]]])))
-    assert stretched.ravel().tolist() == [0.0, 255.0]           # scale=True stretches to 0..255
+    assert stretched.ravel().tolist() == [0.0, 255.0]  # scale=True stretches to 0..255
     with pytest.raises(ValueError, match=r"expects an array of shape \(height, width, channels\)"):
         tf.utils.array_to_img(np.zeros((4, 4)))
     with pytest.raises(ValueError, match="1, 3 or 4 channels, got 2"):
@@ -327,14 +330,25 @@ def test_plot_model_draws_sequential_functional_and_nested_models(tmp_path):
     pytest.importorskip("matplotlib")
     from PIL import Image
 
-    sequential = tf.Sequential([layers.Flatten(input_shape=[28, 28]), layers.Dense(30, activation="relu"),
-                                layers.Dense(10, activation="softmax")])
-    tf.utils.plot_model(sequential, tmp_path / "seq.png", show_shapes=True, show_dtype=True,
-                        show_layer_activations=True, show_trainable=True)
+    sequential = tf.Sequential(
+        [
+            layers.Flatten(input_shape=[28, 28]),
+            layers.Dense(30, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    tf.utils.plot_model(
+        sequential,
+        tmp_path / "seq.png",
+        show_shapes=True,
+        show_dtype=True,
+        show_layer_activations=True,
+        show_trainable=True,
+    )
     tall = Image.open(tmp_path / "seq.png").size
     tf.utils.plot_model(sequential, tmp_path / "seq_lr.png", rankdir="LR")
     wide = Image.open(tmp_path / "seq_lr.png").size
-    assert tall[1] > tall[0] and wide[0] > wide[1]            # four boxes down, or across
+    assert tall[1] > tall[0] and wide[0] > wide[1]  # four boxes down, or across
 
     wide_input, deep_input = tf.Input(shape=[5]), tf.Input(shape=[6])
     hidden = layers.Dense(8)(deep_input)
@@ -378,12 +392,12 @@ def _fields(data):
         if kind == 0:
             value, i = _read_varint(data, i)
         elif kind == 1:
-            value, i = struct.unpack("<d", data[i:i + 8])[0], i + 8
+            value, i = struct.unpack("<d", data[i : i + 8])[0], i + 8
         elif kind == 5:
-            value, i = struct.unpack("<f", data[i:i + 4])[0], i + 4
+            value, i = struct.unpack("<f", data[i : i + 4])[0], i + 4
         else:
             length, i = _read_varint(data, i)
-            value, i = data[i:i + length], i + length
+            value, i = data[i : i + length], i + length
         fields.append((number, value))
     return fields
 
@@ -408,11 +422,11 @@ def _events(path):
 
     data, i, events = path.read_bytes(), 0, []
     while i < len(data):
-        header = data[i:i + 8]
-        (length,), (header_crc,) = struct.unpack("<Q", header), struct.unpack("<I", data[i + 8:i + 12])
+        header = data[i : i + 8]
+        (length,), (header_crc,) = struct.unpack("<Q", header), struct.unpack("<I", data[i + 8 : i + 12])
         assert header_crc == masked(header)
-        event = data[i + 12:i + 12 + length]
-        assert struct.unpack("<I", data[i + 12 + length:i + 16 + length])[0] == masked(event)
+        event = data[i + 12 : i + 12 + length]
+        assert struct.unpack("<I", data[i + 12 + length : i + 16 + length])[0] == masked(event)
         events.append(dict(_fields(event)))
         i += 16 + length
     return events
@@ -433,8 +447,7 @@ def test_tensorboard_writes_event_files_of_the_training_curves(tmp_path):
     model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
     x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
     board = callbacks.TensorBoard(tmp_path / "logs" / "run_1", histogram_freq=1, update_freq="batch")
-    history = model.fit(x, x.sum(axis=1), validation_split=0.25, batch_size=10, epochs=2, verbose=0,
-                        callbacks=[board])
+    history = model.fit(x, x.sum(axis=1), validation_split=0.25, batch_size=10, epochs=2, verbose=0, callbacks=[board])
     (train_file,) = (tmp_path / "logs" / "run_1" / "train").glob("events.out.tfevents.*")
     (validation_file,) = (tmp_path / "logs" / "run_1" / "validation").glob("events.out.tfevents.*")
     assert _events(train_file)[0][3] == b"brain.Event:2"
@@ -442,11 +455,15 @@ def test_tensorboard_writes_event_files_of_the_training_curves(tmp_path):
     assert [step for step, _ in train["epoch_loss"]] == [0, 1]
     np.testing.assert_allclose([v for _, v in train["epoch_mae"]], history.history["mae"], rtol=1e-6)
     np.testing.assert_allclose([v for _, v in validation["epoch_loss"]], history.history["val_loss"], rtol=1e-6)
-    assert [step for step, _ in train["batch_loss"]] == [1, 2, 3, 4, 5, 6]    # 3 batches an epoch
-    histograms = [dict(_fields(value)) for event in _events(train_file)
-                  for _, value in _fields(event.get(5, b"")) if 5 in dict(_fields(value))]
+    assert [step for step, _ in train["batch_loss"]] == [1, 2, 3, 4, 5, 6]  # 3 batches an epoch
+    histograms = [
+        dict(_fields(value))
+        for event in _events(train_file)
+        for _, value in _fields(event.get(5, b""))
+        if 5 in dict(_fields(value))
+    ]
     kernel = next(h for h in histograms if h[1].decode().endswith("kernel"))
-    assert dict(_fields(kernel[5]))[3] == 12.0                  # a 3 x 4 kernel: 12 values
+    assert dict(_fields(kernel[5]))[3] == 12.0  # a 3 x 4 kernel: 12 values
 
 
 def test_tensorboard_event_files_read_back_with_tensorboards_own_reader(tmp_path):
@@ -455,9 +472,16 @@ def test_tensorboard_event_files_read_back_with_tensorboards_own_reader(tmp_path
     model = tf.Sequential([layers.Dense(2, input_shape=(3,)), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
     x = np.random.default_rng(1).normal(size=(20, 3)).astype("float32")
-    history = model.fit(x, x[:, :1], validation_split=0.25, batch_size=5, epochs=3, verbose=0,
-                        callbacks=[callbacks.TensorBoard(tmp_path / "run", histogram_freq=2)])
-    keep_all = {"scalars": 0, "histograms": 0}      # the reader keeps one histogram by default
+    history = model.fit(
+        x,
+        x[:, :1],
+        validation_split=0.25,
+        batch_size=5,
+        epochs=3,
+        verbose=0,
+        callbacks=[callbacks.TensorBoard(tmp_path / "run", histogram_freq=2)],
+    )
+    keep_all = {"scalars": 0, "histograms": 0}  # the reader keeps one histogram by default
     train = accumulator_module.EventAccumulator(str(tmp_path / "run" / "train"), size_guidance=keep_all)
     validation = accumulator_module.EventAccumulator(str(tmp_path / "run" / "validation"))
     train.Reload()
@@ -465,17 +489,18 @@ def test_tensorboard_event_files_read_back_with_tensorboards_own_reader(tmp_path
     assert sorted(train.Tags()["scalars"]) == ["epoch_loss", "epoch_mae"]
     assert [e.step for e in train.Scalars("epoch_loss")] == [0, 1, 2]
     np.testing.assert_allclose([e.value for e in train.Scalars("epoch_mae")], history.history["mae"], rtol=1e-6)
-    np.testing.assert_allclose([e.value for e in validation.Scalars("epoch_loss")], history.history["val_loss"],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        [e.value for e in validation.Scalars("epoch_loss")], history.history["val_loss"], rtol=1e-6
+    )
     kernel_tag = next(tag for tag in train.Tags()["histograms"] if tag.endswith("kernel"))
-    assert [e.step for e in train.Histograms(kernel_tag)] == [0, 2]          # histogram_freq=2
-    assert train.Histograms(kernel_tag)[0].histogram_value.num == 6          # a 3 x 2 kernel
+    assert [e.step for e in train.Histograms(kernel_tag)] == [0, 2]  # histogram_freq=2
+    assert train.Histograms(kernel_tag)[0].histogram_value.num == 6  # a 3 x 2 kernel
 
 
 def test_tensorboard_without_tensorboardx_says_what_to_install(tmp_path, monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "tensorboardX", None)      # as if it were not installed
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # as if it were not installed
     model = tf.Sequential([layers.Dense(1, input_shape=(2,))])
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ImportError, match=r"pip install 'learnet\[tensorboard\]'"):
@@ -506,7 +531,7 @@ def test_dataset_unbatch_zip_concatenate_enumerate_from_generator():
 
     generated = tf.data.Dataset.from_generator(squares, args=(4,))
     assert [float(b) for _, b in generated] == [0.0, 1.0, 4.0, 9.0]
-    assert [float(b) for _, b in generated] == [0.0, 1.0, 4.0, 9.0]    # a new pass calls it again
+    assert [float(b) for _, b in generated] == [0.0, 1.0, 4.0, 9.0]  # a new pass calls it again
     assert tf.data.experimental.AUTOTUNE == tf.data.AUTOTUNE
     assert tf.data.experimental.cardinality(generated) == tf.data.experimental.UNKNOWN_CARDINALITY
     with pytest.raises(TypeError, match="Dataset.zip expects datasets"):
@@ -539,8 +564,15 @@ def test_image_dataset_from_directory_reads_one_subfolder_per_class(tmp_path, ca
     assert batches[0][0].dtype == np.float32 and float(tf.reduce_max(batches[0][0])) <= 255
 
     train, val = tf.utils.image_dataset_from_directory(
-        tmp_path, validation_split=0.25, subset="both", seed=1, image_size=(6, 8), batch_size=None,
-        label_mode="categorical", color_mode="grayscale")
+        tmp_path,
+        validation_split=0.25,
+        subset="both",
+        seed=1,
+        image_size=(6, 8),
+        batch_size=None,
+        label_mode="categorical",
+        color_mode="grayscale",
+    )
     assert len(train) == 6 and len(val) == 2
     assert not set(train.file_paths) & set(val.file_paths)
     image, label = next(iter(train))

@@ -1,4 +1,5 @@
 """Fixtures for the dataset tests: real data, an isolated home, local HTTP mirrors."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,12 +18,15 @@ from learnet.datasets import fashion_mnist, mnist, read_idx
 
 # The real data lives beside the repository (read its README); CI points
 # LEARNET_DATASETS at it. Read once, before any test changes the environment.
-SHARED = Path(os.environ.get("LEARNET_DATASETS")
-              or Path(__file__).resolve().parents[3] / "shared" / "datasets")
+SHARED = Path(os.environ.get("LEARNET_DATASETS") or Path(__file__).resolve().parents[3] / "shared" / "datasets")
 
 
-ALL_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+ALL_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 # The specs as shipped, before the autouse fixture below points them elsewhere.
 PRISTINE_SPECS = {"mnist": mnist.SPEC, "fashion_mnist": fashion_mnist.SPEC}
@@ -38,8 +42,9 @@ def _require_shared(*folders) -> Path:
     titles = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
     for folder in folders:
         if not all((SHARED / folder / name).is_file() for name in ALL_FILES):
-            pytest.skip(f"the {titles[folder]} files were not found; "
-                        f"set LEARNET_DATASETS to a folder holding {folder}/")
+            pytest.skip(
+                f"the {titles[folder]} files were not found; set LEARNET_DATASETS to a folder holding {folder}/"
+            )
     return SHARED
 
 
@@ -174,8 +179,7 @@ def http_mirror():
                 pass
 
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         running.append((server, thread))
         return Mirror(f"http://127.0.0.1:{server.server_address[1]}/", requests)

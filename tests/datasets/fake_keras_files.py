@@ -3,6 +3,7 @@
 Made from a fixed seed, so the fixture script (which runs real Keras on them) and the
 tests (which run learnet on them) see the same bytes.
 """
+
 import io
 import pickle
 import tarfile
@@ -24,8 +25,13 @@ def _object_array(lists):
 
 def write_imdb(path, seed=0):
     rng = np.random.default_rng(seed)
-    np.savez(path, x_train=_object_array(_sequences(rng, 30)), y_train=rng.integers(0, 2, 30),
-             x_test=_object_array(_sequences(rng, 20)), y_test=rng.integers(0, 2, 20))
+    np.savez(
+        path,
+        x_train=_object_array(_sequences(rng, 30)),
+        y_train=rng.integers(0, 2, 30),
+        x_test=_object_array(_sequences(rng, 20)),
+        y_test=rng.integers(0, 2, 20),
+    )
     return path
 
 
@@ -60,9 +66,12 @@ def write_cifar10_binary(path, seed=3, per_batch=4, n_test=5):
     records = np.concatenate([labels, images.reshape(len(images), -1)], axis=1)
     with tarfile.open(path, "w:gz") as archive:
         for i in range(5):
-            _add(archive, f"cifar-10-batches-bin/data_batch_{i + 1}.bin",
-                 records[i * per_batch:(i + 1) * per_batch].tobytes())
-        _add(archive, "cifar-10-batches-bin/test_batch.bin", records[5 * per_batch:].tobytes())
+            _add(
+                archive,
+                f"cifar-10-batches-bin/data_batch_{i + 1}.bin",
+                records[i * per_batch : (i + 1) * per_batch].tobytes(),
+            )
+        _add(archive, "cifar-10-batches-bin/test_batch.bin", records[5 * per_batch :].tobytes())
         _add(archive, "cifar-10-batches-bin/batches.meta.txt", b"airplane\nautomobile\n")
     return path
 
@@ -85,16 +94,25 @@ def write_cifar_python_folder(folder, kind, seed):
         flat = images.reshape(len(images), -1)
         for i in range(5):
             part = slice(i * 4, (i + 1) * 4)
-            (batches / f"data_batch_{i + 1}").write_bytes(pickle.dumps(
-                {b"data": flat[part], b"labels": [int(v) for v in labels[part, 0]]}))
-        (batches / "test_batch").write_bytes(pickle.dumps({b"data": flat[20:], b"labels": [int(v) for v in labels[20:, 0]]}))
+            (batches / f"data_batch_{i + 1}").write_bytes(
+                pickle.dumps({b"data": flat[part], b"labels": [int(v) for v in labels[part, 0]]})
+            )
+        (batches / "test_batch").write_bytes(
+            pickle.dumps({b"data": flat[20:], b"labels": [int(v) for v in labels[20:, 0]]})
+        )
         return batches
     images, labels = cifar_arrays(seed, 12, 5, 2)
     batches = folder / "cifar-100-python"
     batches.mkdir(parents=True)
     flat = images.reshape(len(images), -1)
     for name, part in (("train", slice(0, 12)), ("test", slice(12, None))):
-        (batches / name).write_bytes(pickle.dumps({
-            b"data": flat[part], b"coarse_labels": [int(v) for v in labels[part, 0]],
-            b"fine_labels": [int(v) for v in labels[part, 1]]}))
+        (batches / name).write_bytes(
+            pickle.dumps(
+                {
+                    b"data": flat[part],
+                    b"coarse_labels": [int(v) for v in labels[part, 0]],
+                    b"fine_labels": [int(v) for v in labels[part, 1]],
+                }
+            )
+        )
     return batches

@@ -1,4 +1,5 @@
 """`learnet datasets` and describe() for CIFAR, IMDB, Reuters and Boston housing: the exact lines."""
+
 import gzip
 import sys
 from pathlib import Path
@@ -33,20 +34,28 @@ def env(tmp_path, monkeypatch):
 
 
 def test_every_dataset_is_listed_in_order():
-    assert list(DATASETS) == ["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters",
-                              "boston_housing"]
+    assert list(DATASETS) == ["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing"]
     assert list(blocks(describe())) == [
-        "MNIST: incomplete, 0 of 4 files found", "Fashion-MNIST: incomplete, 0 of 4 files found",
-        "CIFAR-10: missing", "CIFAR-100: missing", "IMDB reviews: missing", "IMDB word index: missing",
-        "Reuters newswires: missing", "Reuters word index: missing", "Boston housing: missing"]
+        "MNIST: incomplete, 0 of 4 files found",
+        "Fashion-MNIST: incomplete, 0 of 4 files found",
+        "CIFAR-10: missing",
+        "CIFAR-100: missing",
+        "IMDB reviews: missing",
+        "IMDB word index: missing",
+        "Reuters newswires: missing",
+        "Reuters word index: missing",
+        "Boston housing: missing",
+    ]
     assert [loc.spec.title for loc in locate_all("reuters")] == ["Reuters newswires", "Reuters word index"]
     assert [loc.spec.title for loc in locate_all("cifar-100")] == ["CIFAR-100"]
 
 
 def test_found_files_say_where(env):
     found = blocks(describe())
-    assert found["IMDB reviews: ready"] == ["IMDB reviews: ready",
-                                            f"  imdb.npz  LEARNET_DATASETS: {env / 'imdb' / 'imdb.npz'}"]
+    assert found["IMDB reviews: ready"] == [
+        "IMDB reviews: ready",
+        f"  imdb.npz  LEARNET_DATASETS: {env / 'imdb' / 'imdb.npz'}",
+    ]
     tar = env / "cifar10" / "cifar-10-binary.tar"
     assert found["CIFAR-10: ready"] == ["CIFAR-10: ready", f"  cifar-10-binary.tar.gz  LEARNET_DATASETS: {tar}"]
     assert locate("imdb").complete and not locate_all("imdb")[1].complete
@@ -74,13 +83,16 @@ def test_missing_files_say_which_file_goes_where(env, isolated):
     ]
     assert missing["CIFAR-100: missing"][2] == (
         "  To fix this, put cifar-100-binary.tar.gz (the file as the mirrors serve it, gzipped or not) "
-        f"into {env / 'cifar100'} or {isolated / 'cifar100'}.")
+        f"into {env / 'cifar100'} or {isolated / 'cifar100'}."
+    )
     assert missing["Boston housing: missing"][1:3] == [
         "  boston_housing.npz  missing",
         "  To fix this, put boston_housing.npz (the file as the mirrors serve it) into "
-        f"{env / 'boston-housing'} or {isolated / 'boston-housing'}."]
+        f"{env / 'boston-housing'} or {isolated / 'boston-housing'}.",
+    ]
     assert missing["Reuters newswires: missing"][-1] == (
-        f"  With a network connection, reuters.load_data() downloads it into {isolated / 'reuters'}.")
+        f"  With a network connection, reuters.load_data() downloads it into {isolated / 'reuters'}."
+    )
 
 
 def test_the_command_lists_them_in_its_own_words(env, isolated, capsys):
@@ -89,21 +101,28 @@ def test_the_command_lists_them_in_its_own_words(env, isolated, capsys):
     assert out["IMDB reviews: ready"][1] == f"  imdb.npz  LEARNET_DATASETS: {env / 'imdb' / 'imdb.npz'}"
     assert out["Reuters word index: missing"][-2:] == [
         "  or pass --data-dir a folder holding it.",
-        f"  With a network connection, reuters.get_word_index() downloads it into {isolated / 'reuters'}."]
+        f"  With a network connection, reuters.get_word_index() downloads it into {isolated / 'reuters'}.",
+    ]
     # `learnet train` downloads only the datasets it trains on.
     assert out["MNIST: incomplete, 0 of 4 files found"][-1] == (
-        f"  With a network connection, learnet train downloads them into {isolated / 'mnist'}.")
+        f"  With a network connection, learnet train downloads them into {isolated / 'mnist'}."
+    )
 
 
 def test_the_command_with_a_data_dir_looks_only_there(env, capsys):
     assert main(["datasets", "--data-dir", str(env / "imdb")]) == 0
     out = blocks(capsys.readouterr().out)
-    assert out["IMDB reviews: ready"] == ["IMDB reviews: ready",
-                                          f"  imdb.npz  path argument: {env / 'imdb' / 'imdb.npz'}"]
+    assert out["IMDB reviews: ready"] == [
+        "IMDB reviews: ready",
+        f"  imdb.npz  path argument: {env / 'imdb' / 'imdb.npz'}",
+    ]
     assert out["CIFAR-10: missing"] == [
-        "CIFAR-10: missing", "  cifar-10-binary.tar.gz  missing",
+        "CIFAR-10: missing",
+        "  cifar-10-binary.tar.gz  missing",
         f"  Put cifar-10-binary.tar.gz into {env / 'imdb'}, or leave out --data-dir to use "
-        "LEARNET_DATASETS, the cache or a download."]
+        "LEARNET_DATASETS, the cache or a download.",
+    ]
     assert out["IMDB word index: missing"][-1] == (
         f"  Put imdb_word_index.json into {env / 'imdb'}, or leave out --data-dir to use "
-        "LEARNET_DATASETS, the cache or a download.")
+        "LEARNET_DATASETS, the cache or a download."
+    )

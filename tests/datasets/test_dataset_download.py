@@ -1,4 +1,5 @@
 """Downloads from real HTTP servers on 127.0.0.1 serving the real files."""
+
 import dataclasses
 import hashlib
 
@@ -8,13 +9,16 @@ import pytest
 from learnet.datasets import DatasetNotFoundError, fashion_mnist, locate, mnist
 from learnet.datasets.sources import DatasetFile, DownloadError, download_file
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 
 def use_mirrors(monkeypatch, module, *mirrors, **changes):
-    monkeypatch.setattr(module, "SPEC",
-                        dataclasses.replace(module.SPEC, mirrors=tuple(mirrors), **changes))
+    monkeypatch.setattr(module, "SPEC", dataclasses.replace(module.SPEC, mirrors=tuple(mirrors), **changes))
 
 
 def cached_files(cache):
@@ -38,8 +42,7 @@ def corrupt_files(fashion_files, tmp_path):
     return folder
 
 
-def test_downloads_into_the_cache_then_reads_from_it(fashion_files, http_mirror,
-                                                     monkeypatch, isolated, capsys):
+def test_downloads_into_the_cache_then_reads_from_it(fashion_files, http_mirror, monkeypatch, isolated, capsys):
     mirror = http_mirror(fashion_files)
     use_mirrors(monkeypatch, fashion_mnist, mirror.url)
 
@@ -61,8 +64,7 @@ def test_downloads_into_the_cache_then_reads_from_it(fashion_files, http_mirror,
     assert len(mirror.requests) == 4
 
 
-def test_corrupt_copy_is_rejected_and_never_cached(corrupt_files, http_mirror,
-                                                   monkeypatch, isolated):
+def test_corrupt_copy_is_rejected_and_never_cached(corrupt_files, http_mirror, monkeypatch, isolated):
     mirror = http_mirror(corrupt_files)
     use_mirrors(monkeypatch, fashion_mnist, mirror.url)
     with pytest.raises(DatasetNotFoundError) as info:
@@ -73,8 +75,7 @@ def test_corrupt_copy_is_rejected_and_never_cached(corrupt_files, http_mirror,
     assert cached_files(isolated) == []
 
 
-def test_corrupt_mirror_is_followed_by_the_next(corrupt_files, fashion_files, http_mirror,
-                                                monkeypatch, isolated):
+def test_corrupt_mirror_is_followed_by_the_next(corrupt_files, fashion_files, http_mirror, monkeypatch, isolated):
     bad, good = http_mirror(corrupt_files), http_mirror(fashion_files)
     use_mirrors(monkeypatch, fashion_mnist, bad.url, good.url)
     (_, y_train), _ = fashion_mnist.load_data()
@@ -83,8 +84,7 @@ def test_corrupt_mirror_is_followed_by_the_next(corrupt_files, fashion_files, ht
     assert cached_files(isolated) == sorted(FILES)
 
 
-def test_failing_mirror_is_followed_by_the_next(fashion_files, http_mirror, refused_url,
-                                                monkeypatch, isolated):
+def test_failing_mirror_is_followed_by_the_next(fashion_files, http_mirror, refused_url, monkeypatch, isolated):
     broken = http_mirror(fashion_files, failures=float("inf"))
     good = http_mirror(fashion_files)
     use_mirrors(monkeypatch, fashion_mnist, refused_url, broken.url, good.url)
@@ -93,24 +93,23 @@ def test_failing_mirror_is_followed_by_the_next(fashion_files, http_mirror, refu
     assert len(broken.requests) == 4 and len(good.requests) == 4
 
 
-def test_mirror_failing_at_first_then_recovering(fashion_files, http_mirror,
-                                                 monkeypatch, isolated):
+def test_mirror_failing_at_first_then_recovering(fashion_files, http_mirror, monkeypatch, isolated):
     flaky = http_mirror(fashion_files, failures=1)
     use_mirrors(monkeypatch, fashion_mnist, flaky.url)
     with pytest.raises(DatasetNotFoundError, match="HTTP Error 500") as info:
         fashion_mnist.load_data()
     assert "1 of 4 files not found" in str(info.value)  # the other three came through
-    (x_train, _), _ = fashion_mnist.load_data()          # and a second call completes it
+    (x_train, _), _ = fashion_mnist.load_data()  # and a second call completes it
     assert x_train.shape == (60000, 28, 28)
     assert cached_files(isolated) == sorted(FILES)
 
 
-def test_only_missing_files_are_downloaded(shared, small, small_count, tmp_path, http_mirror,
-                                           monkeypatch, copy_to, isolated):
+def test_only_missing_files_are_downloaded(
+    shared, small, small_count, tmp_path, http_mirror, monkeypatch, copy_to, isolated
+):
     # The digests are injectable: serve a smaller MNIST and declare its digests known.
     served = copy_to(small, tmp_path / "served" / "mnist-small")
-    files = tuple(DatasetFile(name, hashlib.sha256((served / name).read_bytes()).hexdigest())
-                  for name in FILES)
+    files = tuple(DatasetFile(name, hashlib.sha256((served / name).read_bytes()).hexdigest()) for name in FILES)
     mirror = http_mirror(served)
     use_mirrors(monkeypatch, mnist, mirror.url, files=files)
     copy_to(shared / "mnist", tmp_path / "env" / "mnist", names=FILES[2:])
@@ -118,24 +117,24 @@ def test_only_missing_files_are_downloaded(shared, small, small_count, tmp_path,
 
     (x_train, y_train), (x_test, _) = mnist.load_data()
 
-    assert sorted(mirror.requests) == ["/train-images-idx3-ubyte.gz",
-                                       "/train-labels-idx1-ubyte.gz"]
+    assert sorted(mirror.requests) == ["/train-images-idx3-ubyte.gz", "/train-labels-idx1-ubyte.gz"]
     assert x_train.shape == (small_count, 28, 28) and y_train[:3].tolist() == [5, 0, 4]
     assert x_test.shape == (10000, 28, 28)
     assert cached_files(isolated) == sorted(FILES[:2])
 
 
-def test_keras_npz_is_downloaded_when_the_idx_mirrors_fail(small, tmp_path, http_mirror,
-                                                           refused_url, monkeypatch, isolated):
+def test_keras_npz_is_downloaded_when_the_idx_mirrors_fail(
+    small, tmp_path, http_mirror, refused_url, monkeypatch, isolated
+):
     (x_train, y_train), (x_test, y_test) = mnist.load_data(path=small)
     served = tmp_path / "served"
     served.mkdir()
-    np.savez_compressed(served / "mnist.npz", x_train=x_train, y_train=y_train,
-                        x_test=x_test, y_test=y_test)
+    np.savez_compressed(served / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     digest = hashlib.sha256((served / "mnist.npz").read_bytes()).hexdigest()
     mirror = http_mirror(served)
-    use_mirrors(monkeypatch, mnist, refused_url, archive=DatasetFile("mnist.npz", digest),
-                archive_mirrors=(mirror.url,))
+    use_mirrors(
+        monkeypatch, mnist, refused_url, archive=DatasetFile("mnist.npz", digest), archive_mirrors=(mirror.url,)
+    )
 
     (a, b), (c, d) = mnist.load_data()
 

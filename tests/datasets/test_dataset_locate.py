@@ -1,12 +1,17 @@
 """locate() and describe(): where each dataset stands, without side effects."""
+
 import dataclasses
 
 import pytest
 
 from learnet.datasets import DATASETS, cache_dir, describe, locate
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 
 def test_reports_the_shared_folder(shared, monkeypatch):
@@ -57,8 +62,8 @@ def test_has_no_side_effects(tmp_path, monkeypatch, http_mirror, isolated):
         monkeypatch.setattr(module, "SPEC", dataclasses.replace(module.SPEC, mirrors=(mirror.url,)))
         assert locate(name).missing  # nothing anywhere
     describe()
-    assert mirror.requests == []       # never downloads
-    assert not isolated.exists()       # never creates the cache
+    assert mirror.requests == []  # never downloads
+    assert not isolated.exists()  # never creates the cache
 
 
 def test_accepts_the_folder_name_and_rejects_unknown_names():

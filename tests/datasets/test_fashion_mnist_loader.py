@@ -1,4 +1,5 @@
 """Fashion-MNIST from the real files: Keras' arrays, every source in its place."""
+
 import dataclasses
 import gzip
 
@@ -7,8 +8,12 @@ import pytest
 
 from learnet.datasets import fashion_mnist, locate
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 
 def test_load_data_matches_keras(shared, monkeypatch):
@@ -65,8 +70,7 @@ def test_sources_are_searched_in_order(shared, tmp_path, monkeypatch, copy_to, i
     system = copy_to(source, tmp_path / "system", names=FILES[2:])
     cache = copy_to(source, isolated / "fashion-mnist", names=FILES[1:])
     monkeypatch.setenv("LEARNET_DATASETS", str(tmp_path / "env"))
-    monkeypatch.setattr(fashion_mnist, "SPEC",
-                        dataclasses.replace(fashion_mnist.SPEC, system_dirs=(str(system),)))
+    monkeypatch.setattr(fashion_mnist, "SPEC", dataclasses.replace(fashion_mnist.SPEC, system_dirs=(str(system),)))
     location = locate("fashion-mnist")
     assert location.missing == ["train-images-idx3-ubyte.gz"]
     assert {name: (f.source, f.path.parent) for name, f in location.found.items()} == {

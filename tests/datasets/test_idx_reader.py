@@ -1,4 +1,5 @@
 """The IDX reader: round trips, real files, and every way a file can be broken."""
+
 import gzip
 
 import numpy as np
@@ -16,8 +17,11 @@ IDX_DTYPES = ["u1", "i1", ">i2", ">i4", ">f4", ">f8"]
 @settings(max_examples=40, deadline=None)
 @given(
     array=st.sampled_from(IDX_DTYPES).flatmap(
-        lambda dtype: hnp.arrays(dtype, hnp.array_shapes(min_dims=1, max_dims=4, max_side=5),
-                                 elements={"allow_nan": False} if "f" in dtype else None)
+        lambda dtype: hnp.arrays(
+            dtype,
+            hnp.array_shapes(min_dims=1, max_dims=4, max_side=5),
+            elements={"allow_nan": False} if "f" in dtype else None,
+        )
     ),
     compress=st.booleans(),
 )

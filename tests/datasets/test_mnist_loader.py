@@ -3,6 +3,7 @@
 Incomplete, damaged and mixed folders are built in temporary folders from the real files,
 so the tests do not depend on which files the shared folder happens to hold.
 """
+
 import gzip
 import hashlib
 import re
@@ -11,11 +12,19 @@ import numpy as np
 import pytest
 
 from learnet.datasets import (
-    DatasetCorruptError, DatasetError, DatasetNotFoundError, locate, mnist,
+    DatasetCorruptError,
+    DatasetError,
+    DatasetNotFoundError,
+    locate,
+    mnist,
 )
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 
 @pytest.fixture
@@ -23,8 +32,7 @@ def small_arrays(small):
     return mnist.load_data(path=small)
 
 
-def test_missing_training_images_give_the_offline_error(shared, tmp_path, copy_to, monkeypatch,
-                                                        isolated):
+def test_missing_training_images_give_the_offline_error(shared, tmp_path, copy_to, monkeypatch, isolated):
     env = tmp_path / "env"
     copy_to(shared / "mnist", env / "mnist", names=FILES[1:])  # no training images
     monkeypatch.setenv("LEARNET_DATASETS", str(env))
@@ -33,10 +41,10 @@ def test_missing_training_images_give_the_offline_error(shared, tmp_path, copy_t
     message = str(info.value)
     assert isinstance(info.value, FileNotFoundError)
     assert "1 of 4 files not found: train-images-idx3-ubyte.gz" in message
-    assert str(env / "mnist") in message             # where to put it ...
-    assert str(isolated / "mnist") in message        # ... or the cache
+    assert str(env / "mnist") in message  # where to put it ...
+    assert str(isolated / "mnist") in message  # ... or the cache
     assert "LEARNET_DATASETS" in message
-    assert "mnist.npz" in message                    # the Keras alternative
+    assert "mnist.npz" in message  # the Keras alternative
     assert "Downloading failed" in message and mnist.SPEC.mirrors[0] in message
     # Nothing half-downloaded is left behind.
     assert not any(p.is_file() for p in isolated.rglob("*"))
@@ -48,7 +56,7 @@ def test_load_data_matches_keras_on_the_complete_mnist(shared, monkeypatch):
     assert x_train.shape == (60000, 28, 28) and y_train.shape == (60000,)
     assert x_test.shape == (10000, 28, 28) and y_test.shape == (10000,)
     assert all(a.dtype == np.uint8 for a in (x_train, y_train, x_test, y_test))
-    assert y_train[:5].tolist() == [5, 0, 4, 1, 9]   # the famous first digits
+    assert y_train[:5].tolist() == [5, 0, 4, 1, 9]  # the famous first digits
     assert y_test[:5].tolist() == [7, 2, 1, 0, 4]
     assert x_train[0].max() == 255 and x_train[0, 0].sum() == 0  # digit centred, empty border
     # The class counts of the original distribution.
@@ -72,21 +80,19 @@ def test_test_set_is_the_original_one(shared, small_arrays):
     np.testing.assert_array_equal(y_test, read_idx(shared / "mnist" / FILES[3]))
 
 
-def test_files_may_come_from_different_sources(shared, small, small_count, tmp_path, monkeypatch,
-                                               copy_to, isolated):
+def test_files_may_come_from_different_sources(shared, small, small_count, tmp_path, monkeypatch, copy_to, isolated):
     copy_to(shared / "mnist", tmp_path / "env" / "mnist", names=FILES[2:])
     copy_to(small, isolated / "mnist", names=FILES[:2])
     monkeypatch.setenv("LEARNET_DATASETS", str(tmp_path / "env"))
     location = locate("mnist")
-    assert [location.found[name].source for name in FILES] == [
-        "cache", "cache", "LEARNET_DATASETS", "LEARNET_DATASETS"]
+    assert [location.found[name].source for name in FILES] == ["cache", "cache", "LEARNET_DATASETS", "LEARNET_DATASETS"]
     (x_train, _), (x_test, _) = mnist.load_data()
     assert len(x_train) == small_count and len(x_test) == 10000
 
 
 def test_mismatched_copies_are_refused(shared, small, small_count, tmp_path, copy_to):
-    folder = copy_to(shared / "mnist", tmp_path / "mixed")           # 60,000 labels
-    copy_to(small, folder, names=FILES[:1])                         # the first images only
+    folder = copy_to(shared / "mnist", tmp_path / "mixed")  # 60,000 labels
+    copy_to(small, folder, names=FILES[:1])  # the first images only
     with pytest.raises(DatasetCorruptError, match=f"{small_count} images but .* 60000 labels"):
         mnist.load_data(path=folder)
 
@@ -154,8 +160,7 @@ def test_truncated_file_in_a_user_folder_is_named_and_kept(small, tmp_path, copy
     assert bad.exists()  # never delete a user's own files
 
 
-def test_truncated_file_in_the_cache_is_removed(shared, small, tmp_path, monkeypatch,
-                                                copy_to, isolated):
+def test_truncated_file_in_the_cache_is_removed(shared, small, tmp_path, monkeypatch, copy_to, isolated):
     copy_to(shared / "mnist", tmp_path / "env" / "mnist", names=FILES[2:])
     copy_to(small, isolated / "mnist", names=FILES[1:2])
     bad = _truncated_copy(small / FILES[0], isolated / "mnist" / FILES[0])

@@ -4,6 +4,7 @@ Small files in each real format are written by the test (``fake_keras_files``); 
 real Keras returns for the same files is in ``fixtures/keras_sequences.npz`` (made by
 ``fixtures/make_keras_dataset_fixtures.py``). Downloads come from a server on 127.0.0.1.
 """
+
 import dataclasses
 import hashlib
 import io
@@ -32,17 +33,24 @@ import fake_keras_files  # noqa: E402  (found through the path set just above)
 
 EXPECTED = np.load(HERE / "fixtures" / "keras_sequences.npz")
 CASES = {
-    "imdb": [{}, {"num_words": 20}, {"num_words": 30, "skip_top": 5, "maxlen": 15},
-             {"start_char": None, "oov_char": None, "num_words": 25, "index_from": 0},
-             {"seed": 7, "index_from": 2, "maxlen": 20}],
+    "imdb": [
+        {},
+        {"num_words": 20},
+        {"num_words": 30, "skip_top": 5, "maxlen": 15},
+        {"start_char": None, "oov_char": None, "num_words": 25, "index_from": 0},
+        {"seed": 7, "index_from": 2, "maxlen": 20},
+    ],
     "reuters": [{}, {"num_words": 20, "test_split": 0.3}, {"maxlen": 12, "oov_char": None, "num_words": 40}],
     "boston_housing": [{}, {"test_split": 0.4, "seed": 3}],
 }
-MODULES = {"imdb": imdb, "reuters": reuters, "boston_housing": boston_housing,
-           "cifar10": cifar10, "cifar100": cifar100}
-WRITERS = {"imdb": fake_keras_files.write_imdb, "reuters": fake_keras_files.write_reuters,
-           "boston_housing": fake_keras_files.write_boston,
-           "cifar10": fake_keras_files.write_cifar10_binary, "cifar100": fake_keras_files.write_cifar100_binary}
+MODULES = {"imdb": imdb, "reuters": reuters, "boston_housing": boston_housing, "cifar10": cifar10, "cifar100": cifar100}
+WRITERS = {
+    "imdb": fake_keras_files.write_imdb,
+    "reuters": fake_keras_files.write_reuters,
+    "boston_housing": fake_keras_files.write_boston,
+    "cifar10": fake_keras_files.write_cifar10_binary,
+    "cifar100": fake_keras_files.write_cifar100_binary,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +59,9 @@ def no_real_mirrors(monkeypatch, refused_url):
     for module in MODULES.values():
         monkeypatch.setattr(module, "SPEC", dataclasses.replace(module.SPEC, mirrors=(refused_url,)))
     for module in (imdb, reuters):
-        monkeypatch.setattr(module, "WORD_INDEX_SPEC",
-                            dataclasses.replace(module.WORD_INDEX_SPEC, mirrors=(refused_url,)))
+        monkeypatch.setattr(
+            module, "WORD_INDEX_SPEC", dataclasses.replace(module.WORD_INDEX_SPEC, mirrors=(refused_url,))
+        )
 
 
 def write(name, folder):
@@ -109,7 +118,7 @@ def test_download_from_a_mirror_checks_the_digest(name, tmp_path, http_mirror, m
     first = module.load_data()
     assert mirror.requests == ["/" + file.name]
     assert (isolated / module.SPEC.folder / file.name).read_bytes() == served.read_bytes()
-    again = module.load_data()   # from the cache now: no second request
+    again = module.load_data()  # from the cache now: no second request
     assert mirror.requests == ["/" + file.name]
     np.testing.assert_array_equal(first[1][1], again[1][1])
 
@@ -173,8 +182,13 @@ class Marker:
 def test_restricted_reader_refuses_a_pickle_that_names_code(tmp_path):
     marker = tmp_path / "MARKER"
     payload = pickle.dumps(np.array([Marker(str(marker))], dtype=object))
-    path = _npz_with(tmp_path / "evil.npz", x_train=_object_npy(payload), y_train=_object_npy(payload),
-                     x_test=_object_npy(payload), y_test=_object_npy(payload))
+    path = _npz_with(
+        tmp_path / "evil.npz",
+        x_train=_object_npy(payload),
+        y_train=_object_npy(payload),
+        x_test=_object_npy(payload),
+        y_test=_object_npy(payload),
+    )
     with pytest.raises(DatasetCorruptError, match=r"names io\.open.*nothing from the file was run"):
         imdb.load_data(path=path)
     assert not marker.exists()
@@ -183,11 +197,14 @@ def test_restricted_reader_refuses_a_pickle_that_names_code(tmp_path):
     assert marker.exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    ([1.5, 2.0], "not a list of integers"),
-    (["text"], "not a list of integers"),
-    ({"a": 1}, "not a list of integers"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ([1.5, 2.0], "not a list of integers"),
+        (["text"], "not a list of integers"),
+        ({"a": 1}, "not a list of integers"),
+    ],
+)
 def test_restricted_reader_accepts_only_lists_of_ints(tmp_path, content, message):
     array = np.empty(1, dtype=object)
     array[0] = content

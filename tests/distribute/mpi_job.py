@@ -4,6 +4,7 @@ Run under ``mpiexec -n 2`` it trains with ``MultiWorkerMirroredStrategy``; run a
 (``--single``) it trains the same model on the same global batches in one process, the
 reference the test compares with. Each process writes what it saw to OUTDIR as JSON/npz.
 """
+
 import json
 import os
 import sys
@@ -25,13 +26,16 @@ def data():
 
 
 def make_model():
-    model = tf.keras.Sequential([
-        layers.Input(shape=(6,)),
-        layers.Dense(16, activation="relu"),
-        layers.Dense(3, activation="softmax"),
-    ])
-    model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = tf.keras.Sequential(
+        [
+            layers.Input(shape=(6,)),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -48,9 +52,16 @@ def train(outdir, single):
         model = make_model()
     checkpoint = os.path.join(outdir, "best.learnet")
     history = model.fit(
-        x, y, batch_size=GLOBAL_BATCH, epochs=3, validation_split=0.2, verbose=0,
-        callbacks=[tf.keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
-                   tf.keras.callbacks.CSVLogger(os.path.join(outdir, f"log-{rank}.csv"))],
+        x,
+        y,
+        batch_size=GLOBAL_BATCH,
+        epochs=3,
+        validation_split=0.2,
+        verbose=0,
+        callbacks=[
+            tf.keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
+            tf.keras.callbacks.CSVLogger(os.path.join(outdir, f"log-{rank}.csv")),
+        ],
     )
     results = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
 
@@ -65,14 +76,21 @@ def train(outdir, single):
             loss = tf.nn.compute_average_loss(per_example, global_batch_size=GLOBAL_BATCH)
         grads = tape.gradient(loss, loop_model.trainable_variables)
         loop_model.optimizer.apply_gradients(zip(grads, loop_model.trainable_variables))
-    mean_x = strategy.reduce("MEAN", tf.constant(x[rank::strategy.num_replicas_in_sync, 0]), axis=0)
+    mean_x = strategy.reduce("MEAN", tf.constant(x[rank :: strategy.num_replicas_in_sync, 0]), axis=0)
 
     name = "single" if single else f"rank{rank}"
     np.savez(os.path.join(outdir, f"{name}-fit.npz"), **weights_of(model))
     np.savez(os.path.join(outdir, f"{name}-loop.npz"), **weights_of(loop_model))
     with open(os.path.join(outdir, f"{name}.json"), "w") as file:
-        json.dump({"history": history.history, "evaluate": results, "mean_x": float(mean_x),
-                   "size": strategy.num_replicas_in_sync}, file)
+        json.dump(
+            {
+                "history": history.history,
+                "evaluate": results,
+                "mean_x": float(mean_x),
+                "size": strategy.num_replicas_in_sync,
+            },
+            file,
+        )
 
 
 def raise_on_rank_one(outdir):

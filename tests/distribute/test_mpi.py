@@ -2,6 +2,7 @@
 
 The jobs are in ``mpi_job.py``; each process writes what it saw, and these tests read it.
 """
+
 import json
 import os
 import shutil
@@ -22,29 +23,48 @@ def _mpiexec():
     return local if os.path.exists(local) else shutil.which("mpiexec")
 
 
-pytestmark = pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec found; pip install 'learnet[mpi]' brings Open MPI")
+pytestmark = pytest.mark.skipif(
+    _mpiexec() is None, reason="no mpiexec found; pip install 'learnet[mpi]' brings Open MPI"
+)
 
 
 def _env():
     env = dict(os.environ)
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+    env.update(
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        OMPI_MCA_rmaps_base_oversubscribe="1",
+    )
     src = os.path.join(os.path.dirname(os.path.dirname(HERE)), "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
 def _run_job(scenario, outdir, processes=2, timeout=120):
-    command = [_mpiexec(), "-n", str(processes), "--oversubscribe", "--bind-to", "none",
-               sys.executable, JOB, scenario, str(outdir)]
+    command = [
+        _mpiexec(),
+        "-n",
+        str(processes),
+        "--oversubscribe",
+        "--bind-to",
+        "none",
+        sys.executable,
+        JOB,
+        scenario,
+        str(outdir),
+    ]
     return subprocess.run(command, env=_env(), capture_output=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("mpi-train")
-    single = subprocess.run([sys.executable, JOB, "train", str(outdir), "--single"], env=_env(),
-                            capture_output=True, timeout=120)
+    single = subprocess.run(
+        [sys.executable, JOB, "train", str(outdir), "--single"], env=_env(), capture_output=True, timeout=120
+    )
     assert single.returncode == 0, single.stderr.decode(errors="replace")
     job = _run_job("train", outdir)
     assert job.returncode == 0, job.stderr.decode(errors="replace")
@@ -74,9 +94,9 @@ def test_two_processes_train_as_one_process_on_the_same_global_batches(trained, 
 def test_losses_and_metrics_are_those_of_the_whole_data(trained):
     single, rank0, rank1 = (_load(trained, name) for name in ("single", "rank0", "rank1"))
     assert rank0["size"] == 2 and single["size"] == 1
-    assert rank0["history"] == rank1["history"]          # every rank logs the same numbers
-    assert rank0["history"]["loss"][-1] < rank0["history"]["loss"][0]   # it learned: equality is not trivial
-    for key, values in single["history"].items():        # sums and counts, not averages of averages
+    assert rank0["history"] == rank1["history"]  # every rank logs the same numbers
+    assert rank0["history"]["loss"][-1] < rank0["history"]["loss"][0]  # it learned: equality is not trivial
+    for key, values in single["history"].items():  # sums and counts, not averages of averages
         np.testing.assert_allclose(rank0["history"][key], values, rtol=1e-5, err_msg=key)
     for key, value in single["evaluate"].items():
         assert rank0["evaluate"][key] == pytest.approx(value, rel=1e-5)
@@ -89,7 +109,7 @@ def test_files_are_written_once_by_rank_zero_and_load(trained):
     import learnet
 
     assert os.path.exists(trained / "log-0.csv")
-    assert not os.path.exists(trained / "log-1.csv")       # CSVLogger runs on rank 0 only
+    assert not os.path.exists(trained / "log-1.csv")  # CSVLogger runs on rank 0 only
     model = learnet.models.load_model(str(trained / "best.learnet"))
     assert model.predict(np.zeros((2, 6), "float32"), verbose=0).shape == (2, 3)
 
@@ -107,8 +127,10 @@ def test_mismatched_launches_are_refused_at_the_start(tmp_path):
     job = _run_job("mismatch", tmp_path, timeout=60)
     stderr = job.stderr.decode(errors="replace")
     assert job.returncode != 0
-    assert ("MultiWorkerMirroredStrategy: the processes disagree on batch_size (rank 0: 20; rank 1: 21); "
-            "every process must run the same script with the same model, data and arguments") in stderr
+    assert (
+        "MultiWorkerMirroredStrategy: the processes disagree on batch_size (rank 0: 20; rank 1: 21); "
+        "every process must run the same script with the same model, data and arguments"
+    ) in stderr
 
 
 @pytest.fixture
@@ -122,11 +144,25 @@ def test_learnet_train_with_workers_trains_on_mnist_and_saves_once(tmp_path, mni
     output = tmp_path / "mnist.learnet"
     env = _env()
     env["LEARNET_DATASETS"] = mnist_or_skip
-    command = [sys.executable, "-m", "learnet", "train", "--workers", "2", "--epochs", "1", "--limit", "2000",
-               "--verbose", "0", "--output", str(output)]
+    command = [
+        sys.executable,
+        "-m",
+        "learnet",
+        "train",
+        "--workers",
+        "2",
+        "--epochs",
+        "1",
+        "--limit",
+        "2000",
+        "--verbose",
+        "0",
+        "--output",
+        str(output),
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("Test accuracy:") == 1            # rank 0 speaks for the job
+    assert result.stdout.count("Test accuracy:") == 1  # rank 0 speaks for the job
     accuracy = float(result.stdout.split("Test accuracy:")[1].split()[0])
     assert accuracy > 0.8
     assert output.exists()

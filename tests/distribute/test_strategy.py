@@ -1,4 +1,5 @@
 """The strategy protocol in one process: the default strategy and the pieces fit relies on."""
+
 import sys
 
 import numpy as np
@@ -75,16 +76,18 @@ def test_gradients_are_scaled_then_summed_in_one_buffer():
 
 def test_metric_results_come_from_summed_states_and_each_process_keeps_its_own():
     accuracy, auc = metrics.SparseCategoricalAccuracy(), metrics.AUC(num_thresholds=5)
-    accuracy.update_state([0, 1], [[0.9, 0.1], [0.8, 0.2]])        # 1 of 2 right here
+    accuracy.update_state([0, 1], [[0.9, 0.1], [0.8, 0.2]])  # 1 of 2 right here
     auc.update_state([0, 1], [0.2, 0.7])
+
     # the other process saw 3 right of 3 (total 3, count 3) and the same AUC counts
     def others(buffer):
         other = buffer.copy()
         other[:2] = [3.0, 3.0]
         return other
+
     results = FakeRanks(0, 2, others=others)._reduced_results([accuracy, auc])
     assert float(results["sparse_categorical_accuracy"]) == pytest.approx(4 / 5)
-    assert float(accuracy.result()) == pytest.approx(1 / 2)           # the local state is put back
+    assert float(accuracy.result()) == pytest.approx(1 / 2)  # the local state is put back
     assert float(results["auc"]) == pytest.approx(float(auc.result()))  # doubling every count keeps the AUC
 
 
@@ -106,7 +109,7 @@ def test_compute_average_loss_divides_by_the_global_batch():
     assert float(tf.nn.compute_average_loss(losses, global_batch_size=8)) == 1.5
     assert float(tf.nn.compute_average_loss(losses, sample_weight=[1.0, 1.0, 0.0, 0.0])) == 0.75
     with FakeRanks(0, 2).scope():
-        assert float(tf.nn.compute_average_loss(losses)) == 1.5   # 4 rows here, 8 in the global batch
+        assert float(tf.nn.compute_average_loss(losses)) == 1.5  # 4 rows here, 8 in the global batch
 
 
 def test_launch_checks_name_what_differs():

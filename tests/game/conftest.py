@@ -3,6 +3,7 @@
 Every server a test starts listens on a free port of 127.0.0.1 and is stopped by
 the same test.
 """
+
 import contextlib
 import os
 import re
@@ -167,9 +168,24 @@ class CliServer:
         self.port = free_port()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "learnet", "game", "--host", "127.0.0.1", "--port", str(self.port),
-             "--db", str(self.db), *self.extra],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            [
+                sys.executable,
+                "-m",
+                "learnet",
+                "game",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--db",
+                str(self.db),
+                *self.extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
         self.lines = []
         deadline = time.monotonic() + timeout
         while not any("Press Ctrl+C" in line for line in self.lines):

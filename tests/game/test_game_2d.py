@@ -1,4 +1,5 @@
 """The 2-D level: f(x, y), a guess is a point, its answer f and the gradient."""
+
 import json
 
 import numpy as np
@@ -9,8 +10,17 @@ from learnet.game.levels import BUILTIN_LEVELS, Level, LevelError, levels_from_d
 
 
 def bowl_2d(**extra):
-    return Level(expression="(x - 1)**2 + 3*(y + 2)**2 + 0.5", x_min=-5, x_max=5, y_min=-4, y_max=4, budget=4,
-                 password="plane2", name="Plane", **extra)
+    return Level(
+        expression="(x - 1)**2 + 3*(y + 2)**2 + 0.5",
+        x_min=-5,
+        x_max=5,
+        y_min=-4,
+        y_max=4,
+        budget=4,
+        password="plane2",
+        name="Plane",
+        **extra,
+    )
 
 
 def test_the_gradient_is_the_derivative_in_each_direction():
@@ -20,7 +30,7 @@ def test_the_gradient_is_the_derivative_in_each_direction():
         h = 1e-6
         numeric_x = (function.value_and_gradient(x + h, y)[0] - function.value_and_gradient(x - h, y)[0]) / (2 * h)
         numeric_y = (function.value_and_gradient(x, y + h)[0] - function.value_and_gradient(x, y - h)[0]) / (2 * h)
-        assert value == pytest.approx(np.sin(x) * y ** 2 + np.exp(0.3 * x * y))
+        assert value == pytest.approx(np.sin(x) * y**2 + np.exp(0.3 * x * y))
         assert gx == pytest.approx(numeric_x, rel=1e-6, abs=1e-8)
         assert gy == pytest.approx(numeric_y, rel=1e-6, abs=1e-8)
 
@@ -35,23 +45,29 @@ def test_grid_values_match_pointwise_values():
             assert grid[row, column] == pytest.approx(function.value_and_gradient(x, y)[0])
 
 
-@pytest.mark.parametrize("source, variables, message", [
-    ("x**2", ("x", "y"), "never uses y"),
-    ("y**2", ("x", "y"), "never uses x"),
-    ("x + y", ("x",), "unknown name 'y'"),
-    ("x + z", ("x", "y"), "unknown name 'z'"),
-])
+@pytest.mark.parametrize(
+    "source, variables, message",
+    [
+        ("x**2", ("x", "y"), "never uses y"),
+        ("y**2", ("x", "y"), "never uses x"),
+        ("x + y", ("x",), "unknown name 'y'"),
+        ("x + z", ("x", "y"), "unknown name 'z'"),
+    ],
+)
 def test_a_formula_must_use_its_variables_and_no_others(source, variables, message):
     with pytest.raises(ExpressionError, match=message):
         Expression(source, variables=variables)
 
 
-@pytest.mark.parametrize("entry, message", [
-    ({"y_min": -1}, "both y_min and y_max"),
-    ({"y_min": 2, "y_max": 1}, "y_min"),
-    ({"y_min": -1, "y_max": 1, "start_y": 5}, "start_y"),
-    ({"start_y": 0}, "start_y is for 2-D"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"y_min": -1}, "both y_min and y_max"),
+        ({"y_min": 2, "y_max": 1}, "y_min"),
+        ({"y_min": -1, "y_max": 1, "start_y": 5}, "start_y"),
+        ({"start_y": 0}, "start_y is for 2-D"),
+    ],
+)
 def test_bad_2d_level_fields_are_refused(entry, message):
     expression = "x**2 + y**2" if "y_max" in entry else "x**2"
     with pytest.raises(LevelError, match=message):
@@ -62,8 +78,9 @@ def test_the_builtin_surface_is_a_valley_where_momentum_beats_plain_descent():
     from learnet.game.computer import play
 
     level = BUILTIN_LEVELS[3]
-    runs = {run["optimizer"]: run["path"] for run in play(level, [level.start, level.start_y], 25,
-                                                          level.learning_rates)}
+    runs = {
+        run["optimizer"]: run["path"] for run in play(level, [level.start, level.start_y], 25, level.learning_rates)
+    }
     assert runs["momentum"][-1]["fx"] < runs["gradient_descent"][-1]["fx"] - 0.05
     # Plain descent zigzags across the valley: its y steps change sign.
     steps = np.diff([point["y"] for point in runs["gradient_descent"][:8]])
@@ -88,13 +105,16 @@ def test_a_guess_on_a_2d_level_is_a_point_with_its_gradient(plane):
     assert level["dimensions"] == 2 and (level["y_min"], level["y_max"]) == (-4, 4)
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"x": 1.0}, "missing_field"),
-    ({"x": 1.0, "y": 9}, "out_of_range_y"),
-    ({"x": 1.0, "y": "abc"}, "not_a_number"),
-    ({"x": 1.0, "y": [1]}, "not_a_number"),
-    ({"x": 9.0, "y": 0}, "out_of_range"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"x": 1.0}, "missing_field"),
+        ({"x": 1.0, "y": 9}, "out_of_range_y"),
+        ({"x": 1.0, "y": "abc"}, "not_a_number"),
+        ({"x": 1.0, "y": [1]}, "not_a_number"),
+        ({"x": 9.0, "y": 0}, "out_of_range"),
+    ],
+)
 def test_a_bad_point_is_refused_and_nothing_recorded(plane, body, code):
     plane.open(1)
     token = plane.token(1, "plane2")

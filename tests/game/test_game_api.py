@@ -1,4 +1,5 @@
 """Every rule of the game, checked through the HTTP API with a fake clock."""
+
 import csv
 import io
 import threading
@@ -84,8 +85,12 @@ def test_failed_logins_are_throttled_per_code_then_allowed_again(game, clock):
 
 def test_many_wrong_codes_from_one_place_are_throttled_but_right_codes_still_get_in(game):
     """A class shares one public address: a student trying codes must not lock it out."""
-    codes = [game.http.post("/api/login", json={"code": f"ABCD-EF{chr(65 + n % 20)}{n % 8 + 2}",
-                                                 "password": game.pw1}).status_code for n in range(35)]
+    codes = [
+        game.http.post(
+            "/api/login", json={"code": f"ABCD-EF{chr(65 + n % 20)}{n % 8 + 2}", "password": game.pw1}
+        ).status_code
+        for n in range(35)
+    ]
     assert codes[:30] == [401] * 30
     assert set(codes[30:]) == {429}
     for team in range(1, 6):
@@ -217,21 +222,24 @@ def test_budget_is_enforced(game, clock):
 # ---- bad x ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"x": "abc"}, "not_a_number"),
-    ({"x": "1,5"}, "not_a_number"),
-    ({"x": "nan"}, "not_a_number"),
-    ({"x": "inf"}, "not_a_number"),
-    ({"x": True}, "not_a_number"),
-    ({"x": [1]}, "not_a_number"),
-    ({"x": {"value": 1}}, "not_a_number"),
-    ({"x": None}, "missing_field"),
-    ({"x": ""}, "missing_field"),
-    ({}, "missing_field"),
-    ({"x": -5.000001}, "out_of_range"),
-    ({"x": 5.000001}, "out_of_range"),
-    ({"x": 1e308}, "out_of_range"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"x": "abc"}, "not_a_number"),
+        ({"x": "1,5"}, "not_a_number"),
+        ({"x": "nan"}, "not_a_number"),
+        ({"x": "inf"}, "not_a_number"),
+        ({"x": True}, "not_a_number"),
+        ({"x": [1]}, "not_a_number"),
+        ({"x": {"value": 1}}, "not_a_number"),
+        ({"x": None}, "missing_field"),
+        ({"x": ""}, "missing_field"),
+        ({}, "missing_field"),
+        ({"x": -5.000001}, "out_of_range"),
+        ({"x": 5.000001}, "out_of_range"),
+        ({"x": 1e308}, "out_of_range"),
+    ],
+)
 def test_bad_x_is_refused_with_a_clear_message_and_nothing_recorded(game, body, code):
     game.open(1)
     token = game.token(1, game.pw1)
@@ -250,8 +258,9 @@ def test_bad_x_is_refused_with_a_clear_message_and_nothing_recorded(game, body, 
 def test_non_finite_json_numbers_are_refused(game, raw):
     game.open(1)
     token = game.token(1, game.pw1)
-    response = game.http.post("/api/guesses", content=raw,
-                              headers={**bearer(token), "Content-Type": "application/json"})
+    response = game.http.post(
+        "/api/guesses", content=raw, headers={**bearer(token), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "not_finite"
     assert game.state(token)["guesses"] == []
@@ -278,8 +287,9 @@ def test_range_ends_and_decimal_text_are_accepted(make_game):
 
 
 def test_x_where_the_function_is_undefined_is_refused(make_game):
-    game = make_game(delay=0, levels=[Level(expression="log(x) + x**2", x_min=-1, x_max=2, budget=5,
-                                            password="logs42")])
+    game = make_game(
+        delay=0, levels=[Level(expression="log(x) + x**2", x_min=-1, x_max=2, budget=5, password="logs42")]
+    )
     game.open(1)
     token = game.token(1, "logs42")
     refused = game.guess(token, -0.5)
@@ -327,9 +337,13 @@ def test_after_the_reveal_everyone_sees_curve_formula_paths_and_scoreboard(make_
 
 @pytest.mark.parametrize("headers", [{}, {"X-Admin-Token": "wrong"}, {"X-Admin-Token": ""}])
 def test_teacher_api_refuses_a_wrong_token(game, headers):
-    for method, path in [("GET", "/api/admin/levels"), ("GET", "/api/admin/levels/1"),
-                         ("POST", "/api/admin/levels/1/open"), ("GET", "/api/admin/levels/1/guesses.csv"),
-                         ("POST", "/api/admin/levels/1/computer-play")]:
+    for method, path in [
+        ("GET", "/api/admin/levels"),
+        ("GET", "/api/admin/levels/1"),
+        ("POST", "/api/admin/levels/1/open"),
+        ("GET", "/api/admin/levels/1/guesses.csv"),
+        ("POST", "/api/admin/levels/1/computer-play"),
+    ]:
         response = game.http.request(method, path, headers=headers)
         assert response.status_code == 403, path
         assert response.json()["error"]["code"] == "admin_refused"
@@ -371,10 +385,17 @@ def test_teacher_sees_passwords_and_every_team(game, clock):
     assert detail["level"]["expression"] == "(x - 1)**2 + 2"
 
 
-@pytest.mark.parametrize("start, action, code", [
-    ("waiting", "close", 409), ("waiting", "reveal", 409), ("open", "open", 409),
-    ("revealed", "open", 409), ("revealed", "close", 409), ("revealed", "reveal", 409),
-])
+@pytest.mark.parametrize(
+    "start, action, code",
+    [
+        ("waiting", "close", 409),
+        ("waiting", "reveal", 409),
+        ("open", "open", 409),
+        ("revealed", "open", 409),
+        ("revealed", "close", 409),
+        ("revealed", "reveal", 409),
+    ],
+)
 def test_level_changes_follow_the_life_of_a_level(game, start, action, code):
     if start != "waiting":
         game.open(1)
@@ -411,11 +432,11 @@ def play(game, team, xs, clock):
 
 def test_scoreboard_ranks_best_fx_then_fewer_guesses(game, clock):
     game.open(1)
-    play(game, 1, [3.0, 1.0], clock)        # best 2.0 in 2 guesses
-    play(game, 2, [1.0], clock)             # best 2.0 in 1 guess: first
-    play(game, 3, [-1.0, 1.0], clock)       # same as team 1: shares its rank
+    play(game, 1, [3.0, 1.0], clock)  # best 2.0 in 2 guesses
+    play(game, 2, [1.0], clock)  # best 2.0 in 1 guess: first
+    play(game, 3, [-1.0, 1.0], clock)  # same as team 1: shares its rank
     play(game, 4, [1.5, 1.25, 0.5], clock)  # best 2.0625
-    game.token(5, game.pw1)               # logged in, never guessed: not ranked
+    game.token(5, game.pw1)  # logged in, never guessed: not ranked
     board = game.admin("GET", "/levels/1").json()["scoreboard"]
     assert [(e["rank"], e["team"], e["guesses"]) for e in board] == [(1, 2, 1), (2, 1, 2), (2, 3, 2), (4, 4, 3)]
     assert board[0]["best_fx"] == 2.0 and board[0]["best_x"] == 1.0
@@ -442,10 +463,15 @@ def test_results_export_as_csv(game, clock):
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [(r["rank"], r["team"], float(r["best_fx"]), r["guesses"]) for r in rows] == [
-        ("1", "2", 2.25, "2"), ("2", "1", 6.0, "1")]
+        ("1", "2", 2.25, "2"),
+        ("2", "1", 6.0, "1"),
+    ]
     guesses = list(csv.DictReader(io.StringIO(game.admin("GET", "/levels/1/guesses.csv").text)))
     assert [(g["team"], g["guess"], float(g["x"]), float(g["fx"]), float(g["slope"])) for g in guesses] == [
-        ("1", "1", -1.0, 6.0, -4.0), ("2", "1", 3.0, 6.0, 4.0), ("2", "2", 1.5, 2.25, 1.0)]
+        ("1", "1", -1.0, 6.0, -4.0),
+        ("2", "1", 3.0, 6.0, 4.0),
+        ("2", "2", 1.5, 2.25, 1.0),
+    ]
     assert guesses[0]["submitted_at_utc"].endswith("+00:00")
 
 

@@ -1,5 +1,6 @@
 """The game in a real classroom: join codes, caps, kicks, expiry, hostile input, the
 reveal computed once, the event stream, and the printable code sheet."""
+
 import json
 import os
 import stat
@@ -49,8 +50,10 @@ def test_knowing_the_password_is_not_enough_to_play_as_a_team(game):
     """The attack of the issue: one address made 900 teams with the password on the board."""
     game.open(1)
     game.admin("POST", "/codes", json={"teams": 30})
-    answers = [game.http.post("/api/login", json={"code": f"{n:04d}-AAAA", "password": game.pw1}).status_code
-               for n in range(40)]
+    answers = [
+        game.http.post("/api/login", json={"code": f"{n:04d}-AAAA", "password": game.pw1}).status_code
+        for n in range(40)
+    ]
     assert set(answers) <= {401, 429} and 429 in answers
     assert game.app.state.game.store.counts(1) == (0, 0)
 
@@ -118,8 +121,9 @@ def test_a_kicked_team_is_out(game, clock):
     assert game.admin("GET", "/levels").json()["levels"][0]["teams"] == 1
 
 
-@pytest.mark.parametrize("path", ["/levels/1/teams/9/kick", "/levels/1/teams/abc/kick", "/levels/7/teams/1/kick",
-                                  "/levels/1/teams/²/kick"])
+@pytest.mark.parametrize(
+    "path", ["/levels/1/teams/9/kick", "/levels/1/teams/abc/kick", "/levels/7/teams/1/kick", "/levels/1/teams/²/kick"]
+)
 def test_kicking_a_team_that_is_not_there_is_refused(game, path):
     game.token(1, game.pw1)
     response = game.admin("POST", path)
@@ -157,22 +161,26 @@ def test_logout_ends_the_login(game):
 # ---- hostile input -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [
-    b"[" * 5000,
-    b'{"a":' * 5000,
-    b'{"code": ' + b"9" * 5000 + b"}",
-    b"\xff\xfe{",
-    b"null",
-    b'"text"',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 5000,
+        b'{"a":' * 5000,
+        b'{"code": ' + b"9" * 5000 + b"}",
+        b"\xff\xfe{",
+        b"null",
+        b'"text"',
+    ],
+)
 def test_hostile_login_bodies_get_a_4xx(game, body):
     response = game.http.post("/api/login", content=body, headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500
     assert response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("x", ["9" * 400, int("9" * 400), "-" + "9" * 400, "1e400", "²", "١", "0x10", "1_000",
-                               [[[[1]]]], {"x": 1}])
+@pytest.mark.parametrize(
+    "x", ["9" * 400, int("9" * 400), "-" + "9" * 400, "1e400", "²", "١", "0x10", "1_000", [[[[1]]]], {"x": 1}]
+)
 def test_hostile_guesses_get_a_422_and_record_nothing(game, x):
     game.open(1)
     token = game.token(1, game.pw1)
@@ -302,7 +310,7 @@ def test_par_is_the_computer_s_best_count_of_guesses(game):
     for run in computer["runs"]:
         if run["par_steps"] is not None:
             assert run["path"][run["par_steps"]]["fx"] <= computer["target_fx"]
-            assert all(point["fx"] > computer["target_fx"] for point in run["path"][:run["par_steps"]])
+            assert all(point["fx"] > computer["target_fx"] for point in run["path"][: run["par_steps"]])
 
 
 # ---- pushed updates ---------------------------------------------------------------------------
@@ -336,8 +344,11 @@ def test_the_event_stream_pushes_the_reveal(tmp_path, serve_app, monkeypatch):
     code = referee.make_codes(1)["codes"][0]["code"]
     token = referee.login(code, "alpha1")["token"]
     events = []
-    with serve_app(app) as base, httpx.Client(base_url=base, timeout=30) as http, \
-            http.stream("GET", f"/api/events?token={token}") as response:
+    with (
+        serve_app(app) as base,
+        httpx.Client(base_url=base, timeout=30) as http,
+        http.stream("GET", f"/api/events?token={token}") as response,
+    ):
         lines = response.iter_lines()
         for line in lines:
             if line.startswith("data:"):

@@ -1,4 +1,5 @@
 """``learnet game``: its options, its errors, and what it prints when it starts."""
+
 import os
 import stat
 
@@ -10,8 +11,7 @@ from learnet.cli import build_parser, main
 
 def test_defaults():
     args = build_parser().parse_args(["game"])
-    assert (args.host, args.port, args.delay, args.levels, args.db) == ("0.0.0.0", 12721, 10.0, None,
-                                                                        "learnet-game.db")
+    assert (args.host, args.port, args.delay, args.levels, args.db) == ("0.0.0.0", 12721, 10.0, None, "learnet-game.db")
 
 
 def test_help_lists_the_options(capsys):
@@ -23,12 +23,15 @@ def test_help_lists_the_options(capsys):
         assert option in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--delay", "-1"], "--delay must be"),
-    (["--delay", "nan"], "--delay must be"),
-    (["--port", "70000"], "--port must be"),
-    (["--levels", "no-such-file.json"], "cannot read levels file"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--delay", "-1"], "--delay must be"),
+        (["--delay", "nan"], "--delay must be"),
+        (["--port", "70000"], "--port must be"),
+        (["--levels", "no-such-file.json"], "cannot read levels file"),
+    ],
+)
 def test_bad_options_stop_with_a_message(tmp_path, capsys, argv, message):
     assert main(["game", "--db", str(tmp_path / "game.db"), *argv]) == 2
     assert message in capsys.readouterr().err
@@ -36,8 +39,11 @@ def test_bad_options_stop_with_a_message(tmp_path, capsys, argv, message):
 
 def test_a_bad_levels_file_names_the_level(tmp_path, capsys):
     levels = tmp_path / "levels.json"
-    levels.write_text('[{"expression": "x**2", "x_min": 0, "x_max": 1, "budget": 3},'
-                      ' {"expression": "os.system(1)", "x_min": 0, "x_max": 1, "budget": 3}]', encoding="utf-8")
+    levels.write_text(
+        '[{"expression": "x**2", "x_min": 0, "x_max": 1, "budget": 3},'
+        ' {"expression": "os.system(1)", "x_min": 0, "x_max": 1, "budget": 3}]',
+        encoding="utf-8",
+    )
     assert main(["game", "--levels", str(levels), "--db", str(tmp_path / "game.db")]) == 2
     err = capsys.readouterr().err
     assert "level 2" in err and "not allowed" in err

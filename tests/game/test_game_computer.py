@@ -1,4 +1,5 @@
-""""Let the computer play": learnet's own optimizers on the levels' functions."""
+""" "Let the computer play": learnet's own optimizers on the levels' functions."""
+
 import math
 
 import pytest
@@ -82,8 +83,9 @@ def test_a_run_stops_where_the_function_has_no_slope():
 
 def test_teacher_lets_the_computer_play(make_game):
     game = make_game(levels=None)  # the built-in levels
-    response = game.admin("POST", "/levels/3/computer-play", json={
-        "start": -6, "steps": 25, "learning_rates": {"adam": 0.8}})
+    response = game.admin(
+        "POST", "/levels/3/computer-play", json={"start": -6, "steps": 25, "learning_rates": {"adam": 0.8}}
+    )
     assert response.status_code == 200
     answer = response.json()
     assert answer["start"] == -6 and answer["steps"] == 25
@@ -94,20 +96,23 @@ def test_teacher_lets_the_computer_play(make_game):
     assert defaults["start"] == BUILTIN_LEVELS[0].start and defaults["steps"] == 25
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"start": 11}, "out_of_range"),
-    ({"start": "left"}, "not_a_number"),
-    ({"start": "nan"}, "not_a_number"),
-    ({"steps": 0}, "bad_steps"),
-    ({"steps": 201}, "bad_steps"),
-    ({"steps": "ten"}, "bad_steps"),
-    ({"steps": 2.5}, "bad_steps"),
-    ({"learning_rates": {"adam": -1}}, "bad_learning_rate"),
-    ({"learning_rates": {"adam": 0}}, "bad_learning_rate"),
-    ({"learning_rates": {"adam": 1000}}, "bad_learning_rate"),
-    ({"learning_rates": {"rmsprop": 0.1}}, "bad_learning_rate"),
-    ({"learning_rates": [0.1]}, "bad_learning_rate"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"start": 11}, "out_of_range"),
+        ({"start": "left"}, "not_a_number"),
+        ({"start": "nan"}, "not_a_number"),
+        ({"steps": 0}, "bad_steps"),
+        ({"steps": 201}, "bad_steps"),
+        ({"steps": "ten"}, "bad_steps"),
+        ({"steps": 2.5}, "bad_steps"),
+        ({"learning_rates": {"adam": -1}}, "bad_learning_rate"),
+        ({"learning_rates": {"adam": 0}}, "bad_learning_rate"),
+        ({"learning_rates": {"adam": 1000}}, "bad_learning_rate"),
+        ({"learning_rates": {"rmsprop": 0.1}}, "bad_learning_rate"),
+        ({"learning_rates": [0.1]}, "bad_learning_rate"),
+    ],
+)
 def test_bad_computer_play_settings_are_refused(make_game, body, code):
     game = make_game(levels=None)
     response = game.admin("POST", "/levels/1/computer-play", json=body)

@@ -3,6 +3,7 @@
 Screenshots of every page go to ``test-artifacts/game/`` at the repository root
 (git-ignored), to be looked at by a person.
 """
+
 import os
 import pathlib
 
@@ -13,14 +14,21 @@ from learnet.game.server import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts" / "game"
 
 if not os.path.exists(CHROMIUM):
-    pytest.skip(f"the end-to-end test drives Debian's chromium at {CHROMIUM}, which is not installed",
-                allow_module_level=True)
+    pytest.skip(
+        f"the end-to-end test drives Debian's chromium at {CHROMIUM}, which is not installed", allow_module_level=True
+    )
 from playwright import sync_api  # noqa: E402 - in the test extra; only the browser may be missing
 
 expect = sync_api.expect
@@ -68,8 +76,12 @@ def test_team_plays_and_teacher_reveals(tmp_path, browser, serve_app):
             for team, xs in ((2, [5.0, 3.0]), (5, [-2.0])):
                 token = http.post("/api/login", json={"code": codes[team], "password": password}).json()["token"]
                 for x in xs:
-                    assert http.post("/api/guesses", json={"x": x},
-                                     headers={"Authorization": f"Bearer {token}"}).status_code == 201
+                    assert (
+                        http.post(
+                            "/api/guesses", json={"x": x}, headers={"Authorization": f"Bearer {token}"}
+                        ).status_code
+                        == 201
+                    )
                     _wait_released(http, token)
 
         # Team 7 logs in (Chinese page, the default) and makes three guesses.

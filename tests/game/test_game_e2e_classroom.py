@@ -3,6 +3,7 @@ Chromium profile) typing negative x, and the projector view with podium and repl
 
 Screenshots go to ``test-artifacts/game/`` (git-ignored), to be looked at by a person.
 """
+
 import os
 import pathlib
 
@@ -14,14 +15,21 @@ from learnet.game.server import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts" / "game"
 
 if not os.path.exists(CHROMIUM):
-    pytest.skip(f"the browser test drives Debian's chromium at {CHROMIUM}, which is not installed",
-                allow_module_level=True)
+    pytest.skip(
+        f"the browser test drives Debian's chromium at {CHROMIUM}, which is not installed", allow_module_level=True
+    )
 from playwright import sync_api  # noqa: E402 - in the test extra; only the browser may be missing
 
 expect = sync_api.expect
@@ -47,8 +55,12 @@ def watch_console(page, problems):
 
 
 def boxes_overlap(a, b):
-    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
-        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
 
 
 @pytest.mark.slow
@@ -126,14 +138,16 @@ def test_a_class_with_codes_phones_and_the_projector(tmp_path, playwright_and_br
 
         # Every point's number is inside the plot and on no other number.
         plot = phone.locator("#plot").bounding_box()
-        labels = [phone.locator("#plot .point-label").nth(i).bounding_box()
-                  for i in range(phone.locator("#plot .point-label").count())]
+        labels = [
+            phone.locator("#plot .point-label").nth(i).bounding_box()
+            for i in range(phone.locator("#plot .point-label").count())
+        ]
         assert len(labels) == 5
         for box in labels:
             assert box["x"] >= plot["x"] and box["x"] + box["width"] <= plot["x"] + plot["width"] + 1
             assert box["y"] >= plot["y"] and box["y"] + box["height"] <= plot["y"] + plot["height"] + 1
         for i, a in enumerate(labels):
-            for b in labels[i + 1:]:
+            for b in labels[i + 1 :]:
                 assert not boxes_overlap(a, b), (a, b)
         # The sign button and the x box fit on the phone's screen.
         width = phone.viewport_size["width"]
@@ -146,8 +160,12 @@ def test_a_class_with_codes_phones_and_the_projector(tmp_path, playwright_and_br
             for team, team_xs in ((1, [4.0, 2.0]), (2, [-6.0]), (4, [0.0, 3.0, 1.0])):
                 token = http.post("/api/login", json={"code": codes[team], "password": PASSWORD}).json()["token"]
                 for x in team_xs:
-                    assert http.post("/api/guesses", json={"x": x},
-                                     headers={"Authorization": f"Bearer {token}"}).status_code == 201
+                    assert (
+                        http.post(
+                            "/api/guesses", json={"x": x}, headers={"Authorization": f"Bearer {token}"}
+                        ).status_code
+                        == 201
+                    )
                     teacher.wait_for_timeout(350)  # the 0.3 s delay
 
         # The projector during play: counts and a countdown, no point and no x.
@@ -180,7 +198,8 @@ def test_a_class_with_codes_phones_and_the_projector(tmp_path, playwright_and_br
         race = max(5, computer["par"])  # the longest team made 5 guesses
         assert computer["par"] > 1
         assert projector.locator("#race .computer-point").count() == sum(
-            min(len(run["path"]), race) for run in computer["runs"])
+            min(len(run["path"]), race) for run in computer["runs"]
+        )
         projector.screenshot(path=ARTIFACTS / "projector-podium.png")
         projector.click("#replay")
         expect(projector.locator("#replay-step")).to_have_text("3")

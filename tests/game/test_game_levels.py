@@ -1,11 +1,18 @@
 """The built-in levels have the shapes the lesson needs; custom levels load safely."""
+
 import json
 
 import numpy as np
 import pytest
 
 from learnet.game.levels import (
-    BUILTIN_LEVELS, PASSWORD_ALPHABET, Level, LevelError, generate_password, levels_from_data, load_levels,
+    BUILTIN_LEVELS,
+    PASSWORD_ALPHABET,
+    Level,
+    LevelError,
+    generate_password,
+    levels_from_data,
+    load_levels,
 )
 
 
@@ -49,7 +56,7 @@ def test_level_2_has_a_shallow_local_minimum_beside_the_global_one():
     assert len(minima) == 2
     values = sorted(ys[minima])
     assert values[1] - values[0] > 1.0  # the other minimum is clearly worse
-    between = ys[min(minima):max(minima)].max()
+    between = ys[min(minima) : max(minima)].max()
     assert between - values[1] < between - values[0]  # and its basin is the shallower one
     # Following the slope down from the default start ends in the shallow one.
     shallow = xs[minima[np.argmax(ys[minima])]]
@@ -84,11 +91,25 @@ def test_generated_passwords_are_readable_and_different():
 
 def test_levels_file_loads(tmp_path):
     path = tmp_path / "levels.json"
-    path.write_text(json.dumps({"levels": [
-        {"name": "Warm-up", "expression": "(x - 1)**2", "x_min": -5, "x_max": 5, "budget": 8},
-        {"expression": "x**4 - 3*x**2 + x", "x_min": -3, "x_max": 3, "budget": 10, "password": " Wave42 ",
-         "start": 2.5, "learning_rates": {"adam": 0.3}},
-    ]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "levels": [
+                    {"name": "Warm-up", "expression": "(x - 1)**2", "x_min": -5, "x_max": 5, "budget": 8},
+                    {
+                        "expression": "x**4 - 3*x**2 + x",
+                        "x_min": -3,
+                        "x_max": 3,
+                        "budget": 10,
+                        "password": " Wave42 ",
+                        "start": 2.5,
+                        "learning_rates": {"adam": 0.3},
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     first, second = load_levels(path)
     assert first.name == "Warm-up" and first.function.value_and_slope(3.0) == (4.0, 4.0)
     assert first.start == pytest.approx(-4.0)  # default: a tenth into the range
@@ -97,24 +118,32 @@ def test_levels_file_loads(tmp_path):
     assert levels_from_data([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 1}])[0].budget == 1
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"levels": []}, "non-empty list"),
-    ("x**2", "non-empty list"),
-    ([{"expression": "x**2", "x_min": 0, "x_max": 1}], "level 1: missing field(s) budget"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "color": "red"}], "unknown field(s) color"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3}, "x"], "level 2: expected an object"),
-    ([{"expression": "__import__('os')", "x_min": 0, "x_max": 1, "budget": 3}], "not allowed"),
-    ([{"expression": "x", "x_min": 1, "x_max": 1, "budget": 3}], "must be smaller"),
-    ([{"expression": "x", "x_min": "0", "x_max": 1, "budget": 3}], "x_min must be a finite number"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 0}], "budget must be a whole number"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 2.5}], "budget must be a whole number"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "start": 2}], "start must be"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "password": "ab"}], "password must be"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "learning_rates": {"sgd": 1}}], "unknown learning"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "learning_rates": {"adam": -1}}], "positive"),
-    ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "password": "same1"},
-      {"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "password": "SAME1"}], "same password"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"levels": []}, "non-empty list"),
+        ("x**2", "non-empty list"),
+        ([{"expression": "x**2", "x_min": 0, "x_max": 1}], "level 1: missing field(s) budget"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "color": "red"}], "unknown field(s) color"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3}, "x"], "level 2: expected an object"),
+        ([{"expression": "__import__('os')", "x_min": 0, "x_max": 1, "budget": 3}], "not allowed"),
+        ([{"expression": "x", "x_min": 1, "x_max": 1, "budget": 3}], "must be smaller"),
+        ([{"expression": "x", "x_min": "0", "x_max": 1, "budget": 3}], "x_min must be a finite number"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 0}], "budget must be a whole number"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 2.5}], "budget must be a whole number"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "start": 2}], "start must be"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "password": "ab"}], "password must be"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "learning_rates": {"sgd": 1}}], "unknown learning"),
+        ([{"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "learning_rates": {"adam": -1}}], "positive"),
+        (
+            [
+                {"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "password": "same1"},
+                {"expression": "x", "x_min": 0, "x_max": 1, "budget": 3, "password": "SAME1"},
+            ],
+            "same password",
+        ),
+    ],
+)
 def test_bad_levels_are_refused_with_the_level_and_field_named(data, message):
     with pytest.raises(LevelError, match=message.replace("(", r"\(").replace(")", r"\)")):
         levels_from_data(data)
@@ -131,6 +160,12 @@ def test_levels_file_that_is_missing_or_not_json(tmp_path):
 
 def test_a_level_compares_by_its_definition():
     level = Level(expression="x**2", x_min=-1, x_max=1, budget=3)
-    assert level.definition() == {"name": None, "expression": "x**2", "x_min": -1.0, "x_max": 1.0, "budget": 3,
-                                  "start": -0.8, "learning_rates": {"gradient_descent": 0.1, "momentum": 0.05,
-                                                                    "adam": 0.5}}
+    assert level.definition() == {
+        "name": None,
+        "expression": "x**2",
+        "x_min": -1.0,
+        "x_max": 1.0,
+        "budget": 3,
+        "start": -0.8,
+        "learning_rates": {"gradient_descent": 0.1, "momentum": 0.05, "adam": 0.5},
+    }

@@ -1,4 +1,5 @@
 """The game survives its server: kill it mid-game, start it again, nothing is lost."""
+
 import json
 
 import httpx
@@ -13,8 +14,9 @@ def snapshot(http, admin_token, team_tokens):
     seen = {"overview": http.get("/api/admin/levels", headers=headers).json(), "levels": {}, "teams": {}}
     for level in seen["overview"]["levels"]:
         seen["levels"][level["id"]] = http.get(f"/api/admin/levels/{level['id']}", headers=headers).json()
-        seen["levels"][level["id"]]["csv"] = http.get(f"/api/admin/levels/{level['id']}/guesses.csv",
-                                                      headers=headers).text
+        seen["levels"][level["id"]]["csv"] = http.get(
+            f"/api/admin/levels/{level['id']}/guesses.csv", headers=headers
+        ).text
     for name, token in team_tokens.items():
         response = http.get("/api/state", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text
@@ -35,11 +37,17 @@ def test_killed_server_restarts_with_everything(tmp_path, cli_server, join_codes
         tokens = {}
         for team in (1, 2, 3):
             for level_id in (1, 2):
-                token = http.post("/api/login", json={"code": codes[team], "password": passwords[level_id]}).json()["token"]
+                token = http.post("/api/login", json={"code": codes[team], "password": passwords[level_id]}).json()[
+                    "token"
+                ]
                 tokens[(team, level_id)] = token
                 for x in (-2.0 + team, 1.0 + team / 4):
-                    assert http.post("/api/guesses", json={"x": x},
-                                     headers={"Authorization": f"Bearer {token}"}).status_code == 201
+                    assert (
+                        http.post(
+                            "/api/guesses", json={"x": x}, headers={"Authorization": f"Bearer {token}"}
+                        ).status_code
+                        == 201
+                    )
         assert http.post("/api/admin/levels/2/reveal", headers=admin).status_code == 200
         assert http.post("/api/admin/levels/3/close", headers=admin).status_code == 200
         names = {f"{team}@{level}": token for (team, level), token in tokens.items()}
@@ -93,15 +101,19 @@ def test_every_acknowledged_guess_survives_a_kill_during_traffic(tmp_path, cli_s
     import time
 
     levels = tmp_path / "levels.json"
-    levels.write_text(json.dumps([{"expression": "(x - 1)**2", "x_min": -10, "x_max": 10, "budget": 1000,
-                                   "password": "durable1"}]), encoding="utf-8")
+    levels.write_text(
+        json.dumps([{"expression": "(x - 1)**2", "x_min": -10, "x_max": 10, "budget": 1000, "password": "durable1"}]),
+        encoding="utf-8",
+    )
     db = tmp_path / "busy.db"
     server = cli_server(db, "--delay", "0", "--levels", str(levels))
     with httpx.Client(base_url=server.base, timeout=20) as http:
         http.post("/api/admin/levels/1/open", headers={"X-Admin-Token": server.admin_token})
         codes = join_codes(http, server.admin_token, 4)
-        tokens = {team: http.post("/api/login", json={"code": codes[team], "password": "durable1"}).json()["token"]
-                  for team in range(1, 5)}
+        tokens = {
+            team: http.post("/api/login", json={"code": codes[team], "password": "durable1"}).json()["token"]
+            for team in range(1, 5)
+        }
     acknowledged = {team: [] for team in tokens}
     stop = threading.Event()
 
@@ -112,8 +124,9 @@ def test_every_acknowledged_guess_survives_a_kill_during_traffic(tmp_path, cli_s
                     return
                 x = round(-9 + n * 0.01, 2)
                 try:
-                    response = http.post("/api/guesses", json={"x": x},
-                                         headers={"Authorization": f"Bearer {tokens[team]}"})
+                    response = http.post(
+                        "/api/guesses", json={"x": x}, headers={"Authorization": f"Bearer {tokens[team]}"}
+                    )
                 except httpx.HTTPError:
                     return  # the server died under us
                 if response.status_code == 201:
@@ -134,17 +147,21 @@ def test_every_acknowledged_guess_survives_a_kill_during_traffic(tmp_path, cli_s
     again = cli_server(db, "--delay", "0", "--levels", str(levels))
     with httpx.Client(base_url=again.base, timeout=20) as http:
         for team, token in tokens.items():
-            stored = [(g["number"], g["x"]) for g in
-                      http.get("/api/state", headers={"Authorization": f"Bearer {token}"}).json()["guesses"]]
+            stored = [
+                (g["number"], g["x"])
+                for g in http.get("/api/state", headers={"Authorization": f"Bearer {token}"}).json()["guesses"]
+            ]
             # Every answered guess is there, in order, once; at most the one guess in
             # flight at the kill may have been stored without its answer arriving.
-            assert stored[:len(acknowledged[team])] == acknowledged[team]
+            assert stored[: len(acknowledged[team])] == acknowledged[team]
             assert len(stored) - len(acknowledged[team]) in (0, 1)
             assert [number for number, _ in stored] == list(range(1, len(stored) + 1))
 
 
 def test_a_new_game_needs_distinct_passwords(make_game):
-    twins = [Level(expression="x**2", x_min=-1, x_max=1, budget=4, password="twin42"),
-             Level(expression="x**4", x_min=-1, x_max=1, budget=4, password="twin42")]
+    twins = [
+        Level(expression="x**2", x_min=-1, x_max=1, budget=4, password="twin42"),
+        Level(expression="x**4", x_min=-1, x_max=1, budget=4, password="twin42"),
+    ]
     with pytest.raises(LevelError, match="same password"):
         make_game(levels=twins)

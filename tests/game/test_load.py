@@ -6,6 +6,7 @@ correctness: every guess is recorded exactly once and returned in order. The
 latency and throughput it measures are printed (run with ``-s``) and written to
 ``test-artifacts/game/load.txt``, never asserted.
 """
+
 import asyncio
 import json
 import pathlib
@@ -55,9 +56,9 @@ async def load(base, codes, password):
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         started = time.perf_counter()
         headers = await asyncio.wait_for(
-            asyncio.gather(*(play_team(http, team, codes[team], password, latencies)
-                             for team in range(1, TEAMS + 1))),
-            timeout=DEADLINE_S)
+            asyncio.gather(*(play_team(http, team, codes[team], password, latencies) for team in range(1, TEAMS + 1))),
+            timeout=DEADLINE_S,
+        )
         elapsed = time.perf_counter() - started
         states = await asyncio.gather(*(http.get("/api/state", headers=h) for h in headers))
     return latencies, elapsed, [state.json() for state in states]
@@ -65,8 +66,20 @@ async def load(base, codes, password):
 
 def test_fifty_teams_guessing_at_once(tmp_path, cli_server, join_codes):
     levels = tmp_path / "levels.json"
-    levels.write_text(json.dumps([{"expression": "(x - 1)**2 + sin(3*x)", "x_min": -10, "x_max": 10,
-                                   "budget": GUESSES, "password": "loadtest"}]), encoding="utf-8")
+    levels.write_text(
+        json.dumps(
+            [
+                {
+                    "expression": "(x - 1)**2 + sin(3*x)",
+                    "x_min": -10,
+                    "x_max": 10,
+                    "budget": GUESSES,
+                    "password": "loadtest",
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
     server = cli_server(tmp_path / "load.db", "--delay", "0", "--levels", str(levels))
     with httpx.Client(base_url=server.base) as http:
         assert http.post("/api/admin/levels/1/open", headers={"X-Admin-Token": server.admin_token}).status_code == 200
@@ -86,10 +99,12 @@ def test_fifty_teams_guessing_at_once(tmp_path, cli_server, join_codes):
     assert overview["levels"][0]["teams"] == TEAMS
 
     requests = len(latencies)
-    report = (f"load test: {TEAMS} teams x {GUESSES} guesses (+ a state read after each), delay 0, "
-              f"127.0.0.1\n  {requests} requests in {elapsed:.2f} s = {requests / elapsed:.0f} requests/s\n"
-              f"  latency p50 {1000 * statistics.median(latencies):.1f} ms, "
-              f"p99 {1000 * percentile(latencies, 0.99):.1f} ms, max {1000 * max(latencies):.1f} ms\n")
+    report = (
+        f"load test: {TEAMS} teams x {GUESSES} guesses (+ a state read after each), delay 0, "
+        f"127.0.0.1\n  {requests} requests in {elapsed:.2f} s = {requests / elapsed:.0f} requests/s\n"
+        f"  latency p50 {1000 * statistics.median(latencies):.1f} ms, "
+        f"p99 {1000 * percentile(latencies, 0.99):.1f} ms, max {1000 * max(latencies):.1f} ms\n"
+    )
     print("\n" + report)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "load.txt").write_text(report, encoding="utf-8")

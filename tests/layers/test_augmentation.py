@@ -1,5 +1,6 @@
 """Image augmentation layers: RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
 and Resizing."""
+
 import numpy as np
 import pytest
 
@@ -10,14 +11,19 @@ from learnet import layers
 def bar_image(size=9):
     """One image with a horizontal bar through the middle row (columns 1..size-2)."""
     image = np.zeros((1, size, size, 1), dtype="float32")
-    image[0, size // 2, 1:size - 1, 0] = 1.0
+    image[0, size // 2, 1 : size - 1, 0] = 1.0
     return image
 
 
-@pytest.mark.parametrize("layer", [
-    layers.RandomRotation(0.2), layers.RandomZoom(0.3), layers.RandomTranslation(0.2, 0.2),
-    layers.RandomContrast(0.5),
-])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.RandomRotation(0.2),
+        layers.RandomZoom(0.3),
+        layers.RandomTranslation(0.2, 0.2),
+        layers.RandomContrast(0.5),
+    ],
+)
 def test_augmentation_changes_nothing_in_inference(layer):
     images = np.random.default_rng(0).random((3, 8, 8, 2)).astype("float32")
     np.testing.assert_array_equal(layer(images).numpy(), images)
@@ -27,20 +33,20 @@ def test_augmentation_changes_nothing_in_inference(layer):
 def test_a_quarter_turn_is_counter_clockwise():
     rotated = layers.RandomRotation((0.25, 0.25), fill_mode="constant")(bar_image(), training=True)
     expected = np.zeros((9, 9), dtype="float32")
-    expected[1:8, 4] = 1.0                                    # the bar now stands upright
+    expected[1:8, 4] = 1.0  # the bar now stands upright
     np.testing.assert_allclose(rotated.numpy()[0, :, :, 0], expected, atol=1e-6)
     corner = np.zeros((1, 5, 5, 1), dtype="float32")
-    corner[0, 2, 4, 0] = 1.0                                  # right of the center ...
+    corner[0, 2, 4, 0] = 1.0  # right of the center ...
     turned = layers.RandomRotation((0.25, 0.25), fill_mode="constant")(corner, training=True).numpy()
-    assert turned[0, 0, 2, 0] == pytest.approx(1.0)           # ... goes to the top
+    assert turned[0, 0, 2, 0] == pytest.approx(1.0)  # ... goes to the top
 
 
 def test_zoom_in_and_out():
     zoomed_in = layers.RandomZoom((-0.5, -0.5), fill_mode="constant")(bar_image(), training=True).numpy()[0, :, :, 0]
-    assert zoomed_in[4].tolist() == [1.0] * 9                 # the middle of the bar fills the row
-    assert zoomed_in[3].tolist() == [0.5] * 9                 # between two rows: interpolated
+    assert zoomed_in[4].tolist() == [1.0] * 9  # the middle of the bar fills the row
+    assert zoomed_in[3].tolist() == [0.5] * 9  # between two rows: interpolated
     zoomed_out = layers.RandomZoom((1.0, 1.0), fill_mode="constant")(bar_image(), training=True).numpy()[0, :, :, 0]
-    assert zoomed_out[4].tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 0]   # every other pixel of the bar
+    assert zoomed_out[4].tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 0]  # every other pixel of the bar
     assert zoomed_out[0].sum() == 0
 
 
@@ -51,12 +57,15 @@ def test_translation_shifts_right_and_down_for_positive_factors():
     assert shifted.numpy()[0, 4].sum() == 0
 
 
-@pytest.mark.parametrize("fill_mode, expected", [
-    ("constant", [0, 0, 1, 2, 3]),
-    ("nearest", [1, 1, 1, 2, 3]),
-    ("wrap", [4, 5, 1, 2, 3]),
-    ("reflect", [2, 1, 1, 2, 3]),
-])
+@pytest.mark.parametrize(
+    "fill_mode, expected",
+    [
+        ("constant", [0, 0, 1, 2, 3]),
+        ("nearest", [1, 1, 1, 2, 3]),
+        ("wrap", [4, 5, 1, 2, 3]),
+        ("reflect", [2, 1, 1, 2, 3]),
+    ],
+)
 def test_fill_modes(fill_mode, expected):
     row = np.array([1.0, 2.0, 3.0, 4.0, 5.0], dtype="float32").reshape(1, 1, 5, 1)
     layer = layers.RandomTranslation((0.0, 0.0), (0.4, 0.4), fill_mode=fill_mode, interpolation="nearest")
@@ -109,8 +118,14 @@ def test_bad_arguments_get_clear_errors():
 
 
 def test_augmentation_inside_a_model_trains_and_saves(tmp_path):
-    augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1),
-                                     layers.RandomZoom(0.2), layers.RandomTranslation(0.1, 0.1)])
+    augmentation = keras.Sequential(
+        [
+            layers.RandomFlip("horizontal"),
+            layers.RandomRotation(0.1),
+            layers.RandomZoom(0.2),
+            layers.RandomTranslation(0.1, 0.1),
+        ]
+    )
     inputs = keras.Input(shape=(12, 12, 3))
     x = augmentation(inputs)
     x = layers.Rescaling(1.0 / 255)(x)

@@ -1,4 +1,5 @@
 """The Layer base class: building, weights, names, configs, losses, symbolic calls."""
+
 import numpy as np
 import pytest
 
@@ -140,9 +141,15 @@ def test_nested_layers_lists_and_later_appends_are_tracked():
     names = [w.name for w in block.weights]
     # Keras 3 order: the layer's own weights, then each sublayer's, in tracking order.
     assert names == [
-        "block/scale", "dense/kernel", "dense/bias", "batch_normalization/gamma",
-        "batch_normalization/beta", "batch_normalization/moving_mean",
-        "batch_normalization/moving_variance", "dense_1/kernel", "dense_1/bias",
+        "block/scale",
+        "dense/kernel",
+        "dense/bias",
+        "batch_normalization/gamma",
+        "batch_normalization/beta",
+        "batch_normalization/moving_mean",
+        "batch_normalization/moving_variance",
+        "dense_1/kernel",
+        "dense_1/bias",
     ]
     assert len(block.trainable_weights) == 7 and len(block.non_trainable_weights) == 2
     assert [type(l).__name__ for l in block._flatten_layers()] == ["Block", "Dense", "BatchNormalization", "Dense"]
@@ -210,8 +217,8 @@ def test_wrong_input_shape_names_the_layer_and_both_shapes():
 
 def test_inputs_are_converted_to_the_layer_dtype():
     dense = layers.Dense(2)
-    assert dense(np.ones((1, 3))).dtype == np.float32          # float64 NumPy -> float32
-    assert dense([[1.0, 2.0, 3.0]]).dtype == np.float32          # nested lists
+    assert dense(np.ones((1, 3))).dtype == np.float32  # float64 NumPy -> float32
+    assert dense([[1.0, 2.0, 3.0]]).dtype == np.float32  # nested lists
     assert dense(np.ones((1, 3), dtype="int64")).dtype == np.float32  # integers too, for float layers
     wide = layers.Dense(2, dtype="float64")
     assert wide(np.ones((1, 3), dtype="float32")).dtype == np.float64
@@ -240,7 +247,7 @@ def test_training_is_passed_down_to_nested_layers():
             super().__init__()
             self.probe = Probe()
 
-        def call(self, inputs):          # does not take `training` itself
+        def call(self, inputs):  # does not take `training` itself
             return self.probe(inputs)
 
     outer = Outer()
@@ -268,7 +275,7 @@ def test_kernel_regularizer_loss_is_differentiable_and_recomputed():
     expected = 0.5 * np.sum(dense.kernel.numpy() ** 2)
     assert float(penalty) == pytest.approx(expected, rel=1e-6)
     grad = tape.gradient(penalty, dense.kernel).numpy()
-    np.testing.assert_allclose(grad, dense.kernel.numpy(), rtol=1e-6)   # d(0.5 sum w^2)/dw = w
+    np.testing.assert_allclose(grad, dense.kernel.numpy(), rtol=1e-6)  # d(0.5 sum w^2)/dw = w
     dense.kernel.assign(np.zeros((3, 2)))
     assert float(dense.losses[0]) == 0.0
 
@@ -301,8 +308,13 @@ def test_activity_regularizer_adds_a_loss_on_the_output():
 
 # --- config ----------------------------------------------------------------------------------------------------
 def test_config_round_trip_rebuilds_an_equivalent_layer():
-    dense = layers.Dense(5, activation="relu", kernel_initializer="he_normal",
-                         kernel_regularizer=tf.keras.regularizers.L2(1e-3), name="hidden")
+    dense = layers.Dense(
+        5,
+        activation="relu",
+        kernel_initializer="he_normal",
+        kernel_regularizer=tf.keras.regularizers.L2(1e-3),
+        name="hidden",
+    )
     config = dense.get_config()
     assert config["activation"] == "relu" and config["units"] == 5 and config["name"] == "hidden"
     assert config["kernel_regularizer"] == {"class_name": "L2", "config": {"l2": 1e-3}}

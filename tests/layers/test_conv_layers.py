@@ -1,4 +1,5 @@
 """Conv and pooling layers: shapes as in Keras, values against NumPy loops written here."""
+
 import numpy as np
 import pytest
 
@@ -14,7 +15,7 @@ def naive_conv(x, k, stride=1):
     out = np.zeros((n, oh, ow, f))
     for i in range(oh):
         for j in range(ow):
-            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+            patch = x[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
             out[:, i, j, :] = np.einsum("nhwc,hwcf->nf", patch, k)
     return out
 
@@ -31,13 +32,16 @@ def test_conv2d_forward_matches_numpy():
     assert y.dtype == np.float32
 
 
-@pytest.mark.parametrize("kwargs, in_shape, out_shape", [
-    ({"filters": 32, "kernel_size": 3}, (28, 28, 1), (26, 26, 32)),
-    ({"filters": 8, "kernel_size": 3, "padding": "same"}, (28, 28, 1), (28, 28, 8)),
-    ({"filters": 8, "kernel_size": (5, 3), "strides": 2}, (28, 28, 1), (12, 13, 8)),
-    ({"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}, (7, 7, 2), (4, 4, 8)),
-    ({"filters": 8, "kernel_size": 3, "dilation_rate": 2}, (9, 9, 2), (5, 5, 8)),
-])
+@pytest.mark.parametrize(
+    "kwargs, in_shape, out_shape",
+    [
+        ({"filters": 32, "kernel_size": 3}, (28, 28, 1), (26, 26, 32)),
+        ({"filters": 8, "kernel_size": 3, "padding": "same"}, (28, 28, 1), (28, 28, 8)),
+        ({"filters": 8, "kernel_size": (5, 3), "strides": 2}, (28, 28, 1), (12, 13, 8)),
+        ({"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}, (7, 7, 2), (4, 4, 8)),
+        ({"filters": 8, "kernel_size": 3, "dilation_rate": 2}, (9, 9, 2), (5, 5, 8)),
+    ],
+)
 def test_conv2d_output_shapes_are_keras(kwargs, in_shape, out_shape):
     conv = layers.Conv2D(**kwargs)
     assert conv(np.zeros((2,) + in_shape, dtype="float32")).shape == (2,) + out_shape
@@ -104,19 +108,22 @@ def test_max_pooling_layer_against_numpy():
     np.testing.assert_allclose(avg, x.reshape(2, 3, 2, 3, 2, 3).mean(axis=(2, 4)), rtol=1e-6)
 
 
-@pytest.mark.parametrize("layer, in_shape, out_shape", [
-    (lambda: layers.MaxPooling2D(), (26, 26, 32), (13, 13, 32)),
-    (lambda: layers.MaxPooling2D(), (11, 11, 64), (5, 5, 64)),
-    (lambda: layers.MaxPool2D(pool_size=3, strides=2), (11, 11, 4), (5, 5, 4)),
-    (lambda: layers.AveragePooling2D(padding="same"), (11, 11, 4), (6, 6, 4)),
-    (lambda: layers.AvgPool2D(2, strides=1), (5, 5, 4), (4, 4, 4)),
-    (lambda: layers.MaxPooling1D(), (11, 4), (5, 4)),
-    (lambda: layers.AveragePooling1D(3, padding="same"), (10, 4), (4, 4)),
-    (lambda: layers.GlobalAveragePooling2D(), (7, 7, 64), (64,)),
-    (lambda: layers.GlobalMaxPooling2D(keepdims=True), (7, 7, 64), (1, 1, 64)),
-    (lambda: layers.GlobalAveragePooling1D(), (9, 5), (5,)),
-    (lambda: layers.GlobalMaxPool1D(), (9, 5), (5,)),
-])
+@pytest.mark.parametrize(
+    "layer, in_shape, out_shape",
+    [
+        (lambda: layers.MaxPooling2D(), (26, 26, 32), (13, 13, 32)),
+        (lambda: layers.MaxPooling2D(), (11, 11, 64), (5, 5, 64)),
+        (lambda: layers.MaxPool2D(pool_size=3, strides=2), (11, 11, 4), (5, 5, 4)),
+        (lambda: layers.AveragePooling2D(padding="same"), (11, 11, 4), (6, 6, 4)),
+        (lambda: layers.AvgPool2D(2, strides=1), (5, 5, 4), (4, 4, 4)),
+        (lambda: layers.MaxPooling1D(), (11, 4), (5, 4)),
+        (lambda: layers.AveragePooling1D(3, padding="same"), (10, 4), (4, 4)),
+        (lambda: layers.GlobalAveragePooling2D(), (7, 7, 64), (64,)),
+        (lambda: layers.GlobalMaxPooling2D(keepdims=True), (7, 7, 64), (1, 1, 64)),
+        (lambda: layers.GlobalAveragePooling1D(), (9, 5), (5,)),
+        (lambda: layers.GlobalMaxPool1D(), (9, 5), (5,)),
+    ],
+)
 def test_pooling_output_shapes(layer, in_shape, out_shape):
     assert layer()(np.zeros((2,) + in_shape, dtype="float32")).shape == (2,) + out_shape
     assert layer().compute_output_shape((None,) + in_shape) == (None,) + out_shape
@@ -124,10 +131,10 @@ def test_pooling_output_shapes(layer, in_shape, out_shape):
 
 def test_global_pooling_values_and_gradients():
     x = np.random.default_rng(4).standard_normal((2, 3, 4, 5))
-    np.testing.assert_allclose(layers.GlobalAveragePooling2D()(x.astype("float32")).numpy(),
-                               x.mean(axis=(1, 2)), rtol=1e-5)
-    np.testing.assert_allclose(layers.GlobalMaxPooling2D()(x.astype("float32")).numpy(),
-                               x.max(axis=(1, 2)), rtol=1e-6)
+    np.testing.assert_allclose(
+        layers.GlobalAveragePooling2D()(x.astype("float32")).numpy(), x.mean(axis=(1, 2)), rtol=1e-5
+    )
+    np.testing.assert_allclose(layers.GlobalMaxPooling2D()(x.astype("float32")).numpy(), x.max(axis=(1, 2)), rtol=1e-6)
     pool = layers.GlobalAveragePooling2D(dtype="float64")
     check_gradients(lambda t: pool(t) ** 2, [x])
 

@@ -1,4 +1,5 @@
 """Dense, Activation, Flatten, Reshape, Dropout, Lambda: forward passes against NumPy by hand."""
+
 import numpy as np
 import pytest
 
@@ -84,7 +85,7 @@ def test_dropout_is_identity_unless_training():
     y = drop(x, training=True).numpy()
     kept = y != 0
     assert 0.4 < kept.mean() < 0.6
-    np.testing.assert_allclose(y[kept], 2.0)     # inverted dropout: kept values scaled by 1 / (1 - rate)
+    np.testing.assert_allclose(y[kept], 2.0)  # inverted dropout: kept values scaled by 1 / (1 - rate)
     assert y.dtype == np.float32
 
 
@@ -101,7 +102,7 @@ def test_dropout_gradient_uses_the_same_mask():
 def test_dropout_noise_shape_and_seed():
     x = np.ones((4, 3, 5), dtype="float32")
     y = layers.Dropout(0.5, noise_shape=(None, 1, 5))(x, training=True).numpy()
-    assert np.all(y == y[:, :1, :])     # one mask shared along axis 1
+    assert np.all(y == y[:, :1, :])  # one mask shared along axis 1
     a = layers.Dropout(0.5, seed=3)(x, training=True).numpy()
     b = layers.Dropout(0.5, seed=3)(x, training=True).numpy()
     np.testing.assert_array_equal(a, b)

@@ -1,4 +1,5 @@
 """BatchNormalization and LayerNormalization: forward by hand, moving statistics, gradient checks."""
+
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ def test_batchnorm_updates_moving_statistics_in_training_only():
     rng = np.random.default_rng(1)
     x = (rng.standard_normal((64, 3)) * 2 + 1).astype("float32")
     bn = layers.BatchNormalization(momentum=0.9)
-    bn(x)                                   # inference: nothing changes
+    bn(x)  # inference: nothing changes
     np.testing.assert_array_equal(bn.moving_mean.numpy(), 0.0)
     np.testing.assert_array_equal(bn.moving_variance.numpy(), 1.0)
     bn(x, training=True)
@@ -36,7 +37,7 @@ def test_batchnorm_inference_uses_moving_statistics():
     bn.set_weights([np.array([2.0, 1.0]), np.array([0.5, -1.0]), np.array([1.0, 2.0]), np.array([4.0, 9.0])])
     expected = (x - [1.0, 2.0]) / np.sqrt(np.array([4.0, 9.0]) + 1e-3) * [2.0, 1.0] + [0.5, -1.0]
     np.testing.assert_allclose(bn(x).numpy(), expected, rtol=1e-5)
-    np.testing.assert_allclose(bn(x[:1]).numpy(), expected[:1], rtol=1e-5)   # one example alone: the same
+    np.testing.assert_allclose(bn(x[:1]).numpy(), expected[:1], rtol=1e-5)  # one example alone: the same
 
 
 def test_frozen_batchnorm_runs_in_inference_mode():
@@ -98,8 +99,11 @@ def test_layernorm_forward_and_gradients():
     expected = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + 1e-3)
     np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
     _gradient_check(layers.LayerNormalization(dtype="float64"), x.astype("float64"), None)
-    _gradient_check(layers.LayerNormalization(axis=[1, 2], dtype="float64"),
-                    np.random.default_rng(12).standard_normal((3, 2, 4)), None)
+    _gradient_check(
+        layers.LayerNormalization(axis=[1, 2], dtype="float64"),
+        np.random.default_rng(12).standard_normal((3, 2, 4)),
+        None,
+    )
 
 
 def test_normalization_config_and_errors():

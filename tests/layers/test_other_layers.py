@@ -1,4 +1,5 @@
 """Activation layers, merging, reshaping, embedding and preprocessing layers."""
+
 import numpy as np
 import pytest
 
@@ -127,7 +128,7 @@ def test_embedding_looks_up_rows_and_learns_them():
     out = emb(ids)
     table = emb.embeddings.numpy()
     np.testing.assert_array_equal(out.numpy()[0], table[[1, 4, 1]])
-    assert np.all(np.abs(table) <= 0.05)                   # Keras' "uniform" initializer
+    assert np.all(np.abs(table) <= 0.05)  # Keras' "uniform" initializer
     with tf.GradientTape() as tape:
         total = tf.reduce_sum(emb(ids))
     grad = tape.gradient(total, emb.embeddings).numpy()

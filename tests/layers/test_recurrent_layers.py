@@ -3,6 +3,7 @@
 The expected outputs were computed once with Keras 3 (JAX backend) by
 ``fixtures/make_recurrent_fixtures.py`` and committed next to it.
 """
+
 import json
 from pathlib import Path
 
@@ -69,17 +70,32 @@ def test_layer_output_equals_keras(case):
 def _pipeline(name):
     steps = 5
     if name == "embedding_lstm_pool":
-        return tf.keras.Sequential([
-            layers.Input((steps,), dtype="int32"), layers.Embedding(10, 4, mask_zero=True),
-            layers.LSTM(UNITS, return_sequences=True), layers.GlobalAveragePooling1D()])
+        return tf.keras.Sequential(
+            [
+                layers.Input((steps,), dtype="int32"),
+                layers.Embedding(10, 4, mask_zero=True),
+                layers.LSTM(UNITS, return_sequences=True),
+                layers.GlobalAveragePooling1D(),
+            ]
+        )
     if name == "masking_gru":
-        return tf.keras.Sequential([
-            layers.Input((steps, 4)), layers.Masking(mask_value=0.0),
-            layers.GRU(UNITS, return_sequences=True), layers.GRU(UNITS)])
-    return tf.keras.Sequential([
-        layers.Input((steps,), dtype="int32"), layers.Embedding(10, 4, mask_zero=True),
-        layers.Bidirectional(layers.LSTM(UNITS, return_sequences=True)),
-        layers.LSTM(UNITS), layers.Dense(1, activation="sigmoid")])
+        return tf.keras.Sequential(
+            [
+                layers.Input((steps, 4)),
+                layers.Masking(mask_value=0.0),
+                layers.GRU(UNITS, return_sequences=True),
+                layers.GRU(UNITS),
+            ]
+        )
+    return tf.keras.Sequential(
+        [
+            layers.Input((steps,), dtype="int32"),
+            layers.Embedding(10, 4, mask_zero=True),
+            layers.Bidirectional(layers.LSTM(UNITS, return_sequences=True)),
+            layers.LSTM(UNITS),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
 @pytest.mark.parametrize("name", SPEC["pipelines"])
@@ -103,7 +119,7 @@ def test_functional_model_with_mask_and_initial_state():
     got = model([x, h0, np.zeros_like(h0)]).numpy()
     # The same with the padding cut off, one example at a time: padding changes nothing.
     for row, length in enumerate((2, 4)):
-        alone = lstm(emb(x[row:row + 1, :length]), initial_state=[h0[row:row + 1], np.zeros((1, UNITS), "float32")])
+        alone = lstm(emb(x[row : row + 1, :length]), initial_state=[h0[row : row + 1], np.zeros((1, UNITS), "float32")])
         np.testing.assert_allclose(got[row], alone.numpy()[0], rtol=1e-5, atol=1e-6)
 
 
@@ -134,8 +150,12 @@ def test_layers_train_through_the_fused_ops():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(8, 6, 3)).astype("float32")
     y = rng.normal(size=(8, 2)).astype("float32")
-    for layer in (layers.SimpleRNN(2), layers.LSTM(2, dropout=0.2, recurrent_dropout=0.2),
-                  layers.GRU(2, go_backwards=True), layers.Bidirectional(layers.GRU(1), merge_mode="concat")):
+    for layer in (
+        layers.SimpleRNN(2),
+        layers.LSTM(2, dropout=0.2, recurrent_dropout=0.2),
+        layers.GRU(2, go_backwards=True),
+        layers.Bidirectional(layers.GRU(1), merge_mode="concat"),
+    ):
         model = tf.keras.Sequential([layers.Input((6, 3)), layer])
         model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="mse")
         before = model.evaluate(x, y, verbose=0)
@@ -192,13 +212,16 @@ def test_custom_cell_runs_step_by_step_and_equals_simple_rnn_with_linear_activat
     np.testing.assert_allclose(custom(x, mask=mask).numpy(), simple(x, mask=mask).numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: layers.LSTM(0), "units must be a positive integer"),
-    (lambda: layers.GRU(3, dropout=1.5), "dropout must be in"),
-    (lambda: layers.RNN("lstm"), "cell must be a layer"),
-    (lambda: layers.Bidirectional(layers.Dense(3)), "needs a recurrent layer"),
-    (lambda: layers.Bidirectional(layers.LSTM(3), merge_mode="max"), "merge_mode must be one of"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: layers.LSTM(0), "units must be a positive integer"),
+        (lambda: layers.GRU(3, dropout=1.5), "dropout must be in"),
+        (lambda: layers.RNN("lstm"), "cell must be a layer"),
+        (lambda: layers.Bidirectional(layers.Dense(3)), "needs a recurrent layer"),
+        (lambda: layers.Bidirectional(layers.LSTM(3), merge_mode="max"), "merge_mode must be one of"),
+    ],
+)
 def test_bad_arguments_get_a_clear_error(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -224,10 +247,15 @@ def test_bad_inputs_get_a_clear_error_and_change_nothing():
 
 
 def test_config_round_trip_and_saving(tmp_path):
-    model = tf.keras.Sequential([
-        layers.Input((5,), dtype="int32"), layers.Embedding(10, 4, mask_zero=True),
-        layers.Bidirectional(layers.GRU(3, return_sequences=True, reset_after=False), merge_mode="ave"),
-        layers.LSTM(2, unit_forget_bias=False, go_backwards=True), layers.Dense(1)])
+    model = tf.keras.Sequential(
+        [
+            layers.Input((5,), dtype="int32"),
+            layers.Embedding(10, 4, mask_zero=True),
+            layers.Bidirectional(layers.GRU(3, return_sequences=True, reset_after=False), merge_mode="ave"),
+            layers.LSTM(2, unit_forget_bias=False, go_backwards=True),
+            layers.Dense(1),
+        ]
+    )
     x = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 7]])
     path = tmp_path / "rnn.keras"
     model.save(path)

@@ -1,4 +1,5 @@
 """Recurrent networks learn: the adding problem and a tiny sentiment task, on data made here."""
+
 import numpy as np
 
 import learnet as tf
@@ -49,12 +50,14 @@ def test_embedding_and_masked_gru_learn_a_tiny_sentiment_task():
     rng = np.random.default_rng(1)
     x, y = sentiment(rng, 1024)
     x_test, y_test = sentiment(rng, 256)
-    model = tf.keras.Sequential([
-        layers.Input((None,), dtype="int32"),
-        layers.Embedding(VOCABULARY, 8, mask_zero=True),
-        layers.Bidirectional(layers.GRU(8)),
-        layers.Dense(1, activation="sigmoid"),
-    ])
+    model = tf.keras.Sequential(
+        [
+            layers.Input((None,), dtype="int32"),
+            layers.Embedding(VOCABULARY, 8, mask_zero=True),
+            layers.Bidirectional(layers.GRU(8)),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=tf.keras.optimizers.Adam(0.02), loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=12, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)

@@ -1,4 +1,5 @@
 """TextVectorization against Keras 3 (fixtures/text_keras.json, made by make_text_fixtures.py)."""
+
 import json
 from pathlib import Path
 

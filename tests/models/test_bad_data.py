@@ -1,4 +1,5 @@
 """Bad data gets a clear error that names the problem, before any weight or optimizer state changes."""
+
 import numpy as np
 import pytest
 
@@ -39,7 +40,11 @@ def with_nan(x):
 
 BAD_FIT_CALLS = [
     ("fewer labels", lambda x, y: dict(x=x, y=y[:-1]), r"same number of samples.*20.*19"),
-    ("wrong feature shape", lambda x, y: dict(x=x.reshape(20, 16), y=y), r"expects inputs of shape \(None, 4, 4\), got \(None, 16\)"),
+    (
+        "wrong feature shape",
+        lambda x, y: dict(x=x.reshape(20, 16), y=y),
+        r"expects inputs of shape \(None, 4, 4\), got \(None, 16\)",
+    ),
     ("text inputs", lambda x, y: dict(x=np.full((20, 4, 4), "a"), y=y), r"x must hold numbers.*text"),
     ("ragged inputs", lambda x, y: dict(x=[[1.0, 2.0], [3.0]], y=y[:2]), r"cannot be turned into an array"),
     ("NaN input", lambda x, y: dict(x=with_nan(x), y=y), r"x contains 1 NaN.*\(3, 1, 2\)"),
@@ -56,7 +61,11 @@ BAD_FIT_CALLS = [
     ("validation split too big", lambda x, y: dict(x=x[:1], y=y[:1], validation_split=0.5), r"validation_split"),
     ("validation split out of range", lambda x, y: dict(x=x, y=y, validation_split=1.0), r"validation_split"),
     ("negative sample weight", lambda x, y: dict(x=x, y=y, sample_weight=-np.ones(20)), r"sample_weight"),
-    ("sample weights of another length", lambda x, y: dict(x=x, y=y, sample_weight=np.ones(5)), r"same number of samples"),
+    (
+        "sample weights of another length",
+        lambda x, y: dict(x=x, y=y, sample_weight=np.ones(5)),
+        r"same number of samples",
+    ),
 ]
 
 
@@ -64,7 +73,7 @@ BAD_FIT_CALLS = [
 def test_fit_rejects_bad_data_before_changing_anything(case, arguments, message):
     x, y = good_data()
     model = make_model()
-    model.fit(x, y, epochs=1, verbose=0)            # built, with optimizer state
+    model.fit(x, y, epochs=1, verbose=0)  # built, with optimizer state
     before = snapshot(model)
     with pytest.raises(ValueError, match=message):
         model.fit(epochs=1, verbose=0, **arguments(x, y))
@@ -91,7 +100,7 @@ def test_class_indices_for_a_one_hot_loss_get_a_hint():
     model = make_model(loss="categorical_crossentropy")
     with pytest.raises(ValueError, match=r"class indices.*sparse_categorical_crossentropy.*to_categorical"):
         model.fit(x, y, verbose=0)
-    model.fit(x, learnet.utils.to_categorical(y, 3), verbose=0)   # the fix works
+    model.fit(x, learnet.utils.to_categorical(y, 3), verbose=0)  # the fix works
 
 
 def test_whole_float_and_uint8_labels_are_accepted_like_keras():
@@ -137,7 +146,7 @@ def test_methods_before_compile_say_what_to_do():
         model.fit(np.ones((2, 2)), np.ones(2), verbose=0)
     with pytest.raises(RuntimeError, match="compile"):
         model.evaluate(np.ones((2, 2)), np.ones(2), verbose=0)
-    assert model.predict(np.ones((2, 2)), verbose=0).shape == (2, 1)   # predict needs no compile
+    assert model.predict(np.ones((2, 2)), verbose=0).shape == (2, 1)  # predict needs no compile
 
 
 def test_unknown_arguments_are_rejected():

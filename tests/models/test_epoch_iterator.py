@@ -1,4 +1,5 @@
 """The one data entry point of fit/evaluate/predict (EpochIterator), and 1-D inputs as tf.keras 2 took them."""
+
 import re
 
 import numpy as np
@@ -44,8 +45,10 @@ def test_one_dimensional_x_for_several_features_is_refused_with_the_shape_it_nee
     model = tf.keras.Sequential([layers.Dense(1, input_shape=[3])])
     model.compile(optimizer="sgd", loss="mse")
     before = [w.numpy().copy() for w in model.weights]
-    message = ("fit: x has shape (6,), one number per sample, but the model expects 3 features per "
-               "sample (inputs of shape (None, 3)); give x of shape (samples, 3)")
+    message = (
+        "fit: x has shape (6,), one number per sample, but the model expects 3 features per "
+        "sample (inputs of shape (None, 3)); give x of shape (samples, 3)"
+    )
     with pytest.raises(ValueError, match=re.escape(message)):
         model.fit(XS, YS, verbose=0)
     with pytest.raises(ValueError, match=re.escape(message.replace("fit:", "predict:"))):
@@ -56,13 +59,15 @@ def test_one_dimensional_x_for_several_features_is_refused_with_the_shape_it_nee
 def test_one_dimensional_x_for_a_model_without_an_input_shape_says_how_to_reshape():
     model = tf.keras.Sequential([layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    message = ("Dense 'dense_0': the last dimension of the input must be known, got (None,); "
-               "a 1-D x (one number per sample) needs a feature axis: x.reshape(-1, 1)")
+    message = (
+        "Dense 'dense_0': the last dimension of the input must be known, got (None,); "
+        "a 1-D x (one number per sample) needs a feature axis: x.reshape(-1, 1)"
+    )
     with pytest.raises(ValueError) as error:
         model.fit(XS, YS, verbose=0)
     assert re.sub(r"'dense_\d+'", "'dense_0'", str(error.value)) == message
     assert not model.built and model.optimizer.iterations.numpy() == 0
-    model.fit(XS.reshape(-1, 1), YS, verbose=0)             # the fix the message gives works
+    model.fit(XS.reshape(-1, 1), YS, verbose=0)  # the fix the message gives works
 
 
 def test_a_single_sample_still_gets_the_batch_axis_advice():
@@ -77,9 +82,9 @@ def test_epoch_iterator_serves_checked_array_batches():
     data = EpochIterator(model, XS, YS, np.ones(6), who="fit", batch_size=4)
     assert data.steps == 2
     batches = list(data.epoch())
-    assert [len(b) for b in batches] == [3, 3]                       # (x, y, sample_weight)
+    assert [len(b) for b in batches] == [3, 3]  # (x, y, sample_weight)
     assert batches[0][0].shape == (4, 1) and batches[0][0].dtype == np.float32
-    assert batches[0][1].shape == (4, 1)                              # y fitted to the output (n, 1)
+    assert batches[0][1].shape == (4, 1)  # y fitted to the output (n, 1)
     assert [len(b) for b in EpochIterator(model, XS, who="predict", inputs_only=True).epoch()] == [1]
 
 
@@ -98,7 +103,7 @@ def test_epoch_iterator_reads_datasets_and_generators():
     dataset = Dataset.from_tensor_slices((XS, YS)).batch(4)
     data = EpochIterator(model, dataset, who="fit")
     assert data.steps == 2 and len(list(data.epoch())) == 2 and len(list(data.epoch())) == 2
-    generator = ((XS[i:i + 2], YS[i:i + 2]) for i in range(0, 6, 2))
+    generator = ((XS[i : i + 2], YS[i : i + 2]) for i in range(0, 6, 2))
     once = EpochIterator(model, generator, who="fit")
     assert once.steps is None and len(list(once.epoch())) == 3 and list(once.epoch()) == []
 

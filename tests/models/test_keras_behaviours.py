@@ -1,6 +1,7 @@
 """Keras behaviours course code relies on: one Metric for metrics=, Model.from_config with
 custom_objects, one-element input/output lists unwrap, one layer used several times,
 metrics held by layers and Layer.add_metric."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,11 @@ Y = (X.sum(axis=1, keepdims=True) > 2).astype("float32")
 
 def test_a_single_metric_object_is_accepted():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=keras.metrics.BinaryAccuracy(threshold=0.0))
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=keras.metrics.BinaryAccuracy(threshold=0.0),
+    )
     history = model.fit(X, Y, epochs=1, verbose=0)
     assert sorted(history.history) == ["binary_accuracy", "loss"]
     with pytest.raises(TypeError, match="metrics must be a list"):
@@ -22,7 +26,7 @@ def test_a_single_metric_object_is_accepted():
 
 
 class TimesFactorForConfigTest(keras.layers.Layer):
-    def __init__(self, factor=2.0):                  # no **kwargs, no name: as course code writes it
+    def __init__(self, factor=2.0):  # no **kwargs, no name: as course code writes it
         super().__init__()
         self.factor = factor
 
@@ -36,7 +40,9 @@ class TimesFactorForConfigTest(keras.layers.Layer):
 def test_model_from_config_with_custom_objects():
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(2)(TimesFactorForConfigTest(3.0)(inputs)))
-    rebuilt = keras.Model.from_config(model.get_config(), custom_objects={"TimesFactorForConfigTest": TimesFactorForConfigTest})
+    rebuilt = keras.Model.from_config(
+        model.get_config(), custom_objects={"TimesFactorForConfigTest": TimesFactorForConfigTest}
+    )
     assert rebuilt.output_shape == (None, 2)
     assert [type(layer).__name__ for layer in rebuilt.layers] == ["InputLayer", "TimesFactorForConfigTest", "Dense"]
     assert rebuilt.layers[1].factor == 3.0
@@ -57,7 +63,7 @@ def test_one_element_lists_unwrap():
 def test_the_same_layer_twice_in_a_sequential_shares_its_weights():
     block = keras.layers.Dense(4, activation="relu")
     model = keras.Sequential([keras.Input((4,)), block, block, keras.layers.Dense(1)])
-    assert len(model.trainable_weights) == 4                       # block's kernel and bias, once
+    assert len(model.trainable_weights) == 4  # block's kernel and bias, once
     before = block.kernel.numpy().copy()
     model.compile(optimizer="sgd", loss="mse")
     model.fit(X, Y, epochs=1, verbose=0)
@@ -92,7 +98,7 @@ def test_metrics_held_by_layers_and_add_metric_are_logged():
     history = model.fit(X, Y, epochs=2, verbose=0)
     assert sorted(history.history) == ["double_error", "loss", "recon_error"]
     errors, doubled = history.history["recon_error"], history.history["double_error"]
-    np.testing.assert_allclose(doubled, [2 * e for e in errors], rtol=1e-5)   # reset every epoch
+    np.testing.assert_allclose(doubled, [2 * e for e in errors], rtol=1e-5)  # reset every epoch
     with pytest.raises(ValueError, match="needs a name"):
         keras.layers.Dense(1).add_metric(keras.ops.ones(()))
     with pytest.raises(ValueError, match="aggregation"):
@@ -105,11 +111,24 @@ def test_every_callback_hook_receives_a_logs_dict():
     class Recorder(keras.callbacks.Callback):
         pass
 
-    for name in ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end", "on_predict_begin",
-                 "on_predict_end"):
+    for name in (
+        "on_train_begin",
+        "on_train_end",
+        "on_test_begin",
+        "on_test_end",
+        "on_predict_begin",
+        "on_predict_end",
+    ):
         setattr(Recorder, name, lambda self, logs=None, name=name: seen.setdefault(name, logs))
-    for name in ("on_epoch_begin", "on_epoch_end", "on_train_batch_begin", "on_train_batch_end",
-                 "on_test_batch_begin", "on_test_batch_end", "on_predict_batch_end"):
+    for name in (
+        "on_epoch_begin",
+        "on_epoch_end",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_test_batch_begin",
+        "on_test_batch_end",
+        "on_predict_batch_end",
+    ):
         setattr(Recorder, name, lambda self, index, logs=None, name=name: seen.setdefault(name, logs))
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
@@ -196,12 +215,12 @@ def test_train_step_gets_the_inputs_alone_when_there_are_no_targets():
     assert len(model.seen) == 4 and all(getattr(batch, "shape", None) == (32, 4) for batch in model.seen)
     model.seen = []
     model.fit(X, Y, epochs=1, batch_size=64, verbose=0)
-    (x_batch, y_batch), = model.seen
+    ((x_batch, y_batch),) = model.seen
     assert x_batch.shape == (64, 4) and y_batch.shape == (64, 1)
     left, right = keras.Input((4,)), keras.Input((2,))
     two = RecordsItsBatches([left, right], keras.layers.Dense(1)(keras.layers.concatenate([left, right])))
     two.seen = []
     two.compile()
     two.fit([X, X[:, :2]], epochs=1, batch_size=64, verbose=0)
-    (batch,), = two.seen
+    ((batch,),) = two.seen
     assert isinstance(batch, (list, tuple)) and [b.shape for b in batch] == [(64, 4), (64, 2)]

@@ -1,4 +1,5 @@
 """The three ways to make a model: Sequential, the functional API, and subclassing Model."""
+
 import numpy as np
 import pytest
 
@@ -20,6 +21,7 @@ def data(n=32, features=4, seed=0):
 
 
 # --- Sequential ---------------------------------------------------------------------------------------
+
 
 def test_sequential_with_input_shape_is_built_at_once():
     model = Sequential([layers.Dense(8, input_shape=(4,)), layers.Dense(2)])
@@ -84,6 +86,7 @@ def test_sequential_inside_another_model():
 
 # --- functional ------------------------------------------------------------------------------------------
 
+
 def test_functional_model_from_inputs_and_outputs():
     inputs = Input(shape=(4,))
     hidden = layers.Dense(8, activation="relu")(inputs)
@@ -105,8 +108,12 @@ def test_functional_two_inputs_two_outputs_with_names():
     kind = layers.Dense(3, activation="softmax", name="kind")(merged)
     model = Model([left, right], [score, kind])
     assert model.output_names == ["score", "kind"]
-    model.compile(optimizer="adam", loss={"score": "mse", "kind": "sparse_categorical_crossentropy"},
-                  loss_weights={"score": 1.0, "kind": 0.5}, metrics={"kind": ["accuracy"]})
+    model.compile(
+        optimizer="adam",
+        loss={"score": "mse", "kind": "sparse_categorical_crossentropy"},
+        loss_weights={"score": 1.0, "kind": 0.5},
+        metrics={"kind": ["accuracy"]},
+    )
     rng = np.random.default_rng(0)
     xl, xr = rng.normal(size=(20, 3)), rng.normal(size=(20, 2))
     ys, yk = rng.normal(size=(20,)), rng.integers(0, 3, 20)
@@ -174,6 +181,7 @@ def test_functional_model_used_as_a_layer():
 
 # --- subclassing ---------------------------------------------------------------------------------------------
 
+
 class Linear(layers.Layer):
     def __init__(self, units=8, **kwargs):
         super().__init__(**kwargs)
@@ -233,7 +241,7 @@ def test_subclassed_model_add_loss_counts_in_training():
     model.compile(optimizer="sgd", loss="mse")
     plain = model.evaluate(x, y, verbose=0)
     predictions = model.predict(x, verbose=0)
-    expected = np.mean((predictions[:, 0] - y) ** 2) + 100.0 * np.mean(predictions ** 2)
+    expected = np.mean((predictions[:, 0] - y) ** 2) + 100.0 * np.mean(predictions**2)
     assert plain == pytest.approx(expected, rel=1e-4)
 
 

@@ -2,6 +2,7 @@
 (``main_output_loss``...), each output's own copy of ``metrics=[...]``, for functional and
 subclassed models, list and dict outputs; names and numbers compared with real Keras 3
 (tests/fixtures/make_keras_multi_output_fixture.py)."""
+
 import importlib.util
 from pathlib import Path
 
@@ -16,8 +17,9 @@ REFERENCE = np.load(FIXTURES / "keras_multi_output_reference.npz")
 
 def _fixture_maker():
     """The fixture's generator as a module: its build() and data() make the same model and data here."""
-    spec = importlib.util.spec_from_file_location("make_keras_multi_output_fixture",
-                                                  FIXTURES / "make_keras_multi_output_fixture.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_keras_multi_output_fixture", FIXTURES / "make_keras_multi_output_fixture.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -48,12 +50,18 @@ def test_evaluate_gives_each_output_its_loss_and_metrics_as_keras():
     for name, value in expected.items():
         assert results[name] == pytest.approx(value, rel=1e-5), name
     # As a list: the total, each output's loss, then the metrics (output by output).
-    assert model.metrics_names == ["loss", "main_output_loss", "aux_output_loss",
-                                   "main_output_mae", "aux_output_mae", "aux_output_accuracy"]
+    assert model.metrics_names == [
+        "loss",
+        "main_output_loss",
+        "aux_output_loss",
+        "main_output_mae",
+        "aux_output_mae",
+        "aux_output_accuracy",
+    ]
     values = model.evaluate([X_WIDE, X_DEEP], [Y_MAIN, Y_AUX], batch_size=16, verbose=0)
     assert values == pytest.approx([results[name] for name in model.metrics_names], rel=1e-6)
     total, main_loss, aux_loss = values[:3]
-    assert total == pytest.approx(0.9 * main_loss + 0.1 * aux_loss, rel=1e-5)   # the losses unweighted
+    assert total == pytest.approx(0.9 * main_loss + 0.1 * aux_loss, rel=1e-5)  # the losses unweighted
 
 
 def test_history_gives_each_output_its_loss_and_metrics_as_keras():
@@ -69,8 +77,14 @@ def test_validation_logs_each_output_loss():
     model = _reference_model()
     data = ([X_WIDE, X_DEEP], [Y_MAIN, Y_AUX])
     history = model.fit(*data, epochs=1, verbose=0, validation_data=data)
-    assert {"val_loss", "val_main_output_loss", "val_aux_output_loss", "val_main_output_mae",
-            "val_aux_output_mae", "val_aux_output_accuracy"} <= set(history.history)
+    assert {
+        "val_loss",
+        "val_main_output_loss",
+        "val_aux_output_loss",
+        "val_main_output_mae",
+        "val_aux_output_mae",
+        "val_aux_output_accuracy",
+    } <= set(history.history)
     main_pred, _ = model.predict([X_WIDE, X_DEEP], verbose=0)
     assert history.history["val_main_output_loss"][0] == pytest.approx(_mse(Y_MAIN, main_pred), rel=1e-5)
 
@@ -78,11 +92,20 @@ def test_validation_logs_each_output_loss():
 def test_one_metrics_list_is_copied_for_every_output():
     inputs = keras.Input((5,))
     hidden = keras.layers.Dense(4)(inputs)
-    model = keras.Model(inputs, [keras.layers.Dense(1, name="price")(hidden), keras.layers.Dense(1, name="rent")(hidden)])
+    model = keras.Model(
+        inputs, [keras.layers.Dense(1, name="price")(hidden), keras.layers.Dense(1, name="rent")(hidden)]
+    )
     model.compile(optimizer="sgd", loss="mse", metrics=["mae", keras.metrics.RootMeanSquaredError()])
     results = model.evaluate(X_WIDE, [Y_MAIN, 2 * Y_MAIN], verbose=0, return_dict=True)
-    assert list(results) == ["loss", "price_loss", "rent_loss", "price_mae", "price_root_mean_squared_error",
-                             "rent_mae", "rent_root_mean_squared_error"]
+    assert list(results) == [
+        "loss",
+        "price_loss",
+        "rent_loss",
+        "price_mae",
+        "price_root_mean_squared_error",
+        "rent_mae",
+        "rent_root_mean_squared_error",
+    ]
     price, rent = model.predict(X_WIDE, verbose=0)
     assert results["price_mae"] == pytest.approx(float(np.abs(Y_MAIN - price).mean()), rel=1e-5)
     assert results["rent_mae"] == pytest.approx(float(np.abs(2 * Y_MAIN - rent).mean()), rel=1e-5)
@@ -95,11 +118,19 @@ def test_one_metrics_list_is_copied_for_every_output():
 def test_dict_outputs_losses_and_metrics_by_name():
     wide, deep = keras.Input((5,), name="wide"), keras.Input((6,), name="deep")
     hidden = keras.layers.Dense(4, activation="relu")(deep)
-    model = keras.Model({"wide": wide, "deep": deep},
-                        {"value": keras.layers.Dense(1)(keras.layers.concatenate([wide, hidden])),
-                         "flag": keras.layers.Dense(1, activation="sigmoid")(hidden)})
-    model.compile(optimizer="sgd", loss={"value": "mse", "flag": "binary_crossentropy"},
-                  loss_weights={"value": 2.0, "flag": 0.5}, metrics={"flag": ["accuracy"]})
+    model = keras.Model(
+        {"wide": wide, "deep": deep},
+        {
+            "value": keras.layers.Dense(1)(keras.layers.concatenate([wide, hidden])),
+            "flag": keras.layers.Dense(1, activation="sigmoid")(hidden),
+        },
+    )
+    model.compile(
+        optimizer="sgd",
+        loss={"value": "mse", "flag": "binary_crossentropy"},
+        loss_weights={"value": 2.0, "flag": 0.5},
+        metrics={"flag": ["accuracy"]},
+    )
     x, y = {"wide": X_WIDE, "deep": X_DEEP}, {"value": Y_MAIN, "flag": Y_AUX}
     history = model.fit(x, y, epochs=1, verbose=0)
     assert sorted(history.history) == ["flag_accuracy", "flag_loss", "loss", "value_loss"]
@@ -135,7 +166,9 @@ def test_subclassed_model_outputs_are_named_output_1_output_2():
     assert sorted(history.history) == ["loss", "output_1_loss", "output_1_mae", "output_2_loss", "output_2_mae"]
     total, first, second, first_mae, second_mae = model.evaluate((X_WIDE, X_DEEP), (Y_MAIN, Y_MAIN), verbose=0)
     head, side = model.predict((X_WIDE, X_DEEP), verbose=0)
-    assert first == pytest.approx(_mse(Y_MAIN, head), rel=1e-5) and second == pytest.approx(_mse(Y_MAIN, side), rel=1e-5)
+    assert first == pytest.approx(_mse(Y_MAIN, head), rel=1e-5) and second == pytest.approx(
+        _mse(Y_MAIN, side), rel=1e-5
+    )
     assert total == pytest.approx(0.9 * first + 0.1 * second, rel=1e-5)
     assert second_mae == pytest.approx(float(np.abs(Y_MAIN - side).mean()), rel=1e-5)
 

@@ -1,4 +1,5 @@
 """model.summary(): Keras' table, and parameter counts equal to what Keras prints."""
+
 import pytest
 
 import learnet
@@ -18,24 +19,28 @@ def summary_lines(model, **kwargs):
 
 
 def book_mlp():
-    return Sequential([
-        layers.Flatten(input_shape=(28, 28)),
-        layers.Dense(512, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
+    return Sequential(
+        [
+            layers.Flatten(input_shape=(28, 28)),
+            layers.Dense(512, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def keras_io_convnet():
-    return Sequential([
-        Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    return Sequential(
+        [
+            Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_book_mlp_summary_is_the_keras_table():
@@ -74,7 +79,7 @@ def test_non_trainable_weights_are_counted_apart():
     model.layers[0].trainable = False
     lines = summary_lines(model)
     assert "Total params: 27 (108.00 B)" in lines
-    assert "Trainable params: 6 (24.00 B)" in lines       # BatchNormalization's gamma and beta
+    assert "Trainable params: 6 (24.00 B)" in lines  # BatchNormalization's gamma and beta
     assert "Non-trainable params: 21 (84.00 B)" in lines  # the frozen Dense and the moving statistics
 
 

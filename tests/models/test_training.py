@@ -1,4 +1,5 @@
 """fit / evaluate / predict and the single-batch methods: what they return and how they train."""
+
 import gc
 
 import numpy as np
@@ -17,10 +18,12 @@ def classification_data(n=60, features=5, classes=3, seed=0):
 
 
 def classifier(features=5, classes=3, optimizer="adam"):
-    model = Sequential([
-        layers.Dense(16, activation="relu", input_shape=(features,)),
-        layers.Dense(classes, activation="softmax"),
-    ])
+    model = Sequential(
+        [
+            layers.Dense(16, activation="relu", input_shape=(features,)),
+            layers.Dense(classes, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -28,12 +31,16 @@ def classifier(features=5, classes=3, optimizer="adam"):
 def frozen_sgd_model(features=5, classes=3):
     """A model trained with a learning rate of 0: its weights never move."""
     model = Sequential([layers.Dense(classes, activation="softmax", input_shape=(features,))])
-    model.compile(optimizer=learnet.optimizers.SGD(learning_rate=0.0),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=learnet.optimizers.SGD(learning_rate=0.0),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
 # --- what comes back ------------------------------------------------------------------------------
+
 
 def test_fit_returns_history_with_keras_keys():
     x, y = classification_data()
@@ -68,7 +75,7 @@ def test_evaluate_matches_the_loss_computed_by_hand():
     probabilities = model.predict(x, verbose=0)
     expected = -np.mean(np.log(probabilities[np.arange(len(y)), y]))
     accuracy = np.mean(probabilities.argmax(axis=1) == y)
-    loss, acc = model.evaluate(x, y, batch_size=7, verbose=0)   # uneven batches, weighted by size
+    loss, acc = model.evaluate(x, y, batch_size=7, verbose=0)  # uneven batches, weighted by size
     assert loss == pytest.approx(expected, rel=1e-5)
     assert acc == pytest.approx(accuracy)
 
@@ -93,8 +100,7 @@ def test_predict_builds_no_graph_even_inside_a_tape():
 def test_uint8_inputs_become_float32_without_scaling():
     model = Sequential([layers.Flatten(input_shape=(4, 4)), layers.Dense(2)])
     images = np.arange(32, dtype=np.uint8).reshape(2, 4, 4)
-    np.testing.assert_array_equal(model.predict(images, verbose=0),
-                                  model.predict(images.astype("float32"), verbose=0))
+    np.testing.assert_array_equal(model.predict(images, verbose=0), model.predict(images.astype("float32"), verbose=0))
 
 
 def test_train_on_batch_trains_and_test_on_batch_does_not():
@@ -145,6 +151,7 @@ def test_same_seed_same_training():
 
 
 # --- batching, validation, weights ----------------------------------------------------------------------
+
 
 class Spy(Sequential):
     """Records the first input value of every training batch."""
@@ -223,8 +230,14 @@ def test_class_weight_matches_the_equivalent_sample_weight():
 def test_initial_epoch_counts_from_there():
     x, y = classification_data()
     seen = []
-    history = classifier().fit(x, y, epochs=5, initial_epoch=3, verbose=0,
-                               callbacks=[callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))])
+    history = classifier().fit(
+        x,
+        y,
+        epochs=5,
+        initial_epoch=3,
+        verbose=0,
+        callbacks=[callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))],
+    )
     assert seen == [3, 4] and len(history.history["loss"]) == 2
 
 
@@ -238,6 +251,7 @@ def test_targets_of_shape_n_for_an_output_n_by_1_are_lined_up():
 
 
 # --- datasets and generators -------------------------------------------------------------------------
+
 
 def test_fit_on_a_dataset_of_batches():
     x, y = classification_data(n=64)
@@ -255,7 +269,7 @@ def test_fit_on_a_generator_with_steps_per_epoch():
     def endless():
         while True:
             for start in range(0, 64, 16):
-                yield x[start:start + 16], y[start:start + 16]
+                yield x[start : start + 16], y[start : start + 16]
 
     steps = []
     counter = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: steps.append(batch))
@@ -271,6 +285,7 @@ def test_fit_on_a_batcher():
 
 
 # --- no leaks --------------------------------------------------------------------------------------
+
 
 def test_training_longer_does_not_keep_more_tensors_alive():
     x, y = classification_data(n=64)
@@ -292,8 +307,13 @@ def test_compiled_metrics_exist_from_the_start_of_training():
     x, y = classification_data()
     model = classifier()
     names = []
-    model.fit(x, y, epochs=1, verbose=0,
-              callbacks=[callbacks.LambdaCallback(on_train_begin=lambda logs: names.extend(model.metrics_names))])
+    model.fit(
+        x,
+        y,
+        epochs=1,
+        verbose=0,
+        callbacks=[callbacks.LambdaCallback(on_train_begin=lambda logs: names.extend(model.metrics_names))],
+    )
     assert names == ["loss", "accuracy"]
 
 
@@ -321,7 +341,7 @@ def test_steps_per_epoch_runs_on_and_validation_steps_restart():
     model = spy_model()
     model.fit(x, x, batch_size=5, epochs=2, steps_per_epoch=3, shuffle=False, verbose=0)
     firsts = [batch[0] for batch in model.seen]
-    assert firsts == [0, 5, 10, 15, 0, 5]           # the second epoch goes on where the first stopped
+    assert firsts == [0, 5, 10, 15, 0, 5]  # the second epoch goes on where the first stopped
     model.seen = []
     history = model.fit(x, x, batch_size=5, epochs=2, validation_data=(x, x), validation_steps=1, verbose=0)
     first_batch_loss = model.evaluate(x[:5], x[:5], verbose=0)

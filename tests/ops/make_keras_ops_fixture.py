@@ -4,6 +4,7 @@ Run with Keras 3 and JAX installed (not needed for the tests):
 
     KERAS_BACKEND=jax python tests/ops/make_keras_ops_fixture.py
 """
+
 import os
 import sys
 from pathlib import Path

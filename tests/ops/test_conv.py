@@ -1,4 +1,5 @@
 """Convolution and pooling ops: against naive loops written here, and numerical gradients."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -47,7 +48,7 @@ def naive_pool(x, window, strides, padding, kind):
     out = np.zeros((n, oh, ow, c))
     for i in range(oh):
         for j in range(ow):
-            patch = x[:, i * sh:i * sh + ph, j * sw:j * sw + pw, :]
+            patch = x[:, i * sh : i * sh + ph, j * sw : j * sw + pw, :]
             out[:, i, j, :] = patch.max(axis=(1, 2)) if kind == "max" else np.nanmean(patch, axis=(1, 2))
     return out
 
@@ -76,8 +77,9 @@ def test_conv2d_matches_a_naive_loop(strides, padding, dilations):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 7, 6, 3))
     k = rng.standard_normal((3, 2, 3, 4))
-    got = tf.nn.conv2d(tf.constant(x, dtype="float64"), tf.constant(k, dtype="float64"),
-                       strides, padding.upper(), dilations=dilations).numpy()
+    got = tf.nn.conv2d(
+        tf.constant(x, dtype="float64"), tf.constant(k, dtype="float64"), strides, padding.upper(), dilations=dilations
+    ).numpy()
     np.testing.assert_allclose(got, naive_conv2d(x, k, strides, padding, dilations), rtol=1e-10, atol=1e-10)
 
 
@@ -87,9 +89,7 @@ def test_conv2d_gradients(strides, padding, dilations):
     x = rng.standard_normal((2, 5, 6, 2))
     k = rng.standard_normal((3, 2, 2, 3))
     weights = rng.standard_normal(np.shape(naive_conv2d(x, k, strides, padding, dilations)))
-    check_gradients(
-        lambda a, b: tf.nn.conv2d(a, b, strides, padding, dilations=dilations) * weights, [x, k]
-    )
+    check_gradients(lambda a, b: tf.nn.conv2d(a, b, strides, padding, dilations=dilations) * weights, [x, k])
 
 
 def test_conv2d_with_bias_gradients():
@@ -97,8 +97,13 @@ def test_conv2d_with_bias_gradients():
     x, k, b = rng.standard_normal((2, 5, 5, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal(3)
     weights = rng.standard_normal((2, 3, 3, 3))
     check_gradients(lambda x, k, b: tf.nn.conv2d(x, k, 2, "SAME", bias=b) * weights, [x, k, b])
-    got = tf.nn.conv2d(tf.constant(x, dtype="float64"), tf.constant(k, dtype="float64"), 2, "SAME",
-                       bias=tf.constant(b, dtype="float64")).numpy()
+    got = tf.nn.conv2d(
+        tf.constant(x, dtype="float64"),
+        tf.constant(k, dtype="float64"),
+        2,
+        "SAME",
+        bias=tf.constant(b, dtype="float64"),
+    ).numpy()
     np.testing.assert_allclose(got, naive_conv2d(x, k, (2, 2), "same") + b, atol=1e-10)
 
 
@@ -195,8 +200,7 @@ def test_pooling_matches_a_naive_loop(window, strides, padding, kind):
 def test_pooling_gradients(window, strides, padding, kind):
     x = distinct((2, 6, 5, 2), seed=5)
     op = tf.nn.max_pool2d if kind == "max" else tf.nn.avg_pool2d
-    weights = np.random.default_rng(6).standard_normal(
-        naive_pool(x, window, strides, padding, kind).shape)
+    weights = np.random.default_rng(6).standard_normal(naive_pool(x, window, strides, padding, kind).shape)
     check_gradients(lambda a: op(a, window, strides, padding) * weights, [x])
 
 
@@ -247,19 +251,23 @@ def test_conv1d_explicit_padding_forms():
 
 
 # --- conv2d_transpose ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("strides, padding, out_hw", [
-    ((2, 2), "SAME", (8, 8)),
-    ((2, 2), "VALID", (9, 9)),
-    ((1, 1), "VALID", (6, 6)),
-    ((3, 2), "SAME", (10, 8)),
-])
+@pytest.mark.parametrize(
+    "strides, padding, out_hw",
+    [
+        ((2, 2), "SAME", (8, 8)),
+        ((2, 2), "VALID", (9, 9)),
+        ((1, 1), "VALID", (6, 6)),
+        ((3, 2), "SAME", (10, 8)),
+    ],
+)
 def test_conv2d_transpose_is_the_adjoint_of_conv2d(strides, padding, out_hw):
     rng = np.random.default_rng(7)
     y, k = rng.standard_normal((2, 4, 4, 5)), rng.standard_normal((3, 3, 3, 5))
     out_shape = (2,) + out_hw + (3,)
     x = rng.standard_normal(out_shape)
-    up = tf.nn.conv2d_transpose(tf.constant(y, dtype="float64"), tf.constant(k, dtype="float64"),
-                                out_shape, strides, padding).numpy()
+    up = tf.nn.conv2d_transpose(
+        tf.constant(y, dtype="float64"), tf.constant(k, dtype="float64"), out_shape, strides, padding
+    ).numpy()
     down = naive_conv2d(x, k, strides, padding.lower())
     assert np.sum(down * y) == pytest.approx(np.sum(x * up), rel=1e-10)
     weights = rng.standard_normal(out_shape)
@@ -273,7 +281,7 @@ def test_conv2d_transpose_checks_the_output_shape():
         tf.nn.conv2d_transpose(tf.ones((1, 4, 4, 2)), tf.ones((3, 3, 1, 2)), (1, 8, 8, 3), 2, "SAME")
 
 
-@pytest.mark.parametrize("channels", [1, 4])   # 9 and 36 patch values: both kernel-gradient paths
+@pytest.mark.parametrize("channels", [1, 4])  # 9 and 36 patch values: both kernel-gradient paths
 def test_conv2d_kernel_gradient_for_thin_and_wide_patches(channels):
     rng = np.random.default_rng(8)
     x, k = rng.standard_normal((2, 5, 5, channels)), rng.standard_normal((3, 3, channels, 2))

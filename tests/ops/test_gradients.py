@@ -4,6 +4,7 @@ Shapes come from hypothesis, broadcasting cases included. Values are kept away
 from the few points where an op has no derivative (|x| near 0 for abs and relu,
 ties for max).
 """
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -36,7 +37,7 @@ def broadcast_pair(draw):
     shape = draw(shapes)
     # Drop leading axes and squash some axes to 1 for the second operand.
     keep = draw(st.integers(0, len(shape)))
-    other = [1 if draw(st.booleans()) else size for size in shape[len(shape) - keep:]]
+    other = [1 if draw(st.booleans()) else size for size in shape[len(shape) - keep :]]
     if draw(st.booleans()):
         return tuple(shape), tuple(other)
     return tuple(other), tuple(shape)
@@ -50,7 +51,7 @@ BINARY = {
     "pow": (tf.pow, positive, away_from_zero),
     "maximum": (tf.maximum, away_from_zero, away_from_zero),
     "minimum": (tf.minimum, away_from_zero, away_from_zero),
-    "operators": (lambda a, b: (a + b) * a - b / (a * a + 1) + 2.0 ** a, away_from_zero, away_from_zero),
+    "operators": (lambda a, b: (a + b) * a - b / (a * a + 1) + 2.0**a, away_from_zero, away_from_zero),
 }
 
 
@@ -81,7 +82,7 @@ UNARY = {
     "reciprocal": (tf.math.reciprocal, away_from_zero),
     "log1p": (tf.math.log1p, positive),
     "identity": (tf.identity, away_from_zero),
-    "pow_scalar": (lambda x: x ** 3, away_from_zero),
+    "pow_scalar": (lambda x: x**3, away_from_zero),
     "clip_by_value": (lambda x: tf.clip_by_value(x, -1.0, 1.0), away_from_zero),
     "cast": (lambda x: tf.cast(x, "float64") * x, away_from_zero),
     "where": (lambda x: tf.where(x > 0, x * x, -x), away_from_zero),
@@ -114,8 +115,16 @@ axes_cases = [None, 0, -1, (0, 1), [1]]
 
 @pytest.mark.parametrize(
     "op",
-    [tf.reduce_sum, tf.reduce_mean, tf.reduce_max, tf.reduce_min, tf.reduce_logsumexp,
-     tf.reduce_prod, tf.math.reduce_variance, tf.math.reduce_std],
+    [
+        tf.reduce_sum,
+        tf.reduce_mean,
+        tf.reduce_max,
+        tf.reduce_min,
+        tf.reduce_logsumexp,
+        tf.reduce_prod,
+        tf.math.reduce_variance,
+        tf.math.reduce_std,
+    ],
     ids=lambda op: op.__name__,
 )
 @pytest.mark.parametrize("axis", axes_cases, ids=str)
@@ -134,8 +143,13 @@ def test_reduce_max_ties_share_the_gradient():
 
 @SETTINGS
 @given(
-    m=st.integers(1, 4), k=st.integers(1, 4), n=st.integers(1, 4),
-    ta=st.booleans(), tb=st.booleans(), batch=st.sampled_from([(), (2,)]), seed=seeds,
+    m=st.integers(1, 4),
+    k=st.integers(1, 4),
+    n=st.integers(1, 4),
+    ta=st.booleans(),
+    tb=st.booleans(),
+    batch=st.sampled_from([(), (2,)]),
+    seed=seeds,
 )
 def test_matmul(m, k, n, ta, tb, batch, seed):
     a = away_from_zero(batch + ((k, m) if ta else (m, k)), seed)
@@ -144,7 +158,8 @@ def test_matmul(m, k, n, ta, tb, batch, seed):
     np.testing.assert_allclose(
         tf.matmul(a, b, transpose_a=ta, transpose_b=tb).numpy(),
         np.matmul(np.swapaxes(a, -1, -2) if ta else a, np.swapaxes(b, -1, -2) if tb else b),
-        rtol=1e-5, atol=1e-6,  # float64 arrays enter as float32 unless asked
+        rtol=1e-5,
+        atol=1e-6,  # float64 arrays enter as float32 unless asked
     )
 
 
@@ -159,8 +174,10 @@ def test_tensordot():
     a, b = away_from_zero((2, 3, 4), 1), away_from_zero((4, 3, 5), 2)
     check_gradients(lambda x, y: tf.tensordot(x, y, [[1, 2], [1, 0]]), [a, b])
     np.testing.assert_allclose(
-        tf.tensordot(a, b, [[1, 2], [1, 0]]).numpy(), np.tensordot(a, b, [[1, 2], [1, 0]]),
-        rtol=1e-5, atol=1e-6,
+        tf.tensordot(a, b, [[1, 2], [1, 0]]).numpy(),
+        np.tensordot(a, b, [[1, 2], [1, 0]]),
+        rtol=1e-5,
+        atol=1e-6,
     )
     check_gradients(lambda x, y: tf.tensordot(x, y, 1), [a, b[:, 0, :]])
 
@@ -200,12 +217,12 @@ NN_OPS = {
     "softmax": (lambda x: tf.nn.softmax(x) * np.arange(12).reshape(3, 4), (3, 4)),
     "softmax_axis0": (lambda x: tf.nn.softmax(x, axis=0) * np.arange(12).reshape(3, 4), (3, 4)),
     "log_softmax": (lambda x: tf.nn.log_softmax(x) * np.arange(12).reshape(3, 4), (3, 4)),
-    "softmax_cross_entropy": (
-        lambda x: tf.nn.softmax_cross_entropy_with_logits(np.eye(4)[[1, 0, 3]], x), (3, 4)),
-    "sparse_softmax_cross_entropy": (
-        lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits([1, 0, 3], x), (3, 4)),
+    "softmax_cross_entropy": (lambda x: tf.nn.softmax_cross_entropy_with_logits(np.eye(4)[[1, 0, 3]], x), (3, 4)),
+    "sparse_softmax_cross_entropy": (lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits([1, 0, 3], x), (3, 4)),
     "sigmoid_cross_entropy": (
-        lambda x: tf.nn.sigmoid_cross_entropy_with_logits(np.array([[0.0, 1.0], [1.0, 0.2]]), x), (2, 2)),
+        lambda x: tf.nn.sigmoid_cross_entropy_with_logits(np.array([[0.0, 1.0], [1.0, 0.2]]), x),
+        (2, 2),
+    ),
     "log_sigmoid": (tf.nn.log_sigmoid, (2, 3)),
     "l2_loss": (tf.nn.l2_loss, (2, 3)),
     "moments": (lambda x: tf.nn.moments(x, axes=[0])[1], (4, 3)),
@@ -290,17 +307,23 @@ def test_softmax_cross_entropy_with_multi_hot_labels_matches_the_definition():
     labels = np.array([[1.0, 0.0, 1.0], [0.3, 0.3, 0.0]])
     log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     expected = -(labels * log_softmax).sum(-1)
-    got = tf.nn.softmax_cross_entropy_with_logits(tf.constant(labels, dtype="float64"), tf.constant(logits, dtype="float64"))
+    got = tf.nn.softmax_cross_entropy_with_logits(
+        tf.constant(labels, dtype="float64"), tf.constant(logits, dtype="float64")
+    )
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
     check_gradients(lambda z: tf.nn.softmax_cross_entropy_with_logits(labels, z), [logits])
 
 
-@pytest.mark.parametrize("key, shape", [
-    ((slice(0, 2),), (3, 2)),                      # basic indexing: placed
-    ((np.array([0, 2, 0]),), (3, 2)),              # a repeated index: added
-    ((np.array([[0, 2, 0, 1] * 5, [-1, 2, 2, 0] * 5]),), (3, 2)),  # many rows: the bincount path
-    ((np.array([3, 400, 3, -1] * 20),), (500, 2)),  # a large table: only the distinct rows
-], ids=["slice", "repeated-index", "many-rows", "large-table"])
+@pytest.mark.parametrize(
+    "key, shape",
+    [
+        ((slice(0, 2),), (3, 2)),  # basic indexing: placed
+        ((np.array([0, 2, 0]),), (3, 2)),  # a repeated index: added
+        ((np.array([[0, 2, 0, 1] * 5, [-1, 2, 2, 0] * 5]),), (3, 2)),  # many rows: the bincount path
+        ((np.array([3, 400, 3, -1] * 20),), (500, 2)),  # a large table: only the distinct rows
+    ],
+    ids=["slice", "repeated-index", "many-rows", "large-table"],
+)
 def test_scatter_gradient(key, shape):
     # _scatter is the backward of getitem and gather, and an op itself (second derivatives).
     from learnet.ops.shape import _scatter

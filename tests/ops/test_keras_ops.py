@@ -1,4 +1,5 @@
 """``keras.ops``: learnet against real Keras 3 (values, shapes, dtypes), gradients, errors."""
+
 import sys
 from pathlib import Path
 
@@ -23,8 +24,12 @@ def _flatten(result):
 @pytest.mark.parametrize("case_id, name, args, kwargs", CASES, ids=[c[0] for c in CASES])
 def test_matches_keras_3(case_id, name, args, kwargs):
     got = _flatten(getattr(keras.ops, name)(*args, **kwargs))
-    expected = [REFERENCE[key] for key in sorted((k for k in REFERENCE.files if k.split("/")[0] == case_id),
-                                                 key=lambda k: int(k.split("/")[1]))]
+    expected = [
+        REFERENCE[key]
+        for key in sorted(
+            (k for k in REFERENCE.files if k.split("/")[0] == case_id), key=lambda k: int(k.split("/")[1])
+        )
+    ]
     assert len(got) == len(expected)
     for value, reference in zip(got, expected):
         assert value.shape == reference.shape
@@ -46,38 +51,61 @@ def test_the_namespace_is_whole():
 
 def test_keras_ops_and_tf_keep_their_own_meanings():
     x = keras.ops.arange(6)
-    assert [t.shape[0] for t in keras.ops.split(x, [1, 4])] == [1, 3, 2]          # NumPy: at indices
-    assert [t.shape[0] for t in keras.split(x, [1, 5])] == [1, 5]                 # tf.split: sizes
+    assert [t.shape[0] for t in keras.ops.split(x, [1, 4])] == [1, 3, 2]  # NumPy: at indices
+    assert [t.shape[0] for t in keras.split(x, [1, 5])] == [1, 5]  # tf.split: sizes
     assert keras.ops.shape(x) == (6,) and keras.shape(x).numpy().tolist() == [6]
 
 
 DIFFERENTIABLE = [
-    ("sum", lambda x: keras.ops.sum(x, axis=0)), ("mean", keras.ops.mean), ("max", lambda x: keras.ops.max(x, axis=1)),
-    ("var", keras.ops.var), ("std", keras.ops.std), ("prod", lambda x: keras.ops.prod(x, axis=1)),
+    ("sum", lambda x: keras.ops.sum(x, axis=0)),
+    ("mean", keras.ops.mean),
+    ("max", lambda x: keras.ops.max(x, axis=1)),
+    ("var", keras.ops.var),
+    ("std", keras.ops.std),
+    ("prod", lambda x: keras.ops.prod(x, axis=1)),
     ("cumsum", lambda x: keras.ops.cumsum(x, axis=1) * keras.ops.arange(3.0)),
-    ("cumprod", lambda x: keras.ops.cumprod(x, axis=0)), ("sort", lambda x: keras.ops.sort(x) * keras.ops.arange(3.0)),
-    ("logsumexp", keras.ops.logsumexp), ("sinh", keras.ops.sinh), ("cosh", keras.ops.cosh),
-    ("arctan", keras.ops.arctan), ("arcsinh", keras.ops.arcsinh), ("arctanh", lambda x: keras.ops.arctanh(x / 4)),
-    ("arcsin", lambda x: keras.ops.arcsin(x / 4)), ("arccos", lambda x: keras.ops.arccos(x / 4)),
-    ("expm1", keras.ops.expm1), ("log2", lambda x: keras.ops.log2(x + 2)), ("log10", lambda x: keras.ops.log10(x + 2)),
-    ("erf", keras.ops.erf), ("arctan2", lambda x: keras.ops.arctan2(x, x * x + 1)),
-    ("logaddexp", lambda x: keras.ops.logaddexp(x, 2 * x)), ("einsum", lambda x: keras.ops.einsum("ij,kj->ik", x, x * x)),
+    ("cumprod", lambda x: keras.ops.cumprod(x, axis=0)),
+    ("sort", lambda x: keras.ops.sort(x) * keras.ops.arange(3.0)),
+    ("logsumexp", keras.ops.logsumexp),
+    ("sinh", keras.ops.sinh),
+    ("cosh", keras.ops.cosh),
+    ("arctan", keras.ops.arctan),
+    ("arcsinh", keras.ops.arcsinh),
+    ("arctanh", lambda x: keras.ops.arctanh(x / 4)),
+    ("arcsin", lambda x: keras.ops.arcsin(x / 4)),
+    ("arccos", lambda x: keras.ops.arccos(x / 4)),
+    ("expm1", keras.ops.expm1),
+    ("log2", lambda x: keras.ops.log2(x + 2)),
+    ("log10", lambda x: keras.ops.log10(x + 2)),
+    ("erf", keras.ops.erf),
+    ("arctan2", lambda x: keras.ops.arctan2(x, x * x + 1)),
+    ("logaddexp", lambda x: keras.ops.logaddexp(x, 2 * x)),
+    ("einsum", lambda x: keras.ops.einsum("ij,kj->ik", x, x * x)),
     ("einsum_summed_axis", lambda x: keras.ops.einsum("ij,jk->i", x, keras.ops.transpose(x))),
     ("take_along_axis", lambda x: keras.ops.take_along_axis(x, np.array([[2, 2], [0, 1]]), axis=1)),
     ("take", lambda x: keras.ops.take(x, np.array([1, 1, -1]), axis=1)),
     ("repeat", lambda x: keras.ops.repeat(x, 2, axis=0) * keras.ops.arange(3.0)),
     ("roll", lambda x: keras.ops.roll(x, 1, axis=1) * keras.ops.arange(3.0)),
     ("flip", lambda x: keras.ops.flip(x, axis=1) * keras.ops.arange(3.0)),
-    ("tril", keras.ops.tril), ("diagonal", keras.ops.diagonal), ("diag", lambda x: keras.ops.diag(x[0])),
-    ("trace", keras.ops.trace), ("diff", lambda x: keras.ops.diff(x) ** 2),
-    ("cross", lambda x: keras.ops.cross(x, x * x + 1)), ("outer", lambda x: keras.ops.outer(x[0], x[1])),
-    ("dot", lambda x: keras.ops.dot(x, keras.ops.transpose(x))), ("vdot", lambda x: keras.ops.vdot(x, x)),
+    ("tril", keras.ops.tril),
+    ("diagonal", keras.ops.diagonal),
+    ("diag", lambda x: keras.ops.diag(x[0])),
+    ("trace", keras.ops.trace),
+    ("diff", lambda x: keras.ops.diff(x) ** 2),
+    ("cross", lambda x: keras.ops.cross(x, x * x + 1)),
+    ("outer", lambda x: keras.ops.outer(x[0], x[1])),
+    ("dot", lambda x: keras.ops.dot(x, keras.ops.transpose(x))),
+    ("vdot", lambda x: keras.ops.vdot(x, x)),
     ("segment_sum", lambda x: keras.ops.segment_sum(x, [1, 0]) * keras.ops.arange(3.0)),
     ("segment_max", lambda x: keras.ops.segment_max(x, [0, 0])),
     ("slice_update", lambda x: keras.ops.slice_update(x, (0, 1), x[:1, :2] * 3)),
-    ("gelu", keras.ops.gelu), ("gelu_exact", lambda x: keras.ops.gelu(x, approximate=False)),
-    ("silu", keras.ops.silu), ("selu", keras.ops.selu), ("log_sigmoid", keras.ops.log_sigmoid),
-    ("normalize", keras.ops.normalize), ("divide_no_nan", lambda x: keras.ops.divide_no_nan(x, x + 3)),
+    ("gelu", keras.ops.gelu),
+    ("gelu_exact", lambda x: keras.ops.gelu(x, approximate=False)),
+    ("silu", keras.ops.silu),
+    ("selu", keras.ops.selu),
+    ("log_sigmoid", keras.ops.log_sigmoid),
+    ("normalize", keras.ops.normalize),
+    ("divide_no_nan", lambda x: keras.ops.divide_no_nan(x, x + 3)),
     ("average", lambda x: keras.ops.average(x, axis=1, weights=np.array([1.0, 2.0, 3.0]))),
     ("categorical_crossentropy", lambda x: keras.ops.categorical_crossentropy(np.eye(3)[:2], x, from_logits=True)),
     ("norm", keras.ops.norm),
@@ -111,12 +139,15 @@ def test_ops_work_inside_a_custom_layer_and_are_recorded():
     assert np.isfinite(tape.gradient(loss, x).numpy()).all()
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: keras.ops.split(keras.ops.arange(5), 2), ValueError, "equal parts"),
-    (lambda: keras.ops.conv(np.zeros((2, 2)), np.zeros((1, 1))), ValueError, "rank"),
-    (lambda: keras.ops.matmul(np.ones((2, 3)), np.ones((2, 3))), ValueError, "matmul"),
-    (lambda: keras.ops.einsum("i...->i", np.ones((2, 3))), NotImplementedError, "spell out"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: keras.ops.split(keras.ops.arange(5), 2), ValueError, "equal parts"),
+        (lambda: keras.ops.conv(np.zeros((2, 2)), np.zeros((1, 1))), ValueError, "rank"),
+        (lambda: keras.ops.matmul(np.ones((2, 3)), np.ones((2, 3))), ValueError, "matmul"),
+        (lambda: keras.ops.einsum("i...->i", np.ones((2, 3))), NotImplementedError, "spell out"),
+    ],
+)
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()

@@ -5,6 +5,7 @@ The oracle below runs the same recurrences step by step with ordinary tape ops
 equations. The fused ops must agree with it in value and in every gradient, for every
 option: masks, both directions, recurrent dropout masks, zero outputs for masked steps.
 """
+
 import numpy as np
 import pytest
 
@@ -26,7 +27,7 @@ def _run(step, x, states, mask, go_backwards, zero_output, n_states):
     for t in order:
         new_states = step(x[:, t], states)
         if mask is not None:
-            keep = tf.constant(mask[:, t:t + 1])
+            keep = tf.constant(mask[:, t : t + 1])
             new_states = [tf.where(keep, n, s) for n, s in zip(new_states, states)]
             output = tf.where(keep, new_states[0], tf.zeros_like(new_states[0])) if zero_output else new_states[0]
         else:
@@ -36,8 +37,18 @@ def _run(step, x, states, mask, go_backwards, zero_output, n_states):
     return tf.concat([tf.stack(outputs, axis=1)] + [tf.expand_dims(s, 1) for s in states], axis=1)
 
 
-def reference_simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
-                         zero_output_for_mask=False, recurrent_mask=None, activation="tanh"):
+def reference_simple_rnn(
+    x,
+    h0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    recurrent_mask=None,
+    activation="tanh",
+):
     act = _act(activation)
 
     def step(x_t, states):
@@ -47,9 +58,20 @@ def reference_simple_rnn(x, h0, kernel, recurrent_kernel, bias, mask=None, go_ba
     return _run(step, x, [h0], mask, go_backwards, zero_output_for_mask, 1)
 
 
-def reference_lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
-                   zero_output_for_mask=False, recurrent_mask=None, activation="tanh",
-                   recurrent_activation="sigmoid"):
+def reference_lstm(
+    x,
+    h0,
+    c0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    recurrent_mask=None,
+    activation="tanh",
+    recurrent_activation="sigmoid",
+):
     act, gate = _act(activation), _act(recurrent_activation)
 
     def step(x_t, states):
@@ -63,9 +85,20 @@ def reference_lstm(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_back
     return _run(step, x, [h0, c0], mask, go_backwards, zero_output_for_mask, 2)
 
 
-def reference_gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
-                  zero_output_for_mask=False, recurrent_mask=None, activation="tanh",
-                  recurrent_activation="sigmoid", reset_after=True):
+def reference_gru(
+    x,
+    h0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    recurrent_mask=None,
+    activation="tanh",
+    recurrent_activation="sigmoid",
+    reset_after=True,
+):
     act, gate = _act(activation), _act(recurrent_activation)
     units = recurrent_kernel.shape[0]
 
@@ -80,8 +113,8 @@ def reference_gru(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards
         else:
             xz, xr, xh = tf.split(tf.matmul(x_t, kernel) + bias, 3, axis=-1)
             z = gate(xz + tf.matmul(h_in, recurrent_kernel[:, :units]))
-            r = gate(xr + tf.matmul(h_in, recurrent_kernel[:, units:2 * units]))
-            hh = act(xh + tf.matmul(r * h_in, recurrent_kernel[:, 2 * units:]))
+            r = gate(xr + tf.matmul(h_in, recurrent_kernel[:, units : 2 * units]))
+            hh = act(xh + tf.matmul(r * h_in, recurrent_kernel[:, 2 * units :]))
         return [z * h + (1 - z) * hh]
 
     return _run(step, x, [h0], mask, go_backwards, zero_output_for_mask, 1)
@@ -124,17 +157,28 @@ OPTIONS = [
 EXTRA = {
     "simple_rnn": [{"activation": "relu"}, {"activation": "linear", "mask": MASK}],
     "lstm": [{"recurrent_activation": "hard_sigmoid"}, {"activation": "relu", "mask": MASK}],
-    "gru": [{"reset_after": False}, {"reset_after": False, "mask": MASK, "go_backwards": True,
-                                     "recurrent_mask": np.array([[2.0, 0.0], [2.0, 2.0]])},
-            {"recurrent_activation": "hard_sigmoid"}],
+    "gru": [
+        {"reset_after": False},
+        {
+            "reset_after": False,
+            "mask": MASK,
+            "go_backwards": True,
+            "recurrent_mask": np.array([[2.0, 0.0], [2.0, 2.0]]),
+        },
+        {"recurrent_activation": "hard_sigmoid"},
+    ],
 }
 CASES = [(kind, options) for kind in FUSED for options in OPTIONS + EXTRA[kind]]
 
 
 def _label(case):
     kind, options = case
-    return kind + "-" + ("-".join(sorted(options)) or "plain") + "".join(
-        f"-{v}" for k, v in sorted(options.items()) if isinstance(v, str | bool) and k != "go_backwards")
+    return (
+        kind
+        + "-"
+        + ("-".join(sorted(options)) or "plain")
+        + "".join(f"-{v}" for k, v in sorted(options.items()) if isinstance(v, str | bool) and k != "go_backwards")
+    )
 
 
 def _weighted(function, seed):
@@ -143,6 +187,7 @@ def _weighted(function, seed):
         out = function(*args)
         weights = np.random.default_rng(seed).normal(size=tuple(out.shape))
         return out * tf.constant(weights, dtype=out.dtype)
+
     return total
 
 
@@ -165,8 +210,11 @@ def test_fused_op_matches_the_tape_op_oracle_and_central_differences(case):
 
 
 @pytest.mark.parametrize("kind", list(FUSED))
-@pytest.mark.parametrize("options", [{}, {"recurrent_mask": np.array([[2.0, 0.0], [0.0, 2.0]])}, {"mask": MASK}],
-                         ids=["plain", "recurrent_mask", "mask"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"recurrent_mask": np.array([[2.0, 0.0], [0.0, 2.0]])}, {"mask": MASK}],
+    ids=["plain", "recurrent_mask", "mask"],
+)
 def test_gradient_through_the_final_states_only(kind, options):
     # return_sequences=False: no gradient reaches the per-step outputs (a path of its own).
     inputs = make_inputs(kind)
@@ -176,10 +224,12 @@ def test_gradient_through_the_final_states_only(kind, options):
             out = function(*args, **options)
             weights = np.random.default_rng(3).normal(size=(BATCH, out.shape[1] - STEPS, UNITS))
             return out[:, STEPS:] * tf.constant(weights, dtype=out.dtype)
+
         return run
 
-    for fused_grad, oracle_grad in zip(tape_gradients(final(FUSED[kind]), inputs),
-                                       tape_gradients(final(ORACLE[kind]), inputs)):
+    for fused_grad, oracle_grad in zip(
+        tape_gradients(final(FUSED[kind]), inputs), tape_gradients(final(ORACLE[kind]), inputs)
+    ):
         np.testing.assert_allclose(fused_grad, oracle_grad, rtol=1e-9, atol=1e-11)
     check_gradients(final(FUSED[kind]), inputs, atol=1e-7, rtol=1e-5)
 
@@ -215,13 +265,16 @@ def test_second_order_through_a_fused_op_raises_a_clear_error():
             inner.gradient(out, inputs[2])
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda a: [a[0][0]] + a[1:], "batch, time, features"),
-    (lambda a: [a[0], a[1], a[2][:1]] + a[3:], "kernel"),
-    (lambda a: a[:3] + [a[3][:, :1]] + a[4:], "recurrent_kernel"),
-    (lambda a: [a[0], a[1][:1]] + a[2:], "initial state"),
-    (lambda a: [a[0][:, :0]] + a[1:], "at least one time step"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda a: [a[0][0]] + a[1:], "batch, time, features"),
+        (lambda a: [a[0], a[1], a[2][:1]] + a[3:], "kernel"),
+        (lambda a: a[:3] + [a[3][:, :1]] + a[4:], "recurrent_kernel"),
+        (lambda a: [a[0], a[1][:1]] + a[2:], "initial state"),
+        (lambda a: [a[0][:, :0]] + a[1:], "at least one time step"),
+    ],
+)
 def test_bad_shapes_get_a_clear_error(bad, message):
     inputs = make_inputs("simple_rnn")
     with pytest.raises(ValueError, match=message):

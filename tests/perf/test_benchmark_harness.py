@@ -8,6 +8,7 @@ is not full and clean never becomes ``latest``, every framework's child gets the
 allocator settings, and the auto-detected OpenBLAS run has the CPU-pinning variables
 removed from its own environment only.
 """
+
 import importlib.util
 import os
 import sys
@@ -32,27 +33,44 @@ def compare():
 
 
 def run(framework, repeat, seconds, coretype="auto", task="cnn", **extra):
-    return {"framework": framework, "repeat": repeat, "task": task, "coretype": coretype,
-            "epoch_seconds_median": seconds, "other_load": 0.0, **extra}
+    return {
+        "framework": framework,
+        "repeat": repeat,
+        "task": task,
+        "coretype": coretype,
+        "epoch_seconds_median": seconds,
+        "other_load": 0.0,
+        **extra,
+    }
 
 
 def test_ratio_is_the_median_of_per_round_ratios(compare):
-    runs = [run("learnet", 0, 1.0), run("tf", 0, 2.0),
-            run("learnet", 1, 4.0), run("tf", 1, 4.0),
-            run("learnet", 2, 9.0), run("tf", 2, 3.0)]
+    runs = [
+        run("learnet", 0, 1.0),
+        run("tf", 0, 2.0),
+        run("learnet", 1, 4.0),
+        run("tf", 1, 4.0),
+        run("learnet", 2, 9.0),
+        run("tf", 2, 3.0),
+    ]
     ratios = compare.round_ratios(runs, "auto", "cnn", "epoch_seconds_median", "tf")
     assert ratios == [0.5, 1.0, 3.0]
-    row = compare._ratio_row(runs, "auto", "cnn", "epoch_seconds_median", "CNN epoch (s)", "s",
-                             compare.aggregate(runs)["auto"]["cnn"])
-    assert row["ratios"]["tf"]["median"] == 1.0          # not 4.0 / 3.0, the ratio of medians
+    row = compare._ratio_row(
+        runs, "auto", "cnn", "epoch_seconds_median", "CNN epoch (s)", "s", compare.aggregate(runs)["auto"]["cnn"]
+    )
+    assert row["ratios"]["tf"]["median"] == 1.0  # not 4.0 / 3.0, the ratio of medians
     assert row["target"].startswith("<= 0.9x TF/Keras") and row["met"].startswith("NO")
 
 
 def test_disturbed_and_failed_runs_are_never_counted(compare):
-    runs = [run("learnet", 0, 1.0), run("torch", 0, 2.0),
-            run("learnet", 1, 1.0), run("torch", 1, 100.0, disturbed=True, other_load=1.5),
-            run("learnet", 2, 1.0), {"framework": "torch", "repeat": 2, "task": "cnn",
-                                     "coretype": "auto", "error": "boom"}]
+    runs = [
+        run("learnet", 0, 1.0),
+        run("torch", 0, 2.0),
+        run("learnet", 1, 1.0),
+        run("torch", 1, 100.0, disturbed=True, other_load=1.5),
+        run("learnet", 2, 1.0),
+        {"framework": "torch", "repeat": 2, "task": "cnn", "coretype": "auto", "error": "boom"},
+    ]
     assert compare.round_ratios(runs, "auto", "cnn", "epoch_seconds_median", "torch") == [0.5]
     entry = compare.aggregate(runs)["auto"]["cnn"]["torch"]
     assert entry["epoch_seconds_median"] == 2.0
@@ -62,8 +80,7 @@ def test_disturbed_and_failed_runs_are_never_counted(compare):
 
 def test_a_disturbed_run_is_retried_and_only_a_clean_attempt_kept(compare, monkeypatch):
     loads = iter([1.2, 0.9, 0.05])
-    monkeypatch.setattr(compare, "run_child",
-                        lambda *a, **k: {"other_load": next(loads), "epoch_seconds_median": 1.0})
+    monkeypatch.setattr(compare, "run_child", lambda *a, **k: {"other_load": next(loads), "epoch_seconds_median": 1.0})
     args = SimpleNamespace(retry_disturbed=2)
     kept = compare.measured_run(Path("w.py"), [], args, framework="learnet", coretype="auto")
     assert kept["other_load"] == 0.05 and kept["attempts"] == 3 and not kept["disturbed"]
@@ -81,17 +98,22 @@ def test_a_disturbed_round_is_replaced_by_an_extra_round(compare, monkeypatch):
         rnd = options[options.index("--seed") + 1]
         calls.append((rnd, coretype, framework))
         bad = rnd == 1 and framework == "tf" and coretype == "auto"
-        return {"epoch_seconds_median": 1.0, "other_load": 1.0 if bad else 0.0, "disturbed": bad,
-                "predict_images_per_s": 1.0, "train_peak_rss_mib": 1.0, "test_accuracy": 0.5,
-                "wall_seconds": 1.0}
+        return {
+            "epoch_seconds_median": 1.0,
+            "other_load": 1.0 if bad else 0.0,
+            "disturbed": bad,
+            "predict_images_per_s": 1.0,
+            "train_peak_rss_mib": 1.0,
+            "test_accuracy": 0.5,
+            "wall_seconds": 1.0,
+        }
 
     monkeypatch.setattr(compare, "measured_run", fake_measured_run)
-    args = compare.parse_args(["--only", "cnn", "--repeats", "3", "--extra-rounds", "2",
-                               "--frameworks", "learnet,tf"])
+    args = compare.parse_args(["--only", "cnn", "--repeats", "3", "--extra-rounds", "2", "--frameworks", "learnet,tf"])
     probes = {fw: {"available": True} for fw in ("learnet", "tf")}
     runs = compare.main_runs(args, probes)
     rounds = [c[0] for c in calls]
-    assert rounds.count(3) == 2                     # one extra round, for the short pair only
+    assert rounds.count(3) == 2  # one extra round, for the short pair only
     assert {c[1] for c in calls if c[0] == 3} == {"auto"}
     assert 4 not in rounds
     counts = compare.counted_rounds(runs, args.coretypes, args.repeats)
@@ -113,7 +135,7 @@ def test_child_environments(compare, monkeypatch):
     monkeypatch.setenv("OPENBLAS_L2_SIZE", "512")
     auto = compare.child_env(2, "auto")
     assert "OPENBLAS_CORETYPE" not in auto and "OPENBLAS_L2_SIZE" not in auto
-    assert os.environ["OPENBLAS_CORETYPE"] == "Haswell"       # the driver's own is untouched
+    assert os.environ["OPENBLAS_CORETYPE"] == "Haswell"  # the driver's own is untouched
     pinned = compare.child_env(2, "SkylakeX")
     assert pinned["OPENBLAS_CORETYPE"] == "SkylakeX" and pinned["OPENBLAS_NUM_THREADS"] == "2"
     for env in (auto, pinned):
@@ -163,7 +185,8 @@ def test_every_child_gets_the_same_pinned_allocator(compare):
         pytest.skip("not glibc 2.33+")
     plain = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     default = subprocess.run([sys.executable, "-c", MMAPPED], env=plain, capture_output=True, text=True)
-    pinned = subprocess.run([sys.executable, "-c", MMAPPED], env=compare.child_env(2, "auto"),
-                            capture_output=True, text=True)
+    pinned = subprocess.run(
+        [sys.executable, "-c", MMAPPED], env=compare.child_env(2, "auto"), capture_output=True, text=True
+    )
     assert default.stdout.strip() == "True"
     assert pinned.stdout.strip() == "False"

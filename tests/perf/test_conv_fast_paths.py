@@ -5,6 +5,7 @@ products for the input gradient when there are several channels, image-by-image 
 for thin patch matrices (first layers). These tests pin each path against a reference
 written here with plain loops and ``numpy.einsum``, and check that float32 stays float32.
 """
+
 import numpy as np
 import pytest
 
@@ -27,7 +28,7 @@ def reference_conv2d(x, k, strides=(1, 1), padding="valid", dilations=(1, 1)):
     out = np.zeros((n, oh, ow, f))
     for i in range(kh):
         for j in range(kw):
-            patch = x[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw, :]
+            patch = x[:, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw, :]
             out += np.einsum("nhwc,cf->nhwf", patch, k[i, j])
     return out
 
@@ -84,8 +85,12 @@ def test_thin_patches_are_multiplied_image_by_image_with_the_same_result():
         np.testing.assert_allclose(got, expected, atol=1e-10)
         # d/dk[i, j, 0, f] = sum over pixels of x shifted by (i, j) times the weights
         out = size - 2
-        want_k = np.stack([np.stack([np.einsum("nhwc,nhwf->cf", x[:, i:i + out, j:j + out, :], weights)
-                                     for j in range(3)]) for i in range(3)])
+        want_k = np.stack(
+            [
+                np.stack([np.einsum("nhwc,nhwf->cf", x[:, i : i + out, j : j + out, :], weights) for j in range(3)])
+                for i in range(3)
+            ]
+        )
         np.testing.assert_allclose(grads[1], want_k, atol=1e-9)
         np.testing.assert_allclose(grads[2], weights.sum(axis=(0, 1, 2)), atol=1e-10)
     check_gradients(lambda a, c: tf.nn.conv2d(a, c, 1, "VALID") * weights, [x, k])
@@ -123,7 +128,7 @@ def test_conv2d_transpose_with_many_channels_is_the_adjoint_of_conv2d():
 def test_fused_relu_equals_relu_after_conv2d(use_bias):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((3, 8, 8, 2))
-    x[0, :3, :3, :] = 0.0                       # outputs of exactly 0: the gradient there is 0
+    x[0, :3, :3, :] = 0.0  # outputs of exactly 0: the gradient there is 0
     k = rng.standard_normal((3, 3, 2, 5))
     b = rng.standard_normal(5) if use_bias else np.zeros(5)
     weights = rng.standard_normal((3, 6, 6, 5))

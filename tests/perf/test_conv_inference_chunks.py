@@ -6,6 +6,7 @@ memory). These tests compare that path with the whole-batch path a recording tap
 takes, on batches that leave a short last chunk, for thin (1- and 3-channel) and wide
 patches, strides, dilations, both paddings, with and without bias and ReLU.
 """
+
 import numpy as np
 import pytest
 
@@ -31,26 +32,23 @@ CASES = [
     ((10, 7, 7, 3), (3, 3, 3, 4), 2, "same", None),
     ((9, 12, 10, 16), (3, 3, 16, 6), 1, "same", None),
     ((13, 11, 11, 8), (2, 3, 8, 7), 1, "valid", 2),
-    ((5, 6, 6, 8), (3, 3, 8, 2), 1, "valid", None),     # one chunk and a one-image rest
+    ((5, 6, 6, 8), (3, 3, 8, 2), 1, "valid", None),  # one chunk and a one-image rest
 ]
 
 
 @pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilations", CASES)
 @pytest.mark.parametrize("with_bias", [False, True])
-def test_chunked_conv2d_equals_the_whole_batch(small_chunks, x_shape, k_shape, strides, padding,
-                                               dilations, with_bias):
+def test_chunked_conv2d_equals_the_whole_batch(small_chunks, x_shape, k_shape, strides, padding, dilations, with_bias):
     rng = np.random.default_rng(3)
     x = rng.standard_normal(x_shape).astype(np.float32)
     kernel = rng.standard_normal(k_shape).astype(np.float32)
     bias = rng.standard_normal(k_shape[-1]).astype(np.float32)
 
     def plain(x, k, b):
-        return tf.nn.conv2d(x, k, strides, padding.upper(), dilations=dilations,
-                            bias=b if with_bias else None)
+        return tf.nn.conv2d(x, k, strides, padding.upper(), dilations=dilations, bias=b if with_bias else None)
 
     def fused(x, k, b):
-        return conv2d_relu(x, k, bias=b if with_bias else None, strides=strides, padding=padding,
-                           dilations=dilations)
+        return conv2d_relu(x, k, bias=b if with_bias else None, strides=strides, padding=padding, dilations=dilations)
 
     for fn in (plain, fused):
         chunked = fn(tf.constant(x), tf.constant(kernel), tf.constant(bias)).numpy()
@@ -60,9 +58,16 @@ def test_chunked_conv2d_equals_the_whole_batch(small_chunks, x_shape, k_shape, s
 
 def test_predict_of_a_convnet_matches_its_recorded_forward(small_chunks):
     layers = tf.keras.layers
-    model = tf.keras.Sequential([
-        tf.keras.Input((12, 12, 1)), layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(16, 3, activation="relu", padding="same"), layers.Flatten(), layers.Dense(3)])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((12, 12, 1)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(16, 3, activation="relu", padding="same"),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
     x = np.random.default_rng(4).random((10, 12, 12, 1), dtype=np.float32)
     with tf.GradientTape():
         recorded = model(x).numpy()
@@ -75,8 +80,9 @@ def test_default_chunk_with_a_short_last_chunk():
     x = rng.standard_normal((n, 5, 5, 8)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 8, 4)).astype(np.float32)
     chunked = tf.nn.conv2d(x, kernel, 1, "SAME").numpy()
-    np.testing.assert_allclose(chunked, _recorded(lambda a, b: tf.nn.conv2d(a, b, 1, "SAME"), x, kernel),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        chunked, _recorded(lambda a, b: tf.nn.conv2d(a, b, 1, "SAME"), x, kernel), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_a_bad_chunked_batch_gets_the_clear_error(small_chunks):

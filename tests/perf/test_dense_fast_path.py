@@ -3,6 +3,7 @@
 Its backward has two forms: plain array products when no other tape records (training),
 and learnet ops under an outer tape (second derivatives). Both are pinned here.
 """
+
 import numpy as np
 import pytest
 
@@ -22,7 +23,7 @@ def unfused(x, kernel, bias, relu):
 def test_dense_equals_product_bias_relu_in_values_and_gradients(relu, use_bias):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 5))
-    x[0] = 0.0                                   # outputs of exactly 0 when the bias is 0
+    x[0] = 0.0  # outputs of exactly 0 when the bias is 0
     k, b = rng.standard_normal((5, 4)), (rng.standard_normal(4) if use_bias else None)
     weights = rng.standard_normal((6, 4))
     results = []

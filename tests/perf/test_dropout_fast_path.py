@@ -1,4 +1,5 @@
 """Dropout as one op with a constant mask: values, gradients (plain and nested), dtypes."""
+
 import numpy as np
 import pytest
 
@@ -24,18 +25,18 @@ def test_mask_scales_kept_values_and_the_gradient_is_the_same_mask(dtype):
 def test_a_broadcast_mask_and_second_derivatives_through_dropout():
     rng = np.random.default_rng(1)
     x = tf.constant(rng.standard_normal((4, 3, 5)), dtype="float64")
-    keep = rng.random((4, 1, 5)) >= 0.5                      # noise_shape (None, 1, 5)
+    keep = rng.random((4, 1, 5)) >= 0.5  # noise_shape (None, 1, 5)
     scaled = np.where(keep, 2.0, 0.0)
     with tf.GradientTape() as outer:
         outer.watch(x)
         with tf.GradientTape() as inner:
             inner.watch(x)
             y = apply_dropout_mask(x, keep, 0.5)
-            loss = tf.reduce_sum(y * y)                       # sum (m x)^2
-        grad = inner.gradient(loss, x)                        # 2 m^2 x
+            loss = tf.reduce_sum(y * y)  # sum (m x)^2
+        grad = inner.gradient(loss, x)  # 2 m^2 x
         total = tf.reduce_sum(grad)
-    np.testing.assert_allclose(grad.numpy(), 2 * scaled ** 2 * x.numpy())
-    np.testing.assert_allclose(outer.gradient(total, x).numpy(), np.broadcast_to(2 * scaled ** 2, x.shape))
+    np.testing.assert_allclose(grad.numpy(), 2 * scaled**2 * x.numpy())
+    np.testing.assert_allclose(outer.gradient(total, x).numpy(), np.broadcast_to(2 * scaled**2, x.shape))
 
 
 def test_a_mask_that_does_not_fit_is_refused_clearly():

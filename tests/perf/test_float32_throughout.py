@@ -1,5 +1,6 @@
 """A float32 model computes in float32 end to end: no op output, gradient or optimizer
 slot silently becomes float64 (which would halve the speed of every pass over it)."""
+
 import numpy as np
 import pytest
 
@@ -13,18 +14,27 @@ def mlp():
 
 
 def convnet():
-    return tf.Sequential([
-        tf.Input(shape=(10, 10, 1)),
-        L.Conv2D(4, 3, activation="relu"), L.MaxPooling2D(2),
-        L.Conv2D(8, 3, activation="relu", padding="same"), L.MaxPooling2D(2),
-        L.Flatten(), L.Dropout(0.5), L.Dense(5, activation="softmax"),
-    ])
+    return tf.Sequential(
+        [
+            tf.Input(shape=(10, 10, 1)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.MaxPooling2D(2),
+            L.Conv2D(8, 3, activation="relu", padding="same"),
+            L.MaxPooling2D(2),
+            L.Flatten(),
+            L.Dropout(0.5),
+            L.Dense(5, activation="softmax"),
+        ]
+    )
 
 
-@pytest.mark.parametrize("build, optimizer, shape", [
-    (mlp, "rmsprop", (20,)),
-    (convnet, "adam", (10, 10, 1)),
-])
+@pytest.mark.parametrize(
+    "build, optimizer, shape",
+    [
+        (mlp, "rmsprop", (20,)),
+        (convnet, "adam", (10, 10, 1)),
+    ],
+)
 def test_training_step_is_float32_everywhere(build, optimizer, shape):
     rng = np.random.default_rng(0)
     x = rng.random((8,) + shape).astype("float32")
@@ -35,8 +45,7 @@ def test_training_step_is_float32_everywhere(build, optimizer, shape):
     with tf.GradientTape(persistent=True) as tape:
         y_pred = model(x, training=True)
         loss = model.compute_loss(x, y, y_pred)
-    float_outputs = {note.name: note.output.dtype for note in tape._notes
-                     if np.dtype(note.output.dtype).kind == "f"}
+    float_outputs = {note.name: note.output.dtype for note in tape._notes if np.dtype(note.output.dtype).kind == "f"}
     assert float_outputs and set(float_outputs.values()) == {np.dtype("float32")}, float_outputs
     grads = tape.gradient(loss, model.trainable_weights)
     assert {g.dtype for g in grads} == {np.dtype("float32")}

@@ -3,6 +3,7 @@
 Each test starts from a state where no loss was ever added (the process-wide flag is
 reset for the test), then checks that every way of adding a loss is still seen.
 """
+
 import copy
 
 import numpy as np
@@ -25,8 +26,9 @@ def test_without_any_loss_the_sublayers_are_not_scanned(fresh_flag, monkeypatch)
     model = plain_model()
     scans = []
     original = base.Layer._flatten_layers
-    monkeypatch.setattr(base.Layer, "_flatten_layers",
-                        lambda self, *a, **k: scans.append(self) or original(self, *a, **k))
+    monkeypatch.setattr(
+        base.Layer, "_flatten_layers", lambda self, *a, **k: scans.append(self) or original(self, *a, **k)
+    )
     assert model.losses == []
     assert scans == []
 
@@ -39,7 +41,7 @@ def test_a_regularized_weight_created_later_is_seen(fresh_flag):
     losses = model.losses
     assert len(losses) == 1
     kernel = model.layers[-1].kernel.numpy()
-    np.testing.assert_allclose(float(losses[0]), 0.5 * np.sum(kernel ** 2), rtol=1e-6)
+    np.testing.assert_allclose(float(losses[0]), 0.5 * np.sum(kernel**2), rtol=1e-6)
 
 
 def test_add_loss_in_call_and_activity_regularizers_are_seen(fresh_flag):

@@ -1,4 +1,5 @@
 """Training keeps freed memory for the next step instead of faulting it in again (glibc)."""
+
 import platform
 import resource
 import sys
@@ -29,7 +30,7 @@ def test_after_fit_large_arrays_reuse_freed_memory():
         blocks = [np.ones(5 * 1024 * 1024, dtype="float32") for _ in range(4)]
         del blocks
 
-    for _ in range(2):       # the first rounds may still grow the heap
+    for _ in range(2):  # the first rounds may still grow the heap
         step()
     before = page_faults()
     for _ in range(5):

@@ -6,6 +6,7 @@ results must equal the serial ones bit for bit: these tests run the same kernels
 optimizers with one thread and with several (3, so the slices are uneven) and compare
 with ``assert_array_equal``, on arrays above and below the size where threads start.
 """
+
 import numpy as np
 import pytest
 
@@ -83,15 +84,18 @@ def _conv_pool_step(x, kernel, bias, strides, padding):
     return [y.numpy(), p.numpy()] + [g.numpy() for g in grads]
 
 
-@pytest.mark.parametrize("shape, filters, strides, padding", [
-    ((5, 9, 11, 3), 8, 1, "valid"),
-    ((7, 13, 13, 16), 12, 1, "same"),
-    ((4, 10, 7, 1), 5, 2, "same"),
-])
+@pytest.mark.parametrize(
+    "shape, filters, strides, padding",
+    [
+        ((5, 9, 11, 3), 8, 1, "valid"),
+        ((7, 13, 13, 16), 12, 1, "same"),
+        ((4, 10, 7, 1), 5, 2, "same"),
+    ],
+)
 def test_conv_relu_and_max_pool_threaded_equal_serial(threads, shape, filters, strides, padding):
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape).astype(np.float32)
-    x[x < -0.5] = 0.0                                   # ties in the pooling windows
+    x[x < -0.5] = 0.0  # ties in the pooling windows
     kernel = rng.standard_normal((3, 3, shape[-1], filters)).astype(np.float32)
     bias = rng.standard_normal(filters).astype(np.float32)
     threads(1)
@@ -118,12 +122,13 @@ OPTIMIZERS = [
 
 def _train(make_optimizer, steps=3):
     rng = np.random.default_rng(2)
-    weights = [tf.Variable(rng.standard_normal(shape).astype(np.float32))
-               for shape in ((37, 29), (29,), (5, 3), (30, 40))]
+    weights = [
+        tf.Variable(rng.standard_normal(shape).astype(np.float32)) for shape in ((37, 29), (29,), (5, 3), (30, 40))
+    ]
     optimizer = make_optimizer()
     for step in range(steps):
         grads = [rng.standard_normal(w.shape).astype(np.float32) for w in weights]
-        grads[3] = np.ascontiguousarray(grads[3].T).T       # one gradient not C-contiguous
+        grads[3] = np.ascontiguousarray(grads[3].T).T  # one gradient not C-contiguous
         optimizer.apply_gradients(zip(grads, weights))
     return [w.numpy() for w in weights] + [v.numpy() for v in optimizer.variables]
 
@@ -149,7 +154,7 @@ def test_threaded_update_changes_the_weight_itself(threads):
 
 def test_threads_come_from_learnet_num_threads(monkeypatch):
     monkeypatch.delenv("LEARNET_NUM_THREADS", raising=False)
-    assert parallel._default_threads() == 1                    # serial unless asked
+    assert parallel._default_threads() == 1  # serial unless asked
     monkeypatch.setenv("LEARNET_NUM_THREADS", "3")
     assert parallel._default_threads() == 3
     for bad in ("two", "0", "-2"):

@@ -5,6 +5,7 @@ image in one comparison and one product. These tests compare it with a loop over
 window written here, on data full of ties (ReLU zeros, repeated values), with odd sizes
 that leave rows and columns outside every window, and with "SAME" padding.
 """
+
 import numpy as np
 import pytest
 
@@ -18,8 +19,7 @@ def naive_max_pool_gradient(x, g, window, padding):
     if padding == "same":
         oh, ow = -(-h // ph), -(-w // pw)
         top, left = (oh * ph - h) // 2, (ow * pw - w) // 2
-        x = np.pad(x, ((0, 0), (top, oh * ph - h - top), (left, ow * pw - w - left), (0, 0)),
-                   constant_values=-np.inf)
+        x = np.pad(x, ((0, 0), (top, oh * ph - h - top), (left, ow * pw - w - left), (0, 0)), constant_values=-np.inf)
     else:
         oh, ow, top, left = h // ph, w // pw, 0, 0
     dx = np.zeros(x.shape)
@@ -27,10 +27,10 @@ def naive_max_pool_gradient(x, g, window, padding):
         for i in range(oh):
             for j in range(ow):
                 for ch in range(c):
-                    patch = x[b, i * ph:(i + 1) * ph, j * pw:(j + 1) * pw, ch]
-                    a, e = np.unravel_index(np.argmax(patch), patch.shape)   # argmax: the first maximum
+                    patch = x[b, i * ph : (i + 1) * ph, j * pw : (j + 1) * pw, ch]
+                    a, e = np.unravel_index(np.argmax(patch), patch.shape)  # argmax: the first maximum
                     dx[b, i * ph + a, j * pw + e, ch] += g[b, i, j, ch]
-    return dx[:, top:top + h, left:left + w, :]
+    return dx[:, top : top + h, left : left + w, :]
 
 
 def tape_gradient(x, g, window, padding, dtype="float64"):
@@ -44,7 +44,7 @@ def tape_gradient(x, g, window, padding, dtype="float64"):
 
 CASES = [
     ((2, 2), "valid", (2, 6, 6, 3)),
-    ((2, 2), "valid", (2, 7, 5, 3)),    # a last row and column outside every window
+    ((2, 2), "valid", (2, 7, 5, 3)),  # a last row and column outside every window
     ((2, 2), "same", (2, 7, 5, 3)),
     ((3, 3), "valid", (1, 10, 9, 2)),
     ((2, 3), "valid", (2, 8, 7, 4)),
@@ -56,7 +56,7 @@ CASES = [
 @pytest.mark.parametrize("window, padding, shape", CASES)
 def test_tiled_max_pool_gradient_matches_a_loop_on_data_full_of_ties(window, padding, shape):
     rng = np.random.default_rng(sum(shape))
-    x = np.maximum(rng.integers(-3, 3, size=shape), 0).astype(float)   # many zeros and repeats
+    x = np.maximum(rng.integers(-3, 3, size=shape), 0).astype(float)  # many zeros and repeats
     out_shape = tape_gradient(x, np.zeros(1), window, padding)[0].shape
     g = rng.standard_normal(tuple(out_shape))
     _, grad = tape_gradient(x, g, window, padding)

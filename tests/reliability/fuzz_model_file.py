@@ -24,6 +24,7 @@ Usage::
 
 Without a corpus folder the valid files of a few small models are the seeds.
 """
+
 import io
 import json
 import os
@@ -47,8 +48,15 @@ MEMBERS = {1: "config.json", 2: "metadata.json", 3: "model.weights.npz", 4: "opt
 def seed_models():
     """Three small trained models: an MLP with Dropout and BatchNormalization, a two-input graph, a convnet."""
     learnet.utils.set_random_seed(0)
-    mlp = Sequential([Input(shape=(6,)), layers.Dense(8, activation="relu"), layers.Dropout(0.1),
-                      layers.BatchNormalization(), layers.Dense(3, activation="softmax")])
+    mlp = Sequential(
+        [
+            Input(shape=(6,)),
+            layers.Dense(8, activation="relu"),
+            layers.Dropout(0.1),
+            layers.BatchNormalization(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     mlp.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     mlp.fit(np.ones((8, 6)), np.zeros(8), verbose=0)
     yield mlp
@@ -58,8 +66,15 @@ def seed_models():
     graph.compile(optimizer="rmsprop", loss="mse")
     graph.fit([np.ones((4, 3)), np.ones((4, 2))], np.ones((4, 1)), verbose=0)
     yield graph
-    conv = Sequential([Input(shape=(6, 6, 1)), layers.Conv2D(2, 3, padding="same"), layers.MaxPooling2D(),
-                       layers.Flatten(), layers.Dense(2)])
+    conv = Sequential(
+        [
+            Input(shape=(6, 6, 1)),
+            layers.Conv2D(2, 3, padding="same"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     conv.compile(optimizer="sgd", loss="mse")
     conv.fit(np.ones((4, 6, 6, 1)), np.zeros((4, 2)), verbose=0)
     yield conv
@@ -93,16 +108,32 @@ def prepare_seeds():
         with open(path, "rb") as stream:
             SEEDS.append(stream.read())
         entries = read_members(SEEDS[-1])
-        inputs = {0: SEEDS[-1], **{mode: entries.get(name, b"") for mode, name in MEMBERS.items()},
-                  5: bytes(range(64))}
+        inputs = {0: SEEDS[-1], **{mode: entries.get(name, b"") for mode, name in MEMBERS.items()}, 5: bytes(range(64))}
         for mode, data in inputs.items():
             with open(os.path.join(corpus, f"seed{index}-mode{mode}"), "wb") as stream:
                 stream.write(bytes([mode, index]) + data)
     return corpus
 
 
-WORDS = ["", "relu", "softmax", "same", "valid", "channels_first", "float16", "int32", "bool", "zeros",
-         "glorot_uniform", "Dense", "InputLayer", "Sequential", "os.system", "builtins.eval", "x" * 300]
+WORDS = [
+    "",
+    "relu",
+    "softmax",
+    "same",
+    "valid",
+    "channels_first",
+    "float16",
+    "int32",
+    "bool",
+    "zeros",
+    "glorot_uniform",
+    "Dense",
+    "InputLayer",
+    "Sequential",
+    "os.system",
+    "builtins.eval",
+    "x" * 300,
+]
 INTEGERS = [0, 1, 2, 3, -1, -2, 1 << 31, 1 << 62, 1 << 63, 1 << 64, -(1 << 63)]
 
 
@@ -136,8 +167,12 @@ def fuzzed_value(provider, depth=0):
         return provider.ConsumeUnicodeNoSurrogates(12)
     if kind == 7:
         return [fuzzed_value(provider, depth + 1) for _ in range(provider.ConsumeIntInRange(0, 3))]
-    return {provider.PickValueInList(["class_name", "config", "name", "module", "units", "a"]):
-            fuzzed_value(provider, depth + 1) for _ in range(provider.ConsumeIntInRange(0, 3))}
+    return {
+        provider.PickValueInList(["class_name", "config", "name", "module", "units", "a"]): fuzzed_value(
+            provider, depth + 1
+        )
+        for _ in range(provider.ConsumeIntInRange(0, 3))
+    }
 
 
 def edited_configs(entries, provider):
@@ -189,7 +224,7 @@ def main():
     if not any(os.path.isdir(argument) for argument in arguments[1:]):
         arguments.append(corpus)
     if not any(argument.startswith("-len_control=") for argument in arguments):
-        arguments.append("-len_control=0")   # mutate whole files from the start, not short prefixes
+        arguments.append("-len_control=0")  # mutate whole files from the start, not short prefixes
     atheris.Setup(arguments, test_one_input)
     atheris.Fuzz()
 

@@ -6,6 +6,7 @@ number) and is killed with SIGKILL at random moments, many times. After every ki
 each file at its final path loads, and holds one whole save (not a mix of two), or does
 not exist yet. A killed save may leave its hidden temporary file; later saves work.
 """
+
 import multiprocessing
 import os
 import signal
@@ -23,7 +24,9 @@ MAX_DELAY_S = 0.25
 
 
 def training_model():
-    model = Sequential([Input(shape=(32,)), layers.Dense(256, activation="relu"), layers.Dense(10, activation="softmax")])
+    model = Sequential(
+        [Input(shape=(32,)), layers.Dense(256, activation="relu"), layers.Dense(10, activation="softmax")]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     return model
 
@@ -82,13 +85,15 @@ def test_files_survive_sigkill_at_random_moments(tmp_path):
         time.sleep(rng.uniform(0.0, MAX_DELAY_S))
         os.kill(child.pid, signal.SIGKILL)
         child.join()
-        assert child.exitcode == -signal.SIGKILL     # it was still saving when it died
+        assert child.exitcode == -signal.SIGKILL  # it was still saving when it died
         for name in check_files(tmp_path):
             existing[name] += 1
     elapsed = time.perf_counter() - started
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name not in existing)
-    print(f"\n{KILLS} SIGKILLs in {elapsed:.1f} s; after the kills the files existed and loaded "
-          f"{existing}; {len(leftovers)} temporary files of interrupted saves left")
+    print(
+        f"\n{KILLS} SIGKILLs in {elapsed:.1f} s; after the kills the files existed and loaded "
+        f"{existing}; {len(leftovers)} temporary files of interrupted saves left"
+    )
     # The kills did land during saves (else this test proved nothing), and the
     # files existed and loaded after most of them.
     assert leftovers, "no kill interrupted a save"
@@ -96,8 +101,12 @@ def test_files_survive_sigkill_at_random_moments(tmp_path):
     assert min(existing.values()) >= KILLS // 2
     # Temporary files of killed saves get in the way of nothing: later saves work.
     model = training_model()
-    model.fit(np.zeros((4, 32)), np.zeros(4), verbose=0,
-              callbacks=[ModelCheckpoint(str(tmp_path / "checkpoint.learnet"), save_freq=1)])
+    model.fit(
+        np.zeros((4, 32)),
+        np.zeros(4),
+        verbose=0,
+        callbacks=[ModelCheckpoint(str(tmp_path / "checkpoint.learnet"), save_freq=1)],
+    )
     stamped = stamped_model()
     stamped.set_weights([np.full(w.shape, 7, dtype=w.dtype) for w in stamped.get_weights()])
     stamped.save(tmp_path / "stamped.learnet")

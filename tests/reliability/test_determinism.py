@@ -5,6 +5,7 @@ an MLP with Dropout and a small convnet with Dropout train for one shuffled epoc
 runs print a SHA-256 of every weight's bytes. Two runs with one seed must agree; a run
 with another seed must not (so the comparison can fail).
 """
+
 import json
 import os
 import subprocess
@@ -52,8 +53,13 @@ def start(seed):
     environment = dict(os.environ)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         environment[name] = THREADS
-    return subprocess.Popen([sys.executable, "-c", RUN, str(seed)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=environment)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUN, str(seed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
 
 
 def result(process):

@@ -5,6 +5,7 @@ An MLP trains for 20,000 steps on batches of 8, through ``fit`` and through a cu
 After a warm-up of 5,000 steps the fitted slope must stay below 2 MiB per 10,000 steps
 (a leak of one batch's activations per step would be about 40 MiB).
 """
+
 import numpy as np
 import psutil
 import pytest
@@ -26,8 +27,14 @@ def data():
 
 
 def mlp():
-    model = Sequential([Input(shape=(32,)), layers.Dense(64, activation="relu"),
-                        layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
+    model = Sequential(
+        [
+            Input(shape=(32,)),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -42,8 +49,10 @@ def slope_mib_per_10k(samples):
 def report(what, samples):
     slope = slope_mib_per_10k(samples)
     start, end = samples[0][1] / 2**20, samples[-1][1] / 2**20
-    print(f"\n{what}: RSS {start:.1f} MiB at step {samples[0][0]:,}, {end:.1f} MiB at step "
-          f"{samples[-1][0]:,}; slope after {WARM_UP:,} steps {slope:+.3f} MiB per 10,000 steps")
+    print(
+        f"\n{what}: RSS {start:.1f} MiB at step {samples[0][0]:,}, {end:.1f} MiB at step "
+        f"{samples[-1][0]:,}; slope after {WARM_UP:,} steps {slope:+.3f} MiB per 10,000 steps"
+    )
     print("   " + " ".join(f"{r / 2**20:.1f}" for _, r in samples))
     return slope
 
@@ -83,7 +92,7 @@ def test_a_custom_training_loop_for_20000_steps_stays_flat_in_memory():
     samples = []
     for step in range(1, STEPS + 1):
         start = (step * 8) % len(x)
-        xb, yb = x[start:start + 8], y[start:start + 8]
+        xb, yb = x[start : start + 8], y[start : start + 8]
         with learnet.GradientTape() as tape:
             predictions = model(xb, training=True)
             loss = loss_fn(yb, predictions)

@@ -13,6 +13,7 @@ the file's; absurd sizes fail at once and are refused. A weight budget (``add_we
 refusing, while a file loads, more elements than the file's weights hold) would close
 that gap.
 """
+
 import copy
 import io
 import json
@@ -63,7 +64,8 @@ def marker(tmp_path, monkeypatch):
     modules = tmp_path / "modules"
     modules.mkdir()
     (modules / f"{MARKER_MODULE}.py").write_text(
-        f"open({str(path)!r}, 'w').close()\n\ndef run(*args, **kwargs):\n    return 0\n\nclass Evil:\n    pass\n")
+        f"open({str(path)!r}, 'w').close()\n\ndef run(*args, **kwargs):\n    return 0\n\nclass Evil:\n    pass\n"
+    )
     monkeypatch.syspath_prepend(str(modules))
     monkeypatch.delitem(sys.modules, MARKER_MODULE, raising=False)
     yield path
@@ -88,14 +90,17 @@ def test_the_marker_works(marker):
 
 # --- valid files to start from ---------------------------------------------------------------------
 
+
 def sequential_model():
-    model = Sequential([
-        Input(shape=(6,)),
-        layers.Dense(8, activation="relu", kernel_regularizer=learnet.regularizers.L2(1e-3)),
-        layers.Dropout(0.1),
-        layers.BatchNormalization(),
-        layers.Dense(3, activation="softmax"),
-    ])
+    model = Sequential(
+        [
+            Input(shape=(6,)),
+            layers.Dense(8, activation="relu", kernel_regularizer=learnet.regularizers.L2(1e-3)),
+            layers.Dropout(0.1),
+            layers.BatchNormalization(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)
     model.fit(rng.normal(size=(16, 6)), rng.integers(0, 3, 16), epochs=1, verbose=0)
@@ -112,8 +117,15 @@ def functional_model():
 
 
 def conv_model():
-    model = Sequential([Input(shape=(6, 6, 1)), layers.Conv2D(2, 3, padding="same"), layers.MaxPooling2D(),
-                        layers.Flatten(), layers.Dense(2)])
+    model = Sequential(
+        [
+            Input(shape=(6, 6, 1)),
+            layers.Conv2D(2, 3, padding="same"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mse")
     model.fit(np.ones((4, 6, 6, 1)), np.zeros((4, 2)), verbose=0)
     return model
@@ -203,6 +215,7 @@ def test_the_valid_files_load(tmp_path):
 
 # --- pickles -----------------------------------------------------------------------------------------
 
+
 def object_array(marker):
     return np.array([Payload(marker), "x"], dtype=object)
 
@@ -214,16 +227,24 @@ def pickle_cases(marker):
     return {
         "an object array among the weights": with_entries(model_weights_npz=npz(poisoned, allow_pickle=True)),
         "an object array as the only weight": with_entries(
-            model_weights_npz=npz({"0000/dense/kernel": object_array(marker)}, allow_pickle=True)),
+            model_weights_npz=npz({"0000/dense/kernel": object_array(marker)}, allow_pickle=True)
+        ),
         "an object array in the optimizer state": with_entries(
-            optimizer_npz=npz({"iterations": object_array(marker)}, allow_pickle=True)),
+            optimizer_npz=npz({"iterations": object_array(marker)}, allow_pickle=True)
+        ),
         "a raw pickle as the weights": with_entries(model_weights_npz=pickle.dumps(Payload(marker))),
         "a raw pickle as the config": with_entries(config_json=pickle.dumps(Payload(marker))),
-        "a pickle as an extra entry": archive_bytes({**members(valid_bytes()), "payload.pkl": pickle.dumps(Payload(marker))}),
-        "a pickle named like a weight": with_entries(model_weights_npz=archive_bytes(
-            {"0000/dense/kernel.npy": pickle.dumps(Payload(marker))})),
-        "a structured dtype with an object field": with_entries(model_weights_npz=npz(
-            {"0000/dense/kernel": np.zeros(2, dtype=[("a", "f4"), ("b", "O")])}, allow_pickle=True)),
+        "a pickle as an extra entry": archive_bytes(
+            {**members(valid_bytes()), "payload.pkl": pickle.dumps(Payload(marker))}
+        ),
+        "a pickle named like a weight": with_entries(
+            model_weights_npz=archive_bytes({"0000/dense/kernel.npy": pickle.dumps(Payload(marker))})
+        ),
+        "a structured dtype with an object field": with_entries(
+            model_weights_npz=npz(
+                {"0000/dense/kernel": np.zeros(2, dtype=[("a", "f4"), ("b", "O")])}, allow_pickle=True
+            )
+        ),
         "the whole file is a pickle": pickle.dumps(Payload(marker)),
     }
 
@@ -234,8 +255,17 @@ PICKLE_CASES = list(pickle_cases("unused"))
 @pytest.mark.parametrize("case", PICKLE_CASES)
 def test_a_pickle_anywhere_is_refused_and_never_run(tmp_path, marker, case):
     message = refused(tmp_path, pickle_cases(marker)[case])
-    assert any(word in message for word in ("pickle", "not a valid", "unexpected entries", "not valid JSON",
-                                            "not a valid .npy", "Python objects"))
+    assert any(
+        word in message
+        for word in (
+            "pickle",
+            "not a valid",
+            "unexpected entries",
+            "not valid JSON",
+            "not a valid .npy",
+            "Python objects",
+        )
+    )
     assert not marker.exists()
 
 
@@ -253,6 +283,7 @@ def test_load_weights_refuses_a_pickle_too(tmp_path, marker):
 
 
 # --- unknown classes and configs naming code ------------------------------------------------------
+
 
 def set_path(config, path, value):
     for key in path[:-1]:
@@ -280,14 +311,30 @@ def test_an_unknown_layer_class_is_refused(tmp_path, marker, name, kind, path, v
 CODE_IN_CONFIG = [
     ("os.system as an activation", "config.json", ("config", "layers", 1, "config", "activation"), "os.system"),
     ("builtins.eval as an activation", "config.json", ("config", "layers", 4, "config", "activation"), "builtins.eval"),
-    ("a marker module's function as an activation", "config.json", ("config", "layers", 1, "config", "activation"),
-     f"{MARKER_MODULE}.run"),
-    ("a module key in an initializer", "config.json", ("config", "layers", 1, "config", "kernel_initializer"),
-     {"module": "builtins", "class_name": "eval", "config": {}}),
-    ("a module key deep in a regularizer", "config.json", ("config", "layers", 1, "config", "kernel_regularizer"),
-     {"class_name": "L2", "config": {"l2": 0.001, "inner": [{"deeper": {"module": MARKER_MODULE}}]}}),
-    ("a registered_name with a module path", "config.json", ("config", "layers", 1, "config", "bias_initializer"),
-     {"class_name": "Zeros", "config": {}, "registered_name": f"{MARKER_MODULE}.Evil"}),
+    (
+        "a marker module's function as an activation",
+        "config.json",
+        ("config", "layers", 1, "config", "activation"),
+        f"{MARKER_MODULE}.run",
+    ),
+    (
+        "a module key in an initializer",
+        "config.json",
+        ("config", "layers", 1, "config", "kernel_initializer"),
+        {"module": "builtins", "class_name": "eval", "config": {}},
+    ),
+    (
+        "a module key deep in a regularizer",
+        "config.json",
+        ("config", "layers", 1, "config", "kernel_regularizer"),
+        {"class_name": "L2", "config": {"l2": 0.001, "inner": [{"deeper": {"module": MARKER_MODULE}}]}},
+    ),
+    (
+        "a registered_name with a module path",
+        "config.json",
+        ("config", "layers", 1, "config", "bias_initializer"),
+        {"class_name": "Zeros", "config": {}, "registered_name": f"{MARKER_MODULE}.Evil"},
+    ),
     ("a __reduce__ key", "config.json", ("__reduce__",), ["os.system", ["touch hacked"]]),
     ("a __class__ key in a layer config", "config.json", ("config", "layers", 2, "config", "__class__"), "os.system"),
     ("a py/object key (jsonpickle)", "config.json", ("config", "layers", 1, "py/object"), "os.system"),
@@ -295,8 +342,12 @@ CODE_IN_CONFIG = [
     ("a module path inside a list", "config.json", ("config", "layers", 1, "config", "extra"), [1, ["os.system"]]),
     ("os.system as the loss", "metadata.json", ("compile_config", "loss"), "os.system"),
     ("builtins.eval as a metric", "metadata.json", ("compile_config", "metrics"), ["builtins.eval"]),
-    ("a module path as the optimizer class", "metadata.json", ("compile_config", "optimizer"),
-     {"class_name": f"{MARKER_MODULE}.Evil", "config": {}}),
+    (
+        "a module path as the optimizer class",
+        "metadata.json",
+        ("compile_config", "optimizer"),
+        {"class_name": f"{MARKER_MODULE}.Evil", "config": {}},
+    ),
     ("a module key in the optimizer", "metadata.json", ("compile_config", "optimizer", "module"), "builtins"),
     ("a module path in the metadata", "metadata.json", ("learnet_version",), "os.system"),
 ]
@@ -319,6 +370,7 @@ def test_a_lambda_layer_is_never_rebuilt_from_a_file(tmp_path, marker):
 
 # --- weights that do not fit ----------------------------------------------------------------------------
 
+
 def replace_weight(key, array):
     weights = saved_weights()
     if array is None:
@@ -329,33 +381,65 @@ def replace_weight(key, array):
 
 
 WRONG_WEIGHTS = [
-    ("a kernel of the wrong shape", lambda: replace_weight("0000/dense/kernel", np.zeros((6, 9), "float32")),
-     r"weight 'dense/kernel' has shape \(6, 9\).*shape \(6, 8\)"),
-    ("a transposed kernel", lambda: replace_weight("0000/dense/kernel", np.zeros((8, 6), "float32")),
-     r"shape \(8, 6\)"),
-    ("a float64 kernel", lambda: replace_weight("0000/dense/kernel", np.zeros((6, 8), "float64")),
-     r"dtype float64.*dtype float32"),
+    (
+        "a kernel of the wrong shape",
+        lambda: replace_weight("0000/dense/kernel", np.zeros((6, 9), "float32")),
+        r"weight 'dense/kernel' has shape \(6, 9\).*shape \(6, 8\)",
+    ),
+    (
+        "a transposed kernel",
+        lambda: replace_weight("0000/dense/kernel", np.zeros((8, 6), "float32")),
+        r"shape \(8, 6\)",
+    ),
+    (
+        "a float64 kernel",
+        lambda: replace_weight("0000/dense/kernel", np.zeros((6, 8), "float64")),
+        r"dtype float64.*dtype float32",
+    ),
     ("an int32 bias", lambda: replace_weight("0001/dense/bias", np.zeros(8, "int32")), r"dtype int32"),
-    ("a complex kernel", lambda: replace_weight("0000/dense/kernel", np.zeros((6, 8), "complex64")),
-     r"data of type complex64"),
+    (
+        "a complex kernel",
+        lambda: replace_weight("0000/dense/kernel", np.zeros((6, 8), "complex64")),
+        r"data of type complex64",
+    ),
     ("a text kernel", lambda: replace_weight("0000/dense/kernel", np.full((6, 8), "a")), r"data of type <U1"),
     ("a scalar kernel", lambda: replace_weight("0000/dense/kernel", np.float32(1.0)), r"shape \(\)"),
     ("a weight missing", lambda: replace_weight("0001/dense/bias", None), r"not numbered|weight arrays"),
-    ("a weight too many", lambda: replace_weight("0099/dense/extra", np.zeros(2, "float32")),
-     r"not numbered|weight arrays"),
+    (
+        "a weight too many",
+        lambda: replace_weight("0099/dense/extra", np.zeros(2, "float32")),
+        r"not numbered|weight arrays",
+    ),
     ("a badly named weight", lambda: replace_weight("kernel", np.zeros(2, "float32")), r"unexpected entry 'kernel'"),
     ("no weights at all", lambda: with_entries(model_weights_npz=npz({})), r"holds 0 weight arrays"),
     ("weights file missing", lambda: with_entries(model_weights_npz=None), r"has no model.weights.npz"),
     ("config missing", lambda: with_entries(config_json=None), r"has no config.json"),
-    ("an optimizer slot of the wrong shape", lambda: with_entries(optimizer_npz=npz(
-        {**dict(np.load(io.BytesIO(members(valid_bytes())["optimizer.npz"]))), "0/m": np.zeros(3, "float32")})),
-     r"optimizer state does not fit"),
-    ("an array header lying about its size", lambda: with_entries(model_weights_npz=archive_bytes(
-        {"0000/dense/kernel.npy": lying_npy((100000, 100000))})), r"does not match"),
-    ("a negative shape in a header", lambda: with_entries(model_weights_npz=archive_bytes(
-        {"0000/dense/kernel.npy": lying_npy((-1, 8))})), r"not a valid .npy|does not match"),
-    ("an unknown .npy version", lambda: with_entries(model_weights_npz=archive_bytes(
-        {"0000/dense/kernel.npy": b"\x93NUMPY\x09\x00" + b"\0" * 32})), r"not a valid .npy"),
+    (
+        "an optimizer slot of the wrong shape",
+        lambda: with_entries(
+            optimizer_npz=npz(
+                {**dict(np.load(io.BytesIO(members(valid_bytes())["optimizer.npz"]))), "0/m": np.zeros(3, "float32")}
+            )
+        ),
+        r"optimizer state does not fit",
+    ),
+    (
+        "an array header lying about its size",
+        lambda: with_entries(model_weights_npz=archive_bytes({"0000/dense/kernel.npy": lying_npy((100000, 100000))})),
+        r"does not match",
+    ),
+    (
+        "a negative shape in a header",
+        lambda: with_entries(model_weights_npz=archive_bytes({"0000/dense/kernel.npy": lying_npy((-1, 8))})),
+        r"not a valid .npy|does not match",
+    ),
+    (
+        "an unknown .npy version",
+        lambda: with_entries(
+            model_weights_npz=archive_bytes({"0000/dense/kernel.npy": b"\x93NUMPY\x09\x00" + b"\0" * 32})
+        ),
+        r"not a valid .npy",
+    ),
 ]
 
 
@@ -450,6 +534,7 @@ def test_bytes_around_a_valid_archive_are_tolerated_like_unzip_does(tmp_path):
 
 # --- zip bombs --------------------------------------------------------------------------------------------
 
+
 def deflated_zeros_entry(archive, name, mebibytes):
     with archive.open(name, "w", force_zip64=True) as member:
         chunk = bytes(1 << 20)
@@ -493,7 +578,7 @@ def lying_sizes():
         while (start := data.find(signature, start)) != -1:
             name_length = struct.unpack_from("<H", data, start + (26 if signature == b"PK\x03\x04" else 28))[0]
             name_start = start + (30 if signature == b"PK\x03\x04" else 46)
-            if bytes(data[name_start:name_start + name_length]) == b"model.weights.npz":
+            if bytes(data[name_start : name_start + name_length]) == b"model.weights.npz":
                 struct.pack_into("<I", data, start + offset, 10)
             start += 4
     return bytes(data)
@@ -516,7 +601,7 @@ def test_a_zip_bomb_is_refused_without_decompressing_it(tmp_path, name, build, m
     process = psutil.Process()
     before = process.memory_info().rss
     refused(tmp_path, data, message)
-    assert process.memory_info().rss - before < 64 << 20   # never held the decompressed data
+    assert process.memory_info().rss - before < 64 << 20  # never held the decompressed data
 
 
 def test_load_weights_refuses_a_bomb_and_a_truncated_file(tmp_path):
@@ -538,6 +623,7 @@ def test_load_weights_refuses_a_bomb_and_a_truncated_file(tmp_path):
 
 
 # --- fuzzing -------------------------------------------------------------------------------------------------
+
 
 def load_or_refuse(tmp_path, data):
     """Load ``data``; return "loaded" or "refused". Any other exception fails the test."""
@@ -565,7 +651,7 @@ def mutate(data, mutations):
         if kind == "set":
             data[position] = argument
         elif kind == "delete":
-            del data[position:position + argument]
+            del data[position : position + argument]
         elif kind == "insert":
             data[position:position] = argument
         else:
@@ -573,8 +659,9 @@ def mutate(data, mutations):
     return bytes(data)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          derandomize=True)
+@settings(
+    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True
+)
 @given(kind=st.sampled_from(sorted(BUILDERS)), mutations=st.lists(mutation, min_size=1, max_size=6))
 def test_fuzz_byte_mutations_only_give_learnets_error(tmp_path, marker, kind, mutations):
     load_or_refuse(tmp_path, mutate(valid_bytes(kind), mutations))
@@ -585,14 +672,35 @@ JSON_VALUES = st.recursive(
     # Integers are small or absurd (>= 2**62, refused before any allocation). Sizes in
     # between (units=10**9) would allocate gigabytes while building the layer: see the
     # module docstring.
-    st.one_of(st.none(), st.booleans(), st.integers(-3, 40), st.sampled_from([1 << 62, 1 << 63, 1 << 64, -(1 << 63)]),
-              st.floats(allow_nan=True),
-              st.sampled_from(["", "relu", "same", "valid", "channels_first", "float16", "int32", "bool",
-                               "zeros", "os.system", f"{MARKER_MODULE}.run", "Dense", "x" * 300]),
-              st.text(max_size=8)),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.sampled_from(["class_name", "config", "name", "module", "a"]),
-                                               children, max_size=3)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 40),
+        st.sampled_from([1 << 62, 1 << 63, 1 << 64, -(1 << 63)]),
+        st.floats(allow_nan=True),
+        st.sampled_from(
+            [
+                "",
+                "relu",
+                "same",
+                "valid",
+                "channels_first",
+                "float16",
+                "int32",
+                "bool",
+                "zeros",
+                "os.system",
+                f"{MARKER_MODULE}.run",
+                "Dense",
+                "x" * 300,
+            ]
+        ),
+        st.text(max_size=8),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["class_name", "config", "name", "module", "a"]), children, max_size=3),
+    ),
     max_leaves=6,
 )
 
@@ -609,10 +717,14 @@ def config_paths(value, path=()):
     return places
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          derandomize=True)
-@given(kind=st.sampled_from(sorted(BUILDERS)), member=st.sampled_from(["config.json", "metadata.json"]),
-       edits=st.lists(st.tuples(st.integers(0, 1 << 16), st.booleans(), JSON_VALUES), min_size=1, max_size=3))
+@settings(
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True
+)
+@given(
+    kind=st.sampled_from(sorted(BUILDERS)),
+    member=st.sampled_from(["config.json", "metadata.json"]),
+    edits=st.lists(st.tuples(st.integers(0, 1 << 16), st.booleans(), JSON_VALUES), min_size=1, max_size=3),
+)
 def test_fuzz_config_mutations_only_give_learnets_error(tmp_path, marker, kind, member, edits):
     """Replace or delete values anywhere in the configs: units=-1, kernel_size=2**40, strides=0, ..."""
     entries = members(valid_bytes(kind))

@@ -8,6 +8,7 @@
 * ``TerminateOnNaN`` stops a run that diverges (learning rate 1e3), says so, and the
   history is shorter than the epochs asked for.
 """
+
 import numpy as np
 import pytest
 
@@ -22,8 +23,8 @@ SIZES = [30.0, 1e4, 1e30]
 def saturated_logits(size, classes=3):
     """Rows whose softmax is exactly one-hot in float32: the right class first, then a wrong one."""
     logits = np.full((4, classes), -size, dtype="float32")
-    logits[0, 0] = logits[1, 1] = logits[2, 2] = size     # confident and right (labels 0, 1, 2)
-    logits[3, 0] = size                                   # confident and wrong (label 2)
+    logits[0, 0] = logits[1, 1] = logits[2, 2] = size  # confident and right (labels 0, 1, 2)
+    logits[3, 0] = size  # confident and wrong (label 2)
     return logits
 
 
@@ -53,35 +54,59 @@ def finite_loss_and_gradient(compute, logits):
 ONE_HOT = np.eye(3, dtype="float32")[LABELS]
 
 CATEGORICAL = [
-    ("categorical_crossentropy of nn.softmax", lambda z: losses.categorical_crossentropy(ONE_HOT, learnet.nn.softmax(z))),
+    (
+        "categorical_crossentropy of nn.softmax",
+        lambda z: losses.categorical_crossentropy(ONE_HOT, learnet.nn.softmax(z)),
+    ),
     ("categorical_crossentropy from logits", lambda z: losses.categorical_crossentropy(ONE_HOT, z, from_logits=True)),
-    ("CategoricalCrossentropy of nn.softmax", lambda z: losses.CategoricalCrossentropy()(ONE_HOT, learnet.nn.softmax(z))),
-    ("CategoricalCrossentropy with label smoothing",
-     lambda z: losses.CategoricalCrossentropy(label_smoothing=0.1)(ONE_HOT, learnet.nn.softmax(z))),
-    ("sparse_categorical_crossentropy of nn.softmax",
-     lambda z: losses.sparse_categorical_crossentropy(LABELS, learnet.nn.softmax(z))),
-    ("sparse_categorical_crossentropy from logits",
-     lambda z: losses.sparse_categorical_crossentropy(LABELS, z, from_logits=True)),
-    ("SparseCategoricalCrossentropy of nn.softmax",
-     lambda z: losses.SparseCategoricalCrossentropy()(LABELS, learnet.nn.softmax(z))),
+    (
+        "CategoricalCrossentropy of nn.softmax",
+        lambda z: losses.CategoricalCrossentropy()(ONE_HOT, learnet.nn.softmax(z)),
+    ),
+    (
+        "CategoricalCrossentropy with label smoothing",
+        lambda z: losses.CategoricalCrossentropy(label_smoothing=0.1)(ONE_HOT, learnet.nn.softmax(z)),
+    ),
+    (
+        "sparse_categorical_crossentropy of nn.softmax",
+        lambda z: losses.sparse_categorical_crossentropy(LABELS, learnet.nn.softmax(z)),
+    ),
+    (
+        "sparse_categorical_crossentropy from logits",
+        lambda z: losses.sparse_categorical_crossentropy(LABELS, z, from_logits=True),
+    ),
+    (
+        "SparseCategoricalCrossentropy of nn.softmax",
+        lambda z: losses.SparseCategoricalCrossentropy()(LABELS, learnet.nn.softmax(z)),
+    ),
     ("nn.softmax_cross_entropy_with_logits", lambda z: learnet.nn.softmax_cross_entropy_with_logits(ONE_HOT, z)),
-    ("nn.sparse_softmax_cross_entropy_with_logits",
-     lambda z: learnet.nn.sparse_softmax_cross_entropy_with_logits(LABELS, z)),
-    ("categorical_crossentropy of a softmax layer",
-     lambda z: losses.categorical_crossentropy(ONE_HOT, layers.Activation("softmax")(z))),
-    ("sparse_categorical_crossentropy of a softmax layer",
-     lambda z: losses.sparse_categorical_crossentropy(LABELS, layers.Activation("softmax")(z))),
+    (
+        "nn.sparse_softmax_cross_entropy_with_logits",
+        lambda z: learnet.nn.sparse_softmax_cross_entropy_with_logits(LABELS, z),
+    ),
+    (
+        "categorical_crossentropy of a softmax layer",
+        lambda z: losses.categorical_crossentropy(ONE_HOT, layers.Activation("softmax")(z)),
+    ),
+    (
+        "sparse_categorical_crossentropy of a softmax layer",
+        lambda z: losses.sparse_categorical_crossentropy(LABELS, layers.Activation("softmax")(z)),
+    ),
 ]
 
 BINARY = [
     ("binary_crossentropy of nn.sigmoid", lambda z: losses.binary_crossentropy(BINARY_LABELS, learnet.nn.sigmoid(z))),
     ("binary_crossentropy from logits", lambda z: losses.binary_crossentropy(BINARY_LABELS, z, from_logits=True)),
     ("BinaryCrossentropy of nn.sigmoid", lambda z: losses.BinaryCrossentropy()(BINARY_LABELS, learnet.nn.sigmoid(z))),
-    ("BinaryCrossentropy with label smoothing",
-     lambda z: losses.BinaryCrossentropy(label_smoothing=0.2)(BINARY_LABELS, learnet.nn.sigmoid(z))),
+    (
+        "BinaryCrossentropy with label smoothing",
+        lambda z: losses.BinaryCrossentropy(label_smoothing=0.2)(BINARY_LABELS, learnet.nn.sigmoid(z)),
+    ),
     ("nn.sigmoid_cross_entropy_with_logits", lambda z: learnet.nn.sigmoid_cross_entropy_with_logits(BINARY_LABELS, z)),
-    ("binary_crossentropy of a sigmoid layer",
-     lambda z: losses.binary_crossentropy(BINARY_LABELS, layers.Activation("sigmoid")(z))),
+    (
+        "binary_crossentropy of a sigmoid layer",
+        lambda z: losses.binary_crossentropy(BINARY_LABELS, layers.Activation("sigmoid")(z)),
+    ),
 ]
 
 
@@ -102,7 +127,7 @@ def test_categorical_cross_entropies_of_saturated_softmax_stay_finite(name, comp
 def test_binary_cross_entropies_of_saturated_sigmoid_stay_finite(name, compute, size):
     loss, gradient = finite_loss_and_gradient(compute, binary_logits(size))
     if "smoothing" not in name:
-        assert loss == pytest.approx(2 * size / 4, rel=1e-5)    # two wrong rows of 4
+        assert loss == pytest.approx(2 * size / 4, rel=1e-5)  # two wrong rows of 4
     assert np.abs(gradient).max() <= 1.0 / 4 + 1e-6
 
 
@@ -117,7 +142,7 @@ PROBABILITIES = [
 def test_plain_probabilities_of_exactly_0_and_1_are_clipped_not_infinite(name, compute, kind):
     """Probabilities given as an array (no logits to go back to): clipped to [1e-7, 1 - 1e-7], as in Keras."""
     if kind == "softmax":
-        probabilities = np.eye(3, dtype="float32")[[0, 1, 2, 0]]     # the last row is wrong
+        probabilities = np.eye(3, dtype="float32")[[0, 1, 2, 0]]  # the last row is wrong
     else:
         probabilities = np.array([[1.0], [0.0], [1.0], [0.0]], dtype="float32")
     loss, gradient = finite_loss_and_gradient(compute, probabilities)
@@ -144,11 +169,14 @@ def test_cross_entropy_metrics_of_saturated_outputs_stay_finite(name, make, labe
     assert np.isfinite(float(metric.result()))
 
 
-@pytest.mark.parametrize("loss, activation, units", [
-    ("sparse_categorical_crossentropy", "softmax", 3),
-    ("categorical_crossentropy", "softmax", 3),
-    ("binary_crossentropy", "sigmoid", 1),
-])
+@pytest.mark.parametrize(
+    "loss, activation, units",
+    [
+        ("sparse_categorical_crossentropy", "softmax", 3),
+        ("categorical_crossentropy", "softmax", 3),
+        ("binary_crossentropy", "sigmoid", 1),
+    ],
+)
 def test_training_a_saturated_model_keeps_finite_weights(loss, activation, units):
     """A model whose output layer is saturated (weights * 1000) still gets finite updates."""
     rng = np.random.default_rng(0)
@@ -160,7 +188,7 @@ def test_training_a_saturated_model_keeps_finite_weights(loss, activation, units
     kernel, bias = model.get_weights()
     model.set_weights([kernel * 1000.0, bias])
     probabilities = model.predict(x, verbose=0)
-    assert ((probabilities == 0) | (probabilities == 1)).mean() > 0.3       # really saturated
+    assert ((probabilities == 0) | (probabilities == 1)).mean() > 0.3  # really saturated
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     assert all(np.isfinite(w).all() for w in model.get_weights())
@@ -168,13 +196,20 @@ def test_training_a_saturated_model_keeps_finite_weights(loss, activation, units
 
 # --- a diverging run --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("loss, targets", [("sparse_categorical_crossentropy", "classes"), ("mse", "values")])
 def test_terminate_on_nan_stops_a_diverging_run_and_says_so(capsys, loss, targets):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 20)).astype("float32")
     y = rng.integers(0, 4, 256) if targets == "classes" else rng.normal(size=(256, 1)).astype("float32")
-    model = Sequential([Input(shape=(20,)), layers.Dense(32, activation="relu"), layers.Dense(32, activation="relu"),
-                        layers.Dense(4, activation="softmax") if targets == "classes" else layers.Dense(1)])
+    model = Sequential(
+        [
+            Input(shape=(20,)),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(4, activation="softmax") if targets == "classes" else layers.Dense(1),
+        ]
+    )
     model.compile(optimizer=learnet.optimizers.SGD(learning_rate=1e3), loss=loss)
     epochs = 20
     with np.errstate(all="ignore"):
@@ -185,7 +220,7 @@ def test_terminate_on_nan_stops_a_diverging_run_and_says_so(capsys, loss, target
     assert not np.isfinite(history.history["loss"][-1])
     steps = int(model.optimizer.iterations)
     assert steps < epochs * 256 // 32
-    assert f"Batch {(steps - 1) % 8}: Invalid loss" in printed      # the batch (of 8 per epoch) it stopped at
+    assert f"Batch {(steps - 1) % 8}: Invalid loss" in printed  # the batch (of 8 per epoch) it stopped at
 
 
 def test_without_terminate_on_nan_the_same_run_goes_on():

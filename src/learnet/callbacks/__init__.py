@@ -23,6 +23,7 @@ Examples
 ...                                      restore_best_weights=True)
 >>> model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[stop])  # doctest: +SKIP
 """
+
 from learnet.callbacks.callback import Callback
 from learnet.callbacks.callback_list import CallbackList
 from learnet.callbacks.file_writers import CSVLogger, ModelCheckpoint
@@ -38,7 +39,17 @@ from learnet.callbacks.training_control import (
 )
 
 __all__ = [
-    "Callback", "CallbackList", "History", "HistoryDict", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
-    "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
+    "Callback",
+    "CallbackList",
+    "History",
+    "HistoryDict",
+    "ProgbarLogger",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+    "CSVLogger",
+    "LambdaCallback",
     "TensorBoard",
 ]

@@ -1,4 +1,5 @@
 """``CallbackList``: several callbacks called as one, as ``fit``, ``evaluate`` and ``predict`` do."""
+
 from learnet.callbacks.callback import _HOOKS, Callback, _overrides
 from learnet.callbacks.history import History
 from learnet.callbacks.progress_bar import ProgbarLogger
@@ -31,8 +32,7 @@ class CallbackList:
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(
-                    "callbacks must be instances of learnet.callbacks.Callback, "
-                    f"got {type(callback).__name__}"
+                    f"callbacks must be instances of learnet.callbacks.Callback, got {type(callback).__name__}"
                 )
         if add_history and not any(isinstance(c, History) for c in self.callbacks):
             self.callbacks.append(History())
@@ -48,9 +48,7 @@ class CallbackList:
             self.set_params(params)
 
     def _refresh(self):
-        self._active = {
-            name: [getattr(c, name) for c in self.callbacks if _overrides(c, name)] for name in _HOOKS
-        }
+        self._active = {name: [getattr(c, name) for c in self.callbacks if _overrides(c, name)] for name in _HOOKS}
         # A callback that only overrides the old batch names still hears about batches.
         for callback in self.callbacks:
             if _overrides(callback, "on_batch_begin") and not _overrides(callback, "on_train_batch_begin"):
@@ -93,7 +91,7 @@ class CallbackList:
         return len(self.callbacks)
 
     def _call(self, name, *args):
-        if args[-1] is None:              # every hook receives a logs dict, never None (as Keras)
+        if args[-1] is None:  # every hook receives a logs dict, never None (as Keras)
             args = args[:-1] + ({},)
         for method in self._active[name]:
             method(*args)

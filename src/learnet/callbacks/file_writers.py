@@ -1,4 +1,5 @@
 """Callbacks that write files as training goes: ``ModelCheckpoint`` and ``CSVLogger``."""
+
 import csv
 import os
 import re
@@ -39,17 +40,24 @@ class ModelCheckpoint(Callback):
     >>> model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[checkpoint])  # doctest: +SKIP
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", save_freq="epoch",
-                 initial_value_threshold=None):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
         super().__init__()
         self.filepath = os.fspath(filepath)
         # A name that does not say what is saved is refused here, before training, rather
         # than after the first epoch's work (the {epoch}-style fields are left out of the check).
         from learnet import saving
 
-        saving._check_save_name(re.sub(r"\{[^}]*\}", "", self.filepath), "ModelCheckpoint",
-                                weights=save_weights_only)
+        saving._check_save_name(re.sub(r"\{[^}]*\}", "", self.filepath), "ModelCheckpoint", weights=save_weights_only)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
@@ -110,8 +118,7 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warn(
-                    f"Can save best model only with {self.monitor} available, skipping.")
+                warn(f"Can save best model only with {self.monitor} available, skipping.")
                 return
             current = float(current)
             if not self._improved(current):
@@ -119,8 +126,10 @@ class ModelCheckpoint(Callback):
                     print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
                 return
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                      f"{current:.5f}, saving model to {filepath}")
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{current:.5f}, saving model to {filepath}"
+                )
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
@@ -149,7 +158,7 @@ class CSVLogger(Callback):
     0,0.52...
     """
 
-    _chief_only = True   # under learnet.distribute, only rank 0 draws or writes
+    _chief_only = True  # under learnet.distribute, only rank 0 draws or writes
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
@@ -185,7 +194,9 @@ class CSVLogger(Callback):
             self.on_train_begin()
         if self.writer is None:
             self.writer = csv.DictWriter(
-                self.csv_file, fieldnames=["epoch"] + self.keys, delimiter=self.sep,
+                self.csv_file,
+                fieldnames=["epoch"] + self.keys,
+                delimiter=self.sep,
                 extrasaction="ignore",
             )
             if self.append_header:
@@ -195,7 +206,7 @@ class CSVLogger(Callback):
             if isinstance(value, (str, bytes)):
                 return value
             if isinstance(value, (list, tuple, np.ndarray)):
-                return f'[{", ".join(map(str, np.ravel(value)))}]'
+                return f"[{', '.join(map(str, np.ravel(value)))}]"
             return value
 
         row = {"epoch": epoch}

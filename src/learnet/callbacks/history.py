@@ -1,14 +1,19 @@
 """``History``: the logs of every epoch, which ``fit`` returns (``history.history``)."""
+
 from learnet.callbacks.callback import Callback
 
 # Keys of `history.history` under their other Keras names: tf.keras 2 logs the learning
 # rate as "lr" (Keras 3: "learning_rate"); Keras 2.2 wrote "acc" for metrics=["accuracy"]
 # and "mean_absolute_error" for metrics=["mae"]. Older course code reads those names.
 _HISTORY_ALIASES = {
-    "lr": "learning_rate", "learning_rate": "lr",
-    "acc": "accuracy", "accuracy": "acc",
-    "mae": "mean_absolute_error", "mean_absolute_error": "mae",
-    "mse": "mean_squared_error", "mean_squared_error": "mse",
+    "lr": "learning_rate",
+    "learning_rate": "lr",
+    "acc": "accuracy",
+    "accuracy": "acc",
+    "mae": "mean_absolute_error",
+    "mean_absolute_error": "mae",
+    "mse": "mean_squared_error",
+    "mean_squared_error": "mse",
 }
 
 

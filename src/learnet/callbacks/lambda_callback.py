@@ -1,4 +1,5 @@
 """``LambdaCallback``: a callback made of plain functions."""
+
 from learnet.callbacks.callback import _HOOKS, Callback
 
 
@@ -22,8 +23,16 @@ class LambdaCallback(Callback):
     >>> keep_loss = LambdaCallback(on_epoch_end=lambda epoch, logs: losses.append(logs["loss"]))
     """
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
-                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+        **kwargs,
+    ):
         super().__init__()
         hooks = dict(kwargs)
         if "on_batch_begin" in hooks and on_train_batch_begin is None:
@@ -31,9 +40,12 @@ class LambdaCallback(Callback):
         if "on_batch_end" in hooks and on_train_batch_end is None:
             on_train_batch_end = hooks.pop("on_batch_end")
         hooks.update(
-            on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
-            on_train_begin=on_train_begin, on_train_end=on_train_end,
-            on_train_batch_begin=on_train_batch_begin, on_train_batch_end=on_train_batch_end,
+            on_epoch_begin=on_epoch_begin,
+            on_epoch_end=on_epoch_end,
+            on_train_begin=on_train_begin,
+            on_train_end=on_train_end,
+            on_train_batch_begin=on_train_batch_begin,
+            on_train_batch_end=on_train_batch_end,
         )
         for name, function in hooks.items():
             if name not in _HOOKS:

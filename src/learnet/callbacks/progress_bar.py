@@ -1,4 +1,5 @@
 """The progress bar: ``Progbar`` draws Keras' bar with tqdm, ``ProgbarLogger`` drives it from ``fit``."""
+
 import shutil
 import sys
 import time
@@ -15,8 +16,7 @@ def format_logs(logs):
     for key, value in logs.items():
         if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
             value = float(value)
-            parts.append(f" - {key}: {value:.4f}" if abs(value) > 1e-3 or value == 0
-                         else f" - {key}: {value:.4e}")
+            parts.append(f" - {key}: {value:.4f}" if abs(value) > 1e-3 or value == 0 else f" - {key}: {value:.4e}")
     return "".join(parts)
 
 
@@ -131,8 +131,14 @@ class Progbar:
             # A notebook wraps long lines itself, so the bar there is not cut at 80 columns.
             columns = max(size.columns, 160) if _in_notebook() else size.columns
             self._bar = _bar_class()(
-                total=self.target, file=self.stream, mininterval=interval, ascii=".>=",
-                ncols=columns, nrows=size.lines, leave=False, bar_format=bar_format,
+                total=self.target,
+                file=self.stream,
+                mininterval=interval,
+                ascii=".>=",
+                ncols=columns,
+                nrows=size.lines,
+                leave=False,
+                bar_format=bar_format,
             )
 
     def update(self, current, logs=None):
@@ -157,7 +163,7 @@ class Progbar:
         done = int(30 * self._seen / target) if target else 30
         bar = "=" * done + ("." * (30 - done) if done < 30 else "")
         if 0 < done < 30:
-            bar = bar[:done - 1] + ">" + bar[done:]
+            bar = bar[: done - 1] + ">" + bar[done:]
         return f"{self._seen}/{target} [{bar}] - {_format_elapsed(elapsed)} {per_step}{text}"
 
     def finish(self, logs=None):
@@ -195,7 +201,7 @@ class ProgbarLogger(Callback):
     per epoch; with ``verbose=0`` nothing.
     """
 
-    _chief_only = True   # under learnet.distribute, only rank 0 draws or writes
+    _chief_only = True  # under learnet.distribute, only rank 0 draws or writes
 
     def __init__(self):
         super().__init__()

@@ -1,4 +1,5 @@
 """``TensorBoard``: the training curves (and weight histograms) in event files, written by tensorboardX."""
+
 import os
 
 import numpy as np
@@ -26,8 +27,7 @@ class _EventFileWriter:
     def histograms(self, arrays, step):
         for tag, array in arrays.items():
             if np.size(array):
-                self._writer.add_histogram(tag, np.asarray(array, dtype=np.float64), global_step=int(step),
-                                           bins=30)
+                self._writer.add_histogram(tag, np.asarray(array, dtype=np.float64), global_step=int(step), bins=30)
 
     def flush(self):
         self._writer.flush()
@@ -61,11 +61,21 @@ class TensorBoard(Callback):
     >>> model.fit(x, y, epochs=10, validation_split=0.1, callbacks=[tensorboard_cb])  # doctest: +SKIP
     """
 
-    _chief_only = True   # under learnet.distribute, only rank 0 draws or writes
+    _chief_only = True  # under learnet.distribute, only rank 0 draws or writes
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
-                 embeddings_metadata=None, **kwargs):
+    def __init__(
+        self,
+        log_dir="logs",
+        histogram_freq=0,
+        write_graph=True,
+        write_images=False,
+        write_steps_per_second=False,
+        update_freq="epoch",
+        profile_batch=0,
+        embeddings_freq=0,
+        embeddings_metadata=None,
+        **kwargs,
+    ):
         super().__init__()
         self.log_dir = os.fspath(log_dir)
         if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, (int, np.integer)) or histogram_freq < 0:
@@ -76,7 +86,9 @@ class TensorBoard(Callback):
         if update_freq != "epoch" and (
             isinstance(update_freq, bool) or not isinstance(update_freq, (int, np.integer)) or update_freq < 1
         ):
-            raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer, got {update_freq!r}")
+            raise ValueError(
+                f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer, got {update_freq!r}"
+            )
         self.update_freq = update_freq
         self.write_graph = write_graph
         self.write_images = write_images

@@ -1,5 +1,6 @@
 """Callbacks that steer training: stop it (``EarlyStopping``, ``TerminateOnNaN``) or set its
 learning rate (``LearningRateScheduler``, ``ReduceLROnPlateau``)."""
+
 import math
 
 import numpy as np
@@ -84,8 +85,17 @@ class EarlyStopping(Callback):
     4
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__()
         self.monitor = monitor
         self.min_delta = abs(min_delta)
@@ -121,7 +131,8 @@ class EarlyStopping(Callback):
         if value is None:
             warn(
                 f"Early stopping conditioned on metric {self.monitor!r}, which is not available. "
-                f"Available metrics are: {', '.join(logs or {})}")
+                f"Available metrics are: {', '.join(logs or {})}"
+            )
         return value
 
     def on_epoch_end(self, epoch, logs=None):
@@ -191,9 +202,7 @@ class LearningRateScheduler(Callback):
         try:
             lr = float(lr)
         except (TypeError, ValueError):
-            raise ValueError(
-                f"LearningRateScheduler: the schedule must return a number, got {lr!r}"
-            ) from None
+            raise ValueError(f"LearningRateScheduler: the schedule must return a number, got {lr!r}") from None
         if not math.isfinite(lr):
             raise ValueError(f"LearningRateScheduler: the schedule returned {lr} at epoch {epoch}")
         _set_learning_rate(self.model, lr)
@@ -229,8 +238,18 @@ class ReduceLROnPlateau(Callback):
     >>> reduce_lr = ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5, min_lr=0.001)
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+        **kwargs,
+    ):
         super().__init__()
         if "epsilon" in kwargs:  # the old Keras name of min_delta
             min_delta = kwargs.pop("epsilon")
@@ -280,7 +299,8 @@ class ReduceLROnPlateau(Callback):
         if current is None:
             warn(
                 f"Learning rate reduction is conditioned on metric {self.monitor!r}, which is not "
-                f"available. Available metrics are: {', '.join(logs)}.")
+                f"available. Available metrics are: {', '.join(logs)}."
+            )
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

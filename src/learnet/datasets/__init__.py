@@ -8,6 +8,7 @@ in system folders (Debian's ``dataset-fashion-mnist``), and in the cache
 ``~/.learnet/datasets`` (``$LEARNET_HOME/datasets``); missing ones are downloaded
 from public mirrors. ``describe()`` says where each dataset stands.
 """
+
 from learnet.batching import Batcher, batches
 
 from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters

@@ -2,6 +2,7 @@
 
 ``load_data`` returns exactly what ``keras.datasets.boston_housing.load_data`` returns.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,9 +16,10 @@ from .sources import DatasetFile, DatasetSpec
 __all__ = ["SPEC", "load_data"]
 
 SPEC = DatasetSpec(
-    name="boston_housing", title="Boston housing", folder="boston-housing",
-    files=(DatasetFile("boston_housing.npz",
-                       "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"),),
+    name="boston_housing",
+    title="Boston housing",
+    folder="boston-housing",
+    files=(DatasetFile("boston_housing.npz", "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"),),
     mirrors=(KERAS_MIRROR,),
 )
 
@@ -27,8 +29,8 @@ def _read(path):
     x, y = arrays["x"], arrays["y"]
     if x.dtype == object or y.dtype == object or x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
         raise DatasetCorruptError(
-            f"{path}: expected features x of shape (N, 13) and prices y of shape (N,), "
-            f"got {x.shape} and {y.shape}")
+            f"{path}: expected features x of shape (N, 13) and prices y of shape (N,), got {x.shape} and {y.shape}"
+        )
     return x, y
 
 

@@ -2,6 +2,7 @@
 
 Used by the ``learnet datasets`` command; nothing here downloads or reads data.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ The binary archives hold fixed-size records: the label byte(s), then 3,072 pixel
 bytes (the 1,024 red, then green, then blue values of a 32x32 image, row by row).
 The members are read straight from the ``.tar.gz`` (nothing is extracted to disk).
 """
+
 from __future__ import annotations
 
 import tarfile
@@ -33,8 +34,8 @@ def read_records(path, members, label_bytes):
                 data = handle.read()
                 if len(data) == 0 or len(data) % record:
                     raise DatasetCorruptError(
-                        f"{path}: {member} holds {len(data)} bytes, not a whole number of "
-                        f"{record}-byte records")
+                        f"{path}: {member} holds {len(data)} bytes, not a whole number of {record}-byte records"
+                    )
                 chunks.append(np.frombuffer(data, dtype=np.uint8).reshape(-1, record))
     except DatasetCorruptError:
         raise

@@ -5,6 +5,7 @@ binary archive ``cifar-10-binary.tar.gz`` (Keras reads the pickled one; this nev
 unpickles anything). Classes: airplane, automobile, bird, cat, deer, dog, frog, horse,
 ship, truck.
 """
+
 from __future__ import annotations
 
 from .cifar import read_records
@@ -15,9 +16,14 @@ from .sources import DatasetFile, DatasetSpec
 __all__ = ["CLASS_NAMES", "SPEC", "load_data"]
 
 SPEC = DatasetSpec(
-    name="cifar10", title="CIFAR-10", folder="cifar10",
-    files=(DatasetFile("cifar-10-binary.tar.gz",
-                       "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170052171),),
+    name="cifar10",
+    title="CIFAR-10",
+    folder="cifar10",
+    files=(
+        DatasetFile(
+            "cifar-10-binary.tar.gz", "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", 170052171
+        ),
+    ),
     mirrors=("https://www.cs.toronto.edu/~kriz/",),
     image_shape=(32, 32, 3),
 )

@@ -3,6 +3,7 @@
 ``load_data`` returns what ``keras.datasets.cifar100.load_data`` returns, read from the
 binary archive ``cifar-100-binary.tar.gz`` (never from the pickled one).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,18 +15,19 @@ from .sources import DatasetFile, DatasetSpec
 __all__ = ["SPEC", "load_data"]
 
 SPEC = DatasetSpec(
-    name="cifar100", title="CIFAR-100", folder="cifar100",
-    files=(DatasetFile("cifar-100-binary.tar.gz",
-                       "58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec"),),
+    name="cifar100",
+    title="CIFAR-100",
+    folder="cifar100",
+    files=(DatasetFile("cifar-100-binary.tar.gz", "58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec"),),
     mirrors=("https://www.cs.toronto.edu/~kriz/",),
-    image_shape=(32, 32, 3), num_classes=100,
+    image_shape=(32, 32, 3),
+    num_classes=100,
 )
 _FOLDER = "cifar-100-binary/"
 
 
 def _read(path):
-    return (read_records(path, [f"{_FOLDER}train.bin"], 2),
-            read_records(path, [f"{_FOLDER}test.bin"], 2))
+    return (read_records(path, [f"{_FOLDER}train.bin"], 2), read_records(path, [f"{_FOLDER}test.bin"], 2))
 
 
 def load_data(label_mode="fine", path=None):
@@ -53,5 +55,7 @@ def load_data(label_mode="fine", path=None):
         raise ValueError(f'cifar100.load_data: label_mode must be "fine" or "coarse", got {label_mode!r}')
     column = 0 if label_mode == "coarse" else 1
     (x_train, y_train), (x_test, y_test) = read_single(SPEC, path, _read)
-    return ((x_train, y_train[:, column:column + 1].astype(np.int64)),
-            (x_test, y_test[:, column:column + 1].astype(np.int64)))
+    return (
+        (x_train, y_train[:, column : column + 1].astype(np.int64)),
+        (x_test, y_test[:, column : column + 1].astype(np.int64)),
+    )

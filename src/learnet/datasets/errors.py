@@ -1,4 +1,5 @@
 """Exceptions raised when a dataset's files are missing or damaged."""
+
 from __future__ import annotations
 
 __all__ = ["DatasetError", "DatasetNotFoundError", "DatasetCorruptError"]

@@ -4,6 +4,7 @@ A drop-in replacement for MNIST, harder to learn. ``load_data`` returns exactly
 what ``keras.datasets.fashion_mnist.load_data`` returns. See
 :mod:`learnet.datasets.sources` for where the files are looked for.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,7 @@ from .sources import DatasetFile, DatasetSpec
 __all__ = ["load_data", "SPEC", "CLASS_NAMES"]
 
 #: What each label means.
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 #: Files, digests, mirrors and system folders (replace it to point elsewhere).
 SPEC = DatasetSpec(
@@ -23,14 +23,18 @@ SPEC = DatasetSpec(
     title="Fashion-MNIST",
     folder="fashion-mnist",
     files=(
-        DatasetFile("train-images-idx3-ubyte.gz",
-                    "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7", 26421856),
-        DatasetFile("train-labels-idx1-ubyte.gz",
-                    "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056", 29491),
-        DatasetFile("t10k-images-idx3-ubyte.gz",
-                    "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa", 4422079),
-        DatasetFile("t10k-labels-idx1-ubyte.gz",
-                    "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05", 5125),
+        DatasetFile(
+            "train-images-idx3-ubyte.gz", "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7", 26421856
+        ),
+        DatasetFile(
+            "train-labels-idx1-ubyte.gz", "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056", 29491
+        ),
+        DatasetFile(
+            "t10k-images-idx3-ubyte.gz", "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa", 4422079
+        ),
+        DatasetFile(
+            "t10k-labels-idx1-ubyte.gz", "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05", 5125
+        ),
     ),
     mirrors=(
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",

@@ -5,6 +5,7 @@ of dimensions), one big-endian 32-bit size per dimension, then the values in
 row-major order, big-endian. The files are usually distributed gzipped; the
 reader recognises gzip by its signature, not by the file name.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -69,8 +70,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             data = gzip.decompress(data)
         except (EOFError, OSError, zlib.error) as err:
             raise DatasetCorruptError(
-                f"{path} is a damaged or truncated gzip file ({err}). "
-                "Delete it and get a fresh copy."
+                f"{path} is a damaged or truncated gzip file ({err}). Delete it and get a fresh copy."
             ) from None
     return parse_idx(data, name=path)
 
@@ -111,9 +111,7 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     type_code, ndim = data[2], data[3]
     if type_code not in IDX_TYPES:
         known = ", ".join(f"0x{code:02X}" for code in IDX_TYPES)
-        raise DatasetCorruptError(
-            f"{name} has unknown IDX type code 0x{type_code:02X} (known: {known})."
-        )
+        raise DatasetCorruptError(f"{name} has unknown IDX type code 0x{type_code:02X} (known: {known}).")
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise DatasetCorruptError(

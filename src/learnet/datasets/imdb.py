@@ -5,6 +5,7 @@ the most frequent word before shifting). ``load_data`` returns exactly what
 ``keras.datasets.imdb.load_data`` returns for the same file and arguments; the file is
 read with a restricted reader that accepts only lists of ints and plain arrays.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,19 +18,25 @@ from .sources import DatasetFile, DatasetSpec
 __all__ = ["SPEC", "WORD_INDEX_SPEC", "get_word_index", "load_data"]
 
 SPEC = DatasetSpec(
-    name="imdb", title="IMDB reviews", folder="imdb",
+    name="imdb",
+    title="IMDB reviews",
+    folder="imdb",
     files=(DatasetFile("imdb.npz", "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"),),
     mirrors=(KERAS_MIRROR,),
 )
 WORD_INDEX_SPEC = DatasetSpec(
-    name="imdb_word_index", title="IMDB word index", folder="imdb", loader="imdb.get_word_index",
+    name="imdb_word_index",
+    title="IMDB word index",
+    folder="imdb",
+    loader="imdb.get_word_index",
     files=(DatasetFile("imdb_word_index.json", "bfafd718b763782e994055a2d397834f"),),
     mirrors=(KERAS_MIRROR,),
 )
 
 
-def load_data(path=None, num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2,
-              index_from=3, **kwargs):
+def load_data(
+    path=None, num_words=None, skip_top=0, maxlen=None, seed=113, start_char=1, oov_char=2, index_from=3, **kwargs
+):
     """Load the IMDB sentiment dataset (``keras.datasets.imdb.load_data``).
 
     Parameters
@@ -72,17 +79,26 @@ def load_data(path=None, num_words=None, skip_top=0, maxlen=None, seed=113, star
     x_train, y_train = shuffled(rng, arrays["x_train"], arrays["y_train"])
     x_test, y_test = shuffled(rng, arrays["x_test"], arrays["y_test"])
     sequences, labels = prepare(
-        list(x_train) + list(x_test), np.concatenate([y_train, y_test]),
-        num_words=num_words, skip_top=skip_top, maxlen=maxlen, start_char=start_char,
-        oov_char=oov_char, index_from=index_from, name="imdb")
+        list(x_train) + list(x_test),
+        np.concatenate([y_train, y_test]),
+        num_words=num_words,
+        skip_top=skip_top,
+        maxlen=maxlen,
+        start_char=start_char,
+        oov_char=oov_char,
+        index_from=index_from,
+        name="imdb",
+    )
     n_train = len(x_train) if not maxlen else sum(1 for x in x_train if len(x) + (start_char is not None) < maxlen)
     if maxlen and (n_train == 0 or n_train == len(sequences)):
         raise ValueError(
             f"imdb.load_data: after dropping reviews of maxlen={maxlen} words or more, a split is "
             "empty; increase maxlen"
         )
-    return ((object_array(sequences[:n_train]), labels[:n_train]),
-            (object_array(sequences[n_train:]), labels[n_train:]))
+    return (
+        (object_array(sequences[:n_train]), labels[:n_train]),
+        (object_array(sequences[n_train:]), labels[n_train:]),
+    )
 
 
 def get_word_index(path=None):

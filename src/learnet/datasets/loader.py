@@ -1,4 +1,5 @@
 """Turn a located image-classification dataset into Keras-style arrays."""
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,7 @@ def load_image_dataset(spec: DatasetSpec, path: str | os.PathLike | None = None)
     """
     location = fetch(spec, path)
     if location.files_complete:
-        arrays = [_read_file(spec, location.found[f.name], role)
-                  for f, role in zip(spec.files, _NPZ_KEYS)]
+        arrays = [_read_file(spec, location.found[f.name], role) for f, role in zip(spec.files, _NPZ_KEYS)]
         names = [location.found[f.name].path for f in spec.files]
     else:
         arrays = _read_archive(spec, location.archive)
@@ -72,8 +72,7 @@ def _check(spec: DatasetSpec, array: np.ndarray, role: str) -> str | None:
         return f"expected uint8 values, found {array.dtype}"
     if role.startswith("x"):
         if array.shape[1:] != tuple(spec.image_shape) or array.ndim != 1 + len(spec.image_shape):
-            return (f"expected images of shape (N, {', '.join(map(str, spec.image_shape))}), "
-                    f"found shape {array.shape}")
+            return f"expected images of shape (N, {', '.join(map(str, spec.image_shape))}), found shape {array.shape}"
         return None
     if array.ndim != 1:
         return f"expected labels of shape (N,), found shape {array.shape}"
@@ -111,8 +110,7 @@ def _read_npz(path) -> list[np.ndarray]:
         archive = np.load(path, allow_pickle=False)
         if not hasattr(archive, "files"):
             raise DatasetCorruptError(
-                f"{path} is a single .npy array, not an .npz archive with "
-                f"{', '.join(_NPZ_KEYS)}."
+                f"{path} is a single .npy array, not an .npz archive with {', '.join(_NPZ_KEYS)}."
             )
         with archive:
             missing = [key for key in _NPZ_KEYS if key not in archive.files]
@@ -127,9 +125,7 @@ def _read_npz(path) -> list[np.ndarray]:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         # Pickled or object arrays are refused with a ValueError.
-        raise DatasetCorruptError(
-            f"{path} is not a readable .npz archive ({type(err).__name__}: {err})."
-        ) from None
+        raise DatasetCorruptError(f"{path} is not a readable .npz archive ({type(err).__name__}: {err}).") from None
 
 
 def _evict_from_cache(found: Found, err: DatasetCorruptError) -> NoReturn:
@@ -139,6 +135,5 @@ def _evict_from_cache(found: Found, err: DatasetCorruptError) -> NoReturn:
     # The cache is ours: a bad file left there would fail every later run.
     found.path.unlink(missing_ok=True)
     raise DatasetCorruptError(
-        f"{err} It has been removed from the cache; "
-        "load the dataset again to download a fresh copy."
+        f"{err} It has been removed from the cache; load the dataset again to download a fresh copy."
     ) from None

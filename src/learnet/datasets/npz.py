@@ -12,6 +12,7 @@ names. This reader never unpickles blindly:
 * the result must then be a one-dimensional object array whose every item is a list
   of Python ints; anything else is refused too.
 """
+
 from __future__ import annotations
 
 import io
@@ -65,9 +66,7 @@ def _read_member(data: bytes, where: str) -> np.ndarray:
         raise DatasetCorruptError(f"{where}: expected a one-dimensional array of sequences")
     for index, item in enumerate(array):
         if not isinstance(item, list) or not all(type(value) is int for value in item):
-            raise DatasetCorruptError(
-                f"{where}: item {index} is a {type(item).__name__}, not a list of integers"
-            )
+            raise DatasetCorruptError(f"{where}: item {index} is a {type(item).__name__}, not a list of integers")
     return array
 
 
@@ -103,8 +102,7 @@ def read_npz(path, keys) -> dict[str, np.ndarray]:
             missing = [key for key in keys if key not in names]
             if missing:
                 raise DatasetCorruptError(
-                    f"{path} lacks the arrays {', '.join(missing)} (it holds "
-                    f"{', '.join(sorted(names)) or 'none'})."
+                    f"{path} lacks the arrays {', '.join(missing)} (it holds {', '.join(sorted(names)) or 'none'})."
                 )
             return {key: _read_member(archive.read(names[key]), f"{path} [{key}]") for key in keys}
     except DatasetCorruptError:

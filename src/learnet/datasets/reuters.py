@@ -4,6 +4,7 @@
 the same file and arguments; the file is read with a restricted reader that accepts
 only lists of ints and plain arrays.
 """
+
 from __future__ import annotations
 
 from .npz import read_npz
@@ -14,27 +15,83 @@ from .sources import DatasetFile, DatasetSpec
 __all__ = ["SPEC", "WORD_INDEX_SPEC", "get_label_names", "get_word_index", "load_data"]
 
 SPEC = DatasetSpec(
-    name="reuters", title="Reuters newswires", folder="reuters",
+    name="reuters",
+    title="Reuters newswires",
+    folder="reuters",
     files=(DatasetFile("reuters.npz", "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"),),
     mirrors=(KERAS_MIRROR,),
 )
 WORD_INDEX_SPEC = DatasetSpec(
-    name="reuters_word_index", title="Reuters word index", folder="reuters", loader="reuters.get_word_index",
+    name="reuters_word_index",
+    title="Reuters word index",
+    folder="reuters",
+    loader="reuters.get_word_index",
     files=(DatasetFile("reuters_word_index.json", "4d44cc38712099c9e383dc6e5f11a921"),),
     mirrors=(KERAS_MIRROR,),
 )
 
 _LABELS = (
-    "cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing", "money-supply",
-    "coffee", "sugar", "trade", "reserves", "ship", "cotton", "carcass", "crude", "nat-gas", "cpi",
-    "money-fx", "interest", "gnp", "meal-feed", "alum", "oilseed", "gold", "tin", "strategic-metal",
-    "livestock", "retail", "ipi", "iron-steel", "rubber", "heat", "jobs", "lei", "bop", "zinc",
-    "orange", "pet-chem", "dlr", "gas", "silver", "wpi", "hog", "lead",
+    "cocoa",
+    "grain",
+    "veg-oil",
+    "earn",
+    "acq",
+    "wheat",
+    "copper",
+    "housing",
+    "money-supply",
+    "coffee",
+    "sugar",
+    "trade",
+    "reserves",
+    "ship",
+    "cotton",
+    "carcass",
+    "crude",
+    "nat-gas",
+    "cpi",
+    "money-fx",
+    "interest",
+    "gnp",
+    "meal-feed",
+    "alum",
+    "oilseed",
+    "gold",
+    "tin",
+    "strategic-metal",
+    "livestock",
+    "retail",
+    "ipi",
+    "iron-steel",
+    "rubber",
+    "heat",
+    "jobs",
+    "lei",
+    "bop",
+    "zinc",
+    "orange",
+    "pet-chem",
+    "dlr",
+    "gas",
+    "silver",
+    "wpi",
+    "hog",
+    "lead",
 )
 
 
-def load_data(path=None, num_words=None, skip_top=0, maxlen=None, test_split=0.2, seed=113, start_char=1,
-              oov_char=2, index_from=3, **kwargs):
+def load_data(
+    path=None,
+    num_words=None,
+    skip_top=0,
+    maxlen=None,
+    test_split=0.2,
+    seed=113,
+    start_char=1,
+    oov_char=2,
+    index_from=3,
+    **kwargs,
+):
     """Load the Reuters topic dataset (``keras.datasets.reuters.load_data``).
 
     Parameters
@@ -65,11 +122,18 @@ def load_data(path=None, num_words=None, skip_top=0, maxlen=None, test_split=0.2
     arrays = read_single(SPEC, path, lambda p: read_npz(p, ["x", "y"]))
     xs, labels = shuffled(seed, arrays["x"], arrays["y"])
     sequences, labels = prepare(
-        list(xs), labels, num_words=num_words, skip_top=skip_top, maxlen=maxlen,
-        start_char=start_char, oov_char=oov_char, index_from=index_from, name="reuters")
+        list(xs),
+        labels,
+        num_words=num_words,
+        skip_top=skip_top,
+        maxlen=maxlen,
+        start_char=start_char,
+        oov_char=oov_char,
+        index_from=index_from,
+        name="reuters",
+    )
     split = int(len(sequences) * (1 - test_split))
-    return ((object_array(sequences[:split]), labels[:split]),
-            (object_array(sequences[split:]), labels[split:]))
+    return ((object_array(sequences[:split]), labels[:split]), (object_array(sequences[split:]), labels[split:]))
 
 
 def get_word_index(path=None):

@@ -1,4 +1,5 @@
 """What IMDB and Reuters share: turning stored word-id lists into Keras' returned arrays."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ def shuffled(rng, *arrays):
     return [array[indices] for array in arrays]
 
 
-def prepare(sequences, labels, *, num_words, skip_top, maxlen, start_char, oov_char, index_from,
-            name):
+def prepare(sequences, labels, *, num_words, skip_top, maxlen, start_char, oov_char, index_from, name):
     """Shift ids by ``index_from``, prepend ``start_char``, drop long reviews, cap the vocabulary.
 
     ``sequences`` is a list of lists of ids (all splits together, training first);
@@ -64,7 +64,6 @@ def read_word_index(path):
             index = json.load(file)
     except (OSError, ValueError) as err:
         raise DatasetCorruptError(f"{path} is not a readable JSON word index ({err}).") from None
-    if not isinstance(index, dict) or not all(
-            isinstance(k, str) and type(v) is int for k, v in index.items()):
+    if not isinstance(index, dict) or not all(isinstance(k, str) and type(v) is int for k, v in index.items()):
         raise DatasetCorruptError(f"{path} is not a word index: expected {{word: integer id}}.")
     return index

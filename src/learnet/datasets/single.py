@@ -5,6 +5,7 @@ The file is looked for and downloaded exactly as MNIST's files are (see
 the cache, then the mirrors, with the known digest checked. A damaged file in the
 cache is removed, so the next call downloads a fresh copy.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,12 @@ T = TypeVar("T")
 def locate_single(spec: DatasetSpec, path: str | os.PathLike | None) -> Found:
     """Find (or download) the one file of ``spec``; ``path`` may name the file or its folder."""
     name = spec.files[0].name
-    if path is not None and not Path(path).expanduser().exists() and Path(path).name == name \
-            and len(Path(path).parts) == 1:
+    if (
+        path is not None
+        and not Path(path).expanduser().exists()
+        and Path(path).name == name
+        and len(Path(path).parts) == 1
+    ):
         path = None  # Keras' default `path="imdb.npz"`: a name in the cache, not a place
     if path is not None and Path(path).expanduser().is_file():
         return Found("path argument", Path(path).expanduser())
@@ -40,7 +45,6 @@ def read_single(spec: DatasetSpec, path: str | os.PathLike | None, reader: Calla
         if found.source in (CACHE, DOWNLOAD):
             found.path.unlink(missing_ok=True)
             raise DatasetCorruptError(
-                f"{err} It has been removed from the cache; load the dataset again to "
-                "download a fresh copy."
+                f"{err} It has been removed from the cache; load the dataset again to download a fresh copy."
             ) from None
         raise

@@ -14,6 +14,7 @@ complete and correct.
 
 Nothing here reads the files; :mod:`learnet.datasets.loader` does.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -198,8 +199,7 @@ class Location:
         elif len(spec.files) == 1:
             head = f"{spec.title}: missing"
         else:
-            head = (f"{spec.title}: incomplete, {len(self.found)} of "
-                    f"{len(spec.files)} files found")
+            head = f"{spec.title}: incomplete, {len(self.found)} of {len(spec.files)} files found"
         lines = [head]
         if self.files_complete or self.archive is None:
             width = max(len(name) for name in spec.file_names)
@@ -335,9 +335,14 @@ def fetch(
         if file.name in location.found:
             continue
         try:
-            saved = download_file([m + file.name for m in spec.mirrors], target / file.name,
-                                  file.sha256, size=file.size, progress=progress,
-                                  timeout=timeout)
+            saved = download_file(
+                [m + file.name for m in spec.mirrors],
+                target / file.name,
+                file.sha256,
+                size=file.size,
+                progress=progress,
+                timeout=timeout,
+            )
         except DownloadError as err:
             failures[file.name] = err.reasons
         else:
@@ -345,9 +350,14 @@ def fetch(
     if not location.complete and spec.archive is not None and spec.archive_mirrors:
         archive = spec.archive
         try:
-            saved = download_file([m + archive.name for m in spec.archive_mirrors],
-                                  target / archive.name, archive.sha256, size=archive.size,
-                                  progress=progress, timeout=timeout)
+            saved = download_file(
+                [m + archive.name for m in spec.archive_mirrors],
+                target / archive.name,
+                archive.sha256,
+                size=archive.size,
+                progress=progress,
+                timeout=timeout,
+            )
         except DownloadError as err:
             failures[archive.name] = err.reasons
         else:
@@ -412,8 +422,7 @@ def download_file(
     raise DownloadError(destination.name, reasons)
 
 
-def _download_once(url: str, destination: Path, sha256: str, size: int | None,
-                   progress: bool, timeout: float) -> None:
+def _download_once(url: str, destination: Path, sha256: str, size: int | None, progress: bool, timeout: float) -> None:
     # Imported here: both take a noticeable time to import and most runs never download.
     import urllib.request
 
@@ -423,16 +432,22 @@ def _download_once(url: str, destination: Path, sha256: str, size: int | None,
     with urllib.request.urlopen(request, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else size
-        handle, temporary = tempfile.mkstemp(dir=destination.parent,
-                                             prefix=f".{destination.name}.", suffix=".part")
+        handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
         try:
             algorithm = "md5" if len(sha256) == 32 else "sha256"
             digest = hashlib.new(algorithm)
             received = 0
-            with os.fdopen(handle, "wb") as out, tqdm(
-                total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=destination.name, disable=not progress,
-            ) as bar:
+            with (
+                os.fdopen(handle, "wb") as out,
+                tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=destination.name,
+                    disable=not progress,
+                ) as bar,
+            ):
                 while chunk := response.read(_CHUNK):
                     received += len(chunk)
                     if size is not None and received > size:
@@ -487,12 +502,10 @@ def _how_to_fix(location: Location) -> str:
 def _not_found_message(location: Location, failures: dict[str, list[tuple[str, str]]]) -> str:
     spec = location.spec
     missing = location.missing
-    lines = [f"{spec.title}: {len(missing)} of {len(spec.files)} files not found: "
-             f"{', '.join(missing)}."]
+    lines = [f"{spec.title}: {len(missing)} of {len(spec.files)} files not found: {', '.join(missing)}."]
     if location.found:
         lines.append("Found:")
-        lines += [f"  - {name} ({found.source}: {found.path})"
-                  for name, found in location.found.items()]
+        lines += [f"  - {name} ({found.source}: {found.path})" for name, found in location.found.items()]
     lines.append("Looked in:")
     for source, folder in location.searched:
         absent = "" if folder.is_dir() else ", no such folder"

@@ -13,12 +13,24 @@ Examples
 >>> strategy.num_replicas_in_sync
 1
 """
+
 from learnet.distribute.mpi import MultiWorkerMirroredStrategy, launched_by_mpi
 from learnet.distribute.strategy import (
-    ReduceOp, Strategy, compute_average_loss, get_strategy, has_strategy, in_cross_replica_context,
+    ReduceOp,
+    Strategy,
+    compute_average_loss,
+    get_strategy,
+    has_strategy,
+    in_cross_replica_context,
 )
 
 __all__ = [
-    "MultiWorkerMirroredStrategy", "ReduceOp", "Strategy", "compute_average_loss", "get_strategy",
-    "has_strategy", "in_cross_replica_context", "launched_by_mpi",
+    "MultiWorkerMirroredStrategy",
+    "ReduceOp",
+    "Strategy",
+    "compute_average_loss",
+    "get_strategy",
+    "has_strategy",
+    "in_cross_replica_context",
+    "launched_by_mpi",
 ]

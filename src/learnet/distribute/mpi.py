@@ -9,6 +9,7 @@ summed over processes in one in-place ``Allreduce`` of one flat buffer, and ever
 process applies the same update, so the weights stay identical everywhere. This is
 how Horovod and ChainerMN work; MPI does the talking.
 """
+
 import os
 import sys
 import traceback
@@ -166,4 +167,3 @@ def _is_open_mpi(launcher):
     except (OSError, subprocess.SubprocessError):
         return False
     return "Open MPI" in text or "OpenRTE" in text
-

@@ -12,6 +12,7 @@ A ``Strategy`` answers four questions for ``fit`` and for a hand-written loop:
 are written with the same four collectives (``_allreduce_sum``, ``_broadcast``,
 ``_allgather``, ``barrier``), so reading this file tells what the MPI one does.
 """
+
 import contextlib
 import enum
 import hashlib
@@ -30,7 +31,7 @@ class ReduceOp(enum.Enum):
     MEAN = "MEAN"
 
 
-_scopes = []   # the strategies entered with ``with strategy.scope():``, innermost last
+_scopes = []  # the strategies entered with ``with strategy.scope():``, innermost last
 
 
 def get_strategy():
@@ -65,7 +66,7 @@ class Strategy:
     rank = 0
 
     def __init__(self):
-        self._gradient_scale = 1.0    # fit sets n_local / n_global for the step it runs
+        self._gradient_scale = 1.0  # fit sets n_local / n_global for the step it runs
         self._buffers = {}
 
     # --- who is who ----------------------------------------------------------------------------
@@ -183,13 +184,14 @@ class Strategy:
         variables = [v for v in variables if v is not None]
         if not self.distributed or not variables:
             return
-        buffer = numpy.concatenate([numpy.asarray(backend.to_numpy(v._value), dtype=numpy.float64).ravel()
-                                    for v in variables])
+        buffer = numpy.concatenate(
+            [numpy.asarray(backend.to_numpy(v._value), dtype=numpy.float64).ravel() for v in variables]
+        )
         self._broadcast(buffer, root)
         offset = 0
         for variable in variables:
             size = int(numpy.prod(variable.shape))
-            value = buffer[offset:offset + size].reshape(variable.shape).astype(variable.dtype)
+            value = buffer[offset : offset + size].reshape(variable.shape).astype(variable.dtype)
             variable.assign(backend.xp.asarray(value))
             offset += size
 
@@ -208,13 +210,13 @@ class Strategy:
             buffer = self._buffers[key] = numpy.empty(total, dtype=dtype)
         offset = 0
         for _, array in present:
-            view = buffer[offset:offset + array.size]
+            view = buffer[offset : offset + array.size]
             numpy.multiply(backend.to_numpy(array).ravel(), self._gradient_scale, out=view, casting="unsafe")
             offset += array.size
         self._allreduce_sum(buffer)
         reduced, offset = list(grads), 0
         for index, array in present:
-            view = buffer[offset:offset + array.size].reshape(array.shape)
+            view = buffer[offset : offset + array.size].reshape(array.shape)
             value = backend.xp.asarray(view.astype(array.dtype, copy=copy or view.dtype != array.dtype))
             reduced[index] = Tensor(value) if isinstance(grads[index], Tensor) else value
             offset += array.size
@@ -233,13 +235,13 @@ class Strategy:
             summed = []
             for array in state:
                 size = int(numpy.asarray(array).size)
-                summed.append(buffer[offset:offset + size].reshape(numpy.shape(array)))
+                summed.append(buffer[offset : offset + size].reshape(numpy.shape(array)))
                 offset += size
             metric._set_state_arrays(summed)
             try:
                 results[metric.name] = metric.result()
             finally:
-                metric._set_state_arrays(state)   # each process keeps only its own counts
+                metric._set_state_arrays(state)  # each process keeps only its own counts
         return results
 
     def _local_bounds(self, batch_size):
@@ -265,7 +267,8 @@ class Strategy:
                 warnings.warn(
                     f"a batch of {global_rows} samples is smaller than the {self.num_replicas_in_sync} "
                     "processes training together; such batches are skipped on every process",
-                    UserWarning, stacklevel=3,
+                    UserWarning,
+                    stacklevel=3,
                 )
             return None
         start, stop = self._local_bounds(global_rows)
@@ -327,7 +330,7 @@ class _DistributedDataset:
 
     def __iter__(self):
         for part in self._strategy._local_batches(lambda: iter(self._dataset)):
-            self._strategy._gradient_scale = 1.0   # a hand-written loop scales its own loss
+            self._strategy._gradient_scale = 1.0  # a hand-written loop scales its own loss
             yield part
 
 

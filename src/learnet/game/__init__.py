@@ -15,6 +15,7 @@ The pieces:
 * :mod:`~learnet.game.server`: the FastAPI app and the pages in ``static/``
 * :mod:`~learnet.game.cli`: the ``learnet game`` command
 """
+
 from learnet.game.expressions import Expression, ExpressionError
 from learnet.game.levels import BUILTIN_LEVELS, Level, LevelError, load_levels
 

@@ -13,6 +13,7 @@ The teacher's link holds a secret token. It is printed in full only to a termina
 where the output goes to a file or a shared log, only its first characters are shown
 and the full link is written to ``<db>.teacher-link`` (readable by its owner only).
 """
+
 import os
 import socket
 import sys
@@ -29,20 +30,29 @@ def add_parser(subparsers):
         "game",
         help="start the classroom gradient-descent game (web server)",
         description="Start the classroom gradient-descent game. Teams open the printed URL; "
-                    "the teacher opens the admin URL. The game is saved in the database file "
-                    "and resumes when started again with the same --db.",
+        "the teacher opens the admin URL. The game is saved in the database file "
+        "and resumes when started again with the same --db.",
     )
-    parser.add_argument("--host", default="0.0.0.0",
-                        help="address to listen on (default: 0.0.0.0, every network of this computer)")
+    parser.add_argument(
+        "--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0, every network of this computer)"
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
-    parser.add_argument("--delay", type=float, default=10.0,
-                        help="seconds before a guess's result is shown (default: 10)")
-    parser.add_argument("--levels", metavar="FILE", help="JSON file of custom levels (default: the four built-in levels)")
-    parser.add_argument("--db", metavar="FILE", default=DEFAULT_DB,
-                        help=f"SQLite file holding the game (default: {DEFAULT_DB})")
-    parser.add_argument("--admin-token", metavar="TOKEN", default=None,
-                        help=f"the teacher's secret token (default: ${ADMIN_TOKEN_ENV}, else the one saved in the "
-                             "game, made at random for a new game)")
+    parser.add_argument(
+        "--delay", type=float, default=10.0, help="seconds before a guess's result is shown (default: 10)"
+    )
+    parser.add_argument(
+        "--levels", metavar="FILE", help="JSON file of custom levels (default: the four built-in levels)"
+    )
+    parser.add_argument(
+        "--db", metavar="FILE", default=DEFAULT_DB, help=f"SQLite file holding the game (default: {DEFAULT_DB})"
+    )
+    parser.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        default=None,
+        help=f"the teacher's secret token (default: ${ADMIN_TOKEN_ENV}, else the one saved in the "
+        "game, made at random for a new game)",
+    )
     parser.set_defaults(handler=run)
     return parser
 
@@ -83,8 +93,10 @@ def run(args):
 
         from learnet.game.server import create_app
     except ImportError as error:
-        print(f"learnet game needs the web server extra ({error.name} is missing): "
-              'pip install "learnet[game]"', file=sys.stderr)
+        print(
+            f'learnet game needs the web server extra ({error.name} is missing): pip install "learnet[game]"',
+            file=sys.stderr,
+        )
         return 2
     from learnet.game.levels import LevelError, load_levels
 
@@ -104,8 +116,7 @@ def run(args):
 
     game = app.state.game
     bases = [f"http://{f'[{host}]' if ':' in host else host}:{args.port}" for host in _addresses(args.host)]
-    print(f"learnet gradient-descent game: {len(game.levels)} levels, {args.delay:g} s delay, "
-          f"saved in {args.db}")
+    print(f"learnet gradient-descent game: {len(game.levels)} levels, {args.delay:g} s delay, saved in {args.db}")
     for base in bases:
         print(f"  Teams:   {base}/")
     link = f"{bases[0]}/admin?token={app.state.admin_token}"
@@ -114,8 +125,7 @@ def run(args):
     if sys.stdout.isatty():
         print(f"  Teacher: {link}   (keep this link secret)")
     else:
-        print(f"  Teacher: {bases[0]}/admin?token={mask(app.state.admin_token)}   "
-              f"(the full link is in {link_file})")
+        print(f"  Teacher: {bases[0]}/admin?token={mask(app.state.admin_token)}   (the full link is in {link_file})")
     print(f"  Projector: {bases[0]}/projector (opened from the teacher's page)")
     if args.host in ("0.0.0.0", "::", "") and bases[0].startswith("http://127."):
         print("  (teams on other computers replace 127.0.0.1 with this computer's network address)")

@@ -1,4 +1,4 @@
-""""Let the computer play": learnet's optimizers descend a level's hidden function.
+""" "Let the computer play": learnet's optimizers descend a level's hidden function.
 
 This is the punch line of the lesson. The teams followed the tangent's slope by
 hand; here the same function is handed to :class:`learnet.optimizers.SGD` (plain
@@ -13,6 +13,7 @@ very loop that trains a neural network::
 Each step stays inside the level's range (a step that would leave it stops at the
 edge), as a team's guess must.
 """
+
 import math
 
 import numpy as np

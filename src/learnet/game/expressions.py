@@ -15,6 +15,7 @@ Examples
 >>> f.value_and_slope(3.0)
 (2.0, 2.0)
 """
+
 import ast
 import math
 import operator
@@ -42,8 +43,14 @@ _OPERATORS = {
 # NumPy versions of the functions, for parts of a formula that do not involve x
 # (they are computed once, when the formula is compiled).
 _NUMPY_FUNCTIONS = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log,
-    "sqrt": np.sqrt, "abs": np.abs, "tanh": np.tanh,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "tanh": np.tanh,
     "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
 }
 
@@ -52,10 +59,7 @@ _NUMPY_FUNCTIONS = {
 # other's tape. Evaluations are short; they take turns.
 EVALUATION_LOCK = threading.Lock()
 
-_ALLOWED_TEXT = (
-    "only numbers, x, pi, e, the operators + - * / ** and the functions "
-    + ", ".join(FUNCTIONS)
-)
+_ALLOWED_TEXT = "only numbers, x, pi, e, the operators + - * / ** and the functions " + ", ".join(FUNCTIONS)
 
 
 class ExpressionError(ValueError):
@@ -238,8 +242,9 @@ class Expression:
 
         grid_x, grid_y = np.meshgrid(np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
         with EVALUATION_LOCK, np.errstate(all="ignore"):
-            result = self._compiled((learnet.constant(grid_x, dtype="float64"),
-                                     learnet.constant(grid_y, dtype="float64")))
+            result = self._compiled(
+                (learnet.constant(grid_x, dtype="float64"), learnet.constant(grid_y, dtype="float64"))
+            )
         return np.broadcast_to(np.asarray(result.numpy(), dtype=np.float64), grid_x.shape).copy()
 
     def values(self, xs):

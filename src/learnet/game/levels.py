@@ -24,6 +24,7 @@ A level with ``y_min`` and ``y_max`` is two-dimensional: its formula is a functi
 contour map with the gradient as an arrow (``start_y`` is where the computer starts
 in ``y``). The fourth built-in level is one, for the momentum lesson.
 """
+
 import json
 import math
 import secrets
@@ -102,7 +103,7 @@ class Level:
         if self.y_min is None and self.start_y is not None:
             raise LevelError(f"{label}: start_y is for 2-D levels (with y_min and y_max)")
         try:
-            function = Expression(self.expression, variables=("x", "y")[:self.dimensions])
+            function = Expression(self.expression, variables=("x", "y")[: self.dimensions])
         except ExpressionError as error:
             raise LevelError(f"{label}: {error}") from None
         object.__setattr__(self, "function", function)
@@ -117,8 +118,11 @@ class Level:
             if not self.y_min < self.y_max:
                 raise LevelError(f"{label}: y_min ({self.y_min}) must be smaller than y_max ({self.y_max})")
             start_y = self.y_min + 0.1 * (self.y_max - self.y_min) if self.start_y is None else self.start_y
-            if isinstance(start_y, bool) or not isinstance(start_y, (int, float)) or \
-                    not self.y_min <= start_y <= self.y_max:
+            if (
+                isinstance(start_y, bool)
+                or not isinstance(start_y, (int, float))
+                or not self.y_min <= start_y <= self.y_max
+            ):
                 raise LevelError(f"{label}: start_y must be a number from y_min to y_max, got {start_y!r}")
             object.__setattr__(self, "start_y", float(start_y))
         if isinstance(self.budget, bool) or not isinstance(self.budget, int) or not 1 <= self.budget <= _MAX_BUDGET:
@@ -166,7 +170,10 @@ BUILTIN_LEVELS = (
     # 1. A smooth bowl: the slope always points to the one minimum.
     Level(
         expression="0.4*(x - 2.7)**2 + 1.5",
-        x_min=-10, x_max=10, budget=8, start=-8,
+        x_min=-10,
+        x_max=10,
+        budget=8,
+        start=-8,
         learning_rates={"gradient_descent": 0.5, "momentum": 0.05, "adam": 1.5},
     ),
     # 2. A shallow local minimum (x near 3.1) beside the deeper global one (x = -2.5):
@@ -174,7 +181,10 @@ BUILTIN_LEVELS = (
     #    (and so does plain gradient descent; momentum rolls on through).
     Level(
         expression="0.05*(x - 0.5)**4 - 0.8*(x - 0.5)**2 + 0.6*(x - 0.5) + 4",
-        x_min=-6, x_max=6, budget=10, start=5,
+        x_min=-6,
+        x_max=6,
+        budget=10,
+        start=5,
         learning_rates={"gradient_descent": 0.05, "momentum": 0.05, "adam": 0.5},
     ),
     # 3. A narrow valley (x near 4.3) next to a wide, almost flat plateau on its left,
@@ -182,10 +192,12 @@ BUILTIN_LEVELS = (
     #    Adam, which scales its steps by the slope's size, walks into the valley).
     Level(
         expression=(
-            "3 - 0.8*sigmoid(0.6*(x - 4.3)) - 2.2*exp(-((x - 4.3)/0.35)**2)"
-            " + 0.06*(x - 4.3)**2*sigmoid(3*(x - 4.3))"
+            "3 - 0.8*sigmoid(0.6*(x - 4.3)) - 2.2*exp(-((x - 4.3)/0.35)**2) + 0.06*(x - 4.3)**2*sigmoid(3*(x - 4.3))"
         ),
-        x_min=-10, x_max=10, budget=12, start=-6,
+        x_min=-10,
+        x_max=10,
+        budget=12,
+        start=-6,
         learning_rates={"gradient_descent": 2.0, "momentum": 0.5, "adam": 0.8},
     ),
     # 4. Two dimensions, for the momentum lesson: a long, narrow valley along x.
@@ -194,14 +206,31 @@ BUILTIN_LEVELS = (
     #    momentum's steps across cancel out while those along add up.
     Level(
         expression="0.03*(x - 4)**2 + 2*(y - 0.3*x + 1)**2 + 1",
-        x_min=-10, x_max=10, y_min=-6, y_max=6, budget=12, start=-8, start_y=3,
+        x_min=-10,
+        x_max=10,
+        y_min=-6,
+        y_max=6,
+        budget=12,
+        start=-8,
+        start_y=3,
         name=None,
         learning_rates={"gradient_descent": 0.4, "momentum": 0.1, "adam": 0.5},
     ),
 )
 
-_LEVEL_KEYS = {"name", "expression", "x_min", "x_max", "budget", "password", "start", "learning_rates",
-               "y_min", "y_max", "start_y"}
+_LEVEL_KEYS = {
+    "name",
+    "expression",
+    "x_min",
+    "x_max",
+    "budget",
+    "password",
+    "start",
+    "learning_rates",
+    "y_min",
+    "y_max",
+    "start_y",
+}
 
 
 def levels_from_data(data):
@@ -222,8 +251,10 @@ def levels_from_data(data):
             raise LevelError(f"level {position}: expected an object with expression, x_min, x_max, budget")
         unknown = set(entry) - _LEVEL_KEYS
         if unknown:
-            raise LevelError(f"level {position}: unknown field(s) {', '.join(sorted(unknown))}; "
-                             f"allowed: {', '.join(sorted(_LEVEL_KEYS))}")
+            raise LevelError(
+                f"level {position}: unknown field(s) {', '.join(sorted(unknown))}; "
+                f"allowed: {', '.join(sorted(_LEVEL_KEYS))}"
+            )
         missing = {"expression", "x_min", "x_max", "budget"} - set(entry)
         if missing:
             raise LevelError(f"level {position}: missing field(s) {', '.join(sorted(missing))}")

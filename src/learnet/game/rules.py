@@ -25,6 +25,7 @@ The rules
 * A team sees only its own guesses until the teacher reveals the level; then
   everyone sees the curve, the formula, every team's path and the scoreboard.
 """
+
 import csv
 import datetime
 import hmac
@@ -134,9 +135,12 @@ class LoginThrottle:
             allowed, window = self.limits[key[0]]
             if failures is not None and len(failures) >= allowed:
                 wait = max(1, math.ceil(failures[0] + window - self.clock()))
-                raise GameError(429, "too_many_attempts",
-                                f"Too many failed attempts. Wait {wait} seconds and try again.",
-                                retry_after=wait)
+                raise GameError(
+                    429,
+                    "too_many_attempts",
+                    f"Too many failed attempts. Wait {wait} seconds and try again.",
+                    retry_after=wait,
+                )
 
     def failure(self, keys):
         now = self.clock()
@@ -247,10 +251,12 @@ class Game:
         elif levels is not None:
             given = [level.definition() for level in levels]
             if given != [row["definition"] for row in stored] or any(
-                    level.password not in (None, row["password"]) for level, row in zip(levels, stored)):
+                level.password not in (None, row["password"]) for level, row in zip(levels, stored)
+            ):
                 raise LevelError(
                     f"the game database {self.store.path} already holds a game with other levels; "
-                    "start it without --levels to resume that game, or use a new --db file for a new one")
+                    "start it without --levels to resume that game, or use a new --db file for a new one"
+                )
         return {row["id"]: Level(password=row["password"], **row["definition"]) for row in stored}
 
     # -- helpers ------------------------------------------------------------------
@@ -298,7 +304,8 @@ class Game:
             now = self.clock()
             revealed_at = team["revealed_at"]
             if now - team["logged_in_at"] > SESSION_SECONDS or (
-                    revealed_at is not None and now - revealed_at > AFTER_REVEAL_SECONDS):
+                revealed_at is not None and now - revealed_at > AFTER_REVEAL_SECONDS
+            ):
                 self.store.end_session(token)
                 team = None
         if team is None:
@@ -316,8 +323,11 @@ class Game:
             xs = np.linspace(level.x_min, level.x_max, GRID_POINTS)
             ys = np.linspace(level.y_min, level.y_max, GRID_POINTS)
             zs = level.function.grid_values(xs, ys)
-            self._curves[level_id] = {"x": [float(v) for v in xs], "y": [float(v) for v in ys],
-                                      "z": [[_finite_or_none(v) for v in row] for row in zs]}
+            self._curves[level_id] = {
+                "x": [float(v) for v in xs],
+                "y": [float(v) for v in ys],
+                "z": [[_finite_or_none(v) for v in row] for row in zs],
+            }
         if level_id not in self._curves:
             level = self.levels[level_id]
             xs = np.linspace(level.x_min, level.x_max, points)
@@ -364,8 +374,9 @@ class Game:
             if team_row is None:
                 cap = self._level_row(level_id)["max_teams"]
                 if cap is not None and len(self.store.teams(level_id)) >= cap:
-                    raise GameError(409, "level_full", f"This level already has its {cap} teams; ask the teacher.",
-                                    max_teams=cap)
+                    raise GameError(
+                        409, "level_full", f"This level already has its {cap} teams; ask the teacher.", max_teams=cap
+                    )
                 team_row = self.store.team(level_id, number, create_at=now)
             elif team_row["kicked_at"] is not None:
                 raise GameError(403, "kicked", "The teacher has taken this team out of this level.")
@@ -437,16 +448,26 @@ class Game:
         level = self.levels[team["level_id"]]
         x = parse_number(x, "x")
         if not level.x_min <= x <= level.x_max:
-            raise GameError(422, "out_of_range", f"x must be between {level.x_min:g} and {level.x_max:g}.",
-                            x_min=level.x_min, x_max=level.x_max)
+            raise GameError(
+                422,
+                "out_of_range",
+                f"x must be between {level.x_min:g} and {level.x_max:g}.",
+                x_min=level.x_min,
+                x_max=level.x_max,
+            )
         slope_y = None
         if level.dimensions == 2:
             if y is None or y == "":
                 raise GameError(422, "missing_field", "'y' is missing: this level takes a point (x, y).", field="y")
             y = parse_number(y, "y")
             if not level.y_min <= y <= level.y_max:
-                raise GameError(422, "out_of_range_y", f"y must be between {level.y_min:g} and {level.y_max:g}.",
-                                y_min=level.y_min, y_max=level.y_max)
+                raise GameError(
+                    422,
+                    "out_of_range_y",
+                    f"y must be between {level.y_min:g} and {level.y_max:g}.",
+                    y_min=level.y_min,
+                    y_max=level.y_max,
+                )
             fx, slope, slope_y = level.function.value_and_gradient(x, y)
             finite = math.isfinite(fx) and math.isfinite(slope) and math.isfinite(slope_y)
         else:
@@ -455,8 +476,7 @@ class Game:
             fx, slope = level.function.value_and_slope(x)
             finite = math.isfinite(fx) and math.isfinite(slope)
         if not finite:
-            raise GameError(422, "undefined_here", f"The function is not defined at x = {x:g}; try another x.",
-                            x=x)
+            raise GameError(422, "undefined_here", f"The function is not defined at x = {x:g}; try another x.", x=x)
         with self.store.transaction():
             row = self._level_row(team["level_id"])
             if row["status"] != "open":
@@ -465,14 +485,25 @@ class Game:
             guesses = self.store.guesses(team["id"])
             if guesses and now < guesses[-1]["ready_at"]:
                 wait = guesses[-1]["ready_at"] - now
-                raise GameError(409, "guess_pending",
-                                f"Your last guess is still being computed ({wait:.0f} s left); "
-                                "wait for its result before guessing again.", seconds_left=wait)
+                raise GameError(
+                    409,
+                    "guess_pending",
+                    f"Your last guess is still being computed ({wait:.0f} s left); "
+                    "wait for its result before guessing again.",
+                    seconds_left=wait,
+                )
             if len(guesses) >= level.budget:
                 raise GameError(409, "budget_used", f"All {level.budget} guesses are used.", budget=level.budget)
             number = self.store.add_guess(team["id"], x, fx, slope, now, now + self.delay, y=y, slope_y=slope_y)
-        guess = {"seq": number, "x": x, "fx": fx, "slope": slope, "ready_at": now + self.delay, "y": y,
-                 "slope_y": slope_y}
+        guess = {
+            "seq": number,
+            "x": x,
+            "fx": fx,
+            "slope": slope,
+            "ready_at": now + self.delay,
+            "y": y,
+            "slope_y": slope_y,
+        }
         return {"guess": self._guess_view(guess, now), "guesses_left": level.budget - number}
 
     # -- the teacher ----------------------------------------------------------------
@@ -497,8 +528,12 @@ class Game:
         Codes already made are kept (a printed sheet stays valid).
         """
         if isinstance(teams, bool) or not isinstance(teams, int) or not 1 <= teams <= MAX_TEAM_NUMBER:
-            raise GameError(422, "bad_team_count", f"The number of teams must be a whole number from 1 to "
-                            f"{MAX_TEAM_NUMBER}.", max=MAX_TEAM_NUMBER)
+            raise GameError(
+                422,
+                "bad_team_count",
+                f"The number of teams must be a whole number from 1 to {MAX_TEAM_NUMBER}.",
+                max=MAX_TEAM_NUMBER,
+            )
         have = {row["number"] for row in self.store.join_codes()}
         for number in range(1, teams + 1):
             while number not in have and not self.store.add_join_code(number, generate_code(), self.clock()):
@@ -534,10 +569,15 @@ class Game:
     def set_max_teams(self, level_id, max_teams):
         """Cap the number of teams of a level (``None``: no cap beyond the codes made)."""
         self._level_row(level_id)
-        if max_teams is not None and (isinstance(max_teams, bool) or not isinstance(max_teams, int)
-                                      or not 1 <= max_teams <= MAX_TEAM_NUMBER):
-            raise GameError(422, "bad_team_count", f"max_teams must be a whole number from 1 to {MAX_TEAM_NUMBER} "
-                            "or null.", max=MAX_TEAM_NUMBER)
+        if max_teams is not None and (
+            isinstance(max_teams, bool) or not isinstance(max_teams, int) or not 1 <= max_teams <= MAX_TEAM_NUMBER
+        ):
+            raise GameError(
+                422,
+                "bad_team_count",
+                f"max_teams must be a whole number from 1 to {MAX_TEAM_NUMBER} or null.",
+                max=MAX_TEAM_NUMBER,
+            )
         self.store.set_max_teams(level_id, max_teams)
         return self.admin_level(level_id)
 
@@ -560,8 +600,13 @@ class Game:
         with self.store.transaction():
             row = self._level_row(level_id)
             if row["status"] not in allowed_from:
-                raise GameError(409, "bad_transition", f"A {row['status']} level cannot be made {status}.",
-                                action=action, status=row["status"])
+                raise GameError(
+                    409,
+                    "bad_transition",
+                    f"A {row['status']} level cannot be made {status}.",
+                    action=action,
+                    status=row["status"],
+                )
             self.store.set_level_status(level_id, status, self.clock())
         self._statuses[level_id] = status
         return self.admin_level(level_id)
@@ -578,15 +623,17 @@ class Game:
         for row in self.store.levels():
             level = self.levels[row["id"]]
             teams, guesses = self.store.counts(row["id"])
-            levels.append({
-                **self._public_level(row),
-                "password": level.password,
-                "expression": level.expression,
-                "teams": teams,
-                "guesses": guesses,
-                "start": level.start,
-                "learning_rates": level.learning_rates,
-            })
+            levels.append(
+                {
+                    **self._public_level(row),
+                    "password": level.password,
+                    "expression": level.expression,
+                    "teams": teams,
+                    "guesses": guesses,
+                    "start": level.start,
+                    "learning_rates": level.learning_rates,
+                }
+            )
         return {"delay": self.delay, "levels": levels}
 
     def _paths(self, level_id, now, with_pending=False):
@@ -606,18 +653,26 @@ class Game:
         for path in self._paths(level_id, now, with_pending=True):
             done = [guess for guess in path["guesses"] if not guess["pending"]]
             best = min(done, key=lambda guess: (guess["fx"], guess["number"])) if done else None
-            teams.append({
-                "team": path["team"],
-                "guesses_used": len(path["guesses"]),
-                "pending": any(guess["pending"] for guess in path["guesses"]),
-                "best": best,
-                "guesses": path["guesses"],
-            })
+            teams.append(
+                {
+                    "team": path["team"],
+                    "guesses_used": len(path["guesses"]),
+                    "pending": any(guess["pending"] for guess in path["guesses"]),
+                    "best": best,
+                    "guesses": path["guesses"],
+                }
+            )
         return {
-            "level": {**self._public_level(row), "password": level.password, "expression": level.expression,
-                      "start": level.start, "learning_rates": level.learning_rates,
-                      "computer_steps": DEFAULT_COMPUTER_STEPS, "max_teams": row["max_teams"],
-                      **({"start_y": level.start_y} if level.dimensions == 2 else {})},
+            "level": {
+                **self._public_level(row),
+                "password": level.password,
+                "expression": level.expression,
+                "start": level.start,
+                "learning_rates": level.learning_rates,
+                "computer_steps": DEFAULT_COMPUTER_STEPS,
+                "max_teams": row["max_teams"],
+                **({"start_y": level.start_y} if level.dimensions == 2 else {}),
+            },
             "teams": teams,
             "scoreboard": self.scoreboard(level_id),
             "curve": self.curve(level_id),
@@ -632,9 +687,15 @@ class Game:
         for path in self._paths(level_id, self.clock() if now is None else now):
             if path["guesses"]:
                 best = min(path["guesses"], key=lambda guess: (guess["fx"], guess["number"]))
-                entries.append({"team": path["team"], "best_fx": best["fx"], "best_x": best["x"],
-                                "guesses": len(path["guesses"]),
-                                **({"best_y": best["y"]} if "y" in best else {})})
+                entries.append(
+                    {
+                        "team": path["team"],
+                        "best_fx": best["fx"],
+                        "best_x": best["x"],
+                        "guesses": len(path["guesses"]),
+                        **({"best_y": best["y"]} if "y" in best else {}),
+                    }
+                )
         entries.sort(key=lambda entry: (entry["best_fx"], entry["guesses"], entry["team"]))
         for index, entry in enumerate(entries):
             previous = entries[index - 1] if index else None
@@ -649,8 +710,16 @@ class Game:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["level", "rank", "team", "best_fx", "best_x", "guesses"])
         for entry in self.scoreboard(level_id):
-            writer.writerow([level_id, entry["rank"], entry["team"], repr(entry["best_fx"]),
-                             repr(entry["best_x"]), entry["guesses"]])
+            writer.writerow(
+                [
+                    level_id,
+                    entry["rank"],
+                    entry["team"],
+                    repr(entry["best_fx"]),
+                    repr(entry["best_x"]),
+                    entry["guesses"],
+                ]
+            )
         return out.getvalue()
 
     def guesses_csv(self, level_id):
@@ -661,14 +730,24 @@ class Game:
         writer = csv.writer(out, lineterminator="\n")
         two_d = self.levels[level_id].dimensions == 2
         # A 2-D level adds y and the gradient's y component at the end of each row.
-        writer.writerow(["level", "team", "guess", "x", "fx", "slope", "submitted_at_utc"]
-                        + (["y", "slope_y"] if two_d else []))
+        writer.writerow(
+            ["level", "team", "guess", "x", "fx", "slope", "submitted_at_utc"] + (["y", "slope_y"] if two_d else [])
+        )
         for guess in self.store.level_guesses(level_id):
             if guess["ready_at"] <= now:
                 when = datetime.datetime.fromtimestamp(guess["submitted_at"], datetime.timezone.utc)
-                writer.writerow([level_id, guess["team"], guess["seq"], repr(guess["x"]), repr(guess["fx"]),
-                                 repr(guess["slope"]), when.isoformat(timespec="seconds")]
-                                + ([repr(guess["y"]), repr(guess["slope_y"])] if two_d else []))
+                writer.writerow(
+                    [
+                        level_id,
+                        guess["team"],
+                        guess["seq"],
+                        repr(guess["x"]),
+                        repr(guess["fx"]),
+                        repr(guess["slope"]),
+                        when.isoformat(timespec="seconds"),
+                    ]
+                    + ([repr(guess["y"]), repr(guess["slope_y"])] if two_d else [])
+                )
         return out.getvalue()
 
     def _computer_with_par(self, level_id):
@@ -676,8 +755,11 @@ class Game:
         :data:`PAR_TOLERANCE` of the curve's lowest point; the best of them is "par"."""
         played = self.computer_play(level_id, steps=MAX_COMPUTER_STEPS // 2)
         curve = self.curve(level_id)
-        ys = [z for row in curve["z"] for z in row if z is not None] if "z" in curve else \
-            [y for y in curve["y"] if y is not None]
+        ys = (
+            [z for row in curve["z"] for z in row if z is not None]
+            if "z" in curve
+            else [y for y in curve["y"] if y is not None]
+        )
         target = min(ys) + PAR_TOLERANCE * (max(ys) - min(ys))
         for run in played["runs"]:
             run["par_steps"] = next((step for step, point in enumerate(run["path"]) if point["fx"] <= target), None)
@@ -700,25 +782,38 @@ class Game:
                 raise GameError(422, "bad_start", "start must be a point [x, y] on this level.", field="start")
             start = [parse_number(start[0], "start"), parse_number(start[1], "start")]
             if not (level.x_min <= start[0] <= level.x_max and level.y_min <= start[1] <= level.y_max):
-                raise GameError(422, "out_of_range", "start must be inside the level's range.",
-                                x_min=level.x_min, x_max=level.x_max)
+                raise GameError(
+                    422, "out_of_range", "start must be inside the level's range.", x_min=level.x_min, x_max=level.x_max
+                )
         else:
             start = level.start if start is None else parse_number(start, "start")
             if not level.x_min <= start <= level.x_max:
-                raise GameError(422, "out_of_range", f"start must be between {level.x_min:g} and {level.x_max:g}.",
-                                x_min=level.x_min, x_max=level.x_max)
+                raise GameError(
+                    422,
+                    "out_of_range",
+                    f"start must be between {level.x_min:g} and {level.x_max:g}.",
+                    x_min=level.x_min,
+                    x_max=level.x_max,
+                )
         steps = DEFAULT_COMPUTER_STEPS if steps is None else steps
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_COMPUTER_STEPS:
-            raise GameError(422, "bad_steps", f"steps must be a whole number from 1 to {MAX_COMPUTER_STEPS}.",
-                            max=MAX_COMPUTER_STEPS)
+            raise GameError(
+                422,
+                "bad_steps",
+                f"steps must be a whole number from 1 to {MAX_COMPUTER_STEPS}.",
+                max=MAX_COMPUTER_STEPS,
+            )
         rates = dict(level.learning_rates)
         for name, value in (learning_rates or {}).items():
             if name not in rates:
                 raise GameError(422, "bad_learning_rate", f"Unknown optimizer {name!r}.", field=name)
             value = parse_number(value, name)
             if not 0 < value <= 100:
-                raise GameError(422, "bad_learning_rate", f"The learning rate of {name} must be above 0 and "
-                                "at most 100.", field=name)
+                raise GameError(
+                    422,
+                    "bad_learning_rate",
+                    f"The learning rate of {name} must be above 0 and at most 100.",
+                    field=name,
+                )
             rates[name] = value
-        return {"start": start, "steps": steps, "learning_rates": rates,
-                "runs": play(level, start, steps, rates)}
+        return {"start": start, "steps": steps, "learning_rates": rates, "runs": play(level, start, steps, rates)}

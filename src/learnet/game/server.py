@@ -33,6 +33,7 @@ A refused request answers a 4xx status with
 ``{"error": {"code": ..., "message": ..., "params": {...}}}``; a body over
 :data:`MAX_BODY` bytes is refused before it is read.
 """
+
 import asyncio
 import html
 import json
@@ -85,18 +86,24 @@ def codes_sheet_html(codes, base_url):
     for entry in codes:
         link = f"{base_url}/?code={entry['code']}"
         qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
-        cards.append(f'<div class="card"><div class="team">隊伍 Team {entry["team"]}</div>'
-                     f'<img alt="QR {html.escape(entry["code"])}" src="{qr}">'
-                     f'<div class="code">{html.escape(entry["code"])}</div>'
-                     f'<div class="link">{html.escape(base_url)}/</div></div>')
-    style = ("body{font-family:sans-serif;margin:1cm}h1{font-size:16pt}.cards{display:flex;flex-wrap:wrap;gap:4mm}"
-             ".card{border:1px dashed #888;padding:3mm;width:55mm;text-align:center;break-inside:avoid}"
-             ".team{font-size:14pt;font-weight:bold}.code{font:bold 16pt monospace;letter-spacing:1px}"
-             ".link{font-size:8pt;color:#444}img{width:40mm;height:40mm}")
-    return (f'<!DOCTYPE html><html lang="zh-Hant"><head><meta charset="utf-8"><title>Join codes</title>'
-            f'<style>{style}</style></head><body><h1>梯度下降遊戲 · 加入代碼 Join codes</h1>'
-            f'<p>掃描 QR code 或輸入代碼，再輸入黑板上的關卡密碼。Scan or type the code, then the level password '
-            f'on the board.</p><div class="cards">{"".join(cards) or "<p>No codes yet.</p>"}</div></body></html>')
+        cards.append(
+            f'<div class="card"><div class="team">隊伍 Team {entry["team"]}</div>'
+            f'<img alt="QR {html.escape(entry["code"])}" src="{qr}">'
+            f'<div class="code">{html.escape(entry["code"])}</div>'
+            f'<div class="link">{html.escape(base_url)}/</div></div>'
+        )
+    style = (
+        "body{font-family:sans-serif;margin:1cm}h1{font-size:16pt}.cards{display:flex;flex-wrap:wrap;gap:4mm}"
+        ".card{border:1px dashed #888;padding:3mm;width:55mm;text-align:center;break-inside:avoid}"
+        ".team{font-size:14pt;font-weight:bold}.code{font:bold 16pt monospace;letter-spacing:1px}"
+        ".link{font-size:8pt;color:#444}img{width:40mm;height:40mm}"
+    )
+    return (
+        f'<!DOCTYPE html><html lang="zh-Hant"><head><meta charset="utf-8"><title>Join codes</title>'
+        f"<style>{style}</style></head><body><h1>梯度下降遊戲 · 加入代碼 Join codes</h1>"
+        f"<p>掃描 QR code 或輸入代碼，再輸入黑板上的關卡密碼。Scan or type the code, then the level password "
+        f'on the board.</p><div class="cards">{"".join(cards) or "<p>No codes yet.</p>"}</div></body></html>'
+    )
 
 
 class _FreshJSONResponse(JSONResponse):
@@ -151,11 +158,26 @@ class BodyLimit:
             await self._refuse(send)
 
     async def _refuse(self, send):
-        body = json.dumps({"error": {"code": "too_large", "message": f"The request is larger than {self.limit} "
-                                     "bytes.", "params": {"limit": self.limit}}}).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close")]})
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "too_large",
+                    "message": f"The request is larger than {self.limit} bytes.",
+                    "params": {"limit": self.limit},
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -226,8 +248,13 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
     """
     game = Game(Store(db_path), levels=levels, delay=delay, clock=clock, admin_token=admin_token)
     # The interactive API docs load their scripts from a CDN; a classroom may be offline.
-    app = FastAPI(title="learnet gradient-descent game", docs_url=None, redoc_url=None, openapi_url=None,
-                  default_response_class=_FreshJSONResponse)
+    app = FastAPI(
+        title="learnet gradient-descent game",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        default_response_class=_FreshJSONResponse,
+    )
     app.state.game = game
     app.state.admin_token = game.admin_token
     app.add_middleware(BodyLimit, limit=MAX_BODY)
@@ -241,8 +268,9 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, error):
-        return _FreshJSONResponse({"error": {"code": "bad_request", "message": "The request is not valid.",
-                                             "params": {}}}, status_code=422)
+        return _FreshJSONResponse(
+            {"error": {"code": "bad_request", "message": "The request is not valid.", "params": {}}}, status_code=422
+        )
 
     def admin(request):
         game.check_admin(request.headers.get("x-admin-token"), _client(request))
@@ -271,8 +299,9 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
     async def login(request: Request):
         data = await _json_object(request)
         if "code" not in data and "team" in data:
-            raise GameError(422, "code_needed", "Each team logs in with its own join code from the teacher.",
-                            field="code")
+            raise GameError(
+                422, "code_needed", "Each team logs in with its own join code from the teacher.", field="code"
+            )
         return _FreshJSONResponse(game.login(_required(data, "code"), data.get("password"), _client(request)))
 
     @app.post("/api/logout")
@@ -332,15 +361,27 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
     async def scoreboard_csv(level_id: str, request: Request):
         admin(request)
         level = _level_id(level_id)
-        return Response(game.scoreboard_csv(level), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="level-{level}-scoreboard.csv"', "Cache-Control": "no-store"})
+        return Response(
+            game.scoreboard_csv(level),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="level-{level}-scoreboard.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @app.get("/api/admin/levels/{level_id}/guesses.csv")
     async def guesses_csv(level_id: str, request: Request):
         admin(request)
         level = _level_id(level_id)
-        return Response(game.guesses_csv(level), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="level-{level}-guesses.csv"', "Cache-Control": "no-store"})
+        return Response(
+            game.guesses_csv(level),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="level-{level}-guesses.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @app.post("/api/admin/levels/{level_id}/computer-play")
     async def computer_play(level_id: str, request: Request):
@@ -373,8 +414,11 @@ def create_app(db_path, delay=10.0, levels=None, clock=time.time, admin_token=No
     async def codes_sheet(request: Request, key: str = ""):
         game.check_sheet_key(key, _client(request))
         base = str(request.base_url).rstrip("/")
-        return Response(codes_sheet_html(game.codes()["codes"], base), media_type="text/html; charset=utf-8",
-                        headers={**_PAGE_HEADERS, "Content-Security-Policy": _SHEET_CSP})
+        return Response(
+            codes_sheet_html(game.codes()["codes"], base),
+            media_type="text/html; charset=utf-8",
+            headers={**_PAGE_HEADERS, "Content-Security-Policy": _SHEET_CSP},
+        )
 
     @app.post("/api/admin/levels/{level_id}/settings")
     async def settings(level_id: str, request: Request):

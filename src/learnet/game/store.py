@@ -9,6 +9,7 @@ One connection is shared by the server's threads and guarded by a lock, and ever
 change is one transaction: a rule checked inside :meth:`Store.transaction` cannot be
 raced by another request.
 """
+
 import contextlib
 import hashlib
 import json
@@ -127,8 +128,10 @@ class Store:
             if version in (None, "1"):
                 self.set_meta("schema_version", SCHEMA_VERSION)
             elif version != SCHEMA_VERSION:
-                raise RuntimeError(f"game database {self.path} has schema version {version}, "
-                                   f"this learnet reads version {SCHEMA_VERSION}")
+                raise RuntimeError(
+                    f"game database {self.path} has schema version {version}, "
+                    f"this learnet reads version {SCHEMA_VERSION}"
+                )
 
     def close(self):
         """Close the database connection."""
@@ -164,16 +167,20 @@ class Store:
     def set_meta(self, key, value):
         """Store ``value`` (text) under ``key``."""
         with self.transaction() as db:
-            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     # -- levels -------------------------------------------------------------------
 
     def add_level(self, level_id, definition, password):
         """Store a new level: its definition (a dict) and its password; it starts 'waiting'."""
         with self.transaction() as db:
-            db.execute("INSERT INTO levels (id, definition, password) VALUES (?, ?, ?)",
-                       (level_id, json.dumps(definition, sort_keys=True), password))
+            db.execute(
+                "INSERT INTO levels (id, definition, password) VALUES (?, ?, ?)",
+                (level_id, json.dumps(definition, sort_keys=True), password),
+            )
 
     def levels(self):
         """All levels in order, each a dict with ``definition`` decoded."""
@@ -201,20 +208,21 @@ class Store:
     def team(self, level_id, number, create_at=None):
         """The team row; created (joined at ``create_at``) if missing and asked to."""
         with self.transaction() as db:
-            row = db.execute("SELECT * FROM teams WHERE level_id = ? AND number = ?",
-                             (level_id, number)).fetchone()
+            row = db.execute("SELECT * FROM teams WHERE level_id = ? AND number = ?", (level_id, number)).fetchone()
             if row is None and create_at is not None:
-                db.execute("INSERT INTO teams (level_id, number, joined_at) VALUES (?, ?, ?)",
-                           (level_id, number, create_at))
-                row = db.execute("SELECT * FROM teams WHERE level_id = ? AND number = ?",
-                                 (level_id, number)).fetchone()
+                db.execute(
+                    "INSERT INTO teams (level_id, number, joined_at) VALUES (?, ?, ?)", (level_id, number, create_at)
+                )
+                row = db.execute("SELECT * FROM teams WHERE level_id = ? AND number = ?", (level_id, number)).fetchone()
         return dict(row) if row else None
 
     def teams(self, level_id, with_kicked=False):
         """The teams that joined a level, by number (without kicked ones unless asked)."""
         kicked = "" if with_kicked else " AND kicked_at IS NULL"
-        return [dict(row) for row in
-                self._query(f"SELECT * FROM teams WHERE level_id = ?{kicked} ORDER BY number", (level_id,))]
+        return [
+            dict(row)
+            for row in self._query(f"SELECT * FROM teams WHERE level_id = ?{kicked} ORDER BY number", (level_id,))
+        ]
 
     def kick_team(self, team_id, at):
         """Remove a team from its level: mark it kicked and end its logins."""
@@ -250,8 +258,10 @@ class Store:
     def add_session(self, token, team_id, at):
         """Remember a login: the token's hash, for the team."""
         with self.transaction() as db:
-            db.execute("INSERT INTO sessions (token_hash, team_id, created_at) VALUES (?, ?, ?)",
-                       (hash_token(token), team_id, at))
+            db.execute(
+                "INSERT INTO sessions (token_hash, team_id, created_at) VALUES (?, ?, ?)",
+                (hash_token(token), team_id, at),
+            )
 
     def team_for_token(self, token):
         """The team a session token belongs to, with ``logged_in_at`` and its level's
@@ -259,7 +269,9 @@ class Store:
         rows = self._query(
             "SELECT teams.*, sessions.created_at AS logged_in_at, levels.revealed_at AS revealed_at "
             "FROM sessions JOIN teams ON teams.id = sessions.team_id JOIN levels ON levels.id = teams.level_id "
-            "WHERE sessions.token_hash = ?", (hash_token(token),))
+            "WHERE sessions.token_hash = ?",
+            (hash_token(token),),
+        )
         return dict(rows[0]) if rows else None
 
     def end_session(self, token):
@@ -277,15 +289,16 @@ class Store:
         """
         with self.transaction() as db:
             (count,) = db.execute("SELECT COUNT(*) FROM guesses WHERE team_id = ?", (team_id,)).fetchone()
-            db.execute("INSERT INTO guesses (team_id, seq, x, fx, slope, submitted_at, ready_at, y, slope_y) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (team_id, count + 1, x, fx, slope, submitted_at, ready_at, y, slope_y))
+            db.execute(
+                "INSERT INTO guesses (team_id, seq, x, fx, slope, submitted_at, ready_at, y, slope_y) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (team_id, count + 1, x, fx, slope, submitted_at, ready_at, y, slope_y),
+            )
         return count + 1
 
     def guesses(self, team_id):
         """A team's guesses, in the order they were made."""
-        return [dict(row) for row in
-                self._query("SELECT * FROM guesses WHERE team_id = ? ORDER BY seq", (team_id,))]
+        return [dict(row) for row in self._query("SELECT * FROM guesses WHERE team_id = ? ORDER BY seq", (team_id,))]
 
     def counts(self, level_id):
         """``(teams, guesses)`` of a level."""
@@ -293,12 +306,18 @@ class Store:
             "SELECT (SELECT COUNT(*) FROM teams WHERE level_id = ? AND kicked_at IS NULL) AS teams, "
             "(SELECT COUNT(*) FROM guesses JOIN teams ON teams.id = guesses.team_id WHERE teams.level_id = ? "
             "AND teams.kicked_at IS NULL) "
-            "AS guesses", (level_id, level_id))
+            "AS guesses",
+            (level_id, level_id),
+        )
         return rows[0]["teams"], rows[0]["guesses"]
 
     def level_guesses(self, level_id):
         """Every guess of a level, with the team number, by team then order."""
-        return [dict(row) for row in self._query(
-            "SELECT guesses.*, teams.number AS team FROM guesses JOIN teams ON teams.id = guesses.team_id "
-            "WHERE teams.level_id = ? AND teams.kicked_at IS NULL ORDER BY teams.number, guesses.seq",
-            (level_id,))]
+        return [
+            dict(row)
+            for row in self._query(
+                "SELECT guesses.*, teams.number AS team FROM guesses JOIN teams ON teams.id = guesses.team_id "
+                "WHERE teams.level_id = ? AND teams.kicked_at IS NULL ORDER BY teams.number, guesses.seq",
+                (level_id,),
+            )
+        ]

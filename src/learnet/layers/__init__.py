@@ -6,40 +6,101 @@ Examples
 >>> layers.Dense(10, activation="relu", name="hidden")
 <Dense name=hidden, built=False>
 """
+
 import types as _types
 
 from learnet import registry
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from learnet.layers.augmentation import (
-    RandomContrast, RandomRotation, RandomTranslation, RandomZoom, Resizing,
+    RandomContrast,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
 )
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
 from learnet.layers.conv import (
-    Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose,
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Convolution1D,
+    Convolution2D,
+    Convolution2DTranspose,
 )
 from learnet.layers.core import (
-    Activation, ActivityRegularization, Dense, Dropout, Flatten, GaussianDropout, GaussianNoise,
-    Identity, Input, InputLayer, Lambda, Reshape, SpatialDropout1D, SpatialDropout2D,
+    Activation,
+    ActivityRegularization,
+    Dense,
+    Dropout,
+    Flatten,
+    GaussianDropout,
+    GaussianNoise,
+    Identity,
+    Input,
+    InputLayer,
+    Lambda,
+    Reshape,
+    SpatialDropout1D,
+    SpatialDropout2D,
 )
 from learnet.layers.merging import (
-    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
-    concatenate, dot, multiply, subtract,
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    multiply,
+    subtract,
 )
 from learnet.layers.merging import maximum_ as maximum
 from learnet.layers.merging import minimum_ as minimum
 from learnet.layers.normalization import BatchNormalization, LayerNormalization
 from learnet.layers.pooling import (
-    AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
-    GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
 )
 from learnet.layers.preprocessing import Embedding, Normalization, RandomFlip, Rescaling
 from learnet.layers.recurrent import (
-    GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell,
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    Masking,
+    SimpleRNN,
+    SimpleRNNCell,
 )
 from learnet.layers.text import TextVectorization
 from learnet.layers.reshaping import (
-    Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
     ZeroPadding2D,
 )
 from learnet.layers.wrappers import TimeDistributed
@@ -55,39 +116,119 @@ def deserialize(config, custom_objects=None):
     name = config.get("class_name")
     cls = (custom_objects or {}).get(name) or registry.get_registered_object(name) or globals().get(name)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise ValueError(
-            f"unknown layer class {name!r}; pass your own classes as custom_objects={{'{name}': {name}}}"
-        )
+        raise ValueError(f"unknown layer class {name!r}; pass your own classes as custom_objects={{'{name}': {name}}}")
     return cls.from_config(config.get("config", {}))
 
 
 # Older TensorFlow code reaches the preprocessing layers through `experimental.preprocessing`.
 experimental = _types.SimpleNamespace(
     preprocessing=_types.SimpleNamespace(
-        Normalization=Normalization, Rescaling=Rescaling, RandomFlip=RandomFlip,
-        RandomRotation=RandomRotation, RandomZoom=RandomZoom, RandomTranslation=RandomTranslation,
-        RandomContrast=RandomContrast, Resizing=Resizing,
+        Normalization=Normalization,
+        Rescaling=Rescaling,
+        RandomFlip=RandomFlip,
+        RandomRotation=RandomRotation,
+        RandomZoom=RandomZoom,
+        RandomTranslation=RandomTranslation,
+        RandomContrast=RandomContrast,
+        Resizing=Resizing,
     )
 )
 
 __all__ = [
-    "GRU", "LSTM", "RNN", "Bidirectional", "GRUCell", "LSTMCell", "Masking", "SimpleRNN",
-    "SimpleRNNCell", "TextVectorization",
-    "ActivityRegularization", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
-    "SpatialDropout2D", "TimeDistributed", "experimental", "RandomContrast", "RandomRotation",
-    "RandomTranslation", "RandomZoom", "Resizing",
-    "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
-    "BatchNormalization", "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D",
-    "Convolution2D", "Convolution2DTranspose", "Cropping1D", "Cropping2D", "Dense", "Dot", "Dropout",
-    "ELU", "Embedding", "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "Identity", "Input", "InputLayer", "InputSpec", "KerasTensor", "Lambda",
-    "Layer", "LayerNormalization", "LeakyReLU", "MaxPool1D", "MaxPool2D", "MaxPooling1D",
-    "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "PReLU", "Permute",
-    "RandomFlip", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Softmax", "Subtract",
-    "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average",
-    "concatenate", "deserialize", "dot", "maximum", "minimum", "multiply", "reset_names",
-    "serialize", "subtract",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Bidirectional",
+    "GRUCell",
+    "LSTMCell",
+    "Masking",
+    "SimpleRNN",
+    "SimpleRNNCell",
+    "TextVectorization",
+    "ActivityRegularization",
+    "GaussianDropout",
+    "GaussianNoise",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "TimeDistributed",
+    "experimental",
+    "RandomContrast",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+    "Resizing",
+    "Activation",
+    "Add",
+    "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AvgPool1D",
+    "AvgPool2D",
+    "BatchNormalization",
+    "Concatenate",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution2DTranspose",
+    "Cropping1D",
+    "Cropping2D",
+    "Dense",
+    "Dot",
+    "Dropout",
+    "ELU",
+    "Embedding",
+    "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "Identity",
+    "Input",
+    "InputLayer",
+    "InputSpec",
+    "KerasTensor",
+    "Lambda",
+    "Layer",
+    "LayerNormalization",
+    "LeakyReLU",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Normalization",
+    "PReLU",
+    "Permute",
+    "RandomFlip",
+    "ReLU",
+    "RepeatVector",
+    "Rescaling",
+    "Reshape",
+    "Softmax",
+    "Subtract",
+    "UpSampling1D",
+    "UpSampling2D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "add",
+    "average",
+    "concatenate",
+    "deserialize",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "reset_names",
+    "serialize",
+    "subtract",
 ]
 
 # Names courses reach for that learnet does not have yet: a clear error (see learnet.not_yet).

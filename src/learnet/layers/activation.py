@@ -8,6 +8,7 @@ Examples
 >>> tf.keras.layers.ReLU(max_value=6.0)(tf.constant([-1.0, 3.0, 9.0])).numpy()
 array([0., 3., 6.], dtype=float32)
 """
+
 from learnet import constraints
 from learnet import activations, initializers, regularizers
 from learnet.layers.base import Layer
@@ -46,8 +47,9 @@ class ReLU(_Elementwise):
         self.threshold = float(threshold)
 
     def call(self, inputs):
-        return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
-                                threshold=self.threshold)
+        return activations.relu(
+            inputs, negative_slope=self.negative_slope, max_value=self.max_value, threshold=self.threshold
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -94,8 +96,9 @@ class PReLU(_Elementwise):
         Axes along which one slope is shared (e.g. ``[1, 2]`` for one slope per channel of an image).
     """
 
-    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
-                 shared_axes=None, **kwargs):
+    def __init__(
+        self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
@@ -112,8 +115,11 @@ class PReLU(_Elementwise):
         if any(s is None for s in shape):
             raise ValueError(f"PReLU '{self.name}': needs known feature sizes, got input shape {tuple(input_shape)}")
         self.alpha = self.add_weight(
-            name="alpha", shape=tuple(shape), initializer=self.alpha_initializer,
-            regularizer=self.alpha_regularizer, constraint=self.alpha_constraint,
+            name="alpha",
+            shape=tuple(shape),
+            initializer=self.alpha_initializer,
+            regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
         )
         self.built = True
 
@@ -127,7 +133,8 @@ class PReLU(_Elementwise):
         config.update(
             alpha_initializer=initializers.serialize(self.alpha_initializer),
             alpha_regularizer=_serialize(regularizers, self.alpha_regularizer),
-            alpha_constraint=constraints.serialize(self.alpha_constraint), shared_axes=self.shared_axes,
+            alpha_constraint=constraints.serialize(self.alpha_constraint),
+            shared_axes=self.shared_axes,
         )
         return config
 

@@ -23,6 +23,7 @@ TensorShape([2, 8, 8, 3])
 >>> bool((augment(images, training=True).numpy() == 1).all())   # rotated ones stay ones
 True
 """
+
 import math
 
 import numpy
@@ -103,9 +104,8 @@ def _resample(images, ys, xs, fill_mode="reflect", fill_value=0.0, interpolation
 def _affine(images, matrices, fill_mode, fill_value, interpolation):
     """Apply one 2x3 matrix per image: output pixel (x, y) reads input point ``M @ (x, y, 1)``."""
     n, height, width, _ = images.shape
-    ys, xs = xp.meshgrid(xp.arange(height, dtype=xp.float64), xp.arange(width, dtype=xp.float64),
-                         indexing="ij")
-    m = xp.asarray(matrices, dtype=xp.float64)[:, :, :, None, None]          # (n, 2, 3, 1, 1)
+    ys, xs = xp.meshgrid(xp.arange(height, dtype=xp.float64), xp.arange(width, dtype=xp.float64), indexing="ij")
+    m = xp.asarray(matrices, dtype=xp.float64)[:, :, :, None, None]  # (n, 2, 3, 1, 1)
     source_x = m[:, 0, 0] * xs + m[:, 0, 1] * ys + m[:, 0, 2]
     source_y = m[:, 1, 0] * xs + m[:, 1, 1] * ys + m[:, 1, 2]
     return _resample(images, source_y, source_x, fill_mode, fill_value, interpolation)
@@ -184,10 +184,8 @@ class RandomRotation(_GeometricLayer):
     <RandomRotation name=rotate, built=False>
     """
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
-                 **kwargs):
-        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
-                         **kwargs)
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
+        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value, **kwargs)
         self.factor = factor
         self._lower, self._upper = _factor_range(factor, "factor", "RandomRotation")
 
@@ -196,10 +194,13 @@ class RandomRotation(_GeometricLayer):
         cos, sin = numpy.cos(angles), numpy.sin(angles)
         # Rotation about the image center, (width - 1) / 2 and (height - 1) / 2.
         cx, cy = (width - 1) / 2, (height - 1) / 2
-        return numpy.stack([
-            numpy.stack([cos, -sin, cx - cos * cx + sin * cy], axis=1),
-            numpy.stack([sin, cos, cy - sin * cx - cos * cy], axis=1),
-        ], axis=1)
+        return numpy.stack(
+            [
+                numpy.stack([cos, -sin, cx - cos * cx + sin * cy], axis=1),
+                numpy.stack([sin, cos, cy - sin * cx - cos * cy], axis=1),
+            ],
+            axis=1,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -222,10 +223,17 @@ class RandomZoom(_GeometricLayer):
         As for ``RandomRotation``.
     """
 
-    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear",
-                 seed=None, fill_value=0.0, **kwargs):
-        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
-                         **kwargs)
+    def __init__(
+        self,
+        height_factor,
+        width_factor=None,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        **kwargs,
+    ):
+        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value, **kwargs)
         self.height_factor = height_factor
         self.width_factor = width_factor
         self._height = _factor_range(height_factor, "height_factor", "RandomZoom")
@@ -240,10 +248,13 @@ class RandomZoom(_GeometricLayer):
         zoom_x = zoom_y if self._width is None else 1 + rng.uniform(*self._width, size=n)
         cx, cy = (width - 1) / 2, (height - 1) / 2
         zeros = numpy.zeros(n)
-        return numpy.stack([
-            numpy.stack([zoom_x, zeros, cx * (1 - zoom_x)], axis=1),
-            numpy.stack([zeros, zoom_y, cy * (1 - zoom_y)], axis=1),
-        ], axis=1)
+        return numpy.stack(
+            [
+                numpy.stack([zoom_x, zeros, cx * (1 - zoom_x)], axis=1),
+                numpy.stack([zeros, zoom_y, cy * (1 - zoom_y)], axis=1),
+            ],
+            axis=1,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -262,10 +273,17 @@ class RandomTranslation(_GeometricLayer):
         As for ``RandomRotation``.
     """
 
-    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, **kwargs):
-        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
-                         **kwargs)
+    def __init__(
+        self,
+        height_factor,
+        width_factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        **kwargs,
+    ):
+        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value, **kwargs)
         self.height_factor = height_factor
         self.width_factor = width_factor
         self._height = _factor_range(height_factor, "height_factor", "RandomTranslation")
@@ -276,10 +294,13 @@ class RandomTranslation(_GeometricLayer):
         dy = rng.uniform(*self._height, size=n) * height
         dx = rng.uniform(*self._width, size=n) * width
         ones, zeros = numpy.ones(n), numpy.zeros(n)
-        return numpy.stack([
-            numpy.stack([ones, zeros, -dx], axis=1),
-            numpy.stack([zeros, ones, -dy], axis=1),
-        ], axis=1)
+        return numpy.stack(
+            [
+                numpy.stack([ones, zeros, -dx], axis=1),
+                numpy.stack([zeros, ones, -dy], axis=1),
+            ],
+            axis=1,
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -385,6 +406,10 @@ class Resizing(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(height=self.height, width=self.width, interpolation=self.interpolation,
-                      crop_to_aspect_ratio=self.crop_to_aspect_ratio)
+        config.update(
+            height=self.height,
+            width=self.width,
+            interpolation=self.interpolation,
+            crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+        )
         return config

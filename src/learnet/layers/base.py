@@ -42,6 +42,7 @@ Contract used by ``learnet.models`` (stable):
   / ``input_dim=`` / ``batch_input_shape=`` to the constructor (``None`` if absent).
 * ``reset_names()`` restarts the automatic names (``dense``, ``dense_1``, ...).
 """
+
 import inspect
 import re
 from typing import Any
@@ -191,7 +192,7 @@ class KerasTensor:
         return self._op("truediv", lambda a, b: b / a, other)
 
     def __pow__(self, other):
-        return self._op("pow", lambda a, b: a ** b, other)
+        return self._op("pow", lambda a, b: a**b, other)
 
     def __matmul__(self, other):
         return self._op("matmul", lambda a, b: a @ b, other)
@@ -231,8 +232,18 @@ class InputSpec:
         ``shape`` fixes the whole shape (``None`` for any size).
     """
 
-    def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
-                 axes=None, allow_last_axis_squeeze=False, name=None, optional=False):
+    def __init__(
+        self,
+        dtype=None,
+        shape=None,
+        ndim=None,
+        max_ndim=None,
+        min_ndim=None,
+        axes=None,
+        allow_last_axis_squeeze=False,
+        name=None,
+        optional=False,
+    ):
         self.dtype = dtype
         self.shape = _shape_tuple(shape)
         self.ndim = len(self.shape) if self.shape is not None else ndim
@@ -243,10 +254,17 @@ class InputSpec:
         self.optional = optional
 
     def __repr__(self):
-        parts = [f"{k}={v}" for k, v in (
-            ("ndim", self.ndim), ("min_ndim", self.min_ndim), ("max_ndim", self.max_ndim),
-            ("axes", self.axes or None), ("shape", self.shape),
-        ) if v is not None]
+        parts = [
+            f"{k}={v}"
+            for k, v in (
+                ("ndim", self.ndim),
+                ("min_ndim", self.min_ndim),
+                ("max_ndim", self.max_ndim),
+                ("axes", self.axes or None),
+                ("shape", self.shape),
+            )
+            if v is not None
+        ]
         return f"InputSpec({', '.join(parts)})"
 
     def check(self, layer, shape):
@@ -254,7 +272,9 @@ class InputSpec:
         who = f"{type(layer).__name__} '{layer.name}'"
         rank = len(shape)
         if self.ndim is not None and rank != self.ndim:
-            raise ValueError(f"{who} expects inputs of rank {self.ndim}{_rank_hint(layer, self.ndim)}, got shape {tuple(shape)}")
+            raise ValueError(
+                f"{who} expects inputs of rank {self.ndim}{_rank_hint(layer, self.ndim)}, got shape {tuple(shape)}"
+            )
         if self.min_ndim is not None and rank < self.min_ndim:
             raise ValueError(f"{who} expects inputs of rank at least {self.min_ndim}, got shape {tuple(shape)}")
         if self.max_ndim is not None and rank > self.max_ndim:
@@ -335,8 +355,18 @@ def _init_signature_names(cls):
         return []
 
 
-_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "weights",
-                "activity_regularizer", "autocast", "dynamic", "input_length", "build_config")
+_BASE_KWARGS = (
+    "input_shape",
+    "batch_input_shape",
+    "batch_size",
+    "input_dim",
+    "weights",
+    "activity_regularizer",
+    "autocast",
+    "dynamic",
+    "input_length",
+    "build_config",
+)
 
 
 class Layer:
@@ -369,7 +399,7 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__module__.startswith("learnet.") and not cls.__name__.startswith("_"):
-            registry.register_builtin(cls)   # a file may name learnet's own classes
+            registry.register_builtin(cls)  # a file may name learnet's own classes
         # A layer built by hand (`layer.build((None, 4))`) counts as built, as in Keras,
         # even when its `build` does not call `super().build`.
         if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_marks_built", False):
@@ -385,8 +415,7 @@ class Layer:
         unknown = sorted(set(kwargs) - set(_BASE_KWARGS))
         if unknown:
             raise TypeError(
-                f"{type(self).__name__} got unexpected keyword argument(s) "
-                f"{', '.join(repr(k) for k in unknown)}"
+                f"{type(self).__name__} got unexpected keyword argument(s) {', '.join(repr(k) for k in unknown)}"
             )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}")
@@ -400,13 +429,13 @@ class Layer:
         self.input_spec = None
         self._trainable_variables = []
         self._non_trainable_variables = []
-        self._regularized = []      # (variable, regularizer): their losses, recomputed on access
-        self._constraints = []      # (variable, constraint), applied by optimizers after updates
+        self._regularized = []  # (variable, regularizer): their losses, recomputed on access
+        self._constraints = []  # (variable, constraint), applied by optimizers after updates
         self._losses = []
         self._weight_names = {}
         self._build_input_shape = None
         self._symbolic_shapes = None  # (input shape, output shape) of the last symbolic call
-        self._inbound = None          # (input KerasTensors, output KerasTensors) of that call
+        self._inbound = None  # (input KerasTensors, output KerasTensors) of that call
         self._call_has_training = _accepts(self.call, "training")
         self._call_has_mask = _names_parameter(self.call, "mask")
         from learnet import regularizers
@@ -532,9 +561,17 @@ class Layer:
             for variable in layer._trainable_variables:
                 variable.trainable = value
 
-    def add_weight(self, name: str | None = None, shape: Any = None, dtype: Any = None, initializer: Any = None,
-                   regularizer: Any = None, trainable: bool = True, constraint: Any = None,
-                   **kwargs: Any) -> Variable:
+    def add_weight(
+        self,
+        name: str | None = None,
+        shape: Any = None,
+        dtype: Any = None,
+        initializer: Any = None,
+        regularizer: Any = None,
+        trainable: bool = True,
+        constraint: Any = None,
+        **kwargs: Any,
+    ) -> Variable:
         """Create a weight of this layer: a ``learnet.Variable`` named ``layer_name/name``.
 
         Parameters
@@ -564,15 +601,21 @@ class Layer:
                 name, shape = None, name
             else:
                 raise TypeError(f"{type(self).__name__}.add_weight: name must be a string, got {name!r}")
-        unknown = set(kwargs) - {"autocast", "aggregation", "synchronization", "use_resource",
-                                 "partitioner", "experimental_autocast", "caching_device", "getter"}
+        unknown = set(kwargs) - {
+            "autocast",
+            "aggregation",
+            "synchronization",
+            "use_resource",
+            "partitioner",
+            "experimental_autocast",
+            "caching_device",
+            "getter",
+        }
         if unknown:
             raise TypeError(f"add_weight got unexpected keyword argument(s) {sorted(unknown)}")
         shape = () if shape is None else _shape_tuple(shape)
         if any(s is None or s < 0 for s in shape):
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': add_weight needs a fully known shape, got {shape}"
-            )
+            raise ValueError(f"{type(self).__name__} '{self.name}': add_weight needs a fully known shape, got {shape}")
         dtype = numpy.dtype(dtype or self._dtype)
         weight_budget.charge(f"{type(self).__name__} '{self.name}'", shape, dtype)
         if initializer is None:
@@ -680,12 +723,16 @@ class Layer:
         if aggregation not in ("mean", None):
             raise ValueError(f"add_metric: aggregation must be 'mean', got {aggregation!r}")
         if type(value).__name__ == "KerasTensor":
-            return                                  # building a functional model: nothing to measure
+            return  # building a functional model: nothing to measure
         if name is None:
-            if any(type(v).__name__ != "type" and hasattr(v, "update_state") and hasattr(v, "result")
-                   for v in vars(self).values()):
+            if any(
+                type(v).__name__ != "type" and hasattr(v, "update_state") and hasattr(v, "result")
+                for v in vars(self).values()
+            ):
                 return
-            raise ValueError(f"add_metric in layer '{self.name}' needs a name=, e.g. add_metric(value, name='my_metric')")
+            raise ValueError(
+                f"add_metric in layer '{self.name}' needs a name=, e.g. add_metric(value, name='my_metric')"
+            )
         from learnet.metrics import Mean
 
         added = self.__dict__.setdefault("_added_metrics", {})
@@ -784,9 +831,7 @@ class Layer:
             if _is_shape(shapes) or not isinstance(shapes, (list, tuple)):
                 shapes = [shapes]
             if len(spec) != len(shapes):
-                raise ValueError(
-                    f"{type(self).__name__} '{self.name}' expects {len(spec)} input(s), got {len(shapes)}"
-                )
+                raise ValueError(f"{type(self).__name__} '{self.name}' expects {len(spec)} input(s), got {len(shapes)}")
             for one_spec, shape in zip(spec, shapes):
                 if one_spec is not None:
                     one_spec.check(self, shape)
@@ -838,8 +883,11 @@ class Layer:
     def _symbolic_call(self, inputs, args, kwargs, training):
         """Called on KerasTensors: build, work out the output shape, record the node."""
         input_shapes = _map_structure(
-            lambda t: tuple(t.shape) if isinstance(t, KerasTensor) else
-            (tuple(t.shape) if isinstance(t, Tensor) else None), inputs)
+            lambda t: (
+                tuple(t.shape) if isinstance(t, KerasTensor) else (tuple(t.shape) if isinstance(t, Tensor) else None)
+            ),
+            inputs,
+        )
         if not self.built:
             self._maybe_build(input_shapes)
         if self.input_spec is not None:
@@ -848,7 +896,8 @@ class Layer:
         self._symbolic_extra_args = tuple(args)
         try:
             output_shapes = self.compute_output_shape(
-                TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes)
+                TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes
+            )
         finally:
             self._symbolic_extra_args = ()
         output_dtype = self._output_dtype(inputs)
@@ -890,12 +939,15 @@ class Layer:
         try:
             with tape.no_recording():
                 for fill in (2, 3):
+
                     def zeros(shape):
                         return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
 
                     dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
-                    extra = tuple(zeros(tuple(a.shape)) if isinstance(a, KerasTensor) else a
-                                  for a in getattr(self, "_symbolic_extra_args", ()))
+                    extra = tuple(
+                        zeros(tuple(a.shape)) if isinstance(a, KerasTensor) else a
+                        for a in getattr(self, "_symbolic_extra_args", ())
+                    )
                     kwargs = {"training": False} if self._call_has_training else {}
                     _training_stack.append(False)
                     try:
@@ -1061,11 +1113,24 @@ def _marking_built(build):
 
 
 # Bookkeeping attributes that hold no sublayer or extra variable: skipped when scanning.
-_UNTRACKED = frozenset({
-    "_init_arguments", "_initial_weights", "_symbolic_shapes", "_inbound", "input_spec", "_regularized",
-    "_constraints", "_losses", "activity_regularizer", "_trainable_variables",
-    "_non_trainable_variables", "_build_input_shape", "_batch_input_shape", "_weight_names",
-})
+_UNTRACKED = frozenset(
+    {
+        "_init_arguments",
+        "_initial_weights",
+        "_symbolic_shapes",
+        "_inbound",
+        "input_spec",
+        "_regularized",
+        "_constraints",
+        "_losses",
+        "activity_regularizer",
+        "_trainable_variables",
+        "_non_trainable_variables",
+        "_build_input_shape",
+        "_batch_input_shape",
+        "_weight_names",
+    }
+)
 
 
 def _collect(value, kind, found, seen):
@@ -1086,8 +1151,12 @@ def _as_tuples(shapes):
         return None
     if isinstance(shapes, dict):
         return {k: _as_tuples(v) for k, v in shapes.items()}
-    if isinstance(shapes, (list, tuple)) and shapes and all(
-            isinstance(s, (list, tuple, dict)) or s is None for s in shapes) and not all(s is None for s in shapes):
+    if (
+        isinstance(shapes, (list, tuple))
+        and shapes
+        and all(isinstance(s, (list, tuple, dict)) or s is None for s in shapes)
+        and not all(s is None for s in shapes)
+    ):
         return [_as_tuples(s) for s in shapes]
     return tuple(shapes)
 

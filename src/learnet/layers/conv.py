@@ -13,6 +13,7 @@ TensorShape([8, 26, 26, 32])
 >>> conv.kernel.shape
 TensorShape([3, 3, 1, 32])
 """
+
 import numpy
 
 from learnet import constraints
@@ -44,7 +45,9 @@ def _padding(value, allowed, layer):
 def _data_format(value, layer):
     value = value or "channels_last"
     if value != "channels_last":
-        raise ValueError(f"{layer}: only data_format='channels_last' (batch, ..., channels) is supported, got {value!r}")
+        raise ValueError(
+            f"{layer}: only data_format='channels_last' (batch, ..., channels) is supported, got {value!r}"
+        )
     return value
 
 
@@ -66,11 +69,26 @@ class _Conv(Layer):
     rank = 2
     _paddings: tuple[str, ...] = ("valid", "same")
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         who = type(self).__name__
         if isinstance(filters, bool) or not isinstance(filters, (int, numpy.integer)) or filters <= 0:
@@ -110,13 +128,23 @@ class _Conv(Layer):
                 f"{type(self).__name__} '{self.name}': the number of input channels must be known, got {tuple(input_shape)}"
             )
         self.kernel = self.add_weight(
-            name="kernel", shape=self._kernel_shape(channels), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            name="kernel",
+            shape=self._kernel_shape(channels),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
-        self.bias = self.add_weight(
-            name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-        ) if self.use_bias else None
+        self.bias = (
+            self.add_weight(
+                name="bias",
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+            if self.use_bias
+            else None
+        )
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
         self.built = True
 
@@ -180,10 +208,12 @@ class Conv2D(_Conv):
     def call(self, inputs):
         if self.activation is activations.relu:
             # The common Conv2D(..., activation="relu"): one fused kernel, see conv2d_relu.
-            return conv_ops.conv2d_relu(inputs, self.kernel, self.bias, self.strides, self.padding,
-                                        dilations=self.dilation_rate)
-        outputs = conv_ops.conv2d(inputs, self.kernel, self.strides, self.padding,
-                                  dilations=self.dilation_rate, bias=self.bias)
+            return conv_ops.conv2d_relu(
+                inputs, self.kernel, self.bias, self.strides, self.padding, dilations=self.dilation_rate
+            )
+        outputs = conv_ops.conv2d(
+            inputs, self.kernel, self.strides, self.padding, dilations=self.dilation_rate, bias=self.bias
+        )
         return self._finish(outputs)
 
 
@@ -202,8 +232,9 @@ class Conv1D(_Conv):
         if padding == "causal":
             left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
             padding = [(0, 0), (left, 0), (0, 0)]
-        outputs = conv_ops.conv1d(inputs, self.kernel, self.strides[0], padding,
-                                  dilations=self.dilation_rate[0], bias=self.bias)
+        outputs = conv_ops.conv1d(
+            inputs, self.kernel, self.strides[0], padding, dilations=self.dilation_rate[0], bias=self.bias
+        )
         return self._finish(outputs)
 
 
@@ -223,13 +254,32 @@ class Conv2DTranspose(_Conv):
 
     rank = 2
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=1, **kwargs):
-        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, **kwargs)
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            **kwargs,
+        )
         if output_padding is not None:
-            output_padding = _tuple(output_padding, 2, "output_padding", "Conv2DTranspose") \
-                if not (isinstance(output_padding, int) and output_padding == 0) else (0, 0)
+            output_padding = (
+                _tuple(output_padding, 2, "output_padding", "Conv2DTranspose")
+                if not (isinstance(output_padding, int) and output_padding == 0)
+                else (0, 0)
+            )
             if any(p >= s for p, s in zip(output_padding, self.strides)):
                 raise ValueError(
                     f"Conv2DTranspose: output_padding {output_padding} must be smaller than the strides {self.strides}"
@@ -254,15 +304,24 @@ class Conv2DTranspose(_Conv):
         height = self._output_size(inputs.shape[1], 0)
         width = self._output_size(inputs.shape[2], 1)
         outputs = conv_ops.conv2d_transpose(
-            inputs, self.kernel, (inputs.shape[0], height, width, self.filters), self.strides,
-            self.padding, dilations=self.dilation_rate, bias=self.bias,
+            inputs,
+            self.kernel,
+            (inputs.shape[0], height, width, self.filters),
+            self.strides,
+            self.padding,
+            dilations=self.dilation_rate,
+            bias=self.bias,
         )
         return self._finish(outputs)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
-        return (input_shape[0], self._output_size(input_shape[1], 0), self._output_size(input_shape[2], 1),
-                self.filters)
+        return (
+            input_shape[0],
+            self._output_size(input_shape[1], 0),
+            self._output_size(input_shape[2], 1),
+            self.filters,
+        )
 
     def get_config(self):
         config = super().get_config()

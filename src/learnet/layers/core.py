@@ -10,6 +10,7 @@ TensorShape([2, 3])
 >>> [w.name for w in layer.weights]
 ['hidden/kernel', 'hidden/bias']
 """
+
 import numpy
 
 from learnet import constraints
@@ -41,9 +42,21 @@ class InputLayer(Layer):
     name : str, optional
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 input_tensor=None, name=None, input_shape=None, batch_input_shape=None,
-                 ragged=None, optional=False, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        input_tensor=None,
+        name=None,
+        input_shape=None,
+        batch_input_shape=None,
+        ragged=None,
+        optional=False,
+        **kwargs,
+    ):
         if shape is None:
             shape = input_shape
         if batch_shape is None:
@@ -78,8 +91,7 @@ class InputLayer(Layer):
         return self._dtype
 
     def get_config(self):
-        return {"batch_shape": list(self.batch_shape), "dtype": self._dtype, "sparse": self.sparse,
-                "name": self.name}
+        return {"batch_shape": list(self.batch_shape), "dtype": self._dtype, "sparse": self.sparse, "name": self.name}
 
     @property
     def input_shape(self):
@@ -90,8 +102,18 @@ class InputLayer(Layer):
         return self.batch_shape
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tensor=None,
-          ragged=None, batch_shape=None, optional=False, **kwargs):
+def Input(
+    shape=None,
+    batch_size=None,
+    name=None,
+    dtype=None,
+    sparse=None,
+    tensor=None,
+    ragged=None,
+    batch_shape=None,
+    optional=False,
+    **kwargs,
+):
     """A symbolic input of a functional model: ``KerasTensor`` of shape ``(None,) + shape``.
 
     Examples
@@ -103,8 +125,16 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, tenso
     """
     if shape is None and batch_shape is None and "batch_input_shape" not in kwargs and tensor is None:
         raise ValueError("Input needs a shape: the shape of one example, e.g. Input(shape=(784,))")
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                       batch_shape=batch_shape, input_tensor=tensor, name=name, **kwargs)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        input_tensor=tensor,
+        name=name,
+        **kwargs,
+    )
     return layer.output
 
 
@@ -141,9 +171,20 @@ class Dense(Layer):
 
     _rank_hint = "(batch, ..., features)"
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         if isinstance(units, bool) or not isinstance(units, (int, numpy.integer)) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -162,17 +203,28 @@ class Dense(Layer):
     def build(self, input_shape):
         in_features = input_shape[-1]
         if in_features is None:
-            hint = "; a 1-D x (one number per sample) needs a feature axis: x.reshape(-1, 1)" if len(input_shape) == 1 else ""
+            hint = (
+                "; a 1-D x (one number per sample) needs a feature axis: x.reshape(-1, 1)"
+                if len(input_shape) == 1
+                else ""
+            )
             raise ValueError(
-                f"Dense '{self.name}': the last dimension of the input must be known, got {tuple(input_shape)}{hint}")
+                f"Dense '{self.name}': the last dimension of the input must be known, got {tuple(input_shape)}{hint}"
+            )
         self.kernel = self.add_weight(
-            name="kernel", shape=(in_features, self.units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            name="kernel",
+            shape=(in_features, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=(self.units,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
         else:
             self.bias = None
@@ -377,8 +429,9 @@ class Dropout(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(rate=self.rate, noise_shape=None if self.noise_shape is None else list(self.noise_shape),
-                      seed=self.seed)
+        config.update(
+            rate=self.rate, noise_shape=None if self.noise_shape is None else list(self.noise_shape), seed=self.seed
+        )
         return config
 
 
@@ -456,8 +509,7 @@ class _OperatorLayer(Layer):
 
     def get_config(self):
         raise NotImplementedError(
-            f"'{self.name}' is an operator applied to symbolic tensors; it holds Python code and "
-            "has no config"
+            f"'{self.name}' is an operator applied to symbolic tensors; it holds Python code and has no config"
         )
 
 

@@ -13,6 +13,7 @@ TensorShape([2, 7])
 >>> layers.Add()([tf.ones((2, 3)), tf.ones((2, 3))]).numpy()[0]
 array([2., 2., 2.], dtype=float32)
 """
+
 from learnet.layers.base import Layer
 from learnet.ops.linalg import matmul
 from learnet.ops.math import maximum, minimum, sqrt
@@ -28,7 +29,9 @@ class _Merge(Layer):
         if not isinstance(shapes, (list, tuple)) or (shapes and not isinstance(shapes[0], (list, tuple))):
             raise ValueError(f"{who} must be called on a list of at least {self._min_inputs} tensors")
         if len(shapes) < self._min_inputs:
-            raise ValueError(f"{who} must be called on a list of at least {self._min_inputs} tensors, got {len(shapes)}")
+            raise ValueError(
+                f"{who} must be called on a list of at least {self._min_inputs} tensors, got {len(shapes)}"
+            )
         return who
 
     def build(self, input_shape):
@@ -40,7 +43,8 @@ class _Merge(Layer):
         first = shapes[0]
         for shape in shapes[1:]:
             if len(shape) != len(first) or any(
-                    a is not None and b is not None and a != b for a, b in zip(shape[1:], first[1:])):
+                a is not None and b is not None and a != b for a, b in zip(shape[1:], first[1:])
+            ):
                 raise ValueError(f"{who} needs inputs of the same shape, got {', '.join(str(s) for s in shapes)}")
 
     def call(self, inputs):
@@ -130,8 +134,10 @@ class Concatenate(_Merge):
         axis = self.axis % rank if rank else 0
         for shape in shapes[1:]:
             if len(shape) != rank or any(
-                    i != axis and a is not None and b is not None and a != b
-                    for i, (a, b) in enumerate(zip(shape, shapes[0])) if i > 0):
+                i != axis and a is not None and b is not None and a != b
+                for i, (a, b) in enumerate(zip(shape, shapes[0]))
+                if i > 0
+            ):
                 raise ValueError(
                     f"{who} needs inputs with matching shapes except along axis {self.axis}, "
                     f"got {', '.join(str(s) for s in shapes)}"

@@ -11,6 +11,7 @@ Examples
 >>> abs(float(tf.reduce_mean(y))) < 1e-5, round(float(tf.math.reduce_std(y)), 2)
 (True, 1.0)
 """
+
 import numpy
 
 from learnet import constraints
@@ -40,9 +41,20 @@ class _Normalization(Layer):
 
     _autocast_integers = True
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if epsilon <= 0:
             raise ValueError(f"{type(self).__name__}: epsilon must be positive, got {epsilon}")
@@ -63,20 +75,36 @@ class _Normalization(Layer):
         self._feature_axes = _axes(self.axis, rank, who)
         shape = tuple(input_shape[a] for a in self._feature_axes)
         if any(s is None for s in shape):
-            raise ValueError(f"{who}: the size of the normalized axis must be known, got input shape {tuple(input_shape)}")
+            raise ValueError(
+                f"{who}: the size of the normalized axis must be known, got input shape {tuple(input_shape)}"
+            )
         self._param_shape = shape
         # How a (features,) vector broadcasts against the input.
         self._broadcast_shape = tuple(input_shape[a] if a in self._feature_axes else 1 for a in range(rank))
         self._broadcast_shape = (1,) + self._broadcast_shape[1:]
         self._needs_reshape = self._feature_axes != [rank - 1]
-        self.gamma = self.add_weight(
-            name="gamma", shape=shape, initializer=self.gamma_initializer,
-            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-        ) if self.scale else None
-        self.beta = self.add_weight(
-            name="beta", shape=shape, initializer=self.beta_initializer,
-            regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-        ) if self.center else None
+        self.gamma = (
+            self.add_weight(
+                name="gamma",
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
+            if self.scale
+            else None
+        )
+        self.beta = (
+            self.add_weight(
+                name="beta",
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
+            if self.center
+            else None
+        )
         self.input_spec = InputSpec(ndim=rank, axes={a: input_shape[a] for a in self._feature_axes})
 
     def _broadcast(self, vector):
@@ -88,7 +116,10 @@ class _Normalization(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            axis=self.axis, epsilon=self.epsilon, center=self.center, scale=self.scale,
+            axis=self.axis,
+            epsilon=self.epsilon,
+            center=self.center,
+            scale=self.scale,
             beta_initializer=initializers.serialize(self.beta_initializer),
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             beta_regularizer=_serialize(regularizers, self.beta_regularizer),
@@ -119,17 +150,40 @@ class BatchNormalization(_Normalization):
         Learn ``beta`` and ``gamma``.
     """
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, synchronized=False, renorm=False, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized=False,
+        renorm=False,
+        **kwargs,
+    ):
         if renorm:
             raise ValueError("BatchNormalization: renorm=True is not supported")
-        super().__init__(axis=axis, epsilon=epsilon, center=center, scale=scale,
-                         beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
-                         beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
-                         beta_constraint=beta_constraint, gamma_constraint=gamma_constraint, **kwargs)
+        super().__init__(
+            axis=axis,
+            epsilon=epsilon,
+            center=center,
+            scale=scale,
+            beta_initializer=beta_initializer,
+            gamma_initializer=gamma_initializer,
+            beta_regularizer=beta_regularizer,
+            gamma_regularizer=gamma_regularizer,
+            beta_constraint=beta_constraint,
+            gamma_constraint=gamma_constraint,
+            **kwargs,
+        )
         if not 0 <= momentum <= 1:
             raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
         self.momentum = float(momentum)
@@ -139,11 +193,15 @@ class BatchNormalization(_Normalization):
     def build(self, input_shape):
         self._build_features(input_shape)
         self.moving_mean = self.add_weight(
-            name="moving_mean", shape=self._param_shape, initializer=self.moving_mean_initializer,
+            name="moving_mean",
+            shape=self._param_shape,
+            initializer=self.moving_mean_initializer,
             trainable=False,
         )
         self.moving_variance = self.add_weight(
-            name="moving_variance", shape=self._param_shape, initializer=self.moving_variance_initializer,
+            name="moving_variance",
+            shape=self._param_shape,
+            initializer=self.moving_variance_initializer,
             trainable=False,
         )
         rank = len(input_shape)

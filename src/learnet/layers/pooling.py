@@ -8,6 +8,7 @@ TensorShape([8, 13, 13, 32])
 >>> tf.keras.layers.GlobalAveragePooling2D()(tf.zeros((8, 7, 7, 64))).shape
 TensorShape([8, 64])
 """
+
 from typing import Any
 
 from learnet.layers.base import InputSpec, Layer
@@ -52,8 +53,12 @@ class _Pooling(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(pool_size=list(self.pool_size), strides=list(self.strides), padding=self.padding,
-                      data_format=self.data_format)
+        config.update(
+            pool_size=list(self.pool_size),
+            strides=list(self.strides),
+            padding=self.padding,
+            data_format=self.data_format,
+        )
         return config
 
 

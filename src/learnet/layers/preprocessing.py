@@ -12,6 +12,7 @@ array([[0., 1.]], dtype=float32)
 >>> norm(np.array([[1.0], [3.0]])).numpy().ravel()
 array([-1.,  1.], dtype=float32)
 """
+
 import numpy
 
 from learnet import constraints
@@ -50,9 +51,18 @@ class Embedding(Layer):
 
     _autocast_integers = False
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 activity_regularizer=None, embeddings_constraint=None, mask_zero=False, input_length=None,
-                 **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        activity_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        input_length=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if int(input_dim) <= 0 or int(output_dim) <= 0:
             raise ValueError(f"Embedding: input_dim and output_dim must be positive, got {input_dim}, {output_dim}")
@@ -66,8 +76,10 @@ class Embedding(Layer):
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight(
-            name="embeddings", shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer, regularizer=self.embeddings_regularizer,
+            name="embeddings",
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
             constraint=self.embeddings_constraint,
         )
         self.built = True
@@ -99,11 +111,13 @@ class Embedding(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            input_dim=self.input_dim, output_dim=self.output_dim,
+            input_dim=self.input_dim,
+            output_dim=self.output_dim,
             embeddings_initializer=initializers.serialize(self.embeddings_initializer),
             embeddings_regularizer=_serialize(regularizers, self.embeddings_regularizer),
             activity_regularizer=_serialize(regularizers, self.activity_regularizer),
-            embeddings_constraint=constraints.serialize(self.embeddings_constraint), mask_zero=self.mask_zero,
+            embeddings_constraint=constraints.serialize(self.embeddings_constraint),
+            mask_zero=self.mask_zero,
         )
         return config
 
@@ -188,7 +202,9 @@ class Normalization(Layer):
             raise ValueError(f"Normalization '{self.name}': the batch axis cannot be a feature axis")
         shape = tuple(input_shape[a] if a in axes else 1 for a in range(rank))
         if any(s is None for s in shape):
-            raise ValueError(f"Normalization '{self.name}': the feature axes must have known sizes, got {tuple(input_shape)}")
+            raise ValueError(
+                f"Normalization '{self.name}': the feature axes must have known sizes, got {tuple(input_shape)}"
+            )
         return shape, tuple(a for a in range(rank) if a not in axes)
 
     def build(self, input_shape):
@@ -207,9 +223,9 @@ class Normalization(Layer):
             batches = [numpy.asarray(data, dtype=numpy.float64)]
         elif isinstance(data, (list, tuple)):
             try:
-                batches = [numpy.asarray(data, dtype=numpy.float64)]   # nested lists of numbers
+                batches = [numpy.asarray(data, dtype=numpy.float64)]  # nested lists of numbers
             except (ValueError, TypeError):
-                batches = None                                        # a list of batches
+                batches = None  # a list of batches
         if batches is None:
             batches = []
             for item in data:

@@ -21,6 +21,7 @@ TensorShape([2, 4])
 >>> layers.GRU(4, return_sequences=True)(x).shape
 TensorShape([2, 5, 4])
 """
+
 import numpy
 
 from learnet import activations, backend, constraints, initializers, regularizers
@@ -50,11 +51,26 @@ class _DropoutCell(Layer):
 
     _gates = 1
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         who = type(self).__name__
         if isinstance(units, bool) or not isinstance(units, (int, numpy.integer)) or units <= 0:
             raise ValueError(f"{who}: units must be a positive integer, got {units!r}")
@@ -91,15 +107,27 @@ class _DropoutCell(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}': the number of input features must be known")
         gates = self._gates * self.units
         self.kernel = self.add_weight(
-            name="kernel", shape=(features, gates), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+            name="kernel",
+            shape=(features, gates),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self.recurrent_kernel = self.add_weight(
-            name="recurrent_kernel", shape=(self.units, gates), initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
+            name="recurrent_kernel",
+            shape=(self.units, gates),
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
         if self.use_bias:
             self.bias = self.add_weight(
-                name="bias", shape=self._bias_shape(), initializer=self._bias_initializer(),
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+                name="bias",
+                shape=self._bias_shape(),
+                initializer=self._bias_initializer(),
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
         self.built = True
@@ -209,9 +237,17 @@ class SimpleRNNCell(_DropoutCell):
 
     def _fused(self, sequences, states, mask, go_backwards, zero_output, recurrent_mask, names):
         return fused.simple_rnn_sequence(
-            sequences, states[0], self.kernel, self.recurrent_kernel, self._bias_value(sequences.dtype),
-            mask=mask, go_backwards=go_backwards, zero_output_for_mask=zero_output,
-            recurrent_mask=recurrent_mask, **names)
+            sequences,
+            states[0],
+            self.kernel,
+            self.recurrent_kernel,
+            self._bias_value(sequences.dtype),
+            mask=mask,
+            go_backwards=go_backwards,
+            zero_output_for_mask=zero_output,
+            recurrent_mask=recurrent_mask,
+            **names,
+        )
 
     def get_config(self):
         return super().get_config()
@@ -242,10 +278,12 @@ class LSTMCell(_DropoutCell):
 
     _gates = 4
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 unit_forget_bias=True, **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, unit_forget_bias=True, **kwargs
+    ):
+        super().__init__(
+            units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias, **kwargs
+        )
         self.unit_forget_bias = bool(unit_forget_bias)
         self.state_size = [self.units, self.units]
 
@@ -255,11 +293,13 @@ class LSTMCell(_DropoutCell):
         base, units = self.bias_initializer, self.units
 
         def initializer(shape, dtype=None):
-            return xp.concatenate([
-                xp.asarray(base((units,), dtype=dtype)),
-                xp.ones((units,), dtype=dtype),
-                xp.asarray(base((2 * units,), dtype=dtype)),
-            ])
+            return xp.concatenate(
+                [
+                    xp.asarray(base((units,), dtype=dtype)),
+                    xp.ones((units,), dtype=dtype),
+                    xp.asarray(base((2 * units,), dtype=dtype)),
+                ]
+            )
 
         return initializer
 
@@ -276,14 +316,25 @@ class LSTMCell(_DropoutCell):
 
     def _fused(self, sequences, states, mask, go_backwards, zero_output, recurrent_mask, names):
         return fused.lstm_sequence(
-            sequences, states[0], states[1], self.kernel, self.recurrent_kernel,
-            self._bias_value(sequences.dtype), mask=mask, go_backwards=go_backwards,
-            zero_output_for_mask=zero_output, recurrent_mask=recurrent_mask, **names)
+            sequences,
+            states[0],
+            states[1],
+            self.kernel,
+            self.recurrent_kernel,
+            self._bias_value(sequences.dtype),
+            mask=mask,
+            go_backwards=go_backwards,
+            zero_output_for_mask=zero_output,
+            recurrent_mask=recurrent_mask,
+            **names,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update(recurrent_activation=activations.serialize(self.recurrent_activation),
-                      unit_forget_bias=self.unit_forget_bias)
+        config.update(
+            recurrent_activation=activations.serialize(self.recurrent_activation),
+            unit_forget_bias=self.unit_forget_bias,
+        )
         return config
 
 
@@ -312,10 +363,12 @@ class GRUCell(_DropoutCell):
 
     _gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 reset_after=True, **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation,
-                         use_bias=use_bias, **kwargs)
+    def __init__(
+        self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, reset_after=True, **kwargs
+    ):
+        super().__init__(
+            units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias, **kwargs
+        )
         self.reset_after = bool(reset_after)
 
     def _bias_shape(self):
@@ -333,21 +386,31 @@ class GRUCell(_DropoutCell):
         else:
             xz, xr, xh = split(inputs @ self.kernel + bias, 3, axis=-1)
             z = gate(xz + h @ self.recurrent_kernel[:, :units])
-            r = gate(xr + h @ self.recurrent_kernel[:, units:2 * units])
-            hh = act(xh + (r * h) @ self.recurrent_kernel[:, 2 * units:])
+            r = gate(xr + h @ self.recurrent_kernel[:, units : 2 * units])
+            hh = act(xh + (r * h) @ self.recurrent_kernel[:, 2 * units :])
         new = z * h + (1 - z) * hh
         return new, [new]
 
     def _fused(self, sequences, states, mask, go_backwards, zero_output, recurrent_mask, names):
         return fused.gru_sequence(
-            sequences, states[0], self.kernel, self.recurrent_kernel, self._bias_value(sequences.dtype),
-            mask=mask, go_backwards=go_backwards, zero_output_for_mask=zero_output,
-            recurrent_mask=recurrent_mask, reset_after=self.reset_after, **names)
+            sequences,
+            states[0],
+            self.kernel,
+            self.recurrent_kernel,
+            self._bias_value(sequences.dtype),
+            mask=mask,
+            go_backwards=go_backwards,
+            zero_output_for_mask=zero_output,
+            recurrent_mask=recurrent_mask,
+            reset_after=self.reset_after,
+            **names,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update(recurrent_activation=activations.serialize(self.recurrent_activation),
-                      reset_after=self.reset_after)
+        config.update(
+            recurrent_activation=activations.serialize(self.recurrent_activation), reset_after=self.reset_after
+        )
         return config
 
 
@@ -400,8 +463,17 @@ class RNN(Layer):
     (TensorShape([2, 3]), TensorShape([2, 3]))
     """
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         if isinstance(cell, (list, tuple)):
             raise ValueError(
                 f"{type(self).__name__}: a list of cells is not supported; stack recurrent layers "
@@ -461,9 +533,7 @@ class RNN(Layer):
             raise ValueError(f"{who} expects {len(sizes)} initial state(s), got {len(states)}")
         for state, size in zip(states, sizes):
             if tuple(state.shape) != (batch, size):
-                raise ValueError(
-                    f"{who} expects initial states of shape {(batch, size)}, got {tuple(state.shape)}"
-                )
+                raise ValueError(f"{who} expects initial states of shape {(batch, size)}, got {tuple(state.shape)}")
         return [s if s.dtype == self._dtype else cast(s, self._dtype) for s in states]
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
@@ -482,8 +552,9 @@ class RNN(Layer):
         if names is not None:
             dropped = cell._drop_inputs(sequences, training)
             recurrent_mask = cell._recurrent_mask(batch, sequences._value.dtype, training)
-            packed = cell._fused(dropped, states, mask_array, self.go_backwards, self.zero_output_for_mask,
-                                 recurrent_mask, names)
+            packed = cell._fused(
+                dropped, states, mask_array, self.go_backwards, self.zero_output_for_mask, recurrent_mask, names
+            )
             outputs = getitem(packed, (slice(None), slice(0, steps)))
             final_states = [getitem(packed, (slice(None), steps + i)) for i in range(len(states))]
         else:
@@ -503,11 +574,12 @@ class RNN(Layer):
         outputs = []
         single = not isinstance(self.cell.state_size, (list, tuple))
         for t in order:
-            output, new_states = self.cell.call(getitem(sequences, (slice(None), t)),
-                                                states[0] if single else states, **kwargs)
+            output, new_states = self.cell.call(
+                getitem(sequences, (slice(None), t)), states[0] if single else states, **kwargs
+            )
             new_states = _as_list(new_states)
             if mask is not None:
-                keep = Tensor._wrap(mask[:, t:t + 1])
+                keep = Tensor._wrap(mask[:, t : t + 1])
                 new_states = [where(keep, n, s) for n, s in zip(new_states, states)]
                 if self.zero_output_for_mask:
                     output = where(keep, output, Tensor._wrap(xp.zeros((), dtype=output._value.dtype)))
@@ -536,8 +608,11 @@ class RNN(Layer):
 
         config = super().get_config()
         config.update(
-            return_sequences=self.return_sequences, return_state=self.return_state,
-            go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            go_backwards=self.go_backwards,
+            stateful=self.stateful,
+            unroll=self.unroll,
             zero_output_for_mask=self.zero_output_for_mask,
         )
         if type(self) is RNN:
@@ -556,17 +631,29 @@ class RNN(Layer):
 
 # The arguments a SimpleRNN/LSTM/GRU layer hands to its cell.
 _CELL_ARGUMENTS = (
-    "activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-    "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-    "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
-    "seed", "unit_forget_bias", "reset_after",
+    "activation",
+    "recurrent_activation",
+    "use_bias",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
+    "unit_forget_bias",
+    "reset_after",
 )
-_LAYER_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
-                    "zero_output_for_mask")
+_LAYER_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 
 
 class _CellLayer(RNN):
-    _cell_class: type = type(None)   # each layer names its cell class
+    _cell_class: type = type(None)  # each layer names its cell class
 
     def __init__(self, units, **kwargs):
         cell_kwargs = {key: kwargs.pop(key) for key in _CELL_ARGUMENTS if key in kwargs}
@@ -724,7 +811,9 @@ class Bidirectional(Layer):
             if backward_layer.go_backwards == layer.go_backwards:
                 raise ValueError("Bidirectional: backward_layer must read the other way (go_backwards) than layer")
             if (backward_layer.return_sequences, backward_layer.return_state) != (
-                    layer.return_sequences, layer.return_state):
+                layer.return_sequences,
+                layer.return_state,
+            ):
                 raise ValueError("Bidirectional: backward_layer must have the same return_sequences and return_state")
             self.backward_layer = backward_layer
         # As Keras: with whole sequences, masked steps of both directions output zeros.
@@ -799,7 +888,7 @@ class Bidirectional(Layer):
 
         config = super().get_config()
         layer_config = serialize(self.forward_layer)
-        layer_config["config"]["name"] = self.forward_layer.name[len("forward_"):]
+        layer_config["config"]["name"] = self.forward_layer.name[len("forward_") :]
         config.update(layer=layer_config, merge_mode=self.merge_mode)
         return config
 

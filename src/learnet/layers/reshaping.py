@@ -9,6 +9,7 @@ TensorShape([1, 14, 14, 8])
 >>> tf.keras.layers.ZeroPadding2D(2)(tf.zeros((1, 28, 28, 1))).shape
 TensorShape([1, 32, 32, 1])
 """
+
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.conv import _data_format
 from learnet.ops.shape import broadcast_to, expand_dims, pad, reshape, tile, transpose
@@ -177,7 +178,7 @@ class Cropping2D(_Spatial):
         h, w = inputs.shape[1], inputs.shape[2]
         self._check(h, w)
         (top, bottom), (left, right) = self.cropping
-        return inputs[:, top:h - bottom, left:w - right, :]
+        return inputs[:, top : h - bottom, left : w - right, :]
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = tuple(input_shape)
@@ -204,7 +205,7 @@ class Cropping1D(_Spatial):
         t = inputs.shape[1]
         if sum(self.cropping) >= t:
             raise ValueError(f"Cropping1D '{self.name}': cropping {self.cropping} removes every step of {t}")
-        return inputs[:, self.cropping[0]:t - self.cropping[1], :]
+        return inputs[:, self.cropping[0] : t - self.cropping[1], :]
 
     def compute_output_shape(self, input_shape):
         n, t, c = tuple(input_shape)

@@ -17,6 +17,7 @@ Examples
 >>> deserialize(entry).units
 3
 """
+
 import inspect
 import re
 
@@ -32,7 +33,6 @@ class InvalidModelFileError(ValueError):
     """A model or weights file that learnet cannot (or will not) load."""
 
 
-
 # What a layer's constructor, build or call may raise when a file gives it nonsense
 # (units=-1, a kernel of 2**31 rows, a zero stride): all reported as a bad file.
 # MemoryError is one of them: a config may describe weights far too large to create.
@@ -41,8 +41,16 @@ CONFIG_ERRORS = (TypeError, ValueError, LookupError, AttributeError, ArithmeticE
 
 # --- checking configs ------------------------------------------------------------------------------
 _DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
-_FORBIDDEN_KEYS = {"module", "fn_module", "function_type", "__class__", "__reduce__", "py/object",
-                   "py/function", "py/reduce"}
+_FORBIDDEN_KEYS = {
+    "module",
+    "fn_module",
+    "function_type",
+    "__class__",
+    "__reduce__",
+    "py/object",
+    "py/function",
+    "py/reduce",
+}
 
 
 def check_plain(value, where, depth=0):
@@ -52,7 +60,11 @@ def check_plain(value, where, depth=0):
     if value is None or isinstance(value, (bool, int, float)):
         return
     if isinstance(value, str):
-        if _DOTTED_PATH.match(value) and not where.endswith(("['name']", "['layer']")) and "__keras_tensor__" not in where:
+        if (
+            _DOTTED_PATH.match(value)
+            and not where.endswith(("['name']", "['layer']"))
+            and "__keras_tensor__" not in where
+        ):
             raise InvalidModelFileError(
                 f"the model config names a Python module or function ({value!r} at {where}); "
                 "learnet never imports code named in a file"
@@ -119,7 +131,9 @@ def require(config, key, kind, where):
         raise InvalidModelFileError(f"{where} has no {key!r}")
     value = config[key]
     if not isinstance(value, kind):
-        raise InvalidModelFileError(f"{where}: {key!r} must be a {kind.__name__ if isinstance(kind, type) else kind}, got {type(value).__name__}")
+        raise InvalidModelFileError(
+            f"{where}: {key!r} must be a {kind.__name__ if isinstance(kind, type) else kind}, got {type(value).__name__}"
+        )
     return value
 
 
@@ -147,8 +161,7 @@ def deserialize(entry, custom_objects=None, layer_fn=None):
         raise
     except CONFIG_ERRORS as error:
         raise InvalidModelFileError(
-            f"cannot create layer {config.get('name', '?')!r} ({class_name}) from its config: "
-            f"{describe(error, cls)}"
+            f"cannot create layer {config.get('name', '?')!r} ({class_name}) from its config: {describe(error, cls)}"
         ) from None
     build = entry.get("build_config")
     if build is not None and not getattr(layer, "built", False):
@@ -167,12 +180,19 @@ def describe(error, cls=None):
     """The message of an error raised while rebuilding from a file (MemoryError's is not enough)."""
     if isinstance(error, MemoryError):
         return f"its weights would not fit in memory ({error}); the file asks for implausibly large layers"
-    if (cls is not None and isinstance(error, TypeError) and "unexpected keyword argument" in str(error)
-            and not _takes_var_keywords(cls.__init__) and "from_config" not in vars(cls)):
+    if (
+        cls is not None
+        and isinstance(error, TypeError)
+        and "unexpected keyword argument" in str(error)
+        and not _takes_var_keywords(cls.__init__)
+        and "from_config" not in vars(cls)
+    ):
         name = cls.__name__
-        return (f"{error}. Every layer and model is rebuilt with its name, trainable and dtype as "
-                f"keyword arguments: let {name}.__init__ accept **kwargs and pass them on "
-                f"(super().__init__(**kwargs)), or define {name}.get_config and {name}.from_config")
+        return (
+            f"{error}. Every layer and model is rebuilt with its name, trainable and dtype as "
+            f"keyword arguments: let {name}.__init__ accept **kwargs and pass them on "
+            f"(super().__init__(**kwargs)), or define {name}.get_config and {name}.from_config"
+        )
     return str(error) or type(error).__name__
 
 

@@ -15,6 +15,7 @@ Examples
 >>> vectorize(["the cat ran"]).numpy()
 array([[2, 4, 1, 0]])
 """
+
 import re
 import string
 from collections import Counter
@@ -85,20 +86,39 @@ class TextVectorization(Layer):
     array([[1, 0, 1, 0]])
     """
 
-    def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation", split="whitespace",
-                 ngrams=None, output_mode="int", output_sequence_length=None, pad_to_max_tokens=False,
-                 vocabulary=None, idf_weights=None, sparse=False, ragged=False, encoding="utf-8", **kwargs):
+    def __init__(
+        self,
+        max_tokens=None,
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        ngrams=None,
+        output_mode="int",
+        output_sequence_length=None,
+        pad_to_max_tokens=False,
+        vocabulary=None,
+        idf_weights=None,
+        sparse=False,
+        ragged=False,
+        encoding="utf-8",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         who = f"TextVectorization '{self.name}'"
         if output_mode == "tf-idf":
             output_mode = "tf_idf"
         if output_mode not in _MODES:
             raise ValueError(f"{who}: output_mode must be one of {_MODES}, got {output_mode!r}")
-        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < (3 if output_mode == "int" else 2)):
-            raise ValueError(f"{who}: max_tokens must be an integer of at least {3 if output_mode == 'int' else 2}, got {max_tokens!r}")
+        if max_tokens is not None and (
+            not isinstance(max_tokens, int) or max_tokens < (3 if output_mode == "int" else 2)
+        ):
+            raise ValueError(
+                f"{who}: max_tokens must be an integer of at least {3 if output_mode == 'int' else 2}, got {max_tokens!r}"
+            )
         if output_sequence_length is not None and output_mode != "int":
             raise ValueError(f"{who}: output_sequence_length only applies to output_mode='int'")
-        if standardize not in ("lower_and_strip_punctuation", "lower", "strip_punctuation", None) and not callable(standardize):
+        if standardize not in ("lower_and_strip_punctuation", "lower", "strip_punctuation", None) and not callable(
+            standardize
+        ):
             raise ValueError(f"{who}: unknown standardize {standardize!r}")
         if split not in ("whitespace", "character", None) and not callable(split):
             raise ValueError(f"{who}: unknown split {split!r}")
@@ -107,8 +127,9 @@ class TextVectorization(Layer):
         self.max_tokens = max_tokens
         self.standardize = standardize
         self.split = split
-        self.ngrams = (tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else
-                       (tuple(ngrams) if ngrams is not None else None))
+        self.ngrams = (
+            tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else (tuple(ngrams) if ngrams is not None else None)
+        )
         self.output_mode = output_mode
         self.output_sequence_length = output_sequence_length
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
@@ -143,7 +164,7 @@ class TextVectorization(Layer):
         if self.ngrams:
             grams = []
             for n in self.ngrams:
-                grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+                grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
             tokens = grams
         return tokens
 
@@ -167,7 +188,7 @@ class TextVectorization(Layer):
             counts.pop(special, None)
         ranked = sorted(counts, key=lambda token: (counts[token], token.encode(self.encoding)), reverse=True)
         if self.max_tokens is not None:
-            ranked = ranked[:self.max_tokens - len(self._specials)]
+            ranked = ranked[: self.max_tokens - len(self._specials)]
         self._vocabulary = self._specials + ranked
         if self.output_mode == "tf_idf":
             idf = numpy.log(1 + len(texts) / (1 + numpy.array([documents[t] for t in ranked], dtype=numpy.float64)))
@@ -180,8 +201,8 @@ class TextVectorization(Layer):
         who = f"TextVectorization '{self.name}'"
         vocabulary = [str(v) for v in vocabulary]
         specials = self._specials
-        has_specials = vocabulary[:len(specials)] == specials
-        tokens = vocabulary[len(specials):] if has_specials else vocabulary
+        has_specials = vocabulary[: len(specials)] == specials
+        tokens = vocabulary[len(specials) :] if has_specials else vocabulary
         if len(set(tokens)) != len(tokens) or any(t in (PAD, OOV) for t in tokens):
             raise ValueError(f"{who}: the vocabulary has repeated tokens or misplaced '' / '[UNK]' tokens")
         if self.output_mode == "tf_idf":
@@ -200,7 +221,7 @@ class TextVectorization(Layer):
         """The tokens, by id: ``['', '[UNK]', most frequent, ...]`` in ``"int"`` mode."""
         if self._vocabulary is None:
             return list(self._specials) if include_special_tokens else []
-        return list(self._vocabulary) if include_special_tokens else self._vocabulary[len(self._specials):]
+        return list(self._vocabulary) if include_special_tokens else self._vocabulary[len(self._specials) :]
 
     def vocabulary_size(self):
         """The number of tokens, special tokens included."""
@@ -222,8 +243,9 @@ class TextVectorization(Layer):
             )
         texts = _as_texts(inputs, f"TextVectorization '{self.name}'")
         index = self._index
-        ids = [[index.get(token, 1 if self.output_mode == "int" else 0) for token in self._tokens(text)]
-               for text in texts]
+        ids = [
+            [index.get(token, 1 if self.output_mode == "int" else 0) for token in self._tokens(text)] for text in texts
+        ]
         if self.output_mode == "int":
             length = self.output_sequence_length
             if length is None:
@@ -231,7 +253,7 @@ class TextVectorization(Layer):
             out = numpy.zeros((len(ids), length), dtype=numpy.int64)
             for row, sequence in enumerate(ids):
                 sequence = sequence[:length]
-                out[row, :len(sequence)] = sequence
+                out[row, : len(sequence)] = sequence
             return Tensor._wrap(out)
         size = self.max_tokens if self.pad_to_max_tokens and self.max_tokens else len(self._vocabulary)
         # Keras returns int64 counts and multi-hot vectors, float32 tf-idf weights.
@@ -241,14 +263,17 @@ class TextVectorization(Layer):
         if self.output_mode == "multi_hot":
             numpy.minimum(out, 1, out=out)
         elif self.output_mode == "tf_idf":
-            out[:, :len(self._idf)] *= self._idf
+            out[:, : len(self._idf)] *= self._idf
         return Tensor._wrap(out)
 
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
             return (input_shape[0], self.output_sequence_length)
-        size = self.max_tokens if self.pad_to_max_tokens and self.max_tokens else (
-            len(self._vocabulary) if self._vocabulary is not None else None)
+        size = (
+            self.max_tokens
+            if self.pad_to_max_tokens and self.max_tokens
+            else (len(self._vocabulary) if self._vocabulary is not None else None)
+        )
         return (input_shape[0], size)
 
     def _output_dtype(self, inputs):
@@ -258,11 +283,16 @@ class TextVectorization(Layer):
         config = super().get_config()
         if callable(self.standardize) or callable(self.split):
             raise NotImplementedError(
-                f"TextVectorization '{self.name}': a custom standardize or split function cannot be saved")
+                f"TextVectorization '{self.name}': a custom standardize or split function cannot be saved"
+            )
         config.update(
-            max_tokens=self.max_tokens, standardize=self.standardize, split=self.split,
-            ngrams=list(self.ngrams) if self.ngrams else None, output_mode=self.output_mode,
-            output_sequence_length=self.output_sequence_length, pad_to_max_tokens=self.pad_to_max_tokens,
+            max_tokens=self.max_tokens,
+            standardize=self.standardize,
+            split=self.split,
+            ngrams=list(self.ngrams) if self.ngrams else None,
+            output_mode=self.output_mode,
+            output_sequence_length=self.output_sequence_length,
+            pad_to_max_tokens=self.pad_to_max_tokens,
             vocabulary=self.get_vocabulary() if self._vocabulary is not None else None,
             idf_weights=self._idf.tolist() if self._idf is not None else None,
         )

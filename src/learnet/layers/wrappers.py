@@ -7,6 +7,7 @@ Examples
 >>> layers.TimeDistributed(layers.Dense(8))(tf.zeros((4, 10, 16))).shape
 TensorShape([4, 10, 8])
 """
+
 from learnet.layers.base import Layer, _is_shape
 from learnet.ops.shape import reshape
 
@@ -33,8 +34,7 @@ class TimeDistributed(Layer):
         input_shape = tuple(input_shape)
         if len(input_shape) < 3:
             raise ValueError(
-                f"TimeDistributed '{self.name}' expects inputs of rank 3 or more (batch, steps, ...), "
-                f"got {input_shape}"
+                f"TimeDistributed '{self.name}' expects inputs of rank 3 or more (batch, steps, ...), got {input_shape}"
             )
         self.layer._maybe_build((None,) + input_shape[2:])
         self.built = True

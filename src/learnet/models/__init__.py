@@ -9,6 +9,7 @@ Examples
 >>> model.save("model.learnet")                              # doctest: +SKIP
 >>> same = keras.models.load_model("model.learnet")          # doctest: +SKIP
 """
+
 from learnet.layers import serialization
 from learnet.models.functional import Functional
 from learnet.models.model import Model

@@ -8,6 +8,7 @@ Keras' logs. ``MetricsContainer`` resolves ``metrics=["accuracy"]`` once the sha
 of targets and outputs are known (so "accuracy" becomes the right kind, as in Keras)
 and updates the metrics on NumPy arrays after every step.
 """
+
 import copy
 
 import numpy as np
@@ -78,7 +79,7 @@ class LossesContainer:
         self._losses = None
         self._weights = None
         self._single = None
-        self._output_trackers = []     # per output: a Mean "<name>_loss", or None
+        self._output_trackers = []  # per output: a Mean "<name>_loss", or None
         if not isinstance(loss, (list, tuple, dict)):
             self._single = _resolve_loss(loss)
 
@@ -138,13 +139,12 @@ class LossesContainer:
         else:
             targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
         if len(targets) != len(predictions):
-            raise ValueError(
-                f"the model has {len(predictions)} outputs, but {len(targets)} target arrays were given"
-            )
+            raise ValueError(f"the model has {len(predictions)} outputs, but {len(targets)} target arrays were given")
         total = None
         trackers = self._output_trackers or [None] * len(predictions)
         for loss, weight, target, prediction, tracker in zip(
-                self._losses, self._weights, targets, predictions, trackers):
+            self._losses, self._weights, targets, predictions, trackers
+        ):
             if loss is None or target is None:
                 continue
             value = _call_loss(loss, target, prediction, sample_weight)
@@ -168,8 +168,8 @@ class MetricsContainer:
         self._identifiers = metrics
         self._weighted_identifiers = weighted_metrics
         self._losses = losses
-        self._metrics = None           # flat list of metric objects
-        self._per_output = None        # per output: [(metric, weighted), ...]
+        self._metrics = None  # flat list of metric objects
+        self._per_output = None  # per output: [(metric, weighted), ...]
 
     @property
     def built(self):
@@ -204,7 +204,7 @@ class MetricsContainer:
                     # The name the user gave, kept so a metric renamed per output is never renamed twice.
                     base_name = metric.__dict__.setdefault("_compiled_base_name", metric.name)
                     if any(metric is other for other in self._metrics):
-                        metric = _fresh_copy(metric)    # one Metric object listed for every output
+                        metric = _fresh_copy(metric)  # one Metric object listed for every output
                     if several:
                         metric.name = f"{names[index]}_{base_name}"
                     if weighted and not several:
@@ -257,11 +257,13 @@ def _metrics_per_output(identifiers, names):
             value = identifiers.get(name)
             result.append([] if value is None else list(value) if isinstance(value, (list, tuple)) else [value])
         return result
-    if isinstance(identifiers, (list, tuple)) and identifiers and all(isinstance(i, (list, tuple)) for i in identifiers):
+    if (
+        isinstance(identifiers, (list, tuple))
+        and identifiers
+        and all(isinstance(i, (list, tuple)) for i in identifiers)
+    ):
         if len(identifiers) != len(names):
-            raise ValueError(
-                f"compile: metrics has {len(identifiers)} lists, but the model has {len(names)} outputs"
-            )
+            raise ValueError(f"compile: metrics has {len(identifiers)} lists, but the model has {len(names)} outputs")
         return [list(i) for i in identifiers]
     items = list(identifiers) if isinstance(identifiers, (list, tuple)) else [identifiers]
     return [list(items) for _ in names]

@@ -6,6 +6,7 @@ reported with a clear message before any weight or optimizer state changes, and 
 training loop itself runs without per-step checks. Datasets and generators of batches
 are read as they come. ``fit_epoch_iterators`` adds ``fit``'s validation data.
 """
+
 import math
 import numbers
 import re
@@ -23,6 +24,7 @@ _CHUNK_ELEMENTS = 1 << 22
 
 
 # --- nested structures (a model may take a list or dict of inputs) --------------------------
+
 
 def map_with_names(function, structure, name):
     """Like ``map_structure``, also passing each leaf's name (``x[0]``, ``y['out']``)."""
@@ -75,10 +77,7 @@ def unpack_x_y_sample_weight(data):
         return data[0], data[1], None
     if len(data) == 3:
         return data
-    raise ValueError(
-        "data must be x, (x,), (x, y) or (x, y, sample_weight); "
-        f"got a tuple of {len(data)} items"
-    )
+    raise ValueError(f"data must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(data)} items")
 
 
 def is_array_data(x):
@@ -94,6 +93,7 @@ def is_array_data(x):
 
 # --- one array -------------------------------------------------------------------------------
 
+
 def to_numpy(value, name, who):
     """``value`` as a NumPy array of numbers, or a ``ValueError`` saying what it is instead."""
     if isinstance(value, Tensor):
@@ -102,8 +102,7 @@ def to_numpy(value, name, who):
         array = np.asarray(value)
     except (ValueError, TypeError) as error:
         raise ValueError(
-            f"{who}: {name} cannot be turned into an array of numbers ({error}); "
-            "are its rows of different lengths?"
+            f"{who}: {name} cannot be turned into an array of numbers ({error}); are its rows of different lengths?"
         ) from None
     if array.dtype.kind not in "biuf":
         what = "text" if array.dtype.kind in "US" else f"values of dtype {array.dtype}"
@@ -132,7 +131,7 @@ def check_finite(array, name, who):
         return
     rows = max(1, _CHUNK_ELEMENTS // max(1, array.size // max(1, len(array))))
     for start in range(0, len(array), rows):
-        chunk = array[start:start + rows]
+        chunk = array[start : start + rows]
         if not np.isfinite(chunk).all():
             bad = ~np.isfinite(chunk)
             where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -265,15 +264,33 @@ def check_batch_size(batch_size, who, default=32):
 # --- targets against the model's outputs ---------------------------------------------------------
 
 _SAME_SHAPE_LOSSES = (
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "binary_crossentropy", "binary_focal_crossentropy",
-    "categorical_crossentropy", "categorical_focal_crossentropy", "hinge", "squared_hinge",
-    "categorical_hinge", "huber", "log_cosh", "kl_divergence", "kullback_leibler_divergence",
-    "poisson", "cosine_similarity",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "huber",
+    "log_cosh",
+    "kl_divergence",
+    "kullback_leibler_divergence",
+    "poisson",
+    "cosine_similarity",
 )
-_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
-            "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error",
-            "kld": "kl_divergence", "logcosh": "log_cosh", "huber_loss": "huber"}
+_ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+    "kld": "kl_divergence",
+    "logcosh": "log_cosh",
+    "huber_loss": "huber",
+}
 
 
 def loss_name(loss):
@@ -329,7 +346,7 @@ def check_targets(y, output_shape, loss, name, who):
             low, high = y.min(), y.max()
             if low < 0 or high >= classes:
                 bad = low if low < 0 else high
-                bad = int(bad) if abs(bad) < 2 ** 53 else f"{bad:g}"
+                bad = int(bad) if abs(bad) < 2**53 else f"{bad:g}"
                 raise ValueError(
                     f"{who}: {name} holds the label {bad}, but the model has {classes} output(s), "
                     f"so sparse_categorical_crossentropy accepts labels 0..{classes - 1} only"
@@ -340,7 +357,7 @@ def check_targets(y, output_shape, loss, name, who):
     y = to_floatx(y, name, who)
     if kind == "categorical_crossentropy" and classes is not None and classes > 1:
         indices = (y.ndim == len(out) - 1) or (y.ndim == len(out) and y.shape[-1] == 1)
-        if indices and y.shape[1:len(out) - 1] == tuple(s for s in out[1:-1]):
+        if indices and y.shape[1 : len(out) - 1] == tuple(s for s in out[1:-1]):
             raise ValueError(
                 f"{who}: {name} holds class indices (shape {y.shape}), but categorical_crossentropy "
                 f"expects one-hot rows of length {classes}: use loss='sparse_categorical_crossentropy', "
@@ -368,7 +385,9 @@ def _matches(shape, reference):
 def class_weight_to_sample_weight(class_weight, y, who):
     """Per-sample weights from ``{class: weight}``, reading each sample's class from ``y``."""
     if not isinstance(class_weight, dict):
-        raise ValueError(f"{who}: class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
+        raise ValueError(
+            f"{who}: class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}"
+        )
     if isinstance(y, (list, tuple, dict)):
         raise ValueError(f"{who}: class_weight is only supported for models with one output")
     labels = y.argmax(axis=-1) if (y.ndim > 1 and y.shape[-1] > 1) else y.reshape(len(y), -1)[:, 0]
@@ -380,6 +399,7 @@ def class_weight_to_sample_weight(class_weight, y, who):
 
 
 # --- inputs against the model's declared input shapes ---------------------------------------------
+
 
 def fit_to_input_shapes(x, input_shapes, who):
     """``x`` with a 1-D array turned into a column where the model expects one feature.
@@ -404,7 +424,7 @@ def _fit_one(array, want, name, who):
     features = want[1]
     if features == 1:
         return array.reshape(-1, 1)
-    if features is not None and len(array) != features:   # not one sample without its batch axis
+    if features is not None and len(array) != features:  # not one sample without its batch axis
         raise ValueError(
             f"{who}: {name} has shape {tuple(array.shape)}, one number per sample, but the model "
             f"expects {features} features per sample (inputs of shape {tuple(want)}); give x of "
@@ -414,6 +434,7 @@ def _fit_one(array, want, name, who):
 
 
 # --- checking a whole call's data, once ------------------------------------------------------------
+
 
 def standardize(model, x, y, sample_weight, who):
     """Check and convert ``x``, ``y`` and ``sample_weight`` (arrays); return them and the sample count."""
@@ -427,8 +448,7 @@ def standardize(model, x, y, sample_weight, who):
     state = model._compile_state
     if y is None and state is not None and state.loss is not None:
         raise ValueError(
-            f"{who}: y is missing; the model was compiled with a loss, which compares the "
-            "outputs to targets y"
+            f"{who}: y is missing; the model was compiled with a loss, which compares the outputs to targets y"
         )
     return x, y, sample_weight, count
 
@@ -477,10 +497,10 @@ def prepare_targets(model, x, y, who, name="y"):
     if metrics is not None and not metrics.built:
         # The compiled metrics exist from the start (so a custom train_step that loops
         # over self.metrics sees them), resolved from the shapes of targets and outputs.
-        predictions = [np.zeros((1,) + tuple(1 if s is None else s for s in shape[1:]), backend.floatx())
-                       for shape in flat_shapes]
-        metrics.build(take(prepared, slice(0, 1)), predictions[0] if len(predictions) == 1 else predictions,
-                      names)
+        predictions = [
+            np.zeros((1,) + tuple(1 if s is None else s for s in shape[1:]), backend.floatx()) for shape in flat_shapes
+        ]
+        metrics.build(take(prepared, slice(0, 1)), predictions[0] if len(predictions) == 1 else predictions, names)
     return prepared
 
 
@@ -499,9 +519,14 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
             raise ValueError(f"{who}: {name} names unknown output(s) {unknown}; the outputs are {names}")
         # Targets by output name are put in the order of the outputs (None where absent:
         # that output then has no loss), so losses and metrics pair them correctly.
-        checked = [None if key not in y else check_targets(
-            y[key], flat_shapes[index], loss.loss_for_output(index) if loss else None,
-            f"{name}[{key!r}]", who) for index, key in enumerate(names)]
+        checked = [
+            None
+            if key not in y
+            else check_targets(
+                y[key], flat_shapes[index], loss.loss_for_output(index) if loss else None, f"{name}[{key!r}]", who
+            )
+            for index, key in enumerate(names)
+        ]
         if isinstance(getattr(model, "_output_structure", None), dict):
             return dict(zip(names, checked))
         return checked
@@ -511,8 +536,10 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
             f"{who}: the model has {len(flat_shapes)} outputs {names}, but {name} holds {count} "
             "array(s); give a list with one array per output (or a dict by output name)"
         )
-    return [check_targets(target, shape, loss.loss_for_output(i) if loss else None, f"{name}[{i}]", who)
-            for i, (target, shape) in enumerate(zip(y, flat_shapes))]
+    return [
+        check_targets(target, shape, loss.loss_for_output(i) if loss else None, f"{name}[{i}]", who)
+        for i, (target, shape) in enumerate(zip(y, flat_shapes))
+    ]
 
 
 def check_batch(model, x, y=None, sample_weight=None, class_weight=None, *, who):
@@ -526,6 +553,7 @@ def check_batch(model, x, y=None, sample_weight=None, class_weight=None, *, who)
 
 
 # --- the one entry point: EpochIterator ---------------------------------------------------------
+
 
 class EpochIterator:
     """The batches of ``fit``, ``evaluate`` and ``predict``: checked once, then served epoch by epoch.
@@ -572,8 +600,22 @@ class EpochIterator:
     (3, [(2, 1), (2, 1), (1, 1)])
     """
 
-    def __init__(self, model, x=None, y=None, sample_weight=None, *, who, batch_size=None, steps=None,
-                 shuffle=False, class_weight=None, inputs_only=False, continuous=False, checked=False):
+    def __init__(
+        self,
+        model,
+        x=None,
+        y=None,
+        sample_weight=None,
+        *,
+        who,
+        batch_size=None,
+        steps=None,
+        shuffle=False,
+        class_weight=None,
+        inputs_only=False,
+        continuous=False,
+        checked=False,
+    ):
         self.who = who
         self.inputs_only = inputs_only
         self.continuous = continuous
@@ -604,8 +646,15 @@ class EpochIterator:
         if self.inputs_only:
             self.batcher = Batcher(x, batch_size=batch_size, shuffle=bool(shuffle), seed=backend.rng())
         else:
-            self.batcher = Batcher(x, y, sample_weight, batch_size=batch_size, shuffle=bool(shuffle),
-                                   seed=backend.rng(), names=["x", "y", "sample_weight"])
+            self.batcher = Batcher(
+                x,
+                y,
+                sample_weight,
+                batch_size=batch_size,
+                shuffle=bool(shuffle),
+                seed=backend.rng(),
+                names=["x", "y", "sample_weight"],
+            )
         self.steps = len(self.batcher) if self.limit is None else self.limit
 
     # --- an iterable of batches: a Dataset, a Batcher, a generator ---
@@ -682,8 +731,22 @@ class EpochIterator:
         return pack_x_y_sample_weight(x, y, None if sample_weight is None else to_plain_numpy(sample_weight))
 
 
-def fit_epoch_iterators(model, x, y, sample_weight, *, who, batch_size, validation_split, validation_data,
-                        shuffle, class_weight, steps_per_epoch, validation_steps, validation_batch_size):
+def fit_epoch_iterators(
+    model,
+    x,
+    y,
+    sample_weight,
+    *,
+    who,
+    batch_size,
+    validation_split,
+    validation_data,
+    shuffle,
+    class_weight,
+    steps_per_epoch,
+    validation_steps,
+    validation_batch_size,
+):
     """``fit``'s training batches and validation batches (``None`` without validation), all checked."""
     if not isinstance(validation_split, numbers.Real) or not 0 <= validation_split < 1:
         raise ValueError(f"{who}: validation_split must be a number in [0, 1), got {validation_split!r}")
@@ -706,8 +769,18 @@ def fit_epoch_iterators(model, x, y, sample_weight, *, who, batch_size, validati
             sample_weight = weights if sample_weight is None else sample_weight * weights
         if validation is not None:
             validation[1] = prepare_targets(model, validation[0], validation[1], who, "y (validation part)")
-        train = EpochIterator(model, x, y, sample_weight, who=who, batch_size=batch_size, steps=steps_per_epoch,
-                              shuffle=shuffle, continuous=True, checked=True)
+        train = EpochIterator(
+            model,
+            x,
+            y,
+            sample_weight,
+            who=who,
+            batch_size=batch_size,
+            steps=steps_per_epoch,
+            shuffle=shuffle,
+            continuous=True,
+            checked=True,
+        )
     else:
         if y is not None:
             raise ValueError(f"{who}: when x is a dataset of (x, y) batches, y must not be given separately")
@@ -717,11 +790,18 @@ def fit_epoch_iterators(model, x, y, sample_weight, *, who, batch_size, validati
             raise ValueError(f"{who}: batch_size cannot be given with a dataset: the dataset makes the batches")
         train = EpochIterator(model, x, who=who, steps=steps_per_epoch, continuous=True)
     if validation_data is not None:
-        validation = _validation_iterator(model, validation_data, validation_batch_size or batch_size,
-                                          validation_steps, who)
+        validation = _validation_iterator(
+            model, validation_data, validation_batch_size or batch_size, validation_steps, who
+        )
     elif validation is not None:
-        validation = EpochIterator(model, *validation, who=who, batch_size=validation_batch_size or batch_size,
-                                   steps=validation_steps, checked=True)
+        validation = EpochIterator(
+            model,
+            *validation,
+            who=who,
+            batch_size=validation_batch_size or batch_size,
+            steps=validation_steps,
+            checked=True,
+        )
     return train, validation
 
 
@@ -733,8 +813,9 @@ def _validation_iterator(model, validation_data, batch_size, steps, who):
                 f"got a sequence of {len(validation_data)} items"
             )
         vx, vy, vw = unpack_x_y_sample_weight(tuple(validation_data))
-        return EpochIterator(model, vx, vy, vw, who=f"{who} (validation_data)",
-                             batch_size=check_batch_size(batch_size, who), steps=steps)
+        return EpochIterator(
+            model, vx, vy, vw, who=f"{who} (validation_data)", batch_size=check_batch_size(batch_size, who), steps=steps
+        )
     if is_array_data(validation_data):
         raise ValueError(f"{who}: validation_data must be a tuple (x_val, y_val), got {type(validation_data).__name__}")
     return EpochIterator(model, validation_data, who=who, steps=steps)

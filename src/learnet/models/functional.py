@@ -15,6 +15,7 @@ Examples
 >>> [layer.name for layer in model.layers]          # doctest: +SKIP
 ['input_layer', 'dense', 'dense_1']
 """
+
 from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet import registry
 from learnet.layers import serialization
@@ -34,9 +35,7 @@ class _Node:
         self.args = tuple(args)
         self.kwargs = dict(kwargs)
         self.is_input = isinstance(layer, InputLayer) and inputs == ()
-        self.dependencies = [
-            t for t in flatten([inputs, list(self.args), self.kwargs]) if isinstance(t, KerasTensor)
-        ]
+        self.dependencies = [t for t in flatten([inputs, list(self.args), self.kwargs]) if isinstance(t, KerasTensor)]
 
 
 def _node_of(tensor, nodes):
@@ -113,8 +112,9 @@ def functional_subclass(cls):
     """A class that is both ``cls`` (a user's Model subclass) and ``Functional``."""
     combined = _FUNCTIONAL_SUBCLASSES.get(cls)
     if combined is None:
-        combined = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__,
-                                                          "__qualname__": cls.__qualname__})
+        combined = type(
+            cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        )
         _FUNCTIONAL_SUBCLASSES[cls] = combined
     return combined
 
@@ -167,9 +167,7 @@ class Functional(Model):
         names = [layer.name for layer in layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(
-                f"the layer names of a model must be unique, but {duplicates} appear more than once"
-            )
+            raise ValueError(f"the layer names of a model must be unique, but {duplicates} appear more than once")
         self.built = True
         self._build_input_shape = map_structure(lambda t: tuple(t.shape), inputs)
 
@@ -263,7 +261,8 @@ class Functional(Model):
             want = tuple(tensor.shape)
             if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
                 raise input_shape_error(
-                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}'", want, shape)
+                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}'", want, shape
+                )
         return values
 
     def call(self, inputs, training=None, mask=None):
@@ -325,12 +324,14 @@ class Functional(Model):
             if node.is_input:
                 continue
             where = f"the call of layer '{node.layer.name}'"
-            nodes.append({
-                "layer": node.layer.name,
-                "inputs": encode(node.inputs, where),
-                "args": [encode(a, where) for a in node.args],
-                "kwargs": {k: encode(v, where) for k, v in node.kwargs.items()},
-            })
+            nodes.append(
+                {
+                    "layer": node.layer.name,
+                    "inputs": encode(node.inputs, where),
+                    "args": [encode(a, where) for a in node.args],
+                    "kwargs": {k: encode(v, where) for k, v in node.kwargs.items()},
+                }
+            )
         return {
             "name": self.name,
             "trainable": self.trainable,
@@ -348,7 +349,9 @@ class Functional(Model):
         calls = serialization.require(config, "nodes", list, where)
         layers = {}
         for entry in entries:
-            layer = serialization.deserialize(entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None)
+            layer = serialization.deserialize(
+                entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None
+            )
             # Calls name a layer as it was saved: a custom get_config may leave the name out.
             key = entry["name"] if isinstance(entry, dict) and isinstance(entry.get("name"), str) else layer.name
             if key in layers:
@@ -367,8 +370,13 @@ class Functional(Model):
             if isinstance(structure, dict):
                 if set(structure) == {"__keras_tensor__"}:
                     ref = structure["__keras_tensor__"]
-                    if (not isinstance(ref, list) or len(ref) != 3 or not isinstance(ref[0], str)
-                            or not isinstance(ref[1], int) or not (ref[2] is None or isinstance(ref[2], int))):
+                    if (
+                        not isinstance(ref, list)
+                        or len(ref) != 3
+                        or not isinstance(ref[0], str)
+                        or not isinstance(ref[1], int)
+                        or not (ref[2] is None or isinstance(ref[2], int))
+                    ):
                         raise serialization.InvalidModelFileError(f"{where}: a tensor reference is malformed: {ref!r}")
                     key = (ref[0], ref[1])
                     if key not in outputs:
@@ -380,7 +388,9 @@ class Functional(Model):
                         return value
                     flat = flatten(value)
                     if not 0 <= ref[2] < len(flat):
-                        raise serialization.InvalidModelFileError(f"{where}: output index {ref[2]} of layer {ref[0]!r} is out of range")
+                        raise serialization.InvalidModelFileError(
+                            f"{where}: output index {ref[2]} of layer {ref[0]!r} is out of range"
+                        )
                     return flat[ref[2]]
                 return {k: decode(v) for k, v in structure.items()}
             return structure
@@ -398,7 +408,9 @@ class Functional(Model):
             except serialization.InvalidModelFileError:
                 raise
             except serialization.CONFIG_ERRORS as error:
-                raise serialization.InvalidModelFileError(f"{where}: calling layer {name!r} failed: {serialization.describe(error)}") from None
+                raise serialization.InvalidModelFileError(
+                    f"{where}: calling layer {name!r} failed: {serialization.describe(error)}"
+                ) from None
             index = counts.get(name, 0)
             counts[name] = index + 1
             outputs[(name, index)] = result
@@ -407,7 +419,9 @@ class Functional(Model):
         try:
             return cls(inputs, result, name=config.get("name"), trainable=config.get("trainable", True))
         except serialization.CONFIG_ERRORS as error:
-            raise serialization.InvalidModelFileError(f"{where}: the graph cannot be rebuilt: {serialization.describe(error)}") from None
+            raise serialization.InvalidModelFileError(
+                f"{where}: the graph cannot be rebuilt: {serialization.describe(error)}"
+            ) from None
 
 
 # A config or file naming "Model" means a functional model, as in Keras.

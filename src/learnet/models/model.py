@@ -27,6 +27,7 @@ The training step is the loop a user would write by hand (``train_step``)::
 ``fit`` only adds batching, metrics and callbacks around it. ``evaluate`` and
 ``predict`` run without any tape recording, so inference builds no graph.
 """
+
 import contextlib
 import json
 import numbers
@@ -81,8 +82,7 @@ def _keep_freed_memory():
 
 
 def _is_functional_call(args, kwargs):
-    return (len(args) == 2 or ("inputs" in kwargs and "outputs" in kwargs)
-            or (len(args) == 1 and "outputs" in kwargs))
+    return len(args) == 2 or ("inputs" in kwargs and "outputs" in kwargs) or (len(args) == 1 and "outputs" in kwargs)
 
 
 def _scalar(value):
@@ -130,7 +130,7 @@ class _CompileState:
         self.metrics = metrics
         self.loss_tracker = loss_tracker
         self.config = config
-        self.validated_shapes = {}   # input shapes -> output shapes, from a one-sample probe
+        self.validated_shapes = {}  # input shapes -> output shapes, from a one-sample probe
         # While fit runs, the list of trainable weights is fixed (as in Keras, where it is
         # captured when training starts): looked up once, not rescanned at every step.
         self.trainable_during_fit = None
@@ -233,6 +233,7 @@ class Model(Layer):
         def zeros(shape):
             shape = tuple(1 if s is None else int(s) for s in shape)
             return Tensor._wrap(np.zeros(shape, dtype=self.dtype))
+
         shapes = input_shape
         single = isinstance(shapes, (tuple, list)) and all(s is None or isinstance(s, numbers.Integral) for s in shapes)
         dummy = zeros(shapes) if single else map_shapes(zeros, shapes)
@@ -262,9 +263,19 @@ class Model(Layer):
     trainable_variables = trainable_weights
 
     # --- compile ---------------------------------------------------------------------------
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, loss_weights: Any = None,
-                weighted_metrics: Any = None, run_eagerly: bool | None = None, steps_per_execution: int = 1,
-                jit_compile: bool | None = None, auto_scale_loss: bool = True, **kwargs: Any) -> None:
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool | None = None,
+        steps_per_execution: int = 1,
+        jit_compile: bool | None = None,
+        auto_scale_loss: bool = True,
+        **kwargs: Any,
+    ) -> None:
         """Choose the optimizer, the loss and the metrics for training.
 
         Parameters
@@ -291,7 +302,7 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"compile got unexpected keyword argument(s) {sorted(kwargs)}")
         if isinstance(metrics, metrics_module.Metric):
-            metrics = [metrics]                  # one Metric object, as tf.keras 2 accepted
+            metrics = [metrics]  # one Metric object, as tf.keras 2 accepted
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise TypeError(
                 f"compile: metrics must be a list (or a dict per output), got {type(metrics).__name__}; "
@@ -302,16 +313,18 @@ class Model(Layer):
             self._distribute_strategy = distribute.get_strategy()
         strategy = self.__dict__.get("_distribute_strategy")
         if strategy is not None and getattr(resolved_optimizer, "_distribute_strategy", None) is None:
-            resolved_optimizer._distribute_strategy = strategy   # its updates sum the processes' gradients
+            resolved_optimizer._distribute_strategy = strategy  # its updates sum the processes' gradients
         loss_tracker = metrics_module.Mean(name="loss")
         loss_container = LossesContainer(loss, loss_weights, loss_tracker) if loss is not None else None
         metrics_container = MetricsContainer(metrics, weighted_metrics, loss_container)
         config = {
-            "optimizer": optimizer, "loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+            "optimizer": optimizer,
+            "loss": loss,
+            "metrics": metrics,
+            "loss_weights": loss_weights,
             "weighted_metrics": weighted_metrics,
         }
-        self._compile_state = _CompileState(resolved_optimizer, loss_container, metrics_container,
-                                            loss_tracker, config)
+        self._compile_state = _CompileState(resolved_optimizer, loss_container, metrics_container, loss_tracker, config)
         self.stop_training = False
 
     @property
@@ -322,8 +335,7 @@ class Model(Layer):
     def _assert_compiled(self, who):
         if not self.compiled:
             raise RuntimeError(
-                f"You must compile your model before {who}: call "
-                "model.compile(optimizer=..., loss=...) first"
+                f"You must compile your model before {who}: call model.compile(optimizer=..., loss=...) first"
             )
 
     @property
@@ -480,7 +492,7 @@ class Model(Layer):
         if names and len(names) == count:
             return list(names)
         if isinstance(y_pred, dict) and len(y_pred) == count:
-            return list(y_pred)         # a subclassed model's dict outputs are named by their keys
+            return list(y_pred)  # a subclassed model's dict outputs are named by their keys
         return [f"output_{i + 1}" for i in range(count)]
 
     def _input_shapes(self):
@@ -489,12 +501,26 @@ class Model(Layer):
         return shapes() if callable(shapes) else None
 
     # --- fit ---------------------------------------------------------------------------------
-    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
-            verbose: str | int = "auto", callbacks: list | None = None, validation_split: float = 0.0,
-            validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
-            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
-            validation_steps: int | None = None, validation_batch_size: int | None = None,
-            validation_freq: int = 1, **kwargs: Any) -> callbacks_module.History:
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: str | int = "auto",
+        callbacks: list | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int = 1,
+        **kwargs: Any,
+    ) -> callbacks_module.History:
         """Train the model for ``epochs`` passes over the data.
 
         Parameters
@@ -545,19 +571,37 @@ class Model(Layer):
             steps_per_epoch = _check_int(steps_per_epoch, "steps_per_epoch", who, minimum=1)
         validation_freq = _check_int(validation_freq, "validation_freq", who, minimum=1)
         train, validation = data_adapter.fit_epoch_iterators(
-            self, x, y, sample_weight, who=who, batch_size=batch_size, validation_split=validation_split,
-            validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
-            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
-            validation_batch_size=validation_batch_size)
+            self,
+            x,
+            y,
+            sample_weight,
+            who=who,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size,
+        )
         # Everything is checked: now create the optimizer's slots, then train.
         self.optimizer.build(self.trainable_weights)
         strategy = self.distribute_strategy
         if strategy.distributed:
-            callbacks, verbose = self._start_distributed(strategy, callbacks, verbose, batch_size, epochs,
-                                                         steps_per_epoch, train.steps)
+            callbacks, verbose = self._start_distributed(
+                strategy, callbacks, verbose, batch_size, epochs, steps_per_epoch, train.steps
+            )
         callback_list = callbacks_module.CallbackList(
-            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-            verbose=verbose, epochs=epochs, steps=train.steps, do_validation=validation is not None)
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=train.steps,
+            do_validation=validation is not None,
+        )
         batch_begin, batch_end = (callback_list.wants(f"on_train_batch_{when}") for when in ("begin", "end"))
         self.stop_training = False
         callback_list.on_train_begin()
@@ -567,10 +611,10 @@ class Model(Layer):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
                 logs = {}
-                for step, batch in enumerate(strategy._local_batches(train.epoch)):   # each process its share
+                for step, batch in enumerate(strategy._local_batches(train.epoch)):  # each process its share
                     if batch_begin:
                         callback_list.on_train_batch_begin(step)
-                    logs = self.train_step(batch)      # the tape, the gradients, the update
+                    logs = self.train_step(batch)  # the tape, the gradients, the update
                     if batch_end:
                         callback_list.on_train_batch_end(step, _python_logs(logs))
                     if self.stop_training:
@@ -596,7 +640,7 @@ class Model(Layer):
         try:
             yield
         except BaseException:
-            callback_list.close_progress_bars()   # an interrupted run leaves no half-drawn bar
+            callback_list.close_progress_bars()  # an interrupted run leaves no half-drawn bar
             raise
         finally:
             self._compile_state.trainable_during_fit = None
@@ -605,8 +649,11 @@ class Model(Layer):
         """Check that every process launched the same run, then give all of them rank 0's weights."""
         strategy._check_same_launch(
             model=[(w.name, tuple(w.shape), str(w.dtype)) for w in self.weights],
-            optimizer=type(self.optimizer).__name__, batch_size=batch_size, epochs=epochs,
-            steps_per_epoch=steps_per_epoch, steps=steps,
+            optimizer=type(self.optimizer).__name__,
+            batch_size=batch_size,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            steps=steps,
         )
         strategy.broadcast_variables(list(self.weights) + list(self.optimizer.variables))
         if not strategy.is_chief:
@@ -624,7 +671,7 @@ class Model(Layer):
         logs = {}
         strategy = self.distribute_strategy
         with no_recording():
-            for step, batch in enumerate(strategy._local_batches(batches.epoch)):   # each process its share
+            for step, batch in enumerate(strategy._local_batches(batches.epoch)):  # each process its share
                 if batch_begin:
                     callback_list.on_test_batch_begin(step)
                 logs = self.test_step(batch)
@@ -634,9 +681,18 @@ class Model(Layer):
         callback_list.on_test_end(logs)
         return logs
 
-    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: str | int = "auto",
-                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
-                 return_dict: bool = False, **kwargs: Any) -> Any:
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: str | int = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list | None = None,
+        return_dict: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """The loss and metrics on data, without training.
 
         Returns
@@ -655,7 +711,8 @@ class Model(Layer):
         if self.distribute_strategy.distributed and not self.distribute_strategy.is_chief:
             callbacks, verbose = _this_process_callbacks(callbacks), 0
         callback_list = callbacks_module.CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps)
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps
+        )
         logs = self._test_loop(batches, callback_list)
         if return_dict:
             return logs
@@ -668,8 +725,15 @@ class Model(Layer):
         return results[0] if len(results) == 1 else results
 
     # --- predict ---------------------------------------------------------------------------------
-    def predict(self, x: Any, batch_size: int | None = None, verbose: str | int = "auto", steps: int | None = None,
-                callbacks: list | None = None, **kwargs: Any) -> Any:
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: str | int = "auto",
+        steps: int | None = None,
+        callbacks: list | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """The model's outputs for ``x``, as NumPy arrays, computed batch by batch.
 
         No tape records anything: prediction builds no graph.
@@ -685,7 +749,8 @@ class Model(Layer):
             steps = _check_int(steps, "steps", who, minimum=1)
         batches = data_adapter.EpochIterator(self, x, who=who, batch_size=batch_size, steps=steps, inputs_only=True)
         callback_list = callbacks_module.CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps)
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps
+        )
         callback_list.on_predict_begin()
         batch_end = callback_list.wants("on_predict_batch_end")
         _keep_freed_memory()
@@ -702,8 +767,15 @@ class Model(Layer):
         return _concatenate(outputs)
 
     # --- single batches ------------------------------------------------------------------------------
-    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
-                       reset_metrics: bool = True, return_dict: bool = False) -> Any:
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict | None = None,
+        reset_metrics: bool = True,
+        return_dict: bool = False,
+    ) -> Any:
         """One training step on exactly this batch; returns the loss (and metrics).
 
         Returns
@@ -720,8 +792,9 @@ class Model(Layer):
         logs = _python_logs(self.train_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
 
-    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, reset_metrics: bool = True,
-                      return_dict: bool = False) -> Any:
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, reset_metrics: bool = True, return_dict: bool = False
+    ) -> Any:
         """Loss (and metrics) on exactly this batch, without training."""
         who = "test_on_batch"
         self._assert_compiled("evaluating it (test_on_batch)")
@@ -760,8 +833,15 @@ class Model(Layer):
                 return layer
         raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
 
-    def summary(self, line_length: int | None = None, positions: list | None = None, print_fn: Any = None,
-                expand_nested: bool = False, show_trainable: bool = False, layer_range: Any = None) -> None:
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: list | None = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+    ) -> None:
         """Print a table of the layers: name (type), output shape and number of weights.
 
         Parameters
@@ -781,8 +861,14 @@ class Model(Layer):
         from learnet.models.summary import print_summary
 
         print_fn = print_fn or print
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable)
+        print_summary(
+            self,
+            line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+        )
 
     # --- saving ----------------------------------------------------------------------------------
     def save(self, filepath: Any, overwrite: bool = True, include_optimizer: bool = True, **kwargs: Any) -> None:
@@ -803,8 +889,12 @@ class Model(Layer):
         """
         from learnet import saving
 
-        _write_once(self.distribute_strategy, lambda: saving.save_model(
-            self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs))
+        _write_once(
+            self.distribute_strategy,
+            lambda: saving.save_model(
+                self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs
+            ),
+        )
 
     def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Save only the weights' values: ``name.weights.npz`` (an ``.npz`` archive, in the order
@@ -816,8 +906,9 @@ class Model(Layer):
         """
         from learnet import saving
 
-        _write_once(self.distribute_strategy,
-                    lambda: saving.save_weights(self, filepath, overwrite=overwrite, **kwargs))
+        _write_once(
+            self.distribute_strategy, lambda: saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+        )
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Load weights saved by ``save_weights`` from a whole-model file, or from Keras' ``.h5``.
@@ -858,7 +949,7 @@ def input_shape_error(who, want, shape):
             f"{who} expects inputs of shape {want}, got {shape}; a single sample needs a batch "
             "axis too: pass x[None] (or np.expand_dims(x, 0))"
         )
-    shown = (None,) + shape[1:] if shape else shape   # the batch size is not the problem
+    shown = (None,) + shape[1:] if shape else shape  # the batch size is not the problem
     return ValueError(f"{who} expects inputs of shape {want}, got {shown}")
 
 

@@ -12,6 +12,7 @@ Examples
 >>> model.count_params()
 407050
 """
+
 from learnet.layers.base import KerasTensor, Layer
 from learnet.layers import serialization
 from learnet.layers.core import InputLayer
@@ -81,9 +82,7 @@ class Sequential(Model):
             )
         if isinstance(layer, InputLayer):
             if self._input_layer is not None or self._stack:
-                raise ValueError(
-                    f"Sequential model '{self.name}': an Input / InputLayer can only be the first element"
-                )
+                raise ValueError(f"Sequential model '{self.name}': an Input / InputLayer can only be the first element")
             self._input_layer = layer
             self._rebuild()
             return
@@ -139,15 +138,13 @@ class Sequential(Model):
         elif self._input_layer is None:
             shape = tuple(input_shape)
             if not shape or isinstance(shape[0], (list, tuple)):
-                raise ValueError(
-                    f"Sequential model '{self.name}' takes one input; build got the shape {input_shape!r}"
-                )
+                raise ValueError(f"Sequential model '{self.name}' takes one input; build got the shape {input_shape!r}")
             self._input_layer = InputLayer(batch_shape=(None,) + tuple(shape[1:]), dtype=self.dtype)
             new_input = True
         try:
             self._rebuild()
         except Exception:
-            if new_input:   # inputs that do not fit leave the model as it was
+            if new_input:  # inputs that do not fit leave the model as it was
                 self._input_layer, self._symbolic_output, self.built = None, None, False
             raise
         if self._build_input_shape is None:
@@ -234,5 +231,9 @@ class Sequential(Model):
         entries = serialization.require(config, "layers", list, "the Sequential config")
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in entries:
-            model.add(serialization.deserialize(entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None))
+            model.add(
+                serialization.deserialize(
+                    entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None
+                )
+            )
         return model

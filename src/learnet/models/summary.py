@@ -18,6 +18,7 @@
     Non-trainable params: 0 (0.00 B)
     _________________________________________________________________
 """
+
 import numpy as np
 
 from learnet.layers.core import InputLayer
@@ -122,8 +123,7 @@ def _is_sequential_like(model):
     return len(model.inputs) == 1 and len(model.outputs) == 1 and all(v == 1 for v in used.values())
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=print, expand_nested=False,
-                  show_trainable=False):
+def print_summary(model, line_length=None, positions=None, print_fn=print, expand_nested=False, show_trainable=False):
     """Print ``model``'s summary table with ``print_fn`` (one call per line)."""
     if not model.built:
         raise ValueError(

@@ -4,21 +4,82 @@ The ops live in rooms by kind (``math``, ``reduce``, ``shape``, ``linalg``, ``nn
 ``creation``); this package gathers them and teaches ``Tensor`` its Python operators,
 so that ``a + b`` is exactly ``learnet.add(a, b)`` and is recorded the same way.
 """
+
 from learnet.ops.creation import eye, fill, linspace, ones, ones_like, range, zeros, zeros_like
 from learnet.ops.linalg import matmul, tensordot
 from learnet.ops.math import (
-    abs, add, cast, ceil, clip_by_value, cos, divide, equal, exp, floor, greater, greater_equal,
-    identity, is_finite, is_inf, is_nan, less, less_equal, log, log1p, logical_and, logical_not,
-    logical_or, logical_xor, maximum, minimum, multiply, negative, not_equal, pow, reciprocal,
-    round, rsqrt, sign, sin, sqrt, square, subtract, tan, tanh, unbroadcast, where,
+    abs,
+    add,
+    cast,
+    ceil,
+    clip_by_value,
+    cos,
+    divide,
+    equal,
+    exp,
+    floor,
+    greater,
+    greater_equal,
+    identity,
+    is_finite,
+    is_inf,
+    is_nan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    reciprocal,
+    round,
+    rsqrt,
+    sign,
+    sin,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    unbroadcast,
+    where,
 )
 from learnet.ops.reduce import (
-    argmax, argmin, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
-    reduce_min, reduce_prod, reduce_std, reduce_sum, reduce_variance,
+    argmax,
+    argmin,
+    reduce_all,
+    reduce_any,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_std,
+    reduce_sum,
+    reduce_variance,
 )
 from learnet.ops.shape import (
-    broadcast_to, concat, expand_dims, gather, getitem, one_hot, pad, reshape, split, squeeze,
-    stack, tile, transpose, unstack,
+    broadcast_to,
+    concat,
+    expand_dims,
+    gather,
+    getitem,
+    one_hot,
+    pad,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    tile,
+    transpose,
+    unstack,
 )
 from learnet.tensor import Tensor, _UFUNC_OPS
 
@@ -50,8 +111,13 @@ def _attach_operators():
     T.reshape = lambda self, *shape: reshape(self, shape[0] if len(shape) == 1 else shape)
     T.T = property(lambda self: transpose(self))
     _UFUNC_OPS.update(
-        add=add, subtract=subtract, multiply=multiply, true_divide=divide, divide=divide,
-        power=pow, matmul=matmul,
+        add=add,
+        subtract=subtract,
+        multiply=multiply,
+        true_divide=divide,
+        divide=divide,
+        power=pow,
+        matmul=matmul,
     )
 
 
@@ -59,6 +125,7 @@ _attach_operators()
 
 # What `from learnet.ops import *` gives the top level: the ops, not the room modules.
 __all__ = sorted(
-    name for name, value in dict(globals()).items()
+    name
+    for name, value in dict(globals()).items()
     if callable(value) and not name.startswith("_") and name not in ("Tensor", "unbroadcast")
 )

@@ -72,9 +72,7 @@ def _window_padding(size, window, stride, padding, op):
         return out, (total // 2, total - total // 2)
     if padding == "valid":
         if size < window:
-            raise ValueError(
-                f"{op}: the window ({window}) is larger than the input ({size}) with padding='valid'"
-            )
+            raise ValueError(f"{op}: the window ({window}) is larger than the input ({size}) with padding='valid'")
         return (size - window) // stride + 1, (0, 0)
     before, after = padding
     padded = size + before + after
@@ -118,7 +116,7 @@ def _pad(x, pad_h, pad_w, value=0):
         return x
     n, h, w, c = x.shape
     out = xp.full((n, h + pad_h[0] + pad_h[1], w + pad_w[0] + pad_w[1], c), value, dtype=x.dtype)
-    out[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :] = x
+    out[:, pad_h[0] : pad_h[0] + h, pad_w[0] : pad_w[0] + w, :] = x
     return out
 
 
@@ -203,9 +201,9 @@ def _conv_inference(x, kernel, strides, padding, dilations, op):
     oh, ow, pad_h, pad_w = geometry[2:]
     rows = oh * ow
     for start in range(_INFERENCE_CHUNK, n, _INFERENCE_CHUNK):
-        chunk = x[start:start + _INFERENCE_CHUNK]
+        chunk = x[start : start + _INFERENCE_CHUNK]
         cols = _im2col(chunk, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
-        target = out2d[start * rows:(start + len(chunk)) * rows]
+        target = out2d[start * rows : (start + len(chunk)) * rows]
         if kh * kw * c <= _THIN_PATCHES:
             target[...] = _patch_product(cols, kernel2d, len(chunk))
         else:
@@ -276,7 +274,7 @@ def _conv_input_gradient(g2d, kernel, geometry, strides, dilations):
             for j in range(kw):
                 dpadded[_offset_slice(i, j, oh, ow, strides, dilations)] += dcols[:, :, :, i, j, :]
     h, w = x_shape[1], x_shape[2]
-    return dpadded[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :]
+    return dpadded[:, pad_h[0] : pad_h[0] + h, pad_w[0] : pad_w[0] + w, :]
 
 
 def _relu_gradient(g, out, relu):
@@ -285,14 +283,14 @@ def _relu_gradient(g, out, relu):
     if relu:
         masked = xp.empty(g2d.shape, dtype=g2d.dtype)
         # A float times a boolean stays float: one pass, no 0/1 float mask; rows split over the cores.
-        split_run(lambda g, out, masked: xp.multiply(g, out > 0, out=masked),
-                  [g2d, out.reshape(g2d.shape), masked])
+        split_run(lambda g, out, masked: xp.multiply(g, out > 0, out=masked), [g2d, out.reshape(g2d.shape), masked])
         g2d = masked
     return g2d
 
 
 def _add_bias_relu(out2d, bias, relu):
     """``out2d += bias`` then, with a fused ReLU, ``max(out2d, 0)``: in place, rows split over the cores."""
+
     def rows(chunk):
         if bias is not None:
             chunk += bias
@@ -379,8 +377,16 @@ def conv2d_relu(input, filters, bias=None, strides=1, padding="VALID", dilations
     return _conv2d_bias(input, filters, bias, strides, padding, dilations, relu=True)
 
 
-def conv2d(input, filters, strides=1, padding="VALID", data_format="NHWC", dilations=None,  # noqa: A002
-           name=None, bias=None):
+def conv2d(
+    input,
+    filters,
+    strides=1,
+    padding="VALID",
+    data_format="NHWC",
+    dilations=None,  # noqa: A002
+    name=None,
+    bias=None,
+):
     """2-D convolution of channels-last images, as ``tf.nn.conv2d``.
 
     Parameters
@@ -457,9 +463,7 @@ def _conv2d_transpose_kernel(y, kernel, output_shape, strides, padding, dilation
     n = y.shape[0]
     output_shape = tuple(int(s) for s in output_shape)
     if len(output_shape) != 4 or output_shape[0] != n or output_shape[3] != c:
-        raise ValueError(
-            f"{op}: output_shape must be (batch={n}, height, width, channels={c}), got {output_shape}"
-        )
+        raise ValueError(f"{op}: output_shape must be (batch={n}, height, width, channels={c}), got {output_shape}")
     if y.shape[3] != f:
         raise ValueError(f"{op}: the input has {y.shape[3]} channels but the filters expect {f}")
     oh, ow, pad_h, pad_w = _geometry(output_shape, (kh, kw), strides, padding, dilations, op)
@@ -488,8 +492,17 @@ _conv2d_transpose_kernel.__name__ = "conv2d_transpose"  # the name errors show
 _conv2d_transpose = primitive(inputs=2, higher_order=False)(_conv2d_transpose_kernel)
 
 
-def conv2d_transpose(input, filters, output_shape, strides=1, padding="SAME", data_format="NHWC",  # noqa: A002
-                     dilations=None, name=None, bias=None):
+def conv2d_transpose(
+    input,
+    filters,
+    output_shape,
+    strides=1,
+    padding="SAME",
+    data_format="NHWC",  # noqa: A002
+    dilations=None,
+    name=None,
+    bias=None,
+):
     """Transposed convolution (the gradient of ``conv2d`` with respect to its input), as TF.
 
     Parameters
@@ -511,7 +524,9 @@ def conv2d_transpose(input, filters, output_shape, strides=1, padding="SAME", da
     from learnet.ops.math import add
 
     if data_format not in ("NHWC", "channels_last", None):
-        raise ValueError(f"conv2d_transpose: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
+        raise ValueError(
+            f"conv2d_transpose: only channels-last data (data_format='NHWC') is supported, got {data_format!r}"
+        )
     strides = _pair(strides, "strides", "conv2d_transpose")
     dilations = _pair(1 if dilations is None else dilations, "dilations", "conv2d_transpose")
     if isinstance(output_shape, Tensor):
@@ -521,8 +536,16 @@ def conv2d_transpose(input, filters, output_shape, strides=1, padding="SAME", da
     return out if bias is None else add(out, bias)
 
 
-def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilations=None, name=None,  # noqa: A002
-           bias=None):
+def conv1d(
+    input,
+    filters,
+    stride=1,
+    padding="VALID",
+    data_format="NWC",
+    dilations=None,
+    name=None,  # noqa: A002
+    bias=None,
+):
     """1-D convolution of ``(batch, width, channels)`` sequences, as ``tf.nn.conv1d``.
 
     ``filters`` has shape ``(kernel_width, in_channels, out_channels)``. Runs as a
@@ -539,15 +562,17 @@ def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilatio
     if k.ndim != 3:
         raise ValueError(f"conv1d: filters must have shape (width, in_channels, out_channels), got {tuple(k.shape)}")
     stride = stride if isinstance(stride, (int, numpy.integer)) else _pair(stride, "stride", "conv1d")[-1]
-    dilation = 1 if dilations is None else (dilations if isinstance(dilations, (int, numpy.integer))
-                                            else _pair(dilations, "dilations", "conv1d")[-1])
+    dilation = (
+        1
+        if dilations is None
+        else (dilations if isinstance(dilations, (int, numpy.integer)) else _pair(dilations, "dilations", "conv1d")[-1])
+    )
     if not isinstance(padding, str):
         # Explicit padding: TF's [[0, 0], [left, right], [0, 0]], or just [left, right].
         pairs = [list(p) for p in padding] if not isinstance(padding[0], (int, numpy.integer)) else [list(padding)]
         steps = pairs[1] if len(pairs) == 3 else pairs[0]
         padding = [[0, 0], [0, 0], steps, [0, 0]]
-    y = conv2d(expand_dims(x, 1), expand_dims(k, 0), (1, int(stride)), padding,
-               dilations=(1, int(dilation)), bias=bias)
+    y = conv2d(expand_dims(x, 1), expand_dims(k, 0), (1, int(stride)), padding, dilations=(1, int(dilation)), bias=bias)
     return squeeze(y, 1)
 
 
@@ -562,7 +587,7 @@ def _pool_setup(x, ksize, strides, padding, op):
 
 def _unpad(dpadded, x_shape, pad_h, pad_w):
     h, w = x_shape[1], x_shape[2]
-    return dpadded[:, pad_h[0]:pad_h[0] + h, pad_w[0]:pad_w[0] + w, :]
+    return dpadded[:, pad_h[0] : pad_h[0] + h, pad_w[0] : pad_w[0] + w, :]
 
 
 def _window_slices(window, strides, oh, ow):
@@ -584,10 +609,12 @@ def _max_pool2d_kernel(x, window, strides, padding):
 
     split_run(images, [padded, out])
     if strides == window:
+
         def backward(g, x, out):
             dpadded = xp.empty(padded.shape, dtype=g.dtype)
             split_run(lambda *arrays: _max_pool_tiles_gradient(*arrays, window), [padded, out, g, dpadded])
             return _unpad(dpadded, x.shape, pad_h, pad_w)
+
         return out, backward
 
     overlapping = strides[0] < window[0] or strides[1] < window[1]
@@ -624,17 +651,17 @@ def _max_pool_tiles_gradient(padded, out, g, dpadded, window):
     """
     n, oh, ow, c = out.shape
     ph, pw = window
-    blocks = padded[:, :oh * ph, :ow * pw, :].reshape(n, oh, ph, ow, pw, c)
-    dpadded[:, oh * ph:] = 0
-    dpadded[:, :, ow * pw:] = 0
-    dblocks = dpadded[:, :oh * ph, :ow * pw, :].reshape(n, oh, ph, ow, pw, c)   # a view: splits axes
+    blocks = padded[:, : oh * ph, : ow * pw, :].reshape(n, oh, ph, ow, pw, c)
+    dpadded[:, oh * ph :] = 0
+    dpadded[:, :, ow * pw :] = 0
+    dblocks = dpadded[:, : oh * ph, : ow * pw, :].reshape(n, oh, ph, ow, pw, c)  # a view: splits axes
     hit = blocks == out[:, :, None, :, None, :]
     if ph * pw > 1:
         taken = hit[:, :, 0, :, 0, :].copy()
         offsets = [(i, j) for i in range(ph) for j in range(pw)][1:]
         for number, (i, j) in enumerate(offsets, start=1):
             later = hit[:, :, i, :, j, :]
-            xp.greater(later, taken, out=later)   # a maximum, and none taken before it
+            xp.greater(later, taken, out=later)  # a maximum, and none taken before it
             if number < len(offsets):
                 taken |= later
     xp.multiply(hit, g[:, :, None, :, None, :], out=dblocks)
@@ -736,8 +763,11 @@ def _pool1d(pool, input, ksize, strides, padding, op):
     if x.ndim != 3:
         raise ValueError(f"{op}: the input must have shape (batch, steps, channels), got {tuple(x.shape)}")
     k = _pair(ksize, "ksize", op)[-1] if not isinstance(ksize, (int, numpy.integer)) else int(ksize)
-    s = k if strides is None else (_pair(strides, "strides", op)[-1] if not isinstance(strides, (int, numpy.integer))
-                                   else int(strides))
+    s = (
+        k
+        if strides is None
+        else (_pair(strides, "strides", op)[-1] if not isinstance(strides, (int, numpy.integer)) else int(strides))
+    )
     return squeeze(pool(expand_dims(x, 1), (1, k), (1, s), padding), 1)
 
 
@@ -754,4 +784,14 @@ def avg_pool1d(input, ksize, strides=None, padding="VALID", data_format="NWC", n
 max_pool = max_pool2d
 avg_pool = avg_pool2d
 
-__all__ = ["conv1d", "conv2d", "conv2d_transpose", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "max_pool", "avg_pool"]
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv2d_transpose",
+    "max_pool2d",
+    "avg_pool2d",
+    "max_pool1d",
+    "avg_pool1d",
+    "max_pool",
+    "avg_pool",
+]

@@ -1,4 +1,5 @@
 """Ops that create tensors from nothing but a shape or a range (no gradients)."""
+
 import builtins
 
 import numpy

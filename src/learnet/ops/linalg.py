@@ -4,6 +4,7 @@ These hand their work to the BLAS behind NumPy, which is where a network spends
 most of its time. The gradient of ``C = A @ B`` is ``dA = g @ B^T`` and
 ``dB = A^T @ g``; each is computed only when its input needs it.
 """
+
 from learnet.backend import xp
 from learnet.ops.math import unbroadcast
 from learnet.tape import primitive
@@ -71,7 +72,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
 
     a, b = _convert_all([a, b], "matmul")
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: scalars are not allowed, got shapes {tuple(a.shape)} and {tuple(b.shape)}; use multiply")
+        raise ValueError(
+            f"matmul: scalars are not allowed, got shapes {tuple(a.shape)} and {tuple(b.shape)}; use multiply"
+        )
     if a.ndim == 1 and b.ndim == 1:
         return squeeze(_matmul(expand_dims(a, 0), expand_dims(b, 1), False, False))
     if a.ndim == 1:

@@ -8,6 +8,7 @@ Broadcasting follows NumPy. A gradient flowing back to an input that was broadca
 is summed over the broadcast axes by ``unbroadcast``, the one helper every binary
 op shares.
 """
+
 import numpy
 
 from learnet.backend import xp

@@ -5,6 +5,7 @@
 from the logits in one stable step: a user writes ``Dense(10, activation="softmax")``
 with ``"categorical_crossentropy"`` and still never takes the log of a zero.
 """
+
 from learnet.backend import xp
 from learnet.ops.math import cast_like, exp, unbroadcast
 from learnet.ops.reduce import reduce_logsumexp, reduce_sum
@@ -21,6 +22,7 @@ def relu(features):
 @primitive(inputs=1)
 def leaky_relu(features, alpha=0.2):
     """``x`` where positive, ``alpha * x`` elsewhere (TensorFlow's default alpha is 0.2)."""
+
     def backward(g, x, out):
         positive = cast_like(x > 0, g)
         return g * (positive + alpha * (1 - positive))
@@ -31,6 +33,7 @@ def leaky_relu(features, alpha=0.2):
 @primitive(inputs=1)
 def elu(features, alpha=1.0):
     """Exponential linear unit: ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+
     def backward(g, x, out):
         positive = cast_like(x > 0, g)
         return g * (positive + (1 - positive) * (out + alpha))
@@ -116,7 +119,9 @@ def _labels_like(labels, logits, name):
     if labels.dtype != logits.dtype:
         labels = Tensor._wrap(labels._value.astype(logits.dtype))
     if tuple(labels.shape) != tuple(logits.shape):
-        raise ValueError(f"{name}: labels of shape {tuple(labels.shape)} do not match logits of shape {tuple(logits.shape)}")
+        raise ValueError(
+            f"{name}: labels of shape {tuple(labels.shape)} do not match logits of shape {tuple(logits.shape)}"
+        )
     return labels
 
 
@@ -239,14 +244,14 @@ def _masked_kernel(x, mask):
         raise ValueError(f"dropout: a mask of shape {tuple(mask.shape)} does not fit inputs of shape {tuple(x.shape)}")
 
     def backward(g, x, out):
-        if not is_recording():   # no second derivative wanted: a plain product
+        if not is_recording():  # no second derivative wanted: a plain product
             return g._value * mask
         return g * Tensor._wrap(mask)
 
     return x * mask, backward
 
 
-_masked_kernel.__name__ = "dropout"   # the name errors show
+_masked_kernel.__name__ = "dropout"  # the name errors show
 _masked = primitive(inputs=1)(_masked_kernel)
 
 
@@ -258,7 +263,7 @@ def apply_dropout_mask(x, keep, rate):
     none), with the mask made in one pass from the booleans.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
-    mask = xp.multiply(keep, x.dtype.type(1.0 / (1.0 - rate)))   # bool * float: the float dtype
+    mask = xp.multiply(keep, x.dtype.type(1.0 / (1.0 - rate)))  # bool * float: the float dtype
     return _masked(x, mask)
 
 
@@ -271,7 +276,7 @@ def _dense_backward(relu, with_bias):
             # asked of it: plain array products, without the per-op cost of learnet ops.
             g_array = g._value
             if relu:
-                g_array = xp.multiply(g_array, out._value > 0)   # float times bool: stays float
+                g_array = xp.multiply(g_array, out._value > 0)  # float times bool: stays float
             grads = (lambda: g_array @ kernel._value.T, lambda: x._value.T @ g_array)
             return grads + ((lambda: g_array.sum(axis=0)),) if with_bias else grads
         from learnet.ops.linalg import matmul
@@ -301,7 +306,7 @@ def _dense_no_bias_kernel(x, kernel, relu=False):
     return _dense_forward(x, kernel, None, relu), _dense_backward(relu, False)
 
 
-_dense_bias_kernel.__name__ = _dense_no_bias_kernel.__name__ = "dense"   # the name errors show
+_dense_bias_kernel.__name__ = _dense_no_bias_kernel.__name__ = "dense"  # the name errors show
 _dense_bias = primitive(inputs=3)(_dense_bias_kernel)
 _dense_no_bias = primitive(inputs=2)(_dense_no_bias_kernel)
 
@@ -354,7 +359,20 @@ def moments(x, axes, keepdims=False):
 
 
 __all__ = [
-    "relu", "leaky_relu", "elu", "sigmoid", "softplus", "softsign", "tanh", "softmax",
-    "log_softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
-    "sigmoid_cross_entropy_with_logits", "dropout", "l2_loss", "log_sigmoid", "moments",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "sigmoid",
+    "softplus",
+    "softsign",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "softmax_cross_entropy_with_logits",
+    "sparse_softmax_cross_entropy_with_logits",
+    "sigmoid_cross_entropy_with_logits",
+    "dropout",
+    "l2_loss",
+    "log_sigmoid",
+    "moments",
 ]

@@ -30,6 +30,7 @@ Examples
 >>> x[:, 0]
 array([0., 4., 8.])
 """
+
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -90,17 +91,19 @@ def split_run(function, arrays, min_elements=None):
     """
     rows = arrays[0].shape[0] if arrays[0].ndim else 0
     threads = min(num_threads(), rows)
-    if threads < 2 or arrays[0].size < (MIN_ELEMENTS if min_elements is None else min_elements) \
-            or threading.current_thread().name.startswith(_PREFIX):
+    if (
+        threads < 2
+        or arrays[0].size < (MIN_ELEMENTS if min_elements is None else min_elements)
+        or threading.current_thread().name.startswith(_PREFIX)
+    ):
         # (A slice already running on a pool thread never waits on the pool: no deadlock.)
         function(*arrays)
         return
     bounds = [rows * k // threads for k in range(threads + 1)]
     pool = _pool(threads - 1)
-    futures = [pool.submit(function, *[a[bounds[k]:bounds[k + 1]] for a in arrays])
-               for k in range(1, threads)]
+    futures = [pool.submit(function, *[a[bounds[k] : bounds[k + 1]] for a in arrays]) for k in range(1, threads)]
     try:
-        function(*[a[:bounds[1]] for a in arrays])
+        function(*[a[: bounds[1]] for a in arrays])
     finally:
         for future in futures:
             future.result()

@@ -22,6 +22,7 @@ Activations are given by name; the fused kernels know ``tanh``, ``sigmoid``,
 ``hard_sigmoid``, ``relu`` and ``linear`` (``supports_activation`` says so); the layers
 fall back to a step-by-step loop of tape ops for any other.
 """
+
 import contextlib
 import functools
 
@@ -97,6 +98,7 @@ def _one_blas_thread():
 
 def _single_threaded(forward):
     """Run an op's forward and its backward with ``_one_blas_thread``."""
+
     @functools.wraps(forward)
     def wrapped(*args, **kwargs):
         with _one_blas_thread():
@@ -117,6 +119,7 @@ def _lazy_single_threaded(function):
     def run():
         with _one_blas_thread():
             return function()
+
     return run
 
 
@@ -129,9 +132,7 @@ def _activation(name, op):
     try:
         return _ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(
-            f"{op}: activation must be one of {sorted(_ACTIVATIONS)}, got {name!r}"
-        ) from None
+        raise ValueError(f"{op}: activation must be one of {sorted(_ACTIVATIONS)}, got {name!r}") from None
 
 
 def _check(op, x, h0, kernel, recurrent_kernel, gates, mask, recurrent_mask):
@@ -200,8 +201,18 @@ def _unpack_gradient(g, steps, n_states, m, zero_output):
 
 @primitive(inputs=5, higher_order=False)
 @_single_threaded
-def simple_rnn_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
-                        zero_output_for_mask=False, recurrent_mask=None, activation="tanh"):
+def simple_rnn_sequence(
+    x,
+    h0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    recurrent_mask=None,
+    activation="tanh",
+):
     """A SimpleRNN over a whole sequence: ``h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
 
     Parameters
@@ -241,8 +252,8 @@ def simple_rnn_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_bac
     rdm = None if recurrent_mask is None else xp.asarray(recurrent_mask, dtype=x.dtype)
     projected = (xt.reshape(-1, features) @ kernel).reshape(steps, batch, units)
     projected += bias
-    H = xp.empty((steps + 1, batch, units), dtype=x.dtype)     # carried states, H[0] = h0
-    fresh = xp.empty((steps, batch, units), dtype=x.dtype)     # the activated new states
+    H = xp.empty((steps + 1, batch, units), dtype=x.dtype)  # carried states, H[0] = h0
+    fresh = xp.empty((steps, batch, units), dtype=x.dtype)  # the activated new states
     H[0] = h0
     for t in range(steps):
         previous = H[t] if rdm is None else H[t] * rdm
@@ -289,9 +300,20 @@ def simple_rnn_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_bac
 
 @primitive(inputs=6, higher_order=False)
 @_single_threaded
-def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
-                  zero_output_for_mask=False, recurrent_mask=None, activation="tanh",
-                  recurrent_activation="sigmoid"):
+def lstm_sequence(
+    x,
+    h0,
+    c0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    recurrent_mask=None,
+    activation="tanh",
+    recurrent_activation="sigmoid",
+):
     """An LSTM over a whole sequence, Keras' gate order ``i, f, c, o``.
 
     ``z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias``, split in four;
@@ -328,7 +350,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
     if fast:
         scale = xp.full(4 * U, 0.5, dtype=x.dtype)
-        scale[2 * U:3 * U] = 1
+        scale[2 * U : 3 * U] = 1
         kernel_used, recurrent_used, bias_used = kernel * scale, recurrent_kernel * scale, bias * scale
         shift = 1 - scale  # the gates' (1 + tanh) / 2 as one full-width a * scale + shift
     else:
@@ -338,7 +360,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     A += bias_used
     H = xp.empty((steps + 1, batch, U), dtype=x.dtype)
     C = xp.empty((steps + 1, batch, U), dtype=x.dtype)
-    TC = xp.empty((steps, batch, U), dtype=x.dtype)           # act(c_t) of the fresh cell state
+    TC = xp.empty((steps, batch, U), dtype=x.dtype)  # act(c_t) of the fresh cell state
     H[0], C[0] = h0, c0
     same_gate = recurrent_activation == "sigmoid"
     # Buffers reused by every step (column slices of a step are strided: full-width
@@ -355,13 +377,13 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
             a += shift
         else:
             if same_gate:
-                gate(a[:, :2 * U], a[:, :2 * U])
+                gate(a[:, : 2 * U], a[:, : 2 * U])
             else:
                 gate(a[:, :U], a[:, :U])
-                gate(a[:, U:2 * U], a[:, U:2 * U])
-            gate(a[:, 3 * U:], a[:, 3 * U:])
-            act(a[:, 2 * U:3 * U], a[:, 2 * U:3 * U])
-        i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+                gate(a[:, U : 2 * U], a[:, U : 2 * U])
+            gate(a[:, 3 * U :], a[:, 3 * U :])
+            act(a[:, 2 * U : 3 * U], a[:, 2 * U : 3 * U])
+        i, f, cc, o = a[:, :U], a[:, U : 2 * U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
         if m is None:
             # Straight into the state arrays: no copies.
             c = xp.multiply(f, C[t], out=C[t + 1])
@@ -382,26 +404,27 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
         grad_outputs, (dh, dc) = _unpack_gradient(g, steps, 2, m, zero_output_for_mask)
         dZ = xp.empty_like(A)
         gate_derivative = gate_grad(A)
-        gate_derivative[..., 2 * U:3 * U] = act_grad(A[..., 2 * U:3 * U])
+        gate_derivative[..., 2 * U : 3 * U] = act_grad(A[..., 2 * U : 3 * U])
         tc_derivative = act_grad(TC)
         recurrent_t = xp.ascontiguousarray(recurrent_kernel.T)
         if m is None:
-            _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_outputs, dh, dc,
-                                    recurrent_t, rdm)
+            _lstm_backward_unmasked(
+                A, C, TC, dZ, gate_derivative, tc_derivative, grad_outputs, dh, dc, recurrent_t, rdm
+            )
         for t in range(steps - 1, -1, -1) if m is not None else ():  # masked: states carried over
             a = A[t]
-            i, f, cc, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+            i, f, cc, o = a[:, :U], a[:, U : 2 * U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
             dh = dh + grad_outputs[t]
             mt = m[t]
             carried_h, carried_c = dh * (1 - mt), dc * (1 - mt)
             dh = dh * mt
             dc = dc * mt
             dz = dZ[t]
-            xp.multiply(dh, TC[t], out=dz[:, 3 * U:])                  # d o
+            xp.multiply(dh, TC[t], out=dz[:, 3 * U :])  # d o
             dc = dc + dh * o * tc_derivative[t]
-            xp.multiply(dc, cc, out=dz[:, :U])                         # d i
-            xp.multiply(dc, C[t], out=dz[:, U:2 * U])                  # d f
-            xp.multiply(dc, i, out=dz[:, 2 * U:3 * U])                 # d act(z_c)
+            xp.multiply(dc, cc, out=dz[:, :U])  # d i
+            xp.multiply(dc, C[t], out=dz[:, U : 2 * U])  # d f
+            xp.multiply(dc, i, out=dz[:, 2 * U : 3 * U])  # d act(z_c)
             dz *= gate_derivative[t]
             dc = dc * f
             dh = dz @ recurrent_t
@@ -423,8 +446,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     return _pack(outputs, [H[-1], C[-1]]), backward
 
 
-def _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_outputs, dh, dc,
-                            recurrent_t, rdm):
+def _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_outputs, dh, dc, recurrent_t, rdm):
     """The LSTM's loop back through time without a mask: fills ``dZ``, updates ``dh`` and ``dc`` in place.
 
     The same formulas as the masked loop, with fewer operations per step (the loop is
@@ -434,20 +456,20 @@ def _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_o
     """
     U = C.shape[-1]
     output_factor = tc_derivative
-    output_factor *= A[..., 3 * U:]                  # o * act'(c_t), every step
+    output_factor *= A[..., 3 * U :]  # o * act'(c_t), every step
     outputs_flow = bool(grad_outputs.any())
     scaled = xp.empty_like(dc)
     for t in range(A.shape[0] - 1, -1, -1):
         a = A[t]
-        i, f, cc = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U]
+        i, f, cc = a[:, :U], a[:, U : 2 * U], a[:, 2 * U : 3 * U]
         if outputs_flow:
             dh += grad_outputs[t]
         dz = dZ[t]
-        xp.multiply(dh, TC[t], out=dz[:, 3 * U:])                # d o
+        xp.multiply(dh, TC[t], out=dz[:, 3 * U :])  # d o
         dc += xp.multiply(dh, output_factor[t], out=scaled)
-        xp.multiply(dc, cc, out=dz[:, :U])                        # d i
-        xp.multiply(dc, C[t], out=dz[:, U:2 * U])                 # d f
-        xp.multiply(dc, i, out=dz[:, 2 * U:3 * U])                # d act(z_c)
+        xp.multiply(dc, cc, out=dz[:, :U])  # d i
+        xp.multiply(dc, C[t], out=dz[:, U : 2 * U])  # d f
+        xp.multiply(dc, i, out=dz[:, 2 * U : 3 * U])  # d act(z_c)
         dz *= gate_derivative[t]
         dc *= f
         xp.matmul(dz, recurrent_t, out=dh)
@@ -457,9 +479,20 @@ def _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_o
 
 @primitive(inputs=5, higher_order=False)
 @_single_threaded
-def gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False,
-                 zero_output_for_mask=False, recurrent_mask=None, activation="tanh",
-                 recurrent_activation="sigmoid", reset_after=True):
+def gru_sequence(
+    x,
+    h0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask=None,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    recurrent_mask=None,
+    activation="tanh",
+    recurrent_activation="sigmoid",
+    reset_after=True,
+):
     """A GRU over a whole sequence, Keras' gate order ``z, r, h``.
 
     ``z, r = rec_act(...)``; with ``reset_after=True`` (Keras' default)
@@ -503,17 +536,17 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=
         if reset_after:
             inner = previous @ recurrent_kernel
             inner += bias[1]
-            a[:, :2 * U] += inner[:, :2 * U]
-            gate(a[:, :2 * U], a[:, :2 * U])
-            K[t] = inner[:, 2 * U:]
-            a[:, 2 * U:] += a[:, U:2 * U] * K[t]
+            a[:, : 2 * U] += inner[:, : 2 * U]
+            gate(a[:, : 2 * U], a[:, : 2 * U])
+            K[t] = inner[:, 2 * U :]
+            a[:, 2 * U :] += a[:, U : 2 * U] * K[t]
         else:
-            a[:, :2 * U] += previous @ recurrent_kernel[:, :2 * U]
-            gate(a[:, :2 * U], a[:, :2 * U])
-            xp.multiply(a[:, U:2 * U], previous, out=K[t])
-            a[:, 2 * U:] += K[t] @ recurrent_kernel[:, 2 * U:]
-        act(a[:, 2 * U:], a[:, 2 * U:])
-        z, hh = a[:, :U], a[:, 2 * U:]
+            a[:, : 2 * U] += previous @ recurrent_kernel[:, : 2 * U]
+            gate(a[:, : 2 * U], a[:, : 2 * U])
+            xp.multiply(a[:, U : 2 * U], previous, out=K[t])
+            a[:, 2 * U :] += K[t] @ recurrent_kernel[:, 2 * U :]
+        act(a[:, 2 * U :], a[:, 2 * U :])
+        z, hh = a[:, :U], a[:, 2 * U :]
         h = hh + z * (H[t] - hh)
         if m is None:
             H[t + 1] = h
@@ -523,38 +556,38 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=
 
     def backward(g, x, h0, kernel, recurrent_kernel, bias, out):
         grad_outputs, (dh,) = _unpack_gradient(g, steps, 1, m, zero_output_for_mask)
-        dA = xp.empty_like(A)                 # gradients of the input pre-activations
-        dR = xp.empty_like(A) if reset_after else None   # ... of the recurrent ones
+        dA = xp.empty_like(A)  # gradients of the input pre-activations
+        dR = xp.empty_like(A) if reset_after else None  # ... of the recurrent ones
         derivative = gate_grad(A)
-        derivative[..., 2 * U:] = act_grad(A[..., 2 * U:])
+        derivative[..., 2 * U :] = act_grad(A[..., 2 * U :])
         recurrent_t = xp.ascontiguousarray(recurrent_kernel.T)
-        zr_t = xp.ascontiguousarray(recurrent_kernel[:, :2 * U].T)
-        h_t = xp.ascontiguousarray(recurrent_kernel[:, 2 * U:].T)
+        zr_t = xp.ascontiguousarray(recurrent_kernel[:, : 2 * U].T)
+        h_t = xp.ascontiguousarray(recurrent_kernel[:, 2 * U :].T)
         for t in range(steps - 1, -1, -1):
             a = A[t]
-            z, r, hh = a[:, :U], a[:, U:2 * U], a[:, 2 * U:]
+            z, r, hh = a[:, :U], a[:, U : 2 * U], a[:, 2 * U :]
             dh = dh + grad_outputs[t]
             if m is not None:
                 carried = dh * (1 - m[t])
                 dh = dh * m[t]
             da = dA[t]
-            xp.multiply(dh, H[t] - hh, out=da[:, :U])                  # d z
-            xp.multiply(dh, 1 - z, out=da[:, 2 * U:])                  # d hh
-            da[:, 2 * U:] *= derivative[t, :, 2 * U:]
+            xp.multiply(dh, H[t] - hh, out=da[:, :U])  # d z
+            xp.multiply(dh, 1 - z, out=da[:, 2 * U :])  # d hh
+            da[:, 2 * U :] *= derivative[t, :, 2 * U :]
             direct = dh * z
             if reset_after:
-                xp.multiply(da[:, 2 * U:], K[t], out=da[:, U:2 * U])   # d r
-                da[:, :2 * U] *= derivative[t, :, :2 * U]
+                xp.multiply(da[:, 2 * U :], K[t], out=da[:, U : 2 * U])  # d r
+                da[:, : 2 * U] *= derivative[t, :, : 2 * U]
                 dr = dR[t]
-                dr[:, :2 * U] = da[:, :2 * U]
-                xp.multiply(da[:, 2 * U:], r, out=dr[:, 2 * U:])
+                dr[:, : 2 * U] = da[:, : 2 * U]
+                xp.multiply(da[:, 2 * U :], r, out=dr[:, 2 * U :])
                 dh = dr @ recurrent_t
             else:
-                dk = da[:, 2 * U:] @ h_t                               # d (r * h')
+                dk = da[:, 2 * U :] @ h_t  # d (r * h')
                 previous = H[t] if rdm is None else H[t] * rdm
-                xp.multiply(dk, previous, out=da[:, U:2 * U])          # d r
-                da[:, :2 * U] *= derivative[t, :, :2 * U]
-                dh = da[:, :2 * U] @ zr_t + dk * r
+                xp.multiply(dk, previous, out=da[:, U : 2 * U])  # d r
+                da[:, : 2 * U] *= derivative[t, :, : 2 * U]
+                dh = da[:, : 2 * U] @ zr_t + dk * r
             if rdm is not None:
                 dh *= rdm
             dh += direct
@@ -568,8 +601,8 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None, go_backwards=
             d_bias = xp.stack([flat_da.sum(axis=0), flat_dr.sum(axis=0)])
         else:
             d_recurrent = xp.empty_like(recurrent_kernel)
-            d_recurrent[:, :2 * U] = previous.T @ flat_da[:, :2 * U]
-            d_recurrent[:, 2 * U:] = K.reshape(-1, U).T @ flat_da[:, 2 * U:]
+            d_recurrent[:, : 2 * U] = previous.T @ flat_da[:, : 2 * U]
+            d_recurrent[:, 2 * U :] = K.reshape(-1, U).T @ flat_da[:, 2 * U :]
             d_bias = flat_da.sum(axis=0)
         return (
             lambda: _batch_major((flat_da @ kernel.T).reshape(steps, batch, features), go_backwards),

@@ -4,6 +4,7 @@ Semantics follow TensorFlow and NumPy: ``axis=None`` reduces everything, an int 
 tuple reduces those axes (negative axes count from the end), ``keepdims`` keeps them
 with size 1. The backward spreads ``g`` back over the reduced axes.
 """
+
 from learnet.backend import xp
 from learnet.tape import primitive
 from learnet.tensor import Tensor, to_array
@@ -15,7 +16,11 @@ def _normalize_axis(axis, ndim, name):
         return tuple(range(ndim))
     if isinstance(axis, Tensor):
         axis = axis.numpy().tolist()
-    axes = (axis,) if isinstance(axis, int) or hasattr(axis, "__index__") and not isinstance(axis, (list, tuple)) else tuple(axis)
+    axes = (
+        (axis,)
+        if isinstance(axis, int) or hasattr(axis, "__index__") and not isinstance(axis, (list, tuple))
+        else tuple(axis)
+    )
     result = []
     for a in axes:
         a = int(a)

@@ -2,6 +2,7 @@
 
 Their backward passes move the gradient back the way the elements came.
 """
+
 import builtins
 
 import numpy
@@ -39,8 +40,7 @@ def reshape(tensor, shape):
         result = tensor.reshape(new_shape)
     except ValueError:
         raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {old_shape} ({tensor.size} elements) "
-            f"into shape {new_shape}"
+            f"reshape: cannot reshape a tensor of shape {old_shape} ({tensor.size} elements) into shape {new_shape}"
         ) from None
     return result, lambda g, x, out: reshape(g, old_shape)
 
@@ -186,7 +186,9 @@ def tile(input, multiples):  # noqa: A002 - TensorFlow's name
 @primitive(inputs=1)
 def pad(tensor, paddings, mode="CONSTANT", constant_values=0):
     """Pad with ``paddings[i] = (before, after)`` along each axis (mode CONSTANT, REFLECT or SYMMETRIC)."""
-    paddings = [tuple(int(v) for v in p) for p in (paddings.numpy().tolist() if isinstance(paddings, Tensor) else paddings)]
+    paddings = [
+        tuple(int(v) for v in p) for p in (paddings.numpy().tolist() if isinstance(paddings, Tensor) else paddings)
+    ]
     if len(paddings) != tensor.ndim:
         raise ValueError(f"pad: paddings need one (before, after) pair per axis of shape {tensor.shape}")
     mode = mode.upper()

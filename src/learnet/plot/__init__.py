@@ -26,6 +26,7 @@ Examples
 >>> fig = plot.plot_history(history)            # doctest: +SKIP
 >>> fig = plot.plot_descent_1d(lambda x: x ** 2, start=3.0, learning_rate=0.2, steps=8)  # doctest: +SKIP
 """
+
 from learnet.plot.activations import plot_activations
 from learnet.plot.descent import plot_descent_1d, plot_descent_2d, plot_learning_rates
 from learnet.plot.history import plot_history

@@ -1,5 +1,6 @@
 """What every picture of ``learnet.plot`` shares: pyplot on demand, saving a figure,
 arrays from tensors, class ids from labels, grids of image tiles."""
+
 import math
 import os
 
@@ -13,15 +14,12 @@ _RIGHT = "tab:green"
 _WRONG = "tab:red"
 
 
-
 def _pyplot():
     """Import pyplot, or say how to install it."""
     try:
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'learnet.plot needs Matplotlib, an optional extra: pip install "learnet[plot]"'
-        ) from error
+        raise ImportError('learnet.plot needs Matplotlib, an optional extra: pip install "learnet[plot]"') from error
     return plt
 
 

@@ -1,4 +1,5 @@
 """Activation functions drawn with their derivatives."""
+
 import math
 
 import numpy as np
@@ -20,8 +21,7 @@ def _activation(name):
         raise ValueError(f"plot_activations: {error}") from error
 
 
-def plot_activations(activations=("relu", "sigmoid", "tanh", "softplus"), x_range=(-5.0, 5.0),
-                     num=401, save_path=None):
+def plot_activations(activations=("relu", "sigmoid", "tanh", "softplus"), x_range=(-5.0, 5.0), num=401, save_path=None):
     """Draw activation functions and their derivatives, one panel each.
 
     The derivatives are computed by a ``GradientTape``, exactly as backpropagation
@@ -56,7 +56,7 @@ def plot_activations(activations=("relu", "sigmoid", "tanh", "softplus"), x_rang
     nrows = math.ceil(len(functions) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 3.0 * nrows), squeeze=False)
     axes = list(axes.ravel())
-    for ax in axes[len(functions):]:
+    for ax in axes[len(functions) :]:
         ax.set_visible(False)
     for ax, (name, function) in zip(axes, functions):
         x = constant(xs, dtype="float64")

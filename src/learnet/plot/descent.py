@@ -1,5 +1,6 @@
 """Gradient descent drawn: a ball rolling down a curve, optimizers racing on a surface,
 one problem tried with several learning rates."""
+
 import math
 import numbers
 
@@ -63,10 +64,7 @@ def _descend(f, start, optimizer, steps, function):
         with GradientTape() as tape:
             y = f(*variables)
         if not isinstance(y, Tensor):
-            raise TypeError(
-                f"{function}: f must compute with learnet ops and return a tensor, "
-                f"got {type(y).__name__}"
-            )
+            raise TypeError(f"{function}: f must compute with learnet ops and return a tensor, got {type(y).__name__}")
         if y.shape not in ((), (1,)):
             raise ValueError(f"{function}: f must return one number, got shape {tuple(y.shape)}")
         grads = tape.gradient(y, variables, unconnected_gradients="zero")  # flat along an unused input
@@ -107,8 +105,7 @@ def _check_steps(steps, function):
         raise ValueError(f"{function}: steps must be a non-negative integer, got {steps!r}")
 
 
-def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range=None,
-                    tangents=12, save_path=None):
+def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range=None, tangents=12, save_path=None):
     """Draw a function, the steps of gradient descent on it, and the tangent at each step.
 
     Each step asks a ``GradientTape`` for the slope ``f'(x)`` and lets learnet's
@@ -172,11 +169,18 @@ def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range
     count = len(xs_path) if tangents is None else min(int(tangents), len(xs_path))
     for i, (x0, y0, slope) in enumerate(zip(xs_path[:count], values, slopes)):
         half = 0.09 / math.hypot(1 / x_span, slope / y_span)
-        ax.plot([x0 - half, x0 + half], [y0 - slope * half, y0 + slope * half], color="tab:orange",
-                linewidth=2, gid="tangent", zorder=2.5,
-                label="tangent (slope f'(x))" if i == 0 else "_nolegend_")
-    ax.plot(xs_path, values, "o-", color=_WRONG, markersize=5, linewidth=1, label="gradient descent",
-            gid="path", zorder=3)
+        ax.plot(
+            [x0 - half, x0 + half],
+            [y0 - slope * half, y0 + slope * half],
+            color="tab:orange",
+            linewidth=2,
+            gid="tangent",
+            zorder=2.5,
+            label="tangent (slope f'(x))" if i == 0 else "_nolegend_",
+        )
+    ax.plot(
+        xs_path, values, "o-", color=_WRONG, markersize=5, linewidth=1, label="gradient descent", gid="path", zorder=3
+    )
     # Number the points, skipping those that would print over a number already there.
     numbered = []
     for i, (x0, y0) in enumerate(zip(xs_path, values)):
@@ -202,8 +206,17 @@ def plot_descent_1d(f, start, learning_rate=0.1, steps=10, momentum=0.0, x_range
     return _finish(fig, save_path)
 
 
-def plot_descent_2d(f, start, optimizers=("sgd", "momentum", "rmsprop", "adam"), learning_rate=0.1,
-                    steps=50, x_range=None, y_range=None, levels=20, save_path=None):
+def plot_descent_2d(
+    f,
+    start,
+    optimizers=("sgd", "momentum", "rmsprop", "adam"),
+    learning_rate=0.1,
+    steps=50,
+    x_range=None,
+    y_range=None,
+    levels=20,
+    save_path=None,
+):
     """Draw contour lines of ``f(x, y)`` and the paths optimizers take across them.
 
     Parameters
@@ -271,8 +284,16 @@ def plot_descent_2d(f, start, optimizers=("sgd", "momentum", "rmsprop", "adam"),
     ax.contour(gx, gy, gz, levels=contour_levels, colors="0.65", linewidths=0.7)
     colours = ["tab:red", "tab:blue", "tab:orange", "tab:purple", "tab:green", "tab:brown", "tab:pink"]
     for i, (label, points, diverged) in enumerate(paths):
-        ax.plot(points[:, 0], points[:, 1], "o-", color=colours[i % len(colours)], markersize=3,
-                linewidth=1.5, label=label + (" (diverged)" if diverged else ""), gid="path")
+        ax.plot(
+            points[:, 0],
+            points[:, 1],
+            "o-",
+            color=colours[i % len(colours)],
+            markersize=3,
+            linewidth=1.5,
+            label=label + (" (diverged)" if diverged else ""),
+            gid="path",
+        )
     ax.plot([start[0]], [start[1]], "*", color="black", markersize=14, label="start", gid="start")
     ax.set_xlim(*x_range)
     ax.set_ylim(*y_range)
@@ -293,8 +314,7 @@ def _losses_of(result, function):
         return np.array([_number(v) for v in result], dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"{function}: train(learning_rate) must return a History or a list of losses, "
-            f"got {type(result).__name__}"
+            f"{function}: train(learning_rate) must return a History or a list of losses, got {type(result).__name__}"
         ) from error
 
 
@@ -318,8 +338,9 @@ def _plain_log_axis(ax):
     ax.yaxis.set_minor_formatter(FuncFormatter(label))
 
 
-def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=None, steps=30,
-                        optimizer="sgd", log_scale=None, save_path=None):
+def plot_learning_rates(
+    problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=None, steps=30, optimizer="sgd", log_scale=None, save_path=None
+):
     """Train the same problem with several learning rates and draw the loss of each.
 
     Two ways to say what is trained:
@@ -388,8 +409,15 @@ def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=Non
     colours = [plt.get_cmap("tab10")(i % 10) for i in range(len(runs))]
     first = 0 if start is not None else 1  # steps count from 0, epochs from 1
     for colour, (rate, losses, _, diverged) in zip(colours, runs):
-        ax.plot(np.arange(first, first + len(losses)), losses, "o-", markersize=3, color=colour,
-                label=f"learning rate {rate:g}" + (" (diverged)" if diverged else ""), gid="loss")
+        ax.plot(
+            np.arange(first, first + len(losses)),
+            losses,
+            "o-",
+            markersize=3,
+            color=colour,
+            label=f"learning rate {rate:g}" + (" (diverged)" if diverged else ""),
+            gid="loss",
+        )
     kept = np.concatenate([r[1] for r in runs]) if runs else np.array([])
     if log_scale is None:
         log_scale = kept.size > 0 and kept.min() > 0
@@ -412,8 +440,16 @@ def plot_learning_rates(problem, learning_rates=(0.01, 0.1, 0.5, 1.0), start=Non
         ax_curve.set_ylim(ys.min() - 0.05 * np.ptp(ys), ys.max() + 0.05 * np.ptp(ys))
         ax_curve.plot(xs, ys, color="0.4", linewidth=2, label="f(x)", gid="function")
         for colour, (rate, losses, points, _) in zip(colours, runs):
-            ax_curve.plot(points[:, 0], losses, "o-", markersize=3, color=colour, linewidth=1,
-                          label=f"learning rate {rate:g}", gid="path")
+            ax_curve.plot(
+                points[:, 0],
+                losses,
+                "o-",
+                markersize=3,
+                color=colour,
+                linewidth=1,
+                label=f"learning rate {rate:g}",
+                gid="path",
+            )
         ax_curve.set_xlabel("x")
         ax_curve.set_ylabel("f(x)")
         ax_curve.set_title("the paths")

@@ -1,4 +1,5 @@
 """Training curves: the loss and each metric per epoch, from what ``model.fit`` returns."""
+
 import math
 
 from learnet.plot._helpers import _finish, _number, _pyplot
@@ -13,8 +14,7 @@ def _history_series(history, function):
         epochs = None
     else:
         raise TypeError(
-            f"{function} expects a History (what model.fit returns) or a dict of lists, "
-            f"got {type(history).__name__}"
+            f"{function} expects a History (what model.fit returns) or a dict of lists, got {type(history).__name__}"
         )
     if not history:
         raise ValueError(f"{function}: the history is empty (nothing was trained yet)")
@@ -55,7 +55,7 @@ def _draw_history(series, metrics, title, plt):
     nrows = math.ceil(len(names) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), squeeze=False)
     axes = list(axes.ravel())
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     for ax, name in zip(axes, names):
         if name in series:

@@ -1,4 +1,5 @@
 """Images and what the network guessed: a grid of labelled images, the confusion matrix."""
+
 import math
 import numbers
 
@@ -32,8 +33,18 @@ def _as_images(x, function):
     return x
 
 
-def show_images(x, y_true=None, y_pred=None, class_names=None, max_images=25, ncols=None,
-                errors_only=False, cmap="binary", title=None, save_path=None):
+def show_images(
+    x,
+    y_true=None,
+    y_pred=None,
+    class_names=None,
+    max_images=25,
+    ncols=None,
+    errors_only=False,
+    cmap="binary",
+    title=None,
+    save_path=None,
+):
     """Draw a grid of images with their labels; wrong predictions are marked in red.
 
     Parameters
@@ -118,8 +129,7 @@ def show_images(x, y_true=None, y_pred=None, class_names=None, max_images=25, nc
         if errors_only:
             title = f"{wrong} of {n} guesses wrong ({len(index)} shown), the right answer in brackets"
         else:
-            title = f"guess (right answer): {wrong} of {n} wrong" + (
-                f" ({len(index)} shown)" if len(index) < n else "")
+            title = f"guess (right answer): {wrong} of {n} wrong" + (f" ({len(index)} shown)" if len(index) < n else "")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -163,8 +173,7 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     return counts.reshape(num_classes, num_classes)
 
 
-def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize=False, cmap="Blues",
-                          title=None, save_path=None):
+def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize=False, cmap="Blues", title=None, save_path=None):
     """Draw the confusion matrix: rows are the right answers, columns the guesses.
 
     Parameters

@@ -1,4 +1,5 @@
 """Live training curves: the ``PlotLosses`` callback, redrawn after every epoch."""
+
 from learnet.callbacks import Callback
 from learnet.plot._helpers import _finish, _number, _pyplot
 from learnet.plot.history import _draw_history

@@ -1,6 +1,7 @@
 """A picture of a model: ``keras.utils.plot_model``, drawn with Matplotlib (no Graphviz).
 
 ``learnet.utils.plot_model`` (what Keras code calls) is this same function."""
+
 from learnet.tree import flatten
 
 
@@ -42,9 +43,19 @@ def _model_graph(model):
     return boxes, edges
 
 
-def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=True,
-               rankdir="TB", expand_nested=False, dpi=200, show_layer_activations=False,
-               show_trainable=False, **kwargs):
+def plot_model(
+    model,
+    to_file="model.png",
+    show_shapes=False,
+    show_dtype=False,
+    show_layer_names=True,
+    rankdir="TB",
+    expand_nested=False,
+    dpi=200,
+    show_layer_activations=False,
+    show_trainable=False,
+    **kwargs,
+):
     """Draw a model as a graph of its layers and save the picture (``keras.utils.plot_model``).
 
     Keras draws with pydot and Graphviz; learnet draws the same boxes and arrows with
@@ -145,13 +156,22 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
             start, end = (x0, y0 - box_height / 2), (x1, y1 + box_height / 2)
         else:
             start, end = (x0 + box_width / 2, y0), (x1 - box_width / 2, y1)
-        axes.annotate("", xy=end, xytext=start,
-                      arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1, connectionstyle=style))
+        axes.annotate(
+            "", xy=end, xytext=start, arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1, connectionstyle=style)
+        )
     for index, text in enumerate(texts):
         x, y = positions[index]
-        axes.add_patch(FancyBboxPatch((x - box_width / 2, y - box_height / 2), box_width, box_height,
-                                      boxstyle="round,pad=0.02,rounding_size=0.08", facecolor="#eef3fb",
-                                      edgecolor="0.35", linewidth=1))
+        axes.add_patch(
+            FancyBboxPatch(
+                (x - box_width / 2, y - box_height / 2),
+                box_width,
+                box_height,
+                boxstyle="round,pad=0.02,rounding_size=0.08",
+                facecolor="#eef3fb",
+                edgecolor="0.35",
+                linewidth=1,
+            )
+        )
         axes.text(x, y, text, ha="center", va="center", fontsize=9, family="monospace")
     xs = [p[0] for p in positions.values()]
     ys = [p[1] for p in positions.values()]

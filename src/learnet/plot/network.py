@@ -1,4 +1,5 @@
 """Inside the network: a layer's weights drawn as images, the feature maps a layer computes."""
+
 import math
 import numbers
 
@@ -31,8 +32,9 @@ def _kernel_of(layer, function):
     return _array(kernel), _layer_name(layer)
 
 
-def show_weights(layer, shape=None, max_images=64, ncols=None, class_names=None, cmap="RdBu_r",
-                 title=None, save_path=None):
+def show_weights(
+    layer, shape=None, max_images=64, ncols=None, class_names=None, cmap="RdBu_r", title=None, save_path=None
+):
     """Draw a layer's weights as images.
 
     * ``Dense``: the weights from the inputs to each unit form one image per unit
@@ -84,10 +86,11 @@ def show_weights(layer, shape=None, max_images=64, ncols=None, class_names=None,
             shape = (side, side)
         shape = tuple(int(s) for s in shape)
         if int(np.prod(shape)) != inputs:
-            raise ValueError(f"show_weights: shape {shape} does not hold the {inputs} inputs of layer '{name or 'kernel'}'")
+            raise ValueError(
+                f"show_weights: shape {shape} does not hold the {inputs} inputs of layer '{name or 'kernel'}'"
+            )
         images = kernel.T.reshape(units, *shape)[:max_images]
-        titles = [_label_text(i, class_names) if class_names is not None else f"unit {i}"
-                  for i in range(len(images))]
+        titles = [_label_text(i, class_names) if class_names is not None else f"unit {i}" for i in range(len(images))]
         what = f"{len(images)} of {units} units" if len(images) < units else f"{units} units"
         default_title = f"weights of layer '{name}' ({what})" if name else f"weights ({what})"
     elif kernel.ndim == 4:  # Conv2D: (height, width, in channels, filters)
@@ -137,8 +140,7 @@ def _find_layer(model, layer):
             if candidate.name == layer:
                 return candidate
         raise ValueError(
-            f"show_feature_maps: the model has no layer named {layer!r}; "
-            f"its layers are {[l.name for l in layers]}"
+            f"show_feature_maps: the model has no layer named {layer!r}; its layers are {[l.name for l in layers]}"
         )
     if isinstance(layer, numbers.Integral):
         if not -len(layers) <= layer < len(layers):
@@ -173,8 +175,7 @@ def _activations_at(model, x, layer):
     return heard[0]
 
 
-def show_feature_maps(model, x, layer, max_maps=32, ncols=None, cmap="viridis", title=None,
-                      save_path=None):
+def show_feature_maps(model, x, layer, max_maps=32, ncols=None, cmap="viridis", title=None, save_path=None):
     """Draw what one layer of ``model`` outputs for one input: its feature maps.
 
     Parameters

@@ -20,6 +20,7 @@ Examples
 ...     y = tf.sigmoid(w * x)
 >>> fig = plot_tape(tape, y, [w])                       # doctest: +SKIP
 """
+
 import contextlib
 import os
 
@@ -31,8 +32,7 @@ from learnet.tensor import Tensor, Variable
 
 # Node fills: Variables (what training changes) warm, watched inputs blue, plain
 # constants grey and dashed, ops white, a collapsed layer lavender.
-_FILL = {"variable": "#fde2c4", "source": "#d6e6f7", "constant": "#eeeeee", "op": "#ffffff",
-         "layer": "#e6e0f5"}
+_FILL = {"variable": "#fde2c4", "source": "#d6e6f7", "constant": "#eeeeee", "op": "#ffffff", "layer": "#e6e0f5"}
 _RIGHT, _WRONG, _ACTIVE = "tab:green", "tab:red", "tab:orange"
 
 # Above this many ops, a drawing collapses each layer's ops into one box by default.
@@ -145,8 +145,11 @@ def _tensor_list(value, what):
 
 def _variable_scope(op):
     """A layer name from the Variables an op reads (``dense_1/kernel`` -> ``dense_1``)."""
-    names = {v.name.rsplit("/", 1)[0] for v in op.inputs
-             if isinstance(v, Variable) and isinstance(v.name, str) and "/" in v.name}
+    names = {
+        v.name.rsplit("/", 1)[0]
+        for v in op.inputs
+        if isinstance(v, Variable) and isinstance(v.name, str) and "/" in v.name
+    }
     return names.pop() if len(names) == 1 else None
 
 
@@ -214,8 +217,10 @@ def trace_tape(tape, target, sources=None, names=None, check=None):
         raise TypeError(f"plot_tape expects a GradientTape, got {type(tape).__name__}")
     ops = tape.recorded_ops()
     if not ops:
-        raise ValueError("the tape recorded no ops: run the computation inside `with tape:` "
-                         "and read a Variable (or tape.watch an input) so that it is recorded")
+        raise ValueError(
+            "the tape recorded no ops: run the computation inside `with tape:` "
+            "and read a Variable (or tape.watch an input) so that it is recorded"
+        )
     if not isinstance(target, Tensor):
         raise TypeError(f"plot_tape: the target must be a tensor, got {type(target).__name__}")
     if sources is None:
@@ -250,8 +255,15 @@ def trace_tape(tape, target, sources=None, names=None, check=None):
             graph.nodes[key] = TapeNode(key, kind, title, tensor, name=name_of.get(id(tensor)))
             by_id[id(tensor)] = key
         key = f"op{index}"
-        node = TapeNode(key, "op", op.name.lstrip("_"), op.output, index=index,
-                        scope=op.scope or _variable_scope(op), name=name_of.get(id(op.output)))
+        node = TapeNode(
+            key,
+            "op",
+            op.name.lstrip("_"),
+            op.output,
+            index=index,
+            scope=op.scope or _variable_scope(op),
+            name=name_of.get(id(op.output)),
+        )
         node.ok = node_ok.get(index)
         graph.nodes[key] = node
         graph.ops.append(node)
@@ -494,25 +506,46 @@ def _draw(graph, nodes, edges, title, figsize, show_edge_text=True):
         x, y = position[key]
         style = "round,pad=0.3" if node.kind in ("op", "layer") else "square,pad=0.3"
         text = ax.text(
-            x, y, node.text, ha="center", va="center", fontsize=7, zorder=10,
-            bbox={"boxstyle": style, "fc": _FILL[node.kind], "ec": _node_colour(node),
-                  "lw": 2.5 if node.ok is not None else 1.0,
-                  "ls": "--" if node.kind == "constant" else "-"},
+            x,
+            y,
+            node.text,
+            ha="center",
+            va="center",
+            fontsize=7,
+            zorder=10,
+            bbox={
+                "boxstyle": style,
+                "fc": _FILL[node.kind],
+                "ec": _node_colour(node),
+                "lw": 2.5 if node.ok is not None else 1.0,
+                "ls": "--" if node.kind == "constant" else "-",
+            },
         )
         text.set_gid(f"node:{key}")
         artists["nodes"][key] = text
     for edge in edges:
         (x0, y0), (x1, y1) = position[edge.source], position[edge.target]
         # Anchored to the two labels' boxes, so arrows meet the boxes whatever their size.
-        arrow = ax.annotate("", xy=(0, 0.5), xycoords=artists["nodes"][edge.target],
-                            xytext=(1, 0.5), textcoords=artists["nodes"][edge.source],
-                            arrowprops={"arrowstyle": "-|>", "color": "0.45", "lw": 1.0,
-                                        "shrinkA": 4, "shrinkB": 4})
+        arrow = ax.annotate(
+            "",
+            xy=(0, 0.5),
+            xycoords=artists["nodes"][edge.target],
+            xytext=(1, 0.5),
+            textcoords=artists["nodes"][edge.source],
+            arrowprops={"arrowstyle": "-|>", "color": "0.45", "lw": 1.0, "shrinkA": 4, "shrinkB": 4},
+        )
         arrow.set_gid(f"edge:{edge.source}->{edge.target}")
-        label = ax.text(x0 + 0.5 * (x1 - x0), y0 + 0.5 * (y1 - y0) + 0.1,
-                        edge.text if show_edge_text else "",
-                        ha="center", va="bottom", fontsize=6.5, color="tab:purple", zorder=11,
-                        bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85})
+        label = ax.text(
+            x0 + 0.5 * (x1 - x0),
+            y0 + 0.5 * (y1 - y0) + 0.1,
+            edge.text if show_edge_text else "",
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="tab:purple",
+            zorder=11,
+            bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
         label.set_gid(f"edge-text:{edge.source}->{edge.target}:{edge.position}")
         artists["edges"][id(edge)] = (arrow, label)
     ax.set_xlim(-1.3, (n_columns - 1) * dx + 1.3)
@@ -524,8 +557,18 @@ def _draw(graph, nodes, edges, title, figsize, show_edge_text=True):
     return fig, ax, artists
 
 
-def plot_tape(tape, target, sources=None, names=None, expand=None, collapse="auto", check=None,
-              title=None, figsize=None, save_path=None):
+def plot_tape(
+    tape,
+    target,
+    sources=None,
+    names=None,
+    expand=None,
+    collapse="auto",
+    check=None,
+    title=None,
+    figsize=None,
+    save_path=None,
+):
     """Draw the graph a ``GradientTape`` recorded, with its values and gradients.
 
     Laid out left to right: inputs and Variables, then each recorded op (one node per
@@ -612,12 +655,21 @@ def _frames(graph):
     frames.append(Frame("forward", None, frozenset(values), {}, [], "the inputs and the Variables"))
     for node in graph.ops:
         values.add(node.key)
-        frames.append(Frame("forward", node.key, frozenset(values), {}, [],
-                            f"forward: {node.title} = {format_value(node.value)}"))
+        frames.append(
+            Frame("forward", node.key, frozenset(values), {}, [], f"forward: {node.title} = {format_value(node.value)}")
+        )
     target = graph.nodes[graph.target]
     grads = {graph.target: np.ones_like(target.value)}
-    frames.append(Frame("backward", graph.target, frozenset(values), dict(grads), [],
-                        "backward: the gradient of the target with respect to itself is 1"))
+    frames.append(
+        Frame(
+            "backward",
+            graph.target,
+            frozenset(values),
+            dict(grads),
+            [],
+            "backward: the gradient of the target with respect to itself is 1",
+        )
+    )
     for key in graph.order:
         node = graph.nodes[key]
         products = [e for e in graph.edges if e.target == key and e.product is not None]
@@ -673,8 +725,9 @@ class BackpropAnimation:
         return self.animation.to_jshtml()
 
 
-def animate_backprop(tape, target, sources=None, names=None, interval=1200, title=None, figsize=None,
-                     dpi=72, save_path=None):
+def animate_backprop(
+    tape, target, sources=None, names=None, interval=1200, title=None, figsize=None, dpi=72, save_path=None
+):
     """Animate backpropagation on the graph a tape recorded.
 
     First the forward pass: each op's value appears, in recording order. Then the
@@ -715,8 +768,10 @@ def animate_backprop(tape, target, sources=None, names=None, interval=1200, titl
 
     graph = trace_tape(tape, target, sources, names=names)
     if len(graph.ops) > 60:
-        raise ValueError(f"animate_backprop draws every op and this tape has {len(graph.ops)}; "
-                         "animate a smaller computation, or use plot_tape (it collapses layers)")
+        raise ValueError(
+            f"animate_backprop draws every op and this tape has {len(graph.ops)}; "
+            "animate a smaller computation, or use plot_tape (it collapses layers)"
+        )
     frames = _frames(graph)
     nodes = graph.nodes
     fig, ax, artists = _draw(graph, nodes, graph.edges, title, figsize, show_edge_text=False)
@@ -746,8 +801,7 @@ def animate_backprop(tape, target, sources=None, names=None, interval=1200, titl
         return []
 
     show(0)
-    animation = mpl_animation.FuncAnimation(fig, show, frames=len(frames), interval=interval,
-                                            blit=False, repeat=True)
+    animation = mpl_animation.FuncAnimation(fig, show, frames=len(frames), interval=interval, blit=False, repeat=True)
     # The first frame is drawn already; reading only `.frames` is a use, not a mistake
     # for Matplotlib to warn about ("Animation was deleted without rendering").
     animation._draw_was_started = True

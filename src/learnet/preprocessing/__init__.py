@@ -3,6 +3,7 @@
 >>> from learnet.preprocessing.text import Tokenizer
 >>> from learnet.preprocessing.sequence import pad_sequences
 """
+
 from . import sequence, text
 
 __all__ = ["sequence", "text"]

@@ -12,6 +12,7 @@ Examples
 >>> tokenizer.word_index["the"], tokenizer.texts_to_sequences(["the cat ran"])
 (1, [[1, 3]])
 """
+
 from collections import Counter
 
 import numpy
@@ -42,8 +43,10 @@ def hashing_trick(text, n, hash_function=None, filters=_FILTERS, lower=True, spl
     import hashlib
 
     if hash_function is None or hash_function == "md5":
+
         def hash_function(word):
             return int(hashlib.md5(word.encode()).hexdigest(), 16)
+
     return [hash_function(w) % (n - 1) + 1 for w in text_to_word_sequence(text, filters, lower, split)]
 
 
@@ -77,8 +80,17 @@ class Tokenizer:
         Number of texts seen.
     """
 
-    def __init__(self, num_words=None, filters=_FILTERS, lower=True, split=" ", char_level=False,
-                 oov_token=None, analyzer=None, **kwargs):
+    def __init__(
+        self,
+        num_words=None,
+        filters=_FILTERS,
+        lower=True,
+        split=" ",
+        char_level=False,
+        oov_token=None,
+        analyzer=None,
+        **kwargs,
+    ):
         if kwargs:
             raise TypeError(f"Tokenizer got unexpected keyword argument(s) {', '.join(map(repr, kwargs))}")
         self.num_words = num_words
@@ -188,7 +200,14 @@ class Tokenizer:
     def get_config(self):
         """The settings and the learned counts, as plain data."""
         return {
-            "num_words": self.num_words, "filters": self.filters, "lower": self.lower, "split": self.split,
-            "char_level": self.char_level, "oov_token": self.oov_token, "document_count": self.document_count,
-            "word_counts": self.word_counts, "word_docs": self.word_docs, "word_index": self.word_index,
+            "num_words": self.num_words,
+            "filters": self.filters,
+            "lower": self.lower,
+            "split": self.split,
+            "char_level": self.char_level,
+            "oov_token": self.oov_token,
+            "document_count": self.document_count,
+            "word_counts": self.word_counts,
+            "word_docs": self.word_docs,
+            "word_index": self.word_index,
         }

@@ -1,4 +1,5 @@
 """Theme: gradients through Python control flow, stop_gradient and unconnected sources."""
+
 import tensorflow as tf
 
 x = tf.Variable(2.0)

@@ -1,8 +1,9 @@
 """Theme: custom callbacks read a logs dict in every hook; EarlyStopping and LambdaCallback."""
+
 import numpy as np
 import tensorflow as tf
 
-tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 seen = {}
 
@@ -30,11 +31,20 @@ model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)])
 model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse")
 epochs_run = []
 stopper = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=10.0)
-history = model.fit(x, y, epochs=30, validation_split=0.25, verbose=0,
-                    callbacks=[Watcher(), stopper, tf.keras.callbacks.LambdaCallback(
-                        on_epoch_end=lambda epoch, logs: epochs_run.append(epoch))])
+history = model.fit(
+    x,
+    y,
+    epochs=30,
+    validation_split=0.25,
+    verbose=0,
+    callbacks=[
+        Watcher(),
+        stopper,
+        tf.keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs_run.append(epoch)),
+    ],
+)
 assert seen["train_begin"] == {} and all(isinstance(logs, dict) for logs in seen["epoch_begin"])
 assert seen["last_batch_loss"] > 0 and isinstance(seen["test_begin"], dict)
-assert len(epochs_run) == len(history.history["loss"]) < 30          # stopped early
+assert len(epochs_run) == len(history.history["loss"]) < 30  # stopped early
 assert seen["val_loss"] == history.history["val_loss"]
 print("THEME OK")

@@ -1,4 +1,5 @@
 """Theme: tf.train.Checkpoint and CheckpointManager around a module and its optimizer."""
+
 import numpy as np
 import tensorflow as tf
 

@@ -3,12 +3,13 @@ use_bias and names, pooling with padding, BatchNormalization + Activation, a res
 GlobalMaxPooling2D, an encoder/decoder with Conv2DTranspose, UpSampling2D and Reshape,
 LeakyReLU, a named Sequential grown with add() and trimmed with pop(), a feature extractor
 from layer outputs, frozen layers, and Embedding + average + Concatenate in a functional model."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 from tensorflow.keras import layers
 
-tf.keras.utils.set_random_seed(12)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(12)  # the same weights and shuffles every run
 rng = np.random.default_rng(12)
 pictures = rng.random((96, 16, 16, 1)).astype("float32")
 kinds = (pictures[:, :8].mean(axis=(1, 2, 3)) > pictures[:, 8:].mean(axis=(1, 2, 3))).astype("int64")
@@ -78,11 +79,18 @@ frozen_same = all(np.array_equal(a, b) for old, new in zip(before[:-1], after[:-
 assert frozen_same and not np.array_equal(before[-1][0], after[-1][0])
 
 # a generator-like block with LeakyReLU; integer tokens through Embedding, average of two views
-noise_to_image = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(4 * 4 * 8), layers.LeakyReLU(0.2),
-                                   layers.Reshape((4, 4, 8)),
-                                   layers.Conv2DTranspose(8, 4, strides=2, padding="same"),
-                                   layers.LeakyReLU(0.2),
-                                   layers.Conv2D(1, 3, padding="same", activation="sigmoid")], name="maker")
+noise_to_image = keras.Sequential(
+    [
+        keras.Input(shape=(8,)),
+        layers.Dense(4 * 4 * 8),
+        layers.LeakyReLU(0.2),
+        layers.Reshape((4, 4, 8)),
+        layers.Conv2DTranspose(8, 4, strides=2, padding="same"),
+        layers.LeakyReLU(0.2),
+        layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
+    ],
+    name="maker",
+)
 assert noise_to_image(tf.random.normal(shape=(3, 8))).shape == (3, 8, 8, 1)
 tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
 embedded = layers.Embedding(50, 8)(tokens)

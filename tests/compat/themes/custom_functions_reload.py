@@ -1,12 +1,13 @@
 """Theme: custom pieces given as functions and classes (a loss, an activation, an initializer,
 a regularizer, a constraint, a Loss subclass with get_config, a Regularizer subclass, a
 Lambda layer, a streaming Metric) trained with; a model with a custom loss and metric saved in a .keras file and reloaded with custom_objects; Variables assigned in slices; a float64 tensor cast to float32."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
 keras.backend.clear_session()
-tf.keras.utils.set_random_seed(50)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(50)  # the same weights and shuffles every run
 rng = np.random.default_rng(50)
 features = rng.normal(size=(400, 6)).astype("float32")
 values = (np.abs(features[:, :1] * 1.5 + features[:, 1:2]) + 0.2 * rng.normal(size=(400, 1))).astype("float32")
@@ -86,13 +87,20 @@ class RunningRate(keras.metrics.Metric):
 
 def build(functions=True):
     if functions:
-        first = keras.layers.Dense(16, activation="selu", kernel_initializer="lecun_normal",
-                                   kernel_regularizer=SquarePenalty(0.001))
-        last = keras.layers.Dense(1, activation=smooth_relu, kernel_initializer=narrow_normal,
-                                  kernel_regularizer=light_l1, kernel_constraint=non_negative)
+        first = keras.layers.Dense(
+            16, activation="selu", kernel_initializer="lecun_normal", kernel_regularizer=SquarePenalty(0.001)
+        )
+        last = keras.layers.Dense(
+            1,
+            activation=smooth_relu,
+            kernel_initializer=narrow_normal,
+            kernel_regularizer=light_l1,
+            kernel_constraint=non_negative,
+        )
     else:
-        first = keras.layers.Dense(16, activation="selu", kernel_initializer="lecun_normal",
-                                   kernel_regularizer=keras.regularizers.l2(0.001))
+        first = keras.layers.Dense(
+            16, activation="selu", kernel_initializer="lecun_normal", kernel_regularizer=keras.regularizers.l2(0.001)
+        )
         last = keras.layers.Dense(1, activation="softplus")
     return keras.Sequential([keras.Input(shape=(6,)), first, last])
 
@@ -103,7 +111,7 @@ history = model.fit(features, values, epochs=4, verbose=0)
 assert sorted(history.history) == ["loss", "mae", "within_half"]
 assert history.history["loss"][-1] < history.history["loss"][0]
 assert float(tf.reduce_min(model.layers[-1].kernel)) >= 0.0
-assert len(model.losses) == 2                               # both kernel penalties
+assert len(model.losses) == 2  # both kernel penalties
 halved = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Lambda(lambda x: x * 0.5)])
 assert np.allclose(halved(features[:2]).numpy(), features[:2] * 0.5)
 

@@ -1,4 +1,5 @@
 """Theme: tf.custom_gradient for a stable gradient and for clipping."""
+
 import tensorflow as tf
 
 
@@ -9,6 +10,7 @@ def softplus_stable(x):
 
     def grad(upstream):
         return upstream * tf.sigmoid(x)
+
     return value, grad
 
 
@@ -26,5 +28,5 @@ assert abs(grads[1] - 0.5) < 1e-6 and grads[2] > 0.999 and grads[0] < 1e-6
 w = tf.Variable(1.0)
 with tf.GradientTape() as tape:
     loss = clipped_identity(w * 4.0) * 3.0
-assert abs(float(tape.gradient(loss, w)) - 2.0) < 1e-6        # 0.5 * 4
+assert abs(float(tape.gradient(loss, w)) - 2.0) < 1e-6  # 0.5 * 4
 print("THEME OK")

@@ -1,4 +1,5 @@
 """Theme: a custom layer with get_config, rebuilt by from_config with custom_objects."""
+
 import numpy as np
 from tensorflow import keras
 

@@ -2,6 +2,7 @@
 name through activations.get/serialize, compute_output_shape with TensorShape, a layer taking
 and giving two tensors, a layer that acts only in training, a residual block reused several
 times inside a subclassed model (fit on arrays and on a tf.data.Dataset), and a model with a custom layer saved and reloaded."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
@@ -14,8 +15,9 @@ class PlainDense(keras.layers.Layer):
         self.activation = keras.activations.get(activation)
 
     def build(self, batch_input_shape):
-        self.kernel = self.add_weight(name="kernel", shape=[batch_input_shape[-1], self.units],
-                                      initializer="glorot_normal")
+        self.kernel = self.add_weight(
+            name="kernel", shape=[batch_input_shape[-1], self.units], initializer="glorot_normal"
+        )
         self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
         super().build(batch_input_shape)
 
@@ -26,8 +28,7 @@ class PlainDense(keras.layers.Layer):
         return tf.TensorShape(list(batch_input_shape)[:-1] + [self.units])
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": keras.activations.serialize(self.activation)}
+        return {**super().get_config(), "units": self.units, "activation": keras.activations.serialize(self.activation)}
 
 
 class SumAndProduct(keras.layers.Layer):
@@ -50,8 +51,9 @@ class JitterInTraining(keras.layers.Layer):
 class SkipBlock(keras.layers.Layer):
     def __init__(self, depth, width, **kwargs):
         super().__init__(**kwargs)
-        self.hidden = [keras.layers.Dense(width, activation="elu", kernel_initializer="he_normal")
-                       for _ in range(depth)]
+        self.hidden = [
+            keras.layers.Dense(width, activation="elu", kernel_initializer="he_normal") for _ in range(depth)
+        ]
 
     def call(self, inputs):
         z = inputs
@@ -71,11 +73,11 @@ class SkipRegressor(keras.Model):
     def call(self, inputs):
         z = self.entry(inputs)
         for _ in range(3):
-            z = self.repeated(z)                  # the same block, its weights shared
+            z = self.repeated(z)  # the same block, its weights shared
         return self.head(self.final_block(z))
 
 
-tf.keras.utils.set_random_seed(60)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(60)  # the same weights and shuffles every run
 rng = np.random.default_rng(60)
 x = rng.normal(size=(300, 5)).astype("float32")
 y = (x[:, :1] - 2 * x[:, 1:2] + 0.5 * x[:, 2:3] ** 2).astype("float32")
@@ -102,8 +104,9 @@ assert total.numpy().tolist() == [[4.0, 6.0]] and product.numpy().tolist() == [[
 jitter = JitterInTraining(stddev=1.0)
 assert np.array_equal(jitter(x[:3]).numpy(), x[:3])
 assert not np.allclose(jitter(x[:3], training=True).numpy(), x[:3])
-noisy = keras.Sequential([keras.Input(shape=(5,)), jitter, keras.layers.Dense(8, activation="selu"),
-                          keras.layers.Dense(1)])
+noisy = keras.Sequential(
+    [keras.Input(shape=(5,)), jitter, keras.layers.Dense(8, activation="selu"), keras.layers.Dense(1)]
+)
 noisy.compile(loss="mse", optimizer="nadam")
 noisy.fit(x, y, epochs=1, verbose=0)
 

@@ -2,21 +2,25 @@
 loss, constraints applied after each step, Mean / MeanAbsoluteError trackers reset per
 epoch, a loop step inside tf.function, a train_step that calls compute_loss and updates the
 compiled metrics (and its tf.keras 2 spelling with compiled_loss), and a two-player (GAN-style) train_step with two optimizers."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
-tf.keras.utils.set_random_seed(70)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(70)  # the same weights and shuffles every run
 rng = np.random.default_rng(70)
 x = rng.normal(size=(512, 4)).astype("float32")
 y = (x @ np.array([[1.0], [0.5], [-1.0], [2.0]], "float32") + 0.3).astype("float32")
 
-model = keras.Sequential([
-    keras.Input(shape=(4,)),
-    keras.layers.Dense(16, activation="elu", kernel_initializer="he_normal",
-                       kernel_regularizer=keras.regularizers.l2(0.01)),
-    keras.layers.Dense(1, kernel_constraint=keras.constraints.MaxNorm(3.0)),
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(4,)),
+        keras.layers.Dense(
+            16, activation="elu", kernel_initializer="he_normal", kernel_regularizer=keras.regularizers.l2(0.01)
+        ),
+        keras.layers.Dense(1, kernel_constraint=keras.constraints.MaxNorm(3.0)),
+    ]
+)
 optimizer = keras.optimizers.Nadam(learning_rate=0.01)
 mean_loss = keras.metrics.Mean(name="mean_loss")
 metrics = [keras.metrics.MeanAbsoluteError()]
@@ -150,13 +154,18 @@ class TinyGAN(keras.Model):
         return {"critic_loss": self.critic_loss_tracker.result(), "maker_loss": self.maker_loss_tracker.result()}
 
 
-critic = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(8), keras.layers.LeakyReLU(0.2),
-                           keras.layers.Dense(1)], name="critic")
-maker = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(8), keras.layers.LeakyReLU(0.2),
-                          keras.layers.Dense(6)], name="maker")
+critic = keras.Sequential(
+    [keras.Input(shape=(6,)), keras.layers.Dense(8), keras.layers.LeakyReLU(0.2), keras.layers.Dense(1)], name="critic"
+)
+maker = keras.Sequential(
+    [keras.Input(shape=(3,)), keras.layers.Dense(8), keras.layers.LeakyReLU(0.2), keras.layers.Dense(6)], name="maker"
+)
 gan = TinyGAN(critic, maker, code_size=3)
-gan.compile(keras.optimizers.Adam(learning_rate=0.001), keras.optimizers.Adam(learning_rate=0.001),
-            keras.losses.BinaryCrossentropy(from_logits=True))
+gan.compile(
+    keras.optimizers.Adam(learning_rate=0.001),
+    keras.optimizers.Adam(learning_rate=0.001),
+    keras.losses.BinaryCrossentropy(from_logits=True),
+)
 real = tf.data.Dataset.from_tensor_slices(rng.normal(1.0, 0.2, size=(128, 6)).astype("float32")).batch(32)
 history = gan.fit(real, epochs=2, verbose=0)
 assert sorted(history.history) == ["critic_loss", "maker_loss"] and len(history.history["maker_loss"]) == 2

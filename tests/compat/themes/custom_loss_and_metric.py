@@ -1,8 +1,9 @@
 """Theme: subclassing keras.losses.Loss and keras.metrics.Metric."""
+
 import numpy as np
 import tensorflow as tf
 
-tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 
 class ScaledHuber(tf.keras.losses.Loss):
@@ -13,7 +14,7 @@ class ScaledHuber(tf.keras.losses.Loss):
     def call(self, y_true, y_pred):
         error = y_true - y_pred
         small = tf.abs(error) < self.threshold
-        return tf.where(small, tf.square(error) / 2, self.threshold * tf.abs(error) - self.threshold ** 2 / 2)
+        return tf.where(small, tf.square(error) / 2, self.threshold * tf.abs(error) - self.threshold**2 / 2)
 
 
 class MeanAbsoluteCount(tf.keras.metrics.Metric):

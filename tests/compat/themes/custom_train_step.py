@@ -1,8 +1,9 @@
 """Theme: overriding train_step and metrics, as the "customizing fit" guides teach."""
+
 import numpy as np
 import tensorflow as tf
 
-tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 
 class TrackedModel(tf.keras.Model):

@@ -1,4 +1,5 @@
 """Theme: a training loop written by hand: dataset batches, tape, optimizer, metrics objects."""
+
 import numpy as np
 import tensorflow as tf
 
@@ -6,8 +7,9 @@ rng = np.random.default_rng(13)
 x = rng.normal(size=(512, 5)).astype("float32")
 y = (x[:, 0] * x[:, 1] > 0).astype("int64")
 batches = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(512, seed=1).batch(64)
-model = tf.keras.Sequential([tf.keras.Input((5,)), tf.keras.layers.Dense(32, activation="relu"),
-                             tf.keras.layers.Dense(2)])
+model = tf.keras.Sequential(
+    [tf.keras.Input((5,)), tf.keras.layers.Dense(32, activation="relu"), tf.keras.layers.Dense(2)]
+)
 loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 optimizer = tf.keras.optimizers.Adam(learning_rate=0.01)
 accuracy = tf.keras.metrics.SparseCategoricalAccuracy()

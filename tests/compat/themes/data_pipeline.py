@@ -1,8 +1,9 @@
 """Theme: tf.data pipelines: from_tensor_slices, map, shuffle, batch, prefetch, and fit on them."""
+
 import numpy as np
 import tensorflow as tf
 
-tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 values = np.arange(10, dtype="float32")
 doubled = tf.data.Dataset.from_tensor_slices(values).map(lambda v: v * 2).batch(4)

@@ -1,4 +1,5 @@
 """Theme: one-element input/output lists unwrap, as Keras does."""
+
 import numpy as np
 from tensorflow import keras
 

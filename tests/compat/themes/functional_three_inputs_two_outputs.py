@@ -2,6 +2,7 @@
 and with dicts (losses and metrics per output), fed lists or dicts, its layers' inputs and
 outputs read back to grow a third output, and the same network as a subclassed model taking
 a dict of inputs; EarlyStopping on a validation metric and ModelCheckpoint on val_loss."""
+
 import os
 
 import numpy as np
@@ -9,7 +10,7 @@ import tensorflow as tf
 from tensorflow import keras
 from tensorflow.keras import layers
 
-tf.keras.utils.set_random_seed(80)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(80)  # the same weights and shuffles every run
 rng = np.random.default_rng(80)
 rows = 240
 readings = rng.integers(0, 2, size=(rows, 30)).astype("float32")
@@ -27,8 +28,11 @@ urgency_out = layers.Dense(1, activation="sigmoid", name="urgency")(mixed)
 team_out = layers.Dense(3, activation="softmax", name="team")(mixed)
 model = keras.Model(inputs=[reading_in, history_in, flags_in], outputs=[urgency_out, team_out])
 
-model.compile(optimizer="rmsprop", loss=["mean_squared_error", "categorical_crossentropy"],
-              metrics=[["mean_absolute_error"], ["accuracy"]])
+model.compile(
+    optimizer="rmsprop",
+    loss=["mean_squared_error", "categorical_crossentropy"],
+    metrics=[["mean_absolute_error"], ["accuracy"]],
+)
 history = model.fit([readings, history_bits, flags], [urgency, team], epochs=2, verbose=0)
 assert {"loss", "urgency_loss", "team_loss", "urgency_mean_absolute_error", "team_accuracy"} <= set(history.history)
 results = model.evaluate([readings, history_bits, flags], [urgency, team], batch_size=40, verbose=0)
@@ -37,11 +41,13 @@ urgency_pred, team_pred = model.predict([readings, history_bits, flags], verbose
 assert urgency_pred.shape == (rows, 1) and team_pred.shape == (rows, 3)
 
 by_name_inputs = {"readings": readings, "history": history_bits, "flags": flags}
-model.compile(optimizer="rmsprop", loss={"urgency": "mean_squared_error", "team": "categorical_crossentropy"},
-              metrics={"urgency": ["mean_absolute_error"], "team": ["accuracy"]})
+model.compile(
+    optimizer="rmsprop",
+    loss={"urgency": "mean_squared_error", "team": "categorical_crossentropy"},
+    metrics={"urgency": ["mean_absolute_error"], "team": ["accuracy"]},
+)
 model.fit(by_name_inputs, {"urgency": urgency, "team": team}, epochs=1, verbose=0)
-by_name = model.evaluate(by_name_inputs, {"urgency": urgency, "team": team}, batch_size=40, verbose=0,
-                         return_dict=True)
+by_name = model.evaluate(by_name_inputs, {"urgency": urgency, "team": team}, batch_size=40, verbose=0, return_dict=True)
 assert 0.0 <= by_name["team_accuracy"] <= 1.0 and by_name["urgency_mean_absolute_error"] >= 0.0
 urgency_pred, team_pred = model.predict(by_name_inputs, verbose=0)
 assert team_pred.shape == (rows, 3)
@@ -70,8 +76,11 @@ class StationModel(keras.Model):
 station = StationModel(teams=3)
 first, second = station(by_name_inputs)
 assert first.shape == (rows, 1) and second.shape == (rows, 3)
-station.compile(optimizer="rmsprop", loss=["mean_squared_error", "categorical_crossentropy"],
-                metrics=[["mean_absolute_error"], ["accuracy"]])
+station.compile(
+    optimizer="rmsprop",
+    loss=["mean_squared_error", "categorical_crossentropy"],
+    metrics=[["mean_absolute_error"], ["accuracy"]],
+)
 station.fit(by_name_inputs, [urgency, team], epochs=1, verbose=0)
 assert len(station.evaluate(by_name_inputs, [urgency, team], batch_size=40, verbose=0)) == 5
 
@@ -80,5 +89,5 @@ classifier.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics
 stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=1, mode="max", min_delta=1.0)
 keep = keras.callbacks.ModelCheckpoint(filepath="best_station.keras", monitor="val_loss", save_best_only=True)
 history = classifier.fit(by_name_inputs, team, epochs=10, validation_split=0.25, callbacks=[stop, keep], verbose=0)
-assert len(history.history["loss"]) == 2 and os.path.exists("best_station.keras")   # no epoch gains 1.0
+assert len(history.history["loss"]) == 2 and os.path.exists("best_station.keras")  # no epoch gains 1.0
 print("THEME OK")

@@ -1,4 +1,5 @@
 """Theme: tf.image basics on a small synthetic image."""
+
 import numpy as np
 import tensorflow as tf
 

@@ -1,4 +1,5 @@
 """Theme: the built-in metrics and losses on known numbers."""
+
 import numpy as np
 import tensorflow as tf
 

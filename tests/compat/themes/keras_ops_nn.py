@@ -1,9 +1,10 @@
 """Theme: keras.ops neural-network functions inside a custom layer trained by fit."""
+
 import numpy as np
 import keras
 from keras import layers, ops
 
-keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 probabilities = ops.softmax(ops.convert_to_tensor([[1.0, 2.0, 3.0]]))
 assert np.allclose(ops.convert_to_numpy(ops.sum(probabilities, axis=-1)), 1.0)

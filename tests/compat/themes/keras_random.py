@@ -1,4 +1,5 @@
 """Theme: keras.random with int seeds and SeedGenerator."""
+
 import numpy as np
 import keras
 from keras import ops

@@ -1,8 +1,9 @@
 """Theme: add_loss in a layer and metrics held by a model, shown in the logs."""
+
 import numpy as np
 import tensorflow as tf
 
-tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 
 class ActivityPenalty(tf.keras.layers.Layer):

@@ -1,8 +1,9 @@
 """Theme: an endpoint layer called on two tensors (targets and logits) that adds its own loss."""
+
 import numpy as np
 from tensorflow import keras
 
-keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 
 class ScoringEndpoint(keras.layers.Layer):

@@ -2,11 +2,12 @@
 initial value and updated in place, a second derivative (position -> speed -> acceleration),
 a linear regression and a linear classifier trained by hand with a tape, then the same with
 keras: a one-unit Dense, RMSprop, loss and metric objects, a shuffled validation split."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
-tf.keras.utils.set_random_seed(90)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(90)  # the same weights and shuffles every run
 assert tf.ones(shape=(2, 1)).numpy().tolist() == [[1.0], [1.0]] and tf.zeros(shape=(1, 2)).shape == (1, 2)
 bell = tf.random.normal(shape=(2000,), mean=1.0, stddev=2.0)
 flat = tf.random.uniform(shape=(2000,), minval=0.0, maxval=1.0)
@@ -20,7 +21,7 @@ assert holder.numpy()[:, 0].tolist() == [6.0, 2.0, 2.0]
 clock = tf.Variable(2.0)
 with tf.GradientTape() as outer:
     with tf.GradientTape() as inner:
-        height = 4.9 * clock ** 2
+        height = 4.9 * clock**2
     speed = inner.gradient(height, clock)
 acceleration = outer.gradient(speed, clock)
 assert np.isclose(float(speed), 19.6) and np.isclose(float(acceleration), 9.8)
@@ -65,10 +66,14 @@ order = rng.permutation(len(points))
 points, labels = points[order], labels[order]
 split = int(0.3 * len(points))
 model = keras.Sequential([keras.layers.Dense(1)])
-model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.02), loss=keras.losses.MeanSquaredError(),
-              metrics=[keras.metrics.BinaryAccuracy()])
-history = model.fit(points[split:], labels[split:], epochs=5, batch_size=16,
-                    validation_data=(points[:split], labels[:split]), verbose=0)
+model.compile(
+    optimizer=keras.optimizers.RMSprop(learning_rate=0.02),
+    loss=keras.losses.MeanSquaredError(),
+    metrics=[keras.metrics.BinaryAccuracy()],
+)
+history = model.fit(
+    points[split:], labels[split:], epochs=5, batch_size=16, validation_data=(points[:split], labels[:split]), verbose=0
+)
 assert history.history["val_binary_accuracy"][-1] > 0.9
 loss, accuracy = model.evaluate(points[:split], labels[:split], batch_size=128, verbose=0)
 assert accuracy > 0.9 and model.predict(points[:10], batch_size=4, verbose=0).shape == (10, 1)

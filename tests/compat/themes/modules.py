@@ -1,4 +1,5 @@
 """Theme: tf.Module collects variables and submodules by itself."""
+
 import tensorflow as tf
 
 

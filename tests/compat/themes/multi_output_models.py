@@ -1,10 +1,11 @@
 """Theme: models with two outputs (functional and subclassed): a loss and metrics per output,
 loss weights, evaluate returning [total, each output's loss, metrics], per-output history keys."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
-tf.keras.utils.set_random_seed(5)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(5)  # the same weights and shuffles every run
 rng = np.random.default_rng(5)
 sensors = rng.normal(size=(600, 7)).astype("float32")
 load = (sensors[:, :3] @ np.array([1.5, -1.0, 0.5], "float32"))[:, None] + 1.0
@@ -18,21 +19,44 @@ joined = keras.layers.concatenate([short_in, hidden])
 load_out = keras.layers.Dense(1, name="load")(joined)
 alarm_out = keras.layers.Dense(1, activation="sigmoid", name="alarm")(hidden)
 model = keras.Model(inputs=[short_in, long_in], outputs=[load_out, alarm_out])
-model.compile(optimizer=keras.optimizers.Adam(0.01), loss=["mse", "binary_crossentropy"],
-              loss_weights=[0.8, 0.2], metrics=[["mae"], ["accuracy"]])
-history = model.fit([short_part[:500], long_part[:500]], [load[:500], alarm[:500]], epochs=6, verbose=0,
-                    validation_data=([short_part[500:], long_part[500:]], [load[500:], alarm[500:]]))
-assert {"loss", "load_loss", "alarm_loss", "load_mae", "alarm_accuracy",
-        "val_loss", "val_load_loss", "val_alarm_loss"} <= set(history.history), sorted(history.history)
+model.compile(
+    optimizer=keras.optimizers.Adam(0.01),
+    loss=["mse", "binary_crossentropy"],
+    loss_weights=[0.8, 0.2],
+    metrics=[["mae"], ["accuracy"]],
+)
+history = model.fit(
+    [short_part[:500], long_part[:500]],
+    [load[:500], alarm[:500]],
+    epochs=6,
+    verbose=0,
+    validation_data=([short_part[500:], long_part[500:]], [load[500:], alarm[500:]]),
+)
+assert {
+    "loss",
+    "load_loss",
+    "alarm_loss",
+    "load_mae",
+    "alarm_accuracy",
+    "val_loss",
+    "val_load_loss",
+    "val_alarm_loss",
+} <= set(history.history), sorted(history.history)
 assert history.history["load_loss"][-1] < history.history["load_loss"][0]
 # batch_size=25 splits the 100 samples evenly: TensorFlow 2.21 averages each output's loss per batch.
-total, load_loss, alarm_loss, *rest = model.evaluate([short_part[500:], long_part[500:]],
-                                                      [load[500:], alarm[500:]], batch_size=25, verbose=0)
+total, load_loss, alarm_loss, *rest = model.evaluate(
+    [short_part[500:], long_part[500:]], [load[500:], alarm[500:]], batch_size=25, verbose=0
+)
 load_pred, alarm_pred = model.predict([short_part[500:], long_part[500:]], verbose=0)
 assert abs(load_loss - float(((load_pred - load[500:]) ** 2).mean())) < 1e-4 * max(1.0, load_loss)
 assert abs(total - (0.8 * load_loss + 0.2 * alarm_loss)) < 1e-3 * max(1.0, total)
-by_name = model.evaluate({"short_in": short_part[500:], "long_in": long_part[500:]},
-                         {"load": load[500:], "alarm": alarm[500:]}, batch_size=25, verbose=0, return_dict=True)
+by_name = model.evaluate(
+    {"short_in": short_part[500:], "long_in": long_part[500:]},
+    {"load": load[500:], "alarm": alarm[500:]},
+    batch_size=25,
+    verbose=0,
+    return_dict=True,
+)
 assert abs(by_name["load_loss"] - load_loss) < 1e-4 and 0.0 <= by_name["alarm_accuracy"] <= 1.0
 load_pred, alarm_pred = model.predict([short_part[:3], long_part[:3]], verbose=0)
 assert load_pred.shape == (3, 1) and alarm_pred.shape == (3, 1)

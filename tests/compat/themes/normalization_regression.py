@@ -2,6 +2,7 @@
 and on one column (axis=None, input_shape=[1]), the learned mean and variance, one-unit and
 deeper models trained on mean absolute error with a validation split, predictions along a
 line of inputs, and a model with its Normalization saved and loaded."""
+
 import io
 from contextlib import redirect_stdout
 
@@ -10,7 +11,7 @@ import tensorflow as tf
 from tensorflow import keras
 from tensorflow.keras import layers
 
-tf.keras.utils.set_random_seed(95)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(95)  # the same weights and shuffles every run
 rng = np.random.default_rng(95)
 engine = rng.uniform(50, 250, size=400)
 weight = rng.uniform(1500, 5000, size=400)
@@ -39,12 +40,13 @@ history = engine_model.fit(engine_column, train_y, epochs=40, verbose=0, validat
 assert history.history["val_loss"][-1] < history.history["val_loss"][0]
 line = tf.linspace(50.0, 250.0, 21)
 along = engine_model.predict(line, verbose=0)
-assert along.shape == (21, 1) and along[0, 0] > along[-1, 0]           # more engine, less range
+assert along.shape == (21, 1) and along[0, 0] > along[-1, 0]  # more engine, less range
 
 
 def deep_regressor(norm):
-    model = keras.Sequential([norm, layers.Dense(32, activation="relu"), layers.Dense(32, activation="relu"),
-                              layers.Dense(1)])
+    model = keras.Sequential(
+        [norm, layers.Dense(32, activation="relu"), layers.Dense(32, activation="relu"), layers.Dense(1)]
+    )
     model.compile(loss="mean_absolute_error", optimizer=keras.optimizers.Adam(0.01))
     return model
 

@@ -1,10 +1,11 @@
 """Theme: keras.utils.PyDataset: batches built by a Python class, reshuffled every epoch."""
+
 import math
 
 import numpy as np
 import keras
 
-keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 
 class NoisyLine(keras.utils.PyDataset):
@@ -21,7 +22,7 @@ class NoisyLine(keras.utils.PyDataset):
         return math.ceil(len(self.x) / self.batch_size)
 
     def __getitem__(self, index):
-        chosen = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.x[chosen], self.y[chosen]
 
     def on_epoch_end(self):

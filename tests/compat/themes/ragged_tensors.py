@@ -1,4 +1,5 @@
 """Theme: ragged tensors: rows of different lengths."""
+
 import tensorflow as tf
 
 sentences = tf.ragged.constant([[4, 8, 15], [16], [], [23, 42]])

@@ -1,4 +1,5 @@
 """Theme: Dropout, BatchNormalization and L2 penalties: training vs inference behaviour."""
+
 import numpy as np
 import tensorflow as tf
 

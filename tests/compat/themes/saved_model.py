@@ -1,11 +1,13 @@
 """Theme: tf.saved_model.save / load of a Keras model, called like the original."""
+
 import os
 
 import numpy as np
 import tensorflow as tf
 
-model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(4, activation="relu"),
-                             tf.keras.layers.Dense(2)])
+model = tf.keras.Sequential(
+    [tf.keras.Input((3,)), tf.keras.layers.Dense(4, activation="relu"), tf.keras.layers.Dense(2)]
+)
 x = np.random.default_rng(15).normal(size=(6, 3)).astype("float32")
 tf.saved_model.save(model, "exported_model")
 assert os.path.isdir("exported_model")

@@ -2,12 +2,13 @@
 a 1-D input learned as a column, one-hot labels with to_categorical, loss and metric functions
 passed to compile, metrics=["acc"], Flatten(input_shape=), a Softmax layer on top of logits,
 regularizers l1 / l2 / l1_l2 with Dropout, predict + argmax, get_layer, clear_session."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 from tensorflow.keras import layers, models, regularizers
 
-tf.keras.utils.set_random_seed(8)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(8)  # the same weights and shuffles every run
 rng = np.random.default_rng(8)
 
 # y = 3x + 1 from six numbers, a 1-D array of inputs
@@ -23,10 +24,14 @@ liked = (reviews[:, :25].sum(axis=1) > reviews[:, 25:].sum(axis=1)).astype("floa
 binary = models.Sequential()
 binary.add(layers.Dense(16, activation="relu", input_shape=(50,)))
 binary.add(layers.Dense(1, activation="sigmoid"))
-binary.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.01),
-               loss=keras.losses.binary_crossentropy, metrics=[keras.metrics.binary_accuracy])
-history = binary.fit(reviews[:300], liked[:300], epochs=8, batch_size=64, verbose=0,
-                     validation_data=(reviews[300:], liked[300:]))
+binary.compile(
+    optimizer=keras.optimizers.RMSprop(learning_rate=0.01),
+    loss=keras.losses.binary_crossentropy,
+    metrics=[keras.metrics.binary_accuracy],
+)
+history = binary.fit(
+    reviews[:300], liked[:300], epochs=8, batch_size=64, verbose=0, validation_data=(reviews[300:], liked[300:])
+)
 assert sorted(history.history) == ["binary_accuracy", "loss", "val_binary_accuracy", "val_loss"]
 assert history.history["loss"][-1] < history.history["loss"][0]
 binary.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["acc"])
@@ -53,10 +58,12 @@ assert np.argmax(predicted, axis=1).shape == (3,)
 # logits, then a Softmax layer for probabilities; Flatten(input_shape=) on little images
 tiles = rng.random((300, 6, 6)).astype("float32")
 bright = (tiles[:, :3].mean(axis=(1, 2)) > tiles[:, 3:].mean(axis=(1, 2))).astype("int64")
-logits_model = keras.Sequential([layers.Flatten(input_shape=(6, 6)), layers.Dense(16, activation="relu"),
-                                 layers.Dense(2)])
-logits_model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                     metrics=["accuracy"])
+logits_model = keras.Sequential(
+    [layers.Flatten(input_shape=(6, 6)), layers.Dense(16, activation="relu"), layers.Dense(2)]
+)
+logits_model.compile(
+    optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+)
 logits_model.fit(tiles, bright, epochs=10, verbose=0)
 probability_model = keras.Sequential([logits_model, layers.Softmax()])
 probabilities = probability_model.predict(tiles[:5], verbose=0)
@@ -65,13 +72,15 @@ assert np.allclose(probabilities, tf.nn.softmax(logits_model(tiles[:5])).numpy()
 
 # weight penalties and dropout against overfitting
 keras.backend.clear_session()
-penalized = models.Sequential([
-    layers.Dense(16, activation="relu", input_shape=(20,), kernel_regularizer=regularizers.l2(0.002), name="first"),
-    layers.Dropout(0.5),
-    layers.Dense(16, activation="relu", kernel_regularizer=regularizers.l1(0.001)),
-    layers.Dense(16, activation="relu", kernel_regularizer=regularizers.l1_l2(l1=0.001, l2=0.001)),
-    layers.Dense(4, activation="softmax"),
-])
+penalized = models.Sequential(
+    [
+        layers.Dense(16, activation="relu", input_shape=(20,), kernel_regularizer=regularizers.l2(0.002), name="first"),
+        layers.Dropout(0.5),
+        layers.Dense(16, activation="relu", kernel_regularizer=regularizers.l1(0.001)),
+        layers.Dense(16, activation="relu", kernel_regularizer=regularizers.l1_l2(l1=0.001, l2=0.001)),
+        layers.Dense(4, activation="softmax"),
+    ]
+)
 penalized.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 penalized.fit(words, topics, epochs=2, verbose=0)
 assert len(penalized.losses) == 3 and all(float(loss) > 0 for loss in penalized.losses)

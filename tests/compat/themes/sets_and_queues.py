@@ -1,4 +1,5 @@
 """Theme: tf.sets on rows of labels and a FIFO queue."""
+
 import tensorflow as tf
 
 predicted = tf.constant([[1, 4, 7], [2, 3, 5]])

@@ -1,9 +1,10 @@
 """Theme: one layer instance used several times shares its weights."""
+
 import numpy as np
 from tensorflow import keras
 from tensorflow.keras import layers
 
-keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 mixer = layers.Dense(6, activation="relu", name="mixer")
 chain = keras.Sequential([keras.Input((6,)), mixer, mixer, mixer, layers.Dense(1)])

@@ -1,4 +1,5 @@
 """Theme: sparse tensors, as the tensors guide introduces them."""
+
 import tensorflow as tf
 
 ratings = tf.sparse.SparseTensor(indices=[[0, 2], [1, 0], [3, 1]], values=[4.0, 5.0, 1.0], dense_shape=[4, 3])

@@ -1,4 +1,5 @@
 """Theme: string tensors and tf.strings basics."""
+
 import tensorflow as tf
 
 animals = tf.constant(["Gray wolf", "Red fox", "Brown bear"])

@@ -1,8 +1,9 @@
 """Theme: a subclassed keras.Model with its own call, trained by fit."""
+
 import numpy as np
 import tensorflow as tf
 
-tf.keras.utils.set_random_seed(0)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(0)  # the same weights and shuffles every run
 
 
 class WideAndDeep(tf.keras.Model):

@@ -1,4 +1,5 @@
 """Theme: TensorArray in a loop, gather_nd / scatter_nd and in-place scatter updates of variables."""
+
 import tensorflow as tf
 
 fib = tf.TensorArray(tf.int32, size=0, dynamic_size=True, clear_after_read=False)

@@ -1,6 +1,7 @@
 """Theme: the tensor operations a first lesson walks through: elementwise math, reductions,
 argmin/argmax, reshaping (expand_dims, squeeze, tile, split, unstack, transpose), gather,
 one_hot, tensordot, norms, activations, dtypes, broadcasting and random tensors."""
+
 import numpy as np
 import tensorflow as tf
 

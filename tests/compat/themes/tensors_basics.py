@@ -1,4 +1,5 @@
 """Theme: making tensors, their shape and dtype, arithmetic and NumPy round trips."""
+
 import numpy as np
 import tensorflow as tf
 
@@ -11,7 +12,7 @@ column_sums = tf.reduce_sum(grid, axis=0)
 assert column_sums.numpy().tolist() == [3.0, 7.0, 11.0]
 assert np.allclose((grid @ tf.transpose(grid)).numpy(), np.array(grid) @ np.array(grid).T)
 row = tf.reshape(tf.range(6), [2, 3])
-assert (row + tf.constant([10, 20, 30])).numpy()[1].tolist() == [13, 24, 35]          # broadcasting
+assert (row + tf.constant([10, 20, 30])).numpy()[1].tolist() == [13, 24, 35]  # broadcasting
 assert tf.reduce_max(grid).numpy() == 6.0 and int(tf.argmax(grid[1])) == 2
 as_array = np.array(grid) * 2
 assert isinstance(as_array, np.ndarray) and as_array[0, 2] == 12.0

@@ -1,4 +1,5 @@
 """Theme: tf.function with input_signature, TensorSpec and get_concrete_function."""
+
 import tensorflow as tf
 
 

@@ -2,11 +2,12 @@
 BatchNormalization before the activation, gradient clipping, momentum / Nesterov and the
 adaptive optimizers with their hyperparameters, clone_model for transfer learning, a
 learning-rate callback on validation loss, max-norm constraints and Monte Carlo dropout."""
+
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
-tf.keras.utils.set_random_seed(30)   # the same weights and shuffles every run
+tf.keras.utils.set_random_seed(30)  # the same weights and shuffles every run
 rng = np.random.default_rng(30)
 patches = rng.normal(size=(600, 6, 6)).astype("float32")
 classes = (patches[:, :, :3].sum(axis=(1, 2)) > 0).astype("int64") + 2 * (patches[:, :3].sum(axis=(1, 2)) > 0)
@@ -23,17 +24,19 @@ assert drawn.max() <= limit and drawn.min() >= -limit and abs(drawn.std() - limi
 
 
 def deep_model(optimizer):
-    model = keras.Sequential([
-        keras.layers.Flatten(input_shape=[6, 6]),
-        keras.layers.Dense(32, kernel_initializer="he_normal"),
-        keras.layers.LeakyReLU(negative_slope=0.2),
-        keras.layers.Dense(32, kernel_initializer=fan_avg, use_bias=False),
-        keras.layers.BatchNormalization(),
-        keras.layers.Activation("relu"),
-        keras.layers.Dense(32, kernel_initializer="he_normal"),
-        keras.layers.PReLU(),
-        keras.layers.Dense(4, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.layers.Flatten(input_shape=[6, 6]),
+            keras.layers.Dense(32, kernel_initializer="he_normal"),
+            keras.layers.LeakyReLU(negative_slope=0.2),
+            keras.layers.Dense(32, kernel_initializer=fan_avg, use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("relu"),
+            keras.layers.Dense(32, kernel_initializer="he_normal"),
+            keras.layers.PReLU(),
+            keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
     model.compile(loss="sparse_categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
     return model
 
@@ -69,20 +72,26 @@ assert np.array_equal(clone.layers[1].get_weights()[0], model.layers[1].get_weig
 
 # reduce the learning rate when validation stalls; max-norm kernels; MC dropout
 plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=0, min_delta=10.0)
-constrained = keras.Sequential([
-    keras.layers.Flatten(input_shape=[6, 6]),
-    keras.layers.Dense(32, activation="relu", kernel_initializer="he_normal",
-                       kernel_constraint=keras.constraints.max_norm(1.0)),
-    keras.layers.Dropout(rate=0.3),
-    keras.layers.Dense(4, activation="softmax"),
-])
-constrained.compile(loss="sparse_categorical_crossentropy",
-                    optimizer=keras.optimizers.SGD(learning_rate=0.02, momentum=0.9), metrics=["accuracy"])
+constrained = keras.Sequential(
+    [
+        keras.layers.Flatten(input_shape=[6, 6]),
+        keras.layers.Dense(
+            32, activation="relu", kernel_initializer="he_normal", kernel_constraint=keras.constraints.max_norm(1.0)
+        ),
+        keras.layers.Dropout(rate=0.3),
+        keras.layers.Dense(4, activation="softmax"),
+    ]
+)
+constrained.compile(
+    loss="sparse_categorical_crossentropy",
+    optimizer=keras.optimizers.SGD(learning_rate=0.02, momentum=0.9),
+    metrics=["accuracy"],
+)
 constrained.fit(train_x, train_y, epochs=3, verbose=0, validation_data=(valid_x, valid_y), callbacks=[plateau])
-assert np.isclose(float(constrained.optimizer.learning_rate), 0.02 * 0.5 ** 2)   # the first epoch sets the best value
+assert np.isclose(float(constrained.optimizer.learning_rate), 0.02 * 0.5**2)  # the first epoch sets the best value
 assert np.all(np.linalg.norm(constrained.layers[1].kernel.numpy(), axis=0) <= 1.0 + 1e-5)
 samples = np.stack([constrained(valid_x[:10], training=True).numpy() for _ in range(20)])
-assert samples.std(axis=0).max() > 0                         # dropout stays on with training=True
+assert samples.std(axis=0).max() > 0  # dropout stays on with training=True
 assert np.allclose(constrained(valid_x[:10]).numpy(), constrained(valid_x[:10]).numpy())
 
 
@@ -91,8 +100,9 @@ class AlwaysDropout(keras.layers.Dropout):
         return super().call(inputs, training=True)
 
 
-mc_model = keras.Sequential([AlwaysDropout(layer.rate) if isinstance(layer, keras.layers.Dropout) else layer
-                             for layer in constrained.layers])
+mc_model = keras.Sequential(
+    [AlwaysDropout(layer.rate) if isinstance(layer, keras.layers.Dropout) else layer for layer in constrained.layers]
+)
 runs = np.stack([mc_model.predict(valid_x[:10], verbose=0) for _ in range(10)])
 assert runs.std(axis=0).max() > 0 and np.allclose(runs.mean(axis=0).sum(axis=1), 1.0, atol=1e-5)
 print("THEME OK")

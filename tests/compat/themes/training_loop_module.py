@@ -1,4 +1,5 @@
 """Theme: a training loop by hand on a tf.Module: tape, gradients, assign_sub."""
+
 import numpy as np
 import tensorflow as tf
 

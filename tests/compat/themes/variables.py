@@ -1,4 +1,5 @@
 """Theme: variables: assign, assign_add, trainable, reading back."""
+
 import tensorflow as tf
 
 counter = tf.Variable(0, name="counter")

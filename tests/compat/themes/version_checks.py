@@ -1,4 +1,5 @@
 """Theme: the version checks course notebooks start with."""
+
 from packaging import version
 
 import tensorflow as tf
