@@ -72,6 +72,44 @@ def test_many_channels_match_the_reference_forward_and_gradients(options):
     check_gradients(lambda a, c: tf.nn.conv2d(a, c, **options) * weights, [x, k])
 
 
+def reference_input_gradient(g, k, x_shape, strides, padding):
+    """d(sum(conv2d(x, k) * g))/dx by brute force: each output pixel scatters ``k @ g`` into its window, float64."""
+    n, h, w, c = x_shape
+    kh, kw, _, f = k.shape
+    sh, sw = strides
+    top = left = 0
+    oh, ow = g.shape[1], g.shape[2]
+    if padding == "same":
+        top = max((oh - 1) * sh + kh - h, 0) // 2
+        left = max((ow - 1) * sw + kw - w, 0) // 2
+    dx = np.zeros((n, h + 2 * kh, w + 2 * kw, c))
+    for a in range(oh):
+        for b in range(ow):
+            r, s = a * sh - top + kh, b * sw - left + kw
+            dx[:, r : r + kh, s : s + kw, :] += np.einsum("ijcf,nf->nijc", k, g[:, a, b, :])
+    return dx[:, kh : kh + h, kw : kw + w, :]
+
+
+@pytest.mark.parametrize(
+    "shape, strides, padding",
+    [((4, 13, 13, 32), (1, 1), "VALID"), ((3, 11, 10, 16), (2, 2), "SAME"), ((2, 9, 12, 8), (2, 1), "VALID")],
+)
+def test_float32_input_gradient_matches_the_float64_scatter_reference(shape, strides, padding):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(np.float32)
+    k = rng.standard_normal((3, 3, shape[3], 24)).astype(np.float32)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = tf.nn.conv2d(xt, tf.constant(k), strides=strides, padding=padding)
+        g = rng.standard_normal(y.shape).astype(np.float32)
+        loss = tf.reduce_sum(y * g)
+    dx = tape.gradient(loss, xt).numpy()
+    assert dx.dtype == np.float32
+    expected = reference_input_gradient(g.astype(np.float64), k.astype(np.float64), shape, strides, padding.lower())
+    np.testing.assert_allclose(dx, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
 def test_thin_patches_are_multiplied_image_by_image_with_the_same_result():
     rng = np.random.default_rng(1)
     # A batch of one, and images of 2x2 outputs (too few pixels), take the single product.
