@@ -42,11 +42,22 @@ def _check_broadcast(name, a, b):
             ) from None
 
 
+def _concatenate_strings(x, y):
+    # String tensors hold Python bytes in object arrays: ``+`` joins them elementwise, as
+    # ``tf.strings.join`` does. NumPy hands back a bare ``bytes`` for two scalars, so the
+    # result is wrapped back into a (0-d) array.
+    if x.dtype != object or y.dtype != object:
+        raise TypeError(f"add: cannot add a string tensor and a {(y if x.dtype == object else x).dtype} tensor")
+    return numpy.asarray(numpy.add(x, y), dtype=object)
+
+
 # --- arithmetic ---------------------------------------------------------------------
 @primitive
 def add(x, y):
     """Elementwise ``x + y`` (broadcasting)."""
     _check_broadcast("add", x, y)
+    if x.dtype == object or y.dtype == object:
+        return _concatenate_strings(x, y), lambda g, x, y, out: (None, None)
     return x + y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(g, y.shape))
 
 
