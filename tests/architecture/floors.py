@@ -45,6 +45,7 @@ FLOORS = {
         "image",
         "io",
         "py_dataset",
+        "summary",
     ],
     5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model"],
     6: ["datasets", "utils", "plot", "examples", "onnx", "preprocessing"],
