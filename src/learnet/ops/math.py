@@ -52,7 +52,7 @@ def _concatenate_strings(x, y):
 
 
 # --- arithmetic ---------------------------------------------------------------------
-@primitive
+@primitive(same_float_dtype=True)
 def add(x, y):
     """Elementwise ``x + y`` (broadcasting)."""
     _check_broadcast("add", x, y)
@@ -61,21 +61,21 @@ def add(x, y):
     return x + y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(g, y.shape))
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def subtract(x, y):
     """Elementwise ``x - y`` (broadcasting)."""
     _check_broadcast("subtract", x, y)
     return x - y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(-g, y.shape))
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def multiply(x, y):
     """Elementwise ``x * y`` (broadcasting)."""
     _check_broadcast("multiply", x, y)
     return x * y, lambda g, x, y, out: (unbroadcast(g * y, x.shape), unbroadcast(g * x, y.shape))
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def divide(x, y):
     """Elementwise ``x / y`` (broadcasting). Integers are divided as floats."""
     _check_broadcast("divide", x, y)
@@ -91,7 +91,7 @@ def negative(x):
     return -x, lambda g, x, out: -g
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def pow(x, y):  # noqa: A001 - TensorFlow's name
     """Elementwise ``x ** y`` (broadcasting).
 
@@ -197,7 +197,7 @@ def tanh(x):
     return y, lambda g, x, out: g * (1 - out * out)
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def maximum(x, y):
     """Elementwise larger of ``x`` and ``y`` (ties send the gradient to ``x``)."""
     _check_broadcast("maximum", x, y)
@@ -209,7 +209,7 @@ def maximum(x, y):
     return xp.maximum(x, y), backward
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def minimum(x, y):
     """Elementwise smaller of ``x`` and ``y`` (ties send the gradient to ``x``)."""
     _check_broadcast("minimum", x, y)
