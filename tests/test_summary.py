@@ -23,7 +23,8 @@ def test_a_custom_loop_logs_scalars_histograms_text_and_images(tmp_path):
     weights = np.random.default_rng(0).normal(size=200)
     with writer.as_default():
         for step in range(3):
-            assert tf.summary.scalar("loss", tf.constant(1.0 / (step + 1)), step=step) is True
+            written = tf.summary.scalar("loss", tf.constant(1.0 / (step + 1)), step=step)
+            assert written.dtype == tf.bool and bool(written)
         assert tf.summary.histogram("weights", tf.constant(weights), step=0, buckets=10)
         assert tf.summary.text("note", "learning rate 0.01", step=0)
         assert tf.summary.text("table", tf.constant([["a", "b"], ["c", "d"]]), step=1)
@@ -69,10 +70,12 @@ def test_default_step_and_nested_writers(tmp_path):
 
 
 def test_without_a_default_writer_nothing_is_written(tmp_path):
-    assert tf.summary.scalar("loss", 1.0, step=0) is False
-    assert tf.summary.histogram("w", [1.0, 2.0], step=0) is False
+    # TensorFlow answers with a boolean tensor: False when nothing was written.
+    unwritten = tf.summary.scalar("loss", 1.0, step=0)
+    assert unwritten.dtype == tf.bool and unwritten.shape == () and not bool(unwritten)
+    assert not bool(tf.summary.histogram("w", [1.0, 2.0], step=0))
     with tf.summary.create_noop_writer().as_default():
-        assert tf.summary.text("t", "x", step=0) is False
+        assert not bool(tf.summary.text("t", "x", step=0))
     tf.summary.flush()
 
 

@@ -10,7 +10,7 @@ TensorFlow's guides log a custom training loop like this::
 
 learnet writes the same event files with tensorboardX (the ``tensorboard`` extra), so
 ``tensorboard --logdir logs`` shows them. A summary call outside any writer writes nothing
-and returns ``False``, as in TensorFlow.
+and returns a ``False`` boolean tensor, as in TensorFlow.
 
 Images are written one picture per tag (``name`` for a single image, ``name/image/0``,
 ``name/image/1``, ... for several), the way TensorBoard's images dashboard lists them.
@@ -18,6 +18,7 @@ Images are written one picture per tag (``name`` for a single image, ``name/imag
 
 import contextlib
 import os
+import time
 import types
 
 import numpy
@@ -51,6 +52,11 @@ def _tensorboardx():
     return tensorboardX
 
 
+def _written(flag):
+    # TensorFlow answers with a boolean tensor: whether the summary was written.
+    return Tensor._wrap(numpy.asarray(flag))
+
+
 def _numpy(value):
     return value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
 
@@ -63,14 +69,16 @@ class SummaryWriter:
     """
 
     def __init__(self, logdir, max_queue=None, flush_millis=None, filename_suffix=None):
+        # tensorboardX's synchronous events writer: after flush() every summary is in the file
+        # (its SummaryWriter writes from a background thread, whose flush does not wait for it).
+        # max_queue and flush_millis are accepted for compatibility.
         tensorboardx = _tensorboardx()
-        options = {"filename_suffix": filename_suffix or ".v2"}
-        if max_queue is not None:
-            options["max_queue"] = int(max_queue)
-        if flush_millis is not None:
-            options["flush_secs"] = max(1, int(flush_millis) // 1000)
+        from tensorboardX.event_file_writer import EventsWriter
+
         self.logdir = os.fspath(logdir)
-        self._writer = tensorboardx.SummaryWriter(logdir=self.logdir, **options)
+        os.makedirs(self.logdir, exist_ok=True)
+        self._summaries = tensorboardx.summary
+        self._events = EventsWriter(os.path.join(self.logdir, "events"), filename_suffix or ".v2")
         self._closed = False
 
     @contextlib.contextmanager
@@ -99,18 +107,20 @@ class SummaryWriter:
     def flush(self):
         """Write everything buffered to disk."""
         if not self._closed:
-            self._writer.flush()
+            self._events.flush()
 
     def close(self):
         """Flush and close the event file; the writer writes nothing afterwards."""
         if not self._closed:
-            self._writer.close()
+            self._events.close()
             self._closed = True
 
-    def _write(self, write):
+    def _write(self, summary, step):
         if self._closed:
             raise ValueError(f"tf.summary: the writer for {self.logdir!r} is closed")
-        write(self._writer)
+        from tensorboardX.proto.event_pb2 import Event
+
+        self._events.write_event(Event(wall_time=time.time(), step=step, summary=summary))
 
 
 class _NoopWriter:
@@ -145,7 +155,7 @@ def create_file_writer(logdir, max_queue=None, flush_millis=None, filename_suffi
     >>> import learnet as tf, tempfile
     >>> writer = tf.summary.create_file_writer(tempfile.mkdtemp())
     >>> with writer.as_default():
-    ...     tf.summary.scalar("loss", 0.25, step=1)
+    ...     bool(tf.summary.scalar("loss", 0.25, step=1))
     True
     """
     if logdir is None or not str(logdir):
@@ -177,15 +187,16 @@ def _writer_and_step(function, step):
 
 
 def scalar(name, data, step=None, description=None):
-    """Write one number under ``name``; ``True`` when written, ``False`` without a default writer."""
+    """Write one number under ``name``; a boolean tensor: ``True`` when written, ``False`` without a
+    default writer."""
     value = _numpy(data)
     if value.size != 1 or value.dtype.kind not in "biuf":
         raise ValueError(f"tf.summary.scalar {name!r}: data must be one number, got shape {value.shape}")
     writer, step = _writer_and_step("scalar", step)
     if writer is None:
-        return False
-    writer._write(lambda w: w.add_scalar(name, float(value.reshape(())), global_step=step))
-    return True
+        return _written(False)
+    writer._write(writer._summaries.scalar(name, float(value.reshape(()))), step)
+    return _written(True)
 
 
 def histogram(name, data, step=None, buckets=None, description=None):
@@ -198,11 +209,11 @@ def histogram(name, data, step=None, buckets=None, description=None):
         raise ValueError(f"tf.summary.histogram {name!r}: buckets must be at least 1, got {buckets}")
     writer, step = _writer_and_step("histogram", step)
     if writer is None:
-        return False
+        return _written(False)
     values = values.astype(numpy.float64).reshape(-1)
     if values.size:
-        writer._write(lambda w: w.add_histogram(name, values, global_step=step, bins=bins))
-    return True
+        writer._write(writer._summaries.histogram(name, values, bins), step)
+    return _written(True)
 
 
 def text(name, data, step=None, description=None):
@@ -212,7 +223,7 @@ def text(name, data, step=None, description=None):
         raise ValueError(f"tf.summary.text {name!r}: data must be strings, got {values.dtype}")
     writer, step = _writer_and_step("text", step)
     if writer is None:
-        return False
+        return _written(False)
     encoded = [v if isinstance(v, bytes) else v.encode("utf-8") for v in values.reshape(-1).tolist()]
     summary = _tensorboardx().summary.text(name, "")
     entry = summary.value[0]
@@ -222,8 +233,8 @@ def text(name, data, step=None, description=None):
     del entry.tensor.tensor_shape.dim[:]
     for size in values.shape:
         entry.tensor.tensor_shape.dim.add(size=size)
-    writer._write(lambda w: w._get_file_writer().add_summary(summary, step))
-    return True
+    writer._write(summary, step)
+    return _written(True)
 
 
 def image(name, data, step=None, max_outputs=3, description=None):
@@ -246,12 +257,12 @@ def image(name, data, step=None, max_outputs=3, description=None):
         raise ValueError(f"tf.summary.image {name!r}: integer images must be uint8, got {images.dtype}")
     writer, step = _writer_and_step("image", step)
     if writer is None:
-        return False
+        return _written(False)
     chosen = images[: max(int(max_outputs), 0)]
     for index, picture in enumerate(chosen):
         tag = name if len(chosen) == 1 else f"{name}/image/{index}"
-        writer._write(lambda w, tag=tag, picture=picture: w.add_image(tag, picture, step, dataformats="HWC"))
-    return True
+        writer._write(writer._summaries.image(tag, picture, dataformats="HWC"), step)
+    return _written(True)
 
 
 def flush(writer=None, name=None):
