@@ -54,3 +54,22 @@ def test_splitting_gives_ragged_tensors():
     assert tf.strings.unicode_encode(code_points, "UTF-8").numpy().tolist() == ["héllo".encode(), b"hi"]
     assert tf.strings.unicode_split(tf.constant("hé"), "UTF-8").numpy().tolist() == [b"h", "é".encode()]
     assert np.array_equal(tf.strings.unicode_decode(tf.constant("ok"), "UTF-8").numpy(), [111, 107])
+
+
+def test_plus_concatenates_strings_as_tensorflow_does():
+    # Values as TensorFlow 2.21 prints them: tf.constant("x") + tf.constant("x") -> b'xx'.
+    word = tf.constant("x")
+    joined = word + word
+    assert joined.dtype == tf.string and joined.shape == () and joined.numpy() == b"xx"
+    assert (word + "yz").numpy() == b"xyz" and ("a" + word).numpy() == b"ax"
+    assert (tf.constant(["a", "b"]) + "c").numpy().tolist() == [b"ac", b"bc"]
+    grid = tf.constant([["a"], ["b"]]) + tf.constant(["1", "2"])
+    assert grid.shape == (2, 2) and grid.numpy().tolist() == [[b"a1", b"a2"], [b"b1", b"b2"]]
+    assert tf.add(word, word).numpy() == b"xx"
+
+
+def test_plus_refuses_a_string_and_a_number():
+    with pytest.raises(TypeError, match="string tensor and a int32 tensor"):
+        tf.constant("x") + tf.constant(1)
+    with pytest.raises(ValueError, match="cannot be broadcast"):
+        tf.constant(["a", "b"]) + tf.constant(["a", "b", "c"])

@@ -29,7 +29,7 @@ def test_sparse_tensor_round_trip_and_matmul():
 def test_sparse_values_get_gradients_and_bad_input_is_refused():
     def dense_of(values):
         return tf.sparse.to_dense(tf.SparseTensor([[0, 1], [1, 0]], values, [2, 2])) * tf.constant(
-            [[1.0, 2.0], [3.0, 4.0]]
+            [[1.0, 2.0], [3.0, 4.0]], dtype=tf.float64
         )
 
     assert check_gradients(dense_of, [np.array([0.5, -1.0])]) < 1e-8
@@ -140,7 +140,7 @@ def test_gather_and_scatter_nd():
     assert tf.tensor_scatter_nd_add(grid, [[1]], [[1, 1, 1]]).numpy().tolist() == [[1, 2, 3], [5, 6, 7]]
     assert (
         check_gradients(
-            lambda t, u: tf.tensor_scatter_nd_update(t, [[0, 2]], u) * tf.constant([[1.0, 2, 3]]),
+            lambda t, u: tf.tensor_scatter_nd_update(t, [[0, 2]], u) * tf.constant([[1.0, 2, 3]], tf.float64),
             [np.random.default_rng(0).random((1, 3)), np.array([0.5])],
         )
         < 1e-8

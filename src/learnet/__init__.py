@@ -114,7 +114,8 @@ from learnet.ops import (  # noqa: E402,F401
     zeros,
     zeros_like,
 )
-from learnet import linalg, math, nn, random, testing  # noqa: E402
+from learnet import errors, linalg, math, nn, random, testing  # noqa: E402
+from learnet import summary  # noqa: E402 - tf.summary, written with tensorboardX
 
 # `keras.ops` is Keras 3's NumPy-style namespace; the primitives stay in the package
 # learnet.ops (imported by module path, never as this attribute).

@@ -235,10 +235,8 @@ def serialize(activation):
         return _EQUIVALENT[id(activation)]
     if hasattr(activation, "get_config"):
         return {"class_name": type(activation).__name__, "config": activation.get_config()}
-    raise ValueError(
-        f"cannot serialize the activation {activation!r}: only activations known by name "
-        f"({', '.join(sorted(_BY_NAME))}) can be saved in a config"
-    )
+    # A function of the user's own: saved by the name it was registered under ("Custom>name").
+    return registry.function_name_for_saving(activation, "activation")
 
 
 def deserialize(name):
@@ -256,7 +254,12 @@ def get(identifier):
     if isinstance(identifier, str):
         function = _BY_NAME.get(identifier.lower())
         if function is None:
-            raise ValueError(f"unknown activation {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}")
+            function = registry.get_registered_object(identifier)  # registered, or in custom_objects
+        if function is None or not callable(function):
+            raise ValueError(
+                f"unknown activation {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}. If it is "
+                f"your own function, register it or pass custom_objects={{{identifier.split('>')[-1]!r}: ...}}"
+            )
         return function
     if isinstance(identifier, dict):
         name = identifier.get("class_name") or identifier.get("config", {}).get("name")

@@ -115,11 +115,14 @@ _BY_NAME = {
 def serialize(constraint):
     """A JSON-safe description: ``{"class_name": ..., "config": {...}}``.
 
-    A plain Python function has no such description and gives ``None`` (a saved model
-    never names code to run).
+    A function of the user's own is saved by the name it was registered under
+    (``"Custom>name"``, as Keras 3 does); an unregistered one raises a ``ValueError`` that
+    says how to register it (a saved model names code, never holds it).
     """
-    if constraint is None or not isinstance(constraint, Constraint):
+    if constraint is None:
         return None
+    if not isinstance(constraint, Constraint):
+        return registry.function_name_for_saving(constraint, "constraint")
     return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
 
 
@@ -127,6 +130,8 @@ def deserialize(config):
     """Rebuild a constraint from ``serialize``'s output (only learnet's own classes)."""
     if config is None:
         return None
+    if isinstance(config, str):
+        return get(config)
     name = config.get("class_name") if isinstance(config, dict) else None
     cls = _BY_NAME.get(name) or (registry.get_registered_object(name) if isinstance(name, str) else None)
     if cls is None:
@@ -139,9 +144,17 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Constraint):
         return identifier
     if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"unknown constraint {identifier!r}; known: {sorted(_BY_NAME)}")
-        return _BY_NAME[identifier]()
+        if identifier in _BY_NAME:
+            return _BY_NAME[identifier]()
+        custom = registry.get_registered_object(identifier)  # registered, or in custom_objects
+        if isinstance(custom, type) and issubclass(custom, Constraint):
+            return custom()
+        if callable(custom) and not isinstance(custom, type):
+            return custom
+        raise ValueError(
+            f"unknown constraint {identifier!r}; known: {sorted(_BY_NAME)}. If it is your own function, "
+            f"register it or pass custom_objects={{{identifier.split('>')[-1]!r}: ...}}"
+        )
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):

@@ -29,7 +29,7 @@ import types
 import numpy
 
 from learnet import tape as _tape
-from learnet.tensor import Tensor, TensorShape, _as_dtype, convert_to_tensor
+from learnet.tensor import Tensor, TensorShape, _as_dtype, _dtype_name, convert_to_tensor
 
 __all__ = [
     "ConcreteFunction",
@@ -293,11 +293,18 @@ class TensorSpec:
             and self.name == other.name
         )
 
-    __hash__ = object.__hash__
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((None if self.shape is None else tuple(self.shape), self.dtype, self.name))
 
     def __repr__(self):
-        shape = "None" if self.shape is None else repr(self.shape)
-        return f"TensorSpec(shape={shape}, dtype=tf.{self.dtype.name}, name={self.name!r})"
+        # As TensorFlow prints it: TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)
+        shape = "<unknown>" if self.shape is None else repr(tuple(self.shape))
+        return f"TensorSpec(shape={shape}, dtype=tf.{_dtype_name(self.dtype)}, name={self.name!r})"
+
+    __str__ = __repr__
 
 
 class ConcreteFunction:

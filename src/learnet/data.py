@@ -21,6 +21,7 @@ import numpy
 
 from learnet import backend
 from learnet.batching import Batcher
+from learnet.control import TensorSpec
 from learnet.tensor import Tensor
 from learnet.tree import flatten, map_structure
 
@@ -51,7 +52,14 @@ def _as_array(value):
 
 
 def _to_tensors(structure):
-    return map_structure(lambda a: Tensor._wrap(a) if isinstance(a, numpy.ndarray) else Tensor(a), structure)
+    # A NumPy scalar keeps its dtype (an int64 element stays int64, as its element_spec says);
+    # text goes through Tensor() to become a string tensor of bytes.
+    def to_tensor(a):
+        if isinstance(a, (numpy.ndarray, numpy.generic)) and a.dtype.kind not in "US":
+            return Tensor._wrap(numpy.asarray(a))
+        return Tensor(a)
+
+    return map_structure(to_tensor, structure)
 
 
 class Dataset:
@@ -66,10 +74,13 @@ class Dataset:
     [[0, 1], [2, 3], [4]]
     """
 
-    def __init__(self, make_iterator, length=None):
+    def __init__(self, make_iterator, length=None, spec=None):
         # make_iterator() starts a new pass and yields elements as NumPy structures.
+        # spec() gives the element_spec a transformation knows without running the pipeline
+        # (None: it is read from the first element).
         self._make_iterator = make_iterator
         self._length = length
+        self._spec = spec
 
     # --- sources ----------------------------------------------------------------------
     @staticmethod
@@ -89,7 +100,11 @@ class Dataset:
         if len(lengths) > 1:
             raise ValueError(f"from_tensor_slices: arrays have different first dimensions {sorted(lengths)}")
         length = lengths.pop()
-        dataset = Dataset(lambda: (map_structure(lambda a: a[i], arrays) for i in range(length)), length)
+        dataset = Dataset(
+            lambda: (map_structure(lambda a: a[i], arrays) for i in range(length)),
+            length,
+            lambda: map_structure(lambda a: _spec_of(a.shape[1:], a.dtype), arrays),
+        )
         dataset._arrays = arrays  # lets shuffle/batch index the arrays directly (fast path)
         return dataset
 
@@ -97,21 +112,32 @@ class Dataset:
     def from_tensors(tensors):
         """A dataset of exactly one element: ``tensors``."""
         arrays = map_structure(_as_array, tensors)
-        return Dataset(lambda: iter([arrays]), 1)
+        return Dataset(lambda: iter([arrays]), 1, lambda: map_structure(lambda a: _spec_of(a.shape, a.dtype), arrays))
 
     @staticmethod
     def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None):
         """The elements a generator yields; ``generator`` is called again for every pass.
 
         ``output_signature`` / ``output_types`` / ``output_shapes`` are accepted for
-        compatibility: learnet takes the elements as they come.
+        compatibility (they give ``element_spec``): learnet takes the elements as they come.
         """
         if not callable(generator):
             raise TypeError(
                 f"from_generator expects a function that returns a generator, got {type(generator).__name__}"
             )
         arguments = tuple(args) if args is not None else ()
-        return Dataset(lambda: (map_structure(_as_array, e) for e in generator(*arguments)), None)
+
+        def spec():
+            if output_signature is not None:
+                return output_signature
+            if output_types is not None:
+                return _zip_specs(output_types, output_shapes)
+            return None
+
+        known = output_signature is not None or output_types is not None
+        return Dataset(
+            lambda: (map_structure(_as_array, e) for e in generator(*arguments)), None, spec if known else None
+        )
 
     @staticmethod
     def zip(*datasets):
@@ -122,7 +148,11 @@ class Dataset:
             raise TypeError("Dataset.zip expects datasets, e.g. Dataset.zip((images, labels))")
         lengths = [d._length for d in datasets]
         length = None if None in lengths else min(lengths)
-        return Dataset(lambda: zip(*(d._make_iterator() for d in datasets)), length)
+        return Dataset(
+            lambda: zip(*(d._make_iterator() for d in datasets)),
+            length,
+            lambda: tuple(d.element_spec for d in datasets),
+        )
 
     @staticmethod
     def range(*args):
@@ -151,7 +181,9 @@ class Dataset:
                     first_order[:] = [generator().permutation(length)]
                 return first_order[0]
 
-            dataset = Dataset(lambda: (map_structure(lambda a: a[i], arrays) for i in order()), length)
+            dataset = Dataset(
+                lambda: (map_structure(lambda a: a[i], arrays) for i in order()), length, self._known_spec
+            )
             dataset._arrays = arrays
             dataset._order = order
             return dataset
@@ -172,7 +204,7 @@ class Dataset:
             for index in order:
                 yield buffer[index]
 
-        return Dataset(make_buffered, self._length)
+        return Dataset(make_buffered, self._length, self._known_spec)
 
     def batch(self, batch_size, drop_remainder=False):
         """Group consecutive elements into batches (stacked along a new first axis)."""
@@ -182,6 +214,7 @@ class Dataset:
         length = None
         if self._length is not None:
             length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
+        batched_spec = self._batched_spec(batch_size if drop_remainder else None)
         arrays = getattr(self, "_arrays", None)
         if arrays is not None and self._length is not None:
             # Fast path: the shared Batcher indexes the arrays with whole batches of positions
@@ -194,7 +227,7 @@ class Dataset:
                 drop_last=drop_remainder,
                 order=getattr(self, "_order", None) or (lambda: numpy.arange(total)),
             )
-            return Dataset(lambda: iter(batcher), length)
+            return Dataset(lambda: iter(batcher), length, batched_spec)
 
         source = self
 
@@ -208,7 +241,7 @@ class Dataset:
             if batch and not drop_remainder:
                 yield _stack(batch)
 
-        return Dataset(make, length)
+        return Dataset(make, length, batched_spec)
 
     def map(self, map_func, num_parallel_calls=None):
         """Apply ``map_func`` to every element (a tuple element is passed as separate arguments)."""
@@ -220,7 +253,9 @@ class Dataset:
                 result = map_func(*tensors) if isinstance(tensors, tuple) else map_func(tensors)
                 yield map_structure(_as_array, result)
 
-        return Dataset(make, self._length)
+        mapped = Dataset(make, self._length)
+        mapped._spec = lambda: _mapped_spec(source, mapped)
+        return mapped
 
     def filter(self, predicate):
         """Keep the elements for which ``predicate`` is true."""
@@ -233,7 +268,7 @@ class Dataset:
                 if bool(keep):
                     yield element
 
-        return Dataset(make, None)
+        return Dataset(make, None, self._known_spec)
 
     def take(self, count):
         """The first ``count`` elements (all of them if ``count`` is -1)."""
@@ -247,7 +282,7 @@ class Dataset:
                 yield element
 
         length = self._length if count < 0 or self._length is None else min(count, self._length)
-        return Dataset(make, length)
+        return Dataset(make, length, self._known_spec)
 
     def skip(self, count):
         """All but the first ``count`` elements."""
@@ -260,7 +295,7 @@ class Dataset:
                     yield element
 
         length = None if self._length is None else max(self._length - count, 0)
-        return Dataset(make, length)
+        return Dataset(make, length, self._known_spec)
 
     def repeat(self, count=None):
         """Repeat the dataset ``count`` times (forever if ``None``)."""
@@ -278,7 +313,7 @@ class Dataset:
                     return
 
         length = None if count is None or count < 0 or self._length is None else self._length * count
-        return Dataset(make, length)
+        return Dataset(make, length, self._known_spec)
 
     def unbatch(self):
         """Split each element (a batch) back into its rows: the opposite of ``batch``."""
@@ -292,7 +327,15 @@ class Dataset:
                 for i in range(leaves[0].shape[0]):
                     yield map_structure(lambda a: a[i], element)
 
-        return Dataset(make, None)
+        def spec():
+            batched = self.element_spec
+            if any(leaf.shape is not None and len(leaf.shape) == 0 for leaf in flatten(batched)):
+                raise ValueError("unbatch: every element must be batched (have a first axis)")
+            return map_structure(
+                lambda leaf: TensorSpec(None if leaf.shape is None else leaf.shape[1:], leaf.dtype), batched
+            )
+
+        return Dataset(make, None, spec)
 
     def concatenate(self, dataset):
         """This dataset's elements, then those of ``dataset``."""
@@ -305,7 +348,7 @@ class Dataset:
             yield from first._make_iterator()
             yield from second._make_iterator()
 
-        return Dataset(make, length)
+        return Dataset(make, length, lambda: _most_specific_common(first.element_spec, second.element_spec))
 
     def enumerate(self, start=0):
         """Pairs ``(index, element)``, counting from ``start``."""
@@ -313,6 +356,7 @@ class Dataset:
         return Dataset(
             lambda: ((numpy.int64(i), e) for i, e in enumerate(source._make_iterator(), start)),
             self._length,
+            lambda: (TensorSpec((), "int64"), source.element_spec),
         )
 
     def prefetch(self, buffer_size=None):
@@ -322,6 +366,38 @@ class Dataset:
     def cache(self, filename=""):
         """Accepted for compatibility: the elements already live in memory."""
         return self
+
+    # --- what an element looks like ----------------------------------------------------------
+    @property
+    def element_spec(self):
+        """The structure of ``tf.TensorSpec`` that every element matches (``tf.data``'s ``element_spec``).
+
+        A batch dimension that may be smaller in the last batch is ``None``, as in TensorFlow.
+
+        Examples
+        --------
+        >>> import numpy as np, learnet as tf
+        >>> ds = tf.data.Dataset.from_tensor_slices((np.zeros((4, 3), "float32"), np.arange(4)))
+        >>> ds.batch(2).element_spec
+        (TensorSpec(shape=(None, 3), dtype=tf.float32, name=None), TensorSpec(shape=(None,), dtype=tf.int64, name=None))
+        """
+        if self._spec is not None:
+            return self._spec()
+        for element in self._make_iterator():
+            return map_structure(lambda a: _spec_of(numpy.shape(a), numpy.asarray(a).dtype), element)
+        raise ValueError("element_spec: this dataset has no elements to read its structure from")
+
+    def _known_spec(self):
+        return self.element_spec
+
+    def _batched_spec(self, batch_dimension):
+        def spec():
+            return map_structure(
+                lambda leaf: TensorSpec(None if leaf.shape is None else (batch_dimension, *leaf.shape), leaf.dtype),
+                self.element_spec,
+            )
+
+        return spec
 
     # --- reading ---------------------------------------------------------------------------
     def __iter__(self):
@@ -343,6 +419,56 @@ class Dataset:
 
     def __repr__(self):
         return f"<learnet.data.Dataset length={self._length if self._length is not None else 'unknown'}>"
+
+
+def _spec_of(shape, dtype):
+    # Text arrays (NumPy's str and bytes kinds) become string tensors when read.
+    return TensorSpec(shape, numpy.object_ if numpy.dtype(dtype).kind in "USO" else dtype)
+
+
+def _zip_specs(types, shapes):
+    if isinstance(types, dict):
+        return {key: _zip_specs(types[key], None if shapes is None else shapes[key]) for key in types}
+    if isinstance(types, (tuple, list)):
+        return tuple(_zip_specs(t, None if shapes is None else shapes[i]) for i, t in enumerate(types))
+    return TensorSpec(shapes, types)
+
+
+def _most_specific_common(a, b):
+    """One spec both structures fit: sizes that differ become ``None`` (``concatenate``)."""
+    if flatten(map_structure(lambda _: 0, a)) != flatten(map_structure(lambda _: 0, b)) or type(a) is not type(b):
+        raise TypeError(f"concatenate: the datasets have different structures: {a} and {b}")
+    pairs = zip(flatten(a), flatten(b))
+    merged = []
+    for left, right in pairs:
+        if left.dtype != right.dtype:
+            raise TypeError(f"concatenate: the datasets have different dtypes: {left} and {right}")
+        if left.shape is None or right.shape is None or len(left.shape) != len(right.shape):
+            merged.append(TensorSpec(None, left.dtype))
+        else:
+            merged.append(TensorSpec([p if p == q else None for p, q in zip(left.shape, right.shape)], left.dtype))
+    iterator = iter(merged)
+    return map_structure(lambda _: next(iterator), a)
+
+
+def _mapped_spec(source, mapped):
+    # The function is run on the first element (TensorFlow traces it once). A batch axis that
+    # is None in the input stays None in the output, for every output that keeps it.
+    for element in mapped._make_iterator():
+        first = source._make_iterator()
+        batch = None
+        source_leaves = flatten(source.element_spec)
+        if source_leaves and all(leaf.shape and leaf.shape[0] is None for leaf in source_leaves):
+            batch = numpy.shape(flatten(next(iter(first)))[0])[0]
+
+        def spec(a):
+            shape = numpy.shape(a)
+            if batch is not None and len(shape) and shape[0] == batch:
+                shape = (None, *shape[1:])
+            return _spec_of(shape, numpy.asarray(a).dtype)
+
+        return map_structure(spec, element)
+    raise ValueError("element_spec: this dataset has no elements to read its structure from")
 
 
 def _stack(elements):
@@ -392,4 +518,4 @@ def TextLineDataset(filenames, compression_type=None, buffer_size=None, num_para
                 for line in stream:
                     yield numpy.array(line.rstrip(b"\r\n"), dtype=object)
 
-    return Dataset(lines)
+    return Dataset(lines, None, lambda: TensorSpec((), numpy.object_))

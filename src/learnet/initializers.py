@@ -349,6 +349,8 @@ def serialize(initializer):
         return initializer
     if isinstance(initializer, Initializer):
         return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    if callable(initializer) and not isinstance(initializer, type):
+        return registry.function_name_for_saving(initializer, "initializer")
     raise ValueError(f"cannot serialize the initializer {initializer!r}: it is not an Initializer")
 
 
@@ -368,7 +370,15 @@ def get(identifier):
         key = identifier
         cls = _BY_NAME.get(key.lower()) or _BY_CLASS_NAME.get(key)
         if cls is None:
-            raise ValueError(f"unknown initializer {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}")
+            custom = registry.get_registered_object(key)  # registered, or in custom_objects
+            if isinstance(custom, type) and issubclass(custom, Initializer):
+                return custom()
+            if callable(custom) and not isinstance(custom, type):
+                return custom
+            raise ValueError(
+                f"unknown initializer {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}. If it is "
+                f"your own function, register it or pass custom_objects={{{key.split('>')[-1]!r}: ...}}"
+            )
         return cls()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")

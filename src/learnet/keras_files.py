@@ -151,7 +151,8 @@ def _check_module(value, where):
 
 def _from_keras_object(value, where, custom_objects):
     """A serialized Keras object (``{"module", "class_name", "config", ...}``) as learnet data."""
-    _check_module(value, where)
+    if not (value.get("class_name") == "function" and value.get("module") == "builtins"):
+        _check_module(value, where)  # Keras 3 writes a function given by name under "builtins"
     class_name = value.get("class_name")
     if not isinstance(class_name, str):
         _refuse(f"{where} has a class_name that is not text")
@@ -431,10 +432,32 @@ def _policy(name):
     }
 
 
+def _own_classes(module):
+    """The class names of learnet's own initializers, regularizers or constraints (as Keras names them)."""
+    from learnet import constraints, initializers, regularizers
+
+    tables = {
+        "keras.initializers": initializers._BY_CLASS_NAME,
+        "keras.regularizers": regularizers._BY_CLASS_NAME,
+        "keras.constraints": constraints._BY_NAME,
+    }
+    return tables.get(module, {})
+
+
 def _to_keras_value(key, value):
+    function_keys = ("activation", *(suffix for suffix, _ in _MODULE_BY_SUFFIX))
+    if isinstance(value, str) and ">" in value and key.endswith(function_keys):
+        # A function of the user's own, by the name it was registered under: Keras 3's form.
+        return {"module": "builtins", "class_name": "function", "config": value, "registered_name": "function"}
     if isinstance(value, dict) and set(value) == {"class_name", "config"}:
         module = next((m for suffix, m in _MODULE_BY_SUFFIX if key.endswith(suffix)), "keras")
-        return {"module": module, "class_name": value["class_name"], "config": value["config"], "registered_name": None}
+        class_name = value["class_name"]
+        if module != "keras" and class_name not in _own_classes(module):
+            # A class of the user's own (a Regularizer subclass...): Keras finds it by its registered name.
+            registered = registry.get_registered_object(class_name)
+            name = registry.get_registered_name(registered) if registered is not None else class_name
+            return {"module": None, "class_name": class_name, "config": value["config"], "registered_name": name}
+        return {"module": module, "class_name": class_name, "config": value["config"], "registered_name": None}
     return value
 
 

@@ -52,8 +52,13 @@ def _t(x):
 
 
 def _pair(x, y):
-    """Two arguments as tensors: a plain number takes the dtype of the tensor beside it."""
+    """Two arguments as tensors: a plain number takes the dtype of the tensor beside it, and two
+    float tensors of different dtypes meet in the wider one (Keras 3's ``result_type``; the
+    TensorFlow ops themselves refuse to mix them)."""
     if isinstance(x, Tensor) and isinstance(y, Tensor):
+        if x.dtype != y.dtype and x.dtype.kind == "f" and y.dtype.kind == "f":
+            wider = _np.promote_types(x.dtype, y.dtype)
+            return (x if x.dtype == wider else _ops.cast(x, wider)), (y if y.dtype == wider else _ops.cast(y, wider))
         return x, y
     if isinstance(x, Tensor):
         return x, Tensor._wrap(to_array(y, x.dtype)) if type(y) in (int, float) else _t(y)

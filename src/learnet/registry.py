@@ -26,6 +26,7 @@ True
 'Course>Scale'
 """
 
+import contextlib
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -37,12 +38,16 @@ __all__ = [
     "register_builtin",
     "builtin_class",
     "builtin_classes",
+    "custom_object_scope",
+    "registered_function_name",
+    "function_name_for_saving",
 ]
 
 _REGISTERED: dict[str, type] = {}  # the user's classes: "Name" and "Package>Name" -> class
 _NAMES: dict[type, str] = {}  # class -> "Package>Name"
 _BUILTIN: dict[str, type] = {}  # learnet's own layers and models: class name -> class
 _BUILTIN_MODULES = ("learnet.layers", "learnet.models")
+_SCOPES: list[dict[str, Any]] = []  # custom_objects of the loads (and scopes) under way, innermost last
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Callable[[type], type]:
@@ -72,10 +77,63 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
 
 
 def get_registered_object(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
-    """The class given in ``custom_objects`` or registered under ``name``, or ``None``."""
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
+    """The object given in ``custom_objects`` (or an active ``custom_object_scope``) or registered
+    under ``name``, or ``None``.
+
+    A registered name ``"Package>name"`` is also found as ``"name"`` in ``custom_objects``, so a
+    file saved with a registered function loads with ``custom_objects={"name": function}``.
+    """
+    short = name.split(">", 1)[1] if isinstance(name, str) and ">" in name else None
+    for objects in (custom_objects, *reversed(_SCOPES)):
+        if objects:
+            if name in objects:
+                return objects[name]
+            if short is not None and short in objects:
+                return objects[short]
     return _REGISTERED.get(name)
+
+
+@contextlib.contextmanager
+def custom_object_scope(*custom_objects: dict[str, Any] | None):
+    """Make ``custom_objects`` findable by name inside a ``with`` block (Keras' ``custom_object_scope``).
+
+    Loading a model opens one with the ``custom_objects`` it was given, so the activations,
+    initializers, constraints and regularizers of its layers are found there too.
+
+    Examples
+    --------
+    >>> def scaled(x):
+    ...     return 2 * x
+    >>> with custom_object_scope({"scaled": scaled}):
+    ...     get_registered_object("scaled") is scaled
+    True
+    >>> get_registered_object("scaled") is None
+    True
+    """
+    merged: dict[str, Any] = {}
+    for objects in custom_objects:
+        if objects is not None and not isinstance(objects, dict):
+            raise TypeError(f"custom_object_scope expects dicts of name -> object, got {type(objects).__name__}")
+        merged.update(objects or {})
+    _SCOPES.append(merged)
+    try:
+        yield merged
+    finally:
+        _SCOPES.remove(merged)
+
+
+def registered_function_name(function: Any) -> str | None:
+    """The name a plain function was registered or given under (for saving it by name), or ``None``."""
+    try:
+        if function in _NAMES:
+            return _NAMES[function]
+    except TypeError:  # an unhashable callable object is never registered
+        pass
+    for objects in reversed(_SCOPES):
+        for key, value in objects.items():
+            if value is function:
+                return key
+    return None
 
 
 def get_registered_name(obj: Any) -> str:
@@ -99,3 +157,24 @@ def builtin_classes() -> dict[str, type]:
     for module in _BUILTIN_MODULES:
         importlib.import_module(module)  # its classes register themselves when it is imported
     return dict(_BUILTIN)
+
+
+def function_name_for_saving(function: Any, kind: str) -> str:
+    """The name that stands for a user's ``function`` in a saved config, as Keras 3 writes it.
+
+    Raises a ``ValueError`` that says how to register it when the function has no such name:
+    a file names a function, never holds its code.
+    """
+    name = registered_function_name(function)
+    if name is None:
+        label = getattr(function, "__name__", type(function).__name__)
+        how = (
+            "Write it as a def with a name and decorate that"
+            if label == "<lambda>"
+            else f"Decorate it with @keras.saving.register_keras_serializable() (loading then finds it by that name, or in custom_objects={{{label!r}: {label}}})"
+        )
+        raise ValueError(
+            f"cannot serialize the {kind} {label!r} to save it: it is a function of your own, and a saved "
+            f"model can only name it, never hold its code. {how}"
+        )
+    return name

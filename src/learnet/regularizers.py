@@ -136,6 +136,9 @@ def serialize(regularizer):
     """``{"class_name": ..., "config": ...}`` for a regularizer."""
     if isinstance(regularizer, Regularizer):
         return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    if callable(regularizer) and not isinstance(regularizer, type):
+        # A function of the user's own: saved by the name it was registered under.
+        return registry.function_name_for_saving(regularizer, "regularizer")
     raise ValueError(f"cannot serialize the regularizer {regularizer!r}: it is not a Regularizer")
 
 
@@ -151,13 +154,23 @@ def get(identifier):
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS_NAME.get(identifier)
         if cls is None:
+            custom = registry.get_registered_object(identifier)  # registered, or in custom_objects
+            if isinstance(custom, type) and issubclass(custom, Regularizer):
+                return custom()
+            if callable(custom) and not isinstance(custom, type):
+                return custom
             raise ValueError(f"unknown regularizer {identifier!r}; known ones: l1, l2, l1_l2")
         return cls()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
         cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(str(name).lower()) or registry.get_registered_object(str(name))
+        if not (isinstance(cls, type) and issubclass(cls, Regularizer)) and cls is not None:
+            raise ValueError(f"the regularizer class {name!r} must be a keras.regularizers.Regularizer, got {cls!r}")
         if cls is None:
-            raise ValueError(f"unknown regularizer class {name!r} in {identifier!r}")
+            raise ValueError(
+                f"unknown regularizer class {name!r} in {identifier!r}. If it is your own Regularizer, "
+                f"register it or pass custom_objects={{{name!r}: {name}}}"
+            )
         return cls.from_config(identifier.get("config", {}))
     if callable(identifier):
         return identifier

@@ -50,7 +50,7 @@ from learnet.layers.serialization import describe as _describe
 from learnet.layers.serialization import deserialize as deserialize_layer
 from learnet.layers.serialization import plain_json as _plain_json
 from learnet.layers.serialization import serialize as serialize_layer
-from learnet.registry import get_registered_object, register_keras_serializable
+from learnet.registry import custom_object_scope, get_registered_object, register_keras_serializable
 from learnet import weight_budget
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "InvalidModelFileError",
     "register_keras_serializable",
     "get_registered_object",
+    "custom_object_scope",
 ]
 
 FORMAT_NAME = "learnet"

@@ -176,7 +176,12 @@ _note_reads: dict[str, list] = {}
 
 
 def primitive(
-    function: Callable | None = None, *, inputs: int | None = None, variadic: bool = False, higher_order: bool = True
+    function: Callable | None = None,
+    *,
+    inputs: int | None = None,
+    variadic: bool = False,
+    higher_order: bool = True,
+    same_float_dtype: bool = False,
 ) -> Any:
     """Turn a function ``forward(*arrays, **options) -> (result, backward)`` into an op.
 
@@ -208,6 +213,10 @@ def primitive(
         options. By default, the parameters without a default value.
     variadic : bool
         The first argument is a list of tensors (``concat``, ``stack``).
+    same_float_dtype : bool
+        A two-input op that, like TensorFlow's, refuses two tensors of different float
+        dtypes (``float32`` and ``float64``) with ``tf.errors.InvalidArgumentError``.
+        Python numbers and NumPy arrays beside a tensor still take its dtype.
 
     Examples
     --------
@@ -216,7 +225,9 @@ def primitive(
     ...     return x ** 3, lambda g, x, y: g * 3 * x * x
     """
     if function is None:
-        return functools.partial(primitive, inputs=inputs, variadic=variadic, higher_order=higher_order)
+        return functools.partial(
+            primitive, inputs=inputs, variadic=variadic, higher_order=higher_order, same_float_dtype=same_float_dtype
+        )
 
     if inputs is None:
         parameters = inspect.signature(function).parameters.values()
@@ -264,6 +275,8 @@ def primitive(
         def op(x, y, *args, **kwargs):
             if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
                 x, y = _convert_all((x, y), name)
+            elif same_float_dtype and x._value.dtype is not y._value.dtype:
+                _check_same_float_dtype(name, x._value.dtype, y._value.dtype)
             result, backward = function(x._value, y._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
@@ -292,6 +305,30 @@ def primitive(
     setattr(op, "is_primitive", True)  # how tests find every op (setattr: a function attribute)
     setattr(op, "higher_order", higher_order)
     return op
+
+
+_TF_DTYPE_NAMES = {"float16": "half", "float32": "float", "float64": "double"}
+
+
+def _check_same_float_dtype(name, first, second):
+    """TensorFlow's rule: two tensors of different float dtypes are not mixed silently."""
+    if first != second and first.kind == "f" and second.kind == "f":
+        from learnet.errors import InvalidArgumentError
+
+        if name == "divide":  # TensorFlow's truediv checks the dtypes before the op runs
+            raise TypeError(
+                f"x and y must have the same dtype, got tf.{first.name} != tf.{second.name}: "
+                "cast one of them with tf.cast"
+            )
+
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"cannot compute {name} as input #1(zero-based) was expected to be a "
+            f"{_TF_DTYPE_NAMES.get(first.name, first.name)} tensor but is a "
+            f"{_TF_DTYPE_NAMES.get(second.name, second.name)} tensor ({first.name} and {second.name}): "
+            f"cast one of them with tf.cast, as TensorFlow asks",
+        )
 
 
 def _convert_all(values, name):

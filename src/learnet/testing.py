@@ -190,7 +190,7 @@ def _check_node(index, op, rng, eps, atol, rtol, max_elements=256):
     output = numpy.asarray(op.output.numpy())
     g = rng.standard_normal(output.shape).astype(output.dtype)
     if op.higher_order:
-        raw = op.backward(Tensor(g), *op.inputs, op.output)
+        raw = op.backward(Tensor._wrap(g), *op.inputs, op.output)  # g keeps the output's dtype
     else:
         raw = op.backward(g, *arrays, output)
     if len(arrays) == 1 and not isinstance(raw, tuple):

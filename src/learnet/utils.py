@@ -534,3 +534,13 @@ def image_dataset_from_directory(
 
 # keras.utils.PyDataset / keras.utils.Sequence: datasets written as Python classes.
 from learnet.py_dataset import PyDataset, Sequence  # noqa: E402,F401
+
+# Keras keeps these in keras.utils too (older code registers its custom objects from here).
+from learnet.registry import (  # noqa: E402,F401
+    custom_object_scope,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+
+CustomObjectScope = custom_object_scope

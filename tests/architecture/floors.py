@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "learnet"
 
 FLOORS = {
-    1: ["backend", "tree", "registry", "warn", "version", "not_yet", "weight_budget"],
+    1: ["backend", "tree", "registry", "warn", "version", "not_yet", "weight_budget", "errors"],
     2: ["tensor", "tape"],
     3: [
         "ops",
@@ -45,6 +45,7 @@ FLOORS = {
         "image",
         "io",
         "py_dataset",
+        "summary",
     ],
     5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model"],
     6: ["datasets", "utils", "plot", "examples", "onnx", "preprocessing"],

@@ -138,7 +138,16 @@ def require(config, key, kind, where):
 
 
 def deserialize(entry, custom_objects=None, layer_fn=None):
-    """Create a layer (or model) from ``serialize_layer``'s dict, by registered class name only."""
+    """Create a layer (or model) from ``serialize_layer``'s dict, by registered class name only.
+
+    ``custom_objects`` stay findable while the layer is made, so its activation, initializers,
+    constraints and regularizers (given by name in the config) are found there too.
+    """
+    with registry.custom_object_scope(custom_objects):
+        return _deserialize(entry, custom_objects, layer_fn)
+
+
+def _deserialize(entry, custom_objects, layer_fn):
     where = "a layer entry of the model config"
     class_name = require(entry, "class_name", str, where)
     config = require(entry, "config", dict, f"the entry of {class_name!r}")

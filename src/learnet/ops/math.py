@@ -42,29 +42,40 @@ def _check_broadcast(name, a, b):
             ) from None
 
 
+def _concatenate_strings(x, y):
+    # String tensors hold Python bytes in object arrays: ``+`` joins them elementwise, as
+    # ``tf.strings.join`` does. NumPy hands back a bare ``bytes`` for two scalars, so the
+    # result is wrapped back into a (0-d) array.
+    if x.dtype != object or y.dtype != object:
+        raise TypeError(f"add: cannot add a string tensor and a {(y if x.dtype == object else x).dtype} tensor")
+    return numpy.asarray(numpy.add(x, y), dtype=object)
+
+
 # --- arithmetic ---------------------------------------------------------------------
-@primitive
+@primitive(same_float_dtype=True)
 def add(x, y):
     """Elementwise ``x + y`` (broadcasting)."""
     _check_broadcast("add", x, y)
+    if x.dtype == object or y.dtype == object:
+        return _concatenate_strings(x, y), lambda g, x, y, out: (None, None)
     return x + y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(g, y.shape))
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def subtract(x, y):
     """Elementwise ``x - y`` (broadcasting)."""
     _check_broadcast("subtract", x, y)
     return x - y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(-g, y.shape))
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def multiply(x, y):
     """Elementwise ``x * y`` (broadcasting)."""
     _check_broadcast("multiply", x, y)
     return x * y, lambda g, x, y, out: (unbroadcast(g * y, x.shape), unbroadcast(g * x, y.shape))
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def divide(x, y):
     """Elementwise ``x / y`` (broadcasting). Integers are divided as floats."""
     _check_broadcast("divide", x, y)
@@ -80,7 +91,7 @@ def negative(x):
     return -x, lambda g, x, out: -g
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def pow(x, y):  # noqa: A001 - TensorFlow's name
     """Elementwise ``x ** y`` (broadcasting).
 
@@ -186,7 +197,7 @@ def tanh(x):
     return y, lambda g, x, out: g * (1 - out * out)
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def maximum(x, y):
     """Elementwise larger of ``x`` and ``y`` (ties send the gradient to ``x``)."""
     _check_broadcast("maximum", x, y)
@@ -198,7 +209,7 @@ def maximum(x, y):
     return xp.maximum(x, y), backward
 
 
-@primitive
+@primitive(same_float_dtype=True)
 def minimum(x, y):
     """Elementwise smaller of ``x`` and ``y`` (ties send the gradient to ``x``)."""
     _check_broadcast("minimum", x, y)

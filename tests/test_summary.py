@@ -1,0 +1,106 @@
+"""tf.summary: what is written is read back with TensorBoard's own EventAccumulator."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import learnet as tf
+
+pytest.importorskip("tensorboardX")
+accumulator_module = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+
+
+def _read(folder):
+    keep_all = {"scalars": 0, "images": 0, "histograms": 0, "tensors": 0}
+    accumulator = accumulator_module.EventAccumulator(str(folder), size_guidance=keep_all)
+    accumulator.Reload()
+    return accumulator
+
+
+def test_a_custom_loop_logs_scalars_histograms_text_and_images(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path / "train"))
+    weights = np.random.default_rng(0).normal(size=200)
+    with writer.as_default():
+        for step in range(3):
+            written = tf.summary.scalar("loss", tf.constant(1.0 / (step + 1)), step=step)
+            assert written.dtype == tf.bool and bool(written)
+        assert tf.summary.histogram("weights", tf.constant(weights), step=0, buckets=10)
+        assert tf.summary.text("note", "learning rate 0.01", step=0)
+        assert tf.summary.text("table", tf.constant([["a", "b"], ["c", "d"]]), step=1)
+        assert tf.summary.image("digits", np.linspace(0, 1, 2 * 4 * 5).reshape(2, 4, 5, 1), step=0)
+        assert tf.summary.image("photo", np.full((1, 3, 2, 3), 200, np.uint8), step=2)
+        tf.summary.flush()
+    events = _read(tmp_path / "train")
+    assert [(e.step, round(e.value, 6)) for e in events.Scalars("loss")] == [(0, 1.0), (1, 0.5), (2, 0.333333)]
+    histogram = events.Histograms("weights")[0].histogram_value
+    assert histogram.num == 200 and histogram.min == pytest.approx(weights.min())
+    assert histogram.max == pytest.approx(weights.max()) and histogram.sum == pytest.approx(weights.sum())
+    note = events.Tensors("note")[0]
+    assert note.tensor_proto.string_val == [b"learning rate 0.01"]
+    assert events.SummaryMetadata("note").plugin_data.plugin_name == "text"
+    table = events.Tensors("table")[0].tensor_proto
+    assert table.string_val == [b"a", b"b", b"c", b"d"] and [d.size for d in table.tensor_shape.dim] == [2, 2]
+    assert sorted(events.Tags()["images"]) == ["digits/image/0", "digits/image/1", "photo"]
+    photo = events.Images("photo")[0]
+    assert (photo.step, photo.width, photo.height) == (2, 2, 3) and photo.encoded_image_string[:4] == b"\x89PNG"
+
+
+def test_default_step_and_nested_writers(tmp_path):
+    outer = tf.summary.create_file_writer(tmp_path / "outer")
+    inner = tf.summary.create_file_writer(tmp_path / "inner")
+    with outer.as_default(step=7):
+        tf.summary.scalar("a", 1.0)
+        with inner.as_default():
+            tf.summary.scalar("b", 2, step=tf.constant(3, tf.int64))
+        tf.summary.scalar("c", 3.0)
+    tf.summary.experimental.set_step(11)
+    try:
+        assert tf.summary.experimental.get_step() == 11
+        with inner.as_default():
+            tf.summary.scalar("d", 4.0)
+    finally:
+        tf.summary.experimental.set_step(None)
+    outer.close()
+    inner.close()
+    assert [(e.step, e.value) for e in _read(tmp_path / "outer").Scalars("c")] == [(7, 3.0)]
+    assert _read(tmp_path / "outer").Tags()["scalars"] == ["a", "c"]
+    assert [(e.step, e.value) for e in _read(tmp_path / "inner").Scalars("d")] == [(11, 4.0)]
+    assert [e.step for e in _read(tmp_path / "inner").Scalars("b")] == [3]
+
+
+def test_without_a_default_writer_nothing_is_written(tmp_path):
+    # TensorFlow answers with a boolean tensor: False when nothing was written.
+    unwritten = tf.summary.scalar("loss", 1.0, step=0)
+    assert unwritten.dtype == tf.bool and unwritten.shape == () and not bool(unwritten)
+    assert not bool(tf.summary.histogram("w", [1.0, 2.0], step=0))
+    with tf.summary.create_noop_writer().as_default():
+        assert not bool(tf.summary.text("t", "x", step=0))
+    tf.summary.flush()
+
+
+def test_bad_input_is_refused_and_writes_nothing(tmp_path):
+    writer = tf.summary.create_file_writer(tmp_path)
+    with writer.as_default():
+        with pytest.raises(ValueError, match="no step set"):
+            tf.summary.scalar("loss", 1.0)
+        with pytest.raises(ValueError, match="one number"):
+            tf.summary.scalar("loss", [1.0, 2.0], step=0)
+        with pytest.raises(ValueError, match="step must be an integer"):
+            tf.summary.scalar("loss", 1.0, step=0.5)
+        with pytest.raises(ValueError, match=r"\(k, height, width, channels\)"):
+            tf.summary.image("img", np.zeros((4, 5, 1)), step=0)
+        with pytest.raises(ValueError, match="must be strings"):
+            tf.summary.text("t", 3.0, step=0)
+        with pytest.raises(ValueError, match="must be numbers"):
+            tf.summary.histogram("h", ["a"], step=0)
+    writer.close()
+    with pytest.raises(ValueError, match="closed"), writer.as_default():
+        tf.summary.scalar("late", 1.0, step=0)
+    assert _read(tmp_path).Tags()["scalars"] == [] and _read(tmp_path).Tags()["tensors"] == []
+
+
+def test_without_tensorboardx_the_error_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)
+    with pytest.raises(ImportError, match=r"learnet\[tensorboard\]"):
+        tf.summary.create_file_writer(tmp_path)
