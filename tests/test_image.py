@@ -1,5 +1,6 @@
 """``tf.image`` against real TensorFlow 2.21 (fixture made by fixtures/make_tf_image_fixture.py)."""
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -12,27 +13,17 @@ REFERENCE = np.load(Path(__file__).resolve().parent / "fixtures" / "tf_image_ref
 IMAGE = REFERENCE["image"]
 BYTES = REFERENCE["bytes"]
 
-CASES = {
-    "resize_bilinear": lambda: tf.image.resize(IMAGE, (3, 4)),
-    "resize_up": lambda: tf.image.resize(IMAGE, (7, 9)),
-    "resize_nearest": lambda: tf.image.resize(IMAGE, (3, 4), method="nearest"),
-    "flip_left_right": lambda: tf.image.flip_left_right(IMAGE),
-    "flip_up_down": lambda: tf.image.flip_up_down(IMAGE[None]),
-    "rot90": lambda: tf.image.rot90(IMAGE),
-    "rot90_3": lambda: tf.image.rot90(IMAGE[None], k=3),
-    "adjust_contrast": lambda: tf.image.adjust_contrast(IMAGE, 2.0),
-    "adjust_brightness": lambda: tf.image.adjust_brightness(IMAGE, 0.1),
-    "adjust_gamma": lambda: tf.image.adjust_gamma(IMAGE, 2.0),
-    "rgb_to_grayscale": lambda: tf.image.rgb_to_grayscale(IMAGE),
-    "grayscale_to_rgb": lambda: tf.image.grayscale_to_rgb(IMAGE[..., :1]),
-    "per_image_standardization": lambda: tf.image.per_image_standardization(IMAGE),
-    "central_crop": lambda: tf.image.central_crop(IMAGE, 0.5),
-    "crop_to_bounding_box": lambda: tf.image.crop_to_bounding_box(IMAGE, 1, 2, 3, 3),
-    "pad_to_bounding_box": lambda: tf.image.pad_to_bounding_box(IMAGE, 1, 0, 7, 7),
-    "resize_with_crop_or_pad": lambda: tf.image.resize_with_crop_or_pad(IMAGE, 3, 8),
-    "convert_to_float": lambda: tf.image.convert_image_dtype(BYTES, tf.float32),
-    "convert_to_uint8": lambda: tf.image.convert_image_dtype(IMAGE, tf.uint8),
-}
+
+def _fixture_cases():
+    """The calls the fixture made with TensorFlow, defined once in its generator."""
+    path = Path(__file__).resolve().parent / "fixtures" / "make_tf_image_fixture.py"
+    spec = importlib.util.spec_from_file_location("make_tf_image_fixture", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cases(tf, IMAGE, BYTES)
+
+
+CASES = _fixture_cases()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
