@@ -502,7 +502,7 @@ def _tensor_specs(model):
         calls[id(node.layer)] = index + 1
         positions[id(node)] = (node.layer.name, index)
     tensors = [t for node in model._nodes for t in node.dependencies] + [
-        t for t in _flatten(model._output_structure) if hasattr(t, "_keras_history")
+        t for t in tree.flatten(model._output_structure) if hasattr(t, "_keras_history")
     ]
     for tensor in tensors:
         node, output_index, _ = model._sources.get(id(tensor), (None, None, None))
@@ -513,10 +513,6 @@ def _tensor_specs(model):
         shape = [None if s is None else int(s) for s in tuple(tensor.shape)]
         specs[key] = (shape, str(np.dtype(tensor.dtype)))
     return specs
-
-
-def _flatten(structure):
-    return tree.flatten(structure)
 
 
 def _tensors_to_keras(value, specs):

@@ -20,7 +20,7 @@ import warnings
 
 import numpy
 
-from learnet import backend
+from learnet import backend, tree
 from learnet.tensor import Tensor, Variable, convert_to_tensor, to_array
 
 
@@ -359,32 +359,24 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
 
 
 def _rows(batch):
-    for array in _leaves(batch):
-        return int(numpy.shape(array)[0])
+    """The number of rows of a batch: the first axis of its first array."""
+    for array in tree.flatten(batch):
+        if array is not None:
+            return int(numpy.shape(array)[0])
     return 0
 
 
-def _leaves(structure):
-    if isinstance(structure, dict):
-        for value in structure.values():
-            yield from _leaves(value)
-    elif isinstance(structure, (list, tuple)):
-        for value in structure:
-            yield from _leaves(value)
-    elif structure is not None:
-        yield structure
-
-
 def _take_rows(structure, start, stop):
-    if isinstance(structure, dict):
-        return {key: _take_rows(value, start, stop) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_take_rows(value, start, stop) for value in structure)
-    if structure is None:
-        return None
-    if isinstance(structure, (Tensor, Variable)):
-        return Tensor(structure._value[start:stop])
-    return structure[start:stop]
+    """Rows ``[start, stop)`` of every array in a nested batch."""
+
+    def take(value):
+        if value is None:
+            return None
+        if isinstance(value, (Tensor, Variable)):
+            return Tensor(value._value[start:stop])
+        return value[start:stop]
+
+    return tree.map_structure(take, structure)
 
 
 def _short(value):
