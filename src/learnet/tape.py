@@ -94,10 +94,6 @@ class _Note:
 
 
 def _record(name, inputs, output, backward, higher_order, forward=None):
-    read = _note_reads.get("active")
-    if read is not None:
-        read.extend(t for t in inputs if type(t) is Variable and all(t is not v for v in read))
-        return
     note = None
     for tape in _recording:
         watched = tape._watched
@@ -126,21 +122,24 @@ def record_op(name: str, inputs: tuple, output: Tensor, backward: Callable, high
 
 
 class _VariableListener:
-    """Stands in for the tapes while a block runs: ops report what they read, nothing is kept."""
+    """Stands in for the tapes while a block runs: the trainable Variables ops read are watched,
+    so ``_record`` hands each to ``_watch`` once, in the order they are first read."""
+
+    _watch_accessed_variables = True
 
     def __init__(self) -> None:
         self._watched: dict = {}
-        self._watch_accessed_variables = False
         self._notes: list = []
         self.read: list = []
 
     def _watch(self, tensor: Any) -> None:
-        pass
+        self._watched[id(tensor)] = tensor
+        self.read.append(tensor)
 
 
 @contextlib.contextmanager
 def variables_read() -> Iterator[list]:
-    """Run a block with no tape recording and collect the Variables its ops read.
+    """Run a block with no tape recording and collect the trainable Variables its ops read.
 
     ``tf.custom_gradient`` uses it to hand a gradient function the variables its
     forward pass used.
@@ -155,24 +154,13 @@ def variables_read() -> Iterator[list]:
     >>> [v is w for v in read]
     [True]
     """
-    read: list = []
     saved = list(_recording)
     listener = _VariableListener()
-    original = _note_reads.get("active")
-    _note_reads["active"] = read
     _recording[:] = [listener]  # type: ignore[list-item]
     try:
-        yield read
+        yield listener.read
     finally:
         _recording[:] = saved
-        if original is None:
-            _note_reads.pop("active", None)
-        else:
-            _note_reads["active"] = original
-
-
-# While ``variables_read`` runs, the list that collects the Variables ops read.
-_note_reads: dict[str, list] = {}
 
 
 def primitive(
