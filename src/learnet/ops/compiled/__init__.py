@@ -1,0 +1,80 @@
+"""Optional compiled kernels for the memory-bound passes of a training step.
+
+Matrix products already run at BLAS speed on every core. What is left of a step is
+element-wise and memory-bound work (bias and ReLU, pooling, scattering patches back,
+the optimizer's update), which plain NumPy does one pass per ufunc on one core. With
+the ``fast`` extra (``pip install "learnet[fast]"``, which brings numba) these passes
+are compiled once into fused loops that run on every core.
+
+The plain NumPy code stays the readable reference: every compiled kernel sits beside
+the NumPy function it replaces, and the tests check the two against each other. The
+choice is made by ``LEARNET_KERNELS`` (``auto``, ``numba`` or ``numpy``; ``auto``, the
+default, takes numba when it is installed and the backend is NumPy) or at run time by
+``set_kernels``.
+
+Examples
+--------
+>>> from learnet.ops import compiled
+>>> compiled.set_kernels("numpy")
+>>> compiled.enabled()
+False
+>>> compiled.set_kernels("auto")
+"""
+
+import os
+
+import numpy
+
+from ... import backend
+
+_CHOICES = ("auto", "numba", "numpy")
+_state = {"choice": None, "numba": None}
+
+
+def _read_choice(value):
+    choice = (value or "auto").strip().lower() or "auto"
+    if choice not in _CHOICES:
+        raise ValueError(f"LEARNET_KERNELS must be one of {', '.join(_CHOICES)}, got {value!r}")
+    return choice
+
+
+def available():
+    """Whether numba can be imported (the ``fast`` extra is installed)."""
+    if _state["numba"] is None:
+        try:
+            import numba  # noqa: F401
+        except ImportError:
+            _state["numba"] = False
+        else:
+            _state["numba"] = True
+    return _state["numba"]
+
+
+def kernels():
+    """The kernels chosen: ``'auto'``, ``'numba'`` or ``'numpy'``."""
+    if _state["choice"] is None:
+        _state["choice"] = _read_choice(os.environ.get("LEARNET_KERNELS"))
+    return _state["choice"]
+
+
+def set_kernels(name):
+    """Choose the kernels at run time: ``'auto'``, ``'numba'`` or ``'numpy'``.
+
+    ``'numba'`` without numba installed raises ``ImportError`` naming the extra, and
+    changes nothing.
+    """
+    choice = _read_choice(name)
+    if choice == "numba" and not available():
+        raise ImportError('set_kernels("numba") needs numba: pip install "learnet[fast]"')
+    _state["choice"] = choice
+
+
+def enabled():
+    """Whether the compiled kernels run now (numba chosen or ``auto``, numba installed,
+    arrays on the NumPy backend)."""
+    choice = kernels()
+    if choice == "numpy" or backend.xp is not numpy:
+        return False
+    if choice == "numba" and not available():
+        raise ImportError('LEARNET_KERNELS=numba needs numba: pip install "learnet[fast]"')
+    return available()
