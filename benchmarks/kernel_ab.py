@@ -33,8 +33,7 @@ Comparisons:
   direct 9-tap multiply-add over shifted views of the image (B).
 - ``numba``: the NumPy kernels (A, ``set_kernels("numpy")``) against the compiled ones
   (B, ``set_kernels("numba")``, the ``fast`` extra) pass by pass at the keras.io
-  convnet's sizes (bias+ReLU, ReLU and bias gradient, im2col of both layers, the
-  second layer's input gradient, max pooling and its gradient), then one whole
+  convnet's sizes (bias+ReLU, ReLU and bias gradient, the second layer's input gradient, max pooling and its gradient), then one whole
   training step (batch 128) and ``predict`` (batch 1024).
 """
 
@@ -199,8 +198,6 @@ def numba_comparisons(rounds):
     conv_out = rng.standard_normal((128 * 26 * 26, 32), dtype=np.float32)
     bias = rng.standard_normal(32, dtype=np.float32)
     g = rng.standard_normal(conv_out.shape, dtype=np.float32)
-    first = rng.random((128, 28, 28, 1), dtype=np.float32)
-    second = rng.standard_normal((128, 13, 13, 32), dtype=np.float32)
     kernel = rng.standard_normal((3, 3, 32, 64), dtype=np.float32)
     g2d = rng.standard_normal((128 * 11 * 11, 64), dtype=np.float32)
     geometry = ((128, 13, 13, 32), (128, 13, 13, 32), 11, 11, (0, 0), (0, 0))
@@ -227,8 +224,6 @@ def numba_comparisons(rounds):
     passes = (
         ("copy + bias + ReLU forward (128x26x26x32)", bias_relu),
         ("ReLU gradient + bias gradient (128x26x26x32)", relu_bias_grad),
-        ("im2col 28x28x1, 3x3", lambda: conv_ops._im2col(first, 3, 3, 26, 26, (1, 1), (1, 1), (0, 0), (0, 0))),
-        ("im2col 13x13x32, 3x3", lambda: conv_ops._im2col(second, 3, 3, 11, 11, (1, 1), (1, 1), (0, 0), (0, 0))),
         (
             "input gradient 11x11x64 -> 13x13x32 (col2im)",
             lambda: conv_ops._conv_input_gradient(g2d, kernel, geometry, (1, 1), (1, 1)),

@@ -463,9 +463,6 @@ def conv2d(
 
 def _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w):
     """The patch matrix ``(N*OH*OW, kh*kw*C)``: one row per output pixel, ``(kh, kw, C)`` order."""
-    fast = _kernels(x)
-    if fast is not None:
-        return fast.im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
     padded = _pad(x, pad_h, pad_w)
     n, c = x.shape[0], x.shape[3]
     if c >= 8:

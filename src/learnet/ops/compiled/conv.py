@@ -8,8 +8,6 @@ and ``tests/ops/test_compiled_conv.py`` checks the two against each other.
 - ``bias_relu``: ``out += bias`` then ``max(out, 0)``, one pass in place.
 - ``relu_bias_gradient``: ``g * (out > 0)`` and the bias's gradient (the sum of that
   over every pixel) in the same pass.
-- ``im2col``: the patch matrix, written row by row straight from the unpadded image
-  (the padding's zeros are written, never copied from a padded image).
 - ``col2im``: the patches' gradients (one matrix product ``g @ kernel^T`` for all
   kernel offsets) added back into the image, image by image.
 - ``max_pool`` and ``max_pool_gradient``: the forward pass also stores, for every
@@ -22,7 +20,11 @@ gradient anywhere. Sums (the bias's gradient, ``col2im``, overlapping pooling wi
 add the same terms in another order than NumPy, so they agree to rounding, not bit for
 bit; everything else is bit-identical.
 
-The wrappers accept float32 and float64 arrays; ``supported`` says whether a call
+The patch matrix (im2col) stays NumPy's one strided copy: a compiled parallel copy
+measured no faster inside a training step (see ``benchmarks/README.md``).
+
+The kernels run on ``num_threads()`` threads, by default as many as the matrix products
+(BLAS) use; the two never run at the same time. The wrappers accept float32 and float64 arrays; ``supported`` says whether a call
 can run here (the callers in ``ops/conv.py`` fall back to NumPy otherwise).
 """
 
@@ -145,36 +147,6 @@ def relu_bias_gradient(g2d, out2d, relu, want_bias):
 
 
 # --- patches -----------------------------------------------------------------------------------------
-@njit(parallel=True, cache=True, fastmath=False)
-def _im2col_kernel(x, cols, kh, kw, oh, ow, sh, sw, dh, dw, top, left):
-    n, h, w, c = x.shape
-    for b in prange(n):
-        for oi in range(oh):
-            for oj in range(ow):
-                row = (b * oh + oi) * ow + oj
-                for i in range(kh):
-                    y = oi * sh + i * dh - top
-                    for j in range(kw):
-                        xx = oj * sw + j * dw - left
-                        base = (i * kw + j) * c
-                        if 0 <= y < h and 0 <= xx < w:
-                            for ch in range(c):
-                                cols[row, base + ch] = x[b, y, xx, ch]
-                        else:
-                            for ch in range(c):
-                                cols[row, base + ch] = 0
-
-
-def im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w):
-    """The patch matrix ``(N*OH*OW, kh*kw*C)`` of ``x``, as ``ops.conv._im2col``."""
-    _use_threads()
-    n, c = x.shape[0], x.shape[3]
-    cols = numpy.empty((n * oh * ow, kh * kw * c), dtype=x.dtype)
-    (sh, sw), (dh, dw) = strides, dilations
-    _im2col_kernel(numpy.ascontiguousarray(x), cols, kh, kw, oh, ow, sh, sw, dh, dw, pad_h[0], pad_w[0])
-    return cols
-
-
 @njit(parallel=True, cache=True, fastmath=False)
 def _col2im_kernel(dcols, dx, kh, kw, oh, ow, sh, sw, dh, dw, top, left):
     n, h, w, c = dx.shape
@@ -306,7 +278,6 @@ def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
 __all__ = [
     "bias_relu",
     "col2im",
-    "im2col",
     "max_pool",
     "max_pool_gradient",
     "num_threads",
