@@ -134,7 +134,7 @@ class Batcher:
         order = None if self._order is None else self._order()
         if self.shuffle and order is None:
             # Without a seed, read the global generator now: set_seed may have replaced it.
-            rng = self._rng if self._rng is not None else backend.rng()
+            rng = self._rng if self._rng is not None else backend.host_rng()
             order = rng.permutation(self.num_samples)
         for step in range(len(self)):
             start = step * self.batch_size
