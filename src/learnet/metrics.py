@@ -307,17 +307,23 @@ class Metric:
         return f"<learnet.metrics.{type(self).__name__} name={self.name!r}>"
 
 
+def _host_float(total):
+    """A sum as a Python float; on a GPU it stays a 0-d array there (reading it would wait)."""
+    return float(total) if backend.on_host(total) else total
+
+
 def _samplewise(values, sample_weight, name):
     """Keras' reduction of metric values to one per example, with the weights applied.
 
-    Returns ``(sum of weighted values, sum of weights or example count)`` as floats.
+    Returns ``(sum of weighted values, sum of weights or example count)`` as floats
+    (0-d arrays on a GPU).
     """
     values = _float(values)
     if sample_weight is None:
         if values.ndim > 1:
             values = xp.mean(values, axis=tuple(range(1, values.ndim)))
         count = values.shape[0] if values.ndim >= 1 else 1
-        return float(xp.sum(values, dtype=numpy.float64)), float(count)
+        return _host_float(xp.sum(values, dtype=numpy.float64)), float(count)
     weight = _array(sample_weight)
     weight = weight.astype(values.dtype, copy=False)
     values, weight = _same_rank(values, weight)
@@ -330,7 +336,7 @@ def _samplewise(values, sample_weight, name):
             f"{name}: sample_weight of shape {tuple(_array(sample_weight).shape)} does not fit values "
             f"of shape {tuple(values.shape)}"
         ) from None
-    return float(xp.sum(values * weight, dtype=numpy.float64)), float(xp.sum(weight, dtype=numpy.float64))
+    return _host_float(xp.sum(values * weight, dtype=numpy.float64)), _host_float(xp.sum(weight, dtype=numpy.float64))
 
 
 class Mean(Metric):
@@ -357,6 +363,8 @@ class Mean(Metric):
         self.count += count
 
     def result(self):
+        if not backend.on_host(self.count):  # on a GPU: divide there, 0 / 0 kept at 0 without reading the count
+            return _scalar(self.total / xp.maximum(self.count, numpy.finfo(numpy.float64).tiny), self.dtype)
         return _scalar(self.total / self.count if self.count else 0.0, self.dtype)
 
     def reset_state(self):
@@ -377,7 +385,7 @@ class Sum(Metric):
         values = _float(_array(values))
         if sample_weight is not None:
             values = values * _array(sample_weight).astype(values.dtype, copy=False)
-        self.total += float(xp.sum(values, dtype=numpy.float64))
+        self.total += _host_float(xp.sum(values, dtype=numpy.float64))
 
     def result(self):
         return _scalar(self.total, self.dtype)

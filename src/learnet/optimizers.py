@@ -157,6 +157,10 @@ class Optimizer:
         self._legacy_decay = float(decay) if decay else 0.0
         self._iterations = Variable(numpy.int64(0), trainable=False, name=f"{self.name}/iteration", dtype="int64")
         self._learning_rate = Variable(0.0, trainable=False, name=f"{self.name}/learning_rate", dtype=backend.floatx())
+        # Python reads the step count and the rate in every step: on a GPU they stay in host
+        # memory, so reading them never waits for the device.
+        for number in (self._iterations, self._learning_rate):
+            number._value = backend.to_numpy(number._value).copy()
         self._schedule = None
         self._schedule_takes_step = False
         self.learning_rate = learning_rate
