@@ -218,6 +218,9 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 def _hinge_labels(y_true):
     # Labels given as 0/1 are turned into -1/1, as Keras does.
     values = y_true._value
+    if not backend.on_host(values):  # on a GPU, chosen there: 2y - 1 when all are 0/1, else y
+        binary = Tensor._wrap(xp.all((values == 0) | (values == 1)).astype(values.dtype))
+        return y_true * (1.0 + binary) - binary
     if values.size and bool(xp.all((values == 0) | (values == 1))):
         return 2.0 * y_true - 1.0
     return y_true

@@ -218,14 +218,16 @@ class Metric:
                 f"{type(self).__name__} keeps its state outside add_weight, so it cannot be summed over "
                 "processes; create its state with self.add_weight(...)"
             )
-        arrays = [numpy.asarray(getattr(self, name), dtype=numpy.float64) for name in self._state_attributes]
+        arrays = [
+            numpy.asarray(backend.to_numpy(getattr(self, name)), dtype=numpy.float64) for name in self._state_attributes
+        ]
         return arrays + [numpy.array(backend.to_numpy(v._value)) for v in self.variables]
 
     def _set_state_arrays(self, arrays):
         """Set the state from arrays in the order of ``_get_state_arrays``."""
         count = len(self._state_attributes)
         for name, array in zip(self._state_attributes, arrays[:count]):
-            setattr(self, name, float(array) if numpy.ndim(array) == 0 else numpy.array(array))
+            setattr(self, name, float(array) if numpy.ndim(array) == 0 else xp.array(array))
         for variable, array in zip(self.variables, arrays[count:]):
             variable.assign(xp.asarray(array, dtype=variable.dtype))
 
@@ -663,23 +665,34 @@ class _ConfusionCounts(Metric):
 
     def reset_state(self):
         size = len(self.thresholds)
-        self.true_positives = numpy.zeros(size)
-        self.false_positives = numpy.zeros(size)
-        self.false_negatives = numpy.zeros(size)
-        self.true_negatives = numpy.zeros(size)
+        self.true_positives = xp.zeros(size)  # on a GPU the counts stay there
+        self.false_positives = xp.zeros(size)
+        self.false_negatives = xp.zeros(size)
+        self.true_negatives = xp.zeros(size)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         labels, y_pred, weight = _confusion_inputs(self.name, y_true, y_pred, sample_weight, self.class_id, self.top_k)
-        thresholds = xp.asarray(self.thresholds, dtype=y_pred.dtype)[:, None]
+        thresholds = self._thresholds_as(y_pred.dtype)
         predicted = y_pred[None, :] > thresholds
         positive = weight * labels
         negative = weight * ~labels
-        self.true_positives += backend.to_numpy(xp.sum(predicted * positive, axis=1, dtype=numpy.float64))
-        self.false_positives += backend.to_numpy(xp.sum(predicted * negative, axis=1, dtype=numpy.float64))
-        self.false_negatives += backend.to_numpy(xp.sum(~predicted * positive, axis=1, dtype=numpy.float64))
-        self.true_negatives += backend.to_numpy(xp.sum(~predicted * negative, axis=1, dtype=numpy.float64))
+        self.true_positives += xp.sum(predicted * positive, axis=1, dtype=numpy.float64)
+        self.false_positives += xp.sum(predicted * negative, axis=1, dtype=numpy.float64)
+        self.false_negatives += xp.sum(~predicted * positive, axis=1, dtype=numpy.float64)
+        self.true_negatives += xp.sum(~predicted * negative, axis=1, dtype=numpy.float64)
+
+    def _thresholds_as(self, dtype):
+        # A column of thresholds, made once (on a GPU, not copied there at every step).
+        source, column = getattr(self, "_threshold_column", (None, None))
+        if source is not self.thresholds or column.dtype != dtype:
+            column = xp.asarray(self.thresholds, dtype=dtype)[:, None]
+            self._threshold_column = (self.thresholds, column)
+        return column
 
     def _ratio(self, numerator, denominator):
+        if not backend.on_host(numerator):  # CuPy's ufuncs take no `where=`
+            values = xp.where(denominator > 0, numerator / xp.maximum(denominator, 1e-300), 0.0)
+            return _scalar(values[0] if self._single else values, self.dtype)
         values = numpy.divide(numerator, denominator, out=numpy.zeros_like(numerator), where=denominator > 0)
         return _scalar(values[0] if self._single else values, self.dtype)
 
