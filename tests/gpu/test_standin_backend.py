@@ -214,6 +214,7 @@ def test_a_gradient_tape_loop_stays_on_the_device(device):
         ("softmax_xent", lambda z: tf.nn.sparse_softmax_cross_entropy_with_logits([1, 0, 2], z), [(3, 4)]),
         ("gather", lambda p: tf.gather(p, [0, 2, 2, 1]), [(4, 3)]),
         ("getitem_repeated", lambda p: p[np.array([0, 0, 3])], [(4, 3)]),
+        ("take_along_axis", lambda p: tf.keras.ops.take_along_axis(p, np.array([[0, 0], [2, 2], [1, 0]]), 1), [(3, 3)]),
     ],
 )
 def test_gradient_checks_on_the_device(device, name, function, shapes):
