@@ -56,7 +56,7 @@ class Batcher:
     seed : int, numpy.random.Generator or None, default None
         Source of the shuffling order: an integer for a reproducible sequence,
         a ``Generator`` to share one, ``None`` for learnet's global generator
-        (``learnet.backend.rng()``, which ``learnet.backend.set_seed`` seeds).
+        (``learnet.backend.host_rng()``, which ``learnet.backend.set_seed`` seeds).
     names : sequence of str, optional
         A name for each positional argument, used in error messages
         (default ``arrays[0]``, ``arrays[1]``, ...).

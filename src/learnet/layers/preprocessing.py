@@ -295,7 +295,7 @@ class RandomFlip(Layer):
             )
         self.mode = mode
         self.seed = seed
-        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self._generator = None if seed is None else backend.generator(seed)
 
     def call(self, inputs, training=None):
         if not training:
