@@ -288,3 +288,53 @@ def test_compiled_kernels_stay_off_on_the_device(device):
     from learnet.ops import compiled
 
     assert not compiled.enabled()
+
+
+def test_a_fresh_program_switches_before_its_first_variable():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import numpy as np, learnet as tf, device_standin as d\n"
+        "from learnet import backend\n"
+        "backend._use_module(d.cupy, d.cupyx.scatter_add, 'cupy')\n"  # checked: no Variable exists yet
+        "model = tf.keras.Sequential([tf.keras.layers.Dense(2)])\n"
+        "model.compile('sgd', 'mse')\n"
+        "model.fit(np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32), verbose=0)\n"
+        "assert isinstance(model.weights[0]._value, d.ndarray)\n"
+        "try:\n"
+        "    backend.set_backend('numpy')\n"
+        "except RuntimeError as error:\n"
+        "    print('refused:', 'before any Variable exists' in str(error), backend.name())\n"
+    )
+    src = str(here.parents[1] / "src")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", code, str(here)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "refused: True cupy"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: L.RandomFlip(seed=1),
+        lambda: L.RandomRotation(0.1),
+        lambda: L.RandomZoom(0.1, seed=1),
+        lambda: L.RandomTranslation(0.1, 0.1),
+        lambda: L.RandomContrast(0.2, seed=1),
+        lambda: L.Dropout(0.5, seed=1),
+        lambda: L.GaussianNoise(0.3, seed=1),
+    ],
+    ids=["flip", "rotation", "zoom", "translation", "contrast", "dropout", "gaussian-noise"],
+)
+def test_random_layers_draw_on_the_device(device, make):
+    images = standin.cupy.asarray(np.random.default_rng(0).random((2, 6, 6, 3), dtype=np.float32))
+    layer = make()
+    layer(images, training=True)
+    with standin.forbid("to_host", "syncs", "to_device"):
+        out = layer(images, training=True)
+    assert isinstance(out._value, standin.ndarray) and out.shape == (2, 6, 6, 3)
