@@ -61,8 +61,8 @@ print(json.dumps({"accuracy": accuracy, "backend": backend.name(), "weights": ty
 """
 
 
-def _run(how, task):
-    env = dict(os.environ, LEARNET_BACKEND="cupy" if how == "env" else "numpy")
+def _run(how, task, datasets):
+    env = dict(os.environ, LEARNET_BACKEND="cupy" if how == "env" else "numpy", LEARNET_DATASETS=str(datasets))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, "-c", _RUN, how, task], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -71,8 +71,8 @@ def _run(how, task):
 
 @pytest.mark.parametrize("task, how", [("mlp", "env"), ("cnn", "set_backend")])
 def test_fit_on_the_gpu_reaches_the_cpu_accuracy(mnist_dir, task, how):
-    cpu = _run("cpu", task)
-    gpu = _run(how, task)
+    cpu = _run("cpu", task, mnist_dir.parent)
+    gpu = _run(how, task, mnist_dir.parent)
     assert cpu["backend"] == "numpy" and gpu["backend"] == "cupy"
     assert gpu["weights"].startswith("cupy")  # the weights live on the GPU
     assert abs(gpu["accuracy"] - cpu["accuracy"]) <= 0.005, (gpu, cpu)

@@ -45,9 +45,9 @@ def _convnet():
     model = tf.keras.Sequential(
         [
             tf.keras.Input((12, 12, 1)),
-            L.Conv2D(4, 3, activation="relu"),
+            L.Conv2D(8, 3, activation="relu"),
             L.MaxPooling2D(2),
-            L.Conv2D(4, 3, activation="relu", padding="same"),
+            L.Conv2D(4, 3, activation="relu", padding="same"),  # 8 input channels: the strided patch path
             L.MaxPooling2D(2),
             L.Flatten(),
             L.Dropout(0.5),
@@ -210,6 +210,8 @@ def test_a_gradient_tape_loop_stays_on_the_device(device):
     [
         ("dense", lambda x, w: tf.nn.relu(tf.matmul(x, w)), [(3, 4), (4, 2)]),
         ("conv2d", lambda x, k: tf.nn.conv2d(x, k, strides=1, padding="SAME"), [(1, 5, 5, 2), (3, 3, 2, 3)]),
+        # 8 channels or more take the strided-view patch path (CuPy's as_strided has no writeable=)
+        ("conv2d_wide", lambda x, k: tf.nn.conv2d(x, k, strides=2, padding="VALID"), [(1, 5, 5, 8), (3, 3, 8, 2)]),
         ("max_pool", lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"), [(1, 4, 4, 2)]),
         ("softmax_xent", lambda z: tf.nn.sparse_softmax_cross_entropy_with_logits([1, 0, 2], z), [(3, 4)]),
         ("gather", lambda p: tf.gather(p, [0, 2, 2, 1]), [(4, 3)]),
