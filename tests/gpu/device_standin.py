@@ -30,10 +30,13 @@ code written for NumPy runs on CuPy at all, and it counts every copy between hos
   ``cuda.get_current_stream()`` and ``get_array_module`` exist.
 
 What it cannot show: speed, kernels that fail to compile, dtypes a GPU kernel does not
-support (``scatter_add`` takes float32/int32/uint32/uint64 only), memory, and the order of
-asynchronous work. Those need a real GPU (``tests/gpu/test_cupy_gpu.py``).
+support (``scatter_add`` takes float32/int32/uint32/uint64 only on older CuPy), memory,
+the order of asynchronous work, and numerical differences of cuBLAS/cuDNN. Its namespace
+is NumPy's, wrapped: a function or keyword CuPy lacks still runs here, except where this
+module follows CuPy's signature (``as_strided``, the Generator). Those need a real GPU
+(``tests/gpu/test_cupy_gpu.py``).
 
-Use it through ``learnet.backend._use_module(device_standin.cupy, device_standin.cupyx, "cupy")``.
+Use it through ``learnet.backend._use_module(device_standin.cupy, device_standin.cupyx.scatter_add, "cupy")``.
 """
 
 import types
@@ -456,6 +459,8 @@ linalg = types.SimpleNamespace(
             "qr",
             "eigh",
             "cholesky",
+            "eig",
+            "eigvals",
             "pinv",
             "matrix_rank",
             "slogdet",
