@@ -26,6 +26,8 @@ code written for NumPy runs on CuPy at all, and it counts every copy between hos
   (``random``, ``uniform``, ``integers``, ``standard_normal``, ``standard_exponential``,
   ``exponential``, ``gamma``, ``standard_gamma``, ``binomial``, ``poisson``, ``beta``): no
   ``normal``, ``permutation``, ``shuffle`` or ``choice``.
+* ``with forbid("to_host", "syncs"): ...`` makes those transfers raise ``HostCopyError`` at
+  the line that makes them, which is how a test proves a training step stays on the device.
 * ``lib.stride_tricks.as_strided``, ``linalg``, ``cuda.Device().synchronize()``,
   ``cuda.get_current_stream()`` and ``get_array_module`` exist.
 
