@@ -157,6 +157,10 @@ class Optimizer:
         self._legacy_decay = float(decay) if decay else 0.0
         self._iterations = Variable(numpy.int64(0), trainable=False, name=f"{self.name}/iteration", dtype="int64")
         self._learning_rate = Variable(0.0, trainable=False, name=f"{self.name}/learning_rate", dtype=backend.floatx())
+        # Python reads the step count and the rate in every step: on a GPU they stay in host
+        # memory, so reading them never waits for the device.
+        for number in (self._iterations, self._learning_rate):
+            number._value = backend.to_numpy(number._value).copy()
         self._schedule = None
         self._schedule_takes_step = False
         self.learning_rate = learning_rate
@@ -286,6 +290,7 @@ class Optimizer:
 
     def _add_extra_variable(self, name, value):
         variable = Variable(value, trainable=False, name=f"{self.name}/{name}", dtype=backend.floatx())
+        variable._value = backend.to_numpy(variable._value).copy()  # a number Python reads each step: kept on the host
         self._extra_variables[name] = variable
         return variable
 
@@ -528,6 +533,12 @@ class Optimizer:
 
     def _clip_gradients(self, arrays):
         # New arrays: a gradient may be shared with another variable or with the tape.
+        if (
+            arrays
+            and not backend.on_host(arrays[0])
+            and (self.clipnorm is not None or self.global_clipnorm is not None)
+        ):
+            return self._clip_on_device(arrays)
         if self.clipnorm is not None:
             clipped = []
             for g in arrays:
@@ -544,6 +555,15 @@ class Optimizer:
             return [g * scale for g in arrays]
         limit = self.clipvalue
         return [xp.clip(g, -limit, limit) for g in arrays]
+
+    def _clip_on_device(self, arrays):
+        # The clipping of _clip_gradients, computed where the gradients are: reading a norm
+        # back to Python would make every step wait for the GPU.
+        if self.clipnorm is not None:
+            return [g * xp.minimum(1.0, self.clipnorm / xp.sqrt(xp.vdot(g.ravel(), g.ravel()))) for g in arrays]
+        norm = xp.sqrt(sum(xp.vdot(g.ravel(), g.ravel()).astype(numpy.float64) for g in arrays))
+        scale = xp.where(xp.isfinite(norm), xp.minimum(1.0, self.global_clipnorm / norm), numpy.nan)
+        return [g * scale.astype(g.dtype) for g in arrays]
 
     def _apply_weight_decay(self, variables, rate):
         factor = self.weight_decay * rate

@@ -6,6 +6,7 @@ from the logits in one stable step: a user writes ``Dense(10, activation="softma
 with ``"categorical_crossentropy"`` and still never takes the log of a zero.
 """
 
+from learnet import backend
 from learnet.backend import xp
 from learnet.ops.math import cast_like, exp, unbroadcast
 from learnet.ops.reduce import reduce_logsumexp, reduce_sum
@@ -175,8 +176,9 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
     """
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     labels = to_array(labels)
+    checked = backend.on_host(labels)  # reading a GPU's labels would stop every step
     if labels.dtype.kind == "f":
-        if not xp.all(labels == xp.round(labels)):
+        if checked and not xp.all(labels == xp.round(labels)):
             raise ValueError("sparse cross-entropy: labels must be whole class numbers, got fractions")
         labels = labels.astype(xp.int64)
     if labels.dtype.kind not in "iu":
@@ -187,7 +189,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
             f"{tuple(logits.shape)} (expected labels of shape {tuple(logits.shape[:-1])})"
         )
     n_classes = logits.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+    if checked and labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
             f"sparse cross-entropy: labels must be in [0, {n_classes}), got values from "
             f"{int(labels.min())} to {int(labels.max())}"
