@@ -31,6 +31,11 @@ Comparisons:
   im2col + GEMM (A) against 128 images at a time (B, what learnet does now).
 - ``taps``: the first layer (1 input channel) as im2col + GEMM (A) against a
   direct 9-tap multiply-add over shifted views of the image (B).
+- ``compiled``: the NumPy reference (A, ``set_kernels("numpy")``) against the numba
+  kernels (B, ``set_kernels("numba")``): the optimizer updates (RMSprop on the MLP's
+  weights, Adam on the convnet's), the dense layer's bias+ReLU forward and its
+  backward, and one whole MLP training step (784-512-10, RMSprop, batch 128); then the
+  compiled RMSprop update on one thread (A) against numba's threads (B).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import numpy as np
 
 import learnet as keras
+from learnet.ops import compiled
 from learnet.ops import conv as conv_ops
 from learnet.ops import parallel
 
@@ -152,6 +158,80 @@ def threads_comparisons(rounds):
         "threads 1 -> 2: one convnet training step (batch 128)",
         with_threads(1, train_step),
         with_threads(2, train_step),
+        rounds,
+    )
+
+
+def with_kernels(name, fn):
+    def run():
+        before = compiled.kernels()
+        compiled.set_kernels(name)
+        try:
+            fn()
+        finally:
+            compiled.set_kernels(before)
+
+    return run
+
+
+def compiled_comparisons(rounds):
+    from learnet.ops.compiled import update
+
+    rng = np.random.default_rng(0)
+    optimizer_cases = (
+        ("RMSprop, MLP weights", keras.keras.optimizers.RMSprop, [(784, 512), (512,), (512, 10), (10,)]),
+        (
+            "Adam, convnet weights",
+            keras.keras.optimizers.Adam,
+            [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (1600, 10), (10,)],
+        ),
+    )
+    for label, make, shapes in optimizer_cases:
+        steps = {}
+        for kernels in ("numpy", "numba"):
+            weights = [keras.Variable(rng.standard_normal(s, dtype=np.float32) * 0.01) for s in shapes]
+            grads = [rng.standard_normal(s, dtype=np.float32) * 1e-3 for s in shapes]
+            opt = make()
+            steps[kernels] = with_kernels(kernels, lambda opt=opt, w=weights, g=grads: opt.apply_gradients(zip(g, w)))
+        ab(f"numpy -> numba: {label}", steps["numpy"], steps["numba"], rounds)
+
+    layers = keras.keras.layers
+    model = keras.keras.Sequential(
+        [keras.keras.Input((784,)), layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
+    )
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = rng.random((128, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 128)
+
+    def train_step():
+        model.train_on_batch(x, y)
+
+    ab(
+        "numpy -> numba: one MLP training step (batch 128)",
+        with_kernels("numpy", train_step),
+        with_kernels("numba", train_step),
+        rounds,
+    )
+
+    weights = [keras.Variable(rng.standard_normal((784, 512), dtype=np.float32) * 0.01)]
+    grads = [rng.standard_normal((784, 512), dtype=np.float32) * 1e-3]
+    opt = keras.keras.optimizers.RMSprop()
+
+    def rmsprop_step():
+        opt.apply_gradients(zip(grads, weights))
+
+    def serial():
+        before = update.PARALLEL_MIN
+        update.PARALLEL_MIN = 1 << 62
+        try:
+            rmsprop_step()
+        finally:
+            update.PARALLEL_MIN = before
+
+    ab(
+        "numba 1 thread -> threads: RMSprop 784x512",
+        with_kernels("numba", serial),
+        with_kernels("numba", rmsprop_step),
         rounds,
     )
 
@@ -282,7 +362,7 @@ def taps_comparisons(rounds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps")
+    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps,compiled")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     print(
@@ -296,6 +376,7 @@ def main(argv=None):
         "col2im": col2im_comparisons,
         "chunks": chunks_comparisons,
         "taps": taps_comparisons,
+        "compiled": compiled_comparisons,
     }
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)

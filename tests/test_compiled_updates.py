@@ -12,9 +12,9 @@ import pytest
 
 import learnet as tf
 from learnet import optimizers
-from learnet.ops import compiled
+from learnet.ops import compiled, parallel
 
-pytest.importorskip("numba")
+numba = pytest.importorskip("numba")
 
 from learnet.ops.compiled import update  # noqa: E402 - needs numba
 
@@ -80,14 +80,32 @@ def _assert_same(reference, compiled_result, dtype):
         np.testing.assert_array_equal(state_b[key], state_a[key], err_msg=key)
 
 
+@pytest.fixture
+def threads():
+    """``threads(n)`` sets ``learnet.ops.parallel``'s thread count; restored afterwards."""
+    before = parallel.num_threads()
+    yield parallel.set_num_threads
+    parallel.set_num_threads(before)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_compiled_updates_match_numpy(kernels, name, dtype):
+def test_compiled_updates_match_numpy(kernels, threads, name, dtype):
     kernels("numpy")
     reference = _train(OPTIMIZERS[name], dtype)
     kernels("numba")
     assert optimizers._fused_update(OPTIMIZERS[name]()) is not None
-    _assert_same(reference, _train(OPTIMIZERS[name], dtype), dtype)
+    for count in (1, 2):  # the serial kernels, then the chunked parallel loop for the large weight
+        threads(count)
+        _assert_same(reference, _train(OPTIMIZERS[name], dtype), dtype)
+
+
+def test_the_parallel_loop_runs_for_large_weights_only_with_threads(threads):
+    threads(1)
+    assert update._threads(10**6) == 1
+    threads(2)
+    assert update._threads(update.PARALLEL_MIN - 1) == 1
+    assert update._threads(update.PARALLEL_MIN) == min(2, numba.config.NUMBA_NUM_THREADS)
 
 
 @pytest.mark.parametrize("name", ["adamw", "sgd-decay"])
@@ -107,8 +125,9 @@ def test_a_gradient_that_is_not_contiguous_gives_the_same_update(kernels):
     )
 
 
-def test_the_update_changes_the_weight_buffer_itself(kernels):
+def test_the_update_changes_the_weight_buffer_itself(kernels, threads):
     kernels("numba")
+    threads(2)
     w = tf.Variable(np.ones((300, 300), np.float32))
     held = w._value
     optimizers.SGD(0.5).apply_gradients([(np.ones((300, 300), np.float32), w)])
