@@ -35,7 +35,8 @@ Comparisons:
   kernels (B, ``set_kernels("numba")``): the optimizer updates (RMSprop on the MLP's
   weights, Adam on the convnet's), the dense layer's bias+ReLU forward and its
   backward, and one whole MLP training step (784-512-10, RMSprop, batch 128); then the
-  compiled RMSprop update on one thread (A) against numba's threads (B).
+  compiled RMSprop update and the MLP step on one thread (A) against two (B,
+  ``set_num_threads(2)``: numba's threads share the large weights).
 """
 
 from __future__ import annotations
@@ -175,7 +176,6 @@ def with_kernels(name, fn):
 
 
 def compiled_comparisons(rounds):
-    from learnet.ops.compiled import update
 
     rng = np.random.default_rng(0)
     optimizer_cases = (
@@ -194,6 +194,35 @@ def compiled_comparisons(rounds):
             opt = make()
             steps[kernels] = with_kernels(kernels, lambda opt=opt, w=weights, g=grads: opt.apply_gradients(zip(g, w)))
         ab(f"numpy -> numba: {label}", steps["numpy"], steps["numba"], rounds)
+
+    from learnet.ops import nn as nn_ops
+
+    x = rng.random((128, 784), dtype=np.float32)
+    kernel = rng.standard_normal((784, 512), dtype=np.float32) * 0.05
+    bias = rng.standard_normal(512, dtype=np.float32) * 0.1
+    product = x @ kernel
+    g = rng.standard_normal((128, 512), dtype=np.float32)
+    relu_out = np.maximum(product + bias, 0)
+
+    def bias_relu_forward():
+        out = product.copy()
+        if compiled.enabled():
+            nn_ops._compiled_dense().bias_relu(out, bias)
+        else:
+            out += bias
+            np.maximum(out, 0, out=out)
+
+    def relu_backward():
+        if compiled.enabled():
+            nn_ops._compiled_dense().relu_gradient_and_bias_sum(g, relu_out)
+        else:
+            np.multiply(g, relu_out > 0).sum(axis=0)
+
+    for label, fn in (
+        ("dense bias + ReLU forward (128x512)", bias_relu_forward),
+        ("dense ReLU gradient + bias gradient (128x512)", relu_backward),
+    ):
+        ab(f"numpy -> numba: {label}", with_kernels("numpy", fn), with_kernels("numba", fn), rounds)
 
     layers = keras.keras.layers
     model = keras.keras.Sequential(
@@ -220,18 +249,16 @@ def compiled_comparisons(rounds):
     def rmsprop_step():
         opt.apply_gradients(zip(grads, weights))
 
-    def serial():
-        before = update.PARALLEL_MIN
-        update.PARALLEL_MIN = 1 << 62
-        try:
-            rmsprop_step()
-        finally:
-            update.PARALLEL_MIN = before
-
     ab(
-        "numba 1 thread -> threads: RMSprop 784x512",
-        with_kernels("numba", serial),
-        with_kernels("numba", rmsprop_step),
+        "numba threads 1 -> 2: RMSprop 784x512",
+        with_kernels("numba", with_threads(1, rmsprop_step)),
+        with_kernels("numba", with_threads(2, rmsprop_step)),
+        rounds,
+    )
+    ab(
+        "numba threads 1 -> 2: one MLP training step",
+        with_kernels("numba", with_threads(1, train_step)),
+        with_kernels("numba", with_threads(2, train_step)),
         rounds,
     )
 
