@@ -96,8 +96,8 @@ class Optimizer:
     ``("momentum", "velocity")``) and implement ``_update(w, g, slots, tmp, tmp2, c)``
     on raw arrays, where ``c`` is what ``_coefficients(lr)`` returned for this step.
     The built-in ones also have ``_fused_update(w, g, slots, c)``: the same rule as one
-    compiled pass on every core (``learnet.ops.compiled.update``), run instead when the
-    compiled kernels are on (``learnet.ops.compiled.enabled()``).
+    compiled pass (``learnet.ops.compiled.update``), run instead when the compiled
+    kernels are on (``learnet.ops.compiled.enabled()``).
     """
 
     _slot_names = ()
