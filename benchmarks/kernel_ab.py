@@ -31,10 +31,16 @@ Comparisons:
   im2col + GEMM (A) against 128 images at a time (B, what learnet does now).
 - ``taps``: the first layer (1 input channel) as im2col + GEMM (A) against a
   direct 9-tap multiply-add over shifted views of the image (B).
-- ``numba``: the NumPy kernels (A, ``set_kernels("numpy")``) against the compiled ones
+- ``conv-numba``: the NumPy kernels (A, ``set_kernels("numpy")``) against the compiled ones
   (B, ``set_kernels("numba")``, the ``fast`` extra) pass by pass at the keras.io
-  convnet's sizes (bias+ReLU, ReLU and bias gradient, the second layer's input gradient, max pooling and its gradient), then one whole
-  training step (batch 128) and ``predict`` (batch 1024).
+  convnet's sizes (bias+ReLU, ReLU and bias gradient, the second layer's input
+  gradient, max pooling and its gradient), then one whole training step (batch 128) and ``predict`` (batch 1024).
+- ``compiled``: the NumPy reference (A, ``set_kernels("numpy")``) against the numba
+  kernels (B, ``set_kernels("numba")``): the optimizer updates (RMSprop on the MLP's
+  weights, Adam on the convnet's), the dense layer's bias+ReLU forward and its
+  backward, and one whole MLP training step (784-512-10, RMSprop, batch 128); then the
+  compiled RMSprop update and the MLP step on one thread (A) against two (B,
+  ``set_num_threads(2)``: numba's threads share the large weights).
 """
 
 from __future__ import annotations
@@ -252,6 +258,94 @@ def numba_comparisons(rounds):
     )
 
 
+def compiled_comparisons(rounds):
+
+    rng = np.random.default_rng(0)
+    optimizer_cases = (
+        ("RMSprop, MLP weights", keras.keras.optimizers.RMSprop, [(784, 512), (512,), (512, 10), (10,)]),
+        (
+            "Adam, convnet weights",
+            keras.keras.optimizers.Adam,
+            [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (1600, 10), (10,)],
+        ),
+    )
+    for label, make, shapes in optimizer_cases:
+        steps = {}
+        for kernels in ("numpy", "numba"):
+            weights = [keras.Variable(rng.standard_normal(s, dtype=np.float32) * 0.01) for s in shapes]
+            grads = [rng.standard_normal(s, dtype=np.float32) * 1e-3 for s in shapes]
+            opt = make()
+            steps[kernels] = with_kernels(kernels, lambda opt=opt, w=weights, g=grads: opt.apply_gradients(zip(g, w)))
+        ab(f"numpy -> numba: {label}", steps["numpy"], steps["numba"], rounds)
+
+    from learnet.ops import nn as nn_ops
+
+    x = rng.random((128, 784), dtype=np.float32)
+    kernel = rng.standard_normal((784, 512), dtype=np.float32) * 0.05
+    bias = rng.standard_normal(512, dtype=np.float32) * 0.1
+    product = x @ kernel
+    g = rng.standard_normal((128, 512), dtype=np.float32)
+    relu_out = np.maximum(product + bias, 0)
+
+    def bias_relu_forward():
+        out = product.copy()
+        if compiled.enabled():
+            nn_ops._compiled_dense().bias_relu(out, bias)
+        else:
+            out += bias
+            np.maximum(out, 0, out=out)
+
+    def relu_backward():
+        if compiled.enabled():
+            nn_ops._compiled_dense().relu_gradient_and_bias_sum(g, relu_out)
+        else:
+            np.multiply(g, relu_out > 0).sum(axis=0)
+
+    for label, fn in (
+        ("dense bias + ReLU forward (128x512)", bias_relu_forward),
+        ("dense ReLU gradient + bias gradient (128x512)", relu_backward),
+    ):
+        ab(f"numpy -> numba: {label}", with_kernels("numpy", fn), with_kernels("numba", fn), rounds)
+
+    layers = keras.keras.layers
+    model = keras.keras.Sequential(
+        [keras.keras.Input((784,)), layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
+    )
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = rng.random((128, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 128)
+
+    def train_step():
+        model.train_on_batch(x, y)
+
+    ab(
+        "numpy -> numba: one MLP training step (batch 128)",
+        with_kernels("numpy", train_step),
+        with_kernels("numba", train_step),
+        rounds,
+    )
+
+    weights = [keras.Variable(rng.standard_normal((784, 512), dtype=np.float32) * 0.01)]
+    grads = [rng.standard_normal((784, 512), dtype=np.float32) * 1e-3]
+    opt = keras.keras.optimizers.RMSprop()
+
+    def rmsprop_step():
+        opt.apply_gradients(zip(grads, weights))
+
+    ab(
+        "numba threads 1 -> 2: RMSprop 784x512",
+        with_kernels("numba", with_threads(1, rmsprop_step)),
+        with_kernels("numba", with_threads(2, rmsprop_step)),
+        rounds,
+    )
+    ab(
+        "numba threads 1 -> 2: one MLP training step",
+        with_kernels("numba", with_threads(1, train_step)),
+        with_kernels("numba", with_threads(2, train_step)),
+        rounds,
+    )
+
+
 def im2col_conv(x, kernel):
     out, _, _ = conv_ops._conv_forward(x, kernel, (1, 1), "valid", (1, 1), "conv2d")
     return out
@@ -378,7 +472,7 @@ def taps_comparisons(rounds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps,numba")
+    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps,compiled,conv-numba")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     print(
@@ -392,7 +486,8 @@ def main(argv=None):
         "col2im": col2im_comparisons,
         "chunks": chunks_comparisons,
         "taps": taps_comparisons,
-        "numba": numba_comparisons,
+        "compiled": compiled_comparisons,
+        "conv-numba": numba_comparisons,
     }
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)

@@ -2,37 +2,170 @@
 
 Every op reads arrays through ``xp`` from here, never by importing NumPy for array
 math itself, so the whole library can run on another NumPy-compatible array module
-(CuPy on a GPU) by choosing it once, before learnet is imported::
+(CuPy on a GPU). Choose it with an environment variable, before learnet is imported::
 
     LEARNET_BACKEND=cupy python train.py
 
-The default is NumPy, which hands matrix products to its BLAS.
+or in the program, before any Variable (any layer's weights) exists::
+
+    import learnet as tf
+    tf.backend.set_backend("cupy")
+
+The default is NumPy, which hands matrix products to its BLAS. Under CuPy every array
+of a training step stays on the GPU; data given to ``fit`` as NumPy arrays is copied to
+the GPU one batch at a time, and ``Tensor.numpy()`` (or ``to_numpy``) is the one explicit
+copy back.
 """
 
+import gc
 import os
+import sys
 
 import numpy
 
-_name = os.environ.get("LEARNET_BACKEND", "numpy").strip().lower() or "numpy"
-if _name == "numpy":
-    xp = numpy
-elif _name == "cupy":  # pragma: no cover - needs a GPU
-    try:
-        import cupy as xp
-    except ImportError as error:
-        raise ImportError(
-            "LEARNET_BACKEND=cupy was asked for, but CuPy is not installed; "
-            "install cupy for your CUDA version or unset LEARNET_BACKEND"
-        ) from error
-else:
-    raise ValueError(f"LEARNET_BACKEND must be 'numpy' or 'cupy', got {_name!r}")
+_BACKENDS = ("numpy", "cupy")
 
-_floatx = "float32"
+xp = numpy
+"""The array module in use: ``numpy``, or ``cupy`` once chosen."""
+
+_name = "numpy"
+_scatter_add = None  # cupyx.scatter_add under CuPy; NumPy uses numpy.add.at
+_switch_guards = []  # functions of no argument naming what still holds arrays of the old module
+_seed = None
 
 
 def name():
     """Return the name of the array module in use: ``'numpy'`` or ``'cupy'``."""
     return _name
+
+
+def set_backend(backend):
+    """Choose the array module every op computes with: ``'numpy'`` (default) or ``'cupy'``.
+
+    Switch before any Variable exists (before a model is built): weights live in the
+    arrays of one module, and a model cannot mix them. ``LEARNET_BACKEND=cupy`` in the
+    environment does the same when learnet is imported. The seeded generators start
+    again from the last ``set_seed`` (fresh entropy if none was set).
+
+    Parameters
+    ----------
+    backend : {'numpy', 'cupy'}
+
+    Raises
+    ------
+    ValueError
+        For another name; nothing changes.
+    ImportError
+        When ``'cupy'`` is asked for and CuPy is not installed; nothing changes.
+    RuntimeError
+        When Variables made with the other module still exist; nothing changes.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.backend.set_backend("numpy")
+    >>> tf.backend.name()
+    'numpy'
+    >>> tf.backend.set_backend("jax")
+    Traceback (most recent call last):
+    ...
+    ValueError: set_backend expects 'numpy' or 'cupy', got 'jax'
+    """
+    chosen = str(backend).strip().lower() if isinstance(backend, str) else backend
+    if chosen not in _BACKENDS:
+        raise ValueError(f"set_backend expects 'numpy' or 'cupy', got {backend!r}")
+    if chosen == _name:
+        return
+    if chosen == "numpy":
+        _use_module(numpy, None, "numpy")
+        return
+    try:
+        import cupy
+        import cupyx
+    except ImportError as error:
+        raise ImportError(
+            "the 'cupy' backend needs CuPy: install the package for your CUDA version "
+            "(for example `pip install cupy-cuda12x`), or use set_backend('numpy')"
+        ) from error
+    _use_module(cupy, cupyx.scatter_add, "cupy")
+
+
+def _use_module(module, scatter_add, name, check=True):
+    """Make ``module`` the array module (``xp``) of learnet; ``set_backend`` calls this.
+
+    ``scatter_add(a, slices, values)`` adds in place with repeated indices summed
+    (``cupyx.scatter_add``; ``None`` for NumPy's ``numpy.add.at``). Tests install a
+    NumPy-backed stand-in for CuPy through this function; ``check=False`` skips the refusal
+    under live Variables (a test's own clean-up, whatever earlier tests left alive).
+
+    Modules of learnet that imported ``xp`` by name have it replaced here, so every op
+    computes with the new module from its next call.
+    """
+    global xp, _name, _scatter_add
+    if module is xp:
+        _name, _scatter_add = name, scatter_add
+        return
+    if check:
+        gc.collect()  # Variables of a finished model may wait in a reference cycle
+    holders = [held for guard in _switch_guards for held in guard()] if check else []
+    if holders:
+        raise RuntimeError(
+            f"set_backend({name!r}) must come before any Variable exists, but {len(holders)} still do "
+            f"(for example {holders[0]!r}); choose the backend at the start of the program or with "
+            "LEARNET_BACKEND"
+        )
+    old = xp
+    for module_name, loaded in list(sys.modules.items()):
+        if (module_name == "learnet" or module_name.startswith("learnet.")) and getattr(loaded, "xp", None) is old:
+            loaded.xp = module
+    xp, _name, _scatter_add = module, name, scatter_add
+    _reseed()
+
+
+def scatter_add(array, indices, values):
+    """Add ``values`` to ``array[indices]`` in place; repeated indices add up.
+
+    ``numpy.add.at`` on NumPy, ``cupyx.scatter_add`` on CuPy (whose ``add.at`` is not
+    available on every version).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.zeros(4)
+    >>> scatter_add(a, np.array([1, 1, 3]), 1.0)
+    >>> a
+    array([0., 2., 0., 1.])
+    """
+    if _scatter_add is None:
+        numpy.add.at(array, indices, values)
+    else:
+        _scatter_add(array, indices, values)
+
+
+def on_host(array):
+    """Whether ``array``'s values can be read without waiting for a GPU (a NumPy array).
+
+    Checks of values (labels in range, no NaN) that would copy a device array back to the
+    host in every step run only when this is true.
+    """
+    return isinstance(array, (numpy.ndarray, numpy.generic))
+
+
+def _load_from_environment():
+    chosen = os.environ.get("LEARNET_BACKEND", "numpy").strip().lower() or "numpy"
+    if chosen not in _BACKENDS:
+        raise ValueError(f"LEARNET_BACKEND must be 'numpy' or 'cupy', got {chosen!r}")
+    if chosen == "cupy":
+        try:
+            set_backend("cupy")
+        except ImportError as error:
+            raise ImportError(
+                "LEARNET_BACKEND=cupy was asked for, but CuPy is not installed; "
+                "install cupy for your CUDA version (for example `pip install cupy-cuda12x`) or unset LEARNET_BACKEND"
+            ) from error
+
+
+_floatx = "float32"
 
 
 def floatx():
@@ -57,19 +190,43 @@ def set_floatx(dtype):
 
 
 def to_numpy(array):
-    """Return ``array`` as a NumPy array (a copy from the GPU under CuPy)."""
+    """Return ``array`` as a NumPy array (the one explicit copy from the GPU under CuPy)."""
     if xp is numpy:
         return numpy.asarray(array)
-    return xp.asnumpy(array)  # pragma: no cover - needs a GPU
+    return xp.asnumpy(array)
 
 
-# One generator seeds every random choice in learnet: initializers, dropout, shuffling.
+# One seed sets every random choice in learnet. Under NumPy one generator draws them all:
+# initializers, dropout, shuffling. Under CuPy the generator of ``rng()`` lives on the GPU
+# (dropout masks are drawn there) and a NumPy one, ``host_rng()``, draws what is chosen on
+# the host: the order batches are shuffled in, the initial weights (made once, then copied).
 _rng = numpy.random.default_rng()
+_host_rng = _rng
 
 
 def rng():
-    """Return the global ``numpy.random.Generator`` that learnet draws from."""
+    """Return the global generator that learnet draws arrays from.
+
+    A ``numpy.random.Generator`` under NumPy; ``cupy.random.Generator`` under CuPy, whose
+    arrays stay on the GPU (it has ``random``, ``uniform``, ``integers`` and
+    ``standard_normal``, not ``normal`` or ``permutation``).
+    """
     return _rng
+
+
+def host_rng():
+    """Return the global ``numpy.random.Generator`` for choices made on the host.
+
+    The same generator as ``rng()`` under NumPy, so seeded runs repeat exactly as before.
+    """
+    return _host_rng
+
+
+def generator(seed=None):
+    """A new generator of the backend's arrays, like ``rng()`` but with its own ``seed``."""
+    if xp is numpy:
+        return numpy.random.default_rng(seed)
+    return xp.random.default_rng(seed)
 
 
 def set_seed(seed):
@@ -80,10 +237,17 @@ def set_seed(seed):
     seed : int
         Any non-negative integer.
     """
-    global _rng
+    global _seed
     if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0:
         raise ValueError(f"a seed must be a non-negative integer, got {seed!r}")
-    _rng = numpy.random.default_rng(int(seed))
+    _seed = int(seed)
+    _reseed()
+
+
+def _reseed():
+    global _rng, _host_rng
+    _host_rng = numpy.random.default_rng(_seed)
+    _rng = _host_rng if xp is numpy else xp.random.default_rng(_seed)
 
 
 # --- Keras' `keras.backend` helpers that course code calls as `K.xxx` -------------------
@@ -142,3 +306,6 @@ def __getattr__(name):
     if name in helpers.EXPORTS:
         return getattr(helpers, name)
     raise AttributeError(f"module 'learnet.backend' has no attribute {name!r}")
+
+
+_load_from_environment()

@@ -56,7 +56,7 @@ class Batcher:
     seed : int, numpy.random.Generator or None, default None
         Source of the shuffling order: an integer for a reproducible sequence,
         a ``Generator`` to share one, ``None`` for learnet's global generator
-        (``learnet.backend.rng()``, which ``learnet.backend.set_seed`` seeds).
+        (``learnet.backend.host_rng()``, which ``learnet.backend.set_seed`` seeds).
     names : sequence of str, optional
         A name for each positional argument, used in error messages
         (default ``arrays[0]``, ``arrays[1]``, ...).
@@ -134,7 +134,7 @@ class Batcher:
         order = None if self._order is None else self._order()
         if self.shuffle and order is None:
             # Without a seed, read the global generator now: set_seed may have replaced it.
-            rng = self._rng if self._rng is not None else backend.rng()
+            rng = self._rng if self._rng is not None else backend.host_rng()
             order = rng.permutation(self.num_samples)
         for step in range(len(self)):
             start = step * self.batch_size

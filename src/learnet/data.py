@@ -170,7 +170,7 @@ class Dataset:
         first_order = []
 
         def generator():
-            return fixed if fixed is not None else backend.rng()
+            return fixed if fixed is not None else backend.host_rng()
 
         arrays = getattr(self, "_arrays", None)
         if arrays is not None and self._length is not None and buffer_size >= self._length:

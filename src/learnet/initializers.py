@@ -77,7 +77,7 @@ class _Random(Initializer):
         self.seed = seed
 
     def _generator(self):
-        return backend.rng() if self.seed is None else numpy.random.default_rng(self.seed)
+        return backend.host_rng() if self.seed is None else numpy.random.default_rng(self.seed)
 
 
 def _wrap(array, dtype):

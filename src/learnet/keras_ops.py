@@ -32,6 +32,7 @@ import sys
 
 import numpy as _np
 
+from learnet import backend
 from learnet.backend import floatx, to_numpy, xp
 from learnet.ops import nn as _nn
 from learnet.ops.math import unbroadcast
@@ -926,10 +927,10 @@ def take_along_axis(x, indices, axis=None):
 def _take_along_axis(x, indices, axis):
     def backward(g, x, indices, out):
         grad = xp.zeros(x.shape, dtype=g.dtype)
-        full = _np.broadcast_to(indices, g.shape) if indices.shape != g.shape else indices
-        dims = list(_np.ix_(*[_np.arange(s) for s in g.shape]))
+        full = xp.broadcast_to(indices, g.shape) if indices.shape != g.shape else indices
+        dims = list(xp.ix_(*[xp.arange(s) for s in g.shape]))
         dims[axis] = full
-        xp.add.at(grad, tuple(dims), g)
+        backend.scatter_add(grad, tuple(dims), g)
         return grad, None
 
     return xp.take_along_axis(x, indices, axis=axis), backward

@@ -218,6 +218,9 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 def _hinge_labels(y_true):
     # Labels given as 0/1 are turned into -1/1, as Keras does.
     values = y_true._value
+    if not backend.on_host(values):  # on a GPU, chosen there: 2y - 1 when all are 0/1, else y
+        binary = Tensor._wrap(xp.all((values == 0) | (values == 1)).astype(values.dtype))
+        return y_true * (1.0 + binary) - binary
     if values.size and bool(xp.all((values == 0) | (values == 1))):
         return 2.0 * y_true - 1.0
     return y_true
@@ -276,7 +279,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         hint = f"; y_pred has {source.shape[-1]} columns: for integer class labels use sparse_categorical_crossentropy"
     _check_shapes(name, y_true, source, hint)
     labels = y_true._value
-    if labels.size:
+    if labels.size and backend.on_host(labels):  # reading a GPU's labels would stop every step
         low, high = float(labels.min()), float(labels.max())
         # Whole-number labels outside [0, 1] are class ids (0..9), -1/+1 or 0..255 pixels: a
         # mistake. Soft labels a little outside it are a training trick (a GAN's noisy labels)
@@ -369,15 +372,18 @@ def _sparse_labels(name, y_true, logits):
                 f"{tuple(logits.shape)}; expected class numbers of shape {expected} (or {expected + (1,)})"
             )
     kind = labels.dtype.kind
+    # The checks of values read the labels; on a GPU that would stop every step to copy them
+    # back, so they run on host arrays only (fit checks its labels once, before training).
+    on_host = backend.on_host(labels)
     if kind == "f":
-        if labels.size and not bool(xp.all(labels == xp.floor(labels))):
+        if on_host and labels.size and not bool(xp.all(labels == xp.floor(labels))):
             raise ValueError(f"{name}: labels must be whole class numbers, got fractions (or NaN)")
         labels = labels.astype(xp.int64)
     elif kind == "b":
         labels = labels.astype(xp.int64)
     elif kind not in "iu":
         raise TypeError(f"{name}: labels must be integers, got {labels.dtype}")
-    if labels.size:
+    if on_host and labels.size:
         low, high = int(labels.min()), int(labels.max())
         if low < 0 or high >= classes:
             hint = ""

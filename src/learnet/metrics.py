@@ -218,14 +218,16 @@ class Metric:
                 f"{type(self).__name__} keeps its state outside add_weight, so it cannot be summed over "
                 "processes; create its state with self.add_weight(...)"
             )
-        arrays = [numpy.asarray(getattr(self, name), dtype=numpy.float64) for name in self._state_attributes]
+        arrays = [
+            numpy.asarray(backend.to_numpy(getattr(self, name)), dtype=numpy.float64) for name in self._state_attributes
+        ]
         return arrays + [numpy.array(backend.to_numpy(v._value)) for v in self.variables]
 
     def _set_state_arrays(self, arrays):
         """Set the state from arrays in the order of ``_get_state_arrays``."""
         count = len(self._state_attributes)
         for name, array in zip(self._state_attributes, arrays[:count]):
-            setattr(self, name, float(array) if numpy.ndim(array) == 0 else numpy.array(array))
+            setattr(self, name, float(array) if numpy.ndim(array) == 0 else xp.array(array))
         for variable, array in zip(self.variables, arrays[count:]):
             variable.assign(xp.asarray(array, dtype=variable.dtype))
 
@@ -307,17 +309,23 @@ class Metric:
         return f"<learnet.metrics.{type(self).__name__} name={self.name!r}>"
 
 
+def _host_float(total):
+    """A sum as a Python float; on a GPU it stays a 0-d array there (reading it would wait)."""
+    return float(total) if backend.on_host(total) else total
+
+
 def _samplewise(values, sample_weight, name):
     """Keras' reduction of metric values to one per example, with the weights applied.
 
-    Returns ``(sum of weighted values, sum of weights or example count)`` as floats.
+    Returns ``(sum of weighted values, sum of weights or example count)`` as floats
+    (0-d arrays on a GPU).
     """
     values = _float(values)
     if sample_weight is None:
         if values.ndim > 1:
             values = xp.mean(values, axis=tuple(range(1, values.ndim)))
         count = values.shape[0] if values.ndim >= 1 else 1
-        return float(xp.sum(values, dtype=numpy.float64)), float(count)
+        return _host_float(xp.sum(values, dtype=numpy.float64)), float(count)
     weight = _array(sample_weight)
     weight = weight.astype(values.dtype, copy=False)
     values, weight = _same_rank(values, weight)
@@ -330,7 +338,7 @@ def _samplewise(values, sample_weight, name):
             f"{name}: sample_weight of shape {tuple(_array(sample_weight).shape)} does not fit values "
             f"of shape {tuple(values.shape)}"
         ) from None
-    return float(xp.sum(values * weight, dtype=numpy.float64)), float(xp.sum(weight, dtype=numpy.float64))
+    return _host_float(xp.sum(values * weight, dtype=numpy.float64)), _host_float(xp.sum(weight, dtype=numpy.float64))
 
 
 class Mean(Metric):
@@ -357,6 +365,8 @@ class Mean(Metric):
         self.count += count
 
     def result(self):
+        if not backend.on_host(self.count):  # on a GPU: divide there, 0 / 0 kept at 0 without reading the count
+            return _scalar(self.total / xp.maximum(self.count, numpy.finfo(numpy.float64).tiny), self.dtype)
         return _scalar(self.total / self.count if self.count else 0.0, self.dtype)
 
     def reset_state(self):
@@ -377,7 +387,7 @@ class Sum(Metric):
         values = _float(_array(values))
         if sample_weight is not None:
             values = values * _array(sample_weight).astype(values.dtype, copy=False)
-        self.total += float(xp.sum(values, dtype=numpy.float64))
+        self.total += _host_float(xp.sum(values, dtype=numpy.float64))
 
     def result(self):
         return _scalar(self.total, self.dtype)
@@ -655,23 +665,34 @@ class _ConfusionCounts(Metric):
 
     def reset_state(self):
         size = len(self.thresholds)
-        self.true_positives = numpy.zeros(size)
-        self.false_positives = numpy.zeros(size)
-        self.false_negatives = numpy.zeros(size)
-        self.true_negatives = numpy.zeros(size)
+        self.true_positives = xp.zeros(size)  # on a GPU the counts stay there
+        self.false_positives = xp.zeros(size)
+        self.false_negatives = xp.zeros(size)
+        self.true_negatives = xp.zeros(size)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         labels, y_pred, weight = _confusion_inputs(self.name, y_true, y_pred, sample_weight, self.class_id, self.top_k)
-        thresholds = xp.asarray(self.thresholds, dtype=y_pred.dtype)[:, None]
+        thresholds = self._thresholds_as(y_pred.dtype)
         predicted = y_pred[None, :] > thresholds
         positive = weight * labels
         negative = weight * ~labels
-        self.true_positives += backend.to_numpy(xp.sum(predicted * positive, axis=1, dtype=numpy.float64))
-        self.false_positives += backend.to_numpy(xp.sum(predicted * negative, axis=1, dtype=numpy.float64))
-        self.false_negatives += backend.to_numpy(xp.sum(~predicted * positive, axis=1, dtype=numpy.float64))
-        self.true_negatives += backend.to_numpy(xp.sum(~predicted * negative, axis=1, dtype=numpy.float64))
+        self.true_positives += xp.sum(predicted * positive, axis=1, dtype=numpy.float64)
+        self.false_positives += xp.sum(predicted * negative, axis=1, dtype=numpy.float64)
+        self.false_negatives += xp.sum(~predicted * positive, axis=1, dtype=numpy.float64)
+        self.true_negatives += xp.sum(~predicted * negative, axis=1, dtype=numpy.float64)
+
+    def _thresholds_as(self, dtype):
+        # A column of thresholds, made once (on a GPU, not copied there at every step).
+        source, column = getattr(self, "_threshold_column", (None, None))
+        if source is not self.thresholds or column.dtype != dtype:
+            column = xp.asarray(self.thresholds, dtype=dtype)[:, None]
+            self._threshold_column = (self.thresholds, column)
+        return column
 
     def _ratio(self, numerator, denominator):
+        if not backend.on_host(numerator):  # CuPy's ufuncs take no `where=`
+            values = xp.where(denominator > 0, numerator / xp.maximum(denominator, 1e-300), 0.0)
+            return _scalar(values[0] if self._single else values, self.dtype)
         values = numpy.divide(numerator, denominator, out=numpy.zeros_like(numerator), where=denominator > 0)
         return _scalar(values[0] if self._single else values, self.dtype)
 

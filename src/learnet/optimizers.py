@@ -38,7 +38,7 @@ import numpy
 
 from learnet import backend, distribute, registry, schedules
 from learnet.backend import xp
-from learnet.ops import parallel
+from learnet.ops import compiled, parallel
 from learnet.schedules import LearningRateSchedule
 from learnet.tape import GradientTape
 from learnet.tensor import Tensor, Variable, to_array
@@ -95,6 +95,9 @@ class Optimizer:
     Subclasses name their per-weight state in ``_slot_names`` (for example
     ``("momentum", "velocity")``) and implement ``_update(w, g, slots, tmp, tmp2, c)``
     on raw arrays, where ``c`` is what ``_coefficients(lr)`` returned for this step.
+    The built-in ones also have ``_fused_update(w, g, slots, c)``: the same rule as one
+    compiled pass (``learnet.ops.compiled.update``), run instead when the compiled
+    kernels are on (``learnet.ops.compiled.enabled()``).
     """
 
     _slot_names = ()
@@ -157,6 +160,10 @@ class Optimizer:
         self._legacy_decay = float(decay) if decay else 0.0
         self._iterations = Variable(numpy.int64(0), trainable=False, name=f"{self.name}/iteration", dtype="int64")
         self._learning_rate = Variable(0.0, trainable=False, name=f"{self.name}/learning_rate", dtype=backend.floatx())
+        # Python reads the step count and the rate in every step: on a GPU they stay in host
+        # memory, so reading them never waits for the device.
+        for number in (self._iterations, self._learning_rate):
+            number._value = backend.to_numpy(number._value).copy()
         self._schedule = None
         self._schedule_takes_step = False
         self.learning_rate = learning_rate
@@ -286,6 +293,7 @@ class Optimizer:
 
     def _add_extra_variable(self, name, value):
         variable = Variable(value, trainable=False, name=f"{self.name}/{name}", dtype=backend.floatx())
+        variable._value = backend.to_numpy(variable._value).copy()  # a number Python reads each step: kept on the host
         self._extra_variables[name] = variable
         return variable
 
@@ -508,9 +516,12 @@ class Optimizer:
         update = self._update
         # The built-in updates are element-wise: large weights are split over the cores.
         threaded = type(self)._update.__module__ == __name__ and xp is numpy and parallel.num_threads() > 1
+        fused = _fused_update(self)
         for array, variable in zip(arrays, variables):
             slots, tmp, tmp2 = records[id(variable)]
-            if threaded and array.size >= parallel.MIN_ELEMENTS:
+            if fused is not None and fused(variable._value, array, slots, coefficients):
+                pass  # one compiled pass did it (False: an array was not contiguous)
+            elif threaded and array.size >= parallel.MIN_ELEMENTS:
                 _split_update(update, variable._value, array, slots, tmp, tmp2, coefficients)
             else:
                 update(variable._value, array, slots, tmp, tmp2, coefficients)
@@ -528,6 +539,12 @@ class Optimizer:
 
     def _clip_gradients(self, arrays):
         # New arrays: a gradient may be shared with another variable or with the tape.
+        if (
+            arrays
+            and not backend.on_host(arrays[0])
+            and (self.clipnorm is not None or self.global_clipnorm is not None)
+        ):
+            return self._clip_on_device(arrays)
         if self.clipnorm is not None:
             clipped = []
             for g in arrays:
@@ -545,12 +562,24 @@ class Optimizer:
         limit = self.clipvalue
         return [xp.clip(g, -limit, limit) for g in arrays]
 
+    def _clip_on_device(self, arrays):
+        # The clipping of _clip_gradients, computed where the gradients are: reading a norm
+        # back to Python would make every step wait for the GPU.
+        if self.clipnorm is not None:
+            return [g * xp.minimum(1.0, self.clipnorm / xp.sqrt(xp.vdot(g.ravel(), g.ravel()))) for g in arrays]
+        norm = xp.sqrt(sum(xp.vdot(g.ravel(), g.ravel()).astype(numpy.float64) for g in arrays))
+        scale = xp.where(xp.isfinite(norm), xp.minimum(1.0, self.global_clipnorm / norm), numpy.nan)
+        return [g * scale.astype(g.dtype) for g in arrays]
+
     def _apply_weight_decay(self, variables, rate):
         factor = self.weight_decay * rate
         records = self._records
+        fused = _fused_update(self) is not None
         for variable in variables:
             if self._decays(variable):
                 w = variable._value
+                if fused and _kernels().decay(w, factor):
+                    continue
                 tmp = records[id(variable)][1]
                 xp.multiply(w, factor, out=tmp)
                 xp.subtract(w, tmp, out=w)
@@ -644,6 +673,30 @@ def _split_update(update, w, g, slots, tmp, tmp2, c):
     parallel.split_run(lambda w, g, tmp, tmp2, *slots: update(w, g, slots, tmp, tmp2, c), flat)
 
 
+def _fused_update(optimizer):
+    """The optimizer's compiled update (``_fused_update``) when the compiled kernels are on
+    and the class's ``_update`` is the built-in one it mirrors; else None (the NumPy
+    ``_update`` runs). A subclass that rewrites ``_update`` keeps its own rule."""
+    if not compiled.enabled():
+        return None
+    owners = _FUSED_OWNERS.get(type(optimizer))
+    if owners is None:
+        mro = type(optimizer).__mro__
+        owners = [next((k for k in mro if name in vars(k)), None) for name in ("_update", "_fused_update")]
+        _FUSED_OWNERS[type(optimizer)] = owners
+    return optimizer._fused_update if owners[0] is owners[1] else None
+
+
+_FUSED_OWNERS = {}  # optimizer class -> [class defining _update, class defining _fused_update]
+
+
+def _kernels():
+    """``learnet.ops.compiled.update``, imported on first use (it needs numba)."""
+    from learnet.ops.compiled import update
+
+    return update
+
+
 def _takes_argument(function):
     """Whether a learning-rate function wants the step (TF's are functions of no argument)."""
     try:
@@ -731,6 +784,9 @@ class SGD(Optimizer):
             xp.add(w, tmp2, out=w)
         else:
             xp.add(w, v, out=w)
+
+    def _fused_update(self, w, g, slots, lr):
+        return _kernels().sgd(w, g, slots[0] if slots else None, lr, self.momentum, self.nesterov)
 
     def get_config(self):
         config = super().get_config()
@@ -826,6 +882,11 @@ class RMSprop(Optimizer):
         else:
             xp.subtract(w, tmp2, out=w)
 
+    def _fused_update(self, w, g, slots, lr):
+        m = slots[1] if self.momentum > 0 else None
+        a = slots[-1] if self.centered else None
+        return _kernels().rmsprop(w, g, slots[0], m, a, lr, self.rho, self.momentum, self.epsilon)
+
     def get_config(self):
         config = super().get_config()
         config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered})
@@ -917,6 +978,10 @@ class Adam(Optimizer):
         xp.multiply(m, alpha, out=tmp2)
         xp.divide(tmp2, tmp, out=tmp2)
         xp.subtract(w, tmp2, out=w)
+
+    def _fused_update(self, w, g, slots, alpha):
+        v_hat = slots[2] if self.amsgrad else None
+        return _kernels().adam(w, g, slots[0], slots[1], v_hat, alpha, self.beta_1, self.beta_2, self.epsilon)
 
     def get_config(self):
         config = super().get_config()
@@ -1028,6 +1093,9 @@ class Adagrad(Optimizer):
         xp.divide(tmp2, tmp, out=tmp2)
         xp.subtract(w, tmp2, out=w)
 
+    def _fused_update(self, w, g, slots, lr):
+        return _kernels().adagrad(w, g, slots[0], lr, self.epsilon)
+
     def get_config(self):
         config = super().get_config()
         config.update({"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon})
@@ -1097,6 +1165,9 @@ class Adadelta(Optimizer):
         xp.multiply(tmp, lr, out=tmp)
         xp.add(w, tmp, out=w)
 
+    def _fused_update(self, w, g, slots, lr):
+        return _kernels().adadelta(w, g, slots[0], slots[1], lr, self.rho, self.epsilon)
+
     def get_config(self):
         config = super().get_config()
         config.update({"rho": self.rho, "epsilon": self.epsilon})
@@ -1165,6 +1236,10 @@ class Adamax(Optimizer):
         xp.multiply(m, lr, out=tmp2)
         xp.divide(tmp2, tmp, out=tmp2)
         xp.subtract(w, tmp2, out=w)
+
+    def _fused_update(self, w, g, slots, c):
+        lr, correction = c
+        return _kernels().adamax(w, g, slots[0], slots[1], lr, self.beta_1, self.beta_2, self.epsilon, correction)
 
     def get_config(self):
         config = super().get_config()
@@ -1247,6 +1322,11 @@ class Nadam(Optimizer):
         xp.multiply(g, lr * g_scale, out=tmp2)
         xp.divide(tmp2, tmp, out=tmp2)
         xp.subtract(w, tmp2, out=w)
+
+    def _fused_update(self, w, g, slots, c):
+        lr, m_scale, g_scale, v_scale = c
+        m, v = slots
+        return _kernels().nadam(w, g, m, v, lr * m_scale, lr * g_scale, self.beta_1, self.beta_2, v_scale, self.epsilon)
 
     def get_config(self):
         config = super().get_config()

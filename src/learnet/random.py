@@ -23,8 +23,9 @@ def set_seed(seed):
 
 
 def _generator(seed):
+    # These draw on the host (NumPy's generator), then copy the result to the array module.
     if seed is None:
-        return backend.rng()
+        return backend.host_rng()
     if isinstance(seed, SeedGenerator):
         return numpy.random.default_rng(seed.next())
     if isinstance(seed, Tensor):
@@ -57,7 +58,7 @@ class SeedGenerator:
 
     def __init__(self, seed=None, name=None, **kwargs):
         if seed is None:
-            seed = int(backend.rng().integers(0, 2**31 - 1))
+            seed = int(backend.host_rng().integers(0, 2**31 - 1))
         if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0:
             raise ValueError(f"SeedGenerator expects a non-negative integer seed, got {seed!r}")
         self.name = name or "seed_generator"

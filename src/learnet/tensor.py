@@ -7,6 +7,7 @@ to ``Tensor`` by the ops floor (``learnet.ops``), so every operator is an op tha
 ``GradientTape`` can record.
 """
 
+import weakref
 from typing import Any
 
 import numpy
@@ -15,6 +16,16 @@ from learnet import backend
 from learnet.backend import xp
 
 _FLOAT_KINDS = ("f",)
+
+# Every Variable alive, so backend.set_backend can refuse to switch array modules under them.
+_live_variables: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def _live_variable_names() -> list[str]:
+    return [str(variable.name) for variable in list(_live_variables)]
+
+
+backend._switch_guards.append(_live_variable_names)
 
 
 class TensorShape(tuple):
@@ -317,6 +328,7 @@ class Variable(Tensor):
         self.name = name if name is not None else _unique_variable_name("Variable")
         # A function applied to the value after each optimizer update (e.g. non-negativity).
         self.constraint = constraint
+        _live_variables.add(self)
 
     def _check_same_shape(self, array, what):
         if array.shape != self._value.shape:
@@ -333,6 +345,8 @@ class Variable(Tensor):
 
     def _incoming(self, value, what):
         array = to_array(value, self._value.dtype)
+        if not backend.on_host(array) and backend.on_host(self._value):
+            array = backend.to_numpy(array)  # a variable kept in host memory (an optimizer's step count)
         if array.dtype.kind == "f" and self._value.dtype.kind != "f":
             raise TypeError(f"Variable '{self.name}' holds {self.dtype}; {what} got floats")
         self._check_same_shape(array, what)

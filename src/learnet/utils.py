@@ -513,7 +513,7 @@ def image_dataset_from_directory(
         def make():
             order = np.arange(len(files))
             if shuffle:
-                order = (generator or backend.rng()).permutation(len(files))
+                order = (generator or backend.host_rng()).permutation(len(files))
             for start in range(0, len(files), size):
                 chosen = order[start : start + size]
                 images = np.stack([read(path) for path in files[chosen]])

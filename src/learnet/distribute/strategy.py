@@ -294,7 +294,7 @@ class Strategy:
         """Give every process rank 0's random generator state (same shuffles everywhere)."""
         if not self.distributed:
             return
-        generator = backend.rng().bit_generator
+        generator = backend.host_rng().bit_generator  # the one that shuffles batches
         generator.state = self._allgather(generator.state)[0]
 
     def _check_same_launch(self, **facts):

@@ -119,7 +119,7 @@ class _RandomImageLayer(Layer):
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
-        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self._generator = None if seed is None else backend.generator(seed)
 
     def _rng(self):
         return self._generator or backend.rng()
@@ -247,7 +247,7 @@ class RandomZoom(_GeometricLayer):
         zoom_y = 1 + rng.uniform(*self._height, size=n)
         zoom_x = zoom_y if self._width is None else 1 + rng.uniform(*self._width, size=n)
         cx, cy = (width - 1) / 2, (height - 1) / 2
-        zeros = numpy.zeros(n)
+        zeros = xp.zeros(n)  # beside the draws, on the GPU under CuPy
         return numpy.stack(
             [
                 numpy.stack([zoom_x, zeros, cx * (1 - zoom_x)], axis=1),
@@ -293,7 +293,7 @@ class RandomTranslation(_GeometricLayer):
         rng = self._rng()
         dy = rng.uniform(*self._height, size=n) * height
         dx = rng.uniform(*self._width, size=n) * width
-        ones, zeros = numpy.ones(n), numpy.zeros(n)
+        ones, zeros = xp.ones(n), xp.zeros(n)  # beside the draws, on the GPU under CuPy
         return numpy.stack(
             [
                 numpy.stack([ones, zeros, -dx], axis=1),

@@ -404,7 +404,7 @@ class Dropout(Layer):
         self.rate = rate
         self.noise_shape = None if noise_shape is None else _shape_tuple(noise_shape)
         self.seed = seed
-        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self._generator = None if seed is None else backend.generator(seed)
         self.supports_masking = True
 
     def call(self, inputs, training=None):
@@ -562,7 +562,7 @@ class GaussianNoise(Layer):
             raise ValueError(f"GaussianNoise: stddev must be non-negative, got {stddev}")
         self.stddev = float(stddev)
         self.seed = seed
-        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self._generator = None if seed is None else backend.generator(seed)
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
@@ -591,7 +591,7 @@ class GaussianDropout(Layer):
             raise ValueError(f"GaussianDropout: rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
         self.seed = seed
-        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self._generator = None if seed is None else backend.generator(seed)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:

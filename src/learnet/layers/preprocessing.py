@@ -86,13 +86,14 @@ class Embedding(Layer):
 
     def call(self, inputs):
         ids = inputs._value
+        checked = backend.on_host(ids)  # reading a GPU's ids would stop every step
         if ids.dtype.kind == "f":
-            if not xp.all(ids == xp.floor(ids)):
+            if checked and not xp.all(ids == xp.floor(ids)):
                 raise ValueError(f"Embedding '{self.name}' expects integer ids, got fractional values")
             ids = ids.astype(xp.int32)
         elif ids.dtype.kind not in "iu":
             raise TypeError(f"Embedding '{self.name}' expects integer ids, got {ids.dtype}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
+        if checked and ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
             raise ValueError(
                 f"Embedding '{self.name}' expects ids in [0, {self.input_dim}), got values from "
                 f"{int(ids.min())} to {int(ids.max())}"
@@ -294,7 +295,7 @@ class RandomFlip(Layer):
             )
         self.mode = mode
         self.seed = seed
-        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self._generator = None if seed is None else backend.generator(seed)
 
     def call(self, inputs, training=None):
         if not training:

@@ -91,7 +91,7 @@ class _DropoutCell(Layer):
         self.dropout = _check_rate("dropout", dropout, who)
         self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout, who)
         self.seed = seed
-        self._generator = None if seed is None else numpy.random.default_rng(seed)
+        self._generator = None if seed is None else backend.generator(seed)
         self.state_size = self.units
         self.output_size = self.units
 

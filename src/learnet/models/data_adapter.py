@@ -555,6 +555,13 @@ def check_batch(model, x, y=None, sample_weight=None, class_weight=None, *, who)
 # --- the one entry point: EpochIterator ---------------------------------------------------------
 
 
+def _on_device(batch):
+    """A batch with its NumPy arrays copied to the GPU under CuPy: once, before the step."""
+    if backend.xp is np:
+        return batch
+    return map_structure(lambda value: backend.xp.asarray(value) if isinstance(value, np.ndarray) else value, batch)
+
+
 class EpochIterator:
     """The batches of ``fit``, ``evaluate`` and ``predict``: checked once, then served epoch by epoch.
 
@@ -644,7 +651,7 @@ class EpochIterator:
     def _init_arrays(self, x, y, sample_weight, batch_size, shuffle):
         self.dataset = None
         if self.inputs_only:
-            self.batcher = Batcher(x, batch_size=batch_size, shuffle=bool(shuffle), seed=backend.rng())
+            self.batcher = Batcher(x, batch_size=batch_size, shuffle=bool(shuffle), seed=backend.host_rng())
         else:
             self.batcher = Batcher(
                 x,
@@ -652,7 +659,7 @@ class EpochIterator:
                 sample_weight,
                 batch_size=batch_size,
                 shuffle=bool(shuffle),
-                seed=backend.rng(),
+                seed=backend.host_rng(),
                 names=["x", "y", "sample_weight"],
             )
         self.steps = len(self.batcher) if self.limit is None else self.limit
@@ -676,12 +683,12 @@ class EpochIterator:
         if self.batcher is not None:
             for batch in self._array_batches():
                 if self.inputs_only:
-                    yield (batch,)
+                    yield _on_device((batch,))
                 else:
-                    yield pack_x_y_sample_weight(*batch)
+                    yield _on_device(pack_x_y_sample_weight(*batch))
         else:
             for batch in self._dataset_batches():
-                yield self._convert(batch)
+                yield _on_device(self._convert(batch))
 
     def _array_batches(self):
         if self.limit is None:

@@ -472,8 +472,9 @@ def _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w):
         padded = xp.ascontiguousarray(padded)
         (sh, sw), (dh, dw) = strides, dilations
         s0, s1, s2, s3 = padded.strides
+        read_only = {"writeable": False} if xp is numpy else {}  # CuPy's as_strided has no writeable
         patches = xp.lib.stride_tricks.as_strided(
-            padded, (n, oh, ow, kh, kw, c), (s0, sh * s1, sw * s2, dh * s1, dw * s2, s3), writeable=False
+            padded, (n, oh, ow, kh, kw, c), (s0, sh * s1, sw * s2, dh * s1, dw * s2, s3), **read_only
         )
         return patches.reshape(n * oh * ow, kh * kw * c)
     # Few channels: one strided copy of the whole batch per kernel offset.

@@ -6,7 +6,9 @@ from the logits in one stable step: a user writes ``Dense(10, activation="softma
 with ``"categorical_crossentropy"`` and still never takes the log of a zero.
 """
 
+from learnet import backend
 from learnet.backend import xp
+from learnet.ops import compiled
 from learnet.ops.math import cast_like, exp, unbroadcast
 from learnet.ops.reduce import reduce_logsumexp, reduce_sum
 from learnet.tape import is_recording, primitive
@@ -175,8 +177,9 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
     """
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     labels = to_array(labels)
+    checked = backend.on_host(labels)  # reading a GPU's labels would stop every step
     if labels.dtype.kind == "f":
-        if not xp.all(labels == xp.round(labels)):
+        if checked and not xp.all(labels == xp.round(labels)):
             raise ValueError("sparse cross-entropy: labels must be whole class numbers, got fractions")
         labels = labels.astype(xp.int64)
     if labels.dtype.kind not in "iu":
@@ -187,7 +190,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
             f"{tuple(logits.shape)} (expected labels of shape {tuple(logits.shape[:-1])})"
         )
     n_classes = logits.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+    if checked and labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
             f"sparse cross-entropy: labels must be in [0, {n_classes}), got values from "
             f"{int(labels.min())} to {int(labels.max())}"
@@ -275,6 +278,10 @@ def _dense_backward(relu, with_bias):
             # No other tape records this backward pass, so no second derivative can be
             # asked of it: plain array products, without the per-op cost of learnet ops.
             g_array = g._value
+            if relu and with_bias and g_array.ndim == 2 and compiled.enabled():
+                # One compiled pass for the mask and the bias gradient (the same numbers as below).
+                g_array, bias_gradient = _compiled_dense().relu_gradient_and_bias_sum(g_array, out._value)
+                return (lambda: g_array @ kernel._value.T, lambda: x._value.T @ g_array, lambda: bias_gradient)
             if relu:
                 g_array = xp.multiply(g_array, out._value > 0)  # float times bool: stays float
             grads = (lambda: g_array @ kernel._value.T, lambda: x._value.T @ g_array)
@@ -291,11 +298,21 @@ def _dense_backward(relu, with_bias):
 
 def _dense_forward(x, kernel, bias, relu):
     out = x @ kernel
+    if relu and bias is not None and bias.dtype == out.dtype and out.ndim == 2 and compiled.enabled():
+        _compiled_dense().bias_relu(out, bias)  # one compiled pass for the two below
+        return out
     if bias is not None:
         out += bias
     if relu:
         xp.maximum(out, 0, out=out)
     return out
+
+
+def _compiled_dense():
+    """``learnet.ops.compiled.dense``, imported on first use (it needs numba)."""
+    from learnet.ops.compiled import dense
+
+    return dense
 
 
 def _dense_bias_kernel(x, kernel, bias, relu=False):

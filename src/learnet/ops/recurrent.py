@@ -26,6 +26,7 @@ fall back to a step-by-step loop of tape ops for any other.
 import contextlib
 import functools
 
+from learnet import backend
 from learnet.backend import xp
 from learnet.tape import primitive
 
@@ -457,7 +458,8 @@ def _lstm_backward_unmasked(A, C, TC, dZ, gate_derivative, tc_derivative, grad_o
     U = C.shape[-1]
     output_factor = tc_derivative
     output_factor *= A[..., 3 * U :]  # o * act'(c_t), every step
-    outputs_flow = bool(grad_outputs.any())
+    # Skipping zeros pays on the CPU; on a GPU, reading whether they are zeros would wait for it.
+    outputs_flow = bool(grad_outputs.any()) if backend.on_host(grad_outputs) else True
     scaled = xp.empty_like(dc)
     for t in range(A.shape[0] - 1, -1, -1):
         a = A[t]

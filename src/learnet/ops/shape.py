@@ -7,6 +7,7 @@ import builtins
 
 import numpy
 
+from learnet import backend
 from learnet.backend import xp
 from learnet.tape import primitive
 from learnet.tensor import Tensor, Variable, _VariableSlice, to_array
@@ -243,7 +244,7 @@ def _scatter(g, key, shape):
     if _is_basic(key):
         result[key] = g
     elif not _add_rows(result, key, g):
-        xp.add.at(result, key, g)  # integer arrays may repeat an index: add, not overwrite
+        backend.scatter_add(result, key, g)  # integer arrays may repeat an index: add, not overwrite
     return result, lambda g2, g_, out: _getitem(g2, key)
 
 
@@ -293,7 +294,7 @@ def _gather(params, indices, axis):
     shape = params.shape
     if indices.dtype.kind not in "iu":
         raise TypeError(f"gather: indices must be integers, got {indices.dtype}")
-    if indices.size and (indices.max() >= shape[axis] or indices.min() < -shape[axis]):
+    if backend.on_host(indices) and indices.size and (indices.max() >= shape[axis] or indices.min() < -shape[axis]):
         raise IndexError(f"gather: an index is out of range for axis {axis} of size {shape[axis]}")
 
     def backward(g, params, indices, out):
