@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 MIN_ELEMENTS = 1 << 16
 
 _PREFIX = "learnet-elementwise"
-_state = {"threads": None, "requested": None, "pool": None, "pool_threads": 0}
+_state = {"threads": None, "pool": None, "pool_threads": 0}
 _lock = threading.Lock()
 
 
@@ -67,14 +67,7 @@ def set_num_threads(threads):
     """Split element-wise work over ``threads`` threads from now on (1: serial, the NumPy reference)."""
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"set_num_threads: threads must be a positive int, got {threads!r}")
-    _state["threads"] = _state["requested"] = threads
-
-
-def requested_threads():
-    """The threads asked for through ``LEARNET_NUM_THREADS`` or ``set_num_threads``; None if neither."""
-    if _state["requested"] is None and os.environ.get("LEARNET_NUM_THREADS", "").strip():
-        _state["requested"] = _default_threads()
-    return _state["requested"]
+    _state["threads"] = threads
 
 
 def _pool(workers):
@@ -123,4 +116,4 @@ def flat_views(arrays):
     return [a.reshape(-1) for a in arrays]
 
 
-__all__ = ["MIN_ELEMENTS", "flat_views", "num_threads", "requested_threads", "set_num_threads", "split_run"]
+__all__ = ["MIN_ELEMENTS", "flat_views", "num_threads", "set_num_threads", "split_run"]

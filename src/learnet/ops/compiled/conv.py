@@ -23,12 +23,9 @@ bit; everything else is bit-identical.
 The patch matrix (im2col) stays NumPy's one strided copy: a compiled parallel copy
 measured no faster inside a training step (see ``benchmarks/README.md``).
 
-The kernels run on ``num_threads()`` threads, by default as many as the matrix products
-(BLAS) use; the two never run at the same time. The wrappers accept float32 and float64 arrays; ``supported`` says whether a call
+The kernels run on ``num_threads()`` threads (``LEARNET_NUM_THREADS``, default 1). The wrappers accept float32 and float64 arrays; ``supported`` says whether a call
 can run here (the callers in ``ops/conv.py`` fall back to NumPy otherwise).
 """
-
-import os
 
 import numba
 import numpy
@@ -53,22 +50,16 @@ def _use_threads():
 
 
 def num_threads():
-    """The threads of the compiled kernels.
+    """The threads of the compiled kernels: ``learnet.ops.parallel.num_threads()``.
 
-    ``LEARNET_NUM_THREADS`` (or ``learnet.ops.parallel.set_num_threads``) when given;
-    else the BLAS threads the environment asks for (``OPENBLAS_NUM_THREADS``, then
-    ``OMP_NUM_THREADS``), so the kernels use the cores the matrix products use; else
-    every core numba sees. BLAS and these kernels run one after the other, never at
-    the same time, so they share the cores rather than compete for them.
+    That is ``LEARNET_NUM_THREADS`` (or ``parallel.set_num_threads``), 1 by default, the
+    same setting as the NumPy thread pool and the compiled optimizer updates. A second
+    thread measured no faster for these passes on 2 cores (a convnet training step and
+    predict, interleaved: 0.99-1.02; they are bound by memory bandwidth, which the cores
+    share), and one thread is not stalled by a core that another job holds. BLAS keeps
+    its own threads; it and these kernels run one after the other, never at once.
     """
-    requested = parallel.requested_threads()
-    if requested is not None:
-        return requested
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "").strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return numba.config.NUMBA_NUM_THREADS
+    return parallel.num_threads()
 
 
 # --- bias and ReLU -----------------------------------------------------------------------------------
