@@ -107,12 +107,13 @@ POOL_CASES = [
     ((3, 2), (1, 1), "VALID"),
     ((2, 3), (3, 2), "VALID"),
     ((3, 3), (3, 3), [[0, 0], [1, 2], [2, 0], [0, 0]]),
+    ((2, 2), (2, 2), [[0, 0], [1, 0], [1, 0], [0, 0]]),  # shifted windows that still span 8 rows
 ]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("window, strides, padding", POOL_CASES)
-@pytest.mark.parametrize("n, h, w, c", [(1, 7, 5, 3), (3, 11, 11, 4)])
+@pytest.mark.parametrize("n, h, w, c", [(1, 7, 5, 3), (3, 11, 11, 4), (2, 8, 6, 3)])
 def test_max_pool_compiled_matches_numpy_with_ties(n, h, w, c, window, strides, padding, dtype):
     # Few distinct values: most windows hold ties, whose gradient must go to the first maximum.
     x = np.random.default_rng(h + c).integers(-2, 3, (n, h, w, c)).astype(dtype)

@@ -239,10 +239,23 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
 
 
 @njit(parallel=True, cache=True, fastmath=False)
-def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left):
+def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
     n, h, w, c = dx.shape
     oh, ow = g.shape[1], g.shape[2]
     for b in prange(n):
+        if tiles:
+            # Windows side by side over the whole image: every element is written once,
+            # the gradient at each window's winner and 0 elsewhere, with no clearing pass.
+            for oi in range(oh):
+                for oj in range(ow):
+                    for i in range(ph):
+                        for j in range(pw):
+                            k = i * pw + j
+                            for ch in range(c):
+                                dx[b, oi * ph + i, oj * pw + j, ch] = (
+                                    g[b, oi, oj, ch] if index[b, oi, oj, ch] == k else 0
+                                )
+            continue
         dx[b] = 0
         for oi in range(oh):
             for oj in range(ow):
@@ -260,8 +273,15 @@ def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
     """Max pooling's input gradient: each output's gradient goes to the element ``index`` names."""
     _use_threads()
     dx = numpy.empty(x_shape, dtype=g.dtype)
+    oh, ow = g.shape[1], g.shape[2]
+    # No padding and windows that cover the image exactly, side by side (the usual 2x2 pool of an even image).
+    tiles = (
+        tuple(strides) == tuple(window)
+        and (pad_h[0], pad_w[0]) == (0, 0)
+        and (oh * window[0], ow * window[1]) == tuple(x_shape[1:3])
+    )
     _max_pool_gradient_kernel(
-        numpy.ascontiguousarray(g), index, dx, window[0], window[1], strides[0], strides[1], pad_h[0], pad_w[0]
+        numpy.ascontiguousarray(g), index, dx, window[0], window[1], strides[0], strides[1], pad_h[0], pad_w[0], tiles
     )
     return dx
 
