@@ -4,7 +4,8 @@ Matrix products already run at BLAS speed on every core. What is left of a step 
 element-wise and memory-bound work (bias and ReLU, pooling, scattering patches back,
 the optimizer's update), which plain NumPy does one pass per ufunc on one core. With
 the ``fast`` extra (``pip install "learnet[fast]"``, which brings numba) these passes
-are compiled once into fused loops that run on every core.
+are compiled once into fused loops (on ``LEARNET_NUM_THREADS`` threads, 1 by default:
+fused, one thread already does the work of several NumPy passes).
 
 The plain NumPy code stays the readable reference: every compiled kernel sits beside
 the NumPy function it replaces, and the tests check the two against each other. The

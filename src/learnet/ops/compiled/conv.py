@@ -1,8 +1,8 @@
 """Compiled kernels for the memory-bound passes of a convolutional network.
 
 Each function here does what a piece of ``learnet.ops.conv`` does in NumPy, in one
-loop compiled by numba that runs on every core (``prange`` over the images of the
-batch, or over rows): the NumPy code in ``ops/conv.py`` stays the readable reference,
+loop compiled by numba (``prange`` over the images of the batch, or over rows, on
+``num_threads()`` threads): the NumPy code in ``ops/conv.py`` stays the readable reference,
 and ``tests/ops/test_compiled_conv.py`` checks the two against each other.
 
 - ``bias_relu``: ``out += bias`` then ``max(out, 0)``, one pass in place.
