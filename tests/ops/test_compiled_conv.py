@@ -41,13 +41,15 @@ def close(a, b, dtype):
 
 
 def conv_and_gradients(x, k, b, strides, padding, dilations, relu, g):
-    x, k, b = (tf.Variable(a, dtype=a.dtype) for a in (x, k, b))
+    """Output and gradients of a convolution (with a bias when ``b`` is not None)."""
+    weights = [tf.Variable(a, dtype=a.dtype) for a in (x, k, b) if a is not None]
+    x, k, b = weights + [None] * (3 - len(weights))
     with tf.GradientTape() as tape:
         if relu:
             y = conv_ops.conv2d_relu(x, k, b, strides=strides, padding=padding, dilations=dilations)
         else:
             y = tf.nn.conv2d(x, k, strides, padding, dilations=dilations, bias=b)
-    grads = tape.gradient(y, [x, k, b], output_gradients=tf.constant(g(y.shape)))
+    grads = tape.gradient(y, weights, output_gradients=tf.constant(g(y.shape)))
     return [y.numpy()] + [t.numpy() for t in grads]
 
 
@@ -64,13 +66,13 @@ CONV_CASES = [
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("relu, bias", [(False, True), (True, True), (True, False)])
 @pytest.mark.parametrize("n, h, w, c, f, window, strides, padding, dilations", CONV_CASES)
-def test_conv2d_compiled_matches_numpy(n, h, w, c, f, window, strides, padding, dilations, relu, dtype):
+def test_conv2d_compiled_matches_numpy(n, h, w, c, f, window, strides, padding, dilations, relu, bias, dtype):
     rng = np.random.default_rng(n * 100 + h * 10 + c)
     x = rng.standard_normal((n, h, w, c)).astype(dtype)
     k = rng.standard_normal(window + (c, f)).astype(dtype)
-    b = rng.standard_normal(f).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype) if bias else None
 
     def g(shape):
         return np.random.default_rng(1).standard_normal(tuple(shape)).astype(dtype)
@@ -181,6 +183,11 @@ def test_compiled_kernels_directly():
     masked, db = compiled_conv.relu_bias_gradient(np.ones((3, 2)), np.array([[1.0, 0], [0, 1], [1, 1]]), True, True)
     np.testing.assert_array_equal(masked, [[1, 0], [0, 1], [1, 1]])
     np.testing.assert_array_equal(db, [2, 2])
+    masked, nothing = compiled_conv.relu_bias_gradient(
+        np.ones((3, 2)), np.array([[1.0, 0], [0, 1], [1, 1]]), True, False
+    )
+    assert nothing is None
+    np.testing.assert_array_equal(masked, [[1, 0], [0, 1], [1, 1]])
     same, nothing = compiled_conv.relu_bias_gradient(np.ones((3, 2)), np.ones((3, 2)), False, False)
     assert nothing is None and same.shape == (3, 2)
 

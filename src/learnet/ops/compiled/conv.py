@@ -94,21 +94,25 @@ def bias_relu(out2d, bias, relu):
 
 
 @njit(parallel=True, cache=True, fastmath=False)
-def _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias):
+def _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, zero):
     rows, cols = g2d.shape
     chunks = partial.shape[0]
     for chunk in prange(chunks):
         start = rows * chunk // chunks
         stop = rows * (chunk + 1) // chunks
+        total = numpy.zeros(cols, dtype=numpy.float64)  # this chunk's bias gradient, kept in cache
         for r in range(start, stop):
+            g_row, out_row, masked_row = g2d[r], out2d[r], masked[r]
             for k in range(cols):
-                value = g2d[r, k]
+                value = g_row[k]
                 if relu:
-                    # g * 1.0 or g * 0.0, as NumPy's g * (out > 0): NaN and -0.0 come out the same.
-                    value = value * (1.0 if out2d[r, k] > 0 else 0.0)
-                    masked[r, k] = value
+                    # g or g * 0, as NumPy's g * (out > 0): NaN and -0.0 come out the same.
+                    value = value if out_row[k] > 0 else value * zero
+                    masked_row[k] = value
                 if want_bias:
-                    partial[chunk, k] += value
+                    total[k] += value
+        if want_bias:
+            partial[chunk] = total
 
 
 def relu_bias_gradient(g2d, out2d, relu, want_bias):
@@ -130,8 +134,8 @@ def relu_bias_gradient(g2d, out2d, relu, want_bias):
     _use_threads()
     masked = numpy.empty_like(g2d) if relu else g2d
     chunks = max(1, min(numba.get_num_threads() * 4, g2d.shape[0]))
-    partial = numpy.zeros((chunks if want_bias else 0, g2d.shape[1]), dtype=numpy.float64)
-    _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias)
+    partial = numpy.zeros((chunks, g2d.shape[1]), dtype=numpy.float64)  # one row per chunk of rows
+    _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, g2d.dtype.type(0))
     if not want_bias:
         return masked, None
     return masked, partial.sum(axis=0).astype(g2d.dtype)
