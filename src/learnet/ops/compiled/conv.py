@@ -12,7 +12,8 @@ and ``tests/ops/test_compiled_conv.py`` checks the two against each other.
   kernel offsets) added back into the image, image by image.
 - ``max_pool`` and ``max_pool_gradient``: the forward pass also stores, for every
   output, which element of its window won (an ``int8`` when the window has fewer than
-  128 elements); the gradient is then one scatter, with no comparison.
+  128 elements); the gradient is then one scatter, with no comparison (windows side by
+  side: every element written once).
 
 Ties and NaN follow the NumPy reference: the first maximum of a window in row-major
 order takes the gradient, and a window holding a NaN outputs NaN and sends no
@@ -248,8 +249,11 @@ def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
     oh, ow = g.shape[1], g.shape[2]
     for b in prange(n):
         if tiles:
-            # Windows side by side over the whole image: every element is written once,
-            # the gradient at each window's winner and 0 elsewhere, with no clearing pass.
+            # Windows side by side from the top-left corner: every element is written once,
+            # the gradient at each window's winner and 0 elsewhere (and the rows and columns
+            # past the last whole window 0), with no clearing pass.
+            dx[b, oh * ph :] = 0
+            dx[b, : oh * ph, ow * pw :] = 0
             for oi in range(oh):
                 for oj in range(ow):
                     for i in range(ph):
@@ -278,11 +282,13 @@ def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
     _use_threads()
     dx = numpy.empty(x_shape, dtype=g.dtype)
     oh, ow = g.shape[1], g.shape[2]
-    # No padding and windows that cover the image exactly, side by side (the usual 2x2 pool of an even image).
+    # Windows side by side from the top-left corner, none reaching past the image (the usual
+    # 2x2 pool with "valid" padding).
     tiles = (
         tuple(strides) == tuple(window)
         and (pad_h[0], pad_w[0]) == (0, 0)
-        and (oh * window[0], ow * window[1]) == tuple(x_shape[1:3])
+        and oh * window[0] <= x_shape[1]
+        and ow * window[1] <= x_shape[2]
     )
     _max_pool_gradient_kernel(
         numpy.ascontiguousarray(g), index, dx, window[0], window[1], strides[0], strides[1], pad_h[0], pad_w[0], tiles
