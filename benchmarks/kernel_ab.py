@@ -31,6 +31,10 @@ Comparisons:
   im2col + GEMM (A) against 128 images at a time (B, what learnet does now).
 - ``taps``: the first layer (1 input channel) as im2col + GEMM (A) against a
   direct 9-tap multiply-add over shifted views of the image (B).
+- ``conv-numba``: the NumPy kernels (A, ``set_kernels("numpy")``) against the compiled ones
+  (B, ``set_kernels("numba")``, the ``fast`` extra) pass by pass at the keras.io
+  convnet's sizes (bias+ReLU, ReLU and bias gradient, the second layer's input
+  gradient, max pooling and its gradient), then one whole training step (batch 128) and ``predict`` (batch 1024).
 - ``compiled``: the NumPy reference (A, ``set_kernels("numpy")``) against the numba
   kernels (B, ``set_kernels("numba")``): the optimizer updates (RMSprop on the MLP's
   weights, Adam on the convnet's), the dense layer's bias+ReLU forward and its
@@ -52,9 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import numpy as np
 
 import learnet as keras
-from learnet.ops import compiled
+from learnet.ops import compiled, parallel
 from learnet.ops import conv as conv_ops
-from learnet.ops import parallel
 
 
 def ab(name, a, b, rounds):
@@ -173,6 +176,86 @@ def with_kernels(name, fn):
             compiled.set_kernels(before)
 
     return run
+
+
+def convnet():
+    layers = keras.keras.layers
+    model = keras.keras.Sequential(
+        [
+            keras.keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def numba_comparisons(rounds):
+    from learnet.ops.compiled import conv as compiled_conv
+
+    print(f"numba {compiled_conv.numba.__version__}, {compiled_conv.num_threads()} threads", flush=True)
+    rng = np.random.default_rng(0)
+    conv_out = rng.standard_normal((128 * 26 * 26, 32), dtype=np.float32)
+    bias = rng.standard_normal(32, dtype=np.float32)
+    g = rng.standard_normal(conv_out.shape, dtype=np.float32)
+    kernel = rng.standard_normal((3, 3, 32, 64), dtype=np.float32)
+    g2d = rng.standard_normal((128 * 11 * 11, 64), dtype=np.float32)
+    geometry = ((128, 13, 13, 32), (128, 13, 13, 32), 11, 11, (0, 0), (0, 0))
+
+    def bias_relu():
+        out = conv_out.copy()
+        conv_ops._add_bias_relu(out, bias, True)
+
+    def relu_bias_grad():
+        g2d, db = conv_ops._relu_bias_gradient(g, conv_out, True, 128)
+        db()
+
+    def pool(shape):
+        x = keras.constant(np.maximum(rng.standard_normal(shape, dtype=np.float32), 0))
+
+        def step():
+            with keras.GradientTape() as tape:
+                tape.watch(x)
+                y = keras.nn.max_pool2d(x, 2, 2, "VALID")
+            tape.gradient(y, x, output_gradients=keras.ones_like(y))
+
+        return step
+
+    passes = (
+        ("copy + bias + ReLU forward (128x26x26x32)", bias_relu),
+        ("ReLU gradient + bias gradient (128x26x26x32)", relu_bias_grad),
+        (
+            "input gradient 11x11x64 -> 13x13x32 (col2im)",
+            lambda: conv_ops._conv_input_gradient(g2d, kernel, geometry, (1, 1), (1, 1)),
+        ),
+        ("max pool 2x2 + gradient, 26x26x32", pool((128, 26, 26, 32))),
+        ("max pool 2x2 + gradient, 11x11x64", pool((128, 11, 11, 64))),
+    )
+    for name, fn in passes:
+        ab(f"numpy -> numba: {name}", with_kernels("numpy", fn), with_kernels("numba", fn), rounds)
+
+    model = convnet()
+    x = rng.random((128, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 128)
+    images = rng.random((1024, 28, 28, 1), dtype=np.float32)
+    ab(
+        "numpy -> numba: one convnet training step (batch 128)",
+        with_kernels("numpy", lambda: model.train_on_batch(x, y)),
+        with_kernels("numba", lambda: model.train_on_batch(x, y)),
+        rounds,
+    )
+    ab(
+        "numpy -> numba: convnet predict (1024 images)",
+        with_kernels("numpy", lambda: model.predict(images, batch_size=1024, verbose=0)),
+        with_kernels("numba", lambda: model.predict(images, batch_size=1024, verbose=0)),
+        rounds,
+    )
 
 
 def compiled_comparisons(rounds):
@@ -389,7 +472,7 @@ def taps_comparisons(rounds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps,compiled")
+    parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps,compiled,conv-numba")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     print(
@@ -404,6 +487,7 @@ def main(argv=None):
         "chunks": chunks_comparisons,
         "taps": taps_comparisons,
         "compiled": compiled_comparisons,
+        "conv-numba": numba_comparisons,
     }
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)

@@ -172,6 +172,24 @@ def evaluate_metrics(result) -> dict:
     return {"evaluate_loss": float(result)}
 
 
+def kernels_runtime() -> dict:
+    """Which element-wise kernels ran (``LEARNET_KERNELS``): NumPy, or numba's and on how many threads."""
+    try:
+        from learnet.ops import compiled
+    except ImportError:  # a learnet from before the compiled kernels
+        return {"choice": "numpy", "compiled": False}
+    info = {"choice": compiled.kernels(), "compiled": compiled.enabled()}
+    if info["compiled"]:
+        from learnet.ops.compiled import conv
+
+        info.update(numba=conv.numba.__version__, threads=conv.num_threads())
+        try:
+            info["layer"] = conv.numba.threading_layer()
+        except ValueError:  # no parallel kernel ran
+            info["layer"] = None
+    return info
+
+
 def run(args, keras) -> dict:
     import numpy as np
 
@@ -261,6 +279,7 @@ def main(argv=None) -> int:
             "batch_size": args.batch_size,
             **result,
             "blas_runtime": common.blas_runtime(),
+            "kernels": kernels_runtime(),
         }
     )
     return 0

@@ -30,6 +30,7 @@ tie, the first in row-major order takes it all (as TensorFlow does).
 import numpy
 
 from learnet.backend import xp
+from learnet.ops import compiled
 from learnet.ops.parallel import split_run
 from learnet.tape import is_recording, primitive
 from learnet.tensor import Tensor
@@ -127,6 +128,15 @@ def _offset_slice(i, j, oh, ow, strides, dilations):
     return (slice(None), slice(top, top + sh * (oh - 1) + 1, sh), slice(left, left + sw * (ow - 1) + 1, sw))
 
 
+def _kernels(*arrays):
+    """The compiled kernels (``learnet.ops.compiled.conv``) when they are on and take these arrays, else None."""
+    if not compiled.enabled():
+        return None
+    from learnet.ops.compiled import conv as kernels
+
+    return kernels if kernels.supported(*arrays) else None
+
+
 def _check_image(x, op, what="input"):
     if x.ndim != 4:
         raise ValueError(
@@ -212,7 +222,7 @@ def _conv_inference(x, kernel, strides, padding, dilations, op):
 
 
 def _no_backward(*args):
-    raise RuntimeError("conv2d: this result was computed with no tape recording; it has no gradient")
+    raise RuntimeError("this result was computed with no tape recording; it has no gradient")
 
 
 def _patch_product(cols, kernel2d, n):
@@ -262,6 +272,10 @@ def _conv_input_gradient(g2d, kernel, geometry, strides, dilations):
     x_shape, padded_shape, oh, ow, pad_h, pad_w = geometry
     kh, kw, c, f = kernel.shape
     n = x_shape[0]
+    fast = _kernels(g2d, kernel)
+    if fast is not None:  # one product for every offset, then a compiled scatter-add per image
+        dcols = g2d @ kernel.reshape(kh * kw * c, f).T
+        return fast.col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w)
     dpadded = xp.zeros(padded_shape, dtype=g2d.dtype)
     if c >= 8:
         for i in range(kh):
@@ -280,6 +294,9 @@ def _conv_input_gradient(g2d, kernel, geometry, strides, dilations):
 def _relu_gradient(g, out, relu):
     """``g`` as a ``(pixels, filters)`` matrix; with a fused ReLU, zero where the output is not positive."""
     g2d = g.reshape(-1, g.shape[-1])
+    fast = _kernels(g, out) if relu else None
+    if fast is not None:
+        return fast.relu_bias_gradient(g2d, out.reshape(g2d.shape), True, False)[0]
     if relu:
         masked = xp.empty(g2d.shape, dtype=g2d.dtype)
         # A float times a boolean stays float: one pass, no 0/1 float mask; rows split over the cores.
@@ -288,8 +305,23 @@ def _relu_gradient(g, out, relu):
     return g2d
 
 
+def _relu_bias_gradient(g, out, relu, n):
+    """``_relu_gradient`` and, compiled, the bias's gradient from the same pass: ``(g2d, bias_gradient)``."""
+    fast = _kernels(g, out)
+    if fast is None:
+        g2d = _relu_gradient(g, out, relu)
+        return g2d, lambda: _bias_gradient(g2d, n)
+    g2d = g.reshape(-1, g.shape[-1])
+    g2d, db = fast.relu_bias_gradient(g2d, out.reshape(g2d.shape), relu, True)
+    return g2d, lambda: db
+
+
 def _add_bias_relu(out2d, bias, relu):
     """``out2d += bias`` then, with a fused ReLU, ``max(out2d, 0)``: in place, rows split over the cores."""
+    fast = _kernels(out2d) if bias is None else _kernels(out2d, bias)
+    if fast is not None and out2d.flags.c_contiguous:
+        fast.bias_relu(out2d, bias, relu)
+        return
 
     def rows(chunk):
         if bias is not None:
@@ -338,11 +370,11 @@ def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
 
     def backward(g, x, kernel, bias, out):
-        g2d = _relu_gradient(g, out, relu)
+        g2d, bias_gradient = _relu_bias_gradient(g, out, relu, n)
         return (
             lambda: _conv_input_gradient(g2d, kernel, geometry, strides, dilations),
             lambda: _weight_gradient(cols, g2d, n).reshape(kernel.shape),
-            lambda: _bias_gradient(g2d, n),
+            bias_gradient,
         )
 
     return out2d.reshape(n, oh, ow, f), backward
@@ -598,6 +630,12 @@ def _window_slices(window, strides, oh, ow):
 
 def _max_pool2d_kernel(x, window, strides, padding):
     window, strides, oh, ow, pad_h, pad_w = _pool_setup(x, window, strides, padding, "max_pool2d")
+    fast = _kernels(x)
+    if fast is not None:  # the forward pass notes each window's winner; the gradient is one scatter
+        out, index = fast.max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=is_recording())
+        if index is None:
+            return out, _no_backward
+        return out, lambda g, x, out: fast.max_pool_gradient(g, index, x.shape, window, strides, pad_h, pad_w)
     lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     padded = _pad(x, pad_h, pad_w, lowest)
     slices = _window_slices(window, strides, oh, ow)

@@ -1,0 +1,307 @@
+"""Compiled kernels for the memory-bound passes of a convolutional network.
+
+Each function here does what a piece of ``learnet.ops.conv`` does in NumPy, in one
+loop compiled by numba (``prange`` over the images of the batch, or over rows, on
+``num_threads()`` threads): the NumPy code in ``ops/conv.py`` stays the readable reference,
+and ``tests/ops/test_compiled_conv.py`` checks the two against each other.
+
+- ``bias_relu``: ``out += bias`` then ``max(out, 0)``, one pass in place.
+- ``relu_bias_gradient``: ``g * (out > 0)`` and the bias's gradient (the sum of that
+  over every pixel) in the same pass.
+- ``col2im``: the patches' gradients (one matrix product ``g @ kernel^T`` for all
+  kernel offsets) added back into the image, image by image.
+- ``max_pool`` and ``max_pool_gradient``: the forward pass also stores, for every
+  output, which element of its window won (an ``int8`` when the window has fewer than
+  128 elements); the gradient is then one scatter, with no comparison (windows side by
+  side: every element written once).
+
+Ties and NaN follow the NumPy reference: the first maximum of a window in row-major
+order takes the gradient, and a window holding a NaN outputs NaN and sends no
+gradient anywhere. Sums (the bias's gradient, ``col2im``, overlapping pooling windows)
+add the same terms in another order than NumPy, so they agree to rounding, not bit for
+bit; everything else is bit-identical.
+
+The patch matrix (im2col) stays NumPy's one strided copy: a compiled parallel copy
+measured no faster inside a training step (see ``benchmarks/README.md``).
+
+The kernels run on ``num_threads()`` threads (``LEARNET_NUM_THREADS``, default 1). The wrappers accept float32 and float64 arrays; ``supported`` says whether a call
+can run here (the callers in ``ops/conv.py`` fall back to NumPy otherwise).
+"""
+
+import numba
+import numpy
+from numba import njit, prange
+
+from learnet.ops import parallel
+
+_FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+
+
+def supported(*arrays):
+    """Whether the compiled kernels take these arrays: float32 or float64, all one dtype."""
+    dtype = arrays[0].dtype
+    return dtype in _FLOATS and all(a.dtype == dtype for a in arrays)
+
+
+def _use_threads():
+    """Run the next kernel on ``num_threads()`` threads (cheap when nothing changes)."""
+    threads = min(num_threads(), numba.config.NUMBA_NUM_THREADS)
+    if numba.get_num_threads() != threads:
+        numba.set_num_threads(threads)
+
+
+def num_threads():
+    """The threads of the compiled kernels: ``learnet.ops.parallel.num_threads()``.
+
+    That is ``LEARNET_NUM_THREADS`` (or ``parallel.set_num_threads``), 1 by default, the
+    same setting as the NumPy thread pool and the compiled optimizer updates. A second
+    thread measured no faster for these passes on 2 cores (a convnet training step and
+    predict, interleaved: 0.99-1.02; they are bound by memory bandwidth, which the cores
+    share), and one thread is not stalled by a core that another job holds. BLAS keeps
+    its own threads; it and these kernels run one after the other, never at once.
+    """
+    return parallel.num_threads()
+
+
+# --- bias and ReLU -----------------------------------------------------------------------------------
+@njit(parallel=True, cache=True, fastmath=False)
+def _bias_relu_kernel(out2d, bias, use_bias, relu):
+    rows, cols = out2d.shape
+    for r in prange(rows):
+        for k in range(cols):
+            value = out2d[r, k]
+            if use_bias:
+                value += bias[k]
+            if relu and value < 0:
+                out2d[r, k] = 0
+            else:
+                out2d[r, k] = value
+
+
+def bias_relu(out2d, bias, relu):
+    """``out2d += bias`` (if a bias is given), then ``max(out2d, 0)`` with ``relu``: in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.array([[-1.0, 2.0]])
+    >>> bias_relu(out, np.array([0.5, 0.5]), True)
+    >>> out
+    array([[0. , 2.5]])
+    """
+    _use_threads()
+    use_bias = bias is not None
+    _bias_relu_kernel(out2d, bias if use_bias else out2d[0, :0], use_bias, relu)
+
+
+@njit(parallel=True, cache=True, fastmath=False)
+def _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, zero):
+    rows, cols = g2d.shape
+    chunks = partial.shape[0]
+    for chunk in prange(chunks):
+        start = rows * chunk // chunks
+        stop = rows * (chunk + 1) // chunks
+        total = numpy.zeros(cols, dtype=numpy.float64)  # this chunk's bias gradient, kept in cache
+        for r in range(start, stop):
+            g_row, out_row, masked_row = g2d[r], out2d[r], masked[r]
+            for k in range(cols):
+                value = g_row[k]
+                if relu:
+                    # g or g * 0, as NumPy's g * (out > 0): NaN and -0.0 come out the same.
+                    value = value if out_row[k] > 0 else value * zero
+                    masked_row[k] = value
+                if want_bias:
+                    total[k] += value
+        if want_bias:
+            partial[chunk] = total
+
+
+def relu_bias_gradient(g2d, out2d, relu, want_bias):
+    """The gradient behind a fused ReLU, ``g2d * (out2d > 0)`` (``g2d`` itself without
+    ``relu``), and with ``want_bias`` its sum over the rows (the bias's gradient), in one pass.
+
+    Returns ``(masked, bias_gradient or None)``. The sum is accumulated in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> masked, db = relu_bias_gradient(np.ones((2, 2)), np.array([[1.0, 0.0], [2.0, -1.0]]), True, True)
+    >>> masked
+    array([[1., 0.],
+           [1., 0.]])
+    >>> db
+    array([2., 0.])
+    """
+    _use_threads()
+    masked = numpy.empty_like(g2d) if relu else g2d
+    chunks = max(1, min(numba.get_num_threads() * 4, g2d.shape[0]))
+    partial = numpy.zeros((chunks, g2d.shape[1]), dtype=numpy.float64)  # one row per chunk of rows
+    _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, g2d.dtype.type(0))
+    if not want_bias:
+        return masked, None
+    return masked, partial.sum(axis=0).astype(g2d.dtype)
+
+
+# --- patches -----------------------------------------------------------------------------------------
+@njit(parallel=True, cache=True, fastmath=False)
+def _col2im_kernel(dcols, dx, kh, kw, oh, ow, sh, sw, dh, dw, top, left):
+    n, h, w, c = dx.shape
+    for b in prange(n):
+        dx[b] = 0
+        for oi in range(oh):
+            for oj in range(ow):
+                row = (b * oh + oi) * ow + oj
+                for i in range(kh):
+                    y = oi * sh + i * dh - top
+                    if y < 0 or y >= h:
+                        continue
+                    for j in range(kw):
+                        xx = oj * sw + j * dw - left
+                        if xx < 0 or xx >= w:
+                            continue
+                        base = (i * kw + j) * c
+                        for ch in range(c):
+                            dx[b, y, xx, ch] += dcols[row, base + ch]
+
+
+def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w):
+    """Patches' gradients ``(N*OH*OW, kh*kw*C)`` added back into an image of ``x_shape``.
+
+    Each image is one task: its pixels are written by one thread only.
+    """
+    _use_threads()
+    dx = numpy.empty(x_shape, dtype=dcols.dtype)
+    (sh, sw), (dh, dw) = strides, dilations
+    _col2im_kernel(numpy.ascontiguousarray(dcols), dx, kh, kw, oh, ow, sh, sw, dh, dw, pad_h[0], pad_w[0])
+    return dx
+
+
+# --- max pooling -------------------------------------------------------------------------------------
+@njit(parallel=True, cache=True, fastmath=False)
+def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowest):
+    n, h, w, c = x.shape
+    oh, ow = out.shape[1], out.shape[2]
+    for b in prange(n):
+        for oi in range(oh):
+            for oj in range(ow):
+                for k in range(ph * pw):
+                    y = oi * sh + k // pw - top
+                    xx = oj * sw + k % pw - left
+                    inside = 0 <= y < h and 0 <= xx < w
+                    for ch in range(c):
+                        value = x[b, y, xx, ch] if inside else lowest
+                        if k == 0:
+                            out[b, oi, oj, ch] = value
+                            if keep_index:
+                                index[b, oi, oj, ch] = 0 if value == value else -1
+                        else:
+                            best = out[b, oi, oj, ch]
+                            if value > best:
+                                out[b, oi, oj, ch] = value
+                                if keep_index:
+                                    index[b, oi, oj, ch] = k
+                            elif value != value and best == best:
+                                # A NaN wins the window (as numpy.maximum) and sends no gradient.
+                                out[b, oi, oj, ch] = value
+                                if keep_index:
+                                    index[b, oi, oj, ch] = -1
+
+
+def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
+    """Max pooling of ``x``; returns ``(out, index)``, ``index`` saying which element of each
+    window won (row-major, the first of ties; -1 for a NaN), or None without ``keep_index``.
+
+    Padded elements count as ``-inf`` (they never win unless a whole window is padding).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 3.0, 3.0, 2.0]).reshape(1, 2, 2, 1)
+    >>> out, index = max_pool(x, (2, 2), (2, 2), 1, 1, (0, 0), (0, 0))
+    >>> float(out[0, 0, 0, 0]), int(index[0, 0, 0, 0])
+    (3.0, 1)
+    """
+    _use_threads()
+    n, c = x.shape[0], x.shape[3]
+    out = numpy.empty((n, oh, ow, c), dtype=x.dtype)
+    taps = window[0] * window[1]
+    index_dtype = numpy.int8 if taps < 128 else numpy.int32
+    index = numpy.empty((n, oh, ow, c) if keep_index else (0, 0, 0, 0), dtype=index_dtype)
+    _max_pool_kernel(
+        numpy.ascontiguousarray(x),
+        out,
+        index,
+        window[0],
+        window[1],
+        strides[0],
+        strides[1],
+        pad_h[0],
+        pad_w[0],
+        keep_index,
+        x.dtype.type(-numpy.inf),
+    )
+    return out, (index if keep_index else None)
+
+
+@njit(parallel=True, cache=True, fastmath=False)
+def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
+    n, h, w, c = dx.shape
+    oh, ow = g.shape[1], g.shape[2]
+    for b in prange(n):
+        if tiles:
+            # Windows side by side from the top-left corner: every element is written once,
+            # the gradient at each window's winner and 0 elsewhere (and the rows and columns
+            # past the last whole window 0), with no clearing pass.
+            dx[b, oh * ph :] = 0
+            dx[b, : oh * ph, ow * pw :] = 0
+            for oi in range(oh):
+                for oj in range(ow):
+                    for i in range(ph):
+                        for j in range(pw):
+                            k = i * pw + j
+                            for ch in range(c):
+                                dx[b, oi * ph + i, oj * pw + j, ch] = (
+                                    g[b, oi, oj, ch] if index[b, oi, oj, ch] == k else 0
+                                )
+            continue
+        dx[b] = 0
+        for oi in range(oh):
+            for oj in range(ow):
+                for ch in range(c):
+                    k = index[b, oi, oj, ch]
+                    if k < 0:
+                        continue
+                    y = oi * sh + k // pw - top
+                    xx = oj * sw + k % pw - left
+                    if 0 <= y < h and 0 <= xx < w:
+                        dx[b, y, xx, ch] += g[b, oi, oj, ch]
+
+
+def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
+    """Max pooling's input gradient: each output's gradient goes to the element ``index`` names."""
+    _use_threads()
+    dx = numpy.empty(x_shape, dtype=g.dtype)
+    oh, ow = g.shape[1], g.shape[2]
+    # Windows side by side from the top-left corner, none reaching past the image (the usual
+    # 2x2 pool with "valid" padding).
+    tiles = (
+        tuple(strides) == tuple(window)
+        and (pad_h[0], pad_w[0]) == (0, 0)
+        and oh * window[0] <= x_shape[1]
+        and ow * window[1] <= x_shape[2]
+    )
+    _max_pool_gradient_kernel(
+        numpy.ascontiguousarray(g), index, dx, window[0], window[1], strides[0], strides[1], pad_h[0], pad_w[0], tiles
+    )
+    return dx
+
+
+__all__ = [
+    "bias_relu",
+    "col2im",
+    "max_pool",
+    "max_pool_gradient",
+    "num_threads",
+    "relu_bias_gradient",
+    "supported",
+]

@@ -1,0 +1,234 @@
+"""The compiled convolution and pooling kernels (numba, the ``fast`` extra) against the NumPy reference.
+
+Every case runs the same op twice, with ``set_kernels("numpy")`` and ``set_kernels("numba")``,
+and compares values and gradients: bit for bit where both do the same arithmetic, to
+rounding where the compiled kernel adds the same terms in another order (sums over
+pixels, overlapping windows, the input gradient of a convolution).
+"""
+
+import numpy as np
+import pytest
+
+import learnet as tf
+from learnet.ops import compiled, parallel
+from learnet.ops import conv as conv_ops
+from learnet.testing import check_gradients
+
+pytest.importorskip("numba")
+
+from learnet.ops.compiled import conv as compiled_conv  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _restore_kernels():
+    before = compiled.kernels()
+    yield
+    compiled.set_kernels(before)
+
+
+def both(fn):
+    """``fn()`` with the NumPy kernels, then with the compiled ones."""
+    results = []
+    for name in ("numpy", "numba"):
+        compiled.set_kernels(name)
+        results.append(fn())
+    return results
+
+
+def close(a, b, dtype):
+    rtol, atol = (1e-5, 1e-5) if dtype == np.float32 else (1e-12, 1e-12)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def conv_and_gradients(x, k, b, strides, padding, dilations, relu, g):
+    """Output and gradients of a convolution (with a bias when ``b`` is not None)."""
+    weights = [tf.Variable(a, dtype=a.dtype) for a in (x, k, b) if a is not None]
+    x, k, b = weights + [None] * (3 - len(weights))
+    with tf.GradientTape() as tape:
+        if relu:
+            y = conv_ops.conv2d_relu(x, k, b, strides=strides, padding=padding, dilations=dilations)
+        else:
+            y = tf.nn.conv2d(x, k, strides, padding, dilations=dilations, bias=b)
+    grads = tape.gradient(y, weights, output_gradients=tf.constant(g(y.shape)))
+    return [y.numpy()] + [t.numpy() for t in grads]
+
+
+CONV_CASES = [
+    # (batch, height, width, channels, filters, kernel, strides, padding, dilations)
+    (1, 7, 6, 1, 4, (3, 3), (1, 1), "VALID", (1, 1)),
+    (3, 9, 8, 3, 5, (3, 2), (1, 1), "SAME", (1, 1)),
+    (2, 13, 11, 8, 6, (3, 3), (2, 2), "SAME", (1, 1)),
+    (5, 10, 9, 9, 4, (2, 3), (3, 2), "VALID", (1, 1)),
+    (3, 11, 12, 10, 3, (3, 3), (1, 1), "SAME", (2, 2)),
+    (2, 9, 9, 2, 3, (3, 3), (1, 1), "VALID", (2, 1)),
+    (2, 8, 7, 4, 5, (3, 3), (2, 1), [[0, 0], [2, 1], [0, 3], [0, 0]], (1, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("relu, bias", [(False, True), (True, True), (True, False)])
+@pytest.mark.parametrize("n, h, w, c, f, window, strides, padding, dilations", CONV_CASES)
+def test_conv2d_compiled_matches_numpy(n, h, w, c, f, window, strides, padding, dilations, relu, bias, dtype):
+    rng = np.random.default_rng(n * 100 + h * 10 + c)
+    x = rng.standard_normal((n, h, w, c)).astype(dtype)
+    k = rng.standard_normal(window + (c, f)).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype) if bias else None
+
+    def g(shape):
+        return np.random.default_rng(1).standard_normal(tuple(shape)).astype(dtype)
+
+    reference, fast = both(lambda: conv_and_gradients(x, k, b, strides, padding, dilations, relu, g))
+    np.testing.assert_array_equal(fast[0], reference[0])  # the same products, the same bias and ReLU
+    for got, want in zip(fast[1:], reference[1:]):
+        assert got.dtype == want.dtype == dtype
+        close(got, want, dtype)
+
+
+def test_conv2d_large_batch_inference_is_the_same():
+    """Predict's path: no tape, the batch convolved 128 images at a time."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((conv_ops._INFERENCE_CHUNK + 37, 9, 9, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 8)).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+    reference, fast = both(lambda: conv_ops.conv2d_relu(x, k, b, padding="SAME").numpy())
+    np.testing.assert_array_equal(fast, reference)
+
+
+def test_conv2d_transpose_compiled_matches_numpy():
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((3, 4, 5, 6)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 2, 6)).astype(np.float32)
+    reference, fast = both(lambda: tf.nn.conv2d_transpose(y, k, (3, 8, 10, 2), 2, "SAME").numpy())
+    close(fast, reference, np.float32)
+
+
+POOL_CASES = [
+    ((2, 2), (2, 2), "VALID"),
+    ((2, 2), (2, 2), "SAME"),
+    ((3, 3), (2, 2), "SAME"),
+    ((3, 2), (1, 1), "VALID"),
+    ((2, 3), (3, 2), "VALID"),
+    ((3, 3), (3, 3), [[0, 0], [1, 2], [2, 0], [0, 0]]),
+    ((2, 2), (2, 2), [[0, 0], [1, 0], [1, 0], [0, 0]]),  # shifted windows that still span 8 rows
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("window, strides, padding", POOL_CASES)
+@pytest.mark.parametrize("n, h, w, c", [(1, 7, 5, 3), (3, 11, 11, 4), (2, 8, 6, 3)])
+def test_max_pool_compiled_matches_numpy_with_ties(n, h, w, c, window, strides, padding, dtype):
+    # Few distinct values: most windows hold ties, whose gradient must go to the first maximum.
+    x = np.random.default_rng(h + c).integers(-2, 3, (n, h, w, c)).astype(dtype)
+
+    def pool():
+        variable = tf.Variable(x, dtype=x.dtype)
+        with tf.GradientTape() as tape:
+            y = tf.nn.max_pool2d(variable, window, strides, padding)
+        gy = np.arange(1, y.numpy().size + 1, dtype=dtype).reshape(y.shape)  # tells the windows apart
+        grad = tape.gradient(y, variable, output_gradients=tf.constant(gy))
+        return y.numpy(), grad.numpy()
+
+    (y0, d0), (y1, d1) = both(pool)
+    np.testing.assert_array_equal(y1, y0)
+    assert d1.dtype == d0.dtype == dtype
+    if strides[0] >= window[0] and strides[1] >= window[1]:
+        np.testing.assert_array_equal(d1, d0)  # each element in one window at most: the same single terms
+    else:
+        close(d1, d0, dtype)
+
+
+def test_max_pool_nan_wins_and_sends_no_gradient():
+    x = np.array([[1.0, np.nan], [3.0, 2.0]]).reshape(1, 2, 2, 1)
+
+    def pool():
+        variable = tf.Variable(x, dtype=x.dtype)
+        with tf.GradientTape() as tape:
+            y = tf.nn.max_pool2d(variable, 2, 2, "VALID")
+        return y.numpy(), tape.gradient(y, variable).numpy()
+
+    (y0, d0), (y1, d1) = both(pool)
+    assert np.isnan(y0).all() and np.isnan(y1).all()
+    np.testing.assert_array_equal(d1, d0)
+    np.testing.assert_array_equal(d1, np.zeros_like(x))
+
+
+def test_max_pool_integers_fall_back_to_numpy():
+    x = np.arange(32, dtype=np.int32).reshape(2, 4, 4, 1)
+    compiled.set_kernels("numba")
+    assert not compiled_conv.supported(x)
+    np.testing.assert_array_equal(tf.nn.max_pool2d(x, 2, 2, "VALID").numpy()[0, :, :, 0], [[5, 7], [13, 15]])
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_numerical_gradients_with_compiled_kernels(relu):
+    compiled.set_kernels("numba")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 6, 7, 3))
+    k = rng.standard_normal((3, 2, 3, 4))
+    b = rng.standard_normal(4)
+
+    def conv(x, k, b):
+        if relu:
+            return conv_ops.conv2d_relu(x, k, b, strides=(2, 1), padding="SAME")
+        return tf.nn.conv2d(x, k, (1, 2), "SAME", bias=b)
+
+    check_gradients(conv, [x, k, b])
+    check_gradients(lambda x: tf.nn.max_pool2d(x, 3, 2, "SAME"), [rng.standard_normal((2, 7, 6, 3))])
+
+
+def test_compiled_kernels_directly():
+    out = np.array([[-1.0, 2.0], [3.0, -4.0]], dtype=np.float32)
+    compiled_conv.bias_relu(out, None, True)
+    np.testing.assert_array_equal(out, [[0, 2], [3, 0]])
+    masked, db = compiled_conv.relu_bias_gradient(np.ones((3, 2)), np.array([[1.0, 0], [0, 1], [1, 1]]), True, True)
+    np.testing.assert_array_equal(masked, [[1, 0], [0, 1], [1, 1]])
+    np.testing.assert_array_equal(db, [2, 2])
+    masked, nothing = compiled_conv.relu_bias_gradient(
+        np.ones((3, 2)), np.array([[1.0, 0], [0, 1], [1, 1]]), True, False
+    )
+    assert nothing is None
+    np.testing.assert_array_equal(masked, [[1, 0], [0, 1], [1, 1]])
+    same, nothing = compiled_conv.relu_bias_gradient(np.ones((3, 2)), np.ones((3, 2)), False, False)
+    assert nothing is None and same.shape == (3, 2)
+
+
+def test_threads_follow_learnet_num_threads(monkeypatch):
+    monkeypatch.setitem(parallel._state, "threads", None)
+    monkeypatch.delenv("LEARNET_NUM_THREADS", raising=False)
+    assert compiled_conv.num_threads() == 1
+    monkeypatch.setitem(parallel._state, "threads", None)
+    monkeypatch.setenv("LEARNET_NUM_THREADS", "2")
+    assert compiled_conv.num_threads() == 2
+    out = np.arange(-8.0, 8.0).reshape(4, 4)
+    compiled_conv.bias_relu(out, None, True)  # runs with 2 threads (numba's pool permitting)
+    np.testing.assert_array_equal(out, np.maximum(np.arange(-8.0, 8.0), 0).reshape(4, 4))
+    assert compiled_conv.numba.get_num_threads() == min(2, compiled_conv.numba.config.NUMBA_NUM_THREADS)
+
+
+def test_convnet_fit_gives_the_same_losses_with_both_kernels():
+    rng = np.random.default_rng(7)
+    x = rng.random((70, 12, 12, 1)).astype(np.float32)
+    y = rng.integers(0, 4, 70)
+
+    def fit():
+        tf.keras.utils.set_random_seed(0)
+        layers = tf.keras.layers
+        model = tf.keras.Sequential(
+            [
+                tf.keras.Input((12, 12, 1)),
+                layers.Conv2D(8, 3, activation="relu"),
+                layers.MaxPooling2D(2),
+                layers.Conv2D(6, 3, activation="relu", padding="same"),
+                layers.MaxPooling2D(2),
+                layers.Flatten(),
+                layers.Dropout(0.5),
+                layers.Dense(4, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        history = model.fit(x, y, batch_size=32, epochs=3, verbose=0, shuffle=True)
+        return np.array(history.history["loss"]), model.predict(x, verbose=0)
+
+    (loss0, p0), (loss1, p1) = both(fit)
+    np.testing.assert_allclose(loss1, loss0, rtol=1e-5)
+    np.testing.assert_allclose(p1, p0, rtol=1e-4, atol=1e-6)
