@@ -56,12 +56,21 @@ REPO_ROOT = HERE.parent
 sys.path.insert(0, str(WORKERS))
 import common  # noqa: E402  (stdlib-only at import time: no NumPy in the driver)
 
-FRAMEWORKS = ("learnet", "torch", "tf", "numpy")
+# "learnet-np" is learnet without the `fast` extra's compiled kernels (LEARNET_KERNELS=numpy):
+# the same worker, so what the extra buys (and costs in memory) is measured in the same rounds.
+FRAMEWORKS = ("learnet", "learnet-np", "torch", "tf", "numpy")
 PEERS = ("torch", "tf", "numpy")  # learnet's time is divided by each of these
-LABELS = {"learnet": "learnet", "torch": "PyTorch", "tf": "TF/Keras", "numpy": "NumPy floor"}
-WORKER_SCRIPTS = {fw: WORKERS / f"{fw}_worker.py" for fw in FRAMEWORKS}
+LABELS = {
+    "learnet": "learnet",
+    "learnet-np": "learnet, NumPy kernels",
+    "torch": "PyTorch",
+    "tf": "TF/Keras",
+    "numpy": "NumPy floor",
+}
+WORKER_SCRIPTS = {fw: WORKERS / f"{fw.removesuffix('-np')}_worker.py" for fw in FRAMEWORKS}
+FRAMEWORK_ENVIRONMENT = {"learnet": {"LEARNET_KERNELS": "auto"}, "learnet-np": {"LEARNET_KERNELS": "numpy"}}
 TASKS = ("mlp", "cnn")
-TASK_FRAMEWORKS = {"mlp": FRAMEWORKS, "cnn": ("learnet", "torch", "tf")}
+TASK_FRAMEWORKS = {"mlp": FRAMEWORKS, "cnn": ("learnet", "learnet-np", "torch", "tf")}
 PARTS = ("mlp", "cnn", "predict", "scaling")
 # Frameworks that may live in their own virtual environment (--peer-python).
 PEER_PYTHON_FRAMEWORKS = ("torch", "tf")
@@ -212,9 +221,10 @@ def _split(text, allowed, option):
 # ---------------------------------------------------------------- children
 
 
-def child_env(threads: int, coretype: str = "auto") -> dict:
+def child_env(threads: int, coretype: str = "auto", framework: str = "") -> dict:
     """The environment of one run: threads, the OpenBLAS kernel and glibc malloc pinned."""
     env = dict(os.environ)
+    env.update(FRAMEWORK_ENVIRONMENT.get(framework, {}))
     for name in common.THREAD_VARIABLES:
         env[name] = str(threads)
     if coretype == "auto":
@@ -284,7 +294,7 @@ def run_child(
     try:
         proc = subprocess.run(
             command,
-            env=child_env(args.threads, coretype),
+            env=child_env(args.threads, coretype, framework),
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
@@ -464,7 +474,7 @@ def scaling_runs(args, probes) -> list:
     configs += [(width0, b) for b in args.scaling_batches if (width0, b) not in configs]
     # learnet's own scaling against the two closest references; TF/Keras' start-up
     # would double the section's time for little.
-    fws = [fw for fw in args.frameworks if usable(probes, fw, "mlp") and fw != "tf"]
+    fws = [fw for fw in args.frameworks if usable(probes, fw, "mlp") and fw not in ("tf", "learnet-np")]
     runs, total = [], len(configs) * len(fws) * args.scaling_repeats
     for repeat in range(args.scaling_repeats):
         for width, batch in configs:
