@@ -55,20 +55,24 @@ from learnet.warn import warn
 # subnormals through a slow microcode assist, which doubled an MLP's epoch time.
 # TensorFlow runs its kernels with flush-to-zero; learnet does not set the CPU's flags
 # for the user's process, so it flushes the slots itself. A flushed slot stays 0 while
-# its gradient stays 0, so each one is subnormal for at most FLUSH_EVERY steps, and the
-# flush (one pass over the slots) costs well under 1 % of the updates at 256.
-FLUSH_EVERY = 256
+# its gradient stays 0, so each one is subnormal for at most FLUSH_EVERY steps. The flush
+# is one pass over the slots (about a tenth of the MLP's step), so every 32 steps costs
+# about 0.3 % of a step; every 256 steps left the MLP's epochs slow for 5 epochs (a slot
+# was subnormal for up to 3 epochs of 79 steps) where 32 nearly removed the slowdown
+# (benchmarks/subnormal_ab.py, benchmarks/README.md).
+FLUSH_EVERY = 32
 
 
 def _flush_subnormals(slots):
     """Set the entries of ``slots`` whose magnitude is below the dtype's smallest normal to 0.
 
     Only float32 and float64 slots are flushed. The weights do not change: in float32
-    the flushed values are below ``tiny`` (about 1.2e-38), far below ``epsilon`` in
-    ``sqrt(v) + epsilon`` or ``sqrt(v + epsilon)`` (ulp of 1e-7 is about 1e-14), and a
-    first moment or momentum below ``tiny`` moves a weight by less than half its float
-    resolution unless the weight itself is below about 1e-30. Only the saved slot values
-    differ. float16 slots are left alone: NumPy computes float16 in float32 (no slow
+    the flushed values are below ``tiny`` (about 1.2e-38), so they vanish in
+    ``sqrt(v + epsilon)`` (half an ulp of 1e-7 is about 4e-15), and in ``sqrt(v) + epsilon``
+    (``sqrt(tiny)`` is 1.1e-19) for any ``epsilon`` above about 2e-12; a first moment or
+    momentum below ``tiny`` moves a weight by less than half its float resolution unless
+    the weight itself is below about 1e-30 (and a gradient that comes back adds to the
+    slot a value that absorbs it). Only the saved slot values differ. float16 slots are left alone: NumPy computes float16 in float32 (no slow
     path), and float16's ``tiny`` (6.1e-5) is a meaningful second moment, so flushing
     would change the updates.
 
