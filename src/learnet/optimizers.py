@@ -81,11 +81,13 @@ def _flush_subnormals(slots):
     >>> v = numpy.array([1e-39, -1e-40, 1e-30, 0.5, numpy.nan], dtype=numpy.float32)
     >>> _flush_subnormals([v])
     >>> v
-    array([0.e+00, 0.e+00, 1.e-30, 5.e-01,    nan], dtype=float32)
+    array([ 0.e+00, -0.e+00,  1.e-30,  5.e-01,     nan], dtype=float32)
     """
     for slot in slots:
         if slot.dtype in (numpy.float32, numpy.float64):
-            xp.copyto(slot, 0, where=xp.abs(slot) < numpy.finfo(slot.dtype).tiny)
+            # Multiplied by the mask (1 or 0) rather than a masked copy: a copy where a
+            # random half of the mask is set mispredicts its branches, 7 times slower.
+            xp.multiply(slot, xp.abs(slot) >= numpy.finfo(slot.dtype).tiny, out=slot)
 
 
 class _VariableList(list):
