@@ -47,6 +47,49 @@ from learnet.warn import deprecated as _deprecated
 from learnet.warn import warn
 
 
+# Every FLUSH_EVERY steps the optimizer sets its slots' subnormal entries to zero.
+# A weight whose gradient stays exactly 0 (a dead ReLU unit) has slots that shrink by a
+# factor every step (RMSprop's rho, Adam's beta_1, SGD's momentum...) and become subnormal
+# floats after several hundred steps, where they stay for good (0.9 times a few of the
+# smallest subnormal rounds back to the same number). Intel and AMD CPUs compute with
+# subnormals through a slow microcode assist, which doubled an MLP's epoch time.
+# TensorFlow runs its kernels with flush-to-zero; learnet does not set the CPU's flags
+# for the user's process, so it flushes the slots itself. A flushed slot stays 0 while
+# its gradient stays 0, so each one is subnormal for at most FLUSH_EVERY steps. The flush
+# is one pass over the slots (about a tenth of the MLP's step), so every 32 steps costs
+# about 0.3 % of a step; every 256 steps left the MLP's epochs slow for 5 epochs (a slot
+# was subnormal for up to 3 epochs of 79 steps) where 32 nearly removed the slowdown
+# (benchmarks/subnormal_ab.py, benchmarks/README.md).
+FLUSH_EVERY = 32
+
+
+def _flush_subnormals(slots):
+    """Set the entries of ``slots`` whose magnitude is below the dtype's smallest normal to 0.
+
+    Only float32 and float64 slots are flushed. The weights do not change: in float32
+    the flushed values are below ``tiny`` (about 1.2e-38), so they vanish in
+    ``sqrt(v + epsilon)`` (half an ulp of 1e-7 is about 4e-15), and in ``sqrt(v) + epsilon``
+    (``sqrt(tiny)`` is 1.1e-19) for any ``epsilon`` above about 2e-12; a first moment or
+    momentum below ``tiny`` moves a weight by less than half its float resolution unless
+    the weight itself is below about 1e-30 (and a gradient that comes back adds to the
+    slot a value that absorbs it). Only the saved slot values differ. float16 slots are left alone: NumPy computes float16 in float32 (no slow
+    path), and float16's ``tiny`` (6.1e-5) is a meaningful second moment, so flushing
+    would change the updates.
+
+    Examples
+    --------
+    >>> v = numpy.array([1e-39, -1e-40, 1e-30, 0.5, numpy.nan], dtype=numpy.float32)
+    >>> _flush_subnormals([v])
+    >>> v
+    array([ 0.e+00, -0.e+00,  1.e-30,  5.e-01,     nan], dtype=float32)
+    """
+    for slot in slots:
+        if slot.dtype in (numpy.float32, numpy.float64):
+            # Multiplied by the mask (1 or 0) rather than a masked copy: a copy where a
+            # random half of the mask is set mispredicts its branches, 7 times slower.
+            xp.multiply(slot, xp.abs(slot) >= numpy.finfo(slot.dtype).tiny, out=slot)
+
+
 class _VariableList(list):
     """A list that can also be called, so ``optimizer.variables`` (Keras 3) and
     ``optimizer.variables()`` (TensorFlow 2) both work."""
@@ -529,6 +572,9 @@ class Optimizer:
             if constraint is not None:
                 variable.assign(constraint(variable))
         self._iterations._value += 1
+        if int(self._iterations._value) % FLUSH_EVERY == 0:
+            for variable in variables:
+                _flush_subnormals(records[id(variable)][0])
 
     def _coefficients(self, rate):
         """Numbers shared by every variable's update in this step (default: the rate)."""

@@ -340,3 +340,26 @@ def test_random_layers_draw_on_the_device(device, make):
     with standin.forbid("to_host", "syncs", "to_device"):
         out = layer(images, training=True)
     assert isinstance(out._value, standin.ndarray) and out.shape == (2, 6, 6, 3)
+
+
+def test_the_subnormal_flush_stays_on_the_device(device, monkeypatch):
+    """The optimizer's flush of subnormal slots (every ``FLUSH_EVERY`` steps) runs on device arrays."""
+    from learnet import optimizers
+
+    monkeypatch.setattr(optimizers, "FLUSH_EVERY", 4)
+    w = tf.Variable(np.ones(10, dtype=np.float32))
+    optimizer = tf.keras.optimizers.RMSprop(momentum=0.5)
+    optimizer.build([w])
+    slots = optimizer._records[id(w)][0]
+    for slot in slots:
+        slot[...] = 1.1 * np.finfo(np.float32).tiny
+    zero = standin.cupy.zeros(10, dtype=np.float32)
+    standin.reset_counts()
+    with standin.forbid("to_host", "syncs", "to_device"):
+        for _ in range(3):
+            optimizer.apply_gradients([(zero, w)])
+    assert all(np.count_nonzero(s.get()) == 10 for s in slots)  # subnormal, not yet flushed
+    with standin.forbid("to_host", "syncs", "to_device"):
+        optimizer.apply_gradients([(zero, w)])
+    assert all(np.count_nonzero(s.get()) == 0 for s in slots)
+    np.testing.assert_array_equal(w.numpy(), np.ones(10, dtype=np.float32))
