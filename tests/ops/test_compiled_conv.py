@@ -201,6 +201,24 @@ def test_max_pool_compiled_matches_numpy_with_ties(n, h, w, c, window, strides, 
         close(d1, d0, dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("window, strides, padding", POOL_CASES)
+@pytest.mark.parametrize("n, h, w, c", [(1, 7, 5, 3), (3, 11, 11, 4), (2, 8, 6, 3)])
+def test_max_pool_inference_matches_numpy(n, h, w, c, window, strides, padding, dtype, monkeypatch):
+    """Predict's path (no tape, no winners stored); windows wholly inside the image take a branch-free kernel."""
+    x = np.random.default_rng(h + c).integers(-2, 3, (n, h, w, c)).astype(dtype)
+    x[0, 0, 0, 0] = x[-1, h // 2, w // 2, c - 1] = np.nan
+    calls = []
+    inside = compiled_conv._max_pool_inside_kernel
+    monkeypatch.setattr(compiled_conv, "_max_pool_inside_kernel", lambda *args: calls.append(1) or inside(*args))
+    y0, y1 = both(lambda: tf.nn.max_pool2d(tf.constant(x, dtype=dtype), window, strides, padding).numpy())
+    np.testing.assert_array_equal(y1, y0)  # NaN where the reference has NaN, ties bit for bit
+    assert y1.dtype == dtype
+    mode = padding if isinstance(padding, str) else conv_ops._padding_mode(padding, "max_pool2d")
+    *_, pad_h, pad_w = conv_ops._pool_setup(x, window, strides, mode, "max_pool2d")
+    assert calls == ([1] if tuple(pad_h) == tuple(pad_w) == (0, 0) else [])  # no padding: every window inside
+
+
 def test_max_pool_nan_wins_and_sends_no_gradient():
     x = np.array([[1.0, np.nan], [3.0, 2.0]]).reshape(1, 2, 2, 1)
 

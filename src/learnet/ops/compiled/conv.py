@@ -270,6 +270,26 @@ def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowes
                                     index[b, oi, oj, ch] = -1
 
 
+@njit(parallel=True, cache=True, fastmath=False)
+def _max_pool_inside_kernel(x, out, ph, pw, sh, sw):
+    n = x.shape[0]
+    oh, ow, c = out.shape[1], out.shape[2], out.shape[3]
+    for b in prange(n):
+        for oi in range(oh):
+            for oj in range(ow):
+                best = out[b, oi, oj]
+                first = x[b, oi * sh, oj * sw]
+                for ch in range(c):
+                    best[ch] = first[ch]
+                for i in range(ph):
+                    for j in range(pw):
+                        pixel = x[b, oi * sh + i, oj * sw + j]
+                        for ch in range(c):  # contiguous channels, no branch on the window's position
+                            value = pixel[ch]
+                            if value > best[ch] or (value != value and best[ch] == best[ch]):
+                                best[ch] = value  # a NaN wins the window, as numpy.maximum
+
+
 def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     """Max pooling of ``x``; returns ``(out, index)``, ``index`` saying which element of each
     window won (row-major, the first of ties; -1 for a NaN), or None without ``keep_index``.
@@ -290,6 +310,11 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     taps = window[0] * window[1]
     index_dtype = numpy.int8 if taps < 128 else numpy.int32
     index = numpy.empty((n, oh, ow, c) if keep_index else (0, 0, 0, 0), dtype=index_dtype)
+    inside = (pad_h[0], pad_w[0]) == (0, 0) and (oh - 1) * strides[0] + window[0] <= x.shape[1]
+    if not keep_index and inside and (ow - 1) * strides[1] + window[1] <= x.shape[2]:
+        # Predict: no winners to store and every window inside the image.
+        _max_pool_inside_kernel(numpy.ascontiguousarray(x), out, window[0], window[1], strides[0], strides[1])
+        return out, None
     _max_pool_kernel(
         numpy.ascontiguousarray(x),
         out,
