@@ -87,11 +87,75 @@ def test_conv2d_compiled_matches_numpy(n, h, w, c, f, window, strides, padding, 
 def test_conv2d_large_batch_inference_is_the_same():
     """Predict's path: no tape, the batch convolved 128 images at a time."""
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((conv_ops._INFERENCE_CHUNK + 37, 9, 9, 3)).astype(np.float32)
-    k = rng.standard_normal((3, 3, 3, 8)).astype(np.float32)
+    x = rng.standard_normal((conv_ops._INFERENCE_CHUNK + 37, 9, 9, 8)).astype(np.float32)  # 72 taps: im2col
+    k = rng.standard_normal((3, 3, 8, 8)).astype(np.float32)
     b = rng.standard_normal(8).astype(np.float32)
     reference, fast = both(lambda: conv_ops.conv2d_relu(x, k, b, padding="SAME").numpy())
     np.testing.assert_array_equal(fast, reference)
+
+
+DIRECT_CASES = [
+    # (batch, height, width, channels, filters, kernel, strides, padding, dilations): at most 32 taps
+    (1, 28, 28, 1, 32, (3, 3), (1, 1), "VALID", (1, 1)),
+    (3, 9, 8, 3, 5, (3, 2), (1, 1), "SAME", (1, 1)),
+    (2, 13, 11, 1, 7, (3, 3), (2, 2), "SAME", (1, 1)),
+    (5, 10, 9, 2, 4, (2, 3), (3, 2), "VALID", (1, 1)),
+    (3, 11, 12, 3, 3, (3, 3), (1, 1), "SAME", (2, 2)),
+    (2, 8, 7, 1, 5, (3, 3), (2, 1), [[0, 0], [2, 1], [0, 3], [0, 0]], (1, 1)),
+    (conv_ops._INFERENCE_CHUNK + 5, 7, 6, 1, 3, (5, 5), (1, 1), "SAME", (1, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("relu, bias", [(False, True), (True, True), (False, False)])
+@pytest.mark.parametrize("n, h, w, c, f, window, strides, padding, dilations", DIRECT_CASES)
+def test_conv2d_direct_inference_matches_numpy(
+    n, h, w, c, f, window, strides, padding, dilations, relu, bias, dtype, monkeypatch
+):
+    """With no tape, few taps (a first layer) are summed directly by ``direct_conv``."""
+    rng = np.random.default_rng(n + h * 10 + c)
+    x = tf.constant(rng.standard_normal((n, h, w, c)), dtype=dtype)
+    k = tf.constant(rng.standard_normal(window + (c, f)), dtype=dtype)
+    b = tf.constant(rng.standard_normal(f), dtype=dtype) if bias else None
+    calls = []
+    direct_conv = compiled_conv.direct_conv
+    monkeypatch.setattr(compiled_conv, "direct_conv", lambda *args: calls.append(1) or direct_conv(*args))
+
+    def run():
+        if relu:
+            return conv_ops.conv2d_relu(x, k, b, strides=strides, padding=padding, dilations=dilations).numpy()
+        return tf.nn.conv2d(x, k, strides, padding, dilations=dilations, bias=b).numpy()
+
+    reference, fast = both(run)
+    assert calls == [1]
+    assert fast.dtype == reference.dtype == dtype and fast.shape == reference.shape
+    close(fast, reference, dtype)
+    if relu:
+        assert (fast >= 0).all()
+
+
+def test_conv2d_direct_is_inference_only():
+    """Under a tape, and for many taps, the patch matrix path runs (its backward pass needs it)."""
+    rng = np.random.default_rng(5)
+    x = tf.Variable(rng.standard_normal((2, 6, 6, 1)).astype(np.float32))
+    k = rng.standard_normal((3, 3, 1, 4)).astype(np.float32)
+    compiled.set_kernels("numba")
+    with tf.GradientTape():
+        assert conv_ops._direct_inference(x.value, k, None, (1, 1), "VALID", (1, 1), True) is None
+    many = rng.standard_normal((2, 6, 6, 4)).astype(np.float32)
+    assert conv_ops._direct_inference(many, np.ones((3, 3, 4, 2), np.float32), None, (1, 1), "VALID", (1, 1), 0) is None
+    assert conv_ops._direct_inference(x.numpy(), k, None, (1, 1), "VALID", (1, 1), True).shape == (2, 4, 4, 4)
+    compiled.set_kernels("numpy")
+    assert conv_ops._direct_inference(x.numpy(), k, None, (1, 1), "VALID", (1, 1), True) is None
+
+
+def test_conv2d_direct_bad_input_raises_the_usual_errors():
+    compiled.set_kernels("numba")
+    x = np.zeros((1, 2, 2, 1), np.float32)
+    with pytest.raises(ValueError, match="conv2d"):
+        tf.nn.conv2d(x, np.zeros((3, 3, 1, 2), np.float32), 1, "VALID")  # larger than the image
+    with pytest.raises(ValueError, match="channels"):
+        tf.nn.conv2d(x, np.zeros((1, 1, 2, 2), np.float32), 1, "VALID")
 
 
 def test_conv2d_transpose_compiled_matches_numpy():
@@ -135,6 +199,24 @@ def test_max_pool_compiled_matches_numpy_with_ties(n, h, w, c, window, strides, 
         np.testing.assert_array_equal(d1, d0)  # each element in one window at most: the same single terms
     else:
         close(d1, d0, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("window, strides, padding", POOL_CASES)
+@pytest.mark.parametrize("n, h, w, c", [(1, 7, 5, 3), (3, 11, 11, 4), (2, 8, 6, 3)])
+def test_max_pool_inference_matches_numpy(n, h, w, c, window, strides, padding, dtype, monkeypatch):
+    """Predict's path (no tape, no winners stored); windows wholly inside the image take a branch-free kernel."""
+    x = np.random.default_rng(h + c).integers(-2, 3, (n, h, w, c)).astype(dtype)
+    x[0, 0, 0, 0] = x[-1, h // 2, w // 2, c - 1] = np.nan
+    calls = []
+    inside = compiled_conv._max_pool_inside_kernel
+    monkeypatch.setattr(compiled_conv, "_max_pool_inside_kernel", lambda *args: calls.append(1) or inside(*args))
+    y0, y1 = both(lambda: tf.nn.max_pool2d(tf.constant(x, dtype=dtype), window, strides, padding).numpy())
+    np.testing.assert_array_equal(y1, y0)  # NaN where the reference has NaN, ties bit for bit
+    assert y1.dtype == dtype
+    mode = padding if isinstance(padding, str) else conv_ops._padding_mode(padding, "max_pool2d")
+    *_, pad_h, pad_w = conv_ops._pool_setup(x, window, strides, mode, "max_pool2d")
+    assert calls == ([1] if tuple(pad_h) == tuple(pad_w) == (0, 0) else [])  # no padding: every window inside
 
 
 def test_max_pool_nan_wins_and_sends_no_gradient():

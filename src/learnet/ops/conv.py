@@ -221,6 +221,19 @@ def _conv_inference(x, kernel, strides, padding, dilations, op):
     return out2d, (x.shape,) + geometry[1:]
 
 
+def _direct_inference(x, kernel, bias, strides, padding, dilations, relu):
+    """With no tape recording, a convolution with few taps (``_THIN_PATCHES``, a first layer)
+    summed directly by the compiled kernel, bias and ReLU included, in one pass; else None."""
+    if is_recording() or x.ndim != 4 or kernel.ndim != 4 or x.shape[3] != kernel.shape[2]:
+        return None
+    kh, kw, c, _ = kernel.shape
+    fast = _kernels(x, kernel) if bias is None else _kernels(x, kernel, bias)
+    if fast is None or kh * kw * c > _THIN_PATCHES:
+        return None
+    oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, "conv2d")
+    return fast.direct_conv(_pad(x, pad_h, pad_w), kernel, bias, oh, ow, strides, dilations, relu)
+
+
 def _no_backward(*args):
     raise RuntimeError("this result was computed with no tape recording; it has no gradient")
 
@@ -334,6 +347,9 @@ def _add_bias_relu(out2d, bias, relu):
 
 
 def _conv2d_kernel(x, kernel, strides, padding, dilations, relu=False):
+    direct = _direct_inference(x, kernel, None, strides, padding, dilations, relu)
+    if direct is not None:
+        return direct, _no_backward
     inference = _conv_inference(x, kernel, strides, padding, dilations, "conv2d")
     if inference is not None:
         out2d, geometry = inference
@@ -360,6 +376,9 @@ _conv2d = primitive(inputs=2, higher_order=False)(_conv2d_kernel)
 def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False):
     if bias.shape != (kernel.shape[3],):
         raise ValueError(f"conv2d: the bias must have shape ({kernel.shape[3]},), got {tuple(bias.shape)}")
+    direct = _direct_inference(x, kernel, bias, strides, padding, dilations, relu)
+    if direct is not None:
+        return direct, _no_backward
     inference = _conv_inference(x, kernel, strides, padding, dilations, "conv2d")
     if inference is not None:
         out2d, geometry = inference

@@ -10,6 +10,9 @@ and ``tests/ops/test_compiled_conv.py`` checks the two against each other.
   over every pixel) in the same pass.
 - ``col2im``: the patches' gradients (one matrix product ``g @ kernel^T`` for all
   kernel offsets) added back into the image, image by image.
+- ``direct_conv``: at inference (no tape), a convolution with few input values per
+  patch (a first layer on 1- or 3-channel images) as a direct sum, with the bias and
+  ReLU added while each output pixel is in cache: no patch matrix, one pass.
 - ``max_pool`` and ``max_pool_gradient``: the forward pass also stores, for every
   output, which element of its window won (an ``int8`` when the window has fewer than
   128 elements); the gradient is then one scatter, with no comparison (windows side by
@@ -176,6 +179,66 @@ def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w):
     return dx
 
 
+# --- direct convolution (inference) --------------------------------------------------------------------
+# Multiply-adds may be fused (FMA): the sum is not NumPy's (a BLAS product's) order anyway.
+@njit(parallel=True, cache=True, fastmath={"contract"})
+def _direct_conv_kernel(padded, kernel, bias, out, sh, sw, dh, dw, use_bias, relu):
+    n, oh, ow, f = out.shape
+    kh, kw, c = kernel.shape[0], kernel.shape[1], kernel.shape[2]
+    for row in prange(n * oh):  # one row of output pixels of one image
+        b = row // oh
+        oi = row - b * oh
+        acc = numpy.zeros((ow, f), dtype=out.dtype)  # the row's sums, small enough for L1
+        for i in range(kh):
+            line = padded[b, oi * sh + i * dh]
+            for j in range(kw):
+                for ch in range(c):
+                    weights = kernel[i, j, ch]
+                    for oj in range(ow):
+                        value = line[oj * sw + j * dw, ch]
+                        for k in range(f):  # contiguous: vectorized over the filters
+                            acc[oj, k] += value * weights[k]
+        for oj in range(ow):
+            for k in range(f):
+                value = acc[oj, k] + bias[k] if use_bias else acc[oj, k]
+                out[b, oi, oj, k] = 0 if relu and value < 0 else value
+
+
+def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
+    """``relu(conv2d(padded, kernel) + bias)`` summed directly, tap by tap, for every output pixel.
+
+    ``padded`` is the already padded input ``(N, H, W, C)``, ``kernel`` is
+    ``(kh, kw, C, F)``, ``bias`` ``(F,)`` or None; returns ``(N, oh, ow, F)``. Meant
+    for few taps (``kh * kw * C`` up to about 32), where the patch matrix would be a
+    long thin array copied once and read once by a thin matrix product.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(4.0).reshape(1, 2, 2, 1)
+    >>> direct_conv(x, np.ones((2, 2, 1, 1)), np.array([-7.0]), 1, 1, (1, 1), (1, 1), True)
+    array([[[[0.]]]])
+    """
+    _use_threads()
+    n, f = padded.shape[0], kernel.shape[3]
+    out = numpy.empty((n, oh, ow, f), dtype=padded.dtype)
+    use_bias = bias is not None
+    (sh, sw), (dh, dw) = strides, dilations
+    _direct_conv_kernel(
+        numpy.ascontiguousarray(padded),
+        numpy.ascontiguousarray(kernel),
+        numpy.ascontiguousarray(bias) if use_bias else numpy.zeros(f, dtype=padded.dtype),
+        out,
+        sh,
+        sw,
+        dh,
+        dw,
+        use_bias,
+        relu,
+    )
+    return out
+
+
 # --- max pooling -------------------------------------------------------------------------------------
 @njit(parallel=True, cache=True, fastmath=False)
 def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowest):
@@ -207,6 +270,26 @@ def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowes
                                     index[b, oi, oj, ch] = -1
 
 
+@njit(parallel=True, cache=True, fastmath=False)
+def _max_pool_inside_kernel(x, out, ph, pw, sh, sw):
+    n = x.shape[0]
+    oh, ow, c = out.shape[1], out.shape[2], out.shape[3]
+    for b in prange(n):
+        for oi in range(oh):
+            for oj in range(ow):
+                best = out[b, oi, oj]
+                first = x[b, oi * sh, oj * sw]
+                for ch in range(c):
+                    best[ch] = first[ch]
+                for i in range(ph):
+                    for j in range(pw):
+                        pixel = x[b, oi * sh + i, oj * sw + j]
+                        for ch in range(c):  # contiguous channels, no branch on the window's position
+                            value = pixel[ch]
+                            if value > best[ch] or (value != value and best[ch] == best[ch]):
+                                best[ch] = value  # a NaN wins the window, as numpy.maximum
+
+
 def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     """Max pooling of ``x``; returns ``(out, index)``, ``index`` saying which element of each
     window won (row-major, the first of ties; -1 for a NaN), or None without ``keep_index``.
@@ -227,6 +310,11 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     taps = window[0] * window[1]
     index_dtype = numpy.int8 if taps < 128 else numpy.int32
     index = numpy.empty((n, oh, ow, c) if keep_index else (0, 0, 0, 0), dtype=index_dtype)
+    inside = (pad_h[0], pad_w[0]) == (0, 0) and (oh - 1) * strides[0] + window[0] <= x.shape[1]
+    if not keep_index and inside and (ow - 1) * strides[1] + window[1] <= x.shape[2]:
+        # Predict: no winners to store and every window inside the image.
+        _max_pool_inside_kernel(numpy.ascontiguousarray(x), out, window[0], window[1], strides[0], strides[1])
+        return out, None
     _max_pool_kernel(
         numpy.ascontiguousarray(x),
         out,
@@ -299,6 +387,7 @@ def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
 __all__ = [
     "bias_relu",
     "col2im",
+    "direct_conv",
     "max_pool",
     "max_pool_gradient",
     "num_threads",
