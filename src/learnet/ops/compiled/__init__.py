@@ -27,6 +27,7 @@ import os
 import numpy
 
 from ... import backend
+from .. import parallel
 
 _CHOICES = ("auto", "numba", "numpy")
 _state = {"choice": None, "numba": None}
@@ -84,3 +85,11 @@ def enabled():
     if choice == "numba" and not available():
         raise ImportError('LEARNET_KERNELS=numba needs numba: pip install "learnet[fast]"')
     return available()
+
+
+def threads():
+    """The threads a compiled kernel runs on: ``learnet.ops.parallel.num_threads()``
+    (``LEARNET_NUM_THREADS``, 1 by default), at most the size of numba's pool."""
+    import numba
+
+    return min(parallel.num_threads(), numba.config.NUMBA_NUM_THREADS)

@@ -35,7 +35,7 @@ import numba
 import numpy
 from numba import njit, prange
 
-from learnet.ops import parallel
+from learnet.ops import compiled, parallel
 
 _FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
@@ -48,7 +48,7 @@ def supported(*arrays):
 
 def _use_threads():
     """Run the next kernel on ``num_threads()`` threads (cheap when nothing changes)."""
-    threads = min(num_threads(), numba.config.NUMBA_NUM_THREADS)
+    threads = compiled.threads()
     if numba.get_num_threads() != threads:
         numba.set_num_threads(threads)
 

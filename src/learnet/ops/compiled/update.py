@@ -38,7 +38,7 @@ import numba
 import numpy
 from numba import njit, prange
 
-from learnet.ops.parallel import num_threads
+from learnet.ops import compiled
 
 # Elements per chunk of the parallel loops (64 KiB of float32 per array).
 CHUNK = 1 << 14
@@ -56,7 +56,7 @@ def _threads(size):
     """
     if size < PARALLEL_MIN:
         return 1
-    return min(num_threads(), numba.config.NUMBA_NUM_THREADS)
+    return compiled.threads()
 
 
 # error_model="numpy": a division by zero gives inf or nan, as in NumPy, instead of raising
