@@ -2,7 +2,7 @@
 
 ``learnet.ops.nn.dense`` computes ``relu(x @ kernel + bias)`` as one op. Around its
 matrix products the NumPy reference makes separate passes over the ``(batch, units)``
-output: the bias add and the ReLU forward (one pass, shared with the convolutions); the ReLU mask (a boolean array, then a
+output: the bias add and the ReLU forward; the ReLU mask (a boolean array, then a
 product) and the bias gradient's column sums backward. Here each direction is one
 loop over the rows, with the same float operations in the same order as the reference
 (the column sums accumulate row after row in the output's dtype, as NumPy's
@@ -30,17 +30,21 @@ array([[1.25, 0.  ],
 import numpy
 from numba import njit
 
-from learnet.ops.compiled import conv
+
+@njit(cache=True, error_model="numpy")
+def _bias_relu(out, bias):
+    rows, columns = out.shape
+    for i in range(rows):
+        row = out[i]
+        for j in range(columns):
+            value = row[j] + bias[j]
+            # numpy.maximum(value, 0): NaN stays NaN.
+            row[j] = value if (value >= 0 or value != value) else 0
 
 
 def bias_relu(out, bias):
-    """``out = maximum(out + bias, 0)`` in place, for a ``(rows, units)`` ``out``.
-
-    The same pass as a convolution's (``learnet.ops.compiled.conv.bias_relu``, whose
-    ``(pixels, channels)`` output has this layout): it adds and clips each element once,
-    as the reference does, so the numbers are the same bit for bit.
-    """
-    conv.bias_relu(out, bias.astype(out.dtype, copy=False), True)
+    """``out = maximum(out + bias, 0)`` in place, for a C-contiguous ``(rows, units)`` ``out``."""
+    _bias_relu(out, bias.astype(out.dtype, copy=False))
 
 
 @njit(cache=True, error_model="numpy")
