@@ -201,22 +201,51 @@ def test_max_pool_compiled_matches_numpy_with_ties(n, h, w, c, window, strides, 
         close(d1, d0, dtype)
 
 
+@pytest.mark.parametrize("window, strides, padding", POOL_CASES)
+@pytest.mark.parametrize("n, h, w, c", [(1, 7, 5, 3), (2, 8, 6, 3)])
+def test_max_pool_training_with_nan_and_infinity_matches_numpy(n, h, w, c, window, strides, padding, monkeypatch):
+    """Both training kernels (the usual 2x2 one and the general one) on NaN and -inf windows."""
+    x = np.random.default_rng(h).integers(-2, 3, (n, h, w, c)).astype(np.float32)
+    x[0, 0, 0, 0] = x[-1, h // 2, w // 2, c - 1] = np.nan
+    x[0, h - 1, :, 0] = -np.inf  # a window of -inf next to padding still sends its gradient
+    kernels = []
+    for name in ("_max_pool_2x2_kernel", "_max_pool_kernel"):
+        original = getattr(compiled_conv, name)
+        monkeypatch.setattr(compiled_conv, name, lambda *args, o=original, n=name: kernels.append(n) or o(*args))
+
+    def pool():
+        variable = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            y = tf.nn.max_pool2d(variable, window, strides, padding)
+        gy = np.arange(1, y.numpy().size + 1, dtype=np.float32).reshape(y.shape)
+        return y.numpy(), tape.gradient(y, variable, output_gradients=tf.constant(gy)).numpy()
+
+    (y0, d0), (y1, d1) = both(pool)
+    np.testing.assert_array_equal(y1, y0)
+    if strides[0] >= window[0] and strides[1] >= window[1]:
+        np.testing.assert_array_equal(d1, d0)
+    else:
+        close(d1, d0, np.float32)
+    assert len(kernels) == 1
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("window, strides, padding", POOL_CASES)
 @pytest.mark.parametrize("n, h, w, c", [(1, 7, 5, 3), (3, 11, 11, 4), (2, 8, 6, 3)])
 def test_max_pool_inference_matches_numpy(n, h, w, c, window, strides, padding, dtype, monkeypatch):
-    """Predict's path (no tape, no winners stored); windows wholly inside the image take a branch-free kernel."""
+    """Predict's path (no tape, no winners stored); the usual 2x2 pool inside the image takes its own kernel."""
     x = np.random.default_rng(h + c).integers(-2, 3, (n, h, w, c)).astype(dtype)
     x[0, 0, 0, 0] = x[-1, h // 2, w // 2, c - 1] = np.nan
     calls = []
-    inside = compiled_conv._max_pool_inside_kernel
-    monkeypatch.setattr(compiled_conv, "_max_pool_inside_kernel", lambda *args: calls.append(1) or inside(*args))
+    tiles = compiled_conv._max_pool_2x2_kernel
+    monkeypatch.setattr(compiled_conv, "_max_pool_2x2_kernel", lambda *args: calls.append(1) or tiles(*args))
     y0, y1 = both(lambda: tf.nn.max_pool2d(tf.constant(x, dtype=dtype), window, strides, padding).numpy())
     np.testing.assert_array_equal(y1, y0)  # NaN where the reference has NaN, ties bit for bit
     assert y1.dtype == dtype
     mode = padding if isinstance(padding, str) else conv_ops._padding_mode(padding, "max_pool2d")
-    *_, pad_h, pad_w = conv_ops._pool_setup(x, window, strides, mode, "max_pool2d")
-    assert calls == ([1] if tuple(pad_h) == tuple(pad_w) == (0, 0) else [])  # no padding: every window inside
+    _, _, oh, ow, pad_h, pad_w = conv_ops._pool_setup(x, window, strides, mode, "max_pool2d")
+    usual = window == strides == (2, 2) and (pad_h[0], pad_w[0]) == (0, 0) and 2 * oh <= h and 2 * ow <= w
+    assert calls == ([1] if usual else [])
 
 
 def test_max_pool_nan_wins_and_sends_no_gradient():

@@ -240,54 +240,87 @@ def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
 
 
 # --- max pooling -------------------------------------------------------------------------------------
+# Every pooling kernel keeps the channels innermost and contiguous, and the running maximum of
+# a window in registers or in a small per-image scratch row, never in the output array itself:
+# read-modify-writes of ``out[b, oi, oj, ch]`` inside the window loop kept LLVM from
+# vectorizing (a 2x2 pool over 128x26x26x32 took 15.7 ms that way, 0.8 ms now).
+@njit(parallel=True, cache=True, fastmath=False)
+def _max_pool_2x2_kernel(x, out, index, keep_index):
+    n = x.shape[0]
+    oh, ow, c = out.shape[1], out.shape[2], out.shape[3]
+    for b in prange(n):
+        for oi in range(oh):
+            upper = x[b, 2 * oi]
+            lower = x[b, 2 * oi + 1]
+            for oj in range(ow):
+                a0, a1 = upper[2 * oj], upper[2 * oj + 1]
+                a2, a3 = lower[2 * oj], lower[2 * oj + 1]
+                out_row = out[b, oi, oj]
+                index_row = index[b, oi, oj]
+                for ch in range(c):
+                    best = a0[ch]
+                    k = 0 if best == best else -1
+                    value = a1[ch]
+                    if value > best or (value != value and best == best):  # a NaN wins, as numpy.maximum
+                        best, k = value, (1 if value == value else -1)
+                    value = a2[ch]
+                    if value > best or (value != value and best == best):
+                        best, k = value, (2 if value == value else -1)
+                    value = a3[ch]
+                    if value > best or (value != value and best == best):
+                        best, k = value, (3 if value == value else -1)
+                    out_row[ch] = best
+                    if keep_index:
+                        index_row[ch] = k
+
+
 @njit(parallel=True, cache=True, fastmath=False)
 def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowest):
     n, h, w, c = x.shape
     oh, ow = out.shape[1], out.shape[2]
     for b in prange(n):
+        best = numpy.empty(c, dtype=x.dtype)  # this window's maximum so far, per channel
+        winner = numpy.empty(c, dtype=numpy.int32)
         for oi in range(oh):
             for oj in range(ow):
-                for k in range(ph * pw):
-                    y = oi * sh + k // pw - top
-                    xx = oj * sw + k % pw - left
-                    inside = 0 <= y < h and 0 <= xx < w
-                    for ch in range(c):
-                        value = x[b, y, xx, ch] if inside else lowest
-                        if k == 0:
-                            out[b, oi, oj, ch] = value
-                            if keep_index:
-                                index[b, oi, oj, ch] = 0 if value == value else -1
-                        else:
-                            best = out[b, oi, oj, ch]
-                            if value > best:
-                                out[b, oi, oj, ch] = value
-                                if keep_index:
-                                    index[b, oi, oj, ch] = k
-                            elif value != value and best == best:
-                                # A NaN wins the window (as numpy.maximum) and sends no gradient.
-                                out[b, oi, oj, ch] = value
-                                if keep_index:
-                                    index[b, oi, oj, ch] = -1
-
-
-@njit(parallel=True, cache=True, fastmath=False)
-def _max_pool_inside_kernel(x, out, ph, pw, sh, sw):
-    n = x.shape[0]
-    oh, ow, c = out.shape[1], out.shape[2], out.shape[3]
-    for b in prange(n):
-        for oi in range(oh):
-            for oj in range(ow):
-                best = out[b, oi, oj]
-                first = x[b, oi * sh, oj * sw]
-                for ch in range(c):
-                    best[ch] = first[ch]
                 for i in range(ph):
+                    y = oi * sh + i - top
                     for j in range(pw):
-                        pixel = x[b, oi * sh + i, oj * sw + j]
-                        for ch in range(c):  # contiguous channels, no branch on the window's position
-                            value = pixel[ch]
-                            if value > best[ch] or (value != value and best[ch] == best[ch]):
-                                best[ch] = value  # a NaN wins the window, as numpy.maximum
+                        xx = oj * sw + j - left
+                        k = i * pw + j
+                        if not (0 <= y < h and 0 <= xx < w):
+                            if k == 0:  # padding counts as ``lowest``: it wins only a window of padding
+                                best[:] = lowest
+                                winner[:] = 0
+                            continue
+                        pixel = x[b, y, xx]
+                        if k == 0:
+                            for ch in range(c):
+                                value = pixel[ch]
+                                best[ch] = value
+                                winner[ch] = 0 if value == value else -1
+                        else:
+                            for ch in range(c):
+                                value, current = pixel[ch], best[ch]
+                                take = value > current or (value != value and current == current)
+                                best[ch] = value if take else current
+                                winner[ch] = (k if value == value else -1) if take else winner[ch]
+                out[b, oi, oj] = best
+                if keep_index:
+                    index_row = index[b, oi, oj]
+                    for ch in range(c):
+                        index_row[ch] = winner[ch]
+
+
+def _tiles_2x2(window, strides, x_shape, oh, ow, pad_h, pad_w):
+    """Whether the pool is the usual 2x2 window with stride 2, every window inside the image."""
+    return (
+        tuple(window) == (2, 2)
+        and tuple(strides) == (2, 2)
+        and (pad_h[0], pad_w[0]) == (0, 0)
+        and 2 * oh <= x_shape[1]
+        and 2 * ow <= x_shape[2]
+    )
 
 
 def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
@@ -309,12 +342,10 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     out = numpy.empty((n, oh, ow, c), dtype=x.dtype)
     taps = window[0] * window[1]
     index_dtype = numpy.int8 if taps < 128 else numpy.int32
-    index = numpy.empty((n, oh, ow, c) if keep_index else (0, 0, 0, 0), dtype=index_dtype)
-    inside = (pad_h[0], pad_w[0]) == (0, 0) and (oh - 1) * strides[0] + window[0] <= x.shape[1]
-    if not keep_index and inside and (ow - 1) * strides[1] + window[1] <= x.shape[2]:
-        # Predict: no winners to store and every window inside the image.
-        _max_pool_inside_kernel(numpy.ascontiguousarray(x), out, window[0], window[1], strides[0], strides[1])
-        return out, None
+    index = numpy.empty((n, oh, ow, c if keep_index else 0), dtype=index_dtype)
+    if _tiles_2x2(window, strides, x.shape, oh, ow, pad_h, pad_w):
+        _max_pool_2x2_kernel(numpy.ascontiguousarray(x), out, index, keep_index)
+        return out, (index if keep_index else None)
     _max_pool_kernel(
         numpy.ascontiguousarray(x),
         out,
@@ -365,6 +396,25 @@ def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
                         dx[b, y, xx, ch] += g[b, oi, oj, ch]
 
 
+@njit(parallel=True, cache=True, fastmath=False)
+def _max_pool_2x2_gradient_kernel(g, index, dx, zero):
+    n, h, w, c = dx.shape
+    oh, ow = g.shape[1], g.shape[2]
+    for b in prange(n):
+        dx[b, 2 * oh :] = 0  # the row and column past the last whole window (odd sizes)
+        dx[b, : 2 * oh, 2 * ow :] = 0
+        for oi in range(oh):
+            for oj in range(ow):
+                # Every element written once: the gradient at the window's winner, 0 elsewhere.
+                # (Plain 4-D indexing: views of the four rows here measured 10x slower.)
+                for ch in range(c):
+                    value, k = g[b, oi, oj, ch], index[b, oi, oj, ch]
+                    dx[b, 2 * oi, 2 * oj, ch] = value if k == 0 else zero
+                    dx[b, 2 * oi, 2 * oj + 1, ch] = value if k == 1 else zero
+                    dx[b, 2 * oi + 1, 2 * oj, ch] = value if k == 2 else zero
+                    dx[b, 2 * oi + 1, 2 * oj + 1, ch] = value if k == 3 else zero
+
+
 def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
     """Max pooling's input gradient: each output's gradient goes to the element ``index`` names."""
     _use_threads()
@@ -378,6 +428,9 @@ def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
         and oh * window[0] <= x_shape[1]
         and ow * window[1] <= x_shape[2]
     )
+    if _tiles_2x2(window, strides, x_shape, oh, ow, pad_h, pad_w):
+        _max_pool_2x2_gradient_kernel(numpy.ascontiguousarray(g), index, dx, dx.dtype.type(0))
+        return dx
     _max_pool_gradient_kernel(
         numpy.ascontiguousarray(g), index, dx, window[0], window[1], strides[0], strides[1], pad_h[0], pad_w[0], tiles
     )
