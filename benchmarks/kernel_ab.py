@@ -197,9 +197,11 @@ def convnet():
 
 
 def numba_comparisons(rounds):
+    import numba
+
     from learnet.ops.compiled import conv as compiled_conv
 
-    print(f"numba {compiled_conv.numba.__version__}, {compiled_conv.num_threads()} threads", flush=True)
+    print(f"numba {numba.__version__}, {compiled_conv.num_threads()} threads", flush=True)
     rng = np.random.default_rng(0)
     conv_out = rng.standard_normal((128 * 26 * 26, 32), dtype=np.float32)
     bias = rng.standard_normal(32, dtype=np.float32)

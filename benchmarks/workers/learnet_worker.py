@@ -180,12 +180,12 @@ def kernels_runtime() -> dict:
         return {"choice": "numpy", "compiled": False}
     info = {"choice": compiled.kernels(), "compiled": compiled.enabled()}
     if info["compiled"]:
-        from learnet.ops.compiled import conv
+        import numba
 
-        info.update(numba=conv.numba.__version__, threads=conv.num_threads())
+        info.update(numba=numba.__version__, threads=compiled.threads())
         try:
-            info["layer"] = conv.numba.threading_layer()
-        except ValueError:  # no parallel kernel ran
+            info["layer"] = numba.threading_layer()
+        except ValueError:  # no parallel kernel ran (one thread: the serial kernels)
             info["layer"] = None
     return info
 

@@ -6,6 +6,10 @@ rounding where the compiled kernel adds the same terms in another order (sums ov
 pixels, overlapping windows, the input gradient of a convolution).
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -15,6 +19,8 @@ from learnet.ops import conv as conv_ops
 from learnet.testing import check_gradients
 
 pytest.importorskip("numba")
+
+import numba  # noqa: E402
 
 from learnet.ops.compiled import conv as compiled_conv  # noqa: E402
 
@@ -313,7 +319,42 @@ def test_threads_follow_learnet_num_threads(monkeypatch):
     out = np.arange(-8.0, 8.0).reshape(4, 4)
     compiled_conv.bias_relu(out, None, True)  # runs with 2 threads (numba's pool permitting)
     np.testing.assert_array_equal(out, np.maximum(np.arange(-8.0, 8.0), 0).reshape(4, 4))
-    assert compiled_conv.numba.get_num_threads() == min(2, compiled_conv.numba.config.NUMBA_NUM_THREADS)
+    assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
+
+
+FORKED_CONVNET = """
+import os, sys
+import numpy as np
+import numba.np.ufunc.parallel
+import learnet as tf
+from learnet.ops import compiled
+
+compiled.set_kernels("numba")
+layers = tf.keras.layers
+model = tf.keras.Sequential([tf.keras.Input((10, 10, 1)), layers.Conv2D(4, 3, activation="relu"),
+                             layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(3)])
+model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+x, y = np.random.default_rng(0).random((8, 10, 10, 1), np.float32), np.arange(8) % 3
+model.train_on_batch(x, y)
+model.predict(x, verbose=0)
+# One thread (the default): the serial kernels ran, and numba's OpenMP layer never started.
+assert not numba.np.ufunc.parallel._is_initialized, "OpenMP started"
+pid = os.fork()
+if pid == 0:
+    model.train_on_batch(x, y)  # libgomp kills a child forked after OpenMP started
+    model.predict(x, verbose=0)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_process_runs_the_compiled_kernels():
+    """With one thread the serial kernels run, so a process forked after training can train too."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LEARNET_NUM_THREADS", "LEARNET_KERNELS")}
+    done = subprocess.run([sys.executable, "-c", FORKED_CONVNET], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_convnet_fit_gives_the_same_losses_with_both_kernels():

@@ -10,6 +10,7 @@ not exist yet. A killed save may leave its hidden temporary file; later saves wo
 import multiprocessing
 import os
 import signal
+import tempfile
 import time
 
 import numpy as np
@@ -78,6 +79,13 @@ def test_files_survive_sigkill_at_random_moments(tmp_path):
     context = multiprocessing.get_context("fork")
     rng = np.random.default_rng(2024)
     existing = {"checkpoint.learnet": 0, "checkpoint.weights.npz": 0, "stamped.learnet": 0}
+    # One training step and one save here first: the forked children inherit what they
+    # load or compile on first use (the compiled kernels, when numba is installed), and
+    # start saving within the kills' delays however this test is run, alone or after others.
+    warm = training_model()
+    warm.fit(np.zeros((16, 32), "float32"), np.zeros(16, int), batch_size=16, epochs=1, verbose=0)
+    with tempfile.TemporaryDirectory() as folder:
+        warm.save(os.path.join(folder, "model.learnet"))
     started = time.perf_counter()
     for _ in range(KILLS):
         child = context.Process(target=save_forever, args=(str(tmp_path),), daemon=True)

@@ -22,7 +22,9 @@ False
 >>> compiled.set_kernels("auto")
 """
 
+import functools
 import os
+import types
 
 import numpy
 
@@ -93,3 +95,61 @@ def threads():
     import numba
 
     return min(parallel.num_threads(), numba.config.NUMBA_NUM_THREADS)
+
+
+class _Kernel:
+    """A loop compiled twice by numba: serial, and parallel over its ``prange`` loops.
+
+    Called, it runs the serial version when ``threads()`` is 1 (the default) and the
+    parallel one on ``threads()`` threads otherwise. The serial version never starts
+    numba's threading layer: on Linux that layer is GNU OpenMP, and a process forked
+    after OpenMP started (a data-loading worker, a test's crash-safety child) is killed
+    by libgomp as soon as it enters a parallel loop. With ``LEARNET_NUM_THREADS`` above 1
+    that hazard is back, as with any OpenMP program.
+    """
+
+    def __init__(self, function, options):
+        import numba
+
+        # A renamed copy: numba caches compiled code under the function's qualified name,
+        # and the two versions must not share a cache entry.
+        serial = types.FunctionType(
+            function.__code__, function.__globals__, function.__name__, function.__defaults__, function.__closure__
+        )
+        serial.__qualname__ = function.__qualname__ + "_serial"
+        serial.__module__ = function.__module__
+        self.serial = numba.njit(**options)(serial)
+        self.parallel = numba.njit(parallel=True, **options)(function)
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args):
+        count = threads()
+        if count <= 1:
+            return self.serial(*args)
+        import numba
+
+        if numba.get_num_threads() != count:
+            numba.set_num_threads(count)
+        return self.parallel(*args)
+
+
+def kernel(**options):
+    """Compile a loop with ``prange`` both ways (see ``_Kernel``); ``options`` go to ``numba.njit``.
+
+    Examples
+    --------
+    >>> from learnet.ops import compiled
+    >>> @compiled.kernel(cache=False)
+    ... def double(a):
+    ...     for i in range(a.size):
+    ...         a[i] *= 2
+    >>> a = numpy.ones(3)
+    >>> double(a)
+    >>> a
+    array([2., 2., 2.])
+    """
+
+    def decorate(function):
+        return _Kernel(function, options)
+
+    return decorate

@@ -27,13 +27,15 @@ bit; everything else is bit-identical.
 The patch matrix (im2col) stays NumPy's one strided copy: a compiled parallel copy
 measured no faster inside a training step (see ``benchmarks/README.md``).
 
-The kernels run on ``num_threads()`` threads (``LEARNET_NUM_THREADS``, default 1). The wrappers accept float32 and float64 arrays; ``supported`` says whether a call
+The kernels run on ``num_threads()`` threads (``LEARNET_NUM_THREADS``, default 1): each is
+compiled serial and parallel (``learnet.ops.compiled.kernel``), and with one thread the
+serial version runs, which never starts OpenMP (so a forked process can run them too).
+The wrappers accept float32 and float64 arrays; ``supported`` says whether a call
 can run here (the callers in ``ops/conv.py`` fall back to NumPy otherwise).
 """
 
-import numba
 import numpy
-from numba import njit, prange
+from numba import prange
 
 from learnet.ops import compiled, parallel
 
@@ -44,13 +46,6 @@ def supported(*arrays):
     """Whether the compiled kernels take these arrays: float32 or float64, all one dtype."""
     dtype = arrays[0].dtype
     return dtype in _FLOATS and all(a.dtype == dtype for a in arrays)
-
-
-def _use_threads():
-    """Run the next kernel on ``num_threads()`` threads (cheap when nothing changes)."""
-    threads = compiled.threads()
-    if numba.get_num_threads() != threads:
-        numba.set_num_threads(threads)
 
 
 def num_threads():
@@ -67,7 +62,7 @@ def num_threads():
 
 
 # --- bias and ReLU -----------------------------------------------------------------------------------
-@njit(parallel=True, cache=True, fastmath=False)
+@compiled.kernel(cache=True, fastmath=False)
 def _bias_relu_kernel(out2d, bias, use_bias, relu):
     rows, cols = out2d.shape
     for r in prange(rows):
@@ -92,12 +87,11 @@ def bias_relu(out2d, bias, relu):
     >>> out
     array([[0. , 2.5]])
     """
-    _use_threads()
     use_bias = bias is not None
     _bias_relu_kernel(out2d, bias if use_bias else out2d[0, :0], use_bias, relu)
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@compiled.kernel(cache=True, fastmath=False)
 def _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, zero):
     rows, cols = g2d.shape
     chunks = partial.shape[0]
@@ -135,9 +129,8 @@ def relu_bias_gradient(g2d, out2d, relu, want_bias):
     >>> db
     array([2., 0.])
     """
-    _use_threads()
     masked = numpy.empty_like(g2d) if relu else g2d
-    chunks = max(1, min(numba.get_num_threads() * 4, g2d.shape[0]))
+    chunks = max(1, min(compiled.threads() * 4, g2d.shape[0]))
     partial = numpy.zeros((chunks, g2d.shape[1]), dtype=numpy.float64)  # one row per chunk of rows
     _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, g2d.dtype.type(0))
     if not want_bias:
@@ -146,7 +139,7 @@ def relu_bias_gradient(g2d, out2d, relu, want_bias):
 
 
 # --- patches -----------------------------------------------------------------------------------------
-@njit(parallel=True, cache=True, fastmath=False)
+@compiled.kernel(cache=True, fastmath=False)
 def _col2im_kernel(dcols, dx, kh, kw, oh, ow, sh, sw, dh, dw, top, left):
     n, h, w, c = dx.shape
     for b in prange(n):
@@ -172,7 +165,6 @@ def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w):
 
     Each image is one task: its pixels are written by one thread only.
     """
-    _use_threads()
     dx = numpy.empty(x_shape, dtype=dcols.dtype)
     (sh, sw), (dh, dw) = strides, dilations
     _col2im_kernel(numpy.ascontiguousarray(dcols), dx, kh, kw, oh, ow, sh, sw, dh, dw, pad_h[0], pad_w[0])
@@ -181,7 +173,7 @@ def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w):
 
 # --- direct convolution (inference) --------------------------------------------------------------------
 # Multiply-adds may be fused (FMA): the sum is not NumPy's (a BLAS product's) order anyway.
-@njit(parallel=True, cache=True, fastmath={"contract"})
+@compiled.kernel(cache=True, fastmath={"contract"})
 def _direct_conv_kernel(padded, kernel, bias, out, sh, sw, dh, dw, use_bias, relu):
     n, oh, ow, f = out.shape
     kh, kw, c = kernel.shape[0], kernel.shape[1], kernel.shape[2]
@@ -219,7 +211,6 @@ def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
     >>> direct_conv(x, np.ones((2, 2, 1, 1)), np.array([-7.0]), 1, 1, (1, 1), (1, 1), True)
     array([[[[0.]]]])
     """
-    _use_threads()
     n, f = padded.shape[0], kernel.shape[3]
     out = numpy.empty((n, oh, ow, f), dtype=padded.dtype)
     use_bias = bias is not None
@@ -244,7 +235,7 @@ def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
 # a window in registers or in a small per-image scratch row, never in the output array itself:
 # read-modify-writes of ``out[b, oi, oj, ch]`` inside the window loop kept LLVM from
 # vectorizing (a 2x2 pool over 128x26x26x32 took 15.7 ms that way, 0.8 ms now).
-@njit(parallel=True, cache=True, fastmath=False)
+@compiled.kernel(cache=True, fastmath=False)
 def _max_pool_2x2_kernel(x, out, index, keep_index):
     n = x.shape[0]
     oh, ow, c = out.shape[1], out.shape[2], out.shape[3]
@@ -274,7 +265,7 @@ def _max_pool_2x2_kernel(x, out, index, keep_index):
                         index_row[ch] = k
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@compiled.kernel(cache=True, fastmath=False)
 def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowest):
     n, h, w, c = x.shape
     oh, ow = out.shape[1], out.shape[2]
@@ -337,7 +328,6 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     >>> float(out[0, 0, 0, 0]), int(index[0, 0, 0, 0])
     (3.0, 1)
     """
-    _use_threads()
     n, c = x.shape[0], x.shape[3]
     out = numpy.empty((n, oh, ow, c), dtype=x.dtype)
     taps = window[0] * window[1]
@@ -362,7 +352,7 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     return out, (index if keep_index else None)
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@compiled.kernel(cache=True, fastmath=False)
 def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
     n, h, w, c = dx.shape
     oh, ow = g.shape[1], g.shape[2]
@@ -396,7 +386,7 @@ def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
                         dx[b, y, xx, ch] += g[b, oi, oj, ch]
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@compiled.kernel(cache=True, fastmath=False)
 def _max_pool_2x2_gradient_kernel(g, index, dx, zero):
     n, h, w, c = dx.shape
     oh, ow = g.shape[1], g.shape[2]
@@ -417,7 +407,6 @@ def _max_pool_2x2_gradient_kernel(g, index, dx, zero):
 
 def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
     """Max pooling's input gradient: each output's gradient goes to the element ``index`` names."""
-    _use_threads()
     dx = numpy.empty(x_shape, dtype=g.dtype)
     oh, ow = g.shape[1], g.shape[2]
     # Windows side by side from the top-left corner, none reaching past the image (the usual
