@@ -278,6 +278,40 @@ def set_value(x, value):
     x.assign(value)
 
 
+# Once per process: see keep_freed_memory.
+_memory_kept = [False]
+
+
+def keep_freed_memory():
+    """Ask the C allocator (glibc) to keep freed memory for the next step, once per process.
+
+    Every training step allocates and frees the same large arrays (activations, patch
+    matrices, gradients). By default glibc gives the freed top of its heap back to the
+    system after each step and then faults every page of the next step's arrays in
+    again: on the Fashion-MNIST convnet that was a third of the step's time (9,400 page
+    faults, 26 ms of 76 ms per step; on another machine 7,700 faults, 86 ms against
+    55 ms). Keeping up to 256 MiB of freed memory removes it; the resident memory then
+    stays at its peak instead of dropping between steps. ``fit``, ``evaluate``,
+    ``predict``, the ``*_on_batch`` methods and ``GradientTape.gradient`` (a custom
+    training loop) call it. Nothing happens where the C library is not glibc.
+    """
+    if _memory_kept[0]:
+        return
+    _memory_kept[0] = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    # Arrays up to 32 MiB (glibc's largest setting) come from the heap, which keeps
+    # up to 256 MiB of freed memory instead of trimming it after every step.
+    mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+    mallopt(m_trim_threshold, 256 * 1024 * 1024)
+
+
 def clear_session():
     """Forget global state: automatic layer names start again at ``dense``, ``dense_1``...
 

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from learnet import tree
+from learnet import backend, tree
 from learnet.backend import xp
 from learnet.tensor import Tensor, Variable, is_float, to_array
 from learnet.warn import warn
@@ -544,6 +544,10 @@ class GradientTape:
             )
             return rebuild([None] * len(source_list))
         seeds = self._seeds(targets, output_gradients)
+        # A custom training loop calls this every step: the allocator keeps the freed
+        # arrays for the next step instead of faulting their pages in again (see
+        # backend.keep_freed_memory; done once per process).
+        backend.keep_freed_memory()
 
         # Ops run during the backward pass are recorded by the other (outer) tapes
         # still recording, never by this one: that is what gives second derivatives.

@@ -49,38 +49,6 @@ from learnet.tensor import Tensor
 from learnet.tree import flatten, map_shapes, map_structure
 
 
-# Once per process: see _keep_freed_memory.
-_memory_kept = [False]
-
-
-def _keep_freed_memory():
-    """Ask the C allocator (glibc) to keep freed memory for the next step, once per process.
-
-    Every training step allocates and frees the same large arrays (activations, patch
-    matrices, gradients). By default glibc gives the freed top of its heap back to the
-    system after each step and then faults every page of the next step's arrays in
-    again: on the Fashion-MNIST convnet that was a third of the step's time (9,400 page
-    faults, 26 ms of 76 ms per step). Keeping up to 256 MiB of freed memory removes it;
-    the resident memory then stays at its peak instead of dropping between steps.
-    Nothing happens where the C library is not glibc.
-    """
-    if _memory_kept[0]:
-        return
-    _memory_kept[0] = True
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    # Arrays up to 32 MiB (glibc's largest setting) come from the heap, which keeps
-    # up to 256 MiB of freed memory instead of trimming it after every step.
-    mallopt(m_mmap_threshold, 32 * 1024 * 1024)
-    mallopt(m_trim_threshold, 256 * 1024 * 1024)
-
-
 def _is_functional_call(args, kwargs):
     return len(args) == 2 or ("inputs" in kwargs and "outputs" in kwargs) or (len(args) == 1 and "outputs" in kwargs)
 
@@ -633,7 +601,7 @@ class Model(Layer):
     @contextlib.contextmanager
     def _training_run(self, callback_list):
         """Around fit's epochs: memory kept between steps, the weights to train fixed for the run."""
-        _keep_freed_memory()
+        backend.keep_freed_memory()
         # Fixed for the run, as Keras captures it; a model not built yet (fed by a dataset)
         # gets its weights at the first step, so its list is read live instead.
         self._compile_state.trainable_during_fit = list(self.trainable_weights) or None
@@ -663,7 +631,7 @@ class Model(Layer):
     # --- evaluate ---------------------------------------------------------------------------------
     def _test_loop(self, batches, callback_list):
         """Run ``test_step`` over ``batches`` with no tape; return the logs."""
-        _keep_freed_memory()
+        backend.keep_freed_memory()
         self.reset_metrics()
         callback_list.on_test_begin()
         batch_begin = callback_list.wants("on_test_batch_begin")
@@ -753,7 +721,7 @@ class Model(Layer):
         )
         callback_list.on_predict_begin()
         batch_end = callback_list.wants("on_predict_batch_end")
-        _keep_freed_memory()
+        backend.keep_freed_memory()
         outputs = []
         with no_recording():
             for step, batch in enumerate(batches.epoch()):
@@ -801,6 +769,7 @@ class Model(Layer):
         data = data_adapter.check_batch(self, x, y, sample_weight, who=who)
         if reset_metrics:
             self.reset_metrics()
+        backend.keep_freed_memory()
         with no_recording():
             logs = _python_logs(self.test_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
@@ -808,6 +777,7 @@ class Model(Layer):
     def predict_on_batch(self, x: Any) -> Any:
         """The outputs for exactly this batch, as NumPy arrays."""
         x = data_adapter.standardize_predict_inputs(self, x, "predict_on_batch")
+        backend.keep_freed_memory()
         with no_recording():
             return map_structure(data_adapter.to_plain_numpy, self.predict_step((x,)))
 
