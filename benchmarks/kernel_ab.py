@@ -35,6 +35,10 @@ Comparisons:
   (B, ``set_kernels("numba")``, the ``fast`` extra) pass by pass at the keras.io
   convnet's sizes (bias+ReLU, ReLU and bias gradient, the second layer's input
   gradient, max pooling and its gradient), then one whole training step (batch 128) and ``predict`` (batch 1024).
+- ``serial``: every compiled conv kernel's serial version (A, what one thread runs)
+  against its parallel version on one thread (B): numba vectorizes some loops only in
+  the parallel version (it knows there the arrays do not overlap), so a kernel whose
+  serial version loses must be rewritten.
 - ``compiled``: the NumPy reference (A, ``set_kernels("numpy")``) against the numba
   kernels (B, ``set_kernels("numba")``): the optimizer updates (RMSprop on the MLP's
   weights, Adam on the convnet's), the dense layer's bias+ReLU forward and its
@@ -472,6 +476,50 @@ def taps_comparisons(rounds):
     )
 
 
+def serial_comparisons(rounds):
+    """Each compiled conv kernel's serial version (A, what one thread runs) against its
+    parallel version run on one thread (B): the serial one must not lose vectorization."""
+    import numba
+
+    from learnet.ops.compiled import conv as compiled_conv
+
+    numba.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    shape = (128, 26, 26, 32)
+    x = np.maximum(rng.standard_normal(shape, dtype=np.float32), 0)
+    pooled, index = compiled_conv.max_pool(x, (2, 2), (2, 2), 13, 13, (0, 0), (0, 0), True)
+    g = rng.standard_normal(pooled.shape, dtype=np.float32)
+    dx, out = np.empty(shape, np.float32), np.empty(pooled.shape, np.float32)
+    rows = x.reshape(-1, 32).copy()
+    bias = rng.standard_normal(32, dtype=np.float32)
+    g_rows = rng.standard_normal(rows.shape, dtype=np.float32)
+    dcols = rng.standard_normal((128 * 11 * 11, 288), dtype=np.float32)
+    image = rng.random((128, 28, 28, 1), dtype=np.float32)
+    kernel = rng.standard_normal((3, 3, 1, 32), dtype=np.float32)
+    cases = (
+        ("max pool 2x2", "_max_pool_2x2_kernel", (x, out, index, True)),
+        ("max pool, any window", "_max_pool_kernel", (x, out, index, 2, 2, 2, 2, 0, 0, True, np.float32(-np.inf))),
+        ("max pool gradient, tiles", "_max_pool_gradient_kernel", (g, index, dx, 2, 2, 2, 2, 0, 0, True)),
+        ("max pool gradient, scatter", "_max_pool_gradient_kernel", (g, index, dx, 2, 2, 2, 2, 0, 0, False)),
+        ("bias + ReLU", "_bias_relu_kernel", (rows, bias, True, True)),
+        (
+            "ReLU + bias gradient",
+            "_relu_bias_gradient_kernel",
+            (g_rows, rows, np.empty_like(rows), np.zeros((4, 32)), True, True, np.float32(0)),
+        ),
+        ("col2im", "_col2im_kernel", (dcols, np.empty((128, 13, 13, 32), np.float32), 3, 3, 11, 11, 1, 1, 1, 1, 0, 0)),
+        ("direct convolution", "_direct_conv_kernel", (image, kernel, bias, dx, 1, 1, 1, 1, True, True)),
+    )
+    for name, attribute, arguments in cases:
+        kernel_pair = getattr(compiled_conv, attribute)
+        ab(
+            f"serial -> parallel on 1 thread: {name}",
+            lambda k=kernel_pair, a=arguments: k.serial(*a),
+            lambda k=kernel_pair, a=arguments: k.parallel(*a),
+            rounds,
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="threads,winograd,col2im,chunks,taps,compiled,conv-numba")
@@ -490,6 +538,7 @@ def main(argv=None):
         "taps": taps_comparisons,
         "compiled": compiled_comparisons,
         "conv-numba": numba_comparisons,
+        "serial": serial_comparisons,
     }
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)
