@@ -67,14 +67,15 @@ _parallel = njit(parallel=True, cache=True, error_model="numpy")
 
 
 def _run(serial, parallel, arrays, numbers):
-    """Run the kernel on the flattened ``arrays`` (weight first, then gradient); False if not contiguous.
+    """Run the kernel on the flattened ``arrays`` (weight first, then its gradient if the
+    kernel takes one); False if not contiguous.
 
     A slot the optimizer does not have is None in ``arrays``; the kernel gets an empty
     array in its place (and does not touch it).
     """
-    w, g = arrays[0], arrays[1]
-    if not g.flags.c_contiguous:
-        arrays = [w, numpy.ascontiguousarray(g), *arrays[2:]]
+    w = arrays[0]
+    if len(arrays) > 1 and not arrays[1].flags.c_contiguous:  # a gradient may be a strided view
+        arrays = [w, numpy.ascontiguousarray(arrays[1]), *arrays[2:]]
     arrays = [numpy.empty(0, w.dtype) if a is None else a for a in arrays]
     if not all(a.flags.c_contiguous for a in arrays):
         return False
@@ -307,15 +308,7 @@ def _decay_parallel(w, factor):
 
 def decay(w, factor):
     """Weight decay, in place: ``w -= w * factor``. False (nothing done) if ``w`` is not contiguous."""
-    if not w.flags.c_contiguous:
-        return False
-    threads = _threads(w.size)
-    if threads > 1:
-        numba.set_num_threads(threads)
-        _decay_parallel(w.reshape(-1), w.dtype.type(factor))
-    else:
-        _decay(w.reshape(-1), w.dtype.type(factor))
-    return True
+    return _run(_decay, _decay_parallel, [w], [factor])
 
 
 __all__ = ["adadelta", "adagrad", "adam", "adamax", "decay", "nadam", "rmsprop", "sgd"]
