@@ -1095,17 +1095,20 @@ def runs_markdown(runs) -> str:
 
 
 def command_line(argv) -> str:
-    """The command as typed, with the peer interpreter's path (a machine path) left out."""
-    shown, skip = [], False
+    """The command as typed, with machine paths left out: the peer interpreter's path and
+    the output folder show as ``PEER_PYTHON`` and ``OUT``."""
+    placeholders = {"--peer-python": "PEER_PYTHON", "--out": "OUT"}
+    shown, hidden = [], None
     for arg in argv:
-        if skip:
-            shown.append("PEER_PYTHON")
-            skip = False
-        elif arg == "--peer-python":
+        if hidden:
+            shown.append(hidden)
+            hidden = None
+        elif arg in placeholders:
             shown.append(arg)
-            skip = True
-        elif arg.startswith("--peer-python="):
-            shown.append("--peer-python=PEER_PYTHON")
+            hidden = placeholders[arg]
+        elif arg.split("=", 1)[0] in placeholders and "=" in arg:
+            option = arg.split("=", 1)[0]
+            shown.append(f"{option}={placeholders[option]}")
         else:
             shown.append(arg)
     return "python benchmarks/compare.py" + "".join(f" {a}" for a in shown)

@@ -152,6 +152,12 @@ def test_peer_interpreter_is_used_and_kept_out_of_the_results(compare):
     assert "/somewhere" not in shown and shown.endswith("--peer-python PEER_PYTHON --repeats 3")
 
 
+def test_output_folder_is_kept_out_of_the_results(compare):
+    shown = compare.command_line(["--out", "/somewhere/results", "--peer-python=/somewhere/python", "--out=/x"])
+    assert "/somewhere" not in shown and "/x" not in shown
+    assert shown.endswith("--out OUT --peer-python=PEER_PYTHON --out=OUT")
+
+
 def test_cpu_model_is_recorded(compare):
     name, details = compare.cpu_details()
     assert isinstance(name, str) and name
