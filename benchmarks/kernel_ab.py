@@ -142,20 +142,7 @@ def threads_comparisons(rounds):
 
         ab(f"threads 1 -> 2: {label}", with_threads(1, step), with_threads(2, step), rounds)
 
-    layers = keras.keras.layers
-    model = keras.keras.Sequential(
-        [
-            keras.keras.Input((28, 28, 1)),
-            layers.Conv2D(32, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(64, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model = convnet()
     x = rng.random((128, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 128)
 

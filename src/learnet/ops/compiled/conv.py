@@ -303,14 +303,14 @@ def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowes
                         index_row[ch] = winner[ch]
 
 
-def _tiles_2x2(window, strides, x_shape, oh, ow, pad_h, pad_w):
-    """Whether the pool is the usual 2x2 window with stride 2, every window inside the image."""
+def _tiles(window, strides, x_shape, oh, ow, pad_h, pad_w):
+    """Whether the windows sit side by side from the top-left corner (stride = window, no
+    padding before), none reaching past the image: the usual 2x2 pool with "valid" padding."""
     return (
-        tuple(window) == (2, 2)
-        and tuple(strides) == (2, 2)
+        tuple(strides) == tuple(window)
         and (pad_h[0], pad_w[0]) == (0, 0)
-        and 2 * oh <= x_shape[1]
-        and 2 * ow <= x_shape[2]
+        and oh * window[0] <= x_shape[1]
+        and ow * window[1] <= x_shape[2]
     )
 
 
@@ -333,7 +333,7 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     taps = window[0] * window[1]
     index_dtype = numpy.int8 if taps < 128 else numpy.int32
     index = numpy.empty((n, oh, ow, c if keep_index else 0), dtype=index_dtype)
-    if _tiles_2x2(window, strides, x.shape, oh, ow, pad_h, pad_w):
+    if tuple(window) == (2, 2) and _tiles(window, strides, x.shape, oh, ow, pad_h, pad_w):
         _max_pool_2x2_kernel(numpy.ascontiguousarray(x), out, index, keep_index)
         return out, (index if keep_index else None)
     _max_pool_kernel(
@@ -389,15 +389,7 @@ def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
 def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
     """Max pooling's input gradient: each output's gradient goes to the element ``index`` names."""
     dx = numpy.empty(x_shape, dtype=g.dtype)
-    oh, ow = g.shape[1], g.shape[2]
-    # Windows side by side from the top-left corner, none reaching past the image (the usual
-    # 2x2 pool with "valid" padding).
-    tiles = (
-        tuple(strides) == tuple(window)
-        and (pad_h[0], pad_w[0]) == (0, 0)
-        and oh * window[0] <= x_shape[1]
-        and ow * window[1] <= x_shape[2]
-    )
+    tiles = _tiles(window, strides, x_shape, g.shape[1], g.shape[2], pad_h, pad_w)
     _max_pool_gradient_kernel(
         numpy.ascontiguousarray(g), index, dx, window[0], window[1], strides[0], strides[1], pad_h[0], pad_w[0], tiles
     )
