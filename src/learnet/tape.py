@@ -600,21 +600,34 @@ class GradientTape:
             _accumulate(grads, target, seed)
         watched = self._watched
         outer = _recording  # the other tapes, still recording
+        handovers = _handovers(self._notes, source_ids) if not outer else None
+        handed = {}  # id(tensor) -> what a consumer's backward handed over to its producer's
         for note in reversed(self._notes):
             output_id = id(note.output)
-            g = grads.get(output_id) if output_id in source_ids else grads.pop(output_id, None)
-            if g is None:
-                continue
             inputs = note.inputs
-            if note.higher_order:
-                in_grads = note.backward(g, *inputs, note.output)
+            if output_id in handed:
+                arrays = [t._value for t in inputs]
+                in_grads = note.backward.finish(handed.pop(output_id), *arrays, note.output._value)
             else:
-                if outer and _outer_needs(outer, inputs, g):
-                    raise NotImplementedError(
-                        f"second-order gradients through '{note.name}' are not supported: "
-                        "its backward pass is a fused kernel"
-                    )
-                in_grads = note.backward(g._value, *[t._value for t in inputs], note.output._value)
+                g = grads.get(output_id) if output_id in source_ids else grads.pop(output_id, None)
+                if g is None:
+                    continue
+                if note.higher_order:
+                    in_grads = note.backward(g, *inputs, note.output)
+                else:
+                    if outer and _outer_needs(outer, inputs, g):
+                        raise NotImplementedError(
+                            f"second-order gradients through '{note.name}' are not supported: "
+                            "its backward pass is a fused kernel"
+                        )
+                    arrays = [t._value for t in inputs]
+                    producer = handovers.get(id(note)) if handovers else None
+                    if producer is not None and id(inputs[0]) not in grads:
+                        payload = note.backward.prepare(producer.backward.accepts, g._value, *arrays, note.output._value)
+                        if payload is not None:
+                            handed[id(inputs[0])] = payload
+                            continue
+                    in_grads = note.backward(g._value, *arrays, note.output._value)
             if len(inputs) == 1 and not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             for tensor, grad in zip(inputs, in_grads):
@@ -671,6 +684,43 @@ def _accumulate(grads, tensor, grad):
     key = id(tensor)
     previous = grads.get(key)
     grads[key] = grad if previous is None else previous + grad
+
+
+def _handovers(notes, source_ids):
+    """The ops whose backward may hand its work over to the backward of its input's producer.
+
+    Two ops in a row can share one pass of their backward: max pooling after a fused
+    Conv2D+ReLU can apply the ReLU's mask and sum the bias's gradient while it sends its
+    gradient back to each window's winner, instead of writing a gradient that the
+    convolution then reads again to mask and sum. A backward that can do the first half of
+    its producer's work has a ``prepare(kind, g, *inputs, output)`` attribute (returning
+    that work done, or None when it cannot do this ``kind``); a backward that can take it
+    has ``accepts`` (the kind) and ``finish(payload, *inputs, output)``.
+
+    The work is handed over only where nobody else wants the gradient in between: the
+    input is used by this op alone on the tape, is not a source of this ``gradient`` call
+    nor a target, and no outer tape records (their second derivatives need the plain
+    chain). Returns ``{id(consumer note): producer note}``; empty when no op offers.
+    """
+    if not any(hasattr(note.backward, "prepare") for note in notes):
+        return {}
+    uses = collections.Counter(id(tensor) for note in notes for tensor in note.inputs)
+    producers = {id(note.output): note for note in notes}
+    pairs = {}
+    for note in notes:
+        if note.higher_order or len(note.inputs) != 1 or not hasattr(note.backward, "prepare"):
+            continue
+        source = note.inputs[0]
+        producer = producers.get(id(source))
+        if (
+            producer is not None
+            and not producer.higher_order
+            and hasattr(producer.backward, "accepts")
+            and uses[id(source)] == 1
+            and id(source) not in source_ids
+        ):
+            pairs[id(note)] = producer
+    return pairs
 
 
 def _outer_needs(tapes, inputs, g):

@@ -346,6 +346,20 @@ def _add_bias_relu(out2d, bias, relu):
         split_run(rows, [out2d])
 
 
+# What a fused ReLU's backward accepts from the op after it (``learnet.tape._handovers``):
+# the gradient already multiplied by ``out > 0``, with its sum over every pixel (the
+# bias's gradient, or None), as ``(masked, bias_gradient)``.
+RELU_MASKED = "relu-masked gradient and its sum"
+
+
+def _relu_handover(backward, finish):
+    """Let the tape hand ``backward`` a ReLU-masked gradient; ``finish(masked, *inputs, out)``
+    then does the rest of its work. Max pooling prepares one in the pass that sends its
+    gradient to each window's winner (``_max_pool2d_kernel``)."""
+    backward.accepts = RELU_MASKED
+    backward.finish = finish
+
+
 def _conv2d_kernel(x, kernel, strides, padding, dilations, relu=False):
     direct = _direct_inference(x, kernel, None, strides, padding, dilations, relu)
     if direct is not None:
@@ -359,13 +373,17 @@ def _conv2d_kernel(x, kernel, strides, padding, dilations, relu=False):
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
     _add_bias_relu(out2d, None, relu)
 
-    def backward(g, x, kernel, out):
-        g2d = _relu_gradient(g, out, relu)
+    def gradients(g2d, kernel):
         return (
             lambda: _conv_input_gradient(g2d, kernel, geometry, strides, dilations),
             lambda: _weight_gradient(cols, g2d, n).reshape(kernel.shape),
         )
 
+    def backward(g, x, kernel, out):
+        return gradients(_relu_gradient(g, out, relu), kernel)
+
+    if relu:  # the next op's backward may apply the ReLU's mask for us (see _relu_handover)
+        _relu_handover(backward, lambda masked, x, kernel, out: gradients(masked[0].reshape(-1, f), kernel))
     return out2d.reshape(n, oh, ow, f), backward
 
 
@@ -388,14 +406,21 @@ def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False
     _add_bias_relu(out2d, bias, relu)
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
 
-    def backward(g, x, kernel, bias, out):
-        g2d, bias_gradient = _relu_bias_gradient(g, out, relu, n)
+    def gradients(g2d, kernel, bias_gradient):
         return (
             lambda: _conv_input_gradient(g2d, kernel, geometry, strides, dilations),
             lambda: _weight_gradient(cols, g2d, n).reshape(kernel.shape),
             bias_gradient,
         )
 
+    def backward(g, x, kernel, bias, out):
+        g2d, bias_gradient = _relu_bias_gradient(g, out, relu, n)
+        return gradients(g2d, kernel, bias_gradient)
+
+    if relu:  # the next op's backward may apply the ReLU's mask for us (see _relu_handover)
+        _relu_handover(
+            backward, lambda masked, x, kernel, bias, out: gradients(masked[0].reshape(-1, f), kernel, masked[1])
+        )
     return out2d.reshape(n, oh, ow, f), backward
 
 
@@ -654,7 +679,19 @@ def _max_pool2d_kernel(x, window, strides, padding):
         out, index = fast.max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=is_recording())
         if index is None:
             return out, _no_backward
-        return out, lambda g, x, out: fast.max_pool_gradient(g, index, x.shape, window, strides, pad_h, pad_w)
+
+        def backward(g, x, out):
+            return fast.max_pool_gradient(g, index, x.shape, window, strides, pad_h, pad_w)
+
+        def prepare(kind, g, x, out):
+            # After a fused ReLU: the mask, out > 0, read at each winner (its value is the
+            # window's maximum), and the bias's gradient summed in the same pass.
+            if kind != RELU_MASKED:
+                return None
+            return fast.max_pool_gradient(g, index, x.shape, window, strides, pad_h, pad_w, relu_out=out)
+
+        backward.prepare = prepare
+        return out, backward
     lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     padded = _pad(x, pad_h, pad_w, lowest)
     slices = _window_slices(window, strides, oh, ow)

@@ -353,47 +353,103 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
 
 
 @compiled.kernel(cache=True, fastmath=False)
-def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles):
+def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles, out, relu, partial, zero):
     n, h, w, c = dx.shape
     oh, ow = g.shape[1], g.shape[2]
     for b in prange(n):
+        value = numpy.empty(c, dtype=g.dtype)  # one window's gradient, masked by the ReLU before it
+        if relu:
+            partial[b] = 0
         if tiles:
             # Windows side by side from the top-left corner: every element is written once,
             # the gradient at each window's winner and 0 elsewhere (and the rows and columns
             # past the last whole window 0), with no clearing pass.
             dx[b, oh * ph :] = 0
             dx[b, : oh * ph, ow * pw :] = 0
-            for oi in range(oh):
-                for oj in range(ow):
+        else:
+            dx[b] = 0
+        total = partial[b if relu else 0]  # this image's bias gradient
+        for oi in range(oh):
+            for oj in range(ow):
+                g_row, index_row = g[b, oi, oj], index[b, oi, oj]
+                if relu:
+                    out_row = out[b, oi, oj]
+                    for ch in range(c):
+                        # The ReLU's mask, out > 0, read at the winner: its value is the window's
+                        # maximum. g or g * 0, as NumPy's g * (out > 0).
+                        v = g_row[ch] if out_row[ch] > 0 else g_row[ch] * zero
+                        value[ch] = v
+                        if tiles:
+                            total[ch] += v if index_row[ch] >= 0 else zero
+                    source = value
+                else:
+                    source = g_row
+                if tiles:
                     for i in range(ph):
                         for j in range(pw):
                             k = i * pw + j
+                            dx_row = dx[b, oi * ph + i, oj * pw + j]
                             for ch in range(c):
-                                dx[b, oi * ph + i, oj * pw + j, ch] = (
-                                    g[b, oi, oj, ch] if index[b, oi, oj, ch] == k else 0
-                                )
-            continue
-        dx[b] = 0
-        for oi in range(oh):
-            for oj in range(ow):
+                                dx_row[ch] = source[ch] if index_row[ch] == k else 0
+                    continue
                 for ch in range(c):
                     k = index[b, oi, oj, ch]
                     if k < 0:
                         continue
                     y = oi * sh + k // pw - top
                     xx = oj * sw + k % pw - left
-                    if 0 <= y < h and 0 <= xx < w:
-                        dx[b, y, xx, ch] += g[b, oi, oj, ch]
+                    if 0 <= y < h and 0 <= xx < w:  # else a window of padding only: its gradient goes nowhere
+                        dx[b, y, xx, ch] += source[ch]
+                        if relu:
+                            total[ch] += source[ch]
 
 
-def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w):
-    """Max pooling's input gradient: each output's gradient goes to the element ``index`` names."""
+def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w, relu_out=None):
+    """Max pooling's input gradient: each output's gradient goes to the element ``index`` names.
+
+    With ``relu_out`` (the pooling's output, when its input came out of a ReLU), the
+    ReLU's gradient is applied on the way, ``g * (relu_out > 0)`` at each winner, and its
+    sum over the image, the gradient of a bias added before the ReLU, comes back too:
+    returns ``(dx, bias_gradient)`` then, else ``dx``. The winner's value is the window's
+    maximum, so the ReLU's mask is read from the small pooled array, and the image-sized
+    gradient is written once instead of written, read, masked and written again.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0]).reshape(1, 2, 4, 1)  # after a ReLU
+    >>> out, index = max_pool(x, (2, 2), (2, 2), 1, 2, (0, 0), (0, 0))
+    >>> g = np.array([5.0, 7.0]).reshape(1, 1, 2, 1)
+    >>> dx, db = max_pool_gradient(g, index, x.shape, (2, 2), (2, 2), (0, 0), (0, 0), relu_out=out)
+    >>> dx[0, :, :, 0]               # the first window's maximum is 0: the ReLU lets nothing through
+    array([[0., 0., 7., 0.],
+           [0., 0., 0., 0.]])
+    >>> db
+    array([7.])
+    """
     dx = numpy.empty(x_shape, dtype=g.dtype)
     tiles = _tiles(window, strides, x_shape, g.shape[1], g.shape[2], pad_h, pad_w)
+    relu = relu_out is not None
+    partial = numpy.empty((x_shape[0] if relu else 1, x_shape[3]), dtype=numpy.float64)  # per image
     _max_pool_gradient_kernel(
-        numpy.ascontiguousarray(g), index, dx, window[0], window[1], strides[0], strides[1], pad_h[0], pad_w[0], tiles
+        numpy.ascontiguousarray(g),
+        index,
+        dx,
+        window[0],
+        window[1],
+        strides[0],
+        strides[1],
+        pad_h[0],
+        pad_w[0],
+        tiles,
+        numpy.ascontiguousarray(relu_out) if relu else g,
+        relu,
+        partial,
+        g.dtype.type(0),
     )
-    return dx
+    if not relu:
+        return dx
+    return dx, partial.sum(axis=0).astype(g.dtype)
 
 
 __all__ = [
