@@ -186,6 +186,12 @@ def _scalar(value, dtype):
     return Tensor._wrap(xp.asarray(value, dtype=dtype))
 
 
+# How many metrics were ever made. While fit runs, a model looks for the metrics its layers
+# hold (``Model._layer_metrics``) again only when this changed: a layer that makes one in
+# its first call (``add_metric``, a tracker created lazily) is found at that step.
+_made = [0]
+
+
 class Metric:
     """Base class of metrics: accumulate with ``update_state``, read with ``result``.
 
@@ -206,6 +212,10 @@ class Metric:
     # The attributes that hold the running state (sums and counts): summing each of them
     # over processes gives the state of the whole data (``learnet.distribute``).
     _state_attributes = ()
+
+    def __new__(cls, *args, **kwargs):
+        _made[0] += 1
+        return super().__new__(cls)
 
     def __init__(self, name=None, dtype=None):
         self.name = name if name is not None else _snake_case(type(self).__name__)

@@ -105,6 +105,44 @@ def test_metrics_held_by_layers_and_add_metric_are_logged():
         model.add_metric(keras.ops.ones(()), name="x", aggregation="sum")
 
 
+class LateTracker(keras.layers.Layer):
+    """Makes its metric only at its third training call, in the middle of an epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def call(self, inputs, training=None):
+        if training:
+            self.calls += 1
+            if self.calls == 3:
+                self.late = keras.metrics.Mean(name="late")
+            if self.calls >= 3:
+                self.late.update_state(keras.ops.mean(inputs))
+        return inputs
+
+
+def test_a_metric_made_during_fit_is_logged_from_that_step_and_one_set_after_fit_is_found():
+    """fit keeps the list of the layers' metrics while it runs (the logs read it every
+    step); a metric made at any step is found at that step, and after fit the layers are
+    scanned as they are."""
+    tracker = LateTracker()
+    model = keras.Sequential([keras.Input(shape=(4,)), tracker, keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    seen = []
+
+    class Keys(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(sorted(logs))
+
+    history = model.fit(X[:40], Y[:40], batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=[Keys()])
+    assert seen[:2] == [["loss"], ["loss"]] and all(keys == ["late", "loss"] for keys in seen[2:])
+    assert history.history["late"][0] == pytest.approx(float(np.mean(X[16:40])), rel=1e-5)
+    other = keras.metrics.Mean(name="other")
+    tracker.other = other  # an existing metric, set on a layer after fit
+    assert any(m is other for m in model.metrics)
+
+
 def test_every_callback_hook_receives_a_logs_dict():
     seen = {}
 

@@ -102,6 +102,8 @@ class _CompileState:
         # While fit runs, the list of trainable weights is fixed (as in Keras, where it is
         # captured when training starts): looked up once, not rescanned at every step.
         self.trainable_during_fit = None
+        # (metrics made so far, the layers' metrics) while fit runs: see Model._layer_metrics.
+        self.layer_metrics_during_fit = None
 
 
 class Model(Layer):
@@ -351,13 +353,24 @@ class Model(Layer):
         return [state.loss_tracker] + per_output + state.metrics.metrics + self._layer_metrics()
 
     def _layer_metrics(self):
-        """Metrics the layers hold as attributes or made with ``add_metric``, each once."""
+        """Metrics the layers hold as attributes or made with ``add_metric``, each once.
+
+        The layers are scanned at every step of ``fit`` (the logs read every metric), so
+        during a run the list is kept, and scanned again only when a metric was made since.
+        """
+        state = self.__dict__.get("_compile_state")
+        kept = state.layer_metrics_during_fit if state is not None else None
+        if kept is not None and kept[0] == metrics_module._made[0]:
+            return kept[1]
+        made = metrics_module._made[0]
         found = []
         for layer in self._flatten_layers():
             values = list(vars(layer).values()) + list(getattr(layer, "_added_metrics", {}).values())
             for value in values:
                 if isinstance(value, metrics_module.Metric) and all(value is not m for m in found):
                     found.append(value)
+        if state is not None and state.trainable_during_fit is not None:  # fit is running
+            state.layer_metrics_during_fit = (made, found)
         return found
 
     @property
@@ -612,6 +625,7 @@ class Model(Layer):
             raise
         finally:
             self._compile_state.trainable_during_fit = None
+            self._compile_state.layer_metrics_during_fit = None
 
     def _start_distributed(self, strategy, callbacks, verbose, batch_size, epochs, steps_per_epoch, steps):
         """Check that every process launched the same run, then give all of them rank 0's weights."""
