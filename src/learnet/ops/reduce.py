@@ -6,7 +6,7 @@ with size 1. The backward spreads ``g`` back over the reduced axes.
 """
 
 from learnet.backend import xp
-from learnet.tape import primitive
+from learnet.tape import is_recording, primitive
 from learnet.tensor import Tensor, to_array
 
 
@@ -46,6 +46,21 @@ def _spread(g, x_shape, axes, keepdims):
     return broadcast_to(g, x_shape)
 
 
+def _spread_gradient(g, x_shape, axes, keepdims, count=1):
+    """The backward of a sum (``count`` 1) or a mean: ``g / count`` spread over the reduced axes.
+
+    With no tape recording the backward pass (a training step), no second derivative can
+    be asked of it: the spread is a NumPy view of the raw array, without the per-op cost
+    of three learnet ops (a loss's mean is in every step).
+    """
+    if not is_recording():
+        value = g._value / count if count != 1 else g._value
+        if not keepdims:
+            value = value.reshape(_kept_shape(x_shape, axes))
+        return xp.broadcast_to(value, x_shape)
+    return _spread(g / count if count != 1 else g, x_shape, axes, keepdims)
+
+
 @primitive(inputs=1)
 def reduce_sum(x, axis=None, keepdims=False):
     """Sum of elements over ``axis``.
@@ -60,7 +75,7 @@ def reduce_sum(x, axis=None, keepdims=False):
     shape = x.shape
     return (
         xp.sum(x, axis=axes, keepdims=keepdims),
-        lambda g, x, out: _spread(g, shape, axes, keepdims),
+        lambda g, x, out: _spread_gradient(g, shape, axes, keepdims),
     )
 
 
@@ -77,7 +92,7 @@ def reduce_mean(x, axis=None, keepdims=False):
         result = result.astype(x.dtype)
     else:
         result = result.astype(x.dtype, copy=False)
-    return result, lambda g, x, out: _spread(g / count, shape, axes, keepdims)
+    return result, lambda g, x, out: _spread_gradient(g, shape, axes, keepdims, count)
 
 
 def _extreme(function, name):
