@@ -278,6 +278,40 @@ def set_value(x, value):
     x.assign(value)
 
 
+# Looked up once per process: see blas_core.
+_blas_core: list = []
+
+
+def blas_core():
+    """The name of the CPU kernel OpenBLAS runs NumPy's matrix products with, or None.
+
+    OpenBLAS picks it when it loads, from the CPU (or ``OPENBLAS_CORETYPE``): "Haswell",
+    "SkylakeX", "Zen"... Some choices depend on it (see ``learnet.ops.conv``). None when
+    NumPy's BLAS is not OpenBLAS, when the backend is not NumPy, or when threadpoolctl
+    (in the ``fast`` extra) is not installed. Looked up once per process.
+
+    Examples
+    --------
+    >>> blas_core() in (None, "Haswell", "SkylakeX", "Zen", "Sandybridge")  # doctest: +SKIP
+    True
+    """
+    if not _blas_core:
+        _blas_core.append(_find_blas_core())
+    return _blas_core[0] if _name == "numpy" else None
+
+
+def _find_blas_core():
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    openblas = [lib for lib in threadpoolctl.threadpool_info() if lib.get("internal_api") == "openblas"]
+    # Another library (SciPy, PyTorch) may have loaded its own OpenBLAS: NumPy's is in its folder.
+    numpys = [lib for lib in openblas if "numpy" in os.path.dirname(lib.get("filepath") or "")]
+    chosen = numpys or openblas
+    return (chosen[0].get("architecture") or None) if chosen else None
+
+
 # Once per process: see keep_freed_memory.
 _memory_kept = [False]
 

@@ -623,7 +623,9 @@ class GradientTape:
                     arrays = [t._value for t in inputs]
                     producer = handovers.get(id(note)) if handovers else None
                     if producer is not None and id(inputs[0]) not in grads:
-                        payload = note.backward.prepare(producer.backward.accepts, g._value, *arrays, note.output._value)
+                        payload = note.backward.prepare(
+                            producer.backward.accepts, g._value, *arrays, note.output._value
+                        )
                         if payload is not None:
                             handed[id(inputs[0])] = payload
                             continue

@@ -287,3 +287,46 @@ def test_conv2d_kernel_gradient_for_thin_and_wide_patches(channels):
     x, k = rng.standard_normal((2, 5, 5, channels)), rng.standard_normal((3, 3, channels, 2))
     weights = rng.standard_normal((2, 3, 3, 2))
     check_gradients(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID") * weights, [x, k])
+
+
+@pytest.mark.parametrize(
+    "core, per_image",
+    [("SkylakeX", True), ("SAPPHIRERAPIDS", True), ("Haswell", False), ("Zen", False), (None, True)],
+)
+def test_thin_patch_products_follow_the_blas_kernel(core, per_image, monkeypatch):
+    """Image by image where OpenBLAS has its direct small-matrix sgemm (or the BLAS is not
+    known), one product over the batch elsewhere; both give the same numbers to rounding."""
+    from learnet import backend
+    from learnet.ops import conv as conv_ops
+
+    monkeypatch.setattr(backend, "_blas_core", [core])
+    assert conv_ops._thin_per_image() is per_image
+    calls = []
+    matmul = conv_ops.xp.matmul
+    monkeypatch.setattr(
+        conv_ops.xp, "matmul", lambda a, b, *rest, **kw: calls.append(a.ndim) or matmul(a, b, *rest, **kw)
+    )
+    rng = np.random.default_rng(9)
+    x = tf.Variable(rng.standard_normal((4, 9, 9, 1)).astype(np.float32))
+    k = tf.Variable(rng.standard_normal((3, 3, 1, 5)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        y = tf.nn.conv2d(x, k, 1, "VALID")
+        loss = y * y
+    dk = tape.gradient(loss, k)
+    assert (3 in calls) is per_image  # a batch of per-image products is a 3-D matmul
+    monkeypatch.setattr(conv_ops.xp, "matmul", matmul)
+    monkeypatch.setattr(backend, "_blas_core", ["SkylakeX" if core in ("Haswell", "Zen") else "Haswell"])
+    with tf.GradientTape() as tape:
+        other = tf.nn.conv2d(x, k, 1, "VALID")
+        loss = other * other
+    np.testing.assert_allclose(other.numpy(), y.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(tape.gradient(loss, k).numpy(), dk.numpy(), rtol=1e-4)
+
+
+def test_blas_core_names_numpys_openblas_kernel():
+    pytest.importorskip("threadpoolctl")
+    from learnet import backend
+
+    core = backend.blas_core()
+    assert core is None or (isinstance(core, str) and core)
+    assert backend.blas_core() is core  # looked up once

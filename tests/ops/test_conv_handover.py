@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import learnet as tf
-from learnet import tape as tape_module
 from learnet.ops import compiled
 from learnet.ops import conv as conv_ops
 

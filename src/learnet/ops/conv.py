@@ -13,8 +13,8 @@ with fewer, by one strided copy of the whole batch per kernel offset.
 Never a loop over pixels or images. The backward pass is the same in reverse:
 ``d_kernel = cols^T @ g``, and the input's gradient gathers each kernel offset's share
 ``g @ kernel[i, j]^T`` back into the image ("col2im"). Thin patch matrices (a first
-layer on 1- or 3-channel images) are multiplied image by image, where BLAS is fast and
-steady (see ``_THIN_PATCHES``).
+layer on 1- or 3-channel images) are multiplied image by image where OpenBLAS has a
+small-matrix path for that, as one product elsewhere (see ``_THIN_PATCHES``).
 
 Pooling works the same way: one strided slice of the whole batch per window offset
 (4 for a 2x2 pool), combined elementwise (``maximum`` or ``+``). This measured about
@@ -29,6 +29,7 @@ tie, the first in row-major order takes it all (as TensorFlow does).
 
 import numpy
 
+from learnet import backend
 from learnet.backend import xp
 from learnet.ops import compiled
 from learnet.ops.parallel import split_run
@@ -147,11 +148,26 @@ def _check_image(x, op, what="input"):
 
 # --- convolution -------------------------------------------------------------------------------
 # Patch matrices with at most this many columns (a first layer on 1- or 3-channel images:
-# 9 or 27) make very thin, very long products. Multithreaded BLAS runs those badly (and
-# stalls for tens of milliseconds when the cores are busy), so they are multiplied image by
-# image instead: each product is small enough for BLAS to run it on one thread, and the
-# whole is 2-3x faster (measured at batch 128, 28x28 images, 32 filters).
+# 9 or 27) make very thin, very long products. Where OpenBLAS has its "direct" small-matrix
+# sgemm (the AVX-512 kernels: SkylakeX and its successors), they are multiplied image by
+# image: each product is small enough for that path, with no packing and no threads, and
+# the whole is 2-3x faster than one product over the batch, which multithreaded BLAS runs
+# badly and stalls for tens of milliseconds when the cores are busy (measured at batch 128,
+# 28x28 images, 32 filters). Its other kernels (Haswell, Zen...) have no such path and pay
+# a whole call per image: there one product over the batch is faster (the forward 0.7 ms
+# against 1.3 ms on an AVX2 machine). The choice follows the kernel OpenBLAS loaded
+# (``backend.blas_core``), not a timing, so a seeded run gives the same numbers every time.
 _THIN_PATCHES = 32
+# OpenBLAS cores with the direct small-matrix sgemm; an unknown BLAS keeps per-image products.
+_DIRECT_SGEMM_CORES = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
+
+
+def _thin_per_image():
+    """Whether thin patch products are done image by image here (see ``_THIN_PATCHES``)."""
+    core = backend.blas_core()
+    return core is None or core.lower() in _DIRECT_SGEMM_CORES
+
+
 # Below this many output pixels per image, per-image products are too small to pay for
 # their own calls (one matrix-vector product per image): the batch is done at once.
 _PER_IMAGE_PIXELS = 16
@@ -241,7 +257,7 @@ def _no_backward(*args):
 def _patch_product(cols, kernel2d, n):
     """``cols @ kernel2d``: every output pixel of the batch at once (thin patches: per image)."""
     k, f = kernel2d.shape
-    if k <= _THIN_PATCHES and _per_image(cols.shape[0], n):
+    if k <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n):
         return xp.matmul(cols.reshape(n, -1, k), kernel2d).reshape(-1, f)
     return cols @ kernel2d
 
@@ -253,7 +269,7 @@ def _weight_gradient(cols, g2d, n):
     (see ``_THIN_PATCHES``).
     """
     k, f = cols.shape[1], g2d.shape[1]
-    if k <= _THIN_PATCHES and _per_image(cols.shape[0], n):
+    if k <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n):
         per_image = xp.matmul(cols.reshape(n, -1, k).transpose(0, 2, 1), g2d.reshape(n, -1, f))
         return per_image.sum(axis=0)
     return cols.T @ g2d
