@@ -368,7 +368,12 @@ def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles, ou
             dx[b, : oh * ph, ow * pw :] = 0
         else:
             dx[b] = 0
-        total = partial[b if relu else 0]  # this image's bias gradient
+        # This image's bias gradient (two branches: with prange's unsigned index, a
+        # conditional expression with 0 would be typed as a float).
+        if relu:
+            total = partial[b]
+        else:
+            total = partial[0]
         for oi in range(oh):
             for oj in range(ow):
                 g_row, index_row = g[b, oi, oj], index[b, oi, oj]
