@@ -357,3 +357,18 @@ def test_a_metric_refuses_the_labels_its_loss_refuses():
     m = metrics.BinaryCrossentropy()
     with pytest.raises(ValueError, match=r"binary_crossentropy: labels must be in \[0, 1\]"):
         m.update_state(np.array([[2.0]]), np.array([[0.5]]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("weight", [128, 3, 0.1, 7.5, 0])
+def test_mean_of_one_number_with_a_python_weight_is_the_weighted_mean(dtype, weight):
+    """A loss tracker's update (a scalar loss, weighted by the batch size) takes a short
+    path: its sums must be those of the array path, to the last bit."""
+    rng = np.random.default_rng(4)
+    values = [np.asarray(rng.random(), dtype=dtype) for _ in range(5)]
+    short, long = metrics.Mean(), metrics.Mean()
+    for value in values:
+        short.update_state(value, sample_weight=weight)
+        long.update_state(value.reshape(1), sample_weight=np.full(1, weight))
+    assert short.total == long.total and short.count == long.count
+    assert float(short.result()) == float(long.result())

@@ -40,10 +40,10 @@ from learnet.ops.math import (
     where,
 )
 from learnet.ops.nn import (
+    _sparse_softmax_cross_entropy,
     sigmoid_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits,
     softplus,
-    sparse_softmax_cross_entropy_with_logits,
 )
 from learnet.ops.reduce import reduce_max, reduce_mean, reduce_sum
 from learnet.ops.shape import expand_dims, one_hot, squeeze
@@ -442,7 +442,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         y_true = xp.where(mask, labels, 0)
     labels = _sparse_labels(name, y_true, source)
     if fused:
-        values = sparse_softmax_cross_entropy_with_logits(labels, source)
+        # The labels are checked (shape, whole numbers, range): the fused op itself, without
+        # the public op's second check of the same labels.
+        values = _sparse_softmax_cross_entropy(Tensor._wrap(labels), source)
     else:
         p = source / reduce_sum(source, axis=-1, keepdims=True)
         picked = reduce_sum(p * one_hot(labels, source.shape[-1], dtype=source.dtype), axis=-1)

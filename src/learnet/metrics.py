@@ -331,6 +331,12 @@ def _samplewise(values, sample_weight, name):
     (0-d arrays on a GPU).
     """
     values = _float(values)
+    if values.ndim == 0 and type(sample_weight) in (int, float) and backend.on_host(values):
+        # One number with one weight (a loss tracker: the batch's loss and its size, every
+        # step): the same arithmetic as below (the product in the values' dtype, the sums in
+        # float64) without building arrays for it.
+        weight = values.dtype.type(sample_weight)
+        return float(values * weight), float(weight)
     if sample_weight is None:
         if values.ndim > 1:
             values = xp.mean(values, axis=tuple(range(1, values.ndim)))
