@@ -336,19 +336,8 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     if tuple(window) == (2, 2) and _tiles(window, strides, x.shape, oh, ow, pad_h, pad_w):
         _max_pool_2x2_kernel(numpy.ascontiguousarray(x), out, index, keep_index)
         return out, (index if keep_index else None)
-    _max_pool_kernel(
-        numpy.ascontiguousarray(x),
-        out,
-        index,
-        window[0],
-        window[1],
-        strides[0],
-        strides[1],
-        pad_h[0],
-        pad_w[0],
-        keep_index,
-        x.dtype.type(-numpy.inf),
-    )
+    lowest = x.dtype.type(-numpy.inf)
+    _max_pool_kernel(numpy.ascontiguousarray(x), out, index, *window, *strides, pad_h[0], pad_w[0], keep_index, lowest)
     return out, (index if keep_index else None)
 
 
@@ -436,22 +425,10 @@ def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w, relu_out
     tiles = _tiles(window, strides, x_shape, g.shape[1], g.shape[2], pad_h, pad_w)
     relu = relu_out is not None
     partial = numpy.empty((x_shape[0] if relu else 1, x_shape[3]), dtype=numpy.float64)  # per image
-    _max_pool_gradient_kernel(
-        numpy.ascontiguousarray(g),
-        index,
-        dx,
-        window[0],
-        window[1],
-        strides[0],
-        strides[1],
-        pad_h[0],
-        pad_w[0],
-        tiles,
-        numpy.ascontiguousarray(relu_out) if relu else g,
-        relu,
-        partial,
-        g.dtype.type(0),
-    )
+    g = numpy.ascontiguousarray(g)
+    out = numpy.ascontiguousarray(relu_out) if relu else g  # not read without relu
+    geometry = (*window, *strides, pad_h[0], pad_w[0], tiles)
+    _max_pool_gradient_kernel(g, index, dx, *geometry, out, relu, partial, g.dtype.type(0))
     if not relu:
         return dx
     return dx, partial.sum(axis=0).astype(g.dtype)
