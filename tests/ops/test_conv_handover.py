@@ -274,3 +274,49 @@ def test_max_pool_gradient_with_the_relu_mask_directly():
     out[0, 0, 0, 0] = 0.0  # as if the first window's maximum were 0
     dx, db = compiled_conv.max_pool_gradient(g, index, x.shape, (2, 2), (2, 2), (0, 0), (0, 0), relu_out=out)
     assert dx[0, :, :, 0].tolist() == [[0, 0, 7, 0], [0, 0, 0, 0]] and db.tolist() == [7.0]
+
+
+def test_a_saliency_map_through_the_handover(handed):
+    """The gradient of a score with respect to the input image (a saliency map) goes through
+    the convolution's input gradient after the handover: the same as the two steps."""
+    x, k, b = inputs((2, 9, 9, 3), (3, 3), 4, np.float64, seed=10, bias_shift=-0.5)
+
+    def saliency():
+        image = tf.constant(x, dtype=x.dtype)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(image)
+            h = conv_ops.conv2d_relu(image, tf.constant(k, dtype=k.dtype), tf.constant(b, dtype=b.dtype))
+            score = tf.reduce_sum(tf.nn.max_pool2d(h, 2, 2, "VALID") ** 2)
+        return tape.gradient(score, image).numpy()
+
+    reference, fused = both(saliency)
+    assert handed == [1]
+    close(fused, reference, np.float64)
+    assert np.abs(reference).sum() > 0
+
+
+def test_grad_cam_as_keras_io_writes_it(handed):
+    """keras.io's Grad-CAM: a model that returns the last convolution's output beside the
+    predictions, and the gradient of a class score with respect to that output."""
+    rng = np.random.default_rng(11)
+    images = rng.random((2, 12, 12, 1)).astype(np.float32)
+
+    def heatmap_gradients():
+        tf.keras.utils.set_random_seed(5)
+        inputs = tf.keras.Input(shape=(12, 12, 1))
+        features = tf.keras.layers.Conv2D(6, 3, activation="relu", name="last_conv")(inputs)
+        pooled = tf.keras.layers.MaxPooling2D(2)(features)
+        outputs = tf.keras.layers.Dense(3, activation="softmax")(tf.keras.layers.Flatten()(pooled))
+        model = tf.keras.Model(inputs, outputs)
+        grad_model = tf.keras.Model(model.inputs, [model.get_layer("last_conv").output, model.output])
+        with tf.GradientTape() as tape:
+            last_conv_output, preds = grad_model(images)
+            class_channel = preds[:, 1]
+        return last_conv_output.numpy(), tape.gradient(class_channel, last_conv_output).numpy()
+
+    (out0, grads0), (out1, grads1) = both(heatmap_gradients)
+    assert handed == []  # the convolution's output is the source: it keeps its own gradient
+    np.testing.assert_array_equal(out1, out0)
+    close(grads1, grads0, np.float32)
+    zero_windows = (out0.reshape(2, 5, 2, 5, 2, 6)[:, :, :, :, :, :].max(axis=(2, 4)) == 0).any()
+    assert zero_windows  # windows whose maximum is 0: a mask there would change the heatmap
