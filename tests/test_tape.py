@@ -271,3 +271,16 @@ def test_no_recording_resumes_after_an_error():
             with no_recording():
                 1 / 0
         assert is_recording()
+
+
+def test_gradient_returns_the_structure_of_its_sources():
+    a, b = tf.Variable(1.0), tf.Variable(2.0)
+    with tf.GradientTape(persistent=True) as tape:
+        y = a * b
+    as_list = tape.gradient(y, [a, b])
+    as_tuple = tape.gradient(y, (a, b))
+    nested = tape.gradient(y, {"w": [a], "v": (b,)})
+    assert type(as_list) is list and [float(g) for g in as_list] == [2.0, 1.0]
+    assert type(as_tuple) is tuple and [float(g) for g in as_tuple] == [2.0, 1.0]
+    assert float(nested["w"][0]) == 2.0 and type(nested["v"]) is tuple and float(nested["v"][0]) == 1.0
+    assert tape.gradient(y, []) == []

@@ -358,6 +358,11 @@ def _flatten(structure):
             f"gradient sources and targets must be tensors, or lists, tuples or dicts of them; "
             f"got {type(structure).__name__}"
         )
+    kind = type(structure)
+    if (kind is list or kind is tuple) and all(isinstance(item, Tensor) for item in structure):
+        # The usual sources, a model's list of weights: flat already (a training step's
+        # gradient call, so the general walk below is skipped).
+        return list(structure), list if kind is list else tuple
     return tree.flatten(structure), lambda values: tree.pack_sequence_as(structure, values)
 
 
