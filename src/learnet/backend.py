@@ -287,8 +287,8 @@ def blas_core():
 
     OpenBLAS picks it when it loads, from the CPU (or ``OPENBLAS_CORETYPE``): "Haswell",
     "SkylakeX", "Zen"... Some choices depend on it (see ``learnet.ops.conv``). None when
-    NumPy's BLAS is not OpenBLAS, when the backend is not NumPy, or when threadpoolctl
-    (in the ``fast`` extra) is not installed. Looked up once per process.
+    NumPy's BLAS is not OpenBLAS, when the backend is not NumPy, or when threadpoolctl (a
+    dependency, which reads it) cannot be imported. Looked up once per process.
 
     Examples
     --------

@@ -22,28 +22,9 @@ pytest.importorskip("numba")
 
 import numba  # noqa: E402
 
+from compiled_kernels import both, close, restore_kernels  # noqa: E402, F401 (restore_kernels: autouse)
+
 from learnet.ops.compiled import conv as compiled_conv  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _restore_kernels():
-    before = compiled.kernels()
-    yield
-    compiled.set_kernels(before)
-
-
-def both(fn):
-    """``fn()`` with the NumPy kernels, then with the compiled ones."""
-    results = []
-    for name in ("numpy", "numba"):
-        compiled.set_kernels(name)
-        results.append(fn())
-    return results
-
-
-def close(a, b, dtype):
-    rtol, atol = (1e-5, 1e-5) if dtype == np.float32 else (1e-12, 1e-12)
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 def conv_and_gradients(x, k, b, strides, padding, dilations, relu, g):

@@ -17,14 +17,9 @@ from learnet.ops import conv as conv_ops
 
 pytest.importorskip("numba")
 
+from compiled_kernels import both, close, restore_kernels  # noqa: E402, F401 (restore_kernels: autouse)
+
 from learnet.ops.compiled import conv as compiled_conv  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _restore_kernels():
-    before = compiled.kernels()
-    yield
-    compiled.set_kernels(before)
 
 
 @pytest.fixture
@@ -40,19 +35,6 @@ def handed(monkeypatch):
 
     monkeypatch.setattr(compiled_conv, "max_pool_gradient", spy)
     return calls
-
-
-def close(a, b, dtype):
-    rtol, atol = (1e-5, 1e-5) if dtype == np.float32 else (1e-12, 1e-12)
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
-
-
-def both(fn):
-    results = []
-    for name in ("numpy", "numba"):
-        compiled.set_kernels(name)
-        results.append(fn())
-    return results
 
 
 def inputs(shape, kernel, filters, dtype, seed, bias_shift=0.0):
@@ -133,6 +115,14 @@ def test_a_convnet_trains_the_same_with_the_handover(handed):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
+def variables(*arrays):
+    return [tf.Variable(a, dtype=a.dtype) for a in arrays]
+
+
+def constant(a):
+    return tf.constant(a, dtype=a.dtype)
+
+
 def conv_pool(x, k, b):
     h = conv_ops.conv2d_relu(x, k, b)
     return h, tf.nn.max_pool2d(h, 2, 2, "VALID")
@@ -144,9 +134,9 @@ def test_the_convolutions_output_as_a_source_gets_its_own_unmasked_gradient(hand
     x, k, b = inputs((2, 8, 8, 2), (3, 3), 4, np.float64, seed=5, bias_shift=-0.8)
 
     def gradients():
-        kernel, bias = tf.Variable(k, dtype=k.dtype), tf.Variable(b, dtype=b.dtype)
+        kernel, bias = variables(k, b)
         with tf.GradientTape() as tape:
-            h, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+            h, y = conv_pool(constant(x), kernel, bias)
             score = tf.reduce_sum(y * y)
         return [g.numpy() for g in tape.gradient(score, [h, kernel, bias])]
 
@@ -155,7 +145,7 @@ def test_the_convolutions_output_as_a_source_gets_its_own_unmasked_gradient(hand
     for got, want in zip(fused, reference):
         close(got, want, np.float64)
     # the feature maps' gradient reaches windows whose maximum is 0 (the mask would drop it)
-    _, y = conv_pool(tf.constant(x, dtype=x.dtype), tf.constant(k), tf.constant(b))
+    _, y = conv_pool(constant(x), constant(k), constant(b))
     assert (y.numpy() == 0).any()
 
 
@@ -163,25 +153,25 @@ def test_no_handover_when_the_output_is_used_twice_or_is_a_target(handed):
     x, k, b = inputs((2, 8, 8, 2), (3, 3), 4, np.float64, seed=6, bias_shift=-0.5)
 
     def skip_connection():
-        kernel, bias = tf.Variable(k, dtype=k.dtype), tf.Variable(b, dtype=b.dtype)
+        kernel, bias = variables(k, b)
         with tf.GradientTape() as tape:
-            h, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+            h, y = conv_pool(constant(x), kernel, bias)
             loss = tf.reduce_sum(y * y) + 0.5 * tf.reduce_sum(h)  # h used a second time
         return [g.numpy() for g in tape.gradient(loss, [kernel, bias])]
 
     def used_before_the_pooling():
-        kernel, bias = tf.Variable(k, dtype=k.dtype), tf.Variable(b, dtype=b.dtype)
+        kernel, bias = variables(k, b)
         with tf.GradientTape() as tape:
-            h = conv_ops.conv2d_relu(tf.constant(x, dtype=x.dtype), kernel, bias)
+            h = conv_ops.conv2d_relu(constant(x), kernel, bias)
             side = 0.5 * tf.reduce_sum(h)  # recorded before the pooling: its gradient arrives after
             y = tf.nn.max_pool2d(h, 2, 2, "VALID")
             loss = tf.reduce_sum(y * y) + side
         return [g.numpy() for g in tape.gradient(loss, [kernel, bias])]
 
     def two_targets():
-        kernel, bias = tf.Variable(k, dtype=k.dtype), tf.Variable(b, dtype=b.dtype)
+        kernel, bias = variables(k, b)
         with tf.GradientTape() as tape:
-            h, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+            h, y = conv_pool(constant(x), kernel, bias)
         return [g.numpy() for g in tape.gradient([y, h], [kernel, bias])]
 
     for fn in (skip_connection, used_before_the_pooling, two_targets):
@@ -195,9 +185,9 @@ def test_a_persistent_tape_hands_over_only_where_the_call_allows(handed):
     x, k, b = inputs((2, 8, 8, 2), (3, 3), 4, np.float64, seed=7, bias_shift=-0.8)
 
     def gradients():
-        kernel, bias = tf.Variable(k, dtype=k.dtype), tf.Variable(b, dtype=b.dtype)
+        kernel, bias = variables(k, b)
         with tf.GradientTape(persistent=True) as tape:
-            h, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+            h, y = conv_pool(constant(x), kernel, bias)
             loss = tf.reduce_sum(y * y)
         first = [g.numpy() for g in tape.gradient(loss, [kernel, bias])]
         second = [g.numpy() for g in tape.gradient(loss, [h, kernel, bias])]
@@ -218,16 +208,16 @@ def test_no_handover_under_an_outer_tape(handed):
     refusal of a second derivative is the same as without the handover."""
     compiled.set_kernels("numba")
     x, k, b = inputs((1, 6, 6, 1), (3, 3), 2, np.float64, seed=8)
-    kernel, bias = tf.Variable(k, dtype=k.dtype), tf.Variable(b, dtype=b.dtype)
+    kernel, bias = variables(k, b)
     with tf.GradientTape(watch_accessed_variables=False):  # recording, but watching nothing
         with tf.GradientTape() as inner:
-            _, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+            _, y = conv_pool(constant(x), kernel, bias)
             loss = tf.reduce_sum(y)
         grads = inner.gradient(loss, [kernel, bias])
     assert handed == []
     compiled.set_kernels("numpy")
     with tf.GradientTape() as plain:
-        _, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+        _, y = conv_pool(constant(x), kernel, bias)
         loss = tf.reduce_sum(y)
     for got, want in zip(grads, plain.gradient(loss, [kernel, bias])):
         close(got.numpy(), want.numpy(), np.float64)
@@ -237,7 +227,7 @@ def test_no_handover_under_an_outer_tape(handed):
             with tf.GradientTape() as inner:
                 inner.watch(kernel)
                 outer.watch(kernel)
-                _, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+                _, y = conv_pool(constant(x), kernel, bias)
                 loss = tf.reduce_sum(y)
             inner.gradient(loss, kernel)
 
@@ -248,9 +238,9 @@ def test_nan_and_infinite_gradients_pass_the_mask_as_numpy_does(handed):
     x, k, b = inputs((1, 6, 6, 1), (1, 1), 2, np.float32, seed=9, bias_shift=-0.3)
 
     def gradients():
-        kernel, bias = tf.Variable(k, dtype=k.dtype), tf.Variable(b, dtype=b.dtype)
+        kernel, bias = variables(k, b)
         with tf.GradientTape() as tape:
-            _, y = conv_pool(tf.constant(x, dtype=x.dtype), kernel, bias)
+            _, y = conv_pool(constant(x), kernel, bias)
         gy = np.ones(y.shape, np.float32)
         gy[0, 0, 0, :] = np.inf
         gy[0, 1, 1, :] = np.nan
@@ -282,10 +272,10 @@ def test_a_saliency_map_through_the_handover(handed):
     x, k, b = inputs((2, 9, 9, 3), (3, 3), 4, np.float64, seed=10, bias_shift=-0.5)
 
     def saliency():
-        image = tf.constant(x, dtype=x.dtype)
+        image = constant(x)
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(image)
-            h = conv_ops.conv2d_relu(image, tf.constant(k, dtype=k.dtype), tf.constant(b, dtype=b.dtype))
+            h = conv_ops.conv2d_relu(image, constant(k), constant(b))
             score = tf.reduce_sum(tf.nn.max_pool2d(h, 2, 2, "VALID") ** 2)
         return tape.gradient(score, image).numpy()
 
