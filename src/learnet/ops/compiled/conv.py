@@ -160,12 +160,13 @@ def _col2im_kernel(dcols, dx, kh, kw, oh, ow, sh, sw, dh, dw, top, left):
                             dx[b, y, xx, ch] += dcols[row, base + ch]
 
 
-def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w):
-    """Patches' gradients ``(N*OH*OW, kh*kw*C)`` added back into an image of ``x_shape``.
+def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w, out=None):
+    """Patches' gradients ``(N*OH*OW, kh*kw*C)`` added back into an image of ``x_shape``
+    (written into ``out``, a C-contiguous array of that shape and dtype, when given).
 
     Each image is one task: its pixels are written by one thread only.
     """
-    dx = numpy.empty(x_shape, dtype=dcols.dtype)
+    dx = numpy.empty(x_shape, dtype=dcols.dtype) if out is None else out
     (sh, sw), (dh, dw) = strides, dilations
     _col2im_kernel(numpy.ascontiguousarray(dcols), dx, kh, kw, oh, ow, sh, sw, dh, dw, pad_h[0], pad_w[0])
     return dx
