@@ -35,6 +35,11 @@ Comparisons:
   (B, ``set_kernels("numba")``, the ``fast`` extra) pass by pass at the keras.io
   convnet's sizes (bias+ReLU, ReLU and bias gradient, the second layer's input
   gradient, max pooling and its gradient), then one whole training step (batch 128) and ``predict`` (batch 1024).
+- ``blocks``: one training step (batch 64) of a CIFAR-sized convnet (32x32x3 images,
+  Conv2D 32 and 64 "same", pooling, Conv2D 128) with every patch matrix whole (A) against
+  wide patch matrices over ``_PATCH_BLOCK_BYTES`` built a block of images at a time and
+  rebuilt for the backward pass (B, what learnet does), then against 2 MB blocks (B);
+  with the peak of NumPy's traced memory during a step for each (``tracemalloc``).
 - ``serial``: every compiled conv kernel's serial version (A, what one thread runs)
   against its parallel version on one thread (B): numba vectorizes some loops only in
   the parallel version (it knows there the arrays do not overlap), so a kernel whose
@@ -442,6 +447,62 @@ def chunks_comparisons(rounds):
     )
 
 
+def with_block_bytes(size, fn):
+    def run():
+        before = conv_ops._PATCH_BLOCK_BYTES
+        conv_ops._PATCH_BLOCK_BYTES = size
+        try:
+            fn()
+        finally:
+            conv_ops._PATCH_BLOCK_BYTES = before
+
+    return run
+
+
+def traced_peak(fn):
+    """The peak of the memory NumPy and Python allocate while ``fn`` runs, in MiB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def blocks_comparisons(rounds):
+    layers = keras.keras.layers
+    model = keras.keras.Sequential(
+        [
+            keras.keras.Input((32, 32, 3)),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(128, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 32, 32, 3), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+
+    def step():
+        model.train_on_batch(x, y)
+
+    whole = with_block_bytes(1 << 62, step)
+    default = conv_ops._PATCH_BLOCK_BYTES
+    for size in (default, 2 * 2**20):
+        blocked = with_block_bytes(size, step)
+        ab(f"CIFAR-sized convnet step, whole -> {size / 2**20:g} MB blocks", whole, blocked, rounds)
+        print(
+            f"{'':48s} traced peak of a step: whole {traced_peak(whole):.0f} MiB, blocks {traced_peak(blocked):.0f} MiB"
+        )
+
+
 def taps_comparisons(rounds):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 28, 28, 1), dtype=np.float32)
@@ -526,6 +587,7 @@ def main(argv=None):
         "compiled": compiled_comparisons,
         "conv-numba": numba_comparisons,
         "serial": serial_comparisons,
+        "blocks": blocks_comparisons,
     }
     for name in args.only.split(","):
         parts[name.strip()](args.rounds)
