@@ -1255,6 +1255,37 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     raise ValueError(f"conv supports 1-D and 2-D convolutions (inputs of rank 3 or 4), got rank {inputs.ndim}")
 
 
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """A 2-D depthwise convolution, channels last: each channel under its own kernels
+    (``kernel`` of shape ``(kh, kw, in_channels, multiplier)``)."""
+    from learnet.ops import conv as _conv
+
+    inputs, kernel = _pair(_float(inputs), _float(kernel))
+    if inputs.ndim != 4:
+        raise ValueError(f"depthwise_conv supports 2-D convolutions (inputs of rank 4), got rank {inputs.ndim}")
+    return _conv.depthwise_conv2d(inputs, kernel, strides, padding.upper(), data_format, dilations=dilation_rate)
+
+
+def separable_conv(
+    inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None, dilation_rate=1
+):
+    """A 2-D depthwise convolution, then a 1x1 convolution that mixes the channels."""
+    from learnet.ops import conv as _conv
+
+    inputs, depthwise_kernel = _pair(_float(inputs), _float(depthwise_kernel))
+    if inputs.ndim != 4:
+        raise ValueError(f"separable_conv supports 2-D convolutions (inputs of rank 4), got rank {inputs.ndim}")
+    return _conv.separable_conv2d(
+        inputs,
+        depthwise_kernel,
+        _float(pointwise_kernel),
+        strides,
+        padding.upper(),
+        data_format,
+        dilations=dilation_rate,
+    )
+
+
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     """Max pooling over windows of ``pool_size`` (1-D or 2-D, channels last)."""
     from learnet.ops import conv as _conv

@@ -15,9 +15,11 @@ from learnet.ops.conv import (  # noqa: F401
     conv1d,
     conv2d,
     conv2d_transpose,
+    depthwise_conv2d,
     max_pool,
     max_pool1d,
     max_pool2d,
+    separable_conv2d,
 )
 from learnet.ops.math import maximum as _maximum
 from learnet.ops.math import minimum as _minimum

@@ -724,6 +724,160 @@ def conv2d_transpose(
     return out if bias is None else add(out, bias)
 
 
+# --- depthwise and separable convolution ----------------------------------------------------------
+def _depthwise_conv2d_kernel(x, kernel, strides, padding, dilations):
+    """Each input channel convolved with its own ``multiplier`` kernels, never mixed.
+
+    One multiply-add per kernel offset over the whole batch (the channels are independent,
+    so there is no matrix product to hand to BLAS), for each multiplier ``m`` in turn, on
+    contiguous ``(batch, height, width, channels)`` arrays: ``out_m += x_offset *
+    kernel[i, j, :, m]``. The backward pass is the same in reverse: the input's gradient
+    adds each offset's ``g_m * kernel[i, j, :, m]`` back into a strided slice, and the
+    kernel's gradient at each offset is a sum over every pixel of ``x_offset * g_m``.
+    """
+    op = "depthwise_conv2d"
+    _check_image(x, op)
+    if kernel.ndim != 4:
+        raise ValueError(
+            f"{op}: filter must have shape (height, width, in_channels, channel_multiplier), got {tuple(kernel.shape)}"
+        )
+    kh, kw, c, m = kernel.shape
+    if x.shape[3] != c:
+        raise ValueError(
+            f"{op}: the input has {x.shape[3]} channels but the filter expects {c} "
+            f"(input {tuple(x.shape)}, filter {tuple(kernel.shape)})"
+        )
+    n = x.shape[0]
+    oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, op)
+    padded = _pad(x, pad_h, pad_w)
+    offsets = [_offset_slice(i, j, oh, ow, strides, dilations) for i in range(kh) for j in range(kw)]
+    taps = kernel.reshape(kh * kw, c, m)
+    dtype = xp.result_type(x.dtype, kernel.dtype)
+    out = xp.empty((n, oh, ow, c, m), dtype=dtype)
+    term = xp.empty((n, oh, ow, c), dtype=dtype)
+    for k in range(m):
+        total = xp.zeros((n, oh, ow, c), dtype=dtype)
+        for tap, where in enumerate(offsets):
+            xp.multiply(padded[where], taps[tap, :, k], out=term)
+            total += term
+        out[..., k] = total
+
+    def backward(g, x, kernel, out):
+        g5 = g.reshape(n, oh, ow, c, m)
+        per_multiplier = [xp.ascontiguousarray(g5[..., k]) for k in range(m)]
+        taps = kernel.reshape(kh * kw, c, m)
+
+        def input_gradient():
+            dpadded = xp.zeros(padded.shape, dtype=g.dtype)
+            share = xp.empty((n, oh, ow, c), dtype=g.dtype)
+            for k, g_k in enumerate(per_multiplier):
+                for tap, where in enumerate(offsets):
+                    xp.multiply(g_k, taps[tap, :, k], out=share)
+                    dpadded[where] += share
+            return _unpad(dpadded, x.shape, pad_h, pad_w)
+
+        def kernel_gradient():
+            dk = xp.empty((kh * kw, c, m), dtype=g.dtype)
+            product = xp.empty((n, oh, ow, c), dtype=g.dtype)
+            for k, g_k in enumerate(per_multiplier):
+                for tap, where in enumerate(offsets):
+                    xp.multiply(padded[where], g_k, out=product)
+                    dk[tap, :, k] = product.reshape(-1, c).sum(axis=0)
+            return dk.reshape(kernel.shape)
+
+        return input_gradient, kernel_gradient
+
+    return out.reshape(n, oh, ow, c * m), backward
+
+
+_depthwise_conv2d_kernel.__name__ = "depthwise_conv2d"  # the name errors show
+_depthwise_conv2d = primitive(inputs=2, higher_order=False)(_depthwise_conv2d_kernel)
+
+
+def _depthwise_arguments(strides, padding, data_format, dilations, op):
+    if data_format not in ("NHWC", "channels_last", None):
+        raise ValueError(f"{op}: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
+    strides = _pair(strides, "strides", op)
+    dilations = _pair(1 if dilations is None else dilations, "dilations", op)
+    if strides != (1, 1) and dilations != (1, 1):
+        raise ValueError(f"{op}: strides and dilations cannot both be above 1 (as in TensorFlow)")
+    padding = padding if isinstance(padding, str) else _padding_mode(padding, op)
+    return strides, padding, dilations
+
+
+def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):  # noqa: A002
+    """Depthwise 2-D convolution, as ``tf.nn.depthwise_conv2d``: every input channel is
+    convolved with its own ``channel_multiplier`` kernels, and the channels never mix.
+
+    Parameters
+    ----------
+    input : Tensor of shape ``(batch, height, width, in_channels)``
+    filter : Tensor of shape ``(kernel_height, kernel_width, in_channels, channel_multiplier)``
+    strides : int, pair, or TF's ``[1, sh, sw, 1]``
+    padding : ``"VALID"``, ``"SAME"`` or explicit padding, as ``conv2d``
+    dilations : int or pair, optional
+
+    Returns
+    -------
+    Tensor of shape ``(batch, out_height, out_width, in_channels * channel_multiplier)``;
+    output channel ``c * channel_multiplier + m`` is input channel ``c`` under kernel ``m``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.reshape(tf.range(8, dtype="float32"), (1, 2, 2, 2))   # two channels
+    >>> k = tf.ones((2, 2, 2, 1))
+    >>> tf.nn.depthwise_conv2d(x, k, [1, 1, 1, 1], "VALID").numpy().ravel()   # each channel summed alone
+    array([12., 16.], dtype=float32)
+    """
+    strides, padding, dilations = _depthwise_arguments(strides, padding, data_format, dilations, "depthwise_conv2d")
+    return _depthwise_conv2d(input, filter, strides, padding, dilations)
+
+
+def separable_conv2d(
+    input,  # noqa: A002
+    depthwise_filter,
+    pointwise_filter,
+    strides,
+    padding,
+    data_format=None,
+    dilations=None,
+    name=None,
+):
+    """Depthwise convolution, then a 1x1 convolution that mixes the channels, as
+    ``tf.nn.separable_conv2d``.
+
+    Parameters
+    ----------
+    input : Tensor of shape ``(batch, height, width, in_channels)``
+    depthwise_filter : Tensor of shape ``(kernel_height, kernel_width, in_channels, channel_multiplier)``
+    pointwise_filter : Tensor of shape ``(1, 1, in_channels * channel_multiplier, out_channels)``
+    strides, padding, dilations : as ``depthwise_conv2d`` (the pointwise step has none)
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> y = tf.nn.separable_conv2d(tf.ones((1, 5, 5, 3)), tf.ones((3, 3, 3, 2)), tf.ones((1, 1, 6, 4)), 1, "SAME")
+    >>> y.shape
+    TensorShape([1, 5, 5, 4])
+    """
+    op = "separable_conv2d"
+    strides, padding, dilations = _depthwise_arguments(strides, padding, data_format, dilations, op)
+    shape = tuple(getattr(pointwise_filter, "shape", numpy.shape(pointwise_filter)))
+    if len(shape) != 4 or shape[:2] != (1, 1):
+        raise ValueError(
+            f"{op}: pointwise_filter must have shape (1, 1, in_channels * channel_multiplier, out_channels), "
+            f"got {shape}"
+        )
+    depthwise = _depthwise_conv2d(input, depthwise_filter, strides, padding, dilations)
+    if depthwise.shape[-1] != shape[2]:
+        raise ValueError(
+            f"{op}: the depthwise step gives {depthwise.shape[-1]} channels but pointwise_filter expects "
+            f"{shape[2]} (shape {shape})"
+        )
+    return _conv2d(depthwise, pointwise_filter, (1, 1), "VALID", (1, 1))
+
+
 def conv1d(
     input,
     filters,
