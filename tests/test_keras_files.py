@@ -87,6 +87,8 @@ def convnet(M):
             M.layers.RandomFlip(),  # (the other augmentation layers pass too; each costs Keras seconds to build)
             M.layers.Conv2D(4, 3, activation="relu"),
             M.layers.BatchNormalization(),
+            M.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same"),
+            M.layers.SeparableConv2D(4, 3, padding="same", activation="relu"),
             M.layers.ZeroPadding2D(1),
             M.layers.MaxPooling2D(),
             M.layers.Conv2D(4, 3, strides=2, padding="same", activation="sigmoid"),

@@ -34,7 +34,7 @@ math.squared_difference math.softmax math.log_softmax math.is_nan math.is_finite
 linalg.matmul linalg.inv linalg.norm linalg.matrix_transpose linalg.tensordot
 nn.relu nn.relu6 nn.sigmoid nn.tanh nn.softmax nn.log_softmax nn.leaky_relu nn.elu nn.selu
 nn.softplus nn.softsign nn.silu nn.swish nn.dropout nn.l2_loss nn.l2_normalize nn.moments
-nn.bias_add nn.embedding_lookup nn.top_k nn.conv2d nn.max_pool2d nn.avg_pool2d
+nn.bias_add nn.embedding_lookup nn.top_k nn.conv2d nn.depthwise_conv2d nn.separable_conv2d nn.max_pool2d nn.avg_pool2d
 nn.softmax_cross_entropy_with_logits nn.sparse_softmax_cross_entropy_with_logits
 nn.sigmoid_cross_entropy_with_logits
 data.Dataset data.Dataset.from_tensor_slices data.Dataset.from_tensors data.Dataset.range data.AUTOTUNE
@@ -42,7 +42,7 @@ keras keras.Sequential keras.Model keras.Input keras.layers keras.models keras.o
 keras.losses keras.metrics keras.callbacks keras.utils keras.backend keras.datasets
 keras.initializers keras.regularizers keras.activations keras.constraints
 keras.layers.Dense keras.layers.Flatten keras.layers.Dropout keras.layers.Conv2D keras.layers.Conv1D
-keras.layers.Conv2DTranspose keras.layers.MaxPooling2D keras.layers.MaxPool2D keras.layers.AveragePooling2D
+keras.layers.Conv2DTranspose keras.layers.DepthwiseConv2D keras.layers.SeparableConv2D keras.layers.MaxPooling2D keras.layers.MaxPool2D keras.layers.AveragePooling2D
 keras.layers.MaxPooling1D keras.layers.GlobalAveragePooling2D keras.layers.GlobalMaxPooling2D
 keras.layers.GlobalAveragePooling1D keras.layers.BatchNormalization keras.layers.LayerNormalization
 keras.layers.Activation keras.layers.ReLU keras.layers.LeakyReLU keras.layers.PReLU keras.layers.ELU
@@ -168,6 +168,14 @@ def defaults(function):
             ),
         ),
         ("layers.Conv2DTranspose", dict(padding="valid")),
+        (
+            "layers.DepthwiseConv2D",
+            dict(strides=(1, 1), padding="valid", depth_multiplier=1, dilation_rate=(1, 1), use_bias=True),
+        ),
+        (
+            "layers.SeparableConv2D",
+            dict(strides=(1, 1), padding="valid", depth_multiplier=1, pointwise_initializer="glorot_uniform"),
+        ),
         ("layers.MaxPooling2D", dict(strides=None, padding="valid")),
         ("layers.AveragePooling2D", dict(strides=None, padding="valid")),
         ("layers.Dropout", dict(noise_shape=None, seed=None)),

@@ -26,6 +26,9 @@ from learnet.layers.conv import (
     Convolution1D,
     Convolution2D,
     Convolution2DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+    SeparableConvolution2D,
 )
 from learnet.layers.core import (
     Activation,
@@ -175,6 +178,7 @@ __all__ = [
     "Cropping1D",
     "Cropping2D",
     "Dense",
+    "DepthwiseConv2D",
     "Dot",
     "Dropout",
     "ELU",
@@ -212,6 +216,8 @@ __all__ = [
     "RepeatVector",
     "Rescaling",
     "Reshape",
+    "SeparableConv2D",
+    "SeparableConvolution2D",
     "Softmax",
     "Subtract",
     "UpSampling1D",

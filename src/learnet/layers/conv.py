@@ -1,4 +1,5 @@
-"""Convolution layers on channels-last data: ``Conv2D``, ``Conv1D``, ``Conv2DTranspose``.
+"""Convolution layers on channels-last data: ``Conv2D``, ``Conv1D``, ``Conv2DTranspose``,
+``DepthwiseConv2D`` and ``SeparableConv2D``.
 
 A ``Conv2D`` slides ``filters`` small kernels over the image; each kernel sees a
 ``kernel_size`` window across all input channels and gives one output channel. The
@@ -21,6 +22,7 @@ from learnet import activations, initializers, regularizers
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.core import _serialize
 from learnet.ops import conv as conv_ops
+from learnet.ops.math import add
 
 
 def _tuple(value, rank, name, layer):
@@ -329,6 +331,301 @@ class Conv2DTranspose(_Conv):
         return config
 
 
+class _DepthwiseBase(Layer):
+    """What DepthwiseConv2D and SeparableConv2D share: the per-channel step's arguments."""
+
+    _autocast_integers = True
+
+    def __init__(
+        self,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        who = type(self).__name__
+        if (
+            isinstance(depth_multiplier, bool)
+            or not isinstance(depth_multiplier, (int, numpy.integer))
+            or depth_multiplier <= 0
+        ):
+            raise ValueError(f"{who}: depth_multiplier must be a positive integer, got {depth_multiplier!r}")
+        self.depth_multiplier = int(depth_multiplier)
+        self.kernel_size = _tuple(kernel_size, 2, "kernel_size", who)
+        self.strides = _tuple(strides, 2, "strides", who)
+        self.padding = _padding(padding, ("valid", "same"), who)
+        self.data_format = _data_format(data_format, who)
+        self.dilation_rate = _tuple(dilation_rate, 2, "dilation_rate", who)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.input_spec = InputSpec(ndim=4)
+
+    def _channels(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects images (batch, height, width, channels), "
+                f"got an input of shape {tuple(input_shape)}"
+            )
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': the number of input channels must be known, "
+                f"got {tuple(input_shape)}"
+            )
+        return channels
+
+    def _add_depthwise_kernel(self, name, channels):
+        return self.add_weight(
+            name=name,
+            shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+        )
+
+    def _add_bias(self, size):
+        if not self.use_bias:
+            return None
+        return self.add_weight(
+            name="bias",
+            shape=(size,),
+            initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+        )
+
+    def _depthwise(self, inputs, kernel):
+        return conv_ops.depthwise_conv2d(
+            inputs, kernel, self.strides, self.padding.upper(), dilations=self.dilation_rate
+        )
+
+    def _spatial(self, input_shape):
+        return tuple(
+            conv_output_length(size, k, s, self.padding, d)
+            for size, k, s, d in zip(tuple(input_shape)[1:3], self.kernel_size, self.strides, self.dilation_rate)
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            depth_multiplier=self.depth_multiplier,
+            kernel_size=list(self.kernel_size),
+            strides=list(self.strides),
+            padding=self.padding,
+            data_format=self.data_format,
+            dilation_rate=list(self.dilation_rate),
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            depthwise_initializer=initializers.serialize(self.depthwise_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            depthwise_regularizer=_serialize(regularizers, self.depthwise_regularizer),
+            bias_regularizer=_serialize(regularizers, self.bias_regularizer),
+            activity_regularizer=_serialize(regularizers, self.activity_regularizer),
+            depthwise_constraint=constraints.serialize(self.depthwise_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
+        )
+        return config
+
+
+class DepthwiseConv2D(_DepthwiseBase):
+    """Depthwise 2-D convolution: each input channel convolved on its own, channels never mixed.
+
+    Every input channel gets ``depth_multiplier`` kernels of ``kernel_size``; output
+    channel ``c * depth_multiplier + m`` is input channel ``c`` under its kernel ``m``
+    (``tf.nn.depthwise_conv2d``). With ``C`` input channels that is ``kh * kw * C *
+    depth_multiplier`` weights, against ``kh * kw * C * filters`` for a ``Conv2D``: the
+    first half of a separable convolution (MobileNet, Xception).
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    strides : int or (int, int), default 1
+    padding : {"valid", "same"}
+    depth_multiplier : int, default 1
+        Output channels per input channel.
+    dilation_rate : int or (int, int), default 1
+    activation, use_bias : as ``Conv2D``.
+    depthwise_initializer, depthwise_regularizer, depthwise_constraint
+        For the kernel, of shape ``(kernel_height, kernel_width, in_channels, depth_multiplier)``.
+    bias_initializer, bias_regularizer, activity_regularizer, bias_constraint : as ``Conv2D``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> layer = tf.keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same")
+    >>> layer(tf.zeros((4, 8, 8, 3))).shape
+    TensorShape([4, 8, 8, 6])
+    >>> layer.kernel.shape
+    TensorShape([3, 3, 3, 2])
+    """
+
+    def build(self, input_shape):
+        channels = self._channels(input_shape)
+        self.kernel = self._add_depthwise_kernel("kernel", channels)
+        self.bias = self._add_bias(channels * self.depth_multiplier)
+        self.input_spec = InputSpec(ndim=4, axes={-1: channels})
+        self.built = True
+
+    @property
+    def depthwise_kernel(self):
+        """The kernel under its Keras 2 name."""
+        return self.kernel
+
+    def call(self, inputs):
+        outputs = self._depthwise(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = add(outputs, self.bias)
+        if self.activation is not activations.linear:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        channels = tuple(input_shape)[-1]
+        return (
+            (tuple(input_shape)[0],)
+            + self._spatial(input_shape)
+            + (None if channels is None else channels * self.depth_multiplier,)
+        )
+
+
+class SeparableConv2D(_DepthwiseBase):
+    """Depthwise separable 2-D convolution: a ``DepthwiseConv2D``, then a 1x1 convolution to
+    ``filters`` channels (``tf.nn.separable_conv2d``).
+
+    The depthwise step filters each channel in space; the pointwise step mixes the channels.
+    Together they cost ``kh * kw * C * depth_multiplier + C * depth_multiplier * filters``
+    weights against ``kh * kw * C * filters`` for a ``Conv2D`` (Xception, keras.io's image
+    classification from scratch).
+
+    Parameters
+    ----------
+    filters : int
+        Output channels.
+    kernel_size, strides, padding, depth_multiplier, dilation_rate : as ``DepthwiseConv2D``.
+    activation, use_bias : as ``Conv2D``.
+    depthwise_initializer, depthwise_regularizer, depthwise_constraint
+        For ``depthwise_kernel``, of shape ``(kernel_height, kernel_width, in_channels, depth_multiplier)``.
+    pointwise_initializer, pointwise_regularizer, pointwise_constraint
+        For ``pointwise_kernel``, of shape ``(1, 1, in_channels * depth_multiplier, filters)``.
+    bias_initializer, bias_regularizer, activity_regularizer, bias_constraint : as ``Conv2D``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> layer = tf.keras.layers.SeparableConv2D(16, 3, padding="same", activation="relu")
+    >>> layer(tf.zeros((4, 8, 8, 3))).shape
+    TensorShape([4, 8, 8, 16])
+    >>> [tuple(w.shape) for w in layer.weights]
+    [(3, 3, 3, 1), (1, 1, 3, 16), (16,)]
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            depth_multiplier=depth_multiplier,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            depthwise_initializer=depthwise_initializer,
+            bias_initializer=bias_initializer,
+            depthwise_regularizer=depthwise_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
+        if isinstance(filters, bool) or not isinstance(filters, (int, numpy.integer)) or filters <= 0:
+            raise ValueError(f"SeparableConv2D: filters must be a positive integer, got {filters!r}")
+        self.filters = int(filters)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+
+    def build(self, input_shape):
+        channels = self._channels(input_shape)
+        self.depthwise_kernel = self._add_depthwise_kernel("depthwise_kernel", channels)
+        self.pointwise_kernel = self.add_weight(
+            name="pointwise_kernel",
+            shape=(1, 1, channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+        )
+        self.bias = self._add_bias(self.filters)
+        self.input_spec = InputSpec(ndim=4, axes={-1: channels})
+        self.built = True
+
+    def call(self, inputs):
+        depthwise = self._depthwise(inputs, self.depthwise_kernel)
+        if self.activation is activations.relu:  # the pointwise step fused with bias and ReLU
+            return conv_ops.conv2d_relu(depthwise, self.pointwise_kernel, self.bias)
+        outputs = conv_ops.conv2d(depthwise, self.pointwise_kernel, 1, "VALID", bias=self.bias)
+        if self.activation is not activations.linear:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return (tuple(input_shape)[0],) + self._spatial(input_shape) + (self.filters,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            pointwise_initializer=initializers.serialize(self.pointwise_initializer),
+            pointwise_regularizer=_serialize(regularizers, self.pointwise_regularizer),
+            pointwise_constraint=constraints.serialize(self.pointwise_constraint),
+        )
+        return config
+
+
 Convolution1D = Conv1D
 Convolution2D = Conv2D
 Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
