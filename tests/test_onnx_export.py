@@ -127,6 +127,37 @@ def test_two_inputs_and_embedding(tmp_path):
     _check(model, [rng.integers(0, 20, (4, 5)).astype(np.int32), rng.normal(size=(4, 3)).astype(np.float32)], tmp_path)
 
 
+def test_depthwise_and_separable_convolutions(tmp_path):
+    model = learnet.Sequential(
+        [
+            L.Input((9, 8, 3)),
+            L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu"),
+            L.DepthwiseConv2D((2, 3), strides=2, use_bias=False),
+            L.SeparableConv2D(5, 3, padding="same", dilation_rate=2, activation="tanh"),
+            L.SeparableConv2D(4, (3, 2), depth_multiplier=3, use_bias=False),
+            L.Flatten(),
+            L.Dense(3, activation="softmax"),
+        ]
+    )
+    _check(model, [np.random.default_rng(6).random((4, 9, 8, 3), dtype=np.float32)], tmp_path)
+
+
+def test_dilated_same_convolutions(tmp_path):
+    """onnxruntime refuses dilation with auto_pad: explicit pads, the odd one at the end."""
+    model = learnet.Sequential(
+        [
+            L.Input((9, 8, 2)),
+            L.Conv2D(3, (3, 2), padding="same", dilation_rate=(2, 3)),
+            L.Conv2D(2, 2, padding="same", dilation_rate=3),  # 3 rows of padding: 1 above, 2 below
+            L.SeparableConv2D(2, 3, padding="same", dilation_rate=2),
+            L.Flatten(),
+        ]
+    )
+    _check(model, [np.random.default_rng(7).random((3, 9, 8, 2), dtype=np.float32)], tmp_path)
+    sequence = learnet.Sequential([L.Input((10, 3)), L.Conv1D(2, 2, padding="same", dilation_rate=3), L.Flatten()])
+    _check(sequence, [np.random.default_rng(8).random((3, 10, 3), dtype=np.float32)], tmp_path)
+
+
 def test_an_unsupported_layer_is_named_and_nothing_is_written(tmp_path):
     model = learnet.Sequential(
         [L.Input((4, 3)), L.TimeDistributed(L.Dense(2), name="per_step"), L.Lambda(lambda x: x * 2, name="double")]

@@ -3,9 +3,10 @@
 ``learnet.onnx.export(model, "model.onnx")`` writes the model's inference graph (the
 same computation as ``model.predict``) with the ``onnx`` package
 (``pip install "learnet[onnx]"``). It handles the Sequential and functional models of
-the course: Dense, Conv1D/Conv2D, Conv2DTranspose, the pooling layers, Flatten, Reshape, Permute,
-Dropout and the other noise layers (identity at inference), BatchNormalization (its
-moving statistics folded into a scale and a shift), LayerNormalization, Rescaling,
+the course: Dense, Conv1D/Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, the
+pooling layers, Flatten, Reshape, Permute, Dropout and the other noise layers (identity
+at inference), BatchNormalization (its moving statistics folded into a scale and a
+shift), LayerNormalization, Rescaling,
 Embedding, the activation layers and functions, Softmax, the padding, cropping and
 upsampling layers, RepeatVector, and the merging layers (Add, Subtract, Multiply,
 Average, Maximum, Minimum, Concatenate). Any other layer is named
@@ -139,8 +140,21 @@ def _dense(graph, layer, inputs, where):
     return _activation(graph, _activation_name(layer.activation, where), y, where)
 
 
-def _padding(layer):
-    return {"auto_pad": "SAME_UPPER"} if layer.padding == "same" else {"pads": [0] * (2 * len(layer.strides))}
+def _padding(layer, kernel_shape=None):
+    """ONNX's padding attributes for a layer's ``padding``.
+
+    A dilated ``"same"`` convolution (its strides are 1) gets explicit pads, since
+    onnxruntime refuses dilation with ``auto_pad``: ``(k - 1) * dilation`` in all, the odd
+    one at the end, as TensorFlow; they do not depend on the input's size at stride 1.
+    """
+    rank = len(layer.strides)
+    if layer.padding != "same":
+        return {"pads": [0] * (2 * rank)}
+    dilations = tuple(getattr(layer, "dilation_rate", (1,) * rank))
+    if kernel_shape is None or all(d == 1 for d in dilations):
+        return {"auto_pad": "SAME_UPPER"}
+    totals = [(k - 1) * d for k, d in zip(kernel_shape, dilations)]
+    return {"pads": [t // 2 for t in totals] + [t - t // 2 for t in totals]}
 
 
 def _conv(graph, layer, inputs, where):
@@ -160,9 +174,47 @@ def _conv(graph, layer, inputs, where):
         dilations=list(layer.dilation_rate),
         group=int(getattr(layer, "groups", 1)),
         kernel_shape=list(weights[0].shape[: rank - 2]),
-        **_padding(layer),
+        **_padding(layer, weights[0].shape[: rank - 2]),
     )
     y = _channels_last(graph, y, rank)
+    return _activation(graph, _activation_name(layer.activation, where), y, where)
+
+
+def _depthwise_node(graph, layer, x, kernel):
+    """A depthwise convolution of channels-first ``x``: ONNX Conv with one group per input
+    channel; Keras' kernel ``(kh, kw, in, multiplier)`` becomes ``(in * multiplier, 1, kh, kw)``."""
+    kh, kw, channels, multiplier = kernel.shape
+    weights = np.transpose(kernel.reshape(kh, kw, 1, channels * multiplier), (3, 2, 0, 1))
+    return graph.op(
+        "Conv",
+        [x, graph.const(np.ascontiguousarray(weights), "depthwise_kernel")],
+        strides=list(layer.strides),
+        dilations=list(layer.dilation_rate),
+        group=int(channels),
+        kernel_shape=[kh, kw],
+        **_padding(layer, (kh, kw)),
+    )
+
+
+def _depthwise(graph, layer, inputs, where):
+    _check_channels_last(layer, where)
+    weights = _weights(layer)
+    y = _depthwise_node(graph, layer, _channels_first(graph, inputs[0], 4), weights[0])
+    if layer.use_bias:
+        y = graph.op("Add", [y, graph.const(weights[1].reshape(-1, 1, 1), "bias")])
+    y = _channels_last(graph, y, 4)
+    return _activation(graph, _activation_name(layer.activation, where), y, where)
+
+
+def _separable(graph, layer, inputs, where):
+    _check_channels_last(layer, where)
+    weights = _weights(layer)
+    y = _depthwise_node(graph, layer, _channels_first(graph, inputs[0], 4), weights[0])
+    operands = [y, graph.const(np.ascontiguousarray(np.transpose(weights[1], (3, 2, 0, 1))), "pointwise_kernel")]
+    if layer.use_bias:
+        operands.append(graph.const(weights[2], "bias"))
+    y = graph.op("Conv", operands, kernel_shape=[1, 1])
+    y = _channels_last(graph, y, 4)
     return _activation(graph, _activation_name(layer.activation, where), y, where)
 
 
@@ -413,6 +465,8 @@ _CONVERTERS = {
     "UpSampling2D": _upsampling,
     "RepeatVector": _repeat_vector,
     "Conv2DTranspose": _conv_transpose,
+    "DepthwiseConv2D": _depthwise,
+    "SeparableConv2D": _separable,
 }
 
 
