@@ -215,6 +215,28 @@ def test_wrong_input_shape_names_the_layer_and_both_shapes():
         conv(np.zeros((28, 28, 1)))
 
 
+@pytest.mark.parametrize(
+    "make, wrong, right",
+    [
+        (lambda: layers.Conv2D(4, 3), (2, 8, 3), (2, 8, 8, 5)),
+        (lambda: layers.Conv1D(4, 3), (2, 8), (2, 8, 5)),
+        (lambda: layers.LSTM(4), (2, 5), (2, 5, 3)),
+    ],
+)
+def test_a_wrong_rank_is_refused_before_any_weight_is_made(make, wrong, right):
+    """Otherwise the failed call would have built the layer for the wrong input's last
+    axis, and the right input would be refused next for its channels."""
+    layer = make()
+    with pytest.raises(ValueError, match="rank"):
+        layer(np.zeros(wrong, np.float32))
+    assert not layer.built and layer.weights == []
+    with pytest.raises(ValueError, match="rank"):
+        layer(layers.Input(shape=wrong[1:]))
+    assert not layer.built
+    layer(np.zeros(right, np.float32))
+    assert layer.built
+
+
 def test_inputs_are_converted_to_the_layer_dtype():
     dense = layers.Dense(2)
     assert dense(np.ones((1, 3))).dtype == np.float32  # float64 NumPy -> float32

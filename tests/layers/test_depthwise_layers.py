@@ -154,8 +154,10 @@ def test_bad_arguments_are_refused(make, message):
 
 def test_a_wrong_input_is_explained_and_builds_nothing():
     layer = layers.SeparableConv2D(4, 3)
-    with pytest.raises(ValueError, match=r"expects images \(batch, height, width, channels\)"):
+    with pytest.raises(ValueError, match=r"rank 4 \(batch, height, width, channels\)"):
         layer(np.zeros((2, 8, 3), np.float32))
+    with pytest.raises(ValueError, match=r"expects images \(batch, height, width, channels\)"):
+        layer.build((2, 8, 3))  # build itself checks too
     assert not layer.built and layer.weights == []
     layer(np.zeros((2, 8, 8, 3), np.float32))
     with pytest.raises(ValueError):

@@ -589,6 +589,15 @@ class Layer:
             array = array.astype(self._dtype)
         return Tensor._wrap(array)
 
+    def _check_rank_before_build(self, shapes):
+        """A layer that takes inputs of one exact rank (Conv2D: 4, LSTM: 3) refuses another
+        before ``build`` makes weights from it: else the failed call would leave the layer
+        built for the wrong input's last axis, and the right input refused next. (Layers
+        with a minimum rank, as Dense, explain a too-small input in ``build``.)"""
+        spec = self.input_spec
+        if isinstance(spec, InputSpec) and spec.ndim is not None and _is_shape(shapes):
+            spec.check(self, shapes)
+
     def _check_input_spec(self, shapes):
         spec = self.input_spec
         if spec is None:
@@ -619,6 +628,7 @@ class Layer:
             args = tuple(self._convert_input(a) if isinstance(a, (Tensor, xp.ndarray)) else a for a in args)
         shapes = _map_structure(lambda t: tuple(t.shape) if isinstance(t, Tensor) else None, inputs)
         if not self.built:
+            self._check_rank_before_build(shapes)
             self._maybe_build(shapes)
         if self.input_spec is not None:
             self._check_input_spec(shapes)
@@ -655,6 +665,7 @@ class Layer:
             inputs,
         )
         if not self.built:
+            self._check_rank_before_build(input_shapes)
             self._maybe_build(input_shapes)
         if self.input_spec is not None:
             self._check_input_spec(input_shapes)

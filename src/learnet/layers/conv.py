@@ -335,6 +335,7 @@ class _DepthwiseBase(Layer):
     """What DepthwiseConv2D and SeparableConv2D share: the per-channel step's arguments."""
 
     _autocast_integers = True
+    _rank_hint = "(batch, height, width, channels)"
 
     def __init__(
         self,
