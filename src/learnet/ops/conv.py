@@ -139,6 +139,24 @@ def _kernels(*arrays):
     return kernels if kernels.supported(*arrays) else None
 
 
+def _check_filters(x, kernel, op, name, last_axis):
+    """Check a batch of images ``x`` against a 4-D kernel (``name``, its last axis
+    ``last_axis``) whose third axis is the input channels; return the kernel's shape."""
+    _check_image(x, op)
+    if kernel.ndim != 4:
+        raise ValueError(
+            f"{op}: {name} must have shape (height, width, in_channels, {last_axis}), got {tuple(kernel.shape)}"
+        )
+    channels = kernel.shape[2]
+    if x.shape[3] != channels:
+        verb = "expect" if name.endswith("s") else "expects"
+        raise ValueError(
+            f"{op}: the input has {x.shape[3]} channels but the {name} {verb} {channels} "
+            f"(input {tuple(x.shape)}, {name} {tuple(kernel.shape)})"
+        )
+    return kernel.shape
+
+
 def _check_image(x, op, what="input"):
     if x.ndim != 4:
         raise ValueError(
@@ -229,17 +247,7 @@ class _PatchBlocks:
 
 
 def _conv_forward(x, kernel, strides, padding, dilations, op):
-    _check_image(x, op)
-    if kernel.ndim != 4:
-        raise ValueError(
-            f"{op}: filters must have shape (height, width, in_channels, out_channels), got {tuple(kernel.shape)}"
-        )
-    kh, kw, c, f = kernel.shape
-    if x.shape[3] != c:
-        raise ValueError(
-            f"{op}: the input has {x.shape[3]} channels but the filters expect {c} "
-            f"(input {tuple(x.shape)}, filters {tuple(kernel.shape)})"
-        )
+    kh, kw, c, f = _check_filters(x, kernel, op, "filters", "out_channels")
     n = x.shape[0]
     oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, op)
     kernel2d = kernel.reshape(kh * kw * c, f)
@@ -536,6 +544,18 @@ _conv2d_bias_kernel.__name__ = "conv2d"  # the name errors show
 _conv2d_bias = primitive(inputs=3, higher_order=False)(_conv2d_bias_kernel)
 
 
+def _conv_arguments(strides, padding, data_format, dilations, op):
+    """``(strides, padding, dilations)`` of a 2-D convolution, checked and normalised as TF does."""
+    if data_format not in ("NHWC", "channels_last", None):
+        raise ValueError(f"{op}: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
+    strides = _pair(strides, "strides", op)
+    dilations = _pair(1 if dilations is None else dilations, "dilations", op)
+    if strides != (1, 1) and dilations != (1, 1):
+        raise ValueError(f"{op}: strides and dilations cannot both be above 1 (as in TensorFlow)")
+    padding = padding if isinstance(padding, str) else _padding_mode(padding, op)
+    return strides, padding, dilations
+
+
 def conv2d_relu(input, filters, bias=None, strides=1, padding="VALID", dilations=None):  # noqa: A002
     """``relu(conv2d(input, filters) + bias)`` as one fused kernel (``Conv2D(activation="relu")``).
 
@@ -551,11 +571,7 @@ def conv2d_relu(input, filters, bias=None, strides=1, padding="VALID", dilations
     >>> conv2d_relu(x, tf.ones((1, 1, 1, 1)), bias=tf.constant([0.5])).numpy().ravel()
     array([0. , 2.5], dtype=float32)
     """
-    strides = _pair(strides, "strides", "conv2d")
-    dilations = _pair(1 if dilations is None else dilations, "dilations", "conv2d")
-    if strides != (1, 1) and dilations != (1, 1):
-        raise ValueError("conv2d: strides and dilations cannot both be above 1 (as in TensorFlow)")
-    padding = padding if isinstance(padding, str) else _padding_mode(padding, "conv2d")
+    strides, padding, dilations = _conv_arguments(strides, padding, None, dilations, "conv2d")
     if bias is None:
         return _conv2d(input, filters, strides, padding, dilations, relu=True)
     return _conv2d_bias(input, filters, bias, strides, padding, dilations, relu=True)
@@ -601,13 +617,7 @@ def conv2d(
     >>> float(tf.nn.conv2d(x, k, 1, "SAME")[0, 0, 0, 0])
     4.0
     """
-    if data_format not in ("NHWC", "channels_last", None):
-        raise ValueError(f"conv2d: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
-    strides = _pair(strides, "strides", "conv2d")
-    dilations = _pair(1 if dilations is None else dilations, "dilations", "conv2d")
-    if strides != (1, 1) and dilations != (1, 1):
-        raise ValueError("conv2d: strides and dilations cannot both be above 1 (as in TensorFlow)")
-    padding = padding if isinstance(padding, str) else _padding_mode(padding, "conv2d")
+    strides, padding, dilations = _conv_arguments(strides, padding, data_format, dilations, "conv2d")
     if bias is None:
         return _conv2d(input, filters, strides, padding, dilations)
     return _conv2d_bias(input, filters, bias, strides, padding, dilations)
@@ -736,17 +746,7 @@ def _depthwise_conv2d_kernel(x, kernel, strides, padding, dilations):
     kernel's gradient at each offset is a sum over every pixel of ``x_offset * g_m``.
     """
     op = "depthwise_conv2d"
-    _check_image(x, op)
-    if kernel.ndim != 4:
-        raise ValueError(
-            f"{op}: filter must have shape (height, width, in_channels, channel_multiplier), got {tuple(kernel.shape)}"
-        )
-    kh, kw, c, m = kernel.shape
-    if x.shape[3] != c:
-        raise ValueError(
-            f"{op}: the input has {x.shape[3]} channels but the filter expects {c} "
-            f"(input {tuple(x.shape)}, filter {tuple(kernel.shape)})"
-        )
+    kh, kw, c, m = _check_filters(x, kernel, op, "filter", "channel_multiplier")
     n = x.shape[0]
     oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, op)
     padded = _pad(x, pad_h, pad_w)
@@ -794,17 +794,6 @@ _depthwise_conv2d_kernel.__name__ = "depthwise_conv2d"  # the name errors show
 _depthwise_conv2d = primitive(inputs=2, higher_order=False)(_depthwise_conv2d_kernel)
 
 
-def _depthwise_arguments(strides, padding, data_format, dilations, op):
-    if data_format not in ("NHWC", "channels_last", None):
-        raise ValueError(f"{op}: only channels-last data (data_format='NHWC') is supported, got {data_format!r}")
-    strides = _pair(strides, "strides", op)
-    dilations = _pair(1 if dilations is None else dilations, "dilations", op)
-    if strides != (1, 1) and dilations != (1, 1):
-        raise ValueError(f"{op}: strides and dilations cannot both be above 1 (as in TensorFlow)")
-    padding = padding if isinstance(padding, str) else _padding_mode(padding, op)
-    return strides, padding, dilations
-
-
 def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None):  # noqa: A002
     """Depthwise 2-D convolution, as ``tf.nn.depthwise_conv2d``: every input channel is
     convolved with its own ``channel_multiplier`` kernels, and the channels never mix.
@@ -830,7 +819,7 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     >>> tf.nn.depthwise_conv2d(x, k, [1, 1, 1, 1], "VALID").numpy().ravel()   # each channel summed alone
     array([12., 16.], dtype=float32)
     """
-    strides, padding, dilations = _depthwise_arguments(strides, padding, data_format, dilations, "depthwise_conv2d")
+    strides, padding, dilations = _conv_arguments(strides, padding, data_format, dilations, "depthwise_conv2d")
     return _depthwise_conv2d(input, filter, strides, padding, dilations)
 
 
@@ -862,7 +851,7 @@ def separable_conv2d(
     TensorShape([1, 5, 5, 4])
     """
     op = "separable_conv2d"
-    strides, padding, dilations = _depthwise_arguments(strides, padding, data_format, dilations, op)
+    strides, padding, dilations = _conv_arguments(strides, padding, data_format, dilations, op)
     shape = tuple(getattr(pointwise_filter, "shape", numpy.shape(pointwise_filter)))
     if len(shape) != 4 or shape[:2] != (1, 1):
         raise ValueError(
