@@ -1,4 +1,4 @@
-"""Shared test set-up: the real datasets folder, a fixed seed, the Agg backend."""
+"""Shared test set-up: the real datasets folder, a fixed seed, the Agg backend, real Keras."""
 
 import os
 from pathlib import Path
@@ -86,3 +86,15 @@ def _seeded():
     learnet.random.set_seed(1234)
     np.random.seed(1234)
     yield
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """Real Keras 3 (on JAX unless ``KERAS_BACKEND`` says otherwise), to compare against;
+    the test is skipped where it is not installed."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    try:
+        import keras as real_keras
+    except Exception:  # noqa: BLE001 - a missing or broken install both mean: no comparison here
+        pytest.skip("real Keras 3 is not installed (pip install keras jax)")
+    return real_keras

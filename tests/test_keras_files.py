@@ -5,7 +5,6 @@ the tf.keras 2 files under tests/fixtures/keras2 were made by a real tf.keras 2 
 tests/fixtures/keras2/make_fixtures.py.
 """
 
-import os
 import pathlib
 
 import numpy as np
@@ -18,16 +17,6 @@ from learnet.saving import InvalidModelFileError
 h5py = pytest.importorskip("h5py", reason="h5py is not installed (pip install 'learnet[keras]')")
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "keras2"
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    try:
-        import keras as real_keras
-    except Exception:  # noqa: BLE001 - a missing or broken install both mean: no comparison here
-        pytest.skip("real Keras 3 is not installed (pip install keras jax)")
-    return real_keras
 
 
 def _randomize(model, rng):

@@ -1,23 +1,11 @@
 """DepthwiseConv2D and SeparableConv2D: shapes, values, weights and configs as real Keras 3."""
 
-import os
-
 import numpy as np
 import pytest
 
 import learnet as tf
 from learnet import layers
 from learnet.testing import check_gradients
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    try:
-        import keras as real_keras
-    except Exception:  # noqa: BLE001 - a missing or broken install both mean: no comparison here
-        pytest.skip("real Keras 3 is not installed (pip install keras jax)")
-    return real_keras
 
 
 CASES = [

@@ -1,7 +1,5 @@
 """Depthwise and separable convolutions: against a naive loop, numerical gradients and real Keras."""
 
-import os
-
 import numpy as np
 import pytest
 
@@ -78,16 +76,6 @@ def test_separable_is_depthwise_then_a_pointwise_convolution():
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
     weights = rng.standard_normal(expected.shape)
     check_gradients(lambda a, b, c: tf.nn.separable_conv2d(a, b, c, 2, "SAME") * weights, [x, depthwise, pointwise])
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    try:
-        import keras as real_keras
-    except Exception:  # noqa: BLE001 - a missing or broken install both mean: no comparison here
-        pytest.skip("real Keras 3 is not installed (pip install keras jax)")
-    return real_keras
 
 
 @pytest.mark.parametrize(
