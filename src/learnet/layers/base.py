@@ -963,7 +963,10 @@ def _dtype_name(dtype):
         dtype = dtype.get("config", {}).get("name", backend.floatx())
     if isinstance(dtype, str) and dtype.startswith("mixed_"):
         return backend.floatx()
+    if isinstance(dtype, str) and dtype == "string":
+        # Keras' spelling of tf.string, whose tensors hold bytes in object arrays (learnet.string).
+        return "object"
     try:
         return numpy.dtype(dtype).name
     except TypeError:
-        raise TypeError(f"a layer dtype must be a type like 'float32', got {dtype!r}") from None
+        raise TypeError(f"a layer dtype must be a type like 'float32' or 'string', got {dtype!r}") from None

@@ -94,23 +94,56 @@ def is_array_data(x):
 # --- one array -------------------------------------------------------------------------------
 
 
-def to_numpy(value, name, who):
-    """``value`` as a NumPy array of numbers, or a ``ValueError`` saying what it is instead."""
+def to_numpy(value, name, who, text=False, hint="convert it to numbers first"):
+    """``value`` as a NumPy array of numbers, or a ``ValueError`` saying what it is instead.
+
+    With ``text=True`` an array of text is accepted too (NumPy ``str``, ``bytes``, or
+    objects that are all ``str``/``bytes``, as a string tensor holds them): the inputs
+    of a ``StringLookup``. ``hint`` ends the message for an array of text.
+    """
     if isinstance(value, Tensor):
-        return value.numpy()
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"{who}: {name} cannot be turned into an array of numbers ({error}); are its rows of different lengths?"
-        ) from None
-    if array.dtype.kind not in "biuf":
-        what = "text" if array.dtype.kind in "US" else f"values of dtype {array.dtype}"
-        raise ValueError(
-            f"{who}: {name} must hold numbers, but it holds {what} "
-            f"(e.g. {_first_item(array)!r}); convert it to numbers first"
-        )
-    return array
+        array = value.numpy()
+    else:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"{who}: {name} cannot be turned into an array of numbers ({error}); are its rows of different lengths?"
+            ) from None
+    if array.dtype.kind in "biuf":
+        return array
+    if is_text(array, name, who):
+        if text:
+            return array
+        raise ValueError(f"{who}: {name} must hold numbers, but it holds text (e.g. {_first_item(array)!r}); {hint}")
+    raise ValueError(
+        f"{who}: {name} must hold numbers, but it holds values of dtype {array.dtype} "
+        f"(e.g. {_first_item(array)!r}); convert it to numbers first"
+    )
+
+
+def is_text(array, name="x", who="fit"):
+    """True for an array of text: NumPy ``str`` or ``bytes``, or objects that are all ``str``/``bytes``.
+
+    An object array that mixes text with other values (``None`` for a missing value, a
+    number) raises a ``ValueError`` that shows the first of them.
+    """
+    if array.dtype.kind in "US":
+        return True
+    if array.dtype != object or array.size == 0:
+        return False
+    flat = array.reshape(-1)
+    is_str = np.fromiter((isinstance(item, (str, bytes)) for item in flat), dtype=bool, count=flat.size)
+    if is_str.all():
+        return True
+    if not is_str.any():
+        return False
+    index = int(np.argmin(is_str))
+    where = tuple(int(i) for i in np.unravel_index(index, array.shape))
+    raise ValueError(
+        f"{who}: {name} holds text, but also {_plain(flat[index])!r} (at index {where}); "
+        "every value of a text column must be a string: fill in missing values first"
+    )
 
 
 def _first_item(array):
@@ -172,24 +205,55 @@ def standardize_inputs(x, who, input_dtypes=None):
 
     Integer inputs (``uint8`` images) become ``float32`` without scaling: the user
     normalizes. An input declared with an integer dtype (token ids) stays integer.
+    Text (NumPy ``str``/``bytes`` arrays, or objects that are all strings) stays as it
+    is, for an input declared ``dtype="string"`` or one whose dtype the model does not
+    declare; text given to an input declared with a number dtype is refused.
+
+    ``input_dtypes`` is a list of the declared dtypes in the order of the inputs, or,
+    for ``x`` a dict, a dict of them by input name.
     """
     if x is None:
         raise ValueError(f"{who}: no input data was given (x is None)")
-    dtypes = iter(input_dtypes or [])
 
-    def convert(value, name):
-        if value is None:
-            raise ValueError(f"{who}: {name} is None; every input needs an array")
-        array = to_numpy(value, name, who)
-        if array.ndim == 0:
-            raise ValueError(f"{who}: {name} is a single number; it needs a first (sample) axis")
-        wanted = next(dtypes, None)
-        if wanted is not None and np.dtype(wanted).kind in "iu" and array.dtype.kind in "iub":
-            return array
-        check_finite(array, name, who)
-        return to_floatx(array, name, who)
+    def converter(next_dtype):
+        def convert(value, name):
+            if value is None:
+                raise ValueError(f"{who}: {name} is None; every input needs an array")
+            wanted = next_dtype()
+            wanted = None if wanted is None else np.dtype(wanted)
+            takes_text = wanted is None or wanted.kind in "OUS"
+            array = to_numpy(
+                value,
+                name,
+                who,
+                text=takes_text,
+                hint="convert it to numbers first, or declare the input with dtype='string' "
+                "(keras.Input(shape=..., dtype='string')) and encode it with a StringLookup layer",
+            )
+            if array.ndim == 0:
+                raise ValueError(f"{who}: {name} is a single number; it needs a first (sample) axis")
+            if array.dtype.kind in "OUS":  # text, checked by to_numpy
+                return array
+            if wanted is not None and wanted.kind in "iu" and array.dtype.kind in "iub":
+                return array
+            check_finite(array, name, who)
+            return to_floatx(array, name, who)
 
-    return map_with_names(convert, x, "x")
+        return convert
+
+    if isinstance(x, dict) and isinstance(input_dtypes, dict):
+        return {
+            key: map_with_names(converter(lambda key=key: input_dtypes.get(key)), value, f"x[{key!r}]")
+            for key, value in x.items()
+        }
+    dtypes = iter(input_dtypes.values() if isinstance(input_dtypes, dict) else input_dtypes or [])
+    return map_with_names(converter(lambda: next(dtypes, None)), x, "x")
+
+
+_TEXT_TARGETS_HINT = (
+    "targets must be numbers: turn text labels into class indices first "
+    "(e.g. np.unique(labels, return_inverse=True)[1], or a StringLookup(num_oov_indices=0) adapted on them)"
+)
 
 
 def standardize_targets(y, who, name="y"):
@@ -200,7 +264,7 @@ def standardize_targets(y, who, name="y"):
     def convert(value, leaf_name):
         if value is None:
             return None
-        array = to_numpy(value, leaf_name, who)
+        array = to_numpy(value, leaf_name, who, hint=_TEXT_TARGETS_HINT)
         if array.ndim == 0:
             raise ValueError(f"{who}: {leaf_name} is a single number; it needs a first (sample) axis")
         check_finite(array, leaf_name, who)
@@ -410,12 +474,44 @@ def fit_to_input_shapes(x, input_shapes, who):
     """
     if not input_shapes:
         return x
+    if isinstance(input_shapes, dict):
+        # Named inputs (the columns of a table): each column of shape (n,) for an input (None, 1).
+        if not isinstance(x, dict):
+            return fit_to_input_shapes(x, list(input_shapes.values()), who)
+        return {key: _fit_one(value, input_shapes.get(key), f"x[{key!r}]", who) for key, value in x.items()}
     if len(input_shapes) == 1 and not isinstance(x, (list, tuple, dict)):
         return _fit_one(x, input_shapes[0], "x", who)
     if isinstance(x, (list, tuple)) and len(x) == len(input_shapes):
         fitted = [_fit_one(v, s, f"x[{i}]", who) for i, (v, s) in enumerate(zip(x, input_shapes))]
         return fitted if isinstance(x, list) else tuple(fitted)
     return x
+
+
+def input_declarations(model, x):
+    """The model's declared input dtypes and shapes, ``(dtypes, shapes)``, each a list in the
+    order of the inputs or, where ``x`` is a dict, a dict by input name (``None`` where unknown).
+
+    A dict of named inputs need not list them in the model's order: each is matched by name,
+    as the model matches them when called.
+    """
+    dtypes, shapes = model._input_dtypes(), model._input_shapes()
+    if not isinstance(x, dict):
+        return dtypes, shapes
+    structure = getattr(model, "_input_structure", None)
+    if isinstance(structure, dict) and all(hasattr(t, "shape") and hasattr(t, "dtype") for t in structure.values()):
+        return (
+            {key: t.dtype for key, t in structure.items()},
+            {key: tuple(t.shape) for key, t in structure.items()},
+        )
+    try:
+        names = list(model.input_names)
+    except (AttributeError, TypeError):
+        return dtypes, shapes
+    if dtypes is not None and len(dtypes) == len(names):
+        dtypes = dict(zip(names, dtypes))
+    if shapes is not None and len(shapes) == len(names):
+        shapes = dict(zip(names, shapes))
+    return dtypes, shapes
 
 
 def _fit_one(array, want, name, who):
@@ -438,8 +534,9 @@ def _fit_one(array, want, name, who):
 
 def standardize(model, x, y, sample_weight, who):
     """Check and convert ``x``, ``y`` and ``sample_weight`` (arrays); return them and the sample count."""
-    x = standardize_inputs(x, who, model._input_dtypes())
-    x = fit_to_input_shapes(x, model._input_shapes(), who)
+    dtypes, shapes = input_declarations(model, x)
+    x = standardize_inputs(x, who, dtypes)
+    x = fit_to_input_shapes(x, shapes, who)
     y = standardize_targets(y, who)
     sample_weight = standardize_sample_weight(sample_weight, who)
     count = count_samples([(x, "x"), (y, "y"), (sample_weight, "sample_weight")], who)
@@ -455,8 +552,9 @@ def standardize(model, x, y, sample_weight, who):
 
 def standardize_predict_inputs(model, x, who):
     """Check and convert the inputs of ``predict``."""
-    x = standardize_inputs(x, who, model._input_dtypes())
-    x = fit_to_input_shapes(x, model._input_shapes(), who)
+    dtypes, shapes = input_declarations(model, x)
+    x = standardize_inputs(x, who, dtypes)
+    x = fit_to_input_shapes(x, shapes, who)
     count_samples([(x, "x")], who)
     return x
 
@@ -485,7 +583,19 @@ def prepare_targets(model, x, y, who, name="y"):
     """Check every target against its output's shape and loss; return them converted."""
     if y is None:
         return None
-    shapes = probe_output_shapes(model, x)
+    try:
+        shapes = probe_output_shapes(model, x)
+    except TypeError as error:
+        # Text given to a model that declares no input dtype reaches a layer that computes
+        # with numbers: say so, rather than leave NumPy's complaint about its ufuncs.
+        text = [name for name, array in named_leaves(x, "x") if array is not None and array.dtype.kind in "OUS"]
+        if not text:
+            raise
+        raise ValueError(
+            f"{who}: {text[0]} holds text, which the model's layers cannot compute with ({error}); "
+            "convert it to numbers first, or give the model an input with dtype='string' "
+            "(keras.Input(shape=..., dtype='string')) encoded by a StringLookup layer"
+        ) from None
     flat_shapes = flatten_shapes(shapes)
     names = model._output_names(len(flat_shapes), shapes)
     state = model._compile_state
@@ -559,7 +669,13 @@ def _on_device(batch):
     """A batch with its NumPy arrays copied to the GPU under CuPy: once, before the step."""
     if backend.xp is np:
         return batch
-    return map_structure(lambda value: backend.xp.asarray(value) if isinstance(value, np.ndarray) else value, batch)
+    # Text stays on the host: the lookup layers that read it work on NumPy arrays.
+    return map_structure(
+        lambda value: (
+            backend.xp.asarray(value) if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" else value
+        ),
+        batch,
+    )
 
 
 class EpochIterator:
@@ -731,10 +847,11 @@ class EpochIterator:
 
     def _convert(self, batch):
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
-        x = fit_to_input_shapes(map_structure(_as_float_input, x), self.model._input_shapes(), self.who)
+        _, shapes = input_declarations(self.model, x)
+        x = fit_to_input_shapes(map_structure(_as_float_input, x), shapes, self.who)
         if self.inputs_only:
             return (x,)
-        y = map_structure(lambda v: None if v is None else to_plain_numpy(v), y)
+        y = map_with_names(lambda v, name: None if v is None else _dataset_target(v, name, self.who), y, "y")
         return pack_x_y_sample_weight(x, y, None if sample_weight is None else to_plain_numpy(sample_weight))
 
 
@@ -833,6 +950,14 @@ def to_plain_numpy(value):
     if isinstance(value, Tensor):
         return backend.to_numpy(value._value)
     return np.asarray(value)
+
+
+def _dataset_target(value, name, who):
+    """One target array of a dataset's batch; text is refused as for arrays given to ``fit``."""
+    array = to_plain_numpy(value)
+    if array.dtype.kind not in "biuf":
+        array = to_numpy(array, f"{name} (from the dataset)", who, hint=_TEXT_TARGETS_HINT)
+    return array
 
 
 def _as_float_input(value):
