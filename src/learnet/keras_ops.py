@@ -26,6 +26,7 @@ array([[1., 0., 0.],
 
 import builtins
 import importlib
+import inspect
 import itertools
 import math as _pymath
 import sys
@@ -1440,3 +1441,85 @@ def rgb_to_grayscale(images, data_format=None):
     from learnet.image import rgb_to_grayscale as _gray
 
     return _gray(images)
+
+
+def get_item(x, key):
+    """``x[key]``: NumPy indexing (ints, slices, ``...``, ``None``, index arrays)."""
+    return _t(x)[key]
+
+
+# --- calls on symbolic tensors ----------------------------------------------------------------------------
+# In a functional model (``keras.ops.mean(inputs, axis=1)`` on the KerasTensors of Input(...)),
+# a function records itself as a layer of the graph instead of computing: see
+# learnet/layers/operation.py. Tensors and arrays take the fast test; only other arguments
+# (lists, KerasTensors) are looked into.
+_PLAIN = (Tensor, _np.ndarray, int, float, bool, str, type(None))
+
+
+def _holds_symbolic(value):
+    if type(value).__name__ == "KerasTensor":
+        return True
+    if isinstance(value, (list, tuple)):
+        return builtins.any(not isinstance(item, _PLAIN) and _holds_symbolic(item) for item in value)
+    return False
+
+
+def _recording(name, function):
+    def operation(*args, **kwargs):
+        for value in args:
+            if not isinstance(value, _PLAIN) and _holds_symbolic(value):
+                break
+        else:
+            for value in kwargs.values():
+                if not isinstance(value, _PLAIN) and _holds_symbolic(value):
+                    break
+            else:
+                return function(*args, **kwargs)
+        from learnet.layers.operation import record
+
+        return record(name, function, args, kwargs)
+
+    operation.__name__ = name
+    operation.__qualname__ = name
+    operation.__doc__ = function.__doc__
+    operation.__wrapped__ = function
+    operation.__module__ = __name__
+    return operation
+
+
+# Functions that take code (loops, conditions) or tell something about a tensor rather than compute one.
+_NOT_RECORDED = frozenset(
+    {
+        "cond",
+        "while_loop",
+        "scan",
+        "fori_loop",
+        "map",
+        "vectorized_map",
+        "associative_scan",
+        "switch",
+        "custom_gradient",
+        "stop_gradient",
+        "convert_to_tensor",
+        "convert_to_numpy",
+        "shape",
+        "ndim",
+        "size",
+        "dtype",
+        "is_tensor",
+    }
+)
+
+
+def _record_symbolic_calls(namespace):
+    for name, value in list(namespace.items()):
+        if (
+            not name.startswith("_")
+            and inspect.isfunction(value)
+            and value.__module__ == __name__
+            and name not in _NOT_RECORDED
+        ):
+            namespace[name] = _recording(name, value)
+
+
+_record_symbolic_calls(globals())

@@ -394,11 +394,12 @@ def test_operators_on_keras_tensors_become_layers():
     x = layers.Input(shape=(3,))
     y = x * 2.0 + x
     assert isinstance(y, KerasTensor) and y.shape == (None, 3)
-    node_layer, node_inputs = y._keras_history
-    assert node_inputs[1] is x
+    node_layer, first = y._keras_history
+    assert y._keras_call_args[0] is x  # add(x * 2.0, x): the first input, then the others
+    assert (node_layer.operation, first._keras_history.layer.operation) == ("add", "multiply")
     # Replaying the recorded nodes on real data gives the same as the expression.
-    doubled = node_inputs[0]._keras_history.layer(tf.constant([[1.0, 2.0, 3.0]]))
-    out = node_layer([doubled, tf.constant([[1.0, 2.0, 3.0]])])
+    doubled = first._keras_history.layer(tf.constant([[1.0, 2.0, 3.0]]), 2.0)
+    out = node_layer(doubled, tf.constant([[1.0, 2.0, 3.0]]))
     np.testing.assert_array_equal(out.numpy(), [[3.0, 6.0, 9.0]])
     assert x[:, 0].shape == (None,)
 

@@ -492,27 +492,6 @@ class Lambda(Layer):
         )
 
 
-class _OperatorLayer(Layer):
-    """What ``a + b`` (or ``x * 2``, ``x[:, 0]``...) on KerasTensors becomes in a functional model."""
-
-    def __init__(self, function, **kwargs):
-        super().__init__(**kwargs)
-        self.function = function
-
-    def call(self, inputs):
-        if isinstance(inputs, (list, tuple)):
-            return self.function(*inputs)
-        return self.function(inputs)
-
-    def _output_dtype(self, inputs):
-        return self._dtype
-
-    def get_config(self):
-        raise NotImplementedError(
-            f"'{self.name}' is an operator applied to symbolic tensors; it holds Python code and has no config"
-        )
-
-
 class SpatialDropout1D(Dropout):
     """Dropout of whole channels of ``(batch, steps, channels)`` sequences (one mask per example)."""
 

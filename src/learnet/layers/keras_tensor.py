@@ -9,7 +9,6 @@ from collections import namedtuple
 
 import numpy
 
-from learnet.layers.naming import unique_name
 from learnet.tensor import TensorShape
 
 
@@ -79,54 +78,85 @@ class KerasTensor:
             "build a Model(inputs, outputs) and call it on real data"
         )
 
-    # Operators on symbolic tensors become small anonymous layers, so `x * 2` or `a + b`
-    # works inside a functional model as it does in Keras.
-    def _op(self, name, function, *others):
-        from learnet.layers.core import _OperatorLayer
+    # Operators on symbolic tensors become layers of the graph (learnet/layers/operation.py),
+    # recorded as the keras.ops function Keras 3 records: `x * 2` is multiply(x, 2).
+    def _operation(self, name, *args):
+        from learnet.layers.operation import record
+        from learnet import keras_ops
 
-        layer_name = unique_name(name)
-        if others and isinstance(others[0], KerasTensor):
-            return _OperatorLayer(function, name=layer_name)([self, others[0]])
-        if others:
-            constant = others[0]
-            return _OperatorLayer(lambda a: function(a, constant), name=layer_name)(self)
-        return _OperatorLayer(function, name=layer_name)(self)
+        return record(name, getattr(keras_ops, name).__wrapped__, args, {})
 
     def __add__(self, other):
-        return self._op("add", lambda a, b: a + b, other)
+        return self._operation("add", self, other)
 
     def __radd__(self, other):
-        return self._op("add", lambda a, b: b + a, other)
+        return self._operation("add", other, self)
 
     def __sub__(self, other):
-        return self._op("subtract", lambda a, b: a - b, other)
+        return self._operation("subtract", self, other)
 
     def __rsub__(self, other):
-        return self._op("subtract", lambda a, b: b - a, other)
+        return self._operation("subtract", other, self)
 
     def __mul__(self, other):
-        return self._op("multiply", lambda a, b: a * b, other)
+        return self._operation("multiply", self, other)
 
     def __rmul__(self, other):
-        return self._op("multiply", lambda a, b: b * a, other)
+        return self._operation("multiply", other, self)
 
     def __truediv__(self, other):
-        return self._op("truediv", lambda a, b: a / b, other)
+        return self._operation("true_divide", self, other)
 
     def __rtruediv__(self, other):
-        return self._op("truediv", lambda a, b: b / a, other)
+        return self._operation("true_divide", other, self)
+
+    def __floordiv__(self, other):
+        return self._operation("floor_divide", self, other)
+
+    def __mod__(self, other):
+        return self._operation("mod", self, other)
 
     def __pow__(self, other):
-        return self._op("pow", lambda a, b: a**b, other)
+        return self._operation("power", self, other)
+
+    def __rpow__(self, other):
+        return self._operation("power", other, self)
 
     def __matmul__(self, other):
-        return self._op("matmul", lambda a, b: a @ b, other)
+        return self._operation("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return self._operation("matmul", other, self)
 
     def __neg__(self):
-        return self._op("negative", lambda a: -a)
+        return self._operation("negative", self)
+
+    def __abs__(self):
+        return self._operation("absolute", self)
+
+    def __lt__(self, other):
+        return self._operation("less", self, other)
+
+    def __le__(self, other):
+        return self._operation("less_equal", self, other)
+
+    def __gt__(self, other):
+        return self._operation("greater", self, other)
+
+    def __ge__(self, other):
+        return self._operation("greater_equal", self, other)
+
+    def __and__(self, other):
+        return self._operation("logical_and", self, other)
+
+    def __or__(self, other):
+        return self._operation("logical_or", self, other)
+
+    def __invert__(self):
+        return self._operation("logical_not", self)
 
     def __getitem__(self, key):
-        return self._op("getitem", lambda a: a[key])
+        return self._operation("get_item", self, key)
 
 
 def _is_symbolic(structure):
