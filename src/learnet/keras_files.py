@@ -228,6 +228,8 @@ def _layer_from_keras(entry, where, custom_objects):
         _refuse(f"{where} is a {class_name!r}, not a layer; learnet never runs code named in a file")
     name = entry.get("name") or entry["config"].get("name")
     where = f"{where} ({class_name} {name!r})" if name else where
+    if str(entry.get("module")).startswith(_KERAS_OPS_MODULE):
+        return _operation_from_keras(entry, where, custom_objects)
     if class_name in _MODEL_CLASSES:
         _check_module(entry, where)
         return model_config_from_keras(entry, custom_objects, where)
@@ -248,6 +250,43 @@ def _layer_from_keras(entry, where, custom_objects):
     return layer
 
 
+_KERAS_OPS_MODULE = "keras.src.ops."
+
+
+def _operation_from_keras(entry, where, custom_objects):
+    """A ``keras.ops`` call in a Keras graph (``NotEqual`` for a mask, ``Add`` for ``a + b``) as
+    learnet's ``OperationLayer`` (learnet/layers/operation.py)."""
+    from learnet.layers import operation
+
+    _check_module(entry, where)
+    name = operation._FROM_KERAS.get(entry["class_name"])
+    if name is None:
+        _refuse(f"{where}: the Keras operation {entry['class_name']!r} is not one learnet has")
+    arguments = _from_keras_value(dict(entry["config"]), f"{where}['config']", custom_objects)
+    layer_name = arguments.pop("name", None)
+    arguments.pop("dtype", None) if name != "cast" else None
+    return {"class_name": "OperationLayer", "config": {"name": layer_name, "operation": name, "arguments": arguments}}
+
+
+def _operation_to_keras(config):
+    """learnet's ``OperationLayer`` as the Keras 3 operation it records."""
+    from learnet.layers import operation
+
+    known = operation.KERAS_OPERATIONS.get(config["operation"])
+    if known is None:
+        raise ValueError(
+            f"cannot save layer {config.get('name')!r} as .keras: keras.ops.{config['operation']} on "
+            "symbolic tensors has no Keras operation class learnet knows; save it as .learnet"
+        )
+    class_name, module, _ = known
+    return {
+        "module": module,
+        "class_name": class_name,
+        "config": {"name": config["name"], **config.get("arguments", {})},
+        "registered_name": None,
+    }
+
+
 def _ref_from_keras(value, where):
     """``{"class_name": "__keras_tensor__", ...}`` (Keras 3) or ``[name, node, index(, kwargs)]`` (Keras 2)."""
     if isinstance(value, dict):
@@ -262,6 +301,17 @@ def _ref_from_keras(value, where):
     ):
         _refuse(f"{where}: a malformed tensor reference {history!r}")
     return {"__keras_tensor__": [history[0], history[1], history[2]]}
+
+
+def _is_keras2_ref(value, names):
+    """Whether a keyword argument of a tf.keras 2 call is a tensor: ``[layer name, node, index]``
+    (``MultiHeadAttention(query, value=x)`` keeps ``{"value": ["x", 0, 0]}``)."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and value[0] in names
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:])
+    )
 
 
 def _tensors_from_keras(value, where):
@@ -319,6 +369,7 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
     if class_name not in ("Functional", "Model"):
         _refuse(f"{where} describes a {class_name!r}; learnet loads Sequential and functional models")
     layers, pending = [], []
+    names = {e.get("name") or (e.get("config") or {}).get("name") for e in entries if isinstance(e, dict)}
     for i, layer_entry in enumerate(entries):
         layer = _layer_from_keras(layer_entry, f"{where}: layer {i}", custom_objects)
         name = layer_entry.get("name") or layer["config"].get("name")
@@ -349,12 +400,18 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
             elif isinstance(node, list) and node and all(isinstance(n, list) and len(n) in (3, 4) for n in node):
                 refs = [_ref_from_keras(n, node_where) for n in node]
                 kwargs = node[0][3] if len(node[0]) == 4 and isinstance(node[0][3], dict) else {}
+                kwargs = {
+                    key: _ref_from_keras(value, node_where) if _is_keras2_ref(value, names) else value
+                    for key, value in kwargs.items()
+                }
                 calls.append(
                     {
                         "layer": name,
                         "inputs": refs[0] if len(refs) == 1 else refs,
                         "args": [],
-                        "kwargs": _from_keras_value(kwargs, node_where, custom_objects),
+                        "kwargs": _tensors_from_keras(
+                            _from_keras_value(kwargs, node_where, custom_objects), node_where
+                        ),
                     }
                 )
             else:
@@ -461,11 +518,17 @@ def _to_keras_value(key, value):
     return value
 
 
+# Arguments that hold a whole layer: Bidirectional(layer, backward_layer=), TimeDistributed(layer), RNN(cell).
+_NESTED_LAYER_KEYS = ("layer", "backward_layer", "cell")
+
+
 def _layer_to_keras(entry, owner=None):
     class_name = entry["class_name"]
     config = dict(entry["config"])
     if class_name in ("Sequential", "Functional"):
         return model_config_to_keras(owner.get_layer(config["name"]))
+    if class_name == "OperationLayer":
+        return _operation_to_keras(config)
     config.pop("batch_input_shape", None)  # Keras 3 layers do not take it; the model's InputLayer says it
     if class_name == "Normalization" and config.get("mean") is not None and owner is not None:
         # Keras keeps given statistics in the config: write the layer's current ones.
@@ -482,6 +545,10 @@ def _layer_to_keras(entry, owner=None):
                 f"argument {key!r} (it is {config[key]!r}); save it as .learnet"
             )
         config.pop(key, None)
+    for key in _NESTED_LAYER_KEYS:
+        nested = config.get(key)
+        if isinstance(nested, dict) and registry.builtin_class(str(nested.get("class_name"))) is not None:
+            config[key] = _layer_to_keras(nested)  # the wrapped layer: a whole Keras layer entry
     config = {key: _to_keras_value(key, value) for key, value in config.items()}
     if registry.builtin_class(class_name) is None:
         module, registered = None, f"Custom>{class_name}"
@@ -662,14 +729,15 @@ def _snake_case(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _check_covered(model, layers, where, error=InvalidModelFileError):
-    """Every weight of ``model`` must belong to one of ``layers`` (wrappers keep theirs nested)."""
-    covered = {id(v) for layer in layers for v in _own_weights(layer)}
-    missing = sorted({v.name.split("/")[0] for v in model.weights if id(v) not in covered})
+def _check_covered(model, layers, where, error=InvalidModelFileError, variables_of=None):
+    """Every weight of ``model`` must be one that Keras keeps for one of ``layers``."""
+    variables_of = variables_of or _own_weights
+    covered = {id(v) for layer in layers for v in variables_of(layer)}
+    missing = sorted({v.name for v in model.weights if id(v) not in covered})
     if missing:
         raise error(
-            f"{where}: the weights of {missing} sit in layers nested inside a layer (a wrapper such as "
-            "TimeDistributed), which learnet does not map to Keras' files; use the .learnet format"
+            f"{where}: the weights {missing} were not made by a layer's add_weight, so Keras' files "
+            "have no place for them; use the .learnet format"
         )
 
 
@@ -751,17 +819,54 @@ def _keras3_paths(model, prefix="layers", order=None):
             _refuse("the layers of the model config and of the model built from it differ")
     else:
         layers = _keras_layers(model)
+    return _container_paths(layers, prefix, set())
+
+
+def _container_paths(layers, prefix, visited):
+    """Keras 3's names for a list of layers: each its class in snake case, counted (``dense``, ``dense_1``)."""
     used, result = {}, []
     for layer in layers:
         base = _snake_case(type(layer).__name__)
         count = used.get(base, 0)
         used[base] = count + 1
         path = f"{prefix}/{base}" if count == 0 else f"{prefix}/{base}_{count}"
-        if _is_model(layer):
-            result.extend(_keras3_paths(layer, f"{path}/layers"))
-        else:
-            result.append((path, layer))
+        result.extend(_layer_paths(layer, path, visited))
     return result
+
+
+def _attribute_key(name):
+    """Keras walks a layer's public attributes first, then its private ones, each group sorted by name."""
+    return "~" + name if name.startswith("_") else name
+
+
+def _layer_paths(layer, path, visited):
+    """``[(path, layer)]`` for ``layer`` at ``path`` and every layer it holds, as Keras 3 walks them.
+
+    A sublayer sits under its attribute's name (``lstm/cell``, ``bidirectional/forward_layer``,
+    ``multi_head_attention/query_dense``), a list of layers under the attribute's name and
+    each layer's class (``block/layers/dense_1``), a model under ``<name>/layers``. A layer
+    held twice is written once, where the walk meets it first.
+    """
+    if id(layer) in visited:
+        return []
+    visited.add(id(layer))
+    if _is_model(layer):
+        return _container_paths(_keras_layers(layer), f"{path}/layers", visited)
+    result = [(path, layer)]
+    for name, value in sorted(layer._tracked_attributes(), key=lambda item: _attribute_key(item[0])):
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)):
+            held = [item for item in value if _is_layer(item)]
+            if held:
+                result.extend(_container_paths(held, f"{path}/{name}", visited))
+        elif _is_layer(value):
+            result.extend(_layer_paths(value, f"{path}/{name}", visited))
+    return result
+
+
+def _is_layer(value):
+    return hasattr(value, "_tracked_attributes")
 
 
 def _own_weights(layer):
@@ -825,13 +930,28 @@ def _read_into(pairs, where_all):
         variable._value[...] = array
 
 
+def _find_group(root, path):
+    """The group at ``path``; a sublayer may be kept under its private name instead (tf.keras 2.13+
+    writes ``multi_head_attention/_key_dense`` where Keras 3 writes ``key_dense``)."""
+    group = root
+    for part in path.split("/"):
+        if part in group:
+            group = group[part]
+        elif "_" + part in group:
+            group = group["_" + part]
+        else:
+            return None
+    return group
+
+
 def _keras3_weight_pairs(h5py, root, model, where, order=None):
     paths = _keras3_paths(model, order=order)
     _check_covered(model, [layer for _, layer in paths], where)
     pairs = []
     for path, layer in paths:
         variables = _keras_variables(layer)
-        group = root.get(f"{path}/vars") if path in root else None
+        found = _find_group(root, path)
+        group = found.get("vars") if found is not None else None
         stored = len(group) if group is not None else 0
         if stored == len(variables) + len(_keras_extra(layer)):
             stored = len(variables)  # Keras' extras (a count) are not weights in learnet
@@ -861,8 +981,8 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
         weights = _text_list(root[name].attrs.get("weight_names"), f"{where}: weight_names of {name!r}")
         if weights:
             stored.append((name, weights))
-    layers = [layer for layer in _flat_layers(model) if _own_weights(layer)]
-    _check_covered(model, layers, where)
+    layers = [layer for layer in _flat_layers(model) if _legacy_variables(layer)]
+    _check_covered(model, layers, where, variables_of=_legacy_variables)
     if by_name:
         table = dict(stored)
         missing = [layer.name for layer in layers if layer.name not in table]
@@ -873,7 +993,7 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
         _refuse(f"{where} holds weights for {len(stored)} layers, but the model has {len(layers)} layers with weights")
     pairs = []
     for layer, (name, weights) in zip(layers, stored):
-        variables = _own_weights(layer)
+        variables = _legacy_variables(layer)
         if len(weights) != len(variables):
             _refuse(
                 f"{where}: layer {name!r} holds {len(weights)} weights, but learnet's layer {layer.name!r} "
@@ -884,6 +1004,12 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
                 (variable, _dataset(h5py, root[name], weight, f"{where}: {name}/{weight}"), f"{where}: {name}/{weight}")
             )
     return pairs
+
+
+def _legacy_variables(layer):
+    """A layer's weights as tf.keras 2 lists them, its sublayers' included: the trainable ones
+    first (``lstm/lstm_cell/kernel:0``...), then the others."""
+    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
 
 
 def _flat_layers(model):

@@ -234,14 +234,17 @@ class Layer:
 
     # --- tracking: sublayers and variables held as attributes are found by scanning them,
     # so `self.blocks = []` followed by `self.blocks.append(Dense(8))` is tracked too.
+    def _tracked_attributes(self):
+        """``[(name, value)]``: the attributes scanned for sublayers and variables, in assignment order."""
+        skip = self._untracked_attributes
+        return [(key, value) for key, value in self.__dict__.items() if key not in _UNTRACKED and key not in skip]
+
     @property
     def _layers(self):
         """The layers held directly as attributes (or in lists/dicts), in assignment order."""
         found, seen = [], {id(self)}
-        skip = self._untracked_attributes
-        for key, value in self.__dict__.items():
-            if key not in _UNTRACKED and key not in skip:
-                _collect(value, Layer, found, seen)
+        for _, value in self._tracked_attributes():
+            _collect(value, Layer, found, seen)
         return found
 
     @_layers.setter
@@ -267,10 +270,8 @@ class Layer:
     def _attribute_variables(self):
         """Variables set directly as attributes (``self.w = tf.Variable(...)``), as TF tracks them."""
         found, seen = [], set()
-        skip = self._untracked_attributes
-        for key, value in self.__dict__.items():
-            if key not in _UNTRACKED and key not in skip:
-                _collect(value, Variable, found, seen)
+        for _, value in self._tracked_attributes():
+            _collect(value, Variable, found, seen)
         return found
 
     def _own_variables(self):
