@@ -22,14 +22,6 @@ _RECURRENT = (
     "this recurrent layer is not written yet. learnet has SimpleRNN, LSTM and GRU (and their cells), "
     "RNN(cell) and Bidirectional; stack them as layers"
 )
-_ATTENTION = (
-    "attention layers are not written yet. For sequences, learnet has Embedding, Conv1D, "
-    "GlobalAveragePooling1D and TimeDistributed"
-)
-_TEXT = (
-    "this lookup layer is not written yet. learnet has layers.TextVectorization (standardize, split, "
-    "vocabulary, int/multi_hot/count/tf_idf outputs) and layers.Embedding"
-)
 _DATASETS = (
     "learnet has mnist, fashion_mnist, cifar10, cifar100, imdb, reuters and boston_housing "
     "(learnet.datasets.<name>.load_data(), as in Keras)"
@@ -49,11 +41,8 @@ NOT_YET = {
     "learnet.layers": {
         "StackedRNNCells": _RECURRENT,
         "ConvLSTM2D": _RECURRENT,
-        "MultiHeadAttention": _ATTENTION,
-        "Attention": _ATTENTION,
-        "AdditiveAttention": _ATTENTION,
-        "StringLookup": _TEXT,
-        "IntegerLookup": _TEXT,
+        "Hashing": "hashing text into bins is not written yet. learnet has StringLookup and IntegerLookup "
+        "(a vocabulary, adapted to the data) and CategoryEncoding",
     },
 }
 

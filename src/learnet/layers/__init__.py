@@ -11,6 +11,7 @@ import types as _types
 
 from learnet import registry
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from learnet.layers.attention import AdditiveAttention, Attention
 from learnet.layers.augmentation import (
     RandomContrast,
     RandomRotation,
@@ -46,6 +47,10 @@ from learnet.layers.core import (
     SpatialDropout1D,
     SpatialDropout2D,
 )
+from learnet.layers.einsum_dense import EinsumDense
+from learnet.layers.lookup import CategoryEncoding, Discretization, IntegerLookup, StringLookup
+from learnet.layers.multi_head_attention import MultiHeadAttention
+from learnet.layers.operation import OperationLayer  # noqa: F401 - registered: `x + 1` in a saved model
 from learnet.layers.merging import (
     Add,
     Average,
@@ -148,6 +153,14 @@ __all__ = [
     "SimpleRNN",
     "SimpleRNNCell",
     "TextVectorization",
+    "StringLookup",
+    "IntegerLookup",
+    "CategoryEncoding",
+    "Discretization",
+    "Attention",
+    "AdditiveAttention",
+    "MultiHeadAttention",
+    "EinsumDense",
     "ActivityRegularization",
     "GaussianDropout",
     "GaussianNoise",
