@@ -5,7 +5,9 @@ the tf.keras 2 files under tests/fixtures/keras2 were made by a real tf.keras 2 
 tests/fixtures/keras2/make_fixtures.py.
 """
 
+import io
 import pathlib
+import zipfile
 
 import numpy as np
 import pytest
@@ -453,3 +455,46 @@ def test_an_adapted_normalization_travels_both_ways(keras, tmp_path):
             _keras_predict(restored, data[:4]) if other is keras else restored.predict(data[:4], verbose=0),
             _keras_predict(model, data[:4]) if M is keras else model.predict(data[:4], verbose=0),
         )
+
+
+def _block_class(M):
+    """A layer of the user's own holding layers, a model and a list of layers, as Keras and learnet spell it."""
+
+    class Block(M.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.attention = M.layers.MultiHeadAttention(num_heads=2, key_dim=3)
+            self.feed_forward = M.Sequential([M.layers.Dense(units, activation="relu"), M.layers.Dense(4)])
+            self.norms = [M.layers.LayerNormalization(), M.layers.LayerNormalization()]
+
+        def call(self, x):
+            x = self.norms[0](x + self.attention(x, x))
+            return self.norms[1](x + self.feed_forward(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return M.saving.register_keras_serializable(package="tests")(Block)
+
+
+@pytest.mark.slow
+def test_a_layer_of_ones_own_holding_layers_travels_both_ways(keras, tmp_path):
+    x = np.random.default_rng(3).normal(size=(3, 5, 4)).astype("float32")
+    outputs = {}
+    for M in (keras, learnet):
+        block = _block_class(M)
+        inputs = M.Input((5, 4))
+        model = M.Model(inputs, M.layers.Dense(2)(block(6)(inputs)))
+        _randomize(model, np.random.default_rng(4))
+        model.save(tmp_path / f"{M.__name__}.keras")
+        outputs[M.__name__] = np.asarray(model(x))
+    # Each library reads the other's file, weights in Keras' nested places (block/attention/query_dense...).
+    for M, other in ((learnet, "keras"), (keras, "learnet")):
+        block = _block_class(M)
+        restored = M.models.load_model(tmp_path / f"{other}.keras", custom_objects={"Block": block})
+        np.testing.assert_allclose(np.asarray(restored(x)), outputs[other], rtol=1e-5, atol=1e-5)
+    with h5py.File(io.BytesIO(zipfile.ZipFile(tmp_path / "learnet.keras").read("model.weights.h5"))) as f:
+        assert "layers/block/attention/query_dense/vars/0" in f
+        assert "layers/block/feed_forward/layers/dense_1/vars/1" in f
+        assert "layers/block/norms/layer_normalization_1/vars/0" in f

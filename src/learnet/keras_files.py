@@ -149,10 +149,28 @@ def _check_module(value, where):
         )
 
 
+def _users_class(value, custom_objects):
+    """Whether ``value`` names a class the user passed in ``custom_objects`` or registered."""
+    class_name, registered = value.get("class_name"), value.get("registered_name")
+    if not isinstance(class_name, str) or class_name in ("function", "__lambda__") or class_name in _CODE_LAYERS:
+        return False
+    for name in (registered, class_name):
+        if isinstance(name, str):
+            found = _saving.get_registered_object(name, custom_objects)
+            if isinstance(found, type) and found is not registry.builtin_class(class_name):
+                return True
+    return False
+
+
 def _from_keras_object(value, where, custom_objects):
     """A serialized Keras object (``{"module", "class_name", "config", ...}``) as learnet data."""
-    if not (value.get("class_name") == "function" and value.get("module") == "builtins"):
-        _check_module(value, where)  # Keras 3 writes a function given by name under "builtins"
+    if not (value.get("class_name") == "function" and value.get("module") == "builtins") and not _users_class(
+        value, custom_objects
+    ):
+        # Keras 3 writes a function given by name under "builtins", and a class of the user's
+        # own under the user's module: that class comes from custom_objects or the registry
+        # (never imported), so its module is only a name. Anything else must be Keras'.
+        _check_module(value, where)
     class_name = value.get("class_name")
     if not isinstance(class_name, str):
         _refuse(f"{where} has a class_name that is not text")
@@ -551,7 +569,8 @@ def _layer_to_keras(entry, owner=None):
             config[key] = _layer_to_keras(nested)  # the wrapped layer: a whole Keras layer entry
     config = {key: _to_keras_value(key, value) for key, value in config.items()}
     if registry.builtin_class(class_name) is None:
-        module, registered = None, f"Custom>{class_name}"
+        # Keras finds a class of the user's own by the name it was registered under.
+        module, registered = None, registry.registered_name_of_class(class_name) or f"Custom>{class_name}"
     else:
         module, registered = "keras.layers", None
     result = {"module": module, "class_name": class_name, "config": config, "registered_name": registered}

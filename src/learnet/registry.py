@@ -141,6 +141,14 @@ def get_registered_name(obj: Any) -> str:
     return _NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
+def registered_name_of_class(class_name: str) -> str | None:
+    """The ``"Package>Name"`` a class called ``class_name`` was registered under, or ``None``."""
+    for registered, name in _NAMES.items():
+        if getattr(registered, "__name__", None) == class_name:
+            return name
+    return None
+
+
 def register_builtin(cls: type, name: str | None = None) -> type:
     """Record one of learnet's own layer or model classes (done by ``Layer.__init_subclass__``)."""
     _BUILTIN[name or cls.__name__] = cls
