@@ -817,8 +817,11 @@ def _keras_layers(model):
     """``model.layers`` in Keras 3's order."""
     if isinstance(model, registry.builtin_class("Functional")):
         by_name = {layer.name: layer for layer in model.layers}
-        order = keras_layer_order(_saving.serialize_model(model)["config"])
-        return [by_name[name] for name in order if name in by_name]
+        try:
+            config = _saving.serialize_model(model)["config"]
+        except ValueError:  # a graph starting from layer outputs has no config: learnet's own order
+            return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+        return [by_name[name] for name in keras_layer_order(config) if name in by_name]
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 

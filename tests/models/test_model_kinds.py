@@ -47,6 +47,19 @@ def test_sequential_builds_on_first_call_and_with_build():
     assert other.count_params() == 7 * 3 + 3
 
 
+def test_sequential_built_by_its_first_data_takes_other_lengths_later():
+    # As in Keras: a feed-forward block built on 16-step sequences runs on a 1-step one when
+    # a decoder generates text step by step; an Input given by hand keeps its shape strict.
+    lazy = Sequential([layers.Dense(3)])
+    assert lazy(np.ones((2, 16, 4), "float32")).shape == (2, 16, 3)
+    assert lazy(np.ones((2, 1, 4), "float32")).shape == (2, 1, 3)
+    with pytest.raises(ValueError, match="expects inputs of shape"):
+        lazy(np.ones((2, 1, 5), "float32"))
+    declared = Sequential([Input(shape=(16, 4)), layers.Dense(3)])
+    with pytest.raises(ValueError, match="expects inputs of shape"):
+        declared(np.ones((2, 1, 4), "float32"))
+
+
 def test_sequential_add_pop_get_layer():
     model = Sequential()
     model.add(Input(shape=(4,)))
@@ -161,6 +174,25 @@ def test_functional_graph_errors_are_clear():
     hidden = layers.Dense(2, name="twin")(a)
     with pytest.raises(ValueError, match="unique"):
         Model(a, layers.Dense(2, name="twin")(hidden))
+
+
+def test_functional_inputs_made_by_layers_are_where_the_graph_starts(tmp_path):
+    # keras.io's structured-data tutorial: Model({"age": normalizer(age_input), ...}, outputs).
+    # As in Keras 3, the model is fed those tensors' values and what made them is not run.
+    age = Input(shape=(1,), name="age")
+    normalized = layers.Normalization(mean=40.0, variance=100.0)(age)
+    hidden = layers.Dense(3, name="hidden")(normalized)
+    model = Model({"age": normalized}, layers.Dense(1, name="out")(hidden))
+    assert [layer.name for layer in model.layers] == ["hidden", "out"]
+    x = np.array([[0.5], [-1.0]], "float32")
+    expected = model.get_layer("out")(model.get_layer("hidden")(x)).numpy()
+    np.testing.assert_allclose(model.predict({"age": x}, verbose=0), expected, rtol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit({"age": x}, np.zeros((2, 1), "float32"), epochs=1, verbose=0)
+    # Its config cannot say where those tensors come from: saving it whole says so; its weights save.
+    with pytest.raises(NotImplementedError, match="starts from tensors made by layers"):
+        model.get_config()
+    model.save_weights(tmp_path / "m.weights.h5")
 
 
 def test_functional_checks_the_input_shape_before_running():

@@ -52,6 +52,11 @@ def _node_of(tensor, nodes):
     return node
 
 
+def _made_by_input(tensor):
+    history = tensor._keras_history
+    return isinstance(history.layer, InputLayer) and history.inputs == ()
+
+
 def build_graph(inputs, outputs):
     """The layer calls between ``inputs`` and ``outputs``, each after those it depends on.
 
@@ -67,14 +72,16 @@ def build_graph(inputs, outputs):
                 f"(from Input(...) and layer calls), got {type(tensor).__name__}"
             )
     for tensor in flat_inputs:
-        history = tensor._keras_history
-        if history is None or not isinstance(history.layer, InputLayer) or history.inputs != ():
+        if tensor._keras_history is None:
             raise ValueError(
-                f"the inputs of a functional model must be made by Input(...); {tensor!r} comes "
-                f"from layer '{history.layer.name if history else '?'}'"
+                f"the inputs of a functional model must be made by Input(...) or by layer calls on them; "
+                f"{tensor!r} is neither"
             )
     if len({id(t) for t in flat_inputs}) != len(flat_inputs):
         raise ValueError("the same Input appears twice among the model's inputs")
+    # An input made by a layer (Keras 3 allows it: `Model({"age": normalizer(age_input)}, ...)`)
+    # is where the graph starts: the model is fed its values, and what made it is not run.
+    entry_points = {id(t) for t in flat_inputs if not _made_by_input(t)}
 
     nodes, sources, order, done = {}, {}, [], set()
     for output in flat_outputs:
@@ -87,6 +94,8 @@ def build_graph(inputs, outputs):
             if position < len(node.dependencies):
                 stack.append((node, position + 1))
                 dependency = node.dependencies[position]
+                if id(dependency) in entry_points:
+                    continue
                 child = _node_of(dependency, nodes)
                 sources[id(dependency)] = (child, dependency._keras_output_index, dependency)
                 if id(child) not in done:
@@ -156,7 +165,7 @@ class Functional(Model):
         layers, seen = [], set()
         for tensor in flatten(inputs):
             layer = tensor._keras_history.layer
-            if id(layer) not in seen:
+            if _made_by_input(tensor) and id(layer) not in seen:
                 seen.add(id(layer))
                 layers.append(layer)
         for node in nodes:
@@ -302,6 +311,14 @@ class Functional(Model):
             index = calls.get(id(node.layer), 0)
             calls[id(node.layer)] = index + 1
             positions[id(node)] = (node.layer.name, index)
+
+        inputs = flatten(self._input_structure)
+        if not all(_made_by_input(t) for t in inputs):
+            raise NotImplementedError(
+                f"model '{self.name}' starts from tensors made by layers, not only from Input(...): "
+                "its config cannot say where those come from. Save its weights (save_weights), or "
+                "build it from Input(...) tensors to save it whole"
+            )
 
         def reference(tensor, where):
             if tensor.__class__.__name__ != "KerasTensor":

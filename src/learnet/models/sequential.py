@@ -152,12 +152,19 @@ class Sequential(Model):
 
     def _maybe_build(self, input_shape):
         if not self.built:
+            declared = self._input_layer is not None
             self.build(input_shape)
+            # Built from the first data it saw (no Input): as in Keras, later data may differ in
+            # the axes between the batch and the features (a sequence one step long, as when a
+            # decoder generates text step by step); the layers check what they need.
+            self._flexible_axes = not declared
 
     # --- running ----------------------------------------------------------------------------------
     def call(self, inputs, training=None, mask=None):
         if self._input_layer is not None:
             want = self._input_layer.batch_shape
+            if getattr(self, "_flexible_axes", False):
+                want = (None,) * (len(want) - 1) + tuple(want[-1:])
             shape = tuple(getattr(inputs, "shape", ()))
             if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
                 raise input_shape_error(f"Sequential model '{self.name}'", want, shape)
