@@ -481,3 +481,15 @@ def test_several_positional_inputs():
     out = Weighted()(np.ones((1, 2)), np.ones((1, 2)), scale=3.0)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out.numpy(), [[6.0, 6.0]])
+
+
+def test_the_first_argument_may_be_given_by_its_name():
+    # As in Keras (the TensorFlow transformer tutorial calls `self.cross_attention(x=x, context=c)`).
+    class Mix(layers.Layer):
+        def call(self, x, context):
+            return x + 2.0 * context
+
+    a, b = tf.constant([1.0]), tf.constant([10.0])
+    assert Mix()(x=a, context=b).numpy().tolist() == [21.0]
+    assert Mix()(a, context=b).numpy().tolist() == [21.0]
+    assert layers.Dense(1, kernel_initializer="ones")(inputs=tf.ones((1, 2))).numpy().tolist() == [[2.0]]

@@ -43,6 +43,7 @@ Contract used by ``learnet.models`` (stable):
 * ``reset_names()`` restarts the automatic names (``dense``, ``dense_1``, ...).
 """
 
+import functools
 import inspect
 from typing import Any
 
@@ -112,6 +113,18 @@ def _attach_masks(outputs, masks):
         for output, mask in zip(outputs, masks):
             if isinstance(output, Tensor):
                 output._keras_mask = mask
+
+
+@functools.lru_cache(maxsize=None)
+def _first_call_argument(cls):
+    """The name of the first argument of ``cls.call`` (``inputs``, ``x``...), or None."""
+    try:
+        parameters = list(inspect.signature(cls.call).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    if parameters and parameters[0].kind in (parameters[0].POSITIONAL_ONLY, parameters[0].POSITIONAL_OR_KEYWORD):
+        return parameters[0].name
+    return None
 
 
 def _init_signature_names(cls):
@@ -615,6 +628,11 @@ class Layer:
             spec.check(self, shapes)
 
     def __call__(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if inputs is None and kwargs:
+            # The first argument given by its name, as Keras allows: `attention(x=x, context=c)`.
+            first = _first_call_argument(type(self))
+            if first is not None and first in kwargs:
+                inputs = kwargs.pop(first)
         if "training" in kwargs:
             training = kwargs.pop("training")
         else:
