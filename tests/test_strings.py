@@ -73,3 +73,10 @@ def test_plus_refuses_a_string_and_a_number():
         tf.constant("x") + tf.constant(1)
     with pytest.raises(ValueError, match="cannot be broadcast"):
         tf.constant(["a", "b"]) + tf.constant(["a", "b", "c"])
+
+
+def test_a_text_tensors_dtype_equals_string_as_in_tensorflow():
+    text = tf.constant(["a", "b"])
+    assert text.dtype == "string" and text.dtype == tf.string and text.dtype != "float32"
+    assert text.dtype.kind == "O" and np.zeros(2, dtype=text.dtype).dtype == np.dtype(object)
+    assert tf.constant([1.0]).dtype != "string" and tf.constant([1.0]).dtype == np.float32

@@ -28,6 +28,52 @@ def _live_variable_names() -> list[str]:
 backend._switch_guards.append(_live_variable_names)
 
 
+_OBJECT = numpy.dtype(object)
+
+
+class _StringDType:
+    """The dtype of a tensor of text: NumPy's object dtype, which also equals ``"string"``, as
+    TensorFlow's ``tf.string`` does (tutorials test ``x.dtype == "string"``).
+
+    Everything else is the object dtype's: ``.kind`` is ``"O"``, and ``numpy.dtype(it)``,
+    ``numpy.zeros(n, dtype=it)`` and ``array.astype(it)`` give object arrays.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> text = tf.constant(["a", "b"])
+    >>> text.dtype == "string", text.dtype == tf.string, text.dtype == "float32"
+    (True, True, False)
+    """
+
+    dtype = _OBJECT  # what numpy.dtype(...) reads
+
+    def __eq__(self, other):
+        if isinstance(other, str) and other in ("string", "str"):
+            return True
+        try:
+            return _OBJECT == numpy.dtype(other)
+        except TypeError:
+            return False
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(_OBJECT)
+
+    def __getattr__(self, name):
+        return getattr(_OBJECT, name)
+
+    def __repr__(self):
+        return "dtype('O')"
+
+    __str__ = __repr__
+
+
+STRING_DTYPE = _StringDType()
+
+
 class TensorShape(tuple):
     """The shape of a tensor: a tuple with TensorFlow's ``as_list`` and ``rank``."""
 
@@ -179,8 +225,9 @@ class Tensor:
 
     @property
     def dtype(self) -> numpy.dtype:
-        """The NumPy dtype of the elements, e.g. ``float32``."""
-        return self._value.dtype
+        """The NumPy dtype of the elements, e.g. ``float32`` (for text: :data:`STRING_DTYPE`)."""
+        dtype = self._value.dtype
+        return dtype if dtype is not _OBJECT else STRING_DTYPE  # type: ignore[return-value]  # behaves as one
 
     @property
     def size(self) -> int:
