@@ -493,3 +493,32 @@ def test_the_first_argument_may_be_given_by_its_name():
     assert Mix()(x=a, context=b).numpy().tolist() == [21.0]
     assert Mix()(a, context=b).numpy().tolist() == [21.0]
     assert layers.Dense(1, kernel_initializer="ones")(inputs=tf.ones((1, 2))).numpy().tolist() == [[2.0]]
+
+
+def test_symbolic_tensors_show_their_mask_and_mask_consumers_get_one_while_shapes_are_found():
+    # keras.io's masking guide: `print("Mask found:", x._keras_mask)` in the functional API, and a
+    # layer whose call takes `mask` (it would fail on mask=None) used in a functional model.
+    class PassMask(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs):
+            return tf.nn.relu(inputs)
+
+    class MaskedSoftmax(layers.Layer):
+        def call(self, inputs, mask=None):
+            weights = tf.expand_dims(tf.cast(mask, "float32"), -1)
+            return tf.exp(inputs) * weights / tf.reduce_sum(tf.exp(inputs) * weights, axis=1, keepdims=True)
+
+    tokens = layers.Input(shape=(None,), dtype="int32")
+    embedded = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    passed = PassMask()(embedded)
+    assert isinstance(passed._keras_mask, KerasTensor) and tuple(passed._keras_mask.shape) == (None, None)
+    assert passed._keras_mask.dtype == np.bool_
+    assert not hasattr(layers.Input(shape=(3,)), "_keras_mask")
+    model = tf.keras.Model(tokens, MaskedSoftmax()(layers.Dense(1)(passed)))
+    ids = np.array([[1, 2, 0, 0], [3, 4, 5, 0]])
+    out = model.predict(ids, verbose=0)[..., 0]
+    np.testing.assert_allclose(out.sum(axis=1), [1.0, 1.0], rtol=1e-5)
+    assert np.all(out[ids == 0] == 0)

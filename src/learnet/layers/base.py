@@ -101,6 +101,17 @@ def _input_mask(inputs):
     return None
 
 
+def _symbolic_mask(inputs):
+    """The symbolic mask(s) on KerasTensor inputs (a list for a list of inputs), or None."""
+    if isinstance(inputs, KerasTensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) if isinstance(t, KerasTensor) else None for t in inputs]
+        if any(m is not None for m in masks):
+            return masks
+    return None
+
+
 def _attach_masks(outputs, masks):
     """Leave each output's mask on it, for the next layer to find."""
     if isinstance(outputs, Tensor):
@@ -688,14 +699,18 @@ class Layer:
             self._maybe_build(input_shapes)
         if self.input_spec is not None:
             self._check_input_spec(input_shapes)
-        # Further positional tensors (`layer(targets, logits)`) reach the shape-finding call too.
+        # Further positional tensors (`layer(targets, logits)`) reach the shape-finding call too,
+        # and so does the inputs' mask, for a call that takes one.
         self._symbolic_extra_args = tuple(args)
+        mask = kwargs.get("mask") if "mask" in kwargs else _symbolic_mask(inputs)
+        self._symbolic_mask_arg = mask if self._call_has_mask else None
         try:
             output_shapes = self.compute_output_shape(
                 TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes
             )
         finally:
             self._symbolic_extra_args = ()
+            self._symbolic_mask_arg = None
         output_dtype = self._output_dtype(inputs)
         call_kwargs = dict(kwargs)
         self._symbolic_shapes = (input_shapes, output_shapes)
@@ -715,7 +730,49 @@ class Layer:
             counter = iter(range(1 << 30))
             outputs = _map_structure_shapes(lambda shape: make(shape, next(counter)), output_shapes)
         self._inbound = (inputs, outputs)
+        self._attach_symbolic_masks(inputs, outputs)
         return outputs
+
+    def _attach_symbolic_masks(self, inputs, outputs):
+        """Put on symbolic outputs what their mask will look like (``x._keras_mask``, as Keras
+        shows it in the functional API): found by asking ``compute_mask`` about zeros. The
+        masks themselves travel with the data when the model runs."""
+        mask = _symbolic_mask(inputs)
+        if mask is None and type(self).compute_mask is Layer.compute_mask:
+            return
+        from learnet import tape
+
+        def zeros(t, fill, dtype=None):
+            shape = tuple(fill if s is None else s for s in t.shape)
+            return Tensor._wrap(xp.zeros(shape, dtype=dtype or t.dtype))
+
+        found = []
+        try:
+            with tape.no_recording():
+                for fill in (2, 3):
+                    dummy = _map_structure(lambda t: zeros(t, fill) if isinstance(t, KerasTensor) else t, inputs)
+                    dummy_mask = _map_structure(
+                        lambda m: zeros(m, fill, bool) if isinstance(m, KerasTensor) else m, mask
+                    )
+                    found.append(self.compute_mask(dummy, dummy_mask))
+        except Exception:  # noqa: BLE001 - a compute_mask that cannot run on zeros: no mask shown
+            return
+
+        def symbolic(a, b):
+            if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+                return None
+            shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+            return KerasTensor(shape, dtype="bool")
+
+        if isinstance(found[0], (list, tuple)):
+            masks = [symbolic(a, b) for a, b in zip(found[0], found[1])]
+        else:
+            masks = symbolic(found[0], found[1])
+        for output, output_mask in zip(
+            _flatten(outputs), masks if isinstance(masks, list) else [masks] * len(_flatten(outputs))
+        ):
+            if isinstance(output, KerasTensor) and output_mask is not None:
+                output._keras_mask = output_mask
 
     def _output_dtype(self, inputs):
         """The dtype of the outputs in a functional model: the layer's float type."""
@@ -745,9 +802,20 @@ class Layer:
                         for a in getattr(self, "_symbolic_extra_args", ())
                     )
                     kwargs = {"training": False} if self._call_has_training else {}
+                    mask = getattr(self, "_symbolic_mask_arg", None)
+                    if mask is not None:
+                        kwargs["mask"] = _map_structure(
+                            lambda m: (
+                                Tensor._wrap(xp.ones(tuple(fill if s is None else s for s in m.shape), bool))
+                                if isinstance(m, KerasTensor)
+                                else m
+                            ),
+                            mask,
+                        )
                     _training_stack.append(False)
                     try:
-                        outputs = self.call(dummy, *extra, **kwargs)
+                        with numpy.errstate(all="ignore"):  # zeros may divide by zero: only shapes matter
+                            outputs = self.call(dummy, *extra, **kwargs)
                     finally:
                         _training_stack.pop()
                     results.append(_map_structure(lambda t: tuple(t.shape), outputs))
