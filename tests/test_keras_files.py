@@ -271,7 +271,7 @@ def test_save_whole_model_as_h5_is_refused_with_the_way_out(tmp_path):
 
 
 # --- tf.keras 2 .h5 files -------------------------------------------------------------------------------
-KERAS2_FIXTURES = ["mlp", "classic", "convnet", "functional_skip", "recurrent", "attention"]
+KERAS2_FIXTURES = ["mlp", "classic", "convnet", "functional_skip", "recurrent", "attention", "tf_operations"]
 
 
 @pytest.mark.parametrize("name", KERAS2_FIXTURES)

@@ -338,3 +338,25 @@ def test_a_truncated_h5_is_refused(tmp_path, content):
     path = tmp_path / "cut.h5"
     path.write_bytes(content)
     _load_refused(path)
+
+
+@pytest.mark.parametrize("function", ["py_function", "numpy_function", "io.write_file", "__import__", "os.system"])
+def test_a_tf_op_layer_may_name_only_a_computation_learnet_records(tmp_path, function):
+    # tf.keras 2's TFOpLambda names a TensorFlow function; only learnet's recorded computations
+    # (tf.concat, tf.math.reduce_mean...) are found, never code, files or imports.
+    layer = {
+        "class_name": "TFOpLambda",
+        "config": {"name": "tf.op", "trainable": True, "dtype": "float32", "function": function},
+    }
+    _load_refused(_keras_file(tmp_path / "op.keras", _sequential(layer)), "not a TensorFlow function")
+
+
+@pytest.mark.parametrize("operation", ["tf:py_function", "tf:io.write_file", "tf:math._private", "eval", "cond"])
+def test_learnets_own_file_may_name_only_a_recorded_operation(tmp_path, operation):
+    inputs = learnet.Input((3,))
+    model = learnet.Model(inputs, learnet.ops.mean(inputs, axis=1))
+    config = learnet.saving.serialize_model(model)
+    entry = next(e for e in config["config"]["layers"] if e["class_name"] == "OperationLayer")
+    entry["config"]["operation"] = operation
+    with pytest.raises((InvalidModelFileError, ValueError), match="not a (keras.ops|TensorFlow) operation"):
+        learnet.saving.model_from_config(config)

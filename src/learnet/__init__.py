@@ -147,6 +147,13 @@ from learnet.ragged import dispatching as _ragged_dispatching  # noqa: E402
 
 _ragged_dispatching(globals())  # tf.add(ragged, 3), tf.concat([r1, r2], 0), tf.reduce_mean(ragged, axis=1)
 
+# tf.concat(states, axis=-1) on the symbolic tensors of a functional model records a layer of the
+# graph (learnet/layers/operation.py), as tf.keras 2 did; on tensors nothing changes.
+_COMPUTING = ("learnet.ops", "learnet.math", "learnet.nn", "learnet.linalg", "learnet.ragged")
+ops.record_symbolic_calls(globals(), "tf:", _COMPUTING)
+ops.record_symbolic_calls(math.__dict__, "tf:math.", _COMPUTING)
+ops.record_symbolic_calls(nn.__dict__, "tf:nn.", _COMPUTING)
+
 float16 = _numpy.float16
 float32 = _numpy.float32
 float64 = _numpy.float64

@@ -228,6 +228,7 @@ def serialize(activation):
     """
     if activation is None:
         return "linear"
+    activation = _unwrapped(activation)
     name = getattr(activation, "__name__", None)
     if name in _BY_NAME and _BY_NAME[name] is activation:
         return name
@@ -273,3 +274,9 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise TypeError(f"an activation must be a name or a function, got {identifier!r}")
+
+
+def _unwrapped(function):
+    """``tf.nn.relu`` itself, not the wrapper that lets it record calls on symbolic tensors
+    (``keras_ops.record_symbolic_calls``): its name is found by the function."""
+    return function.__wrapped__ if getattr(function, "_records_symbolic", False) else function

@@ -248,6 +248,8 @@ def _layer_from_keras(entry, where, custom_objects):
     where = f"{where} ({class_name} {name!r})" if name else where
     if str(entry.get("module")).startswith(_KERAS_OPS_MODULE):
         return _operation_from_keras(entry, where, custom_objects)
+    if class_name in ("TFOpLambda", "SlicingOpLambda"):
+        return _tf_operation_from_keras(entry, where)
     if class_name in _MODEL_CLASSES:
         _check_module(entry, where)
         return model_config_from_keras(entry, custom_objects, where)
@@ -286,15 +288,47 @@ def _operation_from_keras(entry, where, custom_objects):
     return {"class_name": "OperationLayer", "config": {"name": layer_name, "operation": name, "arguments": arguments}}
 
 
+# tf.keras 2's names of Python's operators (`x + 1` is "__operators__.add") -> learnet's TensorFlow functions.
+_TF_OPERATORS = {"add": "math.add", "sub": "math.subtract", "mul": "math.multiply", "truediv": "math.truediv"}
+
+
+def _tf_operation_from_keras(entry, where):
+    """tf.keras 2's ``TFOpLambda`` (``tf.concat(states, axis=-1)`` in a functional model). It holds
+    no code, only the name of a TensorFlow function, which must be one learnet records
+    (learnet/layers/operation.py); anything else is refused."""
+    from learnet.layers import operation
+
+    config = entry["config"]
+    function = config.get("function")
+    if not isinstance(function, str):
+        _refuse(f"{where}: a TFOpLambda without the name of its function")
+    if entry["class_name"] == "SlicingOpLambda":
+        if function != "__operators__.getitem":
+            _refuse(f"{where}: a SlicingOpLambda of {function!r}, not of indexing")
+        return {"class_name": "OperationLayer", "config": {"name": config.get("name"), "operation": "get_item"}}
+    if function.startswith("__operators__."):
+        function = _TF_OPERATORS.get(function.split(".", 1)[1], function)
+    if function.startswith("compat.v1.") and function.split(".")[-1] in ("squeeze", "transpose"):
+        function = function.split(".")[-1]  # tf.keras 2 recorded these through TF1's names
+    name = operation.TF_PREFIX + function
+    try:
+        operation._tf_function(name, where)
+    except ValueError:
+        _refuse(f"{where}: tf.{function} is not a TensorFlow function learnet can run in a model")
+    return {"class_name": "OperationLayer", "config": {"name": config.get("name"), "operation": name, "arguments": {}}}
+
+
 def _operation_to_keras(config):
     """learnet's ``OperationLayer`` as the Keras 3 operation it records."""
     from learnet.layers import operation
 
     known = operation.KERAS_OPERATIONS.get(config["operation"])
     if known is None:
+        what = config["operation"]
+        what = "tf." + what[len(operation.TF_PREFIX) :] if what.startswith(operation.TF_PREFIX) else "keras.ops." + what
         raise ValueError(
-            f"cannot save layer {config.get('name')!r} as .keras: keras.ops.{config['operation']} on "
-            "symbolic tensors has no Keras operation class learnet knows; save it as .learnet"
+            f"cannot save layer {config.get('name')!r} as .keras: {what} on symbolic tensors has no "
+            "Keras 3 operation class learnet knows; save it as .learnet"
         )
     class_name, module, _ = known
     return {
@@ -321,12 +355,43 @@ def _ref_from_keras(value, where):
     return {"__keras_tensor__": [history[0], history[1], history[2]]}
 
 
+def _tf_call_kwargs(kwargs):
+    """The keyword arguments of a tf.keras 2 TFOpLambda call, as learnet's functions take them:
+    without TensorFlow's op ``name`` and defaults it writes out; an index (``slice_spec``) as the
+    ``key`` of ``get_item``, its slices in Keras 3's form."""
+    kwargs = {k: v for k, v in kwargs.items() if k != "name" and v is not None and (k, v) != ("conjugate", False)}
+    if "slice_spec" in kwargs:
+
+        def as_keras(part):
+            if isinstance(part, dict) and set(part) <= {"start", "stop", "step"}:
+                return {"class_name": "__slice__", "config": {k: part.get(k) for k in ("start", "stop", "step")}}
+            if isinstance(part, list):
+                return [as_keras(p) for p in part]
+            return part
+
+        spec = kwargs.pop("slice_spec")
+        kwargs["key"] = as_keras(spec if isinstance(spec, list) else [spec])
+    return kwargs
+
+
+def _is_flat_keras2_ref(node):
+    """``["input_1", 0, 0, {"axis": 1}]``: tf.keras 2's call of a TFOpLambda on a single tensor."""
+    return (
+        isinstance(node, list)
+        and len(node) == 4
+        and isinstance(node[0], str)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in node[1:3])
+        and isinstance(node[3], dict)
+    )
+
+
 def _is_keras2_ref(value, names):
     """Whether a keyword argument of a tf.keras 2 call is a tensor: ``[layer name, node, index]``
     (``MultiHeadAttention(query, value=x)`` keeps ``{"value": ["x", 0, 0]}``)."""
     return (
         isinstance(value, list)
         and len(value) == 3
+        and isinstance(value[0], str)
         and value[0] in names
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:])
     )
@@ -415,9 +480,18 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
                         ),
                     }
                 )
-            elif isinstance(node, list) and node and all(isinstance(n, list) and len(n) in (3, 4) for n in node):
+            elif (
+                isinstance(node, list)
+                and node
+                and all(isinstance(n, list) and len(n) in (3, 4) for n in node)
+                or (_is_flat_keras2_ref(node))
+            ):
+                if _is_flat_keras2_ref(node):  # a TFOpLambda called on one tensor: the call is one reference
+                    node = [node]
                 refs = [_ref_from_keras(n, node_where) for n in node]
                 kwargs = node[0][3] if len(node[0]) == 4 and isinstance(node[0][3], dict) else {}
+                if layer_entry.get("class_name") in ("TFOpLambda", "SlicingOpLambda"):
+                    kwargs = _tf_call_kwargs(kwargs)
                 kwargs = {
                     key: _ref_from_keras(value, node_where) if _is_keras2_ref(value, names) else value
                     for key, value in kwargs.items()

@@ -1523,3 +1523,42 @@ def _record_symbolic_calls(namespace):
 
 
 _record_symbolic_calls(globals())
+
+
+def record_symbolic_calls(namespace, prefix, modules):
+    """Wrap TensorFlow's functions in ``namespace`` (a module's globals), those defined in
+    ``modules``, so that called on symbolic tensors they record themselves in the functional
+    graph as ``prefix + name`` (``tf.concat(states, axis=-1)``, as tf.keras 2 allowed); on
+    tensors they run as before."""
+    for name, value in list(namespace.items()):
+        if (
+            not name.startswith("_")
+            and inspect.isfunction(value)
+            and str(getattr(value, "__module__", "")).startswith(modules)
+            and not getattr(value, "_records_symbolic", False)
+        ):
+            namespace[name] = _tf_recording(prefix + name, value)
+
+
+def _tf_recording(operation, function):
+    def call(*args, **kwargs):
+        for value in args:
+            if not isinstance(value, _PLAIN) and _holds_symbolic(value):
+                break
+        else:
+            for value in kwargs.values():
+                if not isinstance(value, _PLAIN) and _holds_symbolic(value):
+                    break
+            else:
+                return function(*args, **kwargs)
+        from learnet.layers.operation import record_call
+
+        return record_call(operation, function, args, kwargs)
+
+    call.__name__ = function.__name__
+    call.__qualname__ = getattr(function, "__qualname__", function.__name__)
+    call.__doc__ = function.__doc__
+    call.__module__ = function.__module__
+    call.__wrapped__ = function
+    call._records_symbolic = True
+    return call

@@ -216,3 +216,6 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
     )
     numpy.add.at(counts, (labels, predictions), added)
     return Tensor._wrap(xp.asarray(counts.astype(dtype)))
+
+
+truediv = divide  # noqa: F405 - TensorFlow's tf.math.truediv (what `x / y` was in tf.keras 2 files)

@@ -144,3 +144,29 @@ def test_eager_calls_are_unchanged():
     assert isinstance(value, learnet.Tensor)
     np.testing.assert_array_equal(value.numpy(), [1.0, 1.0])
     assert learnet.ops.mean.__name__ == "mean" and "mean" in (learnet.ops.mean.__doc__ or "").lower()
+
+
+def test_tensorflow_functions_on_symbolic_tensors_record_layers_too(tmp_path):
+    # The Hands-On book joins an encoder's LSTM states with tf.concat in a functional model.
+    steps = learnet.Input((5, 3))
+    _, state_h, state_c = L.LSTM(4, return_state=True)(steps)
+    joined = learnet.concat([state_h, state_c], axis=-1)
+    mean = learnet.math.reduce_mean(steps, axis=1)
+    model = learnet.Model(steps, L.Dense(2)(learnet.nn.relu(learnet.concat([joined, mean * 2.0], -1))))
+    assert [layer.operation for layer in model.layers if isinstance(layer, OperationLayer)] == [
+        "tf:concat",
+        "tf:math.reduce_mean",
+        "multiply",
+        "tf:concat",
+        "tf:nn.relu",
+    ]
+    x = RNG.normal(size=(2, 5, 3)).astype("float32")
+    model.save(tmp_path / "m.learnet")
+    restored = learnet.models.load_model(tmp_path / "m.learnet")
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    with pytest.warns(UserWarning, match="tf.math.reduce_mean on symbolic tensors has no Keras 3 operation"):
+        model.save(tmp_path / "m.keras")
+    # On tensors nothing changed, and an activation given as tf.nn.relu is still found by name.
+    assert isinstance(learnet.concat([learnet.ones((1, 2))] * 2, axis=0), learnet.Tensor)
+    dense = L.Dense(2, activation=learnet.nn.relu)
+    assert dense.get_config()["activation"] == "relu"

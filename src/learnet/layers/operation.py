@@ -142,10 +142,55 @@ def _keras_ops():
 
 
 def _function(operation, where):
+    if operation.startswith(TF_PREFIX):
+        return _tf_function(operation, where)
     function = getattr(_keras_ops(), operation, None) if isinstance(operation, str) else None
     if operation.startswith("_") or operation in _keras_ops()._NOT_RECORDED or not callable(function):
         raise ValueError(f"{where}: {operation!r} is not a keras.ops operation learnet has")
     return function
+
+
+# --- TensorFlow's functions on symbolic tensors (tf.concat(states, axis=-1), as tf.keras 2 allowed) -----
+TF_PREFIX = "tf:"  # "tf:concat", "tf:math.reduce_mean" (not a dotted path: a file never names code)
+_TF_NAMESPACES = ("", "math.", "nn.")
+
+
+def _tf_function(operation, where):
+    """The TensorFlow-named function ``"tf.concat"`` / ``"tf.math.reduce_mean"`` names: only one of
+    those ``keras_ops.record_symbolic_calls`` wrapped (computations; nothing that runs code or
+    touches files)."""
+    import learnet
+
+    path = operation[len(TF_PREFIX) :]
+    namespace, _, name = path.rpartition(".")
+    found = None
+    if (namespace + "." if namespace else "") in _TF_NAMESPACES and name and not name.startswith("_"):
+        module = getattr(learnet, namespace) if namespace else learnet
+        found = getattr(module, name, None)
+    if not getattr(found, "_records_symbolic", False):
+        raise ValueError(f"{where}: {operation!r} is not a TensorFlow operation learnet records")
+    return found
+
+
+def record_call(operation, function, args, kwargs):
+    """A TensorFlow function on symbolic tensors: an :class:`OperationLayer` called with the same
+    arguments (the keyword arguments without tensors are the layer's own)."""
+    if not args:
+        raise TypeError(f"{operation}: pass the tensors as positional arguments to use it in a functional model")
+    call_kwargs = {key: value for key, value in kwargs.items() if _holds_symbolic(value)}
+    fixed = {key: _plain_argument(value) for key, value in kwargs.items() if key not in call_kwargs}
+    positional = [_plain_leaves(value) for value in args]
+    layer = OperationLayer(operation, fixed, name=_unique(operation[len(TF_PREFIX) :].replace(".", "_")))
+    return layer(positional[0], *positional[1:], **call_kwargs)
+
+
+def _plain_leaves(value):
+    """A positional argument for a recorded call: symbolic tensors kept, everything else plain data."""
+    if isinstance(value, KerasTensor):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain_leaves(item) for item in value]
+    return _plain_argument(value)
 
 
 # --- indices: slices and ``...`` in a key, as plain data (Keras' own form) -----------------------------
