@@ -21,6 +21,7 @@ from learnet.ops.conv import (  # noqa: F401
     max_pool2d,
     separable_conv2d,
 )
+from learnet.ops.volumes import avg_pool3d, conv3d, conv3d_transpose, max_pool3d  # noqa: F401
 from learnet.ops.math import maximum as _maximum
 from learnet.ops.math import minimum as _minimum
 from learnet.ops.math import rsqrt as _rsqrt
