@@ -1,5 +1,6 @@
 """Image augmentation layers: ``RandomRotation``, ``RandomZoom``, ``RandomTranslation``,
-``RandomContrast``, and the ``Resizing`` they share their resampling with.
+``RandomContrast``, ``RandomBrightness``, ``RandomCrop``, and the ``Resizing`` and
+``CenterCrop`` they share their resampling with.
 
 In training (``model.fit``, or ``layer(x, training=True)``) every image of a batch gets
 its own random transformation; in inference (``predict``, ``evaluate``) the images pass
@@ -109,6 +110,41 @@ def _affine(images, matrices, fill_mode, fill_value, interpolation):
     source_x = m[:, 0, 0] * xs + m[:, 0, 1] * ys + m[:, 0, 2]
     source_y = m[:, 1, 0] * xs + m[:, 1, 1] * ys + m[:, 1, 2]
     return _resample(images, source_y, source_x, fill_mode, fill_value, interpolation)
+
+
+def _images(inputs, layer):
+    """The ``(batch, height, width, channels)`` array of ``inputs``, which may be one image."""
+    if inputs.ndim not in (3, 4):
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}' expects images of shape (batch, height, width, "
+            f"channels) or (height, width, channels), got shape {tuple(inputs.shape)}"
+        )
+    return inputs._value if inputs.ndim == 4 else inputs._value[None]
+
+
+def _aspect_ratio_box(height, width, target_height, target_width):
+    """``(top, left, crop_height, crop_width)``: the largest centered window of a ``height x
+    width`` image with the target's aspect ratio (as Keras' ``smart_resize``)."""
+    crop_height = max(min(height, int(width * target_height / target_width)), 1)
+    crop_width = max(min(width, int(height * target_width / target_height)), 1)
+    return (height - crop_height) // 2, (width - crop_width) // 2, crop_height, crop_width
+
+
+def _resize(images, height, width, interpolation="bilinear", box=None):
+    """Resize ``images`` (n, h, w, c) to ``(height, width)``; only their ``box`` (top, left,
+    box_height, box_width) if given. Pixel centers line up: output pixel i covers input
+    ``[i * scale, (i + 1) * scale)`` (``jax.image.resize`` and TensorFlow 2 do the same)."""
+    n, image_height, image_width, _ = images.shape
+    top, left, box_height, box_width = box or (0, 0, image_height, image_width)
+    ys = top + (xp.arange(height) + 0.5) * (box_height / height) - 0.5
+    xs = left + (xp.arange(width) + 0.5) * (box_width / width) - 0.5
+    # Points outside the box (at most half a pixel, at its edges) read its border pixels.
+    ys = xp.clip(ys, top, top + box_height - 1)
+    xs = xp.clip(xs, left, left + box_width - 1)
+    grid_y, grid_x = xp.meshgrid(ys, xs, indexing="ij")
+    grid_y = xp.broadcast_to(grid_y, (n,) + grid_y.shape)
+    grid_x = xp.broadcast_to(grid_x, (n,) + grid_x.shape)
+    return _resample(images, grid_y, grid_x, "nearest", 0.0, interpolation).astype(images.dtype)
 
 
 class _RandomImageLayer(Layer):
@@ -378,26 +414,9 @@ class Resizing(Layer):
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
 
     def call(self, inputs):
-        if inputs.ndim not in (3, 4):
-            raise ValueError(
-                f"Resizing '{self.name}' expects images of shape (batch, height, width, channels) or "
-                f"(height, width, channels), got shape {tuple(inputs.shape)}"
-            )
-        images = inputs._value if inputs.ndim == 4 else inputs._value[None]
-        n, height, width, _ = images.shape
-        top, left, crop_height, crop_width = 0, 0, height, width
-        if self.crop_to_aspect_ratio:
-            crop_width = min(width, height * self.width // self.height)
-            crop_height = min(height, width * self.height // self.width)
-            top, left = (height - crop_height) // 2, (width - crop_width) // 2
-        # Pixel centers: output pixel i covers input [i * scale, (i + 1) * scale).
-        scale_y, scale_x = crop_height / self.height, crop_width / self.width
-        ys = top + (xp.arange(self.height) + 0.5) * scale_y - 0.5
-        xs = left + (xp.arange(self.width) + 0.5) * scale_x - 0.5
-        grid_y, grid_x = xp.meshgrid(ys, xs, indexing="ij")
-        grid_y = xp.broadcast_to(grid_y, (n,) + grid_y.shape)
-        grid_x = xp.broadcast_to(grid_x, (n,) + grid_x.shape)
-        out = _resample(images, grid_y, grid_x, "nearest", 0.0, self.interpolation).astype(images.dtype)
+        images = _images(inputs, self)
+        box = _aspect_ratio_box(images.shape[1], images.shape[2], self.height, self.width)
+        out = _resize(images, self.height, self.width, self.interpolation, box if self.crop_to_aspect_ratio else None)
         return Tensor._wrap(out if inputs.ndim == 4 else out[0])
 
     def compute_output_shape(self, input_shape):
@@ -412,4 +431,189 @@ class Resizing(Layer):
             interpolation=self.interpolation,
             crop_to_aspect_ratio=self.crop_to_aspect_ratio,
         )
+        return config
+
+
+def _target_size(height, width, who):
+    try:
+        size = int(height), int(width)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: height and width must be integers, got {height!r}, {width!r}") from None
+    if isinstance(height, bool) or isinstance(width, bool) or size != (height, width) or min(size) < 1:
+        raise ValueError(f"{who}: height and width must be positive integers, got {height!r}, {width!r}")
+    return size
+
+
+def _channels_last(data_format, who):
+    if (data_format or "channels_last") != "channels_last":
+        raise ValueError(f"{who}: only data_format='channels_last' is supported, got {data_format!r}")
+    return "channels_last"
+
+
+def _smart_resize(images, height, width):
+    """The largest centered window of the target's aspect ratio, resized (bilinear) to it."""
+    box = _aspect_ratio_box(images.shape[1], images.shape[2], height, width)
+    if box == (0, 0, height, width):  # already the right size: nothing to interpolate
+        return images
+    return _resize(images, height, width, "bilinear", box)
+
+
+class CenterCrop(Layer):
+    """Crop the center ``height x width`` of each image (always, in training and inference).
+
+    An image smaller than the target (on either side) is instead cropped to the target's
+    aspect ratio and resized to it (bilinear), as Keras does, so the output always has
+    shape ``(batch, height, width, channels)``.
+
+    Parameters
+    ----------
+    height, width : int
+        The size of the output images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.layers.augmentation import CenterCrop
+    >>> image = np.arange(16).reshape(1, 4, 4, 1)
+    >>> CenterCrop(2, 2)(image).numpy()[0, :, :, 0]
+    array([[ 5.,  6.],
+           [ 9., 10.]], dtype=float32)
+    """
+
+    _autocast_integers = True
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = _target_size(height, width, "CenterCrop")
+        self.data_format = _channels_last(data_format, "CenterCrop")
+
+    def call(self, inputs):
+        images = _images(inputs, self)
+        image_height, image_width = images.shape[1], images.shape[2]
+        if image_height >= self.height and image_width >= self.width:
+            top, left = (image_height - self.height) // 2, (image_width - self.width) // 2
+            out = images[:, top : top + self.height, left : left + self.width]
+        else:
+            out = _smart_resize(images, self.height, self.width)
+        return Tensor._wrap(out if inputs.ndim == 4 else out[0])
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        return input_shape[:-3] + (self.height, self.width, input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(height=self.height, width=self.width, data_format=self.data_format)
+        return config
+
+
+class RandomCrop(_RandomImageLayer):
+    """Crop a random ``height x width`` window of each image in training.
+
+    In training every image of the batch gets its own window (Keras uses one window for the
+    whole batch). At inference, and in training for an image smaller than the target, the
+    largest centered window of the target's aspect ratio is resized (bilinear) to ``height x
+    width``, as Keras documents; an image of the target's size passes unchanged. The output
+    always has shape ``(batch, height, width, channels)``.
+
+    Parameters
+    ----------
+    height, width : int
+        The size of the output images.
+    seed : int, optional
+        Seeds this layer's own generator (otherwise learnet's global one is used).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.layers.augmentation import RandomCrop
+    >>> crop = RandomCrop(24, 24, seed=0)
+    >>> images = np.zeros((8, 28, 28, 1), dtype="float32")
+    >>> crop(images, training=True).shape, crop(images).shape
+    (TensorShape([8, 24, 24, 1]), TensorShape([8, 24, 24, 1]))
+    """
+
+    def __init__(self, height, width, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.height, self.width = _target_size(height, width, "RandomCrop")
+        self.data_format = _channels_last(data_format, "RandomCrop")
+
+    def call(self, inputs, training=None):
+        images = _images(inputs, self)
+        n, image_height, image_width, _ = images.shape
+        if training and image_height >= self.height and image_width >= self.width:
+            rng = self._rng()
+            tops = xp.asarray(rng.integers(0, image_height - self.height + 1, size=n)).reshape(n, 1, 1)
+            lefts = xp.asarray(rng.integers(0, image_width - self.width + 1, size=n)).reshape(n, 1, 1)
+            rows = tops + xp.arange(self.height).reshape(1, -1, 1)
+            cols = lefts + xp.arange(self.width).reshape(1, 1, -1)
+            out = images[xp.arange(n).reshape(n, 1, 1), rows, cols]
+        else:
+            out = _smart_resize(images, self.height, self.width)
+        return Tensor._wrap(out if inputs.ndim == 4 else out[0])
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        return input_shape[:-3] + (self.height, self.width, input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(height=self.height, width=self.width, data_format=self.data_format)
+        return config
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Add a random brightness to each image in training (identity at inference).
+
+    Each image gets one random ``delta`` added to all its pixels and channels, drawn from
+    ``factor`` times the width of ``value_range``; the result is clipped to ``value_range``.
+
+    Parameters
+    ----------
+    factor : float or (float, float), in [-1, 1]
+        ``0.2`` draws ``delta`` from [-20%, +20%] of the value range; ``(-0.1, 0.3)`` from
+        [-10%, +30%]. Negative values darken, positive ones brighten.
+    value_range : (float, float), default (0, 255)
+        The range of the pixel values: ``(0, 1)`` for images scaled to [0, 1].
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.layers.augmentation import RandomBrightness
+    >>> brighten = RandomBrightness((0.5, 0.5), value_range=(0, 1))
+    >>> brighten(np.full((1, 2, 2, 1), 0.25), training=True).numpy()[0, :, :, 0]
+    array([[0.75, 0.75],
+           [0.75, 0.75]], dtype=float32)
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.data_format = _channels_last(data_format, "RandomBrightness")
+        message = f"RandomBrightness: factor must be a number or a (lower, upper) pair in [-1, 1], got {factor!r}"
+        if isinstance(factor, (tuple, list)):
+            if len(factor) != 2:
+                raise ValueError(message)
+            lower, upper = sorted(float(f) for f in factor)
+        elif isinstance(factor, (int, float, numpy.number)) and not isinstance(factor, bool):
+            upper = abs(float(factor))
+            lower = -upper
+        else:
+            raise ValueError(message)
+        if lower < -1 or upper > 1:
+            raise ValueError(message)
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"RandomBrightness: value_range must be a (min, max) pair, got {value_range!r}")
+        self.factor = (lower, upper)
+        self.value_range = sorted(value_range)
+
+    def _augment(self, images):
+        low, high = (float(v) for v in self.value_range)
+        deltas = self._rng().uniform(*self.factor, size=images.shape[0]) * (high - low)
+        brighter = images + xp.asarray(deltas, dtype=images.dtype).reshape(-1, 1, 1, 1)
+        return xp.clip(brighter, low, high)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=self.factor, value_range=self.value_range, data_format=self.data_format)
         return config

@@ -589,6 +589,85 @@ class GaussianDropout(Layer):
         return config
 
 
+class AlphaDropout(Layer):
+    """Dropout for self-normalizing networks (``selu``): keeps the inputs' mean and variance.
+
+    In training, a random fraction ``rate`` of the inputs is set to SELU's negative
+    saturation value ``-alpha * scale`` (not 0), and the result is transformed by
+    ``a * x + b`` so that inputs of mean 0 and variance 1 keep them. At inference it returns
+    its input unchanged.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        The fraction of inputs to drop.
+    noise_shape : tuple, optional
+        Shape of the random keep-mask, broadcast over the input (``None`` entries take the
+        input's size), as for ``Dropout``.
+    seed : int, optional
+        Seeds this layer's own generator (otherwise learnet's global one is used).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.layers.core import AlphaDropout
+    >>> drop = AlphaDropout(0.2, seed=0)
+    >>> x = np.random.default_rng(0).standard_normal((1000, 100)).astype("float32")
+    >>> y = drop(x, training=True).numpy()
+    >>> abs(float(y.mean())) < 0.01, round(float(y.std()), 1)       # mean 0 and variance 1 kept
+    (True, 1.0)
+    >>> bool((drop(x).numpy() == x).all())      # inference: unchanged
+    True
+    """
+
+    _autocast_integers = True
+    # SELU's constants: -alpha * scale is the value a SELU unit saturates to.
+    _ALPHA = 1.6732632423543772848170429916717
+    _SCALE = 1.0507009873554804934193349852946
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, numpy.number)) or not 0 <= rate < 1:
+            raise ValueError(f"AlphaDropout: rate must be a number in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else _shape_tuple(noise_shape)
+        self.seed = seed
+        self._generator = None if seed is None else backend.generator(seed)
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = tuple(inputs.shape)
+        if self.noise_shape is not None:
+            if len(self.noise_shape) != len(shape):
+                raise ValueError(
+                    f"AlphaDropout '{self.name}': noise_shape {self.noise_shape} does not have the rank of "
+                    f"the input {shape}"
+                )
+            shape = tuple(size if want is None else want for want, size in zip(self.noise_shape, shape))
+        generator = self._generator or backend.rng()
+        keep = xp.asarray(generator.random(shape, dtype=numpy.float32) >= self.rate)
+        saturation = -self._ALPHA * self._SCALE
+        a = ((1 - self.rate) * (1 + self.rate * saturation**2)) ** -0.5
+        b = -a * saturation * self.rate
+        dtype = inputs.dtype
+        # a * (x * keep + saturation * (1 - keep)) + b, as one multiply and one add.
+        factor = xp.where(keep, dtype.type(a), dtype.type(0))
+        shift = xp.where(keep, dtype.type(b), dtype.type(a * saturation + b))
+        return inputs * Tensor._wrap(factor) + Tensor._wrap(shift)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            rate=self.rate, noise_shape=None if self.noise_shape is None else list(self.noise_shape), seed=self.seed
+        )
+        return config
+
+
 class ActivityRegularization(Layer):
     """Pass the input through, adding ``l1 * sum|x| + l2 * sum x^2`` to ``losses``."""
 

@@ -1,6 +1,7 @@
-"""Normalization layers: ``BatchNormalization`` and ``LayerNormalization``.
+"""Normalization layers: ``BatchNormalization``, ``LayerNormalization``,
+``GroupNormalization`` and ``UnitNormalization``.
 
-Both are written with learnet ops, so their gradients come from the tape (and are
+All are written with learnet ops, so their gradients come from the tape (and are
 checked numerically in the tests).
 
 Examples
@@ -18,8 +19,8 @@ from learnet import constraints
 from learnet import initializers, regularizers
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.core import _serialize
-from learnet.ops.math import rsqrt, square
-from learnet.ops.reduce import reduce_mean
+from learnet.ops.math import maximum, rsqrt, square
+from learnet.ops.reduce import reduce_mean, reduce_sum
 from learnet.ops.shape import reshape
 from learnet.tensor import Tensor
 
@@ -282,3 +283,168 @@ class LayerNormalization(_Normalization):
         if self.center:
             outputs = outputs + self._broadcast(self.beta)
         return outputs
+
+
+class GroupNormalization(_Normalization):
+    """Normalize each example over groups of channels, then scale and shift each channel.
+
+    The ``axis`` channels are split into ``groups`` consecutive groups; each group of
+    each example is normalized over its channels and all the other (spatial) axes. It
+    behaves the same in training and inference and does not depend on the batch size:
+    ``groups=1`` normalizes over everything but the batch (like ``LayerNormalization``
+    over all axes), ``groups=-1`` (one channel per group) is instance normalization.
+
+    Parameters
+    ----------
+    groups : int, default 32
+        The number of groups; it must divide the number of channels. ``-1``: one group
+        per channel.
+    axis : int, default -1
+        The channel axis.
+    epsilon : float, default 1e-3
+        Added to the variance before the square root.
+    center, scale : bool, default True
+        Learn ``beta`` and ``gamma``, one value per channel.
+    beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+    beta_constraint, gamma_constraint : as ``BatchNormalization``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.layers.normalization import GroupNormalization
+    >>> norm = GroupNormalization(groups=2)
+    >>> y = norm(np.random.default_rng(0).normal(3, 2, (4, 5, 5, 8))).numpy()
+    >>> round(abs(float(y[0, ..., :4].mean())), 4), round(float(y[0, ..., :4].std()), 2)  # one group
+    (0.0, 1.0)
+    >>> [tuple(w.shape) for w in norm.weights]
+    [(8,), (8,)]
+    """
+
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        if isinstance(groups, bool) or not isinstance(groups, (int, numpy.integer)) or (groups <= 0 and groups != -1):
+            raise ValueError(
+                f"GroupNormalization: groups must be a positive integer (or -1 for one group per channel), "
+                f"got {groups!r}"
+            )
+        if isinstance(axis, bool) or not isinstance(axis, (int, numpy.integer)):
+            raise TypeError(f"GroupNormalization: axis must be one integer, got {axis!r}")
+        super().__init__(
+            axis=int(axis),
+            epsilon=epsilon,
+            center=center,
+            scale=scale,
+            beta_initializer=beta_initializer,
+            gamma_initializer=gamma_initializer,
+            beta_regularizer=beta_regularizer,
+            gamma_regularizer=gamma_regularizer,
+            beta_constraint=beta_constraint,
+            gamma_constraint=gamma_constraint,
+            **kwargs,
+        )
+        self.groups = int(groups)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        who = f"GroupNormalization '{self.name}'"
+        rank = len(input_shape)
+        (axis,) = _axes(self.axis, rank, who)
+        channels = input_shape[axis]
+        if channels is None:
+            raise ValueError(f"{who}: the size of axis {self.axis} must be known, got input shape {tuple(input_shape)}")
+        groups = channels if self.groups == -1 else self.groups
+        if channels % groups != 0:
+            raise ValueError(
+                f"{who}: the number of groups ({groups}) must divide the number of channels ({channels}) "
+                f"of input shape {tuple(input_shape)}"
+            )
+        self._build_features(input_shape)
+        self._channel_axis, self._group_count = axis, groups
+        # The channel axis is split into (group, channel within the group).
+        self._gamma_shape = tuple([1] * axis + [groups, channels // groups] + [1] * (rank - 1 - axis))
+        self._reduce_axes = tuple(a for a in range(1, rank + 1) if a != axis)
+        self.built = True
+
+    def call(self, inputs):
+        axis, groups = self._channel_axis, self._group_count
+        shape = tuple(inputs.shape)
+        grouped = reshape(inputs, shape[:axis] + (groups, shape[axis] // groups) + shape[axis + 1 :])
+        mean = reduce_mean(grouped, axis=self._reduce_axes, keepdims=True)
+        centered = grouped - mean
+        variance = reduce_mean(square(centered), axis=self._reduce_axes, keepdims=True)
+        factor = rsqrt(variance + self.epsilon)
+        if self.scale:
+            factor = factor * reshape(self.gamma, self._gamma_shape)
+        outputs = centered * factor
+        if self.center:
+            outputs = outputs + reshape(self.beta, self._gamma_shape)
+        return reshape(outputs, shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(groups=self.groups)
+        return config
+
+
+class UnitNormalization(Layer):
+    """Scale each example to unit length (L2 norm 1) along ``axis``; no weights.
+
+    ``x / ||x||``, with the norm taken as at least ``1e-12`` so zeros stay zeros.
+
+    Parameters
+    ----------
+    axis : int or list of int, default -1
+        The axis (or axes) whose norm becomes 1.
+
+    Examples
+    --------
+    >>> from learnet.layers.normalization import UnitNormalization
+    >>> UnitNormalization()([[3.0, 4.0], [0.0, 0.0]]).numpy()
+    array([[0.6, 0.8],
+           [0. , 0. ]], dtype=float32)
+    """
+
+    _autocast_integers = True
+    _EPSILON = 1e-12
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and all(
+            isinstance(a, (int, numpy.integer)) and not isinstance(a, bool) for a in axis
+        ):
+            self.axis = [int(a) for a in axis]
+        elif isinstance(axis, (int, numpy.integer)) and not isinstance(axis, bool):
+            self.axis = int(axis)
+        else:
+            raise TypeError(f"UnitNormalization: axis must be an int or a list of ints, got {axis!r}")
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self._axes = tuple(_axes(self.axis, len(input_shape), f"UnitNormalization '{self.name}'"))
+        self.built = True
+
+    def call(self, inputs):
+        squared_norm = reduce_sum(square(inputs), axis=self._axes, keepdims=True)
+        # rsqrt(max(|x|^2, eps^2)) is Keras' min(1 / |x|, 1 / eps): no division by zero.
+        return inputs * rsqrt(maximum(squared_norm, self._EPSILON**2))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(axis=self.axis)
+        return config
