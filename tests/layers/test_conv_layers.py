@@ -149,3 +149,28 @@ def test_pooling_layer_gradient_checks():
 def test_pooling_layer_explains_a_wrong_rank():
     with pytest.raises(ValueError, match=r"MaxPooling2D 'max_pooling2d(_\d+)?' expects inputs of rank 4"):
         layers.MaxPooling2D()(np.zeros((28, 28)))
+
+
+@pytest.mark.parametrize(
+    "kernel, strides, output_padding, padding, dilation",
+    [
+        (4, 2, 0, "same", 1),  # an even kernel with output_padding: Keras pads explicitly
+        (2, 2, 0, "same", 1),
+        (4, 1, 0, "same", 1),
+        (4, 3, 2, "same", 1),
+        (4, 2, None, "same", 1),
+        (3, 2, None, "valid", 1),
+        (4, 2, 1, "valid", 1),
+        (3, 1, None, "same", 2),
+    ],
+)
+def test_conv2d_transpose_sizes_and_values_match_keras(keras, kernel, strides, output_padding, padding, dilation):
+    x = np.random.default_rng(0).normal(size=(2, 5, 6, 3)).astype("float32")
+    options = dict(strides=strides, padding=padding, output_padding=output_padding, dilation_rate=dilation)
+    theirs = keras.layers.Conv2DTranspose(2, kernel, **options)
+    expected = np.asarray(theirs(x))
+    ours = layers.Conv2DTranspose(2, kernel, **options)
+    ours.build(x.shape)
+    ours.set_weights(theirs.get_weights())
+    assert ours.compute_output_shape(x.shape) == expected.shape
+    np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-5, atol=1e-5)

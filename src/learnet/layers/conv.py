@@ -1,5 +1,5 @@
 """Convolution layers on channels-last data: ``Conv2D``, ``Conv1D``, ``Conv2DTranspose``,
-``DepthwiseConv2D`` and ``SeparableConv2D``.
+``Conv1DTranspose``, ``DepthwiseConv2D`` and ``SeparableConv2D``.
 
 A ``Conv2D`` slides ``filters`` small kernels over the image; each kernel sees a
 ``kernel_size`` window across all input channels and gives one output channel. The
@@ -23,6 +23,7 @@ from learnet.layers.base import InputSpec, Layer
 from learnet.layers.core import _serialize
 from learnet.ops import conv as conv_ops
 from learnet.ops.math import add
+from learnet.ops.shape import expand_dims, squeeze
 
 
 def _tuple(value, rank, name, layer):
@@ -240,6 +241,26 @@ class Conv1D(_Conv):
         return self._finish(outputs)
 
 
+def _transposed_geometry(steps, kernel_size, stride, dilation, padding, extra):
+    """One axis of a transposed convolution, as Keras sizes it: the output length, and the
+    ``(before, after)`` padding of the convolution it transposes.
+
+    The full transposed convolution has ``(steps - 1) * stride + kernel`` outputs; Keras keeps
+    ``length`` of them from ``before`` on (zeros past the end). ``extra`` is ``output_padding``.
+    """
+    kernel = (kernel_size - 1) * dilation + 1
+    if padding == "valid":
+        before = 0
+        length = (steps - 1) * stride + kernel + (max(kernel, stride) - kernel if extra is None else extra)
+    else:
+        # Keras (JAX backend) pads the stride-dilated input by pad_left, of at most kernel - 1.
+        total = stride + kernel - 2 if extra is None else kernel + kernel % 2 - 2 + extra
+        before = kernel - 1 - min(total - total // 2, kernel - 1)
+        length = steps * stride if extra is None else (steps - 1) * stride + kernel % 2 + extra
+    after = max((steps - 1) * stride + kernel - before - length, 0)
+    return length, (before, after)
+
+
 class Conv2DTranspose(_Conv):
     """Transposed 2-D convolution (sometimes called "deconvolution"): upsamples images.
 
@@ -291,26 +312,25 @@ class Conv2DTranspose(_Conv):
     def _kernel_shape(self, in_channels):
         return self.kernel_size + (self.filters, in_channels)
 
+    def _geometry(self, size, axis):
+        """The output size along ``axis`` and the padding of the convolution it transposes."""
+        extra = None if self.output_padding is None else self.output_padding[axis]
+        return _transposed_geometry(
+            size, self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis], self.padding, extra
+        )
+
     def _output_size(self, size, axis):
-        if size is None:
-            return None
-        k = (self.kernel_size[axis] - 1) * self.dilation_rate[axis] + 1
-        s = self.strides[axis]
-        extra = 0 if self.output_padding is None else self.output_padding[axis]
-        if self.output_padding is None:
-            return size * s if self.padding == "same" else size * s + max(k - s, 0)
-        pad = k // 2 if self.padding == "same" else 0
-        return (size - 1) * s + k - 2 * pad + extra
+        return None if size is None else self._geometry(size, axis)[0]
 
     def call(self, inputs):
-        height = self._output_size(inputs.shape[1], 0)
-        width = self._output_size(inputs.shape[2], 1)
+        height, pad_height = self._geometry(inputs.shape[1], 0)
+        width, pad_width = self._geometry(inputs.shape[2], 1)
         outputs = conv_ops.conv2d_transpose(
             inputs,
             self.kernel,
             (inputs.shape[0], height, width, self.filters),
             self.strides,
-            self.padding,
+            [pad_height, pad_width],
             dilations=self.dilation_rate,
             bias=self.bias,
         )
@@ -327,6 +347,114 @@ class Conv2DTranspose(_Conv):
 
     def get_config(self):
         config = super().get_config()
+        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+        return config
+
+
+class Conv1DTranspose(_Conv):
+    """Transposed 1-D convolution: upsamples sequences ``(batch, steps, channels)``.
+
+    It is the backward pass of a ``Conv1D`` with the same arguments, run forward (computed
+    as a ``Conv2DTranspose`` of height 1): with ``strides=2`` and ``padding="same"`` the
+    number of steps doubles. The kernel has Keras' shape ``(kernel_size, filters,
+    in_channels)``.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels.
+    kernel_size : int or (int,)
+    strides : int or (int,), default 1
+    padding : {"valid", "same"}, default "valid"
+        ``"valid"``: ``(steps - 1) * strides + max(kernel_size, strides)`` outputs;
+        ``"same"``: ``steps * strides``.
+    output_padding : int or (int,), optional
+        Set the output length to ``(steps - 1) * strides + kernel_size + output_padding``
+        (``"valid"``) or ``(steps - 1) * strides + kernel_size % 2 + output_padding``
+        (``"same"``), as Keras; less than ``strides``.
+    dilation_rate : int or (int,), default 1
+    activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint : as ``Conv1D``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.layers.conv import Conv1DTranspose
+    >>> up = Conv1DTranspose(4, 3, strides=2, padding="same")
+    >>> up(np.zeros((8, 10, 2), dtype="float32")).shape
+    TensorShape([8, 20, 4])
+    >>> up.kernel.shape
+    TensorShape([3, 4, 2])
+    """
+
+    rank = 1
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            **kwargs,
+        )
+        if output_padding is not None:
+            if isinstance(output_padding, (int, numpy.integer)) and not isinstance(output_padding, bool):
+                output_padding = (int(output_padding),)
+            try:
+                output_padding = tuple(int(p) for p in output_padding)
+            except (TypeError, ValueError):
+                output_padding = None, output_padding  # reported just below
+            if len(output_padding) != 1 or not 0 <= output_padding[0] < self.strides[0]:
+                raise ValueError(
+                    f"Conv1DTranspose: output_padding must be an int from 0 to strides - 1 "
+                    f"(strides={self.strides[0]}), got {output_padding[-1]!r}"
+                )
+        self.output_padding = output_padding
+
+    def _kernel_shape(self, in_channels):
+        return self.kernel_size + (self.filters, in_channels)
+
+    def _geometry(self, steps):
+        """Output length, and the ``(left, right)`` padding of the ``Conv1D`` it transposes."""
+        extra = None if self.output_padding is None else self.output_padding[0]
+        return _transposed_geometry(
+            steps, self.kernel_size[0], self.strides[0], self.dilation_rate[0], self.padding, extra
+        )
+
+    def call(self, inputs):
+        n, steps, _ = inputs.shape
+        length, padding = self._geometry(steps)
+        outputs = conv_ops.conv2d_transpose(
+            expand_dims(inputs, 1),
+            expand_dims(self.kernel, 0),
+            (n, 1, length, self.filters),
+            (1, self.strides[0]),
+            [(0, 0), padding],
+            dilations=(1, self.dilation_rate[0]),
+            bias=self.bias,
+        )
+        return self._finish(squeeze(outputs, 1))
+
+    def compute_output_shape(self, input_shape):
+        batch, steps, _ = tuple(input_shape)
+        length = None if steps is None else self._geometry(steps)[0]
+        return (batch, length, self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups", None)  # not an argument of Keras' Conv1DTranspose
         config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
         return config
 
@@ -628,5 +756,6 @@ class SeparableConv2D(_DepthwiseBase):
 
 Convolution1D = Conv1D
 Convolution2D = Conv2D
+Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
 SeparableConvolution2D = SeparableConv2D
