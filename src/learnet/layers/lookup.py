@@ -29,7 +29,9 @@ import numpy
 
 from learnet import backend
 from learnet.layers.base import KerasTensor, Layer
+from learnet.layers.farmhash import fingerprint64
 from learnet.layers.text import OOV
+from learnet.layers.text import adapt_batches as _batches
 from learnet.tensor import Tensor
 
 _ENCODINGS = ("one_hot", "multi_hot", "count")
@@ -78,24 +80,6 @@ def _as_integers(value, who):
             raise ValueError(f"{who} expects integers, got fractional or infinite values")
         return array.astype(numpy.int64)
     raise TypeError(f"{who} expects integers, got an array of {'text' if array.dtype.kind in 'USO' else array.dtype}")
-
-
-def _batches(data, steps, who):
-    """The batches of ``data``: one for an array, list or Tensor; each element of a
-    dataset or generator otherwise (the inputs of ``(x, y)`` pairs)."""
-    if isinstance(data, (Tensor, numpy.ndarray, list, tuple, str, bytes)) or hasattr(data, "__array__"):
-        if isinstance(data, (str, bytes)):
-            raise ValueError(f"{who}: adapt expects a batch of values (a list or array), got a single string")
-        yield data
-        return
-    if not hasattr(data, "__iter__"):
-        raise TypeError(f"{who}: adapt expects an array, a list or a dataset, got {type(data).__name__}")
-    for index, batch in enumerate(data):
-        if steps is not None and index >= steps:
-            break
-        if isinstance(batch, tuple):
-            batch = batch[0]  # (x, y) pairs: only the inputs are data to learn from
-        yield batch
 
 
 def _encode(ids, output_mode, depth, count_weights=None, idf_weights=None):
@@ -147,17 +131,8 @@ def _encoded_shape(input_shape, output_mode, depth):
 
 def _fingerprint_buckets(tokens, num_buckets, who):
     """TensorFlow's ``to_hash_bucket_fast``: FarmHash Fingerprint64 of each string, modulo ``num_buckets``."""
-    try:
-        import farmhash  # pyfarmhash, the only way to match Keras' buckets exactly
-    except ImportError:
-        raise ImportError(
-            f"{who}: spreading unknown strings over several OOV indices needs FarmHash, as in Keras; "
-            "pip install pyfarmhash (or use num_oov_indices=1)"
-        ) from None
     unique, inverse = numpy.unique(tokens, return_inverse=True)
-    buckets = numpy.array(
-        [farmhash.fingerprint64(token.encode("utf-8")) % num_buckets for token in unique.tolist()], dtype=numpy.int64
-    )
+    buckets = numpy.array([fingerprint64(token) % num_buckets for token in unique.tolist()], dtype=numpy.int64)
     return buckets[inverse].reshape(tokens.shape)
 
 
@@ -495,8 +470,8 @@ class StringLookup(_IndexLookup):
     max_tokens : int, optional
         Largest vocabulary size, the mask and OOV indices included.
     num_oov_indices : int, default 1
-        Indices for out-of-vocabulary strings (several: spread by FarmHash, needs the
-        ``pyfarmhash`` package; 0: unknown strings are an error).
+        Indices for out-of-vocabulary strings (several: spread by FarmHash, as in
+        Keras; 0: unknown strings are an error).
     mask_token : str, optional
         A token meaning "padding": index 0 in ``"int"`` mode, left out of the vectors.
     oov_token : str, default ``"[UNK]"``

@@ -31,6 +31,24 @@ _MODES = ("int", "multi_hot", "count", "tf_idf")
 PAD, OOV = "", "[UNK]"
 
 
+def adapt_batches(data, steps, who):
+    """The batches of ``data``: one for an array, list or Tensor; each element of a
+    dataset or generator otherwise (the inputs of ``(x, y)`` pairs)."""
+    if isinstance(data, (Tensor, numpy.ndarray, list, tuple, str, bytes)) or hasattr(data, "__array__"):
+        if isinstance(data, (str, bytes)):
+            raise ValueError(f"{who}: adapt expects a batch of values (a list or array), got a single string")
+        yield data
+        return
+    if not hasattr(data, "__iter__"):
+        raise TypeError(f"{who}: adapt expects an array, a list or a dataset, got {type(data).__name__}")
+    for index, batch in enumerate(data):
+        if steps is not None and index >= steps:
+            break
+        if isinstance(batch, tuple):
+            batch = batch[0]  # (x, y) pairs: only the inputs are data to learn from
+        yield batch
+
+
 def _as_texts(inputs, who):
     if isinstance(inputs, Tensor):
         inputs = inputs._value
@@ -178,7 +196,9 @@ class TextVectorization(Layer):
 
         Tokens are ranked by count, ties broken as Keras does (reverse string order).
         """
-        texts = _as_texts(data, f"TextVectorization '{self.name}'.adapt")
+        who = f"TextVectorization '{self.name}'.adapt"
+        # An array or list of texts, or a dataset of batches of them (`ds.map(lambda x, y: x)`).
+        texts = [text for batch in adapt_batches(data, steps, who) for text in _as_texts(batch, who)]
         counts, documents = Counter(), Counter()
         for text in texts:
             tokens = self._tokens(text)
