@@ -1386,3 +1386,10 @@ _ALIASES.update(
     }
 )
 __all__ += [cls.__name__ for cls in _MORE]
+
+
+# --- Keras' confusion counts, operating points, F-scores, IoU, correlations and metric functions ---
+# They live in learnet.confusion_metrics, which builds on the classes above and adds its names
+# (TruePositives, F1Score, MeanIoU, ..., huber, pearson_correlation) to this module and to the
+# tables above (_CLASSES, _BY_NAME), whichever of the two modules is imported first.
+from learnet import confusion_metrics as _confusion_metrics  # noqa: E402, F401
