@@ -544,3 +544,20 @@ from learnet.registry import (  # noqa: E402,F401
 )
 
 CustomObjectScope = custom_object_scope
+
+# keras.utils' dataset makers, get_file and the train_step helpers (learnet.dataset_utils), and
+# keras.utils.Progbar (drawn by fit's own tqdm bar).
+from learnet.callbacks.keras_progbar import Progbar  # noqa: E402,F401
+from learnet.dataset_utils import (  # noqa: E402,F401
+    get_file,
+    get_source_inputs,
+    is_keras_tensor,
+    pack_x_y_sample_weight,
+    split_dataset,
+    text_dataset_from_directory,
+    timeseries_dataset_from_array,
+    unpack_x_y_sample_weight,
+)
+
+# keras.utils.FeatureSpace: structured data's columns encoded by lookups, bins and crosses.
+from learnet.feature_space import FeatureSpace  # noqa: E402,F401
