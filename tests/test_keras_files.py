@@ -156,7 +156,55 @@ def attention_model(M):
     return M.Model(tokens, M.layers.Dense(2)(pooled), name="attention_model"), (6,)
 
 
-MODELS = [dense_stack, convnet, sequence_model, merging_model, recurrent_model, attention_model]
+def image_extras(M):
+    """Crops, brightness, group and unit normalization, alpha dropout and a 1-D transposed convolution."""
+    return M.Sequential(
+        [
+            M.Input((8, 8, 4)),
+            M.layers.CenterCrop(6, 6),
+            M.layers.RandomCrop(6, 6),
+            M.layers.RandomBrightness(0.2),
+            M.layers.GroupNormalization(groups=2),
+            M.layers.UnitNormalization(),
+            M.layers.AlphaDropout(0.1),
+            M.layers.Reshape((6, 24)),
+            M.layers.Conv1DTranspose(3, 3, strides=2, padding="same"),
+            M.layers.Flatten(),
+            M.layers.Dense(2),
+        ],
+        name="image_extras",
+    ), (8, 8, 4)
+
+
+def volume_model(M):
+    """The 3-D layers: volumes of (depth, height, width, channels)."""
+    return M.Sequential(
+        [
+            M.Input((4, 6, 6, 2)),
+            M.layers.Conv3D(3, 3, padding="same", activation="relu"),
+            M.layers.MaxPooling3D(2),
+            M.layers.Conv3DTranspose(2, 2, strides=2),
+            M.layers.AveragePooling3D(2),
+            M.layers.UpSampling3D(2),
+            M.layers.ZeroPadding3D(1),
+            M.layers.Cropping3D(1),
+            M.layers.GlobalAveragePooling3D(),
+            M.layers.Dense(2),
+        ],
+        name="volume_model",
+    ), (4, 6, 6, 2)
+
+
+MODELS = [
+    dense_stack,
+    convnet,
+    sequence_model,
+    merging_model,
+    recurrent_model,
+    attention_model,
+    image_extras,
+    volume_model,
+]
 
 
 def _inputs(make, shape, rng):

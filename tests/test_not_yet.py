@@ -49,8 +49,8 @@ def test_the_lines_a_user_sees():
 
 
 def test_from_imports_show_the_same_message():
-    with pytest.raises(ImportError, match=r"^learnet\.layers\.Hashing is not in learnet yet"):
-        from learnet.layers import Dense, Hashing  # noqa: F401
+    with pytest.raises(ImportError, match=r"^learnet\.layers\.StackedRNNCells is not in learnet yet"):
+        from learnet.layers import Dense, StackedRNNCells  # noqa: F401
     with pytest.raises(ImportError, match=r"^learnet\.datasets\.california_housing is not in learnet yet"):
         from learnet.datasets import california_housing  # noqa: F401
     with pytest.raises(ImportError, match=r"^learnet\.applications is not in learnet yet"):

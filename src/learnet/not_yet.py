@@ -41,8 +41,6 @@ NOT_YET = {
     "learnet.layers": {
         "StackedRNNCells": _RECURRENT,
         "ConvLSTM2D": _RECURRENT,
-        "Hashing": "hashing text into bins is not written yet. learnet has StringLookup and IntegerLookup "
-        "(a vocabulary, adapted to the data) and CategoryEncoding",
     },
 }
 

@@ -13,7 +13,10 @@ from learnet import registry
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from learnet.layers.attention import AdditiveAttention, Attention
 from learnet.layers.augmentation import (
+    CenterCrop,
+    RandomBrightness,
     RandomContrast,
+    RandomCrop,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
@@ -22,6 +25,8 @@ from learnet.layers.augmentation import (
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
 from learnet.layers.conv import (
     Conv1D,
+    Conv1DTranspose,
+    Convolution1DTranspose,
     Conv2D,
     Conv2DTranspose,
     Convolution1D,
@@ -34,6 +39,7 @@ from learnet.layers.conv import (
 from learnet.layers.core import (
     Activation,
     ActivityRegularization,
+    AlphaDropout,
     Dense,
     Dropout,
     Flatten,
@@ -48,6 +54,7 @@ from learnet.layers.core import (
     SpatialDropout2D,
 )
 from learnet.layers.einsum_dense import EinsumDense
+from learnet.layers.hashing import HashedCrossing, Hashing
 from learnet.layers.lookup import CategoryEncoding, Discretization, IntegerLookup, StringLookup
 from learnet.layers.multi_head_attention import MultiHeadAttention
 from learnet.layers.operation import OperationLayer  # noqa: F401 - registered: `x + 1` in a saved model
@@ -69,7 +76,12 @@ from learnet.layers.merging import (
 )
 from learnet.layers.merging import maximum_ as maximum
 from learnet.layers.merging import minimum_ as minimum
-from learnet.layers.normalization import BatchNormalization, LayerNormalization
+from learnet.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from learnet.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -111,6 +123,23 @@ from learnet.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from learnet.layers.volumes import (
+    AveragePooling3D,
+    AvgPool3D,
+    Conv3D,
+    Conv3DTranspose,
+    Convolution3D,
+    Convolution3DTranspose,
+    Cropping3D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool3D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling3D,
+    MaxPool3D,
+    MaxPooling3D,
+    UpSampling3D,
+    ZeroPadding3D,
+)
 from learnet.layers.wrappers import TimeDistributed
 
 
@@ -139,6 +168,14 @@ experimental = _types.SimpleNamespace(
         RandomTranslation=RandomTranslation,
         RandomContrast=RandomContrast,
         Resizing=Resizing,
+        CenterCrop=CenterCrop,
+        RandomCrop=RandomCrop,
+        TextVectorization=TextVectorization,
+        StringLookup=StringLookup,
+        IntegerLookup=IntegerLookup,
+        CategoryEncoding=CategoryEncoding,
+        Discretization=Discretization,
+        Hashing=Hashing,
     )
 )
 
@@ -161,6 +198,31 @@ __all__ = [
     "AdditiveAttention",
     "MultiHeadAttention",
     "EinsumDense",
+    "CenterCrop",
+    "RandomBrightness",
+    "RandomCrop",
+    "Conv1DTranspose",
+    "Convolution1DTranspose",
+    "AlphaDropout",
+    "GroupNormalization",
+    "UnitNormalization",
+    "Hashing",
+    "HashedCrossing",
+    "AveragePooling3D",
+    "AvgPool3D",
+    "Conv3D",
+    "Conv3DTranspose",
+    "Convolution3D",
+    "Convolution3DTranspose",
+    "Cropping3D",
+    "GlobalAveragePooling3D",
+    "GlobalAvgPool3D",
+    "GlobalMaxPool3D",
+    "GlobalMaxPooling3D",
+    "MaxPool3D",
+    "MaxPooling3D",
+    "UpSampling3D",
+    "ZeroPadding3D",
     "ActivityRegularization",
     "GaussianDropout",
     "GaussianNoise",

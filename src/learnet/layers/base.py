@@ -43,7 +43,6 @@ Contract used by ``learnet.models`` (stable):
 * ``reset_names()`` restarts the automatic names (``dense``, ``dense_1``, ...).
 """
 
-import functools
 import inspect
 from typing import Any
 
@@ -126,16 +125,23 @@ def _attach_masks(outputs, masks):
                 output._keras_mask = mask
 
 
-@functools.lru_cache(maxsize=None)
+_FIRST_CALL_ARGUMENT: dict = {}
+
+
 def _first_call_argument(cls):
-    """The name of the first argument of ``cls.call`` (``inputs``, ``x``...), or None."""
-    try:
-        parameters = list(inspect.signature(cls.call).parameters.values())[1:]
-    except (TypeError, ValueError):
-        return None
-    if parameters and parameters[0].kind in (parameters[0].POSITIONAL_ONLY, parameters[0].POSITIONAL_OR_KEYWORD):
-        return parameters[0].name
-    return None
+    """The name of the first argument of ``cls.call`` (``inputs``, ``x``...), or None (kept per class)."""
+    if cls not in _FIRST_CALL_ARGUMENT:
+        try:
+            parameters = list(inspect.signature(cls.call).parameters.values())[1:]
+        except (TypeError, ValueError):
+            parameters = []
+        first = parameters[0] if parameters else None
+        _FIRST_CALL_ARGUMENT[cls] = (
+            first.name
+            if first is not None and first.kind in (first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD)
+            else None
+        )
+    return _FIRST_CALL_ARGUMENT[cls]
 
 
 def _init_signature_names(cls):
