@@ -1464,7 +1464,10 @@ def _holds_symbolic(value):
     return False
 
 
-def _recording(name, function):
+def _recording(name, function, recorder="record"):
+    """``function``, that called on symbolic tensors records itself as ``name`` through
+    ``learnet.layers.operation.<recorder>`` (``record`` for keras.ops, ``record_call`` for tf.*)."""
+
     def operation(*args, **kwargs):
         for value in args:
             if not isinstance(value, _PLAIN) and _holds_symbolic(value):
@@ -1475,9 +1478,9 @@ def _recording(name, function):
                     break
             else:
                 return function(*args, **kwargs)
-        from learnet.layers.operation import record
+        from learnet.layers import operation as _operation
 
-        return record(name, function, args, kwargs)
+        return getattr(_operation, recorder)(name, function, args, kwargs)
 
     operation.__name__ = name
     operation.__qualname__ = name
@@ -1537,28 +1540,7 @@ def record_symbolic_calls(namespace, prefix, modules):
             and str(getattr(value, "__module__", "")).startswith(modules)
             and not getattr(value, "_records_symbolic", False)
         ):
-            namespace[name] = _tf_recording(prefix + name, value)
-
-
-def _tf_recording(operation, function):
-    def call(*args, **kwargs):
-        for value in args:
-            if not isinstance(value, _PLAIN) and _holds_symbolic(value):
-                break
-        else:
-            for value in kwargs.values():
-                if not isinstance(value, _PLAIN) and _holds_symbolic(value):
-                    break
-            else:
-                return function(*args, **kwargs)
-        from learnet.layers.operation import record_call
-
-        return record_call(operation, function, args, kwargs)
-
-    call.__name__ = function.__name__
-    call.__qualname__ = getattr(function, "__qualname__", function.__name__)
-    call.__doc__ = function.__doc__
-    call.__module__ = function.__module__
-    call.__wrapped__ = function
-    call._records_symbolic = True
-    return call
+            wrapped = _recording(prefix + name, value, recorder="record_call")
+            wrapped.__name__, wrapped.__qualname__, wrapped.__module__ = name, value.__qualname__, value.__module__
+            wrapped._records_symbolic = True
+            namespace[name] = wrapped
