@@ -6,6 +6,7 @@ tests/fixtures/keras2/make_fixtures.py.
 """
 
 import io
+import json
 import pathlib
 import zipfile
 
@@ -546,3 +547,23 @@ def test_a_layer_of_ones_own_holding_layers_travels_both_ways(keras, tmp_path):
         assert "layers/block/attention/query_dense/vars/0" in f
         assert "layers/block/feed_forward/layers/dense_1/vars/1" in f
         assert "layers/block/norms/layer_normalization_1/vars/0" in f
+
+
+def test_a_keras_text_model_loads_with_its_vocabularies(tmp_path):
+    # Keras keeps an adapted TextVectorization's and StringLookup's vocabulary as text files in
+    # the archive's assets/ (tests/fixtures/make_keras_text_fixture.py made it with real Keras).
+    fixtures = pathlib.Path(__file__).parent / "fixtures"
+    data = np.load(fixtures / "keras_text_io.npz")
+    text, colour = data["text"].astype(object), data["colour"].astype(object)
+    model = learnet.models.load_model(fixtures / "keras_text.keras")
+    assert model.get_layer("text_vectorization").get_vocabulary()[:3] == ["", "[UNK]", "the"]
+    _close(model.predict([text, colour], verbose=0), data["y"])
+    # Written back, the vocabularies travel in the config, which Keras reads too.
+    model.save(tmp_path / "again.keras")
+    again = learnet.models.load_model(tmp_path / "again.keras")
+    _close(again.predict([text, colour], verbose=0), data["y"])
+    with zipfile.ZipFile(tmp_path / "again.keras") as archive:
+        inputs = [
+            e for e in json.loads(archive.read("config.json"))["config"]["layers"] if e["class_name"] == "InputLayer"
+        ]
+    assert {e["config"]["dtype"] for e in inputs} == {"string"}

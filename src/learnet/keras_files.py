@@ -96,6 +96,9 @@ _KERAS_CLASS_DEFAULTS = {
     "Resizing": {"data_format": "channels_last", "fill_mode": "constant", "fill_value": 0.0},
     "RandomContrast": {"data_format": "channels_last", "value_range": [0, 255]},
 }
+# Keras writes these in a config for information only (the vocabulary's size follows from it).
+_KERAS_DERIVED = {"TextVectorization": ("vocabulary_size",), "StringLookup": ("vocabulary_size",)}
+_KERAS_DERIVED["IntegerLookup"] = _KERAS_DERIVED["StringLookup"]
 # learnet arguments that Keras' class does not take, dropped (when default) on writing.
 _LEARNET_ONLY = {
     "Conv1DTranspose": {"groups": 1},
@@ -261,6 +264,8 @@ def _layer_from_keras(entry, where, custom_objects):
     for key, default in _KERAS_CLASS_DEFAULTS.get(class_name, {}).items():
         if key in config and config[key] == default:
             del config[key]
+    for key in _KERAS_DERIVED.get(class_name, ()):
+        config.pop(key, None)
     if class_name == "InputLayer":
         if "batch_input_shape" in config:
             config["batch_shape"] = config.pop("batch_input_shape")
@@ -630,6 +635,8 @@ def _layer_to_keras(entry, owner=None):
         ]
     if class_name != "InputLayer" and "dtype" in config:
         config["dtype"] = _policy(config["dtype"])
+    if class_name == "InputLayer" and config.get("dtype") == "object":
+        config["dtype"] = "string"  # learnet keeps text in object arrays; Keras names it string
     for key, default in _LEARNET_ONLY.get(class_name, {}).items():
         if config.get(key, default) != default:
             raise ValueError(
@@ -671,7 +678,8 @@ def _tensor_specs(model):
         else:
             key = positions[id(node)] + (output_index,)
         shape = [None if s is None else int(s) for s in tuple(tensor.shape)]
-        specs[key] = (shape, str(np.dtype(tensor.dtype)))
+        dtype = str(np.dtype(tensor.dtype))
+        specs[key] = (shape, "string" if dtype == "object" else dtype)
     return specs
 
 
@@ -1219,6 +1227,7 @@ def load_keras(archive, filepath, custom_objects=None, compile=True):
         _refuse(f"{where}: config.json must hold a dict")
     weights = archive.read("model.weights.h5")
     config = model_config_from_keras(keras_config, custom_objects, where)
+    _vocabularies_into_config(archive, names, keras_config, config, where)
     handle, declared = _open_h5(h5py, io.BytesIO(weights), f"{where}: model.weights.h5", len(weights))
     try:
         model = _build(config, custom_objects, declared, where)
@@ -1230,6 +1239,40 @@ def load_keras(archive, filepath, custom_objects=None, compile=True):
     finally:
         handle.close()
     return model
+
+
+_VOCABULARY_LAYERS = ("TextVectorization", "StringLookup", "IntegerLookup")
+
+
+def _vocabularies_into_config(archive, names, keras_config, config, where):
+    """Put an adapted TextVectorization's or lookup's vocabulary, which Keras keeps as a text file
+    beside the weights (``assets/layers/text_vectorization/vocabulary.txt``, a token a line), into
+    its config, so the layer is whole when the model is built (its output size may depend on it)."""
+    entries = {entry["config"].get("name"): entry for entry in config["config"].get("layers", [])}
+    used = {}
+    for name in _keras_order(keras_config):
+        entry = entries.get(name)
+        if entry is None:
+            continue
+        base = _snake_case(entry["class_name"])
+        count = used.get(base, 0)
+        used[base] = count + 1
+        path = f"assets/layers/{base}" if count == 0 else f"assets/layers/{base}_{count}"
+        asset = f"{path}/vocabulary.txt"
+        if entry["class_name"] not in _VOCABULARY_LAYERS or asset not in names:
+            continue
+        if entry["config"].get("vocabulary") is not None:
+            continue  # given in the config already
+        try:
+            tokens = archive.read(asset).decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            _refuse(f"{where}: {asset} is not UTF-8 text")
+        if entry["class_name"] == "IntegerLookup":
+            try:
+                tokens = [int(token) for token in tokens if token != ""]
+            except ValueError:
+                _refuse(f"{where}: {asset} holds a token that is not an integer")
+        entry["config"]["vocabulary"] = tokens
 
 
 def _keras_state_order(state):

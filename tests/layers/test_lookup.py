@@ -470,3 +470,16 @@ def test_wrong_kind_of_input_is_named():
         IntegerLookup(vocabulary=[1])(np.array(["a"]))
     with pytest.raises(ValueError, match="expects integers, got fractional"):
         IntegerLookup(vocabulary=[1])(np.array([1.5]))
+
+
+def test_tokens_that_look_like_dotted_names_save_and_load(tmp_path):
+    # A vocabulary is data: "u.s" or "os.system" are tokens, never names of code to import.
+    lookup = StringLookup()
+    lookup.adapt(["u.s", "os.system", "x", "u.s"])
+    inputs = tf.keras.Input((1,), dtype="string")
+    model = tf.keras.Model(inputs, lookup(inputs))
+    tokens = np.array([["u.s"], ["os.system"], ["new"]], dtype=object)
+    for name in ("m.learnet", "m.keras"):
+        model.save(tmp_path / name)
+        restored = tf.keras.models.load_model(tmp_path / name)
+        np.testing.assert_array_equal(restored.predict(tokens, verbose=0), model.predict(tokens, verbose=0))

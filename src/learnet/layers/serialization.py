@@ -64,6 +64,7 @@ def check_plain(value, where, depth=0):
             _DOTTED_PATH.match(value)
             and not where.endswith(("['name']", "['layer']"))
             and "__keras_tensor__" not in where
+            and "['vocabulary']" not in where  # tokens ("u.s", "e.g") are data, never looked up as code
         ):
             raise InvalidModelFileError(
                 f"the model config names a Python module or function ({value!r} at {where}); "
