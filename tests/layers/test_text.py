@@ -60,3 +60,19 @@ def test_bad_use_gets_a_clear_error():
     assert layer.get_vocabulary() == ["", "[UNK]", "b", "a"]
     with pytest.raises(ValueError, match="needs idf_weights"):
         layers.TextVectorization(output_mode="tf_idf", vocabulary=["a"])
+
+
+def test_a_custom_standardize_of_tf_strings_ops_and_a_sequential_that_starts_with_text():
+    # The TensorFlow text classification tutorial: custom_standardization with tf.strings ops,
+    # then an export model Sequential([vectorize_layer, model, ...]) that predicts raw strings.
+    def custom_standardization(input_data):
+        lowercase = tf.strings.lower(input_data)
+        stripped_html = tf.strings.regex_replace(lowercase, "<br />", " ")
+        return tf.strings.regex_replace(stripped_html, "[!.]", "")
+
+    vectorize = layers.TextVectorization(standardize=custom_standardization, output_sequence_length=4)
+    vectorize.adapt(tf.data.Dataset.from_tensor_slices(["Great film!<br />Great.", "Bad film."]).batch(2))
+    assert vectorize.get_vocabulary() == ["", "[UNK]", "great", "film", "bad"]
+    assert vectorize(["GREAT<br />bad!"]).numpy().tolist() == [[2, 4, 0, 0]]
+    export = tf.keras.Sequential([vectorize, layers.Embedding(5, 2), layers.GlobalAveragePooling1D(), layers.Dense(1)])
+    assert export.predict(tf.constant(["great film", "bad"]), verbose=0).shape == (2, 1)

@@ -503,6 +503,8 @@ class StringLookup(_IndexLookup):
 
     _inverted_dtype = "object"  # a string tensor
 
+    _takes_text = True  # a Sequential built from data it sees starts with a text input
+
     def __init__(
         self,
         max_tokens=None,

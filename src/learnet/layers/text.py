@@ -104,6 +104,8 @@ class TextVectorization(Layer):
     array([[1, 0, 1, 0]])
     """
 
+    _takes_text = True  # a Sequential built from data it sees starts with a text input
+
     def __init__(
         self,
         max_tokens=None,
@@ -162,7 +164,9 @@ class TextVectorization(Layer):
     def _standardize(self, text):
         mode = self.standardize
         if callable(mode):
-            return mode(text)
+            # A function of tf.strings ops (the TensorFlow text tutorial's custom_standardization)
+            # gives a string tensor: back to Python text.
+            return self._as_text(mode(text))
         if mode in ("lower", "lower_and_strip_punctuation"):
             text = text.lower()
         if mode in ("strip_punctuation", "lower_and_strip_punctuation"):
@@ -172,7 +176,10 @@ class TextVectorization(Layer):
     def _tokens(self, text):
         text = self._standardize(text)
         if callable(self.split):
-            tokens = list(self.split(text))
+            pieces = self.split(text)
+            if isinstance(pieces, Tensor):
+                pieces = numpy.asarray(pieces.numpy(), dtype=object).reshape(-1)
+            tokens = [self._as_text(piece) for piece in pieces]
         elif self.split == "whitespace":
             tokens = text.split()
         elif self.split == "character":
@@ -185,6 +192,15 @@ class TextVectorization(Layer):
                 grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
             tokens = grams
         return tokens
+
+    def _as_text(self, value):
+        """A Python ``str`` from what a custom standardize or split gave: str, bytes or a string tensor."""
+        if isinstance(value, Tensor):
+            value = numpy.asarray(value.numpy(), dtype=object).reshape(-1)
+            value = value[0] if value.size == 1 else " ".join(self._as_text(v) for v in value)
+        elif isinstance(value, numpy.ndarray):
+            value = value.reshape(-1)[0] if value.size == 1 else " ".join(self._as_text(v) for v in value.reshape(-1))
+        return value.decode(self.encoding) if isinstance(value, bytes) else str(value)
 
     @property
     def _specials(self):

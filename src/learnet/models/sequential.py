@@ -139,7 +139,10 @@ class Sequential(Model):
             shape = tuple(input_shape)
             if not shape or isinstance(shape[0], (list, tuple)):
                 raise ValueError(f"Sequential model '{self.name}' takes one input; build got the shape {input_shape!r}")
-            self._input_layer = InputLayer(batch_shape=(None,) + tuple(shape[1:]), dtype=self.dtype)
+            # A first layer that reads text (TextVectorization, StringLookup) takes a text input.
+            first_takes_text = bool(self._stack) and getattr(self._stack[0], "_takes_text", False)
+            dtype = "string" if first_takes_text else self.dtype
+            self._input_layer = InputLayer(batch_shape=(None,) + tuple(shape[1:]), dtype=dtype)
             new_input = True
         try:
             self._rebuild()

@@ -124,12 +124,11 @@ def _is_sequential_like(model):
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=print, expand_nested=False, show_trainable=False):
-    """Print ``model``'s summary table with ``print_fn`` (one call per line)."""
-    if not model.built:
-        raise ValueError(
-            "This model has not yet been built. Build the model first by calling `build()` or by "
-            "calling the model on a batch of data (or give the first layer an input_shape)."
-        )
+    """Print ``model``'s summary table with ``print_fn`` (one call per line).
+
+    A model not built yet (no input shape seen) lists its layers as Keras 3 does, with an
+    unknown output shape (``? (unbuilt)``) and no parameters yet.
+    """
     sequential_like = _is_sequential_like(model)
     if sequential_like:
         line_length = line_length or 65
@@ -160,8 +159,10 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
     print_fn("=" * line_length)
     for index, layer in enumerate(layers):
         name = f"{layer.name} ({type(layer).__name__})"
-        params = layer.count_params() if layer.built else 0
-        fields = [name, _output_shape(layer), params]
+        if model.built:
+            fields = [name, _output_shape(layer), layer.count_params() if layer.built else 0]
+        else:
+            fields = [name, "? (unbuilt)", 0]
         connections = []
         if not sequential_like:
             connections = _connections(model, layer)
