@@ -157,3 +157,15 @@ def test_numpy_array_on_the_left_stays_a_tensor():
         y = tf.reduce_sum(a * x)
     assert isinstance(a * x, tf.Tensor)
     np.testing.assert_array_equal(tape.gradient(y, x).numpy(), a)
+
+
+def test_set_shape_checks_as_tensorflow_does():
+    # TensorFlow's time-series tutorial calls inputs.set_shape([None, width, None]) on each window.
+    x = tf.zeros((4, 6, 3))
+    x.set_shape([None, 6, None])
+    x.set_shape(None)
+    assert x.get_shape() == (4, 6, 3)
+    with pytest.raises(ValueError, match=r"not compatible with the shape \(None, 5, None\)"):
+        x.set_shape([None, 5, None])
+    with pytest.raises(ValueError, match="not compatible"):
+        x.set_shape([4, 6])

@@ -218,6 +218,28 @@ class Tensor:
         """The shape, as a ``TensorShape`` (a tuple of ints)."""
         return TensorShape(self._value.shape)
 
+    def get_shape(self) -> "TensorShape":
+        """The shape (TensorFlow's other spelling of ``.shape``)."""
+        return self.shape
+
+    def set_shape(self, shape) -> None:
+        """Check that the tensor has ``shape`` (``None`` for any size), as TensorFlow does.
+
+        A tensor here always knows its whole shape, so nothing changes; a shape that does not
+        fit raises ``ValueError``, as in TensorFlow.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.zeros((2, 3)).set_shape([None, 3])
+        """
+        wanted = None if shape is None else tuple(None if s is None else int(s) for s in shape)
+        actual = tuple(self._value.shape)
+        if wanted is not None and (
+            len(wanted) != len(actual) or any(w is not None and w != a for w, a in zip(wanted, actual))
+        ):
+            raise ValueError(f"set_shape: a tensor of shape {actual} is not compatible with the shape {wanted}")
+
     @property
     def ndim(self) -> int:
         """The number of dimensions (axes)."""
