@@ -453,3 +453,51 @@ def test_every_public_name_of_the_callback_files_is_at_learnet_callbacks():
 def test_only_the_callbacks_that_draw_or_write_run_on_the_chief_alone():
     chief_only = {name for name in callbacks.__all__ if getattr(getattr(callbacks, name), "_chief_only", False)}
     assert chief_only == {"ProgbarLogger", "CSVLogger", "TensorBoard"}
+
+
+def _backup_run(tmp_path, crash_at=None, **options):
+    """A small regression fitted for 6 epochs with BackupAndRestore; `crash_at` kills the run there."""
+    learnet.utils.set_random_seed(0)
+    model = learnet.Sequential(
+        [learnet.Input((4,)), learnet.layers.Dense(8, activation="relu"), learnet.layers.Dense(1)]
+    )
+    model.compile("adam", "mse")
+
+    class Crash(learnet.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == crash_at:
+                raise RuntimeError("the job was killed")
+
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    backup = learnet.callbacks.BackupAndRestore(tmp_path / "backup", **options)
+    history = model.fit(
+        x, x.sum(1, keepdims=True), epochs=6, batch_size=16, shuffle=False, verbose=0, callbacks=[backup, Crash()]
+    )
+    return model, history, x
+
+
+def test_backup_and_restore_goes_on_where_a_killed_run_stopped(tmp_path):
+    # TensorFlow's multi-worker tutorial: the same fit, run again after a crash, resumes.
+    reference, _, x = _backup_run(tmp_path / "reference")
+    with pytest.raises(RuntimeError, match="killed"):
+        _backup_run(tmp_path, crash_at=2)
+    assert (tmp_path / "backup" / "state.json").exists()
+    resumed, history, _ = _backup_run(tmp_path)
+    assert history.epoch == [3, 4, 5]  # epochs 0-2 were backed up; the optimizer's state too
+    np.testing.assert_allclose(resumed.predict(x, verbose=0), reference.predict(x, verbose=0), rtol=1e-6)
+    assert not (tmp_path / "backup").exists()  # a run that ends deletes its backup
+
+
+def test_backup_and_restore_options(tmp_path):
+    _backup_run(tmp_path / "kept", delete_checkpoint=False, double_checkpoint=True)
+    names = sorted(p.name for p in (tmp_path / "kept" / "backup").iterdir())
+    assert names.count("state.json") == 1 and len([n for n in names if n.endswith(".index")]) == 2
+    with pytest.raises(RuntimeError, match="killed"):
+        _backup_run(tmp_path / "steps", crash_at=1, save_freq=3)
+    _, history, _ = _backup_run(tmp_path / "steps", save_freq=3)
+    assert history.epoch[0] == 1  # backed up in the middle of epoch 1: that epoch starts again
+    for bad in (0, -2, "batch", True):
+        with pytest.raises(ValueError, match="save_freq"):
+            learnet.callbacks.BackupAndRestore(tmp_path, save_freq=bad)
+    with pytest.raises(ValueError, match="backup_dir"):
+        learnet.callbacks.BackupAndRestore("")

@@ -24,6 +24,7 @@ Examples
 >>> model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[stop])  # doctest: +SKIP
 """
 
+from learnet.callbacks.backup_and_restore import BackupAndRestore
 from learnet.callbacks.callback import Callback
 from learnet.callbacks.callback_list import CallbackList
 from learnet.callbacks.file_writers import CSVLogger, ModelCheckpoint
@@ -39,6 +40,7 @@ from learnet.callbacks.training_control import (
 )
 
 __all__ = [
+    "BackupAndRestore",
     "Callback",
     "CallbackList",
     "History",

@@ -585,7 +585,10 @@ class Model(Layer):
         )
         batch_begin, batch_end = (callback_list.wants(f"on_train_batch_{when}") for when in ("begin", "end"))
         self.stop_training = False
+        self._initial_epoch = None
         callback_list.on_train_begin()
+        if self._initial_epoch is not None:  # a run restored from its backup (BackupAndRestore)
+            initial_epoch, self._initial_epoch = max(initial_epoch, self._initial_epoch), None
         epoch_logs = {}
         with self._training_run(callback_list):
             for epoch in range(initial_epoch, epochs):
