@@ -162,6 +162,7 @@ def test_pooling_layer_explains_a_wrong_rank():
         (3, 2, None, "valid", 1),
         (4, 2, 1, "valid", 1),
         (3, 1, None, "same", 2),
+        ((3, 4), (2, 3), (1, 0), "same", 1),  # an output_padding of 0 on one axis, as Keras allows
     ],
 )
 def test_conv2d_transpose_sizes_and_values_match_keras(keras, kernel, strides, output_padding, padding, dilation):

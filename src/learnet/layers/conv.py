@@ -257,25 +257,30 @@ def _transposed_geometry(steps, kernel_size, stride, dilation, padding, extra):
         total = stride + kernel - 2 if extra is None else kernel + kernel % 2 - 2 + extra
         before = kernel - 1 - min(total - total // 2, kernel - 1)
         length = steps * stride if extra is None else (steps - 1) * stride + kernel % 2 + extra
-    after = max((steps - 1) * stride + kernel - before - length, 0)
-    return length, (before, after)
+    return length, (before, (steps - 1) * stride + kernel - before - length)
 
 
-class Conv2DTranspose(_Conv):
-    """Transposed 2-D convolution (sometimes called "deconvolution"): upsamples images.
+def _output_padding(value, rank, strides, layer):
+    """``output_padding`` as ``rank`` ints, each from 0 to its stride - 1 (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
+        value = (int(value),) * rank
+    try:
+        result = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        result = ()  # reported just below
+    if len(result) != rank or any(not 0 <= p < s for p, s in zip(result, strides)):
+        raise ValueError(
+            f"{layer}: output_padding must be an int or {rank} ints, each from 0 to its stride - 1 "
+            f"(strides={strides}), got {value!r}"
+        )
+    return result
 
-    It is the backward pass of a ``Conv2D`` with the same arguments, run forward: with
-    ``strides=2`` and ``padding="same"`` the height and width double. The kernel has
-    Keras' shape ``(kernel_height, kernel_width, filters, in_channels)``.
 
-    Parameters
-    ----------
-    filters, kernel_size, strides, padding, activation, use_bias, ... : as ``Conv2D``.
-    output_padding : int or (int, int), optional
-        Extra rows/columns at the bottom/right of the output (less than the stride).
-    """
-
-    rank = 2
+class _ConvTranspose(_Conv):
+    """What the transposed convolutions share: ``output_padding``, Keras' kernel layout
+    ``(..., filters, in_channels)``, and each axis's size and padding as Keras places them."""
 
     def __init__(
         self,
@@ -297,23 +302,14 @@ class Conv2DTranspose(_Conv):
             dilation_rate=dilation_rate,
             **kwargs,
         )
-        if output_padding is not None:
-            output_padding = (
-                _tuple(output_padding, 2, "output_padding", "Conv2DTranspose")
-                if not (isinstance(output_padding, int) and output_padding == 0)
-                else (0, 0)
-            )
-            if any(p >= s for p, s in zip(output_padding, self.strides)):
-                raise ValueError(
-                    f"Conv2DTranspose: output_padding {output_padding} must be smaller than the strides {self.strides}"
-                )
-        self.output_padding = output_padding
+        self.output_padding = _output_padding(output_padding, self.rank, self.strides, type(self).__name__)
 
     def _kernel_shape(self, in_channels):
         return self.kernel_size + (self.filters, in_channels)
 
     def _geometry(self, size, axis):
-        """The output size along ``axis`` and the padding of the convolution it transposes."""
+        """The output size along ``axis`` and the ``(before, after)`` padding of the convolution
+        it transposes; ``after`` is negative where the output reaches past the full result."""
         extra = None if self.output_padding is None else self.output_padding[axis]
         return _transposed_geometry(
             size, self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis], self.padding, extra
@@ -322,15 +318,37 @@ class Conv2DTranspose(_Conv):
     def _output_size(self, size, axis):
         return None if size is None else self._geometry(size, axis)[0]
 
+    def get_config(self):
+        config = super().get_config()
+        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+        return config
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """Transposed 2-D convolution (sometimes called "deconvolution"): upsamples images.
+
+    It is the backward pass of a ``Conv2D`` with the same arguments, run forward: with
+    ``strides=2`` and ``padding="same"`` the height and width double. The kernel has
+    Keras' shape ``(kernel_height, kernel_width, filters, in_channels)``.
+
+    Parameters
+    ----------
+    filters, kernel_size, strides, padding, activation, use_bias, ... : as ``Conv2D``.
+    output_padding : int or (int, int), optional
+        Extra rows/columns at the bottom/right of the output (less than the stride).
+    """
+
+    rank = 2
+
     def call(self, inputs):
-        height, pad_height = self._geometry(inputs.shape[1], 0)
-        width, pad_width = self._geometry(inputs.shape[2], 1)
+        height, (top, bottom) = self._geometry(inputs.shape[1], 0)
+        width, (left, right) = self._geometry(inputs.shape[2], 1)
         outputs = conv_ops.conv2d_transpose(
             inputs,
             self.kernel,
             (inputs.shape[0], height, width, self.filters),
             self.strides,
-            [pad_height, pad_width],
+            [(top, max(bottom, 0)), (left, max(right, 0))],
             dilations=self.dilation_rate,
             bias=self.bias,
         )
@@ -345,13 +363,8 @@ class Conv2DTranspose(_Conv):
             self.filters,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
-        return config
 
-
-class Conv1DTranspose(_Conv):
+class Conv1DTranspose(_ConvTranspose):
     """Transposed 1-D convolution: upsamples sequences ``(batch, steps, channels)``.
 
     It is the backward pass of a ``Conv1D`` with the same arguments, run forward (computed
@@ -389,59 +402,15 @@ class Conv1DTranspose(_Conv):
 
     rank = 1
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=1,
-        **kwargs,
-    ):
-        super().__init__(
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            **kwargs,
-        )
-        if output_padding is not None:
-            if isinstance(output_padding, (int, numpy.integer)) and not isinstance(output_padding, bool):
-                output_padding = (int(output_padding),)
-            try:
-                output_padding = tuple(int(p) for p in output_padding)
-            except (TypeError, ValueError):
-                output_padding = None, output_padding  # reported just below
-            if len(output_padding) != 1 or not 0 <= output_padding[0] < self.strides[0]:
-                raise ValueError(
-                    f"Conv1DTranspose: output_padding must be an int from 0 to strides - 1 "
-                    f"(strides={self.strides[0]}), got {output_padding[-1]!r}"
-                )
-        self.output_padding = output_padding
-
-    def _kernel_shape(self, in_channels):
-        return self.kernel_size + (self.filters, in_channels)
-
-    def _geometry(self, steps):
-        """Output length, and the ``(left, right)`` padding of the ``Conv1D`` it transposes."""
-        extra = None if self.output_padding is None else self.output_padding[0]
-        return _transposed_geometry(
-            steps, self.kernel_size[0], self.strides[0], self.dilation_rate[0], self.padding, extra
-        )
-
     def call(self, inputs):
         n, steps, _ = inputs.shape
-        length, padding = self._geometry(steps)
+        length, (left, right) = self._geometry(steps, 0)
         outputs = conv_ops.conv2d_transpose(
             expand_dims(inputs, 1),
             expand_dims(self.kernel, 0),
             (n, 1, length, self.filters),
             (1, self.strides[0]),
-            [(0, 0), padding],
+            [(0, 0), (left, max(right, 0))],
             dilations=(1, self.dilation_rate[0]),
             bias=self.bias,
         )
@@ -449,13 +418,12 @@ class Conv1DTranspose(_Conv):
 
     def compute_output_shape(self, input_shape):
         batch, steps, _ = tuple(input_shape)
-        length = None if steps is None else self._geometry(steps)[0]
+        length = self._output_size(steps, 0)
         return (batch, length, self.filters)
 
     def get_config(self):
         config = super().get_config()
         config.pop("groups", None)  # not an argument of Keras' Conv1DTranspose
-        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
         return config
 
 

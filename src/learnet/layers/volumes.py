@@ -18,7 +18,7 @@ TensorShape([2, 7, 15, 15, 8])
 TensorShape([2, 8])
 """
 
-from learnet.layers.conv import _Conv, _tuple
+from learnet.layers.conv import _Conv, _ConvTranspose, _tuple
 from learnet.layers.pooling import _GlobalPooling, _Pooling
 from learnet.layers.reshaping import _pairs, _Spatial
 from learnet.ops import volumes as volume_ops
@@ -69,7 +69,7 @@ class Conv3D(_Conv):
         return self._finish(outputs)
 
 
-class Conv3DTranspose(_Conv):
+class Conv3DTranspose(_ConvTranspose):
     """Transposed 3-D convolution: upsamples volumes (the backward pass of a ``Conv3D``, run forward).
 
     With ``strides=2`` and ``padding="same"`` each spatial size doubles. The kernel has
@@ -92,62 +92,8 @@ class Conv3DTranspose(_Conv):
     rank = 3
     _rank_hint = _VOLUMES
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=(1, 1, 1),
-        padding="valid",
-        output_padding=None,
-        data_format=None,
-        dilation_rate=(1, 1, 1),
-        **kwargs,
-    ):
-        super().__init__(
-            filters,
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            **kwargs,
-        )
-        if output_padding is not None:
-            output_padding = _non_negative_triple(output_padding, "output_padding", "Conv3DTranspose")
-            if any(p >= s for p, s in zip(output_padding, self.strides)):
-                raise ValueError(
-                    f"Conv3DTranspose: output_padding {output_padding} must be smaller than the strides {self.strides}"
-                )
-        self.output_padding = output_padding
-
-    def _kernel_shape(self, in_channels):
-        return self.kernel_size + (self.filters, in_channels)
-
-    def _axis_geometry(self, size, axis):
-        """Output size and ``(before, after)`` padding of one axis, as Keras places them.
-
-        The full transposed convolution of ``size`` inputs is ``(size - 1) * stride + k``
-        long (``k`` the dilated kernel size); Keras keeps a window of it that starts
-        ``before`` voxels in. ``after`` is negative where the window reaches past its end
-        (the extra voxels are zeros).
-        """
-        k = (self.kernel_size[axis] - 1) * self.dilation_rate[axis] + 1
-        s = self.strides[axis]
-        extra = None if self.output_padding is None else self.output_padding[axis]
-        if self.padding == "valid":
-            out = (size - 1) * s + k + (max(k, s) - k if extra is None else extra)
-            before = 0
-        else:
-            total = s + k - 2 if extra is None else k + k % 2 - 2 + extra
-            before = k - 1 - min(total // 2 + total % 2, k - 1)
-            out = size * s if extra is None else (size - 1) * s + k % 2 + extra
-        return out, (before, (size - 1) * s + k - out - before)
-
-    def _output_size(self, size, axis):
-        return None if size is None else self._axis_geometry(size, axis)[0]
-
     def call(self, inputs):
-        geometry = [self._axis_geometry(size, axis) for axis, size in enumerate(inputs.shape[1:4])]
+        geometry = [self._geometry(size, axis) for axis, size in enumerate(inputs.shape[1:4])]
         # A window past the end of the full result: compute up to its end, then add the zeros.
         shortfall = [max(0, -after) for _, (_, after) in geometry]
         sizes = [out - short for (out, _), short in zip(geometry, shortfall)]
@@ -175,7 +121,6 @@ class Conv3DTranspose(_Conv):
     def get_config(self):
         config = super().get_config()
         del config["groups"]  # Keras' transposed convolutions have none
-        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
         return config
 
 
@@ -380,17 +325,6 @@ class Cropping3D(_Spatial3D):
         config = super().get_config()
         config.update(cropping=[list(p) for p in self.cropping], data_format=self.data_format)
         return config
-
-
-def _non_negative_triple(value, name, who):
-    """An int or three ints, each 0 or more -> a tuple of three ints."""
-    try:
-        result = (int(value),) * 3 if isinstance(value, int) else tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{who}: {name} must be an int or three ints, got {value!r}") from None
-    if len(result) != 3 or min(result) < 0:
-        raise ValueError(f"{who}: {name} must be a non-negative int or three non-negative ints, got {value!r}")
-    return result
 
 
 def _three_pairs(value, name, who):
