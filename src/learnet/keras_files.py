@@ -930,12 +930,16 @@ def _container_paths(layers, prefix, visited):
     """Keras 3's names for a list of layers: each its class in snake case, counted (``dense``, ``dense_1``)."""
     used, result = {}, []
     for layer in layers:
-        base = _snake_case(type(layer).__name__)
-        count = used.get(base, 0)
-        used[base] = count + 1
-        path = f"{prefix}/{base}" if count == 0 else f"{prefix}/{base}_{count}"
-        result.extend(_layer_paths(layer, path, visited))
+        result.extend(_layer_paths(layer, f"{prefix}/{_numbered(type(layer).__name__, used)}", visited))
     return result
+
+
+def _numbered(class_name, used):
+    """Keras' name for the next layer of a class in a list: ``dense``, then ``dense_1``..."""
+    base = _snake_case(class_name)
+    count = used.get(base, 0)
+    used[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
 
 
 def _attribute_key(name):
@@ -1254,11 +1258,7 @@ def _vocabularies_into_config(archive, names, keras_config, config, where):
         entry = entries.get(name)
         if entry is None:
             continue
-        base = _snake_case(entry["class_name"])
-        count = used.get(base, 0)
-        used[base] = count + 1
-        path = f"assets/layers/{base}" if count == 0 else f"assets/layers/{base}_{count}"
-        asset = f"{path}/vocabulary.txt"
+        asset = f"assets/layers/{_numbered(entry['class_name'], used)}/vocabulary.txt"
         if entry["class_name"] not in _VOCABULARY_LAYERS or asset not in names:
             continue
         if entry["config"].get("vocabulary") is not None:

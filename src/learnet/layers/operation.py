@@ -365,11 +365,8 @@ def record(operation, function, args, kwargs):
 
 
 def _holds_symbolic(value):
-    if isinstance(value, KerasTensor):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_holds_symbolic(v) for v in value)
-    return False
+    """Whether ``value`` is or holds a symbolic tensor (the test keras.ops makes before recording)."""
+    return _keras_ops()._holds_symbolic(value)
 
 
 def _plain_argument(value):
