@@ -95,15 +95,18 @@ def test_one_metrics_list_is_copied_for_every_output():
     model = keras.Model(
         inputs, [keras.layers.Dense(1, name="price")(hidden), keras.layers.Dense(1, name="rent")(hidden)]
     )
-    model.compile(optimizer="sgd", loss="mse", metrics=["mae", keras.metrics.RootMeanSquaredError()])
+    # A list whose length is not the number of outputs is tracked for every output (tf.keras 2).
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", "mse", keras.metrics.RootMeanSquaredError()])
     results = model.evaluate(X_WIDE, [Y_MAIN, 2 * Y_MAIN], verbose=0, return_dict=True)
     assert list(results) == [
         "loss",
         "price_loss",
         "rent_loss",
         "price_mae",
+        "price_mse",
         "price_root_mean_squared_error",
         "rent_mae",
+        "rent_mse",
         "rent_root_mean_squared_error",
     ]
     price, rent = model.predict(X_WIDE, verbose=0)
@@ -113,6 +116,43 @@ def test_one_metrics_list_is_copied_for_every_output():
     copies = [m for m in model.metrics if m.name.endswith("root_mean_squared_error")]
     assert len(copies) == 2 and copies[0] is not copies[1]
     assert results["loss"] == pytest.approx(results["price_loss"] + results["rent_loss"], rel=1e-5)
+
+
+def test_a_metrics_list_with_one_entry_per_output_is_read_per_output_as_keras_3():
+    # Keras 3 (and the Hands-On notebook written for it): metrics=["RootMeanSquaredError"] * 2
+    # for two outputs is one metric for each, named as given; history keys checked against Keras 3.
+    inputs = keras.Input((5,))
+    hidden = keras.layers.Dense(4)(inputs)
+    model = keras.Model(
+        inputs, [keras.layers.Dense(1, name="price")(hidden), keras.layers.Dense(1, name="rent")(hidden)]
+    )
+    model.compile(optimizer="sgd", loss=("mse", "mse"), metrics=["RootMeanSquaredError", "RootMeanSquaredError"])
+    history = model.fit(X_WIDE, (Y_MAIN, Y_MAIN), epochs=1, verbose=0, validation_data=(X_WIDE, (Y_MAIN, Y_MAIN)))
+    assert sorted(history.history) == [
+        "loss",
+        "price_RootMeanSquaredError",
+        "price_loss",
+        "rent_RootMeanSquaredError",
+        "rent_loss",
+        "val_loss",
+        "val_price_RootMeanSquaredError",
+        "val_price_loss",
+        "val_rent_RootMeanSquaredError",
+        "val_rent_loss",
+    ]
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae", ["mse", "accuracy"]])
+    results = model.evaluate(X_WIDE, [Y_MAIN, Y_MAIN], verbose=0, return_dict=True)
+    assert list(results)[3:] == ["price_mae", "rent_mse", "rent_accuracy"]
+    model.compile(optimizer="sgd", loss="mse", metrics=[None, "mae"])
+    assert list(model.evaluate(X_WIDE, [Y_MAIN, Y_MAIN], verbose=0, return_dict=True))[3:] == ["rent_mae"]
+
+
+def test_a_nested_metrics_list_of_the_wrong_length_is_refused():
+    inputs = keras.Input((5,))
+    model = keras.Model(inputs, [keras.layers.Dense(1)(inputs), keras.layers.Dense(1)(inputs)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[["mae"], ["mse"], ["mae"]])
+    with pytest.raises(ValueError, match="3 entries, but the model has 2 outputs"):
+        model.evaluate(X_WIDE, [Y_MAIN, Y_MAIN], verbose=0)
 
 
 def test_dict_outputs_losses_and_metrics_by_name():
@@ -216,3 +256,13 @@ def test_metrics_for_an_unknown_output_are_refused_before_training():
     with pytest.raises(ValueError, match="typo_output"):
         model.fit([X_WIDE, X_DEEP], [Y_MAIN, Y_AUX], epochs=1, verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_metrics_given_by_class_name_log_under_that_name_as_keras_3():
+    # Keras 3 (checked): metrics=["AUC", "MeanAbsoluteError", "mae"] log as "AUC", "MeanAbsoluteError", "mae".
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="mse", metrics=["AUC", "MeanAbsoluteError", "mae", "mean_absolute_error"])
+    history = model.fit(X_WIDE, (Y_MAIN > 0).astype("float32"), epochs=1, verbose=0)
+    assert sorted(history.history) == ["AUC", "MeanAbsoluteError", "loss", "mae", "mean_absolute_error"]
+    assert history.history["MeanAbsoluteError"] == pytest.approx(history.history["mae"])
+    assert keras.metrics.get("AUC").name == "auc"  # only compile renames, as in Keras 3

@@ -257,15 +257,13 @@ def _metrics_per_output(identifiers, names):
             value = identifiers.get(name)
             result.append([] if value is None else list(value) if isinstance(value, (list, tuple)) else [value])
         return result
-    if (
-        isinstance(identifiers, (list, tuple))
-        and identifiers
-        and all(isinstance(i, (list, tuple)) for i in identifiers)
-    ):
-        if len(identifiers) != len(names):
-            raise ValueError(f"compile: metrics has {len(identifiers)} lists, but the model has {len(names)} outputs")
-        return [list(i) for i in identifiers]
     items = list(identifiers) if isinstance(identifiers, (list, tuple)) else [identifiers]
+    if len(items) == len(names):
+        # Keras 3: a list with one entry per output (a metric, a list of them, or None).
+        return [[] if i is None else list(i) if isinstance(i, (list, tuple)) else [i] for i in items]
+    if any(isinstance(i, (list, tuple)) for i in items):
+        raise ValueError(f"compile: metrics has {len(items)} entries, but the model has {len(names)} outputs {names}")
+    # As tf.keras 2 (Keras 3 refuses this): a list of another length is tracked for every output.
     return [list(items) for _ in names]
 
 
@@ -282,5 +280,7 @@ def _resolve_metric(identifier, loss, prediction, target):
     output_shape = (None,) + tuple(_as_array(prediction).shape[1:])
     if isinstance(identifier, str):
         target_shape = None if target is None else tuple(np.shape(_as_array(target)))
-        return metrics_module.get(identifier, loss=loss, output_shape=output_shape, y_true_shape=target_shape)
+        metric = metrics_module.get(identifier, loss=loss, output_shape=output_shape, y_true_shape=target_shape)
+        metric.name = identifier.strip()  # as Keras 3's compile: "AUC" logs as "AUC", "mae" as "mae"
+        return metric
     return metrics_module.get(identifier)
