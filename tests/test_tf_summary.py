@@ -1,6 +1,8 @@
 """tf.summary: what is written is read back with TensorBoard's own EventAccumulator."""
 
+import io
 import sys
+import wave
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ accumulator_module = pytest.importorskip("tensorboard.backend.event_processing.e
 
 
 def _read(folder):
-    keep_all = {"scalars": 0, "images": 0, "histograms": 0, "tensors": 0}
+    keep_all = {"scalars": 0, "images": 0, "histograms": 0, "tensors": 0, "audio": 0}
     accumulator = accumulator_module.EventAccumulator(str(folder), size_guidance=keep_all)
     accumulator.Reload()
     return accumulator
@@ -44,6 +46,28 @@ def test_a_custom_loop_logs_scalars_histograms_text_and_images(tmp_path):
     assert sorted(events.Tags()["images"]) == ["digits/image/0", "digits/image/1", "photo"]
     photo = events.Images("photo")[0]
     assert (photo.step, photo.width, photo.height) == (2, 2, 3) and photo.encoded_image_string[:4] == b"\x89PNG"
+
+
+def test_audio_clips_are_written_as_wav_that_reads_back(tmp_path):
+    # Hands-On's TensorBoard example: a sine tone shaped [1, frames, 1], and a stereo batch.
+    sine = tf.math.sin(tf.range(12000) / 48000 * 2 * np.pi * 440)
+    stereo = np.stack([np.linspace(-2, 2, 100), np.zeros(100)], axis=-1)[None].repeat(4, axis=0)
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        assert tf.summary.audio("tone", tf.reshape(tf.cast(sine, tf.float32), [1, -1, 1]), sample_rate=48000, step=5)
+        assert tf.summary.audio("stereo", stereo, sample_rate=8000, step=1, max_outputs=2)
+        tf.summary.flush()
+    events = _read(tmp_path)
+    assert sorted(events.Tags()["audio"]) == ["stereo/audio/0", "stereo/audio/1", "tone"]
+    tone = events.Audio("tone")[0]
+    assert (tone.step, tone.sample_rate, tone.length_frames, tone.content_type) == (5, 48000, 12000, "audio/wav")
+    with wave.open(io.BytesIO(tone.encoded_audio_string)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 48000)
+        samples = np.frombuffer(wav.readframes(12000), "<i2") / 32767
+    np.testing.assert_allclose(samples, np.sin(np.arange(12000) / 48000 * 2 * np.pi * 440), atol=1e-4)
+    with wave.open(io.BytesIO(events.Audio("stereo/audio/1")[0].encoded_audio_string)) as wav:
+        pcm = np.frombuffer(wav.readframes(100), "<i2").reshape(100, 2)
+    assert wav.getnchannels() == 2 and pcm[0, 0] == -32767 and pcm[-1, 0] == 32767  # clipped to [-1, 1]
+    assert not pcm[:, 1].any()
 
 
 def test_default_step_and_nested_writers(tmp_path):
@@ -90,6 +114,14 @@ def test_bad_input_is_refused_and_writes_nothing(tmp_path):
             tf.summary.scalar("loss", 1.0, step=0.5)
         with pytest.raises(ValueError, match=r"\(k, height, width, channels\)"):
             tf.summary.image("img", np.zeros((4, 5, 1)), step=0)
+        with pytest.raises(ValueError, match=r"\(k, frames, channels\)"):
+            tf.summary.audio("a", np.zeros(10), sample_rate=8000, step=0)
+        with pytest.raises(ValueError, match=r"floats in \[-1, 1\]"):
+            tf.summary.audio("a", np.zeros((1, 10, 1), np.int16), sample_rate=8000, step=0)
+        with pytest.raises(ValueError, match="sample_rate must be a positive"):
+            tf.summary.audio("a", np.zeros((1, 10, 1)), sample_rate=0, step=0)
+        with pytest.raises(ValueError, match="only encoding"):
+            tf.summary.audio("a", np.zeros((1, 10, 1)), sample_rate=8000, step=0, encoding="mp3")
         with pytest.raises(ValueError, match="must be strings"):
             tf.summary.text("t", 3.0, step=0)
         with pytest.raises(ValueError, match="must be numbers"):
@@ -98,6 +130,7 @@ def test_bad_input_is_refused_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="closed"), writer.as_default():
         tf.summary.scalar("late", 1.0, step=0)
     assert _read(tmp_path).Tags()["scalars"] == [] and _read(tmp_path).Tags()["tensors"] == []
+    assert _read(tmp_path).Tags()["audio"] == []
 
 
 def test_without_tensorboardx_the_error_names_the_extra(tmp_path, monkeypatch):

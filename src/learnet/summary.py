@@ -1,4 +1,4 @@
-"""``tf.summary``: scalars, histograms, text and images in TensorBoard's event files.
+"""``tf.summary``: scalars, histograms, text, images and audio in TensorBoard's event files.
 
 TensorFlow's guides log a custom training loop like this::
 
@@ -13,13 +13,16 @@ learnet writes the same event files with tensorboardX (the ``tensorboard`` extra
 and returns a ``False`` boolean tensor, as in TensorFlow.
 
 Images are written one picture per tag (``name`` for a single image, ``name/image/0``,
-``name/image/1``, ... for several), the way TensorBoard's images dashboard lists them.
+``name/image/1``, ... for several), the way TensorBoard's images dashboard lists them;
+audio clips likewise (``name/audio/0``, ...), as 16-bit WAV.
 """
 
 import contextlib
+import io
 import os
 import time
 import types
+import wave
 
 import numpy
 
@@ -33,6 +36,7 @@ __all__ = [
     "histogram",
     "text",
     "image",
+    "audio",
     "flush",
     "experimental",
 ]
@@ -262,6 +266,58 @@ def image(name, data, step=None, max_outputs=3, description=None):
     for index, picture in enumerate(chosen):
         tag = name if len(chosen) == 1 else f"{name}/image/{index}"
         writer._write(writer._summaries.image(tag, picture, dataformats="HWC"), step)
+    return _written(True)
+
+
+def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None, description=None):
+    """Write up to ``max_outputs`` sound clips from a batch ``(k, frames, channels)`` as WAV.
+
+    Samples are floats in ``[-1, 1]`` (clipped, as TensorFlow does), stored as 16-bit PCM
+    at ``sample_rate`` frames per second.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as tf
+    >>> tone = np.sin(np.arange(4800) / 48000 * 2 * np.pi * 440).reshape(1, -1, 1)
+    >>> bool(tf.summary.audio("tone", tone, sample_rate=48000, step=0))  # no default writer
+    False
+    """
+    clips = _numpy(data)
+    if clips.ndim != 3:
+        raise ValueError(f"tf.summary.audio {name!r}: data must have shape (k, frames, channels), got {clips.shape}")
+    if clips.dtype.kind != "f":
+        raise ValueError(f"tf.summary.audio {name!r}: data must be floats in [-1, 1], got {clips.dtype}")
+    rate = _numpy(sample_rate)
+    if rate.size != 1 or rate.dtype.kind not in "iuf" or float(rate) <= 0 or float(rate) != int(rate):
+        raise ValueError(f"tf.summary.audio {name!r}: sample_rate must be a positive whole number, got {sample_rate!r}")
+    if encoding not in (None, "wav"):
+        raise ValueError(f"tf.summary.audio {name!r}: the only encoding is 'wav', got {encoding!r}")
+    writer, step = _writer_and_step("audio", step)
+    if writer is None:
+        return _written(False)
+    rate = int(rate)
+    _tensorboardx()
+    from tensorboardX.proto import summary_pb2
+    chosen = clips[: max(int(max_outputs), 0)]
+    for index, clip in enumerate(chosen):
+        frames, channels = clip.shape
+        pcm = numpy.round(numpy.clip(clip.astype(numpy.float64), -1.0, 1.0) * 32767).astype("<i2")
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(channels)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
+            wav.writeframes(pcm.tobytes())
+        sound = summary_pb2.Summary.Audio(
+            sample_rate=rate,
+            num_channels=channels,
+            length_frames=frames,
+            encoded_audio_string=buffer.getvalue(),
+            content_type="audio/wav",
+        )
+        tag = name if len(chosen) == 1 else f"{name}/audio/{index}"
+        writer._write(summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, audio=sound)]), step)
     return _written(True)
 
 
