@@ -210,3 +210,16 @@ def test_padding_cropping_upsampling_and_repeat(tmp_path):
         [rng.normal(size=(2, 5, 6, 2)).astype(np.float32), rng.normal(size=(2, 7, 3)).astype(np.float32)],
         tmp_path,
     )
+
+
+def test_adapted_normalization_and_its_inverse(tmp_path):
+    # Hands-On's regression models start with an adapted Normalization (here over image channels too).
+    data = np.random.default_rng(2).normal(3.0, 2.0, size=(64, 4, 4, 3)).astype(np.float32)
+    inputs = L.Input((4, 4, 3))
+    normalized = L.Normalization()
+    normalized.adapt(data)
+    inverse = L.Normalization(mean=1.5, variance=4.0, invert=True)
+    outputs = inverse(L.Conv2D(2, 3)(normalized(inputs)))
+    model = learnet.Model(inputs, outputs)
+    path = learnet.onnx.export(model, tmp_path / "model.onnx")
+    np.testing.assert_allclose(_run(path, [data[:5]])[0], model.predict(data[:5], verbose=0), atol=1e-5, rtol=1e-5)

@@ -6,7 +6,7 @@ same computation as ``model.predict``) with the ``onnx`` package
 the course: Dense, Conv1D/Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, the
 pooling layers, Flatten, Reshape, Permute, Dropout and the other noise layers (identity
 at inference), BatchNormalization (its moving statistics folded into a scale and a
-shift), LayerNormalization, Rescaling,
+shift), LayerNormalization, Normalization (its adapted mean and variance, likewise), Rescaling,
 Embedding, the activation layers and functions, Softmax, the padding, cropping and
 upsampling layers, RepeatVector, and the merging layers (Add, Subtract, Multiply,
 Average, Maximum, Minimum, Concatenate). Any other layer is named
@@ -319,6 +319,15 @@ def _rescaling(graph, layer, inputs, where):
     return graph.op("Add", [y, graph.const(layer.offset, "offset")])
 
 
+def _normalization(graph, layer, inputs, where):
+    # Keras' Normalization is (x - mean) / std, std floored at 1e-7: one scale and one shift.
+    mean = np.asarray(layer.mean.numpy(), np.float32)
+    std = np.maximum(np.sqrt(np.asarray(layer.variance.numpy(), np.float32)), np.float32(1e-7))
+    scale, offset = (std, mean) if layer.invert else (1 / std, -mean / std)
+    y = graph.op("Mul", [inputs[0], graph.const(scale.astype(np.float32), "scale")])
+    return graph.op("Add", [y, graph.const(offset.astype(np.float32), "offset")])
+
+
 def _embedding(graph, layer, inputs, where):
     indices = graph.op("Cast", [inputs[0]], to=_onnx().TensorProto.INT64)
     return graph.op("Gather", [graph.const(_weights(layer)[0], "embeddings"), indices], axis=0)
@@ -443,6 +452,7 @@ _CONVERTERS = {
     "BatchNormalization": _batch_norm,
     "LayerNormalization": _layer_norm,
     "Rescaling": _rescaling,
+    "Normalization": _normalization,
     "Embedding": _embedding,
     "Activation": _activation_layer,
     "ReLU": _relu_layer,

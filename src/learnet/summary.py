@@ -299,6 +299,7 @@ def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None, desc
     rate = int(rate)
     _tensorboardx()
     from tensorboardX.proto import summary_pb2
+
     chosen = clips[: max(int(max_outputs), 0)]
     for index, clip in enumerate(chosen):
         frames, channels = clip.shape

@@ -48,8 +48,8 @@ FLOORS = {
         "py_dataset",
         "summary",
     ],
-    5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model"],
-    6: ["datasets", "utils", "dataset_utils", "feature_space", "plot", "examples", "onnx", "preprocessing"],
+    5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model", "onnx"],
+    6: ["datasets", "utils", "dataset_utils", "feature_space", "plot", "examples", "preprocessing"],
     7: ["cli", "game", "__main__"],
 }
 FLOOR_NAMES = {1: "backend", 2: "autodiff", 3: "ops", 4: "blocks", 5: "models", 6: "around", 7: "apps"}

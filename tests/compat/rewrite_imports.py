@@ -9,6 +9,7 @@ This is the whole of what the compatibility contract allows a user to change:
 - ``from tensorflow.keras.layers import Dense`` -> ``from learnet.layers import Dense``
 - ``from keras.models import Sequential``     -> ``from learnet.models import Sequential``
 - ``import tensorflow.keras.backend as K``    -> ``import learnet.backend as K``
+- ``import keras.layers``                     -> ``import learnet.layers, learnet as keras``
 
 Every other line is left exactly as it is.
 """
@@ -48,8 +49,11 @@ def rewrite_line(line):
         new = _module(path)
         if new is None:
             return line
-        # `import keras` binds the name `keras`; `import tensorflow.keras.backend as K` binds K.
-        return f"{indent}import {new} as {alias or path.split('.')[0]}"
+        # `import tensorflow.keras.backend as K` binds K; `import keras` binds `keras`; and
+        # `import keras.layers` binds `keras` too (the package, its submodule imported).
+        if alias or new == "learnet":
+            return f"{indent}import {new} as {alias or path.split('.')[0]}"
+        return f"{indent}import {new}, learnet as {path.split('.')[0]}"
     return line
 
 

@@ -35,6 +35,8 @@ ALL_THEMES = sorted(path.name for path in THEMES.glob("*.py"))
         ("from keras.models import Sequential", "from learnet.models import Sequential"),
         ("from keras import backend as K", "from learnet import backend as K"),
         ("import tensorflow.keras.backend as K", "import learnet.backend as K"),
+        ("import keras.layers", "import learnet.layers, learnet as keras"),
+        ("import tensorflow.keras.backend", "import learnet.backend, learnet as tensorflow"),
         ("from tensorflow.keras.datasets import mnist", "from learnet.datasets import mnist"),
         ("    import tensorflow as tf  # inside a function", "    import learnet as tf"),
         ("import numpy as np", "import numpy as np"),

@@ -314,5 +314,15 @@ __all__ = [
 
 # Names courses reach for that learnet does not have yet: a clear error (see learnet.not_yet).
 from learnet.not_yet import module_getattr as _module_getattr  # noqa: E402
+from learnet import registry as _registry  # noqa: E402
 
-__getattr__ = _module_getattr(__name__)
+# Keras layers written on a floor above, because they load a model file (models/tfsm_layer.py):
+# found by name in the class registry, where they register themselves.
+_LAYERS_FROM_ABOVE = ("TFSMLayer",)
+_not_yet_getattr = _module_getattr(__name__)
+
+
+def __getattr__(name):
+    if name in _LAYERS_FROM_ABOVE:
+        return _registry.builtin_class(name)
+    return _not_yet_getattr(name)

@@ -14,6 +14,7 @@ from learnet.layers import serialization
 from learnet.models.functional import Functional
 from learnet.models.model import Model
 from learnet.models.sequential import Sequential
+from learnet.models.tfsm_layer import TFSMLayer  # noqa: F401 - registered; found as keras.layers.TFSMLayer
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras' name

@@ -29,6 +29,7 @@ The training step is the loop a user would write by hand (``train_step``)::
 """
 
 import contextlib
+import inspect
 import json
 import numbers
 from typing import Any
@@ -897,6 +898,118 @@ class Model(Layer):
             self.distribute_strategy, lambda: saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
         )
 
+    def export(
+        self,
+        filepath: Any,
+        format: str = "tf_saved_model",  # noqa: A002 - Keras' name
+        verbose: bool | None = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Export the model's inference computation, as Keras 3's ``model.export``.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+        format : {"tf_saved_model", "onnx"}
+            ``"tf_saved_model"``: a directory that ``keras.layers.TFSMLayer`` and
+            ``tf.saved_model.load`` read back (learnet's format, see
+            :mod:`learnet.saved_model`; real TensorFlow cannot read it). ``"onnx"``: an ONNX
+            file for onnxruntime (:func:`learnet.onnx.export`; ``opset_version=`` picks the opset).
+        verbose : bool, optional
+            Print what was written and the inputs and outputs of its ``serve`` endpoint
+            (the default, as in Keras).
+        input_signature : optional
+            The inputs' shapes (``keras.InputSpec``, ``tf.TensorSpec`` or shape tuples, batch
+            axis first, in the structure the model is called with; a list of one such
+            structure also works, as Keras takes it). Without it, the shapes the model was
+            built for.
+
+        A subclassed model is traced once on symbolic inputs into a functional model of
+        the same layers and weights, so the export needs none of its Python code (Python
+        branches are taken as they fall for ``training=False``).
+
+        Examples
+        --------
+        >>> model.export("my_model")                          # doctest: +SKIP
+        >>> serve = keras.layers.TFSMLayer("my_model")        # doctest: +SKIP
+        """
+        options = dict(kwargs)
+        opset = options.pop("opset_version", None)
+        if options:
+            raise TypeError(f"export: unexpected argument(s) {sorted(options)}")
+        if format not in ("tf_saved_model", "onnx"):
+            raise ValueError(f"export: format must be 'tf_saved_model' or 'onnx', got {format!r}")
+        if opset is not None and format != "onnx":
+            raise TypeError("export: opset_version is an option of format='onnx'")
+        graph = self._inference_graph(input_signature)
+        if format == "tf_saved_model":
+            from learnet import saved_model
+
+            _write_once(self.distribute_strategy, lambda: saved_model.save(graph, filepath))
+        else:
+            from learnet import onnx
+
+            options = {} if opset is None else {"opset": int(opset)}
+            _write_once(self.distribute_strategy, lambda: onnx.export(graph, filepath, **options))
+        if verbose is None or verbose:
+            inputs = map_structure(lambda t: f"({_shape_text(t.shape)}, {t.dtype})", graph.inputs)
+            outputs = map_structure(lambda t: f"({_shape_text(t.shape)}, {t.dtype})", graph.outputs)
+            print(
+                f"Saved artifact at {str(filepath)!r}. The following endpoints are available:\n\n"
+                f"* Endpoint 'serve'\n  inputs: {inputs}\n  outputs: {outputs}"
+            )
+
+    def _inference_graph(self, input_signature: Any = None) -> "Model":
+        """This model as a functional graph of its layers: itself when it is one, else traced."""
+        from learnet.layers.core import Input
+        from learnet.models.functional import Functional
+        from learnet.tree import is_shape
+
+        if input_signature is None and isinstance(self, Functional):
+            return self
+        if input_signature is None:
+            try:
+                input_signature = self.input_shape
+            except AttributeError:
+                raise ValueError(
+                    f"export: the model {self.name!r} has not been called on data yet, so its input shapes are "
+                    "unknown; call it (or fit it) first, or give input_signature"
+                ) from None
+        elif isinstance(input_signature, list) and len(input_signature) == 1 and not is_shape(input_signature):
+            input_signature = input_signature[0]  # Keras: a list of the call's positional arguments
+
+        def symbolic(spec):
+            if hasattr(spec, "shape") and not is_shape(spec):
+                shape, dtype = tuple(spec.shape), getattr(spec, "dtype", None)
+            elif is_shape(spec):
+                shape, dtype = tuple(spec), None
+            elif isinstance(spec, dict):
+                return {key: symbolic(value) for key, value in spec.items()}
+            elif isinstance(spec, (list, tuple)):
+                return type(spec)(symbolic(value) for value in spec)
+            else:
+                raise TypeError(f"export: cannot read an input shape from {spec!r}")
+            if not shape:
+                raise ValueError(f"export: an input shape needs a batch axis first, got {shape}")
+            dtype = None if dtype is None else str(getattr(dtype, "name", dtype))
+            return Input(shape=shape[1:], batch_size=shape[0], dtype=dtype)
+
+        inputs = symbolic(input_signature)
+        if isinstance(self, Functional):
+            outputs = self(inputs)
+        else:
+            try:
+                outputs = self.call(inputs, training=False) if _takes_training(self.call) else self.call(inputs)
+            except Exception as error:
+                raise ValueError(
+                    f"export: tracing {type(self).__name__}.call on symbolic inputs failed ({error}); "
+                    "a call that reads its inputs' values cannot be exported"
+                ) from error
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        return Functional(inputs, outputs, name=self.name)
+
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Load weights saved by ``save_weights`` from a whole-model file, or from Keras' ``.h5``.
 
@@ -911,6 +1024,23 @@ class Model(Layer):
         from learnet import saving
 
         return json.dumps(saving.serialize_model(self), **kwargs)
+
+
+def _shape_text(shape):
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in tuple(shape))
+        + ("," if len(tuple(shape)) == 1 else "")
+        + ")"
+    )
+
+
+def _takes_training(function):
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "training" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def _write_once(strategy, write):
