@@ -38,12 +38,6 @@ def test_the_lines_a_user_sees():
         "learnet.layers.ConvLSTM2D is not in learnet yet: this recurrent layer is not written yet. learnet has "
         "SimpleRNN, LSTM and GRU (and their cells), RNN(cell) and Bidirectional; stack them as layers."
     )
-    with pytest.raises(NotInLearnetError) as info:
-        keras.datasets.california_housing.load_data()
-    assert str(info.value) == (
-        "learnet.datasets.california_housing is not in learnet yet: learnet has mnist, fashion_mnist, cifar10, "
-        "cifar100, imdb, reuters and boston_housing (learnet.datasets.<name>.load_data(), as in Keras)."
-    )
     with pytest.raises(NotInLearnetError, match=r"^learnet\.applications is not in learnet yet: pretrained"):
         keras.applications.VGG16()
 
@@ -51,8 +45,6 @@ def test_the_lines_a_user_sees():
 def test_from_imports_show_the_same_message():
     with pytest.raises(ImportError, match=r"^learnet\.layers\.StackedRNNCells is not in learnet yet"):
         from learnet.layers import Dense, StackedRNNCells  # noqa: F401
-    with pytest.raises(ImportError, match=r"^learnet\.datasets\.california_housing is not in learnet yet"):
-        from learnet.datasets import california_housing  # noqa: F401
     with pytest.raises(ImportError, match=r"^learnet\.applications is not in learnet yet"):
         from learnet import applications  # noqa: F401
 

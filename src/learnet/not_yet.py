@@ -12,19 +12,15 @@ real attribute is always found before the table is asked, and
 Examples
 --------
 >>> import learnet as keras
->>> keras.datasets.california_housing                         # doctest: +SKIP
+>>> keras.applications                                         # doctest: +SKIP
 Traceback (most recent call last):
 ...
-learnet.not_yet.NotInLearnetError: learnet.datasets.california_housing is not in learnet yet: ...
+learnet.not_yet.NotInLearnetError: learnet.applications is not in learnet yet: ...
 """
 
 _RECURRENT = (
     "this recurrent layer is not written yet. learnet has SimpleRNN, LSTM and GRU (and their cells), "
     "RNN(cell) and Bidirectional; stack them as layers"
-)
-_DATASETS = (
-    "learnet has mnist, fashion_mnist, cifar10, cifar100, imdb, reuters and boston_housing "
-    "(learnet.datasets.<name>.load_data(), as in Keras)"
 )
 
 #: Module name -> {missing name: what learnet has instead}. Delete a line when the name lands.
@@ -34,9 +30,6 @@ NOT_YET = {
         "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
         "estimator": "learnet trains with Sequential or Model, compile and fit",
         "lite": "there is no TensorFlow Lite converter. learnet saves a model with model.save('name.learnet')",
-    },
-    "learnet.datasets": {
-        "california_housing": _DATASETS,
     },
     "learnet.layers": {
         "StackedRNNCells": _RECURRENT,

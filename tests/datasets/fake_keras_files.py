@@ -47,6 +47,12 @@ def write_boston(path, seed=2):
     return path
 
 
+def write_california(path, seed=4):
+    rng = np.random.default_rng(seed)
+    np.savez(path, x=rng.normal(size=(700, 8)).astype("float32"), y=rng.uniform(2e4, 5e5, size=700).astype("float32"))
+    return path
+
+
 def cifar_arrays(seed, n_train, n_test, label_bytes):
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(n_train + n_test, 3, 32, 32), dtype=np.uint8)

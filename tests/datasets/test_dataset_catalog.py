@@ -34,7 +34,16 @@ def env(tmp_path, monkeypatch):
 
 
 def test_every_dataset_is_listed_in_order():
-    assert list(DATASETS) == ["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing"]
+    assert list(DATASETS) == [
+        "mnist",
+        "fashion_mnist",
+        "cifar10",
+        "cifar100",
+        "imdb",
+        "reuters",
+        "boston_housing",
+        "california_housing",
+    ]
     assert list(blocks(describe())) == [
         "MNIST: incomplete, 0 of 4 files found",
         "Fashion-MNIST: incomplete, 0 of 4 files found",
@@ -45,6 +54,7 @@ def test_every_dataset_is_listed_in_order():
         "Reuters newswires: missing",
         "Reuters word index: missing",
         "Boston housing: missing",
+        "California housing: missing",
     ]
     assert [loc.spec.title for loc in locate_all("reuters")] == ["Reuters newswires", "Reuters word index"]
     assert [loc.spec.title for loc in locate_all("cifar-100")] == ["CIFAR-100"]

@@ -20,6 +20,7 @@ from learnet.datasets import (
     DatasetCorruptError,
     DatasetNotFoundError,
     boston_housing,
+    california_housing,
     cifar10,
     cifar100,
     imdb,
@@ -42,12 +43,21 @@ CASES = {
     ],
     "reuters": [{}, {"num_words": 20, "test_split": 0.3}, {"maxlen": 12, "oov_char": None, "num_words": 40}],
     "boston_housing": [{}, {"test_split": 0.4, "seed": 3}],
+    "california_housing": [{}, {"version": "small", "test_split": 0.25, "seed": 5}, {"test_split": 0.0}],
 }
-MODULES = {"imdb": imdb, "reuters": reuters, "boston_housing": boston_housing, "cifar10": cifar10, "cifar100": cifar100}
+MODULES = {
+    "imdb": imdb,
+    "reuters": reuters,
+    "boston_housing": boston_housing,
+    "california_housing": california_housing,
+    "cifar10": cifar10,
+    "cifar100": cifar100,
+}
 WRITERS = {
     "imdb": fake_keras_files.write_imdb,
     "reuters": fake_keras_files.write_reuters,
     "boston_housing": fake_keras_files.write_boston,
+    "california_housing": fake_keras_files.write_california,
     "cifar10": fake_keras_files.write_cifar10_binary,
     "cifar100": fake_keras_files.write_cifar100_binary,
 }
@@ -83,7 +93,7 @@ def test_arrays_equal_what_keras_returns_for_the_same_file(name, index, tmp_path
     (x_train, y_train), (x_test, y_test) = MODULES[name].load_data(path=path, **CASES[name][index])
     for label, got in (("x_train", x_train), ("y_train", y_train), ("x_test", x_test), ("y_test", y_test)):
         want = expected(name, index, label)
-        if name != "boston_housing" and label.startswith("x"):
+        if name not in ("boston_housing", "california_housing") and label.startswith("x"):
             assert got.dtype == object and got.ndim == 1
             assert [list(map(int, w)) for w in want] == [list(g) for g in got]
             assert all(type(v) is int for seq in got for v in seq)
@@ -107,7 +117,7 @@ def test_files_are_found_in_the_same_places_as_mnist(tmp_path, monkeypatch, isol
     assert len(reuters.load_data()[0][0]) == 32
 
 
-@pytest.mark.parametrize("name", ["imdb", "reuters", "boston_housing", "cifar10", "cifar100"])
+@pytest.mark.parametrize("name", ["imdb", "reuters", "boston_housing", "california_housing", "cifar10", "cifar100"])
 def test_download_from_a_mirror_checks_the_digest(name, tmp_path, http_mirror, monkeypatch, isolated):
     module = MODULES[name]
     served = write(name, tmp_path / "served")
@@ -213,6 +223,13 @@ def test_restricted_reader_accepts_only_lists_of_ints(tmp_path, content, message
         read_npz(path, ["x"])
 
 
+def test_a_california_file_of_the_wrong_shape_is_refused(tmp_path):
+    path = tmp_path / "california_housing.npz"
+    np.savez(path, x=np.zeros((10, 13)), y=np.zeros(10))
+    with pytest.raises(DatasetCorruptError, match=r"x of shape \(N, 8\)"):
+        california_housing.load_data(path=path)
+
+
 def test_restricted_reader_errors(tmp_path):
     with pytest.raises(DatasetCorruptError, match="lacks the arrays z"):
         read_npz(write("boston_housing", tmp_path), ["x", "z"])
@@ -289,6 +306,10 @@ def test_word_index(tmp_path):
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="test_split"):
         reuters.load_data(path=write("reuters", tmp_path), test_split=1.5)
+    with pytest.raises(ValueError, match="version must be 'large' or 'small'"):
+        california_housing.load_data(path=write("california_housing", tmp_path), version="medium")
+    with pytest.raises(ValueError, match="test_split"):
+        california_housing.load_data(path=tmp_path / "california_housing.npz", test_split=1)
     with pytest.raises(TypeError, match="unexpected keyword"):
         imdb.load_data(path=write("imdb", tmp_path), nb_words=10)
     with pytest.raises(ValueError, match="increase maxlen"):

@@ -11,7 +11,7 @@ from public mirrors. ``describe()`` says where each dataset stands.
 
 from learnet.batching import Batcher, batches
 
-from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
+from . import boston_housing, california_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 from .catalog import DATASETS, describe, locate, locate_all
 from .errors import DatasetCorruptError, DatasetError, DatasetNotFoundError
 from .idx import read_idx
@@ -25,6 +25,7 @@ __all__ = [
     "cifar10",
     "cifar100",
     "boston_housing",
+    "california_housing",
     "DATASETS",
     "locate",
     "locate_all",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from . import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
+from . import boston_housing, california_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 from .sources import Location, find_files
 
 __all__ = ["DATASETS", "locate", "locate_all", "describe"]
@@ -22,6 +22,7 @@ DATASETS = {
     "imdb": imdb,
     "reuters": reuters,
     "boston_housing": boston_housing,
+    "california_housing": california_housing,
 }
 
 
