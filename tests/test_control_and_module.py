@@ -122,6 +122,9 @@ def test_function_with_input_signature_checks_its_inputs():
         total(tf.ones((3, 2), dtype=tf.float64))
     with pytest.raises(TypeError, match="1 input"):
         total(tf.ones((3, 2)), tf.ones((3, 2)))
+    # Hands-On catches a TypeError here (TensorFlow's newer error), older code a ValueError: both work.
+    with pytest.raises(TypeError, match="input_signature"):
+        total(tf.random.uniform(shape=[2, 2, 2]))
 
 
 def test_get_concrete_function_and_methods():

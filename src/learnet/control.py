@@ -342,13 +342,21 @@ def _as_tensors(result):
     return result
 
 
+class SignatureMismatchError(TypeError, ValueError):
+    """An input that does not fit a ``tf.function``'s ``input_signature``.
+
+    TensorFlow 2 raised a ``ValueError`` here, later versions a ``TypeError``; tutorials
+    catch either, so this is both.
+    """
+
+
 def _check_signature(name, signature, args):
     if len(args) != len(signature):
         raise TypeError(f"{name} takes {len(signature)} input(s) by its input_signature, got {len(args)}")
     for position, (spec, value) in enumerate(zip(signature, args)):
         if isinstance(spec, TensorSpec) and not spec.is_compatible_with(value):
             got = convert_to_tensor(value) if not isinstance(value, Tensor) else value
-            raise ValueError(
+            raise SignatureMismatchError(
                 f"{name}: input {position} does not match its input_signature {spec!r}: "
                 f"got shape {tuple(got.shape)} and dtype {got.dtype.name}"
             )
