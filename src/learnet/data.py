@@ -14,12 +14,15 @@ every pass (``reshuffle_each_iteration=True``, as TensorFlow). Slices of arrays 
 batched by NumPy indexing, not element by element, so batching is fast.
 """
 
+import enum
+import glob
 import os
 import types
+import warnings
 
 import numpy
 
-from learnet import backend
+from learnet import backend, errors
 from learnet.batching import Batcher
 from learnet.control import TensorSpec
 from learnet.tensor import Tensor
@@ -43,6 +46,8 @@ def _lists_as_tensors(structure):
 
 
 def _as_array(value):
+    if isinstance(value, Dataset):  # an element of ``window``: a dataset of its own
+        return value
     if isinstance(value, Tensor):
         return value.numpy()
     array = numpy.asarray(value)
@@ -55,6 +60,8 @@ def _to_tensors(structure):
     # A NumPy scalar keeps its dtype (an int64 element stays int64, as its element_spec says);
     # text goes through Tensor() to become a string tensor of bytes.
     def to_tensor(a):
+        if isinstance(a, Dataset):
+            return a
         if isinstance(a, (numpy.ndarray, numpy.generic)) and a.dtype.kind not in "US":
             return Tensor._wrap(numpy.asarray(a))
         return Tensor(a)
@@ -160,6 +167,116 @@ class Dataset:
         values = numpy.arange(*args, dtype=numpy.int64)
         return Dataset.from_tensor_slices(values)
 
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None):
+        """The files matching ``file_pattern`` (a glob, or a list of globs), as string tensors.
+
+        As in TensorFlow the names are shuffled unless ``shuffle=False`` (then sorted), and a
+        pattern that matches nothing is an error.
+
+        Examples
+        --------
+        >>> import learnet as tf, tempfile, os
+        >>> folder = tempfile.mkdtemp()
+        >>> for part in ("b", "a"):
+        ...     _ = open(os.path.join(folder, f"part_{part}.csv"), "w").write("x\\n")
+        >>> [os.path.basename(f.numpy()) for f in tf.data.Dataset.list_files(folder + "/*.csv", shuffle=False)]
+        [b'part_a.csv', b'part_b.csv']
+        """
+        if isinstance(file_pattern, Tensor):
+            file_pattern = numpy.asarray(file_pattern.numpy()).tolist()
+        patterns = [file_pattern] if isinstance(file_pattern, (str, bytes, os.PathLike)) else list(file_pattern)
+        names = sorted({os.fsencode(match) for p in patterns for match in glob.glob(os.fsdecode(p))})
+        if not names:
+            raise errors.InvalidArgumentError(
+                None, None, f"list_files: no files match {[os.fsdecode(p) for p in patterns]}"
+            )
+        files = numpy.array(names, dtype=object)
+        dataset = Dataset.from_tensor_slices(files)
+        return dataset.shuffle(len(names), seed=seed) if shuffle is None or shuffle else dataset
+
+    @staticmethod
+    def sample_from_datasets(
+        datasets, weights=None, seed=None, stop_on_empty_dataset=False, rerandomize_each_iteration=None
+    ):
+        """Elements drawn at random from several datasets, each with probability ``weights[i]``.
+
+        When a dataset runs out it is dropped and the others go on (or everything stops,
+        with ``stop_on_empty_dataset=True``).
+        """
+        datasets = _dataset_list(datasets, "sample_from_datasets")
+        chances = numpy.full(len(datasets), 1.0 / len(datasets)) if weights is None else _array_of(weights)
+        if chances.shape != (len(datasets),) or (chances < 0).any() or chances.sum() <= 0:
+            raise ValueError(
+                f"sample_from_datasets: weights must be {len(datasets)} non-negative numbers, got {weights!r}"
+            )
+
+        def make():
+            rng = numpy.random.default_rng(seed) if seed is not None else backend.host_rng()
+            iterators = [d._make_iterator() for d in datasets]
+            live = chances.astype(numpy.float64).copy()
+            while live.sum() > 0:
+                index = rng.choice(len(iterators), p=live / live.sum())
+                try:
+                    yield next(iterators[index])
+                except StopIteration:
+                    if stop_on_empty_dataset:
+                        return
+                    live[index] = 0.0
+
+        return Dataset(make, None, lambda: datasets[0].element_spec)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        """Element ``k`` comes from ``datasets[choice_dataset[k]]`` (a dataset of int64 scalars)."""
+        datasets = _dataset_list(datasets, "choose_from_datasets")
+        if not isinstance(choice_dataset, Dataset):
+            raise TypeError(
+                f"choose_from_datasets: choice_dataset must be a Dataset, got {type(choice_dataset).__name__}"
+            )
+
+        def make():
+            iterators = [d._make_iterator() for d in datasets]
+            for choice in choice_dataset._make_iterator():
+                index = int(choice)
+                if not 0 <= index < len(iterators):
+                    raise errors.InvalidArgumentError(
+                        None,
+                        None,
+                        f"choose_from_datasets: choice {index} is out of range for {len(iterators)} datasets",
+                    )
+                try:
+                    yield next(iterators[index])
+                except StopIteration:
+                    if stop_on_empty_dataset:
+                        return
+
+        return Dataset(make, None, lambda: datasets[0].element_spec)
+
+    @staticmethod
+    def counter(start=0, step=1, dtype="int64", name=None):
+        """``start, start + step, ...`` without end."""
+        kind = numpy.dtype(dtype)
+
+        def make():
+            value = start
+            while True:
+                yield numpy.asarray(value, kind)
+                value += step
+
+        return Dataset(make, None, lambda: TensorSpec((), kind))
+
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None):
+        """Random int64 numbers without end (the same stream for the same ``seed``)."""
+
+        def make():
+            rng = numpy.random.default_rng(seed) if seed is not None else backend.host_rng()
+            while True:
+                yield numpy.int64(rng.integers(0, 2**63 - 1))
+
+        return Dataset(make, None, lambda: TensorSpec((), "int64"))
+
     # --- transformations -------------------------------------------------------------------
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
         """Shuffle elements: a new order each pass (a full shuffle when the buffer covers the data)."""
@@ -206,7 +323,7 @@ class Dataset:
 
         return Dataset(make_buffered, self._length, self._known_spec)
 
-    def batch(self, batch_size, drop_remainder=False):
+    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None):
         """Group consecutive elements into batches (stacked along a new first axis)."""
         if isinstance(batch_size, bool) or int(batch_size) < 1:
             raise ValueError(f"batch: batch_size must be a positive integer, got {batch_size!r}")
@@ -243,17 +360,21 @@ class Dataset:
 
         return Dataset(make, length, batched_spec)
 
-    def map(self, map_func, num_parallel_calls=None):
+    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """Apply ``map_func`` to every element (a tuple element is passed as separate arguments)."""
         source = self
 
+        def apply(element):
+            tensors = _to_tensors(element)
+            result = map_func(*tensors) if isinstance(tensors, tuple) else map_func(tensors)
+            return map_structure(_as_array, result)
+
         def make():
             for element in source._make_iterator():
-                tensors = _to_tensors(element)
-                result = map_func(*tensors) if isinstance(tensors, tuple) else map_func(tensors)
-                yield map_structure(_as_array, result)
+                yield apply(element)
 
         mapped = Dataset(make, self._length)
+        mapped._per_element = (source, apply)  # lets ignore_errors skip one element's failure
         mapped._spec = lambda: _mapped_spec(source, mapped)
         return mapped
 
@@ -366,6 +487,399 @@ class Dataset:
     def cache(self, filename=""):
         """Accepted for compatibility: the elements already live in memory."""
         return self
+
+    def flat_map(self, map_func, name=None):
+        """``map_func`` turns each element into a dataset; their elements follow one another."""
+        source = self
+
+        def make():
+            for element in source._make_iterator():
+                inner = _call(map_func, element)
+                if not isinstance(inner, Dataset):
+                    raise TypeError(f"flat_map: map_func must return a Dataset, got {type(inner).__name__}")
+                yield from inner._make_iterator()
+
+        return Dataset(make, None)
+
+    def interleave(
+        self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None, deterministic=None, name=None
+    ):
+        """Read ``cycle_length`` of the datasets ``map_func`` makes at once, ``block_length``
+        elements from each in turn (TensorFlow's order; files read side by side).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> ds = tf.data.Dataset.range(1, 4).interleave(
+        ...     lambda x: tf.data.Dataset.from_tensors(x).repeat(3), cycle_length=2, block_length=2)
+        >>> [int(x) for x in ds]
+        [1, 1, 2, 2, 1, 2, 3, 3, 3]
+        """
+        cycle = _positive(cycle_length, "interleave", "cycle_length", default=os.cpu_count() or 1)
+        block = _positive(block_length, "interleave", "block_length", default=1)
+        source = self
+
+        def make():
+            inputs = source._make_iterator()
+            slots = []  # the open datasets' iterators, in cycle order
+            exhausted = False
+
+            def open_next():
+                nonlocal exhausted
+                for element in inputs:
+                    inner = _call(map_func, element)
+                    if not isinstance(inner, Dataset):
+                        raise TypeError(f"interleave: map_func must return a Dataset, got {type(inner).__name__}")
+                    return inner._make_iterator()
+                exhausted = True
+                return None
+
+            while len(slots) < cycle and not exhausted:
+                opened = open_next()
+                if opened is not None:
+                    slots.append(opened)
+            position = 0
+            while slots:
+                iterator = slots[position]
+                finished = False
+                for _ in range(block):
+                    try:
+                        yield next(iterator)
+                    except StopIteration:
+                        finished = True
+                        break
+                if finished:  # the next input's dataset takes the slot; the turn passes on
+                    replacement = None if exhausted else open_next()
+                    if replacement is None:
+                        del slots[position]
+                        if slots:
+                            position %= len(slots)
+                        continue
+                    slots[position] = replacement
+                position = (position + 1) % len(slots)
+
+        return Dataset(make, None)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None):
+        """Windows of ``size`` consecutive elements, each a small dataset of its own; a window
+        starts every ``shift`` elements (``size`` by default) and takes every ``stride``-th one.
+
+        Turn the windows into tensors with ``flat_map(lambda w: w.batch(size))``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> windows = tf.data.Dataset.range(6).window(4, shift=1, drop_remainder=True)
+        >>> [w.numpy().tolist() for w in windows.flat_map(lambda w: w.batch(4))]
+        [[0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5]]
+        """
+        size = _positive(size, "window", "size")
+        shift = _positive(shift, "window", "shift", default=size)
+        stride = _positive(stride, "window", "stride")
+        span = (size - 1) * stride + 1
+        source = self
+
+        def make():
+            # Elements are kept with their positions, so a shift larger than the window skips
+            # the elements between windows.
+            pending = []
+            next_start = 0
+            for index, element in enumerate(source._make_iterator()):
+                if index >= next_start:
+                    pending.append((index, element))
+                while pending and index - pending[0][0] + 1 >= span:
+                    first = pending[0][0]
+                    yield _window_of([e for i, e in pending if i < first + span and (i - first) % stride == 0])
+                    next_start = first + shift
+                    pending = [(i, e) for i, e in pending if i >= next_start]
+            while pending and not drop_remainder:
+                first = pending[0][0]
+                yield _window_of([e for i, e in pending if i < first + span and (i - first) % stride == 0])
+                next_start = first + shift
+                pending = [(i, e) for i, e in pending if i >= next_start]
+
+        length = None
+        if self._length is not None:
+            if drop_remainder:
+                length = max(0, (self._length - span) // shift + 1) if self._length >= span else 0
+            else:
+                length = -(-self._length // shift)
+        return Dataset(make, length)
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
+        """Like ``batch``, for elements of different shapes: each is padded (with 0, ``""`` or
+        ``padding_values``) to the largest in its batch, or to ``padded_shapes``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> ds = tf.data.Dataset.range(1, 4).map(lambda x: tf.fill([x], x))
+        >>> [b.numpy().tolist() for b in ds.padded_batch(2)]
+        [[[1, 0], [2, 2]], [[3, 3, 3]]]
+        """
+        batch_size = _positive(batch_size, "padded_batch", "batch_size")
+        source = self
+
+        def pad(elements):
+            first = elements[0]
+            if isinstance(first, (tuple, list, dict)):
+                keys = range(len(first)) if not isinstance(first, dict) else list(first)
+                shapes = padded_shapes if padded_shapes is not None else _repeat_none(first)
+                values = padding_values if padding_values is not None else _repeat_none(first)
+                parts = {k: _pad_leaves([e[k] for e in elements], shapes[k], values[k]) for k in keys}
+                return {k: parts[k] for k in keys} if isinstance(first, dict) else type(first)(parts[k] for k in keys)
+            return _pad_leaves(elements, padded_shapes, padding_values)
+
+        def make():
+            batch = []
+            for element in source._make_iterator():
+                batch.append(element)
+                if len(batch) == batch_size:
+                    yield pad(batch)
+                    batch = []
+            if batch and not drop_remainder:
+                yield pad(batch)
+
+        length = None
+        if self._length is not None:
+            length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
+        return Dataset(make, length)
+
+    def reduce(self, initial_state, reduce_func, name=None):
+        """Fold the elements into one value: ``state = reduce_func(state, element)``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> int(tf.data.Dataset.range(5).reduce(0, lambda total, x: total + x))
+        10
+        """
+        state = _to_tensors(map_structure(_as_array, initial_state))
+        for element in self._make_iterator():
+            tensors = _to_tensors(element)
+            state = reduce_func(state, *tensors) if isinstance(tensors, tuple) else reduce_func(state, tensors)
+            state = _to_tensors(map_structure(_as_array, state))
+        return state
+
+    def scan(self, initial_state, scan_func, name=None):
+        """Carry a state along: ``state, output = scan_func(state, element)``; the outputs are the new elements."""
+        source = self
+
+        def make():
+            state = _to_tensors(map_structure(_as_array, initial_state))
+            for element in source._make_iterator():
+                tensors = _to_tensors(element)
+                result = scan_func(state, *tensors) if isinstance(tensors, tuple) else scan_func(state, tensors)
+                if not isinstance(result, (tuple, list)) or len(result) != 2:
+                    raise TypeError("scan: scan_func must return (new_state, output)")
+                state = _to_tensors(map_structure(_as_array, result[0]))
+                yield map_structure(_as_array, result[1])
+
+        return Dataset(make, self._length)
+
+    def apply(self, transformation_func):
+        """``transformation_func(self)``: a pipeline step written as a function of a dataset."""
+        result = transformation_func(self)
+        if not isinstance(result, Dataset):
+            raise TypeError(f"apply: transformation_func must return a Dataset, got {type(result).__name__}")
+        return result
+
+    def shard(self, num_shards, index, name=None):
+        """Every ``num_shards``-th element, starting at ``index`` (one worker's part of the data)."""
+        num_shards = _positive(num_shards, "shard", "num_shards")
+        if not 0 <= int(index) < num_shards:
+            raise errors.InvalidArgumentError(None, None, f"shard: index must be in [0, {num_shards}), got {index}")
+        index = int(index)
+        source = self
+        length = None if self._length is None else len(range(index, self._length, num_shards))
+        return Dataset(
+            lambda: (e for i, e in enumerate(source._make_iterator()) if i % num_shards == index),
+            length,
+            self._known_spec,
+        )
+
+    def take_while(self, predicate, name=None):
+        """The elements up to the first one for which ``predicate`` is false."""
+        source = self
+
+        def make():
+            for element in source._make_iterator():
+                if not bool(_call(predicate, element)):
+                    return
+                yield element
+
+        return Dataset(make, None, self._known_spec)
+
+    def unique(self, name=None):
+        """Each distinct element once, in the order first seen (scalars: numbers or strings)."""
+        source = self
+
+        def make():
+            seen = set()
+            for element in source._make_iterator():
+                array = numpy.asarray(element)
+                if array.ndim:
+                    raise TypeError("unique: elements must be scalars (numbers or strings)")
+                key = array.item()
+                if key not in seen:
+                    seen.add(key)
+                    yield element
+
+        return Dataset(make, None, self._known_spec)
+
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None, name=None):
+        """Group elements by ``key_func(element)``; every ``window_size`` elements of one key (and
+        what is left of each key at the end) become a dataset that ``reduce_func(key, window)`` turns
+        into a dataset, whose elements are the output."""
+        if (window_size is None) == (window_size_func is None):
+            raise ValueError("group_by_window: give exactly one of window_size and window_size_func")
+        source = self
+
+        def make():
+            groups = {}
+            for element in source._make_iterator():
+                key = int(numpy.asarray(_call(key_func, element)))
+                size = (
+                    int(window_size)
+                    if window_size is not None
+                    else int(window_size_func(Tensor._wrap(numpy.int64(key))))
+                )
+                group = groups.setdefault(key, [])
+                group.append(element)
+                if len(group) >= size:
+                    yield from _reduced(reduce_func, key, group)
+                    groups[key] = []
+            for key, group in groups.items():
+                if group:
+                    yield from _reduced(reduce_func, key, group)
+
+        return Dataset(make, None)
+
+    def bucket_by_sequence_length(
+        self,
+        element_length_func,
+        bucket_boundaries,
+        bucket_batch_sizes,
+        padded_shapes=None,
+        padding_values=None,
+        pad_to_bucket_boundary=False,
+        no_padding=False,
+        drop_remainder=False,
+        name=None,
+    ):
+        """Batch sequences of similar length together: a sequence of length ``n`` goes to the
+        first bucket whose boundary is above ``n``; each bucket has its own batch size and is padded."""
+        boundaries = [int(b) for b in bucket_boundaries]
+        sizes = [int(b) for b in bucket_batch_sizes]
+        if len(sizes) != len(boundaries) + 1:
+            raise ValueError(
+                f"bucket_by_sequence_length: bucket_batch_sizes needs {len(boundaries) + 1} entries "
+                f"(one more than bucket_boundaries), got {len(sizes)}"
+            )
+        if boundaries != sorted(boundaries):
+            raise ValueError("bucket_by_sequence_length: bucket_boundaries must be sorted")
+
+        def bucket(*element):
+            length = int(numpy.asarray(element_length_func(*element)))
+            return Tensor._wrap(numpy.int64(sum(length >= b for b in boundaries)))
+
+        def batch_bucket(key, window):
+            size = sizes[int(key)]
+            if no_padding:
+                return window.batch(size, drop_remainder=drop_remainder)
+            shapes = padded_shapes
+            if pad_to_bucket_boundary:
+                if int(key) == len(boundaries):
+                    raise ValueError(
+                        "bucket_by_sequence_length: pad_to_bucket_boundary needs every length below the last boundary"
+                    )
+                shapes = map_structure(lambda _: [boundaries[int(key)] - 1], window.element_spec)
+            return window.padded_batch(size, shapes, padding_values, drop_remainder=drop_remainder)
+
+        return self.group_by_window(bucket, batch_bucket, window_size_func=lambda key: sizes[int(key)])
+
+    def get_single_element(self, name=None):
+        """The one element of a dataset that has exactly one."""
+        iterator = self._make_iterator()
+        for first in iterator:
+            for _ in iterator:
+                raise errors.InvalidArgumentError(
+                    None, None, "get_single_element: the dataset has more than one element"
+                )
+            return _to_tensors(first)
+        raise errors.InvalidArgumentError(None, None, "get_single_element: the dataset is empty")
+
+    def ignore_errors(self, log_warning=False, name=None):
+        """Skip the elements whose computation raises an error (a bad line, an unreadable file).
+
+        An error in a ``map`` function skips that element and the rest follow; an error in
+        reading a source ends the pass there.
+        """
+        per_element = getattr(self, "_per_element", None)
+
+        def skipped(error):
+            if log_warning:
+                warnings.warn(f"ignore_errors: skipped an element: {error}", stacklevel=3)
+
+        def make():
+            if per_element is not None:
+                source, apply = per_element
+                for element in source._make_iterator():
+                    try:
+                        result = apply(element)
+                    except Exception as error:  # noqa: BLE001 - what TensorFlow's ignore_errors skips
+                        skipped(error)
+                        continue
+                    yield result
+                return
+            iterator = self._make_iterator()
+            while True:
+                try:
+                    element = next(iterator)
+                except StopIteration:
+                    return
+                except Exception as error:  # noqa: BLE001 - the source cannot go on after it
+                    skipped(error)
+                    return
+                yield element
+
+        return Dataset(make, None, self._known_spec)
+
+    def assert_cardinality(self, expected_cardinality, name=None):
+        """This dataset, checked to have exactly ``expected_cardinality`` elements as it is read."""
+        expected = int(expected_cardinality)
+        source = self
+
+        def make():
+            count = 0
+            for element in source._make_iterator():
+                count += 1
+                if count > expected:
+                    raise errors.FailedPreconditionError(
+                        None, None, f"assert_cardinality: the dataset has more than the expected {expected} elements"
+                    )
+                yield element
+            if count < expected:
+                raise errors.FailedPreconditionError(
+                    None, None, f"assert_cardinality: the dataset has {count} elements, {expected} were expected"
+                )
+
+        return Dataset(make, expected, self._known_spec)
+
+    def options(self):
+        """The dataset's ``tf.data.Options`` (read by TensorFlow's distribution; kept as set)."""
+        return getattr(self, "_options", None) or Options()
+
+    def with_options(self, options, name=None):
+        """This dataset with ``options`` attached (``options()`` gives them back)."""
+        if not isinstance(options, Options):
+            raise TypeError(f"with_options expects tf.data.Options, got {type(options).__name__}")
+        result = Dataset(self._make_iterator, self._length, self._spec)
+        for attribute in ("_arrays", "_order"):
+            if hasattr(self, attribute):
+                setattr(result, attribute, getattr(self, attribute))
+        result._options = options
+        return result
 
     # --- what an element looks like ----------------------------------------------------------
     @property
@@ -482,9 +996,122 @@ def _stack(elements):
     return numpy.stack(elements)
 
 
+def _call(function, element):
+    """``function`` on an element, a tuple element passed as separate arguments (as ``map``)."""
+    tensors = _to_tensors(element)
+    return function(*tensors) if isinstance(tensors, tuple) else function(tensors)
+
+
+def _positive(value, method, argument, default=None):
+    if value is None and default is not None:
+        return int(default)
+    if value == AUTOTUNE and default is not None:
+        return int(default)
+    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) or value < 1:
+        raise ValueError(f"{method}: {argument} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _array_of(value):
+    return numpy.asarray(value.numpy() if isinstance(value, Tensor) else value, dtype=numpy.float64)
+
+
+def _dataset_list(datasets, method):
+    datasets = list(datasets)
+    if not datasets or not all(isinstance(d, Dataset) for d in datasets):
+        raise TypeError(f"{method} expects a non-empty list of datasets")
+    return datasets
+
+
+def _window_of(elements):
+    """One window: a dataset of its elements (a structure of datasets for structured elements)."""
+    first = elements[0]
+    if isinstance(first, (tuple, list)):
+        return type(first)(_window_of([e[i] for e in elements]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: _window_of([e[k] for e in elements]) for k in first}
+    items = [numpy.asarray(e) if not isinstance(e, numpy.ndarray) else e for e in elements]
+    return Dataset(lambda: iter(items), len(items))  # elements may differ in shape (group_by_window)
+
+
+def _reduced(reduce_func, key, group):
+    result = reduce_func(Tensor._wrap(numpy.int64(key)), _window_of(group))
+    if not isinstance(result, Dataset):
+        raise TypeError(f"group_by_window: reduce_func must return a Dataset, got {type(result).__name__}")
+    yield from result._make_iterator()
+
+
+def _repeat_none(structure):
+    if isinstance(structure, dict):
+        return {k: None for k in structure}
+    return [None] * len(structure)
+
+
+def _pad_leaves(elements, padded_shape, padding_value):
+    """Stack ``elements`` (arrays of one rank) padded to ``padded_shape`` (``None``/-1: the batch's largest)."""
+    arrays = [numpy.asarray(e) for e in elements]
+    rank = arrays[0].ndim
+    if any(a.ndim != rank for a in arrays):
+        raise ValueError(f"padded_batch: elements have different ranks {sorted({a.ndim for a in arrays})}")
+    largest = [max(a.shape[d] for a in arrays) for d in range(rank)]
+    if padded_shape is None:
+        target = largest
+    else:
+        wanted = list(padded_shape.numpy().tolist() if isinstance(padded_shape, Tensor) else padded_shape)
+        if len(wanted) != rank:
+            raise ValueError(f"padded_batch: padded shape {wanted} does not have the elements' rank {rank}")
+        target = [largest[d] if wanted[d] in (None, -1) else int(wanted[d]) for d in range(rank)]
+        too_big = [a.shape for a in arrays if any(a.shape[d] > target[d] for d in range(rank))]
+        if too_big:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"padded_batch: an element of shape {too_big[0]} is larger than the padded shape {tuple(target)}",
+            )
+    text = arrays[0].dtype.kind in "USO"
+    if padding_value is None:
+        fill = b"" if text else 0
+    else:
+        fill = padding_value.numpy() if isinstance(padding_value, Tensor) else padding_value
+    out = numpy.full([len(arrays), *target], fill, dtype=object if text else arrays[0].dtype)
+    for i, a in enumerate(arrays):
+        out[(i, *(slice(0, n) for n in a.shape))] = a
+    return out
+
+
+class Options:
+    """``tf.data.Options``: settings a pipeline carries (``dataset.with_options(options)``).
+
+    learnet reads data in the training process, so the settings change nothing here; they
+    are kept as set, and ``experimental_distribute.auto_shard_policy`` and the others
+    tutorials assign are accepted.
+    """
+
+    def __init__(self):
+        self.deterministic = None
+        self.experimental_optimization = types.SimpleNamespace()
+        self.experimental_distribute = types.SimpleNamespace(auto_shard_policy=AutoShardPolicy.AUTO)
+        self.experimental_threading = types.SimpleNamespace()
+        self.threading = types.SimpleNamespace(private_threadpool_size=None, max_intra_op_parallelism=None)
+        self.autotune = types.SimpleNamespace(enabled=True)
+
+
+class AutoShardPolicy(enum.IntEnum):
+    """How a distributed pipeline splits its data among workers (``tf.data.experimental.AutoShardPolicy``)."""
+
+    OFF = -1
+    AUTO = 0
+    FILE = 1
+    DATA = 2
+    HINT = 3
+
+
 # Older TensorFlow code reaches these through `tf.data.experimental`.
 experimental = types.SimpleNamespace(
     AUTOTUNE=AUTOTUNE,
+    AutoShardPolicy=AutoShardPolicy,
+    sample_from_datasets=Dataset.sample_from_datasets,
+    choose_from_datasets=Dataset.choose_from_datasets,
     cardinality=lambda dataset: dataset.cardinality(),
     UNKNOWN_CARDINALITY=-2,
     INFINITE_CARDINALITY=-1,
@@ -505,7 +1132,7 @@ def TextLineDataset(filenames, compression_type=None, buffer_size=None, num_para
     if compression_type not in (None, ""):
         raise ValueError(f"TextLineDataset: compressed files ({compression_type}) are not supported")
     if isinstance(filenames, Tensor):
-        filenames = filenames.numpy().tolist()
+        filenames = numpy.asarray(filenames.numpy()).tolist()  # one name (bytes) or a list of them
     names = [filenames] if isinstance(filenames, (str, bytes, os.PathLike)) else list(filenames)
     names = [os.fsdecode(n) for n in names]
     for path in names:

@@ -22,6 +22,7 @@ from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 
 __all__ = [
     "decode_bmp",
+    "decode_csv",
     "decode_gif",
     "decode_image",
     "decode_jpeg",
@@ -136,3 +137,89 @@ def encode_png(image, compression=-1, name=None):
     buffer = _stdlib_io.BytesIO()
     Image.fromarray(array[:, :, 0] if array.shape[-1] == 1 else array).save(buffer, format="PNG")
     return convert_to_tensor(numpy.array(buffer.getvalue(), dtype=object))
+
+
+def decode_csv(
+    records, record_defaults, field_delim=",", use_quote_delim=True, na_value="", select_cols=None, name=None
+):
+    """Split CSV lines into columns: one tensor per column, shaped like ``records``.
+
+    ``record_defaults`` has one entry per column (per selected column with ``select_cols``):
+    a value used when the field is empty (its type is the column's: ``0.`` float32, ``0``
+    int32, ``""`` string, or a typed tensor), or an empty tensor such as
+    ``tf.constant([], dtype=tf.float32)`` for a column that must be present.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> defaults = [0.0, 0.0, tf.constant([], dtype=tf.float32), ""]
+    >>> a, b, c, d = tf.io.decode_csv("1.5,,3,cat", record_defaults=defaults)
+    >>> [float(a), float(b), float(c)], d.numpy()
+    ([1.5, 0.0, 3.0], b'cat')
+    """
+    import csv
+
+    from learnet import errors
+
+    columns = []
+    for index, default in enumerate(record_defaults):
+        value = convert_to_tensor(default)
+        array = to_numpy(value._value)
+        kind = array.dtype
+        if kind.kind in "SU":
+            kind, array = numpy.dtype(object), array.astype(object)
+        if kind.kind not in "fiO" or kind.itemsize < 4 and kind.kind == "i":
+            raise TypeError(
+                f"decode_csv: record_defaults[{index}] must be float32, float64, int32, int64 or string, got {kind}"
+            )
+        if array.size > 1:
+            raise ValueError(f"decode_csv: record_defaults[{index}] must hold one value or none, got {array.size}")
+        fallback = None if array.size == 0 else array.reshape(()).item()
+        dtype_name = "string" if kind.kind == "O" else kind.name
+        columns.append((kind, fallback, dtype_name))
+    if not isinstance(field_delim, str) or len(field_delim) != 1:
+        raise ValueError(f"decode_csv: field_delim must be one character, got {field_delim!r}")
+    wanted = None
+    if select_cols is not None:
+        wanted = [int(c) for c in select_cols]
+        if wanted != sorted(set(wanted)) or (wanted and wanted[0] < 0):
+            raise ValueError(f"decode_csv: select_cols must be increasing column indices, got {select_cols!r}")
+        if len(wanted) != len(columns):
+            raise ValueError(
+                f"decode_csv: {len(wanted)} select_cols but {len(columns)} record_defaults; give one default per column"
+            )
+    lines = to_numpy(convert_to_tensor(records)._value)
+    shape = lines.shape
+    if isinstance(na_value, bytes):
+        na_value = na_value.decode("utf-8")
+    outputs = [numpy.empty(len(lines.reshape(-1)), dtype=kind) for kind, _, _ in columns]
+    for row, line in enumerate(lines.reshape(-1).tolist()):
+        text = line.decode("utf-8") if isinstance(line, bytes) else str(line)
+        quoting = csv.QUOTE_MINIMAL if use_quote_delim else csv.QUOTE_NONE
+        fields = next(csv.reader([text], delimiter=field_delim, quoting=quoting), [""])
+        if wanted is None and len(fields) != len(columns):
+            raise errors.InvalidArgumentError(
+                None, None, f"decode_csv: expect {len(columns)} fields but have {len(fields)} in record {row}: {text!r}"
+            )
+        if wanted is not None and wanted and wanted[-1] >= len(fields):
+            raise errors.InvalidArgumentError(
+                None, None, f"decode_csv: record {row} has {len(fields)} fields, column {wanted[-1]} was selected"
+            )
+        chosen = fields if wanted is None else [fields[c] for c in wanted]
+        for column, (field, (kind, fallback, dtype_name)) in enumerate(zip(chosen, columns)):
+            if field == "" or field == na_value:
+                if fallback is None:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"decode_csv: field {column} is required but missing in record {row}: {text!r}"
+                    )
+                outputs[column][row] = (
+                    fallback if kind.kind != "O" or isinstance(fallback, bytes) else str(fallback).encode()
+                )
+                continue
+            try:
+                outputs[column][row] = field.encode("utf-8") if kind.kind == "O" else kind.type(field.strip())
+            except ValueError:
+                raise errors.InvalidArgumentError(
+                    None, None, f"decode_csv: field {column} of record {row} is not a valid {dtype_name}: {field!r}"
+                ) from None
+    return [Tensor(out.reshape(shape)) if out.dtype == object else Tensor._wrap(out.reshape(shape)) for out in outputs]
