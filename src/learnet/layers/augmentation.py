@@ -150,6 +150,8 @@ def _resize(images, height, width, interpolation="bilinear", box=None):
 class _RandomImageLayer(Layer):
     """What the augmentation layers share: training-only, per-image randomness, image checks."""
 
+    _stacks_input_lists = True
+
     _autocast_integers = True
 
     def __init__(self, seed=None, **kwargs):
@@ -402,6 +404,8 @@ class Resizing(Layer):
     TensorShape([2, 14, 14, 1])
     """
 
+    _stacks_input_lists = True
+
     _autocast_integers = True
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, **kwargs):
@@ -479,6 +483,8 @@ class CenterCrop(Layer):
     array([[ 5.,  6.],
            [ 9., 10.]], dtype=float32)
     """
+
+    _stacks_input_lists = True
 
     _autocast_integers = True
 

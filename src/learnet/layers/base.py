@@ -591,6 +591,8 @@ class Layer:
     # Layers that compute in floats (Dense, Conv2D...) set this: integer inputs (uint8
     # pixels, 0/1 features) become floats of the layer's dtype instead of failing later.
     _autocast_integers = False
+    # Image preprocessing layers read a list of same-sized images as one batch (Keras converts it).
+    _stacks_input_lists = False
 
     def _convert_input(self, value):
         if isinstance(value, Tensor):
@@ -611,6 +613,20 @@ class Layer:
             return None
         if isinstance(value, dict):
             return {key: self._convert_input(item) for key, item in value.items()}
+        if (
+            self._stacks_input_lists
+            and isinstance(value, (list, tuple))
+            and value
+            and all(isinstance(v, (Tensor, xp.ndarray)) for v in value)
+        ):
+            # An image layer reads a list of same-sized images as one batch, as Keras does.
+            shapes = {tuple(v.shape) for v in value}
+            if len(shapes) > 1:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': a list of images is read as one batch, so the images "
+                    f"must have one shape; got {sorted(shapes)}"
+                )
+            return self._convert_input(xp.stack([v._value if isinstance(v, Tensor) else v for v in value]))
         if isinstance(value, (list, tuple)) and any(isinstance(v, (Tensor, xp.ndarray)) for v in _flatten(value)):
             # A list of tensors is several inputs (Concatenate, Add); a list of numbers is one tensor.
             return _map_structure(self._convert_input, value)

@@ -129,6 +129,8 @@ class Rescaling(Layer):
     Integer inputs (``uint8`` images) are converted to the layer's float type first.
     """
 
+    _stacks_input_lists = True
+
     _autocast_integers = True
 
     def __init__(self, scale, offset=0.0, **kwargs):
@@ -286,6 +288,8 @@ class RandomFlip(Layer):
     mode : {"horizontal_and_vertical", "horizontal", "vertical"}
     seed : int, optional
     """
+
+    _stacks_input_lists = True
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
         super().__init__(**kwargs)
