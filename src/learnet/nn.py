@@ -9,19 +9,17 @@ array([0., 2.], dtype=float32)
 
 from learnet.math import in_top_k, top_k  # noqa: F401
 from learnet.ops.conv import (  # noqa: F401
-    avg_pool,
     avg_pool1d,
     avg_pool2d,
     conv1d,
     conv2d,
     conv2d_transpose,
     depthwise_conv2d,
-    max_pool,
     max_pool1d,
     max_pool2d,
     separable_conv2d,
 )
-from learnet.ops.volumes import avg_pool3d, conv3d, conv3d_transpose, max_pool3d  # noqa: F401
+from learnet.ops.volumes import avg_pool, avg_pool3d, conv3d, conv3d_transpose, max_pool, max_pool3d  # noqa: F401
 from learnet.ops.math import maximum as _maximum
 from learnet.ops.math import minimum as _minimum
 from learnet.ops.math import rsqrt as _rsqrt

@@ -1130,9 +1130,6 @@ def avg_pool1d(input, ksize, strides=None, padding="VALID", data_format="NWC", n
     return _pool1d(avg_pool2d, input, ksize, strides, padding, "avg_pool1d")
 
 
-max_pool = max_pool2d
-avg_pool = avg_pool2d
-
 __all__ = [
     "conv1d",
     "conv2d",
@@ -1141,6 +1138,4 @@ __all__ = [
     "avg_pool2d",
     "max_pool1d",
     "avg_pool1d",
-    "max_pool",
-    "avg_pool",
 ]

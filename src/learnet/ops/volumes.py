@@ -25,7 +25,9 @@ too large for memory, over slabs of them), never over single volumes' voxels.
 import numpy
 
 from learnet.backend import xp
-from learnet.ops.conv import _window_padding
+from learnet.ops.conv import _window_padding, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from learnet.ops.reduce import reduce_max
+from learnet.ops.shape import reshape
 from learnet.tape import primitive
 from learnet.tensor import Tensor
 
@@ -516,4 +518,64 @@ def avg_pool3d(input, ksize, strides=None, padding="VALID", data_format="NDHWC",
     return _avg_pool3d(input, window, strides, padding)
 
 
-__all__ = ["conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d"]
+def _depth_window(ksize, strides, padding):
+    """``k`` when ``ksize`` pools over channels only (``[1, 1, 1, k]``, TensorFlow's depth pooling), else None."""
+    try:
+        window = [int(v) for v in ksize]
+    except TypeError:
+        return None
+    if len(window) != 4 or window[3] == 1:
+        return None
+    if window[:3] != [1, 1, 1]:
+        raise ValueError(
+            f"max_pool: pooling over channels takes ksize [1, 1, 1, k] (no spatial window with it), got {ksize!r}"
+        )
+    steps = None if strides is None else [int(v) for v in strides]
+    if steps is not None and steps != window:
+        raise ValueError(f"max_pool: pooling over channels needs strides equal to ksize {window}, got {strides!r}")
+    if str(padding).upper() != "VALID":
+        raise ValueError(f"max_pool: pooling over channels needs padding 'VALID', got {padding!r}")
+    return window[3]
+
+
+def max_pool(input, ksize, strides=None, padding="VALID", data_format=None, name=None):  # noqa: A002
+    """Max pooling of any rank, as ``tf.nn.max_pool``: ``(batch, steps, channels)``, images or volumes.
+
+    For images, ``ksize=[1, 1, 1, k]`` with the same ``strides`` pools over channels instead:
+    the maximum of every ``k`` consecutive channels (TensorFlow's depth pooling).
+
+    Examples
+    --------
+    >>> import numpy as np, learnet as tf
+    >>> maps = np.arange(12.0).reshape(1, 1, 2, 6)
+    >>> tf.nn.max_pool(maps, ksize=(1, 1, 1, 3), strides=(1, 1, 1, 3), padding="VALID").numpy().tolist()
+    [[[[2.0, 5.0], [8.0, 11.0]]]]
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim == 3:
+        return max_pool1d(x, ksize, strides, padding, "NWC" if data_format is None else data_format)
+    if x.ndim == 5:
+        return max_pool3d(x, ksize, strides, padding, "NDHWC" if data_format is None else data_format)
+    if x.ndim != 4:
+        raise ValueError(f"max_pool: input must have rank 3, 4 or 5, got shape {tuple(x.shape)}")
+    depth = _depth_window(ksize, strides, padding)
+    if depth is None:
+        return max_pool2d(x, ksize, strides, padding, "NHWC" if data_format is None else data_format)
+    channels = x.shape[-1]
+    if channels % depth:
+        raise ValueError(f"max_pool: the depth window {depth} must divide the {channels} channels")
+    grouped = reshape(x, (-1, x.shape[1], x.shape[2], channels // depth, depth))
+    return reduce_max(grouped, axis=-1)
+
+
+def avg_pool(input, ksize, strides=None, padding="VALID", data_format=None, name=None):  # noqa: A002
+    """Average pooling of any rank, as ``tf.nn.avg_pool``: sequences, images or volumes."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    pools = {3: (avg_pool1d, "NWC"), 4: (avg_pool2d, "NHWC"), 5: (avg_pool3d, "NDHWC")}
+    if x.ndim not in pools:
+        raise ValueError(f"avg_pool: input must have rank 3, 4 or 5, got shape {tuple(x.shape)}")
+    pool, layout = pools[x.ndim]
+    return pool(x, ksize, strides, padding, layout if data_format is None else data_format)
+
+
+__all__ = ["conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d", "max_pool", "avg_pool"]
