@@ -14,7 +14,9 @@ Where the parts are:
   ``LearningRateScheduler``, ``TerminateOnNaN``;
 * ``file_writers``: ``ModelCheckpoint``, ``CSVLogger``;
 * ``tensorboard``: ``TensorBoard`` and its event-file writer;
-* ``lambda_callback``: ``LambdaCallback``.
+* ``lambda_callback``: ``LambdaCallback``;
+* ``backup_and_restore``: ``BackupAndRestore`` (a killed run resumed from its backup);
+* ``swap_ema_weights``: ``SwapEMAWeights`` (evaluate with the optimizer's moving averages).
 
 Examples
 --------
@@ -31,6 +33,7 @@ from learnet.callbacks.file_writers import CSVLogger, ModelCheckpoint
 from learnet.callbacks.history import History, HistoryDict
 from learnet.callbacks.lambda_callback import LambdaCallback
 from learnet.callbacks.progress_bar import Progbar, ProgbarLogger, _resolve_verbose, format_logs
+from learnet.callbacks.swap_ema_weights import SwapEMAWeights
 from learnet.callbacks.tensorboard import TensorBoard
 from learnet.callbacks.training_control import (
     EarlyStopping,
@@ -54,4 +57,5 @@ __all__ = [
     "CSVLogger",
     "LambdaCallback",
     "TensorBoard",
+    "SwapEMAWeights",
 ]

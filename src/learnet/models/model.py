@@ -611,6 +611,8 @@ class Model(Layer):
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
+        # With use_ema=True the model ends with the moving averages of its weights, as in Keras 3.
+        self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(epoch_logs)
         self.history = next(c for c in callback_list if isinstance(c, callbacks_module.History))
         return self.history
