@@ -18,6 +18,8 @@ import importlib
 
 import numpy
 
+from learnet.backend import xp
+from learnet.tape import primitive
 from learnet.tensor import Tensor, Variable, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
@@ -57,6 +59,14 @@ def gather_nd(params, indices, batch_dims=0, name=None):
     return _ops.reshape(picked, list(array.shape[:-1]) + list(slice_shape))
 
 
+@primitive(inputs=1)
+def _add_rows(values, positions, count):
+    """``values`` (one row per update) added into ``count`` zero rows at ``positions`` (repeats add up)."""
+    out = xp.zeros((count,) + tuple(values.shape[1:]), dtype=values.dtype)
+    xp.add.at(out, xp.asarray(positions), values)
+    return out, lambda g, values, out: _ops.gather(g, convert_to_tensor(positions, dtype="int64"))
+
+
 def _scattered(rows, updates, shape, depth, what):
     """The updates summed into a zero tensor of ``shape`` (differentiable), and the touched mask."""
     slice_shape = tuple(shape[depth:])
@@ -68,13 +78,18 @@ def _scattered(rows, updates, shape, depth, what):
             f"{what}: updates of shape {tuple(updates.shape)} do not fit {len(rows)} slices of shape {slice_shape}"
         )
     positions = _flat_positions(rows, shape, depth)
-    dtype = updates.dtype if updates.dtype.kind == "f" else numpy.dtype("float64")
-    selector = numpy.zeros((count, len(rows)), dtype=dtype)
-    numpy.add.at(selector, (positions, numpy.arange(len(rows))), 1)
-    values = _ops.reshape(updates if updates.dtype.kind == "f" else _ops.cast(updates, dtype), [len(rows), -1])
-    summed = _ops.reshape(_ops.matmul(convert_to_tensor(selector, dtype=dtype), values), list(shape))
-    if updates.dtype.kind != "f":
-        summed = _ops.cast(summed, updates.dtype)
+    values = _ops.reshape(updates, [len(rows), -1])
+    if updates.dtype.kind == "f":
+        summed = _ops.reshape(_add_rows(values, positions, count), list(shape))
+    else:  # integers add up too; text (no sum) takes the last update at each place
+        array = numpy.asarray(values.numpy())
+        out = numpy.zeros((count, array.shape[1]), dtype=array.dtype) if array.dtype.kind != "O" else None
+        if out is None:
+            out = numpy.full((count, array.shape[1]), b"", dtype=object)
+            out[positions] = array
+        else:
+            numpy.add.at(out, positions, array)
+        summed = Tensor(out.reshape(shape)) if out.dtype == object else Tensor._wrap(out.reshape(shape))
     touched = numpy.zeros(count, dtype=bool)
     touched[positions] = True
     mask = numpy.broadcast_to(touched.reshape(tuple(shape[:depth]) + (1,) * len(slice_shape)), tuple(shape))

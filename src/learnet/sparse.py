@@ -22,6 +22,7 @@ import numpy
 from learnet.tensor import Tensor, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
+_scatter = importlib.import_module("learnet.scatter")
 
 __all__ = [
     "IndexedSlices",
@@ -96,22 +97,22 @@ def to_dense(sp_input, default_value=None, validate_indices=True):
     if not isinstance(sp_input, SparseTensor):
         raise TypeError(f"to_dense expects a SparseTensor, got {type(sp_input).__name__}")
     shape = tuple(int(s) for s in sp_input.dense_shape.numpy())
-    index_array = sp_input.indices.numpy()
-    size = int(numpy.prod(shape))
+    index_array = sp_input.indices.numpy().reshape(-1, len(shape))
     flat = numpy.ravel_multi_index(tuple(index_array.T), shape) if index_array.size else numpy.zeros(0, int)
     if validate_indices and len(set(flat.tolist())) != len(flat):
         raise ValueError("to_dense: the SparseTensor has repeated indices")
-    selector = numpy.zeros((size, len(flat)), dtype=sp_input.dtype if sp_input.dtype.kind == "f" else "float64")
-    selector[flat, numpy.arange(len(flat))] = 1
-    values = sp_input.values if sp_input.dtype.kind == "f" else _ops.cast(sp_input.values, selector.dtype)
-    dense = _ops.reshape(
-        _ops.matmul(convert_to_tensor(selector, dtype=selector.dtype), _ops.reshape(values, [-1, 1])), shape
-    )
-    if default_value is not None and default_value != 0:
-        mask = numpy.ones(size, dtype=bool)
-        mask[flat] = False
-        dense = _ops.where(convert_to_tensor(mask.reshape(shape)), _ops.fill(shape, float(default_value)), dense)
-    return dense if sp_input.dtype.kind == "f" else _ops.cast(dense, sp_input.dtype)
+    dense = _scatter.scatter_nd(index_array, sp_input.values, shape)
+    if default_value is None or (sp_input.dtype.kind != "O" and default_value == 0):
+        return dense
+    mask = numpy.ones(int(numpy.prod(shape)), dtype=bool)
+    mask[flat] = False
+    if sp_input.dtype.kind == "O":  # text: the default fills every unset place
+        filled = numpy.asarray(dense.numpy(), dtype=object).reshape(-1)
+        fill = default_value.numpy() if isinstance(default_value, Tensor) else default_value
+        filled[mask] = fill.encode("utf-8") if isinstance(fill, str) else fill
+        return Tensor(filled.reshape(shape))
+    fill = _ops.cast(_ops.fill(shape, default_value), dense.dtype)
+    return _ops.where(convert_to_tensor(mask.reshape(shape)), fill, dense)
 
 
 def from_dense(tensor):
