@@ -25,7 +25,9 @@ import numpy
 from learnet import backend, errors
 from learnet.batching import Batcher
 from learnet.control import TensorSpec
+from learnet.sparse import SparseTensor
 from learnet.tensor import Tensor
+from learnet.tfrecord import TFRecordDataset  # noqa: F401 - tf.data.TFRecordDataset
 from learnet.tree import flatten, map_structure
 
 AUTOTUNE = -1
@@ -46,7 +48,7 @@ def _lists_as_tensors(structure):
 
 
 def _as_array(value):
-    if isinstance(value, Dataset):  # an element of ``window``: a dataset of its own
+    if isinstance(value, (Dataset, SparseTensor)):  # a window's dataset; a parsed VarLenFeature
         return value
     if isinstance(value, Tensor):
         return value.numpy()
@@ -60,7 +62,7 @@ def _to_tensors(structure):
     # A NumPy scalar keeps its dtype (an int64 element stays int64, as its element_spec says);
     # text goes through Tensor() to become a string tensor of bytes.
     def to_tensor(a):
-        if isinstance(a, Dataset):
+        if isinstance(a, (Dataset, SparseTensor)):
             return a
         if isinstance(a, (numpy.ndarray, numpy.generic)) and a.dtype.kind not in "US":
             return Tensor._wrap(numpy.asarray(a))

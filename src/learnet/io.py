@@ -1,9 +1,13 @@
-"""``tf.io``: files as string tensors, raw bytes, and images decoded from PNG/JPEG/GIF/BMP bytes.
+"""``tf.io``: files as string tensors, raw bytes, images decoded from PNG/JPEG/GIF/BMP bytes, and TFRecords.
 
 ``read_file`` gives the whole file as a scalar string tensor (``bytes``); the
 ``decode_*`` functions turn such bytes into a ``uint8`` image tensor
 ``(height, width, channels)`` (Pillow, the ``image`` extra), as the TensorFlow image
 tutorials load pictures: ``tf.io.decode_jpeg(tf.io.read_file(path), channels=3)``.
+``TFRecordWriter`` and ``TFRecordOptions`` write TFRecord files (``learnet.tfrecord``);
+``parse_example`` and its friends read ``tf.train.Example`` records into tensors, and
+``serialize_tensor``/``parse_tensor`` turn a tensor into bytes and back
+(``learnet.example_parsing``).
 
 Examples
 --------
@@ -18,9 +22,26 @@ import os
 import numpy
 
 from learnet.backend import to_numpy
+from learnet.example_parsing import (
+    FixedLenFeature,
+    FixedLenSequenceFeature,
+    VarLenFeature,
+    parse_example,
+    parse_sequence_example,
+    parse_single_example,
+    parse_single_sequence_example,
+    parse_tensor,
+    serialize_tensor,
+)
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
+from learnet.tfrecord import TFRecordOptions, TFRecordWriter
 
 __all__ = [
+    "FixedLenFeature",
+    "FixedLenSequenceFeature",
+    "TFRecordOptions",
+    "TFRecordWriter",
+    "VarLenFeature",
     "decode_bmp",
     "decode_csv",
     "decode_gif",
@@ -29,7 +50,13 @@ __all__ = [
     "decode_png",
     "decode_raw",
     "encode_png",
+    "parse_example",
+    "parse_sequence_example",
+    "parse_single_example",
+    "parse_single_sequence_example",
+    "parse_tensor",
     "read_file",
+    "serialize_tensor",
     "write_file",
 ]
 

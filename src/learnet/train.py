@@ -1,5 +1,10 @@
 """``tf.train``: ``Checkpoint``, ``CheckpointManager``, ``latest_checkpoint`` and ``list_variables``.
 
+``tf.train.Example`` and its parts (``Features``, ``Feature``, ``BytesList``,
+``FloatList``, ``Int64List``, ``SequenceExample``, ``FeatureList``, ``FeatureLists``) are
+the protocol buffers of ``learnet.train_example``, found here when first asked for (they
+need the ``protobuf`` package).
+
 A checkpoint stores the values of every variable reachable from the objects given to
 ``Checkpoint(...)`` (``tf.Module``s, Keras models and layers, optimizers, variables, and
 lists or dicts of them), each under the path of attributes that leads to it, as
@@ -29,6 +34,34 @@ import numpy
 from learnet.tensor import Variable
 
 __all__ = ["Checkpoint", "CheckpointManager", "latest_checkpoint", "list_variables", "load_variable"]
+
+# The messages of tf.train.Example, imported from learnet.train_example when first used.
+_EXAMPLE_MESSAGES = (
+    "BytesList",
+    "Example",
+    "Feature",
+    "FeatureList",
+    "FeatureLists",
+    "Features",
+    "FloatList",
+    "Int64List",
+    "SequenceExample",
+)
+
+
+def __getattr__(name):
+    if name in _EXAMPLE_MESSAGES:
+        from learnet import train_example
+
+        value = getattr(train_example, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'learnet.train' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXAMPLE_MESSAGES))
+
 
 DATA_SUFFIX = ".data-00000-of-00001"
 INDEX_SUFFIX = ".index"
