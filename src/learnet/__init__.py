@@ -116,6 +116,8 @@ from learnet.ops import (  # noqa: E402,F401
 )
 from learnet import errors, linalg, math, nn, random, testing  # noqa: E402
 from learnet import summary  # noqa: E402 - tf.summary, written with tensorboardX
+from learnet import debugging  # noqa: E402 - tf.debugging's checks
+from learnet.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank  # noqa: E402,F401
 
 # `keras.ops` is Keras 3's NumPy-style namespace; the primitives stay in the package
 # learnet.ops (imported by module path, never as this attribute).

@@ -27,6 +27,7 @@ FLOORS = {
         "containers",
         "control",
         "module",
+        "debugging",
     ],
     4: [
         "layers",
