@@ -52,6 +52,8 @@ __all__ = [
     "parse_single_sequence_example",
     "parse_tensor",
     "serialize_tensor",
+    "serialize_sparse",
+    "deserialize_sparse",
 ]
 
 _OBJECT = numpy.dtype(object)
@@ -722,9 +724,49 @@ def parse_tensor(serialized, out_type, name=None):
                 f"the tensor content has {len(content)} bytes, but shape {list(dims)} needs {size * dtype.itemsize}",
             )
         array = numpy.frombuffer(content, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(dims)
+    elif dtype == _OBJECT and proto.tensor_content:
+        array = _strings_from_content(proto.tensor_content, size, where).reshape(dims)
     else:
         array = _typed_values(proto, dtype, field, size, where).reshape(dims)
     return _tensor(array)
+
+
+def _varint(value):
+    out = bytearray()
+    while True:
+        low = value & 0x7F
+        value >>= 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _strings_content(strings):
+    """TensorFlow's packed form of a string tensor: every length as a varint, then the bytes."""
+    return b"".join(_varint(len(item)) for item in strings) + b"".join(strings)
+
+
+def _strings_from_content(content, size, where):
+    lengths, position = [], 0
+    for _ in range(size):
+        length, shift = 0, 0
+        while True:
+            if position >= len(content):
+                raise _bad(where, "the packed strings end inside their lengths")
+            byte = content[position]
+            position += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        lengths.append(length)
+    if position + sum(lengths) != len(content):
+        raise _bad(where, f"the packed strings hold {len(content) - position} bytes, their lengths say {sum(lengths)}")
+    flat = numpy.empty(size, dtype=object)
+    for index, length in enumerate(lengths):
+        flat[index] = bytes(content[position : position + length])
+        position += length
+    return flat
 
 
 def _typed_values(proto, dtype, field, size, where):
@@ -749,3 +791,65 @@ def _typed_values(proto, dtype, field, size, where):
         out[: len(flat)] = flat
         out[len(flat) :] = flat[-1]
     return out
+
+
+def serialize_sparse(sp_input, out_type=None, name=None):
+    """A ``SparseTensor`` as three serialized tensors (its indices, values and dense shape), as TensorFlow writes it.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> emails = tf.sparse.SparseTensor([[0], [1]], [b"a@b.com", b"c@d.com"], [2])
+    >>> parts = tf.io.serialize_sparse(emails)
+    >>> parts.shape
+    TensorShape([3])
+    >>> tf.io.deserialize_sparse(parts[None], tf.string).values.numpy().tolist()
+    [b'a@b.com', b'c@d.com']
+    """
+    from learnet.sparse import SparseTensor
+
+    if not isinstance(sp_input, SparseTensor):
+        raise TypeError(f"serialize_sparse expects a SparseTensor, got {type(sp_input).__name__}")
+    if out_type is not None and _feature_dtype(out_type) != _OBJECT:
+        raise TypeError(f"serialize_sparse: out_type must be tf.string, got {out_type!r}")
+    parts = [serialize_tensor(t).numpy() for t in (sp_input.indices, sp_input.values, sp_input.dense_shape)]
+    values = to_numpy(sp_input.values._value)
+    if values.dtype == _OBJECT:  # TensorFlow packs a sparse tensor's strings into tensor_content
+        from learnet.train_example import TensorProto
+
+        proto = TensorProto(dtype=_DATA_TYPES[_OBJECT][0])
+        proto.tensor_shape.dim.add(size=len(values))
+        proto.tensor_content = _strings_content(
+            [v if isinstance(v, bytes) else str(v).encode() for v in values.tolist()]
+        )
+        parts[1] = proto.SerializeToString()
+    return Tensor(numpy.array(parts, dtype=object))
+
+
+def deserialize_sparse(serialized_sparse, dtype, rank=None, name=None):
+    """The ``SparseTensor`` of a ``[..., 3]`` tensor written by ``serialize_sparse`` (several are stacked
+    along a new first axis, as TensorFlow does)."""
+    from learnet.sparse import SparseTensor
+
+    array = to_numpy(convert_to_tensor(serialized_sparse)._value)
+    if array.ndim < 1 or array.shape[-1] != 3:
+        raise _bad("deserialize_sparse", f"serialized_sparse must have a last axis of 3, got shape {array.shape}")
+    rows = array.reshape(-1, 3)
+    pieces = []
+    for indices, values, shape in rows.tolist():
+        pieces.append(
+            (
+                parse_tensor(indices, "int64").numpy(),
+                parse_tensor(values, dtype).numpy(),
+                parse_tensor(shape, "int64").numpy(),
+            )
+        )
+    if array.ndim == 1:
+        indices, values, shape = pieces[0]
+        return SparseTensor(indices, values, shape)
+    shape = numpy.max([p[2] for p in pieces], axis=0)
+    indices = numpy.concatenate(
+        [numpy.concatenate([numpy.full((len(p[0]), 1), i), p[0]], axis=1) for i, p in enumerate(pieces)]
+    ).reshape(-1, 1 + len(shape))
+    values = numpy.concatenate([numpy.asarray(p[1]) for p in pieces])
+    return SparseTensor(indices, values, [len(pieces), *shape.tolist()])

@@ -30,7 +30,9 @@ from learnet.example_parsing import (
     parse_sequence_example,
     parse_single_example,
     parse_single_sequence_example,
+    deserialize_sparse,
     parse_tensor,
+    serialize_sparse,
     serialize_tensor,
 )
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
@@ -43,6 +45,9 @@ __all__ = [
     "TFRecordWriter",
     "VarLenFeature",
     "decode_bmp",
+    "deserialize_sparse",
+    "encode_jpeg",
+    "serialize_sparse",
     "decode_csv",
     "decode_gif",
     "decode_image",
@@ -163,6 +168,54 @@ def encode_png(image, compression=-1, name=None):
         raise ValueError(f"encode_png expects a uint8 image (height, width, 1/3/4), got {array.dtype} {array.shape}")
     buffer = _stdlib_io.BytesIO()
     Image.fromarray(array[:, :, 0] if array.shape[-1] == 1 else array).save(buffer, format="PNG")
+    return convert_to_tensor(numpy.array(buffer.getvalue(), dtype=object))
+
+
+def encode_jpeg(
+    image,
+    format="",  # noqa: A002 - TensorFlow's name
+    quality=95,
+    progressive=False,
+    optimize_size=False,
+    chroma_downsampling=True,
+    density_unit="in",
+    x_density=300,
+    y_density=300,
+    xmp_metadata="",
+    name=None,
+):
+    """JPEG bytes (a scalar string tensor) of a ``uint8`` image ``(height, width, 1 or 3)``.
+
+    Examples
+    --------
+    >>> import numpy as np, learnet as tf
+    >>> data = tf.io.encode_jpeg(np.full((8, 8, 3), 200, np.uint8))
+    >>> tf.io.decode_jpeg(data).shape
+    TensorShape([8, 8, 3])
+    """
+    from PIL import Image
+
+    array = to_numpy(convert_to_tensor(image)._value)
+    if array.dtype != numpy.uint8 or array.ndim != 3 or array.shape[-1] not in (1, 3):
+        raise ValueError(f"encode_jpeg expects a uint8 image (height, width, 1 or 3), got {array.dtype} {array.shape}")
+    if not 0 <= int(quality) <= 100:
+        raise ValueError(f"encode_jpeg: quality must be in [0, 100], got {quality}")
+    if format not in ("", "grayscale", "rgb"):
+        raise ValueError(f"encode_jpeg: format must be '', 'grayscale' or 'rgb', got {format!r}")
+    if format == "grayscale" and array.shape[-1] != 1 or format == "rgb" and array.shape[-1] != 3:
+        raise ValueError(f"encode_jpeg: format {format!r} does not fit an image of {array.shape[-1]} channel(s)")
+    picture = Image.fromarray(array[:, :, 0] if array.shape[-1] == 1 else array)
+    buffer = _stdlib_io.BytesIO()
+    units = {"in": 1, "cm": 2}.get(density_unit, 1)
+    picture.save(
+        buffer,
+        format="JPEG",
+        quality=int(quality),
+        progressive=bool(progressive),
+        optimize=bool(optimize_size),
+        subsampling=2 if chroma_downsampling else 0,
+        dpi=(x_density, y_density) if units == 1 else None,
+    )
     return convert_to_tensor(numpy.array(buffer.getvalue(), dtype=object))
 
 

@@ -75,6 +75,26 @@ class RaggedTensor:
         return cls.from_row_lengths(values, numpy.bincount(ids, minlength=rows))
 
     @classmethod
+    def from_sparse(cls, st_input, name=None, row_splits_dtype="int64"):
+        """The rows of a 2-D ``SparseTensor`` whose values come row by row, left-aligned
+        (as ``tf.io.parse_single_sequence_example`` gives them): row ``i`` holds its values."""
+        if not hasattr(st_input, "indices") or len(numpy.asarray(st_input.dense_shape.numpy())) != 2:
+            raise ValueError("RaggedTensor.from_sparse expects a SparseTensor of rank 2")
+        indices = numpy.asarray(st_input.indices.numpy()).reshape(-1, 2)
+        rows = int(numpy.asarray(st_input.dense_shape.numpy())[0])
+        order = numpy.lexsort((indices[:, 1], indices[:, 0])) if len(indices) else numpy.zeros(0, int)
+        lengths = numpy.bincount(indices[:, 0], minlength=rows) if len(indices) else numpy.zeros(rows, "int64")
+        starts = numpy.concatenate([[0], numpy.cumsum(lengths)[:-1]])
+        if len(indices) and (
+            not numpy.array_equal(order, numpy.arange(len(indices)))
+            or not numpy.array_equal(indices[:, 1], numpy.arange(len(indices)) - numpy.repeat(starts, lengths))
+        ):
+            raise ValueError(
+                "RaggedTensor.from_sparse: the values must be in row-major order and left-aligned in each row"
+            )
+        return cls.from_row_lengths(st_input.values, lengths)
+
+    @classmethod
     def from_tensor(cls, tensor, lengths=None, padding=None):
         array = tensor.numpy() if isinstance(tensor, Tensor) else numpy.asarray(tensor)
         if lengths is None:
