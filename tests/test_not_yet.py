@@ -33,25 +33,25 @@ def test_the_lines_a_user_sees():
     import learnet as keras
 
     with pytest.raises(NotInLearnetError) as info:
-        keras.layers.ConvLSTM2D(64, 3)
+        keras.lite.TFLiteConverter.from_keras_model(None)
     assert str(info.value) == (
-        "learnet.layers.ConvLSTM2D is not in learnet yet: this recurrent layer is not written yet. learnet has "
-        "SimpleRNN, LSTM and GRU (and their cells), RNN(cell) and Bidirectional; stack them as layers."
+        "learnet.lite is not in learnet yet: there is no TensorFlow Lite converter. learnet saves a model with "
+        "model.save('name.learnet')."
     )
     with pytest.raises(NotInLearnetError, match=r"^learnet\.applications is not in learnet yet: pretrained"):
         keras.applications.VGG16()
 
 
 def test_from_imports_show_the_same_message():
-    with pytest.raises(ImportError, match=r"^learnet\.layers\.StackedRNNCells is not in learnet yet"):
-        from learnet.layers import Dense, StackedRNNCells  # noqa: F401
     with pytest.raises(ImportError, match=r"^learnet\.applications is not in learnet yet"):
         from learnet import applications  # noqa: F401
+    with pytest.raises(ImportError, match=r"^learnet\.estimator is not in learnet yet"):
+        from learnet import Variable, estimator  # noqa: F401
 
 
 def test_an_except_import_error_fallback_works():
     try:
-        from learnet.layers import ConvLSTM2D  # noqa: F401
+        from learnet import lite  # noqa: F401
 
         found = True
     except ImportError:
@@ -69,5 +69,5 @@ def test_other_missing_names_stay_plain_attribute_errors():
 
 def test_missing_looks_up_the_table_only():
     assert not_yet.missing("learnet.layers", "Dense") is None
-    assert not_yet.missing("learnet.nowhere", "ConvLSTM2D") is None
-    assert not_yet.missing("learnet.layers", "ConvLSTM2D").name == "ConvLSTM2D"
+    assert not_yet.missing("learnet.nowhere", "applications") is None
+    assert not_yet.missing("learnet", "applications").name == "applications"

@@ -236,8 +236,9 @@ def _drop_keras_defaults(config):
     if config.get("use_ema") is None:
         config.pop("ema_momentum", None)
     for key, item in list(config.items()):
-        if isinstance(item, dict) and isinstance(item.get("config"), dict):
-            _drop_keras_defaults(item["config"])
+        for nested in item if isinstance(item, list) else [item]:  # StackedRNNCells: a list of cells
+            if isinstance(nested, dict) and isinstance(nested.get("config"), dict):
+                _drop_keras_defaults(nested["config"])
 
 
 def _layer_from_keras(entry, where, custom_objects):
@@ -615,8 +616,13 @@ def _to_keras_value(key, value):
     return value
 
 
-# Arguments that hold a whole layer: Bidirectional(layer, backward_layer=), TimeDistributed(layer), RNN(cell).
-_NESTED_LAYER_KEYS = ("layer", "backward_layer", "cell")
+# Arguments that hold a whole layer: Bidirectional(layer, backward_layer=), TimeDistributed(layer), RNN(cell);
+# or a list of them: StackedRNNCells(cells).
+_NESTED_LAYER_KEYS = ("layer", "backward_layer", "cell", "cells")
+
+
+def _is_builtin_entry(value):
+    return isinstance(value, dict) and registry.builtin_class(str(value.get("class_name"))) is not None
 
 
 def _layer_to_keras(entry, owner=None):
@@ -646,8 +652,10 @@ def _layer_to_keras(entry, owner=None):
         config.pop(key, None)
     for key in _NESTED_LAYER_KEYS:
         nested = config.get(key)
-        if isinstance(nested, dict) and registry.builtin_class(str(nested.get("class_name"))) is not None:
+        if _is_builtin_entry(nested):
             config[key] = _layer_to_keras(nested)  # the wrapped layer: a whole Keras layer entry
+        elif isinstance(nested, list):
+            config[key] = [_layer_to_keras(item) if _is_builtin_entry(item) else item for item in nested]
     config = {key: _to_keras_value(key, value) for key, value in config.items()}
     if registry.builtin_class(class_name) is None:
         # Keras finds a class of the user's own by the name it was registered under.

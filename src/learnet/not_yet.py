@@ -18,11 +18,6 @@ Traceback (most recent call last):
 learnet.not_yet.NotInLearnetError: learnet.applications is not in learnet yet: ...
 """
 
-_RECURRENT = (
-    "this recurrent layer is not written yet. learnet has SimpleRNN, LSTM and GRU (and their cells), "
-    "RNN(cell) and Bidirectional; stack them as layers"
-)
-
 #: Module name -> {missing name: what learnet has instead}. Delete a line when the name lands.
 NOT_YET = {
     "learnet": {
@@ -31,17 +26,13 @@ NOT_YET = {
         "estimator": "learnet trains with Sequential or Model, compile and fit",
         "lite": "there is no TensorFlow Lite converter. learnet saves a model with model.save('name.learnet')",
     },
-    "learnet.layers": {
-        "StackedRNNCells": _RECURRENT,
-        "ConvLSTM2D": _RECURRENT,
-    },
 }
 
 
 class NotInLearnetError(ImportError, NotImplementedError):
     """A name that TensorFlow or Keras has and learnet does not have yet.
 
-    An ``ImportError`` (so ``from learnet.layers import ConvLSTM2D`` shows this message, and
+    An ``ImportError`` (so ``from learnet import applications`` shows this message, and
     ``except ImportError`` fallbacks work) and a ``NotImplementedError``.
     """
 
@@ -51,8 +42,8 @@ def missing(module_name, name):
 
     Examples
     --------
-    >>> missing("learnet.layers", "ConvLSTM2D").name
-    'ConvLSTM2D'
+    >>> missing("learnet", "applications").name
+    'applications'
     >>> missing("learnet.layers", "Dense") is None
     True
     """

@@ -36,6 +36,7 @@ from learnet.layers.conv import (
     SeparableConv2D,
     SeparableConvolution2D,
 )
+from learnet.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from learnet.layers.core import (
     Activation,
     ActivityRegularization,
@@ -111,6 +112,7 @@ from learnet.layers.recurrent import (
     Masking,
     SimpleRNN,
     SimpleRNNCell,
+    StackedRNNCells,
 )
 from learnet.layers.text import TextVectorization
 from learnet.layers.reshaping import (
@@ -189,6 +191,10 @@ __all__ = [
     "Masking",
     "SimpleRNN",
     "SimpleRNNCell",
+    "StackedRNNCells",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "TextVectorization",
     "StringLookup",
     "IntegerLookup",

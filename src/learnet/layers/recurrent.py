@@ -1,4 +1,5 @@
-"""Recurrent layers: ``SimpleRNN``, ``LSTM``, ``GRU``, their cells, ``RNN(cell)`` and ``Bidirectional``.
+"""Recurrent layers: ``SimpleRNN``, ``LSTM``, ``GRU``, their cells, ``RNN(cell)``, ``StackedRNNCells`` and
+``Bidirectional``.
 
 A recurrent layer reads a sequence ``(batch, time, features)`` one step at a time and
 carries a state from step to step. Keras' names, defaults and weight layout:
@@ -9,7 +10,8 @@ Speed: for the three built-in cells the whole sequence is one fused op
 (``learnet.ops.recurrent``): the input projection of all steps is one matrix product,
 the time loop only does ``h @ recurrent_kernel`` and the gates, and the backward pass
 through time is written by hand. A custom cell (any layer with ``state_size`` and
-``call(inputs, states)``) runs step by step with ordinary ops, the way Keras runs it.
+``call(inputs, states)``) or a stack of cells runs step by step with ordinary ops, the way
+Keras runs it.
 
 Examples
 --------
@@ -24,7 +26,7 @@ TensorShape([2, 5, 4])
 
 import numpy
 
-from learnet import activations, backend, constraints, initializers, regularizers
+from learnet import activations, backend, constraints, initializers, regularizers, tree
 from learnet.backend import xp
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.core import _serialize
@@ -46,7 +48,49 @@ def _check_rate(name, value, who):
     return value
 
 
-class _DropoutCell(Layer):
+class _StepDropout:
+    """Dropout masks of a cell that runs one step at a time.
+
+    A mask is made at the first step of a sequence and reused at every step after it (one
+    mask per sequence, as Keras does); the ``RNN`` running the cell forgets them when its
+    call ends (``_forget_step_masks``). The cell holds ``_generator`` (its seed's, or None).
+    """
+
+    _untracked_attributes = frozenset({"_step_masks"})
+
+    def _keep(self, shape, rate):
+        """A fresh boolean mask of ``shape``: True where a value is kept."""
+        generator = self._generator or backend.rng()
+        return xp.asarray(generator.random(shape, dtype=numpy.float32) >= rate)
+
+    def _step_keep(self, key, shape, rate):
+        """This sequence's mask called ``key`` (made at its first step)."""
+        masks = self.__dict__.setdefault("_step_masks", {})
+        keep = masks.get(key)
+        if keep is None or tuple(keep.shape) != tuple(shape):
+            keep = masks[key] = self._keep(tuple(shape), rate)
+        return keep
+
+    def _forget_step_masks(self):
+        self.__dict__.pop("_step_masks", None)
+
+
+def _forget_bias_initializer(base, units):
+    """The LSTM bias initializer of ``unit_forget_bias``: ``base``, with the forget gate's part at 1."""
+
+    def initializer(shape, dtype=None):
+        return xp.concatenate(
+            [
+                xp.asarray(base((units,), dtype=dtype)),
+                xp.ones((units,), dtype=dtype),
+                xp.asarray(base((2 * units,), dtype=dtype)),
+            ]
+        )
+
+    return initializer
+
+
+class _DropoutCell(_StepDropout, Layer):
     """Weights and dropout masks shared by the three built-in cells."""
 
     _gates = 1
@@ -133,9 +177,14 @@ class _DropoutCell(Layer):
         self.built = True
 
     # The masks are made once per layer call and shared by all steps, as in Keras.
-    def _keep(self, shape, rate):
-        generator = self._generator or backend.rng()
-        return xp.asarray(generator.random(shape, dtype=numpy.float32) >= rate)
+    def _step_dropout(self, inputs, h, training):
+        """One step's inputs and the carried state its recurrent product reads, with this
+        sequence's dropout masks applied (``call`` run step by step, as in ``StackedRNNCells``)."""
+        if training and self.dropout > 0:
+            inputs = apply_dropout_mask(inputs, self._step_keep("inputs", inputs.shape, self.dropout), self.dropout)
+        if training and self.recurrent_dropout > 0:
+            h = apply_dropout_mask(h, self._step_keep("state", h.shape, self.recurrent_dropout), self.recurrent_dropout)
+        return inputs, h
 
     def _recurrent_mask(self, batch, dtype, training):
         if not training or self.recurrent_dropout == 0:
@@ -229,6 +278,7 @@ class SimpleRNNCell(_DropoutCell):
 
     def call(self, inputs, states, training=False):
         h = states[0] if isinstance(states, (list, tuple)) else states
+        inputs, h = self._step_dropout(inputs, h, training)
         z = inputs @ self.kernel
         if self.bias is not None:
             z = z + self.bias
@@ -290,21 +340,11 @@ class LSTMCell(_DropoutCell):
     def _bias_initializer(self):
         if not self.unit_forget_bias:
             return self.bias_initializer
-        base, units = self.bias_initializer, self.units
-
-        def initializer(shape, dtype=None):
-            return xp.concatenate(
-                [
-                    xp.asarray(base((units,), dtype=dtype)),
-                    xp.ones((units,), dtype=dtype),
-                    xp.asarray(base((2 * units,), dtype=dtype)),
-                ]
-            )
-
-        return initializer
+        return _forget_bias_initializer(self.bias_initializer, self.units)
 
     def call(self, inputs, states, training=False):
         h, c = states
+        inputs, h = self._step_dropout(inputs, h, training)
         z = inputs @ self.kernel + h @ self.recurrent_kernel
         if self.bias is not None:
             z = z + self.bias
@@ -376,18 +416,20 @@ class GRUCell(_DropoutCell):
 
     def call(self, inputs, states, training=False):
         h = states[0] if isinstance(states, (list, tuple)) else states
+        # Recurrent dropout reaches the recurrent products only, not the carried h (as the fused op).
+        inputs, dropped = self._step_dropout(inputs, h, training)
         gate, act, units = self.recurrent_activation, self.activation, self.units
         bias = self._bias_value(inputs.dtype)
         if self.reset_after:
             xz, xr, xh = split(inputs @ self.kernel + bias[0], 3, axis=-1)
-            rz, rr, rh = split(h @ self.recurrent_kernel + bias[1], 3, axis=-1)
+            rz, rr, rh = split(dropped @ self.recurrent_kernel + bias[1], 3, axis=-1)
             z, r = gate(xz + rz), gate(xr + rr)
             hh = act(xh + r * rh)
         else:
             xz, xr, xh = split(inputs @ self.kernel + bias, 3, axis=-1)
-            z = gate(xz + h @ self.recurrent_kernel[:, :units])
-            r = gate(xr + h @ self.recurrent_kernel[:, units : 2 * units])
-            hh = act(xh + (r * h) @ self.recurrent_kernel[:, 2 * units :])
+            z = gate(xz + dropped @ self.recurrent_kernel[:, :units])
+            r = gate(xr + dropped @ self.recurrent_kernel[:, units : 2 * units])
+            hh = act(xh + (r * dropped) @ self.recurrent_kernel[:, 2 * units :])
         new = z * h + (1 - z) * hh
         return new, [new]
 
@@ -427,15 +469,156 @@ def _as_list(states):
     return [states]
 
 
+def _holds_arrays(value):
+    return any(isinstance(leaf, (Tensor, numpy.ndarray, xp.ndarray)) for leaf in tree.flatten(value))
+
+
+def _flat_states(states):
+    """States as one flat list: ``[h, c]``, or ``[[h1, c1], [h2]]`` of stacked cells, as ``[h1, c1, h2]``.
+
+    The top level is always a list of states (a state may be a nested list of numbers);
+    an item is opened further only when it holds tensors or arrays itself.
+    """
+    if states is None:
+        return None
+    flat = []
+    for item in _as_list(states):
+        if isinstance(item, (list, tuple)) and _holds_arrays(item):
+            flat.extend(_flat_states(item))
+        else:
+            flat.append(item)
+    return flat
+
+
+def _keep_for(keep, tensor):
+    """A step's ``(batch,)`` mask, shaped to broadcast over ``tensor``'s other axes."""
+    return Tensor._wrap(keep.reshape((keep.shape[0],) + (1,) * (tensor.ndim - 1)))
+
+
+def _forget_step_masks(cell):
+    forget = getattr(cell, "_forget_step_masks", None)
+    if forget is not None:
+        forget()
+
+
+def _state_count(size):
+    return len(tree.flatten(size))
+
+
+class StackedRNNCells(Layer):
+    """Several cells run as one: at each step the first reads the input, each next one the
+    output of the one before, as ``keras.layers.StackedRNNCells``.
+
+    Its ``state_size`` lists each cell's (``[[4, 4], 3]`` for an ``LSTMCell(4)`` and a
+    ``GRUCell(3)``) and its output is the last cell's. An ``RNN`` of it returns, with
+    ``return_state=True``, ``[output, [h1, c1], [h2]]``: one list of states per cell.
+
+    Parameters
+    ----------
+    cells : list of cells
+        ``SimpleRNNCell``, ``LSTMCell``, ``GRUCell`` or your own (a layer with
+        ``state_size`` and ``call(inputs, states)``). ``RNN([cell, cell])`` stacks them too.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet import layers
+    >>> cells = layers.StackedRNNCells([layers.LSTMCell(4), layers.GRUCell(3)])
+    >>> cells.state_size
+    [[4, 4], 3]
+    >>> layers.RNN(cells)(tf.ones((2, 5, 6))).shape
+    TensorShape([2, 3])
+    """
+
+    def __init__(self, cells, **kwargs):
+        if isinstance(cells, Layer) or not isinstance(cells, (list, tuple)) or not cells:
+            raise ValueError(f"StackedRNNCells: cells must be a non-empty list of RNN cells, got {cells!r}")
+        for cell in cells:
+            if (
+                not isinstance(cell, Layer)
+                or not hasattr(cell, "state_size")
+                or not callable(getattr(cell, "call", None))
+            ):
+                raise ValueError(
+                    "StackedRNNCells: every cell must be a layer with a state_size and a "
+                    f"call(inputs, states), got {cell!r}"
+                )
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+
+    @property
+    def state_size(self):
+        return [cell.state_size for cell in self.cells]
+
+    @staticmethod
+    def _output_size_of(cell):
+        size = getattr(cell, "output_size", None)
+        if size is not None:
+            return size
+        state = cell.state_size
+        return state[0] if isinstance(state, (list, tuple)) else state
+
+    @property
+    def output_size(self):
+        return self._output_size_of(self.cells[-1])
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for cell in self.cells:
+            if not cell.built:
+                cell._maybe_build(shape)
+            shape = (shape[0], self._output_size_of(cell))
+        self.built = True
+
+    def call(self, inputs, states, training=False):
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            kwargs = {"training": training} if cell._call_has_training else {}
+            inputs, cell_states = cell.call(inputs, _as_list(cell_states), **kwargs)
+            new_states.append(_as_list(cell_states))
+        return inputs, new_states
+
+    def get_initial_state(self, batch_size=None):
+        """Each cell's zero states, one list per cell."""
+        states = []
+        for cell in self.cells:
+            if hasattr(cell, "get_initial_state"):
+                states.append(_as_list(cell.get_initial_state(batch_size=batch_size)))
+            else:
+                sizes = tree.flatten(cell.state_size)
+                states.append([Tensor._wrap(xp.zeros((batch_size, size), dtype=self._dtype)) for size in sizes])
+        return states
+
+    def _forget_step_masks(self):
+        for cell in self.cells:
+            _forget_step_masks(cell)
+
+    def get_config(self):
+        from learnet.layers import serialize
+
+        config = super().get_config()
+        config["cells"] = [serialize(cell) for cell in self.cells]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from learnet.layers import deserialize
+
+        config = dict(config)
+        config["cells"] = [deserialize(cell) for cell in config["cells"]]
+        return cls(**config)
+
+
 class RNN(Layer):
     """Run a cell over a sequence: ``(batch, time, features)`` -> its last output, or all of them.
 
     Parameters
     ----------
-    cell : Layer
+    cell : Layer, or a list of them
         ``SimpleRNNCell``, ``LSTMCell``, ``GRUCell`` or your own: a layer with
         ``state_size`` (an int or a list of ints) and ``call(inputs, states)`` returning
-        ``(output, new_states)``.
+        ``(output, new_states)``; ``states`` is always a list. A list of cells runs as
+        ``StackedRNNCells(cells)``.
     return_sequences : bool, default False
         Return the output of every step ``(batch, time, units)`` instead of the last one.
     return_state : bool, default False
@@ -475,10 +658,7 @@ class RNN(Layer):
         **kwargs,
     ):
         if isinstance(cell, (list, tuple)):
-            raise ValueError(
-                f"{type(self).__name__}: a list of cells is not supported; stack recurrent layers "
-                "with return_sequences=True instead"
-            )
+            cell = StackedRNNCells(cell)
         if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
             raise ValueError(
                 f"{type(self).__name__}: cell must be a layer with a state_size and a "
@@ -499,9 +679,39 @@ class RNN(Layer):
     _rank_hint = "(batch, time, features)"
 
     @property
-    def _state_sizes(self):
+    def _state_structure(self):
+        """How the cell takes its states: one size (one state, handed over as ``[h]``), a list
+        of sizes, or, where an entry is a list itself (stacked cells), one list per entry."""
         size = self.cell.state_size
-        return list(size) if isinstance(size, (list, tuple)) else [size]
+        if not isinstance(size, (list, tuple)):
+            return size
+        if any(isinstance(entry, (list, tuple)) for entry in size):
+            return [list(entry) if isinstance(entry, (list, tuple)) else [entry] for entry in size]
+        return list(size)
+
+    @property
+    def _state_sizes(self):
+        """The sizes of all the states, as one flat list."""
+        return tree.flatten(self._state_structure)
+
+    def _state_shapes(self, sequences_shape):
+        """The shapes of all the states (one flat list) for inputs of ``sequences_shape``."""
+        return [(sequences_shape[0], size) for size in self._state_sizes]
+
+    def _cell_states(self, flat):
+        """The flat states in the structure the cell takes (always a list, as Keras hands them)."""
+        structure = self._state_structure
+        if not isinstance(structure, list):
+            return list(flat)
+        return tree.pack_sequence_as(structure, flat)
+
+    def _output_state(self):
+        """Which flat state holds the previous output (a masked step repeats it): the first,
+        or the first of the last stacked cell's."""
+        structure = self._state_structure
+        if isinstance(structure, list) and structure and isinstance(structure[-1], list):
+            return len(self._state_sizes) - _state_count(structure[-1])
+        return 0
 
     @property
     def states(self):
@@ -510,7 +720,7 @@ class RNN(Layer):
 
     def reset_states(self, states=None):
         """Forget the states a ``stateful`` layer carries (or set them to ``states``)."""
-        self._states = None if states is None else [Tensor(s, dtype=self._dtype) for s in _as_list(states)]
+        self._states = None if states is None else [Tensor(s, dtype=self._dtype) for s in _flat_states(states)]
 
     reset_state = reset_states
 
@@ -521,19 +731,19 @@ class RNN(Layer):
             self.input_spec = InputSpec(ndim=3, axes={-1: sequences_shape[-1]})
         self.built = True
 
-    def _initial_states(self, batch, initial_state):
-        sizes = self._state_sizes
+    def _initial_states(self, sequences_shape, initial_state):
+        shapes = self._state_shapes(sequences_shape)
         who = f"{type(self).__name__} '{self.name}'"
         if initial_state is None and self.stateful and self._states is not None:
             initial_state = self._states
         if initial_state is None:
-            return [Tensor._wrap(xp.zeros((batch, size), dtype=self._dtype)) for size in sizes]
-        states = [s if isinstance(s, Tensor) else Tensor(s, dtype=self._dtype) for s in _as_list(initial_state)]
-        if len(states) != len(sizes):
-            raise ValueError(f"{who} expects {len(sizes)} initial state(s), got {len(states)}")
-        for state, size in zip(states, sizes):
-            if tuple(state.shape) != (batch, size):
-                raise ValueError(f"{who} expects initial states of shape {(batch, size)}, got {tuple(state.shape)}")
+            return [Tensor._wrap(xp.zeros(shape, dtype=self._dtype)) for shape in shapes]
+        states = [s if isinstance(s, Tensor) else Tensor(s, dtype=self._dtype) for s in _flat_states(initial_state)]
+        if len(states) != len(shapes):
+            raise ValueError(f"{who} expects {len(shapes)} initial state(s), got {len(states)}")
+        for state, shape in zip(states, shapes):
+            if tuple(state.shape) != tuple(shape):
+                raise ValueError(f"{who} expects initial states of shape {tuple(shape)}, got {tuple(state.shape)}")
         return [s if s.dtype == self._dtype else cast(s, self._dtype) for s in states]
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
@@ -541,7 +751,7 @@ class RNN(Layer):
         who = f"{type(self).__name__} '{self.name}'"
         if steps == 0:
             raise ValueError(f"{who} expects at least one time step, got inputs of shape {tuple(sequences.shape)}")
-        states = self._initial_states(batch, initial_state)
+        states = self._initial_states(tuple(sequences.shape), initial_state)
         mask_array = None
         if mask is not None:
             mask_array = xp.asarray(mask._value if isinstance(mask, Tensor) else mask).astype(bool)
@@ -558,12 +768,16 @@ class RNN(Layer):
             outputs = getitem(packed, (slice(None), slice(0, steps)))
             final_states = [getitem(packed, (slice(None), steps + i)) for i in range(len(states))]
         else:
-            outputs, final_states = self._step_by_step(sequences, states, mask_array, training)
+            _forget_step_masks(cell)  # dropout masks are made anew for each call
+            try:
+                outputs, final_states = self._step_by_step(sequences, states, mask_array, training)
+            finally:
+                _forget_step_masks(cell)
         if self.stateful:
             self._states = [Tensor._wrap(xp.array(s._value)) for s in final_states]
         output = outputs if self.return_sequences else getitem(outputs, (slice(None), steps - 1))
         if self.return_state:
-            return [output] + list(final_states)
+            return [output] + self._cell_states(final_states)
         return output
 
     def _step_by_step(self, sequences, states, mask, training):
@@ -571,20 +785,27 @@ class RNN(Layer):
         steps = sequences.shape[1]
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         kwargs = {"training": training} if self.cell._call_has_training else {}
+        carried = self._output_state()
         outputs = []
-        single = not isinstance(self.cell.state_size, (list, tuple))
         for t in order:
             output, new_states = self.cell.call(
-                getitem(sequences, (slice(None), t)), states[0] if single else states, **kwargs
+                getitem(sequences, (slice(None), t)), self._cell_states(states), **kwargs
             )
-            new_states = _as_list(new_states)
+            new_states = _flat_states(new_states)
+            if len(new_states) != len(states):
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': the cell returned {len(new_states)} state(s), "
+                    f"its state_size says {len(states)}"
+                )
             if mask is not None:
-                keep = Tensor._wrap(mask[:, t : t + 1])
-                new_states = [where(keep, n, s) for n, s in zip(new_states, states)]
+                keep = mask[:, t]
+                new_states = [where(_keep_for(keep, n), n, s) for n, s in zip(new_states, states)]
                 if self.zero_output_for_mask:
-                    output = where(keep, output, Tensor._wrap(xp.zeros((), dtype=output._value.dtype)))
+                    output = where(
+                        _keep_for(keep, output), output, Tensor._wrap(xp.zeros((), dtype=output._value.dtype))
+                    )
                 else:
-                    output = where(keep, output, states[0])
+                    output = where(_keep_for(keep, output), output, states[carried])
             outputs.append(output)
             states = new_states
         return stack(outputs, axis=1), states
@@ -592,7 +813,7 @@ class RNN(Layer):
     def compute_mask(self, inputs, mask=None):
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * len(self._state_sizes)
+            return [output_mask] + [None] * len(self._cell_states(self._state_sizes))
         return output_mask
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
@@ -600,7 +821,7 @@ class RNN(Layer):
         units = getattr(self.cell, "output_size", None) or self._state_sizes[0]
         output = (shape[0], shape[1], units) if self.return_sequences else (shape[0], units)
         if self.return_state:
-            return [output] + [(shape[0], size) for size in self._state_sizes]
+            return [output] + self._cell_states(self._state_shapes(shape))
         return output
 
     def get_config(self):
@@ -953,4 +1174,5 @@ __all__ = [
     "Masking",
     "SimpleRNN",
     "SimpleRNNCell",
+    "StackedRNNCells",
 ]
