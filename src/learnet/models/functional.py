@@ -20,7 +20,7 @@ from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet import registry
 from learnet.layers import serialization
 from learnet.layers.core import InputLayer
-from learnet.models.model import Model, input_shape_error
+from learnet.models.model import Model, fit_input_rank, input_shape_error
 from learnet.tree import flatten, map_structure
 
 
@@ -265,14 +265,17 @@ class Functional(Model):
             raise ValueError(
                 f"Model '{self.name}' expects {len(expected)} input(s) {self.input_names}, got {len(values)}"
             )
+        fitted = []
         for tensor, value in zip(expected, values):
-            shape = tuple(getattr(value, "shape", ()))
-            want = tuple(tensor.shape)
-            if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
+            value_fitted = fit_input_rank(value, tuple(tensor.shape))
+            if value_fitted is None:
                 raise input_shape_error(
-                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}'", want, shape
+                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}'",
+                    tuple(tensor.shape),
+                    tuple(getattr(value, "shape", ())),
                 )
-        return values
+            fitted.append(value_fitted)
+        return fitted
 
     def call(self, inputs, training=None, mask=None):
         values = {}

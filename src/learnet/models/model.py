@@ -41,10 +41,11 @@ from learnet import callbacks as callbacks_module
 from learnet import distribute
 from learnet import metrics as metrics_module
 from learnet import optimizers as optimizers_module
-from learnet.layers.base import Layer, _as_tuples
+from learnet.layers.base import KerasTensor, Layer, _as_tuples
 from learnet.models import data_adapter
 from learnet.models.compile_utils import LossesContainer, MetricsContainer
 from learnet.models.data_adapter import unpack_x_y_sample_weight
+from learnet.ops.shape import expand_dims, squeeze
 from learnet.tape import GradientTape, no_recording
 from learnet.tensor import Tensor
 from learnet.tree import flatten, map_shapes, map_structure
@@ -1058,6 +1059,27 @@ def _write_once(strategy, write):
 def _this_process_callbacks(callbacks):
     """The callbacks a process other than rank 0 runs: all but those that only write or draw."""
     return [c for c in (callbacks or []) if not getattr(c, "_chief_only", False)]
+
+
+def _fits(want, shape):
+    return len(shape) == len(want) and all(w is None or w == s for w, s in zip(want[1:], shape[1:]))
+
+
+def fit_input_rank(value, want):
+    """``value`` (real data) shaped to fit ``want``, as Keras 3 adjusts a model's inputs: a missing
+    last axis of size 1 is added (a series ``(batch, steps)`` for inputs ``(None, None, 1)``) and an
+    extra one of size 1 is dropped. ``None`` when the value does not fit either way."""
+    want = tuple(want)
+    shape = tuple(getattr(value, "shape", ()))
+    if _fits(want, shape):
+        return value
+    if isinstance(value, KerasTensor) or not hasattr(value, "shape"):
+        return None
+    if len(shape) == len(want) - 1 and want[-1] == 1 and _fits(want, shape + (1,)):
+        return expand_dims(value, -1)
+    if len(shape) == len(want) + 1 and shape[-1] == 1 and _fits(want, shape[:-1]):
+        return squeeze(value, -1)
+    return None
 
 
 def input_shape_error(who, want, shape):

@@ -16,7 +16,7 @@ Examples
 from learnet.layers.base import KerasTensor, Layer
 from learnet.layers import serialization
 from learnet.layers.core import InputLayer
-from learnet.models.model import Model, input_shape_error
+from learnet.models.model import Model, fit_input_rank, input_shape_error
 
 
 class Sequential(Model):
@@ -168,9 +168,10 @@ class Sequential(Model):
             want = self._input_layer.batch_shape
             if getattr(self, "_flexible_axes", False):
                 want = (None,) * (len(want) - 1) + tuple(want[-1:])
-            shape = tuple(getattr(inputs, "shape", ()))
-            if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want[1:], shape[1:])):
-                raise input_shape_error(f"Sequential model '{self.name}'", want, shape)
+            fitted = fit_input_rank(inputs, want)
+            if fitted is None:
+                raise input_shape_error(f"Sequential model '{self.name}'", want, tuple(getattr(inputs, "shape", ())))
+            inputs = fitted
         outputs = inputs
         for layer in self._stack:
             outputs = layer(outputs, training=training)

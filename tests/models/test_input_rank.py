@@ -1,0 +1,44 @@
+"""Inputs one axis short or long, as Keras 3 adjusts them: a missing or extra last axis of size 1.
+
+Hands-On (chapter 15) feeds ``timeseries_dataset_from_array`` windows shaped ``(batch, 56)``
+to ``SimpleRNN(1, input_shape=[None, 1])``; Keras 3 adds the last axis.
+"""
+
+import numpy as np
+import pytest
+
+import learnet as tf
+
+SERIES = np.sin(np.arange(200) / 10).astype("float32")
+
+
+def test_a_series_without_its_feature_axis_trains_a_recurrent_model():
+    train = tf.keras.utils.timeseries_dataset_from_array(
+        SERIES[:-1], targets=SERIES[20:], sequence_length=20, batch_size=32
+    )
+    model = tf.keras.Sequential([tf.keras.layers.SimpleRNN(1, input_shape=[None, 1])])
+    model.compile(loss="mse", optimizer="adam")
+    model.fit(train, epochs=1, verbose=0)
+    windows = np.stack([SERIES[i : i + 20] for i in range(3)])
+    np.testing.assert_allclose(
+        model.predict(windows, verbose=0), model.predict(windows[..., None], verbose=0), rtol=1e-6
+    )
+
+
+def test_functional_inputs_gain_or_lose_a_last_axis_of_one():
+    inputs = tf.keras.Input((None, 1))
+    model = tf.keras.Model(inputs, tf.keras.layers.SimpleRNN(2)(inputs))
+    assert model(SERIES[None, :10]).shape == (1, 2)
+    flat = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)])
+    np.testing.assert_allclose(flat(np.ones((2, 3, 1), "float32")), flat(np.ones((2, 3), "float32")))
+
+
+def test_other_shapes_are_still_refused_with_the_hint_for_one_sample():
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="a single sample needs a batch"):
+        model(np.ones((3,), "float32"))
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(None, 3\)"):
+        model(np.ones((2, 3, 2), "float32"))
+    images = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), tf.keras.layers.Flatten()])
+    with pytest.raises(ValueError, match="a single sample needs a batch"):
+        images(np.ones((4, 4, 1), "float32"))
