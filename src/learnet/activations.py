@@ -16,6 +16,7 @@ array([0., 2.], dtype=float32)
 
 import math
 
+from learnet import keras_ops as _keras_ops
 from learnet import registry
 from learnet.backend import xp
 from learnet.ops import nn as _nn
@@ -230,7 +231,7 @@ def serialize(activation):
         return "linear"
     activation = _unwrapped(activation)
     name = getattr(activation, "__name__", None)
-    if name in _BY_NAME and _BY_NAME[name] is activation:
+    if name in _BY_NAME and _unwrapped(_BY_NAME[name]) is activation:
         return name
     if id(activation) in _EQUIVALENT:
         return _EQUIVALENT[id(activation)]
@@ -280,3 +281,50 @@ def _unwrapped(function):
     """``tf.nn.relu`` itself, not the wrapper that lets it record calls on symbolic tensors
     (``keras_ops.record_symbolic_calls``): its name is found by the function."""
     return function.__wrapped__ if getattr(function, "_records_symbolic", False) else function
+
+
+# keras.activations.relu(x) on the symbolic tensors of a functional model records a node of the
+# graph (learnet/layers/operation.py), as Keras does: the keras.ops operation Keras records where
+# there is one (so the model saves as a .keras file Keras reads), else the activation by name. On
+# tensors nothing changes. Wrapped once, here, so that `activations.relu`, `get("relu")` and the
+# layers' fused-ReLU checks all see the same object.
+_AS_KERAS_OPS = {
+    "relu": "relu",
+    "relu6": "relu6",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softplus": "softplus",
+    "swish": "silu",
+    "silu": "silu",
+    "gelu": "gelu",
+    "elu": "elu",
+    "softmax": "softmax",
+    "log_softmax": "log_softmax",
+    "exponential": "exp",
+}
+
+
+def _recorded_on_symbolic(name, function):
+    keras_op = _AS_KERAS_OPS.get(name)
+
+    def activation(*args, **kwargs):
+        if not args or not _keras_ops._holds_symbolic(args[0]):
+            return function(*args, **kwargs)
+        if keras_op is not None and len(args) == 1 and set(kwargs) <= {"axis"}:
+            return getattr(_keras_ops, keras_op)(args[0], **kwargs)
+        from learnet.layers import operation
+
+        return operation.record_call("tf:activations." + name, function, args, kwargs)
+
+    activation.__name__, activation.__qualname__, activation.__doc__ = (
+        function.__name__,
+        function.__qualname__,
+        function.__doc__,
+    )
+    activation.__module__, activation.__wrapped__, activation._records_symbolic = __name__, function, True
+    return activation
+
+
+_BY_NAME = {name: _recorded_on_symbolic(name, function) for name, function in _BY_NAME.items()}
+globals().update({function.__name__: _BY_NAME[function.__name__] for function in list(_BY_NAME.values())})
+globals().update({"silu": _BY_NAME["silu"], "hard_swish": _BY_NAME["hard_swish"]})

@@ -152,7 +152,7 @@ def _function(operation, where):
 
 # --- TensorFlow's functions on symbolic tensors (tf.concat(states, axis=-1), as tf.keras 2 allowed) -----
 TF_PREFIX = "tf:"  # "tf:concat", "tf:math.reduce_mean" (not a dotted path: a file never names code)
-_TF_NAMESPACES = ("", "math.", "nn.")
+_TF_NAMESPACES = ("", "math.", "nn.", "activations.")
 
 
 def _tf_function(operation, where):
