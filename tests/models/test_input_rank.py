@@ -42,3 +42,20 @@ def test_other_shapes_are_still_refused_with_the_hint_for_one_sample():
     images = tf.keras.Sequential([tf.keras.Input((4, 4, 1)), tf.keras.layers.Flatten()])
     with pytest.raises(ValueError, match="a single sample needs a batch"):
         images(np.ones((4, 4, 1), "float32"))
+
+
+def test_a_sequential_starting_with_a_model_takes_that_models_input_shape():
+    # Hands-On (chapter 16): Sequential([encoder, RepeatVector(n), decoder]), the encoder declaring
+    # input_shape=[None]; trained on dates of 18 characters, it then reads 13.
+    encoder = tf.keras.Sequential(
+        [tf.keras.layers.Embedding(input_dim=20, output_dim=8, input_shape=[None]), tf.keras.layers.LSTM(16)]
+    )
+    decoder = tf.keras.Sequential(
+        [tf.keras.layers.LSTM(16, return_sequences=True), tf.keras.layers.Dense(5, activation="softmax")]
+    )
+    model = tf.keras.Sequential([encoder, tf.keras.layers.RepeatVector(7), decoder])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="nadam")
+    rng = np.random.default_rng(0)
+    model.fit(rng.integers(1, 20, (32, 18)), rng.integers(0, 5, (32, 7)), epochs=1, verbose=0)
+    assert model.input_shape == (None, None)
+    assert model.predict(rng.integers(1, 20, (2, 13)), verbose=0).shape == (2, 7, 5)

@@ -142,6 +142,9 @@ class Sequential(Model):
             # A first layer that reads text (TextVectorization, StringLookup) takes a text input.
             first_takes_text = bool(self._stack) and getattr(self._stack[0], "_takes_text", False)
             dtype = "string" if first_takes_text else self.dtype
+            declared = _declared_input_shape(self._stack[0]) if self._stack else None
+            if declared is not None and len(declared) == len(shape):
+                shape = declared  # a first layer that is a model with an Input: its shape, as Keras
             self._input_layer = InputLayer(batch_shape=(None,) + tuple(shape[1:]), dtype=dtype)
             new_input = True
         try:
@@ -248,3 +251,14 @@ class Sequential(Model):
                 )
             )
         return model
+
+
+def _declared_input_shape(layer):
+    """The input shape a nested model declares (``Sequential([Embedding(..., input_shape=[None])])``), or None."""
+    inner = getattr(layer, "_input_layer", None)
+    if inner is not None:
+        return tuple(inner.batch_shape)
+    inputs = getattr(layer, "inputs", None) if not isinstance(layer, Sequential) else None
+    if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and isinstance(inputs[0], KerasTensor):
+        return tuple(inputs[0].shape)
+    return None
