@@ -110,7 +110,17 @@ def test_bad_verbose_is_rejected_before_training():
     before = model.get_weights()
     with pytest.raises(ValueError, match="verbose"):
         model.fit(x, y, verbose=3)
+    with pytest.raises(ValueError, match="verbose"):
+        model.fit(x, y, verbose="quiet")
     np.testing.assert_array_equal(before[0], model.get_weights()[0])
+
+
+def test_verbose_may_be_a_bool_as_keras_reads_it(capsys):
+    x, y = regression_data()
+    model = small_model()
+    model.fit(x, y, epochs=1, verbose=False)
+    model.evaluate(x, y, verbose=False)
+    assert capsys.readouterr().out == ""
 
 
 # --- History and the hooks ---------------------------------------------------------------------------

@@ -187,7 +187,8 @@ class Progbar:
 def _resolve_verbose(verbose):
     if verbose == "auto":
         return 1
-    if isinstance(verbose, bool) or not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
+    # True and False are 1 and 0, as Keras reads them (Hands-On: fit(..., verbose=False)).
+    if not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
     return int(verbose)
 
