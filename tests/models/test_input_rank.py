@@ -59,3 +59,27 @@ def test_a_sequential_starting_with_a_model_takes_that_models_input_shape():
     model.fit(rng.integers(1, 20, (32, 18)), rng.integers(0, 5, (32, 7)), epochs=1, verbose=0)
     assert model.input_shape == (None, None)
     assert model.predict(rng.integers(1, 20, (2, 13)), verbose=0).shape == (2, 7, 5)
+
+
+def test_integer_inputs_stay_integers_in_symbolic_calls_and_dataset_batches():
+    # Hands-On's diffusion model: Input(shape=[], dtype=tf.int32) of time steps, looked up with tf.gather.
+    class TimeEncoding(tf.keras.layers.Layer):
+        def __init__(self, steps, size, **kwargs):
+            super().__init__(dtype=tf.float32, **kwargs)
+            self.table = tf.constant(np.random.default_rng(0).random((steps + 1, size)).astype("float32"))
+
+        def call(self, inputs):
+            return tf.gather(self.table, inputs)
+
+    images = tf.keras.layers.Input(shape=[4], name="X")
+    time = tf.keras.layers.Input(shape=[], dtype=tf.int32, name="time")
+    model = tf.keras.Model([images, time], tf.keras.layers.Dense(4)(TimeEncoding(10, 4)(time)) + images)
+    model.compile(loss="mse", optimizer="sgd")
+    x = np.random.default_rng(1).random((8, 4)).astype("float32")
+    steps = np.arange(8) % 10
+    dataset = tf.data.Dataset.from_tensor_slices(({"X": x, "time": steps}, x)).batch(4)
+    model.fit(dataset, epochs=1, verbose=0)
+    model.fit({"X": x, "time": steps}, x, epochs=1, verbose=0)
+    np.testing.assert_allclose(
+        model.predict(dataset, verbose=0), model.predict({"X": x, "time": steps}, verbose=0), rtol=1e-6
+    )

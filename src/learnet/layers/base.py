@@ -726,6 +726,8 @@ class Layer:
         self._symbolic_extra_args = tuple(args)
         mask = kwargs.get("mask") if "mask" in kwargs else _symbolic_mask(inputs)
         self._symbolic_mask_arg = mask if self._call_has_mask else None
+        # Integer inputs (token ids, time steps) stay integers in the shape-finding call.
+        self._symbolic_input_dtypes = [getattr(t, "dtype", None) for t in _flatten(inputs)]
         try:
             output_shapes = self.compute_output_shape(
                 TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes
@@ -733,6 +735,7 @@ class Layer:
         finally:
             self._symbolic_extra_args = ()
             self._symbolic_mask_arg = None
+            self._symbolic_input_dtypes = None
         output_dtype = self._output_dtype(inputs)
         call_kwargs = dict(kwargs)
         self._symbolic_shapes = (input_shapes, output_shapes)
@@ -815,10 +818,18 @@ class Layer:
             with tape.no_recording():
                 for fill in (2, 3):
 
-                    def zeros(shape):
-                        return Tensor._wrap(xp.zeros(tuple(fill if s is None else s for s in shape), dtype=self._dtype))
+                    def zeros(shape, dtype=None):
+                        size = tuple(fill if s is None else s for s in shape)
+                        return Tensor._wrap(xp.zeros(size, dtype=self._dtype if dtype is None else dtype))
 
-                    dummy = zeros(tuple(input_shape)) if single else _map_structure_shapes(zeros, input_shape)
+                    kinds = iter(getattr(self, "_symbolic_input_dtypes", None) or ())
+
+                    def input_zeros(shape):
+                        kind = next(kinds, None)
+                        integer = kind is not None and numpy.dtype(kind).kind in "iub"
+                        return zeros(shape, numpy.dtype(kind) if integer else None)
+
+                    dummy = input_zeros(tuple(input_shape)) if single else _map_structure_shapes(input_zeros, input_shape)
                     extra = tuple(
                         zeros(tuple(a.shape)) if isinstance(a, KerasTensor) else a
                         for a in getattr(self, "_symbolic_extra_args", ())

@@ -847,8 +847,8 @@ class EpochIterator:
 
     def _convert(self, batch):
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
-        _, shapes = input_declarations(self.model, x)
-        x = fit_to_input_shapes(map_structure(_as_float_input, x), shapes, self.who)
+        dtypes, shapes = input_declarations(self.model, x)
+        x = fit_to_input_shapes(_as_declared_inputs(x, dtypes), shapes, self.who)
         if self.inputs_only:
             return (x,)
         y = map_with_names(lambda v, name: None if v is None else _dataset_target(v, name, self.who), y, "y")
@@ -958,6 +958,29 @@ def _dataset_target(value, name, who):
     if array.dtype.kind not in "biuf":
         array = to_numpy(array, f"{name} (from the dataset)", who, hint=_TEXT_TARGETS_HINT)
     return array
+
+
+def _as_declared_inputs(x, dtypes):
+    """A dataset batch's inputs as arrays: floats, but integers where the input is declared an
+    integer (``Input(shape=[], dtype="int32")`` for time steps or token ids), as ``fit`` does for arrays."""
+
+    def one(value, dtype):
+        try:
+            kind = None if dtype is None or dtype == "string" else np.dtype(dtype)
+        except TypeError:
+            kind = None
+        array = to_plain_numpy(value)
+        if kind is not None and kind.kind in "iu" and array.dtype.kind in "iub":
+            return array
+        return _as_float_input(array)
+
+    if isinstance(x, dict) and isinstance(dtypes, dict):
+        return {key: map_structure(lambda v, d=dtypes.get(key): one(v, d), value) for key, value in x.items()}
+    if isinstance(x, (list, tuple)) and isinstance(dtypes, (list, tuple)) and len(dtypes) == len(x):
+        return type(x)(one(value, dtype) for value, dtype in zip(x, dtypes))
+    if not isinstance(x, (list, tuple, dict)) and isinstance(dtypes, (list, tuple)) and len(dtypes) == 1:
+        return one(x, dtypes[0])
+    return map_structure(_as_float_input, x)
 
 
 def _as_float_input(value):
