@@ -262,3 +262,23 @@ def test_train_step_gets_the_inputs_alone_when_there_are_no_targets():
     two.fit([X, X[:, :2]], epochs=1, batch_size=64, verbose=0)
     ((batch,),) = two.seen
     assert isinstance(batch, (list, tuple)) and [b.shape for b in batch] == [(64, 4), (64, 2)]
+
+
+def test_a_model_frozen_after_compile_trains_nothing_with_a_warning_as_keras_3():
+    # Hands-On's GAN freezes the discriminator after compiling it; Keras 3 (checked) then warns and
+    # leaves it unchanged in its own train_on_batch, and the GAN step trains the generator only.
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6)])
+    discriminator = keras.Sequential([keras.Input((6,)), keras.layers.Dense(1, activation="sigmoid")])
+    gan = keras.Sequential([generator, discriminator])
+    discriminator.compile(loss="binary_crossentropy", optimizer="rmsprop")
+    discriminator.trainable = False
+    gan.compile(loss="binary_crossentropy", optimizer="rmsprop")
+    rng = np.random.default_rng(0)
+    before, generator_before = discriminator.get_weights(), generator.get_weights()
+    with pytest.warns(UserWarning, match="does not have any trainable weights"):
+        loss = discriminator.train_on_batch(rng.random((8, 6)), np.ones((8, 1)))
+    assert np.isfinite(loss)
+    gan.train_on_batch(rng.random((8, 4)), np.ones((8, 1)))
+    for old, new in zip(before, discriminator.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    assert not np.allclose(generator_before[0], generator.get_weights()[0])

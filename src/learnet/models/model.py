@@ -32,6 +32,7 @@ import contextlib
 import inspect
 import json
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -446,8 +447,11 @@ class Model(Layer):
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         trainable_weights = self.trainable_weights
-        grads = tape.gradient(loss, trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, trainable_weights))
+        if trainable_weights:
+            grads = tape.gradient(loss, trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, trainable_weights))
+        else:
+            _warn_nothing_to_train(self)
         self._compile_state.loss_tracker.update_state(loss._value, sample_weight=len(flatten(x)[0]))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -1027,6 +1031,19 @@ class Model(Layer):
         from learnet import saving
 
         return json.dumps(saving.serialize_model(self), **kwargs)
+
+
+def _warn_nothing_to_train(model):
+    """Keras 3 trains nothing, with a warning, when a model has no trainable weights."""
+    if getattr(model, "_warned_nothing_to_train", False):
+        return
+    model._warned_nothing_to_train = True
+    warnings.warn(
+        f"The model {model.name!r} does not have any trainable weights, so training changes nothing. If "
+        "trainable was set to False after compile (the GAN recipe of tf.keras 2, which froze the "
+        "trainable state at compile time): Keras 3 and learnet use the state at each step",
+        stacklevel=3,
+    )
 
 
 def _shape_text(shape):
