@@ -432,3 +432,15 @@ def test_no_warnings_on_the_common_path():
         warnings.simplefilter("error")
         losses.SparseCategoricalCrossentropy()(LABELS.astype(np.uint8), tf.nn.softmax(z))
         losses.CategoricalCrossentropy(from_logits=True)(ONE_HOT, z)
+
+
+def test_a_scalar_target_is_broadcast_as_tensorflow_does():
+    # Hands-On's sparse autoencoder: kl_divergence(0.1, mean_activities); values as TensorFlow 2.21 gives.
+    kl = tf.keras.losses.kullback_leibler_divergence
+    activities = tf.Variable(np.array([0.2, 0.05, 0.5], "float32"))
+    with tf.GradientTape() as tape:
+        loss = kl(0.1, activities) + kl(1.0 - 0.1, 1.0 - activities)
+    assert float(kl(0.1, activities)) == pytest.approx(-0.16094379, rel=1e-6)
+    assert float(loss) == pytest.approx(-0.16094379 + 0.58635211, rel=1e-6)
+    assert tape.gradient(loss, activities).shape == (3,)
+    assert float(tf.keras.losses.mse(0.5, activities)) == pytest.approx(0.0975, rel=1e-6)

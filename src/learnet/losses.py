@@ -46,7 +46,7 @@ from learnet.ops.nn import (
     softplus,
 )
 from learnet.ops.reduce import reduce_max, reduce_mean, reduce_sum
-from learnet.ops.shape import expand_dims, one_hot, squeeze
+from learnet.ops.shape import broadcast_to, expand_dims, one_hot, squeeze
 from learnet.tensor import Tensor, to_array
 from learnet.warn import warn
 
@@ -104,6 +104,8 @@ def _pair(name, y_true, y_pred):
     y_pred = _prediction(y_pred)
     y_true = _target(y_true, y_pred)
     y_true, y_pred = _same_rank(y_true, y_pred)
+    if y_true.ndim == 0 and y_pred.ndim:  # one target for every value, as TensorFlow broadcasts it
+        y_true = broadcast_to(y_true, tuple(y_pred.shape))
     _check_shapes(name, y_true, y_pred)
     return y_true, y_pred
 
