@@ -303,7 +303,42 @@ class Functional(Model):
             extra = [map_structure(value_of, a) for a in node.args]
             kwargs = {k: map_structure(value_of, v) for k, v in node.kwargs.items()}
             results[id(node)] = node.layer(args, *extra, training=training, **kwargs)
+        for loss in getattr(self, "_symbolic_losses", ()):
+            self._append_loss(value_of(loss))
         return map_structure(value_of, self._output_structure)
+
+    def add_loss(self, loss):
+        """Add a loss: a tensor, a function of no argument, or (as tf.keras 2 allowed) a symbolic
+        tensor computed from the model's own tensors, recomputed at every call.
+
+        Hands-On's variational autoencoder adds its latent loss this way::
+
+            latent_loss = -0.5 * tf.reduce_sum(1 + log_var - tf.exp(log_var) - tf.square(mean), axis=-1)
+            model.add_loss(tf.reduce_mean(latent_loss) / 784.0)
+
+        Such a loss is part of training, not of the model's saved configuration.
+        """
+        symbolic = (
+            [t for t in flatten(loss) if isinstance(t, KerasTensor)]
+            if isinstance(loss, (KerasTensor, list, tuple))
+            else []
+        )
+        if not symbolic:
+            return super().add_loss(loss)
+        if len(symbolic) != len(flatten(loss)) or any(tuple(t.shape) not in ((), (1,)) for t in symbolic):
+            raise ValueError(
+                f"add_loss on model '{self.name}': a symbolic loss must be one number computed from the "
+                f"model's tensors (reduce it first, e.g. tf.reduce_mean), got {[tuple(t.shape) for t in symbolic]}"
+            )
+        losses = list(getattr(self, "_symbolic_losses", ())) + symbolic
+        try:
+            nodes, sources = build_graph(self._input_structure, [self._output_structure, *losses])
+        except ValueError as error:
+            raise ValueError(
+                f"add_loss on model '{self.name}': the loss must come from the model's inputs ({error})"
+            ) from None
+        self._nodes, self._sources, self._symbolic_losses = nodes, sources, losses
+        return None
 
     # --- configuration ------------------------------------------------------------------------------
     def get_config(self):
