@@ -277,6 +277,10 @@ class TextVectorization(Layer):
             raise RuntimeError(
                 f"TextVectorization '{self.name}' has no vocabulary: call adapt(texts) or pass vocabulary= first"
             )
+        value = inputs._value if isinstance(inputs, Tensor) else inputs
+        if isinstance(value, (str, bytes)) or (isinstance(value, numpy.ndarray) and value.ndim == 0):
+            # One string gives one unbatched row, as in Keras: text_vectorization("I write").
+            return Tensor._wrap(self.call([numpy.asarray(value, dtype=object).item()])._value[0])
         texts = _as_texts(inputs, f"TextVectorization '{self.name}'")
         index = self._index
         ids = [
