@@ -16,7 +16,6 @@ array([0., 2.], dtype=float32)
 
 import math
 
-from learnet import keras_ops as _keras_ops
 from learnet import registry
 from learnet.backend import xp
 from learnet.ops import nn as _nn
@@ -308,13 +307,12 @@ def _recorded_on_symbolic(name, function):
     keras_op = _AS_KERAS_OPS.get(name)
 
     def activation(*args, **kwargs):
-        if not args or not _keras_ops._holds_symbolic(args[0]):
+        if not args or type(args[0]).__name__ != "KerasTensor":
             return function(*args, **kwargs)
+        # The symbolic tensor records the call (activations sit below the layers that define it).
         if keras_op is not None and len(args) == 1 and set(kwargs) <= {"axis"}:
-            return getattr(_keras_ops, keras_op)(args[0], **kwargs)
-        from learnet.layers import operation
-
-        return operation.record_call("tf:activations." + name, function, args, kwargs)
+            return args[0]._record_call(keras_op, None, args, kwargs)
+        return args[0]._record_call("tf:activations." + name, function, args, kwargs)
 
     activation.__name__, activation.__qualname__, activation.__doc__ = (
         function.__name__,

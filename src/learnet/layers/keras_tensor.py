@@ -86,6 +86,16 @@ class KerasTensor:
 
         return record(name, getattr(keras_ops, name).__wrapped__, args, {})
 
+    def _record_call(self, name, function, args, kwargs):
+        """A function of a lower floor (``keras.activations.relu``) called on this tensor, recorded as a
+        node: as the keras.ops operation ``name``, or, for a ``"tf:..."`` name, as that function."""
+        from learnet.layers import operation
+        from learnet import keras_ops
+
+        if name.startswith(operation.TF_PREFIX):
+            return operation.record_call(name, function, args, kwargs)
+        return operation.record(name, getattr(keras_ops, name).__wrapped__, args, kwargs)
+
     def __add__(self, other):
         return self._operation("add", self, other)
 
