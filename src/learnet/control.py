@@ -318,6 +318,37 @@ class ConcreteFunction:
         self.structured_input_signature = (tuple(signature), {})
         self.inputs = list(signature)
         self.name = getattr(python_function, "__name__", "function")
+        self._graph = None
+        self._function_def = None
+
+    @property
+    def graph(self):
+        """The operations TensorFlow would have traced (``learnet.func_graph``): ``get_operations()``,
+        ``get_operation_by_name``, ``get_tensor_by_name``, ``as_graph_def()``."""
+        if self._graph is None:
+            from learnet import func_graph
+
+            try:
+                names = [p.name for p in inspect.signature(self._python_function).parameters.values()]
+            except (TypeError, ValueError):
+                names = []
+            names = (names + [f"args_{i}" for i in range(len(self.inputs))])[: len(self.inputs)]
+            self._graph = func_graph.trace(self._python_function, names, self.inputs, self.name)
+        return self._graph
+
+    @property
+    def function_def(self):
+        """The traced function's definition: its ``signature`` (inputs, outputs) and ``node_def``."""
+        if self._function_def is None:
+            from learnet import func_graph
+
+            self._function_def = func_graph.FunctionDef(self.name, self.graph)
+        return self._function_def
+
+    @property
+    def outputs(self):
+        """The graph's output tensors."""
+        return list(self.graph.outputs)
 
     def __call__(self, *args, **kwargs):
         _check_signature(self.name, self.inputs, args)
@@ -401,7 +432,12 @@ class Function:
             signature = self.input_signature
         else:
             signature = []
-        return ConcreteFunction(self.python_function, signature)
+        # One concrete function per signature, as TensorFlow keeps them (`f.get_concrete_function(x) is` the same).
+        cache = self.__dict__.setdefault("_concrete_functions", {})
+        key = tuple(signature)
+        if key not in cache:
+            cache[key] = ConcreteFunction(self.python_function, signature)
+        return cache[key]
 
     def experimental_get_tracing_count(self):
         """0: learnet never traces."""

@@ -28,6 +28,7 @@ FLOORS = {
         "control",
         "module",
         "debugging",
+        "func_graph",
     ],
     4: [
         "layers",
