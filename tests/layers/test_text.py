@@ -83,3 +83,26 @@ def test_one_string_gives_one_row_as_keras():
     multi_hot = layers.TextVectorization(output_mode="multi_hot")
     multi_hot.adapt(["a b", "c"])
     assert multi_hot(tf.constant("a c")).numpy().tolist() == [0, 1, 0, 1]
+
+
+def test_ragged_token_ids_feed_a_recurrent_model_as_masked_rows():
+    # Hands-On (chapter 16): TextVectorization(ragged=True) -> Embedding -> GRU. learnet pads the
+    # rows and masks the padding, so a short review gives the same prediction alone or beside a long one.
+    texts = ["great movie", "this is dicaprio's best role", "bad", "terrible boring movie", "loved it so much"] * 8
+    labels = np.array([1, 1, 0, 0, 1] * 8)
+    train_set = tf.data.Dataset.from_tensor_slices((texts, labels)).batch(8)
+    vectorize = layers.TextVectorization(max_tokens=50, ragged=True)
+    vectorize.adapt(train_set.map(lambda reviews, labels: reviews))
+    ids = vectorize(["Great movie!", "This is DiCaprio's best role."])
+    assert isinstance(ids, tf.RaggedTensor) and [len(row) for row in ids.to_list()] == [2, 5]
+    model = tf.keras.Sequential(
+        [vectorize, layers.Embedding(50, 8), layers.GRU(8), layers.Dense(1, activation="sigmoid")]
+    )
+    model.compile(loss="binary_crossentropy", optimizer="nadam")
+    model.fit(train_set, epochs=1, verbose=0)
+    alone = model.predict(np.array(["bad"]), verbose=0)
+    beside = model.predict(np.array(["bad", "this is dicaprio's best role"]), verbose=0)
+    np.testing.assert_allclose(alone[0], beside[0], atol=1e-6)
+    assert layers.TextVectorization.from_config(vectorize.get_config()).ragged
+    with pytest.raises(ValueError, match="ragged=True needs output_mode='int'"):
+        layers.TextVectorization(output_mode="multi_hot", ragged=True)

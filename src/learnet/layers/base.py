@@ -50,6 +50,7 @@ import numpy
 
 from learnet import backend, registry, weight_budget
 from learnet.backend import xp
+from learnet.ragged import RaggedTensor
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
 from learnet.tree import flatten as _flatten
 from learnet.tree import is_shape as _is_shape
@@ -593,8 +594,19 @@ class Layer:
     _autocast_integers = False
     # Image preprocessing layers read a list of same-sized images as one batch (Keras converts it).
     _stacks_input_lists = False
+    # Layers that take a RaggedTensor as it is; the others get it padded, with a mask.
+    _takes_ragged = False
 
     def _convert_input(self, value):
+        if isinstance(value, RaggedTensor) and not self._takes_ragged:
+            # Rows of different lengths (TextVectorization(ragged=True)) become a padded batch whose
+            # mask marks the real steps, which the next layers (an RNN, attention) honour.
+            lengths = xp.asarray(value.row_lengths().numpy())
+            padded = value.to_tensor(0)
+            padded = self._convert_input(padded)
+            steps = padded.shape[1] if padded.ndim > 1 else 0
+            padded._keras_mask = Tensor._wrap(xp.arange(steps)[None, :] < lengths[:, None])
+            return padded
         if isinstance(value, Tensor):
             kind = value._value.dtype.kind
             if kind == "f" and value._value.dtype != self._dtype:

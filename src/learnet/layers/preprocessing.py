@@ -104,10 +104,11 @@ class Embedding(Layer):
         return tuple(input_shape) + (self.output_dim,)
 
     def compute_mask(self, inputs, mask=None):
-        """``ids != 0`` with ``mask_zero=True``, else None."""
+        """``ids != 0`` with ``mask_zero=True``; else the mask the ids came with (ragged rows), or None."""
         if not self.mask_zero:
-            return None
-        return Tensor._wrap(xp.asarray(inputs._value != 0))
+            return mask
+        own = Tensor._wrap(xp.asarray(inputs._value != 0))
+        return own if mask is None else Tensor._wrap(xp.logical_and(own._value, mask._value))
 
     def get_config(self):
         config = super().get_config()

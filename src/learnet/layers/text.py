@@ -23,6 +23,7 @@ from collections import Counter
 import numpy
 
 from learnet.layers.base import Layer
+from learnet.ragged import RaggedTensor
 from learnet.tensor import Tensor
 
 # Keras' default punctuation: every ASCII punctuation character.
@@ -142,8 +143,10 @@ class TextVectorization(Layer):
             raise ValueError(f"{who}: unknown standardize {standardize!r}")
         if split not in ("whitespace", "character", None) and not callable(split):
             raise ValueError(f"{who}: unknown split {split!r}")
-        if sparse or ragged:
-            raise ValueError(f"{who}: sparse and ragged outputs are not supported; outputs are dense arrays")
+        if sparse:
+            raise ValueError(f"{who}: sparse outputs are not supported; outputs are dense arrays")
+        if ragged and (output_mode != "int" or output_sequence_length is not None):
+            raise ValueError(f"{who}: ragged=True needs output_mode='int' and no output_sequence_length, as in Keras")
         self.max_tokens = max_tokens
         self.standardize = standardize
         self.split = split
@@ -152,6 +155,7 @@ class TextVectorization(Layer):
         )
         self.output_mode = output_mode
         self.output_sequence_length = output_sequence_length
+        self.ragged = bool(ragged)
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
         self.encoding = encoding
         self._vocabulary = None
@@ -286,6 +290,9 @@ class TextVectorization(Layer):
         ids = [
             [index.get(token, 1 if self.output_mode == "int" else 0) for token in self._tokens(text)] for text in texts
         ]
+        if self.output_mode == "int" and self.ragged:
+            flat = numpy.array([i for row in ids for i in row], dtype=numpy.int64)
+            return RaggedTensor.from_row_lengths(flat, [len(row) for row in ids])
         if self.output_mode == "int":
             length = self.output_sequence_length
             if length is None:
@@ -333,6 +340,7 @@ class TextVectorization(Layer):
             output_mode=self.output_mode,
             output_sequence_length=self.output_sequence_length,
             pad_to_max_tokens=self.pad_to_max_tokens,
+            ragged=self.ragged,
             vocabulary=self.get_vocabulary() if self._vocabulary is not None else None,
             idf_weights=self._idf.tolist() if self._idf is not None else None,
         )
