@@ -841,7 +841,9 @@ class Layer:
                         integer = kind is not None and numpy.dtype(kind).kind in "iub"
                         return zeros(shape, numpy.dtype(kind) if integer else None)
 
-                    dummy = input_zeros(tuple(input_shape)) if single else _map_structure_shapes(input_zeros, input_shape)
+                    dummy = (
+                        input_zeros(tuple(input_shape)) if single else _map_structure_shapes(input_zeros, input_shape)
+                    )
                     extra = tuple(
                         zeros(tuple(a.shape)) if isinstance(a, KerasTensor) else a
                         for a in getattr(self, "_symbolic_extra_args", ())
