@@ -310,6 +310,7 @@ _LAZY_NAMES = {
     "add_n": "learnet.math",
     "sigmoid": "learnet.nn",
     "norm": "learnet.linalg",
+    "einsum": "learnet.linalg",
     # Tensors of other kinds and their namespaces.
     "SparseTensor": "learnet.sparse",
     "IndexedSlices": "learnet.sparse",

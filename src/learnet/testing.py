@@ -20,7 +20,8 @@ from learnet.tensor import Tensor
 
 def numerical_gradients(function, inputs, eps=1e-6):
     """Central-difference gradients of ``sum(function(*inputs))`` in float64."""
-    arrays = [numpy.array(numpy.asarray(x), dtype=numpy.float64) for x in inputs]
+    # C order, so that reshape(-1) below is a view: a nudge of `flat` must reach the input itself.
+    arrays = [numpy.array(numpy.asarray(x), dtype=numpy.float64, order="C") for x in inputs]
     grads = []
     for i, array in enumerate(arrays):
         grad = numpy.zeros_like(array)
