@@ -295,6 +295,7 @@ _LAZY_MODULES = (
     "distribute",
     "image",
     "saved_model",
+    "mixed_precision",
     "sparse",
     "ragged",
     "strings",

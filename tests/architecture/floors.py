@@ -38,6 +38,7 @@ FLOORS = {
         "metrics",
         "confusion_metrics",
         "optimizers",
+        "mixed_precision",
         "regularizers",
         "constraints",
         "schedules",

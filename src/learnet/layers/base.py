@@ -1095,6 +1095,8 @@ def _dtype_name(dtype):
         return backend.floatx()
     if isinstance(dtype, dict):  # a serialized Keras 3 DTypePolicy
         dtype = dtype.get("config", {}).get("name", backend.floatx())
+    if hasattr(dtype, "variable_dtype") and hasattr(dtype, "name"):  # a keras.mixed_precision policy
+        dtype = dtype.name
     if isinstance(dtype, str) and dtype.startswith("mixed_"):
         return backend.floatx()
     if isinstance(dtype, str) and dtype == "string":

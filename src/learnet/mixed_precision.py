@@ -1,0 +1,108 @@
+"""``keras.mixed_precision``: the dtype policy layers compute with.
+
+Keras trains faster on GPUs with ``set_global_policy("mixed_float16")``: layers compute in
+float16 and keep float32 weights. learnet computes with NumPy (or CuPy), where float16
+brings no such speed, so a ``mixed_*`` policy is accepted and learnet keeps computing in
+float32, with a warning that says so; a plain float policy (``"float64"``) changes the
+default float type of new layers and tensors, as ``keras.backend.set_floatx`` does.
+
+Examples
+--------
+>>> import learnet as keras
+>>> keras.mixed_precision.set_global_policy("float64")
+>>> keras.mixed_precision.global_policy()
+<DTypePolicy "float64">
+>>> keras.layers.Dense(2).dtype
+'float64'
+>>> keras.mixed_precision.set_global_policy("float32")
+"""
+
+import warnings
+
+from learnet import backend
+
+__all__ = ["DTypePolicy", "Policy", "global_policy", "set_global_policy", "dtype_policy", "set_dtype_policy"]
+
+_FLOATS = ("float16", "float32", "float64")
+_MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+
+
+class DTypePolicy:
+    """A dtype policy: the dtype layers compute in (``compute_dtype``) and keep weights in (``variable_dtype``).
+
+    Parameters
+    ----------
+    name : str
+        ``"float32"``, ``"float64"``, ``"float16"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
+    """
+
+    def __init__(self, name=None):
+        name = backend.floatx() if name is None else str(name)
+        if name not in _FLOATS and name not in _MIXED:
+            raise ValueError(f"DTypePolicy: unknown policy {name!r}; use one of {list(_FLOATS) + list(_MIXED)}")
+        self._name = name
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def compute_dtype(self):
+        """What Keras computes in under this policy (``"float16"`` for ``"mixed_float16"``)."""
+        return _MIXED.get(self._name, self._name)
+
+    @property
+    def variable_dtype(self):
+        """What the weights are kept in (``"float32"`` for a mixed policy)."""
+        return "float32" if self._name in _MIXED else self._name
+
+    def get_config(self):
+        return {"name": self._name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def __repr__(self):
+        return f'<DTypePolicy "{self._name}">'
+
+
+Policy = DTypePolicy  # tf.keras 2's name
+_global = [None]
+
+
+def set_global_policy(policy):
+    """Set the policy of the layers made from now on: a name or a ``DTypePolicy``.
+
+    A float policy sets learnet's default float type; a mixed policy keeps float32 (see
+    the module's note) and warns once.
+    """
+    policy = policy if isinstance(policy, DTypePolicy) else DTypePolicy(policy)
+    if policy.name in _MIXED:
+        warnings.warn(
+            f"mixed precision ({policy.name!r}) speeds up GPUs with half-precision units; learnet keeps "
+            "computing in float32, with the same results up to rounding",
+            stacklevel=2,
+        )
+        backend.set_floatx("float32")
+    else:
+        backend.set_floatx(policy.name)
+    _global[0] = policy
+
+
+def global_policy():
+    """The policy new layers get (the default float type when none was set)."""
+    if _global[0] is None or (_global[0].name in _FLOATS and _global[0].name != backend.floatx()):
+        return DTypePolicy(backend.floatx())
+    return _global[0]
+
+
+# Keras 3's other spellings.
+dtype_policy = global_policy
+set_dtype_policy = set_global_policy
