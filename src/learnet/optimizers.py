@@ -336,6 +336,15 @@ class Optimizer:
     def _slot_initial_value(self, slot_name):
         return 0.0
 
+    def _set_moment_decays(self, beta_1, beta_2, epsilon):
+        """Adam's family: check and keep the decays of the two moments, each in [0, 1), and epsilon."""
+        for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{type(self).__name__}: {key} must be in [0, 1), got {value}")
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+
     def _slot_shape(self, slot_name, shape):
         """The shape of a slot of a variable of ``shape`` (the variable's own, but for Adafactor)."""
         return shape
@@ -1143,12 +1152,7 @@ class Adam(Optimizer):
             name=name,
             **kwargs,
         )
-        for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{type(self).__name__}: {key} must be in [0, 1), got {value}")
-        self.beta_1 = float(beta_1)
-        self.beta_2 = float(beta_2)
-        self.epsilon = float(epsilon)
+        self._set_moment_decays(beta_1, beta_2, epsilon)
         self.amsgrad = bool(amsgrad)
         self._slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
@@ -2009,12 +2013,7 @@ class Lamb(Optimizer):
             name=name,
             **kwargs,
         )
-        for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"Lamb: {key} must be in [0, 1), got {value}")
-        self.beta_1 = float(beta_1)
-        self.beta_2 = float(beta_2)
-        self.epsilon = float(epsilon)
+        self._set_moment_decays(beta_1, beta_2, epsilon)
         self._slot_names = ("momentum", "velocity")
 
     def _coefficients(self, lr):
