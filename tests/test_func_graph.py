@@ -78,3 +78,38 @@ def test_unknown_sizes_stay_unknown_and_variables_are_read():
         ("add", "AddV2"),
         ("Identity", "Identity"),
     ]
+
+
+def test_concrete_functions_take_inputs_by_name_and_fix_python_values():
+    # TensorFlow's tf.function guide: double_strings(a=...), pow.get_concrete_function(a=spec, b=2).
+    @tf.function
+    def double(a):
+        return a + a
+
+    double_strings = double.get_concrete_function(tf.constant("a"))
+    assert double_strings(a=tf.constant("b")).numpy() == b"bb"
+    with pytest.raises(tf.errors.InvalidArgumentError):  # and a TypeError, as Hands-On catches it
+        double_strings(tf.constant(1))
+    assert [op.type for op in double_strings.graph.get_operations()] == ["Placeholder", "AddV2", "Identity"]
+
+    @tf.function
+    def power(a, b):
+        return a**b
+
+    square = power.get_concrete_function(a=tf.TensorSpec(None, tf.float32), b=2)
+    assert float(square(tf.constant(10.0))) == 100.0
+    with pytest.raises(TypeError, match="were fixed"):
+        square(tf.constant(10.0), b=3)
+    assert square is power.get_concrete_function(a=tf.TensorSpec(None, tf.float32), b=2)
+    assert [op.name for op in square.graph.get_operations()] == ["a", "pow/y", "pow", "Identity"]
+
+
+def test_dtypes_namespace_and_an_index_past_the_end():
+    x = tf.random.uniform(shape=[3, 3], minval=-1, maxval=2, dtype=tf.dtypes.int32)
+    assert x.dtype == tf.int32 and tf.dtypes.cast(x, tf.dtypes.float32).dtype == tf.float32
+    assert tf.as_dtype("float64") == tf.double
+    # TensorFlow's graph guide catches InvalidArgumentError from an eager gather past the end.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
+        tf.gather(tf.constant([0.0]), [1])
+    with pytest.raises(IndexError):
+        tf.gather(tf.constant([0.0]), [1])

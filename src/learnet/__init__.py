@@ -36,6 +36,7 @@ from learnet.tensor import (  # noqa: E402
     Tensor,
     TensorShape,
     Variable,
+    _as_dtype,
     constant,
     convert_to_tensor,
     is_tensor,
@@ -166,7 +167,55 @@ int64 = _numpy.int64
 uint8 = _numpy.uint8
 bool = _numpy.bool_  # noqa: A001 - TensorFlow's name
 string = _numpy.object_  # string tensors hold bytes in object arrays
+half, double = float16, float64  # TensorFlow's other names
+uint16 = _numpy.uint16
+uint32 = _numpy.uint32
+uint64 = _numpy.uint64
+complex64 = _numpy.complex64
+complex128 = _numpy.complex128
 newaxis = None
+
+
+def as_dtype(type_value):
+    """The dtype ``type_value`` names (``tf.as_dtype("float32")``, ``tf.as_dtype(np.int64)``).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.as_dtype("float32") == tf.float32
+    True
+    """
+    return _as_dtype(type_value)
+
+
+# tf.dtypes: the same dtypes and conversions, under the namespace TensorFlow's guides use.
+dtypes = _types.SimpleNamespace(
+    cast=cast,
+    **{
+        name: globals()[name]
+        for name in (
+            "float16",
+            "float32",
+            "float64",
+            "half",
+            "double",
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "bool",
+            "string",
+            "complex64",
+            "complex128",
+            "as_dtype",
+        )
+    },
+    DType=_numpy.dtype,
+)
 
 
 def shape(input):  # noqa: A002 - TensorFlow's name

@@ -28,6 +28,7 @@ import types
 
 import numpy
 
+from learnet import errors
 from learnet import tape as _tape
 from learnet.tensor import Tensor, TensorShape, _as_dtype, _dtype_name, convert_to_tensor
 
@@ -313,11 +314,13 @@ class ConcreteFunction:
     Calling it checks its inputs against that signature and runs the Python function.
     """
 
-    def __init__(self, python_function, signature):
+    def __init__(self, python_function, signature, bound=None, names=None):
         self._python_function = python_function
         self.structured_input_signature = (tuple(signature), {})
         self.inputs = list(signature)
         self.name = getattr(python_function, "__name__", "function")
+        self._bound = dict(bound or {})  # the Python values fixed by get_concrete_function(b=2)
+        self._names = list(names) if names is not None else None  # the parameters the inputs fill
         self._graph = None
         self._function_def = None
 
@@ -333,7 +336,14 @@ class ConcreteFunction:
             except (TypeError, ValueError):
                 names = []
             names = (names + [f"args_{i}" for i in range(len(self.inputs))])[: len(self.inputs)]
-            self._graph = func_graph.trace(self._python_function, names, self.inputs, self.name)
+            function = self._python_function
+            if self._names is not None:
+                names = list(self._names)
+
+                def function(*values):
+                    return self._python_function(**dict(zip(self._names, values)), **self._bound)
+
+            self._graph = func_graph.trace(function, names, self.inputs, self.name)
         return self._graph
 
     @property
@@ -351,7 +361,24 @@ class ConcreteFunction:
         return list(self.graph.outputs)
 
     def __call__(self, *args, **kwargs):
+        fixed = sorted(set(kwargs) & set(self._bound))
+        if fixed:
+            raise TypeError(f"{self.name}: {fixed} were fixed when this concrete function was made")
+        if self._names is not None and kwargs:
+            # Tensors may be passed by their parameters' names: double_strings(a=tf.constant("b")).
+            given = dict(zip(self._names, args))
+            for key in list(kwargs):
+                if key in self._names:
+                    if key in given:
+                        raise TypeError(f"{self.name}: got two values for {key!r}")
+                    given[key] = kwargs.pop(key)
+            missing = [n for n in self._names if n not in given]
+            if missing:
+                raise TypeError(f"{self.name}: missing input(s) {missing}")
+            args = tuple(given[n] for n in self._names)
         _check_signature(self.name, self.inputs, args)
+        if self._names is not None and self._bound:
+            return _as_tensors(self._python_function(**dict(zip(self._names, args)), **self._bound, **kwargs))
         return _as_tensors(self._python_function(*args, **kwargs))
 
     @property
@@ -373,11 +400,11 @@ def _as_tensors(result):
     return result
 
 
-class SignatureMismatchError(TypeError, ValueError):
+class SignatureMismatchError(errors.InvalidArgumentError, TypeError):
     """An input that does not fit a ``tf.function``'s ``input_signature``.
 
-    TensorFlow 2 raised a ``ValueError`` here, later versions a ``TypeError``; tutorials
-    catch either, so this is both.
+    TensorFlow 2 raised a ``ValueError`` here, later versions a ``TypeError``, and a concrete
+    function an ``InvalidArgumentError``; tutorials catch each, so this is all three.
     """
 
 
@@ -388,8 +415,10 @@ def _check_signature(name, signature, args):
         if isinstance(spec, TensorSpec) and not spec.is_compatible_with(value):
             got = convert_to_tensor(value) if not isinstance(value, Tensor) else value
             raise SignatureMismatchError(
+                None,
+                None,
                 f"{name}: input {position} does not match its input_signature {spec!r}: "
-                f"got shape {tuple(got.shape)} and dtype {got.dtype.name}"
+                f"got shape {tuple(got.shape)} and dtype {_dtype_name(got.dtype)}",
             )
 
 
@@ -421,7 +450,13 @@ class Function:
         return _as_tensors(self.python_function(*args, **kwargs))
 
     def get_concrete_function(self, *args, **kwargs):
-        """A ``ConcreteFunction`` for these example inputs (or specs), or for the input_signature."""
+        """A ``ConcreteFunction`` for these example inputs (or specs), or for the input_signature.
+
+        Inputs may be given by name; a Python value (not a tensor or spec) is fixed in the
+        concrete function, as TensorFlow traces it: ``pow.get_concrete_function(a=spec, b=2)``.
+        """
+        if kwargs:
+            return self._concrete_from_named(args, kwargs)
         if args:
             signature = [a if isinstance(a, TensorSpec) else TensorSpec.from_tensor(a) for a in args]
             if self.input_signature is not None:
@@ -436,7 +471,31 @@ class Function:
         cache = self.__dict__.setdefault("_concrete_functions", {})
         key = tuple(signature)
         if key not in cache:
-            cache[key] = ConcreteFunction(self.python_function, signature)
+            try:
+                parameters = list(inspect.signature(self.python_function).parameters.values())
+            except (TypeError, ValueError):
+                parameters = []
+            positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            names = positional[: len(signature)] if len(positional) >= len(signature) else None
+            cache[key] = ConcreteFunction(self.python_function, signature, names=names)
+        return cache[key]
+
+    def _concrete_from_named(self, args, kwargs):
+        try:
+            bound = inspect.signature(self.python_function).bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{self.__name__}.get_concrete_function: {error}") from None
+        names, specs, fixed = [], [], {}
+        for name, value in bound.arguments.items():
+            if isinstance(value, TensorSpec) or isinstance(value, Tensor) or isinstance(value, numpy.ndarray):
+                names.append(name)
+                specs.append(value if isinstance(value, TensorSpec) else TensorSpec.from_tensor(value))
+            else:
+                fixed[name] = value
+        cache = self.__dict__.setdefault("_concrete_functions", {})
+        key = (tuple(zip(names, specs)), tuple(sorted((k, repr(v)) for k, v in fixed.items())))
+        if key not in cache:
+            cache[key] = ConcreteFunction(self.python_function, specs, bound=fixed, names=names)
         return cache[key]
 
     def experimental_get_tracing_count(self):

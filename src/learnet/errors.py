@@ -104,3 +104,8 @@ UnimplementedError = _error("UnimplementedError", UNIMPLEMENTED, NotImplementedE
 InternalError = _error("InternalError", INTERNAL, RuntimeError, "An internal invariant broke.")
 UnavailableError = _error("UnavailableError", UNAVAILABLE, doc="A service is unavailable.")
 DataLossError = _error("DataLossError", DATA_LOSS, doc="Data was lost or corrupted.")
+
+
+class IndexOutOfRangeError(InvalidArgumentError, IndexError):  # type: ignore[valid-type,misc]
+    """An index past the end of an axis (``tf.gather(x, [1])`` on one row): TensorFlow's
+    ``InvalidArgumentError``, and Python's ``IndexError`` that indexing code expects."""

@@ -229,7 +229,11 @@ def _run(python_function, names, specs, fill):
     for spec in specs:
         if hasattr(spec, "shape") and hasattr(spec, "dtype") and not isinstance(spec, Tensor):
             shape = tuple(fill if d is None else int(d) for d in (spec.shape or ()))
-            values.append(convert_to_tensor(numpy.ones(shape, dtype=numpy.dtype(spec.dtype))))
+            kind = numpy.dtype(spec.dtype)
+            if kind.kind in "OSU":  # text placeholders: one short string each
+                values.append(Tensor(numpy.full(shape, b"a", dtype=object)))
+            else:
+                values.append(convert_to_tensor(numpy.ones(shape, dtype=kind)))
         else:
             values.append(spec)
     with _tape.GradientTape(persistent=True) as tape, numpy.errstate(all="ignore"):

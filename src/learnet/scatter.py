@@ -18,6 +18,8 @@ import importlib
 
 import numpy
 
+from learnet import errors
+
 from learnet.backend import xp
 from learnet.tape import primitive
 from learnet.tensor import Tensor, Variable, convert_to_tensor
@@ -36,7 +38,7 @@ def _indices(indices, shape, what):
     depth = array.shape[-1]
     rows = array.reshape(-1, depth)
     if rows.size and ((rows < 0).any() or (rows >= numpy.asarray(shape[:depth])).any()):
-        raise IndexError(f"{what}: an index is out of range for shape {tuple(shape)}")
+        raise errors.IndexOutOfRangeError(None, None, f"{what}: an index is out of range for shape {tuple(shape)}")
     return array, rows, depth
 
 

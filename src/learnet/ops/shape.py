@@ -7,7 +7,7 @@ import builtins
 
 import numpy
 
-from learnet import backend
+from learnet import backend, errors
 from learnet.backend import xp
 from learnet.tape import primitive
 from learnet.tensor import Tensor, Variable, _VariableSlice, to_array
@@ -295,7 +295,9 @@ def _gather(params, indices, axis):
     if indices.dtype.kind not in "iu":
         raise TypeError(f"gather: indices must be integers, got {indices.dtype}")
     if backend.on_host(indices) and indices.size and (indices.max() >= shape[axis] or indices.min() < -shape[axis]):
-        raise IndexError(f"gather: an index is out of range for axis {axis} of size {shape[axis]}")
+        raise errors.IndexOutOfRangeError(
+            None, None, f"gather: an index is out of range for axis {axis} of size {shape[axis]}"
+        )
 
     def backward(g, params, indices, out):
         key = (builtins.slice(None),) * axis + (indices._value,)
