@@ -81,6 +81,9 @@ from learnet.ops.shape import (
     transpose,
     unstack,
 )
+from learnet.ops.clipping import clip_by_global_norm, clip_by_norm  # noqa: F401
+from learnet.ops import jacobians as _jacobians
+from learnet.tape import GradientTape as _GradientTape
 from learnet.tensor import Tensor, _UFUNC_OPS
 
 
@@ -122,6 +125,9 @@ def _attach_operators():
 
 
 _attach_operators()
+# GradientTape (the autodiff floor) gets its jacobians from here, as Tensor gets its operators.
+setattr(_GradientTape, "jacobian", _jacobians.jacobian)  # setattr: a method added from a floor above
+setattr(_GradientTape, "batch_jacobian", _jacobians.batch_jacobian)
 
 # What `from learnet.ops import *` gives the top level: the ops, not the room modules.
 __all__ = sorted(
