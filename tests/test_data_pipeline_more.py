@@ -230,3 +230,13 @@ def test_hands_on_csv_files_pipeline_trains_a_model(tmp_path):
     model.compile(loss="mse", optimizer=tf.keras.optimizers.SGD(learning_rate=0.05))
     history = model.fit(train_set, epochs=5, verbose=0)
     assert history.history["loss"][-1] < 0.2 * history.history["loss"][0]
+
+
+def test_take_reads_no_element_past_the_last_it_gives():
+    def numbers():
+        yield from (1, 2)
+        raise AssertionError("take(2) read a third element")
+
+    dataset = tf.data.Dataset.from_generator(numbers, output_signature=tf.TensorSpec((), tf.int32))
+    assert _ints(dataset.take(2)) == [1, 2]
+    assert _ints(dataset.take(0)) == []

@@ -266,6 +266,11 @@ class TensorSpec:
         tensor = convert_to_tensor(tensor)
         return cls(tensor.shape, tensor.dtype, name)
 
+    @property
+    def value_type(self):
+        """The type of value this spec describes: ``tf.Tensor``."""
+        return Tensor
+
     def is_compatible_with(self, spec_or_tensor):
         """Whether a tensor (or spec) has a shape and dtype this spec allows."""
         if isinstance(spec_or_tensor, TensorSpec):
@@ -570,8 +575,23 @@ class name_scope:  # noqa: N801 - TensorFlow's name
         return "".join(part + "/" for part in name_scope._stack)
 
 
-def _numpy_function(func, inp, Tout, stateful=True, name=None):  # noqa: N803 - TensorFlow's names
-    """Run ``func`` on NumPy arrays and wrap what it returns as tensors (no gradient)."""
+def _numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):  # noqa: N803 - TensorFlow's names
+    """Run ``func`` on NumPy arrays and wrap what it returns as tensors (no gradient).
+
+    Without ``inp`` it is a decorator, as in TensorFlow: ``@tf.py_function(Tout=tf.float32)``.
+    """
+    if inp is None:
+        if Tout is None:
+            raise TypeError("py_function / numpy_function need Tout (the type of what func returns)")
+
+        def decorate(function):
+            @functools.wraps(function)
+            def wrapped(*args):
+                return _numpy_function(function, list(args), Tout, stateful, name)
+
+            return wrapped
+
+        return decorate if func is None else decorate(func)
     arrays = [numpy.asarray(x) for x in inp]
     result = func(*arrays)
     if isinstance(result, (list, tuple)):

@@ -25,6 +25,7 @@ import numpy
 from learnet import backend, errors
 from learnet.batching import Batcher
 from learnet.control import TensorSpec
+from learnet.csv_datasets import CsvDataset, make_csv_dataset
 from learnet.sparse import SparseTensor
 from learnet.tensor import Tensor
 from learnet.tfrecord import TFRecordDataset  # noqa: F401 - tf.data.TFRecordDataset
@@ -399,10 +400,12 @@ class Dataset:
         source = self
 
         def make():
+            if count == 0:
+                return
             for i, element in enumerate(source._make_iterator()):
-                if 0 <= count <= i:
-                    return
                 yield element
+                if 0 <= count <= i + 1:
+                    return  # before reading one element too many (it may fail, or wait)
 
         length = self._length if count < 0 or self._length is None else min(count, self._length)
         return Dataset(make, length, self._known_spec)
@@ -1111,6 +1114,9 @@ class AutoShardPolicy(enum.IntEnum):
 # Older TensorFlow code reaches these through `tf.data.experimental`.
 experimental = types.SimpleNamespace(
     AUTOTUNE=AUTOTUNE,
+    CsvDataset=CsvDataset,
+    make_csv_dataset=make_csv_dataset,
+    Counter=Dataset.counter,
     AutoShardPolicy=AutoShardPolicy,
     sample_from_datasets=Dataset.sample_from_datasets,
     choose_from_datasets=Dataset.choose_from_datasets,

@@ -243,8 +243,10 @@ def decode_csv(
 
     columns = []
     for index, default in enumerate(record_defaults):
-        value = convert_to_tensor(default)
-        array = to_numpy(value._value)
+        if isinstance(default, (type, numpy.dtype)):  # a dtype alone (CsvDataset): a required column
+            array = numpy.zeros(0, dtype=numpy.dtype(default))
+        else:
+            array = to_numpy(convert_to_tensor(default)._value)
         kind = array.dtype
         if kind.kind in "SU":
             kind, array = numpy.dtype(object), array.astype(object)

@@ -44,6 +44,7 @@ FLOORS = {
         "schedules",
         "batching",
         "data",
+        "csv_datasets",
         "keras_ops",
         "keras_backend",
         "image",
