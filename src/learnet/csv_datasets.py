@@ -19,7 +19,6 @@ Examples
 
 import collections
 import csv
-import glob
 import gzip
 import os
 import zlib
@@ -27,20 +26,9 @@ import zlib
 import numpy
 
 from learnet.control import TensorSpec
-from learnet.tensor import Tensor, convert_to_tensor
+from learnet.tensor import convert_to_tensor
 
 __all__ = ["CsvDataset", "make_csv_dataset"]
-
-
-def _file_names(filenames, who):
-    if isinstance(filenames, Tensor):
-        filenames = numpy.asarray(filenames.numpy()).tolist()
-    names = [filenames] if isinstance(filenames, (str, bytes, os.PathLike)) else list(filenames)
-    names = [os.fsdecode(n) for n in names]
-    for path in names:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{who}: no file {path!r}")
-    return names
 
 
 def _lines(path, compression_type, header):
@@ -71,12 +59,12 @@ def CsvDataset(  # noqa: N802 - TensorFlow's name
     name=None,
 ):
     """One tuple of scalar tensors per CSV line, typed by ``record_defaults`` (see ``tf.io.decode_csv``)."""
-    from learnet.data import Dataset
+    from learnet.data import Dataset, local_files
     from learnet.io import decode_csv
 
     if select_cols is not None and exclude_cols is not None:
         raise ValueError("CsvDataset: give select_cols or exclude_cols, not both")
-    names = _file_names(filenames, "CsvDataset")
+    names = local_files(filenames, "CsvDataset")
     kinds = [
         numpy.dtype(d) if isinstance(d, (type, numpy.dtype)) else numpy.asarray(convert_to_tensor(d).numpy()).dtype
         for d in record_defaults
@@ -142,10 +130,7 @@ def make_csv_dataset(
     """
     from learnet.data import Dataset
 
-    patterns = [file_pattern] if isinstance(file_pattern, (str, bytes, os.PathLike)) else list(file_pattern)
-    names = sorted({match for p in patterns for match in glob.glob(os.fsdecode(p))})
-    if not names:
-        raise ValueError(f"make_csv_dataset: no files match {patterns}")
+    names = [os.fsdecode(name) for name in Dataset.list_files(file_pattern, shuffle=False).as_numpy_iterator()]
     rows_of = {}
 
     def rows(path):

@@ -1126,6 +1126,18 @@ experimental = types.SimpleNamespace(
 )
 
 
+def local_files(filenames, who):
+    """``filenames`` (a name, a list, or a string tensor of them) as a list of existing paths."""
+    if isinstance(filenames, Tensor):
+        filenames = numpy.asarray(filenames.numpy()).tolist()  # one name (bytes) or a list of them
+    names = [filenames] if isinstance(filenames, (str, bytes, os.PathLike)) else list(filenames)
+    names = [os.fsdecode(n) for n in names]
+    for path in names:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{who}: no file {path!r}")
+    return names
+
+
 def TextLineDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):  # noqa: N802 - TF's name
     """The lines of text files, one string tensor per line, without their line endings.
 
@@ -1139,13 +1151,7 @@ def TextLineDataset(filenames, compression_type=None, buffer_size=None, num_para
     """
     if compression_type not in (None, ""):
         raise ValueError(f"TextLineDataset: compressed files ({compression_type}) are not supported")
-    if isinstance(filenames, Tensor):
-        filenames = numpy.asarray(filenames.numpy()).tolist()  # one name (bytes) or a list of them
-    names = [filenames] if isinstance(filenames, (str, bytes, os.PathLike)) else list(filenames)
-    names = [os.fsdecode(n) for n in names]
-    for path in names:
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"TextLineDataset: no file {path!r}")
+    names = local_files(filenames, "TextLineDataset")
 
     def lines():
         for path in names:
