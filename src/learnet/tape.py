@@ -570,11 +570,15 @@ class GradientTape:
                 grad = Tensor._wrap(xp.zeros_like(source._value))
             results.append(grad)
         if not self._persistent:
-            # Release the recorded graph (and every intermediate tensor with it).
-            self._notes = []
-            self._watched = {}
-            self._released = True
+            self._release()
         return rebuild(results)
+
+    def _release(self):
+        """Drop the recorded graph (and every intermediate tensor with it): a non-persistent tape
+        answers once."""
+        self._notes = []
+        self._watched = {}
+        self._released = True
 
     def _seeds(self, targets, output_gradients):
         if output_gradients is None:

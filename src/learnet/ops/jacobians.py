@@ -33,7 +33,7 @@ def _rows(tape, target, sources, seeds, unconnected_gradients):
     finally:
         tape._persistent = persistent
         if not persistent:
-            tape._notes, tape._watched, tape._released = [], {}, True
+            tape._release()
 
 
 def _one_hots(shape, dtype, count, place):
