@@ -81,10 +81,7 @@ class KerasTensor:
     # Operators on symbolic tensors become layers of the graph (learnet/layers/operation.py),
     # recorded as the keras.ops function Keras 3 records: `x * 2` is multiply(x, 2).
     def _operation(self, name, *args):
-        from learnet.layers.operation import record
-        from learnet import keras_ops
-
-        return record(name, getattr(keras_ops, name).__wrapped__, args, {})
+        return self._record_call(name, None, args, {})
 
     def _record_call(self, name, function, args, kwargs):
         """A function of a lower floor (``keras.activations.relu``) called on this tensor, recorded as a
