@@ -598,15 +598,6 @@ class Layer:
     _takes_ragged = False
 
     def _convert_input(self, value):
-        if isinstance(value, RaggedTensor) and not self._takes_ragged:
-            # Rows of different lengths (TextVectorization(ragged=True)) become a padded batch whose
-            # mask marks the real steps, which the next layers (an RNN, attention) honour.
-            lengths = xp.asarray(value.row_lengths().numpy())
-            padded = value.to_tensor(0)
-            padded = self._convert_input(padded)
-            steps = padded.shape[1] if padded.ndim > 1 else 0
-            padded._keras_mask = Tensor._wrap(xp.arange(steps)[None, :] < lengths[:, None])
-            return padded
         if isinstance(value, Tensor):
             kind = value._value.dtype.kind
             if kind == "f" and value._value.dtype != self._dtype:
@@ -623,6 +614,15 @@ class Layer:
             return Tensor._wrap(value)
         if value is None:
             return None
+        if isinstance(value, RaggedTensor) and not self._takes_ragged:
+            # Rows of different lengths (TextVectorization(ragged=True)) become a padded batch whose
+            # mask marks the real steps, which the next layers (an RNN, attention) honour.
+            lengths = xp.asarray(value.row_lengths().numpy())
+            padded = value.to_tensor(0)
+            padded = self._convert_input(padded)
+            steps = padded.shape[1] if padded.ndim > 1 else 0
+            padded._keras_mask = Tensor._wrap(xp.arange(steps)[None, :] < lengths[:, None])
+            return padded
         if isinstance(value, dict):
             return {key: self._convert_input(item) for key, item in value.items()}
         if (
