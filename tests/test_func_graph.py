@@ -10,15 +10,15 @@ import learnet as tf
 
 
 @tf.function
-def tf_cube(x):
+def cube(x):
     return x**3
 
 
 def test_the_graph_of_a_cube():
-    concrete_function = tf_cube.get_concrete_function(tf.constant(2.0))
-    assert concrete_function is tf_cube.get_concrete_function(tf.constant(2.0))
-    assert float(concrete_function(tf.constant(2.0))) == 8.0
-    ops = concrete_function.graph.get_operations()
+    concrete = cube.get_concrete_function(tf.constant(2.0))
+    assert concrete is cube.get_concrete_function(tf.constant(2.0))
+    assert float(concrete(tf.constant(2.0))) == 8.0
+    ops = concrete.graph.get_operations()
     assert [repr(op) for op in ops] == [
         "<tf.Operation 'x' type=Placeholder>",
         "<tf.Operation 'pow/y' type=Const>",
@@ -31,25 +31,25 @@ def test_the_graph_of_a_cube():
         "<tf.Tensor 'pow/y:0' shape=() dtype=float32>",
     ]
     assert [repr(t) for t in pow_op.outputs] == ["<tf.Tensor 'pow:0' shape=() dtype=float32>"]
-    assert concrete_function.graph.get_operation_by_name("x") is ops[0]
-    assert concrete_function.graph.get_tensor_by_name("Identity:0") is ops[3].outputs[0]
-    signature = concrete_function.function_def.signature
-    assert signature.name.startswith("__inference_tf_cube_")
+    assert concrete.graph.get_operation_by_name("x") is ops[0]
+    assert concrete.graph.get_tensor_by_name("Identity:0") is ops[3].outputs[0]
+    signature = concrete.function_def.signature
+    assert signature.name.startswith("__inference_cube_")
     assert [(a.name, a.type) for a in signature.input_arg] == [("x", "DT_FLOAT")]
     assert [(a.name, a.type) for a in signature.output_arg] == [("identity", "DT_FLOAT")]
-    assert 'name: "pow"\n  op: "Pow"\n  input: "x"\n  input: "pow/y"' in repr(concrete_function.graph.as_graph_def())
+    assert 'name: "pow"\n  op: "Pow"\n  input: "x"\n  input: "pow/y"' in repr(concrete.graph.as_graph_def())
     with pytest.raises(KeyError, match="not in the graph"):
-        concrete_function.graph.get_operation_by_name("nothing")
+        concrete.graph.get_operation_by_name("nothing")
 
 
 def test_a_python_loop_is_unrolled_and_integer_inputs_are_shown():
     @tf.function
-    def add_10(x):
+    def add_ten(x):
         for _ in range(10):
             x += 1
         return x
 
-    names = [op.name for op in add_10.get_concrete_function(tf.constant(5)).graph.get_operations()]
+    names = [op.name for op in add_ten.get_concrete_function(tf.constant(5)).graph.get_operations()]
     assert names == ["x"] + [
         n for i in range(10) for n in (f"add{'_' + str(i) if i else ''}/y", f"add{'_' + str(i) if i else ''}")
     ] + ["Identity"]
@@ -57,10 +57,10 @@ def test_a_python_loop_is_unrolled_and_integer_inputs_are_shown():
 
 def test_unknown_sizes_stay_unknown_and_variables_are_read():
     @tf.function(input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)])
-    def shrink(images):
+    def halve(images):
         return images[:, ::2, ::2]
 
-    concrete = shrink.get_concrete_function()
+    concrete = halve.get_concrete_function()
     assert [op.type for op in concrete.graph.get_operations()] == ["Placeholder", "StridedSlice", "Identity"]
     assert repr(concrete.outputs[0]) == "<tf.Tensor 'Identity:0' shape=(None, 14, 14) dtype=float32>"
     counter = tf.Variable(0.0, name="counter")
@@ -80,7 +80,7 @@ def test_unknown_sizes_stay_unknown_and_variables_are_read():
     ]
 
 
-def test_concrete_functions_take_inputs_by_name_and_fix_python_values():
+def test_concretes_take_inputs_by_name_and_fix_python_values():
     # TensorFlow's tf.function guide: double_strings(a=...), pow.get_concrete_function(a=spec, b=2).
     @tf.function
     def double(a):

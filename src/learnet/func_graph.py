@@ -7,9 +7,9 @@ what the tape recorded, in TensorFlow's terms::
 
     >>> import learnet as tf
     >>> @tf.function
-    ... def tf_cube(x):
+    ... def cube(x):
     ...     return x ** 3
-    >>> graph = tf_cube.get_concrete_function(tf.constant(2.0)).graph
+    >>> graph = cube.get_concrete_function(tf.constant(2.0)).graph
     >>> graph.get_operations()
     [<tf.Operation 'x' type=Placeholder>, <tf.Operation 'pow/y' type=Const>, <tf.Operation 'pow' type=Pow>, <tf.Operation 'Identity' type=Identity>]
     >>> list(graph.get_operation_by_name("pow").inputs)

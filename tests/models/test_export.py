@@ -18,33 +18,31 @@ Y = RNG.random((40, 1)).astype("float32")
 
 
 def _wide_and_deep_class():
-    class WideAndDeepModel(tf.keras.Model):
-        def __init__(self, units=30, activation="relu", **kwargs):
+    # A subclassed two-input, two-output model of the kind Hands-On exports (written here anew).
+    class TwoPaths(tf.keras.Model):
+        def __init__(self, width=30, **kwargs):
             super().__init__(**kwargs)
-            self.norm_layer_wide = L.Normalization()
-            self.norm_layer_deep = L.Normalization()
-            self.hidden1 = L.Dense(units, activation=activation)
-            self.hidden2 = L.Dense(units, activation=activation)
-            self.dropout = L.Dropout(0.5)
-            self.main_output = L.Dense(1)
-            self.aux_output = L.Dense(1)
+            self.scale_short = L.Normalization()
+            self.scale_long = L.Normalization()
+            self.first = L.Dense(width, activation="relu")
+            self.second = L.Dense(width, activation="relu")
+            self.drop = L.Dropout(0.5)
+            self.head = L.Dense(1)
+            self.side_head = L.Dense(1)
 
         def call(self, inputs, training=None):
-            input_wide, input_deep = inputs
-            norm_wide = self.norm_layer_wide(input_wide)
-            hidden = self.hidden2(self.hidden1(self.norm_layer_deep(input_deep)))
-            hidden = self.dropout(hidden, training=training)
-            concat = L.concatenate([norm_wide, hidden])
-            return self.main_output(concat), self.aux_output(hidden)
+            short, long = inputs
+            features = self.drop(self.second(self.first(self.scale_long(long))), training=training)
+            return self.head(L.concatenate([self.scale_short(short), features])), self.side_head(features)
 
-    return WideAndDeepModel
+    return TwoPaths
 
 
 def _trained_wide_and_deep():
-    model = _wide_and_deep_class()(8, name="my_cool_model")
+    model = _wide_and_deep_class()(8, name="two_paths")
     model.compile(loss=["mse", "mse"], loss_weights=[0.9, 0.1], optimizer="adam")
-    model.norm_layer_wide.adapt(X_WIDE)
-    model.norm_layer_deep.adapt(X_DEEP)
+    model.scale_short.adapt(X_WIDE)
+    model.scale_long.adapt(X_DEEP)
     model.fit((X_WIDE, X_DEEP), (Y, Y), epochs=2, verbose=0)
     return model
 
