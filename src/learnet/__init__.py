@@ -142,6 +142,8 @@ from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatt
     gather_nd,
     scatter_nd,
     tensor_scatter_nd_add,
+    tensor_scatter_nd_max,
+    tensor_scatter_nd_min,
     tensor_scatter_nd_sub,
     tensor_scatter_nd_update,
 )

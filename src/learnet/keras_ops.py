@@ -612,15 +612,7 @@ def cumsum(x, axis=None, dtype=None):
     x = _t(x) if dtype is None else cast(x, dtype)
     if axis is None:
         x, axis = _ops.reshape(x, [-1]), 0
-    return _cumsum(x, axis=int(axis))
-
-
-@primitive(inputs=1)
-def _cumsum(x, axis):
-    def backward(g, x, out):
-        return flip(_cumsum(flip(g, axis), axis=axis), axis)
-
-    return xp.cumsum(x, axis=axis), backward
+    return _ops.cumsum(x, axis=int(axis))
 
 
 def cumprod(x, axis=None, dtype=None):
@@ -628,12 +620,7 @@ def cumprod(x, axis=None, dtype=None):
     x = _t(x) if dtype is None else cast(x, dtype)
     if axis is None:
         x, axis = _ops.reshape(x, [-1]), 0
-    parts = unstack(x, axis=axis)
-    running, out = None, []
-    for part in parts:
-        running = part if running is None else running * part
-        out.append(running)
-    return stack(out, axis=axis)
+    return _ops.cumprod(x, axis=int(axis))
 
 
 def bincount(x, weights=None, minlength=0):

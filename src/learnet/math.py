@@ -53,6 +53,8 @@ from learnet.ops.nn import log_softmax, sigmoid, softmax, softplus  # noqa: F401
 from learnet.ops.reduce import (  # noqa: F401
     argmax,
     argmin,
+    cumprod,
+    cumsum,
     reduce_all,
     reduce_any,
     reduce_logsumexp,

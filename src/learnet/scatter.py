@@ -1,5 +1,5 @@
 """Indexing by coordinates: ``tf.gather_nd``, ``tf.scatter_nd``, ``tf.tensor_scatter_nd_update``
-/ ``_add`` / ``_sub``, and the ``Variable.scatter_nd_update`` family that updates in place.
+/ ``_add`` / ``_sub`` / ``_min`` / ``_max``, and the ``Variable.scatter_nd_update`` family that updates in place.
 
 ``indices`` has one row of coordinates per update (its last axis indexes the leading
 axes of the tensor); ``updates`` holds what goes there. The functions that return a new
@@ -26,7 +26,15 @@ from learnet.tensor import Tensor, Variable, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
 
-__all__ = ["gather_nd", "scatter_nd", "tensor_scatter_nd_add", "tensor_scatter_nd_sub", "tensor_scatter_nd_update"]
+__all__ = [
+    "gather_nd",
+    "scatter_nd",
+    "tensor_scatter_nd_add",
+    "tensor_scatter_nd_max",
+    "tensor_scatter_nd_min",
+    "tensor_scatter_nd_sub",
+    "tensor_scatter_nd_update",
+]
 
 
 def _indices(indices, shape, what):
@@ -130,6 +138,65 @@ def tensor_scatter_nd_add(tensor, indices, updates, name=None):
 def tensor_scatter_nd_sub(tensor, indices, updates, name=None):
     """``tensor`` with ``updates`` subtracted at ``indices``."""
     return tensor_scatter_nd_add(tensor, indices, -convert_to_tensor(updates), name)
+
+
+@primitive(inputs=2, higher_order=False)
+def _extreme_rows(table, values, positions, kind):
+    """``table`` (one row per slice) with each row at ``positions`` replaced by its elementwise
+    ``kind`` ("min" or "max") with the matching row of ``values`` (repeats all take part)."""
+    combine = xp.minimum if kind == "min" else xp.maximum
+    out = table.copy()
+    at = xp.asarray(positions)
+    combine.at(out, at, values)
+
+    def backward(g, table, values, out):
+        # Each result goes back to whatever held it: the tensor, or the updates equal to it.
+        from_table = g * (out == table)
+        from_values = g[at] * (values == out[at])
+        return from_table, from_values
+
+    return out, backward
+
+
+def _tensor_scatter_nd_extreme(tensor, indices, updates, kind):
+    what = f"tensor_scatter_nd_{kind}"
+    tensor = tensor if isinstance(tensor, Tensor) else convert_to_tensor(tensor)
+    _, rows, depth = _indices(indices, tensor.shape, what)
+    shape = tuple(tensor.shape)
+    slice_shape = shape[depth:]
+    updates = _ops.cast(convert_to_tensor(updates), tensor.dtype)
+    expected = (len(rows),) + slice_shape
+    if int(numpy.prod(updates.shape)) != int(numpy.prod(expected)):
+        raise ValueError(
+            f"{what}: updates of shape {tuple(updates.shape)} do not fit {len(rows)} slices of shape {slice_shape}"
+        )
+    table = _ops.reshape(tensor, [int(numpy.prod(shape[:depth])), -1])
+    values = _ops.reshape(updates, [len(rows), -1])
+    return _ops.reshape(_extreme_rows(table, values, _flat_positions(rows, shape, depth), kind), list(shape))
+
+
+def tensor_scatter_nd_min(tensor, indices, updates, name=None):
+    """``tensor`` where each slice at ``indices`` keeps the smaller of itself and its update.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.tensor_scatter_nd_min(tf.constant([3, 3, 3]), [[0], [2]], [1, 5]).numpy().tolist()
+    [1, 3, 3]
+    """
+    return _tensor_scatter_nd_extreme(tensor, indices, updates, "min")
+
+
+def tensor_scatter_nd_max(tensor, indices, updates, name=None):
+    """``tensor`` where each slice at ``indices`` keeps the larger of itself and its update.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.tensor_scatter_nd_max(tf.constant([3, 3, 3]), [[0], [2]], [1, 5]).numpy().tolist()
+    [3, 3, 5]
+    """
+    return _tensor_scatter_nd_extreme(tensor, indices, updates, "max")
 
 
 # --- in-place updates of variables (tf.Variable methods) ----------------------------------------------

@@ -271,9 +271,14 @@ def primitive(
                 _record(name, (x, y), output, backward, higher_order, lambda a, b: function(a, b, *args, **kwargs)[0])
             return output
     else:
+        tensor_names = [p.name for p in list(inspect.signature(function).parameters.values())[:n_inputs]]
 
         @functools.wraps(function)
         def op(*args, **kwargs):
+            if len(args) < n_inputs and kwargs:  # tensors given by name: clip_by_value(t, clip_value_min=0, ...)
+                missing = tensor_names[len(args) :]
+                if all(key in kwargs for key in missing):
+                    args = args + tuple(kwargs.pop(key) for key in missing)
             if len(args) < n_inputs:
                 raise TypeError(f"{name} expects {n_inputs} tensor arguments, got {len(args)}")
             tensors = _convert_all(args[:n_inputs], name)

@@ -256,11 +256,12 @@ class Tensor:
         """The number of elements."""
         return self._value.size
 
-    def numpy(self) -> numpy.ndarray:
-        """Return the value as a NumPy array (a scalar string tensor gives ``bytes``, as in TF)."""
+    def numpy(self) -> Any:
+        """Return the value as a NumPy array; a scalar gives a NumPy scalar (``numpy.float32(3.0)``)
+        and a scalar string tensor ``bytes``, as in TF."""
         value = backend.to_numpy(self._value)
-        if value.dtype == object and value.ndim == 0:
-            return value.item()
+        if value.ndim == 0:
+            return value.item() if value.dtype == object else value[()]
         return value
 
     @property
@@ -437,8 +438,10 @@ class Variable(Tensor):
         return self
 
     def numpy(self):
-        """Return a copy of the current value (later updates do not change it)."""
-        return backend.to_numpy(self._value).copy()
+        """Return a copy of the current value (later updates do not change it); a scalar
+        variable gives a NumPy scalar, as in TF."""
+        value = backend.to_numpy(self._value)
+        return value[()] if value.ndim == 0 else value.copy()
 
     def read_value(self) -> Tensor:
         """Return the current value as a (constant) ``Tensor``."""

@@ -61,6 +61,12 @@ def _spread_gradient(g, x_shape, axes, keepdims, count=1):
     return _spread(g / count if count != 1 else g, x_shape, axes, keepdims)
 
 
+def _kept_integer(x):
+    """The dtype a sum or product of integers keeps (TensorFlow's: int32 stays int32); None
+    lets NumPy choose (floats keep theirs; booleans count as int64)."""
+    return x.dtype if x.dtype.kind in "iu" else None
+
+
 @primitive(inputs=1)
 def reduce_sum(x, axis=None, keepdims=False):
     """Sum of elements over ``axis``.
@@ -74,7 +80,7 @@ def reduce_sum(x, axis=None, keepdims=False):
     axes = _normalize_axis(axis, x.ndim, "reduce_sum")
     shape = x.shape
     return (
-        xp.sum(x, axis=axes, keepdims=keepdims),
+        xp.sum(x, axis=axes, keepdims=keepdims, dtype=_kept_integer(x)),
         lambda g, x, out: _spread_gradient(g, shape, axes, keepdims),
     )
 
@@ -150,7 +156,7 @@ def reduce_prod(x, axis=None, keepdims=False):
     def backward(g, x, out):
         return _spread(g * out, shape, axes, keepdims) / x
 
-    return xp.prod(x, axis=axes, keepdims=keepdims), backward
+    return xp.prod(x, axis=axes, keepdims=keepdims, dtype=_kept_integer(x)), backward
 
 
 def reduce_variance(x, axis=None, keepdims=False):
@@ -202,3 +208,77 @@ def _arg(function, name):
 
 argmax = _arg(xp.argmax, "argmax")
 argmin = _arg(xp.argmin, "argmin")
+
+
+# --- running sums and products (tf.math.cumsum / cumprod) ----------------------------------------------
+
+
+@primitive(inputs=1)
+def _running_sum(x, axis):
+    """Running sum along ``axis``; its gradient is the running sum of ``g`` taken backwards."""
+
+    def backward(g, x, out):
+        from learnet.ops.shape import reverse
+
+        return reverse(_running_sum(reverse(g, [axis]), axis), [axis])
+
+    return xp.cumsum(x, axis=axis, dtype=x.dtype), backward
+
+
+def _running(x, axis, exclusive, reverse_, combine, identity, name):
+    from learnet.ops.shape import concat, reverse, slice
+
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if isinstance(axis, Tensor):
+        axis = int(axis.numpy())
+    if x.ndim == 0 or not -x.ndim <= int(axis) < x.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for a tensor of rank {x.ndim}")
+    axis = int(axis) % x.ndim
+    if reverse_:
+        x = reverse(x, [axis])
+    if exclusive and x.shape[axis]:  # shift by one: the identity first, the last entry dropped
+        begin, size = [0] * x.ndim, list(x.shape)
+        size[axis] -= 1
+        head_shape = list(x.shape)
+        head_shape[axis] = 1
+        head = Tensor._wrap(xp.full(head_shape, identity, dtype=x.dtype))
+        x = concat([head, slice(x, begin, size)], axis)
+    out = combine(x, axis)
+    return reverse(out, [axis]) if reverse_ else out
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Running sum along ``axis`` (``tf.math.cumsum``), differentiable.
+
+    ``exclusive=True`` leaves each entry out of its own sum; ``reverse=True`` sums from
+    the end. The dtype stays that of ``x``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.math.cumsum([1, 2, 3]).numpy().tolist(), tf.math.cumsum([1, 2, 3], exclusive=True, reverse=True).numpy().tolist()
+    ([1, 3, 6], [5, 3, 0])
+    """
+    return _running(x, axis, exclusive, reverse, lambda t, a: _running_sum(t, a), 0, "cumsum")
+
+
+def _running_product(x, axis):
+    from learnet.ops.shape import stack, unstack
+
+    running, out = None, []
+    for part in unstack(x, axis=axis):  # one multiply per step: exact with zeros, differentiable
+        running = part if running is None else running * part
+        out.append(running)
+    return stack(out, axis=axis) if out else x
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    """Running product along ``axis`` (``tf.math.cumprod``), differentiable, zeros included.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.math.cumprod([1, 2, 3]).numpy().tolist(), tf.math.cumprod([1, 2, 3], exclusive=True).numpy().tolist()
+    ([1, 2, 6], [1, 1, 2])
+    """
+    return _running(x, axis, exclusive, reverse, _running_product, 1, "cumprod")

@@ -267,7 +267,7 @@ def _add_rows(result, key, g):
     if rows.min() < 0:
         rows = numpy.where(rows < 0, rows + result.shape[0], rows)
     if result.shape[0] <= 2 * rows.size:  # count into every row of the table
-        distinct, position, bins = slice(None), rows, result.shape[0]
+        distinct, position, bins = builtins.slice(None), rows, result.shape[0]
     else:  # a large table: count into the distinct rows only
         distinct, position = numpy.unique(rows, return_inverse=True)
         bins = distinct.size
@@ -287,6 +287,94 @@ def getitem(tensor, key):
         result.__class__ = _VariableSlice
         result._slice_of = (tensor, key)
     return result
+
+
+def slice(input_, begin, size, name=None):  # noqa: A001 - TensorFlow's name
+    """The block of ``input_`` that starts at ``begin`` and spans ``size`` (``tf.slice``).
+
+    ``size[i] == -1`` takes everything from ``begin[i]`` to the end of axis ``i``.
+    Differentiable: the gradient flows back into the block.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.slice(tf.constant([[1, 2, 3], [4, 5, 6]]), begin=[0, 1], size=[2, 2]).numpy()
+    array([[2, 3],
+           [5, 6]], dtype=int32)
+    """
+    if not isinstance(input_, Tensor):
+        input_ = Tensor(input_)
+    begin, size = _shape_tuple(begin, "slice"), _shape_tuple(size, "slice")
+    shape = tuple(input_.shape)
+    if len(begin) != len(shape) or len(size) != len(shape):
+        raise ValueError(f"slice: begin {begin} and size {size} need one entry per axis of shape {shape}")
+    key = []
+    for axis, (start, length, extent) in enumerate(zip(begin, size, shape)):
+        stop = extent if length == -1 else start + length
+        if start < 0 or length < -1 or stop > extent:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"slice: begin {start} and size {length} do not fit axis {axis} of size {extent} (shape {shape})",
+            )
+        key.append(builtins.slice(start, stop))
+    return getitem(input_, tuple(key))
+
+
+def reverse(tensor, axis, name=None):
+    """``tensor`` with the order of entries reversed along each axis in ``axis`` (``tf.reverse``).
+
+    Differentiable (the gradient is reversed back). Negative axes count from the end.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.reverse(tf.constant([[1, 2, 3], [4, 5, 6]]), axis=[1]).numpy().tolist()
+    [[3, 2, 1], [6, 5, 4]]
+    """
+    if not isinstance(tensor, Tensor):
+        tensor = Tensor(tensor)
+    if isinstance(axis, Tensor):
+        axis = axis.numpy().tolist()
+    axes = [axis] if isinstance(axis, (int, numpy.integer)) else list(axis)
+    key = [builtins.slice(None)] * tensor.ndim
+    for a in axes:
+        a = int(a)
+        if not -tensor.ndim <= a < tensor.ndim:
+            raise ValueError(f"reverse: axis {a} is out of range for a tensor of rank {tensor.ndim}")
+        if key[a % tensor.ndim] != builtins.slice(None):
+            raise ValueError(f"reverse: axis {a} is given twice in {axes}")
+        key[a % tensor.ndim] = builtins.slice(None, None, -1)
+    return getitem(tensor, tuple(key))
+
+
+def meshgrid(*args, indexing="xy", name=None):
+    """Coordinate grids from 1-D coordinate vectors (``tf.meshgrid``), differentiable.
+
+    With ``indexing="xy"`` (the default) the first two output axes are swapped, as in
+    NumPy and TensorFlow; ``"ij"`` keeps matrix order.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> X, Y = tf.meshgrid(tf.constant([1, 2, 3]), tf.constant([10, 20]))
+    >>> X.numpy().tolist(), Y.numpy().tolist()
+    ([[1, 2, 3], [1, 2, 3]], [[10, 10, 10], [20, 20, 20]])
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    vectors = [reshape(v if isinstance(v, Tensor) else Tensor(v), [-1]) for v in args]
+    sizes = [int(v.shape[0]) for v in vectors]
+    if indexing == "xy" and len(vectors) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for axis, vector in enumerate(vectors):
+        if indexing == "xy" and len(vectors) >= 2 and axis < 2:
+            axis = 1 - axis
+        shape = [1] * len(vectors)
+        shape[axis] = sizes[axis]
+        grids.append(broadcast_to(reshape(vector, shape), sizes))
+    return grids
 
 
 @primitive(inputs=2)
