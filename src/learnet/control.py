@@ -575,29 +575,80 @@ class name_scope:  # noqa: N801 - TensorFlow's name
         return "".join(part + "/" for part in name_scope._stack)
 
 
-def _numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):  # noqa: N803 - TensorFlow's names
-    """Run ``func`` on NumPy arrays and wrap what it returns as tensors (no gradient).
+def _python_call(func, inp, Tout, stateful, name, tensors):  # noqa: N803 - TensorFlow's names
+    """Run ``func`` and give back what it returns as tensors of the types ``Tout`` names.
 
-    Without ``inp`` it is a decorator, as in TensorFlow: ``@tf.py_function(Tout=tf.float32)``.
+    ``tensors=True`` (``py_function``): ``func`` gets learnet tensors, so ``x.numpy()`` works
+    inside and a gradient flows through the learnet ops it runs; a tensor it returns with
+    the declared dtype comes back as it is. ``tensors=False`` (``numpy_function``): NumPy arrays.
+    ``Tout`` a list or tuple: a list of as many tensors (``[]`` for ``()``).
     """
-    if inp is None:
+    what = "py_function" if tensors else "numpy_function"
+    if tensors:
+        args = [x if isinstance(x, Tensor) else convert_to_tensor(x) for x in inp]
+    else:
+        args = [numpy.asarray(x.numpy() if isinstance(x, Tensor) else x) for x in inp]
+    result = func(*args)
+
+    def as_tensor(value, dtype):
+        if isinstance(value, Tensor) and value.dtype == _as_dtype(dtype):
+            return value
+        return convert_to_tensor(numpy.asarray(value.numpy() if isinstance(value, Tensor) else value), dtype=dtype)
+
+    if isinstance(Tout, (list, tuple)):
+        results = [] if result is None else list(result) if isinstance(result, (list, tuple)) else [result]
+        if len(results) != len(Tout):
+            raise ValueError(f"{what}: func returned {len(results)} value(s), Tout declares {len(Tout)}: {list(Tout)}")
+        return [as_tensor(value, dtype) for value, dtype in zip(results, Tout)]
+    if result is None:
+        raise ValueError(f"{what}: func returned None, Tout declares one {Tout}; give Tout=[] for no result")
+    return as_tensor(result, Tout)
+
+
+def _python_function(tensors):
+    def function(func=None, inp=None, Tout=None, stateful=True, name=None):  # noqa: N803 - TensorFlow's names
         if Tout is None:
-            raise TypeError("py_function / numpy_function need Tout (the type of what func returns)")
+            raise TypeError(
+                "py_function / numpy_function need Tout, the type of what func returns "
+                "(as a decorator: @tf.py_function(Tout=tf.float32))"
+            )
+        if inp is None:  # a decorator, as in TensorFlow: @tf.py_function(Tout=tf.float32)
 
-        def decorate(function):
-            @functools.wraps(function)
-            def wrapped(*args):
-                return _numpy_function(function, list(args), Tout, stateful, name)
+            def decorate(python_function):
+                @functools.wraps(python_function)
+                def wrapped(*args):
+                    return _python_call(python_function, list(args), Tout, stateful, name, tensors)
 
-            return wrapped
+                return wrapped
 
-        return decorate if func is None else decorate(func)
-    arrays = [numpy.asarray(x) for x in inp]
-    result = func(*arrays)
-    if isinstance(result, (list, tuple)):
-        types_ = Tout if isinstance(Tout, (list, tuple)) else [Tout] * len(result)
-        return [convert_to_tensor(numpy.asarray(r), dtype=t) for r, t in zip(result, types_)]
-    return convert_to_tensor(numpy.asarray(result), dtype=Tout)
+            return decorate if func is None else decorate(func)
+        return _python_call(func, list(inp), Tout, stateful, name, tensors)
+
+    return function
 
 
-numpy_function = py_function = _numpy_function
+py_function = _python_function(tensors=True)
+py_function.__name__ = py_function.__qualname__ = "py_function"
+py_function.__doc__ = """Run the Python function ``func`` on the tensors ``inp`` (``tf.py_function``).
+
+    ``func`` gets learnet tensors (``x.numpy()`` works inside) and what it returns comes back
+    as tensors of the dtypes ``Tout`` names; without ``inp`` it is a decorator.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.py_function(lambda t: t.numpy().decode().upper(), [tf.constant("abc")], tf.string).numpy()
+    b'ABC'
+    """
+numpy_function = _python_function(tensors=False)
+numpy_function.__name__ = numpy_function.__qualname__ = "numpy_function"
+numpy_function.__doc__ = """Run the Python function ``func`` on NumPy arrays of ``inp`` (``tf.numpy_function``).
+
+    What it returns comes back as tensors of the dtypes ``Tout`` names (no gradient).
+
+    Examples
+    --------
+    >>> import learnet as tf, numpy as np
+    >>> tf.numpy_function(lambda a: np.sort(a), [tf.constant([3, 1, 2])], tf.int32).numpy().tolist()
+    [1, 2, 3]
+    """

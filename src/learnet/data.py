@@ -128,8 +128,11 @@ class Dataset:
     def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None):
         """The elements a generator yields; ``generator`` is called again for every pass.
 
-        ``output_signature`` / ``output_types`` / ``output_shapes`` are accepted for
-        compatibility (they give ``element_spec``): learnet takes the elements as they come.
+        With ``output_signature`` (or ``output_types`` and ``output_shapes``) each element is
+        read as that structure says, as TensorFlow does: a nested tuple of text where one
+        string tensor is declared becomes that tensor, values take the declared dtype, and
+        an element of another structure, shape or kind is refused with a clear error.
+        Without them, learnet takes the elements as they come.
         """
         if not callable(generator):
             raise TypeError(
@@ -145,9 +148,10 @@ class Dataset:
             return None
 
         known = output_signature is not None or output_types is not None
-        return Dataset(
-            lambda: (map_structure(_as_array, e) for e in generator(*arguments)), None, spec if known else None
-        )
+        if not known:
+            return Dataset(lambda: (map_structure(_as_array, e) for e in generator(*arguments)), None, None)
+        declared = spec()
+        return Dataset(lambda: (_conform(e, declared) for e in generator(*arguments)), None, spec)
 
     @staticmethod
     def zip(*datasets):
@@ -943,6 +947,57 @@ class Dataset:
 def _spec_of(shape, dtype):
     # Text arrays (NumPy's str and bytes kinds) become string tensors when read.
     return TensorSpec(shape, numpy.object_ if numpy.dtype(dtype).kind in "USO" else dtype)
+
+
+def _conform(element, spec):
+    """A generator's element as the arrays its declared signature says (``from_generator``)."""
+    if isinstance(spec, dict):
+        if not isinstance(element, dict) or set(element) != set(spec):
+            raise TypeError(
+                f"from_generator: the generator yielded {_short_repr(element)}, where a dict with keys "
+                f"{sorted(spec)} was declared"
+            )
+        return {key: _conform(element[key], spec[key]) for key in spec}
+    if isinstance(spec, (tuple, list)):
+        if not isinstance(element, (tuple, list)) or len(element) != len(spec):
+            raise TypeError(
+                f"from_generator: the generator yielded {_short_repr(element)}, where a tuple of {len(spec)} "
+                f"components was declared ({spec})"
+            )
+        return tuple(_conform(part, part_spec) for part, part_spec in zip(element, spec))
+    if not isinstance(spec, TensorSpec):
+        return _as_array(element)
+    if isinstance(element, Tensor):
+        element = element.numpy()
+    dtype = numpy.dtype(spec.dtype)
+    if dtype.kind == "O":  # text: str or bytes, nested as deep as the shape says
+        array = numpy.asarray(element, dtype=object)
+        array = numpy.vectorize(lambda v: v.encode() if isinstance(v, str) else v, otypes=[object])(array)
+        if array.size and not all(isinstance(v, bytes) for v in array.reshape(-1)):
+            raise TypeError(f"from_generator: the generator yielded {_short_repr(element)} where text was declared")
+    else:
+        array = numpy.asarray(element)
+        if array.dtype == object or array.dtype.kind in "SU" or (array.dtype.kind == "f" and dtype.kind in "iub"):
+            raise TypeError(
+                f"from_generator: the generator yielded {_short_repr(element)} ({array.dtype}), which does not "
+                f"convert to the declared {dtype.name}"
+            )
+        array = array.astype(dtype, copy=False)
+    if spec.shape is not None and spec.shape.rank is not None:
+        declared = tuple(spec.shape.as_list())
+        if len(declared) != array.ndim or any(d is not None and d != n for d, n in zip(declared, array.shape)):
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"from_generator: the generator yielded an element of shape {array.shape} where an element "
+                f"of shape {declared} was declared",
+            )
+    return array
+
+
+def _short_repr(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _zip_specs(types, shapes):
