@@ -20,6 +20,7 @@ import importlib
 import numpy
 
 from learnet import random as _random
+from learnet import stateless_random as _stateless
 from learnet.backend import floatx, xp
 from learnet.tape import primitive
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
@@ -30,6 +31,8 @@ __all__ = [
     "adjust_brightness",
     "adjust_contrast",
     "adjust_gamma",
+    "adjust_hue",
+    "adjust_jpeg_quality",
     "adjust_saturation",
     "central_crop",
     "convert_image_dtype",
@@ -47,6 +50,14 @@ __all__ = [
     "resize_with_crop_or_pad",
     "rgb_to_grayscale",
     "rot90",
+    "stateless_random_brightness",
+    "stateless_random_contrast",
+    "stateless_random_crop",
+    "stateless_random_flip_left_right",
+    "stateless_random_flip_up_down",
+    "stateless_random_hue",
+    "stateless_random_jpeg_quality",
+    "stateless_random_saturation",
     "ResizeMethod",
     "decode_image",
     "decode_jpeg",
@@ -311,3 +322,264 @@ def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antiali
         height, width = int(round(images.shape[-3] * scale)), int(round(images.shape[-2] * scale))
     source = images if method == "nearest" else _float(images)
     return Resizing(height, width, interpolation=method)(source)
+
+
+# --- hue, JPEG quality, and the stateless random adjustments --------------------------------------
+# The stateless_random_* functions draw from tf.random's stateless ops: the same image and
+# seed (shape [2]) give the same result every time, as TensorFlow's data-augmentation
+# pipelines rely on (a seed per element from tf.random.Generator.make_seeds).
+
+
+def _rgb_to_hsv(rgb):
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    value = rgb.max(axis=-1)
+    chroma = value - rgb.min(axis=-1)
+    saturation = numpy.where(value > 0, chroma / numpy.where(value > 0, value, 1), 0)
+    safe = numpy.where(chroma > 0, chroma, 1)
+    hue = numpy.where(
+        value == red,
+        (green - blue) / safe,
+        numpy.where(value == green, 2 + (blue - red) / safe, 4 + (red - green) / safe),
+    )
+    hue = numpy.where(chroma > 0, (hue / 6) % 1.0, 0)
+    return hue, saturation, value
+
+
+def _hsv_to_rgb(hue, saturation, value):
+    sector = numpy.floor(hue * 6)
+    fraction = hue * 6 - sector
+    sector = sector.astype(numpy.int64) % 6
+    p = value * (1 - saturation)
+    q = value * (1 - saturation * fraction)
+    t = value * (1 - saturation * (1 - fraction))
+    red = numpy.choose(sector, [value, q, p, p, t, value])
+    green = numpy.choose(sector, [t, value, value, q, p, p])
+    blue = numpy.choose(sector, [p, p, t, value, value, q])
+    return numpy.stack([red, green, blue], axis=-1)
+
+
+@primitive(inputs=1)
+def _adjust_hue(images, delta):
+    def backward(g, images, out):
+        raise LookupError("gradient registry has no entry for: AdjustHue (tf.image.adjust_hue has no gradient)")
+
+    array = images.get() if hasattr(images, "get") else images  # computed on the host
+    hue, saturation, value = _rgb_to_hsv(array.astype(numpy.float64))
+    rgb = _hsv_to_rgb((hue + delta) % 1.0, saturation, value)
+    return xp.asarray(rgb.astype(images.dtype)), backward
+
+
+def adjust_hue(image, delta, name=None):
+    """Rotate the hue of RGB image(s) by ``delta`` (a fraction of the colour wheel, in [-1, 1]).
+
+    Integer images are converted to floats and back (their dtype is kept). As in TensorFlow,
+    there is no gradient.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> red = tf.constant([[[1.0, 0.0, 0.0]]])
+    >>> tf.image.adjust_hue(red, 1 / 3).numpy().round(3).tolist()
+    [[[0.0, 1.0, 0.0]]]
+    """
+    image = _image(image, "adjust_hue")
+    if image.shape[-1] != 3:
+        raise ValueError(f"adjust_hue expects 3 channels (RGB), got {image.shape[-1]}")
+    delta = float(delta)
+    if not -1 <= delta <= 1:
+        raise ValueError(f"adjust_hue: delta must be in [-1, 1], got {delta}")
+    if image.dtype.kind == "f":
+        return _adjust_hue(image, delta)
+    return convert_image_dtype(_adjust_hue(convert_image_dtype(image, floatx()), delta), image.dtype, saturate=True)
+
+
+def adjust_jpeg_quality(image, jpeg_quality, name=None):
+    """The image after a JPEG encoding at ``jpeg_quality`` (0-100) and a decoding (needs Pillow).
+
+    Takes one image ``(height, width, 1 or 3)``; keeps its dtype. No gradient.
+
+    Examples
+    --------
+    >>> import numpy as np, learnet as tf
+    >>> tf.image.adjust_jpeg_quality(np.full((8, 8, 3), 0.5, np.float32), 75).shape
+    TensorShape([8, 8, 3])
+    """
+    from learnet.io import decode_jpeg, encode_jpeg
+
+    image = image if isinstance(image, Tensor) else convert_to_tensor(image)
+    if image.ndim != 3 or image.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"adjust_jpeg_quality expects one image (height, width, 1 or 3 channels), got shape {tuple(image.shape)}"
+        )
+    quality = int(jpeg_quality.numpy() if isinstance(jpeg_quality, Tensor) else jpeg_quality)
+    if not 0 <= quality <= 100:
+        raise ValueError(f"adjust_jpeg_quality: jpeg_quality must be in [0, 100], got {quality}")
+    pixels = convert_image_dtype(image, "uint8", saturate=True)
+    decoded = decode_jpeg(encode_jpeg(pixels, quality=quality), channels=image.shape[-1])
+    return convert_image_dtype(decoded, image.dtype)
+
+
+def _stateless_uniform(seed, low, high, function, shape=(), dtype="float32"):
+    generator = _stateless.stateless_generator(seed, "auto_select", function)
+    return _stateless.uniform_sampler(shape, low, high, dtype, function)(generator)
+
+
+def _check_range(lower, upper, function):
+    if upper <= lower:
+        raise ValueError(f"{function}: upper must be > lower, got lower={lower} and upper={upper}")
+    if lower < 0:
+        raise ValueError(f"{function}: lower must be non-negative, got {lower}")
+
+
+def _stateless_flip(image, seed, transform, function):
+    image = _image(image, function)
+    batch = image if image.ndim == 4 else _ops.expand_dims(image, 0)
+    flips = _stateless_uniform(seed, 0.0, 1.0, function, shape=(batch.shape[0],)) < 0.5
+    mask = Tensor._wrap(xp.asarray(flips.reshape(-1, 1, 1, 1)))
+    out = _ops.where(mask, transform(batch), batch)
+    return out if image.ndim == 4 else out[0]
+
+
+def stateless_random_flip_left_right(image, seed):
+    """Flip each image horizontally with probability 1/2, decided by ``seed`` (shape [2]).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.reshape(tf.range(4, dtype=tf.float32), (2, 2, 1))
+    >>> a = tf.image.stateless_random_flip_left_right(image, seed=(1, 2))
+    >>> bool((a == tf.image.stateless_random_flip_left_right(image, seed=(1, 2))).numpy().all())
+    True
+    """
+    return _stateless_flip(image, seed, flip_left_right, "stateless_random_flip_left_right")
+
+
+def stateless_random_flip_up_down(image, seed):
+    """Flip each image vertically with probability 1/2, decided by ``seed`` (shape [2]).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.reshape(tf.range(4, dtype=tf.float32), (2, 2, 1))
+    >>> tf.image.stateless_random_flip_up_down(image, seed=(3, 4)).shape
+    TensorShape([2, 2, 1])
+    """
+    return _stateless_flip(image, seed, flip_up_down, "stateless_random_flip_up_down")
+
+
+def stateless_random_brightness(image, max_delta, seed):
+    """Add one delta drawn from ``[-max_delta, max_delta)`` by ``seed`` (shape [2]).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.fill((2, 2, 3), 0.5)
+    >>> out = tf.image.stateless_random_brightness(image, max_delta=0.2, seed=(1, 2))
+    >>> bool((tf.abs(out - 0.5) <= 0.2).numpy().all())
+    True
+    """
+    function = "stateless_random_brightness"
+    if max_delta < 0:
+        raise ValueError(f"{function}: max_delta must be non-negative, got {max_delta}")
+    image = _image(image, function)
+    return adjust_brightness(image, float(_stateless_uniform(seed, -max_delta, max_delta, function)))
+
+
+def stateless_random_contrast(image, lower, upper, seed):
+    """Adjust the contrast by one factor drawn from ``[lower, upper)`` by ``seed`` (shape [2]).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.random.stateless_uniform((4, 4, 3), seed=(0, 0))
+    >>> tf.image.stateless_random_contrast(image, 0.2, 0.5, seed=(1, 2)).shape
+    TensorShape([4, 4, 3])
+    """
+    function = "stateless_random_contrast"
+    _check_range(lower, upper, function)
+    image = _image(image, function)
+    return adjust_contrast(image, float(_stateless_uniform(seed, lower, upper, function)))
+
+
+def stateless_random_saturation(image, lower, upper, seed=None):
+    """Adjust the saturation by one factor drawn from ``[lower, upper)`` by ``seed`` (shape [2]).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.random.stateless_uniform((4, 4, 3), seed=(0, 0))
+    >>> tf.image.stateless_random_saturation(image, 0.5, 1.0, seed=(1, 2)).shape
+    TensorShape([4, 4, 3])
+    """
+    function = "stateless_random_saturation"
+    _check_range(lower, upper, function)
+    image = _image(image, function)
+    return adjust_saturation(image, float(_stateless_uniform(seed, lower, upper, function)))
+
+
+def stateless_random_hue(image, max_delta, seed):
+    """Rotate the hue by one delta drawn from ``[-max_delta, max_delta)`` by ``seed`` (shape [2]).
+
+    ``max_delta`` must lie in ``[0, 0.5]``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.random.stateless_uniform((4, 4, 3), seed=(0, 0))
+    >>> tf.image.stateless_random_hue(image, 0.2, seed=(1, 2)).shape
+    TensorShape([4, 4, 3])
+    """
+    function = "stateless_random_hue"
+    if max_delta > 0.5:
+        raise ValueError(f"{function}: max_delta must be <= 0.5, got {max_delta}")
+    if max_delta < 0:
+        raise ValueError(f"{function}: max_delta must be non-negative, got {max_delta}")
+    image = _image(image, function)
+    return adjust_hue(image, float(_stateless_uniform(seed, -max_delta, max_delta, function)))
+
+
+def stateless_random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, seed):
+    """Re-encode one image as JPEG at a quality drawn from ``[min, max)`` by ``seed`` (needs Pillow).
+
+    Examples
+    --------
+    >>> import numpy as np, learnet as tf
+    >>> image = np.full((8, 8, 3), 0.5, np.float32)
+    >>> tf.image.stateless_random_jpeg_quality(image, 75, 95, seed=(1, 2)).shape
+    TensorShape([8, 8, 3])
+    """
+    function = "stateless_random_jpeg_quality"
+    if min_jpeg_quality < 0 or max_jpeg_quality < 0 or min_jpeg_quality > 100 or max_jpeg_quality > 100:
+        raise ValueError(
+            f"{function}: the JPEG quality range must lie within [0, 100], got {min_jpeg_quality}, {max_jpeg_quality}"
+        )
+    if min_jpeg_quality >= max_jpeg_quality:
+        raise ValueError(
+            f"{function}: min_jpeg_quality must be less than max_jpeg_quality, "
+            f"got {min_jpeg_quality} and {max_jpeg_quality}"
+        )
+    quality = _stateless_uniform(seed, int(min_jpeg_quality), int(max_jpeg_quality), function, dtype="int32")
+    return adjust_jpeg_quality(image, int(quality))
+
+
+def stateless_random_crop(value, size, seed, name=None):
+    """A slice of ``size`` of ``value`` (any rank) at offsets drawn by ``seed`` (shape [2]).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.reshape(tf.range(48, dtype=tf.float32), (4, 4, 3))
+    >>> tf.image.stateless_random_crop(image, size=(2, 2, 3), seed=(1, 2)).shape
+    TensorShape([2, 2, 3])
+    """
+    function = "stateless_random_crop"
+    value = value if isinstance(value, Tensor) else convert_to_tensor(value)
+    size = _stateless.output_shape(size, function)
+    if len(size) != value.ndim:
+        raise ValueError(f"{function}: size {list(size)} needs one entry per axis of a value of shape {value.shape}")
+    if any(s > d for s, d in zip(size, value.shape)):
+        raise ValueError(f"{function}: need value.shape >= size, got {list(value.shape)} and {list(size)}")
+    limits = numpy.array([d - s + 1 for s, d in zip(size, value.shape)], dtype=numpy.int64)
+    draws = _stateless_uniform(seed, None, None, function, shape=(value.ndim,), dtype="int64")
+    offsets = (draws % limits).tolist() if value.ndim else []
+    return value[tuple(slice(o, o + s) for o, s in zip(offsets, size))]

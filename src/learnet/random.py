@@ -10,16 +10,57 @@ Examples
 True
 """
 
+import types
+
 import numpy
 
-from learnet import backend
+from learnet import backend, random_generator
 from learnet.backend import xp
+
+# tf.random.Generator and the stateless ops live in their own modules; these names re-export them.
+from learnet.random_generator import (  # noqa: F401
+    Generator,
+    create_rng_state,
+    get_global_generator,
+    set_global_generator,
+)
+from learnet.stateless_random import (  # noqa: F401
+    Algorithm,
+    fold_in,
+    split,
+    stateless_binomial,
+    stateless_categorical,
+    stateless_fold_in,
+    stateless_gamma,
+    stateless_normal,
+    stateless_poisson,
+    stateless_shuffle,
+    stateless_split,
+    stateless_truncated_normal,
+    stateless_uniform,
+)
 from learnet.tensor import Tensor, _as_dtype
+
+# tf.random.experimental: TensorFlow's names for the same Generator and stateless tools.
+experimental = types.SimpleNamespace(
+    Algorithm=Algorithm,
+    Generator=Generator,
+    create_rng_state=create_rng_state,
+    get_global_generator=get_global_generator,
+    set_global_generator=set_global_generator,
+    stateless_fold_in=stateless_fold_in,
+    stateless_shuffle=stateless_shuffle,
+    stateless_split=stateless_split,
+)
 
 
 def set_seed(seed):
-    """Seed every random choice learnet makes (initializers, dropout, shuffling, these)."""
+    """Seed every random choice learnet makes (initializers, dropout, shuffling, these).
+
+    learnet's own global ``tf.random.Generator`` starts again from this seed too.
+    """
     backend.set_seed(seed)
+    random_generator.reseed_global_generator(seed)
 
 
 def _generator(seed):
