@@ -30,7 +30,8 @@ def test_checkpoint_round_trip_of_a_module_a_model_and_an_optimizer(tmp_path):
     assert module.w.numpy().tolist() == [[1.0, 2.0]]
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), saved))
     names = dict(tf.train.list_variables(tmp_path))
-    assert names["module/w"] == [1, 2] and "model/weights/0" in names
+    assert names["module/w/.ATTRIBUTES/VARIABLE_VALUE"] == [1, 2]
+    assert names["model/layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"] == [3, 2]
     np.testing.assert_array_equal(tf.train.load_variable(path, "module/b"), [0.5])
 
 

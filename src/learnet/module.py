@@ -23,11 +23,12 @@ Examples
 """
 
 import re
+from typing import Any, Callable
 
 from learnet.control import name_scope
 from learnet.tensor import Variable
 
-__all__ = ["Module"]
+__all__ = ["DictWrapper", "ListWrapper", "Module", "notify", "wrap"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -53,6 +54,16 @@ class Module:
             raise ValueError(f"{name!r} is not a valid module name: use letters, digits and underscores")
         self._name = name
         self._scope_name = name_scope.current() + name
+
+    def __setattr__(self, name, value):
+        hook = restore_hook  # one global read while no checkpoint restore is pending
+        if hook is None:
+            object.__setattr__(self, name, value)
+            return
+        # A checkpoint restore is waiting for objects: what is attached now may be one of
+        # them, and a list or dict attached now is watched for the items added to it.
+        object.__setattr__(self, name, wrap(value))
+        hook(self)
 
     @property
     def name(self):
@@ -151,3 +162,122 @@ def _variables_of(obj, visited):
             yield value
         elif _is_module(value):
             yield from _variables_of(value, visited)
+
+
+# --- tracked containers, and the hook through which a pending checkpoint restore sees new objects.
+# `tf.train.Checkpoint` restores values into objects that exist when `restore` runs and, later,
+# into objects attached to the restored structure afterwards (TensorFlow's deferred
+# restoration): an attribute set on a `Checkpoint` or `tf.Module`, an item appended to a
+# tracked list, a weight a Keras layer creates when it builds. Those places call `notify`.
+
+# Set by learnet.checkpoint_graph while a restore waits for objects that do not exist yet;
+# called with the object that just gained an attribute, an item or a weight.
+restore_hook: Callable[[Any], None] | None = None
+
+
+def notify(owner: Any) -> None:
+    """Tell a pending checkpoint restore that ``owner`` has a new child (no-op otherwise).
+
+    Parameters
+    ----------
+    owner : object
+        The ``Checkpoint``, ``tf.Module``, layer or tracked container that changed.
+
+    Examples
+    --------
+    >>> from learnet import module
+    >>> module.notify(object())  # nothing is pending: nothing happens
+    """
+    hook = restore_hook
+    if hook is not None:
+        hook(owner)
+
+
+class ListWrapper(list):
+    """A list whose changes a pending checkpoint restore sees (TensorFlow's ``ListWrapper``).
+
+    It is a ``list`` in every other respect.
+
+    Examples
+    --------
+    >>> from learnet.module import ListWrapper
+    >>> items = ListWrapper([1, 2])
+    >>> items.append(3)
+    >>> items
+    ListWrapper([1, 2, 3])
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __repr__(self):
+        return f"ListWrapper({list.__repr__(self)})"
+
+    def append(self, value):
+        list.append(self, value)
+        notify(self)
+
+    def extend(self, values):
+        list.extend(self, values)
+        notify(self)
+
+    def insert(self, index, value):
+        list.insert(self, index, value)
+        notify(self)
+
+    def __setitem__(self, index, value):
+        list.__setitem__(self, index, value)
+        notify(self)
+
+    def __iadd__(self, values):
+        list.extend(self, values)
+        notify(self)
+        return self
+
+
+class DictWrapper(dict):
+    """A dict whose changes a pending checkpoint restore sees (TensorFlow's ``DictWrapper``).
+
+    Examples
+    --------
+    >>> from learnet.module import DictWrapper
+    >>> mapped = DictWrapper({"one": 1})
+    >>> mapped["two"] = 2
+    >>> mapped
+    DictWrapper({'one': 1, 'two': 2})
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __repr__(self):
+        return f"DictWrapper({dict.__repr__(self)})"
+
+    def __setitem__(self, key, value):
+        dict.__setitem__(self, key, value)
+        notify(self)
+
+    def update(self, *args, **kwargs):
+        dict.update(self, *args, **kwargs)
+        notify(self)
+
+    def setdefault(self, key, default=None):
+        value = dict.setdefault(self, key, default)
+        notify(self)
+        return value
+
+
+def wrap(value: Any) -> Any:
+    """``value`` as a tracked container when it is a plain list or dict, else unchanged.
+
+    Examples
+    --------
+    >>> from learnet.module import wrap
+    >>> wrap([1])
+    ListWrapper([1])
+    >>> wrap((1,))
+    (1,)
+    """
+    if type(value) is list:
+        return ListWrapper(value)
+    if type(value) is dict:
+        return DictWrapper(value)
+    return value

@@ -49,6 +49,7 @@ from typing import Any
 import numpy
 
 from learnet import backend, registry, weight_budget
+from learnet import module as _tracking
 from learnet.backend import xp
 from learnet.ragged import RaggedTensor
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
@@ -447,6 +448,8 @@ class Layer:
                 variable.constraint = constraint
             except AttributeError:
                 pass
+        if _tracking.restore_hook is not None:  # a checkpoint restore waits for this weight
+            _tracking.restore_hook(self)
         return variable
 
     add_variable = add_weight
