@@ -33,7 +33,6 @@ import sys
 
 import numpy as _np
 
-from learnet import backend
 from learnet.backend import floatx, to_numpy, xp
 from learnet.ops import nn as _nn
 from learnet.ops.math import unbroadcast
@@ -582,14 +581,12 @@ def argmin(x, axis=None, keepdims=False):
 
 def argsort(x, axis=-1):
     """The indices that sort ``x`` along ``axis``."""
-    return Tensor._wrap(xp.argsort(to_array(x), axis=axis, kind="stable").astype("int32"))
+    return _ops.argsort(x, axis=axis, stable=True)
 
 
 def sort(x, axis=-1):
     """``x`` sorted along ``axis`` (differentiable: the gradient follows each value)."""
-    x = _t(x)
-    order = xp.argsort(x._value, axis=axis, kind="stable")
-    return take_along_axis(x, Tensor._wrap(order), axis=axis)
+    return _ops.sort(x, axis=axis)
 
 
 def median(x, axis=None, keepdims=False):
@@ -908,20 +905,7 @@ def take_along_axis(x, indices, axis=None):
     x = _t(x)
     if axis is None:
         x, axis = ravel(x), 0
-    return _take_along_axis(x, Tensor._wrap(to_array(indices).astype("int64")), axis=axis % x.ndim)
-
-
-@primitive(inputs=2, higher_order=False)
-def _take_along_axis(x, indices, axis):
-    def backward(g, x, indices, out):
-        grad = xp.zeros(x.shape, dtype=g.dtype)
-        full = xp.broadcast_to(indices, g.shape) if indices.shape != g.shape else indices
-        dims = list(xp.ix_(*[xp.arange(s) for s in g.shape]))
-        dims[axis] = full
-        backend.scatter_add(grad, tuple(dims), g)
-        return grad, None
-
-    return xp.take_along_axis(x, indices, axis=axis), backward
+    return _ops.take_along_axis(x, Tensor._wrap(to_array(indices).astype("int64")), axis=axis % x.ndim)
 
 
 def diagonal(x, offset=0, axis1=0, axis2=1):

@@ -141,7 +141,7 @@ def tensor_scatter_nd_sub(tensor, indices, updates, name=None):
 
 
 @primitive(inputs=2, higher_order=False)
-def _extreme_rows(table, values, positions, kind):
+def _tensor_scatter_nd_min_max(table, values, positions, kind):
     """``table`` (one row per slice) with each row at ``positions`` replaced by its elementwise
     ``kind`` ("min" or "max") with the matching row of ``values`` (repeats all take part)."""
     combine = xp.minimum if kind == "min" else xp.maximum
@@ -172,7 +172,9 @@ def _tensor_scatter_nd_extreme(tensor, indices, updates, kind):
         )
     table = _ops.reshape(tensor, [int(numpy.prod(shape[:depth])), -1])
     values = _ops.reshape(updates, [len(rows), -1])
-    return _ops.reshape(_extreme_rows(table, values, _flat_positions(rows, shape, depth), kind), list(shape))
+    return _ops.reshape(
+        _tensor_scatter_nd_min_max(table, values, _flat_positions(rows, shape, depth), kind), list(shape)
+    )
 
 
 def tensor_scatter_nd_min(tensor, indices, updates, name=None):

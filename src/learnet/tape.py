@@ -81,9 +81,9 @@ _scopes: list[str] = []
 class _Note:
     """One recorded op: what came in, what came out, and how to go back."""
 
-    __slots__ = ("name", "inputs", "output", "backward", "higher_order", "forward", "scope")
+    __slots__ = ("name", "inputs", "output", "backward", "higher_order", "forward", "scope", "call")
 
-    def __init__(self, name, inputs, output, backward, higher_order, forward=None):
+    def __init__(self, name, inputs, output, backward, higher_order, forward=None, call=None):
         self.name = name
         self.inputs = inputs
         self.output = output
@@ -91,9 +91,10 @@ class _Note:
         self.higher_order = higher_order
         self.forward = forward
         self.scope = _scopes[-1] if _scopes else None
+        self.call = call  # (op, options, keyword options): how a primitive was called, to run it again
 
 
-def _record(name, inputs, output, backward, higher_order, forward=None):
+def _record(name, inputs, output, backward, higher_order, forward=None, call=None):
     note = None
     for tape in _recording:
         watched = tape._watched
@@ -106,7 +107,7 @@ def _record(name, inputs, output, backward, higher_order, forward=None):
                 hit = True
         if hit:
             if note is None:
-                note = _Note(name, inputs, output, backward, higher_order, forward)
+                note = _Note(name, inputs, output, backward, higher_order, forward, call)
             tape._notes.append(note)
             watched[id(output)] = output
 
@@ -244,6 +245,7 @@ def primitive(
                     backward,
                     higher_order,
                     lambda *arrays: function(list(arrays), *args, **kwargs)[0],
+                    (op, args, kwargs),
                 )
             return output
     elif n_inputs == 1:
@@ -255,7 +257,15 @@ def primitive(
             result, backward = function(x._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, (x,), output, backward, higher_order, lambda a: function(a, *args, **kwargs)[0])
+                _record(
+                    name,
+                    (x,),
+                    output,
+                    backward,
+                    higher_order,
+                    lambda a: function(a, *args, **kwargs)[0],
+                    (op, args, kwargs),
+                )
             return output
     elif n_inputs == 2:
 
@@ -268,7 +278,15 @@ def primitive(
             result, backward = function(x._value, y._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
-                _record(name, (x, y), output, backward, higher_order, lambda a, b: function(a, b, *args, **kwargs)[0])
+                _record(
+                    name,
+                    (x, y),
+                    output,
+                    backward,
+                    higher_order,
+                    lambda a, b: function(a, b, *args, **kwargs)[0],
+                    (op, args, kwargs),
+                )
             return output
     else:
         tensor_names = [p.name for p in list(inspect.signature(function).parameters.values())[:n_inputs]]
@@ -292,12 +310,74 @@ def primitive(
                     backward,
                     higher_order,
                     lambda *arrays: function(*arrays, *args[n_inputs:], **kwargs)[0],
+                    (op, args[n_inputs:], kwargs),
                 )
             return output
 
     setattr(op, "is_primitive", True)  # how tests find every op (setattr: a function attribute)
     setattr(op, "higher_order", higher_order)
+    setattr(op, "variadic", variadic)
+    if "<locals>" not in function.__qualname__:  # ops made inside a function have no lasting name
+        key = f"{function.__module__}:{function.__qualname__}"
+        setattr(op, "graph_name", key)
+        PRIMITIVES[key] = op
     return op
+
+
+def no_gradient(function: Callable | None = None, *, inputs: int | None = None) -> Any:
+    """Mark ``function(*tensors, **options) -> Tensor`` as an op without a gradient.
+
+    Comparisons, ``argmax``, ``one_hot``, rounding: they run exactly as written, and gradient
+    tapes see their result as a constant, as before. The mark only matters to a recorder
+    that keeps every op (``learnet.saved_function``, which stores a ``tf.function`` as the
+    ops it runs): it notes the op, and finds it again by name in ``PRIMITIVES``.
+
+    Parameters
+    ----------
+    inputs : int, optional
+        How many leading arguments are tensors (by default those without a default value).
+
+    Examples
+    --------
+    >>> @no_gradient
+    ... def is_positive(x):
+    ...     return Tensor._wrap(x._value > 0)
+    """
+    if function is None:
+        return functools.partial(no_gradient, inputs=inputs)
+    parameters = [
+        p
+        for p in inspect.signature(function).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    count = inputs if inputs is not None else sum(1 for p in parameters if p.default is inspect.Parameter.empty)
+    tensor_names = [p.name for p in parameters[:count]]
+
+    @functools.wraps(function)
+    def op(*args, **kwargs):
+        output = function(*args, **kwargs)
+        if _recording and isinstance(output, Tensor):
+            for tape in _recording:
+                if getattr(tape, "_records_every_op", False):
+                    if len(args) < count:  # tensors given by name
+                        args = args + tuple(kwargs.pop(name) for name in tensor_names[len(args) :] if name in kwargs)
+                    tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in args[:count])
+                    tape._notes.append(
+                        _Note(op.__name__, tensors, output, None, False, None, (op, args[count:], kwargs))
+                    )
+        return output
+
+    setattr(op, "variadic", False)
+    if "<locals>" not in function.__qualname__:
+        key = f"{function.__module__}:{function.__qualname__}"
+        setattr(op, "graph_name", key)
+        PRIMITIVES[key] = op
+    return op
+
+
+# Every primitive made at import time, by "module:qualified name": how a saved graph of ops
+# (learnet.saved_function) names an op and finds it again; nothing outside this table is run.
+PRIMITIVES: dict[str, Callable] = {}
 
 
 _TF_DTYPE_NAMES = {"float16": "half", "float32": "float", "float64": "double"}
@@ -749,6 +829,7 @@ def _outer_needs(tapes, inputs, g):
     return False
 
 
+@no_gradient
 def stop_gradient(x: Any) -> Tensor:
     """Return ``x`` as a tensor that tapes treat as a constant (no gradient flows through).
 

@@ -18,6 +18,8 @@ from learnet.ops.math import (
     equal,
     exp,
     floor,
+    floordiv,
+    floormod,
     greater,
     greater_equal,
     identity,
@@ -68,6 +70,8 @@ from learnet.ops.reduce import (
     reduce_variance,
 )
 from learnet.ops.shape import (
+    argsort,
+    boolean_mask,
     broadcast_to,
     concat,
     expand_dims,
@@ -79,9 +83,11 @@ from learnet.ops.shape import (
     reshape,
     reverse,
     slice,
+    sort,
     split,
     squeeze,
     stack,
+    take_along_axis,
     tile,
     transpose,
     unstack,
@@ -113,8 +119,8 @@ def _attach_operators():
     T.__gt__, T.__ge__ = greater, greater_equal
     T.__and__, T.__or__, T.__xor__ = logical_and, logical_or, logical_xor
     T.__invert__ = logical_not
-    T.__floordiv__ = lambda self, other: floor(divide(self, other))
-    T.__mod__ = lambda self, other: Tensor._wrap(self._value % Tensor(other)._value)
+    T.__floordiv__, T.__rfloordiv__ = floordiv, _reverse(floordiv)
+    T.__mod__, T.__rmod__ = floormod, _reverse(floormod)
     # Convenience methods some course code calls on tensors, as NumPy arrays have them.
     T.reshape = lambda self, *shape: reshape(self, shape[0] if len(shape) == 1 else shape)
     T.T = property(lambda self: transpose(self))

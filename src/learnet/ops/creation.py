@@ -6,6 +6,7 @@ import numpy
 
 from learnet import backend
 from learnet.backend import xp
+from learnet.tape import no_gradient
 from learnet.tensor import Tensor, _as_dtype, to_array
 
 
@@ -34,12 +35,14 @@ def ones(shape, dtype="float32"):
     return Tensor._wrap(xp.ones(_shape(shape), dtype=_dtype(dtype)))
 
 
+@no_gradient
 def zeros_like(input, dtype=None):  # noqa: A002 - TensorFlow's name
     """Zeros with the shape (and dtype, unless given) of ``input``."""
     array = to_array(input)
     return Tensor._wrap(xp.zeros(array.shape, dtype=_as_dtype(dtype) or array.dtype))
 
 
+@no_gradient
 def ones_like(input, dtype=None):  # noqa: A002 - TensorFlow's name
     """Ones with the shape (and dtype, unless given) of ``input``."""
     array = to_array(input)

@@ -111,11 +111,13 @@ def _matmul(a, b, transpose_a, transpose_b):
         a = xp.swapaxes(a, -1, -2)
     if transpose_b:
         b = xp.swapaxes(b, -1, -2)
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError(
+    if a.shape[-1] != b.shape[-2]:  # TensorFlow's InvalidArgumentError, which is also a ValueError
+        raise InvalidArgumentError(
+            None,
+            None,
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are incompatible: "
             f"the last dimension of the first ({a.shape[-1]}) must equal the second-to-last "
-            f"of the second ({b.shape[-2]})"
+            f"of the second ({b.shape[-2]})",
         )
     result = xp.matmul(a, b)
 

@@ -12,7 +12,7 @@ op shares.
 import numpy
 
 from learnet.backend import xp
-from learnet.tape import primitive
+from learnet.tape import no_gradient, primitive
 from learnet.tensor import Tensor
 
 
@@ -37,8 +37,10 @@ def _check_broadcast(name, a, b):
         try:
             numpy.broadcast_shapes(a.shape, b.shape)
         except ValueError:
-            raise ValueError(
-                f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
+            from learnet.errors import InvalidArgumentError  # TensorFlow's error; also a ValueError
+
+            raise InvalidArgumentError(
+                None, None, f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
             ) from None
 
 
@@ -298,9 +300,9 @@ def _comparison(ufunc, name):
         _check_broadcast(name, x._value, y._value)
         return Tensor._wrap(ufunc(x._value, y._value))
 
-    compare.__name__ = name
+    compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``{name}`` comparison; returns a bool tensor (no gradient)."
-    return compare
+    return no_gradient(compare)
 
 
 equal = _comparison(xp.equal, "equal")
@@ -314,6 +316,7 @@ logical_or = _comparison(xp.logical_or, "logical_or")
 logical_xor = _comparison(xp.logical_xor, "logical_xor")
 
 
+@no_gradient
 def logical_not(x):
     """Elementwise logical not; returns a bool tensor."""
     from learnet.tensor import to_array
@@ -327,9 +330,9 @@ def _no_gradient(ufunc, name):
 
         return Tensor._wrap(ufunc(to_array(x)))
 
-    op.__name__ = name
+    op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` (piecewise constant: no gradient)."
-    return op
+    return no_gradient(op)
 
 
 floor = _no_gradient(xp.floor, "floor")
@@ -338,3 +341,42 @@ round = _no_gradient(xp.round, "round")  # noqa: A001 - TensorFlow's name
 is_nan = _no_gradient(xp.isnan, "is_nan")
 is_inf = _no_gradient(xp.isinf, "is_inf")
 is_finite = _no_gradient(xp.isfinite, "is_finite")
+
+
+@no_gradient
+def floordiv(x, y, name=None):
+    """Elementwise division rounded down (``x // y``, ``tf.math.floordiv``); integers stay integers.
+    Not differentiable, as in TensorFlow.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.math.floordiv(tf.constant([7, -7]), 2).numpy().tolist()
+    [3, -4]
+    """
+    from learnet.tape import _convert_all
+
+    x, y = _convert_all([x, y], "floordiv")
+    _check_broadcast("floordiv", x._value, y._value)
+    return Tensor._wrap(xp.floor_divide(x._value, y._value))
+
+
+@no_gradient
+def floormod(x, y, name=None):
+    """Elementwise remainder of the division rounded down (``x % y``, ``tf.math.floormod`` and
+    ``tf.math.mod``): it takes the sign of ``y``, as in Python and TensorFlow.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.math.floormod(tf.constant([7, -7]), 3).numpy().tolist()
+    [1, 2]
+    """
+    from learnet.tape import _convert_all
+
+    x, y = _convert_all([x, y], "floormod")
+    _check_broadcast("floormod", x._value, y._value)
+    return Tensor._wrap(xp.mod(x._value, y._value))
+
+
+mod = floormod

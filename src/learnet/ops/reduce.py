@@ -6,7 +6,7 @@ with size 1. The backward spreads ``g`` back over the reduced axes.
 """
 
 from learnet.backend import xp
-from learnet.tape import is_recording, primitive
+from learnet.tape import is_recording, no_gradient, primitive
 from learnet.tensor import Tensor, to_array
 
 
@@ -198,12 +198,12 @@ def _arg(function, name):
             raise ValueError(f"{name}: axis {axis} is out of range for a tensor of rank {array.ndim}")
         return Tensor._wrap(function(array, axis=axis).astype(output_type))
 
-    arg.__name__ = name
+    arg.__name__ = arg.__qualname__ = name
     arg.__doc__ = (
         f"Index of the {'largest' if 'max' in name else 'smallest'} element along ``axis`` "
         "(default 0, as TensorFlow); not differentiable."
     )
-    return arg
+    return no_gradient(arg)
 
 
 argmax = _arg(xp.argmax, "argmax")
@@ -214,13 +214,13 @@ argmin = _arg(xp.argmin, "argmin")
 
 
 @primitive(inputs=1)
-def _running_sum(x, axis):
+def _cumsum(x, axis):
     """Running sum along ``axis``; its gradient is the running sum of ``g`` taken backwards."""
 
     def backward(g, x, out):
         from learnet.ops.shape import reverse
 
-        return reverse(_running_sum(reverse(g, [axis]), axis), [axis])
+        return reverse(_cumsum(reverse(g, [axis]), axis), [axis])
 
     return xp.cumsum(x, axis=axis, dtype=x.dtype), backward
 
@@ -259,7 +259,7 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
     >>> tf.math.cumsum([1, 2, 3]).numpy().tolist(), tf.math.cumsum([1, 2, 3], exclusive=True, reverse=True).numpy().tolist()
     ([1, 3, 6], [5, 3, 0])
     """
-    return _running(x, axis, exclusive, reverse, lambda t, a: _running_sum(t, a), 0, "cumsum")
+    return _running(x, axis, exclusive, reverse, lambda t, a: _cumsum(t, a), 0, "cumsum")
 
 
 def _running_product(x, axis):

@@ -9,7 +9,7 @@ import numpy
 
 from learnet import backend, errors
 from learnet.backend import xp
-from learnet.tape import primitive
+from learnet.tape import no_gradient, primitive
 from learnet.tensor import Tensor, Variable, _VariableSlice, to_array
 
 
@@ -348,6 +348,90 @@ def reverse(tensor, axis, name=None):
     return getitem(tensor, tuple(key))
 
 
+@primitive(inputs=2, higher_order=False)
+def take_along_axis(x, indices, axis):
+    """``x`` picked at ``indices`` along ``axis``, as NumPy's ``take_along_axis``; the gradient
+    goes back to the entries picked (added up where one is picked twice)."""
+
+    def backward(g, x, indices, out):
+        grad = xp.zeros(x.shape, dtype=g.dtype)
+        full = xp.broadcast_to(indices, g.shape) if indices.shape != g.shape else indices
+        dims = list(xp.ix_(*[xp.arange(s) for s in g.shape]))
+        dims[axis] = full
+        backend.scatter_add(grad, tuple(dims), g)
+        return grad, None
+
+    return xp.take_along_axis(x, indices, axis=axis), backward
+
+
+@no_gradient
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    """The indices that sort ``values`` along ``axis`` (``tf.argsort``), as int32.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.argsort([3.0, 1.0, 2.0]).numpy().tolist(), tf.argsort([3.0, 1.0, 2.0], direction="DESCENDING").numpy().tolist()
+    ([1, 2, 0], [0, 2, 1])
+    """
+    values = values if isinstance(values, Tensor) else Tensor(values)
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f"argsort: direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}")
+    if values.ndim == 0 or not -values.ndim <= int(axis) < values.ndim:
+        raise ValueError(f"argsort: axis {axis} is out of range for a tensor of rank {values.ndim}")
+    array = values._value
+    if direction == "DESCENDING":  # stable among equals, as TensorFlow's descending order
+        order = xp.flip(xp.argsort(xp.flip(array, axis=axis), axis=axis, kind="stable"), axis=axis)
+        order = array.shape[axis] - 1 - order
+    else:
+        order = xp.argsort(array, axis=axis, kind="stable")
+    return Tensor._wrap(order.astype("int32"))
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    """``values`` sorted along ``axis`` (``tf.sort``); differentiable, the gradient follows each value.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.sort([3.0, 1.0, 2.0], direction="DESCENDING").numpy().tolist()
+    [3.0, 2.0, 1.0]
+    """
+    from learnet.ops.math import cast
+
+    values = values if isinstance(values, Tensor) else Tensor(values)
+    order = argsort(values, axis=axis, direction=direction)
+    return take_along_axis(values, cast(order, "int64"), int(axis) % values.ndim)
+
+
+def boolean_mask(tensor, mask, axis=None, name=None):
+    """The entries of ``tensor`` where ``mask`` is True (``tf.boolean_mask``), differentiable.
+
+    ``mask`` covers the axes ``axis, axis + 1, ...`` of ``tensor`` (0 by default); they
+    become one axis holding the kept entries, in order.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.boolean_mask(tf.constant([[1, 2], [3, 4], [5, 6]]), [True, False, True]).numpy().tolist()
+    [[1, 2], [5, 6]]
+    """
+    tensor = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+    mask_array = numpy.asarray(backend.to_numpy(to_array(mask)))
+    if mask_array.dtype != bool:
+        raise TypeError(f"boolean_mask: the mask must be boolean, got {mask_array.dtype}")
+    axis = 0 if axis is None else int(axis) % max(tensor.ndim, 1)
+    k = mask_array.ndim
+    shape = tuple(tensor.shape)
+    if k == 0 or shape[axis : axis + k] != mask_array.shape:
+        raise ValueError(
+            f"boolean_mask: a mask of shape {mask_array.shape} does not cover axes {axis}.. of a tensor of shape {shape}"
+        )
+    flat = reshape(tensor, list(shape[:axis]) + [-1] + list(shape[axis + k :]))
+    positions = Tensor._wrap(xp.asarray(numpy.flatnonzero(mask_array)))
+    return gather(flat, positions, axis=axis)
+
+
 def meshgrid(*args, indexing="xy", name=None):
     """Coordinate grids from 1-D coordinate vectors (``tf.meshgrid``), differentiable.
 
@@ -402,6 +486,7 @@ def gather(params, indices, axis=0):
     return _gather(params, indices, axis % params.ndim)
 
 
+@no_gradient(inputs=1)
 def one_hot(indices, depth, on_value=1.0, off_value=0.0, axis=-1, dtype="float32"):
     """One-hot vectors: ``depth`` entries, ``on_value`` at each index (no gradient).
 
