@@ -228,11 +228,17 @@ def test_saved_model_round_trip(tmp_path):
 
 
 def test_saved_model_errors(tmp_path):
-    with pytest.raises(TypeError, match="Keras models only"):
-        tf.saved_model.save(Dense(1, 1), tmp_path / "module")
-    assert not (tmp_path / "module").exists()
+    with pytest.raises(ValueError, match="expects a tf.Module"):
+        tf.saved_model.save([tf.Variable(1.0)], tmp_path / "list")
+    assert not (tmp_path / "list").exists()
     with pytest.raises(OSError, match="not a directory written by learnet"):
         tf.saved_model.load(tmp_path)
+
+
+def test_a_module_without_functions_saves_its_variables(tmp_path):
+    tf.saved_model.save(Dense(2, 3), tmp_path / "module")
+    restored = tf.saved_model.load(tmp_path / "module")
+    assert restored.w.shape == (2, 3) and float(tf.reduce_sum(restored.w)) == 6.0
 
 
 def test_function_returns_tensors_as_a_traced_function_does():

@@ -25,6 +25,8 @@ import functools
 import importlib
 import inspect
 import types
+import weakref
+from typing import Any
 
 import numpy
 
@@ -442,17 +444,48 @@ class Function:
         self.input_signature = None if input_signature is None else list(input_signature)
         self.options = options
         self._instance = None
+        # The (shape, dtype) of the tensor inputs of the calls made so far, per object for a
+        # method: what TensorFlow would have traced, and what tf.saved_model.save stores.
+        self._calls: dict = {}
+        self._calls_per_object: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
         bound = Function(self.python_function.__get__(instance, owner), self.input_signature, **self.options)
+        try:
+            bound._calls = self._calls_per_object.setdefault(instance, {})
+        except TypeError:  # an object that cannot be referenced weakly keeps no record
+            pass
         return bound
 
     def __call__(self, *args, **kwargs):
         if self.input_signature is not None:
             _check_signature(self.__name__, self.input_signature, args)
+        elif not kwargs and len(self._calls) < 16:
+            self._note_call(args)
         return _as_tensors(self.python_function(*args, **kwargs))
+
+    def _note_call(self, args):
+        key = []
+        for value in args:
+            if not isinstance(value, (Tensor, numpy.ndarray)):
+                return  # Python values are fixed in TensorFlow's traces: nothing learnet can store
+            key.append((tuple(value.shape), str(value.dtype)))
+        key = tuple(key)
+        if key not in self._calls:
+            self._calls[key] = [TensorSpec.from_tensor(value) for value in args]
+
+    def traced_signatures(self):
+        """The input signatures a saved graph of this function holds: its ``input_signature``,
+        else those of its concrete functions and calls so far (tensor inputs only), in order."""
+        if self.input_signature is not None:
+            return [list(self.input_signature)]
+        found = list(self._calls.values())
+        for concrete in self.__dict__.get("_concrete_functions", {}).values():
+            if not concrete._bound and concrete.inputs not in found:
+                found.append(list(concrete.inputs))
+        return found
 
     def get_concrete_function(self, *args, **kwargs):
         """A ``ConcreteFunction`` for these example inputs (or specs), or for the input_signature.

@@ -1,10 +1,19 @@
-"""``tf.saved_model.save`` / ``load`` for learnet models.
+"""``tf.saved_model.save`` / ``load`` for learnet models and ``tf.Module``s.
 
-The directory written here is **learnet's**, not TensorFlow's SavedModel: it holds one
-learnet model file (``model.learnet``: architecture as JSON, weights, optimizer state)
-and a small ``saved_model.json`` that says so. TensorFlow Serving and ``tf.saved_model``
-of real TensorFlow cannot read it, and learnet cannot read TensorFlow's. Loading never
-runs code from the directory.
+The directory written here is **learnet's**, not TensorFlow's SavedModel; TensorFlow
+Serving and real TensorFlow cannot read it, and learnet cannot read TensorFlow's. Loading
+never runs code from the directory. ``saved_model.json`` says what it holds:
+
+* a Keras model: one learnet model file (``model.learnet``: architecture as JSON, weights,
+  optimizer state). It loads back as the model, with ``signatures["serving_default"]``.
+* any other object, typically a ``tf.Module``: its tree of attributes (submodules, lists,
+  dicts), its variables (``variables.npz``) and its ``tf.function``s, each stored as the
+  graph of learnet ops it runs (:mod:`learnet.saved_function`), once per input signature:
+  the ``input_signature`` when it has one, else the signatures of the calls made before
+  saving. It loads back as an object with the same attributes, whose functions run those
+  ops on the restored variables (gradients flow through them), and whose
+  ``signatures`` hold the ``signatures=`` given to ``save`` (by default the object's one
+  ``tf.function`` with an input_signature, if there is exactly one).
 
 Examples
 --------
@@ -21,6 +30,8 @@ __all__ = ["contains_saved_model", "load", "save", "SaveOptions", "LoadOptions"]
 
 MODEL_FILE = "model.learnet"
 MARKER_FILE = "saved_model.json"
+VARIABLES_FILE = "variables.npz"
+CONSTANTS_FILE = "constants.npz"
 
 
 class SaveOptions:
@@ -34,22 +45,28 @@ LoadOptions = SaveOptions
 
 
 def save(obj, export_dir, signatures=None, options=None):
-    """Save a learnet ``Model`` (Sequential, functional or subclassed) into ``export_dir``.
+    """Save a learnet ``Model`` (Sequential, functional or subclassed), or a ``tf.Module`` (or
+    another object holding variables and ``tf.function``s), into the directory ``export_dir``.
 
-    Raises ``TypeError`` for anything else (a ``tf.Module`` holds Python code that
-    learnet cannot store without pickling it).
+    Raises
+    ------
+    ValueError
+        A function that learnet cannot store as a graph of ops (``saved_function.GraphError``
+        says which op and why), or an object with nothing to save. Nothing is written then.
     """
     from learnet.models import Model
     from learnet.saving import save_model
 
-    if not isinstance(obj, Model):
-        raise TypeError(
-            f"tf.saved_model.save in learnet saves Keras models only, got {type(obj).__name__}; "
-            "for a tf.Module, save its variables' values with numpy.savez"
-        )
     export_dir = os.fspath(export_dir)
     if os.path.isfile(export_dir):
         raise FileExistsError(f"saved_model.save: {export_dir!r} is a file; give a directory")
+    if not isinstance(obj, Model):
+        from learnet import saved_objects
+
+        saved = saved_objects.describe(obj, signatures)  # everything is traced before anything is written
+        os.makedirs(export_dir, exist_ok=True)
+        saved_objects.write(saved, export_dir, MARKER_FILE, VARIABLES_FILE, CONSTANTS_FILE)
+        return
     os.makedirs(export_dir, exist_ok=True)
     save_model(obj, os.path.join(export_dir, MODEL_FILE))
     with open(os.path.join(export_dir, MARKER_FILE), "w", encoding="utf-8") as stream:
@@ -67,16 +84,19 @@ def save(obj, export_dir, signatures=None, options=None):
 def contains_saved_model(export_dir):
     """Whether ``export_dir`` holds a model saved by ``save``."""
     export_dir = os.fspath(export_dir)
-    return os.path.isfile(os.path.join(export_dir, MARKER_FILE)) and os.path.isfile(
-        os.path.join(export_dir, MODEL_FILE)
+    if not os.path.isfile(os.path.join(export_dir, MARKER_FILE)):
+        return False
+    return os.path.isfile(os.path.join(export_dir, MODEL_FILE)) or os.path.isfile(
+        os.path.join(export_dir, VARIABLES_FILE)
     )
 
 
 def load(export_dir, tags=None, options=None, custom_objects=None):
-    """Load the model saved in ``export_dir``; it is called like the original.
+    """Load what ``save`` wrote in ``export_dir``; it is called like the original.
 
-    The model also has ``signatures["serving_default"]``, a function of the inputs that
-    returns ``{"output_0": predictions}`` as TensorFlow's loaded signatures do.
+    A model also has ``signatures["serving_default"]``, a function of the inputs that
+    returns ``{"output_0": predictions}`` as TensorFlow's loaded signatures do. Another
+    object comes back with its attributes, variables, ``tf.function``s and ``signatures``.
     """
     from learnet.saving import load_model
 
@@ -84,8 +104,13 @@ def load(export_dir, tags=None, options=None, custom_objects=None):
     if not contains_saved_model(export_dir):
         raise OSError(
             f"saved_model.load: {export_dir!r} is not a directory written by learnet's tf.saved_model.save "
-            f"(it needs {MARKER_FILE} and {MODEL_FILE}); TensorFlow SavedModels cannot be read by learnet"
+            f"(it needs {MARKER_FILE}, and {MODEL_FILE} or {VARIABLES_FILE}); TensorFlow SavedModels cannot be read "
+            "by learnet"
         )
+    if not os.path.isfile(os.path.join(export_dir, MODEL_FILE)):
+        from learnet import saved_objects
+
+        return saved_objects.read(export_dir, MARKER_FILE, VARIABLES_FILE, CONSTANTS_FILE)
     model = load_model(os.path.join(export_dir, MODEL_FILE), custom_objects=custom_objects)
     model.signatures = {"serving_default": lambda *args, **kwargs: {"output_0": model(*args, **kwargs)}}
     return model

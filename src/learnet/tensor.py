@@ -424,17 +424,26 @@ class Variable(Tensor):
 
     def assign(self, value: Any) -> "Variable":
         """Set the value (same shape), in place. Returns the variable."""
-        self._value[...] = self._incoming(value, "assign")
+        incoming = self._incoming(value, "assign")
+        if _assign_listeners:
+            _tell_assign_listeners(self, "assign", value)
+        self._value[...] = incoming
         return self
 
     def assign_add(self, delta: Any) -> "Variable":
         """Add ``delta`` to the value, in place. Returns the variable."""
-        self._value += self._incoming(delta, "assign_add")
+        incoming = self._incoming(delta, "assign_add")
+        if _assign_listeners:
+            _tell_assign_listeners(self, "assign_add", delta)
+        self._value += incoming
         return self
 
     def assign_sub(self, delta: Any) -> "Variable":
         """Subtract ``delta`` from the value, in place. Returns the variable."""
-        self._value -= self._incoming(delta, "assign_sub")
+        incoming = self._incoming(delta, "assign_sub")
+        if _assign_listeners:
+            _tell_assign_listeners(self, "assign_sub", delta)
+        self._value -= incoming
         return self
 
     def numpy(self):
@@ -461,6 +470,17 @@ class Variable(Tensor):
     __str__ = __repr__
     # Variables are hashable and compared by identity when used as dict keys.
     __hash__ = object.__hash__
+
+
+# Who wants to hear of every assignment to a variable, just before it happens
+# (learnet.saved_function, while it traces a tf.function that updates a variable); empty, it
+# costs one test per assignment.
+_assign_listeners: list = []
+
+
+def _tell_assign_listeners(variable: "Variable", kind: str, value: Any) -> None:
+    for listener in _assign_listeners:
+        listener(variable, kind, value)
 
 
 class _VariableSlice(Tensor):

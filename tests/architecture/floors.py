@@ -29,6 +29,9 @@ FLOORS = {
         "module",
         "debugging",
         "func_graph",
+        "saved_function",
+        "random_generator",
+        "stateless_random",
     ],
     4: [
         "layers",
@@ -55,7 +58,17 @@ FLOORS = {
         "train_example",
         "example_parsing",
     ],
-    5: ["models", "callbacks", "saving", "keras_files", "train", "saved_model", "onnx"],
+    5: [
+        "models",
+        "callbacks",
+        "saving",
+        "keras_files",
+        "train",
+        "checkpoint_graph",
+        "saved_model",
+        "saved_objects",
+        "onnx",
+    ],
     6: ["datasets", "utils", "dataset_utils", "feature_space", "plot", "examples", "preprocessing"],
     7: ["cli", "game", "__main__"],
 }
