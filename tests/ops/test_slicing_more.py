@@ -156,3 +156,45 @@ def test_sums_and_products_of_integers_keep_their_dtype():
     assert tf.reduce_sum(tf.constant([1, 2, 3])).dtype == tf.int32
     assert tf.reduce_prod(tf.constant([2, 3], dtype=tf.int16)).dtype == tf.int16
     assert tf.reduce_sum(tf.constant([1.0, 2.0])).dtype == tf.float32
+
+
+def test_sort_and_argsort_as_tensorflow():
+    values = tf.constant([[3.0, 1.0, 2.0, 1.0]])
+    assert tf.sort(values).numpy().tolist() == [[1.0, 1.0, 2.0, 3.0]]
+    assert tf.sort(values, direction="DESCENDING").numpy().tolist() == [[3.0, 2.0, 1.0, 1.0]]
+    # TensorFlow 2.21: tf.argsort([1, 3, 3, 2], direction="DESCENDING") -> [1, 2, 3, 0]
+    assert tf.argsort([1, 3, 3, 2], direction="DESCENDING").numpy().tolist() == [1, 2, 3, 0]
+    assert tf.argsort(values).dtype == tf.int32
+    with pytest.raises(ValueError, match="direction"):
+        tf.sort(values, direction="UP")
+    weights = RNG.normal(size=(3, 4))
+    check_gradients(lambda a: tf.sort(a, axis=0) * weights, [RNG.normal(size=(3, 4))])
+
+
+def test_boolean_mask_keeps_the_marked_entries():
+    t = tf.constant(np.arange(12).reshape(3, 4))
+    assert tf.boolean_mask(t, [True, False, True]).numpy().tolist() == [[0, 1, 2, 3], [8, 9, 10, 11]]
+    assert tf.boolean_mask(t, t % 2 == 0).numpy().tolist() == [0, 2, 4, 6, 8, 10]
+    assert tf.boolean_mask(t, [False, True, True, False], axis=1).numpy().tolist() == [[1, 2], [5, 6], [9, 10]]
+    with pytest.raises(ValueError, match="does not cover"):
+        tf.boolean_mask(t, [True, False])
+    with pytest.raises(TypeError, match="boolean"):
+        tf.boolean_mask(t, [1, 0, 1])
+    weights = RNG.normal(size=(2, 4))
+    check_gradients(lambda a: tf.boolean_mask(a, [True, False, True]) * weights, [RNG.normal(size=(3, 4))])
+
+
+def test_floor_division_and_remainder_keep_integers_as_tensorflow():
+    a = tf.constant([7, -7, 6])
+    assert (a // 2).numpy().tolist() == [3, -4, 3] and (a // 2).dtype == tf.int32
+    assert (a % 3).numpy().tolist() == [1, 2, 0] and tf.math.mod(a, -3).numpy().tolist() == [-2, -1, 0]
+    assert (tf.constant([7.5]) // 2.0).numpy().tolist() == [3.0]
+    assert (10 // tf.constant(3)).numpy() == 3 and (10 % tf.constant(4)).numpy() == 2
+
+
+def test_ops_without_a_gradient_are_constants_for_a_tape():
+    x = tf.Variable([1.0, -2.0, 3.0])
+    with tf.GradientTape() as tape:
+        kept = tf.where(x > 0, x, tf.zeros_like(x)) * tf.cast(tf.argmax(x) + 1, tf.float32)
+        y = tf.reduce_sum(kept)
+    assert tape.gradient(y, x).numpy().tolist() == [3.0, 0.0, 3.0]
