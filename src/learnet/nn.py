@@ -43,7 +43,7 @@ from learnet.ops.nn import (  # noqa: F401
 )
 from learnet.ops.reduce import reduce_sum as _reduce_sum
 from learnet.ops.shape import gather as _gather
-from learnet.distribute.strategy import compute_average_loss  # noqa: F401
+from learnet.distribute.strategy import compute_average_loss, scale_regularization_loss  # noqa: F401
 from learnet.tensor import Tensor, convert_to_tensor
 
 _SELU_ALPHA = 1.6732632423543772848170429916717

@@ -1,5 +1,7 @@
 """``learnet.distribute``: training on several processes, with ``tf.distribute``'s names.
 
+* ``MirroredStrategy()`` / ``OneDeviceStrategy()``: one replica in this process, so code
+  written for them runs unchanged (learnet computes on one device per process);
 * ``MultiWorkerMirroredStrategy()``: synchronous data-parallel training over MPI;
   ``with strategy.scope():`` build and compile, then ``fit`` as usual.
 * ``get_strategy()``: the strategy in force (one process outside any scope).
@@ -14,6 +16,16 @@ Examples
 1
 """
 
+from learnet.distribute.mirrored import (
+    HierarchicalCopyAllReduce,
+    InputContext,
+    MirroredStrategy,
+    NcclAllReduce,
+    OneDeviceStrategy,
+    ReductionToOneDevice,
+    ReplicaContext,
+    get_replica_context,
+)
 from learnet.distribute.mpi import MultiWorkerMirroredStrategy, launched_by_mpi
 from learnet.distribute.strategy import (
     ReduceOp,
@@ -25,7 +37,15 @@ from learnet.distribute.strategy import (
 )
 
 __all__ = [
+    "HierarchicalCopyAllReduce",
+    "InputContext",
+    "MirroredStrategy",
     "MultiWorkerMirroredStrategy",
+    "NcclAllReduce",
+    "OneDeviceStrategy",
+    "ReductionToOneDevice",
+    "ReplicaContext",
+    "get_replica_context",
     "ReduceOp",
     "Strategy",
     "compute_average_loss",

@@ -358,6 +358,25 @@ def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size
     return reduce_sum(losses) / float(global_batch_size)
 
 
+def scale_regularization_loss(regularization_loss):
+    """A regularization loss divided by the number of replicas (``tf.nn``'s), so that summing
+    the replicas' gradients counts it once.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> float(tf.nn.scale_regularization_loss(tf.constant(0.5)))
+    0.5
+    """
+    from learnet.ops.reduce import reduce_sum
+
+    if isinstance(regularization_loss, (list, tuple)):  # several losses: their sum
+        total = sum(convert_to_tensor(loss) for loss in regularization_loss)
+    else:
+        total = reduce_sum(convert_to_tensor(regularization_loss))
+    return total / float(get_strategy().num_replicas_in_sync)
+
+
 def _rows(batch):
     """The number of rows of a batch: the first axis of its first array."""
     for array in tree.flatten(batch):

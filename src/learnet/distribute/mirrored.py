@@ -1,0 +1,158 @@
+"""``tf.distribute.MirroredStrategy`` and ``OneDeviceStrategy`` in one process: one replica.
+
+TensorFlow's ``MirroredStrategy`` keeps one copy of the model on each GPU of a machine;
+on a machine without GPUs it runs one replica on the CPU. learnet computes on one device
+per process (NumPy's CPU, or one GPU under CuPy), so these strategies run one replica:
+``strategy.run``, ``reduce``, ``experimental_distribute_dataset`` and ``scope`` behave as
+TensorFlow's do with one replica, and a tutorial written for them runs unchanged. Naming
+several devices is refused with a clear message: learnet spreads training over several
+processes instead (``MultiWorkerMirroredStrategy``, over MPI).
+
+Examples
+--------
+>>> import learnet as tf
+>>> strategy = tf.distribute.MirroredStrategy()
+Using MirroredStrategy with devices ('/job:localhost/replica:0/task:0/device:CPU:0',)
+>>> strategy.num_replicas_in_sync
+1
+>>> with strategy.scope():
+...     model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+>>> float(strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(2.0)), axis=None))
+2.0
+"""
+
+from learnet import backend
+from learnet.distribute.strategy import Strategy
+
+__all__ = [
+    "HierarchicalCopyAllReduce",
+    "InputContext",
+    "MirroredStrategy",
+    "NcclAllReduce",
+    "OneDeviceStrategy",
+    "ReductionToOneDevice",
+    "ReplicaContext",
+    "get_replica_context",
+]
+
+
+def _device_name():
+    kind = "GPU" if backend.name() == "cupy" else "CPU"
+    return f"/job:localhost/replica:0/task:0/device:{kind}:0"
+
+
+class _OneReplica(Strategy):
+    """A strategy of one replica on this process's device, with TensorFlow's inspection methods."""
+
+    def __init__(self, devices):
+        super().__init__()
+        devices = [devices] if isinstance(devices, str) else list(devices or [])
+        if len(devices) > 1:
+            raise ValueError(
+                f"{type(self).__name__}: learnet runs one replica per process, on one device, so it cannot "
+                f"mirror over {len(devices)} devices {devices}; to train on several, start several "
+                "processes with MultiWorkerMirroredStrategy (mpirun -n N python script.py)"
+            )
+        self._devices = (_device_name(),)
+
+    @property
+    def extended(self):
+        """``worker_devices`` and ``parameter_devices`` (this process's device)."""
+        return _Extended(self._devices)
+
+    def experimental_local_results(self, value):
+        """The values of this process's replicas: a tuple of one."""
+        return (value,)
+
+    def distribute_datasets_from_function(self, dataset_fn, options=None):
+        """The dataset ``dataset_fn(input_context)`` builds, distributed as ``experimental_distribute_dataset``."""
+        return self.experimental_distribute_dataset(dataset_fn(InputContext(self.num_replicas_in_sync)))
+
+    def gather(self, value, axis):
+        """This replica's value: with one replica, gathering changes nothing."""
+        return value
+
+
+class _Extended:
+    def __init__(self, devices):
+        self.worker_devices = devices
+        self.parameter_devices = devices
+
+
+class InputContext:
+    """What ``distribute_datasets_from_function`` tells the function (``tf.distribute.InputContext``)."""
+
+    def __init__(self, num_replicas_in_sync=1, num_input_pipelines=1, input_pipeline_id=0):
+        self.num_replicas_in_sync = num_replicas_in_sync
+        self.num_input_pipelines = num_input_pipelines
+        self.input_pipeline_id = input_pipeline_id
+
+    def get_per_replica_batch_size(self, global_batch_size):
+        """The batch each replica gets of ``global_batch_size``."""
+        if global_batch_size % self.num_replicas_in_sync:
+            raise ValueError(
+                f"the global batch size {global_batch_size} does not divide among {self.num_replicas_in_sync} replicas"
+            )
+        return global_batch_size // self.num_replicas_in_sync
+
+
+class MirroredStrategy(_OneReplica):
+    """Synchronous training on the replicas of one machine (``tf.distribute.MirroredStrategy``).
+
+    Parameters
+    ----------
+    devices : list of str, optional
+        At most one device: learnet runs one replica per process (see the module's notes).
+    cross_device_ops : optional
+        Accepted for TensorFlow compatibility (one replica needs no reduction between devices).
+    """
+
+    def __init__(self, devices=None, cross_device_ops=None):
+        super().__init__(devices)
+        print(f"Using MirroredStrategy with devices {self._devices}")
+
+
+class OneDeviceStrategy(_OneReplica):
+    """Everything on one device (``tf.distribute.OneDeviceStrategy``): learnet's own way of working."""
+
+    def __init__(self, device):
+        super().__init__([device])
+
+
+class _CrossDeviceOps:
+    """Accepted as ``MirroredStrategy(cross_device_ops=...)``; one replica needs none."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+
+class HierarchicalCopyAllReduce(_CrossDeviceOps):
+    pass
+
+
+class NcclAllReduce(_CrossDeviceOps):
+    pass
+
+
+class ReductionToOneDevice(_CrossDeviceOps):
+    pass
+
+
+class ReplicaContext:
+    """Inside ``strategy.run``: which replica this is and how to combine values across replicas."""
+
+    def __init__(self, strategy):
+        self.strategy = strategy
+        self.num_replicas_in_sync = strategy.num_replicas_in_sync
+        self.replica_id_in_sync_group = getattr(strategy, "rank", 0)
+
+    def all_reduce(self, reduce_op, value):
+        """``value`` combined over the replicas (SUM or MEAN)."""
+        return self.strategy.reduce(reduce_op, value, axis=None)
+
+
+def get_replica_context():
+    """The replica context of the strategy in force (``tf.distribute.get_replica_context``)."""
+    from learnet.distribute.strategy import get_strategy
+
+    return ReplicaContext(get_strategy())
