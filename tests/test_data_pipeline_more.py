@@ -228,3 +228,17 @@ def test_take_reads_no_element_past_the_last_it_gives():
     dataset = tf.data.Dataset.from_generator(numbers, output_signature=tf.TensorSpec((), tf.int32))
     assert _ints(dataset.take(2)) == [1, 2]
     assert _ints(dataset.take(0)) == []
+
+
+def test_zip_keeps_the_nested_structure_it_is_given():
+    # TensorFlow 2.21: Dataset.zip((a, (b, b))) gives (a, (b, b)) elements; dicts likewise.
+    a, b = tf.data.Dataset.range(3), tf.data.Dataset.range(10, 13)
+    nested = tf.data.Dataset.zip((a, (b, b)))
+    assert [(int(x), (int(y), int(z))) for x, (y, z) in nested] == [(0, (10, 10)), (1, (11, 11)), (2, (12, 12))]
+    assert isinstance(nested.element_spec[1], tuple) and len(nested.element_spec[1]) == 2
+    keyed = next(iter(tf.data.Dataset.zip({"x": a, "y": (b, a)})))
+    assert int(keyed["x"]) == 0 and [int(v) for v in keyed["y"]] == [10, 0]
+    assert [int(v) for v in next(iter(tf.data.Dataset.zip(a, b)))] == [0, 10]
+    assert nested.cardinality() == 3
+    with pytest.raises(TypeError, match="structures of datasets"):
+        tf.data.Dataset.zip((a, 3))

@@ -154,18 +154,40 @@ class Dataset:
         return Dataset(lambda: (_conform(e, declared) for e in generator(*arguments)), None, spec)
 
     @staticmethod
-    def zip(*datasets):
-        """Pair up the elements of several datasets (a tuple of datasets, or them as arguments)."""
-        if len(datasets) == 1 and isinstance(datasets[0], (tuple, list)):
-            datasets = tuple(datasets[0])
-        if not datasets or not all(isinstance(d, Dataset) for d in datasets):
-            raise TypeError("Dataset.zip expects datasets, e.g. Dataset.zip((images, labels))")
-        lengths = [d._length for d in datasets]
+    def zip(*datasets, name=None):
+        """Pair up the elements of several datasets, in the structure they are given in.
+
+        ``Dataset.zip((images, labels))``, ``Dataset.zip(images, labels)``, and nested
+        structures: ``Dataset.zip((images, (seeds, seeds)))`` gives ``(image, (seed, seed))``
+        elements and ``Dataset.zip({"x": a, "y": b})`` dicts, as in TensorFlow.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> a, b = tf.data.Dataset.range(2), tf.data.Dataset.range(10, 12)
+        >>> [(int(x), (int(y), int(z))) for x, (y, z) in tf.data.Dataset.zip((a, (b, b)))]
+        [(0, (10, 10)), (1, (11, 11))]
+        """
+        structure = datasets[0] if len(datasets) == 1 else datasets
+        if isinstance(structure, list):
+            structure = tuple(structure)
+        leaves = flatten(structure) if isinstance(structure, (tuple, dict)) else [structure]
+        if not leaves or not all(isinstance(d, Dataset) for d in leaves):
+            wrong = next((type(d).__name__ for d in leaves if not isinstance(d, Dataset)), "nothing")
+            raise TypeError(
+                f"Dataset.zip expects (nested) structures of datasets, e.g. Dataset.zip((images, labels)); got {wrong}"
+            )
+        lengths = [d._length for d in leaves]
         length = None if None in lengths else min(lengths)
+
+        def pack(values):
+            iterator = iter(values)
+            return map_structure(lambda _: next(iterator), structure)
+
         return Dataset(
-            lambda: zip(*(d._make_iterator() for d in datasets)),
+            lambda: (pack(values) for values in zip(*(d._make_iterator() for d in leaves))),
             length,
-            lambda: tuple(d.element_spec for d in datasets),
+            lambda: map_structure(lambda d: d.element_spec, structure),
         )
 
     @staticmethod
