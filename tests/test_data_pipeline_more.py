@@ -242,3 +242,12 @@ def test_zip_keeps_the_nested_structure_it_is_given():
     assert nested.cardinality() == 3
     with pytest.raises(TypeError, match="structures of datasets"):
         tf.data.Dataset.zip((a, 3))
+
+
+def test_a_list_a_map_returns_is_a_tuple_for_the_next_map():
+    def both(x):
+        return tf.py_function(lambda v: [v + 1, v * 2], [x], (tf.int64, tf.int64))
+
+    pairs = tf.data.Dataset.range(3).map(both).map(lambda a, b: a + b)
+    assert [int(v) for v in pairs] == [1, 4, 7]
+    assert isinstance(next(iter(tf.data.Dataset.range(1).map(lambda x: [x, x]))), tuple)

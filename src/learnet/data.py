@@ -390,12 +390,18 @@ class Dataset:
         return Dataset(make, length, batched_spec)
 
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
-        """Apply ``map_func`` to every element (a tuple element is passed as separate arguments)."""
+        """Apply ``map_func`` to every element (a tuple element is passed as separate arguments).
+
+        A list that ``map_func`` returns becomes a tuple, as in TensorFlow (``tf.py_function``
+        returns its tensors as a list): the next ``map`` gets them as separate arguments.
+        """
         source = self
 
         def apply(element):
             tensors = _to_tensors(element)
             result = map_func(*tensors) if isinstance(tensors, tuple) else map_func(tensors)
+            if isinstance(result, list):  # as TensorFlow: a returned list (py_function's) is a tuple
+                result = tuple(result)
             return map_structure(_as_array, result)
 
         def make():
