@@ -271,3 +271,20 @@ def test_a_trace_prints_once(tmp_path, capsys):
 
     tf.saved_model.save(Loud(), str(tmp_path / "loud"))
     assert capsys.readouterr().out.count("tracing") == 1
+
+
+def test_save_format_tf_writes_a_saved_model_directory_that_load_model_reads(tmp_path):
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    folder = tmp_path / "my_model" / "0001"
+    model.save(folder, save_format="tf")
+    assert (folder / "saved_model.json").is_file()
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(tf.keras.models.load_model(folder).predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_allclose(tf.saved_model.load(str(folder))(x).numpy(), model(x).numpy())
+    with pytest.raises(ValueError, match="save_format"):
+        model.save(tmp_path / "other.keras", save_format="pickle")
+    module_folder = tmp_path / "module"
+    tf.saved_model.save(Affine(), str(module_folder))
+    with pytest.raises(ValueError, match="tf.saved_model.load"):
+        tf.keras.models.load_model(module_folder)

@@ -356,6 +356,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
     metadata : dict, optional
         Plain data (numbers, strings, lists, dicts) stored inside the file, e.g. the
         dataset the model learned; ``read_metadata(filepath)`` returns it.
+    save_format : {"tf"}, optional
+        ``"tf"``, tf.keras 2's SavedModel request: ``filepath`` becomes a directory written
+        by ``tf.saved_model.save`` (``load_model`` and ``tf.saved_model.load`` read it).
 
     Examples
     --------
@@ -365,11 +368,21 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
     """
     from learnet.version import LEARNET_VERSION as __version__
 
-    for ignored in ("save_format", "signatures", "options", "save_traces", "zipped"):
+    save_format = kwargs.pop("save_format", None)
+    for ignored in ("signatures", "options", "save_traces", "zipped"):
         kwargs.pop(ignored, None)
     if kwargs:
         raise TypeError(f"save got unexpected keyword argument(s) {sorted(kwargs)}")
     filepath = os.fspath(filepath)
+    if save_format == "tf":  # tf.keras 2's SavedModel directory: learnet's tf.saved_model directory
+        from learnet import saved_model
+
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+        saved_model.save(model, filepath)
+        return
+    if save_format not in (None, "keras", "learnet", "h5"):
+        raise ValueError(f"save: save_format must be 'keras', 'tf' or 'h5' (as the name says), got {save_format!r}")
     _check_save_name(filepath, "save", weights=False)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
@@ -650,6 +663,16 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"load_model: custom_objects must be a dict, got {type(custom_objects).__name__}")
+    if os.path.isdir(filepath):  # a directory of tf.saved_model.save / save_format="tf", as tf.keras 2 read it
+        from learnet import saved_model
+
+        if os.path.isfile(os.path.join(os.fspath(filepath), saved_model.MODEL_FILE)):
+            return saved_model.load(filepath, custom_objects=custom_objects)
+        raise InvalidModelFileError(
+            f"load_model: {os.fspath(filepath)} is a directory without a learnet model in it; a tf.Module "
+            "saved there loads with tf.saved_model.load, a model exported with model.export with "
+            "keras.layers.TFSMLayer"
+        )
     if os.path.isfile(filepath) and _keras_files().is_hdf5(filepath):
         if os.fspath(filepath).lower().endswith(".weights.h5"):
             raise InvalidModelFileError(
