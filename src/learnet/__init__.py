@@ -303,15 +303,41 @@ def _accept_setting(*args, **kwargs):
     """A TensorFlow runtime setting with nothing to change in learnet (it is always eager)."""
 
 
+def _one_device_per_process(*args, **kwargs):
+    """``set_logical_device_configuration``: learnet computes on one device per process."""
+    import warnings
+
+    warnings.warn(
+        "learnet computes on one device per process and does not split it into logical devices; "
+        "the configuration is ignored (for several replicas, run several processes with "
+        "MultiWorkerMirroredStrategy)",
+        stacklevel=2,
+    )
+
+
+class LogicalDeviceConfiguration:
+    """A logical device's settings (``tf.config.LogicalDeviceConfiguration``); see
+    ``set_logical_device_configuration``: learnet does not create logical devices."""
+
+    def __init__(self, memory_limit=None, experimental_priority=None, experimental_device_ordinal=None):
+        self.memory_limit = memory_limit
+        self.experimental_priority = experimental_priority
+        self.experimental_device_ordinal = experimental_device_ordinal
+
+
 # `tf.config`: what course notebooks ask of it (is there a GPU? grow its memory; run eagerly).
 config = _types.SimpleNamespace(
     list_physical_devices=_list_physical_devices,
     list_logical_devices=_list_physical_devices,
     run_functions_eagerly=_accept_setting,
     functions_run_eagerly=lambda: True,
+    set_logical_device_configuration=_one_device_per_process,
+    LogicalDeviceConfiguration=LogicalDeviceConfiguration,
     experimental=_types.SimpleNamespace(
         list_physical_devices=_list_physical_devices,
         set_memory_growth=_accept_setting,
+        set_virtual_device_configuration=_one_device_per_process,
+        VirtualDeviceConfiguration=LogicalDeviceConfiguration,
     ),
 )
 
@@ -370,6 +396,12 @@ _LAZY_NAMES = {
     "TensorArray": "learnet.containers",
     "sets": "learnet.containers",
     "queue": "learnet.containers",
+    # TensorFlow's top-level initializers (tf.random_normal_initializer(0.0, 0.02)).
+    "constant_initializer": "learnet.initializers",
+    "ones_initializer": "learnet.initializers",
+    "zeros_initializer": "learnet.initializers",
+    "random_normal_initializer": "learnet.initializers",
+    "random_uniform_initializer": "learnet.initializers",
 }
 
 

@@ -562,6 +562,31 @@ def stateless_random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, see
     return adjust_jpeg_quality(image, int(quality))
 
 
+def random_crop(value, size, seed=None, name=None):
+    """A slice of ``size`` of ``value`` (any rank) at random offsets (``tf.image.random_crop``).
+
+    Differentiable: the gradient flows back into the slice. ``size`` has one entry per axis
+    of ``value``; each offset is drawn uniformly among the places the slice fits.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.reshape(tf.range(48, dtype=tf.float32), (4, 4, 3))
+    >>> tf.image.random_crop(image, size=(2, 3, 3), seed=1).shape
+    TensorShape([2, 3, 3])
+    """
+    function = "random_crop"
+    value = value if isinstance(value, Tensor) else convert_to_tensor(value)
+    size = _stateless.output_shape(size, function)
+    if len(size) != value.ndim:
+        raise ValueError(f"{function}: size {list(size)} needs one entry per axis of a value of shape {value.shape}")
+    if any(s > d for s, d in zip(size, value.shape)):
+        raise ValueError(f"{function}: need value.shape >= size, got {list(value.shape)} and {list(size)}")
+    draws = _random.uniform((max(value.ndim, 1),), seed=seed).numpy()
+    offsets = [int(u * (d - s + 1)) for u, s, d in zip(draws, size, value.shape)]
+    return value[tuple(slice(o, o + s) for o, s in zip(offsets, size))]
+
+
 def stateless_random_crop(value, size, seed, name=None):
     """A slice of ``size`` of ``value`` (any rank) at offsets drawn by ``seed`` (shape [2]).
 

@@ -391,3 +391,12 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise ValueError(f"cannot interpret {identifier!r} as an initializer")
+
+
+# TensorFlow's top-level names for the same initializers: tf.random_normal_initializer(0.0, 0.02)
+# is Keras' RandomNormal, usable as a layer's kernel_initializer or called with a shape.
+constant_initializer = Constant
+ones_initializer = Ones
+zeros_initializer = Zeros
+random_normal_initializer = RandomNormal
+random_uniform_initializer = RandomUniform

@@ -1,0 +1,52 @@
+"""TensorFlow's top-level initializers, tf.image.random_crop and the logical-device settings."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import learnet as tf
+from learnet.testing import check_gradients
+
+
+def test_top_level_initializers_are_keras_initializers():
+    init = tf.random_normal_initializer(0.0, 0.02, seed=1)
+    values = init([200, 50]).numpy()
+    assert abs(values.mean()) < 0.005 and abs(values.std() - 0.02) < 0.002
+    layer = tf.keras.layers.Dense(3, kernel_initializer=init)
+    layer.build((None, 4))
+    assert layer.kernel.shape == (4, 3)
+    low = tf.random_uniform_initializer(-1.0, 1.0)([1000]).numpy()
+    assert low.min() >= -1.0 and low.max() < 1.0
+    assert tf.constant_initializer(3.0)([2]).numpy().tolist() == [3.0, 3.0]
+    assert tf.zeros_initializer()([2], dtype=tf.float64).dtype == tf.float64
+    assert tf.ones_initializer()([1]).numpy().tolist() == [1.0]
+
+
+def test_random_crop_takes_a_slice_that_fits_and_passes_gradients():
+    image = tf.reshape(tf.range(5 * 6 * 3, dtype=tf.float32), (5, 6, 3))
+    seen = set()
+    for seed in range(20):
+        crop = tf.image.random_crop(image, size=(3, 4, 3), seed=seed).numpy()
+        row, column = divmod(int(crop[0, 0, 0]) // 3, 6)
+        np.testing.assert_array_equal(crop, image.numpy()[row : row + 3, column : column + 4])
+        seen.add((row, column))
+    assert len(seen) > 3  # the offsets vary
+    weights = np.random.default_rng(0).normal(size=(2, 2, 1))
+    check_gradients(lambda a: tf.image.random_crop(a, (2, 2, 1), seed=3) * weights, [np.ones((4, 4, 1))])
+    with pytest.raises(ValueError, match="need value.shape >= size"):
+        tf.image.random_crop(image, (6, 6, 3))
+    with pytest.raises(ValueError, match="one entry per axis"):
+        tf.image.random_crop(image, (2, 2))
+
+
+def test_logical_devices_are_not_made_and_say_so():
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        tf.config.experimental.set_virtual_device_configuration(
+            cpu, [tf.config.experimental.VirtualDeviceConfiguration()] * 2
+        )
+    assert len(caught) == 2 and "one device per process" in str(caught[0].message)
+    assert len(tf.config.list_logical_devices("CPU")) == 1
