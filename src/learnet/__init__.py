@@ -378,6 +378,8 @@ _LAZY_MODULES = (
     "strings",
     "train",
     "io",
+    "signal",
+    "audio",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
@@ -396,6 +398,7 @@ _LAZY_NAMES = {
     "TensorArray": "learnet.containers",
     "sets": "learnet.containers",
     "queue": "learnet.containers",
+    "complex": "learnet.complex_math",
     # TensorFlow's top-level initializers (tf.random_normal_initializer(0.0, 0.02)).
     "constant_initializer": "learnet.initializers",
     "ones_initializer": "learnet.initializers",

@@ -66,6 +66,7 @@ from learnet.ops.reduce import (  # noqa: F401
     reduce_sum,
     reduce_variance,
 )
+from learnet.complex_math import angle, conj, imag, real  # noqa: F401 - tf.math.real and friends
 from learnet.ops.shape import gather, reshape
 from learnet.tensor import Tensor, convert_to_tensor, to_array
 

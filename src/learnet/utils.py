@@ -30,6 +30,7 @@ __all__ = [
     "save_img",
     "plot_model",
     "image_dataset_from_directory",
+    "audio_dataset_from_directory",
 ]
 
 
@@ -558,6 +559,9 @@ from learnet.dataset_utils import (  # noqa: E402,F401
     timeseries_dataset_from_array,
     unpack_x_y_sample_weight,
 )
+
+# keras.utils.audio_dataset_from_directory: folders of WAV files, one per class.
+from learnet.audio_dataset import audio_dataset_from_directory  # noqa: E402,F401
 
 # keras.utils.FeatureSpace: structured data's columns encoded by lookups, bins and crosses.
 from learnet.feature_space import FeatureSpace  # noqa: E402,F401

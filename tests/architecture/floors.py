@@ -32,6 +32,9 @@ FLOORS = {
         "saved_function",
         "random_generator",
         "stateless_random",
+        "signal",
+        "audio",
+        "complex_math",
     ],
     4: [
         "layers",
@@ -49,6 +52,8 @@ FLOORS = {
         "data",
         "csv_datasets",
         "keras_ops",
+        "experimental_numpy",
+        "experimental",
         "keras_backend",
         "image",
         "io",
@@ -69,7 +74,7 @@ FLOORS = {
         "saved_objects",
         "onnx",
     ],
-    6: ["datasets", "utils", "dataset_utils", "feature_space", "plot", "examples", "preprocessing"],
+    6: ["datasets", "utils", "dataset_utils", "audio_dataset", "feature_space", "plot", "examples", "preprocessing"],
     7: ["cli", "game", "__main__"],
 }
 FLOOR_NAMES = {1: "backend", 2: "autodiff", 3: "ops", 4: "blocks", 5: "models", 6: "around", 7: "apps"}
