@@ -25,6 +25,7 @@ Examples
 
 import json
 import os
+import sys
 
 __all__ = ["contains_saved_model", "load", "save", "SaveOptions", "LoadOptions"]
 
@@ -54,13 +55,15 @@ def save(obj, export_dir, signatures=None, options=None):
         A function that learnet cannot store as a graph of ops (``saved_function.GraphError``
         says which op and why), or an object with nothing to save. Nothing is written then.
     """
-    from learnet.models import Model
     from learnet.saving import save_model
 
     export_dir = os.fspath(export_dir)
     if os.path.isfile(export_dir):
         raise FileExistsError(f"saved_model.save: {export_dir!r} is a file; give a directory")
-    if not isinstance(obj, Model):
+    # A Keras model, found without importing the models floor (saving reaches this module,
+    # and the models import saving): if learnet.models.model is not loaded, obj is no model.
+    models = sys.modules.get("learnet.models.model")
+    if models is None or not isinstance(obj, models.Model):
         from learnet import saved_objects
 
         saved = saved_objects.describe(obj, signatures)  # everything is traced before anything is written
