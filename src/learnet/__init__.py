@@ -135,6 +135,7 @@ from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eager
     numpy_function,
     py_function,
     switch_case,
+    vectorized_map,
     while_loop,
 )
 from learnet.module import Module  # noqa: E402,F401
@@ -380,6 +381,7 @@ _LAZY_MODULES = (
     "io",
     "signal",
     "audio",
+    "experimental",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",
