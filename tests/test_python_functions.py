@@ -104,3 +104,14 @@ def test_from_generator_refuses_elements_that_do_not_fit(element, signature, err
 def test_from_generator_without_a_signature_takes_elements_as_they_come():
     dataset = tf.data.Dataset.from_generator(lambda: iter([np.arange(3), np.arange(2)]))
     assert [e.tolist() for e in dataset.as_numpy_iterator()] == [[0, 1, 2], [0, 1]]
+
+
+def test_vectorized_map_gives_what_map_fn_gives_and_gradients():
+    x = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape() as tape:
+        y = tf.vectorized_map(lambda row: tf.reduce_sum(row * row), x)
+        total = tf.reduce_sum(y)
+    assert y.numpy().tolist() == [5.0, 25.0]
+    assert tape.gradient(total, x).numpy().tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    pairs = tf.vectorized_map(lambda t: (t[0] + t[1], t[0] * t[1]), (tf.constant([1, 2]), tf.constant([3, 4])))
+    assert pairs[0].numpy().tolist() == [4, 6] and pairs[1].numpy().tolist() == [3, 8]
