@@ -35,6 +35,7 @@ from learnet.example_parsing import (
     serialize_sparse,
     serialize_tensor,
 )
+from learnet import gfile  # noqa: F401 - tf.io.gfile
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 from learnet.tfrecord import TFRecordOptions, TFRecordWriter
 
@@ -63,6 +64,7 @@ __all__ = [
     "read_file",
     "serialize_tensor",
     "write_file",
+    "gfile",
 ]
 
 
