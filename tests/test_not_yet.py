@@ -33,10 +33,9 @@ def test_the_lines_a_user_sees():
     import learnet as keras
 
     with pytest.raises(NotInLearnetError) as info:
-        keras.lite.TFLiteConverter.from_keras_model(None)
+        keras.estimator.Estimator()
     assert str(info.value) == (
-        "learnet.lite is not in learnet yet: there is no TensorFlow Lite converter. learnet saves a model with "
-        "model.save('name.learnet')."
+        "learnet.estimator is not in learnet yet: learnet trains with Sequential or Model, compile and fit."
     )
     with pytest.raises(NotInLearnetError, match=r"^learnet\.applications is not in learnet yet: pretrained"):
         keras.applications.VGG16()
@@ -51,7 +50,7 @@ def test_from_imports_show_the_same_message():
 
 def test_an_except_import_error_fallback_works():
     try:
-        from learnet import lite  # noqa: F401
+        from learnet import applications  # noqa: F401
 
         found = True
     except ImportError:

@@ -369,6 +369,7 @@ _LAZY_MODULES = (
     "schedules",
     "constraints",
     "onnx",
+    "lite",
     "keras_files",
     "distribute",
     "image",

@@ -24,7 +24,6 @@ NOT_YET = {
         "applications": "pretrained networks (VGG16, ResNet50, MobileNet, ...) are not part of learnet. "
         "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
         "estimator": "learnet trains with Sequential or Model, compile and fit",
-        "lite": "there is no TensorFlow Lite converter. learnet saves a model with model.save('name.learnet')",
     },
 }
 
