@@ -226,12 +226,13 @@ def _signatures(obj, signatures, walker, functions, sizes):
             if id(variable) not in walker.variables:
                 walker.variables[id(variable)] = (f"__captured__/{len(walker.variables)}", variable)
         parameters = [getattr(s, "name", None) for s in spec]
-        if any(p is None for p in parameters):
+        if any(p is None for p in parameters):  # a spec's own name first, as TensorFlow names inputs
             if isinstance(function, control.ConcreteFunction):
-                parameters = list(function._names or []) or _parameter_names_of(function._python_function)
+                names = list(function._names or []) or _parameter_names_of(function._python_function)
             else:
-                parameters = _parameter_names(function)
-            parameters = (parameters + [f"args_{i}" for i in range(len(spec))])[: len(spec)]
+                names = _parameter_names(function)
+            names = (names + [f"args_{i}" for i in range(len(spec))])[: len(spec)]
+            parameters = [given or name for given, name in zip(parameters, names)]
         functions[path] = {"graphs": [graph], "parameters": parameters}
         found[name] = path
     return found
