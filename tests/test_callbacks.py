@@ -325,7 +325,7 @@ def test_model_checkpoint_names_a_missing_log_key(tmp_path):
         ("ckpt-{epoch:02d}.weights.npz", False, "'ckpt-.weights.npz' names a weights file"),
         ("ckpt-{epoch:02d}.learnet", True, "'ckpt-.learnet' names a whole-model file"),
         ("ckpt.pt", False, "cannot tell the file format from the name 'ckpt.pt'"),
-        ("ckpt.h5", False, "HDF5 files"),
+        ("ckpt.h5", True, r"must end in \.weights\.h5"),
     ],
 )
 def test_model_checkpoint_refuses_a_name_before_training(tmp_path, name, weights_only, message):

@@ -312,11 +312,11 @@ def test_weights_h5_round_trip_in_learnet(tmp_path):
         assert handle["layers/dense/vars/0"].shape == (5, 5)
 
 
-def test_save_whole_model_as_h5_is_refused_with_the_way_out(tmp_path):
+def test_save_whole_model_as_h5_writes_keras_legacy_file(tmp_path):
     model, _ = dense_stack(learnet)
-    with pytest.raises(ValueError, match=r"\.keras"):
-        model.save(tmp_path / "m.h5")
-    assert not (tmp_path / "m.h5").exists()
+    model.save(tmp_path / "m.h5")
+    x = np.ones((2,) + tuple(model.inputs[0].shape[1:]), "float32")
+    _close(learnet.models.load_model(tmp_path / "m.h5").predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 # --- tf.keras 2 .h5 files -------------------------------------------------------------------------------

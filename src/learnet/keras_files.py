@@ -1097,7 +1097,11 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
         weights = _text_list(root[name].attrs.get("weight_names"), f"{where}: weight_names of {name!r}")
         if weights:
             stored.append((name, weights))
-    layers = [layer for layer in _flat_layers(model) if _legacy_variables(layer)]
+    # Keras keeps a nested model's weights in one group named after it (its top-level
+    # layers); some files list the layers inside instead: whichever the names match.
+    layers = [layer for layer in model.layers if _legacy_variables(layer)]
+    if sorted(layer.name for layer in layers) != sorted(name for name, _ in stored):
+        layers = [layer for layer in _flat_layers(model) if _legacy_variables(layer)]
     _check_covered(model, layers, where, variables_of=_legacy_variables)
     if by_name:
         table = dict(stored)
@@ -1292,29 +1296,37 @@ def _keras_state_order(state):
 
 
 def _read_optimizer(h5py, group, model, where):
-    """The optimizer's state from ``optimizer/vars/<i>``, where it has learnet's layout; else a warning."""
+    """The optimizer's state from ``optimizer/vars/<i>`` of a ``.keras`` file."""
+    stored = group.get("vars")
+    count = len(stored) if stored is not None else 0
+    _set_optimizer_state(
+        model, [(stored, str(index), f"{where}: optimizer/vars/{index}") for index in range(count)], h5py, where
+    )
+
+
+def _set_optimizer_state(model, sources, h5py, where):
+    """Put the arrays of ``sources`` ((group, name, where) in Keras 3's order of the optimizer's
+    variables) into the optimizer, where they fit learnet's layout; else a warning."""
     import warnings
 
     optimizer = model.optimizer
     optimizer.build(model.trainable_weights)
     layout = optimizer.get_state()
-    stored = group.get("vars")
-    count = len(stored) if stored is not None else 0
-    if count != len(layout):
+    if len(sources) != len(layout):
         warnings.warn(
-            f"{where}: the saved optimizer state ({count} arrays) does not fit learnet's "
+            f"{where}: the saved optimizer state ({len(sources)} arrays) does not fit learnet's "
             f"{type(optimizer).__name__} ({len(layout)}); the optimizer starts afresh",
-            stacklevel=3,
+            stacklevel=4,
         )
         return
     state = {}
-    for index, key in enumerate(_keras_state_order(layout)):
+    for key, (group, name, here) in zip(_keras_state_order(layout), sources):
         current = layout[key]
-        dataset = _dataset(h5py, stored, str(index), f"{where}: optimizer/vars/{index}")
+        dataset = _dataset(h5py, group, name, here)
         if tuple(dataset.shape) != tuple(np.shape(current)):
             warnings.warn(
                 f"{where}: the saved optimizer state does not fit the model's weights; the optimizer starts afresh",
-                stacklevel=3,
+                stacklevel=4,
             )
             return
         state[key] = np.asarray(dataset[()]).astype(np.asarray(current).dtype)
@@ -1415,18 +1427,97 @@ def load_h5_model(filepath, custom_objects=None, compile=True):
         root = handle.get("model_weights", handle)
         model = _build(config, custom_objects, declared, where)
         _read_into(_legacy_weight_pairs(h5py, root, model, where, by_name=True), where)
+        if compile and isinstance(training, dict):
+            keras_compile = {
+                "optimizer": training.get("optimizer_config"),
+                "loss": training.get("loss"),
+                "metrics": training.get("metrics"),
+                "loss_weights": training.get("loss_weights"),
+                "weighted_metrics": training.get("weighted_metrics"),
+            }
+            _compile(model, keras_compile, custom_objects, where)
+            stored = handle.get("optimizer_weights")
+            if stored is not None and getattr(model, "optimizer", None) is not None:
+                names = _text_list(stored.attrs.get("weight_names"), f"{where}: optimizer_weights")
+                sources = [(stored, name, f"{where}: optimizer_weights/{name}") for name in names]
+                _set_optimizer_state(model, sources, h5py, where)
     finally:
         handle.close()
-    if compile and isinstance(training, dict):
-        keras_compile = {
-            "optimizer": training.get("optimizer_config"),
-            "loss": training.get("loss"),
-            "metrics": training.get("metrics"),
-            "loss_weights": training.get("loss_weights"),
-            "weighted_metrics": training.get("weighted_metrics"),
-        }
-        _compile(model, keras_compile, custom_objects, where)
     return model
+
+
+def save_h5_model(model, filepath, include_optimizer=True):
+    """Write ``model`` as Keras' legacy HDF5 whole-model file (``model.save("x.h5")``).
+
+    The layout Keras 3 and tf.keras 2 write: attributes ``model_config`` (the model's Keras
+    config as JSON), ``training_config`` (compile arguments), ``keras_version`` and
+    ``backend``; ``model_weights/<layer>/...`` with each layer's ``weight_names``, a nested
+    model's weights in one group; and ``optimizer_weights`` in the order of Keras'
+    optimizer variables. Real Keras and learnet load it with ``load_model``.
+
+    Raises
+    ------
+    ValueError
+        For a model Keras' config cannot describe (a subclassed model): nothing is written.
+    """
+    h5py = _h5py()
+    config = model_config_to_keras(model)
+    layers = [layer for layer in model.layers if _legacy_variables(layer)]
+    _check_covered(model, layers, "save", ValueError, variables_of=_legacy_variables)
+    model_config = _saving._plain_json({"class_name": config["class_name"], "config": config["config"]}, "the config")
+    training = None
+    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        compiled = compile_config_to_keras(model)
+        optimizer = compiled.pop("optimizer")
+        compiled["optimizer_config"] = (
+            {"class_name": optimizer["class_name"], "config": optimizer["config"]}
+            if isinstance(optimizer, dict)
+            else optimizer
+        )
+        training = _saving._plain_json(compiled, "the compile config")
+
+    def names(values):
+        return np.array([value.encode("utf-8") for value in values], dtype=bytes) if values else np.zeros(0)
+
+    from learnet import backend
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        handle.attrs["backend"] = "learnet"
+        handle.attrs["keras_version"] = KERAS_VERSION
+        handle.attrs["model_config"] = json.dumps(model_config)
+        if training is not None:
+            handle.attrs["training_config"] = json.dumps(training)
+        weights = handle.create_group("model_weights")
+        weights.attrs["backend"] = "learnet"
+        weights.attrs["keras_version"] = KERAS_VERSION
+        weights.attrs["layer_names"] = names([layer.name for layer in model.layers])
+        for layer in model.layers:
+            group = weights.create_group(layer.name)
+            paths, used = [], set()
+            for variable in _legacy_variables(layer):
+                short = str(variable.name).split(":")[0].split("/")[-1]
+                path = f"{model.name}/{layer.name}/{short}"
+                number = 1
+                while path in used:  # two weights of one name (sublayers): keep both
+                    path, number = f"{model.name}/{layer.name}/{short}_{number}", number + 1
+                used.add(path)
+                paths.append(path)
+                group.create_dataset(path, data=backend.to_numpy(variable._value))
+            group.attrs["weight_names"] = names(paths)
+        optimizer = getattr(model, "optimizer", None) if include_optimizer and training is not None else None
+        if optimizer is not None and hasattr(optimizer, "get_state") and getattr(optimizer, "built", True):
+            state = optimizer.get_state()
+            if state:
+                group = handle.create_group("optimizer_weights")
+                stored = []
+                for key in _keras_state_order(state):
+                    path = f"{optimizer.name}/{key.replace('/', '_')}"
+                    group.create_dataset(path, data=np.asarray(state[key]))
+                    stored.append(path)
+                group.attrs["weight_names"] = names(stored)
+    data = buffer.getvalue()
+    _saving.atomic_write(filepath, lambda stream: stream.write(data))
 
 
 def load_weights_h5(model, filepath, by_name=False):

@@ -238,12 +238,13 @@ _ACCEPTED_NAMES = (
 )
 
 
-def _check_extension(filepath, what):
+def _check_extension(filepath, what, weights):
     lowered = filepath.lower()
-    if lowered.endswith((".h5", ".hdf5")) and not lowered.endswith(".weights.h5"):
+    if weights and lowered.endswith((".h5", ".hdf5")) and not lowered.endswith(".weights.h5"):
+        shown = os.path.basename(filepath)
         raise ValueError(
-            f"{what}: learnet does not write legacy HDF5 files ({os.path.basename(filepath)}): use "
-            f"{_ACCEPTED_NAMES} (Keras 3 reads .keras and .weights.h5 files)"
+            f"{what}: {shown!r}: as in Keras 3, a weights file's name must end in .weights.h5 (or .weights.npz); "
+            f"model.save({shown!r}) writes the whole model in Keras' legacy HDF5 format"
         )
 
 
@@ -253,9 +254,11 @@ def _check_save_name(filepath, what, weights):
     As Keras 3: ``.learnet``/``.keras`` hold a whole model, ``.weights.npz``/``.weights.h5``
     weights alone; any other name, one with no ending included, is refused.
     """
-    _check_extension(filepath, what)
+    _check_extension(filepath, what, weights)
     base = os.path.basename(filepath).lower()
     if base.endswith(WEIGHTS_SUFFIXES if weights else MODEL_SUFFIXES):
+        return
+    if not weights and base.endswith((".h5", ".hdf5")):  # Keras' legacy whole-model file
         return
     shown = os.path.basename(filepath)
     if base.endswith(MODEL_SUFFIXES):
@@ -383,6 +386,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
         return
     if save_format not in (None, "keras", "learnet", "h5"):
         raise ValueError(f"save: save_format must be 'keras', 'tf' or 'h5' (as the name says), got {save_format!r}")
+    lowered = filepath.lower()
+    if save_format == "h5" or (lowered.endswith((".h5", ".hdf5")) and not lowered.endswith(".weights.h5")):
+        # Keras' legacy HDF5 whole-model file, which Keras 3 still writes (with a warning) and reads.
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
+        _keras_files().save_h5_model(model, filepath, include_optimizer)
+        return
     _check_save_name(filepath, "save", weights=False)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
