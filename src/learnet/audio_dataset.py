@@ -21,7 +21,6 @@ Found 2 files belonging to 2 classes.
 (TensorShape([2, 160, 1]), [0, 1], ['no', 'yes'])
 """
 
-import os
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from learnet import backend
 from learnet.audio import decode_wav
 from learnet.control import TensorSpec
 from learnet.data import Dataset
-from learnet.dataset_utils import _check_count, _check_validation_split, _index_directory
+from learnet.dataset_utils import _check_count, _check_validation_split, _labelled_files
 from learnet.tree import map_structure
 
 __all__ = ["audio_dataset_from_directory"]
@@ -117,42 +116,9 @@ def audio_dataset_from_directory(
     if output_sequence_length is not None:
         output_sequence_length = _check_count(output_sequence_length, "output_sequence_length", who)
     _check_validation_split(validation_split, subset, shuffle, seed, who)
-    if labels is None or label_mode is None:
-        labels = label_mode = None
-
-    paths, ids, names = _index_directory(directory, labels, (".wav",), class_names, follow_links, who)
-    if labels is None:
-        names = None
-    elif labels != "inferred":
-        ids = [int(label) for label in labels]
-        if len(ids) != len(paths):
-            raise ValueError(
-                f"{who}: {len(ids)} labels given for the {len(paths)} .wav files in {os.fspath(directory)!r}"
-            )
-        names = [str(label) for label in sorted(set(ids))]
-    if verbose:
-        print(f"Found {len(paths)} files" + (f" belonging to {len(names)} classes." if names is not None else "."))
-    if label_mode == "binary" and len(names) != 2:
-        raise ValueError(f'{who}: label_mode="binary" needs exactly 2 classes, found {len(names)}: {names}')
-    if not paths:
-        raise ValueError(f"{who}: no audio files (.wav) in {os.fspath(directory)!r}")
-
-    paths = np.asarray(paths)
-    ids = np.asarray(ids if labels is not None else np.zeros(len(paths)), dtype=np.int32)
-    if shuffle:
-        # Keras' global shuffle: the same seed puts the same files into training and validation.
-        file_seed = seed if seed is not None else np.random.randint(1_000_000)
-        np.random.RandomState(file_seed).shuffle(paths)
-        np.random.RandomState(file_seed).shuffle(ids)
-
-    def labels_of(class_ids):
-        if label_mode == "int":
-            return class_ids
-        if label_mode == "binary":
-            return class_ids.astype("float32")[:, None]
-        one_hot = np.zeros((len(class_ids), len(names)), dtype="float32")
-        one_hot[np.arange(len(class_ids)), class_ids] = 1
-        return one_hot
+    paths, ids, names, labels_of, label_mode = _labelled_files(
+        directory, labels, label_mode, class_names, follow_links, (".wav",), "audio files", shuffle, seed, verbose, who
+    )
 
     def read(path):
         with open(path, "rb") as stream:

@@ -240,6 +240,53 @@ def _check_validation_split(validation_split, subset, shuffle, seed, who):
         )
 
 
+def _labelled_files(
+    directory, labels, label_mode, class_names, follow_links, extensions, kind, shuffle, seed, verbose, who
+):
+    """The files of a directory-of-classes dataset (``text_dataset_from_directory``,
+    ``audio_dataset_from_directory``): their paths and class ids, shuffled as Keras shuffles
+    them, the class names, a function making labels of class ids in ``label_mode``, and the
+    label mode in force (None when there are no labels)."""
+    if labels is None or label_mode is None:
+        labels = label_mode = None
+
+    paths, ids, names = _index_directory(directory, labels, extensions, class_names, follow_links, who)
+    if labels is None:
+        names = None
+    elif labels != "inferred":
+        ids = [int(label) for label in labels]
+        if len(ids) != len(paths):
+            raise ValueError(
+                f"{who}: {len(ids)} labels given for the {len(paths)} {extensions[0]} files in {os.fspath(directory)!r}"
+            )
+        names = [str(label) for label in sorted(set(ids))]
+    if verbose:
+        print(f"Found {len(paths)} files" + (f" belonging to {len(names)} classes." if names is not None else "."))
+    if label_mode == "binary" and len(names) != 2:
+        raise ValueError(f'{who}: label_mode="binary" needs exactly 2 classes, found {len(names)}: {names}')
+    if not paths:
+        raise ValueError(f"{who}: no {kind} ({', '.join(extensions)}) in {os.fspath(directory)!r}")
+
+    paths = np.asarray(paths)
+    ids = np.asarray(ids if labels is not None else np.zeros(len(paths)), dtype=np.int32)
+    if shuffle:
+        # Keras' global shuffle: the same seed puts the same files into training and validation.
+        file_seed = seed if seed is not None else np.random.randint(1_000_000)
+        np.random.RandomState(file_seed).shuffle(paths)
+        np.random.RandomState(file_seed).shuffle(ids)
+
+    def labels_of(class_ids):
+        if label_mode == "int":
+            return class_ids
+        if label_mode == "binary":
+            return class_ids.astype("float32")[:, None]
+        one_hot = np.zeros((len(class_ids), len(names)), dtype="float32")
+        one_hot[np.arange(len(class_ids)), class_ids] = 1
+        return one_hot
+
+    return paths, ids, names, labels_of, label_mode
+
+
 def text_dataset_from_directory(
     directory,
     labels="inferred",
@@ -324,42 +371,9 @@ def text_dataset_from_directory(
     if max_length is not None:
         max_length = _check_count(max_length, "max_length", who)
     _check_validation_split(validation_split, subset, shuffle, seed, who)
-    if labels is None or label_mode is None:
-        labels = label_mode = None
-
-    paths, ids, names = _index_directory(directory, labels, (".txt",), class_names, follow_links, who)
-    if labels is None:
-        names = None
-    elif labels != "inferred":
-        ids = [int(label) for label in labels]
-        if len(ids) != len(paths):
-            raise ValueError(
-                f"{who}: {len(ids)} labels given for the {len(paths)} .txt files in {os.fspath(directory)!r}"
-            )
-        names = [str(label) for label in sorted(set(ids))]
-    if verbose:
-        print(f"Found {len(paths)} files" + (f" belonging to {len(names)} classes." if names is not None else "."))
-    if label_mode == "binary" and len(names) != 2:
-        raise ValueError(f'{who}: label_mode="binary" needs exactly 2 classes, found {len(names)}: {names}')
-    if not paths:
-        raise ValueError(f"{who}: no text files (.txt) in {os.fspath(directory)!r}")
-
-    paths = np.asarray(paths)
-    ids = np.asarray(ids if labels is not None else np.zeros(len(paths)), dtype=np.int32)
-    if shuffle:
-        # Keras' global shuffle: the same seed puts the same files into training and validation.
-        file_seed = seed if seed is not None else np.random.randint(1_000_000)
-        np.random.RandomState(file_seed).shuffle(paths)
-        np.random.RandomState(file_seed).shuffle(ids)
-
-    def labels_of(class_ids):
-        if label_mode == "int":
-            return class_ids
-        if label_mode == "binary":
-            return class_ids.astype("float32")[:, None]
-        one_hot = np.zeros((len(class_ids), len(names)), dtype="float32")
-        one_hot[np.arange(len(class_ids)), class_ids] = 1
-        return one_hot
+    paths, ids, names, labels_of, label_mode = _labelled_files(
+        directory, labels, label_mode, class_names, follow_links, (".txt",), "text files", shuffle, seed, verbose, who
+    )
 
     def read(path):
         with open(path, "rb") as stream:
