@@ -21,14 +21,13 @@ Found 2 files belonging to 2 classes.
 (TensorShape([2, 160, 1]), [0, 1], ['no', 'yes'])
 """
 
-
 import numpy as np
 
 from learnet import backend
 from learnet.audio import decode_wav
 from learnet.control import TensorSpec
 from learnet.data import Dataset
-from learnet.dataset_utils import _check_count, _check_validation_split, _labelled_files
+from learnet.dataset_utils import _check_count, _check_validation_split, _datasets_of_subsets, _labelled_files
 from learnet.tree import map_structure
 
 __all__ = ["audio_dataset_from_directory"]
@@ -177,22 +176,4 @@ def audio_dataset_from_directory(
         dataset.file_paths = [str(path) for path in files]
         return dataset
 
-    held_out = int(float(validation_split or 0) * len(paths))
-    parts = {
-        None: (paths, ids),
-        "training": (paths[: len(paths) - held_out], ids[: len(paths) - held_out]),
-        "validation": (paths[len(paths) - held_out :], ids[len(paths) - held_out :]),
-    }
-    wanted = ["training", "validation"] if subset == "both" else [subset]
-    datasets = []
-    for part in wanted:
-        files, class_ids = parts[part]
-        if part is not None and verbose:
-            print(f"Using {len(files)} files for {part}.")
-        if not len(files):
-            raise ValueError(
-                f"{who}: validation_split={validation_split} leaves no {part} files of the {len(paths)} found"
-            )
-        # As in Keras, the validation half of subset="both" is not shuffled.
-        datasets.append(make_dataset(files, class_ids, shuffle and not (subset == "both" and part == "validation")))
-    return tuple(datasets) if subset == "both" else datasets[0]
+    return _datasets_of_subsets(paths, ids, validation_split, subset, shuffle, make_dataset, who)

@@ -287,6 +287,30 @@ def _labelled_files(
     return paths, ids, names, labels_of, label_mode
 
 
+def _datasets_of_subsets(paths, ids, validation_split, subset, shuffle, make_dataset, who):
+    """The dataset(s) ``subset`` asks for ("training", "validation", "both" or None), the last
+    ``validation_split`` of the (shuffled) files held out, each made by ``make_dataset(files,
+    class_ids, shuffled)``; as in Keras, the validation half of ``subset="both"`` is not shuffled."""
+    held_out = int(float(validation_split or 0) * len(paths))
+    parts = {
+        None: (paths, ids),
+        "training": (paths[: len(paths) - held_out], ids[: len(paths) - held_out]),
+        "validation": (paths[len(paths) - held_out :], ids[len(paths) - held_out :]),
+    }
+    wanted = ["training", "validation"] if subset == "both" else [subset]
+    datasets = []
+    for part in wanted:
+        files, class_ids = parts[part]
+        if part is not None:  # as Keras, whatever verbose says
+            print(f"Using {len(files)} files for {part}.")
+        if not len(files):
+            raise ValueError(
+                f"{who}: validation_split={validation_split} leaves no {part} files of the {len(paths)} found"
+            )
+        datasets.append(make_dataset(files, class_ids, shuffle and not (subset == "both" and part == "validation")))
+    return tuple(datasets) if subset == "both" else datasets[0]
+
+
 def text_dataset_from_directory(
     directory,
     labels="inferred",
@@ -410,25 +434,7 @@ def text_dataset_from_directory(
         dataset.file_paths = [str(path) for path in files]
         return dataset
 
-    held_out = int(float(validation_split or 0) * len(paths))
-    parts = {
-        None: (paths, ids),
-        "training": (paths[: len(paths) - held_out], ids[: len(paths) - held_out]),
-        "validation": (paths[len(paths) - held_out :], ids[len(paths) - held_out :]),
-    }
-    wanted = ["training", "validation"] if subset == "both" else [subset]
-    datasets = []
-    for part in wanted:
-        files, class_ids = parts[part]
-        if part is not None:
-            print(f"Using {len(files)} files for {part}.")
-        if not len(files):
-            raise ValueError(
-                f"{who}: validation_split={validation_split} leaves no {part} files of the {len(paths)} found"
-            )
-        # As in Keras, the validation half of subset="both" is not shuffled.
-        datasets.append(make_dataset(files, class_ids, shuffle and not (subset == "both" and part == "validation")))
-    return tuple(datasets) if subset == "both" else datasets[0]
+    return _datasets_of_subsets(paths, ids, validation_split, subset, shuffle, make_dataset, who)
 
 
 # --- split_dataset -------------------------------------------------------------------------------
