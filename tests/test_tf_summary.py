@@ -137,3 +137,28 @@ def test_without_tensorboardx_the_error_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
     with pytest.raises(ImportError, match=r"learnet\[tensorboard\]"):
         tf.summary.create_file_writer(tmp_path)
+
+
+def test_trace_export_writes_the_graph_tensorboard_draws(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path / "func"))
+
+    @tf.function
+    def dense(x, w):
+        return tf.nn.relu(tf.matmul(x, w))
+
+    tf.summary.trace_on(graph=True)
+    dense(tf.ones([2, 3]), tf.ones([3, 4]))
+    dense(tf.ones([2, 3]), tf.ones([3, 4]))  # one graph per function
+    with writer.as_default():
+        tf.summary.trace_export(name="dense_trace", step=0)
+    graph = _read(tmp_path / "func").Graph()
+    ops = [node.op for node in graph.node]
+    assert ops.count("Placeholder") == 2 and "MatMul" in ops and "Relu" in ops
+    matmul = next(node for node in graph.node if node.op == "MatMul")
+    assert list(matmul.input) == ["x", "w"]
+    # tracing stopped: a later call records nothing, and an export without a writer writes nothing
+    dense(tf.ones([2, 3]), tf.ones([3, 4]))
+    tf.summary.trace_export(name="nothing", step=1)
+    with pytest.warns(UserWarning, match="no profiler"):
+        tf.summary.trace_on(graph=True, profiler=True)
+    tf.summary.trace_off()

@@ -447,6 +447,10 @@ def _check_signature(name, signature, args):
             )
 
 
+# Who wants to hear of every tf.function call (tf.summary.trace_on, which exports their graphs).
+trace_listeners: list = []
+
+
 class Function:
     """What ``@tf.function`` makes: the Python function, run eagerly, with TF's methods.
 
@@ -482,6 +486,9 @@ class Function:
             _check_signature(self.__name__, self.input_signature, args)
         elif not kwargs and len(self._calls) < 16:
             self._note_call(args)
+        if trace_listeners:  # tf.summary.trace_on: the graphs of the functions called are wanted
+            for listener in trace_listeners:
+                listener(self, args, kwargs)
         return _as_tensors(self.python_function(*args, **kwargs))
 
     def _note_call(self, args):

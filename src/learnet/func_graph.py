@@ -87,6 +87,9 @@ def _tf_name(name):
 
 
 def _tf_type(name):
+    if name in _TF_TYPES:
+        return _TF_TYPES[name]
+    name = name.lstrip("_")  # a private op (_matmul) has its public one's type
     return _TF_TYPES.get(name) or "".join(part.capitalize() for part in name.split("_"))
 
 

@@ -24,6 +24,8 @@ NOT_YET = {
         "applications": "pretrained networks (VGG16, ResNet50, MobileNet, ...) are not part of learnet. "
         "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
         "estimator": "learnet trains with Sequential or Model, compile and fit",
+        "profiler": "learnet has no profiler of its own; time steps with time.perf_counter or profile them "
+        "with Python's cProfile (tf.summary.trace_on / trace_export still write the graphs of tf.functions)",
     },
 }
 

@@ -18,6 +18,7 @@ audio clips likewise (``name/audio/0``, ...), as 16-bit WAV.
 """
 
 import contextlib
+import inspect
 import io
 import os
 import time
@@ -39,6 +40,9 @@ __all__ = [
     "audio",
     "flush",
     "experimental",
+    "trace_on",
+    "trace_off",
+    "trace_export",
 ]
 
 _default_writers = []  # the writers made default by as_default/set_as_default, innermost last
@@ -339,3 +343,96 @@ def _get_step():
 
 
 experimental = types.SimpleNamespace(set_step=_set_step, get_step=_get_step)
+
+
+# --- graphs of tf.functions for TensorBoard's Graphs tab ------------------------------------------
+_traced = []  # (function, input specs) of the tf.functions called since trace_on
+
+
+def _remember_call(function, args, kwargs):
+    from learnet.control import TensorSpec
+
+    specs = [TensorSpec.from_tensor(a) if isinstance(a, (Tensor, numpy.ndarray)) else a for a in args]
+    if not kwargs and all(entry[0].python_function is not function.python_function for entry in _traced):
+        _traced.append((function, specs))
+
+
+def trace_on(graph=True, profiler=False, profiler_outdir=None):
+    """Record the graph of every ``tf.function`` called from now on (``tf.summary.trace_on``),
+    until ``trace_export`` writes them to the default writer.
+
+    The graph is the one ``ConcreteFunction.graph`` shows (:mod:`learnet.func_graph`): the
+    learnet ops the function runs, named as TensorFlow names them. learnet has no profiler:
+    ``profiler=True`` warns that only graphs are recorded.
+
+    Examples
+    --------
+    >>> import learnet as tf, tempfile
+    >>> writer = tf.summary.create_file_writer(tempfile.mkdtemp())
+    >>> @tf.function
+    ... def double(x):
+    ...     return 2.0 * x
+    >>> tf.summary.trace_on(graph=True)
+    >>> _ = double(tf.constant([1.0]))
+    >>> with writer.as_default():
+    ...     tf.summary.trace_export("double", step=0)
+    """
+    from learnet import control
+
+    if profiler:
+        import warnings
+
+        warnings.warn("tf.summary.trace_on: learnet has no profiler; only the graphs are recorded", stacklevel=2)
+    trace_off()
+    if graph:
+        control.trace_listeners.append(_remember_call)
+
+
+def trace_off():
+    """Stop recording and forget what was recorded (``tf.summary.trace_off``)."""
+    from learnet import control
+
+    while _remember_call in control.trace_listeners:
+        control.trace_listeners.remove(_remember_call)
+    _traced.clear()
+
+
+def trace_export(name, step=None, profiler_outdir=None):
+    """Write the graphs recorded since ``trace_on`` to the default writer, then stop recording.
+
+    Each function becomes one ``GraphDef`` in the event file, which TensorBoard's Graphs tab
+    draws; several functions share one graph, each under its own name scope. Without a
+    default writer nothing is written.
+    """
+    from learnet import func_graph
+
+    writer, step = _writer_and_step("trace_export", step)
+    traced = list(_traced)
+    trace_off()
+    if writer is None or not traced:
+        return
+    from tensorboardX.proto import event_pb2, graph_pb2, node_def_pb2
+
+    graph_def = graph_pb2.GraphDef()
+    for function, specs in traced:
+        python = function.python_function
+        try:
+            names = [p for p in inspect.signature(python).parameters][: len(specs)]
+        except (TypeError, ValueError):
+            names = []
+        names = (names + [f"args_{i}" for i in range(len(specs))])[: len(specs)]
+        graph = func_graph.trace(python, names, specs, function.__name__)
+        scope = function.__name__ if len(traced) > 1 else ""
+        for operation in graph.get_operations():
+            node = operation.node_def
+            graph_def.node.append(
+                node_def_pb2.NodeDef(
+                    name=f"{scope}/{node.name}" if scope else node.name,
+                    op=node.op,
+                    input=[f"{scope}/{i}" if scope else i for i in node.input],
+                )
+            )
+    writer._events.write_event(
+        event_pb2.Event(wall_time=time.time(), step=step, graph_def=graph_def.SerializeToString())
+    )
+    writer.flush()
