@@ -50,3 +50,32 @@ def test_logical_devices_are_not_made_and_say_so():
         )
     assert len(caught) == 2 and "one device per process" in str(caught[0].message)
     assert len(tf.config.list_logical_devices("CPU")) == 1
+
+
+@pytest.mark.parametrize("method", ["bilinear", "nearest"])
+def test_resize_is_differentiable(method):
+    from learnet.layers.augmentation import resize_tensor  # float64 here: tf.image.resize works in float32
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 4, 6, 2))
+    weights = rng.normal(size=(2, 3, 5, 2))
+    check_gradients(lambda a: resize_tensor(a, 3, 5, method) * weights, [x])
+    enlarge = rng.normal(size=(2, 7, 9, 2))
+    check_gradients(lambda a: resize_tensor(a, 7, 9, method) * enlarge, [x])
+    check_gradients(lambda a: resize_tensor(a, 3, 3, method, box=(0, 1, 4, 4)) * weights[:, :, :3], [x])
+    # the public ways in carry the same gradient
+    image = tf.Variable(x.astype("float32"))
+    layer = tf.keras.layers.Resizing(3, 5, interpolation=method)
+    with tf.GradientTape(persistent=True) as tape:
+        through_image = tf.reduce_sum(tf.image.resize(image, (3, 5), method=method) * weights.astype("float32"))
+        through_layer = tf.reduce_sum(layer(image) * weights.astype("float32"))
+    np.testing.assert_allclose(tape.gradient(through_image, image), tape.gradient(through_layer, image), rtol=1e-6)
+
+
+def test_resizing_keeps_its_values_and_integer_images():
+    image = np.arange(4 * 6, dtype="float32").reshape(1, 4, 6, 1)
+    half = tf.image.resize(image, (2, 3)).numpy()[0, :, :, 0]
+    np.testing.assert_allclose(half, [[3.5, 5.5, 7.5], [15.5, 17.5, 19.5]])  # means of 2x2 blocks
+    pixels = np.arange(16, dtype="uint8").reshape(1, 4, 4, 1)
+    nearest = tf.keras.layers.Resizing(2, 2, interpolation="nearest")(tf.constant(pixels))
+    assert nearest.numpy()[0, :, :, 0].tolist() == [[5, 7], [13, 15]]

@@ -32,6 +32,7 @@ import numpy
 from learnet import backend
 from learnet.backend import xp
 from learnet.layers.base import Layer
+from learnet.tape import primitive
 from learnet.tensor import Tensor
 
 _FILL_MODES = ("reflect", "wrap", "nearest", "constant")
@@ -130,9 +131,65 @@ def _aspect_ratio_box(height, width, target_height, target_width):
     return (height - crop_height) // 2, (width - crop_width) // 2, crop_height, crop_width
 
 
+def _axis_weights(out_size, in_size, start, extent, interpolation):
+    """The ``(out_size, in_size)`` matrix that resamples one axis: output pixel i reads the input
+    at ``start + (i + 0.5) * extent / out_size - 0.5`` (pixel centres line up, as in
+    ``jax.image.resize`` and TensorFlow 2), bilinearly or from the nearest pixel; points past
+    the box's edge (at most half a pixel) read its border pixels."""
+    positions = start + (numpy.arange(out_size) + 0.5) * (extent / out_size) - 0.5
+    positions = numpy.clip(positions, start, start + extent - 1)
+    weights = numpy.zeros((out_size, in_size))
+    rows = numpy.arange(out_size)
+    if interpolation == "nearest":
+        weights[rows, numpy.floor(positions + 0.5).astype(numpy.int64)] = 1.0
+        return weights
+    low = numpy.floor(positions).astype(numpy.int64)
+    fraction = positions - low
+    numpy.add.at(weights, (rows, low), 1.0 - fraction)
+    numpy.add.at(weights, (rows, numpy.minimum(low + 1, in_size - 1)), fraction)
+    return weights
+
+
+def _resize_weights(images_shape, height, width, interpolation, box):
+    _, image_height, image_width, _ = images_shape
+    top, left, box_height, box_width = box or (0, 0, image_height, image_width)
+    return (
+        _axis_weights(height, image_height, top, box_height, interpolation),
+        _axis_weights(width, image_width, left, box_width, interpolation),
+    )
+
+
+def _apply_axis_weights(images, rows, columns):
+    """``images`` (n, h, w, c) resampled by ``rows`` (H, h) and ``columns`` (W, w): one large
+    matrix product per axis (the layouts are chosen so each is a single GEMM)."""
+    n, height, width, channels = images.shape
+    tall = xp.matmul(rows, xp.moveaxis(images, 1, 0).reshape(height, n * width * channels))  # (H, n*w*c)
+    tall = tall.reshape(rows.shape[0], n, width, channels).transpose(1, 0, 3, 2)  # (n, H, c, w)
+    wide = xp.matmul(tall.reshape(-1, width), columns.T)  # (n*H*c, W)
+    return wide.reshape(n, rows.shape[0], channels, columns.shape[0]).transpose(0, 1, 3, 2)
+
+
+@primitive(inputs=1, higher_order=False)
+def _resize_separable(images, height, width, interpolation, box):
+    """Resize float images (n, h, w, c). The forward reads the nearest or the four neighbouring
+    pixels (``_resize``); the gradient goes back through the same interpolation written as one
+    weight matrix per axis (``_axis_weights``), transposed, and is only computed when an input
+    image needs it."""
+    out = _resize(images, height, width, interpolation, box)
+
+    def backward(g, images, out):
+        def gradient():
+            rows, columns = _resize_weights(images.shape, height, width, interpolation, box)
+            return _apply_axis_weights(g, xp.asarray(rows.T, g.dtype), xp.asarray(columns.T, g.dtype))
+
+        return gradient
+
+    return out, backward
+
+
 def _resize(images, height, width, interpolation="bilinear", box=None):
-    """Resize ``images`` (n, h, w, c) to ``(height, width)``; only their ``box`` (top, left,
-    box_height, box_width) if given. Pixel centers line up: output pixel i covers input
+    """Resize ``images`` (n, h, w, c, an array) to ``(height, width)``; only their ``box`` (top,
+    left, box_height, box_width) if given. Pixel centers line up: output pixel i covers input
     ``[i * scale, (i + 1) * scale)`` (``jax.image.resize`` and TensorFlow 2 do the same)."""
     n, image_height, image_width, _ = images.shape
     top, left, box_height, box_width = box or (0, 0, image_height, image_width)
@@ -145,6 +202,13 @@ def _resize(images, height, width, interpolation="bilinear", box=None):
     grid_y = xp.broadcast_to(grid_y, (n,) + grid_y.shape)
     grid_x = xp.broadcast_to(grid_x, (n,) + grid_x.shape)
     return _resample(images, grid_y, grid_x, "nearest", 0.0, interpolation).astype(images.dtype)
+
+
+def resize_tensor(images, height, width, interpolation="bilinear", box=None):
+    """``_resize`` of a (n, h, w, c) tensor; differentiable for float images."""
+    if images.dtype.kind != "f":
+        return Tensor._wrap(_resize(images._value, height, width, interpolation, box))
+    return _resize_separable(images, height, width, interpolation, box)
 
 
 class _RandomImageLayer(Layer):
@@ -418,10 +482,13 @@ class Resizing(Layer):
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
 
     def call(self, inputs):
-        images = _images(inputs, self)
+        images = inputs if inputs.ndim == 4 else inputs[None]
+        _images(inputs, self)  # checks the rank
         box = _aspect_ratio_box(images.shape[1], images.shape[2], self.height, self.width)
-        out = _resize(images, self.height, self.width, self.interpolation, box if self.crop_to_aspect_ratio else None)
-        return Tensor._wrap(out if inputs.ndim == 4 else out[0])
+        out = resize_tensor(
+            images, self.height, self.width, self.interpolation, box if self.crop_to_aspect_ratio else None
+        )
+        return out if inputs.ndim == 4 else out[0]
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
