@@ -511,3 +511,28 @@ def test_backup_and_restore_options(tmp_path):
             learnet.callbacks.BackupAndRestore(tmp_path, save_freq=bad)
     with pytest.raises(ValueError, match="backup_dir"):
         learnet.callbacks.BackupAndRestore("")
+
+
+def test_predict_tells_callbacks_where_each_batch_begins_and_ends():
+    events = []
+
+    class Recorder(callbacks.Callback):
+        def on_predict_batch_begin(self, batch, logs=None):
+            events.append(("begin", batch))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            events.append(("end", batch))
+
+    model = learnet.Sequential([learnet.Input((8,)), learnet.layers.Dense(3)])
+    model.predict(np.zeros((64, 8), "float32"), batch_size=32, verbose=0, callbacks=[Recorder()])
+    assert events == [("begin", 0), ("end", 0), ("begin", 1), ("end", 1)]  # as Keras 3
+
+
+def test_fit_on_a_dataset_ignores_batch_size_as_keras_does():
+    x = np.random.default_rng(0).random((64, 8)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 3, 64)
+    model = learnet.Sequential([learnet.Input((8,)), learnet.layers.Dense(3, activation="softmax")])
+    model.compile("rmsprop", "sparse_categorical_crossentropy")
+    dataset = learnet.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    history = model.fit(dataset, batch_size=64, epochs=1, verbose=0, validation_data=dataset)
+    assert len(history.history["loss"]) == 1 and "val_loss" in history.history

@@ -910,8 +910,7 @@ def fit_epoch_iterators(
             raise ValueError(f"{who}: when x is a dataset of (x, y) batches, y must not be given separately")
         if validation_split:
             raise ValueError(f"{who}: validation_split needs arrays; with a dataset, give validation_data")
-        if batch_size is not None:
-            raise ValueError(f"{who}: batch_size cannot be given with a dataset: the dataset makes the batches")
+        # As Keras 3: batch_size is ignored for a dataset, which makes its own batches.
         train = EpochIterator(model, x, who=who, steps=steps_per_epoch, continuous=True)
     if validation_data is not None:
         validation = _validation_iterator(

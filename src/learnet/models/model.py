@@ -745,11 +745,14 @@ class Model(Layer):
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps
         )
         callback_list.on_predict_begin()
+        batch_begin = callback_list.wants("on_predict_batch_begin")
         batch_end = callback_list.wants("on_predict_batch_end")
         backend.keep_freed_memory()
         outputs = []
         with no_recording():
             for step, batch in enumerate(batches.epoch()):
+                if batch_begin:
+                    callback_list.on_predict_batch_begin(step)
                 result = map_structure(data_adapter.to_plain_numpy, self.predict_step(batch))
                 outputs.append(result)
                 if batch_end:
