@@ -464,7 +464,7 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
         name = layer_entry.get("name") or layer["config"].get("name")
         if not isinstance(name, str):
             _refuse(f"{where}: layer {i} has no name")
-        layer["config"]["name"] = name
+        layer["name"] = name  # the calls name it so; its config keeps what get_config gave (maybe no name)
         layers.append(layer)
         nodes = layer_entry.get("inbound_nodes") or []
         if not isinstance(nodes, list):
@@ -516,7 +516,7 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
                 _refuse(f"{node_where} is malformed")
         pending.append(calls)
     # Keras lists each layer's calls with the layer; learnet wants them in the order they run.
-    done, ordered = {(layer["config"]["name"], 0) for layer in layers if layer["class_name"] == "InputLayer"}, []
+    done, ordered = {(_entry_name(layer), 0) for layer in layers if layer["class_name"] == "InputLayer"}, []
     counts = {}
 
     def ready(structure):
@@ -721,6 +721,12 @@ def _endpoints_to_keras(value):
     raise ValueError(f"cannot save the model's inputs or outputs {value!r} as .keras")
 
 
+def _entry_name(entry):
+    """A layer entry's name: the entry's own, else its config's (a custom get_config may leave it out)."""
+    name = entry.get("name")
+    return name if isinstance(name, str) else entry["config"].get("name")
+
+
 def model_config_to_keras(model):
     """The Keras 3 ``config.json`` for a learnet Sequential or functional model."""
     entry = _saving.serialize_model(model)
@@ -767,10 +773,10 @@ def model_config_to_keras(model):
         layers = []
         # In Keras' own order, which a reader of the weights file follows (as Keras writes it).
         rank = {name: index for index, name in enumerate(keras_layer_order(config))}
-        for layer in sorted(config["layers"], key=lambda entry: rank.get(entry["config"]["name"], len(rank))):
+        for layer in sorted(config["layers"], key=lambda entry: rank.get(_entry_name(entry), len(rank))):
             keras_layer = _layer_to_keras(layer, model)
-            keras_layer["name"] = layer["config"]["name"]
-            keras_layer["inbound_nodes"] = calls.get(layer["config"]["name"], [])
+            keras_layer["name"] = _entry_name(layer)
+            keras_layer["inbound_nodes"] = calls.get(_entry_name(layer), [])
             layers.append(keras_layer)
         result = {
             "module": "keras.src.models.functional",
@@ -870,7 +876,7 @@ def keras_layer_order(config):
     parents = {}
     for layer in config["layers"]:
         if layer["class_name"] == "InputLayer":
-            parents[(layer["config"]["name"], 0)] = []
+            parents[(_entry_name(layer), 0)] = []
     calls = {}
     for node in config["nodes"]:
         index = calls.get(node["layer"], 0)

@@ -407,8 +407,11 @@ class Functional(Model):
             layer = serialization.deserialize(
                 entry, custom_objects, layer_fn if serialization.is_not_input(entry) else None
             )
-            # Calls name a layer as it was saved: a custom get_config may leave the name out.
+            # Calls name a layer as it was saved: a custom get_config may leave the name out,
+            # and the layer made from it then takes back the name it was saved under.
             key = entry["name"] if isinstance(entry, dict) and isinstance(entry.get("name"), str) else layer.name
+            if "name" not in entry.get("config", {}) and layer.name != key:
+                layer.name = key
             if key in layers:
                 raise serialization.InvalidModelFileError(f"{where} has two layers named {key!r}")
             layers[key] = layer

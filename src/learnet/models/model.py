@@ -313,14 +313,21 @@ class Model(Layer):
 
     @property
     def optimizer(self):
-        """The optimizer given to ``compile`` (None before)."""
+        """The optimizer given to ``compile``; before it, one set as ``model.optimizer = ...`` (or None).
+
+        As in Keras 3, an optimizer set before ``compile`` is replaced by the one ``compile``
+        takes (its default is ``"rmsprop"``).
+        """
         state = getattr(self, "_compile_state", None)
-        return None if state is None else state.optimizer
+        return self.__dict__.get("_optimizer_before_compile") if state is None else state.optimizer
 
     @optimizer.setter
     def optimizer(self, value):
-        self._assert_compiled("setting its optimizer")
-        self._compile_state.optimizer = optimizers_module.get(value)
+        state = getattr(self, "_compile_state", None)
+        if state is None:  # a subclass's __init__ may set one before compile, as Keras allows
+            self.__dict__["_optimizer_before_compile"] = None if value is None else optimizers_module.get(value)
+            return
+        state.optimizer = optimizers_module.get(value)
 
     @property
     def loss(self):
