@@ -50,6 +50,12 @@ from learnet.layers.serialization import describe as _describe
 from learnet.layers.serialization import deserialize as deserialize_layer
 from learnet.layers.serialization import plain_json as _plain_json
 from learnet.layers.serialization import serialize as serialize_layer
+from learnet.object_serialization import (  # noqa: F401 - keras.saving's names
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    serialize_keras_object,
+)
 from learnet.registry import custom_object_scope, get_registered_object, register_keras_serializable
 from learnet import weight_budget
 
@@ -64,6 +70,10 @@ __all__ = [
     "register_keras_serializable",
     "get_registered_object",
     "custom_object_scope",
+    "serialize_keras_object",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
 ]
 
 FORMAT_NAME = "learnet"

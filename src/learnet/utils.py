@@ -546,6 +546,13 @@ from learnet.registry import (  # noqa: E402,F401
 
 CustomObjectScope = custom_object_scope
 
+# keras.utils' names for keras.saving's serialization helpers.
+from learnet.object_serialization import (  # noqa: E402,F401
+    deserialize_keras_object,
+    get_custom_objects,
+    serialize_keras_object,
+)
+
 # keras.utils' dataset makers, get_file and the train_step helpers (learnet.dataset_utils), and
 # keras.utils.Progbar (drawn by fit's own tqdm bar).
 from learnet.callbacks.keras_progbar import Progbar  # noqa: E402,F401

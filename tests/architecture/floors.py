@@ -73,6 +73,7 @@ FLOORS = {
         "checkpoint_graph",
         "saved_model",
         "saved_objects",
+        "object_serialization",
         "onnx",
         "lite",
     ],

@@ -145,18 +145,41 @@ from learnet.layers.volumes import (
 from learnet.layers.wrappers import TimeDistributed
 
 
-def serialize(layer):
-    """``{"class_name": ..., "config": ...}`` for a layer (its ``get_config``)."""
+def _sublayer_entry(layer):
+    """A sublayer inside a layer's config (an RNN's cell, a wrapper's layer), as learnet's files
+    hold it: ``{"class_name", "config"}`` (names only, no module)."""
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
+def serialize(layer):
+    """Keras 3's description of a layer: ``{"module", "class_name", "config", "registered_name"}``,
+    the Keras objects inside its config (a sublayer, a regularizer) described the same way."""
+    from learnet.layers.serialization import _described
+
+    cls = type(layer)
+    custom = not cls.__module__.startswith("learnet.")
+    return {
+        "module": cls.__module__ if custom else "keras.layers",
+        "class_name": cls.__name__,
+        "config": _described(layer.get_config()),
+        "registered_name": registry.get_registered_name(cls) if custom else None,
+    }
+
+
 def deserialize(config, custom_objects=None):
-    """Create a layer from ``serialize``'s dict; ``custom_objects`` maps names to your classes."""
+    """Create a layer from ``serialize``'s dict; a class of your own is found by its registered
+    name (``"Package>Name"``), its class name, or in ``custom_objects``."""
     name = config.get("class_name")
-    cls = (custom_objects or {}).get(name) or registry.get_registered_object(name) or globals().get(name)
+    cls = None
+    for key in (config.get("registered_name"), name):
+        if isinstance(key, str) and cls is None:
+            cls = (custom_objects or {}).get(key) or registry.get_registered_object(key, custom_objects)
+    if cls is None and isinstance(name, str) and not isinstance(config.get("registered_name"), str):
+        cls = globals().get(name)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise ValueError(f"unknown layer class {name!r}; pass your own classes as custom_objects={{'{name}': {name}}}")
-    return cls.from_config(config.get("config", {}))
+    with registry.custom_object_scope(custom_objects):
+        return cls.from_config(config.get("config", {}))
 
 
 # Older TensorFlow code reaches the preprocessing layers through `experimental.preprocessing`.

@@ -594,7 +594,7 @@ class StackedRNNCells(Layer):
             _forget_step_masks(cell)
 
     def get_config(self):
-        from learnet.layers import serialize
+        from learnet.layers import _sublayer_entry as serialize
 
         config = super().get_config()
         config["cells"] = [serialize(cell) for cell in self.cells]
@@ -825,7 +825,7 @@ class RNN(Layer):
         return output
 
     def get_config(self):
-        from learnet.layers import serialize
+        from learnet.layers import _sublayer_entry as serialize
 
         config = super().get_config()
         config.update(
@@ -1105,7 +1105,7 @@ class Bidirectional(Layer):
         return outputs[0] if self.merge_mode is not None else outputs
 
     def get_config(self):
-        from learnet.layers import serialize
+        from learnet.layers import _sublayer_entry as serialize
 
         config = super().get_config()
         layer_config = serialize(self.forward_layer)

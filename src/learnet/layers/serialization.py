@@ -110,17 +110,41 @@ def plain_json(value, where):
 
 
 # --- one layer ---------------------------------------------------------------------------------------
+def _described(value, depth=0):
+    """``value`` with the Keras objects inside it (a sublayer, a regularizer held in a custom
+    layer's config) described as ``{"class_name", "config", "registered_name"}``, as Keras 3
+    serializes a config's objects; anything else is left for ``plain_json`` to judge."""
+    if depth > 32 or value is None or isinstance(value, (bool, int, float, str, np.ndarray, np.generic)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_described(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return {key: _described(item, depth + 1) for key, item in value.items()}
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        cls = type(value)
+        registered = registry.get_registered_name(cls) if not cls.__module__.startswith("learnet.") else None
+        return {
+            "class_name": cls.__name__,
+            "config": _described(value.get_config(), depth + 1),
+            "registered_name": registered,
+        }
+    return value
+
+
 def _layer_config(layer):
     try:
         config = layer.get_config()
     except NotImplementedError as error:
         raise ValueError(f"cannot save layer '{layer.name}' ({type(layer).__name__}): {error}") from None
-    return plain_json(config, f"the config of layer '{layer.name}'")
+    return plain_json(_described(config), f"the config of layer '{layer.name}'")
 
 
 def serialize(layer):
-    """``{"class_name": ..., "config": ..., "build_config": ...}`` for one layer or model."""
+    """``{"class_name": ..., "config": ..., "build_config": ...}`` for one layer or model; a
+    registered class of your own also gets its ``"registered_name"`` (``"Package>Name"``)."""
     entry = {"class_name": type(layer).__name__, "config": _layer_config(layer), "name": layer.name}
+    if not type(layer).__module__.startswith("learnet.") and type(layer) in registry._NAMES:
+        entry["registered_name"] = registry._NAMES[type(layer)]
     build = layer.get_build_config() if hasattr(layer, "get_build_config") else None
     if build is not None:
         entry["build_config"] = plain_json(build, f"the build config of '{layer.name}'")
@@ -152,7 +176,10 @@ def _deserialize(entry, custom_objects, layer_fn):
     where = "a layer entry of the model config"
     class_name = require(entry, "class_name", str, where)
     config = require(entry, "config", dict, f"the entry of {class_name!r}")
-    cls = registry.get_registered_object(class_name, custom_objects)
+    registered = entry.get("registered_name")
+    cls = registry.get_registered_object(registered, custom_objects) if isinstance(registered, str) else None
+    if cls is None:
+        cls = registry.get_registered_object(class_name, custom_objects)
     if cls is None:
         cls = registry.builtin_class(class_name)
     if cls is None:
