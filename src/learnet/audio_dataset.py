@@ -27,7 +27,13 @@ from learnet import backend
 from learnet.audio import decode_wav
 from learnet.control import TensorSpec
 from learnet.data import Dataset
-from learnet.dataset_utils import _check_count, _check_validation_split, _datasets_of_subsets, _labelled_files
+from learnet.dataset_utils import (
+    _check_count,
+    _check_validation_split,
+    _checked_labels,
+    _datasets_of_subsets,
+    _labelled_files,
+)
 from learnet.tree import map_structure
 
 __all__ = ["audio_dataset_from_directory"]
@@ -90,17 +96,7 @@ def audio_dataset_from_directory(
         ``class_names`` and ``file_paths``.
     """
     who = "audio_dataset_from_directory"
-    if isinstance(labels, (tuple, np.ndarray)):
-        labels = list(labels)
-    if not (labels is None or labels == "inferred"):
-        if not isinstance(labels, list):
-            raise ValueError(
-                f'{who}: labels must be "inferred", None, or a list of integer labels (one per file), got {labels!r}'
-            )
-        if class_names:
-            raise ValueError(f'{who}: class_names can only be given with labels="inferred"')
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(f'{who}: label_mode must be "int", "categorical", "binary" or None, got {label_mode!r}')
+    labels = _checked_labels(labels, label_mode, class_names, who)
     if ragged and output_sequence_length is not None:
         raise ValueError(f"{who}: give either ragged and output_sequence_length, not both")
     if ragged:

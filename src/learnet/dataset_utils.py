@@ -240,6 +240,23 @@ def _check_validation_split(validation_split, subset, shuffle, seed, who):
         )
 
 
+def _checked_labels(labels, label_mode, class_names, who):
+    """``labels`` of a directory-of-classes dataset as a list (or "inferred", or None), after
+    checking it, ``label_mode`` and ``class_names`` as Keras does."""
+    if isinstance(labels, (tuple, np.ndarray)):
+        labels = list(labels)
+    if not (labels is None or labels == "inferred"):
+        if not isinstance(labels, list):
+            raise ValueError(
+                f'{who}: labels must be "inferred", None, or a list of integer labels (one per file), got {labels!r}'
+            )
+        if class_names:
+            raise ValueError(f'{who}: class_names can only be given with labels="inferred"')
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError(f'{who}: label_mode must be "int", "categorical", "binary" or None, got {label_mode!r}')
+    return labels
+
+
 def _labelled_files(
     directory, labels, label_mode, class_names, follow_links, extensions, kind, shuffle, seed, verbose, who
 ):
@@ -379,17 +396,7 @@ def text_dataset_from_directory(
     ([b'dull', b'great fun'], [0, 1], ['neg', 'pos'])
     """
     who = "text_dataset_from_directory"
-    if isinstance(labels, (tuple, np.ndarray)):
-        labels = list(labels)
-    if not (labels is None or labels == "inferred"):
-        if not isinstance(labels, list):
-            raise ValueError(
-                f'{who}: labels must be "inferred", None, or a list of integer labels (one per file), got {labels!r}'
-            )
-        if class_names:
-            raise ValueError(f'{who}: class_names can only be given with labels="inferred"')
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(f'{who}: label_mode must be "int", "categorical", "binary" or None, got {label_mode!r}')
+    labels = _checked_labels(labels, label_mode, class_names, who)
     if batch_size is not None:
         batch_size = _check_count(batch_size, "batch_size", who)
     if max_length is not None:
