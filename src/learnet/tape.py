@@ -357,14 +357,14 @@ def no_gradient(function: Callable | None = None, *, inputs: int | None = None) 
     def op(*args, **kwargs):
         output = function(*args, **kwargs)
         if _recording and isinstance(output, Tensor):
-            for tape in _recording:
-                if getattr(tape, "_records_every_op", False):
-                    if len(args) < count:  # tensors given by name
-                        args = args + tuple(kwargs.pop(name) for name in tensor_names[len(args) :] if name in kwargs)
-                    tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in args[:count])
-                    tape._notes.append(
-                        _Note(op.__name__, tensors, output, None, False, None, (op, args[count:], kwargs))
-                    )
+            recorders = [tape for tape in _recording if getattr(tape, "_records_every_op", False)]
+            if recorders:
+                if len(args) < count:  # tensors given by name
+                    args = args + tuple(kwargs.pop(name) for name in tensor_names[len(args) :] if name in kwargs)
+                tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in args[:count])
+                note = _Note(op.__name__, tensors, output, None, False, None, (op, args[count:], kwargs))
+                for tape in recorders:
+                    tape._notes.append(note)
         return output
 
     setattr(op, "variadic", False)
