@@ -162,3 +162,24 @@ def test_trace_export_writes_the_graph_tensorboard_draws(tmp_path):
     with pytest.warns(UserWarning, match="no profiler"):
         tf.summary.trace_on(graph=True, profiler=True)
     tf.summary.trace_off()
+
+
+def test_trace_export_draws_a_method_once_however_often_it_is_called(tmp_path):
+    class Scale(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.factor = tf.Variable(2.0)
+
+        @tf.function
+        def __call__(self, x):
+            return x * self.factor
+
+    module = Scale()
+    writer = tf.summary.create_file_writer(str(tmp_path / "method"))
+    tf.summary.trace_on(graph=True)
+    module(tf.constant(1.0))
+    module(tf.constant(2.0))  # the same method, reached through a new bound object
+    with writer.as_default():
+        tf.summary.trace_export(name="scale", step=0)
+    ops = [node.op for node in _read(tmp_path / "method").Graph().node]
+    assert ops.count("Placeholder") == 1 and ops.count("Mul") == 1

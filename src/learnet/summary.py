@@ -352,8 +352,12 @@ _traced = []  # (function, input specs) of the tf.functions called since trace_o
 def _remember_call(function, args, kwargs):
     from learnet.control import TensorSpec
 
+    def identity(python):  # a method is a new bound object at each access: its function and object
+        return (getattr(python, "__func__", python), id(getattr(python, "__self__", None)))
+
     specs = [TensorSpec.from_tensor(a) if isinstance(a, (Tensor, numpy.ndarray)) else a for a in args]
-    if not kwargs and all(entry[0].python_function is not function.python_function for entry in _traced):
+    key = identity(function.python_function)
+    if not kwargs and all(identity(entry[0].python_function) != key for entry in _traced):
         _traced.append((function, specs))
 
 
