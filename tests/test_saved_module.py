@@ -288,3 +288,21 @@ def test_save_format_tf_writes_a_saved_model_directory_that_load_model_reads(tmp
     tf.saved_model.save(Affine(), str(module_folder))
     with pytest.raises(ValueError, match="tf.saved_model.load"):
         tf.keras.models.load_model(module_folder)
+
+
+def test_an_object_met_first_where_it_is_not_stored_is_stored_where_it_is_met_next(tmp_path):
+    class Holder(tf.Module):
+        def __init__(self, helper):
+            super().__init__()
+            self._helper = helper  # private and empty: not stored here
+            self.v = tf.Variable(1.0)
+
+    class Root(tf.Module):
+        def __init__(self):
+            super().__init__()
+            shared = tf.Module(name="shared")
+            self.x = Holder(shared)
+            self.y = shared  # met again, under a name that is stored
+
+    _, restored = _saved(Root(), tmp_path)
+    assert isinstance(restored.y, tf.Module) and float(restored.x.v) == 1.0

@@ -58,6 +58,12 @@ class _Walker:
         self.functions = []  # (path, bound Function)
         self.keep = []
 
+    def forget(self, path):
+        """Drop what was met under ``path`` (a subtree that is not stored)."""
+        self.seen = {
+            key: where for key, where in self.seen.items() if where != path and not where.startswith(path + "/")
+        }
+
     def walk(self, value, path, depth):
         if depth > _MAX_DEPTH:
             return None
@@ -95,9 +101,12 @@ class _Walker:
         for key, item in sorted(vars(value).items(), key=lambda pair: (pair[0].startswith("_"), pair[0])):
             if key.startswith("__") or key in ("_name", "_scope_name"):
                 continue
-            node = self.walk(item, f"{path}/{key}" if path else key, depth + 1)
+            child = f"{path}/{key}" if path else key
+            node = self.walk(item, child, depth + 1)
             if node is not None and (not key.startswith("_") or _holds_anything(node)):
                 children[key] = node
+            elif node is not None:  # left out: what it met must be stored where it is met next
+                self.forget(child)
         if hasattr(value, "trainable_weights") and hasattr(value, "weights"):  # a Keras layer's own weights
             for position, weight in enumerate(value.weights):
                 if id(weight) not in self.variables:
