@@ -34,6 +34,7 @@ import sys
 import numpy as _np
 
 from learnet.backend import floatx, to_numpy, xp
+from learnet.ops import linalg as _linalg
 from learnet.ops import nn as _nn
 from learnet.ops.math import unbroadcast
 from learnet.tape import primitive
@@ -1005,40 +1006,25 @@ def cross(x1, x2, axis=-1):
 
 
 def einsum(subscripts, *operands):
-    """Einstein summation, differentiable in every operand."""
+    """Einstein summation, differentiable in every operand (``keras.ops.einsum``).
+
+    The same as ``learnet.einsum`` (``tf.einsum``): letters name axes, ``...`` stands
+    for leading axes that broadcast (summed over when the output leaves it out, as in
+    NumPy), and without ``->`` the output is the letters used once, in alphabetical
+    order. Operands of different dtypes are first cast to the
+    wider one, as Keras does.
+
+    Examples
+    --------
+    >>> from learnet import ops
+    >>> ops.einsum("...ij,...jk->...ik", ops.ones((2, 1, 3)), ops.ones((3, 4))).shape
+    TensorShape([2, 1, 4])
+    """
     tensors = [_t(o) for o in operands]
-    return _einsum_op(tensors, subscripts)
-
-
-@primitive(variadic=True, higher_order=False)
-def _einsum_op(arrays, subscripts):
-    inputs_spec, _, output_spec = subscripts.replace(" ", "").partition("->")
-    specs = inputs_spec.split(",")
-    if not _:
-        letters = sorted(c for c in set(inputs_spec.replace(",", "")) if inputs_spec.count(c) == 1)
-        output_spec = "".join(letters)
-    if "." in subscripts:
-        raise NotImplementedError("einsum with '...' is not supported; spell out every axis")
-
-    def backward(g, *arrays_and_out):
-        inputs_ = arrays_and_out[:-1]
-        grads = []
-        for i, spec in enumerate(specs):
-            others = [a for j, a in enumerate(inputs_) if j != i]
-            other_specs = [s for j, s in enumerate(specs) if j != i]
-            expression = ",".join([output_spec] + other_specs) + "->" + spec
-            # Axes of this input that appear nowhere else were summed out: broadcast back.
-            missing = [c for c in spec if c not in output_spec and not builtins.any(c in s for s in other_specs)]
-            if missing:
-                reduced = "".join(c for c in spec if c not in missing)
-                partial = xp.einsum(",".join([output_spec] + other_specs) + "->" + reduced, g, *others)
-                kept = [inputs_[i].shape[k] if c not in missing else 1 for k, c in enumerate(spec)]
-                grads.append(xp.broadcast_to(partial.reshape(kept), inputs_[i].shape).copy())
-            else:
-                grads.append(xp.einsum(expression, g, *others))
-        return tuple(grads)
-
-    return xp.einsum(inputs_spec + "->" + output_spec, *arrays), backward
+    if len({t.dtype for t in tensors}) > 1:
+        wider = _np.result_type(*[_np.dtype(t.dtype.name) for t in tensors])
+        tensors = [t if t.dtype == wider else _ops.cast(t, wider) for t in tensors]
+    return _linalg.numpy_einsum(subscripts, *tensors)
 
 
 # --- nn ----------------------------------------------------------------------------------------------

@@ -245,12 +245,33 @@ def einsum(equation, *inputs, **kwargs):
     return _einsum(tensors, equation)
 
 
-def _explicit_einsum(equation, tensors):
+def numpy_einsum(subscripts, *operands):
+    """``einsum`` with NumPy's rule for ``...`` (``keras.ops.einsum``, ``numpy.einsum``).
+
+    The same as :func:`einsum`, except that an output which leaves out the inputs'
+    ``...`` sums over those axes (``einsum`` refuses it, as TensorFlow does).
+
+    Examples
+    --------
+    >>> from learnet.ops.linalg import numpy_einsum
+    >>> numpy_einsum("i...->i", [[1.0, 2.0], [3.0, 4.0]]).numpy()
+    array([3., 7.], dtype=float32)
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: the subscripts come first, a string such as 'ij,jk->ik'; got {subscripts!r}")
+    tensors = _convert_all(list(operands), "einsum")
+    equation, tensors = _explicit_einsum(subscripts, tensors, sum_ellipsis=True)
+    return _einsum(tensors, equation)
+
+
+def _explicit_einsum(equation, tensors, sum_ellipsis=False):
     """The equation with every axis named by a letter and its output spelled out.
 
     ``...`` becomes letters unused elsewhere; an input whose ``...`` axes broadcast
     (size 1 against a larger size) is broadcast here, so the gradient flowing back
-    through ``broadcast_to`` is summed to its shape.
+    through ``broadcast_to`` is summed to its shape. An output without ``...`` when the
+    inputs have it is an error (as in TensorFlow) unless ``sum_ellipsis`` (NumPy's and
+    ``keras.ops``'s rule: those axes are summed over).
     """
     equation = equation.replace(" ", "")
     inputs_part, arrow, output = equation.partition("->")
@@ -291,7 +312,7 @@ def _explicit_einsum(equation, tensors):
         output = letters + "".join(sorted(c for c in set(named) if named.count(c) == 1))
     elif "..." in output:
         output = output.replace("...", letters)
-    elif letters:
+    elif letters and not sum_ellipsis:
         raise ValueError(f"einsum: the output of {equation!r} needs '...' for the inputs' '...' axes")
     sizes = {}
     for spec, tensor in zip(explicit_specs, explicit_tensors):
