@@ -183,10 +183,10 @@ def test_gradient_wrt_integer_tensor_says_why():
     # As TensorFlow: a warning that says why, and None for that source.
     x = tf.constant([1, 2])
     with tf.GradientTape() as tape:
-        with pytest.warns(UserWarning, match="float tensors"):
+        with pytest.warns(UserWarning, match="float and complex tensors"):
             tape.watch(x)
         y = tf.cast(x, "float32") * 2.0
-    with pytest.warns(UserWarning, match="float tensors"):
+    with pytest.warns(UserWarning, match="float and complex tensors"):
         assert tape.gradient(y, x) is None
 
 

@@ -5,6 +5,10 @@ does: for a real loss ``L`` and ``z = x + iy``, the gradient of ``z`` is the com
 number ``dL/dx + i dL/dy``. With that convention ``tf.abs(z)``, whose backward is
 ``g * z / |z|``, already carries gradients into complex tensors, and the Fourier
 transforms of ``learnet.signal`` carry them on to the real signal they came from.
+Through an analytic op (a product, ``exp``, a matrix product) the gradient goes back as
+``g * conj(f'(z))``: the tape conjugates around every backward whose op has a complex
+output (``learnet.tape._conjugated``), except the ops marked ``complex_aware`` here and
+in ``learnet.signal``, whose backward is written in this convention directly.
 
 Examples
 --------
@@ -50,7 +54,7 @@ def _float_parts(real, imag, who):
     return dtype
 
 
-@primitive
+@primitive(complex_aware=True)
 def complex(real, imag):  # noqa: A001 - TensorFlow's name
     """Build ``real + i * imag`` (``tf.complex``): float32 parts give complex64, float64 parts complex128.
 
@@ -77,14 +81,14 @@ def complex(real, imag):  # noqa: A001 - TensorFlow's name
 def _real(input):  # noqa: A002 - TensorFlow's name
     if input.dtype.kind != "c":
         return input.copy(), lambda g, x, out: g
-    return xp.ascontiguousarray(input.real), lambda g, x, out: complex(g, _zeros_like(g))
+    return input.real.copy(), lambda g, x, out: complex(g, _zeros_like(g))  # copy: a scalar stays a scalar
 
 
 @primitive
 def _imag(input):  # noqa: A002 - TensorFlow's name
     if input.dtype.kind != "c":
         return xp.zeros_like(input), lambda g, x, out: None
-    return xp.ascontiguousarray(input.imag), lambda g, x, out: complex(_zeros_like(g), g)
+    return input.imag.copy(), lambda g, x, out: complex(_zeros_like(g), g)
 
 
 def _zeros_like(tensor):
@@ -115,7 +119,7 @@ def imag(input, name=None):  # noqa: A002 - TensorFlow's name
     return _imag(input)
 
 
-@primitive
+@primitive(complex_aware=True)
 def conj(x):
     """The complex conjugate ``x - i y`` (``tf.math.conj``); a real tensor is returned unchanged.
 

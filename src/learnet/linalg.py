@@ -72,7 +72,7 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     >>> tf.linalg.matrix_transpose(tf.ones((2, 3, 4))).shape
     TensorShape([2, 4, 3])
     """
-    return _transpose_matrix(a)
+    return _transpose_matrix(a, conjugate=conjugate)
 
 
 def adjoint(matrix, name=None):
@@ -85,7 +85,7 @@ def adjoint(matrix, name=None):
     array([[1.],
            [2.]], dtype=float32)
     """
-    return _transpose_matrix(matrix)
+    return _transpose_matrix(matrix, conjugate=True)
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype="float32", name=None):

@@ -291,7 +291,7 @@ def _resize(array, lengths):
     return result
 
 
-@primitive(inputs=1)
+@primitive(inputs=1, complex_aware=True)
 def _fft(x, rank, inverse):
     """The complex FFT (``inverse``: the inverse FFT) over the last ``rank`` axes."""
     size = math.prod(x.shape[-rank:])
@@ -306,7 +306,7 @@ def _fft(x, rank, inverse):
     return result, backward
 
 
-@primitive(inputs=1)
+@primitive(inputs=1, complex_aware=True)
 def _rfft(x, rank, lengths):
     """The FFT of a real tensor over the last ``rank`` axes, cropped or zero-padded to ``lengths``."""
     sizes = tuple(x.shape[-rank:])
@@ -332,7 +332,7 @@ def _irfft(spectrum, rank, lengths):
     return result.astype(real_dtype_of(spectrum.dtype)), lambda g, x, out: _irfft_transpose(g, rank, lengths, sizes)
 
 
-@primitive(inputs=1)
+@primitive(inputs=1, complex_aware=True)
 def _irfft_transpose(signal, rank, lengths, sizes):
     """The transpose of ``_irfft``: the bins that appear twice in the full spectrum count twice."""
     spectrum = xp.fft.rfftn(signal.astype(numpy.float64), s=lengths, axes=_axes(rank))

@@ -94,7 +94,7 @@ class _Note:
         self.call = call  # (op, options, keyword options): how a primitive was called, to run it again
 
 
-def _record(name, inputs, output, backward, higher_order, forward=None, call=None):
+def _record(name, inputs, output, backward, higher_order, forward=None, call=None, complex_aware=True):
     note = None
     for tape in _recording:
         watched = tape._watched
@@ -107,6 +107,8 @@ def _record(name, inputs, output, backward, higher_order, forward=None, call=Non
                 hit = True
         if hit:
             if note is None:
+                if not complex_aware and output._value.dtype.kind == "c":
+                    backward = _conjugated(backward, higher_order)
                 note = _Note(name, inputs, output, backward, higher_order, forward, call)
             tape._notes.append(note)
             watched[id(output)] = output
@@ -171,6 +173,7 @@ def primitive(
     variadic: bool = False,
     higher_order: bool = True,
     same_float_dtype: bool = False,
+    complex_aware: bool = False,
 ) -> Any:
     """Turn a function ``forward(*arrays, **options) -> (result, backward)`` into an op.
 
@@ -206,6 +209,12 @@ def primitive(
         A two-input op that, like TensorFlow's, refuses two tensors of different float
         dtypes (``float32`` and ``float64``) with ``tf.errors.InvalidArgumentError``.
         Python numbers and NumPy arrays beside a tensor still take its dtype.
+    complex_aware : bool
+        The backward already follows TensorFlow's rule for complex numbers (see
+        ``_conjugated``). By default a backward is written as for real numbers, the
+        derivative times ``g``, and the tape conjugates around it when the op's output
+        is complex; ops that are not analytic (``tf.complex``) or that write their
+        adjoint directly (the Fourier transforms) say ``complex_aware=True``.
 
     Examples
     --------
@@ -215,7 +224,12 @@ def primitive(
     """
     if function is None:
         return functools.partial(
-            primitive, inputs=inputs, variadic=variadic, higher_order=higher_order, same_float_dtype=same_float_dtype
+            primitive,
+            inputs=inputs,
+            variadic=variadic,
+            higher_order=higher_order,
+            same_float_dtype=same_float_dtype,
+            complex_aware=complex_aware,
         )
 
     if inputs is None:
@@ -246,6 +260,7 @@ def primitive(
                     higher_order,
                     lambda *arrays: function(list(arrays), *args, **kwargs)[0],
                     (op, args, kwargs),
+                    complex_aware,
                 )
             return output
     elif n_inputs == 1:
@@ -265,6 +280,7 @@ def primitive(
                     higher_order,
                     lambda a: function(a, *args, **kwargs)[0],
                     (op, args, kwargs),
+                    complex_aware,
                 )
             return output
     elif n_inputs == 2:
@@ -286,6 +302,7 @@ def primitive(
                     higher_order,
                     lambda a, b: function(a, b, *args, **kwargs)[0],
                     (op, args, kwargs),
+                    complex_aware,
                 )
             return output
     else:
@@ -311,6 +328,7 @@ def primitive(
                     higher_order,
                     lambda *arrays: function(*arrays, *args[n_inputs:], **kwargs)[0],
                     (op, args[n_inputs:], kwargs),
+                    complex_aware,
                 )
             return output
 
@@ -519,7 +537,7 @@ class GradientTape:
                 # TensorFlow's behaviour: say why, and carry on without it.
                 warn(
                     f"GradientTape.watch: a tensor of dtype {item.dtype} is not watched, because "
-                    "only float tensors have gradients (cast it with learnet.cast(x, 'float32'))"
+                    "only float and complex tensors have gradients (cast it with learnet.cast(x, 'float32'))"
                 )
                 continue
             self._watch(item)
@@ -624,12 +642,12 @@ class GradientTape:
                 # TensorFlow's behaviour: say why, and give None for that source.
                 warn(
                     f"GradientTape.gradient: no gradient for a source of dtype {source.dtype}, because "
-                    "gradients exist only for float tensors (cast it with learnet.cast(x, 'float32'))"
+                    "gradients exist only for float and complex tensors (cast it with learnet.cast(x, 'float32'))"
                 )
         if any(isinstance(t, Tensor) and not is_float(t) for t in targets):
             # TensorFlow's behaviour: an integer target has no gradient; say why, give None.
             warn(
-                "GradientTape.gradient: the target is not a float tensor, so nothing has a "
+                "GradientTape.gradient: the target is not a float or complex tensor, so nothing has a "
                 "gradient with respect to it; every gradient is None"
             )
             return rebuild([None] * len(source_list))
@@ -776,7 +794,8 @@ def _accumulate(grads, tensor, grad):
             f"internal error: a gradient of shape {tuple(grad.shape)} reached a tensor of shape {tuple(tensor.shape)}"
         )
     if grad._value.dtype != tensor._value.dtype and tensor._value.dtype.kind == "f":
-        grad = Tensor._wrap(grad._value.astype(tensor._value.dtype))
+        value = grad._value.real if grad._value.dtype.kind == "c" else grad._value  # a real tensor's part of it
+        grad = Tensor._wrap(value.astype(tensor._value.dtype))
     key = id(tensor)
     previous = grads.get(key)
     grads[key] = grad if previous is None else previous + grad
@@ -844,3 +863,43 @@ def stop_gradient(x: Any) -> Tensor:
     """
     value = x._value if isinstance(x, Tensor) else to_array(x)
     return Tensor._wrap(value)
+
+
+@primitive(complex_aware=True)
+def conjugate(x):
+    """The complex conjugate, as an op: what the tape's rule for complex numbers runs.
+
+    (``tf.math.conj`` is ``learnet.complex_math.conj``, which also takes real tensors.)
+    """
+    return xp.conj(x), lambda g, x, out: conjugate(g)
+
+
+def _conjugate_entry(entry, conj):
+    """One entry of a backward's result, conjugated if it is complex (None and real kept)."""
+    if entry is None:
+        return None
+    if callable(entry) and not isinstance(entry, Tensor):
+        return lambda: _conjugate_entry(entry(), conj)
+    value = entry._value if isinstance(entry, Tensor) else entry
+    return conj(entry) if getattr(value, "dtype", None) is not None and value.dtype.kind == "c" else entry
+
+
+def _conjugated(backward, higher_order):
+    """``backward`` made to follow TensorFlow's rule for complex numbers.
+
+    For a real loss ``L`` and a complex ``z = x + iy``, TensorFlow's gradient of ``z`` is
+    ``dL/dx + i dL/dy``. Through an analytic op ``w = f(z)`` that gradient goes back as
+    ``g * conj(f'(z))``, where a backward written as for real numbers computes
+    ``g * f'(z)``. So the tape conjugates ``g`` on the way in and the gradients on the
+    way out: ``conj(conj(g) * f'(z)) = g * conj(f'(z))``. For a product ``z * w`` the
+    gradient of ``z`` is ``g * conj(w)``; for a matrix product ``g @ adjoint(b)``.
+    """
+    conj = conjugate if higher_order else xp.conj
+
+    def conjugated(g, *inputs_and_output):
+        grads = backward(conj(g), *inputs_and_output)
+        if isinstance(grads, tuple):
+            return tuple(_conjugate_entry(entry, conj) for entry in grads)
+        return _conjugate_entry(grads, conj)
+
+    return conjugated

@@ -15,7 +15,7 @@ import numpy
 from learnet import backend
 from learnet.backend import xp
 
-_FLOAT_KINDS = ("f",)
+_FLOAT_KINDS = ("f", "c")  # the kinds that carry gradients: floats and, as in TensorFlow, complex numbers
 
 # Every Variable alive, so backend.set_backend can refuse to switch array modules under them.
 _live_variables: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -338,7 +338,7 @@ _UFUNC_OPS: dict = {}
 
 
 def is_float(tensor):
-    """True when the tensor holds floats (only those can carry gradients)."""
+    """True when the tensor holds floats or complex numbers (only those can carry gradients)."""
     return tensor._value.dtype.kind in _FLOAT_KINDS
 
 

@@ -31,6 +31,7 @@ from learnet.ops.creation import zeros_like
 from learnet.ops.math import unbroadcast
 from learnet.ops.shape import broadcast_to, concat, expand_dims, reshape, squeeze, transpose
 from learnet.tape import _convert_all, primitive
+from learnet.tape import conjugate as _conjugate
 from learnet.tensor import Tensor
 
 
@@ -169,6 +170,10 @@ def matmul(
     array([[11.]], dtype=float32)
     """
     a, b = _convert_all([a, b], "matmul")
+    if adjoint_a and a.dtype.kind == "c":
+        a = _conjugate(a)
+    if adjoint_b and b.dtype.kind == "c":
+        b = _conjugate(b)
     transpose_a = bool(transpose_a or adjoint_a)
     transpose_b = bool(transpose_b or adjoint_b)
     if a.ndim == 0 or b.ndim == 0:
@@ -990,9 +995,12 @@ def eigh(tensor, name=None):
 
 
 def transpose_matrix(x, conjugate=False):
-    """Swap the last two axes (``tf.linalg.matrix_transpose``)."""
+    """Swap the last two axes (``tf.linalg.matrix_transpose``); ``conjugate``: also conjugate
+    complex numbers (the adjoint)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if x.ndim < 2:
         raise ValueError(f"matrix_transpose: expects rank 2 or more, got shape {tuple(x.shape)}")
+    if conjugate and x.dtype.kind == "c":
+        x = _conjugate(x)
     return _swap(x)

@@ -277,17 +277,23 @@ def identity(x):
 
 @primitive(inputs=1)
 def cast(x, dtype):
-    """Convert ``x`` to ``dtype``; gradients flow between float types only."""
+    """Convert ``x`` to ``dtype``; gradients flow between float and complex types only.
+
+    As in TensorFlow, a complex number cast to a real type keeps its real part, and
+    the gradient of a real number cast to a complex type is the real part of ``g``.
+    """
     from learnet.tensor import _as_dtype
 
     target = _as_dtype(dtype)
     source = x.dtype
 
     def backward(g, x, out):
-        if source.kind != "f" or target.kind != "f":
+        if source.kind not in "fc" or target.kind not in "fc":
             return None
         return cast(g, source)
 
+    if source.kind == "c" and target.kind != "c":
+        return x.real.astype(target), backward
     return x.astype(target), backward
 
 
