@@ -22,6 +22,16 @@ no more bytes of weights than the file holds (a small file asking for
 ``Dense(10**8)`` is refused before anything is allocated). Every problem raises
 ``InvalidModelFileError``.
 
+The saving hooks of Keras 3 are honoured as Keras calls them: a layer's (or model's)
+own ``save_own_variables(store)`` / ``load_own_variables(store)`` writes and reads its
+``vars`` group (a dict-like ``store`` of number arrays), ``save_assets(dir_path)`` /
+``load_assets(dir_path)`` its folder under the archive's ``assets/<layer path>/``, and a
+model's own ``get_compile_config`` / ``compile_from_config`` its compile config (written
+with ``serialize_keras_object``). Loading runs them in Keras' order: build
+(``build_from_config``), compile, variables, assets; a hook that fails is reported as an
+``InvalidModelFileError`` naming the layer, and ``load_weights`` then puts every variable
+back as it was.
+
 HDF5 goes through ``h5py`` (``pip install "learnet[keras]"``).
 
 Examples
@@ -442,6 +452,12 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
     config = entry.get("config")
     if not isinstance(config, dict):
         _refuse(f"{where} has no config")
+    if class_name not in _MODEL_CLASSES and _users_class(entry, custom_objects):
+        # A subclassed model of the user's own (registered, or in custom_objects): made from its config.
+        result = _layer_from_keras(entry, where, custom_objects)
+        if isinstance(entry.get("registered_name"), str):
+            result["registered_name"] = entry["registered_name"]
+        return result
     entries = config.get("layers")
     if not isinstance(entries, list):
         _refuse(f"{where} has no list of layers")
@@ -790,10 +806,15 @@ def model_config_to_keras(model):
             },
             "registered_name": "Functional",
         }
+    elif registry.registered_name_of_class(entry["class_name"]) is not None and not _is_graph_model(model):
+        # A subclassed model registered with register_keras_serializable: Keras 3 finds it by that
+        # name and rebuilds it from its get_config, as any layer of the user's own.
+        result = _layer_to_keras(entry)
     else:
         raise ValueError(
             f"cannot save a {type(model).__name__} as .keras: learnet writes Sequential and functional "
-            "models in Keras' format (save a subclassed model as .learnet)"
+            "models, and subclassed models registered with @keras.saving.register_keras_serializable(), "
+            "in Keras' format (save others as .learnet)"
         )
     if "build_config" in entry:
         result["build_config"] = entry["build_config"]
@@ -846,7 +867,7 @@ def _snake_case(name):
 
 def _check_covered(model, layers, where, error=InvalidModelFileError, variables_of=None):
     """Every weight of ``model`` must be one that Keras keeps for one of ``layers``."""
-    variables_of = variables_of or _own_weights
+    variables_of = variables_of or _saved_variables
     covered = {id(v) for layer in layers for v in variables_of(layer)}
     missing = sorted({v.name for v in model.weights if id(v) not in covered})
     if missing:
@@ -921,11 +942,26 @@ def _keras_layers(model):
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
+def _is_graph_model(model):
+    """A Sequential or functional model (Keras lists its layers under ``layers/``); else a subclassed one."""
+    kinds = tuple(registry.builtin_class(name) for name in ("Sequential", "Functional"))
+    return isinstance(model, kinds)
+
+
+def _join(path, name):
+    return f"{path}/{name}" if path else name
+
+
 def _keras3_paths(model, prefix="layers", order=None):
     """``[(path, layer)]``: where Keras 3 keeps each layer's variables (``layers/dense_1``...).
 
+    The model itself comes first, at ``""`` (its ``vars`` group is the file's root ``vars``);
+    a nested model is listed too, at its own place, before its layers. A subclassed model
+    keeps its layers under their attributes' names (``dense1/vars``), as Keras walks them.
     ``order``: the layers' names in Keras' order, when known from a Keras file.
     """
+    if not _is_graph_model(model):
+        return _layer_paths(model, "", set())
     if order is not None:
         by_name = {layer.name: layer for layer in model.layers}
         layers = [by_name[name] for name in order if name in by_name]
@@ -937,7 +973,7 @@ def _keras3_paths(model, prefix="layers", order=None):
             _refuse("the layers of the model config and of the model built from it differ")
     else:
         layers = _keras_layers(model)
-    return _container_paths(layers, prefix, set())
+    return [("", model)] + _container_paths(layers, prefix, {id(model)})
 
 
 def _container_paths(layers, prefix, visited):
@@ -972,18 +1008,18 @@ def _layer_paths(layer, path, visited):
     if id(layer) in visited:
         return []
     visited.add(id(layer))
-    if _is_model(layer):
-        return _container_paths(_keras_layers(layer), f"{path}/layers", visited)
     result = [(path, layer)]
+    if _is_model(layer) and _is_graph_model(layer):
+        return result + _container_paths(_keras_layers(layer), _join(path, "layers"), visited)
     for name, value in sorted(layer._tracked_attributes(), key=lambda item: _attribute_key(item[0])):
         if isinstance(value, dict):
             value = list(value.values())
         if isinstance(value, (list, tuple)):
             held = [item for item in value if _is_layer(item)]
             if held:
-                result.extend(_container_paths(held, f"{path}/{name}", visited))
+                result.extend(_container_paths(held, _join(path, name), visited))
         elif _is_layer(value):
-            result.extend(_layer_paths(value, f"{path}/{name}", visited))
+            result.extend(_layer_paths(value, _join(path, name), visited))
     return result
 
 
@@ -993,6 +1029,23 @@ def _is_layer(value):
 
 def _own_weights(layer):
     return list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
+
+
+def _saved_variables(layer):
+    """The variables whose place in a Keras file ``layer`` answers for: its own, those set as attributes
+    included (Keras 3 tracks them too); a model's are its layers'."""
+    if _is_model(layer) and not _overrides(layer, "save_own_variables"):
+        return _own_weights(layer)
+    own = getattr(layer, "_own_variables", None)
+    return list(own()) if own is not None else _own_weights(layer)
+
+
+def _overrides(obj, method):
+    """Whether ``obj``'s class defines ``method`` itself rather than taking learnet's default:
+    a saving hook of the user's own, which Keras 3 calls in place of the default."""
+    base = registry.builtin_class("Model" if _is_model(obj) else "Layer")
+    own = getattr(type(obj), method, None)
+    return own is not None and own is not getattr(base, method, None)
 
 
 def _keras_extra(layer):
@@ -1006,7 +1059,7 @@ def _keras_variables(layer):
     """The variables Keras keeps in the file for ``layer`` (a Normalization given its statistics keeps them in its config)."""
     if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is not None:
         return []
-    return _own_weights(layer)
+    return _saved_variables(layer)
 
 
 def _dataset(h5py, group, name, where):
@@ -1066,11 +1119,107 @@ def _find_group(root, path):
     return group
 
 
+class _VariablesStore:
+    """The dict-like ``store`` that ``save_own_variables`` and ``load_own_variables`` receive: one
+    ``vars`` group of ``model.weights.h5`` (``layers/dense/vars``), as Keras 3 hands it over.
+
+    Writing keeps arrays of numbers (``store["0"] = variable``); reading gives NumPy arrays,
+    each checked like every array learnet reads (numbers stored in the file, no links), and a
+    key the file lacks raises a ``KeyError`` that says where it was looked for.
+    """
+
+    def __init__(self, h5py, group, path, where):
+        self._h5py, self._group, self._where = h5py, group, where
+        self._at = f"{path}/vars" if path else "vars"
+
+    def keys(self):
+        return list(self._group.keys()) if self._group is not None else []
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def __contains__(self, key):
+        return self._group is not None and str(key) in self._group
+
+    def items(self):
+        return [(key, self[key]) for key in self.keys()]
+
+    def __getitem__(self, key):
+        key = str(key)
+        if key not in self:
+            raise KeyError(f"{self._where}: the file holds no array {key!r} at {self._at} (it holds {self.keys()})")
+        return np.asarray(_dataset(self._h5py, self._group, key, f"{self._where}: {self._at}/{key}")[()])
+
+    def __setitem__(self, key, value):
+        value = value.numpy() if hasattr(value, "numpy") else value
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{self._where}: save_own_variables can keep arrays of numbers only, got {array.dtype} under "
+                f"{key!r} at {self._at}; keep other data in files written by save_assets"
+            )
+        key = str(key)
+        if key in self._group:
+            del self._group[key]
+        self._group.create_dataset(key, data=array)
+
+
+def _hook_failed(where, layer, method, error):
+    """A user's saving hook raised: say which layer and which hook, as an ``InvalidModelFileError``."""
+    if isinstance(error, InvalidModelFileError):
+        return error
+    message = error.args[0] if isinstance(error, KeyError) and error.args else error
+    return InvalidModelFileError(f"{where}: {type(layer).__name__} {layer.name!r}: {method} failed: {message}")
+
+
+def _snapshot(model):
+    """The values of every variable of ``model``, to put back if loading fails."""
+    return [(variable, np.array(variable._value, copy=True)) for variable in model.weights]
+
+
+def _restore(snapshot):
+    for variable, value in snapshot:
+        variable._value[...] = value
+
+
+def _read_keras3_state(h5py, root, model, where, order=None):
+    """Set every layer's variables from a Keras 3 weights file: learnet's checks for ordinary
+    layers, the layer's own ``load_own_variables`` where it defines one (as Keras 3 calls it).
+
+    All arrays for ordinary layers are checked before any is assigned; if a layer's own
+    ``load_own_variables`` then fails, every variable gets its previous value back.
+    """
+    pairs, hooked = _keras3_weight_pairs(h5py, root, model, where, order)
+    snapshot = _snapshot(model) if hooked else []
+    try:
+        _read_into(pairs, where)
+        for path, layer in hooked:
+            found = root if path == "" else _find_group(root, path)
+            group = found.get("vars") if found is not None else None
+            try:
+                layer.load_own_variables(_VariablesStore(h5py, group, path, where))
+            except Exception as error:  # noqa: BLE001 - a hook of the user's: any failure is the file's
+                raise _hook_failed(where, layer, "load_own_variables", error) from None
+    except BaseException:
+        _restore(snapshot)
+        raise
+
+
 def _keras3_weight_pairs(h5py, root, model, where, order=None):
+    """``(pairs, hooked)``: the checked (variable, dataset, where) of the ordinary layers, and the
+    ``(path, layer)`` of layers that load their state themselves (``load_own_variables``)."""
     paths = _keras3_paths(model, order=order)
     _check_covered(model, [layer for _, layer in paths], where)
-    pairs = []
+    pairs, hooked = [], []
     for path, layer in paths:
+        if _overrides(layer, "load_own_variables"):
+            hooked.append((path, layer))
+            continue
+        if _is_model(layer):
+            continue  # a model's variables are its layers'
         variables = _keras_variables(layer)
         found = _find_group(root, path)
         group = found.get("vars") if found is not None else None
@@ -1090,7 +1239,7 @@ def _keras3_weight_pairs(h5py, root, model, where, order=None):
                     f"{where}: {path}/vars/{index}",
                 )
             )
-    return pairs
+    return pairs, hooked
 
 
 def _legacy_weight_pairs(h5py, root, model, where, by_name):
@@ -1226,6 +1375,18 @@ def _build(config, custom_objects, budget, where):
 
 
 def _compile(model, keras_compile, custom_objects, where):
+    if keras_compile and _overrides(model, "compile_from_config"):
+        # The model's own compile_from_config gets what its get_compile_config returned, as Keras 3
+        # wrote it (serialize_keras_object's form), once checked to name no code and no foreign module.
+        _saving._check_plain(
+            _from_keras_value(keras_compile, f"{where}: the compile config", custom_objects), "the compile config"
+        )
+        try:
+            with registry.custom_object_scope(custom_objects):
+                model.compile_from_config(keras_compile)
+        except Exception as error:  # noqa: BLE001 - a hook of the user's: any failure is the file's
+            raise _hook_failed(where, model, "compile_from_config", error) from None
+        return
     if keras_compile:
         config = compile_config_from_keras(keras_compile, custom_objects, f"{where}: the compile config")
         _saving._check_plain(config, "the compile config")
@@ -1251,16 +1412,81 @@ def load_keras(archive, filepath, custom_objects=None, compile=True):
     config = model_config_from_keras(keras_config, custom_objects, where)
     _vocabularies_into_config(archive, names, keras_config, config, where)
     handle, declared = _open_h5(h5py, io.BytesIO(weights), f"{where}: model.weights.h5", len(weights))
+    # Keras 3's order: build (build_from_config), compile (compile_from_config), the variables
+    # (load_own_variables), then the assets (load_assets).
     try:
         model = _build(config, custom_objects, declared, where)
-        _read_into(_keras3_weight_pairs(h5py, handle, model, where, _keras_order(keras_config)), where)
         if compile:
             _compile(model, keras_config.get("compile_config"), custom_objects, where)
-            if getattr(model, "optimizer", None) is not None and "optimizer" in handle:
-                _read_optimizer(h5py, handle["optimizer"], model, where)
+        order = _keras_order(keras_config) if keras_config.get("class_name") in _MODEL_CLASSES else None
+        _read_keras3_state(h5py, handle, model, where, order)
+        if compile and getattr(model, "optimizer", None) is not None and "optimizer" in handle:
+            _read_optimizer(h5py, handle["optimizer"], model, where)
     finally:
         handle.close()
+    _load_assets(archive, model, where)
     return model
+
+
+# --- assets: the files a layer keeps beside the weights (save_assets / load_assets) --------------------
+_ASSETS = "assets"
+
+
+def _asset_owners(model, method):
+    """``[(path, layer)]`` of the model and layers that define ``method`` (``save_assets``, ``load_assets``)."""
+    return [(path, layer) for path, layer in _keras3_paths(model) if callable(getattr(layer, method, None))]
+
+
+def _save_assets(model, archive):
+    """Call each layer's ``save_assets`` with a folder of its own and put what it wrote into the
+    archive under ``assets/<the layer's path>/`` (Keras 3's layout)."""
+    import tempfile
+
+    owners = _asset_owners(model, "save_assets")
+    if not owners:
+        return
+    with tempfile.TemporaryDirectory(prefix="learnet-assets-") as folder:
+        for path, layer in owners:
+            inner = os.path.join(folder, *path.split("/")) if path else folder
+            os.makedirs(inner, exist_ok=True)
+            layer.save_assets(inner)
+        for current, _, files in sorted(os.walk(folder)):
+            for name in sorted(files):
+                full = os.path.join(current, name)
+                relative = os.path.relpath(full, folder).replace(os.sep, "/")
+                archive.write(full, f"{_ASSETS}/{relative}", compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _load_assets(archive, model, where):
+    """Unpack the archive's ``assets/`` into a temporary folder and call each layer's
+    ``load_assets`` with its own folder there (Keras 3's layout); the folder is removed after."""
+    import tempfile
+
+    owners = _asset_owners(model, "load_assets")
+    if not owners:
+        return
+    with tempfile.TemporaryDirectory(prefix="learnet-assets-") as folder:
+        root = os.path.realpath(folder)
+        for name in archive.names():
+            if not name.startswith(f"{_ASSETS}/") or name.endswith("/"):
+                continue
+            parts = name.split("/")[1:]
+            target = os.path.realpath(os.path.join(root, *parts))
+            if "\\" in name or any(part in ("", ".", "..") for part in parts) or not target.startswith(root + os.sep):
+                _refuse(f"{where}: the asset {name!r} points outside the archive's assets folder")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as stream:
+                stream.write(archive.read(name))
+        for path, layer in owners:
+            inner = os.path.join(root, *path.split("/")) if path else root
+            present = os.path.isdir(inner)
+            os.makedirs(inner, exist_ok=True)
+            try:
+                layer.load_assets(inner)
+            except Exception as error:  # noqa: BLE001 - a hook of the user's: any failure is the file's
+                if not present:
+                    error = OSError(f"the file holds no assets at {_ASSETS}/{path} ({error})")
+                raise _hook_failed(where, layer, "load_assets", error) from None
 
 
 _VOCABULARY_LAYERS = ("TextVectorization", "StringLookup", "IntegerLookup")
@@ -1372,13 +1598,18 @@ def save_keras(model, filepath, include_optimizer=True):
             stacklevel=3,
         )
         return False
-    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+    if _overrides(model, "get_compile_config"):
+        # What the model's own get_compile_config returns, described as Keras 3 does.
+        compile_config = model.get_compile_config()
+        if compile_config is not None:
+            config["compile_config"] = _saving.serialize_keras_object(compile_config)
+    elif getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         config["compile_config"] = compile_config_to_keras(model)
     config = _saving._plain_json(config, "the model config")
     metadata = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"), "saved_by": "learnet"}
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
-        _write_keras3_weights(handle, model)
+        _write_keras3_weights(handle, model, f"save: {os.fspath(filepath)}")
         optimizer = getattr(model, "optimizer", None) if include_optimizer else None
         if optimizer is not None and hasattr(optimizer, "get_state"):
             group = handle.create_group("optimizer/vars")
@@ -1393,17 +1624,29 @@ def save_keras(model, filepath, include_optimizer=True):
             archive.writestr("metadata.json", json.dumps(metadata), compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr("config.json", json.dumps(config), compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr("model.weights.h5", weights, compress_type=zipfile.ZIP_STORED)
+            _save_assets(model, archive)
 
     _saving.atomic_write(filepath, write)
     return True
 
 
-def _write_keras3_weights(handle, model):
+def _write_keras3_weights(handle, model, where="save"):
+    """Each layer's variables at ``<path>/vars/<i>``, as Keras 3 writes them; a layer (or model)
+    that defines ``save_own_variables`` writes its own ``vars`` group itself."""
     from learnet import backend
 
-    _check_covered(model, [layer for _, layer in _keras3_paths(model)], "cannot save", ValueError)
-    handle.create_group("vars")
-    for path, layer in _keras3_paths(model):
+    h5py = _h5py()
+    paths = _keras3_paths(model)
+    _check_covered(model, [layer for _, layer in paths], "cannot save", ValueError)
+    root = handle.create_group("vars")
+    for path, layer in paths:
+        if _overrides(layer, "save_own_variables"):
+            group = root if path == "" else handle.require_group(f"{path}/vars")
+            group.attrs["name"] = layer.name
+            layer.save_own_variables(_VariablesStore(h5py, group, path, where))
+            continue
+        if _is_model(layer):
+            continue  # a model's variables are its layers'
         group = handle.require_group(f"{path}/vars")
         group.attrs["name"] = layer.name
         values = [backend.to_numpy(v._value) for v in _keras_variables(layer)]
@@ -1540,10 +1783,9 @@ def load_weights_h5(model, filepath, by_name=False):
     try:
         if "layer_names" in handle.attrs or "model_weights" in handle:
             root = handle.get("model_weights", handle)
-            pairs = _legacy_weight_pairs(h5py, root, model, where, by_name)
+            _read_into(_legacy_weight_pairs(h5py, root, model, where, by_name), where)
         else:
-            pairs = _keras3_weight_pairs(h5py, handle, model, where)
-        _read_into(pairs, where)
+            _read_keras3_state(h5py, handle, model, where)
     finally:
         handle.close()
 
@@ -1555,7 +1797,7 @@ def load_weights_keras(model, archive, filepath):
     weights = archive.read("model.weights.h5")
     handle, _ = _open_h5(h5py, io.BytesIO(weights), f"{where}: model.weights.h5", len(weights))
     try:
-        _read_into(_keras3_weight_pairs(h5py, handle, model, where), where)
+        _read_keras3_state(h5py, handle, model, where)
     finally:
         handle.close()
 
@@ -1565,6 +1807,6 @@ def save_weights_h5(model, filepath):
     h5py = _h5py()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
-        _write_keras3_weights(handle, model)
+        _write_keras3_weights(handle, model, f"save_weights: {os.fspath(filepath)}")
     data = buffer.getvalue()
     _saving.atomic_write(filepath, lambda stream: stream.write(data))

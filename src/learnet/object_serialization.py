@@ -68,7 +68,9 @@ def _keras_module(cls):
 
 def serialize_keras_object(obj):
     """Keras 3's description of ``obj``: ``{"module", "class_name", "config", "registered_name"}``
-    for an object with ``get_config`` (its config's objects described too), names for functions,
+    for an object with ``get_config`` (its config's objects described too), learnet's own
+    functions by name, a registered function of your own as Keras 3 describes it
+    (``{"module": "builtins", "class_name": "function", "config": "Package>name", ...}``),
     and plain values, lists and dicts as they are.
 
     Raises
@@ -91,7 +93,13 @@ def serialize_keras_object(obj):
         name = registry.registered_function_name(obj)
         if name is None and obj.__module__.startswith("learnet."):
             return obj.__name__  # learnet's own activation or loss, found again by its name
-        return registry.function_name_for_saving(obj, "function")
+        # A function of the user's own, by the name it was registered under: Keras 3's form.
+        return {
+            "module": "builtins",
+            "class_name": "function",
+            "config": registry.function_name_for_saving(obj, "function"),
+            "registered_name": "function",
+        }
     if hasattr(obj, "get_config"):
         cls = type(obj)
         custom = not cls.__module__.startswith("learnet.")
@@ -127,13 +135,29 @@ def _find_class(config, custom_objects):
     return None
 
 
+def _find_function(config, custom_objects):
+    """The function a ``{"class_name": "function", ...}`` description names: registered, in
+    ``custom_objects`` or one of learnet's own, found by its name only (never imported)."""
+    name = config.get("config") if config.get("module") == "builtins" else config.get("registered_name")
+    if not isinstance(name, str) or name == "function":
+        name = config.get("config")
+    found = deserialize_keras_object(name, custom_objects) if isinstance(name, str) else None
+    if not callable(found):
+        raise ValueError(
+            f"deserialize_keras_object: could not locate the function {name!r}. Make sure it is decorated "
+            "with @keras.saving.register_keras_serializable() or passed in custom_objects"
+        )
+    return found
+
+
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object ``serialize_keras_object`` described (``keras.saving.deserialize_keras_object``).
 
     A class is found among learnet's own, the registered ones (by ``registered_name``) and
     ``custom_objects``; a description naming anything else is refused with a clear error.
-    A name (a string) of a registered or learnet function gives that function; other plain
-    values come back as they are.
+    A name (a string) of a registered or learnet function gives that function, and so does
+    Keras 3's description of a function (``{"class_name": "function", "config": "Package>name",
+    ...}``); other plain values come back as they are.
     """
     if config is None or isinstance(config, (bool, int, float)):
         return config
@@ -153,6 +177,8 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         raise TypeError(f"deserialize_keras_object expects a config dict, got {type(config).__name__}")
     if "class_name" not in config:
         return {key: deserialize_keras_object(value, custom_objects) for key, value in config.items()}
+    if config["class_name"] == "function":
+        return _find_function(config, custom_objects)
     with registry.custom_object_scope(custom_objects):
         cls = _find_class(config, custom_objects)
         if cls is None:

@@ -414,7 +414,11 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
         "format_version": FORMAT_VERSION,
         "learnet_version": __version__,
         "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
-        "compile_config": model.get_compile_config() if getattr(model, "compiled", False) else None,
+        # serialize_keras_object, as Keras 3 does: a get_compile_config of the user's own may
+        # return optimizers and registered functions, which are then described by name and config.
+        "compile_config": serialize_keras_object(model.get_compile_config())
+        if getattr(model, "compiled", False)
+        else None,
     }
     if metadata is not None:
         if not isinstance(metadata, dict):
@@ -738,7 +742,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         )
     _check_plain(config, "config.json")
     # What the caller stored is data only (never a class name to look up), so free text is fine there.
-    _check_plain({key: value for key, value in metadata.items() if key != "user_metadata"}, "metadata.json")
+    # The compile config is checked where it is used (_compile_loaded): a model's own
+    # compile_from_config reads it in Keras 3's form.
+    _check_plain(
+        {key: value for key, value in metadata.items() if key not in ("user_metadata", "compile_config")},
+        "metadata.json",
+    )
     # The layers may create no more bytes of weights than the file holds (Dense(10**8) in a small file).
     with weight_budget.limit(sum(array.nbytes for array in weights.values()) + (1 << 16), what):
         model = deserialize_layer(config, custom_objects)
@@ -747,10 +756,35 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     _assign_weights(model, _ordered_weights(weights, what), what)
     compile_config = metadata.get("compile_config")
     if compile and compile_config:
-        compile_from_config(model, compile_config, custom_objects)
+        _compile_loaded(model, compile_config, custom_objects, what)
         if optimizer_state:
             _restore_optimizer(model, optimizer_state, what)
     return model
+
+
+def _compile_loaded(model, config, custom_objects, what):
+    """Compile a loaded model: through its own ``compile_from_config`` where its class defines one
+    (as Keras 3 does), else from learnet's compile config."""
+    from learnet import registry
+
+    if type(model).compile_from_config is registry.builtin_class("Model").compile_from_config:
+        _check_plain(config, "metadata.json['compile_config']")
+        compile_from_config(model, config, custom_objects)
+        return
+    # Keras 3's descriptions (with "module" keys) are checked the way Keras' own files are: modules
+    # of Keras only, registered classes and functions only, no code.
+    keras_files = _keras_files()
+    _check_plain(
+        keras_files._from_keras_value(config, f"{what}: the compile config", custom_objects),
+        "metadata.json['compile_config']",
+    )
+    try:
+        with custom_object_scope(custom_objects):
+            model.compile_from_config(config)
+    except _CONFIG_ERRORS as error:
+        raise InvalidModelFileError(
+            f"{what}: {type(model).__name__}.compile_from_config failed on the saved compile config: {_describe(error)}"
+        ) from None
 
 
 def _restore_optimizer(model, state, what):

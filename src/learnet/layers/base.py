@@ -494,6 +494,76 @@ class Layer:
         for variable, array in zip(variables, arrays):
             variable._value[...] = array
 
+    # --- saving hooks: Keras 3 calls these for every layer when it writes or reads model.weights.h5 ---
+    def save_own_variables(self, store: Any) -> None:
+        """Write this layer's own variables (not its sublayers') into ``store``, keyed ``"0"``, ``"1"``...
+
+        ``model.save("x.keras")`` and ``model.save_weights("x.weights.h5")`` call it once
+        per layer with that layer's ``vars`` group of ``model.weights.h5`` as a dict-like
+        ``store``. Override it (and ``load_own_variables``) to keep more: any array put into
+        ``store`` under any name comes back in ``load_own_variables``.
+
+        Parameters
+        ----------
+        store : dict-like
+            ``store[key] = array`` keeps an array of numbers.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> layer = keras.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> store = {}
+        >>> layer.save_own_variables(store)
+        >>> {key: value.shape for key, value in store.items()}
+        {'0': (3, 2), '1': (2,)}
+        """
+        for index, variable in enumerate(self._own_variables()):
+            store[str(index)] = variable.numpy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Set this layer's own variables from ``store``, as ``save_own_variables`` wrote them.
+
+        Everything is checked first (the number of arrays, each one's shape): on a
+        mismatch a ``ValueError`` names the layer and no variable changes.
+
+        Parameters
+        ----------
+        store : dict-like
+            ``store["0"]``, ``store["1"]``...: one array for each variable.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import learnet as keras
+        >>> layer = keras.layers.Dense(2)
+        >>> layer.build((None, 3))
+        >>> layer.load_own_variables({"0": np.ones((3, 2)), "1": np.zeros(2)})
+        >>> float(layer.kernel.numpy().sum())
+        6.0
+        """
+        variables = self._own_variables()
+        who = f"{type(self).__name__} '{self.name}'"
+        keys = sorted(store.keys(), key=str)
+        expected = [str(index) for index in range(len(variables))]
+        if sorted(expected) != keys:
+            raise ValueError(
+                f"{who} has {len(variables)} variable(s) ({', '.join(v.name for v in variables) or 'none'}), "
+                f"but the saved state holds the keys {keys}; expected {expected}"
+                f"{'' if self.built else ' (the layer is not built yet)'}"
+            )
+        arrays = []
+        for key, variable in zip(expected, variables):
+            array = to_array(store[key], variable.dtype)
+            if tuple(array.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"{who}: variable '{variable.name}' has shape {tuple(variable.shape)}, "
+                    f"but the saved state holds an array of shape {tuple(array.shape)} under {key!r}"
+                )
+            arrays.append(array)
+        for variable, array in zip(variables, arrays):
+            variable._value[...] = array
+
     def count_params(self) -> int:
         """The number of scalars in all weights; the layer must be built."""
         if not self.built:

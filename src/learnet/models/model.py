@@ -401,6 +401,29 @@ class Model(Layer):
 
         return saving.serialize_compile_config(self)
 
+    def compile_from_config(self, config):
+        """Compile the model from what ``get_compile_config`` returned (when a model file is loaded).
+
+        Override it together with ``get_compile_config`` when ``compile`` takes arguments
+        of your own: the saved file then holds whatever ``get_compile_config`` returned
+        (objects and registered functions described by
+        ``keras.saving.serialize_keras_object``), and loading calls this method with it,
+        after the model is built and before its weights are set.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> again = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> again.compile_from_config(model.get_compile_config())
+        >>> type(again.optimizer).__name__
+        'SGD'
+        """
+        from learnet import saving
+
+        saving.compile_from_config(self, config)
+
     # --- one step --------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The total loss of a batch: the compiled loss plus ``sum(self.losses)``.
