@@ -26,6 +26,7 @@ from learnet import backend, errors
 from learnet.batching import Batcher
 from learnet.control import TensorSpec
 from learnet.csv_datasets import CsvDataset, make_csv_dataset
+from learnet.ragged import RaggedTensor
 from learnet.sparse import SparseTensor
 from learnet.tensor import Tensor
 from learnet.tfrecord import TFRecordDataset  # noqa: F401 - tf.data.TFRecordDataset
@@ -49,7 +50,8 @@ def _lists_as_tensors(structure):
 
 
 def _as_array(value):
-    if isinstance(value, (Dataset, SparseTensor)):  # a window's dataset; a parsed VarLenFeature
+    # A window's dataset, a parsed VarLenFeature, rows of different lengths: kept as they are.
+    if isinstance(value, (Dataset, SparseTensor, RaggedTensor)):
         return value
     if isinstance(value, Tensor):
         return value.numpy()
@@ -59,11 +61,22 @@ def _as_array(value):
     return array
 
 
+def _index(array, index):
+    return array[index]
+
+
+def _ragged_row(array, index):
+    """Element ``index`` of a sliced array; a ragged tensor's row as an array, as the other elements."""
+    if isinstance(array, RaggedTensor):
+        return array[int(index)].numpy()
+    return array[index]
+
+
 def _to_tensors(structure):
     # A NumPy scalar keeps its dtype (an int64 element stays int64, as its element_spec says);
     # text goes through Tensor() to become a string tensor of bytes.
     def to_tensor(a):
-        if isinstance(a, (Dataset, SparseTensor)):
+        if isinstance(a, (Dataset, SparseTensor, RaggedTensor)):
             return a
         if isinstance(a, (numpy.ndarray, numpy.generic)) and a.dtype.kind not in "US":
             return Tensor._wrap(numpy.asarray(a))
@@ -98,20 +111,32 @@ class Dataset:
         """One element per index of the first axis of ``tensors`` (an array or a tuple/dict of them).
 
         A Python list is one tensor, as in TensorFlow (``from_tensor_slices([1, 2, 3])``
-        gives three numbers); tuples and dicts are structures of several tensors.
+        gives three numbers); tuples and dicts are structures of several tensors. A
+        ``RaggedTensor`` is sliced into its rows, and ``batch`` puts rows back together as a
+        ``RaggedTensor``, as TensorFlow does.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> rows = tf.ragged.constant([[1, 2, 3], [4], [5, 6]])
+        >>> [row.numpy().tolist() for row in tf.data.Dataset.from_tensor_slices(rows)]
+        [[1, 2, 3], [4], [5, 6]]
+        >>> [batch.to_list() for batch in tf.data.Dataset.from_tensor_slices(rows).batch(2)]
+        [[[1, 2, 3], [4]], [[5, 6]]]
         """
         arrays = map_structure(_as_array, _lists_as_tensors(tensors))
         leaves = flatten(arrays)
         if not leaves:
             raise ValueError("from_tensor_slices needs at least one array")
-        lengths = {leaf.shape[0] if leaf.ndim else None for leaf in leaves}
+        lengths = {leaf.shape[0] if len(leaf.shape) else None for leaf in leaves}
         if None in lengths:
             raise ValueError("from_tensor_slices: every array needs a first axis to slice along")
         if len(lengths) > 1:
             raise ValueError(f"from_tensor_slices: arrays have different first dimensions {sorted(lengths)}")
         length = lengths.pop()
+        take = _ragged_row if any(isinstance(leaf, RaggedTensor) for leaf in leaves) else _index
         dataset = Dataset(
-            lambda: (map_structure(lambda a: a[i], arrays) for i in range(length)),
+            lambda: (map_structure(lambda a: take(a, i), arrays) for i in range(length)),
             length,
             lambda: map_structure(lambda a: _spec_of(a.shape[1:], a.dtype), arrays),
         )
@@ -321,6 +346,7 @@ class Dataset:
         arrays = getattr(self, "_arrays", None)
         if arrays is not None and self._length is not None and buffer_size >= self._length:
             length = self._length
+            take = _ragged_row if any(isinstance(leaf, RaggedTensor) for leaf in flatten(arrays)) else _index
 
             def order():
                 if reshuffle_each_iteration or not first_order:
@@ -328,7 +354,7 @@ class Dataset:
                 return first_order[0]
 
             dataset = Dataset(
-                lambda: (map_structure(lambda a: a[i], arrays) for i in order()), length, self._known_spec
+                lambda: (map_structure(lambda a: take(a, i), arrays) for i in order()), length, self._known_spec
             )
             dataset._arrays = arrays
             dataset._order = order

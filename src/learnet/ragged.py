@@ -3,7 +3,8 @@
 A ``RaggedTensor`` of rank 2 keeps its ``flat_values`` in one tensor and the
 ``row_splits`` that cut them into rows, as TensorFlow does. The common operations of
 the TensorFlow ragged-tensor guide work: ``shape`` (``None`` for the ragged axis),
-``row_lengths``, ``to_tensor`` / ``from_tensor``, ``to_list``, indexing a row,
+``row_lengths``, ``to_tensor`` / ``from_tensor``, ``to_list``, indexing a row (or picking
+rows by a slice or an array of indices, as ``fit`` batches them),
 ``tf.ragged.map_flat_values``, ````tf.ragged.reduce_sum/mean/max/min`` along rows, ``concat`` and
 elementwise arithmetic with a scalar or another ragged tensor of the same row lengths.
 Values are numbers (learnet has no string tensors).
@@ -125,6 +126,10 @@ class RaggedTensor:
     def values(self):
         return self.flat_values
 
+    def __len__(self):
+        """The number of rows, as ``len`` of a tensor gives its first dimension."""
+        return self.nrows_int()
+
     def nrows_int(self):
         return int(self.row_splits.shape[0]) - 1
 
@@ -166,19 +171,67 @@ class RaggedTensor:
         return numpy.array([row.numpy() for row in self._rows()], dtype=object)
 
     def __getitem__(self, key):
-        if isinstance(key, int):
-            return self._rows()[key]
+        """One row (an int), or a RaggedTensor of the rows a slice or an array of row indices picks.
+
+        ``rt[1:3]`` and ``rt[::2]`` as in TensorFlow; ``rt[numpy.array([2, 0])]`` takes rows 2
+        and 0 in that order (``tf.gather(rt, [2, 0])``), which is how ``fit`` batches and
+        shuffles ragged inputs. ``rt[:, :2]`` keeps the first two values of every row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import learnet as tf
+        >>> rt = tf.ragged.constant([[3, 1, 4], [], [1, 5]])
+        >>> rt[0].numpy().tolist(), rt[1:].to_list(), rt[np.array([2, 0])].to_list()
+        ([3, 1, 4], [[], [1, 5]], [[1, 5], [3, 1, 4]])
+        """
+        if isinstance(key, (int, numpy.integer)):
+            count = self.nrows_int()
+            if not -count <= key < count:
+                raise IndexError(f"RaggedTensor: row {int(key)} is out of range for {count} rows")
+            splits = self.row_splits.numpy()
+            row = int(key) % count
+            return self.flat_values[int(splits[row]) : int(splits[row + 1])]
         if isinstance(key, slice):
-            rows = self._rows()[key]
-            return RaggedTensor.from_row_lengths(
-                _ops.concat(rows, axis=0) if rows else self.flat_values[:0], [r.shape[0] for r in rows]
-            )
+            start, stop, step = key.indices(self.nrows_int())
+            if step == 1:
+                return self._row_range(start, max(start, stop))
+            return self._gather_rows(numpy.arange(start, stop, step))
+        if isinstance(key, (list, numpy.ndarray)) and numpy.asarray(key).ndim == 1:
+            rows = numpy.asarray(key)
+            if rows.size == 0:
+                rows = rows.astype("int64")
+            if rows.dtype.kind not in "iu":
+                raise TypeError(f"RaggedTensor: rows are picked by integer indices, got {rows.dtype} values")
+            return self._gather_rows(rows)
         if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], slice):
             rows = [row[key[1]] for row in self._rows()[key[0]]]
             return RaggedTensor.from_row_lengths(
                 _ops.concat(rows, axis=0) if rows else self.flat_values[:0], [r.shape[0] for r in rows]
             )
-        raise TypeError(f"RaggedTensor indices must be an int, a slice or (slice, slice), got {key!r}")
+        raise TypeError(
+            f"RaggedTensor indices must be an int, a slice, an array of row indices or (slice, slice), got {key!r}"
+        )
+
+    def _row_range(self, start, stop):
+        """Rows ``start`` to ``stop`` (a contiguous run): a slice of the values, no copy."""
+        splits = self.row_splits.numpy()[start : stop + 1]
+        return RaggedTensor(self.flat_values[int(splits[0]) : int(splits[-1])], splits - splits[0])
+
+    def _gather_rows(self, rows):
+        """The rows at the integer indices ``rows``, in their order (one gather of the values)."""
+        count = self.nrows_int()
+        outside = (rows < -count) | (rows >= count)
+        if outside.any():
+            raise IndexError(f"RaggedTensor: row index {int(rows[outside][0])} is out of range for {count} rows")
+        rows = rows % count if count else rows
+        splits = self.row_splits.numpy()
+        starts = splits[:-1][rows]
+        lengths = splits[1:][rows] - starts
+        new_splits = numpy.concatenate([[0], numpy.cumsum(lengths)]).astype("int64")
+        # Value j of the result is value j - (its row's new start) + (its row's old start).
+        positions = numpy.arange(new_splits[-1], dtype="int64") + numpy.repeat(starts - new_splits[:-1], lengths)
+        return RaggedTensor(_ops.gather(self.flat_values, positions), new_splits)
 
     def with_flat_values(self, new_values):
         return RaggedTensor(new_values, self.row_splits)

@@ -998,8 +998,9 @@ class Bidirectional(Layer):
     Parameters
     ----------
     layer : RNN
-        ``LSTM(...)``, ``GRU(...)``, ``SimpleRNN(...)`` or ``RNN(cell)``. A fresh copy of it
-        (from its config) reads the sequence backwards.
+        ``LSTM(...)``, ``GRU(...)``, ``SimpleRNN(...)``, ``RNN(cell)`` or a convolutional
+        ``ConvLSTM1D/2D/3D(...)``. A fresh copy of it (from its config) reads the sequence
+        backwards; the outputs are joined on their last (feature or channel) axis.
     merge_mode : ``"concat"`` (default), ``"sum"``, ``"mul"``, ``"ave"`` or None
         None returns the two outputs as a list.
     backward_layer : RNN, optional
@@ -1011,6 +1012,8 @@ class Bidirectional(Layer):
     >>> from learnet import layers
     >>> layers.Bidirectional(layers.LSTM(4))(tf.ones((2, 3, 5))).shape
     TensorShape([2, 8])
+    >>> layers.Bidirectional(layers.ConvLSTM2D(4, 3, padding="same"))(tf.ones((2, 3, 8, 8, 1))).shape
+    TensorShape([2, 8, 8, 8])
     """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
@@ -1043,11 +1046,14 @@ class Bidirectional(Layer):
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.supports_masking = True
-        self.input_spec = InputSpec(ndim=3)
+        # The wrapped layer's rank: 3 for LSTM, GRU and SimpleRNN, 5 for ConvLSTM2D, ...
+        self.input_spec = InputSpec(ndim=getattr(layer.input_spec, "ndim", None) or 3)
         if weights is not None:
             self._initial_weights = weights
 
-    _rank_hint = "(batch, time, features)"
+    @property
+    def _rank_hint(self):
+        return getattr(self.forward_layer, "_rank_hint", "(batch, time, features)")
 
     def build(self, sequences_shape, initial_state_shape=None):
         self.forward_layer._maybe_build(tuple(sequences_shape))

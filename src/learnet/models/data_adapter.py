@@ -5,6 +5,11 @@ first step: so a mistake in the data (a wrong shape, a NaN, a label out of range
 reported with a clear message before any weight or optimizer state changes, and the
 training loop itself runs without per-step checks. Datasets and generators of batches
 are read as they come. ``fit_epoch_iterators`` adds ``fit``'s validation data.
+
+An input may also be a ``RaggedTensor`` (``tf.ragged.constant``, ``TextVectorization(ragged=True)``):
+its rows are the samples, so batches, shuffling and ``validation_split`` take whole rows
+(``RaggedTensor`` indexing cuts ``row_splits``), and each batch reaches the model as a
+``RaggedTensor``, which the first layer pads, with a mask.
 """
 
 import math
@@ -15,6 +20,7 @@ import numpy as np
 
 from learnet import backend
 from learnet.batching import Batcher
+from learnet.ragged import RaggedTensor
 from learnet.tape import no_recording
 from learnet.tensor import Tensor
 from learnet.tree import flatten, flatten_shapes, map_structure, named_leaves
@@ -42,7 +48,7 @@ def _is_leaf_sequence(value):
 
 
 def _holds_arrays(value):
-    if value is None or isinstance(value, (Tensor, np.ndarray, dict)) or hasattr(value, "__array__"):
+    if value is None or isinstance(value, (Tensor, np.ndarray, dict, RaggedTensor)) or hasattr(value, "__array__"):
         return not isinstance(value, (numbers.Number, str, bytes))
     if isinstance(value, (list, tuple)):
         return any(_holds_arrays(item) for item in value)
@@ -103,6 +109,11 @@ def to_numpy(value, name, who, text=False, hint="convert it to numbers first"):
     """
     if isinstance(value, Tensor):
         array = value.numpy()
+    elif isinstance(value, RaggedTensor):
+        raise ValueError(
+            f"{who}: {name} is a RaggedTensor (rows of different lengths), which only an input can be; "
+            f"give it as a dense array, padded to one length (e.g. {name}.to_tensor())"
+        )
     else:
         try:
             array = np.asarray(value)
@@ -221,6 +232,8 @@ def standardize_inputs(x, who, input_dtypes=None):
                 raise ValueError(f"{who}: {name} is None; every input needs an array")
             wanted = next_dtype()
             wanted = None if wanted is None else np.dtype(wanted)
+            if isinstance(value, RaggedTensor):
+                return standardize_ragged(value, name, who, wanted)
             takes_text = wanted is None or wanted.kind in "OUS"
             array = to_numpy(
                 value,
@@ -248,6 +261,30 @@ def standardize_inputs(x, who, input_dtypes=None):
         }
     dtypes = iter(input_dtypes.values() if isinstance(input_dtypes, dict) else input_dtypes or [])
     return map_with_names(converter(lambda: next(dtypes, None)), x, "x")
+
+
+def standardize_ragged(value, name, who, wanted=None):
+    """A ragged input checked and converted as an array is: its values, not its rows.
+
+    The ``flat_values`` must be numbers and finite; they become the default float type,
+    except integers (token ids) for an input declared with an integer dtype. The
+    ``row_splits`` are kept, so every row keeps its length.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> rt = standardize_ragged(tf.ragged.constant([[1, 2], [3]]), "x", "fit")
+    >>> rt.dtype, rt.to_list()
+    (dtype('float32'), [[1.0, 2.0], [3.0]])
+    """
+    values = to_numpy(value.flat_values, f"{name}.flat_values", who)
+    if wanted is not None and wanted.kind in "iu" and values.dtype.kind in "iub":
+        return value
+    check_finite(values, f"{name}.flat_values", who)
+    converted = to_floatx(values, f"{name}.flat_values", who)
+    if converted is values:
+        return value
+    return RaggedTensor(Tensor._wrap(backend.xp.asarray(converted)), value.row_splits)
 
 
 _TEXT_TARGETS_HINT = (
@@ -547,6 +584,7 @@ def standardize(model, x, y, sample_weight, who):
         raise ValueError(
             f"{who}: y is missing; the model was compiled with a loss, which compares the outputs to targets y"
         )
+    build_for_ragged_rows(model, x)
     return x, y, sample_weight, count
 
 
@@ -556,7 +594,31 @@ def standardize_predict_inputs(model, x, who):
     x = standardize_inputs(x, who, dtypes)
     x = fit_to_input_shapes(x, shapes, who)
     count_samples([(x, "x")], who)
+    build_for_ragged_rows(model, x)
     return x
+
+
+def build_for_ragged_rows(model, x):
+    """Build a ``Sequential`` model that has no ``Input`` yet for rows of any length, when ``x`` is ragged.
+
+    Such a model is built from the first data it sees. A batch of ragged rows is padded to
+    its longest row, so building from the first batch would fix the number of steps to
+    that batch's; as TensorFlow gives a ragged axis the length ``None``, the model is built
+    for inputs ``(None, None, ...)`` instead, and every batch fits it.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet import layers
+    >>> model = tf.keras.Sequential([layers.Embedding(10, 4), layers.GRU(2)])
+    >>> build_for_ragged_rows(model, tf.ragged.constant([[1, 2], [3]]))
+    >>> model.input_shape
+    (None, None)
+    """
+    from learnet.models.sequential import Sequential  # model.py imports this module
+
+    if isinstance(x, RaggedTensor) and isinstance(model, Sequential) and not model.built:
+        model.build((None, None) + tuple(x.flat_values.shape[1:]))
 
 
 def probe_output_shapes(model, x):
@@ -849,6 +911,7 @@ class EpochIterator:
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
         dtypes, shapes = input_declarations(self.model, x)
         x = fit_to_input_shapes(_as_declared_inputs(x, dtypes), shapes, self.who)
+        build_for_ragged_rows(self.model, x)
         if self.inputs_only:
             return (x,)
         y = map_with_names(lambda v, name: None if v is None else _dataset_target(v, name, self.who), y, "y")
@@ -968,6 +1031,8 @@ def _as_declared_inputs(x, dtypes):
             kind = None if dtype is None or dtype == "string" else np.dtype(dtype)
         except TypeError:
             kind = None
+        if isinstance(value, RaggedTensor):
+            return _ragged_as_input(value, kind)
         array = to_plain_numpy(value)
         if kind is not None and kind.kind in "iu" and array.dtype.kind in "iub":
             return array
@@ -982,7 +1047,20 @@ def _as_declared_inputs(x, dtypes):
     return map_structure(_as_float_input, x)
 
 
+def _ragged_as_input(value, kind=None):
+    """A dataset's ragged batch with float values, or integer ones where the input is declared integer."""
+    values = value.flat_values
+    dtype = np.dtype(values.dtype)
+    if kind is not None and kind.kind in "iu" and dtype.kind in "iub":
+        return value
+    if dtype.kind in "biu" or (dtype.kind == "f" and dtype != backend.floatx()):
+        return RaggedTensor(Tensor._wrap(values._value.astype(backend.floatx())), value.row_splits)
+    return value
+
+
 def _as_float_input(value):
+    if isinstance(value, RaggedTensor):
+        return _ragged_as_input(value)
     array = to_plain_numpy(value)
     if array.dtype.kind in "biu" or (array.dtype.kind == "f" and array.dtype != backend.floatx()):
         array = array.astype(backend.floatx())
