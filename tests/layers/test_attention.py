@@ -30,7 +30,12 @@ VALUE_MASK = np.array([[True, True, True, False, False], [True, True, True, True
 
 
 def _pair(keras, name, kwargs, inputs):
-    """The Keras layer and the learnet layer, built on ``inputs``, with the same (random) weights."""
+    """The Keras layer and the learnet layer, built on ``inputs``, with the same (random) weights.
+
+    Both get the same explicit name: automatic names follow each library's counter, which
+    other tests move (``learnet.layers.reset_names`` resets learnet's alone).
+    """
+    kwargs = {"name": f"paired_{name.lower()}", **kwargs}
     theirs = getattr(keras.layers, name)(**kwargs)
     ours = CLASSES[name](**kwargs)
     theirs(inputs)
