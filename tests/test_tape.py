@@ -284,3 +284,26 @@ def test_gradient_returns_the_structure_of_its_sources():
     assert type(as_tuple) is tuple and [float(g) for g in as_tuple] == [2.0, 1.0]
     assert float(nested["w"][0]) == 2.0 and type(nested["v"]) is tuple and float(nested["v"][0]) == 1.0
     assert tape.gradient(y, []) == []
+
+
+def test_backward_runs_only_for_ops_a_source_leads_to():
+    # Two tapes over one pass, as in a GAN's step: the discriminator's gradients need none of
+    # the generator's backward, and TensorFlow does not run it; nor does learnet.
+    calls = []
+
+    @tf.custom_gradient
+    def generator_op(z):
+        def grad(upstream):
+            calls.append("generator")
+            return upstream * 3.0
+
+        return z * 3.0, grad
+
+    g_weight, d_weight = tf.Variable(2.0), tf.Variable(0.5)
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+        fake = generator_op(g_weight * tf.constant(1.5))
+        score = d_weight * fake * fake
+    (d_grad,) = d_tape.gradient(score, [d_weight])
+    assert calls == [] and float(d_grad) == pytest.approx(81.0)
+    (g_grad,) = g_tape.gradient(score, [g_weight])
+    assert calls == ["generator"] and float(g_grad) == pytest.approx(0.5 * 2 * 9.0 * 3.0 * 1.5)

@@ -711,11 +711,14 @@ class GradientTape:
         for target, seed in zip(targets, seeds):
             _accumulate(grads, target, seed)
         watched = self._watched
+        reach = _reachable(self._notes, source_ids)
         outer = _recording  # the other tapes, still recording
         handovers = _handovers(self._notes, source_ids) if not outer else None
         handed = {}  # id(tensor) -> what a consumer's backward handed over to its producer's
         for note in reversed(self._notes):
             output_id = id(note.output)
+            if output_id not in reach:  # no source leads to this op: its backward is not needed
+                continue
             inputs = note.inputs
             if output_id in handed:
                 arrays = [t._value for t in inputs]
@@ -745,7 +748,7 @@ class GradientTape:
             if len(inputs) == 1 and not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             for tensor, grad in zip(inputs, in_grads):
-                if grad is None or id(tensor) not in watched:
+                if grad is None or id(tensor) not in watched or id(tensor) not in reach:
                     continue
                 if callable(grad) and not isinstance(grad, Tensor):
                     grad = grad()
@@ -799,6 +802,23 @@ def _accumulate(grads, tensor, grad):
     key = id(tensor)
     previous = grads.get(key)
     grads[key] = grad if previous is None else previous + grad
+
+
+def _reachable(notes, source_ids):
+    """The ids of the sources and of every op output that depends on one of them.
+
+    Only these need a gradient: the backward of an op no source leads to is skipped,
+    and so is the gradient of an input no source leads to (a Variable that is watched
+    but not asked for). Two tapes over one pass, as in a GAN's training step, each
+    run the backward of their own model's ops only, as TensorFlow does.
+    """
+    reach = set(source_ids)
+    for note in notes:
+        for tensor in note.inputs:
+            if id(tensor) in reach:
+                reach.add(id(note.output))
+                break
+    return reach
 
 
 def _handovers(notes, source_ids):

@@ -90,6 +90,7 @@ UNARY = {
     "sigmoid": (tf.nn.sigmoid, away_from_zero),
     "nn.tanh": (tf.nn.tanh, away_from_zero),
     "leaky_relu": (tf.nn.leaky_relu, away_from_zero),
+    "leaky_relu_steep": (lambda x: tf.nn.leaky_relu(x, alpha=1.5), away_from_zero),
     "elu": (tf.nn.elu, away_from_zero),
     "softplus": (tf.nn.softplus, away_from_zero),
     "softsign": (tf.nn.softsign, away_from_zero),
@@ -347,3 +348,13 @@ def test_scatter_of_repeated_rows_adds_like_add_at(table, rows, width):
     got = _scatter(tf.constant(g), (ids,), (table,) + width).numpy()
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_leaky_relu_second_derivative_through_its_recorded_backward():
+    x = tf.Variable([-2.0, 3.0])
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = tf.reduce_sum(tf.nn.leaky_relu(x, alpha=0.1) * x)
+        g = inner.gradient(y, x)  # 2 * alpha * x where negative, 2x where positive
+    np.testing.assert_allclose(g.numpy(), [-0.4, 6.0], rtol=1e-6)
+    np.testing.assert_allclose(outer.gradient(g, x).numpy(), [0.2, 2.0], rtol=1e-6)

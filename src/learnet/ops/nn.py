@@ -24,12 +24,17 @@ def relu(features):
 @primitive(inputs=1)
 def leaky_relu(features, alpha=0.2):
     """``x`` where positive, ``alpha * x`` elsewhere (TensorFlow's default alpha is 0.2)."""
+    slope = features.dtype.type(alpha)
 
     def backward(g, x, out):
+        if not is_recording():  # no second derivative wanted: one select on the raw arrays
+            return xp.where(x._value > 0, g._value, g._value * slope)
         positive = cast_like(x > 0, g)
         return g * (positive + alpha * (1 - positive))
 
-    return xp.where(features > 0, features, features * features.dtype.type(alpha)), backward
+    if 0 <= alpha <= 1:  # max(x, alpha * x): two passes instead of a mask, a product and a select
+        return xp.maximum(features, features * slope), backward
+    return xp.where(features > 0, features, features * slope), backward
 
 
 @primitive(inputs=1)
