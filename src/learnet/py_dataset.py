@@ -2,8 +2,8 @@
 
 A subclass says how many batches an epoch has (``__len__``) and builds batch ``index``
 (``__getitem__``), returning ``x`` and ``y`` (and optionally sample weights). ``fit``,
-``evaluate`` and ``predict`` accept it like a ``tf.data.Dataset``: they iterate over it,
-one epoch at a time, and ``on_epoch_end`` runs after each pass (to reshuffle, say).
+``evaluate`` and ``predict`` accept it like a ``tf.data.Dataset``: they read its batches by
+index, one epoch at a time, and ``on_epoch_end`` runs after each pass (to reshuffle, say).
 learnet builds the batches in the main process; ``workers`` and ``use_multiprocessing``
 are accepted and recorded.
 
@@ -67,6 +67,14 @@ class PyDataset:
 
     def __iter__(self):
         """One epoch: batches ``0 .. len - 1``, then ``on_epoch_end``."""
+        return self._epoch_batches()
+
+    def _epoch_batches(self):
+        """The batches of one epoch, by index, between ``on_epoch_begin`` and ``on_epoch_end``.
+
+        ``fit``, ``evaluate`` and ``predict`` read a ``PyDataset`` this way, whatever its
+        ``__iter__`` does (Keras' image iterators iterate without end).
+        """
         self.on_epoch_begin()
         count = len(self)
         if not isinstance(count, int) or count < 0:

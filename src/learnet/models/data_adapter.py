@@ -20,6 +20,7 @@ import numpy as np
 
 from learnet import backend
 from learnet.batching import Batcher
+from learnet.py_dataset import PyDataset
 from learnet.ragged import RaggedTensor
 from learnet.tape import no_recording
 from learnet.tensor import Tensor
@@ -854,7 +855,14 @@ class EpochIterator:
             length = None
         self.steps = self.limit if self.limit is not None else length
         # A generator is its own iterator and runs out once; a dataset can be read again.
-        self._reiterable = hasattr(dataset, "__iter__") and not hasattr(dataset, "__next__")
+        # A PyDataset is read by index, an epoch at a time, even when it also has __next__
+        # (Keras' image iterators, whose own iteration never ends).
+        if isinstance(dataset, PyDataset):
+            self._reiterable = True
+            self._new_pass = dataset._epoch_batches
+        else:
+            self._reiterable = hasattr(dataset, "__iter__") and not hasattr(dataset, "__next__")
+            self._new_pass = dataset.__iter__ if hasattr(dataset, "__iter__") else lambda: dataset
 
     def epoch(self):
         """The batches of one epoch, as tuples ``train_step`` / ``test_step`` / ``predict_step`` take."""
@@ -887,20 +895,20 @@ class EpochIterator:
         """Without ``steps`` one pass; with ``steps`` that many batches, continuing where
         the last epoch stopped (and starting a new pass over a re-iterable dataset when one ends)."""
         if self.limit is None:
-            yield from self.dataset
+            yield from self._new_pass()
             return
         if not self.continuous and self._reiterable:
             self._iterator = None
         for _ in range(self.limit):
             if self._iterator is None:
-                self._iterator = iter(self.dataset)
+                self._iterator = self._new_pass()
             try:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
                 if not self._reiterable:
                     return
-                self._iterator = iter(self.dataset)
+                self._iterator = self._new_pass()
                 try:
                     batch = next(self._iterator)
                 except StopIteration:

@@ -13,11 +13,12 @@ The values follow Keras 3's ``keras.preprocessing.image`` (its legacy module): t
 geometric transforms resample the image exactly as ``scipy.ndimage.affine_transform``
 does, written here in NumPy so that SciPy is not needed.
 
-Two things differ on purpose. ``for batch in iterator`` runs over one epoch and stops,
-as any learnet ``PyDataset`` does (in Keras it never stops); ``next(iterator)`` keeps
-Keras' endless stream of batches. And random choices come from learnet's seeded
-generator (``learnet.utils.set_random_seed``) or the iterator's own ``seed``, never from
-NumPy's global one, so the numbers drawn are not Keras' numbers.
+As in Keras, ``for batch in iterator`` and ``next(iterator)`` give batch after batch
+without end (a loop that shows augmented pictures breaks out itself), while ``fit``,
+``evaluate`` and ``predict`` read the iterator by index, one epoch at a time. One thing
+differs on purpose: random choices come from learnet's seeded generator
+(``learnet.utils.set_random_seed``) or the iterator's own ``seed``, never from NumPy's
+global one, so the numbers drawn are not Keras' numbers.
 
 Examples
 --------
@@ -1038,6 +1039,10 @@ class Iterator(PyDataset):
 
     def __next__(self):
         return self.next()
+
+    def __iter__(self):
+        """The iterator itself: ``for batch in iterator`` runs without end, as in Keras."""
+        return self
 
     def _get_batches_of_transformed_samples(self, index_array):
         """The batch of the samples ``index_array``; subclasses build it."""
