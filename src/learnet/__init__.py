@@ -221,17 +221,17 @@ dtypes = _types.SimpleNamespace(
 )
 
 
-def shape(input):  # noqa: A002 - TensorFlow's name
+def shape(input, name=None):  # noqa: A002 - TensorFlow's name
     """The shape of ``input`` as an int32 tensor (``tf.shape``)."""
     return constant(list(convert_to_tensor(input).shape), dtype="int32")
 
 
-def rank(input):  # noqa: A002 - TensorFlow's name
+def rank(input, name=None):  # noqa: A002 - TensorFlow's name
     """The number of dimensions of ``input`` as a scalar int32 tensor."""
     return constant(convert_to_tensor(input).ndim, dtype="int32")
 
 
-def size(input):  # noqa: A002 - TensorFlow's name
+def size(input, name=None):  # noqa: A002 - TensorFlow's name
     """The number of elements of ``input`` as a scalar int32 tensor."""
     return constant(convert_to_tensor(input).size, dtype="int32")
 
@@ -337,6 +337,9 @@ config = _types.SimpleNamespace(
     experimental=_types.SimpleNamespace(
         list_physical_devices=_list_physical_devices,
         set_memory_growth=_accept_setting,
+        # learnet's ops give the same results on every run already (one NumPy thread order, seeded
+        # random numbers), so asking for determinism changes nothing.
+        enable_op_determinism=_accept_setting,
         set_virtual_device_configuration=_one_device_per_process,
         VirtualDeviceConfiguration=LogicalDeviceConfiguration,
     ),

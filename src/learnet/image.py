@@ -98,7 +98,7 @@ def flip_up_down(image):
     return image[..., ::-1, :, :]
 
 
-def rot90(image, k=1):
+def rot90(image, k=1, name=None):
     """Rotate the image(s) by ``k`` quarter turns counter-clockwise."""
     image = _image(image, "rot90")
     k = int(k) % 4
@@ -168,7 +168,7 @@ def adjust_gamma(image, gamma=1, gain=1):
     return gain * _float(_image(image, "adjust_gamma")) ** gamma
 
 
-def adjust_saturation(image, saturation_factor):
+def adjust_saturation(image, saturation_factor, name=None):
     """Scale the distance of each pixel from its gray value by ``saturation_factor`` (RGB)."""
     image = _float(_image(image, "adjust_saturation"))
     gray = rgb_to_grayscale(image)
@@ -189,7 +189,7 @@ def random_contrast(image, lower, upper, seed=None):
     return adjust_contrast(image, float(_random.uniform((), lower, upper, seed=seed)))
 
 
-def rgb_to_grayscale(images):
+def rgb_to_grayscale(images, name=None):
     """Luminance ``0.2989 R + 0.587 G + 0.114 B``, one channel."""
     images = _image(images, "rgb_to_grayscale")
     if images.shape[-1] != 3:
@@ -199,7 +199,7 @@ def rgb_to_grayscale(images):
     return gray if images.dtype.kind == "f" else _ops.cast(_ops.round(gray), images.dtype)
 
 
-def grayscale_to_rgb(images):
+def grayscale_to_rgb(images, name=None):
     """One channel repeated into three."""
     images = _image(images, "grayscale_to_rgb")
     if images.shape[-1] != 1:
@@ -207,7 +207,7 @@ def grayscale_to_rgb(images):
     return _ops.concat([images] * 3, axis=-1)
 
 
-def convert_image_dtype(image, dtype, saturate=False):
+def convert_image_dtype(image, dtype, saturate=False, name=None):
     """Convert between integer images (``[0, MAX]``) and float images (``[0, 1]``), rescaling."""
     image = image if isinstance(image, Tensor) else convert_to_tensor(image)
     target = _as_dtype(dtype)

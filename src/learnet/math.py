@@ -67,6 +67,7 @@ from learnet.ops.reduce import (  # noqa: F401
     reduce_variance,
 )
 from learnet.complex_math import angle, conj, imag, real  # noqa: F401 - tf.math.real and friends
+from learnet.linalg import l2_normalize  # noqa: F401 - tf.math.l2_normalize (tf.nn's, as tf.linalg has it)
 from learnet.ops.shape import gather, reshape
 from learnet.tensor import Tensor, convert_to_tensor, to_array
 
@@ -165,7 +166,7 @@ def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TensorFlow's name
     return TopKV2(values, Tensor._wrap(order))
 
 
-def in_top_k(targets, predictions, k):
+def in_top_k(targets, predictions, k, name=None):
     """Whether each target class is among the ``k`` largest predictions of its row (bool)."""
     predictions = predictions._value if isinstance(predictions, Tensor) else to_array(predictions)
     targets = (targets._value if isinstance(targets, Tensor) else to_array(targets)).astype(xp.intp)

@@ -54,12 +54,12 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else convert_to_tensor(x)
 
 
-def relu6(features):
+def relu6(features, name=None):
     """``min(max(features, 0), 6)``."""
     return _minimum(relu(_tensor(features)), 6.0)
 
 
-def selu(features):
+def selu(features, name=None):
     """Scaled ELU with the self-normalizing constants (use with ``lecun_normal`` weights)."""
     return _SELU_SCALE * elu(_tensor(features), alpha=_SELU_ALPHA)
 
@@ -73,7 +73,7 @@ def silu(features, beta=1.0):
 swish = silu
 
 
-def bias_add(value, bias, data_format=None):
+def bias_add(value, bias, data_format=None, name=None):
     """``value + bias``, the bias broadcast along the last (channels) axis."""
     value, bias = _tensor(value), _tensor(bias)
     if bias.ndim != 1 or (value.ndim and value.shape[-1] != bias.shape[0]):
@@ -84,7 +84,7 @@ def bias_add(value, bias, data_format=None):
     return value + bias
 
 
-def l2_normalize(x, axis=None, epsilon=1e-12):
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None):
     """``x / sqrt(max(sum(x ** 2, axis), epsilon))``: unit-length vectors along ``axis``.
 
     Examples

@@ -261,7 +261,7 @@ class RaggedTensor:
         return f"<tf.RaggedTensor {self.to_list()}>"
 
 
-def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, row_splits_dtype="int64"):
+def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, row_splits_dtype="int64", name=None):
     """A RaggedTensor from a nested Python list whose rows differ in length (rank 2)."""
     if not isinstance(pylist, (list, tuple)) or any(not isinstance(row, (list, tuple)) for row in pylist):
         raise ValueError("ragged.constant expects a list of rows (lists), e.g. [[1, 2], [3]]")
@@ -332,7 +332,7 @@ def concat(values, axis=0):
     return RaggedTensor.from_row_lengths(_ops.concat(rows, axis=0), [r.shape[0] for r in rows])
 
 
-def stack_dynamic_partitions(data, partitions, num_partitions):
+def stack_dynamic_partitions(data, partitions, num_partitions, name=None):
     """Group the entries of ``data`` into ``num_partitions`` rows by ``partitions``."""
     data = data if isinstance(data, Tensor) else convert_to_tensor(data)
     ids = numpy.asarray(partitions.numpy() if isinstance(partitions, Tensor) else partitions, "int64")

@@ -128,13 +128,13 @@ def _shape(shape):
     return tuple(int(s) for s in shape)
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, name=None):
     """Samples from a normal distribution with ``mean`` and ``stddev``."""
     values = _generator(seed).normal(mean, stddev, size=_shape(shape))
     return Tensor._wrap(xp.asarray(values.astype(_as_dtype(dtype or backend.floatx()))))
 
 
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, name=None):
     """Normal samples, redrawn until they lie within two standard deviations of the mean."""
     generator = _generator(seed)
     shape = _shape(shape)
@@ -146,7 +146,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     return Tensor._wrap(xp.asarray((mean + stddev * values).astype(_as_dtype(dtype or backend.floatx()))))
 
 
-def uniform(shape, minval=0, maxval=None, dtype=None, seed=None):
+def uniform(shape, minval=0, maxval=None, dtype=None, seed=None, name=None):
     """Samples uniformly from ``[minval, maxval)`` (``maxval`` is 1 for floats by default)."""
     dtype = _as_dtype(dtype or backend.floatx())
     generator = _generator(seed)
@@ -159,7 +159,7 @@ def uniform(shape, minval=0, maxval=None, dtype=None, seed=None):
     return Tensor._wrap(xp.asarray(values.astype(dtype)))
 
 
-def shuffle(value, axis=0, seed=None):
+def shuffle(value, axis=0, seed=None, name=None):
     """Shuffle a tensor along ``axis`` (its first axis by default).
 
     ``tf.random.shuffle(value, seed)`` (TensorFlow) and ``keras.random.shuffle(x, axis=0,
@@ -177,7 +177,7 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
     return Tensor._wrap(xp.asarray(values.astype(_as_dtype(dtype))))
 
 
-def categorical(logits, num_samples, dtype="int32", seed=None):
+def categorical(logits, num_samples, dtype="int32", seed=None, name=None):
     """For each row of ``logits``, ``num_samples`` class indices drawn from ``softmax(logits)``."""
     logits = numpy.asarray(logits.numpy() if isinstance(logits, Tensor) else logits, dtype=numpy.float64)
     if logits.ndim != 2:
@@ -189,7 +189,7 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     return Tensor._wrap(xp.asarray(numpy.array(draws).astype(_as_dtype(dtype))))
 
 
-def gamma(shape, alpha, dtype=None, seed=None):
+def gamma(shape, alpha, dtype=None, seed=None, name=None):
     """Samples from a gamma distribution of shape ``alpha`` (scale 1)."""
     values = _generator(seed).gamma(alpha, 1.0, size=_shape(shape))
     return Tensor._wrap(xp.asarray(values.astype(_as_dtype(dtype or backend.floatx()))))

@@ -92,7 +92,7 @@ def _gather_nd(params, indices):
     return _ops.gather(_ops.reshape(params, [-1]), convert_to_tensor(flat.astype("int64"), dtype="int64"))
 
 
-def to_dense(sp_input, default_value=None, validate_indices=True):
+def to_dense(sp_input, default_value=None, validate_indices=True, name=None):
     """The dense tensor: values at their indices, ``default_value`` (0) elsewhere (differentiable in values)."""
     if not isinstance(sp_input, SparseTensor):
         raise TypeError(f"to_dense expects a SparseTensor, got {type(sp_input).__name__}")
@@ -115,7 +115,7 @@ def to_dense(sp_input, default_value=None, validate_indices=True):
     return _ops.where(convert_to_tensor(mask.reshape(shape)), fill, dense)
 
 
-def from_dense(tensor):
+def from_dense(tensor, name=None):
     """A ``SparseTensor`` of the non-zero entries of ``tensor`` (row-major order)."""
     tensor = tensor if isinstance(tensor, Tensor) else convert_to_tensor(tensor)
     array = tensor.numpy()
@@ -123,7 +123,7 @@ def from_dense(tensor):
     return SparseTensor(indices, array[tuple(indices.T)] if indices.size else array.reshape(-1)[:0], array.shape)
 
 
-def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False):
+def sparse_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
     """``sp_a @ b`` for a 2-D SparseTensor ``sp_a`` and a dense matrix ``b`` (differentiable)."""
     a = to_dense(sp_a)
     b = b if isinstance(b, Tensor) else convert_to_tensor(b, dtype=a.dtype)
@@ -139,7 +139,7 @@ def add(a, b, threshold=0):
     return a + to_dense(b)
 
 
-def reorder(sp_input):
+def reorder(sp_input, name=None):
     """The same SparseTensor with its entries in row-major order."""
     index_array = sp_input.indices.numpy()
     order = numpy.lexsort(index_array.T[::-1]) if index_array.size else numpy.arange(0)
@@ -150,13 +150,13 @@ def reorder(sp_input):
     )
 
 
-def reduce_sum(sp_input, axis=None, keepdims=False, output_is_sparse=False):
+def reduce_sum(sp_input, axis=None, keepdims=False, output_is_sparse=False, name=None):
     """Sum of the entries (along ``axis``), as a dense tensor."""
     result = _ops.reduce_sum(to_dense(sp_input), axis=axis, keepdims=keepdims)
     return from_dense(result) if output_is_sparse else result
 
 
-def transpose(sp_input, perm=None):
+def transpose(sp_input, perm=None, name=None):
     """The SparseTensor with its axes permuted (reversed by default)."""
     index_array = sp_input.indices.numpy()
     perm = list(range(index_array.shape[1]))[::-1] if perm is None else list(perm)
@@ -201,7 +201,7 @@ class IndexedSlices:
 retain = sparse_retain
 
 
-def slice(sp_input, start, size):  # noqa: A001 - TensorFlow's name
+def slice(sp_input, start, size, name=None):  # noqa: A001 - TensorFlow's name
     """The entries inside the box ``[start, start + size)``, re-indexed from ``start``."""
     index_array = sp_input.indices.numpy()
     start = numpy.asarray(start, dtype="int64")
@@ -225,7 +225,7 @@ def map_values(op, *args, **kwargs):
     return SparseTensor(first.indices, values, first.dense_shape.numpy())
 
 
-def concat(axis, sp_inputs, expand_nonconcat_dims=False):
+def concat(axis, sp_inputs, expand_nonconcat_dims=False, name=None):
     """Join SparseTensors along ``axis`` (``tf.sparse.concat(axis, sp_inputs)``)."""
     if not sp_inputs:
         raise ValueError("sparse.concat needs at least one SparseTensor")

@@ -241,11 +241,16 @@ def primitive(
         )
     n_inputs = inputs
     name = function.__name__
+    # TensorFlow's ops take name="..." (a label in its graph): accepted here and dropped
+    # where the function has no use for it.
+    drop_name = _drops_name(function)
 
     if variadic:
 
         @functools.wraps(function)
         def op(values, *args, **kwargs):
+            if drop_name and kwargs:
+                kwargs.pop("name", None)
             if isinstance(values, Tensor) or not hasattr(values, "__len__"):
                 raise TypeError(f"{name} expects a list of tensors, got {type(values).__name__}")
             tensors = _convert_all(list(values), name)
@@ -267,6 +272,8 @@ def primitive(
 
         @functools.wraps(function)
         def op(x, *args, **kwargs):
+            if drop_name and kwargs:
+                kwargs.pop("name", None)
             if type(x) is not Tensor and not isinstance(x, Tensor):
                 x = Tensor(x)
             result, backward = function(x._value, *args, **kwargs)
@@ -287,6 +294,8 @@ def primitive(
 
         @functools.wraps(function)
         def op(x, y, *args, **kwargs):
+            if drop_name and kwargs:
+                kwargs.pop("name", None)
             if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
                 x, y = _convert_all((x, y), name)
             elif same_float_dtype and x._value.dtype is not y._value.dtype:
@@ -310,6 +319,8 @@ def primitive(
 
         @functools.wraps(function)
         def op(*args, **kwargs):
+            if drop_name and kwargs:
+                kwargs.pop("name", None)
             if len(args) < n_inputs and kwargs:  # tensors given by name: clip_by_value(t, clip_value_min=0, ...)
                 missing = tensor_names[len(args) :]
                 if all(key in kwargs for key in missing):
@@ -371,8 +382,12 @@ def no_gradient(function: Callable | None = None, *, inputs: int | None = None) 
     count = inputs if inputs is not None else sum(1 for p in parameters if p.default is inspect.Parameter.empty)
     tensor_names = [p.name for p in parameters[:count]]
 
+    drop_name = _drops_name(function)
+
     @functools.wraps(function)
     def op(*args, **kwargs):
+        if drop_name and kwargs:
+            kwargs.pop("name", None)
         output = function(*args, **kwargs)
         if _recording and isinstance(output, Tensor):
             recorders = [tape for tape in _recording if getattr(tape, "_records_every_op", False)]
@@ -396,6 +411,13 @@ def no_gradient(function: Callable | None = None, *, inputs: int | None = None) 
 # Every primitive made at import time, by "module:qualified name": how a saved graph of ops
 # (learnet.saved_function) names an op and finds it again; nothing outside this table is run.
 PRIMITIVES: dict[str, Callable] = {}
+
+
+def _drops_name(function):
+    """Whether ``function`` has no ``name`` parameter (nor ``**kwargs``): its op then accepts
+    TensorFlow's ``name=`` and drops it."""
+    parameters = inspect.signature(function).parameters.values()
+    return not any(p.name == "name" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 _TF_DTYPE_NAMES = {"float16": "half", "float32": "float", "float64": "double"}
@@ -869,7 +891,7 @@ def _outer_needs(tapes, inputs, g):
 
 
 @no_gradient
-def stop_gradient(x: Any) -> Tensor:
+def stop_gradient(x: Any, name=None) -> Tensor:
     """Return ``x`` as a tensor that tapes treat as a constant (no gradient flows through).
 
     Examples

@@ -80,6 +80,7 @@ from learnet.ops.shape import (
     meshgrid,
     one_hot,
     pad,
+    repeat,
     reshape,
     reverse,
     slice,

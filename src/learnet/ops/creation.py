@@ -25,37 +25,37 @@ def _shape(shape):
     return shape
 
 
-def zeros(shape, dtype="float32"):
+def zeros(shape, dtype="float32", name=None):
     """A tensor of zeros of ``shape``."""
     return Tensor._wrap(xp.zeros(_shape(shape), dtype=_dtype(dtype)))
 
 
-def ones(shape, dtype="float32"):
+def ones(shape, dtype="float32", name=None):
     """A tensor of ones of ``shape``."""
     return Tensor._wrap(xp.ones(_shape(shape), dtype=_dtype(dtype)))
 
 
 @no_gradient
-def zeros_like(input, dtype=None):  # noqa: A002 - TensorFlow's name
+def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's name
     """Zeros with the shape (and dtype, unless given) of ``input``."""
     array = to_array(input)
     return Tensor._wrap(xp.zeros(array.shape, dtype=_as_dtype(dtype) or array.dtype))
 
 
 @no_gradient
-def ones_like(input, dtype=None):  # noqa: A002 - TensorFlow's name
+def ones_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's name
     """Ones with the shape (and dtype, unless given) of ``input``."""
     array = to_array(input)
     return Tensor._wrap(xp.ones(array.shape, dtype=_as_dtype(dtype) or array.dtype))
 
 
-def fill(dims, value, dtype=None):
+def fill(dims, value, dtype=None, name=None):
     """A tensor of ``dims`` filled with ``value``."""
     fill_value = to_array(value, dtype)
     return Tensor._wrap(xp.full(_shape(dims), fill_value, dtype=fill_value.dtype))
 
 
-def range(start, limit=None, delta=1, dtype=None):  # noqa: A001 - TensorFlow's name
+def range(start, limit=None, delta=1, dtype=None, name=None):  # noqa: A001 - TensorFlow's name
     """Numbers from ``start`` up to (not including) ``limit`` in steps of ``delta``.
 
     Examples
@@ -74,11 +74,11 @@ def range(start, limit=None, delta=1, dtype=None):  # noqa: A001 - TensorFlow's 
     return Tensor._wrap(xp.arange(start, limit, delta).astype(dtype))
 
 
-def linspace(start, stop, num):
+def linspace(start, stop, num, name=None):
     """``num`` evenly spaced numbers from ``start`` to ``stop`` (inclusive)."""
     return Tensor._wrap(xp.linspace(start, stop, int(num)).astype(backend.floatx()))
 
 
-def eye(num_rows, num_columns=None, dtype="float32"):
+def eye(num_rows, num_columns=None, dtype="float32", name=None):
     """The identity matrix (ones on the diagonal)."""
     return Tensor._wrap(xp.eye(int(num_rows), None if num_columns is None else int(num_columns), dtype=_dtype(dtype)))

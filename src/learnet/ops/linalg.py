@@ -189,7 +189,7 @@ def matmul(
     return _matmul(a, b, transpose_a, transpose_b)
 
 
-def tensordot(a, b, axes):
+def tensordot(a, b, axes, name=None):
     """Sum products over the given axes of ``a`` and ``b`` (``tf.tensordot``).
 
     ``axes`` is an int N (the last N axes of ``a`` with the first N of ``b``) or a pair

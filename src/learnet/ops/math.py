@@ -55,7 +55,7 @@ def _concatenate_strings(x, y):
 
 # --- arithmetic ---------------------------------------------------------------------
 @primitive(same_float_dtype=True)
-def add(x, y):
+def add(x, y, name=None):
     """Elementwise ``x + y`` (broadcasting)."""
     _check_broadcast("add", x, y)
     if x.dtype == object or y.dtype == object:
@@ -64,21 +64,21 @@ def add(x, y):
 
 
 @primitive(same_float_dtype=True)
-def subtract(x, y):
+def subtract(x, y, name=None):
     """Elementwise ``x - y`` (broadcasting)."""
     _check_broadcast("subtract", x, y)
     return x - y, lambda g, x, y, out: (unbroadcast(g, x.shape), unbroadcast(-g, y.shape))
 
 
 @primitive(same_float_dtype=True)
-def multiply(x, y):
+def multiply(x, y, name=None):
     """Elementwise ``x * y`` (broadcasting)."""
     _check_broadcast("multiply", x, y)
     return x * y, lambda g, x, y, out: (unbroadcast(g * y, x.shape), unbroadcast(g * x, y.shape))
 
 
 @primitive(same_float_dtype=True)
-def divide(x, y):
+def divide(x, y, name=None):
     """Elementwise ``x / y`` (broadcasting). Integers are divided as floats."""
     _check_broadcast("divide", x, y)
     return (
@@ -88,13 +88,13 @@ def divide(x, y):
 
 
 @primitive
-def negative(x):
+def negative(x, name=None):
     """Elementwise ``-x``."""
     return -x, lambda g, x, out: -g
 
 
 @primitive(same_float_dtype=True)
-def pow(x, y):  # noqa: A001 - TensorFlow's name
+def pow(x, y, name=None):  # noqa: A001 - TensorFlow's name
     """Elementwise ``x ** y`` (broadcasting).
 
     The gradient with respect to ``y`` is ``x**y * log(x)``, taken as 0 where ``x`` is 0.
@@ -118,89 +118,89 @@ def ones_like_value(x):
 
 
 @primitive
-def square(x):
+def square(x, name=None):
     """Elementwise ``x * x``."""
     return x * x, lambda g, x, out: g * 2 * x
 
 
 @primitive
-def sqrt(x):
+def sqrt(x, name=None):
     """Elementwise square root."""
     y = xp.sqrt(x)
     return y, lambda g, x, out: g / (2 * out)
 
 
 @primitive
-def rsqrt(x):
+def rsqrt(x, name=None):
     """Elementwise ``1 / sqrt(x)``."""
     y = 1 / xp.sqrt(x)
     return y, lambda g, x, out: g * (-0.5) * out / x
 
 
 @primitive
-def reciprocal(x):
+def reciprocal(x, name=None):
     """Elementwise ``1 / x``."""
     return 1 / x, lambda g, x, out: -g * out * out
 
 
 @primitive
-def exp(x):
+def exp(x, name=None):
     """Elementwise ``e ** x``."""
     y = xp.exp(x)
     return y, lambda g, x, out: g * out
 
 
 @primitive
-def log(x):
+def log(x, name=None):
     """Elementwise natural logarithm."""
     return xp.log(x), lambda g, x, out: g / x
 
 
 @primitive
-def log1p(x):
+def log1p(x, name=None):
     """Elementwise ``log(1 + x)``, accurate for small ``x``."""
     return xp.log1p(x), lambda g, x, out: g / (1 + x)
 
 
 @primitive
-def abs(x):  # noqa: A001 - TensorFlow's name
+def abs(x, name=None):  # noqa: A001 - TensorFlow's name
     """Elementwise absolute value (its gradient at 0 is taken as 0)."""
     return xp.abs(x), lambda g, x, out: g * sign(x)
 
 
 @primitive
-def sign(x):
+def sign(x, name=None):
     """Elementwise sign: -1, 0 or 1. Its gradient is zero."""
     return xp.sign(x), lambda g, x, out: g * 0
 
 
 @primitive
-def sin(x):
+def sin(x, name=None):
     """Elementwise sine."""
     return xp.sin(x), lambda g, x, out: g * cos(x)
 
 
 @primitive
-def cos(x):
+def cos(x, name=None):
     """Elementwise cosine."""
     return xp.cos(x), lambda g, x, out: -g * sin(x)
 
 
 @primitive
-def tan(x):
+def tan(x, name=None):
     """Elementwise tangent."""
     return xp.tan(x), lambda g, x, out: g * (1 + out * out)
 
 
 @primitive
-def tanh(x):
+def tanh(x, name=None):
     """Elementwise hyperbolic tangent."""
     y = xp.tanh(x)
     return y, lambda g, x, out: g * (1 - out * out)
 
 
 @primitive(same_float_dtype=True)
-def maximum(x, y):
+def maximum(x, y, name=None):
     """Elementwise larger of ``x`` and ``y`` (ties send the gradient to ``x``)."""
     _check_broadcast("maximum", x, y)
 
@@ -212,7 +212,7 @@ def maximum(x, y):
 
 
 @primitive(same_float_dtype=True)
-def minimum(x, y):
+def minimum(x, y, name=None):
     """Elementwise smaller of ``x`` and ``y`` (ties send the gradient to ``x``)."""
     _check_broadcast("minimum", x, y)
 
@@ -239,7 +239,7 @@ def _where(condition, x, y):
     return xp.where(condition, x, y), backward
 
 
-def where(condition, x=None, y=None):
+def where(condition, x=None, y=None, name=None):
     """Pick from ``x`` where ``condition`` is true, else from ``y`` (broadcasting).
 
     With only ``condition``, return the indices of its true elements, as ``tf.where``.
@@ -258,7 +258,7 @@ def where(condition, x=None, y=None):
 
 
 @primitive
-def clip_by_value(x, clip_value_min, clip_value_max):
+def clip_by_value(x, clip_value_min, clip_value_max, name=None):
     """Clip ``x`` into ``[clip_value_min, clip_value_max]``; no gradient where clipped."""
     low, high = clip_value_min, clip_value_max
 
@@ -270,7 +270,7 @@ def clip_by_value(x, clip_value_min, clip_value_max):
 
 
 @primitive
-def identity(x):
+def identity(x, name=None):
     """Return ``x`` unchanged (a new tensor; the gradient passes straight through)."""
     return x.copy(), lambda g, x, out: g
 
@@ -323,7 +323,7 @@ logical_xor = _comparison(xp.logical_xor, "logical_xor")
 
 
 @no_gradient
-def logical_not(x):
+def logical_not(x, name=None):
     """Elementwise logical not; returns a bool tensor."""
     from learnet.tensor import to_array
 

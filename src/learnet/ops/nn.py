@@ -16,13 +16,13 @@ from learnet.tensor import Tensor, to_array
 
 
 @primitive
-def relu(features):
+def relu(features, name=None):
     """Rectified linear unit: ``max(x, 0)``. Its gradient at 0 is taken as 0."""
     return xp.maximum(features, 0), lambda g, x, out: g * cast_like(x > 0, g)
 
 
 @primitive(inputs=1)
-def leaky_relu(features, alpha=0.2):
+def leaky_relu(features, alpha=0.2, name=None):
     """``x`` where positive, ``alpha * x`` elsewhere (TensorFlow's default alpha is 0.2)."""
     slope = features.dtype.type(alpha)
 
@@ -38,7 +38,7 @@ def leaky_relu(features, alpha=0.2):
 
 
 @primitive(inputs=1)
-def elu(features, alpha=1.0):
+def elu(features, alpha=1.0, name=None):
     """Exponential linear unit: ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
 
     def backward(g, x, out):
@@ -60,7 +60,7 @@ def _sigmoid(x):
     return _stable_sigmoid(x), lambda g, x, out: g * out * (1 - out)
 
 
-def sigmoid(x):
+def sigmoid(x, name=None):
     """The logistic function ``1 / (1 + exp(-x))``, computed without overflow."""
     y = _sigmoid(x)
     y._from_logits = ("sigmoid", x if isinstance(x, Tensor) else None)
@@ -68,7 +68,7 @@ def sigmoid(x):
 
 
 @primitive
-def softplus(features):
+def softplus(features, name=None):
     """``log(1 + exp(x))``, computed without overflow; its derivative is the sigmoid."""
     x = features
     result = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -76,14 +76,14 @@ def softplus(features):
 
 
 @primitive
-def softsign(features):
+def softsign(features, name=None):
     """``x / (1 + |x|)``."""
     from learnet.ops.math import abs as absolute
 
     return features / (1 + xp.abs(features)), lambda g, x, out: g / ((1 + absolute(x)) ** 2)
 
 
-def tanh(x):
+def tanh(x, name=None):
     """Hyperbolic tangent (the same op as ``learnet.tanh``)."""
     from learnet.ops.math import tanh as tanh_op
 
@@ -98,7 +98,7 @@ def _softmax(logits, axis=-1):
     return y, lambda g, x, out: out * (g - reduce_sum(g * out, axis=axis, keepdims=True))
 
 
-def softmax(logits, axis=-1):
+def softmax(logits, axis=-1, name=None):
     """Softmax: ``exp(x) / sum(exp(x))`` along ``axis``, computed stably.
 
     Examples
@@ -114,7 +114,7 @@ def softmax(logits, axis=-1):
 
 
 @primitive(inputs=1)
-def log_softmax(logits, axis=-1):
+def log_softmax(logits, axis=-1, name=None):
     """``log(softmax(x))`` along ``axis``, computed stably."""
     shifted = logits - xp.max(logits, axis=axis, keepdims=True)
     y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
@@ -132,7 +132,7 @@ def _labels_like(labels, logits, name):
     return labels
 
 
-def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     """Cross-entropy between ``labels`` (probabilities, e.g. one-hot) and ``softmax(logits)``.
 
     Returns one loss per example (the class axis is summed away). Computed as
@@ -169,7 +169,7 @@ def _sparse_softmax_cross_entropy(labels, logits):
     return loss, backward
 
 
-def sparse_softmax_cross_entropy_with_logits(labels, logits):
+def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     """Cross-entropy with integer class ``labels`` (not one-hot), from ``logits``.
 
     Parameters
@@ -218,14 +218,14 @@ def _sigmoid_cross_entropy(labels, logits):
     return loss.astype(x.dtype, copy=False), backward
 
 
-def sigmoid_cross_entropy_with_logits(labels, logits):
+def sigmoid_cross_entropy_with_logits(labels, logits, name=None):
     """Elementwise binary cross-entropy between ``labels`` in [0, 1] and ``sigmoid(logits)``."""
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     labels = _labels_like(labels, logits, "sigmoid_cross_entropy_with_logits")
     return _sigmoid_cross_entropy(labels, logits)
 
 
-def dropout(x, rate, noise_shape=None, seed=None, training=True):
+def dropout(x, rate, noise_shape=None, seed=None, training=True, name=None):
     """Zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
 
     The scaling keeps the expected value, so nothing changes at inference (inverted dropout).
@@ -354,7 +354,7 @@ def dense(x, kernel, bias=None, relu=False):
     return _dense_bias(x, kernel, bias, relu=relu)
 
 
-def l2_loss(t):
+def l2_loss(t, name=None):
     """``sum(t ** 2) / 2``."""
     return reduce_sum(t * t) / 2
 
@@ -366,7 +366,7 @@ def log_sigmoid(x):
     return negative(softplus(negative(x)))
 
 
-def moments(x, axes, keepdims=False):
+def moments(x, axes, keepdims=False, name=None):
     """Mean and variance of ``x`` over ``axes`` (``tf.nn.moments``)."""
     from learnet.ops.reduce import reduce_mean
     from learnet.ops.math import square

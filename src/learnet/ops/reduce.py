@@ -68,7 +68,7 @@ def _kept_integer(x):
 
 
 @primitive(inputs=1)
-def reduce_sum(x, axis=None, keepdims=False):
+def reduce_sum(x, axis=None, keepdims=False, name=None):
     """Sum of elements over ``axis``.
 
     Examples
@@ -86,7 +86,7 @@ def reduce_sum(x, axis=None, keepdims=False):
 
 
 @primitive(inputs=1)
-def reduce_mean(x, axis=None, keepdims=False):
+def reduce_mean(x, axis=None, keepdims=False, name=None):
     """Mean of elements over ``axis`` (integers are averaged as integers, like TF)."""
     axes = _normalize_axis(axis, x.ndim, "reduce_mean")
     shape = x.shape
@@ -129,7 +129,7 @@ reduce_min.__doc__ = "Smallest element over ``axis`` (ties share the gradient)."
 
 
 @primitive(inputs=1)
-def reduce_logsumexp(x, axis=None, keepdims=False):
+def reduce_logsumexp(x, axis=None, keepdims=False, name=None):
     """``log(sum(exp(x)))`` over ``axis``, computed stably (no overflow for large ``x``)."""
     axes = _normalize_axis(axis, x.ndim, "reduce_logsumexp")
     shape = x.shape
@@ -148,7 +148,7 @@ def reduce_logsumexp(x, axis=None, keepdims=False):
 
 
 @primitive(inputs=1)
-def reduce_prod(x, axis=None, keepdims=False):
+def reduce_prod(x, axis=None, keepdims=False, name=None):
     """Product of elements over ``axis``."""
     axes = _normalize_axis(axis, x.ndim, "reduce_prod")
     shape = x.shape
@@ -159,7 +159,7 @@ def reduce_prod(x, axis=None, keepdims=False):
     return xp.prod(x, axis=axes, keepdims=keepdims, dtype=_kept_integer(x)), backward
 
 
-def reduce_variance(x, axis=None, keepdims=False):
+def reduce_variance(x, axis=None, keepdims=False, name=None):
     """Variance over ``axis`` (a composite of mean and square: differentiable)."""
     from learnet.ops.math import square
 
@@ -167,20 +167,20 @@ def reduce_variance(x, axis=None, keepdims=False):
     return reduce_mean(square(x - mean), axis=axis, keepdims=keepdims)
 
 
-def reduce_std(x, axis=None, keepdims=False):
+def reduce_std(x, axis=None, keepdims=False, name=None):
     """Standard deviation over ``axis``."""
     from learnet.ops.math import sqrt
 
     return sqrt(reduce_variance(x, axis=axis, keepdims=keepdims))
 
 
-def reduce_any(x, axis=None, keepdims=False):
+def reduce_any(x, axis=None, keepdims=False, name=None):
     """Logical or over ``axis``."""
     array = to_array(x)
     return Tensor._wrap(xp.any(array, axis=_normalize_axis(axis, array.ndim, "reduce_any"), keepdims=keepdims))
 
 
-def reduce_all(x, axis=None, keepdims=False):
+def reduce_all(x, axis=None, keepdims=False, name=None):
     """Logical and over ``axis``."""
     array = to_array(x)
     return Tensor._wrap(xp.all(array, axis=_normalize_axis(axis, array.ndim, "reduce_all"), keepdims=keepdims))

@@ -25,7 +25,7 @@ def _shape_tuple(shape, name):
 
 
 @primitive(inputs=1)
-def reshape(tensor, shape):
+def reshape(tensor, shape, name=None):
     """Give ``tensor`` a new shape with the same number of elements (``-1`` is inferred).
 
     Examples
@@ -47,7 +47,7 @@ def reshape(tensor, shape):
 
 
 @primitive(inputs=1)
-def transpose(a, perm=None):
+def transpose(a, perm=None, name=None):
     """Permute the axes (reverse them by default), as ``tf.transpose``."""
     if perm is None:
         perm = tuple(reversed(range(a.ndim)))
@@ -59,7 +59,7 @@ def transpose(a, perm=None):
 
 
 @primitive(inputs=1)
-def expand_dims(input, axis):  # noqa: A002 - TensorFlow's name
+def expand_dims(input, axis, name=None):  # noqa: A002 - TensorFlow's name
     """Insert an axis of size 1 at ``axis``."""
     if not -input.ndim - 1 <= axis <= input.ndim:
         raise ValueError(f"expand_dims: axis {axis} is out of range for a tensor of rank {input.ndim}")
@@ -68,7 +68,7 @@ def expand_dims(input, axis):  # noqa: A002 - TensorFlow's name
 
 
 @primitive(inputs=1)
-def squeeze(input, axis=None):  # noqa: A002 - TensorFlow's name
+def squeeze(input, axis=None, name=None):  # noqa: A002 - TensorFlow's name
     """Remove axes of size 1 (all of them, or those in ``axis``)."""
     shape = input.shape
     if axis is not None:
@@ -106,7 +106,7 @@ def concat(values, axis):
 
 
 @primitive(variadic=True)
-def stack(values, axis=0):
+def stack(values, axis=0, name=None):
     """Join tensors of the same shape along a new ``axis``."""
     if not values:
         raise ValueError("stack needs at least one tensor")
@@ -116,7 +116,7 @@ def stack(values, axis=0):
     return xp.stack(values, axis=axis), lambda g, *args: tuple(unstack(g, axis=axis))
 
 
-def unstack(value, num=None, axis=0):
+def unstack(value, num=None, axis=0, name=None):
     """Split a tensor into a list of tensors along ``axis`` (the inverse of ``stack``)."""
     if not isinstance(value, Tensor):
         value = Tensor(value)
@@ -129,7 +129,7 @@ def unstack(value, num=None, axis=0):
     return parts
 
 
-def split(value, num_or_size_splits, axis=0):
+def split(value, num_or_size_splits, axis=0, name=None):
     """Split a tensor into pieces along ``axis``: ``n`` equal pieces, or pieces of given sizes."""
     if not isinstance(value, Tensor):
         value = Tensor(value)
@@ -152,7 +152,7 @@ def split(value, num_or_size_splits, axis=0):
 
 
 @primitive(inputs=1)
-def broadcast_to(input, shape):  # noqa: A002 - TensorFlow's name
+def broadcast_to(input, shape, name=None):  # noqa: A002 - TensorFlow's name
     """Broadcast ``input`` to ``shape``; the gradient is summed back."""
     from learnet.ops.math import unbroadcast
 
@@ -185,7 +185,7 @@ def tile(input, multiples):  # noqa: A002 - TensorFlow's name
 
 
 @primitive(inputs=1)
-def pad(tensor, paddings, mode="CONSTANT", constant_values=0):
+def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     """Pad with ``paddings[i] = (before, after)`` along each axis (mode CONSTANT, REFLECT or SYMMETRIC)."""
     paddings = [
         tuple(int(v) for v in p) for p in (paddings.numpy().tolist() if isinstance(paddings, Tensor) else paddings)
@@ -478,7 +478,42 @@ def _gather(params, indices, axis):
     return xp.take(params, indices, axis=axis), backward
 
 
-def gather(params, indices, axis=0):
+def repeat(input, repeats, axis=None, name=None):  # noqa: A002 - TensorFlow's name
+    """Each entry of ``input`` repeated ``repeats`` times along ``axis`` (``tf.repeat``), differentiable.
+
+    ``repeats`` is one count for every entry or one count per entry along ``axis``;
+    without ``axis`` the input is flattened first.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.repeat([[1, 2], [3, 4]], repeats=[1, 2], axis=0).numpy()
+    array([[1, 2],
+           [3, 4],
+           [3, 4]], dtype=int32)
+    >>> tf.repeat([1, 2], 2).numpy()
+    array([1, 1, 2, 2], dtype=int32)
+    """
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if axis is None:
+        input, axis = reshape(input, [-1]), 0
+    axis = int(axis)
+    if not -input.ndim <= axis < input.ndim:
+        raise ValueError(f"repeat: axis {axis} is out of range for a tensor of rank {input.ndim}")
+    counts = numpy.asarray(repeats.numpy() if isinstance(repeats, Tensor) else repeats)
+    size = input.shape[axis]
+    if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts.ndim == 1 and counts.shape[0] not in (1, size)):
+        raise ValueError(
+            f"repeat: repeats must be an int or {size} ints (one per entry along axis {axis}), got {repeats!r}"
+        )
+    if (counts < 0).any():
+        raise ValueError(f"repeat: repeats must not be negative, got {repeats!r}")
+    index = numpy.repeat(numpy.arange(size), counts.reshape(-1) if counts.ndim else int(counts))
+    return gather(input, index, axis=axis % input.ndim)
+
+
+def gather(params, indices, axis=0, name=None):
     """Take slices of ``params`` along ``axis`` at ``indices`` (``tf.gather``)."""
     if not isinstance(params, Tensor):
         params = Tensor(params)
@@ -487,7 +522,7 @@ def gather(params, indices, axis=0):
 
 
 @no_gradient(inputs=1)
-def one_hot(indices, depth, on_value=1.0, off_value=0.0, axis=-1, dtype="float32"):
+def one_hot(indices, depth, on_value=1.0, off_value=0.0, axis=-1, dtype="float32", name=None):
     """One-hot vectors: ``depth`` entries, ``on_value`` at each index (no gradient).
 
     Examples
