@@ -852,12 +852,8 @@ def tile(x, repeats):
 
 
 def repeat(x, repeats, axis=None):
-    """Each entry of ``x`` repeated ``repeats`` times (differentiable)."""
-    x = _t(x)
-    if axis is None:
-        x, axis = ravel(x), 0
-    index = _np.repeat(_np.arange(x.shape[axis]), to_numpy(to_array(repeats)))
-    return _ops.gather(x, Tensor._wrap(xp.asarray(index)), axis=axis % x.ndim)
+    """Each entry of ``x`` repeated ``repeats`` times (differentiable; ``tf.repeat``)."""
+    return _ops.repeat(_t(x), repeats, axis=axis)
 
 
 def flip(x, axis=None):
