@@ -1519,9 +1519,19 @@ def _vocabularies_into_config(archive, names, keras_config, config, where):
         entry["config"]["vocabulary"] = tokens
 
 
+_INNER = "inner_optimizer/"  # the keys of a LossScaleOptimizer's inner optimizer in its state
+
+
 def _keras_state_order(state):
-    """learnet's optimizer-state keys in Keras 3's order: step and rate, the slots, then extras (Nadam's u_product)."""
+    """learnet's optimizer-state keys in Keras 3's order: step and rate, the slots, then extras (Nadam's u_product).
+
+    A ``LossScaleOptimizer``'s own variables come first, then its inner optimizer's, in their order.
+    """
     keys = list(state)
+    wrapped = [k for k in keys if k.startswith(_INNER)]
+    if wrapped:
+        inner = _keras_state_order({k[len(_INNER) :]: None for k in wrapped})
+        return [k for k in keys if k not in wrapped] + [_INNER + k for k in inner]
     head = [k for k in keys if k in ("iterations", "learning_rate")]
     slots = [k for k in keys if "/" in k]
     return head + slots + [k for k in keys if k not in head and k not in slots]
@@ -1615,8 +1625,14 @@ def save_keras(model, filepath, include_optimizer=True):
             group = handle.create_group("optimizer/vars")
             group.attrs["name"] = optimizer.name
             state = optimizer.get_state()
-            for index, key in enumerate(_keras_state_order(state)):
+            order = _keras_state_order(state)
+            for index, key in enumerate(order):
                 group.create_dataset(str(index), data=state[key])
+            inner = [key for key in order if key.startswith(_INNER)]
+            if inner:  # Keras 3 also stores a LossScaleOptimizer's inner optimizer on its own
+                group = handle.create_group("optimizer/inner_optimizer/vars")
+                for index, key in enumerate(inner):
+                    group.create_dataset(str(index), data=state[key])
     weights = buffer.getvalue()
 
     def write(stream):

@@ -106,3 +106,13 @@ def global_policy():
 # Keras 3's other spellings.
 dtype_policy = global_policy
 set_dtype_policy = set_global_policy
+
+
+def __getattr__(name):
+    # keras.mixed_precision.LossScaleOptimizer is keras.optimizers.LossScaleOptimizer (imported
+    # when first asked for: the optimizers need nothing from here).
+    if name == "LossScaleOptimizer":
+        from learnet.optimizers import LossScaleOptimizer
+
+        return LossScaleOptimizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -768,6 +768,10 @@ class Optimizer:
                 xp.multiply(w, factor, out=tmp)
                 xp.subtract(w, tmp, out=w)
 
+    def scale_loss(self, loss):
+        """The loss to differentiate: ``loss`` itself (``LossScaleOptimizer`` multiplies it by its scale)."""
+        return loss
+
     def minimize(self, loss, var_list, tape=None):
         """Compute the gradients of ``loss`` and apply them: one step.
 
@@ -2068,6 +2072,215 @@ def _power(x, exponent, out):
     return xp.power(x, exponent, out=out)
 
 
+class LossScaleOptimizer(Optimizer):
+    """An optimizer wrapped in dynamic loss scaling (``keras.optimizers.LossScaleOptimizer``).
+
+    With float16 arithmetic, small gradients underflow to zero; multiplying the loss by
+    a large *loss scale* before differentiating keeps them representable, and dividing
+    the gradients by it before the step brings them back. The scale adapts as training
+    goes: a step whose gradients hold an infinity or a NaN is skipped and the scale
+    halved; after ``dynamic_growth_steps`` finite steps in a row it is doubled.
+
+    learnet computes in float32 (a ``mixed_float16`` policy keeps float32, with a
+    warning), where the scale changes no gradient but the skipping still guards a step
+    against an overflowing loss. ``fit`` scales the loss itself; in a training loop
+    written by hand, scale it with ``scale_loss`` (Keras 3) or ``get_scaled_loss`` and
+    ``get_unscaled_gradients`` (Keras 2 and TensorFlow's mixed-precision guide).
+
+    Parameters
+    ----------
+    inner_optimizer : Optimizer
+        The optimizer that takes the steps; it keeps its own state and learning rate.
+    initial_scale : float, default 2**15
+    dynamic_growth_steps : int, default 2000
+    name : str, optional
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> x = keras.Variable(1.0)
+    >>> opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.5), initial_scale=4.0)
+    >>> with keras.GradientTape() as tape:
+    ...     loss = opt.scale_loss(x * x)                     # 4 * x**2
+    >>> _ = opt.apply_gradients(zip(tape.gradient(loss, [x]), [x]))  # the gradient 8 is unscaled to 2
+    >>> float(x), float(opt.dynamic_scale)
+    (0.0, 4.0)
+    """
+
+    def __init__(self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000, name=None, **kwargs):
+        if not kwargs.pop("dynamic", True):
+            raise ValueError(
+                "LossScaleOptimizer: dynamic=False is not supported (as in Keras 3); to scale the loss "
+                "by a fixed factor, multiply it yourself and divide the gradients"
+            )
+        if kwargs:
+            raise ValueError(f"LossScaleOptimizer does not support the arguments {sorted(kwargs)}")
+        if not isinstance(inner_optimizer, Optimizer) or isinstance(inner_optimizer, LossScaleOptimizer):
+            raise TypeError(
+                f"LossScaleOptimizer wraps an optimizer such as keras.optimizers.Adam(), got {inner_optimizer!r}"
+            )
+        initial_scale = float(initial_scale)
+        if not initial_scale > 0 or math.isinf(initial_scale):
+            raise ValueError(f"LossScaleOptimizer: initial_scale must be a finite number > 0, got {initial_scale}")
+        if isinstance(dynamic_growth_steps, bool) or int(dynamic_growth_steps) != dynamic_growth_steps:
+            raise ValueError(f"LossScaleOptimizer: dynamic_growth_steps must be an int, got {dynamic_growth_steps!r}")
+        if dynamic_growth_steps < 1:
+            raise ValueError(f"LossScaleOptimizer: dynamic_growth_steps must be >= 1, got {dynamic_growth_steps}")
+        super().__init__(learning_rate=0.0, name=name or "loss_scale_optimizer")
+        self.inner_optimizer = inner_optimizer
+        self.initial_scale = initial_scale
+        self.dynamic_growth_steps = int(dynamic_growth_steps)
+        self.step_counter = self._add_extra_variable("step_counter", 0)
+        self.step_counter._value = numpy.zeros((), numpy.int64)
+        self.dynamic_scale = self._add_extra_variable("dynamic_scale", initial_scale)
+
+    # --- the loss scale ------------------------------------------------------------------
+    def scale_loss(self, loss):
+        """``loss`` times the current loss scale (Keras 3's name)."""
+        return loss * Tensor._wrap(xp.asarray(self.dynamic_scale._value, dtype=numpy.float32))
+
+    def get_scaled_loss(self, loss):
+        """``loss`` times the current loss scale (Keras 2's and TensorFlow's name)."""
+        return self.scale_loss(loss)
+
+    def get_unscaled_gradients(self, grads):
+        """Each gradient divided by the current loss scale (``None`` kept); Keras 2's name.
+
+        ``apply_gradients`` then takes the unscaled gradients: it checks that they are
+        finite and adapts the scale, but does not divide them again.
+        """
+        scale = float(self.dynamic_scale._value)
+        self._unscaled_by_hand = True
+        return [None if g is None else g / scale for g in grads]
+
+    @property
+    def loss_scale(self):
+        """The current loss scale (Keras 2's name of ``dynamic_scale``)."""
+        return self.dynamic_scale
+
+    @property
+    def dynamic(self):
+        """Always True: the scale adapts (Keras 2's attribute)."""
+        return True
+
+    # --- what belongs to the inner optimizer --------------------------------------------
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if "inner_optimizer" not in self.__dict__:  # Optimizer.__init__ sets the unused rate of the wrapper
+            Optimizer.learning_rate.fset(self, value)
+            return
+        self.inner_optimizer.learning_rate = value
+
+    lr = learning_rate
+
+    @property
+    def iterations(self):
+        return self.inner_optimizer.iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self.inner_optimizer.iterations = value
+
+    def build(self, var_list):
+        """Create the inner optimizer's state for ``var_list``."""
+        self.inner_optimizer.build(var_list)
+        self.built = True
+
+    @property
+    def variables(self):
+        """The wrapper's own variables (as Keras 3 orders them), then the inner optimizer's."""
+        own = [self._iterations, self._learning_rate, self.step_counter, self.dynamic_scale]
+        return _VariableList(own + list(self.inner_optimizer.variables))
+
+    def get_state(self):
+        """The wrapper's state, then the inner optimizer's under ``"inner_optimizer/..."``."""
+        state = {
+            "iterations": self._iterations.numpy().copy(),
+            "learning_rate": self._learning_rate.numpy().copy(),
+            "step_counter": self.step_counter.numpy().copy(),
+            "dynamic_scale": self.dynamic_scale.numpy().copy(),
+        }
+        state.update({f"inner_optimizer/{key}": value for key, value in self.inner_optimizer.get_state().items()})
+        return state
+
+    def set_state(self, state):
+        """Restore what ``get_state`` returned (the inner optimizer is built first, as for any optimizer)."""
+        state = dict(state)
+        own = ("iterations", "learning_rate", "step_counter", "dynamic_scale")
+        missing = [key for key in own if key not in state]
+        if missing:
+            raise ValueError(f"{self.name}.set_state: the state does not fit a LossScaleOptimizer; missing {missing}")
+        inner = {
+            key[len("inner_optimizer/") :]: value for key, value in state.items() if key.startswith("inner_optimizer/")
+        }
+        unexpected = [key for key in state if key not in own and not key.startswith("inner_optimizer/")]
+        if unexpected:
+            raise ValueError(f"{self.name}.set_state: unexpected entries {unexpected[:6]}")
+        scale = float(numpy.asarray(state["dynamic_scale"]))
+        if not scale > 0 or math.isinf(scale):
+            raise ValueError(f"{self.name}.set_state: dynamic_scale must be a finite number > 0, got {scale}")
+        self.inner_optimizer.set_state(inner)  # checks everything of its own before changing anything
+        self._iterations._value[...] = numpy.asarray(state["iterations"])
+        self._learning_rate._value[...] = numpy.asarray(state["learning_rate"])
+        self.step_counter._value[...] = numpy.asarray(state["step_counter"])
+        self.dynamic_scale._value[...] = scale
+        self.built = self.inner_optimizer.built
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
+    # --- one step ------------------------------------------------------------------------
+    def _apply(self, grads, variables):
+        unscaled_by_hand, self._unscaled_by_hand = getattr(self, "_unscaled_by_hand", False), False
+        arrays = [g._value if isinstance(g, Tensor) else to_array(g) for g in grads]
+        if not all(bool(xp.isfinite(a).all()) for a in arrays):
+            # An overflow: skip the step, halve the scale, count again from zero.
+            self.step_counter._value[...] = 0
+            self.dynamic_scale._value[...] = float(self.dynamic_scale._value) * 0.5
+            return
+        if not unscaled_by_hand:
+            scale = float(self.dynamic_scale._value)
+            arrays = [a / a.dtype.type(scale) if a.dtype.kind == "f" else a for a in arrays]
+        self.inner_optimizer._apply(arrays, variables)
+        if int(self.step_counter._value) == self.dynamic_growth_steps - 1:
+            self.step_counter._value[...] = 0
+            self.dynamic_scale._value[...] = float(self.dynamic_scale._value) * 2.0
+        else:
+            self.step_counter._value[...] = int(self.step_counter._value) + 1
+
+    def get_config(self):
+        """The inner optimizer's description, the initial scale and the growth interval (as Keras 3)."""
+        return {
+            "name": self.name,
+            # Keras 3's description of an object, so that its files and learnet's read each other.
+            "inner_optimizer": {
+                "module": "keras.optimizers",
+                **serialize(self.inner_optimizer),
+                "registered_name": None,
+            },
+            "initial_scale": self.initial_scale,
+            "dynamic_growth_steps": self.dynamic_growth_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        inner = config.pop("inner_optimizer")
+        if isinstance(inner, dict):
+            inner = deserialize(inner, custom_objects=custom_objects)
+        return cls(inner, **config)
+
+    def __repr__(self):
+        return (
+            f"<learnet.optimizers.LossScaleOptimizer name={self.name!r} scale={float(self.dynamic_scale._value):g} "
+            f"inner={self.inner_optimizer!r}>"
+        )
+
+
 # --- look-up by name ------------------------------------------------------------------------
 _OPTIMIZERS = {
     "sgd": SGD,
@@ -2082,6 +2295,7 @@ _OPTIMIZERS = {
     "adafactor": Adafactor,
     "ftrl": Ftrl,
     "lamb": Lamb,
+    "lossscaleoptimizer": LossScaleOptimizer,
 }
 
 
@@ -2165,6 +2379,7 @@ __all__ = [
     "Adafactor",
     "Ftrl",
     "Lamb",
+    "LossScaleOptimizer",
     "schedules",
     "get",
     "serialize",

@@ -476,9 +476,10 @@ class Model(Layer):
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            scaled = self.optimizer.scale_loss(loss)  # the loss itself, unless a LossScaleOptimizer scales it
         trainable_weights = self.trainable_weights
         if trainable_weights:
-            grads = tape.gradient(loss, trainable_weights)
+            grads = tape.gradient(scaled, trainable_weights)
             self.optimizer.apply_gradients(zip(grads, trainable_weights))
         else:
             _warn_nothing_to_train(self)
