@@ -18,10 +18,23 @@ from learnet.layers.augmentation import (
     RandomContrast,
     RandomCrop,
     RandomRotation,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Resizing,
 )
+from learnet.layers.augmentation_color import (
+    AutoContrast,
+    RandomColorJitter,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    Solarization,
+)
+from learnet.layers.augmentation_mixing import CutMix, MixUp, RandomErasing
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
 from learnet.layers.conv import (
     Conv1D,
@@ -53,6 +66,7 @@ from learnet.layers.core import (
     Reshape,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from learnet.layers.einsum_dense import EinsumDense
 from learnet.layers.hashing import HashedCrossing, Hashing
@@ -81,6 +95,7 @@ from learnet.layers.normalization import (
     BatchNormalization,
     GroupNormalization,
     LayerNormalization,
+    RMSNormalization,
     UnitNormalization,
 )
 from learnet.layers.pooling import (
@@ -142,7 +157,7 @@ from learnet.layers.volumes import (
     UpSampling3D,
     ZeroPadding3D,
 )
-from learnet.layers.wrappers import TimeDistributed
+from learnet.layers.wrappers import SpectralNormalization, TimeDistributed
 
 
 def _sublayer_entry(layer):
@@ -257,7 +272,23 @@ __all__ = [
     "GaussianNoise",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "SpatialDropout3D",
     "TimeDistributed",
+    "SpectralNormalization",
+    "RMSNormalization",
+    "AutoContrast",
+    "CutMix",
+    "MixUp",
+    "RandomColorJitter",
+    "RandomErasing",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPosterization",
+    "RandomSaturation",
+    "RandomShear",
+    "Solarization",
     "experimental",
     "RandomContrast",
     "RandomRotation",

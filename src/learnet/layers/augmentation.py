@@ -690,3 +690,293 @@ class RandomBrightness(_RandomImageLayer):
         config = super().get_config()
         config.update(factor=self.factor, value_range=self.value_range, data_format=self.data_format)
         return config
+
+
+# --- Keras 3's image preprocessing API: get_random_transformation + transform_images ----------------
+_DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def _data_format(data_format, who):
+    """``None`` -> "channels_last" (learnet's images); anything but Keras' two formats is refused."""
+    data_format = data_format or "channels_last"
+    if data_format not in _DATA_FORMATS:
+        raise ValueError(f"{who}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    return data_format
+
+
+def _value_range(value_range, who):
+    """``(low, high)``, sorted as Keras sorts it; a non-pair or an empty range is refused."""
+    message = f"{who}: value_range must be a (min, max) pair of numbers, got {value_range!r}"
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError(message)
+    if not all(isinstance(v, (int, float, numpy.number)) and not isinstance(v, bool) for v in value_range):
+        raise ValueError(message)
+    low, high = sorted(value_range)
+    if low == high:
+        raise ValueError(f"{who}: value_range must span some values, got {value_range!r}")
+    return [low, high]
+
+
+def _bounded_factor(factor, name, who, bounds=(0.0, 1.0)):
+    """Keras' ``_set_factor``: a number ``f`` -> ``(max(-|f|, lower bound), |f|)``; a pair, sorted.
+
+    Every number must lie within ``bounds``; the message says what was expected.
+    """
+    low_bound, high_bound = bounds
+    message = f"{who}: {name} must be a number or a (lower, upper) pair in [{low_bound}, {high_bound}], got {factor!r}"
+    numbers = factor if isinstance(factor, (tuple, list)) else [factor]
+    if len(numbers) not in (1, 2) or (isinstance(factor, (tuple, list)) and len(numbers) != 2):
+        raise ValueError(message)
+    if not all(isinstance(v, (int, float, numpy.number)) and not isinstance(v, bool) for v in numbers):
+        raise ValueError(message)
+    if any(not low_bound <= v <= high_bound for v in numbers):
+        raise ValueError(message)
+    if isinstance(factor, (tuple, list)):
+        return tuple(sorted(factor))
+    return (max(-abs(factor), low_bound), abs(factor))
+
+
+def _to_value_range(images, source, target):
+    """``images`` mapped linearly from the range ``source`` to ``target`` (no copy when equal)."""
+    if tuple(source) == tuple(target):
+        return images
+    scaled = (images - source[0]) / (source[1] - source[0])
+    return scaled * (target[1] - target[0]) + target[0]
+
+
+def _array(value, dtype=None):
+    """A backend array of ``value`` (a Tensor, a NumPy or JAX array, a number)."""
+    if isinstance(value, Tensor):
+        value = value._value
+    elif not isinstance(value, xp.ndarray):
+        value = xp.asarray(numpy.asarray(value))
+    return value if dtype is None else value.astype(dtype, copy=False)
+
+
+class BaseImagePreprocessingLayer(Layer):
+    """What Keras 3's newer image augmentation layers share.
+
+    Each layer draws its randomness in ``get_random_transformation(data, training=True,
+    seed=None)`` (a dict of arrays: one entry per image of the batch) and applies it in
+    ``transform_images(images, transformation, training=True)``; calling the layer does
+    both. The same ``transformation`` always gives the same images, so a draw can be
+    inspected, reused or replaced. In inference (``training=False``, as in ``predict``)
+    the images pass through unchanged. As in Keras, calling a layer on its own without
+    ``training`` counts as training (the layers exist to augment).
+
+    Images are ``(batch, height, width, channels)`` or one ``(height, width, channels)``
+    image (``(batch, channels, height, width)`` with ``data_format="channels_first"``);
+    a dict ``{"images": ..., "labels": ...}`` is accepted too (the labels change only with
+    ``MixUp`` and ``CutMix``). Integer images become floats; float images keep their dtype.
+    Subclasses write ``get_random_transformation`` and ``_transform(images, transformation)``,
+    which receives channels-last float images ``(batch, height, width, channels)``.
+    """
+
+    _stacks_input_lists = True
+    _autocast_integers = True
+    _applies_at_inference = False  # AutoContrast has no randomness and always applies, as in Keras
+
+    def __init__(self, data_format=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, type(self).__name__)
+        self.seed = seed
+        self._generator = None if seed is None else numpy.random.default_rng(seed)
+
+    # --- randomness ------------------------------------------------------------------------------
+    def _random(self, seed=None):
+        """The NumPy generator of one draw: ``seed`` (an int, or a generator) if given, else the
+        layer's own (seeded) one, else learnet's global generator."""
+        if seed is None:
+            return self._generator or backend.host_rng()
+        if isinstance(seed, numpy.random.Generator):
+            return seed
+        return numpy.random.default_rng(seed)
+
+    def _images_of(self, data):
+        """The images of ``data`` (an array, a Tensor or a dict with "images"), checked to be rank 3 or 4."""
+        images = data["images"] if isinstance(data, dict) else data
+        shape = tuple(images.shape)
+        if len(shape) not in (3, 4):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects images of shape (batch, height, width, channels) "
+                f"or (height, width, channels), got shape {shape}"
+            )
+        return images
+
+    def _batch_size(self, data):
+        shape = tuple(self._images_of(data).shape)
+        return shape[0] if len(shape) == 4 else 1
+
+    def _height_width(self, data):
+        shape = tuple(self._images_of(data).shape)
+        return shape[-2:] if self.data_format == "channels_first" else shape[-3:-1]
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        """Draw the random parameters for the images of ``data`` (None when there are none)."""
+        return None
+
+    # --- applying a transformation -----------------------------------------------------------------
+    def _channels_last(self, array):
+        """A ``(batch, ...)`` image-shaped array of the layer's layout, channels last."""
+        return xp.moveaxis(array, 1, -1) if self.data_format == "channels_first" else array
+
+    def _float_images(self, images):
+        images = _array(images)
+        return images if images.dtype.kind == "f" else images.astype(self._dtype)
+
+    def transform_images(self, images, transformation, training=True):
+        """Apply ``transformation`` (from ``get_random_transformation``) to ``images``.
+
+        Parameters
+        ----------
+        images : array or Tensor
+            A batch, or one image, in the layer's ``data_format``.
+        transformation : dict
+            The random draws for these images.
+        training : bool, default True
+            When False the images are returned unchanged.
+
+        Returns
+        -------
+        Tensor
+            The transformed images, of the shape and float dtype of ``images``.
+        """
+        images = self._float_images(images)
+        if not (training or self._applies_at_inference):
+            return Tensor._wrap(images)
+        batched = images.ndim == 4
+        batch = images if batched else images[None]
+        out = self._channels_last(batch)
+        out = self._transform(out, transformation).astype(images.dtype, copy=False)
+        if self.data_format == "channels_first":
+            out = xp.moveaxis(out, -1, 1)
+        return Tensor._wrap(out if batched else out[0])
+
+    def _transform(self, images, transformation):
+        raise NotImplementedError
+
+    def transform_labels(self, labels, transformation, training=True):
+        """The labels that go with the transformed images (unchanged but for MixUp and CutMix)."""
+        return labels
+
+    def call(self, inputs, training=True):
+        images = self._images_of(inputs)
+        if not (training or self._applies_at_inference):
+            return inputs
+        transformation = self.get_random_transformation(inputs, training=True)
+        out = self.transform_images(images, transformation, training=True)
+        if not isinstance(inputs, dict):
+            return out
+        result = dict(inputs, images=out)
+        if "labels" in inputs:
+            result["labels"] = self.transform_labels(inputs["labels"], transformation, training=True)
+        return result
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(data_format=self.data_format)
+        return config
+
+
+def _uniform(rng, low, high, size):
+    return rng.uniform(low, high, size=size).astype(numpy.float32)
+
+
+class RandomShear(BaseImagePreprocessingLayer):
+    """Shear each image by a random amount along x and/or y, in training only.
+
+    An output pixel ``(x, y)`` reads the input at ``(x + shear_x * y, y + shear_y * x)``
+    (the top-left corner stays in place, as in Keras); points outside the image are
+    filled by ``fill_mode``.
+
+    Parameters
+    ----------
+    x_factor, y_factor : float or (float, float), in [0, 1], default 0.0
+        The shear's size: ``0.2`` draws from [-0.2, 0.2]; a pair ``(a, b)`` draws a size
+        from [a, b] and a random sign.
+    interpolation : {"bilinear", "nearest"}, default "bilinear"
+    fill_mode : {"reflect", "wrap", "constant", "nearest"}, default "reflect"
+    fill_value : float, default 0.0
+        The value of points outside the image with ``fill_mode="constant"``.
+    data_format : {"channels_last", "channels_first"}, optional
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import layers
+    >>> shear = layers.RandomShear(x_factor=0.3, seed=0)
+    >>> images = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
+    >>> t = shear.get_random_transformation(images)
+    >>> t["shear_factor"].shape
+    (2, 2)
+    >>> shear.transform_images(images, t).shape
+    TensorShape([2, 8, 8, 3])
+    """
+
+    def __init__(
+        self,
+        x_factor=0.0,
+        y_factor=0.0,
+        interpolation="bilinear",
+        fill_mode="reflect",
+        fill_value=0.0,
+        data_format=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, seed=seed, **kwargs)
+        self.x_factor = self._shear_range(x_factor, "x_factor")
+        self.y_factor = self._shear_range(y_factor, "y_factor")
+        _check_fill(fill_mode, interpolation, "RandomShear")
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.fill_value = float(fill_value)
+
+    @staticmethod
+    def _shear_range(factor, name):
+        # Keras writes the range it drew from, (-f, f), in its config: read back as f.
+        if isinstance(factor, (tuple, list)) and len(factor) == 2 and factor[0] == -factor[1]:
+            factor = abs(factor[1])
+        lower, upper = _bounded_factor(factor, name, "RandomShear")
+        return (-upper, upper) if not isinstance(factor, (tuple, list)) else (lower, upper)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        if not training:
+            return None
+        n, rng = self._batch_size(data), self._random(seed)
+        invert = numpy.where(rng.uniform(0, 1, size=(n, 1)) > 0.5, -1.0, 1.0).astype(numpy.float32)
+        shear_y = _uniform(rng, *self.y_factor, size=(n, 1))
+        shear_x = _uniform(rng, *self.x_factor, size=(n, 1))
+        shear = numpy.concatenate([shear_x, shear_y], axis=1) * invert
+        return {"shear_factor": shear, "input_shape": tuple(self._images_of(data).shape)}
+
+    def _transform(self, images, transformation):
+        if transformation is None:
+            return images
+        shear = _array(transformation["shear_factor"], numpy.float64).reshape(-1, 2)
+        n = shear.shape[0]
+        ones, zeros = xp.ones(n), xp.zeros(n)
+        matrices = xp.stack(
+            [xp.stack([ones, shear[:, 0], zeros], axis=1), xp.stack([shear[:, 1], ones, zeros], axis=1)], axis=1
+        )
+        return _affine(images, matrices, self.fill_mode, self.fill_value, self.interpolation)
+
+    def _written_factor(self, factor):
+        lower, upper = factor
+        return upper if lower == -upper else [lower, upper]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            x_factor=self._written_factor(self.x_factor),
+            y_factor=self._written_factor(self.y_factor),
+            fill_mode=self.fill_mode,
+            interpolation=self.interpolation,
+            seed=self.seed,
+            fill_value=self.fill_value,
+        )
+        return config

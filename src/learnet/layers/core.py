@@ -530,6 +530,50 @@ class SpatialDropout2D(Dropout):
         return config
 
 
+class SpatialDropout3D(Dropout):
+    """Dropout of whole feature volumes of ``(batch, depth, height, width, channels)`` inputs.
+
+    In training each example drops entire channels (one keep-mask per example and channel,
+    shared by all its voxels), scaling the rest by ``1 / (1 - rate)``; at inference the
+    input passes unchanged.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+    data_format : {"channels_last", "channels_first"}, optional
+        Where the channels are: last (the default) or right after the batch axis.
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import layers
+    >>> out = layers.SpatialDropout3D(0.5, seed=0)(np.ones((2, 3, 3, 3, 4)), training=True).numpy()
+    >>> sorted(set(out.reshape(-1).tolist()))        # whole channels kept (x2) or dropped
+    [0.0, 2.0]
+    """
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        kwargs.pop("noise_shape", None)
+        super().__init__(rate, seed=seed, **kwargs)
+        data_format = data_format or "channels_last"
+        if data_format not in ("channels_last", "channels_first"):
+            raise ValueError(
+                f"SpatialDropout3D: data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
+            )
+        self.data_format = data_format
+        self.input_spec = InputSpec(ndim=5)
+
+    def call(self, inputs, training=None):
+        self.noise_shape = (None, 1, 1, 1, None) if self.data_format == "channels_last" else (None, None, 1, 1, 1)
+        return super().call(inputs, training=training)
+
+    def get_config(self):
+        # Keras' SpatialDropout3D takes only these arguments (no `trainable`, no `noise_shape`).
+        config = super().get_config()
+        return {key: config[key] for key in ("rate", "seed", "name", "dtype")} | {"data_format": self.data_format}
+
+
 class GaussianNoise(Layer):
     """Add normal noise of standard deviation ``stddev`` in training (identity at inference)."""
 

@@ -1,5 +1,5 @@
 """Normalization layers: ``BatchNormalization``, ``LayerNormalization``,
-``GroupNormalization`` and ``UnitNormalization``.
+``GroupNormalization``, ``UnitNormalization`` and ``RMSNormalization``.
 
 All are written with learnet ops, so their gradients come from the tape (and are
 checked numerically in the tests).
@@ -447,4 +447,71 @@ class UnitNormalization(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(axis=self.axis)
+        return config
+
+
+class RMSNormalization(Layer):
+    """Divide each example by its root mean square along ``axis``, then multiply by ``scale``.
+
+    ``x * rsqrt(mean(x ** 2) + epsilon) * scale`` (Zhang & Sennrich, 2019): a
+    ``LayerNormalization`` without the centering, as in many recent transformers. The
+    learned ``scale`` (one per feature, starting at ones) is the layer's only weight.
+
+    Parameters
+    ----------
+    axis : int or list of int, default -1
+        The axis (or axes) whose mean square is taken; ``scale`` has their sizes.
+    epsilon : float, default 1e-6
+        Added to the mean square before the square root.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import layers
+    >>> layers.RMSNormalization()(np.array([[3.0, 4.0]])).numpy().round(4)
+    array([[0.8485, 1.1314]], dtype=float32)
+    """
+
+    _autocast_integers = True
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):
+            self.axis = [int(a) for a in axis]
+        elif isinstance(axis, (int, numpy.integer)) and not isinstance(axis, bool):
+            self.axis = int(axis)
+        else:
+            raise TypeError(f"RMSNormalization: axis must be an int or a list of ints, got {axis!r}")
+        if not epsilon > 0:
+            raise ValueError(f"RMSNormalization: epsilon must be positive, got {epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        who = f"RMSNormalization '{self.name}'"
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        for a in axes:
+            if not -rank <= a < rank:
+                raise ValueError(f"{who}: axis {a} is out of range for inputs of rank {rank}")
+        # Keras keeps the axes as a sorted list once built (and writes them so in its config).
+        self.axis = sorted(axes)
+        self._axes = tuple(sorted(a % rank for a in axes))
+        shape = tuple(input_shape[a] for a in self._axes)
+        if any(size is None for size in shape):
+            raise ValueError(f"{who}: the normalized axes must have known sizes, got input shape {tuple(input_shape)}")
+        self._broadcast_shape = tuple(input_shape[a] if a in self._axes else 1 for a in range(rank))
+        self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
+        self.built = True
+
+    def call(self, inputs):
+        mean_square = reduce_mean(square(inputs), axis=self._axes, keepdims=True)
+        scale = self.scale if self._axes == (inputs.ndim - 1,) else reshape(self.scale, self._broadcast_shape)
+        return inputs * rsqrt(mean_square + self.epsilon) * scale
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(axis=self.axis, epsilon=self.epsilon)
         return config
