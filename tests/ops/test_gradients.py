@@ -358,3 +358,11 @@ def test_leaky_relu_second_derivative_through_its_recorded_backward():
         g = inner.gradient(y, x)  # 2 * alpha * x where negative, 2x where positive
     np.testing.assert_allclose(g.numpy(), [-0.4, 6.0], rtol=1e-6)
     np.testing.assert_allclose(outer.gradient(g, x).numpy(), [0.2, 2.0], rtol=1e-6)
+
+
+def test_floormod_gradients_as_tensorflow():
+    # x - floor(x / y) * y: 1 for x and -floor(x / y) for y, away from the jumps (TensorFlow's rule).
+    x = np.array([[7.5, -7.25, 0.3], [2.2, -0.6, 5.1]])
+    y = np.array([2.0, 3.5, -1.5])
+    check_gradients(lambda a, b: tf.math.floormod(a, b) * (a + 1.0), [x, y])
+    assert tf.math.floordiv(tf.constant([7.5]), 2.0).numpy().tolist() == [3.0]

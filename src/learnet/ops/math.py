@@ -367,10 +367,13 @@ def floordiv(x, y, name=None):
     return Tensor._wrap(xp.floor_divide(x._value, y._value))
 
 
-@no_gradient
+@primitive(inputs=2)
 def floormod(x, y, name=None):
     """Elementwise remainder of the division rounded down (``x % y``, ``tf.math.floormod`` and
     ``tf.math.mod``): it takes the sign of ``y``, as in Python and TensorFlow.
+
+    Differentiable as TensorFlow's: ``x - floor(x / y) * y`` gives the gradient ``g`` to ``x``
+    and ``-floor(x / y) * g`` to ``y`` (the jumps are left out).
 
     Examples
     --------
@@ -378,11 +381,12 @@ def floormod(x, y, name=None):
     >>> tf.math.floormod(tf.constant([7, -7]), 3).numpy().tolist()
     [1, 2]
     """
-    from learnet.tape import _convert_all
+    _check_broadcast("floormod", x, y)
 
-    x, y = _convert_all([x, y], "floormod")
-    _check_broadcast("floormod", x._value, y._value)
-    return Tensor._wrap(xp.mod(x._value, y._value))
+    def backward(g, x, y, out):
+        return unbroadcast(g, x.shape), unbroadcast(g * -floordiv(x, y), y.shape)
+
+    return xp.mod(x, y), backward
 
 
 mod = floormod
