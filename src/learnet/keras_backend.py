@@ -20,9 +20,13 @@ Examples
 
 import importlib
 
+import numpy as _np
+
+from learnet import ctc as _ctc
 from learnet import keras_ops as _ops
 from learnet.backend import floatx
 from learnet.tensor import Tensor, Variable
+from learnet.sparse import SparseTensor as _SparseTensor
 from learnet.tensor import constant as _constant
 
 _prim = importlib.import_module("learnet.ops")  # the primitives (`learnet.ops` the attribute is keras.ops)
@@ -215,6 +219,93 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def l2_normalize(x, axis=None):
     return _ops.normalize(x, axis=-1 if axis is None else axis)
+
+
+# --- CTC, as Keras 2 called TensorFlow: softmax probabilities in, the blank is the last class ----
+_CTC_EPSILON = 1e-7
+
+
+def ctc_label_dense_to_sparse(labels, label_lengths):
+    """The first ``label_lengths[b]`` labels of each row of ``labels`` as a ``SparseTensor``.
+
+    Examples
+    --------
+    >>> from learnet import backend as K
+    >>> K.ctc_label_dense_to_sparse([[1, 2, 0], [3, 0, 0]], [2, 1]).values.numpy()
+    array([1, 2, 3], dtype=int32)
+    """
+    dense = _ctc._integers(labels, "ctc_label_dense_to_sparse", "labels")
+    if dense.ndim != 2:
+        raise ValueError(f"ctc_label_dense_to_sparse: expected labels of shape (batch, max_length), got {dense.shape}")
+    lengths = _ctc._integers(label_lengths, "ctc_label_dense_to_sparse", "label_lengths").reshape(-1)
+    rows, columns = _np.nonzero(_np.arange(dense.shape[1])[None, :] < lengths[:, None])
+    return _SparseTensor(_np.stack([rows, columns], axis=1), Tensor(dense[rows, columns].astype("int32")), dense.shape)
+
+
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    """Keras 2's CTC loss of each example, shape ``(batch, 1)``.
+
+    Parameters
+    ----------
+    y_true : array_like of int, shape (batch, max_label_length)
+    y_pred : tensor, shape (batch, time, classes)
+        Softmax probabilities; the last class is the blank.
+    input_length, label_length : array_like of int, shape (batch, 1)
+        Output steps and labels of each example.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import backend as K
+    >>> probabilities = np.full((1, 4, 3), 1 / 3, dtype="float32")
+    >>> K.ctc_batch_cost([[0, 1]], probabilities, [[4]], [[2]]).shape
+    TensorShape([1, 1])
+    """
+    y_pred = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
+    input_length = _ctc._numpy(input_length).reshape(-1)
+    label_length = _ctc._numpy(label_length).reshape(-1)
+    logits = _ops.log(y_pred + _CTC_EPSILON)
+    loss = _ctc.ctc_loss(y_true, logits, label_length, input_length, mask_index=-1)
+    return _ops.expand_dims(loss, 1)
+
+
+def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
+    """Keras 2's CTC decoding of softmax probabilities (the blank is the last class).
+
+    Returns
+    -------
+    decoded : list of ``top_paths`` int64 Tensors, shape (batch, time)
+        The labels of each path, left-aligned and padded with ``-1``.
+    log_probabilities : Tensor, shape (batch, top_paths)
+        Greedy: minus the sum of the best log-probability of each step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import backend as K
+    >>> steps = np.eye(3, dtype="float32")[[0, 0, 2, 1]][None]  # "a a - b"
+    >>> K.ctc_decode(steps, [4])[0][0].numpy()
+    array([[ 0,  1, -1, -1]])
+    """
+    y_pred = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
+    log_probabilities = _ops.log(y_pred + _CTC_EPSILON)
+    lengths = _ctc._numpy(input_length).reshape(-1)
+    if greedy:
+        decoded, scores = _ctc.ctc_decode(log_probabilities, lengths, strategy="greedy", mask_index=-1)
+        paths = decoded.numpy()
+    else:
+        decoded, scores = _ctc.ctc_decode(
+            log_probabilities, lengths, "beam_search", beam_width=beam_width, top_paths=top_paths, mask_index=-1
+        )
+        # TensorFlow 1's beam search decoder, which Keras 2 called, merges equal neighbours.
+        paths = _np.stack([[_merge_repeats(row) for row in path] for path in decoded.numpy()])
+    return [Tensor(path.astype("int64")) for path in paths], scores
+
+
+def _merge_repeats(row):
+    labels = row[row >= 0]
+    kept = labels[_np.r_[True, labels[1:] != labels[:-1]]] if labels.size else labels
+    return _np.r_[kept, _np.full(row.size - kept.size, -1)]
 
 
 # Same meaning, same signature in Keras 2 and keras.ops: share them.

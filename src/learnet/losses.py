@@ -27,6 +27,7 @@ import difflib
 import math
 
 from learnet import backend, registry
+from learnet import ctc as _ctc
 from learnet.backend import xp
 from learnet.ops.math import (
     abs as absolute,
@@ -1150,6 +1151,52 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     )
 
 
+def ctc(y_true, y_pred):
+    """CTC loss of each example, as Keras 3's ``keras.losses.ctc``.
+
+    ``y_true`` holds the labels, ``(batch, max_label_length)``, padded with 0, which is also
+    the blank; ``y_pred`` holds logits ``(batch, time, classes)`` and every example uses all
+    its time steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as keras
+    >>> logits = np.zeros((2, 4, 3), dtype="float32")
+    >>> keras.losses.ctc([[1, 2], [2, 0]], logits).shape
+    TensorShape([2])
+    """
+    labels = _ctc._integers(y_true, "ctc", "y_true")
+    if labels.ndim != 2:
+        raise ValueError(
+            f"ctc: expected y_true of shape (batch_size, max_length) with integer labels, got shape {labels.shape}"
+        )
+    y_pred = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
+    if y_pred.ndim != 3:
+        raise ValueError(
+            f"ctc: expected y_pred (logits) of shape (batch_size, max_length, num_classes), got {tuple(y_pred.shape)}"
+        )
+    batch_size, max_time = y_pred.shape[0], y_pred.shape[1]
+    label_length = (labels != 0).sum(axis=-1)
+    return _ctc.ctc_loss(labels, y_pred, label_length, [max_time] * batch_size, mask_index=0)
+
+
+class CTC(LossFunctionWrapper):
+    """CTC loss (``"ctc"``) for models that read sequences: labels padded with the blank 0, logits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as keras
+    >>> loss = keras.losses.CTC()
+    >>> round(float(loss([[1, 2]], np.zeros((1, 4, 3), dtype="float32"))), 4)
+    1.6864
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
 class BinaryFocalCrossentropy(LossFunctionWrapper):
     """Binary focal cross-entropy (``"binary_focal_crossentropy"``) for imbalanced 0/1 labels."""
 
@@ -1227,14 +1274,18 @@ _FUNCTIONS.update(
     categorical_focal_crossentropy=categorical_focal_crossentropy,
     dice=dice,
     tversky=tversky,
+    ctc=ctc,
 )
 _CLASSES.update(
     binary_focal_crossentropy=BinaryFocalCrossentropy,
     categorical_focal_crossentropy=CategoricalFocalCrossentropy,
     dice=Dice,
     tversky=Tversky,
+    ctc=CTC,
 )
 __all__ += [
+    "CTC",
+    "ctc",
     "BinaryFocalCrossentropy",
     "CategoricalFocalCrossentropy",
     "Dice",

@@ -7,6 +7,8 @@ Examples
 array([0., 2.], dtype=float32)
 """
 
+from learnet.ctc import ctc_beam_search_decoder, ctc_greedy_decoder  # noqa: F401
+from learnet.ctc import tf_ctc_loss as ctc_loss  # noqa: F401
 from learnet.math import in_top_k, top_k  # noqa: F401
 from learnet.ops.conv import (  # noqa: F401
     avg_pool1d,
