@@ -9,7 +9,8 @@ tensors, NumPy arrays or nested lists, returns a learnet ``Tensor``, and is reco
 on the tape where it has a gradient, so it can sit inside a custom layer or loss.
 
 The sub-namespaces ``keras.ops.numpy``, ``keras.ops.nn``, ``keras.ops.math``,
-``keras.ops.linalg``, ``keras.ops.image`` and ``keras.ops.core`` are this same module.
+``keras.ops.linalg`` and ``keras.ops.core`` are this same module; ``keras.ops.image`` is
+``learnet.keras_ops_image`` (its functions are not in ``keras.ops`` itself, as in Keras 3).
 
 Examples
 --------
@@ -33,6 +34,7 @@ import sys
 
 import numpy as _np
 
+from learnet import keras_ops_image as image
 from learnet.backend import floatx, to_numpy, xp
 from learnet.ops import linalg as _linalg
 from learnet.ops import nn as _nn
@@ -46,7 +48,7 @@ from learnet.tensor import convert_to_tensor as _convert_to_tensor
 _ops = importlib.import_module("learnet.ops")
 
 # Sub-namespaces as Keras 3 spells them: keras.ops.numpy.sum, keras.ops.nn.relu, ...
-numpy = nn = core = linalg = image = math = sys.modules[__name__]
+numpy = nn = core = linalg = math = sys.modules[__name__]
 
 
 def _t(x):
@@ -1024,6 +1026,9 @@ def einsum(subscripts, *operands):
 
 
 # --- nn ----------------------------------------------------------------------------------------------
+from learnet.ctc import ctc_decode, ctc_loss  # noqa: E402,F401 - keras.ops.ctc_loss / ctc_decode (ops.nn too)
+
+
 def relu(x):
     """``max(x, 0)``."""
     return _nn.relu(_t(x))
@@ -1185,28 +1190,66 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     )
 
 
+def _channels_last(x, data_format, function):
+    """``x`` moved to channels-last when ``data_format`` is ``'channels_first'``, and whether it was."""
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{function}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    if data_format == "channels_last":
+        return x, False
+    return _ops.transpose(x, (0,) + tuple(builtins.range(2, x.ndim)) + (1,)), True
+
+
+def _channels_first(x):
+    return _ops.transpose(x, (0, x.ndim - 1) + tuple(builtins.range(1, x.ndim - 1)))
+
+
+def _ints(value, rank):
+    """An int or a sequence of ints as ``rank`` ints (Keras passes ``list(self.strides)``)."""
+    if isinstance(value, (int, _np.integer)):
+        return (int(value),) * rank
+    value = tuple(int(v) for v in value)
+    return value * rank if len(value) == 1 else value
+
+
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """A 1-D or 2-D convolution, channels last (``padding`` 'valid' or 'same')."""
+    """A 1-D, 2-D or 3-D convolution (Keras 3's ``keras.ops.conv``).
+
+    Parameters
+    ----------
+    inputs : Tensor of shape ``(batch, *spatial, channels)`` (or ``(batch, channels, *spatial)``
+        with ``data_format='channels_first'``), of rank 3, 4 or 5.
+    kernel : Tensor of shape ``(*kernel_size, in_channels, filters)``
+    strides, dilation_rate : int or one int per spatial axis
+    padding : {"valid", "same"}
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.conv(keras.ops.ones((1, 5, 5, 2)), keras.ops.ones((3, 3, 2, 4))).shape
+    TensorShape([1, 3, 3, 4])
+    """
     from learnet.ops import conv as _conv
+    from learnet.ops import volumes as _volumes
 
     inputs, kernel = _pair(_float(inputs), _float(kernel))
-    if inputs.ndim == 3:
-        return _conv.conv1d(
-            inputs,
-            kernel,
-            stride=strides,
-            padding=padding.upper(),
-            dilations=dilation_rate if dilation_rate != 1 else None,
+    if inputs.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"conv supports 1-D, 2-D and 3-D convolutions (inputs of rank 3, 4 or 5), got rank {inputs.ndim}"
         )
-    if inputs.ndim == 4:
-        return _conv.conv2d(
-            inputs,
-            kernel,
-            strides=strides,
-            padding=padding.upper(),
-            dilations=dilation_rate if dilation_rate != 1 else None,
-        )
-    raise ValueError(f"conv supports 1-D and 2-D convolutions (inputs of rank 3 or 4), got rank {inputs.ndim}")
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"conv: padding must be 'valid' or 'same', got {padding!r}")
+    rank = inputs.ndim - 2
+    strides, dilations = _ints(strides, rank), _ints(dilation_rate, rank)
+    inputs, moved = _channels_last(inputs, data_format, "conv")
+    padding = padding.upper()
+    if rank == 1:
+        outputs = _conv.conv1d(inputs, kernel, stride=strides[0], padding=padding, dilations=dilations[0])
+    elif rank == 2:
+        outputs = _conv.conv2d(inputs, kernel, strides=strides, padding=padding, dilations=dilations)
+    else:
+        outputs = _volumes.conv3d(inputs, kernel, strides=strides, padding=padding, dilations=dilations)
+    return _channels_first(outputs) if moved else outputs
 
 
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -1371,31 +1414,6 @@ def eigh(x):
     return Tensor._wrap(w), Tensor._wrap(v)
 
 
-# --- image (keras.ops.image) ------------------------------------------------------------------------------
-def resize(
-    images,
-    size,
-    interpolation="bilinear",
-    antialias=False,
-    crop_to_aspect_ratio=False,
-    pad_to_aspect_ratio=False,
-    fill_mode="constant",
-    fill_value=0.0,
-    data_format=None,
-):
-    """Images resized to ``size = (height, width)``, channels last."""
-    from learnet.image import resize as _resize
-
-    return _resize(images, size, method=interpolation, antialias=antialias)
-
-
-def rgb_to_grayscale(images, data_format=None):
-    """RGB images to one channel of luminance."""
-    from learnet.image import rgb_to_grayscale as _gray
-
-    return _gray(images)
-
-
 def get_item(x, key):
     """``x[key]``: NumPy indexing (ints, slices, ``...``, ``None``, index arrays)."""
     return _t(x)[key]
@@ -1439,7 +1457,7 @@ def _recording(name, function, recorder="record"):
     operation.__qualname__ = name
     operation.__doc__ = function.__doc__
     operation.__wrapped__ = function
-    operation.__module__ = __name__
+    operation.__module__ = function.__module__
     return operation
 
 
@@ -1467,12 +1485,12 @@ _NOT_RECORDED = frozenset(
 )
 
 
-def _record_symbolic_calls(namespace):
+def _record_symbolic_calls(namespace, module=__name__):
     for name, value in list(namespace.items()):
         if (
             not name.startswith("_")
             and inspect.isfunction(value)
-            and value.__module__ == __name__
+            and value.__module__ == module
             and name not in _NOT_RECORDED
         ):
             namespace[name] = _recording(name, value)
@@ -1497,3 +1515,9 @@ def record_symbolic_calls(namespace, prefix, modules):
             wrapped.__name__, wrapped.__qualname__, wrapped.__module__ = name, value.__qualname__, value.__module__
             wrapped._records_symbolic = True
             namespace[name] = wrapped
+
+
+# keras.ops.image: a module of its own, whose functions record themselves on symbolic tensors
+# too. ``resize`` and ``rgb_to_grayscale`` stay reachable here as well, where learnet had them.
+_record_symbolic_calls(image.__dict__, image.__name__)
+resize, rgb_to_grayscale = image.resize, image.rgb_to_grayscale

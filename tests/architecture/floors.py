@@ -35,6 +35,7 @@ FLOORS = {
         "signal",
         "audio",
         "complex_math",
+        "ctc",
     ],
     4: [
         "layers",
@@ -52,6 +53,7 @@ FLOORS = {
         "data",
         "csv_datasets",
         "keras_ops",
+        "keras_ops_image",
         "experimental_numpy",
         "experimental",
         "keras_backend",

@@ -64,8 +64,9 @@ def conv_output_length(length, kernel, stride, padding, dilation=1):
     return max(length - effective, -1) // stride + 1
 
 
-class _Conv(Layer):
-    """What Conv1D and Conv2D share: weights, arguments, output shape and config."""
+class _ConvBase(Layer):
+    """What every convolution layer here shares, transposed or not: weights, arguments,
+    output shape and config."""
 
     _autocast_integers = True
 
@@ -187,6 +188,61 @@ class _Conv(Layer):
         return config
 
 
+class _Conv(_ConvBase):
+    """What Conv1D, Conv2D and Conv3D share: ``convolution_op``, and a ``call`` through it.
+
+    Each subclass gives ``_convolve(inputs, kernel, bias=None)``, its convolution with the
+    layer's strides, padding and dilation (and the bias added in the same step). ``call``
+    runs that fast path, unless a subclass overrides ``convolution_op`` (keras.io's weight
+    standardization): then, as in Keras, ``call`` convolves through the override and adds
+    the bias and the activation after it.
+    """
+
+    def _convolve(self, inputs, kernel, bias=None):
+        raise NotImplementedError(f"{type(self).__name__} must define _convolve")
+
+    def convolution_op(self, inputs, kernel):
+        """The convolution of ``inputs`` with ``kernel`` under the layer's strides, padding and
+        dilation, without bias or activation (Keras 3's ``BaseConv.convolution_op``).
+
+        Override it to change the kernel before the convolution; ``call`` then goes through
+        the override, and calling it from a custom ``call`` works too.
+
+        Parameters
+        ----------
+        inputs : Tensor of shape ``(batch, *spatial, in_channels)``
+        kernel : Tensor of the layer kernel's shape ``(*kernel_size, in_channels, filters)``
+
+        Returns
+        -------
+        Tensor of shape ``(batch, *out_spatial, filters)``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import learnet as keras
+        >>> from learnet import ops
+        >>> class StandardizedConv2D(keras.layers.Conv2D):
+        ...     def convolution_op(self, inputs, kernel):
+        ...         mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+        ...         return super().convolution_op(inputs, (kernel - mean) / ops.sqrt(var + 1e-10))
+        >>> StandardizedConv2D(4, 3)(np.ones((1, 5, 5, 2), "float32")).shape
+        TensorShape([1, 3, 3, 4])
+        """
+        return self._convolve(inputs, kernel)
+
+    def _fused_call(self, inputs):
+        return self._finish(self._convolve(inputs, self.kernel, self.bias))
+
+    def call(self, inputs):
+        if type(self).convolution_op is _Conv.convolution_op:
+            return self._fused_call(inputs)
+        outputs = self.convolution_op(inputs, self.kernel)
+        if self.bias is not None:
+            outputs = add(outputs, self.bias)
+        return self._finish(outputs)
+
+
 class Conv2D(_Conv):
     """2-D convolution over images ``(batch, height, width, channels)``.
 
@@ -208,16 +264,16 @@ class Conv2D(_Conv):
 
     rank = 2
 
-    def call(self, inputs):
+    def _convolve(self, inputs, kernel, bias=None):
+        return conv_ops.conv2d(inputs, kernel, self.strides, self.padding, dilations=self.dilation_rate, bias=bias)
+
+    def _fused_call(self, inputs):
         if self.activation is activations.relu:
             # The common Conv2D(..., activation="relu"): one fused kernel, see conv2d_relu.
             return conv_ops.conv2d_relu(
                 inputs, self.kernel, self.bias, self.strides, self.padding, dilations=self.dilation_rate
             )
-        outputs = conv_ops.conv2d(
-            inputs, self.kernel, self.strides, self.padding, dilations=self.dilation_rate, bias=self.bias
-        )
-        return self._finish(outputs)
+        return super()._fused_call(inputs)
 
 
 class Conv1D(_Conv):
@@ -230,15 +286,12 @@ class Conv1D(_Conv):
     rank = 1
     _paddings = ("valid", "same", "causal")
 
-    def call(self, inputs):
+    def _convolve(self, inputs, kernel, bias=None):
         padding = self.padding
         if padding == "causal":
             left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
             padding = [(0, 0), (left, 0), (0, 0)]
-        outputs = conv_ops.conv1d(
-            inputs, self.kernel, self.strides[0], padding, dilations=self.dilation_rate[0], bias=self.bias
-        )
-        return self._finish(outputs)
+        return conv_ops.conv1d(inputs, kernel, self.strides[0], padding, dilations=self.dilation_rate[0], bias=bias)
 
 
 def _transposed_geometry(steps, kernel_size, stride, dilation, padding, extra):
@@ -278,7 +331,7 @@ def _output_padding(value, rank, strides, layer):
     return result
 
 
-class _ConvTranspose(_Conv):
+class _ConvTranspose(_ConvBase):
     """What the transposed convolutions share: ``output_padding``, Keras' kernel layout
     ``(..., filters, in_channels)``, and each axis's size and padding as Keras places them."""
 

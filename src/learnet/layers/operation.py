@@ -144,8 +144,10 @@ def _keras_ops():
 def _function(operation, where):
     if operation.startswith(TF_PREFIX):
         return _tf_function(operation, where)
-    function = getattr(_keras_ops(), operation, None) if isinstance(operation, str) else None
-    if operation.startswith("_") or operation in _keras_ops()._NOT_RECORDED or not callable(function):
+    ops = _keras_ops()
+    # keras.ops' functions, then keras.ops.image's (a module of its own: ops.image.extract_patches)
+    function = getattr(ops, operation, None) or getattr(ops.image, operation, None)
+    if operation.startswith("_") or operation in ops._NOT_RECORDED or not callable(function):
         raise ValueError(f"{where}: {operation!r} is not a keras.ops operation learnet has")
     return function
 

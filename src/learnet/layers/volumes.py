@@ -62,11 +62,8 @@ class Conv3D(_Conv):
     rank = 3
     _rank_hint = _VOLUMES
 
-    def call(self, inputs):
-        outputs = volume_ops.conv3d(
-            inputs, self.kernel, self.strides, self.padding, dilations=self.dilation_rate, bias=self.bias
-        )
-        return self._finish(outputs)
+    def _convolve(self, inputs, kernel, bias=None):
+        return volume_ops.conv3d(inputs, kernel, self.strides, self.padding, dilations=self.dilation_rate, bias=bias)
 
 
 class Conv3DTranspose(_ConvTranspose):
