@@ -1208,10 +1208,21 @@ def _read_keras3_state(h5py, root, model, where, order=None):
         raise
 
 
+def _written_under_layers(root, paths):
+    """Whether a file keeps a subclassed model's layers under ``layers/`` and none under the
+    attribute paths ``paths`` name."""
+    named = [path for path, _ in paths if path]
+    return "layers" in root and bool(named) and all(_find_group(root, path) is None for path in named)
+
+
 def _keras3_weight_pairs(h5py, root, model, where, order=None):
     """``(pairs, hooked)``: the checked (variable, dataset, where) of the ordinary layers, and the
     ``(path, layer)`` of layers that load their state themselves (``load_own_variables``)."""
     paths = _keras3_paths(model, order=order)
+    if not _is_graph_model(model) and _written_under_layers(root, paths):
+        # A subclassed model's weights as learnet wrote them before it named them by attribute,
+        # as Keras 3 does: under layers/<class name, counted>. Such files still load.
+        paths = [("", model)] + _container_paths(_keras_layers(model), "layers", {id(model)})
     _check_covered(model, [layer for _, layer in paths], where)
     pairs, hooked = [], []
     for path, layer in paths:
