@@ -186,7 +186,12 @@ def primitive(
       output as Tensors and is written with learnet ops, so a second, outer tape can
       differentiate it again (second derivatives for free).
     * ``higher_order=False`` (fused kernels): the backward receives plain arrays and
-      returns plain arrays; asking for a second derivative through it raises.
+      returns plain arrays. For second derivatives it may carry a differentiable twin,
+      an attribute ``backward.higher_order_backward(g, *inputs, output)`` that takes
+      and returns Tensors and is written with learnet ops: the tape calls it instead of
+      the kernel only when an outer tape records the backward pass (a nested
+      ``GradientTape``), so the ordinary training step keeps the fused kernel. Without
+      a twin, asking for a second derivative through the op raises.
     * ``higher_order=True`` with a fast path: the backward receives Tensors as in the
       first mode, but first asks ``is_recording()``. When no tape records the backward
       pass (the usual training step), no second derivative can be wanted, so it
@@ -751,12 +756,11 @@ class GradientTape:
                     continue
                 if note.higher_order:
                     in_grads = note.backward(g, *inputs, note.output)
+                elif outer and _outer_needs(outer, inputs, g):
+                    # An outer tape differentiates this backward pass: run the fused kernel's
+                    # twin, written with learnet ops, so that tape records it.
+                    in_grads = _higher_order_backward(note)(g, *inputs, note.output)
                 else:
-                    if outer and _outer_needs(outer, inputs, g):
-                        raise NotImplementedError(
-                            f"second-order gradients through '{note.name}' are not supported: "
-                            "its backward pass is a fused kernel"
-                        )
                     arrays = [t._value for t in inputs]
                     producer = handovers.get(id(note)) if handovers else None
                     if producer is not None and id(inputs[0]) not in grads:
@@ -880,6 +884,17 @@ def _handovers(notes, source_ids):
     return pairs
 
 
+def _higher_order_backward(note):
+    """The differentiable twin of a fused op's backward (``primitive``), or a clear error."""
+    twin = getattr(note.backward, "higher_order_backward", None)
+    if twin is None:
+        raise NotImplementedError(
+            f"second-order gradients through '{note.name}' are not supported: "
+            "its backward pass is a fused kernel with no differentiable twin"
+        )
+    return twin
+
+
 def _outer_needs(tapes, inputs, g):
     for tape in tapes:
         if id(g) in tape._watched:
@@ -944,4 +959,7 @@ def _conjugated(backward, higher_order):
             return tuple(_conjugate_entry(entry, conj) for entry in grads)
         return _conjugate_entry(grads, conj)
 
+    twin = getattr(backward, "higher_order_backward", None)
+    if twin is not None:  # a fused kernel's differentiable twin follows the same rule
+        setattr(conjugated, "higher_order_backward", _conjugated(twin, True))
     return conjugated

@@ -155,15 +155,17 @@ def test_conv2d_explains_bad_inputs():
         tf.nn.conv2d(tf.ones((1, 2, 2, 1)), tf.ones((3, 3, 1, 1)), 1, "VALID")
 
 
-def test_conv2d_second_derivative_is_refused_clearly():
-    x = tf.constant(np.ones((1, 4, 4, 1)))
-    k = tf.Variable(np.ones((3, 3, 1, 1)))
-    with tf.GradientTape() as outer:
+def test_conv2d_second_derivative_matches_central_differences():
+    # y = sum(conv(x, k)^2): the kernel's gradient is 2 * bp_filter(x, conv(x, k)), differentiated again.
+    x = np.random.default_rng(5).standard_normal((1, 5, 5, 2))
+
+    def kernel_gradient_norm(k):
         with tf.GradientTape() as inner:
-            y = tf.reduce_sum(tf.nn.conv2d(x, k, 1, "VALID") ** 2)
-        with pytest.raises(NotImplementedError, match="'conv2d'"):
-            inner.gradient(y, k)
-    del outer
+            inner.watch(k)
+            y = tf.reduce_sum(tf.nn.conv2d(tf.constant(x), k, 1, "VALID") ** 2)
+        return tf.reduce_sum(inner.gradient(y, k) ** 2)
+
+    check_gradients(kernel_gradient_norm, [np.random.default_rng(6).standard_normal((3, 3, 2, 2))], rtol=1e-5)
 
 
 def test_conv1d_matches_conv2d_on_height_one():

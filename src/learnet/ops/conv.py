@@ -1,7 +1,20 @@
 """Convolution and pooling ops on channels-last images ``(batch, height, width, channels)``.
 
 These are fused kernels (``higher_order=False``): the forward and backward work on raw
-arrays, fast, and a second derivative through them raises a clear error.
+arrays, fast. Each backward also carries a differentiable twin written with learnet ops
+(``higher_order_backward``, see ``primitive``), which the tape runs instead only when an
+outer tape differentiates the backward pass (second derivatives: a WGAN-GP critic's
+gradient penalty). A convolution's twin is written with two more ops over the same
+geometry (strides, padding, dilations), its input's and its filters' gradients; the
+backward of each of the three is written with the other two:
+
+=========================================  ================================  ==================================
+op (upstream gradient ``h``)               gradient of its first input       gradient of its second input
+=========================================  ================================  ==================================
+``conv2d(x, k)``                           ``conv2d_backprop_input(h, k)``   ``conv2d_backprop_filter(x, h)``
+``conv2d_backprop_input(g, k)``            ``conv2d(h, k)``                  ``conv2d_backprop_filter(h, g)``
+``conv2d_backprop_filter(x, g)``           ``conv2d_backprop_input(g, h)``   ``conv2d(x, h)``
+=========================================  ================================  ==================================
 
 How a convolution becomes one matrix product ("im2col"): every output pixel sees a
 ``kh x kw x C`` patch of the (padded) input. Copying the patches side by side gives a
@@ -33,7 +46,10 @@ import numpy
 from learnet import backend
 from learnet.backend import xp
 from learnet.ops import compiled
+from learnet.ops.math import cast_like
 from learnet.ops.parallel import split_run
+from learnet.ops.reduce import reduce_sum
+from learnet.ops.shape import _scatter, reshape
 from learnet.tape import is_recording, primitive
 from learnet.tensor import Tensor
 
@@ -498,6 +514,7 @@ def _conv2d_kernel(x, kernel, strides, padding, dilations, relu=False):
     def backward(g, x, kernel, out):
         return gradients(_relu_gradient(g, out, relu), kernel)
 
+    backward.higher_order_backward = _conv2d_twin(strides, padding, dilations, relu, with_bias=False)
     if relu:  # the next op's backward may apply the ReLU's mask for us (see _relu_handover)
         _relu_handover(backward, lambda masked, x, kernel, out: gradients(masked[0].reshape(-1, f), kernel))
     return out2d.reshape(n, oh, ow, f), backward
@@ -533,6 +550,8 @@ def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False
         g2d, bias_gradient = _relu_bias_gradient(g, out, relu, n)
         return gradients(g2d, kernel, bias_gradient)
 
+    backward.higher_order_backward = _conv2d_twin(strides, padding, dilations, relu, with_bias=True)
+
     if relu:  # the next op's backward may apply the ReLU's mask for us (see _relu_handover)
         _relu_handover(
             backward, lambda masked, x, kernel, bias, out: gradients(masked[0].reshape(-1, f), kernel, masked[1])
@@ -542,6 +561,112 @@ def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False
 
 _conv2d_bias_kernel.__name__ = "conv2d"  # the name errors show
 _conv2d_bias = primitive(inputs=3, higher_order=False)(_conv2d_bias_kernel)
+
+
+def _conv2d_twin(strides, padding, dilations, relu, with_bias):
+    """The differentiable twin of the fused convolution's backward (see ``primitive``).
+
+    The same gradients as the kernel, written with learnet ops: the ReLU's mask as a
+    product (its own derivative is zero almost everywhere), the input's and the
+    filters' gradients as ``conv2d_backprop_input`` and ``conv2d_backprop_filter``,
+    the bias's as a sum over every pixel.
+    """
+
+    def twin(g, x, kernel, *bias_and_out):
+        out = bias_and_out[-1]
+        if relu:
+            g = g * cast_like(out > 0, g)
+        grads = (
+            lambda: _conv2d_backprop_input(g, kernel, x._value.shape, strides, padding, dilations),
+            lambda: _conv2d_backprop_filter(x, g, kernel._value.shape, strides, padding, dilations),
+        )
+        return grads + ((lambda: reduce_sum(g, axis=(0, 1, 2))),) if with_bias else grads
+
+    return twin
+
+
+def _transposed_convolution(y, kernel, output_shape, strides, padding, dilations, op):
+    """``conv2d``'s input gradient for the output gradient ``y``: the transposed convolution.
+
+    Returns ``(result, geometry)``, the geometry of the ``conv2d`` that maps a result of
+    ``output_shape`` to ``y``'s shape (see ``_conv_forward``).
+    """
+    _check_image(y, op)
+    if kernel.ndim != 4:
+        raise ValueError(
+            f"{op}: filters must have shape (height, width, out_channels, in_channels), got {tuple(kernel.shape)}"
+        )
+    kh, kw, c, f = kernel.shape
+    n = y.shape[0]
+    output_shape = tuple(int(s) for s in output_shape)
+    if len(output_shape) != 4 or output_shape[0] != n or output_shape[3] != c:
+        raise ValueError(f"{op}: output_shape must be (batch={n}, height, width, channels={c}), got {output_shape}")
+    if y.shape[3] != f:
+        raise ValueError(f"{op}: the input has {y.shape[3]} channels but the filters expect {f}")
+    oh, ow, pad_h, pad_w = _geometry(output_shape, (kh, kw), strides, padding, dilations, op)
+    if (oh, ow) != tuple(y.shape[1:3]):
+        raise ValueError(
+            f"{op}: a convolution of an output of shape {output_shape} would have spatial size {(oh, ow)}, "
+            f"not the input's {tuple(y.shape[1:3])}"
+        )
+    padded_shape = (n, output_shape[1] + sum(pad_h), output_shape[2] + sum(pad_w), c)
+    geometry = (output_shape, padded_shape, oh, ow, pad_h, pad_w)
+    out = _conv_input_gradient(y.reshape(n * oh * ow, f), kernel, geometry, strides, dilations)
+    return xp.ascontiguousarray(out), geometry
+
+
+def _conv2d_backprop_input_kernel(g, kernel, input_shape, strides, padding, dilations):
+    """The gradient of ``conv2d(x, kernel)`` with respect to ``x`` (of ``input_shape``), for
+    the output gradient ``g``: a transposed convolution. Second derivatives only (see
+    ``_conv2d_twin``); training runs the fused kernels."""
+    dx, _ = _transposed_convolution(g, kernel, input_shape, strides, padding, dilations, "conv2d_backprop_input")
+
+    def backward(h, g, kernel, dx):
+        return (
+            lambda: _conv2d(h, kernel, strides, padding, dilations),
+            lambda: _conv2d_backprop_filter(h, g, kernel._value.shape, strides, padding, dilations),
+        )
+
+    return dx, backward
+
+
+_conv2d_backprop_input_kernel.__name__ = "conv2d_backprop_input"  # the name errors show
+_conv2d_backprop_input = primitive(inputs=2)(_conv2d_backprop_input_kernel)
+
+
+def _conv2d_backprop_filter_kernel(x, g, filter_shape, strides, padding, dilations):
+    """The gradient of ``conv2d(x, kernel)`` with respect to ``kernel`` (of ``filter_shape``),
+    for the output gradient ``g``: the patches of ``x`` times ``g``. Second derivatives only
+    (see ``_conv2d_twin``)."""
+    op = "conv2d_backprop_filter"
+    kh, kw, c, f = (int(s) for s in filter_shape)
+    _check_image(x, op)
+    _check_image(g, op, "gradient")
+    n = x.shape[0]
+    oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, op)
+    if x.shape[3] != c or tuple(g.shape) != (n, oh, ow, f):
+        raise ValueError(
+            f"{op}: an input of shape {tuple(x.shape)} and filters of shape {(kh, kw, c, f)} give outputs of "
+            f"shape {(n, oh, ow, f)}, but the gradient has shape {tuple(g.shape)}"
+        )
+    per_block = _images_per_block(n, oh * ow, kh * kw * c, x.dtype.itemsize)
+    if per_block < n:  # large and wide: a block of images at a time (see _PATCH_BLOCK_BYTES)
+        cols = _PatchBlocks(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w, per_block)
+    else:
+        cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
+    dk = _weight_gradient(cols, g.reshape(n * oh * ow, f), n).reshape(kh, kw, c, f)
+
+    def backward(h, x, g, dk):
+        return (
+            lambda: _conv2d_backprop_input(g, h, x._value.shape, strides, padding, dilations),
+            lambda: _conv2d(x, h, strides, padding, dilations),
+        )
+
+    return dk, backward
+
+
+_conv2d_backprop_filter_kernel.__name__ = "conv2d_backprop_filter"  # the name errors show
+_conv2d_backprop_filter = primitive(inputs=2)(_conv2d_backprop_filter_kernel)
 
 
 def _conv_arguments(strides, padding, data_format, dilations, op):
@@ -651,30 +776,11 @@ def _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w):
 
 
 def _conv2d_transpose_kernel(y, kernel, output_shape, strides, padding, dilations):
-    op = "conv2d_transpose"
-    _check_image(y, op)
-    if kernel.ndim != 4:
-        raise ValueError(
-            f"{op}: filters must have shape (height, width, out_channels, in_channels), got {tuple(kernel.shape)}"
-        )
+    out, geometry = _transposed_convolution(y, kernel, output_shape, strides, padding, dilations, "conv2d_transpose")
     kh, kw, c, f = kernel.shape
     n = y.shape[0]
-    output_shape = tuple(int(s) for s in output_shape)
-    if len(output_shape) != 4 or output_shape[0] != n or output_shape[3] != c:
-        raise ValueError(f"{op}: output_shape must be (batch={n}, height, width, channels={c}), got {output_shape}")
-    if y.shape[3] != f:
-        raise ValueError(f"{op}: the input has {y.shape[3]} channels but the filters expect {f}")
-    oh, ow, pad_h, pad_w = _geometry(output_shape, (kh, kw), strides, padding, dilations, op)
-    if (oh, ow) != tuple(y.shape[1:3]):
-        raise ValueError(
-            f"{op}: a convolution of an output of shape {output_shape} would have spatial size {(oh, ow)}, "
-            f"not the input's {tuple(y.shape[1:3])}"
-        )
-    padded_shape = (n, output_shape[1] + sum(pad_h), output_shape[2] + sum(pad_w), c)
-    geometry = (output_shape, padded_shape, oh, ow, pad_h, pad_w)
+    _, _, oh, ow, pad_h, pad_w = geometry
     y2d = y.reshape(n * oh * ow, f)
-    out = _conv_input_gradient(y2d, kernel, geometry, strides, dilations)
-    out = xp.ascontiguousarray(out)
 
     def backward(g, y, kernel, out):
         cols = _im2col(g, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
@@ -683,6 +789,13 @@ def _conv2d_transpose_kernel(y, kernel, output_shape, strides, padding, dilation
             lambda: _weight_gradient(cols, y2d, n).reshape(kernel.shape),
         )
 
+    def higher_order_backward(g, y, kernel, out):  # the same with learnet ops (see _conv2d_twin)
+        return (
+            lambda: _conv2d(g, kernel, strides, padding, dilations),
+            lambda: _conv2d_backprop_filter(g, y, kernel._value.shape, strides, padding, dilations),
+        )
+
+    backward.higher_order_backward = higher_order_backward
     return out, backward
 
 
@@ -787,7 +900,37 @@ def _depthwise_conv2d_kernel(x, kernel, strides, padding, dilations):
 
         return input_gradient, kernel_gradient
 
+    backward.higher_order_backward = _depthwise_conv2d_twin(strides, padding, dilations)
     return out.reshape(n, oh, ow, c * m), backward
+
+
+def _depthwise_conv2d_twin(strides, padding, dilations):
+    """The differentiable twin of the depthwise convolution's backward (see ``primitive``).
+
+    A depthwise convolution is a ``conv2d`` whose filters never mix channels: filters
+    of shape ``(kh, kw, C, C * M)``, zero between different channels. The twin builds
+    them from the depthwise kernel with learnet ops and takes the convolution's
+    gradients (``conv2d_backprop_input``, ``conv2d_backprop_filter``); the kernel's
+    gradient is the full filters' gradient read on the same diagonal. ``C`` times the
+    work of the fused kernel: for second derivatives only.
+    """
+
+    def twin(g, x, kernel, out):
+        kh, kw, c, m = kernel._value.shape
+        diagonal = Tensor._wrap(xp.eye(c, dtype=kernel._value.dtype).reshape(1, 1, c, c, 1))
+        full = reshape(reshape(kernel, (kh, kw, 1, c, m)) * diagonal, (kh, kw, c, c * m))
+        return (
+            lambda: _conv2d_backprop_input(g, full, x._value.shape, strides, padding, dilations),
+            lambda: reduce_sum(
+                reshape(
+                    _conv2d_backprop_filter(x, g, (kh, kw, c, c * m), strides, padding, dilations), (kh, kw, c, c, m)
+                )
+                * diagonal,
+                axis=2,
+            ),
+        )
+
+    return twin
 
 
 _depthwise_conv2d_kernel.__name__ = "depthwise_conv2d"  # the name errors show
@@ -937,6 +1080,8 @@ def _max_pool2d_kernel(x, window, strides, padding):
         def backward(g, x, out):
             return fast.max_pool_gradient(g, index, x.shape, window, strides, pad_h, pad_w)
 
+        backward.higher_order_backward = _max_pool_twin(index, window, strides, pad_h, pad_w)
+
         def prepare(kind, g, x, out):
             # After a fused ReLU: the mask, out > 0, read at each winner (its value is the
             # window's maximum), and the bias's gradient summed in the same pass.
@@ -957,6 +1102,7 @@ def _max_pool2d_kernel(x, window, strides, padding):
             xp.maximum(out, padded[where], out=out)
 
     split_run(images, [padded, out])
+    twin = _max_pool_twin(None, window, strides, pad_h, pad_w)
     if strides == window:
 
         def backward(g, x, out):
@@ -964,6 +1110,7 @@ def _max_pool2d_kernel(x, window, strides, padding):
             split_run(lambda *arrays: _max_pool_tiles_gradient(*arrays, window), [padded, out, g, dpadded])
             return _unpad(dpadded, x.shape, pad_h, pad_w)
 
+        backward.higher_order_backward = twin
         return out, backward
 
     overlapping = strides[0] < window[0] or strides[1] < window[1]
@@ -985,7 +1132,56 @@ def _max_pool2d_kernel(x, window, strides, padding):
                 xp.multiply(hit, g, out=dpadded[where])
         return _unpad(dpadded, x.shape, pad_h, pad_w)
 
+    backward.higher_order_backward = twin
     return out, backward
+
+
+def _max_pool_twin(index, window, strides, pad_h, pad_w):
+    """The differentiable twin of max pooling's backward (see ``primitive``).
+
+    The backward sends ``g`` to each window's winner: an ``_scatter`` (learnet's op, whose
+    own derivative gathers at the same places). The winners do not move under a small
+    change of ``x``, so the second derivative through ``x`` is zero. ``index`` is the
+    compiled kernel's record of each window's winner (None: found again here, with the
+    same rule, the first maximum in row-major order).
+    """
+
+    def twin(g, x, out):
+        shape = x._value.shape
+        taps = index if index is not None else _max_pool_taps(x._value, out._value, window, strides, pad_h, pad_w)
+        positions = _winner_positions(taps, shape, window, strides, pad_h, pad_w)
+        size = x._value.size
+        # One extra slot takes the gradient of windows no element of x wins (NaN, all padding).
+        flat = _scatter(reshape(g, [-1]), (positions.reshape(-1),), (size + 1,))
+        return reshape(flat[:size], shape)
+
+    return twin
+
+
+def _max_pool_taps(x, out, window, strides, pad_h, pad_w):
+    """Which offset of its window won each output of a max pooling (row-major, the first of
+    ties; -1 where none equals the maximum, a NaN): the compiled kernel's ``index``."""
+    oh, ow = out.shape[1], out.shape[2]
+    lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    padded = _pad(x, pad_h, pad_w, lowest)
+    taps = xp.full(out.shape, -1, dtype=xp.int32)
+    for tap, where in enumerate(_window_slices(window, strides, oh, ow)):
+        taps[(padded[where] == out) & (taps < 0)] = tap
+    return taps
+
+
+def _winner_positions(taps, x_shape, window, strides, pad_h, pad_w):
+    """The flat position in ``x`` of each window's winner (``taps``, as ``_max_pool_taps``);
+    ``x.size`` where the winner is no element of ``x`` (padding, or none)."""
+    n, h, w, c = x_shape
+    oh, ow = taps.shape[1], taps.shape[2]
+    taps = taps.astype(xp.intp)
+    rows = xp.arange(oh).reshape(1, oh, 1, 1) * strides[0] - pad_h[0] + taps // window[1]
+    cols = xp.arange(ow).reshape(1, 1, ow, 1) * strides[1] - pad_w[0] + taps % window[1]
+    inside = (taps >= 0) & (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    images = xp.arange(n).reshape(n, 1, 1, 1)
+    flat = ((images * h + rows) * w + cols) * c + xp.arange(c)
+    return xp.where(inside, flat, n * h * w * c)
 
 
 def _max_pool_tiles_gradient(padded, out, g, dpadded, window):
@@ -1020,31 +1216,66 @@ _max_pool2d_kernel.__name__ = "max_pool2d"  # the name errors show
 _max_pool2d = primitive(inputs=1, higher_order=False)(_max_pool2d_kernel)
 
 
+def _avg_pool_counts(x_shape, dtype, window, pad_h, pad_w, slices, oh, ow):
+    """How many real (unpadded) elements each window holds: TensorFlow averages over those."""
+    if pad_h == (0, 0) and pad_w == (0, 0):
+        return dtype.type(window[0] * window[1])
+    ones = _pad(xp.ones((1, x_shape[1], x_shape[2], 1), dtype=dtype), pad_h, pad_w, 0)
+    counts = xp.zeros((1, oh, ow, 1), dtype=dtype)
+    for where in slices:
+        counts += ones[where]
+    return counts
+
+
 def _avg_pool2d_kernel(x, window, strides, padding):
     window, strides, oh, ow, pad_h, pad_w = _pool_setup(x, window, strides, padding, "avg_pool2d")
     padded = _pad(x, pad_h, pad_w, 0)
     slices = _window_slices(window, strides, oh, ow)
-    # TensorFlow averages over the real (unpadded) elements of each window only.
-    if pad_h == (0, 0) and pad_w == (0, 0):
-        counts = x.dtype.type(window[0] * window[1])
-    else:
-        ones = _pad(xp.ones((1, x.shape[1], x.shape[2], 1), dtype=x.dtype), pad_h, pad_w, 0)
-        counts = xp.zeros((1, oh, ow, 1), dtype=x.dtype)
-        for where in slices:
-            counts += ones[where]
+    counts = _avg_pool_counts(x.shape, x.dtype, window, pad_h, pad_w, slices, oh, ow)
     total = padded[slices[0]].copy()
     for where in slices[1:]:
         total += padded[where]
     total /= counts
+    padded_shape = padded.shape  # the backward keeps the shape, not the padded copy
 
     def backward(g, x, out):
-        share = g / counts
-        dpadded = xp.zeros(padded.shape, dtype=g.dtype)
-        for where in slices:
-            dpadded[where] += share
-        return _unpad(dpadded, x.shape, pad_h, pad_w)
+        return _avg_pool_spread(g, counts, padded_shape, x.shape, slices, pad_h, pad_w)
 
+    def higher_order_backward(g, x, out):  # the same as an op (see primitive), differentiable
+        return _avg_pool2d_backprop(g, x._value.shape, window, strides, padding)
+
+    backward.higher_order_backward = higher_order_backward
     return total, backward
+
+
+def _avg_pool_spread(g, counts, padded_shape, x_shape, slices, pad_h, pad_w):
+    """Average pooling's input gradient: each window's share of ``g`` added to its elements."""
+    share = g / counts
+    dpadded = xp.zeros(padded_shape, dtype=g.dtype)
+    for where in slices:
+        dpadded[where] += share
+    return _unpad(dpadded, x_shape, pad_h, pad_w)
+
+
+def _avg_pool2d_backprop_kernel(g, input_shape, window, strides, padding):
+    """The gradient of ``avg_pool2d`` with respect to its input (of ``input_shape``), for the
+    output gradient ``g``. A linear map whose transpose is the pooling itself, so each is the
+    other's backward. Second derivatives only; training runs the fused kernel."""
+    op = "avg_pool2d_backprop"
+    _check_image(g, op, "gradient")
+    input_shape = tuple(int(s) for s in input_shape)
+    oh, ow, pad_h, pad_w = _geometry(input_shape, window, strides, padding, (1, 1), op)
+    if tuple(g.shape) != (input_shape[0], oh, ow, input_shape[3]):
+        raise ValueError(f"{op}: an input of shape {input_shape} pools to {(oh, ow)}, got a gradient {g.shape}")
+    slices = _window_slices(window, strides, oh, ow)
+    counts = _avg_pool_counts(input_shape, g.dtype, window, pad_h, pad_w, slices, oh, ow)
+    padded_shape = (input_shape[0], input_shape[1] + sum(pad_h), input_shape[2] + sum(pad_w), input_shape[3])
+    dx = _avg_pool_spread(g, counts, padded_shape, input_shape, slices, pad_h, pad_w)
+    return xp.ascontiguousarray(dx), lambda h, g, dx: _avg_pool2d(h, window, strides, padding)
+
+
+_avg_pool2d_backprop_kernel.__name__ = "avg_pool2d_backprop"  # the name errors show
+_avg_pool2d_backprop = primitive(inputs=1)(_avg_pool2d_backprop_kernel)
 
 
 _avg_pool2d_kernel.__name__ = "avg_pool2d"  # the name errors show

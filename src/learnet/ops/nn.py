@@ -11,6 +11,7 @@ from learnet.backend import xp
 from learnet.ops import compiled
 from learnet.ops.math import cast_like, exp, unbroadcast
 from learnet.ops.reduce import reduce_logsumexp, reduce_sum
+from learnet.ops.shape import expand_dims
 from learnet.tape import is_recording, primitive
 from learnet.tensor import Tensor, to_array
 
@@ -166,6 +167,13 @@ def _sparse_softmax_cross_entropy(labels, logits):
         grad *= g[..., None]
         return None, grad
 
+    def higher_order_backward(g, labels, logits, out):
+        # The same gradient with learnet ops, for an outer tape (see primitive): the
+        # softmax is differentiable again, the one-hot labels are constants.
+        hot = Tensor._wrap((labels._value[..., None] == xp.arange(n_classes)).astype(logits.dtype))
+        return None, expand_dims(g, -1) * (_softmax(logits) - hot)
+
+    backward.higher_order_backward = higher_order_backward
     return loss, backward
 
 
