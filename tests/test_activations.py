@@ -81,3 +81,83 @@ def test_get_and_serialize():
         activations.serialize(lambda x: x)
     with pytest.raises(TypeError, match="must be a name or a function"):
         activations.get(3)
+
+
+# --- the activations Keras 3 added: values against Keras itself, gradients, saving ---------------------
+NEW = [
+    "celu",
+    "glu",
+    "hard_shrink",
+    "hard_tanh",
+    "log_sigmoid",
+    "soft_shrink",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "tanh_shrink",
+]
+GRID = np.array([[-3.0, -1.3, -0.6, -0.2, 0.3, 0.7, 1.2, 4.0], [2.0, 0.45, -0.55, 1.5, -2.5, 0.1, 0.9, -1.1]])
+
+
+@pytest.fixture(scope="module")
+def keras3():
+    keras = pytest.importorskip("keras")
+    if not keras.__version__.startswith("3"):
+        pytest.skip("compared with Keras 3")
+    return keras
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_new_activation_values_match_keras_3(keras3, name):
+    x = GRID.astype("float32")
+    expected = np.asarray(keras3.ops.convert_to_numpy(keras3.activations.get(name)(x)))
+    got = activations.get(name)(tf.constant(x))
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_threshold_matches_keras_3(keras3):
+    x = GRID.astype("float32")
+    expected = keras3.ops.convert_to_numpy(keras3.activations.threshold(x, 0.25, -1.0))
+    np.testing.assert_allclose(activations.threshold(tf.constant(x), 0.25, -1.0).numpy(), expected)
+
+
+@pytest.mark.parametrize("name", NEW + ["threshold"])
+def test_new_activation_gradients(name):
+    function = activations.get(name)
+    if name == "threshold":
+        function = lambda t: activations.threshold(t, 0.25, -1.0)  # noqa: E731
+    # The kinks of the piecewise ones (at +-0.5, +-1) stay away from the grid; the weights make
+    # every output count differently.
+    width = function(tf.constant(GRID)).shape[-1]
+    assert check_gradients(lambda t: function(t) * np.arange(1.0, width + 1), [GRID]) < 1e-5
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_new_activations_serialize_by_name(name):
+    assert activations.serialize(activations.get(name)) == name
+    assert activations.deserialize(name) is activations.get(name)
+
+
+def test_a_model_with_the_new_activations_saves_and_keras_3_loads_it(keras3, tmp_path):
+    names = ["celu", "hard_tanh", "squareplus", "sparse_plus", "tanh_shrink", "soft_shrink", "sparsemax"]
+    inputs = tf.keras.Input((5,))
+    x = inputs
+    for name in names:
+        x = tf.keras.layers.Dense(6, activation=name)(x)
+    model = tf.keras.Model(inputs, x)
+    data = np.random.default_rng(3).standard_normal((4, 5)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    restored = keras3.models.load_model(tmp_path / "m.keras")
+    assert [layer.get_config()["activation"] for layer in restored.layers[1:]] == names
+    np.testing.assert_allclose(
+        keras3.ops.convert_to_numpy(restored(data)), model.predict(data, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    again = tf.keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(again.predict(data, verbose=0), model.predict(data, verbose=0), rtol=1e-6)
+
+
+def test_glu_needs_an_even_axis():
+    with pytest.raises(ValueError, match="even size"):
+        activations.glu(tf.constant(np.ones((2, 3))))

@@ -19,9 +19,11 @@ import math
 from learnet import registry
 from learnet.backend import xp
 from learnet.ops import nn as _nn
+from learnet.ops.math import clip_by_value, maximum, minimum, sqrt, where
 from learnet.ops.math import exp as _exp
-from learnet.ops.math import minimum, where
 from learnet.ops.math import tanh as _tanh
+from learnet.ops.reduce import cumsum, reduce_sum
+from learnet.ops.shape import sort
 from learnet.tape import primitive
 from learnet.tensor import Tensor
 
@@ -182,6 +184,110 @@ def gelu(x, approximate=False):
     return _gelu_exact(x)
 
 
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``, computed stably."""
+    return -_nn.softplus(-_tensor(x))
+
+
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: ``x`` where positive, ``alpha * (exp(x / alpha) - 1)`` elsewhere."""
+    x = _tensor(x)
+    # exp of the clipped value only: the branch not taken must not overflow into a NaN gradient.
+    negative = alpha * (_exp(minimum(x, 0.0) / alpha) - 1.0)
+    return where(x > 0, x, negative)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of ``x`` along ``axis`` times the sigmoid of the second.
+
+    Examples
+    --------
+    >>> from learnet import activations
+    >>> activations.glu([[1.0, 2.0, 0.0, 0.0]]).numpy()
+    array([[0.5, 1. ]], dtype=float32)
+    """
+    x = _tensor(x)
+    size = x.shape[axis]
+    if size % 2:
+        raise ValueError(f"glu: axis {axis} must have an even size to split in halves, got shape {tuple(x.shape)}")
+    key = [slice(None)] * x.ndim
+    key[axis] = slice(None, size // 2)
+    a = x[tuple(key)]
+    key[axis] = slice(size // 2, None)
+    return a * _nn.sigmoid(x[tuple(key)])
+
+
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return clip_by_value(_tensor(x), -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    x = _tensor(x)
+    return where((x > threshold) | (x < -threshold), x, x * 0.0)
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x`` moved ``threshold`` towards 0, and 0 within ``[-threshold, threshold]``."""
+    x = _tensor(x)
+    return where(x > threshold, x - threshold, where(x < -threshold, x + threshold, x * 0.0))
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    x = _tensor(x)
+    return x - _tanh(x)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``, a smooth ReLU."""
+    x = _tensor(x)
+    return (x + sqrt(x * x + float(b))) / 2.0
+
+
+def sparse_plus(x):
+    """0 below -1, ``x`` above 1, and ``(x + 1)**2 / 4`` between: a softplus with flat ends."""
+    x = _tensor(x)
+    middle = clip_by_value(x, -1.0, 1.0) + 1.0
+    return where(x >= 1.0, x, middle * middle / 4.0)
+
+
+def sparse_sigmoid(x):
+    """``clip((x + 1) / 2, 0, 1)``: a sigmoid that is exactly 0 and 1 outside ``[-1, 1]``."""
+    return clip_by_value((_tensor(x) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``.
+
+    Like softmax it sums to one, but small entries are exactly 0.
+
+    Examples
+    --------
+    >>> from learnet import activations
+    >>> activations.sparsemax([[2.0, 1.0, -1.0]]).numpy()
+    array([[1., 0., 0.]], dtype=float32)
+    """
+    x = _tensor(x)
+    axis = int(axis) % x.ndim
+    descending = -sort(-x, axis=axis)
+    running = cumsum(descending, axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    rank = Tensor._wrap(xp.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape))
+    support = (descending - (running - 1.0) / rank) > 0
+    k = reduce_sum(Tensor._wrap(support._value.astype(x.dtype)), axis=axis, keepdims=True)
+    tau = (reduce_sum(where(support, running, running * 0.0), axis=axis, keepdims=True) - 1.0) / k
+    return maximum(x - tau, 0.0)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    x = _tensor(x)
+    return where(x > threshold, x, x * 0.0 + default_value)
+
+
 _BY_NAME = {
     "relu": relu,
     "relu6": relu6,
@@ -203,6 +309,18 @@ _BY_NAME = {
     "exponential": exponential,
     "linear": linear,
     "gelu": gelu,
+    "log_sigmoid": log_sigmoid,
+    "celu": celu,
+    "glu": glu,
+    "hard_tanh": hard_tanh,
+    "hard_shrink": hard_shrink,
+    "soft_shrink": soft_shrink,
+    "tanh_shrink": tanh_shrink,
+    "squareplus": squareplus,
+    "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax,
+    "threshold": threshold,
 }
 
 # learnet.nn / learnet functions that are the same activations, so they serialize by name.
@@ -300,6 +418,17 @@ _AS_KERAS_OPS = {
     "softmax": "softmax",
     "log_softmax": "log_softmax",
     "exponential": "exp",
+    "log_sigmoid": "log_sigmoid",
+    "celu": "celu",
+    "glu": "glu",
+    "hard_tanh": "hard_tanh",
+    "hard_shrink": "hard_shrink",
+    "soft_shrink": "soft_shrink",
+    "tanh_shrink": "tanh_shrink",
+    "squareplus": "squareplus",
+    "sparse_plus": "sparse_plus",
+    "sparse_sigmoid": "sparse_sigmoid",
+    "sparsemax": "sparsemax",
 }
 
 

@@ -34,6 +34,7 @@ import sys
 
 import numpy as _np
 
+from learnet import activations as _activations
 from learnet import keras_ops_image as image
 from learnet.backend import floatx, to_numpy, xp
 from learnet.ops import linalg as _linalg
@@ -1417,6 +1418,862 @@ def eigh(x):
 def get_item(x, key):
     """``x[key]``: NumPy indexing (ints, slices, ``...``, ``None``, index arrays)."""
     return _t(x)[key]
+
+
+# --- NaN-aware reductions ---------------------------------------------------------------------------
+# Each replaces the NaNs by the reduction's neutral value and reduces, so the gradient flows to
+# every number that is not NaN; a slice that holds only NaNs gives NaN, as NumPy.
+def _nan_replaced(x, value):
+    """``x`` (a float tensor) with its NaNs replaced by ``value``, and where they were."""
+    missing = _ops.is_nan(x)
+    return _ops.where(missing, _ops.zeros_like(x) + value, x), missing
+
+
+def _present(missing, x, axis, keepdims):
+    """How many numbers that are not NaN each slice holds, in ``x``'s dtype."""
+    return _ops.reduce_sum(Tensor._wrap((~missing._value).astype(x.dtype)), axis=axis, keepdims=keepdims)
+
+
+def _nan_where_empty(result, count):
+    return _ops.where(_ops.equal(count, 0.0), _ops.zeros_like(result) + _np.nan, result)
+
+
+def nansum(x, axis=None, keepdims=False):
+    """Sum over ``axis``, NaNs counted as zero.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.nansum([1.0, float("nan"), 2.0]).numpy()
+    np.float32(3.0)
+    """
+    x = _t(x)
+    if x.dtype.kind != "f":
+        return sum(x, axis=axis, keepdims=keepdims)
+    return _ops.reduce_sum(_nan_replaced(x, 0.0)[0], axis=_axis(axis), keepdims=keepdims)
+
+
+def nanprod(x, axis=None, keepdims=False):
+    """Product over ``axis``, NaNs counted as one."""
+    x = _t(x)
+    if x.dtype.kind != "f":
+        return prod(x, axis=axis, keepdims=keepdims)
+    return _ops.reduce_prod(_nan_replaced(x, 1.0)[0], axis=_axis(axis), keepdims=keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` of the numbers that are not NaN (NaN where there are none)."""
+    x = _float(x)
+    filled, missing = _nan_replaced(x, 0.0)
+    count = _present(missing, x, _axis(axis), keepdims)
+    total = _ops.reduce_sum(filled, axis=_axis(axis), keepdims=keepdims)
+    return _nan_where_empty(total / _ops.maximum(count, 1.0), count)
+
+
+def nanvar(x, axis=None, keepdims=False):
+    """Variance (population) over ``axis`` of the numbers that are not NaN."""
+    x = _float(x)
+    filled, missing = _nan_replaced(x, 0.0)
+    count = _present(missing, x, _axis(axis), True)
+    centre = _ops.reduce_sum(filled, axis=_axis(axis), keepdims=True) / _ops.maximum(count, 1.0)
+    deviation = _ops.where(missing, _ops.zeros_like(x), filled - centre)
+    result = _ops.reduce_sum(deviation * deviation, axis=_axis(axis), keepdims=True) / _ops.maximum(count, 1.0)
+    result = _nan_where_empty(result, count)
+    if keepdims:
+        return result
+    return _ops.reshape(result, _np.squeeze(_np.empty(result.shape, bool), axis=_axis(axis)).shape)
+
+
+def nanstd(x, axis=None, keepdims=False):
+    """Standard deviation (population) over ``axis`` of the numbers that are not NaN."""
+    return _ops.sqrt(nanvar(x, axis=axis, keepdims=keepdims))
+
+
+def _nan_extreme(x, axis, keepdims, reduce, fill):
+    x = _t(x)
+    if x.dtype.kind != "f":
+        return reduce(x, axis=_axis(axis), keepdims=keepdims)
+    filled, missing = _nan_replaced(x, fill)
+    count = _present(missing, x, _axis(axis), keepdims)
+    return _nan_where_empty(reduce(filled, axis=_axis(axis), keepdims=keepdims), count)
+
+
+def nanmax(x, axis=None, keepdims=False):
+    """Largest value over ``axis``, NaNs left out (NaN where a slice holds only NaNs)."""
+    return _nan_extreme(x, axis, keepdims, _ops.reduce_max, -_np.inf)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    """Smallest value over ``axis``, NaNs left out (NaN where a slice holds only NaNs)."""
+    return _nan_extreme(x, axis, keepdims, _ops.reduce_min, _np.inf)
+
+
+def _nan_arg(x, axis, keepdims, function, fill):
+    array = to_array(x)
+    if array.dtype.kind != "f":
+        return Tensor._wrap(xp.asarray(function(array, axis=axis, keepdims=keepdims)).astype("int32"))
+    missing = xp.isnan(array)
+    index = function(xp.where(missing, fill, array), axis=axis, keepdims=keepdims)
+    empty = xp.all(missing, axis=axis, keepdims=keepdims)
+    return Tensor._wrap(xp.asarray(xp.where(empty, -1, index)).astype("int32"))
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    """Index of the largest value, NaNs left out; -1 where a slice holds only NaNs."""
+    return _nan_arg(x, axis, keepdims, xp.argmax, -_np.inf)
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    """Index of the smallest value, NaNs left out; -1 where a slice holds only NaNs."""
+    return _nan_arg(x, axis, keepdims, xp.argmin, _np.inf)
+
+
+def nancumsum(x, axis=None, dtype=None):
+    """Running sum along ``axis`` (of the flattened array when None), NaNs counted as zero."""
+    x = _t(x) if dtype is None else cast(x, dtype)
+    if x.dtype.kind == "f":
+        x = _nan_replaced(x, 0.0)[0]
+    return cumsum(x, axis=axis)
+
+
+def _quiet_quantile(function, x, q, axis, method, keepdims):
+    """NumPy's (nan)quantile in ``x``'s float dtype, without its warning on all-NaN slices."""
+    import warnings
+
+    array = to_array(_float(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = function(array, to_array(q), axis=_axis(axis), method=method, keepdims=keepdims)
+    return Tensor._wrap(xp.asarray(result).astype(array.dtype))
+
+
+def percentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentile (``q`` in 0 to 100) over ``axis``; ``quantile`` with ``q / 100``."""
+    return quantile(x, to_array(q, "float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantile over ``axis``, NaNs left out (NaN where a slice holds only NaNs)."""
+    return _quiet_quantile(xp.nanquantile, x, q, axis, method, keepdims)
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentile (``q`` in 0 to 100) over ``axis``, NaNs left out."""
+    return nanquantile(x, to_array(q, "float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    """The median over ``axis``, NaNs left out."""
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def ptp(x, axis=None, keepdims=False):
+    """The range ``max - min`` over ``axis`` ("peak to peak"); differentiable."""
+    return max(x, axis=axis, keepdims=keepdims) - min(x, axis=axis, keepdims=keepdims)
+
+
+# --- searching and sets ---------------------------------------------------------------------------------
+def searchsorted(sorted_sequence, values, side="left"):
+    """Where each of ``values`` would go in the 1-D ``sorted_sequence`` to keep it sorted.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.searchsorted([1.0, 2.0, 3.0], [2.5, 0.0]).numpy()
+    array([2, 0], dtype=int32)
+    """
+    sequence = to_array(sorted_sequence)
+    if sequence.ndim != 1:
+        raise ValueError(f"searchsorted needs a 1-D sorted_sequence, got shape {tuple(sequence.shape)}")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    return Tensor._wrap(xp.searchsorted(sequence, to_array(values), side=side).astype("int32"))
+
+
+def unique(
+    x,
+    sorted=True,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
+    """The distinct values of ``x``, sorted, as NumPy's ``unique`` (eager; no gradient).
+
+    With ``return_index``, ``return_inverse`` or ``return_counts`` the result is a tuple:
+    the values, then where each first occurs, how to rebuild ``x`` from them, and how
+    often each occurs (int32). ``size`` pads (or cuts) the result to a fixed length, the
+    values with ``fill_value`` (the smallest value by default) and the counts with 0.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> values, counts = keras.ops.unique([3, 1, 3], return_counts=True)
+    >>> values.numpy().tolist(), counts.numpy().tolist()
+    ([1, 3], [1, 2])
+    """
+    array = to_numpy(to_array(x))
+    values, index, inverse, counts = _np.unique(
+        array, return_index=True, return_inverse=True, return_counts=True, axis=axis
+    )
+    if axis is None:
+        inverse = inverse.reshape(array.shape)
+    if size is not None:
+        size = int(size)
+        missing = builtins.max(size - values.shape[0 if axis is not None else 0], 0)
+        if axis is None:
+            fill = values.min() if fill_value is None and values.size else (fill_value or 0)
+            values = _np.concatenate([values[:size], _np.full(missing, fill, values.dtype)])
+        else:
+            fill = values[:1] if fill_value is None else _np.full_like(values[:1], fill_value)
+            values = _np.concatenate([values[:size], _np.repeat(fill, missing, axis=axis)], axis=axis)
+        index = _np.concatenate([index[:size], _np.full(missing, index[0] if index.size else 0)])
+        counts = _np.concatenate([counts[:size], _np.zeros(missing, counts.dtype)])
+    results = [values]
+    for wanted, extra in ((return_index, index), (return_inverse, inverse), (return_counts, counts)):
+        if wanted:
+            results.append(extra.astype("int32"))
+    tensors = tuple(Tensor._wrap(xp.asarray(r)) for r in results)
+    return tensors if len(tensors) > 1 else tensors[0]
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    """Whether each entry of ``x1`` is among the entries of ``x2``."""
+    return Tensor._wrap(xp.isin(to_array(x1), to_array(x2), assume_unique=assume_unique, invert=invert))
+
+
+def argpartition(x, kth, axis=-1):
+    """Indices that put the ``kth`` smallest entry in place, smaller ones before and larger after.
+
+    The order within each side is not specified (it may differ from other backends).
+    """
+    return Tensor._wrap(xp.argpartition(to_array(x), kth, axis=axis).astype("int32"))
+
+
+def unravel_index(indices, shape):
+    """The coordinates in an array of ``shape`` of each flat index, one tensor per axis."""
+    coordinates = xp.unravel_index(to_array(indices), _shape_arg(shape))
+    return tuple(Tensor._wrap(xp.asarray(c).astype("int32")) for c in coordinates)
+
+
+def histogram(x, bins=10, range=None):
+    """Counts of the 1-D ``x`` in ``bins`` equal bins, and the bins' edges (NumPy's ``histogram``)."""
+    array = to_array(x)
+    if array.ndim != 1:
+        raise ValueError(f"histogram needs a 1-D input, got shape {tuple(array.shape)}")
+    counts, edges = xp.histogram(array, bins=int(bins), range=range)
+    return Tensor._wrap(counts.astype("int32")), Tensor._wrap(edges.astype(_float(x).dtype))
+
+
+def select(condlist, choicelist, default=0):
+    """From ``choicelist``, the entry of the first condition in ``condlist`` that holds, else ``default``.
+
+    Differentiable in the choices.
+    """
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select needs as many conditions as choices, got {len(condlist)} and {len(choicelist)}")
+    choices = [_t(c) for c in choicelist]
+    result = _ops.zeros_like(choices[0]) + default if choices else _t(default)
+    for condition, choice in zip(reversed(condlist), reversed(choices)):
+        result = _ops.where(_ops.cast(_t(condition), "bool"), *_pair(choice, result))
+    return result
+
+
+# --- elementwise math -----------------------------------------------------------------------------------
+cbrt = _unary("cbrt", xp.cbrt, lambda x, y: 1 / (3 * y * y), "The cube root, negative for negative ``x``.")
+
+
+def exp2(x):
+    """``2 ** x``."""
+    x = _float(x)
+    return _ops.exp(x * _pymath.log(2.0))
+
+
+def deg2rad(x):
+    """Degrees to radians."""
+    return _float(x) * (_pymath.pi / 180.0)
+
+
+def rad2deg(x):
+    """Radians to degrees."""
+    return _float(x) * (180.0 / _pymath.pi)
+
+
+def sinc(x):
+    """``sin(pi x) / (pi x)``, and 1 at 0; differentiable."""
+    x = _float(x)
+    zero = _ops.equal(x, 0.0)
+    safe = _ops.where(zero, _ops.ones_like(x), x) * _pymath.pi
+    return _ops.where(zero, _ops.ones_like(x), _ops.sin(safe) / safe)
+
+
+def heaviside(x1, x2):
+    """The step function: 0 where ``x1 < 0``, 1 where ``x1 > 0``, ``x2`` where ``x1 == 0``."""
+    x1, x2 = _pair(x1, x2)
+    out_dtype = _np.result_type(x1.dtype, x2.dtype)
+    if out_dtype.kind != "f":
+        out_dtype = _np.dtype(floatx())
+    return Tensor._wrap(_np.heaviside(to_array(x1), to_array(x2)).astype(out_dtype))
+
+
+def trunc(x):
+    """``x`` rounded towards zero (no gradient); integers stay integers."""
+    array = to_array(x)
+    return Tensor._wrap(array.copy() if array.dtype.kind in "iub" else xp.trunc(array))
+
+
+def signbit(x):
+    """Whether the sign bit is set (true for -0.0 too)."""
+    return Tensor._wrap(xp.signbit(to_array(x)))
+
+
+def fabs(x):
+    """The absolute value, in floats."""
+    return _ops.abs(_float(x))
+
+
+def isneginf(x):
+    """Whether each entry is -inf."""
+    return Tensor._wrap(xp.isneginf(to_array(x)))
+
+
+def isposinf(x):
+    """Whether each entry is +inf."""
+    return Tensor._wrap(xp.isposinf(to_array(x)))
+
+
+def isreal(x):
+    """Whether each entry has no imaginary part."""
+    return Tensor._wrap(xp.isreal(to_array(x)))
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0 (no gradient)."""
+    array = to_array(_float(x))
+    return Tensor._wrap(xp.i0(array).astype(array.dtype))
+
+
+def fmod(x1, x2):
+    """The remainder of ``x1 / x2`` with the sign of ``x1`` (C's ``fmod``; ``mod`` takes ``x2``'s sign)."""
+    x1, x2 = _pair(x1, x2)
+    if x1.dtype.kind != "f" and x2.dtype.kind != "f":
+        return Tensor._wrap(xp.fmod(x1._value, x2._value))
+    return _fmod(*_pair(_float(x1), _float(x2)))
+
+
+@primitive
+def _fmod(x1, x2):
+    def backward(g, x1, x2, out):
+        quotient = Tensor._wrap(xp.trunc((x1 / x2)._value))
+        return unbroadcast(g, x1.shape), unbroadcast(-g * quotient, x2.shape)
+
+    return xp.fmod(x1, x2), backward
+
+
+def hypot(x1, x2):
+    """``sqrt(x1**2 + x2**2)`` without overflow on the way; differentiable."""
+    return _hypot(*_pair(_float(x1), _float(x2)))
+
+
+@primitive
+def _hypot(x1, x2):
+    def backward(g, x1, x2, out):
+        return unbroadcast(g * x1 / out, x1.shape), unbroadcast(g * x2 / out, x2.shape)
+
+    return xp.hypot(x1, x2), backward
+
+
+def logaddexp2(x1, x2):
+    """``log2(2**x1 + 2**x2)`` computed stably."""
+    ln2 = _pymath.log(2.0)
+    x1, x2 = _pair(_float(x1), _float(x2))
+    return logaddexp(x1 * ln2, x2 * ln2) / ln2
+
+
+def fmax(x1, x2):
+    """The larger of ``x1`` and ``x2``, a NaN losing to a number (``maximum`` keeps NaNs)."""
+    x1, x2 = _pair(x1, x2)
+    if x1.dtype.kind != "f":
+        return _ops.maximum(x1, x2)
+    return _ops.where(_ops.logical_or(_ops.greater_equal(x1, x2), _ops.is_nan(x2)), x1, x2)
+
+
+def fmin(x1, x2):
+    """The smaller of ``x1`` and ``x2``, a NaN losing to a number (``minimum`` keeps NaNs)."""
+    x1, x2 = _pair(x1, x2)
+    if x1.dtype.kind != "f":
+        return _ops.minimum(x1, x2)
+    return _ops.where(_ops.logical_or(_ops.less_equal(x1, x2), _ops.is_nan(x2)), x1, x2)
+
+
+def _integer_binary(function):
+    def operation(x, y):
+        x, y = _pair(x, y)
+        return Tensor._wrap(xp.asarray(function(x._value, y._value)))
+
+    operation.__name__ = function.__name__
+    return operation
+
+
+gcd = _integer_binary(xp.gcd)
+gcd.__doc__ = "The greatest common divisor of integers."
+lcm = _integer_binary(xp.lcm)
+lcm.__doc__ = "The least common multiple of integers."
+bitwise_and = _integer_binary(xp.bitwise_and)
+bitwise_and.__doc__ = "Bitwise AND of integers (or logical AND of booleans)."
+bitwise_or = _integer_binary(xp.bitwise_or)
+bitwise_or.__doc__ = "Bitwise OR of integers."
+bitwise_xor = _integer_binary(xp.bitwise_xor)
+bitwise_xor.__doc__ = "Bitwise XOR of integers."
+bitwise_left_shift = left_shift = _integer_binary(xp.left_shift)
+left_shift.__doc__ = "The bits of ``x`` shifted left by ``y``."
+bitwise_right_shift = right_shift = _integer_binary(xp.right_shift)
+right_shift.__doc__ = "The bits of ``x`` shifted right by ``y``."
+
+
+def bitwise_invert(x):
+    """The bits of ``x`` flipped (``~x``)."""
+    return Tensor._wrap(xp.invert(to_array(x)))
+
+
+bitwise_not = bitwise_invert
+
+
+def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Whether ``x1`` and ``x2`` are close everywhere (a scalar bool tensor)."""
+    return Tensor._wrap(xp.asarray(xp.allclose(to_array(x1), to_array(x2), rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+# --- creation -----------------------------------------------------------------------------------------
+def empty_like(x, dtype=None):
+    """A tensor shaped as ``x`` (of zeros, here)."""
+    return zeros_like(x, dtype=dtype)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` numbers spaced evenly on a log scale from ``start`` to ``stop``."""
+    values = xp.geomspace(to_array(start), to_array(stop), int(num), endpoint=endpoint, axis=axis)
+    return Tensor._wrap(values.astype(_dtype_or_default(dtype)))
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix: columns are powers of the 1-D ``x`` (decreasing by default)."""
+    x = _t(x)
+    if x.ndim != 1:
+        raise ValueError(f"vander needs a 1-D input, got shape {tuple(x.shape)}")
+    n = x.shape[0] if N is None else int(N)
+    powers = _np.arange(n) if increasing else _np.arange(n)[::-1]
+    return Tensor._wrap(xp.asarray(x._value[:, None] ** powers.astype(x.dtype)).astype(x.dtype))
+
+
+def _window(function, x):
+    return Tensor._wrap(xp.asarray(function(int(x))).astype(floatx()))
+
+
+def hamming(x):
+    """The Hamming window of ``x`` points."""
+    return _window(_np.hamming, x)
+
+
+def hanning(x):
+    """The Hann window of ``x`` points."""
+    return _window(_np.hanning, x)
+
+
+def blackman(x):
+    """The Blackman window of ``x`` points."""
+    return _window(_np.blackman, x)
+
+
+def bartlett(x):
+    """The Bartlett (triangular) window of ``x`` points."""
+    return _window(_np.bartlett, x)
+
+
+def kaiser(x, beta):
+    """The Kaiser window of ``x`` points with shape ``beta``."""
+    return Tensor._wrap(xp.asarray(_np.kaiser(int(x), float(beta))).astype(floatx()))
+
+
+def diagflat(x, k=0):
+    """A matrix with the flattened ``x`` on its ``k``-th diagonal; differentiable."""
+    return diag(ravel(x), k=k)
+
+
+# --- rearranging --------------------------------------------------------------------------------------
+def fliplr(x):
+    """``x`` with its columns (axis 1) in reverse order."""
+    return flip(x, axis=1)
+
+
+def flipud(x):
+    """``x`` with its rows (axis 0) in reverse order."""
+    return flip(x, axis=0)
+
+
+def rot90(array, k=1, axes=(0, 1)):
+    """``array`` rotated by ``k`` quarter turns in the plane of ``axes``, from the first towards the second.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.rot90([[1, 2], [3, 4]]).numpy()
+    array([[2, 4],
+           [1, 3]], dtype=int32)
+    """
+    x = _t(array)
+    axes = tuple(int(a) for a in axes)
+    if len(axes) != 2 or x.ndim < 2 or axes[0] % x.ndim == axes[1] % x.ndim:
+        raise ValueError(
+            f"rot90 needs two different axes of a tensor of rank 2 or more, got axes={axes} for rank {x.ndim}"
+        )
+    k = int(k) % 4
+    if k == 0:
+        return _ops.identity(x)
+    if k == 2:
+        return flip(flip(x, axes[0]), axes[1])
+    return swapaxes(flip(x, axes[1]), *axes) if k == 1 else flip(swapaxes(x, *axes), axes[1])
+
+
+def dstack(xs):
+    """Join along the third axis, 1-D and 2-D tensors first made 3-D as NumPy's ``atleast_3d``."""
+
+    def three_d(x):
+        x = _t(x)
+        if x.ndim == 0:
+            return _ops.reshape(x, [1, 1, 1])
+        if x.ndim == 1:
+            return _ops.reshape(x, [1, -1, 1])
+        return _ops.expand_dims(x, -1) if x.ndim == 2 else x
+
+    return _ops.concat([three_d(x) for x in xs], axis=2)
+
+
+def array_split(x, indices_or_sections, axis=0):
+    """``split``, but ``x`` need not divide equally: the first parts get one entry more."""
+    x = _t(x)
+    if not isinstance(indices_or_sections, (int, _np.integer)):
+        raise TypeError(f"array_split takes a number of sections (an int), got {indices_or_sections!r}")
+    sections = int(indices_or_sections)
+    if sections <= 0:
+        raise ValueError(f"array_split needs a positive number of sections, got {sections}")
+    length = x.shape[axis]
+    sizes = [length // sections + 1] * (length % sections) + [length // sections] * (sections - length % sections)
+    return split(x, list(itertools.accumulate(sizes))[:-1], axis=axis)
+
+
+def hsplit(x, indices_or_sections):
+    """``split`` along the second axis (the first for 1-D tensors)."""
+    return split(x, indices_or_sections, axis=1 if _t(x).ndim > 1 else 0)
+
+
+def vsplit(x, indices_or_sections):
+    """``split`` along the first axis."""
+    return split(x, indices_or_sections, axis=0)
+
+
+def dsplit(x, indices_or_sections):
+    """``split`` along the third axis."""
+    return split(x, indices_or_sections, axis=2)
+
+
+def kron(x1, x2):
+    """The Kronecker product: a block ``x1[i] * x2`` for every entry ``i`` of ``x1``; differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.kron([1, 10], [1, 2]).numpy()
+    array([ 1,  2, 10, 20], dtype=int32)
+    """
+    x1, x2 = _pair(x1, x2)
+    rank = builtins.max(x1.ndim, x2.ndim)
+    shape1 = [1] * (rank - x1.ndim) + list(x1.shape)
+    shape2 = [1] * (rank - x2.ndim) + list(x2.shape)
+    # Interleave the axes, (a0, 1, a1, 1, ...) times (1, b0, 1, b1, ...), then merge each pair.
+    a = _ops.reshape(x1, [d for size in shape1 for d in (size, 1)])
+    b = _ops.reshape(x2, [d for size in shape2 for d in (1, size)])
+    return _ops.reshape(a * b, [p * q for p, q in zip(shape1, shape2)])
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of ``y`` along ``axis`` by the trapezoidal rule; differentiable."""
+    y = _float(y)
+    length = y.shape[axis]
+    upper, lower = take(y, _np.arange(1, length), axis=axis), take(y, _np.arange(length - 1), axis=axis)
+    if x is None:
+        return _ops.reduce_sum(upper + lower, axis=axis) * (float(dx) / 2.0)
+    steps = diff(_ops.cast(_t(x), y.dtype), axis=axis if _t(x).ndim > 1 else -1)
+    if steps.ndim == 1 and y.ndim > 1:
+        shape_ = [1] * y.ndim
+        shape_[axis] = -1
+        steps = _ops.reshape(steps, shape_)
+    return _ops.reduce_sum((upper + lower) * steps, axis=axis) / 2.0
+
+
+def corrcoef(x):
+    """The Pearson correlation coefficients of the rows of ``x`` (each row a variable); differentiable."""
+    x = _float(x)
+    if x.ndim == 1:
+        x = _ops.reshape(x, [1, -1])
+    centred = x - _ops.reduce_mean(x, axis=1, keepdims=True)
+    covariance = _ops.matmul(centred, _ops.transpose(centred))
+    scale = _ops.rsqrt(diagonal(covariance))
+    return _ops.clip_by_value(covariance * _ops.reshape(scale, [-1, 1]) * _ops.reshape(scale, [1, -1]), -1.0, 1.0)
+
+
+def correlate(x1, x2, mode="valid"):
+    """The cross-correlation of two 1-D sequences (NumPy's ``correlate``; no gradient)."""
+    x1, x2 = _pair(x1, x2)
+    if x1.ndim != 1 or x2.ndim != 1:
+        raise ValueError(f"correlate needs 1-D inputs, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
+    dtype_ = _np.result_type(x1.dtype, x2.dtype)
+    dtype_ = dtype_ if dtype_.kind == "f" else _np.dtype(floatx())
+    return Tensor._wrap(xp.correlate(x1._value, x2._value, mode=mode).astype(dtype_))
+
+
+def view(x, dtype=None):
+    """The bytes of ``x`` read as ``dtype`` (no copy, no gradient)."""
+    array = to_array(x)
+    return Tensor._wrap(array if dtype is None else array.view(_as_dtype(dtype)))
+
+
+def slogdet(x):
+    """The sign and the log of the absolute value of the determinant (no gradient)."""
+    sign_, logabsdet = xp.linalg.slogdet(to_array(_float(x)))
+    return Tensor._wrap(xp.asarray(sign_)), Tensor._wrap(xp.asarray(logabsdet))
+
+
+# --- nn: activations and normalisation --------------------------------------------------------------------
+def celu(x, alpha=1.0):
+    """``x`` where positive, ``alpha * (exp(x / alpha) - 1)`` elsewhere."""
+    return _activations.celu(_float(x), alpha=alpha)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of ``x`` along ``axis`` times the sigmoid of the second."""
+    return _activations.glu(_float(x), axis=axis)
+
+
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return _activations.hard_tanh(_float(x))
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    return _activations.hard_shrink(_float(x), threshold=threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x`` moved ``threshold`` towards 0, and 0 within ``[-threshold, threshold]``."""
+    return _activations.soft_shrink(_float(x), threshold=threshold)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    return _activations.tanh_shrink(_float(x))
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``."""
+    return _activations.squareplus(_float(x), b=b)
+
+
+def sparse_plus(x):
+    """0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between."""
+    return _activations.sparse_plus(_float(x))
+
+
+def sparse_sigmoid(x):
+    """``clip((x + 1) / 2, 0, 1)``."""
+    return _activations.sparse_sigmoid(_float(x))
+
+
+def sparsemax(x, axis=-1):
+    """The projection of ``x`` onto the probability simplex along ``axis`` (sparse softmax)."""
+    return _activations.sparsemax(_float(x), axis=axis)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return _activations.threshold(_t(x), threshold, default_value)
+
+
+def _normalization_axes(x, axis):
+    return sorted(int(a) % x.ndim for a in ([axis] if isinstance(axis, int) else axis))
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """``(x - mean) / sqrt(variance + epsilon) * gamma + beta``, the statistics over ``axis``.
+
+    ``rms_scaling=True`` divides by the root of the variance only (no centring, no ``beta``).
+    ``epsilon`` defaults to ``keras.backend.epsilon()``.
+    """
+    from learnet.backend import epsilon as _epsilon
+
+    unknown = set(kwargs) - {"rms_scaling"}
+    if unknown:
+        raise TypeError(f"layer_normalization got unexpected arguments {sorted(unknown)}")
+    x = _float(x)
+    epsilon = _epsilon() if epsilon is None else float(epsilon)
+    axes = _normalization_axes(x, axis)
+    shape_ = [x.shape[a] if a in axes else 1 for a in builtins.range(x.ndim)]
+
+    def along(v):
+        v = _ops.cast(_t(v), x.dtype)
+        return v if axes == [x.ndim - 1] else _ops.reshape(v, shape_)
+
+    average_ = _ops.reduce_mean(x, axis=tuple(axes), keepdims=True)
+    variance = _ops.reduce_mean(_ops.square(x - average_), axis=tuple(axes), keepdims=True)
+    if kwargs.get("rms_scaling"):
+        outputs = x * _ops.rsqrt(variance + epsilon)
+        return outputs if gamma is None else outputs * along(gamma)
+    outputs = (x - average_) * _ops.rsqrt(variance + epsilon)
+    if gamma is not None:
+        outputs = outputs * along(gamma)
+    return outputs if beta is None else outputs + along(beta)
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """``x / sqrt(mean(x**2) + epsilon) * scale``, the mean over ``axis``."""
+    from learnet.backend import epsilon as _epsilon
+
+    x = _float(x)
+    epsilon = _epsilon() if epsilon is None else float(epsilon)
+    if x.ndim == 0:
+        x = _ops.reshape(x, [1])
+    axes = tuple(_normalization_axes(x, axis))
+    outputs = x * _ops.rsqrt(_ops.reduce_mean(_ops.square(x), axis=axes, keepdims=True) + epsilon)
+    return outputs if scale is None else outputs * _ops.cast(_t(scale), x.dtype)
+
+
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
+    """``softmax(query . key / sqrt(H) + bias) . value``, as Keras 3's ``dot_product_attention``.
+
+    Parameters
+    ----------
+    query : Tensor of shape ``(B, T, N, H)``: batch, query length, heads, head size.
+    key, value : Tensors of shape ``(B, S, K, H)``, where ``N`` is a multiple of ``K``
+        (grouped-query attention; ``K == 1`` is multi-query attention).
+    bias : added to the logits, broadcastable to ``(B, N, T, S)``.
+    mask : boolean, broadcastable to ``(B, N, T, S)``; True where a key is attended to.
+    scale : the logits' scale, ``1 / sqrt(H)`` by default.
+    is_causal : whether query ``t`` attends only to keys ``s <= t``.
+    flash_attention : ``None`` or ``False`` (learnet has no fused kernel).
+
+    Returns
+    -------
+    Tensor of the shape of ``query``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> q = keras.ops.ones((2, 4, 8, 16))
+    >>> kv = keras.ops.ones((2, 6, 2, 16))
+    >>> keras.ops.dot_product_attention(q, kv, kv).shape
+    TensorShape([2, 4, 8, 16])
+    """
+    if flash_attention:
+        raise ValueError("dot_product_attention: learnet has no flash attention; pass flash_attention=None or False")
+    if attn_logits_soft_cap is not None:
+        raise ValueError("dot_product_attention: attn_logits_soft_cap is only supported by JAX on TPU")
+    query = _float(query)
+    key, value = _ops.cast(_t(key), query.dtype), _ops.cast(_t(value), query.dtype)
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        raise ValueError(
+            "dot_product_attention expects query, key and value of rank 4 (batch, length, heads, head size), "
+            f"got shapes {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        )
+    heads, key_heads = query.shape[2], key.shape[2]
+    if heads % key_heads or key.shape != value.shape or query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            "dot_product_attention: key and value must share one shape (B, S, K, H), with the query's "
+            f"head size and a number of heads K that divides the query's N; got query {tuple(query.shape)}, "
+            f"key {tuple(key.shape)}, value {tuple(value.shape)}"
+        )
+    if key_heads != heads:
+        key = _ops.repeat(key, heads // key_heads, axis=2)
+        value = _ops.repeat(value, heads // key_heads, axis=2)
+    scale = 1.0 / _pymath.sqrt(query.shape[-1]) if scale is None else float(scale)
+    logits = _linalg.numpy_einsum("btnh,bsnh->bnts", query, key) * scale
+    if bias is not None:
+        logits = logits + _ops.cast(_t(bias), logits.dtype)
+    if mask is not None or is_causal:
+        keep = xp.ones(logits.shape, dtype=bool)
+        if mask is not None:
+            keep = keep & to_array(mask).astype(bool)
+        if is_causal:
+            keep = keep & xp.tril(xp.ones(logits.shape[-2:], dtype=bool))
+        lowest = _ops.zeros_like(logits) - 0.7 * float(_np.finfo(logits.dtype).max)
+        logits = _ops.where(Tensor._wrap(keep), logits, lowest)
+    weights = _nn.softmax(logits, axis=-1)
+    return _linalg.numpy_einsum("bnts,bsnh->btnh", weights, value)
+
+
+def _block_format(x, data_format, function):
+    x = _t(x)
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{function}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    if x.ndim != 4:
+        raise ValueError(f"{function} expects images of rank 4, got shape {tuple(x.shape)}")
+    return x, data_format == "channels_last"
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Move blocks of channels into space, ``(N, H, W, C)`` to ``(N, H*b, W*b, C/b**2)`` (pixel shuffle).
+
+    With ``data_format='channels_first'`` the channels are read as ``(C/b**2, b, b)``, as PyTorch's
+    ``pixel_shuffle`` (and Keras 3) does.
+    """
+    x, last = _block_format(x, data_format, "depth_to_space")
+    b = int(block_size)
+    n, c = x.shape[0], x.shape[3 if last else 1]
+    h, w = x.shape[1:3] if last else x.shape[2:4]
+    if c % (b * b):
+        raise ValueError(f"depth_to_space: {c} channels do not divide into blocks of {b}x{b}")
+    depth = c // (b * b)
+    if last:
+        blocks = _ops.transpose(_ops.reshape(x, [n, h, w, b, b, depth]), [0, 1, 3, 2, 4, 5])
+        return _ops.reshape(blocks, [n, h * b, w * b, depth])
+    blocks = _ops.transpose(_ops.reshape(x, [n, depth, b, b, h, w]), [0, 1, 4, 2, 5, 3])
+    return _ops.reshape(blocks, [n, depth, h * b, w * b])
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Move blocks of space into channels, ``(N, H, W, C)`` to ``(N, H/b, W/b, C*b**2)``: ``depth_to_space`` undone."""
+    x, last = _block_format(x, data_format, "space_to_depth")
+    b = int(block_size)
+    n, c = x.shape[0], x.shape[3 if last else 1]
+    h, w = x.shape[1:3] if last else x.shape[2:4]
+    if h % b or w % b:
+        raise ValueError(f"space_to_depth: height {h} and width {w} must be multiples of block_size {b}")
+    if last:
+        blocks = _ops.transpose(_ops.reshape(x, [n, h // b, b, w // b, b, c]), [0, 1, 3, 2, 4, 5])
+        return _ops.reshape(blocks, [n, h // b, w // b, c * b * b])
+    blocks = _ops.transpose(_ops.reshape(x, [n, c, h // b, b, w // b, b]), [0, 1, 3, 5, 2, 4])
+    return _ops.reshape(blocks, [n, c * b * b, h // b, w // b])
+
+
+def psnr(x1, x2, max_val):
+    """The peak signal-to-noise ratio in decibels: ``20 log10(max_val) - 10 log10(mse)``."""
+    x1, x2 = _pair(_float(x1), _float(x2))
+    if x1.shape != x2.shape:
+        raise ValueError(f"psnr needs inputs of one shape, got {tuple(x1.shape)} and {tuple(x2.shape)}")
+    mse = _ops.reduce_mean(_ops.square(x1 - x2))
+    return 20.0 * _pymath.log10(float(max_val)) - 10.0 * log10(mse)
 
 
 # --- calls on symbolic tensors ----------------------------------------------------------------------------

@@ -113,6 +113,72 @@ DIFFERENTIABLE = [
     ("average", lambda x: keras.ops.average(x, axis=1, weights=np.array([1.0, 2.0, 3.0]))),
     ("categorical_crossentropy", lambda x: keras.ops.categorical_crossentropy(np.eye(3)[:2], x, from_logits=True)),
     ("norm", keras.ops.norm),
+    ("nansum", lambda x: keras.ops.nansum(keras.ops.where(x > 1.0, float("nan"), x), axis=1)),
+    ("nanmean", lambda x: keras.ops.nanmean(keras.ops.where(x > 1.0, float("nan"), x), axis=1)),
+    ("nanvar", lambda x: keras.ops.nanvar(keras.ops.where(x > 1.0, float("nan"), x), axis=1)),
+    ("nanstd", lambda x: keras.ops.nanstd(keras.ops.where(x > 1.0, float("nan"), x))),
+    ("nanprod", lambda x: keras.ops.nanprod(keras.ops.where(x > 1.0, float("nan"), x), axis=0)),
+    ("nanmax", lambda x: keras.ops.nanmax(keras.ops.where(x > 1.0, float("nan"), x), axis=1)),
+    ("nanmin", lambda x: keras.ops.nanmin(keras.ops.where(x > 1.0, float("nan"), x), axis=0)),
+    ("nancumsum", lambda x: keras.ops.nancumsum(keras.ops.where(x > 1.0, float("nan"), x), axis=1) ** 2),
+    ("ptp", lambda x: keras.ops.ptp(x, axis=1)),
+    ("select", lambda x: keras.ops.select([x > 0.5, x < 0], [x * x, 3 * x], default=1.0)),
+    ("fmod", lambda x: keras.ops.fmod(x * 3, x * x + 0.7)),
+    ("hypot", lambda x: keras.ops.hypot(x, x * x + 1)),
+    ("cbrt", lambda x: keras.ops.cbrt(x + 2)),
+    ("exp2", keras.ops.exp2),
+    ("deg2rad", keras.ops.deg2rad),
+    ("sinc", keras.ops.sinc),
+    ("fabs", keras.ops.fabs),
+    ("logaddexp2", lambda x: keras.ops.logaddexp2(x, 2 * x)),
+    ("fmax", lambda x: keras.ops.fmax(x, x * x)),
+    ("fmin", lambda x: keras.ops.fmin(x, 0.1)),
+    ("kron", lambda x: keras.ops.kron(x, x * x)),
+    ("rot90", lambda x: keras.ops.multiply(keras.ops.rot90(x), keras.ops.arange(2.0))),
+    ("fliplr", lambda x: keras.ops.multiply(keras.ops.fliplr(x), keras.ops.arange(3.0))),
+    ("flipud", lambda x: keras.ops.multiply(keras.ops.flipud(x), keras.ops.arange(3.0))),
+    ("dstack", lambda x: keras.ops.dstack([x, x * x])),
+    ("array_split", lambda x: keras.ops.array_split(x, 2, axis=1)[0] ** 2),
+    ("hsplit", lambda x: keras.ops.hsplit(x, 3)[1] * 2),
+    ("diagflat", lambda x: keras.ops.diagflat(x[0])),
+    ("trapezoid", lambda x: keras.ops.trapezoid(x * x, x=np.array([0.0, 1.0, 3.0]))),
+    ("corrcoef", lambda x: keras.ops.corrcoef(x + np.arange(3.0) * 0.1)),
+    ("celu", lambda x: keras.ops.celu(x, alpha=0.5)),
+    ("glu", lambda x: keras.ops.glu(keras.ops.concatenate([x, x * x], axis=1))),
+    ("hard_tanh", lambda x: keras.ops.hard_tanh(x * 1.3)),
+    ("hard_shrink", keras.ops.hard_shrink),
+    ("soft_shrink", keras.ops.soft_shrink),
+    ("tanh_shrink", keras.ops.tanh_shrink),
+    ("squareplus", keras.ops.squareplus),
+    ("sparse_plus", keras.ops.sparse_plus),
+    ("sparse_sigmoid", keras.ops.sparse_sigmoid),
+    ("sparsemax", lambda x: keras.ops.multiply(keras.ops.sparsemax(x), keras.ops.arange(1.0, 4.0))),
+    ("threshold", lambda x: keras.ops.threshold(x, 0.25, -1.0)),
+    ("layer_normalization", lambda x: keras.ops.layer_normalization(x, np.array([1.0, 2.0, 3.0]), 0.5)),
+    ("layer_normalization_axes", lambda x: keras.ops.layer_normalization(x, axis=(0, 1)) * x),
+    ("rms_normalization", lambda x: keras.ops.rms_normalization(x, np.array([1.0, 2.0, 3.0]))),
+    ("depth_to_space", lambda x: keras.ops.depth_to_space(keras.ops.reshape(keras.ops.tile(x, 2), (1, 1, 3, 4)), 2)),
+    ("space_to_depth", lambda x: keras.ops.space_to_depth(keras.ops.reshape(x, (1, 2, 3, 1))[:, :, :2], 2)),
+    ("psnr", lambda x: keras.ops.psnr(x, x * 0.5 + 0.1, 2.0)),
+]
+
+
+def _attention(x):
+    """Query, key and value, all from the 2x3 ``x``: (batch 1, length 2, heads 2, head size 3)."""
+    query = keras.ops.reshape(keras.ops.concatenate([x, x * x]), (1, 2, 2, 3))
+    key = keras.ops.reshape(keras.ops.concatenate([x * 2, -x]), (1, 2, 2, 3))
+    return query, key, keras.ops.tanh(key)
+
+
+DIFFERENTIABLE += [
+    ("dot_product_attention", lambda x: keras.ops.dot_product_attention(*_attention(x))),
+    ("dot_product_attention_causal", lambda x: keras.ops.dot_product_attention(*_attention(x), is_causal=True)),
+    (
+        "dot_product_attention_bias_mask",
+        lambda x: keras.ops.dot_product_attention(
+            *_attention(x), bias=x[:, :2], mask=np.array([[True, False], [True, True]])
+        ),
+    ),
 ]
 
 
@@ -149,8 +215,58 @@ def test_ops_work_inside_a_custom_layer_and_are_recorded():
         (lambda: keras.ops.split(keras.ops.arange(5), 2), ValueError, "equal parts"),
         (lambda: keras.ops.conv(np.zeros((2, 2)), np.zeros((1, 1))), ValueError, "rank"),
         (lambda: keras.ops.matmul(np.ones((2, 3)), np.ones((2, 3))), ValueError, "matmul"),
+        (lambda: keras.ops.searchsorted(np.ones((2, 3)), [1.0]), ValueError, "1-D sorted_sequence"),
+        (lambda: keras.ops.searchsorted([1.0, 2.0], [1.0], side="middle"), ValueError, "side"),
+        (lambda: keras.ops.histogram(np.ones((2, 3))), ValueError, "1-D"),
+        (lambda: keras.ops.select([True], [1.0, 2.0]), ValueError, "as many conditions"),
+        (lambda: keras.ops.array_split(np.arange(4), [1]), TypeError, "number of sections"),
+        (lambda: keras.ops.rot90(np.ones(3)), ValueError, "rot90"),
+        (lambda: keras.ops.glu(np.ones((2, 3))), ValueError, "even size"),
+        (lambda: keras.ops.psnr(np.ones(3), np.ones(4), 1.0), ValueError, "one shape"),
+        (lambda: keras.ops.depth_to_space(np.ones((1, 2, 2, 3)), 2), ValueError, "blocks of 2x2"),
+        (lambda: keras.ops.space_to_depth(np.ones((1, 3, 2, 1)), 2), ValueError, "multiples of block_size"),
+        (lambda: keras.ops.space_to_depth(np.ones((1, 2, 2, 1)), 2, "nhwc"), ValueError, "data_format"),
+        (lambda: keras.ops.layer_normalization(np.ones(3), mystery=True), TypeError, "unexpected"),
+        (
+            lambda: keras.ops.dot_product_attention(
+                np.ones((1, 2, 3, 4)), np.ones((1, 2, 2, 4)), np.ones((1, 2, 2, 4))
+            ),
+            ValueError,
+            "divides",
+        ),
+        (
+            lambda: keras.ops.dot_product_attention(np.ones((2, 3, 4)), np.ones((2, 3, 4)), np.ones((2, 3, 4))),
+            ValueError,
+            "rank 4",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_nan_reductions_leave_nans_out_of_the_gradient():
+    x = keras.Variable([[1.0, float("nan"), 3.0], [float("nan")] * 3])
+    with keras.GradientTape() as tape:
+        total = keras.ops.nansum(keras.ops.nanmean(x, axis=1))  # the row of NaNs gives NaN: summed as 0
+    np.testing.assert_allclose(tape.gradient(total, x).numpy(), [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
+
+
+def test_unique_and_searchsorted_as_numpy():
+    values, index, inverse, counts = keras.ops.unique(
+        [[2, 1], [2, 5]], return_index=True, return_inverse=True, return_counts=True
+    )
+    assert values.numpy().tolist() == [1, 2, 5] and index.numpy().tolist() == [1, 0, 3]
+    assert inverse.numpy().tolist() == [[1, 0], [1, 2]] and counts.numpy().tolist() == [1, 2, 1]
+    assert keras.ops.unique(np.array([], "float32")).shape == (0,)
+    bins = keras.ops.searchsorted([0.0, 1.0, 2.0], keras.ops.convert_to_tensor([[0.5, 2.0]]), side="right")
+    assert bins.dtype == "int32" and bins.numpy().tolist() == [[1, 3]]
+
+
+def test_new_activations_record_on_symbolic_tensors():
+    inputs = keras.Input((4,))
+    outputs = keras.ops.glu(keras.ops.celu(inputs))
+    model = keras.Model(inputs, outputs)
+    x = np.array([[-1.0, 0.5, 2.0, -3.0]], "float32")
+    np.testing.assert_allclose(model(x).numpy(), keras.ops.glu(keras.ops.celu(x)).numpy())
