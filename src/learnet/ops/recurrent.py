@@ -21,6 +21,16 @@ output is the carried ``h`` (or zeros with ``zero_output_for_mask=True``).
 Activations are given by name; the fused kernels know ``tanh``, ``sigmoid``,
 ``hard_sigmoid``, ``relu`` and ``linear`` (``supports_activation`` says so); the layers
 fall back to a step-by-step loop of tape ops for any other.
+
+Second derivatives (a nested ``GradientTape``: a gradient penalty, the gradient of a
+gradient's norm): the hand-written backward works on raw arrays, so each op's backward
+also carries a differentiable twin (``higher_order_backward``, see ``primitive``), which
+the tape runs instead only when an outer tape records the backward pass. The twin runs
+the op's recurrence again with learnet ops, step by step (``_simple_rnn_steps``,
+``_lstm_steps``, ``_gru_steps``: the same formulas as the fused loops, the gates'
+activations and matrix products as tape ops) and returns that recurrence's gradients:
+a backward pass through time written with learnet ops, which the outer tape
+differentiates. A training step never runs it, and keeps the fused kernels.
 """
 
 import contextlib
@@ -28,7 +38,12 @@ import functools
 
 from learnet import backend
 from learnet.backend import xp
-from learnet.tape import primitive
+from learnet.ops.math import clip_by_value
+from learnet.ops.math import tanh as tanh_op
+from learnet.ops.nn import relu as relu_op
+from learnet.ops.nn import sigmoid as sigmoid_op
+from learnet.ops.shape import concat, split, stack
+from learnet.tape import GradientTape, primitive
 
 try:
     import threadpoolctl as _threadpoolctl
@@ -111,6 +126,9 @@ def _single_threaded(forward):
             # The lazy input gradient runs later, outside the block: it gets its own.
             return tuple(_lazy_single_threaded(g) if callable(g) else g for g in grads)
 
+        twin = getattr(backward, "higher_order_backward", None)
+        if twin is not None:  # learnet ops, many small products: left as they are
+            single_threaded_backward.higher_order_backward = twin
         return result, single_threaded_backward
 
     return wrapped
@@ -296,6 +314,16 @@ def simple_rnn_sequence(
             flat_dz.sum(axis=0),
         )
 
+    backward.higher_order_backward = _differentiable_twin(
+        functools.partial(
+            _simple_rnn_steps,
+            mask=mask,
+            go_backwards=go_backwards,
+            zero_output_for_mask=zero_output_for_mask,
+            recurrent_mask=rdm,
+            activation=activation,
+        )
+    )
     return _pack(outputs, [H[-1]]), backward
 
 
@@ -444,6 +472,17 @@ def lstm_sequence(
             flat_dz.sum(axis=0),
         )
 
+    backward.higher_order_backward = _differentiable_twin(
+        functools.partial(
+            _lstm_steps,
+            mask=mask,
+            go_backwards=go_backwards,
+            zero_output_for_mask=zero_output_for_mask,
+            recurrent_mask=rdm,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+        )
+    )
     return _pack(outputs, [H[-1], C[-1]]), backward
 
 
@@ -614,4 +653,151 @@ def gru_sequence(
             d_bias,
         )
 
+    backward.higher_order_backward = _differentiable_twin(
+        functools.partial(
+            _gru_steps,
+            mask=mask,
+            go_backwards=go_backwards,
+            zero_output_for_mask=zero_output_for_mask,
+            recurrent_mask=rdm,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            reset_after=reset_after,
+        )
+    )
     return _pack(outputs, [H[-1]]), backward
+
+
+# --- second derivatives: the recurrences again, with learnet ops -------------------------------
+def _differentiable_twin(steps):
+    """The differentiable twin of a fused sequence op's backward (see ``primitive``).
+
+    ``steps(*inputs)`` is the op's forward written with learnet ops (``_lstm_steps``, say),
+    its options already bound. The twin runs it again under a tape of its own and returns
+    that tape's gradients for the output gradient ``g``: the backward pass through time,
+    each of its ops a learnet op, so the outer tape that records it (and the recomputed
+    forward it reads) differentiates it once more.
+    """
+
+    def twin(g, *inputs_and_output):
+        inputs = list(inputs_and_output[:-1])
+        with GradientTape() as tape:
+            tape.watch(inputs)
+            out = steps(*inputs)
+        return tuple(tape.gradient(out, inputs, output_gradients=g))
+
+    return twin
+
+
+def _hard_sigmoid_op(x):
+    return clip_by_value(x + 3.0, 0.0, 6.0) / 6.0
+
+
+# The activations of _ACTIVATIONS, as learnet ops.
+_ACTIVATION_OPS = {
+    "sigmoid": sigmoid_op,
+    "tanh": tanh_op,
+    "relu": relu_op,
+    "linear": lambda x: x,
+    "hard_sigmoid": _hard_sigmoid_op,
+}
+
+
+def _unrolled(step, x, states, mask, go_backwards, zero_output_for_mask):
+    """Run ``step(x_t, states) -> states`` over the sequence ``x`` with learnet ops; the
+    fused ops' result: ``(batch, time + n_states, units)``, outputs in processing order.
+
+    A masked step carries the states over (``old + m * (new - old)``, as the fused loops);
+    the step's output is the new ``h`` (the first state), zero at a masked step with
+    ``zero_output_for_mask``.
+    """
+    count = x.shape[1]
+    m = _step_mask(mask, go_backwards, x._value.dtype)
+    outputs = []
+    for t in range(count):
+        new = step(x[:, count - 1 - t if go_backwards else t], states)
+        if m is not None:
+            new = [old + (fresh - old) * m[t] for old, fresh in zip(states, new)]
+        states = new
+        outputs.append(states[0] * m[t] if m is not None and zero_output_for_mask else states[0])
+    return concat([stack(outputs, axis=1), stack(states, axis=1)], axis=1)
+
+
+def _simple_rnn_steps(
+    x, h0, kernel, recurrent_kernel, bias, mask, go_backwards, zero_output_for_mask, recurrent_mask, activation
+):
+    """``simple_rnn_sequence`` with learnet ops, one step at a time (for its twin)."""
+    act = _ACTIVATION_OPS[activation]
+
+    def step(x_t, states):
+        (h,) = states
+        previous = h if recurrent_mask is None else h * recurrent_mask
+        return [act(x_t @ kernel + bias + previous @ recurrent_kernel)]
+
+    return _unrolled(step, x, [h0], mask, go_backwards, zero_output_for_mask)
+
+
+def _lstm_steps(
+    x,
+    h0,
+    c0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask,
+    go_backwards,
+    zero_output_for_mask,
+    recurrent_mask,
+    activation,
+    recurrent_activation,
+):
+    """``lstm_sequence`` with learnet ops, one step at a time (for its twin)."""
+    act, gate = _ACTIVATION_OPS[activation], _ACTIVATION_OPS[recurrent_activation]
+
+    def step(x_t, states):
+        h, c = states
+        previous = h if recurrent_mask is None else h * recurrent_mask
+        zi, zf, zc, zo = split(x_t @ kernel + bias + previous @ recurrent_kernel, 4, axis=-1)
+        c = gate(zf) * c + gate(zi) * act(zc)
+        return [gate(zo) * act(c), c]
+
+    return _unrolled(step, x, [h0, c0], mask, go_backwards, zero_output_for_mask)
+
+
+def _gru_steps(
+    x,
+    h0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    mask,
+    go_backwards,
+    zero_output_for_mask,
+    recurrent_mask,
+    activation,
+    recurrent_activation,
+    reset_after,
+):
+    """``gru_sequence`` with learnet ops, one step at a time (for its twin).
+
+    Recurrent dropout reaches the recurrent products only, not the carried ``h``.
+    """
+    act, gate = _ACTIVATION_OPS[activation], _ACTIVATION_OPS[recurrent_activation]
+    units = recurrent_kernel.shape[0]
+
+    def step(x_t, states):
+        (h,) = states
+        previous = h if recurrent_mask is None else h * recurrent_mask
+        if reset_after:
+            xz, xr, xh = split(x_t @ kernel + bias[0], 3, axis=-1)
+            rz, rr, rh = split(previous @ recurrent_kernel + bias[1], 3, axis=-1)
+            z, r = gate(xz + rz), gate(xr + rr)
+            candidate = act(xh + r * rh)
+        else:
+            xz, xr, xh = split(x_t @ kernel + bias, 3, axis=-1)
+            z = gate(xz + previous @ recurrent_kernel[:, :units])
+            r = gate(xr + previous @ recurrent_kernel[:, units : 2 * units])
+            candidate = act(xh + (r * previous) @ recurrent_kernel[:, 2 * units :])
+        return [candidate + z * (h - candidate)]
+
+    return _unrolled(step, x, [h0], mask, go_backwards, zero_output_for_mask)

@@ -2,6 +2,25 @@
 
 The 3-D twins of ``learnet.ops.conv`` (CT scans, video clips), written the same way:
 fused kernels (``higher_order=False``) whose forward and backward work on raw arrays.
+Each backward also carries a differentiable twin written with learnet ops
+(``higher_order_backward``, see ``primitive``), which the tape runs instead only when an
+outer tape differentiates the backward pass (second derivatives). As for the 2-D
+convolution, a convolution's twin is written with two more ops over the same geometry,
+its input's and its filters' gradients, and the backward of each of the three is written
+with the other two:
+
+=========================================  ================================  ==================================
+op (upstream gradient ``h``)               gradient of its first input       gradient of its second input
+=========================================  ================================  ==================================
+``conv3d(x, k)``                           ``conv3d_backprop_input(h, k)``   ``conv3d_backprop_filter(x, h)``
+``conv3d_backprop_input(g, k)``            ``conv3d(h, k)``                  ``conv3d_backprop_filter(h, g)``
+``conv3d_backprop_filter(x, g)``           ``conv3d_backprop_input(g, h)``   ``conv3d(x, h)``
+=========================================  ================================  ==================================
+
+A transposed convolution is ``conv3d_backprop_input`` run forward, so its twin is a
+``conv3d`` and a ``conv3d_backprop_filter``. Max pooling's twin sends ``g`` to each
+window's winner with ``_scatter``; average pooling's is ``avg_pool3d_backprop``, whose
+own backward is the pooling again.
 
 A convolution is one matrix product ("im2col"): every output voxel sees a
 ``kd x kh x kw x C`` patch of the (padded) input. A strided view of the volume puts all
@@ -27,7 +46,7 @@ import numpy
 from learnet.backend import xp
 from learnet.ops.conv import _window_padding, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from learnet.ops.reduce import reduce_max
-from learnet.ops.shape import reshape
+from learnet.ops.shape import _scatter, reshape
 from learnet.tape import primitive
 from learnet.tensor import Tensor
 
@@ -249,11 +268,76 @@ def _conv3d_kernel(x, kernel, strides, padding, dilations):
             ),
         )
 
+    def higher_order_backward(g, x, kernel, out):  # the same with learnet ops (see primitive)
+        return (
+            lambda: _conv3d_backprop_input(g, kernel, x._value.shape, strides, padding, dilations),
+            lambda: _conv3d_backprop_filter(x, g, kernel._value.shape, strides, padding, dilations),
+        )
+
+    backward.higher_order_backward = higher_order_backward
     return out, backward
 
 
 _conv3d_kernel.__name__ = "conv3d"  # the name errors show
 _conv3d = primitive(inputs=2, higher_order=False)(_conv3d_kernel)
+
+
+def _conv3d_backprop_input_kernel(g, kernel, input_shape, strides, padding, dilations):
+    """The gradient of ``conv3d(x, kernel)`` with respect to ``x`` (of ``input_shape``), for the
+    output gradient ``g``: a transposed convolution. Second derivatives only (the twin of
+    ``conv3d``'s backward); training runs the fused kernels."""
+    op = "conv3d_backprop_input"
+    _check_volume(g, op, "gradient")
+    input_shape = tuple(int(s) for s in input_shape)
+    *window, c, f = kernel.shape
+    out_size, pads = _geometry(input_shape, window, strides, padding, dilations, op)
+    if tuple(g.shape) != (input_shape[0],) + out_size + (f,):
+        raise ValueError(
+            f"{op}: an input of shape {input_shape} and filters of shape {tuple(kernel.shape)} give outputs of "
+            f"shape {(input_shape[0],) + out_size + (f,)}, but the gradient has shape {tuple(g.shape)}"
+        )
+    dx = xp.ascontiguousarray(_col2im(g, kernel, input_shape, window, out_size, strides, dilations, pads))
+
+    def backward(h, g, kernel, dx):
+        return (
+            lambda: _conv3d(h, kernel, strides, padding, dilations),
+            lambda: _conv3d_backprop_filter(h, g, kernel._value.shape, strides, padding, dilations),
+        )
+
+    return dx, backward
+
+
+_conv3d_backprop_input_kernel.__name__ = "conv3d_backprop_input"  # the name errors show
+_conv3d_backprop_input = primitive(inputs=2)(_conv3d_backprop_input_kernel)
+
+
+def _conv3d_backprop_filter_kernel(x, g, filter_shape, strides, padding, dilations):
+    """The gradient of ``conv3d(x, kernel)`` with respect to ``kernel`` (of ``filter_shape``),
+    for the output gradient ``g``: the patches of ``x`` times ``g``. Second derivatives only
+    (the twin of ``conv3d``'s backward)."""
+    op = "conv3d_backprop_filter"
+    _check_volume(x, op)
+    _check_volume(g, op, "gradient")
+    *window, c, f = (int(s) for s in filter_shape)
+    out_size, pads = _geometry(x.shape, window, strides, padding, dilations, op)
+    if x.shape[4] != c or tuple(g.shape) != (x.shape[0],) + out_size + (f,):
+        raise ValueError(
+            f"{op}: an input of shape {tuple(x.shape)} and filters of shape {tuple(filter_shape)} give outputs of "
+            f"shape {(x.shape[0],) + out_size + (f,)}, but the gradient has shape {tuple(g.shape)}"
+        )
+    dk = _patches_transposed_times(x, None, g, window, out_size, strides, dilations, pads).reshape(filter_shape)
+
+    def backward(h, x, g, dk):
+        return (
+            lambda: _conv3d_backprop_input(g, h, x._value.shape, strides, padding, dilations),
+            lambda: _conv3d(x, h, strides, padding, dilations),
+        )
+
+    return dk, backward
+
+
+_conv3d_backprop_filter_kernel.__name__ = "conv3d_backprop_filter"  # the name errors show
+_conv3d_backprop_filter = primitive(inputs=2)(_conv3d_backprop_filter_kernel)
 
 
 def _conv_arguments(strides, padding, data_format, dilations, op):
@@ -350,6 +434,13 @@ def _conv3d_transpose_kernel(y, kernel, output_shape, strides, padding, dilation
 
         return input_gradient, kernel_gradient
 
+    def higher_order_backward(g, y, kernel, out):  # the same with learnet ops (see primitive)
+        return (
+            lambda: _conv3d(g, kernel, strides, padding, dilations),
+            lambda: _conv3d_backprop_filter(g, y, kernel._value.shape, strides, padding, dilations),
+        )
+
+    backward.higher_order_backward = higher_order_backward
     return out, backward
 
 
@@ -428,37 +519,96 @@ def _max_pool3d_kernel(x, window, strides, padding):
             dpadded[where] += hit * g  # windows may overlap: add
         return _unpad(dpadded, x.shape, pads)
 
+    def higher_order_backward(g, x, out):
+        """The same with learnet ops (see ``primitive``): ``g`` scattered to each window's
+        winner. The winners do not move under a small change of ``x``, so the second
+        derivative through ``x`` is zero."""
+        size = x._value.size
+        positions = _max_pool3d_winners(padded, out._value, slices, x._value.shape, pads)
+        # One extra slot takes the gradient of windows no element of x wins (NaN, all padding).
+        flat = _scatter(reshape(g, [-1]), (positions.reshape(-1),), (size + 1,))
+        return reshape(flat[:size], x._value.shape)
+
+    backward.higher_order_backward = higher_order_backward
     return out, backward
+
+
+def _max_pool3d_winners(padded, out, slices, x_shape, pads):
+    """The flat position in ``x`` of each window's winner (the first maximum in row-major
+    order, as the kernel's backward); ``x.size`` where none is an element of ``x``."""
+    size = int(numpy.prod(x_shape))
+    where_in_x = _pad(xp.arange(size).reshape(x_shape), pads, size)  # padding -> the extra slot
+    positions = xp.full(out.shape, size, dtype=where_in_x.dtype)
+    taken = xp.zeros(out.shape, dtype=bool)
+    for where in slices:
+        hit = (padded[where] == out) & ~taken
+        positions[hit] = where_in_x[where][hit]
+        taken |= hit
+    return positions
 
 
 _max_pool3d_kernel.__name__ = "max_pool3d"  # the name errors show
 _max_pool3d = primitive(inputs=1, higher_order=False)(_max_pool3d_kernel)
 
 
+def _avg_pool3d_counts(x_shape, dtype, window, out_size, pads, slices):
+    """How many real (unpadded) voxels each window holds: TensorFlow averages over those."""
+    if all(p == (0, 0) for p in pads):
+        return dtype.type(window[0] * window[1] * window[2])
+    ones = _pad(xp.ones((1,) + tuple(x_shape[1:4]) + (1,), dtype=dtype), pads, 0)
+    counts = xp.zeros((1,) + tuple(out_size) + (1,), dtype=dtype)
+    for where in slices:
+        counts += ones[where]
+    return counts
+
+
+def _avg_pool3d_spread(g, counts, x_shape, pads, slices):
+    """Average pooling's input gradient: each window's share of ``g`` added to its voxels."""
+    share = g / counts
+    padded_shape = (x_shape[0],) + tuple(size + sum(pad) for size, pad in zip(x_shape[1:4], pads)) + (x_shape[4],)
+    dpadded = xp.zeros(padded_shape, dtype=g.dtype)
+    for where in slices:
+        dpadded[where] += share
+    return _unpad(dpadded, x_shape, pads)
+
+
 def _avg_pool3d_kernel(x, window, strides, padding):
     out_size, pads, slices = _pool_setup(x, window, strides, padding, "avg_pool3d")
     padded = _pad(x, pads, 0)
-    # As TensorFlow, a window is averaged over its real (unpadded) voxels only.
-    if all(p == (0, 0) for p in pads):
-        counts = x.dtype.type(window[0] * window[1] * window[2])
-    else:
-        ones = _pad(xp.ones((1,) + tuple(x.shape[1:4]) + (1,), dtype=x.dtype), pads, 0)
-        counts = xp.zeros((1,) + out_size + (1,), dtype=x.dtype)
-        for where in slices:
-            counts += ones[where]
+    counts = _avg_pool3d_counts(x.shape, x.dtype, window, out_size, pads, slices)
     total = padded[slices[0]].copy()
     for where in slices[1:]:
         total += padded[where]
     total /= counts
 
     def backward(g, x, out):
-        share = g / counts
-        dpadded = xp.zeros(padded.shape, dtype=g.dtype)
-        for where in slices:
-            dpadded[where] += share
-        return _unpad(dpadded, x.shape, pads)
+        return _avg_pool3d_spread(g, counts, x.shape, pads, slices)
 
+    def higher_order_backward(g, x, out):  # the same as an op (see primitive), differentiable
+        return _avg_pool3d_backprop(g, x._value.shape, window, strides, padding)
+
+    backward.higher_order_backward = higher_order_backward
     return total, backward
+
+
+def _avg_pool3d_backprop_kernel(g, input_shape, window, strides, padding):
+    """The gradient of ``avg_pool3d`` with respect to its input (of ``input_shape``), for the
+    output gradient ``g``. A linear map whose transpose is the pooling itself, so each is the
+    other's backward. Second derivatives only; training runs the fused kernel."""
+    op = "avg_pool3d_backprop"
+    _check_volume(g, op, "gradient")
+    input_shape = tuple(int(s) for s in input_shape)
+    out_size, pads = _geometry(input_shape, window, strides, padding, (1, 1, 1), op)
+    if tuple(g.shape) != (input_shape[0],) + out_size + (input_shape[4],):
+        raise ValueError(f"{op}: an input of shape {input_shape} pools to {out_size}, got a gradient {g.shape}")
+    slices = [_tap_slice(tap, out_size, strides, (1, 1, 1)) for tap in _taps(window)]
+    counts = _avg_pool3d_counts(input_shape, g.dtype, window, out_size, pads, slices)
+    dx = xp.ascontiguousarray(_avg_pool3d_spread(g, counts, input_shape, pads, slices))
+    return dx, lambda h, g, dx: _avg_pool3d(h, window, strides, padding)
+
+
+_avg_pool3d_backprop_kernel.__name__ = "avg_pool3d_backprop"  # the name errors show
+_avg_pool3d_backprop = primitive(inputs=1)(_avg_pool3d_backprop_kernel)
 
 
 _avg_pool3d_kernel.__name__ = "avg_pool3d"  # the name errors show
