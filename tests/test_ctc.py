@@ -272,11 +272,23 @@ def test_clear_errors():
         ctc.ctc_loss([[1], [1]], logits, [1, 1], [4, 5])
     with pytest.raises(ValueError, match="blank index 0 as a label"):
         ctc.ctc_loss([[0], [1]], logits, [1, 1], [4, 4])
-    with pytest.raises(ValueError, match="outside the 3 classes"):
-        ctc.ctc_loss([[7], [1]], logits, [1, 1], [4, 4])
+    with pytest.raises(ValueError, match="outside the 3 classes before its last label"):
+        ctc.ctc_loss([[7, 1], [1, 1]], logits, [2, 1], [4, 4])
     with pytest.raises(ValueError, match="strategy must be"):
         ctc.ctc_decode(logits, [4, 4], strategy="best")
     with pytest.raises(ValueError, match="sequence_lengths must have one length per example"):
         ctc.ctc_decode(logits, [4, 4, 4])
     with pytest.raises(ValueError, match="y_pred \\(logits\\) of shape"):
         keras.losses.ctc([[1, 2]], np.zeros((1, 4), "float32"))
+
+
+def test_labels_outside_the_classes_at_the_end_are_padding():
+    # keras.io's handwriting example pads labels with 99 and counts the padding in the label
+    # length; the example ends before the padding, as in TensorFlow's sparse CTC and Keras 2.
+    logits = np.random.default_rng(0).normal(size=(2, 12, 6)).astype("float32")
+    padded = np.array([[3, 1, 4, 99, 99], [2, 2, 99, 99, 99]])
+    trimmed = np.array([[3, 1, 4, 0, 0], [2, 2, 0, 0, 0]])
+    np.testing.assert_allclose(
+        ctc.ctc_loss(padded, logits, [5, 5], [12, 12], mask_index=5).numpy(),
+        ctc.ctc_loss(trimmed, logits, [3, 2], [12, 12], mask_index=5).numpy(),
+    )

@@ -85,15 +85,31 @@ def _blank(mask_index, num_classes, who):
 
 
 def _check_labels(labels, label_length, logit_length, num_classes, blank, who):
-    """Reject labels that no alignment can read, naming the example at fault."""
+    """The label lengths to use, after rejecting labels that no alignment can read (naming the
+    example at fault).
+
+    Labels outside the classes at the end of an example are padding, even when its
+    ``target_length`` counts them (keras.io's handwriting example pads with 99 and gives the
+    padded length): the example ends before them, as TensorFlow's sparse CTC and Keras 2's
+    ``ctc_batch_cost`` read it. One outside the classes with a real label after it is an error.
+    """
     batch_size, max_label_length = labels.shape
+    lengths = numpy.array(label_length, copy=True)
     for b in range(batch_size):
         length = label_length[b]
         if not 0 <= length <= max_label_length:
             raise ValueError(f"{who}: target_length[{b}] = {length} is outside 0..{max_label_length}")
         label = labels[b, :length]
-        if label.size and (label.min() < 0 or label.max() >= num_classes):
-            raise ValueError(f"{who}: example {b} has a label outside the {num_classes} classes: {label.tolist()}")
+        outside = (label < 0) | (label >= num_classes)
+        if outside.any():
+            first = int(numpy.argmax(outside))
+            if not outside[first:].all():
+                raise ValueError(
+                    f"{who}: example {b} has a label outside the {num_classes} classes before its last "
+                    f"label: {label.tolist()}"
+                )
+            length = lengths[b] = first
+            label = label[:first]
         if (label == blank).any():
             raise ValueError(
                 f"{who}: example {b} uses the blank index {blank} as a label: {label.tolist()} "
@@ -106,6 +122,7 @@ def _check_labels(labels, label_length, logit_length, num_classes, blank, who):
                 f"{who}: example {b} needs at least {needed} output steps for its {length} labels "
                 f"(repeated labels need a blank between them), got output_length {logit_length[b]}"
             )
+    return lengths
 
 
 # --- the forward-backward algorithm ------------------------------------------------------------
@@ -208,7 +225,8 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     Parameters
     ----------
     target : array_like of int, shape (batch_size, max_label_length)
-        The labels; entries past an example's ``target_length`` are padding (any value).
+        The labels; entries past an example's ``target_length`` are padding (any value), and
+        so are labels outside the classes at its end.
     output : tensor, shape (batch_size, max_length, num_classes)
         Logits (not softmax probabilities), time on axis 1.
     target_length, output_length : array_like of int, shape (batch_size,)
@@ -248,7 +266,7 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     if (logit_length < 0).any() or (logit_length > max_time).any():
         raise ValueError(f"{who}: output_length {logit_length.tolist()} must lie in 0..{max_time}")
     blank = _blank(mask_index, num_classes, who)
-    _check_labels(labels, label_length, logit_length, num_classes, blank, who)
+    label_length = _check_labels(labels, label_length, logit_length, num_classes, blank, who)
     return _ctc_loss_from_logits(output, labels, label_length, logit_length, blank)
 
 
