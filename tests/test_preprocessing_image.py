@@ -514,3 +514,11 @@ def test_a_missing_directory_is_refused(tmp_path):
         ImageDataGenerator().flow_from_directory(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="subset"):
         ImageDataGenerator().flow(np.zeros((4, 2, 2, 1)), subset="training")
+
+
+def test_keras_preprocessing_keeps_the_dataset_builders_as_keras_3_does():
+    import learnet as keras_
+
+    assert keras_.preprocessing.image_dataset_from_directory is keras_.utils.image_dataset_from_directory
+    assert keras_.preprocessing.text_dataset_from_directory is keras_.utils.text_dataset_from_directory
+    assert keras_.preprocessing.timeseries_dataset_from_array is keras_.utils.timeseries_dataset_from_array

@@ -483,3 +483,26 @@ def test_tokens_that_look_like_dotted_names_save_and_load(tmp_path):
         model.save(tmp_path / name)
         restored = tf.keras.models.load_model(tmp_path / name)
         np.testing.assert_array_equal(restored.predict(tokens, verbose=0), model.predict(tokens, verbose=0))
+
+
+def test_a_layer_of_its_own_around_a_strict_lookup_builds_on_a_string_input():
+    # keras.io's memory-efficient embeddings: a custom layer runs StringLookup(num_oov_indices=0)
+    # then Embedding on a string Input. Its output shape is found by calling it on stand-in
+    # strings, which no vocabulary holds: the probe lets them through, real inputs still not.
+    import learnet as keras
+
+    class Embedded(keras.layers.Layer):
+        def __init__(self, vocabulary, **kwargs):
+            super().__init__(**kwargs)
+            self.lookup = StringLookup(vocabulary=vocabulary, mask_token=None, num_oov_indices=0)
+            self.embedding = keras.layers.Embedding(len(vocabulary), 4)
+
+        def call(self, inputs):
+            return self.embedding(self.lookup(inputs))
+
+    inputs = keras.layers.Input(shape=(), dtype="string")
+    model = keras.Model(inputs, Embedded(["a", "b", "c"])(inputs))
+    assert model.output_shape == (None, 4)
+    assert model(np.array(["a", "c"])).shape == (2, 4)
+    with pytest.raises(ValueError, match="num_oov_indices=0"):
+        model(np.array(["a", "z"]))

@@ -67,6 +67,17 @@ from learnet.layers.naming import _name_counts, reset_names, to_snake_case, uniq
 
 # --- the training flag, passed down to layers called inside another layer's call ----------------
 _training_stack: list = []
+# Depth of shape probes running now: a layer's output shape found by calling it on stand-in
+# inputs (zeros, empty strings). A value check that stand-ins cannot pass (a vocabulary
+# lookup with no out-of-vocabulary index) lets them through while it is above 0.
+_probing: list = [0]
+
+
+def probing():
+    """Whether the layers are being called on stand-in inputs to find an output shape."""
+    return _probing[0] > 0
+
+
 # How many layers hold losses added during a call: while none do, a call skips clearing them.
 _loss_holders = [0]
 # Whether any layer ever had a loss added or a weight with a regularizer (never reset, so
@@ -911,8 +922,12 @@ class Layer:
 
                     def input_zeros(shape):
                         kind = next(kinds, None)
-                        integer = kind is not None and numpy.dtype(kind).kind in "iub"
-                        return zeros(shape, numpy.dtype(kind) if integer else None)
+                        kind = None if kind is None else numpy.dtype(object if kind == "string" else kind)
+                        if kind is not None and kind.kind in "OSU":  # text: empty strings (a StringLookup inside)
+                            size = tuple(fill if s is None else s for s in shape)
+                            return Tensor._wrap(numpy.full(size, "", dtype=object))
+                        integer = kind is not None and kind.kind in "iub"
+                        return zeros(shape, kind if integer else None)
 
                     dummy = (
                         input_zeros(tuple(input_shape)) if single else _map_structure_shapes(input_zeros, input_shape)
@@ -933,10 +948,12 @@ class Layer:
                             mask,
                         )
                     _training_stack.append(False)
+                    _probing[0] += 1
                     try:
                         with numpy.errstate(all="ignore"):  # zeros may divide by zero: only shapes matter
                             outputs = self.call(dummy, *extra, **kwargs)
                     finally:
+                        _probing[0] -= 1
                         _training_stack.pop()
                     results.append(_map_structure(lambda t: tuple(t.shape), outputs))
         finally:

@@ -28,7 +28,7 @@ from collections import Counter
 import numpy
 
 from learnet import backend
-from learnet.layers.base import KerasTensor, Layer
+from learnet.layers.base import KerasTensor, Layer, probing
 from learnet.layers.farmhash import fingerprint64
 from learnet.layers.text import OOV
 from learnet.layers.text import adapt_batches as _batches
@@ -399,13 +399,15 @@ class _IndexLookup(Layer):
         masked = keys == self.mask_token if self.mask_token is not None else numpy.zeros(keys.shape, bool)
         unknown = ~found & ~masked
         if unknown.any():
-            if self.num_oov_indices == 0:
+            if self.num_oov_indices == 0 and probing():  # stand-ins for a shape: any index will do
+                ids[unknown] = self._token_start_index()
+            elif self.num_oov_indices == 0:
                 examples = numpy.unique(keys[unknown])[:5].tolist()
                 raise ValueError(
                     f"{self._who}: with num_oov_indices=0 every input must be in the vocabulary; "
                     f"found {examples}; set num_oov_indices=1 to map unknown values to an OOV index"
                 )
-            if self.num_oov_indices == 1:
+            elif self.num_oov_indices == 1:
                 ids[unknown] = self._oov_start_index()
             else:
                 ids[unknown] = self._oov_start_index() + self._hash_oov(keys[unknown])
