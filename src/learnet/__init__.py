@@ -386,6 +386,7 @@ _LAZY_MODULES = (
     "signal",
     "audio",
     "experimental",
+    "lookup",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

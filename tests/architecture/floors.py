@@ -65,6 +65,7 @@ FLOORS = {
         "tfrecord",
         "train_example",
         "example_parsing",
+        "lookup",
     ],
     5: [
         "models",
