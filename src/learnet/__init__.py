@@ -400,6 +400,7 @@ _LAZY_NAMES = {
     "einsum": "learnet.linalg",
     # Tensors of other kinds and their namespaces.
     "SparseTensor": "learnet.sparse",
+    "edit_distance": "learnet.sparse",
     "IndexedSlices": "learnet.sparse",
     "RaggedTensor": "learnet.ragged",
     "TensorArray": "learnet.containers",

@@ -386,6 +386,11 @@ def ragged_aware(function):
     name = function.__name__
 
     def dispatch(*args, **kwargs):
+        if name == "cast" and args and type(args[0]).__name__ == "SparseTensor":  # tf.cast of a SparseTensor
+            sparse = args[0]
+            return type(sparse)(
+                sparse.indices, function(sparse.values, *args[1:], **kwargs), sparse.dense_shape.numpy()
+            )
         if name == "concat":
             values = args[0] if args else kwargs.get("values")
             if isinstance(values, (list, tuple)) and any(isinstance(v, RaggedTensor) for v in values):

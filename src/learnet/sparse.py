@@ -230,3 +230,58 @@ def concat(axis, sp_inputs, expand_nonconcat_dims=False, name=None):
     if not sp_inputs:
         raise ValueError("sparse.concat needs at least one SparseTensor")
     return from_dense(_ops.concat([to_dense(s) for s in sp_inputs], axis=axis))
+
+
+def _sequences(sp_input, who):
+    """``{index of the sequence: its values in order}``: a SparseTensor's last axis read as sequences."""
+    if not isinstance(sp_input, SparseTensor):
+        raise TypeError(f"{who} expects SparseTensors (tf.sparse.from_dense(labels)), got {type(sp_input).__name__}")
+    ordered = reorder(sp_input)
+    sequences: dict = {}
+    for index, value in zip(ordered.indices.numpy().tolist(), ordered.values.numpy().tolist()):
+        sequences.setdefault(tuple(index[:-1]), []).append(value)
+    return sequences
+
+
+def _levenshtein(a, b):
+    """The fewest insertions, deletions and substitutions that turn ``a`` into ``b`` (one row at a time)."""
+    previous = numpy.arange(len(b) + 1)
+    for i, item in enumerate(a, start=1):
+        current = numpy.empty_like(previous)
+        current[0] = i
+        substitution = previous[:-1] + (numpy.asarray(b, dtype=object) != item)
+        for j in range(1, len(b) + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution[j - 1])
+        previous = current
+    return int(previous[-1])
+
+
+def edit_distance(hypothesis, truth, normalize=True, name="edit_distance"):
+    """The Levenshtein distance between the sequences of two SparseTensors (``tf.edit_distance``).
+
+    The last axis holds the sequences: the values of each index of the other axes, in
+    order. Each distance is divided by the length of the truth with ``normalize``
+    (``inf`` where the truth is empty and the hypothesis not). The result is dense, of the
+    larger of the two shapes without their last axis.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> hypothesis = tf.sparse.from_dense(tf.constant([[1, 2, 3], [4, 0, 0]]))
+    >>> truth = tf.sparse.from_dense(tf.constant([[1, 3, 0], [4, 5, 6]]))
+    >>> tf.edit_distance(hypothesis, truth, normalize=False).numpy()
+    array([1., 2.], dtype=float32)
+    """
+    who = "edit_distance"
+    ours, theirs = _sequences(hypothesis, who), _sequences(truth, who)
+    if hypothesis.dense_shape.shape != truth.dense_shape.shape:
+        raise ValueError(f"{who}: hypothesis and truth must have the same rank")
+    outer = numpy.maximum(hypothesis.dense_shape.numpy()[:-1], truth.dense_shape.numpy()[:-1])
+    result = numpy.zeros(tuple(int(s) for s in outer), dtype=numpy.float32)
+    for index in set(ours) | set(theirs):
+        a, b = ours.get(index, []), theirs.get(index, [])
+        distance = float(_levenshtein(a, b))
+        if normalize:
+            distance = distance / len(b) if b else (numpy.inf if a else 0.0)
+        result[index] = distance
+    return Tensor._wrap(result)
