@@ -1,11 +1,14 @@
 """``keras.optimizers.LossScaleOptimizer``: dynamic loss scaling, step by step as Keras 3 does it."""
 
+import os
+
 import numpy as np
 import pytest
 
 import learnet
 from learnet import optimizers
 
+os.environ.setdefault("KERAS_BACKEND", "jax")  # real Keras 3 on JAX, as the conftest fixture uses it
 keras = pytest.importorskip("keras")
 
 X = np.random.default_rng(0).random((8, 3)).astype("float32")

@@ -1,12 +1,15 @@
 """Keras 3 layers of the newer keras.io examples: RMSNormalization, SpectralNormalization,
 SpatialDropout3D and the Keras 3 image augmentation layers, checked against real Keras."""
 
+import os
+
 import numpy as np
 import pytest
 
 import learnet as tf
 from learnet import layers
 
+os.environ.setdefault("KERAS_BACKEND", "jax")  # real Keras 3 on JAX, as the conftest fixture uses it
 keras = pytest.importorskip("keras")
 
 RNG = np.random.default_rng(7)
