@@ -26,8 +26,27 @@ def bar_image(size=9):
 )
 def test_augmentation_changes_nothing_in_inference(layer):
     images = np.random.default_rng(0).random((3, 8, 8, 2)).astype("float32")
-    np.testing.assert_array_equal(layer(images).numpy(), images)
+    np.testing.assert_array_equal(layer(images, training=False).numpy(), images)
     assert layer(images, training=True).shape == (3, 8, 8, 2)
+    model = keras.Sequential([keras.Input((8, 8, 2)), layer])
+    np.testing.assert_array_equal(model.predict(images, verbose=0), images)  # predict: inference
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: layers.RandomFlip("horizontal", seed=1),
+        lambda: layers.RandomRotation(0.3, seed=1),
+        lambda: layers.RandomZoom(0.3, seed=1),
+        lambda: layers.RandomTranslation(0.3, 0.3, seed=1),
+        lambda: layers.RandomContrast(0.5, seed=1),
+        lambda: layers.RandomBrightness(0.5, seed=1),
+    ],
+)
+def test_called_on_its_own_a_layer_augments_as_in_keras(make):
+    # `data_augmentation(images)` in a notebook shows augmented pictures (Keras 3 and tf.keras 2).
+    layer, images = make(), np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    assert any(not np.allclose(layer(images).numpy(), images) for _ in range(6))
 
 
 def test_a_quarter_turn_is_counter_clockwise():

@@ -68,7 +68,7 @@ def test_random_crop_at_inference_resizes_as_keras_documents(keras, in_size, out
     x = images((2,) + in_size + (3,))
     expected = np.asarray(keras.preprocessing.image.smart_resize(x, out_size))
     crop = RandomCrop(*out_size, seed=0)
-    np.testing.assert_allclose(crop(x).numpy(), expected, rtol=1e-5, atol=1e-3)  # values up to 255
+    np.testing.assert_allclose(crop(x, training=False).numpy(), expected, rtol=1e-5, atol=1e-3)  # values up to 255
     # In training an image smaller than the target is resized the same way.
     if in_size[0] < out_size[0] or in_size[1] < out_size[1]:
         np.testing.assert_allclose(crop(x, training=True).numpy(), expected, rtol=1e-5, atol=1e-3)
@@ -115,7 +115,7 @@ def test_random_brightness_draws_one_delta_per_image_within_range():
     np.testing.assert_allclose(out - 0.5, np.broadcast_to(deltas[:, None, None, None], out.shape), atol=1e-6)
     assert -0.1 - 1e-6 <= deltas.min() < -0.09 and 0.29 < deltas.max() <= 0.3 + 1e-6
     assert abs(deltas.mean() - 0.1) < 0.01  # uniform on [-0.1, 0.3]
-    np.testing.assert_array_equal(layer(x).numpy(), x)  # inference: unchanged
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)  # inference: unchanged
     bright = RandomBrightness(1.0, value_range=(0, 1))(x, training=True).numpy()
     assert bright.min() >= 0 and bright.max() <= 1 and (bright == 1).any() and (bright == 0).any()  # clipped
     a = RandomBrightness(0.5, seed=4)(images((4, 3, 3, 1)), training=True).numpy()

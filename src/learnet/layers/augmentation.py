@@ -2,9 +2,10 @@
 ``RandomContrast``, ``RandomBrightness``, ``RandomCrop``, and the ``Resizing`` and
 ``CenterCrop`` they share their resampling with.
 
-In training (``model.fit``, or ``layer(x, training=True)``) every image of a batch gets
-its own random transformation; in inference (``predict``, ``evaluate``) the images pass
-through unchanged, as in Keras. Images are channels-last, ``(batch, height, width,
+In training (``model.fit``, ``layer(x, training=True)``, or a layer called on its own,
+``data_augmentation(images)``) every image of a batch gets its own random transformation;
+in inference (``predict``, ``evaluate``, ``training=False``) the images pass through
+unchanged, as in Keras. Images are channels-last, ``(batch, height, width,
 channels)`` or a single ``(height, width, channels)``.
 
 A geometric transformation maps each output pixel back to a point of the input image,
@@ -19,7 +20,7 @@ Examples
 >>> from learnet import layers
 >>> augment = layers.RandomRotation(0.1, seed=0)
 >>> images = np.ones((2, 8, 8, 3), dtype="float32")
->>> augment(images).shape                       # inference: unchanged
+>>> augment(images, training=False).shape       # inference: unchanged
 TensorShape([2, 8, 8, 3])
 >>> bool((augment(images, training=True).numpy() == 1).all())   # rotated ones stay ones
 True
@@ -212,7 +213,7 @@ def resize_tensor(images, height, width, interpolation="bilinear", box=None):
 
 
 class _RandomImageLayer(Layer):
-    """What the augmentation layers share: training-only, per-image randomness, image checks."""
+    """What the augmentation layers share: randomness per image (not in inference), image checks."""
 
     _stacks_input_lists = True
 
@@ -227,7 +228,9 @@ class _RandomImageLayer(Layer):
         return self._generator or backend.rng()
 
     def call(self, inputs, training=None):
-        if not training:
+        # Called on its own, outside fit/evaluate/predict (training None), a layer augments, as
+        # in Keras: `data_augmentation(images)` shows augmented pictures. predict passes False.
+        if training is not None and not training:
             return inputs
         if inputs.ndim not in (3, 4):
             raise ValueError(
@@ -266,7 +269,7 @@ class _GeometricLayer(_RandomImageLayer):
 
 
 class RandomRotation(_GeometricLayer):
-    """Rotate each image by a random angle around its center, in training only.
+    """Rotate each image by a random angle around its center, except in inference.
 
     Parameters
     ----------
@@ -311,7 +314,7 @@ class RandomRotation(_GeometricLayer):
 
 
 class RandomZoom(_GeometricLayer):
-    """Zoom each image in or out by a random amount, in training only.
+    """Zoom each image in or out by a random amount, except in inference.
 
     Parameters
     ----------
@@ -365,7 +368,7 @@ class RandomZoom(_GeometricLayer):
 
 
 class RandomTranslation(_GeometricLayer):
-    """Shift each image by a random offset, in training only.
+    """Shift each image by a random offset, except in inference.
 
     Parameters
     ----------
@@ -411,7 +414,7 @@ class RandomTranslation(_GeometricLayer):
 
 
 class RandomContrast(_RandomImageLayer):
-    """Scale each image's contrast by a random factor, in training only.
+    """Scale each image's contrast by a random factor, except in inference.
 
     Each channel of an image becomes ``(x - mean) * factor + mean`` (its mean over the
     pixels), with ``factor`` drawn from ``[1 - lower, 1 + upper]``.
@@ -614,7 +617,7 @@ class RandomCrop(_RandomImageLayer):
     def call(self, inputs, training=None):
         images = _images(inputs, self)
         n, image_height, image_width, _ = images.shape
-        if training and image_height >= self.height and image_width >= self.width:
+        if (training is None or training) and image_height >= self.height and image_width >= self.width:
             rng = self._rng()
             tops = xp.asarray(rng.integers(0, image_height - self.height + 1, size=n)).reshape(n, 1, 1)
             lefts = xp.asarray(rng.integers(0, image_width - self.width + 1, size=n)).reshape(n, 1, 1)
@@ -636,7 +639,7 @@ class RandomCrop(_RandomImageLayer):
 
 
 class RandomBrightness(_RandomImageLayer):
-    """Add a random brightness to each image in training (identity at inference).
+    """Add a random brightness to each image (identity at inference).
 
     Each image gets one random ``delta`` added to all its pixels and channels, drawn from
     ``factor`` times the width of ``value_range``; the result is clipped to ``value_range``.
@@ -886,7 +889,7 @@ def _uniform(rng, low, high, size):
 
 
 class RandomShear(BaseImagePreprocessingLayer):
-    """Shear each image by a random amount along x and/or y, in training only.
+    """Shear each image by a random amount along x and/or y, except in inference.
 
     An output pixel ``(x, y)`` reads the input at ``(x + shear_x * y, y + shear_y * x)``
     (the top-left corner stays in place, as in Keras); points outside the image are

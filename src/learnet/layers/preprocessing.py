@@ -282,7 +282,7 @@ class Normalization(Layer):
 
 
 class RandomFlip(Layer):
-    """Randomly flip images left-right and/or up-down, in training only (data augmentation).
+    """Randomly flip images left-right and/or up-down, except in inference (data augmentation).
 
     Parameters
     ----------
@@ -303,7 +303,7 @@ class RandomFlip(Layer):
         self._generator = None if seed is None else backend.generator(seed)
 
     def call(self, inputs, training=None):
-        if not training:
+        if training is not None and not training:  # on its own (None) it flips, as in Keras
             return inputs
         if inputs.ndim not in (3, 4):
             raise ValueError(f"RandomFlip '{self.name}' expects images, got shape {tuple(inputs.shape)}")
