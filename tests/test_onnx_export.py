@@ -223,3 +223,33 @@ def test_adapted_normalization_and_its_inverse(tmp_path):
     model = learnet.Model(inputs, outputs)
     path = learnet.onnx.export(model, tmp_path / "model.onnx")
     np.testing.assert_allclose(_run(path, [data[:5]])[0], model.predict(data[:5], verbose=0), atol=1e-5, rtol=1e-5)
+
+
+def test_augmentation_and_noise_layers_are_identities_at_inference(tmp_path):
+    # Each passes images through in predict, as the exported graph must.
+    model = learnet.Sequential(
+        [
+            L.Input((8, 8, 3)),
+            L.RandomBrightness(0.2),
+            L.RandomGrayscale(0.5),
+            L.RandomHue(0.2, value_range=(0, 1)),
+            L.RandomSaturation(0.2, value_range=(0, 1)),
+            L.RandomColorJitter(value_range=(0, 1), brightness_factor=0.1),
+            L.RandomShear(0.2),
+            L.RandomErasing(),
+            L.RandomGaussianBlur(),
+            L.RandomInvert(value_range=(0, 1)),
+            L.Solarization(value_range=(0, 1)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.Flatten(),
+            L.Dense(3),
+        ]
+    )
+    images = np.random.default_rng(2).random((2, 8, 8, 3), dtype=np.float32)
+    np.testing.assert_array_equal(model.layers[0](images, training=False).numpy(), images)
+    _check(model, [images], tmp_path)
+
+
+def test_spatial_dropout_3d_is_an_identity(tmp_path):
+    model = learnet.Sequential([L.Input((4, 4, 4, 2)), L.SpatialDropout3D(0.5), L.Flatten(), L.Dense(2)])
+    _check(model, [np.random.default_rng(3).random((2, 4, 4, 4, 2), dtype=np.float32)], tmp_path)

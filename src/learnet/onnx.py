@@ -4,8 +4,8 @@
 same computation as ``model.predict``) with the ``onnx`` package
 (``pip install "learnet[onnx]"``). It handles the Sequential and functional models of
 the course: Dense, Conv1D/Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, the
-pooling layers, Flatten, Reshape, Permute, Dropout and the other noise layers (identity
-at inference), BatchNormalization (its moving statistics folded into a scale and a
+pooling layers, Flatten, Reshape, Permute, Dropout, the other noise layers and the random
+augmentation layers (identities at inference), BatchNormalization (its moving statistics folded into a scale and a
 shift), LayerNormalization, Normalization (its adapted mean and variance, likewise), Rescaling,
 Embedding, the activation layers and functions, Softmax, the padding, cropping and
 upsampling layers, RepeatVector, and the merging layers (Add, Subtract, Multiply,
@@ -449,6 +449,22 @@ _CONVERTERS = {
     "RandomZoom": _identity,
     "RandomTranslation": _identity,
     "RandomContrast": _identity,
+    "RandomBrightness": _identity,
+    "SpatialDropout3D": _identity,
+    # Keras 3's newer augmentation: random in training, the images unchanged at inference
+    # (AutoContrast applies at inference too, so it is not an identity and not listed).
+    "RandomGrayscale": _identity,
+    "RandomInvert": _identity,
+    "Solarization": _identity,
+    "RandomPosterization": _identity,
+    "RandomHue": _identity,
+    "RandomSaturation": _identity,
+    "RandomColorJitter": _identity,
+    "RandomShear": _identity,
+    "RandomGaussianBlur": _identity,
+    "RandomErasing": _identity,
+    "MixUp": _identity,
+    "CutMix": _identity,
     "BatchNormalization": _batch_norm,
     "LayerNormalization": _layer_norm,
     "Rescaling": _rescaling,
