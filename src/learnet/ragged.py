@@ -23,6 +23,8 @@ import importlib
 
 import numpy
 
+from learnet.sparse import SparseTensor
+from learnet.sparse import map_values as sparse_map_values
 from learnet.tensor import Tensor, TensorShape, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
@@ -386,11 +388,8 @@ def ragged_aware(function):
     name = function.__name__
 
     def dispatch(*args, **kwargs):
-        if name == "cast" and args and type(args[0]).__name__ == "SparseTensor":  # tf.cast of a SparseTensor
-            sparse = args[0]
-            return type(sparse)(
-                sparse.indices, function(sparse.values, *args[1:], **kwargs), sparse.dense_shape.numpy()
-            )
+        if name == "cast" and args and isinstance(args[0], SparseTensor):  # tf.cast of a SparseTensor
+            return sparse_map_values(function, *args, **kwargs)
         if name == "concat":
             values = args[0] if args else kwargs.get("values")
             if isinstance(values, (list, tuple)) and any(isinstance(v, RaggedTensor) for v in values):
