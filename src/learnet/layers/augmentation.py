@@ -584,9 +584,9 @@ class CenterCrop(Layer):
 
 
 class RandomCrop(_RandomImageLayer):
-    """Crop a random ``height x width`` window of each image in training.
+    """Crop a random ``height x width`` window of each image, except in inference.
 
-    In training every image of the batch gets its own window (Keras uses one window for the
+    In training (and called on its own) every image of the batch gets its own window (Keras uses one window for the
     whole batch). At inference, and in training for an image smaller than the target, the
     largest centered window of the target's aspect ratio is resized (bilinear) to ``height x
     width``, as Keras documents; an image of the target's size passes unchanged. The output

@@ -111,7 +111,7 @@ def _scale_contrast(images, factor, value_range):
 
 
 class RandomGrayscale(BaseImagePreprocessingLayer):
-    """Turn each image to grayscale with probability ``factor``, in training only.
+    """Turn each image to grayscale with probability ``factor``, except in inference.
 
     The gray value ``0.2989 R + 0.587 G + 0.114 B`` fills all three channels, so the
     shape stays the same.
@@ -152,7 +152,7 @@ class RandomGrayscale(BaseImagePreprocessingLayer):
 
 
 class RandomInvert(BaseImagePreprocessingLayer):
-    """Invert images (``max - x``, with ``max`` the top of ``value_range``), in training only.
+    """Invert images (``max - x``, with ``max`` the top of ``value_range``), except in inference.
 
     Each image draws a probability from ``factor`` and is inverted with that probability.
 
@@ -332,7 +332,7 @@ class AutoContrast(BaseImagePreprocessingLayer):
 
 
 class RandomHue(BaseImagePreprocessingLayer):
-    """Rotate the hue of each image by a random amount, in training only.
+    """Rotate the hue of each image by a random amount, except in inference.
 
     Parameters
     ----------
@@ -373,7 +373,7 @@ class RandomHue(BaseImagePreprocessingLayer):
 
 
 class RandomSaturation(BaseImagePreprocessingLayer):
-    """Scale the saturation of each image by a random factor, in training only.
+    """Scale the saturation of each image by a random factor, except in inference.
 
     A drawn ``f`` multiplies the saturation by ``f / (1 - f)``: ``0.5`` changes nothing,
     ``0`` makes the image gray, values near ``1`` saturate it fully.
@@ -416,7 +416,7 @@ class RandomSaturation(BaseImagePreprocessingLayer):
 
 
 class RandomColorJitter(BaseImagePreprocessingLayer):
-    """Randomly change brightness, contrast, saturation and hue, in that order, in training.
+    """Randomly change brightness, contrast, saturation and hue, in that order, except in inference.
 
     Each change is the one of ``RandomBrightness``, ``RandomContrast``, ``RandomSaturation``
     and ``RandomHue`` (Keras 3's arithmetic); a factor left as None skips that change.
@@ -545,7 +545,7 @@ def _blur_axis(images, kernel, axis):
 
 
 class RandomGaussianBlur(BaseImagePreprocessingLayer):
-    """Blur images with a Gaussian kernel of random width, in training only.
+    """Blur images with a Gaussian kernel of random width, except in inference.
 
     Each image is blurred with a probability drawn from ``factor``; one pair of widths
     ``(sigma_x, sigma_y)`` is drawn per batch. The result is clipped to ``value_range``.

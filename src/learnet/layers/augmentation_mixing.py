@@ -50,7 +50,7 @@ def _crop_bounds(rng, n, length, ratio):
 
 
 class MixUp(BaseImagePreprocessingLayer):
-    """Blend each image with another image of the batch (MixUp, Zhang et al., 2018).
+    """Blend each image with another image of the batch (MixUp).
 
     Image ``i`` becomes ``w * x[i] + (1 - w) * x[j]``, with ``j`` a random permutation of the
     batch and ``w ~ Beta(alpha, alpha)`` per image; labels passed as ``{"images", "labels"}``
@@ -104,7 +104,7 @@ class MixUp(BaseImagePreprocessingLayer):
 
 
 class CutMix(BaseImagePreprocessingLayer):
-    """Paste a random box of another image of the batch into each image (CutMix, Yun et al., 2019).
+    """Paste a random box of another image of the batch into each image (CutMix).
 
     The box covers a fraction ``1 - w`` of the image, ``w ~ Beta(a, a)`` with ``a`` drawn from
     ``factor``; labels passed as ``{"images", "labels"}`` are mixed by the box's true area. A
@@ -176,7 +176,7 @@ class CutMix(BaseImagePreprocessingLayer):
 
 
 class RandomErasing(BaseImagePreprocessingLayer):
-    """Erase a random box of each image (Random Erasing, Zhong et al., 2020), in training only.
+    """Erase a random box of each image (Random Erasing), except in inference.
 
     Each image is erased with a probability drawn from ``factor``; its box covers a
     fraction of the width and of the height drawn (as square roots) from ``scale``, and is

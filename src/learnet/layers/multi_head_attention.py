@@ -1,4 +1,4 @@
-"""``MultiHeadAttention``: the attention layer of the Transformer (Vaswani et al., 2017).
+"""``MultiHeadAttention``: the attention layer of the Transformer.
 
 Each position of the ``query`` sequence looks at every position of the ``value``
 sequence and takes a weighted mean of it, the weights saying how well the query

@@ -379,7 +379,7 @@ class LSTMCell(_DropoutCell):
 
 
 class GRUCell(_DropoutCell):
-    """One step of a Gated Recurrent Unit (Cho et al., 2014), Keras' gate order ``z, r, h``.
+    """One step of a Gated Recurrent Unit, Keras' gate order ``z, r, h``.
 
     ``h = z * h_prev + (1 - z) * hh``, with ``hh = tanh(x_h + r * (h_prev @ U_h + b_rh))``
     when ``reset_after=True`` (Keras' default; the bias then has shape ``(2, 3 units)``:
@@ -959,7 +959,7 @@ class LSTM(_CellLayer):
 
 
 class GRU(_CellLayer):
-    """Gated Recurrent Unit layer (Cho et al., 2014), as ``keras.layers.GRU`` (``reset_after=True``).
+    """Gated Recurrent Unit layer, as ``keras.layers.GRU`` (``reset_after=True``).
 
     Parameters
     ----------

@@ -80,7 +80,7 @@ def _l2_normalized(x, epsilon=1e-7):
 class SpectralNormalization(Layer):
     """Divide the kernel of ``layer`` by its largest singular value, in training.
 
-    Spectral normalization (Miyato et al., 2018) keeps a layer's Lipschitz constant near 1,
+    Spectral normalization keeps a layer's Lipschitz constant near 1,
     which steadies the training of GAN discriminators. The largest singular value
     ``sigma`` of the kernel (reshaped to ``(-1, units)``) is estimated by power iteration
     from a vector ``u`` kept between calls (``vector_u``, a non-trainable weight). Each call
