@@ -1,7 +1,7 @@
-"""``Conv.convolution_op``: keras.io's "subclassing conv layers" recipe runs as in Keras 3.
+"""``Conv.convolution_op``, as keras.io's "subclassing conv layers" recipe uses it, runs as in Keras 3.
 
-The recipe standardizes the kernel before the convolution, once by overriding
-``convolution_op`` and once by calling it from its own ``call``; both must give Keras 3's
+Layers of the recipe's kind transform the kernel before the convolution, once by overriding
+``convolution_op`` and once by calling it from their own ``call``; both must give Keras 3's
 outputs, train, and save and load. The plain layers keep their fused fast path.
 """
 
@@ -14,28 +14,30 @@ from learnet.layers.conv import _Conv
 
 
 def recipe(layers, ops):
-    """The two classes of keras.io's recipe, written against ``layers`` and ``ops``."""
+    """Two layers of the kind keras.io's recipe writes, against ``layers`` and ``ops``: one
+    overrides ``convolution_op`` (its kernel centered on each filter's mean), the other calls
+    it from its own ``call`` (its kernel scaled to each filter's unit variance)."""
 
-    class StandardizedConv2DWithOverride(layers.Conv2D):
+    class CenteredKernelConv2D(layers.Conv2D):
         def convolution_op(self, inputs, kernel):
-            mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+            mean, _ = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
             return ops.conv(
                 inputs,
-                (kernel - mean) / ops.sqrt(var + 1e-10),
+                kernel - mean,
                 padding="valid",
                 strides=list(self.strides),
                 dilation_rate=list(self.dilation_rate),
             )
 
-    class StandardizedConv2DWithCall(layers.Conv2D):
+    class ScaledKernelConv2D(layers.Conv2D):
         def call(self, inputs):
-            mean, var = ops.moments(self.kernel, axes=[0, 1, 2], keepdims=True)
-            result = self.convolution_op(inputs, (self.kernel - mean) / ops.sqrt(var + 1e-10))
+            _, var = ops.moments(self.kernel, axes=[0, 1, 2], keepdims=True)
+            result = self.convolution_op(inputs, self.kernel / ops.sqrt(var + 1e-6))
             if self.use_bias:
                 result = result + self.bias
             return result
 
-    return StandardizedConv2DWithOverride, StandardizedConv2DWithCall
+    return CenteredKernelConv2D, ScaledKernelConv2D
 
 
 Override, Call = recipe(layers, ops)
@@ -173,7 +175,7 @@ def test_a_model_of_the_recipe_trains_saves_and_loads(tmp_path):
     path = tmp_path / "standardized.keras"
     model.save(path)
     loaded = learnet.saving.load_model(
-        path, custom_objects={"StandardizedConv2DWithOverride": Override, "StandardizedConv2DWithCall": Call}
+        path, custom_objects={"CenteredKernelConv2D": Override, "ScaledKernelConv2D": Call}
     )
     assert [type(layer) for layer in loaded.layers[:3:2]] == [Call, Override]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
