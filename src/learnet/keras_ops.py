@@ -598,14 +598,83 @@ def median(x, axis=None, keepdims=False):
     return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
-def quantile(x, q, axis=None, method="linear", keepdims=False):
-    """The ``q``-th quantile over ``axis`` (NumPy's ``method``)."""
-    array = to_array(_float(x))
-    return Tensor._wrap(
-        xp.asarray(xp.quantile(array, to_array(q), axis=_axis(axis), method=method, keepdims=keepdims)).astype(
-            array.dtype
-        )
+_QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _sorted_quantile(x, q, axis, method, keepdims, skip_nans, function):
+    """The ``q``-th quantiles of ``x`` over ``axis``, read from ``x`` sorted along those axes.
+
+    The values are picked from the sorted slice and mixed linearly, so the gradient goes to
+    the one or two entries each quantile lies between (as in JAX). With ``skip_nans`` the
+    NaNs, which sort last, are left out of each slice's count; without, a slice holding a NaN
+    gives NaN, as NumPy does.
+    """
+    if method not in _QUANTILE_METHODS:
+        raise ValueError(f"{function}: method must be one of {_QUANTILE_METHODS}, got {method!r}")
+    q = _np.asarray(to_numpy(to_array(q)), dtype="float64")
+    if q.ndim > 1:
+        raise ValueError(f"{function}: q must be a number or a 1-D list of numbers, got shape {q.shape}")
+    if _np.any((q < 0) | (q > 1)) or _np.any(_np.isnan(q)):
+        raise ValueError(f"{function}: quantiles must be in the range [0, 1], got {q.tolist()}")
+    x = _float(x)
+    rank = x.ndim
+    axes = (
+        tuple(range(rank))
+        if axis is None
+        else tuple(sorted({int(a) % builtins.max(rank, 1) for a in _np.atleast_1d(axis)}))
     )
+    kept = [a for a in range(rank) if a not in axes]
+    kept_shape = [x.shape[a] for a in kept]
+    size = int(_np.prod([x.shape[a] for a in axes], dtype="int64"))
+    if size == 0:
+        raise ValueError(f"{function}: cannot take a quantile over an empty axis")
+    slices = _ops.reshape(_ops.transpose(x, kept + list(axes)) if rank else x, kept_shape + [size])
+    ordered = _ops.sort(slices, axis=-1)
+    missing = xp.isnan(to_array(slices))
+    count = size - missing.sum(axis=-1, keepdims=True) if skip_nans else xp.full(kept_shape + [1], size)
+    position = xp.asarray(q.reshape(-1)) * (count - 1)  # kept_shape + [number of quantiles]
+    lower = xp.floor(position)
+    if method == "lower":
+        upper = lower
+    elif method == "higher":
+        lower = upper = xp.ceil(position)
+    elif method == "nearest":
+        lower = upper = xp.around(position)  # halves go to the even index, as NumPy
+    else:
+        upper = xp.ceil(position)
+    if method == "linear":
+        fraction = position - lower
+    elif method == "midpoint":
+        fraction = xp.where(upper > lower, 0.5, 0.0)
+    else:
+        fraction = xp.zeros_like(position)
+    last = size - 1
+    low = _ops.take_along_axis(ordered, Tensor._wrap(xp.clip(lower, 0, last).astype("int64")), axis=-1)
+    high = _ops.take_along_axis(ordered, Tensor._wrap(xp.clip(upper, 0, last).astype("int64")), axis=-1)
+    weight = Tensor._wrap(fraction.astype(x.dtype))
+    result = low + (high - low) * weight
+    if not skip_nans:
+        result = _ops.where(Tensor._wrap(missing.any(axis=-1, keepdims=True)), _np.nan, result)
+    result = _ops.transpose(result, [len(kept_shape)] + list(range(len(kept_shape))))  # quantiles first
+    if keepdims:
+        full = [1 if a in axes else x.shape[a] for a in range(rank)]
+        result = _ops.reshape(result, [q.size] + full)
+    return result[0] if q.ndim == 0 else result
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantile over ``axis`` (NumPy's ``method``); differentiable.
+
+    ``q`` is a number or a list in ``[0, 1]``; with a list the quantiles make the first axis.
+    ``method`` is one of ``"linear"``, ``"lower"``, ``"higher"``, ``"midpoint"``, ``"nearest"``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.quantile(keras.ops.array([1.0, 2.0, 3.0, 4.0]), [0.25, 0.5]).numpy()
+    array([1.75, 2.5 ], dtype=float32)
+    """
+    return _sorted_quantile(x, q, axis, method, keepdims, False, "quantile")
 
 
 def cumsum(x, axis=None, dtype=None):
@@ -1536,29 +1605,26 @@ def nancumsum(x, axis=None, dtype=None):
     return cumsum(x, axis=axis)
 
 
-def _quiet_quantile(function, x, q, axis, method, keepdims):
-    """NumPy's (nan)quantile in ``x``'s float dtype, without its warning on all-NaN slices."""
-    import warnings
-
-    array = to_array(_float(x))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = function(array, to_array(q), axis=_axis(axis), method=method, keepdims=keepdims)
-    return Tensor._wrap(xp.asarray(result).astype(array.dtype))
+def _check_percent(q, function):
+    q = _np.asarray(to_numpy(to_array(q)), dtype="float64")
+    if _np.any((q < 0) | (q > 100)) or _np.any(_np.isnan(q)):
+        raise ValueError(f"{function}: percentiles must be in the range [0, 100], got {q.tolist()}")
 
 
 def percentile(x, q, axis=None, method="linear", keepdims=False):
     """The ``q``-th percentile (``q`` in 0 to 100) over ``axis``; ``quantile`` with ``q / 100``."""
+    _check_percent(q, "percentile")
     return quantile(x, to_array(q, "float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
 
 
 def nanquantile(x, q, axis=None, method="linear", keepdims=False):
-    """The ``q``-th quantile over ``axis``, NaNs left out (NaN where a slice holds only NaNs)."""
-    return _quiet_quantile(xp.nanquantile, x, q, axis, method, keepdims)
+    """The ``q``-th quantile over ``axis``, NaNs left out (NaN where a slice holds only NaNs); differentiable."""
+    return _sorted_quantile(x, q, axis, method, keepdims, True, "nanquantile")
 
 
 def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
     """The ``q``-th percentile (``q`` in 0 to 100) over ``axis``, NaNs left out."""
+    _check_percent(q, "nanpercentile")
     return nanquantile(x, to_array(q, "float64") / 100.0, axis=axis, method=method, keepdims=keepdims)
 
 

@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -160,6 +162,12 @@ DIFFERENTIABLE = [
     ("depth_to_space", lambda x: keras.ops.depth_to_space(keras.ops.reshape(keras.ops.tile(x, 2), (1, 1, 3, 4)), 2)),
     ("space_to_depth", lambda x: keras.ops.space_to_depth(keras.ops.reshape(x, (1, 2, 3, 1))[:, :, :2], 2)),
     ("psnr", lambda x: keras.ops.psnr(x, x * 0.5 + 0.1, 2.0)),
+    ("quantile", lambda x: keras.ops.quantile(x, [0.3, 0.5], axis=1)),
+    ("quantile_midpoint", lambda x: keras.ops.quantile(x, 0.7, axis=0, method="midpoint")),
+    ("median", keras.ops.median),
+    ("percentile", lambda x: keras.ops.percentile(x, [20.0, 90.0], keepdims=True)),
+    ("nanquantile", lambda x: keras.ops.nanquantile(keras.ops.where(x > 1.0, float("nan"), x), [0.2, 0.7], axis=0)),
+    ("nanmedian", lambda x: keras.ops.nanmedian(keras.ops.where(x > 1.0, float("nan"), x), axis=1)),
 ]
 
 
@@ -227,6 +235,10 @@ def test_ops_work_inside_a_custom_layer_and_are_recorded():
         (lambda: keras.ops.space_to_depth(np.ones((1, 3, 2, 1)), 2), ValueError, "multiples of block_size"),
         (lambda: keras.ops.space_to_depth(np.ones((1, 2, 2, 1)), 2, "nhwc"), ValueError, "data_format"),
         (lambda: keras.ops.layer_normalization(np.ones(3), mystery=True), TypeError, "unexpected"),
+        (lambda: keras.ops.quantile(np.ones(3), 1.5), ValueError, r"range \[0, 1\]"),
+        (lambda: keras.ops.percentile(np.ones(3), [50, 101]), ValueError, r"range \[0, 100\]"),
+        (lambda: keras.ops.quantile(np.ones(3), 0.5, method="cubic"), ValueError, "method must be one of"),
+        (lambda: keras.ops.quantile(np.ones((2, 0)), 0.5, axis=1), ValueError, "empty axis"),
         (
             lambda: keras.ops.dot_product_attention(
                 np.ones((1, 2, 3, 4)), np.ones((1, 2, 2, 4)), np.ones((1, 2, 2, 4))
@@ -251,6 +263,28 @@ def test_nan_reductions_leave_nans_out_of_the_gradient():
     with keras.GradientTape() as tape:
         total = keras.ops.nansum(keras.ops.nanmean(x, axis=1))  # the row of NaNs gives NaN: summed as 0
     np.testing.assert_allclose(tape.gradient(total, x).numpy(), [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
+
+
+def test_quantiles_equal_numpy_for_every_method_axis_and_nan():
+    values = np.random.default_rng(0).normal(size=(3, 4, 5))
+    holes = values.copy()
+    holes[0, 1, :] = np.nan
+    holes[1, 2, 3] = np.nan
+    for method in ("linear", "lower", "higher", "midpoint", "nearest"):
+        for axis in (None, 1, -1, (0, 2)):
+            for q in (0.5, [0.0, 0.25, 1.0]):
+                for keepdims in (False, True):
+                    kwargs = {"axis": axis, "method": method, "keepdims": keepdims}
+                    np.testing.assert_allclose(
+                        keras.ops.quantile(values, q, **kwargs).numpy(), np.quantile(values, q, **kwargs), atol=1e-6
+                    )
+                    np.testing.assert_allclose(
+                        keras.ops.quantile(holes, q, **kwargs).numpy(), np.quantile(holes, q, **kwargs), atol=1e-6
+                    )
+                    with warnings.catch_warnings():  # NumPy warns of the row that holds only NaNs
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        expected = np.nanquantile(holes, q, **kwargs)
+                    np.testing.assert_allclose(keras.ops.nanquantile(holes, q, **kwargs).numpy(), expected, atol=1e-6)
 
 
 def test_unique_and_searchsorted_as_numpy():
