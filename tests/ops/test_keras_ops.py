@@ -304,3 +304,27 @@ def test_new_activations_record_on_symbolic_tensors():
     model = keras.Model(inputs, outputs)
     x = np.array([[-1.0, 0.5, 2.0, -3.0]], "float32")
     np.testing.assert_allclose(model(x).numpy(), keras.ops.glu(keras.ops.celu(x)).numpy())
+
+
+def test_quantile_gradients_equal_jax():
+    jnp = pytest.importorskip("jax.numpy")
+    jax = pytest.importorskip("jax")
+    x = np.array([[0.3, -0.7, 1.1, 0.5], [0.9, 0.2, -0.4, 2.0]], dtype="float32")
+    weights = np.array([[1.0], [2.0]], dtype="float32")
+    pairs = [
+        (
+            lambda a: jnp.sum(jnp.quantile(a, jnp.array([0.3, 0.5]), axis=1) * weights),
+            lambda a: keras.ops.sum(keras.ops.quantile(a, [0.3, 0.5], axis=1) * weights),
+        ),
+        (jnp.median, keras.ops.median),
+        (
+            lambda a: jnp.sum(jnp.percentile(a, 75.0, axis=0, method="midpoint")),
+            lambda a: keras.ops.sum(keras.ops.percentile(a, 75.0, axis=0, method="midpoint")),
+        ),
+    ]
+    for reference, ours in pairs:
+        variable = keras.Variable(x)
+        with keras.GradientTape() as tape:
+            value = ours(variable)
+        np.testing.assert_allclose(value.numpy(), reference(x), rtol=1e-6)
+        np.testing.assert_allclose(tape.gradient(value, variable).numpy(), jax.grad(reference)(x), rtol=1e-6)
