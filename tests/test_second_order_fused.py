@@ -275,21 +275,58 @@ def test_sparse_categorical_crossentropy_loss_second_order():
     check_second_order(f, [random((4, 5), 41), random((5, 3), 42)])
 
 
-# --- what is left -----------------------------------------------------------------------------------
-def test_a_fused_op_without_a_twin_still_says_so():
+# --- picking along an axis, scatter min/max, quantiles --------------------------------------------------
+TAKE_INDICES = np.array([[[0], [2], [1], [0]], [[1], [1], [2], [0]]])
+
+
+def test_take_along_axis_second_order():
     from learnet.ops.shape import take_along_axis
 
-    x = tf.constant(random((2, 4, 3), 43))
-    indices = np.array([[[0], [2], [1], [0]], [[1], [1], [2], [0]]])
-    with pytest.raises(NotImplementedError, match="second-order gradients through 'take_along_axis'"):
+    check_second_order(lambda x: squashed(take_along_axis(x, TAKE_INDICES, 2) ** 2, 46), [random((2, 4, 3), 43)])
+
+
+def test_add_along_axis_gradients_are_take_along_axis():
+    from learnet.ops.shape import add_along_axis
+
+    indices = np.array([[0, 2, 2], [1, 0, 1]])  # repeats add up
+    assert (
+        check_gradients(
+            lambda v: add_along_axis(v, indices, 1, (2, 4)) * np.arange(8.0).reshape(2, 4), [random((2, 3), 47)]
+        )
+        < 1e-6
+    )
+    check_second_order(lambda v: squashed(add_along_axis(v * v, indices, 1, (2, 4)), 48), [random((2, 3), 49)])
+
+
+@pytest.mark.parametrize("kind", ["min", "max"])
+def test_scatter_min_max_second_order(kind):
+    scatter = tf.tensor_scatter_nd_min if kind == "min" else tf.tensor_scatter_nd_max
+    indices = [[0], [2], [0]]
+
+    def f(tensor, updates):
+        return squashed(scatter(tensor * tensor, indices, updates * updates), 50)
+
+    check_second_order(f, [random((3, 2), 51), random((3, 2), 52)])
+
+
+def test_quantile_second_order():
+    check_second_order(lambda x: squashed(tf.keras.ops.quantile(x * x, [0.3, 0.8], axis=1), 53), [random((3, 5), 54)])
+
+
+# --- what is left -----------------------------------------------------------------------------------
+def test_a_fused_op_without_a_twin_still_says_so():
+    logits = tf.constant(random((2, 5, 4), 43))
+    labels = tf.constant([[1, 2], [3, 3]])
+    lengths = tf.constant([2, 2])
+    with pytest.raises(NotImplementedError, match="second-order gradients through '_ctc_loss_from_logits'"):
         with tf.GradientTape() as outer:
-            outer.watch(x)
+            outer.watch(logits)
             with tf.GradientTape() as inner:
-                inner.watch(x)
-                y = tf.reduce_sum(tf.square(take_along_axis(x, indices, 2)))
-            g = inner.gradient(y, x)
+                inner.watch(logits)
+                y = tf.reduce_sum(tf.keras.ops.ctc_loss(labels, logits, lengths, tf.constant([5, 5])))
+            g = inner.gradient(y, logits)
             tf.reduce_sum(g * g)
-        outer.gradient(g, x)
+        outer.gradient(g, logits)
 
 
 def test_first_order_training_step_keeps_the_fused_kernels():

@@ -155,6 +155,12 @@ def _tensor_scatter_nd_min_max(table, values, positions, kind):
         from_values = g[at] * (values == out[at])
         return from_table, from_values
 
+    def higher_order_backward(g, table, values, out):  # the same with learnet ops (see primitive)
+        held = _ops.cast(_ops.equal(out, table), g.dtype)
+        taken = _ops.cast(_ops.equal(values, _ops.gather(out, at)), g.dtype)
+        return g * held, _ops.gather(g, at) * taken
+
+    backward.higher_order_backward = higher_order_backward
     return out, backward
 
 

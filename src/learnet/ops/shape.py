@@ -348,20 +348,45 @@ def reverse(tensor, axis, name=None):
     return getitem(tensor, tuple(key))
 
 
+def _added_along_axis(g, indices, axis, shape):
+    """Zeros of ``shape`` with ``g`` added at ``indices`` along ``axis`` (repeats add up): the
+    reverse of ``take_along_axis``."""
+    grad = xp.zeros(shape, dtype=g.dtype)
+    full = xp.broadcast_to(indices, g.shape) if indices.shape != g.shape else indices
+    dims = list(xp.ix_(*[xp.arange(s) for s in g.shape]))
+    dims[axis] = full
+    backend.scatter_add(grad, tuple(dims), g)
+    return grad
+
+
 @primitive(inputs=2, higher_order=False)
 def take_along_axis(x, indices, axis):
     """``x`` picked at ``indices`` along ``axis``, as NumPy's ``take_along_axis``; the gradient
     goes back to the entries picked (added up where one is picked twice)."""
 
     def backward(g, x, indices, out):
-        grad = xp.zeros(x.shape, dtype=g.dtype)
-        full = xp.broadcast_to(indices, g.shape) if indices.shape != g.shape else indices
-        dims = list(xp.ix_(*[xp.arange(s) for s in g.shape]))
-        dims[axis] = full
-        backend.scatter_add(grad, tuple(dims), g)
-        return grad, None
+        return _added_along_axis(g, indices, axis, x.shape), None
 
+    def higher_order_backward(g, x, indices, out):  # the same as an op (see primitive), differentiable
+        return add_along_axis(g, indices, axis, tuple(x.shape)), None
+
+    backward.higher_order_backward = higher_order_backward
     return xp.take_along_axis(x, indices, axis=axis), backward
+
+
+@primitive(inputs=2, higher_order=False)
+def add_along_axis(values, indices, axis, shape):
+    """Zeros of ``shape`` with ``values`` added at ``indices`` along ``axis`` (repeats add up):
+    the gradient of ``take_along_axis``, whose own gradient is ``take_along_axis`` again."""
+
+    def backward(g, values, indices, out):
+        return xp.take_along_axis(g, xp.broadcast_to(indices, values.shape), axis=axis), None
+
+    def higher_order_backward(g, values, indices, out):
+        return take_along_axis(g, Tensor._wrap(xp.broadcast_to(to_array(indices), values.shape)), axis=axis), None
+
+    backward.higher_order_backward = higher_order_backward
+    return _added_along_axis(values, indices, axis, shape), backward
 
 
 @no_gradient
