@@ -127,6 +127,53 @@ def test_conv2d_any_geometry(size, kernel, strides, padding, channels, seed):
     check_gradients(lambda a, b: tf.nn.conv2d(a, b, strides, padding) * weights, [x, k])
 
 
+@pytest.mark.parametrize("strides, padding, dilations", CONV_CASES)
+def test_conv2d_to_few_filters_from_many_channels(strides, padding, dilations):
+    """Few filters from many channels go the spread way (``_SPREAD_RATIO``): values and gradients."""
+    from learnet.ops import conv as conv_ops
+
+    rng = np.random.default_rng(3)
+    x, k, b = rng.standard_normal((2, 7, 6, 40)), rng.standard_normal((3, 2, 40, 1)), rng.standard_normal(1)
+    assert conv_ops._spread(3, 2, 40, 1, strides)
+    got = tf.nn.conv2d(
+        tf.constant(x, dtype="float64"), tf.constant(k, dtype="float64"), strides, padding.upper(), dilations=dilations
+    ).numpy()
+    expected = naive_conv2d(x, k, strides, padding, dilations)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    weights = rng.standard_normal(expected.shape)
+    check_gradients(lambda a, c: tf.nn.conv2d(a, c, strides, padding.upper(), dilations=dilations) * weights, [x, k])
+    check_gradients(
+        lambda a, c, d: (
+            conv_ops.conv2d_relu(a, c, bias=d, strides=strides, padding=padding.upper(), dilations=dilations) * weights
+        ),
+        [x, k, b],
+    )
+
+
+def test_conv2d_spread_and_patch_matrix_agree_in_float32(monkeypatch):
+    """A generator's last layer (7x7 taps, 24 channels to 2 filters) both ways, in float32."""
+    from learnet.ops import conv as conv_ops
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 9, 8, 24)).astype("float32")
+    k = rng.standard_normal((7, 7, 24, 2)).astype("float32")
+    b = rng.standard_normal(2).astype("float32")
+
+    def step():
+        xv, kv, bv = tf.Variable(x), tf.Variable(k), tf.Variable(b)
+        with tf.GradientTape() as tape:
+            y = tf.nn.conv2d(xv, kv, 1, "SAME", bias=bv)
+            loss = tf.reduce_sum(tf.sin(y))
+        return [y.numpy()] + [g.numpy() for g in tape.gradient(loss, [xv, kv, bv])]
+
+    assert conv_ops._spread(7, 7, 24, 2, (1, 1))
+    spread = step()
+    monkeypatch.setattr(conv_ops, "_SPREAD_RATIO", 10**9)
+    assert not conv_ops._spread(7, 7, 24, 2, (1, 1))
+    for a, b in zip(spread, step()):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-4)
+
+
 def test_conv2d_same_padding_puts_the_extra_row_at_the_bottom():
     # 4 rows, 2x2 window, stride 1: SAME pads one row, at the bottom (as TensorFlow).
     x = tf.reshape(tf.range(1.0, 17.0), (1, 4, 4, 1))
