@@ -3,8 +3,12 @@
 Every function takes one image ``(height, width, channels)`` or a batch
 ``(batch, height, width, channels)`` and keeps that rank. Float images hold values in
 ``[0, 1]``; ``convert_image_dtype`` moves between ``uint8`` ``[0, 255]`` and floats.
-Flips, rotations, crops, brightness and standardisation are written with learnet ops,
-so gradients flow through them; ``resize`` and ``adjust_contrast`` have none (as in TF).
+Flips, rotations, crops, resizing, brightness, standardisation, colour spaces and the
+measures (``psnr``, ``ssim``...) are written with learnet ops, so gradients flow through
+them; ``adjust_contrast`` and ``adjust_hue`` have none (as in TF). The measures and
+filters live in ``image_quality``, the samplers (patches, ``crop_and_resize``,
+``resize_with_pad``) in ``image_sampling``, the boxes (non-max suppression, drawing,
+random crops) in ``image_boxes``.
 
 Examples
 --------
@@ -22,6 +26,17 @@ import numpy
 from learnet import random as _random
 from learnet import stateless_random as _stateless
 from learnet.backend import floatx, xp
+from learnet.image_boxes import (
+    combined_non_max_suppression,
+    draw_bounding_boxes,
+    non_max_suppression,
+    non_max_suppression_padded,
+    non_max_suppression_with_scores,
+    sample_distorted_bounding_box,
+    stateless_sample_distorted_bounding_box,
+)
+from learnet.image_quality import image_gradients, psnr, sobel_edges, ssim, ssim_multiscale, total_variation
+from learnet.image_sampling import crop_and_resize, extract_patches, resize_with_pad
 from learnet.tape import primitive
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 
@@ -59,9 +74,41 @@ __all__ = [
     "stateless_random_jpeg_quality",
     "stateless_random_saturation",
     "ResizeMethod",
+    "decode_bmp",
+    "decode_gif",
     "decode_image",
     "decode_jpeg",
     "decode_png",
+    "encode_jpeg",
+    "encode_png",
+    "hsv_to_rgb",
+    "is_jpeg",
+    "random_hue",
+    "random_jpeg_quality",
+    "random_saturation",
+    "rgb_to_hsv",
+    "rgb_to_yiq",
+    "rgb_to_yuv",
+    "transpose",
+    "yiq_to_rgb",
+    "yuv_to_rgb",
+    # from image_quality, image_sampling and image_boxes:
+    "combined_non_max_suppression",
+    "crop_and_resize",
+    "draw_bounding_boxes",
+    "extract_patches",
+    "image_gradients",
+    "non_max_suppression",
+    "non_max_suppression_padded",
+    "non_max_suppression_with_scores",
+    "psnr",
+    "resize_with_pad",
+    "sample_distorted_bounding_box",
+    "sobel_edges",
+    "ssim",
+    "ssim_multiscale",
+    "stateless_sample_distorted_bounding_box",
+    "total_variation",
 ]
 
 
@@ -309,7 +356,8 @@ def decode_jpeg(contents, channels=0, **kwargs):
 def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False, name=None):
     """Resize to ``size = (height, width)`` by ``'bilinear'`` (float result) or ``'nearest'`` sampling.
 
-    Pixel centres are aligned as in TensorFlow 2 (``half_pixel_centers``). No gradient.
+    Pixel centres are aligned as in TensorFlow 2 (``half_pixel_centers``). Differentiable
+    for float images.
     """
     from learnet.layers.augmentation import Resizing
 
@@ -608,3 +656,242 @@ def stateless_random_crop(value, size, seed, name=None):
     draws = _stateless_uniform(seed, None, None, function, shape=(value.ndim,), dtype="int64")
     offsets = (draws % limits).tolist() if value.ndim else []
     return value[tuple(slice(o, o + s) for o, s in zip(offsets, size))]
+
+
+# --- more of tf.image: transpose, colour spaces, random colour changes, encoding ------------------------
+
+
+def transpose(image, name=None):
+    """Swap the height and width of the image(s) (a mirror along the main diagonal). Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.reshape(tf.range(6, dtype=tf.float32), (2, 3, 1))
+    >>> tf.image.transpose(image)[:, :, 0].numpy()
+    array([[0., 3.],
+           [1., 4.],
+           [2., 5.]], dtype=float32)
+    """
+    image = _image(image, "transpose")
+    order = list(range(image.ndim))
+    order[-3], order[-2] = order[-2], order[-3]
+    return _ops.transpose(image, order)
+
+
+# The matrices of TensorFlow's colour conversions: output channel j = sum_i pixel[i] * kernel[i][j].
+_RGB_TO_YIQ = [[0.299, 0.59590059, 0.2115], [0.587, -0.27455667, -0.52273617], [0.114, -0.32134392, 0.31119955]]
+_YIQ_TO_RGB = [[1, 1, 1], [0.95598634, -0.27201283, -1.10674021], [0.6208248, -0.64720424, 1.70423049]]
+_RGB_TO_YUV = [[0.299, -0.14714119, 0.61497538], [0.587, -0.28886916, -0.51496512], [0.114, 0.43601035, -0.10001026]]
+_YUV_TO_RGB = [[1, 1, 1], [0, -0.394642334, 2.03206185], [1.13988303, -0.58062185, 0]]
+
+
+def _convert_colors(images, kernel, function):
+    images = images if isinstance(images, Tensor) else convert_to_tensor(images)
+    if images.ndim < 1 or images.shape[-1] != 3:
+        raise ValueError(f"{function} expects 3 channels in the last axis, got shape {tuple(images.shape)}")
+    images = _float(images)
+    matrix = Tensor._wrap(xp.asarray(kernel, dtype=images.dtype))
+    return _ops.tensordot(images, matrix, axes=[[images.ndim - 1], [0]])
+
+
+def rgb_to_yiq(images):
+    """RGB to YIQ (luma, in-phase, quadrature), a linear map of the last axis. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.rgb_to_yiq([[[1.0, 2.0, 3.0]]]).numpy().round(4)
+    array([[[ 1.815 , -0.9172,  0.0996]]], dtype=float32)
+    """
+    return _convert_colors(images, _RGB_TO_YIQ, "rgb_to_yiq")
+
+
+def yiq_to_rgb(images):
+    """YIQ back to RGB (the inverse of :func:`rgb_to_yiq`). Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.yiq_to_rgb(tf.image.rgb_to_yiq([[[0.2, 0.4, 0.6]]])).numpy().round(4)
+    array([[[0.2, 0.4, 0.6]]], dtype=float32)
+    """
+    return _convert_colors(images, _YIQ_TO_RGB, "yiq_to_rgb")
+
+
+def rgb_to_yuv(images):
+    """RGB to YUV (luma and two colour differences), a linear map of the last axis. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.rgb_to_yuv([[[1.0, 1.0, 1.0]]]).numpy().round(4)
+    array([[[1., 0., 0.]]], dtype=float32)
+    """
+    return _convert_colors(images, _RGB_TO_YUV, "rgb_to_yuv")
+
+
+def yuv_to_rgb(images):
+    """YUV back to RGB (the inverse of :func:`rgb_to_yuv`). Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.yuv_to_rgb([[[1.0, 0.0, 0.0]]]).numpy().round(4)
+    array([[[1., 1., 1.]]], dtype=float32)
+    """
+    return _convert_colors(images, _YUV_TO_RGB, "yuv_to_rgb")
+
+
+def random_saturation(image, lower, upper, seed=None):
+    """Adjust the saturation by one factor drawn from ``[lower, upper)``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.random.uniform((4, 4, 3), seed=0)
+    >>> tf.image.random_saturation(image, 0.5, 1.5, seed=1).shape
+    TensorShape([4, 4, 3])
+    """
+    _check_range(lower, upper, "random_saturation")
+    image = _image(image, "random_saturation")
+    return adjust_saturation(image, float(_random.uniform((), lower, upper, seed=seed)))
+
+
+def random_hue(image, max_delta, seed=None):
+    """Rotate the hue by one delta drawn from ``[-max_delta, max_delta)``; ``max_delta`` in ``[0, 0.5]``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.random.uniform((4, 4, 3), seed=0)
+    >>> tf.image.random_hue(image, 0.2, seed=1).shape
+    TensorShape([4, 4, 3])
+    """
+    function = "random_hue"
+    if max_delta > 0.5:
+        raise ValueError(f"{function}: max_delta must be <= 0.5, got {max_delta}")
+    if max_delta < 0:
+        raise ValueError(f"{function}: max_delta must be non-negative, got {max_delta}")
+    image = _image(image, function)
+    return adjust_hue(image, float(_random.uniform((), -max_delta, max_delta, seed=seed)))
+
+
+def random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, seed=None):
+    """Re-encode one image as JPEG at a quality drawn from ``[min, max)`` (needs Pillow).
+
+    Examples
+    --------
+    >>> import numpy as np, learnet as tf
+    >>> tf.image.random_jpeg_quality(np.full((8, 8, 3), 0.5, np.float32), 70, 90, seed=1).shape
+    TensorShape([8, 8, 3])
+    """
+    function = "random_jpeg_quality"
+    if min(min_jpeg_quality, max_jpeg_quality) < 0 or max(min_jpeg_quality, max_jpeg_quality) > 100:
+        raise ValueError(
+            f"{function}: the JPEG quality range must lie within [0, 100], got {min_jpeg_quality}, {max_jpeg_quality}"
+        )
+    if min_jpeg_quality >= max_jpeg_quality:
+        raise ValueError(
+            f"{function}: min_jpeg_quality must be less than max_jpeg_quality, "
+            f"got {min_jpeg_quality} and {max_jpeg_quality}"
+        )
+    quality = _random.uniform((), int(min_jpeg_quality), int(max_jpeg_quality), dtype="int32", seed=seed)
+    return adjust_jpeg_quality(image, int(quality))
+
+
+def encode_png(image, compression=-1, name=None):
+    """``tf.image.encode_png``: the same as ``tf.io.encode_png`` (PNG bytes of a ``uint8`` image)."""
+    from learnet.io import encode_png as _encode
+
+    return _encode(image, compression=compression)
+
+
+def encode_jpeg(image, *args, **kwargs):
+    """``tf.image.encode_jpeg``: the same as ``tf.io.encode_jpeg`` (JPEG bytes of a ``uint8`` image)."""
+    from learnet.io import encode_jpeg as _encode
+
+    return _encode(image, *args, **kwargs)
+
+
+def decode_bmp(contents, channels=0, name=None):
+    """``tf.image.decode_bmp``: the same as ``tf.io.decode_bmp``."""
+    from learnet.io import decode_bmp as _decode
+
+    return _decode(contents, channels=channels)
+
+
+def decode_gif(contents, name=None):
+    """``tf.image.decode_gif``: the same as ``tf.io.decode_gif``."""
+    from learnet.io import decode_gif as _decode
+
+    return _decode(contents)
+
+
+def rgb_to_hsv(images, name=None):
+    """RGB (floats in ``[0, 1]``, last axis) to hue, saturation and value, each in ``[0, 1]``.
+
+    Differentiable, except where two channels tie for the largest.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.rgb_to_hsv([[[0.0, 0.5, 1.0]]]).numpy().round(4)
+    array([[[0.5833, 1.    , 1.    ]]], dtype=float32)
+    """
+    images = images if isinstance(images, Tensor) else convert_to_tensor(images)
+    if images.ndim < 1 or images.shape[-1] != 3:
+        raise ValueError(f"rgb_to_hsv expects 3 channels in the last axis, got shape {tuple(images.shape)}")
+    images = _float(images)
+    red, green, blue = images[..., 0], images[..., 1], images[..., 2]
+    value = _ops.reduce_max(images, axis=-1)
+    chroma = value - _ops.reduce_min(images, axis=-1)
+    lit, tinted = _ops.greater(value, 0.0), _ops.greater(chroma, 0.0)
+    saturation = _ops.where(lit, chroma / _ops.where(lit, value, 1.0), 0.0)
+    safe = _ops.where(tinted, chroma, 1.0)
+    # Which channel is largest picks the sixth of the colour wheel the hue starts from.
+    sixths = _ops.where(
+        _ops.equal(value, red),
+        (green - blue) / safe,
+        _ops.where(_ops.equal(value, green), 2.0 + (blue - red) / safe, 4.0 + (red - green) / safe),
+    )
+    hue = sixths / 6.0
+    hue = _ops.where(tinted, hue - _ops.floor(hue), 0.0)
+    return _ops.stack([hue, saturation, value], axis=-1)
+
+
+def hsv_to_rgb(images, name=None):
+    """Hue, saturation and value (each in ``[0, 1]``, last axis) back to RGB. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.hsv_to_rgb([[[2 / 3, 1.0, 0.5]]]).numpy().round(4)
+    array([[[0. , 0. , 0.5]]], dtype=float32)
+    """
+    images = images if isinstance(images, Tensor) else convert_to_tensor(images)
+    if images.ndim < 1 or images.shape[-1] != 3:
+        raise ValueError(f"hsv_to_rgb expects 3 channels in the last axis, got shape {tuple(images.shape)}")
+    images = _float(images)
+    hue, saturation, value = images[..., 0], images[..., 1], images[..., 2]
+    # Each fully saturated channel is a trapezoid of the hue: 1 over a third of the wheel, 0 over another.
+    red = _ops.clip_by_value(_ops.abs(hue * 6.0 - 3.0) - 1.0, 0.0, 1.0)
+    green = _ops.clip_by_value(2.0 - _ops.abs(hue * 6.0 - 2.0), 0.0, 1.0)
+    blue = _ops.clip_by_value(2.0 - _ops.abs(hue * 6.0 - 4.0), 0.0, 1.0)
+    return _ops.stack([((c - 1.0) * saturation + 1.0) * value for c in (red, green, blue)], axis=-1)
+
+
+def is_jpeg(contents, name=None):
+    """Whether ``contents`` (bytes, or a string tensor) start as a JPEG file does.
+
+    Examples
+    --------
+    >>> import numpy as np, learnet as tf
+    >>> bool(tf.image.is_jpeg(tf.image.encode_jpeg(np.zeros((2, 2, 3), np.uint8))))
+    True
+    >>> bool(tf.image.is_jpeg(b"GIF89a"))
+    False
+    """
+    from learnet.io import _bytes
+
+    return convert_to_tensor(_bytes(contents, "is_jpeg")[:3] == b"\xff\xd8\xff")
