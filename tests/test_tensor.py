@@ -27,6 +27,13 @@ def test_shape_ndim_size_len_iteration():
         len(tf.constant(1.0))
 
 
+def test_a_shape_prints_as_tensorflow_prints_it():
+    shape = tf.constant(np.zeros((3, 2))).shape
+    assert (str(shape), f"{shape}", repr(shape)) == ("(3, 2)", "(3, 2)", "TensorShape([3, 2])")
+    assert str(tf.TensorShape([None, 5])) == "(None, 5)" and repr(tf.TensorShape([None, 5])) == "TensorShape([None, 5])"
+    assert (str(tf.constant([1.0]).shape), str(tf.constant(1.0).shape)) == ("(1,)", "()")
+
+
 def test_numpy_and_array_protocol():
     x = tf.constant([[1.0, 2.0]])
     assert isinstance(x.numpy(), np.ndarray)

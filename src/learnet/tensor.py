@@ -91,6 +91,10 @@ class TensorShape(tuple):
     def __repr__(self):
         return f"TensorShape({list(self)})"
 
+    def __str__(self):
+        """As TensorFlow prints a shape: ``(3, 2)``, ``(None, 5)``, ``(4,)``, ``()``."""
+        return tuple.__repr__(self)
+
 
 def _as_dtype(dtype):
     if dtype is None:
