@@ -212,6 +212,15 @@ def test_padding_cropping_upsampling_and_repeat(tmp_path):
     )
 
 
+def test_bilinear_upsampling_exports_and_bicubic_is_refused(tmp_path):
+    model = learnet.Sequential([L.Input((5, 6, 2)), L.UpSampling2D((2, 3), interpolation="bilinear"), L.Conv2D(2, 3)])
+    _check(model, [np.random.default_rng(9).random((2, 5, 6, 2), dtype=np.float32)], tmp_path)
+    cubic = learnet.Sequential([L.Input((5, 6, 2)), L.UpSampling2D(2, interpolation="bicubic", name="cubic")])
+    with pytest.raises(ValueError, match="cubic.*'bicubic'; only 'nearest' and 'bilinear' export"):
+        learnet.onnx.export(cubic, tmp_path / "cubic.onnx")
+    assert not (tmp_path / "cubic.onnx").exists()
+
+
 def test_adapted_normalization_and_its_inverse(tmp_path):
     # Hands-On's regression models start with an adapted Normalization (here over image channels too).
     data = np.random.default_rng(2).normal(3.0, 2.0, size=(64, 4, 4, 3)).astype(np.float32)

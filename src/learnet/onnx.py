@@ -399,16 +399,18 @@ def _cropping(graph, layer, inputs, where):
 
 def _upsampling(graph, layer, inputs, where):
     _check_channels_last(layer, where)
-    if getattr(layer, "interpolation", "nearest") != "nearest":
-        raise ValueError(f"learnet.onnx.export: {where} interpolates {layer.interpolation!r}; only 'nearest' exports")
+    interpolation = getattr(layer, "interpolation", "nearest")
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(
+            f"learnet.onnx.export: {where} interpolates {interpolation!r}; only 'nearest' and 'bilinear' export"
+        )
     size = layer.size if isinstance(layer.size, (list, tuple)) else (layer.size,)
     scales = [1.0, *[float(s) for s in size], 1.0]
+    scales_input = [inputs[0], "", graph.const(scales, "scales")]
+    if interpolation == "bilinear":  # half-pixel centres, as keras.ops.image.resize (enlarging: no antialiasing)
+        return graph.op("Resize", scales_input, mode="linear", coordinate_transformation_mode="half_pixel")
     return graph.op(
-        "Resize",
-        [inputs[0], "", graph.const(scales, "scales")],
-        mode="nearest",
-        coordinate_transformation_mode="asymmetric",
-        nearest_mode="floor",
+        "Resize", scales_input, mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"
     )
 
 

@@ -99,6 +99,28 @@ def test_upsampling_repeats_pixels():
     check_gradients(lambda t: up(t) * np.arange(16.0).reshape(1, 4, 4, 1), [x.astype("float64")])
 
 
+@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic", "lanczos3", "lanczos5"])
+def test_upsampling2d_interpolates_as_keras_3(interpolation):
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    x = np.random.default_rng(0).random((2, 3, 4, 5)).astype("float32")
+    for size in ((2, 3), 2):
+        ours = layers.UpSampling2D(size, interpolation=interpolation)
+        theirs = keras.layers.UpSampling2D(size, interpolation=interpolation)
+        np.testing.assert_allclose(ours(x).numpy(), np.asarray(theirs(x)), atol=1e-6)
+        assert ours.get_config()["interpolation"] == interpolation
+    up = layers.UpSampling2D(2, interpolation=interpolation, dtype="float64")
+    weights = np.random.default_rng(1).standard_normal((1, 4, 6, 2))
+    assert check_gradients(lambda t: up(t) * weights, [x[:1, :2, :3, :2].astype("float64")]) < 1e-6
+
+
+def test_upsampling2d_refuses_an_unknown_interpolation():
+    with pytest.raises(ValueError, match="interpolation must be one of"):
+        layers.UpSampling2D(interpolation="area")
+
+
 def test_padding_and_cropping():
     x = np.ones((1, 3, 3, 1), dtype="float32")
     padded = layers.ZeroPadding2D(1)(x).numpy()[0, :, :, 0]

@@ -10,6 +10,8 @@ TensorShape([1, 14, 14, 8])
 TensorShape([1, 32, 32, 1])
 """
 
+import importlib
+
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.conv import _data_format
 from learnet.ops.shape import broadcast_to, expand_dims, pad, reshape, tile, transpose
@@ -47,18 +49,35 @@ class _Spatial(Layer):
 
 
 class UpSampling2D(_Spatial):
-    """Repeat each row ``size[0]`` times and each column ``size[1]`` times (nearest neighbour).
+    """Repeat each row ``size[0]`` times and each column ``size[1]`` times (nearest
+    neighbour), or resize the images by those factors with another ``interpolation``.
 
     Parameters
     ----------
     size : int or (int, int), default 2
-    interpolation : "nearest" (the only one supported)
+    interpolation : {"nearest", "bilinear", "bicubic", "lanczos3", "lanczos5"}, default "nearest"
+        Anything but ``"nearest"`` resizes as ``keras.ops.image.resize`` (half-pixel
+        centres, no antialiasing), as Keras 3 does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as keras
+    >>> x = np.array([0.0, 1.0], "float32").reshape(1, 1, 2, 1)
+    >>> keras.layers.UpSampling2D((1, 2))(x)[0, 0, :, 0].numpy()
+    array([0., 0., 1., 1.], dtype=float32)
+    >>> keras.layers.UpSampling2D((1, 2), interpolation="bilinear")(x)[0, 0, :, 0].numpy()
+    array([0.  , 0.25, 0.75, 1.  ], dtype=float32)
     """
+
+    _INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        if interpolation != "nearest":
-            raise ValueError(f"UpSampling2D: only interpolation='nearest' is supported, got {interpolation!r}")
+        if interpolation not in self._INTERPOLATIONS:
+            raise ValueError(
+                f"UpSampling2D: interpolation must be one of {self._INTERPOLATIONS}, got {interpolation!r}"
+            )
         self.size = (int(size), int(size)) if isinstance(size, int) else tuple(int(s) for s in size)
         if len(self.size) != 2 or min(self.size) < 1:
             raise ValueError(f"UpSampling2D: size must be a positive int or two, got {size!r}")
@@ -67,10 +86,15 @@ class UpSampling2D(_Spatial):
     def call(self, inputs):
         n, h, w, c = inputs.shape
         sh, sw = self.size
-        # (n, h, 1, w, 1, c) broadcast to (n, h, sh, w, sw, c): a differentiable repeat.
-        x = reshape(inputs, (n, h, 1, w, 1, c))
-        x = broadcast_to(x, (n, h, sh, w, sw, c))
-        return reshape(x, (n, h * sh, w * sw, c))
+        if self.interpolation == "nearest":
+            # (n, h, 1, w, 1, c) broadcast to (n, h, sh, w, sw, c): a differentiable repeat.
+            x = reshape(inputs, (n, h, 1, w, 1, c))
+            x = broadcast_to(x, (n, h, sh, w, sw, c))
+            x = reshape(x, (n, h * sh, w * sw, c))
+        else:
+            resize = importlib.import_module("learnet.keras_ops_image").resize
+            x = resize(inputs, (h * sh, w * sw), interpolation=self.interpolation, data_format="channels_last")
+        return x
 
     def compute_output_shape(self, input_shape):
         n, h, w, c = tuple(input_shape)
