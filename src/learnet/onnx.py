@@ -464,6 +464,8 @@ _CONVERTERS = {
     "RandomColorJitter": _identity,
     "RandomShear": _identity,
     "RandomGaussianBlur": _identity,
+    "RandomPerspective": _identity,
+    "RandomElasticTransform": _identity,
     "RandomErasing": _identity,
     "MixUp": _identity,
     "CutMix": _identity,

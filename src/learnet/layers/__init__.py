@@ -34,6 +34,7 @@ from learnet.layers.augmentation_color import (
     RandomSaturation,
     Solarization,
 )
+from learnet.layers.augmentation_geometry import RandomElasticTransform, RandomPerspective
 from learnet.layers.augmentation_mixing import CutMix, MixUp, RandomErasing
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
 from learnet.layers.conv import (
@@ -280,11 +281,13 @@ __all__ = [
     "CutMix",
     "MixUp",
     "RandomColorJitter",
+    "RandomElasticTransform",
     "RandomErasing",
     "RandomGaussianBlur",
     "RandomGrayscale",
     "RandomHue",
     "RandomInvert",
+    "RandomPerspective",
     "RandomPosterization",
     "RandomSaturation",
     "RandomShear",
