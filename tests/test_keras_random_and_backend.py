@@ -77,7 +77,7 @@ def test_backend_helpers_as_keras_2_course_code_uses_them():
     assert K.argmax(y_pred).numpy().tolist() == [0, 1]  # Keras 2: the last axis
     assert K.concatenate([y_true, y_pred]).shape == (2, 4)  # Keras 2: the last axis
     assert K.int_shape(y_true) == (2, 2) and K.shape(y_true).numpy().tolist() == [2, 2]
-    assert K.image_data_format() == "channels_last" and K.backend() == "learnet"
+    assert K.image_data_format() == "channels_last" and K.backend() == "tensorflow"
     assert K.batch_dot(y_true, y_pred).shape == (2, 1)
     v = K.variable([1.0, 2.0])
     K.set_value(v, [3.0, 4.0])

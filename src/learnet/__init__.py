@@ -326,8 +326,12 @@ class LogicalDeviceConfiguration:
         self.experimental_device_ordinal = experimental_device_ordinal
 
 
-# `tf.config`: what course notebooks ask of it (is there a GPU? grow its memory; run eagerly).
+from learnet import keras_config  # noqa: E402 - keras.config's settings, merged into `config` below
+
+# `tf.config`: what course notebooks ask of it (is there a GPU? grow its memory; run eagerly),
+# and, as `keras.config` (learnet is both), Keras 3's global settings (`keras_config`).
 config = _types.SimpleNamespace(
+    **{name: getattr(keras_config, name) for name in keras_config.__all__},
     list_physical_devices=_list_physical_devices,
     list_logical_devices=_list_physical_devices,
     run_functions_eagerly=_accept_setting,

@@ -50,8 +50,13 @@ def learning_phase():
 
 
 def backend():
-    """The name of the computing backend: ``'learnet'``."""
-    return "learnet"
+    """``'tensorflow'``: the Keras backend learnet stands in for.
+
+    Keras 3 scripts branch on the backend (``if keras.backend.backend() == "tensorflow":``)
+    to call TensorFlow's functions on the tensors; learnet runs those ``tf.*`` calls, so it
+    answers as Keras on TensorFlow and the scripts take that branch.
+    """
+    return "tensorflow"
 
 
 def _t(x):

@@ -57,6 +57,7 @@ FLOORS = {
         "experimental_numpy",
         "experimental",
         "keras_backend",
+        "keras_config",
         "image",
         "image_quality",
         "image_sampling",

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from learnet import keras_config
 from learnet.callbacks.callback import Callback
 
 
@@ -51,7 +52,10 @@ def _in_notebook():
 
 
 def _interactive(stream):
-    """Whether ``stream`` shows a progress bar redrawn in place (a terminal or a notebook)."""
+    """Whether ``stream`` shows a progress bar redrawn in place (a terminal or a notebook,
+    unless ``keras.config.disable_interactive_logging()`` asked for plain lines)."""
+    if not keras_config.is_interactive_logging_enabled():
+        return False
     if _in_notebook():
         return True
     try:

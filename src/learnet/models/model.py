@@ -39,7 +39,7 @@ import numpy as np
 
 from learnet import backend
 from learnet import callbacks as callbacks_module
-from learnet import distribute
+from learnet import distribute, keras_config
 from learnet import metrics as metrics_module
 from learnet import optimizers as optimizers_module
 from learnet.layers.base import KerasTensor, Layer, _as_tuples
@@ -587,6 +587,7 @@ class Model(Layer):
         epochs, initial_epoch = _check_int(epochs, "epochs", who), _check_int(initial_epoch, "initial_epoch", who)
         if steps_per_epoch is not None:
             steps_per_epoch = _check_int(steps_per_epoch, "steps_per_epoch", who, minimum=1)
+        epochs, steps_per_epoch = _capped_by_config(epochs, steps_per_epoch)
         validation_freq = _check_int(validation_freq, "validation_freq", who, minimum=1)
         train, validation = data_adapter.fit_epoch_iterators(
             self,
@@ -1114,6 +1115,19 @@ def _this_process_callbacks(callbacks):
 
 def _fits(want, shape):
     return len(shape) == len(want) and all(w is None or w == s for w, s in zip(want[1:], shape[1:]))
+
+
+def _capped_by_config(epochs, steps_per_epoch):
+    """``epochs`` and ``steps_per_epoch`` within ``keras.config.set_max_epochs`` /
+    ``set_max_steps_per_epoch``, with Keras' warning when a cap applies."""
+    max_epochs, max_steps = keras_config.max_epochs(), keras_config.max_steps_per_epoch()
+    if max_epochs and max_epochs < epochs:
+        warnings.warn(f"Limiting epochs to {max_epochs}", stacklevel=3)
+        epochs = max_epochs
+    if max_steps and (steps_per_epoch is None or max_steps < steps_per_epoch):
+        warnings.warn(f"Limiting steps_per_epoch to {max_steps}", stacklevel=3)
+        steps_per_epoch = max_steps
+    return epochs, steps_per_epoch
 
 
 def fit_input_rank(value, want):

@@ -1,0 +1,188 @@
+"""``keras.config``: the global settings of Keras 3, beside TensorFlow's ``tf.config``.
+
+With ``import learnet as keras`` and ``import learnet as tf`` one module serves both, so
+``keras.config`` holds TensorFlow's device settings (``list_physical_devices`` ...) and
+these: the default float type and fuzz factor, the image layout, the dtype policy, and the
+switches Keras 3 keeps for logging, tracebacks, attention kernels, unsafe deserialization
+and capped training runs (``set_max_epochs``, ``set_max_steps_per_epoch``, which ``fit``
+honours as Keras does: handy to try a tutorial quickly).
+
+Examples
+--------
+>>> import learnet as keras
+>>> keras.config.floatx(), keras.config.image_data_format(), keras.config.backend()
+('float32', 'channels_last', 'tensorflow')
+>>> keras.config.set_max_epochs(2)
+>>> keras.config.max_epochs()
+2
+>>> keras.config.set_max_epochs(None)
+"""
+
+import importlib
+
+from learnet.backend import epsilon, floatx, set_epsilon, set_floatx
+
+__all__ = [
+    "backend",
+    "disable_flash_attention",
+    "disable_interactive_logging",
+    "disable_traceback_filtering",
+    "dtype_policy",
+    "enable_flash_attention",
+    "enable_interactive_logging",
+    "enable_traceback_filtering",
+    "enable_unsafe_deserialization",
+    "epsilon",
+    "floatx",
+    "image_data_format",
+    "is_flash_attention_enabled",
+    "is_interactive_logging_enabled",
+    "is_nnx_enabled",
+    "is_traceback_filtering_enabled",
+    "max_epochs",
+    "max_steps_per_epoch",
+    "set_backend",
+    "set_dtype_policy",
+    "set_epsilon",
+    "set_floatx",
+    "set_image_data_format",
+    "set_max_epochs",
+    "set_max_steps_per_epoch",
+]
+
+_settings = {
+    "interactive_logging": True,
+    "traceback_filtering": True,
+    "flash_attention": None,  # None: Keras' "decide by the hardware"; learnet has one attention kernel
+    "unsafe_deserialization": False,
+    "max_epochs": None,
+    "max_steps_per_epoch": None,
+}
+
+
+def backend():
+    """``'tensorflow'``, as ``keras.backend.backend()``: scripts that branch on the backend
+    take their TensorFlow branch, whose ``tf.*`` calls learnet runs."""
+    return importlib.import_module("learnet.keras_backend").backend()
+
+
+def set_backend(name):
+    """Keras 3 switches between TensorFlow, JAX and PyTorch here; learnet stands in for TensorFlow.
+
+    ``'tensorflow'`` (and ``'learnet'``) are accepted and change nothing; any other name
+    raises a ``ValueError`` saying so.
+    """
+    if name not in ("tensorflow", "learnet"):
+        raise ValueError(
+            f"set_backend: learnet computes every operation itself, as Keras on TensorFlow, and has no "
+            f"{name!r} backend; run the script with the real Keras to use another backend"
+        )
+
+
+def image_data_format():
+    """``'channels_last'``: learnet's images are ``(batch, height, width, channels)``."""
+    return importlib.import_module("learnet.keras_backend").image_data_format()
+
+
+def set_image_data_format(data_format):
+    """Accept ``'channels_last'`` (learnet's layers work on channels-last images only)."""
+    importlib.import_module("learnet.keras_backend").set_image_data_format(data_format)
+
+
+def dtype_policy():
+    """The global dtype policy (``keras.mixed_precision.global_policy()``)."""
+    return importlib.import_module("learnet.mixed_precision").global_policy()
+
+
+def set_dtype_policy(policy):
+    """Set the global dtype policy (``keras.mixed_precision.set_global_policy``)."""
+    importlib.import_module("learnet.mixed_precision").set_global_policy(policy)
+
+
+def enable_interactive_logging():
+    """Let ``fit``'s progress bar redraw itself in place in a terminal or notebook (the default)."""
+    _settings["interactive_logging"] = True
+
+
+def disable_interactive_logging():
+    """Make ``fit``'s progress bar write plain lines, one per epoch, even in a terminal (for log files)."""
+    _settings["interactive_logging"] = False
+
+
+def is_interactive_logging_enabled():
+    """Whether the progress bar may redraw itself in place (``enable_interactive_logging``)."""
+    return _settings["interactive_logging"]
+
+
+def enable_traceback_filtering():
+    """Kept for Keras' API: learnet's tracebacks are never filtered (there is no compiled graph to hide)."""
+    _settings["traceback_filtering"] = True
+
+
+def disable_traceback_filtering():
+    """Kept for Keras' API (see ``enable_traceback_filtering``)."""
+    _settings["traceback_filtering"] = False
+
+
+def is_traceback_filtering_enabled():
+    """The switch of ``enable_traceback_filtering`` / ``disable_traceback_filtering``."""
+    return _settings["traceback_filtering"]
+
+
+def enable_flash_attention():
+    """Kept for Keras' API: learnet computes attention one way, with the same results either way."""
+    _settings["flash_attention"] = True
+
+
+def disable_flash_attention():
+    """Kept for Keras' API (see ``enable_flash_attention``)."""
+    _settings["flash_attention"] = False
+
+
+def is_flash_attention_enabled():
+    """The switch of ``enable_flash_attention`` (None until set, as in Keras)."""
+    return _settings["flash_attention"]
+
+
+def is_nnx_enabled():
+    """``False``: Flax NNX belongs to Keras' JAX backend."""
+    return False
+
+
+def enable_unsafe_deserialization():
+    """Record the wish to load Python code from model files.
+
+    learnet never runs code stored in a file (a ``Lambda`` layer's bytecode): such a file
+    still gets a clear error, which says to rebuild the model with ordinary layers (or a
+    ``Layer`` subclass) and load the weights only. The switch exists so that scripts
+    calling it run.
+    """
+    _settings["unsafe_deserialization"] = True
+
+
+def _positive_or_none(value, function):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{function}: expected a positive int or None, got {value!r}")
+    return value
+
+
+def set_max_epochs(max_epochs):
+    """Cap every ``fit`` to at most ``max_epochs`` epochs (None: no cap), as Keras 3 does."""
+    _settings["max_epochs"] = _positive_or_none(max_epochs, "set_max_epochs")
+
+
+def max_epochs():
+    """The cap set by ``set_max_epochs`` (None when there is none)."""
+    return _settings["max_epochs"]
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap every epoch of ``fit`` to at most this many batches (None: no cap), as Keras 3 does."""
+    _settings["max_steps_per_epoch"] = _positive_or_none(max_steps_per_epoch, "set_max_steps_per_epoch")
+
+
+def max_steps_per_epoch():
+    """The cap set by ``set_max_steps_per_epoch`` (None when there is none)."""
+    return _settings["max_steps_per_epoch"]
