@@ -63,7 +63,9 @@ def test_conv2d_gradients_through_the_layer():
 def test_conv2d_config_round_trip_and_bad_arguments():
     conv = layers.Conv2D(16, (3, 3), strides=(2, 2), padding="same", activation="relu", input_shape=(28, 28, 1))
     config = conv.get_config()
-    assert config["kernel_size"] == [3, 3] and config["padding"] == "same"
+    assert (
+        config["kernel_size"] == (3, 3) and config["strides"] == (2, 2) and config["padding"] == "same"
+    )  # tuples, as Keras 3
     assert layers.Conv2D.from_config(config).get_config() == config
     with pytest.raises(ValueError, match="padding must be one of"):
         layers.Conv2D(8, 3, padding="full")

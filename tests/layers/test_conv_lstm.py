@@ -250,7 +250,7 @@ def test_config_round_trip_has_keras_keys(keras):
     config = layer.get_config()
     clone = layers.ConvLSTM2D.from_config(config)
     assert clone.get_config() == config
-    assert config["kernel_size"] == [3, 2] and config["strides"] == [1, 2] and config["padding"] == "same"
+    assert config["kernel_size"] == (3, 2) and config["strides"] == (1, 2) and config["padding"] == "same"
     assert set(config) == set(keras.layers.ConvLSTM2D(5, (3, 2)).get_config())
     x = np.random.default_rng(7).normal(size=(1, 2, 4, 6, 3)).astype("float32")
     layer.build(x.shape)

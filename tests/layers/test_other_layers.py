@@ -68,12 +68,29 @@ def test_dot_on_sequences_is_a_batched_matrix_product():
 
 
 def test_merge_layers_explain_mismatches():
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match="incompatible shapes"):
         layers.Add()([np.zeros((2, 3)), np.zeros((2, 4))])
     with pytest.raises(ValueError, match="list of at least 2"):
         layers.Add()([np.zeros((2, 3))])
     with pytest.raises(ValueError, match="except along axis -1"):
         layers.Concatenate()([np.zeros((2, 3)), np.zeros((3, 3, 1))])
+
+
+@pytest.mark.parametrize("name", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"])
+def test_merge_layers_broadcast_as_keras_3(name):
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(2)
+    for first, second in [((3, 5), (3, 1)), ((1,), (64,)), ((3,), (4, 3)), ((5,), (1,))]:
+        symbolic = getattr(layers, name)()([layers.Input(first), layers.Input(second)])
+        expected = getattr(keras.layers, name)()([keras.Input(first), keras.Input(second)])
+        assert tuple(symbolic.shape) == tuple(expected.shape)
+        a, b = rng.random((2,) + first).astype("float32"), rng.random((2,) + second).astype("float32")
+        np.testing.assert_allclose(
+            getattr(layers, name)()([a, b]).numpy(), np.asarray(getattr(keras.layers, name)()([a, b])), rtol=1e-6
+        )
 
 
 def test_merge_layers_in_a_functional_graph():
@@ -239,3 +256,18 @@ def test_time_distributed_applies_one_layer_to_every_step():
 
 def test_old_experimental_preprocessing_names():
     assert layers.experimental.preprocessing.Rescaling is layers.Rescaling
+
+
+def test_an_activation_set_to_none_after_building_is_linear():
+    """Grad-CAM recipes take the last layer's softmax away with ``layer.activation = None``."""
+    x = np.random.default_rng(3).random((2, 4, 4, 3)).astype("float32")
+    model = tf.keras.Sequential(
+        [layers.Input((4, 4, 3)), layers.Conv2D(2, 3, activation="relu"), layers.Flatten(), layers.Dense(3, "softmax")]
+    )
+    model.predict(x, verbose=0)
+    model.layers[-1].activation = None
+    model.layers[0].activation = None
+    conv, dense = model.layers[0], model.layers[-1]
+    features = tf.nn.conv2d(x, conv.kernel, 1, "VALID").numpy() + conv.bias.numpy()
+    logits = features.reshape(2, -1) @ dense.kernel.numpy() + dense.bias.numpy()
+    np.testing.assert_allclose(model.predict(x, verbose=0), logits, rtol=1e-5, atol=1e-6)

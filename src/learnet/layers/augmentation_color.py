@@ -601,7 +601,7 @@ class RandomGaussianBlur(BaseImagePreprocessingLayer):
         config = super().get_config()
         config.update(
             factor=list(self.factor),
-            kernel_size=list(self.kernel_size),
+            kernel_size=tuple(self.kernel_size),
             sigma=list(self.sigma),
             value_range=self.value_range,
             seed=self.seed,

@@ -153,7 +153,7 @@ class _ConvBase(Layer):
         self.built = True
 
     def _finish(self, outputs):
-        if self.activation is not activations.linear:
+        if self.activation not in (None, activations.linear):  # None: set after building, as in Keras
             outputs = self.activation(outputs)
         return outputs
 
@@ -169,11 +169,11 @@ class _ConvBase(Layer):
         config = super().get_config()
         config.update(
             filters=self.filters,
-            kernel_size=list(self.kernel_size),
-            strides=list(self.strides),
+            kernel_size=tuple(self.kernel_size),
+            strides=tuple(self.strides),
             padding=self.padding,
             data_format=self.data_format,
-            dilation_rate=list(self.dilation_rate),
+            dilation_rate=tuple(self.dilation_rate),
             groups=self.groups,
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
@@ -580,11 +580,11 @@ class _DepthwiseBase(Layer):
         config = super().get_config()
         config.update(
             depth_multiplier=self.depth_multiplier,
-            kernel_size=list(self.kernel_size),
-            strides=list(self.strides),
+            kernel_size=tuple(self.kernel_size),
+            strides=tuple(self.strides),
             padding=self.padding,
             data_format=self.data_format,
-            dilation_rate=list(self.dilation_rate),
+            dilation_rate=tuple(self.dilation_rate),
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
             depthwise_initializer=initializers.serialize(self.depthwise_initializer),
@@ -646,7 +646,7 @@ class DepthwiseConv2D(_DepthwiseBase):
         outputs = self._depthwise(inputs, self.kernel)
         if self.bias is not None:
             outputs = add(outputs, self.bias)
-        if self.activation is not activations.linear:
+        if self.activation not in (None, activations.linear):  # None: set after building, as in Keras
             outputs = self.activation(outputs)
         return outputs
 
@@ -757,7 +757,7 @@ class SeparableConv2D(_DepthwiseBase):
         if self.activation is activations.relu:  # the pointwise step fused with bias and ReLU
             return conv_ops.conv2d_relu(depthwise, self.pointwise_kernel, self.bias)
         outputs = conv_ops.conv2d(depthwise, self.pointwise_kernel, 1, "VALID", bias=self.bias)
-        if self.activation is not activations.linear:
+        if self.activation not in (None, activations.linear):  # None: set after building, as in Keras
             outputs = self.activation(outputs)
         return outputs
 

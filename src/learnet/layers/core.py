@@ -241,7 +241,7 @@ class Dense(Layer):
             leading = tuple(inputs.shape[:-1])
             flat = reshape(inputs, (-1, inputs.shape[-1]))
             outputs = reshape(dense(flat, self.kernel, bias, relu=relu), leading + (self.units,))
-        if not relu and self.activation is not activations.linear:
+        if not relu and self.activation not in (None, activations.linear):  # None: set after building, as in Keras
             outputs = self.activation(outputs)
         return outputs
 

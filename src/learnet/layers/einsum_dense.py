@@ -248,7 +248,7 @@ class EinsumDense(Layer):
         outputs = contract(inputs, self.kernel, full_in, full_kernel, full_out)
         if self.bias is not None:
             outputs = outputs + self.bias
-        if self.activation is not activations.linear:
+        if self.activation not in (None, activations.linear):  # None: set after building, as in Keras
             outputs = self.activation(outputs)
         return outputs
 

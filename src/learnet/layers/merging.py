@@ -1,7 +1,7 @@
 """Layers that merge several inputs: ``Add``, ``Concatenate``, ``Multiply``, ``Average``...
 
-Each is called on a list of tensors of matching shapes (``Concatenate``: matching
-except along ``axis``), and has a lower-case function form, as in Keras:
+Each is called on a list of tensors whose shapes broadcast as Keras 3's do (``Concatenate``:
+matching except along ``axis``), and has a lower-case function form, as in Keras:
 ``layers.add([a, b])`` is ``layers.Add()([a, b])``.
 
 Examples
@@ -18,7 +18,7 @@ from learnet.layers.base import Layer
 from learnet.ops.linalg import matmul
 from learnet.ops.math import maximum, minimum, sqrt
 from learnet.ops.reduce import reduce_sum
-from learnet.ops.shape import concat
+from learnet.ops.shape import concat, expand_dims
 
 
 class _Merge(Layer):
@@ -40,21 +40,45 @@ class _Merge(Layer):
         self.built = True
 
     def _check_shapes(self, who, shapes):
-        first = shapes[0]
-        for shape in shapes[1:]:
-            if len(shape) != len(first) or any(
-                a is not None and b is not None and a != b for a, b in zip(shape[1:], first[1:])
-            ):
-                raise ValueError(f"{who} needs inputs of the same shape, got {', '.join(str(s) for s in shapes)}")
+        self._broadcast_shape(who, shapes)
+
+    @staticmethod
+    def _broadcast_shape(who, shapes):
+        """The shape past the batch axis that the inputs broadcast to, as Keras 3 works it out:
+        aligned at the right, a size of 1 stretches; other sizes must agree."""
+        result = ()
+        for shape in (tuple(s)[1:] for s in shapes):
+            longer, shorter = (result, shape) if len(result) >= len(shape) else (shape, result)
+            lead = len(longer) - len(shorter)
+            merged = list(longer[:lead])
+            for a, b in zip(longer[lead:], shorter):
+                if a is not None and b is not None and a != b and 1 not in (a, b):
+                    raise ValueError(
+                        f"{who}: inputs have incompatible shapes {', '.join(str(tuple(s)) for s in shapes)}"
+                    )
+                if a is None or b is None:
+                    known = b if a is None else a
+                    merged.append(known if known not in (None, 1) else None)
+                else:
+                    merged.append(b if a == 1 else a)
+            result = tuple(merged)
+        return result
 
     def call(self, inputs):
-        self._check([tuple(t.shape) for t in inputs])
-        self._check_shapes(f"{type(self).__name__} '{self.name}'", [tuple(t.shape) for t in inputs])
-        return self._merge(list(inputs))
+        shapes = [tuple(t.shape) for t in inputs]
+        self._check(shapes)
+        self._check_shapes(f"{type(self).__name__} '{self.name}'", shapes)
+        inputs = list(inputs)
+        rank = max(len(shape) for shape in shapes)
+        for i, x in enumerate(inputs):  # as Keras: a lower-rank input gets new axes after the batch axis
+            while x.ndim < rank:
+                x = expand_dims(x, 1)
+            inputs[i] = x
+        return self._merge(inputs)
 
     def compute_output_shape(self, input_shape):
-        first = tuple(input_shape[0])
-        return tuple(next((s[i] for s in input_shape if s[i] is not None), None) for i in range(len(first)))
+        batch = next((s[0] for s in input_shape if len(s) and s[0] is not None), None)
+        return (batch,) + self._broadcast_shape(f"{type(self).__name__} '{self.name}'", input_shape)
 
 
 class Add(_Merge):
@@ -148,7 +172,7 @@ class Concatenate(_Merge):
 
     def compute_output_shape(self, input_shape):
         shapes = [tuple(s) for s in input_shape]
-        out = list(super().compute_output_shape(shapes))
+        out = [next((s[i] for s in shapes if s[i] is not None), None) for i in range(len(shapes[0]))]
         axis = self.axis % len(out)
         sizes = [s[axis] for s in shapes]
         out[axis] = None if any(s is None for s in sizes) else sum(sizes)

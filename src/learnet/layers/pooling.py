@@ -54,8 +54,8 @@ class _Pooling(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            pool_size=list(self.pool_size),
-            strides=list(self.strides),
+            pool_size=tuple(self.pool_size),
+            strides=tuple(self.strides),
             padding=self.padding,
             data_format=self.data_format,
         )

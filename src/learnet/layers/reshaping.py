@@ -102,7 +102,7 @@ class UpSampling2D(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config.update(size=list(self.size), interpolation=self.interpolation, data_format=self.data_format)
+        config.update(size=tuple(self.size), interpolation=self.interpolation, data_format=self.data_format)
         return config
 
 
@@ -153,7 +153,7 @@ class ZeroPadding2D(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config.update(padding=[list(p) for p in self.padding], data_format=self.data_format)
+        config.update(padding=tuple(tuple(p) for p in self.padding), data_format=self.data_format)
         return config
 
 
@@ -175,7 +175,7 @@ class ZeroPadding1D(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config["padding"] = list(self.padding)
+        config["padding"] = tuple(self.padding)
         return config
 
 
@@ -212,7 +212,7 @@ class Cropping2D(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config.update(cropping=[list(p) for p in self.cropping], data_format=self.data_format)
+        config.update(cropping=tuple(tuple(p) for p in self.cropping), data_format=self.data_format)
         return config
 
 
@@ -237,7 +237,7 @@ class Cropping1D(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config["cropping"] = list(self.cropping)
+        config["cropping"] = tuple(self.cropping)
         return config
 
 

@@ -243,7 +243,7 @@ class UpSampling3D(_Spatial3D):
 
     def get_config(self):
         config = super().get_config()
-        config.update(size=list(self.size), data_format=self.data_format)
+        config.update(size=tuple(self.size), data_format=self.data_format)
         return config
 
 
@@ -275,7 +275,7 @@ class ZeroPadding3D(_Spatial3D):
 
     def get_config(self):
         config = super().get_config()
-        config.update(padding=[list(p) for p in self.padding], data_format=self.data_format)
+        config.update(padding=tuple(tuple(p) for p in self.padding), data_format=self.data_format)
         return config
 
 
@@ -320,7 +320,7 @@ class Cropping3D(_Spatial3D):
 
     def get_config(self):
         config = super().get_config()
-        config.update(cropping=[list(p) for p in self.cropping], data_format=self.data_format)
+        config.update(cropping=tuple(tuple(p) for p in self.cropping), data_format=self.data_format)
         return config
 
 
