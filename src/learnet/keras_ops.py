@@ -30,6 +30,7 @@ import importlib
 import inspect
 import itertools
 import math as _pymath
+import re as _re
 import sys
 
 import numpy as _np
@@ -1379,30 +1380,19 @@ def _segments(segment_ids, num_segments):
 
 
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
-    """Sum of the rows of ``data`` that share a segment id (differentiable)."""
-    data = _t(data)
+    """Sum of the rows of ``data`` that share a segment id (differentiable; ids outside the segments dropped)."""
+    from learnet.ops.segment import segment_reduce
+
     ids, count = _segments(segment_ids, num_segments)
-    selector = _np.zeros((count, ids.size), dtype=data.dtype)
-    keep = (ids >= 0) & (ids < count)
-    selector[ids[keep], _np.arange(ids.size)[keep]] = 1
-    flat = _ops.reshape(data, [data.shape[0], -1])
-    out = _ops.matmul(Tensor._wrap(xp.asarray(selector)), flat)
-    return _ops.reshape(out, (count,) + tuple(data.shape[1:]))
+    return segment_reduce("sum", _t(data), ids, count)
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """Largest row of ``data`` in each segment (differentiable; empty segments hold the dtype's lowest value)."""
-    data = _t(data)
+    from learnet.ops.segment import segment_reduce
+
     ids, count = _segments(segment_ids, num_segments)
-    rows = []
-    lowest = _np.finfo(data.dtype).min if data.dtype.kind == "f" else _np.iinfo(data.dtype).min
-    for segment in builtins.range(count):
-        members = _np.nonzero(ids == segment)[0]
-        if members.size:
-            rows.append(_ops.reduce_max(_ops.gather(data, Tensor._wrap(xp.asarray(members))), axis=0))
-        else:
-            rows.append(Tensor._wrap(xp.full(data.shape[1:], lowest, dtype=data.dtype)))
-    return _ops.stack(rows)
+    return segment_reduce("max", _t(data), ids, count)
 
 
 def top_k(x, k, sorted=True):
@@ -2342,6 +2332,1250 @@ def psnr(x1, x2, max_val):
     return 20.0 * _pymath.log10(float(max_val)) - 10.0 * log10(mse)
 
 
+# --- Fourier transforms and complex numbers -----------------------------------------------------------------
+# Keras 3 hands complex numbers around as (real, imag) pairs of float tensors. Each function
+# here builds the complex tensor, runs ``learnet.signal``'s transform (the same differentiable
+# FFT primitives as ``tf.signal``) and takes the parts apart again, so gradients reach both parts.
+def _complex_from_pair(x, function):
+    """The complex tensor ``real + i * imag`` of the pair ``x``, checked as Keras checks it."""
+    from learnet import complex_math as _complex_math
+
+    if not isinstance(x, (tuple, list)) or len(x) != 2:
+        raise ValueError(
+            f"{function}: x must be a tuple (real, imag) of two float tensors, got {type(x).__name__} {x!r:.80}"
+        )
+    real_part, imag_part = _t(x[0]), _t(x[1])
+    if real_part.shape != imag_part.shape:
+        raise ValueError(
+            f"{function}: the real and imaginary parts must have one shape, got "
+            f"{tuple(real_part.shape)} and {tuple(imag_part.shape)}"
+        )
+    if real_part.dtype.kind != "f" or imag_part.dtype.kind != "f":
+        raise ValueError(
+            f"{function}: the real and imaginary parts must be float tensors, got {real_part.dtype} and {imag_part.dtype}"
+        )
+    return _complex_math.complex(*_pair(real_part, imag_part))
+
+
+def _complex_parts(z):
+    from learnet import complex_math as _complex_math
+
+    return _complex_math.real(z), _complex_math.imag(z)
+
+
+def _check_rank_at_least(x, rank, function, name="x"):
+    if x.ndim < rank:
+        raise ValueError(f"{function}: {name} must have rank >= {rank}, got shape {tuple(x.shape)}")
+
+
+def fft(x):
+    """The discrete Fourier transform over the last axis of the complex ``x = (real, imag)``.
+
+    Returns the ``(real, imag)`` parts of the result; differentiable in both parts.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> real, imag = keras.ops.fft((keras.ops.array([1.0, 2.0]), keras.ops.array([0.0, 1.0])))
+    >>> real.numpy(), imag.numpy()
+    (array([ 3., -1.], dtype=float32), array([ 1., -1.], dtype=float32))
+    """
+    from learnet import signal as _signal
+
+    z = _complex_from_pair(x, "fft")
+    _check_rank_at_least(z, 1, "fft")
+    return _complex_parts(_signal.fft(z))
+
+
+def fft2(x):
+    """The 2-D discrete Fourier transform over the last two axes of ``x = (real, imag)``; ``(real, imag)`` back.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> real, imag = keras.ops.fft2((keras.ops.ones((2, 2)), keras.ops.zeros((2, 2))))
+    >>> real.numpy()
+    array([[4., 0.],
+           [0., 0.]], dtype=float32)
+    """
+    from learnet import signal as _signal
+
+    z = _complex_from_pair(x, "fft2")
+    _check_rank_at_least(z, 2, "fft2")
+    return _complex_parts(_signal.fft2d(z))
+
+
+def ifft2(x):
+    """The inverse 2-D discrete Fourier transform over the last two axes of ``x = (real, imag)``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> real, imag = keras.ops.ifft2(keras.ops.fft2((keras.ops.eye(2), keras.ops.zeros((2, 2)))))
+    >>> real.numpy()
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    """
+    from learnet import signal as _signal
+
+    z = _complex_from_pair(x, "ifft2")
+    _check_rank_at_least(z, 2, "ifft2")
+    return _complex_parts(_signal.ifft2d(z))
+
+
+def _fft_length_list(fft_length, function):
+    if fft_length is None:
+        return None
+    if isinstance(fft_length, bool) or not isinstance(fft_length, (int, _np.integer)) or fft_length < 1:
+        raise ValueError(f"{function}: fft_length must be a positive integer, got {fft_length!r}")
+    return [int(fft_length)]
+
+
+def rfft(x, fft_length=None):
+    """The discrete Fourier transform of the real ``x`` over its last axis: ``(real, imag)`` of the
+    ``fft_length // 2 + 1`` non-negative frequencies.
+
+    ``x`` is cropped or zero-padded to ``fft_length`` (its own length by default). Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> real, imag = keras.ops.rfft(keras.ops.array([0.0, 1.0, 2.0, 3.0, 4.0]))
+    >>> real.numpy().round(3), imag.numpy().round(3)
+    (array([10. , -2.5, -2.5], dtype=float32), array([0.   , 3.441, 0.812], dtype=float32))
+    """
+    from learnet import signal as _signal
+
+    x = _float(x)
+    _check_rank_at_least(x, 1, "rfft")
+    return _complex_parts(_signal.rfft(x, _fft_length_list(fft_length, "rfft")))
+
+
+def irfft(x, fft_length=None):
+    """The inverse of :func:`rfft`: the real signal of ``fft_length`` samples (by default
+    ``2 * (bins - 1)``) whose non-negative frequencies are ``x = (real, imag)``. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> signal = keras.ops.array([0.0, 1.0, 2.0, 3.0])
+    >>> keras.ops.irfft(keras.ops.rfft(signal)).numpy()
+    array([0., 1., 2., 3.], dtype=float32)
+    """
+    from learnet import signal as _signal
+
+    z = _complex_from_pair(x, "irfft")
+    _check_rank_at_least(z, 1, "irfft")
+    return _signal.irfft(z, _fft_length_list(fft_length, "irfft"))
+
+
+def _positive_int(value, name, function):
+    if isinstance(value, bool) or not isinstance(value, (int, _np.integer)) or value <= 0:
+        raise ValueError(f"{function}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _stft_window(window, sequence_length, fft_length, dtype, function):
+    """The window of :func:`stft` and :func:`istft`, centred in ``fft_length`` samples (a tensor).
+
+    ``"hann"`` and ``"hamming"`` are the periodic windows (SciPy's ``get_window``); ``None``
+    is ``fft_length`` ones, as in Keras.
+    """
+    if window is None:
+        return Tensor._wrap(xp.ones(fft_length, dtype=dtype))
+    if isinstance(window, str):
+        if window not in ("hann", "hamming"):
+            raise ValueError(f"{function}: a window given by name must be 'hann' or 'hamming', got {window!r}")
+        cosine = _np.cos(2.0 * _np.pi * _np.arange(sequence_length) / sequence_length)
+        values = 0.5 - 0.5 * cosine if window == "hann" else 0.54 - 0.46 * cosine
+        window = Tensor._wrap(xp.asarray(values.astype(dtype)))
+    else:
+        window = _ops.cast(_t(window), dtype)
+        if window.shape != (sequence_length,):
+            raise ValueError(
+                f"{function}: window must be a 1-D tensor of sequence_length={sequence_length} values, "
+                f"got shape {tuple(window.shape)}"
+            )
+    before = (fft_length - sequence_length) // 2
+    return _ops.pad(window, [[before, fft_length - sequence_length - before]])
+
+
+def _stft_arguments(sequence_length, sequence_stride, fft_length, function):
+    sequence_length = _positive_int(sequence_length, "sequence_length", function)
+    sequence_stride = _positive_int(sequence_stride, "sequence_stride", function)
+    fft_length = _positive_int(fft_length, "fft_length", function)
+    if fft_length < sequence_length:
+        raise ValueError(
+            f"{function}: fft_length must be at least sequence_length, got fft_length={fft_length} "
+            f"and sequence_length={sequence_length}"
+        )
+    return sequence_length, sequence_stride, fft_length
+
+
+def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
+    """The short-time Fourier transform over the last axis of ``x``, as Keras 3 computes it.
+
+    Frames of ``fft_length`` samples, ``sequence_stride`` apart, are multiplied by the
+    ``window`` of ``sequence_length`` samples (centred, zero-padded to ``fft_length``) and
+    transformed by :func:`rfft`. With ``center=True`` the signal is first padded by
+    ``fft_length // 2`` reflected samples on each side, so frame ``t`` is centred at
+    ``t * sequence_stride``. ``window`` is ``"hann"``, ``"hamming"``, a tensor of
+    ``sequence_length`` values or ``None``. Differentiable in ``x`` (and a window tensor).
+
+    Returns
+    -------
+    tuple of Tensor
+        The ``(real, imag)`` parts, each of shape ``(..., frames, fft_length // 2 + 1)``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> real, imag = keras.ops.stft(keras.ops.array([0.0, 1.0, 2.0, 3.0, 4.0]), 3, 2, 3)
+    >>> real.numpy()
+    array([[ 0.75 , -0.375],
+           [ 3.75 , -1.875],
+           [ 5.25 , -2.625]], dtype=float32)
+    """
+    from learnet import signal as _signal
+
+    x = _t(x)
+    if x.dtype not in (_np.float32, _np.float64):
+        raise TypeError(f"stft: x must be a float32 or float64 tensor, got {x.dtype}")
+    _check_rank_at_least(x, 1, "stft")
+    sequence_length, sequence_stride, fft_length = _stft_arguments(sequence_length, sequence_stride, fft_length, "stft")
+    if center:
+        # Reflect fft_length // 2 samples at each end; gathered, so that the gradient flows back.
+        half = fft_length // 2
+        reflected = _np.pad(_np.arange(x.shape[-1]), half, mode="reflect")
+        x = _ops.gather(x, Tensor._wrap(xp.asarray(reflected)), axis=x.ndim - 1)
+    if x.shape[-1] < fft_length:
+        raise ValueError(
+            f"stft: the signal has {x.shape[-1]} samples{' after padding' if center else ''}, fewer than "
+            f"fft_length={fft_length}"
+        )
+    frames = _signal.frame(x, fft_length, sequence_stride)
+    frames = frames * _stft_window(window, sequence_length, fft_length, x.dtype, "stft")
+    return _complex_parts(_signal.rfft(frames, [fft_length]))
+
+
+def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True):
+    """The inverse of :func:`stft`: the signal whose STFT is ``x = (real, imag)``, as Keras 3.
+
+    Each frame is brought back by :func:`irfft`, windowed and overlap-added, and the sum is
+    divided by the overlap-added squared window (the least-squares inverse). With
+    ``center=True`` the ``fft_length // 2`` samples :func:`stft` added at each end are cut
+    off; ``length`` cuts the result to that many samples. Pass the arguments given to
+    :func:`stft`. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> x = keras.ops.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+    >>> keras.ops.istft(keras.ops.stft(x, 4, 2, 4), 4, 2, 4).numpy().round(4)
+    array([0., 1., 2., 3., 4., 5., 6., 7.], dtype=float32)
+    """
+    from learnet import signal as _signal
+
+    z = _complex_from_pair(x, "istft")
+    _check_rank_at_least(z, 2, "istft")
+    sequence_length, sequence_stride, fft_length = _stft_arguments(
+        sequence_length, sequence_stride, fft_length, "istft"
+    )
+    frames = _signal.irfft(z, [fft_length])  # (..., frames, fft_length)
+    win = _stft_window(window, sequence_length, fft_length, frames.dtype, "istft")
+    signal = _signal.overlap_and_add(frames * win, sequence_stride)
+    squares = _ops.broadcast_to(win * win, (frames.shape[-2], fft_length))
+    norm = _signal.overlap_and_add(squares, sequence_stride)
+    norm = _ops.where(norm > 1e-10, norm, _ops.ones_like(norm))
+    if window is None:  # Keras divides by the stride there, after a scaling by the window's sum
+        signal = signal * (fft_length / sequence_stride)
+    signal = signal / norm
+    start = fft_length // 2 if center else 0
+    if length is not None:
+        end = start + int(length)
+    else:
+        end = -(fft_length // 2) if center else signal.shape[-1]
+    return signal[..., start:end]
+
+
+def view_as_complex(x):
+    """The complex64 tensor whose real and imaginary parts are ``x[..., 0]`` and ``x[..., 1]``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.view_as_complex([[1.0, 2.0], [3.0, 4.0]]).numpy()
+    array([1.+2.j, 3.+4.j], dtype=complex64)
+    """
+    from learnet import complex_math as _complex_math
+
+    x = _t(x)
+    if x.ndim < 1 or x.shape[-1] != 2:
+        raise ValueError(
+            f"view_as_complex: the last axis of x must have size 2 (real, imag), got shape {tuple(x.shape)}"
+        )
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"view_as_complex: x must hold real numbers, got {x.dtype}")
+    x = _ops.cast(x, "float32")  # Keras 3 always gives complex64
+    return _complex_math.complex(x[..., 0], x[..., 1])
+
+
+def view_as_real(x):
+    """The real and imaginary parts of ``x`` stacked on a new last axis (of size 2).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.view_as_real(keras.ops.view_as_complex([1.0, 2.0])).numpy()
+    array([1., 2.], dtype=float32)
+    """
+    from learnet import complex_math as _complex_math
+
+    x = _t(x)
+    return _ops.stack([_complex_math.real(x), _complex_math.imag(x)], axis=-1)
+
+
+def polar(abs_, angle):
+    """The complex tensor ``abs_ * (cos(angle) + i sin(angle))`` (as ``torch.polar``); differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.polar(keras.ops.array([2.0]), keras.ops.array([0.0])).numpy()
+    array([2.+0.j], dtype=complex64)
+    """
+    from learnet import complex_math as _complex_math
+
+    magnitude, angle = _pair(_float(abs_), _float(angle))
+    return _complex_math.complex(magnitude * _ops.cos(angle), magnitude * _ops.sin(angle))
+
+
+def angle(x):
+    """The argument of each element, ``atan2(imag, real)``, in ``(-pi, pi]``: 0 or pi for real ``x``.
+
+    Differentiable for complex ``x`` (real ``x`` has no gradient: the angle is constant there).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.angle(keras.ops.array([-1.0, 2.0])).numpy()
+    array([3.1415927, 0.       ], dtype=float32)
+    """
+    from learnet import complex_math as _complex_math
+
+    x = _t(x)
+    if x.dtype.kind == "c":
+        return _complex_math.angle(x)
+    x = _float(x)
+    return Tensor._wrap(xp.angle(x._value).astype(x.dtype))
+
+
+# --- special functions and float bits -----------------------------------------------------------------------
+erfc = _unary(
+    "erfc",
+    lambda a: _np.vectorize(_pymath.erfc, otypes=[a.dtype])(a),
+    lambda x, y: (-2 / _pymath.sqrt(_pymath.pi)) * _ops.exp(-x * x),
+    """The complementary error function ``1 - erf(x)``, accurate where it is tiny; differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.erfc(keras.ops.array([0.0, 1.0, 5.0])).numpy()
+    array([1.0000000e+00, 1.5729921e-01, 1.5374598e-12], dtype=float32)
+    """,
+)
+
+# Giles (2010), "Approximating the erfinv function": about 1e-7 relative, then Newton's method.
+_ERFINV_CENTRAL = (
+    2.81022636e-08,
+    3.43273939e-07,
+    -3.5233877e-06,
+    -4.39150654e-06,
+    0.00021858087,
+    -0.00125372503,
+    -0.00417768164,
+    0.246640727,
+    1.50140941,
+)
+_ERFINV_TAIL = (
+    -0.000200214257,
+    0.000100950558,
+    0.00134934322,
+    -0.00367342844,
+    0.00573950773,
+    -0.0076224613,
+    0.00943887047,
+    1.00167406,
+    2.83297682,
+)
+
+
+def _erfinv_values(a):
+    """``erfinv`` of an array: Giles' polynomials, then two Newton steps in float64 (on ``erfc``
+    near +-1, where ``erf`` has no digits left to tell the answers apart)."""
+    x = _np.asarray(to_numpy(a), dtype=_np.float64)
+    size = _np.abs(x)
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        w = -_np.log((1.0 - size) * (1.0 + size))
+        central, tail = w - 2.5, _np.sqrt(w) - 3.0
+        p_central = _np.polyval(_ERFINV_CENTRAL, central)
+        p_tail = _np.polyval(_ERFINV_TAIL, tail)
+        y = _np.where(w < 5.0, p_central, p_tail) * size
+        erf_, erfc_ = _np.vectorize(_pymath.erf), _np.vectorize(_pymath.erfc)
+        for _ in range(2):
+            finite = _np.isfinite(y)
+            safe = _np.where(finite, y, 0.0)
+            slope = (2.0 / _np.sqrt(_np.pi)) * _np.exp(-safe * safe)
+            miss = _np.where(size <= 0.5, erf_(safe) - size, (1.0 - size) - erfc_(safe))
+            y = _np.where(finite & (slope > 0), safe - miss / _np.where(slope > 0, slope, 1.0), y)
+        y = _np.where(size == 1.0, _np.inf, _np.where(size > 1.0, _np.nan, y))
+    return xp.asarray((_np.sign(x) * y).astype(a.dtype))
+
+
+erfinv = _unary(
+    "erfinv",
+    _erfinv_values,
+    lambda x, y: (_pymath.sqrt(_pymath.pi) / 2) * _ops.exp(y * y),
+    """The inverse error function: ``erf(erfinv(x)) == x`` for ``x`` in ``(-1, 1)``; differentiable.
+
+    ``erfinv(+-1)`` is ``+-inf``, and outside ``[-1, 1]`` it is NaN.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.erfinv(keras.ops.array([-0.5, 0.0, 0.3])).numpy()
+    array([-0.47693628,  0.        ,  0.27246273], dtype=float32)
+    """,
+)
+
+
+def ldexp(x1, x2):
+    """``x1 * 2 ** x2`` for integer exponents ``x2``, elementwise (differentiable in ``x1``).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.ldexp(keras.ops.array([1.5, 3.0]), keras.ops.array([2, -1])).numpy()
+    array([6. , 1.5], dtype=float32)
+    """
+    exponent = _t(x2)
+    if exponent.dtype.kind not in "iu":
+        raise TypeError(f"ldexp: the exponent x2 must be an integer tensor, got {exponent.dtype}")
+    return _ldexp(_float(x1), exponent._value)
+
+
+@primitive(inputs=1)
+def _ldexp(mantissa, exponent):
+    def backward(g, mantissa, out):
+        return unbroadcast(g * Tensor._wrap(xp.ldexp(xp.ones((), dtype=mantissa.dtype), exponent)), mantissa.shape)
+
+    return xp.ldexp(mantissa, exponent).astype(mantissa.dtype), backward
+
+
+def nextafter(x1, x2):
+    """The next float after ``x1`` in the direction of ``x2``, elementwise (no gradient).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> float(keras.ops.nextafter(1.0, 2.0) - 1.0) == 2.0**-23
+    True
+    """
+    x1, x2 = _pair(_float(x1), _float(x2))
+    x2 = _ops.cast(x2, x1.dtype)
+    return Tensor._wrap(xp.asarray(xp.nextafter(x1._value, x2._value)))
+
+
+def nancumprod(x, axis=None, dtype=None):
+    """Running product along ``axis`` (of the flattened array when None), NaNs counted as one; differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.nancumprod(keras.ops.array([2.0, float("nan"), 3.0])).numpy()
+    array([2., 2., 6.], dtype=float32)
+    """
+    x = _t(x) if dtype is None else cast(x, dtype)
+    if x.dtype.kind == "f":
+        x = _nan_replaced(x, 1.0)[0]
+    return cumprod(x, axis=axis)
+
+
+def saturate_cast(x, dtype):
+    """``x`` cast to ``dtype`` after clipping it into the range ``dtype`` can hold (no wrap-around).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.saturate_cast(keras.ops.array([-1.0, 127.5, 300.0]), "uint8").numpy()
+    array([  0, 127, 255], dtype=uint8)
+    """
+    x = _t(x)
+    target = _as_dtype(dtype)
+
+    def limits(kind):
+        if kind == _np.bool_:
+            return 0, 1
+        return (
+            (_np.iinfo(kind).min, _np.iinfo(kind).max)
+            if kind.kind in "iu"
+            else (_np.finfo(kind).min, _np.finfo(kind).max)
+        )
+
+    def inside(low, high, kind):
+        """The limits ``low, high`` in ``kind``, nudged inside ``[low, high]`` where rounding took them out."""
+        low_, high_ = _np.asarray(low).astype(kind), _np.asarray(high).astype(kind)
+        if low_.item() < low:  # Python compares ints and floats exactly
+            low_ = _np.nextafter(low_, _np.zeros((), kind))
+        if high_.item() > high:
+            high_ = _np.nextafter(high_, _np.zeros((), kind))
+        return low_, high_
+
+    out_low, out_high = limits(target)
+    if target.kind in "iub":
+        # Integers and booleans carry no gradient: clip in a type that holds the limits (nearly) exactly.
+        values = x._value.astype(_np.float64 if x.dtype.kind == "f" else _np.int64)
+        low, high = inside(out_low, out_high, values.dtype)
+        return Tensor._wrap(xp.clip(values, low, high).astype(target))
+    in_low, in_high = limits(x.dtype)
+    low, high = inside(builtins.max(in_low, out_low), builtins.min(in_high, out_high), x.dtype)
+    return _ops.cast(_ops.clip_by_value(x, low, high), target)
+
+
+# --- linear algebra (keras.ops.linalg) --------------------------------------------------------------------------
+def _float_matrices(x, function):
+    x = _float(x)
+    if x.ndim < 2:
+        raise ValueError(f"{function}: expected a matrix (rank >= 2), got shape {tuple(x.shape)}")
+    return x
+
+
+def pinv(x, rcond=None):
+    """The Moore-Penrose pseudo-inverse, from the SVD; differentiable where the singular values differ.
+
+    Singular values at or below ``rcond`` times the largest count as zero (by default
+    ``rcond = 10 * max(M, N) * eps``, JAX's).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.pinv([[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]]).numpy()
+    array([[1. , 0. , 0. ],
+           [0. , 0. , 0.5]], dtype=float32)
+    """
+    from learnet import linalg as _tf_linalg
+
+    return _tf_linalg.pinv(_float_matrices(x, "pinv"), rcond=rcond)
+
+
+def lstsq(a, b, rcond=None):
+    """The least-squares solution ``x`` of ``a @ x = b`` (the one of smallest norm when several are).
+
+    ``a`` is ``(M, N)``, ``b`` is ``(M,)`` or ``(M, K)``; the result is ``(N,)`` or ``(N, K)``.
+    Singular values of ``a`` below ``rcond`` times the largest count as zero (by default
+    ``eps * max(M, N)``). Computed from the SVD (``pinv(a) @ b``); differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> a = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+    >>> keras.ops.lstsq(a, [1.0, 1.0, 2.0]).numpy().round(4)
+    array([1., 1.], dtype=float32)
+    """
+    from learnet import linalg as _tf_linalg
+
+    a, b = _pair(_float(a), _float(b))
+    if a.ndim != 2:
+        raise ValueError(f"lstsq: a must be a matrix (rank 2), got shape {tuple(a.shape)}")
+    if b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
+        raise ValueError(
+            f"lstsq: b must have shape ({a.shape[0]},) or ({a.shape[0]}, K) to match a of shape "
+            f"{tuple(a.shape)}, got {tuple(b.shape)}"
+        )
+    if rcond is None:
+        rcond = _np.finfo(a.dtype).eps * builtins.max(a.shape)
+    inverse = _tf_linalg.pinv(a, rcond=rcond)
+    if b.ndim == 1:
+        return _ops.reshape(_ops.matmul(inverse, _ops.reshape(b, (-1, 1))), (-1,))
+    return _ops.matmul(inverse, b)
+
+
+def matrix_rank(x, tol=None):
+    """The number of singular values above ``tol`` of each matrix (int32).
+
+    By default ``tol = largest singular value * max(M, N) * eps``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> int(keras.ops.matrix_rank([[1.0, 2.0], [2.0, 4.0]]))
+    1
+    """
+    from learnet import linalg as _tf_linalg
+
+    return _tf_linalg.matrix_rank(_float_matrices(x, "matrix_rank"), tol=tol)
+
+
+def solve_triangular(a, b, lower=False):
+    """``x`` with ``a @ x = b`` for a triangular ``a`` (its upper triangle by default); differentiable.
+
+    Only the triangle ``lower`` names is read. ``b`` is ``(..., M)`` or ``(..., M, K)``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.solve_triangular([[2.0, 0.0], [1.0, 1.0]], [2.0, 3.0], lower=True).numpy()
+    array([1., 2.], dtype=float32)
+    """
+    from learnet.ops.linalg import triangular_solve
+
+    a, b = _pair(_float(a), _float(b))
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"solve_triangular: a must be square matrices, got shape {tuple(a.shape)}")
+    vector = b.ndim == a.ndim - 1
+    rows = b.shape[-1] if vector else (b.shape[-2] if b.ndim >= 2 else None)
+    if rows != a.shape[-1]:
+        raise ValueError(
+            f"solve_triangular: b of shape {tuple(b.shape)} does not match a of shape {tuple(a.shape)} "
+            f"(b needs {a.shape[-1]} rows)"
+        )
+    if vector:
+        return triangular_solve(a, _ops.expand_dims(b, -1), lower=bool(lower))[..., 0]
+    return triangular_solve(a, b, lower=bool(lower))
+
+
+def logdet(x):
+    """``log|det(x)|`` of square matrices (from the LU factors); differentiable, its gradient ``inv(x)^T``.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> print(f"{float(keras.ops.logdet([[4.0, 0.0], [0.0, 9.0]])):.4f}")
+    3.5835
+    """
+    from learnet.ops.linalg import slogdet as _slogdet
+
+    x = _float_matrices(x, "logdet")
+    if x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"logdet: x must be square matrices, got shape {tuple(x.shape)}")
+    return _slogdet(x)[1]
+
+
+def cholesky_inverse(x, upper=False):
+    """The inverse of ``A`` from its Cholesky factor ``x``: ``inv(L L^T)``, or ``inv(U^T U)`` with ``upper``.
+
+    Differentiable (two products of the factor's triangular inverse).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.cholesky_inverse([[2.0, 0.0], [1.0, 1.0]]).numpy()
+    array([[ 0.5, -0.5],
+           [-0.5,  1. ]], dtype=float32)
+    """
+    from learnet.ops.linalg import triangular_solve
+
+    x = _float_matrices(x, "cholesky_inverse")
+    if x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"cholesky_inverse: x must be square matrices, got shape {tuple(x.shape)}")
+    identity_ = Tensor._wrap(xp.broadcast_to(xp.eye(x.shape[-1], dtype=x.dtype), x.shape).copy())
+    inverse = triangular_solve(x, identity_, lower=not upper)
+    if upper:
+        return _ops.matmul(inverse, _ops.transpose(inverse, _swap_last(x.ndim)))
+    return _ops.matmul(_ops.transpose(inverse, _swap_last(x.ndim)), inverse)
+
+
+def _swap_last(rank):
+    return list(builtins.range(rank - 2)) + [rank - 1, rank - 2]
+
+
+def lu_factor(x):
+    """The LU factorization with partial pivoting, as SciPy's ``lu_factor`` (no gradient).
+
+    Returns ``(lu, pivots)``: ``lu`` holds ``U`` on and above the diagonal and the unit lower
+    ``L`` below it; ``pivots[i]`` (int32) is the row that row ``i`` was swapped with. Batched
+    over the leading axes.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> lu, pivots = keras.ops.lu_factor([[1.0, 2.0], [3.0, 4.0]])
+    >>> lu.numpy().round(4), pivots.numpy()
+    (array([[3.    , 4.    ],
+           [0.3333, 0.6667]], dtype=float32), array([1, 1], dtype=int32))
+    """
+    x = _float_matrices(x, "lu_factor")
+    lu = xp.array(x._value, copy=True)
+    m, n = lu.shape[-2:]
+    steps = builtins.min(m, n)
+    pivots = xp.zeros(lu.shape[:-2] + (steps,), dtype="int32")
+    batch = tuple(xp.indices(lu.shape[:-2]))
+    for k in builtins.range(steps):
+        row = k + xp.argmax(xp.abs(lu[..., k:, k]), axis=-1)  # the largest entry at or below the diagonal
+        pivots[..., k] = row
+        top, chosen = lu[..., k, :].copy(), lu[batch + (row,)].copy()
+        lu[..., k, :] = chosen
+        lu[batch + (row,)] = top
+        pivot = lu[..., k, k : k + 1]
+        safe = xp.where(pivot == 0, 1, pivot)
+        lu[..., k + 1 :, k] = xp.where(pivot == 0, 0, lu[..., k + 1 :, k] / safe)
+        lu[..., k + 1 :, k + 1 :] -= lu[..., k + 1 :, k, None] * lu[..., k, None, k + 1 :]
+    return Tensor._wrap(lu), Tensor._wrap(pivots)
+
+
+# --- nn: adaptive pooling, patches, transposed convolution ---------------------------------------------------
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed ``output_size``: window ``i`` of ``output`` over ``size`` entries
+    covers ``floor(i * size / output)`` to ``ceil((i + 1) * size / output)``; 1-D, 2-D or 3-D.
+
+    Differentiable. ``output_size`` is an int or one int per spatial axis.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> x = keras.ops.reshape(keras.ops.arange(5.0), (1, 5, 1))
+    >>> keras.ops.adaptive_average_pool(x, 2).numpy().ravel()
+    array([1., 3.], dtype=float32)
+    """
+    from learnet.ops import adaptive_pool as _adaptive
+
+    return _adaptive.adaptive_average_pool(inputs, output_size, data_format or "channels_last")
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed ``output_size``, with the windows of :func:`adaptive_average_pool`.
+
+    Differentiable (the gradient goes to each window's largest entry).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> x = keras.ops.reshape(keras.ops.arange(5.0), (1, 5, 1))
+    >>> keras.ops.adaptive_max_pool(x, 2).numpy().ravel()
+    array([2., 4.], dtype=float32)
+    """
+    from learnet.ops import adaptive_pool as _adaptive
+
+    return _adaptive.adaptive_max_pool(inputs, output_size, data_format or "channels_last")
+
+
+def _two_ints(value, name, function, smallest):
+    if isinstance(value, (int, _np.integer)) and not isinstance(value, bool):
+        value = (value, value)
+    try:
+        pair = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        pair = ()
+    if len(pair) != 2 or builtins.any(v < smallest for v in pair):
+        raise ValueError(f"{function}: {name} must be an int or two ints, each >= {smallest}, got {value!r}")
+    return pair
+
+
+def _tap_slices(kernel, dilation, stride, blocks):
+    """For each kernel tap ``(i, j)``: the strided slice of the padded image it reads in every block."""
+    return [
+        (
+            i,
+            j,
+            (
+                builtins.slice(None),
+                builtins.slice(None),
+                builtins.slice(i * dilation[0], i * dilation[0] + stride[0] * (blocks[0] - 1) + 1, stride[0]),
+                builtins.slice(j * dilation[1], j * dilation[1] + stride[1] * (blocks[1] - 1) + 1, stride[1]),
+            ),
+        )
+        for i in builtins.range(kernel[0])
+        for j in builtins.range(kernel[1])
+    ]
+
+
+@primitive(inputs=1)
+def _unfold(x, kernel, dilation, stride, blocks):
+    """``(N, C, H, W)`` -> ``(N, C, kH, kW, nH, nW)``: what each kernel tap sees in each block."""
+    n, c = x.shape[:2]
+    patches = xp.empty((n, c) + tuple(kernel) + tuple(blocks), dtype=x.dtype)
+    for i, j, where in _tap_slices(kernel, dilation, stride, blocks):
+        patches[:, :, i, j] = x[where]
+    size = tuple(x.shape[2:])
+    return patches, lambda g, x, out: _fold(g, kernel, dilation, stride, size)
+
+
+@primitive(inputs=1)
+def _fold(patches, kernel, dilation, stride, size):
+    """The transpose of ``_unfold``: every tap's values added back where it read them."""
+    n, c = patches.shape[:2]
+    blocks = tuple(patches.shape[4:])
+    image = xp.zeros((n, c) + tuple(size), dtype=patches.dtype)
+    for i, j, where in _tap_slices(kernel, dilation, stride, blocks):
+        image[where] += patches[:, :, i, j]
+    return image, lambda g, patches, out: _unfold(g, kernel, dilation, stride, blocks)
+
+
+def _blocks(size, kernel, dilation, padding, stride):
+    return tuple(
+        (s + 2 * p - d * (k - 1) - 1) // t + 1 for s, k, d, p, t in zip(size, kernel, dilation, padding, stride)
+    )
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """The sliding blocks of a channels-first image batch ``(N, C, H, W)`` as columns (im2col).
+
+    Returns ``(N, C * kH * kW, L)``: column ``l`` holds block ``l`` (row-major over the block
+    grid), channel by channel, each channel's ``kH * kW`` taps row-major. ``padding`` zeros
+    are added on every side first. Differentiable; :func:`fold` is its transpose.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.unfold(keras.ops.ones((1, 2, 4, 4)), kernel_size=2, stride=2).shape
+    TensorShape([1, 8, 4])
+    """
+    x = _t(x)
+    if x.ndim != 4:
+        raise ValueError(f"unfold: x must be a 4-D tensor (N, C, H, W), got shape {tuple(x.shape)}")
+    kernel = _two_ints(kernel_size, "kernel_size", "unfold", 1)
+    dilation = _two_ints(dilation, "dilation", "unfold", 1)
+    pad_ = _two_ints(padding, "padding", "unfold", 0)
+    stride = _two_ints(stride, "stride", "unfold", 1)
+    blocks = _blocks(x.shape[2:], kernel, dilation, pad_, stride)
+    if builtins.min(blocks) < 1:
+        raise ValueError(
+            f"unfold: a kernel of {kernel} (dilation {dilation}) does not fit in the image of shape "
+            f"{tuple(x.shape)} padded by {pad_}"
+        )
+    if builtins.any(pad_):
+        x = _ops.pad(x, [[0, 0], [0, 0], [pad_[0], pad_[0]], [pad_[1], pad_[1]]])
+    n, c = x.shape[:2]
+    patches = _unfold(x, kernel, dilation, stride, blocks)
+    return _ops.reshape(patches, (n, c * kernel[0] * kernel[1], blocks[0] * blocks[1]))
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding blocks ``(N, C * kH * kW, L)`` back into an image ``(N, C, *output_size)`` (col2im).
+
+    The transpose of :func:`unfold` with the same arguments: where blocks overlap their values
+    add up. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> patches = keras.ops.unfold(keras.ops.ones((1, 1, 3, 3)), kernel_size=2)
+    >>> keras.ops.fold(patches, output_size=3, kernel_size=2).numpy()[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]], dtype=float32)
+    """
+    x = _t(x)
+    if x.ndim != 3:
+        raise ValueError(f"fold: x must be a 3-D tensor (N, C * kH * kW, L), got shape {tuple(x.shape)}")
+    size = _two_ints(output_size, "output_size", "fold", 1)
+    kernel = _two_ints(kernel_size, "kernel_size", "fold", 1)
+    dilation = _two_ints(dilation, "dilation", "fold", 1)
+    pad_ = _two_ints(padding, "padding", "fold", 0)
+    stride = _two_ints(stride, "stride", "fold", 1)
+    n, depth, count = x.shape
+    taps = kernel[0] * kernel[1]
+    if depth % taps:
+        raise ValueError(f"fold: the second axis of x ({depth}) must be a multiple of kH * kW = {taps}")
+    blocks = _blocks(size, kernel, dilation, pad_, stride)
+    if builtins.min(blocks) < 1 or blocks[0] * blocks[1] != count:
+        raise ValueError(
+            f"fold: an output of {size} with kernel {kernel}, dilation {dilation}, padding {pad_} and stride "
+            f"{stride} has {blocks[0]} x {blocks[1]} blocks, but x has {count}"
+        )
+    patches = _ops.reshape(x, (n, depth // taps) + kernel + blocks)
+    padded = tuple(s + 2 * p for s, p in zip(size, pad_))
+    image = _fold(patches, kernel, dilation, stride, padded)
+    return image[:, :, pad_[0] : pad_[0] + size[0], pad_[1] : pad_[1] + size[1]]
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1):
+    """A 1-D, 2-D or 3-D transposed convolution (the gradient of :func:`conv` run forward), as Keras 3.
+
+    ``kernel`` has shape ``(*kernel_size, out_channels, in_channels)``. The output length of each
+    spatial axis is, with ``output_padding=None``, ``steps * strides`` (``"same"``) or
+    ``(steps - 1) * strides + max(kernel, strides)`` (``"valid"``); with ``output_padding``,
+    ``(steps - 1) * strides + kernel + output_padding`` (``"valid"``) or
+    ``(steps - 1) * strides + kernel % 2 + output_padding`` (``"same"``). Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.conv_transpose(keras.ops.ones((1, 4, 4, 3)), keras.ops.ones((3, 3, 2, 3)), 2, "same").shape
+    TensorShape([1, 8, 8, 2])
+    """
+    from learnet.layers.conv import _output_padding, _transposed_geometry
+    from learnet.ops import conv as _conv
+    from learnet.ops import volumes as _volumes
+
+    inputs, kernel = _pair(_float(inputs), _float(kernel))
+    if inputs.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"conv_transpose supports 1-D, 2-D and 3-D convolutions (inputs of rank 3, 4 or 5), got rank {inputs.ndim}"
+        )
+    rank = inputs.ndim - 2
+    if kernel.ndim != rank + 2:
+        raise ValueError(
+            f"conv_transpose: a {rank}-D kernel has shape (*kernel_size, out_channels, in_channels), "
+            f"got shape {tuple(kernel.shape)}"
+        )
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"conv_transpose: padding must be 'valid' or 'same', got {padding!r}")
+    padding = padding.lower()
+    strides, dilations = _ints(strides, rank), _ints(dilation_rate, rank)
+    extras = _output_padding(output_padding, rank, strides, "conv_transpose")
+    x, moved = _channels_last(inputs, data_format, "conv_transpose")
+    if x.shape[-1] != kernel.shape[-1]:
+        raise ValueError(
+            f"conv_transpose: the inputs have {x.shape[-1]} channels but the kernel of shape "
+            f"{tuple(kernel.shape)} expects {kernel.shape[-1]}"
+        )
+    geometry = [
+        _transposed_geometry(
+            x.shape[1 + axis],
+            kernel.shape[axis],
+            strides[axis],
+            dilations[axis],
+            padding,
+            None if extras is None else extras[axis],
+        )
+        for axis in builtins.range(rank)
+    ]
+    # A window past the end of the full result: compute up to its end, then add the zeros.
+    shortfall = [builtins.max(0, -after) for _, (_, after) in geometry]
+    sizes = [length - short for (length, _), short in zip(geometry, shortfall)]
+    paddings = [[before, builtins.max(0, after)] for _, (before, after) in geometry]
+    filters = kernel.shape[-2]
+    if rank == 1:
+        outputs = _conv.conv2d_transpose(
+            _ops.expand_dims(x, 1),
+            _ops.expand_dims(kernel, 0),
+            (x.shape[0], 1, sizes[0], filters),
+            (1, strides[0]),
+            [[0, 0]] + paddings,
+            dilations=(1, dilations[0]),
+        )
+        outputs = _ops.squeeze(outputs, 1)
+    elif rank == 2:
+        outputs = _conv.conv2d_transpose(
+            x, kernel, (x.shape[0], *sizes, filters), strides, paddings, dilations=dilations
+        )
+    else:
+        outputs = _volumes.conv3d_transpose(
+            x, kernel, (x.shape[0], *sizes, filters), strides, paddings, dilations=dilations
+        )
+    if builtins.any(shortfall):
+        outputs = _ops.pad(outputs, [[0, 0]] + [[0, short] for short in shortfall] + [[0, 0]])
+    return _channels_first(outputs) if moved else outputs
+
+
+# --- rearranging, distances ------------------------------------------------------------------------------------
+def _rearrange_side(text, pattern):
+    """The axes of one side of an einops pattern: a list of groups, each a list of names."""
+    groups, group = [], None
+    for token in _re.findall(r"\(|\)|[^\s()]+", text):
+        if token == "(":
+            if group is not None:
+                raise ValueError(f"rearrange: nested parentheses in {pattern!r}")
+            group = []
+        elif token == ")":
+            if group is None:
+                raise ValueError(f"rearrange: unbalanced parentheses in {pattern!r}")
+            groups.append(group)
+            group = None
+        elif not token.isidentifier():
+            raise ValueError(f"rearrange: axis names are identifiers, got {token!r} in {pattern!r}")
+        elif group is not None:
+            group.append(token)
+        else:
+            groups.append([token])
+    if group is not None:
+        raise ValueError(f"rearrange: unbalanced parentheses in {pattern!r}")
+    names = [name for g in groups for name in g]
+    if len(set(names)) != len(names):
+        raise ValueError(f"rearrange: an axis name appears twice on one side of {pattern!r}")
+    return groups, names
+
+
+def rearrange(tensor, pattern, **axes_lengths):
+    """Reorder, split and merge the axes of ``tensor`` as an einops pattern says.
+
+    ``"b h w c -> b c h w"`` transposes; ``"b h w c -> b (h w c)"`` merges axes (parentheses);
+    ``"b (h h1) w c -> b h h1 w c"`` splits one, with the lengths it needs given as keywords
+    (``h1=2``; one name in a group may be left to infer). Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> images = keras.ops.zeros((32, 30, 40, 3))
+    >>> keras.ops.rearrange(images, "b h w c -> b c h w").shape
+    TensorShape([32, 3, 30, 40])
+    >>> keras.ops.rearrange(images, "b (h1 h) (w1 w) c -> (b h1 w1) h w c", h1=2, w1=2).shape
+    TensorShape([128, 15, 20, 3])
+    """
+    tensor = _t(tensor)
+    if not isinstance(pattern, str) or pattern.count("->") != 1:
+        raise ValueError(f"rearrange: the pattern must read 'input axes -> output axes', got {pattern!r}")
+    left, right = pattern.split("->")
+    inputs, input_names = _rearrange_side(left, pattern)
+    outputs, output_names = _rearrange_side(right, pattern)
+    if set(input_names) != set(output_names):
+        raise ValueError(
+            f"rearrange: both sides must name the same axes, got {sorted(set(input_names))} and "
+            f"{sorted(set(output_names))} in {pattern!r}"
+        )
+    unknown = set(axes_lengths) - set(input_names)
+    if unknown:
+        raise ValueError(f"rearrange: lengths given for axes not in the pattern: {sorted(unknown)}")
+    if len(inputs) != tensor.ndim:
+        raise ValueError(
+            f"rearrange: the pattern names {len(inputs)} input axes but the tensor has shape {tuple(tensor.shape)}"
+        )
+    lengths = {}
+    for group, size in zip(inputs, tensor.shape):
+        missing = [name for name in group if name not in axes_lengths]
+        if len(missing) > 1:
+            raise ValueError(f"rearrange: give the lengths of all but one of {group} (an axis of length {size})")
+        for name in group:
+            if name in axes_lengths:
+                lengths[name] = int(axes_lengths[name])
+        product = int(_np.prod([lengths[name] for name in group if name not in missing], dtype=_np.int64))
+        if missing:
+            if product <= 0 or size % product:
+                raise ValueError(
+                    f"rearrange: the axis of length {size} cannot be split into {group} with {axes_lengths}"
+                )
+            lengths[missing[0]] = size // product
+        elif product != size:
+            raise ValueError(f"rearrange: the lengths of {group} multiply to {product}, not the axis's length {size}")
+    split = _ops.reshape(tensor, [lengths[name] for name in input_names])
+    moved = _ops.transpose(split, [input_names.index(name) for name in output_names])
+    return _ops.reshape(moved, [int(_np.prod([lengths[name] for name in g], dtype=_np.int64)) for g in outputs])
+
+
+def cdist(x, y):
+    """The Euclidean distance between every row of ``x (..., m, d)`` and of ``y (..., n, d)``: ``(..., m, n)``.
+
+    The batch axes broadcast. Differentiable (except where two points coincide).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.cdist([[0.0, 0.0], [1.0, 1.0]], [[1.0, 0.0], [3.0, 4.0]]).numpy()
+    array([[1.       , 5.       ],
+           [1.       , 3.6055512]], dtype=float32)
+    """
+    x, y = _pair(_float(x), _float(y))
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError(f"cdist: x and y must have rank >= 2, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError(
+            f"cdist: the last axes of x and y must match, got shapes {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    try:
+        _np.broadcast_shapes(tuple(x.shape[:-2]), tuple(y.shape[:-2]))
+    except ValueError:
+        raise ValueError(
+            f"cdist: the batch axes of x and y must broadcast, got shapes {tuple(x.shape)} and {tuple(y.shape)}"
+        ) from None
+    difference = _ops.expand_dims(x, -2) - _ops.expand_dims(y, -3)
+    return _ops.sqrt(_ops.reduce_sum(difference * difference, axis=-1))
+
+
+# --- functions of functions: vectorize, associative_scan, jvp --------------------------------------------------
+def _core_dims(text):
+    return [tuple(d.strip() for d in group.split(",") if d.strip()) for group in _re.findall(r"\(([^()]*)\)", text)]
+
+
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """``pyfunc`` made to loop over the leading (broadcast) axes of its arguments, as ``numpy.vectorize``.
+
+    Without ``signature`` it is called on every element; with one (``"(n),(n)->()"``) on the
+    trailing core axes it names. Arguments whose position (or keyword) is in ``excluded`` are
+    passed unchanged. The results are stacked, so a differentiable ``pyfunc`` stays so.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> dot = keras.ops.vectorize(lambda a, b: keras.ops.sum(a * b), signature="(n),(n)->()")
+    >>> dot(keras.ops.ones((3, 2)), keras.ops.array([1.0, 2.0])).numpy()
+    array([3., 3., 3.], dtype=float32)
+    """
+    if not callable(pyfunc):
+        raise TypeError(f"vectorize: pyfunc must be callable, got {type(pyfunc).__name__}")
+    excluded = set(excluded or ())
+    if signature is not None:
+        if not isinstance(signature, str) or not _re.fullmatch(
+            r"\s*(\([\w\s,]*\)\s*,?\s*)*->\s*(\([\w\s,]*\)\s*,?\s*)+", signature
+        ):
+            raise ValueError(f"vectorize: signature must look like '(n),(n)->()', got {signature!r}")
+        input_cores = _core_dims(signature.split("->")[0])
+    else:
+        input_cores = None
+
+    def vectorized(*args, **kwargs):
+        positions = [i for i in builtins.range(len(args)) if i not in excluded]
+        keys = [k for k in kwargs if k not in excluded]
+        values = [_t(args[i]) for i in positions] + [_t(kwargs[k]) for k in keys]
+        cores = input_cores if input_cores is not None else [()] * len(values)
+        if len(cores) != len(values):
+            raise ValueError(f"vectorize: the signature {signature!r} has {len(cores)} inputs, got {len(values)}")
+        sizes, loops = {}, []
+        for value, core in zip(values, cores):
+            if value.ndim < len(core):
+                raise ValueError(f"vectorize: an input of shape {tuple(value.shape)} lacks the core axes {core}")
+            for name, size in zip(core, value.shape[value.ndim - len(core) :]):
+                if sizes.setdefault(name, size) != size:
+                    raise ValueError(f"vectorize: core axis {name!r} has sizes {sizes[name]} and {size}")
+            loops.append(tuple(value.shape[: value.ndim - len(core)]))
+        loop_shape = _np.broadcast_shapes(*loops) if loops else ()
+        count = int(_np.prod(loop_shape, dtype=_np.int64))
+        flat = []
+        for value, core in zip(values, cores):
+            core_shape = tuple(value.shape[value.ndim - len(core) :])
+            value = _ops.broadcast_to(value, loop_shape + core_shape)
+            flat.append(_ops.reshape(value, (count,) + core_shape))
+        if count == 0:
+            raise ValueError(f"vectorize: nothing to loop over, the loop axes have shape {loop_shape}")
+        results = []
+        for index in builtins.range(count):
+            call_args, call_kwargs = list(args), dict(kwargs)
+            for position, value in zip(positions + keys, flat):
+                if isinstance(position, int):
+                    call_args[position] = value[index]
+                else:
+                    call_kwargs[position] = value[index]
+            result = pyfunc(*call_args, **call_kwargs)
+            results.append(result if isinstance(result, tuple) else (result,))
+        outputs = []
+        for k in builtins.range(len(results[0])):
+            stacked = _ops.stack([_t(r[k]) for r in results])
+            outputs.append(_ops.reshape(stacked, loop_shape + tuple(stacked.shape[1:])))
+        return tuple(outputs) if len(outputs) > 1 else outputs[0]
+
+    vectorized.__name__ = getattr(pyfunc, "__name__", "vectorized")
+    vectorized.__doc__ = pyfunc.__doc__
+    return vectorized
+
+
+def associative_scan(f, elems, reverse=False, axis=0):
+    """The inclusive scan ``[a, f(a, b), f(f(a, b), c), ...]`` along ``axis`` with an associative ``f``.
+
+    ``elems`` is a tensor or a nested list/tuple/dict of tensors of one length along ``axis``;
+    ``f(a, b)`` takes and returns that structure and combines slices elementwise. It runs in
+    ``log2(n)`` calls of ``f`` on whole slices (Hillis and Steele), each the same structure.
+    With ``reverse=True`` the scan runs from the end. Differentiable when ``f`` is.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.ops.associative_scan(lambda a, b: a + b, keras.ops.arange(5)).numpy()
+    array([ 0,  1,  3,  6, 10], dtype=int32)
+    """
+    from learnet import tree as _tree
+
+    if not callable(f):
+        raise TypeError(f"associative_scan: f must be callable, got {type(f).__name__}")
+    leaves = [_t(leaf) for leaf in _tree.flatten(elems)]
+    if not leaves:
+        raise ValueError("associative_scan: elems holds no tensors")
+    axis = int(axis)
+    for leaf in leaves:
+        if not -leaf.ndim <= axis < leaf.ndim:
+            raise ValueError(f"associative_scan: axis {axis} is out of range for a tensor of shape {tuple(leaf.shape)}")
+    lengths = {leaf.shape[axis % leaf.ndim] for leaf in leaves}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"associative_scan: every tensor of elems must have one length along axis {axis}, got {lengths}"
+        )
+    (length,) = lengths
+
+    def along(leaf, start, stop):
+        key = [builtins.slice(None)] * leaf.ndim
+        key[axis % leaf.ndim] = builtins.slice(start, stop)
+        return leaf[tuple(key)]
+
+    if reverse:
+        leaves = [flip(leaf, axis=axis % leaf.ndim) for leaf in leaves]
+    offset = 1
+    while offset < length:
+        earlier = _tree.pack_sequence_as(elems, [along(leaf, 0, length - offset) for leaf in leaves])
+        later = _tree.pack_sequence_as(elems, [along(leaf, offset, length) for leaf in leaves])
+        combined = [_t(leaf) for leaf in _tree.flatten(f(earlier, later))]
+        if len(combined) != len(leaves):
+            raise ValueError("associative_scan: f must return the structure of elems")
+        leaves = [
+            _ops.concat([along(leaf, 0, offset), new], axis=axis % leaf.ndim) for leaf, new in zip(leaves, combined)
+        ]
+        offset *= 2
+    if reverse:
+        leaves = [flip(leaf, axis=axis % leaf.ndim) for leaf in leaves]
+    return _tree.pack_sequence_as(elems, leaves)
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """The forward-mode Jacobian-vector product of ``fun`` at ``primals`` along ``tangents``.
+
+    Returns ``(fun(*primals), J @ tangents)`` (with ``has_aux``, ``fun`` returns ``(out, aux)``
+    and the result is ``(out, J @ tangents, aux)``). ``primals`` and ``tangents`` are tuples or
+    lists of one argument each, of the same structure and shapes. It is computed with two
+    reverse passes: the backward pass of ``fun`` is linear in its output gradient ``u``, and the
+    gradient of ``<J^T u, tangents>`` with respect to ``u`` is ``J @ tangents``. So ``fun`` must
+    be twice differentiable on learnet's tape (most ops are).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> value, tangent = keras.ops.jvp(keras.ops.sin, (keras.ops.array(0.1),), (keras.ops.array(0.2),))
+    >>> print(f"{float(value):.6f} {float(tangent):.6f}")
+    0.099833 0.199001
+    """
+    import functools
+
+    from learnet import tree as _tree
+    from learnet.tape import GradientTape
+
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            f"jvp: primals and tangents must be tuples or lists of arguments, got {type(primals).__name__} "
+            f"and {type(tangents).__name__}"
+        )
+    primal_leaves = [_float(p) for p in _tree.flatten(list(primals))]
+    tangent_leaves = [_t(t) for t in _tree.flatten(list(tangents))]
+    if len(primal_leaves) != len(tangent_leaves):
+        raise ValueError(f"jvp: {len(primal_leaves)} primal values but {len(tangent_leaves)} tangents")
+    for primal, tangent in zip(primal_leaves, tangent_leaves):
+        if primal.shape != tangent.shape:
+            raise ValueError(
+                f"jvp: each tangent must have its primal's shape, got {tuple(tangent.shape)} for {tuple(primal.shape)}"
+            )
+    tangent_leaves = [_ops.cast(t, p.dtype) for p, t in zip(primal_leaves, tangent_leaves)]
+    arguments = _tree.pack_sequence_as(list(primals), primal_leaves)
+    with GradientTape() as outer:
+        with GradientTape() as inner:
+            for primal in primal_leaves:
+                inner.watch(primal)
+            result = fun(*arguments)
+        if has_aux:
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise ValueError("jvp: with has_aux=True, fun must return a pair (output, aux)")
+            result, aux = result
+        outputs = [_t(o) for o in _tree.flatten(result)]
+        # Any output gradient does (the backward pass is linear in it); ones skip no "zero" shortcut.
+        cotangents = [Tensor._wrap(xp.ones(o.shape, dtype=o.dtype)) for o in outputs]
+        for cotangent in cotangents:
+            outer.watch(cotangent)
+        pulled = inner.gradient(outputs, primal_leaves, output_gradients=cotangents)
+        products = [_ops.reduce_sum(g * t) for g, t in zip(pulled, tangent_leaves) if g is not None]
+        total = functools.reduce(_ops.add, products) if products else None
+    if total is None:
+        pushed = [_ops.zeros_like(o) for o in outputs]
+    else:
+        pushed = outer.gradient(total, cotangents, unconnected_gradients="zero")
+    tangents_out = _tree.pack_sequence_as(result, pushed)
+    return (result, tangents_out, aux) if has_aux else (result, tangents_out)
+
+
 # --- calls on symbolic tensors ----------------------------------------------------------------------------
 # In a functional model (``keras.ops.mean(inputs, axis=1)`` on the KerasTensors of Input(...)),
 # a function records itself as a layer of the graph instead of computing: see
@@ -2394,6 +3628,8 @@ _NOT_RECORDED = frozenset(
         "map",
         "vectorized_map",
         "associative_scan",
+        "vectorize",
+        "jvp",
         "switch",
         "custom_gradient",
         "stop_gradient",

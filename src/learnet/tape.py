@@ -246,6 +246,9 @@ def primitive(
         )
     n_inputs = inputs
     name = function.__name__
+    # TensorFlow code names the tensors too (tf.nn.relu(features=x), tf.reduce_sum(input_tensor=x)):
+    # the op takes them by the function's own parameter names as well as by position.
+    tensor_names = [p.name for p in list(inspect.signature(function).parameters.values())[: max(n_inputs, 1)]]
     # TensorFlow's ops take name="..." (a label in its graph): accepted here and dropped
     # where the function has no use for it.
     drop_name = _drops_name(function)
@@ -276,9 +279,11 @@ def primitive(
     elif n_inputs == 1:
 
         @functools.wraps(function)
-        def op(x, *args, **kwargs):
+        def op(x=_MISSING, *args, **kwargs):
             if drop_name and kwargs:
                 kwargs.pop("name", None)
+            if x is _MISSING:
+                (x,) = _tensors_by_name(kwargs, tensor_names, name)
             if type(x) is not Tensor and not isinstance(x, Tensor):
                 x = Tensor(x)
             result, backward = function(x._value, *args, **kwargs)
@@ -298,9 +303,11 @@ def primitive(
     elif n_inputs == 2:
 
         @functools.wraps(function)
-        def op(x, y, *args, **kwargs):
+        def op(x=_MISSING, y=_MISSING, *args, **kwargs):
             if drop_name and kwargs:
                 kwargs.pop("name", None)
+            if y is _MISSING:
+                x, y = _tensors_by_name(kwargs, tensor_names, name, given=(x,))
             if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
                 x, y = _convert_all((x, y), name)
             elif same_float_dtype and x._value.dtype is not y._value.dtype:
@@ -320,7 +327,6 @@ def primitive(
                 )
             return output
     else:
-        tensor_names = [p.name for p in list(inspect.signature(function).parameters.values())[:n_inputs]]
 
         @functools.wraps(function)
         def op(*args, **kwargs):
@@ -416,6 +422,20 @@ def no_gradient(function: Callable | None = None, *, inputs: int | None = None) 
 # Every primitive made at import time, by "module:qualified name": how a saved graph of ops
 # (learnet.saved_function) names an op and finds it again; nothing outside this table is run.
 PRIMITIVES: dict[str, Callable] = {}
+
+
+_MISSING = object()  # a tensor argument not given by position
+
+
+def _tensors_by_name(kwargs, tensor_names, name, given=()):
+    """The tensor arguments of op ``name``: those ``given`` by position, then the rest taken out
+    of ``kwargs`` by their parameter names (a TypeError names the one missing)."""
+    tensors = [t for t in given if t is not _MISSING]
+    for parameter in tensor_names[len(tensors) :]:
+        if parameter not in kwargs:
+            raise TypeError(f"{name}() missing required tensor argument {parameter!r}")
+        tensors.append(kwargs.pop(parameter))
+    return tensors
 
 
 def _drops_name(function):
@@ -906,8 +926,8 @@ def _outer_needs(tapes, inputs, g):
 
 
 @no_gradient
-def stop_gradient(x: Any, name=None) -> Tensor:
-    """Return ``x`` as a tensor that tapes treat as a constant (no gradient flows through).
+def stop_gradient(input: Any, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """Return ``input`` as a tensor that tapes treat as a constant (no gradient flows through).
 
     Examples
     --------
@@ -918,7 +938,7 @@ def stop_gradient(x: Any, name=None) -> Tensor:
     >>> float(tape.gradient(y, x))
     2.0
     """
-    value = x._value if isinstance(x, Tensor) else to_array(x)
+    value = input._value if isinstance(input, Tensor) else to_array(input)
     return Tensor._wrap(value)
 
 

@@ -258,21 +258,21 @@ def where(condition, x=None, y=None, name=None):
 
 
 @primitive
-def clip_by_value(x, clip_value_min, clip_value_max, name=None):
-    """Clip ``x`` into ``[clip_value_min, clip_value_max]``; no gradient where clipped."""
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """Clip ``t`` into ``[clip_value_min, clip_value_max]``; no gradient where clipped."""
     low, high = clip_value_min, clip_value_max
 
     def backward(g, x, low, high, out):
         inside = cast_like((x >= low) & (x <= high), g)
         return g * inside, None, None
 
-    return xp.clip(x, low, high), backward
+    return xp.clip(t, low, high), backward
 
 
 @primitive
-def identity(x, name=None):
-    """Return ``x`` unchanged (a new tensor; the gradient passes straight through)."""
-    return x.copy(), lambda g, x, out: g
+def identity(input, name=None):  # noqa: A002 - TensorFlow's name
+    """Return ``input`` unchanged (a new tensor; the gradient passes straight through)."""
+    return input.copy(), lambda g, x, out: g
 
 
 @primitive(inputs=1)

@@ -374,8 +374,8 @@ def log_sigmoid(x):
     return negative(softplus(negative(x)))
 
 
-def moments(x, axes, keepdims=False, name=None):
-    """Mean and variance of ``x`` over ``axes`` (``tf.nn.moments``)."""
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """Mean and variance of ``x`` over ``axes`` (``tf.nn.moments``; ``shift`` is unused, as in TensorFlow)."""
     from learnet.ops.reduce import reduce_mean
     from learnet.ops.math import square
 

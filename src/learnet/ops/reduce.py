@@ -68,7 +68,7 @@ def _kept_integer(x):
 
 
 @primitive(inputs=1)
-def reduce_sum(x, axis=None, keepdims=False, name=None):
+def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     """Sum of elements over ``axis``.
 
     Examples
@@ -77,6 +77,7 @@ def reduce_sum(x, axis=None, keepdims=False, name=None):
     >>> tf.reduce_sum(tf.constant([[1.0, 2.0], [3.0, 4.0]]), axis=0).numpy()
     array([4., 6.], dtype=float32)
     """
+    x = input_tensor  # TensorFlow's name for the argument
     axes = _normalize_axis(axis, x.ndim, "reduce_sum")
     shape = x.shape
     return (
@@ -86,8 +87,9 @@ def reduce_sum(x, axis=None, keepdims=False, name=None):
 
 
 @primitive(inputs=1)
-def reduce_mean(x, axis=None, keepdims=False, name=None):
+def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean of elements over ``axis`` (integers are averaged as integers, like TF)."""
+    x = input_tensor  # TensorFlow's name for the argument
     axes = _normalize_axis(axis, x.ndim, "reduce_mean")
     shape = x.shape
     count = 1
@@ -103,7 +105,8 @@ def reduce_mean(x, axis=None, keepdims=False, name=None):
 
 def _extreme(function, name):
     @primitive(inputs=1)
-    def reduce(x, axis=None, keepdims=False):
+    def reduce(input_tensor, axis=None, keepdims=False):
+        x = input_tensor  # TensorFlow's name for the argument
         axes = _normalize_axis(axis, x.ndim, name)
         if x.size == 0:
             raise ValueError(f"{name} of an empty tensor of shape {x.shape} is not defined")
@@ -129,8 +132,9 @@ reduce_min.__doc__ = "Smallest element over ``axis`` (ties share the gradient)."
 
 
 @primitive(inputs=1)
-def reduce_logsumexp(x, axis=None, keepdims=False, name=None):
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     """``log(sum(exp(x)))`` over ``axis``, computed stably (no overflow for large ``x``)."""
+    x = input_tensor  # TensorFlow's name for the argument
     axes = _normalize_axis(axis, x.ndim, "reduce_logsumexp")
     shape = x.shape
     peak = xp.max(x, axis=axes, keepdims=True)
@@ -148,8 +152,9 @@ def reduce_logsumexp(x, axis=None, keepdims=False, name=None):
 
 
 @primitive(inputs=1)
-def reduce_prod(x, axis=None, keepdims=False, name=None):
+def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     """Product of elements over ``axis``."""
+    x = input_tensor  # TensorFlow's name for the argument
     axes = _normalize_axis(axis, x.ndim, "reduce_prod")
     shape = x.shape
 
@@ -159,30 +164,31 @@ def reduce_prod(x, axis=None, keepdims=False, name=None):
     return xp.prod(x, axis=axes, keepdims=keepdims, dtype=_kept_integer(x)), backward
 
 
-def reduce_variance(x, axis=None, keepdims=False, name=None):
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """Variance over ``axis`` (a composite of mean and square: differentiable)."""
     from learnet.ops.math import square
 
+    x = input_tensor
     mean = reduce_mean(x, axis=axis, keepdims=True)
     return reduce_mean(square(x - mean), axis=axis, keepdims=keepdims)
 
 
-def reduce_std(x, axis=None, keepdims=False, name=None):
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     """Standard deviation over ``axis``."""
     from learnet.ops.math import sqrt
 
-    return sqrt(reduce_variance(x, axis=axis, keepdims=keepdims))
+    return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
 
 
-def reduce_any(x, axis=None, keepdims=False, name=None):
+def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
     """Logical or over ``axis``."""
-    array = to_array(x)
+    array = to_array(input_tensor)
     return Tensor._wrap(xp.any(array, axis=_normalize_axis(axis, array.ndim, "reduce_any"), keepdims=keepdims))
 
 
-def reduce_all(x, axis=None, keepdims=False, name=None):
+def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
     """Logical and over ``axis``."""
-    array = to_array(x)
+    array = to_array(input_tensor)
     return Tensor._wrap(xp.all(array, axis=_normalize_axis(axis, array.ndim, "reduce_all"), keepdims=keepdims))
 
 
