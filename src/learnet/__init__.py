@@ -328,6 +328,11 @@ class LogicalDeviceConfiguration:
 
 from learnet import keras_config  # noqa: E402 - keras.config's settings, merged into `config` below
 
+_jit = {
+    "jit": "",
+    "options": {"disable_model_pruning": False, "disable_meta_optimizer": False},
+}  # tf.config.optimizer's settings, kept as given (no graph compiler here)
+
 # `tf.config`: what course notebooks ask of it (is there a GPU? grow its memory; run eagerly),
 # and, as `keras.config` (learnet is both), Keras 3's global settings (`keras_config`).
 config = _types.SimpleNamespace(
@@ -338,6 +343,13 @@ config = _types.SimpleNamespace(
     functions_run_eagerly=lambda: True,
     set_logical_device_configuration=_one_device_per_process,
     LogicalDeviceConfiguration=LogicalDeviceConfiguration,
+    # XLA's just-in-time compilation: learnet has no graph to compile, so the switch is remembered only.
+    optimizer=_types.SimpleNamespace(
+        set_jit=lambda enabled: _jit.__setitem__("jit", "autoclustering" if enabled is True else enabled or ""),
+        get_jit=lambda: _jit["jit"],
+        set_experimental_options=lambda options: _jit["options"].update(options),
+        get_experimental_options=lambda: dict(_jit["options"]),
+    ),
     experimental=_types.SimpleNamespace(
         list_physical_devices=_list_physical_devices,
         set_memory_growth=_accept_setting,
@@ -399,6 +411,8 @@ _LAZY_NAMES = {
     "Layer": "learnet.layers",
     # TensorFlow's top-level aliases of tf.math / tf.nn / tf.linalg functions.
     "add_n": "learnet.math",
+    **{name: "learnet.math" for name in ("acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh")},
+    **{name: "learnet.math" for name in ("cosh", "sinh", "scalar_mul", "truediv")},
     "sigmoid": "learnet.nn",
     "norm": "learnet.linalg",
     "einsum": "learnet.linalg",

@@ -940,15 +940,12 @@ def flip(x, axis=None):
 
 
 def roll(x, shift, axis=None):
-    """``x`` with entries shifted cyclically by ``shift`` along ``axis``."""
+    """``x`` with entries shifted cyclically by ``shift`` along ``axis`` (the flattened array
+    when None); ``shift`` and ``axis`` may be tuples, as NumPy's; differentiable."""
     x = _t(x)
-    flat = axis is None
-    if flat:
-        original, x, axis = x.shape, ravel(x), 0
-    n = x.shape[axis]
-    index = (_np.arange(n) - int(shift)) % n
-    out = _ops.gather(x, Tensor._wrap(xp.asarray(index)), axis=axis % x.ndim)
-    return _ops.reshape(out, original) if flat else out
+    if axis is None:
+        return _ops.reshape(_ops.roll(ravel(x), shift, 0), x.shape)
+    return _ops.roll(x, shift, axis)
 
 
 def pad(x, pad_width, mode="constant", constant_values=None):

@@ -83,6 +83,7 @@ from learnet.ops.shape import (
     repeat,
     reshape,
     reverse,
+    roll,
     slice,
     sort,
     split,

@@ -348,6 +348,44 @@ def reverse(tensor, axis, name=None):
     return getitem(tensor, tuple(key))
 
 
+def roll(input, shift, axis, name=None):  # noqa: A002 - TensorFlow's name
+    """``input`` with its entries moved ``shift`` places along ``axis``, those pushed off one end
+    coming back at the other (``tf.roll``); differentiable.
+
+    ``shift`` and ``axis`` are ints or equal-length lists (tensors too); shifts along one
+    axis given twice add up, as in TensorFlow.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.roll([0, 1, 2, 3, 4], shift=2, axis=0).numpy().tolist()
+    [3, 4, 0, 1, 2]
+    >>> tf.roll([[0, 1, 2], [3, 4, 5]], shift=[1, -1], axis=[0, 1]).numpy().tolist()
+    [[4, 5, 3], [1, 2, 0]]
+    """
+    tensor = input if isinstance(input, Tensor) else Tensor(input)
+    shifts = numpy.atleast_1d(backend.to_numpy(to_array(shift))).astype(numpy.int64)
+    axes = numpy.atleast_1d(backend.to_numpy(to_array(axis))).astype(numpy.int64)
+    if shifts.ndim != 1 or shifts.shape != axes.shape:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"roll: shift and axis must be ints or lists of one length, got shift {shifts.tolist()} and axis {axes.tolist()}",
+        )
+    total = {}
+    for move, a in zip(shifts.tolist(), axes.tolist()):
+        if not -tensor.ndim <= a < tensor.ndim:
+            raise errors.InvalidArgumentError(
+                None, None, f"roll: axis {a} is out of range for a tensor of rank {tensor.ndim}"
+            )
+        total[a % tensor.ndim] = total.get(a % tensor.ndim, 0) + move
+    for a, move in total.items():
+        size = tensor.shape[a]
+        if size and move % size:
+            tensor = gather(tensor, (numpy.arange(size) - move) % size, axis=a)
+    return tensor
+
+
 def _added_along_axis(g, indices, axis, shape):
     """Zeros of ``shape`` with ``g`` added at ``indices`` along ``axis`` (repeats add up): the
     reverse of ``take_along_axis``."""
