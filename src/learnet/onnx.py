@@ -464,6 +464,11 @@ _CONVERTERS = {
     "RandomColorJitter": _identity,
     "RandomShear": _identity,
     "RandomGaussianBlur": _identity,
+    "RandomColorDegeneration": _identity,
+    "RandomSharpness": _identity,
+    "Equalization": _identity,  # as in Keras, it equalizes in training only
+    "RandAugment": _identity,
+    "AugMix": _identity,
     "RandomPerspective": _identity,
     "RandomElasticTransform": _identity,
     "RandomErasing": _identity,

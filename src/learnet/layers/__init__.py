@@ -11,6 +11,14 @@ import types as _types
 
 from learnet import registry
 from learnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from learnet.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from learnet.layers.attention import AdditiveAttention, Attention
 from learnet.layers.augmentation import (
     CenterCrop,
@@ -34,6 +42,13 @@ from learnet.layers.augmentation_color import (
     RandomSaturation,
     Solarization,
 )
+from learnet.layers.augmentation_more import (
+    AugMix,
+    Equalization,
+    RandAugment,
+    RandomColorDegeneration,
+    RandomSharpness,
+)
 from learnet.layers.augmentation_geometry import RandomElasticTransform, RandomPerspective
 from learnet.layers.augmentation_mixing import CutMix, MixUp, RandomErasing
 from learnet.layers.base import InputSpec, KerasTensor, Layer, reset_names
@@ -50,6 +65,9 @@ from learnet.layers.conv import (
     SeparableConv2D,
     SeparableConvolution2D,
 )
+from learnet.layers.conv1d_extra import DepthwiseConv1D, SeparableConv1D, SeparableConvolution1D
+from learnet.layers.attention_more import GroupQueryAttention
+from learnet.layers.core_more import Pipeline, ReversibleEmbedding, Wrapper
 from learnet.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from learnet.layers.core import (
     Activation,
@@ -221,6 +239,24 @@ experimental = _types.SimpleNamespace(
 )
 
 __all__ = [
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
+    "AugMix",
+    "DepthwiseConv1D",
+    "Equalization",
+    "GroupQueryAttention",
+    "Pipeline",
+    "RandAugment",
+    "RandomColorDegeneration",
+    "RandomSharpness",
+    "ReversibleEmbedding",
+    "SeparableConv1D",
+    "SeparableConvolution1D",
+    "Wrapper",
     "GRU",
     "LSTM",
     "RNN",
