@@ -370,3 +370,22 @@ def test_bad_masks_and_a_query_of_another_dimension_raise_clear_errors():
     np.testing.assert_array_equal(additive.get_weights()[0], scale[0])
     with pytest.raises(ValueError, match=r"Attention 'sym' expects .*same last dimension"):
         Attention(name="sym")([learnet.Input(shape=(3, 4)), learnet.Input(shape=(5, 2))])
+
+
+@pytest.mark.parametrize("kind", [Attention, AdditiveAttention])
+def test_a_query_of_batch_one_attends_within_each_batch_of_values_as_keras_3(kind):
+    """The Perceiver's latent array (batch 1) attends to every example's inputs."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(5)
+    query, value, key = (rng.random(shape).astype("float32") for shape in [(1, 5, 8), (4, 7, 8), (4, 7, 8)])
+    ours, theirs = kind(use_scale=True), getattr(keras.layers, kind.__name__)(use_scale=True)
+    theirs([query, value, key])
+    ours.build([query.shape, value.shape, key.shape])
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours([query, value, key]).numpy(), np.asarray(theirs([query, value, key])), atol=1e-6)
+    assert kind()([layers.Input((5, 8), batch_size=1), layers.Input((7, 8))]).shape == (None, 5, 8)
+    with pytest.raises(ValueError, match="same batch size"):
+        kind()([np.zeros((2, 5, 8)), np.zeros((3, 7, 8))])

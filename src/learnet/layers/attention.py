@@ -127,8 +127,8 @@ class Attention(Layer):
         def differ(a, b):
             return a is not None and b is not None and a != b
 
-        if any(differ(a, b) for shape in shapes[1:] for a, b in zip(shape[:-2], query[:-2])):
-            raise ValueError(f"{who} expects inputs with the same batch size, got {described}")
+        if any(differ(a, b) and 1 not in (a, b) for shape in shapes[1:] for a, b in zip(shape[:-2], query[:-2])):
+            raise ValueError(f"{who} expects inputs with the same batch size (or 1, which broadcasts), got {described}")
         if differ(key[-2], value[-2]):
             raise ValueError(f"{who} expects key and value with the same number of steps, got {described}")
         if differ(query[-1], key[-1]):
@@ -242,9 +242,14 @@ class Attention(Layer):
             self._check_built_for(shapes)
         query, value = shapes[0], shapes[1]
         key = shapes[2] if len(shapes) == 3 else value
-        output_shape = (*query[:-1], value[-1])
+        # The leading (batch) axes broadcast: a query of batch 1 attends within each of the values' batch.
+        lead = tuple(
+            next((size for size in sizes if size not in (None, 1)), None if None in sizes else 1)
+            for sizes in zip(*(shape[:-2] for shape in shapes))
+        )
+        output_shape = (*lead, query[-2], value[-1])
         if self._returns_scores:
-            return output_shape, (*query[:-1], key[-2])
+            return output_shape, (*lead, query[-2], key[-2])
         return output_shape
 
     def _symbolic_call(self, inputs, args, kwargs, training):

@@ -298,6 +298,7 @@ class Model(Layer):
             "weighted_metrics": weighted_metrics,
         }
         self._compile_state = _CompileState(resolved_optimizer, loss_container, metrics_container, loss_tracker, config)
+        self.__dict__.pop("_assigned_loss", None)  # as Keras 3, compile sets `loss` to its own argument
         self.stop_training = False
 
     @property
@@ -331,9 +332,16 @@ class Model(Layer):
 
     @property
     def loss(self):
-        """The ``loss`` argument given to ``compile``."""
+        """The ``loss`` argument given to ``compile``, or what was set since (a subclass may set
+        ``self.loss = keras.losses.MeanAbsoluteError()`` for its own ``train_step``, as in Keras 3)."""
+        if "_assigned_loss" in self.__dict__:
+            return self.__dict__["_assigned_loss"]
         state = getattr(self, "_compile_state", None)
         return None if state is None else state.config["loss"]
+
+    @loss.setter
+    def loss(self, value):
+        self.__dict__["_assigned_loss"] = value
 
     @property
     def compiled_loss(self):
