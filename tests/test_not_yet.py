@@ -37,20 +37,20 @@ def test_the_lines_a_user_sees():
     assert str(info.value) == (
         "learnet.estimator is not in learnet yet: learnet trains with Sequential or Model, compile and fit."
     )
-    with pytest.raises(NotInLearnetError, match=r"^learnet\.applications is not in learnet yet: pretrained"):
-        keras.applications.VGG16()
+    with pytest.raises(NotInLearnetError, match=r"^learnet\.profiler is not in learnet yet: learnet has no profiler"):
+        keras.profiler.experimental.start("logs")
 
 
 def test_from_imports_show_the_same_message():
-    with pytest.raises(ImportError, match=r"^learnet\.applications is not in learnet yet"):
-        from learnet import applications  # noqa: F401
+    with pytest.raises(ImportError, match=r"^learnet\.profiler is not in learnet yet"):
+        from learnet import profiler  # noqa: F401
     with pytest.raises(ImportError, match=r"^learnet\.estimator is not in learnet yet"):
         from learnet import Variable, estimator  # noqa: F401
 
 
 def test_an_except_import_error_fallback_works():
     try:
-        from learnet import applications  # noqa: F401
+        from learnet import estimator  # noqa: F401
 
         found = True
     except ImportError:
@@ -68,5 +68,5 @@ def test_other_missing_names_stay_plain_attribute_errors():
 
 def test_missing_looks_up_the_table_only():
     assert not_yet.missing("learnet.layers", "Dense") is None
-    assert not_yet.missing("learnet.nowhere", "applications") is None
-    assert not_yet.missing("learnet", "applications").name == "applications"
+    assert not_yet.missing("learnet.nowhere", "estimator") is None
+    assert not_yet.missing("learnet", "estimator").name == "estimator"

@@ -403,6 +403,7 @@ _LAZY_MODULES = (
     "audio",
     "experimental",
     "lookup",
+    "applications",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

@@ -12,17 +12,15 @@ real attribute is always found before the table is asked, and
 Examples
 --------
 >>> import learnet as keras
->>> keras.applications                                         # doctest: +SKIP
+>>> keras.estimator                                            # doctest: +SKIP
 Traceback (most recent call last):
 ...
-learnet.not_yet.NotInLearnetError: learnet.applications is not in learnet yet: ...
+learnet.not_yet.NotInLearnetError: learnet.estimator is not in learnet yet: ...
 """
 
 #: Module name -> {missing name: what learnet has instead}. Delete a line when the name lands.
 NOT_YET = {
     "learnet": {
-        "applications": "pretrained networks (VGG16, ResNet50, MobileNet, ...) are not part of learnet. "
-        "Build and train your own network from learnet.layers (Conv2D, MaxPooling2D, Dense, ...)",
         "estimator": "learnet trains with Sequential or Model, compile and fit",
         "profiler": "learnet has no profiler of its own; time steps with time.perf_counter or profile them "
         "with Python's cProfile (tf.summary.trace_on / trace_export still write the graphs of tf.functions)",
@@ -33,7 +31,7 @@ NOT_YET = {
 class NotInLearnetError(ImportError, NotImplementedError):
     """A name that TensorFlow or Keras has and learnet does not have yet.
 
-    An ``ImportError`` (so ``from learnet import applications`` shows this message, and
+    An ``ImportError`` (so ``from learnet import estimator`` shows this message, and
     ``except ImportError`` fallbacks work) and a ``NotImplementedError``.
     """
 
@@ -43,8 +41,8 @@ def missing(module_name, name):
 
     Examples
     --------
-    >>> missing("learnet", "applications").name
-    'applications'
+    >>> missing("learnet", "estimator").name
+    'estimator'
     >>> missing("learnet.layers", "Dense") is None
     True
     """

@@ -84,7 +84,17 @@ FLOORS = {
         "onnx",
         "lite",
     ],
-    6: ["datasets", "utils", "dataset_utils", "audio_dataset", "feature_space", "plot", "examples", "preprocessing"],
+    6: [
+        "datasets",
+        "utils",
+        "dataset_utils",
+        "audio_dataset",
+        "feature_space",
+        "plot",
+        "examples",
+        "preprocessing",
+        "applications",
+    ],
     7: ["cli", "game", "__main__"],
 }
 FLOOR_NAMES = {1: "backend", 2: "autodiff", 3: "ops", 4: "blocks", 5: "models", 6: "around", 7: "apps"}
