@@ -16,6 +16,7 @@ batched by NumPy indexing, not element by element, so batching is fast.
 
 import enum
 import glob
+import json
 import os
 import types
 import warnings
@@ -43,10 +44,33 @@ def _lists_as_tensors(structure):
         return {k: _lists_as_tensors(v) for k, v in structure.items()}
     if isinstance(structure, list):
         try:
-            return numpy.asarray([numpy.asarray(item) for item in structure])
+            stacked = numpy.asarray([numpy.asarray(item) for item in structure])
         except ValueError:
             return structure
+        return _python_numbers(stacked, structure)
     return structure
+
+
+def _python_numbers(array, value):
+    """TensorFlow's types for Python numbers: ``float32`` for floats and ``int32`` for ints;
+    NumPy integer arrays keep their dtype (an int64 array stays int64).
+
+    float64 NumPy arrays become ``float32`` too, learnet's default float type, where
+    TensorFlow keeps them float64.
+    """
+    if array.dtype == numpy.float64:
+        return array.astype(backend.floatx())
+    if array.dtype == numpy.int64 and not _holds_numpy(value) and array.size and numpy.abs(array).max() < 2**31:
+        return array.astype(numpy.int32)
+    return array
+
+
+def _holds_numpy(value):
+    if isinstance(value, (numpy.ndarray, numpy.generic)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_numpy(item) for item in value)
+    return False
 
 
 def _as_array(value):
@@ -55,10 +79,7 @@ def _as_array(value):
         return value
     if isinstance(value, Tensor):
         return value.numpy()
-    array = numpy.asarray(value)
-    if array.dtype == numpy.float64:
-        array = array.astype(backend.floatx())
-    return array
+    return _python_numbers(numpy.asarray(value), value)
 
 
 def _index(array, index):
@@ -78,7 +99,7 @@ def _to_tensors(structure):
     def to_tensor(a):
         if isinstance(a, (Dataset, SparseTensor, RaggedTensor)):
             return a
-        if isinstance(a, (numpy.ndarray, numpy.generic)) and a.dtype.kind not in "US":
+        if isinstance(a, (numpy.ndarray, numpy.generic)) and a.dtype.kind not in "USO":
             return Tensor._wrap(numpy.asarray(a))
         return Tensor(a)
 
@@ -146,7 +167,7 @@ class Dataset:
     @staticmethod
     def from_tensors(tensors):
         """A dataset of exactly one element: ``tensors``."""
-        arrays = map_structure(_as_array, tensors)
+        arrays = map_structure(_as_array, _lists_as_tensors(tensors))
         return Dataset(lambda: iter([arrays]), 1, lambda: map_structure(lambda a: _spec_of(a.shape, a.dtype), arrays))
 
     @staticmethod
@@ -414,6 +435,238 @@ class Dataset:
                 yield _stack(batch)
 
         return Dataset(make, length, batched_spec)
+
+    def rebatch(self, batch_size, drop_remainder=False, name=None):
+        """Cut the batches into batches of ``batch_size`` rows, as if unbatched and batched again.
+
+        ``batch_size`` may be a list of sizes, used in turn (TensorFlow's round robin). With
+        ``drop_remainder=True`` a last batch with fewer rows is left out.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> ds = tf.data.Dataset.range(10).batch(4).rebatch(3)
+        >>> [b.numpy().tolist() for b in ds]
+        [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+        """
+        raw = batch_size.numpy() if isinstance(batch_size, Tensor) else batch_size
+        sizes = numpy.atleast_1d(numpy.asarray(raw))
+        if (
+            sizes.ndim != 1
+            or sizes.size == 0
+            or sizes.dtype.kind not in "iu"
+            or isinstance(raw, bool)
+            or (sizes < 1).any()
+        ):
+            raise ValueError(f"rebatch: batch_size must be a positive integer or a list of them, got {batch_size!r}")
+        sizes = [int(size) for size in sizes]
+        source = self
+
+        def spec():
+            leaves = flatten(source.element_spec)
+            if any(leaf.shape is not None and len(leaf.shape) == 0 for leaf in leaves):
+                raise ValueError(
+                    "rebatch: the dataset's elements are scalars; rebatch cuts batches, so batch the dataset first"
+                )
+            known = sizes[0] if drop_remainder and len(sizes) == 1 else None
+            return map_structure(
+                lambda leaf: TensorSpec(None if leaf.shape is None else (known, *leaf.shape[1:]), leaf.dtype),
+                source.element_spec,
+            )
+
+        def make():
+            spec()  # scalar elements are refused before the first one is read
+            pending, rows, turn = [], 0, 0
+            for element in source._make_iterator():
+                pending.append(element)
+                rows += _rows_of(element)
+                while rows >= sizes[turn % len(sizes)]:
+                    size = sizes[turn % len(sizes)]
+                    joined = _concatenate(pending)
+                    yield map_structure(lambda a: a[:size], joined)
+                    pending, rows, turn = [map_structure(lambda a: a[size:], joined)], rows - size, turn + 1
+            if rows and not drop_remainder:
+                yield _concatenate(pending)
+
+        return Dataset(make, None, spec)
+
+    def ragged_batch(self, batch_size, drop_remainder=False, row_splits_dtype="int64", name=None):
+        """Batch elements of different lengths: each batch of them is a ``RaggedTensor``
+        (scalars are stacked as ``batch`` does).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> ds = tf.data.Dataset.range(1, 5).map(lambda x: tf.range(x))
+        >>> [b.to_list() for b in ds.ragged_batch(2)]
+        [[[0], [0, 1]], [[0, 1, 2], [0, 1, 2, 3]]]
+        """
+        batch_size = _positive(batch_size, "ragged_batch", "batch_size")
+        source = self
+
+        def as_ragged(elements):
+            arrays = [numpy.asarray(e) for e in elements]
+            if arrays[0].ndim == 0:
+                return numpy.stack(arrays)
+            if any(a.ndim != arrays[0].ndim or a.shape[1:] != arrays[0].shape[1:] for a in arrays):
+                raise ValueError(
+                    "ragged_batch: the elements may differ in their first dimension only, got shapes "
+                    f"{sorted({a.shape for a in arrays})}"
+                )
+            return RaggedTensor.from_row_lengths(Tensor._wrap(numpy.concatenate(arrays)), [len(a) for a in arrays])
+
+        def group(elements):
+            first = elements[0]
+            if isinstance(first, (tuple, list)):
+                return type(first)(group([e[i] for e in elements]) for i in range(len(first)))
+            if isinstance(first, dict):
+                return {k: group([e[k] for e in elements]) for k in first}
+            return as_ragged(elements)
+
+        def make():
+            batch = []
+            for element in source._make_iterator():
+                batch.append(element)
+                if len(batch) == batch_size:
+                    yield group(batch)
+                    batch = []
+            if batch and not drop_remainder:
+                yield group(batch)
+
+        def spec():
+            known = batch_size if drop_remainder else None
+            return map_structure(
+                lambda leaf: TensorSpec(
+                    None if leaf.shape is None else (known, *((None, *leaf.shape[1:]) if len(leaf.shape) else ())),
+                    leaf.dtype,
+                ),
+                source.element_spec,
+            )
+
+        length = None
+        if self._length is not None:
+            length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
+        return Dataset(make, length, spec)
+
+    def sparse_batch(self, batch_size, row_shape, name=None):
+        """Batch elements of different shapes into ``SparseTensor`` s of dense shape
+        ``(batch, *row_shape)``: each element's values sit at their own positions.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> ds = tf.data.Dataset.range(1, 4).map(lambda x: tf.fill([x], x)).sparse_batch(2, [5])
+        >>> [tf.sparse.to_dense(b).numpy().tolist() for b in ds]
+        [[[1, 0, 0, 0, 0], [2, 2, 0, 0, 0]], [[3, 3, 3, 0, 0]]]
+        """
+        batch_size = _positive(batch_size, "sparse_batch", "batch_size")
+        raw = row_shape.numpy() if isinstance(row_shape, Tensor) else row_shape
+        shape = [int(d) for d in numpy.atleast_1d(numpy.asarray(raw))]
+        if any(d < 0 for d in shape):
+            raise ValueError(f"sparse_batch: row_shape must hold sizes >= 0, got {shape}")
+        source = self
+
+        def to_sparse(elements):
+            arrays = [numpy.asarray(e) for e in elements]
+            indices, values = [], []
+            for row, array in enumerate(arrays):
+                if array.ndim != len(shape) or any(n > d for n, d in zip(array.shape, shape)):
+                    raise errors.InvalidArgumentError(
+                        None,
+                        None,
+                        f"sparse_batch: an element of shape {array.shape} does not fit the row shape {tuple(shape)}",
+                    )
+                positions = numpy.indices(array.shape).reshape(array.ndim, -1).T
+                indices.append(numpy.concatenate([numpy.full((len(positions), 1), row), positions], axis=1))
+                values.append(array.reshape(-1))
+            return SparseTensor(
+                numpy.concatenate(indices).astype(numpy.int64),
+                Tensor._wrap(numpy.concatenate(values)),
+                [len(arrays), *shape],
+            )
+
+        def make():
+            batch = []
+            for element in source._make_iterator():
+                batch.append(element)
+                if len(batch) == batch_size:
+                    yield to_sparse(batch)
+                    batch = []
+            if batch:
+                yield to_sparse(batch)
+
+        length = None if self._length is None else -(-self._length // batch_size)
+        return Dataset(make, length, lambda: TensorSpec((None, *shape), source.element_spec.dtype))
+
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None, name=None):
+        """Resample the elements so that their classes follow ``target_dist``.
+
+        ``class_func(element)`` gives each element's class (an integer); elements are kept
+        with a probability that turns the classes' distribution (``initial_dist``, or counted
+        as the elements go by) into ``target_dist``. The elements are ``(class, element)``
+        pairs, as in TensorFlow (``.map(lambda cls, x: x)`` drops the class).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> labels = tf.data.Dataset.from_tensor_slices([0] * 90 + [1] * 10)
+        >>> balanced = labels.repeat().rejection_resample(lambda y: y, [0.5, 0.5], [0.9, 0.1], seed=0).take(400)
+        >>> 0.4 < sum(int(c) for c, _ in balanced) / 400 < 0.6
+        True
+        """
+        target = _array_of(target_dist)
+        if target.ndim != 1 or (target < 0).any() or not numpy.isclose(target.sum(), 1.0):
+            raise ValueError(f"rejection_resample: target_dist must be probabilities summing to 1, got {target_dist!r}")
+        initial = None if initial_dist is None else _array_of(initial_dist)
+        if initial is not None and (initial.shape != target.shape or (initial < 0).any() or initial.sum() <= 0):
+            raise ValueError(
+                f"rejection_resample: initial_dist must be {len(target)} non-negative numbers, got {initial_dist!r}"
+            )
+        source = self
+
+        def make():
+            rng = numpy.random.default_rng(seed) if seed is not None else backend.host_rng()
+            seen = numpy.zeros(len(target))
+            for element in source._make_iterator():
+                label = int(numpy.asarray(_call(class_func, element)))
+                if not 0 <= label < len(target):
+                    raise errors.InvalidArgumentError(
+                        None, None, f"rejection_resample: class {label} is outside [0, {len(target)})"
+                    )
+                seen[label] += 1
+                current = initial if initial is not None else seen
+                current = current / current.sum()
+                with numpy.errstate(divide="ignore", invalid="ignore"):
+                    ratio = numpy.where(current > 0, target / current, 0.0)
+                if rng.random() < ratio[label] / ratio.max():
+                    yield numpy.int64(label), element
+
+        return Dataset(make, None, lambda: (TensorSpec((), "int64"), source.element_spec))
+
+    def snapshot(self, path, compression="AUTO", reader_func=None, shard_func=None, name=None):
+        """Accepted for compatibility, as ``cache``: learnet reads the elements in memory."""
+        return self
+
+    def save(self, path, compression=None, shard_func=None, checkpoint_args=None):
+        """Write the elements to the folder ``path``; ``Dataset.load(path)`` reads them back.
+
+        learnet's own format (NumPy ``.npz`` and a JSON description, no pickle), not
+        TensorFlow's snapshot files. ``compression="GZIP"`` compresses the arrays.
+
+        Examples
+        --------
+        >>> import learnet as tf, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> tf.data.Dataset.from_tensor_slices((["a", "b"], [1, 2])).save(folder)
+        >>> [(x.numpy(), int(y)) for x, y in tf.data.Dataset.load(folder)]
+        [(b'a', 1), (b'b', 2)]
+        """
+        _save_dataset(self, path, compression)
+
+    @staticmethod
+    def load(path, element_spec=None, compression=None, reader_func=None):
+        """The dataset ``Dataset.save`` wrote to the folder ``path``."""
+        return _load_dataset(path)
 
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """Apply ``map_func`` to every element (a tuple element is passed as separate arguments).
@@ -991,8 +1244,15 @@ class Dataset:
         return self._length
 
     def cardinality(self):
-        """The number of elements, or -2 when unknown (TensorFlow's UNKNOWN)."""
-        return self._length if self._length is not None else -2
+        """The number of elements as a scalar int64 tensor, or -2 when unknown (TensorFlow's UNKNOWN).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.data.Dataset.range(10).batch(4).cardinality().numpy()
+        np.int64(3)
+        """
+        return Tensor._wrap(numpy.asarray(self._length if self._length is not None else -2, dtype=numpy.int64))
 
     def __repr__(self):
         return f"<learnet.data.Dataset length={self._length if self._length is not None else 'unknown'}>"
@@ -1108,6 +1368,112 @@ def _stack(elements):
     if isinstance(first, dict):
         return {k: _stack([e[k] for e in elements]) for k in first}
     return numpy.stack(elements)
+
+
+def _rows_of(element):
+    leaves = flatten(element)
+    return int(numpy.shape(leaves[0])[0])
+
+
+def _concatenate(elements):
+    """Elements (batches) joined along their first axis, leaf by leaf."""
+    if len(elements) == 1:
+        return elements[0]
+    leaves = [flatten(e) for e in elements]
+    joined = iter([numpy.concatenate([parts[i] for parts in leaves]) for i in range(len(leaves[0]))])
+    return map_structure(lambda _: next(joined), elements[0])
+
+
+_SAVED_DESCRIPTION = "learnet_dataset.json"
+_SAVED_ARRAYS = "elements.npz"
+
+
+def _describe_structure(element):
+    if isinstance(element, tuple):
+        return {"tuple": [_describe_structure(e) for e in element]}
+    if isinstance(element, list):
+        return {"list": [_describe_structure(e) for e in element]}
+    if isinstance(element, dict):
+        return {"dict": {str(k): _describe_structure(v) for k, v in element.items()}}
+    if isinstance(element, (Dataset, RaggedTensor, SparseTensor)):
+        raise TypeError(f"Dataset.save: elements holding a {type(element).__name__} cannot be saved")
+    return "string" if numpy.asarray(element).dtype.kind in "OSU" else "numbers"
+
+
+def _build_structure(description, leaves):
+    if isinstance(description, dict):
+        if "tuple" in description:
+            return tuple(_build_structure(d, leaves) for d in description["tuple"])
+        if "list" in description:
+            return [_build_structure(d, leaves) for d in description["list"]]
+        return {k: _build_structure(d, leaves) for k, d in description["dict"].items()}
+    return next(leaves)
+
+
+def _count_leaves(description):
+    if isinstance(description, dict):
+        parts = description.get("tuple") or description.get("list") or list(description.get("dict", {}).values())
+        return sum(_count_leaves(d) for d in parts)
+    return 1
+
+
+def _save_dataset(dataset, path, compression):
+    if compression not in (None, "", "GZIP", "NONE"):
+        raise ValueError(f"Dataset.save: compression must be None or 'GZIP', got {compression!r}")
+    arrays, description, count = {}, None, 0
+    for index, element in enumerate(dataset._make_iterator()):
+        structure = _describe_structure(element)
+        if description is None:
+            description = structure
+        elif structure != description:
+            raise TypeError("Dataset.save: the elements do not all have the same structure")
+        for leaf_index, leaf in enumerate(flatten(element)):
+            key = f"e{index}_{leaf_index}"
+            leaf = numpy.asarray(leaf)
+            if leaf.dtype.kind in "OSU":  # text: the bytes end to end, and each one's length
+                texts = [v.encode() if isinstance(v, str) else bytes(v) for v in leaf.reshape(-1).tolist()]
+                arrays[key + "_bytes"] = numpy.frombuffer(b"".join(texts), dtype=numpy.uint8)
+                arrays[key + "_lengths"] = numpy.array([len(t) for t in texts], dtype=numpy.int64).reshape(leaf.shape)
+            else:
+                arrays[key] = leaf
+        count = index + 1
+    os.makedirs(path, exist_ok=True)
+    (numpy.savez_compressed if compression == "GZIP" else numpy.savez)(os.path.join(path, _SAVED_ARRAYS), **arrays)
+    with open(os.path.join(path, _SAVED_DESCRIPTION), "w", encoding="utf-8") as stream:
+        json.dump({"format": 1, "count": count, "structure": description}, stream)
+
+
+def _load_dataset(path):
+    described = os.path.join(os.fspath(path), _SAVED_DESCRIPTION)
+    if not os.path.isfile(described):
+        raise errors.NotFoundError(
+            None,
+            None,
+            f"Dataset.load: {os.fspath(path)!r} holds no dataset saved by learnet's Dataset.save "
+            "(TensorFlow's snapshot files are not read)",
+        )
+    with open(described, encoding="utf-8") as stream:
+        header = json.load(stream)
+    count, description = int(header["count"]), header["structure"]
+    leaves_per_element = _count_leaves(description)
+
+    def leaf(stored, key):
+        if key in stored.files:
+            return stored[key]
+        lengths = stored[key + "_lengths"]
+        data = stored[key + "_bytes"].tobytes()
+        ends = numpy.cumsum(lengths.reshape(-1))
+        out = numpy.empty(lengths.size, dtype=object)
+        out[:] = [data[end - n : end] for end, n in zip(ends.tolist(), lengths.reshape(-1).tolist())]
+        return out.reshape(lengths.shape)
+
+    def make():
+        with numpy.load(os.path.join(os.fspath(path), _SAVED_ARRAYS), allow_pickle=False) as stored:
+            for index in range(count):
+                values = [leaf(stored, f"e{index}_{j}") for j in range(leaves_per_element)]
+                yield _build_structure(description, iter(values))
+
+    return Dataset(make, count)
 
 
 def _call(function, element):

@@ -2,6 +2,7 @@
 
 * :func:`timeseries_dataset_from_array`: sliding windows over a series (and their targets);
 * :func:`text_dataset_from_directory`: a folder of ``.txt`` files, one subfolder per class;
+* :func:`image_dataset_from_directory`: a folder of images, one subfolder per class (or none);
 * :func:`split_dataset`: cut arrays or a dataset in two;
 * :func:`get_file`: download (or copy) a file once into the cache, check it, extract archives;
 * :func:`pack_x_y_sample_weight`, :func:`unpack_x_y_sample_weight`, :func:`is_keras_tensor`,
@@ -33,6 +34,7 @@ from learnet.tree import flatten, map_structure
 __all__ = [
     "timeseries_dataset_from_array",
     "text_dataset_from_directory",
+    "image_dataset_from_directory",
     "split_dataset",
     "get_file",
     "pack_x_y_sample_weight",
@@ -107,7 +109,8 @@ def timeseries_dataset_from_array(
     Raises
     ------
     ValueError
-        If a size is not a positive integer, an index is out of range, or no window fits.
+        If a size is not a positive integer or an index is out of range. A series shorter than
+        one window gives an empty dataset, as in Keras.
 
     Examples
     --------
@@ -157,15 +160,8 @@ def timeseries_dataset_from_array(
         if targets.ndim == 0:
             raise ValueError(f"{who}: targets must have one entry per time step, got a scalar")
         count = min(count, len(targets) - start_index)
-    if count <= 0:
-        raise ValueError(
-            f"{who}: no window fits: a window of sequence_length={sequence_length} with "
-            f"sampling_rate={sampling_rate} covers {span} time steps, but steps {start_index}..{end_index - 1} "
-            f"({end_index - start_index} steps)"
-            + (f" with {len(targets)} targets" if targets is not None else "")
-            + " are given"
-        )
-    starts = start_index + np.arange(0, count, sequence_stride)
+    # No window fits (a series shorter than one window): an empty dataset, as in Keras.
+    starts = start_index + np.arange(0, max(count, 0), sequence_stride)
     offsets = np.arange(sequence_length) * sampling_rate
     generator = np.random.default_rng(seed) if seed is not None else None
     size = 1 if batch_size is None else batch_size
@@ -273,9 +269,7 @@ def _labelled_files(
     elif labels != "inferred":
         ids = [int(label) for label in labels]
         if len(ids) != len(paths):
-            raise ValueError(
-                f"{who}: {len(ids)} labels given for the {len(paths)} {extensions[0]} files in {os.fspath(directory)!r}"
-            )
+            raise ValueError(f"{who}: {len(ids)} labels given for the {len(paths)} {kind} in {os.fspath(directory)!r}")
         names = [str(label) for label in sorted(set(ids))]
     if verbose:
         print(f"Found {len(paths)} files" + (f" belonging to {len(names)} classes." if names is not None else "."))
@@ -435,6 +429,164 @@ def text_dataset_from_directory(
                 return texts
             label_shape = {"int": (), "binary": (1,), "categorical": (len(names),)}[label_mode]
             return texts, TensorSpec(batch + label_shape, "int32" if label_mode == "int" else "float32")
+
+        dataset = Dataset(make, -(-len(files) // size), spec)
+        dataset.class_names = None if names is None else list(names)
+        dataset.file_paths = [str(path) for path in files]
+        return dataset
+
+    return _datasets_of_subsets(paths, ids, validation_split, subset, shuffle, make_dataset, who)
+
+
+# --- image_dataset_from_directory ----------------------------------------------------------------
+_IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+
+def image_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    color_mode="rgb",
+    batch_size=32,
+    image_size=(256, 256),
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    interpolation="bilinear",
+    follow_links=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    data_format=None,
+    verbose=True,
+):
+    """A dataset of ``(images, labels)`` batches from a folder of images (``keras.utils.image_dataset_from_directory``).
+
+    ``main_directory/class_a/*.jpg`` and ``main_directory/class_b/*.jpg`` give labels 0 and 1
+    (classes in alphabetical order, in ``dataset.class_names``). Images are read batch by batch,
+    resized to ``image_size`` and given as float32 arrays of shape ``(batch, height, width,
+    channels)`` with values 0..255, as in Keras. The files are listed and shuffled as Keras
+    does, so a ``validation_split`` puts the same files in each part.
+
+    Parameters
+    ----------
+    directory : str or path-like
+    labels : "inferred", None, or a list of integer labels
+        ``None`` gives images only (every image under ``directory``, subfolders included); a
+        list gives one label per file, in the sorted order of the paths.
+    label_mode : {"int", "categorical", "binary", None}, default "int"
+        int32 class ids, float32 one-hot rows, float32 0/1 of shape ``(batch, 1)`` (two classes),
+        or no labels (images only).
+    class_names : list of str, optional
+        The class subfolders to use, in this order (only with ``labels="inferred"``).
+    color_mode : {"rgb", "grayscale", "rgba"}, default "rgb"
+    batch_size : int or None, default 32
+        ``None`` gives one image per element.
+    image_size : (height, width), default (256, 256)
+    shuffle : bool, default True
+        Shuffle the files (again at every pass); ``False`` keeps them in sorted order.
+    seed : int, optional
+        Needed with ``validation_split`` and ``shuffle``.
+    validation_split : float, optional
+        The share of the files kept for validation.
+    subset : {"training", "validation", "both"}, optional
+        Which part to return (``"both"`` returns the two datasets).
+    interpolation : str, default "bilinear"
+    follow_links : bool, default False
+    crop_to_aspect_ratio : bool, default False
+        Crop the middle of each image to the target's aspect ratio before resizing.
+    data_format : "channels_last" (default) or "channels_first"
+    verbose : bool, default True
+        Print how many files and classes were found.
+
+    Returns
+    -------
+    learnet.data.Dataset, or a tuple of two with ``subset="both"``
+        With attributes ``class_names`` (``None`` without labels) and ``file_paths``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ("cats", "dogs"):
+    ...     os.mkdir(os.path.join(root, name))
+    ...     Image.new("RGB", (4, 4)).save(os.path.join(root, name, "1.png"))
+    >>> images = image_dataset_from_directory(root, labels=None, image_size=(2, 2))
+    Found 2 files.
+    >>> [tuple(batch.shape) for batch in images]
+    [(2, 2, 2, 3)]
+    """
+    from learnet.utils import img_to_array, load_img
+
+    who = "image_dataset_from_directory"
+    labels = _checked_labels(labels, label_mode, class_names, who)
+    channels = {"rgb": 3, "grayscale": 1, "rgba": 4}.get(color_mode)
+    if channels is None:
+        raise ValueError(f'{who}: color_mode must be "rgb", "grayscale" or "rgba", got {color_mode!r}')
+    if batch_size is not None:
+        batch_size = _check_count(batch_size, "batch_size", who)
+    if len(tuple(image_size)) != 2:
+        raise ValueError(f"{who}: image_size must be (height, width), got {image_size!r}")
+    height, width = (_check_count(v, "image_size", who) for v in image_size)
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError(f"{who}: crop_to_aspect_ratio and pad_to_aspect_ratio cannot both be True")
+    if pad_to_aspect_ratio:
+        raise NotImplementedError(f"{who}: pad_to_aspect_ratio is not supported; use crop_to_aspect_ratio")
+    if data_format not in (None, "channels_last", "channels_first"):
+        raise ValueError(f'{who}: data_format must be "channels_last" or "channels_first", got {data_format!r}')
+    _check_validation_split(validation_split, subset, shuffle, seed, who)
+    paths, ids, names, labels_of, label_mode = _labelled_files(
+        directory,
+        labels,
+        label_mode,
+        class_names,
+        follow_links,
+        _IMAGE_EXTENSIONS,
+        "images",
+        shuffle,
+        seed,
+        verbose,
+        who,
+    )
+
+    def read(path):
+        image = load_img(
+            path,
+            color_mode=color_mode,
+            target_size=(height, width),
+            interpolation=interpolation,
+            keep_aspect_ratio=crop_to_aspect_ratio,
+        )
+        return img_to_array(image, data_format=data_format, dtype="float32")
+
+    def make_dataset(files, class_ids, shuffled):
+        generator = np.random.default_rng(seed) if seed is not None else None
+        size = 1 if batch_size is None else batch_size
+
+        def make():
+            order = np.arange(len(files))
+            if shuffled:
+                order = (generator or backend.host_rng()).permutation(len(files))
+            for first in range(0, len(files), size):
+                chosen = order[first : first + size]
+                images = np.stack([read(path) for path in files[chosen]])
+                element = images if label_mode is None else (images, labels_of(class_ids[chosen]))
+                if batch_size is None:
+                    element = map_structure(lambda a: a[0], element)
+                yield element
+
+        batch = () if batch_size is None else (None,)
+        image_shape = (channels, height, width) if data_format == "channels_first" else (height, width, channels)
+
+        def spec():
+            images = TensorSpec(batch + image_shape, "float32")
+            if label_mode is None:
+                return images
+            label_shape = {"int": (), "binary": (1,), "categorical": (len(names),)}[label_mode]
+            return images, TensorSpec(batch + label_shape, "int32" if label_mode == "int" else "float32")
 
         dataset = Dataset(make, -(-len(files) // size), spec)
         dataset.class_names = None if names is None else list(names)

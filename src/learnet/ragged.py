@@ -7,7 +7,7 @@ the TensorFlow ragged-tensor guide work: ``shape`` (``None`` for the ragged axis
 rows by a slice or an array of indices, as ``fit`` batches them),
 ``tf.ragged.map_flat_values``, ````tf.ragged.reduce_sum/mean/max/min`` along rows, ``concat`` and
 elementwise arithmetic with a scalar or another ragged tensor of the same row lengths.
-Values are numbers (learnet has no string tensors).
+Values are numbers or text (string tensors of bytes).
 
 Examples
 --------
@@ -263,12 +263,34 @@ class RaggedTensor:
         return f"<tf.RaggedTensor {self.to_list()}>"
 
 
+def _is_sequence(value):
+    return isinstance(value, (list, tuple)) or (isinstance(value, numpy.ndarray) and value.ndim > 0)
+
+
 def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, row_splits_dtype="int64", name=None):
-    """A RaggedTensor from a nested Python list whose rows differ in length (rank 2)."""
-    if not isinstance(pylist, (list, tuple)) or any(not isinstance(row, (list, tuple)) for row in pylist):
-        raise ValueError("ragged.constant expects a list of rows (lists), e.g. [[1, 2], [3]]")
-    lengths = [len(row) for row in pylist]
-    flat = [value for row in pylist for value in row]
+    """A RaggedTensor from rows of different lengths (rank 2), as ``tf.ragged.constant``.
+
+    The rows may be lists, tuples or NumPy arrays, and the outer list a NumPy object array
+    of rows: what pandas' ``.values`` gives for a column of lists. A value without rows (a
+    number, a flat list) is refused; use ``tf.constant`` for it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as tf
+    >>> tf.ragged.constant(np.array([["a"], ["b", "c"]], dtype=object)).to_list()
+    [[b'a'], [b'b', b'c']]
+    """
+    if isinstance(pylist, Tensor):
+        pylist = pylist.numpy()
+    if not _is_sequence(pylist) or not all(_is_sequence(row) for row in pylist):
+        raise ValueError(
+            "ragged.constant expects a list of rows (lists, tuples or arrays), e.g. [[1, 2], [3]], "
+            f"got {type(pylist).__name__}"
+        )
+    rows = [row.tolist() if isinstance(row, numpy.ndarray) else list(row) for row in pylist]
+    lengths = [len(row) for row in rows]
+    flat = [value for row in rows for value in row]
     values = convert_to_tensor(flat, dtype=dtype) if flat else _ops.zeros((0,), dtype=dtype or "float32")
     return RaggedTensor.from_row_lengths(values, lengths)
 

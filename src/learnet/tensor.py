@@ -101,6 +101,8 @@ def _as_dtype(dtype):
         return None
     if isinstance(dtype, str) and dtype == "float":
         return numpy.dtype(backend.floatx())
+    if isinstance(dtype, str) and dtype == "string":
+        return _OBJECT  # TensorFlow's name of the text dtype (tf.string)
     try:
         return numpy.dtype(dtype)
     except TypeError as error:
@@ -116,6 +118,11 @@ def to_array(value, dtype=None):
     dtype = _as_dtype(dtype)
     if isinstance(value, Tensor):
         array = value._value
+        if dtype == _OBJECT and array.dtype != _OBJECT and array.size:
+            raise TypeError(
+                f"cannot convert a {array.dtype.name} tensor to a string tensor (dtype string); "
+                "use tf.strings.as_string to format numbers as text"
+            )
         return array if dtype is None or array.dtype == dtype else array.astype(dtype)
     if isinstance(value, xp.ndarray):
         array = value
@@ -137,6 +144,13 @@ def to_array(value, dtype=None):
             raise ValueError(f"cannot convert the strings {_describe(value)} to {dtype.name}; use tf.strings.to_number")
         return _as_bytes(array)
     if dtype is not None:
+        if dtype == _OBJECT:
+            if array.size:
+                raise TypeError(
+                    f"cannot convert {_describe(value)} to a string tensor (dtype string); "
+                    "use tf.strings.as_string to format numbers as text"
+                )
+            return numpy.empty(array.shape, dtype=object)  # tf.constant([], tf.string)
         if array.dtype != dtype:
             array = array.astype(dtype)
         return array
@@ -321,9 +335,11 @@ class Tensor:
         return int(self._value)
 
     def __format__(self, spec):
+        # As TensorFlow: f"{t}" shows the values alone, as NumPy prints them ("[1 2]", b'ab'), and
+        # a format spec applies to a scalar's value (NumPy refuses one for a whole array).
         if self._value.ndim == 0:
             return format(self._value.item(), spec)
-        return format(str(self), spec)
+        return format(backend.to_numpy(self._value), spec)
 
     __hash__ = object.__hash__
 
@@ -334,7 +350,10 @@ class Tensor:
         return f"<learnet.{type(self).__name__}: shape={self.shape.as_list()}, dtype={_dtype_name(self.dtype)}, numpy={values}>"
 
     def __str__(self):
-        return f"learnet.Tensor({backend.to_numpy(self._value)}, shape={tuple(self.shape)}, dtype={_dtype_name(self.dtype)})"
+        values = str(backend.to_numpy(self._value))
+        if "\n" in values:  # TensorFlow starts values of several lines on a line of their own
+            values = "\n" + values
+        return f"learnet.Tensor({values}, shape={tuple(self.shape)}, dtype={_dtype_name(self.dtype)})"
 
 
 # Filled in by learnet.ops: NumPy ufunc name -> learnet op, for `ndarray <op> tensor`.
@@ -472,6 +491,11 @@ class Variable(Tensor):
         return f"<learnet.Variable '{self.name}' shape={self.shape.as_list()} dtype={self.dtype.name}, numpy={values}>"
 
     __str__ = __repr__
+
+    def __format__(self, spec):
+        # f"{v}" prints the whole variable, as TensorFlow's; a spec formats a scalar's value.
+        return repr(self) if spec == "" else Tensor.__format__(self, spec)
+
     # Variables are hashable and compared by identity when used as dict keys.
     __hash__ = object.__hash__
 

@@ -32,6 +32,7 @@ from learnet.layers.base import KerasTensor, Layer, probing
 from learnet.layers.farmhash import fingerprint64
 from learnet.layers.text import OOV
 from learnet.layers.text import adapt_batches as _batches
+from learnet.ragged import RaggedTensor
 from learnet.tensor import Tensor
 
 _ENCODINGS = ("one_hot", "multi_hot", "count")
@@ -111,6 +112,18 @@ def _encode(ids, output_mode, depth, count_weights=None, idf_weights=None):
     elif output_mode == "tf_idf":
         out *= idf_weights
     return out.reshape(outer_shape + (depth,))
+
+
+def _encode_rows(ids, row_ids, nrows, output_mode, depth, idf_weights=None):
+    """Multi-hot / count / tf-idf vectors, one per row of a ragged input: ``ids[k]`` belongs to row ``row_ids[k]``."""
+    out = numpy.zeros((nrows, depth), dtype="float32")
+    keep = (ids >= 0) & (ids < depth)
+    numpy.add.at(out, (row_ids[keep], ids[keep]), 1.0)
+    if output_mode == "multi_hot":
+        return (out > 0).astype("float32")
+    if output_mode == "tf_idf":
+        return out * idf_weights
+    return out
 
 
 def _encoded_shape(input_shape, output_mode, depth):
@@ -334,6 +347,15 @@ class _IndexLookup(Layer):
             raise ValueError(f"{who}: cannot adapt a layer created with a vocabulary")
         counts, documents, num_documents = Counter(), Counter(), 0
         for batch in _batches(data, steps, who):
+            if isinstance(batch, RaggedTensor):  # rows of different lengths: each row a document
+                keys = self._tokens_of(batch.flat_values)
+                counts.update(dict(zip(*numpy.unique(keys, return_counts=True))))
+                if self.output_mode == "tf_idf":
+                    splits = batch.row_splits.numpy()
+                    for start, stop in zip(splits[:-1], splits[1:]):
+                        documents.update(numpy.unique(keys[start:stop]).tolist())
+                    num_documents += len(splits) - 1
+                continue
             keys = self._tokens_of(batch)
             if keys.ndim == 0:
                 keys = keys.reshape(1, 1)
@@ -380,13 +402,35 @@ class _IndexLookup(Layer):
         who = self._who
         if self._tokens is None:
             raise RuntimeError(f"{who} has no vocabulary: call adapt(data) or pass vocabulary= first")
+        if isinstance(inputs, RaggedTensor):
+            return self._call_ragged(inputs)
         if self.invert:
             return self._inverted_output(self._invert(_as_integers(inputs, who)))
         keys = self._tokens_of(inputs)
         ids = self._lookup(keys)
         if self.output_mode == "int":
             return Tensor._wrap(ids)
+        # float32 vectors: the dtype of Keras' output spec (eager TensorFlow gives int64 ones).
         return Tensor._wrap(_encode(ids, self.output_mode, self._depth(), idf_weights=self._idf))
+
+    def _call_ragged(self, inputs):
+        """A RaggedTensor of tokens (one row per sample), as Keras takes it: ``"int"`` and
+        ``invert`` keep the rows (a RaggedTensor), ``"one_hot"`` gives a RaggedTensor of
+        vectors, and the other modes one dense vector per row."""
+        splits = inputs.row_splits
+        if self.invert:
+            tokens = self._inverted_output(self._invert(_as_integers(inputs.flat_values, self._who)))
+            return RaggedTensor.from_row_splits(tokens, splits)
+        ids = self._lookup(self._tokens_of(inputs.flat_values))
+        if self.output_mode == "int":
+            return RaggedTensor.from_row_splits(Tensor._wrap(ids), splits)
+        if self.output_mode == "one_hot":
+            vectors = (ids[:, None] == numpy.arange(self._depth())).astype("float32")
+            return RaggedTensor.from_row_splits(Tensor._wrap(vectors), splits)
+        row_ids = inputs.value_rowids().numpy()
+        return Tensor._wrap(
+            _encode_rows(ids, row_ids, inputs.nrows_int(), self.output_mode, self._depth(), idf_weights=self._idf)
+        )
 
     def _lookup(self, keys):
         """The index of each key: vocabulary, OOV bucket or mask (vectorised: a search in the sorted tokens)."""

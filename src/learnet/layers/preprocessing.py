@@ -238,6 +238,10 @@ class Normalization(Layer):
                 batches.append(numpy.asarray(item, dtype=numpy.float64))
                 if steps is not None and len(batches) >= steps:
                     break
+            if batches and _unbatched_vectors(data):
+                # A dataset of single samples (from_tensor_slices of a 2-D array, not batched):
+                # the samples form the batch, as Keras batches such a dataset before adapting.
+                batches = [numpy.stack(batches)]
         if not batches:
             raise ValueError(f"Normalization '{self.name}': adapt got no data")
         first = batches[0]
@@ -279,6 +283,23 @@ class Normalization(Layer):
             invert=self.invert,
         )
         return config
+
+
+def _unbatched_vectors(data):
+    """True for a dataset whose elements are single rank-1 samples of a known size (not batches).
+
+    A batched dataset's first axis is ``None`` in its ``element_spec``; a dataset of ``(x, y)``
+    pairs is judged by ``x``.
+    """
+    spec = getattr(data, "element_spec", None)
+    if isinstance(spec, (tuple, list)) and spec:
+        spec = spec[0]
+    shape = getattr(spec, "shape", None)
+    try:
+        dims = None if shape is None else list(shape)
+    except (TypeError, ValueError):
+        return False
+    return dims is not None and len(dims) == 1 and dims[0] is not None
 
 
 class RandomFlip(Layer):

@@ -35,7 +35,7 @@ PAD, OOV = "", "[UNK]"
 def adapt_batches(data, steps, who):
     """The batches of ``data``: one for an array, list or Tensor; each element of a
     dataset or generator otherwise (the inputs of ``(x, y)`` pairs)."""
-    if isinstance(data, (Tensor, numpy.ndarray, list, tuple, str, bytes)) or hasattr(data, "__array__"):
+    if isinstance(data, (Tensor, RaggedTensor, numpy.ndarray, list, tuple, str, bytes)) or hasattr(data, "__array__"):
         if isinstance(data, (str, bytes)):
             raise ValueError(f"{who}: adapt expects a batch of values (a list or array), got a single string")
         yield data
@@ -56,6 +56,8 @@ def _as_texts(inputs, who):
     if isinstance(inputs, str):
         raise ValueError(f"{who} expects a batch of strings (a list or array), got a single string; wrap it in a list")
     array = numpy.asarray(inputs, dtype=object)
+    if array.ndim == 0:  # one text: an element of an unbatched dataset, as Keras adapts it
+        array = array.reshape(1)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
