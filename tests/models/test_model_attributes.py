@@ -20,3 +20,49 @@ def test_a_subclass_may_set_its_own_loss_and_compile_sets_it_back():
     assert float(model.loss(np.zeros((2, 1)), np.ones((2, 1)))) == 1.0
     model.compile("adam", loss="mse")
     assert model.loss == "mse"  # as Keras 3: compile sets `loss` to its argument
+
+
+class _Trainer(keras.Model):
+    """A model with no call(): its own train_step and test_step drive a layer (keras.io's Shift-ViT)."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3)
+
+    def _step(self, data, train):
+        x, y = data
+        with keras.GradientTape() as tape:
+            logits = self.dense(x)
+            loss = self.compute_loss(x, y, logits)
+        if train:
+            weights = self.dense.trainable_variables
+            self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, logits)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        return self._step(data, True)
+
+    def test_step(self, data):
+        return self._step(data, False)
+
+
+def test_a_model_without_call_finds_its_compiled_metrics_in_a_custom_train_step():
+    x = np.random.default_rng(0).random((8, 4)).astype("float32")
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    for data in [dict(x=x, y=y, batch_size=4), dict(x=keras.data.Dataset.from_tensor_slices((x, y)).batch(4))]:
+        model = _Trainer()
+        model.compile(
+            "adam",
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
+        validation = (x, y) if "y" in data else data["x"]
+        history = model.fit(**data, epochs=1, verbose=0, validation_data=validation)
+        assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+        loss, accuracy = model.evaluate(**data, verbose=0)
+        assert 0.0 <= accuracy <= 1.0 and loss > 0

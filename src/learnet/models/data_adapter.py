@@ -646,6 +646,8 @@ def prepare_targets(model, x, y, who, name="y"):
     """Check every target against its output's shape and loss; return them converted."""
     if y is None:
         return None
+    if _has_no_call(model):
+        return _targets_of_a_model_without_call(model, y)
     try:
         shapes = probe_output_shapes(model, x)
     except TypeError as error:
@@ -675,6 +677,28 @@ def prepare_targets(model, x, y, who, name="y"):
         ]
         metrics.build(take(prepared, slice(0, 1)), predictions[0] if len(predictions) == 1 else predictions, names)
     return prepared
+
+
+def _has_no_call(model):
+    """Whether ``model`` is a subclass that trains through its own ``train_step`` and has no
+    ``call()`` to run (keras.io's Shift-ViT trainer): its outputs cannot be probed."""
+    from learnet.models.model import Model
+
+    return isinstance(model, Model) and getattr(type(model), "call", None) is Model.call
+
+
+def _targets_of_a_model_without_call(model, y):
+    """The targets of a model with no ``call()``, as given: its own ``train_step`` decides what
+    they mean. Its compiled metrics are made now (one output, read as shaped like its target),
+    so a ``train_step`` that loops over ``self.metrics`` finds and updates them, as in Keras."""
+    state = model._compile_state
+    metrics = state.metrics if state is not None else None
+    if metrics is not None and not metrics.built:
+        target = take(y, slice(0, 1))
+        if isinstance(target, (list, tuple, dict)):
+            return y  # several targets: the metrics wait for the first update_state
+        metrics.build(target, np.zeros(np.shape(target), backend.floatx()), model._output_names(1, None))
+    return y
 
 
 def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
@@ -923,6 +947,8 @@ class EpochIterator:
         if self.inputs_only:
             return (x,)
         y = map_with_names(lambda v, name: None if v is None else _dataset_target(v, name, self.who), y, "y")
+        if y is not None and _has_no_call(self.model):
+            y = _targets_of_a_model_without_call(self.model, y)
         return pack_x_y_sample_weight(x, y, None if sample_weight is None else to_plain_numpy(sample_weight))
 
 
