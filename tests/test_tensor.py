@@ -176,3 +176,20 @@ def test_set_shape_checks_as_tensorflow_does():
         x.set_shape([None, 5, None])
     with pytest.raises(ValueError, match="not compatible"):
         x.set_shape([4, 6])
+
+
+def test_keras_3_variable_constructor():
+    """The Keras textbook's ``keras.Variable(shape=..., initializer="uniform")`` beside tf.Variable's."""
+    variable = tf.Variable(shape=(784, 512), initializer="uniform")
+    assert variable.shape == (784, 512) and variable.dtype == "float32"
+    assert np.abs(variable.numpy()).max() <= 0.05 and variable.trainable
+    np.testing.assert_array_equal(tf.Variable(tf.keras.initializers.Ones(), shape=(2,)).numpy(), [1.0, 1.0])
+    assert tf.Variable("zeros", shape=(2,), dtype="float64").dtype == "float64"
+    np.testing.assert_array_equal(tf.Variable(initializer=np.arange(3.0)).numpy(), [0.0, 1.0, 2.0])
+    assert not tf.Variable(np.ones(2), trainable=False, validate_shape=True, synchronization="auto").trainable
+    with pytest.raises(ValueError, match="unknown initializer 'nope'"):
+        tf.Variable(shape=(2,), initializer="nope")
+    with pytest.raises(ValueError, match="not both"):
+        tf.Variable(1.0, initializer="zeros", shape=())
+    with pytest.raises(TypeError, match="bogus"):
+        tf.Variable(1.0, bogus=1)

@@ -21,6 +21,7 @@ import numpy
 
 from learnet import backend, registry
 from learnet.backend import xp
+from learnet import tensor as _tensor
 from learnet.tensor import Tensor, to_array
 
 
@@ -400,3 +401,7 @@ ones_initializer = Ones
 zeros_initializer = Zeros
 random_normal_initializer = RandomNormal
 random_uniform_initializer = RandomUniform
+
+
+# keras.Variable("uniform", shape=...) resolves the name through `get` (tensor.Variable sits below this floor).
+_tensor._initializer_lookup[0] = get

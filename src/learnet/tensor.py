@@ -7,6 +7,7 @@ to ``Tensor`` by the ops floor (``learnet.ops``), so every operator is an op tha
 ``GradientTape`` can record.
 """
 
+import importlib
 import weakref
 from typing import Any
 
@@ -368,6 +369,30 @@ def is_float(tensor):
 _variable_counts: dict[str, int] = {}
 
 
+# What tf.Variable and keras.Variable also take, with nothing for learnet to do: one device,
+# one process per replica, always eager.
+_VARIABLE_OPTIONS = frozenset(
+    {
+        "validate_shape",
+        "caching_device",
+        "synchronization",
+        "aggregation",
+        "import_scope",
+        "autocast",
+        "layout",
+        "experimental_enable_variable_lifting",
+        "distribute_strategy",
+    }
+)
+# keras.initializers.get, set by learnet.initializers when it is imported (a block above this floor).
+_initializer_lookup: list = [None]
+
+
+def _is_initializer(value):
+    """Whether ``value`` is called as ``value(shape, dtype=...)`` (a Keras initializer object)."""
+    return callable(value) and not isinstance(value, Tensor) and hasattr(value, "get_config")
+
+
 def _unique_variable_name(base):
     count = _variable_counts.get(base, 0)
     _variable_counts[base] = count + 1
@@ -405,10 +430,34 @@ class Variable(Tensor):
 
     __slots__ = ("trainable", "name", "constraint")
 
-    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, constraint=None):
+    def __init__(
+        self,
+        initial_value=None,
+        trainable=True,
+        name=None,
+        dtype=None,
+        constraint=None,
+        *,
+        initializer=None,
+        shape=None,
+        **options,
+    ):
+        unknown = sorted(set(options) - _VARIABLE_OPTIONS)
+        if unknown:
+            raise TypeError(f"Variable got unexpected keyword argument(s) {unknown}")
+        if initializer is not None:  # Keras 3: keras.Variable(initializer=..., shape=...)
+            if initial_value is not None:
+                raise ValueError("a Variable takes an initial_value or an initializer, not both")
+            initial_value = initializer
         if initial_value is None:
             raise ValueError("a Variable needs an initial_value")
-        if callable(initial_value) and not isinstance(initial_value, Tensor):
+        if shape is not None and (isinstance(initial_value, str) or _is_initializer(initial_value)):
+            # Keras 3's keras.Variable("uniform", shape=(784, 512)): the initializer makes the value.
+            if _initializer_lookup[0] is None:  # learnet.initializers registers its `get` when imported
+                importlib.import_module("learnet.initializers")
+            make = _initializer_lookup[0](initial_value) if isinstance(initial_value, str) else initial_value
+            initial_value = make(tuple(int(s) for s in shape), dtype=_as_dtype(dtype) or numpy.dtype(backend.floatx()))
+        elif callable(initial_value) and not isinstance(initial_value, Tensor):
             initial_value = initial_value()
         array = to_array(initial_value, dtype)
         # A variable owns its buffer: updating it must never change the caller's array.
