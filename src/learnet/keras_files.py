@@ -490,12 +490,13 @@ def model_config_from_keras(entry, custom_objects=None, where="the Keras model c
             node_where = f"{where}: a call of {name!r}"
             if isinstance(node, dict):  # Keras 3
                 args = node.get("args") or []
-                if not isinstance(args, list) or not args:
+                if not isinstance(args, list) or not (args or node.get("kwargs")):
                     _refuse(f"{node_where} has no inputs")
                 calls.append(
                     {
                         "layer": name,
-                        "inputs": _tensors_from_keras(args[0], node_where),
+                        # None: every argument given by name (`layer(source=x, source_mask=m)`)
+                        "inputs": _tensors_from_keras(args[0], node_where) if args else None,
                         "args": [_tensors_from_keras(a, node_where) for a in args[1:]],
                         "kwargs": _tensors_from_keras(
                             _from_keras_value(_set_kwargs(node.get("kwargs")), node_where, custom_objects), node_where
@@ -781,7 +782,7 @@ def model_config_to_keras(model):
         for node in config["nodes"]:
             calls.setdefault(node["layer"], []).append(
                 {
-                    "args": [_tensors_to_keras(node["inputs"], specs)]
+                    "args": ([] if node["inputs"] is None else [_tensors_to_keras(node["inputs"], specs)])
                     + [_tensors_to_keras(a, specs) for a in node["args"]],
                     "kwargs": _tensors_to_keras(node["kwargs"], specs),
                 }

@@ -757,11 +757,13 @@ class Layer:
             spec.check(self, shapes)
 
     def __call__(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+        named_first = None
         if inputs is None and kwargs:
             # The first argument given by its name, as Keras allows: `attention(x=x, context=c)`.
             first = _first_call_argument(type(self))
             if first is not None and first in kwargs:
                 inputs = kwargs.pop(first)
+                named_first = first
         if "training" in kwargs:
             training = kwargs.pop("training")
         else:
@@ -769,7 +771,12 @@ class Layer:
         if training is None and _training_stack:
             training = _training_stack[-1]
         if _is_symbolic(inputs) or _is_symbolic(args) or _is_symbolic(kwargs):
-            return self._symbolic_call(inputs, args, kwargs, training)
+            # A functional model's config says how the first argument was given, as Keras writes it.
+            self._symbolic_named_first = named_first
+            try:
+                return self._symbolic_call(inputs, args, kwargs, training)
+            finally:
+                self._symbolic_named_first = None
 
         inputs = self._convert_input(inputs)
         if args:  # further positional tensors (`layer(a, b)`) are converted the same way
@@ -806,6 +813,7 @@ class Layer:
 
     def _symbolic_call(self, inputs, args, kwargs, training):
         """Called on KerasTensors: build, work out the output shape, record the node."""
+        named_first = getattr(self, "_symbolic_named_first", None)
         input_shapes = _map_structure(
             lambda t: (
                 tuple(t.shape) if isinstance(t, KerasTensor) else (tuple(t.shape) if isinstance(t, Tensor) else None)
@@ -817,9 +825,11 @@ class Layer:
             self._maybe_build(input_shapes)
         if self.input_spec is not None:
             self._check_input_spec(input_shapes)
-        # Further positional tensors (`layer(targets, logits)`) reach the shape-finding call too,
-        # and so does the inputs' mask, for a call that takes one.
+        # Further tensors, positional (`layer(targets, logits)`) or by keyword (`encoder(x,
+        # source_mask=m)`), reach the shape-finding call too, and so does the inputs' mask, for a
+        # call that takes one.
         self._symbolic_extra_args = tuple(args)
+        self._symbolic_extra_kwargs = {key: value for key, value in kwargs.items() if key != "mask"}
         mask = kwargs.get("mask") if "mask" in kwargs else _symbolic_mask(inputs)
         self._symbolic_mask_arg = mask if self._call_has_mask else None
         # Integer inputs (token ids, time steps) stay integers in the shape-finding call.
@@ -830,6 +840,7 @@ class Layer:
             )
         finally:
             self._symbolic_extra_args = ()
+            self._symbolic_extra_kwargs = {}
             self._symbolic_mask_arg = None
             self._symbolic_input_dtypes = None
         output_dtype = self._output_dtype(inputs)
@@ -843,6 +854,7 @@ class Layer:
             tensor._keras_output_index = index
             tensor._keras_call_args = tuple(args)
             tensor._keras_call_kwargs = call_kwargs
+            tensor._keras_call_first_name = named_first
             return tensor
 
         if _is_shape(output_shapes):
@@ -932,11 +944,21 @@ class Layer:
                     dummy = (
                         input_zeros(tuple(input_shape)) if single else _map_structure_shapes(input_zeros, input_shape)
                     )
-                    extra = tuple(
-                        zeros(tuple(a.shape)) if isinstance(a, KerasTensor) else a
-                        for a in getattr(self, "_symbolic_extra_args", ())
-                    )
-                    kwargs = {"training": False} if self._call_has_training else {}
+
+                    def stand_in(value):
+                        # Zeros for a further tensor: in the layer's float type, or as integers or
+                        # booleans when the tensor holds those (token ids, a padding mask).
+                        if not isinstance(value, KerasTensor):
+                            return value
+                        return zeros(tuple(value.shape), value.dtype if value.dtype.kind in "iub" else None)
+
+                    extra = tuple(_map_structure(stand_in, a) for a in getattr(self, "_symbolic_extra_args", ()))
+                    kwargs = {
+                        key: _map_structure(stand_in, value)
+                        for key, value in (getattr(self, "_symbolic_extra_kwargs", None) or {}).items()
+                    }
+                    if self._call_has_training:
+                        kwargs["training"] = False
                     mask = getattr(self, "_symbolic_mask_arg", None)
                     if mask is not None:
                         kwargs["mask"] = _map_structure(

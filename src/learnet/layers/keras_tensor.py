@@ -56,6 +56,7 @@ class KerasTensor:
         self._keras_output_index = None
         self._keras_call_args = ()
         self._keras_call_kwargs = {}
+        self._keras_call_first_name = None  # the name the first argument was given under, if any
 
     @property
     def ndim(self):
@@ -77,6 +78,27 @@ class KerasTensor:
             "a KerasTensor is a symbolic placeholder of a functional model and has no values; "
             "build a Model(inputs, outputs) and call it on real data"
         )
+
+    def __int__(self):
+        raise ValueError(
+            "a KerasTensor is a symbolic placeholder of a functional model: it has no value to make an int"
+        )
+
+    def __float__(self):
+        raise ValueError(
+            "a KerasTensor is a symbolic placeholder of a functional model: it has no value to make a float"
+        )
+
+    def __iter__(self):
+        raise NotImplementedError("iterating over a symbolic KerasTensor is not supported; index it (x[:, 0]) instead")
+
+    def reshape(self, newshape):
+        """``keras.ops.reshape(self, newshape)``, recorded in the graph."""
+        return self._record_call("reshape", None, (self, newshape), {})
+
+    def squeeze(self, axis=None):
+        """``keras.ops.squeeze(self, axis)``, recorded in the graph."""
+        return self._record_call("squeeze", None, (self, axis), {})
 
     # Operators on symbolic tensors become layers of the graph (learnet/layers/operation.py),
     # recorded as the keras.ops function Keras 3 records: `x * 2` is multiply(x, 2).
@@ -120,8 +142,14 @@ class KerasTensor:
     def __floordiv__(self, other):
         return self._operation("floor_divide", self, other)
 
+    def __rfloordiv__(self, other):
+        return self._operation("floor_divide", other, self)
+
     def __mod__(self, other):
         return self._operation("mod", self, other)
+
+    def __rmod__(self, other):
+        return self._operation("mod", other, self)
 
     def __pow__(self, other):
         return self._operation("power", self, other)
@@ -153,14 +181,35 @@ class KerasTensor:
     def __ge__(self, other):
         return self._operation("greater_equal", self, other)
 
+    # `!=` is an operation, `==` is not (as in Keras 3): `==` stays Python's identity test, which
+    # `in`, `list.index` and dictionaries rely on. Compare values with keras.ops.equal(x, y).
+    def __ne__(self, other):
+        return self._operation("not_equal", self, other)
+
+    # `&`, `|`, `^` and `~` are the logical operations, as in Keras 3 (not bitwise ones).
     def __and__(self, other):
         return self._operation("logical_and", self, other)
+
+    def __rand__(self, other):
+        return self._operation("logical_and", other, self)
 
     def __or__(self, other):
         return self._operation("logical_or", self, other)
 
+    def __ror__(self, other):
+        return self._operation("logical_or", other, self)
+
+    def __xor__(self, other):
+        return self._operation("logical_xor", self, other)
+
+    def __rxor__(self, other):
+        return self._operation("logical_xor", other, self)
+
     def __invert__(self):
         return self._operation("logical_not", self)
+
+    def __round__(self, ndigits=None):
+        return self._record_call("round", None, (self,), {"decimals": ndigits or 0})
 
     def __getitem__(self, key):
         return self._operation("get_item", self, key)

@@ -22,18 +22,20 @@ from learnet.layers import serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
 from learnet.tree import flatten, map_structure
+from learnet.tree import map_shapes as _map_shapes
 
 
 class _Node:
     """One layer call of the graph: the layer, what it was called with, and its outputs."""
 
-    __slots__ = ("layer", "inputs", "args", "kwargs", "dependencies", "is_input")
+    __slots__ = ("layer", "inputs", "args", "kwargs", "first_name", "dependencies", "is_input")
 
-    def __init__(self, layer, inputs, args, kwargs):
+    def __init__(self, layer, inputs, args, kwargs, first_name=None):
         self.layer = layer
         self.inputs = inputs
         self.args = tuple(args)
         self.kwargs = dict(kwargs)
+        self.first_name = first_name  # `layer(source=x, ...)`: the name the first argument was given under
         self.is_input = isinstance(layer, InputLayer) and inputs == ()
         self.dependencies = [t for t in flatten([inputs, list(self.args), self.kwargs]) if isinstance(t, KerasTensor)]
 
@@ -47,7 +49,13 @@ def _node_of(tensor, nodes):
         )
     node = nodes.get(id(history))
     if node is None:
-        node = _Node(history.layer, history.inputs, tensor._keras_call_args, tensor._keras_call_kwargs)
+        node = _Node(
+            history.layer,
+            history.inputs,
+            tensor._keras_call_args,
+            tensor._keras_call_kwargs,
+            getattr(tensor, "_keras_call_first_name", None),
+        )
         nodes[id(history)] = node
     return node
 
@@ -233,7 +241,34 @@ class Functional(Model):
         return [tuple(t.shape) for t in self.inputs]
 
     def compute_output_shape(self, input_shape):
-        return map_structure(lambda t: tuple(t.shape), self._output_structure)
+        """The output shape(s) for inputs of ``input_shape``: the model's own when they match its
+        inputs, else found again through the layers (a backbone made on ``Input((None, None, 3))``
+        and called on 32x32 images gives 15x15 feature maps, not unknown sizes)."""
+        if isinstance(input_shape, dict) and isinstance(self._input_structure, dict):
+            input_shape = {key: input_shape.get(key) for key in self._input_structure}
+        given = []
+        _map_shapes(lambda shape: given.append(tuple(shape)), input_shape)
+        expected = self._graph_input_shapes()
+        if len(given) != len(expected) or given == expected:
+            return map_structure(lambda t: tuple(t.shape), self._output_structure)
+        outputs = self._trace_shapes(given)
+        return map_structure(lambda t: tuple(t.shape), outputs)
+
+    def _trace_shapes(self, shapes):
+        """The outputs (KerasTensors) of the graph run on symbolic inputs of ``shapes``. The layers'
+        record of their own call in this model (``layer.output``) is left as it was."""
+        inputs = [KerasTensor(shape, dtype=t.dtype) for shape, t in zip(shapes, self.inputs)]
+        layers = [node.layer for node in self._nodes]
+        saved = [(layer._inbound, layer._symbolic_shapes) for layer in layers]
+        try:
+            return self._run_graph(inputs, training=False)
+        finally:
+            for layer, (inbound, symbolic_shapes) in zip(layers, saved):
+                layer._inbound, layer._symbolic_shapes = inbound, symbolic_shapes
+
+    def _output_dtype(self, inputs):
+        dtypes = {str(t.dtype) for t in self.outputs}
+        return dtypes.pop() if len(dtypes) == 1 else super()._output_dtype(inputs)
 
     def build(self, input_shape=None):
         """A functional model is built when it is made: nothing to do."""
@@ -278,8 +313,12 @@ class Functional(Model):
         return fitted
 
     def call(self, inputs, training=None, mask=None):
+        return self._run_graph(self._feed(inputs), training, with_losses=True)
+
+    def _run_graph(self, feed, training, with_losses=False):
+        """Run every layer call of the graph on ``feed`` (one value per model input, in order)."""
         values = {}
-        for tensor, value in zip(self.inputs, self._feed(inputs)):
+        for tensor, value in zip(self.inputs, feed):
             values[id(tensor)] = value
         sources = self._sources
         results = {}
@@ -303,7 +342,7 @@ class Functional(Model):
             extra = [map_structure(value_of, a) for a in node.args]
             kwargs = {k: map_structure(value_of, v) for k, v in node.kwargs.items()}
             results[id(node)] = node.layer(args, *extra, training=training, **kwargs)
-        for loss in getattr(self, "_symbolic_losses", ()):
+        for loss in getattr(self, "_symbolic_losses", ()) if with_losses else ():
             self._append_loss(value_of(loss))
         return map_structure(value_of, self._output_structure)
 
@@ -379,12 +418,17 @@ class Functional(Model):
             if node.is_input:
                 continue
             where = f"the call of layer '{node.layer.name}'"
+            kwargs = {k: encode(v, where) for k, v in node.kwargs.items()}
+            inputs = encode(node.inputs, where)
+            if node.first_name is not None:
+                # `layer(source=x, source_mask=m)`: every argument by name (no "inputs"), as Keras keeps it.
+                kwargs, inputs = {node.first_name: inputs, **kwargs}, None
             nodes.append(
                 {
                     "layer": node.layer.name,
-                    "inputs": encode(node.inputs, where),
+                    "inputs": inputs,
                     "args": [encode(a, where) for a in node.args],
-                    "kwargs": {k: encode(v, where) for k, v in node.kwargs.items()},
+                    "kwargs": kwargs,
                 }
             )
         return {

@@ -180,6 +180,12 @@ class Sequential(Model):
             outputs = layer(outputs, training=training)
         return outputs
 
+    def _output_dtype(self, inputs):
+        # Called on a symbolic tensor: the dtype its last layer gives (StringLookup: int64).
+        if isinstance(self._symbolic_output, KerasTensor):
+            return self._symbolic_output.dtype
+        return super()._output_dtype(inputs)
+
     def compute_output_shape(self, input_shape):
         shape = input_shape
         for layer in self._stack:
