@@ -64,6 +64,14 @@ from learnet.distribute.strategy import compute_average_loss, scale_regularizati
 from learnet.ops.reduce import cumsum as _cumsum
 from learnet.ops.shape import squeeze as _squeeze
 from learnet.backend import xp as _xp
+from learnet.candidate_sampling import (  # noqa: F401
+    all_candidate_sampler,
+    compute_accidental_hits,
+    fixed_unigram_candidate_sampler,
+    learned_unigram_candidate_sampler,
+    nce_loss,
+    sampled_softmax_loss,
+)
 from learnet.tensor import Tensor, convert_to_tensor
 
 _SELU_ALPHA = 1.6732632423543772848170429916717

@@ -41,6 +41,15 @@ from learnet.stateless_random import (  # noqa: F401
 )
 from learnet.tensor import Tensor, _as_dtype
 
+# The candidate samplers (word2vec's negative sampling) live in their own module.
+from learnet.candidate_sampling import (  # noqa: F401
+    all_candidate_sampler,
+    fixed_unigram_candidate_sampler,
+    learned_unigram_candidate_sampler,
+    log_uniform_candidate_sampler,
+    uniform_candidate_sampler,
+)
+
 # tf.random.experimental: TensorFlow's names for the same Generator and stateless tools.
 experimental = types.SimpleNamespace(
     Algorithm=Algorithm,

@@ -18,6 +18,7 @@ FLOORS = {
         "nn",
         "linalg",
         "random",
+        "candidate_sampling",
         "testing",
         "distribute",
         "ragged",
