@@ -23,6 +23,8 @@ import importlib
 
 import numpy
 
+from learnet import errors
+from learnet import image_sampling as _image_sampling
 from learnet import random as _random
 from learnet import stateless_random as _stateless
 from learnet.backend import floatx, xp
@@ -59,6 +61,7 @@ __all__ = [
     "per_image_standardization",
     "random_brightness",
     "random_contrast",
+    "random_crop",
     "random_flip_left_right",
     "random_flip_up_down",
     "resize",
@@ -112,11 +115,22 @@ __all__ = [
 ]
 
 
+def __dir__():
+    # dir(tf.image) lists the public functions only, not the modules and helpers this file imports.
+    return sorted(__all__)
+
+
 class ResizeMethod:
-    """The names ``resize`` accepts as ``method``."""
+    """The names ``resize`` accepts as ``method`` (``tf.image.ResizeMethod.AREA`` is ``"area"``...)."""
 
     BILINEAR = "bilinear"
     NEAREST_NEIGHBOR = "nearest"
+    BICUBIC = "bicubic"
+    AREA = "area"
+    LANCZOS3 = "lanczos3"
+    LANCZOS5 = "lanczos5"
+    GAUSSIAN = "gaussian"
+    MITCHELLCUBIC = "mitchellcubic"
 
 
 def _image(image, function):
@@ -284,9 +298,30 @@ def per_image_standardization(image):
     return (image - mean) / _ops.maximum(std, 1.0 / numpy.sqrt(count))
 
 
+def _box_numbers(numbers, function):
+    """The offsets and sizes of a box as Python ints (each an int or a scalar int tensor)."""
+    names = ("offset_height", "offset_width", "target_height", "target_width")
+    return [_integer(value, name, function) for value, name in zip(numbers, names)]
+
+
 def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
-    """The box of ``target_height`` x ``target_width`` pixels starting at the offsets."""
-    image = _image(image, "crop_to_bounding_box")
+    """The box of ``target_height`` x ``target_width`` pixels starting at the offsets.
+
+    Each of the four numbers is an int or a scalar int tensor. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> image = tf.reshape(tf.range(16, dtype=tf.float32), (4, 4, 1))
+    >>> tf.image.crop_to_bounding_box(image, 1, tf.constant(2), 2, 2)[..., 0].numpy()
+    array([[ 6.,  7.],
+           [10., 11.]], dtype=float32)
+    """
+    function = "crop_to_bounding_box"
+    offset_height, offset_width, target_height, target_width = _box_numbers(
+        (offset_height, offset_width, target_height, target_width), function
+    )
+    image = _image(image, function)
     height, width = image.shape[-3], image.shape[-2]
     if (
         offset_height + target_height > height
@@ -301,8 +336,22 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
 
 
 def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
-    """The image placed at the offsets on a zero canvas of the target size."""
-    image = _image(image, "pad_to_bounding_box")
+    """The image placed at the offsets on a zero canvas of the target size.
+
+    Each of the four numbers is an int or a scalar int tensor. Differentiable.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.pad_to_bounding_box(tf.ones((1, 1, 1)), tf.constant(1), 0, 2, 2)[..., 0].numpy()
+    array([[0., 0.],
+           [1., 0.]], dtype=float32)
+    """
+    function = "pad_to_bounding_box"
+    offset_height, offset_width, target_height, target_width = _box_numbers(
+        (offset_height, offset_width, target_height, target_width), function
+    )
+    image = _image(image, function)
     height, width = image.shape[-3], image.shape[-2]
     after_h, after_w = target_height - offset_height - height, target_width - offset_width - width
     if min(offset_height, offset_width, after_h, after_w) < 0:
@@ -312,7 +361,18 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
 
 
 def central_crop(image, central_fraction):
-    """The central ``central_fraction`` of the image in each direction."""
+    """The central ``central_fraction`` (a float or a scalar float tensor) of the image in each direction.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.central_crop(tf.ones((8, 6, 3)), tf.constant(0.5)).shape
+    TensorShape([4, 4, 3])
+    """
+    if isinstance(central_fraction, Tensor):
+        if central_fraction.ndim != 0:
+            raise ValueError(f"central_crop: central_fraction must be a scalar, got shape {central_fraction.shape}")
+        central_fraction = float(central_fraction.numpy())
     if not 0 < central_fraction <= 1:
         raise ValueError(f"central_crop: central_fraction must be in (0, 1], got {central_fraction}")
     image = _image(image, "central_crop")
@@ -323,8 +383,20 @@ def central_crop(image, central_fraction):
 
 
 def resize_with_crop_or_pad(image, target_height, target_width):
-    """Crop or zero-pad (centred) to the target size."""
-    image = _image(image, "resize_with_crop_or_pad")
+    """Crop or zero-pad (centred) to the target size (ints or scalar int tensors).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.image.resize_with_crop_or_pad(tf.ones((4, 6, 3)), tf.constant(6), 4).shape
+    TensorShape([6, 4, 3])
+    """
+    function = "resize_with_crop_or_pad"
+    target_height = _integer(target_height, "target_height", function)
+    target_width = _integer(target_width, "target_width", function)
+    if target_height <= 0 or target_width <= 0:
+        raise ValueError(f"{function}: target_height and target_width must be > 0, got {target_height}, {target_width}")
+    image = _image(image, function)
     height, width = image.shape[-3], image.shape[-2]
     if height > target_height:
         image = crop_to_bounding_box(image, (height - target_height) // 2, 0, target_height, width)
@@ -354,22 +426,129 @@ def decode_jpeg(contents, channels=0, **kwargs):
 
 
 def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antialias=False, name=None):
-    """Resize to ``size = (height, width)`` by ``'bilinear'`` (float result) or ``'nearest'`` sampling.
+    """Resize image(s) to ``size = (new_height, new_width)`` (``tf.image.resize``).
 
-    Pixel centres are aligned as in TensorFlow 2 (``half_pixel_centers``). Differentiable
-    for float images.
+    Pixel centres are aligned (half-pixel centres), as in TensorFlow 2. Every method but
+    ``"nearest"`` makes each output pixel a weighted sum of input pixels, so gradients flow
+    back to the images (``"nearest"`` copies pixels; its gradient adds up the copies).
+
+    Parameters
+    ----------
+    images : Tensor ``(height, width, channels)`` or ``(batch, height, width, channels)``
+    size : two ints, a 1-D int tensor, or a list holding scalar int tensors
+        The output's height and width (both positive).
+    method : str or ``tf.image.ResizeMethod``, default ``"bilinear"``
+        ``"bilinear"`` (a triangle kernel), ``"nearest"`` (the pixel under each sample),
+        ``"bicubic"`` (Keys' cubic), ``"area"`` (the average of the input pixels each output
+        pixel covers, weighed by overlap), ``"lanczos3"``, ``"lanczos5"``, ``"gaussian"``
+        (radius 1.5, sigma 0.5) or ``"mitchellcubic"``. The Gaussian and Mitchell kernels blur
+        a little even at the same size.
+    preserve_aspect_ratio : bool, default False
+        Scale both sides by one factor, the largest that fits inside ``size`` (the result may
+        be smaller than ``size`` on one side).
+    antialias : bool, default False
+        When shrinking, widen the kernel by the shrink factor (a low-pass filter that averages
+        every input pixel instead of skipping some). Ignored by ``"nearest"`` and ``"area"``.
+
+    Returns
+    -------
+    Tensor of the images' rank: ``float32`` for every method but ``"nearest"``, which keeps
+    the images' dtype (a ``uint8`` mask stays ``uint8``: its class ids survive). Integer and
+    ``float16`` images give ``float32`` as in TensorFlow; ``float64`` images stay ``float64``
+    (TensorFlow gives ``float32``), so gradients can be checked in double precision.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, an image not of rank 3 or 4, or a size not of two ints.
+    tf.errors.InvalidArgumentError
+        For a size that is not positive, or an empty image.
+
+    Examples
+    --------
+    >>> import numpy as np, learnet as tf
+    >>> image = np.array([[0.0, 1.0], [2.0, 3.0]], np.float32)[:, :, None]
+    >>> tf.image.resize(image, (1, 1), method="area")[..., 0].numpy()
+    array([[1.5]], dtype=float32)
+    >>> tf.image.resize(image, (2, 4), method="nearest")[..., 0].numpy()
+    array([[0., 0., 1., 1.],
+           [2., 2., 3., 3.]], dtype=float32)
+    >>> mask = np.array([[0, 3], [1, 2]], np.uint8)[:, :, None]
+    >>> tf.image.resize(mask, (4, 4), method=tf.image.ResizeMethod.NEAREST_NEIGHBOR).dtype
+    dtype('uint8')
+    >>> tf.image.resize(np.zeros((6, 4, 3)), (3, 3), preserve_aspect_ratio=True).shape
+    TensorShape([3, 2, 3])
     """
-    from learnet.layers.augmentation import Resizing
-
-    images = _image(images, "resize")
-    if method not in ("bilinear", "nearest"):
-        raise ValueError(f"resize: method must be 'bilinear' or 'nearest', got {method!r}")
-    height, width = (int(s) for s in size)
+    function = "resize"
+    if method not in _image_sampling.RESIZE_METHODS:
+        raise ValueError(
+            f"{function}: method must be one of {', '.join(_image_sampling.RESIZE_METHODS)} "
+            f"(tf.image.ResizeMethod), got {method!r}"
+        )
+    images = images if isinstance(images, Tensor) else convert_to_tensor(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(
+            f"{function}: 'images' must have either 3 or 4 dimensions (height, width, channels), "
+            f"got shape {tuple(images.shape)}"
+        )
+    if images.dtype.kind not in "iuf":
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: images must hold integers or floats, got dtype {images.dtype}"
+        )
+    height, width = _size_pair(size, "size", function)
+    batch = images if images.ndim == 4 else _ops.expand_dims(images, 0)
+    if min(height, width) <= 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: output dimensions must be positive, got size ({height}, {width})"
+        )
+    if min(batch.shape[1], batch.shape[2]) == 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: input image must be of non-zero size, got shape {tuple(images.shape)}"
+        )
     if preserve_aspect_ratio:
-        scale = min(height / images.shape[-3], width / images.shape[-2])
-        height, width = int(round(images.shape[-3] * scale)), int(round(images.shape[-2] * scale))
-    source = images if method == "nearest" else _float(images)
-    return Resizing(height, width, interpolation=method)(source)
+        # In float32 and rounding halves to even, as TensorFlow computes the new size.
+        old_height, old_width = numpy.float32(batch.shape[1]), numpy.float32(batch.shape[2])
+        factor = min(numpy.float32(height) / old_height, numpy.float32(width) / old_width)
+        height, width = int(numpy.rint(factor * old_height)), int(numpy.rint(factor * old_width))
+    resized = _image_sampling.resize_images(batch, height, width, method, bool(antialias))
+    return resized if images.ndim == 4 else resized[0]
+
+
+def _integer(value, name, function):
+    """A Python int from an int, a NumPy integer or a scalar integer tensor (what TensorFlow takes)."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0 or value.dtype.kind not in "iu":
+            raise TypeError(f"{function}: {name} must be an int or a scalar int tensor, got {value!r}")
+        return int(value.numpy())
+    if isinstance(value, numpy.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)):
+        raise TypeError(f"{function}: {name} must be an int or a scalar int tensor, got {value!r}")
+    return int(value)
+
+
+def _integers(values, name, function):
+    """A list of Python ints from a list or tuple (of ints or scalar int tensors) or a 1-D int tensor."""
+    if isinstance(values, (Tensor, numpy.ndarray)):
+        array = values.numpy() if isinstance(values, Tensor) else values
+        if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
+            raise ValueError(f"{function}: {name} must be a 1-D int tensor, got {values!r}")
+        return [int(v) for v in array.tolist()]
+    if isinstance(values, (int, numpy.integer, str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{function}: {name} must be a list of ints or a 1-D int tensor, got {values!r}")
+    try:
+        return [_integer(v, name, function) for v in values]
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+def _size_pair(size, name, function):
+    numbers = _integers(size, name, function)
+    if len(numbers) != 2:
+        raise ValueError(
+            f"{function}: '{name}' must be a 1-D tensor of 2 elements: new_height, new_width, got {size!r}"
+        )
+    return numbers
 
 
 # --- hue, JPEG quality, and the stateless random adjustments --------------------------------------
@@ -614,7 +793,8 @@ def random_crop(value, size, seed=None, name=None):
     """A slice of ``size`` of ``value`` (any rank) at random offsets (``tf.image.random_crop``).
 
     Differentiable: the gradient flows back into the slice. ``size`` has one entry per axis
-    of ``value``; each offset is drawn uniformly among the places the slice fits.
+    of ``value`` (ints or scalar int tensors, or a 1-D int tensor); each offset is drawn
+    uniformly among the places the slice fits.
 
     Examples
     --------
@@ -622,10 +802,13 @@ def random_crop(value, size, seed=None, name=None):
     >>> image = tf.reshape(tf.range(48, dtype=tf.float32), (4, 4, 3))
     >>> tf.image.random_crop(image, size=(2, 3, 3), seed=1).shape
     TensorShape([2, 3, 3])
+    >>> side = tf.constant(3)
+    >>> tf.image.random_crop(image, size=(side, side, 3), seed=1).shape
+    TensorShape([3, 3, 3])
     """
     function = "random_crop"
     value = value if isinstance(value, Tensor) else convert_to_tensor(value)
-    size = _stateless.output_shape(size, function)
+    size = _stateless.output_shape(_crop_size(size, function), function)
     if len(size) != value.ndim:
         raise ValueError(f"{function}: size {list(size)} needs one entry per axis of a value of shape {value.shape}")
     if any(s > d for s, d in zip(size, value.shape)):
@@ -635,6 +818,13 @@ def random_crop(value, size, seed=None, name=None):
     return value[tuple(slice(o, o + s) for o, s in zip(offsets, size))]
 
 
+def _crop_size(size, function):
+    """``size`` of a random crop as ints: scalar int tensors in a list are read, as TensorFlow packs them."""
+    if isinstance(size, (list, tuple)) and any(isinstance(s, Tensor) for s in size):
+        return _integers(size, "size", function)
+    return size
+
+
 def stateless_random_crop(value, size, seed, name=None):
     """A slice of ``size`` of ``value`` (any rank) at offsets drawn by ``seed`` (shape [2]).
 
@@ -642,12 +832,12 @@ def stateless_random_crop(value, size, seed, name=None):
     --------
     >>> import learnet as tf
     >>> image = tf.reshape(tf.range(48, dtype=tf.float32), (4, 4, 3))
-    >>> tf.image.stateless_random_crop(image, size=(2, 2, 3), seed=(1, 2)).shape
+    >>> tf.image.stateless_random_crop(image, size=tf.constant([2, 2, 3]), seed=(1, 2)).shape
     TensorShape([2, 2, 3])
     """
     function = "stateless_random_crop"
     value = value if isinstance(value, Tensor) else convert_to_tensor(value)
-    size = _stateless.output_shape(size, function)
+    size = _stateless.output_shape(_crop_size(size, function), function)
     if len(size) != value.ndim:
         raise ValueError(f"{function}: size {list(size)} needs one entry per axis of a value of shape {value.shape}")
     if any(s > d for s, d in zip(size, value.shape)):

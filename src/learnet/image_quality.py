@@ -31,6 +31,11 @@ _ops = importlib.import_module("learnet.ops")
 
 __all__ = ["image_gradients", "psnr", "sobel_edges", "ssim", "ssim_multiscale", "total_variation"]
 
+
+def __dir__():
+    return sorted(__all__)
+
+
 # The weights of the five scales of MS-SSIM, as published with it (and TensorFlow's defaults).
 _MSSSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -43,13 +48,19 @@ def _as_float(image, max_val):
     """``image`` as floats, and ``max_val`` on the same scale: integer images become ``[0, 1]``."""
     if image.dtype.kind in "iu":
         top = float(numpy.iinfo(image.dtype).max)
-        return _ops.cast(image, floatx()) / top, float(max_val) / top
+        return _ops.cast(image, floatx()) / top, _in_dtype(max_val, image.dtype) / top
     if image.dtype.kind != "f":
         raise TypeError(f"expected an integer or float image, got dtype {image.dtype}")
     return image, max_val
 
 
-def _pair(img1, img2, function):
+def _in_dtype(max_val, dtype):
+    """``max_val`` cast to the images' dtype first, as TensorFlow does (1.5 is 1 for ``uint8`` images)."""
+    with numpy.errstate(invalid="ignore", over="ignore"):
+        return float(numpy.asarray(max_val).astype(dtype))
+
+
+def _pair(img1, img2, function, same_dtype=True):
     """Two image batches of matching ``(height, width, channels)`` (their batch axes broadcast)."""
     img1, img2 = _tensor(img1), _tensor(img2)
     if img1.ndim < 3 or img2.ndim < 3:
@@ -68,9 +79,30 @@ def _pair(img1, img2, function):
         raise ValueError(
             f"{function}: the batch axes of shapes {tuple(img1.shape)} and {tuple(img2.shape)} do not broadcast"
         ) from None
-    if img1.dtype != img2.dtype:
-        raise TypeError(f"{function} expects two images of one dtype, got {img1.dtype} and {img2.dtype}")
+    for image in (img1, img2):
+        if image.dtype.kind not in "iuf":
+            raise TypeError(f"{function}: image dtype must be either floating point or integer, got {image.dtype}")
+    if same_dtype and img1.dtype != img2.dtype:
+        raise TypeError(
+            f"{function} expects two images of one dtype, got {img1.dtype} and {img2.dtype} (TensorFlow "
+            f"refuses them too); convert one first, e.g. tf.image.convert_image_dtype(img, {img1.dtype.name})"
+        )
     return img1, img2
+
+
+def _as_float32(image):
+    """``tf.image.convert_image_dtype(image, float32)``: integers scaled from ``[0, MAX]`` to ``[0, 1]``."""
+    if image.dtype.kind in "iu":
+        return _ops.cast(image, "float32") / float(numpy.iinfo(image.dtype).max)
+    return image if image.dtype == numpy.float32 else _ops.cast(image, "float32")
+
+
+def _mixed_pair(a, b, max_val):
+    """Images of two dtypes, as TensorFlow's ``psnr`` reads them: each converted to ``float32`` on its
+    own scale (integers to ``[0, 1]``), and ``max_val`` cast to ``a``'s dtype and converted likewise."""
+    top = _in_dtype(max_val, a.dtype)
+    top = top / float(numpy.iinfo(a.dtype).max) if a.dtype.kind in "iu" else float(numpy.float32(top))
+    return _as_float32(a), _as_float32(b), top
 
 
 def psnr(a, b, max_val, name=None):
@@ -82,13 +114,17 @@ def psnr(a, b, max_val, name=None):
     Parameters
     ----------
     a, b : Tensor ``(..., height, width, channels)``
-        Images of one dtype; their batch axes broadcast.
+        Integer or float images; their batch axes broadcast. Images of two dtypes are each
+        converted to ``float32`` as ``convert_image_dtype`` does (an integer image to ``[0, 1]``,
+        a float image kept as it is), as TensorFlow does.
     max_val : float
-        The dynamic range of the images (1.0 for floats in [0, 1], 255 for ``uint8``).
+        The dynamic range of the images (1.0 for floats in [0, 1], 255 for ``uint8``). It is
+        read in ``a``'s dtype: with an integer ``a`` it is scaled as ``a`` is.
 
     Returns
     -------
     Tensor of shape ``a.shape[:-3]`` (broadcast with ``b``'s); ``inf`` where the images are equal.
+    Of the images' float dtype when they share one, else ``float32``.
 
     Examples
     --------
@@ -96,10 +132,20 @@ def psnr(a, b, max_val, name=None):
     >>> a = np.zeros((2, 4, 4, 1), np.float32)
     >>> tf.image.psnr(a, a + 0.01, max_val=1.0).numpy().round(3)
     array([40., 40.], dtype=float32)
+
+    Mixed dtypes follow TensorFlow: a ``uint8`` ``a`` is scaled to ``[0, 1]`` but a float ``b``
+    is not, so a ``uint8`` target against a ``[0, 255]`` float prediction compares unlike scales:
+
+    >>> target = np.full((1, 4, 4, 1), 255, np.uint8)
+    >>> tf.image.psnr(target, target.astype("float32"), max_val=255).numpy().round(2)
+    array([-48.1], dtype=float32)
     """
-    a, b = _pair(a, b, "psnr")
-    a, top = _as_float(a, max_val)
-    b, _ = _as_float(b, max_val)
+    a, b = _pair(a, b, "psnr", same_dtype=False)
+    if a.dtype == b.dtype:
+        a, top = _as_float(a, max_val)
+        b, _ = _as_float(b, max_val)
+    else:
+        a, b, top = _mixed_pair(a, b, max_val)
     mse = _ops.reduce_mean(_ops.square(a - b), axis=[-3, -2, -1])
     return 20.0 * float(numpy.log10(top)) - (10.0 / numpy.log(10.0)) * _ops.log(mse)
 
@@ -162,7 +208,8 @@ def ssim(img1, img2, max_val, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03
     Parameters
     ----------
     img1, img2 : Tensor ``(..., height, width, channels)``
-        Images of one dtype, at least ``filter_size`` pixels high and wide; batch axes broadcast.
+        Images of one dtype (TensorFlow refuses two dtypes too; here a ``TypeError``), at least
+        ``filter_size`` pixels high and wide; batch axes broadcast.
     max_val : float
         The dynamic range of the images (1.0 for floats in [0, 1], 255 for ``uint8``).
     filter_size : int, default 11

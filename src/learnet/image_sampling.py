@@ -28,6 +28,13 @@ _ops = importlib.import_module("learnet.ops")
 
 __all__ = ["crop_and_resize", "extract_patches", "resize_with_pad"]
 
+# The methods of ``tf.image.resize`` (``tf.image.ResizeMethod``'s values).
+RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
+
+
+def __dir__():
+    return sorted(__all__)
+
 
 def _tensor(value):
     return value if isinstance(value, Tensor) else convert_to_tensor(value)
@@ -221,6 +228,128 @@ def crop_and_resize(image, boxes, box_indices, crop_size, method="bilinear", ext
     return _ops.where(_constant(inside[..., None], bool), crops, fill)
 
 
+# --- resizing: one weight matrix per axis ------------------------------------------------------------------
+# Every method but "nearest" makes each output row (then each output column) a weighted sum of
+# input rows: one (old, new) matrix per axis, applied with tensordot, so gradients flow back to
+# the images. The kernels shared with keras.ops.image.resize (triangle, Keys' cubic, Lanczos)
+# and the weights of a scale-and-translate come from keras_ops_image; TensorFlow adds two kernels.
+
+
+def _gaussian(x):
+    """TensorFlow's Gaussian resampling kernel: radius 1.5 pixels, sigma = radius / 3."""
+    return numpy.where(x >= 1.5, 0.0, numpy.exp(-(x * x) / (2.0 * 0.5**2)))
+
+
+def _mitchell_cubic(x):
+    """The Mitchell-Netravali cubic (B = C = 1/3): smooth, slightly blurring."""
+    near = ((7.0 / 6.0 * x - 2.0) * x) * x + 8.0 / 9.0
+    far = ((-7.0 / 18.0 * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
+    return numpy.where(x >= 2.0, 0.0, numpy.where(x >= 1.0, far, near))
+
+
+def _area_weights(old, new):
+    """Box averaging (``"area"``): output pixel ``j`` covers input span ``[j s, (j + 1) s)``, ``s = old / new``,
+    and averages the input pixels by how much of each the span overlaps (float32, as TensorFlow)."""
+    scale = numpy.float32(old) / numpy.float32(new)
+    starts = numpy.arange(new, dtype=numpy.float32) * scale
+    ends = numpy.arange(1, new + 1, dtype=numpy.float32) * scale
+    pixels = numpy.arange(old, dtype=numpy.float32)[:, None]
+    overlap = numpy.minimum(pixels + 1, ends[None, :]) - numpy.maximum(pixels, starts[None, :])
+    return numpy.maximum(overlap, 0.0).astype(numpy.float64) / float(scale)
+
+
+def _bicubic_weights(old, new, kernel):
+    """Bicubic interpolation (no antialias) as TensorFlow's kernel computes it: the four pixels around
+    each sample, weighed by Keys' cubic at the sample's offset rounded to 1/1024 of a pixel (a table
+    of the kernel); weights of pixels outside the image are dropped and the rest renormalised."""
+    scale = numpy.float32(old) / numpy.float32(new)
+    where = (numpy.arange(new, dtype=numpy.float32) + numpy.float32(0.5)) * scale - numpy.float32(0.5)
+    first = numpy.floor(where)
+    offset = numpy.rint((where - first) * numpy.float32(1024)).astype(numpy.float64) / 1024.0
+    taps = first.astype(numpy.int64)[None, :] + numpy.arange(-1, 3)[:, None]  # (4, new)
+    weights = kernel(numpy.abs(offset[None, :] - numpy.arange(-1, 3)[:, None]))
+    weights = numpy.where((taps >= 0) & (taps < old), weights, 0.0)
+    weights /= weights.sum(axis=0, keepdims=True)
+    matrix = numpy.zeros((old, new))
+    columns = numpy.broadcast_to(numpy.arange(new), taps.shape)
+    inside = (taps >= 0) & (taps < old)
+    numpy.add.at(matrix, (taps[inside], columns[inside]), weights[inside])
+    return matrix
+
+
+def _resize_weights(old, new, method, antialias):
+    """The ``(old, new)`` matrix of one axis, or ``None`` where the axis is left as it is."""
+    from learnet import keras_ops_image as shared
+
+    if method == "area":
+        return None if old == new else _area_weights(old, new)
+    kernel = {"gaussian": _gaussian, "mitchellcubic": _mitchell_cubic}.get(method) or shared._KERNELS[method]
+    # Interpolating kernels are 1 at 0 and 0 at every other whole pixel: a same-size axis is kept.
+    # The Gaussian and Mitchell kernels blur, even at scale 1, as in TensorFlow.
+    if old == new and method not in ("gaussian", "mitchellcubic"):
+        return None
+    if method == "bicubic" and not antialias:
+        return _bicubic_weights(old, new, kernel)
+    scale = numpy.float32(new) / numpy.float32(old)
+    return shared._resampling_weights(old, new, scale, 0.0, kernel, antialias)
+
+
+def _nearest_rows(old, new):
+    """The input row each output row copies: ``floor((j + 0.5) * old / new)`` in float32, as TensorFlow."""
+    scale = numpy.float32(old) / numpy.float32(new)
+    where = (numpy.arange(new, dtype=numpy.float32) + numpy.float32(0.5)) * scale
+    return numpy.minimum(numpy.floor(where).astype(numpy.int64), old - 1)
+
+
+def _apply_weights(x, weights, axis):
+    """``x`` with its axis ``axis`` replaced by ``weights.T @ x`` along it (differentiable in ``x``).
+
+    Resampling weights are banded: each output pixel reads a few neighbouring input pixels
+    (two for bilinear, four for bicubic). When a long axis shrinks (a photo to 224 pixels),
+    those are gathered and summed, which costs the output's size times the band's width
+    instead of the output's size times the input's; otherwise one matrix product is quicker.
+    """
+    from learnet import keras_ops_image as shared
+
+    old, new = weights.shape
+    if old < 256 or new >= old:
+        return shared._contract(x, weights, axis)
+    nonzero = weights != 0
+    first = nonzero.argmax(axis=0)  # 0 for an output pixel without weights: it reads zeros
+    last = old - 1 - nonzero[::-1].argmax(axis=0)
+    taps = int(numpy.maximum(last - first, 0).max()) + 1
+    if 2 * taps > old:
+        return shared._contract(x, weights, axis)
+    rows = first[:, None] + numpy.arange(taps)  # (new, taps): the input pixels each output pixel reads
+    band = numpy.where(rows < old, weights[numpy.minimum(rows, old - 1), numpy.arange(new)[:, None]], 0.0)
+    gathered = _ops.gather(x, numpy.minimum(rows, old - 1).reshape(-1), axis=axis)
+    shape = list(gathered.shape)
+    shape[axis : axis + 1] = [new, taps]
+    band_shape = [1] * len(shape)
+    band_shape[axis : axis + 2] = [new, taps]
+    band = _constant(band.reshape(band_shape), x.dtype)
+    return _ops.reduce_sum(_ops.reshape(gathered, shape) * band, axis=axis + 1)
+
+
+def resize_images(batch, height, width, method, antialias):
+    """``(batch, height, width, channels)`` resized: the work of ``tf.image.resize`` (checked arguments).
+
+    ``"nearest"`` keeps the dtype; every other method computes and returns ``float32``, as TensorFlow,
+    except that ``float64`` images stay ``float64`` (learnet's dtype for gradient checks).
+    """
+    if method == "nearest":
+        for axis, new in ((1, height), (2, width)):
+            if new != batch.shape[axis]:
+                batch = _ops.gather(batch, _nearest_rows(batch.shape[axis], new), axis=axis)
+        return batch
+    resized = batch if batch.dtype in (numpy.float32, numpy.float64) else _ops.cast(batch, "float32")
+    for axis, new in ((1, height), (2, width)):
+        weights = _resize_weights(resized.shape[axis], new, method, antialias)
+        if weights is not None:
+            resized = _apply_weights(resized, weights, axis)
+    return resized
+
+
 # --- resizing with padding --------------------------------------------------------------------------------
 def resize_with_pad(image, target_height, target_width, method="bilinear", antialias=False):
     """Resize keeping the aspect ratio, then pad with zeros (centred) to the target size.
@@ -233,11 +362,11 @@ def resize_with_pad(image, target_height, target_width, method="bilinear", antia
     ----------
     image : Tensor ``(height, width, channels)`` or ``(batch, height, width, channels)``
     target_height, target_width : int
-    method : {"bilinear", "nearest"}
-        Bilinear gives floats; nearest keeps the dtype.
+    method : str, default ``"bilinear"``
+        Any method of ``tf.image.resize`` (``"nearest"`` keeps the dtype, the others give
+        ``float32``).
     antialias : bool, default False
-        Only ``False`` is supported when shrinking (a bilinear filter of the output's
-        spacing is not implemented); enlarging is the same either way.
+        When shrinking, widen the kernel by the shrink factor, as in ``tf.image.resize``.
 
     Examples
     --------
@@ -254,8 +383,8 @@ def resize_with_pad(image, target_height, target_width, method="bilinear", antia
     target_height, target_width = int(target_height), int(target_width)
     if target_height <= 0 or target_width <= 0:
         raise ValueError(f"{function}: target_height and target_width must be > 0, got {target_height}, {target_width}")
-    if method not in ("bilinear", "nearest"):
-        raise ValueError(f"{function}: method must be 'bilinear' or 'nearest', got {method!r}")
+    if method not in RESIZE_METHODS:
+        raise ValueError(f"{function}: method must be one of {', '.join(RESIZE_METHODS)}, got {method!r}")
     batch = image if image.ndim == 4 else _ops.expand_dims(image, 0)
     height, width = numpy.float32(batch.shape[1]), numpy.float32(batch.shape[2])
     if height == 0 or width == 0:
@@ -266,11 +395,7 @@ def resize_with_pad(image, target_height, target_width, method="bilinear", antia
     top = max(0, int(numpy.floor((numpy.float32(target_height) - new_height) / numpy.float32(2))))
     left = max(0, int(numpy.floor((numpy.float32(target_width) - new_width) / numpy.float32(2))))
     new_height, new_width = int(numpy.floor(new_height)), int(numpy.floor(new_width))
-    if antialias and (new_height < batch.shape[1] or new_width < batch.shape[2]):
-        raise NotImplementedError(f"{function}: antialias=True is not implemented for shrinking; use antialias=False")
-    from learnet.layers.augmentation import resize_tensor  # what tf.image.resize runs: differentiable
-
-    resized = resize_tensor(batch if method == "nearest" else _float(batch), new_height, new_width, method)
+    resized = resize_images(batch, new_height, new_width, method, bool(antialias))
     bottom, right = target_height - top - new_height, target_width - left - new_width
     padded = _ops.pad(resized, [[0, 0], [top, bottom], [left, right], [0, 0]])
     return padded if image.ndim == 4 else padded[0]
