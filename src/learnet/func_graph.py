@@ -226,12 +226,20 @@ class FunctionDef:
         self.node_def = [op.node_def for op in graph.get_operations() if op.type != "Placeholder"]
 
 
-def _run(python_function, names, specs, fill):
-    """Run the function on placeholders (``None`` sizes set to ``fill``) under a tape."""
+def _is_spec(value):
+    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, Tensor)
+
+
+def _run(python_function, names, specs, fill, free=None):
+    """Run the function on placeholders (``None`` sizes set to ``fill``; those after the first
+    axis to ``free`` when given) under a tape."""
     values = []
     for spec in specs:
-        if hasattr(spec, "shape") and hasattr(spec, "dtype") and not isinstance(spec, Tensor):
-            shape = tuple(fill if d is None else int(d) for d in (spec.shape or ()))
+        if _is_spec(spec):
+            dims = list(spec.shape or ())
+            shape = tuple(
+                (fill if axis == 0 or free is None else free) if d is None else int(d) for axis, d in enumerate(dims)
+            )
             kind = numpy.dtype(spec.dtype)
             if kind.kind in "OSU":  # text placeholders: one short string each
                 values.append(Tensor(numpy.full(shape, b"a", dtype=object)))
@@ -247,9 +255,31 @@ def _run(python_function, names, specs, fill):
     return values, result, tape.recorded_ops()
 
 
+def _runs_that_fit(python_function, names, specs):
+    """Two runs (batches of 2 and 3) with the other ``None`` axes at the first small size that
+    fits, chosen as ``tf.saved_model.save`` chooses it (its trial inputs stay a few MB)."""
+    from learnet import saved_function
+
+    tensor_specs = [spec for spec in specs if _is_spec(spec)]
+    budget = max(
+        saved_function._TRIAL_BYTES, saved_function._TRIAL_GROWTH * saved_function._trial_bytes(tensor_specs, 3, 1)
+    )
+    for free in saved_function._free_sizes(python_function, tensor_specs, (), budget):
+        try:
+            return [_run(python_function, names, specs, fill, free) for fill in (2, 3)]
+        except Exception:  # noqa: S112 - this size does not fit either: try the next
+            continue
+    return None
+
+
 def trace(python_function, names, specs, function_name):
     """The ``FuncGraph`` of ``python_function`` on inputs like ``specs`` (``TensorSpec`` or values)."""
-    runs = [_run(python_function, names, specs, fill) for fill in (2, 3)]
+    try:
+        runs = [_run(python_function, names, specs, fill) for fill in (2, 3)]
+    except Exception as error:  # sizes of 2 and 3 do not fit (a reshape to [-1, 784]): small ones that do
+        runs = _runs_that_fit(python_function, names, specs)
+        if runs is None:
+            raise error
     (values, result, recorded), (_, other_result, other_recorded) = runs
     if len(recorded) != len(other_recorded):
         raise ValueError(f"{function_name}: the function runs other ops for other input sizes; it has no one graph")

@@ -15,8 +15,9 @@ and other sizes for the ``None`` dimensions of its ``input_signature``. A size t
 follows the batch (``x.shape[0]`` in a reshape) is kept as "the batch size"; anything else
 that changes between the runs (Python ``if`` on a tensor's value, a random number drawn in
 Python, a size computed from two inputs) makes the save fail with a message saying which op
-and why. Ops written by hand without ``primitive`` (``tf.custom_gradient``) cannot be saved
-either, and say so. Text ops (``tf.strings``) are not primitives: a function may use them on
+and why. A ``tf.custom_gradient`` is stored as the ops of its forward pass and those of its
+gradient function (traced on a placeholder upstream gradient), so the loaded function has the
+same gradients; ops made without ``primitive`` any other way cannot be saved, and say so. Text ops (``tf.strings``) are not primitives: a function may use them on
 constants, but one whose text results follow its inputs is refused.
 
 Examples
@@ -74,6 +75,7 @@ class _Recorder:
     def __init__(self):
         self._watched = _Everything()
         self._notes = []
+        self.quiet = []  # (start, end) of the notes made by a custom gradient's forward pass
 
     def _watch(self, tensor):
         pass
@@ -104,12 +106,79 @@ def _placeholder(spec, batch, free, rng):
     return convert_to_tensor(rng.uniform(0.25, 1.0, size=shape).astype(kind))
 
 
-def _run(function, specs, run, free):
+# The recorders of the traces under way, innermost last: a ``tf.custom_gradient`` forward pass
+# that runs while one traces is noted by it too (see ``_custom_gradients_seen``).
+_tracing: list = []
+
+
+@contextlib.contextmanager
+def _custom_gradients_seen():
+    """While a function is traced, ``tf.custom_gradient``'s forward pass is noted too.
+
+    ``tf.custom_gradient`` runs its forward pass inside ``tape.variables_read()``, which hides
+    it from every tape: only its gradient function says how gradients flow. A saved graph must
+    run that forward pass again, so while tracing the innermost recorder keeps listening, and
+    marks the ops it notes there as one "quiet" stretch (run again with no tape recording)."""
+    original = _tape.variables_read
+
+    @contextlib.contextmanager
+    def variables_read():
+        with original() as read:
+            recorder = _tracing[-1] if _tracing else None
+            if recorder is None:
+                yield read
+                return
+            _tape._recording.append(recorder)
+            start = len(recorder._notes)
+            try:
+                yield read
+            finally:
+                recorder.quiet.append((start, len(recorder._notes)))
+
+    _tape.variables_read = variables_read
+    try:
+        yield
+    finally:
+        _tape.variables_read = original
+
+
+def _upstream(note, rng):
+    """A placeholder for the gradient flowing into a custom gradient's output."""
+    value = note.output._value
+    return convert_to_tensor(rng.uniform(0.25, 1.0, size=value.shape).astype(value.dtype))
+
+
+def _trace_backward(note, rng):
+    """The ops of a custom gradient's gradient function, run on a placeholder upstream gradient."""
+    upstream = _upstream(note, rng)
+    recorder = _Recorder()
+    saved = list(_tape._recording)
+    _tape._recording[:] = [recorder]  # type: ignore[list-item]
+    _tracing.append(recorder)
+    try:
+        grads = note.backward(upstream, *note.inputs, note.output)
+    finally:
+        _tracing.pop()
+        _tape._recording[:] = saved
+    grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+    return {"upstream": upstream, "grads": list(grads), "notes": recorder._notes}
+
+
+def _forward_value(note, earlier):
+    """The tensor a custom gradient's forward pass returned: its output shares that array."""
+    for tensor in [n.output for n in reversed(earlier) if not isinstance(n, _Assign)] + list(note.inputs):
+        if tensor._value is note.output._value:
+            return tensor
+    return Tensor(note.output._value)  # made by no noted op: a constant (checked across the runs)
+
+
+def _run(function, specs, run, free, custom_gradients=True):
     rng = numpy.random.default_rng(run)
     inputs = [_placeholder(spec, _BATCH[run], free, rng) for spec in specs]
     recorder = _Recorder()
     saved = list(_tape._recording)
     _tape._recording[:] = [recorder]  # type: ignore[list-item]
+    _tracing.append(recorder)
     snapshot = {}  # what the variables the run assigns held before: they get it back afterwards
 
     def listen(variable, kind, value):
@@ -117,18 +186,30 @@ def _run(function, specs, run, free):
         recorder.assigned(variable, kind, value)
 
     _tensor._assign_listeners.append(listen)
+    customs = {}
     try:
         # The first run is the trace users see (a print in the function shows once, as when
         # TensorFlow traces); the two runs that check it are quiet.
         quiet = contextlib.redirect_stdout(io.StringIO()) if run else contextlib.nullcontext()
-        with numpy.errstate(all="ignore"), quiet:
+        with numpy.errstate(all="ignore"), quiet, _custom_gradients_seen():
             result = function(*inputs)
+            for position, note in enumerate(recorder._notes):
+                if _is_custom(note):
+                    customs[position] = {"value": _forward_value(note, recorder._notes[:position])}
+                    if custom_gradients:
+                        customs[position].update(_trace_backward(note, rng))
     finally:
+        _tracing.pop()
         _tape._recording[:] = saved
         _tensor._assign_listeners.remove(listen)
         for variable, value in snapshot.values():
             variable._value[...] = value
-    return inputs, result, recorder._notes
+    return inputs, result, recorder._notes, {"quiet": recorder.quiet, "customs": customs}
+
+
+def _is_custom(note):
+    """A ``tf.custom_gradient`` op: recorded by hand, with a gradient function and no primitive."""
+    return not isinstance(note, _Assign) and note.call is None and callable(note.backward)
 
 
 class _Encoder:
@@ -140,12 +221,19 @@ class _Encoder:
         self.runs = runs
         self.specs = specs
         self.refs = [{} for _ in runs]  # per run: id(tensor) -> ref
+        self.arrays = [{} for _ in runs]  # per run: id(tensor's array) -> ref, for tensors wrapped again
         self.keep_alive = []
         self.variables = []  # the Variables read, in order (from the first run)
         self.constants = []  # arrays
-        for run, (inputs, _, _) in enumerate(runs):
+        for run, (inputs, _, _, _) in enumerate(runs):
             for position, tensor in enumerate(inputs):
-                self.refs[run][id(tensor)] = ["in", position]
+                self._know(run, tensor, ["in", position])
+
+    def _know(self, run, tensor, ref):
+        self.refs[run][id(tensor)] = ref
+        if not isinstance(tensor, Variable) and ref[0] != "const":
+            self.arrays[run].setdefault(id(tensor._value), ref)
+        self.keep_alive.append(tensor)
 
     # --- sizes that follow the inputs' None dimensions --------------------------------------------
     def _same(self, values, where):
@@ -180,6 +268,9 @@ class _Encoder:
     # --- where an op's input comes from ----------------------------------------------------------
     def ref(self, tensors, where):
         known = [self.refs[run].get(id(t)) for run, t in enumerate(tensors)]
+        if known[0] is None and not isinstance(tensors[0], Variable):
+            # A tensor wrapped again around a known tensor's array (a layer's Tensor._wrap(x._value)) is it.
+            known = [self.arrays[run].get(id(getattr(t, "_value", None))) for run, t in enumerate(tensors)]
         if known[0] is not None:
             if any(k != known[0] for k in known[1:]):
                 raise GraphError(f"{self.name}: {where} comes from other places for other inputs")
@@ -195,8 +286,7 @@ class _Encoder:
             ref = ["const", len(self.constants)]
             self.constants.append(self._constant(values, where))
         for run, tensor in enumerate(tensors):
-            self.refs[run][id(tensor)] = ref
-            self.keep_alive.append(tensor)
+            self._know(run, tensor, ref)
         return ref
 
     def _constant(self, values, where):
@@ -226,7 +316,19 @@ class _Encoder:
         return None
 
     def encode(self):
-        notes = [notes for _, _, notes in self.runs]
+        notes = [notes for _, _, notes, _ in self.runs]
+        extras = [extra for _, _, _, extra in self.runs]
+        quiet = {i for start, end in extras[0]["quiet"] for i in range(start, end)}
+        if any({i for start, end in extra["quiet"] for i in range(start, end)} != quiet for extra in extras[1:]):
+            raise GraphError(f"{self.name}: a custom gradient runs other ops for other inputs: {_PYTHON_DECIDES}")
+        nodes = self._nodes(notes, "op", quiet, [extra["customs"] for extra in extras])
+        results = [result for _, result, _, _ in self.runs]
+        structure = self._structure(results, "the result")
+        return nodes, structure
+
+    def _nodes(self, notes, kind, quiet=(), customs=None):
+        """The nodes of one list of ops (the function's, ``kind`` "op", or a custom gradient's
+        gradient function, "bop"), checking that the three runs agree."""
         if len({len(n) for n in notes}) != 1:
             raise GraphError(
                 f"{self.name}: the function runs {len(notes[0])} ops for one input and {len(notes[1])} for "
@@ -235,7 +337,7 @@ class _Encoder:
         nodes = []
         for position, steps in enumerate(zip(*notes)):
             first = steps[0]
-            where = f"op {position} ({first.name})"
+            where = f"op {position} ({first.name})" if kind == "op" else f"the gradient's op {position} ({first.name})"
             if isinstance(first, _Assign) or any(isinstance(step, _Assign) for step in steps):
                 if not all(isinstance(step, _Assign) and step.kind == first.kind for step in steps):
                     raise GraphError(f"{self.name}: {where} is another step for other inputs: {_PYTHON_DECIDES}")
@@ -245,25 +347,62 @@ class _Encoder:
                 value = self.option([step.value for step in steps], where)
                 nodes.append({"assign": first.kind, "variable": target, "value": value})
                 continue
-            if first.call is None or getattr(first.call[0], "graph_name", None) is None:
-                raise GraphError(
-                    f"{self.name}: {where} was not made with learnet's primitive (a custom gradient or an op "
-                    "defined inside a function), so a saved graph cannot name it"
-                )
-            if any(step.call is None or step.call[0] is not first.call[0] for step in steps[1:]):
-                raise GraphError(f"{self.name}: {where} is another op for other inputs: {_PYTHON_DECIDES}")
-            inputs = [self.ref([step.inputs[i] for step in steps], where) for i in range(len(first.inputs))]
-            args = [self.option([step.call[1][i] for step in steps], where) for i in range(len(first.call[1]))]
-            if any(set(step.call[2]) != set(first.call[2]) for step in steps[1:]):
-                raise GraphError(f"{self.name}: {where} is called with other options for other inputs")
-            kwargs = {key: self.option([step.call[2][key] for step in steps], where) for key in first.call[2]}
-            nodes.append({"op": first.call[0].graph_name, "inputs": inputs, "args": args, "kwargs": kwargs})
+            if customs is not None and all(position in found for found in customs):
+                node = self._custom(steps, [found[position] for found in customs], where)
+            else:
+                node = self._op(steps, where)
+            if position in quiet:
+                node["quiet"] = True
+            nodes.append(node)
             for run, step in enumerate(steps):
-                self.refs[run][id(step.output)] = ["op", position]
-                self.keep_alive.append(step.output)
-        results = [result for _, result, _ in self.runs]
-        structure = self._structure(results, "the result")
-        return nodes, structure
+                self._know(run, step.output, [kind, position])
+        return nodes
+
+    def _op(self, steps, where):
+        first = steps[0]
+        if first.call is None or getattr(first.call[0], "graph_name", None) is None:
+            raise GraphError(
+                f"{self.name}: {where} was not made with learnet's primitive (an op defined inside a function, "
+                "or a custom gradient inside a custom gradient's gradient function), so a saved graph cannot name it"
+            )
+        if any(step.call is None or step.call[0] is not first.call[0] for step in steps[1:]):
+            raise GraphError(f"{self.name}: {where} is another op for other inputs: {_PYTHON_DECIDES}")
+        inputs = [self.ref([step.inputs[i] for step in steps], where) for i in range(len(first.inputs))]
+        args = [self.option([step.call[1][i] for step in steps], where) for i in range(len(first.call[1]))]
+        if any(set(step.call[2]) != set(first.call[2]) for step in steps[1:]):
+            raise GraphError(f"{self.name}: {where} is called with other options for other inputs")
+        kwargs = {key: self.option([step.call[2][key] for step in steps], where) for key in first.call[2]}
+        return {"op": first.call[0].graph_name, "inputs": inputs, "args": args, "kwargs": kwargs}
+
+    def _custom(self, steps, found, where):
+        """A ``tf.custom_gradient`` op: its inputs, the value its forward pass made (those ops are
+        nodes before it, marked quiet) and, unless custom gradients are not saved, the ops of its
+        gradient function on the upstream gradient (``["up", 0]``)."""
+        first = steps[0]
+        if any(step.name != first.name or len(step.inputs) != len(first.inputs) for step in steps[1:]):
+            raise GraphError(f"{self.name}: {where} is another op for other inputs: {_PYTHON_DECIDES}")
+        node = {
+            "custom_gradient": first.name,
+            "inputs": [self.ref([step.inputs[i] for step in steps], where) for i in range(len(first.inputs))],
+            "value": self.ref([f["value"] for f in found], where),
+        }
+        if "notes" not in found[0]:  # SaveOptions(experimental_custom_gradients=False)
+            return node
+        for run, traced in enumerate(found):
+            self._know(run, traced["upstream"], ["up", 0])
+        node["backward"] = self._nodes([f["notes"] for f in found], "bop")
+        grads = []
+        for i in range(len(first.inputs)):
+            given = [f["grads"][i] if i < len(f["grads"]) else None for f in found]
+            if all(g is None for g in given):
+                grads.append(None)
+            elif any(g is None for g in given):
+                raise GraphError(f"{self.name}: the gradient function of {where} gives no gradient for some inputs")
+            else:
+                tensors = [g if isinstance(g, Tensor) else convert_to_tensor(g) for g in given]
+                grads.append(self.ref(tensors, f"the gradient of {where}"))
+        node["grads"] = grads
+        return node
 
     def _structure(self, values, where):
         first = values[0]
@@ -306,6 +445,15 @@ def _arrays_equal(a, b):
     if a.dtype.kind in "fc":
         return bool(numpy.array_equal(a, b, equal_nan=True))
     return bool(numpy.array_equal(a, b))
+
+
+def _like(grad, tensor):
+    """A gradient in its input's float dtype, as ``tf.custom_gradient`` hands it back."""
+    grad = grad if isinstance(grad, Tensor) else convert_to_tensor(grad)
+    kind = numpy.dtype(tensor.dtype)
+    if numpy.dtype(grad.dtype) != kind and kind.kind == "f":
+        grad = Tensor._wrap(grad._value.astype(kind))
+    return grad
 
 
 def _short(value):
@@ -450,39 +598,13 @@ class Graph:
                     array.reshape(-1)[flat] = sizes[symbol]
             constants.append(Tensor(array) if array.dtype.kind == "O" else convert_to_tensor(array))
         values = []
+        places = {"in": inputs, "var": variables, "const": constants, "op": values}
 
         def source(ref):
             kind, index = ref
-            return {"in": inputs, "var": variables, "const": constants, "op": values}[kind][index]
+            return places[kind][index]
 
-        for node in self.nodes:
-            if "assign" in node:  # a variable's update, in its place among the ops
-                target = source(node["variable"])
-                value = node["value"]
-                value = (
-                    source(value["tensor"]) if isinstance(value, dict) and "tensor" in value else _unplain(value, sizes)
-                )
-                if node["assign"] not in ("assign", "assign_add", "assign_sub") or not isinstance(target, Variable):
-                    raise GraphError(
-                        f"{self.name}: the saved graph holds an update it does not know: {node['assign']!r}"
-                    )
-                getattr(target, node["assign"])(value)
-                values.append(target)
-                continue
-            op = _primitive(node["op"], self.name)
-            tensors = [source(ref) for ref in node["inputs"]]
-            args = [
-                source(a["tensor"]) if isinstance(a, dict) and "tensor" in a else _unplain(a, sizes)
-                for a in node["args"]
-            ]
-            kwargs = {
-                key: source(a["tensor"]) if isinstance(a, dict) and "tensor" in a else _unplain(a, sizes)
-                for key, a in node["kwargs"].items()
-            }
-            if getattr(op, "variadic", False):
-                values.append(op(tensors, *args, **kwargs))
-            else:
-                values.append(op(*tensors, *args, **kwargs))
+        self._execute(self.nodes, values, source, sizes)
 
         def build(structure):
             if "ref" in structure:
@@ -496,6 +618,65 @@ class Graph:
             return None
 
         return build(self.structure)
+
+    def _execute(self, nodes, values, source, sizes):
+        """Run ``nodes`` in order, appending each result to ``values``."""
+
+        def given(a):
+            return source(a["tensor"]) if isinstance(a, dict) and "tensor" in a else _unplain(a, sizes)
+
+        for node in nodes:
+            if "custom_gradient" in node:
+                values.append(self._custom(node, source, sizes))
+                continue
+            if "assign" in node:  # a variable's update, in its place among the ops
+                target = source(node["variable"])
+                if node["assign"] not in ("assign", "assign_add", "assign_sub") or not isinstance(target, Variable):
+                    raise GraphError(
+                        f"{self.name}: the saved graph holds an update it does not know: {node['assign']!r}"
+                    )
+                getattr(target, node["assign"])(given(node["value"]))
+                values.append(target)
+                continue
+            op = _primitive(node["op"], self.name)
+            tensors = [source(ref) for ref in node["inputs"]]
+            args = [given(a) for a in node["args"]]
+            kwargs = {key: given(a) for key, a in node["kwargs"].items()}
+            # A custom gradient's forward pass runs with no tape recording, as tf.custom_gradient runs it.
+            with _tape.no_recording() if node.get("quiet") else contextlib.nullcontext():
+                if getattr(op, "variadic", False):
+                    values.append(op(tensors, *args, **kwargs))
+                else:
+                    values.append(op(*tensors, *args, **kwargs))
+
+    def _custom(self, node, source, sizes):
+        """A ``tf.custom_gradient`` op run again: its forward value, recorded with its saved gradient."""
+        name = node["custom_gradient"]
+        sources = tuple(source(ref) for ref in node["inputs"])
+        output = Tensor._wrap(source(node["value"])._value)
+        if "backward" in node:
+
+            def backward(upstream, *inputs_and_output):
+                local = {"up": [upstream], "bop": []}
+
+                def inner(ref):
+                    return local[ref[0]][ref[1]] if ref[0] in local else source(ref)
+
+                self._execute(node["backward"], local["bop"], inner, sizes)
+                return tuple(
+                    None if ref is None else _like(inner(ref), tensor) for ref, tensor in zip(node["grads"], sources)
+                )
+
+        else:
+
+            def backward(upstream, *inputs_and_output):
+                raise LookupError(
+                    f"No gradient defined for operation {name!r}: its custom gradient was not saved "
+                    "(tf.saved_model.SaveOptions(experimental_custom_gradients=False))"
+                )
+
+        _tape.record_op(name, sources, output, backward, True)
+        return output
 
     # --- as data: JSON and arrays ----------------------------------------------------------------
     def to_json(self, variable_paths, array_prefix):
@@ -531,49 +712,138 @@ class Graph:
         return cls(data["name"], specs, data["nodes"], data["structure"], variables, constants)
 
 
-def trace(function, specs, name="function", size_hints=()):
+# Trial inputs stay small. A ``None`` axis other than the batch is given one "free" size; the
+# candidates are tried in order until the function runs, and a candidate is skipped when the
+# placeholders it makes (at the largest batch) would take more than the trial budget: 4 MiB,
+# or 16 times the smallest trial the signature allows when its fixed sizes are larger. A
+# signature whose smallest trial is above the hard limit is refused before anything is made.
+_TRIAL_BYTES = 4 * 2**20
+_TRIAL_GROWTH = 16
+_TRIAL_HARD_LIMIT = 256 * 2**20
+_MAX_TRIES = 64
+
+
+def _trial_bytes(specs, batch, free):
+    """How many bytes the placeholders for ``specs`` take with these sizes of the ``None`` axes."""
+    total = 0
+    for spec in specs:
+        count = 1
+        for axis, size in enumerate(spec.shape.as_list() if spec.shape is not None else []):
+            count *= size if size is not None else (batch if axis == 0 else free)
+        kind = numpy.dtype(spec.dtype)
+        total += count * (8 if kind.kind in "OSU" else kind.itemsize)
+    return total
+
+
+def _code_integers(function, depth=0):
+    """The integers written in ``function``'s code (``tf.reshape(x, [-1, 784])`` gives 784) and
+    held in its closure: sizes the function may ask of its inputs."""
+    for attribute in ("python_function", "__func__", "__wrapped__"):
+        inner = getattr(function, attribute, None)
+        if inner is not None and depth < 8:
+            return _code_integers(inner, depth + 1)
+    found = set()
+
+    def collect(value, level):
+        if isinstance(value, bool) or level > 8:
+            return
+        if isinstance(value, int):
+            if 2 <= abs(value) <= 2**20:
+                found.add(abs(value))
+        elif isinstance(value, (tuple, frozenset)):
+            for item in value:
+                collect(item, level + 1)
+        elif hasattr(value, "co_consts"):
+            collect(value.co_consts, level + 1)
+
+    code = getattr(function, "__code__", None)
+    if code is not None:
+        collect(code.co_consts, 0)
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            collect(cell.cell_contents, 0)
+        except ValueError:  # a cell not filled yet
+            pass
+    return found
+
+
+def _divisors(number):
+    small = [d for d in range(1, int(number**0.5) + 1) if number % d == 0]
+    return set(small) | {number // d for d in small}
+
+
+def _free_sizes(function, specs, size_hints, budget):
+    """The sizes tried for the ``None`` axes after the first: 9; the sizes of the module's
+    variables (a matmul needs its kernel's size); 1 to 32; the divisors of those sizes and of
+    the integers in the function's code (a reshape to ``[-1, 784]`` needs a multiple of 784
+    elements: 28 gives one); a few common widths. Only sizes within ``budget`` are kept."""
+    hints = sorted({int(h) for h in size_hints if int(h) > 1})
+    derived = sorted({d for number in set(hints) | _code_integers(function) for d in _divisors(number)})
+    ordered = [9] + hints + list(range(1, 33)) + derived + [64, 128, 256, 784]
+    sizes = []
+    for size in ordered:
+        if size not in sizes and _trial_bytes(specs, max(_BATCH), size) <= budget:
+            sizes.append(size)
+    return sizes[:_MAX_TRIES]
+
+
+def trace(function, specs, name="function", size_hints=(), custom_gradients=True):
     """The ``Graph`` of ``function`` called on inputs like ``specs`` (``tf.TensorSpec``s, in order).
 
-    ``None`` axes other than the first are tried at each size of ``size_hints`` (the sizes of
-    the module's variables) until the function runs.
+    The function runs on small placeholder inputs. ``None`` axes other than the first take one
+    size, tried among candidates until the function runs: the sizes of ``size_hints`` (the
+    sizes of the module's variables), small sizes, and divisors of those sizes and of the
+    integers written in the function's code; no candidate makes placeholders larger than a few
+    MB, whatever the variables' sizes.
 
     Raises
     ------
     GraphError
-        When the function cannot be held as a graph of learnet ops (the message says why).
+        When the function cannot be held as a graph of learnet ops (the message says why), or
+        when no small trial input fits it.
+
+    A ``tf.custom_gradient`` the function calls is stored as its forward ops and, unless
+    ``custom_gradients`` is False, the ops of its gradient function, so gradients through the
+    loaded function are the custom ones (TensorFlow's ``SaveOptions(experimental_custom_gradients=True)``,
+    its default).
     """
     specs = list(specs)
     has_free = any(
         size is None and axis > 0 for spec in specs if spec.shape is not None for axis, size in enumerate(spec.shape)
     )
-    candidates = [9]
-    if has_free:  # the sizes the module's variables have, then small sizes, then common widths
-        for size in sorted({int(h) for h in size_hints if int(h) > 1}) + list(range(1, 33)) + [64, 128, 256, 784]:
-            if size not in candidates:
-                candidates.append(size)
+    smallest = _trial_bytes(specs, max(_BATCH), 1)
+    if smallest > _TRIAL_HARD_LIMIT:
+        raise GraphError(
+            f"{name}: tracing it would need placeholder inputs of {smallest / 2**20:.0f} MiB for the input "
+            f"signature {specs} (the limit is {_TRIAL_HARD_LIMIT // 2**20} MiB); give smaller fixed sizes"
+        )
+    budget = max(_TRIAL_BYTES, _TRIAL_GROWTH * smallest)
+    candidates = _free_sizes(function, specs, size_hints, budget) if has_free else [9]
     failure = None
-    for free in candidates[:64]:
+    for free in candidates:
         try:
-            first = _run(function, specs, 0, free)
+            first = _run(function, specs, 0, free, custom_gradients)
         except Exception as error:  # this size does not fit: try the next
             failure = failure or error
             continue
         try:
-            second = _run(function, specs, 1, free)
+            second = _run(function, specs, 1, free, custom_gradients)
         except Exception as error:
             raise GraphError(
                 f"{name}: it runs on a batch of {_BATCH[0]} but not of {_BATCH[1]} ({type(error).__name__}: {error})"
             ) from error
-        other = free + 2 if has_free else free
+        other = free + 2 if has_free and _trial_bytes(specs, max(_BATCH), free + 2) <= budget else free
         try:
-            third = _run(function, specs, 2, other)
+            third = _run(function, specs, 2, other, custom_gradients)
         except Exception:  # the other axes must have this size: they are fixed
             other = free
-            third = _run(function, specs, 2, other)
+            third = _run(function, specs, 2, other, custom_gradients)
         encoder = _Encoder(name, [first, second, third], specs, (free, free, other))
         nodes, structure = encoder.encode()
         return Graph(name, specs, nodes, structure, encoder.variables, encoder.constants)
+    tried = f" (sizes {candidates[0]} to {max(candidates)} for its other None axes)" if has_free else ""
     raise GraphError(
-        f"{name}: running it on placeholder inputs {specs} failed ({type(failure).__name__}: {failure}); "
-        "give an input_signature with the sizes the function needs"
+        f"{name}: running it on placeholder inputs {specs}{tried} failed ({type(failure).__name__}: {failure}); "
+        f"trial inputs are kept under {budget / 2**20:.0f} MiB, so give an input_signature with the sizes "
+        "the function needs"
     ) from failure

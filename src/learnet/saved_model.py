@@ -6,6 +6,8 @@ never runs code from the directory. ``saved_model.json`` says what it holds:
 
 * a Keras model: one learnet model file (``model.learnet``: architecture as JSON, weights,
   optimizer state). It loads back as the model, with ``signatures["serving_default"]``.
+  A model whose config is not plain data (a subclass taking another model in ``__init__``,
+  as the text-generation tutorial's ``OneStep``) is saved as any other object, below.
 * any other object, typically a ``tf.Module``: its tree of attributes (submodules, lists,
   dicts), its variables (``variables.npz``) and its ``tf.function``s, each stored as the
   graph of learnet ops it runs (:mod:`learnet.saved_function`), once per input signature:
@@ -36,13 +38,31 @@ CONSTANTS_FILE = "constants.npz"
 
 
 class SaveOptions:
-    """Accepted for TensorFlow compatibility; no option changes what learnet writes."""
+    """Options of ``save``, TensorFlow's names accepted.
+
+    ``experimental_custom_gradients`` (default True, as in TensorFlow): store the gradient
+    functions of the ``tf.custom_gradient``s a saved function calls, so gradients through the
+    loaded function are the custom ones. With False only their forward ops are stored, and
+    asking for a gradient through them raises ``LookupError``. The other options change
+    nothing in what learnet writes.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.saved_model.SaveOptions(experimental_custom_gradients=False).experimental_custom_gradients
+    False
+    """
 
     def __init__(self, **options):
         self.options = options
+        self.experimental_custom_gradients = bool(options.get("experimental_custom_gradients", True))
 
 
-LoadOptions = SaveOptions
+class LoadOptions:
+    """Accepted for TensorFlow compatibility; no option changes how learnet loads."""
+
+    def __init__(self, **options):
+        self.options = options
 
 
 def save(obj, export_dir, signatures=None, options=None):
@@ -63,10 +83,12 @@ def save(obj, export_dir, signatures=None, options=None):
     # A Keras model, found without importing the models floor (saving reaches this module,
     # and the models import saving): if learnet.models.model is not loaded, obj is no model.
     models = sys.modules.get("learnet.models.model")
-    if models is None or not isinstance(obj, models.Model):
+    if models is None or not isinstance(obj, models.Model) or not _config_is_plain(obj):
         from learnet import saved_objects
 
-        saved = saved_objects.describe(obj, signatures)  # everything is traced before anything is written
+        custom_gradients = getattr(options, "experimental_custom_gradients", True)
+        # everything is traced before anything is written
+        saved = saved_objects.describe(obj, signatures, custom_gradients=custom_gradients)
         os.makedirs(export_dir, exist_ok=True)
         saved_objects.write(saved, export_dir, MARKER_FILE, VARIABLES_FILE, CONSTANTS_FILE)
         return
@@ -82,6 +104,21 @@ def save(obj, export_dir, signatures=None, options=None):
             stream,
             indent=1,
         )
+
+
+def _config_is_plain(model):
+    """Whether the model's architecture becomes plain data (its ``get_config``).
+
+    A model whose config holds other objects (a ``keras.Model`` subclass taking a model and
+    lookup layers in ``__init__``, as TensorFlow's text-generation ``OneStep``) is saved as
+    TensorFlow saves every object: its variables and traced ``tf.function``s."""
+    from learnet.saving import serialize_model
+
+    try:
+        serialize_model(model)
+    except (ValueError, TypeError, NotImplementedError):
+        return False
+    return True
 
 
 def contains_saved_model(export_dir):

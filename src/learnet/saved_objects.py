@@ -29,6 +29,7 @@ Examples
 import inspect
 import json
 import os
+import sys
 
 import numpy
 
@@ -96,10 +97,14 @@ class _Walker:
         self.seen[id(value)] = path
         self.keep.append(value)
         children = {}
+        # A Keras layer's bookkeeping (its constructor's arguments, lists of its own weights) holds
+        # nothing of its own: skipped, so a sublayer is stored where Keras keeps it (_layers).
+        layers_base = sys.modules.get("learnet.layers.base")
+        untracked = getattr(layers_base, "_UNTRACKED", frozenset()) if hasattr(value, "trainable_weights") else ()
         # Public attributes first, so a variable is stored under the name users know (kernel,
         # not _trainable_variables/0); private ones only where they hold something.
         for key, item in sorted(vars(value).items(), key=lambda pair: (pair[0].startswith("_"), pair[0])):
-            if key.startswith("__") or key in ("_name", "_scope_name"):
+            if key.startswith("__") or key in ("_name", "_scope_name") or key in untracked:
                 continue
             child = f"{path}/{key}" if path else key
             node = self.walk(item, child, depth + 1)
@@ -152,14 +157,18 @@ def _parameter_names_of(python_function):
     return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def describe(obj, signatures=None):
-    """Everything ``write`` stores of ``obj``, traced and checked (nothing is written)."""
+def describe(obj, signatures=None, custom_gradients=True):
+    """Everything ``write`` stores of ``obj``, traced and checked (nothing is written).
+
+    ``custom_gradients``: whether the gradient functions of the ``tf.custom_gradient``s its
+    functions call are stored (``SaveOptions(experimental_custom_gradients=...)``)."""
     if isinstance(obj, (Variable, Tensor)) or _is_container(obj) or not hasattr(obj, "__dict__"):
         raise ValueError(
             f"saved_model.save expects a tf.Module, a Keras model or another object holding variables, "
             f"got {type(obj).__name__}"
         )
     walker = _Walker()
+    walker.custom_gradients = bool(custom_gradients)
     root = walker.walk(obj, "", 0) if _holds_state(obj) else None
     if root is None:  # an object of another kind: its attributes all the same
         walker.seen[id(obj)] = ""
@@ -194,7 +203,9 @@ def _trace(walker, function, signature, name, sizes):
     key = (id(getattr(python, "__func__", python)), id(getattr(python, "__self__", None)), tuple(signature))
     cache = walker.__dict__.setdefault("graphs", {})
     if key not in cache:
-        cache[key] = saved_function.trace(function, signature, name, size_hints=sizes)
+        cache[key] = saved_function.trace(
+            function, signature, name, size_hints=sizes, custom_gradients=walker.__dict__.get("custom_gradients", True)
+        )
     return cache[key]
 
 
