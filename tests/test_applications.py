@@ -378,3 +378,23 @@ def test_decode_predictions_refuses_other_shapes(class_index):
         imagenet_utils.decode_predictions(np.zeros(1000))
     with pytest.raises(ValueError, match="1000"):
         keras.applications.xception.decode_predictions(np.zeros((2, 10)))
+
+
+def test_efficientnet_reads_keras_weights_file_with_the_normalization_count(tmp_path):
+    """EfficientNet's published files keep a Normalization's mean, variance and sample count."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    real_keras = pytest.importorskip("keras")
+    h5py = pytest.importorskip("h5py")
+    from keras.src.legacy.saving import legacy_h5_format
+
+    real_keras.backend.clear_session()
+    theirs = real_keras.applications.EfficientNetB0(include_top=False, weights=None, input_shape=(32, 32, 3))
+    rng = np.random.default_rng(2)
+    theirs.set_weights([rng.random(w.shape).astype("float32") + 0.5 for w in theirs.weights])
+    path = tmp_path / "efficientnet.h5"
+    with h5py.File(path, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, theirs)
+    ours = keras.applications.EfficientNetB0(include_top=False, weights=str(path), input_shape=(32, 32, 3))
+    images = rng.random((2, 32, 32, 3)).astype("float32") * 255
+    expected = np.asarray(theirs(images))
+    np.testing.assert_allclose(ours.predict(images, verbose=0), expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())

@@ -985,9 +985,14 @@ def _container_paths(layers, prefix, visited):
     return result
 
 
+# Classes Keras exports under another name than its source class's, whose snake-case name
+# its files use (keras.layers.GroupQueryAttention is the class GroupedQueryAttention).
+_KERAS_SNAKE_NAMES = {"GroupQueryAttention": "grouped_query_attention"}
+
+
 def _numbered(class_name, used):
     """Keras' name for the next layer of a class in a list: ``dense``, then ``dense_1``..."""
-    base = _snake_case(class_name)
+    base = _KERAS_SNAKE_NAMES.get(class_name) or _snake_case(class_name)
     count = used.get(base, 0)
     used[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
@@ -1281,6 +1286,8 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
     pairs = []
     for layer, (name, weights) in zip(layers, stored):
         variables = _legacy_variables(layer)
+        if _is_normalization_count(layer, weights, variables):
+            weights = weights[:-1]  # the sample count Keras keeps after mean and variance (see _keras_extra)
         if len(weights) != len(variables):
             _refuse(
                 f"{where}: layer {name!r} holds {len(weights)} weights, but learnet's layer {layer.name!r} "
@@ -1291,6 +1298,15 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
                 (variable, _dataset(h5py, root[name], weight, f"{where}: {name}/{weight}"), f"{where}: {name}/{weight}")
             )
     return pairs
+
+
+def _is_normalization_count(layer, weights, variables):
+    """Whether ``weights`` end with an adapted Normalization's ``count``, which learnet does not keep."""
+    return (
+        type(layer).__name__ == "Normalization"
+        and len(weights) == len(variables) + 1
+        and weights[-1].rsplit("/", 1)[-1].split(":")[0] == "count"
+    )
 
 
 def _legacy_variables(layer):

@@ -399,15 +399,7 @@ MODELS = {
 }
 
 
-# Keras names the layer's place in its files after its class in Keras' source, GroupedQueryAttention
-# ("layers/grouped_query_attention"), while its config says GroupQueryAttention; learnet's keras_files
-# names the place after the config's class name, so the weights are not found across the two yet.
-_ACROSS = [
-    pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason="keras_files: GQA's place in Keras files"))
-    if kind == "attention"
-    else kind
-    for kind in MODELS
-]
+_ACROSS = list(MODELS)
 
 
 @pytest.mark.parametrize("kind", list(MODELS))

@@ -32,6 +32,7 @@ from learnet import backend, constraints, initializers, regularizers
 from learnet.backend import xp
 from learnet.layers.base import Layer, _is_symbolic
 from learnet.layers.einsum_dense import EinsumDense, without_fan_axes
+from learnet.layers.naming import unique_name
 from learnet.layers.multi_head_attention import _as_bool, _as_shape, _positive_int, _serialize, _shape_of
 from learnet.ops.linalg import matmul
 from learnet.ops.math import where
@@ -113,7 +114,9 @@ class GroupQueryAttention(Layer):
         seed=None,
         **kwargs,
     ):
-        who = f"GroupQueryAttention {kwargs['name']!r}" if kwargs.get("name") else "GroupQueryAttention"
+        if not kwargs.get("name"):  # Keras names it after its source class, GroupedQueryAttention
+            kwargs["name"] = unique_name("grouped_query_attention")
+        who = f"GroupQueryAttention {kwargs['name']!r}"
         head_dim = _positive_int(head_dim, "head_dim", who)
         num_query_heads = _positive_int(num_query_heads, "num_query_heads", who)
         num_key_value_heads = _positive_int(num_key_value_heads, "num_key_value_heads", who)
