@@ -221,19 +221,12 @@ dtypes = _types.SimpleNamespace(
 )
 
 
-def shape(input, name=None):  # noqa: A002 - TensorFlow's name
-    """The shape of ``input`` as an int32 tensor (``tf.shape``)."""
-    return constant(list(convert_to_tensor(input).shape), dtype="int32")
+from learnet.ops.shape import shape, size  # noqa: E402 - tf.shape / tf.size, with out_type
 
 
 def rank(input, name=None):  # noqa: A002 - TensorFlow's name
     """The number of dimensions of ``input`` as a scalar int32 tensor."""
     return constant(convert_to_tensor(input).ndim, dtype="int32")
-
-
-def size(input, name=None):  # noqa: A002 - TensorFlow's name
-    """The number of elements of ``input`` as a scalar int32 tensor."""
-    return constant(convert_to_tensor(input).size, dtype="int32")
 
 
 def executing_eagerly():

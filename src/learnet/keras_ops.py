@@ -413,9 +413,32 @@ logical_xor = _binary(_ops.logical_xor)
 
 
 def divide(x1, x2):
-    """``x1 / x2`` in floats (integers divide to floats, as NumPy's true division)."""
-    x1, x2 = _pair(x1, x2)
-    return _ops.divide(_float(x1), _ops.cast(x2, _float(x1).dtype))
+    """``x1 / x2`` in floats, with Keras 3's result dtype (``keras.ops.divide``, ``true_divide``).
+
+    Integers (and booleans) divide to ``float32`` whatever their width; a float tensor
+    decides the dtype when there is one (``float16`` stays ``float16``), the wider float
+    when both are floats. A plain Python number takes the dtype of the tensor beside it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import ops
+    >>> ops.divide(np.array([0, 51, 255], "uint8"), 255).numpy()
+    array([0. , 0.2, 1. ], dtype=float32)
+    >>> ops.divide(np.array([1, 2], "int64"), np.array([2, 2], "int64")).dtype.name
+    'float32'
+    """
+    weak = [type(value) in (int, float, bool) for value in (x1, x2)]
+    tensors = [None if is_weak else _t(value) for value, is_weak in zip((x1, x2), weak)]
+    floats = [t.dtype for t in tensors if t is not None and t.dtype.kind in "fc"]
+    target = _np.result_type(*floats) if floats else _np.dtype("float32")
+
+    def as_target(value, tensor):
+        if tensor is None:
+            return Tensor._wrap(to_array(value, target))
+        return tensor if tensor.dtype == target else _ops.cast(tensor, target)
+
+    return _ops.divide(as_target(x1, tensors[0]), as_target(x2, tensors[1]))
 
 
 true_divide = divide
@@ -824,9 +847,41 @@ def transpose(x, axes=None):
     return _ops.transpose(_t(x), None if axes is None else list(axes))
 
 
+def _axes_in_range(axes, ndim, function):
+    """``axes`` (ints, negative ones counted from the end) as non-negative ints, checked
+    against a rank of ``ndim``: each in range and none named twice."""
+    normalized = []
+    for axis in axes:
+        axis = int(axis)
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"{function}: axis {axis} is out of range for a result of rank {ndim}")
+        normalized.append(axis % ndim)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{function}: repeated axis in {tuple(int(a) for a in axes)}")
+    return normalized
+
+
 def expand_dims(x, axis):
-    """``x`` with a new axis of size 1 at ``axis``."""
-    return _ops.expand_dims(_t(x), axis)
+    """``x`` with a new axis of size 1 at ``axis``; a tuple of axes inserts several at once.
+
+    The axes of a tuple are places in the result (of rank ``x.ndim + len(axis)``), as in
+    Keras 3 and NumPy.
+
+    Examples
+    --------
+    >>> from learnet import ops
+    >>> ops.expand_dims(ops.ones((2, 2)), axis=(0, 1)).shape
+    TensorShape([1, 1, 2, 2])
+    >>> ops.expand_dims(ops.ones((2, 3)), axis=(0, -1)).shape
+    TensorShape([1, 2, 3, 1])
+    """
+    x = _t(x)
+    if isinstance(axis, (int, _np.integer)):
+        return _ops.expand_dims(x, int(axis))
+    axes = _axes_in_range(axis, x.ndim + len(axis), "expand_dims")
+    sizes = iter(x.shape)
+    shape = [1 if position in axes else next(sizes) for position in builtins.range(x.ndim + len(axes))]
+    return _ops.reshape(x, shape)
 
 
 def squeeze(x, axis=None):
@@ -892,11 +947,26 @@ def split(x, indices_or_sections, axis=0):
 
 
 def moveaxis(x, source, destination):
-    """``x`` with axis ``source`` moved to ``destination``."""
+    """``x`` with axis ``source`` moved to ``destination``; both may be sequences of axes
+    (of the same length), which move together, as NumPy's ``moveaxis``.
+
+    Examples
+    --------
+    >>> from learnet import ops
+    >>> ops.moveaxis(ops.ones((2, 3, 4)), (0, 1), (1, 2)).shape
+    TensorShape([4, 2, 3])
+    """
     x = _t(x)
-    source, destination = int(source) % x.ndim, int(destination) % x.ndim
-    order = [axis for axis in builtins.range(x.ndim) if axis != source]
-    order.insert(destination, source)
+    one = isinstance(source, (int, _np.integer)), isinstance(destination, (int, _np.integer))
+    source = _axes_in_range([source] if one[0] else source, x.ndim, "moveaxis")
+    destination = _axes_in_range([destination] if one[1] else destination, x.ndim, "moveaxis")
+    if len(source) != len(destination):
+        raise ValueError(
+            f"moveaxis: source {tuple(source)} and destination {tuple(destination)} need the same number of axes"
+        )
+    order = [axis for axis in builtins.range(x.ndim) if axis not in source]
+    for place, axis in sorted(zip(destination, source)):
+        order.insert(place, axis)
     return _ops.transpose(x, order)
 
 
@@ -932,7 +1002,10 @@ def repeat(x, repeats, axis=None):
 def flip(x, axis=None):
     """``x`` with the order of entries reversed along ``axis`` (all axes when None)."""
     x = _t(x)
-    axes = builtins.range(x.ndim) if axis is None else ([axis] if isinstance(axis, int) else axis)
+    if axis is None:
+        axes = builtins.range(x.ndim)
+    else:
+        axes = _axes_in_range([axis] if isinstance(axis, (int, _np.integer)) else axis, x.ndim, "flip")
     key = [builtins.slice(None)] * x.ndim
     for a in axes:
         key[a] = builtins.slice(None, None, -1)
@@ -998,8 +1071,10 @@ def diag(x, k=0):
 
 
 def _scatter_flat(values, flat_indices, shape):
+    dtype = _np.dtype(values.dtype)
+    (values,) = _product_operands([values], dtype)  # int8 or bool: placed exactly through int64
     one_hot_rows = Tensor._wrap(xp.asarray(_np.eye(int(_np.prod(shape)), dtype=values.dtype)[flat_indices]))
-    return _ops.reshape(_ops.matmul(_ops.reshape(values, [1, -1]), one_hot_rows), shape)
+    return _as_dtype_of_product(_ops.reshape(_ops.matmul(_ops.reshape(values, [1, -1]), one_hot_rows), shape), dtype)
 
 
 def trace(x, offset=0, axis1=0, axis2=1):
@@ -1022,30 +1097,83 @@ def meshgrid(*x, indexing="xy"):
 
 
 # --- products --------------------------------------------------------------------------------------
+def _product_dtype(tensors):
+    """Keras 3's dtype for a product of ``tensors``: the floats decide when there are any (an
+    integer times a ``float16`` is ``float16``), otherwise the integers' common type."""
+    dtypes = [_np.dtype(t.dtype) for t in tensors]
+    floats = [dtype for dtype in dtypes if dtype.kind in "fc"]
+    return _np.result_type(*(floats or dtypes))
+
+
+def _product_operands(tensors, dtype):
+    """``tensors`` in the dtype their product is computed in: ``dtype`` for floats; for
+    integers and booleans int64, so that the sums are exact (a result in a narrower type
+    is cast back after, which wraps around as an overflowing product of that type does)."""
+    compute = dtype if dtype.kind in "fc" else _np.dtype("int64")
+    return [t if t.dtype == compute else _ops.cast(t, compute) for t in tensors]
+
+
+def _as_dtype_of_product(result, dtype):
+    return result if result.dtype == dtype else _ops.cast(result, dtype)
+
+
+def _int8_product_dtype(tensors):
+    """Keras 3 sums products of int8 tensors (and only of int8 ones) into int32, as its
+    backends' matrix units do; any other product keeps the common type."""
+    if builtins.all(_np.dtype(t.dtype) == _np.int8 for t in tensors):
+        return _np.dtype("int32")
+    return _product_dtype(tensors)
+
+
 def matmul(x1, x2):
-    """Matrix product (batched over leading axes)."""
+    """Matrix product (batched over leading axes).
+
+    The result has Keras 3's dtype: two ``int8`` tensors give ``int32`` (exact sums),
+    other integers their common type, an integer with a float the float's type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import ops
+    >>> a = np.array([[50, -30], [-90, 100]], "int8")
+    >>> ops.matmul(a, a).numpy().tolist()
+    [[5200, -4500], [-13500, 12700]]
+    >>> ops.matmul(a, a).dtype.name
+    'int32'
+    """
     x1, x2 = _pair(x1, x2)
-    return _ops.matmul(x1, x2)
+    dtype = _int8_product_dtype([x1, x2])
+    a, b = _product_operands([x1, x2], dtype)
+    return _as_dtype_of_product(_ops.matmul(a, b), dtype)
 
 
 def dot(x1, x2):
-    """NumPy's ``dot``: a matrix product for 2-D, a sum of products for 1-D."""
+    """NumPy's ``dot``: a matrix product for 2-D, a sum of products for 1-D.
+
+    Integers keep their common type, as in Keras 3 (``int8`` stays ``int8``).
+    """
     x1, x2 = _pair(x1, x2)
+    dtype = _product_dtype([x1, x2])
+    x1, x2 = _product_operands([x1, x2], dtype)
     if x1.ndim == 0 or x2.ndim == 0:
-        return x1 * x2
-    if x1.ndim == 1 and x2.ndim == 1:
-        return _ops.reduce_sum(x1 * x2)
-    if x2.ndim == 1:
-        return _ops.reshape(_ops.matmul(x1, _ops.reshape(x2, [-1, 1])), x1.shape[:-1])
-    if x1.ndim == 1:
-        return _ops.reshape(_ops.matmul(_ops.reshape(x1, [1, -1]), x2), x2.shape[:-2] + x2.shape[-1:])
-    return _ops.tensordot(x1, x2, [[x1.ndim - 1], [x2.ndim - 2]])
+        result = x1 * x2
+    elif x1.ndim == 1 and x2.ndim == 1:
+        result = _ops.reduce_sum(x1 * x2)
+    elif x2.ndim == 1:
+        result = _ops.reshape(_ops.matmul(x1, _ops.reshape(x2, [-1, 1])), x1.shape[:-1])
+    elif x1.ndim == 1:
+        result = _ops.reshape(_ops.matmul(_ops.reshape(x1, [1, -1]), x2), x2.shape[:-2] + x2.shape[-1:])
+    else:
+        result = _ops.tensordot(x1, x2, [[x1.ndim - 1], [x2.ndim - 2]])
+    return _as_dtype_of_product(result, dtype)
 
 
 def vdot(x1, x2):
     """The sum of products of the flattened tensors."""
     x1, x2 = _pair(x1, x2)
-    return _ops.reduce_sum(ravel(x1) * ravel(x2))
+    dtype = _product_dtype([x1, x2])
+    x1, x2 = _product_operands([x1, x2], dtype)
+    return _as_dtype_of_product(_ops.reduce_sum(ravel(x1) * ravel(x2)), dtype)
 
 
 inner = vdot
@@ -1054,13 +1182,17 @@ inner = vdot
 def outer(x1, x2):
     """Every product of an entry of ``x1`` with one of ``x2``."""
     x1, x2 = _pair(x1, x2)
-    return _ops.reshape(ravel(x1), [-1, 1]) * _ops.reshape(ravel(x2), [1, -1])
+    dtype = _product_dtype([x1, x2])
+    x1, x2 = _product_operands([x1, x2], dtype)
+    return _as_dtype_of_product(_ops.reshape(ravel(x1), [-1, 1]) * _ops.reshape(ravel(x2), [1, -1]), dtype)
 
 
 def tensordot(x1, x2, axes=2):
-    """Sum of products over the given axes."""
+    """Sum of products over the given axes (integers keep their common type, as in Keras 3)."""
     x1, x2 = _pair(x1, x2)
-    return _ops.tensordot(x1, x2, axes)
+    dtype = _product_dtype([x1, x2])
+    a, b = _product_operands([x1, x2], dtype)
+    return _as_dtype_of_product(_ops.tensordot(a, b, axes), dtype)
 
 
 def cross(x1, x2, axis=-1):
@@ -1078,7 +1210,7 @@ def einsum(subscripts, *operands):
     for leading axes that broadcast (summed over when the output leaves it out, as in
     NumPy), and without ``->`` the output is the letters used once, in alphabetical
     order. Operands of different dtypes are first cast to the
-    wider one, as Keras does.
+    wider one, as Keras does, and int8 operands (all of them) sum into int32, as Keras 3's.
 
     Examples
     --------
@@ -1087,10 +1219,8 @@ def einsum(subscripts, *operands):
     TensorShape([2, 1, 4])
     """
     tensors = [_t(o) for o in operands]
-    if len({t.dtype for t in tensors}) > 1:
-        wider = _np.result_type(*[_np.dtype(t.dtype.name) for t in tensors])
-        tensors = [t if t.dtype == wider else _ops.cast(t, wider) for t in tensors]
-    return _linalg.numpy_einsum(subscripts, *tensors)
+    dtype = _int8_product_dtype(tensors)
+    return _as_dtype_of_product(_linalg.numpy_einsum(subscripts, *_product_operands(tensors, dtype)), dtype)
 
 
 # --- nn ----------------------------------------------------------------------------------------------

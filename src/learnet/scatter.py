@@ -21,6 +21,7 @@ import numpy
 from learnet import errors
 
 from learnet.backend import xp
+from learnet.ops import shape as _shape_ops
 from learnet.tape import primitive
 from learnet.tensor import Tensor, Variable, convert_to_tensor
 
@@ -58,15 +59,9 @@ def _flat_positions(rows, shape, depth):
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):
-    """The slices of ``params`` at the coordinates in ``indices`` (differentiable in ``params``)."""
-    if batch_dims:
-        raise NotImplementedError("gather_nd with batch_dims is not supported; gather each batch entry instead")
-    params = params if isinstance(params, Tensor) else convert_to_tensor(params)
-    array, rows, depth = _indices(indices, params.shape, "gather_nd")
-    slice_shape = tuple(params.shape[depth:])
-    flat = _ops.reshape(params, [-1] + list(slice_shape)) if depth else _ops.expand_dims(params, 0)
-    picked = _ops.gather(flat, convert_to_tensor(_flat_positions(rows, params.shape, depth), dtype="int64"))
-    return _ops.reshape(picked, list(array.shape[:-1]) + list(slice_shape))
+    """The slices of ``params`` at the coordinates in ``indices`` (``tf.gather_nd``; see
+    ``learnet.ops.shape.gather_nd``, which this is)."""
+    return _shape_ops.gather_nd(params, indices, batch_dims=batch_dims)
 
 
 @primitive(inputs=1)

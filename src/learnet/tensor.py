@@ -638,6 +638,28 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
     return Tensor._wrap(array)
 
 
-def is_tensor(value: Any) -> bool:
-    """True for learnet tensors and variables."""
-    return isinstance(value, Tensor)
+def is_tensor(x: Any) -> bool:
+    """Whether ``x`` is one of learnet's tensor types (``tf.is_tensor``).
+
+    True for a ``Tensor`` or ``Variable``, and, as in TensorFlow, for the composite tensors
+    ``RaggedTensor`` and ``SparseTensor``; False for NumPy arrays, lists and numbers (which
+    ops still accept, converting them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as tf
+    >>> tf.is_tensor(tf.constant([1.0])), tf.is_tensor(x=np.ones(2))
+    (True, False)
+    """
+    if isinstance(x, Tensor):
+        return True
+    import sys
+
+    # The composite tensors live on the ops floor, above this one: they are looked up among the
+    # modules already loaded (an object of a module not loaded cannot be one of its classes).
+    for module_name, class_name in (("learnet.ragged", "RaggedTensor"), ("learnet.sparse", "SparseTensor")):
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(x, getattr(module, class_name)):
+            return True
+    return False

@@ -1,10 +1,11 @@
-"""Ops that create tensors from nothing but a shape or a range (no gradients)."""
+"""Ops that create tensors from a shape or a range (no gradients, except ``linspace`` in its ends)."""
 
 import builtins
 
 import numpy
 
 from learnet import backend
+from learnet.errors import InvalidArgumentError
 from learnet.backend import xp
 from learnet.tape import no_gradient
 from learnet.tensor import Tensor, _as_dtype, to_array
@@ -74,11 +75,68 @@ def range(start, limit=None, delta=1, dtype=None, name=None):  # noqa: A001 - Te
     return Tensor._wrap(xp.arange(start, limit, delta).astype(dtype))
 
 
-def linspace(start, stop, num, name=None):
-    """``num`` evenly spaced numbers from ``start`` to ``stop`` (inclusive)."""
-    return Tensor._wrap(xp.linspace(start, stop, int(num)).astype(backend.floatx()))
+def linspace(start, stop, num, name=None, axis=0):
+    """``num`` evenly spaced numbers from ``start`` to ``stop``, both included (``tf.linspace``).
+
+    ``start`` and ``stop`` may be tensors: they broadcast together, and each pair gives
+    one sequence, laid along the new axis ``axis`` of the result (the first by default,
+    ``-1`` for the last). Floats keep their dtype; integers give floats as they divide
+    (``int32`` and ``int64``: ``float64``). Differentiable in ``start`` and ``stop``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.linspace(0.0, 1.0, 5).numpy()
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+    >>> tf.linspace([0.0, 1.0], [1.0, 3.0], 3, axis=-1).numpy()
+    array([[0. , 0.5, 1. ],
+           [1. , 2. , 3. ]], dtype=float32)
+    """
+    from learnet.ops.math import _true_division_float, cast
+    from learnet.ops.shape import broadcast_to, concat, expand_dims, reshape
+    from learnet.tape import _convert_all
+
+    start, stop = _convert_all([start, stop], "linspace")
+    num = int(num.numpy() if isinstance(num, Tensor) else num)
+    if num < 0:
+        raise ValueError(f"linspace: num must not be negative, got {num}")
+    dtype = start._value.dtype if start._value.dtype.kind in "fc" else _true_division_float(start._value.dtype)
+    start, stop = cast(start, dtype), cast(stop, dtype)
+    shape = numpy.broadcast_shapes(tuple(start.shape), tuple(stop.shape))
+    if not -len(shape) - 1 <= int(axis) <= len(shape):
+        raise InvalidArgumentError(
+            None, None, f"linspace: axis {axis} is out of range for sequences of start and stop of shape {shape}"
+        )
+    axis = int(axis) % (len(shape) + 1)
+    first = expand_dims(broadcast_to(start, shape), axis)
+    last = expand_dims(broadcast_to(stop, shape), axis)
+    if num <= 1:
+        return first if num == 1 else Tensor._wrap(xp.zeros(shape[:axis] + (0,) + shape[axis:], dtype=dtype))
+    # As TensorFlow: start + i * step for the first num - 1 entries, then stop itself exactly.
+    steps = [1] * (len(shape) + 1)
+    steps[axis] = num - 1
+    counts = Tensor._wrap(xp.arange(num - 1, dtype=dtype).reshape(steps))
+    step = (last - first) / Tensor._wrap(xp.asarray(num - 1, dtype=dtype))
+    return concat([first + reshape(counts, steps) * step, last], axis=axis)
 
 
-def eye(num_rows, num_columns=None, dtype="float32", name=None):
-    """The identity matrix (ones on the diagonal)."""
-    return Tensor._wrap(xp.eye(int(num_rows), None if num_columns is None else int(num_columns), dtype=_dtype(dtype)))
+def eye(num_rows, num_columns=None, batch_shape=None, dtype="float32", name=None):
+    """The identity matrix, ones on the diagonal (``tf.eye``); with ``batch_shape``, a batch
+    of them of shape ``batch_shape + [num_rows, num_columns]``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.eye(2, 3).numpy()
+    array([[1., 0., 0.],
+           [0., 1., 0.]], dtype=float32)
+    >>> tf.eye(2, batch_shape=[3]).shape
+    TensorShape([3, 2, 2])
+    """
+    matrix = xp.eye(int(num_rows), None if num_columns is None else int(num_columns), dtype=_dtype(dtype))
+    if batch_shape is None:
+        return Tensor._wrap(matrix)
+    if isinstance(batch_shape, (int, numpy.integer)) or (isinstance(batch_shape, Tensor) and batch_shape.ndim == 0):
+        raise TypeError(f"eye: batch_shape must be a list of sizes, such as [{int(batch_shape)}], got {batch_shape!r}")
+    batch = _shape(batch_shape)
+    return Tensor._wrap(xp.broadcast_to(matrix, batch + matrix.shape).copy())

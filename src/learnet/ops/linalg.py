@@ -139,6 +139,43 @@ def _matmul(a, b, transpose_a, transpose_b):
     return result, backward
 
 
+# TensorFlow multiplies matrices of these dtypes; int8, int16 and bool only with output_type
+# (8-bit ones, to int32): their products would overflow the inputs' own type.
+_NO_PRODUCT_DTYPES = ("int8", "int16", "bool")
+_EXACT_8_BIT = ("int8", "uint8")
+
+
+def _product_dtypes(a, b, output_type):
+    """``a`` and ``b`` ready for a product giving ``output_type`` (TensorFlow's rule), or an error."""
+    dtypes = (a._value.dtype, b._value.dtype)
+    if output_type is None:
+        refused = [dtype.name for dtype in dtypes if dtype.name in _NO_PRODUCT_DTYPES]
+        if refused:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"matmul: TensorFlow does not multiply {refused[0]} matrices (it takes float, int32, int64, "
+                "unsigned and complex ones): cast them with tf.cast, or pass output_type=tf.int32 for "
+                "int8 and uint8 ones",
+            )
+        return a, b
+    from learnet.tensor import _as_dtype
+
+    target = numpy.dtype(_as_dtype(output_type))
+    if target == numpy.dtype("int32") and all(dtype.name in _EXACT_8_BIT for dtype in dtypes):
+        from learnet.ops.math import cast
+
+        return cast(a, target), cast(b, target)
+    if dtypes[0] == dtypes[1] == target and target.name not in _NO_PRODUCT_DTYPES:
+        return a, b
+    raise InvalidArgumentError(
+        None,
+        None,
+        f"matmul: no product of {dtypes[0].name} and {dtypes[1].name} matrices gives output_type "
+        f"{target.name}; TensorFlow's output_type is int32 for int8 or uint8 inputs, or the inputs' own dtype",
+    )
+
+
 def matmul(
     a,
     b,
@@ -148,6 +185,9 @@ def matmul(
     adjoint_b=False,
     a_is_sparse=False,
     b_is_sparse=False,
+    output_type=None,
+    grad_a=False,
+    grad_b=False,
     name=None,
 ):
     """Matrix product ``a @ b`` (batched over leading axes, broadcasting like NumPy).
@@ -162,14 +202,32 @@ def matmul(
         The conjugate transpose, which for real tensors is the transpose.
     a_is_sparse, b_is_sparse : bool
         Accepted for TensorFlow's signature; the product is dense either way.
+    output_type : dtype, optional
+        The result's dtype. As in TensorFlow, only ``tf.int32`` for ``int8`` or ``uint8``
+        inputs (the product is summed exactly, without overflowing 8 bits), or the
+        inputs' own dtype; by default the inputs' dtype.
+    grad_a, grad_b : bool
+        TensorFlow's hints that ``a`` (or ``b``) is a gradient; they change nothing here.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For ``int8``, ``int16`` or ``bool`` tensors without ``output_type``, which
+        TensorFlow's matrix product does not take either (cast them, or pass
+        ``output_type=tf.int32`` for 8-bit ones), and for an ``output_type`` it has no
+        product for.
 
     Examples
     --------
     >>> import learnet as tf
     >>> tf.matmul(tf.constant([[1.0, 2.0]]), tf.constant([[3.0], [4.0]])).numpy()
     array([[11.]], dtype=float32)
+    >>> a = tf.constant([[100, 100]], dtype=tf.int8)
+    >>> tf.matmul(a, a, transpose_b=True, output_type=tf.int32).numpy()
+    array([[20000]], dtype=int32)
     """
     a, b = _convert_all([a, b], "matmul")
+    a, b = _product_dtypes(a, b, output_type)
     if adjoint_a and a.dtype.kind == "c":
         a = _conjugate(a)
     if adjoint_b and b.dtype.kind == "c":

@@ -9,6 +9,8 @@ is summed over the broadcast axes by ``unbroadcast``, the one helper every binar
 op shares.
 """
 
+import builtins
+
 import numpy
 
 from learnet.backend import xp
@@ -79,12 +81,79 @@ def multiply(x, y, name=None):
 
 @primitive(same_float_dtype=True)
 def divide(x, y, name=None):
-    """Elementwise ``x / y`` (broadcasting). Integers are divided as floats."""
+    """Elementwise ``x / y`` on two tensors (the recorded op; see ``divide`` below)."""
     _check_broadcast("divide", x, y)
     return (
         xp.true_divide(x, y),
         lambda g, x, y, out: (unbroadcast(g / y, x.shape), unbroadcast(-g * out / y, y.shape)),
     )
+
+
+# The op the tape records is the primitive above (its name, "divide", is how saved graphs
+# find it again); the public ``divide`` first turns integer inputs into floats.
+_divide = divide
+
+
+def _true_division_float(dtype):
+    """TensorFlow's float type for dividing integers of ``dtype``: float32 for 8 and 16 bits
+    (every such integer is exact in float32), float64 for 32 and 64 bits."""
+    return numpy.dtype("float32") if dtype.itemsize <= 2 else numpy.dtype("float64")
+
+
+def _integer_division_dtype(x, y):
+    """The integer dtype ``x / y`` divides in, or None when it divides no integers.
+
+    The tensors among ``x`` and ``y`` decide (a plain number or array takes their dtype,
+    as TensorFlow converts it); with no tensor, ``x`` does, as TensorFlow converts it first.
+    Two integer tensors of different dtypes are refused, as TensorFlow refuses them.
+    """
+    dtypes = [v._value.dtype for v in (x, y) if isinstance(v, Tensor)]
+    if not dtypes:
+        from learnet.tape import _convert_all
+
+        dtypes = [_convert_all([x], "divide")[0]._value.dtype]
+    if len(dtypes) == 2 and dtypes[0] != dtypes[1] and dtypes[0].kind in "iu" and dtypes[1].kind in "iu":
+        raise TypeError(
+            f"divide: x and y must have the same dtype, got tf.{dtypes[0].name} != tf.{dtypes[1].name}: "
+            "cast one of them with tf.cast"
+        )
+    if builtins.all(dtype.kind in "iu" for dtype in dtypes):
+        return dtypes[0]
+    return None
+
+
+def _as_float_operand(value, dtype):
+    if isinstance(value, Tensor):
+        return value if value._value.dtype == dtype else cast(value, dtype)
+    from learnet.tensor import to_array
+
+    return Tensor._wrap(to_array(value, dtype))
+
+
+def divide(x, y, name=None):  # type: ignore[no-redef]  # noqa: F811 - the public face of the primitive above
+    """Elementwise ``x / y`` (broadcasting), as ``tf.math.divide``, ``tf.math.truediv`` and ``/``.
+
+    Integers are divided as floats, by TensorFlow's rule: 8- and 16-bit integers
+    (``int8``, ``uint8``, ``int16``, ``uint16``) give ``float32``, 32- and 64-bit ones
+    ``float64``. A plain number or array beside an integer tensor is divided in the
+    same float type (so ``uint8`` pixels ``/ 255`` give ``float32``); two integer tensors of
+    different dtypes raise ``TypeError``, as in TensorFlow. Floats keep their dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as tf
+    >>> pixels = tf.constant(np.array([0, 51, 255], dtype="uint8"))
+    >>> (pixels / 255).numpy()
+    array([0. , 0.2, 1. ], dtype=float32)
+    >>> (tf.constant([1, 2]) / 2).dtype.name  # int32 divides in float64
+    'float64'
+    """
+    integer = _integer_division_dtype(x, y)
+    if integer is None:
+        return _divide(x, y)
+    target = _true_division_float(integer)
+    return _divide(_as_float_operand(x, target), _as_float_operand(y, target))
 
 
 @primitive

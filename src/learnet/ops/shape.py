@@ -46,16 +46,32 @@ def reshape(tensor, shape, name=None):
     return result, lambda g, x, out: reshape(g, old_shape)
 
 
-@primitive(inputs=1)
-def transpose(a, perm=None, name=None):
-    """Permute the axes (reverse them by default), as ``tf.transpose``."""
+@primitive(inputs=1, complex_aware=True)
+def transpose(a, perm=None, conjugate=False, name=None):
+    """Permute the axes (reverse them by default), as ``tf.transpose``.
+
+    With ``conjugate=True`` a complex tensor is also conjugated (its conjugate transpose,
+    ``tf.linalg.adjoint`` for matrices); a real one is only transposed.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.transpose(tf.constant([[1, 2, 3]])).numpy().tolist()
+    [[1], [2], [3]]
+    >>> tf.transpose(tf.constant([[1 + 2j, 3 - 1j]]), conjugate=True).numpy().tolist()
+    [[(1-2j)], [(3+1j)]]
+    """
     if perm is None:
         perm = tuple(reversed(range(a.ndim)))
     perm = tuple(int(p) for p in perm)
     if sorted(p % a.ndim for p in perm) != list(range(a.ndim)) or len(perm) != a.ndim:
         raise ValueError(f"transpose: perm {perm} is not a permutation of the {a.ndim} axes")
     inverse = tuple(numpy.argsort([p % a.ndim for p in perm]))
-    return xp.transpose(a, perm), lambda g, x, out: transpose(g, inverse)
+    conjugate = bool(conjugate) and a.dtype.kind == "c"
+    result = xp.transpose(a, perm)
+    # The gradient follows TensorFlow's rule for complex numbers as it stands (complex_aware):
+    # a transpose sends g back transposed, a conjugation sends back conj(g).
+    return (xp.conj(result) if conjugate else result), lambda g, x, out: transpose(g, inverse, conjugate=conjugate)
 
 
 @primitive(inputs=1)
@@ -129,18 +145,48 @@ def unstack(value, num=None, axis=0, name=None):
     return parts
 
 
-def split(value, num_or_size_splits, axis=0, name=None):
-    """Split a tensor into pieces along ``axis``: ``n`` equal pieces, or pieces of given sizes."""
+def split(value, num_or_size_splits, axis=0, num=None, name=None):
+    """Split a tensor into pieces along ``axis``: ``n`` equal pieces, or pieces of given sizes.
+
+    Parameters
+    ----------
+    value : Tensor
+        The tensor to split.
+    num_or_size_splits : int or list of ints
+        A number of equal pieces, or the size of each piece; one size may be ``-1``, the
+        rest of the axis.
+    axis : int, default 0
+        The axis to split along.
+    num : int, optional
+        The number of pieces of a list of sizes, as TensorFlow takes it (where that number
+        cannot be read from the list); it must agree with the list. Ignored for an int
+        ``num_or_size_splits``, as in TensorFlow.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> [p.shape[1] for p in tf.split(tf.zeros((2, 5)), [1, -1], axis=1, num=2)]
+    [1, 4]
+    """
     if not isinstance(value, Tensor):
         value = Tensor(value)
     length = value.shape[axis]
-    if isinstance(num_or_size_splits, int):
-        if length % num_or_size_splits:
+    if isinstance(num_or_size_splits, (int, numpy.integer)):
+        num_or_size_splits = int(num_or_size_splits)
+        if num_or_size_splits <= 0 or length % num_or_size_splits:
             raise ValueError(f"split: axis of size {length} cannot be split into {num_or_size_splits} equal pieces")
         sizes = [length // num_or_size_splits] * num_or_size_splits
     else:
         sizes = [int(s) for s in num_or_size_splits]
-        if builtins.sum(sizes) != length:
+        if num is not None and int(num) != len(sizes):
+            raise errors.InvalidArgumentError(
+                None, None, f"split: num={int(num)} pieces were asked for, but {len(sizes)} sizes were given: {sizes}"
+            )
+        if sizes.count(-1) == 1:  # one piece takes what the others leave
+            rest = length - (builtins.sum(sizes) + 1)
+            if rest >= 0:
+                sizes[sizes.index(-1)] = rest
+        if builtins.sum(sizes) != length or builtins.any(size < 0 for size in sizes):
             raise ValueError(f"split: sizes {sizes} do not add up to the axis size {length}")
     index = [builtins.slice(None)] * value.ndim
     pieces, start = [], 0
@@ -149,6 +195,58 @@ def split(value, num_or_size_splits, axis=0, name=None):
         pieces.append(value[tuple(index)])
         start += size
     return pieces
+
+
+_NUMBER_TYPES = (
+    *("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
+    *("float16", "float32", "float64", "complex64", "complex128"),
+)
+
+
+def _out_type(out_type, allowed, function):
+    """The dtype ``out_type`` names (int32 when None), if it is one of ``allowed``."""
+    from learnet.tensor import _as_dtype
+
+    dtype = numpy.dtype("int32") if out_type is None else numpy.dtype(_as_dtype(out_type))
+    if dtype.name not in allowed:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: out_type must be one of {', '.join(allowed)}, got {dtype.name}"
+        )
+    return dtype
+
+
+def shape(input, out_type=None, name=None):  # noqa: A002 - TensorFlow's name
+    """The shape of ``input`` as a 1-D tensor (``tf.shape``): ``int32``, or ``out_type``
+    (``tf.int32`` or ``tf.int64``, as TensorFlow allows).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.ops.shape import shape
+    >>> shape(tf.zeros((2, 3)), out_type=tf.int64).numpy()
+    array([2, 3])
+    """
+    from learnet.tensor import convert_to_tensor
+
+    dtype = _out_type(out_type, ("int32", "int64"), "shape")
+    return Tensor._wrap(xp.asarray(tuple(convert_to_tensor(input).shape), dtype=dtype).reshape(-1))
+
+
+def size(input, out_type=None, name=None):  # noqa: A002 - TensorFlow's name
+    """The number of elements of ``input`` as a scalar tensor (``tf.size``): ``int32``, or
+    ``out_type`` (any numeric type, as in TensorFlow).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.ops.shape import size
+    >>> size(tf.zeros((2, 3)), out_type=tf.int64).numpy()
+    np.int64(6)
+    """
+    from learnet.tensor import convert_to_tensor
+
+    dtype = _out_type(out_type, _NUMBER_TYPES, "size")
+    return Tensor._wrap(xp.asarray(convert_to_tensor(input).size, dtype=dtype))
 
 
 @primitive(inputs=1)
@@ -576,12 +674,191 @@ def repeat(input, repeats, axis=None, name=None):  # noqa: A002 - TensorFlow's n
     return gather(input, index, axis=axis % input.ndim)
 
 
-def gather(params, indices, axis=0, name=None):
-    """Take slices of ``params`` along ``axis`` at ``indices`` (``tf.gather``)."""
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """Take slices of ``params`` along ``axis`` at ``indices`` (``tf.gather``), differentiable
+    in ``params``.
+
+    Parameters
+    ----------
+    params : Tensor
+        The tensor to take from.
+    indices : Tensor of ints
+        Positions along ``axis``; the result has ``indices``' shape in place of that axis.
+    validate_indices : bool, optional
+        Deprecated in TensorFlow and without effect: indices are always checked (an index
+        out of range raises ``IndexOutOfRangeError``). Passing it warns, since it is
+        TensorFlow's third positional argument: ``tf.gather(x, i, 1)`` does not set ``axis``.
+    axis : int, optional
+        The axis of ``params`` to take from; by default ``batch_dims`` (0 without it; a
+        negative ``batch_dims`` counts from the end of ``params`` here, as in TensorFlow).
+        It must not lie among the batch axes.
+    batch_dims : int, default 0
+        The number of leading axes ``params`` and ``indices`` share: each batch entry
+        of ``params`` takes from its own ``indices``. Negative counts from the end of
+        ``indices``' axes.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.constant([[10, 11, 12], [20, 21, 22]])
+    >>> tf.gather(x, [2, 0], axis=1).numpy().tolist()
+    [[12, 10], [22, 20]]
+
+    One index list per row, with ``batch_dims=1``:
+
+    >>> tf.gather(x, [[0, 0], [2, 1]], axis=1, batch_dims=1).numpy().tolist()
+    [[10, 10], [22, 21]]
+    """
+    if validate_indices is not None:
+        from learnet.warn import deprecated
+
+        deprecated(
+            "gather: validate_indices has no effect (indices are always checked); TensorFlow deprecated it. "
+            "It is gather's third positional argument: pass axis=... by name"
+        )
     if not isinstance(params, Tensor):
         params = Tensor(params)
     indices = Tensor._wrap(to_array(indices)) if not isinstance(indices, Tensor) else indices
-    return _gather(params, indices, axis % params.ndim)
+    if isinstance(batch_dims, Tensor):
+        batch_dims = int(batch_dims.numpy())
+    if axis is None:  # TensorFlow's default, taken before a negative batch_dims is counted
+        axis = int(batch_dims)
+    batch_dims = _batch_dims(batch_dims, indices.ndim, params.ndim, "gather")
+    if isinstance(axis, Tensor):
+        axis = int(axis.numpy())
+    axis = int(axis)
+    if not -params.ndim <= axis < params.ndim:
+        raise errors.InvalidArgumentError(
+            None, None, f"gather: axis {axis} is out of range for params of rank {params.ndim}"
+        )
+    axis %= params.ndim
+    if batch_dims == 0:
+        return _gather(params, indices, axis)
+    if axis < batch_dims:
+        raise errors.InvalidArgumentError(
+            None, None, f"gather: axis ({axis}) must not be less than batch_dims ({batch_dims})"
+        )
+    return _batch_gather(params, indices, axis, batch_dims)
+
+
+def _batch_dims(batch_dims, indices_rank, params_rank, function):
+    """``batch_dims`` as a count from the front, checked as TensorFlow does."""
+    if isinstance(batch_dims, Tensor):
+        batch_dims = int(batch_dims.numpy())
+    batch_dims = int(batch_dims)
+    if not -indices_rank <= batch_dims <= indices_rank:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"{function}: batch_dims must lie in [{-indices_rank}, {indices_rank}] for indices of rank "
+            f"{indices_rank}, got {batch_dims}",
+        )
+    if batch_dims < 0:
+        batch_dims += indices_rank
+    if batch_dims > params_rank:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: batch_dims ({batch_dims}) is more than the rank of params ({params_rank})"
+        )
+    return batch_dims
+
+
+def _check_batch_shapes(params, indices, batch_dims, function):
+    batch = tuple(params.shape[:batch_dims])
+    if tuple(indices.shape[:batch_dims]) != batch:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"{function}: the first {batch_dims} (batch) axes of params {tuple(params.shape)} and indices "
+            f"{tuple(indices.shape)} must have the same sizes",
+        )
+    return batch
+
+
+def _batch_gather(params, indices, axis, batch_dims):
+    """``gather`` with batch axes, as one plain gather from ``params`` flattened.
+
+    With ``params`` of shape ``batch + outer + (size,) + inner`` (``outer`` the axes between
+    the batch and ``axis``) and ``indices`` of shape ``batch + rest``, entry
+    ``[b, o, r, i]`` of the result is ``params[b, o, indices[b, r], i]``. Flattening
+    ``batch + outer + (size,)`` into one axis turns each into the flat row
+    ``(b * n_outer + o) * size + indices[b, r]``, so a single gather of rows does it and
+    its gradient is gather's own.
+    """
+    batch = _check_batch_shapes(params, indices, batch_dims, "gather")
+    index = indices._value
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: indices must be integers, got {index.dtype}")
+    size = int(params.shape[axis])
+    if backend.on_host(index) and index.size and (index.max() >= size or index.min() < -size):
+        raise errors.IndexOutOfRangeError(
+            None, None, f"gather: an index is out of range for axis {axis} of size {size}"
+        )
+    outer = tuple(params.shape[batch_dims:axis])
+    inner = tuple(params.shape[axis + 1 :])
+    rest = tuple(indices.shape[batch_dims:])
+    n_batch, n_outer, n_rest = (int(numpy.prod(part)) for part in (batch, outer, rest))
+    within = xp.reshape(index.astype(numpy.int64) % builtins.max(size, 1), (n_batch, 1, n_rest))
+    starts = xp.reshape(xp.arange(n_batch * n_outer, dtype=numpy.int64) * size, (n_batch, n_outer, 1))
+    rows = Tensor._wrap(starts + within)
+    flat = reshape(params, [n_batch * n_outer * size, *inner])
+    return reshape(_gather(flat, rows, 0), [*batch, *outer, *rest, *inner])
+
+
+def gather_nd(params, indices, batch_dims=0, name=None):
+    """The slices of ``params`` at the coordinates in ``indices`` (``tf.gather_nd``),
+    differentiable in ``params``.
+
+    The last axis of ``indices`` holds coordinates into the leading axes of ``params``
+    (after its ``batch_dims`` batch axes, which ``params`` and ``indices`` share: each
+    batch entry of ``params`` is indexed by its own coordinates). The result has shape
+    ``indices.shape[:-1] + params.shape[batch_dims + depth:]``, ``depth`` being the
+    length of a coordinate.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.constant([[[1, 2], [3, 4]], [[5, 6], [7, 8]]])
+    >>> tf.gather_nd(x, [[0, 1], [1, 0]]).numpy().tolist()
+    [[3, 4], [5, 6]]
+    >>> from learnet.ops.shape import gather_nd
+    >>> gather_nd(x, [[1], [0]], batch_dims=1).numpy().tolist()
+    [[3, 4], [5, 6]]
+    """
+    if not isinstance(params, Tensor):
+        params = Tensor(params)
+    index = to_array(indices)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather_nd: indices must be integers, got {index.dtype}")
+    if index.ndim == 0:
+        raise errors.InvalidArgumentError(None, None, "gather_nd: indices must have rank 1 or more, got a scalar")
+    if isinstance(batch_dims, Tensor):
+        batch_dims = int(batch_dims.numpy())
+    if int(batch_dims) < 0:
+        raise ValueError(f"gather_nd: batch_dims must not be negative, got {batch_dims}")
+    batch_dims = _batch_dims(batch_dims, index.ndim - 1, params.ndim, "gather_nd")
+    batch = _check_batch_shapes(params, Tensor._wrap(index), batch_dims, "gather_nd")
+    depth = int(index.shape[-1])
+    if batch_dims + depth > params.ndim:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"gather_nd: coordinates of length {depth} do not index params of shape {tuple(params.shape)} "
+            f"after its {batch_dims} batch axes",
+        )
+    indexed = tuple(int(s) for s in params.shape[batch_dims : batch_dims + depth])
+    inner = tuple(params.shape[batch_dims + depth :])
+    rest = tuple(index.shape[batch_dims:-1])
+    if backend.on_host(index) and index.size and ((index < 0).any() or (index >= numpy.asarray(indexed)).any()):
+        raise errors.IndexOutOfRangeError(
+            None, None, f"gather_nd: an index is out of range for shape {tuple(params.shape)}"
+        )
+    n_batch, n_indexed, n_rest = (int(numpy.prod(part)) for part in (batch, indexed, rest))
+    # Row-major strides of the indexed axes: a coordinate becomes one flat row number.
+    strides = numpy.cumprod((1,) + indexed[:0:-1])[::-1].astype(numpy.int64) if depth else numpy.zeros(0, "int64")
+    within = xp.reshape(index.astype(numpy.int64) @ xp.asarray(strides), (n_batch, n_rest))
+    starts = xp.reshape(xp.arange(n_batch, dtype=numpy.int64) * n_indexed, (n_batch, 1))
+    flat = reshape(params, [n_batch * n_indexed, *inner])
+    return reshape(_gather(flat, Tensor._wrap(starts + within), 0), [*batch, *rest, *inner])
 
 
 @no_gradient(inputs=1)
