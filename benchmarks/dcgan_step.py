@@ -1,8 +1,10 @@
-"""One DCGAN training step (TensorFlow's DCGAN tutorial), learnet against TF/Keras (CPU).
+"""One GAN training step, learnet against TF/Keras (CPU): TensorFlow's DCGAN tutorial, or
+(``--model cgan``) a conditional GAN shaped like keras.io's.
 
 Run from the repository root::
 
     python benchmarks/dcgan_step.py --peer-python /path/to/python-with-tensorflow
+    python benchmarks/dcgan_step.py --model cgan --batch 64 --peer-python /path/to/python-with-tensorflow
     python benchmarks/dcgan_step.py --frameworks learnet --steps 3     # a quick look
 
 The models are the tutorial's: a generator (Dense 100 -> 7x7x256, batch normalization,
@@ -14,6 +16,14 @@ variables, the discriminator's tape the discriminator's loss with respect to its
 and two Adam optimizers apply them. TensorFlow runs the step as a ``tf.function``, as the
 tutorial does. The images are random numbers in [-1, 1], the same for both: the time of
 a step does not depend on what they show.
+
+The conditional GAN (keras.io's conditional GAN example, written here in the same shape):
+the generator maps 128 noise values and a one-hot label through Dense -> 7x7x138, two
+4x4 Conv2DTranspose layers of 128 filters with LeakyReLU up to 28x28, and a 7x7 Conv2D to
+one sigmoid channel (128 channels to 1: a convolution to few filters from many channels);
+the discriminator reads the image with the label as 10 more channels (two strided 3x3
+Conv2D layers, global max pooling, Dense(1)). One step trains the discriminator on real
+and generated images, then the generator through the discriminator, each under its tape.
 
 Every timed run is a fresh child process, started in interleaved order (learnet, TF,
 learnet, TF, ...) with the same thread count for BLAS/OpenMP and the same glibc malloc
@@ -90,7 +100,62 @@ def build(tf, layers, batch):
     return train_step, images
 
 
-def worker(framework, batch, steps):
+def build_conditional(tf, layers, batch, latent=128, classes=10):
+    import numpy as np
+
+    channels = latent + classes
+    generator = tf.keras.Sequential(
+        [
+            layers.Input((channels,)),
+            layers.Dense(7 * 7 * channels),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Reshape((7, 7, channels)),
+            layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(1, (7, 7), padding="same", activation="sigmoid"),
+        ]
+    )
+    discriminator = tf.keras.Sequential(
+        [
+            layers.Input((28, 28, 1 + classes)),
+            layers.Conv2D(64, (3, 3), strides=(2, 2), padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(128, (3, 3), strides=(2, 2), padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(1),
+        ]
+    )
+    loss = tf.keras.losses.BinaryCrossentropy(from_logits=True)
+    d_optimizer, g_optimizer = tf.keras.optimizers.Adam(3e-4), tf.keras.optimizers.Adam(3e-4)
+    rng = np.random.default_rng(0)
+    images = rng.random((batch, 28, 28, 1), dtype=np.float32)
+    labels = np.eye(classes, dtype=np.float32)[rng.integers(0, classes, batch)]
+
+    def train_step(data):
+        real, one_hot = data
+        label_maps = tf.tile(tf.reshape(one_hot, (-1, 1, 1, classes)), [1, 28, 28, 1])
+        fake = generator(tf.concat([tf.random.normal((batch, latent)), one_hot], axis=1))
+        both = tf.concat([tf.concat([fake, label_maps], -1), tf.concat([real, label_maps], -1)], axis=0)
+        targets = tf.concat([tf.ones((batch, 1)), tf.zeros((batch, 1))], axis=0)
+        with tf.GradientTape() as tape:
+            d_loss = loss(targets, discriminator(both))
+        grads = tape.gradient(d_loss, discriminator.trainable_weights)
+        d_optimizer.apply_gradients(zip(grads, discriminator.trainable_weights))
+        noise = tf.concat([tf.random.normal((batch, latent)), one_hot], axis=1)
+        with tf.GradientTape() as tape:
+            fake = tf.concat([generator(noise), label_maps], -1)
+            g_loss = loss(tf.zeros((batch, 1)), discriminator(fake))
+        grads = tape.gradient(g_loss, generator.trainable_weights)
+        g_optimizer.apply_gradients(zip(grads, generator.trainable_weights))
+        return g_loss, d_loss
+
+    return train_step, (images, labels)
+
+
+def worker(framework, batch, steps, model="dcgan"):
     if framework == "learnet":
         sys.path.insert(0, str(HERE.parent / "src"))
         import learnet as tf
@@ -98,7 +163,7 @@ def worker(framework, batch, steps):
     else:
         import tensorflow as tf
         from tensorflow.keras import layers
-    train_step, images = build(tf, layers, batch)
+    train_step, images = (build_conditional if model == "cgan" else build)(tf, layers, batch)
     if framework != "learnet":
         train_step = tf.function(train_step)  # as the tutorial runs it
     for _ in range(2):
@@ -113,6 +178,7 @@ def worker(framework, batch, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", choices=["dcgan", "cgan"], default="dcgan")
     parser.add_argument("--batch", type=int, default=256, help="the tutorial's BATCH_SIZE")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per run (the median is kept)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs of each framework")
@@ -122,7 +188,7 @@ def main():
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.batch, args.steps)
+        worker(args.worker, args.batch, args.steps, args.model)
         return
     env = dict(os.environ)
     for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -135,6 +201,7 @@ def main():
         for name in frameworks:
             python = sys.executable if name == "learnet" else args.peer_python
             command = [python, __file__, "--worker", name, "--batch", str(args.batch), "--steps", str(args.steps)]
+            command += ["--model", args.model]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{name}: failed\n{done.stderr[-2000:]}")
@@ -143,7 +210,7 @@ def main():
             times[name].append(result["step_seconds"])
             print(f"repeat {repeat + 1}: {name:8s} {result['step_seconds']:8.3f} s per step", flush=True)
     kernel = os.environ.get("OPENBLAS_CORETYPE") or "auto-detected"
-    print(f"\nDCGAN step, batch {args.batch}, {args.threads} threads, OpenBLAS kernel {kernel} (medians):")
+    print(f"\n{args.model} step, batch {args.batch}, {args.threads} threads, OpenBLAS kernel {kernel} (medians):")
     for name, values in times.items():
         if values:
             print(f"  {name:8s} {statistics.median(values):8.3f} s")
