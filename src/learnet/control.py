@@ -484,14 +484,18 @@ class Function:
     def __call__(self, *args, **kwargs):
         if self.input_signature is not None:
             _check_signature(self.__name__, self.input_signature, args)
-        elif not kwargs and len(self._calls) < 16:
-            self._note_call(args)
+        elif len(self._calls) < 16:
+            self._note_call(args, kwargs)
         if trace_listeners:  # tf.summary.trace_on: the graphs of the functions called are wanted
             for listener in trace_listeners:
                 listener(self, args, kwargs)
         return _as_tensors(self.python_function(*args, **kwargs))
 
-    def _note_call(self, args):
+    def _note_call(self, args, kwargs=None):
+        if kwargs:
+            args = self._keywords_as_positions(args, kwargs)
+            if args is None:
+                return  # a keyword the saved graph cannot take by position: not stored
         key = []
         for value in args:
             if not isinstance(value, (Tensor, numpy.ndarray)):
@@ -500,6 +504,32 @@ class Function:
         key = tuple(key)
         if key not in self._calls:
             self._calls[key] = [TensorSpec.from_tensor(value) for value in args]
+
+    def _keywords_as_positions(self, args, kwargs):
+        """The inputs of a call given partly by keyword, in the order of the parameters.
+
+        ``generate_one_step(x, states=s)`` is noted as ``(x, s)`` when ``states`` is the second
+        parameter, so ``tf.saved_model.save`` stores that signature and the loaded function,
+        which reads keywords by parameter name, takes the same call. A keyword left at its
+        default ``None`` counts as not given (TensorFlow traces it as a Python constant).
+        Returns ``None`` where the keywords cannot be put in positions: a keyword-only
+        parameter, ``**kwargs``, or a parameter skipped between two given ones.
+        """
+        try:
+            parameters = list(inspect.signature(self.python_function).parameters.values())
+        except (TypeError, ValueError):
+            return None
+        rest = dict(kwargs)
+        defaults = {p.name: p.default for p in parameters}
+        for name in [name for name, value in rest.items() if value is None and defaults.get(name, 0) is None]:
+            del rest[name]
+        positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        values = list(args)
+        for name in positional[len(args) :]:
+            if name not in rest:
+                break
+            values.append(rest.pop(name))
+        return None if rest else values
 
     def traced_signatures(self):
         """The input signatures a saved graph of this function holds: its ``input_signature``,

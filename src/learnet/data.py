@@ -1231,12 +1231,28 @@ class Dataset:
 
     # --- reading ---------------------------------------------------------------------------
     def __iter__(self):
-        for element in self._make_iterator():
-            yield _to_tensors(element)
+        """An ``OwnedIterator`` over the elements, as tensors (``iter(dataset)``, as ``tf.data``).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> it = iter(tf.data.Dataset.range(3))
+        >>> int(next(it)), int(it.get_next())
+        (0, 1)
+        """
+        return OwnedIterator(self)
 
     def as_numpy_iterator(self):
-        """Iterate over the elements as NumPy arrays."""
-        return iter(self._make_iterator())
+        """An iterator over the elements as NumPy arrays (a ``NumpyIterator``, with ``next()``).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> it = tf.data.Dataset.range(3).as_numpy_iterator()
+        >>> int(it.next()), [int(v) for v in it]
+        (0, [1, 2])
+        """
+        return NumpyIterator(self)
 
     def __len__(self):
         if self._length is None:
@@ -1557,6 +1573,138 @@ def _pad_leaves(elements, padded_shape, padding_value):
     for i, a in enumerate(arrays):
         out[(i, *(slice(0, n) for n in a.shape))] = a
     return out
+
+
+class OwnedIterator:
+    """An iterator over a dataset's elements, as tensors: what ``iter(dataset)`` gives.
+
+    ``next(it)`` (or ``it.next()``) ends with ``StopIteration``; ``it.get_next()`` ends with
+    ``tf.errors.OutOfRangeError`` and ``it.get_next_as_optional()`` with an empty
+    ``Optional``, as in TensorFlow. The pass over the dataset starts at the first element read.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> it = iter(tf.data.Dataset.range(2))
+    >>> int(it.get_next()), bool(it.get_next_as_optional().has_value()), bool(it.get_next_as_optional().has_value())
+    (0, True, False)
+    """
+
+    def __init__(self, dataset):
+        self._dataset = dataset
+        self._elements = None
+
+    @property
+    def element_spec(self):
+        """The structure of ``tf.TensorSpec`` every element matches (the dataset's ``element_spec``)."""
+        return self._dataset.element_spec
+
+    def _next_element(self):
+        """The next element as the dataset makes it (NumPy); ``StopIteration`` past the end."""
+        if self._elements is None:
+            self._elements = iter(self._dataset._make_iterator())
+        return next(self._elements)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return _to_tensors(self._next_element())
+
+    def next(self):
+        """The next element (``StopIteration`` past the end), as TensorFlow 1's ``it.next()``."""
+        return self.__next__()
+
+    def get_next(self):
+        """The next element; past the end, ``tf.errors.OutOfRangeError`` ("End of sequence")."""
+        try:
+            return self.__next__()
+        except StopIteration:
+            raise errors.OutOfRangeError(None, None, "End of sequence") from None
+
+    def get_next_as_optional(self):
+        """The next element in an ``Optional``, empty past the end (no error)."""
+        try:
+            element = self.__next__()
+        except StopIteration:
+            return Optional.empty(self._dataset.element_spec)
+        return Optional.from_value(element, self._dataset.element_spec)
+
+
+class NumpyIterator:
+    """An iterator over a dataset's elements as NumPy arrays: what ``as_numpy_iterator()`` gives.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> it = tf.data.Dataset.range(2).as_numpy_iterator()
+    >>> int(it.next()), int(next(it))
+    (0, 1)
+    """
+
+    def __init__(self, dataset):
+        self._iterator = OwnedIterator(dataset)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._iterator._next_element()
+
+    def next(self):
+        """The next element (``StopIteration`` past the end); ``val_ds.as_numpy_iterator().next()``."""
+        return self.__next__()
+
+    def __repr__(self):
+        return f"NumpyIterator(iterator={object.__repr__(self._iterator)})"
+
+
+class Optional:
+    """A value that may be absent (``tf.experimental.Optional``), from ``get_next_as_optional()``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> value = Optional.from_value(tf.constant(3))
+    >>> bool(value.has_value()), int(value.get_value())
+    (True, 3)
+    """
+
+    def __init__(self, value, has_value, element_spec):
+        self._value = value
+        self._has_value = has_value
+        self._element_spec = element_spec
+
+    @staticmethod
+    def from_value(value, element_spec=None):
+        """An ``Optional`` that holds ``value`` (a tensor or a structure of them)."""
+        value = _to_tensors(value)
+        if element_spec is None:
+            element_spec = map_structure(TensorSpec.from_tensor, value)
+        return Optional(value, True, element_spec)
+
+    @staticmethod
+    def empty(element_spec):
+        """An ``Optional`` with no value, for elements like ``element_spec``."""
+        return Optional(None, False, element_spec)
+
+    @property
+    def element_spec(self):
+        """The structure of ``tf.TensorSpec`` of the value (held or not)."""
+        return self._element_spec
+
+    def has_value(self, name=None):
+        """Whether a value is held, as a scalar bool tensor."""
+        return Tensor._wrap(numpy.asarray(self._has_value))
+
+    def get_value(self, name=None):
+        """The value; an empty ``Optional`` raises ``tf.errors.InvalidArgumentError``."""
+        if not self._has_value:
+            raise errors.InvalidArgumentError(None, None, "The given optional does not have a value.")
+        return self._value
+
+    def __repr__(self):
+        return f"<learnet.data.Optional has_value={self._has_value}>"
 
 
 class Options:

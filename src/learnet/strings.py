@@ -56,6 +56,11 @@ def _ragged_rows(function):
 
 
 def _strings(value, what):
+    if _is_ragged(value):
+        raise ValueError(
+            f"tf.strings.{what} of a RaggedTensor would give a ragged tensor of ragged rank 2, which "
+            f"learnet does not have; apply it to rt.flat_values (one row per string) instead"
+        )
     tensor = value if isinstance(value, Tensor) else convert_to_tensor(value)
     array = to_numpy(tensor._value)
     if array.dtype != object:
@@ -72,7 +77,7 @@ def _map(array, function, dtype=object):
 
 
 def _text(out):
-    return convert_to_tensor(_as_bytes(out)) if out.dtype == object else convert_to_tensor(out)
+    return convert_to_tensor(_as_bytes(out), dtype=object) if out.dtype == object else convert_to_tensor(out)
 
 
 @_ragged_rows
@@ -85,13 +90,17 @@ def length(input, unit="BYTE", name=None):  # noqa: A002 - TensorFlow's name
 
 @_ragged_rows
 def upper(input, encoding="", name=None):  # noqa: A002
-    """Each string in upper case."""
+    """Each string in upper case: its ASCII letters, or all its letters with ``encoding="utf-8"``."""
+    if not encoding:
+        return _text(_map(_strings(input, "upper"), bytes.upper))
     return _text(_map(_strings(input, "upper"), lambda b: b.decode("utf-8").upper().encode("utf-8")))
 
 
 @_ragged_rows
 def lower(input, encoding="", name=None):  # noqa: A002
-    """Each string in lower case."""
+    """Each string in lower case: its ASCII letters, or all its letters with ``encoding="utf-8"``."""
+    if not encoding:
+        return _text(_map(_strings(input, "lower"), bytes.lower))
     return _text(_map(_strings(input, "lower"), lambda b: b.decode("utf-8").lower().encode("utf-8")))
 
 
@@ -133,8 +142,27 @@ def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # n
     )
 
 
+def _is_ragged(value):
+    return type(value).__name__ == "RaggedTensor"
+
+
 def join(inputs, separator="", name=None):
-    """Elementwise concatenation of several string tensors."""
+    """Elementwise concatenation of several string tensors.
+
+    Ragged tensors are joined value by value, keeping their rows (they must have the same
+    rows; a scalar string is joined to every value), as TensorFlow does.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.strings.join(["wolf", tf.constant(["s", "!"])]).numpy().tolist()
+    [b'wolfs', b'wolf!']
+    >>> tf.strings.join([tf.ragged.constant([["a", "b"], ["c"]]), "!"]).to_list()
+    [[b'a!', b'b!'], [b'c!']]
+    """
+    ragged = [value for value in inputs if _is_ragged(value)]
+    if ragged:
+        return _join_ragged(list(inputs), ragged, separator)
     arrays = [_strings(value, "join") for value in inputs]
     joined = numpy.broadcast_arrays(*arrays)
     out = numpy.empty(joined[0].shape, dtype=object)
@@ -144,12 +172,53 @@ def join(inputs, separator="", name=None):
     return _text(out)
 
 
+def _join_ragged(inputs, ragged, separator):
+    """``join`` of inputs among which are ragged tensors: their values joined, their rows kept."""
+    splits = to_numpy(ragged[0].row_splits._value)
+    for other in ragged[1:]:
+        if not numpy.array_equal(to_numpy(other.row_splits._value), splits):
+            raise ValueError(
+                f"tf.strings.join: ragged inputs must have the same rows, got row lengths "
+                f"{numpy.diff(splits).tolist()} and {numpy.diff(to_numpy(other.row_splits._value)).tolist()}"
+            )
+    values = []
+    for value in inputs:
+        if _is_ragged(value):
+            values.append(value.flat_values)
+            continue
+        array = _strings(value, "join")
+        if array.ndim != 0:
+            raise ValueError(
+                f"tf.strings.join: a dense input joined to ragged tensors must be a single string, got shape "
+                f"{array.shape}"
+            )
+        values.append(value)
+    return ragged[0].with_flat_values(join(values, separator))
+
+
 def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
-    """Join the strings along ``axis`` (all of them when None)."""
-    array = _strings(inputs, "reduce_join")
+    """Join the strings along ``axis`` (all of them when None), with ``separator`` between them.
+
+    A ``RaggedTensor`` of strings (rows of different lengths) joins each row along its
+    ragged axis (``axis=-1`` or ``1``), or the values of each column over the rows that
+    have one (``axis=0``), as TensorFlow does.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.strings.reduce_join([["a", "b"], ["c", "d"]], axis=1).numpy().tolist()
+    [b'ab', b'cd']
+    >>> chars = tf.strings.unicode_split(["abcdefg", "xyz"], "UTF-8")
+    >>> tf.strings.reduce_join(chars, axis=-1).numpy().tolist()
+    [b'abcdefg', b'xyz']
+    """
     sep = separator.encode("utf-8")
+    if _is_ragged(inputs):
+        return _reduce_join_ragged(inputs, axis, keepdims, sep)
+    array = _strings(inputs, "reduce_join")
     if axis is None:
-        return _text(numpy.array(sep.join(array.reshape(-1).tolist()), dtype=object))
+        joined = numpy.array(sep.join(array.reshape(-1).tolist()), dtype=object)
+        return _text(joined.reshape((1,) * array.ndim) if keepdims else joined)
     moved = numpy.moveaxis(array, axis, -1)
     out = numpy.empty(moved.shape[:-1], dtype=object)
     for index in numpy.ndindex(out.shape):
@@ -157,6 +226,38 @@ def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
     if keepdims:
         out = numpy.expand_dims(out, axis)
     return _text(out)
+
+
+def _reduce_join_ragged(rt, axis, keepdims, sep):
+    """``reduce_join`` of a RaggedTensor of strings (rows of different lengths)."""
+    values = _strings(rt.flat_values, "reduce_join")
+    if values.ndim != 1:
+        raise ValueError(
+            f"tf.strings.reduce_join: a RaggedTensor of strings must have rows of single strings, "
+            f"got values of shape {values.shape}"
+        )
+    splits = to_numpy(rt.row_splits._value).astype(numpy.int64)
+    strings = values.tolist()
+    if axis is None:
+        joined = numpy.array(sep.join(strings), dtype=object)
+        return _text(joined.reshape(1, 1) if keepdims else joined)
+    if isinstance(axis, bool) or not isinstance(axis, (int, numpy.integer)) or not -2 <= axis < 2:
+        raise ValueError(f"tf.strings.reduce_join: axis={axis!r} out of bounds: expected -2<=axis<2")
+    if axis % 2 == 1:  # along each row
+        joined = [sep.join(strings[start:stop]) for start, stop in zip(splits[:-1].tolist(), splits[1:].tolist())]
+        out = numpy.empty(len(joined), dtype=object)
+        out[:] = joined
+        return _text(out[:, None] if keepdims else out)
+    # axis 0: the i-th value of every row that has one, joined in row order.
+    lengths = numpy.diff(splits)
+    column = numpy.arange(len(strings)) - numpy.repeat(splits[:-1], lengths)
+    order = numpy.argsort(column, kind="stable")
+    counts = numpy.bincount(column, minlength=int(lengths.max(initial=0)))
+    ends = numpy.cumsum(counts)
+    in_order = [strings[i] for i in order.tolist()]
+    out = numpy.empty(len(counts), dtype=object)
+    out[:] = [sep.join(in_order[stop - count : stop]) for count, stop in zip(counts.tolist(), ends.tolist())]
+    return _text(out[None, :] if keepdims else out)
 
 
 @_ragged_rows
@@ -191,7 +292,7 @@ def _ragged(rows, dtype=None):
         values = (
             convert_to_tensor(_as_bytes(numpy.array(flat, dtype=object)))
             if flat
-            else convert_to_tensor(numpy.empty(0, dtype=object))
+            else convert_to_tensor(numpy.empty(0, dtype=object), dtype=object)  # no strings at all
         )
     else:
         values = convert_to_tensor(numpy.asarray(flat, dtype=dtype), dtype=dtype)

@@ -64,6 +64,58 @@ def _structure_for_outputs(value, output_names, what):
     return [value] * count
 
 
+def targets_per_output(y_true, y_pred, output_names, losses=None):
+    """The targets of each output, as a list in output order (``None`` where an output has none).
+
+    The rules are Keras 3's:
+
+    * a dict of targets pairs each with the output of that name;
+    * a list (or tuple) with one entry per output pairs them in order (an entry may be ``None``);
+    * otherwise the targets (a single array is a list of one) go, in order, to the outputs
+      that have a loss: ``loss=[SparseCategoricalCrossentropy(), None]`` for a model with
+      outputs ``[logits, hidden]`` trains with ``fit(x, y)``, ``y`` the targets of ``logits``.
+
+    Parameters
+    ----------
+    y_true : array, list, tuple or dict
+        The targets as given.
+    y_pred : tensor, list or dict
+        The model's outputs (their structure decides how a dict of targets is read).
+    output_names : list of str
+        The outputs' names, in order.
+    losses : list, optional
+        The loss of each output (``None`` for an output without one); without it, only
+        targets for every output are understood.
+
+    Examples
+    --------
+    >>> targets_per_output("y", ["logits", "hidden"], ["logits", "hidden"], ["sce", None])
+    ['y', None]
+    >>> targets_per_output(["y", "h"], ["logits", "hidden"], ["logits", "hidden"], ["sce", None])
+    ['y', 'h']
+    """
+    count = len(output_names)
+    if isinstance(y_true, dict):
+        keys = list(y_pred) if isinstance(y_pred, dict) else list(output_names)
+        if set(y_true) <= set(keys):
+            return [y_true.get(key) for key in keys]
+    targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+    if len(targets) == count:
+        return targets
+    with_loss = [] if losses is None else [index for index, loss in enumerate(losses) if loss is not None]
+    if with_loss and len(targets) == len(with_loss) and len(with_loss) < count:
+        placed = [None] * count
+        for index, target in zip(with_loss, targets):
+            placed[index] = target
+        return placed
+    has_loss = f", {len(with_loss)} of them with a loss" if losses is not None else ""
+    raise ValueError(
+        f"the model has {count} outputs {list(output_names)}{has_loss}, but {len(targets)} target "
+        "array(s) were given; give one per output (None for an output without targets), one per "
+        "output that has a loss, or a dict by output name"
+    )
+
+
 class LossesContainer:
     """The compiled loss: ``container(y_true, y_pred)`` is the total loss of a batch.
 
@@ -134,12 +186,11 @@ class LossesContainer:
         predictions = flatten(y_pred)
         if self._losses is None:
             self.build([f"output_{i + 1}" for i in range(len(predictions))])
-        if isinstance(y_true, dict) and isinstance(y_pred, dict):
-            targets = [y_true.get(name) for name in y_pred]
-        else:
-            targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
-        if len(targets) != len(predictions):
-            raise ValueError(f"the model has {len(predictions)} outputs, but {len(targets)} target arrays were given")
+        if len(self._losses) != len(predictions):
+            raise ValueError(
+                f"the model has {len(predictions)} outputs, but the loss was built for {len(self._losses)}"
+            )
+        targets = targets_per_output(y_true, y_pred, self._output_names, self._losses)
         total = None
         trackers = self._output_trackers or [None] * len(predictions)
         for loss, weight, target, prediction, tracker in zip(
@@ -154,7 +205,12 @@ class LossesContainer:
                 value = value * weight
             total = value if total is None else total + value
         if total is None:
-            raise ValueError("no target was given for any output that has a loss")
+            with_loss = [name for name, loss in zip(self._output_names, self._losses) if loss is not None]
+            given = [name for name, target in zip(self._output_names, targets) if target is not None]
+            raise ValueError(
+                f"no target was given for any output that has a loss: the outputs with a loss are "
+                f"{with_loss}, the targets are for {given}"
+            )
         return total
 
     def get_config(self):
@@ -170,6 +226,7 @@ class MetricsContainer:
         self._losses = losses
         self._metrics = None  # flat list of metric objects
         self._per_output = None  # per output: [(metric, weighted), ...]
+        self._output_names = None
 
     @property
     def built(self):
@@ -182,10 +239,8 @@ class MetricsContainer:
     def build(self, y_true, y_pred, output_names=None):
         predictions = flatten(y_pred)
         names = list(output_names or [f"output_{i + 1}" for i in range(len(predictions))])
-        if isinstance(y_true, dict) and isinstance(y_pred, dict):
-            targets = [y_true.get(name) for name in y_pred]
-        else:
-            targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        self._output_names = names
+        targets = self._targets(y_true, y_pred)
         several = len(predictions) > 1
         self._per_output = [[] for _ in predictions]
         self._metrics = []
@@ -198,6 +253,8 @@ class MetricsContainer:
                 per_output = [identifiers if isinstance(identifiers, (list, tuple)) else [identifiers]]
             for index, (items, prediction) in enumerate(zip(per_output, predictions)):
                 target = targets[index] if index < len(targets) else None
+                if several and target is None:
+                    continue  # as Keras 3: an output given no targets tracks no metrics
                 loss = self._losses.loss_for_output(index) if self._losses is not None else None
                 for identifier in items:
                     metric = _resolve_metric(identifier, loss, prediction, target)
@@ -223,10 +280,7 @@ class MetricsContainer:
         if not self._metrics:
             return
         predictions = flatten(y_pred)
-        if isinstance(y_true, dict) and isinstance(y_pred, dict):
-            targets = [y_true.get(name) for name in y_pred]
-        else:
-            targets = flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        targets = self._targets(y_true, y_pred)
         weights = None if sample_weight is None else _as_array(sample_weight)
         for items, target, prediction in zip(self._per_output, targets, predictions):
             if not items or target is None:
@@ -241,6 +295,17 @@ class MetricsContainer:
                     metric.update_state(target, prediction, sample_weight=weights)
                 else:
                     metric.update_state(target, prediction)
+
+    def _targets(self, y_true, y_pred):
+        """The targets of each output, in output order (``None`` where an output has none)."""
+        predictions = flatten(y_pred)
+        if len(predictions) == 1:
+            return flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
+        names = self._output_names or [f"output_{i + 1}" for i in range(len(predictions))]
+        losses = None
+        if self._losses is not None and self._losses.built:
+            losses = [self._losses.loss_for_output(index) for index in range(len(predictions))]
+        return targets_per_output(y_true, y_pred, names, losses)
 
     def reset_state(self):
         for metric in self._metrics or []:

@@ -20,6 +20,7 @@ import numpy as np
 
 from learnet import backend
 from learnet.batching import Batcher
+from learnet.models.compile_utils import targets_per_output
 from learnet.py_dataset import PyDataset
 from learnet.ragged import RaggedTensor
 from learnet.tape import no_recording
@@ -716,6 +717,13 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
             raise ValueError(f"{who}: {name} names unknown output(s) {unknown}; the outputs are {names}")
         # Targets by output name are put in the order of the outputs (None where absent:
         # that output then has no loss), so losses and metrics pair them correctly.
+        if loss is not None:
+            with_loss = [key for index, key in enumerate(names) if loss.loss_for_output(index) is not None]
+            if not set(with_loss) & set(y):
+                raise ValueError(
+                    f"{who}: {name} gives targets for {sorted(y)}, but the outputs with a loss are {with_loss}; "
+                    "give the targets of at least one of them"
+                )
         checked = [
             None
             if key not in y
@@ -727,16 +735,26 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
         if isinstance(getattr(model, "_output_structure", None), dict):
             return dict(zip(names, checked))
         return checked
-    if not isinstance(y, (list, tuple)) or len(y) != len(flat_shapes):
-        count = len(y) if isinstance(y, (list, tuple)) else 1
-        raise ValueError(
-            f"{who}: the model has {len(flat_shapes)} outputs {names}, but {name} holds {count} "
-            "array(s); give a list with one array per output (or a dict by output name)"
-        )
+    # Keras 3's rule: one target per output, or one per output that has a loss (a model
+    # compiled with loss=[loss, None] trains on fit(x, y) with y the first output's targets).
+    losses = [loss.loss_for_output(i) for i in range(len(flat_shapes))] if loss else None
+    try:
+        targets = targets_per_output(y if isinstance(y, (list, tuple)) else [y], names, names, losses)
+    except ValueError as error:
+        raise ValueError(f"{who}: {error} (in {name})") from None
     return [
-        check_targets(target, shape, loss.loss_for_output(i) if loss else None, f"{name}[{i}]", who)
-        for i, (target, shape) in enumerate(zip(y, flat_shapes))
+        None
+        if target is None
+        else check_targets(target, shape, losses[i] if losses else None, _target_name(name, y, i, targets), who)
+        for i, (target, shape) in enumerate(zip(targets, flat_shapes))
     ]
+
+
+def _target_name(name, y, index, targets):
+    """How an error names the target of output ``index``: ``y`` itself, or ``y[0]``."""
+    if not isinstance(y, (list, tuple)):
+        return name
+    return f"{name}[{index if len(y) == len(targets) else sum(t is not None for t in targets[:index])}]"
 
 
 def check_batch(model, x, y=None, sample_weight=None, class_weight=None, *, who):
