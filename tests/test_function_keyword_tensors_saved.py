@@ -45,6 +45,8 @@ def test_a_call_with_a_keyword_tensor_is_saved_and_the_loaded_function_takes_it_
     np.testing.assert_allclose(loaded.step(INPUTS, states=states)[0].numpy(), REFERENCE["keyword/loaded_by_keyword"])
     np.testing.assert_allclose(loaded.step(INPUTS, states)[0].numpy(), REFERENCE["keyword/loaded_by_position"])
     np.testing.assert_allclose(loaded.step(INPUTS)[0].numpy(), REFERENCE["keyword/loaded_without_states"])
+    # The tutorial's loop starts with states=None: the function as traced without them.
+    np.testing.assert_allclose(loaded.step(INPUTS, states=None)[0].numpy(), REFERENCE["keyword/loaded_without_states"])
 
 
 def test_every_input_by_keyword_in_any_order_is_noted_in_parameter_order():

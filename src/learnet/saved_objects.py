@@ -324,10 +324,17 @@ class RestoredFunction:
         return list(self._graphs[0].input_specs) if len(self._graphs) == 1 else None
 
     def _inputs(self, args, kwargs):
+        """The call's inputs in the order of the parameters; a ``None`` (``states=None``) is a
+        parameter left at its default, as it was when the function was traced without it."""
         args = list(args)
+        while args and args[-1] is None:
+            args.pop()
         for name in self._parameters[len(args) :]:
-            if name in kwargs:
-                args.append(kwargs.pop(name))
+            value = kwargs.pop(name, None)
+            if value is None:
+                break
+            args.append(value)
+        kwargs = {name: value for name, value in kwargs.items() if value is not None}
         if kwargs:
             raise TypeError(f"{self.__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
         return args
