@@ -30,10 +30,16 @@ import numpy
 
 from learnet import backend, constraints, initializers, regularizers
 from learnet.backend import xp
-from learnet.layers.base import Layer, _is_symbolic
 from learnet.layers.einsum_dense import EinsumDense, without_fan_axes
 from learnet.layers.naming import unique_name
-from learnet.layers.multi_head_attention import _as_bool, _as_shape, _positive_int, _serialize, _shape_of
+from learnet.layers.multi_head_attention import (
+    _ProjectedAttention,
+    _as_bool,
+    _as_shape,
+    _positive_int,
+    _serialize,
+    _shape_of,
+)
 from learnet.ops.linalg import matmul
 from learnet.ops.math import where
 from learnet.ops.nn import apply_dropout_mask, softmax
@@ -41,7 +47,7 @@ from learnet.ops.shape import repeat, transpose
 from learnet.tensor import Tensor
 
 
-class GroupQueryAttention(Layer):
+class GroupQueryAttention(_ProjectedAttention):
     """Grouped query attention, as ``keras.layers.GroupQueryAttention``.
 
     Parameters
@@ -257,67 +263,6 @@ class GroupQueryAttention(Layer):
             self._build_shapes["key_shape"] = given_key_shape
         self._build_input_shape = query_shape
         self.built = True
-
-    def _sublayer_arguments(self):
-        def fresh(initializer):
-            # Each projection gets its own copy of the initializer, as in Keras.
-            try:
-                return initializers.get(initializers.serialize(initializer))
-            except (ValueError, TypeError):
-                return initializer
-
-        return dict(
-            kernel_initializer=fresh(self.kernel_initializer),
-            bias_initializer=fresh(self.bias_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            bias_regularizer=self.bias_regularizer,
-            activity_regularizer=self._projection_activity_regularizer,
-            kernel_constraint=self.kernel_constraint,
-            bias_constraint=self.bias_constraint,
-            dtype=self._dtype,
-        )
-
-    def get_build_config(self):
-        if self._build_shapes is None:
-            return None
-        return {"shapes_dict": {key: list(shape) for key, shape in self._build_shapes.items()}}
-
-    def build_from_config(self, config):
-        if not config or self.built:
-            return
-        shapes = config.get("shapes_dict")
-        if shapes is not None:
-            self.build(shapes["query_shape"], shapes.get("value_shape"), shapes.get("key_shape"))
-        elif config.get("input_shape") is not None:
-            self.build(config["input_shape"])
-
-    # --- calling ----------------------------------------------------------------------------------------
-    def __call__(self, query=None, value=None, key=None, **kwargs):
-        if value is None:
-            raise ValueError(
-                f"GroupQueryAttention '{self.name}' needs a value tensor: call it as gqa(query, value) "
-                "(gqa(x, x) for self-attention)"
-            )
-        shapes = (_shape_of(query), _shape_of(value), None if key is None else _shape_of(key))
-        self._check_shapes(*shapes)
-        if not self.built:
-            self.build(*shapes)
-        symbolic = _is_symbolic(query) or _is_symbolic(value) or _is_symbolic(key)
-        if not symbolic:
-            # The masks the tensors carry (Embedding(mask_zero=True)) fill query_mask, value_mask, key_mask.
-            for name, tensor in (("query", query), ("value", value), ("key", key)):
-                mask = getattr(tensor, "_keras_mask", None) if isinstance(tensor, Tensor) else None
-                if mask is not None and kwargs.get(f"{name}_mask") is None:
-                    kwargs[f"{name}_mask"] = mask
-        if key is not None:
-            kwargs["key"] = key
-        outputs = super().__call__(query, value, **kwargs)
-        if not symbolic:
-            output = outputs[0] if isinstance(outputs, tuple) else outputs
-            output._keras_mask = kwargs.get("query_mask")
-            if isinstance(outputs, tuple):
-                outputs[1]._keras_mask = None
-        return outputs
 
     def call(
         self,

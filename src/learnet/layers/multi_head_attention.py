@@ -70,7 +70,76 @@ def _projection_equation(free_dims, bound_dims, output_dims):
     return f"{free}{bound},{bound}{made}->{free}{made}", made
 
 
-class MultiHeadAttention(Layer):
+class _ProjectedAttention(Layer):
+    """What MultiHeadAttention and GroupQueryAttention share: their projections' arguments,
+    their build config (the three input shapes) and a call that knows the value and key
+    shapes before building, and hands the masks the tensors carry to ``call``."""
+
+    def _sublayer_arguments(self):
+        def fresh(initializer):
+            # Each projection gets its own copy (so a copy's state is its own), as in Keras.
+            try:
+                return initializers.get(initializers.serialize(initializer))
+            except (ValueError, TypeError):
+                return initializer
+
+        return dict(
+            kernel_initializer=fresh(self.kernel_initializer),
+            bias_initializer=fresh(self.bias_initializer),
+            kernel_regularizer=self.kernel_regularizer,
+            bias_regularizer=self.bias_regularizer,
+            activity_regularizer=self._projection_activity_regularizer,
+            kernel_constraint=self.kernel_constraint,
+            bias_constraint=self.bias_constraint,
+            dtype=self._dtype,
+        )
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        return {"shapes_dict": {key: list(shape) for key, shape in self._build_shapes.items()}}
+
+    def build_from_config(self, config):
+        if not config or self.built:
+            return
+        shapes = config.get("shapes_dict")
+        if shapes is not None:
+            self.build(shapes["query_shape"], shapes.get("value_shape"), shapes.get("key_shape"))
+        elif config.get("input_shape") is not None:
+            self.build(config["input_shape"])
+
+    # --- calling ----------------------------------------------------------------------------------------
+    def __call__(self, query=None, value=None, key=None, **kwargs):
+        if value is None:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' needs a value tensor: call it as "
+                "layer(query, value) (layer(x, x) for self-attention)"
+            )
+        # Keras builds the layer knowing all three shapes; the base class knows only the first.
+        shapes = (_shape_of(query), _shape_of(value), None if key is None else _shape_of(key))
+        self._check_shapes(*shapes)
+        if not self.built:
+            self.build(*shapes)
+        symbolic = _is_symbolic(query) or _is_symbolic(value) or _is_symbolic(key)
+        if not symbolic:
+            # As in Keras, the masks the tensors carry fill query_mask, value_mask and key_mask.
+            for name, tensor in (("query", query), ("value", value), ("key", key)):
+                mask = getattr(tensor, "_keras_mask", None) if isinstance(tensor, Tensor) else None
+                if mask is not None and kwargs.get(f"{name}_mask") is None:
+                    kwargs[f"{name}_mask"] = mask
+        if key is not None:
+            kwargs["key"] = key
+        outputs = super().__call__(query, value, **kwargs)
+        if not symbolic:
+            # The output keeps the query's mask; the attention scores have none.
+            output = outputs[0] if isinstance(outputs, tuple) else outputs
+            output._keras_mask = kwargs.get("query_mask")
+            if isinstance(outputs, tuple):
+                outputs[1]._keras_mask = None
+        return outputs
+
+
+class MultiHeadAttention(_ProjectedAttention):
     """Multi-head (scaled dot-product) attention, as ``keras.layers.MultiHeadAttention``.
 
     Parameters
@@ -300,69 +369,6 @@ class MultiHeadAttention(Layer):
             self._build_shapes["key_shape"] = given_key_shape
         self._build_input_shape = query_shape
         self.built = True
-
-    def _sublayer_arguments(self):
-        def fresh(initializer):
-            # Each projection gets its own copy (so a copy's state is its own), as in Keras.
-            try:
-                return initializers.get(initializers.serialize(initializer))
-            except (ValueError, TypeError):
-                return initializer
-
-        return dict(
-            kernel_initializer=fresh(self.kernel_initializer),
-            bias_initializer=fresh(self.bias_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            bias_regularizer=self.bias_regularizer,
-            activity_regularizer=self._projection_activity_regularizer,
-            kernel_constraint=self.kernel_constraint,
-            bias_constraint=self.bias_constraint,
-            dtype=self._dtype,
-        )
-
-    def get_build_config(self):
-        if self._build_shapes is None:
-            return None
-        return {"shapes_dict": {key: list(shape) for key, shape in self._build_shapes.items()}}
-
-    def build_from_config(self, config):
-        if not config or self.built:
-            return
-        shapes = config.get("shapes_dict")
-        if shapes is not None:
-            self.build(shapes["query_shape"], shapes.get("value_shape"), shapes.get("key_shape"))
-        elif config.get("input_shape") is not None:
-            self.build(config["input_shape"])
-
-    # --- calling ----------------------------------------------------------------------------------------
-    def __call__(self, query=None, value=None, key=None, **kwargs):
-        if value is None:
-            raise ValueError(
-                f"MultiHeadAttention '{self.name}' needs a value tensor: call it as mha(query, value) "
-                "(mha(x, x) for self-attention)"
-            )
-        # Keras builds the layer knowing all three shapes; the base class knows only the first.
-        shapes = (_shape_of(query), _shape_of(value), None if key is None else _shape_of(key))
-        self._check_shapes(*shapes)
-        if not self.built:
-            self.build(*shapes)
-        symbolic = _is_symbolic(query) or _is_symbolic(value) or _is_symbolic(key)
-        if not symbolic:
-            # As in Keras, the masks the tensors carry fill query_mask, value_mask and key_mask.
-            for name, tensor in (("query", query), ("value", value), ("key", key)):
-                mask = getattr(tensor, "_keras_mask", None) if isinstance(tensor, Tensor) else None
-                if mask is not None and kwargs.get(f"{name}_mask") is None:
-                    kwargs[f"{name}_mask"] = mask
-        if key is not None:
-            kwargs["key"] = key
-        outputs = super().__call__(query, value, **kwargs)
-        if not symbolic:
-            # The output keeps the query's mask; the attention scores have none.
-            output = outputs[0] if isinstance(outputs, tuple) else outputs
-            output._keras_mask = kwargs.get("query_mask")
-            if isinstance(outputs, tuple):
-                outputs[1]._keras_mask = None
-        return outputs
 
     def call(
         self,
