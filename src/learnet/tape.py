@@ -73,6 +73,12 @@ def no_recording() -> Iterator[None]:
         _recording[:] = saved
 
 
+# Extension types (``learnet.extension_type``) set this when a function is registered for the
+# ops called with them: ``dispatch_hook(op, args, kwargs)`` returns what that function returns,
+# or ``NotImplemented``. An op asks only on its slow path, where an argument is not yet a Tensor,
+# so calls on ordinary tensors pay nothing.
+dispatch_hook: Callable | None = None
+
 # Names of the blocks (layers) running right now, outermost first; a recorded op
 # carries the innermost one, so a drawing of the tape can group a layer's ops.
 _scopes: list[str] = []
@@ -259,6 +265,10 @@ def primitive(
         def op(values, *args, **kwargs):
             if drop_name and kwargs:
                 kwargs.pop("name", None)
+            if dispatch_hook is not None:
+                result = dispatch_hook(op, (values, *args), kwargs)
+                if result is not NotImplemented:
+                    return result
             if isinstance(values, Tensor) or not hasattr(values, "__len__"):
                 raise TypeError(f"{name} expects a list of tensors, got {type(values).__name__}")
             tensors = _convert_all(list(values), name)
@@ -285,6 +295,10 @@ def primitive(
             if x is _MISSING:
                 (x,) = _tensors_by_name(kwargs, tensor_names, name)
             if type(x) is not Tensor and not isinstance(x, Tensor):
+                if dispatch_hook is not None:
+                    result = dispatch_hook(op, (x, *args), kwargs)
+                    if result is not NotImplemented:
+                        return result
                 x = Tensor(x)
             result, backward = function(x._value, *args, **kwargs)
             output = Tensor._wrap(result)
@@ -309,6 +323,10 @@ def primitive(
             if y is _MISSING:
                 x, y = _tensors_by_name(kwargs, tensor_names, name, given=(x,))
             if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+                if dispatch_hook is not None:
+                    result = dispatch_hook(op, (x, y, *args), kwargs)
+                    if result is not NotImplemented:
+                        return result
                 x, y = _convert_all((x, y), name)
             elif same_float_dtype and x._value.dtype is not y._value.dtype:
                 _check_same_float_dtype(name, x._value.dtype, y._value.dtype)
@@ -338,6 +356,10 @@ def primitive(
                     args = args + tuple(kwargs.pop(key) for key in missing)
             if len(args) < n_inputs:
                 raise TypeError(f"{name} expects {n_inputs} tensor arguments, got {len(args)}")
+            if dispatch_hook is not None:
+                result = dispatch_hook(op, args, kwargs)
+                if result is not NotImplemented:
+                    return result
             tensors = _convert_all(args[:n_inputs], name)
             result, backward = function(*[t._value for t in tensors], *args[n_inputs:], **kwargs)
             output = Tensor._wrap(result)
@@ -399,6 +421,10 @@ def no_gradient(function: Callable | None = None, *, inputs: int | None = None) 
     def op(*args, **kwargs):
         if drop_name and kwargs:
             kwargs.pop("name", None)
+        if dispatch_hook is not None:
+            result = dispatch_hook(op, args, kwargs)
+            if result is not NotImplemented:
+                return result
         output = function(*args, **kwargs)
         if _recording and isinstance(output, Tensor):
             recorders = [tape for tape in _recording if getattr(tape, "_records_every_op", False)]

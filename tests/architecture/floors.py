@@ -23,6 +23,7 @@ FLOORS = {
         "distribute",
         "ragged",
         "sparse",
+        "extension_type",
         "scatter",
         "strings",
         "containers",

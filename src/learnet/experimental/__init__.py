@@ -1,7 +1,9 @@
 """``tf.experimental``: TensorFlow's experimental namespaces that learnet has.
 
-Only ``tf.experimental.numpy`` (``learnet.experimental.numpy``, NumPy's API over
-learnet tensors) so far; it is imported when first used.
+``tf.experimental.numpy`` (``learnet.experimental.numpy``, NumPy's API over
+learnet tensors), and the extension types with their dispatch decorators
+(``ExtensionType``, ``BatchableExtensionType``, ``dispatch_for_api``... from
+``learnet.extension_type``); each is imported when first used.
 
 Examples
 --------
@@ -13,7 +15,21 @@ array([1., 1.])
 import importlib
 
 
+_EXTENSION_TYPE_NAMES = (
+    "ExtensionType",
+    "BatchableExtensionType",
+    "ExtensionTypeSpec",
+    "BatchableExtensionTypeSpec",
+    "dispatch_for_api",
+    "dispatch_for_unary_elementwise_apis",
+    "dispatch_for_binary_elementwise_apis",
+    "unregister_dispatch_for",
+)
+
+
 def __getattr__(name):
     if name == "numpy":
         return importlib.import_module(f"{__name__}.numpy")
+    if name in _EXTENSION_TYPE_NAMES:
+        return getattr(importlib.import_module("learnet.extension_type"), name)
     raise AttributeError(f"module 'learnet.experimental' has no attribute {name!r}")
