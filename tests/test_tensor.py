@@ -193,3 +193,23 @@ def test_keras_3_variable_constructor():
         tf.Variable(1.0, initializer="zeros", shape=())
     with pytest.raises(TypeError, match="bogus"):
         tf.Variable(1.0, bogus=1)
+
+
+def test_tensor_shape_methods_as_tensorflow():
+    shape = tf.TensorShape([None, 3, 4])
+    assert isinstance(shape[1:], tf.TensorShape) and shape[1:] == (3, 4) and shape[0] is None
+    assert shape.num_elements() is None and tf.TensorShape([2, 3]).num_elements() == 6
+    assert shape.ndims == shape.rank == 3 and not shape.is_fully_defined()
+    assert shape.is_compatible_with([5, 3, 4]) and not shape.is_compatible_with([5, 3])
+    assert shape.merge_with([5, None, 4]) == (5, 3, 4) and shape + [7] == (None, 3, 4, 7)
+    assert str(tf.TensorShape([2, 3]).most_specific_compatible_shape([2, 4])) == "(2, None)"
+    assert shape.with_rank(3) is shape and shape.with_rank_at_least(2) is shape
+    for bad in (
+        lambda: shape.assert_is_compatible_with([1, 2, 4]),
+        lambda: shape.merge_with([1, 2, 4]),
+        lambda: shape.assert_has_rank(2),
+        lambda: shape.assert_same_rank([1]),
+        lambda: shape.with_rank_at_least(4),
+    ):
+        with pytest.raises(ValueError):
+            bad()

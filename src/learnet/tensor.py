@@ -89,6 +89,78 @@ class TensorShape(tuple):
         """Number of dimensions."""
         return len(self)
 
+    ndims = rank
+
+    @property
+    def dims(self):
+        """The sizes as a list (``None`` where unknown), as TensorFlow 2 gives them."""
+        return list(self)
+
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return TensorShape(item) if isinstance(key, slice) else item  # shape[1:] stays a TensorShape
+
+    def __add__(self, other):
+        return self.concatenate(other)
+
+    def num_elements(self):
+        """The number of elements, or ``None`` when a size is unknown."""
+        if any(size is None for size in self):
+            return None
+        return int(numpy.prod(self, dtype=numpy.int64))
+
+    def is_fully_defined(self):
+        """Whether every size is known."""
+        return all(size is not None for size in self)
+
+    def concatenate(self, other):
+        """This shape followed by ``other``'s sizes."""
+        return TensorShape(tuple(self) + tuple(other))
+
+    def is_compatible_with(self, other):
+        """Whether the two shapes could describe one tensor (same rank; known sizes agree)."""
+        other = tuple(other)
+        return len(other) == len(self) and all(a is None or b is None or a == b for a, b in zip(self, other))
+
+    def merge_with(self, other):
+        """The shape both describe, each unknown size taken from the other; ``ValueError`` if they differ."""
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {tuple(other)} are not compatible")
+        return TensorShape(tuple(a if a is not None else b for a, b in zip(self, tuple(other))))
+
+    def assert_is_compatible_with(self, other):
+        """Raise ``ValueError`` unless ``is_compatible_with(other)``."""
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {tuple(other)} are incompatible")
+
+    def assert_has_rank(self, rank):
+        """Raise ``ValueError`` unless the shape has ``rank`` dimensions."""
+        if len(self) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+
+    def assert_same_rank(self, other):
+        """Raise ``ValueError`` unless ``other`` has as many dimensions."""
+        if len(self) != len(tuple(other)):
+            raise ValueError(f"Shapes {self} and {tuple(other)} must have the same rank")
+
+    def with_rank(self, rank):
+        """This shape, checked to have ``rank`` dimensions."""
+        self.assert_has_rank(rank)
+        return self
+
+    def with_rank_at_least(self, rank):
+        """This shape, checked to have at least ``rank`` dimensions."""
+        if len(self) < rank:
+            raise ValueError(f"Shape {self} must have rank at least {rank}")
+        return self
+
+    def most_specific_compatible_shape(self, other):
+        """The shape keeping the sizes the two agree on (``None`` elsewhere); ranks must agree."""
+        other = tuple(other)
+        if len(other) != len(self):
+            raise ValueError(f"Shapes {self} and {other} have different ranks")
+        return TensorShape(tuple(a if a == b else None for a, b in zip(self, other)))
+
     def __repr__(self):
         return f"TensorShape({list(self)})"
 
