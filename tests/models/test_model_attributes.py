@@ -18,6 +18,8 @@ def test_a_subclass_may_set_its_own_loss_and_compile_sets_it_back():
     model = Denoiser()
     assert isinstance(model.loss, keras.losses.MeanAbsoluteError)
     assert float(model.loss(np.zeros((2, 1)), np.ones((2, 1)))) == 1.0
+    model.compile("adam")  # the textbook's diffusion model: its own loss stays
+    assert isinstance(model.loss, keras.losses.MeanAbsoluteError)
     model.compile("adam", loss="mse")
     assert model.loss == "mse"  # as Keras 3: compile sets `loss` to its argument
 

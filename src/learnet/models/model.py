@@ -298,7 +298,8 @@ class Model(Layer):
             "weighted_metrics": weighted_metrics,
         }
         self._compile_state = _CompileState(resolved_optimizer, loss_container, metrics_container, loss_tracker, config)
-        self.__dict__.pop("_assigned_loss", None)  # as Keras 3, compile sets `loss` to its own argument
+        if loss is not None:  # as Keras 3: compile sets `loss` to its own, and keeps one set before without
+            self.__dict__.pop("_assigned_loss", None)
         self.stop_training = False
 
     @property
