@@ -141,15 +141,16 @@ def _matmul(a, b, transpose_a, transpose_b):
 
 # TensorFlow multiplies matrices of these dtypes; int8, int16 and bool only with output_type
 # (8-bit ones, to int32): their products would overflow the inputs' own type.
-_NO_PRODUCT_DTYPES = ("int8", "int16", "bool")
-_EXACT_8_BIT = ("int8", "uint8")
+# Sets of dtypes, not of names: a dtype's name is slow to read, and this runs on every product.
+_NO_PRODUCT_DTYPES = frozenset(numpy.dtype(name) for name in ("int8", "int16", "bool"))
+_EXACT_8_BIT = frozenset(numpy.dtype(name) for name in ("int8", "uint8"))
 
 
 def _product_dtypes(a, b, output_type):
     """``a`` and ``b`` ready for a product giving ``output_type`` (TensorFlow's rule), or an error."""
     dtypes = (a._value.dtype, b._value.dtype)
     if output_type is None:
-        refused = [dtype.name for dtype in dtypes if dtype.name in _NO_PRODUCT_DTYPES]
+        refused = [dtype.name for dtype in dtypes if dtype in _NO_PRODUCT_DTYPES]
         if refused:
             raise InvalidArgumentError(
                 None,
@@ -162,11 +163,11 @@ def _product_dtypes(a, b, output_type):
     from learnet.tensor import _as_dtype
 
     target = numpy.dtype(_as_dtype(output_type))
-    if target == numpy.dtype("int32") and all(dtype.name in _EXACT_8_BIT for dtype in dtypes):
+    if target == numpy.dtype("int32") and all(dtype in _EXACT_8_BIT for dtype in dtypes):
         from learnet.ops.math import cast
 
         return cast(a, target), cast(b, target)
-    if dtypes[0] == dtypes[1] == target and target.name not in _NO_PRODUCT_DTYPES:
+    if dtypes[0] == dtypes[1] == target and target not in _NO_PRODUCT_DTYPES:
         return a, b
     raise InvalidArgumentError(
         None,
@@ -227,7 +228,8 @@ def matmul(
     array([[20000]], dtype=int32)
     """
     a, b = _convert_all([a, b], "matmul")
-    a, b = _product_dtypes(a, b, output_type)
+    if output_type is not None or a._value.dtype in _NO_PRODUCT_DTYPES or b._value.dtype in _NO_PRODUCT_DTYPES:
+        a, b = _product_dtypes(a, b, output_type)
     if adjoint_a and a.dtype.kind == "c":
         a = _conjugate(a)
     if adjoint_b and b.dtype.kind == "c":
