@@ -650,12 +650,6 @@ def _layer_to_keras(entry, owner=None):
     if class_name == "OperationLayer":
         return _operation_to_keras(config)
     config.pop("batch_input_shape", None)  # Keras 3 layers do not take it; the model's InputLayer says it
-    if class_name == "Normalization" and config.get("mean") is not None and owner is not None:
-        # Keras keeps given statistics in the config: write the layer's current ones.
-        layer = owner.get_layer(config["name"])
-        config["mean"], config["variance"] = [
-            _saving._plain_json(np.asarray(v._value).reshape(-1), "mean") for v in _own_weights(layer)[:2]
-        ]
     if class_name != "InputLayer" and "dtype" in config:
         config["dtype"] = _policy(config["dtype"])
     if class_name == "InputLayer" and config.get("dtype") == "object":
@@ -1054,20 +1048,6 @@ def _overrides(obj, method):
     return own is not None and own is not getattr(base, method, None)
 
 
-def _keras_extra(layer):
-    """Arrays Keras keeps after a layer's own variables: an adapted Normalization's sample count."""
-    if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is None:
-        return [np.zeros((), np.int32)]
-    return []
-
-
-def _keras_variables(layer):
-    """The variables Keras keeps in the file for ``layer`` (a Normalization given its statistics keeps them in its config)."""
-    if type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is not None:
-        return []
-    return _saved_variables(layer)
-
-
 def _dataset(h5py, group, name, where):
     """``group[name]`` if it is a plain dataset of numbers stored in this file; refuses anything else."""
     link = group.get(name, getlink=True)
@@ -1087,7 +1067,7 @@ def _dataset(h5py, group, name, where):
 
 
 def _same_but_ones(a, b):
-    """Shapes that differ only by axes of size 1 (Keras keeps a Normalization's mean as (3,), learnet as (1, 3))."""
+    """Shapes that differ only by axes of size 1 (a file may keep a statistic as (1, 3) where the layer has (3,))."""
     return [s for s in a if s != 1] == [s for s in b if s != 1]
 
 
@@ -1237,12 +1217,10 @@ def _keras3_weight_pairs(h5py, root, model, where, order=None):
             continue
         if _is_model(layer):
             continue  # a model's variables are its layers'
-        variables = _keras_variables(layer)
+        variables = _saved_variables(layer)
         found = _find_group(root, path)
         group = found.get("vars") if found is not None else None
         stored = len(group) if group is not None else 0
-        if stored == len(variables) + len(_keras_extra(layer)):
-            stored = len(variables)  # Keras' extras (a count) are not weights in learnet
         if stored != len(variables):
             _refuse(
                 f"{where}: layer {layer.name!r} has {len(variables)} weights, but the file holds {stored} "
@@ -1267,7 +1245,7 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
         if name not in root:
             _refuse(f"{where}: layer {name!r} is listed but missing")
         weights = _text_list(root[name].attrs.get("weight_names"), f"{where}: weight_names of {name!r}")
-        if weights:
+        if weights and not _given_normalization(name, model):
             stored.append((name, weights))
     # Keras keeps a nested model's weights in one group named after it (its top-level
     # layers); some files list the layers inside instead: whichever the names match.
@@ -1286,8 +1264,8 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
     pairs = []
     for layer, (name, weights) in zip(layers, stored):
         variables = _legacy_variables(layer)
-        if _is_normalization_count(layer, weights, variables):
-            weights = weights[:-1]  # the sample count Keras keeps after mean and variance (see _keras_extra)
+        if _without_normalization_count(layer, weights, variables):
+            variables = variables[:-1]  # a file learnet wrote before Normalization kept its count
         if len(weights) != len(variables):
             _refuse(
                 f"{where}: layer {name!r} holds {len(weights)} weights, but learnet's layer {layer.name!r} "
@@ -1300,13 +1278,24 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
     return pairs
 
 
-def _is_normalization_count(layer, weights, variables):
-    """Whether ``weights`` end with an adapted Normalization's ``count``, which learnet does not keep."""
+def _without_normalization_count(layer, weights, variables):
+    """Whether ``weights`` are an adapted Normalization's mean and variance without the ``count``
+    Keras keeps after them (files learnet wrote before its Normalization kept a count)."""
     return (
         type(layer).__name__ == "Normalization"
-        and len(weights) == len(variables) + 1
-        and weights[-1].rsplit("/", 1)[-1].split(":")[0] == "count"
+        and len(weights) == len(variables) - 1
+        and str(variables[-1].name).rsplit("/", 1)[-1] == "count"
     )
+
+
+def _given_normalization(name, model):
+    """Whether ``name`` is a Normalization given its statistics, which has no weights (older learnet
+    files hold its mean and variance: they are read past, the config has them)."""
+    try:
+        layer = model.get_layer(name)
+    except ValueError:
+        return False
+    return type(layer).__name__ == "Normalization" and getattr(layer, "input_mean", None) is not None
 
 
 def _legacy_variables(layer):
@@ -1693,10 +1682,7 @@ def _write_keras3_weights(handle, model, where="save"):
             continue  # a model's variables are its layers'
         group = handle.require_group(f"{path}/vars")
         group.attrs["name"] = layer.name
-        values = [backend.to_numpy(v._value) for v in _keras_variables(layer)]
-        if type(layer).__name__ == "Normalization":
-            values = [value.reshape(-1) for value in values]  # Keras' layout: one value per feature
-        values += _keras_extra(layer)
+        values = [backend.to_numpy(v._value) for v in _saved_variables(layer)]
         for index, value in enumerate(values):
             group.create_dataset(str(index), data=value)
 

@@ -221,9 +221,12 @@ class Metric:
         self.name = name if name is not None else _snake_case(type(self).__name__)
         self.dtype = numpy.dtype(dtype if dtype is not None else backend.floatx())
 
+    def _own_state_variables(self):
+        return list(self.__dict__.get("_state_variables", ()))
+
     def _get_state_arrays(self):
         """The running state as NumPy arrays: ``_state_attributes``, then the ``add_weight`` variables."""
-        if not self._state_attributes and not self.variables:
+        if not self._state_attributes and not self._own_state_variables():
             raise TypeError(
                 f"{type(self).__name__} keeps its state outside add_weight, so it cannot be summed over "
                 "processes; create its state with self.add_weight(...)"
@@ -231,15 +234,128 @@ class Metric:
         arrays = [
             numpy.asarray(backend.to_numpy(getattr(self, name)), dtype=numpy.float64) for name in self._state_attributes
         ]
-        return arrays + [numpy.array(backend.to_numpy(v._value)) for v in self.variables]
+        return arrays + [numpy.array(backend.to_numpy(v._value)) for v in self._own_state_variables()]
 
     def _set_state_arrays(self, arrays):
         """Set the state from arrays in the order of ``_get_state_arrays``."""
         count = len(self._state_attributes)
         for name, array in zip(self._state_attributes, arrays[:count]):
             setattr(self, name, float(array) if numpy.ndim(array) == 0 else xp.array(array))
-        for variable, array in zip(self.variables, arrays[count:]):
+        for variable, array in zip(self._own_state_variables(), arrays[count:]):
             variable.assign(xp.asarray(array, dtype=variable.dtype))
+
+    # --- Keras 3's stateless API: the state passed in and handed back, the metric unchanged ----------
+    def _snapshot(self):
+        """The state exactly as it is (copies), for ``_restore``."""
+        attributes = [getattr(self, name) for name in self._state_attributes]
+        attributes = [value.copy() if hasattr(value, "copy") else value for value in attributes]
+        return attributes, [v._value.copy() for v in self._own_state_variables()]
+
+    def _restore(self, snapshot):
+        attributes, arrays = snapshot
+        for name, value in zip(self._state_attributes, attributes):
+            setattr(self, name, value)
+        for variable, array in zip(self._own_state_variables(), arrays):
+            variable._value[...] = array
+
+    def _state_values(self):
+        """The state as the Tensors ``variables`` holds (Keras' dtypes: the metric's float type)."""
+        values = []
+        for name in self._state_attributes:
+            value = xp.asarray(getattr(self, name))
+            dtype = self.dtype if value.dtype.kind == "f" else value.dtype
+            values.append(Tensor._wrap(xp.array(value, dtype=dtype)))
+        return values + [Tensor._wrap(v._value.copy()) for v in self._own_state_variables()]
+
+    def _load_state(self, metric_variables, where):
+        """Put ``metric_variables`` (one value per entry of ``variables``) in as the state; all are
+        checked first, so a bad list changes nothing."""
+        current = self._state_values()
+        if not current:
+            raise ValueError(
+                f"{type(self).__name__}.{where}: the metric keeps no state in variables; create its state "
+                "with self.add_weight(...)"
+            )
+        try:
+            values = list(metric_variables)
+        except TypeError:
+            raise ValueError(
+                f"{type(self).__name__}.{where}: metric_variables must be a list of {len(current)} values "
+                f"(as metric.variables), got {type(metric_variables).__name__}"
+            ) from None
+        if len(values) != len(current):
+            raise ValueError(
+                f"{type(self).__name__}.{where}: metric_variables must be a list of {len(current)} values "
+                f"(as metric.variables), got {len(values)}"
+            )
+        arrays = []
+        for index, (value, model) in enumerate(zip(values, current)):
+            array = value._value if isinstance(value, Tensor) else to_array(value)
+            if tuple(array.shape) != tuple(model.shape):
+                raise ValueError(
+                    f"{type(self).__name__}.{where}: metric_variables[{index}] has shape {tuple(array.shape)}, "
+                    f"expected {tuple(model.shape)}"
+                )
+            arrays.append(array)
+        count = len(self._state_attributes)
+        for name, array in zip(self._state_attributes, arrays[:count]):
+            old = getattr(self, name)
+            if isinstance(old, (float, int)) and not isinstance(old, bool):
+                setattr(self, name, type(old)(array))
+            else:
+                setattr(self, name, xp.array(array, dtype=xp.asarray(old).dtype))
+        for variable, array in zip(self._own_state_variables(), arrays[count:]):
+            variable._value[...] = xp.asarray(array, dtype=variable.dtype)
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """``update_state`` on the state given, returning the new state; the metric is left as it was.
+
+        Parameters
+        ----------
+        metric_variables : list
+            One value per entry of ``variables`` (the Variables themselves, Tensors or arrays).
+        *args, **kwargs
+            What ``update_state`` takes (``y_true, y_pred, sample_weight=None``).
+
+        Returns
+        -------
+        list of Tensor
+            The new state, in the order of ``variables``.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> m = keras.metrics.Mean()
+        >>> state = m.stateless_update_state(m.variables, [1.0, 3.0])
+        >>> float(m.stateless_result(state)), float(m.result())
+        (2.0, 0.0)
+        """
+        snapshot = self._snapshot()
+        try:
+            self._load_state(metric_variables, "stateless_update_state")
+            self.update_state(*args, **kwargs)
+            return self._state_values()
+        finally:
+            self._restore(snapshot)
+
+    def stateless_result(self, metric_variables):
+        """``result()`` of the state given, the metric left as it was."""
+        snapshot = self._snapshot()
+        try:
+            self._load_state(metric_variables, "stateless_result")
+            return self.result()
+        finally:
+            self._restore(snapshot)
+
+    def stateless_reset_state(self):
+        """The state ``reset_state()`` would give, as a list in the order of ``variables``; the
+        metric is left as it was."""
+        snapshot = self._snapshot()
+        try:
+            self.reset_state()
+            return self._state_values()
+        finally:
+            self._restore(snapshot)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError(f"{type(self).__name__} must define update_state")
@@ -249,11 +365,11 @@ class Metric:
 
     def reset_state(self):
         """Start again: set every state variable made by ``add_weight`` back to zero."""
-        if not self.variables:
+        if not self._own_state_variables():
             raise NotImplementedError(
                 f"{type(self).__name__} must define reset_state (or keep its state in add_weight variables)"
             )
-        for variable in self.variables:
+        for variable in self._own_state_variables():
             variable.assign(xp.zeros(variable.shape, dtype=variable.dtype))
 
     def reset_states(self):
@@ -294,8 +410,18 @@ class Metric:
 
     @property
     def variables(self):
-        """The state variables made by ``add_weight`` (empty for the built-in metrics)."""
-        return list(self.__dict__.get("_state_variables", ()))
+        """The metric's state as Variables, as Keras 3 lists them (``Mean``: ``total``, ``count``).
+
+        A built-in metric keeps its running sums in plain numbers and arrays (faster per
+        batch): its entries here are Variables holding their current values, made anew on
+        each read. A metric of the user's own lists the Variables ``add_weight`` made. The
+        stateless calls (``stateless_update_state``...) take and give values in this order.
+        """
+        values = [
+            Variable(value._value, trainable=False, name=f"{self.name}/{name}", dtype=value.dtype)
+            for name, value in zip(self._state_attributes, self._state_values())
+        ]
+        return values + self._own_state_variables()
 
     @property
     def weights(self):
@@ -790,7 +916,8 @@ class AUC(Metric):
 
     _direction = "up"
 
-    _state_attributes = ("true_positives", "false_positives", "false_negatives", "true_negatives")
+    # In Keras 3's order of its variables.
+    _state_attributes = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
     def __init__(
         self,

@@ -25,6 +25,8 @@ __all__ = ["DTypePolicy", "Policy", "global_policy", "set_global_policy", "dtype
 
 _FLOATS = ("float16", "float32", "float64")
 _MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+# The policies of layers that work on other types (lookups, hashing): Keras names them by dtype.
+_OTHERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool", "string")
 
 
 class DTypePolicy:
@@ -33,12 +35,24 @@ class DTypePolicy:
     Parameters
     ----------
     name : str
-        ``"float32"``, ``"float64"``, ``"float16"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
+        ``"float32"``, ``"float64"``, ``"float16"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``;
+        the policy of a layer of another type is its dtype's name (``"int64"``, ``"string"``).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> policy = keras.mixed_precision.DTypePolicy("mixed_float16")
+    >>> policy.name, policy.compute_dtype, policy.variable_dtype
+    ('mixed_float16', 'float16', 'float32')
+    >>> keras.layers.Dense(2, dtype=policy).dtype_policy
+    <DTypePolicy "mixed_float16">
     """
 
     def __init__(self, name=None):
         name = backend.floatx() if name is None else str(name)
-        if name not in _FLOATS and name not in _MIXED:
+        if name == "object":
+            name = "string"  # learnet keeps text in object arrays; Keras names the type string
+        if name not in _FLOATS and name not in _MIXED and name not in _OTHERS:
             raise ValueError(f"DTypePolicy: unknown policy {name!r}; use one of {list(_FLOATS) + list(_MIXED)}")
         self._name = name
 
@@ -84,6 +98,11 @@ def set_global_policy(policy):
     the module's note) and warns once.
     """
     policy = policy if isinstance(policy, DTypePolicy) else DTypePolicy(policy)
+    if policy.name in _OTHERS:
+        raise ValueError(
+            f"set_global_policy: unknown policy {policy.name!r} for every layer; use one of "
+            f"{list(_FLOATS) + list(_MIXED)}"
+        )
     if policy.name in _MIXED:
         warnings.warn(
             f"mixed precision ({policy.name!r}) speeds up GPUs with half-precision units; learnet keeps "

@@ -572,6 +572,88 @@ class Optimizer:
             raise ValueError(f"{self.name}.apply: {len(grads)} gradients for {len(trainable_variables)} variables")
         return self.apply_gradients(zip(grads, trainable_variables))
 
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """One step on the values given, returned as new values; the optimizer and the model's
+        weights are left as they were (Keras 3's JAX style).
+
+        Parameters
+        ----------
+        optimizer_variables : list
+            One value per entry of ``optimizer.variables`` (iterations, learning rate, slots...).
+        grads : list
+            One gradient per variable the optimizer was built for.
+        trainable_variables : list
+            The values of those variables (``build``'s order).
+
+        Returns
+        -------
+        ``(trainable_variables, optimizer_variables)``: the new values, as lists of Tensors.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> w = keras.Variable([1.0, 2.0])
+        >>> sgd = keras.optimizers.SGD(0.1)
+        >>> sgd.build([w])
+        >>> new_w, new_state = sgd.stateless_apply(sgd.variables, [[1.0, 1.0]], [w])
+        >>> new_w[0].numpy(), w.numpy(), int(new_state[0])
+        (array([0.9, 1.9], dtype=float32), array([1., 2.], dtype=float32), 1)
+        """
+        if not self._tracked:
+            raise ValueError(
+                f"{self.name}.stateless_apply: the optimizer must be built first: call "
+                "optimizer.build(model.trainable_variables)"
+            )
+        own, tracked = list(self.variables), list(self._tracked)
+        state = self._stateless_arrays(optimizer_variables, own, "optimizer_variables")
+        weights = self._stateless_arrays(trainable_variables, tracked, "trainable_variables")
+        grads = list(grads)
+        if len(grads) != len(tracked):
+            raise ValueError(
+                f"{self.name}.stateless_apply: {len(grads)} gradients for the {len(tracked)} variables the "
+                "optimizer was built for"
+            )
+        # The slots are arrays the optimizer keeps references to: values go in and out in place.
+        variables = own + tracked
+        saved = [variable._value.copy() for variable in variables]
+        try:
+            for variable, array in zip(variables, state + weights):
+                variable._value[...] = array
+            self.apply(grads, tracked)
+            new_weights = [Tensor._wrap(variable._value.copy()) for variable in tracked]
+            new_state = [Tensor._wrap(variable._value.copy()) for variable in own]
+        finally:
+            for variable, array in zip(variables, saved):
+                variable._value[...] = array
+        return new_weights, new_state
+
+    def _stateless_arrays(self, values, variables, what):
+        """The values given in place of ``variables`` as arrays of their dtypes, checked (count,
+        shape) before anything changes."""
+        try:
+            values = list(values)
+        except TypeError:
+            raise ValueError(
+                f"{self.name}.stateless_apply: {what} must be a list of {len(variables)} values, "
+                f"got {type(values).__name__}"
+            ) from None
+        if len(values) != len(variables):
+            raise ValueError(
+                f"{self.name}.stateless_apply: {what} must hold {len(variables)} values, one per "
+                f"{'entry of optimizer.variables' if what == 'optimizer_variables' else 'variable of build'}, "
+                f"got {len(values)}"
+            )
+        arrays = []
+        for value, variable in zip(values, variables):
+            array = value._value if isinstance(value, Tensor) else to_array(value)
+            if tuple(array.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"{self.name}.stateless_apply: the value given for '{variable.name}' has shape "
+                    f"{tuple(array.shape)}, expected {tuple(variable.shape)}"
+                )
+            arrays.append(xp.array(array, dtype=variable._value.dtype, copy=True))
+        return arrays
+
     def _apply(self, grads, variables):
         # Check and convert everything first: bad input changes nothing.
         arrays = []

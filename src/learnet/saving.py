@@ -600,8 +600,42 @@ def _ordered_weights(arrays, where):
     return [(path, array) for _, path, array in entries]
 
 
+def _normalization_layout(model, saved):
+    """``saved`` with the Normalization weights of files written before the layer kept Keras 3's
+    variables brought up to date.
+
+    Those files hold an adapted layer's ``mean`` and ``variance`` broadcast against the inputs
+    (``(1, 1, 1, 3)``) and no ``count``; now they are one value per feature (``(3,)``) and a
+    sample count follows (unknown there: 0, as Keras 3 keeps it). A layer given its statistics
+    now has no weights; the file's two arrays are left out (its config holds them).
+    """
+    saved = list(saved)
+    for layer in model._flatten_layers():
+        if type(layer).__name__ != "Normalization" or not layer.built:
+            continue
+        paths = [path for path, _ in saved]
+        mean, variance, count = (f"{layer.name}/{short}" for short in ("mean", "variance", "count"))
+        if mean not in paths:
+            continue
+        at = paths.index(mean)
+        if paths[at + 1 : at + 2] != [variance] or paths[at + 2 : at + 3] == [count]:
+            continue  # not the old layout
+        if layer.input_mean is not None:
+            del saved[at : at + 2]
+            continue
+        pairs = []
+        for (path, array), variable in zip(saved[at : at + 2], (layer.adapt_mean, layer.adapt_variance)):
+            if array.size != variable._value.size:
+                break  # not this layer's: the checks below say what differs
+            pairs.append((path, np.reshape(array, tuple(variable.shape))))
+        else:
+            saved[at : at + 2] = pairs + [(count, np.zeros((), layer.count.dtype))]
+    return saved
+
+
 def _assign_weights(model, saved, where, skip_mismatch=False):
     """Check every saved array against ``model.weights``, then assign them all (or none)."""
+    saved = _normalization_layout(model, saved)
     variables = model.weights
     if len(saved) != len(variables):
         raise InvalidModelFileError(

@@ -190,7 +190,7 @@ def test_normalization_adapts_to_data():
     y = norm(data).numpy()
     np.testing.assert_allclose(y.mean(axis=0), 0.0, atol=1e-6)
     np.testing.assert_allclose(y.std(axis=0), 1.0, rtol=1e-5)
-    assert len(norm.non_trainable_weights) == 2 and norm.trainable_weights == []
+    assert len(norm.non_trainable_weights) == 3 and norm.trainable_weights == []  # mean, variance, count
     batches = [(data[:2], None), (data[2:], None)]
     streamed = layers.Normalization()
     streamed.adapt(batches)

@@ -233,6 +233,7 @@ class Layer:
         object.__setattr__(self, "_trainable", bool(trainable))
         self.name = name if name else unique_name(to_snake_case(type(self).__name__))
         self._dtype = _dtype_name(dtype)
+        self._policy_name = _policy_name(dtype, self._dtype)
         self.built = False
         self.supports_masking = False
         self.input_spec = None
@@ -1011,8 +1012,138 @@ class Layer:
         """The dtype of the weights and computations, as a string (``"float32"``)."""
         return self._dtype
 
-    compute_dtype = dtype
-    variable_dtype = dtype
+    @property
+    def compute_dtype(self):
+        """The dtype this layer computes in (``"float32"``; also under a mixed policy, see ``dtype_policy``)."""
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of this layer's weights."""
+        return self._dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``keras.mixed_precision.DTypePolicy``: the ``dtype`` it was given, or the
+        global policy when it was made.
+
+        A mixed policy (``"mixed_float16"``) keeps its name here, as in Keras, while learnet
+        computes in float32 (see ``learnet.mixed_precision``): ``compute_dtype`` says what the
+        layer really computes in. Setting it (a name or a policy) sets the dtype the layer
+        computes in from then on.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> dense = keras.layers.Dense(2, dtype="float64")
+        >>> dense.dtype_policy
+        <DTypePolicy "float64">
+        >>> dense.dtype_policy.compute_dtype, dense.compute_dtype
+        ('float64', 'float64')
+        """
+        from learnet.mixed_precision import DTypePolicy
+
+        return DTypePolicy(getattr(self, "_policy_name", None) or self._dtype)
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        from learnet.mixed_precision import DTypePolicy
+
+        if not isinstance(value, (str, dict, DTypePolicy)):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': dtype_policy must be a policy name such as 'float32' "
+                f"or 'mixed_float16', or a DTypePolicy, got {value!r}"
+            )
+        try:
+            name = _policy_name(value, _dtype_name(value))
+            policy = DTypePolicy(name)  # refuses an unknown name before anything changes
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': unknown dtype policy {value!r}; use a float type such "
+                "as 'float32', 'mixed_float16' or 'mixed_bfloat16'"
+            ) from None
+        self._dtype = _dtype_name(policy.name)
+        self._policy_name = policy.name
+
+    # --- Keras 3's stateless call -----------------------------------------------------------------------
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
+        """Call the layer with the weights' values given, leaving its own weights as they were.
+
+        The JAX style of Keras 3: the state goes in and comes out as values. The values
+        stand in for ``self.trainable_variables`` and ``self.non_trainable_variables`` (same
+        order) during the call; what the call writes into the non-trainable ones
+        (``BatchNormalization``'s moving statistics in training) comes back. Gradients reach
+        the values given: watch them with a ``GradientTape``.
+
+        Parameters
+        ----------
+        trainable_variables, non_trainable_variables : list
+            One value (Variable, Tensor or array) per weight, in the order of
+            ``trainable_variables`` and ``non_trainable_variables``.
+        *args, **kwargs
+            What calling the layer takes (``x``, ``training=True``...).
+        return_losses : bool, default False
+            Also return ``losses`` (``add_loss`` and the weight regularizers), computed
+            with the values given.
+
+        Returns
+        -------
+        ``(outputs, non_trainable_variables)``, with ``losses`` third when asked: the new
+        non-trainable values as Tensors.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> dense = keras.layers.Dense(1, kernel_initializer="ones")
+        >>> dense.build((None, 2))
+        >>> y, _ = dense.stateless_call([keras.ops.full((2, 1), 2.0), keras.ops.zeros((1,))], [], keras.ops.ones((1, 2)))
+        >>> float(y[0, 0]), float(dense(keras.ops.ones((1, 2)))[0, 0])
+        (4.0, 2.0)
+        """
+        from learnet import tape as _tape
+
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {type(self).__name__} '{self.name}' must be built (its variables "
+                "must exist): call it on some data or build(input_shape) first"
+            )
+        trainable, non_trainable = list(self.trainable_variables), list(self.non_trainable_variables)
+        given = _stateless_values(self, trainable_variables, trainable, "trainable_variables")
+        given += _stateless_values(self, non_trainable_variables, non_trainable, "non_trainable_variables")
+        variables = trainable + non_trainable
+        # Each Variable holds a fresh array during the call (ops that keep their inputs see it)
+        # and its own array again afterwards; the ops recorded meanwhile are re-pointed from the
+        # Variables to the values given, so a gradient reaches those and not the layer's weights.
+        stand_ins = {}
+        for variable, (value, array) in zip(variables, given):
+            stand_ins[id(variable)] = value if value is not None else Tensor._wrap(array.copy())
+        tapes = list(_tape._recording)
+        marks = [len(tape._notes) for tape in tapes]
+        added = []
+        for tape in tapes:  # a watched value makes its Variable watched for the call
+            for variable in variables:
+                if id(stand_ins[id(variable)]) in tape._watched and id(variable) not in tape._watched:
+                    tape._watched[id(variable)] = variable
+                    added.append((tape, id(variable)))
+        originals = [variable._value for variable in variables]
+        try:
+            for variable, (_, array) in zip(variables, given):
+                variable._value = array
+            outputs = self(*args, **kwargs)
+            losses = list(self.losses) if return_losses else None
+            new_values = [Tensor._wrap(variable._value) for variable in non_trainable]
+        finally:
+            for variable, original in zip(variables, originals):
+                variable._value = original
+            for tape, mark in zip(tapes, marks):
+                for note in tape._notes[mark:]:
+                    if any(id(t) in stand_ins for t in note.inputs):
+                        note.inputs = tuple(stand_ins.get(id(t), t) for t in note.inputs)
+            for tape, key in added:
+                tape._watched.pop(key, None)
+        if return_losses:
+            return outputs, new_values, losses
+        return outputs, new_values
 
     @property
     def input_shape(self):
@@ -1200,6 +1331,49 @@ def _is_plain(value):
     if isinstance(value, dict):
         return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
     return False
+
+
+def _stateless_values(layer, values, variables, what):
+    """``[(tensor or None, array)]`` for the values ``stateless_call`` was given in place of
+    ``variables``: each checked (count, shape) before anything changes, each array a copy in
+    its variable's dtype; the tensor is the value itself when it is one (gradients reach it)."""
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}'.stateless_call: {what} must be a list of "
+            f"{len(variables)} values, got {type(values).__name__}"
+        ) from None
+    if len(values) != len(variables):
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}'.stateless_call: {what} must hold one value per entry of "
+            f"layer.{what} ({len(variables)}), got {len(values)}"
+        )
+    result = []
+    for value, variable in zip(values, variables):
+        array = value._value if isinstance(value, Tensor) else to_array(value)
+        if tuple(array.shape) != tuple(variable.shape):
+            raise ValueError(
+                f"{type(layer).__name__} '{layer.name}'.stateless_call: the value given for "
+                f"'{variable.name}' has shape {tuple(array.shape)}, expected {tuple(variable.shape)}"
+            )
+        array = xp.array(array, dtype=variable._value.dtype, copy=True)
+        result.append((value if isinstance(value, Tensor) else None, array))
+    return result
+
+
+def _policy_name(dtype, dtype_name):
+    """The name of a layer's dtype policy: a mixed policy's own name, else its dtype (the
+    global policy's name for a layer given none)."""
+    from learnet import mixed_precision
+
+    if dtype is None:
+        policy = mixed_precision.global_policy()
+        return policy.name if policy.name.startswith("mixed_") else dtype_name
+    if isinstance(dtype, dict):
+        dtype = dtype.get("config", {}).get("name", dtype_name)
+    dtype = getattr(dtype, "name", dtype)
+    return dtype if isinstance(dtype, str) and dtype.startswith("mixed_") else dtype_name
 
 
 def _dtype_name(dtype):

@@ -163,6 +163,12 @@ def _plain(value):
 class Normalization(Layer):
     """Standardize features: ``(x - mean) / sqrt(variance)``, with statistics from ``adapt``.
 
+    The weights are Keras 3's: an adapted layer keeps ``mean`` and ``variance`` with one value
+    per feature (shape ``(3,)`` for RGB images) and a sample ``count`` (a scalar ``int32``), all
+    non-trainable; a layer given its ``mean`` and ``variance`` keeps them in its config and
+    has no weights. ``layer.mean`` and ``layer.variance`` read the statistics broadcast
+    against the inputs (shape ``(1, 1, 1, 3)`` for images), as in Keras.
+
     Parameters
     ----------
     axis : int or tuple of int, default -1
@@ -180,6 +186,8 @@ class Normalization(Layer):
     >>> norm.adapt(np.array([[0.0, 10.0], [2.0, 30.0]]))
     >>> norm.mean.numpy()
     array([[ 1., 20.]], dtype=float32)
+    >>> [(w.name.split("/")[-1], tuple(w.shape)) for w in norm.weights]
+    [('mean', (2,)), ('variance', (2,)), ('count', ())]
     """
 
     _autocast_integers = True
@@ -198,27 +206,58 @@ class Normalization(Layer):
         self.input_variance = None if variance is None else numpy.asarray(variance, dtype=numpy.float64)
         self.invert = bool(invert)
         self._adapted = mean is not None
+        self._broadcast_shape = None
 
     def _stat_shape(self, input_shape):
+        """``(broadcast shape, kept axes, reduced axes)`` of the statistics for ``input_shape``."""
         rank = len(input_shape)
-        axes = [a % rank for a in self.axis]
-        if 0 in axes:
+        if any(a < -rank or a >= rank for a in self.axis):
+            raise ValueError(f"Normalization '{self.name}': axis {self.axis} is out of range for inputs of rank {rank}")
+        keep = tuple(sorted({a % rank for a in self.axis}))
+        if 0 in keep:
             raise ValueError(f"Normalization '{self.name}': the batch axis cannot be a feature axis")
-        shape = tuple(input_shape[a] if a in axes else 1 for a in range(rank))
+        shape = tuple(input_shape[a] if a in keep else 1 for a in range(rank))
         if any(s is None for s in shape):
             raise ValueError(
                 f"Normalization '{self.name}': the feature axes must have known sizes, got {tuple(input_shape)}"
             )
-        return shape, tuple(a for a in range(rank) if a not in axes)
+        return shape, keep, tuple(a for a in range(rank) if a not in keep)
 
     def build(self, input_shape):
-        shape, self._reduce_axes = self._stat_shape(tuple(input_shape))
-        self.mean = self.add_weight(name="mean", shape=shape, initializer="zeros", trainable=False)
-        self.variance = self.add_weight(name="variance", shape=shape, initializer="ones", trainable=False)
-        if self.input_mean is not None:
-            self.mean.assign(numpy.broadcast_to(self.input_mean, shape))
-            self.variance.assign(numpy.broadcast_to(self.input_variance, shape))
+        self._broadcast_shape, keep, self._reduce_axes = self._stat_shape(tuple(input_shape))
+        feature_shape = tuple(self._broadcast_shape[a] for a in keep)
+        if self.input_mean is None:
+            # Keras 3's variables: one value per feature, and the sample count.
+            self.adapt_mean = self.add_weight(name="mean", shape=feature_shape, initializer="zeros", trainable=False)
+            self.adapt_variance = self.add_weight(
+                name="variance", shape=feature_shape, initializer="ones", trainable=False
+            )
+            self.count = self.add_weight(name="count", shape=(), dtype="int32", initializer="zeros", trainable=False)
+        else:
+            self._given = tuple(
+                numpy.broadcast_to(_align(value, keep, len(self._broadcast_shape)), self._broadcast_shape)
+                for value in (self.input_mean, self.input_variance)
+            )
         self.built = True
+
+    def _statistic(self, index):
+        """The mean (0) or variance (1) as a Tensor of the broadcast shape, or None before ``build``."""
+        if not self.built:
+            return None
+        if self.input_mean is not None:
+            return Tensor._wrap(xp.asarray(self._given[index], dtype=numpy.dtype(self._dtype)))
+        variable = self.adapt_mean if index == 0 else self.adapt_variance
+        return Tensor._wrap(variable._value.reshape(self._broadcast_shape))
+
+    @property
+    def mean(self):
+        """The mean, shaped to broadcast against the inputs (``(1, 1, 1, 3)`` for images)."""
+        return self._statistic(0)
+
+    @property
+    def variance(self):
+        """The variance, shaped to broadcast against the inputs."""
+        return self._statistic(1)
 
     def adapt(self, data, batch_size=None, steps=None):
         """Compute the mean and variance of each feature from ``data`` (array or iterable of batches)."""
@@ -249,6 +288,10 @@ class Normalization(Layer):
             batches = [b.reshape(-1, 1) for b in batches]
         if not self.built:
             self._maybe_build((None,) + batches[0].shape[1:])
+        if self.input_mean is not None:
+            raise ValueError(
+                f"Normalization '{self.name}' was given its mean and variance; adapt works on a layer without them"
+            )
         if self._batch_input_shape is None:
             # The input shape is known now, as if given by input_shape=: a Sequential model
             # that starts with this layer is built at once (and has a summary), as in Keras.
@@ -256,17 +299,21 @@ class Normalization(Layer):
         count, total, total_sq = 0, 0.0, 0.0
         for batch in batches:
             count += int(numpy.prod([batch.shape[a] for a in self._reduce_axes]))
-            total = total + batch.sum(axis=self._reduce_axes, keepdims=True)
-            total_sq = total_sq + (batch * batch).sum(axis=self._reduce_axes, keepdims=True)
+            total = total + batch.sum(axis=self._reduce_axes)
+            total_sq = total_sq + (batch * batch).sum(axis=self._reduce_axes)
         mean = total / count
         variance = numpy.maximum(total_sq / count - mean * mean, 0.0)
-        self.mean.assign(mean.reshape(self.mean.shape))
-        self.variance.assign(variance.reshape(self.variance.shape))
+        self.adapt_mean.assign(numpy.reshape(mean, self.adapt_mean.shape))
+        self.adapt_variance.assign(numpy.reshape(variance, self.adapt_variance.shape))
+        self.count.assign(count)
         self._adapted = True
 
     def call(self, inputs):
-        std = maximum(sqrt(Tensor._wrap(self.variance._value)), 1e-7)
-        mean = Tensor._wrap(self.mean._value)
+        mean, variance = self.mean, self.variance
+        if inputs.dtype.kind == "f" and mean.dtype != inputs.dtype:  # the compute dtype, as Keras casts
+            mean = Tensor._wrap(mean._value.astype(inputs.dtype))
+            variance = Tensor._wrap(variance._value.astype(inputs.dtype))
+        std = maximum(sqrt(variance), 1e-7)
         if self.invert:
             return inputs * std + mean
         return (inputs - mean) / std
@@ -283,6 +330,18 @@ class Normalization(Layer):
             invert=self.invert,
         )
         return config
+
+
+def _align(value, keep, rank):
+    """A given statistic shaped against inputs of ``rank``: its axes sit on the kept axes, counted
+    from the right, as Keras places them (a statistic with more axes broadcasts as NumPy would)."""
+    value = numpy.asarray(value)
+    if value.ndim > len(keep):
+        return value
+    shape = [1] * rank
+    for i in range(1, value.ndim + 1):
+        shape[keep[-i]] = value.shape[-i]
+    return value.reshape(shape)
 
 
 def _unbatched_vectors(data):
