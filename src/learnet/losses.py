@@ -26,6 +26,8 @@ array([0.25, 0.  ], dtype=float32)
 import difflib
 import math
 
+import numpy as np
+
 from learnet import backend, registry
 from learnet import ctc as _ctc
 from learnet.backend import xp
@@ -72,6 +74,60 @@ def _target(y_true, like):
     if isinstance(y_true, Tensor):
         return y_true if y_true.dtype == like.dtype else cast(y_true, like.dtype)
     return Tensor._wrap(to_array(y_true, like.dtype))
+
+
+def _is_nested(value):
+    """Whether ``value`` is a structure of tensors (a dict, or a list/tuple holding a tensor or
+    array), not one tensor written as nested lists of numbers."""
+    if isinstance(value, dict):
+        return True
+    if not isinstance(value, (list, tuple)):
+        return False
+    return any(isinstance(item, (Tensor, np.ndarray, xp.ndarray)) or _is_nested(item) for item in value)
+
+
+def _map_nested(function, value):
+    """``function`` on every tensor of a structure; a list of numbers counts as one tensor."""
+    if isinstance(value, dict):
+        return {key: _map_nested(function, item) for key, item in value.items()}
+    if _is_nested(value):
+        return type(value)(_map_nested(function, item) for item in value)
+    return function(value)
+
+
+def _leaves(value):
+    found = []
+    _map_nested(found.append, value)
+    return found
+
+
+def _nested_tensors(y_true, y_pred, cast_y_true):
+    """``y_true`` and ``y_pred`` as structures of tensors: every prediction a float tensor,
+    every target cast to the float dtype of its prediction (of the first one where the two
+    structures differ), as Keras converts each leaf of nested targets and predictions."""
+    y_pred = _map_nested(_prediction, y_pred)
+    if not cast_y_true:
+        return y_true, y_pred
+    predictions = _leaves(y_pred)
+    if _same_structure(y_true, y_pred):
+        pairs = iter(predictions)
+        return _map_nested(lambda t: _target(t, next(pairs)), y_true), y_pred
+    like = predictions[0] if predictions else Tensor._wrap(xp.zeros((), dtype=backend.floatx()))
+    return _map_nested(lambda t: _target(t, like), y_true), y_pred
+
+
+def _same_structure(a, b):
+    """Whether two structures nest alike (same dict keys, same list lengths), leaf for leaf."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and list(a) == list(b)
+            and all(_same_structure(a[k], b[k]) for k in a)
+        )
+    if _is_nested(a) or _is_nested(b):
+        return _is_nested(a) and _is_nested(b) and len(a) == len(b) and all(map(_same_structure, a, b))
+    return True
 
 
 def _same_rank(y_true, y_pred):
@@ -542,6 +598,8 @@ class Loss:
 
     A subclass defines ``call(y_true, y_pred)``, returning one value per example
     (it receives tensors: ``y_pred`` as given, ``y_true`` cast to its float dtype).
+    Nested targets and predictions (lists or dicts of tensors of different shapes, as a
+    feature-matching loss takes) reach ``call`` as structures, each tensor converted.
 
     Parameters
     ----------
@@ -574,9 +632,14 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         mask = getattr(y_pred, "_keras_mask", None)
-        y_pred = _prediction(y_pred)
-        if self._cast_y_true:
-            y_true = _target(y_true, y_pred)
+        if _is_nested(y_pred) or _is_nested(y_true):
+            # Several tensors (a feature-matching loss over the layers of a network): each one
+            # is converted, and ``call`` receives the structures, as in Keras.
+            y_true, y_pred = _nested_tensors(y_true, y_pred, self._cast_y_true)
+        else:
+            y_pred = _prediction(y_pred)
+            if self._cast_y_true:
+                y_true = _target(y_true, y_pred)
         losses = self.call(y_true, y_pred)
         if not isinstance(losses, Tensor):
             losses = Tensor._wrap(to_array(losses))

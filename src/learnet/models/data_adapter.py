@@ -213,17 +213,27 @@ def to_floatx(array, name, who):
     return converted
 
 
-def standardize_inputs(x, who, input_dtypes=None):
-    """Check ``x`` and convert its floats and integers to the default float type, once.
+def standardize_inputs(x, who, input_dtypes=None, keep_integers=False):
+    """Check ``x`` and convert its floats (and, for a model's float input, its integers) once.
 
-    Integer inputs (``uint8`` images) become ``float32`` without scaling: the user
-    normalizes. An input declared with an integer dtype (token ids) stays integer.
+    Floats become the default float type. An input declared with an integer dtype (token
+    ids) keeps its integers; one declared with a float dtype gets floats (``uint8`` images
+    become ``float32`` without scaling: the user normalizes), as a Keras model converts
+    what it is given to its ``Input``'s dtype. With ``keep_integers`` (a model that declares
+    no inputs, such as a subclassed ``Model``) integers and booleans are kept as they are,
+    as Keras hands them to ``train_step``: its layers cast what they compute on.
     Text (NumPy ``str``/``bytes`` arrays, or objects that are all strings) stays as it
     is, for an input declared ``dtype="string"`` or one whose dtype the model does not
     declare; text given to an input declared with a number dtype is refused.
 
     ``input_dtypes`` is a list of the declared dtypes in the order of the inputs, or,
     for ``x`` a dict, a dict of them by input name.
+
+    Examples
+    --------
+    >>> ids = np.array([[1, 2]], dtype="int32")
+    >>> standardize_inputs(ids, "fit").dtype, standardize_inputs(ids, "fit", keep_integers=True).dtype
+    (dtype('float32'), dtype('int32'))
     """
     if x is None:
         raise ValueError(f"{who}: no input data was given (x is None)")
@@ -235,7 +245,7 @@ def standardize_inputs(x, who, input_dtypes=None):
             wanted = next_dtype()
             wanted = None if wanted is None else np.dtype(wanted)
             if isinstance(value, RaggedTensor):
-                return standardize_ragged(value, name, who, wanted)
+                return standardize_ragged(value, name, who, wanted, keep_integers)
             takes_text = wanted is None or wanted.kind in "OUS"
             array = to_numpy(
                 value,
@@ -249,7 +259,7 @@ def standardize_inputs(x, who, input_dtypes=None):
                 raise ValueError(f"{who}: {name} is a single number; it needs a first (sample) axis")
             if array.dtype.kind in "OUS":  # text, checked by to_numpy
                 return array
-            if wanted is not None and wanted.kind in "iu" and array.dtype.kind in "iub":
+            if _keeps_integers(wanted, keep_integers) and array.dtype.kind in "iub":
                 return array
             check_finite(array, name, who)
             return to_floatx(array, name, who)
@@ -265,7 +275,24 @@ def standardize_inputs(x, who, input_dtypes=None):
     return map_with_names(converter(lambda: next(dtypes, None)), x, "x")
 
 
-def standardize_ragged(value, name, who, wanted=None):
+def _keeps_integers(wanted, keep_integers):
+    """Whether integer data stays integer for an input declared ``wanted`` (``None``: undeclared)."""
+    return (wanted.kind in "iu") if wanted is not None else keep_integers
+
+
+def keeps_integer_inputs(model):
+    """Whether ``model`` is given its integer inputs as they are: a model that declares no
+    ``Input`` (a subclassed ``Model``), as Keras hands data to ``train_step`` unconverted.
+
+    A ``Sequential`` model converts them to its own float dtype even before it is built,
+    as Keras' ``Sequential`` does at its door (its layers would cast them anyway).
+    """
+    from learnet.models.sequential import Sequential  # model.py imports this module
+
+    return model._input_dtypes() is None and not isinstance(model, Sequential)
+
+
+def standardize_ragged(value, name, who, wanted=None, keep_integers=False):
     """A ragged input checked and converted as an array is: its values, not its rows.
 
     The ``flat_values`` must be numbers and finite; they become the default float type,
@@ -280,7 +307,7 @@ def standardize_ragged(value, name, who, wanted=None):
     (dtype('float32'), [[1.0, 2.0], [3.0]])
     """
     values = to_numpy(value.flat_values, f"{name}.flat_values", who)
-    if wanted is not None and wanted.kind in "iu" and values.dtype.kind in "iub":
+    if _keeps_integers(wanted, keep_integers) and values.dtype.kind in "iub":
         return value
     check_finite(values, f"{name}.flat_values", who)
     converted = to_floatx(values, f"{name}.flat_values", who)
@@ -457,7 +484,9 @@ def check_targets(y, output_shape, loss, name, who):
         if y.dtype.kind in "fb":
             y = y.astype(np.int32)
         return y
-    y = to_floatx(y, name, who)
+    if y.dtype.kind == "f":
+        # Integer and boolean targets stay as they are, as in Keras: the loss casts them.
+        y = to_floatx(y, name, who)
     if kind == "categorical_crossentropy" and classes is not None and classes > 1:
         indices = (y.ndim == len(out) - 1) or (y.ndim == len(out) and y.shape[-1] == 1)
         if indices and y.shape[1 : len(out) - 1] == tuple(s for s in out[1:-1]):
@@ -574,7 +603,7 @@ def _fit_one(array, want, name, who):
 def standardize(model, x, y, sample_weight, who):
     """Check and convert ``x``, ``y`` and ``sample_weight`` (arrays); return them and the sample count."""
     dtypes, shapes = input_declarations(model, x)
-    x = standardize_inputs(x, who, dtypes)
+    x = standardize_inputs(x, who, dtypes, keeps_integer_inputs(model))
     x = fit_to_input_shapes(x, shapes, who)
     y = standardize_targets(y, who)
     sample_weight = standardize_sample_weight(sample_weight, who)
@@ -593,7 +622,7 @@ def standardize(model, x, y, sample_weight, who):
 def standardize_predict_inputs(model, x, who):
     """Check and convert the inputs of ``predict``."""
     dtypes, shapes = input_declarations(model, x)
-    x = standardize_inputs(x, who, dtypes)
+    x = standardize_inputs(x, who, dtypes, keeps_integer_inputs(model))
     x = fit_to_input_shapes(x, shapes, who)
     count_samples([(x, "x")], who)
     build_for_ragged_rows(model, x)
@@ -960,7 +989,7 @@ class EpochIterator:
     def _convert(self, batch):
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
         dtypes, shapes = input_declarations(self.model, x)
-        x = fit_to_input_shapes(_as_declared_inputs(x, dtypes), shapes, self.who)
+        x = fit_to_input_shapes(_as_declared_inputs(x, dtypes, keeps_integer_inputs(self.model)), shapes, self.who)
         build_for_ragged_rows(self.model, x)
         if self.inputs_only:
             return (x,)
@@ -1074,9 +1103,11 @@ def _dataset_target(value, name, who):
     return array
 
 
-def _as_declared_inputs(x, dtypes):
-    """A dataset batch's inputs as arrays: floats, but integers where the input is declared an
-    integer (``Input(shape=[], dtype="int32")`` for time steps or token ids), as ``fit`` does for arrays."""
+def _as_declared_inputs(x, dtypes, keep_integers=False):
+    """A dataset batch's inputs as arrays, converted as ``fit`` converts arrays: floats in the
+    default float type; integers kept where the input is declared an integer
+    (``Input(shape=[], dtype="int32")`` for time steps or token ids) or, with ``keep_integers``,
+    where the model declares no inputs; else integers become floats."""
 
     def one(value, dtype):
         try:
@@ -1089,6 +1120,9 @@ def _as_declared_inputs(x, dtypes):
         if kind is not None and kind.kind in "iu" and array.dtype.kind in "iub":
             return array
         return _as_float_input(array)
+
+    if keep_integers:
+        return map_structure(_kept_input, x)
 
     if isinstance(x, dict) and isinstance(dtypes, dict):
         return {key: map_structure(lambda v, d=dtypes.get(key): one(v, d), value) for key, value in x.items()}
@@ -1108,6 +1142,17 @@ def _ragged_as_input(value, kind=None):
     if dtype.kind in "biu" or (dtype.kind == "f" and dtype != backend.floatx()):
         return RaggedTensor(Tensor._wrap(values._value.astype(backend.floatx())), value.row_splits)
     return value
+
+
+def _kept_input(value):
+    """A dataset's input for a model that declares none: integers, booleans and text as they
+    are, floats in the default float type (Keras hands such a batch to ``train_step`` as is)."""
+    if isinstance(value, RaggedTensor):
+        return value if np.dtype(value.flat_values.dtype).kind in "iub" else _ragged_as_input(value)
+    array = to_plain_numpy(value)
+    if array.dtype.kind in "iub":
+        return array
+    return _as_float_input(array)
 
 
 def _as_float_input(value):
