@@ -108,7 +108,7 @@ def _record(name, inputs, output, backward, higher_order, forward=None, call=Non
         for tensor in inputs:
             if id(tensor) in watched:
                 hit = True
-            elif tape._watch_accessed_variables and type(tensor) is Variable and tensor.trainable:
+            elif tape._watch_accessed_variables and type(tensor) is Variable and tensor._watched_by_tapes:
                 tape._watch(tensor)
                 hit = True
         if hit:
@@ -131,7 +131,7 @@ def record_op(name: str, inputs: tuple, output: Tensor, backward: Callable, high
 
 
 class _VariableListener:
-    """Stands in for the tapes while a block runs: the trainable Variables ops read are watched,
+    """Stands in for the tapes while a block runs: the Variables created trainable that ops read are watched,
     so ``_record`` hands each to ``_watch`` once, in the order they are first read."""
 
     _watch_accessed_variables = True
@@ -551,7 +551,13 @@ class GradientTape:
         Allow several calls to ``gradient``. Otherwise the tape releases what it
         recorded after the first call, and a second call raises ``RuntimeError``.
     watch_accessed_variables : bool, default True
-        Watch every trainable ``Variable`` an op reads, automatically.
+        Watch every ``Variable`` an op reads that was created trainable, automatically,
+        as TensorFlow does: also those of a layer frozen (``layer.trainable = False``)
+        after its variables were made, so ``gradient`` can still give theirs. Variables
+        created with ``trainable=False`` (BatchNormalization's moving statistics, a
+        metric's counts) are never watched. Only the ops a requested source leads to run
+        backward, so watching a frozen variable costs nothing when its gradient is not
+        asked for.
 
     Examples
     --------

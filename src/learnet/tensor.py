@@ -483,7 +483,10 @@ class Variable(Tensor):
         The starting value, or a function returning it (Keras initializers are such
         functions of no argument once their shape is fixed).
     trainable : bool, default True
-        Whether tapes watch it and optimizers update it.
+        Whether optimizers update it and tapes watch it. Tapes follow the value given
+        here, at creation, as TensorFlow's do: freezing a Keras layer later (which sets
+        ``trainable`` to False on its variables) hides them from ``trainable_variables``
+        and optimizers, while a tape still watches them and can give their gradient.
     name : str, optional
         A name for messages and summaries; ``Variable``, ``Variable_1``, ... if absent.
     dtype : str or numpy.dtype, optional
@@ -500,7 +503,7 @@ class Variable(Tensor):
     array([3. , 1.5], dtype=float32)
     """
 
-    __slots__ = ("trainable", "name", "constraint")
+    __slots__ = ("trainable", "name", "constraint", "_watched_by_tapes")
 
     def __init__(
         self,
@@ -539,6 +542,9 @@ class Variable(Tensor):
         self._from_logits = None
         self._slice_of = None
         self.trainable = bool(trainable)
+        # Fixed here for good: what a tape watches never changes while it records, whatever
+        # a layer's ``trainable`` flag says then (a GAN freezes its discriminator mid-step).
+        self._watched_by_tapes = self.trainable
         self.name = name if name is not None else _unique_variable_name("Variable")
         # A function applied to the value after each optimizer update (e.g. non-negativity).
         self.constraint = constraint
