@@ -298,6 +298,10 @@ class OperationLayer(Layer):
         if pending is None:  # asked directly: one tensor input
             pending = (KerasTensor(tuple(input_shape)), (), {})
         inputs, args, kwargs = pending
+        if self.operation in _RESHAPES:
+            shape = self._reshape_output_shape(inputs, args, kwargs)
+            if shape is not None:
+                return shape
         results = []
         for fill in (2, 3):
 
@@ -325,6 +329,26 @@ class OperationLayer(Layer):
 
         return merge(shapes[0], shapes[1])
 
+    def _reshape_output_shape(self, inputs, args, kwargs):
+        """The shape a reshape gives, found from the symbolic shape itself (None when the new
+        shape is itself symbolic, left to the probe).
+
+        Probing with a small batch cannot do this: ``reshape(x, (-1, 4))`` folds the batch of
+        ``x`` of shape ``(None, 5, 4)`` into its first axis, and a later ``reshape(y, (-1, 5, 3))``
+        of the probe's ``(2, 3)`` fails where any real batch fits.
+        """
+        if not isinstance(inputs, KerasTensor):
+            return None
+        try:
+            bound = inspect.signature(self._function).bind(inputs, *args, **self.arguments, **kwargs)
+        except TypeError:
+            return None
+        new_shape = bound.arguments.get("newshape", bound.arguments.get("shape"))
+        if new_shape is None or _holds_symbolic(new_shape):
+            return None
+        self._symbolic_dtype = inputs.dtype
+        return reshape_output_shape(tuple(inputs.shape), new_shape, self.name)
+
     def _output_dtype(self, inputs):
         return self._symbolic_dtype if self._symbolic_dtype is not None else self._dtype
 
@@ -332,6 +356,59 @@ class OperationLayer(Layer):
         config = super().get_config()
         config.update({"operation": self.operation, "arguments": dict(self.arguments)})
         return config
+
+
+# The operations whose output shape is worked out from the symbolic shape, not probed.
+_RESHAPES = frozenset({"reshape", TF_PREFIX + "reshape"})
+
+
+def reshape_output_shape(input_shape, new_shape, name="reshape"):
+    """The shape ``reshape`` gives a tensor of ``input_shape`` (``None`` for an unknown size).
+
+    A ``-1`` is worked out where every input size is known; where one is not (the batch),
+    the ``-1`` absorbs it and stays unknown, as in Keras.
+
+    Raises
+    ------
+    ValueError
+        More than one ``-1``, a negative size, or sizes that cannot hold the input's elements.
+
+    Examples
+    --------
+    >>> reshape_output_shape((None, 5, 4), (-1, 4))
+    (None, 4)
+    >>> reshape_output_shape((None, 4), (-1, 5, 4))
+    (None, 5, 4)
+    >>> reshape_output_shape((6, 4), (-1, 8))
+    (3, 8)
+    """
+    if isinstance(new_shape, Tensor):
+        new_shape = new_shape.numpy().tolist()
+    if isinstance(new_shape, (int, np.integer)):
+        new_shape = (new_shape,)
+    try:
+        sizes = tuple(-1 if s is None else int(s) for s in new_shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: a shape must be a sequence of ints, got {new_shape!r}") from None
+    if sum(1 for s in sizes if s == -1) > 1 or any(s < -1 for s in sizes):
+        raise ValueError(f"{name}: a new shape holds sizes >= 0 and at most one -1, got {sizes}")
+    fixed = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+    known = int(np.prod([s for s in input_shape if s is not None], dtype=np.int64))
+    if any(s is None for s in input_shape):
+        # The unknown size (the batch) folds into the -1, which is then unknown too. Without
+        # a -1 the new sizes must still hold a whole number of the known part's elements.
+        if -1 not in sizes and known and fixed % known:
+            raise ValueError(f"{name}: cannot reshape a tensor of shape {input_shape} into shape {sizes}")
+        return tuple(None if s == -1 else s for s in sizes)
+    if -1 in sizes:
+        if fixed == 0 or known % fixed:
+            raise ValueError(f"{name}: cannot reshape a tensor of shape {input_shape} into shape {sizes}")
+        return tuple(known // fixed if s == -1 else s for s in sizes)
+    if fixed != known:
+        raise ValueError(
+            f"{name}: cannot reshape a tensor of shape {input_shape} ({known} elements) into shape {sizes}"
+        )
+    return sizes
 
 
 def record(operation, function, args, kwargs):
