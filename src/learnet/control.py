@@ -21,6 +21,7 @@ Examples
 10.0
 """
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -403,8 +404,10 @@ class ConcreteFunction:
             args = tuple(given[n] for n in self._names)
         _check_signature(self.name, self.inputs, args)
         if self._names is not None and self._bound:
-            return _as_tensors(self._python_function(**dict(zip(self._names, args)), **self._bound, **kwargs))
-        return _as_tensors(self._python_function(*args, **kwargs))
+            with as_in_function():
+                return _as_tensors(self._python_function(**dict(zip(self._names, args)), **self._bound, **kwargs))
+        with as_in_function():
+            return _as_tensors(self._python_function(*args, **kwargs))
 
     @property
     def structured_outputs(self):
@@ -450,6 +453,25 @@ def _check_signature(name, signature, args):
 # Who wants to hear of every tf.function call (tf.summary.trace_on, which exports their graphs).
 trace_listeners: list = []
 
+# How many tf.function calls are running now. TensorFlow traces their bodies into a graph,
+# where a few ops take what eager mode refuses (``tf.shape(x, out_type=tf.float32)``).
+_function_depth = [0]
+
+
+def inside_function() -> bool:
+    """Whether a ``tf.function`` (or code run as one, ``as_in_function``) is running now."""
+    return _function_depth[0] > 0
+
+
+@contextlib.contextmanager
+def as_in_function():
+    """Run a block as TensorFlow runs the body of a ``tf.function`` (learnet still runs it eagerly)."""
+    _function_depth[0] += 1
+    try:
+        yield
+    finally:
+        _function_depth[0] -= 1
+
 
 class Function:
     """What ``@tf.function`` makes: the Python function, run eagerly, with TF's methods.
@@ -489,7 +511,8 @@ class Function:
         if trace_listeners:  # tf.summary.trace_on: the graphs of the functions called are wanted
             for listener in trace_listeners:
                 listener(self, args, kwargs)
-        return _as_tensors(self.python_function(*args, **kwargs))
+        with as_in_function():
+            return _as_tensors(self.python_function(*args, **kwargs))
 
     def _note_call(self, args, kwargs=None):
         if kwargs:

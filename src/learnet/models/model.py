@@ -47,6 +47,7 @@ from learnet.models import data_adapter
 from learnet.models.compile_utils import LossesContainer, MetricsContainer
 from learnet.models.data_adapter import unpack_x_y_sample_weight
 from learnet.ops.shape import expand_dims, squeeze
+from learnet.control import as_in_function
 from learnet.tape import GradientTape, no_recording
 from learnet.tensor import Tensor
 from learnet.tree import flatten, map_shapes, map_structure
@@ -645,7 +646,8 @@ class Model(Layer):
                 for step, batch in enumerate(strategy._local_batches(train.epoch)):  # each process its share
                     if batch_begin:
                         callback_list.on_train_batch_begin(step)
-                    logs = self.train_step(batch)  # the tape, the gradients, the update
+                    with as_in_function():  # as TensorFlow traces fit's step into a tf.function
+                        logs = self.train_step(batch)  # the tape, the gradients, the update
                     if batch_end:
                         callback_list.on_train_batch_end(step, _python_logs(logs))
                     if self.stop_training:
@@ -708,7 +710,8 @@ class Model(Layer):
             for step, batch in enumerate(strategy._local_batches(batches.epoch)):  # each process its share
                 if batch_begin:
                     callback_list.on_test_batch_begin(step)
-                logs = self.test_step(batch)
+                with as_in_function():
+                    logs = self.test_step(batch)
                 if batch_end:
                     callback_list.on_test_batch_end(step, _python_logs(logs))
         logs = _python_logs(logs if logs else self.get_metrics_result())
@@ -794,7 +797,8 @@ class Model(Layer):
             for step, batch in enumerate(batches.epoch()):
                 if batch_begin:
                     callback_list.on_predict_batch_begin(step)
-                result = map_structure(data_adapter.to_plain_numpy, self.predict_step(batch))
+                with as_in_function():
+                    result = map_structure(data_adapter.to_plain_numpy, self.predict_step(batch))
                 outputs.append(result)
                 if batch_end:
                     callback_list.on_predict_batch_end(step, {"outputs": result})
@@ -826,7 +830,8 @@ class Model(Layer):
         self.optimizer.build(self.trainable_weights)
         if reset_metrics:
             self.reset_metrics()
-        logs = _python_logs(self.train_step(data))
+        with as_in_function():
+            logs = _python_logs(self.train_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
 
     def test_on_batch(
@@ -840,7 +845,8 @@ class Model(Layer):
             self.reset_metrics()
         backend.keep_freed_memory()
         with no_recording():
-            logs = _python_logs(self.test_step(data))
+            with as_in_function():
+                logs = _python_logs(self.test_step(data))
         return logs if return_dict else self._flatten_in_order(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
@@ -848,7 +854,8 @@ class Model(Layer):
         x = data_adapter.standardize_predict_inputs(self, x, "predict_on_batch")
         backend.keep_freed_memory()
         with no_recording():
-            return map_structure(data_adapter.to_plain_numpy, self.predict_step((x,)))
+            with as_in_function():
+                return map_structure(data_adapter.to_plain_numpy, self.predict_step((x,)))
 
     # --- looking at the model --------------------------------------------------------------------------
     @property

@@ -216,8 +216,12 @@ def _out_type(out_type, allowed, function):
 
 
 def shape(input, out_type=None, name=None):  # noqa: A002 - TensorFlow's name
-    """The shape of ``input`` as a 1-D tensor (``tf.shape``): ``int32``, or ``out_type``
-    (``tf.int32`` or ``tf.int64``, as TensorFlow allows).
+    """The shape of ``input`` as a 1-D tensor (``tf.shape``): ``int32``, or ``out_type``.
+
+    Run eagerly, ``out_type`` is ``tf.int32`` or ``tf.int64``, as in TensorFlow. Inside a
+    ``tf.function`` TensorFlow folds a shape it knows into a constant of any number type,
+    so there ``tf.shape(x, out_type=tf.float32)`` gives the sizes as floats; learnet always
+    knows the shape and does the same while a ``tf.function`` runs.
 
     Examples
     --------
@@ -225,10 +229,20 @@ def shape(input, out_type=None, name=None):  # noqa: A002 - TensorFlow's name
     >>> from learnet.ops.shape import shape
     >>> shape(tf.zeros((2, 3)), out_type=tf.int64).numpy()
     array([2, 3])
+    >>> tf.function(lambda x: shape(x, out_type=tf.float32))(tf.zeros((2, 3))).numpy()
+    array([2., 3.], dtype=float32)
     """
+    from learnet.control import inside_function
     from learnet.tensor import convert_to_tensor
 
-    dtype = _out_type(out_type, ("int32", "int64"), "shape")
+    dtype = _out_type(out_type, _NUMBER_TYPES, "shape")
+    if dtype.name not in ("int32", "int64") and not inside_function():
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"shape: out_type must be one of int32, int64, got {dtype.name} "
+            "(other number types only inside a tf.function, as in TensorFlow)",
+        )
     return Tensor._wrap(xp.asarray(tuple(convert_to_tensor(input).shape), dtype=dtype).reshape(-1))
 
 
