@@ -523,3 +523,23 @@ def test_symbolic_tensors_show_their_mask_and_mask_consumers_get_one_while_shape
     out = model.predict(ids, verbose=0)[..., 0]
     np.testing.assert_allclose(out.sum(axis=1), [1.0, 1.0], rtol=1e-5)
     assert np.all(out[ids == 0] == 0)
+
+
+def test_a_build_without_a_shape_argument_is_called_as_keras_calls_it():
+    """keras.io's variable-selection network writes ``def build(self)``: Keras passes no shape."""
+
+    class Scale(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+            self.built_with = None
+
+        def build(self):
+            self.built_with = "no shape"
+
+        def call(self, x):
+            return self.dense(x) * 2.0
+
+    symbolic = Scale()
+    assert symbolic(tf.keras.Input((3,))).shape == (None, 2) and symbolic.built_with == "no shape"
+    assert Scale()(np.ones((1, 3), "float32")).shape == (1, 2)

@@ -43,6 +43,7 @@ Contract used by ``learnet.models`` (stable):
 * ``reset_names()`` restarts the automatic names (``dense``, ``dense_1``, ...).
 """
 
+import functools
 import inspect
 from typing import Any
 
@@ -176,6 +177,16 @@ _BASE_KWARGS = (
     "input_length",
     "build_config",
 )
+
+
+@functools.lru_cache(maxsize=None)
+def _build_takes_no_shape(build):
+    """Whether a ``build`` method is written ``def build(self)``, with no shape to take."""
+    try:
+        parameters = list(inspect.signature(build).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    return not parameters
 
 
 class Layer:
@@ -666,7 +677,7 @@ class Layer:
             return
         if _is_shape(input_shape):
             input_shape = TensorShape(input_shape)
-        self.build(input_shape)
+        self.build(input_shape)  # a `def build(self)` is called without it (see _marking_built)
         self.built = True
         if self._build_input_shape is None:
             self._build_input_shape = input_shape
@@ -1254,9 +1265,11 @@ registry.register_builtin(Layer)
 def _marking_built(build):
     import functools
 
+    takes_no_shape = _build_takes_no_shape(build)  # `def build(self)`, which Keras calls so
+
     @functools.wraps(build)
     def wrapper(self, input_shape=None, *args, **kwargs):
-        result = build(self, input_shape, *args, **kwargs)
+        result = build(self) if takes_no_shape else build(self, input_shape, *args, **kwargs)
         self.built = True
         if getattr(self, "_build_input_shape", None) is None and input_shape is not None:
             self._build_input_shape = input_shape
