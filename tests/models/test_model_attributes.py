@@ -68,3 +68,29 @@ def test_a_model_without_call_finds_its_compiled_metrics_in_a_custom_train_step(
         assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
         loss, accuracy = model.evaluate(**data, verbose=0)
         assert 0.0 <= accuracy <= 1.0 and loss > 0
+
+
+def test_an_integer_counter_on_a_model_is_state_not_a_trained_weight():
+    """keras.io's AdaMatch keeps ``self.current_step = tf.Variable(0, dtype="int64")`` on its trainer."""
+
+    class Trainer(keras.Model):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+            self.current_step = keras.Variable(0, dtype="int64")
+
+        def train_step(self, data):
+            x, y = data
+            with keras.GradientTape() as tape:
+                loss = keras.ops.mean(keras.ops.square(self.model(x) - y))
+            weights = self.model.trainable_variables
+            self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+            self.current_step.assign_add(1)
+            return {"loss": loss}
+
+    trainer = Trainer(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
+    assert [v.shape for v in trainer.trainable_variables] == [(3, 1), (1,)]
+    assert any(v is trainer.current_step for v in trainer.non_trainable_variables)
+    trainer.compile(optimizer=keras.optimizers.Adam())
+    trainer.fit(np.ones((8, 3), "float32"), np.ones((8, 1), "float32"), batch_size=4, epochs=1, verbose=0)
+    assert int(trainer.current_step.numpy()) == 2

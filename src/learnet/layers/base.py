@@ -179,6 +179,12 @@ _BASE_KWARGS = (
 )
 
 
+def _trained(variable):
+    """Whether training updates ``variable``: a trainable one of floats. A counter of integers kept
+    on a model (``tf.Variable(0, dtype="int64")``) is state, as in Keras 3, not a weight to train."""
+    return variable.trainable and variable.dtype.kind in "fc"
+
+
 @functools.lru_cache(maxsize=None)
 def _build_takes_no_shape(build):
     """Whether a ``build`` method is written ``def build(self)``, with no shape to take."""
@@ -357,7 +363,7 @@ class Layer:
         """The weights that training updates (empty when ``trainable`` is False)."""
         if not self.trainable:
             return []
-        return [v for v in self.weights if v.trainable]
+        return [v for v in self.weights if _trained(v)]
 
     trainable_variables = trainable_weights
 
@@ -366,7 +372,7 @@ class Layer:
         """The weights training leaves alone (BatchNormalization's moving statistics, frozen layers)."""
         if not self.trainable:
             return self.weights
-        return [v for v in self.weights if not v.trainable]
+        return [v for v in self.weights if not _trained(v)]
 
     non_trainable_variables = non_trainable_weights
 
