@@ -231,7 +231,7 @@ def crop_and_resize(image, boxes, box_indices, crop_size, method="bilinear", ext
 # --- resizing: one weight matrix per axis ------------------------------------------------------------------
 # Every method but "nearest" makes each output row (then each output column) a weighted sum of
 # input rows: one (old, new) matrix per axis, applied with tensordot, so gradients flow back to
-# the images. The kernels shared with keras.ops.image.resize (triangle, Keys' cubic, Lanczos)
+# the images. The kernels shared with keras.ops.image.resize (triangle, the cubic convolution kernel (a = -0.5), Lanczos)
 # and the weights of a scale-and-translate come from keras_ops_image; TensorFlow adds two kernels.
 
 
@@ -260,7 +260,7 @@ def _area_weights(old, new):
 
 def _bicubic_weights(old, new, kernel):
     """Bicubic interpolation (no antialias) as TensorFlow's kernel computes it: the four pixels around
-    each sample, weighed by Keys' cubic at the sample's offset rounded to 1/1024 of a pixel (a table
+    each sample, weighed by the cubic convolution kernel (a = -0.5) at the sample's offset rounded to 1/1024 of a pixel (a table
     of the kernel); weights of pixels outside the image are dropped and the rest renormalised."""
     scale = numpy.float32(old) / numpy.float32(new)
     where = (numpy.arange(new, dtype=numpy.float32) + numpy.float32(0.5)) * scale - numpy.float32(0.5)

@@ -599,7 +599,7 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
     scale, translation : ``K`` numbers, one per spatial axis
     spatial_dims : ``K`` axes of ``images``
     method : {"linear", "bilinear", "trilinear", "cubic", "bicubic", "tricubic", "lanczos3", "lanczos5"}
-        The interpolation kernel: a triangle, Keys' cubic, or Lanczos of radius 3 or 5.
+        The interpolation kernel: a triangle, the cubic convolution kernel (a = -0.5), or Lanczos of radius 3 or 5.
     antialias : bool, default True
         When shrinking, widen the kernel by ``1 / scale`` (a low-pass filter).
 
