@@ -439,7 +439,7 @@ def resize(images, size, method="bilinear", preserve_aspect_ratio=False, antiali
         The output's height and width (both positive).
     method : str or ``tf.image.ResizeMethod``, default ``"bilinear"``
         ``"bilinear"`` (a triangle kernel), ``"nearest"`` (the pixel under each sample),
-        ``"bicubic"`` (the cubic convolution kernel (a = -0.5)), ``"area"`` (the average of the input pixels each output
+        ``"bicubic"`` (the cubic convolution kernel, a = -0.5), ``"area"`` (the average of the input pixels each output
         pixel covers, weighed by overlap), ``"lanczos3"``, ``"lanczos5"``, ``"gaussian"``
         (radius 1.5, sigma 0.5) or ``"mitchellcubic"``. The Gaussian and Mitchell kernels blur
         a little even at the same size.

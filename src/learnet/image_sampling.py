@@ -231,7 +231,7 @@ def crop_and_resize(image, boxes, box_indices, crop_size, method="bilinear", ext
 # --- resizing: one weight matrix per axis ------------------------------------------------------------------
 # Every method but "nearest" makes each output row (then each output column) a weighted sum of
 # input rows: one (old, new) matrix per axis, applied with tensordot, so gradients flow back to
-# the images. The kernels shared with keras.ops.image.resize (triangle, the cubic convolution kernel (a = -0.5), Lanczos)
+# the images. The kernels shared with keras.ops.image.resize (triangle, cubic convolution with a = -0.5, Lanczos)
 # and the weights of a scale-and-translate come from keras_ops_image; TensorFlow adds two kernels.
 
 
