@@ -611,6 +611,15 @@ class Variable(Tensor):
         """The current value as a ``Tensor``."""
         return self.read_value()
 
+    @property
+    def path(self):
+        """Keras 3's path of the variable: its layer's name, then its own (``dense/kernel``).
+
+        learnet's ``name`` already holds the layer's (tf.keras 2's naming), so the two are
+        the same string; Keras 3 also puts a Sequential model's name in front.
+        """
+        return self.name
+
     def __repr__(self):
         values = numpy.array2string(backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3).replace(
             "\n", "\n" + " " * 7
