@@ -481,10 +481,12 @@ class Conv1DTranspose(_ConvTranspose):
 
 
 class _DepthwiseBase(Layer):
-    """What DepthwiseConv2D and SeparableConv2D share: the per-channel step's arguments."""
+    """What DepthwiseConv2D and SeparableConv2D share: the per-channel step's arguments (and
+    their 1-D forms in ``conv1d_extra``, which set ``_rank = 1``)."""
 
     _autocast_integers = True
     _rank_hint = "(batch, height, width, channels)"
+    _rank = 2  # spatial axes
 
     def __init__(
         self,
@@ -514,11 +516,11 @@ class _DepthwiseBase(Layer):
         ):
             raise ValueError(f"{who}: depth_multiplier must be a positive integer, got {depth_multiplier!r}")
         self.depth_multiplier = int(depth_multiplier)
-        self.kernel_size = _tuple(kernel_size, 2, "kernel_size", who)
-        self.strides = _tuple(strides, 2, "strides", who)
+        self.kernel_size = _tuple(kernel_size, self._rank, "kernel_size", who)
+        self.strides = _tuple(strides, self._rank, "strides", who)
         self.padding = _padding(padding, ("valid", "same"), who)
         self.data_format = _data_format(data_format, who)
-        self.dilation_rate = _tuple(dilation_rate, 2, "dilation_rate", who)
+        self.dilation_rate = _tuple(dilation_rate, self._rank, "dilation_rate", who)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined")
         self.activation = activations.get(activation)
@@ -529,7 +531,7 @@ class _DepthwiseBase(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(ndim=4)
+        self.input_spec = InputSpec(ndim=self._rank + 2)
 
     def _channels(self, input_shape):
         if len(input_shape) != 4:
@@ -571,10 +573,17 @@ class _DepthwiseBase(Layer):
         )
 
     def _spatial(self, input_shape):
+        spatial = tuple(input_shape)[1 : 1 + self._rank]
         return tuple(
             conv_output_length(size, k, s, self.padding, d)
-            for size, k, s, d in zip(tuple(input_shape)[1:3], self.kernel_size, self.strides, self.dilation_rate)
+            for size, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
         )
+
+    def _finish(self, outputs):
+        """The activation (none when it was set to None after building, as in Keras)."""
+        if self.activation not in (None, activations.linear):
+            outputs = self.activation(outputs)
+        return outputs
 
     def get_config(self):
         config = super().get_config()
@@ -646,9 +655,7 @@ class DepthwiseConv2D(_DepthwiseBase):
         outputs = self._depthwise(inputs, self.kernel)
         if self.bias is not None:
             outputs = add(outputs, self.bias)
-        if self.activation not in (None, activations.linear):  # None: set after building, as in Keras
-            outputs = self.activation(outputs)
-        return outputs
+        return self._finish(outputs)
 
     def compute_output_shape(self, input_shape):
         channels = tuple(input_shape)[-1]
@@ -757,9 +764,7 @@ class SeparableConv2D(_DepthwiseBase):
         if self.activation is activations.relu:  # the pointwise step fused with bias and ReLU
             return conv_ops.conv2d_relu(depthwise, self.pointwise_kernel, self.bias)
         outputs = conv_ops.conv2d(depthwise, self.pointwise_kernel, 1, "VALID", bias=self.bias)
-        if self.activation not in (None, activations.linear):  # None: set after building, as in Keras
-            outputs = self.activation(outputs)
-        return outputs
+        return self._finish(outputs)
 
     def compute_output_shape(self, input_shape):
         return (tuple(input_shape)[0],) + self._spatial(input_shape) + (self.filters,)

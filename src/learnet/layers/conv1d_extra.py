@@ -20,8 +20,8 @@ TensorShape([2, 10, 8])
 import numpy
 
 from learnet import activations, constraints, initializers, regularizers
-from learnet.layers.base import InputSpec, Layer
-from learnet.layers.conv import _data_format, _padding, _tuple, conv_output_length
+from learnet.layers.base import InputSpec
+from learnet.layers.conv import _DepthwiseBase
 from learnet.layers.core import _serialize
 from learnet.ops import conv as conv_ops
 from learnet.ops.math import add
@@ -34,50 +34,17 @@ def _positive_int(value, name, who):
     return int(value)
 
 
-class _Depthwise1DBase(Layer):
-    """What DepthwiseConv1D and SeparableConv1D share: the per-channel step along the steps."""
+class _Depthwise1DBase(_DepthwiseBase):
+    """``_DepthwiseBase`` along the steps of sequences: the per-channel step of DepthwiseConv1D
+    and SeparableConv1D, computed as a depthwise 2-D convolution of height 1."""
 
-    _autocast_integers = True
     _rank_hint = "(batch, steps, channels)"
+    _rank = 1
 
     def __init__(
-        self,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        depth_multiplier=1,
-        data_format=None,
-        dilation_rate=1,
-        activation=None,
-        use_bias=True,
-        depthwise_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        depthwise_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        depthwise_constraint=None,
-        bias_constraint=None,
-        **kwargs,
+        self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None, dilation_rate=1, **kwargs
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        who = type(self).__name__
-        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier", who)
-        self.kernel_size = _tuple(kernel_size, 1, "kernel_size", who)
-        self.strides = _tuple(strides, 1, "strides", who)
-        self.padding = _padding(padding, ("valid", "same"), who)
-        self.data_format = _data_format(data_format, who)
-        self.dilation_rate = _tuple(dilation_rate, 1, "dilation_rate", who)
-        if self.strides[0] > 1 and self.dilation_rate[0] > 1:
-            raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(ndim=3)
+        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, **kwargs)
 
     def _channels(self, input_shape):
         input_shape = tuple(input_shape)
@@ -99,26 +66,6 @@ class _Depthwise1DBase(Layer):
             )
         return int(input_shape[-1])
 
-    def _add_depthwise_kernel(self, channels):
-        return self.add_weight(
-            name="kernel" if type(self) is DepthwiseConv1D else "depthwise_kernel",
-            shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-        )
-
-    def _add_bias(self, size):
-        if not self.use_bias:
-            return None
-        return self.add_weight(
-            name="bias",
-            shape=(size,),
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
-
     def _depthwise(self, inputs, kernel):
         """The per-channel convolution, as a depthwise 2-D convolution of height 1."""
         outputs = conv_ops.depthwise_conv2d(
@@ -129,37 +76,6 @@ class _Depthwise1DBase(Layer):
             dilations=(1, self.dilation_rate[0]),
         )
         return squeeze(outputs, 1)
-
-    def _finish(self, outputs):
-        if self.activation is not activations.linear:
-            outputs = self.activation(outputs)
-        return outputs
-
-    def _steps(self, input_shape):
-        return conv_output_length(
-            tuple(input_shape)[1], self.kernel_size[0], self.strides[0], self.padding, self.dilation_rate[0]
-        )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            depth_multiplier=self.depth_multiplier,
-            kernel_size=list(self.kernel_size),
-            strides=list(self.strides),
-            padding=self.padding,
-            data_format=self.data_format,
-            dilation_rate=list(self.dilation_rate),
-            activation=activations.serialize(self.activation),
-            use_bias=self.use_bias,
-            depthwise_initializer=initializers.serialize(self.depthwise_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            depthwise_regularizer=_serialize(regularizers, self.depthwise_regularizer),
-            bias_regularizer=_serialize(regularizers, self.bias_regularizer),
-            activity_regularizer=_serialize(regularizers, self.activity_regularizer),
-            depthwise_constraint=constraints.serialize(self.depthwise_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
-        )
-        return config
 
 
 class DepthwiseConv1D(_Depthwise1DBase):
@@ -196,7 +112,7 @@ class DepthwiseConv1D(_Depthwise1DBase):
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
-        self.kernel = self._add_depthwise_kernel(channels)
+        self.kernel = self._add_depthwise_kernel("kernel", channels)
         self.bias = self._add_bias(channels * self.depth_multiplier)
         self.input_spec = InputSpec(ndim=3, axes={-1: channels})
         self.built = True
@@ -217,7 +133,7 @@ class DepthwiseConv1D(_Depthwise1DBase):
         channels = input_shape[-1]
         return (
             input_shape[0],
-            self._steps(input_shape),
+            self._spatial(input_shape)[0],
             None if channels is None else channels * self.depth_multiplier,
         )
 
@@ -300,7 +216,7 @@ class SeparableConv1D(_Depthwise1DBase):
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
-        self.depthwise_kernel = self._add_depthwise_kernel(channels)
+        self.depthwise_kernel = self._add_depthwise_kernel("depthwise_kernel", channels)
         self.pointwise_kernel = self.add_weight(
             name="pointwise_kernel",
             shape=(1, channels * self.depth_multiplier, self.filters),
@@ -321,7 +237,7 @@ class SeparableConv1D(_Depthwise1DBase):
         return self._finish(outputs)
 
     def compute_output_shape(self, input_shape):
-        return (tuple(input_shape)[0], self._steps(input_shape), self.filters)
+        return (tuple(input_shape)[0], self._spatial(input_shape)[0], self.filters)
 
     def get_config(self):
         config = super().get_config()
