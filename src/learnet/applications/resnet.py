@@ -140,7 +140,8 @@ def _v1_stages(blocks):
     return stack_fn
 
 
-_DOC = """The {model} network (ResNet v1, {depth} layers), with random weights or ImageNet's.
+# The docstring of every ResNet function, v1 here and v2 in resnet_v2.
+DOC = """The {model} network (ResNet {version}, {depth} layers), with random weights or ImageNet's.
 
     Parameters
     ----------
@@ -249,9 +250,9 @@ def ResNet152(
     )
 
 
-ResNet50.__doc__ = _DOC.format(model="ResNet50", depth=50, default_name="resnet50")
-ResNet101.__doc__ = _DOC.format(model="ResNet101", depth=101, default_name="resnet101")
-ResNet152.__doc__ = _DOC.format(model="ResNet152", depth=152, default_name="resnet152")
+ResNet50.__doc__ = DOC.format(model="ResNet50", version="v1", depth=50, default_name="resnet50")
+ResNet101.__doc__ = DOC.format(model="ResNet101", version="v1", depth=101, default_name="resnet101")
+ResNet152.__doc__ = DOC.format(model="ResNet152", version="v1", depth=152, default_name="resnet152")
 
 
 def preprocess_input(x, data_format=None):

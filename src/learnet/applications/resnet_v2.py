@@ -13,7 +13,7 @@ Examples
 """
 
 from learnet.applications import imagenet_utils
-from learnet.applications.resnet import build_resnet, stack_residual_blocks_v2
+from learnet.applications.resnet import DOC, build_resnet, stack_residual_blocks_v2
 
 __all__ = ["ResNet50V2", "ResNet101V2", "ResNet152V2", "preprocess_input", "decode_predictions"]
 
@@ -26,37 +26,6 @@ def _v2_stages(blocks):
         return stack_residual_blocks_v2(x, 512, blocks[3], stride1=1, name="conv5")
 
     return stack_fn
-
-
-_DOC = """The {model} network (ResNet v2, {depth} layers), with random weights or ImageNet's.
-
-    Parameters
-    ----------
-    include_top : bool, default True
-        Whether to keep the classifier on top (then the input is 224x224x3).
-    weights : None, "imagenet" or str, default "imagenet"
-        Random initialisation, ImageNet's weights (downloaded once into the ``models`` cache
-        folder), or the path of a weights file to load.
-    input_tensor : tensor, optional
-        A symbolic tensor (``keras.Input``) to use as the image input.
-    input_shape : tuple, optional
-        The shape of one image without the top, at least 32x32 with 3 channels.
-    pooling : {{None, "avg", "max"}}, optional
-        Without the top: the 4-D output of the last stage, or pooled to ``(batch, 2048)``.
-    classes : int, default 1000
-        The number of classes of the top (1000 with ImageNet's weights).
-    classifier_activation : str or callable, default "softmax"
-        The top's activation; ``None`` gives logits. Only ``None`` or ``"softmax"`` with weights.
-    name : str, default "{default_name}"
-
-    Returns
-    -------
-    Model
-
-    Examples
-    --------
-    >>> model = {model}(weights=None, include_top=False, input_shape=(64, 64, 3))  # doctest: +SKIP
-    """
 
 
 def ResNet50V2(
@@ -137,9 +106,9 @@ def ResNet152V2(
     )
 
 
-ResNet50V2.__doc__ = _DOC.format(model="ResNet50V2", depth=50, default_name="resnet50v2")
-ResNet101V2.__doc__ = _DOC.format(model="ResNet101V2", depth=101, default_name="resnet101v2")
-ResNet152V2.__doc__ = _DOC.format(model="ResNet152V2", depth=152, default_name="resnet152v2")
+ResNet50V2.__doc__ = DOC.format(model="ResNet50V2", version="v2", depth=50, default_name="resnet50v2")
+ResNet101V2.__doc__ = DOC.format(model="ResNet101V2", version="v2", depth=101, default_name="resnet101v2")
+ResNet152V2.__doc__ = DOC.format(model="ResNet152V2", version="v2", depth=152, default_name="resnet152v2")
 
 
 def preprocess_input(x, data_format=None):
