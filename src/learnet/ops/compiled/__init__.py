@@ -7,6 +7,12 @@ the ``fast`` extra (``pip install "learnet[fast]"``, which brings numba) these p
 are compiled once into fused loops (on ``LEARNET_NUM_THREADS`` threads, 1 by default:
 fused, one thread already does the work of several NumPy passes).
 
+The loops are built once, ahead of time, into one small extension module for the
+machine they run on (``learnet.ops.compiled.aot``): a process that runs them loads that
+module and never numba itself, whose compiler (LLVM) held about 130 MiB in every
+process. A loop called with arguments it was not built for, or on more than one
+thread, is compiled just in time by numba instead.
+
 The plain NumPy code stays the readable reference: every compiled kernel sits beside
 the NumPy function it replaces, and the tests check the two against each other. The
 choice is made by ``LEARNET_KERNELS`` (``auto``, ``numba`` or ``numpy``; ``auto``, the
@@ -23,6 +29,7 @@ False
 """
 
 import functools
+import importlib.util
 import os
 import types
 
@@ -30,6 +37,7 @@ import numpy
 
 from ... import backend
 from .. import parallel
+from . import aot
 
 _CHOICES = ("auto", "numba", "numpy")
 _state = {"choice": None, "numba": None}
@@ -43,14 +51,14 @@ def _read_choice(value):
 
 
 def available():
-    """Whether numba can be imported (the ``fast`` extra is installed)."""
+    """Whether the compiled kernels can run: numba is installed (the ``fast`` extra).
+
+    This does not import numba: a process that finds the kernels built ahead of time
+    (``learnet.ops.compiled.aot``) never needs it.
+    """
     if _state["numba"] is None:
-        try:
-            import numba  # noqa: F401
-        except ImportError:
-            _state["numba"] = False
-        else:
-            _state["numba"] = True
+        _state["numba"] = importlib.util.find_spec("numba") is not None
+        if _state["numba"]:
             # The kernels' OpenMP threads sleep as soon as a kernel ends instead of spinning:
             # spinning, they kept the cores from the BLAS threads of the next matrix product
             # (a convnet step 1.25x slower than NumPy's instead of 0.8x). numba loads OpenMP
@@ -92,34 +100,128 @@ def enabled():
 def threads():
     """The threads a compiled kernel runs on: ``learnet.ops.parallel.num_threads()``
     (``LEARNET_NUM_THREADS``, 1 by default), at most the size of numba's pool."""
+    count = parallel.num_threads()
+    if count <= 1:  # without importing numba: the serial kernels may be built ahead of time
+        return 1
     import numba
 
-    return min(parallel.num_threads(), numba.config.NUMBA_NUM_THREADS)
+    return min(count, numba.config.NUMBA_NUM_THREADS)
+
+
+def prange(*args):
+    """``range`` in plain Python; in a compiled loop, numba's ``prange`` (a loop whose
+    iterations the threads of a parallel kernel share; in a serial one, ``range``)."""
+    return range(*args)
+
+
+def _for_numba(function, qualname):
+    """A copy of ``function`` for numba to compile: the loops it calls (``loop`` and
+    ``kernel`` objects of its module) replaced by numba's compiled versions, ``prange`` by
+    numba's. The loops are declared without importing numba; this runs at the first call."""
+    import numba
+
+    namespace = dict(function.__globals__)
+    for name in function.__code__.co_names:  # the global names the loop reads
+        value = namespace.get(name)
+        if value is function:
+            continue
+        if isinstance(value, _Kernel):
+            namespace[name] = value.serial.jit()
+        elif isinstance(value, _Loop):
+            namespace[name] = value.jit()
+        elif value is prange:
+            namespace[name] = numba.prange
+    copy = types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
+    copy.__qualname__ = qualname  # numba caches compiled code under it
+    copy.__module__ = function.__module__
+    return copy
+
+
+class _Loop:
+    """A loop compiled by numba: built ahead of time when it names its ``signatures``
+    (``learnet.ops.compiled.aot``), else, or for arguments no signature matches,
+    compiled just in time at its first call (``numba.njit(**options)``)."""
+
+    def __init__(self, function, options, signatures=(), qualname=None):
+        self.function = function
+        self.options = options
+        self.qualname = qualname or function.__qualname__
+        self.signatures = tuple(signatures)
+        module = function.__module__.rsplit(".", 1)[-1]
+        key = f"{module}_{self.qualname}".replace(".", "_")
+        self._exports = [(f"{key}__{i}", aot.parse_signature(s)) for i, s in enumerate(self.signatures)]
+        self._jit = None
+        if self.signatures:
+            aot.register(self)
+        functools.update_wrapper(self, function)
+
+    def exports(self):
+        """``(name, signature)`` of each function the ahead-of-time module exports for this loop."""
+        return [(name, signature) for (name, _), signature in zip(self._exports, self.signatures)]
+
+    def for_numba(self):
+        return _for_numba(self.function, self.qualname)
+
+    def jit(self):
+        """numba's just-in-time compiled version (compiled at its first call)."""
+        if self._jit is None:
+            import numba
+
+            self._jit = numba.njit(**self.options)(self.for_numba())
+        return self._jit
+
+    def __call__(self, *args):
+        if self._exports:
+            library = aot.library()
+            if library is not None:
+                for name, match in self._exports:
+                    converted = match(*args)
+                    if converted is not None:
+                        return getattr(library, name)(*converted)
+        return self.jit()(*args)
+
+
+def loop(signatures=(), **options):
+    """Declare a serial loop for numba (``options`` go to ``numba.njit``), built ahead of time
+    for ``signatures`` (see ``learnet.ops.compiled.aot``). Declaring it imports nothing.
+
+    Examples
+    --------
+    >>> from learnet.ops import compiled
+    >>> @compiled.loop(cache=False)
+    ... def triple(a):
+    ...     for i in range(a.size):
+    ...         a[i] *= 3
+    >>> a = numpy.ones(2)
+    >>> triple(a)
+    >>> a
+    array([3., 3.])
+    """
+
+    def decorate(function):
+        return _Loop(function, options, signatures)
+
+    return decorate
 
 
 class _Kernel:
     """A loop compiled twice by numba: serial, and parallel over its ``prange`` loops.
 
     Called, it runs the serial version when ``threads()`` is 1 (the default) and the
-    parallel one on ``threads()`` threads otherwise. The serial version never starts
-    numba's threading layer: on Linux that layer is GNU OpenMP, and a process forked
-    after OpenMP started (a data-loading worker, a test's crash-safety child) is killed
-    by libgomp as soon as it enters a parallel loop. With ``LEARNET_NUM_THREADS`` above 1
-    that hazard is back, as with any OpenMP program.
+    parallel one on ``threads()`` threads otherwise. The serial version is built ahead of
+    time for its ``signatures`` (``learnet.ops.compiled.aot``), and never starts numba's
+    threading layer: on Linux that layer is GNU OpenMP, and a process forked after OpenMP
+    started (a data-loading worker, a test's crash-safety child) is killed by libgomp as
+    soon as it enters a parallel loop. With ``LEARNET_NUM_THREADS`` above 1 that hazard is
+    back, as with any OpenMP program.
     """
 
-    def __init__(self, function, options):
-        import numba
-
-        # A renamed copy: numba caches compiled code under the function's qualified name,
-        # and the two versions must not share a cache entry.
-        serial = types.FunctionType(
-            function.__code__, function.__globals__, function.__name__, function.__defaults__, function.__closure__
-        )
-        serial.__qualname__ = function.__qualname__ + "_serial"
-        serial.__module__ = function.__module__
-        self.serial = numba.njit(**options)(serial)
-        self.parallel = numba.njit(parallel=True, **options)(function)
+    def __init__(self, function, options, signatures=()):
+        # The serial version is cached under another name: the two must not share an entry.
+        self.serial = _Loop(function, options, signatures, qualname=function.__qualname__ + "_serial")
+        self.parallel = _Loop(function, {**options, "parallel": True})
         functools.update_wrapper(self, function)
 
     def __call__(self, *args):
@@ -133,8 +235,9 @@ class _Kernel:
         return self.parallel(*args)
 
 
-def kernel(**options):
-    """Compile a loop with ``prange`` both ways (see ``_Kernel``); ``options`` go to ``numba.njit``.
+def kernel(signatures=(), **options):
+    """Compile a loop with ``prange`` both ways (see ``_Kernel``); ``options`` go to ``numba.njit``,
+    and the serial version is built ahead of time for ``signatures``.
 
     Examples
     --------
@@ -150,6 +253,6 @@ def kernel(**options):
     """
 
     def decorate(function):
-        return _Kernel(function, options)
+        return _Kernel(function, options, signatures)
 
     return decorate

@@ -35,11 +35,17 @@ can run here (the callers in ``ops/conv.py`` fall back to NumPy otherwise).
 """
 
 import numpy
-from numba import prange
 
 from learnet.ops import compiled, parallel
+from learnet.ops.compiled import prange
+from learnet.ops.compiled.aot import variants
 
 _FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+# The signatures each loop is built ahead of time for (``learnet.ops.compiled.aot``): T is
+# float32 or float64, I the dtype of a pooling's winners; ``[..., ::1]`` a C-contiguous array.
+_T = {"T": ("f4", "f8")}
+_TI = {"T": ("f4", "f8"), "I": ("i1", "i4")}
+_SIX = "i8, i8, i8, i8, i8, i8"
 
 
 def supported(*arrays):
@@ -62,7 +68,11 @@ def num_threads():
 
 
 # --- bias and ReLU -----------------------------------------------------------------------------------
-@compiled.kernel(cache=True, fastmath=False)
+@compiled.kernel(
+    variants("void({T}[:, ::1], {T}[::1], b1, b1)", **_T) + variants("void({T}[:, :], {T}[:], b1, b1)", **_T),
+    cache=True,
+    fastmath=False,
+)
 def _bias_relu_kernel(out2d, bias, use_bias, relu):
     rows, cols = out2d.shape
     for r in prange(rows):
@@ -91,7 +101,12 @@ def bias_relu(out2d, bias, relu):
     _bias_relu_kernel(out2d, bias if use_bias else out2d[0, :0], use_bias, relu)
 
 
-@compiled.kernel(cache=True, fastmath=False)
+@compiled.kernel(
+    variants("void({T}[:, ::1], {T}[:, ::1], {T}[:, ::1], f8[:, ::1], b1, b1, {T})", **_T)
+    + variants("void({T}[:, :], {T}[:, :], {T}[:, :], f8[:, ::1], b1, b1, {T})", **_T),
+    cache=True,
+    fastmath=False,
+)
 def _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, zero):
     rows, cols = g2d.shape
     chunks = partial.shape[0]
@@ -139,7 +154,11 @@ def relu_bias_gradient(g2d, out2d, relu, want_bias):
 
 
 # --- patches -----------------------------------------------------------------------------------------
-@compiled.kernel(cache=True, fastmath=False)
+@compiled.kernel(
+    variants("void({T}[:, ::1], {T}[:, :, :, ::1], " + _SIX + ", i8, i8, i8, i8)", **_T),
+    cache=True,
+    fastmath=False,
+)
 def _col2im_kernel(dcols, dx, kh, kw, oh, ow, sh, sw, dh, dw, top, left):
     n, h, w, c = dx.shape
     for b in prange(n):
@@ -174,7 +193,11 @@ def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w, out
 
 # --- direct convolution (inference) --------------------------------------------------------------------
 # Multiply-adds may be fused (FMA): the sum is not NumPy's (a BLAS product's) order anyway.
-@compiled.kernel(cache=True, fastmath={"contract"})
+@compiled.kernel(
+    variants("void({T}[:, :, :, ::1], {T}[:, :, :, ::1], {T}[::1], {T}[:, :, :, ::1], i8, i8, i8, i8, b1, b1)", **_T),
+    cache=True,
+    fastmath={"contract"},
+)
 def _direct_conv_kernel(padded, kernel, bias, out, sh, sw, dh, dw, use_bias, relu):
     n, oh, ow, f = out.shape
     kh, kw, c = kernel.shape[0], kernel.shape[1], kernel.shape[2]
@@ -236,7 +259,11 @@ def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
 # a window in registers or in a small per-image scratch row, never in the output array itself:
 # read-modify-writes of ``out[b, oi, oj, ch]`` inside the window loop kept LLVM from
 # vectorizing (a 2x2 pool over 128x26x26x32 took 15.7 ms that way, 0.8 ms now).
-@compiled.kernel(cache=True, fastmath=False)
+@compiled.kernel(
+    variants("void({T}[:, :, :, ::1], {T}[:, :, :, ::1], i1[:, :, :, ::1], b1)", **_T),
+    cache=True,
+    fastmath=False,
+)
 def _max_pool_2x2_kernel(x, out, index, keep_index):
     n = x.shape[0]
     oh, ow, c = out.shape[1], out.shape[2], out.shape[3]
@@ -266,7 +293,11 @@ def _max_pool_2x2_kernel(x, out, index, keep_index):
                         index_row[ch] = k
 
 
-@compiled.kernel(cache=True, fastmath=False)
+@compiled.kernel(
+    variants("void({T}[:, :, :, ::1], {T}[:, :, :, ::1], {I}[:, :, :, ::1], " + _SIX + ", b1, {T})", **_TI),
+    cache=True,
+    fastmath=False,
+)
 def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowest):
     n, h, w, c = x.shape
     oh, ow = out.shape[1], out.shape[2]
@@ -342,7 +373,16 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     return out, (index if keep_index else None)
 
 
-@compiled.kernel(cache=True, fastmath=False)
+@compiled.kernel(
+    variants(
+        "void({T}[:, :, :, ::1], {I}[:, :, :, ::1], {T}[:, :, :, ::1], "
+        + _SIX
+        + ", b1, {T}[:, :, :, ::1], b1, f8[:, ::1], {T})",
+        **_TI,
+    ),
+    cache=True,
+    fastmath=False,
+)
 def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles, out, relu, partial, zero):
     n, h, w, c = dx.shape
     oh, ow = g.shape[1], g.shape[2]

@@ -28,10 +28,18 @@ array([[1.25, 0.  ],
 """
 
 import numpy
-from numba import njit
+
+from learnet.ops import compiled
+from learnet.ops.compiled.aot import variants
+
+_T = {"T": ("f4", "f8")}
 
 
-@njit(cache=True, error_model="numpy")
+@compiled.loop(
+    variants("void({T}[:, ::1], {T}[::1])", **_T) + variants("void({T}[:, ::1], {T}[:])", **_T),
+    cache=True,
+    error_model="numpy",
+)
 def _bias_relu(out, bias):
     rows, columns = out.shape
     for i in range(rows):
@@ -47,7 +55,12 @@ def bias_relu(out, bias):
     _bias_relu(out, bias.astype(out.dtype, copy=False))
 
 
-@njit(cache=True, error_model="numpy")
+@compiled.loop(
+    variants("void({T}[:, ::1], {T}[:, ::1], {T}[:, ::1], {T}[::1], {T}, {T})", **_T)
+    + variants("void({T}[:, :], {T}[:, :], {T}[:, ::1], {T}[::1], {T}, {T})", **_T),
+    cache=True,
+    error_model="numpy",
+)
 def _relu_gradient_and_bias_sum(g, out, masked, bias_gradient, one, zero):
     rows, columns = g.shape
     for j in range(columns):

@@ -34,11 +34,11 @@ True
 array([0.95, 0.95, 0.95], dtype=float32)
 """
 
-import numba
 import numpy
-from numba import njit, prange
 
 from learnet.ops import compiled
+from learnet.ops.compiled import prange
+from learnet.ops.compiled.aot import variants
 
 # Elements per chunk of the parallel loops (64 KiB of float32 per array).
 CHUNK = 1 << 14
@@ -62,8 +62,15 @@ def _threads(size):
 # error_model="numpy": a division by zero gives inf or nan, as in NumPy, instead of raising
 # (the check would also stop LLVM from vectorizing the loop). numpy.sqrt, not math.sqrt:
 # numba calls libm's sqrt for the latter, which does not vectorize either.
-_serial = njit(cache=True, error_model="numpy")
-_parallel = njit(parallel=True, cache=True, error_model="numpy")
+_parallel = compiled.loop(parallel=True, cache=True, error_model="numpy")
+
+
+def _serial(arrays, floats, flags=0):
+    """A serial loop over ``arrays`` flat contiguous arrays, then ``floats`` numbers of their
+    dtype and ``flags`` booleans: built ahead of time for float32 and float64."""
+    arguments = ["{T}[::1]"] * arrays + ["{T}"] * floats + ["b1"] * flags
+    signatures = variants("void(" + ", ".join(arguments) + ")", T=("f4", "f8"))
+    return compiled.loop(signatures, cache=True, error_model="numpy")
 
 
 def _run(serial, parallel, arrays, numbers):
@@ -84,6 +91,8 @@ def _run(serial, parallel, arrays, numbers):
     numbers = [n if isinstance(n, bool) else scalar(n) for n in numbers]
     threads = _threads(w.size)
     if threads > 1:
+        import numba
+
         numba.set_num_threads(threads)
         parallel(*flat, *numbers)
     else:
@@ -91,7 +100,7 @@ def _run(serial, parallel, arrays, numbers):
     return True
 
 
-@njit(cache=True, inline="always")
+@compiled.loop(cache=True, inline="always")
 def _maximum(a, b):
     # numpy.maximum's rule: a NaN on either side gives NaN.
     return b if (b != b or b > a) else a
@@ -102,7 +111,7 @@ def _maximum(a, b):
 
 
 # --- SGD -----------------------------------------------------------------------------------------
-@_serial
+@_serial(3, 2, 2)
 def _sgd(w, g, v, lr, momentum, with_momentum, nesterov):
     for i in range(w.size):
         step = g[i] * lr
@@ -131,7 +140,7 @@ def sgd(w, g, v, lr, momentum, nesterov):
 
 
 # --- RMSprop -------------------------------------------------------------------------------------
-@_serial
+@_serial(5, 5, 2)
 def _rmsprop(w, g, v, m, a, lr, rho, one_minus_rho, momentum, epsilon, centered, with_momentum):
     for i in range(w.size):
         gi = g[i]
@@ -167,7 +176,7 @@ def rmsprop(w, g, v, m, a, lr, rho, momentum, epsilon):
 
 
 # --- Adam, AdamW ---------------------------------------------------------------------------------
-@_serial
+@_serial(5, 4, 1)
 def _adam(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon, amsgrad):
     for i in range(w.size):
         gi = g[i]
@@ -195,7 +204,7 @@ def adam(w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
 
 
 # --- Adagrad -------------------------------------------------------------------------------------
-@_serial
+@_serial(3, 2)
 def _adagrad(w, g, accumulator, lr, epsilon):
     for i in range(w.size):
         gi = g[i]
@@ -217,7 +226,7 @@ def adagrad(w, g, accumulator, lr, epsilon):
 
 
 # --- Adadelta ------------------------------------------------------------------------------------
-@_serial
+@_serial(4, 4)
 def _adadelta(w, g, accumulated_grad, accumulated_delta, lr, rho, one_minus_rho, epsilon):
     for i in range(w.size):
         gi = g[i]
@@ -242,7 +251,7 @@ def adadelta(w, g, accumulated_grad, accumulated_delta, lr, rho, epsilon):
 
 
 # --- Adamax --------------------------------------------------------------------------------------
-@_serial
+@_serial(4, 5)
 def _adamax(w, g, m, u, lr, one_minus_beta_1, beta_2, epsilon, correction):
     for i in range(w.size):
         gi = g[i]
@@ -266,7 +275,7 @@ def adamax(w, g, m, u, lr, beta_1, beta_2, epsilon, correction):
 
 
 # --- Nadam ---------------------------------------------------------------------------------------
-@_serial
+@_serial(4, 6)
 def _nadam(w, g, m, v, lr_m, lr_g, one_minus_beta_1, one_minus_beta_2, v_scale, epsilon):
     for i in range(w.size):
         gi = g[i]
@@ -293,7 +302,7 @@ def nadam(w, g, m, v, lr_m, lr_g, beta_1, beta_2, v_scale, epsilon):
 
 
 # --- decoupled weight decay ----------------------------------------------------------------------
-@_serial
+@_serial(1, 1)
 def _decay(w, factor):
     for i in range(w.size):
         w[i] = w[i] - w[i] * factor
