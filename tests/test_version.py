@@ -69,3 +69,15 @@ def test_version_tuple():
         version.version_tuple("abc")
     with pytest.raises(TypeError, match="version string"):
         version.version_tuple(2.16)
+
+
+def test_keras_version_is_callable_and_still_tensorflows_namespace():
+    # Keras 3: keras.version() returns its version; TensorFlow: tf.version.VERSION.
+    import learnet as keras
+
+    assert keras.version() == keras.version.KERAS_VERSION
+    assert keras.version().startswith("3.")
+    assert keras.version.VERSION == keras.__version__
+    from learnet.version import LEARNET_VERSION
+
+    assert LEARNET_VERSION == keras.__learnet_version__

@@ -19,7 +19,13 @@ Examples
 True
 >>> tf.version.LEARNET_VERSION == tf.__learnet_version__
 True
+>>> import learnet as keras
+>>> keras.version() == keras.version.KERAS_VERSION   # Keras 3's keras.version()
+True
 """
+
+import sys
+import types
 
 __all__ = ["ApiVersion", "LEARNET_VERSION", "VERSION", "KERAS_VERSION", "GIT_VERSION", "API_LEVEL", "version_tuple"]
 
@@ -103,3 +109,16 @@ def version_tuple(version):
     if not numbers:
         raise ValueError(f"version_tuple expects a version string such as '2.16.0', got {version!r}")
     return tuple(numbers)
+
+
+class _VersionModule(types.ModuleType):
+    """This module, callable: ``tf.version.VERSION`` reads it as TensorFlow's namespace, and
+    ``keras.version()`` (Keras 3's function) calls it; ``import learnet as tf`` and
+    ``import learnet as keras`` are one module, so one name serves both."""
+
+    def __call__(self):
+        """The Keras API level, as ``keras.version()`` returns Keras's own version."""
+        return KERAS_VERSION
+
+
+sys.modules[__name__].__class__ = _VersionModule
