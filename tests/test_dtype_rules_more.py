@@ -391,3 +391,28 @@ def test_tf_shape_and_size_take_out_type_when_they_route_to_ops_shape():
         pytest.skip("tf.shape does not route to learnet.ops.shape.shape yet")
     assert result.dtype == "int64"
     assert tf.size(tf.zeros((2, 3)), out_type=tf.int64).dtype == "int64"
+
+
+class _Column:
+    """Stands for a pandas column: NumPy reads it through ``__array__``."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __array__(self, dtype=None, copy=None):
+        return self.array if dtype is None else self.array.astype(dtype)
+
+
+def test_int64_arrays_of_every_kind_keep_their_dtype_and_python_ints_become_int32():
+    # As TensorFlow 2.21: tf.constant(pandas int64 column) and tf.constant(np.int64(5)) are
+    # int64; Python ints, and lists of anything, are int32.
+    import learnet as tf
+
+    column = _Column(np.array([65, 70], np.int64))
+    assert tf.constant(column).dtype == tf.int64
+    assert tf.constant(np.int64(5)).dtype == tf.int64
+    assert tf.constant(np.array([1, 2])).dtype == tf.int64
+    assert tf.constant(5).dtype == tf.int32
+    assert tf.constant([np.int64(1)]).dtype == tf.int32
+    element = next(iter(tf.data.Dataset.from_tensor_slices({"age": column})))
+    assert element["age"].dtype == tf.int64

@@ -66,7 +66,8 @@ def _python_numbers(array, value):
 
 
 def _holds_numpy(value):
-    if isinstance(value, (numpy.ndarray, numpy.generic)):
+    # An array of any kind: NumPy's own, or what NumPy reads through __array__ (a pandas column).
+    if isinstance(value, (numpy.ndarray, numpy.generic)) or hasattr(value, "__array__"):
         return True
     if isinstance(value, (list, tuple)):
         return any(_holds_numpy(item) for item in value)

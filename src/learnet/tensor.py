@@ -232,9 +232,18 @@ def to_array(value, dtype=None):
         return array.astype(backend.floatx())
     if kind in ("U", "S", "O", "V"):
         raise ValueError(f"cannot convert {_describe(value)} to a tensor of numbers")
-    if kind == "i" and array.dtype == numpy.int64 and not isinstance(value, xp.ndarray):
+    if kind == "i" and array.dtype == numpy.int64 and _python_numbers(value):
         return array.astype(numpy.int32)
     return array
+
+
+def _python_numbers(value):
+    """Whether ``value`` is Python's own numbers (an int, a list of them): these become int32.
+
+    An array of any kind keeps its dtype, as TensorFlow keeps it: a NumPy array or scalar
+    (``np.int64(5)``), or anything NumPy reads through ``__array__``, a pandas column say.
+    """
+    return not isinstance(value, (xp.ndarray, numpy.generic)) and not hasattr(value, "__array__")
 
 
 def _dtype_name(dtype):
