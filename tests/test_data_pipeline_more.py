@@ -251,3 +251,15 @@ def test_a_list_a_map_returns_is_a_tuple_for_the_next_map():
     pairs = tf.data.Dataset.range(3).map(both).map(lambda a, b: a + b)
     assert [int(v) for v in pairs] == [1, 4, 7]
     assert isinstance(next(iter(tf.data.Dataset.range(1).map(lambda x: [x, x]))), tuple)
+
+
+def test_reduce_and_scan_pass_a_tuple_element_as_one_argument():
+    # TensorFlow calls reduce_func(state, element) and scan_func(state, element): a
+    # (features, labels) element is one argument (TF 2.21: 11, and [3, 5]).
+    import learnet as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(([1, 2], [3, 4]))
+    assert int(ds.reduce(0, lambda s, e: s + e[0] * e[1])) == 11
+    assert [int(v) for v in ds.scan(0, lambda s, e: (s + e[0], e[1] + s))] == [3, 5]
+    with pytest.raises(TypeError):
+        ds.reduce(0, lambda s, x, y: s + x)  # the unpacked form is TensorFlow's error too

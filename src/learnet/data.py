@@ -973,8 +973,8 @@ class Dataset:
         """
         state = _to_tensors(map_structure(_as_array, initial_state))
         for element in self._make_iterator():
-            tensors = _to_tensors(element)
-            state = reduce_func(state, *tensors) if isinstance(tensors, tuple) else reduce_func(state, tensors)
+            # Two arguments, as TensorFlow passes them: a tuple element stays one argument.
+            state = reduce_func(state, _to_tensors(element))
             state = _to_tensors(map_structure(_as_array, state))
         return state
 
@@ -985,8 +985,7 @@ class Dataset:
         def make():
             state = _to_tensors(map_structure(_as_array, initial_state))
             for element in source._make_iterator():
-                tensors = _to_tensors(element)
-                result = scan_func(state, *tensors) if isinstance(tensors, tuple) else scan_func(state, tensors)
+                result = scan_func(state, _to_tensors(element))  # (state, element), a tuple element whole
                 if not isinstance(result, (tuple, list)) or len(result) != 2:
                     raise TypeError("scan: scan_func must return (new_state, output)")
                 state = _to_tensors(map_structure(_as_array, result[0]))
