@@ -118,3 +118,25 @@ def test_epoch_iterator_refuses_bad_data_before_any_step():
         EpochIterator(model, XS, YS[:5], who="evaluate")
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         EpochIterator(model, XS, YS, who="evaluate", batch_size=0)
+
+
+def test_predict_and_evaluate_with_more_steps_than_data_stop_where_it_ends():
+    # Keras 3.15: predict(ds, steps=5) on 2 batches returns the 64 rows once, with a
+    # warning that the input ran out; it does not start the data again.
+    import warnings
+
+    import learnet as tf
+
+    x = np.random.default_rng(0).random((64, 4)).astype("float32")
+    model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    dataset = tf.data.Dataset.from_tensor_slices(x).batch(32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert model.predict(dataset, steps=5, verbose=0).shape == (64, 2)
+        assert model.predict(x, batch_size=32, steps=5, verbose=0).shape == (64, 2)
+    assert sum("ran out of data" in str(w.message) for w in caught) == 2
+    assert model.predict(x, batch_size=32, steps=1, verbose=0).shape == (32, 2)
+    whole = model.evaluate(x, x[:, :2], batch_size=32, verbose=0)
+    with pytest.warns(UserWarning, match="ran out of data"):
+        assert model.evaluate(x, x[:, :2], batch_size=32, steps=5, verbose=0) == pytest.approx(whole)

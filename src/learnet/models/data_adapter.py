@@ -15,6 +15,7 @@ its rows are the samples, so batches, shuffling and ``validation_split`` take wh
 import math
 import numbers
 import re
+import warnings
 
 import numpy as np
 
@@ -542,6 +543,9 @@ def fit_to_input_shapes(x, input_shapes, who):
     """
     if not input_shapes:
         return x
+    if isinstance(input_shapes, _ByLeaf):
+        shapes = iter(input_shapes)
+        return map_with_names(lambda value, name: _fit_one(value, next(shapes), name, who), x, "x")
     if isinstance(input_shapes, dict):
         # Named inputs (the columns of a table): each column of shape (n,) for an input (None, 1).
         if not isinstance(x, dict):
@@ -563,6 +567,8 @@ def input_declarations(model, x):
     as the model matches them when called.
     """
     dtypes, shapes = model._input_dtypes(), model._input_shapes()
+    if _is_nested_data(x) and hasattr(model, "_inputs_like"):
+        return _leaf_declarations(model, x)
     if not isinstance(x, dict):
         return dtypes, shapes
     structure = getattr(model, "_input_structure", None)
@@ -580,6 +586,40 @@ def input_declarations(model, x):
     if shapes is not None and len(shapes) == len(names):
         shapes = dict(zip(names, shapes))
     return dtypes, shapes
+
+
+class _ByLeaf(list):
+    """Declarations (dtypes or shapes) for the arrays of a nested ``x``, one per array in the
+    order ``map_with_names`` visits them (``None`` for an array the model does not take)."""
+
+
+def _is_nested_data(x):
+    """Whether ``x`` holds a list, tuple or dict of arrays inside a list, tuple or dict:
+    ``(x_a, x_b, {"p": x_p, "q": x_q})`` for a model made with ``Model([a, b, {"p": p, "q": q}], ...)``."""
+    if isinstance(x, dict):
+        items = list(x.values())
+    elif isinstance(x, (list, tuple)) and not _is_leaf_sequence(x):
+        items = list(x)
+    else:
+        return False
+    return any(isinstance(i, dict) or (isinstance(i, (list, tuple)) and not _is_leaf_sequence(i)) for i in items)
+
+
+def _leaf_declarations(model, x):
+    """The dtypes and shapes of the inputs that a nested ``x``'s arrays go to, as the model
+    matches them (a dict by key, in any order). ``(None, None)`` where ``x`` does not match:
+    the model's call then says where."""
+    try:
+        inputs = model._inputs_like(x)
+    except ValueError:
+        return None, None
+    names = []
+    map_with_names(lambda value, name: names.append(name), x, "x")
+    tensors = [inputs.get(name) for name in names]
+    return (
+        _ByLeaf(None if t is None else t.dtype for t in tensors),
+        _ByLeaf(None if t is None else tuple(t.shape) for t in tensors),
+    )
 
 
 def _fit_one(array, want, name, who):
@@ -912,7 +952,10 @@ class EpochIterator:
                 seed=backend.host_rng(),
                 names=["x", "y", "sample_weight"],
             )
-        self.steps = len(self.batcher) if self.limit is None else self.limit
+        if self.limit is None:
+            self.steps = len(self.batcher)
+        else:  # evaluation and prediction stop where the data ends
+            self.steps = self.limit if self.continuous else min(self.limit, len(self.batcher))
 
     # --- an iterable of batches: a Dataset, a Batcher, a generator ---
     def _init_dataset(self, dataset):
@@ -925,6 +968,8 @@ class EpochIterator:
         except TypeError:
             length = None
         self.steps = self.limit if self.limit is not None else length
+        if self.limit is not None and length is not None and not self.continuous:
+            self.steps = min(self.limit, length)  # evaluation and prediction stop where the data ends
         # A generator is its own iterator and runs out once; a dataset can be read again.
         # A PyDataset is read by index, an epoch at a time, even when it also has __next__
         # (Keras' image iterators, whose own iteration never ends).
@@ -952,8 +997,17 @@ class EpochIterator:
             yield from self.batcher
             return
         # With steps_per_epoch the batches run on across epochs, reshuffling at each pass;
-        # evaluation with steps starts from the first batch every time.
-        if self._stream is None or not self.continuous:
+        # evaluation and prediction with steps start from the first batch every time and
+        # stop where the data ends, as Keras does.
+        if not self.continuous:
+            for step, batch in enumerate(self.batcher):
+                if step == self.limit:
+                    return
+                yield batch
+            if self.limit > len(self.batcher):
+                _ran_out(self.who, self.limit, len(self.batcher))
+            return
+        if self._stream is None:
             self._stream = self._endless()
         for _ in range(self.limit):
             yield next(self._stream)
@@ -970,14 +1024,15 @@ class EpochIterator:
             return
         if not self.continuous and self._reiterable:
             self._iterator = None
-        for _ in range(self.limit):
+        for step in range(self.limit):
             if self._iterator is None:
                 self._iterator = self._new_pass()
             try:
                 batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
-                if not self._reiterable:
+                if not self._reiterable or not self.continuous:
+                    _ran_out(self.who, self.limit, step)
                     return
                 self._iterator = self._new_pass()
                 try:
@@ -997,6 +1052,16 @@ class EpochIterator:
         if y is not None and _has_no_call(self.model):
             y = _targets_of_a_model_without_call(self.model, y)
         return pack_x_y_sample_weight(x, y, None if sample_weight is None else to_plain_numpy(sample_weight))
+
+
+def _ran_out(who, steps, served):
+    """Keras's warning when the data ends before ``steps`` batches: the pass stops there."""
+    warnings.warn(
+        f"{who}: your input ran out of data after {served} of steps={steps} batches; stopped there. "
+        "Make sure the data gives at least `steps` batches (Dataset.repeat() repeats a dataset).",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def fit_epoch_iterators(
@@ -1123,6 +1188,9 @@ def _as_declared_inputs(x, dtypes, keep_integers=False):
 
     if keep_integers:
         return map_structure(_kept_input, x)
+    if isinstance(dtypes, _ByLeaf):
+        leaf_dtypes = iter(dtypes)
+        return map_with_names(lambda value, name: one(value, next(leaf_dtypes)), x, "x")
 
     if isinstance(x, dict) and isinstance(dtypes, dict):
         return {key: map_structure(lambda v, d=dtypes.get(key): one(v, d), value) for key, value in x.items()}
