@@ -70,10 +70,25 @@ def test_dot_on_sequences_is_a_batched_matrix_product():
 def test_merge_layers_explain_mismatches():
     with pytest.raises(ValueError, match="incompatible shapes"):
         layers.Add()([np.zeros((2, 3)), np.zeros((2, 4))])
-    with pytest.raises(ValueError, match="list of at least 2"):
-        layers.Add()([np.zeros((2, 3))])
+    with pytest.raises(ValueError, match="list of at least 1"):
+        layers.Add()([])
+    with pytest.raises(ValueError, match="exactly 2"):
+        layers.Subtract()([np.zeros((2, 3))])
     with pytest.raises(ValueError, match="except along axis -1"):
         layers.Concatenate()([np.zeros((2, 3)), np.zeros((3, 3, 1))])
+
+
+@pytest.mark.parametrize("name", ["Add", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"])
+def test_merge_layers_take_a_list_of_one_tensor_as_keras_3(name):
+    # Keras 3 (and tf.keras 2.21): the one tensor comes back as it is, also in a model.
+    x = np.arange(6.0, dtype="float32").reshape(2, 3)
+    np.testing.assert_array_equal(getattr(layers, name)()([x]).numpy(), x)
+    import learnet as keras
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, getattr(layers, name)()([inputs]))
+    assert model.output_shape == (None, 3)
+    np.testing.assert_array_equal(model(x).numpy(), x)
 
 
 @pytest.mark.parametrize("name", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"])

@@ -22,7 +22,9 @@ from learnet.ops.shape import concat, expand_dims
 
 
 class _Merge(Layer):
-    _min_inputs = 2
+    # Keras 3 merges a list of one tensor too (it comes back as it is); Subtract and Dot
+    # check for exactly two.
+    _min_inputs = 1
 
     def _check(self, shapes):
         who = f"{type(self).__name__} '{self.name}'"
