@@ -106,3 +106,15 @@ def test_ragged_token_ids_feed_a_recurrent_model_as_masked_rows():
     assert layers.TextVectorization.from_config(vectorize.get_config()).ragged
     with pytest.raises(ValueError, match="ragged=True needs output_mode='int'"):
         layers.TextVectorization(output_mode="multi_hot", ragged=True)
+
+
+def test_text_vectorization_reads_binary_as_multi_hot():
+    # tf.keras 2.21 still takes output_mode="binary", TensorFlow's older name for multi_hot.
+    from learnet import layers as keras_layers
+
+    layer = keras_layers.TextVectorization(output_mode="binary", max_tokens=5)
+    layer.adapt(["a b", "b c"])
+    assert layer.get_config()["output_mode"] == "multi_hot"
+    reference = keras_layers.TextVectorization(output_mode="multi_hot", max_tokens=5)
+    reference.adapt(["a b", "b c"])
+    np.testing.assert_array_equal(layer(["a b", "c"]).numpy(), reference(["a b", "c"]).numpy())

@@ -127,8 +127,8 @@ class TextVectorization(Layer):
     ):
         super().__init__(**kwargs)
         who = f"TextVectorization '{self.name}'"
-        if output_mode == "tf-idf":
-            output_mode = "tf_idf"
+        # TensorFlow's older names: "binary" is multi_hot (as tf.keras 2.21 still reads it).
+        output_mode = {"tf-idf": "tf_idf", "binary": "multi_hot"}.get(output_mode, output_mode)
         if output_mode not in _MODES:
             raise ValueError(f"{who}: output_mode must be one of {_MODES}, got {output_mode!r}")
         if max_tokens is not None and (
