@@ -253,3 +253,20 @@ def test_function_returns_tensors_as_a_traced_function_does():
 
 def test_tensors_report_their_device():
     assert tf.constant(1.0).device.endswith("device:CPU:0") and tf.Variable(1.0).device.startswith("/job:localhost")
+
+
+def test_a_module_whose_init_skips_super_init_still_has_a_name():
+    # The tf.function guide's SimpleModel sets attributes without super().__init__().
+    import learnet as tf
+
+    class SimpleModel(tf.Module):
+        def __init__(self):
+            self.bias = 0.0
+            self.weight = tf.Variable(2.0)
+
+    m = SimpleModel()
+    assert m.name == "simple_model"
+    assert repr(m) == "<SimpleModel name='simple_model'>"
+    assert [float(v) for v in m.variables] == [2.0]
+    with m.name_scope:
+        pass

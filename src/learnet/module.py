@@ -65,14 +65,19 @@ class Module:
         object.__setattr__(self, name, wrap(value))
         hook(self)
 
+    # A subclass whose __init__ never calls super().__init__() (the tf.function guide has one)
+    # still has a name: its class's, as TensorFlow gives it.
+    _name = None
+    _scope_name = None
+
     @property
     def name(self):
-        return self._name
+        return self._name if self._name is not None else _camel_to_snake(type(self).__name__)
 
     @property
     def name_scope(self):
         """A context manager in which names get this module's prefix (``with self.name_scope:``)."""
-        return name_scope(self._scope_name)
+        return name_scope(self._scope_name if self._scope_name is not None else self.name)
 
     @property
     def variables(self):
@@ -123,7 +128,7 @@ class Module:
         return wrapped
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self._name!r}>"
+        return f"<{type(self).__name__} name={self.name!r}>"
 
 
 def _is_module(value):
