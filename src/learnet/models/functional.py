@@ -122,6 +122,120 @@ def build_graph(inputs, outputs):
     return order, sources
 
 
+# --- matching the data a model is given to its (nested) inputs ----------------------------------
+
+
+class _Mismatch(Exception):
+    """Where data does not match a model's input structure, and how (``ambiguous``: a list
+    given for a dict whose keys are not sorted)."""
+
+    def __init__(self, path, problem, ambiguous=False):
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+        self.ambiguous = ambiguous
+
+
+def _holds_array(value):
+    if isinstance(value, dict):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_array(item) for item in value)
+    return len(getattr(value, "shape", ())) > 0
+
+
+def _is_one_array(value):
+    """True for one array, or a Python list of numbers (one array written out); False for a
+    dict, or a list or tuple that holds arrays (several inputs)."""
+    if isinstance(value, dict):
+        return False
+    if isinstance(value, (list, tuple)):
+        return not any(_holds_array(item) for item in value)
+    return True
+
+
+def _is_nested(structure):
+    """Whether a model's input structure holds a container inside a container."""
+    items = structure.values() if isinstance(structure, dict) else structure
+    return isinstance(structure, (list, tuple, dict)) and any(isinstance(i, (list, tuple, dict)) for i in items)
+
+
+def _dict_keys_sorted(structure):
+    """Whether every dict in ``structure`` lists its keys in sorted order, the order in which
+    Keras flattens a dict (so a flat list means the same to both)."""
+    if isinstance(structure, dict):
+        keys = [str(k) for k in structure]
+        return keys == sorted(keys) and all(_dict_keys_sorted(v) for v in structure.values())
+    if isinstance(structure, (list, tuple)):
+        return all(_dict_keys_sorted(v) for v in structure)
+    return True
+
+
+def _path_text(prefix, path):
+    """``inputs[2]['p']`` for the path ``(2, 'p')``."""
+    return prefix + "".join(f"[{key!r}]" for key in path)
+
+
+def _structure_text(structure):
+    """The model's input structure with each input by name: ``['a', 'b', {'p': 'p', 'q': 'q'}]``."""
+    return repr(map_structure(lambda t: t._keras_history.layer.name, structure))
+
+
+def _describe(value):
+    if isinstance(value, dict):
+        return f"a dict with keys {list(value)}"
+    if isinstance(value, (list, tuple)) and not _is_one_array(value):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"an array of shape {tuple(getattr(value, 'shape', ()))}" if hasattr(value, "shape") else "one array"
+
+
+def _data_text(data):
+    """The data's structure with each array by its shape."""
+    if isinstance(data, dict):
+        return "{" + ", ".join(f"{k!r}: {_data_text(v)}" for k, v in data.items()) + "}"
+    if isinstance(data, (list, tuple)) and not _is_one_array(data):
+        inner = ", ".join(_data_text(v) for v in data)
+        return f"[{inner}]" if isinstance(data, list) else f"({inner}{',' if len(data) == 1 else ''})"
+    return f"array{tuple(getattr(data, 'shape', ()))}" if hasattr(data, "shape") else "array"
+
+
+def _match_structure(expected, given, path, pairs):
+    """Append ``(path, input tensor, value)`` for every input of ``expected`` (a structure of
+    input tensors) found in ``given``; raise ``_Mismatch`` where they part."""
+    if isinstance(expected, KerasTensor):
+        if not _is_one_array(given):
+            raise _Mismatch(
+                path, f"should be one array for Input '{expected._keras_history.layer.name}', not {_describe(given)}"
+            )
+        pairs.append((path, expected, given))
+        return
+    if isinstance(expected, dict):
+        if isinstance(given, dict):
+            missing = [key for key in expected if key not in given]
+            if missing:
+                raise _Mismatch(path, f"misses the key(s) {missing} (it should be a dict with keys {list(expected)})")
+            for key, item in expected.items():
+                _match_structure(item, given[key], path + (key,), pairs)
+            return
+        if isinstance(given, (list, tuple)) and len(given) == len(expected):
+            if not _dict_keys_sorted(expected):
+                raise _Mismatch(
+                    path,
+                    f"should be a dict with keys {list(expected)}: a {type(given).__name__} cannot say which "
+                    "value is which when the keys are not in sorted order",
+                    ambiguous=True,
+                )
+            for index, (item, value) in enumerate(zip(expected.values(), given)):
+                _match_structure(item, value, path + (index,), pairs)
+            return
+        raise _Mismatch(path, f"should be a dict with keys {list(expected)}, not {_describe(given)}")
+    if isinstance(given, (list, tuple)) and len(given) == len(expected):
+        for index, (item, value) in enumerate(zip(expected, given)):
+            _match_structure(item, value, path + (index,), pairs)
+        return
+    raise _Mismatch(path, f"should be a list or tuple of {len(expected)} items, not {_describe(given)}")
+
+
 _FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
 
 
@@ -155,8 +269,8 @@ class Functional(Model):
         if isinstance(outputs, tuple):
             outputs = list(outputs)
         # One-element lists unwrap, as in Keras: `Model([x], [y])` predicts an array, not a list.
-        if isinstance(inputs, list) and len(inputs) == 1:
-            inputs = inputs[0]
+        if isinstance(inputs, list) and len(inputs) == 1 and not isinstance(inputs[0], (list, tuple, dict)):
+            inputs = inputs[0]  # but `Model([{"p": p}], ...)` keeps its list, as in Keras
         if isinstance(outputs, list) and len(outputs) == 1:
             outputs = outputs[0]
         if name is None:
@@ -277,35 +391,67 @@ class Functional(Model):
         self.built = True
 
     # --- running -------------------------------------------------------------------------------
+    def _match_inputs(self, data):
+        """Pair the data given to the model with its inputs: ``[(path, input tensor, value), ...]``
+        in the order of ``model.inputs``, where ``path`` is the place of the value in ``data``
+        (a tuple of indices and keys). Raises ``ValueError`` saying where ``data`` does not match.
+
+        ``data`` may have the structure the model was made with (lists and tuples alike, a
+        dict's keys in any order, extra keys ignored), be the flat list of ``model.inputs``,
+        or, for a model whose inputs are not a dict, a dict of all inputs by name.
+        """
+        structure, flat = self._input_structure, self.inputs
+        if isinstance(data, dict) and not isinstance(structure, dict):
+            names = self.input_names
+            missing = [n for n in names if n not in data]
+            if missing:
+                raise ValueError(f"Model '{self.name}' is missing input(s) {missing}; it got {sorted(data)}")
+            return [((name,), tensor, data[name]) for name, tensor in zip(names, flat)]
+        if isinstance(structure, KerasTensor):
+            if isinstance(data, (list, tuple)) and len(data) == 1:
+                return [((0,), structure, data[0])]
+            if isinstance(data, (list, tuple)) and not _is_one_array(data):
+                raise ValueError(f"Model '{self.name}' expects 1 input(s) {self.input_names}, got {len(data)}")
+            return [((), structure, data)]
+        pairs = []
+        try:
+            _match_structure(structure, data, (), pairs)
+        except _Mismatch as mismatch:
+            flat_data = isinstance(data, (list, tuple)) and all(_is_one_array(item) for item in data)
+            if flat_data and not isinstance(structure, dict) and len(data) == len(flat):
+                # The flat list of `model.inputs`, which Keras also takes for any structure.
+                if not _dict_keys_sorted(structure):
+                    raise ValueError(
+                        f"Model '{self.name}' takes inputs structured as {_structure_text(structure)}; "
+                        "a flat list cannot say which value goes to which key of a dict whose keys are "
+                        "not in sorted order: give the data in that structure"
+                    ) from None
+                return [((index,), tensor, value) for index, (tensor, value) in enumerate(zip(flat, data))]
+            if not _is_nested(structure) and not mismatch.ambiguous and not isinstance(data, dict):
+                count = 1 if _is_one_array(data) else len(data)
+                raise ValueError(
+                    f"Model '{self.name}' expects {len(flat)} input(s) {self.input_names}, got {count}"
+                ) from None
+            raise ValueError(
+                f"Model '{self.name}' takes inputs structured as {_structure_text(structure)}; "
+                f"{_path_text('inputs', mismatch.path)} {mismatch.problem}. It got {_data_text(data)}"
+            ) from None
+        return pairs
+
+    def _inputs_like(self, data, prefix="x"):
+        """``{name of a leaf of data: input tensor}`` (names as ``x[2]['p']``), for the data path
+        to convert each array to its input's dtype and shape. Raises ``ValueError`` on a mismatch."""
+        return {_path_text(prefix, path): tensor for path, tensor, _ in self._match_inputs(data)}
+
     def _feed(self, inputs):
         """Match the data given to ``call`` to the model's inputs, checking their shapes."""
-        expected = self.inputs
-        if isinstance(inputs, dict):
-            if isinstance(self._input_structure, dict):
-                missing = [k for k in self._input_structure if k not in inputs]
-                if missing:
-                    raise ValueError(f"Model '{self.name}' is missing input(s) {missing}; it got {sorted(inputs)}")
-                values = [inputs[k] for k in self._input_structure]
-            else:
-                names = self.input_names
-                missing = [n for n in names if n not in inputs]
-                if missing:
-                    raise ValueError(f"Model '{self.name}' is missing input(s) {missing}; it got {sorted(inputs)}")
-                values = [inputs[n] for n in names]
-        elif isinstance(inputs, (list, tuple)):
-            values = list(inputs)
-        else:
-            values = [inputs]
-        if len(values) != len(expected):
-            raise ValueError(
-                f"Model '{self.name}' expects {len(expected)} input(s) {self.input_names}, got {len(values)}"
-            )
         fitted = []
-        for tensor, value in zip(expected, values):
+        for path, tensor, value in self._match_inputs(inputs):
             value_fitted = fit_input_rank(value, tuple(tensor.shape))
             if value_fitted is None:
+                where = f" (at {_path_text('inputs', path)})" if _is_nested(self._input_structure) else ""
                 raise input_shape_error(
-                    f"Input '{tensor._keras_history.layer.name}' of model '{self.name}'",
+                    f"Input '{tensor._keras_history.layer.name}'{where} of model '{self.name}'",
                     tuple(tensor.shape),
                     tuple(getattr(value, "shape", ())),
                 )
