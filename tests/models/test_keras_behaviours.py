@@ -282,3 +282,42 @@ def test_a_model_frozen_after_compile_trains_nothing_with_a_warning_as_keras_3()
     for old, new in zip(before, discriminator.get_weights()):
         np.testing.assert_array_equal(old, new)
     assert not np.allclose(generator_before[0], generator.get_weights()[0])
+
+
+def test_a_model_with_its_own_steps_is_not_called_on_x_and_predict_step_gets_x():
+    # keras.io's graph attention network: fit feeds node indices that only train_step reads
+    # (its call() takes a pair), and predict_step gets the batch of x itself, not (x,).
+    import learnet as tf
+
+    seen = []
+
+    class Net(tf.keras.Model):
+        def __init__(self, table):
+            super().__init__()
+            self.table = table
+            self.dense = tf.keras.layers.Dense(3)
+
+        def call(self, inputs):
+            states, scale = inputs
+            return self.dense(states * scale)
+
+        def train_step(self, data):
+            index, y = data
+            with tf.GradientTape() as tape:
+                out = tf.gather(self([self.table, self.table]), index)
+                loss = self.compute_loss(y=y, y_pred=out)
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+            return {"loss": loss}
+
+        def predict_step(self, data):
+            seen.append(type(data))
+            return tf.nn.softmax(tf.gather(self([self.table, self.table]), data))
+
+    table = tf.constant(np.random.default_rng(0).random((10, 4)).astype("float32"))
+    model = Net(table)
+    model.compile(optimizer="sgd", loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(np.arange(8), np.arange(8) % 3, batch_size=4, epochs=1, verbose=0)
+    assert list(history.history) == ["loss"]
+    assert model.predict(np.arange(6), batch_size=4, verbose=0).shape == (6, 3)
+    assert all(kind is not tuple for kind in seen)

@@ -716,8 +716,8 @@ def prepare_targets(model, x, y, who, name="y"):
     """Check every target against its output's shape and loss; return them converted."""
     if y is None:
         return None
-    if _has_no_call(model):
-        return _targets_of_a_model_without_call(model, y)
+    if _has_no_call(model) or _has_own_steps(model):
+        return _targets_of_a_model_without_call(model, _floats_as_floatx(y))
     try:
         shapes = probe_output_shapes(model, x)
     except TypeError as error:
@@ -755,6 +755,31 @@ def _has_no_call(model):
     from learnet.models.model import Model
 
     return isinstance(model, Model) and getattr(type(model), "call", None) is Model.call
+
+
+def _floats_as_floatx(y):
+    """Float targets in the default float type (float64 and float16 arrays to float32), as
+    Keras hands them to a ``train_step``; integer and bool targets keep their dtype."""
+
+    def convert(value):
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.dtype != backend.floatx():
+            return value.astype(backend.floatx())
+        return value
+
+    return map_structure(convert, y)
+
+
+def _has_own_steps(model):
+    """Whether ``model`` writes its own ``train_step`` or ``test_step``: then the data means
+    what those steps make of it (keras.io's graph attention network feeds node indices
+    that its ``call()`` never sees), and the model is not called on ``x`` to check the
+    targets against its outputs, as Keras never calls it there either."""
+    from learnet.models.model import Model
+
+    kind = type(model)
+    return isinstance(model, Model) and (
+        kind.train_step is not Model.train_step or kind.test_step is not Model.test_step
+    )
 
 
 def _targets_of_a_model_without_call(model, y):

@@ -798,7 +798,7 @@ class Model(Layer):
                 if batch_begin:
                     callback_list.on_predict_batch_begin(step)
                 with as_in_function():
-                    result = map_structure(data_adapter.to_plain_numpy, self.predict_step(batch))
+                    result = map_structure(data_adapter.to_plain_numpy, self.predict_step(_step_data(batch)))
                 outputs.append(result)
                 if batch_end:
                     callback_list.on_predict_batch_end(step, {"outputs": result})
@@ -1131,6 +1131,14 @@ def _this_process_callbacks(callbacks):
 
 def _fits(want, shape):
     return len(shape) == len(want) and all(w is None or w == s for w, s in zip(want[1:], shape[1:]))
+
+
+def _step_data(batch):
+    """What ``predict_step`` gets for a batch ``(x,)``, as Keras passes it: ``x`` itself,
+    unless ``x`` is a tuple or list (several inputs), which stays wrapped in ``(x,)`` so
+    that it is not read as ``(x, y)``."""
+    (x,) = batch
+    return batch if isinstance(x, (tuple, list)) else x
 
 
 def _capped_by_config(epochs, steps_per_epoch):
