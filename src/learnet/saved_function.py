@@ -420,7 +420,9 @@ class _Encoder:
         if first is None:
             return {"none": True}
         if isinstance(first, (bool, int, float, numpy.number, numpy.ndarray, str, bytes)):
-            return {"ref": self.ref([convert_to_tensor(v) for v in values], where)}
+            tensors = [convert_to_tensor(v) for v in values]
+            shape, dtype = list(tensors[0].shape), numpy.dtype(tensors[0].dtype).name
+            return {"ref": self.ref(tensors, where), "dtype": dtype, "shape": shape}
         raise GraphError(f"{self.name}: the function returns a {type(first).__name__}, which a graph cannot hold")
 
 

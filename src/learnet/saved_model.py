@@ -7,7 +7,11 @@ never runs code from the directory. ``saved_model.json`` says what it holds:
 * a Keras model: one learnet model file (``model.learnet``: architecture as JSON, weights,
   optimizer state). It loads back as the model, with ``signatures["serving_default"]``.
   A model whose config is not plain data (a subclass taking another model in ``__init__``,
-  as the text-generation tutorial's ``OneStep``) is saved as any other object, below.
+  as the text-generation tutorial's ``OneStep``), or that holds variables set on itself rather
+  than on its layers, is saved as any other object, below. The ``signatures=`` given to
+  ``save`` are traced as graphs of learnet ops (as below) that read the loaded model's weights;
+  without them, ``serving_default`` calls the model, its inputs named ``inputs``,
+  ``inputs_1``... as TensorFlow names a Keras model's.
 * any other object, typically a ``tf.Module``: its tree of attributes (submodules, lists,
   dicts), its variables (``variables.npz``) and its ``tf.function``s, each stored as the
   graph of learnet ops it runs (:mod:`learnet.saved_function`), once per input signature:
@@ -35,6 +39,7 @@ MODEL_FILE = "model.learnet"
 MARKER_FILE = "saved_model.json"
 VARIABLES_FILE = "variables.npz"
 CONSTANTS_FILE = "constants.npz"
+SIGNATURES_FILE = "signatures.npz"
 
 
 class SaveOptions:
@@ -69,11 +74,40 @@ def save(obj, export_dir, signatures=None, options=None):
     """Save a learnet ``Model`` (Sequential, functional or subclassed), or a ``tf.Module`` (or
     another object holding variables and ``tf.function``s), into the directory ``export_dir``.
 
+    Parameters
+    ----------
+    obj : Model or tf.Module
+        What is saved.
+    export_dir : str or path
+        The directory written.
+    signatures : optional
+        A ``tf.function`` with an ``input_signature``, a concrete function
+        (``f.get_concrete_function(tf.TensorSpec(...))``), or a dict of them by name; one function
+        is ``"serving_default"``. They come back in ``load(...).signatures``, called by their
+        inputs' names and returning dicts. Without it, a model's ``serving_default`` calls the
+        model, and a module's is its one ``tf.function`` with an input_signature, if it has one.
+    options : SaveOptions, optional
+
     Raises
     ------
     ValueError
-        A function that learnet cannot store as a graph of ops (``saved_function.GraphError``
-        says which op and why), or an object with nothing to save. Nothing is written then.
+        A signature that is not a ``tf.function`` with an input_signature nor a concrete function,
+        or whose outputs are not a tensor, a list of tensors or a dict of them (TensorFlow's
+        errors); a function that learnet cannot store as a graph of ops
+        (``saved_function.GraphError`` says which op and why), or an object with nothing to save.
+        Nothing is written then.
+
+    Examples
+    --------
+    >>> import learnet as tf, tempfile, os
+    >>> model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3)])
+    >>> folder = os.path.join(tempfile.mkdtemp(), "model")
+    >>> tf.saved_model.save(model, folder)
+    >>> serve = tf.saved_model.load(folder).signatures["serving_default"]
+    >>> serve.structured_input_signature
+    ((), {'inputs': TensorSpec(shape=(None, 4), dtype=tf.float32, name='inputs')})
+    >>> serve(inputs=tf.ones((2, 4)))["output_0"].shape
+    TensorShape([2, 3])
     """
     from learnet.saving import save_model
 
@@ -83,7 +117,7 @@ def save(obj, export_dir, signatures=None, options=None):
     # A Keras model, found without importing the models floor (saving reaches this module,
     # and the models import saving): if learnet.models.model is not loaded, obj is no model.
     models = sys.modules.get("learnet.models.model")
-    if models is None or not isinstance(obj, models.Model) or not _config_is_plain(obj):
+    if models is None or not isinstance(obj, models.Model) or not _config_is_plain(obj) or _has_own_variables(obj):
         from learnet import saved_objects
 
         custom_gradients = getattr(options, "experimental_custom_gradients", True)
@@ -92,18 +126,23 @@ def save(obj, export_dir, signatures=None, options=None):
         os.makedirs(export_dir, exist_ok=True)
         saved_objects.write(saved, export_dir, MARKER_FILE, VARIABLES_FILE, CONSTANTS_FILE)
         return
+    described = None
+    if signatures is not None:  # traced and checked before anything is written
+        from learnet import saved_objects
+
+        custom_gradients = getattr(options, "experimental_custom_gradients", True)
+        described = saved_objects.describe_signatures(obj, signatures, custom_gradients=custom_gradients)
     os.makedirs(export_dir, exist_ok=True)
     save_model(obj, os.path.join(export_dir, MODEL_FILE))
+    marker = {
+        "format": "learnet saved_model",
+        "model": MODEL_FILE,
+        "note": "a learnet model directory; not a TensorFlow SavedModel",
+    }
+    if described is not None:
+        marker["signatures_of_model"] = saved_objects.write_signatures(described, export_dir, SIGNATURES_FILE)
     with open(os.path.join(export_dir, MARKER_FILE), "w", encoding="utf-8") as stream:
-        json.dump(
-            {
-                "format": "learnet saved_model",
-                "model": MODEL_FILE,
-                "note": "a learnet model directory; not a TensorFlow SavedModel",
-            },
-            stream,
-            indent=1,
-        )
+        json.dump(marker, stream, indent=1)
 
 
 def _config_is_plain(model):
@@ -121,6 +160,16 @@ def _config_is_plain(model):
     return True
 
 
+def _has_own_variables(model):
+    """Whether variables were set on a Sequential or functional model itself
+    (``model.offset = tf.Variable(...)``): its config does not make them again, so such a model
+    is saved as any other object. (A subclass's ``__init__`` makes its own again.)"""
+    if not type(model).__module__.startswith("learnet."):
+        return False
+    made = {id(v) for v in model._trainable_variables + model._non_trainable_variables}
+    return any(id(v) not in made for v in model._attribute_variables())
+
+
 def contains_saved_model(export_dir):
     """Whether ``export_dir`` holds a model saved by ``save``."""
     export_dir = os.fspath(export_dir)
@@ -134,9 +183,12 @@ def contains_saved_model(export_dir):
 def load(export_dir, tags=None, options=None, custom_objects=None):
     """Load what ``save`` wrote in ``export_dir``; it is called like the original.
 
-    A model also has ``signatures["serving_default"]``, a function of the inputs that
-    returns ``{"output_0": predictions}`` as TensorFlow's loaded signatures do. Another
-    object comes back with its attributes, variables, ``tf.function``s and ``signatures``.
+    A model also has ``signatures``: the ``signatures=`` given to ``save``, else
+    ``"serving_default"``, which calls the model. Each is called as TensorFlow's loaded
+    signatures are: inputs by name (one input also by position), a dict of outputs
+    (``{"output_0": predictions}`` for a model), with ``structured_input_signature`` and
+    ``structured_outputs`` (see ``saved_objects.SignatureFunction``). Another object comes
+    back with its attributes, variables, ``tf.function``s and ``signatures``.
     """
     from learnet.saving import load_model
 
@@ -151,6 +203,17 @@ def load(export_dir, tags=None, options=None, custom_objects=None):
         from learnet import saved_objects
 
         return saved_objects.read(export_dir, MARKER_FILE, VARIABLES_FILE, CONSTANTS_FILE)
+    from learnet import saved_objects
+
     model = load_model(os.path.join(export_dir, MODEL_FILE), custom_objects=custom_objects)
-    model.signatures = {"serving_default": lambda *args, **kwargs: {"output_0": model(*args, **kwargs)}}
+    try:
+        with open(os.path.join(export_dir, MARKER_FILE), encoding="utf-8") as stream:
+            marker = json.load(stream)
+    except (OSError, ValueError):
+        marker = {}
+    stored = marker.get("signatures_of_model") if isinstance(marker, dict) else None
+    if stored is None:
+        model.signatures = saved_objects.model_signatures(model)
+    else:
+        model.signatures = saved_objects.read_signatures(export_dir, stored, SIGNATURES_FILE, model)
     return model

@@ -33,11 +33,23 @@ import sys
 
 import numpy
 
-from learnet import control, saved_function
+from learnet import control, saved_function, tree
+from learnet.control import TensorSpec
 from learnet.module import Module
 from learnet.tensor import Tensor, Variable
 
-__all__ = ["RestoredFunction", "RestoredObject", "describe", "read", "write"]
+__all__ = [
+    "RestoredFunction",
+    "RestoredObject",
+    "SignatureFunction",
+    "describe",
+    "describe_signatures",
+    "model_signatures",
+    "read",
+    "read_signatures",
+    "write",
+    "write_signatures",
+]
 
 _MAX_DEPTH = 24
 
@@ -210,7 +222,7 @@ def _trace(walker, function, signature, name, sizes):
 
 
 def _signatures(obj, signatures, walker, functions, sizes):
-    """``{name: (function path, graph index)}`` for the ``signatures=`` of ``save``."""
+    """``{name: function path}`` for the ``signatures=`` of ``save``, each traced into ``functions``."""
     if signatures is None:
         # TensorFlow's rule: the one function of the object with an input_signature that returns
         # tensors (not None) is the default signature, if there is exactly one.
@@ -224,52 +236,104 @@ def _signatures(obj, signatures, walker, functions, sizes):
         signatures = {"serving_default": with_signature[0][1]}
     if not isinstance(signatures, dict):
         signatures = {"serving_default": signatures}
+    for name in signatures:
+        if not isinstance(name, str):
+            raise ValueError(f"saved_model.save: the names of signatures are strings, got {name!r}")
+    planned = [(name, function) + _signature_source(name, function) for name, function in signatures.items()]
     found = {}
-    for name, function in signatures.items():
-        if isinstance(function, control.ConcreteFunction):
-            spec, python = list(function.inputs), function._python_function
-            label = getattr(python, "__name__", name)
-        elif isinstance(function, control.Function):
-            if function.input_signature is None:
-                raise ValueError(
-                    f"saved_model.save: the signature {name!r} needs a tf.function with an input_signature "
-                    "(or a concrete function from get_concrete_function)"
-                )
-            spec, python, label = list(function.input_signature), function, function.__name__
-        else:
-            raise TypeError(
-                f"saved_model.save: signature {name!r} must be a tf.function, got {type(function).__name__}"
-            )
+    for name, function, spec, python, label in planned:
         path = f"__signatures__/{name}"
         graph = _trace(walker, python, spec, label, sizes)
+        _check_signature_outputs(graph, label, name)
         for variable in graph.variables:
             if id(variable) not in walker.variables:
                 walker.variables[id(variable)] = (f"__captured__/{len(walker.variables)}", variable)
-        parameters = [getattr(s, "name", None) for s in spec]
-        if any(p is None for p in parameters):  # a spec's own name first, as TensorFlow names inputs
-            if isinstance(function, control.ConcreteFunction):
-                names = list(function._names or []) or _parameter_names_of(function._python_function)
-            else:
-                names = _parameter_names(function)
-            names = (names + [f"args_{i}" for i in range(len(spec))])[: len(spec)]
-            parameters = [given or name for given, name in zip(parameters, names)]
-        functions[path] = {"graphs": [graph], "parameters": parameters}
+        functions[path] = {"graphs": [graph], "parameters": _signature_keywords(function, spec)}
         found[name] = path
     return found
 
 
+def _signature_source(name, function):
+    """``(input specs, callable to trace, its name)`` of one signature; TensorFlow's ValueError
+    for anything but a ``tf.function`` with an input_signature or a concrete function."""
+    if isinstance(function, control.ConcreteFunction):
+        python, names, bound = function._python_function, function._names, function._bound
+        label = getattr(python, "__name__", name)
+        if names is not None or bound:
+
+            def python_call(*values):
+                if names is None:
+                    return python(*values, **bound)
+                return python(**dict(zip(names, values)), **bound)
+
+            python_call.__name__, python_call.__wrapped__ = label, python
+            return list(function.inputs), python_call, label
+        return list(function.inputs), python, label
+    if isinstance(function, control.Function) and function.input_signature is not None:
+        return list(function.input_signature), function, function.__name__
+    raise ValueError(
+        f"Expected a TensorFlow function for which to generate a signature, but got {function!r} (signature "
+        f"{name!r}). Only `tf.functions` with an input signature or concrete functions can be used as a signature."
+    )
+
+
+def _signature_keywords(function, spec):
+    """The name of each input, as TensorFlow names them: the spec's own name, else the
+    parameter's (its keyword is that name made a Python identifier, see ``_sanitize``)."""
+    parameters = [getattr(s, "name", None) for s in spec]
+    if any(p is None for p in parameters):
+        if isinstance(function, control.ConcreteFunction):
+            names = list(function._names or []) or _parameter_names_of(function._python_function)
+        else:
+            names = _parameter_names(function)
+        names = (names + [f"args_{i}" for i in range(len(spec))])[: len(spec)]
+        parameters = [given or name for given, name in zip(parameters, names)]
+    return parameters
+
+
+def _sanitize(name):
+    """TensorFlow's rule for an input's keyword: other characters than letters and digits become
+    ``_``, and a name that does not start with a letter gets ``arg_`` in front."""
+    swapped = "".join(c if c.isalnum() else "_" for c in str(name)) or "arg"
+    return swapped if swapped[0].isalpha() else "arg_" + swapped
+
+
+def _output_items(structure):
+    """``[(key, item)]`` of a signature's outputs, named as TensorFlow names them."""
+    if isinstance(structure, dict) and "dict" in structure:
+        return list(structure["dict"].items())
+    if isinstance(structure, dict) and ("list" in structure or "tuple" in structure):
+        return [(f"output_{i}", item) for i, item in enumerate(structure.get("list", structure.get("tuple")))]
+    return [("output_0", structure)]
+
+
+def _check_signature_outputs(graph, label, key):
+    for name, item in _output_items(graph.structure):
+        if not (isinstance(item, dict) and "ref" in item):
+            raise ValueError(
+                f"Got a non-Tensor value for key {name!r} in the output of the function {label} used to generate "
+                f"the SavedModel signature {key!r}. Outputs for functions used as signatures must be a single "
+                "Tensor, a sequence of Tensors, or a dictionary from string to Tensor."
+            )
+
+
 def _returns_tensors(entry):
-    return bool(entry and entry["graphs"]) and "none" not in entry["graphs"][0].structure
+    """Whether a function's outputs can be a signature's: a tensor, a list of tensors or a dict
+    of them (TensorFlow makes no default signature of another)."""
+    if not (entry and entry["graphs"]):
+        return False
+    return all(isinstance(item, dict) and "ref" in item for _, item in _output_items(entry["graphs"][0].structure))
 
 
-def write(saved, export_dir, marker_file, variables_file, constants_file):
-    """Write what ``describe`` found into ``export_dir``."""
+def _encode(saved, keep_variable=lambda path: True):
+    """The JSON of ``saved``'s functions, and the arrays of its variables and constants."""
     paths = {key: path for key, (path, _) in saved["variables"].items()}
-    variables = {f"v{i}": v.numpy() for i, (_, v) in enumerate(saved["variables"].values())}
-    variable_keys = {path: f"v{i}" for i, (path, _) in enumerate(saved["variables"].values())}
+    stored = [(path, v) for path, v in saved["variables"].values() if keep_variable(path)]
+    variables = {f"v{i}": v.numpy() for i, (_, v) in enumerate(stored)}
+    variable_keys = {path: f"v{i}" for i, (path, _) in enumerate(stored)}
     captured = {
         path: {"trainable": bool(v.trainable), "name": str(v.name).split(":")[0]}
-        for path, v in saved["variables"].values()
+        for path, v in stored
         if path.startswith("__captured__/")
     }
     constants, functions = {}, {}
@@ -281,14 +345,23 @@ def write(saved, export_dir, marker_file, variables_file, constants_file):
             graphs.append(data)
         functions[path] = {"graphs": graphs, "parameters": entry["parameters"]}
     description = {
-        "format": "learnet saved_model",
-        "kind": "object",
-        "note": "a learnet object directory (variables and traced functions); not a TensorFlow SavedModel",
-        "root": saved["root"],
         "functions": functions,
         "signatures": saved["signatures"],
         "variables": variable_keys,
         "captured": captured,
+    }
+    return description, variables, constants
+
+
+def write(saved, export_dir, marker_file, variables_file, constants_file):
+    """Write what ``describe`` found into ``export_dir``."""
+    encoded, variables, constants = _encode(saved)
+    description = {
+        "format": "learnet saved_model",
+        "kind": "object",
+        "note": "a learnet object directory (variables and traced functions); not a TensorFlow SavedModel",
+        "root": saved["root"],
+        **encoded,
     }
     text = json.dumps(description, indent=1)
     with open(os.path.join(export_dir, variables_file), "wb") as stream:
@@ -297,6 +370,98 @@ def write(saved, export_dir, marker_file, variables_file, constants_file):
         numpy.savez(stream, **_storable(constants))
     with open(os.path.join(export_dir, marker_file), "w", encoding="utf-8") as stream:
         stream.write(text)
+
+
+# --- the signatures of a Keras model saved as its model file ---------------------------------------
+_MODEL_WEIGHT = "__model__/layers/"
+
+
+def _layer_weights(model):
+    """``[(path, weight)]`` of the weights of the model's layers, named by the layer's place in
+    ``model.layers`` and the weight's in ``layer.weights``: the same in the model loaded back."""
+    return [
+        (f"{_MODEL_WEIGHT}{position}/weights/{index}", weight)
+        for position, layer in enumerate(model.layers)
+        for index, weight in enumerate(layer.weights)
+    ]
+
+
+def describe_signatures(model, signatures, custom_gradients=True):
+    """The ``signatures=`` given to ``save`` for a Keras model stored as its model file, traced
+    and checked (nothing is written). A variable they read that is a weight of one of the model's
+    layers is named by its place there, and is the loaded model's own after loading; any other
+    (a variable set on the model itself, or held elsewhere) is stored with its value."""
+    walker = _Walker()
+    walker.custom_gradients = bool(custom_gradients)
+    for path, weight in _layer_weights(model):
+        walker.variables.setdefault(id(weight), (path, weight))
+    sizes = {int(d) for _, v in walker.variables.values() for d in v.shape}
+    functions: dict = {}
+    found = _signatures(model, signatures, walker, functions, sizes)
+    return {"functions": functions, "signatures": found, "variables": walker.variables}
+
+
+def write_signatures(saved, export_dir, arrays_file):
+    """Write the arrays of ``describe_signatures``'s result (the variables that are not the
+    model's, the constants) into ``arrays_file``; return the JSON that describes them."""
+    encoded, variables, constants = _encode(saved, keep_variable=lambda path: not path.startswith(_MODEL_WEIGHT))
+    with open(os.path.join(export_dir, arrays_file), "wb") as stream:
+        numpy.savez(stream, **variables, **_storable(constants))
+    return encoded
+
+
+def read_signatures(export_dir, description, arrays_file, model):
+    """The signatures ``write_signatures`` described, running on ``model``'s weights."""
+    from learnet.errors import InvalidArgumentError
+
+    try:
+        with numpy.load(os.path.join(export_dir, arrays_file), allow_pickle=False) as data:
+            arrays = _readable({key: data[key] for key in data.files})
+        variables = dict(_layer_weights(model))
+        for entry in description["functions"].values():
+            for graph in entry["graphs"]:
+                for path in graph["variables"]:
+                    if path.startswith(_MODEL_WEIGHT) and path not in variables:
+                        raise KeyError(f"the model loaded back has no weight {path[len('__model__/') :]}")
+                    if path not in variables:
+                        node = description["captured"].get(path, {})
+                        variables[path] = Variable(
+                            arrays[description["variables"][path]],
+                            trainable=node.get("trainable", True),
+                            name=node.get("name"),
+                        )
+        functions = {
+            path: _restored_function(entry, variables, arrays) for path, entry in description["functions"].items()
+        }
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        raise InvalidArgumentError(
+            None, None, f"saved_model.load: the signatures saved in {export_dir!r} cannot be read ({error})"
+        ) from error
+    return {name: _graph_signature(functions[path]) for name, path in description["signatures"].items()}
+
+
+def _readable(arrays):
+    """The arrays of a file ``_storable`` wrote, text constants back as objects."""
+    out = {}
+    for key, array in arrays.items():
+        if key.endswith("__text"):
+            out[key[: -len("__text")]] = array.astype(object)
+        else:
+            out[key] = array
+    return out
+
+
+def _restored_function(entry, variables_by_path, arrays, default_name="function"):
+    """A ``RestoredFunction`` of one stored function (``entry``), reading ``variables_by_path``."""
+    graphs, pool = [], {}
+    for data in entry["graphs"]:
+        graph = saved_function.Graph.from_json(data, variables_by_path, arrays)
+        graph._variable_ids = [id(v) for v in graph.variables]
+        for v in graph.variables:
+            pool[id(v)] = v
+        graphs.append(graph)
+    name = graphs[0].name if graphs else default_name
+    return RestoredFunction(name, graphs, pool, entry["parameters"])
 
 
 def _storable(arrays):
@@ -370,32 +535,204 @@ class RestoredFunction:
         return f"<RestoredFunction {self.__name__} with {len(self._graphs)} signature(s)>"
 
 
-class _Signature:
-    """A loaded signature: called with keyword arguments, it returns a dict of outputs."""
+class SignatureFunction:
+    """A loaded signature, called as TensorFlow's: inputs by name, a dict of outputs.
 
-    def __init__(self, function):
-        self._function = function
-        graph = function._graphs[0]
-        names = (function._parameters + [f"args_{i}" for i in range(len(graph.input_specs))])[: len(graph.input_specs)]
-        self.structured_input_signature = ((), dict(zip(names, graph.input_specs)))
+    ``structured_input_signature`` is ``((), {name: TensorSpec})`` and ``structured_outputs``
+    ``{name: TensorSpec}``; outputs that were not a dict are named ``output_0``, ``output_1``...
+    A signature with one input also takes it by position; with several, only by name (their
+    order is not kept, as in a SavedModel's signature map).
+
+    Examples
+    --------
+    >>> import learnet as tf, tempfile, os
+    >>> model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3)])
+    >>> @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="image")])
+    ... def serve(image):
+    ...     return {"label": tf.argmax(model(image), axis=-1)}
+    >>> folder = os.path.join(tempfile.mkdtemp(), "served")
+    >>> tf.saved_model.save(model, folder, signatures={"serving_default": serve})
+    >>> signature = tf.saved_model.load(folder).signatures["serving_default"]
+    >>> signature.structured_input_signature
+    ((), {'image': TensorSpec(shape=(None, 4), dtype=tf.float32, name='image')})
+    >>> signature.structured_outputs
+    {'label': TensorSpec(shape=(None,), dtype=tf.int64, name='label')}
+    >>> signature(image=tf.ones((2, 4)))["label"].shape
+    TensorShape([2])
+    """
+
+    def __init__(self, name, specs, run, output_specs):
+        self.name = self.__name__ = f"signature_wrapper_{name}"
+        # Each input is called by its name made a Python identifier; its spec keeps the name as given.
+        self._specs = {_sanitize(key): TensorSpec(spec.shape, spec.dtype, name=key) for key, spec in specs.items()}
+        self._run = run
+        self._output_specs = output_specs  # a dict, or a function of no arguments that gives one
+
+    @property
+    def structured_input_signature(self):
+        """``((), {name: TensorSpec})``: no positional inputs, each input by its name."""
+        return (), dict(self._specs)
 
     @property
     def structured_outputs(self):
         """The outputs' ``TensorSpec``s by name, as the signature returns them."""
-        specs = self._function._graphs[0].output_specs
-        if isinstance(specs, dict):
-            return specs
-        if isinstance(specs, (list, tuple)):
-            return {f"output_{i}": spec for i, spec in enumerate(specs)}
-        return {"output_0": specs}
+        if callable(self._output_specs):
+            self._output_specs = self._output_specs()
+        return {key: TensorSpec(s.shape, s.dtype, name=key) for key, s in self._output_specs.items()}
+
+    @property
+    def inputs(self):
+        """The input ``TensorSpec``s, in the order of ``structured_input_signature``."""
+        return list(self._specs.values())
+
+    def _summary(self):
+        return f"{self.name}({', '.join(sorted(self._specs))})"
+
+    def _bind(self, args, kwargs):
+        keywords = list(self._specs)
+        positional = 1 if len(keywords) == 1 else 0
+        if len(args) > positional:
+            raise TypeError(
+                f"{self._summary()} takes {positional} positional arguments, got {len(args)}: a loaded signature "
+                f"takes its inputs by name, as {', '.join(f'{k}=...' for k in keywords)}"
+            )
+        given = dict(zip(keywords, args))
+        twice = sorted(set(given) & set(kwargs))
+        if twice:
+            raise TypeError(f"{self._summary()} got two values for {twice[0]!r}")
+        unexpected = sorted(set(kwargs) - set(keywords))
+        if unexpected:
+            raise TypeError(
+                f"{self._summary()} got unexpected keyword arguments: {', '.join(unexpected)} (its inputs are "
+                f"{keywords})"
+            )
+        given.update(kwargs)
+        missing = [k for k in keywords if k not in given]
+        if missing:
+            raise TypeError(f"{self._summary()} missing required arguments: {', '.join(missing)}")
+        return [self._tensor(key, given[key]) for key in keywords]
+
+    def _tensor(self, key, value):
+        from learnet.errors import InvalidArgumentError
+        from learnet.tensor import convert_to_tensor
+
+        spec = self._specs[key]
+        if not isinstance(value, Tensor):
+            value = Tensor(value) if isinstance(value, str | bytes) else convert_to_tensor(value, dtype=spec.dtype)
+        if not spec.is_compatible_with(value):
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"{self.name}: the input {key!r} must fit {spec!r}, got a {value.dtype.name} tensor of shape "
+                f"{tuple(value.shape)}",
+            )
+        return value
 
     def __call__(self, *args, **kwargs):
-        result = self._function(*args, **kwargs)
-        if isinstance(result, dict):
-            return result
-        if isinstance(result, (list, tuple)):
-            return {f"output_{i}": value for i, value in enumerate(result)}
-        return {"output_0": result}
+        tensors = self._bind(args, kwargs)  # every input checked before anything runs
+        return _as_output_dict(self._run(tensors))
+
+    def get_concrete_function(self, *args, **kwargs):
+        return self
+
+    def pretty_printed_signature(self, verbose=True):
+        inputs = ", ".join(f"{key}: {spec!r}" for key, spec in self._specs.items())
+        outputs = ", ".join(f"[{key!r}, {spec!r}]" for key, spec in self.structured_outputs.items())
+        return f"Input Parameters:\n  ({inputs})\nOutput Type:\n  Dict[{outputs}]"
+
+    def __repr__(self):
+        inputs = ", ".join(f"{key}: {spec!r}" for key, spec in self._specs.items())
+        return f"<ConcreteFunction {self.name}(*, {inputs})>"
+
+
+def _as_output_dict(result):
+    """A signature's outputs as a dict, named as TensorFlow names them."""
+    if isinstance(result, dict):
+        return dict(result)
+    if isinstance(result, (list, tuple)):
+        return {f"output_{i}": value for i, value in enumerate(result)}
+    return {"output_0": result}
+
+
+def _graph_signature(function):
+    """The ``SignatureFunction`` of a stored signature graph."""
+    graph = function._graphs[0]
+    specs = dict(zip(function._parameters, graph.input_specs))
+
+    def run(tensors):
+        return graph.run(tensors, [function._variables[id_] for id_ in graph._variable_ids])
+
+    signature = SignatureFunction(graph.name, specs, run, _as_output_dict(graph.output_specs))
+    signature._function = function  # the stored graph, which tf.lite's converter reads
+    return signature
+
+
+def model_signatures(model):
+    """A loaded Keras model's default signatures: ``{"serving_default": ...}`` calling the model,
+    its inputs named ``inputs``, ``inputs_1``... as TensorFlow names them (a dict's keys sorted),
+    or ``{}`` for a model whose inputs are not known (never built)."""
+    structure = _model_inputs(model)
+    if structure is None:
+        return {}
+    leaves = _sorted_leaves(structure)
+    names = ["inputs"] + [f"inputs_{i}" for i in range(1, len(leaves))]
+    specs = {name: TensorSpec(tuple(leaf.shape), leaf.dtype) for name, leaf in zip(names, leaves)}
+
+    def run(tensors):
+        return model(_pack_sorted(structure, iter(tensors)))
+
+    def outputs():
+        # The symbolic outputs where the model has them, else one run on zeros (a subclassed model).
+        try:
+            symbolic = model.output
+        except (AttributeError, ValueError):
+            symbolic = None
+        leaves = _sorted_leaves(symbolic)
+        if symbolic is None or not all(hasattr(t, "shape") and hasattr(t, "dtype") for t in leaves):
+            zeros = [numpy.zeros([2 if s is None else s for s in spec.shape], spec.dtype) for spec in specs.values()]
+            real = run([Tensor(z) for z in zeros])
+            symbolic = tree.map_structure(lambda t: TensorSpec((None,) + tuple(t.shape)[1:], t.dtype), real)
+        return {key: TensorSpec(tuple(t.shape), t.dtype) for key, t in _as_output_dict(symbolic).items()}
+
+    return {"serving_default": SignatureFunction("serving_default", specs, run, outputs)}
+
+
+def _model_inputs(model):
+    """The model's inputs: its symbolic inputs (functional, Sequential with an Input), or specs of
+    the shapes it was built for (a subclassed model), in the structure it takes them."""
+    structure = None
+    try:
+        structure = model.input
+    except (AttributeError, ValueError):
+        structure = None
+    if structure is not None:
+        return structure
+    shapes = getattr(model, "_build_input_shape", None)
+    if shapes is None:
+        return None
+    dtype = model.dtype if isinstance(getattr(model, "dtype", None), str) else "float32"
+    return tree.map_shapes(lambda shape: TensorSpec((None,) + tuple(shape)[1:], dtype), shapes)
+
+
+def _sorted_leaves(structure):
+    """The leaves in TensorFlow's order: a dict's by sorted key."""
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in _sorted_leaves(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _sorted_leaves(item)]
+    return [structure]
+
+
+def _pack_sorted(structure, values):
+    """``values`` (an iterator, in ``_sorted_leaves``'s order) put back in ``structure``'s shape."""
+    if isinstance(structure, dict):
+        placed = {key: _pack_sorted(structure[key], values) for key in sorted(structure)}
+        return {key: placed[key] for key in structure}
+    if isinstance(structure, list):
+        return [_pack_sorted(item, values) for item in structure]
+    if isinstance(structure, tuple):
+        return tuple(_pack_sorted(item, values) for item in structure)
+    return next(values)
 
 
 class RestoredObject(Module):
@@ -426,12 +763,7 @@ def read(export_dir, marker_file, variables_file, constants_file):
         with numpy.load(os.path.join(export_dir, variables_file), allow_pickle=False) as data:
             stored = {key: data[key] for key in data.files}
         with numpy.load(os.path.join(export_dir, constants_file), allow_pickle=False) as data:
-            arrays = {}
-            for key in data.files:
-                if key.endswith("__text"):
-                    arrays[key[: -len("__text")]] = data[key].astype(object)
-                else:
-                    arrays[key] = data[key]
+            arrays = _readable({key: data[key] for key in data.files})
         if description.get("kind") != "object":
             raise ValueError("not a saved object")
     except (OSError, ValueError, KeyError) as error:
@@ -479,25 +811,18 @@ def read(export_dir, marker_file, variables_file, constants_file):
         if path in functions:
             return functions[path]
         entry = description["functions"][path]
-        graphs, pool = [], {}
         for data in entry["graphs"]:
             for variable_path in data["variables"]:
                 if variable_path.startswith("__captured__/"):
                     variable(variable_path, description["captured"][variable_path])
                 elif variable_path not in variables:
                     variable(variable_path, {})
-            graph = saved_function.Graph.from_json(data, variables, arrays)
-            graph._variable_ids = [id(v) for v in graph.variables]
-            for v in graph.variables:
-                pool[id(v)] = v
-            graphs.append(graph)
-        name = graphs[0].name if graphs else path.rsplit("/", 1)[-1]
-        functions[path] = RestoredFunction(name, graphs, pool, entry["parameters"])
+        functions[path] = _restored_function(entry, variables, arrays, path.rsplit("/", 1)[-1])
         return functions[path]
 
     root = build(description["root"], "")
     if isinstance(root, RestoredObject):
         root.signatures = {
-            name: _Signature(restored_function(path, name)) for name, path in description["signatures"].items()
+            name: _graph_signature(restored_function(path, name)) for name, path in description["signatures"].items()
         }
     return root
