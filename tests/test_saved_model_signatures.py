@@ -256,3 +256,39 @@ def test_a_concrete_function_with_a_python_value_fixed(tmp_path):
     assert list(signature.structured_input_signature[1]) == ["x"]
     got = signature(x=cases.IMAGES)["scaled"].numpy()
     np.testing.assert_allclose(got, model(cases.IMAGES).numpy() * 3.0, rtol=1e-6)
+
+
+def test_an_exported_model_loads_with_its_serve_endpoint(tmp_path):
+    # TF 2.21: tf.saved_model.load(model.export(...) folder).serve(x) gives the predictions.
+    model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(4)])
+    model.export(str(tmp_path / "exported"), verbose=False)
+    loaded = tf.saved_model.load(str(tmp_path / "exported"))
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(loaded.serve(tf.constant(x)).numpy(), model(x).numpy(), rtol=1e-6)
+    assert tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY in loaded.signatures
+    tf.saved_model.save(model, str(tmp_path / "saved"))
+    assert not hasattr(tf.saved_model.load(str(tmp_path / "saved")), "serve")  # only export makes it
+
+
+def test_a_subclassed_model_of_this_program_loads_without_custom_objects(tmp_path):
+    class Subclassed(tf.keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = tf.keras.layers.Dense(5)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Subclassed()
+    x = np.ones((2, 3), "float32")
+    expected = model(x).numpy()
+    tf.saved_model.save(model, str(tmp_path / "sub"))
+    loaded = tf.saved_model.load(str(tmp_path / "sub"))
+    np.testing.assert_allclose(loaded(x).numpy(), expected, rtol=1e-6)
+    assert loaded.signatures["serving_default"](tf.constant(x))["output_0"].shape == (2, 5)
+
+
+def test_the_saved_model_constants_are_tensorflows():
+    assert tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY == "serving_default"
+    assert (tf.saved_model.SERVING, tf.saved_model.TRAINING) == ("serve", "train")
+    assert tf.saved_model.PREDICT_METHOD_NAME == "tensorflow/serving/predict"

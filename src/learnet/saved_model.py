@@ -33,7 +33,33 @@ import json
 import os
 import sys
 
-__all__ = ["contains_saved_model", "load", "save", "SaveOptions", "LoadOptions"]
+__all__ = [
+    "contains_saved_model",
+    "load",
+    "save",
+    "SaveOptions",
+    "LoadOptions",
+    "DEFAULT_SERVING_SIGNATURE_DEF_KEY",
+    "SERVING",
+    "TRAINING",
+]
+
+# TensorFlow's names for a signature, the tags and the serving methods.
+DEFAULT_SERVING_SIGNATURE_DEF_KEY = "serving_default"
+SERVING = "serve"
+TRAINING = "train"
+GPU = "gpu"
+TPU = "tpu"
+PREDICT_INPUTS = "inputs"
+PREDICT_OUTPUTS = "outputs"
+PREDICT_METHOD_NAME = "tensorflow/serving/predict"
+CLASSIFY_INPUTS = "inputs"
+CLASSIFY_OUTPUT_CLASSES = "classes"
+CLASSIFY_OUTPUT_SCORES = "scores"
+CLASSIFY_METHOD_NAME = "tensorflow/serving/classify"
+REGRESS_INPUTS = "inputs"
+REGRESS_OUTPUTS = "outputs"
+REGRESS_METHOD_NAME = "tensorflow/serving/regress"
 
 MODEL_FILE = "model.learnet"
 MARKER_FILE = "saved_model.json"
@@ -70,7 +96,7 @@ class LoadOptions:
         self.options = options
 
 
-def save(obj, export_dir, signatures=None, options=None):
+def save(obj, export_dir, signatures=None, options=None, *, _endpoints=()):
     """Save a learnet ``Model`` (Sequential, functional or subclassed), or a ``tf.Module`` (or
     another object holding variables and ``tf.function``s), into the directory ``export_dir``.
 
@@ -139,6 +165,8 @@ def save(obj, export_dir, signatures=None, options=None):
         "model": MODEL_FILE,
         "note": "a learnet model directory; not a TensorFlow SavedModel",
     }
+    if _endpoints:  # model.export: the loaded model has these as methods (``serve``)
+        marker["endpoints"] = list(_endpoints)
     if described is not None:
         marker["signatures_of_model"] = saved_objects.write_signatures(described, export_dir, SIGNATURES_FILE)
     with open(os.path.join(export_dir, MARKER_FILE), "w", encoding="utf-8") as stream:
@@ -205,7 +233,7 @@ def load(export_dir, tags=None, options=None, custom_objects=None):
         return saved_objects.read(export_dir, MARKER_FILE, VARIABLES_FILE, CONSTANTS_FILE)
     from learnet import saved_objects
 
-    model = load_model(os.path.join(export_dir, MODEL_FILE), custom_objects=custom_objects)
+    model = _load_model_file(load_model, os.path.join(export_dir, MODEL_FILE), custom_objects)
     try:
         with open(os.path.join(export_dir, MARKER_FILE), encoding="utf-8") as stream:
             marker = json.load(stream)
@@ -216,4 +244,38 @@ def load(export_dir, tags=None, options=None, custom_objects=None):
         model.signatures = saved_objects.model_signatures(model)
     else:
         model.signatures = saved_objects.read_signatures(export_dir, stored, SIGNATURES_FILE, model)
+    if isinstance(marker, dict) and "serve" in marker.get("endpoints", ()):
+        # model.export's endpoint: the model's inference call, a tensor in, a tensor out.
+        model.serve = lambda *args, **kwargs: model(*args, training=False, **kwargs)
     return model
+
+
+def _load_model_file(load_model, path, custom_objects):
+    """``load_model(path)``; a class of the user's that the file names (a subclassed model
+    saved in this same program, as TensorFlow's guides do) is looked up among the classes
+    defined in this process, as ``tf.saved_model.load`` needs no ``custom_objects``."""
+    from learnet.layers.serialization import InvalidModelFileError
+
+    try:
+        return load_model(path, custom_objects=custom_objects)
+    except InvalidModelFileError as error:
+        defined = _user_layer_classes()
+        if "unknown" not in str(error) or not defined:
+            raise
+        return load_model(path, custom_objects={**defined, **(custom_objects or {})})
+
+
+def _user_layer_classes():
+    """``{name: class}`` of the Layer subclasses defined outside learnet, where the name is unique."""
+    from learnet.layers.base import Layer
+
+    found, seen, stack = {}, set(), [Layer]
+    while stack:
+        for subclass in stack.pop().__subclasses__():
+            if subclass in seen:
+                continue
+            seen.add(subclass)
+            stack.append(subclass)
+            if not subclass.__module__.startswith("learnet"):
+                found.setdefault(subclass.__name__, []).append(subclass)
+    return {name: classes[0] for name, classes in found.items() if len(classes) == 1}

@@ -1004,7 +1004,7 @@ class Model(Layer):
         if format == "tf_saved_model":
             from learnet import saved_model
 
-            _write_once(self.distribute_strategy, lambda: saved_model.save(graph, filepath))
+            _write_once(self.distribute_strategy, lambda: saved_model.save(graph, filepath, _endpoints=("serve",)))
         else:
             from learnet import onnx
 
