@@ -28,7 +28,8 @@ from learnet.batching import Batcher
 from learnet.control import TensorSpec
 from learnet.csv_datasets import CsvDataset, make_csv_dataset
 from learnet.ragged import RaggedTensor
-from learnet.sparse import SparseTensor
+from learnet.sparse import SparseTensor, SparseTensorSpec, _SparseRows, _stack_sparse
+from learnet.sparse import to_dense as _sparse_to_dense
 from learnet.tensor import Tensor
 from learnet.tfrecord import TFRecordDataset  # noqa: F401 - tf.data.TFRecordDataset
 from learnet.tree import flatten, map_structure
@@ -147,6 +148,8 @@ class Dataset:
         [[[1, 2, 3], [4]], [[5, 6]]]
         """
         arrays = map_structure(_as_array, _lists_as_tensors(tensors))
+        # A SparseTensor is cut into rows as an array is: each element is its row i, a SparseTensor.
+        arrays = map_structure(lambda a: _SparseRows(a) if isinstance(a, SparseTensor) else a, arrays)
         leaves = flatten(arrays)
         if not leaves:
             raise ValueError("from_tensor_slices needs at least one array")
@@ -160,7 +163,7 @@ class Dataset:
         dataset = Dataset(
             lambda: (map_structure(lambda a: take(a, i), arrays) for i in range(length)),
             length,
-            lambda: map_structure(lambda a: _spec_of(a.shape[1:], a.dtype), arrays),
+            lambda: map_structure(lambda a: _respec(_value_spec(a), a.shape[1:]), arrays),
         )
         dataset._arrays = arrays  # lets shuffle/batch index the arrays directly (fast path)
         return dataset
@@ -169,7 +172,7 @@ class Dataset:
     def from_tensors(tensors):
         """A dataset of exactly one element: ``tensors``."""
         arrays = map_structure(_as_array, _lists_as_tensors(tensors))
-        return Dataset(lambda: iter([arrays]), 1, lambda: map_structure(lambda a: _spec_of(a.shape, a.dtype), arrays))
+        return Dataset(lambda: iter([arrays]), 1, lambda: map_structure(_value_spec, arrays))
 
     @staticmethod
     def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None):
@@ -759,19 +762,19 @@ class Dataset:
 
         def make():
             for element in source._make_iterator():
-                leaves = flatten(element)
-                if not leaves or any(leaf.ndim == 0 for leaf in leaves):
+                # A sparse batch is read row by row as an array is (each row a SparseTensor).
+                rows = map_structure(lambda a: _SparseRows(a) if isinstance(a, SparseTensor) else a, element)
+                leaves = flatten(rows)
+                if not leaves or any(len(leaf.shape) == 0 for leaf in leaves):
                     raise ValueError("unbatch: every element must be batched (have a first axis)")
                 for i in range(leaves[0].shape[0]):
-                    yield map_structure(lambda a: a[i], element)
+                    yield map_structure(lambda a: a[i], rows)
 
         def spec():
             batched = self.element_spec
             if any(leaf.shape is not None and len(leaf.shape) == 0 for leaf in flatten(batched)):
                 raise ValueError("unbatch: every element must be batched (have a first axis)")
-            return map_structure(
-                lambda leaf: TensorSpec(None if leaf.shape is None else leaf.shape[1:], leaf.dtype), batched
-            )
+            return map_structure(lambda leaf: _respec(leaf, None if leaf.shape is None else leaf.shape[1:]), batched)
 
         return Dataset(make, None, spec)
 
@@ -1214,7 +1217,7 @@ class Dataset:
         if self._spec is not None:
             return self._spec()
         for element in self._make_iterator():
-            return map_structure(lambda a: _spec_of(numpy.shape(a), numpy.asarray(a).dtype), element)
+            return map_structure(_value_spec, element)
         raise ValueError("element_spec: this dataset has no elements to read its structure from")
 
     def _known_spec(self):
@@ -1223,7 +1226,7 @@ class Dataset:
     def _batched_spec(self, batch_dimension):
         def spec():
             return map_structure(
-                lambda leaf: TensorSpec(None if leaf.shape is None else (batch_dimension, *leaf.shape), leaf.dtype),
+                lambda leaf: _respec(leaf, None if leaf.shape is None else (batch_dimension, *leaf.shape)),
                 self.element_spec,
             )
 
@@ -1277,6 +1280,20 @@ class Dataset:
 def _spec_of(shape, dtype):
     # Text arrays (NumPy's str and bytes kinds) become string tensors when read.
     return TensorSpec(shape, numpy.object_ if numpy.dtype(dtype).kind in "USO" else dtype)
+
+
+def _value_spec(value):
+    """The spec of one element's leaf: a ``SparseTensorSpec`` for sparse values, else a ``TensorSpec``."""
+    if isinstance(value, (SparseTensor, _SparseRows)):
+        return SparseTensorSpec(value.shape, value.dtype)
+    return _spec_of(numpy.shape(value), numpy.asarray(value).dtype)
+
+
+def _respec(spec, shape):
+    """A spec of the same kind (dense or sparse) and dtype with another shape (``batch``, ``unbatch``)."""
+    if isinstance(spec, SparseTensorSpec):
+        return SparseTensorSpec(shape, spec.dtype)
+    return TensorSpec(shape, spec.dtype)
 
 
 def _conform(element, spec):
@@ -1345,12 +1362,14 @@ def _most_specific_common(a, b):
     pairs = zip(flatten(a), flatten(b))
     merged = []
     for left, right in pairs:
+        if type(left) is not type(right):
+            raise TypeError(f"concatenate: the datasets have sparse and dense elements: {left} and {right}")
         if left.dtype != right.dtype:
             raise TypeError(f"concatenate: the datasets have different dtypes: {left} and {right}")
         if left.shape is None or right.shape is None or len(left.shape) != len(right.shape):
-            merged.append(TensorSpec(None, left.dtype))
+            merged.append(_respec(left, None))
         else:
-            merged.append(TensorSpec([p if p == q else None for p, q in zip(left.shape, right.shape)], left.dtype))
+            merged.append(_respec(left, [p if p == q else None for p, q in zip(left.shape, right.shape)]))
     iterator = iter(merged)
     return map_structure(lambda _: next(iterator), a)
 
@@ -1363,13 +1382,14 @@ def _mapped_spec(source, mapped):
         batch = None
         source_leaves = flatten(source.element_spec)
         if source_leaves and all(leaf.shape and leaf.shape[0] is None for leaf in source_leaves):
-            batch = numpy.shape(flatten(next(iter(first)))[0])[0]
+            batch = _value_spec(flatten(next(iter(first)))[0]).shape[0]
 
         def spec(a):
-            shape = numpy.shape(a)
+            found = _value_spec(a)
+            shape = found.shape
             if batch is not None and len(shape) and shape[0] == batch:
-                shape = (None, *shape[1:])
-            return _spec_of(shape, numpy.asarray(a).dtype)
+                return _respec(found, (None, *shape[1:]))
+            return found
 
         return map_structure(spec, element)
     raise ValueError("element_spec: this dataset has no elements to read its structure from")
@@ -1383,6 +1403,8 @@ def _stack(elements):
         return [_stack([e[i] for e in elements]) for i in range(len(first))]
     if isinstance(first, dict):
         return {k: _stack([e[k] for e in elements]) for k in first}
+    if isinstance(first, SparseTensor):
+        return _stack_sparse(elements)
     return numpy.stack(elements)
 
 
@@ -1649,7 +1671,11 @@ class NumpyIterator:
         return self
 
     def __next__(self):
-        return self._iterator._next_element()
+        # A sparse element comes out as its dense array, as TensorFlow 2's as_numpy_iterator gives it.
+        return map_structure(
+            lambda v: _sparse_to_dense(v).numpy() if isinstance(v, SparseTensor) else v,
+            self._iterator._next_element(),
+        )
 
     def next(self):
         """The next element (``StopIteration`` past the end); ``val_ds.as_numpy_iterator().next()``."""

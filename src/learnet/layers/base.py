@@ -53,6 +53,8 @@ from learnet import backend, registry, weight_budget
 from learnet import module as _tracking
 from learnet.backend import xp
 from learnet.ragged import RaggedTensor
+from learnet.sparse import SparseTensor
+from learnet.sparse import to_dense as _sparse_to_dense
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
 from learnet.tree import flatten as _flatten
 from learnet.tree import is_shape as _is_shape
@@ -716,6 +718,10 @@ class Layer:
             return Tensor._wrap(value)
         if value is None:
             return None
+        if isinstance(value, SparseTensor):
+            # keras.Input(sparse=True): the layer computes on the dense tensor (differentiable in
+            # the stored values), so Dense and every other layer take a SparseTensor as Keras does.
+            return self._convert_input(_sparse_to_dense(value))
         if isinstance(value, RaggedTensor) and not self._takes_ragged:
             # Rows of different lengths (TextVectorization(ragged=True)) become a padded batch whose
             # mask marks the real steps, which the next layers (an RNN, attention) honour.

@@ -24,6 +24,7 @@ from learnet.batching import Batcher
 from learnet.models.compile_utils import targets_per_output
 from learnet.py_dataset import PyDataset
 from learnet.ragged import RaggedTensor
+from learnet.sparse import SparseTensor, _SparseRows
 from learnet.tape import no_recording
 from learnet.tensor import Tensor
 from learnet.tree import flatten, flatten_shapes, map_structure, named_leaves
@@ -51,7 +52,11 @@ def _is_leaf_sequence(value):
 
 
 def _holds_arrays(value):
-    if value is None or isinstance(value, (Tensor, np.ndarray, dict, RaggedTensor)) or hasattr(value, "__array__"):
+    if (
+        value is None
+        or isinstance(value, (Tensor, np.ndarray, dict, RaggedTensor, SparseTensor))
+        or hasattr(value, "__array__")
+    ):
         return not isinstance(value, (numbers.Number, str, bytes))
     if isinstance(value, (list, tuple)):
         return any(_holds_arrays(item) for item in value)
@@ -247,6 +252,8 @@ def standardize_inputs(x, who, input_dtypes=None, keep_integers=False):
             wanted = None if wanted is None else np.dtype(wanted)
             if isinstance(value, RaggedTensor):
                 return standardize_ragged(value, name, who, wanted, keep_integers)
+            if isinstance(value, SparseTensor):
+                return standardize_sparse(value, name, who, wanted, keep_integers)
             takes_text = wanted is None or wanted.kind in "OUS"
             array = to_numpy(
                 value,
@@ -323,6 +330,29 @@ _TEXT_TARGETS_HINT = (
 )
 
 
+def standardize_sparse(value, name, who, wanted=None, keep_integers=False):
+    """A sparse input (``keras.Input(sparse=True)``) checked and converted as an array is: its values.
+
+    The values must be numbers and finite; they become the default float type, except
+    integers for an input declared with an integer dtype. The result is the SparseTensor
+    read row by row, so batches (and ``validation_split``) cut it as they cut an array:
+    each batch reaches the model as a ``SparseTensor``, which its first layer makes dense.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> rows = standardize_sparse(tf.SparseTensor([[0, 1], [2, 0]], [1, 2], [3, 2]), "x", "fit")
+    >>> rows.shape, rows[0:2].dense_shape.numpy().tolist(), rows[0:2].values.dtype
+    ((3, 2), [2, 2], dtype('float32'))
+    """
+    rows = _SparseRows(value)
+    values = to_numpy(rows._values, f"{name} (its values)", who)
+    if not (_keeps_integers(wanted, keep_integers) and values.dtype.kind in "iub"):
+        check_finite(values, name, who)
+        values = to_floatx(values, name, who)
+    return rows.with_values(values)
+
+
 def standardize_targets(y, who, name="y"):
     """``y`` as NumPy arrays (kept in their dtype here; the loss check converts them)."""
     if y is None:
@@ -378,8 +408,14 @@ def count_samples(named_structures, who):
 
 
 def take(structure, index):
-    """Rows ``index`` (a slice or index array) of every array in a structure."""
-    return map_structure(lambda a: None if a is None else a[index], structure)
+    """Rows ``index`` (a slice or index array) of every array in a structure (sparse ones stay cuttable)."""
+
+    def rows(a):
+        if isinstance(a, _SparseRows):
+            return _SparseRows(a[index])
+        return None if a is None else a[index]
+
+    return map_structure(rows, structure)
 
 
 def check_batch_size(batch_size, who, default=32):
@@ -703,7 +739,8 @@ def probe_output_shapes(model, x):
     cache = state.validated_shapes if state is not None else {}
     if key in cache and model.built:
         return cache[key]
-    sample = take(x, slice(0, 1))
+    # A sparse input's first row as a SparseTensor batch, as the model gets its batches.
+    sample = map_structure(lambda a: a[0:1] if isinstance(a, _SparseRows) else a, take(x, slice(0, 1)))
     with no_recording():
         outputs = model(sample, training=False)
         model._clear_losses()
@@ -1206,6 +1243,8 @@ def _as_declared_inputs(x, dtypes, keep_integers=False):
             kind = None
         if isinstance(value, RaggedTensor):
             return _ragged_as_input(value, kind)
+        if isinstance(value, SparseTensor):
+            return _sparse_as_input(value, kind)
         array = to_plain_numpy(value)
         if kind is not None and kind.kind in "iu" and array.dtype.kind in "iub":
             return array
@@ -1237,11 +1276,23 @@ def _ragged_as_input(value, kind=None):
     return value
 
 
+def _sparse_as_input(value, kind=None):
+    """A dataset's sparse batch with float values, or integer ones where the input is declared integer."""
+    dtype = np.dtype(value.dtype)
+    if (kind is not None and kind.kind in "iu" and dtype.kind in "iub") or dtype == backend.floatx():
+        return value
+    if dtype.kind in "biuf":
+        return value.with_values(Tensor._wrap(backend.xp.asarray(value.values.numpy().astype(backend.floatx()))))
+    return value
+
+
 def _kept_input(value):
     """A dataset's input for a model that declares none: integers, booleans and text as they
     are, floats in the default float type (Keras hands such a batch to ``train_step`` as is)."""
     if isinstance(value, RaggedTensor):
         return value if np.dtype(value.flat_values.dtype).kind in "iub" else _ragged_as_input(value)
+    if isinstance(value, SparseTensor):
+        return value if np.dtype(value.dtype).kind in "iub" else _sparse_as_input(value)
     array = to_plain_numpy(value)
     if array.dtype.kind in "iub":
         return array
@@ -1251,6 +1302,8 @@ def _kept_input(value):
 def _as_float_input(value):
     if isinstance(value, RaggedTensor):
         return _ragged_as_input(value)
+    if isinstance(value, SparseTensor):
+        return _sparse_as_input(value)
     array = to_plain_numpy(value)
     if array.dtype.kind in "biu" or (array.dtype.kind == "f" and array.dtype != backend.floatx()):
         array = array.astype(backend.floatx())

@@ -493,7 +493,7 @@ class Model(Layer):
             self.optimizer.apply_gradients(zip(grads, trainable_weights))
         else:
             _warn_nothing_to_train(self)
-        self._compile_state.loss_tracker.update_state(loss._value, sample_weight=len(flatten(x)[0]))
+        self._compile_state.loss_tracker.update_state(loss._value, sample_weight=flatten(x)[0].shape[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data: Any) -> dict[str, Any]:
@@ -502,7 +502,7 @@ class Model(Layer):
         y_pred = self(x, training=False)
         if y is not None or self.losses:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-            self._compile_state.loss_tracker.update_state(loss._value, sample_weight=len(flatten(x)[0]))
+            self._compile_state.loss_tracker.update_state(loss._value, sample_weight=flatten(x)[0].shape[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data: Any) -> Any:
