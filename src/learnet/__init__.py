@@ -130,6 +130,7 @@ from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eager
     cond,
     custom_gradient,
     function,
+    init_scope,
     map_fn,
     name_scope,
     numpy_function,
@@ -139,6 +140,7 @@ from learnet.control import (  # noqa: E402,F401 - TF's program tools, run eager
     while_loop,
 )
 from learnet.module import Module  # noqa: E402,F401
+from learnet.function_type import types  # noqa: E402,F401 - tf.types.experimental.TraceType, FunctionType
 from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatter_* methods
     gather_nd,
     scatter_nd,
@@ -412,6 +414,7 @@ _LAZY_NAMES = {
     "einsum": "learnet.linalg",
     # Tensors of other kinds and their namespaces.
     "SparseTensor": "learnet.sparse",
+    "SparseTensorSpec": "learnet.sparse",
     "edit_distance": "learnet.sparse",
     "IndexedSlices": "learnet.sparse",
     "RaggedTensor": "learnet.ragged",

@@ -34,6 +34,7 @@ import numpy
 from learnet import errors
 from learnet import tape as _tape
 from learnet.tensor import Tensor, TensorShape, _as_dtype, _dtype_name, convert_to_tensor
+from learnet.tree import flatten
 
 __all__ = [
     "ConcreteFunction",
@@ -44,6 +45,7 @@ __all__ = [
     "cond",
     "custom_gradient",
     "function",
+    "init_scope",
     "map_fn",
     "name_scope",
     "numpy_function",
@@ -338,9 +340,27 @@ class ConcreteFunction:
     """A ``tf.function`` fixed to one input signature (``get_concrete_function``).
 
     Calling it checks its inputs against that signature and runs the Python function.
+    What TensorFlow would have traced is shown on demand: ``graph`` (the operations, read
+    from one taped run), ``structured_outputs``, ``function_type`` and
+    ``pretty_printed_signature()``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> @tf.function
+    ... def double(a):
+    ...     return a + a
+    >>> concrete = double.get_concrete_function(tf.TensorSpec(shape=[], dtype=tf.string))
+    >>> print(concrete.pretty_printed_signature())
+    Input Parameters:
+      a (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(), dtype=tf.string, name=None)
+    Output Type:
+      TensorSpec(shape=(), dtype=tf.string, name=None)
+    Captures:
+      None
     """
 
-    def __init__(self, python_function, signature, bound=None, names=None):
+    def __init__(self, python_function, signature, bound=None, names=None, parameters=None):
         self._python_function = python_function
         self.structured_input_signature = (tuple(signature), {})
         self.inputs = list(signature)
@@ -349,6 +369,9 @@ class ConcreteFunction:
         self._names = list(names) if names is not None else None  # the parameters the inputs fill
         self._graph = None
         self._function_def = None
+        self._parameters = parameters  # the function_type's inputs, as Function noted them
+        # A dataset in the signature is held here while the concrete function lives (its spec holds it weakly).
+        self._datasets = [getattr(spec, "dataset", None) for spec in signature if hasattr(spec, "element_spec")]
 
     @property
     def graph(self):
@@ -362,12 +385,14 @@ class ConcreteFunction:
             except (TypeError, ValueError):
                 names = []
             names = (names + [f"args_{i}" for i in range(len(self.inputs))])[: len(self.inputs)]
-            function = self._python_function
             if self._names is not None:
                 names = list(self._names)
 
-                def function(*values):
-                    return self._python_function(**dict(zip(self._names, values)), **self._bound)
+            def function(*values):
+                # Numbers returned become constant tensors, as in a traced function.
+                if self._names is not None:
+                    return _as_tensors(self._python_function(**dict(zip(self._names, values)), **self._bound))
+                return _as_tensors(self._python_function(*values))
 
             self._graph = func_graph.trace(function, names, self.inputs, self.name)
         return self._graph
@@ -411,10 +436,53 @@ class ConcreteFunction:
 
     @property
     def structured_outputs(self):
-        return None
+        """What the function returns, in its structure, with the graph's output tensors for its tensors."""
+        return self.graph.structured_outputs
+
+    @property
+    def function_type(self):
+        """The ``FunctionType`` of this concrete function: its inputs' and output's trace types.
+
+        ``str`` gives TensorFlow's one line,
+        ``(a: TensorSpec(shape=(), dtype=tf.string, name=None)) -> TensorSpec(...)``.
+        """
+        from learnet import function_type
+
+        parameters = self._parameters
+        if parameters is None:
+            names = self._names or [f"args_{i}" for i in range(len(self.inputs))]
+            parameters = [
+                function_type.Parameter(name, function_type.Parameter.POSITIONAL_OR_KEYWORD, False, spec)
+                for name, spec in zip(names, self.inputs)
+            ]
+            parameters += [
+                function_type.Parameter(
+                    name, function_type.Parameter.KEYWORD_ONLY, False, function_type.trace_type_of(v)
+                )
+                for name, v in self._bound.items()
+            ]
+        graph = self.graph
+        return function_type.FunctionType(
+            parameters,
+            function_type.output_type_of(graph.structured_outputs),
+            function_type.variable_captures(graph.variables),
+        )
+
+    def pretty_printed_signature(self, verbose=True):
+        """TensorFlow's text of this concrete function: ``Input Parameters:``, ``Output Type:``,
+        ``Captures:`` (``verbose=False``: the one line of its ``function_type``)."""
+        function_type = self.function_type
+        return function_type.pretty_printed() if verbose else str(function_type)
+
+    def __str__(self):
+        return f"ConcreteFunction {self.pretty_printed_signature()}"
 
     def __repr__(self):
-        return f"<ConcreteFunction {self.name}({', '.join(map(repr, self.inputs))})>"
+        try:
+            text = str(self.function_type)
+        except Exception:  # noqa: BLE001 - a repr must not fail where the graph cannot be read
+            text = f"{self.name}({', '.join(map(repr, self.inputs))})"
+        return f"<ConcreteFunction {text} at 0x{id(self):X}>"
 
 
 def _as_tensors(result):
@@ -440,7 +508,15 @@ def _check_signature(name, signature, args):
     if len(args) != len(signature):
         raise TypeError(f"{name} takes {len(signature)} input(s) by its input_signature, got {len(args)}")
     for position, (spec, value) in enumerate(zip(signature, args)):
-        if isinstance(spec, TensorSpec) and not spec.is_compatible_with(value):
+        if hasattr(spec, "element_spec"):  # a DatasetSpec: a dataset whose elements look alike
+            from learnet import function_type
+
+            if not function_type.is_dataset(value) or function_type.trace_type_of(value) != spec:
+                got = function_type.trace_type_of(value)
+                raise SignatureMismatchError(
+                    None, None, f"{name}: input {position} does not match its input_signature {spec!r}: got {got!r}"
+                )
+        elif isinstance(spec, TensorSpec) and not spec.is_compatible_with(value):
             got = convert_to_tensor(value) if not isinstance(value, Tensor) else value
             raise SignatureMismatchError(
                 None,
@@ -473,6 +549,87 @@ def as_in_function():
         _function_depth[0] -= 1
 
 
+@contextlib.contextmanager
+def init_scope():
+    """Run a block outside any ``tf.function`` being traced (``tf.init_scope``).
+
+    TensorFlow lifts the block out of the graph into eager mode, where variables and
+    other state are created once. learnet runs everything eagerly, so the block simply
+    runs; inside it ``inside_function()`` is ``False`` again, as in TensorFlow.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.control import inside_function
+    >>> @tf.function
+    ... def where_am_i():
+    ...     with tf.init_scope():
+    ...         lifted = inside_function()
+    ...     return inside_function(), lifted
+    >>> [bool(flag) for flag in where_am_i()]
+    [True, False]
+    """
+    depth = _function_depth[0]
+    _function_depth[0] = 0
+    try:
+        yield
+    finally:
+        _function_depth[0] = depth
+
+
+class _Trace:
+    """One trace TensorFlow would have made: the inputs' trace types, the output's, the captures.
+
+    A trace made by a call knows its output from that call; one made by
+    ``get_concrete_function`` (or with an ``input_signature`` with unknown sizes) reads it
+    from its concrete function's graph, where sizes that follow an unknown input size are ``None``.
+    """
+
+    _MISSING = object()
+
+    def __init__(self, inputs, concrete=None, prefer_graph=False):
+        self.inputs = inputs  # (name, kind, trace type) of each input: the key of the trace
+        self.output = _Trace._MISSING
+        self.captures: dict = {}
+        self.concrete = concrete
+        self.prefer_graph = prefer_graph
+
+    def function_type(self):
+        from learnet import function_type
+
+        parameters = function_type.as_parameters(self.inputs)
+        if self.concrete is not None and (self.prefer_graph or self.output is _Trace._MISSING):
+            try:
+                from_graph = self.concrete.function_type
+                return function_type.FunctionType(parameters, from_graph.output, from_graph.captures)
+            except Exception:
+                if self.output is _Trace._MISSING:
+                    raise
+        return function_type.FunctionType(parameters, self.output, self.captures)
+
+
+class _DiscardedNotes(list):
+    """The notes of a listener that only wants to know which variables are read."""
+
+    def append(self, note):
+        pass
+
+
+@contextlib.contextmanager
+def _variables_captured():
+    """Collect the trainable Variables a block reads, while the tapes around it keep recording."""
+    listener = _tape._VariableListener()
+    listener._notes = _DiscardedNotes()
+    _tape._recording.append(listener)  # type: ignore[arg-type]
+    try:
+        yield listener.read
+    finally:
+        for position in range(len(_tape._recording) - 1, -1, -1):
+            if _tape._recording[position] is listener:
+                del _tape._recording[position]
+                break
+
+
 class Function:
     """What ``@tf.function`` makes: the Python function, run eagerly, with TF's methods.
 
@@ -480,7 +637,32 @@ class Function:
     body as written. With an ``input_signature``, inputs are checked against it and a
     mismatch raises ``ValueError``, as in TensorFlow. ``get_concrete_function`` returns a
     callable fixed to a signature.
+
+    Each call notes the trace types of its inputs (``learnet.function_type``): a kind of
+    input not seen before is what TensorFlow would trace again, so
+    ``experimental_get_tracing_count()`` and ``pretty_printed_concrete_signatures()`` tell
+    what TensorFlow's would.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> @tf.function
+    ... def double(a):
+    ...     return a + a
+    >>> _ = double(tf.constant(1)), double(tf.constant(2))
+    >>> double.experimental_get_tracing_count()
+    1
+    >>> print(double.pretty_printed_concrete_signatures())
+    Input Parameters:
+      a (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(), dtype=tf.int32, name=None)
+    Output Type:
+      TensorSpec(shape=(), dtype=tf.int32, name=None)
+    Captures:
+      None
     """
+
+    # Traces noted per function (a function called with a new Python number each time traces each time).
+    _MAX_TRACES = 1000
 
     def __init__(self, python_function, input_signature=None, **options):
         functools.update_wrapper(self, python_function)
@@ -492,6 +674,12 @@ class Function:
         # method: what TensorFlow would have traced, and what tf.saved_model.save stores.
         self._calls: dict = {}
         self._calls_per_object: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+        # The traces TensorFlow would have made, by the trace types of their inputs, in order;
+        # "relaxed": whether a trace may take inputs of other types (unknown sizes, custom TraceTypes).
+        self._traces: dict = {}
+        self._trace_state = {"relaxed": False, "count": 0}
+        self._traces_per_object: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()
+        self._signature_cache: Any = None
 
     def __get__(self, instance, owner=None):
         if instance is None:
@@ -499,6 +687,9 @@ class Function:
         bound = Function(self.python_function.__get__(instance, owner), self.input_signature, **self.options)
         try:
             bound._calls = self._calls_per_object.setdefault(instance, {})
+            bound._traces, bound._trace_state = self._traces_per_object.setdefault(
+                instance, ({}, {"relaxed": False, "count": 0})
+            )
         except TypeError:  # an object that cannot be referenced weakly keeps no record
             pass
         return bound
@@ -511,8 +702,141 @@ class Function:
         if trace_listeners:  # tf.summary.trace_on: the graphs of the functions called are wanted
             for listener in trace_listeners:
                 listener(self, args, kwargs)
-        with as_in_function():
-            return _as_tensors(self.python_function(*args, **kwargs))
+        trace = self._new_trace(args, kwargs)
+        if trace is None:
+            with as_in_function():
+                return _as_tensors(self.python_function(*args, **kwargs))
+        with as_in_function(), _variables_captured() as read:
+            result = _as_tensors(self.python_function(*args, **kwargs))
+        from learnet import function_type
+
+        trace.output = function_type.output_type_of(result)
+        given = {id(value) for value in flatten([args, kwargs]) if isinstance(value, Tensor)}
+        trace.captures = function_type.variable_captures(v for v in dict.fromkeys(read) if id(v) not in given)
+        return result
+
+    # --- the traces TensorFlow would have made ------------------------------------------------
+    def _python_signature(self):
+        if self._signature_cache is None:
+            try:
+                self._signature_cache = inspect.signature(self.python_function)
+            except (TypeError, ValueError):
+                self._signature_cache = False
+        return self._signature_cache
+
+    def _inputs_of(self, args, kwargs):
+        """The ``(name, kind, trace type)`` of a call's inputs, or ``None`` where they cannot be told."""
+        from learnet import function_type
+
+        signature = self._python_signature()
+        if signature is False:
+            return None
+        if self.input_signature is not None:  # one trace, of the declared specs
+            args, kwargs = self.input_signature, {}
+        try:
+            return function_type.input_types(signature, args, kwargs)
+        except function_type.CallDoesNotFit:  # calling the function raises Python's own error
+            return None
+
+    def _find_trace(self, inputs):
+        """The trace that takes inputs of these types: the same types, or (where a trace is
+        relaxed) types each a subtype of that trace's."""
+        from learnet import function_type
+
+        try:
+            found = self._traces.get(inputs)
+        except TypeError:  # a custom trace type that cannot be hashed: compared one by one
+            found = None
+        if found is not None or not self._trace_state["relaxed"]:
+            return found
+        for trace in self._traces.values():
+            if len(trace.inputs) == len(inputs) and all(
+                a[:2] == b[:2] and function_type.is_subtype(a[2], b[2]) for a, b in zip(inputs, trace.inputs)
+            ):
+                return trace
+        return None
+
+    def _add_trace(self, inputs, concrete=None):
+        from learnet import function_type
+
+        trace = _Trace(inputs, concrete)
+        trace.prefer_graph = any(
+            isinstance(kind, TensorSpec) and (kind.shape is None or None in kind.shape) for _, _, kind in inputs
+        )
+        custom = any(
+            isinstance(kind, function_type.TraceType) and type(kind).__module__ != function_type.__name__
+            for _, _, kind in inputs
+        )
+        if trace.prefer_graph or custom:
+            self._trace_state["relaxed"] = True
+        self._trace_state["count"] += 1
+        if len(self._traces) < self._MAX_TRACES:
+            try:
+                self._traces[inputs] = trace
+            except TypeError:  # unhashable custom trace type: kept under its position
+                self._traces[("unhashable", len(self._traces))] = trace
+        return trace
+
+    def _new_trace(self, args, kwargs):
+        """A new ``_Trace`` for a call whose kind of inputs TensorFlow had not traced yet, else ``None``."""
+        inputs = self._inputs_of(args, kwargs)
+        if inputs is None or self._find_trace(inputs) is not None:
+            return None
+        if self.input_signature is not None:  # its one trace, which reads unknown sizes from the graph
+            self.get_concrete_function()
+            return self._find_trace(inputs)
+        return self._add_trace(inputs)
+
+    def experimental_get_tracing_count(self):
+        """How many times TensorFlow would have traced this function so far.
+
+        One trace per new kind of input (``learnet.function_type``): another shape or dtype
+        of tensor, another Python value, another structure; ``get_concrete_function`` with a
+        new signature counts too. learnet runs every call eagerly, so this counts what
+        TensorFlow would do, for the lessons on retracing.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> @tf.function
+        ... def square(x):
+        ...     return x * x
+        >>> _ = square(tf.constant(2)), square(tf.constant(3)), square(tf.constant([1, 2])), square(2)
+        >>> square.experimental_get_tracing_count()
+        3
+        """
+        return self._trace_state["count"]
+
+    def pretty_printed_concrete_signatures(self, verbose=True):
+        """The concrete functions TensorFlow would have traced so far, as TensorFlow prints them.
+
+        One block per trace, in the order they were made, separated by a blank line::
+
+            Input Parameters:
+              a (POSITIONAL_OR_KEYWORD): TensorSpec(shape=(), dtype=tf.int32, name=None)
+            Output Type:
+              TensorSpec(shape=(), dtype=tf.int32, name=None)
+            Captures:
+              None
+
+        ``verbose=False`` gives one line per trace, ``(a: TensorSpec(...)) -> TensorSpec(...)``.
+        A function not called yet prints nothing (``''``).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> @tf.function
+        ... def add(a, b=1):
+        ...     return a + b
+        >>> _ = add(tf.constant(1.0)), add(tf.constant(1.0), b=2)
+        >>> print(add.pretty_printed_concrete_signatures(verbose=False))
+        (a: TensorSpec(shape=(), dtype=tf.float32, name=None), b: Literal[1]) -> TensorSpec(shape=(), dtype=tf.float32, name=None)
+        (a: TensorSpec(shape=(), dtype=tf.float32, name=None), b: Literal[2]) -> TensorSpec(shape=(), dtype=tf.float32, name=None)
+        """
+        types_of = [trace.function_type() for trace in self._traces.values()]
+        if verbose:
+            return "\n\n".join(function_type.pretty_printed() for function_type in types_of)
+        return "\n".join(str(function_type) for function_type in types_of)
 
     def _note_call(self, args, kwargs=None):
         if kwargs:
@@ -573,8 +897,17 @@ class Function:
         """
         if kwargs:
             return self._concrete_from_named(args, kwargs)
+        signature_of_function = self._python_signature()
+        if args and signature_of_function is not False:
+            try:
+                signature_of_function.bind(*args)
+            except TypeError as error:
+                raise TypeError(
+                    f"{self.__name__}.get_concrete_function: the inputs do not fit {self.__name__}{signature_of_function}: "
+                    f"{error}"
+                ) from None
         if args:
-            signature = [a if isinstance(a, TensorSpec) else TensorSpec.from_tensor(a) for a in args]
+            signature = [_spec_of_input(a) for a in args]
             if self.input_signature is not None:
                 for given, declared in zip(signature, self.input_signature):
                     if not declared.is_compatible_with(given):
@@ -594,7 +927,19 @@ class Function:
             positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             names = positional[: len(signature)] if len(positional) >= len(signature) else None
             cache[key] = ConcreteFunction(self.python_function, signature, names=names)
+            self._note_concrete(cache[key], signature, {})
         return cache[key]
+
+    def _note_concrete(self, concrete, args, kwargs):
+        """Count a concrete function made for a kind of inputs not traced yet, as TensorFlow traces it."""
+        from learnet import function_type
+
+        inputs = self._inputs_of(args, kwargs)
+        if inputs is None:
+            return
+        concrete._parameters = function_type.as_parameters(inputs)
+        if self._find_trace(inputs) is None:
+            self._add_trace(inputs, concrete)
 
     def _concrete_from_named(self, args, kwargs):
         try:
@@ -612,11 +957,19 @@ class Function:
         key = (tuple(zip(names, specs)), tuple(sorted((k, repr(v)) for k, v in fixed.items())))
         if key not in cache:
             cache[key] = ConcreteFunction(self.python_function, specs, bound=fixed, names=names)
+            self._note_concrete(cache[key], (), {**dict(zip(names, specs)), **fixed})
         return cache[key]
 
-    def experimental_get_tracing_count(self):
-        """0: learnet never traces."""
-        return 0
+
+def _spec_of_input(value):
+    """What a concrete function fixes of one example input: a ``TensorSpec`` (a ``DatasetSpec`` for a dataset)."""
+    if isinstance(value, TensorSpec):
+        return value
+    from learnet import function_type
+
+    if function_type.is_dataset(value) or isinstance(value, function_type.DatasetSpec):
+        return function_type.trace_type_of(value)
+    return TensorSpec.from_tensor(value)
 
 
 def function(

@@ -18,7 +18,9 @@ what the tape recorded, in TensorFlow's terms::
 Placeholders stand for the inputs, ``Const`` for numbers, ``ReadVariableOp`` for the
 variables read, one operation per recorded op, and ``Identity`` for each output. Ops that
 depend on no input or variable are not recorded by the tape, so they are not shown; sizes
-that follow an input's ``None`` dimension are ``None``.
+that follow an input's ``None`` dimension are ``None``. A ``tf.data.Dataset`` input is a
+``Placeholder`` of dtype ``variant`` (the function runs on the dataset it was made for);
+the ops on its elements are not recorded, as they depend on no input the tape watches.
 """
 
 import itertools
@@ -27,7 +29,7 @@ import numpy
 
 from learnet import tape as _tape
 from learnet.tensor import Tensor, TensorShape, Variable, _dtype_name, convert_to_tensor
-from learnet.tree import flatten
+from learnet.tree import flatten, pack_sequence_as
 
 __all__ = ["FuncGraph", "FunctionDef", "Operation", "GraphTensor", "trace"]
 
@@ -106,14 +108,23 @@ class GraphTensor:
     def name(self):
         return f"{self.op.name}:{self.value_index}"
 
-    def __repr__(self):
-        shape = (
+    def _shape_text(self):
+        return (
             "("
             + ", ".join("None" if d is None else str(d) for d in self.shape)
             + ("," if len(self.shape) == 1 else "")
             + ")"
         )
-        return f"<tf.Tensor '{self.name}' shape={shape} dtype={_dtype_name(self.dtype)}>"
+
+    def _dtype_text(self):
+        return self.dtype if isinstance(self.dtype, str) else _dtype_name(self.dtype)
+
+    def __repr__(self):
+        return f"<tf.Tensor '{self.name}' shape={self._shape_text()} dtype={self._dtype_text()}>"
+
+    def __str__(self):
+        # As TensorFlow prints a graph tensor: Tensor("Identity:0", shape=(None,), dtype=float32)
+        return f'Tensor("{self.name}", shape={self._shape_text()}, dtype={self._dtype_text()})'
 
 
 class Operation:
@@ -158,13 +169,22 @@ class _GraphDef:
 
 
 class FuncGraph:
-    """The operations of one concrete function, in the order they ran."""
+    """The operations of one concrete function, in the order they ran.
 
-    def __init__(self, name, operations, inputs, outputs):
+    ``inputs`` and ``outputs`` are its placeholders' and identities' tensors,
+    ``structured_outputs`` what the function returns with those tensors in its structure,
+    ``variables`` the variables it reads, and ``captures`` the pairs
+    ``(variable, tensor read from it in the graph)``.
+    """
+
+    def __init__(self, name, operations, inputs, outputs, structured_outputs=None, captures=()):
         self.name = name
         self._operations = operations
         self.inputs = inputs
         self.outputs = outputs
+        self.structured_outputs = structured_outputs
+        self.captures = list(captures)
+        self.variables = tuple(variable for variable, _ in self.captures)
 
     def get_operations(self):
         """Every operation, in the order they ran (placeholders first, identities last)."""
@@ -194,7 +214,7 @@ class FuncGraph:
 
 class _Arg:
     def __init__(self, name, dtype):
-        kind = _dtype_name(dtype)
+        kind = dtype if isinstance(dtype, str) else _dtype_name(dtype)
         self.name, self.type = name, "DT_" + _DT_NAMES.get(kind, kind.upper())
 
     def __repr__(self):
@@ -230,6 +250,10 @@ def _is_spec(value):
     return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, Tensor)
 
 
+def _is_dataset_spec(value):
+    return hasattr(value, "element_spec") and hasattr(value, "dataset") and not hasattr(value, "shape")
+
+
 def _run(python_function, names, specs, fill, free=None):
     """Run the function on placeholders (``None`` sizes set to ``fill``; those after the first
     axis to ``free`` when given) under a tape."""
@@ -245,6 +269,10 @@ def _run(python_function, names, specs, fill, free=None):
                 values.append(Tensor(numpy.full(shape, b"a", dtype=object)))
             else:
                 values.append(convert_to_tensor(numpy.ones(shape, dtype=kind)))
+        elif _is_dataset_spec(spec):  # the function runs on the dataset it was made for
+            if spec.dataset is None:
+                raise ValueError(f"{spec!r}: the dataset this concrete function was made for no longer exists")
+            values.append(spec.dataset)
         else:
             values.append(spec)
     with _tape.GradientTape(persistent=True) as tape, numpy.errstate(all="ignore"):
@@ -295,14 +323,18 @@ def trace(python_function, names, specs, function_name):
         return name if count == 0 else f"{name}_{count}"
 
     inputs = []
-    for name, value in zip(names, values):
+    for name, value, spec in zip(names, values, specs):
         if isinstance(value, Tensor):
             op = Operation(unique(name), "Placeholder")
-            spec = specs[len(inputs)] if len(inputs) < len(specs) else None
             shape = tuple(spec.shape) if getattr(spec, "shape", None) is not None else tuple(value.shape)
             tensors[id(value)] = op._output(shape, value.dtype)
             operations.append(op)
             inputs.append(tensors[id(value)])
+        elif _is_dataset_spec(spec):  # TensorFlow passes a dataset as one scalar of dtype variant
+            op = Operation(unique(name), "Placeholder")
+            operations.append(op)
+            inputs.append(op._output((), "variant"))
+    captures = []
     for note, twin in zip(recorded, other_recorded):
         op_name = unique(_tf_name(note.name))
         arguments = []
@@ -310,16 +342,20 @@ def trace(python_function, names, specs, function_name):
             if id(tensor) not in tensors:
                 if isinstance(tensor, Variable):
                     source = Operation(unique(str(tensor.name).split(":")[0]), "ReadVariableOp")
+                    captures.append((tensor, source))
                 else:
                     source = Operation(f"{op_name}/{'xyz'[position] if position < 3 else position}", "Const")
                 tensors[id(tensor)] = source._output(shape_of(tensor, twin_tensor), tensor.dtype)
+                if captures and captures[-1][1] is source:
+                    captures[-1] = (tensor, tensors[id(tensor)])
                 operations.append(source)
             arguments.append(tensors[id(tensor)])
         op = Operation(op_name, _tf_type(note.name), arguments)
         tensors[id(note.output)] = op._output(shape_of(note.output, twin.output), note.output.dtype)
         operations.append(op)
-    outputs = []
+    outputs, leaves = [], []
     for value, twin in zip(flatten(result), flatten(other_result)):
+        leaves.append(value)
         if not isinstance(value, Tensor):
             continue
         source = tensors.get(id(value))
@@ -329,5 +365,7 @@ def trace(python_function, names, specs, function_name):
             operations.append(const)
         identity = Operation(unique("Identity"), "Identity", [source])
         outputs.append(identity._output(source.shape, source.dtype))
+        leaves[-1] = outputs[-1]
         operations.append(identity)
-    return FuncGraph(function_name, operations, inputs, outputs)
+    structured = pack_sequence_as(result, leaves)
+    return FuncGraph(function_name, operations, inputs, outputs, structured, captures)

@@ -28,6 +28,7 @@ FLOORS = {
         "strings",
         "containers",
         "control",
+        "function_type",
         "module",
         "debugging",
         "func_graph",
