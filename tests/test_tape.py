@@ -307,3 +307,22 @@ def test_backward_runs_only_for_ops_a_source_leads_to():
     assert calls == [] and float(d_grad) == pytest.approx(81.0)
     (g_grad,) = g_tape.gradient(score, [g_weight])
     assert calls == ["generator"] and float(g_grad) == pytest.approx(0.5 * 2 * 9.0 * 3.0 * 1.5)
+
+
+def test_a_list_of_tensors_given_to_an_op_is_packed_and_its_gradient_reaches_each():
+    # TensorFlow packs it (tf.stack): tf.reduce_sum([loss_a, loss_b]) trains both, as the
+    # DeepDream tutorial's calc_loss relies on; so do tf.convert_to_tensor and keras.ops.
+    import learnet as tf
+    from learnet import keras_ops
+    from learnet.testing import check_gradients
+
+    check_gradients(lambda x: tf.reduce_sum([tf.reduce_mean(x * 2.0), tf.reduce_mean(x * x)]), [[1.0, 2.0, 3.0]])
+    check_gradients(
+        lambda x, y: tf.reduce_max(tf.convert_to_tensor([[x[0], y[1]], [y[0] * 3.0, x[1]]])), [[1.0, 2.0], [0.5, 0.25]]
+    )
+    check_gradients(lambda x: keras_ops.mean([x[0] * x[1], x[1]]), [[1.5, -2.0]])
+    x = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum([x[0], 1.0, x[1] * 4.0])  # plain numbers beside tensors
+    np.testing.assert_allclose(tape.gradient(total, x).numpy(), [1.0, 4.0])
+    assert tf.reduce_sum([tf.constant(1.0), 2.0]).numpy() == 3.0  # no tape: a plain conversion

@@ -43,6 +43,7 @@ from learnet.ops import nn as _nn
 from learnet.ops import special as _special
 from learnet.ops.special import erf, erfc  # noqa: F401 - keras.ops.erf / erfc: one vectorised implementation
 from learnet.ops.math import unbroadcast
+from learnet import tape as _tape
 from learnet.tape import primitive
 from learnet.tape import stop_gradient as _stop_gradient
 from learnet.tensor import Tensor, _as_dtype, is_tensor, to_array  # noqa: F401 - is_tensor is keras.ops'
@@ -56,7 +57,11 @@ numpy = nn = core = linalg = math = sys.modules[__name__]
 
 
 def _t(x):
-    return x if isinstance(x, Tensor) else Tensor._wrap(to_array(x))
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)) and _tape.holds_tensors(x):
+        return _tape.pack(x)  # a list of tensors: the gradient reaches each, as in TensorFlow
+    return Tensor._wrap(to_array(x))
 
 
 def _pair(x, y):

@@ -299,7 +299,7 @@ def primitive(
                     result = dispatch_hook(op, (x, *args), kwargs)
                     if result is not NotImplemented:
                         return result
-                x = Tensor(x)
+                x = pack(x) if holds_tensors(x) else Tensor(x)
             result, backward = function(x._value, *args, **kwargs)
             output = Tensor._wrap(result)
             if _recording:
@@ -495,8 +495,53 @@ def _check_same_float_dtype(name, first, second):
         )
 
 
+def holds_tensors(value):
+    """Whether ``value`` is a list or tuple (at any depth) with a Tensor in it."""
+    return isinstance(value, (list, tuple)) and any(
+        isinstance(item, Tensor) or holds_tensors(item) for item in value
+    )
+
+
+def pack(value, dtype=None):
+    """A list or tuple (nested or not) holding Tensors, as one Tensor whose gradient reaches
+    each of them: TensorFlow packs such a list with ``tf.stack`` when an op or
+    ``tf.convert_to_tensor`` is given one (``tf.reduce_sum([loss_a, loss_b])``).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.Variable(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     total = tf.reduce_sum([x * x, 2.0 * x])
+    >>> float(tape.gradient(total, x))
+    8.0
+    """
+    tensors, paths = [], []
+
+    def collect(item, path):
+        if isinstance(item, Tensor):
+            tensors.append(item)
+            paths.append(path)
+        elif isinstance(item, (list, tuple)):
+            for index, inner in enumerate(item):
+                collect(inner, path + (index,))
+
+    collect(value, ())
+    if dtype is None and tensors:  # the tensors' dtype (float64 stays float64); numbers take it
+        dtype = xp.result_type(*[t._value.dtype for t in tensors])
+    output = Tensor._wrap(to_array(value, dtype))
+    if _recording and tensors:
+
+        def backward(g, *inputs_and_output):
+            return tuple(g[path] for path in paths)
+
+        _record("pack", tuple(tensors), output, backward, True)
+    return output
+
+
 def _convert_all(values, name):
-    """Convert op arguments to Tensors; plain numbers take the dtype of a tensor beside them."""
+    """Convert op arguments to Tensors; plain numbers take the dtype of a tensor beside them,
+    and a list holding tensors is packed into one, its gradient reaching each (``pack``)."""
     reference = None
     for value in values:
         if isinstance(value, Tensor):
@@ -506,6 +551,12 @@ def _convert_all(values, name):
     for value in values:
         if isinstance(value, Tensor):
             converted.append(value)
+            continue
+        if holds_tensors(value):
+            try:
+                converted.append(pack(value))
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"{name}: {error}") from None
             continue
         if reference is not None and type(value) in (int, float) and (reference.kind == "f" or type(value) is int):
             # The common case `tensor * 2.0`: one conversion, straight to the tensor's dtype.

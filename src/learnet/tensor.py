@@ -691,6 +691,12 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, nam
     """
     if isinstance(value, Tensor) and (dtype is None or value.dtype == _as_dtype(dtype)):
         return value
+    if isinstance(value, (list, tuple)):
+        from learnet import tape  # the same floor; tape imports this module
+
+        if tape.holds_tensors(value):
+            packed = tape.pack(value)  # TensorFlow packs a list of tensors: gradients reach each
+            return packed if dtype is None or packed.dtype == _as_dtype(dtype) else Tensor(packed, dtype)
     if dtype is None and dtype_hint is not None and not isinstance(value, (Tensor, xp.ndarray)):
         try:
             return Tensor(value, dtype_hint)
