@@ -129,7 +129,7 @@ def test_the_module_exports_every_signature_of_every_loop(library):
 
 
 def test_arguments_no_signature_matches_go_to_the_just_in_time_loop(library):
-    # float16 is built for no loop; a read-only array, a Python float where the loop takes
+    # float16 is built for no loop; a read-only array the loop writes, a Python float where the loop takes
     # float32, a non-contiguous array where it takes a contiguous one: none may reach the
     # built code (it would read the memory as another type), and each still gives NumPy's answer.
     loop = update_kernels._sgd
@@ -137,9 +137,9 @@ def test_arguments_no_signature_matches_go_to_the_just_in_time_loop(library):
     g = np.full(4, 0.5, np.float32)
     assert loop._exports[0][1](w, g, w[:0], np.float32(0.1), np.float32(0), False, False) is not None
     assert loop._exports[0][1](w, g, w[:0], 0.1, np.float32(0), False, False) is None
-    readonly = g.copy()
-    readonly.flags.writeable = False
-    assert loop._exports[0][1](w, readonly, w[:0], np.float32(0.1), np.float32(0), False, False) is None
+    readonly = w.copy()
+    readonly.flags.writeable = False  # the weight, which the loop writes
+    assert loop._exports[0][1](readonly, g, w[:0], np.float32(0.1), np.float32(0), False, False) is None
     assert all(match(w.astype(np.float16), g, w[:0], 0.1, 0.0, False, False) is None for _, match in loop._exports)
 
     strided = np.arange(12.0, dtype=np.float32).reshape(3, 4)[:, ::2]  # not C-contiguous
@@ -232,3 +232,36 @@ def test_learnet_aot_0_turns_the_module_off(monkeypatch):
     assert aot.library() is None
     monkeypatch.setenv("LEARNET_AOT", "1")
     assert aot.enabled()
+
+
+def test_read_only_gradients_reach_the_built_loops_and_written_arrays_must_be_writable(library):
+    # The seed gradient of tf.reduce_mean is a read-only view: the loops that only read it take
+    # it as it is; an array a loop writes is never given to the built code read-only.
+    g = np.ones((4, 3), np.float32)
+    g.flags.writeable = False
+    out = np.abs(np.random.default_rng(0).standard_normal((4, 3))).astype(np.float32)
+    match = dense_kernels._relu_gradient_and_bias_sum._exports[0][1]
+    assert match(g, out, np.empty_like(g), np.empty(3, np.float32), np.float32(1), np.float32(0)) is not None
+    masked = np.empty_like(g)
+    masked.flags.writeable = False
+    assert match(g, out, masked, np.empty(3, np.float32), np.float32(1), np.float32(0)) is None
+    w = np.ones(3, np.float32)
+    sgd = update_kernels._sgd._exports[0][1]
+    assert sgd(w, g[0], w[:0], np.float32(0.1), np.float32(0), False, False) is not None
+    w.flags.writeable = False
+    assert sgd(w, g[0], w[:0], np.float32(0.1), np.float32(0), False, False) is None
+
+
+def test_a_linear_conv_backward_takes_a_read_only_gradient():
+    # Conv2D with a bias and no activation, under tf.reduce_mean (a read-only seed gradient):
+    # the compiled path raised numba's "Cannot modify readonly array".
+    import learnet as tf
+
+    conv = tf.keras.layers.Conv2D(2, 3)
+    x = tf.constant(np.random.default_rng(1).random((1, 8, 8, 3)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_mean(conv(x))
+    grads = tape.gradient(loss, [x, *conv.trainable_weights])
+    assert grads[0].shape == (1, 8, 8, 3)
+    np.testing.assert_allclose(grads[2].numpy(), [1.0 / 2, 1.0 / 2], rtol=1e-6)  # the bias: mean over 2 filters

@@ -144,14 +144,14 @@ class _Loop:
     (``learnet.ops.compiled.aot``), else, or for arguments no signature matches,
     compiled just in time at its first call (``numba.njit(**options)``)."""
 
-    def __init__(self, function, options, signatures=(), qualname=None):
+    def __init__(self, function, options, signatures=(), qualname=None, reads=()):
         self.function = function
         self.options = options
         self.qualname = qualname or function.__qualname__
         self.signatures = tuple(signatures)
         module = function.__module__.rsplit(".", 1)[-1]
         key = f"{module}_{self.qualname}".replace(".", "_")
-        self._exports = [(f"{key}__{i}", aot.parse_signature(s)) for i, s in enumerate(self.signatures)]
+        self._exports = [(f"{key}__{i}", aot.parse_signature(s, reads)) for i, s in enumerate(self.signatures)]
         self._jit = None
         if self.signatures:
             aot.register(self)
@@ -183,9 +183,10 @@ class _Loop:
         return self.jit()(*args)
 
 
-def loop(signatures=(), **options):
+def loop(signatures=(), reads=(), **options):
     """Declare a serial loop for numba (``options`` go to ``numba.njit``), built ahead of time
-    for ``signatures`` (see ``learnet.ops.compiled.aot``). Declaring it imports nothing.
+    for ``signatures`` (see ``learnet.ops.compiled.aot``); ``reads`` are the positions of the
+    arrays it only reads, which may then be read-only. Declaring it imports nothing.
 
     Examples
     --------
@@ -201,7 +202,7 @@ def loop(signatures=(), **options):
     """
 
     def decorate(function):
-        return _Loop(function, options, signatures)
+        return _Loop(function, options, signatures, reads=reads)
 
     return decorate
 
@@ -218,9 +219,9 @@ class _Kernel:
     back, as with any OpenMP program.
     """
 
-    def __init__(self, function, options, signatures=()):
+    def __init__(self, function, options, signatures=(), reads=()):
         # The serial version is cached under another name: the two must not share an entry.
-        self.serial = _Loop(function, options, signatures, qualname=function.__qualname__ + "_serial")
+        self.serial = _Loop(function, options, signatures, qualname=function.__qualname__ + "_serial", reads=reads)
         self.parallel = _Loop(function, {**options, "parallel": True})
         functools.update_wrapper(self, function)
 
@@ -235,7 +236,7 @@ class _Kernel:
         return self.parallel(*args)
 
 
-def kernel(signatures=(), **options):
+def kernel(signatures=(), reads=(), **options):
     """Compile a loop with ``prange`` both ways (see ``_Kernel``); ``options`` go to ``numba.njit``,
     and the serial version is built ahead of time for ``signatures``.
 
@@ -253,6 +254,6 @@ def kernel(signatures=(), **options):
     """
 
     def decorate(function):
-        return _Kernel(function, options, signatures)
+        return _Kernel(function, options, signatures, reads)
 
     return decorate

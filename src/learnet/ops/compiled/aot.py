@@ -115,9 +115,10 @@ def _split_arguments(text):
     return parts
 
 
-def _argument_check(text):
+def _argument_check(text, read_only=False):
     """A function taking one argument and returning it as the compiled code takes it,
-    or ``_NO`` when it is not of the type ``text`` names."""
+    or ``_NO`` when it is not of the type ``text`` names. An array the loop writes must be
+    writable; one it only reads (``read_only``) may be a read-only view (a gradient often is)."""
     if "[" in text:
         code, dims = text.split("[", 1)
         dims = _split_arguments(dims.rstrip("]"))
@@ -128,7 +129,7 @@ def _argument_check(text):
                 isinstance(value, numpy.ndarray)
                 and value.dtype == dtype
                 and value.ndim == ndim
-                and value.flags.writeable
+                and (read_only or value.flags.writeable)
                 and value.flags.aligned
                 and (value.flags.c_contiguous or not contiguous)
             ):
@@ -153,13 +154,15 @@ def _argument_check(text):
 _NO = object()
 
 
-def parse_signature(signature):
+def parse_signature(signature, reads=()):
     """A checker for a numba signature ``"void(ARG, ...)"``: called with the arguments, it
-    returns them as the compiled function takes them, or None if any does not match."""
+    returns them as the compiled function takes them, or None if any does not match.
+    ``reads``: the positions of the arrays the loop only reads (they may be read-only)."""
     inner = signature.strip()
     if not (inner.startswith("void(") and inner.endswith(")")):
         raise ValueError(f"a kernel's signature must be 'void(...)', got {signature!r}")
-    checks = [_argument_check(part) for part in _split_arguments(inner[len("void(") : -1])]
+    parts = _split_arguments(inner[len("void(") : -1])
+    checks = [_argument_check(part, index in reads) for index, part in enumerate(parts)]
     count = len(checks)
 
     def match(*args):

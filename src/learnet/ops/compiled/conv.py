@@ -70,6 +70,7 @@ def num_threads():
 # --- bias and ReLU -----------------------------------------------------------------------------------
 @compiled.kernel(
     variants("void({T}[:, ::1], {T}[::1], b1, b1)", **_T) + variants("void({T}[:, :], {T}[:], b1, b1)", **_T),
+    reads=(1,),
     cache=True,
     fastmath=False,
 )
@@ -104,6 +105,7 @@ def bias_relu(out2d, bias, relu):
 @compiled.kernel(
     variants("void({T}[:, ::1], {T}[:, ::1], {T}[:, ::1], f8[:, ::1], b1, b1, {T})", **_T)
     + variants("void({T}[:, :], {T}[:, :], {T}[:, :], f8[:, ::1], b1, b1, {T})", **_T),
+    reads=(0, 1),
     cache=True,
     fastmath=False,
 )
@@ -144,7 +146,11 @@ def relu_bias_gradient(g2d, out2d, relu, want_bias):
     >>> db
     array([2., 0.])
     """
-    masked = numpy.empty_like(g2d) if relu else g2d
+    if not relu:
+        # Only the bias's sum is left: one NumPy pass (in float64, as the loop sums). The loop
+        # would also need g2d writable, and a gradient may be a read-only view.
+        return g2d, (g2d.sum(axis=0, dtype=numpy.float64).astype(g2d.dtype) if want_bias else None)
+    masked = numpy.empty_like(g2d)
     chunks = max(1, min(compiled.threads() * 4, g2d.shape[0]))
     partial = numpy.zeros((chunks, g2d.shape[1]), dtype=numpy.float64)  # one row per chunk of rows
     _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, g2d.dtype.type(0))
@@ -156,6 +162,7 @@ def relu_bias_gradient(g2d, out2d, relu, want_bias):
 # --- patches -----------------------------------------------------------------------------------------
 @compiled.kernel(
     variants("void({T}[:, ::1], {T}[:, :, :, ::1], " + _SIX + ", i8, i8, i8, i8)", **_T),
+    reads=(0,),
     cache=True,
     fastmath=False,
 )
@@ -195,6 +202,7 @@ def col2im(dcols, x_shape, oh, ow, kh, kw, strides, dilations, pad_h, pad_w, out
 # Multiply-adds may be fused (FMA): the sum is not NumPy's (a BLAS product's) order anyway.
 @compiled.kernel(
     variants("void({T}[:, :, :, ::1], {T}[:, :, :, ::1], {T}[::1], {T}[:, :, :, ::1], i8, i8, i8, i8, b1, b1)", **_T),
+    reads=(0, 1, 2),
     cache=True,
     fastmath={"contract"},
 )
@@ -261,6 +269,7 @@ def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
 # vectorizing (a 2x2 pool over 128x26x26x32 took 15.7 ms that way, 0.8 ms now).
 @compiled.kernel(
     variants("void({T}[:, :, :, ::1], {T}[:, :, :, ::1], i1[:, :, :, ::1], b1)", **_T),
+    reads=(0,),
     cache=True,
     fastmath=False,
 )
@@ -295,6 +304,7 @@ def _max_pool_2x2_kernel(x, out, index, keep_index):
 
 @compiled.kernel(
     variants("void({T}[:, :, :, ::1], {T}[:, :, :, ::1], {I}[:, :, :, ::1], " + _SIX + ", b1, {T})", **_TI),
+    reads=(0,),
     cache=True,
     fastmath=False,
 )
@@ -380,6 +390,7 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
         + ", b1, {T}[:, :, :, ::1], b1, f8[:, ::1], {T})",
         **_TI,
     ),
+    reads=(0, 1, 10),
     cache=True,
     fastmath=False,
 )

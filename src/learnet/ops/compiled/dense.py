@@ -37,6 +37,7 @@ _T = {"T": ("f4", "f8")}
 
 @compiled.loop(
     variants("void({T}[:, ::1], {T}[::1])", **_T) + variants("void({T}[:, ::1], {T}[:])", **_T),
+    reads=(1,),
     cache=True,
     error_model="numpy",
 )
@@ -58,6 +59,7 @@ def bias_relu(out, bias):
 @compiled.loop(
     variants("void({T}[:, ::1], {T}[:, ::1], {T}[:, ::1], {T}[::1], {T}, {T})", **_T)
     + variants("void({T}[:, :], {T}[:, :], {T}[:, ::1], {T}[::1], {T}, {T})", **_T),
+    reads=(0, 1),
     cache=True,
     error_model="numpy",
 )

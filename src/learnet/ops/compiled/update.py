@@ -70,7 +70,8 @@ def _serial(arrays, floats, flags=0):
     dtype and ``flags`` booleans: built ahead of time for float32 and float64."""
     arguments = ["{T}[::1]"] * arrays + ["{T}"] * floats + ["b1"] * flags
     signatures = variants("void(" + ", ".join(arguments) + ")", T=("f4", "f8"))
-    return compiled.loop(signatures, cache=True, error_model="numpy")
+    # Every array but the gradient (the second) is written: the gradient may be read-only.
+    return compiled.loop(signatures, reads=(1,) if arrays > 1 else (), cache=True, error_model="numpy")
 
 
 def _run(serial, parallel, arrays, numbers):
