@@ -326,3 +326,16 @@ def test_a_list_of_tensors_given_to_an_op_is_packed_and_its_gradient_reaches_eac
         total = tf.reduce_sum([x[0], 1.0, x[1] * 4.0])  # plain numbers beside tensors
     np.testing.assert_allclose(tape.gradient(total, x).numpy(), [1.0, 4.0])
     assert tf.reduce_sum([tf.constant(1.0), 2.0]).numpy() == 3.0  # no tape: a plain conversion
+
+
+def test_concat_of_one_tensor_or_array_is_a_list_of_one():
+    # TensorFlow: tf.concat(model.predict(ds), axis=0) is the array itself (the video
+    # classification tutorial); a list is joined as before.
+    import learnet as tf
+
+    p = np.arange(6, dtype="float32").reshape(3, 2)
+    assert tf.concat(p, axis=0).shape == (3, 2)
+    assert tf.concat(tf.constant(p), axis=1).shape == (3, 2)
+    assert tf.concat([p, p], axis=0).shape == (6, 2)
+    with pytest.raises(TypeError, match="list of tensors"):
+        tf.stack(tf.constant(p))

@@ -180,6 +180,7 @@ def primitive(
     higher_order: bool = True,
     same_float_dtype: bool = False,
     complex_aware: bool = False,
+    single_as_list: bool = False,
 ) -> Any:
     """Turn a function ``forward(*arrays, **options) -> (result, backward)`` into an op.
 
@@ -226,6 +227,8 @@ def primitive(
         derivative times ``g``, and the tape conjugates around it when the op's output
         is complex; ops that are not analytic (``tf.complex``) or that write their
         adjoint directly (the Fourier transforms) say ``complex_aware=True``.
+    single_as_list : bool
+        A variadic op given one tensor or array takes it as a list of one (``tf.concat``).
 
     Examples
     --------
@@ -241,6 +244,7 @@ def primitive(
             higher_order=higher_order,
             same_float_dtype=same_float_dtype,
             complex_aware=complex_aware,
+            single_as_list=single_as_list,
         )
 
     if inputs is None:
@@ -269,6 +273,8 @@ def primitive(
                 result = dispatch_hook(op, (values, *args), kwargs)
                 if result is not NotImplemented:
                     return result
+            if single_as_list and isinstance(values, (Tensor, xp.ndarray)):
+                values = [values]  # tf.concat(tensor, axis): one tensor is a list of one
             if isinstance(values, Tensor) or not hasattr(values, "__len__"):
                 raise TypeError(f"{name} expects a list of tensors, got {type(values).__name__}")
             tensors = _convert_all(list(values), name)

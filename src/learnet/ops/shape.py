@@ -96,7 +96,7 @@ def squeeze(input, axis=None, name=None):  # noqa: A002 - TensorFlow's name
     return xp.squeeze(input, axis=axis), lambda g, x, out: reshape(g, shape)
 
 
-@primitive(variadic=True)
+@primitive(variadic=True, single_as_list=True)
 def concat(values, axis):
     """Join tensors along an existing ``axis``."""
     if not values:

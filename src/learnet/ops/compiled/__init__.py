@@ -178,8 +178,9 @@ class _Loop:
             if library is not None:
                 for name, match in self._exports:
                     converted = match(*args)
-                    if converted is not None:
-                        return getattr(library, name)(*converted)
+                    built = None if converted is None else getattr(library, name, None)
+                    if built is not None:  # (a module built from other sources lacks it)
+                        return built(*converted)
         return self.jit()(*args)
 
 
