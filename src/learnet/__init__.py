@@ -422,6 +422,7 @@ _LAZY_NAMES = {
     "sets": "learnet.containers",
     "queue": "learnet.containers",
     "complex": "learnet.complex_math",
+    "saturate_cast": "learnet.keras_ops",  # tf.saturate_cast: clip to the dtype's range, then cast
     # TensorFlow's top-level initializers (tf.random_normal_initializer(0.0, 0.02)).
     "constant_initializer": "learnet.initializers",
     "ones_initializer": "learnet.initializers",

@@ -14,7 +14,7 @@ import types
 
 import numpy
 
-from learnet import backend, random_generator
+from learnet import backend, errors, random_generator
 from learnet.backend import xp
 
 # tf.random.Generator and the stateless ops live in their own modules; these names re-export them.
@@ -27,18 +27,21 @@ from learnet.random_generator import (  # noqa: F401
 from learnet.stateless_random import (  # noqa: F401
     Algorithm,
     fold_in,
+    index_shuffle,
     split,
     stateless_binomial,
     stateless_categorical,
     stateless_fold_in,
     stateless_gamma,
     stateless_normal,
+    stateless_parameterized_truncated_normal,
     stateless_poisson,
     stateless_shuffle,
     stateless_split,
     stateless_truncated_normal,
     stateless_uniform,
 )
+from learnet.stateless_random import categorical_sampler, output_shape
 from learnet.tensor import Tensor, _as_dtype
 
 # The candidate samplers (word2vec's negative sampling) live in their own module.
@@ -56,6 +59,7 @@ experimental = types.SimpleNamespace(
     Generator=Generator,
     create_rng_state=create_rng_state,
     get_global_generator=get_global_generator,
+    index_shuffle=index_shuffle,
     set_global_generator=set_global_generator,
     stateless_fold_in=stateless_fold_in,
     stateless_shuffle=stateless_shuffle,
@@ -129,79 +133,257 @@ class SeedGenerator:
         return {"seed": self._initial, "name": self.name}
 
 
-def _shape(shape):
-    if isinstance(shape, Tensor):
-        shape = shape.numpy().tolist()
-    if isinstance(shape, (int, numpy.integer)):
-        shape = (shape,)
-    return tuple(int(s) for s in shape)
+def _shape(shape, function="random"):
+    # A list, tuple, TensorShape, int or 1-D int tensor of non-negative sizes.
+    try:
+        return output_shape(shape, function)
+    except ValueError as error:
+        raise errors.InvalidArgumentError(None, None, str(error)) from None
+
+
+def _float_dtype(dtype, function):
+    dtype = _as_dtype(dtype or backend.floatx())
+    if dtype.kind != "f":
+        raise TypeError(f"{function}: dtype must be a float type (float16, float32, float64), got {dtype.name}")
+    return dtype
+
+
+def _numbers(value, name, function):
+    """A parameter (a number, list or tensor of numbers) as a float64 NumPy array."""
+    array = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
+    if array.dtype == object or array.dtype.kind not in "biuf":
+        raise TypeError(f"{function}: {name} must be a number or a tensor of numbers, got {value!r}")
+    return array.astype(numpy.float64)
+
+
+def _scaled(shape, draw, scale, offset, dtype, function):
+    """``draw(shape) * scale + offset``, broadcast as TensorFlow broadcasts them, cast to ``dtype``.
+
+    The shapes are checked before anything is drawn, so a mistake leaves the random stream alone.
+    """
+    scale, offset = _numbers(scale, "scale", function), _numbers(offset, "offset", function)
+    try:
+        out_shape = numpy.broadcast_shapes(shape, scale.shape, offset.shape)
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"{function}: the parameters of shapes {list(scale.shape)} and {list(offset.shape)} do not broadcast "
+            f"with the output shape {list(shape)}",
+        ) from None
+    values = numpy.broadcast_to(draw(shape) * scale + offset, out_shape)
+    return Tensor._wrap(xp.asarray(values.astype(dtype)))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, name=None):
-    """Samples from a normal distribution with ``mean`` and ``stddev``."""
-    values = _generator(seed).normal(mean, stddev, size=_shape(shape))
-    return Tensor._wrap(xp.asarray(values.astype(_as_dtype(dtype or backend.floatx()))))
+    """Samples from a normal distribution with ``mean`` and ``stddev``.
+
+    ``mean`` and ``stddev`` may be tensors: the samples are ``N(0, 1) * stddev + mean``,
+    broadcast as TensorFlow and Keras broadcast them. ``dtype`` must be a float type.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.random.normal([2, 3], mean=[0.0, 10.0, 20.0], seed=1)
+    >>> x.shape, x.dtype
+    (TensorShape([2, 3]), dtype('float32'))
+    """
+    dtype, shape = _float_dtype(dtype, "normal"), _shape(shape, "normal")
+    return _scaled(shape, lambda size: _generator(seed).standard_normal(size), stddev, mean, dtype, "normal")
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, name=None):
-    """Normal samples, redrawn until they lie within two standard deviations of the mean."""
-    generator = _generator(seed)
-    shape = _shape(shape)
-    values = generator.normal(0.0, 1.0, size=shape)
-    bad = numpy.abs(values) > 2
-    while bad.any():
-        values[bad] = generator.normal(0.0, 1.0, size=int(bad.sum()))
-        bad = numpy.abs(values) > 2
-    return Tensor._wrap(xp.asarray((mean + stddev * values).astype(_as_dtype(dtype or backend.floatx()))))
+    """Normal samples, redrawn until they lie within two standard deviations of the mean.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.random.truncated_normal([1000], mean=5.0, stddev=0.5, seed=1)
+    >>> bool((tf.abs(x - 5.0) <= 1.0).numpy().all())
+    True
+    """
+    dtype, shape = _float_dtype(dtype, "truncated_normal"), _shape(shape, "truncated_normal")
+
+    def draw(size):
+        generator = _generator(seed)
+        values = generator.standard_normal(size)
+        outside = numpy.abs(values) > 2
+        while outside.any():  # about 4.6% of the draws, redrawn
+            values[outside] = generator.standard_normal(int(outside.sum()))
+            outside = numpy.abs(values) > 2
+        return values
+
+    return _scaled(shape, draw, stddev, mean, dtype, "truncated_normal")
+
+
+_UNIFORM_DTYPES = ("float16", "float32", "float64", "int32", "int64")
+
+
+def _integer_bound(value, name):
+    array = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
+    if array.dtype.kind == "f" and numpy.all(array == numpy.floor(array)):
+        array = array.astype(numpy.int64)  # 10.0 is 10, as TensorFlow converts it
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"uniform: for an integer dtype, {name} must be an integer, got {value!r}")
+    if array.ndim != 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"uniform: for an integer dtype, {name} must be a scalar, got shape {list(array.shape)}"
+        )
+    return int(array)
 
 
 def uniform(shape, minval=0, maxval=None, dtype=None, seed=None, name=None):
-    """Samples uniformly from ``[minval, maxval)`` (``maxval`` is 1 for floats by default)."""
+    """Samples uniformly from ``[minval, maxval)`` (``maxval`` is 1 for floats by default).
+
+    Floats (float16, float32, float64) take ``minval`` and ``maxval`` as numbers or tensors
+    that broadcast; integers (int32, int64) need a scalar ``maxval`` above ``minval``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> dice = tf.random.uniform([5], minval=1, maxval=7, dtype=tf.int32, seed=3)
+    >>> dice.dtype, bool(((dice >= 1) & (dice < 7)).numpy().all())
+    (dtype('int32'), True)
+    """
     dtype = _as_dtype(dtype or backend.floatx())
-    generator = _generator(seed)
-    if dtype.kind in "iu":
-        if maxval is None:
-            raise ValueError("uniform: integer samples need a maxval")
-        values = generator.integers(minval, maxval, size=_shape(shape))
-    else:
-        values = generator.uniform(minval, 1.0 if maxval is None else maxval, size=_shape(shape))
-    return Tensor._wrap(xp.asarray(values.astype(dtype)))
+    if dtype.name not in _UNIFORM_DTYPES:
+        raise ValueError(f"uniform: dtype must be one of {', '.join(_UNIFORM_DTYPES)}; got {dtype.name}")
+    shape = _shape(shape, "uniform")
+    if dtype.kind == "f":
+        low, high = (
+            _numbers(minval, "minval", "uniform"),
+            _numbers(1.0 if maxval is None else maxval, "maxval", "uniform"),
+        )
+        return _scaled(shape, lambda size: _generator(seed).random(size), high - low, low, dtype, "uniform")
+    if maxval is None:
+        raise ValueError(f"uniform: an integer dtype ({dtype.name}) needs a maxval")
+    low, high = _integer_bound(minval, "minval"), _integer_bound(maxval, "maxval")
+    info = numpy.iinfo(dtype)
+    if not low < high:
+        raise errors.InvalidArgumentError(None, None, f"uniform: need minval < maxval, got {low} >= {high}")
+    if low < info.min or high > info.max + 1:
+        raise errors.InvalidArgumentError(None, None, f"uniform: [{low}, {high}) does not fit {dtype.name}")
+    return Tensor._wrap(xp.asarray(_generator(seed).integers(low, high, size=shape, dtype=dtype)))
 
 
 def shuffle(value, axis=0, seed=None, name=None):
     """Shuffle a tensor along ``axis`` (its first axis by default).
 
     ``tf.random.shuffle(value, seed)`` (TensorFlow) and ``keras.random.shuffle(x, axis=0,
-    seed=None)`` (Keras 3) are both this function: an int in the second place is TF's seed.
+    seed=None)`` (Keras 3) are both this function: an int in the second place is an axis
+    when the value has that axis (Keras), else the seed (TensorFlow); give ``seed=`` by
+    name to be sure. A scalar comes back unchanged.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> sorted(tf.random.shuffle(tf.range(5), 7).numpy().tolist())
+    [0, 1, 2, 3, 4]
     """
     array = value.numpy() if isinstance(value, Tensor) else numpy.asarray(value)
-    if seed is None and (isinstance(axis, SeedGenerator) or not -array.ndim <= int(axis) < max(array.ndim, 1)):
-        axis, seed = 0, axis  # tf.random.shuffle(value, 42): the seed
+    if seed is None and axis != 0:
+        is_axis = isinstance(axis, (int, numpy.integer)) and -array.ndim <= int(axis) < array.ndim
+        if isinstance(axis, SeedGenerator) or not is_axis:
+            axis, seed = 0, axis  # tf.random.shuffle(value, 42): the seed
+    if array.ndim == 0:
+        return Tensor._wrap(xp.asarray(array))
     return Tensor._wrap(xp.asarray(_generator(seed).permutation(array, axis=int(axis))))
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers drawn uniformly from ``[minval, maxval)``."""
-    values = _generator(seed).integers(minval, maxval, size=_shape(shape))
+    values = _generator(seed).integers(minval, maxval, size=_shape(shape, "randint"))
     return Tensor._wrap(xp.asarray(values.astype(_as_dtype(dtype))))
 
 
-def categorical(logits, num_samples, dtype="int32", seed=None, name=None):
-    """For each row of ``logits``, ``num_samples`` class indices drawn from ``softmax(logits)``."""
-    logits = numpy.asarray(logits.numpy() if isinstance(logits, Tensor) else logits, dtype=numpy.float64)
-    if logits.ndim != 2:
-        raise ValueError(f"categorical expects logits of shape (batch, classes), got {logits.shape}")
-    generator = _generator(seed)
-    probabilities = numpy.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    draws = [generator.choice(logits.shape[1], size=int(num_samples), p=row) for row in probabilities]
-    return Tensor._wrap(xp.asarray(numpy.array(draws).astype(_as_dtype(dtype))))
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """For each row of ``logits`` (batch, classes), ``num_samples`` class indices drawn from ``softmax(logits)``.
+
+    The indices are int64 by default, as ``tf.random.categorical`` gives them (Keras 3's
+    ``keras.random.categorical`` says int32: pass ``dtype="int32"``). ``dtype`` may be int32 or int64.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> samples = tf.random.categorical(tf.math.log([[0.5, 0.5]]), 5, seed=1)
+    >>> samples.shape, samples.dtype
+    (TensorShape([1, 5]), dtype('int64'))
+    """
+    if dtype is None:
+        dtype = "int64"
+    sampler = categorical_sampler(logits, num_samples, dtype, "categorical")
+    return Tensor._wrap(xp.asarray(sampler(_generator(seed))))
 
 
-def gamma(shape, alpha, dtype=None, seed=None, name=None):
-    """Samples from a gamma distribution of shape ``alpha`` (scale 1)."""
-    values = _generator(seed).gamma(alpha, 1.0, size=_shape(shape))
-    return Tensor._wrap(xp.asarray(values.astype(_as_dtype(dtype or backend.floatx()))))
+def _is_dtype(value):
+    return isinstance(value, (str, numpy.dtype, type))
+
+
+def gamma(shape, alpha, beta=None, dtype=None, seed=None, name=None):
+    """Samples from gamma distributions of shape ``alpha`` and rate ``beta`` (1 when None).
+
+    TensorFlow's rule: the output's shape is ``shape`` followed by the broadcast shape of
+    ``alpha`` and ``beta``, one set of ``shape`` samples per distribution. Keras 3's
+    ``keras.random.gamma(shape, alpha, dtype=None, seed=None)`` has no ``beta`` and returns
+    ``shape`` itself, ``alpha`` broadcast to it; code that imported learnet as ``keras`` gets
+    that rule, and a dtype in the third place is read as the dtype.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.random.gamma([10], [0.5, 1.5], seed=1).shape
+    TensorShape([10, 2])
+    >>> tf.random.gamma([7, 5], [[1.0], [2.0]], beta=[3.0, 4.0], seed=1).shape
+    TensorShape([7, 5, 2, 2])
+    """
+    if dtype is None and beta is not None and _is_dtype(beta):
+        beta, dtype = None, beta  # keras.random.gamma(shape, alpha, "float64")
+    dtype, shape = _float_dtype(dtype, "gamma"), _shape(shape, "gamma")
+    alpha_values = _numbers(alpha, "alpha", "gamma")
+    beta_values = _numbers(1.0 if beta is None else beta, "beta", "gamma")
+    try:
+        parameters = numpy.broadcast_shapes(alpha_values.shape, beta_values.shape)
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"gamma: alpha of shape {list(alpha_values.shape)} and beta of shape {list(beta_values.shape)} "
+            "do not broadcast",
+        ) from None
+    out_shape = shape + parameters  # TensorFlow's rule (Keras 3 broadcasts a vector alpha into shape)
+    if not numpy.all(alpha_values > 0) or not numpy.all(beta_values > 0):
+        raise errors.InvalidArgumentError(None, None, "gamma: alpha and beta must be > 0")
+    values = _generator(seed).standard_gamma(alpha_values, size=out_shape) / beta_values
+    return Tensor._wrap(xp.asarray(values.astype(dtype)))
+
+
+_POISSON_DTYPES = ("float16", "float32", "float64", "int32", "int64")
+
+
+def poisson(shape, lam, dtype=None, seed=None, name=None):
+    """Samples from Poisson distributions of rate ``lam``.
+
+    As ``tf.random.poisson``: the output's shape is ``shape`` followed by ``lam``'s shape,
+    and its dtype float32 (``floatx``) unless ``dtype`` says float16, float64, int32 or int64.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.random.poisson([10], [0.5, 1.5], seed=1)
+    >>> x.shape, x.dtype
+    (TensorShape([10, 2]), dtype('float32'))
+    """
+    dtype = _as_dtype(dtype or backend.floatx())
+    if dtype.name not in _POISSON_DTYPES:
+        raise errors.InvalidArgumentError(
+            None, None, f"poisson: dtype must be one of {', '.join(_POISSON_DTYPES)}; got {dtype.name}"
+        )
+    shape = _shape(shape, "poisson")
+    rates = _numbers(lam, "lam", "poisson")
+    if not numpy.all(numpy.isfinite(rates) & (rates >= 0)):
+        raise errors.InvalidArgumentError(None, None, f"poisson: lam must be finite and >= 0, got {rates}")
+    values = _generator(seed).poisson(rates, size=shape + rates.shape)
+    return Tensor._wrap(xp.asarray(values.astype(dtype)))
 
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):

@@ -34,12 +34,14 @@ from learnet.tensor import Tensor, _as_dtype
 __all__ = [
     "Algorithm",
     "fold_in",
+    "index_shuffle",
     "split",
     "stateless_binomial",
     "stateless_categorical",
     "stateless_fold_in",
     "stateless_gamma",
     "stateless_normal",
+    "stateless_parameterized_truncated_normal",
     "stateless_poisson",
     "stateless_shuffle",
     "stateless_split",
@@ -337,6 +339,42 @@ def gamma_sampler(shape, alpha, beta, dtype, function):
     return draw
 
 
+def categorical_sampler(logits, num_samples, dtype, function):
+    """Draws of ``num_samples`` class indices per row of ``logits`` (batch, classes), checked first."""
+    dtype = _dtype(dtype, ("int32", "int64"), "int64", function)
+    logits = _host(logits).astype(numpy.float64)
+    if logits.ndim != 2:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: logits must be a matrix (batch, classes), got shape {list(logits.shape)}"
+        )
+    if isinstance(num_samples, Tensor):
+        num_samples = num_samples.numpy()
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, numpy.integer)):
+        raise TypeError(f"{function}: num_samples must be an int, got {num_samples!r}")
+    if num_samples < 0:
+        raise errors.InvalidArgumentError(None, None, f"{function}: num_samples must be >= 0, got {num_samples}")
+    rows, classes = logits.shape
+    if rows and num_samples and classes == 0:
+        raise errors.InvalidArgumentError(None, None, f"{function}: logits have no classes (shape {[rows, 0]})")
+    top = logits.max(axis=1, keepdims=True) if logits.size else logits
+    if logits.size and not numpy.all(numpy.isfinite(top)):
+        raise errors.InvalidArgumentError(None, None, f"{function}: every row of logits needs a finite maximum")
+    shape = (rows, int(num_samples))
+
+    def draw(generator):
+        if not (rows and num_samples):
+            return numpy.zeros(shape, dtype=dtype)
+        cumulative = numpy.cumsum(numpy.exp(logits - top), axis=1)
+        cumulative /= cumulative[:, -1:]
+        uniforms = generator.random(shape)
+        # Row r's cumulative probabilities shifted by r make one sorted list: one search finds every draw.
+        offsets = numpy.arange(rows)[:, None]
+        found = numpy.searchsorted((cumulative + offsets).ravel(), (uniforms + offsets).ravel(), side="right")
+        return numpy.minimum(found.reshape(shape) - offsets * classes, classes - 1).astype(dtype)
+
+    return draw
+
+
 # --- the public ops ----------------------------------------------------------------------------
 
 
@@ -462,30 +500,8 @@ def stateless_categorical(logits, num_samples, seed, dtype="int64", name=None):
     (TensorShape([1, 5]), dtype('int64'))
     """
     function = "stateless_categorical"
-    dtype = _dtype(dtype, ("int32", "int64"), "int64", function)
-    logits = _host(logits).astype(numpy.float64)
-    if logits.ndim != 2:
-        raise errors.InvalidArgumentError(
-            None, None, f"{function}: logits must be a matrix (batch, classes), got shape {list(logits.shape)}"
-        )
-    if isinstance(num_samples, Tensor):
-        num_samples = num_samples.numpy()
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, numpy.integer)) or num_samples < 0:
-        raise ValueError(f"{function}: num_samples must be an int >= 0, got {num_samples!r}")
-    if logits.shape[0] and num_samples and logits.shape[1] == 0:
-        raise errors.InvalidArgumentError(None, None, f"{function}: logits have no classes (shape {logits.shape})")
-    top = logits.max(axis=1, keepdims=True) if logits.size else logits
-    if logits.size and not numpy.all(numpy.isfinite(top)):
-        raise errors.InvalidArgumentError(None, None, f"{function}: every row of logits needs a finite maximum")
-    generator = stateless_generator(seed, "philox", function)
-    draws = numpy.zeros((logits.shape[0], int(num_samples)), dtype=dtype)
-    if logits.size and num_samples:
-        cumulative = numpy.cumsum(numpy.exp(logits - top), axis=1)
-        cumulative /= cumulative[:, -1:]
-        uniforms = generator.random((logits.shape[0], int(num_samples)))
-        for row in range(logits.shape[0]):
-            draws[row] = numpy.searchsorted(cumulative[row], uniforms[row], side="right")
-    return Tensor._wrap(xp.asarray(draws))
+    sampler = categorical_sampler(logits, num_samples, dtype, function)
+    return Tensor._wrap(xp.asarray(sampler(stateless_generator(seed, "philox", function))))
 
 
 def stateless_split(seed, num=2, alg="auto_select"):
@@ -560,3 +576,176 @@ fold_in = stateless_fold_in
 def num_elements(shape):
     """The number of elements of an output of ``shape``."""
     return math.prod(shape)
+
+
+# --- truncated normals between any bounds ------------------------------------------------------
+
+
+def _truncated_standard_normals(generator, low, high):
+    """Standard normals conditioned on ``low <= z <= high`` (arrays of one shape), by rejection.
+
+    Each entry draws from the proposal that suits its interval: the normal itself when the
+    interval is wide around 0, a uniform over the interval when it is narrow, and (Robert's
+    method) an exponential tail when it lies far to one side. Intervals left of 0 are mirrored.
+    """
+    shape, low, high = low.shape, low.ravel(), high.ravel()
+    mirrored = high <= 0
+    low, high = numpy.where(mirrored, -high, low), numpy.where(mirrored, -low, high)
+    rate = (low + numpy.sqrt(low * low + 4.0)) / 2.0  # the exponential's best rate for a tail at low
+    use_uniform = numpy.where(low < 0, high - low < 2.0, high - low < 1.0 / rate)
+    use_normal = (low < 0) & ~use_uniform
+    # The uniform's acceptance is exp((peak^2 - z^2) / 2), with peak the point of the interval nearest 0.
+    peak = numpy.where(low > 0, low, 0.0)
+    width = numpy.where(numpy.isfinite(high - low), high - low, 0.0)
+    values = numpy.zeros(low.shape)
+    pending = numpy.ones(low.shape, dtype=bool)
+    while pending.any():
+        count = int(pending.sum())
+        lo, hi, lam = low[pending], high[pending], rate[pending]
+        normal = generator.standard_normal(count)
+        flat = lo + width[pending] * generator.random(count)
+        tail = lo + generator.exponential(size=count) / lam
+        u = generator.random(count)
+        z = numpy.where(use_normal[pending], normal, numpy.where(use_uniform[pending], flat, tail))
+        by_uniform = u <= numpy.exp((peak[pending] ** 2 - flat**2) / 2.0)
+        by_tail = u <= numpy.exp(-((tail - lam) ** 2) / 2.0)
+        accept = numpy.select([use_normal[pending], use_uniform[pending]], [True, by_uniform], by_tail)
+        accept &= (z >= lo) & (z <= hi)
+        index = numpy.flatnonzero(pending)[accept]
+        values[index] = z[accept]
+        pending[index] = False
+    return numpy.where(mirrored, -values, values).reshape(shape)
+
+
+def _parameter_dtype(value):
+    # A tensor keeps its dtype; Python numbers and lists become float32, as in TensorFlow.
+    if isinstance(value, (Tensor, numpy.ndarray)) and _host(value).dtype.kind == "f":
+        return _host(value).dtype
+    return numpy.dtype("float32")
+
+
+def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0, minvals=-2.0, maxvals=2.0, name=None):
+    """Normal samples of ``means`` and ``stddevs`` kept within ``[minvals, maxvals]``, from ``seed``.
+
+    The four parameters broadcast together, and ``shape`` must end with their broadcast shape.
+    All four share one float dtype (a tensor's, or float32 for Python numbers), the output's.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> x = tf.random.stateless_parameterized_truncated_normal(
+    ...     [1000, 2], seed=[1, 2], means=[0.0, 5.0], minvals=[-1.0, 4.0], maxvals=[1.0, 7.0])
+    >>> bool((x[:, 0] >= -1).numpy().all() and (x[:, 1] >= 4).numpy().all())
+    True
+    """
+    function = "stateless_parameterized_truncated_normal"
+    shape = output_shape(shape, function)
+    parameters = {"means": means, "stddevs": stddevs, "minvals": minvals, "maxvals": maxvals}
+    dtypes = {_parameter_dtype(value) for value in parameters.values()}
+    if len(dtypes) != 1:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"{function}: means, stddevs, minvals and maxvals must share one dtype, got {sorted(map(str, dtypes))}",
+        )
+    (dtype,) = dtypes
+    arrays = {key: _host(value).astype(numpy.float64) for key, value in parameters.items()}
+    try:
+        common = numpy.broadcast_shapes(*(array.shape for array in arrays.values()))
+    except ValueError:
+        common = None
+    if common is None or len(common) > len(shape) or shape[len(shape) - len(common) :] != common:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: shape {list(shape)} must end with the broadcast shape of the parameters"
+        )
+    mean, stddev, low, high = (numpy.broadcast_to(array, shape) for array in arrays.values())
+    if not numpy.all(stddev > 0) or not numpy.all(low < high):
+        raise errors.InvalidArgumentError(None, None, f"{function}: need stddevs > 0 and minvals < maxvals")
+    generator = stateless_generator(seed, "philox", function)
+    z = _truncated_standard_normals(generator, (low - mean) / stddev, (high - mean) / stddev)
+    values = numpy.clip(mean + stddev * z, low, high)
+    return Tensor._wrap(xp.asarray(values.astype(dtype)))
+
+
+# --- index_shuffle -----------------------------------------------------------------------------
+
+_INDEX_DTYPES = ("int32", "int64", "uint32", "uint64")
+_FEISTEL_ROUNDS = 4
+
+
+def _mix(x):
+    """A 64-bit hash (SplitMix64's finaliser) of each entry of an unsigned 64-bit array."""
+    x = x ^ (x >> numpy.uint64(30))
+    x = x * numpy.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> numpy.uint64(27))
+    x = x * numpy.uint64(0x94D049BB133111EB)
+    return x ^ (x >> numpy.uint64(31))
+
+
+def index_shuffle(index, seed, max_index):
+    """The position of ``index`` in a random permutation of ``[0, ..., max_index]`` fixed by ``seed``.
+
+    Nothing of size ``max_index`` is built: a keyed Feistel network permutes the integers
+    below the next power of 4, and values past ``max_index`` walk on through it until they
+    land inside (``tf.random.experimental.index_shuffle``). ``index`` and ``max_index`` are
+    integers (scalars or vectors, one dtype of int32, int64, uint32, uint64), ``seed`` has
+    shape ``[2]`` or ``[n, 2]``; vectors and scalars broadcast.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> order = tf.random.experimental.index_shuffle(tf.range(6), seed=[5, 9], max_index=5)
+    >>> sorted(order.numpy().tolist())
+    [0, 1, 2, 3, 4, 5]
+    """
+    function = "index_shuffle"
+    index_array = _host(index)
+    if not isinstance(index, (Tensor, numpy.ndarray)) and index_array.dtype.kind == "i":
+        index_array = index_array.astype(_seed_dtype(index_array.reshape(-1).tolist()))  # int32 if they fit
+    if index_array.dtype.name not in _INDEX_DTYPES:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: index must be one of {', '.join(_INDEX_DTYPES)}, got {index_array.dtype}"
+        )
+    limit = _host(max_index)
+    seeds = _host(seed)
+    if seeds.dtype.kind not in "iu" or seeds.ndim not in (1, 2) or seeds.shape[-1] != 2:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"{function}: seed must be integers of shape [2] or [n, 2], got {seeds.dtype} {list(seeds.shape)}",
+        )
+    if limit.dtype.kind not in "iu" or index_array.ndim > 1 or limit.ndim > 1:
+        raise errors.InvalidArgumentError(
+            None, None, f"{function}: index and max_index must be integer scalars or vectors"
+        )
+    batch = [a.shape[0] for a in (index_array, limit) if a.ndim == 1] + ([seeds.shape[0]] if seeds.ndim == 2 else [])
+    if len(set(batch)) > 1:
+        raise errors.InvalidArgumentError(None, None, f"{function}: the batch sizes of the inputs differ: {batch}")
+    size = batch[0] if batch else None
+    flat = (size or 1,)
+    values = numpy.broadcast_to(index_array.astype(numpy.int64).reshape(-1), flat).astype(numpy.uint64)
+    if numpy.any(index_array < 0) or numpy.any(limit < 0):
+        raise errors.InvalidArgumentError(None, None, f"{function}: index and max_index must be >= 0")
+    top = numpy.broadcast_to(limit.astype(numpy.uint64).reshape(-1), flat)
+    if numpy.any(values > top):
+        raise errors.InvalidArgumentError(None, None, f"{function}: max_index must be >= index")
+    words = numpy.broadcast_to(seeds.astype(numpy.int64).reshape(-1, 2).astype(numpy.uint64), flat + (2,))
+    # Half the bits of the smallest power of 4 above max_index (at least one bit per half).
+    half_bits = numpy.maximum((numpy.array([int(t).bit_length() for t in top]) + 1) // 2, 1).astype(numpy.uint64)
+    mask = (numpy.uint64(1) << half_bits) - numpy.uint64(1)
+
+    def permute(x):
+        left, right = x >> half_bits, x & mask
+        for key in keys:
+            left, right = right, left ^ (_mix(right ^ key) & mask)
+        return (left << half_bits) | right
+
+    with numpy.errstate(over="ignore"):  # the hashes wrap around 2**64 on purpose
+        keys = [_mix(words[:, 0] ^ _mix(words[:, 1] + numpy.uint64(n + 1))) for n in range(_FEISTEL_ROUNDS)]
+        values = permute(values)
+        outside = values > top
+        while outside.any():  # cycle-walking: at most a few steps, the domain is under 4 * (max_index + 1)
+            values[outside] = permute(values)[outside]
+            outside = values > top
+    result = values.astype(index_array.dtype)
+    return Tensor._wrap(xp.asarray(result if size is not None else result.reshape(())))
