@@ -26,6 +26,8 @@ TensorShape([4, 10, 16])
 TensorShape([4, 2, 10, 6])
 """
 
+import functools
+import inspect
 import math
 import string
 
@@ -34,6 +36,7 @@ import numpy
 from learnet import backend, constraints, initializers, regularizers
 from learnet.backend import xp
 from learnet.layers.base import Layer, _is_symbolic
+from learnet.layers.core import Dropout
 from learnet.layers.einsum_dense import EinsumDense, without_fan_axes
 from learnet.ops.linalg import matmul
 from learnet.ops.math import where
@@ -68,6 +71,25 @@ def _projection_equation(free_dims, bound_dims, output_dims):
     bound = letters[free_dims : free_dims + bound_dims]
     made = letters[free_dims + bound_dims : free_dims + bound_dims + output_dims]
     return f"{free}{bound},{bound}{made}->{free}{made}", made
+
+
+def _attention_layer_property(name):
+    """A property for one of the weightless layers ``_build_attention`` makes (``_softmax``,
+    ``_dropout_layer``), kept in the dict ``_attention_layers``: read before the layer is
+    built it raises ``AttributeError``, as in Keras; a subclass may assign its own."""
+
+    def get(self):
+        made = self.__dict__.get("_attention_layers") or {}
+        if name not in made:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{name}' (it is made when the layer is built)"
+            )
+        return made[name]
+
+    def put(self, layer):
+        self.__dict__.setdefault("_attention_layers", {})[name] = layer
+
+    return property(get, put)
 
 
 class _ProjectedAttention(Layer):
@@ -178,6 +200,13 @@ class MultiHeadAttention(_ProjectedAttention):
     ``output_dense`` (``EinsumDense`` layers named ``query``, ``key``, ``value`` and
     ``attention_output``), their weights in that order, as in Keras.
 
+    Subclassing: as in Keras, the settings are also kept as ``_num_heads``, ``_key_dim``,
+    ``_value_dim``, ``_dropout``, ``_use_bias``, ``_output_shape``, ``_attention_axes`` and
+    ``_inverse_sqrt_key_dim``, the projections are also ``_query_dense``... ``_output_dense``,
+    and ``call`` runs the hook ``_compute_attention`` on the projected tensors, which a
+    subclass overrides with ``_dot_product_equation``, ``_masked_softmax``,
+    ``_dropout_layer`` and ``_combine_equation`` (see ``_compute_attention``).
+
     Examples
     --------
     >>> from learnet import layers, Model
@@ -240,13 +269,16 @@ class MultiHeadAttention(_ProjectedAttention):
             attention_axes = tuple(int(a) for a in attention_axes) or None
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.num_heads = num_heads
-        self.key_dim = key_dim
-        self.value_dim = value_dim
-        self.dropout = dropout
-        self.use_bias = bool(use_bias)
+        # Kept under Keras' private names, which subclasses read (`self._key_dim`...); the
+        # public names are properties over them.
+        self._num_heads = num_heads
+        self._key_dim = key_dim
+        self._value_dim = value_dim
+        self._dropout = dropout
+        self._use_bias = bool(use_bias)
         self._output_shape = output_shape  # `output_shape` is the base class's property
-        self.attention_axes = attention_axes
+        self._attention_axes = attention_axes  # resolved by `_build_attention`
+        self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(key_dim))
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -266,16 +298,41 @@ class MultiHeadAttention(_ProjectedAttention):
         self._build_shapes = None
         self._symbolic_options = None
 
+    # The softmax and dropout that `_build_attention` makes hold no weights; kept in a dict out
+    # of the layers walked for weights and files, they leave the layer's weights and files as
+    # they are without them.
+    _untracked_attributes = frozenset({"_attention_layers"})
+
+    _softmax = _attention_layer_property("_softmax")
+    _dropout_layer = _attention_layer_property("_dropout_layer")
+
+    # --- Keras' names: public read-only settings, private projections --------------------------------
+    num_heads = property(lambda self: self._num_heads, doc="Number of attention heads.")
+    key_dim = property(lambda self: self._key_dim, doc="Size of each head's query and key vectors.")
+    value_dim = property(lambda self: self._value_dim, doc="Size of each head's value vectors.")
+    dropout = property(lambda self: self._dropout, doc="Dropout rate on the attention weights.")
+    use_bias = property(lambda self: self._use_bias, doc="Whether the projections have biases.")
+    attention_axes = property(
+        lambda self: self._attention_axes, doc="The axes attended over (resolved once the layer is built)."
+    )
+
+    # Subclasses written for Keras reach the projections by their private names; the public
+    # ones stay the attributes, so weights keep their Keras 3 paths (`.../query_dense/...`).
+    _query_dense = property(lambda self: self.query_dense, lambda self, layer: setattr(self, "query_dense", layer))
+    _key_dense = property(lambda self: self.key_dense, lambda self, layer: setattr(self, "key_dense", layer))
+    _value_dense = property(lambda self: self.value_dense, lambda self, layer: setattr(self, "value_dense", layer))
+    _output_dense = property(lambda self: self.output_dense, lambda self, layer: setattr(self, "output_dense", layer))
+
     # --- checking and building ----------------------------------------------------------------------
     def _resolve_axes(self, rank):
         """The attention axes for inputs of ``rank``, as non-negative axes (Keras' default:
         every axis between the batch and the features)."""
-        if self.attention_axes is None:
+        if self._attention_axes is None:
             return tuple(range(1, rank - 1))
-        axes = tuple(a + rank if a < 0 else a for a in self.attention_axes)
+        axes = tuple(a + rank if a < 0 else a for a in self._attention_axes)
         if any(not 1 <= a <= rank - 2 for a in axes) or len(set(axes)) != len(axes):
             raise ValueError(
-                f"MultiHeadAttention '{self.name}': attention_axes {self.attention_axes} must be distinct axes "
+                f"MultiHeadAttention '{self.name}': attention_axes {self._attention_axes} must be distinct axes "
                 f"between the batch axis and the feature axis of inputs of rank {rank} (1 to {rank - 2})"
             )
         return axes
@@ -336,14 +393,14 @@ class MultiHeadAttention(_ProjectedAttention):
         key_shape = value_shape if given_key_shape is None else given_key_shape
         self._check_shapes(query_shape, value_shape, key_shape)
         rank = len(query_shape)
-        heads, key_dim, value_dim = self.num_heads, self.key_dim, self.value_dim
+        heads, key_dim, value_dim = self._num_heads, self._key_dim, self._value_dim
 
         def projection(name, input_shape, head_dim):
             equation, bias_axes = _projection_equation(rank - 1, 1, 2)
             layer = EinsumDense(
                 equation,
                 output_shape=[None] * (rank - 2) + [heads, head_dim],
-                bias_axes=bias_axes if self.use_bias else None,
+                bias_axes=bias_axes if self._use_bias else None,
                 name=name,
                 **self._sublayer_arguments(),
             )
@@ -353,22 +410,71 @@ class MultiHeadAttention(_ProjectedAttention):
         self.query_dense = projection("query", query_shape, key_dim)
         self.key_dense = projection("key", key_shape, key_dim)
         self.value_dense = projection("value", value_shape, value_dim)
-        features = self._output_shape or (query_shape[-1],)
-        equation, bias_axes = _projection_equation(rank - 1, 2, len(features))
-        self.output_dense = EinsumDense(
-            equation,
-            output_shape=[None] * (rank - 2) + list(features),
-            bias_axes=bias_axes if self.use_bias else None,
-            name="attention_output",
-            **self._sublayer_arguments(),
-        )
+        self._build_attention(rank + 1)  # the projected tensors have a heads axis more
+        self.output_dense = self._make_output_dense(query_shape, self._sublayer_arguments(), "attention_output")
         self.output_dense.build(tuple(query_shape[:-1]) + (heads, value_dim))
-        self.attention_axes = self._resolve_axes(rank)  # Keras keeps (and saves) them resolved
         self._build_shapes = {"query_shape": query_shape, "value_shape": value_shape}
         if given_key_shape is not None:
             self._build_shapes["key_shape"] = given_key_shape
         self._build_input_shape = query_shape
         self.built = True
+
+    def _build_from_signature(self, query, value, key=None):
+        """Build for tensors (or shapes) ``query``, ``value`` and ``key``: tf.keras 2's name
+        for ``build``, which subclasses written for it call."""
+        self.build(_shape_of(query), _shape_of(value), None if key is None else _shape_of(key))
+
+    def _get_common_kwargs_for_sublayer(self):
+        """The arguments every projection is made with (fresh initializers each time), as Keras names them."""
+        return self._sublayer_arguments()
+
+    def _make_output_dense(self, query_shape, common_kwargs, name=None):
+        """The output projection (not built): the heads' values, ``(..., heads, value_dim)``,
+        to ``output_shape`` (by default the query's last dimension)."""
+        rank = len(query_shape)
+        features = self._output_shape or (query_shape[-1],)
+        equation, bias_axes = _projection_equation(rank - 1, 2, len(features))
+        return EinsumDense(
+            equation,
+            output_shape=[None] * (rank - 2) + list(features),
+            bias_axes=bias_axes if self._use_bias else None,
+            name=name,
+            **common_kwargs,
+        )
+
+    def _build_attention(self, rank):
+        """Make what ``_compute_attention`` uses, for projected tensors of ``rank`` (the inputs'
+        rank plus the heads axis): the resolved ``_attention_axes``, the einsum equations
+        ``_dot_product_equation`` (key, query -> scores) and ``_combine_equation`` (scores,
+        value -> output), the ``_softmax`` over the key axes and the ``_dropout_layer``.
+
+        A subclass that overrides ``_compute_attention`` writes the attention with these, as
+        in Keras::
+
+            scores = ops.einsum(self._dot_product_equation, key, query)
+            scores = self._masked_softmax(scores, attention_mask)
+            output = ops.einsum(self._combine_equation, self._dropout_layer(scores, training=training), value)
+        """
+        self._attention_axes = self._resolve_axes(rank - 1)  # Keras keeps (and saves) them resolved
+        self._dot_product_equation, self._combine_equation = _attention_equations(rank, self._attention_axes)
+        scores_rank = rank - 1 + len(self._attention_axes)  # batch, others, heads, query axes, key axes
+        key_axes = tuple(range(scores_rank - len(self._attention_axes), scores_rank))
+        # Named explicitly, so that they take no name from the user's layers ("dropout_1").
+        self._softmax = _AttentionSoftmax(axis=key_axes, name="softmax", dtype=self._dtype)
+        self._dropout_layer = Dropout(rate=self._dropout, seed=self.seed, name="dropout", dtype=self._dtype)
+        self._dropout_layer._generator = self._generator  # one stream of random numbers, as before
+
+    def _masked_softmax(self, attention_scores, attention_mask=None):
+        """Softmax of ``attention_scores`` over the key axes, where ``attention_mask`` (True:
+        may look) allows; masked weights are 0. The mask, ``(B, T, S)`` for sequences, gains
+        the missing axes (heads) in front of the query axes, as in Keras."""
+        if attention_mask is not None:
+            mask = _as_bool(attention_mask)
+            before_query_axes = -2 * len(self._attention_axes) - 1
+            while mask.ndim < attention_scores.ndim:
+                mask = xp.expand_dims(mask, before_query_axes)
+            attention_mask = Tensor._wrap(mask)
+        return self._softmax(attention_scores, mask=attention_mask)
 
     def call(
         self,
@@ -385,20 +491,40 @@ class MultiHeadAttention(_ProjectedAttention):
     ):
         value = self._convert_input(value)
         key = value if key is None else self._convert_input(key)
-        mask = self._combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
-        output, scores = self._compute_attention(
-            self.query_dense(query),
-            self.key_dense(key),
-            self.value_dense(value),
-            mask,
-            training,
-            return_attention_scores,
+        attention_mask = self._compute_attention_mask(
+            query,
+            value,
+            query_mask=query_mask,
+            value_mask=value_mask,
+            key_mask=key_mask,
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
         )
+        arguments = [self.query_dense(query), self.key_dense(key), self.value_dense(value), attention_mask, training]
+        if _takes_scores_flag(self._compute_attention):
+            arguments.append(return_attention_scores)
+        # Called positionally, as Keras calls it, so that a subclass's override is what runs.
+        result = self._compute_attention(*arguments)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise TypeError(
+                f"{type(self).__name__} '{self.name}': _compute_attention must return the pair "
+                f"(attention_output, attention_scores), got {type(result).__name__}"
+            )
+        output, scores = result
         output = self.output_dense(output)
         return (output, scores) if return_attention_scores else output
 
-    def _combined_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
-        """One boolean array, True where a query step may look at a value step, or None.
+    def _compute_attention_mask(
+        self,
+        query,
+        value,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+    ):
+        """One boolean tensor, True where a query step may look at a value step, or None.
 
         As Keras: the query's mask ``(B, T)`` becomes ``(B, T, 1)``, the value's and the key's
         ``(B, S)`` become ``(B, 1, S)``, the causal mask is ``(1, T, S)``; all are and-ed with
@@ -412,8 +538,7 @@ class MultiHeadAttention(_ProjectedAttention):
         if key_mask is not None:
             parts.append(_as_bool(key_mask)[..., None, :])
         if use_causal_mask:
-            steps, source_steps = query.shape[1], value.shape[1]
-            parts.append(xp.tril(xp.ones((steps, source_steps), dtype=bool))[None])
+            parts.append(_as_bool(self._compute_causal_mask(query, value)))
         if attention_mask is not None:
             parts.append(_as_bool(attention_mask))
         if not parts:
@@ -430,22 +555,66 @@ class MultiHeadAttention(_ProjectedAttention):
         combined = xp.ones(shape, dtype=bool)
         for part in parts:
             combined = combined & part
-        return combined
+        return Tensor._wrap(combined)
 
-    def _compute_attention(self, query, key, value, mask, training, return_scores):
+    def _compute_causal_mask(self, query, value=None):
+        """``(1, T, S)`` booleans, True where key step ``j <= i`` for query step ``i``: no looking ahead."""
+        steps = query.shape[1]
+        source_steps = steps if value is None else value.shape[1]
+        return Tensor._wrap(xp.tril(xp.ones((steps, source_steps), dtype=bool))[None])
+
+    def _compute_attention(
+        self,
+        query,
+        key,
+        value,
+        attention_mask=None,
+        training=None,
+        return_attention_scores=False,
+        use_causal_mask=False,
+    ):
         """Scaled dot-product attention on the projected ``(batch, ..., heads, dim)`` tensors.
+
+        The hook a subclass overrides to change the attention (as in Keras 3): ``call``
+        projects ``query``, ``key`` and ``value`` (``(B, T, heads, key_dim)``,
+        ``(B, S, heads, key_dim)``, ``(B, S, heads, value_dim)`` for sequences), combines the
+        masks into ``attention_mask`` (``(B, T, S)``, True where a query step may look) and
+        calls ``self._compute_attention(query, key, value, attention_mask, training,
+        return_attention_scores)``; an override that takes no ``return_attention_scores``
+        (tf.keras 2's signature) is called without it. The hook returns
+        ``(attention_output, attention_scores)``: the output ``(B, T, heads, value_dim)``,
+        which ``call`` projects, and the weights ``(B, heads, T, S)`` (None when not asked
+        for). ``use_causal_mask=True`` also forbids looking ahead.
 
         The axes not attended over (batch, heads, others) are moved to the front and the
         attended ones flattened, so each head's attention is one batched matrix product:
         ``(n, T, dim) @ (n, dim, S)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from learnet import layers, ops
+        >>> class Tempered(layers.MultiHeadAttention):
+        ...     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
+        ...                            return_attention_scores=False):
+        ...         scores = ops.einsum(self._dot_product_equation, key, query * 0.5)
+        ...         scores = self._masked_softmax(scores, attention_mask)
+        ...         return ops.einsum(self._combine_equation, scores, value), scores
+        >>> x = np.ones((2, 5, 8), dtype="float32")
+        >>> Tempered(num_heads=2, key_dim=4)(x, x).shape
+        TensorShape([2, 5, 8])
         """
+        mask = None if attention_mask is None else _as_bool(attention_mask)
+        if use_causal_mask:
+            causal = _as_bool(self._compute_causal_mask(query, value))
+            mask = causal if mask is None else mask & causal
         rank = query.ndim  # the inputs' rank plus the heads axis
         # Keras 3 computes attention two ways, which differ only for a query step that may look
         # at nothing: its fused kernel (sequences, no dropout, no scores asked) gives it equal
         # weights on every step, as tf.keras 2 did; its explicit path gives it zero weights.
         # learnet follows the same rule, so models give Keras' numbers everywhere.
-        zero_fully_masked = self.dropout > 0 or return_scores or rank != 4
-        axes = list(self.attention_axes)
+        zero_fully_masked = self._dropout > 0 or return_attention_scores or rank != 4
+        axes = list(self._attention_axes)
         batch_axes = [a for a in range(rank - 1) if a not in axes]  # batch, others, heads
         order = batch_axes + axes + [rank - 1]
         query, key, value = (transpose(t, order) for t in (query, key, value))
@@ -455,9 +624,9 @@ class MultiHeadAttention(_ProjectedAttention):
         steps = int(numpy.prod(target_shape, dtype=numpy.int64))
         source_steps = int(numpy.prod(source_shape, dtype=numpy.int64))
 
-        query = reshape(query, (-1, steps, self.key_dim)) * (1.0 / math.sqrt(self.key_dim))
-        key = reshape(key, (-1, source_steps, self.key_dim))
-        value = reshape(value, (-1, source_steps, self.value_dim))
+        query = reshape(query, (-1, steps, self._key_dim)) * self._inverse_sqrt_key_dim
+        key = reshape(key, (-1, source_steps, self._key_dim))
+        value = reshape(value, (-1, source_steps, self._value_dim))
         scores = matmul(query, key, transpose_b=True)  # (n, T, S)
 
         scores_shape = batch_shape + target_shape + source_shape
@@ -469,20 +638,20 @@ class MultiHeadAttention(_ProjectedAttention):
         weights = softmax(scores, axis=-1)
         if mask is not None and zero_fully_masked:
             weights = where(keep, weights, Tensor._wrap(xp.zeros((), dtype=weights.dtype)))
-        attention_scores = reshape(weights, scores_shape) if return_scores else None
-        if training and self.dropout > 0:
+        attention_scores = reshape(weights, scores_shape) if return_attention_scores else None
+        if training and self._dropout > 0:
             generator = self._generator or backend.rng()
-            kept = generator.random(tuple(weights.shape), dtype=numpy.float32) >= self.dropout
-            weights = apply_dropout_mask(weights, xp.asarray(kept), self.dropout)
+            kept = generator.random(tuple(weights.shape), dtype=numpy.float32) >= self._dropout
+            weights = apply_dropout_mask(weights, xp.asarray(kept), self._dropout)
 
         output = matmul(weights, value)  # (n, T, value_dim)
-        output = reshape(output, batch_shape + target_shape + (self.value_dim,))
+        output = reshape(output, batch_shape + target_shape + (self._value_dim,))
         return transpose(output, list(numpy.argsort(order))), attention_scores
 
     def _mask_for_scores(self, mask, scores_shape):
         """``mask`` broadcast to the scores' shape: missing axes (heads...) are added in
         front of the query axes, as Keras does."""
-        before_query_axes = -2 * len(self.attention_axes) - 1
+        before_query_axes = -2 * len(self._attention_axes) - 1
         while mask.ndim < len(scores_shape):
             mask = xp.expand_dims(mask, before_query_axes)
         try:
@@ -588,3 +757,81 @@ def _as_bool(mask):
     """A mask (tensor, array or list) as a boolean array: nonzero means "may be looked at"."""
     array = mask._value if isinstance(mask, Tensor) else xp.asarray(to_array(mask))
     return array if array.dtype == bool else array != 0
+
+
+def _attention_equations(rank, attention_axes):
+    """The einsum equations of attention on projected tensors of ``rank`` (batch, other axes,
+    attended axes, heads, channels), as Keras writes them.
+
+    The query is lettered ``abcd...``; the key and the value take new letters on the attended
+    axes. Scores are ``(batch, others, heads, query attended axes, key attended axes)``. For
+    sequences, ``(B, T, N, H)``: ``"aecd,abcd->acbe"`` (key, query -> scores) and
+    ``"acbe,aecd->abcd"`` (scores, value -> output).
+    """
+    letters = string.ascii_lowercase
+    query = letters[:rank]
+    spare = iter(letters[rank:])
+    key = "".join(next(spare) if axis in attention_axes else letter for axis, letter in enumerate(query))
+    kept = [axis for axis in range(rank - 1) if axis not in attention_axes]  # batch, others, heads
+    scores = (
+        "".join(query[axis] for axis in kept)
+        + "".join(query[axis] for axis in attention_axes)
+        + "".join(key[axis] for axis in attention_axes)
+    )
+    return f"{key},{query}->{scores}", f"{scores},{key}->{query}"
+
+
+@functools.lru_cache(maxsize=None)
+def _positional_parameters(function):
+    """How many arguments ``function`` takes by position (``self`` included); None for any number."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in positional for p in parameters)
+
+
+def _takes_scores_flag(hook):
+    """Whether a ``_compute_attention`` takes ``return_attention_scores`` (Keras 3's signature,
+    its 6th argument) or stops at ``training`` (tf.keras 2's, which tutorials still override)."""
+    function = getattr(hook, "__func__", hook)
+    count = _positional_parameters(function)
+    bound = 1 if hasattr(hook, "__func__") else 0
+    return count is None or count - bound >= 6
+
+
+class _AttentionSoftmax(Layer):
+    """Softmax over ``axis`` (an int or a tuple of axes) with Keras' masking rule: masked
+    scores become a large negative number before the softmax and 0 after it."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            keep = _as_bool(mask)
+            if keep.ndim > inputs.ndim or any(
+                m not in (1, i) for m, i in zip(reversed(keep.shape), reversed(tuple(inputs.shape)))
+            ):
+                raise ValueError(
+                    f"{self.name}: the mask of shape {tuple(keep.shape)} does not broadcast to the attention "
+                    f"scores of shape {tuple(inputs.shape)}"
+                )
+            keep = Tensor._wrap(keep)
+            very_negative = -3e4 if inputs.dtype == numpy.float16 else -1e9
+            inputs = where(keep, inputs, Tensor._wrap(xp.asarray(very_negative, dtype=inputs.dtype)))
+        axis = self.axis[0] if isinstance(self.axis, (tuple, list)) and len(self.axis) == 1 else self.axis
+        outputs = softmax(inputs, axis=tuple(axis) if isinstance(axis, list) else axis)
+        if mask is not None:
+            outputs = where(keep, outputs, Tensor._wrap(xp.zeros((), dtype=outputs.dtype)))
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the weights carry no mask on to what follows
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
