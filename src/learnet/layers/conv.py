@@ -72,6 +72,7 @@ class _ConvBase(Layer):
 
     rank = 2
     _paddings: tuple[str, ...] = ("valid", "same")
+    _grouped = False  # whether ``groups`` > 1 is allowed (not in Keras' transposed convolutions)
 
     def __init__(
         self,
@@ -97,8 +98,15 @@ class _ConvBase(Layer):
         who = type(self).__name__
         if isinstance(filters, bool) or not isinstance(filters, (int, numpy.integer)) or filters <= 0:
             raise ValueError(f"{who}: filters must be a positive integer, got {filters!r}")
-        if groups != 1:
+        if isinstance(groups, bool) or not isinstance(groups, (int, numpy.integer)) or groups < 1:
+            raise ValueError(f"{who}: the number of groups must be a positive integer. Received: groups={groups!r}.")
+        if groups != 1 and not self._grouped:
             raise ValueError(f"{who}: grouped convolutions (groups={groups}) are not supported")
+        if filters % groups:
+            raise ValueError(
+                f"{who}: the number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={groups}, filters={filters}."
+            )
         self.filters = int(filters)
         self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size", who)
         self.strides = _tuple(strides, self.rank, "strides", who)
@@ -107,7 +115,7 @@ class _ConvBase(Layer):
         self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate", who)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined")
-        self.groups = 1
+        self.groups = int(groups)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -123,13 +131,19 @@ class _ConvBase(Layer):
         return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
 
     def _kernel_shape(self, in_channels):
-        return self.kernel_size + (in_channels, self.filters)
+        return self.kernel_size + (in_channels // self.groups, self.filters)
 
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels is None:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}': the number of input channels must be known, got {tuple(input_shape)}"
+            )
+        if channels % self.groups:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': the number of input channels must be evenly divisible by "
+                f"the number of groups. Received groups={self.groups}, but the input has {channels} channels "
+                f"(full input shape is {tuple(input_shape)})."
             )
         self.kernel = self.add_weight(
             name="kernel",
@@ -196,7 +210,12 @@ class _Conv(_ConvBase):
     runs that fast path, unless a subclass overrides ``convolution_op`` (keras.io's weight
     standardization): then, as in Keras, ``call`` convolves through the override and adds
     the bias and the activation after it.
+
+    With ``groups > 1`` the kernel has ``in_channels / groups`` input channels, and the
+    ops convolve in groups (``learnet.ops.conv.grouped_conv``) because the input has more.
     """
+
+    _grouped = True
 
     def _convolve(self, inputs, kernel, bias=None):
         raise NotImplementedError(f"{type(self).__name__} must define _convolve")
@@ -256,10 +275,24 @@ class Conv2D(_Conv):
         ``"same"`` keeps ``ceil(size / stride)`` outputs, padding like TensorFlow (any
         odd extra row or column at the bottom/right).
     dilation_rate : int or (int, int), default 1
+    groups : int, default 1
+        Split the input channels and the filters into this many groups; each group of
+        filters sees its own group of channels only (ResNeXt; ``groups = channels`` is a
+        depthwise convolution). Both numbers must be divisible by it. The kernel then has
+        shape ``(kernel_height, kernel_width, in_channels // groups, filters)``.
     activation, use_bias, kernel_initializer, bias_initializer,
     kernel_regularizer, bias_regularizer, activity_regularizer : as ``Dense``.
 
     The output has shape ``(batch, out_height, out_width, filters)``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> conv = tf.keras.layers.Conv2D(8, 3, groups=2)
+    >>> conv(tf.zeros((2, 8, 8, 16))).shape
+    TensorShape([2, 6, 6, 8])
+    >>> conv.kernel.shape
+    TensorShape([3, 3, 8, 8])
     """
 
     rank = 2
@@ -268,7 +301,7 @@ class Conv2D(_Conv):
         return conv_ops.conv2d(inputs, kernel, self.strides, self.padding, dilations=self.dilation_rate, bias=bias)
 
     def _fused_call(self, inputs):
-        if self.activation is activations.relu:
+        if self.activation is activations.relu and self.groups == 1:
             # The common Conv2D(..., activation="relu"): one fused kernel, see conv2d_relu.
             return conv_ops.conv2d_relu(
                 inputs, self.kernel, self.bias, self.strides, self.padding, dilations=self.dilation_rate
@@ -280,7 +313,8 @@ class Conv1D(_Conv):
     """1-D convolution over sequences ``(batch, steps, channels)``.
 
     ``padding="causal"`` pads only on the left, so output ``t`` sees inputs up to ``t``.
-    The kernel has shape ``(kernel_size, in_channels, filters)``.
+    The kernel has shape ``(kernel_size, in_channels // groups, filters)``; ``groups`` as
+    ``Conv2D``.
     """
 
     rank = 1

@@ -42,10 +42,10 @@ class Conv3D(_Conv):
         ``"same"`` keeps ``ceil(size / stride)`` outputs, padding like TensorFlow (any odd
         extra voxel at the back, bottom or right).
     dilation_rate : int or (int, int, int), default 1
-    activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    groups, activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
     bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint : as ``Conv2D``.
 
-    The kernel has shape ``(kd, kh, kw, in_channels, filters)``, the bias ``(filters,)``;
+    The kernel has shape ``(kd, kh, kw, in_channels / groups, filters)``, the bias ``(filters,)``;
     the output ``(batch, out_depth, out_height, out_width, filters)``.
 
     Examples

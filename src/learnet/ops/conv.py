@@ -42,6 +42,7 @@ tie, the first in row-major order takes it all (as TensorFlow does).
 """
 
 import functools
+import itertools
 
 import numpy
 
@@ -782,6 +783,10 @@ def conv2d_relu(input, filters, bias=None, strides=1, padding="VALID", dilations
     array([0. , 2.5], dtype=float32)
     """
     strides, padding, dilations = _conv_arguments(strides, padding, None, dilations, "conv2d")
+    if _is_grouped(input, filters):
+        from learnet.ops.nn import relu
+
+        return relu(grouped_conv(input, filters, strides, _padding_mode(padding, "conv2d"), dilations, bias))
     if bias is None:
         return _conv2d(input, filters, strides, padding, dilations, relu=True)
     return _conv2d_bias(input, filters, bias, strides, padding, dilations, relu=True)
@@ -803,6 +808,8 @@ def conv2d(
     ----------
     input : Tensor of shape ``(batch, height, width, in_channels)``
     filters : Tensor of shape ``(kernel_height, kernel_width, in_channels, out_channels)``
+        With ``in_channels / groups`` input channels instead (a multiple of them in the
+        input), a grouped convolution: see ``grouped_conv``.
     strides : int, pair, or TF's ``[1, sh, sw, 1]``
     padding : ``"VALID"``, ``"SAME"`` (any case) or ``[[0, 0], [top, bottom], [left, right], [0, 0]]``
         ``"SAME"`` keeps ``ceil(size / stride)`` outputs and, as TensorFlow, puts any
@@ -828,6 +835,8 @@ def conv2d(
     4.0
     """
     strides, padding, dilations = _conv_arguments(strides, padding, data_format, dilations, "conv2d")
+    if _is_grouped(input, filters):  # input channels a multiple of the filters': see grouped_conv
+        return grouped_conv(input, filters, strides, _padding_mode(padding, "conv2d"), dilations, bias)
     if bias is None:
         return _conv2d(input, filters, strides, padding, dilations)
     return _conv2d_bias(input, filters, bias, strides, padding, dilations)
@@ -930,6 +939,268 @@ def conv2d_transpose(
     padding = padding if isinstance(padding, str) else _padding_mode(padding, "conv2d_transpose")
     out = _conv2d_transpose(input, filters, tuple(int(s) for s in output_shape), strides, padding, dilations)
     return out if bias is None else add(out, bias)
+
+
+# --- grouped convolution --------------------------------------------------------------------------
+# A grouped convolution (Keras' ``groups``; ResNeXt, focal modulation) cuts the ``C`` input
+# channels into ``groups`` consecutive runs of ``C / groups`` and the ``F`` filters into as
+# many runs of ``F / groups``: filter run ``g`` sees input run ``g`` only. Its kernel has
+# ``C / groups`` input channels, ``(*kernel_size, C / groups, F)``, and TensorFlow and Keras
+# read ``groups`` from the shapes: an input whose channels are a multiple of the kernel's.
+#
+# Every output pixel's patch ``(*kernel_size, C)`` is cut into the groups, and all groups go
+# through one batched product (no loop over groups or channels):
+#
+#     cols (groups, pixels, taps * C/groups)  @  kernel (groups, taps * C/groups, F/groups)
+#
+# The backward pass is ``conv2d``'s in reverse, group by group in the same batched products:
+# the kernel's gradient ``cols^T @ g``, the input's ``g @ kernel^T`` added back into the
+# image one kernel tap at a time (col2im). One code for any number of spatial axes: conv1d
+# (as conv2d on images of height 1), conv2d and conv3d share it. As for ``conv2d``, two more
+# ops, the input's and the kernel's gradients, make second derivatives possible.
+
+
+def _static_shape(value):
+    """The shape of a tensor, an array or nested lists, as a tuple."""
+    return tuple(value.shape) if hasattr(value, "shape") else numpy.shape(value)
+
+
+def _is_grouped(input, filters):  # noqa: A002
+    """Whether ``input`` has a multiple (more than one times) of ``filters``'s input channels,
+    so that TensorFlow convolves it in groups."""
+    x_shape, k_shape = _static_shape(input), _static_shape(filters)
+    if len(x_shape) < 3 or len(x_shape) != len(k_shape):
+        return False
+    channels, per_group = x_shape[-1], k_shape[-2]
+    return bool(channels and per_group and channels != per_group and channels % per_group == 0)
+
+
+def _groups(x_shape, filter_shape, op):
+    """The number of groups of an input of ``x_shape`` under filters of ``filter_shape``, checked."""
+    channels, per_group, filters = x_shape[-1], filter_shape[-2], filter_shape[-1]
+    if per_group < 1 or channels % per_group:
+        raise ValueError(
+            f"{op}: the input's {channels} channels must be a multiple of the filters' {per_group} input channels "
+            f"(input {tuple(x_shape)}, filters {tuple(filter_shape)})"
+        )
+    groups = channels // per_group
+    if filters % groups:
+        raise ValueError(
+            f"{op}: the {filters} output channels of the filters must be a multiple of the number of groups, "
+            f"{groups} (= {channels} input channels / {per_group} per group; filters {tuple(filter_shape)})"
+        )
+    return groups
+
+
+def _grouped_geometry(x_shape, window, strides, padding, dilations, op):
+    """Output sizes and ``(before, after)`` paddings of every spatial axis.
+
+    ``padding`` has one entry per axis: ``"same"``, ``"valid"`` or a ``(before, after)`` pair.
+    """
+    sizes, pads = [], []
+    for axis, mode in enumerate(padding):
+        effective = (window[axis] - 1) * dilations[axis] + 1
+        size, pad = _window_padding(x_shape[1 + axis], effective, strides[axis], mode, op)
+        sizes.append(size)
+        pads.append(tuple(pad))
+    return tuple(sizes), tuple(pads)
+
+
+def _grouped_patches(x, window, out_size, strides, dilations, pads, groups):
+    """The patch matrix cut into the groups, ``(groups, N * pixels, taps * C / groups)``.
+
+    A strided view of the padded input, ``(N, *out_size, *window, groups, C / groups)``,
+    with its group axis moved first and copied once.
+    """
+    if any(pad != (0, 0) for pad in pads):
+        x = xp.pad(x, ((0, 0),) + pads + ((0, 0),))
+    padded = xp.ascontiguousarray(x)
+    rank, per_group = len(window), x.shape[-1] // groups
+    batch_stride, *axis_strides, channel_stride = padded.strides
+    read_only = {"writeable": False} if xp is numpy else {}  # CuPy's as_strided has no writeable
+    view = xp.lib.stride_tricks.as_strided(
+        padded,
+        (x.shape[0],) + tuple(out_size) + tuple(window) + (groups, per_group),
+        (batch_stride,)
+        + tuple(s * step for s, step in zip(strides, axis_strides))
+        + tuple(d * step for d, step in zip(dilations, axis_strides))
+        + (per_group * channel_stride, channel_stride),
+        **read_only,
+    )
+    group_axis = 1 + 2 * rank
+    order = (group_axis,) + tuple(range(group_axis)) + (group_axis + 1,)
+    pixels = x.shape[0] * int(numpy.prod(out_size))
+    return view.transpose(order).reshape(groups, pixels, int(numpy.prod(window)) * per_group)
+
+
+def _group_kernel(kernel, groups):
+    """``(*window, C / groups, F)`` -> ``(groups, taps * C / groups, F / groups)``: each group's matrix."""
+    f = kernel.shape[-1]
+    return kernel.reshape(-1, groups, f // groups).transpose(1, 0, 2)
+
+
+def _ungroup_kernel(grouped, kernel_shape):
+    """The inverse of ``_group_kernel``: ``(groups, taps * C / groups, F / groups)`` -> ``kernel_shape``."""
+    return xp.ascontiguousarray(grouped.transpose(1, 0, 2)).reshape(kernel_shape)
+
+
+def _group_gradient(g, groups):
+    """An output (gradient) ``(N, *out_size, F)`` -> ``(groups, N * pixels, F / groups)``."""
+    return g.reshape(-1, groups, g.shape[-1] // groups).transpose(1, 0, 2)
+
+
+def _grouped_col2im(g, kernel, x_shape, window, out_size, strides, dilations, pads):
+    """The input's gradient: each patch's gradient ``g @ kernel^T`` (every group in one batched
+    product) added back into a padded input, one kernel tap at a time."""
+    groups = x_shape[-1] // kernel.shape[-2]
+    per_group, rank, n = kernel.shape[-2], len(window), x_shape[0]
+    dcols = xp.matmul(_group_gradient(g, groups), _group_kernel(kernel, groups).transpose(0, 2, 1))
+    # (groups, N, *out, *window, C/g) viewed as (N, *out, *window, groups, C/g)
+    dcols = xp.moveaxis(dcols.reshape((groups, n) + tuple(out_size) + tuple(window) + (per_group,)), 0, -2)
+    padded_sizes = tuple(size + before + after for size, (before, after) in zip(x_shape[1:-1], pads))
+    dpadded = xp.zeros((n,) + padded_sizes + (groups, per_group), dtype=xp.result_type(g.dtype, kernel.dtype))
+    for tap in itertools.product(*(range(k) for k in window)):
+        where = (slice(None),) + tuple(
+            slice(t * d, t * d + s * (o - 1) + 1, s) for t, o, s, d in zip(tap, out_size, strides, dilations)
+        )
+        dpadded[where] += dcols[(slice(None),) * (1 + rank) + tap]
+    inside = (slice(None),) + tuple(slice(before, before + size) for size, (before, _) in zip(x_shape[1:-1], pads))
+    return xp.ascontiguousarray(dpadded[inside]).reshape(x_shape)
+
+
+def _grouped_conv_kernel(x, kernel, strides, padding, dilations, op="conv2d"):
+    """The grouped convolution of ``x`` ``(N, *spatial, C)`` with ``kernel``
+    ``(*window, C / groups, F)``; ``padding`` one entry per spatial axis."""
+    if kernel.ndim != x.ndim:
+        raise ValueError(
+            f"{op}: filters must have shape (*kernel_size, in_channels, out_channels) with "
+            f"{x.ndim - 2} spatial axes, got {tuple(kernel.shape)}"
+        )
+    groups = _groups(x.shape, kernel.shape, op)
+    window, f = kernel.shape[:-2], kernel.shape[-1]
+    out_size, pads = _grouped_geometry(x.shape, window, strides, padding, dilations, op)
+    cols = _grouped_patches(x, window, out_size, strides, dilations, pads, groups)
+    out = xp.matmul(cols, _group_kernel(kernel, groups))  # (groups, N * pixels, F / groups)
+    out = xp.ascontiguousarray(out.transpose(1, 0, 2)).reshape((x.shape[0],) + out_size + (f,))
+
+    def backward(g, x, kernel, out):
+        return (
+            lambda: _grouped_col2im(g, kernel, x.shape, window, out_size, strides, dilations, pads),
+            lambda: _ungroup_kernel(xp.matmul(cols.transpose(0, 2, 1), _group_gradient(g, groups)), kernel.shape),
+        )
+
+    def higher_order_backward(g, x, kernel, out):  # the same with learnet ops (see primitive)
+        return (
+            lambda: _grouped_conv_backprop_input(g, kernel, x._value.shape, strides, padding, dilations),
+            lambda: _grouped_conv_backprop_filter(x, g, kernel._value.shape, strides, padding, dilations),
+        )
+
+    backward.higher_order_backward = higher_order_backward
+    return out, backward
+
+
+_grouped_conv_kernel.__name__ = "grouped_conv"  # the name the tape shows
+_grouped_conv = primitive(inputs=2, higher_order=False)(_grouped_conv_kernel)
+
+
+def _grouped_conv_backprop_input_kernel(g, kernel, input_shape, strides, padding, dilations):
+    """The gradient of a grouped convolution with respect to its input (of ``input_shape``),
+    for the output gradient ``g``. Second derivatives only; training runs ``_grouped_conv``."""
+    op = "grouped_conv_backprop_input"
+    input_shape = tuple(int(s) for s in input_shape)
+    groups = _groups(input_shape, kernel.shape, op)
+    window = kernel.shape[:-2]
+    out_size, pads = _grouped_geometry(input_shape, window, strides, padding, dilations, op)
+    expected = (input_shape[0],) + out_size + (kernel.shape[-1],)
+    if tuple(g.shape) != expected:
+        raise ValueError(
+            f"{op}: an input of shape {input_shape} and filters of shape {tuple(kernel.shape)} give outputs of "
+            f"shape {expected}, but the gradient has shape {tuple(g.shape)} ({groups} groups)"
+        )
+    dx = _grouped_col2im(g, kernel, input_shape, window, out_size, strides, dilations, pads)
+
+    def backward(h, g, kernel, dx):
+        return (
+            lambda: _grouped_conv(h, kernel, strides, padding, dilations),
+            lambda: _grouped_conv_backprop_filter(h, g, kernel._value.shape, strides, padding, dilations),
+        )
+
+    return dx, backward
+
+
+_grouped_conv_backprop_input_kernel.__name__ = "grouped_conv_backprop_input"
+_grouped_conv_backprop_input = primitive(inputs=2)(_grouped_conv_backprop_input_kernel)
+
+
+def _grouped_conv_backprop_filter_kernel(x, g, filter_shape, strides, padding, dilations):
+    """The gradient of a grouped convolution with respect to its kernel (of ``filter_shape``),
+    for the output gradient ``g``. Second derivatives only; training runs ``_grouped_conv``."""
+    op = "grouped_conv_backprop_filter"
+    filter_shape = tuple(int(s) for s in filter_shape)
+    groups = _groups(x.shape, filter_shape, op)
+    window = filter_shape[:-2]
+    out_size, pads = _grouped_geometry(x.shape, window, strides, padding, dilations, op)
+    expected = (x.shape[0],) + out_size + (filter_shape[-1],)
+    if tuple(g.shape) != expected:
+        raise ValueError(
+            f"{op}: an input of shape {tuple(x.shape)} and filters of shape {filter_shape} give outputs of "
+            f"shape {expected}, but the gradient has shape {tuple(g.shape)}"
+        )
+    cols = _grouped_patches(x, window, out_size, strides, dilations, pads, groups)
+    dk = _ungroup_kernel(xp.matmul(cols.transpose(0, 2, 1), _group_gradient(g, groups)), filter_shape)
+
+    def backward(h, x, g, dk):
+        return (
+            lambda: _grouped_conv_backprop_input(g, h, x._value.shape, strides, padding, dilations),
+            lambda: _grouped_conv(x, h, strides, padding, dilations),
+        )
+
+    return dk, backward
+
+
+_grouped_conv_backprop_filter_kernel.__name__ = "grouped_conv_backprop_filter"
+_grouped_conv_backprop_filter = primitive(inputs=2)(_grouped_conv_backprop_filter_kernel)
+
+
+def grouped_conv(input, filters, strides, padding, dilations, bias=None, op="conv2d"):  # noqa: A002
+    """A grouped convolution of channels-last data with any number of spatial axes.
+
+    ``conv1d``, ``conv2d`` and ``conv3d`` (and so ``keras.ops.conv`` and the ``Conv`` layers
+    with ``groups > 1``) come here when the input has a multiple of the filters' input
+    channels, as TensorFlow allows.
+
+    Parameters
+    ----------
+    input : Tensor of shape ``(batch, *spatial, channels)``
+    filters : Tensor of shape ``(*kernel_size, channels / groups, out_channels)``
+        Output channel ``f`` belongs to group ``f // (out_channels / groups)`` and sees input
+        channels ``g * channels / groups`` to ``(g + 1) * channels / groups - 1`` only.
+    strides, dilations : one int per spatial axis
+    padding : one entry per spatial axis, ``"same"``, ``"valid"`` or ``(before, after)``
+    bias : Tensor of shape ``(out_channels,)``, optional
+    op : the name errors show
+
+    Returns
+    -------
+    Tensor of shape ``(batch, *out_spatial, out_channels)``
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.ops.conv import grouped_conv
+    >>> x = tf.ones((1, 4, 4, 6))                   # 6 channels, 3 groups of 2
+    >>> y = grouped_conv(x, tf.ones((3, 3, 2, 9)), (1, 1), ("valid", "valid"), (1, 1))
+    >>> y.shape, float(y[0, 0, 0, 0])               # each output sums 3 x 3 x 2 inputs
+    (TensorShape([1, 2, 2, 9]), 18.0)
+    """
+    from learnet.ops.math import add
+
+    out = _grouped_conv(input, filters, tuple(strides), tuple(padding), tuple(dilations), op=op)
+    if bias is None:
+        return out
+    if tuple(_static_shape(bias)) != (out.shape[-1],):
+        raise ValueError(f"{op}: the bias must have shape ({out.shape[-1]},), got {tuple(_static_shape(bias))}")
+    return add(out, bias)
 
 
 # --- depthwise and separable convolution ----------------------------------------------------------

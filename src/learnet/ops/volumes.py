@@ -44,7 +44,7 @@ too large for memory, over slabs of them), never over single volumes' voxels.
 import numpy
 
 from learnet.backend import xp
-from learnet.ops.conv import _window_padding, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from learnet.ops.conv import _is_grouped, _window_padding, avg_pool1d, avg_pool2d, grouped_conv, max_pool1d, max_pool2d
 from learnet.ops.reduce import reduce_max
 from learnet.ops.shape import _scatter, reshape
 from learnet.tape import primitive
@@ -367,6 +367,8 @@ def conv3d(
     ----------
     input : Tensor of shape ``(batch, depth, height, width, in_channels)``
     filters : Tensor of shape ``(kernel_depth, kernel_height, kernel_width, in_channels, out_channels)``
+        With ``in_channels / groups`` input channels instead (a multiple of them in the
+        input), a grouped convolution: see ``learnet.ops.conv.grouped_conv``.
     strides : int, three ints, or TF's ``[1, sd, sh, sw, 1]``
     padding : ``"VALID"``, ``"SAME"`` (any case) or ``[[front, back], [top, bottom], [left, right]]``
         ``"SAME"`` keeps ``ceil(size / stride)`` outputs and, as TensorFlow, puts any odd
@@ -393,6 +395,8 @@ def conv3d(
     from learnet.ops.math import add
 
     strides, padding, dilations = _conv_arguments(strides, padding, data_format, dilations, "conv3d")
+    if _is_grouped(input, filters):  # input channels a multiple of the filters': see grouped_conv
+        return grouped_conv(input, filters, strides, padding, dilations, bias, op="conv3d")
     out = _conv3d(input, filters, strides, padding, dilations)
     return out if bias is None else add(out, bias)
 
