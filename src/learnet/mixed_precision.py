@@ -21,7 +21,17 @@ import warnings
 
 from learnet import backend
 
-__all__ = ["DTypePolicy", "Policy", "global_policy", "set_global_policy", "dtype_policy", "set_dtype_policy"]
+__all__ = [
+    "DTypePolicy",
+    "Policy",
+    "QuantizedDTypePolicy",
+    "QuantizedFloat8DTypePolicy",
+    "get",
+    "global_policy",
+    "set_global_policy",
+    "dtype_policy",
+    "set_dtype_policy",
+]
 
 _FLOATS = ("float16", "float32", "float64")
 _MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -70,6 +80,11 @@ class DTypePolicy:
         """What the weights are kept in (``"float32"`` for a mixed policy)."""
         return "float32" if self._name in _MIXED else self._name
 
+    @property
+    def quantization_mode(self):
+        """``"int8"`` or ``"float8"`` for a quantized policy, else None."""
+        return None
+
     def get_config(self):
         return {"name": self._name}
 
@@ -88,6 +103,135 @@ class DTypePolicy:
 
 
 Policy = DTypePolicy  # tf.keras 2's name
+
+# --- quantized policies (``Layer.quantize``) ------------------------------------------------------------
+_QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
+
+
+class QuantizedDTypePolicy(DTypePolicy):
+    """The policy of a quantized layer: ``"<mode>_from_<source>"`` (``"int8_from_float32"``).
+
+    It computes as its source policy does; ``quantization_mode`` says how the weights
+    are stored. ``Layer.quantize`` sets it; a layer read from a file rebuilds its
+    quantized variables from it.
+
+    Parameters
+    ----------
+    mode : {"int8", "float8"}
+    source_name : str, optional
+        The policy the layer had before (the global policy by default).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> policy = keras.mixed_precision.QuantizedDTypePolicy("int8", "float32")
+    >>> policy.name, policy.compute_dtype, policy.quantization_mode
+    ('int8_from_float32', 'float32', 'int8')
+    """
+
+    def __init__(self, mode, source_name=None):
+        source_name = global_policy().name if source_name is None else str(source_name)
+        if mode not in _QUANTIZATION_MODES:
+            raise ValueError(f"Invalid quantization mode. Expected one of {_QUANTIZATION_MODES}. Received: mode={mode}")
+        source = DTypePolicy(source_name)  # refuses an unknown source
+        if source.compute_dtype == "float16" and mode == "int8":
+            raise ValueError(f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'.")
+        self._name = f"{mode}_from_{source_name}"
+        self._source = source
+        self._mode = mode
+
+    @property
+    def compute_dtype(self):
+        return self._source.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._source.variable_dtype
+
+    @property
+    def quantization_mode(self):
+        return self._mode
+
+    def get_config(self):
+        return {"mode": self._mode, "source_name": self._source.name}
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.get_config() == self.get_config()
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def __repr__(self):
+        return f'<{type(self).__name__} "{self._name}">'
+
+
+class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
+    """The policy of a layer quantized to ``"float8"``: also the length of the amax
+    histories of delayed scaling (1024 by default, as in Keras).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.mixed_precision.QuantizedFloat8DTypePolicy("float8", "mixed_bfloat16").name
+    'float8_from_mixed_bfloat16'
+    """
+
+    default_amax_history_length = 1024
+
+    def __init__(self, mode, source_name=None, amax_history_length=1024):
+        super().__init__(mode, source_name)
+        if isinstance(amax_history_length, bool) or not isinstance(amax_history_length, int):
+            raise TypeError(
+                f"`amax_history_length` must be an integer. Received: amax_history_length={amax_history_length}"
+            )
+        self._amax_history_length = amax_history_length
+
+    @property
+    def amax_history_length(self):
+        return self._amax_history_length
+
+    def get_config(self):
+        return {**super().get_config(), "amax_history_length": self._amax_history_length}
+
+
+def is_quantized_name(name):
+    """Whether ``name`` names a quantized policy (``"int8_from_float32"``)."""
+    if not isinstance(name, str) or "_from_" not in name:
+        return False
+    return name.split("_from_", 1)[0].split("/")[0] in _QUANTIZATION_MODES
+
+
+def policy_name_of_config(config, default):
+    """The policy name in a serialized policy's config: ``{"name": ...}`` or Keras'
+    ``{"mode": "int8", "source_name": "float32"}``."""
+    if isinstance(config, dict) and "mode" in config and "source_name" in config:
+        return f"{config['mode']}_from_{config['source_name']}"
+    return config.get("name", default) if isinstance(config, dict) else default
+
+
+def get(identifier):
+    """A dtype policy from a name, a serialized policy or a policy (``keras.mixed_precision.get``).
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.mixed_precision.get("float8_from_float32")
+    <QuantizedFloat8DTypePolicy "float8_from_float32">
+    """
+    if isinstance(identifier, DTypePolicy):
+        return identifier
+    if isinstance(identifier, dict):
+        identifier = policy_name_of_config(identifier.get("config", identifier), None)
+    if not isinstance(identifier, str):
+        raise ValueError(f"Cannot interpret `dtype` argument. Received: {identifier!r}")
+    if is_quantized_name(identifier):
+        mode, source = identifier.split("_from_", 1)
+        if mode.startswith("float8"):
+            return QuantizedFloat8DTypePolicy(mode, source)
+        return QuantizedDTypePolicy(mode, source)
+    return DTypePolicy(identifier)
+
+
 _global = [None]
 
 

@@ -1064,9 +1064,9 @@ class Layer:
         >>> dense.dtype_policy.compute_dtype, dense.compute_dtype
         ('float64', 'float64')
         """
-        from learnet.mixed_precision import DTypePolicy
+        from learnet.mixed_precision import get as get_policy
 
-        return DTypePolicy(getattr(self, "_policy_name", None) or self._dtype)
+        return get_policy(getattr(self, "_policy_name", None) or self._dtype)
 
     @dtype_policy.setter
     def dtype_policy(self, value):
@@ -1089,6 +1089,28 @@ class Layer:
         self._policy_name = policy.name
 
     # --- Keras 3's stateless call -----------------------------------------------------------------------
+    @property
+    def quantization_mode(self):
+        """``"int8"`` or ``"float8"`` once ``quantize`` has run (see ``dtype_policy``), else None."""
+        name = self.__dict__.get("_policy_name")
+        if not name or "_from_" not in name:  # cheap: Dense asks on every call
+            return None
+        return name.split("_from_", 1)[0].split("/")[0]
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the layer's weights (Keras 3): ``Dense``, ``EinsumDense`` and ``Embedding``
+        implement it (see ``learnet.layers.quantization``); other layers raise
+        ``NotImplementedError``, which ``Model.quantize`` turns into a warning."""
+        from learnet.layers import quantization
+
+        quantization.check_quantize_args(self, mode)
+        raise self._not_implemented_error(self.quantize)
+
+    def _not_implemented_error(self, method):
+        return NotImplementedError(
+            f"Layer {type(self).__name__} does not have a `{method.__name__}` method implemented."
+        )
+
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
         """Call the layer with the weights' values given, leaving its own weights as they were.
 
@@ -1233,6 +1255,8 @@ class Layer:
         gets them here automatically; otherwise override ``get_config``.
         """
         config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if self.quantization_mode is not None:  # a quantized layer is rebuilt with its quantized variables
+            config["dtype"] = self._policy_name
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         if type(self).get_config is Layer.get_config and type(self).__init__ is not Layer.__init__:
@@ -1388,26 +1412,31 @@ def _stateless_values(layer, values, variables, what):
 
 
 def _policy_name(dtype, dtype_name):
-    """The name of a layer's dtype policy: a mixed policy's own name, else its dtype (the
-    global policy's name for a layer given none)."""
+    """The name of a layer's dtype policy: a mixed or quantized policy's own name, else its
+    dtype (the global policy's name for a layer given none)."""
     from learnet import mixed_precision
 
     if dtype is None:
         policy = mixed_precision.global_policy()
         return policy.name if policy.name.startswith("mixed_") else dtype_name
     if isinstance(dtype, dict):
-        dtype = dtype.get("config", {}).get("name", dtype_name)
+        dtype = mixed_precision.policy_name_of_config(dtype.get("config", {}), dtype_name)
     dtype = getattr(dtype, "name", dtype)
-    return dtype if isinstance(dtype, str) and dtype.startswith("mixed_") else dtype_name
+    special = isinstance(dtype, str) and (dtype.startswith("mixed_") or mixed_precision.is_quantized_name(dtype))
+    return dtype if special else dtype_name
 
 
 def _dtype_name(dtype):
     if dtype is None:
         return backend.floatx()
+    from learnet import mixed_precision
+
     if isinstance(dtype, dict):  # a serialized Keras 3 DTypePolicy
-        dtype = dtype.get("config", {}).get("name", backend.floatx())
+        dtype = mixed_precision.policy_name_of_config(dtype.get("config", {}), backend.floatx())
     if hasattr(dtype, "variable_dtype") and hasattr(dtype, "name"):  # a keras.mixed_precision policy
         dtype = dtype.name
+    if isinstance(dtype, str) and mixed_precision.is_quantized_name(dtype):  # "int8_from_float32"
+        dtype = dtype.split("_from_", 1)[1]
     if isinstance(dtype, str) and dtype.startswith("mixed_"):
         return backend.floatx()
     if isinstance(dtype, str) and dtype == "string":

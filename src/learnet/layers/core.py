@@ -16,7 +16,9 @@ import numpy
 from learnet import constraints
 from learnet import activations, backend, initializers, regularizers
 from learnet.backend import xp
+from learnet.layers import quantization
 from learnet.layers.base import KerasHistory, KerasTensor, Layer, InputSpec, _shape_tuple
+from learnet.ops.linalg import matmul
 from learnet.ops.nn import apply_dropout_mask, dense
 from learnet.ops.shape import reshape
 from learnet.tensor import Tensor
@@ -211,12 +213,15 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense '{self.name}': the last dimension of the input must be known, got {tuple(input_shape)}{hint}"
             )
+        mode = self.quantization_mode  # a quantized layer read from a file: its variables as quantize makes them
         self.kernel = self.add_weight(
             name="kernel",
             shape=(in_features, self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+            initializer="zeros" if mode == "int8" else self.kernel_initializer,
+            regularizer=None if mode == "int8" else self.kernel_regularizer,
+            constraint=None if mode == "int8" else self.kernel_constraint,
+            dtype="int8" if mode == "int8" else None,
+            trainable=mode != "int8",
         )
         if self.use_bias:
             self.bias = self.add_weight(
@@ -228,10 +233,16 @@ class Dense(Layer):
             )
         else:
             self.bias = None
+        if mode == "int8":
+            self.kernel_scale = quantization.add_value_weight(self, "kernel_scale", xp.ones(self.units, "float32"))
+        elif mode == "float8":
+            quantization.add_float8_weights(self)
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_features})
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
+        if self.quantization_mode is not None:
+            return self._quantized_call(inputs, training)
         # One fused op: product, bias and (the common case) ReLU; see learnet.ops.nn.dense.
         relu = self.activation is activations.relu
         bias = self.bias if self.use_bias else None
@@ -247,6 +258,68 @@ class Dense(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
+
+    # --- quantization (Keras 3's Dense.quantize) -------------------------------------------------------
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the kernel in place: ``"int8"`` (inference) or ``"float8"`` (training).
+
+        ``"int8"``: the kernel becomes ``int8`` with one float32 ``kernel_scale`` per unit
+        (its largest magnitude maps to 127); the inputs are quantized on the fly. The
+        kernel no longer trains; the bias does. ``"float8"``: the kernel stays and six
+        variables of delayed scaling are added (see ``learnet.layers.quantization``).
+        The layer's ``dtype_policy`` becomes ``"<mode>_from_<policy>"``.
+
+        Parameters
+        ----------
+        mode : {"int8", "float8"}
+        type_check : bool, default True
+            Refuse subclasses of ``Dense`` (their ``call`` may not know quantization).
+        config : None
+            Keras' ``QuantizationConfig``; learnet has only the default one.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> layer = keras.layers.Dense(2, name="dense")
+        >>> layer.build((None, 3))
+        >>> layer.quantize("int8")
+        >>> [(w.name, w.dtype.name) for w in layer.weights]
+        [('dense/bias', 'float32'), ('dense/kernel', 'int8'), ('dense/kernel_scale', 'float32')]
+        >>> layer.dtype_policy.name
+        'int8_from_float32'
+        """
+        if type_check and type(self) is not Dense:
+            raise self._not_implemented_error(self.quantize)
+        quantization.check_quantize_args(self, mode)
+        quantization.refuse_config(self, config)
+        if mode == "int8":
+            kernel, scale = quantization.int8_quantize_kernel(self.kernel._value, "bc", "ac")
+            self.kernel = quantization.replace_weight(self, self.kernel, "kernel", kernel)
+            self.kernel_scale = quantization.add_value_weight(self, "kernel_scale", scale.reshape(self.units))
+        elif mode == "float8":
+            quantization.add_float8_weights(self)
+        else:
+            raise quantization.mode_error(mode)
+        self._policy_name = f"{mode}_from_{self.dtype_policy.name}"
+
+    def _quantized_call(self, inputs, training):
+        flat = inputs if inputs.ndim == 2 else reshape(inputs, (-1, inputs.shape[-1]))
+        if self.quantization_mode == "int8":
+            scale = self.kernel_scale._value
+            outputs = quantization.int8_contract(
+                flat, self.kernel, self.kernel_scale, scale, ("ab", "bc", "ac"), matmul
+            )
+        else:
+            outputs = quantization.float8_product(self, flat, self.kernel, matmul, training)
+        if inputs.ndim != 2:
+            outputs = reshape(outputs, tuple(inputs.shape[:-1]) + (self.units,))
+        if self.bias is not None:
+            # Keras' float8 Dense adds a float32 bias rounded to bfloat16 (for a fused kernel on GPUs).
+            float8 = self.quantization_mode == "float8" and self.compute_dtype == "float32"
+            outputs = outputs + (quantization.bfloat16_bias(self.bias) if float8 else self.bias)
+        if self.activation not in (None, activations.linear):
+            outputs = self.activation(outputs)
+        return outputs
 
     def get_config(self):
         config = super().get_config()

@@ -23,6 +23,7 @@ import string
 import numpy
 
 from learnet import activations, constraints, initializers, regularizers
+from learnet.layers import quantization
 from learnet.layers.base import InputSpec, Layer
 from learnet.ops.linalg import tensordot
 from learnet.ops.shape import transpose
@@ -221,12 +222,16 @@ class EinsumDense(Layer):
     # --- the layer ------------------------------------------------------------------------------------
     def build(self, input_shape):
         kernel_shape, bias_shape, _, (input_axes, output_axes) = self._analyze(input_shape)
+        mode = self.quantization_mode  # a quantized layer read from a file: its variables as quantize makes them
+        int8 = mode == "int8"
         self.kernel = self.add_weight(
             name="kernel",
             shape=kernel_shape,
-            initializer=_with_fans(self.kernel_initializer, kernel_shape, input_axes, output_axes),
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+            initializer="zeros" if int8 else _with_fans(self.kernel_initializer, kernel_shape, input_axes, output_axes),
+            regularizer=None if int8 else self.kernel_regularizer,
+            constraint=None if int8 else self.kernel_constraint,
+            dtype="int8" if int8 else None,
+            trainable=not int8,
         )
         if bias_shape is not None:
             self.bias = self.add_weight(
@@ -238,22 +243,74 @@ class EinsumDense(Layer):
             )
         else:
             self.bias = None
-        full_in, full_kernel, _ = self._explicit(len(input_shape))
+        full_in, full_kernel, full_out = self._explicit(len(input_shape))
         fixed = {axis - len(full_in): int(input_shape[axis]) for axis, c in enumerate(full_in) if c in full_kernel}
         self.input_spec = InputSpec(ndim=len(input_shape), axes=fixed)
+        if int8:
+            shape = [kernel_shape[full_kernel.index(c)] if c in full_kernel else 1 for c in full_out]
+            self.kernel_scale = quantization.add_value_weight(self, "kernel_scale", numpy.ones(shape, "float32"))
+        elif mode == "float8":
+            quantization.add_float8_weights(self)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         full_in, full_kernel, full_out = self._explicit(inputs.ndim)
-        outputs = contract(inputs, self.kernel, full_in, full_kernel, full_out)
+        mode = self.quantization_mode
+
+        def product(x, kernel):
+            return contract(x, kernel, full_in, full_kernel, full_out)
+
+        if mode == "int8":
+            # kernel_scale is laid out along the output's axes (Keras' shape); the kernel's own layout de-quantizes.
+            scale = quantization.align_axes(self.kernel_scale._value, full_out, full_kernel)
+            outputs = quantization.int8_contract(
+                inputs, self.kernel, self.kernel_scale, scale, (full_in, full_kernel, full_out), product
+            )
+        elif mode == "float8":
+            outputs = quantization.float8_product(self, inputs, self.kernel, product, training)
+        else:
+            outputs = product(inputs, self.kernel)
         if self.bias is not None:
-            outputs = outputs + self.bias
+            float8 = mode == "float8" and self.compute_dtype == "float32"
+            outputs = outputs + (quantization.bfloat16_bias(self.bias) if float8 else self.bias)
         if self.activation not in (None, activations.linear):  # None: set after building, as in Keras
             outputs = self.activation(outputs)
         return outputs
 
     def compute_output_shape(self, input_shape):
         return self._analyze(input_shape)[2]
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the kernel in place, as ``Dense.quantize`` does: ``"int8"`` or ``"float8"``.
+
+        With ``"int8"`` one scale is kept per output channel (the kernel axes the
+        equation keeps), shaped to broadcast against the output, as in Keras.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> from learnet.layers.einsum_dense import EinsumDense
+        >>> layer = EinsumDense("abc,cd->abd", output_shape=(None, 4), bias_axes="d")
+        >>> layer.build((None, 5, 3))
+        >>> layer.quantize("int8")
+        >>> tuple(layer.kernel_scale.shape), layer.kernel.dtype.name
+        ((1, 1, 4), 'int8')
+        """
+        if type_check and type(self) is not EinsumDense:
+            raise self._not_implemented_error(self.quantize)
+        quantization.check_quantize_args(self, mode)
+        quantization.refuse_config(self, config)
+        if mode == "int8":
+            full_in, full_kernel, full_out = self._explicit(self.input_spec.ndim)
+            kernel, scale = quantization.int8_quantize_kernel(self.kernel._value, full_kernel, full_out)
+            self.kernel = quantization.replace_weight(self, self.kernel, "kernel", kernel)
+            scale = quantization.align_axes(scale, full_kernel, full_out)
+            self.kernel_scale = quantization.add_value_weight(self, "kernel_scale", scale)
+        elif mode == "float8":
+            quantization.add_float8_weights(self)
+        else:
+            raise quantization.mode_error(mode)
+        self._policy_name = f"{mode}_from_{self.dtype_policy.name}"
 
     def get_config(self):
         config = super().get_config()

@@ -18,6 +18,7 @@ import numpy
 from learnet import constraints
 from learnet import backend, initializers, regularizers
 from learnet.backend import xp
+from learnet.layers import quantization
 from learnet.layers.base import Layer
 from learnet.layers.core import _serialize
 from learnet.ops.math import maximum, sqrt
@@ -75,14 +76,45 @@ class Embedding(Layer):
         self.input_length = input_length
 
     def build(self, input_shape=None):
+        int8 = self.quantization_mode == "int8"  # a quantized layer read from a file
         self.embeddings = self.add_weight(
             name="embeddings",
             shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
+            initializer="zeros" if int8 else self.embeddings_initializer,
+            regularizer=None if int8 else self.embeddings_regularizer,
+            constraint=None if int8 else self.embeddings_constraint,
+            dtype="int8" if int8 else None,
+            trainable=not int8,
         )
+        if int8:
+            self.embeddings_scale = quantization.add_value_weight(
+                self, "embeddings_scale", numpy.ones(self.input_dim, "float32")
+            )
         self.built = True
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the table to ``"int8"``: one float32 scale per row (its largest magnitude
+        maps to 127), as Keras does; the table no longer trains.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> emb = tf.keras.layers.Embedding(10, 4)
+        >>> emb.build()
+        >>> emb.quantize("int8")
+        >>> [(w.name.split("/")[-1], w.dtype.name) for w in emb.weights]
+        [('embeddings', 'int8'), ('embeddings_scale', 'float32')]
+        """
+        if type_check and type(self) is not Embedding:
+            raise self._not_implemented_error(self.quantize)
+        quantization.check_quantize_args(self, mode)
+        quantization.refuse_config(self, config)
+        if mode != "int8":
+            raise quantization.mode_error(mode, supported=("int8", "int4"))
+        table, scale = quantization.int8_quantize_kernel(self.embeddings._value, "io", "i")
+        self.embeddings = quantization.replace_weight(self, self.embeddings, "embeddings", table)
+        self.embeddings_scale = quantization.add_value_weight(self, "embeddings_scale", scale.reshape(self.input_dim))
+        self._policy_name = f"{mode}_from_{self.dtype_policy.name}"
 
     def call(self, inputs):
         ids = inputs._value
@@ -98,6 +130,9 @@ class Embedding(Layer):
                 f"Embedding '{self.name}' expects ids in [0, {self.input_dim}), got values from "
                 f"{int(ids.min())} to {int(ids.max())}"
             )
+        if self.quantization_mode == "int8":  # rows de-quantized; the int8 table gets no gradient, as in Keras
+            rows = self.embeddings._value[ids].astype(self.compute_dtype)
+            return Tensor._wrap(rows / self.embeddings_scale._value[ids][..., None])
         return gather(self.embeddings, Tensor._wrap(ids))
 
     def compute_output_shape(self, input_shape):

@@ -42,6 +42,7 @@ from learnet import callbacks as callbacks_module
 from learnet import distribute, keras_config
 from learnet import metrics as metrics_module
 from learnet import optimizers as optimizers_module
+from learnet.layers import quantization
 from learnet.layers.base import KerasTensor, Layer, _as_tuples
 from learnet.models import data_adapter
 from learnet.models.compile_utils import LossesContainer, MetricsContainer
@@ -490,6 +491,11 @@ class Model(Layer):
         trainable_weights = self.trainable_weights
         if trainable_weights:
             grads = tape.gradient(scaled, trainable_weights)
+            # float8 layers' scales take their "gradients" as new values (Keras' overwrite_with_gradient).
+            grads, trainable_weights = quantization.overwrite_with_gradients(
+                grads, trainable_weights, self._flatten_layers()
+            )
+        if trainable_weights:
             self.optimizer.apply_gradients(zip(grads, trainable_weights))
         else:
             _warn_nothing_to_train(self)
@@ -878,6 +884,68 @@ class Model(Layer):
             if layer.name == name:
                 return layer
         raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}.")
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the model's ``Dense``, ``EinsumDense`` and ``Embedding`` layers (Keras 3).
+
+        Every layer without sublayers that ``filters`` selects is quantized with
+        ``layer.quantize(mode)``; a layer that cannot be quantized is skipped with a warning,
+        as in Keras. Every selected layer is checked first (built, not quantized yet), so a
+        refused call changes nothing.
+
+        Parameters
+        ----------
+        mode : {"int8", "float8"}
+            ``"int8"``: int8 kernels with per-channel scales, for inference (the biases
+            still train). ``"float8"``: float8 training with delayed scaling. Keras'
+            ``"int4"``, ``"gptq"`` and ``"awq"`` are not implemented by learnet.
+        config : None
+            Keras' ``QuantizationConfig``; learnet has only the default quantizers.
+        filters : str, list of str or callable, optional
+            A regular expression searched in each layer's name, a list of them (any
+            matches), or ``filters(layer) -> bool``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import learnet as keras
+        >>> model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(4, name="d1"), keras.layers.Dense(1)])
+        >>> model.quantize("int8", filters="d1")
+        >>> [layer.dtype_policy.name for layer in model.layers]
+        ['int8_from_float32', 'float32']
+        """
+        type_check = kwargs.pop("type_check", True)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if filters is not None and not (isinstance(filters, (str, list, tuple)) or callable(filters)):
+            raise ValueError(
+                "The `filters` argument must be a regex string, a list of regex strings, or a callable. "
+                f"Received: {type(filters)}"
+            )
+        if mode is None and config is None:
+            raise ValueError("You must provide either `mode` or `config` to `quantize`.")
+        quantization.refuse_config(self, config)
+        if mode not in quantization.QUANTIZATION_MODES:
+            raise ValueError(
+                f"Invalid quantization mode. Expected one of {quantization.QUANTIZATION_MODES}. Received: mode={mode}"
+            )
+        if mode not in quantization.IMPLEMENTED_MODES:
+            raise NotImplementedError(
+                f"Model.quantize: mode={mode!r} is not implemented by learnet; use one of "
+                f"{list(quantization.IMPLEMENTED_MODES)}"
+            )
+        chosen = [
+            layer
+            for layer in self._flatten_layers()
+            if len(list(layer._flatten_layers())) == 1 and quantization.should_quantize_layer(layer, filters)
+        ]
+        for layer in chosen:  # every check before any change
+            quantization.check_quantize_args(layer, mode)
+        for layer in chosen:
+            try:
+                layer.quantize(mode, type_check=type_check)
+            except NotImplementedError as error:
+                warnings.warn(str(error), stacklevel=2)
 
     def summary(
         self,
