@@ -323,35 +323,44 @@ _BY_NAME = {
     "threshold": threshold,
 }
 
-# learnet.nn / learnet functions that are the same activations, so they serialize by name.
-_EQUIVALENT = {
-    id(_nn.relu): "relu",
-    id(_nn.sigmoid): "sigmoid",
-    id(_nn.softmax): "softmax",
-    id(_nn.softplus): "softplus",
-    id(_nn.softsign): "softsign",
-    id(_nn.elu): "elu",
-    id(_nn.leaky_relu): "leaky_relu",
-    id(_nn.log_softmax): "log_softmax",
-    id(_tanh): "tanh",
-    id(_nn.tanh): "tanh",
-    id(_exp): "exponential",
+# Names of functions that are Keras activations under another name: Keras 3 writes swish as "silu";
+# and the names TensorFlow gives library functions (registry's table of them: tf.nn.swish is
+# "swish", tf.nn.softmax "softmax_v2"), which Keras 3 writes in a form it cannot load back, where
+# learnet writes the activation that computes the same.
+_ACTIVATION_OF_LIBRARY_NAME = {
+    "swish": "silu",
+    "softmax_v2": "softmax",
+    "log_softmax_v2": "log_softmax",
+    "exp": "exponential",
+    "identity": "linear",
 }
 
 
 def serialize(activation):
     """The name of an activation function (``"relu"``), for ``get_config``.
 
+    A library function is written as Keras 3 writes it: by the name of the Keras activation
+    that computes the same (``tf.nn.gelu`` and ``keras.ops.gelu`` are ``"gelu"``), else by its
+    name in TensorFlow (``tf.abs`` is ``"abs"``), which ``get`` finds again. A function of your
+    own is written by the name it was registered under.
+
     Raises ``ValueError`` for a function learnet does not know by name.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> serialize(tf.nn.gelu), serialize(tf.nn.swish), serialize(tf.abs)
+    ('gelu', 'silu', 'abs')
     """
     if activation is None:
         return "linear"
     activation = _unwrapped(activation)
     name = getattr(activation, "__name__", None)
     if name in _BY_NAME and _unwrapped(_BY_NAME[name]) is activation:
-        return name
-    if id(activation) in _EQUIVALENT:
-        return _EQUIVALENT[id(activation)]
+        return _ACTIVATION_OF_LIBRARY_NAME.get(name, name)
+    library = registry.library_function_name(activation)
+    if library is not None:
+        return _ACTIVATION_OF_LIBRARY_NAME.get(library, library)
     if hasattr(activation, "get_config"):
         return {"class_name": type(activation).__name__, "config": activation.get_config()}
     # A function of the user's own: saved by the name it was registered under ("Custom>name").
@@ -374,12 +383,19 @@ def get(identifier):
         function = _BY_NAME.get(identifier.lower())
         if function is None:
             function = registry.get_registered_object(identifier)  # registered, or in custom_objects
+        if function is None:
+            function = registry.library_function(identifier)  # "abs": tf.abs, as serialize writes it
         if function is None or not callable(function):
             raise ValueError(
                 f"unknown activation {identifier!r}; known ones: {', '.join(sorted(_BY_NAME))}. If it is "
                 f"your own function, register it or pass custom_objects={{{identifier.split('>')[-1]!r}: ...}}"
             )
         return function
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function":
+        # Keras 3's form of a function given by name: {"module": "builtins", "class_name": "function", "config": "abs"}.
+        if not isinstance(identifier.get("config"), str):
+            raise ValueError(f"unknown activation {identifier!r}: a function is named by a string")
+        return get(identifier["config"])
     if isinstance(identifier, dict):
         name = identifier.get("class_name") or identifier.get("config", {}).get("name")
         if isinstance(name, str) and name.lower() in _BY_NAME:

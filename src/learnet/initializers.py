@@ -345,12 +345,28 @@ _BY_CLASS_NAME.update(Zero=Zeros, One=Ones, Orthogonal=Orthogonal)
 
 
 def serialize(initializer):
-    """``{"class_name": ..., "config": ...}`` for an initializer (or its name for a string)."""
+    """``{"class_name": ..., "config": ...}`` for an initializer (or its name for a string).
+
+    A library function (``kernel_initializer=tf.random.normal``) is written by its name in
+    TensorFlow, as Keras 3 writes it, and marked as a function: ``{"class_name": "function",
+    "config": "random_normal"}`` is ``tf.random.normal``, not the ``"random_normal"`` that
+    names ``RandomNormal()``. ``get`` also reads Keras 3's own form of it, which adds
+    ``"module": "builtins"``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> serialize(tf.random.normal)["config"]
+    'random_normal'
+    """
     if isinstance(initializer, str):
         return initializer
     if isinstance(initializer, Initializer):
         return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
     if callable(initializer) and not isinstance(initializer, type):
+        library = registry.library_function_name(initializer)
+        if library is not None:
+            return {"class_name": "function", "config": library}
         return registry.function_name_for_saving(initializer, "initializer")
     raise ValueError(f"cannot serialize the initializer {initializer!r}: it is not an Initializer")
 
@@ -381,6 +397,8 @@ def get(identifier):
                 f"your own function, register it or pass custom_objects={{{key.split('>')[-1]!r}: ...}}"
             )
         return cls()
+    if isinstance(identifier, dict) and identifier.get("class_name") == "function":
+        return _function_by_name(identifier)
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
         cls = _BY_CLASS_NAME.get(name) or _BY_NAME.get(str(name).lower()) or registry.get_registered_object(str(name))
@@ -392,6 +410,21 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise ValueError(f"cannot interpret {identifier!r} as an initializer")
+
+
+def _function_by_name(identifier):
+    """The function Keras 3's ``{"class_name": "function", "config": name}`` names: one of the
+    user's (registered, or in ``custom_objects``) or a library function (``tf.random.normal``)."""
+    name = identifier.get("config")
+    function = None
+    if isinstance(name, str):
+        function = registry.get_registered_object(name) or registry.library_function(name)
+    if not callable(function) or isinstance(function, type):
+        raise ValueError(
+            f"unknown initializer function {name!r} in {identifier!r}: it is neither one of TensorFlow's "
+            f"functions nor registered. If it is your own function, register it or pass custom_objects={{{name!r}: ...}}"
+        )
+    return function
 
 
 # TensorFlow's top-level names for the same initializers: tf.random_normal_initializer(0.0, 0.02)

@@ -41,6 +41,8 @@ __all__ = [
     "custom_object_scope",
     "registered_function_name",
     "function_name_for_saving",
+    "library_function_name",
+    "library_function",
 ]
 
 _REGISTERED: dict[str, type] = {}  # the user's classes: "Name" and "Package>Name" -> class
@@ -167,13 +169,93 @@ def builtin_classes() -> dict[str, type]:
     return dict(_BUILTIN)
 
 
+# Library functions a layer may be given where Keras expects one of its own objects
+# (activation=tf.nn.gelu, kernel_initializer=tf.random.normal, kernel_regularizer=tf.nn.l2_loss),
+# with the name Keras 3 writes for each: the function's name in TensorFlow ("softmax_v2" for
+# tf.nn.softmax). One entry per namespace (learnet's module for tf.*, tf.nn, tf.math, keras.ops,
+# tf.random then keras.random), listing its functions as "attribute" or "attribute=name". A
+# function listed twice is saved under its first name; every name loads back. Resolved on first
+# use, as the module names strings: the registry imports nothing of learnet when it is imported.
+_LIBRARY_FUNCTIONS: tuple[tuple[str, str], ...] = (
+    ("learnet", "sigmoid tanh exp abs square sqrt identity zeros ones reduce_sum reduce_mean sin cos"),
+    (
+        "learnet.nn",
+        "relu relu6 gelu selu elu swish silu=swish softplus softsign sigmoid tanh leaky_relu "
+        "softmax=softmax_v2 log_softmax=log_softmax_v2 crelu=crelu_v2 l2_loss",
+    ),
+    (
+        "learnet.math",
+        "tanh sigmoid softplus softsign exp log_sigmoid abs square sqrt log1p reduce_sum reduce_mean "
+        "softmax=softmax_v2 log_softmax=log_softmax_v2 negative=neg",
+    ),
+    (
+        "learnet.keras_ops",
+        "relu relu6 sigmoid tanh softplus softsign silu swish=silu gelu elu selu leaky_relu hard_sigmoid "
+        "hard_silu hard_swish=hard_silu log_sigmoid softmax log_softmax celu glu hard_tanh hard_shrink "
+        "soft_shrink tanh_shrink squareplus sparse_plus sparse_sigmoid sparsemax threshold exp abs square "
+        "sqrt log1p zeros ones sum mean",
+    ),
+    ("learnet.random", "normal=random_normal uniform=random_uniform truncated_normal normal uniform"),
+)
+_LIBRARY_TABLES: list[tuple[dict[Any, str], dict[str, Any]]] = []  # (function -> name, name -> function)
+
+
+def _library_tables() -> tuple[dict[Any, str], dict[str, Any]]:
+    if not _LIBRARY_TABLES:
+        names: dict[Any, str] = {}
+        functions: dict[str, Any] = {}
+        for module_name, listing in _LIBRARY_FUNCTIONS:
+            module = importlib.import_module(module_name)
+            for item in listing.split():
+                attribute, _, name = item.partition("=")
+                function = getattr(module, attribute, None)
+                if function is None:  # not written yet: saving it says so as for a function of one's own
+                    continue
+                name = name or attribute
+                functions.setdefault(name, function)
+                # The wrapper that records calls on symbolic tensors, and the function it wraps.
+                for same in (function, getattr(function, "__wrapped__", None)):
+                    if same is not None and (same is function or getattr(function, "_records_symbolic", False)):
+                        names.setdefault(same, name)
+        _LIBRARY_TABLES.append((names, functions))
+    return _LIBRARY_TABLES[0]
+
+
+def library_function_name(function: Any) -> str | None:
+    """The name Keras 3 writes for a library function (``tf.random.normal``: ``"random_normal"``), or ``None``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> library_function_name(tf.nn.softmax), library_function_name(print)
+    ('softmax_v2', None)
+    """
+    try:
+        return _library_tables()[0].get(function)
+    except TypeError:  # an unhashable callable object is never a library function
+        return None
+
+
+def library_function(name: str) -> Any:
+    """The library function Keras 3 writes as ``name`` (``"random_normal"``: ``tf.random.normal``), or ``None``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> library_function("l2_loss") is tf.nn.l2_loss
+    True
+    """
+    return _library_tables()[1].get(name) if isinstance(name, str) else None
+
+
 def function_name_for_saving(function: Any, kind: str) -> str:
-    """The name that stands for a user's ``function`` in a saved config, as Keras 3 writes it.
+    """The name that stands for ``function`` in a saved config, as Keras 3 writes it: the name
+    a function of the user's own was registered under, or a library function's name in TensorFlow.
 
     Raises a ``ValueError`` that says how to register it when the function has no such name:
     a file names a function, never holds its code.
     """
-    name = registered_function_name(function)
+    name = registered_function_name(function) or library_function_name(function)
     if name is None:
         label = getattr(function, "__name__", type(function).__name__)
         how = (

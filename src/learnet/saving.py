@@ -32,6 +32,8 @@ Examples
 >>> model.save_weights("mnist.weights.npz")                       # doctest: +SKIP
 """
 
+import contextlib
+import contextvars
 import io
 import json
 import os
@@ -106,8 +108,33 @@ _ARRAY_KINDS = "biuf"
 
 
 # --- architecture --------------------------------------------------------------------------------
+# Set while weights alone are saved or loaded: the layers' order then comes from the graph of a
+# functional model, and no layer is asked for its get_config() (Keras never asks then, and a
+# custom layer's broken get_config must not stop a ModelCheckpoint(save_weights_only=True)).
+_WEIGHTS_ONLY = contextvars.ContextVar("weights_only", default=False)
+
+
+@contextlib.contextmanager
+def _weights_only():
+    token = _WEIGHTS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _WEIGHTS_ONLY.reset(token)
+
+
 def serialize_model(model):
-    """The architecture of ``model`` as plain data (what ``config.json`` holds)."""
+    """The architecture of ``model`` as plain data (what ``config.json`` holds).
+
+    While weights alone are saved or loaded, a functional model gives its graph only: its layers
+    by class and name, without their configs.
+    """
+    graph = getattr(model, "_graph_config", None)
+    if _WEIGHTS_ONLY.get() and graph is not None:
+        try:
+            return {"class_name": type(model).__name__, "config": graph(), "name": model.name}
+        except NotImplementedError as error:  # a graph that starts from layer outputs: no config
+            raise ValueError(f"cannot describe model '{model.name}': {error}") from None
     return serialize_layer(model)
 
 
@@ -455,7 +482,8 @@ def save_weights(model, filepath, overwrite=True, **kwargs):
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it")
     if filepath.lower().endswith((".h5", ".hdf5")):
-        return _keras_files().save_weights_h5(model, filepath)
+        with _weights_only():
+            return _keras_files().save_weights_h5(model, filepath)
     data = _npz_bytes(_weight_arrays(model))
     atomic_write(filepath, lambda stream: stream.write(data))
 
@@ -662,6 +690,11 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     Every array is checked against the model's weights (count, shape, dtype) before any
     weight changes.
     """
+    with _weights_only():
+        return _load_weights(model, filepath, skip_mismatch, **kwargs)
+
+
+def _load_weights(model, filepath, skip_mismatch, **kwargs):
     by_name = bool(kwargs.pop("by_name", False))
     kwargs.pop("options", None)
     if kwargs:

@@ -128,7 +128,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """A constant learning rate on each interval between step boundaries.
 
     ``values[0]`` up to and including step ``boundaries[0]``, ``values[1]`` after it
-    up to and including ``boundaries[1]``, ..., ``values[-1]`` after the last one.
+    up to and including ``boundaries[1]``, ..., ``values[-1]`` after the last one. Boundaries
+    may repeat: the value between two equal ones is never used.
 
     Examples
     --------
@@ -144,8 +145,13 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                 "PiecewiseConstantDecay: values must have one more element than boundaries, "
                 f"got {len(boundaries)} boundaries and {len(values)} values"
             )
-        if any(later <= earlier for earlier, later in zip(boundaries, boundaries[1:])):
-            raise ValueError(f"PiecewiseConstantDecay: boundaries must increase, got {boundaries}")
+        # A repeated boundary is an empty interval whose value is never used, as in TensorFlow and Keras
+        # (keras.io's pointnet_segmentation gives [15 * steps, 15 * steps]); a decreasing one is a mistake.
+        if any(later < earlier for earlier, later in zip(boundaries, boundaries[1:])):
+            raise ValueError(
+                f"PiecewiseConstantDecay: boundaries must not decrease (each must increase on or repeat the one "
+                f"before), got {boundaries}"
+            )
         self.boundaries = boundaries
         self.values = [float(v) for v in values]
         self.name = name

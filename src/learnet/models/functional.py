@@ -239,6 +239,11 @@ def _match_structure(expected, given, path, pairs):
 _FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
 
 
+def _named_only(layer):
+    """A layer entry of a graph by the layer's class and name, without its config."""
+    return {"class_name": type(layer).__name__, "config": {"name": layer.name}, "name": layer.name}
+
+
 def functional_subclass(cls):
     """A class that is both ``cls`` (a user's Model subclass) and ``Functional``."""
     combined = _FUNCTIONAL_SUBCLASSES.get(cls)
@@ -528,6 +533,13 @@ class Functional(Model):
     # --- configuration ------------------------------------------------------------------------------
     def get_config(self):
         """The graph as plain data: the layers' configs and every call between them."""
+        return self._graph_config(serialization.serialize)
+
+    def _graph_config(self, describe_layer=None):
+        """``get_config``'s graph, each layer as ``describe_layer(layer)`` gives it; by default by
+        its class and name only, without asking it for its config: all that the order of the layers
+        needs while weights alone are saved or loaded, when Keras calls no ``get_config`` either."""
+        describe_layer = describe_layer or _named_only
         calls = {}
         positions = {}
         for node in self._nodes:
@@ -580,7 +592,7 @@ class Functional(Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "layers": [serialization.serialize(layer) for layer in self.layers],
+            "layers": [describe_layer(layer) for layer in self.layers],
             "nodes": nodes,
             "input_layers": encode(self._input_structure, "the inputs"),
             "output_layers": encode(self._output_structure, "the outputs"),
