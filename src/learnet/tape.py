@@ -503,9 +503,7 @@ def _check_same_float_dtype(name, first, second):
 
 def holds_tensors(value):
     """Whether ``value`` is a list or tuple (at any depth) with a Tensor in it."""
-    return isinstance(value, (list, tuple)) and any(
-        isinstance(item, Tensor) or holds_tensors(item) for item in value
-    )
+    return isinstance(value, (list, tuple)) and any(isinstance(item, Tensor) or holds_tensors(item) for item in value)
 
 
 def pack(value, dtype=None):
