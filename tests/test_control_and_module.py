@@ -270,3 +270,22 @@ def test_a_module_whose_init_skips_super_init_still_has_a_name():
     assert [float(v) for v in m.variables] == [2.0]
     with m.name_scope:
         pass
+
+
+def test_input_signature_binds_keywords_and_defaults_as_tensorflow():
+    # The DeepDream tutorial's TiledGradients.__call__(self, img, img_size, tile_size=512) has a
+    # 3-entry signature and is called with 2 arguments: the default fills the third (TF 2.21).
+    import learnet as tf
+
+    class Tiled(tf.Module):
+        @tf.function(input_signature=(tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32)))
+        def __call__(self, x, n=3):
+            return x * tf.cast(n, tf.float32)
+
+    tiled = Tiled()
+    assert tiled(tf.constant([1.0, 2.0])).numpy().tolist() == [3.0, 6.0]
+    assert tiled(tf.constant([1.0]), n=tf.constant(2)).numpy().tolist() == [2.0]
+    with pytest.raises(TypeError, match="input_signature"):
+        tiled()
+    with pytest.raises(TypeError):
+        tiled(tf.constant([1.0]), tf.constant(2.5))  # n must be an int32 scalar

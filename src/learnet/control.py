@@ -504,6 +504,44 @@ class SignatureMismatchError(errors.InvalidArgumentError, TypeError):
     """
 
 
+def _bind_signature(function, signature, args, kwargs):
+    """The inputs an ``input_signature`` describes, by position, as TensorFlow binds them: given
+    by position or by name, or a parameter's default (a tensor of its spec's dtype) when left out.
+
+    Examples
+    --------
+    >>> def f(x, n=3):
+    ...     return x
+    >>> args, kwargs = _bind_signature(f, [TensorSpec([None]), TensorSpec([], "int32")], (1.0,), {})
+    >>> [int(args[1])], kwargs
+    ([3], {})
+    """
+    if len(args) >= len(signature):
+        return args, kwargs
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):  # a callable without a readable signature: as given
+        return args, kwargs
+    kwargs = dict(kwargs)
+    bound = list(args)
+    for position in range(len(args), len(signature)):
+        if position >= len(parameters) or parameters[position].kind not in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            break
+        parameter, spec = parameters[position], signature[position]
+        if parameter.name in kwargs:
+            bound.append(kwargs.pop(parameter.name))
+        elif parameter.default is not inspect.Parameter.empty:
+            default = parameter.default
+            is_spec = isinstance(spec, TensorSpec) and default is not None
+            bound.append(convert_to_tensor(default, spec.dtype) if is_spec else default)
+        else:
+            break
+    return tuple(bound), kwargs
+
+
 def _check_signature(name, signature, args):
     if len(args) != len(signature):
         raise TypeError(f"{name} takes {len(signature)} input(s) by its input_signature, got {len(args)}")
@@ -696,6 +734,7 @@ class Function:
 
     def __call__(self, *args, **kwargs):
         if self.input_signature is not None:
+            args, kwargs = _bind_signature(self.python_function, self.input_signature, args, kwargs)
             _check_signature(self.__name__, self.input_signature, args)
         elif len(self._calls) < 16:
             self._note_call(args, kwargs)
