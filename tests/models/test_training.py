@@ -356,3 +356,19 @@ def test_targets_with_an_extra_unit_axis_for_a_flat_output():
     prediction = model.predict(x, verbose=0)
     assert prediction.shape == (4,)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(np.mean((prediction - y[:, 0]) ** 2), rel=1e-5)
+
+
+def test_validation_data_that_gives_no_batches_adds_no_val_entries():
+    # Keras 3 / TF 2.21 leave val_* out of the history when the validation data is empty
+    # (the simple_audio tutorial's shard can be); learnet wrote val_loss: 0.0.
+    import learnet as tf
+
+    x = np.random.default_rng(0).random((16, 4)).astype("float32")
+    y = np.arange(16) % 2
+    empty = tf.data.Dataset.from_tensor_slices((x, y)).batch(16).shard(num_shards=2, index=1)
+    model = tf.keras.Sequential([tf.keras.layers.Input((4,)), tf.keras.layers.Dense(2)])
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(x, y, validation_data=empty, epochs=2, verbose=0)
+    assert sorted(history.history) == ["accuracy", "loss"]
+    full = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    assert "val_loss" in model.fit(x, y, validation_data=full, epochs=1, verbose=0).history

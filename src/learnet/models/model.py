@@ -660,7 +660,8 @@ class Model(Layer):
                         break
                 epoch_logs = _python_logs(logs if logs else self.get_metrics_result())
                 if validation is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._test_loop(validation, callback_list)
+                    # Validation data that gives no batches adds no val_ entries, as in Keras.
+                    val_logs = self._test_loop(validation, callback_list, when_empty={})
                     epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
@@ -703,23 +704,29 @@ class Model(Layer):
         return callbacks, verbose
 
     # --- evaluate ---------------------------------------------------------------------------------
-    def _test_loop(self, batches, callback_list):
-        """Run ``test_step`` over ``batches`` with no tape; return the logs."""
+    def _test_loop(self, batches, callback_list, when_empty=None):
+        """Run ``test_step`` over ``batches`` with no tape; return the logs (``when_empty``, when
+        given, if the data gave no batch)."""
         backend.keep_freed_memory()
         self.reset_metrics()
         callback_list.on_test_begin()
         batch_begin = callback_list.wants("on_test_batch_begin")
         batch_end = callback_list.wants("on_test_batch_end")
         logs = {}
+        ran = False
         strategy = self.distribute_strategy
         with no_recording():
             for step, batch in enumerate(strategy._local_batches(batches.epoch)):  # each process its share
+                ran = True
                 if batch_begin:
                     callback_list.on_test_batch_begin(step)
                 with as_in_function():
                     logs = self.test_step(batch)
                 if batch_end:
                     callback_list.on_test_batch_end(step, _python_logs(logs))
+        if not ran and when_empty is not None:
+            callback_list.on_test_end(when_empty)
+            return when_empty
         logs = _python_logs(logs if logs else self.get_metrics_result())
         callback_list.on_test_end(logs)
         return logs
