@@ -351,3 +351,17 @@ def test_model_without_call_says_so():
 
     with pytest.raises(NotImplementedError, match="call"):
         Empty()(np.ones((1, 2)))
+
+
+def test_a_sequential_whose_first_layer_is_a_model_with_an_input_is_built_from_it():
+    # The TF image classification tutorial: Sequential([data_augmentation, Conv2D...]) where
+    # data_augmentation was given input_shape; Keras builds the outer model at once (402 params).
+    import learnet as tf
+    from learnet import layers
+
+    augmentation = tf.keras.Sequential([layers.RandomFlip("horizontal", input_shape=(8, 8, 3))])
+    model = tf.keras.Sequential([augmentation, layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(2)])
+    assert model.built and model.input_shape == (None, 8, 8, 3)
+    assert model.count_params() == 402
+    unbuilt = tf.keras.Sequential([tf.keras.Sequential([layers.Dense(3)]), layers.Dense(2)])
+    assert not unbuilt.built  # no input shape anywhere: built at its first call, as before

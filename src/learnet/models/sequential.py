@@ -93,8 +93,10 @@ class Sequential(Model):
                 f"All layers added to a Sequential model should have unique names. Name '{layer.name}' "
                 f"is already the name of a layer in this model ('{self.name}')"
             )
-        if not self._stack and self._input_layer is None and getattr(layer, "_batch_input_shape", None) is not None:
-            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.dtype)
+        if not self._stack and self._input_layer is None:
+            declared = _declared_input(layer)
+            if declared is not None:
+                self._input_layer = InputLayer(batch_shape=declared[0], dtype=declared[1])
         self._stack.append(layer)
         if self._input_layer is not None:
             current = self._symbolic_output if self._symbolic_output is not None else self._input_layer.output
@@ -267,4 +269,16 @@ def _declared_input_shape(layer):
     inputs = getattr(layer, "inputs", None) if not isinstance(layer, Sequential) else None
     if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and isinstance(inputs[0], KerasTensor):
         return tuple(inputs[0].shape)
+    return None
+
+
+def _declared_input(layer):
+    """``(batch_shape, dtype)`` a first layer declares: its ``input_shape=``, or, for a model
+    with one input (a Sequential of augmentation layers given an input shape), that input's,
+    as Keras builds the outer model from it; else None."""
+    if getattr(layer, "_batch_input_shape", None) is not None:
+        return layer._batch_input_shape, layer.dtype
+    inputs = getattr(layer, "inputs", None) if getattr(layer, "built", False) else None
+    if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and isinstance(inputs[0], KerasTensor):
+        return tuple(inputs[0].shape), inputs[0].dtype
     return None
