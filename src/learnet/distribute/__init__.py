@@ -7,6 +7,10 @@
 * ``get_strategy()``: the strategy in force (one process outside any scope).
 * ``Strategy.reduce``, ``experimental_distribute_dataset``, ``all_reduce_gradients``
   and ``broadcast_variables`` for a hand-written ``GradientTape`` loop.
+* the distributed input (``distributed_input.py``): ``experimental_distribute_dataset``,
+  ``distribute_datasets_from_function`` (with an ``InputContext``),
+  ``experimental_distribute_values_from_function`` (with a ``ValueContext``), their
+  ``DistributedDataset`` and ``DistributedIterator``, ``InputOptions``.
 
 Examples
 --------
@@ -16,9 +20,16 @@ Examples
 1
 """
 
+from learnet.distribute.distributed_input import (
+    DistributedDataset,
+    DistributedIterator,
+    DistributedValues,
+    InputContext,
+    InputOptions,
+    InputReplicationMode,
+)
 from learnet.distribute.mirrored import (
     HierarchicalCopyAllReduce,
-    InputContext,
     MirroredStrategy,
     NcclAllReduce,
     OneDeviceStrategy,
@@ -35,10 +46,16 @@ from learnet.distribute.strategy import (
     has_strategy,
     in_cross_replica_context,
 )
+from learnet.distribute import experimental  # noqa: E402 - after the strategies it names
 
 __all__ = [
+    "DistributedDataset",
+    "DistributedIterator",
+    "DistributedValues",
     "HierarchicalCopyAllReduce",
     "InputContext",
+    "InputOptions",
+    "InputReplicationMode",
     "MirroredStrategy",
     "MultiWorkerMirroredStrategy",
     "NcclAllReduce",
@@ -53,4 +70,5 @@ __all__ = [
     "has_strategy",
     "in_cross_replica_context",
     "launched_by_mpi",
+    "experimental",
 ]

@@ -22,6 +22,7 @@ Using MirroredStrategy with devices ('/job:localhost/replica:0/task:0/device:CPU
 """
 
 from learnet import backend
+from learnet.distribute.distributed_input import InputContext
 from learnet.distribute.strategy import Strategy
 
 __all__ = [
@@ -60,14 +61,6 @@ class _OneReplica(Strategy):
         """``worker_devices`` and ``parameter_devices`` (this process's device)."""
         return _Extended(self._devices)
 
-    def experimental_local_results(self, value):
-        """The values of this process's replicas: a tuple of one."""
-        return (value,)
-
-    def distribute_datasets_from_function(self, dataset_fn, options=None):
-        """The dataset ``dataset_fn(input_context)`` builds, distributed as ``experimental_distribute_dataset``."""
-        return self.experimental_distribute_dataset(dataset_fn(InputContext(self.num_replicas_in_sync)))
-
     def gather(self, value, axis):
         """This replica's value: with one replica, gathering changes nothing."""
         return value
@@ -77,23 +70,6 @@ class _Extended:
     def __init__(self, devices):
         self.worker_devices = devices
         self.parameter_devices = devices
-
-
-class InputContext:
-    """What ``distribute_datasets_from_function`` tells the function (``tf.distribute.InputContext``)."""
-
-    def __init__(self, num_replicas_in_sync=1, num_input_pipelines=1, input_pipeline_id=0):
-        self.num_replicas_in_sync = num_replicas_in_sync
-        self.num_input_pipelines = num_input_pipelines
-        self.input_pipeline_id = input_pipeline_id
-
-    def get_per_replica_batch_size(self, global_batch_size):
-        """The batch each replica gets of ``global_batch_size``."""
-        if global_batch_size % self.num_replicas_in_sync:
-            raise ValueError(
-                f"the global batch size {global_batch_size} does not divide among {self.num_replicas_in_sync} replicas"
-            )
-        return global_batch_size // self.num_replicas_in_sync
 
 
 class MirroredStrategy(_OneReplica):

@@ -21,6 +21,7 @@ import warnings
 import numpy
 
 from learnet import backend, tree
+from learnet.distribute import distributed_input
 from learnet.tensor import Tensor, Variable, convert_to_tensor, to_array
 
 
@@ -121,8 +122,50 @@ class Strategy:
 
     # --- a hand-written loop ------------------------------------------------------------------
     def run(self, fn, args=(), kwargs=None):
-        """Run ``fn(*args, **kwargs)`` on this process's replica and return what it returns."""
-        return fn(*args, **(kwargs or {}))
+        """Run ``fn(*args, **kwargs)`` on this process's replica and return what it returns.
+
+        ``PerReplica`` values among the arguments (from
+        ``experimental_distribute_values_from_function``) are given as this replica's component.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> s = tf.distribute.get_strategy()
+        >>> values = s.experimental_distribute_values_from_function(lambda ctx: ctx.replica_id_in_sync_group)
+        >>> s.run(lambda x: x + 1, args=(values,))
+        1
+        """
+        args = tuple(distributed_input.local_value(arg) for arg in args)
+        kwargs = {key: distributed_input.local_value(value) for key, value in (kwargs or {}).items()}
+        return fn(*args, **kwargs)
+
+    def experimental_local_results(self, value):
+        """The values of this process's replicas: a tuple of one (``PerReplica`` values unwrapped).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> [float(v) for v in tf.distribute.get_strategy().experimental_local_results(tf.constant(2.0))]
+        [2.0]
+        """
+        return (distributed_input.local_value(value),)
+
+    def experimental_distribute_values_from_function(self, value_fn):
+        """``value_fn(ctx)`` for this process's replica, as ``PerReplica`` values for ``run``.
+
+        ``ctx`` is a ``tf.distribute.experimental.ValueContext`` (``replica_id_in_sync_group``,
+        ``num_replicas_in_sync``). Each leaf of what ``value_fn`` returns becomes one ``PerReplica``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> s = tf.distribute.get_strategy()
+        >>> s.experimental_distribute_values_from_function(lambda ctx: ctx.replica_id_in_sync_group)
+        PerReplica:{
+          0: 0
+        }
+        """
+        return distributed_input.distribute_values(self, value_fn)
 
     def reduce(self, reduce_op, value, axis=None):
         """Combine a value that each replica computed into one, the same on every process.
@@ -144,6 +187,7 @@ class Strategy:
         3.0
         """
         op = ReduceOp(reduce_op.value if isinstance(reduce_op, ReduceOp) else str(reduce_op).upper())
+        value = distributed_input.local_value(value)
         array = numpy.asarray(backend.to_numpy(to_array(value)), dtype=numpy.float64)
         if axis is None:
             total, count = array, numpy.float64(self.num_replicas_in_sync)
@@ -167,9 +211,51 @@ class Strategy:
         """Each global batch of ``dataset``, cut so that this process gets its share.
 
         Every process iterates the same dataset (same order: the random generator is kept
-        the same on every process) and keeps rows ``[start, stop)`` of each batch.
+        the same on every process) and keeps rows ``[start, stop)`` of each batch; with one
+        process that is the whole batch.
+
+        Parameters
+        ----------
+        dataset : tf.data.Dataset
+            Global batches.
+        options : tf.distribute.InputOptions, optional
+            Accepted and kept; ``PER_REPLICA`` replication is refused, as TensorFlow refuses it.
+
+        Returns
+        -------
+        DistributedDataset
+            With ``element_spec``, ``cardinality``, ``reduce`` and ``iter`` (a ``DistributedIterator``).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> dist = tf.distribute.get_strategy().experimental_distribute_dataset(tf.data.Dataset.range(3).batch(2))
+        >>> [batch.numpy().tolist() for batch in dist]
+        [[0, 1], [2]]
         """
-        return _DistributedDataset(self, dataset)
+        return distributed_input.distribute_dataset(self, dataset, options)
+
+    def distribute_datasets_from_function(self, dataset_fn, options=None):
+        """The dataset ``dataset_fn(input_context)`` builds, read as it is by this process.
+
+        ``dataset_fn`` is called once, now, with a ``tf.distribute.InputContext`` telling this
+        process's input pipeline (``input_pipeline_id`` of ``num_input_pipelines``, for
+        ``shard``) and ``get_per_replica_batch_size``: it makes one replica's batches, which
+        are not split again.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> def dataset_fn(ctx):
+        ...     return tf.data.Dataset.range(4).batch(ctx.get_per_replica_batch_size(2))
+        >>> [b.numpy().tolist() for b in tf.distribute.get_strategy().distribute_datasets_from_function(dataset_fn)]
+        [[0, 1], [2, 3]]
+        """
+        return distributed_input.distribute_datasets_from_function(self, dataset_fn, options)
+
+    def experimental_distribute_datasets_from_function(self, dataset_fn, options=None):
+        """The former name of ``distribute_datasets_from_function``."""
+        return self.distribute_datasets_from_function(dataset_fn, options)
 
     def all_reduce_gradients(self, grads):
         """The sum over processes of each gradient, as a new list (``None`` stays ``None``).
@@ -319,19 +405,6 @@ class _ClusterResolver:
     def __init__(self, rank, size):
         self.task_id = rank
         self.num_workers = size
-
-
-class _DistributedDataset:
-    """Iterates a dataset of global batches, yielding this process's part of each."""
-
-    def __init__(self, strategy, dataset):
-        self._strategy = strategy
-        self._dataset = dataset
-
-    def __iter__(self):
-        for part in self._strategy._local_batches(lambda: iter(self._dataset)):
-            self._strategy._gradient_scale = 1.0  # a hand-written loop scales its own loss
-            yield part
 
 
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
