@@ -103,3 +103,13 @@ def test_an_iterator_given_to_fit_is_read_once_as_a_generator():
     assert len(history.history["loss"]) == 1
     history = model.fit(iter(dataset), epochs=1, verbose=0)
     assert len(history.history["loss"]) == 1
+
+
+def test_tf_experimental_optional_is_the_iterators_optional():
+    # tf.experimental.Optional (TensorFlow's name) is what get_next_as_optional gives.
+    import learnet as tf
+
+    assert tf.experimental.Optional is type(iter(tf.data.Dataset.range(1)).get_next_as_optional())
+    value = tf.experimental.Optional.from_value(tf.constant(3))
+    assert bool(value.has_value()) and int(value.get_value()) == 3
+    assert not bool(tf.experimental.Optional.empty(tf.TensorSpec([], tf.int32)).has_value())

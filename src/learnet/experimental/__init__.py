@@ -3,7 +3,8 @@
 ``tf.experimental.numpy`` (``learnet.experimental.numpy``, NumPy's API over
 learnet tensors), and the extension types with their dispatch decorators
 (``ExtensionType``, ``BatchableExtensionType``, ``dispatch_for_api``... from
-``learnet.extension_type``); each is imported when first used.
+``learnet.extension_type``), and ``Optional`` (``learnet.data``'s); each is imported
+when first used.
 
 Examples
 --------
@@ -32,4 +33,6 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.numpy")
     if name in _EXTENSION_TYPE_NAMES:
         return getattr(importlib.import_module("learnet.extension_type"), name)
+    if name == "Optional":  # tf.experimental.Optional: what an iterator's get_next_as_optional gives
+        return importlib.import_module("learnet.data").Optional
     raise AttributeError(f"module 'learnet.experimental' has no attribute {name!r}")
