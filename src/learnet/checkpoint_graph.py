@@ -5,7 +5,11 @@ objects reachable from the ``Checkpoint`` (modules, Keras layers and models, opt
 lists, dicts, variables), each stored once; an edge is a named dependency (an attribute, a
 list index, a dict key, a layer's weight). Every path that leads to an object leads to the
 same node, so a restore matches an object by any of them. Variables carry their values;
-an optimizer's slot variables hang off the variable they belong to.
+an optimizer's slot variables hang off the variable they belong to. Other objects with state
+that is not a variable (a ``tf.data`` iterator's position) store it as TensorFlow's
+``_serialize_to_tensors`` gives it, ``{name: array}``, under ``<path>/.ATTRIBUTES/<name>``, and
+get it back through ``_restore_from_tensors`` (and, when they have it, ``_check_restore``
+first, in the pass that checks everything before anything changes).
 
 Restoring walks the live objects and the stored graph side by side. What has no live
 counterpart yet waits: an object attached later to a restored object (an attribute of a
@@ -56,7 +60,8 @@ __all__ = [
 
 DATA_SUFFIX = ".data-00000-of-00001"
 INDEX_SUFFIX = ".index"
-VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+ATTRIBUTES = "/.ATTRIBUTES/"
+VALUE_SUFFIX = ATTRIBUTES + "VARIABLE_VALUE"
 SLOT_MARK = ".OPTIMIZER_SLOT"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 FORMAT = "learnet checkpoint"
@@ -98,9 +103,14 @@ def escape(name):
     return name.replace(".", "..").replace("/", ".S")
 
 
+def _saveable(value):
+    """Whether ``value`` stores a state of its own that is not a variable (``_serialize_to_tensors``)."""
+    return hasattr(type(value), "_serialize_to_tensors") and not isinstance(value, Variable)
+
+
 def _is_trackable(value):
     """Whether ``value`` is a kind of object that holds checkpointable state by itself."""
-    if isinstance(value, Variable) or hasattr(type(value), "_checkpoint_children"):
+    if isinstance(value, Variable) or hasattr(type(value), "_checkpoint_children") or _saveable(value):
         return True
     Layer, Module, Optimizer, _ = _kinds()
     return isinstance(value, (Layer, Module, Optimizer))
@@ -248,7 +258,7 @@ def live_graph(root):
 
 
 def _kept(nodes):
-    """Node ids worth storing: those with a variable below them (and the root)."""
+    """Node ids worth storing: those with a variable or a saved state below them (and the root)."""
     parents = collections.defaultdict(list)
     for node_id, node in enumerate(nodes):
         for _, child in node.children:
@@ -256,7 +266,7 @@ def _kept(nodes):
         for _, _, slot in node.slots:
             parents[slot].append(node_id)
     keep = set()
-    stack = [i for i, node in enumerate(nodes) if isinstance(node.obj, Variable)]
+    stack = [i for i, node in enumerate(nodes) if isinstance(node.obj, Variable) or _saveable(node.obj)]
     while stack:
         node_id = stack.pop()
         if node_id not in keep:
@@ -277,29 +287,32 @@ def write(root, file_prefix):
     kept = _kept(nodes)
     renumber = {old: new for new, old in enumerate(kept)}
     graph, entries, arrays = [], [], {}
+
+    def store(value, name, what, node_id):
+        if value.dtype.kind in "OV":
+            raise TypeError(f"Checkpoint: {what} holds {value.dtype} values, which a checkpoint cannot store")
+        key = f"v{len(entries)}"
+        arrays[key] = value
+        entries.append(
+            {"name": name, "key": key, "shape": list(value.shape), "dtype": value.dtype.name, "node": node_id}
+        )
+        return key
+
     for old in kept:
         node = nodes[old]
         record = {"children": [[name, renumber[child]] for name, child in node.children if child in renumber]}
         if node.slots:
             record["slots"] = [[renumber[p], name, renumber[s]] for p, name, s in node.slots if s in renumber]
         if isinstance(node.obj, Variable):
-            value = _host_array(node.obj)
-            if value.dtype.kind in "OV":
-                raise TypeError(
-                    f"Checkpoint: variable '{node.obj.name}' holds {value.dtype} values, which a checkpoint cannot store"
-                )
-            key = f"v{len(entries)}"
-            arrays[key] = value
-            record["value"] = key
-            entries.append(
-                {
-                    "name": node.path + VALUE_SUFFIX,
-                    "key": key,
-                    "shape": list(value.shape),
-                    "dtype": value.dtype.name,
-                    "node": renumber[old],
-                }
+            record["value"] = store(
+                _host_array(node.obj), node.path + VALUE_SUFFIX, f"variable '{node.obj.name}'", renumber[old]
             )
+        elif _saveable(node.obj):
+            what = type(node.obj).__name__
+            record["attributes"] = []
+            for name, value in sorted(node.obj._serialize_to_tensors().items()):
+                key = store(numpy.asarray(value), f"{node.path}{ATTRIBUTES}{name}", what, renumber[old])
+                record["attributes"].append([name, key])
         graph.append(record)
     index = {"format": FORMAT, "version": VERSION, "variables": entries, "object_graph": graph}
     file_prefix = os.fspath(file_prefix)
@@ -439,6 +452,11 @@ def _check_graph(prefix, graph, entries):
                 raise _damaged(prefix, f"a malformed slot {slot!r}")
         if "value" in node and node["value"] not in keys:
             raise _damaged(prefix, f"a node whose value {node['value']!r} is not stored")
+        for attribute in node.get("attributes", []):
+            if not (isinstance(attribute, list) and len(attribute) == 2 and isinstance(attribute[0], str)):
+                raise _damaged(prefix, f"a malformed saved state {attribute!r}")
+            if attribute[1] not in keys:
+                raise _damaged(prefix, f"a node whose state {attribute[1]!r} is not stored")
 
 
 class CheckpointReader:
@@ -520,10 +538,14 @@ class _Restoration:
         self.keys = {}
         self.values = {}
         by_key = {entry["key"]: entry for entry in checkpoint_file.entries}
+        self.attributes = {}  # node -> {name: array}: the saved state of an object that is not a variable
         for node_id, node in enumerate(graph):
             if "value" in node:
                 self.values[node_id] = arrays[node["value"]]
                 self.keys[node_id] = by_key[node["value"]]["name"]
+            if node.get("attributes"):
+                self.attributes[node_id] = {name: arrays[key] for name, key in node["attributes"]}
+                self.keys[node_id] = ", ".join(by_key[key]["name"] for _, key in node["attributes"])
         self.children = [[(name, child) for name, child in node.get("children", [])] for node in graph]
         self.slots = {}  # optimizer node -> [(variable node, slot name, slot node)]
         self.slots_of = collections.defaultdict(list)  # variable node -> [(optimizer node, name, slot node)]
@@ -600,6 +622,15 @@ class _Restoration:
                 self._check_value(node_id, obj)
                 return True
             self._assign(node_id, obj)
+        elif node_id in self.attributes:
+            if not _saveable(obj):
+                return True  # a different kind of object: not a match
+            if check_only:
+                check = getattr(obj, "_check_restore", None)
+                if check is not None:
+                    check(self.attributes[node_id])
+            elif self._bind(node_id, obj):
+                obj._restore_from_tensors(self.attributes[node_id])
         elif not check_only:
             self._bind(node_id, obj)
         complete = True
@@ -707,7 +738,8 @@ class CheckpointLoadStatus:
         return [
             node.path or "(root)"
             for node in live_graph(self._root)
-            if isinstance(node.obj, Variable) and not self._restoration.is_bound_object(node.obj)
+            if (isinstance(node.obj, Variable) or _saveable(node.obj))
+            and not self._restoration.is_bound_object(node.obj)
         ]
 
     def assert_existing_objects_matched(self):
@@ -728,7 +760,8 @@ class CheckpointLoadStatus:
         """Raise ``AssertionError`` unless the objects and the file match both ways."""
         self.assert_existing_objects_matched()
         restoration = self._restoration
-        unresolved = [restoration.keys[n] for n in sorted(restoration.values) if not restoration.objects_of(n)]
+        stored = sorted(set(restoration.values) | set(restoration.attributes))
+        unresolved = [restoration.keys[n] for n in stored if not restoration.objects_of(n)]
         if unresolved:
             raise AssertionError(
                 f"Unresolved object in checkpoint: {len(unresolved)} stored values matched no Python object: "

@@ -108,6 +108,33 @@ def _to_tensors(structure):
     return map_structure(to_tensor, structure)
 
 
+# The OwnedIterator whose next element is being computed: the random transformations of its
+# pipeline take their generators through it, so that a restored iterator draws the same numbers.
+_reader = None
+
+
+def _pass_generator(fixed=None):
+    """The random generator one pass of a random transformation draws from.
+
+    ``fixed`` is the transformation's own generator (it was given a seed). Without one, a new
+    generator seeded from the reading iterator's own random source (learnet's host generator
+    when no iterator reads), so that nothing else drawing random numbers between two
+    elements changes the pass. A ``fixed`` generator's state is recorded in the reading
+    iterator at every pass, and put back when a restored iterator replays its passes.
+    """
+    reader = _reader
+    if fixed is None:
+        parent = reader._source if reader is not None else backend.host_rng()
+        return numpy.random.default_rng(parent.integers(2**63))
+    if reader is not None:
+        if reader._replayed < len(reader._draws):
+            fixed.bit_generator.state = reader._draws[reader._replayed]
+        else:
+            reader._draws.append(fixed.bit_generator.state)
+        reader._replayed += 1
+    return fixed
+
+
 class Dataset:
     """A re-iterable pipeline of elements; build one with ``from_tensor_slices``.
 
@@ -291,7 +318,7 @@ class Dataset:
             )
 
         def make():
-            rng = numpy.random.default_rng(seed) if seed is not None else backend.host_rng()
+            rng = numpy.random.default_rng(seed) if seed is not None else _pass_generator()
             iterators = [d._make_iterator() for d in datasets]
             live = chances.astype(numpy.float64).copy()
             while live.sum() > 0:
@@ -350,7 +377,7 @@ class Dataset:
         """Random int64 numbers without end (the same stream for the same ``seed``)."""
 
         def make():
-            rng = numpy.random.default_rng(seed) if seed is not None else backend.host_rng()
+            rng = numpy.random.default_rng(seed) if seed is not None else _pass_generator()
             while True:
                 yield numpy.int64(rng.integers(0, 2**63 - 1))
 
@@ -366,7 +393,7 @@ class Dataset:
         first_order = []
 
         def generator():
-            return fixed if fixed is not None else backend.host_rng()
+            return _pass_generator(fixed)
 
         arrays = getattr(self, "_arrays", None)
         if arrays is not None and self._length is not None and buffer_size >= self._length:
@@ -374,8 +401,9 @@ class Dataset:
             take = _ragged_row if any(isinstance(leaf, RaggedTensor) for leaf in flatten(arrays)) else _index
 
             def order():
+                rng = generator()  # asked for on every pass, so that a replayed pass asks as often
                 if reshuffle_each_iteration or not first_order:
-                    first_order[:] = [generator().permutation(length)]
+                    first_order[:] = [rng.permutation(length)]
                 return first_order[0]
 
             dataset = Dataset(
@@ -629,7 +657,7 @@ class Dataset:
         source = self
 
         def make():
-            rng = numpy.random.default_rng(seed) if seed is not None else backend.host_rng()
+            rng = numpy.random.default_rng(seed) if seed is not None else _pass_generator()
             seen = numpy.zeros(len(target))
             for element in source._make_iterator():
                 label = int(numpy.asarray(_call(class_func, element)))
@@ -1597,6 +1625,9 @@ def _pad_leaves(elements, padded_shape, padding_value):
     return out
 
 
+_ITERATOR_FORMAT = "learnet iterator"
+
+
 class OwnedIterator:
     """An iterator over a dataset's elements, as tensors: what ``iter(dataset)`` gives.
 
@@ -1604,17 +1635,49 @@ class OwnedIterator:
     ``tf.errors.OutOfRangeError`` and ``it.get_next_as_optional()`` with an empty
     ``Optional``, as in TensorFlow. The pass over the dataset starts at the first element read.
 
+    A ``tf.train.Checkpoint`` (or ``CheckpointManager``) saves the iterator's position, as
+    TensorFlow's does: after a restore, ``next`` goes on from the element that followed the
+    save. The iterator keeps how many elements it gave and where its randomness came from:
+    the seed of its own random source, which the unseeded random transformations of its
+    pipeline (``shuffle``, ``sample_from_datasets``...) draw from, and the states of the
+    seeded ones' generators at each pass. A restore starts a new pass over the same pipeline
+    with that randomness and reads that many elements again, so a shuffled pipeline goes on
+    in the very order it had (the next epochs' orders too), with or without a seed. The
+    cost: a restore computes every element up to the position again (the ``map`` functions
+    run again; the saved state grows by a few numbers per epoch of a seeded shuffle), and
+    the dataset must be built the same way as the one saved (the same sources and
+    transformations; functions that read outside state must give the same results).
+
     Examples
     --------
     >>> import learnet as tf
     >>> it = iter(tf.data.Dataset.range(2))
     >>> int(it.get_next()), bool(it.get_next_as_optional().has_value()), bool(it.get_next_as_optional().has_value())
     (0, True, False)
+
+    Saving a position and coming back to it:
+
+    >>> import os, tempfile
+    >>> it = iter(tf.data.Dataset.range(10).shuffle(10).batch(2))
+    >>> checkpoint = tf.train.Checkpoint(iterator=it)
+    >>> path = checkpoint.save(os.path.join(tempfile.mkdtemp(), "ckpt"))
+    >>> first = [next(it).numpy().tolist() for _ in range(3)]
+    >>> _ = checkpoint.restore(path)
+    >>> [next(it).numpy().tolist() for _ in range(3)] == first
+    True
     """
 
     def __init__(self, dataset):
         self._dataset = dataset
         self._elements = None
+        self._consumed = 0  # how many elements this pass gave
+        # The random source of the pass's unseeded transformations, chosen when the iterator is
+        # made (as TensorFlow fixes an iterator's seeds): saved before reading, it restores the same pass.
+        self._source = numpy.random.default_rng(backend.host_rng().integers(2**63))
+        self._source_start = self._source.bit_generator.state
+        self._draws = []  # the states of the seeded transformations' generators, in the order asked for
+        self._replayed = 0  # how many of them were asked for (again, after a restore)
+        self._prepared = None  # (saved state, iterator at its position) from _check_restore
 
     @property
     def element_spec(self):
@@ -1623,10 +1686,78 @@ class OwnedIterator:
 
     def _next_element(self):
         """The next element as the dataset makes it (NumPy); ``StopIteration`` past the end."""
-        if self._elements is None:
-            self._elements = iter(self._dataset._make_iterator())
-        return next(self._elements)
+        global _reader
+        outer, _reader = _reader, self  # random transformations record their generators here
+        try:
+            if self._elements is None:
+                self._elements = iter(self._dataset._make_iterator())
+            element = next(self._elements)
+        finally:
+            _reader = outer
+        self._consumed += 1
+        return element
 
+    # --- tf.train.Checkpoint ----------------------------------------------------------------
+    def _checkpoint_children(self):
+        return []  # no variables: the position is the iterator's own saved state
+
+    def _serialize_to_tensors(self):
+        """``{"ITERATOR_STATE": uint8 array}``: the position and random states, as JSON text."""
+        return {"ITERATOR_STATE": self._state_array()}
+
+    def _check_restore(self, tensors):
+        self._prepare(_saved_state(tensors))
+
+    def _restore_from_tensors(self, tensors):
+        self._go_to(_saved_state(tensors))
+
+    def _state_array(self):
+        state = {
+            "format": _ITERATOR_FORMAT,
+            "consumed": self._consumed,
+            "cardinality": self._dataset._length,
+            "source": self._source_start,
+            "draws": self._draws,
+        }
+        return numpy.frombuffer(json.dumps(state).encode("utf-8"), dtype=numpy.uint8).copy()
+
+    def _prepare(self, array):
+        """A new iterator of the dataset moved to the position ``array`` holds; raises if it cannot
+        (and changes nothing): the check a restore makes before anything changes."""
+        state = _parse_iterator_state(array)
+        known, saved = self._dataset._length, state["cardinality"]
+        if known is not None and saved is not None and known != saved:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"restoring an iterator: it was saved over a dataset of {saved} elements, but this one has "
+                f"{known}; restore it into an iterator of the same dataset",
+            )
+        fresh = OwnedIterator(self._dataset)
+        fresh._draws = state["draws"]
+        fresh._source.bit_generator.state = fresh._source_start = state["source"]
+        for _ in range(state["consumed"]):
+            try:
+                fresh._next_element()
+            except StopIteration:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"restoring an iterator: it had read {state['consumed']} elements, but this dataset has only "
+                    f"{fresh._consumed}; restore it into an iterator of the same dataset",
+                ) from None
+        self._prepared = (array, fresh)
+        return fresh
+
+    def _go_to(self, array):
+        """Continue from the position ``array`` holds (prepared by ``_prepare`` when it was checked)."""
+        prepared = self._prepared
+        fresh = prepared[1] if prepared is not None and prepared[0] is array else self._prepare(array)
+        self._prepared = None
+        for attribute in ("_elements", "_consumed", "_source", "_source_start", "_draws", "_replayed"):
+            setattr(self, attribute, getattr(fresh, attribute))
+
+    # --- reading -----------------------------------------------------------------------------
     def __iter__(self):
         return self
 
@@ -1653,6 +1784,37 @@ class OwnedIterator:
         return Optional.from_value(element, self._dataset.element_spec)
 
 
+def _saved_state(tensors):
+    """The saved state among a checkpoint's ``{name: array}`` (an OwnedIterator's or a NumpyIterator's name)."""
+    for name in ("ITERATOR_STATE", "_STATE"):
+        if name in tensors:
+            return tensors[name]
+    raise errors.DataLossError(
+        None, None, f"restoring an iterator: the checkpoint holds {sorted(tensors)}, no iterator state"
+    )
+
+
+def _parse_iterator_state(array):
+    """The dict an iterator saved (checked), from its uint8 array of JSON text."""
+    array = numpy.asarray(array)
+    try:
+        if array.dtype != numpy.uint8 or array.ndim != 1:
+            raise ValueError(f"a {array.dtype} array of shape {array.shape}, not JSON text")
+        state = json.loads(array.tobytes().decode("utf-8"))
+        if not isinstance(state, dict) or state.get("format") != _ITERATOR_FORMAT:
+            raise ValueError("not a learnet iterator's state")
+        consumed, cardinality, draws = state["consumed"], state["cardinality"], state["draws"]
+        if not isinstance(consumed, int) or consumed < 0 or not (cardinality is None or isinstance(cardinality, int)):
+            raise ValueError("a malformed position")
+        if not isinstance(draws, list):
+            raise ValueError("malformed random states")
+        for draw in [state["source"], *draws]:
+            numpy.random.Generator(numpy.random.PCG64()).bit_generator.state = draw  # a state NumPy accepts
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
+        raise errors.DataLossError(None, None, f"restoring an iterator: its saved state is damaged ({error})") from None
+    return state
+
+
 class NumpyIterator:
     """An iterator over a dataset's elements as NumPy arrays: what ``as_numpy_iterator()`` gives.
 
@@ -1666,6 +1828,19 @@ class NumpyIterator:
 
     def __init__(self, dataset):
         self._iterator = OwnedIterator(dataset)
+
+    # A checkpoint stores its position as the OwnedIterator's, under TensorFlow's name for it.
+    def _checkpoint_children(self):
+        return []
+
+    def _serialize_to_tensors(self):
+        return {"_STATE": self._iterator._state_array()}
+
+    def _check_restore(self, tensors):
+        self._iterator._prepare(_saved_state(tensors))
+
+    def _restore_from_tensors(self, tensors):
+        self._iterator._go_to(_saved_state(tensors))
 
     def __iter__(self):
         return self
@@ -1760,18 +1935,371 @@ class AutoShardPolicy(enum.IntEnum):
     HINT = 3
 
 
+class ExternalStatePolicy(enum.IntEnum):
+    """What saving a pipeline does with state outside it (``tf.data.experimental.ExternalStatePolicy``).
+
+    Accepted for compatibility: learnet's iterators save their position and random state only.
+    """
+
+    WARN = 0
+    IGNORE = 1
+    FAIL = 2
+
+
+# --- tf.data.experimental: transformations for dataset.apply(...) ---------------------------------
+# TensorFlow 1 wrote pipeline steps as functions of a dataset, applied with `dataset.apply(...)`;
+# TensorFlow 2 made most of them Dataset methods. Each one here hands over to its method.
+
+
+def _transformation(method, *args, **kwargs):
+    """``lambda dataset: dataset.<method>(*args, **kwargs)``, named after the method."""
+
+    def apply(dataset):
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"tf.data.experimental.{method}: expected a Dataset, got {type(dataset).__name__}")
+        return getattr(dataset, method)(*args, **kwargs)
+
+    apply.__name__ = method
+    return apply
+
+
+def ignore_errors(log_warning=False):
+    """A transformation that skips the elements whose computation raises an error.
+
+    ``dataset.apply(tf.data.experimental.ignore_errors())`` is ``dataset.ignore_errors()``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> ds = tf.data.Dataset.from_tensor_slices(["1", "x", "3"]).map(tf.strings.to_number)
+    >>> [float(x) for x in ds.apply(tf.data.experimental.ignore_errors())]
+    [1.0, 3.0]
+    """
+    return _transformation("ignore_errors", log_warning=log_warning)
+
+
+def assert_cardinality(expected_cardinality):
+    """A transformation checking the dataset has ``expected_cardinality`` elements (``Dataset.assert_cardinality``)."""
+    return _transformation("assert_cardinality", expected_cardinality)
+
+
+def bucket_by_sequence_length(
+    element_length_func,
+    bucket_boundaries,
+    bucket_batch_sizes,
+    padded_shapes=None,
+    padding_values=None,
+    pad_to_bucket_boundary=False,
+    no_padding=False,
+    drop_remainder=False,
+):
+    """A transformation batching sequences of similar length (``Dataset.bucket_by_sequence_length``)."""
+    return _transformation(
+        "bucket_by_sequence_length",
+        element_length_func,
+        bucket_boundaries,
+        bucket_batch_sizes,
+        padded_shapes=padded_shapes,
+        padding_values=padding_values,
+        pad_to_bucket_boundary=pad_to_bucket_boundary,
+        no_padding=no_padding,
+        drop_remainder=drop_remainder,
+    )
+
+
+def dense_to_ragged_batch(batch_size, drop_remainder=False, row_splits_dtype="int64"):
+    """A transformation batching elements of different lengths into ``RaggedTensor``s (``Dataset.ragged_batch``).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> ds = tf.data.Dataset.range(1, 4).map(lambda n: tf.range(n))
+    >>> [b.to_list() for b in ds.apply(tf.data.experimental.dense_to_ragged_batch(2))]
+    [[[0], [0, 1]], [[0, 1, 2]]]
+    """
+    return _transformation("ragged_batch", batch_size, drop_remainder=drop_remainder, row_splits_dtype=row_splits_dtype)
+
+
+def dense_to_sparse_batch(batch_size, row_shape):
+    """A transformation batching elements of different lengths into ``SparseTensor``s (``Dataset.sparse_batch``)."""
+    return _transformation("sparse_batch", batch_size, row_shape)
+
+
+def enumerate_dataset(start=0):
+    """A transformation pairing each element with its index: ``(index, element)`` (``Dataset.enumerate``)."""
+    return _transformation("enumerate", start)
+
+
+def group_by_window(key_func, reduce_func, window_size=None, window_size_func=None):
+    """A transformation grouping elements by key into windows (``Dataset.group_by_window``)."""
+    return _transformation(
+        "group_by_window", key_func, reduce_func, window_size=window_size, window_size_func=window_size_func
+    )
+
+
+def rejection_resample(class_func, target_dist, initial_dist=None, seed=None):
+    """A transformation resampling elements to a class distribution (``Dataset.rejection_resample``)."""
+    return _transformation("rejection_resample", class_func, target_dist, initial_dist=initial_dist, seed=seed)
+
+
+def scan(initial_state, scan_func):
+    """A transformation carrying a state along the elements (``Dataset.scan``)."""
+    return _transformation("scan", initial_state, scan_func)
+
+
+def take_while(predicate):
+    """A transformation keeping the elements up to the first for which ``predicate`` is false."""
+    return _transformation("take_while", predicate)
+
+
+def unique():
+    """A transformation keeping each distinct element once (``Dataset.unique``)."""
+    return _transformation("unique")
+
+
+def unbatch():
+    """A transformation splitting each batch into its rows (``Dataset.unbatch``)."""
+    return _transformation("unbatch")
+
+
+def snapshot(path, compression="AUTO", reader_func=None, shard_func=None):
+    """A transformation accepted for compatibility (``Dataset.snapshot``: learnet keeps elements in memory)."""
+    return _transformation("snapshot", path, compression=compression, reader_func=reader_func, shard_func=shard_func)
+
+
+def parallel_interleave(
+    map_func, cycle_length, block_length=1, sloppy=False, buffer_output_elements=None, prefetch_input_elements=None
+):
+    """A transformation reading ``cycle_length`` datasets at once (``Dataset.interleave``; learnet
+    reads them in the training process, in TensorFlow's deterministic order)."""
+    return _transformation("interleave", map_func, cycle_length=cycle_length, block_length=block_length)
+
+
+def shuffle_and_repeat(buffer_size, count=None, seed=None):
+    """A transformation that shuffles and repeats: ``dataset.shuffle(buffer_size, seed).repeat(count)``.
+
+    Each repetition is shuffled anew, as TensorFlow's.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> ds = tf.data.Dataset.range(3).apply(tf.data.experimental.shuffle_and_repeat(3, count=2, seed=0))
+    >>> sorted(int(x) for x in ds)
+    [0, 0, 1, 1, 2, 2]
+    """
+
+    def apply(dataset):
+        return _transformation("shuffle", buffer_size, seed=seed)(dataset).repeat(count)
+
+    return apply
+
+
+def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False, num_parallel_calls=None):
+    """A transformation that maps, then batches: ``dataset.map(map_func).batch(batch_size, drop_remainder)``."""
+
+    def apply(dataset):
+        return _transformation("map", map_func)(dataset).batch(batch_size, drop_remainder=drop_remainder)
+
+    return apply
+
+
+def copy_to_device(target_device, source_device="/cpu:0"):
+    """A transformation accepted for compatibility: learnet's pipelines stay in the training process."""
+    return _transformation("prefetch", None)
+
+
+def prefetch_to_device(device, buffer_size=None):
+    """A transformation accepted for compatibility: learnet's pipelines stay in the training process."""
+    return _transformation("prefetch", buffer_size)
+
+
+class Reducer:
+    """How ``group_by_reducer`` folds each group: ``init_func(key)`` starts a state,
+    ``reduce_func(state, element)`` updates it, ``finalize_func(state)`` gives the output.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> reducer = tf.data.experimental.Reducer(lambda key: 0, lambda total, x: total + x, lambda total: total)
+    >>> grouped = tf.data.Dataset.range(10).apply(tf.data.experimental.group_by_reducer(lambda x: x % 3, reducer))
+    >>> [int(x) for x in grouped]
+    [18, 12, 15]
+    """
+
+    def __init__(self, init_func, reduce_func, finalize_func):
+        for name, func in (("init_func", init_func), ("reduce_func", reduce_func), ("finalize_func", finalize_func)):
+            if not callable(func):
+                raise TypeError(f"Reducer: {name} must be a function, got {type(func).__name__}")
+        self.init_func = init_func
+        self.reduce_func = reduce_func
+        self.finalize_func = finalize_func
+
+
+def group_by_reducer(key_func, reducer):
+    """A transformation folding the elements of each key (an int64 ``key_func(element)``) with
+    ``reducer``; one output per key, in the order the keys first appear."""
+    if not isinstance(reducer, Reducer):
+        raise TypeError(f"group_by_reducer: reducer must be a tf.data.experimental.Reducer, got {reducer!r}")
+
+    def apply(dataset):
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"group_by_reducer: expected a Dataset, got {type(dataset).__name__}")
+
+        def as_tensors(value):
+            return _to_tensors(map_structure(_as_array, value))
+
+        def make():
+            states = {}  # key -> state, in the order keys first appear
+            for element in dataset._make_iterator():
+                key = int(numpy.asarray(_call(key_func, element)))
+                if key not in states:
+                    states[key] = as_tensors(reducer.init_func(Tensor._wrap(numpy.int64(key))))
+                states[key] = as_tensors(reducer.reduce_func(states[key], _to_tensors(element)))
+            for state in states.values():
+                yield map_structure(_as_array, reducer.finalize_func(state))
+
+        return Dataset(make, None)
+
+    return apply
+
+
+# --- tf.data.experimental: functions of a dataset or an iterator ----------------------------------
+
+
+def get_single_element(dataset):
+    """The one element of ``dataset`` (``Dataset.get_single_element``)."""
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"get_single_element: expected a Dataset, got {type(dataset).__name__}")
+    return dataset.get_single_element()
+
+
+def get_next_as_optional(iterator):
+    """The next element of ``iterator`` in an ``Optional`` (``iterator.get_next_as_optional()``)."""
+    if not isinstance(iterator, OwnedIterator):
+        raise TypeError(f"get_next_as_optional: expected an iterator of a Dataset, got {type(iterator).__name__}")
+    return iterator.get_next_as_optional()
+
+
+def get_structure(dataset_or_iterator):
+    """The ``element_spec`` of a dataset or of a dataset's iterator."""
+    if not isinstance(dataset_or_iterator, (Dataset, OwnedIterator)):
+        raise TypeError(f"get_structure: expected a Dataset or its iterator, got {type(dataset_or_iterator).__name__}")
+    return dataset_or_iterator.element_spec
+
+
+def at(dataset, index):
+    """Element ``index`` of ``dataset`` (read from the start); ``tf.errors.OutOfRangeError`` past its end.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> int(tf.data.experimental.at(tf.data.Dataset.range(10, 20), 3))
+    13
+    """
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"at: expected a Dataset, got {type(dataset).__name__}")
+    index = int(index)
+    if index < 0:
+        raise errors.InvalidArgumentError(None, None, f"at: index must be non-negative, got {index}")
+    for position, element in enumerate(dataset._make_iterator()):
+        if position == index:
+            return _to_tensors(element)
+    raise errors.OutOfRangeError(None, None, f"at: index {index} is past the end of the dataset")
+
+
+def from_list(elements, name=None):
+    """A dataset whose elements are the items of the list ``elements`` (each a tensor or a
+    structure of them, all of the same structure).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> [(int(a), b.numpy()) for a, b in tf.data.experimental.from_list([(1, "a"), (2, "b")])]
+    [(1, b'a'), (2, b'b')]
+    """
+    if not isinstance(elements, (list, tuple)) or not elements:
+        raise ValueError(f"from_list: elements must be a non-empty list, got {elements!r}")
+    converted = [map_structure(_as_array, _lists_as_tensors(element)) for element in elements]
+    return Dataset(lambda: iter(converted), len(converted), lambda: map_structure(_value_spec, converted[0]))
+
+
+def parse_example_dataset(features, num_parallel_calls=1, deterministic=None):
+    """A transformation parsing batches of serialized ``tf.train.Example``s (``tf.io.parse_example``)."""
+    from learnet.example_parsing import parse_example
+
+    return _transformation("map", lambda serialized: parse_example(serialized, features))
+
+
+def enable_debug_mode():
+    """Accepted for compatibility: learnet's pipelines already run eagerly, in order."""
+
+
+class TFRecordWriter:
+    """Write a dataset of scalar strings to a TFRecord file: ``TFRecordWriter(path).write(dataset)``."""
+
+    def __init__(self, filename, compression_type=None):
+        self._filename = filename
+        self._compression_type = compression_type
+
+    def write(self, dataset):
+        """Write every element of ``dataset`` (scalar strings) as one record."""
+        from learnet.tfrecord import TFRecordWriter as RecordWriter
+
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"TFRecordWriter.write expects a Dataset, got {type(dataset).__name__}")
+        with RecordWriter(self._filename, options=self._compression_type) as writer:
+            for element in dataset._make_iterator():
+                writer.write(numpy.asarray(element).item())
+
+
 # Older TensorFlow code reaches these through `tf.data.experimental`.
 experimental = types.SimpleNamespace(
     AUTOTUNE=AUTOTUNE,
     CsvDataset=CsvDataset,
     make_csv_dataset=make_csv_dataset,
     Counter=Dataset.counter,
+    RandomDataset=Dataset.random,
     AutoShardPolicy=AutoShardPolicy,
+    ExternalStatePolicy=ExternalStatePolicy,
+    Optional=Optional,
+    Reducer=Reducer,
+    TFRecordWriter=TFRecordWriter,
     sample_from_datasets=Dataset.sample_from_datasets,
     choose_from_datasets=Dataset.choose_from_datasets,
     cardinality=lambda dataset: dataset.cardinality(),
+    save=lambda dataset, path, compression=None, shard_func=None, checkpoint_args=None: dataset.save(
+        path, compression, shard_func, checkpoint_args
+    ),
+    load=Dataset.load,
     UNKNOWN_CARDINALITY=-2,
     INFINITE_CARDINALITY=-1,
+    SHARD_HINT=-1,
+    assert_cardinality=assert_cardinality,
+    at=at,
+    bucket_by_sequence_length=bucket_by_sequence_length,
+    copy_to_device=copy_to_device,
+    dense_to_ragged_batch=dense_to_ragged_batch,
+    dense_to_sparse_batch=dense_to_sparse_batch,
+    enable_debug_mode=enable_debug_mode,
+    enumerate_dataset=enumerate_dataset,
+    from_list=from_list,
+    get_next_as_optional=get_next_as_optional,
+    get_single_element=get_single_element,
+    get_structure=get_structure,
+    group_by_reducer=group_by_reducer,
+    group_by_window=group_by_window,
+    ignore_errors=ignore_errors,
+    map_and_batch=map_and_batch,
+    parallel_interleave=parallel_interleave,
+    parse_example_dataset=parse_example_dataset,
+    prefetch_to_device=prefetch_to_device,
+    rejection_resample=rejection_resample,
+    scan=scan,
+    shuffle_and_repeat=shuffle_and_repeat,
+    snapshot=snapshot,
+    take_while=take_while,
+    unbatch=unbatch,
+    unique=unique,
 )
 
 
