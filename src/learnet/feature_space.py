@@ -13,9 +13,20 @@ Every kind of feature is an ordinary preprocessing layer (``Normalization``,
 ``Discretization``, ``StringLookup``, ``Hashing``...), found in ``preprocessors``;
 feature crosses are ``HashedCrossing`` layers, found in ``crossers``.
 
-Saving a feature space to a ``.keras`` file (``feature_space.save``,
-``keras.saving.load_model``) is not supported.
+``feature_space.save("space.keras")`` writes Keras 3's own file: a zip holding
+``config.json`` (the features, crosses and their layers' configs), ``model.weights.h5``
+(the layers' variables: a normalization's mean, variance and count) and, under
+``assets/``, the vocabularies that ``adapt`` learned, one token a line. Keras 3 loads it,
+and ``keras.saving.load_model`` reads it back as a ``FeatureSpace``, from learnet or from
+Keras, through the checks of every Keras file learnet reads (no code runs, Keras modules
+only, numbers only in the weights).
 """
+
+import contextvars
+import io
+import os
+import time
+import zipfile
 
 import numpy
 
@@ -25,11 +36,17 @@ from learnet.layers.base import Layer
 from learnet.layers.hashing import HashedCrossing, Hashing
 from learnet.layers.lookup import CategoryEncoding, Discretization, IntegerLookup, StringLookup
 from learnet.layers.preprocessing import Normalization, Rescaling
+from learnet.layers.serialization import InvalidModelFileError
 from learnet.layers.text import TextVectorization
 from learnet.tensor import Tensor
+from learnet import weight_budget
 
 _FEATURE_OUTPUT_MODES = ("int", "one_hot", "float")
 _ADAPT_SCALAR_BATCH = 32  # Keras batches a dataset of single values by 32 before adapting
+# Where Keras 3 keeps the classes a FeatureSpace's config names besides its layers.
+_KERAS_MODULE = "keras.src.layers.preprocessing.feature_space"
+_KERAS_IDENTITY = "TFDIdentity"  # Keras' class of FeatureSpace.float()'s preprocessor: _AsFloat here
+_VOCABULARY_FILE = "vocabulary.txt"
 
 
 class _AsFloat(Layer):
@@ -58,7 +75,17 @@ class Feature:
         self.output_mode = output_mode
 
     def get_config(self):
-        return {"dtype": self.dtype, "preprocessor": self.preprocessor.get_config(), "output_mode": self.output_mode}
+        """The dtype, the preprocessor (described as Keras 3 describes a layer) and the output mode."""
+        return {
+            "dtype": self.dtype,
+            "preprocessor": _preprocessor_to_keras(self.preprocessor),
+            "output_mode": self.output_mode,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The feature ``get_config`` described (the preprocessor is made afresh from its config)."""
+        return _feature_from_keras(_described(cls, config), "Feature.from_config", custom_objects)
 
     def __repr__(self):
         return f"Feature(dtype={self.dtype!r}, preprocessor={type(self.preprocessor).__name__}, output_mode={self.output_mode!r})"
@@ -73,7 +100,11 @@ class Cross:
         self.feature_names = tuple(feature_names)
         if len(self.feature_names) < 2:
             raise ValueError(f"FeatureSpace cross: needs at least two feature names, got {self.feature_names}")
-        self.crossing_dim = crossing_dim
+        if not all(isinstance(name, str) for name in self.feature_names):
+            raise ValueError(f"FeatureSpace cross: the feature names must be strings, got {self.feature_names}")
+        if isinstance(crossing_dim, bool) or not isinstance(crossing_dim, (int, numpy.integer)) or crossing_dim < 1:
+            raise ValueError(f"FeatureSpace cross: crossing_dim must be a positive integer, got {crossing_dim!r}")
+        self.crossing_dim = int(crossing_dim)
         self.output_mode = output_mode
 
     @property
@@ -81,14 +112,25 @@ class Cross:
         return "_X_".join(self.feature_names)
 
     def get_config(self):
-        return {"feature_names": self.feature_names, "crossing_dim": self.crossing_dim, "output_mode": self.output_mode}
+        return {
+            "feature_names": list(self.feature_names),
+            "crossing_dim": self.crossing_dim,
+            "output_mode": self.output_mode,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         return f"Cross({self.feature_names}, crossing_dim={self.crossing_dim}, output_mode={self.output_mode!r})"
 
 
-def _preprocessor_name(name):
-    return None if name is None else f"{name}_preprocessor"
+def _preprocessor_name(name, kind):
+    """Keras' name for a feature's preprocessor: ``"<name>_preprocessor"``, the kind (numbered) when unnamed."""
+    from learnet.layers.naming import unique_name
+
+    return f"{name or unique_name(kind)}_preprocessor"
 
 
 def _as_numpy(value):
@@ -138,8 +180,9 @@ class FeatureSpace:
     output_mode)`` for a layer of your own. The values (bins, indices, hashes) are
     those of the underlying layers, which follow Keras'.
 
-    Saving (``save`` to a ``.keras`` file and ``keras.saving.load_model``) is not
-    supported: keep the code that builds and adapts the feature space.
+    ``save("name.keras")`` writes the adapted space in Keras 3's format;
+    ``keras.saving.load_model`` reads it back (from learnet or Keras). ``get_config`` /
+    ``from_config`` describe the features and crosses as Keras does.
 
     Examples
     --------
@@ -171,18 +214,18 @@ class FeatureSpace:
     @classmethod
     def float(cls, name=None):
         """Float values, used as they are."""
-        return Feature("float32", _AsFloat(name=_preprocessor_name(name)), "float")
+        return Feature("float32", _AsFloat(name=_preprocessor_name(name, "float")), "float")
 
     @classmethod
     def float_rescaled(cls, scale=1.0, offset=0.0, name=None):
         """Float values times ``scale`` plus ``offset`` (``Rescaling``)."""
-        preprocessor = Rescaling(scale=scale, offset=offset, name=_preprocessor_name(name))
+        preprocessor = Rescaling(scale=scale, offset=offset, name=_preprocessor_name(name, "float_rescaled"))
         return Feature("float32", preprocessor, "float")
 
     @classmethod
     def float_normalized(cls, name=None):
         """Float values standardized with the mean and variance ``adapt`` learns (``Normalization``)."""
-        preprocessor = Normalization(axis=-1, name=_preprocessor_name(name))
+        preprocessor = Normalization(axis=-1, name=_preprocessor_name(name, "float_normalized"))
         return Feature("float32", preprocessor, "float")
 
     @classmethod
@@ -191,7 +234,7 @@ class FeatureSpace:
         preprocessor = Discretization(
             num_bins=None if bin_boundaries is not None else num_bins,
             bin_boundaries=bin_boundaries,
-            name=_preprocessor_name(name),
+            name=_preprocessor_name(name, "float_discretized"),
         )
         return Feature("float32", preprocessor, output_mode)
 
@@ -201,7 +244,7 @@ class FeatureSpace:
         preprocessor = IntegerLookup(
             max_tokens=max_tokens,
             num_oov_indices=num_oov_indices,
-            name=_preprocessor_name(name),
+            name=_preprocessor_name(name, "integer_categorical"),
         )
         return Feature("int32", preprocessor, output_mode)
 
@@ -211,20 +254,20 @@ class FeatureSpace:
         preprocessor = StringLookup(
             max_tokens=max_tokens,
             num_oov_indices=num_oov_indices,
-            name=_preprocessor_name(name),
+            name=_preprocessor_name(name, "string_categorical"),
         )
         return Feature("string", preprocessor, output_mode)
 
     @classmethod
     def string_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """String categories hashed into ``num_bins`` bins (``Hashing``): no vocabulary."""
-        preprocessor = Hashing(num_bins=num_bins, name=_preprocessor_name(name))
+        preprocessor = Hashing(num_bins=num_bins, name=_preprocessor_name(name, "string_hashed"))
         return Feature("string", preprocessor, output_mode)
 
     @classmethod
     def integer_hashed(cls, num_bins, output_mode="one_hot", name=None):
         """Integer categories hashed into ``num_bins`` bins (``Hashing``): no vocabulary."""
-        preprocessor = Hashing(num_bins=num_bins, name=_preprocessor_name(name))
+        preprocessor = Hashing(num_bins=num_bins, name=_preprocessor_name(name, "integer_hashed"))
         return Feature("int32", preprocessor, output_mode)
 
     # --- building ---------------------------------------------------------------------------------
@@ -251,6 +294,7 @@ class FeatureSpace:
         self.crossing_dim = crossing_dim
         self.hashing_dim = hashing_dim
         self.num_discretization_bins = num_discretization_bins
+        self._custom_objects = _CUSTOM_OBJECTS.get()
         self.features = {name: self._standardize_feature(name, kind) for name, kind in features.items()}
         self.crosses = [self._standardize_cross(cross) for cross in (crosses or [])]
         self.crosses_by_name = {cross.name: cross for cross in self.crosses}
@@ -268,6 +312,8 @@ class FeatureSpace:
     def _standardize_feature(self, name, kind):
         if isinstance(kind, Feature):
             return kind
+        if isinstance(kind, dict):  # a feature as get_config describes it (from_config)
+            return _feature_from_keras(kind, f"FeatureSpace: feature {name!r}", self._custom_objects)
         makers = {
             "float": lambda: self.float(name=name),
             "float_normalized": lambda: self.float_normalized(name=name),
@@ -286,6 +332,8 @@ class FeatureSpace:
         return makers[kind]()
 
     def _standardize_cross(self, cross):
+        if isinstance(cross, dict):  # a cross as get_config describes it (from_config)
+            cross = _cross_from_keras(cross, "FeatureSpace: a cross")
         if not isinstance(cross, Cross):
             if not self.crossing_dim:
                 raise ValueError("FeatureSpace: crosses given as names need crossing_dim (the number of bins)")
@@ -459,18 +507,395 @@ class FeatureSpace:
             }
         return merged
 
+    # --- saving ---------------------------------------------------------------------------------------
     def get_config(self):
+        """The space as Keras 3 describes it: its features and crosses (serialized Keras objects),
+        ``output_mode`` and the default dims. ``FeatureSpace.from_config`` makes an un-adapted space
+        from it; what ``adapt`` learned (vocabularies, statistics) is kept by ``save``."""
         return {
-            "features": {name: feature.get_config() for name, feature in self.features.items()},
+            "features": {name: _described_object(feature) for name, feature in self.features.items()},
             "output_mode": self.output_mode,
-            "crosses": [cross.get_config() for cross in self.crosses],
+            "crosses": [_described_object(cross) for cross in self.crosses],
             "crossing_dim": self.crossing_dim,
             "hashing_dim": self.hashing_dim,
             "num_discretization_bins": self.num_discretization_bins,
         }
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A space made from ``get_config()``'s dict (``custom_objects``: your own preprocessor classes).
+
+        Examples
+        --------
+        >>> space = FeatureSpace({"size": "float_normalized", "color": "string_categorical"})
+        >>> FeatureSpace.from_config(space.get_config()).get_config() == space.get_config()
+        True
+        """
+        if not isinstance(config, dict):
+            raise TypeError(f"FeatureSpace.from_config expects a dict, got {type(config).__name__}")
+        token = _CUSTOM_OBJECTS.set(custom_objects)
+        try:
+            return cls(**config)
+        finally:
+            _CUSTOM_OBJECTS.reset(token)
+
+    def get_build_config(self):
+        """Each feature's preprocessor's build config (its input shape), as Keras 3 saves it."""
+        return {name: feature.preprocessor.get_build_config() or {} for name, feature in self.features.items()}
+
+    def _keras_paths(self):
+        """``[(path, layer)]``: where Keras 3 keeps each layer of the space in ``model.weights.h5``
+        (``preprocessors/normalization``, ``crossers/hashed_crossing``...) and its assets. Each group
+        names its layers by class, counted (``integer_lookup``, ``integer_lookup_1``), in the order
+        of the space's dicts; a layer inside a preprocessor of your own sits under its attribute."""
+        from learnet import keras_files
+
+        groups = [
+            ("preprocessors", self.preprocessors.values()),
+            ("crossers", self.crossers.values()),
+            ("one_hot_encoders", self.one_hot_encoders.values()),
+        ]
+        paths, visited = [], set()
+        for group, held in groups:
+            used = {}
+            for layer in held:
+                name = keras_files._numbered(_keras_class_name(layer), used)
+                paths.extend(keras_files._layer_paths(layer, f"{group}/{name}", visited))
+        if self.concat is not None:
+            paths.append(("concat", self.concat))
+        return paths
+
     def save(self, filepath):
-        """Not supported: learnet cannot save a FeatureSpace to a ``.keras`` file yet."""
-        raise NotImplementedError(
-            "FeatureSpace.save is not supported in learnet; keep the code that builds and adapts the feature space"
+        """Save the adapted space to a ``.keras`` file, as Keras 3 writes it.
+
+        ``keras.saving.load_model(filepath)`` (or ``keras.models.load_model``) reads it back as
+        a ``FeatureSpace`` with the same inputs, encoded features and outputs; Keras 3 loads it too.
+
+        Parameters
+        ----------
+        filepath : str or path-like
+            A name ending in ``.keras``. An existing file is replaced (whole, or not at all).
+
+        Raises
+        ------
+        ValueError
+            For a name without ``.keras``, or a space that has not learned what it needs
+            (call ``adapt`` first). Nothing is written then.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> space = FeatureSpace({"size": "float_normalized", "color": "string_categorical"})
+        >>> space.adapt({"size": [1.0, 2.0, 3.0], "color": ["red", "blue", "red"]})
+        >>> space.save("space.keras")                                    # doctest: +SKIP
+        >>> loaded = keras.saving.load_model("space.keras")              # doctest: +SKIP
+        """
+        from learnet import backend, keras_files, saving
+
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"FeatureSpace.save: filepath must be a str or path, got {type(filepath).__name__}")
+        filepath = os.fspath(filepath)
+        if not str(filepath).endswith(".keras"):
+            raise ValueError(
+                f"FeatureSpace.save: invalid filepath {filepath!r}: expected a .keras extension "
+                "(the feature space is saved in Keras 3's format)"
+            )
+        if not self._is_adapted and self._adaptable_names():
+            raise ValueError(
+                f"FeatureSpace.save: call adapt(dataset) before saving; the features {self._adaptable_names()} "
+                "have not learned from data yet (vocabularies, means, bin boundaries), so the file could not be used"
+            )
+        self._build()
+        h5py = keras_files._h5py()
+        where = f"FeatureSpace.save: {filepath}"
+        config = {
+            "module": "keras.utils",
+            "class_name": "FeatureSpace",
+            "config": self.get_config(),
+            "registered_name": None,
+            "build_config": self.get_build_config(),
+        }
+        config = saving._plain_json(config, "the FeatureSpace config")
+        metadata = {
+            "keras_version": keras_files.KERAS_VERSION,
+            "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
+            "saved_by": "learnet",
+        }
+        paths = self._keras_paths()
+        assets = {}
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as handle:
+            handle.create_group("vars").attrs["name"] = self.name
+            for path, layer in paths:
+                group = handle.require_group(f"{path}/vars")
+                group.attrs["name"] = layer.name
+                if keras_files._overrides(layer, "save_own_variables"):
+                    layer.save_own_variables(keras_files._VariablesStore(h5py, group, path, where))
+                    continue
+                for index, variable in enumerate(keras_files._saved_variables(layer)):
+                    group.create_dataset(str(index), data=backend.to_numpy(variable._value))
+                if _learned_vocabulary(layer):
+                    tokens = "\n".join(str(token) for token in layer.get_vocabulary())
+                    assets[f"assets/{path}/{_VOCABULARY_FILE}"] = tokens.encode("utf-8")
+        weights = buffer.getvalue()
+
+        def write(stream):
+            with zipfile.ZipFile(stream, "w") as archive:
+                archive.writestr("metadata.json", saving._json_bytes(metadata), compress_type=zipfile.ZIP_DEFLATED)
+                archive.writestr("config.json", saving._json_bytes(config), compress_type=zipfile.ZIP_DEFLATED)
+                archive.writestr("model.weights.h5", weights, compress_type=zipfile.ZIP_STORED)
+                for name, data in assets.items():
+                    archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+
+        saving.atomic_write(filepath, write)
+
+
+# --- Keras 3's descriptions of features, crosses and preprocessors -----------------------------------
+# Set by FeatureSpace.from_config while the space is made: the classes of your own its
+# preprocessors may name.
+_CUSTOM_OBJECTS = contextvars.ContextVar("feature_space_custom_objects", default=None)
+
+
+def _refuse(message):
+    raise InvalidModelFileError(message)
+
+
+def _described(cls, config):
+    """``config`` of a ``Feature`` or ``Cross`` wrapped as Keras 3 describes one of them."""
+    return {"module": _KERAS_MODULE, "class_name": cls.__name__, "config": config, "registered_name": cls.__name__}
+
+
+def _described_object(obj):
+    return _described(type(obj), obj.get_config())
+
+
+def _keras_class_name(layer):
+    """The class Keras has in place of ``layer``'s (the snake-case name of a file's group)."""
+    return _KERAS_IDENTITY if isinstance(layer, _AsFloat) else type(layer).__name__
+
+
+def _learned_vocabulary(layer):
+    """Whether ``layer`` is a lookup whose vocabulary ``adapt`` (or a file's assets) gave it: state,
+    which Keras keeps as an asset of the file, not in the config."""
+    return (
+        isinstance(layer, (StringLookup, IntegerLookup))
+        and not layer._has_input_vocabulary
+        and layer._tokens is not None
+    )
+
+
+def _preprocessor_to_keras(layer):
+    """A preprocessor as Keras 3 describes it: module, class name, config, build config."""
+    from learnet import keras_files
+    from learnet.layers.serialization import serialize
+
+    entry = keras_files._layer_to_keras(serialize(layer))
+    if isinstance(layer, _AsFloat):
+        entry.update(module=_KERAS_MODULE, class_name=_KERAS_IDENTITY, registered_name=_KERAS_IDENTITY)
+        entry["config"] = {key: entry["config"][key] for key in ("name", "dtype", "trainable")}
+    if isinstance(layer, Discretization):  # Keras' Discretization takes no trainable, and a dtype by name
+        entry["config"].pop("trainable", None)
+        entry["config"]["dtype"] = layer.get_config().get("dtype")
+    if isinstance(layer, Normalization) and isinstance(entry["config"].get("axis"), int):
+        entry["config"]["axis"] = [entry["config"]["axis"]]  # Keras 3 lists the axes
+    if isinstance(layer, Hashing) and entry["config"].get("output_mode") == "int":
+        entry["config"]["dtype"] = keras_files._policy("int64")  # Keras' Hashing gives integers in an integer dtype
+    if _learned_vocabulary(layer):
+        entry["config"]["vocabulary"] = None
+    return entry
+
+
+def _preprocessor_from_keras(entry, where, custom_objects):
+    """The layer a Keras 3 description names, through the checks of every Keras file learnet reads."""
+    from learnet import keras_files, saving
+    from learnet.layers.serialization import deserialize
+
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        _refuse(f"{where} is not a layer description (a dict with a class_name and a config)")
+    if not isinstance(entry.get("config"), dict):
+        _refuse(f"{where} ({entry['class_name']}) has no config")
+    if entry["class_name"] == _KERAS_IDENTITY:
+        keras_files._check_module(entry, where)
+        name = entry["config"].get("name")
+        if name is not None and not isinstance(name, str):
+            _refuse(f"{where}: the layer's name must be a string, got {type(name).__name__}")
+        layer = _AsFloat(name=name)
+        if isinstance(entry.get("build_config"), dict):
+            layer.build_from_config(entry["build_config"])
+        return layer
+    layer_entry = keras_files._layer_from_keras(entry, where, custom_objects)
+    saving._check_plain(layer_entry, where)
+    layer = deserialize(layer_entry, custom_objects)
+    if not isinstance(layer, Layer):
+        _refuse(f"{where} describes a {type(layer).__name__}, not a layer")
+    return layer
+
+
+def _feature_from_keras(entry, where, custom_objects=None):
+    """A ``Feature`` from its description (``FeatureSpace.get_config()["features"][name]``)."""
+    from learnet import keras_files
+
+    if not isinstance(entry, dict) or entry.get("class_name") != "Feature" or not isinstance(entry.get("config"), dict):
+        _refuse(
+            f"{where} is not a FeatureSpace feature: expected a 'Feature' description with a config, got {entry!r:.80}"
         )
+    keras_files._check_module(entry, where)
+    config = entry["config"]
+    unknown = sorted(set(config) - {"dtype", "preprocessor", "output_mode"})
+    if unknown:
+        _refuse(f"{where}: a Feature takes dtype, preprocessor and output_mode, not {unknown}")
+    if not isinstance(config.get("dtype"), str):
+        _refuse(f"{where}: the feature's dtype must be a string, got {config.get('dtype')!r}")
+    if config.get("output_mode") not in _FEATURE_OUTPUT_MODES:
+        _refuse(f"{where}: output_mode must be one of {_FEATURE_OUTPUT_MODES}, got {config.get('output_mode')!r}")
+    preprocessor = _preprocessor_from_keras(config.get("preprocessor"), f"{where}: its preprocessor", custom_objects)
+    return Feature(config["dtype"], preprocessor, config["output_mode"])
+
+
+def _cross_from_keras(entry, where):
+    """A ``Cross`` from its description (``FeatureSpace.get_config()["crosses"][i]``)."""
+    from learnet import keras_files
+
+    if not isinstance(entry, dict) or entry.get("class_name") != "Cross" or not isinstance(entry.get("config"), dict):
+        _refuse(f"{where} is not a FeatureSpace cross: expected a 'Cross' description with a config, got {entry!r:.80}")
+    keras_files._check_module(entry, where)
+    config = entry["config"]
+    unknown = sorted(set(config) - {"feature_names", "crossing_dim", "output_mode"})
+    if unknown or not isinstance(config.get("feature_names"), (list, tuple)):
+        _refuse(f"{where}: a Cross takes a list of feature_names, crossing_dim and output_mode; got {sorted(config)}")
+    try:
+        return Cross(
+            config["feature_names"], config.get("crossing_dim"), output_mode=config.get("output_mode", "one_hot")
+        )
+    except (TypeError, ValueError) as error:
+        raise InvalidModelFileError(f"{where}: {error}") from None
+
+
+# --- reading a .keras file -------------------------------------------------------------------------
+def _space_from_config(config, where, custom_objects):
+    from learnet import saving
+
+    features, crosses = config.get("features"), config.get("crosses") or []
+    if not isinstance(features, dict) or not features:
+        _refuse(f"{where}: the FeatureSpace config has no features (a dict of name -> Feature)")
+    if not isinstance(crosses, list):
+        _refuse(f"{where}: the FeatureSpace's crosses must be a list, got {type(crosses).__name__}")
+    options = {key: value for key, value in config.items() if key not in ("features", "crosses")}
+    unknown = sorted(set(options) - {"output_mode", "crossing_dim", "hashing_dim", "num_discretization_bins", "name"})
+    if unknown:
+        _refuse(f"{where}: the FeatureSpace config holds unknown arguments {unknown}")
+    saving._check_plain(options, "the FeatureSpace config")
+    features = {
+        name: _feature_from_keras(entry, f"{where}: feature {name!r}", custom_objects)
+        for name, entry in features.items()
+    }
+    crosses = [_cross_from_keras(entry, f"{where}: cross {index}") for index, entry in enumerate(crosses)]
+    try:
+        return FeatureSpace(features=features, crosses=crosses, **options)
+    except InvalidModelFileError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise InvalidModelFileError(
+            f"{where}: the FeatureSpace config does not make a feature space: {error}"
+        ) from None
+
+
+def _load_vocabularies(space, archive, where):
+    """Each lookup's vocabulary from ``assets/<its path>/vocabulary.txt``, a token a line, as Keras keeps it."""
+    names = set(archive.names())
+    for path, layer in space._keras_paths():
+        if not isinstance(layer, (StringLookup, IntegerLookup)) or layer._tokens is not None:
+            continue  # not a lookup, or given its vocabulary in the config
+        asset = f"assets/{path}/{_VOCABULARY_FILE}"
+        if asset not in names:
+            _refuse(f"{where}: {type(layer).__name__} {layer.name!r} has no vocabulary: the file holds no {asset}")
+        try:
+            tokens = archive.read(asset).decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            _refuse(f"{where}: {asset} is not UTF-8 text")
+        if isinstance(layer, IntegerLookup):
+            try:
+                tokens = [int(token) for token in tokens if token != ""]
+            except ValueError:
+                _refuse(f"{where}: {asset} holds a token that is not an integer")
+        try:
+            layer.set_vocabulary(tokens)
+        except (TypeError, ValueError) as error:
+            raise InvalidModelFileError(f"{where}: {asset} is not a vocabulary for {layer.name!r}: {error}") from None
+
+
+def _load_variables(h5py, root, space, where):
+    """Every layer's variables from ``<path>/vars/<i>``: all checked (numbers stored in the file, the
+    right count and shapes) before any is assigned; a layer's own ``load_own_variables`` reads its own."""
+    from learnet import keras_files
+
+    pairs, hooked = [], []
+    for path, layer in space._keras_paths():
+        found = keras_files._find_group(root, path)
+        group = found.get("vars") if isinstance(found, h5py.Group) else None
+        group = group if isinstance(group, h5py.Group) else None
+        if keras_files._overrides(layer, "load_own_variables"):
+            hooked.append((path, layer, group))
+            continue
+        variables = keras_files._saved_variables(layer)
+        stored = len(group) if group is not None else 0
+        if stored != len(variables):
+            _refuse(
+                f"{where}: layer {layer.name!r} has {len(variables)} weights, but the file holds {stored} at {path}/vars"
+            )
+        for index, variable in enumerate(variables):
+            at = f"{where}: {path}/vars/{index}"
+            pairs.append((variable, keras_files._dataset(h5py, group, str(index), at), at))
+    keras_files._read_into(pairs, where)
+    for path, layer, group in hooked:
+        try:
+            layer.load_own_variables(keras_files._VariablesStore(h5py, group, path, where))
+        except Exception as error:  # noqa: BLE001 - a hook of the user's: any failure is the file's
+            raise keras_files._hook_failed(where, layer, "load_own_variables", error) from None
+
+
+def load_keras_file(archive, keras_config, where, custom_objects=None):
+    """The ``FeatureSpace`` of a ``.keras`` file that ``feature_space.save`` wrote, in Keras 3 or learnet.
+
+    ``keras.saving.load_model`` calls it (through ``learnet.keras_files``) once it has opened and
+    size-checked the archive and read ``config.json`` (``keras_config``). The layers are made from
+    their configs, the lookups get their vocabularies from the assets, the preprocessors are built
+    and their variables read; the space is then adapted and built, as Keras leaves it.
+    """
+    from learnet import keras_files
+
+    h5py = keras_files._h5py()
+    keras_files._check_module(keras_config, where)
+    config = keras_config.get("config")
+    if not isinstance(config, dict):
+        _refuse(f"{where}: config.json holds a FeatureSpace without a config")
+    if "model.weights.h5" not in archive.names():
+        _refuse(f"{where} has no model.weights.h5")
+    weights = archive.read("model.weights.h5")
+    handle, declared = keras_files._open_h5(h5py, io.BytesIO(weights), f"{where}: model.weights.h5", len(weights))
+    try:
+        # The layers may create no more bytes of weights than the file holds.
+        with weight_budget.limit(declared + (1 << 16), where):
+            space = _space_from_config(config, where, custom_objects)
+            builds = keras_config.get("build_config")
+            for name, build in (builds if isinstance(builds, dict) else {}).items():
+                preprocessor = space.preprocessors.get(name)
+                if preprocessor is not None and isinstance(build, dict) and not preprocessor.built:
+                    try:
+                        preprocessor.build_from_config(build)
+                    except (TypeError, ValueError) as error:
+                        raise InvalidModelFileError(
+                            f"{where}: cannot build the preprocessor of {name!r}: {error}"
+                        ) from None
+        _load_vocabularies(space, archive, where)
+        _load_variables(h5py, handle, space, where)
+    finally:
+        handle.close()
+    space._is_adapted = True
+    try:
+        space._build()
+    except InvalidModelFileError:
+        raise
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise InvalidModelFileError(f"{where}: the loaded feature space cannot be built: {error}") from None
+    return space

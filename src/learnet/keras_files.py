@@ -1412,6 +1412,12 @@ def _compile(model, keras_compile, custom_objects, where):
 
 
 # --- .keras (Keras 3) ------------------------------------------------------------------------------------
+# What a .keras file may hold besides a model, by the class name of its config.json, and the
+# learnet module that reads it (its load_keras_file). That module sits on a higher floor, so it
+# is named, not imported, and loaded on first use, as the registry finds learnet's layers.
+_OTHER_KERAS_OBJECTS = {"FeatureSpace": "learnet.feature_space"}
+
+
 def load_keras(archive, filepath, custom_objects=None, compile=True):
     """Load a Keras 3 ``.keras`` archive (already opened and size-checked by ``saving``)."""
     h5py = _h5py()
@@ -1425,6 +1431,11 @@ def load_keras(archive, filepath, custom_objects=None, compile=True):
     keras_config = _saving._read_json(archive, "config.json")
     if not isinstance(keras_config, dict):
         _refuse(f"{where}: config.json must hold a dict")
+    reader = _OTHER_KERAS_OBJECTS.get(keras_config.get("class_name"))
+    if reader is not None:
+        import importlib
+
+        return importlib.import_module(reader).load_keras_file(archive, keras_config, where, custom_objects)
     weights = archive.read("model.weights.h5")
     config = model_config_from_keras(keras_config, custom_objects, where)
     _vocabularies_into_config(archive, names, keras_config, config, where)
