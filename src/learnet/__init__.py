@@ -150,6 +150,7 @@ from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatt
     tensor_scatter_nd_sub,
     tensor_scatter_nd_update,
 )
+from learnet.ops.partition import dynamic_partition, dynamic_stitch  # noqa: E402,F401
 
 from learnet.ragged import dispatching as _ragged_dispatching  # noqa: E402
 
@@ -229,6 +230,29 @@ from learnet.ops.shape import shape, size  # noqa: E402 - tf.shape / tf.size, wi
 def rank(input, name=None):  # noqa: A002 - TensorFlow's name
     """The number of dimensions of ``input`` as a scalar int32 tensor."""
     return constant(convert_to_tensor(input).ndim, dtype="int32")
+
+
+def get_logger():
+    """The Python logger named ``"tensorflow"`` (``tf.get_logger().setLevel("ERROR")``).
+
+    Course code quiets TensorFlow's messages through it; learnet's own warnings go through
+    the ``warnings`` module, so setting its level is accepted and changes nothing else. As in
+    TensorFlow, it gets a handler writing to standard error when no logging is set up yet.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.get_logger().name
+    'tensorflow'
+    """
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(_sys.stderr)
+        handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+        logger.addHandler(handler)
+    return logger
 
 
 def executing_eagerly():

@@ -1,13 +1,17 @@
 """``tf.ragged``: tensors whose rows have different lengths (``tf.ragged.constant``).
 
-A ``RaggedTensor`` of rank 2 keeps its ``flat_values`` in one tensor and the
+A ``RaggedTensor`` keeps its ``flat_values`` in one tensor and the
 ``row_splits`` that cut them into rows, as TensorFlow does. The common operations of
 the TensorFlow ragged-tensor guide work: ``shape`` (``None`` for the ragged axis),
 ``row_lengths``, ``to_tensor`` / ``from_tensor``, ``to_list``, indexing a row (or picking
 rows by a slice or an array of indices, as ``fit`` batches them),
 ``tf.ragged.map_flat_values``, ````tf.ragged.reduce_sum/mean/max/min`` along rows, ``concat`` and
 elementwise arithmetic with a scalar or another ragged tensor of the same row lengths.
-Values are numbers or text (string tensors of bytes).
+The row partitions of TensorFlow's API are all here (``from_row_starts``/``limits``,
+``from_value_rowids``, ``from_uniform_row_length``, ``row_starts``, ``bounding_shape``...),
+and ``merge_dims`` joins axes. Values are numbers or text (string tensors of bytes), and each
+value may be a uniform array: the one ragged dimension (``ragged_rank`` 1) may hold uniform
+dimensions inside it; nested ragged dimensions are refused with ``NotImplementedError``.
 
 Examples
 --------
@@ -23,6 +27,7 @@ import importlib
 
 import numpy
 
+from learnet import errors
 from learnet.sparse import SparseTensor
 from learnet.sparse import map_values as sparse_map_values
 from learnet.tensor import Tensor, TensorShape, convert_to_tensor
@@ -42,12 +47,74 @@ __all__ = [
 ]
 
 
-class RaggedTensor:
-    """Rows of different lengths: ``flat_values`` cut at ``row_splits``."""
+def _integer_array(value, what):
+    """``value`` (a tensor, array, list or number) as a NumPy int64 array; anything else is refused."""
+    array = numpy.asarray(value.numpy() if isinstance(value, Tensor) else value)
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"RaggedTensor: {what} must hold integers, got values of dtype {array.dtype}")
+    return array.astype("int64")
 
-    def __init__(self, flat_values, row_splits):
+
+def _splits_dtype(dtype):
+    """int32 or int64, the dtypes TensorFlow allows for row_splits."""
+    name = numpy.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if name not in ("int32", "int64"):
+        raise ValueError(f"Argument `row_splits` dtype must be int32 or int64. Received {dtype!r}.")
+    return name
+
+
+def _one_level(levels, function):
+    """The one partition of a nested list of partitions; None for none; nested ragged ones are refused."""
+    if isinstance(levels, Tensor) or not isinstance(levels, (list, tuple)):
+        raise TypeError(f"RaggedTensor.{function} expects a list of row partitions, one per ragged dimension")
+    if len(levels) > 1:
+        raise NotImplementedError(
+            f"RaggedTensor.{function}: got {len(levels)} ragged dimensions (ragged_rank {len(levels)}); learnet's "
+            "ragged tensors have one ragged dimension (ragged_rank 1), with uniform dimensions inside it"
+        )
+    return levels[0] if levels else None
+
+
+def _axis(axis, rank, name):
+    """``axis`` counted from the front, checked against ``rank`` as TensorFlow does."""
+    if isinstance(axis, Tensor):
+        axis = axis.numpy()
+    if isinstance(axis, (bool, numpy.bool_)) or not isinstance(axis, (int, numpy.integer)):
+        raise TypeError(f"RaggedTensor.merge_dims: {name} must be an int, got {axis!r}")
+    if not -rank <= axis < rank:
+        raise ValueError(f"{name}={int(axis)} out of bounds: expected {-rank}<={name}<{rank}")
+    return int(axis) % rank
+
+
+def _shape_list(shape):
+    """A shape (list, tuple, TensorShape or tensor) as a list of ints and Nones."""
+    if isinstance(shape, Tensor):
+        shape = shape.numpy().tolist()
+    sizes = list(shape)
+    return [None if size is None or (not isinstance(size, str) and int(size) < 0) else int(size) for size in sizes]
+
+
+class RaggedTensor:
+    """Rows of different lengths: ``flat_values`` cut at ``row_splits``.
+
+    learnet's ragged tensors have one ragged dimension (``ragged_rank`` 1): rows of
+    values, where each value may itself be a uniform array (``flat_values`` of shape
+    ``(total values, ...)``). Nested ragged dimensions are refused with
+    ``NotImplementedError``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> rt = tf.RaggedTensor.from_row_lengths([3, 1, 4, 1, 5], [2, 0, 3])
+    >>> rt.to_list(), rt.bounding_shape().numpy().tolist()
+    ([[3, 1], [], [4, 1, 5]], [3, 3])
+    """
+
+    def __init__(self, flat_values, row_splits, row_splits_dtype="int64"):
         self.flat_values = flat_values if isinstance(flat_values, Tensor) else convert_to_tensor(flat_values)
-        splits = numpy.asarray(row_splits.numpy() if isinstance(row_splits, Tensor) else row_splits, dtype="int64")
+        if self.flat_values.ndim == 0:
+            raise ValueError("RaggedTensor: the values must have at least one axis, got a scalar")
+        splits = _integer_array(row_splits, "row_splits")
         if (
             splits.ndim != 1
             or splits.size == 0
@@ -55,27 +122,152 @@ class RaggedTensor:
             or (numpy.diff(splits) < 0).any()
             or splits[-1] != self.flat_values.shape[0]
         ):
-            raise ValueError(
+            raise errors.InvalidArgumentError(
+                None,
+                None,
                 f"RaggedTensor: row_splits must start at 0, never decrease and end at the number "
-                f"of values ({self.flat_values.shape[0]}), got {splits.tolist()}"
+                f"of values ({self.flat_values.shape[0]}), got {splits.tolist()}",
             )
-        self.row_splits = convert_to_tensor(splits, dtype="int64")
+        self.row_splits = convert_to_tensor(splits, dtype=_splits_dtype(row_splits_dtype))
+        self._uniform_row_length = None
+
+    def _like(self, flat_values, row_splits=None):
+        """A RaggedTensor with new values (and splits), keeping this one's row_splits dtype."""
+        splits = self.row_splits if row_splits is None else row_splits
+        return RaggedTensor(flat_values, splits, row_splits_dtype=self.row_splits.dtype)
 
     # --- making one ---------------------------------------------------------------------------
     @classmethod
-    def from_row_splits(cls, values, row_splits, validate=True):
+    def from_row_splits(cls, values, row_splits, name=None, validate=True):
+        """Rows ``values[row_splits[i]:row_splits[i + 1]]``."""
         return cls(values, row_splits)
 
     @classmethod
-    def from_row_lengths(cls, values, row_lengths, validate=True):
-        lengths = numpy.asarray(row_lengths.numpy() if isinstance(row_lengths, Tensor) else row_lengths, "int64")
+    def from_row_lengths(cls, values, row_lengths, name=None, validate=True):
+        """Consecutive rows of the given lengths.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.RaggedTensor.from_row_lengths([1, 2, 3], [2, 0, 1]).to_list()
+        [[1, 2], [], [3]]
+        """
+        lengths = _integer_array(row_lengths, "row_lengths")
+        if lengths.ndim != 1 or (lengths < 0).any():
+            raise errors.InvalidArgumentError(
+                None, None, f"RaggedTensor.from_row_lengths: lengths must be a vector of counts >= 0, got {lengths}"
+            )
         return cls(values, numpy.concatenate([[0], numpy.cumsum(lengths)]))
 
     @classmethod
-    def from_value_rowids(cls, values, value_rowids, nrows=None, validate=True):
-        ids = numpy.asarray(value_rowids.numpy() if isinstance(value_rowids, Tensor) else value_rowids, "int64")
-        rows = int(ids.max()) + 1 if nrows is None else int(nrows)
+    def from_row_starts(cls, values, row_starts, name=None, validate=True):
+        """Rows that start at ``row_starts`` (the first is 0), each ending where the next starts.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.RaggedTensor.from_row_starts([1, 2, 3], [0, 2]).to_list()
+        [[1, 2], [3]]
+        """
+        values = values if isinstance(values, Tensor) else convert_to_tensor(values)
+        starts = _integer_array(row_starts, "row_starts")
+        return cls(values, numpy.concatenate([starts.reshape(-1), [values.shape[0] if values.ndim else 0]]))
+
+    @classmethod
+    def from_row_limits(cls, values, row_limits, name=None, validate=True):
+        """Rows that end at ``row_limits`` (the last is the number of values).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.RaggedTensor.from_row_limits([1, 2, 3], [2, 2, 3]).to_list()
+        [[1, 2], [], [3]]
+        """
+        limits = _integer_array(row_limits, "row_limits")
+        return cls(values, numpy.concatenate([[0], limits.reshape(-1)]))
+
+    @classmethod
+    def from_value_rowids(cls, values, value_rowids, nrows=None, name=None, validate=True):
+        """Value ``i`` goes to row ``value_rowids[i]`` (ids never decrease); ``nrows`` adds empty rows at the end.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.RaggedTensor.from_value_rowids([1, 2, 3], [0, 2, 2], nrows=4).to_list()
+        [[1], [], [2, 3], []]
+        """
+        values = values if isinstance(values, Tensor) else convert_to_tensor(values)
+        ids = _integer_array(value_rowids, "value_rowids")
+        if ids.ndim != 1 or values.ndim == 0 or ids.shape[0] != values.shape[0]:
+            raise ValueError(
+                f"RaggedTensor.from_value_rowids: one row id per value is needed, got {ids.shape[0] if ids.ndim else 0} "
+                f"ids for {values.shape[0] if values.ndim else 0} values"
+            )
+        if (ids < 0).any() or (numpy.diff(ids) < 0).any():
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"RaggedTensor.from_value_rowids: row ids must be >= 0 and never decrease, got {ids.tolist()}",
+            )
+        needed = int(ids[-1]) + 1 if ids.size else 0
+        rows = needed if nrows is None else int(nrows.numpy() if isinstance(nrows, Tensor) else nrows)
+        if rows < needed:
+            raise ValueError(
+                f"RaggedTensor.from_value_rowids: expected nrows >= value_rowids[-1] + 1; got nrows={rows}, "
+                f"value_rowids[-1]={needed - 1}"
+            )
         return cls.from_row_lengths(values, numpy.bincount(ids, minlength=rows))
+
+    @classmethod
+    def from_uniform_row_length(cls, values, uniform_row_length, nrows=None, validate=True, name=None):
+        """Rows that all hold ``uniform_row_length`` values.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> rt = tf.RaggedTensor.from_uniform_row_length([1, 2, 3, 4, 5, 6], 2)
+        >>> rt.to_list(), int(rt.uniform_row_length)
+        ([[1, 2], [3, 4], [5, 6]], 2)
+        """
+        values = values if isinstance(values, Tensor) else convert_to_tensor(values)
+        length = int(_integer_array(uniform_row_length, "uniform_row_length"))
+        count = values.shape[0] if values.ndim else 0
+        if length < 0:
+            raise ValueError(f"RaggedTensor.from_uniform_row_length: the row length must be >= 0, got {length}")
+        if nrows is None:
+            rows = count // length if length else 0
+        else:
+            rows = int(_integer_array(nrows, "nrows"))
+        if length * rows != count:
+            raise ValueError(f"uniform_row_length={length} times nrows={rows} must equal nvals={count}")
+        result = cls(values, numpy.arange(rows + 1, dtype="int64") * length)
+        result._uniform_row_length = convert_to_tensor(length, dtype=result.row_splits.dtype)
+        return result
+
+    @classmethod
+    def from_nested_row_lengths(cls, flat_values, nested_row_lengths, name=None, validate=True):
+        """``from_row_lengths`` for each ragged dimension, innermost last: one level here."""
+        levels = _one_level(nested_row_lengths, "from_nested_row_lengths")
+        if levels is None:
+            return flat_values if isinstance(flat_values, Tensor) else convert_to_tensor(flat_values)
+        return cls.from_row_lengths(flat_values, levels)
+
+    @classmethod
+    def from_nested_row_splits(cls, flat_values, nested_row_splits, name=None, validate=True):
+        """``from_row_splits`` for each ragged dimension, innermost last: one level here."""
+        levels = _one_level(nested_row_splits, "from_nested_row_splits")
+        if levels is None:
+            return flat_values if isinstance(flat_values, Tensor) else convert_to_tensor(flat_values)
+        return cls.from_row_splits(flat_values, levels)
+
+    @classmethod
+    def from_nested_value_rowids(cls, flat_values, nested_value_rowids, nested_nrows=None, name=None, validate=True):
+        """``from_value_rowids`` for each ragged dimension, innermost last: one level here."""
+        levels = _one_level(nested_value_rowids, "from_nested_value_rowids")
+        if levels is None:
+            return flat_values if isinstance(flat_values, Tensor) else convert_to_tensor(flat_values)
+        nrows = None if nested_nrows is None else _one_level(nested_nrows, "from_nested_value_rowids")
+        return cls.from_value_rowids(flat_values, levels, nrows=nrows)
 
     @classmethod
     def from_sparse(cls, st_input, name=None, row_splits_dtype="int64"):
@@ -120,6 +312,10 @@ class RaggedTensor:
         inner = None if len(set(lengths.tolist())) > 1 else (int(lengths[0]) if len(lengths) else 0)
         return TensorShape((self.nrows_int(),) + (inner,) + tuple(self.flat_values.shape[1:]))
 
+    def get_shape(self):
+        """The static shape, as ``shape`` (TensorFlow's older name)."""
+        return self.shape
+
     @property
     def ragged_rank(self):
         return 1
@@ -128,6 +324,16 @@ class RaggedTensor:
     def values(self):
         return self.flat_values
 
+    @property
+    def uniform_row_length(self):
+        """The length every row has, for a tensor made by ``from_uniform_row_length``; else None."""
+        return self._uniform_row_length
+
+    @property
+    def nested_row_splits(self):
+        """The row_splits of each ragged dimension: ``(row_splits,)`` here."""
+        return (self.row_splits,)
+
     def __len__(self):
         """The number of rows, as ``len`` of a tensor gives its first dimension."""
         return self.nrows_int()
@@ -135,42 +341,251 @@ class RaggedTensor:
     def nrows_int(self):
         return int(self.row_splits.shape[0]) - 1
 
-    def nrows(self):
-        return convert_to_tensor(self.nrows_int(), dtype="int64")
+    def nrows(self, out_type=None, name=None):
+        return convert_to_tensor(self.nrows_int(), dtype=out_type or self.row_splits.dtype)
 
-    def row_lengths(self):
-        return convert_to_tensor(numpy.diff(self.row_splits.numpy()), dtype="int64")
+    def row_lengths(self, axis=1, name=None):
+        if axis not in (1, -1):
+            raise ValueError(f"RaggedTensor.row_lengths: learnet's ragged tensors have one ragged axis (1), got {axis}")
+        return convert_to_tensor(numpy.diff(self.row_splits.numpy()), dtype=self.row_splits.dtype)
 
-    def value_rowids(self):
+    def row_starts(self, name=None):
+        """Where each row starts in ``flat_values``: ``row_splits[:-1]``."""
+        return self.row_splits[:-1]
+
+    def row_limits(self, name=None):
+        """Where each row ends in ``flat_values``: ``row_splits[1:]``."""
+        return self.row_splits[1:]
+
+    def value_rowids(self, name=None):
         return convert_to_tensor(
-            numpy.repeat(numpy.arange(self.nrows_int()), self.row_lengths().numpy()), dtype="int64"
+            numpy.repeat(numpy.arange(self.nrows_int()), self.row_lengths().numpy()), dtype=self.row_splits.dtype
         )
+
+    def nested_row_lengths(self, name=None):
+        """The row lengths of each ragged dimension: ``(row_lengths(),)`` here."""
+        return (self.row_lengths(),)
+
+    def nested_value_rowids(self, name=None):
+        """The value row ids of each ragged dimension: ``(value_rowids(),)`` here."""
+        return (self.value_rowids(),)
+
+    def bounding_shape(self, axis=None, name=None, out_type=None):
+        """The smallest dense shape that holds every row: ``[nrows, longest row, ...]``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.ragged.constant([[1, 2, 3], [], [4, 5]]).bounding_shape().numpy().tolist()
+        [3, 3]
+        """
+        lengths = numpy.diff(self.row_splits.numpy())
+        full = [self.nrows_int(), int(lengths.max()) if lengths.size else 0, *self.flat_values.shape[1:]]
+        full = numpy.asarray(full, dtype=out_type or self.row_splits.dtype)
+        if axis is None:
+            return convert_to_tensor(full)
+        picked = _integer_array(axis, "axis")
+        if ((picked < -full.size) | (picked >= full.size)).any():
+            raise ValueError(
+                f"RaggedTensor.bounding_shape: axis {picked.tolist()} is out of range for rank {full.size}"
+            )
+        return convert_to_tensor(full[picked])
 
     def _rows(self):
         splits = self.row_splits.numpy()
         return [self.flat_values[int(a) : int(b)] for a, b in zip(splits[:-1], splits[1:])]
 
+    # --- new ones of the same rows ------------------------------------------------------------
+    def with_values(self, new_values):
+        """The same rows over ``new_values`` (one per value of ``values``).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.ragged.constant([[1, 2], [3]]).with_values([7, 8, 9]).to_list()
+        [[7, 8], [9]]
+        """
+        result = self._like(new_values)
+        result._uniform_row_length = self._uniform_row_length
+        return result
+
+    def with_flat_values(self, new_values):
+        """The same rows over ``new_values`` (``with_values`` here: there is one ragged dimension)."""
+        return self.with_values(new_values)
+
+    def with_row_splits_dtype(self, dtype):
+        """The same tensor with ``row_splits`` (and row lengths, ids...) of ``dtype``, int32 or int64."""
+        result = RaggedTensor(self.flat_values, self.row_splits, row_splits_dtype=dtype)
+        if self._uniform_row_length is not None:
+            result._uniform_row_length = _ops.cast(self._uniform_row_length, result.row_splits.dtype)
+        return result
+
+    def merge_dims(self, outer_axis, inner_axis):
+        """Merge the axes ``outer_axis`` to ``inner_axis`` (both included) into one.
+
+        Merging the rows away (``outer_axis=0``) gives a dense tensor: ``merge_dims(0, 1)`` is
+        the flat values. Merging the ragged axis with uniform axes inside it makes longer
+        rows; merging uniform axes only keeps the rows. Gradients flow to ``flat_values``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> rt = tf.RaggedTensor.from_row_lengths(tf.reshape(tf.range(6), (3, 2)), [2, 1])
+        >>> rt.merge_dims(0, 1).numpy().tolist()
+        [[0, 1], [2, 3], [4, 5]]
+        >>> rt.merge_dims(1, 2).to_list()
+        [[0, 1, 2, 3], [4, 5]]
+        """
+        rank = 1 + self.flat_values.ndim
+        outer = _axis(outer_axis, rank, "outer_axis")
+        inner = _axis(inner_axis, rank, "inner_axis")
+        if outer > inner:
+            raise ValueError(
+                f"Expected outer_axis ({outer_axis}) to be less than or equal to inner_axis ({inner_axis})."
+            )
+        if outer == inner:
+            return self
+        values = self.flat_values
+        # Axis k >= 1 of the ragged tensor is axis k - 1 of flat_values.
+        kept = tuple(values.shape[inner:])
+        if outer == 0:
+            return _ops.reshape(values, (int(numpy.prod(values.shape[:inner])),) + kept)
+        merged = int(numpy.prod(values.shape[outer - 1 : inner]))
+        if outer == 1:
+            # Each value of a row becomes `merged / ...` values: the rows grow by the inner sizes.
+            factor = int(numpy.prod(values.shape[1:inner]))
+            new_values = _ops.reshape(values, (values.shape[0] * factor,) + kept)
+            return self._like(new_values, self.row_splits.numpy() * factor)
+        new_values = _ops.reshape(values, tuple(values.shape[: outer - 1]) + (merged,) + kept)
+        return self._like(new_values)
+
     # --- converting ---------------------------------------------------------------------------
-    def to_tensor(self, default_value=0, shape=None):
-        """A dense tensor, short rows padded with ``default_value``."""
-        rows = self._rows()
-        width = max([r.shape[0] for r in rows], default=0)
-        if shape is not None and shape[-1] is not None:
-            width = int(shape[-1])
-        padded = []
-        for row in rows:
-            row = row[:width]
-            pad = [[0, width - row.shape[0]]] + [[0, 0]] * (row.ndim - 1)
-            padded.append(_ops.pad(row, pad, constant_values=default_value))
-        if not padded:
-            return _ops.zeros((0, width), dtype=self.dtype)
-        return _ops.stack(padded)
+    def to_tensor(self, default_value=None, name=None, shape=None):
+        """A dense tensor, short rows padded with ``default_value`` (zeros, or ``b""`` for text).
+
+        Parameters
+        ----------
+        default_value : scalar or array, optional
+            What fills the padding; an array broadcasts to the shape of one value.
+        name : str, optional
+            Ignored (TensorFlow's graph name).
+        shape : list, optional
+            ``[rows, columns, ...]``; a given number of rows or columns cuts or pads the
+            result to it, ``None`` keeps the bounding size. The inner sizes must match.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> rt = tf.ragged.constant([[1, 2, 3], [], [4, 5]])
+        >>> rt.to_tensor(default_value=-1, shape=[2, 2]).numpy().tolist()
+        [[1, 2], [-1, -1]]
+        """
+        values = self.flat_values
+        inner = tuple(values.shape[1:])
+        bounds = self.bounding_shape(out_type="int64").numpy().tolist()
+        if shape is not None:
+            wanted = _shape_list(shape)
+            if len(wanted) != len(bounds):
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"RaggedTensor.to_tensor: shape {wanted} does not fit: the ragged tensor has rank "
+                    f"{len(bounds)} but shape has rank {len(wanted)}",
+                )
+            for axis, (size, actual) in enumerate(zip(wanted[2:], inner), start=2):
+                if size is not None and size != actual:
+                    raise errors.InvalidArgumentError(
+                        None,
+                        None,
+                        f"RaggedTensor.to_tensor: shape {wanted} does not fit: axis {axis} has size {actual} "
+                        f"but shape[{axis}] = {size}",
+                    )
+            bounds = [b if w is None else w for b, w in zip(bounds, wanted)]
+        rows, width = int(bounds[0]), int(bounds[1])
+        padding = self._padding_row(default_value, inner)
+        # Entry [r, j] reads value starts[r] + j where row r has a j-th value, else the padding row.
+        splits = self.row_splits.numpy().astype("int64")
+        count = self.nrows_int()
+        r = numpy.arange(rows)[:, None]
+        j = numpy.arange(width)[None, :]
+        real = numpy.minimum(r, max(count - 1, 0))
+        starts, lengths = splits[:-1], numpy.diff(splits)
+        has_value = (r < count) & (j < (lengths[real] if count else 0))
+        positions = numpy.where(has_value, (starts[real] if count else 0) + j, values.shape[0])
+        table = _ops.concat([values, padding], axis=0)
+        return _ops.gather(table, convert_to_tensor(positions.astype("int64"), dtype="int64"))
+
+    def _padding_row(self, default_value, inner):
+        """``default_value`` as one row of the values' shape, to gather where rows are short."""
+        if default_value is None:
+            fill = b"" if self.dtype == object else 0
+            return _ops.cast(convert_to_tensor(numpy.full((1,) + inner, fill, dtype=self.dtype)), self.dtype)
+        if isinstance(default_value, Tensor):
+            default = default_value
+        else:
+            array = numpy.asarray(default_value)
+            if self.dtype.kind in "iub" and array.dtype.kind == "f" and not (array == numpy.round(array)).all():
+                raise TypeError(f"RaggedTensor.to_tensor: cannot convert {default_value!r} to {self.dtype}")
+            default = convert_to_tensor(array.astype(self.dtype) if self.dtype != object else array, dtype=self.dtype)
+        if default.ndim > len(inner):
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"RaggedTensor.to_tensor: default_value of shape {list(default.shape)} must have a lower rank "
+                f"than the values ({len(inner) + 1})",
+            )
+        try:
+            numpy.broadcast_shapes(tuple(default.shape), inner)
+        except ValueError:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"RaggedTensor.to_tensor: default_value of shape {list(default.shape)} does not broadcast to "
+                f"the shape of one value {list(inner)}",
+            ) from None
+        if default.dtype != self.dtype:
+            default = _ops.cast(default, self.dtype)
+        return _ops.broadcast_to(default, (1,) + inner)
+
+    def to_sparse(self, name=None):
+        """A ``SparseTensor`` holding every value at its ``[row, column, ...]`` position.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> st = tf.ragged.constant([[1, 2], [], [3]]).to_sparse()
+        >>> st.indices.numpy().tolist(), st.dense_shape.numpy().tolist()
+        ([[0, 0], [0, 1], [2, 0]], [3, 2])
+        """
+        splits = self.row_splits.numpy().astype("int64")
+        lengths = numpy.diff(splits)
+        rows = numpy.repeat(numpy.arange(self.nrows_int()), lengths)
+        columns = numpy.arange(splits[-1]) - numpy.repeat(splits[:-1], lengths)
+        outer = numpy.stack([rows, columns], axis=1)
+        inner_shape = tuple(self.flat_values.shape[1:])
+        inner = numpy.indices(inner_shape).reshape(len(inner_shape), int(numpy.prod(inner_shape))).T
+        indices = numpy.concatenate(
+            [numpy.repeat(outer, len(inner), axis=0), numpy.tile(inner, (len(outer), 1))], axis=1
+        )
+        values = _ops.reshape(self.flat_values, (-1,))
+        return SparseTensor(indices, values, self.bounding_shape(out_type="int64").numpy())
 
     def to_list(self):
         return [row.numpy().tolist() for row in self._rows()]
 
     def numpy(self):
-        return numpy.array([row.numpy() for row in self._rows()], dtype=object)
+        """The rows as NumPy arrays: one 2-D array when all rows have one length, else an object array of rows."""
+        values = self.flat_values.numpy()
+        splits = self.row_splits.numpy()
+        rows = [values[int(a) : int(b)] for a, b in zip(splits[:-1], splits[1:])]
+        if not rows:
+            return numpy.zeros((0, 0) + values.shape[1:], dtype=values.dtype)
+        if len({len(row) for row in rows}) == 1:
+            return numpy.stack(rows)
+        out = numpy.empty(len(rows), dtype=object)
+        for i, row in enumerate(rows):
+            out[i] = row
+        return out
 
     def __getitem__(self, key):
         """One row (an int), or a RaggedTensor of the rows a slice or an array of row indices picks.
@@ -218,7 +633,7 @@ class RaggedTensor:
     def _row_range(self, start, stop):
         """Rows ``start`` to ``stop`` (a contiguous run): a slice of the values, no copy."""
         splits = self.row_splits.numpy()[start : stop + 1]
-        return RaggedTensor(self.flat_values[int(splits[0]) : int(splits[-1])], splits - splits[0])
+        return self._like(self.flat_values[int(splits[0]) : int(splits[-1])], splits - splits[0])
 
     def _gather_rows(self, rows):
         """The rows at the integer indices ``rows``, in their order (one gather of the values)."""
@@ -233,10 +648,7 @@ class RaggedTensor:
         new_splits = numpy.concatenate([[0], numpy.cumsum(lengths)]).astype("int64")
         # Value j of the result is value j - (its row's new start) + (its row's old start).
         positions = numpy.arange(new_splits[-1], dtype="int64") + numpy.repeat(starts - new_splits[:-1], lengths)
-        return RaggedTensor(_ops.gather(self.flat_values, positions), new_splits)
-
-    def with_flat_values(self, new_values):
-        return RaggedTensor(new_values, self.row_splits)
+        return self._like(_ops.gather(self.flat_values, positions), new_splits)
 
     def _binary(self, other, op):
         if isinstance(other, RaggedTensor):
@@ -288,11 +700,26 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, row_splits_
             "ragged.constant expects a list of rows (lists, tuples or arrays), e.g. [[1, 2], [3]], "
             f"got {type(pylist).__name__}"
         )
+    if ragged_rank is not None and int(ragged_rank) > 1:
+        raise NotImplementedError(_NESTED_RAGGED.format(rank=int(ragged_rank)))
     rows = [row.tolist() if isinstance(row, numpy.ndarray) else list(row) for row in pylist]
     lengths = [len(row) for row in rows]
     flat = [value for row in rows for value in row]
-    values = convert_to_tensor(flat, dtype=dtype) if flat else _ops.zeros((0,), dtype=dtype or "float32")
-    return RaggedTensor.from_row_lengths(values, lengths)
+    try:
+        values = convert_to_tensor(flat, dtype=dtype) if flat else _ops.zeros((0,), dtype=dtype or "float32")
+    except ValueError:
+        if any(_is_sequence(value) for value in flat):
+            # Rows of lists of different lengths: a second ragged dimension.
+            raise NotImplementedError(_NESTED_RAGGED.format(rank=2)) from None
+        raise
+    result = RaggedTensor.from_row_lengths(values, lengths)
+    return result if _splits_dtype(row_splits_dtype) == "int64" else result.with_row_splits_dtype(row_splits_dtype)
+
+
+_NESTED_RAGGED = (
+    "ragged.constant: these rows hold lists of different lengths inside them (ragged_rank {rank}); learnet's "
+    "ragged tensors have one ragged dimension (ragged_rank 1), with uniform dimensions inside it"
+)
 
 
 def map_rows(fn, rt):

@@ -117,7 +117,7 @@ def test_wrong_rank_is_named(layer):
         (lambda: Conv3DTranspose(2, 3, strides=2, output_padding=2), "Conv3DTranspose: output_padding"),
         (lambda: MaxPooling3D(pool_size=(2, 2)), "MaxPooling3D: pool_size must be"),
         (lambda: AveragePooling3D(padding="full"), "AveragePooling3D: padding must be one of"),
-        (lambda: GlobalAveragePooling3D(data_format="channels_first"), "GlobalAveragePooling3D: only data_format"),
+        (lambda: GlobalAveragePooling3D(data_format="channels_mid"), "GlobalAveragePooling3D: data_format must be"),
         (lambda: UpSampling3D(size=0), "UpSampling3D: size must be"),
         (lambda: ZeroPadding3D(padding=(1, 2)), "ZeroPadding3D: padding must be"),
         (lambda: Cropping3D(cropping=-1), "Cropping3D: cropping must be non-negative"),

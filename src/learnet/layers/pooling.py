@@ -99,6 +99,17 @@ class AveragePooling1D(_Pooling):
     _op = staticmethod(conv_ops.avg_pool1d)
 
 
+def _global_data_format(value, layer):
+    """Global pooling takes either layout, as Keras does: it only chooses the axes to pool."""
+    standard = "channels_last" if value is None else str(value).lower()
+    if standard not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"{layer}: data_format must be 'channels_last' (batch, ..., channels) or "
+            f"'channels_first' (batch, channels, ...), got {value!r}"
+        )
+    return standard
+
+
 class _GlobalPooling(Layer):
     _autocast_integers = True
     rank = 2
@@ -106,7 +117,7 @@ class _GlobalPooling(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = _data_format(data_format, type(self).__name__)
+        self.data_format = _global_data_format(data_format, type(self).__name__)
         self.keepdims = bool(keepdims)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
@@ -114,15 +125,23 @@ class _GlobalPooling(Layer):
     def _rank_hint(self):
         return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
 
+    @property
+    def _pooled_axes(self):
+        """The spatial axes: after the channels with ``channels_first``, before them otherwise."""
+        first = 2 if self.data_format == "channels_first" else 1
+        return tuple(range(first, first + self.rank))
+
     def call(self, inputs):
-        axes = tuple(range(1, self.rank + 1))
-        return type(self)._reduce(inputs, axis=axes, keepdims=self.keepdims)
+        return type(self)._reduce(inputs, axis=self._pooled_axes, keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
-        if self.keepdims:
-            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
-        return (input_shape[0], input_shape[-1])
+        channels = input_shape[1] if self.data_format == "channels_first" else input_shape[-1]
+        if not self.keepdims:
+            return (input_shape[0], channels)
+        if self.data_format == "channels_first":
+            return (input_shape[0], channels) + (1,) * self.rank
+        return (input_shape[0],) + (1,) * self.rank + (channels,)
 
     def _output_dtype(self, inputs):
         return inputs.dtype.name
