@@ -156,13 +156,23 @@ def _check_shapes(name, y_true, y_pred, hint=""):
         )
 
 
-def _pair(name, y_true, y_pred):
-    """Convert, line up and check a target/prediction pair for an elementwise loss."""
+def _pair(name, y_true, y_pred, broadcast=True):
+    """Convert, line up and check a target/prediction pair for an elementwise loss.
+
+    With ``broadcast``, shapes of one rank that broadcast are accepted, as Keras computes
+    such a loss (targets ``(n, 10)`` against predictions ``(n, 1)``); ``fit`` warns about them.
+    """
     y_pred = _prediction(y_pred)
     y_true = _target(y_true, y_pred)
     y_true, y_pred = _same_rank(y_true, y_pred)
     if y_true.ndim == 0 and y_pred.ndim:  # one target for every value, as TensorFlow broadcasts it
         y_true = broadcast_to(y_true, tuple(y_pred.shape))
+    if broadcast and y_true.ndim == y_pred.ndim:
+        try:
+            np.broadcast_shapes(tuple(y_true.shape), tuple(y_pred.shape))
+            return y_true, y_pred
+        except ValueError:
+            pass
     _check_shapes(name, y_true, y_pred)
     return y_true, y_pred
 
@@ -1163,7 +1173,7 @@ def binary_focal_crossentropy(
 ):
     """Binary cross-entropy scaled by ``(1 - p_t) ** gamma``: easy examples count less (Keras' formula)."""
     ops = _ops_package()
-    y_true, y_pred = _pair("binary_focal_crossentropy", y_true, y_pred)
+    y_true, y_pred = _pair("binary_focal_crossentropy", y_true, y_pred, broadcast=False)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     probabilities = ops.nn.sigmoid(y_pred) if from_logits else y_pred
@@ -1197,7 +1207,7 @@ def categorical_focal_crossentropy(
 
 def dice(y_true, y_pred, axis=None):
     """``1 - 2 |y_true . y_pred| / (|y_true| + |y_pred|)``, over all entries (or per ``axis``)."""
-    y_true, y_pred = _pair("dice", y_true, y_pred)
+    y_true, y_pred = _pair("dice", y_true, y_pred, broadcast=False)
     intersection = reduce_sum(y_true * y_pred, axis=axis)
     union = reduce_sum(y_true, axis=axis) + reduce_sum(y_pred, axis=axis)
     return 1.0 - 2.0 * intersection / (union + EPSILON)
@@ -1205,7 +1215,7 @@ def dice(y_true, y_pred, axis=None):
 
 def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     """``1 - TP / (TP + alpha FN + beta FP)`` with soft counts (Dice when alpha = beta = 0.5)."""
-    y_true, y_pred = _pair("tversky", y_true, y_pred)
+    y_true, y_pred = _pair("tversky", y_true, y_pred, broadcast=False)
     true_positives = reduce_sum(y_true * y_pred, axis=axis)
     false_negatives = reduce_sum(y_true * (1.0 - y_pred), axis=axis)
     false_positives = reduce_sum((1.0 - y_true) * y_pred, axis=axis)

@@ -14,11 +14,39 @@ TensorShape([2, 7])
 array([2., 2., 2.], dtype=float32)
 """
 
+import numpy as np
+
+from learnet import backend
 from learnet.layers.base import Layer
 from learnet.ops.linalg import matmul
-from learnet.ops.math import maximum, minimum, sqrt
+from learnet.ops.math import cast, maximum, minimum, sqrt
 from learnet.ops.reduce import reduce_sum
 from learnet.ops.shape import concat, expand_dims
+
+
+def merged_dtype(dtypes):
+    """The dtype a merge of tensors of ``dtypes`` computes in, by Keras 3's promotion rules.
+
+    Unlike NumPy's rules (where ``int64`` with ``float32`` gives ``float64``), any float wins
+    over integers and booleans: a float32 feature concatenated with an int64 column (a
+    pandas column of whole numbers) stays float32. Floats meet in the wider one, integers
+    promote as in NumPy, and ``uint64`` with a signed integer, which no integer type holds,
+    gives the default float type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> merged_dtype([np.dtype("int64"), np.dtype("float32")])
+    dtype('float32')
+    >>> merged_dtype([np.dtype("bool"), np.dtype("int32")])
+    dtype('int32')
+    """
+    dtypes = [np.dtype(d) for d in dtypes]
+    floats = [d for d in dtypes if d.kind in "fc"]
+    if floats:
+        return np.result_type(*floats)
+    result = np.result_type(*dtypes)
+    return np.dtype(backend.floatx()) if result.kind == "f" else result
 
 
 class _Merge(Layer):
@@ -72,7 +100,11 @@ class _Merge(Layer):
         self._check_shapes(f"{type(self).__name__} '{self.name}'", shapes)
         inputs = list(inputs)
         rank = max(len(shape) for shape in shapes)
+        # Inputs of different dtypes meet in one, as Keras 3 promotes them (int64 and float32 give float32).
+        dtype = merged_dtype([x.dtype for x in inputs])
         for i, x in enumerate(inputs):  # as Keras: a lower-rank input gets new axes after the batch axis
+            if x.dtype != dtype:
+                x = cast(x, dtype)
             while x.ndim < rank:
                 x = expand_dims(x, 1)
             inputs[i] = x

@@ -6,6 +6,11 @@ reported with a clear message before any weight or optimizer state changes, and 
 training loop itself runs without per-step checks. Datasets and generators of batches
 are read as they come. ``fit_epoch_iterators`` adds ``fit``'s validation data.
 
+pandas objects arrive as Keras 3's data adapters make them: a ``Series`` (as ``x``, as a
+value of a dict ``x`` such as ``dict(df)``, or as ``y``) becomes a column ``(n, 1)``, a
+``DataFrame`` its array ``(n, columns)``. pandas is recognised by its class names, never
+imported.
+
 An input may also be a ``RaggedTensor`` (``tf.ragged.constant``, ``TextVectorization(ragged=True)``):
 its rows are the samples, so batches, shuffling and ``validation_split`` take whole rows
 (``RaggedTensor`` indexing cuts ``row_splits``), and each batch reaches the model as a
@@ -28,6 +33,7 @@ from learnet.sparse import SparseTensor, _SparseRows
 from learnet.tape import no_recording
 from learnet.tensor import Tensor
 from learnet.tree import flatten, flatten_shapes, map_structure, named_leaves
+from learnet.warn import warn
 
 # Rows checked at a time for NaN/inf, so a big dataset needs no big temporary array.
 _CHUNK_ELEMENTS = 1 << 22
@@ -106,6 +112,37 @@ def is_array_data(x):
 
 
 # --- one array -------------------------------------------------------------------------------
+
+
+def pandas_kind(value):
+    """``"Series"``, ``"DataFrame"`` or ``None``: what pandas object ``value`` is.
+
+    Found by the class's module, so learnet never imports pandas (nor needs it installed).
+    """
+    for cls in type(value).__mro__:
+        if cls.__name__ in ("Series", "DataFrame") and cls.__module__.split(".")[0] == "pandas":
+            return cls.__name__
+    return None
+
+
+def from_pandas(value):
+    """A pandas ``Series`` as a column ``(n, 1)``, a ``DataFrame`` as its array ``(n, columns)``.
+
+    This is what Keras 3's data adapters make of them, so ``fit(df[["a", "b"]], df["y"])`` and
+    ``predict(dict(df))`` (a dict of columns, each of shape ``(n, 1)``) work as in Keras. Any
+    other value is returned as it is.
+
+    Examples
+    --------
+    >>> import pandas as pd                      # doctest: +SKIP
+    >>> from_pandas(pd.Series([1.0, 2.0])).shape  # doctest: +SKIP
+    (2, 1)
+    """
+    kind = pandas_kind(value)
+    if kind is None:
+        return value
+    array = np.asarray(value.to_numpy())
+    return array.reshape(-1, 1) if kind == "Series" else array
 
 
 def to_numpy(value, name, who, text=False, hint="convert it to numbers first"):
@@ -248,6 +285,7 @@ def standardize_inputs(x, who, input_dtypes=None, keep_integers=False):
         def convert(value, name):
             if value is None:
                 raise ValueError(f"{who}: {name} is None; every input needs an array")
+            value = from_pandas(value)
             wanted = next_dtype()
             wanted = None if wanted is None else np.dtype(wanted)
             if isinstance(value, RaggedTensor):
@@ -361,7 +399,7 @@ def standardize_targets(y, who, name="y"):
     def convert(value, leaf_name):
         if value is None:
             return None
-        array = to_numpy(value, leaf_name, who, hint=_TEXT_TARGETS_HINT)
+        array = to_numpy(from_pandas(value), leaf_name, who, hint=_TEXT_TARGETS_HINT)
         if array.ndim == 0:
             raise ValueError(f"{who}: {leaf_name} is a single number; it needs a first (sample) axis")
         check_finite(array, leaf_name, who)
@@ -538,11 +576,55 @@ def check_targets(y, output_shape, loss, name, who):
     elif y.ndim == len(out) + 1 and y.shape[-1] == 1 and _matches(y.shape[1:-1], out[1:]):
         y = y.reshape(y.shape[:-1])
     if kind in _SAME_SHAPE_LOSSES and not _matches(y.shape[1:], out[1:]):
-        raise ValueError(
+        problem = (
             f"{who}: {name} has shape {y.shape}, but the model's output has shape "
             f"{(None,) + out[1:]}; the loss {kind} compares them element by element"
         )
+        lined_up = _same_rank_as_keras(y, out)
+        if kind not in _BROADCASTING_LOSSES or not _broadcasts(lined_up.shape, out):
+            raise ValueError(problem)
+        # Keras trains on shapes that broadcast (each prediction compared with every target
+        # beside it), but it is seldom what was meant: say so, and go on as Keras does.
+        warn(
+            f"{problem}, so they are broadcast against each other: is {name} the right target "
+            "for this output (or should the last layer have one unit per target column)?"
+        )
+        return lined_up
     return y
+
+
+def _same_rank_as_keras(y, out):
+    """``y`` lined up with outputs of shape ``out`` as Keras's losses line up ranks that differ
+    by one: a last axis of size 1 is dropped from the longer (targets ``(n, 10, 1)`` against
+    outputs ``(n, 1)`` compare as ``(n, 10)``). Dropping it from the outputs is the same, for
+    the comparison, as adding it to the targets."""
+    if y.ndim == len(out) + 1 and y.shape[-1] == 1 and len(out) > 1:
+        return y.reshape(y.shape[:-1])
+    if len(out) == y.ndim + 1 and out[-1] == 1:
+        return y.reshape(y.shape + (1,))
+    return y
+
+
+# Losses that Keras computes on targets whose shape broadcasts against the output's; the
+# cross-entropies (and the binary focal loss built on them) refuse any other shape.
+_BROADCASTING_LOSSES = frozenset(_SAME_SHAPE_LOSSES) - {
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+}
+
+
+def _broadcasts(shape, output_shape):
+    """Whether targets of ``shape`` and outputs of ``output_shape`` (batch axis first, the same
+    rank, as Keras lines them up) broadcast against each other."""
+    if len(shape) != len(output_shape):
+        return False
+    known = tuple(shape[0] if size is None else size for size in output_shape)
+    try:
+        np.broadcast_shapes(tuple(shape), known)
+    except ValueError:
+        return False
+    return True
 
 
 def _matches(shape, reference):

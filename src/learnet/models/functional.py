@@ -16,11 +16,16 @@ Examples
 ['input_layer', 'dense', 'dense_1']
 """
 
+import numpy as np
+
+from learnet.backend import xp
 from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet import registry
 from learnet.layers import serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
+from learnet.ops.math import cast
+from learnet.tensor import Tensor
 from learnet.tree import flatten, map_structure
 from learnet.tree import map_shapes as _map_shapes
 
@@ -237,6 +242,23 @@ def _match_structure(expected, given, path, pairs):
 
 
 _FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
+
+
+def _as_input_dtype(value, dtype):
+    """``value`` cast to its ``Input``'s dtype, as Keras 3 converts what a functional model is
+    given: an ``int64`` array fed to ``Input(shape=(), dtype="float32")`` computes in float32,
+    and floats fed to an ``Input(dtype="int32")`` become integers. Text, ragged and sparse
+    values are left as they are."""
+    if not isinstance(value, Tensor) or isinstance(value, KerasTensor):
+        return value
+    try:
+        want = np.dtype(dtype)
+    except TypeError:
+        return value
+    have = np.dtype(value.dtype)
+    if have == want or want.kind not in "biufc" or have.kind not in "biufc":
+        return value
+    return cast(value, want)
 
 
 def _named_only(layer):
@@ -460,8 +482,17 @@ class Functional(Model):
                     tuple(tensor.shape),
                     tuple(getattr(value, "shape", ())),
                 )
-            fitted.append(value_fitted)
+            fitted.append(_as_input_dtype(value_fitted, tensor.dtype))
         return fitted
+
+    def _convert_input(self, value):
+        # Float arrays keep their dtype at the model's door: `_feed` casts each value to its own
+        # Input's dtype, so an Input(dtype="float64") gets float64 data unrounded, as in Keras 3.
+        if isinstance(value, Tensor) and np.dtype(value.dtype).kind == "f":
+            return value
+        if isinstance(value, xp.ndarray) and value.dtype.kind == "f":
+            return Tensor._wrap(value)
+        return super()._convert_input(value)
 
     def call(self, inputs, training=None, mask=None):
         return self._run_graph(self._feed(inputs), training, with_losses=True)
