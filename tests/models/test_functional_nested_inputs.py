@@ -331,3 +331,18 @@ def test_a_top_level_dict_model_names_the_missing_keys():
     with pytest.raises(ValueError, match=r"misses the key\(s\) \['q'\]"):
         model({"p": X["xp"]})
     np.testing.assert_allclose(model([X["xp"], X["xq"]]).numpy(), X["xp"] + X["xq"], rtol=1e-6)
+
+
+def test_one_input_nested_in_lists_takes_one_array_with_a_warning():
+    # keras.io's retinanet: keras.Model(inputs=[backbone.inputs], ...). Keras 3 warns that the
+    # structure differs and feeds the one array to the one input.
+    import learnet as keras
+
+    base_in = keras.Input((None, None, 3))
+    base = keras.Model(base_in, keras.layers.Conv2D(4, 3, name="c")(base_in))
+    model = keras.Model(inputs=[base.inputs], outputs=[base.get_layer("c").output])
+    x = np.zeros((2, 8, 8, 3), "float32")
+    with pytest.warns(UserWarning, match="one array"):
+        out = model(x)
+    out = out[0] if isinstance(out, list) else out
+    assert tuple(out.shape) == (2, 6, 6, 4)

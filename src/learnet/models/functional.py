@@ -16,6 +16,8 @@ Examples
 ['input_layer', 'dense', 'dense_1']
 """
 
+import warnings
+
 import numpy as np
 
 from learnet.backend import xp
@@ -454,6 +456,16 @@ class Functional(Model):
                         "not in sorted order: give the data in that structure"
                     ) from None
                 return [((index,), tensor, value) for index, (tensor, value) in enumerate(zip(flat, data))]
+            if len(flat) == 1 and _is_one_array(data):
+                # One input, nested in lists (keras.Model(inputs=[other.inputs])): Keras warns that
+                # the structure differs and feeds the one array to it.
+                warnings.warn(
+                    f"Model '{self.name}' takes inputs structured as {_structure_text(structure)}; "
+                    "it got one array, which goes to its one input",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                return [((), flat[0], data)]
             if not _is_nested(structure) and not mismatch.ambiguous and not isinstance(data, dict):
                 count = 1 if _is_one_array(data) else len(data)
                 raise ValueError(
