@@ -42,7 +42,7 @@ from learnet.stateless_random import (  # noqa: F401
     stateless_uniform,
 )
 from learnet.stateless_random import categorical_sampler, output_shape
-from learnet.tensor import Tensor, _as_dtype
+from learnet.tensor import Tensor, Variable, _as_dtype
 
 # The candidate samplers (word2vec's negative sampling) live in their own module.
 from learnet.candidate_sampling import (  # noqa: F401
@@ -95,10 +95,18 @@ class SeedGenerator:
     Pass it as ``seed=`` to the functions of this module: each call draws from a new
     seed, and two generators made with the same ``seed`` give the same sequence.
 
+    Its state is a non-trainable ``Variable`` of two ``uint32`` (``[seed, count]``) named
+    ``seed_generator_state``, as in Keras 3. A layer that holds a generator as an
+    attribute lists that state in ``layer.variables`` and ``non_trainable_variables``
+    (not in ``weights``: as in Keras, it is not saved with the weights, so a loaded
+    model draws the sequence of a new one). ``state.assign`` rewinds or moves it.
+
     Parameters
     ----------
     seed : int, optional
-        The starting seed; a random one when None.
+        The starting seed, from 0 to 2**32 - 1; a random one when None.
+    name : str, optional
+        ``seed_generator``, ``seed_generator_1``... by default.
 
     Examples
     --------
@@ -108,29 +116,68 @@ class SeedGenerator:
     >>> x1, x2 = keras.random.normal((2,), seed=a), keras.random.normal((2,), seed=a)
     >>> bool((x1 == keras.random.normal((2,), seed=b)).numpy().all()), bool((x1 == x2).numpy().all())
     (True, False)
+    >>> a.state.numpy().tolist(), a.state.dtype.name
+    ([7, 2], 'uint32')
+    >>> _ = a.state.assign([7, 0])  # rewind: the same draws again
+    >>> bool((keras.random.normal((2,), seed=a) == x1).numpy().all())
+    True
     """
 
     def __init__(self, seed=None, name=None, **kwargs):
+        unknown = sorted(set(kwargs) - {"backend"})
+        if unknown:
+            raise ValueError(f"SeedGenerator: unrecognized keyword argument(s) {unknown}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"SeedGenerator: name must be a string, got {name!r}")
+        self._initial_seed = seed
         if seed is None:
             seed = int(backend.host_rng().integers(0, 2**31 - 1))
-        if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)) or seed < 0:
-            raise ValueError(f"SeedGenerator expects a non-negative integer seed, got {seed!r}")
-        self.name = name or "seed_generator"
-        self._initial = int(seed)
-        self._count = 0
-
-    @property
-    def state(self):
-        """The seed and how many draws were made, as ``[seed, count]``."""
-        return Tensor._wrap(xp.asarray([self._initial, self._count], dtype="int64"))
+        if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
+            raise ValueError(f"SeedGenerator expects an integer seed, got {seed!r}")
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"SeedGenerator expects a non-negative integer seed below 2**32 (uint32), got {seed!r}")
+        self.name = name or _unique_generator_name()
+        self.state = Variable(
+            numpy.array([seed, 0], dtype="uint32"),
+            trainable=False,
+            name=f"{self.name}/seed_generator_state",
+            dtype="uint32",
+        )
 
     def next(self, ordered=True):
-        """The seed of the next draw (and advance)."""
-        self._count += 1
-        return [self._initial, self._count]
+        """Advance the state and return the seed of the next draw, ``[seed, count]``.
+
+        ``ordered=False`` moves the state to a scrambled new value, as Keras 3's does.
+        """
+        seed, count = (int(n) for n in backend.to_numpy(self.state._value))
+        if ordered:
+            new = [seed, (count + 1) % 2**32]
+        else:  # Keras' scramble, in uint32 arithmetic
+            new = [((n + 1) * 5387 % 2**32) % 933199 for n in (seed, count)]
+        self.state.assign(numpy.array(new, dtype="uint32"))
+        return new
 
     def get_config(self):
-        return {"seed": self._initial, "name": self.name}
+        """``{"seed": ..., "name": ...}``: the seed as given (None for a random one) and the name."""
+        return {"seed": self._initial_seed, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        """A new generator from ``get_config()``."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<SeedGenerator name={self.name}, state={backend.to_numpy(self.state._value).tolist()}>"
+
+
+_generator_names: dict = {}
+
+
+def _unique_generator_name():
+    """``seed_generator``, then ``seed_generator_1``..., as Keras 3 names its generators."""
+    count = _generator_names.get("seed_generator", 0)
+    _generator_names["seed_generator"] = count + 1
+    return "seed_generator" if count == 0 else f"seed_generator_{count}"
 
 
 def _shape(shape, function="random"):

@@ -53,6 +53,7 @@ from learnet import backend, registry, weight_budget
 from learnet import module as _tracking
 from learnet.backend import xp
 from learnet.ragged import RaggedTensor
+from learnet.random import SeedGenerator
 from learnet.sparse import SparseTensor
 from learnet.sparse import to_dense as _sparse_to_dense
 from learnet.tensor import Tensor, TensorShape, Variable, to_array
@@ -338,13 +339,61 @@ class Layer:
         return found
 
     def _own_variables(self):
-        own = self._trainable_variables + self._non_trainable_variables
-        known = {id(v) for v in own}
+        """This layer's variables (not its sublayers'), in Keras 3's order.
+
+        Keras 3 tracks a variable when ``add_weight`` makes it or when it is set as an
+        attribute, and lists the trainable ones first, then the others, each group in the
+        order they were tracked. So a ``keras.Variable`` set in ``__init__`` comes before the
+        weights ``build`` makes. An attribute variable's place among the ``add_weight``
+        ones is the stamp ``add_weight`` left on it (see ``_stamp_attribute_variables``);
+        one set after the last ``add_weight`` comes last in its group.
+        """
+        made = self._trainable_variables + self._non_trainable_variables
+        attributes = self._attribute_variables()
+        if not attributes:
+            return made
+        known = {id(v) for v in made}
+        extra = [v for v in attributes if id(v) not in known]
+        if not extra:
+            return made
+        stamps = self.__dict__.get("_variable_stamps", {})
+
+        def merged(weights, others, group):
+            # add_weight's weight i sorts as (i, 1); a variable stamped before it as (i, 0).
+            keyed = [((index, 1, 0), v) for index, v in enumerate(weights)]
+            for position, variable in enumerate(others):
+                stamp = stamps.get(id(variable))
+                at = stamp[group] if stamp is not None and stamp[0] is variable else len(weights)
+                keyed.append(((at, 0, position), variable))
+            return [variable for _, variable in sorted(keyed, key=lambda pair: pair[0])]
+
+        trainable = [v for v in extra if v.trainable]
+        frozen = [v for v in extra if not v.trainable]
+        return merged(self._trainable_variables, trainable, 1) + merged(self._non_trainable_variables, frozen, 2)
+
+    def _stamp_attribute_variables(self):
+        """Remember, for each variable set as an attribute and not seen before, how many
+        trainable and non-trainable weights ``add_weight`` had made when it was first seen:
+        its place among them in ``weights`` (Keras 3's tracking order)."""
+        stamps = self.__dict__.get("_variable_stamps")
+        made = None
         for variable in self._attribute_variables():
-            if id(variable) not in known:
-                own.append(variable)
-                known.add(id(variable))
-        return own
+            if stamps is not None and id(variable) in stamps and stamps[id(variable)][0] is variable:
+                continue
+            if made is None:
+                made = {id(v) for v in self._trainable_variables + self._non_trainable_variables}
+            if id(variable) in made:
+                continue
+            if stamps is None:
+                stamps = self.__dict__["_variable_stamps"] = {}
+            stamps[id(variable)] = (variable, len(self._trainable_variables), len(self._non_trainable_variables))
+
+    def _seed_generators(self):
+        """The ``keras.random.SeedGenerator``s held as attributes (or in lists/dicts), in assignment order."""
+        found, seen = [], set()
+        for _, value in self._tracked_attributes():
+            _collect(value, SeedGenerator, found, seen)
+        return found
 
     # --- weights ------------------------------------------------------------------------------
     @property
@@ -358,7 +407,33 @@ class Layer:
                     result.append(variable)
         return result
 
-    variables = weights
+    @property
+    def variables(self) -> list[Variable]:
+        """All the layer's state: ``weights`` and the state of its ``SeedGenerator``s (Keras 3 order).
+
+        Each layer's own weights come first, then the states of the seed generators it
+        holds, then its sublayers' variables. The states are not weights: ``get_weights``
+        and the saved weights leave them out, as Keras 3 does.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> class Noise(keras.layers.Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.seed_generator = keras.random.SeedGenerator(1337, name="noise_seed")
+        >>> layer = Noise()
+        >>> [v.path for v in layer.variables], layer.weights
+        (['noise_seed/seed_generator_state'], [])
+        """
+        result, seen = [], set()
+        for layer in self._flatten_layers():
+            states = [generator.state for generator in layer._seed_generators()]
+            for variable in layer._own_variables() + states:
+                if id(variable) not in seen:
+                    seen.add(id(variable))
+                    result.append(variable)
+        return result
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -376,7 +451,13 @@ class Layer:
             return self.weights
         return [v for v in self.weights if not _trained(v)]
 
-    non_trainable_variables = non_trainable_weights
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        """``non_trainable_weights`` and the state of the layer's ``SeedGenerator``s (all of
+        ``variables`` when ``trainable`` is False), as Keras 3 lists them."""
+        if not self.trainable:
+            return self.variables
+        return [v for v in self.variables if not _trained(v)]
 
     @property
     def trainable(self):
@@ -455,6 +536,7 @@ class Layer:
         count = self._weight_names.get(base, 0)
         self._weight_names[base] = count + 1
         short = base if count == 0 else f"{base}_{count}"
+        self._stamp_attribute_variables()  # variables set as attributes so far come before this weight
         value = initializer(shape, dtype=dtype)
         value = to_array(value, dtype)
         if tuple(value.shape) != shape:
@@ -946,6 +1028,9 @@ class Layer:
         single = _is_shape(tuple(input_shape)) if isinstance(input_shape, (tuple, list)) else False
         results = []
         saved_losses = [list(layer._losses) for layer in self._flatten_layers()]
+        # A symbolic call draws no random numbers in Keras 3: the seed generators' states are put back.
+        generators = [generator for layer in self._flatten_layers() for generator in layer._seed_generators()]
+        saved_states = [generator.state._value.copy() for generator in generators]
         try:
             with tape.no_recording():
                 for fill in (2, 3):
@@ -1007,6 +1092,8 @@ class Layer:
                 if bool(layer._losses) != bool(losses):
                     _loss_holders[0] += 1 if losses else -1
                 layer._losses = losses
+            for generator, state in zip(generators, saved_states):
+                generator.state._value[...] = state
 
         def merge(a, b):
             if _is_shape(a):
@@ -1332,6 +1419,7 @@ _UNTRACKED = frozenset(
         "_build_input_shape",
         "_batch_input_shape",
         "_weight_names",
+        "_variable_stamps",
     }
 )
 
