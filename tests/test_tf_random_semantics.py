@@ -253,3 +253,12 @@ def test_keras_scalar_alpha_gamma_matches_real_keras():
     os.environ.setdefault("KERAS_BACKEND", "jax")
     keras = pytest.importorskip("keras")
     assert tuple(keras.random.gamma((3, 2), 2.0, seed=1).shape) == tuple(tf.random.gamma((3, 2), 2.0, seed=1).shape)
+
+
+def test_a_shape_may_hold_0d_integer_tensors():
+    # train_step code: tf.random.normal(shape=(tf.shape(real)[0], code_size)).
+    batch = tf.shape(tf.zeros((4, 2)))[0]
+    assert tf.random.normal(shape=(batch, 3)).shape == (4, 3)
+    assert tf.random.uniform((batch, 2), maxval=5, dtype=tf.int32).shape == (4, 2)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.random.normal(shape=(tf.constant(1.5), 3))

@@ -131,6 +131,10 @@ def output_shape(shape, function):
         raise ValueError(f"{function}: shape must be a list of non-negative ints, got {shape!r}") from None
     result = []
     for dim in dims:
+        if isinstance(dim, Tensor):  # (tf.shape(x)[0], 3): a dimension may be a 0-d integer tensor
+            dim = dim.numpy()
+        if isinstance(dim, numpy.ndarray) and dim.ndim == 0 and dim.dtype.kind in "iu":
+            dim = dim.item()
         if isinstance(dim, bool) or not isinstance(dim, (int, numpy.integer)) or dim < 0:
             raise ValueError(f"{function}: shape must be a list of non-negative ints, got {shape!r}")
         result.append(int(dim))
