@@ -80,3 +80,16 @@ def test_a_text_tensors_dtype_equals_string_as_in_tensorflow():
     assert text.dtype == "string" and text.dtype == tf.string and text.dtype != "float32"
     assert text.dtype.kind == "O" and np.zeros(2, dtype=text.dtype).dtype == np.dtype(object)
     assert tf.constant([1.0]).dtype != "string" and tf.constant([1.0]).dtype == np.float32
+
+
+def test_regex_replace_reads_re2_rewrites_as_tensorflow():
+    # \0 is the whole match (the NMT tutorial spaces out punctuation with r" \0 "); Python's re
+    # alone would write a NUL character there.
+    assert tf.strings.regex_replace(tf.constant(["hola, que tal?"]), "[.?!,]", r" \0 ").numpy().tolist() == [
+        b"hola ,  que tal ? "
+    ]
+    assert tf.strings.regex_replace("abc-def", r"(\w+)-(\w+)", r"\2_\1").numpy() == b"def_abc"
+    assert tf.strings.regex_replace("a.b", r"\.", "\\\\").numpy() == b"a\\b"
+    assert tf.strings.regex_replace("aaa", "a", "b", replace_global=False).numpy() == b"baa"
+    with pytest.raises(ValueError, match="rewrite"):
+        tf.strings.regex_replace("a.b", r"\.", r"\q")

@@ -131,15 +131,47 @@ def regex_full_match(input, pattern, name=None):  # noqa: A002
 
 @_ragged_rows
 def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # noqa: A002
-    """Each string with ``pattern`` replaced by ``rewrite`` (``\\1`` for groups)."""
+    r"""Each string with ``pattern`` replaced by ``rewrite``, in RE2's rewrite syntax as
+    TensorFlow reads it: ``\0`` is the whole match, ``\1`` ... ``\9`` the groups, ``\\``
+    a backslash (Python's ``re`` would read ``\0`` as a NUL character).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.strings.regex_replace("hola, que tal?", "[.?!,]", r" \0 ").numpy()
+    b'hola ,  que tal ? '
+    """
     compiled = re.compile(pattern)
     count = 0 if replace_global else 1
+    replacement = _re2_rewrite(rewrite if isinstance(rewrite, str) else bytes(rewrite).decode("utf-8"))
     return _text(
         _map(
             _strings(input, "regex_replace"),
-            lambda b: compiled.sub(rewrite, b.decode("utf-8"), count=count).encode("utf-8"),
+            lambda b: compiled.sub(replacement, b.decode("utf-8"), count=count).encode("utf-8"),
         )
     )
+
+
+def _re2_rewrite(rewrite):
+    """A function building RE2's replacement for a match: literal text, and ``\\N`` the N-th group."""
+    parts, literal, index = [], "", 0
+    while index < len(rewrite):
+        char = rewrite[index]
+        if char == "\\" and index + 1 < len(rewrite):
+            following = rewrite[index + 1]
+            if following.isdigit():
+                parts.append(literal)
+                parts.append(int(following))
+                literal, index = "", index + 2
+                continue
+            if following == "\\":
+                literal, index = literal + "\\", index + 2
+                continue
+            raise ValueError(f"regex_replace: invalid rewrite {rewrite!r}: a backslash must be followed by a digit or a backslash")
+        literal += char
+        index += 1
+    parts.append(literal)
+    return lambda match: "".join(part if isinstance(part, str) else (match.group(part) or "") for part in parts)
 
 
 def _is_ragged(value):
