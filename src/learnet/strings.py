@@ -167,7 +167,9 @@ def _re2_rewrite(rewrite):
             if following == "\\":
                 literal, index = literal + "\\", index + 2
                 continue
-            raise ValueError(f"regex_replace: invalid rewrite {rewrite!r}: a backslash must be followed by a digit or a backslash")
+            raise ValueError(
+                f"regex_replace: invalid rewrite {rewrite!r}: a backslash must be followed by a digit or a backslash"
+            )
         literal += char
         index += 1
     parts.append(literal)
