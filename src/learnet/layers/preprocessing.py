@@ -73,6 +73,7 @@ class Embedding(Layer):
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero  # as Keras 3 says (compute_mask below makes the mask)
         self.input_length = input_length
 
     def build(self, input_shape=None):
@@ -142,7 +143,8 @@ class Embedding(Layer):
         """``ids != 0`` with ``mask_zero=True``; else the mask the ids came with (ragged rows), or None."""
         if not self.mask_zero:
             return mask
-        own = Tensor._wrap(xp.asarray(inputs._value != 0))
+        ids = inputs._value if isinstance(inputs, Tensor) else xp.asarray(inputs)  # called by hand: an array
+        own = Tensor._wrap(xp.asarray(ids != 0))
         return own if mask is None else Tensor._wrap(xp.logical_and(own._value, mask._value))
 
     def get_config(self):
