@@ -289,3 +289,23 @@ def test_input_signature_binds_keywords_and_defaults_as_tensorflow():
         tiled()
     with pytest.raises(TypeError):
         tiled(tf.constant([1.0]), tf.constant(2.5))  # n must be an int32 scalar
+
+
+def test_input_signature_hands_the_body_tensors_for_python_values():
+    # TensorFlow traces with tensors: the transformer tutorial's translator("una frase") gets a
+    # string tensor, and calls s[tf.newaxis] on it.
+    import learnet as tf
+
+    class Upper(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec(shape=[], dtype=tf.string)])
+        def __call__(self, s):
+            assert isinstance(s, tf.Tensor)
+            return tf.strings.upper(s[tf.newaxis])
+
+    assert Upper()("abc").numpy().tolist() == [b"ABC"]
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def double(x):
+        return x * 2.0
+
+    assert double([1, 2]).dtype == tf.float32  # a list of ints, as the spec's float32

@@ -542,6 +542,24 @@ def _bind_signature(function, signature, args, kwargs):
     return tuple(bound), kwargs
 
 
+def _as_signature_tensors(signature, args):
+    """The inputs as the function body sees them under an ``input_signature``: TensorFlow traces
+    it with tensors, so a Python value given for a ``TensorSpec`` (``translator("una frase")``)
+    arrives as a tensor of the spec's dtype."""
+    converted = list(args)
+    for position, (spec, value) in enumerate(zip(signature, args)):
+        if isinstance(spec, TensorSpec) and not isinstance(value, Tensor) and _plain_value(value):
+            converted[position] = convert_to_tensor(value, spec.dtype)
+    return tuple(converted)
+
+
+def _plain_value(value):
+    """A number, string, bytes, bool, array or (nested) list of them: what a TensorSpec converts."""
+    if isinstance(value, (str, bytes, bool, int, float, numpy.ndarray, numpy.generic)):
+        return True
+    return isinstance(value, (list, tuple)) and all(_plain_value(item) for item in value)
+
+
 def _check_signature(name, signature, args):
     if len(args) != len(signature):
         raise TypeError(f"{name} takes {len(signature)} input(s) by its input_signature, got {len(args)}")
@@ -736,6 +754,7 @@ class Function:
         if self.input_signature is not None:
             args, kwargs = _bind_signature(self.python_function, self.input_signature, args, kwargs)
             _check_signature(self.__name__, self.input_signature, args)
+            args = _as_signature_tensors(self.input_signature, args)
         elif len(self._calls) < 16:
             self._note_call(args, kwargs)
         if trace_listeners:  # tf.summary.trace_on: the graphs of the functions called are wanted
