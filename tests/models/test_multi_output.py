@@ -49,7 +49,6 @@ def test_evaluate_gives_each_output_its_loss_and_metrics_as_keras():
     assert sorted(results) == sorted(expected)
     for name, value in expected.items():
         assert results[name] == pytest.approx(value, rel=1e-5), name
-    # As a list: the total, each output's loss, then the metrics (output by output).
     assert model.metrics_names == [
         "loss",
         "main_output_loss",
@@ -59,7 +58,17 @@ def test_evaluate_gives_each_output_its_loss_and_metrics_as_keras():
         "aux_output_accuracy",
     ]
     values = model.evaluate([X_WIDE, X_DEEP], [Y_MAIN, Y_AUX], batch_size=16, verbose=0)
-    assert values == pytest.approx([results[name] for name in model.metrics_names], rel=1e-6)
+    # Keras 3.15's list: the losses, then the other results in the order of their names.
+    in_order = [
+        "loss",
+        "main_output_loss",
+        "aux_output_loss",
+        "aux_output_accuracy",
+        "aux_output_mae",
+        "main_output_mae",
+    ]
+    assert values == pytest.approx([results[name] for name in in_order], rel=1e-6)
+    assert list(results) == sorted(results)  # the dict in name order, as Keras 3
     total, main_loss, aux_loss = values[:3]
     assert total == pytest.approx(0.9 * main_loss + 0.1 * aux_loss, rel=1e-5)  # the losses unweighted
 
@@ -98,17 +107,19 @@ def test_one_metrics_list_is_copied_for_every_output():
     # A list whose length is not the number of outputs is tracked for every output (tf.keras 2).
     model.compile(optimizer="sgd", loss="mse", metrics=["mae", "mse", keras.metrics.RootMeanSquaredError()])
     results = model.evaluate(X_WIDE, [Y_MAIN, 2 * Y_MAIN], verbose=0, return_dict=True)
-    assert list(results) == [
-        "loss",
-        "price_loss",
-        "rent_loss",
-        "price_mae",
-        "price_mse",
-        "price_root_mean_squared_error",
-        "rent_mae",
-        "rent_mse",
-        "rent_root_mean_squared_error",
-    ]
+    assert list(results) == sorted(  # in the order of their names, as Keras 3 gives logs
+        [
+            "loss",
+            "price_loss",
+            "rent_loss",
+            "price_mae",
+            "price_mse",
+            "price_root_mean_squared_error",
+            "rent_mae",
+            "rent_mse",
+            "rent_root_mean_squared_error",
+        ]
+    )
     price, rent = model.predict(X_WIDE, verbose=0)
     assert results["price_mae"] == pytest.approx(float(np.abs(Y_MAIN - price).mean()), rel=1e-5)
     assert results["rent_mae"] == pytest.approx(float(np.abs(2 * Y_MAIN - rent).mean()), rel=1e-5)
@@ -142,9 +153,10 @@ def test_a_metrics_list_with_one_entry_per_output_is_read_per_output_as_keras_3(
     ]
     model.compile(optimizer="sgd", loss="mse", metrics=["mae", ["mse", "accuracy"]])
     results = model.evaluate(X_WIDE, [Y_MAIN, Y_MAIN], verbose=0, return_dict=True)
-    assert list(results)[3:] == ["price_mae", "rent_mse", "rent_accuracy"]
+    assert set(results) - {"loss", "price_loss", "rent_loss"} == {"price_mae", "rent_mse", "rent_accuracy"}
     model.compile(optimizer="sgd", loss="mse", metrics=[None, "mae"])
-    assert list(model.evaluate(X_WIDE, [Y_MAIN, Y_MAIN], verbose=0, return_dict=True))[3:] == ["rent_mae"]
+    named = model.evaluate(X_WIDE, [Y_MAIN, Y_MAIN], verbose=0, return_dict=True)
+    assert set(named) - {"loss", "price_loss", "rent_loss"} == {"rent_mae"}
 
 
 def test_a_nested_metrics_list_of_the_wrong_length_is_refused():

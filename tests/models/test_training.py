@@ -45,7 +45,7 @@ def frozen_sgd_model(features=5, classes=3):
 def test_fit_returns_history_with_keras_keys():
     x, y = classification_data()
     history = classifier().fit(x, y, epochs=4, batch_size=16, validation_split=0.2, verbose=0)
-    assert list(history.history) == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]  # Keras 3's order
     assert len(history.history["loss"]) == 4
     assert all(isinstance(v, float) for v in history.history["val_accuracy"])
 

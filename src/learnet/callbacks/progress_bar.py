@@ -12,7 +12,7 @@ from learnet.callbacks.callback import Callback
 
 
 def format_logs(logs):
-    """Keras' way of printing logs: ``" - loss: 0.2345 - accuracy: 0.9312"``."""
+    """Keras' way of printing logs: ``" - accuracy: 0.9312 - loss: 0.2345"`` (in the order the logs come, by name)."""
     parts = []
     for key, value in logs.items():
         if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):

@@ -69,14 +69,15 @@ def _scalar(value):
 
 
 def _python_logs(logs):
-    """Logs with Python floats (nested dicts flattened), as callbacks receive them."""
+    """Logs with Python floats (nested dicts flattened), as callbacks receive them: in the order
+    of their names, as Keras 3 gives them (``accuracy, loss, val_accuracy, val_loss``)."""
     result = {}
     for key, value in (logs or {}).items():
         if isinstance(value, dict):
             result.update(_python_logs(value))
         else:
             result[key] = _scalar(value)
-    return result
+    return dict(sorted(result.items()))
 
 
 def _refuse_unknown(kwargs, who):
@@ -769,8 +770,10 @@ class Model(Layer):
         return self._flatten_in_order(logs)
 
     def _flatten_in_order(self, logs):
-        names = [name for name in self.metrics_names if name in logs]
-        names += [name for name in logs if name not in names]
+        # Keras 3.15's list: the loss, each output's loss (in the order of the outputs), then
+        # every other result in the order of their names.
+        names = [name for name in self.metrics_names if name in logs and (name == "loss" or name.endswith("_loss"))]
+        names += sorted(name for name in logs if name not in names)
         results = [logs[name] for name in names]
         return results[0] if len(results) == 1 else results
 
