@@ -442,6 +442,7 @@ _LAZY_NAMES = {
     "edit_distance": "learnet.sparse",
     "IndexedSlices": "learnet.sparse",
     "RaggedTensor": "learnet.ragged",
+    "RaggedTensorSpec": "learnet.ragged",
     "TensorArray": "learnet.containers",
     "sets": "learnet.containers",
     "queue": "learnet.containers",
@@ -481,3 +482,9 @@ def _raise_if_not_yet(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
+
+
+# einops works on learnet tensors (without learnet importing einops): see learnet.einops_backend.
+from learnet import einops_backend as _einops_backend  # noqa: E402
+
+_einops_backend.install()

@@ -29,6 +29,7 @@ FLOORS = {
         "containers",
         "control",
         "function_type",
+        "einops_backend",
         "module",
         "debugging",
         "func_graph",
