@@ -3,7 +3,7 @@
 Each family has its module, with the model functions, ``preprocess_input`` (what the network
 expects of pixels in ``[0, 255]``) and ``decode_predictions`` (ImageNet's class names of the
 top scores): ``vgg16``, ``vgg19``, ``resnet`` (and ``resnet50``), ``resnet_v2``,
-``mobilenet``, ``mobilenet_v2``, ``inception_v3``, ``xception``, ``densenet`` and
+``mobilenet``, ``mobilenet_v2``, ``mobilenet_v3``, ``inception_v3``, ``xception``, ``densenet`` and
 ``efficientnet``. The layers, their names, their order and their weights are those of Keras
 3, so Keras' ImageNet weight files load into them: ``weights="imagenet"`` fetches the file
 Keras fetches, once, through ``keras.utils.get_file`` (into the cache's ``models`` folder).
@@ -25,6 +25,7 @@ from learnet.applications import (
     inception_v3,
     mobilenet,
     mobilenet_v2,
+    mobilenet_v3,
     resnet,
     resnet50,
     resnet_v2,
@@ -46,6 +47,7 @@ from learnet.applications.efficientnet import (
 from learnet.applications.inception_v3 import InceptionV3
 from learnet.applications.mobilenet import MobileNet
 from learnet.applications.mobilenet_v2 import MobileNetV2
+from learnet.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
 from learnet.applications.resnet import ResNet50, ResNet101, ResNet152
 from learnet.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from learnet.applications.vgg16 import VGG16
@@ -59,6 +61,7 @@ __all__ = [
     "inception_v3",
     "mobilenet",
     "mobilenet_v2",
+    "mobilenet_v3",
     "resnet",
     "resnet50",
     "resnet_v2",
@@ -79,6 +82,8 @@ __all__ = [
     "InceptionV3",
     "MobileNet",
     "MobileNetV2",
+    "MobileNetV3Small",
+    "MobileNetV3Large",
     "ResNet50",
     "ResNet101",
     "ResNet152",
