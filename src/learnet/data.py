@@ -27,10 +27,10 @@ from learnet import backend, errors
 from learnet.batching import Batcher
 from learnet.control import TensorSpec
 from learnet.csv_datasets import CsvDataset, make_csv_dataset
-from learnet.ragged import RaggedTensor
+from learnet.ragged import RaggedTensor, RaggedTensorSpec
 from learnet.sparse import SparseTensor, SparseTensorSpec, _SparseRows, _stack_sparse
 from learnet.sparse import to_dense as _sparse_to_dense
-from learnet.tensor import Tensor
+from learnet.tensor import Tensor, TensorShape
 from learnet.tfrecord import TFRecordDataset  # noqa: F401 - tf.data.TFRecordDataset
 from learnet.tree import flatten, map_structure
 
@@ -89,10 +89,48 @@ def _index(array, index):
 
 
 def _ragged_row(array, index):
-    """Element ``index`` of a sliced array; a ragged tensor's row as an array, as the other elements."""
+    """Element ``index`` of a sliced array; a ragged tensor's row as an array, marked as a ragged row."""
     if isinstance(array, RaggedTensor):
-        return array[int(index)].numpy()
+        return _RaggedRow.of(array[int(index)].numpy())
     return array[index]
+
+
+class _RaggedRow(numpy.ndarray):
+    """One row of a ``RaggedTensor`` in a pipeline: an array whose length varies from element to element.
+
+    TensorFlow describes it with a ``RaggedTensorSpec`` of ``ragged_rank`` 0 and hands it to the
+    user as a dense tensor; ``batch`` puts such rows back together as a ``RaggedTensor``. The
+    mark is all that differs from a plain array (``numpy.asarray`` drops it), and a ``map``
+    drops it too, as TensorFlow's function returns dense tensors.
+    """
+
+    @staticmethod
+    def of(array):
+        return numpy.asarray(array).view(_RaggedRow)
+
+
+def _ragged_rows(rt):
+    """The rows of a ``RaggedTensor`` as ``_RaggedRow`` arrays (views of its values), in an object array."""
+    values = rt.flat_values.numpy()
+    splits = rt.row_splits.numpy()
+    rows = numpy.empty(rt.nrows_int(), dtype=object)
+    for i, (start, stop) in enumerate(zip(splits[:-1].tolist(), splits[1:].tolist())):
+        rows[i] = values[start:stop].view(_RaggedRow)
+    return rows
+
+
+def _ragged_from_rows(rows):
+    """A ``RaggedTensor`` of the arrays ``rows`` (``batch`` of ragged rows)."""
+    arrays = [numpy.asarray(row) for row in rows]
+    inner = {a.shape[1:] for a in arrays}
+    if any(a.ndim == 0 for a in arrays) or len(inner) > 1:
+        raise ValueError(
+            "batch: ragged rows may differ in their first dimension only, got shapes "
+            f"{sorted({a.shape for a in arrays})}"
+        )
+    values = numpy.concatenate(arrays)
+    values = Tensor(values) if values.dtype.kind in "USO" else Tensor._wrap(values)
+    return RaggedTensor.from_row_lengths(values, [len(a) for a in arrays])
 
 
 def _to_tensors(structure):
@@ -190,7 +228,7 @@ class Dataset:
         dataset = Dataset(
             lambda: (map_structure(lambda a: take(a, i), arrays) for i in range(length)),
             length,
-            lambda: map_structure(lambda a: _respec(_value_spec(a), a.shape[1:]), arrays),
+            lambda: map_structure(_sliced_spec, arrays),
         )
         dataset._arrays = arrays  # lets shuffle/batch index the arrays directly (fast path)
         return dataset
@@ -502,7 +540,7 @@ class Dataset:
                 )
             known = sizes[0] if drop_remainder and len(sizes) == 1 else None
             return map_structure(
-                lambda leaf: TensorSpec(None if leaf.shape is None else (known, *leaf.shape[1:]), leaf.dtype),
+                lambda leaf: _respec(leaf, None if leaf.shape is None else (known, *leaf.shape[1:])),
                 source.element_spec,
             )
 
@@ -697,8 +735,22 @@ class Dataset:
 
     @staticmethod
     def load(path, element_spec=None, compression=None, reader_func=None):
-        """The dataset ``Dataset.save`` wrote to the folder ``path``."""
-        return _load_dataset(path)
+        """The dataset ``Dataset.save`` wrote to the folder ``path``, with the ``element_spec`` it had.
+
+        As in TensorFlow, the saved ``element_spec`` comes back: a size that varied between the
+        saved elements is ``None`` (``TensorSpec(shape=(None,))`` for sequences of different
+        lengths), and ragged rows (``unbatch`` of a ragged batch) keep their ``RaggedTensorSpec``.
+        ``element_spec`` given here replaces it. Whole ``RaggedTensor`` elements are not saved yet.
+
+        Examples
+        --------
+        >>> import learnet as tf, numpy as np, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> tf.data.Dataset.range(1, 4).map(lambda n: tf.fill([n], n)).save(folder)
+        >>> tf.data.Dataset.load(folder).element_spec
+        TensorSpec(shape=(None,), dtype=tf.int64, name=None)
+        """
+        return _load_dataset(path, element_spec)
 
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
         """Apply ``map_func`` to every element (a tuple element is passed as separate arguments).
@@ -790,8 +842,9 @@ class Dataset:
 
         def make():
             for element in source._make_iterator():
-                # A sparse batch is read row by row as an array is (each row a SparseTensor).
-                rows = map_structure(lambda a: _SparseRows(a) if isinstance(a, SparseTensor) else a, element)
+                # A sparse batch is read row by row as an array is (each row a SparseTensor), a ragged
+                # one as its rows (each a ragged row of ragged_rank 0, as TensorFlow's unbatch gives).
+                rows = map_structure(_unbatchable, element)
                 leaves = flatten(rows)
                 if not leaves or any(len(leaf.shape) == 0 for leaf in leaves):
                     raise ValueError("unbatch: every element must be batched (have a first axis)")
@@ -802,7 +855,7 @@ class Dataset:
             batched = self.element_spec
             if any(leaf.shape is not None and len(leaf.shape) == 0 for leaf in flatten(batched)):
                 raise ValueError("unbatch: every element must be batched (have a first axis)")
-            return map_structure(lambda leaf: _respec(leaf, None if leaf.shape is None else leaf.shape[1:]), batched)
+            return map_structure(_unbatched_spec, batched)
 
         return Dataset(make, None, spec)
 
@@ -955,8 +1008,27 @@ class Dataset:
         return Dataset(make, length)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
-        """Like ``batch``, for elements of different shapes: each is padded (with 0, ``""`` or
+        """Like ``batch``, for elements of different shapes: each is padded (with 0, ``b""`` or
         ``padding_values``) to the largest in its batch, or to ``padded_shapes``.
+
+        Elements may be nested tuples and dicts, as TensorFlow's: ``padded_shapes`` and
+        ``padding_values`` then have the same structure (``None`` for a part padded as by
+        default), and one scalar ``padding_values`` pads every part. A padded size of ``None``
+        or -1 is the batch's largest. As in TensorFlow, ragged and sparse parts are refused
+        (``TypeError``): pad ``rt.to_tensor()`` instead.
+
+        Parameters
+        ----------
+        batch_size : int
+            How many elements each batch holds.
+        padded_shapes : shape or nested structure of shapes, optional
+            The shape each element (part) is padded to, without the batch axis; by default
+            the parts' known sizes and the batch's largest for the others.
+        padding_values : scalar or nested structure of scalars, optional
+            What fills the padding, of each part's dtype (a Python number fits any number
+            type).
+        drop_remainder : bool, default False
+            Leave out a last batch with fewer elements.
 
         Examples
         --------
@@ -964,19 +1036,29 @@ class Dataset:
         >>> ds = tf.data.Dataset.range(1, 4).map(lambda x: tf.fill([x], x))
         >>> [b.numpy().tolist() for b in ds.padded_batch(2)]
         [[[1, 0], [2, 2]], [[3, 3, 3]]]
+        >>> pairs = tf.data.Dataset.range(1, 4).map(lambda x: (x, {"ids": tf.fill([x], x)}))
+        >>> x, parts = next(iter(pairs.padded_batch(2, padding_values=(None, {"ids": -1}))))
+        >>> parts["ids"].numpy().tolist()
+        [[1, -1], [2, 2]]
         """
         batch_size = _positive(batch_size, "padded_batch", "batch_size")
         source = self
+        if self._spec is not None:
+            # TensorFlow checks the arguments against the elements when the pipeline is built.
+            try:
+                known = self.element_spec
+            except ValueError:
+                known = None
+            if known is not None:
+                _padded_spec(known, padded_shapes, padding_values, None)
 
         def pad(elements):
             first = elements[0]
-            if isinstance(first, (tuple, list, dict)):
-                keys = range(len(first)) if not isinstance(first, dict) else list(first)
-                shapes = padded_shapes if padded_shapes is not None else _repeat_none(first)
-                values = padding_values if padding_values is not None else _repeat_none(first)
-                parts = {k: _pad_leaves([e[k] for e in elements], shapes[k], values[k]) for k in keys}
-                return {k: parts[k] for k in keys} if isinstance(first, dict) else type(first)(parts[k] for k in keys)
-            return _pad_leaves(elements, padded_shapes, padding_values)
+            shapes = _leaves_up_to(first, padded_shapes, "padded_shapes", broadcast=False)
+            values = _leaves_up_to(first, padding_values, "padding_values", broadcast=True)
+            columns = zip(*[flatten(element) for element in elements])
+            padded = iter([_pad_leaves(column, shape, value) for column, shape, value in zip(columns, shapes, values)])
+            return map_structure(lambda _: next(padded), first)
 
         def make():
             batch = []
@@ -991,7 +1073,13 @@ class Dataset:
         length = None
         if self._length is not None:
             length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
-        return Dataset(make, length)
+        return Dataset(
+            make,
+            length,
+            lambda: _padded_spec(
+                source.element_spec, padded_shapes, padding_values, batch_size if drop_remainder else None
+            ),
+        )
 
     def reduce(self, initial_state, reduce_func, name=None):
         """Fold the elements into one value: ``state = reduce_func(state, element)``.
@@ -1253,10 +1341,7 @@ class Dataset:
 
     def _batched_spec(self, batch_dimension):
         def spec():
-            return map_structure(
-                lambda leaf: _respec(leaf, None if leaf.shape is None else (batch_dimension, *leaf.shape)),
-                self.element_spec,
-            )
+            return map_structure(lambda leaf: _batched_leaf_spec(leaf, batch_dimension), self.element_spec)
 
         return spec
 
@@ -1311,17 +1396,60 @@ def _spec_of(shape, dtype):
 
 
 def _value_spec(value):
-    """The spec of one element's leaf: a ``SparseTensorSpec`` for sparse values, else a ``TensorSpec``."""
+    """The spec of one element's leaf: a ``SparseTensorSpec`` for sparse values, a ``RaggedTensorSpec``
+    for ragged ones (``ragged_rank`` 0 for one ragged row: its length is ``None``), else a ``TensorSpec``."""
     if isinstance(value, (SparseTensor, _SparseRows)):
         return SparseTensorSpec(value.shape, value.dtype)
+    if isinstance(value, RaggedTensor):
+        return RaggedTensorSpec.from_value(value)
+    if isinstance(value, _RaggedRow):
+        text = value.dtype.kind in "USO"
+        return RaggedTensorSpec((None, *value.shape[1:]), numpy.object_ if text else value.dtype, 0)
     return _spec_of(numpy.shape(value), numpy.asarray(value).dtype)
 
 
 def _respec(spec, shape):
-    """A spec of the same kind (dense or sparse) and dtype with another shape (``batch``, ``unbatch``)."""
+    """A spec of the same kind (dense, sparse or ragged) and dtype with another shape of the same rank."""
     if isinstance(spec, SparseTensorSpec):
         return SparseTensorSpec(shape, spec.dtype)
+    if isinstance(spec, RaggedTensorSpec):
+        return spec._with_shape(shape)
     return TensorSpec(shape, spec.dtype)
+
+
+def _sliced_spec(array):
+    """The spec of one slice of ``array`` (``from_tensor_slices``): a ragged tensor's rows are ragged rows."""
+    if isinstance(array, RaggedTensor):
+        return _value_spec(array)._unbatched()
+    return _respec(_value_spec(array), array.shape[1:])
+
+
+def _batched_leaf_spec(spec, batch_dimension):
+    """The spec of a batch of ``spec`` leaves: a ragged leaf gains a ragged axis (TensorFlow's rule)."""
+    if isinstance(spec, RaggedTensorSpec):
+        return spec._batched(batch_dimension)
+    return _respec(spec, None if spec.shape is None else (batch_dimension, *spec.shape))
+
+
+def _unbatched_spec(spec):
+    """The spec of one row of a ``spec`` leaf (``unbatch``): a ragged leaf loses a ragged axis.
+
+    The rows of ragged rows are plain values (TensorFlow says ``ragged_rank`` -1).
+    """
+    if isinstance(spec, RaggedTensorSpec) and spec.ragged_rank > 0:
+        return spec._unbatched()
+    if isinstance(spec, RaggedTensorSpec):
+        return TensorSpec(None if spec.shape is None else spec.shape[1:], spec.dtype)
+    return _respec(spec, None if spec.shape is None else spec.shape[1:])
+
+
+def _unbatchable(leaf):
+    """A batched leaf as something whose ``[i]`` is row ``i`` (``unbatch``)."""
+    if isinstance(leaf, SparseTensor):
+        return _SparseRows(leaf)
+    if isinstance(leaf, RaggedTensor):
+        return _ragged_rows(leaf)
+    return leaf
 
 
 def _conform(element, spec):
@@ -1394,6 +1522,8 @@ def _most_specific_common(a, b):
             raise TypeError(f"concatenate: the datasets have sparse and dense elements: {left} and {right}")
         if left.dtype != right.dtype:
             raise TypeError(f"concatenate: the datasets have different dtypes: {left} and {right}")
+        if isinstance(left, RaggedTensorSpec) and left.ragged_rank != right.ragged_rank:
+            raise TypeError(f"concatenate: the datasets have different ragged ranks: {left} and {right}")
         if left.shape is None or right.shape is None or len(left.shape) != len(right.shape):
             merged.append(_respec(left, None))
         else:
@@ -1433,21 +1563,39 @@ def _stack(elements):
         return {k: _stack([e[k] for e in elements]) for k in first}
     if isinstance(first, SparseTensor):
         return _stack_sparse(elements)
+    if isinstance(first, RaggedTensor):
+        raise NotImplementedError(
+            "batch: a batch of RaggedTensors has two ragged dimensions (ragged_rank 2); learnet's ragged tensors "
+            "have one. Unbatch them first (dataset.unbatch().batch(n)) to batch their rows"
+        )
+    if isinstance(first, _RaggedRow):
+        return _ragged_from_rows(elements)
     return numpy.stack(elements)
 
 
 def _rows_of(element):
-    leaves = flatten(element)
-    return int(numpy.shape(leaves[0])[0])
+    leaf = flatten(element)[0]
+    return leaf.nrows_int() if isinstance(leaf, RaggedTensor) else int(numpy.shape(leaf)[0])
 
 
 def _concatenate(elements):
-    """Elements (batches) joined along their first axis, leaf by leaf."""
+    """Elements (batches) joined along their first axis, leaf by leaf (ragged batches row after row)."""
     if len(elements) == 1:
         return elements[0]
     leaves = [flatten(e) for e in elements]
-    joined = iter([numpy.concatenate([parts[i] for parts in leaves]) for i in range(len(leaves[0]))])
+    joined = iter([_join([parts[i] for parts in leaves]) for i in range(len(leaves[0]))])
     return map_structure(lambda _: next(joined), elements[0])
+
+
+def _join(parts):
+    """Arrays joined along their first axis; ragged tensors joined row after row (their values end to end)."""
+    if not isinstance(parts[0], RaggedTensor):
+        return numpy.concatenate(parts)
+    values = numpy.concatenate([part.flat_values.numpy() for part in parts])
+    lengths = numpy.concatenate([numpy.diff(part.row_splits.numpy()) for part in parts])
+    values = Tensor(values) if values.dtype.kind in "USO" else Tensor._wrap(values)
+    joined = RaggedTensor.from_row_lengths(values, lengths)
+    return joined.with_row_splits_dtype(parts[0].row_splits.dtype)
 
 
 _SAVED_DESCRIPTION = "learnet_dataset.json"
@@ -1483,33 +1631,108 @@ def _count_leaves(description):
     return 1
 
 
+def _spec_to_json(spec):
+    """An ``element_spec`` as plain JSON data (the structure, and each leaf's kind, shape and dtype)."""
+    if isinstance(spec, tuple):
+        return {"tuple": [_spec_to_json(part) for part in spec]}
+    if isinstance(spec, list):
+        return {"list": [_spec_to_json(part) for part in spec]}
+    if isinstance(spec, dict):
+        return {"dict": {str(key): _spec_to_json(part) for key, part in spec.items()}}
+    leaf = {
+        "kind": "ragged" if isinstance(spec, RaggedTensorSpec) else "tensor",
+        "shape": None if spec.shape is None else list(spec.shape),
+        "dtype": "string" if numpy.dtype(spec.dtype).kind in "USO" else numpy.dtype(spec.dtype).name,
+    }
+    if isinstance(spec, RaggedTensorSpec):
+        leaf.update(ragged_rank=spec.ragged_rank, row_splits_dtype=numpy.dtype(spec.row_splits_dtype).name)
+    return leaf
+
+
+def _spec_from_json(data):
+    """The ``element_spec`` ``_spec_to_json`` wrote."""
+    if "tuple" in data:
+        return tuple(_spec_from_json(part) for part in data["tuple"])
+    if "list" in data:
+        return [_spec_from_json(part) for part in data["list"]]
+    if "dict" in data:
+        return {key: _spec_from_json(part) for key, part in data["dict"].items()}
+    dtype = numpy.object_ if data["dtype"] == "string" else data["dtype"]
+    if data["kind"] == "ragged":
+        return RaggedTensorSpec(data["shape"], dtype, data["ragged_rank"], data["row_splits_dtype"])
+    return TensorSpec(data["shape"], dtype)
+
+
+def _relaxed(spec, other):
+    """One spec both leaf specs fit: sizes that differ become ``None`` (a dataset's spec across its elements)."""
+    if (
+        spec is None
+        or type(spec) is not type(other)
+        or getattr(spec, "ragged_rank", 0) != getattr(other, "ragged_rank", 0)
+    ):
+        return other
+    if spec.shape is None or other.shape is None or len(spec.shape) != len(other.shape):
+        return _respec(spec, None)
+    return _respec(spec, [a if a == b else None for a, b in zip(spec.shape, other.shape)])
+
+
+def _store_leaf(arrays, key, leaf):
+    """Put one leaf into the ``.npz`` arrays: text as its bytes end to end and each one's length."""
+    leaf = numpy.asarray(leaf)
+    if leaf.dtype.kind in "OSU":
+        texts = [v.encode() if isinstance(v, str) else bytes(v) for v in leaf.reshape(-1).tolist()]
+        arrays[key + "_bytes"] = numpy.frombuffer(b"".join(texts), dtype=numpy.uint8)
+        arrays[key + "_lengths"] = numpy.array([len(t) for t in texts], dtype=numpy.int64).reshape(leaf.shape)
+    else:
+        arrays[key] = leaf
+
+
+def _read_leaf(stored, key, spec=None):
+    """One leaf ``_store_leaf`` wrote; a ragged row comes back marked as one (its ``spec`` says so)."""
+    if key in stored.files:
+        array = stored[key]
+    else:
+        lengths = stored[key + "_lengths"]
+        data = stored[key + "_bytes"].tobytes()
+        ends = numpy.cumsum(lengths.reshape(-1))
+        array = numpy.empty(lengths.size, dtype=object)
+        array[:] = [data[end - n : end] for end, n in zip(ends.tolist(), lengths.reshape(-1).tolist())]
+        array = array.reshape(lengths.shape)
+    if isinstance(spec, RaggedTensorSpec) and spec.ragged_rank == 0:
+        return _RaggedRow.of(array)
+    return array
+
+
 def _save_dataset(dataset, path, compression):
     if compression not in (None, "", "GZIP", "NONE"):
         raise ValueError(f"Dataset.save: compression must be None or 'GZIP', got {compression!r}")
     arrays, description, count = {}, None, 0
+    # The spec TensorFlow saves: the dataset's own, with each size that differs between the
+    # elements made None (learnet reads some specs from the first element).
+    seen = None
     for index, element in enumerate(dataset._make_iterator()):
         structure = _describe_structure(element)
         if description is None:
             description = structure
         elif structure != description:
             raise TypeError("Dataset.save: the elements do not all have the same structure")
+        leaf_specs = [_value_spec(leaf) for leaf in flatten(element)]
+        seen = leaf_specs if seen is None else [_relaxed(a, b) for a, b in zip(seen, leaf_specs)]
         for leaf_index, leaf in enumerate(flatten(element)):
-            key = f"e{index}_{leaf_index}"
-            leaf = numpy.asarray(leaf)
-            if leaf.dtype.kind in "OSU":  # text: the bytes end to end, and each one's length
-                texts = [v.encode() if isinstance(v, str) else bytes(v) for v in leaf.reshape(-1).tolist()]
-                arrays[key + "_bytes"] = numpy.frombuffer(b"".join(texts), dtype=numpy.uint8)
-                arrays[key + "_lengths"] = numpy.array([len(t) for t in texts], dtype=numpy.int64).reshape(leaf.shape)
-            else:
-                arrays[key] = leaf
+            _store_leaf(arrays, f"e{index}_{leaf_index}", leaf)
         count = index + 1
+    spec = None
+    if count:
+        declared = dataset.element_spec
+        relaxed = iter([_relaxed(d, s) for d, s in zip(flatten(declared), seen)])
+        spec = _spec_to_json(map_structure(lambda _: next(relaxed), declared))
     os.makedirs(path, exist_ok=True)
     (numpy.savez_compressed if compression == "GZIP" else numpy.savez)(os.path.join(path, _SAVED_ARRAYS), **arrays)
     with open(os.path.join(path, _SAVED_DESCRIPTION), "w", encoding="utf-8") as stream:
-        json.dump({"format": 1, "count": count, "structure": description}, stream)
+        json.dump({"format": 2, "count": count, "structure": description, "element_spec": spec}, stream)
 
 
-def _load_dataset(path):
+def _load_dataset(path, element_spec=None):
     described = os.path.join(os.fspath(path), _SAVED_DESCRIPTION)
     if not os.path.isfile(described):
         raise errors.NotFoundError(
@@ -1522,24 +1745,22 @@ def _load_dataset(path):
         header = json.load(stream)
     count, description = int(header["count"]), header["structure"]
     leaves_per_element = _count_leaves(description)
-
-    def leaf(stored, key):
-        if key in stored.files:
-            return stored[key]
-        lengths = stored[key + "_lengths"]
-        data = stored[key + "_bytes"].tobytes()
-        ends = numpy.cumsum(lengths.reshape(-1))
-        out = numpy.empty(lengths.size, dtype=object)
-        out[:] = [data[end - n : end] for end, n in zip(ends.tolist(), lengths.reshape(-1).tolist())]
-        return out.reshape(lengths.shape)
+    saved_spec = header.get("element_spec")  # files of format 1 have none: it is read from the first element
+    spec = element_spec if element_spec is not None else (None if saved_spec is None else _spec_from_json(saved_spec))
+    if element_spec is not None and count and len(flatten(element_spec)) != leaves_per_element:
+        raise ValueError(
+            f"Dataset.load: element_spec has {len(flatten(element_spec))} components, the saved elements "
+            f"have {leaves_per_element}"
+        )
+    leaf_specs = [None] * leaves_per_element if spec is None else flatten(spec)
 
     def make():
         with numpy.load(os.path.join(os.fspath(path), _SAVED_ARRAYS), allow_pickle=False) as stored:
             for index in range(count):
-                values = [leaf(stored, f"e{index}_{j}") for j in range(leaves_per_element)]
+                values = [_read_leaf(stored, f"e{index}_{j}", leaf_specs[j]) for j in range(leaves_per_element)]
                 yield _build_structure(description, iter(values))
 
-    return Dataset(make, count)
+    return Dataset(make, count, None if spec is None else lambda: spec)
 
 
 def _call(function, element):
@@ -1587,14 +1808,129 @@ def _reduced(reduce_func, key, group):
     yield from result._make_iterator()
 
 
-def _repeat_none(structure):
+def _leaves_up_to(structure, given, argument, broadcast):
+    """``given`` cut along the nested tuples, lists and dicts of ``structure``: one entry per leaf.
+
+    ``None`` stands for ``None`` at every leaf below; with ``broadcast`` (``padding_values``),
+    so does any other value that is not a structure. Otherwise ``given`` must have the
+    structure of ``structure`` down to its leaves (TensorFlow's ``map_structure_up_to``).
+    """
+    if not isinstance(structure, (tuple, list, dict)):
+        return [given]
+    is_structure = isinstance(given, (tuple, list, dict)) and not isinstance(given, TensorShape)
+    if given is None or (broadcast and not is_structure):
+        return [given] * len(flatten(structure))
+    if isinstance(structure, dict) != isinstance(given, dict):
+        raise TypeError(
+            f"padded_batch: {argument} must have the structure of the elements, got {_short_repr(given)} "
+            f"for a {type(structure).__name__} of {len(structure)}"
+        )
     if isinstance(structure, dict):
-        return {k: None for k in structure}
-    return [None] * len(structure)
+        if set(given) != set(structure):
+            raise ValueError(
+                f"padded_batch: {argument} has the keys {sorted(map(str, given))}, the elements "
+                f"{sorted(map(str, structure))}"
+            )
+        parts = [(structure[key], given[key]) for key in structure]
+    else:
+        if len(given) != len(structure):
+            raise ValueError(
+                f"padded_batch: {argument} has {len(given)} parts, the elements have {len(structure)}: "
+                f"{_short_repr(given)}"
+            )
+        parts = list(zip(structure, given))
+    return [leaf for part, part_given in parts for leaf in _leaves_up_to(part, part_given, argument, broadcast)]
+
+
+def _padded_shape(padded_shape):
+    """A padded shape (list, tuple, TensorShape or tensor of sizes) as a list of ints, ``None`` for the largest."""
+    if isinstance(padded_shape, Tensor):
+        padded_shape = padded_shape.numpy().tolist()
+    if isinstance(padded_shape, (int, numpy.integer)) or not hasattr(padded_shape, "__iter__"):
+        raise TypeError(f"padded_batch: a padded shape is a list of sizes (e.g. [None, 4]), got {padded_shape!r}")
+    sizes = []
+    for size in padded_shape:
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, numpy.integer))):
+            raise TypeError(f"padded_batch: a padded shape holds ints or None, got {list(padded_shape)!r}")
+        if size is not None and size < -1:
+            raise ValueError(f"Dimension {int(size)} must be >= 0")
+        sizes.append(None if size is None or size == -1 else int(size))
+    return sizes
+
+
+def _padding_fill(value, dtype):
+    """``value`` checked as a padding value of ``dtype`` (TensorFlow's errors), as the scalar that fills."""
+    if value is None:
+        return b"" if dtype.kind in "USO" else 0
+    if isinstance(value, Tensor):
+        value = value.numpy()
+    if numpy.ndim(value) != 0:
+        raise ValueError(
+            f"Invalid `padding_values`. `padding_values` values should be scalars, but got {numpy.shape(value)}."
+        )
+    text = dtype.kind in "USO"
+    given = numpy.asarray(value)
+    if isinstance(value, (str, bytes)) or given.dtype.kind in "USO":
+        given_kind = "string"
+    elif isinstance(value, (bool, int, float)):
+        given_kind = None  # a Python number fits any number type, a float any float type
+    else:
+        given_kind = given.dtype.name
+    wanted = "string" if text else dtype.name
+    fits = given_kind == wanted or (
+        given_kind is None and not text and (dtype.kind == "f" or not isinstance(value, float))
+    )
+    if not fits:
+        shown = given_kind or type(value).__name__
+        raise TypeError(
+            f"Invalid `padding_values`. `padding_values` values type {shown} does not match type {wanted} "
+            "of the corresponding input component."
+        )
+    if text:
+        item = given.item()
+        return item.encode() if isinstance(item, str) else item
+    return given.astype(dtype)
+
+
+def _refuse_composite(leaf):
+    """TensorFlow's ``TypeError`` for a ragged or sparse part of a padded batch (a spec or a value)."""
+    if isinstance(leaf, (RaggedTensor, _RaggedRow, SparseTensor, _SparseRows)):
+        leaf = _value_spec(leaf)
+    if isinstance(leaf, (RaggedTensorSpec, SparseTensorSpec)):
+        raise TypeError(
+            "`padded_batch` is only supported for datasets that produce tensor elements but type spec of "
+            f"elements in the input dataset is not a subclass of TensorSpec: `{leaf}`. Pad ragged values with "
+            "rt.to_tensor() in a map, or batch them with batch()."
+        )
+
+
+def _padded_spec(element_spec, padded_shapes, padding_values, batch_dimension):
+    """The ``element_spec`` of ``padded_batch``, checking its arguments against the elements' specs."""
+    leaves = flatten(element_spec)
+    shapes = _leaves_up_to(element_spec, padded_shapes, "padded_shapes", broadcast=False)
+    values = _leaves_up_to(element_spec, padding_values, "padding_values", broadcast=True)
+    padded = []
+    for leaf, shape, value in zip(leaves, shapes, values):
+        _refuse_composite(leaf)
+        _padding_fill(value, numpy.dtype(leaf.dtype))
+        if padded_shapes is None:
+            sizes = None if leaf.shape is None else list(leaf.shape)
+        else:
+            sizes = _padded_shape(shape)
+            if leaf.shape is not None and len(sizes) != len(leaf.shape):
+                raise ValueError(
+                    f"The padded shape {tuple(sizes)} is not compatible with the shape {tuple(leaf.shape)} of "
+                    "the corresponding input component."
+                )
+        padded.append(TensorSpec(None if sizes is None else (batch_dimension, *sizes), leaf.dtype))
+    parts = iter(padded)
+    return map_structure(lambda _: next(parts), element_spec)
 
 
 def _pad_leaves(elements, padded_shape, padding_value):
     """Stack ``elements`` (arrays of one rank) padded to ``padded_shape`` (``None``/-1: the batch's largest)."""
+    for element in elements:
+        _refuse_composite(element)
     arrays = [numpy.asarray(e) for e in elements]
     rank = arrays[0].ndim
     if any(a.ndim != rank for a in arrays):
@@ -1603,22 +1939,23 @@ def _pad_leaves(elements, padded_shape, padding_value):
     if padded_shape is None:
         target = largest
     else:
-        wanted = list(padded_shape.numpy().tolist() if isinstance(padded_shape, Tensor) else padded_shape)
+        wanted = _padded_shape(padded_shape)
         if len(wanted) != rank:
-            raise ValueError(f"padded_batch: padded shape {wanted} does not have the elements' rank {rank}")
-        target = [largest[d] if wanted[d] in (None, -1) else int(wanted[d]) for d in range(rank)]
+            raise ValueError(
+                f"The padded shape {tuple(wanted)} is not compatible with the shape {arrays[0].shape} of the "
+                "corresponding input component."
+            )
+        target = [largest[d] if wanted[d] is None else wanted[d] for d in range(rank)]
         too_big = [a.shape for a in arrays if any(a.shape[d] > target[d] for d in range(rank))]
         if too_big:
-            raise errors.InvalidArgumentError(
+            raise errors.InvalidArgumentError(  # TensorFlow raises DataLossError, with this meaning
                 None,
                 None,
-                f"padded_batch: an element of shape {too_big[0]} is larger than the padded shape {tuple(target)}",
+                f"padded_batch: attempted to pad to a smaller size than the input element: an element of "
+                f"shape {too_big[0]} is larger than the padded shape {tuple(target)}",
             )
     text = arrays[0].dtype.kind in "USO"
-    if padding_value is None:
-        fill = b"" if text else 0
-    else:
-        fill = padding_value.numpy() if isinstance(padding_value, Tensor) else padding_value
+    fill = _padding_fill(padding_value, numpy.dtype(object) if text else arrays[0].dtype)
     out = numpy.full([len(arrays), *target], fill, dtype=object if text else arrays[0].dtype)
     for i, a in enumerate(arrays):
         out[(i, *(slice(0, n) for n in a.shape))] = a

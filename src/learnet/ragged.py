@@ -30,12 +30,13 @@ import numpy
 from learnet import errors
 from learnet.sparse import SparseTensor
 from learnet.sparse import map_values as sparse_map_values
-from learnet.tensor import Tensor, TensorShape, convert_to_tensor
+from learnet.tensor import Tensor, TensorShape, _as_dtype, _dtype_name, convert_to_tensor
 
 _ops = importlib.import_module("learnet.ops")
 
 __all__ = [
     "RaggedTensor",
+    "RaggedTensorSpec",
     "concat",
     "constant",
     "map_flat_values",
@@ -588,11 +589,15 @@ class RaggedTensor:
         return out
 
     def __getitem__(self, key):
-        """One row (an int), or a RaggedTensor of the rows a slice or an array of row indices picks.
+        """Rows, values inside rows, or both, with TensorFlow's indexing rules.
 
-        ``rt[1:3]`` and ``rt[::2]`` as in TensorFlow; ``rt[numpy.array([2, 0])]`` takes rows 2
-        and 0 in that order (``tf.gather(rt, [2, 0])``), which is how ``fit`` batches and
-        shuffles ragged inputs. ``rt[:, :2]`` keeps the first two values of every row.
+        ``rt[0]`` is a row (a dense tensor); ``rt[1:3]`` and ``rt[::-1]`` pick rows; ``rt[:, 1:]``
+        and ``rt[..., :-1]`` slice every row (steps, negative ones included); ``rt[1, 2]`` is one
+        value; the uniform axes inside the rows take ints and slices (``rt[..., 0]``). Indexing
+        into the ragged axis with an int (``rt[:, 0]``) is refused, as in TensorFlow, since rows
+        may be too short. One more form is learnet's own: ``rt[numpy.array([2, 0])]`` takes
+        rows 2 and 0 in that order (``tf.gather(rt, [2, 0])``), which is how ``fit`` batches and
+        shuffles ragged inputs. Gradients flow to ``flat_values``.
 
         Examples
         --------
@@ -601,19 +606,9 @@ class RaggedTensor:
         >>> rt = tf.ragged.constant([[3, 1, 4], [], [1, 5]])
         >>> rt[0].numpy().tolist(), rt[1:].to_list(), rt[np.array([2, 0])].to_list()
         ([3, 1, 4], [[], [1, 5]], [[1, 5], [3, 1, 4]])
+        >>> rt[..., :-1].to_list(), rt[:, ::-1].to_list()
+        ([[3, 1], [], [1]], [[4, 1, 3], [], [5, 1]])
         """
-        if isinstance(key, (int, numpy.integer)):
-            count = self.nrows_int()
-            if not -count <= key < count:
-                raise IndexError(f"RaggedTensor: row {int(key)} is out of range for {count} rows")
-            splits = self.row_splits.numpy()
-            row = int(key) % count
-            return self.flat_values[int(splits[row]) : int(splits[row + 1])]
-        if isinstance(key, slice):
-            start, stop, step = key.indices(self.nrows_int())
-            if step == 1:
-                return self._row_range(start, max(start, stop))
-            return self._gather_rows(numpy.arange(start, stop, step))
         if isinstance(key, (list, numpy.ndarray)) and numpy.asarray(key).ndim == 1:
             rows = numpy.asarray(key)
             if rows.size == 0:
@@ -621,14 +616,106 @@ class RaggedTensor:
             if rows.dtype.kind not in "iu":
                 raise TypeError(f"RaggedTensor: rows are picked by integer indices, got {rows.dtype} values")
             return self._gather_rows(rows)
-        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], slice):
-            rows = [row[key[1]] for row in self._rows()[key[0]]]
-            return RaggedTensor.from_row_lengths(
-                _ops.concat(rows, axis=0) if rows else self.flat_values[:0], [r.shape[0] for r in rows]
+        row_key, column_key, inner_keys = self._index_parts(key)
+        if isinstance(row_key, int):
+            row = self._row(row_key)
+            rest = (column_key, *inner_keys)
+            return row if all(k == slice(None) for k in rest) else row[rest]
+        start, stop, step = row_key.indices(self.nrows_int())
+        if step == 1:
+            result = self._row_range(start, max(start, stop))
+        else:
+            result = self._gather_rows(numpy.arange(start, stop, step))
+        if isinstance(column_key, int):
+            raise ValueError("Cannot index into an inner ragged dimension.")
+        if column_key != slice(None):
+            result = result._slice_within_rows(column_key)
+        if any(k != slice(None) for k in inner_keys):
+            result = result._like(result.flat_values[(slice(None), *inner_keys)])
+        return result
+
+    def _index_parts(self, key):
+        """``key`` as (rows: int or slice, columns: int or slice, keys of the uniform inner axes).
+
+        An Ellipsis stands for as many full slices as the rank leaves; a missing key is a full
+        slice. Anything TensorFlow refuses is refused with its error type.
+        """
+        parts = list(key) if isinstance(key, tuple) else [key]
+        for i, part in enumerate(parts):
+            if isinstance(part, Tensor) and part.ndim == 0 and part.dtype.kind in "iu":
+                parts[i] = int(part.numpy())
+            elif isinstance(part, numpy.integer):
+                parts[i] = int(part)
+            elif part is None:
+                raise NotImplementedError(
+                    "RaggedTensor: tf.newaxis (None) adds a ragged dimension (ragged_rank 2); learnet's ragged "
+                    "tensors have one ragged dimension"
+                )
+            elif part is not Ellipsis and (isinstance(part, bool) or not isinstance(part, (int, slice))):
+                raise TypeError(
+                    "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
+                    f"tf.int32/tf.int64 tensors are valid indices, got {part!r}"
+                )
+            elif isinstance(part, slice) and not all(
+                v is None or (isinstance(v, (int, numpy.integer)) and not isinstance(v, bool))
+                for v in (part.start, part.stop, part.step)
+            ):
+                raise TypeError(f"RaggedTensor: slice bounds must be integers or None, got {part!r}")
+            elif isinstance(part, slice) and part.step == 0:
+                raise ValueError("RaggedTensor: slice step cannot be zero")
+        rank = 1 + self.flat_values.ndim
+        ellipses = [i for i, part in enumerate(parts) if part is Ellipsis]
+        if len(ellipses) > 1:
+            raise IndexError("RaggedTensor: an index can only have a single ellipsis ('...')")
+        given = len(parts) - len(ellipses)
+        if given > rank:
+            raise errors.InvalidArgumentError(
+                None, None, f"RaggedTensor: too many indices ({given}) for a ragged tensor of rank {rank}"
             )
-        raise TypeError(
-            f"RaggedTensor indices must be an int, a slice, an array of row indices or (slice, slice), got {key!r}"
-        )
+        if ellipses:
+            at = ellipses[0]
+            parts[at : at + 1] = [slice(None)] * (rank - given)
+        parts += [slice(None)] * (rank - len(parts))
+        return parts[0], parts[1], tuple(parts[2:])
+
+    def _row(self, index):
+        """Row ``index`` (negative counts from the end) as a dense tensor: a slice of the values."""
+        count = self.nrows_int()
+        if not -count <= index < count:
+            raise IndexError(f"Row key {index} out of bounds: it is out of range for {count} rows")
+        splits = self.row_splits.numpy()
+        row = index % count
+        return self.flat_values[int(splits[row]) : int(splits[row + 1])]
+
+    def _slice_within_rows(self, key):
+        """Every row sliced by ``key`` (a slice with any step), as Python slices each row.
+
+        Python's rule of ``slice.indices`` is applied to all rows at once: negative bounds
+        count from each row's end, bounds are clipped to the row, and the kept positions are
+        gathered from ``flat_values`` in one go.
+        """
+        splits = self.row_splits.numpy().astype("int64")
+        starts, lengths = splits[:-1], numpy.diff(splits)
+        step = 1 if key.step is None else int(key.step)
+
+        def bound(value, default, low, high):
+            if value is None:
+                return default
+            value = numpy.full_like(lengths, int(value))
+            return numpy.clip(numpy.where(value < 0, value + lengths, value), low, high)
+
+        if step > 0:
+            first = bound(key.start, numpy.zeros_like(lengths), 0, lengths)
+            end = bound(key.stop, lengths, 0, lengths)
+            counts = numpy.maximum(0, (end - first + step - 1) // step)
+        else:
+            first = bound(key.start, lengths - 1, -1, lengths - 1)
+            end = bound(key.stop, numpy.full_like(lengths, -1), -1, lengths - 1)
+            counts = numpy.maximum(0, (first - end - step - 1) // -step)
+        new_splits = numpy.concatenate([[0], numpy.cumsum(counts)]).astype("int64")
+        within = numpy.arange(new_splits[-1], dtype="int64") - numpy.repeat(new_splits[:-1], counts)
+        positions = numpy.repeat(starts + first, counts) + within * step
+        return self._like(_ops.gather(self.flat_values, positions), new_splits)
 
     def _row_range(self, start, stop):
         """Rows ``start`` to ``stop`` (a contiguous run): a slice of the values, no copy."""
@@ -673,6 +760,143 @@ class RaggedTensor:
 
     def __repr__(self):
         return f"<tf.RaggedTensor {self.to_list()}>"
+
+
+class RaggedTensorSpec:
+    """What a ``RaggedTensor`` must look like (``tf.RaggedTensorSpec``): shape, dtype, ragged rank.
+
+    ``shape`` has ``None`` for the ragged axes; ``ragged_rank`` counts them (by default all axes
+    but the first and the last, ``rank - 1``). ``tf.data`` gives it as the ``element_spec`` of
+    ragged elements, as TensorFlow does: a ``RaggedTensor`` is ``ragged_rank`` 1, and one of
+    its rows, sliced out by ``from_tensor_slices`` or ``unbatch``, is ``ragged_rank`` 0 (a
+    dense tensor whose length varies from element to element). A spec may describe more
+    ragged axes than learnet's ragged tensors hold (``batch`` of ragged elements says what
+    TensorFlow would make).
+
+    Parameters
+    ----------
+    shape : list, tuple or TensorShape, optional
+        The sizes, ``None`` where unknown. ``None`` for an unknown rank (then ``ragged_rank``
+        must be given).
+    dtype : dtype, default float32
+        The dtype of the values.
+    ragged_rank : int, optional
+        How many axes after the first are ragged, from 0 to ``rank - 1``.
+    row_splits_dtype : {"int64", "int32"}, default "int64"
+        The dtype of the row partitions.
+    flat_values_spec : TensorSpec, optional
+        Accepted for compatibility; learnet keeps it as given.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.RaggedTensorSpec([None, None], tf.int64)
+    RaggedTensorSpec(TensorShape([None, None]), tf.int64, 1, tf.int64)
+    >>> tf.RaggedTensorSpec.from_value(tf.ragged.constant([[1, 2, 3], [4]]))
+    RaggedTensorSpec(TensorShape([2, None]), tf.int32, 1, tf.int64)
+    """
+
+    def __init__(self, shape=None, dtype="float32", ragged_rank=None, row_splits_dtype="int64", flat_values_spec=None):
+        if isinstance(shape, Tensor):
+            shape = shape.numpy().tolist()
+        self.shape = TensorShape(_shape_list(shape)) if shape is not None else None
+        rank = None if self.shape is None else len(self.shape)
+        if ragged_rank is None:
+            if rank is None:
+                raise ValueError("Must specify ragged_rank or a shape with a known rank.")
+            ragged_rank = rank - 1
+        if isinstance(ragged_rank, bool) or not isinstance(ragged_rank, (int, numpy.integer)):
+            raise TypeError(f"Argument `ragged_rank` must be an int, got {ragged_rank!r}")
+        ragged_rank = int(ragged_rank)
+        if ragged_rank < 0 and not (ragged_rank == -1 and rank == 0):
+            raise ValueError(f"Argument `ragged_rank` must be non-negative, got {ragged_rank}.")
+        if rank is not None and rank and ragged_rank >= rank:
+            raise ValueError(f"Argument `ragged_rank` ({ragged_rank}) must be less than rank ({rank}).")
+        self.dtype = _as_dtype(dtype)
+        self.ragged_rank = ragged_rank
+        self.row_splits_dtype = _as_dtype(_splits_dtype(row_splits_dtype))
+        self.flat_values_spec = flat_values_spec
+
+    @classmethod
+    def from_value(cls, value):
+        """The spec of a ``RaggedTensor``: ``None`` for its ragged axis (its uniform row length, if it has one).
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.RaggedTensorSpec.from_value(tf.ragged.constant([[1.0], [2.0, 3.0]])).shape
+        TensorShape([2, None])
+        """
+        if not isinstance(value, RaggedTensor):
+            raise TypeError(f"RaggedTensorSpec.from_value expects a RaggedTensor, got {type(value).__name__}")
+        length = value.uniform_row_length
+        length = None if length is None else int(numpy.asarray(length.numpy()))
+        shape = (value.nrows_int(), length, *value.flat_values.shape[1:])
+        return cls(shape, value.dtype, 1, value.row_splits.dtype)
+
+    @property
+    def value_type(self):
+        """The type of value this spec describes: ``tf.RaggedTensor``."""
+        return RaggedTensor
+
+    def _batched(self, batch_size):
+        """The spec of ``batch_size`` of these stacked (``Dataset.batch``): one more ragged axis."""
+        shape = None if self.shape is None else (batch_size, *self.shape)
+        return RaggedTensorSpec(shape, self.dtype, self.ragged_rank + 1, self.row_splits_dtype)
+
+    def _unbatched(self):
+        """The spec of one of its rows (``Dataset.unbatch``): one ragged axis less."""
+        shape = None if self.shape is None else self.shape[1:]
+        return RaggedTensorSpec(shape, self.dtype, self.ragged_rank - 1, self.row_splits_dtype)
+
+    def _with_shape(self, shape):
+        """The same kind of ragged value with another shape (the same rank)."""
+        return RaggedTensorSpec(shape, self.dtype, self.ragged_rank, self.row_splits_dtype)
+
+    def is_compatible_with(self, spec_or_value):
+        """Whether a ``RaggedTensor`` (or spec) has a shape, dtype and ragged rank this spec allows.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.RaggedTensorSpec([None, None], tf.int32).is_compatible_with(tf.ragged.constant([[1], [2, 3]]))
+        True
+        """
+        if isinstance(spec_or_value, RaggedTensor):
+            spec_or_value = RaggedTensorSpec.from_value(spec_or_value)
+        if not isinstance(spec_or_value, RaggedTensorSpec):
+            return False
+        if (spec_or_value.dtype, spec_or_value.ragged_rank, spec_or_value.row_splits_dtype) != (
+            self.dtype,
+            self.ragged_rank,
+            self.row_splits_dtype,
+        ):
+            return False
+        if self.shape is None or spec_or_value.shape is None:
+            return True
+        return self.shape.is_compatible_with(spec_or_value.shape)
+
+    def _key(self):
+        shape = None if self.shape is None else tuple(self.shape)
+        return shape, self.dtype, self.ragged_rank, self.row_splits_dtype
+
+    def __eq__(self, other):
+        return isinstance(other, RaggedTensorSpec) and self._key() == other._key()
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        shape = "TensorShape(None)" if self.shape is None else repr(self.shape)
+        return (
+            f"RaggedTensorSpec({shape}, tf.{_dtype_name(self.dtype)}, {self.ragged_rank}, "
+            f"tf.{_dtype_name(self.row_splits_dtype)})"
+        )
+
+    __str__ = __repr__
 
 
 def _is_sequence(value):
