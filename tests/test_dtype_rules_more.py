@@ -416,3 +416,14 @@ def test_int64_arrays_of_every_kind_keep_their_dtype_and_python_ints_become_int3
     assert tf.constant([np.int64(1)]).dtype == tf.int32
     element = next(iter(tf.data.Dataset.from_tensor_slices({"age": column})))
     assert element["age"].dtype == tf.int64
+
+
+def test_range_takes_the_widest_dtype_of_its_arguments_as_tensorflow():
+    # TF 2.21: int64 for an int64 tensor or NumPy number, int32 for Python ints, floats win.
+    assert tf.range(tf.constant(5, tf.int64)).dtype == tf.int64
+    assert tf.range(np.int64(5)).dtype == tf.int64
+    assert tf.range(5).dtype == tf.int32
+    assert tf.range(tf.constant(2, tf.int64), 5).dtype == tf.int64
+    assert tf.range(5.0).dtype == tf.float32
+    assert tf.range(0, 1, 0.25).numpy().tolist() == [0.0, 0.25, 0.5, 0.75]
+    assert tf.range(3, dtype=tf.float64).dtype == tf.float64

@@ -70,9 +70,20 @@ def range(start, limit=None, delta=1, dtype=None, name=None):  # noqa: A001 - Te
     if delta == 0:
         raise ValueError("range: delta cannot be 0")
     if dtype is None:
-        is_float = builtins.any(isinstance(v, float) for v in (start, limit, delta))
-        dtype = backend.floatx() if is_float else "int32"
-    return Tensor._wrap(xp.arange(start, limit, delta).astype(dtype))
+        # TensorFlow's rule: the widest of the arguments' dtypes in int32 < int64 < float32 <
+        # float64, where a tensor or NumPy number keeps its own and Python's int is int32 and
+        # float the default float (tf.range(tf.constant(5, tf.int64)) is int64).
+        order = ["int32", "int64", "float16", "float32", "float64"]
+        kinds = [_range_dtype(v) for v in (start, limit, delta)]
+        dtype = builtins.max(kinds, key=lambda name: order.index(name) if name in order else 0)
+    values = [v.numpy() if isinstance(v, Tensor) else v for v in (start, limit, delta)]
+    return Tensor._wrap(xp.arange(*values).astype(dtype))
+
+
+def _range_dtype(value):
+    if isinstance(value, Tensor) or isinstance(value, (numpy.ndarray, numpy.generic)):
+        return numpy.dtype(value.dtype).name
+    return backend.floatx() if isinstance(value, float) else "int32"
 
 
 def linspace(start, stop, num, name=None, axis=0):
