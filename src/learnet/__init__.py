@@ -448,6 +448,9 @@ _LAZY_NAMES = {
     "queue": "learnet.containers",
     "complex": "learnet.complex_math",
     "saturate_cast": "learnet.keras_ops",  # tf.saturate_cast: clip to the dtype's range, then cast
+    # tf.make_tensor_proto / tf.make_ndarray: a tensor as TensorFlow's TensorProto record.
+    "make_tensor_proto": "learnet.tensor_proto",
+    "make_ndarray": "learnet.tensor_proto",
     # TensorFlow's top-level initializers (tf.random_normal_initializer(0.0, 0.02)).
     "constant_initializer": "learnet.initializers",
     "ones_initializer": "learnet.initializers",

@@ -30,6 +30,7 @@ FLOORS = {
         "control",
         "function_type",
         "einops_backend",
+        "tensor_proto",
         "module",
         "debugging",
         "func_graph",

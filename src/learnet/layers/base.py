@@ -786,12 +786,11 @@ class Layer:
     def _convert_input(self, value):
         if isinstance(value, Tensor):
             kind = value._value.dtype.kind
-            if kind == "f" and value._value.dtype != self._dtype:
+            if (kind == "f" or kind in "iub" and self._autocast_integers) and value._value.dtype != self._dtype:
+                # A recorded cast, so a traced graph (tf.lite, a saved function) holds it as an op.
                 from learnet.ops.math import cast
 
                 return cast(value, self._dtype)
-            if kind in "iub" and self._autocast_integers:
-                return Tensor._wrap(value._value.astype(self._dtype))
             return value
         if isinstance(value, xp.ndarray):
             kind = value.dtype.kind
