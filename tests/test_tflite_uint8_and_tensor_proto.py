@@ -207,3 +207,19 @@ def test_make_ndarray_rejects_what_is_not_a_tensor_proto():
     proto.dtype = 99
     with pytest.raises(TypeError, match="dtype 99"):
         tf.make_ndarray(proto)
+
+
+def test_model_export_keeps_a_uint8_input():
+    # TensorFlow exports the model's own input: a uint8 image model is served uint8.
+    import os
+    import tempfile
+
+    import learnet as tf
+
+    model = tf.keras.Sequential(
+        [tf.keras.layers.Input((4,), dtype="uint8"), tf.keras.layers.Rescaling(1 / 255), tf.keras.layers.Dense(2)]
+    )
+    folder = os.path.join(tempfile.mkdtemp(), "exported")
+    model.export(folder, verbose=False)
+    signature = tf.saved_model.load(folder).signatures["serving_default"]
+    assert signature.structured_input_signature[1]["inputs"].dtype == tf.uint8

@@ -1105,8 +1105,13 @@ class Model(Layer):
         if input_signature is None and isinstance(self, Functional):
             return self
         if input_signature is None:
+            inputs = getattr(self, "inputs", None)
             try:
-                input_signature = self.input_shape
+                # The model's own symbolic inputs where it has them (their dtypes too: a uint8
+                # input stays uint8, as TensorFlow exports it), else its input shapes.
+                input_signature = (
+                    list(inputs) if inputs and len(inputs) > 1 else inputs[0] if inputs else self.input_shape
+                )
             except AttributeError:
                 raise ValueError(
                     f"export: the model {self.name!r} has not been called on data yet, so its input shapes are "
