@@ -323,6 +323,43 @@ def _accept_setting(*args, **kwargs):
     """A TensorFlow runtime setting with nothing to change in learnet (it is always eager)."""
 
 
+_soft_placement = {"enabled": True}  # tf.config's soft device placement, on by default as in TensorFlow
+_memory_growth = {}  # GPU device name -> the memory growth asked for
+
+
+def _set_soft_device_placement(enabled):
+    """``tf.config.set_soft_device_placement``: remembered only, as learnet places every op on its one device."""
+    # `bool` in this module is NumPy's (tf.bool), so Python's truth is taken with `not not`.
+    if not isinstance(enabled, (int, _numpy.bool_)):  # Python's bool is an int
+        raise TypeError(f"set_soft_device_placement expects a bool, got {type(enabled).__name__} {enabled!r}")
+    _soft_placement["enabled"] = not not enabled
+
+
+def _known_device(device, who):
+    if not isinstance(device, _PhysicalDevice) or device not in _list_physical_devices():
+        raise ValueError(f"{who}: Unrecognized device: {device!r} (pass one of tf.config.list_physical_devices())")
+    return device
+
+
+def _set_memory_growth(device, enable):
+    """``tf.config.experimental.set_memory_growth``: for GPUs only, as in TensorFlow (CuPy grows its pool itself)."""
+    if _known_device(device, "set_memory_growth").device_type != "GPU":
+        raise ValueError(f"Cannot set memory growth on non-GPU and non-Pluggable devices ({device.name})")
+    _memory_growth[device.name] = not not enable  # pragma: no cover - needs a GPU
+
+
+def _get_memory_growth(device):
+    """``tf.config.experimental.get_memory_growth``: the GPU's setting (``None`` if never set)."""
+    if _known_device(device, "get_memory_growth").device_type != "GPU":
+        raise KeyError(f"memory growth is a setting of GPUs, not of {device.name}")  # TensorFlow's error type
+    return _memory_growth.get(device.name)  # pragma: no cover - needs a GPU
+
+
+def _get_logical_device_configuration(device):
+    """``tf.config.get_logical_device_configuration``: ``None``, as learnet never splits a device."""
+    _known_device(device, "get_logical_device_configuration")
+
+
 def _one_device_per_process(*args, **kwargs):
     """``set_logical_device_configuration``: learnet computes on one device per process."""
     import warnings
@@ -360,6 +397,9 @@ config = _types.SimpleNamespace(
     list_logical_devices=_list_physical_devices,
     run_functions_eagerly=_accept_setting,
     functions_run_eagerly=lambda: True,
+    set_soft_device_placement=_set_soft_device_placement,
+    get_soft_device_placement=lambda: _soft_placement["enabled"],
+    get_logical_device_configuration=_get_logical_device_configuration,
     set_logical_device_configuration=_one_device_per_process,
     LogicalDeviceConfiguration=LogicalDeviceConfiguration,
     # XLA's just-in-time compilation: learnet has no graph to compile, so the switch is remembered only.
@@ -371,7 +411,9 @@ config = _types.SimpleNamespace(
     ),
     experimental=_types.SimpleNamespace(
         list_physical_devices=_list_physical_devices,
-        set_memory_growth=_accept_setting,
+        set_memory_growth=_set_memory_growth,
+        get_memory_growth=_get_memory_growth,
+        get_virtual_device_configuration=_get_logical_device_configuration,
         # learnet's ops give the same results on every run already (one NumPy thread order, seeded
         # random numbers), so asking for determinism changes nothing.
         enable_op_determinism=_accept_setting,

@@ -47,6 +47,7 @@ from learnet.checkpoint_graph import (
     CheckpointReader,
     InitializationOnlyStatus,
 )
+from learnet.distribute.cluster_resolver import ClusterSpec
 from learnet.tensor import Tensor, Variable
 from learnet.warn import warn
 
@@ -56,6 +57,7 @@ __all__ = [
     "CheckpointManager",
     "CheckpointReader",
     "CheckpointState",
+    "ClusterSpec",
     "get_checkpoint_state",
     "latest_checkpoint",
     "list_variables",

@@ -4,6 +4,10 @@
   written for them runs unchanged (learnet computes on one device per process);
 * ``MultiWorkerMirroredStrategy()``: synchronous data-parallel training over MPI;
   ``with strategy.scope():`` build and compile, then ``fit`` as usual.
+* ``experimental.CentralStorageStrategy()``: one replica too (variables and computation share
+  this process's device).
+* ``cluster_resolver``: ``TFConfigClusterResolver`` (the cluster of ``TF_CONFIG``),
+  ``SimpleClusterResolver`` and ``ClusterSpec`` (``tf.train.ClusterSpec``).
 * ``get_strategy()``: the strategy in force (one process outside any scope).
 * ``Strategy.reduce``, ``experimental_distribute_dataset``, ``all_reduce_gradients``
   and ``broadcast_variables`` for a hand-written ``GradientTape`` loop.
@@ -46,7 +50,7 @@ from learnet.distribute.strategy import (
     has_strategy,
     in_cross_replica_context,
 )
-from learnet.distribute import experimental  # noqa: E402 - after the strategies it names
+from learnet.distribute import cluster_resolver, experimental  # noqa: E402 - after the strategies they name
 
 __all__ = [
     "DistributedDataset",
@@ -70,5 +74,6 @@ __all__ = [
     "has_strategy",
     "in_cross_replica_context",
     "launched_by_mpi",
+    "cluster_resolver",
     "experimental",
 ]

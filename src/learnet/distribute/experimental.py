@@ -8,6 +8,7 @@ Examples
 """
 
 from learnet.distribute.distributed_input import ValueContext
+from learnet.distribute.mirrored import CentralStorageStrategy
 from learnet.distribute.mpi import MultiWorkerMirroredStrategy
 
-__all__ = ["MultiWorkerMirroredStrategy", "ValueContext"]
+__all__ = ["CentralStorageStrategy", "MultiWorkerMirroredStrategy", "ValueContext"]

@@ -26,6 +26,7 @@ from learnet.distribute.distributed_input import InputContext
 from learnet.distribute.strategy import Strategy
 
 __all__ = [
+    "CentralStorageStrategy",
     "HierarchicalCopyAllReduce",
     "InputContext",
     "MirroredStrategy",
@@ -93,6 +94,43 @@ class OneDeviceStrategy(_OneReplica):
 
     def __init__(self, device):
         super().__init__([device])
+
+
+class CentralStorageStrategy(_OneReplica):
+    """Variables on one device, computation on the others (``tf.distribute.experimental.CentralStorageStrategy``).
+
+    TensorFlow keeps the variables on the CPU and computes on each GPU; with learnet's one
+    device per process, variables and computation share it, so this is one replica, as
+    ``MirroredStrategy`` is here.
+
+    Parameters
+    ----------
+    compute_devices : list of str, optional
+        At most one device (see the module's notes).
+    parameter_device : str, optional
+        Where the variables live; accepted and reported by ``extended.parameter_devices``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> strategy = tf.distribute.experimental.CentralStorageStrategy()
+    >>> strategy.num_replicas_in_sync
+    1
+    """
+
+    def __init__(self, compute_devices=None, parameter_device=None):
+        super().__init__(compute_devices)
+        if parameter_device is not None and not isinstance(parameter_device, str):
+            raise TypeError(f"CentralStorageStrategy: parameter_device must be a device name, got {parameter_device!r}")
+        self._parameter_devices = (parameter_device,) if parameter_device else self._devices
+
+    @property
+    def extended(self):
+        """``worker_devices`` (this process's device) and ``parameter_devices``."""
+        extended = _Extended(self._devices)
+        extended.worker_devices = list(self._devices)  # a list here, a tuple in MirroredStrategy, as in TensorFlow
+        extended.parameter_devices = self._parameter_devices
+        return extended
 
 
 class _CrossDeviceOps:
