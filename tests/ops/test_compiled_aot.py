@@ -265,3 +265,25 @@ def test_a_linear_conv_backward_takes_a_read_only_gradient():
     grads = tape.gradient(loss, [x, *conv.trainable_weights])
     assert grads[0].shape == (1, 8, 8, 3)
     np.testing.assert_allclose(grads[2].numpy(), [1.0 / 2, 1.0 / 2], rtol=1e-6)  # the bias: mean over 2 filters
+
+
+def test_a_new_build_removes_the_modules_of_older_sources(tmp_path, monkeypatch):
+    import sysconfig
+
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    (tmp_path / "kernels").mkdir()
+    stale = tmp_path / "kernels" / ("learnet_kernels_0000000000000000" + suffix)
+    stale.write_bytes(b"old")
+    other_python = tmp_path / "kernels" / "learnet_kernels_0000000000000000.other-python.so"
+    other_python.write_bytes(b"old")
+    built = library_path = tmp_path / "kernels" / (aot.module_name() + suffix)
+
+    def fake_build(where, name):
+        return [sys.executable, "-c", f"open({str(library_path)!r}, 'wb').write(b'not loadable')"]
+
+    monkeypatch.setattr(aot, "folder", lambda: tmp_path / "kernels")
+    monkeypatch.setattr(aot, "_state", {"library": None, "tried": False, "enabled": True})
+    monkeypatch.setattr(aot, "build_command", fake_build)
+    with pytest.warns(UserWarning, match="could not be loaded"):
+        aot.library()
+    assert built.exists() and not stale.exists() and other_python.exists()

@@ -242,12 +242,25 @@ def library():
     failed = where / (name + ".failed")
     if not path.exists() and not failed.exists():
         _build_in_child(where, name, failed)
+        if path.exists():
+            _remove_stale(where, path)
     if path.exists():
         try:
             _state["library"] = _load(path, name)
         except ImportError as error:  # a damaged file: compile just in time, and say so
             warnings.warn(f"learnet's compiled kernels in {path} could not be loaded ({error})", stacklevel=2)
     return _state["library"]
+
+
+def _remove_stale(where, current):
+    """Remove the modules built from older sources for this same Python (one file each, ~1 MiB)."""
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    for stale in where.glob("learnet_kernels_*" + suffix):
+        if stale != current:
+            try:
+                stale.unlink()
+            except OSError:  # in use or read-only: left for another time
+                pass
 
 
 def build_command(where, name):
