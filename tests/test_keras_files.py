@@ -567,3 +567,26 @@ def test_a_keras_text_model_loads_with_its_vocabularies(tmp_path):
             e for e in json.loads(archive.read("config.json"))["config"]["layers"] if e["class_name"] == "InputLayer"
         ]
     assert {e["config"]["dtype"] for e in inputs} == {"string"}
+
+
+def test_two_registered_classes_of_one_name_keep_apart_in_keras_files(tmp_path):
+    # Registered under "PackageA>Twice" and "PackageB>Twice": each .keras file names its own
+    # class by its registered name, and loading takes that class, not the other.
+    import learnet as keras
+
+    def make(package, factor):
+        @keras.saving.register_keras_serializable(package=package)
+        class Twice(keras.layers.Layer):
+            def call(self, inputs):
+                return inputs * factor
+
+        return Twice
+
+    first, second = make("PackageA", 2.0), make("PackageB", 5.0)
+    for cls, factor in ((first, 2.0), (second, 5.0)):
+        inputs = keras.Input((2,))
+        model = keras.Model(inputs, cls()(inputs))
+        path = tmp_path / f"{cls.__module__}_{factor}.keras"
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        np.testing.assert_allclose(loaded(np.ones((1, 2), "float32")).numpy(), [[factor, factor]])

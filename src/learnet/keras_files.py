@@ -223,6 +223,14 @@ def _from_keras_object(value, where, custom_objects):
             f"{where} names the custom object {registered!r}; pass it in custom_objects="
             f"{{{registered!r}: ...}} to load_model if you trust it"
         )
+    if (
+        isinstance(registered, str)
+        and registered != class_name
+        and _saving.get_registered_object(registered, custom_objects) is not None
+    ):
+        # The class registered under that full name ("Package>Name"): another class of the same
+        # short name (registered in another package) must not be taken for it.
+        class_name = registered
     result = {"class_name": class_name, "config": _from_keras_value(config, f"{where}['config']", custom_objects)}
     if isinstance(value.get("build_config"), dict):
         result["build_config"] = value["build_config"]
@@ -670,7 +678,10 @@ def _layer_to_keras(entry, owner=None):
     config = {key: _to_keras_value(key, value) for key, value in config.items()}
     if registry.builtin_class(class_name) is None:
         # Keras finds a class of the user's own by the name it was registered under.
-        module, registered = None, registry.registered_name_of_class(class_name) or f"Custom>{class_name}"
+        registered = entry.get("registered_name")  # the class's own registration, when serialize knew it
+        if not isinstance(registered, str):
+            registered = registry.registered_name_of_class(class_name) or f"Custom>{class_name}"
+        module = None
     else:
         module, registered = "keras.layers", None
     result = {"module": module, "class_name": class_name, "config": config, "registered_name": registered}
