@@ -166,7 +166,7 @@ def test_function_initializer_reproducer_fits_and_saves(tmp_path, suffix):
 @pytest.mark.xfail(
     strict=True,
     reason="keras_files reads Keras 3's function form as a bare name, which for an initializer is "
-    "RandomNormal(); needs the keras_files change described in the report",
+    "RandomNormal(), not the function tf.random.normal (the weights load correctly)",
 )
 def test_function_initializer_loads_back_from_a_keras_file(tmp_path):
     model = keras.Sequential([keras.Input((1,)), layers.Dense(1, kernel_initializer=tf.random.normal)])
@@ -194,7 +194,6 @@ def test_regularizer_function_loads_with_custom_objects(tmp_path):
     assert loaded.layers[-1].kernel_regularizer is tf.nn.l2_loss
 
 
-@pytest.mark.xfail(strict=True, reason="regularizers.get does not look up library functions yet (see the report)")
 def test_regularizer_function_loads_back_by_name():
     assert regularizers.get("l2_loss") is tf.nn.l2_loss
 

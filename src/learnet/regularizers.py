@@ -155,6 +155,8 @@ def get(identifier):
         cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS_NAME.get(identifier)
         if cls is None:
             custom = registry.get_registered_object(identifier)  # registered, or in custom_objects
+            if custom is None:  # a library function saved by its TensorFlow name (tf.nn.l2_loss)
+                custom = registry.library_function(identifier)
             if isinstance(custom, type) and issubclass(custom, Regularizer):
                 return custom()
             if callable(custom) and not isinstance(custom, type):
