@@ -1602,13 +1602,23 @@ _SAVED_DESCRIPTION = "learnet_dataset.json"
 _SAVED_ARRAYS = "elements.npz"
 
 
+def _json_structure(value, leaf):
+    """A (nested) tuple, list or dict as plain JSON data (``{"tuple": [...]}``...), each leaf as
+    ``leaf(value)`` makes it: the form ``Dataset.save`` writes elements and specs in."""
+    if isinstance(value, tuple):
+        return {"tuple": [_json_structure(part, leaf) for part in value]}
+    if isinstance(value, list):
+        return {"list": [_json_structure(part, leaf) for part in value]}
+    if isinstance(value, dict):
+        return {"dict": {str(key): _json_structure(part, leaf) for key, part in value.items()}}
+    return leaf(value)
+
+
 def _describe_structure(element):
-    if isinstance(element, tuple):
-        return {"tuple": [_describe_structure(e) for e in element]}
-    if isinstance(element, list):
-        return {"list": [_describe_structure(e) for e in element]}
-    if isinstance(element, dict):
-        return {"dict": {str(k): _describe_structure(v) for k, v in element.items()}}
+    return _json_structure(element, _describe_leaf)
+
+
+def _describe_leaf(element):
     if isinstance(element, (Dataset, RaggedTensor, SparseTensor)):
         raise TypeError(f"Dataset.save: elements holding a {type(element).__name__} cannot be saved")
     return "string" if numpy.asarray(element).dtype.kind in "OSU" else "numbers"
@@ -1633,12 +1643,10 @@ def _count_leaves(description):
 
 def _spec_to_json(spec):
     """An ``element_spec`` as plain JSON data (the structure, and each leaf's kind, shape and dtype)."""
-    if isinstance(spec, tuple):
-        return {"tuple": [_spec_to_json(part) for part in spec]}
-    if isinstance(spec, list):
-        return {"list": [_spec_to_json(part) for part in spec]}
-    if isinstance(spec, dict):
-        return {"dict": {str(key): _spec_to_json(part) for key, part in spec.items()}}
+    return _json_structure(spec, _spec_leaf_to_json)
+
+
+def _spec_leaf_to_json(spec):
     leaf = {
         "kind": "ragged" if isinstance(spec, RaggedTensorSpec) else "tensor",
         "shape": None if spec.shape is None else list(spec.shape),
