@@ -117,13 +117,12 @@ def _relu_bias_gradient_kernel(g2d, out2d, masked, partial, relu, want_bias, zer
         stop = rows * (chunk + 1) // chunks
         total = numpy.zeros(cols, dtype=numpy.float64)  # this chunk's bias gradient, kept in cache
         for r in range(start, stop):
-            g_row, out_row, masked_row = g2d[r], out2d[r], masked[r]
-            for k in range(cols):
-                value = g_row[k]
+            for k in range(cols):  # indexed in full, no row views (see _max_pool_gradient_kernel)
+                value = g2d[r, k]
                 if relu:
                     # g or g * 0, as NumPy's g * (out > 0): NaN and -0.0 come out the same.
-                    value = value if out_row[k] > 0 else value * zero
-                    masked_row[k] = value
+                    value = value if out2d[r, k] > 0 else value * zero
+                    masked[r, k] = value
                 if want_bias:
                     total[k] += value
         if want_bias:
@@ -278,28 +277,25 @@ def _max_pool_2x2_kernel(x, out, index, keep_index):
     oh, ow, c = out.shape[1], out.shape[2], out.shape[3]
     for b in prange(n):
         for oi in range(oh):
-            upper = x[b, 2 * oi]
-            lower = x[b, 2 * oi + 1]
+            top = 2 * oi
             for oj in range(ow):
-                a0, a1 = upper[2 * oj], upper[2 * oj + 1]
-                a2, a3 = lower[2 * oj], lower[2 * oj + 1]
-                out_row = out[b, oi, oj]
-                index_row = index[b, oi, oj]
+                left = 2 * oj
+                # Indexed in full, no row views: see ``_max_pool_gradient_kernel``.
                 for ch in range(c):
-                    best = a0[ch]
+                    best = x[b, top, left, ch]
                     k = 0 if best == best else -1
-                    value = a1[ch]
+                    value = x[b, top, left + 1, ch]
                     if value > best or (value != value and best == best):  # a NaN wins, as numpy.maximum
                         best, k = value, (1 if value == value else -1)
-                    value = a2[ch]
+                    value = x[b, top + 1, left, ch]
                     if value > best or (value != value and best == best):
                         best, k = value, (2 if value == value else -1)
-                    value = a3[ch]
+                    value = x[b, top + 1, left + 1, ch]
                     if value > best or (value != value and best == best):
                         best, k = value, (3 if value == value else -1)
-                    out_row[ch] = best
+                    out[b, oi, oj, ch] = best
                     if keep_index:
-                        index_row[ch] = k
+                        index[b, oi, oj, ch] = k
 
 
 @compiled.kernel(
@@ -326,23 +322,21 @@ def _max_pool_kernel(x, out, index, ph, pw, sh, sw, top, left, keep_index, lowes
                                 best[:] = lowest
                                 winner[:] = 0
                             continue
-                        pixel = x[b, y, xx]
                         if k == 0:
                             for ch in range(c):
-                                value = pixel[ch]
+                                value = x[b, y, xx, ch]
                                 best[ch] = value
                                 winner[ch] = 0 if value == value else -1
                         else:
                             for ch in range(c):
-                                value, current = pixel[ch], best[ch]
+                                value, current = x[b, y, xx, ch], best[ch]
                                 take = value > current or (value != value and current == current)
                                 best[ch] = value if take else current
                                 winner[ch] = (k if value == value else -1) if take else winner[ch]
-                out[b, oi, oj] = best
-                if keep_index:
-                    index_row = index[b, oi, oj]
-                    for ch in range(c):
-                        index_row[ch] = winner[ch]
+                for ch in range(c):
+                    out[b, oi, oj, ch] = best[ch]
+                    if keep_index:
+                        index[b, oi, oj, ch] = winner[ch]
 
 
 def _tiles(window, strides, x_shape, oh, ow, pad_h, pad_w):
@@ -415,28 +409,27 @@ def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles, ou
             total = partial[b]
         else:
             total = partial[0]
+        # Elements are indexed in full (``g[b, oi, oj, ch]``), never through row views made
+        # inside the loops: each view costs the compiled module a reference count taken and
+        # dropped, which took 3x the time of the pass itself.
         for oi in range(oh):
             for oj in range(ow):
-                g_row, index_row = g[b, oi, oj], index[b, oi, oj]
-                if relu:
-                    out_row = out[b, oi, oj]
-                    for ch in range(c):
+                for ch in range(c):
+                    v = g[b, oi, oj, ch]
+                    if relu:
                         # The ReLU's mask, out > 0, read at the winner: its value is the window's
                         # maximum. g or g * 0, as NumPy's g * (out > 0).
-                        v = g_row[ch] if out_row[ch] > 0 else g_row[ch] * zero
-                        value[ch] = v
+                        v = v if out[b, oi, oj, ch] > 0 else v * zero
                         if tiles:
-                            total[ch] += v if index_row[ch] >= 0 else zero
-                    source = value
-                else:
-                    source = g_row
+                            total[ch] += v if index[b, oi, oj, ch] >= 0 else zero
+                    value[ch] = v
                 if tiles:
                     for i in range(ph):
                         for j in range(pw):
                             k = i * pw + j
-                            dx_row = dx[b, oi * ph + i, oj * pw + j]
+                            y, xx = oi * ph + i, oj * pw + j
                             for ch in range(c):
-                                dx_row[ch] = source[ch] if index_row[ch] == k else 0
+                                dx[b, y, xx, ch] = value[ch] if index[b, oi, oj, ch] == k else 0
                     continue
                 for ch in range(c):
                     k = index[b, oi, oj, ch]
@@ -445,9 +438,9 @@ def _max_pool_gradient_kernel(g, index, dx, ph, pw, sh, sw, top, left, tiles, ou
                     y = oi * sh + k // pw - top
                     xx = oj * sw + k % pw - left
                     if 0 <= y < h and 0 <= xx < w:  # else a window of padding only: its gradient goes nowhere
-                        dx[b, y, xx, ch] += source[ch]
+                        dx[b, y, xx, ch] += value[ch]
                         if relu:
-                            total[ch] += source[ch]
+                            total[ch] += value[ch]
 
 
 def max_pool_gradient(g, index, x_shape, window, strides, pad_h, pad_w, relu_out=None):
