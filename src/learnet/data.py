@@ -17,6 +17,7 @@ batched by NumPy indexing, not element by element, so batching is fast.
 import enum
 import glob
 import json
+import math
 import os
 import types
 import warnings
@@ -33,6 +34,22 @@ from learnet.sparse import to_dense as _sparse_to_dense
 from learnet.tensor import Tensor, TensorShape
 from learnet.tfrecord import TFRecordDataset  # noqa: F401 - tf.data.TFRecordDataset
 from learnet.tree import flatten, map_structure
+
+# A dataset's length (``Dataset._length``) is a number of elements, ``None`` when it cannot be
+# known without reading (after a ``filter``), or ``_INFINITE`` (``repeat()`` with no count, a
+# ``counter``). ``cardinality()`` reports them as TensorFlow does: the number,
+# ``UNKNOWN_CARDINALITY`` or ``INFINITE_CARDINALITY``.
+INFINITE_CARDINALITY = -1
+UNKNOWN_CARDINALITY = -2
+_INFINITE = math.inf
+
+
+def _batched_length(length, batch_size, drop_remainder):
+    """How many batches of ``batch_size`` a dataset of ``length`` elements gives."""
+    if length is None or length == _INFINITE:
+        return length
+    return length // batch_size if drop_remainder else -(-length // batch_size)
+
 
 AUTOTUNE = -1
 
@@ -293,7 +310,7 @@ class Dataset:
                 f"Dataset.zip expects (nested) structures of datasets, e.g. Dataset.zip((images, labels)); got {wrong}"
             )
         lengths = [d._length for d in leaves]
-        length = None if None in lengths else min(lengths)
+        length = None if None in lengths else min(lengths)  # _INFINITE only if every one is
 
         def pack(values):
             iterator = iter(values)
@@ -368,7 +385,9 @@ class Dataset:
                         return
                     live[index] = 0.0
 
-        return Dataset(make, None, lambda: datasets[0].element_spec)
+        # As TensorFlow: endless while one of the datasets is (it is never dropped), else unknown.
+        length = _INFINITE if any(d._length == _INFINITE for d in datasets) else None
+        return Dataset(make, length, lambda: datasets[0].element_spec)
 
     @staticmethod
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
@@ -408,7 +427,7 @@ class Dataset:
                 yield numpy.asarray(value, kind)
                 value += step
 
-        return Dataset(make, None, lambda: TensorSpec((), kind))
+        return Dataset(make, _INFINITE, lambda: TensorSpec((), kind))
 
     @staticmethod
     def random(seed=None, rerandomize_each_iteration=None, name=None):
@@ -419,7 +438,7 @@ class Dataset:
             while True:
                 yield numpy.int64(rng.integers(0, 2**63 - 1))
 
-        return Dataset(make, None, lambda: TensorSpec((), "int64"))
+        return Dataset(make, _INFINITE, lambda: TensorSpec((), "int64"))
 
     # --- transformations -------------------------------------------------------------------
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
@@ -474,9 +493,7 @@ class Dataset:
         if isinstance(batch_size, bool) or int(batch_size) < 1:
             raise ValueError(f"batch: batch_size must be a positive integer, got {batch_size!r}")
         batch_size = int(batch_size)
-        length = None
-        if self._length is not None:
-            length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
+        length = _batched_length(self._length, batch_size, drop_remainder)
         batched_spec = self._batched_spec(batch_size if drop_remainder else None)
         arrays = getattr(self, "_arrays", None)
         if arrays is not None and self._length is not None:
@@ -613,9 +630,7 @@ class Dataset:
                 source.element_spec,
             )
 
-        length = None
-        if self._length is not None:
-            length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
+        length = _batched_length(self._length, batch_size, drop_remainder)
         return Dataset(make, length, spec)
 
     def sparse_batch(self, batch_size, row_shape, name=None):
@@ -665,7 +680,7 @@ class Dataset:
             if batch:
                 yield to_sparse(batch)
 
-        length = None if self._length is None else -(-self._length // batch_size)
+        length = _batched_length(self._length, batch_size, False)
         return Dataset(make, length, lambda: TensorSpec((None, *shape), source.element_spec.dtype))
 
     def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None, name=None):
@@ -815,7 +830,10 @@ class Dataset:
                 if i >= count:
                     yield element
 
-        length = None if self._length is None else max(self._length - count, 0)
+        if self._length is None or self._length == _INFINITE:
+            length = self._length
+        else:  # skip(-1) skips everything
+            length = 0 if count < 0 else max(self._length - count, 0)
         return Dataset(make, length, self._known_spec)
 
     def repeat(self, count=None):
@@ -833,7 +851,17 @@ class Dataset:
                 if empty:
                     return
 
-        length = None if count is None or count < 0 or self._length is None else self._length * count
+        # TensorFlow's rules: forever is endless unless the dataset is empty; a count of 0 is
+        # empty; an endless or unknown dataset stays so.
+        forever = count is None or count < 0
+        if forever:
+            length = 0 if self._length == 0 else _INFINITE
+        elif count == 0:
+            length = 0
+        elif self._length is None or self._length == _INFINITE:
+            length = self._length
+        else:
+            length = self._length * count
         return Dataset(make, length, self._known_spec)
 
     def unbatch(self):
@@ -857,14 +885,18 @@ class Dataset:
                 raise ValueError("unbatch: every element must be batched (have a first axis)")
             return map_structure(_unbatched_spec, batched)
 
-        return Dataset(make, None, spec)
+        return Dataset(make, _INFINITE if self._length == _INFINITE else None, spec)
 
     def concatenate(self, dataset):
         """This dataset's elements, then those of ``dataset``."""
         if not isinstance(dataset, Dataset):
             raise TypeError(f"concatenate expects a Dataset, got {type(dataset).__name__}")
         first, second = self, dataset
-        length = None if None in (first._length, second._length) else first._length + second._length
+        lengths = (first._length, second._length)
+        if _INFINITE in lengths:  # as TensorFlow: endless wins over unknown
+            length = _INFINITE
+        else:
+            length = None if None in lengths else first._length + second._length
 
         def make():
             yield from first._make_iterator()
@@ -999,8 +1031,8 @@ class Dataset:
                 next_start = first + shift
                 pending = [(i, e) for i, e in pending if i >= next_start]
 
-        length = None
-        if self._length is not None:
+        length = self._length
+        if self._length is not None and self._length != _INFINITE:
             if drop_remainder:
                 length = max(0, (self._length - span) // shift + 1) if self._length >= span else 0
             else:
@@ -1070,9 +1102,7 @@ class Dataset:
             if batch and not drop_remainder:
                 yield pad(batch)
 
-        length = None
-        if self._length is not None:
-            length = self._length // batch_size if drop_remainder else -(-self._length // batch_size)
+        length = _batched_length(self._length, batch_size, drop_remainder)
         return Dataset(
             make,
             length,
@@ -1126,7 +1156,9 @@ class Dataset:
             raise errors.InvalidArgumentError(None, None, f"shard: index must be in [0, {num_shards}), got {index}")
         index = int(index)
         source = self
-        length = None if self._length is None else len(range(index, self._length, num_shards))
+        length = self._length
+        if self._length is not None and self._length != _INFINITE:
+            length = len(range(index, self._length, num_shards))
         return Dataset(
             lambda: (e for i, e in enumerate(source._make_iterator()) if i % num_shards == index),
             length,
@@ -1372,22 +1404,37 @@ class Dataset:
 
     def __len__(self):
         if self._length is None:
-            raise TypeError("the length of this dataset is unknown (it is filtered or infinite)")
+            raise TypeError("The dataset length is unknown.")
+        if self._length == _INFINITE:
+            raise TypeError("The dataset is infinite.")
         return self._length
 
     def cardinality(self):
-        """The number of elements as a scalar int64 tensor, or -2 when unknown (TensorFlow's UNKNOWN).
+        """The number of elements as a scalar int64 tensor: ``tf.data.INFINITE_CARDINALITY``
+        (-1) for an endless dataset, ``tf.data.UNKNOWN_CARDINALITY`` (-2) when it cannot be
+        known without reading (after a ``filter``).
 
         Examples
         --------
         >>> import learnet as tf
         >>> tf.data.Dataset.range(10).batch(4).cardinality().numpy()
         np.int64(3)
+        >>> tf.data.Dataset.range(10).repeat().cardinality().numpy() == tf.data.INFINITE_CARDINALITY
+        np.True_
+        >>> tf.data.Dataset.range(10).repeat().take(4).cardinality().numpy()
+        np.int64(4)
         """
-        return Tensor._wrap(numpy.asarray(self._length if self._length is not None else -2, dtype=numpy.int64))
+        if self._length is None:
+            count = UNKNOWN_CARDINALITY
+        elif self._length == _INFINITE:
+            count = INFINITE_CARDINALITY
+        else:
+            count = self._length
+        return Tensor._wrap(numpy.asarray(count, dtype=numpy.int64))
 
     def __repr__(self):
-        return f"<learnet.data.Dataset length={self._length if self._length is not None else 'unknown'}>"
+        length = {None: "unknown", _INFINITE: "infinite"}.get(self._length, self._length)
+        return f"<learnet.data.Dataset length={length}>"
 
 
 def _spec_of(shape, dtype):
@@ -2060,7 +2107,7 @@ class OwnedIterator:
         state = {
             "format": _ITERATOR_FORMAT,
             "consumed": self._consumed,
-            "cardinality": self._dataset._length,
+            "cardinality": _saved_cardinality(self._dataset._length),
             "source": self._source_start,
             "draws": self._draws,
         }
@@ -2070,7 +2117,7 @@ class OwnedIterator:
         """A new iterator of the dataset moved to the position ``array`` holds; raises if it cannot
         (and changes nothing): the check a restore makes before anything changes."""
         state = _parse_iterator_state(array)
-        known, saved = self._dataset._length, state["cardinality"]
+        known, saved = _saved_cardinality(self._dataset._length), state["cardinality"]
         if known is not None and saved is not None and known != saved:
             raise errors.InvalidArgumentError(
                 None,
@@ -2137,6 +2184,11 @@ def _saved_state(tensors):
     raise errors.DataLossError(
         None, None, f"restoring an iterator: the checkpoint holds {sorted(tensors)}, no iterator state"
     )
+
+
+def _saved_cardinality(length):
+    """A length as an iterator's state keeps it in JSON: the number, -1 when endless, None when unknown."""
+    return INFINITE_CARDINALITY if length == _INFINITE else length
 
 
 def _parse_iterator_state(array):
@@ -2616,8 +2668,8 @@ experimental = types.SimpleNamespace(
         path, compression, shard_func, checkpoint_args
     ),
     load=Dataset.load,
-    UNKNOWN_CARDINALITY=-2,
-    INFINITE_CARDINALITY=-1,
+    UNKNOWN_CARDINALITY=UNKNOWN_CARDINALITY,
+    INFINITE_CARDINALITY=INFINITE_CARDINALITY,
     SHARD_HINT=-1,
     assert_cardinality=assert_cardinality,
     at=at,
