@@ -118,3 +118,16 @@ def test_summary_prints_with_print_by_default(capsys):
     out = capsys.readouterr().out.splitlines()
     assert len(out[1]) == 91 and out[2].split()[-1] == "Trainable"
     assert out[4].rstrip().endswith("Y")
+
+
+def test_functional_chain_lists_its_input_and_is_named_functional():
+    # As Keras 3 (and Keras 2) print it: a functional model's InputLayer is a row of its table,
+    # and a functional model with no name is "functional", then "functional_1".
+    inputs = Input(shape=(8,), name="x")
+    outputs = layers.Dense(4, name="d")(inputs)
+    first, second = Model(inputs, outputs), Model(inputs, outputs)
+    assert (first.name, second.name) == ("functional", "functional_1")
+    lines = summary_lines(first)
+    assert lines[0] == 'Model: "functional"'
+    assert lines[4] == " x (InputLayer)              (None, 8)                 0"
+    assert lines[5] == " d (Dense)                   (None, 4)                 36"

@@ -303,8 +303,8 @@ class Functional(Model):
         if isinstance(outputs, list) and len(outputs) == 1:
             outputs = outputs[0]
         if name is None:
-            # "model", "model_1"... as Keras names functional models; a subclass its own way.
-            base = "model" if type(self) is Functional else to_snake_case(type(self).__name__)
+            # "functional", "functional_1"... as Keras 3 names functional models; a subclass its own way.
+            base = "functional" if type(self) is Functional else to_snake_case(type(self).__name__)
             name = unique_name(base)
         self._init_model(name=name, trainable=trainable, **kwargs)
         nodes, sources = build_graph(inputs, outputs)

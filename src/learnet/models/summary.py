@@ -21,7 +21,6 @@
 
 import numpy as np
 
-from learnet.layers.core import InputLayer
 
 
 def count_weights(variables):
@@ -145,12 +144,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
         positions = list(positions) + [line_length]
         header = header + ["Trainable"]
 
-    from learnet.models.functional import Functional
-
+    # A functional model lists its InputLayers first, as Keras does (a Sequential model has none).
     layers = model.layers
-    if isinstance(model, Functional) and sequential_like:
-        # Keras lists the InputLayer of a branching functional model, not of a simple chain.
-        layers = [layer for layer in layers if not isinstance(layer, InputLayer)] or layers
 
     print_fn(f'Model: "{model.name}"')
     print_fn("_" * line_length)
