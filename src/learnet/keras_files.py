@@ -47,6 +47,7 @@ import json
 import os
 import re
 import time
+import warnings
 import zipfile
 
 import numpy as np
@@ -1082,11 +1083,17 @@ def _same_but_ones(a, b):
     return [s for s in a if s != 1] == [s for s in b if s != 1]
 
 
-def _read_into(pairs, where_all):
-    """Read each checked dataset (shape already compared) into a new array; assign only when all read."""
+def _read_into(pairs, where_all, skip_mismatch=False):
+    """Read each checked dataset (shape already compared) into a new array; assign only when all read.
+
+    With ``skip_mismatch`` a weight whose saved shape differs keeps its value (with a warning).
+    """
     values = []
     for variable, dataset, where in pairs:
         if tuple(dataset.shape) != tuple(variable.shape) and not _same_but_ones(dataset.shape, variable.shape):
+            if skip_mismatch:
+                _warn_skipped(where, variable, dataset.shape)
+                continue
             _refuse(
                 f"{where} has shape {tuple(dataset.shape)}, but the model's weight {variable.name!r} has "
                 f"shape {tuple(variable.shape)}"
@@ -1100,6 +1107,14 @@ def _read_into(pairs, where_all):
         values.append((variable, array.reshape(tuple(variable.shape))))
     for variable, array in values:
         variable._value[...] = array
+
+
+def _warn_skipped(where, variable, shape):
+    warnings.warn(
+        f"{where}: skipped (skip_mismatch=True): the file's weight has shape {tuple(shape)}, the model's "
+        f"{variable.name!r} has shape {tuple(variable.shape)}; it keeps its value",
+        stacklevel=4,
+    )
 
 
 def _find_group(root, path):
@@ -1182,14 +1197,14 @@ def _restore(snapshot):
         variable._value[...] = value
 
 
-def _read_keras3_state(h5py, root, model, where, order=None):
+def _read_keras3_state(h5py, root, model, where, order=None, skip_mismatch=False):
     """Set every layer's variables from a Keras 3 weights file: learnet's checks for ordinary
     layers, the layer's own ``load_own_variables`` where it defines one (as Keras 3 calls it).
 
     All arrays for ordinary layers are checked before any is assigned; if a layer's own
     ``load_own_variables`` then fails, every variable gets its previous value back.
     """
-    pairs, hooked = _keras3_weight_pairs(h5py, root, model, where, order)
+    pairs, hooked = _keras3_weight_pairs(h5py, root, model, where, order, skip_mismatch)
     snapshot = _snapshot(model) if hooked else []
     try:
         _read_into(pairs, where)
@@ -1212,9 +1227,13 @@ def _written_under_layers(root, paths):
     return "layers" in root and bool(named) and all(_find_group(root, path) is None for path in named)
 
 
-def _keras3_weight_pairs(h5py, root, model, where, order=None):
+def _keras3_weight_pairs(h5py, root, model, where, order=None, skip_mismatch=False):
     """``(pairs, hooked)``: the checked (variable, dataset, where) of the ordinary layers, and the
-    ``(path, layer)`` of layers that load their state themselves (``load_own_variables``)."""
+    ``(path, layer)`` of layers that load their state themselves (``load_own_variables``).
+
+    With ``skip_mismatch`` a layer whose saved weights differ in number or shape from its own
+    is left out whole, with a warning, as Keras 3 skips it (a new classifier head).
+    """
     paths = _keras3_paths(model, order=order)
     if not _is_graph_model(model) and _written_under_layers(root, paths):
         # A subclassed model's weights as learnet wrote them before it named them by attribute,
@@ -1233,18 +1252,32 @@ def _keras3_weight_pairs(h5py, root, model, where, order=None):
         group = found.get("vars") if found is not None else None
         stored = len(group) if group is not None else 0
         if stored != len(variables):
-            _refuse(
+            message = (
                 f"{where}: layer {layer.name!r} has {len(variables)} weights, but the file holds {stored} "
                 f"at {path}/vars"
             )
-        for index, variable in enumerate(variables):
-            pairs.append(
-                (
-                    variable,
-                    _dataset(h5py, group, str(index), f"{where}: {path}/vars/{index}"),
-                    f"{where}: {path}/vars/{index}",
-                )
+            if skip_mismatch:
+                warnings.warn(f"{message}; skipped (skip_mismatch=True): the layer keeps its values", stacklevel=4)
+                continue
+            _refuse(message)
+        layer_pairs = [
+            (
+                variable,
+                _dataset(h5py, group, str(index), f"{where}: {path}/vars/{index}"),
+                f"{where}: {path}/vars/{index}",
             )
+            for index, variable in enumerate(variables)
+        ]
+        mismatched = [
+            (variable, dataset)
+            for variable, dataset, _ in layer_pairs
+            if tuple(dataset.shape) != tuple(variable.shape) and not _same_but_ones(dataset.shape, variable.shape)
+        ]
+        if skip_mismatch and mismatched:
+            variable, dataset = mismatched[0]
+            _warn_skipped(f"{where}: layer {layer.name!r}", variable, dataset.shape)
+            continue
+        pairs.extend(layer_pairs)
     return pairs, hooked
 
 
@@ -1821,8 +1854,11 @@ def save_h5_model(model, filepath, include_optimizer=True):
     _saving.atomic_write(filepath, lambda stream: stream.write(data))
 
 
-def load_weights_h5(model, filepath, by_name=False):
-    """Load weights from an HDF5 file: Keras 3 ``.weights.h5``, tf.keras 2 weights or whole-model ``.h5``."""
+def load_weights_h5(model, filepath, by_name=False, skip_mismatch=False):
+    """Load weights from an HDF5 file: Keras 3 ``.weights.h5``, tf.keras 2 weights or whole-model ``.h5``.
+
+    ``skip_mismatch``: weights (Keras 3 layout: layers) whose saved shapes differ keep their values.
+    """
     h5py = _h5py()
     filepath = os.fspath(filepath)
     where = f"load_weights: {filepath}"
@@ -1835,21 +1871,22 @@ def load_weights_h5(model, filepath, by_name=False):
     try:
         if "layer_names" in handle.attrs or "model_weights" in handle:
             root = handle.get("model_weights", handle)
-            _read_into(_legacy_weight_pairs(h5py, root, model, where, by_name), where)
+            _read_into(_legacy_weight_pairs(h5py, root, model, where, by_name), where, skip_mismatch)
         else:
-            _read_keras3_state(h5py, handle, model, where)
+            _read_keras3_state(h5py, handle, model, where, skip_mismatch=skip_mismatch)
     finally:
         handle.close()
 
 
-def load_weights_keras(model, archive, filepath):
-    """Load the weights of a Keras 3 ``.keras`` archive into ``model``."""
+def load_weights_keras(model, archive, filepath, skip_mismatch=False):
+    """Load the weights of a Keras 3 ``.keras`` archive into ``model`` (``skip_mismatch`` as
+    ``load_weights_h5``)."""
     h5py = _h5py()
     where = f"load_weights: {os.fspath(filepath)}"
     weights = archive.read("model.weights.h5")
     handle, _ = _open_h5(h5py, io.BytesIO(weights), f"{where}: model.weights.h5", len(weights))
     try:
-        _read_keras3_state(h5py, handle, model, where)
+        _read_keras3_state(h5py, handle, model, where, skip_mismatch=skip_mismatch)
     finally:
         handle.close()
 

@@ -702,12 +702,12 @@ def _load_weights(model, filepath, skip_mismatch, **kwargs):
     if os.path.isfile(filepath) and (
         _keras_files().is_hdf5(filepath) or os.fspath(filepath).lower().endswith((".h5", ".hdf5"))
     ):
-        return _keras_files().load_weights_h5(model, filepath, by_name=by_name)
+        return _keras_files().load_weights_h5(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
     archive, stream = _open_file(filepath, "load_weights")
     try:
         names = archive.names()
         if "model.weights.h5" in names:
-            return _keras_files().load_weights_keras(model, archive, filepath)
+            return _keras_files().load_weights_keras(model, archive, filepath, skip_mismatch)
         if "model.weights.npz" in names:
             arrays = _read_npz(archive.read("model.weights.npz"), f"{archive.what}: model.weights.npz")
         else:
