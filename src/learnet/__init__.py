@@ -151,6 +151,7 @@ from learnet.scatter import (  # noqa: E402,F401 - also gives Variable its scatt
     tensor_scatter_nd_update,
 )
 from learnet.ops.partition import dynamic_partition, dynamic_stitch  # noqa: E402,F401
+from learnet import compat  # noqa: E402,F401 - tf.compat: as_bytes/as_str, v1.logging, Dimension
 
 from learnet.ragged import dispatching as _ragged_dispatching  # noqa: E402
 

@@ -75,10 +75,154 @@ class _StringDType:
 STRING_DTYPE = _StringDType()
 
 
+class Dimension:
+    """One size of a ``TensorShape`` as TensorFlow 1 kept it (``tf.compat.v1.Dimension``): an int
+    or ``None`` (unknown), what ``TensorShape.dims`` lists.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> first, second = tf.TensorShape([16, None]).dims
+    >>> first.value, second.value, first.is_compatible_with(16), str(second + 1)
+    (16, None, True, '?')
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        if isinstance(value, Dimension):
+            value = value.value
+        if value is not None:
+            if isinstance(value, bool) or not float(value).is_integer():
+                raise TypeError(f"Dimension value must be an integer or None, got {value!r}")
+            value = int(value)
+            if value < 0:
+                raise ValueError(f"Dimension {value} must be >= 0")
+        self._value = value
+
+    @property
+    def value(self):
+        """The size, or ``None`` when unknown."""
+        return self._value
+
+    def __repr__(self):
+        return f"Dimension({self._value!r})"
+
+    def __str__(self):
+        return "?" if self._value is None else str(self._value)
+
+    def __int__(self):
+        if self._value is None:
+            raise TypeError("an unknown Dimension has no int value")
+        return self._value
+
+    __index__ = __int__
+
+    def __eq__(self, other):
+        other = _dimension_value(other)
+        if self._value is None or other is None:
+            return None  # as TensorFlow: unknown
+        return self._value == other
+
+    def __ne__(self, other):
+        other = _dimension_value(other)
+        if self._value is None or other is None:
+            return None
+        return self._value != other
+
+    def __hash__(self):
+        return hash(self._value)
+
+    def is_compatible_with(self, other):
+        """Whether the two sizes could be one: equal, or either unknown."""
+        other = _dimension_value(other)
+        return self._value is None or other is None or self._value == other
+
+    def assert_is_compatible_with(self, other):
+        """Raise ``ValueError`` unless ``is_compatible_with(other)``."""
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Dimensions {self} and {Dimension(other)} are not compatible")
+
+    def merge_with(self, other):
+        """The size both describe; ``ValueError`` if they differ."""
+        self.assert_is_compatible_with(other)
+        other = _dimension_value(other)
+        return Dimension(self._value if self._value is not None else other)
+
+    def _arithmetic(self, other, combine):
+        other = _dimension_value(other)
+        return Dimension(None if self._value is None or other is None else combine(self._value, other))
+
+    def __add__(self, other):
+        return self._arithmetic(other, lambda a, b: a + b)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._arithmetic(other, lambda a, b: a - b)
+
+    def __rsub__(self, other):
+        return self._arithmetic(other, lambda a, b: b - a)
+
+    def __mul__(self, other):
+        return self._arithmetic(other, lambda a, b: a * b)
+
+    __rmul__ = __mul__
+
+    def __floordiv__(self, other):
+        return self._arithmetic(other, lambda a, b: a // b)
+
+    def __mod__(self, other):
+        return self._arithmetic(other, lambda a, b: a % b)
+
+    def _order(self, other, compare):
+        other = _dimension_value(other)
+        return None if self._value is None or other is None else compare(self._value, other)
+
+    def __lt__(self, other):
+        return self._order(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._order(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._order(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._order(other, lambda a, b: a >= b)
+
+
+def _dimension_value(size):
+    """An int or None from an int, None or ``Dimension`` (``tf.compat.dimension_value``)."""
+    return size.value if isinstance(size, Dimension) else size
+
+
 class TensorShape(tuple):
-    """The shape of a tensor: a tuple with TensorFlow's ``as_list`` and ``rank``."""
+    """The shape of a tensor: a tuple with TensorFlow's ``as_list`` and ``rank``.
+
+    ``TensorShape(None)`` is a shape of unknown rank (a subclass, ``_UnknownRank``): its rank
+    and ``dims`` are ``None``, it is compatible with every shape, and it has no length.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.TensorShape([None, 3]).is_compatible_with([8, 3])
+    True
+    >>> unknown = tf.TensorShape(None)
+    >>> unknown, str(unknown), unknown.rank
+    (TensorShape(None), '<unknown>', None)
+    """
 
     __slots__ = ()
+
+    def __new__(cls, dims=()):
+        if dims is None or isinstance(dims, _UnknownRank):
+            return tuple.__new__(_UnknownRank, ())
+        if type(dims) is tuple and not any(type(d) is Dimension for d in dims):
+            return tuple.__new__(cls, dims)  # the common case, on every tensor's .shape: no conversion
+        if isinstance(dims, (int, numpy.integer, Dimension)):
+            dims = (dims,)  # TensorFlow reads TensorShape(3) as a shape of rank 1
+        return tuple.__new__(cls, tuple(_dimension_value(d) for d in dims))
 
     def as_list(self):
         """Return the shape as a list of ints."""
@@ -93,8 +237,9 @@ class TensorShape(tuple):
 
     @property
     def dims(self):
-        """The sizes as a list (``None`` where unknown), as TensorFlow 2 gives them."""
-        return list(self)
+        """The sizes as a list of ``Dimension`` objects, as TensorFlow gives them (``as_list()``
+        gives plain ints and ``None``)."""
+        return [Dimension(size) for size in self]
 
     def __getitem__(self, key):
         item = tuple.__getitem__(self, key)
@@ -114,16 +259,23 @@ class TensorShape(tuple):
         return all(size is not None for size in self)
 
     def concatenate(self, other):
-        """This shape followed by ``other``'s sizes."""
+        """This shape followed by ``other``'s sizes (unknown rank if ``other``'s is)."""
+        if _unknown_rank(other):
+            return TensorShape(None)
         return TensorShape(tuple(self) + tuple(other))
 
     def is_compatible_with(self, other):
         """Whether the two shapes could describe one tensor (same rank; known sizes agree)."""
-        other = tuple(other)
+        if _unknown_rank(other):
+            return True
+        other = tuple(_dimension_value(d) for d in other)
         return len(other) == len(self) and all(a is None or b is None or a == b for a, b in zip(self, other))
 
     def merge_with(self, other):
         """The shape both describe, each unknown size taken from the other; ``ValueError`` if they differ."""
+        if _unknown_rank(other):
+            return self
+        other = tuple(_dimension_value(d) for d in other)
         if not self.is_compatible_with(other):
             raise ValueError(f"Shapes {self} and {tuple(other)} are not compatible")
         return TensorShape(tuple(a if a is not None else b for a, b in zip(self, tuple(other))))
@@ -140,7 +292,7 @@ class TensorShape(tuple):
 
     def assert_same_rank(self, other):
         """Raise ``ValueError`` unless ``other`` has as many dimensions."""
-        if len(self) != len(tuple(other)):
+        if not _unknown_rank(other) and len(self) != len(tuple(other)):
             raise ValueError(f"Shapes {self} and {tuple(other)} must have the same rank")
 
     def with_rank(self, rank):
@@ -155,10 +307,13 @@ class TensorShape(tuple):
         return self
 
     def most_specific_compatible_shape(self, other):
-        """The shape keeping the sizes the two agree on (``None`` elsewhere); ranks must agree."""
-        other = tuple(other)
+        """The shape keeping the sizes the two agree on (``None`` elsewhere); of unknown rank
+        when the ranks differ or either is unknown, as TensorFlow gives it."""
+        if _unknown_rank(other):
+            return TensorShape(None)
+        other = tuple(_dimension_value(d) for d in other)
         if len(other) != len(self):
-            raise ValueError(f"Shapes {self} and {other} have different ranks")
+            return TensorShape(None)
         return TensorShape(tuple(a if a == b else None for a, b in zip(self, other)))
 
     def __repr__(self):
@@ -167,6 +322,99 @@ class TensorShape(tuple):
     def __str__(self):
         """As TensorFlow prints a shape: ``(3, 2)``, ``(None, 5)``, ``(4,)``, ``()``."""
         return tuple.__repr__(self)
+
+
+def _unknown_rank(shape):
+    """Whether ``shape`` (a TensorShape, a sequence or None) is of unknown rank."""
+    return shape is None or isinstance(shape, _UnknownRank)
+
+
+class _UnknownRank(TensorShape):
+    """``TensorShape(None)``: a shape whose rank is unknown. Compatible with every shape; merging
+    with a known shape gives that shape; it has no length, list or sizes."""
+
+    __slots__ = ()
+
+    def _no_rank(self, what):
+        raise ValueError(f"{what} is not defined on an unknown TensorShape.")
+
+    def __len__(self):
+        raise ValueError("Cannot take the length of shape with unknown rank.")
+
+    def __bool__(self):
+        return False
+
+    def __iter__(self):
+        raise ValueError("Cannot iterate over a shape with unknown rank.")
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return self
+        return None
+
+    def __eq__(self, other):
+        return isinstance(other, _UnknownRank) or other is None
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(None)
+
+    @property
+    def rank(self):
+        return None
+
+    ndims = rank
+
+    @property
+    def dims(self):
+        return None
+
+    def as_list(self):
+        self._no_rank("as_list()")
+
+    def num_elements(self):
+        return None
+
+    def is_fully_defined(self):
+        return False
+
+    def concatenate(self, other):
+        return TensorShape(None)
+
+    def is_compatible_with(self, other):
+        return True
+
+    def merge_with(self, other):
+        return TensorShape(other)
+
+    def assert_is_compatible_with(self, other):
+        return None
+
+    def assert_has_rank(self, rank):
+        return None
+
+    def assert_same_rank(self, other):
+        return None
+
+    def with_rank(self, rank):
+        return TensorShape([None] * rank)
+
+    def with_rank_at_least(self, rank):
+        return self
+
+    def most_specific_compatible_shape(self, other):
+        return TensorShape(None)
+
+    def __getnewargs__(self):  # pickle and copy: TensorShape(None)
+        return (None,)
+
+    def __repr__(self):
+        return "TensorShape(None)"
+
+    def __str__(self):
+        return "<unknown>"
 
 
 def _as_dtype(dtype):

@@ -31,6 +31,7 @@ FLOORS = {
         "function_type",
         "einops_backend",
         "tensor_proto",
+        "compat",
         "module",
         "debugging",
         "func_graph",
