@@ -517,6 +517,28 @@ def _describe(value):
     return text if len(text) < 60 else text[:57] + "..."
 
 
+class Reference:
+    """What ``Tensor.ref()`` gives: equal to another reference of the same object, hashed by it."""
+
+    __slots__ = ("_wrapped",)
+
+    def __init__(self, wrapped):
+        self._wrapped = wrapped
+
+    def deref(self):
+        """The tensor or variable this refers to."""
+        return self._wrapped
+
+    def __eq__(self, other):
+        return isinstance(other, Reference) and other._wrapped is self._wrapped
+
+    def __hash__(self):
+        return id(self._wrapped)
+
+    def __repr__(self):
+        return f"<Reference wrapping {self._wrapped!r}>"
+
+
 class Tensor:
     """An immutable multi-dimensional array that a ``GradientTape`` can follow.
 
@@ -569,6 +591,22 @@ class Tensor:
     def get_shape(self) -> "TensorShape":
         """The shape (TensorFlow's other spelling of ``.shape``)."""
         return self.shape
+
+    def ref(self) -> "Reference":
+        """A hashable reference to this very tensor or variable (``deref()`` gives it back), to
+        keep it in a set or as a dict key by identity, as TensorFlow's ``x.ref()``.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> x = tf.Variable(1.0)
+        >>> seen = {x.ref()}
+        >>> x.ref() in seen, next(iter(seen)).deref() is x
+        (True, True)
+        """
+        return Reference(self)
+
+    experimental_ref = ref
 
     def set_shape(self, shape) -> None:
         """Check that the tensor has ``shape`` (``None`` for any size), as TensorFlow does.
