@@ -220,6 +220,7 @@ def test_keys_and_reader_have_tensorflows_form(tmp_path):
     key = "net/l1/kernel" + VALUE
     assert shapes[key] == [1, 5] and dtypes[key].name == "float32"
     assert shapes["_CHECKPOINTABLE_OBJECT_GRAPH"] == []
+    assert dtypes["_CHECKPOINTABLE_OBJECT_GRAPH"] == tf.string  # serialized bytes, as TensorFlow says
     for expected in (
         "net/l1/bias",
         "save_counter",

@@ -46,7 +46,7 @@ import numpy
 
 from learnet import module as tracking
 from learnet.errors import DataLossError, NotFoundError
-from learnet.tensor import Tensor, Variable
+from learnet.tensor import STRING_DTYPE, Tensor, Variable
 
 __all__ = [
     "CheckpointLoadStatus",
@@ -493,7 +493,7 @@ class CheckpointReader:
         """``{key: dtype}``; a dtype's ``.name`` is e.g. ``'float32'``."""
         dtypes = {entry["name"]: numpy.dtype(entry["dtype"]) for entry in self._file.entries}
         if not self._file.legacy:
-            dtypes[OBJECT_GRAPH_KEY] = numpy.dtype(object)
+            dtypes[OBJECT_GRAPH_KEY] = STRING_DTYPE  # serialized bytes: tf.string, as TensorFlow says
         return dtypes
 
     def has_tensor(self, key):
