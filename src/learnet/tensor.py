@@ -430,6 +430,15 @@ def _as_dtype(dtype):
         raise TypeError(f"{dtype!r} is not a data type learnet knows") from error
 
 
+def _tensor_values(value):
+    """``value`` (nested lists and tuples) with every Tensor replaced by its array."""
+    if isinstance(value, Tensor):  # text as nested lists of bytes: NumPy nests 0-d object arrays
+        return value._value.tolist() if value._value.dtype == object else value._value
+    if isinstance(value, (list, tuple)):
+        return [_tensor_values(item) for item in value]
+    return value
+
+
 def to_array(value, dtype=None):
     """Turn ``value`` (a Tensor, array, number or nested list) into a backend array.
 
@@ -457,6 +466,12 @@ def to_array(value, dtype=None):
                 raise ValueError(f"cannot convert {_describe(value)} to a tensor: {error}") from error
             if array.dtype.kind == "S":
                 array = numpy.array(value, dtype=object)  # NumPy's "S" drops trailing NUL bytes
+            if array.dtype == object and not _all_text(array) and isinstance(value, (list, tuple)):
+                # A list holding string tensors (tf.constant([text]) with text a scalar tensor):
+                # NumPy keeps the tensors as objects; their values make the array.
+                array = numpy.array(_tensor_values(value), dtype=object)
+                if array.dtype == object and not _all_text(array):
+                    array = xp.asarray(_tensor_values(value))
             if array.dtype == object and not _all_text(array):
                 raise ValueError(f"cannot convert {_describe(value)} to a tensor: ragged or non-numeric values")
     if array.dtype.kind in ("U", "S") or (array.dtype == object and _all_text(array)):

@@ -16,6 +16,7 @@ Examples
 array([[2, 4, 1, 0]])
 """
 
+import numbers
 import re
 import string
 from collections import Counter
@@ -132,7 +133,9 @@ class TextVectorization(Layer):
         if output_mode not in _MODES:
             raise ValueError(f"{who}: output_mode must be one of {_MODES}, got {output_mode!r}")
         if max_tokens is not None and (
-            not isinstance(max_tokens, int) or max_tokens < (3 if output_mode == "int" else 2)
+            not isinstance(max_tokens, numbers.Integral)
+            or isinstance(max_tokens, bool)
+            or max_tokens < (3 if output_mode == "int" else 2)
         ):
             raise ValueError(
                 f"{who}: max_tokens must be an integer of at least {3 if output_mode == 'int' else 2}, got {max_tokens!r}"
@@ -149,7 +152,7 @@ class TextVectorization(Layer):
             raise ValueError(f"{who}: sparse outputs are not supported; outputs are dense arrays")
         if ragged and (output_mode != "int" or output_sequence_length is not None):
             raise ValueError(f"{who}: ragged=True needs output_mode='int' and no output_sequence_length, as in Keras")
-        self.max_tokens = max_tokens
+        self.max_tokens = None if max_tokens is None else int(max_tokens)
         self.standardize = standardize
         self.split = split
         self.ngrams = (

@@ -305,8 +305,12 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
     if len(paddings) != tensor.ndim:
         raise ValueError(f"pad: paddings need one (before, after) pair per axis of shape {tensor.shape}")
     mode = mode.upper()
+    if tensor.dtype == object and isinstance(constant_values, str):
+        constant_values = constant_values.encode("utf-8")  # string tensors hold bytes, as TensorFlow's
     if mode == "CONSTANT":
         result = xp.pad(tensor, paddings, mode="constant", constant_values=constant_values)
+        if result.dtype == object and result.size:  # NumPy writes the pad as numpy.bytes_: plain bytes
+            result = numpy.frompyfunc(lambda v: bytes(v) if isinstance(v, numpy.bytes_) else v, 1, 1)(result)
     elif mode in ("REFLECT", "SYMMETRIC"):
         result = xp.pad(tensor, paddings, mode=mode.lower())
     else:
