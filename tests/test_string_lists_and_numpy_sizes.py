@@ -39,3 +39,19 @@ def test_text_vectorization_takes_a_numpy_integer_max_tokens():
         layers.TextVectorization(max_tokens=True)
     with pytest.raises(ValueError, match="max_tokens"):
         layers.TextVectorization(max_tokens=np.float32(5.0))
+
+
+def test_regex_patterns_as_bytes_or_tensors():
+    # Hands-On ML's text cleaning passes bytes patterns; TF 2.21's results beside.
+    text = tf.constant(["It's a great<br />movie!", "Terrible, run away"])
+    assert tf.strings.regex_replace(text, b"<br\\s*/?>", b" ").numpy().tolist() == [
+        b"It's a great movie!",
+        b"Terrible, run away",
+    ]
+    assert tf.strings.regex_replace(text, b"[^a-z]", b" ").numpy().tolist() == [
+        b" t s a great br   movie ",
+        b" errible  run away",
+    ]
+    assert tf.strings.regex_full_match(text, tf.constant("T.*")).numpy().tolist() == [False, True]
+    with pytest.raises(TypeError, match="regular expression"):
+        tf.strings.regex_replace(text, 3, "x")

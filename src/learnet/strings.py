@@ -118,10 +118,22 @@ def substr(input, pos, len, unit="BYTE", name=None):  # noqa: A002 - TensorFlow'
     return _text(_map(_strings(input, "substr"), lambda b: b[pos : pos + len]))
 
 
+def _as_text(value):
+    """A pattern or rewrite given as text, bytes, or a scalar string tensor, as text (UTF-8)."""
+    if isinstance(value, Tensor):
+        value = value.numpy()
+        value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8")
+    if not isinstance(value, str):
+        raise TypeError(f"a regular expression must be a string, got {type(value).__name__}")
+    return value
+
+
 @_ragged_rows
 def regex_full_match(input, pattern, name=None):  # noqa: A002
-    """Whether each whole string matches ``pattern``."""
-    compiled = re.compile(pattern)
+    """Whether each whole string matches ``pattern`` (text, bytes or a scalar string tensor)."""
+    compiled = re.compile(_as_text(pattern))
     return convert_to_tensor(
         _map(
             _strings(input, "regex_full_match"), lambda b: compiled.fullmatch(b.decode("utf-8")) is not None, dtype=bool
@@ -141,9 +153,9 @@ def regex_replace(input, pattern, rewrite, replace_global=True, name=None):  # n
     >>> tf.strings.regex_replace("hola, que tal?", "[.?!,]", r" \0 ").numpy()
     b'hola ,  que tal ? '
     """
-    compiled = re.compile(pattern)
+    compiled = re.compile(_as_text(pattern))
     count = 0 if replace_global else 1
-    replacement = _re2_rewrite(rewrite if isinstance(rewrite, str) else bytes(rewrite).decode("utf-8"))
+    replacement = _re2_rewrite(_as_text(rewrite))
     return _text(
         _map(
             _strings(input, "regex_replace"),
