@@ -572,6 +572,17 @@ def _check_signature(name, signature, args):
                 raise SignatureMismatchError(
                     None, None, f"{name}: input {position} does not match its input_signature {spec!r}: got {got!r}"
                 )
+        elif type(spec).__name__ == "VariableSpec":  # a variable of this shape and dtype, itself
+            from learnet.tensor import Variable
+
+            if not (
+                isinstance(value, Variable)
+                and tuple(value.shape) == tuple(spec.shape)
+                and numpy.dtype(value.dtype) == spec.dtype
+            ):
+                raise SignatureMismatchError(
+                    None, None, f"{name}: input {position} must be a variable like {spec!r}, got {value!r}"
+                )
         elif isinstance(spec, TensorSpec) and not spec.is_compatible_with(value):
             got = convert_to_tensor(value) if not isinstance(value, Tensor) else value
             raise SignatureMismatchError(
@@ -965,7 +976,7 @@ class Function:
                     f"{error}"
                 ) from None
         if args:
-            signature = [_spec_of_input(a) for a in args]
+            signature = _specs_of_inputs(args)
             if self.input_signature is not None:
                 for given, declared in zip(signature, self.input_signature):
                     if not declared.is_compatible_with(given):
@@ -1017,6 +1028,22 @@ class Function:
             cache[key] = ConcreteFunction(self.python_function, specs, bound=fixed, names=names)
             self._note_concrete(cache[key], (), {**dict(zip(names, specs)), **fixed})
         return cache[key]
+
+
+def _specs_of_inputs(values):
+    """The specs of a call's example inputs: a variable is a ``VariableSpec`` (numbered by which
+    variable of the call it is, as TensorFlow's ``alias_id``), never a tensor placeholder."""
+    from learnet import function_type
+    from learnet.tensor import Variable
+
+    specs, aliases = [], {}
+    for value in values:
+        if isinstance(value, Variable):
+            alias = aliases.setdefault(id(value), len(aliases))
+            specs.append(function_type.VariableSpec(value.shape, value.dtype, bool(value.trainable), alias))
+        else:
+            specs.append(_spec_of_input(value))
+    return specs
 
 
 def _spec_of_input(value):

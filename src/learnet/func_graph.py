@@ -259,7 +259,9 @@ def _run(python_function, names, specs, fill, free=None):
     axis to ``free`` when given) under a tape."""
     values = []
     for spec in specs:
-        if _is_spec(spec):
+        if type(spec).__name__ == "VariableSpec":  # a stand-in variable: the caller's never changes
+            values.append(Variable(numpy.ones(spec.shape, dtype=spec.dtype), trainable=spec.trainable))
+        elif _is_spec(spec):
             dims = list(spec.shape or ())
             shape = tuple(
                 (fill if axis == 0 or free is None else free) if d is None else int(d) for axis, d in enumerate(dims)
