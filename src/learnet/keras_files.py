@@ -625,10 +625,19 @@ def _own_classes(module):
     return tables.get(module, {})
 
 
+def _users_activation(key, value):
+    """Whether an activation written as ``value`` names a function of the user's own (neither one
+    of Keras' activation names nor a library function's)."""
+    from learnet import activations
+
+    return key.endswith("activation") and value not in activations._BY_NAME and registry.library_function(value) is None
+
+
 def _to_keras_value(key, value):
     function_keys = ("activation", *(suffix for suffix, _ in _MODULE_BY_SUFFIX))
-    if isinstance(value, str) and ">" in value and key.endswith(function_keys):
-        # A function of the user's own, by the name it was registered under: Keras 3's form.
+    if isinstance(value, str) and key.endswith(function_keys) and (">" in value or _users_activation(key, value)):
+        # A function of the user's own, by the name it was registered under (or its own name,
+        # found through custom_objects when loading): Keras 3's form.
         return {"module": "builtins", "class_name": "function", "config": value, "registered_name": "function"}
     if isinstance(value, dict) and set(value) == {"class_name", "config"}:
         module = next((m for suffix, m in _MODULE_BY_SUFFIX if key.endswith(suffix)), "keras")

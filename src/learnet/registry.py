@@ -258,6 +258,10 @@ def function_name_for_saving(function: Any, kind: str) -> str:
     name = registered_function_name(function) or library_function_name(function)
     if name is None:
         label = getattr(function, "__name__", type(function).__name__)
+        if kind == "activation" and label.isidentifier() and callable(function) and not isinstance(function, type):
+            # A named activation of the user's own, not registered: written by its name, as Keras 3
+            # writes it; loading finds it in custom_objects={label: function} (and says so if not).
+            return label
         how = (
             "Write it as a def with a name and decorate that"
             if label == "<lambda>"
