@@ -73,6 +73,10 @@ def no_recording() -> Iterator[None]:
         _recording[:] = saved
 
 
+# TensorFlow warns once that asking a persistent tape for a gradient inside its context
+# records the backward pass too (slower); so does learnet (see GradientTape.gradient).
+_warned_inside_context = False
+
 # Extension types (``learnet.extension_type``) set this when a function is registered for the
 # ops called with them: ``dispatch_hook(op, args, kwargs)`` returns what that function returns,
 # or ``NotImplemented``. An op asks only on its slow path, where an argument is not yet a Tensor,
@@ -644,6 +648,10 @@ class GradientTape:
         self._watched_variables: dict[int, Variable] = {}
         self._used = False
         self._released = False
+        # Whether gradient(), asked inside this tape's context, records its backward pass here.
+        # Kept apart from ``_persistent``: jacobian keeps a non-persistent tape for all its rows
+        # by setting that one for a while.
+        self._records_own_backward = self._persistent
 
     # --- recording ------------------------------------------------------------------
     def __enter__(self):
@@ -759,6 +767,25 @@ class GradientTape:
         Returns
         -------
         Tensor, or list, tuple or dict of Tensors (``None`` for unconnected sources).
+
+        Notes
+        -----
+        Called inside the tape's own ``with`` block, as TensorFlow's:
+
+        * a persistent tape records the ops of this backward pass on itself (and warns
+          once that this costs time and memory), so the gradients it returns can be
+          differentiated by it again: second derivatives from one tape;
+        * a non-persistent tape answers, releases what it recorded and stops recording.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> x, y = tf.Variable(3.0), tf.Variable(4.0)
+        >>> with tf.GradientTape(persistent=True) as tape:
+        ...     f = x * x * y + y + 2
+        ...     df_dx, df_dy = tape.gradient(f, [x, y])    # recorded: 2xy = 24, x^2 + 1 = 10
+        >>> [float(g) for g in tape.gradient(df_dx, [x, y])]
+        [8.0, 6.0]
         """
         if unconnected_gradients not in ("none", "zero"):
             raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
@@ -791,14 +818,20 @@ class GradientTape:
         # backend.keep_freed_memory; done once per process).
         backend.keep_freed_memory()
 
-        # Ops run during the backward pass are recorded by the other (outer) tapes
-        # still recording, never by this one: that is what gives second derivatives.
-        saved = list(_recording)
-        _recording[:] = [tape for tape in saved if tape is not self]
-        try:
-            grads = self._backpropagate(targets, seeds, {id(s) for s in source_list})
-        finally:
-            _recording[:] = saved
+        source_ids = {id(s) for s in source_list}
+        if self._records_own_backward and self in _recording:
+            # A persistent tape asked inside its own context records this backward pass
+            # on itself too, as TensorFlow's does: its gradients can be differentiated again.
+            grads = self._backpropagate_recording_itself(targets, seeds, source_ids)
+        else:
+            # Ops run during the backward pass are recorded by the other (outer) tapes
+            # still recording, never by this one: that is what gives second derivatives.
+            saved = list(_recording)
+            _recording[:] = [tape for tape in saved if tape is not self]
+            try:
+                grads = self._backpropagate(targets, seeds, source_ids)
+            finally:
+                _recording[:] = saved
 
         results = []
         for source in source_list:
@@ -812,10 +845,41 @@ class GradientTape:
 
     def _release(self):
         """Drop the recorded graph (and every intermediate tensor with it): a non-persistent tape
-        answers once."""
+        answers once. Asked inside its context, it also stops recording there, as TensorFlow's
+        does: what runs after the answer could never be differentiated by it."""
         self._notes = []
         self._watched = {}
         self._released = True
+        if self in _recording:
+            _recording.remove(self)
+
+    def _backpropagate_recording_itself(self, targets, seeds, source_ids):
+        """``_backpropagate`` with this tape still recording: the ops of the backward pass
+        are appended to it (and to any other tape recording).
+
+        The walk goes over a snapshot of what was recorded before it started, never the
+        list it appends to. If the backward pass fails, the tape is put back as it was.
+        """
+        global _warned_inside_context
+        if not _warned_inside_context:
+            _warned_inside_context = True
+            warn(
+                "Calling GradientTape.gradient on a persistent tape inside its context is significantly "
+                "less efficient than calling it outside the context (it causes the gradient ops to be "
+                "recorded on the tape, leading to increased CPU and memory usage). Only call "
+                "GradientTape.gradient inside the context if you actually want to trace the gradient "
+                "in order to compute higher order derivatives."
+            )
+        notes = list(self._notes)
+        watched = dict(self._watched)
+        watched_variables = dict(self._watched_variables)
+        try:
+            return self._backpropagate(targets, seeds, source_ids, notes, watched)
+        except BaseException:
+            self._notes[len(notes) :] = []
+            self._watched = watched
+            self._watched_variables = watched_variables
+            raise
 
     def _seeds(self, targets, output_gradients):
         if output_gradients is None:
@@ -840,16 +904,21 @@ class GradientTape:
             result.append(seed)
         return result
 
-    def _backpropagate(self, targets, seeds, source_ids):
+    def _backpropagate(self, targets, seeds, source_ids, notes=None, watched=None):
+        """Walk ``notes`` (by default all this tape recorded) in reverse: the gradient of each
+        tensor, by id. ``watched`` (by default the tape's own) says which tensors take one."""
         grads = {}
         for target, seed in zip(targets, seeds):
             _accumulate(grads, target, seed)
-        watched = self._watched
-        reach = _reachable(self._notes, source_ids)
-        outer = _recording  # the other tapes, still recording
-        handovers = _handovers(self._notes, source_ids) if not outer else None
+        if notes is None:
+            notes = self._notes
+        if watched is None:
+            watched = self._watched
+        reach = _reachable(notes, source_ids)
+        outer = _recording  # the tapes recording this backward pass (this one too, asked inside its context)
+        handovers = _handovers(notes, source_ids) if not outer else None
         handed = {}  # id(tensor) -> what a consumer's backward handed over to its producer's
-        for note in reversed(self._notes):
+        for note in reversed(notes):
             output_id = id(note.output)
             if output_id not in reach:  # no source leads to this op: its backward is not needed
                 continue
@@ -866,7 +935,7 @@ class GradientTape:
                 elif outer and _outer_needs(outer, inputs, g):
                     # An outer tape differentiates this backward pass: run the fused kernel's
                     # twin, written with learnet ops, so that tape records it.
-                    in_grads = _higher_order_backward(note)(g, *inputs, note.output)
+                    in_grads = self._fused_backward_recorded(note, g, outer)
                 else:
                     arrays = [t._value for t in inputs]
                     producer = handovers.get(id(note)) if handovers else None
@@ -889,6 +958,37 @@ class GradientTape:
                     grad = Tensor._wrap(grad)
                 _accumulate(grads, tensor, grad)
         return grads
+
+    def _fused_backward_recorded(self, note, g, tapes):
+        """The backward of a fused op while ``tapes`` record: its differentiable twin.
+
+        A persistent tape asked inside its context watches every op it recorded, so it
+        records the backward of a fused op with no twin too: then the kernel runs as usual
+        (first derivatives stay available, as before) and each gradient is recorded on this
+        tape as a dead end, which raises the usual clear error only if a second derivative
+        is asked through it. Another tape recording still gets that error at once.
+        """
+        if hasattr(note.backward, "higher_order_backward") or self not in tapes:
+            return _higher_order_backward(note)(g, *note.inputs, note.output)
+        others = [tape for tape in tapes if tape is not self]
+        if others and _outer_needs(others, note.inputs, g):
+            return _higher_order_backward(note)(g, *note.inputs, note.output)
+        arrays = [t._value for t in note.inputs]
+        in_grads = note.backward(g._value, *arrays, note.output._value)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+
+        def recorded(grad):
+            # Called by _backpropagate only for an input that needs its gradient (a lazy entry
+            # stays lazy): computed, then recorded here as a dead end.
+            if callable(grad) and not isinstance(grad, Tensor):
+                grad = grad()
+            grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+            self._notes.append(_Note(f"{note.name}_gradient", (g, *note.inputs), grad, _dead_end(note.name), True))
+            self._watched[id(grad)] = grad
+            return grad
+
+        return tuple(None if grad is None else functools.partial(recorded, grad) for grad in in_grads)
 
 
 RecordedOp = collections.namedtuple(
@@ -989,6 +1089,18 @@ def _handovers(notes, source_ids):
         ):
             pairs[id(note)] = producer
     return pairs
+
+
+def _dead_end(name):
+    """The backward of a gradient a fused kernel computed: asked for, it says why there is none."""
+
+    def backward(g, *inputs_and_output):
+        raise NotImplementedError(
+            f"second-order gradients through '{name}' are not supported: "
+            "its backward pass is a fused kernel with no differentiable twin"
+        )
+
+    return backward
 
 
 def _higher_order_backward(note):
