@@ -16,8 +16,6 @@ Examples
 30.0
 """
 
-import collections as _collections
-import contextlib as _contextlib
 import enum as _enum
 import sys as _sys
 import types as _types
@@ -36,6 +34,8 @@ from learnet.tensor import (  # noqa: E402
     Tensor,
     TensorShape,
     Variable,
+    VariableAggregation,
+    VariableSynchronization,
     _as_dtype,
     constant,
     convert_to_tensor,
@@ -295,133 +295,14 @@ class UnconnectedGradients(str, _enum.Enum):
     ZERO = "zero"
 
 
-@_contextlib.contextmanager
-def device(device_name):
-    """Accept ``with tf.device("CPU:0"):``: learnet runs every op on its one array backend.
+# `tf.config`, `tf.device` and `tf.sysconfig`: the devices learnet computes on and their settings
+# (learnet.device_config); `tf.config` holds Keras 3's global settings too (`keras_config`), as
+# `keras.config` and `tf.config` are one namespace here (learnet is both).
+from learnet import device_config as _device_config  # noqa: E402
+from learnet import keras_config  # noqa: E402
+from learnet.device_config import device, sysconfig  # noqa: E402,F401
 
-    The backend is chosen once, before import (``LEARNET_BACKEND=cupy`` for a GPU), so
-    the block runs exactly as it would outside the ``with``.
-    """
-    if not isinstance(device_name, str):
-        raise TypeError(f"device expects a device name such as 'CPU:0', got {device_name!r}")
-    yield
-
-
-class _PhysicalDevice(_collections.namedtuple("PhysicalDevice", ["name", "device_type"])):
-    """A device as ``tf.config.list_physical_devices`` describes it."""
-
-
-def _list_physical_devices(device_type=None):
-    devices = [_PhysicalDevice("/physical_device:CPU:0", "CPU")]
-    if backend.name() == "cupy":  # pragma: no cover - needs a GPU
-        devices.append(_PhysicalDevice("/physical_device:GPU:0", "GPU"))
-    if device_type is None:
-        return devices
-    return [d for d in devices if d.device_type == str(device_type).upper()]
-
-
-def _accept_setting(*args, **kwargs):
-    """A TensorFlow runtime setting with nothing to change in learnet (it is always eager)."""
-
-
-_soft_placement = {"enabled": True}  # tf.config's soft device placement, on by default as in TensorFlow
-_memory_growth = {}  # GPU device name -> the memory growth asked for
-
-
-def _set_soft_device_placement(enabled):
-    """``tf.config.set_soft_device_placement``: remembered only, as learnet places every op on its one device."""
-    # `bool` in this module is NumPy's (tf.bool), so Python's truth is taken with `not not`.
-    if not isinstance(enabled, (int, _numpy.bool_)):  # Python's bool is an int
-        raise TypeError(f"set_soft_device_placement expects a bool, got {type(enabled).__name__} {enabled!r}")
-    _soft_placement["enabled"] = not not enabled
-
-
-def _known_device(device, who):
-    if not isinstance(device, _PhysicalDevice) or device not in _list_physical_devices():
-        raise ValueError(f"{who}: Unrecognized device: {device!r} (pass one of tf.config.list_physical_devices())")
-    return device
-
-
-def _set_memory_growth(device, enable):
-    """``tf.config.experimental.set_memory_growth``: for GPUs only, as in TensorFlow (CuPy grows its pool itself)."""
-    if _known_device(device, "set_memory_growth").device_type != "GPU":
-        raise ValueError(f"Cannot set memory growth on non-GPU and non-Pluggable devices ({device.name})")
-    _memory_growth[device.name] = not not enable  # pragma: no cover - needs a GPU
-
-
-def _get_memory_growth(device):
-    """``tf.config.experimental.get_memory_growth``: the GPU's setting (``None`` if never set)."""
-    if _known_device(device, "get_memory_growth").device_type != "GPU":
-        raise KeyError(f"memory growth is a setting of GPUs, not of {device.name}")  # TensorFlow's error type
-    return _memory_growth.get(device.name)  # pragma: no cover - needs a GPU
-
-
-def _get_logical_device_configuration(device):
-    """``tf.config.get_logical_device_configuration``: ``None``, as learnet never splits a device."""
-    _known_device(device, "get_logical_device_configuration")
-
-
-def _one_device_per_process(*args, **kwargs):
-    """``set_logical_device_configuration``: learnet computes on one device per process."""
-    import warnings
-
-    warnings.warn(
-        "learnet computes on one device per process and does not split it into logical devices; "
-        "the configuration is ignored (for several replicas, run several processes with "
-        "MultiWorkerMirroredStrategy)",
-        stacklevel=2,
-    )
-
-
-class LogicalDeviceConfiguration:
-    """A logical device's settings (``tf.config.LogicalDeviceConfiguration``); see
-    ``set_logical_device_configuration``: learnet does not create logical devices."""
-
-    def __init__(self, memory_limit=None, experimental_priority=None, experimental_device_ordinal=None):
-        self.memory_limit = memory_limit
-        self.experimental_priority = experimental_priority
-        self.experimental_device_ordinal = experimental_device_ordinal
-
-
-from learnet import keras_config  # noqa: E402 - keras.config's settings, merged into `config` below
-
-_jit = {
-    "jit": "",
-    "options": {"disable_model_pruning": False, "disable_meta_optimizer": False},
-}  # tf.config.optimizer's settings, kept as given (no graph compiler here)
-
-# `tf.config`: what course notebooks ask of it (is there a GPU? grow its memory; run eagerly),
-# and, as `keras.config` (learnet is both), Keras 3's global settings (`keras_config`).
-config = _types.SimpleNamespace(
-    **{name: getattr(keras_config, name) for name in keras_config.__all__},
-    list_physical_devices=_list_physical_devices,
-    list_logical_devices=_list_physical_devices,
-    run_functions_eagerly=_accept_setting,
-    functions_run_eagerly=lambda: True,
-    set_soft_device_placement=_set_soft_device_placement,
-    get_soft_device_placement=lambda: _soft_placement["enabled"],
-    get_logical_device_configuration=_get_logical_device_configuration,
-    set_logical_device_configuration=_one_device_per_process,
-    LogicalDeviceConfiguration=LogicalDeviceConfiguration,
-    # XLA's just-in-time compilation: learnet has no graph to compile, so the switch is remembered only.
-    optimizer=_types.SimpleNamespace(
-        set_jit=lambda enabled: _jit.__setitem__("jit", "autoclustering" if enabled is True else enabled or ""),
-        get_jit=lambda: _jit["jit"],
-        set_experimental_options=lambda options: _jit["options"].update(options),
-        get_experimental_options=lambda: dict(_jit["options"]),
-    ),
-    experimental=_types.SimpleNamespace(
-        list_physical_devices=_list_physical_devices,
-        set_memory_growth=_set_memory_growth,
-        get_memory_growth=_get_memory_growth,
-        get_virtual_device_configuration=_get_logical_device_configuration,
-        # learnet's ops give the same results on every run already (one NumPy thread order, seeded
-        # random numbers), so asking for determinism changes nothing.
-        enable_op_determinism=_accept_setting,
-        set_virtual_device_configuration=_one_device_per_process,
-        VirtualDeviceConfiguration=LogicalDeviceConfiguration,
-    ),
-)
+config = _device_config.config_namespace(**{name: getattr(keras_config, name) for name in keras_config.__all__})
 
 
 # `learnet.keras` is learnet itself, so `tf.keras.layers.Dense` resolves.
@@ -466,6 +347,7 @@ _LAZY_MODULES = (
     "experimental",
     "lookup",
     "applications",
+    "test",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

@@ -7,6 +7,7 @@ to ``Tensor`` by the ops floor (``learnet.ops``), so every operator is an op tha
 ``GradientTape`` can record.
 """
 
+import enum
 import importlib
 import weakref
 from typing import Any
@@ -751,8 +752,68 @@ def is_float(tensor):
 _variable_counts: dict[str, int] = {}
 
 
-# What tf.Variable and keras.Variable also take, with nothing for learnet to do: one device,
-# one process per replica, always eager.
+class VariableSynchronization(enum.Enum):
+    """When a distributed variable's copies are brought into agreement (``tf.VariableSynchronization``).
+
+    ``AUTO`` lets the strategy choose, ``ON_WRITE`` updates every copy at each write,
+    ``ON_READ`` (metric counters) combines the copies when read, ``NONE`` never does.
+    learnet keeps one copy per process, so the value only records the choice.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.Variable(0.0, synchronization=tf.VariableSynchronization.ON_READ).synchronization
+    <VariableSynchronization.ON_READ: 3>
+    """
+
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    """How the replicas' updates of a distributed variable are combined (``tf.VariableAggregation``).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.Variable(0.0, aggregation=tf.VariableAggregation.SUM).aggregation
+    <VariableAggregation.SUM: 1>
+    """
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+
+
+_KERAS_AGGREGATIONS = {"none": "NONE", "sum": "SUM", "mean": "MEAN", "only_first_replica": "ONLY_FIRST_REPLICA"}
+
+
+def _variable_policy(kind, value, name):
+    """``value`` as a ``VariableSynchronization`` / ``VariableAggregation`` member (``kind`` names which).
+
+    Accepts a member or its integer value, as ``tf.Variable`` does, and Keras 3's lower-case
+    names (``"sum"``, ``"on_read"``, ...), as ``keras.Variable`` and ``add_weight`` take them.
+    """
+    enum_class = VariableSynchronization if kind == "synchronization" else VariableAggregation
+    if value is None:
+        return enum_class(0)
+    if isinstance(value, enum_class):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value in {m.value for m in enum_class}:
+        return enum_class(value)
+    if isinstance(value, str):
+        table = _KERAS_AGGREGATIONS if kind == "aggregation" else {m.name.lower(): m.name for m in enum_class}
+        if value in table:
+            return enum_class[table[value]]
+    raise ValueError(f"Invalid variable {kind} mode: {value} for variable: {name}")
+
+
+# What tf.Variable and keras.Variable also take (synchronization and aggregation are kept as the
+# variable's policies; the rest has nothing for learnet to do: one device, one process per
+# replica, always eager).
 _VARIABLE_OPTIONS = frozenset(
     {
         "validate_shape",
@@ -792,8 +853,9 @@ class Variable(Tensor):
     initial_value : array_like or callable
         The starting value, or a function returning it (Keras initializers are such
         functions of no argument once their shape is fixed).
-    trainable : bool, default True
-        Whether optimizers update it and tapes watch it. Tapes follow the value given
+    trainable : bool, optional
+        Whether optimizers update it and tapes watch it (default True, False with
+        ``synchronization=ON_READ``, as in TensorFlow). Tapes follow the value given
         here, at creation, as TensorFlow's do: freezing a Keras layer later (which sets
         ``trainable`` to False on its variables) hides them from ``trainable_variables``
         and optimizers, while a tape still watches them and can give their gradient.
@@ -802,6 +864,10 @@ class Variable(Tensor):
     dtype : str or numpy.dtype, optional
     constraint : callable, optional
         Applied to the new value after every optimizer update.
+    synchronization, aggregation : optional
+        A ``tf.VariableSynchronization`` / ``tf.VariableAggregation`` (its integer value, or
+        Keras' lower-case name such as ``"on_read"`` / ``"sum"``),
+        kept as ``v.synchronization`` / ``v.aggregation`` (``AUTO`` / ``NONE`` by default).
 
     Examples
     --------
@@ -813,12 +879,12 @@ class Variable(Tensor):
     array([3. , 1.5], dtype=float32)
     """
 
-    __slots__ = ("trainable", "name", "constraint", "_watched_by_tapes")
+    __slots__ = ("trainable", "name", "constraint", "_watched_by_tapes", "_synchronization", "_aggregation")
 
     def __init__(
         self,
         initial_value=None,
-        trainable=True,
+        trainable=None,
         name=None,
         dtype=None,
         constraint=None,
@@ -830,6 +896,10 @@ class Variable(Tensor):
         unknown = sorted(set(options) - _VARIABLE_OPTIONS)
         if unknown:
             raise TypeError(f"Variable got unexpected keyword argument(s) {unknown}")
+        synchronization = _variable_policy("synchronization", options.get("synchronization"), name)
+        aggregation = _variable_policy("aggregation", options.get("aggregation"), name)
+        if trainable is None:  # TensorFlow's default: trainable unless its copies agree only when read
+            trainable = synchronization is not VariableSynchronization.ON_READ
         if initializer is not None:  # Keras 3: keras.Variable(initializer=..., shape=...)
             if initial_value is not None:
                 raise ValueError("a Variable takes an initial_value or an initializer, not both")
@@ -852,6 +922,7 @@ class Variable(Tensor):
         self._from_logits = None
         self._slice_of = None
         self.trainable = bool(trainable)
+        self._synchronization, self._aggregation = synchronization, aggregation
         # Fixed here for good: what a tape watches never changes while it records, whatever
         # a layer's ``trainable`` flag says then (a GAN freezes its discriminator mid-step).
         self._watched_by_tapes = self.trainable
@@ -859,6 +930,16 @@ class Variable(Tensor):
         # A function applied to the value after each optimizer update (e.g. non-negativity).
         self.constraint = constraint
         _live_variables.add(self)
+
+    @property
+    def synchronization(self) -> VariableSynchronization:
+        """When copies of this variable agree under a strategy (``VariableSynchronization.AUTO`` by default)."""
+        return getattr(self, "_synchronization", VariableSynchronization.AUTO)
+
+    @property
+    def aggregation(self) -> VariableAggregation:
+        """How replicas' updates of this variable combine (``VariableAggregation.NONE`` by default)."""
+        return getattr(self, "_aggregation", VariableAggregation.NONE)
 
     def _check_same_shape(self, array, what):
         if array.shape != self._value.shape:

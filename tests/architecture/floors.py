@@ -32,6 +32,8 @@ FLOORS = {
         "einops_backend",
         "tensor_proto",
         "compat",
+        "device_config",
+        "test",
         "module",
         "debugging",
         "func_graph",

@@ -46,7 +46,7 @@ def weights_of(model):
 def train(outdir, single):
     tf.keras.utils.set_random_seed(SEED)
     strategy = tf.distribute.get_strategy() if single else tf.distribute.MultiWorkerMirroredStrategy()
-    rank = strategy.cluster_resolver.task_id
+    rank = 0 if single else strategy.cluster_resolver.task_id  # the default strategy has no cluster resolver
     x, y = data()
     with strategy.scope():
         model = make_model()

@@ -8,7 +8,15 @@
   this process's device).
 * ``cluster_resolver``: ``TFConfigClusterResolver`` (the cluster of ``TF_CONFIG``),
   ``SimpleClusterResolver`` and ``ClusterSpec`` (``tf.train.ClusterSpec``).
-* ``get_strategy()``: the strategy in force (one process outside any scope).
+* ``get_strategy()``: the strategy in force (one process outside any scope);
+  ``get_replica_context()`` / ``in_cross_replica_context()`` as TensorFlow's (``None`` /
+  True inside ``scope()`` outside ``run``); ``experimental_set_strategy``; ``strategy.extended``
+  (``StrategyExtended``).
+* ``experimental.CommunicationOptions`` (``collective_util.py``): checked, kept, no effect on MPI.
+* the parameter-server stack in one process (``parameter_server.py``, ``coordinator.py``,
+  ``partitioners.py``): ``Server``, ``ParameterServerStrategy``,
+  ``coordinator.ClusterCoordinator``, ``experimental.partitioners``.
+* ``TPUStrategy``: refused with a clear error (no TPU).
 * ``Strategy.reduce``, ``experimental_distribute_dataset``, ``all_reduce_gradients``
   and ``broadcast_variables`` for a hand-written ``GradientTape`` loop.
 * the distributed input (``distributed_input.py``): ``experimental_distribute_dataset``,
@@ -24,6 +32,11 @@ Examples
 1
 """
 
+from learnet.distribute.collective_util import (
+    CollectiveHints,
+    CommunicationImplementation,
+    CommunicationOptions,
+)
 from learnet.distribute.distributed_input import (
     DistributedDataset,
     DistributedIterator,
@@ -32,25 +45,29 @@ from learnet.distribute.distributed_input import (
     InputOptions,
     InputReplicationMode,
 )
+from learnet.distribute.extended import StrategyExtended
 from learnet.distribute.mirrored import (
     HierarchicalCopyAllReduce,
     MirroredStrategy,
     NcclAllReduce,
     OneDeviceStrategy,
     ReductionToOneDevice,
-    ReplicaContext,
-    get_replica_context,
+    TPUStrategy,
 )
 from learnet.distribute.mpi import MultiWorkerMirroredStrategy, launched_by_mpi
+from learnet.distribute.parameter_server import ParameterServerStrategy, Server
 from learnet.distribute.strategy import (
     ReduceOp,
+    ReplicaContext,
     Strategy,
     compute_average_loss,
+    experimental_set_strategy,
+    get_replica_context,
     get_strategy,
     has_strategy,
     in_cross_replica_context,
 )
-from learnet.distribute import cluster_resolver, experimental  # noqa: E402 - after the strategies they name
+from learnet.distribute import cluster_resolver, coordinator, experimental  # noqa: E402 - after the strategies
 
 __all__ = [
     "DistributedDataset",
@@ -64,16 +81,22 @@ __all__ = [
     "MultiWorkerMirroredStrategy",
     "NcclAllReduce",
     "OneDeviceStrategy",
+    "ParameterServerStrategy",
     "ReductionToOneDevice",
     "ReplicaContext",
+    "Server",
+    "StrategyExtended",
+    "TPUStrategy",
     "get_replica_context",
     "ReduceOp",
     "Strategy",
     "compute_average_loss",
+    "experimental_set_strategy",
     "get_strategy",
     "has_strategy",
     "in_cross_replica_context",
     "launched_by_mpi",
     "cluster_resolver",
+    "coordinator",
     "experimental",
 ]

@@ -23,7 +23,8 @@ Using MirroredStrategy with devices ('/job:localhost/replica:0/task:0/device:CPU
 
 from learnet import backend
 from learnet.distribute.distributed_input import InputContext
-from learnet.distribute.strategy import Strategy
+from learnet.distribute.extended import StrategyExtended
+from learnet.distribute.strategy import ReplicaContext, Strategy, get_replica_context
 
 __all__ = [
     "CentralStorageStrategy",
@@ -34,6 +35,7 @@ __all__ = [
     "OneDeviceStrategy",
     "ReductionToOneDevice",
     "ReplicaContext",
+    "TPUStrategy",
     "get_replica_context",
 ]
 
@@ -59,18 +61,8 @@ class _OneReplica(Strategy):
 
     @property
     def extended(self):
-        """``worker_devices`` and ``parameter_devices`` (this process's device)."""
-        return _Extended(self._devices)
-
-    def gather(self, value, axis):
-        """This replica's value: with one replica, gathering changes nothing."""
-        return value
-
-
-class _Extended:
-    def __init__(self, devices):
-        self.worker_devices = devices
-        self.parameter_devices = devices
+        """``worker_devices`` and ``parameter_devices`` (this process's device), reductions, flags."""
+        return StrategyExtended(self, self._devices)
 
 
 class MirroredStrategy(_OneReplica):
@@ -127,7 +119,7 @@ class CentralStorageStrategy(_OneReplica):
     @property
     def extended(self):
         """``worker_devices`` (this process's device) and ``parameter_devices``."""
-        extended = _Extended(self._devices)
+        extended = StrategyExtended(self, self._devices)
         extended.worker_devices = list(self._devices)  # a list here, a tuple in MirroredStrategy, as in TensorFlow
         extended.parameter_devices = self._parameter_devices
         return extended
@@ -152,21 +144,27 @@ class ReductionToOneDevice(_CrossDeviceOps):
     pass
 
 
-class ReplicaContext:
-    """Inside ``strategy.run``: which replica this is and how to combine values across replicas."""
+class TPUStrategy(Strategy):
+    """Training on a TPU (``tf.distribute.TPUStrategy``): refused, learnet has no TPU support.
 
-    def __init__(self, strategy):
-        self.strategy = strategy
-        self.num_replicas_in_sync = strategy.num_replicas_in_sync
-        self.replica_id_in_sync_group = getattr(strategy, "rank", 0)
+    TensorFlow without a reachable TPU fails while resolving it; learnet says so at once.
 
-    def all_reduce(self, reduce_op, value):
-        """``value`` combined over the replicas (SUM or MEAN)."""
-        return self.strategy.reduce(reduce_op, value, axis=None)
+    Raises
+    ------
+    ValueError
+        Always: there is no TPU to connect to.
 
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.distribute.TPUStrategy()
+    Traceback (most recent call last):
+    ...
+    ValueError: TPUStrategy: learnet has no TPU support and no TPU to connect to; use MirroredStrategy (one device) or MultiWorkerMirroredStrategy (several processes)
+    """
 
-def get_replica_context():
-    """The replica context of the strategy in force (``tf.distribute.get_replica_context``)."""
-    from learnet.distribute.strategy import get_strategy
-
-    return ReplicaContext(get_strategy())
+    def __init__(self, tpu_cluster_resolver=None, experimental_device_assignment=None, **kwargs):
+        raise ValueError(
+            "TPUStrategy: learnet has no TPU support and no TPU to connect to; use MirroredStrategy "
+            "(one device) or MultiWorkerMirroredStrategy (several processes)"
+        )

@@ -37,8 +37,14 @@ class MultiWorkerMirroredStrategy(Strategy):
     ----------
     communicator : mpi4py communicator, optional
         ``MPI.COMM_WORLD`` by default.
-    communication_options, cluster_resolver
-        Accepted for TensorFlow compatibility; MPI's launcher says who the workers are.
+    communication_options : tf.distribute.experimental.CommunicationOptions, optional
+        Checked and kept (``strategy.extended.communication_options``); MPI chooses its own
+        collective algorithm, so they change no result.
+    cluster_resolver : ClusterResolver, optional
+        Returned by ``strategy.cluster_resolver``. By default: a ``TFConfigClusterResolver``
+        when ``TF_CONFIG`` describes a cluster (or when this process runs alone, as in
+        TensorFlow), else the MPI world as one ``"worker"`` job whose tasks are the ranks
+        (their addresses the ranks' host names: MPI connects them, not ports).
 
     Notes
     -----
@@ -69,7 +75,15 @@ class MultiWorkerMirroredStrategy(Strategy):
     """
 
     def __init__(self, communicator=None, communication_options=None, cluster_resolver=None):
+        from learnet.distribute.cluster_resolver import ClusterResolver
+        from learnet.distribute.collective_util import CommunicationOptions, check_options
+
+        check_options(communication_options, "communication_options")
+        if cluster_resolver is not None and not isinstance(cluster_resolver, ClusterResolver):
+            raise TypeError(f"cluster_resolver must be a ClusterResolver, got {type(cluster_resolver).__name__}")
         super().__init__()
+        self._communication_options = communication_options or CommunicationOptions()
+        self._cluster_resolver = cluster_resolver
         MPI = _mpi()
         self._MPI = MPI
         self._comm = communicator if communicator is not None else MPI.COMM_WORLD
@@ -78,6 +92,36 @@ class MultiWorkerMirroredStrategy(Strategy):
         if self.distributed:
             _install_abort_hook(self._comm, self.rank, self.num_replicas_in_sync)
             self._sync_random_state()
+            self._hosts = self._allgather(MPI.Get_processor_name())  # now, while every process is here
+
+    @property
+    def cluster_resolver(self):
+        """The cluster: from ``TF_CONFIG`` when it names one, else the MPI world's ``"worker"`` job."""
+        from learnet.distribute import cluster_resolver as resolvers
+
+        if self._cluster_resolver is None:
+            from_config = resolvers.TFConfigClusterResolver()
+            if from_config.cluster_spec() or not self.distributed:
+                self._cluster_resolver = from_config
+            else:
+                spec = resolvers.ClusterSpec({"worker": list(self._hosts)})
+                self._cluster_resolver = resolvers.SimpleClusterResolver(spec, task_type="worker", task_id=self.rank)
+        return self._cluster_resolver
+
+    @property
+    def extended(self):
+        """This worker's device (``/job:worker/.../task:<id>`` in a cluster), reductions, flags."""
+        from learnet.distribute.extended import StrategyExtended, _local_device
+
+        resolver = self.cluster_resolver
+        device = _local_device()
+        if resolver.task_type is not None and resolver.task_id is not None:
+            device = device.replace("/job:localhost/", f"/job:{resolver.task_type}/").replace(
+                "/task:0/", f"/task:{resolver.task_id}/"
+            )
+        extended = StrategyExtended(self, (device,), between_graph=True)
+        extended.communication_options = self._communication_options
+        return extended
 
     def _allreduce_sum(self, buffer):
         if self.distributed:

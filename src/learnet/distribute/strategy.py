@@ -33,6 +33,8 @@ class ReduceOp(enum.Enum):
 
 
 _scopes = []  # the strategies entered with ``with strategy.scope():``, innermost last
+_replicas = []  # the replica contexts of the ``strategy.run`` calls running now, innermost last
+_global = [None]  # the strategy of ``experimental_set_strategy``, if any
 
 
 def get_strategy():
@@ -44,17 +46,163 @@ def get_strategy():
     >>> tf.distribute.get_strategy().num_replicas_in_sync
     1
     """
-    return _scopes[-1] if _scopes else _DEFAULT
+    if _scopes:
+        return _scopes[-1]
+    return _global[0] if _global[0] is not None else _DEFAULT
 
 
 def has_strategy():
-    """Whether code runs inside a ``strategy.scope()``."""
-    return bool(_scopes)
+    """Whether code runs inside a ``strategy.scope()`` (or under ``experimental_set_strategy``)."""
+    return bool(_scopes) or _global[0] is not None
+
+
+def experimental_set_strategy(strategy):
+    """Make ``strategy`` the one in force everywhere, as if inside its ``scope()``; ``None`` undoes it.
+
+    Raises
+    ------
+    RuntimeError
+        If called inside a ``strategy.scope()``, as in TensorFlow.
+    TypeError
+        If ``strategy`` is not a ``tf.distribute.Strategy`` or ``None``.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    >>> tf.distribute.experimental_set_strategy(strategy)
+    >>> tf.distribute.get_strategy() is strategy, tf.distribute.has_strategy()
+    (True, True)
+    >>> tf.distribute.experimental_set_strategy(None)
+    >>> tf.distribute.has_strategy()
+    False
+    """
+    if _scopes:
+        raise RuntimeError("Must not be called inside a `tf.distribute.Strategy` scope.")
+    if strategy is not None and not isinstance(strategy, Strategy):
+        raise TypeError(f"experimental_set_strategy takes a tf.distribute.Strategy or None, got {strategy!r}")
+    _global[0] = strategy
 
 
 def in_cross_replica_context():
-    """Always True: learnet runs one replica per process, so code is never inside a replica."""
-    return True
+    """Whether code runs inside a ``strategy.scope()`` but outside ``strategy.run`` (TensorFlow's rule).
+
+    Outside any scope, code is in the default replica context (False); inside
+    ``strategy.run`` it is in a replica (False).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> strategy = tf.distribute.MirroredStrategy()
+    Using MirroredStrategy with devices ('/job:localhost/replica:0/task:0/device:CPU:0',)
+    >>> with strategy.scope():
+    ...     tf.distribute.in_cross_replica_context(), strategy.run(tf.distribute.in_cross_replica_context)
+    (True, False)
+    >>> tf.distribute.in_cross_replica_context()
+    False
+    """
+    return has_strategy() and (not _replicas or _replicas[-1].strategy is not get_strategy())
+
+
+def get_replica_context():
+    """The context of the replica running now (``tf.distribute.get_replica_context``).
+
+    * inside ``strategy.run``: that replica's ``ReplicaContext`` (its ``replica_id_in_sync_group``
+      an int32 scalar tensor, as in TensorFlow);
+    * inside ``strategy.scope()`` outside ``run``: ``None`` (the cross-replica context);
+    * outside any strategy: the default replica context (replica 0 of 1).
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.distribute.get_replica_context().replica_id_in_sync_group
+    0
+    >>> strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    >>> with strategy.scope():
+    ...     print(tf.distribute.get_replica_context())
+    None
+    >>> strategy.run(lambda: tf.distribute.get_replica_context().replica_id_in_sync_group)
+    <learnet.Tensor: shape=[], dtype=int32, numpy=0>
+    """
+    if in_cross_replica_context():
+        return None
+    if _replicas:
+        return _replicas[-1]
+    return ReplicaContext(_DEFAULT, replica_id_in_sync_group=0)
+
+
+class ReplicaContext:
+    """Inside ``strategy.run``: which replica this is and how to combine values across replicas.
+
+    Parameters
+    ----------
+    strategy : tf.distribute.Strategy
+    replica_id_in_sync_group : int or int32 tensor
+        This replica's index among the ``num_replicas_in_sync`` replicas.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> strategy = tf.distribute.MirroredStrategy()
+    Using MirroredStrategy with devices ('/job:localhost/replica:0/task:0/device:CPU:0',)
+    >>> float(strategy.run(lambda: tf.distribute.get_replica_context().all_reduce("SUM", 3.0)))
+    3.0
+    """
+
+    def __init__(self, strategy, replica_id_in_sync_group=None):
+        self._strategy = strategy
+        if replica_id_in_sync_group is None:
+            replica_id_in_sync_group = convert_to_tensor(numpy.int32(getattr(strategy, "rank", 0)))
+        self._replica_id = replica_id_in_sync_group
+
+    @property
+    def strategy(self):
+        """The strategy this replica belongs to."""
+        return self._strategy
+
+    @property
+    def num_replicas_in_sync(self):
+        """How many replicas train together."""
+        return self._strategy.num_replicas_in_sync
+
+    @property
+    def replica_id_in_sync_group(self):
+        """This replica's index (an int32 scalar tensor inside ``strategy.run``)."""
+        return self._replica_id
+
+    @property
+    def devices(self):
+        """The devices this replica computes on."""
+        return tuple(self._strategy.extended.worker_devices)
+
+    def all_reduce(self, reduce_op, value, options=None):
+        """``value`` (a nested structure of tensors) combined over the replicas (SUM or MEAN).
+
+        ``options`` (``tf.distribute.experimental.CommunicationOptions``) is checked and kept.
+        """
+        from learnet.distribute.collective_util import check_options
+
+        check_options(options, "ReplicaContext.all_reduce: options")
+        return tree.map_structure(lambda v: self._strategy._reduce_one(reduce_op, v, None), value)
+
+    def all_gather(self, value, axis, options=None):
+        """The replicas' ``value`` concatenated along ``axis`` (with one process: ``value``)."""
+        from learnet.distribute.collective_util import check_options
+
+        check_options(options, "ReplicaContext.all_gather: options")
+        return tree.map_structure(lambda v: self._strategy.gather(v, axis), value)
+
+    def merge_call(self, merge_fn, args=(), kwargs=None):
+        """Run ``merge_fn(strategy, *args, **kwargs)`` in the cross-replica context and return its result."""
+        _replicas.append(_CROSS_REPLICA)
+        try:
+            with self._strategy.scope():
+                return merge_fn(self._strategy, *args, **(kwargs or {}))
+        finally:
+            _replicas.pop()
+
+    def __repr__(self):
+        return f"<ReplicaContext of {type(self._strategy).__name__}, replica {int(to_array(self._replica_id))}>"
 
 
 class Strategy:
@@ -78,8 +226,15 @@ class Strategy:
 
     @property
     def cluster_resolver(self):
-        """``task_type`` ("worker") and ``task_id`` (the rank), as TensorFlow's resolver has them."""
-        return _ClusterResolver(self.rank, self.num_replicas_in_sync)
+        """The cluster this strategy trains on: ``None`` for a one-process strategy, as in TensorFlow."""
+        return None
+
+    @property
+    def extended(self):
+        """What fewer users need (``tf.distribute.StrategyExtended``): devices, reductions, flags."""
+        from learnet.distribute.extended import StrategyExtended
+
+        return StrategyExtended(self)
 
     @property
     def distributed(self):
@@ -121,11 +276,13 @@ class Strategy:
         """Wait until every process gets here."""
 
     # --- a hand-written loop ------------------------------------------------------------------
-    def run(self, fn, args=(), kwargs=None):
+    def run(self, fn, args=(), kwargs=None, options=None):
         """Run ``fn(*args, **kwargs)`` on this process's replica and return what it returns.
 
         ``PerReplica`` values among the arguments (from
         ``experimental_distribute_values_from_function``) are given as this replica's component.
+        Inside, ``tf.distribute.get_replica_context()`` is this replica's context and
+        ``get_strategy()`` this strategy. ``options`` (``tf.distribute.RunOptions``) is accepted.
 
         Examples
         --------
@@ -137,7 +294,12 @@ class Strategy:
         """
         args = tuple(distributed_input.local_value(arg) for arg in args)
         kwargs = {key: distributed_input.local_value(value) for key, value in (kwargs or {}).items()}
-        return fn(*args, **kwargs)
+        _replicas.append(ReplicaContext(self))
+        try:
+            with self.scope():
+                return fn(*args, **kwargs)
+        finally:
+            _replicas.pop()
 
     def experimental_local_results(self, value):
         """The values of this process's replicas: a tuple of one (``PerReplica`` values unwrapped).
@@ -186,6 +348,10 @@ class Strategy:
         >>> float(s.reduce("MEAN", tf.constant([1.0, 2.0, 6.0]), axis=0))
         3.0
         """
+        return self._reduce_one(reduce_op, value, axis)
+
+    def _reduce_one(self, reduce_op, value, axis):
+        """``reduce`` of one value (the replica contexts and ``extended.reduce_to`` use it too)."""
         op = ReduceOp(reduce_op.value if isinstance(reduce_op, ReduceOp) else str(reduce_op).upper())
         value = distributed_input.local_value(value)
         array = numpy.asarray(backend.to_numpy(to_array(value)), dtype=numpy.float64)
@@ -206,6 +372,21 @@ class Strategy:
         dtype = numpy.asarray(to_array(value)).dtype
         dtype = dtype if numpy.issubdtype(dtype, numpy.floating) else backend.floatx()
         return convert_to_tensor(numpy.asarray(result, dtype=dtype))
+
+    def gather(self, value, axis):
+        """Every replica's ``value`` concatenated along ``axis``, the same on every process.
+
+        Examples
+        --------
+        >>> import learnet as tf
+        >>> tf.distribute.get_strategy().gather(tf.constant([1.0, 2.0]), axis=0).numpy().tolist()
+        [1.0, 2.0]
+        """
+        value = distributed_input.local_value(value)
+        if not self.distributed:
+            return value
+        parts = self._allgather(numpy.asarray(backend.to_numpy(to_array(value))))
+        return convert_to_tensor(numpy.concatenate(parts, axis=axis))
 
     def experimental_distribute_dataset(self, dataset, options=None):
         """Each global batch of ``dataset``, cut so that this process gets its share.
@@ -399,14 +580,6 @@ class Strategy:
                 )
 
 
-class _ClusterResolver:
-    task_type = "worker"
-
-    def __init__(self, rank, size):
-        self.task_id = rank
-        self.num_workers = size
-
-
 def compute_average_loss(per_example_loss, sample_weight=None, global_batch_size=None):
     """The per-example losses summed and divided by the global batch size (``tf.nn``'s).
 
@@ -480,3 +653,4 @@ def _short(value):
 
 
 _DEFAULT = Strategy()
+_CROSS_REPLICA = ReplicaContext(_DEFAULT, replica_id_in_sync_group=0)  # marks merge_call's cross-replica part

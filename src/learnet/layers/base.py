@@ -56,7 +56,7 @@ from learnet.ragged import RaggedTensor
 from learnet.random import SeedGenerator
 from learnet.sparse import SparseTensor
 from learnet.sparse import to_dense as _sparse_to_dense
-from learnet.tensor import Tensor, TensorShape, Variable, to_array
+from learnet.tensor import Tensor, TensorShape, Variable, _variable_policy, to_array
 from learnet.tree import flatten as _flatten
 from learnet.tree import is_shape as _is_shape
 from learnet.tree import map_shapes as _map_structure_shapes
@@ -500,6 +500,9 @@ class Layer:
         trainable : bool, default True
         constraint : callable, optional
             Applied to the weight after each optimizer update.
+        aggregation : str or tf.VariableAggregation, optional
+            ``"none"`` (default), ``"mean"``, ``"sum"`` or ``"only_first_replica"``; kept as
+            ``variable.aggregation`` (a ``tf.VariableAggregation``). ``synchronization`` likewise.
 
         Returns
         -------
@@ -524,6 +527,11 @@ class Layer:
         }
         if unknown:
             raise TypeError(f"add_weight got unexpected keyword argument(s) {sorted(unknown)}")
+        # Keras' "mean", "sum", "only_first_replica", "none" or tf.VariableAggregation; checked before any change
+        policy = {
+            kind: _variable_policy(kind, kwargs.get(kind), name)
+            for kind in ("synchronization", "aggregation")
+        }
         shape = () if shape is None else _shape_tuple(shape)
         if any(s is None or s < 0 for s in shape):
             raise ValueError(f"{type(self).__name__} '{self.name}': add_weight needs a fully known shape, got {shape}")
@@ -544,7 +552,7 @@ class Layer:
                 f"{type(self).__name__} '{self.name}': the initializer of weight '{short}' returned "
                 f"shape {tuple(value.shape)}, expected {shape}"
             )
-        variable = Variable(value, trainable=bool(trainable), name=f"{self.name}/{short}", dtype=dtype)
+        variable = Variable(value, trainable=bool(trainable), name=f"{self.name}/{short}", dtype=dtype, **policy)
         if trainable:
             self._trainable_variables.append(variable)
             if not self._trainable:
