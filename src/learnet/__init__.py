@@ -337,6 +337,7 @@ _LAZY_MODULES = (
     "image",
     "saved_model",
     "mixed_precision",
+    "quantizers",
     "sparse",
     "ragged",
     "strings",
@@ -354,6 +355,7 @@ _LAZY_NAMES = {
     "Model": "learnet.models",
     "Input": "learnet.layers",
     "Layer": "learnet.layers",
+    "Quantizer": "learnet.quantizers",  # keras.Quantizer
     # TensorFlow's top-level aliases of tf.math / tf.nn / tf.linalg functions.
     "add_n": "learnet.math",
     **{name: "learnet.math" for name in ("acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh")},

@@ -1057,7 +1057,8 @@ def _saved_variables(layer):
     included (Keras 3 tracks them too); a model's are its layers'."""
     if _is_model(layer) and not _overrides(layer, "save_own_variables"):
         return _own_weights(layer)
-    own = getattr(layer, "_own_variables", None)
+    # A quantized Dense or EinsumDense lists them in Keras' file order (its kernel before its bias).
+    own = getattr(layer, "_file_variables", None) or getattr(layer, "_own_variables", None)
     return list(own()) if own is not None else _own_weights(layer)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "Policy",
     "QuantizedDTypePolicy",
     "QuantizedFloat8DTypePolicy",
+    "Int4DTypePolicy",
     "get",
     "global_policy",
     "set_global_policy",
@@ -194,6 +195,45 @@ class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
         return {**super().get_config(), "amax_history_length": self._amax_history_length}
 
 
+class Int4DTypePolicy(QuantizedDTypePolicy):
+    """The policy of a layer quantized to ``"int4"``: ``"int4/<block_size>_from_<source>"``,
+    where the block size is the number of kernel rows that share a scale (``-1``: one scale
+    per output channel), as Keras 3 names it.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> policy = keras.mixed_precision.get("int4/128_from_float32")
+    >>> policy.quantization_mode, policy.block_size, policy.get_config()
+    ('int4', 128, {'mode': 'int4/128', 'source_name': 'float32'})
+    """
+
+    def __init__(self, mode, source_name=None):
+        parts = str(mode).split("/")
+        if len(parts) != 2 or parts[0] != "int4":
+            raise ValueError(
+                f"Invalid mode for Int4DTypePolicy. Expected format 'int4/<block_size>', but got '{mode}'."
+            )
+        try:
+            block_size = int(parts[1])
+        except ValueError:
+            raise ValueError(
+                "Invalid mode for Int4DTypePolicy. <block_size> must be an integer. Expected format "
+                f"'int4/<block_size>', but got '{mode}'."
+            ) from None
+        if block_size < -1 or block_size == 0:
+            raise ValueError(
+                "Invalid block_size in mode. Supported values are -1 (per-channel) or a positive integer "
+                f"(sub-channel), but got {block_size} from '{mode}'."
+            )
+        super().__init__("int4", source_name)
+        self._name = f"int4/{block_size}_from_{self._source.name}"
+        self.block_size = block_size
+
+    def get_config(self):
+        return {"mode": f"int4/{self.block_size}", "source_name": self._source.name}
+
+
 def is_quantized_name(name):
     """Whether ``name`` names a quantized policy (``"int8_from_float32"``)."""
     if not isinstance(name, str) or "_from_" not in name:
@@ -228,6 +268,8 @@ def get(identifier):
         mode, source = identifier.split("_from_", 1)
         if mode.startswith("float8"):
             return QuantizedFloat8DTypePolicy(mode, source)
+        if mode.startswith("int4/"):
+            return Int4DTypePolicy(mode, source)
         return QuantizedDTypePolicy(mode, source)
     return DTypePolicy(identifier)
 

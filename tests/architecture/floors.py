@@ -78,6 +78,7 @@ FLOORS = {
         "train_example",
         "example_parsing",
         "lookup",
+        "quantizers",
     ],
     5: [
         "models",

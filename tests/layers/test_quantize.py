@@ -284,8 +284,8 @@ def assert_unchanged(model, before):
         (lambda m: m.quantize(None), ValueError, "must provide either `mode` or `config`"),
         (lambda m: m.quantize("int8", filters=3), ValueError, "filters` argument must be"),
         (lambda m: m.quantize("int8", colour="red"), ValueError, "Unrecognized keyword"),
-        (lambda m: m.quantize("int4"), NotImplementedError, "not implemented by learnet"),
-        (lambda m: m.quantize("int8", config=object()), NotImplementedError, "QuantizationConfig"),
+        (lambda m: m.quantize("gptq"), ValueError, "you must pass a `GPTQConfig`"),
+        (lambda m: m.quantize("int8", config=object()), ValueError, "must be an instance of `QuantizationConfig`"),
         (lambda m: m.layers[0].quantize("int9"), ValueError, "Invalid quantization mode"),
     ],
 )

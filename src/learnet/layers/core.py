@@ -185,11 +185,14 @@ class Dense(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        quantization_config=None,
         **kwargs,
     ):
         if isinstance(units, bool) or not isinstance(units, (int, numpy.integer)) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        quantization_config = quantization.deserialize_quantizer(quantization_config)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.quantization_config = quantization_config  # the config quantize used (a file's Dense brings it)
         self.supports_masking = True  # a sequence mask passes on to the loss, as in Keras
         self.units = int(units)
         self.activation = activations.get(activation)
@@ -214,15 +217,24 @@ class Dense(Layer):
                 f"Dense '{self.name}': the last dimension of the input must be known, got {tuple(input_shape)}{hint}"
             )
         mode = self.quantization_mode  # a quantized layer read from a file: its variables as quantize makes them
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(in_features, self.units),
-            initializer="zeros" if mode == "int8" else self.kernel_initializer,
-            regularizer=None if mode == "int8" else self.kernel_regularizer,
-            constraint=None if mode == "int8" else self.kernel_constraint,
-            dtype="int8" if mode == "int8" else None,
-            trainable=mode != "int8",
-        )
+        if mode == "int4":
+            placeholder = quantization.int4_kernel_placeholder(in_features, self.units)
+            self.kernel = quantization.add_value_weight(self, "kernel", placeholder)
+            block_size = quantization.int4_block_size(self, self.quantization_config)
+            quantization.add_int4_scales(self, in_features, self.units, block_size)
+        else:
+            self.kernel = self.add_weight(
+                name="kernel",
+                shape=(in_features, self.units),
+                initializer="zeros" if mode == "int8" else self.kernel_initializer,
+                regularizer=None if mode == "int8" else self.kernel_regularizer,
+                constraint=None if mode == "int8" else self.kernel_constraint,
+                dtype="int8" if mode == "int8" else None,
+                trainable=mode != "int8",
+            )
+        if mode in ("int8", "int4"):
+            default = quantization.AbsMaxQuantizer() if mode == "int8" else None
+            self.inputs_quantizer = quantization.inputs_quantizer_of(self.quantization_config, default)
         if self.use_bias:
             self.bias = self.add_weight(
                 name="bias",
@@ -261,21 +273,27 @@ class Dense(Layer):
 
     # --- quantization (Keras 3's Dense.quantize) -------------------------------------------------------
     def quantize(self, mode=None, type_check=True, config=None):
-        """Quantize the kernel in place: ``"int8"`` (inference) or ``"float8"`` (training).
+        """Quantize the kernel in place: ``"int8"`` or ``"int4"`` (inference) or ``"float8"`` (training).
 
         ``"int8"``: the kernel becomes ``int8`` with one float32 ``kernel_scale`` per unit
-        (its largest magnitude maps to 127); the inputs are quantized on the fly. The
-        kernel no longer trains; the bias does. ``"float8"``: the kernel stays and six
-        variables of delayed scaling are added (see ``learnet.layers.quantization``).
-        The layer's ``dtype_policy`` becomes ``"<mode>_from_<policy>"``.
+        (its largest magnitude maps to 127); the inputs are quantized on the fly by
+        ``inputs_quantizer``. ``"int4"``: the kernel's values lie in ``[-8, 7]``, packed two
+        to a byte along the units (``kernel`` has shape ``(input_dim, ceil(units / 2))``);
+        by default groups of 128 input rows share a scale and a zero point per unit
+        (``kernel_zero``, ``g_idx``), and the inputs stay float. The quantized kernel no
+        longer trains; the bias does. ``"float8"``: the kernel stays and six variables of
+        delayed scaling are added (see ``learnet.layers.quantization``). The layer's
+        ``dtype_policy`` becomes ``"<mode>_from_<policy>"`` (``"int4/128_from_float32"``).
 
         Parameters
         ----------
-        mode : {"int8", "float8"}
+        mode : {"int8", "int4", "float8"}, optional
+            Optional when ``config`` says it.
         type_check : bool, default True
             Refuse subclasses of ``Dense`` (their ``call`` may not know quantization).
-        config : None
-            Keras' ``QuantizationConfig``; learnet has only the default one.
+        config : keras.quantizers.QuantizationConfig, optional
+            The quantizers (``Int8QuantizationConfig``, ``Int4QuantizationConfig``...);
+            the mode's default config when None.
 
         Examples
         --------
@@ -287,35 +305,72 @@ class Dense(Layer):
         [('dense/bias', 'float32'), ('dense/kernel', 'int8'), ('dense/kernel_scale', 'float32')]
         >>> layer.dtype_policy.name
         'int8_from_float32'
+        >>> layer4 = keras.layers.Dense(5)
+        >>> layer4.build((None, 3))
+        >>> layer4.quantize("int4")
+        >>> tuple(layer4.kernel.shape), layer4.dtype_policy.name
+        ((3, 3), 'int4/128_from_float32')
         """
+        mode, config = quantization.resolve_layer_config(self, mode, config)
         if type_check and type(self) is not Dense:
             raise self._not_implemented_error(self.quantize)
-        quantization.check_quantize_args(self, mode)
-        quantization.refuse_config(self, config)
-        if mode == "int8":
-            kernel, scale = quantization.int8_quantize_kernel(self.kernel._value, "bc", "ac")
+        policy_mode = mode
+        if mode == "int8":  # every value is worked out before any variable changes
+            quantizer = quantization.QuantizationConfig.weight_quantizer_or_default(config, None)
+            if quantizer is None:
+                kernel, scale = quantization.int8_quantize_kernel(self.kernel._value, "bc", "ac")
+            else:
+                kernel, scale = quantization.quantize_weights(quantizer, self.kernel._value)
+            scale = quantization.squeeze_scale(scale, self)
             self.kernel = quantization.replace_weight(self, self.kernel, "kernel", kernel)
             self.kernel_scale = quantization.add_value_weight(self, "kernel_scale", scale.reshape(self.units))
+            self.inputs_quantizer = quantization.inputs_quantizer_of(config, quantization.AbsMaxQuantizer())
+        elif mode == "int4":
+            block_size = quantization.int4_block_size(self, config)
+            quantizer = quantization.QuantizationConfig.weight_quantizer_or_default(config, None)
+            packed, scale, zero = quantization.int4_quantize_flat_kernel(self.kernel._value, block_size, quantizer)
+            rows = self.kernel.shape[0]
+            self.kernel = quantization.replace_weight(self, self.kernel, "kernel", packed)
+            quantization.add_int4_scales(self, rows, self.units, block_size)
+            quantization.assign_int4(self, packed, scale, zero)
+            self.inputs_quantizer = quantization.inputs_quantizer_of(config, None)
+            policy_mode = quantization.int4_policy_prefix(block_size)
         elif mode == "float8":
             quantization.add_float8_weights(self)
         else:
             raise quantization.mode_error(mode)
-        self._policy_name = f"{mode}_from_{self.dtype_policy.name}"
+        self.quantization_config = config
+        self._policy_name = f"{policy_mode}_from_{self.dtype_policy.name}"
+
+    def _file_variables(self):
+        """The variables in Keras 3's order of a weights file (see ``quantization.file_variables``)."""
+        return quantization.file_variables(self)
 
     def _quantized_call(self, inputs, training):
         flat = inputs if inputs.ndim == 2 else reshape(inputs, (-1, inputs.shape[-1]))
-        if self.quantization_mode == "int8":
+        mode = self.quantization_mode
+        if mode == "int8":
             scale = self.kernel_scale._value
             outputs = quantization.int8_contract(
-                flat, self.kernel, self.kernel_scale, scale, ("ab", "bc", "ac"), matmul
+                flat, self.kernel, self.kernel_scale, scale, ("ab", "bc", "ac"), matmul, self.inputs_quantizer
             )
+        elif mode == "int4":
+            scale, zero, g_idx = quantization.int4_variables(self)
+            if zero is None:  # per channel: an integer product, as int8 (the inputs quantized if asked)
+                values = quantization._unpack_int4(self.kernel._value, self.units)
+                outputs = quantization.int8_contract(
+                    flat, values, scale, scale, ("ab", "bc", "ac"), matmul, self.inputs_quantizer
+                )
+            else:
+                float_kernel = quantization.int4_dequantize(self.kernel._value, self.units, scale, zero, g_idx)
+                outputs = quantization.float_kernel_product(flat, float_kernel, matmul)
         else:
             outputs = quantization.float8_product(self, flat, self.kernel, matmul, training)
         if inputs.ndim != 2:
             outputs = reshape(outputs, tuple(inputs.shape[:-1]) + (self.units,))
         if self.bias is not None:
             # Keras' float8 Dense adds a float32 bias rounded to bfloat16 (for a fused kernel on GPUs).
-            float8 = self.quantization_mode == "float8" and self.compute_dtype == "float32"
+            float8 = mode == "float8" and self.compute_dtype == "float32"
             outputs = outputs + (quantization.bfloat16_bias(self.bias) if float8 else self.bias)
         if self.activation not in (None, activations.linear):
             outputs = self.activation(outputs)
@@ -335,6 +390,8 @@ class Dense(Layer):
             kernel_constraint=constraints.serialize(self.kernel_constraint),
             bias_constraint=constraints.serialize(self.bias_constraint),
         )
+        if self.quantization_config is not None:
+            config["quantization_config"] = quantization.quantizer_layer_config(self.quantization_config)
         return config
 
 

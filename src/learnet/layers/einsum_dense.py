@@ -99,9 +99,11 @@ class EinsumDense(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        quantization_config=None,
         **kwargs,
     ):
         name = kwargs.get("name") or "EinsumDense"
+        quantization_config = quantization.deserialize_quantizer(quantization_config)
         input_letters, kernel_letters, output_letters, ellipsis = parse_equation(equation, f"EinsumDense {name!r}")
         if isinstance(output_shape, (int, numpy.integer)) and not isinstance(output_shape, bool):
             output_shape = (int(output_shape),)
@@ -124,6 +126,7 @@ class EinsumDense(Layer):
                     f"of the equation {equation!r}"
                 )
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.quantization_config = quantization_config  # the config quantize used (a file's layer brings it)
         self.equation = equation
         self.partial_output_shape = output_shape
         self.bias_axes = bias_axes or None
@@ -224,15 +227,29 @@ class EinsumDense(Layer):
         kernel_shape, bias_shape, _, (input_axes, output_axes) = self._analyze(input_shape)
         mode = self.quantization_mode  # a quantized layer read from a file: its variables as quantize makes them
         int8 = mode == "int8"
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=kernel_shape,
-            initializer="zeros" if int8 else _with_fans(self.kernel_initializer, kernel_shape, input_axes, output_axes),
-            regularizer=None if int8 else self.kernel_regularizer,
-            constraint=None if int8 else self.kernel_constraint,
-            dtype="int8" if int8 else None,
-            trainable=not int8,
-        )
+        if mode == "int4":
+            rows, columns = self._int4_flat_shape(kernel_shape, len(input_shape))
+            self.kernel = quantization.add_value_weight(
+                self, "kernel", quantization.int4_kernel_placeholder(rows, columns)
+            )
+            block_size = quantization.int4_block_size(self, self.quantization_config)
+            quantization.add_int4_scales(self, rows, columns, block_size)
+            self._int4_kernel_shape = tuple(kernel_shape)
+        else:
+            self.kernel = self.add_weight(
+                name="kernel",
+                shape=kernel_shape,
+                initializer=(
+                    "zeros" if int8 else _with_fans(self.kernel_initializer, kernel_shape, input_axes, output_axes)
+                ),
+                regularizer=None if int8 else self.kernel_regularizer,
+                constraint=None if int8 else self.kernel_constraint,
+                dtype="int8" if int8 else None,
+                trainable=not int8,
+            )
+        if mode in ("int8", "int4"):
+            default = quantization.AbsMaxQuantizer() if int8 else None
+            self.inputs_quantizer = quantization.inputs_quantizer_of(self.quantization_config, default)
         if bias_shape is not None:
             self.bias = self.add_weight(
                 name="bias",
@@ -260,12 +277,25 @@ class EinsumDense(Layer):
         def product(x, kernel):
             return contract(x, kernel, full_in, full_kernel, full_out)
 
+        letters = (full_in, full_kernel, full_out)
         if mode == "int8":
             # kernel_scale is laid out along the output's axes (Keras' shape); the kernel's own layout de-quantizes.
             scale = quantization.align_axes(self.kernel_scale._value, full_out, full_kernel)
             outputs = quantization.int8_contract(
-                inputs, self.kernel, self.kernel_scale, scale, (full_in, full_kernel, full_out), product
+                inputs, self.kernel, self.kernel_scale, scale, letters, product, self.inputs_quantizer
             )
+        elif mode == "int4":
+            scale, zero, g_idx = quantization.int4_variables(self)
+            columns = scale.shape[-1]
+            float_kernel = quantization.int4_dequantize(self.kernel._value, columns, scale, zero, g_idx)
+            float_kernel = float_kernel.reshape(self._int4_kernel_shape)  # Keras' plain reshape back
+            if zero is None and self.inputs_quantizer is not None:
+                one = numpy.ones((), float_kernel.dtype)
+                outputs = quantization.int8_contract(
+                    inputs, float_kernel, one, one, letters, product, self.inputs_quantizer
+                )
+            else:
+                outputs = quantization.float_kernel_product(inputs, float_kernel, product)
         elif mode == "float8":
             outputs = quantization.float8_product(self, inputs, self.kernel, product, training)
         else:
@@ -280,11 +310,25 @@ class EinsumDense(Layer):
     def compute_output_shape(self, input_shape):
         return self._analyze(input_shape)[2]
 
+    def _int4_flat_shape(self, kernel_shape, rank):
+        """``(rows, columns)`` of the int4 kernel: the sizes of the kernel axes the product
+        sums, multiplied, and of the others (Keras reshapes the kernel to it as it lies)."""
+        _, full_kernel, full_out = self._explicit(rank)
+        rows = int(numpy.prod([n for n, c in zip(kernel_shape, full_kernel) if c not in full_out], dtype=numpy.int64))
+        columns = int(numpy.prod([n for n, c in zip(kernel_shape, full_kernel) if c in full_out], dtype=numpy.int64))
+        return rows, columns
+
+    def _file_variables(self):
+        """The variables in Keras 3's order of a weights file (see ``quantization.file_variables``)."""
+        return quantization.file_variables(self)
+
     def quantize(self, mode=None, type_check=True, config=None):
-        """Quantize the kernel in place, as ``Dense.quantize`` does: ``"int8"`` or ``"float8"``.
+        """Quantize the kernel in place, as ``Dense.quantize`` does: ``"int8"``, ``"int4"`` or ``"float8"``.
 
         With ``"int8"`` one scale is kept per output channel (the kernel axes the
-        equation keeps), shaped to broadcast against the output, as in Keras.
+        equation keeps), shaped to broadcast against the output, as in Keras. With
+        ``"int4"`` the kernel is reshaped to ``(rows, columns)`` (the summed axes, the kept
+        ones), quantized as ``Dense`` quantizes its kernel and packed along the columns.
 
         Examples
         --------
@@ -296,21 +340,39 @@ class EinsumDense(Layer):
         >>> tuple(layer.kernel_scale.shape), layer.kernel.dtype.name
         ((1, 1, 4), 'int8')
         """
+        mode, config = quantization.resolve_layer_config(self, mode, config)
         if type_check and type(self) is not EinsumDense:
             raise self._not_implemented_error(self.quantize)
-        quantization.check_quantize_args(self, mode)
-        quantization.refuse_config(self, config)
+        policy_mode = mode
+        full_in, full_kernel, full_out = self._explicit(self.input_spec.ndim)
         if mode == "int8":
-            full_in, full_kernel, full_out = self._explicit(self.input_spec.ndim)
-            kernel, scale = quantization.int8_quantize_kernel(self.kernel._value, full_kernel, full_out)
+            quantizer = quantization.QuantizationConfig.weight_quantizer_or_default(config, None)
+            if quantizer is None:
+                kernel, scale = quantization.int8_quantize_kernel(self.kernel._value, full_kernel, full_out)
+            else:  # Keras calls it with the kernel; its axis decides (the summed kernel axes are Keras' default)
+                kernel, scale = quantization.quantize_weights(quantizer, self.kernel._value)
+            scale = quantization.align_axes(scale, full_kernel, full_out)  # before any change: refuses a bad shape
             self.kernel = quantization.replace_weight(self, self.kernel, "kernel", kernel)
-            scale = quantization.align_axes(scale, full_kernel, full_out)
             self.kernel_scale = quantization.add_value_weight(self, "kernel_scale", scale)
+            self.inputs_quantizer = quantization.inputs_quantizer_of(config, quantization.AbsMaxQuantizer())
+        elif mode == "int4":
+            kernel_shape = tuple(self.kernel.shape)
+            rows, columns = self._int4_flat_shape(kernel_shape, len(full_in))
+            block_size = quantization.int4_block_size(self, config)
+            flat = self.kernel._value.reshape(rows, columns)  # as Keras: the kernel as it lies in memory
+            packed, scale, zero = quantization.int4_quantize_flat_kernel(flat, block_size)
+            self.kernel = quantization.replace_weight(self, self.kernel, "kernel", packed)
+            quantization.add_int4_scales(self, rows, columns, block_size)
+            quantization.assign_int4(self, packed, scale, zero)
+            self._int4_kernel_shape = kernel_shape
+            self.inputs_quantizer = quantization.inputs_quantizer_of(config, None)
+            policy_mode = quantization.int4_policy_prefix(block_size)
         elif mode == "float8":
             quantization.add_float8_weights(self)
         else:
             raise quantization.mode_error(mode)
-        self._policy_name = f"{mode}_from_{self.dtype_policy.name}"
+        self.quantization_config = config
+        self._policy_name = f"{policy_mode}_from_{self.dtype_policy.name}"
 
     def get_config(self):
         config = super().get_config()
@@ -327,13 +389,15 @@ class EinsumDense(Layer):
             kernel_constraint=constraints.serialize(self.kernel_constraint),
             bias_constraint=constraints.serialize(self.bias_constraint),
         )
+        if self.quantization_config is not None:
+            config["quantization_config"] = quantization.quantizer_layer_config(self.quantization_config)
         return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        # Keras 3 also writes its quantization and LoRA settings; their defaults mean "off".
-        for key in ("quantization_config", "lora_rank", "lora_alpha", "gptq_unpacked_column_size"):
+        # Keras 3 also writes its LoRA settings; their defaults mean "off".
+        for key in ("lora_rank", "lora_alpha", "gptq_unpacked_column_size"):
             value = config.pop(key, None)
             if value not in (None, 0) and key != "lora_alpha":
                 raise ValueError(

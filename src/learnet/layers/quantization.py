@@ -1,7 +1,7 @@
 """Keras 3 post-training quantization: the quantizers that ``Layer.quantize`` and
 ``Model.quantize`` use for ``Dense``, ``EinsumDense`` and ``Embedding``.
 
-Two modes are implemented, as Keras 3 defines them:
+Three modes are implemented, as Keras 3 defines them:
 
 * ``"int8"``: each output channel of the kernel is scaled so that its largest magnitude
   becomes 127 (``abs_max_quantize``), rounded and stored as ``int8`` next to a float32
@@ -16,6 +16,15 @@ Two modes are implemented, as Keras 3 defines them:
   into an ``amax_history`` and the next scale from the largest entry of that history.
   Those updates reach the scale variables as their "gradients", which training writes
   over the variables instead of applying them (``overwrite_with_gradient``).
+* ``"int4"``: the kernel, flattened to ``(rows, columns)`` (the axes the product sums,
+  then the others), becomes integers in ``[-8, 7]`` packed two to an ``int8`` byte along
+  the columns (``pack_int4``). With ``block_size`` (128 unless the config says otherwise)
+  each group of ``block_size`` rows gets its own scale and zero point per column
+  (``abs_max_quantize_grouped_with_zero_point``); with ``block_size=None`` or ``-1`` one
+  symmetric scale per column. The layer de-quantizes the kernel and multiplies in float.
+
+``QuantizationConfig`` and its subclasses choose the quantizers (``keras.quantizers``);
+``validate_and_resolve_config`` turns ``quantize(mode, config)`` into one config, as Keras does.
 
 Examples
 --------
@@ -38,8 +47,17 @@ from learnet.tensor import Tensor, to_array
 
 __all__ = [
     "QUANTIZATION_MODES",
+    "Quantizer",
     "abs_max_quantize",
+    "abs_max_quantize_grouped_with_zero_point",
     "AbsMaxQuantizer",
+    "pack_int4",
+    "unpack_int4",
+    "QuantizationConfig",
+    "Int8QuantizationConfig",
+    "Int4QuantizationConfig",
+    "Float8QuantizationConfig",
+    "validate_and_resolve_config",
     "compute_float8_scale",
     "compute_float8_amax_history",
     "quantize_and_dequantize",
@@ -48,9 +66,9 @@ __all__ = [
     "should_quantize_layer",
 ]
 
-# The modes Keras 3 knows; learnet implements the first two.
+# The modes Keras 3 knows; learnet implements the first three.
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
-IMPLEMENTED_MODES = ("int8", "float8")
+IMPLEMENTED_MODES = ("int8", "float8", "int4")
 EPSILON = 1e-7  # keras.backend.epsilon(), which Keras adds to the largest magnitude
 
 # float8 formats: (mantissa bits, smallest normal exponent, largest finite value).
@@ -108,8 +126,54 @@ def _abs_max(array, axis, value_range, epsilon=EPSILON):
     return scale, xp.clip(xp.round(array * scale), value_range[0], value_range[1])
 
 
-class AbsMaxQuantizer:
+class Quantizer:
+    """Base class of quantizers (``keras.quantizers.Quantizer``): ``quantizer(x, axis)`` returns
+    the quantized values and the scale that maps ``x`` onto them (``x ≈ values / scale``).
+
+    Subclass it for a scheme of your own: override ``__call__(x, axis, to_numpy=False)`` and
+    ``get_config``; a ``QuantizationConfig`` then uses it for weights or activations.
+
+    Parameters
+    ----------
+    output_dtype : str, default "int8"
+        The type of the quantized values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Halves(Quantizer):
+    ...     def __call__(self, x, axis=None, to_numpy=False):
+    ...         return np.round(np.asarray(x) * 2).astype(self.output_dtype), np.float32(2.0)
+    ...     def get_config(self):
+    ...         return {"output_dtype": self.output_dtype}
+    >>> Halves()(np.array([0.5, 1.2]))[0]
+    array([1, 2], dtype=int8)
+    """
+
+    def __init__(self, output_dtype="int8"):
+        self.output_dtype = output_dtype
+
+    def __call__(self, x):
+        return x
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_config(self):
+        raise NotImplementedError(f"{self} does not implement get_config()")
+
+
+class AbsMaxQuantizer(Quantizer):
     """``keras.quantizers.AbsMaxQuantizer``: ``abs_max_quantize`` with its settings kept.
+
+    Parameters
+    ----------
+    axis : int or tuple of int, optional
+        The axes reduced for the largest magnitude when the call gives none (then -1).
+    value_range : (int, int), default (-127, 127)
+    epsilon : float, default 1e-7
+    output_dtype : str, default "int8"
 
     Examples
     --------
@@ -120,17 +184,21 @@ class AbsMaxQuantizer:
     """
 
     def __init__(self, axis=None, value_range=(-127, 127), epsilon=EPSILON, output_dtype="int8"):
+        if not isinstance(value_range, (list, tuple)) or len(value_range) != 2:
+            raise ValueError(f"AbsMaxQuantizer: value_range must be a pair (min, max). Received: {value_range!r}")
         if output_dtype == "int8" and (value_range[0] < -128 or value_range[1] > 127):
             raise ValueError(
                 "Quantizer with output_dtype='int8' requires value_range to be within the interval "
                 f"[-128, 127]. Received: value_range={value_range}"
             )
+        super().__init__(output_dtype=output_dtype)
         self.axis = (axis,) if isinstance(axis, int) else (tuple(axis) if axis is not None else None)
         self.value_range = tuple(value_range)
         self.epsilon = epsilon
-        self.output_dtype = output_dtype
 
-    def __call__(self, x, axis=None):
+    def __call__(self, x, axis=None, to_numpy=False):
+        """``(quantized values, scale)`` of ``x`` along ``axis`` (the quantizer's own axis when
+        None, else -1). ``to_numpy`` is accepted for Keras' signature (learnet is NumPy)."""
         axis = self.axis if axis is None else axis
         return abs_max_quantize(x, -1 if axis is None else axis, self.value_range, self.output_dtype, self.epsilon)
 
@@ -139,6 +207,139 @@ class AbsMaxQuantizer:
         if self.axis is not None:
             config["axis"] = self.axis
         return config
+
+    def __repr__(self):
+        return (
+            f"AbsMaxQuantizer(axis={self.axis}, value_range={self.value_range}, epsilon={self.epsilon}, "
+            f"output_dtype={self.output_dtype!r})"
+        )
+
+
+def abs_max_quantize_grouped_with_zero_point(
+    inputs, block_size, value_range=(-8, 7), dtype="int8", epsilon=EPSILON, to_numpy=False
+):
+    """Asymmetric quantization of a 2-D kernel in groups of ``block_size`` rows
+    (``keras.quantizers.abs_max_quantize_grouped_with_zero_point``).
+
+    Each group of rows (the last one zero-padded) gets, per column, a scale that maps its
+    range ``[min, max]`` onto ``value_range`` and a zero point:
+    ``scale = (max - min + epsilon) / (qmax - qmin)``, ``zero = clip(round(-min / scale) + qmin)``,
+    ``q = clip(round(x / scale) + zero)``; so ``x ≈ (q - zero) * scale``.
+
+    Parameters
+    ----------
+    inputs : array_like or Tensor, shape (rows, columns)
+    block_size : int
+        Rows per group.
+    value_range : (int, int), default (-8, 7)
+    dtype : str, default "int8"
+    epsilon : float, default 1e-7
+    to_numpy : bool, default False
+        Accepted for Keras' signature; learnet computes as Keras' NumPy path does.
+
+    Returns
+    -------
+    (Tensor, Tensor, Tensor)
+        ``q`` of shape ``(rows, columns)``; ``scale`` (float) and ``zero`` (int8) of shape
+        ``(ceil(rows / block_size), columns)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> q, scale, zero = abs_max_quantize_grouped_with_zero_point(np.array([[0.0], [1.5]], "float32"), 2)
+    >>> q.numpy().ravel(), zero.numpy().ravel()
+    (array([-8,  7], dtype=int8), array([-8], dtype=int8))
+    """
+    array = inputs._value if isinstance(inputs, Tensor) else to_array(inputs)
+    if array.ndim != 2:
+        raise ValueError(
+            f"abs_max_quantize_grouped_with_zero_point expects a 2-D (input_dim, output_dim) tensor, got shape "
+            f"{tuple(array.shape)}"
+        )
+    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size <= 0:
+        raise ValueError(f"block_size must be a positive integer. Received: block_size={block_size!r}")
+    if array.dtype.kind != "f":
+        raise TypeError(f"abs_max_quantize_grouped_with_zero_point expects float inputs, got {array.dtype}")
+    rows, columns = array.shape
+    groups = -(-rows // block_size)
+    qmin, qmax = value_range
+    padded = xp.concatenate([array, xp.zeros((groups * block_size - rows, columns), array.dtype)])
+    blocks = padded.reshape(groups, block_size, columns)
+    low = xp.min(blocks, axis=1, keepdims=True)
+    high = xp.max(blocks, axis=1, keepdims=True)
+    scale = ((high - low) + array.dtype.type(epsilon)) / array.dtype.type(qmax - qmin)
+    zero = xp.clip(xp.round(-low / scale) + qmin, qmin, qmax)
+    values = xp.clip(xp.round(blocks / scale) + zero, qmin, qmax).astype(dtype)
+    values = values.reshape(groups * block_size, columns)[:rows]
+    return Tensor._wrap(values), Tensor._wrap(scale[:, 0]), Tensor._wrap(zero[:, 0].astype(xp.int8))
+
+
+# --- int4 packing -----------------------------------------------------------------------------------
+def _int4_array(value, who):
+    array = value._value if isinstance(value, Tensor) else to_array(value)
+    if array.dtype.name not in ("int8", "uint8"):
+        raise TypeError(f"{who}: expected an int8 or uint8 tensor, got {array.dtype}")
+    return array
+
+
+def pack_int4(arr, axis=0, dtype="int8"):
+    """Pack int4 values (int8 in ``[-8, 7]``) two to a byte along ``axis``
+    (``keras.quantizers.pack_int4``): the first of each pair in the low nibble, the second
+    in the high one; an odd length is padded with a zero.
+
+    Returns
+    -------
+    (Tensor, tuple, int)
+        The packed tensor, its shape and the original length of ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> packed, shape, length = pack_int4(np.array([[-3, 7], [2, -8], [1, 0]], "int8"))
+    >>> packed.numpy(), shape, length
+    (array([[  45, -121],
+           [   1,    0]], dtype=int8), (2, 2), 3)
+    """
+    if dtype not in ("int8", "uint8"):
+        raise ValueError(f"Expected dtype to be 'int8' or 'uint8', but got '{dtype}'.")
+    array = _int4_array(arr, "pack_int4")
+    if array.dtype.name != dtype:
+        raise TypeError(f"Expected {dtype} tensor for packing, got {array.dtype}.")
+    array = xp.moveaxis(array, axis, 0)
+    length = array.shape[0]
+    if length % 2:
+        array = xp.concatenate([array, xp.zeros((1,) + array.shape[1:], array.dtype)])
+    nibbles = array.view(xp.uint8) & xp.uint8(0x0F)
+    packed = (nibbles[0::2] | (nibbles[1::2] << xp.uint8(4))).view(xp.dtype(dtype))
+    packed = xp.moveaxis(packed, 0, axis)
+    return Tensor._wrap(xp.ascontiguousarray(packed)), tuple(packed.shape), length
+
+
+def unpack_int4(packed, orig_len, axis=0, dtype="int8"):
+    """Undo ``pack_int4`` (``keras.quantizers.unpack_int4``): the nibbles of each byte along
+    ``axis``, low first, as signed values in ``[-8, 7]`` (``dtype="int8"``) or ``[0, 15]``
+    (``"uint8"``), the padding cut off at ``orig_len``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unpack_int4(np.array([[45, -121], [1, 0]], "int8"), 3).numpy()
+    array([[-3,  7],
+           [ 2, -8],
+           [ 1,  0]], dtype=int8)
+    """
+    if dtype not in ("int8", "uint8"):
+        raise ValueError(f"Expected dtype to be 'int8' or 'uint8', but got '{dtype}'.")
+    return Tensor._wrap(_unpack_int4(_int4_array(packed, "unpack_int4"), orig_len, axis, dtype))
+
+
+def _unpack_int4(array, orig_len, axis=-1, dtype="int8"):
+    moved = xp.moveaxis(array, axis, 0).view(xp.uint8)
+    nibbles = xp.stack([moved & xp.uint8(0x0F), moved >> xp.uint8(4)], axis=1)
+    nibbles = nibbles.reshape((-1,) + moved.shape[1:])[:orig_len]
+    if dtype == "int8":
+        nibbles = ((nibbles ^ xp.uint8(8)).astype(xp.int8) - xp.int8(8)).astype(xp.int8)
+    return xp.moveaxis(nibbles.astype(dtype), 0, axis)
 
 
 def round_to_float8(array, dtype_name):
@@ -280,6 +481,399 @@ def overwrite_with_gradients(grads, variables, layers):
     return kept_grads, kept_variables
 
 
+# --- quantization configs (keras.quantizers.*QuantizationConfig) ---------------------------------------
+def serialize_quantizer(obj):
+    """A quantizer or config as Keras 3 writes it (``{"module", "class_name", "config", ...}``),
+    or None for None."""
+    if obj is None:
+        return None
+    from learnet import registry
+
+    cls = type(obj)
+    builtin = QUANTIZER_CLASSES.get(cls.__name__) is cls
+    return {
+        "module": "keras.quantizers" if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": obj.get_config(),
+        "registered_name": None if builtin else registry.get_registered_name(cls),
+    }
+
+
+def quantizer_layer_config(obj):
+    """A layer's ``quantization_config`` entry: ``serialize_quantizer`` in learnet's form of
+    a config (``{"class_name", "config"}`` all the way down: no module names in a file)."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if k not in ("module", "registered_name")}
+        return value
+
+    return plain(serialize_quantizer(obj))
+
+
+def deserialize_quantizer(config, custom_objects=None):
+    """The quantizer or config that ``serialize_quantizer`` wrote (a class of the user's own is
+    found in ``custom_objects`` or among the registered classes, never imported)."""
+    if config is None or isinstance(config, (Quantizer, QuantizationConfig)):
+        return config
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"Could not interpret quantizer identifier: {config!r}")
+    from learnet import registry
+
+    name = config["class_name"]
+    cls = QUANTIZER_CLASSES.get(name)
+    for key in (config.get("registered_name"), name):
+        if cls is None and isinstance(key, str):
+            cls = registry.get_registered_object(key, custom_objects)
+    if cls is None:
+        raise ValueError(
+            f"Unknown quantizer or quantization config {name!r}: pass it in custom_objects or register it "
+            "with keras.saving.register_keras_serializable()"
+        )
+    return cls.from_config(dict(config.get("config") or {}))
+
+
+class QuantizationConfig:
+    """Base class of quantization configs (``keras.quantizers.QuantizationConfig``): which
+    quantizer ``quantize`` uses for the weights and which for the activations (the inputs).
+
+    Subclasses say their ``mode``; ``Int8QuantizationConfig``, ``Int4QuantizationConfig`` and
+    ``Float8QuantizationConfig`` are Keras' own.
+
+    Parameters
+    ----------
+    weight_quantizer : Quantizer, optional
+        None keeps the layer's default quantizer.
+    activation_quantizer : Quantizer, optional
+        None quantizes no activations (weight-only quantization).
+    """
+
+    def __init__(self, weight_quantizer=None, activation_quantizer=None):
+        for name, value in (("weight_quantizer", weight_quantizer), ("activation_quantizer", activation_quantizer)):
+            if value is not None and not callable(value):
+                raise ValueError(f"{type(self).__name__}: {name} must be a Quantizer or None. Received: {value!r}")
+        self.weight_quantizer = weight_quantizer
+        self.activation_quantizer = activation_quantizer
+
+    @property
+    def mode(self):
+        raise NotImplementedError(
+            "Subclasses must implement this property. Do not instantiate QuantizationConfig directly."
+        )
+
+    def get_config(self):
+        return {
+            "weight_quantizer": serialize_quantizer(self.weight_quantizer),
+            "activation_quantizer": serialize_quantizer(self.activation_quantizer),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            weight_quantizer=deserialize_quantizer(config.get("weight_quantizer")),
+            activation_quantizer=deserialize_quantizer(config.get("activation_quantizer")),
+        )
+
+    @staticmethod
+    def weight_quantizer_or_default(config, default):
+        if config is not None and config.weight_quantizer is not None:
+            return config.weight_quantizer
+        return default
+
+    @staticmethod
+    def activation_quantizer_or_default(config, default):
+        return config.activation_quantizer if config is not None else default
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.get_config()}>"
+
+
+class Int8QuantizationConfig(QuantizationConfig):
+    """``keras.quantizers.Int8QuantizationConfig``: int8 weights, and by default int8 inputs
+    quantized on the fly by an ``AbsMaxQuantizer`` (``activation_quantizer="default"``).
+
+    Examples
+    --------
+    >>> config = Int8QuantizationConfig(weight_quantizer=AbsMaxQuantizer(axis=0, value_range=(-100, 100)))
+    >>> config.mode, config.activation_quantizer.value_range
+    ('int8', (-127, 127))
+    """
+
+    def __init__(self, weight_quantizer=None, activation_quantizer="default"):
+        if isinstance(activation_quantizer, str) and activation_quantizer == "default":
+            activation_quantizer = AbsMaxQuantizer()
+        super().__init__(weight_quantizer, activation_quantizer)
+        if weight_quantizer is not None and getattr(weight_quantizer, "output_dtype", None) != "int8":
+            raise ValueError(
+                "Int8QuantizationConfig requires a weight_quantizer with output_dtype='int8'. Received: "
+                f"output_dtype={getattr(weight_quantizer, 'output_dtype', None)}"
+            )
+
+    @property
+    def mode(self):
+        return "int8"
+
+
+class Int4QuantizationConfig(QuantizationConfig):
+    """``keras.quantizers.Int4QuantizationConfig``: int4 weights, weight-only by default.
+
+    Parameters
+    ----------
+    weight_quantizer : Quantizer, optional
+        Per-channel only; its ``value_range`` must be ``(-8, 7)`` and its ``output_dtype``
+        ``"int8"``.
+    activation_quantizer : Quantizer or "default", optional
+        ``"default"`` means none: the inputs stay float.
+    block_size : int or None, default 128
+        Rows of the kernel that share a scale and a zero point (sub-channel quantization);
+        ``None`` or ``-1``: one symmetric scale per output channel.
+
+    Examples
+    --------
+    >>> Int4QuantizationConfig().block_size, Int4QuantizationConfig(block_size=None).mode
+    (128, 'int4')
+    """
+
+    def __init__(self, weight_quantizer=None, activation_quantizer="default", block_size=128):
+        if isinstance(activation_quantizer, str) and activation_quantizer == "default":
+            activation_quantizer = None
+        super().__init__(weight_quantizer, activation_quantizer)
+        if block_size is not None and (
+            isinstance(block_size, bool) or not isinstance(block_size, int) or (block_size != -1 and block_size <= 0)
+        ):
+            raise ValueError(f"block_size must be None, -1, or a positive integer. Received: block_size={block_size}")
+        self.block_size = block_size
+        if block_size is not None and block_size > 0 and (weight_quantizer is not None or self.activation_quantizer):
+            raise ValueError(
+                "Int4 sub-channel quantization (block_size > 0) does not support custom quantizers. Either set "
+                "block_size to None or -1 for per-channel quantization, or remove the custom quantizer "
+                f"arguments. Received: block_size={block_size}"
+            )
+        if weight_quantizer is not None:
+            value_range = getattr(weight_quantizer, "value_range", None)
+            if value_range is None or tuple(value_range) != (-8, 7):
+                raise ValueError(
+                    "Int4QuantizationConfig requires a weight_quantizer with value_range=(-8, 7). Received: "
+                    f"value_range={value_range}"
+                )
+            if getattr(weight_quantizer, "output_dtype", None) != "int8":
+                raise ValueError(
+                    "Int4QuantizationConfig requires a weight_quantizer with output_dtype='int8'. Received: "
+                    f"output_dtype={getattr(weight_quantizer, 'output_dtype', None)}"
+                )
+
+    @property
+    def mode(self):
+        return "int4"
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            weight_quantizer=deserialize_quantizer(config.get("weight_quantizer")),
+            activation_quantizer=deserialize_quantizer(config.get("activation_quantizer")),
+            block_size=config.get("block_size", None),  # files from before block sizes were per-channel
+        )
+
+
+class Float8QuantizationConfig(QuantizationConfig):
+    """``keras.quantizers.Float8QuantizationConfig``: float8 training (no quantizers to choose)."""
+
+    def __init__(self):
+        super().__init__(None, None)
+
+    @property
+    def mode(self):
+        return "float8"
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls()
+
+
+QUANTIZER_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        Quantizer,
+        AbsMaxQuantizer,
+        QuantizationConfig,
+        Int8QuantizationConfig,
+        Int4QuantizationConfig,
+        Float8QuantizationConfig,
+    )
+}
+
+
+def _validate_mode(mode):
+    if mode is not None and mode not in QUANTIZATION_MODES:
+        raise ValueError(f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. Received: mode={mode}")
+
+
+def validate_and_resolve_config(mode, config):
+    """The one ``QuantizationConfig`` that ``quantize(mode, config)`` asks for, as Keras reads
+    the pair: a mode alone gets its default config, a config alone gives the mode, and the
+    two must agree. Raises ``ValueError`` otherwise (nothing is changed).
+
+    Examples
+    --------
+    >>> validate_and_resolve_config("int4", None).block_size
+    128
+    >>> validate_and_resolve_config(None, "int8").mode
+    'int8'
+    """
+    if isinstance(config, str):  # quantize(config="int8"), Keras' older spelling
+        mode, config = config, None
+    _validate_mode(mode)
+    if config is None:
+        defaults = {"int8": Int8QuantizationConfig, "int4": Int4QuantizationConfig, "float8": Float8QuantizationConfig}
+        if mode in defaults:
+            return defaults[mode]()
+        if mode in ("gptq", "awq"):
+            raise ValueError(
+                f"For {mode.upper()}, you must pass a `{mode.upper()}Config` object in the `config` argument."
+            )
+        raise ValueError("You must provide either `mode` or `config` to `quantize`.")
+    if not isinstance(config, QuantizationConfig):
+        raise ValueError(
+            "Argument `config` must be an instance of `QuantizationConfig`. "
+            f"Received: config={config} (of type {type(config)})"
+        )
+    if mode is not None and config.mode != mode:
+        raise ValueError(f"Contradictory arguments: mode='{mode}' but config.mode='{config.mode}'")
+    _validate_mode(config.mode)
+    return config
+
+
+def int4_block_size(layer, config):
+    """The block size of int4 quantization: the config's, else the one in the layer's
+    policy name (``"int4/128_from_float32"``); None for per-channel."""
+    if isinstance(config, Int4QuantizationConfig):
+        block = config.block_size
+    else:
+        head = layer.__dict__.get("_policy_name", "").split("_from_", 1)[0]
+        block = int(head.split("/")[1]) if head.startswith("int4/") else None
+    return None if block in (None, -1) else block
+
+
+def int4_policy_prefix(block_size):
+    """``"int4/<block size>"``: the mode part of an int4 layer's policy name (-1: per-channel)."""
+    return f"int4/{-1 if block_size is None else block_size}"
+
+
+def _quantizer_arrays(quantizer, x, **kwargs):
+    """``quantizer(x, **kwargs)`` as two arrays (a user's quantizer may return tensors or arrays)."""
+    values, scale = quantizer(x, **kwargs)
+    value = lambda v: v._value if isinstance(v, Tensor) else to_array(v)  # noqa: E731
+    return value(values), value(scale)
+
+
+def quantize_weights(quantizer, kernel):
+    """``(values, scale)`` of a kernel through a config's ``weight_quantizer`` (Keras calls it
+    with the kernel and ``to_numpy=True``; an ``AbsMaxQuantizer`` reduces along its own axis)."""
+    return _quantizer_arrays(quantizer, Tensor._wrap(kernel), to_numpy=True)
+
+
+def squeeze_scale(scale, layer):
+    """The scale of a weight quantizer, its leading axis of size 1 removed (as Keras squeezes it)."""
+    if scale.ndim == 0 or scale.shape[0] != 1:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}': the weight quantizer's scale has shape {tuple(scale.shape)}; "
+            "quantize the kernel along axis 0 (one scale per output channel), e.g. AbsMaxQuantizer(axis=0)"
+        )
+    return scale.reshape(scale.shape[1:])
+
+
+def int4_quantize_flat_kernel(flat, block_size, quantizer=None):
+    """``(packed, scale, zero)`` of a 2-D ``(rows, columns)`` kernel: values in ``[-8, 7]``
+    packed along the columns; ``zero`` is None for per-channel quantization."""
+    zero = None
+    if block_size is None:
+        quantizer = quantizer or AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8")
+        values, scale = _quantizer_arrays(quantizer, Tensor._wrap(flat), to_numpy=True)
+        if scale.shape not in ((1, flat.shape[1]), (flat.shape[1],)):
+            raise ValueError(
+                f"int4 quantization: the weight quantizer's scale has shape {tuple(scale.shape)}, expected one "
+                f"scale per output channel ({(1, flat.shape[1])}); quantize along axis 0, e.g. "
+                "AbsMaxQuantizer(axis=0, value_range=(-8, 7))"
+            )
+        scale = scale.reshape(flat.shape[1])
+    else:
+        values, scale, zero = (t._value for t in abs_max_quantize_grouped_with_zero_point(flat, block_size))
+    packed, _, _ = pack_int4(xp.asarray(values).astype(xp.int8), axis=-1)
+    return packed._value, scale.astype(xp.float32), zero
+
+
+def int4_dequantize(packed, columns, scale, zero=None, g_idx=None, dtype="float32"):
+    """The float ``(rows, columns)`` kernel of int4 variables: ``q / scale`` per channel, or
+    ``(q - zero) * scale`` with each row's group's scale and zero (``g_idx``)."""
+    values = _unpack_int4(packed, columns, axis=-1)
+    if zero is None:
+        return (values.astype(dtype) / scale).astype(dtype)
+    groups = g_idx.astype(xp.int64)
+    return (scale[groups] * (values.astype(scale.dtype) - zero[groups].astype(scale.dtype))).astype(dtype)
+
+
+def int4_kernel_placeholder(rows, columns):
+    """The zeros of an int4 kernel variable: ``(rows, ceil(columns / 2))`` packed int8."""
+    return xp.zeros((rows, (columns + 1) // 2), xp.int8)
+
+
+def add_int4_scales(layer, rows, columns, block_size):
+    """The variables of an int4 layer beside its packed kernel, with Keras' names, shapes and
+    types: ``kernel_scale``, and for sub-channel quantization ``kernel_zero`` and ``g_idx``
+    (each kernel row's group)."""
+    if block_size is None:
+        shape = (columns,)
+    else:
+        shape = (-(-rows // block_size), columns)
+    layer.kernel_scale = add_value_weight(layer, "kernel_scale", xp.ones(shape, xp.float32))
+    if block_size is not None:
+        layer.kernel_zero = add_value_weight(layer, "kernel_zero", xp.zeros(shape, xp.int8))
+        groups = xp.floor_divide(xp.arange(rows, dtype=xp.float32), xp.float32(block_size))
+        layer.g_idx = add_value_weight(layer, "g_idx", groups)
+
+
+def assign_int4(layer, packed, scale, zero):
+    layer.kernel._value[...] = packed
+    layer.kernel_scale._value[...] = scale
+    if zero is not None:
+        layer.kernel_zero._value[...] = zero
+
+
+def int4_variables(layer):
+    """``(scale, zero, g_idx)`` arrays of an int4 layer (zero and g_idx None per channel)."""
+    zero = layer.__dict__.get("kernel_zero")
+    g_idx = layer.__dict__.get("g_idx")
+    return (
+        layer.kernel_scale._value,
+        None if zero is None else zero._value,
+        None if g_idx is None else g_idx._value,
+    )
+
+
+# Keras' order of a quantized layer's variables in its files (``variable_serialization_spec``).
+SAVED_VARIABLES = {
+    "int8": ("kernel", "bias", "kernel_scale"),
+    "int4": ("kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"),
+}
+
+
+def file_variables(layer, names_by_mode=None):
+    """A layer's variables in the order Keras 3 writes them to a weights file: its
+    ``variable_serialization_spec`` for a quantized layer (the kernel before the bias,
+    although the bias trains and the kernel does not), else its weights' own order."""
+    names = (names_by_mode or SAVED_VARIABLES).get(layer.quantization_mode)
+    if names is None:
+        return layer._own_variables()
+    found = [layer.__dict__.get(name) for name in names]
+    return [variable for variable in found if variable is not None]
+
+
 # --- what the layers share ------------------------------------------------------------------------------
 def check_quantize_args(layer, mode):
     """The checks Keras makes before any layer is quantized; nothing changes on failure."""
@@ -409,40 +1003,84 @@ def int8_quantize_kernel(kernel, kernel_letters, output_letters):
     return values.astype(xp.int8), scale
 
 
-def int8_contract(inputs, kernel, scale_for_output, scale_for_kernel, letters, contract):
-    """``einsum(letters, inputs, kernel)`` of an int8 layer, as Keras computes it: the inputs
-    quantized to int8 along the axes the product sums, the integer product computed
-    exactly, then divided by the inputs' and the kernel's scales.
+def _raw(value):
+    return value._value if isinstance(value, Tensor) else value
+
+
+def int8_contract(
+    inputs, kernel, scale_for_output, scale_for_kernel, letters, contract, inputs_quantizer=AbsMaxQuantizer()
+):
+    """``einsum(letters, inputs, kernel)`` of an int8 (or per-channel int4) layer, as Keras
+    computes it: the inputs quantized by ``inputs_quantizer`` along the axes the product sums
+    (none when it is None), the integer product computed exactly, then divided by the
+    inputs' and the kernel's scales.
 
     The gradient reaches ``inputs`` through the de-quantized kernel (``contract`` on
-    ``kernel / scale_for_kernel``); the int8 kernel gets none.
+    ``kernel / scale_for_kernel``); the integer kernel gets none.
     """
     from learnet.tape import is_recording
 
     input_letters, kernel_letters, output_letters = letters
     x = inputs._value
-    reduced = tuple(i for i, c in enumerate(input_letters) if c not in output_letters)
-    inputs_scale, quantized = _abs_max(x, reduced, (-127, 127))
+    kernel_values = _raw(kernel)
+    output_scale = _raw(scale_for_output).astype(x.dtype)
+    if inputs_quantizer is None:
+        quantized = x
+    else:
+        reduced = tuple(i for i, c in enumerate(input_letters) if c not in output_letters)
+        if type(inputs_quantizer) is AbsMaxQuantizer:
+            inputs_scale, quantized = _abs_max(x, reduced, inputs_quantizer.value_range, inputs_quantizer.epsilon)
+        else:  # a quantizer of the user's own, called as Keras calls it
+            quantized, inputs_scale = _quantizer_arrays(inputs_quantizer, inputs, axis=reduced)
+        inputs_scale = xp.asarray(inputs_scale, dtype=x.dtype)
+        if inputs_scale.ndim:  # a scale per row, kept along the input's axes (a user's quantizer may give one)
+            inputs_scale = align_axes(inputs_scale, input_letters, output_letters)
+        output_scale = inputs_scale * output_scale
     # Integers in float64 sum exactly (as the int32 accumulators of an int8 product do).
     exact = xp.einsum(
         f"{input_letters},{kernel_letters}->{output_letters}",
         quantized.astype(xp.float64),
-        kernel._value.astype(xp.float64),
+        kernel_values.astype(xp.float64),
         optimize=True,
     ).astype(x.dtype)
-    inputs_scale = align_axes(inputs_scale, input_letters, output_letters)
-    exact = exact / (inputs_scale * scale_for_output._value.astype(x.dtype))
+    exact = exact / output_scale
     float_path = None
     if is_recording():
-        float_kernel = Tensor._wrap(kernel._value.astype(x.dtype) / scale_for_kernel)
+        float_kernel = Tensor._wrap(kernel_values.astype(x.dtype) / scale_for_kernel)
         float_path = contract(inputs, float_kernel)
     return straight_through(exact, float_path)
 
 
+def float_kernel_product(inputs, float_kernel, contract):
+    """``contract(inputs, float_kernel)`` with a de-quantized kernel (int4 weight-only): the
+    gradient reaches the inputs through it; the integer variables get none."""
+    return contract(inputs, Tensor._wrap(float_kernel.astype(inputs._value.dtype)))
+
+
 def refuse_config(layer, config):
-    """learnet quantizes with Keras' default quantizers only."""
-    if config is not None:
-        raise NotImplementedError(
-            f"{type(layer).__name__} '{layer.name}': quantize(config=...) (a keras.quantizers.QuantizationConfig) "
-            "is not supported by learnet; call quantize(mode) for Keras' default quantizers"
+    """For a layer that quantizes with Keras' default quantizers only: refuse a config that
+    asks for a weight quantizer of its own (a default config, or none, is fine)."""
+    if config is not None and not isinstance(config, QuantizationConfig):
+        raise ValueError(
+            "Argument `config` must be an instance of `QuantizationConfig`. "
+            f"Received: config={config} (of type {type(config)})"
         )
+    if config is not None and config.weight_quantizer is not None:
+        raise NotImplementedError(
+            f"{type(layer).__name__} '{layer.name}': a custom weight_quantizer in quantize(config=...) is not "
+            "supported by learnet for this layer; use Keras' default quantizers"
+        )
+
+
+def resolve_layer_config(layer, mode, config):
+    """What Keras' ``Layer.quantize`` does before the layer's own ``quantize``: the config
+    resolved from ``(mode, config)``, then the layer checked (built, not quantized yet).
+    Returns ``(mode, config)``; raises before anything changes."""
+    config = validate_and_resolve_config(mode, config)
+    check_quantize_args(layer, config.mode)
+    return config.mode, config
+
+
+def inputs_quantizer_of(config, default):
+    """A layer's ``inputs_quantizer``: the config's activation quantizer, else ``default``."""
+    return QuantizationConfig.activation_quantizer_or_default(config, default)

@@ -899,18 +899,23 @@ class Model(Layer):
         """Quantize the model's ``Dense``, ``EinsumDense`` and ``Embedding`` layers (Keras 3).
 
         Every layer without sublayers that ``filters`` selects is quantized with
-        ``layer.quantize(mode)``; a layer that cannot be quantized is skipped with a warning,
-        as in Keras. Every selected layer is checked first (built, not quantized yet), so a
-        refused call changes nothing.
+        ``layer.quantize(mode, config=config)``; a layer that cannot be quantized is skipped
+        with a warning, as in Keras. The arguments and every selected layer are checked
+        first (built, not quantized yet), so a refused call changes nothing.
 
         Parameters
         ----------
-        mode : {"int8", "float8"}
+        mode : {"int8", "int4", "float8"}, optional
             ``"int8"``: int8 kernels with per-channel scales, for inference (the biases
-            still train). ``"float8"``: float8 training with delayed scaling. Keras'
-            ``"int4"``, ``"gptq"`` and ``"awq"`` are not implemented by learnet.
-        config : None
-            Keras' ``QuantizationConfig``; learnet has only the default quantizers.
+            still train). ``"int4"``: kernels of 4-bit integers packed two to a byte, a
+            scale and a zero point per group of 128 input rows (``Int4QuantizationConfig``
+            chooses another ``block_size``, or ``None`` for one scale per channel).
+            ``"float8"``: float8 training with delayed scaling. Keras' ``"gptq"`` and
+            ``"awq"`` are not implemented by learnet. Optional when ``config`` is given.
+        config : keras.quantizers.QuantizationConfig, optional
+            The quantizers for the weights and the activations
+            (``Int8QuantizationConfig``, ``Int4QuantizationConfig``...); its ``mode`` must
+            agree with ``mode``.
         filters : str, list of str or callable, optional
             A regular expression searched in each layer's name, a list of them (any
             matches), or ``filters(layer) -> bool``.
@@ -923,6 +928,10 @@ class Model(Layer):
         >>> model.quantize("int8", filters="d1")
         >>> [layer.dtype_policy.name for layer in model.layers]
         ['int8_from_float32', 'float32']
+        >>> from learnet.quantizers import Int4QuantizationConfig
+        >>> model.quantize(config=Int4QuantizationConfig(block_size=None), filters=lambda layer: layer.name != "d1")
+        >>> model.layers[1].dtype_policy.name
+        'int4/-1_from_float32'
         """
         type_check = kwargs.pop("type_check", True)
         if kwargs:
@@ -932,13 +941,8 @@ class Model(Layer):
                 "The `filters` argument must be a regex string, a list of regex strings, or a callable. "
                 f"Received: {type(filters)}"
             )
-        if mode is None and config is None:
-            raise ValueError("You must provide either `mode` or `config` to `quantize`.")
-        quantization.refuse_config(self, config)
-        if mode not in quantization.QUANTIZATION_MODES:
-            raise ValueError(
-                f"Invalid quantization mode. Expected one of {quantization.QUANTIZATION_MODES}. Received: mode={mode}"
-            )
+        config = quantization.validate_and_resolve_config(mode, config)
+        mode = config.mode
         if mode not in quantization.IMPLEMENTED_MODES:
             raise NotImplementedError(
                 f"Model.quantize: mode={mode!r} is not implemented by learnet; use one of "
@@ -953,7 +957,7 @@ class Model(Layer):
             quantization.check_quantize_args(layer, mode)
         for layer in chosen:
             try:
-                layer.quantize(mode, type_check=type_check)
+                layer.quantize(mode, type_check=type_check, config=config)
             except NotImplementedError as error:
                 warnings.warn(str(error), stacklevel=2)
 
