@@ -440,7 +440,11 @@ def _set_kwargs(kwargs):
 
 
 def _endpoints_from_keras(value, where):
-    """``input_layers`` / ``output_layers``: one ``[name, node, index]`` or a list/dict of them."""
+    """``input_layers`` / ``output_layers``: one ``[name, node, index]`` or a list/dict of them.
+
+    A list of one stays a list, as Keras 3 reads it: a model saved with ``outputs=[y]`` (or by
+    tf.keras 2, which writes every model's inputs and outputs as lists) loads with
+    ``model.output == [y]``."""
 
     def is_triple(item):
         return isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
@@ -448,8 +452,7 @@ def _endpoints_from_keras(value, where):
     if is_triple(value):
         return _ref_from_keras(value, where)
     if isinstance(value, list):
-        refs = [_endpoints_from_keras(item, f"{where}[{i}]") for i, item in enumerate(value)]
-        return refs[0] if len(refs) == 1 and is_triple(value[0]) else refs
+        return [_endpoints_from_keras(item, f"{where}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
         return {k: _endpoints_from_keras(v, f"{where}[{k!r}]") for k, v in value.items()}
     _refuse(f"{where} is malformed")

@@ -64,7 +64,7 @@ def _structure_for_outputs(value, output_names, what):
     return [value] * count
 
 
-def targets_per_output(y_true, y_pred, output_names, losses=None):
+def targets_per_output(y_true, y_pred, output_names, losses=None, in_order=False):
     """The targets of each output, as a list in output order (``None`` where an output has none).
 
     The rules are Keras 3's:
@@ -73,7 +73,10 @@ def targets_per_output(y_true, y_pred, output_names, losses=None):
     * a list (or tuple) with one entry per output pairs them in order (an entry may be ``None``);
     * otherwise the targets (a single array is a list of one) go, in order, to the outputs
       that have a loss: ``loss=[SparseCategoricalCrossentropy(), None]`` for a model with
-      outputs ``[logits, hidden]`` trains with ``fit(x, y)``, ``y`` the targets of ``logits``.
+      outputs ``[logits, hidden]`` trains with ``fit(x, y)``, ``y`` the targets of ``logits``;
+    * with ``in_order=True``, targets that fit none of these go to the first outputs, one
+      each, as far as they reach (the rest get ``None``, extra targets are dropped): how
+      Keras 3 pairs them for the compiled metrics, and for a model that computes its own loss.
 
     Parameters
     ----------
@@ -93,6 +96,8 @@ def targets_per_output(y_true, y_pred, output_names, losses=None):
     ['y', None]
     >>> targets_per_output(["y", "h"], ["logits", "hidden"], ["logits", "hidden"], ["sce", None])
     ['y', 'h']
+    >>> targets_per_output("y", ["a", "b", "c"], ["a", "b", "c"], in_order=True)
+    ['y', None, None]
     """
     count = len(output_names)
     if isinstance(y_true, dict):
@@ -108,6 +113,8 @@ def targets_per_output(y_true, y_pred, output_names, losses=None):
         for index, target in zip(with_loss, targets):
             placed[index] = target
         return placed
+    if in_order:
+        return (targets + [None] * count)[:count]
     has_loss = f", {len(with_loss)} of them with a loss" if losses is not None else ""
     raise ValueError(
         f"the model has {count} outputs {list(output_names)}{has_loss}, but {len(targets)} target "
@@ -297,7 +304,13 @@ class MetricsContainer:
                     metric.update_state(target, prediction)
 
     def _targets(self, y_true, y_pred):
-        """The targets of each output, in output order (``None`` where an output has none)."""
+        """The targets of each output, in output order (``None`` where an output has none).
+
+        Paired as the loss pairs them; targets the loss does not place (a model that computes
+        its own loss, or has none) go to the first outputs in order, as Keras 3's compiled
+        metrics zip them: a model with outputs ``[a, b, c]`` fitted with one target array
+        scores only ``a``'s metrics, against that array.
+        """
         predictions = flatten(y_pred)
         if len(predictions) == 1:
             return flatten(y_true) if isinstance(y_true, (list, tuple, dict)) else [y_true]
@@ -305,7 +318,7 @@ class MetricsContainer:
         losses = None
         if self._losses is not None and self._losses.built:
             losses = [self._losses.loss_for_output(index) for index in range(len(predictions))]
-        return targets_per_output(y_true, y_pred, names, losses)
+        return targets_per_output(y_true, y_pred, names, losses, in_order=True)
 
     def reset_state(self):
         for metric in self._metrics or []:

@@ -854,6 +854,10 @@ def prepare_targets(model, x, y, who, name="y"):
     names = model._output_names(len(flat_shapes), shapes)
     state = model._compile_state
     loss = state.loss if state is not None else None
+    if _computes_own_loss(model):
+        # Its compute_loss decides what the targets mean; the compiled loss is built (and logs
+        # each output's loss) only if that compute_loss calls it, as in Keras 3.
+        loss = None
     if loss is not None and not loss.built:
         loss.build(names)
     prepared = _check_all_targets(model, y, flat_shapes, loss, who, name, names)
@@ -915,6 +919,20 @@ def _targets_of_a_model_without_call(model, y):
     return y
 
 
+def _computes_own_loss(model):
+    """Whether ``model`` overrides ``compute_loss``."""
+    from learnet.models.model import Model  # model.py imports this module
+
+    return isinstance(model, Model) and type(model).compute_loss is not Model.compute_loss
+
+
+def _loss_reads_targets_freely(model, loss):
+    """Whether no compiled loss pairs the targets with the outputs: the model has no compiled
+    loss, or computes its own (``compute_loss`` overridden). Keras 3 then hands the targets to
+    ``compute_loss`` as given, whatever their number, and its metrics take them in order."""
+    return loss is None or _computes_own_loss(model)
+
+
 def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
     if len(flat_shapes) == 1:
         if isinstance(y, (list, tuple)) and len(y) == 1:
@@ -922,6 +940,8 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
         if isinstance(y, dict) and len(y) == 1:
             y = next(iter(y.values()))
         if isinstance(y, (list, tuple, dict)):
+            if _loss_reads_targets_freely(model, loss):
+                return _floats_as_floatx(y)
             raise ValueError(f"{who}: the model has one output, but {name} holds {len(y)} arrays")
         return check_targets(y, flat_shapes[0], loss.loss_for_output(0) if loss else None, name, who)
     if isinstance(y, dict):
@@ -954,6 +974,10 @@ def _check_all_targets(model, y, flat_shapes, loss, who, name, names):
     try:
         targets = targets_per_output(y if isinstance(y, (list, tuple)) else [y], names, names, losses)
     except ValueError as error:
+        if _loss_reads_targets_freely(model, loss):
+            # Targets that pair with no output (one array for three outputs) are the model's
+            # own compute_loss's to read, as in Keras 3: handed over as given.
+            return _floats_as_floatx(y)
         raise ValueError(f"{who}: {error} (in {name})") from None
     return [
         None

@@ -243,6 +243,20 @@ def _match_structure(expected, given, path, pairs):
     raise _Mismatch(path, f"should be a list or tuple of {len(expected)} items, not {_describe(given)}")
 
 
+def _unpack_singleton(value):
+    """The one item of a one-element list or tuple; anything else as it is."""
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def _single_input(structure):
+    """The one input of a model made with ``inputs=[x]``, else None."""
+    if isinstance(structure, (list, tuple)) and len(structure) == 1 and isinstance(structure[0], KerasTensor):
+        return structure[0]
+    return None
+
+
 _FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
 
 
@@ -290,6 +304,24 @@ class Functional(Model):
         Results of layer calls that lead back to ``inputs``.
     name : str, optional
     trainable : bool, default True
+
+    Notes
+    -----
+    ``model.input`` and ``model.output`` keep the structure given here, as in Keras 3: a
+    model made with ``inputs=[x]`` has ``model.input == [x]``, while calling it, ``predict``
+    and ``fit`` take and give a single array for a one-element list.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as keras
+    >>> x = keras.Input((3,))
+    >>> y = keras.layers.Dense(2)(x)
+    >>> model = keras.Model(inputs=[x], outputs=[y])
+    >>> model.input[0] is x, type(model.output).__name__
+    (True, 'list')
+    >>> model.predict(np.ones((4, 3)), verbose=0).shape
+    (4, 2)
     """
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
@@ -297,11 +329,9 @@ class Functional(Model):
             inputs = list(inputs)
         if isinstance(outputs, tuple):
             outputs = list(outputs)
-        # One-element lists unwrap, as in Keras: `Model([x], [y])` predicts an array, not a list.
-        if isinstance(inputs, list) and len(inputs) == 1 and not isinstance(inputs[0], (list, tuple, dict)):
-            inputs = inputs[0]  # but `Model([{"p": p}], ...)` keeps its list, as in Keras
-        if isinstance(outputs, list) and len(outputs) == 1:
-            outputs = outputs[0]
+        # The structures are kept as given, as in Keras 3: `Model([x], [y]).input` is the list `[x]`
+        # (so `model.input[0] is x`), and its config and files say `[x]`; calling, predicting and
+        # training still take and give one array (see `_match_inputs` and `call`).
         if name is None:
             # "functional", "functional_1"... as Keras 3 names functional models; a subclass its own way.
             base = "functional" if type(self) is Functional else to_snake_case(type(self).__name__)
@@ -442,6 +472,10 @@ class Functional(Model):
             if isinstance(data, (list, tuple)) and not _is_one_array(data):
                 raise ValueError(f"Model '{self.name}' expects 1 input(s) {self.input_names}, got {len(data)}")
             return [((), structure, data)]
+        single = _single_input(structure)
+        if single is not None and _is_one_array(data):
+            # `Model([x], ...)` fed one array: it is the one input's, as Keras 3 reads it.
+            return [((), single, data)]
         pairs = []
         try:
             _match_structure(structure, data, (), pairs)
@@ -507,7 +541,9 @@ class Functional(Model):
         return super()._convert_input(value)
 
     def call(self, inputs, training=None, mask=None):
-        return self._run_graph(self._feed(inputs), training, with_losses=True)
+        # A one-element list of outputs gives its one value, as Keras 3's call does:
+        # `Model(x, [y])(data)` and `predict` return an array, while `model.output` stays `[y]`.
+        return _unpack_singleton(self._run_graph(self._feed(inputs), training, with_losses=True))
 
     def _run_graph(self, feed, training, with_losses=False):
         """Run every layer call of the graph on ``feed`` (one value per model input, in order)."""
