@@ -126,6 +126,13 @@ class Optimizer:
     ema_overwrite_frequency : int, optional
         With ``use_ema``: every this many steps the weights are replaced by their
         averages. ``None``: only ``finalize_variable_values`` does it.
+    gradient_accumulation_steps : int >= 2, optional
+        Update the weights only every this many calls of ``apply_gradients``, with the
+        mean of the gradients of those calls (summed meanwhile in one
+        ``gradient_accumulator`` variable per weight): training as with a batch that many
+        times larger. ``iterations`` then counts the updates (the calls divided by this
+        number); a learning-rate schedule still sees every call, as in Keras 3.
+        ``None`` (or 0): every call updates.
     name : str, optional
     lr : float, optional
         Deprecated alias of ``learning_rate`` (older Keras); warns.
@@ -142,7 +149,8 @@ class Optimizer:
         the rate for the current step (a scalar tensor); assigning a number
         replaces the schedule by that constant rate (with a warning).
     iterations : Variable
-        The number of steps taken (int64).
+        The number of steps taken (int64). With ``gradient_accumulation_steps``, the
+        number of updates made (a scalar tensor: the calls divided by that number).
 
     Notes
     -----
@@ -173,6 +181,7 @@ class Optimizer:
         ema_momentum=0.99,
         ema_overwrite_frequency=None,
         name=None,
+        gradient_accumulation_steps=None,
         **kwargs,
     ):
         if "lr" in kwargs:
@@ -210,6 +219,7 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: {key} must be positive, got {value!r}")
         if weight_decay is not None and weight_decay < 0:
             raise ValueError(f"{type(self).__name__}: weight_decay must be non-negative, got {weight_decay!r}")
+        gradient_accumulation_steps = _accumulation_steps(gradient_accumulation_steps, type(self).__name__)
         if use_ema:  # Keras checks the EMA arguments only when they are used
             if not 0.0 <= ema_momentum <= 1.0:
                 raise ValueError(f"{type(self).__name__}: ema_momentum must be in [0, 1], got {ema_momentum!r}")
@@ -230,6 +240,7 @@ class Optimizer:
         self.use_ema = bool(use_ema)
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.gradient_accumulation_steps = gradient_accumulation_steps
         self._iterations = Variable(numpy.int64(0), trainable=False, name=f"{self.name}/iteration", dtype="int64")
         self._learning_rate = Variable(0.0, trainable=False, name=f"{self.name}/learning_rate", dtype=backend.floatx())
         # Python reads the step count and the rate in every step: on a GPU they stay in host
@@ -245,6 +256,7 @@ class Optimizer:
         self._slot_variables = []  # the slots as Variables, for `variables` and saving
         self._extra_variables = {}  # per-optimizer state beyond slots, e.g. Nadam's u_product
         self._averages = {}  # id(variable) -> its moving average, a Variable (use_ema=True)
+        self._accumulators = {}  # id(variable) -> its summed gradients, a Variable (gradient_accumulation_steps)
         self._scratch = {}  # dtype -> two flat scratch buffers shared by all weights
         self._exclude_ids = set()
         self._exclude_pattern = None
@@ -304,12 +316,27 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """The number of steps taken so far, a scalar int64 ``Variable``."""
+        """The number of steps taken so far, a scalar int64 ``Variable``.
+
+        With ``gradient_accumulation_steps=N`` it counts the updates, as Keras 3 does: a
+        scalar tensor holding the calls of ``apply_gradients`` divided by ``N``.
+        """
+        steps = self.gradient_accumulation_steps
+        if steps:
+            return Tensor._wrap(xp.asarray(self._iterations._value // steps))
         return self._iterations
 
     @iterations.setter
     def iterations(self, value):
-        self._iterations._value[...] = int(value)
+        # With accumulation the value counts updates: the calls start again at that update.
+        self._iterations._value[...] = int(value) * (self.gradient_accumulation_steps or 1)
+
+    def _steps_taken(self):
+        """The updates made so far (Adam's bias correction counts them): the calls of
+        ``apply_gradients``, or those calls divided by ``gradient_accumulation_steps``."""
+        count = int(self._iterations._value)
+        steps = self.gradient_accumulation_steps
+        return count // steps if steps else count
 
     # --- state: slots per variable ------------------------------------------------------
     def build(self, var_list):
@@ -361,6 +388,13 @@ class Optimizer:
             arrays.append(slot_variable._value)
         if self.use_ema:
             self._average_of(variable)
+        if self.gradient_accumulation_steps:
+            self._accumulators[id(variable)] = Variable(
+                xp.zeros_like(value),
+                trainable=False,
+                name=f"{self.name}/{variable.name}_gradient_accumulator",
+                dtype=value.dtype,
+            )
         self._tracked.append(variable)
         record = self._with_scratch(tuple(arrays), value)
         self._records[id(variable)] = record
@@ -389,13 +423,18 @@ class Optimizer:
     def variables(self):
         """The optimizer's own variables: iterations, learning rate, then every slot.
 
+        With ``use_ema`` the moving averages and with ``gradient_accumulation_steps`` the
+        gradient accumulators come before the slots, as in Keras 3.
         Works both as ``optimizer.variables`` (Keras 3) and ``optimizer.variables()``.
         """
         own = [self._iterations]
         if self._schedule is None:
             own.append(self._learning_rate)
         averages = [self._averages[id(v)] for v in self._tracked if id(v) in self._averages]
-        return _VariableList(own + list(self._extra_variables.values()) + averages + self._slot_variables)
+        accumulators = [self._accumulators[id(v)] for v in self._tracked if id(v) in self._accumulators]
+        return _VariableList(
+            own + list(self._extra_variables.values()) + averages + accumulators + self._slot_variables
+        )
 
     def get_weights(self):
         """The values of ``variables`` as a list of NumPy arrays."""
@@ -431,6 +470,9 @@ class Optimizer:
             if id(variable) in self._averages:
                 layout[f"{index}/average"] = self._averages[id(variable)]._value
         for index, variable in enumerate(self._tracked):
+            if id(variable) in self._accumulators:
+                layout[f"{index}/gradient_accumulator"] = self._accumulators[id(variable)]._value
+        for index, variable in enumerate(self._tracked):
             arrays = self._records[id(variable)][0]
             for slot, array in zip(self._slot_names, arrays):
                 layout[f"{index}/{slot}"] = array
@@ -441,6 +483,7 @@ class Optimizer:
 
         Keys: ``"iterations"``; ``"learning_rate"`` when it is a number (not a schedule);
         optimizer-wide extras (Nadam's ``"u_product"``); with ``use_ema``, ``"<i>/average"``
+        for every variable; with ``gradient_accumulation_steps``, ``"<i>/gradient_accumulator"``
         for every variable; then ``"<i>/<slot>"`` for the ``i``-th variable the optimizer
         has seen (the order of ``build`` or of the first ``apply_gradients``) and each of
         its slots, e.g. ``"0/momentum"``, ``"0/velocity"``, ``"1/momentum"``, ... The
@@ -683,6 +726,12 @@ class Optimizer:
                 self._create_slots(variable)
         self.built = True
 
+        accumulators = None
+        if self.gradient_accumulation_steps:
+            arrays, accumulators = self._accumulate(arrays, variables)
+            if accumulators is None:  # not an update step: the gradients were only summed
+                self._end_step(variables)
+                return
         if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
             arrays = self._clip_gradients(arrays)
         rate = self._current_learning_rate()
@@ -706,6 +755,14 @@ class Optimizer:
                 _split_update(update, variable._value, array, slots, tmp, tmp2, coefficients)
             else:
                 update(variable._value, array, slots, tmp, tmp2, coefficients)
+        if accumulators is not None:
+            for accumulator in accumulators:
+                accumulator.fill(0)
+        self._end_step(variables)
+
+    def _end_step(self, variables):
+        """What follows every call of ``apply_gradients``, update or not: the moving averages,
+        the constraints, the step count and, now and then, the flush of subnormal slots."""
         if self.use_ema:
             self._update_moving_averages()
         # After the averages, as in Keras 3 (they follow the weights before their constraints).
@@ -715,10 +772,33 @@ class Optimizer:
                 variable.assign(constraint(variable))
         self._iterations._value += 1
         if int(self._iterations._value) % FLUSH_EVERY == 0:
+            records = self._records
             for variable in variables:
                 _flush_subnormals(records[id(variable)][0])
                 if id(variable) in self._averages:
                     _flush_subnormals([self._averages[id(variable)]._value])
+
+    def _accumulate(self, arrays, variables):
+        """Gradient accumulation (``gradient_accumulation_steps=N``), as Keras 3 does it.
+
+        On N - 1 calls out of N the gradients are added to the accumulators and
+        ``(arrays, None)`` comes back: no update this time. On every N-th call the
+        mean of the N calls' gradients comes back (new arrays: the given ones may be the
+        tape's), with the accumulators to empty once the update is made; clipping and
+        weight decay then act on that mean.
+        """
+        steps = self.gradient_accumulation_steps
+        accumulators = [self._accumulators[id(variable)]._value for variable in variables]
+        if (int(self._iterations._value) + 1) % steps:
+            for accumulator, array in zip(accumulators, arrays):
+                xp.add(accumulator, array, out=accumulator)
+            return arrays, None
+        means = []
+        for accumulator, array in zip(accumulators, arrays):
+            mean = xp.add(array, accumulator)
+            xp.divide(mean, mean.dtype.type(steps), out=mean)
+            means.append(mean)
+        return means, accumulators
 
     # --- exponential moving average of the weights (use_ema=True) -----------------------------
     def _average_of(self, variable):
@@ -740,7 +820,7 @@ class Optimizer:
     def _update_moving_averages(self):
         """After a step: move every variable's average towards it; every
         ``ema_overwrite_frequency`` steps, put the averages in the variables."""
-        step = int(self._iterations._value)  # the step just taken, counted from 0
+        step = self._steps_taken()  # the step just taken, counted from 0 (updates, with accumulation)
         for variable in self._tracked:
             w, average = variable._value, self._average_of(variable)._value
             if step == 0:
@@ -915,6 +995,7 @@ class Optimizer:
             "use_ema": self.use_ema,
             "ema_momentum": self.ema_momentum,
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
         if self._legacy_decay:
             config["decay"] = self._legacy_decay
@@ -968,6 +1049,22 @@ def _kernels():
     from learnet.ops.compiled import update
 
     return update
+
+
+def _accumulation_steps(value, who):
+    """``gradient_accumulation_steps`` checked as Keras 3 checks it: ``None`` or 0 (no
+    accumulation) or an integer >= 2. A float is taken only when it is a whole number (Keras
+    takes 2.5 too, and then never updates on schedule); a bool or a string is refused."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, (int, float, numpy.integer, numpy.floating)):
+        raise TypeError(f"{who}: gradient_accumulation_steps must be an integer >= 2 or None, got {value!r}")
+    if isinstance(value, (bool, numpy.bool_)) or not math.isfinite(value) or value != int(value) or 0 != value < 2:
+        raise ValueError(
+            f"{who}: `gradient_accumulation_steps` must be an integer >= 2. "
+            f"Received: gradient_accumulation_steps={value!r}"
+        )
+    return int(value)
 
 
 def _takes_argument(function):
@@ -1243,7 +1340,7 @@ class Adam(Optimizer):
         self._slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
     def _coefficients(self, lr):
-        t = int(self._iterations._value) + 1
+        t = self._steps_taken() + 1
         return lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
 
     def _update(self, w, g, slots, tmp, tmp2, alpha):
@@ -1529,7 +1626,7 @@ class Adamax(Optimizer):
         self._slot_names = ("momentum", "norm")
 
     def _coefficients(self, lr):
-        t = int(self._iterations._value) + 1
+        t = self._steps_taken() + 1
         return lr, 1.0 - self.beta_1**t
 
     def _update(self, w, g, slots, tmp, tmp2, c):
@@ -1611,7 +1708,7 @@ class Nadam(Optimizer):
         self._u_product = self._add_extra_variable("u_product", 1.0)
 
     def _coefficients(self, lr):
-        t = int(self._iterations._value) + 1
+        t = self._steps_taken() + 1
         u_t = self.beta_1 * (1.0 - 0.5 * 0.96**t)
         u_next = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         product = float(self._u_product._value) * u_t
@@ -1849,7 +1946,7 @@ class Adafactor(Optimizer):
         return shape[:-2] + shape[-1:]
 
     def _coefficients(self, lr):
-        t = int(self._iterations._value) + 1
+        t = self._steps_taken() + 1
         return min(lr, 1.0 / math.sqrt(t)), 1.0 - t**self.beta_2_decay
 
     def _update(self, w, g, slots, tmp, tmp2, c):
@@ -2103,7 +2200,7 @@ class Lamb(Optimizer):
         self._slot_names = ("momentum", "velocity")
 
     def _coefficients(self, lr):
-        t = int(self._iterations._value) + 1
+        t = self._steps_taken() + 1
         return lr, 1.0 - self.beta_1**t, 1.0 - self.beta_2**t
 
     def _update(self, w, g, slots, tmp, tmp2, c):

@@ -148,6 +148,7 @@ from learnet.layers.recurrent import (
     SimpleRNNCell,
     StackedRNNCells,
 )
+from learnet.layers.spectrogram import STFTSpectrogram
 from learnet.layers.text import TextVectorization
 from learnet.layers.reshaping import (
     Cropping1D,
@@ -270,6 +271,7 @@ __all__ = [
     "ConvLSTM1D",
     "ConvLSTM2D",
     "ConvLSTM3D",
+    "STFTSpectrogram",
     "TextVectorization",
     "StringLookup",
     "IntegerLookup",
