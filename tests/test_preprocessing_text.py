@@ -56,9 +56,18 @@ def test_hashing_is_stable_and_in_range():
     assert hashing_trick("the cat the", 10) == ids
 
 
+def test_a_single_string_is_read_as_its_characters_as_keras_reads_it():
+    # TensorFlow 2.21's tf.keras Tokenizer: 17 characters, 32 texts, [[5, 2, 3, 9, 6]].
+    tokenizer = Tokenizer(char_level=True)
+    tokenizer.fit_on_texts("First Citizen:\nBefore we proceed")
+    assert (len(tokenizer.word_index), tokenizer.document_count) == (17, 32)
+    assert tokenizer.texts_to_sequences(["First"]) == [[5, 2, 3, 9, 6]]
+    words = Tokenizer()
+    words.fit_on_texts("hello world")
+    assert words.word_index == {"l": 1, "o": 2, "h": 3, "e": 4, "w": 5, "r": 6, "d": 7}
+
+
 def test_bad_use_gets_a_clear_error():
-    with pytest.raises(ValueError, match="single string"):
-        Tokenizer().fit_on_texts("a text")
     with pytest.raises(ValueError, match="mode must be"):
         Tokenizer(num_words=3).texts_to_matrix(["a"], mode="onehot")
     with pytest.raises(ValueError, match="fit it on texts"):

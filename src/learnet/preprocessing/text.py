@@ -117,9 +117,11 @@ class Tokenizer:
         return text_to_word_sequence(text, self.filters, self.lower, self.split)
 
     def fit_on_texts(self, texts):
-        """Count the words of ``texts`` (strings, or lists of words) and rebuild the index."""
-        if isinstance(texts, str):
-            raise ValueError("Tokenizer.fit_on_texts expects a list of texts, got a single string")
+        """Count the words of ``texts`` (strings, or lists of words) and rebuild the index.
+
+        A single string is read as Keras' Tokenizer reads it: as the sequence of its characters,
+        each one text (so ``Tokenizer(char_level=True).fit_on_texts(book)`` indexes its characters).
+        """
         counts = Counter(self.word_counts)
         docs = Counter(self.word_docs)
         for text in texts:
