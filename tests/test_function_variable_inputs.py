@@ -42,3 +42,28 @@ def test_a_tensor_or_another_dtype_is_refused():
         concrete(tf.constant(0))
     with pytest.raises(SignatureMismatchError, match="must be a variable"):
         concrete(tf.Variable(0.0))
+
+
+def test_a_returned_variable_is_a_snapshot_of_its_value():
+    # TensorFlow 2.21: EagerTensor 1 (the first call's value), not the live counter.
+    counter = tf.Variable(0)
+
+    @tf.function
+    def step(c=1):
+        return counter.assign_add(c)
+
+    first = step()
+    step()
+    assert not isinstance(first, tf.Variable) and int(first) == 1 and int(counter.numpy()) == 2
+
+
+def test_gradients_flow_through_a_returned_variable():
+    v = tf.Variable(3.0)
+
+    @tf.function
+    def read():
+        return {"v": v}
+
+    with tf.GradientTape() as tape:
+        y = read()["v"] * 2.0
+    assert float(tape.gradient(y, v)) == 2.0

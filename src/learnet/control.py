@@ -33,7 +33,7 @@ import numpy
 
 from learnet import errors
 from learnet import tape as _tape
-from learnet.tensor import Tensor, TensorShape, _as_dtype, _dtype_name, convert_to_tensor
+from learnet.tensor import Tensor, TensorShape, Variable, _as_dtype, _dtype_name, convert_to_tensor
 from learnet.tree import flatten
 
 __all__ = [
@@ -486,7 +486,15 @@ class ConcreteFunction:
 
 
 def _as_tensors(result):
-    """What a traced function returns: numbers and arrays become tensors, structure kept (as in TF)."""
+    """What a traced function returns: numbers and arrays become tensors, structure kept (as in TF).
+
+    A variable becomes a tensor of its value at that moment, as a traced function's output is
+    (``return counter.assign_add(1)`` gives 1, not the live counter); gradients still flow to it.
+    """
+    if isinstance(result, Variable):
+        from learnet.ops.math import identity
+
+        return identity(result)
     if isinstance(result, (bool, int, float, numpy.number, numpy.bool_, numpy.ndarray)):
         return convert_to_tensor(result)
     if isinstance(result, (list, tuple)) and not hasattr(result, "_fields"):
