@@ -131,6 +131,38 @@ def get_replica_context():
     return ReplicaContext(_DEFAULT, replica_id_in_sync_group=0)
 
 
+def _deprecated(old, new):
+    from learnet import warn
+
+    warn.deprecated(f"Strategy.{old} is deprecated (TensorFlow 1's API); use Strategy.{new} instead")
+
+
+class _DatasetIterator:
+    """What ``make_dataset_iterator`` gives: the distributed batches, read with ``get_next()``."""
+
+    def __init__(self, iterator):
+        self._iterator = iterator
+
+    def initialize(self):
+        """Nothing to initialize when running eagerly: an empty list of initializer ops, as TensorFlow's."""
+        return []
+
+    def get_next(self):
+        """The next distributed batch; ``tf.errors.OutOfRangeError`` at the end, as TensorFlow's."""
+        from learnet import errors
+
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            raise errors.OutOfRangeError(None, None, "End of sequence") from None
+
+    def __iter__(self):
+        return self._iterator
+
+    def __next__(self):
+        return next(self._iterator)
+
+
 class ReplicaContext:
     """Inside ``strategy.run``: which replica this is and how to combine values across replicas.
 
@@ -437,6 +469,31 @@ class Strategy:
     def experimental_distribute_datasets_from_function(self, dataset_fn, options=None):
         """The former name of ``distribute_datasets_from_function``."""
         return self.distribute_datasets_from_function(dataset_fn, options)
+
+    def make_dataset_iterator(self, dataset):
+        """TensorFlow 1's way (deprecated): an iterator over ``experimental_distribute_dataset(dataset)``
+        with ``initialize()`` and ``get_next()``, for ``experimental_run``.
+
+        Examples
+        --------
+        >>> import learnet as tf, warnings
+        >>> s = tf.distribute.get_strategy()
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     it = s.make_dataset_iterator(tf.data.Dataset.range(4).batch(2))
+        ...     _ = it.initialize()
+        ...     s.experimental_run(lambda x: x * 10, it).numpy().tolist()
+        [0, 10]
+        """
+        _deprecated("make_dataset_iterator", "experimental_distribute_dataset")
+        return _DatasetIterator(iter(self.experimental_distribute_dataset(dataset)))
+
+    def experimental_run(self, fn, input_iterator=None):
+        """TensorFlow 1's way (deprecated): ``run(fn, args=(input_iterator.get_next(),))``, or
+        ``run(fn)`` without an iterator."""
+        _deprecated("experimental_run", "run")
+        args = () if input_iterator is None else (input_iterator.get_next(),)
+        return self.run(fn, args=args)
 
     def all_reduce_gradients(self, grads):
         """The sum over processes of each gradient, as a new list (``None`` stays ``None``).
