@@ -457,3 +457,15 @@ def test_bad_inputs_change_nothing():
     with pytest.raises(ValueError, match="PrecisionAtRecall: class_id=4 needs predictions"):
         m.update_state(y, p)
     assert float(m.result()) == 0.0
+
+
+def test_precision_and_recall_variables_are_keras_3s():
+    # Keras 3.15: Precision keeps true_positives and false_positives; Recall true_positives and false_negatives.
+    import learnet as keras
+
+    precision, recall = keras.metrics.Precision(), keras.metrics.Recall()
+    assert [v.name.split("/")[-1] for v in precision.variables] == ["true_positives", "false_positives"]
+    assert [v.name.split("/")[-1] for v in recall.variables] == ["true_positives", "false_negatives"]
+    precision.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    recall.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+    assert round(float(precision.result()), 4) == 0.6667 == round(float(recall.result()), 4)

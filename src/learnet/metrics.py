@@ -28,7 +28,7 @@ import numpy
 from learnet import backend, losses, registry
 from learnet.backend import xp
 from learnet.tape import no_recording
-from learnet.tensor import Tensor, Variable, to_array
+from learnet.tensor import Tensor, owned_variable, to_array
 
 _EPSILON = 1e-7
 
@@ -400,7 +400,7 @@ class Metric:
         shape = () if shape is None else tuple(int(s) for s in (shape if hasattr(shape, "__len__") else (shape,)))
         value = initializers.get(initializer)(shape, dtype=dtype)
         value = xp.asarray(value.numpy() if isinstance(value, Tensor) else value, dtype=dtype)
-        variable = Variable(value, trainable=False, name=f"{self.name}/{name or 'variable'}", dtype=dtype)
+        variable = owned_variable(self.name, value, trainable=False, name=name or "variable", dtype=dtype)
         if "_state_variables" not in self.__dict__:
             self._state_variables = []
         self._state_variables.append(variable)
@@ -418,7 +418,7 @@ class Metric:
         stateless calls (``stateless_update_state``...) take and give values in this order.
         """
         values = [
-            Variable(value._value, trainable=False, name=f"{self.name}/{name}", dtype=value.dtype)
+            owned_variable(self.name, value._value, trainable=False, name=name, dtype=value.dtype)
             for name, value in zip(self._state_attributes, self._state_values())
         ]
         return values + self._own_state_variables()
@@ -864,6 +864,9 @@ class Precision(_ConfusionCounts):
     0.6667
     """
 
+    # Keras 3's variables: the other counts are kept too but are not state.
+    _state_attributes = ("true_positives", "false_positives")
+
     def __init__(self, thresholds=None, top_k=None, class_id=None, name="precision", dtype=None):
         super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
 
@@ -881,6 +884,8 @@ class Recall(_ConfusionCounts):
     >>> round(float(m.result()), 4)
     0.6667
     """
+
+    _state_attributes = ("true_positives", "false_negatives")  # Keras 3's variables
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name="recall", dtype=None):
         super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
