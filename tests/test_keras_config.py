@@ -17,6 +17,7 @@ def _restore_settings():
     keras.config.enable_interactive_logging()
     keras.config.set_floatx("float32")
     keras.config.set_epsilon(1e-7)
+    keras.config.set_image_data_format("channels_last")
 
 
 def test_every_name_of_keras_config_is_there():
@@ -94,7 +95,7 @@ def test_interactive_logging_off_means_plain_lines():
         (lambda: keras.config.set_backend("jax"), "no 'jax' backend"),
         (lambda: keras.config.set_max_epochs(0), "positive int or None"),
         (lambda: keras.config.set_max_steps_per_epoch(2.5), "positive int or None"),
-        (lambda: keras.config.set_image_data_format("channels_first"), "channels_last"),
+        (lambda: keras.config.set_image_data_format("channels_middle"), "channels_last"),
     ],
 )
 def test_bad_settings_get_a_clear_error_and_change_nothing(call, message):

@@ -89,4 +89,4 @@ def test_backend_floor_stays_below_and_unknown_names_fail():
     with pytest.raises(AttributeError, match="no_such_helper"):
         K.no_such_helper  # noqa: B018
     with pytest.raises(ValueError, match="channels_last"):
-        K.set_image_data_format("channels_first")
+        K.set_image_data_format("channels_middle")

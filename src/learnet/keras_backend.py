@@ -23,6 +23,7 @@ import importlib
 import numpy as _np
 
 from learnet import ctc as _ctc
+from learnet import keras_config as _config
 from learnet import keras_ops as _ops
 from learnet.backend import floatx
 from learnet.tensor import Tensor, Variable
@@ -30,18 +31,17 @@ from learnet.sparse import SparseTensor as _SparseTensor
 from learnet.tensor import constant as _constant
 
 _prim = importlib.import_module("learnet.ops")  # the primitives (`learnet.ops` the attribute is keras.ops)
-_image_data_format = "channels_last"
 
 
 def image_data_format():
-    """``'channels_last'``: learnet's images are ``(batch, height, width, channels)``."""
-    return _image_data_format
+    """The default image layout, ``'channels_last'`` unless set (``keras.config.image_data_format``)."""
+    return _config.image_data_format()
 
 
 def set_image_data_format(data_format):
-    """Accept ``'channels_last'``; learnet's layers work on channels-last images only."""
-    if data_format != "channels_last":
-        raise ValueError(f"learnet supports the 'channels_last' image data format only, got {data_format!r}")
+    """Set the default image layout: ``'channels_last'`` or ``'channels_first'``
+    (``keras.config.set_image_data_format``)."""
+    _config.set_image_data_format(data_format)
 
 
 def learning_phase():

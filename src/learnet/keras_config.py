@@ -57,7 +57,9 @@ _settings = {
     "unsafe_deserialization": False,
     "max_epochs": None,
     "max_steps_per_epoch": None,
+    "image_data_format": "channels_last",
 }
+_DATA_FORMATS = ("channels_first", "channels_last")
 
 
 def backend():
@@ -80,13 +82,61 @@ def set_backend(name):
 
 
 def image_data_format():
-    """``'channels_last'``: learnet's images are ``(batch, height, width, channels)``."""
-    return importlib.import_module("learnet.keras_backend").image_data_format()
+    """The layout of images for layers given no ``data_format``: ``'channels_last'`` (the
+    default, ``(batch, height, width, channels)``) or ``'channels_first'`` (``(batch, channels,
+    height, width)``).
+
+    A layer reads it when it is made, as in Keras 3, so changing it later does not change
+    layers that already exist.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.config.image_data_format()
+    'channels_last'
+    """
+    return _settings["image_data_format"]
 
 
 def set_image_data_format(data_format):
-    """Accept ``'channels_last'`` (learnet's layers work on channels-last images only)."""
-    importlib.import_module("learnet.keras_backend").set_image_data_format(data_format)
+    """Set the layout that layers made from now on use when given no ``data_format``.
+
+    Parameters
+    ----------
+    data_format : {"channels_last", "channels_first"}
+        Upper case is accepted, as in Keras; anything else raises ``ValueError`` and changes
+        nothing.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.config.set_image_data_format("channels_first")
+    >>> keras.layers.Conv1D(16, 1)(keras.ops.zeros((2, 8, 450))).shape
+    TensorShape([2, 16, 450])
+    >>> keras.config.set_image_data_format("channels_last")
+    """
+    standard = str(data_format).lower()
+    if standard not in _DATA_FORMATS:
+        raise ValueError(
+            "set_image_data_format: the `data_format` argument must be one of "
+            f"{{'channels_first', 'channels_last'}}. Received: data_format={data_format!r}"
+        )
+    _settings["image_data_format"] = standard
+
+
+def _standardize_data_format(data_format, who):
+    """A layer's ``data_format`` as Keras 3 reads it: ``None`` is ``image_data_format()`` now
+    (when the layer is made), anything else ``'channels_last'`` or ``'channels_first'``
+    (any case); other values raise ``ValueError`` naming the layer ``who``."""
+    if data_format is None:
+        return image_data_format()
+    standard = str(data_format).lower()
+    if standard not in _DATA_FORMATS:
+        raise ValueError(
+            f"{who}: data_format must be 'channels_last' (batch, ..., channels) or "
+            f"'channels_first' (batch, channels, ...), got {data_format!r}"
+        )
+    return standard
 
 
 def dtype_policy():

@@ -70,7 +70,7 @@ def test_conv2d_config_round_trip_and_bad_arguments():
     with pytest.raises(ValueError, match="padding must be one of"):
         layers.Conv2D(8, 3, padding="full")
     with pytest.raises(ValueError, match="channels_last"):
-        layers.Conv2D(8, 3, data_format="channels_first")
+        layers.Conv2D(8, 3, data_format="channels_middle")
     with pytest.raises(ValueError, match="expects inputs with last dimension 1"):
         conv(np.zeros((1, 28, 28, 1)))
         conv(np.zeros((1, 28, 28, 3)))

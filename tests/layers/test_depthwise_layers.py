@@ -130,7 +130,7 @@ def test_a_separable_model_trains():
         (lambda: layers.DepthwiseConv2D(0), "kernel_size must be a positive int"),
         (lambda: layers.DepthwiseConv2D(3, padding="causal"), "padding must be one of"),
         (lambda: layers.DepthwiseConv2D(3, strides=2, dilation_rate=2), "cannot be combined"),
-        (lambda: layers.DepthwiseConv2D(3, data_format="channels_first"), "channels_last"),
+        (lambda: layers.DepthwiseConv2D(3, data_format="channels_middle"), "channels_last"),
         (lambda: layers.SeparableConv2D(0, 3), "filters must be a positive integer"),
         (lambda: layers.SeparableConv2D(4, 3, depth_multiplier=-1), "depth_multiplier must be a positive integer"),
     ],

@@ -112,7 +112,7 @@ def test_wrong_rank_is_named(layer):
         (lambda: Conv3D(2, (3, 3)), "Conv3D: kernel_size must be"),
         (lambda: Conv3D(2, 3, padding="causal"), "Conv3D: padding must be one of"),
         (lambda: Conv3D(2, 3, strides=2, dilation_rate=2), "Conv3D: strides > 1 and dilation_rate > 1"),
-        (lambda: Conv3D(2, 3, data_format="channels_first"), "Conv3D: only data_format='channels_last'"),
+        (lambda: Conv3D(2, 3, data_format="channels_middle"), "Conv3D: data_format must be 'channels_last'"),
         (lambda: Conv3D(3, 3, groups=2), "Conv3D: the number of filters must be evenly divisible"),
         (lambda: Conv3DTranspose(2, 3, strides=2, output_padding=2), "Conv3DTranspose: output_padding"),
         (lambda: MaxPooling3D(pool_size=(2, 2)), "MaxPooling3D: pool_size must be"),

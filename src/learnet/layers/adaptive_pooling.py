@@ -17,6 +17,7 @@ TensorShape([4, 2, 2, 3])
 
 import numpy
 
+from learnet.keras_config import _standardize_data_format
 from learnet.layers.base import InputSpec, Layer
 from learnet.ops.adaptive_pool import adaptive_average_pool, adaptive_max_pool
 
@@ -47,9 +48,7 @@ class _AdaptivePooling(Layer):
     def __init__(self, output_size, data_format=None, **kwargs):
         who = type(self).__name__
         sizes = _output_size(output_size, self.rank, who)
-        data_format = data_format or "channels_last"
-        if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f"{who}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+        data_format = _standardize_data_format(data_format, who)  # None: keras.config.image_data_format()
         super().__init__(**kwargs)
         self.output_size = sizes
         self.data_format = data_format

@@ -1,9 +1,15 @@
-"""Convolution layers on channels-last data: ``Conv2D``, ``Conv1D``, ``Conv2DTranspose``,
-``Conv1DTranspose``, ``DepthwiseConv2D`` and ``SeparableConv2D``.
+"""Convolution layers: ``Conv2D``, ``Conv1D``, ``Conv2DTranspose``, ``Conv1DTranspose``,
+``DepthwiseConv2D`` and ``SeparableConv2D``.
 
 A ``Conv2D`` slides ``filters`` small kernels over the image; each kernel sees a
 ``kernel_size`` window across all input channels and gives one output channel. The
 kernel has Keras' shape ``(kernel_height, kernel_width, in_channels, filters)``.
+
+The kernels compute channels-last data ``(batch, ..., channels)``. With
+``data_format="channels_first"`` (or ``keras.config.set_image_data_format("channels_first")``
+before the layer is made) a layer takes and gives ``(batch, channels, ...)`` as Keras 3 does:
+it moves the channels last, computes, and moves them back (gradients flow through the
+transposes). The weights keep the same shapes in either layout, as in Keras 3.
 
 Examples
 --------
@@ -19,11 +25,12 @@ import numpy
 
 from learnet import constraints
 from learnet import activations, initializers, regularizers
+from learnet.keras_config import _standardize_data_format
 from learnet.layers.base import InputSpec, Layer
 from learnet.layers.core import _serialize
 from learnet.ops import conv as conv_ops
 from learnet.ops.math import add
-from learnet.ops.shape import expand_dims, squeeze
+from learnet.ops.shape import expand_dims, reshape, squeeze, transpose
 
 
 def _tuple(value, rank, name, layer):
@@ -46,12 +53,85 @@ def _padding(value, allowed, layer):
 
 
 def _data_format(value, layer):
-    value = value or "channels_last"
-    if value != "channels_last":
+    """``data_format`` for a layer that computes channels-last data only (``None`` follows
+    ``keras.config.image_data_format()``, which then must be ``'channels_last'`` too)."""
+    standard = _standardize_data_format(value, layer)
+    if standard != "channels_last":
+        where = "" if value is not None else " (from keras.config.image_data_format())"
         raise ValueError(
-            f"{layer}: only data_format='channels_last' (batch, ..., channels) is supported, got {value!r}"
+            f"{layer}: only data_format='channels_last' (batch, ..., channels) is supported, got {standard!r}{where}"
         )
-    return value
+    return standard
+
+
+def _to_channels_last(x):
+    """``(batch, channels, *spatial)`` -> ``(batch, *spatial, channels)``."""
+    return transpose(x, (0, *range(2, x.ndim), 1))
+
+
+def _to_channels_first(x):
+    """``(batch, *spatial, channels)`` -> ``(batch, channels, *spatial)``."""
+    return transpose(x, (0, x.ndim - 1, *range(1, x.ndim - 1)))
+
+
+def _shape_to_channels_last(shape):
+    shape = tuple(shape)
+    return (shape[0], *shape[2:], shape[1])
+
+
+def _shape_to_channels_first(shape):
+    shape = tuple(shape)
+    return (shape[0], shape[-1], *shape[1:-1])
+
+
+class _ChannelsFirst:
+    """What a layer written for channels-last data needs to take ``channels_first`` data too.
+
+    Such a layer computes on channels-last arrays in ``_compute_last`` and sizes its output
+    in ``_output_shape_last``; its ``call`` and ``compute_output_shape`` move channels-first
+    data (and shapes) to channels-last, use them, and move the result back. With
+    ``channels_last`` they call them directly: no transposes.
+
+    A layer with an activation applies it in ``_finish``, after the channels are moved back,
+    so an activation that works along an axis (softmax) sees Keras' layout. ``_call_last``
+    is the channels-last path, where a layer may fuse its activation into the kernel.
+    """
+
+    data_format = "channels_last"
+
+    @property
+    def _channels_first(self):
+        return self.data_format == "channels_first"
+
+    @property
+    def _channel_axis(self):
+        return 1 if self._channels_first else -1
+
+    def _last_shape(self, input_shape):
+        """``input_shape`` in channels-last order."""
+        return _shape_to_channels_last(input_shape) if self._channels_first else tuple(input_shape)
+
+    def _compute_last(self, inputs):
+        raise NotImplementedError(f"{type(self).__name__} must define _compute_last")
+
+    def _output_shape_last(self, input_shape):
+        raise NotImplementedError(f"{type(self).__name__} must define _output_shape_last")
+
+    def _finish(self, outputs):
+        return outputs
+
+    def _call_last(self, inputs):
+        return self._finish(self._compute_last(inputs))
+
+    def call(self, inputs):
+        if self._channels_first:
+            return self._finish(_to_channels_first(self._compute_last(_to_channels_last(inputs))))
+        return self._call_last(inputs)
+
+    def compute_output_shape(self, input_shape):
+        if self._channels_first:
+            return _shape_to_channels_first(self._output_shape_last(_shape_to_channels_last(input_shape)))
+        return self._output_shape_last(tuple(input_shape))
 
 
 def conv_output_length(length, kernel, stride, padding, dilation=1):
@@ -64,9 +144,13 @@ def conv_output_length(length, kernel, stride, padding, dilation=1):
     return max(length - effective, -1) // stride + 1
 
 
-class _ConvBase(Layer):
+class _ConvBase(_ChannelsFirst, Layer):
     """What every convolution layer here shares, transposed or not: weights, arguments,
-    output shape and config."""
+    output shape and config.
+
+    A subclass gives ``_compute_last(inputs)``: its convolution of channels-last inputs, bias
+    added, no activation (see ``_ChannelsFirst``).
+    """
 
     _autocast_integers = True
 
@@ -111,7 +195,7 @@ class _ConvBase(Layer):
         self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size", who)
         self.strides = _tuple(strides, self.rank, "strides", who)
         self.padding = _padding(padding, self._paddings, who)
-        self.data_format = _data_format(data_format, who)
+        self.data_format = _standardize_data_format(data_format, who)
         self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate", who)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined")
@@ -134,7 +218,7 @@ class _ConvBase(Layer):
         return self.kernel_size + (in_channels // self.groups, self.filters)
 
     def build(self, input_shape):
-        channels = input_shape[-1]
+        channels = input_shape[self._channel_axis]
         if channels is None:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}': the number of input channels must be known, got {tuple(input_shape)}"
@@ -163,7 +247,7 @@ class _ConvBase(Layer):
             if self.use_bias
             else None
         )
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.built = True
 
     def _finish(self, outputs):
@@ -171,8 +255,7 @@ class _ConvBase(Layer):
             outputs = self.activation(outputs)
         return outputs
 
-    def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
         spatial = tuple(
             conv_output_length(size, k, s, self.padding, d)
             for size, k, s, d in zip(input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate)
@@ -205,11 +288,11 @@ class _ConvBase(Layer):
 class _Conv(_ConvBase):
     """What Conv1D, Conv2D and Conv3D share: ``convolution_op``, and a ``call`` through it.
 
-    Each subclass gives ``_convolve(inputs, kernel, bias=None)``, its convolution with the
-    layer's strides, padding and dilation (and the bias added in the same step). ``call``
-    runs that fast path, unless a subclass overrides ``convolution_op`` (keras.io's weight
-    standardization): then, as in Keras, ``call`` convolves through the override and adds
-    the bias and the activation after it.
+    Each subclass gives ``_convolve(inputs, kernel, bias=None)``, its convolution of
+    channels-last inputs with the layer's strides, padding and dilation (and the bias added
+    in the same step). ``call`` runs that fast path, unless a subclass overrides
+    ``convolution_op`` (keras.io's weight standardization): then, as in Keras, ``call``
+    convolves through the override and adds the bias and the activation after it.
 
     With ``groups > 1`` the kernel has ``in_channels / groups`` input channels, and the
     ops convolve in groups (``learnet.ops.conv.grouped_conv``) because the input has more.
@@ -230,11 +313,14 @@ class _Conv(_ConvBase):
         Parameters
         ----------
         inputs : Tensor of shape ``(batch, *spatial, in_channels)``
+            ``(batch, in_channels, *spatial)`` with ``data_format="channels_first"``.
         kernel : Tensor of the layer kernel's shape ``(*kernel_size, in_channels, filters)``
+            (the same in either layout).
 
         Returns
         -------
         Tensor of shape ``(batch, *out_spatial, filters)``
+            ``(batch, filters, *out_spatial)`` with ``data_format="channels_first"``.
 
         Examples
         --------
@@ -248,17 +334,21 @@ class _Conv(_ConvBase):
         >>> StandardizedConv2D(4, 3)(np.ones((1, 5, 5, 2), "float32")).shape
         TensorShape([1, 3, 3, 4])
         """
+        if self._channels_first:
+            return _to_channels_first(self._convolve(_to_channels_last(inputs), kernel))
         return self._convolve(inputs, kernel)
 
-    def _fused_call(self, inputs):
-        return self._finish(self._convolve(inputs, self.kernel, self.bias))
+    def _compute_last(self, inputs):
+        return self._convolve(inputs, self.kernel, self.bias)
 
     def call(self, inputs):
         if type(self).convolution_op is _Conv.convolution_op:
-            return self._fused_call(inputs)
+            return super().call(inputs)
         outputs = self.convolution_op(inputs, self.kernel)
         if self.bias is not None:
-            outputs = add(outputs, self.bias)
+            # The bias along the channels: the last axis, or axis 1 with channels_first.
+            bias = reshape(self.bias, (self.filters,) + (1,) * self.rank) if self._channels_first else self.bias
+            outputs = add(outputs, bias)
         return self._finish(outputs)
 
 
@@ -274,6 +364,10 @@ class Conv2D(_Conv):
     padding : {"valid", "same"}
         ``"same"`` keeps ``ceil(size / stride)`` outputs, padding like TensorFlow (any
         odd extra row or column at the bottom/right).
+    data_format : {"channels_last", "channels_first"}, optional
+        ``(batch, height, width, channels)`` or ``(batch, channels, height, width)``, for the
+        inputs and the outputs; by default ``keras.config.image_data_format()`` when the layer
+        is made. The kernel's shape is the same in both.
     dilation_rate : int or (int, int), default 1
     groups : int, default 1
         Split the input channels and the filters into this many groups; each group of
@@ -300,13 +394,13 @@ class Conv2D(_Conv):
     def _convolve(self, inputs, kernel, bias=None):
         return conv_ops.conv2d(inputs, kernel, self.strides, self.padding, dilations=self.dilation_rate, bias=bias)
 
-    def _fused_call(self, inputs):
+    def _call_last(self, inputs):
         if self.activation is activations.relu and self.groups == 1:
             # The common Conv2D(..., activation="relu"): one fused kernel, see conv2d_relu.
             return conv_ops.conv2d_relu(
                 inputs, self.kernel, self.bias, self.strides, self.padding, dilations=self.dilation_rate
             )
-        return super()._fused_call(inputs)
+        return super()._call_last(inputs)
 
 
 class Conv1D(_Conv):
@@ -427,7 +521,7 @@ class Conv2DTranspose(_ConvTranspose):
 
     rank = 2
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         height, (top, bottom) = self._geometry(inputs.shape[1], 0)
         width, (left, right) = self._geometry(inputs.shape[2], 1)
         outputs = conv_ops.conv2d_transpose(
@@ -439,10 +533,9 @@ class Conv2DTranspose(_ConvTranspose):
             dilations=self.dilation_rate,
             bias=self.bias,
         )
-        return self._finish(outputs)
+        return outputs
 
-    def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
         return (
             input_shape[0],
             self._output_size(input_shape[1], 0),
@@ -489,7 +582,7 @@ class Conv1DTranspose(_ConvTranspose):
 
     rank = 1
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         n, steps, _ = inputs.shape
         length, (left, right) = self._geometry(steps, 0)
         outputs = conv_ops.conv2d_transpose(
@@ -501,10 +594,10 @@ class Conv1DTranspose(_ConvTranspose):
             dilations=(1, self.dilation_rate[0]),
             bias=self.bias,
         )
-        return self._finish(squeeze(outputs, 1))
+        return squeeze(outputs, 1)
 
-    def compute_output_shape(self, input_shape):
-        batch, steps, _ = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        batch, steps, _ = input_shape
         length = self._output_size(steps, 0)
         return (batch, length, self.filters)
 
@@ -514,9 +607,10 @@ class Conv1DTranspose(_ConvTranspose):
         return config
 
 
-class _DepthwiseBase(Layer):
+class _DepthwiseBase(_ChannelsFirst, Layer):
     """What DepthwiseConv2D and SeparableConv2D share: the per-channel step's arguments (and
-    their 1-D forms in ``conv1d_extra``, which set ``_rank = 1``)."""
+    their 1-D forms in ``conv1d_extra``, which set ``_rank = 1``). A subclass gives
+    ``_compute_last`` and ``_output_shape_last`` on channels-last data (see ``_ChannelsFirst``)."""
 
     _autocast_integers = True
     _rank_hint = "(batch, height, width, channels)"
@@ -553,7 +647,7 @@ class _DepthwiseBase(Layer):
         self.kernel_size = _tuple(kernel_size, self._rank, "kernel_size", who)
         self.strides = _tuple(strides, self._rank, "strides", who)
         self.padding = _padding(padding, ("valid", "same"), who)
-        self.data_format = _data_format(data_format, who)
+        self.data_format = _standardize_data_format(data_format, who)
         self.dilation_rate = _tuple(dilation_rate, self._rank, "dilation_rate", who)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{who}: strides > 1 and dilation_rate > 1 cannot be combined")
@@ -573,7 +667,7 @@ class _DepthwiseBase(Layer):
                 f"{type(self).__name__} '{self.name}' expects images (batch, height, width, channels), "
                 f"got an input of shape {tuple(input_shape)}"
             )
-        channels = input_shape[-1]
+        channels = input_shape[self._channel_axis]
         if channels is None:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}': the number of input channels must be known, "
@@ -677,7 +771,7 @@ class DepthwiseConv2D(_DepthwiseBase):
         channels = self._channels(input_shape)
         self.kernel = self._add_depthwise_kernel("kernel", channels)
         self.bias = self._add_bias(channels * self.depth_multiplier)
-        self.input_spec = InputSpec(ndim=4, axes={-1: channels})
+        self.input_spec = InputSpec(ndim=4, axes={self._channel_axis: channels})
         self.built = True
 
     @property
@@ -685,13 +779,13 @@ class DepthwiseConv2D(_DepthwiseBase):
         """The kernel under its Keras 2 name."""
         return self.kernel
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         outputs = self._depthwise(inputs, self.kernel)
         if self.bias is not None:
             outputs = add(outputs, self.bias)
-        return self._finish(outputs)
+        return outputs
 
-    def compute_output_shape(self, input_shape):
+    def _output_shape_last(self, input_shape):
         channels = tuple(input_shape)[-1]
         return (
             (tuple(input_shape)[0],)
@@ -790,17 +884,20 @@ class SeparableConv2D(_DepthwiseBase):
             constraint=self.pointwise_constraint,
         )
         self.bias = self._add_bias(self.filters)
-        self.input_spec = InputSpec(ndim=4, axes={-1: channels})
+        self.input_spec = InputSpec(ndim=4, axes={self._channel_axis: channels})
         self.built = True
 
-    def call(self, inputs):
-        depthwise = self._depthwise(inputs, self.depthwise_kernel)
+    def _call_last(self, inputs):
         if self.activation is activations.relu:  # the pointwise step fused with bias and ReLU
+            depthwise = self._depthwise(inputs, self.depthwise_kernel)
             return conv_ops.conv2d_relu(depthwise, self.pointwise_kernel, self.bias)
-        outputs = conv_ops.conv2d(depthwise, self.pointwise_kernel, 1, "VALID", bias=self.bias)
-        return self._finish(outputs)
+        return super()._call_last(inputs)
 
-    def compute_output_shape(self, input_shape):
+    def _compute_last(self, inputs):
+        depthwise = self._depthwise(inputs, self.depthwise_kernel)
+        return conv_ops.conv2d(depthwise, self.pointwise_kernel, 1, "VALID", bias=self.bias)
+
+    def _output_shape_last(self, input_shape):
         return (tuple(input_shape)[0],) + self._spatial(input_shape) + (self.filters,)
 
     def get_config(self):

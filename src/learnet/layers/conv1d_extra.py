@@ -53,18 +53,19 @@ class _Depthwise1DBase(_DepthwiseBase):
                 f"{type(self).__name__} '{self.name}' expects sequences (batch, steps, channels), "
                 f"got an input of shape {input_shape}"
             )
-        if input_shape[-1] is None:
+        channels = input_shape[self._channel_axis]
+        if channels is None:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}': the number of input channels must be known, got {input_shape}"
             )
-        steps = input_shape[1]
+        steps = self._last_shape(input_shape)[1]
         effective = (self.kernel_size[0] - 1) * self.dilation_rate[0] + 1
         if self.padding == "valid" and steps is not None and steps < effective:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}': the kernel spans {effective} steps but the input has only "
                 f"{steps} (shape {input_shape}) with padding='valid'"
             )
-        return int(input_shape[-1])
+        return int(channels)
 
     def _depthwise(self, inputs, kernel):
         """The per-channel convolution, as a depthwise 2-D convolution of height 1."""
@@ -92,7 +93,9 @@ class DepthwiseConv1D(_Depthwise1DBase):
     padding : {"valid", "same"}, default "valid"
     depth_multiplier : int, default 1
         Output channels per input channel.
-    data_format : "channels_last" (the only layout learnet computes), optional
+    data_format : {"channels_last", "channels_first"}, optional
+        ``(batch, steps, channels)`` or ``(batch, channels, steps)``; by default
+        ``keras.config.image_data_format()`` when the layer is made.
     dilation_rate : int or (int,), default 1
     activation, use_bias : as ``Conv1D``.
     depthwise_initializer, depthwise_regularizer, depthwise_constraint
@@ -114,7 +117,7 @@ class DepthwiseConv1D(_Depthwise1DBase):
         channels = self._channels(input_shape)
         self.kernel = self._add_depthwise_kernel("kernel", channels)
         self.bias = self._add_bias(channels * self.depth_multiplier)
-        self.input_spec = InputSpec(ndim=3, axes={-1: channels})
+        self.input_spec = InputSpec(ndim=3, axes={self._channel_axis: channels})
         self.built = True
 
     @property
@@ -122,14 +125,13 @@ class DepthwiseConv1D(_Depthwise1DBase):
         """The kernel under its Keras 2 name."""
         return self.kernel
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         outputs = self._depthwise(inputs, self.kernel)
         if self.bias is not None:
             outputs = add(outputs, self.bias)
-        return self._finish(outputs)
+        return outputs
 
-    def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
         channels = input_shape[-1]
         return (
             input_shape[0],
@@ -225,19 +227,23 @@ class SeparableConv1D(_Depthwise1DBase):
             constraint=self.pointwise_constraint,
         )
         self.bias = self._add_bias(self.filters)
-        self.input_spec = InputSpec(ndim=3, axes={-1: channels})
+        self.input_spec = InputSpec(ndim=3, axes={self._channel_axis: channels})
         self.built = True
 
-    def call(self, inputs):
+    def _call_last(self, inputs):
+        if self.activation is activations.relu:  # the pointwise step fused with bias and ReLU
+            depthwise = expand_dims(self._depthwise(inputs, self.depthwise_kernel), 1)
+            pointwise = expand_dims(self.pointwise_kernel, 0)  # (1, 1, C * depth_multiplier, filters)
+            return squeeze(conv_ops.conv2d_relu(depthwise, pointwise, self.bias), 1)
+        return super()._call_last(inputs)
+
+    def _compute_last(self, inputs):
         depthwise = expand_dims(self._depthwise(inputs, self.depthwise_kernel), 1)
         pointwise = expand_dims(self.pointwise_kernel, 0)  # (1, 1, C * depth_multiplier, filters)
-        if self.activation is activations.relu:  # the pointwise step fused with bias and ReLU
-            return squeeze(conv_ops.conv2d_relu(depthwise, pointwise, self.bias), 1)
-        outputs = squeeze(conv_ops.conv2d(depthwise, pointwise, 1, "VALID", bias=self.bias), 1)
-        return self._finish(outputs)
+        return squeeze(conv_ops.conv2d(depthwise, pointwise, 1, "VALID", bias=self.bias), 1)
 
-    def compute_output_shape(self, input_shape):
-        return (tuple(input_shape)[0], self._spatial(input_shape)[0], self.filters)
+    def _output_shape_last(self, input_shape):
+        return (input_shape[0], self._spatial(input_shape)[0], self.filters)
 
     def get_config(self):
         config = super().get_config()

@@ -16,6 +16,7 @@ import numpy
 from learnet import constraints
 from learnet import activations, backend, initializers, regularizers
 from learnet.backend import xp
+from learnet.keras_config import _standardize_data_format
 from learnet.layers import quantization
 from learnet.layers.base import KerasHistory, KerasTensor, Layer, InputSpec, _shape_tuple
 from learnet.ops.linalg import matmul
@@ -424,15 +425,14 @@ class Flatten(Layer):
     Parameters
     ----------
     data_format : {"channels_last", "channels_first"}, optional
-        With ``channels_first`` a 4-D input is moved to channels-last before flattening,
-        so the order matches a model trained channels-last.
+        With ``channels_first`` an input of rank 3 or more is moved to channels-last before
+        flattening, so the order matches a model trained channels-last. By default
+        ``keras.config.image_data_format()`` when the layer is made, as in Keras 3.
     """
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
-        if self.data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f"Flatten: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+        self.data_format = _standardize_data_format(data_format, "Flatten")
 
     def call(self, inputs):
         if inputs.ndim == 1:
@@ -641,22 +641,40 @@ class SpatialDropout1D(Dropout):
 
 
 class SpatialDropout2D(Dropout):
-    """Dropout of whole feature maps of ``(batch, height, width, channels)`` images."""
+    """Dropout of whole feature maps of ``(batch, height, width, channels)`` images.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+    data_format : {"channels_last", "channels_first"}, optional
+        Where the channels are: last, or right after the batch axis ``(batch, channels,
+        height, width)``. By default ``keras.config.image_data_format()`` when the layer is made.
+    seed : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import layers
+    >>> drop = layers.SpatialDropout2D(0.5, data_format="channels_first", seed=0)
+    >>> out = drop(np.ones((1, 4, 3, 3)), training=True).numpy()
+    >>> [sorted(set(out[0, c].reshape(-1).tolist())) in ([0.0], [2.0]) for c in range(4)]
+    [True, True, True, True]
+    """
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         kwargs.pop("noise_shape", None)
         super().__init__(rate, seed=seed, **kwargs)
-        if (data_format or "channels_last") != "channels_last":
-            raise ValueError("SpatialDropout2D: only data_format='channels_last' is supported")
+        self.data_format = _standardize_data_format(data_format, "SpatialDropout2D")
         self.input_spec = InputSpec(ndim=4)
 
     def call(self, inputs, training=None):
-        self.noise_shape = (None, 1, 1, None)
+        self.noise_shape = (None, 1, 1, None) if self.data_format == "channels_last" else (None, None, 1, 1)
         return super().call(inputs, training=training)
 
     def get_config(self):
         config = super().get_config()
         config.pop("noise_shape", None)
+        config["data_format"] = self.data_format
         return config
 
 
@@ -671,7 +689,8 @@ class SpatialDropout3D(Dropout):
     ----------
     rate : float in [0, 1)
     data_format : {"channels_last", "channels_first"}, optional
-        Where the channels are: last (the default) or right after the batch axis.
+        Where the channels are: last or right after the batch axis. By default
+        ``keras.config.image_data_format()`` when the layer is made.
     seed : int, optional
 
     Examples
@@ -686,12 +705,7 @@ class SpatialDropout3D(Dropout):
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         kwargs.pop("noise_shape", None)
         super().__init__(rate, seed=seed, **kwargs)
-        data_format = data_format or "channels_last"
-        if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(
-                f"SpatialDropout3D: data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
-            )
-        self.data_format = data_format
+        self.data_format = _standardize_data_format(data_format, "SpatialDropout3D")
         self.input_spec = InputSpec(ndim=5)
 
     def call(self, inputs, training=None):

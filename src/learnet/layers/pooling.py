@@ -1,5 +1,9 @@
 """Pooling layers: ``MaxPooling2D``, ``AveragePooling2D``, their 1-D forms, and global pooling.
 
+Each takes ``data_format``: ``"channels_last"`` ``(batch, ..., channels)`` or
+``"channels_first"`` ``(batch, channels, ...)``; by default
+``keras.config.image_data_format()`` when the layer is made, as in Keras 3.
+
 Examples
 --------
 >>> import learnet as tf
@@ -11,13 +15,17 @@ TensorShape([8, 64])
 
 from typing import Any
 
+from learnet.keras_config import _standardize_data_format
 from learnet.layers.base import InputSpec, Layer
-from learnet.layers.conv import _data_format, _padding, _tuple, conv_output_length
+from learnet.layers.conv import _ChannelsFirst, _padding, _tuple, conv_output_length
 from learnet.ops import conv as conv_ops
 from learnet.ops.reduce import reduce_max, reduce_mean
 
 
-class _Pooling(Layer):
+class _Pooling(_ChannelsFirst, Layer):
+    """What the pooling layers share; each pools channels-last windows in ``_compute_last``
+    (``channels_first`` inputs are moved there and back, see ``_ChannelsFirst``)."""
+
     _autocast_integers = True
     rank = 2
     _op: Any = None
@@ -28,20 +36,19 @@ class _Pooling(Layer):
         self.pool_size = _tuple(pool_size, self.rank, "pool_size", who)
         self.strides = self.pool_size if strides is None else _tuple(strides, self.rank, "strides", who)
         self.padding = _padding(padding, ("valid", "same"), who)
-        self.data_format = _data_format(data_format, who)
+        self.data_format = _standardize_data_format(data_format, who)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     @property
     def _rank_hint(self):
         return "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         if self.rank == 2:
             return self._op(inputs, self.pool_size, self.strides, self.padding)
         return self._op(inputs, self.pool_size[0], self.strides[0], self.padding)
 
-    def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
         spatial = tuple(
             conv_output_length(size, p, s, self.padding)
             for size, p, s in zip(input_shape[1:-1], self.pool_size, self.strides)
@@ -100,14 +107,9 @@ class AveragePooling1D(_Pooling):
 
 
 def _global_data_format(value, layer):
-    """Global pooling takes either layout, as Keras does: it only chooses the axes to pool."""
-    standard = "channels_last" if value is None else str(value).lower()
-    if standard not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{layer}: data_format must be 'channels_last' (batch, ..., channels) or "
-            f"'channels_first' (batch, channels, ...), got {value!r}"
-        )
-    return standard
+    """Global pooling takes either layout, as Keras does: it only chooses the axes to pool
+    (``None``: ``keras.config.image_data_format()`` when the layer is made)."""
+    return _standardize_data_format(value, layer)
 
 
 class _GlobalPooling(Layer):

@@ -1,6 +1,9 @@
 """Layers that move values around: ``UpSampling2D``, ``ZeroPadding2D``, ``Cropping2D``,
 ``Permute``, ``RepeatVector`` and their 1-D forms.
 
+The image layers take ``data_format`` as the convolutions do (``"channels_first"``:
+``(batch, channels, height, width)``; by default ``keras.config.image_data_format()``).
+
 Examples
 --------
 >>> import learnet as tf
@@ -12,8 +15,9 @@ TensorShape([1, 32, 32, 1])
 
 import importlib
 
+from learnet.keras_config import _standardize_data_format
 from learnet.layers.base import InputSpec, Layer
-from learnet.layers.conv import _data_format
+from learnet.layers.conv import _ChannelsFirst
 from learnet.ops.shape import broadcast_to, expand_dims, pad, reshape, tile, transpose
 
 
@@ -36,12 +40,25 @@ def _pairs(value, rank, name, who):
     return result
 
 
-class _Spatial(Layer):
+class _Spatial(_ChannelsFirst, Layer):
+    """What the layers that move values of images (or sequences, volumes) share: each works on
+    channels-last data in ``_compute_last`` (``channels_first`` inputs are moved there and
+    back, see ``_ChannelsFirst``).
+
+    Keras' ``UpSampling1D`` and ``Cropping1D`` have no ``data_format`` (``_layouts = False``):
+    they work on ``(batch, steps, features)`` whatever ``image_data_format()`` says.
+    """
+
     rank = 2
+    _layouts = True
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = _data_format(data_format, type(self).__name__)
+        who = type(self).__name__
+        if self._layouts:
+            self.data_format = _standardize_data_format(data_format, who)
+        elif data_format not in (None, "channels_last"):
+            raise ValueError(f"{who}: works on (batch, steps, features) only, got data_format={data_format!r}")
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def _output_dtype(self, inputs):
@@ -83,7 +100,7 @@ class UpSampling2D(_Spatial):
             raise ValueError(f"UpSampling2D: size must be a positive int or two, got {size!r}")
         self.interpolation = interpolation
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         n, h, w, c = inputs.shape
         sh, sw = self.size
         if self.interpolation == "nearest":
@@ -96,8 +113,8 @@ class UpSampling2D(_Spatial):
             x = resize(inputs, (h * sh, w * sw), interpolation=self.interpolation, data_format="channels_last")
         return x
 
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, h, w, c = input_shape
         return (n, None if h is None else h * self.size[0], None if w is None else w * self.size[1], c)
 
     def get_config(self):
@@ -110,18 +127,19 @@ class UpSampling1D(_Spatial):
     """Repeat each step ``size`` times: ``(batch, steps, c)`` -> ``(batch, steps * size, c)``."""
 
     rank = 1
+    _layouts = False
 
     def __init__(self, size=2, **kwargs):
         super().__init__(**kwargs)
         self.size = int(size)
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         n, t, c = inputs.shape
         x = broadcast_to(reshape(inputs, (n, t, 1, c)), (n, t, self.size, c))
         return reshape(x, (n, t * self.size, c))
 
-    def compute_output_shape(self, input_shape):
-        n, t, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, t, c = input_shape
         return (n, None if t is None else t * self.size, c)
 
     def get_config(self):
@@ -142,12 +160,12 @@ class ZeroPadding2D(_Spatial):
         super().__init__(data_format=data_format, **kwargs)
         self.padding = _pairs(padding, 2, "padding", "ZeroPadding2D")
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         (top, bottom), (left, right) = self.padding
         return pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]])
 
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, h, w, c = input_shape
         (top, bottom), (left, right) = self.padding
         return (n, None if h is None else h + top + bottom, None if w is None else w + left + right, c)
 
@@ -158,24 +176,27 @@ class ZeroPadding2D(_Spatial):
 
 
 class ZeroPadding1D(_Spatial):
-    """Add zeros before and after the steps: ``padding`` is an int or ``(before, after)``."""
+    """Add zeros before and after the steps: ``padding`` is an int or ``(before, after)``.
+
+    ``data_format="channels_first"`` pads ``(batch, channels, steps)`` sequences on their last axis.
+    """
 
     rank = 1
 
-    def __init__(self, padding=1, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
         self.padding = _pairs(padding, 1, "padding", "ZeroPadding1D")[0]
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         return pad(inputs, [[0, 0], list(self.padding), [0, 0]])
 
-    def compute_output_shape(self, input_shape):
-        n, t, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, t, c = input_shape
         return (n, None if t is None else t + sum(self.padding), c)
 
     def get_config(self):
         config = super().get_config()
-        config["padding"] = tuple(self.padding)
+        config.update(padding=tuple(self.padding), data_format=self.data_format)
         return config
 
 
@@ -198,14 +219,14 @@ class Cropping2D(_Spatial):
                 f"Cropping2D '{self.name}': cropping {self.cropping} removes every pixel of an image of size {(h, w)}"
             )
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         h, w = inputs.shape[1], inputs.shape[2]
         self._check(h, w)
         (top, bottom), (left, right) = self.cropping
         return inputs[:, top : h - bottom, left : w - right, :]
 
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, h, w, c = input_shape
         self._check(h, w)
         (top, bottom), (left, right) = self.cropping
         return (n, None if h is None else h - top - bottom, None if w is None else w - left - right, c)
@@ -220,19 +241,20 @@ class Cropping1D(_Spatial):
     """Remove steps at the start and end: ``cropping`` is an int or ``(start, end)``."""
 
     rank = 1
+    _layouts = False
 
     def __init__(self, cropping=(1, 1), **kwargs):
         super().__init__(**kwargs)
         self.cropping = _pairs(cropping, 1, "cropping", "Cropping1D")[0]
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         t = inputs.shape[1]
         if sum(self.cropping) >= t:
             raise ValueError(f"Cropping1D '{self.name}': cropping {self.cropping} removes every step of {t}")
         return inputs[:, self.cropping[0] : t - self.cropping[1], :]
 
-    def compute_output_shape(self, input_shape):
-        n, t, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, t, c = input_shape
         return (n, None if t is None else t - sum(self.cropping), c)
 
     def get_config(self):

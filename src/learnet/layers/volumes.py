@@ -1,10 +1,11 @@
-"""Layers on channels-last volumes ``(batch, depth, height, width, channels)``: CT scans,
-MRI, video clips.
+"""Layers on volumes ``(batch, depth, height, width, channels)``: CT scans, MRI, video clips.
 
 ``Conv3D``, ``Conv3DTranspose``, ``MaxPooling3D``, ``AveragePooling3D``, their global
 forms, ``UpSampling3D``, ``ZeroPadding3D`` and ``Cropping3D``: the 3-D twins of the 2-D
 layers, with Keras 3's arguments, weights and configs. A ``Conv3D`` kernel has Keras'
-shape ``(kernel_depth, kernel_height, kernel_width, in_channels, filters)``.
+shape ``(kernel_depth, kernel_height, kernel_width, in_channels, filters)``. With
+``data_format="channels_first"`` they take and give ``(batch, channels, depth, height,
+width)``, as the 2-D layers do.
 
 Examples
 --------
@@ -89,7 +90,7 @@ class Conv3DTranspose(_ConvTranspose):
     rank = 3
     _rank_hint = _VOLUMES
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         geometry = [self._geometry(size, axis) for axis, size in enumerate(inputs.shape[1:4])]
         # A window past the end of the full result: compute up to its end, then add the zeros.
         shortfall = [max(0, -after) for _, (_, after) in geometry]
@@ -108,10 +109,9 @@ class Conv3DTranspose(_ConvTranspose):
             outputs = pad(outputs, [[0, 0]] + [[0, short] for short in shortfall] + [[0, 0]])
         if self.bias is not None:
             outputs = outputs + self.bias
-        return self._finish(outputs)
+        return outputs
 
-    def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
         spatial = tuple(self._output_size(size, axis) for axis, size in enumerate(input_shape[1:4]))
         return (input_shape[0],) + spatial + (self.filters,)
 
@@ -126,7 +126,7 @@ class _Pooling3D(_Pooling):
     rank = 3
     _rank_hint = _VOLUMES
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         return type(self)._op(inputs, self.pool_size, self.strides, self.padding)
 
 
@@ -229,7 +229,7 @@ class UpSampling3D(_Spatial3D):
         super().__init__(data_format=data_format, **kwargs)
         self.size = _tuple(size, 3, "size", "UpSampling3D")
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         _, d, h, w, c = inputs.shape
         sd, sh, sw = self.size
         # (n, d, 1, h, 1, w, 1, c) broadcast to (n, d, sd, h, sh, w, sw, c): a differentiable repeat.
@@ -237,8 +237,8 @@ class UpSampling3D(_Spatial3D):
         x = broadcast_to(x, (x.shape[0], d, sd, h, sh, w, sw, c))
         return reshape(x, (-1, d * sd, h * sh, w * sw, c))
 
-    def compute_output_shape(self, input_shape):
-        n, *spatial, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, *spatial, c = input_shape
         return (n, *(None if size is None else size * s for size, s in zip(spatial, self.size)), c)
 
     def get_config(self):
@@ -266,11 +266,11 @@ class ZeroPadding3D(_Spatial3D):
         super().__init__(data_format=data_format, **kwargs)
         self.padding = _three_pairs(padding, "padding", "ZeroPadding3D")
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         return pad(inputs, [[0, 0], *[list(p) for p in self.padding], [0, 0]])
 
-    def compute_output_shape(self, input_shape):
-        n, *spatial, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, *spatial, c = input_shape
         return (n, *(None if size is None else size + sum(p) for size, p in zip(spatial, self.padding)), c)
 
     def get_config(self):
@@ -306,15 +306,15 @@ class Cropping3D(_Spatial3D):
                     f"of a volume of size {tuple(spatial)}"
                 )
 
-    def call(self, inputs):
+    def _compute_last(self, inputs):
         spatial = inputs.shape[1:4]
         self._check(spatial)
         (f, b), (t, bo), (le, r) = self.cropping
         d, h, w = spatial
         return inputs[:, f : d - b, t : h - bo, le : w - r, :]
 
-    def compute_output_shape(self, input_shape):
-        n, *spatial, c = tuple(input_shape)
+    def _output_shape_last(self, input_shape):
+        n, *spatial, c = input_shape
         self._check(spatial)
         return (n, *(None if size is None else size - sum(p) for size, p in zip(spatial, self.cropping)), c)
 
