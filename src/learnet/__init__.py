@@ -349,6 +349,7 @@ _LAZY_MODULES = (
     "lookup",
     "applications",
     "test",
+    "feature_column",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

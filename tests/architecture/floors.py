@@ -77,6 +77,7 @@ FLOORS = {
         "tfrecord",
         "train_example",
         "example_parsing",
+        "feature_column",
         "lookup",
         "quantizers",
     ],
