@@ -55,3 +55,10 @@ def test_regex_patterns_as_bytes_or_tensors():
     assert tf.strings.regex_full_match(text, tf.constant("T.*")).numpy().tolist() == [False, True]
     with pytest.raises(TypeError, match="regular expression"):
         tf.strings.regex_replace(text, 3, "x")
+
+
+def test_split_separator_as_bytes_or_tensor():
+    text = tf.constant(["a<b<c", "d"])
+    expected = [[b"a", b"b", b"c"], [b"d"]]  # TF 2.21
+    assert tf.strings.split(text, sep=b"<").to_list() == expected
+    assert tf.strings.split(text, sep=tf.constant("<")).to_list() == expected

@@ -348,7 +348,7 @@ def _ragged(rows, dtype=None):
 def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
     """Split each string at ``sep`` (whitespace by default): a ragged tensor for a vector of strings."""
     array = _strings(input, "split")
-    separator = None if sep is None else sep.encode("utf-8")
+    separator = None if sep is None else _as_text(sep).encode("utf-8")  # text, bytes or a string tensor
 
     def cut(b):
         return b.split(separator, maxsplit) if maxsplit >= 0 else b.split(separator)
