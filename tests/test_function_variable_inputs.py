@@ -67,3 +67,16 @@ def test_gradients_flow_through_a_returned_variable():
     with tf.GradientTape() as tape:
         y = read()["v"] * 2.0
     assert float(tape.gradient(y, v)) == 2.0
+
+
+def test_next_past_the_end_inside_a_function_is_out_of_range():
+    # TensorFlow 2.21 raises tf.errors.OutOfRangeError from a traced next(iterator).
+    iterator = iter(tf.data.Dataset.range(1))
+
+    @tf.function
+    def step(it):
+        return next(it)
+
+    assert int(step(iterator)) == 0
+    with pytest.raises(tf.errors.OutOfRangeError, match="End of sequence"):
+        step(iterator)

@@ -485,6 +485,16 @@ class ConcreteFunction:
         return f"<ConcreteFunction {text} at 0x{id(self):X}>"
 
 
+@contextlib.contextmanager
+def _end_of_data_as_out_of_range():
+    """``next(iterator)`` past the end inside a ``tf.function`` raises ``tf.errors.OutOfRangeError``,
+    as a traced function's ``IteratorGetNext`` does (training loops catch that to end an epoch)."""
+    try:
+        yield
+    except StopIteration:
+        raise errors.OutOfRangeError(None, None, "End of sequence") from None
+
+
 def _as_tensors(result):
     """What a traced function returns: numbers and arrays become tensors, structure kept (as in TF).
 
@@ -781,9 +791,9 @@ class Function:
                 listener(self, args, kwargs)
         trace = self._new_trace(args, kwargs)
         if trace is None:
-            with as_in_function():
+            with as_in_function(), _end_of_data_as_out_of_range():
                 return _as_tensors(self.python_function(*args, **kwargs))
-        with as_in_function(), _variables_captured() as read:
+        with as_in_function(), _variables_captured() as read, _end_of_data_as_out_of_range():
             result = _as_tensors(self.python_function(*args, **kwargs))
         from learnet import function_type
 
