@@ -31,6 +31,7 @@ import types
 import numpy
 
 from learnet.layers.farmhash import fingerprint64
+from learnet.layers.keras_tensor import KerasTensor
 from learnet.ragged import RaggedTensor
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 
@@ -175,6 +176,13 @@ class _Table:
         """The value of each key of ``keys`` (a tensor, array, list, or ``RaggedTensor``), same shape."""
         if isinstance(keys, RaggedTensor):
             return keys.with_flat_values(self.lookup(keys.flat_values))
+        if isinstance(keys, KerasTensor):
+            # As Keras 3: a TensorFlow function takes no symbolic input; a layer's call runs on tensors.
+            raise ValueError(
+                f"{type(self).__name__}.lookup: a KerasTensor (a symbolic input of a functional model) has no keys "
+                "to look up; call the table inside the call of a custom Layer, which then gives ids of the "
+                f"table's dtype ({self.value_dtype})"
+            )
         array = _array(keys)
         if (array.dtype.kind == "O") != (self._key_dtype.kind == "O"):
             raise TypeError(f"{type(self).__name__}.lookup: keys of dtype {self.key_dtype} expected, got {array.dtype}")

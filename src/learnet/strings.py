@@ -20,6 +20,7 @@ import re
 import numpy
 
 from learnet.backend import to_numpy
+from learnet.errors import InvalidArgumentError
 from learnet.tensor import Tensor, _as_bytes, convert_to_tensor
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "join",
     "length",
     "lower",
+    "ngrams",
     "reduce_join",
     "regex_full_match",
     "regex_replace",
@@ -358,6 +360,95 @@ def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
     if array.ndim != 1:
         raise ValueError(f"tf.strings.split expects a scalar or a vector of strings, got rank {array.ndim}")
     return _ragged([cut(b) for b in array.tolist()])
+
+
+def ngrams(
+    data, ngram_width, separator=" ", pad_values=None, padding_width=None, preserve_short_sequences=False, name=None
+):
+    """The n-grams of each row of tokens: every ``ngram_width`` neighbouring tokens, joined by ``separator``.
+
+    Parameters
+    ----------
+    data : string tensor (rank >= 1) or RaggedTensor of strings
+        Tokens along the last axis (``tf.strings.split(texts)``: one row of words per text).
+    ngram_width : int or sequence of ints
+        The width of the n-grams; several widths give each row's n-grams of each width in turn.
+    separator : str, default " "
+    pad_values : str or (str, str), optional
+        Tokens added before (and after) each row, so that its first and last tokens start and
+        end n-grams too. Without them no padding is added.
+    padding_width : int, optional
+        How many pad tokens go on each side (``ngram_width - 1`` by default, never more).
+    preserve_short_sequences : bool, default False
+        A non-empty row too short for any n-gram gives one n-gram of all its (padded) tokens.
+
+    Returns
+    -------
+    A RaggedTensor of n-grams for a RaggedTensor; a string tensor for a tensor, whose last
+    axis holds each row's n-grams.
+
+    Raises
+    ------
+    ValueError
+        A width below 1, ``padding_width`` without ``pad_values``, or a scalar ``data``.
+    InvalidArgumentError
+        ``padding_width`` below 1.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> tf.strings.ngrams(tf.strings.split(["a b c", "d"]), 2).to_list()
+    [[b'a b', b'b c'], []]
+    >>> tf.strings.ngrams(tf.constant(["a", "b"]), 2, pad_values="#").numpy().tolist()
+    [b'# a', b'a b', b'b #']
+    """
+    widths = list(ngram_width) if isinstance(ngram_width, (list, tuple)) else [ngram_width]
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, (int, numpy.integer)) or width < 1:
+            raise ValueError(f"tf.strings.ngrams: all ngram_widths must be ints greater than 0, got {width!r}")
+    if padding_width is not None and pad_values is None:
+        raise ValueError("tf.strings.ngrams: pad_values must be provided if padding_width is set")
+    if padding_width is not None and padding_width < 1:
+        raise InvalidArgumentError(None, None, f"tf.strings.ngrams: padding_width must be > 0, got {padding_width}")
+    if pad_values is None:
+        left = right = b""
+    elif isinstance(pad_values, (list, tuple)):
+        if len(pad_values) != 2:
+            raise ValueError(f"tf.strings.ngrams: pad_values must be a string or a pair of strings, got {pad_values!r}")
+        left, right = (_as_text(value).encode("utf-8") for value in pad_values)
+    else:
+        left = right = _as_text(pad_values).encode("utf-8")
+    joiner = _as_text(separator).encode("utf-8")
+
+    def pads(width):
+        if pad_values is None:
+            return 0
+        return min(width - 1 if padding_width is None else padding_width, width - 1)
+
+    def grams(tokens):
+        out = []
+        for width in widths:
+            padded = [left] * pads(width) + tokens + [right] * pads(width)
+            out += [joiner.join(padded[i : i + width]) for i in range(len(padded) - width + 1)]
+        if preserve_short_sequences and tokens and not out:
+            around = (padding_width or 0) if pad_values is not None else 0
+            out = [joiner.join([left] * around + tokens + [right] * around)]
+        return out
+
+    if _is_ragged(data):
+        if data.flat_values.ndim != 1:
+            raise ValueError("tf.strings.ngrams: a RaggedTensor's rows must hold single tokens")
+        _strings(data.flat_values, "ngrams")  # the tokens must be text
+        return _ragged([grams(row) for row in data.to_list()])
+    array = _strings(data, "ngrams")
+    if array.ndim == 0:
+        raise ValueError("tf.strings.ngrams: data must have rank > 0, got a scalar")
+    rows = array.reshape(-1, array.shape[-1]).tolist()
+    count = len(grams([b""] * array.shape[-1]))  # every row has the same length: the same count
+    out = numpy.empty((len(rows), count), dtype=object)
+    for i, row in enumerate(rows):
+        out[i, :] = grams(row)
+    return _text(out.reshape(array.shape[:-1] + (count,)))
 
 
 def bytes_split(input, name=None):  # noqa: A002

@@ -58,6 +58,7 @@ from learnet.sparse import SparseTensor
 from learnet.sparse import to_dense as _sparse_to_dense
 from learnet.tensor import Tensor, TensorShape, Variable, _variable_policy, to_array
 from learnet.tree import flatten as _flatten
+from learnet.tree import flatten_shapes as _flatten_shapes
 from learnet.tree import is_shape as _is_shape
 from learnet.tree import map_shapes as _map_structure_shapes
 from learnet.tree import map_structure as _map_structure
@@ -88,6 +89,20 @@ _loss_holders = [0]
 # copies of layers are covered too). Until then no layer anywhere has a loss, and `losses`
 # skips scanning every sublayer (it ran at every training step: 34 us of a 350 us overhead).
 _any_losses = [False]
+
+
+def _probe_text(words):
+    """The text a symbolic call's text input holds while its output shape is probed: ``words`` words
+    (as UTF-8 bytes, what a string tensor holds)."""
+    return b" ".join([b"a"] * words)
+
+
+def _kind(dtype):
+    """NumPy's one-letter kind of ``dtype`` (``"f"``, ``"i"``, ``"O"`` for text), or None."""
+    try:
+        return numpy.dtype(object if dtype in ("string", str) else dtype).kind
+    except TypeError:
+        return None
 
 
 def _accepts(function, argument):
@@ -947,6 +962,7 @@ class Layer:
         self._symbolic_mask_arg = mask if self._call_has_mask else None
         # Integer inputs (token ids, time steps) stay integers in the shape-finding call.
         self._symbolic_input_dtypes = [getattr(t, "dtype", None) for t in _flatten(inputs)]
+        self._probed_dtypes = None
         try:
             output_shapes = self.compute_output_shape(
                 TensorShape(input_shapes) if _is_shape(input_shapes) else input_shapes
@@ -956,13 +972,16 @@ class Layer:
             self._symbolic_extra_kwargs = {}
             self._symbolic_mask_arg = None
             self._symbolic_input_dtypes = None
+        probed, self._probed_dtypes = self._probed_dtypes, None
+        if probed is not None and (output_shapes is None or len(probed) != len(_flatten_shapes(output_shapes))):
+            probed = None  # a compute_output_shape that reshaped the probe's answer: its dtypes unknown
         output_dtype = self._output_dtype(inputs)
         call_kwargs = dict(kwargs)
         self._symbolic_shapes = (input_shapes, output_shapes)
         history = KerasHistory(self, inputs)
 
         def make(shape, index):
-            tensor = KerasTensor(shape, dtype=output_dtype)
+            tensor = KerasTensor(shape, dtype=self._probed_output_dtype(output_dtype, probed, index))
             tensor._keras_history = history
             tensor._keras_output_index = index
             tensor._keras_call_args = tuple(args)
@@ -1020,9 +1039,29 @@ class Layer:
             if isinstance(output, KerasTensor) and output_mask is not None:
                 output._keras_mask = output_mask
 
+    @property
+    def _takes_text(self):
+        """Whether a Sequential model built from the data it sees starts with a text input, for this
+        first layer: one whose dtype is text (``dtype=tf.string``), as Keras 3 gives the input the
+        first layer's dtype. TextVectorization and StringLookup say so themselves."""
+        return _kind(self._dtype) == "O"
+
     def _output_dtype(self, inputs):
         """The dtype of the outputs in a functional model: the layer's float type."""
         return self._dtype
+
+    def _probed_output_dtype(self, output_dtype, probed, index):
+        """The dtype of output ``index`` of a symbolic call: what running ``call`` on stand-ins
+        gave (``probed``, found by the base ``compute_output_shape``), as Keras 3 traces it: ids
+        from a lookup table are int64, ``tf.strings.lower`` gives text, whatever the layer's own
+        dtype. Where both are floats the layer's float type stays (its dtype policy), and a layer
+        that says its outputs' dtype (``_output_dtype``) is believed."""
+        if probed is None or type(self)._output_dtype is not Layer._output_dtype:
+            return output_dtype
+        found = probed[0] if index is None else (probed[index] if index < len(probed) else None)
+        if found is None:
+            return output_dtype
+        return output_dtype if _kind(found) == "f" and _kind(output_dtype) == "f" else numpy.dtype(found)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for an input of ``input_shape`` (``None`` for unknown sizes).
@@ -1046,54 +1085,80 @@ class Layer:
                         size = tuple(fill if s is None else s for s in shape)
                         return Tensor._wrap(xp.zeros(size, dtype=self._dtype if dtype is None else dtype))
 
-                    kinds = iter(getattr(self, "_symbolic_input_dtypes", None) or ())
+                    def text_stand_in(shape, text):
+                        size = tuple(fill if s is None else s for s in shape)
+                        return Tensor._wrap(numpy.full(size, text, dtype=object))
 
-                    def input_zeros(shape):
-                        kind = next(kinds, None)
-                        kind = None if kind is None else numpy.dtype(object if kind == "string" else kind)
-                        if kind is not None and kind.kind in "OSU":  # text: empty strings (a StringLookup inside)
-                            size = tuple(fill if s is None else s for s in shape)
-                            return Tensor._wrap(numpy.full(size, "", dtype=object))
-                        integer = kind is not None and kind.kind in "iub"
-                        return zeros(shape, kind if integer else None)
+                    def stand_ins(text):
+                        # The inputs: zeros in the layer's float type, integers stay integers (token
+                        # ids, time steps), and text holds `text` (a StringLookup, tf.strings inside).
+                        kinds = iter(getattr(self, "_symbolic_input_dtypes", None) or ())
 
-                    dummy = (
-                        input_zeros(tuple(input_shape)) if single else _map_structure_shapes(input_zeros, input_shape)
-                    )
+                        def input_zeros(shape):
+                            kind = next(kinds, None)
+                            kind = None if kind is None else numpy.dtype(object if kind == "string" else kind)
+                            if kind is not None and kind.kind in "OSU":
+                                return text_stand_in(shape, text)
+                            integer = kind is not None and kind.kind in "iub"
+                            return zeros(shape, kind if integer else None)
 
-                    def stand_in(value):
-                        # Zeros for a further tensor: in the layer's float type, or as integers or
-                        # booleans when the tensor holds those (token ids, a padding mask).
-                        if not isinstance(value, KerasTensor):
-                            return value
-                        return zeros(tuple(value.shape), value.dtype if value.dtype.kind in "iub" else None)
+                        def stand_in(value):
+                            # Zeros for a further tensor: in the layer's float type, or as integers or
+                            # booleans when the tensor holds those (token ids, a padding mask), or text.
+                            if not isinstance(value, KerasTensor):
+                                return value
+                            if value.dtype.kind in "OSU":
+                                return text_stand_in(value.shape, text)
+                            return zeros(tuple(value.shape), value.dtype if value.dtype.kind in "iub" else None)
 
-                    extra = tuple(_map_structure(stand_in, a) for a in getattr(self, "_symbolic_extra_args", ()))
-                    kwargs = {
-                        key: _map_structure(stand_in, value)
-                        for key, value in (getattr(self, "_symbolic_extra_kwargs", None) or {}).items()
-                    }
-                    if self._call_has_training:
-                        kwargs["training"] = False
-                    mask = getattr(self, "_symbolic_mask_arg", None)
-                    if mask is not None:
-                        kwargs["mask"] = _map_structure(
-                            lambda m: (
-                                Tensor._wrap(xp.ones(tuple(fill if s is None else s for s in m.shape), bool))
-                                if isinstance(m, KerasTensor)
-                                else m
-                            ),
-                            mask,
+                        dummy = (
+                            input_zeros(tuple(input_shape))
+                            if single
+                            else _map_structure_shapes(input_zeros, input_shape)
                         )
+                        extra = tuple(_map_structure(stand_in, a) for a in getattr(self, "_symbolic_extra_args", ()))
+                        kwargs = {
+                            key: _map_structure(stand_in, value)
+                            for key, value in (getattr(self, "_symbolic_extra_kwargs", None) or {}).items()
+                        }
+                        if self._call_has_training:
+                            kwargs["training"] = False
+                        mask = getattr(self, "_symbolic_mask_arg", None)
+                        if mask is not None:
+                            kwargs["mask"] = _map_structure(
+                                lambda m: (
+                                    Tensor._wrap(xp.ones(tuple(fill if s is None else s for s in m.shape), bool))
+                                    if isinstance(m, KerasTensor)
+                                    else m
+                                ),
+                                mask,
+                            )
+                        return dummy, extra, kwargs
+
+                    # Text holds `fill` words, so that a row split into words has a length that
+                    # differs between the two probes and stays unknown, as TensorFlow infers it
+                    # (tf.strings.split(x).to_tensor() is (None, None)). A call that cannot take
+                    # words (tf.strings.to_number) is tried again on a number.
+                    texts = (_probe_text(fill), b"0") if self._probes_text() else (b"",)
                     _training_stack.append(False)
                     _probing[0] += 1
                     try:
-                        with numpy.errstate(all="ignore"):  # zeros may divide by zero: only shapes matter
-                            outputs = self.call(dummy, *extra, **kwargs)
+                        for attempt, text in enumerate(texts):
+                            dummy, extra, kwargs = stand_ins(text)
+                            try:
+                                with numpy.errstate(all="ignore"):  # zeros may divide by zero: only shapes matter
+                                    outputs = self.call(dummy, *extra, **kwargs)
+                                break
+                            except Exception:
+                                if attempt == len(texts) - 1:
+                                    raise
                     finally:
                         _probing[0] -= 1
                         _training_stack.pop()
                     results.append(_map_structure(lambda t: tuple(t.shape), outputs))
+                    if fill == 2:
+                        # What the call gives, for the outputs' dtypes (int64 ids from a table).
+                        self._probed_dtypes = tuple(getattr(t, "dtype", None) for t in _flatten(outputs))
         finally:
             for layer, losses in zip(self._flatten_layers(), saved_losses):
                 if bool(layer._losses) != bool(losses):
@@ -1110,6 +1175,14 @@ class Layer:
             return type(a)(merge(x, y) for x, y in zip(a, b))
 
         return merge(results[0], results[1])
+
+    def _probes_text(self):
+        """Whether the symbolic call being probed has a text input or further argument."""
+        further = list(getattr(self, "_symbolic_extra_args", None) or ())
+        further += list((getattr(self, "_symbolic_extra_kwargs", None) or {}).values())
+        kinds = list(getattr(self, "_symbolic_input_dtypes", None) or ())
+        kinds += [value.dtype for value in _flatten(further) if isinstance(value, KerasTensor)]
+        return any(_kind(kind) in ("O", "S", "U") for kind in kinds)
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the outputs: the input's for a layer that ``supports_masking``, else None.
@@ -1415,6 +1488,7 @@ _UNTRACKED = frozenset(
         "_init_arguments",
         "_initial_weights",
         "_symbolic_shapes",
+        "_probed_dtypes",
         "_inbound",
         "input_spec",
         "_regularized",
