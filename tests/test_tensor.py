@@ -217,5 +217,5 @@ def test_tensor_shape_methods_as_tensorflow():
 
 def test_a_variable_has_keras_3_path():
     model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2, name="d")])
-    assert [w.path for w in model.weights] == ["d/kernel", "d/bias"]
+    assert [w.path for w in model.weights] == [f"{model.name}/d/kernel", f"{model.name}/d/bias"]
     assert tf.Variable(1.0, name="x").path == "x"

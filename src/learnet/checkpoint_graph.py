@@ -305,7 +305,7 @@ def write(root, file_prefix):
             record["slots"] = [[renumber[p], name, renumber[s]] for p, name, s in node.slots if s in renumber]
         if isinstance(node.obj, Variable):
             record["value"] = store(
-                _host_array(node.obj), node.path + VALUE_SUFFIX, f"variable '{node.obj.name}'", renumber[old]
+                _host_array(node.obj), node.path + VALUE_SUFFIX, f"variable '{node.obj.path}'", renumber[old]
             )
         elif _saveable(node.obj):
             what = type(node.obj).__name__
@@ -583,7 +583,7 @@ class _Restoration:
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
                 f"Checkpoint: the value of {self.keys[node_id]} has shape {tuple(value.shape)}, but the "
-                f"variable '{variable.name}' it restores has shape {tuple(variable.shape)}; nothing was restored"
+                f"variable '{variable.path}' it restores has shape {tuple(variable.shape)}; nothing was restored"
             )
 
     def _assign(self, node_id, variable):

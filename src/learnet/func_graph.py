@@ -28,7 +28,7 @@ import itertools
 import numpy
 
 from learnet import tape as _tape
-from learnet.tensor import Tensor, TensorShape, Variable, _dtype_name, convert_to_tensor
+from learnet.tensor import Tensor, TensorShape, Variable, _dtype_name, convert_to_tensor, keras2_name
 from learnet.tree import flatten, pack_sequence_as
 
 __all__ = ["FuncGraph", "FunctionDef", "Operation", "GraphTensor", "trace"]
@@ -343,7 +343,7 @@ def trace(python_function, names, specs, function_name):
         for position, (tensor, twin_tensor) in enumerate(zip(note.inputs, twin.inputs)):
             if id(tensor) not in tensors:
                 if isinstance(tensor, Variable):
-                    source = Operation(unique(str(tensor.name).split(":")[0]), "ReadVariableOp")
+                    source = Operation(unique(keras2_name(tensor).split(":")[0]), "ReadVariableOp")
                     captures.append((tensor, source))
                 else:
                     source = Operation(f"{op_name}/{'xyz'[position] if position < 3 else position}", "Const")

@@ -888,7 +888,7 @@ def _check_covered(model, layers, where, error=InvalidModelFileError, variables_
     """Every weight of ``model`` must be one that Keras keeps for one of ``layers``."""
     variables_of = variables_of or _saved_variables
     covered = {id(v) for layer in layers for v in variables_of(layer)}
-    missing = sorted({v.name for v in model.weights if id(v) not in covered})
+    missing = sorted({v.path for v in model.weights if id(v) not in covered})
     if missing:
         raise error(
             f"{where}: the weights {missing} were not made by a layer's add_weight, so Keras' files "
@@ -1108,7 +1108,7 @@ def _read_into(pairs, where_all, skip_mismatch=False):
                 _warn_skipped(where, variable, dataset.shape)
                 continue
             _refuse(
-                f"{where} has shape {tuple(dataset.shape)}, but the model's weight {variable.name!r} has "
+                f"{where} has shape {tuple(dataset.shape)}, but the model's weight {variable.path!r} has "
                 f"shape {tuple(variable.shape)}"
             )
         try:
@@ -1125,7 +1125,7 @@ def _read_into(pairs, where_all, skip_mismatch=False):
 def _warn_skipped(where, variable, shape):
     warnings.warn(
         f"{where}: skipped (skip_mismatch=True): the file's weight has shape {tuple(shape)}, the model's "
-        f"{variable.name!r} has shape {tuple(variable.shape)}; it keeps its value",
+        f"{variable.path!r} has shape {tuple(variable.shape)}; it keeps its value",
         stacklevel=4,
     )
 

@@ -84,7 +84,7 @@ from learnet.saving import (
     _read_json,
     _read_npz,
 )
-from learnet.tensor import Tensor, Variable, convert_to_tensor
+from learnet.tensor import Tensor, Variable, convert_to_tensor, keras2_name
 
 __all__ = [
     "Interpreter",
@@ -598,7 +598,7 @@ def _store_weight(key, variable, mode):
     array = numpy.asarray(variable.numpy())
     entry = {
         "key": key,
-        "name": str(variable.name).split(":")[0],
+        "name": keras2_name(variable).split(":")[0],
         "shape": list(array.shape),
         "dtype": array.dtype.name,
         "storage": array.dtype.name,

@@ -41,7 +41,7 @@ from learnet.backend import xp
 from learnet.ops import compiled, parallel
 from learnet.schedules import LearningRateSchedule
 from learnet.tape import GradientTape
-from learnet.tensor import Tensor, Variable, to_array
+from learnet.tensor import Tensor, Variable, owned_variable, to_array
 from learnet.warn import LearnetDeprecationWarning  # noqa: F401 - learnet.optimizers' name for it
 from learnet.warn import deprecated as _deprecated
 from learnet.warn import warn
@@ -241,8 +241,10 @@ class Optimizer:
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.gradient_accumulation_steps = gradient_accumulation_steps
-        self._iterations = Variable(numpy.int64(0), trainable=False, name=f"{self.name}/iteration", dtype="int64")
-        self._learning_rate = Variable(0.0, trainable=False, name=f"{self.name}/learning_rate", dtype=backend.floatx())
+        self._iterations = owned_variable(self.name, numpy.int64(0), trainable=False, name="iteration", dtype="int64")
+        self._learning_rate = owned_variable(
+            self.name, 0.0, trainable=False, name="learning_rate", dtype=backend.floatx()
+        )
         # Python reads the step count and the rate in every step: on a GPU they stay in host
         # memory, so reading them never waits for the device.
         for number in (self._iterations, self._learning_rate):
@@ -356,7 +358,7 @@ class Optimizer:
             raise TypeError(f"{self.name}.{where}: expects Variables, got {type(variable).__name__}")
         if variable._value.dtype.kind != "f":
             raise TypeError(
-                f"{self.name}.{where}: variable '{variable.name}' holds {variable.dtype}; "
+                f"{self.name}.{where}: variable '{variable.path}' holds {variable.dtype}; "
                 "only float variables can be optimized"
             )
 
@@ -381,18 +383,19 @@ class Optimizer:
         arrays = []
         for slot in self._slot_names:
             initial = xp.full(self._slot_shape(slot, value.shape), self._slot_initial_value(slot), dtype=value.dtype)
-            slot_variable = Variable(
-                initial, trainable=False, name=f"{self.name}/{variable.name}_{slot}", dtype=value.dtype
+            slot_variable = owned_variable(
+                self.name, initial, trainable=False, name=f"{variable.path.replace('/', '_')}_{slot}", dtype=value.dtype
             )
             self._slot_variables.append(slot_variable)
             arrays.append(slot_variable._value)
         if self.use_ema:
             self._average_of(variable)
         if self.gradient_accumulation_steps:
-            self._accumulators[id(variable)] = Variable(
+            self._accumulators[id(variable)] = owned_variable(
+                self.name,
                 xp.zeros_like(value),
                 trainable=False,
-                name=f"{self.name}/{variable.name}_gradient_accumulator",
+                name=f"{variable.path.replace('/', '_')}_gradient_accumulator",
                 dtype=value.dtype,
             )
         self._tracked.append(variable)
@@ -414,7 +417,7 @@ class Optimizer:
         return arrays, buffers[0][:n].reshape(shape), buffers[1][:n].reshape(shape)
 
     def _add_extra_variable(self, name, value):
-        variable = Variable(value, trainable=False, name=f"{self.name}/{name}", dtype=backend.floatx())
+        variable = owned_variable(self.name, value, trainable=False, name=name, dtype=backend.floatx())
         variable._value = backend.to_numpy(variable._value).copy()  # a number Python reads each step: kept on the host
         self._extra_variables[name] = variable
         return variable
@@ -452,7 +455,7 @@ class Optimizer:
         for variable, weight in zip(variables, weights):
             if tuple(numpy.shape(weight)) != tuple(variable.shape):
                 raise ValueError(
-                    f"{self.name}.set_weights: '{variable.name}' has shape {tuple(variable.shape)}, "
+                    f"{self.name}.set_weights: '{variable.path}' has shape {tuple(variable.shape)}, "
                     f"got an array of shape {tuple(numpy.shape(weight))}"
                 )
         for variable, weight in zip(variables, weights):
@@ -578,7 +581,7 @@ class Optimizer:
                     f"Variable, got {type(variable).__name__}{swapped}"
                 )
             if grad is None:
-                missing.append(variable.name)
+                missing.append(variable.path)
                 continue
             grads.append(grad)
             variables.append(variable)
@@ -691,7 +694,7 @@ class Optimizer:
             array = value._value if isinstance(value, Tensor) else to_array(value)
             if tuple(array.shape) != tuple(variable.shape):
                 raise ValueError(
-                    f"{self.name}.stateless_apply: the value given for '{variable.name}' has shape "
+                    f"{self.name}.stateless_apply: the value given for '{variable.path}' has shape "
                     f"{tuple(array.shape)}, expected {tuple(variable.shape)}"
                 )
             arrays.append(xp.array(array, dtype=variable._value.dtype, copy=True))
@@ -708,10 +711,10 @@ class Optimizer:
                 try:
                     array = to_array(grad)
                 except (TypeError, ValueError) as error:
-                    raise TypeError(f"{self.name}: the gradient of '{variable.name}' is not numeric: {error}") from None
+                    raise TypeError(f"{self.name}: the gradient of '{variable.path}' is not numeric: {error}") from None
             if array.shape != value.shape:
                 raise ValueError(
-                    f"{self.name}: the gradient for variable '{variable.name}' has shape "
+                    f"{self.name}: the gradient for variable '{variable.path}' has shape "
                     f"{tuple(array.shape)}, but the variable has shape {tuple(value.shape)}"
                 )
             if array.dtype != value.dtype:
@@ -811,8 +814,12 @@ class Optimizer:
         average = self._averages.get(id(variable))
         if average is None:
             value = variable._value
-            average = Variable(
-                value.copy(), trainable=False, name=f"{self.name}/{variable.name}_average", dtype=value.dtype
+            average = owned_variable(
+                self.name,
+                value.copy(),
+                trainable=False,
+                name=f"{variable.path.replace('/', '_')}_average",
+                dtype=value.dtype,
             )
             self._averages[id(variable)] = average
         return average

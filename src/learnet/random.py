@@ -42,7 +42,7 @@ from learnet.stateless_random import (  # noqa: F401
     stateless_uniform,
 )
 from learnet.stateless_random import categorical_sampler, output_shape
-from learnet.tensor import Tensor, Variable, _as_dtype
+from learnet.tensor import Tensor, _as_dtype, owned_variable
 
 # The candidate samplers (word2vec's negative sampling) live in their own module.
 from learnet.candidate_sampling import (  # noqa: F401
@@ -137,10 +137,11 @@ class SeedGenerator:
         if not 0 <= seed < 2**32:
             raise ValueError(f"SeedGenerator expects a non-negative integer seed below 2**32 (uint32), got {seed!r}")
         self.name = name or _unique_generator_name()
-        self.state = Variable(
+        self.state = owned_variable(
+            self.name,
             numpy.array([seed, 0], dtype="uint32"),
             trainable=False,
-            name=f"{self.name}/seed_generator_state",
+            name="seed_generator_state",
             dtype="uint32",
         )
 

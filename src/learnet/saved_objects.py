@@ -36,7 +36,7 @@ import numpy
 from learnet import control, saved_function, tree
 from learnet.control import TensorSpec
 from learnet.module import Module
-from learnet.tensor import Tensor, Variable
+from learnet.tensor import Tensor, Variable, keras2_name
 
 __all__ = [
     "RestoredFunction",
@@ -84,7 +84,7 @@ class _Walker:
             if id(value) in self.variables:
                 return {"alias": self.variables[id(value)][0]}
             self.variables[id(value)] = (path, value)
-            return {"variable": path, "trainable": bool(value.trainable), "name": str(value.name).split(":")[0]}
+            return {"variable": path, "trainable": bool(value.trainable), "name": keras2_name(value).split(":")[0]}
         if isinstance(value, control.Function):
             self.functions.append((path, value))
             return {"function": path}
@@ -332,7 +332,7 @@ def _encode(saved, keep_variable=lambda path: True):
     variables = {f"v{i}": v.numpy() for i, (_, v) in enumerate(stored)}
     variable_keys = {path: f"v{i}" for i, (path, _) in enumerate(stored)}
     captured = {
-        path: {"trainable": bool(v.trainable), "name": str(v.name).split(":")[0]}
+        path: {"trainable": bool(v.trainable), "name": keras2_name(v).split(":")[0]}
         for path, v in stored
         if path.startswith("__captured__/")
     }

@@ -370,10 +370,11 @@ def _npz_bytes(arrays):
 
 def _weight_arrays(model):
     from learnet import backend
+    from learnet.tensor import keras2_name
 
     arrays = {}
     for index, variable in enumerate(model.weights):
-        arrays[f"{index:04d}/{variable.name}"] = backend.to_numpy(variable._value)
+        arrays[f"{index:04d}/{keras2_name(variable)}"] = backend.to_numpy(variable._value)
     return arrays
 
 
@@ -677,7 +678,7 @@ def _assign_weights(model, saved, where, skip_mismatch=False):
                 continue
             raise InvalidModelFileError(
                 f"{where}: weight {path!r} has shape {tuple(array.shape)} and dtype {array.dtype}, but "
-                f"the model's weight {variable.name!r} has shape {tuple(variable.shape)} and dtype {variable.dtype}"
+                f"the model's weight {variable.path!r} has shape {tuple(variable.shape)} and dtype {variable.dtype}"
             )
         pairs.append((variable, array))
     for variable, array in pairs:

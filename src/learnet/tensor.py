@@ -24,7 +24,7 @@ _live_variables: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def _live_variable_names() -> list[str]:
-    return [str(variable.name) for variable in list(_live_variables)]
+    return [str(variable.path) for variable in list(_live_variables)]
 
 
 backend._switch_guards.append(_live_variable_names)
@@ -752,6 +752,108 @@ def is_float(tensor):
 _variable_counts: dict[str, int] = {}
 
 
+# Keras 3's name scopes: the layers (models, metrics, optimizers) whose variables are being
+# made now, outermost first. A Variable's ``path`` is their names joined with "/", then its own.
+_name_scopes: list["name_scope_path"] = []
+
+
+def current_path() -> str:
+    """The names of the scopes open now, joined with "/" (``"sequential/dense"``; ``""`` in none).
+
+    A scope opened for a layer that already has a place (``_parent_path``) starts from that
+    place, wherever it is opened again, as in Keras 3.
+    """
+    parts: list[str] = []
+    for scope in _name_scopes:
+        if scope.parent is not None:
+            parts = [part for part in scope.parent.split("/") if part]
+        parts.append(scope.name)
+    return "/".join(parts)
+
+
+class name_scope_path:  # noqa: N801 - a context manager, named as Keras' name_scope it mirrors
+    """Open the scope ``name`` for the variables made inside it: their ``path`` starts with it.
+
+    ``caller`` is the layer (or metric, optimizer) that opens it: the same caller opening its
+    own scope again inside it (``__call__``, then ``build``, then ``add_weight``) adds nothing,
+    and a caller opening its scope the first time remembers where it was (``_parent_path``),
+    so its scope sits there whenever it is opened again.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> from learnet.tensor import name_scope_path
+    >>> with name_scope_path("block"):
+    ...     v = tf.Variable(1.0, name="w")
+    >>> v.name, v.path
+    ('w', 'block/w')
+    """
+
+    __slots__ = ("name", "caller", "parent", "_pushed")
+
+    def __init__(self, name, caller=None):
+        self.name = str(name)
+        self.caller = caller
+        self.parent = None
+        self._pushed = False
+
+    def __enter__(self):
+        caller = self.caller
+        if _name_scopes and caller is not None:
+            top = _name_scopes[-1]
+            if top.caller is caller and top.name == self.name:
+                return self  # the caller's own scope is open already
+        if caller is not None:
+            state = getattr(caller, "__dict__", None)  # an object without one keeps no place
+            parent = None if state is None else state.get("_parent_path")
+            if parent is None:
+                parent = current_path()
+                if state is not None:
+                    state["_parent_path"] = parent
+            self.parent = parent
+        _name_scopes.append(self)
+        self._pushed = True
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._pushed:
+            self._pushed = False
+            if _name_scopes and _name_scopes[-1] is self:
+                _name_scopes.pop()
+            elif self in _name_scopes:  # a scope left out of order (a generator): drop it and those above
+                del _name_scopes[_name_scopes.index(self) :]
+        return False
+
+
+def owned_variable(owner, *args, name, **kwargs) -> "Variable":
+    """A ``Variable`` named ``name`` made in the scope ``owner`` (a metric's or an optimizer's
+    name): its ``path`` is ``owner/name``, and the files learnet writes keep ``owner/name`` for it.
+
+    Examples
+    --------
+    >>> from learnet.tensor import owned_variable
+    >>> v = owned_variable("mean", 0.0, trainable=False, name="total")
+    >>> v.name, v.path
+    ('total', 'mean/total')
+    """
+    kwargs["name"] = name
+    with name_scope_path(owner):
+        variable = Variable(*args, **kwargs)
+    variable._keras2_name = f"{owner}/{name}"
+    return variable
+
+
+def keras2_name(variable) -> str:
+    """The name tf.keras 2 gives ``variable`` (without ``:0``), which learnet's own files store.
+
+    A weight made by a layer's ``add_weight`` (or a metric's, an optimizer's variable) is
+    named after its owner and itself (``"dense/kernel"``) whatever model holds it; any other
+    variable by its name alone. ``Variable.name`` is Keras 3's (``"kernel"``) and
+    ``Variable.path`` holds every enclosing scope (``"sequential/dense/kernel"``).
+    """
+    return getattr(variable, "_keras2_name", None) or str(variable.name)
+
+
 class VariableSynchronization(enum.Enum):
     """When a distributed variable's copies are brought into agreement (``tf.VariableSynchronization``).
 
@@ -861,6 +963,8 @@ class Variable(Tensor):
         and optimizers, while a tape still watches them and can give their gradient.
     name : str, optional
         A name for messages and summaries; ``Variable``, ``Variable_1``, ... if absent.
+        Made inside a layer (its ``build`` or ``call``), the variable's ``path`` puts the
+        layers' names in front of it, as Keras 3 does (``block/w``).
     dtype : str or numpy.dtype, optional
     constraint : callable, optional
         Applied to the new value after every optimizer update.
@@ -879,7 +983,16 @@ class Variable(Tensor):
     array([3. , 1.5], dtype=float32)
     """
 
-    __slots__ = ("trainable", "name", "constraint", "_watched_by_tapes", "_synchronization", "_aggregation")
+    __slots__ = (
+        "trainable",
+        "name",
+        "constraint",
+        "_watched_by_tapes",
+        "_synchronization",
+        "_aggregation",
+        "_path",
+        "_keras2_name",
+    )
 
     def __init__(
         self,
@@ -927,6 +1040,11 @@ class Variable(Tensor):
         # a layer's ``trainable`` flag says then (a GAN freezes its discriminator mid-step).
         self._watched_by_tapes = self.trainable
         self.name = name if name is not None else _unique_variable_name("Variable")
+        # Keras 3's path: the name scopes open now (the layers building it), then the name.
+        parent = current_path() if _name_scopes else ""
+        self._path: str = f"{parent}/{self.name}" if parent else self.name
+        # tf.keras 2's name, which learnet's files store: set by the layer, metric or optimizer owning it.
+        self._keras2_name: str | None = None
         # A function applied to the value after each optimizer update (e.g. non-negativity).
         self.constraint = constraint
         _live_variables.add(self)
@@ -950,7 +1068,7 @@ class Variable(Tensor):
             except ValueError:
                 pass
             raise ValueError(
-                f"Variable '{self.name}' has shape {tuple(self._value.shape)}; "
+                f"Variable '{self.path}' has shape {tuple(self._value.shape)}; "
                 f"{what} got a value of shape {tuple(array.shape)}"
             )
 
@@ -959,7 +1077,7 @@ class Variable(Tensor):
         if not backend.on_host(array) and backend.on_host(self._value):
             array = backend.to_numpy(array)  # a variable kept in host memory (an optimizer's step count)
         if array.dtype.kind == "f" and self._value.dtype.kind != "f":
-            raise TypeError(f"Variable '{self.name}' holds {self.dtype}; {what} got floats")
+            raise TypeError(f"Variable '{self.path}' holds {self.dtype}; {what} got floats")
         self._check_same_shape(array, what)
         return array
 
@@ -1004,18 +1122,28 @@ class Variable(Tensor):
 
     @property
     def path(self):
-        """Keras 3's path of the variable: its layer's name, then its own (``dense/kernel``).
+        """Keras 3's path of the variable: the name scopes it was made in, then its name.
 
-        learnet's ``name`` already holds the layer's (tf.keras 2's naming), so the two are
-        the same string; Keras 3 also puts a Sequential model's name in front.
+        A layer's weight is named for itself (``kernel``) and its path holds the layers (and
+        model) that built it: ``dense/kernel`` in a functional model, ``sequential/dense/kernel``
+        in a Sequential one, ``mha/query/kernel`` for a sublayer. A variable made outside any
+        layer has its name as path.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="d")], name="seq")
+        >>> model.layers[0].kernel.name, model.layers[0].kernel.path
+        ('kernel', 'seq/d/kernel')
         """
-        return self.name
+        path = getattr(self, "_path", None)
+        return path if path is not None else self.name
 
     def __repr__(self):
         values = numpy.array2string(backend.to_numpy(self._value), separator=", ", threshold=20, edgeitems=3).replace(
             "\n", "\n" + " " * 7
         )
-        return f"<learnet.Variable '{self.name}' shape={self.shape.as_list()} dtype={self.dtype.name}, numpy={values}>"
+        return f"<learnet.Variable '{self.path}' shape={self.shape.as_list()} dtype={self.dtype.name}, numpy={values}>"
 
     __str__ = __repr__
 

@@ -186,7 +186,7 @@ def _legacy_restore(checkpoint, checkpoint_file):
         if tuple(stored[name].shape) != tuple(variable.shape):
             raise ValueError(
                 f"Checkpoint: the value of {name!r} has shape {tuple(stored[name].shape)}, but the variable "
-                f"'{variable.name}' it restores has shape {tuple(variable.shape)}; nothing was restored"
+                f"'{variable.path}' it restores has shape {tuple(variable.shape)}; nothing was restored"
             )
     for name, variable in matched:
         variable.assign(stored[name].astype(variable.dtype, copy=False))

@@ -52,7 +52,7 @@ def test_a_custom_metric_keeps_its_state_in_add_weight_variables():
     m = HuberMetric(2.0)
     assert float(m(tf.constant([[2.0]]), tf.constant([[10.0]]))) == 14.0
     assert float(m(tf.constant([[0.0], [5.0]]), tf.constant([[1.0], [9.25]]))) == 7.0
-    assert [v.name for v in m.variables] == ["huber_metric/total", "huber_metric/count"]
+    assert [v.path for v in m.variables] == ["huber_metric/total", "huber_metric/count"]
     assert not any(v.trainable for v in m.variables)
     m.reset_state()  # the default: every variable back to zero
     assert [float(v.numpy()) for v in m.variables] == [0.0, 0.0]

@@ -50,7 +50,7 @@ def _pair(keras, name, kwargs, inputs):
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=IDS)
 def test_weights_are_named_and_shaped_as_in_keras(keras, name, kwargs):
     theirs, ours = _pair(keras, name, kwargs, [QUERY, VALUE])
-    assert [w.path for w in theirs.weights] == [w.name for w in ours.weights]
+    assert [w.path for w in theirs.weights] == [w.path for w in ours.weights]
     assert [w.shape for w in theirs.get_weights()] == [w.shape for w in ours.get_weights()]
 
 

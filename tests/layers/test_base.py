@@ -73,7 +73,7 @@ def test_custom_layer_weights_in_creation_order_with_path_names():
     layer = Linear(4)
     out = layer(tf.ones((2, 3)))
     assert out.shape == (2, 4)
-    assert [w.name for w in layer.weights] == ["linear/variable", "linear/variable_1"]
+    assert [w.path for w in layer.weights] == ["linear/variable", "linear/variable_1"]
     assert [tuple(w.shape) for w in layer.trainable_weights] == [(3, 4), (4,)]
     assert layer.non_trainable_weights == []
     assert layer.count_params() == 16
@@ -84,7 +84,7 @@ def test_dense_weights_are_keras_shaped_and_named():
     dense(np.zeros((2, 784), dtype="float32"))
     kernel, bias = dense.get_weights()
     assert kernel.shape == (784, 10) and bias.shape == (10,)
-    assert [w.name for w in dense.weights] == ["dense/kernel", "dense/bias"]
+    assert [w.path for w in dense.weights] == ["dense/kernel", "dense/bias"]
     assert kernel.dtype == np.float32
     assert dense.count_params() == 7850
 
@@ -99,7 +99,7 @@ def test_add_weight_accepts_the_keras2_positional_name():
 
     layer = Old()
     layer(tf.ones((1, 3)))
-    assert layer.kernel.name == "old/kernel"
+    assert (layer.kernel.name, layer.kernel.path) == ("kernel", "old/kernel")
     # Keras' default initializer for a float weight is glorot_uniform, not zeros.
     assert np.abs(layer.kernel.numpy()).sum() > 0
 
@@ -138,18 +138,19 @@ def test_nested_layers_lists_and_later_appends_are_tracked():
 
     block = Block()
     block(tf.ones((4, 5)))
-    names = [w.name for w in block.weights]
-    # Keras 3 order: the layer's own weights, then each sublayer's, in tracking order.
+    names = [w.path for w in block.weights]
+    # Keras 3 order: the layer's own weights, then each sublayer's, in tracking order; the
+    # sublayers built in the block's call have paths under it.
     assert names == [
         "block/scale",
-        "dense/kernel",
-        "dense/bias",
-        "batch_normalization/gamma",
-        "batch_normalization/beta",
-        "batch_normalization/moving_mean",
-        "batch_normalization/moving_variance",
-        "dense_1/kernel",
-        "dense_1/bias",
+        "block/dense/kernel",
+        "block/dense/bias",
+        "block/batch_normalization/gamma",
+        "block/batch_normalization/beta",
+        "block/batch_normalization/moving_mean",
+        "block/batch_normalization/moving_variance",
+        "block/dense_1/kernel",
+        "block/dense_1/bias",
     ]
     assert len(block.trainable_weights) == 7 and len(block.non_trainable_weights) == 2
     assert [type(l).__name__ for l in block._flatten_layers()] == ["Block", "Dense", "BatchNormalization", "Dense"]

@@ -34,7 +34,7 @@ def test_matches_keras(keras, equation, output_shape, bias_axes, shape):
     ours.set_weights(values)
     theirs.set_weights(values)
     np.testing.assert_allclose(ours(x).numpy(), np.asarray(theirs(x)), rtol=1e-5, atol=1e-5)
-    assert [w.name for w in ours.weights] == [f"{ours.name}/kernel"] + ([f"{ours.name}/bias"] if bias_axes else [])
+    assert [w.path for w in ours.weights] == [f"{ours.name}/kernel"] + ([f"{ours.name}/bias"] if bias_axes else [])
 
 
 def test_is_a_dense_layer_for_ab_bc_ac():

@@ -117,7 +117,9 @@ def test_private_attributes_as_keras_names_them():
         layer.num_heads = 4  # read-only, as in Keras
     assert layer._num_heads == 3
     # The hook's parts hold no weights and leave the weights' order and names alone.
-    assert [w.name for w in layer.weights] == ["query/kernel", "key/kernel", "value/kernel", "attention_output/kernel"]
+    assert [w.path for w in layer.weights] == [
+        f"{layer.name}/{part}/kernel" for part in ("query", "key", "value", "attention_output")
+    ]
 
 
 def test_default_layer_is_keras_explicit_attention():

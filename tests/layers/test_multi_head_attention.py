@@ -229,7 +229,7 @@ def test_sublayers_weights_and_names_follow_keras(keras):
         (2, 3, 5),
         (5,),
     ]
-    assert [w.name for w in layer.weights][:2] == ["query/kernel", "query/bias"]
+    assert [w.path for w in layer.weights][:2] == [f"{layer.name}/query/kernel", f"{layer.name}/query/bias"]
     public_layers = sorted(k for k, v in vars(layer).items() if isinstance(v, Layer) and not k.startswith("_"))
     assert public_layers == ["key_dense", "output_dense", "query_dense", "value_dense"]
     assert not any(isinstance(v, Layer) for k, v in vars(layer).items() if k.startswith("_"))

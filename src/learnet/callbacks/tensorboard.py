@@ -119,7 +119,7 @@ class TensorBoard(Callback):
         if validation:
             self._writer("validation").scalars(validation, epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0 and self.model is not None:
-            weights = {variable.name: variable.numpy() for variable in self.model.weights}
+            weights = {variable.path: variable.numpy() for variable in self.model.weights}
             self._writer("train").histograms(weights, epoch)
         for writer in self._writers.values():
             writer.flush()

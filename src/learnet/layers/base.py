@@ -56,7 +56,7 @@ from learnet.ragged import RaggedTensor
 from learnet.random import SeedGenerator
 from learnet.sparse import SparseTensor
 from learnet.sparse import to_dense as _sparse_to_dense
-from learnet.tensor import Tensor, TensorShape, Variable, _variable_policy, to_array
+from learnet.tensor import Tensor, TensorShape, Variable, _variable_policy, name_scope_path, to_array
 from learnet.tree import flatten as _flatten
 from learnet.tree import flatten_shapes as _flatten_shapes
 from learnet.tree import is_shape as _is_shape
@@ -498,7 +498,11 @@ class Layer:
         constraint: Any = None,
         **kwargs: Any,
     ) -> Variable:
-        """Create a weight of this layer: a ``learnet.Variable`` named ``layer_name/name``.
+        """Create a weight of this layer: a ``learnet.Variable`` named ``name``.
+
+        Its ``path`` is the layer's place and name, then ``name``, as in Keras 3:
+        ``dense/kernel``, or ``sequential/dense/kernel`` for a layer a Sequential model
+        built, ``mha/query/kernel`` for a sublayer.
 
         Parameters
         ----------
@@ -567,7 +571,9 @@ class Layer:
                 f"{type(self).__name__} '{self.name}': the initializer of weight '{short}' returned "
                 f"shape {tuple(value.shape)}, expected {shape}"
             )
-        variable = Variable(value, trainable=bool(trainable), name=f"{self.name}/{short}", dtype=dtype, **policy)
+        with name_scope_path(self.name, caller=self):
+            variable = Variable(value, trainable=bool(trainable), name=short, dtype=dtype, **policy)
+        variable._keras2_name = f"{self.name}/{short}"  # what learnet's own files store
         if trainable:
             self._trainable_variables.append(variable)
             if not self._trainable:
@@ -614,7 +620,7 @@ class Layer:
         weights = list(weights)
         if len(weights) != len(variables):
             raise ValueError(
-                f"{who} has {len(variables)} weight(s) ({', '.join(v.name for v in variables) or 'none'}"
+                f"{who} has {len(variables)} weight(s) ({', '.join(v.path for v in variables) or 'none'}"
                 f"{'' if self.built else '; the layer is not built yet'}), "
                 f"but set_weights got {len(weights)} array(s)"
             )
@@ -623,7 +629,7 @@ class Layer:
             array = to_array(value, variable.dtype)
             if tuple(array.shape) != tuple(variable.shape):
                 raise ValueError(
-                    f"{who}: weight '{variable.name}' has shape {tuple(variable.shape)}, "
+                    f"{who}: weight '{variable.path}' has shape {tuple(variable.shape)}, "
                     f"but set_weights got an array of shape {tuple(array.shape)}"
                 )
             arrays.append(array)
@@ -684,7 +690,7 @@ class Layer:
         expected = [str(index) for index in range(len(variables))]
         if sorted(expected) != keys:
             raise ValueError(
-                f"{who} has {len(variables)} variable(s) ({', '.join(v.name for v in variables) or 'none'}), "
+                f"{who} has {len(variables)} variable(s) ({', '.join(v.path for v in variables) or 'none'}), "
                 f"but the saved state holds the keys {keys}; expected {expected}"
                 f"{'' if self.built else ' (the layer is not built yet)'}"
             )
@@ -693,7 +699,7 @@ class Layer:
             array = to_array(store[key], variable.dtype)
             if tuple(array.shape) != tuple(variable.shape):
                 raise ValueError(
-                    f"{who}: variable '{variable.name}' has shape {tuple(variable.shape)}, "
+                    f"{who}: variable '{variable.path}' has shape {tuple(variable.shape)}, "
                     f"but the saved state holds an array of shape {tuple(array.shape)} under {key!r}"
                 )
             arrays.append(array)
@@ -885,6 +891,12 @@ class Layer:
             spec.check(self, shapes)
 
     def __call__(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # In the layer's name scope, as Keras 3: the weights it (or a sublayer) makes while
+        # building have the path `layer/sublayer/kernel`.
+        with name_scope_path(self.name, caller=self):
+            return self._call_in_scope(inputs, *args, **kwargs)
+
+    def _call_in_scope(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
         named_first = None
         if inputs is None and kwargs:
             # The first argument given by its name, as Keras allows: `attention(x=x, context=c)`.
@@ -1472,7 +1484,8 @@ def _marking_built(build):
 
     @functools.wraps(build)
     def wrapper(self, input_shape=None, *args, **kwargs):
-        result = build(self) if takes_no_shape else build(self, input_shape, *args, **kwargs)
+        with name_scope_path(self.name, caller=self):  # a layer built by hand names its weights too
+            result = build(self) if takes_no_shape else build(self, input_shape, *args, **kwargs)
         self.built = True
         if getattr(self, "_build_input_shape", None) is None and input_shape is not None:
             self._build_input_shape = input_shape
@@ -1501,6 +1514,7 @@ _UNTRACKED = frozenset(
         "_batch_input_shape",
         "_weight_names",
         "_variable_stamps",
+        "_parent_path",
     }
 )
 
@@ -1573,7 +1587,7 @@ def _stateless_values(layer, values, variables, what):
         if tuple(array.shape) != tuple(variable.shape):
             raise ValueError(
                 f"{type(layer).__name__} '{layer.name}'.stateless_call: the value given for "
-                f"'{variable.name}' has shape {tuple(array.shape)}, expected {tuple(variable.shape)}"
+                f"'{variable.path}' has shape {tuple(array.shape)}, expected {tuple(variable.shape)}"
             )
         array = xp.array(array, dtype=variable._value.dtype, copy=True)
         result.append((value if isinstance(value, Tensor) else None, array))

@@ -7,7 +7,7 @@ Examples
 >>> layer = layers.Dense(3, activation="relu", name="hidden")
 >>> layer(tf.ones((2, 4))).shape
 TensorShape([2, 3])
->>> [w.name for w in layer.weights]
+>>> [w.path for w in layer.weights]
 ['hidden/kernel', 'hidden/bias']
 """
 
@@ -302,7 +302,7 @@ class Dense(Layer):
         >>> layer = keras.layers.Dense(2, name="dense")
         >>> layer.build((None, 3))
         >>> layer.quantize("int8")
-        >>> [(w.name, w.dtype.name) for w in layer.weights]
+        >>> [(w.path, w.dtype.name) for w in layer.weights]
         [('dense/bias', 'float32'), ('dense/kernel', 'int8'), ('dense/kernel_scale', 'float32')]
         >>> layer.dtype_policy.name
         'int8_from_float32'

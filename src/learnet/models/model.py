@@ -692,7 +692,7 @@ class Model(Layer):
     def _start_distributed(self, strategy, callbacks, verbose, batch_size, epochs, steps_per_epoch, steps):
         """Check that every process launched the same run, then give all of them rank 0's weights."""
         strategy._check_same_launch(
-            model=[(w.name, tuple(w.shape), str(w.dtype)) for w in self.weights],
+            model=[(w.path, tuple(w.shape), str(w.dtype)) for w in self.weights],
             optimizer=type(self.optimizer).__name__,
             batch_size=batch_size,
             epochs=epochs,

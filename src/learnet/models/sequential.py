@@ -17,6 +17,7 @@ from learnet.layers.base import KerasTensor, Layer
 from learnet.layers import serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
+from learnet.tensor import name_scope_path
 
 
 class Sequential(Model):
@@ -101,7 +102,8 @@ class Sequential(Model):
         if self._input_layer is not None:
             current = self._symbolic_output if self._symbolic_output is not None else self._input_layer.output
             try:
-                self._symbolic_output = layer(current)
+                with name_scope_path(self.name, caller=self):  # its weights' paths start with the model's name
+                    self._symbolic_output = layer(current)
             except Exception:
                 self._stack.pop()
                 raise
@@ -122,8 +124,9 @@ class Sequential(Model):
             self.built = False
             return
         output = self._input_layer.output
-        for layer in self._stack:
-            output = layer(output)
+        with name_scope_path(self.name, caller=self):
+            for layer in self._stack:
+                output = layer(output)
         self._symbolic_output = output
         self.built = True
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from learnet.plot._helpers import _finish, _pyplot
 from learnet.tape import recording_scope
-from learnet.tensor import Tensor, Variable
+from learnet.tensor import Tensor, Variable, keras2_name
 
 # Node fills: Variables (what training changes) warm, watched inputs blue, plain
 # constants grey and dashed, ops white, a collapsed layer lavender.
@@ -146,9 +146,9 @@ def _tensor_list(value, what):
 def _variable_scope(op):
     """A layer name from the Variables an op reads (``dense_1/kernel`` -> ``dense_1``)."""
     names = {
-        v.name.rsplit("/", 1)[0]
+        keras2_name(v).rsplit("/", 1)[0]
         for v in op.inputs
-        if isinstance(v, Variable) and isinstance(v.name, str) and "/" in v.name
+        if isinstance(v, Variable) and isinstance(v.name, str) and "/" in keras2_name(v)
     }
     return names.pop() if len(names) == 1 else None
 
@@ -245,7 +245,7 @@ def trace_tape(tape, target, sources=None, names=None, check=None):
             if id(tensor) in by_id:
                 continue
             if isinstance(tensor, Variable):
-                kind, title = "variable", str(tensor.name)
+                kind, title = "variable", keras2_name(tensor)
             elif id(tensor) in source_ids:
                 kind, title = "source", "input"
             else:
