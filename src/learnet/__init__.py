@@ -357,6 +357,7 @@ _LAZY_NAMES = {
     "Input": "learnet.layers",
     "Layer": "learnet.layers",
     "Quantizer": "learnet.quantizers",  # keras.Quantizer
+    "dtype_policies": "learnet.mixed_precision",  # keras.dtype_policies: the module itself
     # TensorFlow's top-level aliases of tf.math / tf.nn / tf.linalg functions.
     "add_n": "learnet.math",
     **{name: "learnet.math" for name in ("acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh")},

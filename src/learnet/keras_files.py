@@ -73,7 +73,14 @@ KERAS_VERSION = "3.5.0"  # the oldest Keras 3 whose files ours resemble; written
 # A module named in a config must be Keras itself; it is only checked, never imported.
 _KERAS_MODULE = re.compile(r"^(tf_)?keras(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda", "TFLambda"}
-_POLICIES = {"DTypePolicy", "FloatDTypePolicy", "Policy", "QuantizedDTypePolicy"}
+_POLICIES = {
+    "DTypePolicy",
+    "FloatDTypePolicy",
+    "Policy",
+    "QuantizedDTypePolicy",
+    "QuantizedFloat8DTypePolicy",
+    "Int4DTypePolicy",
+}
 # Keras-only arguments learnet does not have, dropped when they hold their default
 # (any other value is passed on, and the layer refuses it with a clear error).
 _KERAS_DEFAULTS = {
@@ -196,11 +203,13 @@ def _from_keras_object(value, where, custom_objects):
             return config
         _refuse(f"{where} holds a serialized Python function ({class_name}); learnet never runs code from a file")
     if class_name in _POLICIES:
-        if not isinstance(config, dict) or not isinstance(config.get("name"), str):
-            _refuse(f"{where}: a dtype policy without a name")
-        name = config["name"]
-        if name.startswith("mixed_"):
-            name = name.split("_", 1)[1]
+        # By name: a float or mixed policy ({"name": "mixed_float16"}, whose variables stay
+        # float32) or a quantized one (Keras writes {"mode": "int8", "source_name": "float32"}).
+        from learnet import mixed_precision
+
+        name = mixed_precision.policy_name_of_config(config, None) if isinstance(config, dict) else None
+        if not isinstance(name, str):
+            _refuse(f"{where}: a dtype policy without a name or a mode")
         return name
     if class_name in _CODE_LAYERS:
         _refuse(
@@ -292,7 +301,23 @@ def _layer_from_keras(entry, where, custom_objects):
         config.pop("input_shape", None)
     if class_name == "BatchNormalization" and isinstance(config.get("axis"), list) and len(config["axis"]) == 1:
         config["axis"] = config["axis"][0]
+    if class_name == "Embedding" and "quantization_config" in config:
+        _embedding_quantization(config, where)
     return layer
+
+
+def _embedding_quantization(config, where):
+    """Keras writes the model's ``quantization_config`` into every Embedding (even one it left
+    in float, under float8); learnet's Embedding rebuilds an int8 table from its policy alone."""
+    from learnet import mixed_precision
+
+    mode = mixed_precision.get(config.get("dtype") or "float32").quantization_mode
+    if mode not in (None, "int8"):
+        _refuse(
+            f"{where}: an Embedding quantized to {mode!r}; learnet quantizes Embedding to int8 only. "
+            "Quantize the model to int8 (or not at all) in Keras before saving it"
+        )
+    config.pop("quantization_config")
 
 
 _KERAS_OPS_MODULE = "keras.src.ops."
@@ -608,12 +633,26 @@ _MODULE_BY_SUFFIX = (
 
 
 def _policy(name):
+    """A layer's dtype as Keras 3 writes it: a ``DTypePolicy``, or a quantized layer's
+    ``QuantizedDTypePolicy`` / ``QuantizedFloat8DTypePolicy`` / ``Int4DTypePolicy``."""
+    from learnet import mixed_precision
+
+    if isinstance(name, str) and mixed_precision.is_quantized_name(name):
+        return mixed_precision.serialize(name)
     return {
         "module": "keras",
         "class_name": "DTypePolicy",
         "config": {"name": name or "float32"},
         "registered_name": None,
     }
+
+
+def _quantization_config_to_keras(value):
+    """A layer's ``quantization_config`` (and the quantizers in it) under ``keras.quantizers``, as Keras writes it."""
+    if isinstance(value, dict) and isinstance(value.get("class_name"), str) and isinstance(value.get("config"), dict):
+        config = {key: _quantization_config_to_keras(item) for key, item in value["config"].items()}
+        return {"module": "keras.quantizers", "class_name": value["class_name"], "config": config, "registered_name": None}
+    return value
 
 
 def _own_classes(module):
@@ -637,6 +676,8 @@ def _users_activation(key, value):
 
 
 def _to_keras_value(key, value):
+    if key == "quantization_config":
+        return _quantization_config_to_keras(value)
     function_keys = ("activation", *(suffix for suffix, _ in _MODULE_BY_SUFFIX))
     if isinstance(value, str) and key.endswith(function_keys) and (">" in value or _users_activation(key, value)):
         # A function of the user's own, by the name it was registered under (or its own name,

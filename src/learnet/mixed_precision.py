@@ -27,7 +27,10 @@ __all__ = [
     "QuantizedDTypePolicy",
     "QuantizedFloat8DTypePolicy",
     "Int4DTypePolicy",
+    "FloatDTypePolicy",
     "get",
+    "serialize",
+    "deserialize",
     "global_policy",
     "set_global_policy",
     "dtype_policy",
@@ -104,6 +107,19 @@ class DTypePolicy:
 
 
 Policy = DTypePolicy  # tf.keras 2's name
+
+
+class FloatDTypePolicy(DTypePolicy):
+    """Keras 3's earlier name of a float policy (``"float32"``, ``"mixed_float16"``); it
+    is a ``DTypePolicy`` in every way, and files that name it load as one.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.dtype_policies.FloatDTypePolicy("float16")
+    <DTypePolicy "float16">
+    """
+
 
 # --- quantized policies (``Layer.quantize``) ------------------------------------------------------------
 _QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
@@ -261,6 +277,8 @@ def get(identifier):
     if isinstance(identifier, DTypePolicy):
         return identifier
     if isinstance(identifier, dict):
+        if "class_name" in identifier:
+            return deserialize(identifier)
         identifier = policy_name_of_config(identifier.get("config", identifier), None)
     if not isinstance(identifier, str):
         raise ValueError(f"Cannot interpret `dtype` argument. Received: {identifier!r}")
@@ -272,6 +290,74 @@ def get(identifier):
             return Int4DTypePolicy(mode, source)
         return QuantizedDTypePolicy(mode, source)
     return DTypePolicy(identifier)
+
+
+_BY_CLASS_NAME = {
+    "DTypePolicy": DTypePolicy,
+    "FloatDTypePolicy": DTypePolicy,
+    "Policy": DTypePolicy,
+    "QuantizedDTypePolicy": QuantizedDTypePolicy,
+    "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy,
+    "Int4DTypePolicy": Int4DTypePolicy,
+}
+
+
+def serialize(policy):
+    """A policy as Keras 3 writes it in a ``.keras`` file (``keras.dtype_policies.serialize``).
+
+    A float policy is ``{"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}}``;
+    a quantized one names its own class under ``keras.dtype_policies``, with its mode and source.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.dtype_policies.serialize(keras.dtype_policies.get("int8_from_float32"))["config"]
+    {'mode': 'int8', 'source_name': 'float32'}
+    """
+    policy = get(policy)
+    if isinstance(policy, QuantizedDTypePolicy):
+        module, class_name = "keras.dtype_policies", type(policy).__name__
+    else:
+        module, class_name = "keras", "DTypePolicy"
+    return {"module": module, "class_name": class_name, "config": policy.get_config(), "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    """The policy a serialized one (``serialize``'s form, or Keras 3's) describes.
+
+    Raises ``ValueError`` for a class that is not a dtype policy or a config that does not fit it.
+
+    Examples
+    --------
+    >>> import learnet as keras
+    >>> keras.dtype_policies.deserialize(
+    ...     {"class_name": "QuantizedDTypePolicy", "config": {"mode": "int8", "source_name": "float32"}}
+    ... )
+    <QuantizedDTypePolicy "int8_from_float32">
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
+        raise ValueError(f"dtype_policies.deserialize: expected a serialized dtype policy, got {config!r}")
+    class_name = config.get("class_name")
+    inner = config["config"]
+    cls = _BY_CLASS_NAME.get(class_name)
+    if cls is None and custom_objects and class_name in custom_objects:
+        cls = custom_objects[class_name]
+    if cls is None:
+        raise ValueError(
+            f"dtype_policies.deserialize: unknown dtype policy class {class_name!r}; expected one of "
+            f"{sorted(_BY_CLASS_NAME)}"
+        )
+    if cls is DTypePolicy:
+        if not isinstance(inner.get("name"), str):
+            raise ValueError(f"dtype_policies.deserialize: a {class_name} needs a 'name', got {inner!r}")
+        policy = get(inner["name"])  # a float policy, or a quantized one written by name
+        return policy
+    if not isinstance(inner.get("mode"), str):
+        raise ValueError(f"dtype_policies.deserialize: a {class_name} needs a 'mode', got {inner!r}")
+    try:
+        return cls(**inner)
+    except TypeError as error:
+        raise ValueError(f"dtype_policies.deserialize: {class_name} cannot take {inner!r} ({error})") from None
 
 
 _global = [None]
@@ -316,6 +402,10 @@ set_dtype_policy = set_global_policy
 def __getattr__(name):
     # keras.mixed_precision.LossScaleOptimizer is keras.optimizers.LossScaleOptimizer (imported
     # when first asked for: the optimizers need nothing from here).
+    if name == "dtype_policies":  # keras.dtype_policies: the same policies, Keras 3's namespace
+        import sys
+
+        return sys.modules[__name__]
     if name == "LossScaleOptimizer":
         from learnet.optimizers import LossScaleOptimizer
 

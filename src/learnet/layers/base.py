@@ -1434,7 +1434,8 @@ class Layer:
         gets them here automatically; otherwise override ``get_config``.
         """
         config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
-        if self.quantization_mode is not None:  # a quantized layer is rebuilt with its quantized variables
+        mixed = str(getattr(self, "_policy_name", "") or "").startswith("mixed_")
+        if self.quantization_mode is not None or mixed:  # rebuilt with its quantized variables, or its mixed policy
             config["dtype"] = self._policy_name
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape

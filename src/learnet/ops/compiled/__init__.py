@@ -11,7 +11,10 @@ The loops are built once, ahead of time, into one small extension module for the
 machine they run on (``learnet.ops.compiled.aot``): a process that runs them loads that
 module and never numba itself, whose compiler (LLVM) held about 130 MiB in every
 process. A loop called with arguments it was not built for, or on more than one
-thread, is compiled just in time by numba instead.
+thread, is compiled just in time by numba instead. Arrays of a type numba cannot
+compile (float16, bfloat16) never reach it: a caller with a NumPy reference asks
+``supports(*arrays)`` and runs that reference, and a loop given them anyway computes
+on float32 copies and rounds its results back.
 
 The plain NumPy code stays the readable reference: every compiled kernel sits beside
 the NumPy function it replaces, and the tests check the two against each other. The
@@ -139,6 +142,71 @@ def _for_numba(function, qualname):
     return copy
 
 
+# The dtypes numba compiles loops for. float16 and bfloat16 are not among them: numba
+# raises NotImplementedError for arrays of those.
+_COMPILED_KINDS = "biuc"  # bool, integers, complex
+_COMPILED_FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+
+
+def _compiles(dtype):
+    return dtype.kind in _COMPILED_KINDS or dtype in _COMPILED_FLOATS
+
+
+def supports(*values):
+    """Whether a compiled loop can take these arrays and scalars as they are: every array
+    and NumPy scalar among them is of a dtype numba compiles (bool, integers, float32,
+    float64, complex), not float16 or bfloat16.
+
+    A caller that has a NumPy reference checks this and runs the reference otherwise;
+    a loop called with other dtypes anyway runs on float32 copies (see ``_run_widened``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.ops import compiled
+    >>> compiled.supports(np.zeros(2, np.float32), 1.5)
+    True
+    >>> compiled.supports(np.zeros(2, np.float16))
+    False
+    """
+    return all(_compiles(value.dtype) for value in values if isinstance(value, (numpy.ndarray, numpy.generic)))
+
+
+def _wider(dtype):
+    """The float type a loop computes in for an array of ``dtype`` that numba does not compile."""
+    return numpy.dtype(numpy.float32 if dtype.itemsize <= 4 else numpy.float64)
+
+
+def _run_widened(loop, args):
+    """Run ``loop`` on arguments some of which are of a dtype numba cannot compile (float16,
+    bfloat16): each such array is copied to float32 (float64 if wider), each such scalar
+    converted, the loop runs on the copies, and the arrays it writes are rounded back
+    into the caller's arrays. This is what NumPy's own float16 arithmetic does (it
+    computes each operation in float32 and rounds the result); a chain of operations
+    inside one loop keeps float32 between them, so sums may differ from NumPy's float16
+    ones in the last bit."""
+    widened, written = [], []
+    for index, value in enumerate(args):
+        if isinstance(value, (numpy.ndarray, numpy.generic)) and not _compiles(value.dtype):
+            try:
+                copy = numpy.asarray(value).astype(_wider(value.dtype))
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"compiled loop {loop.qualname}: cannot compute with arrays of dtype {value.dtype}"
+                ) from None
+            if isinstance(value, numpy.ndarray):
+                if index not in loop.reads and value.flags.writeable:
+                    written.append((value, copy))
+            else:
+                copy = copy[()]  # a scalar stays a scalar
+            value = copy
+        widened.append(value)
+    result = loop(*widened)
+    for original, copy in written:
+        numpy.copyto(original, copy, casting="unsafe")
+    return result
+
+
 class _Loop:
     """A loop compiled by numba: built ahead of time when it names its ``signatures``
     (``learnet.ops.compiled.aot``), else, or for arguments no signature matches,
@@ -153,6 +221,7 @@ class _Loop:
         key = f"{module}_{self.qualname}".replace(".", "_")
         self._exports = [(f"{key}__{i}", aot.parse_signature(s, reads)) for i, s in enumerate(self.signatures)]
         self._jit = None
+        self.reads = tuple(reads)
         if self.signatures:
             aot.register(self)
         functools.update_wrapper(self, function)
@@ -181,6 +250,8 @@ class _Loop:
                     built = None if converted is None else getattr(library, name, None)
                     if built is not None:  # (a module built from other sources lacks it)
                         return built(*converted)
+        if not supports(*args):
+            return _run_widened(self, args)
         return self.jit()(*args)
 
 
@@ -223,7 +294,7 @@ class _Kernel:
     def __init__(self, function, options, signatures=(), reads=()):
         # The serial version is cached under another name: the two must not share an entry.
         self.serial = _Loop(function, options, signatures, qualname=function.__qualname__ + "_serial", reads=reads)
-        self.parallel = _Loop(function, {**options, "parallel": True})
+        self.parallel = _Loop(function, {**options, "parallel": True}, reads=reads)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args):

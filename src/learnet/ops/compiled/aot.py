@@ -21,7 +21,9 @@ How it goes:
 - A call runs the built loop when its arguments match one of the signatures exactly
   (dtype, number of dimensions, contiguity, writable; scalars of the stated type), and
   else the same loop compiled just in time: a compiled loop given memory of another
-  type would read it wrongly, so nothing is converted on the way in.
+  type would read it wrongly, so nothing is converted on the way in. Types numba
+  cannot compile at all (float16, bfloat16) go neither way: see
+  ``learnet.ops.compiled.supports``.
 - If the build fails (no C compiler, a numba without ``pycc``), a file
   ``NAME.failed`` beside it says why, no process tries again until it is deleted, and
   the kernels are compiled just in time as before. ``LEARNET_AOT=0`` turns the
