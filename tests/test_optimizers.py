@@ -511,7 +511,7 @@ def test_state_keys_are_stable_and_documented():
     assert list(optimizers.RMSprop(momentum=0.5, centered=True).get_state()) == ["iterations", "learning_rate"]
     state = optimizers.Nadam()
     state.build([w])
-    assert list(state.get_state()) == ["iterations", "learning_rate", "u_product", "0/momentum", "0/velocity"]
+    assert list(state.get_state()) == ["iterations", "learning_rate", "0/momentum", "0/velocity", "u_product"]
     assert all(isinstance(v, np.ndarray) for v in optimizer.get_state().values())
 
 

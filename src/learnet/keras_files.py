@@ -58,6 +58,7 @@ from learnet import registry, tree
 from learnet import saving as _saving
 from learnet.layers.serialization import _DOTTED_PATH
 from learnet import weight_budget
+from learnet.version import LEARNET_VERSION
 
 InvalidModelFileError = _saving.InvalidModelFileError
 
@@ -1547,7 +1548,13 @@ def load_keras(archive, filepath, custom_objects=None, compile=True):
         order = _keras_order(keras_config) if keras_config.get("class_name") in _MODEL_CLASSES else None
         _read_keras3_state(h5py, handle, model, where, order)
         if compile and getattr(model, "optimizer", None) is not None and "optimizer" in handle:
-            _read_optimizer(h5py, handle["optimizer"], model, where)
+            metadata = _saving._read_json(archive, "metadata.json") if "metadata.json" in names else {}
+            older_learnet = (
+                isinstance(metadata, dict)
+                and metadata.get("saved_by") == "learnet"
+                and "learnet_version" not in metadata
+            )
+            _read_optimizer(h5py, handle["optimizer"], model, where, _interleaved_order if older_learnet else None)
     finally:
         handle.close()
     _load_assets(archive, model, where)
@@ -1663,18 +1670,58 @@ def _keras_state_order(state):
     return head + slots + [k for k in keys if k not in head and k not in slots]
 
 
-def _read_optimizer(h5py, group, model, where):
+def _interleaved_order(keys, optimizer):
+    """The order older learnet releases wrote an optimizer's state in: as Keras 3's, but with
+    each variable's slots side by side (``0/velocity``, ``0/momentum``, ``1/velocity``...)
+    where Keras 3 groups them by kind (Adam's velocity_hats, RMSprop's momentums).
+
+    Their ``.keras`` files carry no ``learnet_version`` in ``metadata.json``; only the
+    order of the slot block differs.
+    """
+    keys = list(keys)
+    wrapped = [k for k in keys if k.startswith(_INNER)]
+    if wrapped:
+        inner = _interleaved_order([k[len(_INNER) :] for k in wrapped], optimizer.inner_optimizer)
+        return [k for k in keys if k not in wrapped] + [_INNER + k for k in inner]
+    names = list(getattr(optimizer, "_slot_names", ()))
+    slots = [k for k in keys if "/" in k and k.split("/", 1)[1] in names]
+    slot_set = set(slots)
+    by_variable = iter(sorted(slots, key=lambda k: (int(k.split("/", 1)[0]), names.index(k.split("/", 1)[1]))))
+    return [next(by_variable) if k in slot_set else k for k in keys]
+
+
+def _named_order(names):
+    """learnet's own ``.h5`` files name each optimizer weight after its state key
+    (``adam/0_velocity_hat``): those are read by name, in whatever order a learnet release
+    wrote them; other files (real Keras') in Keras 3's order."""
+
+    def order(keys, optimizer):
+        by_form = {key.replace("/", "_"): key for key in keys}
+        named = [by_form.get(str(name).split("/", 1)[-1]) for name in names]
+        if None in named or len(set(named)) != len(keys):
+            return _keras_state_order(keys)
+        return named
+
+    return order
+
+
+def _read_optimizer(h5py, group, model, where, order=None):
     """The optimizer's state from ``optimizer/vars/<i>`` of a ``.keras`` file."""
     stored = group.get("vars")
     count = len(stored) if stored is not None else 0
     _set_optimizer_state(
-        model, [(stored, str(index), f"{where}: optimizer/vars/{index}") for index in range(count)], h5py, where
+        model,
+        [(stored, str(index), f"{where}: optimizer/vars/{index}") for index in range(count)],
+        h5py,
+        where,
+        order,
     )
 
 
-def _set_optimizer_state(model, sources, h5py, where):
+def _set_optimizer_state(model, sources, h5py, where, order=None):
     """Put the arrays of ``sources`` ((group, name, where) in Keras 3's order of the optimizer's
-    variables) into the optimizer, where they fit learnet's layout; else a warning."""
+    variables, or in ``order(keys, optimizer)``'s) into the optimizer, where they fit learnet's
+    layout; else a warning."""
     import warnings
 
     optimizer = model.optimizer
@@ -1688,7 +1735,8 @@ def _set_optimizer_state(model, sources, h5py, where):
         )
         return
     state = {}
-    for key, (group, name, here) in zip(_keras_state_order(layout), sources):
+    keys = order(list(layout), optimizer) if order is not None else _keras_state_order(layout)
+    for key, (group, name, here) in zip(keys, sources):
         current = layout[key]
         dataset = _dataset(h5py, group, name, here)
         if tuple(dataset.shape) != tuple(np.shape(current)):
@@ -1742,7 +1790,13 @@ def save_keras(model, filepath, include_optimizer=True):
     elif getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         config["compile_config"] = compile_config_to_keras(model)
     config = _saving._plain_json(config, "the model config")
-    metadata = {"keras_version": KERAS_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"), "saved_by": "learnet"}
+    metadata = {
+        "keras_version": KERAS_VERSION,
+        "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"),
+        "saved_by": "learnet",
+        # Tells learnet's reader the optimizer state is in Keras 3's order (older files interleave slots).
+        "learnet_version": LEARNET_VERSION,
+    }
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
         _write_keras3_weights(handle, model, f"save: {os.fspath(filepath)}")
@@ -1828,7 +1882,7 @@ def load_h5_model(filepath, custom_objects=None, compile=True):
             if stored is not None and getattr(model, "optimizer", None) is not None:
                 names = _text_list(stored.attrs.get("weight_names"), f"{where}: optimizer_weights")
                 sources = [(stored, name, f"{where}: optimizer_weights/{name}") for name in names]
-                _set_optimizer_state(model, sources, h5py, where)
+                _set_optimizer_state(model, sources, h5py, where, _named_order(names))
     finally:
         handle.close()
     return model

@@ -255,7 +255,8 @@ class Optimizer:
 
         self._tracked = []  # the model variables with slots, in the order first seen
         self._records = {}  # id(variable) -> (slot arrays, scratch view, scratch view)
-        self._slot_variables = []  # the slots as Variables, for `variables` and saving
+        self._slot_variables = []  # the slots as Variables, in the order they were made
+        self._slots_of = {}  # id(variable) -> its slot Variables, in the order of `_slot_names`
         self._extra_variables = {}  # per-optimizer state beyond slots, e.g. Nadam's u_product
         self._averages = {}  # id(variable) -> its moving average, a Variable (use_ema=True)
         self._accumulators = {}  # id(variable) -> its summed gradients, a Variable (gradient_accumulation_steps)
@@ -380,14 +381,16 @@ class Optimizer:
 
     def _create_slots(self, variable):
         value = variable._value
-        arrays = []
+        arrays, slot_variables = [], []
         for slot in self._slot_names:
             initial = xp.full(self._slot_shape(slot, value.shape), self._slot_initial_value(slot), dtype=value.dtype)
             slot_variable = owned_variable(
                 self.name, initial, trainable=False, name=f"{variable.path.replace('/', '_')}_{slot}", dtype=value.dtype
             )
             self._slot_variables.append(slot_variable)
+            slot_variables.append(slot_variable)
             arrays.append(slot_variable._value)
+        self._slots_of[id(variable)] = tuple(slot_variables)
         if self.use_ema:
             self._average_of(variable)
         if self.gradient_accumulation_steps:
@@ -422,22 +425,68 @@ class Optimizer:
         self._extra_variables[name] = variable
         return variable
 
+    def _slot_groups(self):
+        """The slot names in the groups Keras 3 lists them by: ``((names...), ...)``.
+
+        Keras 3 makes the slots of one group for every variable in turn, then the next
+        group: Adam's ``(("momentum", "velocity"), ("velocity_hat",))`` lists
+        ``m0 v0 m1 v1 ... vhat0 vhat1 ...``. By default all slots form one group
+        (interleaved per variable). Only the listing follows it: each weight keeps its slots
+        together where the updates read them.
+        """
+        return (self._slot_names,) if self._slot_names else ()
+
+    def _listed_slots(self):
+        """``[(key, slot Variable)]`` in Keras 3's order, the key as ``get_state`` names it."""
+        listed = []
+        for group in self._slot_groups():
+            for index, variable in enumerate(self._tracked):
+                slots = dict(zip(self._slot_names, self._slots_of[id(variable)]))
+                listed.extend((f"{index}/{slot}", slots[slot]) for slot in group)
+        return listed
+
+    def _listed_variables(self):
+        """``[(key, Variable)]``: everything the optimizer keeps, in Keras 3's order.
+
+        The step count, the learning rate (a number, not a schedule), with ``use_ema`` the
+        moving averages of all variables, with ``gradient_accumulation_steps`` their gradient
+        accumulators, the slots by group (``_slot_groups``), and last the optimizer-wide
+        extras (Nadam's ``u_product``, which Keras 3 makes after the slots).
+        """
+        listed = [("iterations", self._iterations)]
+        if self._schedule is None:
+            listed.append(("learning_rate", self._learning_rate))
+        for kind, table in (("average", self._averages), ("gradient_accumulator", self._accumulators)):
+            listed.extend(
+                (f"{index}/{kind}", table[id(variable)])
+                for index, variable in enumerate(self._tracked)
+                if id(variable) in table
+            )
+        listed.extend(self._listed_slots())
+        listed.extend(self._extra_variables.items())
+        return listed
+
     @property
     def variables(self):
-        """The optimizer's own variables: iterations, learning rate, then every slot.
+        """The optimizer's own variables, in Keras 3's order.
 
-        With ``use_ema`` the moving averages and with ``gradient_accumulation_steps`` the
-        gradient accumulators come before the slots, as in Keras 3.
+        Iterations, learning rate (unless a schedule), with ``use_ema`` the moving averages,
+        with ``gradient_accumulation_steps`` the gradient accumulators, then the slots
+        grouped by kind as Keras 3 makes them (Adam with ``amsgrad``: the momentums and
+        velocities of every variable, then all velocity_hats; RMSprop: all velocities, all
+        momentums, all average_gradients), and last Nadam's ``u_product``. A ``.keras``
+        file lists them in this order.
         Works both as ``optimizer.variables`` (Keras 3) and ``optimizer.variables()``.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> opt = keras.optimizers.Adam(amsgrad=True)
+        >>> opt.build([keras.Variable([1.0], name="w"), keras.Variable([2.0], name="b")])
+        >>> [v.name.rsplit("_", 1)[-1] for v in opt.variables][2:]
+        ['momentum', 'velocity', 'momentum', 'velocity', 'hat', 'hat']
         """
-        own = [self._iterations]
-        if self._schedule is None:
-            own.append(self._learning_rate)
-        averages = [self._averages[id(v)] for v in self._tracked if id(v) in self._averages]
-        accumulators = [self._accumulators[id(v)] for v in self._tracked if id(v) in self._accumulators]
-        return _VariableList(
-            own + list(self._extra_variables.values()) + averages + accumulators + self._slot_variables
-        )
+        return _VariableList(variable for _, variable in self._listed_variables())
 
     def get_weights(self):
         """The values of ``variables`` as a list of NumPy arrays."""
@@ -462,35 +511,22 @@ class Optimizer:
             variable._value[...] = to_array(weight, variable.dtype)
 
     def _state_layout(self):
-        """name -> array (the live buffer) of everything ``get_state`` saves, in order."""
-        layout = {"iterations": self._iterations._value}
-        if self._schedule is None:
-            layout["learning_rate"] = self._learning_rate._value
-        for name, variable in self._extra_variables.items():
-            layout[name] = variable._value
-        # The averages of all variables before the slots, as Keras 3 orders its variables.
-        for index, variable in enumerate(self._tracked):
-            if id(variable) in self._averages:
-                layout[f"{index}/average"] = self._averages[id(variable)]._value
-        for index, variable in enumerate(self._tracked):
-            if id(variable) in self._accumulators:
-                layout[f"{index}/gradient_accumulator"] = self._accumulators[id(variable)]._value
-        for index, variable in enumerate(self._tracked):
-            arrays = self._records[id(variable)][0]
-            for slot, array in zip(self._slot_names, arrays):
-                layout[f"{index}/{slot}"] = array
-        return layout
+        """name -> array (the live buffer) of everything ``get_state`` saves, in the order of ``variables``."""
+        return {key: variable._value for key, variable in self._listed_variables()}
 
     def get_state(self):
         """Everything needed to resume training, as ``{name: NumPy array}``.
 
-        Keys: ``"iterations"``; ``"learning_rate"`` when it is a number (not a schedule);
-        optimizer-wide extras (Nadam's ``"u_product"``); with ``use_ema``, ``"<i>/average"``
-        for every variable; with ``gradient_accumulation_steps``, ``"<i>/gradient_accumulator"``
-        for every variable; then ``"<i>/<slot>"`` for the ``i``-th variable the optimizer
-        has seen (the order of ``build`` or of the first ``apply_gradients``) and each of
-        its slots, e.g. ``"0/momentum"``, ``"0/velocity"``, ``"1/momentum"``, ... The
-        arrays are copies.
+        Keys, in the order of ``variables`` (Keras 3's): ``"iterations"``;
+        ``"learning_rate"`` when it is a number (not a schedule); with ``use_ema``,
+        ``"<i>/average"`` for every variable; with ``gradient_accumulation_steps``,
+        ``"<i>/gradient_accumulator"`` for every variable; then ``"<i>/<slot>"`` for the
+        ``i``-th variable the optimizer has seen (the order of ``build`` or of the first
+        ``apply_gradients``) and each of its slots, grouped as Keras 3 lists them, e.g.
+        ``"0/momentum"``, ``"0/velocity"``, ``"1/momentum"``, ``"1/velocity"``, then with
+        ``amsgrad`` ``"0/velocity_hat"``, ``"1/velocity_hat"``; last the optimizer-wide
+        extras (Nadam's ``"u_product"``). ``set_state`` reads the keys by name, so a state
+        saved in an older order still fits. The arrays are copies.
         """
         return {name: backend.to_numpy(array).copy() for name, array in self._state_layout().items()}
 
@@ -1243,6 +1279,10 @@ class RMSprop(Optimizer):
             + (("average_gradient",) if self.centered else ())
         )
 
+    def _slot_groups(self):
+        # Keras 3 makes all velocities, then all momentums, then all average gradients.
+        return tuple((slot,) for slot in self._slot_names)
+
     def _update(self, w, g, slots, tmp, tmp2, lr):
         v = slots[0]
         rho = self.rho
@@ -1345,6 +1385,10 @@ class Adam(Optimizer):
         self._set_moment_decays(beta_1, beta_2, epsilon)
         self.amsgrad = bool(amsgrad)
         self._slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
+
+    def _slot_groups(self):
+        # Keras 3 makes the momentum and velocity of every variable, then all velocity_hats.
+        return (("momentum", "velocity"),) + ((("velocity_hat",),) if self.amsgrad else ())
 
     def _coefficients(self, lr):
         t = self._steps_taken() + 1
