@@ -135,6 +135,18 @@ _SERIAL_KEYS = {
     "compile_config",
 }
 _MODEL_CLASSES = {"Sequential", "Functional", "Model"}
+# Class names Keras writes (its legacy .h5 names a layer by its source class) for learnet's classes.
+_KERAS_CLASS_ALIASES = {"GroupedQueryAttention": "GroupQueryAttention"}
+
+
+def _is_keras_layer_entry(value):
+    """Whether ``value`` is a serialized layer (``{"module", "class_name", "config", ...}``)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("class_name"), str)
+        and isinstance(value.get("config"), dict)
+        and set(value) <= _SERIAL_KEYS
+    )
 
 
 def _h5py():
@@ -286,10 +298,26 @@ def _layer_from_keras(entry, where, custom_objects):
     if class_name in _MODEL_CLASSES:
         _check_module(entry, where)
         return model_config_from_keras(entry, custom_objects, where)
-    layer = _from_keras_object({k: v for k, v in entry.items() if k in _SERIAL_KEYS}, where, custom_objects)
+    if class_name in _KERAS_CLASS_ALIASES and registry.builtin_class(class_name) is None:
+        entry = {**entry, "class_name": _KERAS_CLASS_ALIASES[class_name]}
+    # The layers a layer holds (TimeDistributed's layer, a Pipeline's layers...) are whole layer
+    # entries: translated as the model's own layers are (a nested model as a model).
+    nested = {}
+    for key in _NESTED_LAYER_KEYS + ("layers",):
+        value = entry["config"].get(key)
+        if _is_keras_layer_entry(value):
+            nested[key] = _layer_from_keras(value, f"{where}[{key!r}]", custom_objects)
+        elif isinstance(value, list) and value and all(_is_keras_layer_entry(item) for item in value):
+            nested[key] = [
+                _layer_from_keras(item, f"{where}[{key!r}][{i}]", custom_objects) for i, item in enumerate(value)
+            ]
+    serial = {k: v for k, v in entry.items() if k in _SERIAL_KEYS}
+    serial["config"] = {k: v for k, v in entry["config"].items() if k not in nested}
+    layer = _from_keras_object(serial, where, custom_objects)
     config = layer["config"]
     if not isinstance(config, dict):
         _refuse(f"{where} has no config")
+    config.update(nested)
     _drop_keras_defaults(config)
     for key, default in _KERAS_CLASS_DEFAULTS.get(class_name, {}).items():
         if key in config and config[key] == default:
@@ -652,7 +680,12 @@ def _quantization_config_to_keras(value):
     """A layer's ``quantization_config`` (and the quantizers in it) under ``keras.quantizers``, as Keras writes it."""
     if isinstance(value, dict) and isinstance(value.get("class_name"), str) and isinstance(value.get("config"), dict):
         config = {key: _quantization_config_to_keras(item) for key, item in value["config"].items()}
-        return {"module": "keras.quantizers", "class_name": value["class_name"], "config": config, "registered_name": None}
+        return {
+            "module": "keras.quantizers",
+            "class_name": value["class_name"],
+            "config": config,
+            "registered_name": None,
+        }
     return value
 
 
@@ -705,11 +738,27 @@ def _is_builtin_entry(value):
     return isinstance(value, dict) and registry.builtin_class(str(value.get("class_name"))) is not None
 
 
-def _layer_to_keras(entry, owner=None):
+def _model_layer(owner, name):
+    """The layer ``owner`` (a model) holds under ``name``, or ``None``."""
+    if owner is None or not _is_model(owner) or not isinstance(name, str):
+        return None
+    try:
+        return owner.get_layer(name)
+    except ValueError:
+        return None
+
+
+def _layer_to_keras(entry, owner=None, layer=None):
+    """One learnet layer entry as Keras writes it; ``layer`` is the layer object (else found by
+    name in the model ``owner``), needed where the entry is a model of its own."""
     class_name = entry["class_name"]
     config = dict(entry["config"])
+    if layer is None:
+        layer = _model_layer(owner, _entry_name(entry))
     if class_name in ("Sequential", "Functional"):
-        return model_config_to_keras(owner.get_layer(config["name"]))
+        if not _is_model(layer):
+            raise ValueError(f"cannot save the model {_entry_name(entry)!r} held by a layer as .keras: not found")
+        return model_config_to_keras(layer)
     if class_name == "OperationLayer":
         return _operation_to_keras(config)
     config.pop("batch_input_shape", None)  # Keras 3 layers do not take it; the model's InputLayer says it
@@ -724,12 +773,17 @@ def _layer_to_keras(entry, owner=None):
                 f"argument {key!r} (it is {config[key]!r}); save it as .learnet"
             )
         config.pop(key, None)
-    for key in _NESTED_LAYER_KEYS:
-        nested = config.get(key)
+    for key in _NESTED_LAYER_KEYS + ("layers",):
+        nested, held = config.get(key), getattr(layer, key, None)
         if _is_builtin_entry(nested):
-            config[key] = _layer_to_keras(nested)  # the wrapped layer: a whole Keras layer entry
+            # The wrapped layer (a model too): a whole Keras layer entry.
+            config[key] = _layer_to_keras(nested, layer=held if _is_layer(held) else None)
         elif isinstance(nested, list):
-            config[key] = [_layer_to_keras(item) if _is_builtin_entry(item) else item for item in nested]
+            held = list(held) if isinstance(held, (list, tuple)) and len(held) == len(nested) else [None] * len(nested)
+            config[key] = [
+                _layer_to_keras(item, layer=one if _is_layer(one) else None) if _is_builtin_entry(item) else item
+                for item, one in zip(nested, held)
+            ]
     config = {key: _to_keras_value(key, value) for key, value in config.items()}
     if registry.builtin_class(class_name) is None:
         # Keras finds a class of the user's own by the name it was registered under.
@@ -882,25 +936,53 @@ def model_config_to_keras(model):
     return result
 
 
+def _builtin_names(module):
+    """The class names of learnet's own losses, metrics or schedules (Keras' names)."""
+    from learnet import losses, metrics, schedules
+
+    if module == "keras.losses":
+        return {cls.__name__ for cls in losses._CLASSES.values()} | {"LossFunctionWrapper"}
+    if module == "keras.metrics":
+        return {cls.__name__ for cls in metrics._CLASSES}
+    return set(schedules._SCHEDULES)
+
+
+def _keras_entry(value, module):
+    """``{"class_name", "config"}`` as Keras writes it: one of Keras' own classes under ``module``;
+    a class of the user's own by the name it was registered under ("Package>Name")."""
+    class_name = value["class_name"]
+    if class_name in _builtin_names(module):
+        return {"module": module, "class_name": class_name, "config": value["config"], "registered_name": None}
+    registered = registry.registered_name_of_class(class_name) or class_name
+    return {"module": None, "class_name": class_name, "config": value["config"], "registered_name": registered}
+
+
+def _optimizer_to_keras(optimizer):
+    """An optimizer's ``{"class_name", "config"}`` as Keras writes it, with its learning-rate
+    schedule (and a LossScaleOptimizer's inner optimizer) as whole Keras objects too."""
+    config = dict(optimizer["config"])
+    rate = config.get("learning_rate")
+    if isinstance(rate, dict) and set(rate) == {"class_name", "config"}:
+        config["learning_rate"] = _keras_entry(rate, "keras.optimizers.schedules")
+    inner = config.get("inner_optimizer")
+    if isinstance(inner, dict) and set(inner) == {"class_name", "config"}:
+        config["inner_optimizer"] = _optimizer_to_keras(inner)
+    class_name = optimizer["class_name"]
+    return {"module": "keras.optimizers", "class_name": class_name, "config": config, "registered_name": None}
+
+
 def compile_config_to_keras(model):
     config = _saving.serialize_compile_config(model)
     optimizer = config["optimizer"]
     if isinstance(optimizer, dict):
-        optimizer = {
-            "module": "keras.optimizers",
-            "class_name": optimizer["class_name"],
-            "config": optimizer["config"],
-            "registered_name": None,
-        }
+        optimizer = _optimizer_to_keras(optimizer)
 
     def wrap(value, module):
         if isinstance(value, dict) and set(value) == {"class_name", "config"}:
-            return {
-                "module": module,
-                "class_name": value["class_name"],
-                "config": value["config"],
-                "registered_name": None,
-            }
+            return _keras_entry(value, module)
+        if isinstance(value, str) and ">" in value:
+            # A function of the user's own, by its registered name: Keras 3's form.
+            return {"module": "builtins", "class_name": "function", "config": value, "registered_name": "function"}
         if isinstance(value, list):
             return [wrap(v, module) for v in value]
         if isinstance(value, dict):
@@ -1295,6 +1377,11 @@ def _keras3_weight_pairs(h5py, root, model, where, order=None, skip_mismatch=Fal
         # as Keras 3 does: under layers/<class name, counted>. Such files still load.
         paths = [("", model)] + _container_paths(_keras_layers(model), "layers", {id(model)})
     _check_covered(model, [layer for _, layer in paths], where)
+    if not model.weights and not any(_overrides(layer, "load_own_variables") for _, layer in paths):
+        # Nothing to load (a model of ReLU, Flatten...); a file of weights is for another model.
+        stored = _stored_arrays(h5py, root["layers"]) if isinstance(root.get("layers"), h5py.Group) else 0
+        if stored:
+            _refuse(f"{where} holds {stored} weight arrays, but model {model.name!r} has no weights to load them into")
     pairs, hooked = [], []
     for path, layer in paths:
         if _overrides(layer, "load_own_variables"):
@@ -1336,8 +1423,12 @@ def _keras3_weight_pairs(h5py, root, model, where, order=None, skip_mismatch=Fal
     return pairs, hooked
 
 
-def _legacy_weight_pairs(h5py, root, model, where, by_name):
-    """tf.keras 2 layout: ``<layer>/<weight names>`` in the order of ``weight_names``."""
+def _legacy_weight_pairs(h5py, root, model, where, by_name, complete=False):
+    """tf.keras 2 layout: ``<layer>/<weight names>`` in the order of ``weight_names``.
+
+    ``complete``: every layer the file holds weights for must be one of the model's (a whole
+    model's file), as Keras checks the count of layers.
+    """
     names = _text_list(root.attrs.get("layer_names"), f"{where}: layer_names")
     stored = []
     for name in names:
@@ -1352,6 +1443,21 @@ def _legacy_weight_pairs(h5py, root, model, where, by_name):
     if sorted(layer.name for layer in layers) != sorted(name for name, _ in stored):
         layers = [layer for layer in _flat_layers(model) if _legacy_variables(layer)]
     _check_covered(model, layers, where, variables_of=_legacy_variables)
+    if complete and len(stored) != len(layers):
+        hint = (
+            " (a subclassed model's .h5 holds no architecture to build its layers from: save it as .keras)"
+            if not _is_graph_model(model)
+            else ""
+        )
+        _refuse(
+            f"{where}: Layer count mismatch: model {model.name!r} has {len(layers)} layers with weights, "
+            f"but the file holds weights for {len(stored)} layers{hint}"
+        )
+    stored_names = [name for name, _ in stored]
+    if len(set(stored_names)) == len(stored_names) and sorted(stored_names) == sorted(x.name for x in layers):
+        # The same layers in another order (a file learnet wrote before a functional model
+        # listed its layers as Keras does): each is matched by its name.
+        by_name = True
     if by_name:
         table = dict(stored)
         missing = [layer.name for layer in layers if layer.name not in table]
@@ -1460,6 +1566,18 @@ def _stored_bytes(h5py, root):
     return total[0]
 
 
+def _stored_arrays(h5py, group):
+    """How many datasets are under ``group`` (from their headers; nothing is read)."""
+    count = [0]
+
+    def visit(name, item):
+        if isinstance(item, h5py.Dataset):
+            count[0] += 1
+
+    group.visititems(visit)
+    return count[0]
+
+
 def _open_h5(h5py, source, where, size):
     try:
         handle = h5py.File(source, "r")
@@ -1483,7 +1601,10 @@ def _open_h5(h5py, source, where, size):
 def _build(config, custom_objects, budget, where):
     """Create the model from a learnet config, with no more bytes of weights than ``budget``."""
     _saving._check_plain(config, "the model config")
-    with weight_budget.limit(budget + (1 << 16), where):
+    # A layer may hold a whole model (TimeDistributed(Sequential)): the wrappers find the layer
+    # they hold by name, and learnet's model classes are found by name too.
+    models = {name: registry.builtin_class(name) for name in ("Sequential", "Functional")}
+    with weight_budget.limit(budget + (1 << 16), where), registry.custom_object_scope(models):
         model = _saving.deserialize_layer(config, custom_objects)
     if not _is_model(model):
         _refuse(f"{where} describes a {type(model).__name__}, not a model")
@@ -1868,7 +1989,7 @@ def load_h5_model(filepath, custom_objects=None, compile=True):
         config = model_config_from_keras(keras_config, custom_objects, where)
         root = handle.get("model_weights", handle)
         model = _build(config, custom_objects, declared, where)
-        _read_into(_legacy_weight_pairs(h5py, root, model, where, by_name=True), where)
+        _read_into(_legacy_weight_pairs(h5py, root, model, where, by_name=True, complete=True), where)
         if compile and isinstance(training, dict):
             keras_compile = {
                 "optimizer": training.get("optimizer_config"),
@@ -1970,7 +2091,7 @@ def load_weights_h5(model, filepath, by_name=False, skip_mismatch=False):
     h5py = _h5py()
     filepath = os.fspath(filepath)
     where = f"load_weights: {filepath}"
-    if not model.weights:
+    if not model.built and not model.weights:  # a built model whose layers hold no weights loads nothing
         raise ValueError(
             f"load_weights: model '{model.name}' is not built yet, so it has no weights to load "
             "into; call it on data or build(input_shape) first"

@@ -59,6 +59,7 @@ from learnet.object_serialization import (  # noqa: F401 - keras.saving's names
     serialize_keras_object,
 )
 from learnet.registry import custom_object_scope, get_registered_object, register_keras_serializable
+from learnet.registry import registered_function_name
 from learnet import weight_budget
 
 __all__ = [
@@ -167,9 +168,15 @@ def _serialize_loss(loss):
         return loss.__name__
     if isinstance(loss, losses_module.Loss):
         if isinstance(loss, losses_module.LossFunctionWrapper) and type(loss) is losses_module.LossFunctionWrapper:
-            return getattr(loss.fn, "__name__", None)
+            return _function_name(loss.fn)
         return _plain_json(losses_module.serialize(loss), "the loss")
-    return getattr(loss, "__name__", None)
+    return _function_name(loss)
+
+
+def _function_name(function):
+    """A loss or metric function by name: the one it was registered under ("Package>name"), as
+    Keras 3 writes it, else its own."""
+    return registered_function_name(function) or getattr(function, "__name__", None)
 
 
 def _serialize_metric(metric):
@@ -185,10 +192,15 @@ def _serialize_metric(metric):
         return metric.__name__
     if isinstance(metric, metrics_module.Metric) and type(metric) is not metrics_module.MeanMetricWrapper:
         try:
-            return _plain_json(metrics_module.serialize(metric), "a metric")
+            entry = _plain_json(metrics_module.serialize(metric), "a metric")
         except (ValueError, TypeError):
             return metric.name
-    return getattr(metric, "__name__", getattr(metric, "name", None))
+        base_name = metric.__dict__.get("_compiled_base_name")
+        if isinstance(base_name, str) and isinstance(entry.get("config"), dict) and "name" in entry["config"]:
+            # The name the user gave, not the one compile made for one output ("o1_mean_pred").
+            entry["config"]["name"] = base_name
+        return entry
+    return _function_name(metric) or getattr(metric, "name", None)
 
 
 def serialize_compile_config(model):
@@ -662,6 +674,19 @@ def _normalization_layout(model, saved):
     return saved
 
 
+def _in_model_order(variables, saved):
+    """``saved`` in the order of ``variables`` where it holds the same weights by name in another
+    order: a file learnet wrote before a functional model listed its layers as Keras 3 does."""
+    from learnet.tensor import keras2_name
+
+    names = [keras2_name(variable) for variable in variables]
+    paths = [path for path, _ in saved]
+    if paths == names or len(set(names)) != len(names) or sorted(paths) != sorted(names):
+        return saved
+    by_path = dict(saved)
+    return [(name, by_path[name]) for name in names]
+
+
 def _assign_weights(model, saved, where, skip_mismatch=False):
     """Check every saved array against ``model.weights``, then assign them all (or none)."""
     saved = _normalization_layout(model, saved)
@@ -671,6 +696,7 @@ def _assign_weights(model, saved, where, skip_mismatch=False):
             f"{where} holds {len(saved)} weight arrays, but the model has {len(variables)} weights"
             f"{'' if variables else ' (is it built? call it on data or build it first)'}"
         )
+    saved = _in_model_order(variables, saved)
     pairs = []
     for variable, (path, array) in zip(variables, saved):
         if tuple(array.shape) != tuple(variable.shape) or array.dtype != variable.dtype:

@@ -117,10 +117,15 @@ def test_functional_model_with_mask_and_initial_state():
     x = np.array([[3, 1, 0, 0, 0], [2, 2, 2, 2, 0]])
     h0 = np.random.default_rng(0).normal(size=(2, UNITS)).astype("float32")
     got = model([x, h0, np.zeros_like(h0)]).numpy()
-    # The same with the padding cut off, one example at a time: padding changes nothing.
+    # As in Keras 3, a call with several tensors (initial_state=) gets no mask on its own: the
+    # padding is read like any step, as when the layer is called directly.
+    direct = lstm(emb(x), initial_state=[h0, np.zeros_like(h0)]).numpy()
+    np.testing.assert_allclose(got, direct, rtol=1e-5, atol=1e-6)
+    # Given the mask by name, padding changes nothing: the same as cutting it off.
+    masked = lstm(emb(x), initial_state=[h0, np.zeros_like(h0)], mask=x != 0).numpy()
     for row, length in enumerate((2, 4)):
         alone = lstm(emb(x[row : row + 1, :length]), initial_state=[h0[row : row + 1], np.zeros((1, UNITS), "float32")])
-        np.testing.assert_allclose(got[row], alone.numpy()[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(masked[row], alone.numpy()[0], rtol=1e-5, atol=1e-6)
 
 
 def test_embedding_mask_zero_leaves_a_mask_on_its_output():

@@ -458,10 +458,20 @@ class Resizing(Layer):
     Parameters
     ----------
     height, width : int
-    interpolation : {"bilinear", "nearest"}, default "bilinear"
+    interpolation : {"bilinear", "nearest", "bicubic", "lanczos3", "lanczos5"}, default "bilinear"
+        ``"bicubic"`` is the cubic convolution kernel (a = -0.5) that Keras uses on JAX.
     crop_to_aspect_ratio : bool, default False
         Crop the middle of each image to the target's aspect ratio first, so nothing is
         stretched.
+    pad_to_aspect_ratio : bool, default False
+        Pad the short side evenly with ``fill_value`` to the target's aspect ratio first,
+        so nothing is stretched or cut off.
+    fill_mode : {"constant"}, default "constant"
+        How the padding is filled (Keras supports only ``"constant"``).
+    fill_value : float, default 0.0
+    antialias : bool, default False
+        When shrinking, widen the interpolation kernel by the shrink factor (a low-pass filter).
+    data_format : {"channels_last"}, optional
 
     Examples
     --------
@@ -469,28 +479,78 @@ class Resizing(Layer):
     >>> from learnet import layers
     >>> layers.Resizing(14, 14)(np.zeros((2, 28, 28, 1))).shape
     TensorShape([2, 14, 14, 1])
+    >>> wide = np.ones((1, 2, 4, 1))
+    >>> layers.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=-1.0)(wide).numpy()[0, :, :, 0]
+    array([[-1., -1., -1., -1.],
+           [ 1.,  1.,  1.,  1.],
+           [ 1.,  1.,  1.,  1.],
+           [-1., -1., -1., -1.]], dtype=float32)
     """
 
     _stacks_input_lists = True
 
     _autocast_integers = True
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, **kwargs):
+    _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5")
+
+    def __init__(
+        self,
+        height,
+        width,
+        interpolation="bilinear",
+        crop_to_aspect_ratio=False,
+        pad_to_aspect_ratio=False,
+        fill_mode="constant",
+        fill_value=0.0,
+        antialias=False,
+        data_format=None,
+        **kwargs,
+    ):
+        who = "Resizing"
+        if int(height) < 1 or int(width) < 1:
+            raise ValueError(f"{who}: height and width must be positive, got {height}, {width}")
+        if interpolation not in self._INTERPOLATIONS:
+            raise ValueError(f"{who}: interpolation must be one of {self._INTERPOLATIONS}, got {interpolation!r}")
+        if fill_mode != "constant":
+            raise ValueError(f"{who}: fill_mode must be 'constant' (the only one Keras supports), got {fill_mode!r}")
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
+            raise ValueError(f"{who}: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can be True")
+        try:
+            fill_value = float(fill_value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{who}: fill_value must be a number, got {fill_value!r}") from None
+        self.data_format = _channels_last(data_format, who)
         super().__init__(**kwargs)
         self.height, self.width = int(height), int(width)
-        if self.height < 1 or self.width < 1:
-            raise ValueError(f"Resizing: height and width must be positive, got {height}, {width}")
-        _check_fill("nearest", interpolation, "Resizing")
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = bool(antialias)
 
     def call(self, inputs):
         images = inputs if inputs.ndim == 4 else inputs[None]
         _images(inputs, self)  # checks the rank
-        box = _aspect_ratio_box(images.shape[1], images.shape[2], self.height, self.width)
-        out = resize_tensor(
-            images, self.height, self.width, self.interpolation, box if self.crop_to_aspect_ratio else None
-        )
+        if self.pad_to_aspect_ratio or self.antialias or self.interpolation not in ("bilinear", "nearest"):
+            # keras.ops.image.resize: Keras' own resizing, the options included.
+            from learnet.keras_ops_image import resize
+
+            out = resize(
+                images,
+                (self.height, self.width),
+                interpolation=self.interpolation,
+                antialias=self.antialias,
+                crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+                pad_to_aspect_ratio=self.pad_to_aspect_ratio,
+                fill_mode=self.fill_mode,
+                fill_value=self.fill_value,
+            )
+        else:
+            box = _aspect_ratio_box(images.shape[1], images.shape[2], self.height, self.width)
+            out = resize_tensor(
+                images, self.height, self.width, self.interpolation, box if self.crop_to_aspect_ratio else None
+            )
         return out if inputs.ndim == 4 else out[0]
 
     def compute_output_shape(self, input_shape):
@@ -504,6 +564,11 @@ class Resizing(Layer):
             width=self.width,
             interpolation=self.interpolation,
             crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+            pad_to_aspect_ratio=self.pad_to_aspect_ratio,
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            antialias=self.antialias,
+            data_format=self.data_format,
         )
         return config
 

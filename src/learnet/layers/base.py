@@ -132,6 +132,15 @@ def _input_mask(inputs):
     return None
 
 
+def _gets_other_tensors(args, kwargs):
+    """Whether a call gets tensors besides its first argument (``initial_state=[h, c]``, a second input).
+
+    NumPy arrays count, as Keras converts them to tensors before it looks."""
+    others = list(args) + [value for key, value in kwargs.items() if key not in ("mask", "training")]
+    kinds = (Tensor, KerasTensor, numpy.ndarray, xp.ndarray)
+    return any(isinstance(value, kinds) for value in _flatten(others))
+
+
 def _symbolic_mask(inputs):
     """The symbolic mask(s) on KerasTensor inputs (a list for a list of inputs), or None."""
     if isinstance(inputs, KerasTensor):
@@ -547,10 +556,7 @@ class Layer:
         if unknown:
             raise TypeError(f"add_weight got unexpected keyword argument(s) {sorted(unknown)}")
         # Keras' "mean", "sum", "only_first_replica", "none" or tf.VariableAggregation; checked before any change
-        policy = {
-            kind: _variable_policy(kind, kwargs.get(kind), name)
-            for kind in ("synchronization", "aggregation")
-        }
+        policy = {kind: _variable_policy(kind, kwargs.get(kind), name) for kind in ("synchronization", "aggregation")}
         shape = () if shape is None else _shape_tuple(shape)
         if any(s is None or s < 0 for s in shape):
             raise ValueError(f"{type(self).__name__} '{self.name}': add_weight needs a fully known shape, got {shape}")
@@ -934,9 +940,14 @@ class Layer:
             kwargs["training"] = training
         # Masks (Embedding(mask_zero=True), Masking) travel on the tensors, as in Keras.
         mask = kwargs.get("mask") if self._call_has_mask else kwargs.pop("mask", None)
+        given_mask = mask
         if mask is None:
             mask = _input_mask(inputs)
-        if mask is not None and self._call_has_mask:
+        # Keras passes the inputs' mask on to `call` only when the call gets no other tensor
+        # (an RNN called with initial_state= runs unmasked); the outputs' masks follow it anyway.
+        if given_mask is None and _gets_other_tensors(args, kwargs):
+            kwargs.pop("mask", None)
+        elif mask is not None and self._call_has_mask:
             kwargs["mask"] = mask
         _training_stack.append(training)
         try:
@@ -971,7 +982,8 @@ class Layer:
         self._symbolic_extra_args = tuple(args)
         self._symbolic_extra_kwargs = {key: value for key, value in kwargs.items() if key != "mask"}
         mask = kwargs.get("mask") if "mask" in kwargs else _symbolic_mask(inputs)
-        self._symbolic_mask_arg = mask if self._call_has_mask else None
+        passed = "mask" in kwargs or not _gets_other_tensors(args, kwargs)  # Keras' rule, as in __call__
+        self._symbolic_mask_arg = mask if self._call_has_mask and passed else None
         # Integer inputs (token ids, time steps) stay integers in the shape-finding call.
         self._symbolic_input_dtypes = [getattr(t, "dtype", None) for t in _flatten(inputs)]
         self._probed_dtypes = None

@@ -262,6 +262,8 @@ class Hashing(Layer):
             output_mode=self.output_mode,
             sparse=self.sparse,
         )
+        if self.output_mode == "int":
+            config["dtype"] = "int64"  # as Keras writes it: its layer refuses a float dtype for int outputs
         return config
 
 
@@ -365,4 +367,6 @@ class HashedCrossing(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(num_bins=self.num_bins, output_mode=self.output_mode, sparse=self.sparse)
+        if self.output_mode == "int":
+            config["dtype"] = "int64"  # as Keras writes it (the dtype of the int outputs)
         return config

@@ -30,7 +30,7 @@ import numpy
 from learnet import backend
 from learnet.layers.base import KerasTensor, Layer, probing
 from learnet.layers.farmhash import fingerprint64
-from learnet.layers.text import OOV
+from learnet.layers.text import OOV, IdfWeightsState
 from learnet.layers.text import adapt_batches as _batches
 from learnet.ragged import RaggedTensor
 from learnet.tensor import Tensor
@@ -177,8 +177,12 @@ def _layer_kwargs(kwargs):
 # --- StringLookup and IntegerLookup --------------------------------------------------------------
 
 
-class _IndexLookup(Layer):
-    """What ``StringLookup`` and ``IntegerLookup`` share: the vocabulary, adapt, lookup and encodings."""
+class _IndexLookup(IdfWeightsState, Layer):
+    """What ``StringLookup`` and ``IntegerLookup`` share: the vocabulary, adapt, lookup and encodings.
+
+    With ``output_mode="tf_idf"`` the weights are ``layer.idf_weights``, a non-trainable
+    Variable kept out of ``layer.weights`` and saved as ``vars/idf_weights``, as in Keras.
+    """
 
     _token_kind = "token"
 
@@ -402,6 +406,7 @@ class _IndexLookup(Layer):
         who = self._who
         if self._tokens is None:
             raise RuntimeError(f"{who} has no vocabulary: call adapt(data) or pass vocabulary= first")
+        self._check_idf_loaded()
         if isinstance(inputs, RaggedTensor):
             return self._call_ragged(inputs)
         if self.invert:
@@ -498,6 +503,19 @@ class _IndexLookup(Layer):
             salt=self.salt,
         )
         return config
+
+    def _idf_loaded(self):
+        # An adapted layer read from a Keras file: its config now names its weights, as after adapt.
+        if self._config_idf is None and self._tokens is not None:
+            self._config_idf = self._idf[: self.vocabulary_size()].tolist()
+
+    @classmethod
+    def from_config(cls, config):
+        config, vocabulary = cls._from_keras_config(config)
+        layer = super().from_config(config)
+        if vocabulary is not None:
+            layer._await_idf_weights(vocabulary)
+        return layer
 
 
 def _listed(value):
@@ -920,6 +938,7 @@ class Discretization(Layer):
             output_mode=self.output_mode,
             sparse=self.sparse,
         )
+        config.pop("trainable", None)  # Keras' Discretization takes no trainable argument (nor writes one)
         return config
 
     @classmethod

@@ -23,6 +23,7 @@ from learnet.ops.math import maximum, rsqrt, square
 from learnet.ops.reduce import reduce_mean, reduce_sum
 from learnet.ops.shape import reshape
 from learnet.tensor import Tensor
+from learnet.warn import warn
 
 
 def _axes(axis, rank, who):
@@ -70,7 +71,10 @@ class _Normalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
 
-    def _build_features(self, input_shape):
+    def _build_features(self, input_shape, scale=None, center=None):
+        """Make gamma (if ``scale``) and beta (if ``center``); both default to the layer's options."""
+        scale = self.scale if scale is None else scale
+        center = self.center if center is None else center
         who = f"{type(self).__name__} '{self.name}'"
         rank = len(input_shape)
         self._feature_axes = _axes(self.axis, rank, who)
@@ -92,7 +96,7 @@ class _Normalization(Layer):
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
             )
-            if self.scale
+            if scale
             else None
         )
         self.beta = (
@@ -103,7 +107,7 @@ class _Normalization(Layer):
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint,
             )
-            if self.center
+            if center
             else None
         )
         self.input_spec = InputSpec(ndim=rank, axes={a: input_shape[a] for a in self._feature_axes})
@@ -266,10 +270,44 @@ class LayerNormalization(_Normalization):
     axis : int or list of int, default -1
     epsilon : float, default 1e-3
     center, scale : bool, default True
+    rms_scaling : bool, default False
+        Keras' deprecated variant, kept so its files load: ``x / sqrt(variance + epsilon)
+        * gamma``, the input divided by its standard deviation but not centred, always
+        with a ``gamma`` and never a ``beta``. It warns, as Keras does; for RMS
+        normalization use ``RMSNormalization``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet.layers.normalization import LayerNormalization
+    >>> x = np.array([[1.0, 2.0, 3.0, 6.0]])
+    >>> LayerNormalization(epsilon=0.0001)(x).numpy().round(3)
+    array([[-1.069, -0.535,  0.   ,  1.604]], dtype=float32)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     legacy = LayerNormalization(epsilon=0.0001, rms_scaling=True)
+    >>> legacy(x).numpy().round(3)
+    array([[0.535, 1.069, 1.604, 3.207]], dtype=float32)
+    >>> [w.name for w in legacy.weights]
+    ['gamma']
     """
 
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **kwargs):
+        rms_scaling = kwargs.pop("rms_scaling", False)  # by name only, as in Keras
+        super().__init__(axis=axis, epsilon=epsilon, center=center, scale=scale, **kwargs)
+        if rms_scaling:
+            warn(
+                f"LayerNormalization '{self.name}': rms_scaling=True is deprecated (as in Keras): it divides the "
+                "input by its standard deviation, not by its root mean square; use RMSNormalization for that"
+            )
+        self.rms_scaling = bool(rms_scaling)
+
     def build(self, input_shape):
-        self._build_features(input_shape)
+        if self.rms_scaling:
+            self._build_features(input_shape, scale=True, center=False)
+        else:
+            self._build_features(input_shape)
         self.built = True
 
     def call(self, inputs):
@@ -277,12 +315,19 @@ class LayerNormalization(_Normalization):
         mean = reduce_mean(inputs, axis=axes, keepdims=True)
         centered = inputs - mean
         variance = reduce_mean(square(centered), axis=axes, keepdims=True)
+        if self.rms_scaling:  # Keras' formula: the input itself, not centred, over the deviation
+            return inputs * rsqrt(variance + self.epsilon) * self._broadcast(self.gamma)
         outputs = centered * rsqrt(variance + self.epsilon)
         if self.scale:
             outputs = outputs * self._broadcast(self.gamma)
         if self.center:
             outputs = outputs + self._broadcast(self.beta)
         return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config["rms_scaling"] = self.rms_scaling
+        return config
 
 
 class GroupNormalization(_Normalization):

@@ -992,6 +992,10 @@ class GRU(_CellLayer):
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
+def _removeprefix(name, prefix):
+    return name[len(prefix) :] if name.startswith(prefix) else name
+
+
 class Bidirectional(Layer):
     """Run a recurrent layer forwards and a copy of it backwards, and merge their outputs.
 
@@ -1023,13 +1027,15 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional: merge_mode must be one of {_MERGE_MODES}, got {merge_mode!r}")
         super().__init__(**kwargs)
         self.merge_mode = merge_mode
+        # Keras' names: "forward_lstm" and "backward_lstm", also when `layer` is named so already
+        # (a config of Keras' lists the forward layer under its own name).
         config = layer.get_config()
-        config["name"] = "forward_" + layer.name
+        config["name"] = "forward_" + _removeprefix(layer.name, "forward_")
         self.forward_layer = type(layer).from_config(config)
         if backward_layer is None:
             config = layer.get_config()
             config["go_backwards"] = not layer.go_backwards
-            config["name"] = "backward_" + layer.name
+            config["name"] = "backward_" + _removeprefix(layer.name, "backward_")
             self.backward_layer = type(layer).from_config(config)
         else:
             if backward_layer.go_backwards == layer.go_backwards:
@@ -1113,10 +1119,14 @@ class Bidirectional(Layer):
     def get_config(self):
         from learnet.layers import _sublayer_entry as serialize
 
+        # As Keras writes it: both layers whole, so a backward layer of another kind (or other
+        # units) is rebuilt as it was.
         config = super().get_config()
-        layer_config = serialize(self.forward_layer)
-        layer_config["config"]["name"] = self.forward_layer.name[len("forward_") :]
-        config.update(layer=layer_config, merge_mode=self.merge_mode)
+        config.update(
+            merge_mode=self.merge_mode,
+            layer=serialize(self.forward_layer),
+            backward_layer=serialize(self.backward_layer),
+        )
         return config
 
     @classmethod

@@ -25,7 +25,7 @@ import numpy
 
 from learnet.layers.base import Layer
 from learnet.ragged import RaggedTensor
-from learnet.tensor import Tensor
+from learnet.tensor import Tensor, Variable
 
 # Keras' default punctuation: every ASCII punctuation character.
 _PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
@@ -51,6 +51,103 @@ def adapt_batches(data, steps, who):
         yield batch
 
 
+class IdfWeightsState:
+    """The tf-idf weights of a text or lookup layer, kept as Keras keeps them.
+
+    ``layer.idf_weights`` is a non-trainable ``Variable`` (one weight per output index) that
+    is not among ``layer.weights`` (Keras' lookup layers list none), and a Keras file holds
+    it in the layer's weights group as ``vars/idf_weights``: ``save_own_variables`` writes
+    it there and ``load_own_variables`` reads it back. An adapted layer read from a Keras
+    file gets its vocabulary from the file's assets and its weights from there
+    (``_await_idf_weights``); until they arrive, calling it is an error.
+    """
+
+    _untracked_attributes = frozenset({"idf_weights"})
+
+    @property
+    def _idf(self):
+        variable = self.__dict__.get("idf_weights")
+        return None if variable is None else variable.numpy()
+
+    @_idf.setter
+    def _idf(self, value):
+        self.idf_weights = (
+            None
+            if value is None
+            else Variable(numpy.asarray(value, dtype="float32"), trainable=False, name="idf_weights")
+        )
+        self._idf_pending = False
+
+    def _await_idf_weights(self, vocabulary):
+        """Set ``vocabulary`` now; its idf weights come from the weights file (``load_own_variables``)."""
+        self.set_vocabulary(vocabulary, idf_weights=numpy.zeros(len(vocabulary), dtype="float32"))
+        self._config_idf = None
+        self._idf_pending = True
+
+    def _check_idf_loaded(self):
+        if self.__dict__.get("_idf_pending"):
+            raise RuntimeError(
+                f"{type(self).__name__} '{self.name}' has a vocabulary but no idf weights yet: they come from "
+                "the model's weights file (vars/idf_weights)"
+            )
+
+    def save_own_variables(self, store):
+        """Keep the tf-idf weights as Keras does: ``store["idf_weights"]`` (nothing in other modes)."""
+        if self.output_mode == "tf_idf" and self._idf is not None:
+            store["idf_weights"] = self._idf
+
+    def load_own_variables(self, store):
+        """Read back the tf-idf weights ``save_own_variables`` (or Keras) wrote, after checking their shape."""
+        if self.output_mode != "tf_idf" or (self._idf is None and "idf_weights" not in store):
+            return
+        idf = numpy.asarray(store["idf_weights"])
+        sizes = None if self._idf is None else self._idf_sizes()
+        if idf.ndim != 1 or idf.dtype.kind not in "iuf" or (sizes is not None and len(idf) not in sizes):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': the saved idf_weights have shape {idf.shape}, but the "
+                f"vocabulary needs a vector of length {' or '.join(str(n) for n in sorted(sizes or ()))}"
+            )
+        self._idf = idf
+        self._idf_loaded()
+
+    def _idf_sizes(self):
+        """The lengths the idf weights may have: one weight per output index."""
+        return {len(self._idf)}
+
+    def _idf_loaded(self):
+        """What a layer does once its idf weights are read from a file (a lookup layer puts them in its config)."""
+
+    @classmethod
+    def _from_keras_config(cls, config):
+        """``(config, vocabulary)``: an adapted tf-idf layer's config from a Keras file holds its
+        vocabulary (from the file's assets) but not its idf weights, which are in the weights file."""
+        config = dict(config)
+        mode = {"tf-idf": "tf_idf"}.get(config.get("output_mode"), config.get("output_mode"))
+        vocabulary = config.get("vocabulary")
+        if mode == "tf_idf" and vocabulary is not None and config.get("idf_weights") is None:
+            config["vocabulary"] = None
+            return config, vocabulary
+        return config, None
+
+
+class _KerasLookupPlace(Layer):
+    """The place of the StringLookup inside Keras' TextVectorization (its ``_lookup_layer``): a
+    tf-idf layer's Keras file holds the idf weights there too, and Keras reads them there."""
+
+    _untracked_attributes = frozenset({"_owner"})
+
+    def __init__(self, owner):
+        super().__init__(name=f"{owner.name}_lookup")
+        self._owner = owner
+        self.built = True
+
+    def save_own_variables(self, store):
+        self._owner.save_own_variables(store)
+
+    def load_own_variables(self, store):
+        """Nothing to do: the owner reads the same weights from its own group."""
+
+
 def _as_texts(inputs, who):
     if isinstance(inputs, Tensor):
         inputs = inputs._value
@@ -73,7 +170,7 @@ def _as_texts(inputs, who):
     return texts
 
 
-class TextVectorization(Layer):
+class TextVectorization(IdfWeightsState, Layer):
     """Map text to sequences of token ids or to bag-of-words vectors (``keras.layers.TextVectorization``).
 
     Parameters
@@ -165,6 +262,8 @@ class TextVectorization(Layer):
         self.encoding = encoding
         self._vocabulary = None
         self._idf = None
+        if output_mode == "tf_idf":
+            self._lookup_layer = _KerasLookupPlace(self)
         self.built = True
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
@@ -238,7 +337,7 @@ class TextVectorization(Layer):
         if self.output_mode == "tf_idf":
             idf = numpy.log(1 + len(texts) / (1 + numpy.array([documents[t] for t in ranked], dtype=numpy.float64)))
             mean = idf.mean() if idf.size else 0.0
-            self._idf = numpy.concatenate([[mean], idf]).astype("float32")
+            self._idf = self._padded_idf(numpy.concatenate([[mean], idf]))
         self._index = {token: i for i, token in enumerate(self._vocabulary)}
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
@@ -256,7 +355,7 @@ class TextVectorization(Layer):
             idf = numpy.asarray(idf_weights, dtype="float32")
             if len(idf) != len(vocabulary):
                 raise ValueError(f"{who}: {len(idf)} idf_weights for a vocabulary of {len(vocabulary)} tokens")
-            self._idf = idf if has_specials else numpy.concatenate([[idf.mean()], idf]).astype("float32")
+            self._idf = self._padded_idf(idf if has_specials else numpy.concatenate([[idf.mean()], idf]))
         elif idf_weights is not None:
             raise ValueError(f"{who}: idf_weights only apply to output_mode='tf_idf'")
         self._vocabulary = specials + tokens
@@ -286,6 +385,7 @@ class TextVectorization(Layer):
             raise RuntimeError(
                 f"TextVectorization '{self.name}' has no vocabulary: call adapt(texts) or pass vocabulary= first"
             )
+        self._check_idf_loaded()
         value = inputs._value if isinstance(inputs, Tensor) else inputs
         if isinstance(value, (str, bytes)) or (isinstance(value, numpy.ndarray) and value.ndim == 0):
             # One string gives one unbatched row, as in Keras: text_vectorization("I write").
@@ -315,7 +415,8 @@ class TextVectorization(Layer):
         if self.output_mode == "multi_hot":
             numpy.minimum(out, 1, out=out)
         elif self.output_mode == "tf_idf":
-            out[:, : len(self._idf)] *= self._idf
+            idf = self._idf
+            out[:, : len(idf)] *= idf
         return Tensor._wrap(out)
 
     def compute_output_shape(self, input_shape):
@@ -347,6 +448,31 @@ class TextVectorization(Layer):
             pad_to_max_tokens=self.pad_to_max_tokens,
             ragged=self.ragged,
             vocabulary=self.get_vocabulary() if self._vocabulary is not None else None,
-            idf_weights=self._idf.tolist() if self._idf is not None else None,
+            # As many weights as tokens (Keras pads them to max_tokens again when it reads them).
+            idf_weights=(
+                self._idf[: len(self._vocabulary)].tolist() if self._idf is not None and not self._idf_pending else None
+            ),
         )
         return config
+
+    def _padded_idf(self, idf):
+        """With ``pad_to_max_tokens``, zeros after the tokens' weights up to ``max_tokens`` (as Keras keeps them)."""
+        idf = numpy.asarray(idf, dtype="float32")
+        if self.pad_to_max_tokens and self.max_tokens and len(idf) < self.max_tokens:
+            idf = numpy.concatenate([idf, numpy.zeros(self.max_tokens - len(idf), dtype="float32")])
+        return idf
+
+    def _idf_sizes(self):
+        # Keras pads the weights of pad_to_max_tokens with zeros up to max_tokens; learnet need not.
+        sizes = {len(self._vocabulary)}
+        if self.pad_to_max_tokens and self.max_tokens:
+            sizes.add(self.max_tokens)
+        return sizes
+
+    @classmethod
+    def from_config(cls, config):
+        config, vocabulary = cls._from_keras_config(config)
+        layer = super().from_config(config)
+        if vocabulary is not None:
+            layer._await_idf_weights(vocabulary)
+        return layer
