@@ -22,7 +22,6 @@
 import numpy as np
 
 
-
 def count_weights(variables):
     """The number of scalars in ``variables``, each variable counted once."""
     seen, total = set(), 0
