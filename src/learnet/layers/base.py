@@ -1000,7 +1000,14 @@ class Layer:
         if probed is not None and (output_shapes is None or len(probed) != len(_flatten_shapes(output_shapes))):
             probed = None  # a compute_output_shape that reshaped the probe's answer: its dtypes unknown
         output_dtype = self._output_dtype(inputs)
-        call_kwargs = dict(kwargs)
+
+        # The call's lists and dicts as they are now: a list the caller changes afterwards
+        # (`features.append(block(Concatenate()(features)))`) must not change the graph.
+        def frozen(value):
+            return _map_structure(lambda leaf: leaf, value) if isinstance(value, (list, dict)) else value
+
+        inputs, args = frozen(inputs), tuple(frozen(a) for a in args)
+        call_kwargs = {key: frozen(value) for key, value in kwargs.items()}
         self._symbolic_shapes = (input_shapes, output_shapes)
         history = KerasHistory(self, inputs)
 

@@ -129,6 +129,109 @@ def build_graph(inputs, outputs):
     return order, sources
 
 
+# --- the order of a graph's layers, as Keras 3 lists them ---------------------------------------
+
+
+def _sorted_flatten(structure):
+    """The leaves of ``structure`` as Keras 3 flattens it: a dict's values by sorted key."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _sorted_flatten(item)]
+    if isinstance(structure, dict):
+        try:
+            keys = sorted(structure)
+        except TypeError:  # keys of mixed types: no order to sort them in
+            keys = list(structure)
+        return [leaf for key in keys for leaf in _sorted_flatten(structure[key])]
+    return [structure]
+
+
+def _call_tensors(node):
+    """The symbolic tensors a layer call was given, in the order Keras 3 records them: the
+    positional arguments, then the keyword arguments by sorted name."""
+    positional, keywords = [node.inputs, *node.args], dict(node.kwargs)
+    if node.first_name is not None:  # `layer(source=x, ...)`: the first argument was given by name
+        positional, keywords = list(node.args), {node.first_name: node.inputs, **keywords}
+    return [t for t in _sorted_flatten([positional, keywords]) if isinstance(t, KerasTensor)]
+
+
+def keras_layer_order(inputs, outputs, sources):
+    """The layers of a graph in the order Keras 3's ``model.layers`` lists them.
+
+    Keras walks the graph depth-first from the outputs (a dict's by sorted key), noting the
+    order in which it first meets each layer. A call's *depth* is its distance from the
+    outputs: 0 for the calls that make them, and a call that feeds another sits one deeper
+    than it, along the longest way. A layer called several times takes the largest depth
+    of its calls. The layers are then listed deepest first, ties in the walk's order, and
+    an ``Input`` that no output uses comes last, before the layers of depth 0.
+
+    Parameters
+    ----------
+    inputs, outputs : structures of KerasTensor
+        The model's inputs and outputs.
+    sources : dict
+        ``id(tensor) -> (node, output index, tensor)``, as ``build_graph`` returns it.
+
+    Returns
+    -------
+    list
+        The layers, each once.
+
+    Examples
+    --------
+    >>> from learnet import Input, layers
+    >>> a = Input((3,), name="a")
+    >>> h = layers.Dense(4, name="h")(a)
+    >>> outputs = {"reg": layers.Dense(1, name="reg")(h), "cls": layers.Dense(3, name="cls")(h)}
+    >>> _, sources = build_graph(a, outputs)
+    >>> [layer.name for layer in keras_layer_order(a, outputs, sources)]
+    ['a', 'h', 'cls', 'reg']
+    """
+    parents_of = {}
+
+    def parents(node):
+        found = parents_of.get(id(node))
+        if found is None:
+            found = [sources[id(t)][0] for t in _call_tensors(node) if id(t) in sources]
+            found = parents_of[id(node)] = [] if node.is_input else found
+        return found
+
+    # The walk: every call after the calls it depends on, and where each layer was first met.
+    finished, walked, first_met = set(), [], {}
+    for output in _sorted_flatten(outputs):
+        start = sources.get(id(output))
+        if start is None or id(start[0]) in finished:
+            continue
+        first_met.setdefault(id(start[0].layer), len(first_met))
+        stack = [(start[0], iter(parents(start[0])))]
+        while stack:
+            node, rest = stack[-1]
+            parent = next(rest, None)
+            if parent is None:
+                stack.pop()
+                finished.add(id(node))
+                walked.append(node)
+            elif id(parent) not in finished:
+                first_met.setdefault(id(parent.layer), len(first_met))
+                stack.append((parent, iter(parents(parent))))
+
+    # Depths, from the outputs back: each call is final before its parents are reached.
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(walked):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        node_depth[id(node)] = layer_depth[id(node.layer)] = depth
+        layers[id(node.layer)] = node.layer
+        for parent in parents(node):
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for tensor in _sorted_flatten(inputs):
+        layer = tensor._keras_history.layer
+        if _made_by_input(tensor) and id(layer) not in layers:  # an Input no output uses
+            layers[id(layer)] = layer
+            layer_depth[id(layer)] = 0
+            first_met[id(layer)] = -1
+    ranked = sorted(layers, key=lambda key: (-layer_depth[key], first_met[key]))
+    return [layers[key] for key in ranked]
+
+
 # --- matching the data a model is given to its (nested) inputs ----------------------------------
 
 
@@ -342,17 +445,9 @@ class Functional(Model):
         self._output_structure = outputs
         self._nodes = nodes
         self._sources = sources
-        # The layers, inputs first, then in run order: what `layers` and `weights` follow.
-        layers, seen = [], set()
-        for tensor in flatten(inputs):
-            layer = tensor._keras_history.layer
-            if _made_by_input(tensor) and id(layer) not in seen:
-                seen.add(id(layer))
-                layers.append(layer)
-        for node in nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                layers.append(node.layer)
+        # The layers in Keras 3's order, which `layers`, `weights`, `get_weights`, the weight files
+        # and the optimizer's variables all follow (a file written by one then fits the other).
+        layers = keras_layer_order(inputs, outputs, sources)
         self._graph_layers = layers
         names = [layer.name for layer in layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -364,7 +459,8 @@ class Functional(Model):
     # --- what it is ---------------------------------------------------------------------------
     @property
     def layers(self):
-        """All layers of the graph, the ``InputLayer`` s first, then in the order they run."""
+        """All layers of the graph in Keras 3's order: deepest first, counted from the outputs
+        (see ``keras_layer_order``); for a chain, the ``InputLayer`` then each layer in turn."""
         return list(self._graph_layers)
 
     @property
