@@ -629,14 +629,14 @@ class FeatureSpace:
             for path, layer in paths:
                 group = handle.require_group(f"{path}/vars")
                 group.attrs["name"] = layer.name
+                if _learned_vocabulary(layer):  # the lookups keep their own state too (tf-idf weights)
+                    tokens = "\n".join(str(token) for token in layer.get_vocabulary())
+                    assets[f"assets/{path}/{_VOCABULARY_FILE}"] = tokens.encode("utf-8")
                 if keras_files._overrides(layer, "save_own_variables"):
                     layer.save_own_variables(keras_files._VariablesStore(h5py, group, path, where))
                     continue
                 for index, variable in enumerate(keras_files._saved_variables(layer)):
                     group.create_dataset(str(index), data=backend.to_numpy(variable._value))
-                if _learned_vocabulary(layer):
-                    tokens = "\n".join(str(token) for token in layer.get_vocabulary())
-                    assets[f"assets/{path}/{_VOCABULARY_FILE}"] = tokens.encode("utf-8")
         weights = buffer.getvalue()
 
         def write(stream):
