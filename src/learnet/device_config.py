@@ -636,26 +636,7 @@ experimental = types.SimpleNamespace(
     enable_op_determinism=_accept_setting,
 )
 
-_CONFIG_NAMES = (
-    "PhysicalDevice",
-    "LogicalDevice",
-    "LogicalDeviceConfiguration",
-    "list_physical_devices",
-    "list_logical_devices",
-    "get_visible_devices",
-    "set_visible_devices",
-    "get_logical_device_configuration",
-    "set_logical_device_configuration",
-    "get_soft_device_placement",
-    "set_soft_device_placement",
-    "run_functions_eagerly",
-    "functions_run_eagerly",
-    "experimental_run_functions_eagerly",
-    "experimental_functions_run_eagerly",
-    "threading",
-    "experimental",
-    "optimizer",
-)
+_CONFIG_NAMES = tuple(name for name in __all__ if name not in ("device", "sysconfig"))  # tf.config's own
 
 
 def config_namespace(**settings):

@@ -205,6 +205,20 @@ class CategoricalColumn(FeatureColumn):
     __slots__ = ()
 
 
+class _KeyedCategoricalColumn(CategoricalColumn):
+    """A categorical column read from the feature ``key``: a variable number of ``dtype`` values per example."""
+
+    __slots__ = ()
+
+    @property
+    def name(self):
+        return self.key
+
+    @property
+    def parse_example_spec(self):
+        return {self.key: VarLenFeature(self.dtype)}
+
+
 class SequenceDenseColumn(FeatureColumn):
     """A dense column over a sequence of values per example."""
 
@@ -256,19 +270,11 @@ class BucketizedColumn(
 
 
 class HashedCategoricalColumn(
-    CategoricalColumn, collections.namedtuple("HashedCategoricalColumn", ("key", "hash_bucket_size", "dtype"))
+    _KeyedCategoricalColumn, collections.namedtuple("HashedCategoricalColumn", ("key", "hash_bucket_size", "dtype"))
 ):
     """See ``categorical_column_with_hash_bucket``."""
 
     __slots__ = ()
-
-    @property
-    def name(self):
-        return self.key
-
-    @property
-    def parse_example_spec(self):
-        return {self.key: VarLenFeature(self.dtype)}
 
     @property
     def num_buckets(self):
@@ -276,7 +282,7 @@ class HashedCategoricalColumn(
 
 
 class VocabularyFileCategoricalColumn(
-    CategoricalColumn,
+    _KeyedCategoricalColumn,
     collections.namedtuple(
         "VocabularyFileCategoricalColumn",
         ("key", "vocabulary_file", "vocabulary_size", "num_oov_buckets", "dtype", "default_value", "file_format"),
@@ -287,20 +293,12 @@ class VocabularyFileCategoricalColumn(
     __slots__ = ()
 
     @property
-    def name(self):
-        return self.key
-
-    @property
-    def parse_example_spec(self):
-        return {self.key: VarLenFeature(self.dtype)}
-
-    @property
     def num_buckets(self):
         return self.vocabulary_size + self.num_oov_buckets
 
 
 class VocabularyListCategoricalColumn(
-    CategoricalColumn,
+    _KeyedCategoricalColumn,
     collections.namedtuple(
         "VocabularyListCategoricalColumn", ("key", "vocabulary_list", "dtype", "default_value", "num_oov_buckets")
     ),
@@ -308,14 +306,6 @@ class VocabularyListCategoricalColumn(
     """See ``categorical_column_with_vocabulary_list``."""
 
     __slots__ = ()
-
-    @property
-    def name(self):
-        return self.key
-
-    @property
-    def parse_example_spec(self):
-        return {self.key: VarLenFeature(self.dtype)}
 
     @property
     def num_buckets(self):

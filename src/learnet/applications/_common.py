@@ -33,6 +33,16 @@ def check_weights(weights, include_top, classes, pooling=None):
         raise ValueError("learnet's applications take channels-last images only")
 
 
+def check_input_tensor(input_tensor):
+    """Refuse an ``input_tensor`` that is not a symbolic tensor (``keras.Input``), as Keras does."""
+    from learnet.dataset_utils import is_keras_tensor
+
+    if input_tensor is not None and not is_keras_tensor(input_tensor):
+        raise ValueError(
+            f"Argument `input_tensor` must be a KerasTensor. Received invalid type: {type(input_tensor).__name__}"
+        )
+
+
 def _is_file(weights):
     try:
         return os.path.exists(os.fspath(weights))

@@ -270,10 +270,7 @@ def ConvNeXt(
     """A ConvNeXt of ``len(depths)`` stages: ``depths[i]`` blocks of ``projection_dims[i]``
     channels each. The variant functions (:func:`ConvNeXtTiny`, ...) call it."""
     _common.check_weights(weights, include_top, classes, pooling)
-    if input_tensor is not None and not _is_keras_tensor(input_tensor):
-        raise ValueError(
-            f"Argument `input_tensor` must be a KerasTensor. Received invalid type: {type(input_tensor).__name__}"
-        )
+    _common.check_input_tensor(input_tensor)
     if weights == "imagenet":
         expected = MODEL_CONFIGS[weights_name.split("convnext_")[-1]]
         if list(depths) != expected["depths"] or list(projection_dims) != expected["projection_dims"]:
@@ -434,9 +431,3 @@ def preprocess_input(x, data_format=None):
 def decode_predictions(preds, top=5):
     """The ``top`` ImageNet classes of each row of ``preds`` (see ``imagenet_utils.decode_predictions``)."""
     return imagenet_utils.decode_predictions(preds, top=top)
-
-
-def _is_keras_tensor(value):
-    from learnet.dataset_utils import is_keras_tensor
-
-    return is_keras_tensor(value)

@@ -157,6 +157,31 @@ def EfficientNet(
     )
 
 
+def squeeze_excite(x, filters, input_filters, se_ratio, activation, name):
+    """Weigh the channels of ``x`` by a gate computed from their means (squeeze and excite), as
+    EfficientNet's blocks (and EfficientNetV2's) do."""
+    filters_se = max(1, int(input_filters * se_ratio))
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(
+        filters_se,
+        1,
+        padding="same",
+        activation=activation,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_reduce",
+    )(se)
+    se = layers.Conv2D(
+        filters,
+        1,
+        padding="same",
+        activation="sigmoid",
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_expand",
+    )(se)
+    return _common.multiply([x, se], name=f"{name}se_excite")
+
+
 def block(
     inputs,
     activation="swish",
@@ -202,26 +227,7 @@ def block(
     x = layers.BatchNormalization(axis=3, name=f"{name}bn")(x)
     x = layers.Activation(activation, name=f"{name}activation")(x)
     if 0 < se_ratio <= 1:
-        filters_se = max(1, int(filters_in * se_ratio))
-        se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-        se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
-        se = layers.Conv2D(
-            filters_se,
-            1,
-            padding="same",
-            activation=activation,
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_reduce",
-        )(se)
-        se = layers.Conv2D(
-            filters,
-            1,
-            padding="same",
-            activation="sigmoid",
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_expand",
-        )(se)
-        x = _common.multiply([x, se], name=f"{name}se_excite")
+        x = squeeze_excite(x, filters, filters_in, se_ratio, activation, name)
     x = layers.Conv2D(
         filters_out,
         1,

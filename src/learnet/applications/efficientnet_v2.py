@@ -25,6 +25,7 @@ import math
 
 from learnet import initializers, layers
 from learnet.applications import _common, imagenet_utils
+from learnet.applications.efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER, squeeze_excite
 
 __all__ = [
     "EfficientNetV2B0",
@@ -98,15 +99,6 @@ DEFAULT_BLOCKS_ARGS = {
     **{f"efficientnetv2-b{i}": _B_STAGES for i in range(4)},
 }
 
-CONV_KERNEL_INITIALIZER = {
-    "class_name": "VarianceScaling",
-    "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"},
-}
-DENSE_KERNEL_INITIALIZER = {
-    "class_name": "VarianceScaling",
-    "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"},
-}
-
 
 def round_filters(filters, width_coefficient, min_depth, depth_divisor):
     """``filters`` times ``width_coefficient``, rounded to a multiple of ``depth_divisor`` (at
@@ -132,30 +124,6 @@ def _conv(filters, kernel_size, strides=1, name=None, **kwargs):
         name=name,
         **kwargs,
     )
-
-
-def _squeeze_excite(x, filters, input_filters, se_ratio, activation, name):
-    """Weigh the channels of ``x`` by a gate computed from their means (squeeze and excite)."""
-    filters_se = max(1, int(input_filters * se_ratio))
-    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(
-        filters_se,
-        1,
-        padding="same",
-        activation=activation,
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_reduce",
-    )(se)
-    se = layers.Conv2D(
-        filters,
-        1,
-        padding="same",
-        activation="sigmoid",
-        kernel_initializer=CONV_KERNEL_INITIALIZER,
-        name=f"{name}se_expand",
-    )(se)
-    return _common.multiply([x, se], name=f"{name}se_excite")
 
 
 def _residual(x, inputs, survival_probability, name):
@@ -201,7 +169,7 @@ def MBConvBlock(
         x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}bn")(x)
         x = layers.Activation(activation, name=f"{name}activation")(x)
         if 0 < se_ratio <= 1:
-            x = _squeeze_excite(x, filters, input_filters, se_ratio, activation, name)
+            x = squeeze_excite(x, filters, input_filters, se_ratio, activation, name)
         x = _conv(output_filters, 1, name=f"{name}project_conv")(x)
         x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}project_bn")(x)
         if strides == 1 and input_filters == output_filters:
@@ -236,7 +204,7 @@ def FusedMBConvBlock(
             x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}expand_bn")(x)
             x = layers.Activation(activation=activation, name=f"{name}expand_activation")(x)
         if 0 < se_ratio <= 1:
-            x = _squeeze_excite(x, filters, input_filters, se_ratio, activation, name)
+            x = squeeze_excite(x, filters, input_filters, se_ratio, activation, name)
         fused = expand_ratio == 1
         x = _conv(
             output_filters,
@@ -288,10 +256,7 @@ def EfficientNetV2(
             raise ValueError(f"No default blocks for an EfficientNetV2 named {name!r}: give blocks_args")
         blocks_args = DEFAULT_BLOCKS_ARGS[variant]
     _common.check_weights(weights, include_top, classes, pooling)
-    if input_tensor is not None and not _is_keras_tensor(input_tensor):
-        raise ValueError(
-            f"Argument `input_tensor` must be a KerasTensor. Received invalid type: {type(input_tensor).__name__}"
-        )
+    _common.check_input_tensor(input_tensor)
     for args in blocks_args:
         if args["num_repeat"] <= 0:
             raise ValueError(
@@ -484,9 +449,3 @@ def preprocess_input(x, data_format=None):
 def decode_predictions(preds, top=5):
     """The ``top`` ImageNet classes of each row of ``preds`` (see ``imagenet_utils.decode_predictions``)."""
     return imagenet_utils.decode_predictions(preds, top=top)
-
-
-def _is_keras_tensor(value):
-    from learnet.dataset_utils import is_keras_tensor
-
-    return is_keras_tensor(value)

@@ -68,10 +68,7 @@ def InceptionResNetV2(
     >>> model = InceptionResNetV2(weights=None, include_top=False, input_shape=(150, 150, 3))  # doctest: +SKIP
     """
     _common.check_weights(weights, include_top, classes, pooling)
-    if input_tensor is not None and not _is_keras_tensor(input_tensor):
-        raise ValueError(
-            f"Argument `input_tensor` must be a KerasTensor. Received invalid type: {type(input_tensor).__name__}"
-        )
+    _common.check_input_tensor(input_tensor)
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape,
         default_size=299,
@@ -233,9 +230,3 @@ def preprocess_input(x, data_format=None):
 def decode_predictions(preds, top=5):
     """The ``top`` ImageNet classes of each row of ``preds`` (see ``imagenet_utils.decode_predictions``)."""
     return imagenet_utils.decode_predictions(preds, top=top)
-
-
-def _is_keras_tensor(value):
-    from learnet.dataset_utils import is_keras_tensor
-
-    return is_keras_tensor(value)
