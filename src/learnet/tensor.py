@@ -992,6 +992,7 @@ class Variable(Tensor):
         "_aggregation",
         "_path",
         "_keras2_name",
+        "_overwrite_with_gradient",
     )
 
     def __init__(
@@ -1048,6 +1049,34 @@ class Variable(Tensor):
         # A function applied to the value after each optimizer update (e.g. non-negativity).
         self.constraint = constraint
         _live_variables.add(self)
+
+    @property
+    def overwrite_with_gradient(self) -> bool:
+        """Whether training sets this variable to its gradient instead of stepping it (Keras 3).
+
+        A float8 layer's scales and amax histories are computed as "gradients": ``fit``
+        assigns them as they come, with no learning rate, clipping or weight decay. False
+        for every other variable.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> scale = keras.Variable(1.0)
+        >>> scale.overwrite_with_gradient
+        False
+        >>> scale.overwrite_with_gradient = True
+        >>> scale.overwrite_with_gradient = "yes"
+        Traceback (most recent call last):
+        ...
+        TypeError: overwrite_with_gradient must be a bool, got 'yes'
+        """
+        return getattr(self, "_overwrite_with_gradient", False)
+
+    @overwrite_with_gradient.setter
+    def overwrite_with_gradient(self, value: bool) -> None:
+        if not isinstance(value, (bool, numpy.bool_)):
+            raise TypeError(f"overwrite_with_gradient must be a bool, got {value!r}")
+        self._overwrite_with_gradient = bool(value)
 
     @property
     def synchronization(self) -> VariableSynchronization:

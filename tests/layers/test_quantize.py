@@ -103,6 +103,20 @@ def test_float8_variables_and_policy_as_keras():
     assert policy.get_config() == {"mode": "float8", "source_name": "float32", "amax_history_length": 1024}
 
 
+def test_float8_scales_are_marked_overwrite_with_gradient_as_in_keras():
+    layer = keras.layers.Dense(3)
+    layer.build((None, 4))
+    layer.quantize("float8")
+    marked = sorted(w.name for w in layer.weights if w.overwrite_with_gradient)
+    assert marked == sorted(
+        f"{kind}_{what}" for kind in ("inputs", "kernel", "outputs_grad") for what in ("scale", "amax_history")
+    )
+    assert not layer.kernel.overwrite_with_gradient and not layer.bias.overwrite_with_gradient
+    with pytest.raises(TypeError, match="must be a bool"):
+        layer.kernel.overwrite_with_gradient = 1
+    assert layer.kernel.overwrite_with_gradient is False
+
+
 def test_float8_from_mixed_bfloat16_policy_name():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

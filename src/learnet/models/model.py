@@ -493,9 +493,7 @@ class Model(Layer):
         if trainable_weights:
             grads = tape.gradient(scaled, trainable_weights)
             # float8 layers' scales take their "gradients" as new values (Keras' overwrite_with_gradient).
-            grads, trainable_weights = quantization.overwrite_with_gradients(
-                grads, trainable_weights, self._flatten_layers()
-            )
+            grads, trainable_weights = quantization.overwrite_with_gradients(grads, trainable_weights)
         if trainable_weights:
             self.optimizer.apply_gradients(zip(grads, trainable_weights))
         else:
