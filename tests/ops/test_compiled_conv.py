@@ -99,14 +99,16 @@ DIRECT_CASES = [
 def test_conv2d_direct_inference_matches_numpy(
     n, h, w, c, f, window, strides, padding, dilations, relu, bias, dtype, monkeypatch
 ):
-    """With no tape, few taps (a first layer) are summed directly by ``direct_conv``."""
+    """With no tape, few taps (a first layer) are summed directly by ``direct_conv`` where
+    OpenBLAS has no small-matrix path (an AVX2 machine: here the kernel is told so)."""
+    monkeypatch.setattr(conv_ops, "_thin_per_image", lambda: False)
     rng = np.random.default_rng(n + h * 10 + c)
     x = tf.constant(rng.standard_normal((n, h, w, c)), dtype=dtype)
     k = tf.constant(rng.standard_normal(window + (c, f)), dtype=dtype)
     b = tf.constant(rng.standard_normal(f), dtype=dtype) if bias else None
     calls = []
     direct_conv = compiled_conv.direct_conv
-    monkeypatch.setattr(compiled_conv, "direct_conv", lambda *args: calls.append(1) or direct_conv(*args))
+    monkeypatch.setattr(compiled_conv, "direct_conv", lambda *args, **kw: calls.append(1) or direct_conv(*args, **kw))
 
     def run():
         if relu:
@@ -114,26 +116,37 @@ def test_conv2d_direct_inference_matches_numpy(
         return tf.nn.conv2d(x, k, strides, padding, dilations=dilations, bias=b).numpy()
 
     reference, fast = both(run)
-    assert calls == [1]
+    assert len(calls) == -(-n // conv_ops._INFERENCE_CHUNK)  # once per chunk of images
     assert fast.dtype == reference.dtype == dtype and fast.shape == reference.shape
     close(fast, reference, dtype)
     if relu:
         assert (fast >= 0).all()
 
 
-def test_conv2d_direct_is_inference_only():
-    """Under a tape, and for many taps, the patch matrix path runs (its backward pass needs it)."""
+def test_conv2d_direct_is_inference_only_and_only_without_the_small_matrix_path(monkeypatch):
+    """Under a tape the patch matrix path runs (its backward pass needs it); with no tape few
+    taps are summed directly only where OpenBLAS lacks its small-matrix path, and many taps
+    never are."""
     rng = np.random.default_rng(5)
     x = tf.Variable(rng.standard_normal((2, 6, 6, 1)).astype(np.float32))
     k = rng.standard_normal((3, 3, 1, 4)).astype(np.float32)
+    calls = []
+    direct_conv = compiled_conv.direct_conv
+    monkeypatch.setattr(compiled_conv, "direct_conv", lambda *a, **kw: calls.append(1) or direct_conv(*a, **kw))
     compiled.set_kernels("numba")
-    with tf.GradientTape():
-        assert conv_ops._direct_inference(x.value, k, None, (1, 1), "VALID", (1, 1), True) is None
-    many = rng.standard_normal((2, 6, 6, 4)).astype(np.float32)
-    assert conv_ops._direct_inference(many, np.ones((3, 3, 4, 2), np.float32), None, (1, 1), "VALID", (1, 1), 0) is None
-    assert conv_ops._direct_inference(x.numpy(), k, None, (1, 1), "VALID", (1, 1), True).shape == (2, 4, 4, 4)
+    for small_matrix_path in (False, True):
+        monkeypatch.setattr(conv_ops, "_thin_per_image", lambda flag=small_matrix_path: flag)
+        with tf.GradientTape():
+            recorded = conv_ops.conv2d_relu(x, k).numpy()
+        assert calls == []
+        assert np.array_equal(conv_ops.conv2d_relu(x.numpy(), k).numpy(), recorded) or not small_matrix_path
+        assert len(calls) == (0 if small_matrix_path else 1)
+        calls.clear()
+        many = rng.standard_normal((2, 6, 6, 4)).astype(np.float32)
+        tf.nn.conv2d(many, np.ones((3, 3, 4, 2), np.float32), 1, "VALID")
+        assert calls == []
     compiled.set_kernels("numpy")
-    assert conv_ops._direct_inference(x.numpy(), k, None, (1, 1), "VALID", (1, 1), True) is None
+    assert conv_ops._direct_taps(x.numpy(), k, None) is None
 
 
 def test_conv2d_direct_bad_input_raises_the_usual_errors():

@@ -21,6 +21,8 @@ TensorShape([8, 26, 26, 32])
 TensorShape([3, 3, 1, 32])
 """
 
+import threading
+
 import numpy
 
 from learnet import constraints
@@ -396,11 +398,29 @@ class Conv2D(_Conv):
 
     def _call_last(self, inputs):
         if self.activation is activations.relu and self.groups == 1:
+            pool = getattr(_pool_after, "pair", (None, None))
+            if pool[0] is self:  # a Sequential model runs this layer and the pool after it as one op
+                return conv_ops.conv2d_relu_max_pool2d(
+                    inputs,
+                    self.kernel,
+                    self.bias,
+                    self.strides,
+                    self.padding,
+                    dilations=self.dilation_rate,
+                    pool_size=pool[1].pool_size,
+                    pool_strides=pool[1].strides,
+                    pool_padding=pool[1].padding,
+                )
             # The common Conv2D(..., activation="relu"): one fused kernel, see conv2d_relu.
             return conv_ops.conv2d_relu(
                 inputs, self.kernel, self.bias, self.strides, self.padding, dilations=self.dilation_rate
             )
         return super()._call_last(inputs)
+
+
+# ``(conv, pool)`` while a Sequential model calls a Conv2D whose MaxPooling2D it skips
+# (``learnet.layers.pooling.call_conv_and_pool``), for this thread only.
+_pool_after = threading.local()
 
 
 class Conv1D(_Conv):

@@ -17,9 +17,13 @@ from typing import Any
 
 from learnet.keras_config import _standardize_data_format
 from learnet.layers.base import InputSpec, Layer
-from learnet.layers.conv import _ChannelsFirst, _padding, _tuple, conv_output_length
+from learnet import activations
+from learnet.layers import conv as conv_layers
+from learnet.layers.conv import Conv2D, _ChannelsFirst, _padding, _tuple, conv_output_length
+from learnet.layers.keras_tensor import _is_symbolic
 from learnet.ops import conv as conv_ops
 from learnet.ops.reduce import reduce_max, reduce_mean
+from learnet.tape import is_recording
 
 
 class _Pooling(_ChannelsFirst, Layer):
@@ -81,6 +85,43 @@ class MaxPooling2D(_Pooling):
     """
 
     _op = staticmethod(conv_ops.max_pool2d)
+
+
+def fuses_with_pool(layer, after, inputs, training=None):
+    """Whether a ``Sequential`` model may run ``layer`` and the layer ``after`` it on
+    ``inputs`` as one op (``call_conv_and_pool``): a ``Conv2D`` with ReLU and the
+    ``MaxPooling2D`` after it, both plain (not subclassed), channels-last, built, in one
+    float dtype, with nothing else to do between them (no activity regularizer, no mask),
+    at inference (no tape recording) on real, not symbolic, inputs. The result is the same as calling them
+    one after the other; only the convolution's full output is never made."""
+    return (
+        type(layer) is Conv2D
+        and type(after) is MaxPooling2D
+        and not training
+        and not is_recording()
+        and layer.activation is activations.relu
+        and layer.groups == 1
+        and layer.data_format == after.data_format == "channels_last"
+        and layer.built
+        and after.built
+        and layer.activity_regularizer is None
+        and after.activity_regularizer is None
+        and layer.compute_dtype == after.compute_dtype
+        and layer.compute_dtype in ("float32", "float64")
+        and getattr(inputs, "_keras_mask", None) is None
+        and not _is_symbolic(inputs)
+    )
+
+
+def call_conv_and_pool(conv, pool, inputs, training=None):
+    """``pool(conv(inputs))`` as one op (``learnet.ops.conv.conv2d_relu_max_pool2d``), for a
+    pair ``fuses_with_pool`` accepts: the convolution's layer call runs as usual (its
+    checks, build, name scope) and returns the pooled result."""
+    conv_layers._pool_after.pair = (conv, pool)
+    try:
+        return conv(inputs, training=training)
+    finally:
+        conv_layers._pool_after.pair = (None, None)
 
 
 class AveragePooling2D(_Pooling):

@@ -14,7 +14,7 @@ Examples
 """
 
 from learnet.layers.base import KerasTensor, Layer
-from learnet.layers import serialization
+from learnet.layers import pooling, serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
 from learnet.tensor import name_scope_path
@@ -181,8 +181,18 @@ class Sequential(Model):
                 raise input_shape_error(f"Sequential model '{self.name}'", want, tuple(getattr(inputs, "shape", ())))
             inputs = fitted
         outputs = inputs
-        for layer in self._stack:
+        stack, i = self._stack, 0
+        while i < len(stack):
+            layer = stack[i]
+            after = stack[i + 1] if i + 1 < len(stack) else None
+            if after is not None and pooling.fuses_with_pool(layer, after, outputs, training):
+                # At inference a Conv2D(relu) and its MaxPooling2D run as one op: the same
+                # result, without the convolution's full output (see conv2d_relu_max_pool2d).
+                outputs = pooling.call_conv_and_pool(layer, after, outputs, training)
+                i += 2
+                continue
             outputs = layer(outputs, training=training)
+            i += 1
         return outputs
 
     def _output_dtype(self, inputs):

@@ -39,6 +39,11 @@ comparison and one product over the whole batch.
 
 Max pooling sends the gradient of a window to its maximum; where several elements
 tie, the first in row-major order takes it all (as TensorFlow does).
+
+At inference (no tape recording) a convolution runs a chunk of images at a time, and
+``conv2d_relu_max_pool2d`` runs a ``Conv2D(activation="relu")`` and the max pooling after
+it together, pooling each chunk while it is in cache (``Sequential`` models call it for
+such a pair of layers): the same numbers, without the convolution's full output.
 """
 
 import functools
@@ -370,59 +375,84 @@ def _conv_forward(x, kernel, strides, padding, dilations, op):
     return out, cols, geometry
 
 
-# With no tape recording a convolution (predict, evaluate), nothing keeps its patch matrix
-# for a backward pass, so a large batch is convolved this many images at a time: the
-# patch matrix of the keras.io convnet's second layer at predict's batch of 1024 is 18 MB
-# instead of 143 MB. Time: no clear difference on a busy 2-core machine (median ratio
-# 0.98-1.06 over interleaved rounds, benchmarks/kernel_ab.py --only chunks; smaller chunks
-# stalled with two BLAS threads), so the gain kept is the memory.
+# --- inference: no tape recording (predict, evaluate) ----------------------------------------------
+# Nothing keeps a patch matrix for a backward pass, so a batch is convolved this many images
+# at a time, each chunk's bias and ReLU applied while its result is still in cache: the patch
+# matrix of the keras.io convnet's second layer at predict's batch of 1024 is 18 MB instead
+# of 143 MB. Chunks of 128 against the whole batch: no clear difference in time on a busy
+# 2-core machine (median ratio 0.98-1.06 over interleaved rounds, benchmarks/kernel_ab.py
+# --only chunks; smaller chunks stalled with two BLAS threads), so the gain is the memory.
 _INFERENCE_CHUNK = 128
 
 
-def _conv_inference(x, kernel, strides, padding, dilations, op):
-    """The convolution of a large batch, chunk by chunk, when no tape records it; else None.
+def _direct_taps(x, kernel, bias):
+    """The compiled kernels, when a convolution's few taps (``_THIN_PATCHES``, a first layer)
+    are better summed directly than multiplied as patches; else None.
 
-    Returns ``(out2d, geometry)`` like ``_conv_forward`` without the patch matrix (no
-    backward pass will need it).
+    Directly (``direct_conv``) where OpenBLAS has no small-matrix path: on an AMD EPYC (AVX2)
+    the first layer at batch 1024 took 33 ms against 41 ms for patches and per-image products.
+    Where it has one (``_thin_per_image``: the AVX-512 kernels), the per-image products are the
+    faster: on an Intel Xeon (AVX-512, auto-detected kernel) the same layer took 19 ms as
+    patches and products a chunk at a time against 29 ms directly.
     """
-    n = x.shape[0]
-    if (
-        is_recording()
-        or n <= _INFERENCE_CHUNK
-        or (x.ndim == 4 and kernel.ndim == 4 and _spread(*kernel.shape, strides))
-    ):
-        return None  # a spread convolution (see _SPREAD_RATIO) keeps no patch matrix to chunk
-    first, cols, geometry = _conv_forward(x[:_INFERENCE_CHUNK], kernel, strides, padding, dilations, op)
-    per_chunk = first.shape[0]
-    out2d = xp.empty((n * (per_chunk // _INFERENCE_CHUNK), first.shape[1]), dtype=first.dtype)
-    out2d[:per_chunk] = first
-    del first, cols
-    kh, kw, c, f = kernel.shape
-    kernel2d = kernel.reshape(kh * kw * c, f)
-    oh, ow, pad_h, pad_w = geometry[2:]
-    rows = oh * ow
-    for start in range(_INFERENCE_CHUNK, n, _INFERENCE_CHUNK):
-        chunk = x[start : start + _INFERENCE_CHUNK]
-        cols = _im2col(chunk, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
-        target = out2d[start * rows : (start + len(chunk)) * rows]
-        if kh * kw * c <= _THIN_PATCHES:
-            target[...] = _patch_product(cols, kernel2d, len(chunk))
-        else:
-            xp.matmul(cols, kernel2d, out=target)
-    return out2d, (x.shape,) + geometry[1:]
-
-
-def _direct_inference(x, kernel, bias, strides, padding, dilations, relu):
-    """With no tape recording, a convolution with few taps (``_THIN_PATCHES``, a first layer)
-    summed directly by the compiled kernel, bias and ReLU included, in one pass; else None."""
-    if is_recording() or x.ndim != 4 or kernel.ndim != 4 or x.shape[3] != kernel.shape[2]:
-        return None
-    kh, kw, c, _ = kernel.shape
     fast = _kernels(x, kernel) if bias is None else _kernels(x, kernel, bias)
-    if fast is None or kh * kw * c > _THIN_PATCHES:
+    kh, kw, c, _ = kernel.shape
+    if fast is None or kh * kw * c > _THIN_PATCHES or _thin_per_image():
         return None
-    oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, "conv2d")
-    return fast.direct_conv(_pad(x, pad_h, pad_w), kernel, bias, oh, ow, strides, dilations, relu)
+    return fast
+
+
+def _conv_inference(x, kernel, bias, strides, padding, dilations, relu):
+    """``relu(conv2d(x, kernel) + bias)`` when no tape records it, chunk by chunk (see
+    ``_INFERENCE_CHUNK``); None when the recorded path must run (a spread convolution, or
+    arguments whose errors that path reports)."""
+    plan = _inference_plan(x, kernel, strides, padding, dilations)
+    if plan is None:
+        return None
+    n, oh, ow = x.shape[0], plan[0], plan[1]
+    out = xp.empty((n, oh, ow, kernel.shape[3]), dtype=xp.result_type(x.dtype, kernel.dtype))
+    per_chunk = _inference_chunk(x, kernel, plan)
+    for start in range(0, n, per_chunk):
+        stop = min(n, start + per_chunk)
+        _convolve_chunk(x[start:stop], kernel, bias, plan, strides, dilations, relu, out[start:stop])
+    return out
+
+
+def _inference_chunk(x, kernel, plan):
+    """Images per chunk at inference: ``_INFERENCE_CHUNK``, fewer where their patch matrix
+    would pass ``_PATCH_BLOCK_BYTES`` (a large, wide layer)."""
+    kh, kw, c, _ = kernel.shape
+    rows = plan[0] * plan[1]
+    return min(_INFERENCE_CHUNK, _images_per_block(x.shape[0], rows, kh * kw * c, x.dtype.itemsize))
+
+
+def _inference_plan(x, kernel, strides, padding, dilations):
+    """``(oh, ow, pad_h, pad_w)`` of a convolution run chunk by chunk at inference, or None."""
+    if is_recording() or x.ndim != 4 or kernel.ndim != 4 or x.shape[3] != kernel.shape[2]:
+        return None  # (a recording tape, or a bad call: the recorded path raises its error)
+    if _spread(*kernel.shape, strides):
+        return None  # a spread convolution (see _SPREAD_RATIO) keeps no patch matrix to chunk
+    return _geometry(x.shape, kernel.shape[:2], strides, padding, dilations, "conv2d")
+
+
+def _convolve_chunk(x, kernel, bias, plan, strides, dilations, relu, out):
+    """``relu(conv2d(x, kernel) + bias)`` of a few images, written into ``out`` (C-contiguous,
+    ``(n, oh, ow, f)``): summed directly, or as patches times the kernel (image by image for
+    thin patches where OpenBLAS has its small-matrix path)."""
+    oh, ow, pad_h, pad_w = plan
+    kh, kw, c, f = kernel.shape
+    n = x.shape[0]
+    direct = _direct_taps(x, kernel, bias)
+    if direct is not None:
+        direct.direct_conv(_pad(x, pad_h, pad_w), kernel, bias, oh, ow, strides, dilations, relu, out=out)
+        return
+    cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
+    kernel2d = kernel.reshape(kh * kw * c, f)
+    if kh * kw * c <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n):
+        xp.matmul(cols.reshape(n, oh * ow, -1), kernel2d, out=out.reshape(n, oh * ow, f))
+    else:
+        xp.matmul(cols, kernel2d, out=out.reshape(n * oh * ow, f))
+    _add_bias_relu(out.reshape(n * oh * ow, f), bias, relu)
 
 
 def _no_backward(*args):
@@ -586,14 +616,9 @@ def _relu_handover(backward, finish):
 
 
 def _conv2d_kernel(x, kernel, strides, padding, dilations, relu=False):
-    direct = _direct_inference(x, kernel, None, strides, padding, dilations, relu)
-    if direct is not None:
-        return direct, _no_backward
-    inference = _conv_inference(x, kernel, strides, padding, dilations, "conv2d")
+    inference = _conv_inference(x, kernel, None, strides, padding, dilations, relu)
     if inference is not None:
-        out2d, geometry = inference
-        _add_bias_relu(out2d, None, relu)
-        return out2d.reshape(x.shape[0], geometry[2], geometry[3], kernel.shape[3]), _no_backward
+        return inference, _no_backward
     out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
     _add_bias_relu(out2d, None, relu)
@@ -617,14 +642,9 @@ _conv2d = primitive(inputs=2, higher_order=False)(_conv2d_kernel)
 def _conv2d_bias_kernel(x, kernel, bias, strides, padding, dilations, relu=False):
     if bias.shape != (kernel.shape[3],):
         raise ValueError(f"conv2d: the bias must have shape ({kernel.shape[3]},), got {tuple(bias.shape)}")
-    direct = _direct_inference(x, kernel, bias, strides, padding, dilations, relu)
-    if direct is not None:
-        return direct, _no_backward
-    inference = _conv_inference(x, kernel, strides, padding, dilations, "conv2d")
+    inference = _conv_inference(x, kernel, bias, strides, padding, dilations, relu)
     if inference is not None:
-        out2d, geometry = inference
-        _add_bias_relu(out2d, bias, relu)
-        return out2d.reshape(x.shape[0], geometry[2], geometry[3], kernel.shape[3]), _no_backward
+        return inference, _no_backward
     out2d, cols, geometry = _conv_forward(x, kernel, strides, padding, dilations, "conv2d")
     _add_bias_relu(out2d, bias, relu)
     n, oh, ow, f = x.shape[0], geometry[2], geometry[3], kernel.shape[3]
@@ -1672,6 +1692,104 @@ def max_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC", 
     """
     window, strides, padding = _pool_arguments(ksize, strides, padding, data_format, "max_pool2d")
     return _max_pool2d(input, window, strides, padding)
+
+
+# A convolution with ReLU and the max pooling after it, run together at inference: each chunk
+# of images is convolved into a scratch array this size at most, small enough to stay in the
+# core's cache, and pooled from there. The convolution's whole output (the keras.io convnet's
+# first layer at predict's batch of 1024: 88 MB) is then never written to memory and read
+# back, and never allocated: an array that large is mapped afresh by malloc for every batch,
+# and its first touch cost 9 ms of page faults here (Intel Xeon, 2 cores).
+_FUSED_CHUNK_BYTES = 1 << 20
+
+
+def conv2d_relu_max_pool2d(
+    input,  # noqa: A002
+    filters,
+    bias=None,
+    strides=1,
+    padding="VALID",
+    dilations=None,
+    pool_size=2,
+    pool_strides=None,
+    pool_padding="VALID",
+):
+    """``max_pool2d(conv2d_relu(input, filters, bias, ...), pool_size, pool_strides, pool_padding)``:
+    a ``Conv2D(activation="relu")`` and the ``MaxPooling2D`` after it, as one op.
+
+    With a tape recording it is exactly those two ops (their gradients included). With none
+    (``predict``, ``evaluate``), the two run a few images at a time: each chunk's
+    convolution (the same computation as ``conv2d_relu``'s, so the results are the same to
+    the bit) goes into a small scratch array that is pooled while it is still in cache, and
+    the convolution's full output is never made. ``Sequential`` models call it for such a
+    pair of layers at inference. Arguments as ``conv2d_relu`` and ``max_pool2d``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as tf
+    >>> from learnet.ops.conv import conv2d_relu, conv2d_relu_max_pool2d
+    >>> x = np.random.default_rng(0).standard_normal((3, 8, 8, 2)).astype("float32")
+    >>> k = np.random.default_rng(1).standard_normal((3, 3, 2, 4)).astype("float32")
+    >>> fused = conv2d_relu_max_pool2d(x, k, pool_size=2)
+    >>> fused.shape
+    TensorShape([3, 3, 3, 4])
+    >>> bool((fused.numpy() == tf.nn.max_pool2d(conv2d_relu(x, k), 2, 2, "VALID").numpy()).all())
+    True
+    """
+    strides, padding, dilations = _conv_arguments(strides, padding, None, dilations, "conv2d")
+    window, pool_strides, pool_padding = _pool_arguments(pool_size, pool_strides, pool_padding, None, "max_pool2d")
+    if is_recording() or _is_grouped(input, filters):
+        conv = conv2d_relu(input, filters, bias, strides, padding, dilations)
+        return _max_pool2d(conv, window, pool_strides, pool_padding)
+    options = (strides, padding, dilations, window, pool_strides, pool_padding)
+    if bias is None:
+        return _conv_relu_pool(input, filters, *options)
+    return _conv_bias_relu_pool(input, filters, bias, *options)
+
+
+def _conv_relu_pool_kernel(x, kernel, strides, padding, dilations, window, pool_strides, pool_padding, bias=None):
+    plan = _inference_plan(x, kernel, strides, padding, dilations)
+    if plan is None:  # a spread convolution, or a bad call: the plain ops (and their errors)
+        conv = _conv2d_bias_kernel if bias is not None else _conv2d_kernel
+        arrays = (x, kernel) if bias is None else (x, kernel, bias)
+        out, _ = conv(*arrays, strides, padding, dilations, relu=True)
+        return _max_pool2d_kernel(out, window, pool_strides, pool_padding)[0], _no_backward
+    n, (oh, ow), f = x.shape[0], plan[:2], kernel.shape[3]
+    dtype = xp.result_type(x.dtype, kernel.dtype)
+    image_bytes = max(1, oh * ow * f * dtype.itemsize)
+    per_chunk = max(1, min(_inference_chunk(x, kernel, plan), _FUSED_CHUNK_BYTES // image_bytes, n))
+    scratch = xp.empty((per_chunk, oh, ow, f), dtype=dtype)
+    pool = _pool_setup(scratch, window, pool_strides, pool_padding, "max_pool2d")  # a bad pool raises here
+    out = xp.empty((n, pool[2], pool[3], f), dtype=dtype)
+    for start in range(0, n, per_chunk):
+        stop = min(n, start + per_chunk)
+        conv = scratch[: stop - start]
+        _convolve_chunk(x[start:stop], kernel, bias, plan, strides, dilations, True, conv)
+        _max_pool_into(conv, pool, pool_padding, out[start:stop])
+    return out, _no_backward
+
+
+def _conv_bias_relu_pool_kernel(x, kernel, bias, *options):
+    if x.ndim == 4 and kernel.ndim == 4 and bias.shape != (kernel.shape[3],):
+        raise ValueError(f"conv2d: the bias must have shape ({kernel.shape[3]},), got {tuple(bias.shape)}")
+    return _conv_relu_pool_kernel(x, kernel, *options, bias=bias)
+
+
+_conv_relu_pool_kernel.__name__ = _conv_bias_relu_pool_kernel.__name__ = "conv2d_relu_max_pool2d"
+_conv_relu_pool = primitive(inputs=2, higher_order=False)(_conv_relu_pool_kernel)
+_conv_bias_relu_pool = primitive(inputs=3, higher_order=False)(_conv_bias_relu_pool_kernel)
+
+
+def _max_pool_into(x, pool, padding, out):
+    """Max pooling of ``x`` (no tape: no winners kept) written into ``out``; ``pool`` is
+    ``_pool_setup``'s ``(window, strides, oh, ow, pad_h, pad_w)`` for ``padding``."""
+    window, strides, oh, ow, pad_h, pad_w = pool
+    fast = _kernels(x)
+    if fast is not None:
+        fast.max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=False, out=out)
+        return
+    out[...] = _max_pool2d_kernel(x, window, strides, padding)[0]
 
 
 def avg_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC", name=None):  # noqa: A002

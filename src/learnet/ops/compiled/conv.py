@@ -12,8 +12,11 @@ and ``tests/ops/test_compiled_conv.py`` checks the two against each other.
   kernel offsets) added back into the image, image by image.
 - ``direct_conv``: at inference (no tape), a convolution with few input values per
   patch (a first layer on 1- or 3-channel images) as a direct sum, with the bias and
-  ReLU added while each output pixel is in cache: no patch matrix, one pass.
-- ``max_pool`` and ``max_pool_gradient``: the forward pass also stores, for every
+  ReLU added while each output pixel is in cache: no patch matrix, one pass. Used where
+  OpenBLAS has no small-matrix path for the patches' thin products (see
+  ``learnet.ops.conv._direct_taps``).
+- ``max_pool`` and ``max_pool_gradient``: the forward pass (which may write into a given
+  output, as the fused convolution and pooling at inference does) also stores, for every
   output, which element of its window won (an ``int8`` when the window has fewer than
   128 elements); the gradient is then one scatter, with no comparison (windows side by
   side: every element written once).
@@ -227,11 +230,12 @@ def _direct_conv_kernel(padded, kernel, bias, out, sh, sw, dh, dw, use_bias, rel
                 out[b, oi, oj, k] = 0 if relu and value < 0 else value
 
 
-def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
+def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu, out=None):
     """``relu(conv2d(padded, kernel) + bias)`` summed directly, tap by tap, for every output pixel.
 
     ``padded`` is the already padded input ``(N, H, W, C)``, ``kernel`` is
-    ``(kh, kw, C, F)``, ``bias`` ``(F,)`` or None; returns ``(N, oh, ow, F)``. Meant
+    ``(kh, kw, C, F)``, ``bias`` ``(F,)`` or None; returns ``(N, oh, ow, F)``, written
+    into ``out`` when given (C-contiguous, of that shape and the input's dtype). Meant
     for few taps (``kh * kw * C`` up to about 32), where the patch matrix would be a
     long thin array copied once and read once by a thin matrix product.
 
@@ -243,7 +247,8 @@ def direct_conv(padded, kernel, bias, oh, ow, strides, dilations, relu):
     array([[[[0.]]]])
     """
     n, f = padded.shape[0], kernel.shape[3]
-    out = numpy.empty((n, oh, ow, f), dtype=padded.dtype)
+    if out is None:
+        out = numpy.empty((n, oh, ow, f), dtype=padded.dtype)
     use_bias = bias is not None
     (sh, sw), (dh, dw) = strides, dilations
     _direct_conv_kernel(
@@ -350,9 +355,10 @@ def _tiles(window, strides, x_shape, oh, ow, pad_h, pad_w):
     )
 
 
-def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
+def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True, out=None):
     """Max pooling of ``x``; returns ``(out, index)``, ``index`` saying which element of each
     window won (row-major, the first of ties; -1 for a NaN), or None without ``keep_index``.
+    ``out``, when given, receives the result (C-contiguous, ``(N, oh, ow, C)``, ``x``'s dtype).
 
     Padded elements count as ``-inf`` (they never win unless a whole window is padding).
 
@@ -365,7 +371,8 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True):
     (3.0, 1)
     """
     n, c = x.shape[0], x.shape[3]
-    out = numpy.empty((n, oh, ow, c), dtype=x.dtype)
+    if out is None:
+        out = numpy.empty((n, oh, ow, c), dtype=x.dtype)
     taps = window[0] * window[1]
     index_dtype = numpy.int8 if taps < 128 else numpy.int32
     index = numpy.empty((n, oh, ow, c if keep_index else 0), dtype=index_dtype)

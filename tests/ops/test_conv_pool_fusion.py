@@ -1,0 +1,254 @@
+"""A Conv2D with ReLU and the max pooling after it, run as one op at inference.
+
+``conv2d_relu_max_pool2d`` is ``max_pool2d(conv2d_relu(...))``: with a tape recording it is
+literally those two ops; with none it convolves a chunk of images into a small scratch array
+and pools it from there. The chunk's convolution is the same computation as the plain op's,
+so the results must be equal to the bit, for every geometry, both kernel choices, both ways
+of convolving few taps (directly, or patches times the kernel), chunks that leave a short
+last one, and float32 and float64. ``Sequential`` models use it for such a pair of layers at
+inference, and only where the result cannot differ.
+"""
+
+import numpy as np
+import pytest
+
+import learnet as tf
+from learnet.layers import pooling
+from learnet.ops import compiled
+from learnet.ops import conv as conv_ops
+from learnet.ops.conv import conv2d_relu, conv2d_relu_max_pool2d
+from learnet.testing import check_gradients
+
+from compiled_kernels import restore_kernels  # noqa: F401 (autouse)
+
+KERNELS = ["numpy"] + (["numba"] if compiled.available() else [])
+
+CASES = [
+    # (x shape, kernel shape, strides, padding, dilations, pool, pool strides, pool padding)
+    ((9, 12, 12, 1), (3, 3, 1, 8), 1, "VALID", None, 2, None, "VALID"),  # a first layer (thin patches)
+    ((7, 13, 13, 6), (3, 3, 6, 10), 1, "VALID", None, 2, None, "VALID"),  # odd size: a row and a column left
+    ((5, 10, 9, 3), (3, 2, 3, 4), 1, "SAME", None, 3, 2, "SAME"),  # overlapping windows, padded pool
+    ((6, 11, 11, 2), (3, 3, 2, 5), 2, "SAME", None, (2, 3), (1, 2), "VALID"),
+    ((4, 12, 12, 3), (3, 3, 3, 4), 1, "VALID", 2, 2, None, "SAME"),  # dilated
+    ((3, 9, 8, 16), (3, 3, 16, 3), 1, [[0, 0], [1, 2], [2, 0], [0, 0]], None, 2, None, "VALID"),
+    ((2, 8, 8, 32), (3, 3, 32, 2), 1, "SAME", None, 2, None, "VALID"),  # few filters: the spread way
+]
+
+
+def _case(x_shape, k_shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    kernel = rng.standard_normal(k_shape).astype(dtype)
+    bias = rng.standard_normal(k_shape[-1]).astype(dtype)
+    return x, kernel, bias
+
+
+def _separate(x, kernel, bias, strides, padding, dilations, pool, pool_strides, pool_padding):
+    conv = conv2d_relu(x, kernel, bias, strides, padding, dilations)
+    return tf.nn.max_pool2d(conv, pool, pool_strides, pool_padding).numpy()
+
+
+@pytest.fixture(params=[None, 300], ids=["chunk-default", "chunk-300-bytes"])
+def chunk_bytes(request, monkeypatch):
+    """The default scratch size, and one so small that every chunk is a single image."""
+    if request.param is not None:
+        monkeypatch.setattr(conv_ops, "_FUSED_CHUNK_BYTES", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+@pytest.mark.parametrize("direct", [False, True], ids=["patches", "direct"])
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilations, pool, pool_strides, pool_padding", CASES)
+def test_fused_equals_conv_then_pool_to_the_bit(
+    x_shape,
+    k_shape,
+    strides,
+    padding,
+    dilations,
+    pool,
+    pool_strides,
+    pool_padding,
+    with_bias,
+    direct,
+    kernels,
+    chunk_bytes,
+    monkeypatch,
+):
+    # Few taps are summed directly where OpenBLAS has no small-matrix path: both ways here.
+    monkeypatch.setattr(conv_ops, "_thin_per_image", lambda: not direct)
+    compiled.set_kernels(kernels)
+    x, kernel, bias = _case(x_shape, k_shape, np.float32)
+    bias = bias if with_bias else None
+    args = (strides, padding, dilations, pool, pool_strides, pool_padding)
+    fused = conv2d_relu_max_pool2d(x, kernel, bias, *args)
+    np.testing.assert_array_equal(fused.numpy(), _separate(x, kernel, bias, *args))
+    assert fused.dtype == tf.float32
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_float64_and_a_short_last_chunk(kernels, monkeypatch):
+    compiled.set_kernels(kernels)
+    monkeypatch.setattr(conv_ops, "_FUSED_CHUNK_BYTES", 3 * 10 * 10 * 4 * 8)  # three images a chunk, 10 in all
+    x, kernel, bias = (tf.constant(a, dtype=tf.float64) for a in _case((10, 12, 12, 2), (3, 3, 2, 4), np.float64, 1))
+    fused = conv2d_relu_max_pool2d(x, kernel, bias, pool_size=2).numpy()
+    assert fused.dtype == np.float64 and fused.shape == (10, 5, 5, 4)
+    np.testing.assert_array_equal(fused, _separate(x, kernel, bias, 1, "VALID", None, 2, None, "VALID"))
+
+
+def test_nan_and_negative_windows_as_the_separate_ops():
+    x = np.zeros((2, 6, 6, 1), np.float32)
+    x[0, 1, 1, 0] = np.nan
+    kernel = np.ones((1, 1, 1, 2), np.float32)
+    bias = np.array([-1.0, 0.5], np.float32)  # the first filter's windows are all negative: ReLU gives 0
+    fused = conv2d_relu_max_pool2d(x, kernel, bias, pool_size=2).numpy()
+    separate = _separate(x, kernel, bias, 1, "VALID", None, 2, None, "VALID")
+    np.testing.assert_array_equal(fused, separate)  # NaN where the separate ops give NaN
+    assert np.isnan(fused[0, 0, 0]).all() and (fused[1, :, :, 0] == 0).all()
+
+
+def test_under_a_tape_it_is_the_two_ops_with_their_gradients():
+    x, kernel, bias = _case((2, 7, 7, 2), (3, 3, 2, 3), np.float64, seed=2)
+    x_var, k_var, b_var = tf.Variable(x), tf.Variable(kernel), tf.Variable(bias)
+    with tf.GradientTape() as tape:
+        fused = conv2d_relu_max_pool2d(x_var, k_var, b_var, pool_size=2)
+        loss = tf.reduce_sum(fused * fused)
+    grads = tape.gradient(loss, [x_var, k_var, b_var])
+    with tf.GradientTape() as tape:
+        separate = tf.nn.max_pool2d(conv2d_relu(x_var, k_var, b_var), 2, 2, "VALID")
+        loss = tf.reduce_sum(separate * separate)
+    expected = tape.gradient(loss, [x_var, k_var, b_var])
+    for got, want in zip(grads, expected):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    check_gradients(lambda a, k, b: tf.reduce_sum(conv2d_relu_max_pool2d(a, k, b, pool_size=2) ** 2), [x, kernel, bias])
+
+
+def test_grouped_convolution_goes_the_plain_way():
+    x, kernel, bias = _case((3, 8, 8, 4), (3, 3, 2, 6), np.float32, seed=3)  # 2 groups of 2 channels
+    fused = conv2d_relu_max_pool2d(x, kernel, bias, pool_size=2).numpy()
+    np.testing.assert_array_equal(fused, _separate(x, kernel, bias, 1, "VALID", None, 2, None, "VALID"))
+
+
+def test_bad_arguments_get_the_plain_ops_errors_and_change_nothing():
+    x, kernel, bias = _case((2, 6, 6, 3), (3, 3, 2, 4), np.float32)
+    before = x.copy()
+    with pytest.raises(ValueError, match="the input has 3 channels but the filters expect 2"):
+        conv2d_relu_max_pool2d(x, kernel, bias[:4], pool_size=2)
+    with pytest.raises(ValueError, match="bias must have shape"):
+        conv2d_relu_max_pool2d(x, kernel[:, :, :1].repeat(3, axis=2), bias[:3], pool_size=2)
+    with pytest.raises(ValueError, match="window .* is larger than the input"):
+        conv2d_relu_max_pool2d(x, kernel[:, :, :1].repeat(3, axis=2), bias, pool_size=5)
+    with pytest.raises(ValueError, match="ksize must be positive"):
+        conv2d_relu_max_pool2d(x, kernel[:, :, :1].repeat(3, axis=2), bias, pool_size=0)
+    np.testing.assert_array_equal(x, before)
+
+
+# --- in a Sequential model ----------------------------------------------------------------------------
+def _convnet(**conv_options):
+    layers = tf.keras.layers
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((16, 16, 1)),
+            layers.Conv2D(8, 3, activation="relu", **conv_options),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(12, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def _layer_by_layer(model, x):
+    out = tf.constant(x)
+    for layer in model.layers:
+        out = layer(out, training=False)
+    return out.numpy()
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    calls = []
+    fused = conv_ops.conv2d_relu_max_pool2d
+    monkeypatch.setattr(conv_ops, "conv2d_relu_max_pool2d", lambda *a, **k: calls.append(1) or fused(*a, **k))
+    return calls
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_sequential_predict_fuses_each_conv_and_pool_and_gives_the_same_numbers(kernels, fused_calls):
+    compiled.set_kernels(kernels)
+    model = _convnet()
+    model.compile(loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(4).random((37, 16, 16, 1), dtype=np.float32)
+    predicted = model.predict(x, batch_size=16, verbose=0)
+    assert len(fused_calls) == 2 * 3  # two pairs, three batches
+    np.testing.assert_array_equal(predicted, _layer_by_layer(model, x))
+    fused_calls.clear()
+    with tf.GradientTape():
+        recorded = model(x).numpy()  # a tape records: the layers one by one
+    assert fused_calls == []
+    np.testing.assert_allclose(predicted, recorded, rtol=1e-6, atol=1e-7)
+    evaluated = model.evaluate(x, np.zeros(37), batch_size=37, verbose=0)
+    assert np.isfinite(evaluated)
+
+
+def test_training_and_building_do_not_fuse(fused_calls):
+    model = _convnet()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(5).random((8, 16, 16, 1), dtype=np.float32)
+    model.fit(x, np.zeros(8), batch_size=4, epochs=1, verbose=0)  # (its first batch's shapes probed at inference)
+    fused_calls.clear()
+    before = [w.numpy() for w in model.weights]
+    model.fit(x, np.zeros(8), batch_size=4, epochs=1, verbose=0)
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights))
+    model.train_on_batch(x, np.zeros(8))
+    model(x, training=True)
+    functional = tf.keras.Model(model.inputs, model.layers[1].output)  # the symbolic graph is the layers'
+    assert fused_calls == []
+    assert functional.output_shape == (None, 7, 7, 8)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["subclassed conv", "subclassed pool", "tanh", "channels_first", "activity regularizer", "float16"],
+)
+def test_pairs_that_could_differ_are_not_fused(change, fused_calls):
+    layers = tf.keras.layers
+
+    class MyConv(layers.Conv2D):
+        pass
+
+    class MyPool(layers.MaxPooling2D):
+        pass
+
+    conv_class = MyConv if change == "subclassed conv" else layers.Conv2D
+    pool_class = MyPool if change == "subclassed pool" else layers.MaxPooling2D
+    options = {"activation": "tanh" if change == "tanh" else "relu"}
+    if change == "channels_first":
+        options["data_format"] = "channels_first"
+    if change == "activity regularizer":
+        options["activity_regularizer"] = "l2"
+    if change == "float16":
+        options["dtype"] = "float16"
+    shape = (1, 10, 10) if change == "channels_first" else (10, 10, 1)
+    pool_format = "channels_first" if change == "channels_first" else "channels_last"
+    model = tf.keras.Sequential(
+        [tf.keras.Input(shape), conv_class(4, 3, **options), pool_class(2, data_format=pool_format)]
+    )
+    x = np.random.default_rng(6).random((3, *shape), dtype=np.float32)
+    predicted = model.predict(x, verbose=0)
+    assert fused_calls == []
+    np.testing.assert_array_equal(predicted, _layer_by_layer(model, x))
+
+
+def test_fuses_with_pool_says_why_not_for_a_masked_or_symbolic_input():
+    model = _convnet()
+    conv, pool = model.layers[0], model.layers[1]
+    x = tf.constant(np.zeros((2, 16, 16, 1), np.float32))
+    assert pooling.fuses_with_pool(conv, pool, x)
+    assert not pooling.fuses_with_pool(conv, pool, x, training=True)
+    assert not pooling.fuses_with_pool(conv, pool, model.inputs[0])
+    assert not pooling.fuses_with_pool(pool, conv, x)
+    masked = tf.constant(np.zeros((2, 16, 16, 1), np.float32))
+    masked._keras_mask = tf.constant(np.ones((2, 16, 16), bool))
+    assert not pooling.fuses_with_pool(conv, pool, masked)
