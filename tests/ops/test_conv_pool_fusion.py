@@ -252,3 +252,57 @@ def test_fuses_with_pool_says_why_not_for_a_masked_or_symbolic_input():
     masked = tf.constant(np.zeros((2, 16, 16, 1), np.float32))
     masked._keras_mask = tf.constant(np.ones((2, 16, 16), bool))
     assert not pooling.fuses_with_pool(conv, pool, masked)
+
+
+# --- in a functional model ----------------------------------------------------------------------------
+def _functional(extra_reader=False, conv_as_output=False):
+    layers = tf.keras.layers
+    inputs = tf.keras.Input((16, 16, 1))
+    conv = layers.Conv2D(8, 3, activation="relu")(inputs)
+    pooled = layers.MaxPooling2D(2)(conv)
+    branch = layers.Conv2D(4, 3, activation="relu", padding="same")(pooled)
+    branch = layers.MaxPooling2D(2)(branch)
+    head = layers.Dense(2)(layers.Flatten()(branch))
+    outputs = [head]
+    if extra_reader:  # the first convolution's output is read twice: it must be made
+        outputs.append(layers.GlobalAveragePooling2D()(conv))
+    if conv_as_output:
+        outputs.append(conv)
+    return tf.keras.Model(inputs, outputs if len(outputs) > 1 else head)
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_functional_predict_fuses_each_conv_read_only_by_its_pool(kernels, fused_calls):
+    compiled.set_kernels(kernels)
+    model = _functional()
+    x = np.random.default_rng(7).random((9, 16, 16, 1), dtype=np.float32)
+    predicted = model.predict(x, verbose=0)
+    assert len(fused_calls) == 2
+    fused_calls.clear()
+    with tf.GradientTape():
+        recorded = model(x).numpy()
+    assert fused_calls == []
+    np.testing.assert_allclose(predicted, recorded, rtol=1e-6, atol=1e-7)
+    chain = [layer for layer in model.layers if not isinstance(layer, tf.keras.layers.InputLayer)]
+    assert [type(layer).__name__ for layer in chain] == ["Conv2D", "MaxPooling2D"] * 2 + ["Flatten", "Dense"]
+    np.testing.assert_array_equal(predicted, _layer_by_layer_of(chain, x))
+
+
+def _layer_by_layer_of(layers, x):
+    out = tf.constant(x)
+    for layer in layers:
+        out = layer(out, training=False)
+    return out.numpy()
+
+
+@pytest.mark.parametrize("how", ["read twice", "a model output"])
+def test_functional_conv_output_needed_elsewhere_is_made(how, fused_calls):
+    model = _functional(extra_reader=how == "read twice", conv_as_output=how == "a model output")
+    x = np.random.default_rng(8).random((3, 16, 16, 1), dtype=np.float32)
+    outputs = model.predict(x, verbose=0)
+    assert len(fused_calls) == 1  # only the second pair
+    conv = model.layers[1](tf.constant(x)).numpy()
+    if how == "a model output":
+        np.testing.assert_array_equal(outputs[1], conv)
+    else:
+        np.testing.assert_allclose(outputs[1], conv.mean(axis=(1, 2)), rtol=1e-6)

@@ -1518,6 +1518,7 @@ def _marking_built(build):
 # Bookkeeping attributes that hold no sublayer or extra variable: skipped when scanning.
 _UNTRACKED = frozenset(
     {
+        "_fusable_pairs",
         "_init_arguments",
         "_initial_weights",
         "_symbolic_shapes",

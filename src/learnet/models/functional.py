@@ -23,10 +23,11 @@ import numpy as np
 from learnet.backend import xp
 from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet import registry
-from learnet.layers import serialization
+from learnet.layers import pooling, serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
 from learnet.ops.math import cast
+from learnet.tape import is_recording
 from learnet.tensor import Tensor
 from learnet.tree import flatten, map_structure
 from learnet.tree import map_shapes as _map_shapes
@@ -661,16 +662,52 @@ class Functional(Model):
             values[key] = value
             return value
 
+        # At inference a Conv2D(relu) whose output only a MaxPooling2D reads runs with it as one op
+        # (the same result, without the convolution's full output; see conv2d_relu_max_pool2d).
+        pairs = {} if training or is_recording() else self._conv_pool_pairs()
+        pooled = set()
         for node in self._nodes:
-            if node.is_input:
+            if node.is_input or id(node) in pooled:
                 continue
             args = map_structure(value_of, node.inputs)
+            pool = pairs.get(id(node))
+            if pool is not None and pooling.fuses_with_pool(node.layer, pool.layer, args, training):
+                results[id(pool)] = pooling.call_conv_and_pool(node.layer, pool.layer, args, training)
+                pooled.add(id(pool))  # and the convolution's own output is read by nothing else
+                continue
             extra = [map_structure(value_of, a) for a in node.args]
             kwargs = {k: map_structure(value_of, v) for k, v in node.kwargs.items()}
             results[id(node)] = node.layer(args, *extra, training=training, **kwargs)
         for loss in getattr(self, "_symbolic_losses", ()) if with_losses else ():
             self._append_loss(value_of(loss))
         return map_structure(value_of, self._output_structure)
+
+    def _conv_pool_pairs(self):
+        """``{id(conv node): pool node}`` for each call of a ``Conv2D`` on one tensor whose output
+        is read by exactly one call, of a ``MaxPooling2D`` on it alone, and is neither a model
+        output nor part of a loss: the pairs ``_run_graph`` may run as one op at inference.
+        Worked out once per graph."""
+        cached = self.__dict__.get("_fusable_pairs")
+        if cached is not None and cached[0] is self._nodes:
+            return cached[1]
+        reads = {}
+        for node in self._nodes:
+            for tensor in node.dependencies:
+                reads[id(tensor)] = reads.get(id(tensor), 0) + 1
+        for tensor in flatten([self._output_structure, list(getattr(self, "_symbolic_losses", ()))]):
+            reads[id(tensor)] = reads.get(id(tensor), 0) + 2  # a result the caller sees: never skipped
+        pairs = {}
+        for node in self._nodes:
+            alone = isinstance(node.inputs, KerasTensor) and not node.args and not node.kwargs
+            if not (alone and type(node.layer) is pooling.MaxPooling2D and reads.get(id(node.inputs)) == 1):
+                continue
+            conv, index, _ = self._sources.get(id(node.inputs), (None, 0, None))
+            if conv is None or index is not None or type(conv.layer) is not pooling.Conv2D:
+                continue
+            if isinstance(conv.inputs, KerasTensor) and not conv.args and not conv.kwargs:
+                pairs[id(conv)] = node
+        self.__dict__["_fusable_pairs"] = (self._nodes, pairs)
+        return pairs
 
     def add_loss(self, loss):
         """Add a loss: a tensor, a function of no argument, or (as tf.keras 2 allowed) a symbolic
