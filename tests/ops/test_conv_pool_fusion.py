@@ -1,12 +1,13 @@
-"""A Conv2D with ReLU and the max pooling after it, run as one op at inference.
+"""A Conv2D with ReLU and the max pooling after it, run as one op.
 
-``conv2d_relu_max_pool2d`` is ``max_pool2d(conv2d_relu(...))``: with a tape recording it is
-literally those two ops; with none it convolves a chunk of images into a small scratch array
-and pools it from there. The chunk's convolution is the same computation as the plain op's,
-so the results must be equal to the bit, for every geometry, both kernel choices, both ways
-of convolving few taps (directly, or patches times the kernel), chunks that leave a short
-last one, and float32 and float64. ``Sequential`` models use it for such a pair of layers at
-inference, and only where the result cannot differ.
+``conv2d_relu_max_pool2d`` is ``max_pool2d(conv2d_relu(...))``: it convolves a chunk of
+images into a small scratch array and pools it from there (keeping the pool's winners when a
+tape records). Each chunk's convolution is the same computation as the plain op's, so the
+results and the gradients must be equal to the bit, for every geometry, both kernel choices,
+both ways of convolving few taps (directly, or patches times the kernel), chunks that leave
+a short last one, and float32 and float64; second derivatives go through the two ops.
+``Sequential`` and functional models use it for such a pair of layers, and only where the
+result cannot differ.
 """
 
 import numpy as np
@@ -107,19 +108,70 @@ def test_nan_and_negative_windows_as_the_separate_ops():
     assert np.isnan(fused[0, 0, 0]).all() and (fused[1, :, :, 0] == 0).all()
 
 
-def test_under_a_tape_it_is_the_two_ops_with_their_gradients():
+@pytest.mark.parametrize("kernels", KERNELS)
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding, dilations, pool, pool_strides, pool_padding", CASES)
+def test_under_a_tape_the_values_and_gradients_are_the_two_ops(
+    x_shape, k_shape, strides, padding, dilations, pool, pool_strides, pool_padding, with_bias, kernels, chunk_bytes
+):
+    compiled.set_kernels(kernels)
+    x, kernel, bias = (tf.Variable(a) for a in _case(x_shape, k_shape, np.float32, seed=2))
+    inputs = [x, kernel, bias] if with_bias else [x, kernel]
+    args = (strides, padding, dilations, pool, pool_strides, pool_padding)
+    weights = None
+    results = []
+    for fused in (True, False):
+        with tf.GradientTape() as tape:
+            if fused:
+                y = conv2d_relu_max_pool2d(x, kernel, bias if with_bias else None, *args)
+            else:
+                conv = conv2d_relu(x, kernel, bias if with_bias else None, *args[:3])
+                y = tf.nn.max_pool2d(conv, pool, pool_strides, pool_padding)
+            if weights is None:
+                weights = tf.constant(np.random.default_rng(3).standard_normal(y.shape).astype(np.float32))
+            loss = tf.reduce_sum(y * weights)
+        results.append([y.numpy()] + [g.numpy() for g in tape.gradient(loss, inputs)])
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_fused_training_op_runs_where_the_compiled_kernels_take_the_arrays(monkeypatch):
+    x, kernel, bias = (tf.Variable(a) for a in _case((4, 10, 10, 3), (3, 3, 3, 8), np.float32))
+    options = ((1, 1), "VALID", (1, 1), (2, 2), (2, 2), "VALID")
+    compiled.set_kernels("numpy")
+    assert not conv_ops._trains_fused((x, kernel, bias), *options)
+    if not compiled.available():
+        return
+    compiled.set_kernels("numba")
+    assert conv_ops._trains_fused((x, kernel, bias), *options)
+    assert conv_ops._trains_fused((x, kernel), *options)
+    assert not conv_ops._trains_fused((x, kernel, bias[:3]), *options)  # the plain ops raise the error
+    assert not conv_ops._trains_fused((x, kernel, bias), (1, 1), "VALID", (1, 1), (9, 9), (9, 9), "VALID")
+    assert not conv_ops._trains_fused((x, tf.Variable(kernel.numpy(), dtype=tf.float64), bias), *options)
+    wide = [tf.Variable(a) for a in _case((4, 10, 10, 8), (3, 3, 8, 8), np.float32)]  # 72 taps
+    assert conv_ops._trains_fused(wide, *options)
+    monkeypatch.setattr(conv_ops, "_PATCH_BLOCK_BYTES", 64)  # wide patches built in blocks: not whole
+    assert not conv_ops._trains_fused(wide, *options)
+
+
+def test_second_derivatives_through_the_fused_op_are_the_two_ops():
     x, kernel, bias = _case((2, 7, 7, 2), (3, 3, 2, 3), np.float64, seed=2)
     x_var, k_var, b_var = tf.Variable(x), tf.Variable(kernel), tf.Variable(bias)
-    with tf.GradientTape() as tape:
-        fused = conv2d_relu_max_pool2d(x_var, k_var, b_var, pool_size=2)
-        loss = tf.reduce_sum(fused * fused)
-    grads = tape.gradient(loss, [x_var, k_var, b_var])
-    with tf.GradientTape() as tape:
-        separate = tf.nn.max_pool2d(conv2d_relu(x_var, k_var, b_var), 2, 2, "VALID")
-        loss = tf.reduce_sum(separate * separate)
-    expected = tape.gradient(loss, [x_var, k_var, b_var])
-    for got, want in zip(grads, expected):
-        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+    def penalty(fn):
+        # A WGAN-GP-style penalty: the squared norm of the gradient with respect to the input.
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                inner.watch(x_var)
+                y = tf.reduce_sum(fn() ** 2)
+            grad = inner.gradient(y, x_var)
+            loss = tf.reduce_sum(grad**2)
+        return [g.numpy() for g in outer.gradient(loss, [k_var, b_var])]
+
+    fused = penalty(lambda: conv2d_relu_max_pool2d(x_var, k_var, b_var, pool_size=2))
+    separate = penalty(lambda: tf.nn.max_pool2d(conv2d_relu(x_var, k_var, b_var), 2, 2, "VALID"))
+    for got, want in zip(fused, separate):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     check_gradients(lambda a, k, b: tf.reduce_sum(conv2d_relu_max_pool2d(a, k, b, pool_size=2) ** 2), [x, kernel, bias])
 
 
@@ -185,24 +237,33 @@ def test_sequential_predict_fuses_each_conv_and_pool_and_gives_the_same_numbers(
     np.testing.assert_array_equal(predicted, _layer_by_layer(model, x))
     fused_calls.clear()
     with tf.GradientTape():
-        recorded = model(x).numpy()  # a tape records: the layers one by one
-    assert fused_calls == []
+        recorded = model(x).numpy()  # a tape records: the fused training op
+    assert len(fused_calls) == 2
     np.testing.assert_allclose(predicted, recorded, rtol=1e-6, atol=1e-7)
     evaluated = model.evaluate(x, np.zeros(37), batch_size=37, verbose=0)
     assert np.isfinite(evaluated)
 
 
-def test_training_and_building_do_not_fuse(fused_calls):
+def test_training_fuses_too_and_learns_the_same_weights(fused_calls, monkeypatch):
+    x = np.random.default_rng(5).random((24, 16, 16, 1), dtype=np.float32)
+    y = np.random.default_rng(6).integers(0, 3, 24)
+    weights = []
+    for fuse in (True, False):
+        if not fuse:
+            monkeypatch.setattr(pooling, "fuses_with_pool", lambda *args: False)
+        tf.keras.utils.set_random_seed(7)
+        model = _convnet()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        fused_calls.clear()
+        model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        assert (len(fused_calls) > 0) == fuse
+        weights.append([w.numpy() for w in model.weights])
+    for fused, separate in zip(*weights):
+        np.testing.assert_array_equal(fused, separate)
+
+
+def test_building_on_symbolic_tensors_does_not_fuse(fused_calls):
     model = _convnet()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    x = np.random.default_rng(5).random((8, 16, 16, 1), dtype=np.float32)
-    model.fit(x, np.zeros(8), batch_size=4, epochs=1, verbose=0)  # (its first batch's shapes probed at inference)
-    fused_calls.clear()
-    before = [w.numpy() for w in model.weights]
-    model.fit(x, np.zeros(8), batch_size=4, epochs=1, verbose=0)
-    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights))
-    model.train_on_batch(x, np.zeros(8))
-    model(x, training=True)
     functional = tf.keras.Model(model.inputs, model.layers[1].output)  # the symbolic graph is the layers'
     assert fused_calls == []
     assert functional.output_shape == (None, 7, 7, 8)
@@ -246,7 +307,6 @@ def test_fuses_with_pool_says_why_not_for_a_masked_or_symbolic_input():
     conv, pool = model.layers[0], model.layers[1]
     x = tf.constant(np.zeros((2, 16, 16, 1), np.float32))
     assert pooling.fuses_with_pool(conv, pool, x)
-    assert not pooling.fuses_with_pool(conv, pool, x, training=True)
     assert not pooling.fuses_with_pool(conv, pool, model.inputs[0])
     assert not pooling.fuses_with_pool(pool, conv, x)
     masked = tf.constant(np.zeros((2, 16, 16, 1), np.float32))
@@ -281,7 +341,7 @@ def test_functional_predict_fuses_each_conv_read_only_by_its_pool(kernels, fused
     fused_calls.clear()
     with tf.GradientTape():
         recorded = model(x).numpy()
-    assert fused_calls == []
+    assert len(fused_calls) == 2
     np.testing.assert_allclose(predicted, recorded, rtol=1e-6, atol=1e-7)
     chain = [layer for layer in model.layers if not isinstance(layer, tf.keras.layers.InputLayer)]
     assert [type(layer).__name__ for layer in chain] == ["Conv2D", "MaxPooling2D"] * 2 + ["Flatten", "Dense"]

@@ -399,7 +399,7 @@ class Conv2D(_Conv):
     def _call_last(self, inputs):
         if self.activation is activations.relu and self.groups == 1:
             pool = getattr(_pool_after, "pair", (None, None))
-            if pool[0] is self:  # a Sequential model runs this layer and the pool after it as one op
+            if pool[0] is self:  # a model runs this layer and the pool after it as one op
                 return conv_ops.conv2d_relu_max_pool2d(
                     inputs,
                     self.kernel,
@@ -418,7 +418,7 @@ class Conv2D(_Conv):
         return super()._call_last(inputs)
 
 
-# ``(conv, pool)`` while a Sequential model calls a Conv2D whose MaxPooling2D it skips
+# ``(conv, pool)`` while a model calls a Conv2D whose MaxPooling2D it skips
 # (``learnet.layers.pooling.call_conv_and_pool``), for this thread only.
 _pool_after = threading.local()
 

@@ -23,7 +23,6 @@ from learnet.layers.conv import Conv2D, _ChannelsFirst, _padding, _tuple, conv_o
 from learnet.layers.keras_tensor import _is_symbolic
 from learnet.ops import conv as conv_ops
 from learnet.ops.reduce import reduce_max, reduce_mean
-from learnet.tape import is_recording
 
 
 class _Pooling(_ChannelsFirst, Layer):
@@ -87,18 +86,16 @@ class MaxPooling2D(_Pooling):
     _op = staticmethod(conv_ops.max_pool2d)
 
 
-def fuses_with_pool(layer, after, inputs, training=None):
-    """Whether a ``Sequential`` model may run ``layer`` and the layer ``after`` it on
-    ``inputs`` as one op (``call_conv_and_pool``): a ``Conv2D`` with ReLU and the
-    ``MaxPooling2D`` after it, both plain (not subclassed), channels-last, built, in one
-    float dtype, with nothing else to do between them (no activity regularizer, no mask),
-    at inference (no tape recording) on real, not symbolic, inputs. The result is the same as calling them
-    one after the other; only the convolution's full output is never made."""
+def fuses_with_pool(layer, after, inputs):
+    """Whether a model may run ``layer`` and the layer ``after`` it on ``inputs`` as one op
+    (``call_conv_and_pool``): a ``Conv2D`` with ReLU and the ``MaxPooling2D`` after it, both
+    plain (not subclassed), channels-last, built, in one float dtype, with nothing else to
+    do between them (no activity regularizer, no mask), on real, not symbolic, inputs. The
+    result and its gradients are the same as calling them one after the other; only the
+    convolution's full output is never made (see ``conv2d_relu_max_pool2d``)."""
     return (
         type(layer) is Conv2D
         and type(after) is MaxPooling2D
-        and not training
-        and not is_recording()
         and layer.activation is activations.relu
         and layer.groups == 1
         and layer.data_format == after.data_format == "channels_last"

@@ -27,7 +27,6 @@ from learnet.layers import pooling, serialization
 from learnet.layers.core import InputLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
 from learnet.ops.math import cast
-from learnet.tape import is_recording
 from learnet.tensor import Tensor
 from learnet.tree import flatten, map_structure
 from learnet.tree import map_shapes as _map_shapes
@@ -662,16 +661,16 @@ class Functional(Model):
             values[key] = value
             return value
 
-        # At inference a Conv2D(relu) whose output only a MaxPooling2D reads runs with it as one op
-        # (the same result, without the convolution's full output; see conv2d_relu_max_pool2d).
-        pairs = {} if training or is_recording() else self._conv_pool_pairs()
+        # A Conv2D(relu) whose output only a MaxPooling2D reads runs with it as one op (the same
+        # result and gradients, without the convolution's full output; see conv2d_relu_max_pool2d).
+        pairs = self._conv_pool_pairs()
         pooled = set()
         for node in self._nodes:
             if node.is_input or id(node) in pooled:
                 continue
             args = map_structure(value_of, node.inputs)
             pool = pairs.get(id(node))
-            if pool is not None and pooling.fuses_with_pool(node.layer, pool.layer, args, training):
+            if pool is not None and pooling.fuses_with_pool(node.layer, pool.layer, args):
                 results[id(pool)] = pooling.call_conv_and_pool(node.layer, pool.layer, args, training)
                 pooled.add(id(pool))  # and the convolution's own output is read by nothing else
                 continue
@@ -685,7 +684,7 @@ class Functional(Model):
     def _conv_pool_pairs(self):
         """``{id(conv node): pool node}`` for each call of a ``Conv2D`` on one tensor whose output
         is read by exactly one call, of a ``MaxPooling2D`` on it alone, and is neither a model
-        output nor part of a loss: the pairs ``_run_graph`` may run as one op at inference.
+        output nor part of a loss: the pairs ``_run_graph`` may run as one op.
         Worked out once per graph."""
         cached = self.__dict__.get("_fusable_pairs")
         if cached is not None and cached[0] is self._nodes:

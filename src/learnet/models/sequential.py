@@ -185,9 +185,9 @@ class Sequential(Model):
         while i < len(stack):
             layer = stack[i]
             after = stack[i + 1] if i + 1 < len(stack) else None
-            if after is not None and pooling.fuses_with_pool(layer, after, outputs, training):
-                # At inference a Conv2D(relu) and its MaxPooling2D run as one op: the same
-                # result, without the convolution's full output (see conv2d_relu_max_pool2d).
+            if after is not None and pooling.fuses_with_pool(layer, after, outputs):
+                # A Conv2D(relu) and its MaxPooling2D run as one op: the same result and
+                # gradients, without the convolution's full output (see conv2d_relu_max_pool2d).
                 outputs = pooling.call_conv_and_pool(layer, after, outputs, training)
                 i += 2
                 continue

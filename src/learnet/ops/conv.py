@@ -42,8 +42,9 @@ tie, the first in row-major order takes it all (as TensorFlow does).
 
 At inference (no tape recording) a convolution runs a chunk of images at a time, and
 ``conv2d_relu_max_pool2d`` runs a ``Conv2D(activation="relu")`` and the max pooling after
-it together, pooling each chunk while it is in cache (``Sequential`` models call it for
-such a pair of layers): the same numbers, without the convolution's full output.
+it together, pooling each chunk while it is in cache (``Sequential`` and functional models
+call it for such a pair of layers, in training too): the same numbers and gradients,
+without the convolution's full output.
 """
 
 import functools
@@ -58,7 +59,7 @@ from learnet.ops.math import cast_like
 from learnet.ops.parallel import split_run
 from learnet.ops.reduce import reduce_sum
 from learnet.ops.shape import _scatter, reshape
-from learnet.tape import is_recording, primitive
+from learnet.tape import GradientTape, is_recording, primitive
 from learnet.tensor import Tensor
 
 
@@ -1694,9 +1695,9 @@ def max_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC", 
     return _max_pool2d(input, window, strides, padding)
 
 
-# A convolution with ReLU and the max pooling after it, run together at inference: each chunk
-# of images is convolved into a scratch array this size at most, small enough to stay in the
-# core's cache, and pooled from there. The convolution's whole output (the keras.io convnet's
+# A convolution with ReLU and the max pooling after it, run together: each chunk of images is
+# convolved into a scratch array this size at most, small enough to stay in the core's cache,
+# and pooled from there. The convolution's whole output (the keras.io convnet's
 # first layer at predict's batch of 1024: 88 MB) is then never written to memory and read
 # back, and never allocated: an array that large is mapped afresh by malloc for every batch,
 # and its first touch cost 9 ms of page faults here (Intel Xeon, 2 cores).
@@ -1717,12 +1718,14 @@ def conv2d_relu_max_pool2d(
     """``max_pool2d(conv2d_relu(input, filters, bias, ...), pool_size, pool_strides, pool_padding)``:
     a ``Conv2D(activation="relu")`` and the ``MaxPooling2D`` after it, as one op.
 
-    With a tape recording it is exactly those two ops (their gradients included). With none
-    (``predict``, ``evaluate``), the two run a few images at a time: each chunk's
-    convolution (the same computation as ``conv2d_relu``'s, so the results are the same to
-    the bit) goes into a small scratch array that is pooled while it is still in cache, and
-    the convolution's full output is never made. ``Sequential`` models call it for such a
-    pair of layers at inference. Arguments as ``conv2d_relu`` and ``max_pool2d``.
+    The two run a few images at a time: each chunk's convolution (the same computation as
+    ``conv2d_relu``'s, so the results are the same to the bit) goes into a small scratch
+    array that is pooled while it is still in cache, and the convolution's full output is
+    never made. With a tape recording, the patch matrix and the pool's winners are kept
+    and the gradients are the two ops' to the bit (second derivatives go through the two
+    ops); where the compiled kernels do not run, or the patches are built in blocks, it is
+    simply the two ops. ``Sequential`` and functional models call it for such a pair of
+    layers. Arguments as ``conv2d_relu`` and ``max_pool2d``.
 
     Examples
     --------
@@ -1739,13 +1742,38 @@ def conv2d_relu_max_pool2d(
     """
     strides, padding, dilations = _conv_arguments(strides, padding, None, dilations, "conv2d")
     window, pool_strides, pool_padding = _pool_arguments(pool_size, pool_strides, pool_padding, None, "max_pool2d")
-    if is_recording() or _is_grouped(input, filters):
+    options = (strides, padding, dilations, window, pool_strides, pool_padding)
+    tensors = (input, filters) if bias is None else (input, filters, bias)
+    if is_recording():
+        if not _trains_fused(tensors, *options):
+            conv = conv2d_relu(input, filters, bias, strides, padding, dilations)
+            return _max_pool2d(conv, window, pool_strides, pool_padding)
+        return (_conv_relu_pool_train if bias is None else _conv_bias_relu_pool_train)(*tensors, *options)
+    if _is_grouped(input, filters):
         conv = conv2d_relu(input, filters, bias, strides, padding, dilations)
         return _max_pool2d(conv, window, pool_strides, pool_padding)
-    options = (strides, padding, dilations, window, pool_strides, pool_padding)
-    if bias is None:
-        return _conv_relu_pool(input, filters, *options)
-    return _conv_bias_relu_pool(input, filters, bias, *options)
+    return (_conv_relu_pool if bias is None else _conv_bias_relu_pool)(*tensors, *options)
+
+
+def _trains_fused(tensors, strides, padding, dilations, window, pool_strides, pool_padding):
+    """Whether a recorded convolution and pool can run as the fused training op: tensors of
+    one float dtype the compiled kernels take, a whole patch matrix (not the spread way, not
+    in blocks) and a valid geometry; anything else runs as the two ops (and raises their
+    errors)."""
+    arrays = [t._value if isinstance(t, Tensor) else None for t in tensors]
+    if any(a is None for a in arrays) or arrays[0].ndim != 4 or arrays[1].ndim != 4:
+        return False
+    x, kernel = arrays[0], arrays[1]
+    kh, kw, c, f = kernel.shape
+    if x.shape[3] != c or (len(arrays) == 3 and arrays[2].shape != (f,)) or _kernels(*arrays) is None:
+        return False
+    try:
+        oh, ow, _, _ = _geometry(x.shape, (kh, kw), strides, padding, dilations, "conv2d")
+        _geometry((x.shape[0], oh, ow, f), window, pool_strides, pool_padding, (1, 1), "max_pool2d")
+    except ValueError:
+        return False
+    whole = _images_per_block(x.shape[0], oh * ow, kh * kw * c, x.dtype.itemsize) >= x.shape[0]
+    return whole and not _spread(kh, kw, c, f, strides)
 
 
 def _conv_relu_pool_kernel(x, kernel, strides, padding, dilations, window, pool_strides, pool_padding, bias=None):
@@ -1779,6 +1807,76 @@ def _conv_bias_relu_pool_kernel(x, kernel, bias, *options):
 _conv_relu_pool_kernel.__name__ = _conv_bias_relu_pool_kernel.__name__ = "conv2d_relu_max_pool2d"
 _conv_relu_pool = primitive(inputs=2, higher_order=False)(_conv_relu_pool_kernel)
 _conv_bias_relu_pool = primitive(inputs=3, higher_order=False)(_conv_bias_relu_pool_kernel)
+
+
+def _conv_relu_pool_train_kernel(x, kernel, strides, padding, dilations, window, pool_strides, pool_padding, bias=None):
+    """The fused op under a tape (``_trains_fused`` checked the arguments): the patch matrix
+    is built whole and kept for the gradients, as ``conv2d_relu``'s; each chunk's product,
+    bias and ReLU go into the scratch array and are pooled from there, winners kept. The
+    backward needs only those: the pool's gradient, masked by the ReLU at each winner (its
+    value is the pooled one), is the convolution's, as ``conv2d_relu`` and ``max_pool2d``
+    hand it over when run one after the other."""
+    fast = _kernels(x, kernel)
+    kh, kw, c, f = kernel.shape
+    n = x.shape[0]
+    oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, "conv2d")
+    cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
+    kernel2d = kernel.reshape(kh * kw * c, f)
+    conv_shape = (n, oh, ow, f)
+    per_chunk = max(1, min(n, _FUSED_CHUNK_BYTES // max(1, oh * ow * f * x.dtype.itemsize)))
+    scratch = xp.empty((per_chunk, oh, ow, f), dtype=x.dtype)
+    pool = _pool_setup(scratch, window, pool_strides, pool_padding, "max_pool2d")
+    pooled_shape = (n, pool[2], pool[3], f)
+    out = xp.empty(pooled_shape, dtype=x.dtype)
+    index = xp.empty(pooled_shape, dtype=fast.index_dtype(window))
+    thin = kh * kw * c <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n)
+    rows = oh * ow
+    for start in range(0, n, per_chunk):
+        stop = min(n, start + per_chunk)
+        conv = scratch[: stop - start]
+        chunk_cols = cols[start * rows : stop * rows]
+        if thin:  # the same products as _patch_product's, image by image
+            xp.matmul(chunk_cols.reshape(stop - start, rows, -1), kernel2d, out=conv.reshape(stop - start, rows, f))
+        else:
+            xp.matmul(chunk_cols, kernel2d, out=conv.reshape(-1, f))
+        _add_bias_relu(conv.reshape(-1, f), bias, True)
+        fast.max_pool(conv, *pool, keep_index=True, out=out[start:stop], index=index[start:stop])
+    padded_shape = (n, x.shape[1] + sum(pad_h), x.shape[2] + sum(pad_w), c)
+    geometry = (x.shape, padded_shape, oh, ow, pad_h, pad_w)
+
+    def backward(g, x, kernel, *rest):
+        masked, bias_gradient = fast.max_pool_gradient(g, index, conv_shape, *pool[:2], *pool[4:], relu_out=rest[-1])
+        gradients = _conv_gradients(masked.reshape(-1, f), kernel, cols, geometry, strides, dilations, n)
+        return gradients if bias is None else gradients + (lambda: bias_gradient,)
+
+    backward.higher_order_backward = _conv_pool_twin(strides, padding, dilations, window, pool_strides, pool_padding)
+    return out, backward
+
+
+def _conv_bias_relu_pool_train_kernel(x, kernel, bias, *options):
+    return _conv_relu_pool_train_kernel(x, kernel, *options, bias=bias)
+
+
+def _conv_pool_twin(strides, padding, dilations, window, pool_strides, pool_padding):
+    """The differentiable twin of the fused training op's backward: the two ops it fuses,
+    run again on a tape of their own whose backward the outer tapes record (each op with
+    its own twin), for second derivatives (see ``primitive``)."""
+
+    def twin(g, x, kernel, *rest):
+        inputs = [x, kernel, *rest[:-1]]
+        with GradientTape() as tape:
+            for tensor in inputs:
+                tape.watch(tensor)
+            conv = conv2d_relu(x, kernel, inputs[2] if len(inputs) == 3 else None, strides, padding, dilations)
+            pooled = _max_pool2d(conv, window, pool_strides, pool_padding)
+        return tuple(tape.gradient(pooled, inputs, output_gradients=g))
+
+    return twin
+
+
+_conv_relu_pool_train_kernel.__name__ = _conv_bias_relu_pool_train_kernel.__name__ = "conv2d_relu_max_pool2d"
+_conv_relu_pool_train = primitive(inputs=2, higher_order=False)(_conv_relu_pool_train_kernel)
+_conv_bias_relu_pool_train = primitive(inputs=3, higher_order=False)(_conv_bias_relu_pool_train_kernel)
 
 
 def _max_pool_into(x, pool, padding, out):

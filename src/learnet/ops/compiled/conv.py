@@ -355,10 +355,17 @@ def _tiles(window, strides, x_shape, oh, ow, pad_h, pad_w):
     )
 
 
-def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True, out=None):
+def index_dtype(window):
+    """The dtype of a pooling's winners: ``int8`` for windows of fewer than 128 elements."""
+    return numpy.dtype(numpy.int8 if window[0] * window[1] < 128 else numpy.int32)
+
+
+def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True, out=None, index=None):
     """Max pooling of ``x``; returns ``(out, index)``, ``index`` saying which element of each
     window won (row-major, the first of ties; -1 for a NaN), or None without ``keep_index``.
-    ``out``, when given, receives the result (C-contiguous, ``(N, oh, ow, C)``, ``x``'s dtype).
+    ``out`` and ``index``, when given, receive them (C-contiguous, ``(N, oh, ow, C)``, of
+    ``x``'s dtype and of ``index_dtype(window)``): the fused convolution and pooling pools a
+    chunk of images at a time into the batch's arrays.
 
     Padded elements count as ``-inf`` (they never win unless a whole window is padding).
 
@@ -373,9 +380,8 @@ def max_pool(x, window, strides, oh, ow, pad_h, pad_w, keep_index=True, out=None
     n, c = x.shape[0], x.shape[3]
     if out is None:
         out = numpy.empty((n, oh, ow, c), dtype=x.dtype)
-    taps = window[0] * window[1]
-    index_dtype = numpy.int8 if taps < 128 else numpy.int32
-    index = numpy.empty((n, oh, ow, c if keep_index else 0), dtype=index_dtype)
+    if index is None or not keep_index:
+        index = numpy.empty((n, oh, ow, c if keep_index else 0), dtype=index_dtype(window))
     if tuple(window) == (2, 2) and _tiles(window, strides, x.shape, oh, ow, pad_h, pad_w):
         _max_pool_2x2_kernel(numpy.ascontiguousarray(x), out, index, keep_index)
         return out, (index if keep_index else None)
@@ -490,6 +496,7 @@ __all__ = [
     "bias_relu",
     "col2im",
     "direct_conv",
+    "index_dtype",
     "max_pool",
     "max_pool_gradient",
     "num_threads",
