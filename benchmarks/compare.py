@@ -179,8 +179,9 @@ def parse_args(argv=None):
         type=int,
         default=2,
         help="run a measurement again, up to this many times, when other "
-        "processes kept the machine busy during it (2); a run still "
-        "disturbed is left out of every figure",
+        "processes kept the machine busy during it or its speed gauge says the "
+        "machine ran slow (2); a run still disturbed is left out of every figure, "
+        "one still slow is kept and flagged",
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a single run is abandoned (3600)")
     parser.add_argument(
@@ -320,25 +321,55 @@ def disturbed(result) -> bool:
     return (result.get("other_load") or 0.0) > DISTURBED
 
 
+# The best speed gauge seen so far, per gauge library ("torch" or "numpy") and OpenBLAS
+# setting: the matmul peak's 512x512 rate to begin with (the gauge's own size), then every
+# run's. A shared or virtual machine can run slow for minutes with nothing visible inside it.
+_BEST_GAUGE: dict = {}
+
+
+def _gauge_key(framework: str, coretype: str) -> tuple:
+    return ("torch" if framework == "torch" else "numpy", coretype)
+
+
+def slow(result, framework: str, coretype: str) -> bool:
+    """Whether a run's gauge was below ``SLOW_GAUGE`` of the best one seen so far."""
+    gauge = gauge_of(result)
+    best = _BEST_GAUGE.get(_gauge_key(framework, coretype))
+    return gauge is not None and best is not None and gauge < SLOW_GAUGE * best
+
+
+def _note_gauge(result, framework: str, coretype: str) -> None:
+    gauge = gauge_of(result)
+    if gauge is not None:
+        key = _gauge_key(framework, coretype)
+        _BEST_GAUGE[key] = max(_BEST_GAUGE.get(key, 0.0), gauge)
+
+
 def measured_run(script: Path, options: list, args, *, framework: str, coretype: str) -> dict:
-    """``run_child``, run again while the machine was busy with other work.
+    """``run_child``, run again while the machine was busy with other work or slow.
 
     Up to ``--retry-disturbed`` more attempts are made when a run is disturbed
-    (see ``DISTURBED``). A disturbed attempt is never kept: the first clean one is
+    (see ``DISTURBED``) or its speed gauge says the machine ran slow (see
+    ``SLOW_GAUGE``, ``slow``). A disturbed attempt is never kept: the first clean one is
     returned, or, when every attempt was disturbed, the last one marked
     ``"disturbed": true``, which every figure leaves out (its round is replaced by an
-    extra round, see ``main_runs``). The record keeps the discarded attempts' loads.
+    extra round, see ``main_runs``). An attempt that stays slow is kept (and flagged in
+    the report). The record keeps the discarded attempts' loads and gauges.
     """
     attempts = []
     for _ in range(1 + max(0, args.retry_disturbed)):
         result = run_child(script, options, args, framework=framework, coretype=coretype)
         attempts.append(result)
-        if "error" in result or not disturbed(result):
+        was_slow = slow(result, framework, coretype)
+        if "error" not in result:
+            _note_gauge(result, framework, coretype)
+        if "error" in result or not (disturbed(result) or was_slow):
             break
     kept = dict(attempts[-1], attempts=len(attempts), coretype=coretype)
     kept["disturbed"] = "error" not in kept and disturbed(kept)
     if len(attempts) > 1:
         kept["discarded_other_loads"] = [r.get("other_load") for r in attempts[:-1]]
+        kept["discarded_gauges"] = [gauge_of(r) for r in attempts[:-1]]
     return kept
 
 
@@ -385,6 +416,9 @@ def measure_peaks(args, probes) -> dict:
                     coretype=coretype,
                 )
                 peaks.setdefault(coretype, {})[fw] = result
+                at_gauge_size = (result.get("gflops_by_size") or {}).get("512")
+                if at_gauge_size:  # the gauge is this product: the first runs are judged by it
+                    _BEST_GAUGE[_gauge_key(fw, coretype)] = float(at_gauge_size)
                 progress(
                     f"matmul peak {fw} ({coretype}): "
                     + (
