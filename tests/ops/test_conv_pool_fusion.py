@@ -366,3 +366,21 @@ def test_functional_conv_output_needed_elsewhere_is_made(how, fused_calls):
         np.testing.assert_array_equal(outputs[1], conv)
     else:
         np.testing.assert_allclose(outputs[1], conv.mean(axis=(1, 2)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_layer_whose_call_is_listened_in_on_is_not_fused(which, fused_calls):
+    # learnet.plot.show_feature_maps replaces layer.call on the object to catch its output.
+    model = _convnet()
+    x = np.random.default_rng(9).random((2, 16, 16, 1), dtype=np.float32)
+    heard = []
+    layer = model.layers[which]
+    original = layer.call
+    layer.call = lambda *args, **kwargs: heard.append(original(*args, **kwargs)) or heard[-1]
+    try:
+        predicted = model.predict(x, verbose=0)
+    finally:
+        del layer.call
+    assert len(fused_calls) == 1  # the second pair only
+    assert heard[0].shape == ((2, 14, 14, 8) if which == 0 else (2, 7, 7, 8))
+    np.testing.assert_array_equal(predicted, _layer_by_layer(model, x))

@@ -90,9 +90,10 @@ def fuses_with_pool(layer, after, inputs):
     """Whether a model may run ``layer`` and the layer ``after`` it on ``inputs`` as one op
     (``call_conv_and_pool``): a ``Conv2D`` with ReLU and the ``MaxPooling2D`` after it, both
     plain (not subclassed), channels-last, built, in one float dtype, with nothing else to
-    do between them (no activity regularizer, no mask), on real, not symbolic, inputs. The
-    result and its gradients are the same as calling them one after the other; only the
-    convolution's full output is never made (see ``conv2d_relu_max_pool2d``)."""
+    do between them (no activity regularizer, no mask, no ``call`` replaced on either
+    object), on real, not symbolic, inputs. The result and its gradients are the same as
+    calling them one after the other; only the convolution's full output is never made
+    (see ``conv2d_relu_max_pool2d``)."""
     return (
         type(layer) is Conv2D
         and type(after) is MaxPooling2D
@@ -107,7 +108,13 @@ def fuses_with_pool(layer, after, inputs):
         and layer.compute_dtype in ("float32", "float64")
         and getattr(inputs, "_keras_mask", None) is None
         and not _is_symbolic(inputs)
+        and not (_OVERRIDABLE & (vars(layer).keys() | vars(after).keys()))
     )
+
+
+# Methods a caller may have replaced on one layer object to listen in on or change its call
+# (``learnet.plot.show_feature_maps`` sets ``layer.call``): such a layer runs as it is, alone.
+_OVERRIDABLE = frozenset({"call", "_call_last", "_compute_last", "_finish", "convolution_op"})
 
 
 def call_conv_and_pool(conv, pool, inputs, training=None):
