@@ -99,7 +99,7 @@ SCALING_BASE = (512, 128)  # (width, batch) both sweeps pass through
 DISTURBED = 0.2
 
 # A run whose speed gauge (a fixed matrix product timed before and after the
-# epochs) is below this fraction of the best gauge of the same framework in
+# epochs, and again after predict) is below this fraction of the best gauge of the same framework in
 # the session was timed while the machine ran slow with no visible load.
 SLOW_GAUGE = 0.75
 
@@ -933,7 +933,7 @@ def text_table(header, rows) -> str:
 
 
 def gauge_of(run):
-    """The lower of the before/after speed gauges of a run (None if not measured)."""
+    """The lowest of a run's speed gauges (before and after the epochs, after predict; None if not measured)."""
     gauge = run.get("gauge_gflops") or []
     return min(gauge) if gauge else None
 
@@ -1120,7 +1120,7 @@ def runs_markdown(runs) -> str:
             "train peak RSS (MiB)",
             "test accuracy",
             "other load (CPUs)",
-            "gauge before / after (GFLOP/s)",
+            "gauge before / after epochs / after predict (GFLOP/s)",
             "note",
         ],
         rows,

@@ -240,7 +240,7 @@ def run(args, keras) -> dict:
     )
     if args.task == "mlp":
         result["flops_per_epoch"] = common.mlp_flops_per_sample(args.hidden) * len(x_train)
-    return result
+    return common.with_predict_gauge(result)
 
 
 def main(argv=None) -> int:

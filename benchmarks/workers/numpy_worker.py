@@ -145,17 +145,19 @@ def run(args) -> dict:
     train_peak = common.memory_snapshot()["peak_rss_mib"]
     timing = common.time_predict(lambda x: model.predict(x, args.predict_batch), x_test, args.predict_repeats)
     probabilities = timing.pop("probabilities")
-    return {
-        **training,
-        "test_loss": common.crossentropy(probabilities, y_test),
-        "test_accuracy": common.accuracy(probabilities, y_test),
-        **timing,
-        **memory,
-        "train_peak_rss_mib": train_peak,
-        "peak_rss_mib": common.memory_snapshot()["peak_rss_mib"],
-        "train_images": len(x_train),
-        "flops_per_epoch": common.mlp_flops_per_sample(args.hidden) * len(x_train),
-    }
+    return common.with_predict_gauge(
+        {
+            **training,
+            "test_loss": common.crossentropy(probabilities, y_test),
+            "test_accuracy": common.accuracy(probabilities, y_test),
+            **timing,
+            **memory,
+            "train_peak_rss_mib": train_peak,
+            "peak_rss_mib": common.memory_snapshot()["peak_rss_mib"],
+            "train_images": len(x_train),
+            "flops_per_epoch": common.mlp_flops_per_sample(args.hidden) * len(x_train),
+        }
+    )
 
 
 def main(argv=None) -> int:

@@ -134,7 +134,7 @@ def run(args, torch) -> dict:
                 out[start : start + len(batch)] = torch.softmax(model(batch), dim=1).numpy()
         return out
 
-    timing = common.time_predict(predict, x_test, args.predict_repeats)
+    timing = common.time_predict(predict, x_test, args.predict_repeats, framework="torch")
     probabilities = timing.pop("probabilities")
     result = {
         **training,
@@ -148,7 +148,7 @@ def run(args, torch) -> dict:
     }
     if args.task == "mlp":
         result["flops_per_epoch"] = common.mlp_flops_per_sample(args.hidden) * len(x_train)
-    return result
+    return common.with_predict_gauge(result)
 
 
 def torch_info(torch) -> dict:

@@ -115,6 +115,28 @@ def test_a_run_timed_while_the_machine_ran_slow_is_retried(compare, monkeypatch)
     assert kept["attempts"] == 3 and compare.ok(kept) and kept["gauge_gflops"] == [92.0, 91.0]
 
 
+def test_a_predict_timed_in_a_slow_spell_makes_the_run_slow(compare, monkeypatch):
+    # Predict is timed after the epochs' gauges: the gauge read after it joins them.
+    import common
+
+    result = common.with_predict_gauge({"gauge_gflops": [210.0, 205.0], "predict_gauge_gflops": 118.0})
+    assert result == {"gauge_gflops": [210.0, 205.0, 118.0]}
+    assert common.with_predict_gauge({"predict_gauge_gflops": 99.0}) == {"gauge_gflops": [99.0]}  # no epochs
+    assert common.with_predict_gauge({"gauge_gflops": [1.0, 2.0]}) == {"gauge_gflops": [1.0, 2.0]}
+    monkeypatch.setattr(compare, "_BEST_GAUGE", {("numpy", "auto"): 200.0})
+    gauges = iter([[210.0, 205.0, 118.0], [208.0, 206.0, 204.0]])
+    monkeypatch.setattr(
+        compare,
+        "run_child",
+        lambda *a, **k: {"other_load": 0.0, "gauge_gflops": next(gauges), "predict_images_per_s": 1},
+    )
+    kept = compare.measured_run(
+        Path("w.py"), [], SimpleNamespace(retry_disturbed=2), framework="learnet", coretype="auto"
+    )
+    assert kept["attempts"] == 2 and kept["discarded_gauges"] == [118.0]
+    assert kept["gauge_gflops"] == [208.0, 206.0, 204.0]
+
+
 def test_a_disturbed_round_is_replaced_by_an_extra_round(compare, monkeypatch):
     calls = []
 
