@@ -19,7 +19,11 @@ tested against (element-wise work gives bit-identical results either way). Seria
 the default until splitting is shown to pay: on a machine whose cores are all busy
 with other work, a second thread only waits for a core, and the interleaved A/B
 timings (``benchmarks/kernel_ab.py --only threads``) measured up to 3x slower passes
-that way; on free cores it is the textbook gain. Measure on the machine you train on.
+that way; on free cores it is the textbook gain. Inside a training step a second
+thread also shares its core with OpenBLAS's own: after every matrix product on more
+than one thread, OpenBLAS's workers busy-wait for their next job for about 0.1 s
+(``OPENBLAS_THREAD_TIMEOUT``, read when it loads; see ``benchmarks/README.md``, round
+fifteen). Measure on the machine you train on.
 
 Examples
 --------
