@@ -35,13 +35,29 @@ def _shape(shape):
     return tuple(int(s) for s in shape)
 
 
-def compute_fans(shape):
+def compute_fans(shape, input_axes=None, output_axes=None):
     """``(fan_in, fan_out)`` of a weight of ``shape``, as Keras computes them.
 
     A Dense kernel ``(in, out)`` has fans ``in`` and ``out``; a Conv2D kernel
-    ``(kh, kw, in, out)`` has ``kh*kw*in`` and ``kh*kw*out``.
+    ``(kh, kw, in, out)`` has ``kh*kw*in`` and ``kh*kw*out``. Given both ``input_axes``
+    and ``output_axes`` (Keras 3.15), the fans are the products of those axes' sizes.
+
+    Examples
+    --------
+    >>> compute_fans((3, 3, 16, 32))
+    (144, 288)
+    >>> compute_fans((4, 5, 6), input_axes=[0], output_axes=[1, 2])
+    (4, 30)
     """
     shape = _shape(shape)
+    if input_axes is not None and output_axes is not None:
+        for axis in (*input_axes, *output_axes):
+            if not -len(shape) <= axis < len(shape):
+                raise ValueError(f"compute_fans: axis {axis} is out of range for a weight of shape {shape}")
+        return (
+            int(numpy.prod([shape[a] for a in input_axes], dtype=numpy.int64)),
+            int(numpy.prod([shape[a] for a in output_axes], dtype=numpy.int64)),
+        )
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -181,9 +197,21 @@ class VarianceScaling(_Random):
     distribution : {"truncated_normal", "untruncated_normal", "uniform"}
         (``"normal"`` means ``"truncated_normal"``, as in Keras.)
     seed : int, optional
+    input_axes, output_axes : list of int, optional
+        The weight's axes whose sizes multiply to the fan-in and the fan-out (Keras 3.15),
+        both or neither; by default the fans of ``compute_fans``.
+
+    Examples
+    --------
+    >>> init = VarianceScaling(2.0, "fan_in", "uniform", seed=1, input_axes=[0, 1], output_axes=[2])
+    >>> init((4, 5, 6)).shape   # fan-in 4 * 5 = 20: values within sqrt(3 * 2 / 20)
+    TensorShape([4, 5, 6])
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(
+        self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None, output_axes=None
+    ):
+        input_axes, output_axes = _fan_axes(type(self).__name__, input_axes, output_axes)
         super().__init__(seed)
         if scale <= 0:
             raise ValueError(f"VarianceScaling: scale must be positive, got {scale}")
@@ -198,10 +226,11 @@ class VarianceScaling(_Random):
                 f"or 'uniform', got {distribution!r}"
             )
         self.scale, self.mode, self.distribution = float(scale), mode, distribution
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype=None):
         shape = _shape(shape)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         generator = self._generator()
@@ -216,17 +245,40 @@ class VarianceScaling(_Random):
         return _wrap(values, _dtype(dtype))
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        config = {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {**config, **self._axes_config()}
+
+    def _axes_config(self):
+        # Written only when set: a Keras older than 3.15 refuses the two arguments.
+        if self.input_axes is None:
+            return {}
+        return {"input_axes": list(self.input_axes), "output_axes": list(self.output_axes)}
+
+
+def _fan_axes(who, input_axes, output_axes):
+    """``(input_axes, output_axes)`` as tuples of ints, or both None; else a clear error."""
+    if (input_axes is None) != (output_axes is None):
+        raise ValueError(f"{who}: give both input_axes and output_axes, or neither")
+    if input_axes is None:
+        return None, None
+    axes = []
+    for name, value in (("input_axes", input_axes), ("output_axes", output_axes)):
+        if isinstance(value, (int, numpy.integer)) or not all(
+            isinstance(a, (int, numpy.integer)) and not isinstance(a, bool) for a in value
+        ):
+            raise TypeError(f"{who}: {name} must be a list of int axes, got {value!r}")
+        axes.append(tuple(int(a) for a in value))
+    return axes[0], axes[1]
 
 
 class _Preset(VarianceScaling):
     _preset = {}
 
-    def __init__(self, seed=None):
-        super().__init__(seed=seed, **self._preset)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(seed=seed, input_axes=input_axes, output_axes=output_axes, **self._preset)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, **self._axes_config()}
 
 
 class GlorotUniform(_Preset):

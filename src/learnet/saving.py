@@ -139,14 +139,35 @@ def serialize_model(model):
     return serialize_layer(model)
 
 
+def keras_written(config):
+    """Whether a model config is in the form Keras writes (``to_json``, a ``.keras`` file's
+    ``config.json``): Keras 3 names each object's ``module``, and tf.keras 2's ``to_json``
+    adds its ``keras_version``; learnet's own form has neither."""
+    return isinstance(config, dict) and ("module" in config or "keras_version" in config)
+
+
+def model_json_config(model):
+    """What ``model.to_json()`` writes: Keras 3's form, which Keras reads too, for a model it can
+    describe (a Sequential or functional model of Keras' layers, a registered subclass);
+    learnet's own form (``serialize_model``) for any other, which only learnet reads."""
+    try:
+        return _keras_files().model_config_to_keras(model)
+    except ValueError:
+        return serialize_model(model)
+
+
 def model_from_config(config, custom_objects=None):
-    """Create a model from ``serialize_model``'s dict, checking that it is plain data first."""
+    """Create a model from its config: learnet's (``serialize_model``'s dict), or one Keras 3 or
+    tf.keras 2 wrote (``keras_written``), read as a ``.keras`` file's ``config.json`` is. Either
+    is checked to be plain data, naming no code, first."""
+    if keras_written(config):
+        config = _keras_files().model_config_from_keras(config, custom_objects)
     _check_plain(config, "config")
     return deserialize_layer(config, custom_objects)
 
 
 def model_from_json(json_string, custom_objects=None):
-    """Rebuild a model (new weights) from ``model.to_json()``."""
+    """Rebuild a model (new weights) from ``model.to_json()``, learnet's or Keras'."""
     try:
         config = json.loads(json_string)
     except (ValueError, RecursionError) as error:

@@ -186,13 +186,21 @@ def _sublayer_entry(layer):
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
+# Keras 3's model classes, which ``deserialize`` finds too: a model is a layer as well.
+_MODEL_CLASSES = ("Sequential", "Functional")
+
+
 def serialize(layer):
     """Keras 3's description of a layer: ``{"module", "class_name", "config", "registered_name"}``,
-    the Keras objects inside its config (a sublayer, a regularizer) described the same way."""
+    the Keras objects inside its config (a sublayer, a regularizer) described the same way.
+    A ``Sequential`` or functional model describes itself as Keras 3 does (``to_json``'s dict)."""
     from learnet.layers.serialization import _described
 
     cls = type(layer)
     custom = not cls.__module__.startswith("learnet.")
+    describe_model = getattr(layer, "_keras_description", None)
+    if not custom and cls.__name__ in _MODEL_CLASSES and callable(describe_model):
+        return describe_model()
     return {
         "module": cls.__module__ if custom else "keras.layers",
         "class_name": cls.__name__,
@@ -211,6 +219,8 @@ def deserialize(config, custom_objects=None):
             cls = (custom_objects or {}).get(key) or registry.get_registered_object(key, custom_objects)
     if cls is None and isinstance(name, str) and not isinstance(config.get("registered_name"), str):
         cls = globals().get(name)
+    if cls is None and name in _MODEL_CLASSES:  # a model is a layer too (nested in another)
+        cls = registry.builtin_class(name)
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise ValueError(f"unknown layer class {name!r}; pass your own classes as custom_objects={{'{name}': {name}}}")
     with registry.custom_object_scope(custom_objects):

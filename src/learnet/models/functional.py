@@ -811,8 +811,14 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, layer_fn=None):
-        """Rebuild a functional model from ``get_config()`` (layer classes by registered name)."""
+        """Rebuild a functional model from ``get_config()`` (layer classes by registered name),
+        learnet's or Keras 3's (whose layers name their calls in ``inbound_nodes``)."""
         where = "the functional model config"
+        if isinstance(config, dict) and "nodes" not in config and "input_layers" in config:
+            from learnet import keras_files  # Keras' form, read as a .keras file's config is
+
+            entry = {"class_name": "Functional", "config": config}
+            config = keras_files.model_config_from_keras(entry, custom_objects, where)["config"]
         entries = serialization.require(config, "layers", list, where)
         calls = serialization.require(config, "nodes", list, where)
         layers = {}

@@ -1162,11 +1162,31 @@ class Model(Layer):
 
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
-    def to_json(self, **kwargs: Any) -> str:
-        """The architecture as a JSON string (no weights)."""
+    def _keras_description(self):
+        """What ``keras.layers.serialize(model)`` gives: ``to_json``'s dict."""
         from learnet import saving
 
-        return json.dumps(saving.serialize_model(self), **kwargs)
+        return saving.model_json_config(self)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as a JSON string (no weights), as Keras 3 writes it (Keras reads it
+        with ``keras.models.model_from_json``); a model Keras cannot describe (subclassed and
+        not registered, a layer Keras lacks) in learnet's own form. ``kwargs`` go to ``json.dumps``.
+
+        Examples
+        --------
+        >>> import json
+        >>> import learnet as tf
+        >>> model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+        >>> config = json.loads(model.to_json())
+        >>> config["module"], config["class_name"]
+        ('keras', 'Sequential')
+        >>> tf.keras.models.model_from_json(model.to_json()).output_shape
+        (None, 2)
+        """
+        from learnet import saving
+
+        return json.dumps(saving.model_json_config(self), **kwargs)
 
 
 def _warn_nothing_to_train(model):
