@@ -123,7 +123,9 @@ def test_aug_mix_equals_keras_for_the_same_transformation():
     theirs, ours = keras.layers.AugMix(), layers.AugMix()
     names = [name for name in theirs._augment_layers if name not in ("random_posterization", "equalization")]
     checked = 0
-    for _ in range(12):
+    # Keras draws the chains unseeded, and a chain holding a layer left out above is skipped:
+    # draw until three are checked (drawing is cheap; each check runs both layers).
+    for _ in range(300):
         transformation = _numpy(theirs.get_random_transformation(IMAGES))
         if any(step["layer_name"] not in names for chain in transformation["chain_transforms"] for step in chain):
             continue
@@ -131,7 +133,9 @@ def test_aug_mix_equals_keras_for_the_same_transformation():
         got = ours.transform_images(IMAGES, transformation).numpy()
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=2e-3)
         checked += 1
-    assert checked
+        if checked == 3:
+            break
+    assert checked == 3
 
 
 def test_aug_mix_draws_and_config():
