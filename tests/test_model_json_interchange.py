@@ -155,3 +155,42 @@ def test_bad_fan_axes_are_refused():
         initializers.HeNormal(input_axes=0, output_axes=[1])
     with pytest.raises(ValueError, match="out of range"):
         initializers.GlorotUniform(input_axes=[0], output_axes=[5])((2, 3))
+
+
+def _keras_layers(keras):
+    kl = keras.layers
+    return [
+        kl.BatchNormalization(),
+        kl.Embedding(10, 3),
+        kl.RandomFlip("horizontal"),
+        kl.RandomRotation(0.1),
+        kl.RandomZoom(0.2),
+        kl.RandomTranslation(0.1, 0.1),
+        kl.RandomContrast(0.2),
+        kl.Conv2D(4, 3, kernel_initializer="he_normal"),
+        kl.LSTM(3, return_sequences=True),
+        kl.Bidirectional(kl.GRU(2)),
+        kl.TimeDistributed(kl.Dense(2)),
+        kl.MultiHeadAttention(2, 4),
+        kl.LayerNormalization(),
+        kl.Rescaling(1 / 255),
+    ]
+
+
+def test_layers_keras_wrote_are_read_with_their_keras_only_arguments(keras):
+    for layer in _keras_layers(keras):
+        described = json.loads(json.dumps(keras.layers.serialize(layer)))
+        ours = learnet.keras.layers.deserialize(described)
+        assert type(ours).__name__ == type(layer).__name__
+        assert ours.name == layer.name
+
+
+def test_a_keras_layer_dict_naming_code_is_refused():
+    described = {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {"units": 2, "activation": {"module": "os", "class_name": "function", "config": "system"}},
+        "registered_name": None,
+    }
+    with pytest.raises((InvalidModelFileError, ValueError)):
+        learnet.keras.layers.deserialize(described)

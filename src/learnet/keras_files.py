@@ -282,6 +282,13 @@ def _drop_keras_defaults(config):
                 _drop_keras_defaults(nested["config"])
 
 
+def layer_config_from_keras(entry, custom_objects=None, where="the Keras layer config"):
+    """One layer (or model) as ``keras.layers.serialize`` wrote it, as learnet's entry:
+    ``{"class_name", "config"}`` with Keras-only arguments at their defaults dropped, a model's
+    calls translated, as when a ``.keras`` file is read."""
+    return _layer_from_keras(entry, where, custom_objects)
+
+
 def _layer_from_keras(entry, where, custom_objects):
     """One layer entry of a Keras model config, as a learnet layer entry."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):

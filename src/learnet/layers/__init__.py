@@ -7,6 +7,7 @@ Examples
 <Dense name=hidden, built=False>
 """
 
+import importlib
 import types as _types
 
 from learnet import registry
@@ -148,7 +149,7 @@ from learnet.layers.recurrent import (
     SimpleRNNCell,
     StackedRNNCells,
 )
-from learnet.layers.spectrogram import STFTSpectrogram
+from learnet.layers.spectrogram import MelSpectrogram, STFTSpectrogram
 from learnet.layers.text import TextVectorization
 from learnet.layers.reshaping import (
     Cropping1D,
@@ -190,6 +191,13 @@ def _sublayer_entry(layer):
 _MODEL_CLASSES = ("Sequential", "Functional")
 
 
+def _keras_written(config):
+    """Whether a layer's dict is one Keras wrote: it names a Keras module (learnet's own
+    ``serialize`` writes ``"keras.layers"`` too, which reads the same either way)."""
+    module = config.get("module") if isinstance(config, dict) else None
+    return isinstance(module, str) and (module == "keras" or module.startswith("keras."))
+
+
 def serialize(layer):
     """Keras 3's description of a layer: ``{"module", "class_name", "config", "registered_name"}``,
     the Keras objects inside its config (a sublayer, a regularizer) described the same way.
@@ -211,7 +219,16 @@ def serialize(layer):
 
 def deserialize(config, custom_objects=None):
     """Create a layer from ``serialize``'s dict; a class of your own is found by its registered
-    name (``"Package>Name"``), its class name, or in ``custom_objects``."""
+    name (``"Package>Name"``), its class name, or in ``custom_objects``.
+
+    A dict real Keras wrote (``keras.layers.serialize``: its Keras-only arguments, a model's
+    calls) is read as a ``.keras`` file's layer is, by ``learnet.keras_files``, which sits on a
+    higher floor: it is named here, not imported, and loaded on first use.
+    """
+    if _keras_written(config):
+        config = importlib.import_module("learnet.keras_files").layer_config_from_keras(config, custom_objects)
+        if config.get("class_name") in _MODEL_CLASSES:
+            return registry.builtin_class(config["class_name"]).from_config(config["config"], custom_objects)
     name = config.get("class_name")
     cls = None
     for key in (config.get("registered_name"), name):
@@ -282,6 +299,7 @@ __all__ = [
     "ConvLSTM2D",
     "ConvLSTM3D",
     "STFTSpectrogram",
+    "MelSpectrogram",
     "TextVectorization",
     "StringLookup",
     "IntegerLookup",

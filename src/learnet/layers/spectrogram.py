@@ -415,3 +415,148 @@ def _spectrogram(layer, inputs, real_kernel, imag_kernel):
     if layer.expand_dims:
         return output  # (batch, channels, frames, bins)
     return reshape(transpose(output, (0, 1, 3, 2)), (batch, channels * bins, count))
+
+
+class MelSpectrogram(Layer):
+    """Mel spectrograms of raw audio, as Keras 3's ``MelSpectrogram`` preprocessing layer.
+
+    Each signal (the last axis of a ``(time,)`` or ``(batch, time)`` input) goes through the
+    short-time Fourier transform (``keras.ops.stft``, centred frames); the magnitudes raised
+    to ``mag_exp`` are summed into ``num_mel_bins`` triangular bands evenly spaced on the
+    mel scale between ``min_freq`` and ``max_freq`` (``tf.signal.linear_to_mel_weight_matrix``),
+    and, with ``power_to_db``, turned into decibels: ``10 log10(max(S, min_power) / ref_power)``,
+    floored at ``top_db`` below the largest value of the whole input. The output is
+    ``(..., num_mel_bins, frames)``, frames being ``1 + time // sequence_stride`` (an even
+    ``fft_length``). It has no weights, and gradients flow through it.
+
+    Parameters
+    ----------
+    fft_length : int, default 2048
+        Size of the Fourier transform.
+    sequence_stride : int, default 512
+        Samples between the centres of two frames.
+    sequence_length : int, optional
+        Samples the window covers (``fft_length`` by default), at most ``fft_length``.
+    window : {"hann", "hamming"}, a tensor of ``sequence_length`` values, or None; default "hann"
+    sampling_rate : int, default 16000
+        Samples per second, which place the bands in hertz.
+    num_mel_bins : int, default 128
+    min_freq, max_freq : float, default 20.0 and ``sampling_rate / 2``
+        The lower edge of the lowest band and the upper edge of the highest, in hertz.
+    power_to_db : bool, default True
+    top_db : float, default 80.0
+    mag_exp : float, default 2.0
+        1 for the magnitude, 2 for the power.
+    min_power, ref_power : float, default 1e-10 and 1.0
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from learnet import layers
+    >>> layer = layers.MelSpectrogram(num_mel_bins=64, sampling_rate=8000, sequence_stride=256, fft_length=2048)
+    >>> layer(np.random.default_rng(0).uniform(size=16000).astype("float32")).shape
+    TensorShape([64, 63])
+    """
+
+    def __init__(
+        self,
+        fft_length=2048,
+        sequence_stride=512,
+        sequence_length=None,
+        window="hann",
+        sampling_rate=16000,
+        num_mel_bins=128,
+        min_freq=20.0,
+        max_freq=None,
+        power_to_db=True,
+        top_db=80.0,
+        mag_exp=2.0,
+        min_power=1e-10,
+        ref_power=1.0,
+        **kwargs,
+    ):
+        for name, value in (
+            ("fft_length", fft_length),
+            ("sequence_stride", sequence_stride),
+            ("sampling_rate", sampling_rate),
+            ("num_mel_bins", num_mel_bins),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) or value < 1:
+                raise ValueError(f"MelSpectrogram: {name} must be a positive int, got {value!r}")
+        sequence_length = sequence_length or fft_length
+        if isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, numpy.integer)):
+            raise ValueError(f"MelSpectrogram: sequence_length must be a positive int, got {sequence_length!r}")
+        if fft_length < sequence_length:
+            raise ValueError(
+                "`fft_length` must be greater than or equal to `sequence_length`. Received: "
+                f"`sequence_length`={sequence_length}, `fft_length`={fft_length}."
+            )
+        if isinstance(window, str) and window not in ("hann", "hamming"):
+            raise ValueError(f"MelSpectrogram: window must be 'hann', 'hamming', a tensor or None, got {window!r}")
+        max_freq = max_freq or int(sampling_rate / 2)
+        if not 0 <= min_freq < max_freq:
+            raise ValueError(f"MelSpectrogram: need 0 <= min_freq < max_freq, got {min_freq} and {max_freq}")
+        super().__init__(**kwargs)
+        self.fft_length, self.sequence_stride = int(fft_length), int(sequence_stride)
+        self.sequence_length, self.window = int(sequence_length), window
+        self.sampling_rate, self.num_mel_bins = int(sampling_rate), int(num_mel_bins)
+        self.min_freq, self.max_freq = min_freq, max_freq
+        self.power_to_db, self.top_db, self.mag_exp = power_to_db, top_db, mag_exp
+        self.min_power, self.ref_power = min_power, ref_power
+        self.trainable = False  # a preprocessing layer: nothing to train
+
+    def call(self, inputs):
+        from learnet import keras_ops
+        from learnet.signal import linear_to_mel_weight_matrix
+
+        if inputs.ndim not in (1, 2):
+            raise ValueError(
+                f"MelSpectrogram '{self.name}': expects signals of shape (time,) or (batch, time), got {tuple(inputs.shape)}"
+            )
+        dtype = self.compute_dtype if self.compute_dtype in ("float32", "float64") else "float32"
+        inputs = cast(inputs, dtype)
+        real, imag = keras_ops.stft(
+            inputs, self.sequence_length, self.sequence_stride, self.fft_length, window=self.window, center=True
+        )
+        spectrum = sqrt(square(real) + square(imag)) ** self.mag_exp
+        matrix = linear_to_mel_weight_matrix(
+            self.num_mel_bins, spectrum.shape[-1], self.sampling_rate, self.min_freq, self.max_freq, dtype=dtype
+        )
+        mel = matmul(spectrum, matrix)
+        if self.power_to_db:
+            ten = numpy.asarray(10.0, dtype)
+            decibels = ten * keras_ops.log10(maximum(mel, numpy.asarray(self.min_power, dtype)))
+            reference = max(abs(float(self.ref_power)), float(self.min_power))
+            decibels = decibels - ten * numpy.log10(numpy.asarray(reference, dtype))
+            mel = maximum(decibels, keras_ops.max(decibels) - numpy.asarray(self.top_db, dtype))
+        return cast(keras_ops.swapaxes(mel, -1, -2), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        time = input_shape[-1]
+        # Centred frames: the signal padded by fft_length // 2 on each side.
+        frames = (
+            None if time is None else 1 + (time + 2 * (self.fft_length // 2) - self.fft_length) // self.sequence_stride
+        )
+        return input_shape[:-1] + (self.num_mel_bins, frames)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "fft_length": self.fft_length,
+                "sequence_stride": self.sequence_stride,
+                "sequence_length": self.sequence_length,
+                "window": self.window,
+                "sampling_rate": self.sampling_rate,
+                "num_mel_bins": self.num_mel_bins,
+                "min_freq": self.min_freq,
+                "max_freq": self.max_freq,
+                "power_to_db": self.power_to_db,
+                "top_db": self.top_db,
+                "mag_exp": self.mag_exp,
+                "min_power": self.min_power,
+                "ref_power": self.ref_power,
+            }
+        )
+        return config
