@@ -653,6 +653,10 @@ class Loss:
         losses = self.call(y_true, y_pred)
         if not isinstance(losses, Tensor):
             losses = Tensor._wrap(to_array(losses))
+        out_mask = getattr(losses, "_keras_mask", None)  # the losses that count, as the loss says (Circle)
+        if out_mask is not None:
+            out_mask = _raw(out_mask).astype(bool)
+            mask = out_mask if mask is None else _raw(mask).astype(bool) & out_mask
         if mask is not None:
             sample_weight = _mask_weight(mask, losses, sample_weight, self.reduction, self.name)
         weight = None
@@ -1326,6 +1330,121 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         )
 
 
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4):
+    """The Circle loss of each embedding (Keras 3's ``keras.losses.circle``, Sun et al., 2020).
+
+    ``y_pred`` holds L2-normalized embeddings ``(batch, dims)`` and ``y_true`` their integer
+    labels ``(batch,)``. Each embedding's cosine distances to the reference embeddings
+    (``ref_embeddings``, the batch itself by default) of its own label (positives, itself
+    left out with ``remove_diagonal``) are pulled below ``margin``, those of other labels
+    (negatives) pushed above ``1 - margin``, each pair weighted by how far it is from its
+    optimum: ``softplus(logsumexp(positives) + logsumexp(negatives))``, ``gamma`` the scale.
+    Embeddings with a loss of 0 are left out of the mean, as Keras masks them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as keras
+    >>> embeddings = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype="float32")
+    >>> keras.losses.circle(np.array([0, 0, 1]), embeddings).shape
+    TensorShape([3])
+    """
+    ops = _ops_package()
+    y_pred = _prediction(y_pred)
+    labels = xp.asarray(_raw(y_true)).astype(xp.int32).reshape(-1, 1)
+    references = y_pred if ref_embeddings is None else _target(ref_embeddings, y_pred)
+    ref = labels if ref_labels is None else xp.asarray(_raw(ref_labels)).astype(xp.int32).reshape(-1, 1)
+    positive = labels == ref.T
+    negative = ~positive
+    if remove_diagonal:
+        positive = positive & ~xp.eye(labels.size, ref.size, dtype=bool)
+    distances = ops.maximum(1.0 - ops.matmul(y_pred, ops.transpose(references)), 0.0)
+    dtype = distances.dtype
+    positive_weights = ops.maximum((margin + distances) * positive.astype(dtype), 0.0)
+    negative_weights = ops.maximum((1.0 + margin - distances) * negative.astype(dtype), 0.0)
+    positive_terms = -gamma * positive_weights * (margin - distances)
+    negative_terms = gamma * negative_weights * ((1.0 - margin) - distances)
+    lowest = xp.asarray(-xp.inf, dtype=dtype)
+    p_loss = ops.reduce_logsumexp(ops.where(positive, positive_terms, lowest), axis=1)
+    n_loss = ops.reduce_logsumexp(ops.where(negative, negative_terms, lowest), axis=1)
+    losses = ops.nn.softplus(p_loss + n_loss)
+    losses._keras_mask = to_array(losses) > 0
+    return losses
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """The Generalized Cross Entropy of each example, ``(1 - p ** q) / q`` (Keras 3's,
+    Zhang and Sabuncu, 2018), ``p`` the predicted probability of the true class.
+
+    Robust to noisy labels: cross-entropy as ``q`` goes to 0, the mean absolute error at 1.
+    ``y_true`` holds integer class indices ``(batch,)`` or ``(batch, 1)``, ``y_pred`` the
+    probabilities ``(batch, classes)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import learnet as keras
+    >>> y_pred = np.array([[0.7, 0.3], [0.2, 0.8]], dtype="float32")
+    >>> keras.losses.categorical_generalized_cross_entropy(np.array([0, 1]), y_pred, q=0.5).numpy().round(4)
+    array([0.3267, 0.2111], dtype=float32)
+    """
+    ops = _ops_package()
+    y_pred = _prediction(y_pred)
+    classes = y_pred.shape[-1]
+    labels = xp.asarray(_raw(y_true)).astype(xp.int64)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    one_hot = (labels[..., None] == xp.arange(classes)).astype(y_pred.dtype)
+    p = reduce_sum(y_pred * one_hot, axis=-1)
+    return (1.0 - ops.pow(p, q)) / q
+
+
+class Circle(LossFunctionWrapper):
+    """The Circle loss (``"circle"``) of integer labels and L2-normalized embeddings, for metric
+    learning: end the model with ``Dense(..., activation=None)`` and ``UnitNormalization()``.
+
+    Parameters
+    ----------
+    gamma : float, default 80.0
+        The scale of each similarity score.
+    margin : float, default 0.4
+        The relaxation: positives pulled within it, negatives pushed beyond ``1 - margin``.
+    remove_diagonal : bool, default True
+        Leave each embedding's similarity with itself out of its positives.
+    """
+
+    def __init__(
+        self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction="sum_over_batch_size", name="circle", dtype=None
+    ):
+        super().__init__(
+            circle,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """The Generalized Cross Entropy (``"categorical_generalized_cross_entropy"``) of integer
+    labels and probabilities: ``(1 - p ** q) / q``, robust to noisy labels.
+
+    Parameters
+    ----------
+    q : float, default 0.5
+        In ``(0, 1)``: towards 0 cross-entropy, towards 1 the mean absolute error.
+    """
+
+    def __init__(
+        self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy", dtype=None
+    ):
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError(f"q must be in the interval (0, 1), got {q!r}")
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name, dtype=dtype, q=q)
+
+
 class Dice(LossFunctionWrapper):
     """The Dice loss (``"dice"``), for segmentation masks."""
 
@@ -1343,6 +1462,8 @@ class Tversky(LossFunctionWrapper):
 
 
 _FUNCTIONS.update(
+    circle=circle,
+    categorical_generalized_cross_entropy=categorical_generalized_cross_entropy,
     binary_focal_crossentropy=binary_focal_crossentropy,
     categorical_focal_crossentropy=categorical_focal_crossentropy,
     dice=dice,
@@ -1350,6 +1471,8 @@ _FUNCTIONS.update(
     ctc=ctc,
 )
 _CLASSES.update(
+    circle=Circle,
+    categorical_generalized_cross_entropy=CategoricalGeneralizedCrossEntropy,
     binary_focal_crossentropy=BinaryFocalCrossentropy,
     categorical_focal_crossentropy=CategoricalFocalCrossentropy,
     dice=Dice,
@@ -1357,6 +1480,10 @@ _CLASSES.update(
     ctc=CTC,
 )
 __all__ += [
+    "Circle",
+    "CategoricalGeneralizedCrossEntropy",
+    "circle",
+    "categorical_generalized_cross_entropy",
     "CTC",
     "ctc",
     "BinaryFocalCrossentropy",

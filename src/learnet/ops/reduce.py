@@ -5,6 +5,8 @@ tuple reduces those axes (negative axes count from the end), ``keepdims`` keeps 
 with size 1. The backward spreads ``g`` back over the reduced axes.
 """
 
+import numpy
+
 from learnet.backend import xp
 from learnet.tape import is_recording, no_gradient, primitive
 from learnet.tensor import Tensor, to_array
@@ -139,14 +141,19 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     shape = x.shape
     peak = xp.max(x, axis=axes, keepdims=True)
     peak = xp.where(xp.isfinite(peak), peak, 0)
-    result = xp.log(xp.sum(xp.exp(x - peak), axis=axes, keepdims=True)) + peak
+    with numpy.errstate(divide="ignore"):  # every term -inf: the log of 0 is -inf, as it should be
+        result = xp.log(xp.sum(xp.exp(x - peak), axis=axes, keepdims=True)) + peak
     if not keepdims:
         result = xp.squeeze(result, axis=axes)
 
     def backward(g, x, out):
-        from learnet.ops.math import exp
+        from learnet.ops.math import exp, where
 
-        return _spread(g, shape, axes, keepdims) * exp(x - _spread(out, shape, axes, keepdims))
+        total = _spread(out, shape, axes, keepdims)
+        # A slice whose terms are all -inf sums to -inf and weighs none of them: exp(x - 0) = 0
+        # there, not exp(-inf + inf) = NaN (Circle's rows with no positive pair).
+        total = where(xp.isneginf(to_array(total)), xp.zeros((), dtype=x.dtype), total)
+        return _spread(g, shape, axes, keepdims) * exp(x - total)
 
     return result.astype(x.dtype, copy=False), backward
 
