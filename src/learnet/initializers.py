@@ -357,6 +357,67 @@ class Orthogonal(_Random):
 
 
 # Keras' lower-case aliases: `initializers.glorot_uniform()` is `GlorotUniform()`.
+class STFT(Initializer):
+    """The kernel of a short-time Fourier transform as a convolution (Keras 3's
+    ``keras.initializers.STFT``, what ``STFTSpectrogram`` starts from).
+
+    Called with a shape ``(frame_length, channels, bins)``, it gives the ``"real"`` (cosine)
+    or ``"imag"`` (minus sine) half of the DFT over ``2 * (bins - 1)`` points, for the first
+    ``bins`` frequencies, times the window (``scaling``: divided by its L2 norm,
+    ``"density"``, or its sum, ``"spectrum"``), of shape ``(frame_length, 1, bins)``.
+
+    Parameters
+    ----------
+    side : {"real", "imag"}, default "real"
+    window : str, array_like or None, default "hann"
+        A window's name as SciPy's ``get_window`` knows it (``"hann"``, ``"hamming"``,
+        ``"blackman"``, ``"bartlett"``, ``"boxcar"``, ``"triang"``), ``frame_length`` values,
+        or None.
+    scaling : {"density", "spectrum", None}, default "density"
+    periodic : bool, default False
+
+    Examples
+    --------
+    >>> STFT("real", "hann")((4, 1, 3)).shape
+    TensorShape([4, 1, 3])
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side!r}")
+        if isinstance(window, str):
+            from learnet.layers.spectrogram import get_window
+
+            get_window(window, 1)  # an unknown window's name is refused here
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(
+                f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling!r}"
+            )
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        from learnet.layers.spectrogram import stft_kernel
+
+        shape = _shape(shape)
+        if len(shape) != 3:
+            raise ValueError(f"STFT: the shape must be (frame_length, channels, bins), got {shape}")
+        frame_length, bins = shape[0], shape[2]
+        if self.window is not None and not isinstance(self.window, str):
+            window = numpy.asarray(to_array(self.window))
+            if window.shape != (frame_length,):
+                raise ValueError(
+                    f"The shape of `window` must be equal to [frame_length]. Received: window shape={window.shape}"
+                )
+        kernel = stft_kernel(
+            self.side, frame_length, 2 * (bins - 1), self.window, self.scaling, self.periodic, "float64"
+        )
+        return _wrap(kernel, _dtype(dtype))
+
+    def get_config(self):
+        window = self.window if self.window is None or isinstance(self.window, str) else to_array(self.window).tolist()
+        return {"side": self.side, "window": window, "periodic": self.periodic, "scaling": self.scaling}
+
+
 zeros = Zeros
 ones = Ones
 constant = Constant
@@ -372,6 +433,11 @@ lecun_normal = LecunNormal
 lecun_uniform = LecunUniform
 identity = Identity
 orthogonal = Orthogonal
+# Keras 3's other names for the same classes.
+IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal
+STFTInitializer = STFT
+stft = STFT
 
 _BY_NAME = {
     "zeros": Zeros,
@@ -389,11 +455,19 @@ _BY_NAME = {
     "lecun_uniform": LecunUniform,
     "identity": Identity,
     "orthogonal": Orthogonal,
+    "stft": STFT,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 # Keras' short names for the plain random initializers.
 _BY_NAME.update(uniform=RandomUniform, normal=RandomNormal)
-_BY_CLASS_NAME.update(Zero=Zeros, One=Ones, Orthogonal=Orthogonal)
+_BY_CLASS_NAME.update(
+    Zero=Zeros,
+    One=Ones,
+    Orthogonal=Orthogonal,
+    IdentityInitializer=Identity,
+    OrthogonalInitializer=Orthogonal,
+    STFTInitializer=STFT,
+)
 
 
 def serialize(initializer):

@@ -1524,6 +1524,22 @@ def segment_max(data, segment_ids, num_segments=None, sorted=False):
     return segment_reduce("max", _t(data), ids, count)
 
 
+def segment_min(data, segment_ids, num_segments=None, sorted=False):
+    """Smallest row of ``data`` in each segment (differentiable; empty segments hold the dtype's largest value)."""
+    from learnet.ops.segment import segment_reduce
+
+    ids, count = _segments(segment_ids, num_segments)
+    return segment_reduce("min", _t(data), ids, count)
+
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):
+    """Product of the rows of ``data`` in each segment (differentiable; empty segments hold 1)."""
+    from learnet.ops.segment import segment_reduce
+
+    ids, count = _segments(segment_ids, num_segments)
+    return segment_reduce("prod", _t(data), ids, count)
+
+
 def top_k(x, k, sorted=True):
     """The ``k`` largest values along the last axis and their indices."""
     from learnet.math import top_k as _top_k

@@ -62,6 +62,8 @@ from learnet.registry import custom_object_scope, get_registered_object, registe
 from learnet.registry import registered_function_name
 from learnet import weight_budget
 
+CustomObjectScope = custom_object_scope  # Keras' other name for it (keras.saving.CustomObjectScope)
+
 __all__ = [
     "save_model",
     "load_model",
@@ -73,6 +75,7 @@ __all__ = [
     "register_keras_serializable",
     "get_registered_object",
     "custom_object_scope",
+    "CustomObjectScope",
     "serialize_keras_object",
     "deserialize_keras_object",
     "get_custom_objects",
