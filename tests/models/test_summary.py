@@ -131,3 +131,22 @@ def test_functional_chain_lists_its_input_and_is_named_functional():
     assert lines[0] == 'Model: "functional"'
     assert lines[4] == " x (InputLayer)              (None, 8)                 0"
     assert " d (Dense)                   (None, 4)                 36" in lines[5:]
+
+
+def test_operations_on_symbolic_tensors_show_keras_type_names(keras):
+    import re
+
+    def type_names(library):
+        inputs = library.Input((4,))
+        a, b = library.layers.Dense(3)(inputs), library.layers.Dense(3)(inputs)
+        relu = library.ops.relu(a + b)
+        mean = library.ops.mean(relu, axis=1, keepdims=True)
+        joined = library.ops.concatenate([mean, relu[:, :2]], axis=1)
+        model = library.Model(inputs, library.ops.exp(joined) * 2.0)
+        lines = []
+        model.summary(print_fn=lambda line, **kwargs: lines.append(line))
+        return sorted(set(re.findall(r"\(([A-Z][A-Za-z]+)\)", "\n".join(lines))))
+
+    ours = type_names(learnet.keras)
+    assert ours == type_names(keras)
+    assert {"Add", "Relu", "Mean", "GetItem", "Concatenate", "Exp", "Multiply"} <= set(ours)

@@ -152,7 +152,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
         print_fn(line)
     print_fn("=" * line_length)
     for index, layer in enumerate(layers):
-        name = f"{layer.name} ({type(layer).__name__})"
+        name = f"{layer.name} ({_type_name(layer)})"
         if model.built:
             fields = [name, _output_shape(layer), layer.count_params() if layer.built else 0]
         else:
@@ -185,6 +185,19 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
         if count:
             print_fn(f"Optimizer params: {count:,} ({readable_memory_size(_bytes(slots))})")
     print_fn("_" * line_length)
+
+
+def _type_name(layer):
+    """The type a summary shows: the class's name; for a ``keras.ops`` call on symbolic tensors
+    (``x + y``, ``keras.ops.relu(x)``), the name of Keras 3's operation class (``Add``, ``Relu``),
+    as Keras' summary shows it."""
+    from learnet.layers.operation import KERAS_OPERATIONS, OperationLayer
+
+    if isinstance(layer, OperationLayer):
+        known = KERAS_OPERATIONS.get(layer.operation)
+        if known is not None:
+            return known[0]
+    return type(layer).__name__
 
 
 def _connections(model, layer):
