@@ -79,3 +79,34 @@ def test_custom_object_scope_under_keras_saving_name():
     with learnet.keras.saving.CustomObjectScope({"doubled": doubled}):
         assert learnet.keras.saving.get_registered_object("doubled") is doubled
     assert learnet.keras.saving.get_registered_object("doubled") is None
+
+
+def test_backend_dtype_helpers_and_uid_equal_keras():
+    # Keras' TensorFlow backend's answers (learnet reports itself as that backend), recorded.
+    backend = learnet.keras.backend
+    backend.clear_session()
+    names = [None, "float32", np.float64, np.dtype("int8"), int, float, bool, str, "int", "bfloat16", "uint16"]
+    assert [backend.standardize_dtype(d) for d in names] == [
+        "float32",
+        "float32",
+        "float64",
+        "int8",
+        "int64",
+        "float32",
+        "bool",
+        "string",
+        "int64",
+        "bfloat16",
+        "uint16",
+    ]
+    for bad in ("float", "foo", 3):
+        with pytest.raises(ValueError, match="Invalid dtype"):
+            backend.standardize_dtype(bad)
+    assert [backend.is_float_dtype(d) for d in ("bfloat16", "float16", "int8", "bool")] == [True, True, False, False]
+    assert [backend.is_int_dtype(d) for d in ("uint8", "int64", "bool", "float32")] == [True, True, False, False]
+    learnet.keras.layers.Dense(2), learnet.keras.layers.Dense(2)
+    assert backend.get_uid("dense") == 3  # the automatic names' counter, as in Keras
+    assert learnet.keras.layers.Dense(2).name == "dense_3"
+    assert (backend.get_uid("course"), backend.get_uid("course")) == (1, 2)
+    backend.clear_session()
+    assert backend.get_uid("course") == 1

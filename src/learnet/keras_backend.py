@@ -368,5 +368,63 @@ for _name in _SHARED:
         globals()[_name] = getattr(_ops, _name)
 del _name
 
+# --- Keras 3's dtype helpers and name counter (keras.backend.standardize_dtype, get_uid...) -------------
+# The dtypes Keras 3 knows, by their names; Python's types and "int" mean what Keras' TensorFlow
+# backend makes of them (learnet reports itself as that backend).
+_KERAS_DTYPES = frozenset(
+    "float16 float32 float64 uint8 uint16 uint32 uint64 int8 int16 int32 int64 bfloat16 bool string "
+    "float8_e4m3fn float8_e5m2 complex64 complex128".split()
+)
+_PYTHON_DTYPES = {bool: "bool", int: "int64", float: "float32", str: "string", "int": "int64", complex: "complex128"}
+
+
+def standardize_dtype(dtype):
+    """A dtype's Keras name (``"float32"``): from a name, a NumPy dtype or type, a Python type,
+    or None (``floatx()``); a ``ValueError`` for anything Keras does not know (``"float"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> standardize_dtype(np.float64), standardize_dtype(int), standardize_dtype(None)
+    ('float64', 'int64', 'float32')
+    """
+    if dtype is None:
+        return floatx()
+    dtype = _PYTHON_DTYPES.get(dtype, dtype)  # (an unhashable value: TypeError, as in Keras)
+    if hasattr(dtype, "name"):
+        dtype = dtype.name
+    elif hasattr(dtype, "__name__"):
+        dtype = dtype.__name__
+    if dtype not in _KERAS_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype}")
+    return dtype
+
+
+def is_float_dtype(dtype):
+    """Whether ``dtype`` is a float type (``bfloat16`` included), as Keras 3 says."""
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("float") or dtype.startswith("bfloat")
+
+
+def is_int_dtype(dtype):
+    """Whether ``dtype`` is a signed or unsigned integer type (not ``bool``), as Keras 3 says."""
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("int") or dtype.startswith("uint")
+
+
+def get_uid(prefix=""):
+    """The next number of ``prefix``'s counter, from 1: the counter automatic layer names use
+    (after one ``Dense``, ``get_uid("dense")`` is 2), reset by ``clear_session``.
+
+    Examples
+    --------
+    >>> get_uid("course_example"), get_uid("course_example")
+    (1, 2)
+    """
+    from learnet.layers import naming
+
+    return naming.next_uid(prefix)
+
+
 # What `learnet.backend` hands on to this module.
 EXPORTS = frozenset(name for name in globals() if not name.startswith("_") and name not in ("Tensor", "Variable"))

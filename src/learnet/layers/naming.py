@@ -29,6 +29,13 @@ def unique_name(base):
     return base if count == 0 else f"{base}_{count}"
 
 
+def next_uid(prefix):
+    """Count one more use of ``prefix`` and return the count (``keras.backend.get_uid``): the
+    counter ``unique_name`` numbers names with."""
+    _name_counts[prefix] = _name_counts.get(prefix, 0) + 1
+    return _name_counts[prefix]
+
+
 def to_snake_case(name):
     """``"BatchNormalization"`` -> ``"batch_normalization"``, ``"Conv2D"`` -> ``"conv2d"``."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
