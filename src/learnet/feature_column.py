@@ -205,8 +205,9 @@ class CategoricalColumn(FeatureColumn):
     __slots__ = ()
 
 
-class _KeyedCategoricalColumn(CategoricalColumn):
-    """A categorical column read from the feature ``key``: a variable number of ``dtype`` values per example."""
+class _KeyedVarLen:
+    """A column read from the feature ``key``, named by it: a variable number of ``dtype``
+    values per example (the categorical columns of ids or strings, the sequence columns)."""
 
     __slots__ = ()
 
@@ -217,6 +218,12 @@ class _KeyedCategoricalColumn(CategoricalColumn):
     @property
     def parse_example_spec(self):
         return {self.key: VarLenFeature(self.dtype)}
+
+
+class _KeyedCategoricalColumn(_KeyedVarLen, CategoricalColumn):
+    """A categorical column read from the feature ``key``: a variable number of ``dtype`` values per example."""
+
+    __slots__ = ()
 
 
 class SequenceDenseColumn(FeatureColumn):
@@ -466,20 +473,13 @@ class SequenceCategoricalColumn(
 
 
 class SequenceNumericColumn(
+    _KeyedVarLen,
     SequenceDenseColumn,
     collections.namedtuple("SequenceNumericColumn", ("key", "shape", "default_value", "dtype", "normalizer_fn")),
 ):
     """See ``sequence_numeric_column``."""
 
     __slots__ = ()
-
-    @property
-    def name(self):
-        return self.key
-
-    @property
-    def parse_example_spec(self):
-        return {self.key: VarLenFeature(self.dtype)}
 
     @property
     def variable_shape(self):
