@@ -1776,6 +1776,19 @@ def _trains_fused(tensors, strides, padding, dilations, window, pool_strides, po
     return whole and not _spread(kh, kw, c, f, strides)
 
 
+def _fused_arrays(n, conv_shape, dtype, limit, window, pool_strides, pool_padding):
+    """What both fused kernels convolve and pool into: ``(per_chunk, scratch, pool, out)``,
+    the images per chunk (at most ``limit``, their convolution within ``_FUSED_CHUNK_BYTES``),
+    the chunk's scratch array ``(per_chunk, oh, ow, f)``, the pool's ``_pool_setup`` (a bad
+    pool raises here) and the pooled output of all ``n`` images."""
+    oh, ow, f = conv_shape
+    image_bytes = max(1, oh * ow * f * dtype.itemsize)
+    per_chunk = max(1, min(limit, _FUSED_CHUNK_BYTES // image_bytes, n))
+    scratch = xp.empty((per_chunk, oh, ow, f), dtype=dtype)
+    pool = _pool_setup(scratch, window, pool_strides, pool_padding, "max_pool2d")
+    return per_chunk, scratch, pool, xp.empty((n, pool[2], pool[3], f), dtype=dtype)
+
+
 def _conv_relu_pool_kernel(x, kernel, strides, padding, dilations, window, pool_strides, pool_padding, bias=None):
     plan = _inference_plan(x, kernel, strides, padding, dilations)
     if plan is None:  # a spread convolution, or a bad call: the plain ops (and their errors)
@@ -1785,11 +1798,8 @@ def _conv_relu_pool_kernel(x, kernel, strides, padding, dilations, window, pool_
         return _max_pool2d_kernel(out, window, pool_strides, pool_padding)[0], _no_backward
     n, (oh, ow), f = x.shape[0], plan[:2], kernel.shape[3]
     dtype = xp.result_type(x.dtype, kernel.dtype)
-    image_bytes = max(1, oh * ow * f * dtype.itemsize)
-    per_chunk = max(1, min(_inference_chunk(x, kernel, plan), _FUSED_CHUNK_BYTES // image_bytes, n))
-    scratch = xp.empty((per_chunk, oh, ow, f), dtype=dtype)
-    pool = _pool_setup(scratch, window, pool_strides, pool_padding, "max_pool2d")  # a bad pool raises here
-    out = xp.empty((n, pool[2], pool[3], f), dtype=dtype)
+    limit = _inference_chunk(x, kernel, plan)
+    per_chunk, scratch, pool, out = _fused_arrays(n, (oh, ow, f), dtype, limit, window, pool_strides, pool_padding)
     for start in range(0, n, per_chunk):
         stop = min(n, start + per_chunk)
         conv = scratch[: stop - start]
@@ -1823,12 +1833,8 @@ def _conv_relu_pool_train_kernel(x, kernel, strides, padding, dilations, window,
     cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
     kernel2d = kernel.reshape(kh * kw * c, f)
     conv_shape = (n, oh, ow, f)
-    per_chunk = max(1, min(n, _FUSED_CHUNK_BYTES // max(1, oh * ow * f * x.dtype.itemsize)))
-    scratch = xp.empty((per_chunk, oh, ow, f), dtype=x.dtype)
-    pool = _pool_setup(scratch, window, pool_strides, pool_padding, "max_pool2d")
-    pooled_shape = (n, pool[2], pool[3], f)
-    out = xp.empty(pooled_shape, dtype=x.dtype)
-    index = xp.empty(pooled_shape, dtype=fast.index_dtype(window))
+    per_chunk, scratch, pool, out = _fused_arrays(n, (oh, ow, f), x.dtype, n, window, pool_strides, pool_padding)
+    index = xp.empty(out.shape, dtype=fast.index_dtype(window))
     thin = kh * kw * c <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n)
     rows = oh * ow
     for start in range(0, n, per_chunk):
