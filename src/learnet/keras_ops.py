@@ -1502,42 +1502,34 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
 
 
 # --- math (keras.ops.math) ----------------------------------------------------------------------------
-def _segments(segment_ids, num_segments):
+def _segment(kind, data, segment_ids, num_segments):
+    """``learnet.ops.segment.segment_reduce`` of ``data`` by ``segment_ids``, as Keras' segment
+    functions take them (the count of segments from the largest id when not given)."""
+    from learnet.ops.segment import segment_reduce
+
     ids = to_numpy(to_array(segment_ids)).astype(_np.int64)
     count = int(ids.max()) + 1 if num_segments is None else int(num_segments)
-    return ids, count
+    return segment_reduce(kind, _t(data), ids, count)
 
 
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
     """Sum of the rows of ``data`` that share a segment id (differentiable; ids outside the segments dropped)."""
-    from learnet.ops.segment import segment_reduce
-
-    ids, count = _segments(segment_ids, num_segments)
-    return segment_reduce("sum", _t(data), ids, count)
+    return _segment("sum", data, segment_ids, num_segments)
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """Largest row of ``data`` in each segment (differentiable; empty segments hold the dtype's lowest value)."""
-    from learnet.ops.segment import segment_reduce
-
-    ids, count = _segments(segment_ids, num_segments)
-    return segment_reduce("max", _t(data), ids, count)
+    return _segment("max", data, segment_ids, num_segments)
 
 
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
     """Smallest row of ``data`` in each segment (differentiable; empty segments hold the dtype's largest value)."""
-    from learnet.ops.segment import segment_reduce
-
-    ids, count = _segments(segment_ids, num_segments)
-    return segment_reduce("min", _t(data), ids, count)
+    return _segment("min", data, segment_ids, num_segments)
 
 
 def segment_prod(data, segment_ids, num_segments=None, sorted=False):
     """Product of the rows of ``data`` in each segment (differentiable; empty segments hold 1)."""
-    from learnet.ops.segment import segment_reduce
-
-    ids, count = _segments(segment_ids, num_segments)
-    return segment_reduce("prod", _t(data), ids, count)
+    return _segment("prod", data, segment_ids, num_segments)
 
 
 def top_k(x, k, sorted=True):

@@ -448,11 +448,7 @@ def _convolve_chunk(x, kernel, bias, plan, strides, dilations, relu, out):
         direct.direct_conv(_pad(x, pad_h, pad_w), kernel, bias, oh, ow, strides, dilations, relu, out=out)
         return
     cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
-    kernel2d = kernel.reshape(kh * kw * c, f)
-    if kh * kw * c <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n):
-        xp.matmul(cols.reshape(n, oh * ow, -1), kernel2d, out=out.reshape(n, oh * ow, f))
-    else:
-        xp.matmul(cols, kernel2d, out=out.reshape(n * oh * ow, f))
+    _patch_product(cols, kernel.reshape(kh * kw * c, f), n, out=out.reshape(n * oh * ow, f))
     _add_bias_relu(out.reshape(n * oh * ow, f), bias, relu)
 
 
@@ -460,12 +456,14 @@ def _no_backward(*args):
     raise RuntimeError("this result was computed with no tape recording; it has no gradient")
 
 
-def _patch_product(cols, kernel2d, n):
-    """``cols @ kernel2d``: every output pixel of the batch at once (thin patches: per image)."""
+def _patch_product(cols, kernel2d, n, out=None):
+    """``cols @ kernel2d`` for ``n`` images: every output pixel at once (thin patches: per
+    image); written into ``out`` (C-contiguous, ``(rows, f)``) when given."""
     k, f = kernel2d.shape
     if k <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n):
-        return xp.matmul(cols.reshape(n, -1, k), kernel2d).reshape(-1, f)
-    return cols @ kernel2d
+        per_image = None if out is None else out.reshape(n, -1, f)
+        return xp.matmul(cols.reshape(n, -1, k), kernel2d, out=per_image).reshape(-1, f)
+    return xp.matmul(cols, kernel2d, out=out)
 
 
 def _weight_gradient(cols, g2d, n):
@@ -1835,16 +1833,11 @@ def _conv_relu_pool_train_kernel(x, kernel, strides, padding, dilations, window,
     conv_shape = (n, oh, ow, f)
     per_chunk, scratch, pool, out = _fused_arrays(n, (oh, ow, f), x.dtype, n, window, pool_strides, pool_padding)
     index = xp.empty(out.shape, dtype=fast.index_dtype(window))
-    thin = kh * kw * c <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n)
     rows = oh * ow
     for start in range(0, n, per_chunk):
         stop = min(n, start + per_chunk)
         conv = scratch[: stop - start]
-        chunk_cols = cols[start * rows : stop * rows]
-        if thin:  # the same products as _patch_product's, image by image
-            xp.matmul(chunk_cols.reshape(stop - start, rows, -1), kernel2d, out=conv.reshape(stop - start, rows, f))
-        else:
-            xp.matmul(chunk_cols, kernel2d, out=conv.reshape(-1, f))
+        _patch_product(cols[start * rows : stop * rows], kernel2d, stop - start, out=conv.reshape(-1, f))
         _add_bias_relu(conv.reshape(-1, f), bias, True)
         fast.max_pool(conv, *pool, keep_index=True, out=out[start:stop], index=index[start:stop])
     padded_shape = (n, x.shape[1] + sum(pad_h), x.shape[2] + sum(pad_w), c)
