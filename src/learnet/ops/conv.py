@@ -364,10 +364,13 @@ def _conv_forward(x, kernel, strides, padding, dilations, op):
         cols = _Spread(_pad(x, pad_h, pad_w), (kh, kw, c, f), oh, ow, strides, dilations)
         out = cols.forward(kernel)
     elif per_block < n:  # large and wide: a block of images at a time, none kept (see _PATCH_BLOCK_BYTES)
+        dtype = xp.result_type(x.dtype, kernel.dtype)
+        per_product = _product_images(n, oh * ow, kh * kw * c, f, dtype.itemsize)
+        per_block -= per_block % per_product  # whole products (see _CHUNK_BYTES)
         cols = _PatchBlocks(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w, per_block)
-        out = xp.empty((n * oh * ow, f), dtype=xp.result_type(x.dtype, kernel.dtype))
+        out = xp.empty((n * oh * ow, f), dtype=dtype)
         for rows, block in cols:
-            xp.matmul(block, kernel2d, out=out[rows])
+            _patch_product(block, kernel2d, block.shape[0] // (oh * ow), out=out[rows])
     else:
         cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
         out = _patch_product(cols, kernel2d, n)
@@ -384,6 +387,28 @@ def _conv_forward(x, kernel, strides, padding, dilations, op):
 # 2-core machine (median ratio 0.98-1.06 over interleaved rounds, benchmarks/kernel_ab.py
 # --only chunks; smaller chunks stalled with two BLAS threads), so the gain is the memory.
 _INFERENCE_CHUNK = 128
+
+# A row of a matrix product is not always rounded the same way in products of different
+# heights: OpenBLAS's AVX2 (Haswell) sgemm computes a product's last rows, those short of its
+# 12-row block, with other kernels, whose sums round differently (up to 1 ulp). A convolution
+# is therefore always multiplied in the same chunks of images, counted from the batch's
+# first, whichever path computes it: recorded or not, alone or fused with the pooling after
+# it (which convolves a chunk into a scratch array and pools it while it is still in cache).
+# A chunk's output is at most this size (the keras.io convnet's first layer: 12 images of
+# 26x26x32), and at most ``_INFERENCE_CHUNK`` images whose patches fit ``_PATCH_BLOCK_BYTES``.
+# The same results to the bit then, on every BLAS. Multiplying in such chunks costs nothing
+# measurable against one product over the batch (AMD EPYC, 2 threads, either OpenBLAS
+# kernel; a CIFAR-sized layer's product, 64 images of 32x32x64, took 33-39 ms either way).
+_CHUNK_BYTES = 1 << 20
+
+
+def _product_images(n, rows, k, f, itemsize):
+    """How many of ``n`` images a patch product covers (``rows`` output pixels per image, ``k``
+    patch columns, ``f`` filters): see ``_CHUNK_BYTES``. The whole batch on a GPU."""
+    per_block = _images_per_block(n, rows, k, itemsize)
+    if xp is not numpy:
+        return per_block
+    return max(1, min(per_block, _INFERENCE_CHUNK, _CHUNK_BYTES // max(1, rows * f * itemsize)))
 
 
 def _direct_taps(x, kernel, bias):
@@ -421,10 +446,13 @@ def _conv_inference(x, kernel, bias, strides, padding, dilations, relu):
 
 def _inference_chunk(x, kernel, plan):
     """Images per chunk at inference: ``_INFERENCE_CHUNK``, fewer where their patch matrix
-    would pass ``_PATCH_BLOCK_BYTES`` (a large, wide layer)."""
-    kh, kw, c, _ = kernel.shape
-    rows = plan[0] * plan[1]
-    return min(_INFERENCE_CHUNK, _images_per_block(x.shape[0], rows, kh * kw * c, x.dtype.itemsize))
+    would pass ``_PATCH_BLOCK_BYTES`` (a large, wide layer), and a whole number of products
+    (``_product_images``)."""
+    kh, kw, c, f = kernel.shape
+    rows, n = plan[0] * plan[1], x.shape[0]
+    limit = min(_INFERENCE_CHUNK, _images_per_block(n, rows, kh * kw * c, x.dtype.itemsize))
+    per_product = _product_images(n, rows, kh * kw * c, f, xp.result_type(x.dtype, kernel.dtype).itemsize)
+    return max(per_product, limit - limit % per_product)
 
 
 def _inference_plan(x, kernel, strides, padding, dilations):
@@ -457,13 +485,23 @@ def _no_backward(*args):
 
 
 def _patch_product(cols, kernel2d, n, out=None):
-    """``cols @ kernel2d`` for ``n`` images: every output pixel at once (thin patches: per
-    image); written into ``out`` (C-contiguous, ``(rows, f)``) when given."""
+    """``cols @ kernel2d`` for ``n`` images, ``_product_images`` of them a product (thin
+    patches: per image, see ``_THIN_PATCHES``); written into ``out`` (C-contiguous,
+    ``(rows, f)``) when given."""
     k, f = kernel2d.shape
     if k <= _THIN_PATCHES and _thin_per_image() and _per_image(cols.shape[0], n):
         per_image = None if out is None else out.reshape(n, -1, f)
         return xp.matmul(cols.reshape(n, -1, k), kernel2d, out=per_image).reshape(-1, f)
-    return xp.matmul(cols, kernel2d, out=out)
+    rows = cols.shape[0] // max(1, n)
+    per_product = _product_images(n, rows, k, f, xp.result_type(cols.dtype, kernel2d.dtype).itemsize)
+    if per_product >= n:
+        return xp.matmul(cols, kernel2d, out=out)
+    if out is None:
+        out = xp.empty((cols.shape[0], f), dtype=xp.result_type(cols.dtype, kernel2d.dtype))
+    step = per_product * rows
+    for start in range(0, cols.shape[0], step):
+        xp.matmul(cols[start : start + step], kernel2d, out=out[start : start + step])
+    return out
 
 
 def _weight_gradient(cols, g2d, n):
@@ -1693,13 +1731,13 @@ def max_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC", 
     return _max_pool2d(input, window, strides, padding)
 
 
-# A convolution with ReLU and the max pooling after it, run together: each chunk of images is
-# convolved into a scratch array this size at most, small enough to stay in the core's cache,
-# and pooled from there. The convolution's whole output (the keras.io convnet's
-# first layer at predict's batch of 1024: 88 MB) is then never written to memory and read
-# back, and never allocated: an array that large is mapped afresh by malloc for every batch,
-# and its first touch cost 9 ms of page faults here (Intel Xeon, 2 cores).
-_FUSED_CHUNK_BYTES = 1 << 20
+# A convolution with ReLU and the max pooling after it, run together: each chunk of images
+# (one product's, ``_product_images``) is convolved into a scratch array of at most
+# ``_CHUNK_BYTES``, small enough to stay in the core's cache, and pooled from there. The
+# convolution's whole output (the keras.io convnet's first layer at predict's batch of
+# 1024: 88 MB) is then never written to memory and read back, and never allocated: an array
+# that large is mapped afresh by malloc for every batch, and its first touch cost 9 ms of
+# page faults here (Intel Xeon, 2 cores).
 
 
 def conv2d_relu_max_pool2d(
@@ -1774,14 +1812,13 @@ def _trains_fused(tensors, strides, padding, dilations, window, pool_strides, po
     return whole and not _spread(kh, kw, c, f, strides)
 
 
-def _fused_arrays(n, conv_shape, dtype, limit, window, pool_strides, pool_padding):
+def _fused_arrays(n, conv_shape, k, dtype, window, pool_strides, pool_padding):
     """What both fused kernels convolve and pool into: ``(per_chunk, scratch, pool, out)``,
-    the images per chunk (at most ``limit``, their convolution within ``_FUSED_CHUNK_BYTES``),
-    the chunk's scratch array ``(per_chunk, oh, ow, f)``, the pool's ``_pool_setup`` (a bad
-    pool raises here) and the pooled output of all ``n`` images."""
+    the images per chunk (one product's: ``_product_images``, for ``k`` patch columns), the
+    chunk's scratch array ``(per_chunk, oh, ow, f)``, the pool's ``_pool_setup`` (a bad pool
+    raises here) and the pooled output of all ``n`` images."""
     oh, ow, f = conv_shape
-    image_bytes = max(1, oh * ow * f * dtype.itemsize)
-    per_chunk = max(1, min(limit, _FUSED_CHUNK_BYTES // image_bytes, n))
+    per_chunk = _product_images(n, oh * ow, k, f, dtype.itemsize)
     scratch = xp.empty((per_chunk, oh, ow, f), dtype=dtype)
     pool = _pool_setup(scratch, window, pool_strides, pool_padding, "max_pool2d")
     return per_chunk, scratch, pool, xp.empty((n, pool[2], pool[3], f), dtype=dtype)
@@ -1796,8 +1833,8 @@ def _conv_relu_pool_kernel(x, kernel, strides, padding, dilations, window, pool_
         return _max_pool2d_kernel(out, window, pool_strides, pool_padding)[0], _no_backward
     n, (oh, ow), f = x.shape[0], plan[:2], kernel.shape[3]
     dtype = xp.result_type(x.dtype, kernel.dtype)
-    limit = _inference_chunk(x, kernel, plan)
-    per_chunk, scratch, pool, out = _fused_arrays(n, (oh, ow, f), dtype, limit, window, pool_strides, pool_padding)
+    k = kernel.shape[0] * kernel.shape[1] * kernel.shape[2]
+    per_chunk, scratch, pool, out = _fused_arrays(n, (oh, ow, f), k, dtype, window, pool_strides, pool_padding)
     for start in range(0, n, per_chunk):
         stop = min(n, start + per_chunk)
         conv = scratch[: stop - start]
@@ -1831,7 +1868,9 @@ def _conv_relu_pool_train_kernel(x, kernel, strides, padding, dilations, window,
     cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
     kernel2d = kernel.reshape(kh * kw * c, f)
     conv_shape = (n, oh, ow, f)
-    per_chunk, scratch, pool, out = _fused_arrays(n, (oh, ow, f), x.dtype, n, window, pool_strides, pool_padding)
+    per_chunk, scratch, pool, out = _fused_arrays(
+        n, (oh, ow, f), kh * kw * c, x.dtype, window, pool_strides, pool_padding
+    )
     index = xp.empty(out.shape, dtype=fast.index_dtype(window))
     rows = oh * ow
     for start in range(0, n, per_chunk):
