@@ -1080,14 +1080,21 @@ def keras_layer_order(config):
     return sorted(layer_depth, key=lambda name: (-layer_depth[name], first_seen[name]))
 
 
+def _operations(model):
+    """A functional model's ``operations`` (its layers and its operations on symbolic
+    tensors), another model's ``layers``."""
+    return model.operations if isinstance(model, registry.builtin_class("Functional")) else model.layers
+
+
 def _keras_layers(model):
-    """``model.layers`` in Keras 3's order."""
+    """``model.operations`` (a functional model's) or ``model.layers`` in Keras 3's order,
+    ``InputLayer`` s left out."""
     if isinstance(model, registry.builtin_class("Functional")):
-        by_name = {layer.name: layer for layer in model.layers}
+        by_name = {layer.name: layer for layer in model.operations}
         try:
             config = _saving.serialize_model(model)["config"]
         except ValueError:  # a graph starting from layer outputs has no config: learnet's own order
-            return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+            return [layer for layer in model.operations if type(layer).__name__ != "InputLayer"]
         return [by_name[name] for name in keras_layer_order(config) if name in by_name]
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
@@ -1113,10 +1120,10 @@ def _keras3_paths(model, prefix="layers", order=None):
     if not _is_graph_model(model):
         return _layer_paths(model, "", set())
     if order is not None:
-        by_name = {layer.name: layer for layer in model.layers}
+        by_name = {layer.name: layer for layer in _operations(model)}
         layers = [by_name[name] for name in order if name in by_name]
         if (
-            {id(layer) for layer in model.layers}
+            {id(layer) for layer in _operations(model)}
             - {id(layer) for layer in layers}
             - {id(layer) for layer in model.layers if type(layer).__name__ == "InputLayer"}
         ):

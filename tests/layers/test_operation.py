@@ -48,7 +48,7 @@ def _eager(x, t, head):
 
 def test_operations_on_symbolic_tensors_compute_what_numpy_computes():
     model = _model(learnet)
-    assert {type(layer).__name__ for layer in model.layers} == {"InputLayer", "OperationLayer", "Dense"}
+    assert {type(layer).__name__ for layer in model.operations} == {"InputLayer", "OperationLayer", "Dense"}
     got = model.predict([X, T], verbose=0)
     np.testing.assert_allclose(got, _eager(X, T, model.get_layer("head").get_weights()), rtol=1e-5, atol=1e-5)
 
@@ -77,6 +77,20 @@ def test_a_model_of_operations_trains_and_its_gradients_reach_the_weights():
     y = x.sum(axis=1, keepdims=True)
     history = model.fit(x, y, epochs=20, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_the_operations_are_not_layers_of_the_model_as_in_keras(keras):
+    ours, theirs = _model(learnet), _model(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers] == ["x", "t", "head"]
+    assert len(ours.operations) == len(theirs.operations) > len(ours.layers)
+    assert [type(op).__name__ for op in ours.operations if op not in ours.layers] == ["OperationLayer"] * (
+        len(ours.operations) - 3
+    )
+    assert ours.get_layer(index=-1) is ours.get_layer("head")
+    operation = next(op for op in ours.operations if isinstance(op, OperationLayer))
+    with pytest.raises(ValueError, match="No such layer"):
+        ours.get_layer(operation.name)  # Keras 3 looks among the layers only
+    assert len(ours.weights) == len(theirs.weights) == 2
 
 
 def test_learnet_files_keep_the_operations(tmp_path):
@@ -154,7 +168,7 @@ def test_tensorflow_functions_on_symbolic_tensors_record_layers_too(tmp_path):
     mean = learnet.math.reduce_mean(steps, axis=1)
     model = learnet.Model(steps, L.Dense(2)(learnet.nn.relu(learnet.concat([joined, mean * 2.0], -1))))
     # In Keras 3's layer order: deepest from the output first (the mean beside the LSTM).
-    assert [layer.operation for layer in model.layers if isinstance(layer, OperationLayer)] == [
+    assert [layer.operation for layer in model.operations if isinstance(layer, OperationLayer)] == [
         "tf:math.reduce_mean",
         "tf:concat",
         "multiply",

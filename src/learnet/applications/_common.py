@@ -140,7 +140,7 @@ def functional(inputs, outputs, name):
     inputs_first = [layer for layer in model.layers if type(layer).__name__ == "InputLayer"]
     ordered = _keras_layers(model)
     ordered = inputs_first + [layer for layer in ordered if type(layer).__name__ != "InputLayer"]
-    if sorted(map(id, ordered)) == sorted(map(id, model.layers)):
+    if sorted(map(id, ordered)) == sorted(map(id, model.operations)):
         model._graph_layers = ordered
     return model
 

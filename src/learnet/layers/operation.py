@@ -15,7 +15,7 @@ Examples
 >>> inputs = keras.Input((4,))
 >>> outputs = keras.ops.mean(inputs * 2.0, axis=1, keepdims=True)
 >>> model = keras.Model(inputs, outputs)
->>> [type(layer).__name__ for layer in model.layers]
+>>> [type(op).__name__ for op in model.operations]  # as Keras 3, not in model.layers
 ['InputLayer', 'OperationLayer', 'OperationLayer']
 >>> model.predict(keras.ops.ones((2, 4)), verbose=0)
 array([[2.],

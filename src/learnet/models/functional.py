@@ -25,6 +25,7 @@ from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet import registry
 from learnet.layers import pooling, serialization
 from learnet.layers.core import InputLayer
+from learnet.layers.operation import OperationLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
 from learnet.ops.math import cast
 from learnet.tensor import Tensor
@@ -459,8 +460,30 @@ class Functional(Model):
     # --- what it is ---------------------------------------------------------------------------
     @property
     def layers(self):
-        """All layers of the graph in Keras 3's order: deepest first, counted from the outputs
-        (see ``keras_layer_order``); for a chain, the ``InputLayer`` then each layer in turn."""
+        """The layers of the graph in Keras 3's order: deepest first, counted from the outputs
+        (see ``keras_layer_order``); for a chain, the ``InputLayer`` then each layer in turn.
+
+        As in Keras 3, an operation on symbolic tensors (``x + 1``, ``keras.ops.mean(x)``) is
+        not a layer of the model: it is in ``operations``, with the layers.
+        """
+        return [layer for layer in self._graph_layers if not isinstance(layer, OperationLayer)]
+
+    @property
+    def operations(self):
+        """Every operation of the graph in Keras 3's order: the layers and the operations on
+        symbolic tensors (``OperationLayer`` s), as the model's config and summary list them.
+
+        Examples
+        --------
+        >>> import learnet as keras
+        >>> inputs = keras.Input((3,))
+        >>> outputs = keras.layers.Dense(2)(inputs * 2.0)
+        >>> model = keras.Model(inputs, outputs)
+        >>> [type(op).__name__ for op in model.operations]
+        ['InputLayer', 'OperationLayer', 'Dense']
+        >>> [type(layer).__name__ for layer in model.layers]
+        ['InputLayer', 'Dense']
+        """
         return list(self._graph_layers)
 
     @property
@@ -803,7 +826,7 @@ class Functional(Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "layers": [describe_layer(layer) for layer in self.layers],
+            "layers": [describe_layer(layer) for layer in self.operations],
             "nodes": nodes,
             "input_layers": encode(self._input_structure, "the inputs"),
             "output_layers": encode(self._output_structure, "the outputs"),
