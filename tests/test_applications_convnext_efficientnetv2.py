@@ -78,16 +78,14 @@ def free_weights(monkeypatch):
 def test_the_network_is_keras_layer_by_layer(free_weights, case, function, kwargs, forward):
     model = _build(function, kwargs)
     # Keras 3's model.layers leaves out the graph's operations (ConvNeXt's residual `+`);
-    # learnet keeps them as OperationLayers, in the same places.
+    # model.operations has them (OperationLayers in learnet), in the same places.
     got = [
-        [layer.name, type(layer).__name__, [[int(d) for d in w.shape] for w in layer.weights]]
-        for layer in model.layers
-        if type(layer).__name__ != "OperationLayer"
+        [layer.name, type(layer).__name__, [[int(d) for d in w.shape] for w in layer.weights]] for layer in model.layers
     ]
     expected = json.loads(str(REFERENCE[f"{case}/layers"]))
     assert [entry[0] for entry in got] == [entry[0] for entry in expected]  # names and order first
     assert got == expected
-    assert [layer.name for layer in model.layers] == json.loads(str(REFERENCE[f"{case}/operations"]))
+    assert [layer.name for layer in model.operations] == json.loads(str(REFERENCE[f"{case}/operations"]))
     # Keras numbers the unnamed weights (LayerScale's) across the whole session: "variable_7".
     expected_names = [name.split("_")[0] for name in json.loads(str(REFERENCE[f"{case}/weight_names"]))]
     assert [w.path.split("/")[-1].split("_")[0] for w in model.weights] == expected_names
