@@ -501,6 +501,8 @@ def _as_tensors(result):
     A variable becomes a tensor of its value at that moment, as a traced function's output is
     (``return counter.assign_add(1)`` gives 1, not the live counter); gradients still flow to it.
     """
+    if isinstance(result, _tape.UnusedOpError):
+        result._value  # noqa: B018 - raises the error of the op that made it: a needed result failed
     if isinstance(result, Variable):
         from learnet.ops.math import identity
 
@@ -628,10 +630,12 @@ def inside_function() -> bool:
 def as_in_function():
     """Run a block as TensorFlow runs the body of a ``tf.function`` (learnet still runs it eagerly)."""
     _function_depth[0] += 1
+    _tape._in_function[0] += 1  # ops whose unused results TensorFlow would prune (tape.UnusedOpError)
     try:
         yield
     finally:
         _function_depth[0] -= 1
+        _tape._in_function[0] -= 1
 
 
 @contextlib.contextmanager
@@ -654,12 +658,12 @@ def init_scope():
     >>> [bool(flag) for flag in where_am_i()]
     [True, False]
     """
-    depth = _function_depth[0]
-    _function_depth[0] = 0
+    depth, pruning = _function_depth[0], _tape._in_function[0]
+    _function_depth[0] = _tape._in_function[0] = 0
     try:
         yield
     finally:
-        _function_depth[0] = depth
+        _function_depth[0], _tape._in_function[0] = depth, pruning
 
 
 class _Trace:

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from learnet import backend, tree
+from learnet import backend, errors, tree
 from learnet.backend import xp
 from learnet.tensor import Tensor, Variable, is_float, to_array
 from learnet.warn import warn
@@ -82,6 +82,52 @@ _warned_inside_context = False
 # or ``NotImplemented``. An op asks only on its slow path, where an argument is not yet a Tensor,
 # so calls on ordinary tensors pay nothing.
 dispatch_hook: Callable | None = None
+
+# Inside a tf.function, TensorFlow runs only the ops its outputs need: an op whose result is
+# never used is pruned from the graph, and an error it would raise at run time (an index out
+# of range, which no shape check can see) never happens. learnet runs the body eagerly, so
+# while one runs (``control.as_in_function`` counts them here) such an op gives an
+# ``UnusedOpError`` tensor instead of raising: the first use of it raises the op's error.
+_in_function = [0]
+
+
+class UnusedOpError(Tensor):
+    """What an op gives inside a ``tf.function`` where it fails at run time (an index out of
+    range): TensorFlow would have pruned it if its result went unused. An op given it gives
+    another (TensorFlow prunes that op too when its result goes unused); the value read in
+    any other way (``numpy()``, Python arithmetic or ``if``, a variable assigned it, the
+    function returning it) raises the op's error.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> @tf.function
+    ... def unused(x):
+    ...     tf.gather(x, [1])  # pruned by TensorFlow: its error never happens
+    ...     return x
+    >>> unused(tf.constant([0.0]))
+    <learnet.Tensor: shape=[1], dtype=float32, numpy=[0.]>
+    """
+
+    __slots__ = ("_error",)
+
+    def __init__(self, error):  # noqa: D107 - no Tensor.__init__: there is no value
+        self._error = error
+
+    @property
+    def _value(self):
+        raise self._error.with_traceback(self._error.__traceback__)
+
+    def __repr__(self):
+        return f"<UnusedOpError: {self._error}>"
+
+
+def _unused_or_raise(error):
+    """The ``UnusedOpError`` an op gives for ``error`` inside a tf.function; outside, ``error`` raised."""
+    if not _in_function[0]:
+        raise error
+    return UnusedOpError(error)
+
 
 # Names of the blocks (layers) running right now, outermost first; a recorded op
 # carries the innermost one, so a drawing of the tape can group a layer's ops.
@@ -281,8 +327,11 @@ def primitive(
                 values = [values]  # tf.concat(tensor, axis): one tensor is a list of one
             if isinstance(values, Tensor) or not hasattr(values, "__len__"):
                 raise TypeError(f"{name} expects a list of tensors, got {type(values).__name__}")
-            tensors = _convert_all(list(values), name)
-            result, backward = function([t._value for t in tensors], *args, **kwargs)
+            try:
+                tensors = _convert_all(list(values), name)
+                result, backward = function([t._value for t in tensors], *args, **kwargs)
+            except errors.IndexOutOfRangeError as error:
+                return _unused_or_raise(error)
             output = Tensor._wrap(result)
             if _recording:
                 _record(
@@ -310,7 +359,10 @@ def primitive(
                     if result is not NotImplemented:
                         return result
                 x = pack(x) if holds_tensors(x) else Tensor(x)
-            result, backward = function(x._value, *args, **kwargs)
+            try:
+                result, backward = function(x._value, *args, **kwargs)
+            except errors.IndexOutOfRangeError as error:
+                return _unused_or_raise(error)
             output = Tensor._wrap(result)
             if _recording:
                 _record(
@@ -332,15 +384,19 @@ def primitive(
                 kwargs.pop("name", None)
             if y is _MISSING:
                 x, y = _tensors_by_name(kwargs, tensor_names, name, given=(x,))
-            if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-                if dispatch_hook is not None:
-                    result = dispatch_hook(op, (x, y, *args), kwargs)
-                    if result is not NotImplemented:
-                        return result
-                x, y = _convert_all((x, y), name)
-            elif same_float_dtype and x._value.dtype is not y._value.dtype:
-                _check_same_float_dtype(name, x._value.dtype, y._value.dtype)
-            result, backward = function(x._value, y._value, *args, **kwargs)
+            both_tensors = isinstance(x, Tensor) and isinstance(y, Tensor)
+            if not both_tensors and dispatch_hook is not None:
+                result = dispatch_hook(op, (x, y, *args), kwargs)
+                if result is not NotImplemented:
+                    return result
+            try:
+                if not both_tensors:
+                    x, y = _convert_all((x, y), name)
+                elif same_float_dtype and x._value.dtype is not y._value.dtype:
+                    _check_same_float_dtype(name, x._value.dtype, y._value.dtype)
+                result, backward = function(x._value, y._value, *args, **kwargs)
+            except errors.IndexOutOfRangeError as error:
+                return _unused_or_raise(error)
             output = Tensor._wrap(result)
             if _recording:
                 _record(
@@ -370,8 +426,11 @@ def primitive(
                 result = dispatch_hook(op, args, kwargs)
                 if result is not NotImplemented:
                     return result
-            tensors = _convert_all(args[:n_inputs], name)
-            result, backward = function(*[t._value for t in tensors], *args[n_inputs:], **kwargs)
+            try:
+                tensors = _convert_all(args[:n_inputs], name)
+                result, backward = function(*[t._value for t in tensors], *args[n_inputs:], **kwargs)
+            except errors.IndexOutOfRangeError as error:
+                return _unused_or_raise(error)
             output = Tensor._wrap(result)
             if _recording:
                 _record(
