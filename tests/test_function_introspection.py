@@ -283,3 +283,26 @@ def test_init_scope_restores_on_error_and_takes_no_arguments():
     assert not control.inside_function()
     with pytest.raises(TypeError):
         tf.init_scope(3)
+
+
+def test_a_concrete_functions_atomic_function_runs_it():
+    # The tf.function guide: "You can access the AtomicFunction describing the traced
+    # tf.Graph and call it directly instead of the ConcreteFunction".
+    @tf.function
+    def double(a):
+        return a + a
+
+    double_strings = double.get_concrete_function(tf.TensorSpec(shape=None, dtype=tf.string))
+    atomic_fn = double_strings.inference_fn
+    assert isinstance(atomic_fn, tf.types.experimental.AtomicFunction)
+    assert atomic_fn(tf.constant("a")).numpy() == b"aa"
+    assert atomic_fn(a=tf.constant("c")).numpy() == b"cc"
+    (flat,) = atomic_fn.call_flat(tf.constant("b"))
+    assert flat.numpy() == b"bb"
+    assert atomic_fn.name == "double" and str(atomic_fn.function_type) == str(double_strings.function_type)
+    assert [op.type for op in atomic_fn.graph.get_operations()] == [
+        op.type for op in double_strings.graph.get_operations()
+    ]
+    assert atomic_fn.definition.signature.name == double_strings.function_def.signature.name
+    with pytest.raises(TypeError):  # the signature is checked as the concrete function checks it
+        atomic_fn(tf.constant(1.0))

@@ -468,6 +468,12 @@ class ConcreteFunction:
             function_type.variable_captures(graph.variables),
         )
 
+    @property
+    def inference_fn(self):
+        """The ``AtomicFunction`` that runs this concrete function's graph: callable with its
+        tensor inputs, as the ``tf.function`` guide calls it (``double_strings.inference_fn``)."""
+        return AtomicFunction(self)
+
     def pretty_printed_signature(self, verbose=True):
         """TensorFlow's text of this concrete function: ``Input Parameters:``, ``Output Type:``,
         ``Captures:`` (``verbose=False``: the one line of its ``function_type``)."""
@@ -483,6 +489,59 @@ class ConcreteFunction:
         except Exception:  # noqa: BLE001 - a repr must not fail where the graph cannot be read
             text = f"{self.name}({', '.join(map(repr, self.inputs))})"
         return f"<ConcreteFunction {text} at 0x{id(self):X}>"
+
+
+class AtomicFunction:
+    """What runs a concrete function's graph (``tf.types.experimental.AtomicFunction``;
+    ``ConcreteFunction.inference_fn``): called with the concrete function's tensor inputs, by
+    position or by name, it gives its outputs; ``call_flat`` takes and gives flat lists.
+
+    learnet has no graph to run: it calls the concrete function, which checks the inputs
+    against its signature and runs the Python function as a ``tf.function`` body.
+
+    Examples
+    --------
+    >>> import learnet as tf
+    >>> @tf.function
+    ... def double(a):
+    ...     return a + a
+    >>> atomic_fn = double.get_concrete_function(tf.TensorSpec(shape=None, dtype=tf.string)).inference_fn
+    >>> atomic_fn(tf.constant("a"))
+    <learnet.Tensor: shape=[], dtype=string, numpy=b'aa'>
+    >>> atomic_fn.call_flat(tf.constant("b"))
+    [<learnet.Tensor: shape=[], dtype=string, numpy=b'bb'>]
+    """
+
+    def __init__(self, concrete):
+        self._concrete = concrete
+        self.name = concrete.name
+
+    @property
+    def function_type(self):
+        """The concrete function's ``FunctionType``."""
+        return self._concrete.function_type
+
+    @property
+    def graph(self):
+        """The operations TensorFlow would have traced (``ConcreteFunction.graph``)."""
+        return self._concrete.graph
+
+    @property
+    def definition(self):
+        """The function's ``FunctionDef`` (``ConcreteFunction.function_def``)."""
+        return self._concrete.function_def
+
+    cached_definition = definition
+
+    def __call__(self, *args, **kwargs):
+        return self._concrete(*args, **kwargs)
+
+    def call_flat(self, *args):
+        """The outputs, flat, for the flat tensor inputs ``args`` (one per input of the signature)."""
+        return flatten(self._concrete(*args))
+
+    def __repr__(self):
+        return f"<AtomicFunction {self.name} at 0x{id(self):X}>"
 
 
 @contextlib.contextmanager

@@ -37,7 +37,7 @@ import weakref
 
 import numpy
 
-from learnet.control import ConcreteFunction, Function, TensorSpec
+from learnet.control import AtomicFunction, ConcreteFunction, Function, TensorSpec
 from learnet.tensor import Tensor, Variable, _dtype_name
 
 __all__ = [
@@ -480,5 +480,6 @@ types = _python_types.SimpleNamespace(
         ConcreteFunction=ConcreteFunction,
         GenericFunction=Function,
         PolymorphicFunction=Function,
+        AtomicFunction=AtomicFunction,
     )
 )
