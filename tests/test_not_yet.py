@@ -37,13 +37,9 @@ def test_the_lines_a_user_sees():
     assert str(info.value) == (
         "learnet.estimator is not in learnet yet: learnet trains with Sequential or Model, compile and fit."
     )
-    with pytest.raises(NotInLearnetError, match=r"^learnet\.profiler is not in learnet yet: learnet has no profiler"):
-        keras.profiler.experimental.start("logs")
 
 
 def test_from_imports_show_the_same_message():
-    with pytest.raises(ImportError, match=r"^learnet\.profiler is not in learnet yet"):
-        from learnet import profiler  # noqa: F401
     with pytest.raises(ImportError, match=r"^learnet\.estimator is not in learnet yet"):
         from learnet import Variable, estimator  # noqa: F401
 

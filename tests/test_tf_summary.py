@@ -159,9 +159,10 @@ def test_trace_export_writes_the_graph_tensorboard_draws(tmp_path):
     # tracing stopped: a later call records nothing, and an export without a writer writes nothing
     dense(tf.ones([2, 3]), tf.ones([3, 4]))
     tf.summary.trace_export(name="nothing", step=1)
-    with pytest.warns(UserWarning, match="no profiler"):
-        tf.summary.trace_on(graph=True, profiler=True)
+    tf.summary.trace_on(graph=True, profiler=True)  # the profiler runs too (tests/test_profiler.py)
+    assert tf.profiler.is_running()
     tf.summary.trace_off()
+    assert not tf.profiler.is_running()
 
 
 def test_trace_export_draws_a_method_once_however_often_it_is_called(tmp_path):

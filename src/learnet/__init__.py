@@ -350,6 +350,7 @@ _LAZY_MODULES = (
     "applications",
     "test",
     "feature_column",
+    "profiler",
 )
 _LAZY_NAMES = {
     "Sequential": "learnet.models",

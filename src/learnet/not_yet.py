@@ -22,8 +22,6 @@ learnet.not_yet.NotInLearnetError: learnet.estimator is not in learnet yet: ...
 NOT_YET = {
     "learnet": {
         "estimator": "learnet trains with Sequential or Model, compile and fit",
-        "profiler": "learnet has no profiler of its own; time steps with time.perf_counter or profile them "
-        "with Python's cProfile (tf.summary.trace_on / trace_export still write the graphs of tf.functions)",
     },
 }
 

@@ -366,8 +366,9 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
     until ``trace_export`` writes them to the default writer.
 
     The graph is the one ``ConcreteFunction.graph`` shows (:mod:`learnet.func_graph`): the
-    learnet ops the function runs, named as TensorFlow names them. learnet has no profiler:
-    ``profiler=True`` warns that only graphs are recorded.
+    learnet ops the function runs, named as TensorFlow names them. ``profiler=True`` starts
+    the profiler (:mod:`learnet.profiler`) too; ``trace_export`` stops it and writes its trace
+    to ``profiler_outdir`` (given here or there).
 
     Examples
     --------
@@ -383,22 +384,33 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
     """
     from learnet import control
 
-    if profiler:
-        import warnings
-
-        warnings.warn("tf.summary.trace_on: learnet has no profiler; only the graphs are recorded", stacklevel=2)
     trace_off()
     if graph:
         control.trace_listeners.append(_remember_call)
+    if profiler:
+        from learnet import profiler as _profiler
+
+        _profiler.start(profiler_outdir)
+        _profiling[0] = True
+
+
+_profiling = [False]  # whether trace_on started the profiler
 
 
 def trace_off():
-    """Stop recording and forget what was recorded (``tf.summary.trace_off``)."""
+    """Stop recording and forget what was recorded (``tf.summary.trace_off``); a profiler
+    that ``trace_on`` started stops without writing."""
     from learnet import control
 
     while _remember_call in control.trace_listeners:
         control.trace_listeners.remove(_remember_call)
     _traced.clear()
+    if _profiling[0]:
+        from learnet import profiler
+
+        _profiling[0] = False
+        if profiler.is_running():
+            profiler.stop(save=False)
 
 
 def trace_export(name, step=None, profiler_outdir=None):
@@ -406,12 +418,19 @@ def trace_export(name, step=None, profiler_outdir=None):
 
     Each function becomes one ``GraphDef`` in the event file, which TensorBoard's Graphs tab
     draws; several functions share one graph, each under its own name scope. Without a
-    default writer nothing is written.
+    default writer nothing is written. A profiler started by ``trace_on(profiler=True)``
+    writes its trace to ``profiler_outdir`` (or the one ``trace_on`` was given).
     """
     from learnet import func_graph
 
     writer, step = _writer_and_step("trace_export", step)
     traced = list(_traced)
+    if _profiling[0]:
+        from learnet import profiler
+
+        _profiling[0] = False
+        if profiler.is_running():
+            profiler.export(profiler_outdir)
     trace_off()
     if writer is None or not traced:
         return

@@ -80,6 +80,7 @@ FLOORS = {
         "feature_column",
         "lookup",
         "quantizers",
+        "profiler",
     ],
     5: [
         "models",
