@@ -180,6 +180,19 @@ def record_op(name: str, inputs: tuple, output: Tensor, backward: Callable, high
         _record(name, tuple(inputs), output, backward, higher_order)
 
 
+class _VariablesOnly(dict):
+    """A listener's watched set: the variables handed to its ``_watch``, and nothing else.
+
+    ``_record`` adds every output of an op a tape watches; a listener only wants the
+    variables read, so it keeps no output alive (a ``tf.function`` looping over a whole
+    epoch would otherwise keep every activation of the epoch).
+    """
+
+    def __setitem__(self, key, value):
+        if isinstance(value, Variable):
+            super().__setitem__(key, value)
+
+
 class _VariableListener:
     """Stands in for the tapes while a block runs: the Variables created trainable that ops read are watched,
     so ``_record`` hands each to ``_watch`` once, in the order they are first read."""
@@ -187,7 +200,7 @@ class _VariableListener:
     _watch_accessed_variables = True
 
     def __init__(self) -> None:
-        self._watched: dict = {}
+        self._watched: dict = _VariablesOnly()
         self._notes: list = []
         self.read: list = []
 
