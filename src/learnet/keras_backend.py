@@ -400,6 +400,10 @@ def standardize_dtype(dtype):
     return dtype
 
 
+# keras.backend.result_type: Keras 3's promotion lattice, kept with the keras.ops it governs.
+result_type = _ops.result_type
+
+
 def is_float_dtype(dtype):
     """Whether ``dtype`` is a float type (``bfloat16`` included), as Keras 3 says."""
     dtype = standardize_dtype(dtype)

@@ -64,20 +64,144 @@ def _t(x):
     return Tensor._wrap(to_array(x))
 
 
+# Keras 3's type promotion (``keras.backend.result_type``), JAX's lattice: each dtype and the
+# dtypes it promotes to directly. "int" and "float" are the weak types of Python numbers, which
+# give way to the tensor beside them: int32 * 2 stays int32, int32 * 2.5 is float32, and
+# float16 + 1.0 stays float16. Two dtypes meet at their least upper bound: int8 and uint8 in
+# int16, an int and a float tensor in the float, int64 and uint64 in a weak float.
+_PROMOTES_TO = {
+    "bool": ("int",),
+    "uint8": ("int16", "uint16"),
+    "uint16": ("int32", "uint32"),
+    "uint32": ("int64", "uint64"),
+    "uint64": ("float",),
+    "int": ("uint8", "int8", "complex64"),
+    "int8": ("int16",),
+    "int16": ("int32",),
+    "int32": ("int64",),
+    "int64": ("float",),
+    "float": ("bfloat16", "float16"),
+    "bfloat16": ("float32",),
+    "float16": ("float32",),
+    "float32": ("float64", "complex64"),
+    "float64": ("complex128",),
+    "complex64": ("complex128",),
+    "complex128": (),
+}
+
+
+def _upper_bounds():
+    """Every dtype and the set of dtypes at or above it in ``_PROMOTES_TO``."""
+    bounds = {}
+    for start in _PROMOTES_TO:
+        seen, todo = {start}, [start]
+        while todo:
+            for higher in _PROMOTES_TO[todo.pop()]:
+                if higher not in seen:
+                    seen.add(higher)
+                    todo.append(higher)
+        bounds[start] = frozenset(seen)
+    return bounds
+
+
+_UPPER_BOUNDS = _upper_bounds()
+# Keras makes these 32-bit on every backend (TensorFlow's keeps int64 and float64, as learnet does).
+_NARROWED = {"uint64": "uint32", "complex128": "complex64"}
+
+
+def _dtype_name(dtype):
+    if isinstance(dtype, str):
+        return dtype
+    if dtype is bool:
+        return "bool"
+    return _np.dtype(dtype).name
+
+
+def _weak_name(name):
+    """The weak type a Python number of dtype ``name`` has in the lattice."""
+    if name == "bool":
+        return name
+    return "float" if "float" in name else "int" if "int" in name else name
+
+
+def _least_upper_bound(names):
+    common = frozenset.intersection(*(_UPPER_BOUNDS[name] for name in names))
+    least = [c for c in common if common <= _UPPER_BOUNDS[c]]
+    if len(least) != 1:
+        raise ValueError(f"the dtypes {tuple(sorted(names))} have no implicit promotion: cast them first")
+    return least[0]
+
+
+def result_type(*dtypes):
+    """The dtype Keras 3 gives an operation on ``dtypes`` (``keras.backend.result_type``).
+
+    Each of ``dtypes`` is a dtype or its name, ``None`` (``floatx()``), or the Python type
+    ``int`` or ``float``, which stands for a plain number and gives way to the others.
+    learnet follows Keras on TensorFlow: 64-bit ints and floats stay 64-bit (uint64 and
+    complex128 become uint32 and complex64, as in Keras on every backend).
+
+    Examples
+    --------
+    >>> result_type("int8", "uint8"), result_type("int32", "float16"), result_type("int32", float)
+    ('int16', 'float16', 'float32')
+    >>> result_type("float16", float), result_type("int64", "float32"), result_type()
+    ('float16', 'float32', 'float32')
+    """
+    if not dtypes:
+        return floatx()
+    strong, weak = [], []  # each dtype's name, and whether it stands for a Python number
+    for dtype in dtypes:
+        is_weak = dtype is int or dtype is float
+        name = {int: "int64", float: "float32"}[dtype] if is_weak else floatx() if dtype is None else _dtype_name(dtype)
+        if name.startswith("float8"):
+            raise ValueError(f"there is no implicit conversion from {name} to other dtypes: cast it first")
+        if name not in _UPPER_BOUNDS:
+            raise ValueError(f"{name!r} is not a dtype Keras promotes")
+        strong.append(name)
+        weak.append(is_weak)
+    if len(strong) == 1:
+        out, out_weak = strong[0], weak[0]
+    elif len(set(strong)) == 1 and not all(weak):
+        out, out_weak = strong[0], False
+    elif all(weak):
+        out, out_weak = _least_upper_bound(set(strong)), True
+    else:
+        out = _least_upper_bound({_weak_name(n) if w else n for n, w in zip(strong, weak)})
+        out_weak = out in ("int", "float")
+    if out_weak and out != "bool":  # a plain number's type: by floatx's precision (int32 for float32)
+        bits = floatx()[-2:]
+        out = f"int{bits}" if out[0] == "i" else f"uint{bits}" if out[0] == "u" else f"float{bits}"
+    return _NARROWED.get(out, out)
+
+
 def _pair(x, y):
-    """Two arguments as tensors: a plain number takes the dtype of the tensor beside it, and two
-    float tensors of different dtypes meet in the wider one (Keras 3's ``result_type``; the
-    TensorFlow ops themselves refuse to mix them)."""
+    """Two arguments as tensors of the dtype Keras 3 gives them together (``result_type``): a
+    plain number gives way to the tensor beside it unless it is a float beside an int, an int
+    and a float tensor meet in the float, int8 and uint8 in int16 (the TensorFlow ops
+    themselves refuse to mix dtypes)."""
     if isinstance(x, Tensor) and isinstance(y, Tensor):
-        if x.dtype != y.dtype and x.dtype.kind == "f" and y.dtype.kind == "f":
-            wider = _np.promote_types(x.dtype, y.dtype)
-            return (x if x.dtype == wider else _ops.cast(x, wider)), (y if y.dtype == wider else _ops.cast(y, wider))
-        return x, y
+        if x.dtype == y.dtype or x.dtype.kind in "OSU" or y.dtype.kind in "OSU":
+            return x, y
+        common = _np.dtype(result_type(x.dtype, y.dtype))
+        return (x if x.dtype == common else _ops.cast(x, common)), (y if y.dtype == common else _ops.cast(y, common))
     if isinstance(x, Tensor):
-        return x, Tensor._wrap(to_array(y, x.dtype)) if type(y) in (int, float) else _t(y)
+        if type(y) in (int, float) and x.dtype.kind not in "OSU":
+            return _with_number(x, y, first=True)
+        return x, _t(y)
     if isinstance(y, Tensor):
-        return (Tensor._wrap(to_array(x, y.dtype)) if type(x) in (int, float) else _t(x)), y
+        if type(x) in (int, float) and y.dtype.kind not in "OSU":
+            return _with_number(y, x, first=False)
+        return _t(x), y
     return _t(x), _t(y)
+
+
+def _with_number(tensor, number, first):
+    """A tensor and a plain Python number, both in ``result_type(tensor.dtype, type(number))``."""
+    common = _np.dtype(result_type(tensor.dtype, type(number)))
+    if tensor.dtype != common:
+        tensor = _ops.cast(tensor, common)
+    other = Tensor._wrap(to_array(number, common))
+    return (tensor, other) if first else (other, tensor)
 
 
 def _axis(axis):
