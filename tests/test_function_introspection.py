@@ -306,3 +306,33 @@ def test_a_concrete_functions_atomic_function_runs_it():
     assert atomic_fn.definition.signature.name == double_strings.function_def.signature.name
     with pytest.raises(TypeError):  # the signature is checked as the concrete function checks it
         atomic_fn(tf.constant(1.0))
+
+
+def test_a_variable_given_or_captured_is_a_resource_input_of_the_function_def():
+    # The Hands-On book's chapter 12: a variable is passed to a function as its resource handle,
+    # and a captured one is one more input, after the function's own.
+    counter = tf.Variable(0)
+
+    @tf.function
+    def increment(counter, c=1):
+        return counter.assign_add(c)
+
+    increment(counter)
+    given = increment.get_concrete_function(counter).function_def.signature.input_arg
+    assert [(arg.name, arg.type) for arg in given] == [("counter", "DT_RESOURCE")]
+
+    @tf.function
+    def increment_captured(c=1):
+        return counter.assign_add(c)
+
+    increment_captured()
+    captured = increment_captured.get_concrete_function().function_def.signature.input_arg
+    assert [arg.type for arg in captured] == ["DT_RESOURCE"] and captured[0].name.endswith("_resource")
+    assert repr(captured[0]).splitlines()[1] == "type: DT_RESOURCE"
+
+    @tf.function
+    def scaled(x):
+        return x * counter
+
+    arguments = scaled.get_concrete_function(tf.constant(2)).function_def.signature.input_arg
+    assert [arg.type for arg in arguments] == ["DT_INT32", "DT_RESOURCE"]

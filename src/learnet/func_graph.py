@@ -240,7 +240,13 @@ class FunctionDef:
 
     def __init__(self, function_name, graph):
         number = next(FunctionDef._count)
-        inputs = [_Arg(t.op.name, t.dtype) for t in graph.inputs]
+        inputs = [_Arg(t.op.name, "resource" if getattr(t.op, "_resource", False) else t.dtype) for t in graph.inputs]
+        # A variable the function reads without being given it is captured: TensorFlow passes its
+        # resource handle as one more input, after the function's own, named for the op reading it.
+        inputs += [
+            _Arg("readvariableop_resource" if i == 0 else f"readvariableop_{i}_resource", "resource")
+            for i in range(len(graph.captures))
+        ]
         outputs = [_Arg("identity" if i == 0 else f"identity_{i}", t.dtype) for i, t in enumerate(graph.outputs)]
         self.signature = _Signature(f"__inference_{function_name}_{number}", inputs, outputs)
         self.node_def = [op.node_def for op in graph.get_operations() if op.type != "Placeholder"]
@@ -328,6 +334,7 @@ def trace(python_function, names, specs, function_name):
     for name, value, spec in zip(names, values, specs):
         if isinstance(value, Tensor):
             op = Operation(unique(name), "Placeholder")
+            op._resource = isinstance(value, Variable)  # a variable given: TensorFlow passes its handle
             shape = tuple(spec.shape) if getattr(spec, "shape", None) is not None else tuple(value.shape)
             tensors[id(value)] = op._output(shape, value.dtype)
             operations.append(op)
