@@ -36,6 +36,7 @@ from learnet.example_parsing import (
     serialize_tensor,
 )
 from learnet import gfile  # noqa: F401 - tf.io.gfile
+from learnet.proto_codec import decode_proto, encode_proto
 from learnet.tensor import Tensor, _as_dtype, convert_to_tensor
 from learnet.tfrecord import TFRecordOptions, TFRecordWriter
 
@@ -50,6 +51,8 @@ __all__ = [
     "encode_jpeg",
     "serialize_sparse",
     "decode_csv",
+    "decode_proto",
+    "encode_proto",
     "decode_gif",
     "decode_image",
     "decode_jpeg",

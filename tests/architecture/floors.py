@@ -81,6 +81,7 @@ FLOORS = {
         "lookup",
         "quantizers",
         "profiler",
+        "proto_codec",
     ],
     5: [
         "models",
