@@ -675,9 +675,10 @@ def _check_signature(name, signature, args):
 # Who wants to hear of every tf.function call (tf.summary.trace_on, which exports their graphs).
 trace_listeners: list = []
 
-# How many tf.function calls are running now. TensorFlow traces their bodies into a graph,
-# where a few ops take what eager mode refuses (``tf.shape(x, out_type=tf.float32)``).
-_function_depth = [0]
+# How many tf.function calls are running now: ``tape.function_depth``, where the ops read it
+# too. TensorFlow traces their bodies into a graph, where a few ops take what eager mode
+# refuses (``tf.shape(x, out_type=tf.float32)``) and an unused op is pruned (``tape.UnusedOpError``).
+_function_depth = _tape.function_depth
 
 
 def inside_function() -> bool:
@@ -689,12 +690,10 @@ def inside_function() -> bool:
 def as_in_function():
     """Run a block as TensorFlow runs the body of a ``tf.function`` (learnet still runs it eagerly)."""
     _function_depth[0] += 1
-    _tape._in_function[0] += 1  # ops whose unused results TensorFlow would prune (tape.UnusedOpError)
     try:
         yield
     finally:
         _function_depth[0] -= 1
-        _tape._in_function[0] -= 1
 
 
 @contextlib.contextmanager
@@ -717,12 +716,12 @@ def init_scope():
     >>> [bool(flag) for flag in where_am_i()]
     [True, False]
     """
-    depth, pruning = _function_depth[0], _tape._in_function[0]
-    _function_depth[0] = _tape._in_function[0] = 0
+    depth = _function_depth[0]
+    _function_depth[0] = 0
     try:
         yield
     finally:
-        _function_depth[0], _tape._in_function[0] = depth, pruning
+        _function_depth[0] = depth
 
 
 class _Trace:

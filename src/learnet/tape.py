@@ -83,12 +83,13 @@ _warned_inside_context = False
 # so calls on ordinary tensors pay nothing.
 dispatch_hook: Callable | None = None
 
-# Inside a tf.function, TensorFlow runs only the ops its outputs need: an op whose result is
-# never used is pruned from the graph, and an error it would raise at run time (an index out
-# of range, which no shape check can see) never happens. learnet runs the body eagerly, so
-# while one runs (``control.as_in_function`` counts them here) such an op gives an
-# ``UnusedOpError`` tensor instead of raising: the first use of it raises the op's error.
-_in_function = [0]
+# How many tf.function bodies are running now (``control.as_in_function`` counts them).
+# Inside one, TensorFlow runs only the ops its outputs need: an op whose result is never used
+# is pruned from the graph, and an error it would raise at run time (an index out of range,
+# which no shape check can see) never happens. learnet runs the body eagerly, so there such
+# an op gives an ``UnusedOpError`` tensor instead of raising: the first use of it raises the
+# op's error.
+function_depth = [0]
 
 
 class UnusedOpError(Tensor):
@@ -124,7 +125,7 @@ class UnusedOpError(Tensor):
 
 def _unused_or_raise(error):
     """The ``UnusedOpError`` an op gives for ``error`` inside a tf.function; outside, ``error`` raised."""
-    if not _in_function[0]:
+    if not function_depth[0]:
         raise error
     return UnusedOpError(error)
 
