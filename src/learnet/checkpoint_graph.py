@@ -203,9 +203,7 @@ def _layer_children(layer, graph_models):
     pairs = []
     if isinstance(layer, graph_models):
         # tf.keras 2 numbers every layer of a graph, its operations on symbolic tensors too.
-        layers = list(
-            layer.operations if isinstance(getattr(type(layer), "operations", None), property) else layer.layers
-        )
+        layers = list(tracking.graph_operations(layer))
         pairs += [(f"layer_with_weights-{i}", sub) for i, sub in enumerate([s for s in layers if s.weights])]
         pairs += [(f"layer-{i}", sub) for i, sub in enumerate(layers)]
     pairs += [(k, v) for k, v in layer._tracked_attributes() if _may_hold_state(v, plain_objects=False)]

@@ -58,6 +58,7 @@ from learnet import registry, tree
 from learnet import saving as _saving
 from learnet.layers.serialization import _DOTTED_PATH
 from learnet import weight_budget
+from learnet.module import graph_operations
 from learnet.version import LEARNET_VERSION
 
 InvalidModelFileError = _saving.InvalidModelFileError
@@ -1080,12 +1081,6 @@ def keras_layer_order(config):
     return sorted(layer_depth, key=lambda name: (-layer_depth[name], first_seen[name]))
 
 
-def _operations(model):
-    """A functional model's ``operations`` (its layers and its operations on symbolic
-    tensors), another model's ``layers``."""
-    return model.operations if isinstance(model, registry.builtin_class("Functional")) else model.layers
-
-
 def _keras_layers(model):
     """``model.operations`` (a functional model's) or ``model.layers`` in Keras 3's order,
     ``InputLayer`` s left out."""
@@ -1120,10 +1115,10 @@ def _keras3_paths(model, prefix="layers", order=None):
     if not _is_graph_model(model):
         return _layer_paths(model, "", set())
     if order is not None:
-        by_name = {layer.name: layer for layer in _operations(model)}
+        by_name = {layer.name: layer for layer in graph_operations(model)}
         layers = [by_name[name] for name in order if name in by_name]
         if (
-            {id(layer) for layer in _operations(model)}
+            {id(layer) for layer in graph_operations(model)}
             - {id(layer) for layer in layers}
             - {id(layer) for layer in model.layers if type(layer).__name__ == "InputLayer"}
         ):

@@ -131,6 +131,13 @@ class Module:
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
+def graph_operations(model):
+    """A functional model's ``operations`` (its layers and its operations on symbolic tensors,
+    which Keras 3's ``layers`` leaves out), another model's or layer's ``layers``: what its
+    files, checkpoints and summary count."""
+    return model.operations if isinstance(getattr(type(model), "operations", None), property) else model.layers
+
+
 def _is_module(value):
     return isinstance(value, Module) or (hasattr(value, "trainable_weights") and hasattr(value, "weights"))
 

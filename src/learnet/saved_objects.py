@@ -35,7 +35,7 @@ import numpy
 
 from learnet import control, saved_function, tree
 from learnet.control import TensorSpec
-from learnet.module import Module
+from learnet.module import Module, graph_operations
 from learnet.tensor import Tensor, Variable, keras2_name
 
 __all__ = [
@@ -376,18 +376,12 @@ def write(saved, export_dir, marker_file, variables_file, constants_file):
 _MODEL_WEIGHT = "__model__/layers/"
 
 
-def _graph_operations(model):
-    """``model.operations`` of a functional model (its layers and the operations on symbolic
-    tensors, which files written before ``layers`` left them out counted too), else ``model.layers``."""
-    return model.operations if isinstance(getattr(type(model), "operations", None), property) else model.layers
-
-
 def _layer_weights(model):
     """``[(path, weight)]`` of the weights of the model's layers, named by the layer's place in
     ``model.layers`` and the weight's in ``layer.weights``: the same in the model loaded back."""
     return [
         (f"{_MODEL_WEIGHT}{position}/weights/{index}", weight)
-        for position, layer in enumerate(_graph_operations(model))
+        for position, layer in enumerate(graph_operations(model))  # as files written before layers left them out
         for index, weight in enumerate(layer.weights)
     ]
 

@@ -21,6 +21,8 @@
 
 import numpy as np
 
+from learnet.module import graph_operations
+
 
 def count_weights(variables):
     """The number of scalars in ``variables``, each variable counted once."""
@@ -144,7 +146,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=print, expan
         header = header + ["Trainable"]
 
     # A functional model lists its InputLayers first, as Keras does (a Sequential model has none).
-    layers = model.operations if hasattr(type(model), "operations") else model.layers  # with `x + 1`, as Keras
+    layers = graph_operations(model)  # with `x + 1`, as Keras
 
     print_fn(f'Model: "{model.name}"')
     print_fn("_" * line_length)
