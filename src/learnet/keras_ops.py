@@ -64,6 +64,11 @@ def _t(x):
     return Tensor._wrap(to_array(x))
 
 
+def _in_dtype(tensor, dtype):
+    """``tensor`` cast to ``dtype``, or itself when it has that dtype already."""
+    return tensor if tensor.dtype == dtype else _ops.cast(tensor, dtype)
+
+
 # Keras 3's type promotion (``keras.backend.result_type``), JAX's lattice: each dtype and the
 # dtypes it promotes to directly. "int" and "float" are the weak types of Python numbers, which
 # give way to the tensor beside them: int32 * 2 stays int32, int32 * 2.5 is float32, and
@@ -183,7 +188,7 @@ def _pair(x, y):
         if x.dtype == y.dtype or x.dtype.kind in "OSU" or y.dtype.kind in "OSU":
             return x, y
         common = _np.dtype(result_type(x.dtype, y.dtype))
-        return (x if x.dtype == common else _ops.cast(x, common)), (y if y.dtype == common else _ops.cast(y, common))
+        return _in_dtype(x, common), _in_dtype(y, common)
     if isinstance(x, Tensor):
         if type(y) in (int, float) and x.dtype.kind not in "OSU":
             return _with_number(x, y, first=True)
@@ -198,9 +203,7 @@ def _pair(x, y):
 def _with_number(tensor, number, first):
     """A tensor and a plain Python number, both in ``result_type(tensor.dtype, type(number))``."""
     common = _np.dtype(result_type(tensor.dtype, type(number)))
-    if tensor.dtype != common:
-        tensor = _ops.cast(tensor, common)
-    other = Tensor._wrap(to_array(number, common))
+    tensor, other = _in_dtype(tensor, common), Tensor._wrap(to_array(number, common))
     return (tensor, other) if first else (other, tensor)
 
 
@@ -562,7 +565,7 @@ def divide(x1, x2):
     def as_target(value, tensor):
         if tensor is None:
             return Tensor._wrap(to_array(value, target))
-        return tensor if tensor.dtype == target else _ops.cast(tensor, target)
+        return _in_dtype(tensor, target)
 
     return _ops.divide(as_target(x1, tensors[0]), as_target(x2, tensors[1]))
 
@@ -1200,7 +1203,7 @@ def _scatter_flat(values, flat_indices, shape):
     dtype = _np.dtype(values.dtype)
     (values,) = _product_operands([values], dtype)  # int8 or bool: placed exactly through int64
     one_hot_rows = Tensor._wrap(xp.asarray(_np.eye(int(_np.prod(shape)), dtype=values.dtype)[flat_indices]))
-    return _as_dtype_of_product(_ops.reshape(_ops.matmul(_ops.reshape(values, [1, -1]), one_hot_rows), shape), dtype)
+    return _in_dtype(_ops.reshape(_ops.matmul(_ops.reshape(values, [1, -1]), one_hot_rows), shape), dtype)
 
 
 def trace(x, offset=0, axis1=0, axis2=1):
@@ -1236,11 +1239,7 @@ def _product_operands(tensors, dtype):
     integers and booleans int64, so that the sums are exact (a result in a narrower type
     is cast back after, which wraps around as an overflowing product of that type does)."""
     compute = dtype if dtype.kind in "fc" else _np.dtype("int64")
-    return [t if t.dtype == compute else _ops.cast(t, compute) for t in tensors]
-
-
-def _as_dtype_of_product(result, dtype):
-    return result if result.dtype == dtype else _ops.cast(result, dtype)
+    return [_in_dtype(t, compute) for t in tensors]
 
 
 def _int8_product_dtype(tensors):
@@ -1270,7 +1269,7 @@ def matmul(x1, x2):
     x1, x2 = _pair(x1, x2)
     dtype = _int8_product_dtype([x1, x2])
     a, b = _product_operands([x1, x2], dtype)
-    return _as_dtype_of_product(_ops.matmul(a, b), dtype)
+    return _in_dtype(_ops.matmul(a, b), dtype)
 
 
 def dot(x1, x2):
@@ -1291,7 +1290,7 @@ def dot(x1, x2):
         result = _ops.reshape(_ops.matmul(_ops.reshape(x1, [1, -1]), x2), x2.shape[:-2] + x2.shape[-1:])
     else:
         result = _ops.tensordot(x1, x2, [[x1.ndim - 1], [x2.ndim - 2]])
-    return _as_dtype_of_product(result, dtype)
+    return _in_dtype(result, dtype)
 
 
 def vdot(x1, x2):
@@ -1299,7 +1298,7 @@ def vdot(x1, x2):
     x1, x2 = _pair(x1, x2)
     dtype = _product_dtype([x1, x2])
     x1, x2 = _product_operands([x1, x2], dtype)
-    return _as_dtype_of_product(_ops.reduce_sum(ravel(x1) * ravel(x2)), dtype)
+    return _in_dtype(_ops.reduce_sum(ravel(x1) * ravel(x2)), dtype)
 
 
 inner = vdot
@@ -1310,7 +1309,7 @@ def outer(x1, x2):
     x1, x2 = _pair(x1, x2)
     dtype = _product_dtype([x1, x2])
     x1, x2 = _product_operands([x1, x2], dtype)
-    return _as_dtype_of_product(_ops.reshape(ravel(x1), [-1, 1]) * _ops.reshape(ravel(x2), [1, -1]), dtype)
+    return _in_dtype(_ops.reshape(ravel(x1), [-1, 1]) * _ops.reshape(ravel(x2), [1, -1]), dtype)
 
 
 def tensordot(x1, x2, axes=2):
@@ -1318,7 +1317,7 @@ def tensordot(x1, x2, axes=2):
     x1, x2 = _pair(x1, x2)
     dtype = _product_dtype([x1, x2])
     a, b = _product_operands([x1, x2], dtype)
-    return _as_dtype_of_product(_ops.tensordot(a, b, axes), dtype)
+    return _in_dtype(_ops.tensordot(a, b, axes), dtype)
 
 
 def cross(x1, x2, axis=-1):
@@ -1346,7 +1345,7 @@ def einsum(subscripts, *operands):
     """
     tensors = [_t(o) for o in operands]
     dtype = _int8_product_dtype(tensors)
-    return _as_dtype_of_product(_linalg.numpy_einsum(subscripts, *_product_operands(tensors, dtype)), dtype)
+    return _in_dtype(_linalg.numpy_einsum(subscripts, *_product_operands(tensors, dtype)), dtype)
 
 
 # --- nn ----------------------------------------------------------------------------------------------
