@@ -24,6 +24,7 @@ Examples
 True
 """
 
+import builtins
 import collections
 
 import numpy
@@ -39,17 +40,17 @@ DecodeProtoV2 = collections.namedtuple("DecodeProtoV2", ["sizes", "values"])
 
 def _protobuf():
     try:
-        from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message_factory, text_format
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
     except ImportError:  # pragma: no cover - protobuf is in the test extras
         raise ImportError(
             'tf.io.decode_proto and encode_proto need the protobuf package: pip install "learnet[proto]"'
         ) from None
-    return descriptor, descriptor_pb2, descriptor_pool, message_factory, text_format
+    return descriptor_pb2, descriptor_pool, message_factory, text_format
 
 
 def _message_class(message_type, descriptor_source, op):
     """The Python class of ``message_type``, from ``descriptor_source``."""
-    _, descriptor_pb2, descriptor_pool, message_factory, _ = _protobuf()
+    descriptor_pb2, descriptor_pool, message_factory, _ = _protobuf()
     if isinstance(descriptor_source, Tensor):
         descriptor_source = descriptor_source.numpy().item()
     if isinstance(descriptor_source, bytes) and not descriptor_source.startswith(b"bytes://"):
@@ -110,16 +111,16 @@ def _fields(cls, field_names, op):
 
 
 def _kind(field):
-    """What a field holds: "string", "message", "bool", "float" or "int"."""
-    descriptor = _protobuf()[0]
+    """What a field holds: "string", "message", "bool", "float" or "int" (the field descriptor
+    carries protobuf's type numbers, so nothing is imported for each value)."""
     kind = field.type
-    if kind in (descriptor.FieldDescriptor.TYPE_STRING, descriptor.FieldDescriptor.TYPE_BYTES):
+    if kind in (field.TYPE_STRING, field.TYPE_BYTES):
         return "string"
-    if kind in (descriptor.FieldDescriptor.TYPE_MESSAGE, descriptor.FieldDescriptor.TYPE_GROUP):
+    if kind in (field.TYPE_MESSAGE, field.TYPE_GROUP):
         return "message"
-    if kind == descriptor.FieldDescriptor.TYPE_BOOL:
+    if kind == field.TYPE_BOOL:
         return "bool"
-    if kind in (descriptor.FieldDescriptor.TYPE_FLOAT, descriptor.FieldDescriptor.TYPE_DOUBLE):
+    if kind in (field.TYPE_FLOAT, field.TYPE_DOUBLE):
         return "float"
     return "int"  # the integer types and enums
 
@@ -219,11 +220,11 @@ def decode_proto(
     for field, dtype in zip(fields, dtypes):
         _check_type(field, dtype, op)
     data = to_numpy(bytes._value) if isinstance(bytes, Tensor) else numpy.asarray(bytes, dtype=object)
-    text_format = _protobuf()[4]
+    text_format = _protobuf()[3]
     held = numpy.empty(data.shape + (len(fields),), dtype=object)
     for index in numpy.ndindex(data.shape):
         raw = data[index]
-        raw = raw.encode("utf-8") if isinstance(raw, str) else builtins_bytes(raw)
+        raw = raw.encode("utf-8") if isinstance(raw, str) else builtins.bytes(raw)
         message = cls()
         try:
             if message_format == "binary":
@@ -247,9 +248,6 @@ def decode_proto(
                 out[index + (k,)] = value
         values.append(Tensor(out, "string") if string else Tensor(out))
     return DecodeProtoV2(Tensor(sizes), values)
-
-
-builtins_bytes = bytes
 
 
 def encode_proto(sizes, values, field_names, message_type, descriptor_source="local://", name=None):
@@ -296,10 +294,9 @@ def encode_proto(sizes, values, field_names, message_type, descriptor_source="lo
 
 def _python_value(field, value):
     kind = _kind(field)
-    descriptor = _protobuf()[0]
     if kind in ("string", "message"):
-        raw = value if isinstance(value, builtins_bytes) else str(value).encode("utf-8")
-        return raw.decode("utf-8") if field.type == descriptor.FieldDescriptor.TYPE_STRING else raw
+        raw = value if isinstance(value, builtins.bytes) else str(value).encode("utf-8")
+        return raw.decode("utf-8") if field.type == field.TYPE_STRING else raw
     if kind == "bool":
         return bool(value)
     if kind == "float":

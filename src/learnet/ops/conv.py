@@ -493,11 +493,12 @@ def _patch_product(cols, kernel2d, n, out=None):
         per_image = None if out is None else out.reshape(n, -1, f)
         return xp.matmul(cols.reshape(n, -1, k), kernel2d, out=per_image).reshape(-1, f)
     rows = cols.shape[0] // max(1, n)
-    per_product = _product_images(n, rows, k, f, xp.result_type(cols.dtype, kernel2d.dtype).itemsize)
+    dtype = xp.result_type(cols.dtype, kernel2d.dtype)
+    per_product = _product_images(n, rows, k, f, dtype.itemsize)
     if per_product >= n:
         return xp.matmul(cols, kernel2d, out=out)
     if out is None:
-        out = xp.empty((cols.shape[0], f), dtype=xp.result_type(cols.dtype, kernel2d.dtype))
+        out = xp.empty((cols.shape[0], f), dtype=dtype)
     step = per_product * rows
     for start in range(0, cols.shape[0], step):
         xp.matmul(cols[start : start + step], kernel2d, out=out[start : start + step])
