@@ -92,8 +92,8 @@ def fuses_with_pool(layer, after, inputs):
     plain (not subclassed), channels-last, built, in one float dtype, with nothing else to
     do between them (no activity regularizer, no mask, no ``call`` replaced on either
     object), on real, not symbolic, inputs. The result and its gradients are the same as
-    calling them one after the other; only the convolution's full output is never made
-    (see ``conv2d_relu_max_pool2d``)."""
+    calling them one after the other (to rounding where the pool leaves outputs unread);
+    only the convolution's full output is never made (see ``conv2d_relu_max_pool2d``)."""
     return (
         type(layer) is Conv2D
         and type(after) is MaxPooling2D

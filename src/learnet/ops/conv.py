@@ -1764,6 +1764,14 @@ def conv2d_relu_max_pool2d(
     simply the two ops. ``Sequential`` and functional models call it for such a pair of
     layers. Arguments as ``conv2d_relu`` and ``max_pool2d``.
 
+    Only the outputs the pool reads are convolved (``_pool_reads``): a "valid" pool drops
+    the windows that do not fit, so a 2x2 pool of an 11x11 convolution reads its first
+    10x10 outputs, and the other 21 of 121 are neither multiplied nor kept (the keras.io
+    convnet's second layer: its forward and backward products 17 % shorter). The results
+    are the same numbers, but from shorter products and gradient sums over fewer rows,
+    which a BLAS may round in another order (OpenBLAS's AVX2 kernel does): there they equal
+    the two ops' to rounding, not always to the bit.
+
     Examples
     --------
     >>> import numpy as np
@@ -1813,6 +1821,26 @@ def _trains_fused(tensors, strides, padding, dilations, window, pool_strides, po
     return whole and not _spread(kh, kw, c, f, strides)
 
 
+def _pool_reads(oh, ow, window, pool_strides, pool_padding):
+    """The rows and columns of a convolution's ``(oh, ow)`` output that the max pooling after
+    it reads: ``(rows, columns)``, from the top-left corner.
+
+    With ``"valid"`` pooling (or explicit zero padding) windows that do not fit are dropped,
+    and the outputs under none of them are never read: the keras.io convnet's second layer
+    makes 11x11 outputs and its 2x2 pool reads the first 10x10 of them. The fused op then
+    convolves only those (17 % of that layer's products, patches and gradients saved). A
+    ``"same"`` axis, or one with padding, is read whole. A bad pool raises here.
+    """
+    modes = _padding_mode(pool_padding, "max_pool2d") if not isinstance(pool_padding, str) else None
+    read = []
+    for axis, size in enumerate((oh, ow)):
+        mode = pool_padding.lower() if isinstance(pool_padding, str) else modes[axis]
+        out, pad = _window_padding(size, window[axis], pool_strides[axis], mode, "max_pool2d")
+        valid = mode == "valid" or (not isinstance(mode, str) and pad == (0, 0))
+        read.append(min(size, (out - 1) * pool_strides[axis] + window[axis]) if valid else size)
+    return tuple(read)
+
+
 def _fused_arrays(n, conv_shape, k, dtype, window, pool_strides, pool_padding):
     """What both fused kernels convolve and pool into: ``(per_chunk, scratch, pool, out)``,
     the images per chunk (one product's: ``_product_images``, for ``k`` patch columns), the
@@ -1832,7 +1860,9 @@ def _conv_relu_pool_kernel(x, kernel, strides, padding, dilations, window, pool_
         arrays = (x, kernel) if bias is None else (x, kernel, bias)
         out, _ = conv(*arrays, strides, padding, dilations, relu=True)
         return _max_pool2d_kernel(out, window, pool_strides, pool_padding)[0], _no_backward
-    n, (oh, ow), f = x.shape[0], plan[:2], kernel.shape[3]
+    oh, ow = _pool_reads(*plan[:2], window, pool_strides, pool_padding)
+    plan = (oh, ow) + tuple(plan[2:])  # only the outputs the pool reads
+    n, f = x.shape[0], kernel.shape[3]
     dtype = xp.result_type(x.dtype, kernel.dtype)
     k = kernel.shape[0] * kernel.shape[1] * kernel.shape[2]
     per_chunk, scratch, pool, out = _fused_arrays(n, (oh, ow, f), k, dtype, window, pool_strides, pool_padding)
@@ -1866,6 +1896,7 @@ def _conv_relu_pool_train_kernel(x, kernel, strides, padding, dilations, window,
     kh, kw, c, f = kernel.shape
     n = x.shape[0]
     oh, ow, pad_h, pad_w = _geometry(x.shape, (kh, kw), strides, padding, dilations, "conv2d")
+    oh, ow = _pool_reads(oh, ow, window, pool_strides, pool_padding)  # only the outputs the pool reads
     cols = _im2col(x, kh, kw, oh, ow, strides, dilations, pad_h, pad_w)
     kernel2d = kernel.reshape(kh * kw * c, f)
     conv_shape = (n, oh, ow, f)
