@@ -396,7 +396,8 @@ _INFERENCE_CHUNK = 128
 # it (which convolves a chunk into a scratch array and pools it while it is still in cache).
 # A chunk's output is at most this size (the keras.io convnet's first layer: 12 images of
 # 26x26x32), and at most ``_INFERENCE_CHUNK`` images whose patches fit ``_PATCH_BLOCK_BYTES``.
-# The same results to the bit then, on every BLAS. Multiplying in such chunks costs nothing
+# The same results to the bit then, on every BLAS (where a fused pool leaves outputs unread,
+# to rounding: see ``conv2d_relu_max_pool2d``). Multiplying in such chunks costs nothing
 # measurable against one product over the batch (AMD EPYC, 2 threads, either OpenBLAS
 # kernel; a CIFAR-sized layer's product, 64 images of 32x32x64, took 33-39 ms either way).
 _CHUNK_BYTES = 1 << 20
