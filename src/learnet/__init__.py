@@ -356,6 +356,7 @@ _LAZY_NAMES = {
     "Sequential": "learnet.models",
     "Model": "learnet.models",
     "Input": "learnet.layers",
+    "KerasTensor": "learnet.layers.keras_tensor",  # keras.KerasTensor: a symbolic tensor
     "Layer": "learnet.layers",
     "Quantizer": "learnet.quantizers",  # keras.Quantizer
     "dtype_policies": "learnet.mixed_precision",  # keras.dtype_policies: the module itself

@@ -19,6 +19,7 @@ Examples
 """
 
 import importlib
+import os
 
 from learnet.backend import epsilon, floatx, set_epsilon, set_floatx
 
@@ -60,6 +61,29 @@ _settings = {
     "image_data_format": "channels_last",
 }
 _DATA_FORMATS = ("channels_first", "channels_last")
+
+
+def uses_legacy_keras():
+    """Whether ``TF_USE_LEGACY_KERAS`` asks for Keras 2's rules, as TensorFlow reads it.
+
+    With ``TF_USE_LEGACY_KERAS=1`` (or ``true``), TensorFlow 2.16+ makes ``tf.keras`` the
+    ``tf_keras`` package, Keras 2; notebooks written for it set the variable and
+    ``import tf_keras`` before ``import tensorflow`` (Hands-On Machine Learning's chapters 16
+    to 19). learnet is Keras 3 and follows Keras 2 only where the two give different results
+    for the same code, and only while the variable is set (read when the rule applies):
+
+    * a functional model given a list of one input or output (``Model([x], [y])``) holds
+      that one tensor, not the list: calling it, or ``predict``, gives one array, as Keras 2
+      does (Keras 3 keeps the list, and a model called on symbolic tensors then gives one).
+
+    Examples
+    --------
+    >>> import os
+    >>> from learnet import keras_config
+    >>> keras_config.uses_legacy_keras() == (os.environ.get("TF_USE_LEGACY_KERAS") in ("1", "true", "True"))
+    True
+    """
+    return os.environ.get("TF_USE_LEGACY_KERAS") in ("1", "true", "True")
 
 
 def backend():

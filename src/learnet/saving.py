@@ -311,6 +311,15 @@ _ACCEPTED_NAMES = (
 )
 
 
+def _legacy_saved_model_name(filepath):
+    """Whether ``filepath`` names, under ``TF_USE_LEGACY_KERAS=1``, Keras 2's default for a whole
+    model: a SavedModel directory (a name with no ``.keras``, ``.learnet``, ``.h5`` ending)."""
+    from learnet.keras_config import uses_legacy_keras
+
+    lowered = os.fspath(filepath).lower()
+    return uses_legacy_keras() and not lowered.endswith(MODEL_SUFFIXES + WEIGHTS_SUFFIXES + (".h5", ".hdf5"))
+
+
 def _check_extension(filepath, what, weights):
     lowered = filepath.lower()
     if weights and lowered.endswith((".h5", ".hdf5")) and not lowered.endswith(".weights.h5"):
@@ -325,9 +334,13 @@ def _check_save_name(filepath, what, weights):
     """Refuse, before anything is written, a name whose ending does not say what ``what`` writes.
 
     As Keras 3: ``.learnet``/``.keras`` hold a whole model, ``.weights.npz``/``.weights.h5``
-    weights alone; any other name, one with no ending included, is refused.
+    weights alone; any other name, one with no ending included, is refused. Under
+    ``TF_USE_LEGACY_KERAS=1`` a whole model may have any other name, as in Keras 2: it is
+    written as a SavedModel directory (``save_format="tf"``).
     """
     _check_extension(filepath, what, weights)
+    if not weights and _legacy_saved_model_name(filepath):
+        return
     base = os.path.basename(filepath).lower()
     if base.endswith(WEIGHTS_SUFFIXES if weights else MODEL_SUFFIXES):
         return
@@ -451,6 +464,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, metadata
     if kwargs:
         raise TypeError(f"save got unexpected keyword argument(s) {sorted(kwargs)}")
     filepath = os.fspath(filepath)
+    if save_format is None and _legacy_saved_model_name(filepath):
+        save_format = "tf"  # Keras 2's default (TF_USE_LEGACY_KERAS=1) for a name with no file ending
     if save_format == "tf":  # tf.keras 2's SavedModel directory: learnet's tf.saved_model directory
         from learnet import saved_model
 

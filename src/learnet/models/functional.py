@@ -25,6 +25,7 @@ from learnet.layers.base import KerasTensor, to_snake_case, unique_name
 from learnet import registry
 from learnet.layers import pooling, serialization
 from learnet.layers.core import InputLayer
+from learnet.keras_config import uses_legacy_keras
 from learnet.layers.operation import OperationLayer
 from learnet.models.model import Model, fit_input_rank, input_shape_error
 from learnet.ops.math import cast
@@ -436,6 +437,13 @@ class Functional(Model):
         # The structures are kept as given, as in Keras 3: `Model([x], [y]).input` is the list `[x]`
         # (so `model.input[0] is x`), and its config and files say `[x]`; calling, predicting and
         # training still take and give one array (see `_match_inputs` and `call`).
+        if uses_legacy_keras():
+            # Keras 2 (TF_USE_LEGACY_KERAS=1) holds a list of one input or output as that tensor:
+            # the model, called on symbolic tensors, gives one tensor, not a list of one.
+            if isinstance(inputs, list) and len(flatten(inputs)) == 1:
+                inputs = inputs[0]
+            if isinstance(outputs, list) and len(flatten(outputs)) == 1:
+                outputs = outputs[0]
         if name is None:
             # "functional", "functional_1"... as Keras 3 names functional models; a subclass its own way.
             base = "functional" if type(self) is Functional else to_snake_case(type(self).__name__)
