@@ -75,6 +75,9 @@ def uses_legacy_keras():
     * a functional model given a list of one input or output (``Model([x], [y])``) holds
       that one tensor, not the list: calling it, or ``predict``, gives one array, as Keras 2
       does (Keras 3 keeps the list, and a model called on symbolic tensors then gives one).
+    * ``model.save`` and ``ModelCheckpoint`` given a whole model's name with no file ending
+      (no ``.keras``, ``.learnet``, ``.h5``) write a SavedModel directory, Keras 2's default
+      (Keras 3 refuses such a name).
 
     Examples
     --------

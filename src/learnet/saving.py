@@ -45,6 +45,7 @@ import zlib
 
 import numpy as np
 
+from learnet.keras_config import uses_legacy_keras
 from learnet.layers.serialization import CONFIG_ERRORS as _CONFIG_ERRORS
 from learnet.layers.serialization import InvalidModelFileError
 from learnet.layers.serialization import check_plain as _check_plain
@@ -314,8 +315,6 @@ _ACCEPTED_NAMES = (
 def _legacy_saved_model_name(filepath):
     """Whether ``filepath`` names, under ``TF_USE_LEGACY_KERAS=1``, Keras 2's default for a whole
     model: a SavedModel directory (a name with no ``.keras``, ``.learnet``, ``.h5`` ending)."""
-    from learnet.keras_config import uses_legacy_keras
-
     lowered = os.fspath(filepath).lower()
     return uses_legacy_keras() and not lowered.endswith(MODEL_SUFFIXES + WEIGHTS_SUFFIXES + (".h5", ".hdf5"))
 

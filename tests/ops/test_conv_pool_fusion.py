@@ -53,13 +53,8 @@ def _case(x_shape, k_shape, dtype, seed=0):
 def _drops_outputs(x_shape, k_shape, strides, padding, dilations, pool, pool_strides, pool_padding):
     """Whether the pool leaves some of the convolution's outputs unread (the fused op then
     convolves fewer of them, so a BLAS may round differently)."""
-
-    def pair(v):
-        return (v, v) if isinstance(v, int) else tuple(v)
-
-    strides, window = pair(strides), pair(pool)
-    dilations = (1, 1) if dilations is None else pair(dilations)
-    pool_strides = window if pool_strides is None else pair(pool_strides)
+    strides, padding, dilations = conv_ops._conv_arguments(strides, padding, None, dilations, "conv2d")
+    window, pool_strides, pool_padding = conv_ops._pool_arguments(pool, pool_strides, pool_padding, None, "max_pool2d")
     oh, ow, _, _ = conv_ops._geometry(x_shape, k_shape[:2], strides, padding, dilations, "conv2d")
     return conv_ops._pool_reads(oh, ow, window, pool_strides, pool_padding) != (oh, ow)
 

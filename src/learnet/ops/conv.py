@@ -1832,13 +1832,10 @@ def _pool_reads(oh, ow, window, pool_strides, pool_padding):
     convolves only those (17 % of that layer's products, patches and gradients saved). A
     ``"same"`` axis, or one with padding, is read whole. A bad pool raises here.
     """
-    modes = _padding_mode(pool_padding, "max_pool2d") if not isinstance(pool_padding, str) else None
     read = []
-    for axis, size in enumerate((oh, ow)):
-        mode = pool_padding.lower() if isinstance(pool_padding, str) else modes[axis]
-        out, pad = _window_padding(size, window[axis], pool_strides[axis], mode, "max_pool2d")
-        valid = mode == "valid" or (not isinstance(mode, str) and pad == (0, 0))
-        read.append(min(size, (out - 1) * pool_strides[axis] + window[axis]) if valid else size)
+    for size, mode, w, s in zip((oh, ow), _padding_mode(pool_padding, "max_pool2d"), window, pool_strides):
+        out, pad = _window_padding(size, w, s, mode, "max_pool2d")
+        read.append((out - 1) * s + w if mode != "same" and pad == (0, 0) else size)
     return tuple(read)
 
 
